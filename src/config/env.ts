@@ -1,0 +1,73 @@
+/**
+ * Process configuration: read once from the environment at start-up and validated with zod.
+ * Every variable is documented in `.env.example` and the README. Each concern adds its own
+ * section here so the composition root has a single typed `Config`.
+ */
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Accepts `true/false/1/0/yes/no` (any case); anything else is a validation error. */
+const booleanFlag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+export const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+
+  // Twilio edge
+  PUBLIC_URL: httpUrl,
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits'),
+  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the account auth token (at least 16 characters)'),
+  TWILIO_API_URL: httpUrl.optional(),
+  MEDIA_STREAM_SECRET: z.string().min(32, 'must be at least 32 characters of random data').optional(),
+  TWILIO_WS_SIGNATURE: z.enum(['off', 'log', 'enforce']).default('log'),
+
+  // Translation (Gemini Live translate)
+  GEMINI_API_KEY: z.string().min(1, 'is required'),
+  GEMINI_MODEL: z.string().min(1).default('gemini-3.5-live-translate-preview'),
+  GEMINI_API_URL: httpUrl.optional(),
+  GEMINI_API_VERSION: z.string().regex(/^v1(alpha|beta)?$/, 'must be v1beta, v1alpha or v1').default('v1beta'),
+  TRANSLATE_CHUNK_MS: z.coerce.number().int().min(20).max(1000).default(100),
+
+  // Operations
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TOLK_NUMBERS: z.string().min(1).optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
+  TRUST_PROXY: booleanFlag.default(false),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates an environment map; throws ConfigError naming every missing or malformed variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Treat empty strings as unset so that `FOO=` in a .env file means "use the default".
+  const cleaned: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') cleaned[k] = v;
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = i.path.join('.');
+        const msg = i.code === 'invalid_type' && cleaned[name] === undefined ? 'is required but not set' : i.message;
+        return `${name} ${msg}`;
+      }),
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,95 @@
+/**
+ * The HTTP/WebSocket server: Express with express-ws. Concerns plug in as `HttpModule`s (Twilio
+ * webhooks, the media WebSocket, the admin API, metrics), mounted by the composition root.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import expressWs from 'express-ws';
+import type { Logger } from '../log/logger';
+import type { Readiness } from './readiness';
+
+export type WsApp = expressWs.Application;
+
+/** A feature that adds routes to the server. */
+export interface HttpModule {
+  readonly name: string;
+  mount(app: WsApp): void;
+}
+
+export interface HttpServerDeps {
+  logger: Logger;
+  readiness: Readiness;
+  modules?: HttpModule[];
+  /** Honour X-Forwarded-* from a reverse proxy (for client IPs in logs only). */
+  trustProxy?: boolean;
+}
+
+export interface HttpServer {
+  readonly app: WsApp;
+  readonly server: http.Server;
+  listen(port: number, host?: string): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+
+export function createHttpServer(deps: HttpServerDeps): HttpServer {
+  const base = express();
+  const server = http.createServer(base);
+  const { app } = expressWs(base, server, { wsOptions: { maxPayload: 64 * 1024 } });
+  app.disable('x-powered-by');
+  if (deps.trustProxy) app.set('trust proxy', true);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', (_req, res, next) => {
+    deps.readiness
+      .report()
+      .then((report) => res.status(report.ready ? 200 : 503).json(report))
+      .catch(next);
+  });
+
+  for (const m of deps.modules ?? []) m.mount(app);
+
+  app.use((_req: express.Request, res: express.Response) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  app.use((err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = httpStatusOf(err);
+    if (status >= 500) deps.logger.error({ event: 'http.error', err, path: req.path }, 'request failed');
+    if (!res.headersSent) res.status(status).json({ error: status >= 500 ? 'internal error' : errorMessage(err) });
+  });
+
+  return {
+    app,
+    server,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
+
+function httpStatusOf(err: unknown): number {
+  if (typeof err === 'object' && err !== null) {
+    const s = (err as { status?: unknown; statusCode?: unknown }).status ?? (err as { statusCode?: unknown }).statusCode;
+    if (typeof s === 'number' && s >= 400 && s < 600) return s;
+  }
+  return 500;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : 'bad request';
+}
