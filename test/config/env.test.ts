@@ -1,0 +1,61 @@
+import { ConfigError, loadConfig } from '../../src/config/env';
+
+const valid = {
+  PUBLIC_URL: 'https://tolk.example.com',
+  TWILIO_ACCOUNT_SID: 'AC' + '0123456789abcdef'.repeat(2),
+  TWILIO_AUTH_TOKEN: 'f'.repeat(32),
+  GEMINI_API_KEY: 'test-key',
+};
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('accepts a minimal valid environment and applies defaults', () => {
+    const c = loadConfig(valid);
+    expect(c.PORT).toBe(8080);
+    expect(c.GEMINI_MODEL).toBe('gemini-3.5-live-translate-preview');
+    expect(c.GEMINI_API_VERSION).toBe('v1beta');
+    expect(c.TRANSLATE_CHUNK_MS).toBe(100);
+    expect(c.TWILIO_WS_SIGNATURE).toBe('log');
+  });
+
+  it('names every missing required variable', () => {
+    const problems = problemsOf({});
+    for (const name of ['PUBLIC_URL', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'GEMINI_API_KEY']) {
+      expect(problems.some((p) => p.startsWith(`${name} is required`))).toBe(true);
+    }
+  });
+
+  it('names a malformed variable and says what is wrong', () => {
+    expect(problemsOf({ ...valid, PORT: 'eighty' })).toEqual([expect.stringMatching(/^PORT /)]);
+    expect(problemsOf({ ...valid, PUBLIC_URL: 'ftp://x' })).toEqual(['PUBLIC_URL must be an http(s) URL']);
+    expect(problemsOf({ ...valid, TWILIO_ACCOUNT_SID: 'AB123' })[0]).toMatch(/^TWILIO_ACCOUNT_SID must look like AC/);
+    expect(problemsOf({ ...valid, TRUST_PROXY: 'maybe' })[0]).toMatch(/^TRUST_PROXY /);
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ ...valid, PORT: '' }).PORT).toBe(8080);
+    expect(problemsOf({ ...valid, GEMINI_API_KEY: '' })).toEqual(['GEMINI_API_KEY is required but not set']);
+  });
+
+  it('never echoes secret values in its error message', () => {
+    const err = (() => {
+      try {
+        loadConfig({ ...valid, TWILIO_AUTH_TOKEN: 'short-secret' });
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(err?.message).toContain('TWILIO_AUTH_TOKEN');
+    expect(err?.message).not.toContain('short-secret');
+  });
+});
