@@ -1,0 +1,114 @@
+/**
+ * The play-out clock: one timer for every call in the process, ticking once per 20 ms frame.
+ *
+ * A timer per call would cost hundreds of timers and drift independently; here subscribers are
+ * called in turn on each tick. The clock follows the monotonic time: when the event loop is late
+ * it catches up by ticking again (bounded), so the audio clock of every leg stays true over an hour.
+ */
+import { performance } from 'node:perf_hooks';
+
+export const FRAME_MS = 20;
+
+export type TickListener = (frameIndex: number) => void;
+export type Unsubscribe = () => void;
+
+/** What the bridge needs from a clock; tests use ManualFrameClock. */
+export interface FrameClock {
+  subscribe(listener: TickListener): Unsubscribe;
+  readonly subscribers: number;
+}
+
+export interface RealFrameClockOptions {
+  frameMs?: number;
+  /** Time-scale factor: 0.1 runs ten times faster than real time (emulated tests and demos). */
+  timeScale?: number;
+  /** At most this many frames are caught up at once after a stall; older ones are skipped. */
+  maxCatchUp?: number;
+  /** Called with the number of frames skipped when the loop stalled past maxCatchUp. */
+  onSkip?: (frames: number) => void;
+  now?: () => number;
+}
+
+export class RealFrameClock implements FrameClock {
+  private readonly listeners = new Set<TickListener>();
+  private readonly periodMs: number;
+  private readonly maxCatchUp: number;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private startedAt = 0;
+  private nextFrame = 0;
+
+  constructor(private readonly opts: RealFrameClockOptions = {}) {
+    this.periodMs = (opts.frameMs ?? FRAME_MS) * (opts.timeScale ?? 1);
+    this.maxCatchUp = opts.maxCatchUp ?? 10;
+    this.now = opts.now ?? (() => performance.now());
+  }
+
+  get subscribers(): number {
+    return this.listeners.size;
+  }
+
+  subscribe(listener: TickListener): Unsubscribe {
+    this.listeners.add(listener);
+    if (!this.timer) this.start();
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.stop();
+    };
+  }
+
+  private start(): void {
+    this.startedAt = this.now();
+    this.nextFrame = 1;
+    this.schedule();
+  }
+
+  private stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    const due = this.startedAt + this.nextFrame * this.periodMs;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, due - this.now()));
+  }
+
+  private onTimer(): void {
+    const elapsedFrames = Math.floor((this.now() - this.startedAt) / this.periodMs);
+    let owed = elapsedFrames - this.nextFrame + 1;
+    if (owed > this.maxCatchUp) {
+      const skipped = owed - this.maxCatchUp;
+      this.nextFrame += skipped;
+      owed = this.maxCatchUp;
+      this.opts.onSkip?.(skipped);
+    }
+    for (let i = 0; i < owed && this.listeners.size > 0; i++) {
+      const frame = this.nextFrame++;
+      for (const l of [...this.listeners]) l(frame);
+    }
+    if (this.listeners.size > 0) this.schedule();
+    else this.stop();
+  }
+}
+
+/** A clock advanced by hand, for deterministic tests. */
+export class ManualFrameClock implements FrameClock {
+  private readonly listeners = new Set<TickListener>();
+  private frame = 0;
+
+  get subscribers(): number {
+    return this.listeners.size;
+  }
+
+  subscribe(listener: TickListener): Unsubscribe {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  tick(frames = 1): void {
+    for (let i = 0; i < frames; i++) {
+      this.frame++;
+      for (const l of [...this.listeners]) l(this.frame);
+    }
+  }
+}

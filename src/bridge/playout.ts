@@ -1,0 +1,182 @@
+/**
+ * What one leg hears, one 20 ms frame at a time (8 kHz PCM16), mixed from:
+ *  - prompts tolk plays (notices), first in line;
+ *  - translated speech, which arrives in bursts faster than real time: it is queued (bounded) and
+ *    started only once a small cushion is buffered, so an utterance plays without gaps;
+ *  - the other party's own voice at `originalGain`, so nobody sits in dead air while the
+ *    translation is being made (a short jitter buffer, never more than a few frames deep);
+ *  - a call-progress tone (ringback) while the other party is being called.
+ * Pure logic: the caller drives it with `nextFrame()` on every clock tick.
+ */
+import { SampleQueue } from './sample-queue';
+import { ToneGenerator, type ToneSpec } from './tones';
+
+export const SAMPLE_RATE = 8000;
+export const FRAME_SAMPLES = 160;
+const msToSamples = (ms: number): number => Math.round((ms * SAMPLE_RATE) / 1000);
+
+export interface PlayoutOptions {
+  /** Linear gain of the other party's own voice (0 turns it off). */
+  originalGain: number;
+  /** Most translated audio held before the oldest is dropped. */
+  maxQueueMs?: number;
+  /** Translated audio waits until this much is queued before it starts playing... */
+  startCushionMs?: number;
+  /** ...or until this long has passed since the first piece arrived. */
+  cushionWaitMs?: number;
+  /** Most of the other party's voice held (beyond it, the oldest is dropped to keep delay low). */
+  maxOriginalMs?: number;
+}
+
+export interface PlayoutStats {
+  framesOut: number;
+  /** How many times translated speech started playing after silence. */
+  translationStarts: number;
+  droppedTranslatedMs: number;
+  droppedOriginalMs: number;
+  queuedMs: number;
+}
+
+export type PlayoutListener = (event: 'translation-start' | 'translation-end') => void;
+
+export class LegPlayout {
+  private readonly prompts: SampleQueue;
+  private readonly translated: SampleQueue;
+  private readonly original: SampleQueue;
+  private readonly mix = new Float32Array(FRAME_SAMPLES);
+  private readonly out = new Int16Array(FRAME_SAMPLES);
+  private readonly startCushion: number;
+  private readonly cushionWaitFrames: number;
+  private originalGain: number;
+  private translationMuted = false;
+  private playing = false;
+  private waitingFrames = 0;
+  private tone: ToneGenerator | undefined;
+  private framesOut = 0;
+  private translationStarts = 0;
+  private listener: PlayoutListener | undefined;
+
+  constructor(opts: PlayoutOptions) {
+    this.originalGain = opts.originalGain;
+    this.translated = new SampleQueue(msToSamples(opts.maxQueueMs ?? 60_000));
+    this.prompts = new SampleQueue(msToSamples(60_000));
+    this.original = new SampleQueue(msToSamples(opts.maxOriginalMs ?? 100));
+    this.startCushion = msToSamples(opts.startCushionMs ?? 60);
+    this.cushionWaitFrames = Math.ceil((opts.cushionWaitMs ?? 60) / 20);
+  }
+
+  onEvent(listener: PlayoutListener | undefined): void {
+    this.listener = listener;
+  }
+
+  /** Translated speech, 8 kHz PCM16, any length. */
+  pushTranslated(pcm: Int16Array): void {
+    if (!this.translationMuted) this.translated.push(pcm);
+  }
+
+  /** The other party's own voice, as it arrives (8 kHz PCM16). */
+  pushOriginal(pcm: Int16Array): void {
+    if (this.originalGain > 0) this.original.push(pcm);
+  }
+
+  /** A notice tolk speaks to this leg; plays before any translated speech. */
+  pushPrompt(pcm: Int16Array): void {
+    this.prompts.push(pcm);
+  }
+
+  setOriginalGain(gain: number): void {
+    this.originalGain = gain;
+    if (gain === 0) this.original.clear();
+  }
+
+  /** Muted: translated speech is discarded (both parties speak the same language, or it failed). */
+  setTranslationMuted(muted: boolean): void {
+    this.translationMuted = muted;
+    if (muted) {
+      this.translated.clear();
+      this.setPlaying(false);
+    }
+  }
+
+  setTone(spec: ToneSpec | undefined): void {
+    this.tone = spec ? new ToneGenerator(spec, SAMPLE_RATE) : undefined;
+  }
+
+  /** Translated audio queued, in ms. */
+  get depthMs(): number {
+    return (this.translated.length * 1000) / SAMPLE_RATE;
+  }
+
+  get isPlayingTranslation(): boolean {
+    return this.playing;
+  }
+
+  stats(): PlayoutStats {
+    return {
+      framesOut: this.framesOut,
+      translationStarts: this.translationStarts,
+      droppedTranslatedMs: (this.translated.dropped * 1000) / SAMPLE_RATE,
+      droppedOriginalMs: (this.original.dropped * 1000) / SAMPLE_RATE,
+      queuedMs: this.depthMs,
+    };
+  }
+
+  /**
+   * The next 20 ms frame for this leg, or undefined when there is nothing at all to play
+   * (the caller may then send nothing). The returned array is reused by the next call.
+   */
+  nextFrame(): Int16Array | undefined {
+    const mix = this.mix;
+    mix.fill(0);
+    let audible = false;
+
+    let filled = this.prompts.read(mix);
+    if (filled > 0) audible = true;
+    if (filled < FRAME_SAMPLES) filled += this.readTranslated(mix, filled);
+    if (filled > 0) audible = true;
+
+    if (this.original.length > 0) {
+      this.original.read(mix, 0, this.originalGain, true);
+      // Keep the jitter buffer shallow: more than two frames behind means delay, not smoothing.
+      if (this.original.length > 2 * FRAME_SAMPLES) this.original.discard(this.original.length - FRAME_SAMPLES, true);
+      audible = true;
+    }
+    if (this.tone) {
+      this.tone.mixInto(mix);
+      audible = true;
+    }
+    if (!audible) return undefined;
+
+    const out = this.out;
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      const v = Math.round(mix[i]);
+      out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    }
+    this.framesOut++;
+    return out;
+  }
+
+  private readTranslated(mix: Float32Array, offset: number): number {
+    const want = FRAME_SAMPLES - offset;
+    if (!this.playing) {
+      if (this.translated.length === 0) {
+        this.waitingFrames = 0;
+        return 0;
+      }
+      this.waitingFrames++;
+      if (this.translated.length < this.startCushion && this.waitingFrames <= this.cushionWaitFrames) return 0;
+      this.setPlaying(true);
+    }
+    const n = this.translated.read(mix, offset, 1, true);
+    if (n < want) this.setPlaying(false);
+    return n;
+  }
+
+  private setPlaying(playing: boolean): void {
+    if (this.playing === playing) return;
+    this.playing = playing;
+    this.waitingFrames = 0;
+    if (playing) this.translationStarts++;
+    this.listener?.(playing ? 'translation-start' : 'translation-end');
+  }
+}

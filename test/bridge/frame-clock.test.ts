@@ -1,0 +1,55 @@
+import { ManualFrameClock, RealFrameClock } from '../../src/bridge/frame-clock';
+
+describe('RealFrameClock', () => {
+  it('serves all subscribers from one timer and stops when the last leaves', async () => {
+    const clock = new RealFrameClock({ timeScale: 0.1 }); // 2 ms ticks
+    const a: number[] = [];
+    const b: number[] = [];
+    const unA = clock.subscribe((f) => a.push(f));
+    const unB = clock.subscribe((f) => b.push(f));
+    await new Promise((r) => setTimeout(r, 60));
+    unA();
+    unB();
+    expect(clock.subscribers).toBe(0);
+    expect(a.length).toBeGreaterThan(5);
+    expect(a).toEqual(b);
+    // Frame indexes are consecutive: no tick is lost or doubled.
+    expect(a.every((f, i) => i === 0 || f === a[i - 1] + 1)).toBe(true);
+  });
+
+  it('catches up after a stall, up to a bound, and reports what it skipped', () => {
+    let now = 0;
+    const skipped: number[] = [];
+    jest.useFakeTimers();
+    try {
+      const clock = new RealFrameClock({ now: () => now, maxCatchUp: 5, onSkip: (n) => skipped.push(n) });
+      const frames: number[] = [];
+      const stop = clock.subscribe((f) => frames.push(f));
+      now = 20;
+      jest.advanceTimersByTime(20);
+      expect(frames).toEqual([1]);
+      now = 20 + 20 * 3; // loop stalled for 3 frames
+      jest.advanceTimersByTime(60);
+      expect(frames).toEqual([1, 2, 3, 4]);
+      now = 80 + 20 * 20; // a long stall
+      jest.advanceTimersByTime(400);
+      expect(frames.length).toBe(4 + 5);
+      expect(skipped).toEqual([15]);
+      stop();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+describe('ManualFrameClock', () => {
+  it('ticks subscribers by hand', () => {
+    const clock = new ManualFrameClock();
+    const seen: number[] = [];
+    const stop = clock.subscribe((f) => seen.push(f));
+    clock.tick(3);
+    stop();
+    clock.tick();
+    expect(seen).toEqual([1, 2, 3]);
+  });
+});

@@ -1,0 +1,109 @@
+import { FRAME_SAMPLES, LegPlayout } from '../../src/bridge/playout';
+import { RINGBACK_US } from '../../src/bridge/tones';
+
+const ramp = (n: number, start = 1): Int16Array => Int16Array.from({ length: n }, (_, i) => start + i);
+const collect = (p: LegPlayout, frames: number): (Int16Array | undefined)[] =>
+  Array.from({ length: frames }, () => {
+    const f = p.nextFrame();
+    return f ? f.slice() : undefined;
+  });
+
+describe('LegPlayout', () => {
+  it('plays nothing when there is nothing to play', () => {
+    const p = new LegPlayout({ originalGain: 0.16 });
+    expect(p.nextFrame()).toBeUndefined();
+  });
+
+  it('plays a burst of translated speech contiguously, in order, after the start cushion', () => {
+    const p = new LegPlayout({ originalGain: 0, startCushionMs: 60 });
+    const speech = ramp(800); // 100 ms arriving in one burst
+    p.pushTranslated(speech);
+    const frames = collect(p, 8);
+    const played = frames.filter((f): f is Int16Array => f !== undefined);
+    const joined = new Int16Array(played.length * FRAME_SAMPLES);
+    played.forEach((f, i) => joined.set(f, i * FRAME_SAMPLES));
+    expect(Array.from(joined.subarray(0, 800))).toEqual(Array.from(speech));
+    // No gap: the five frames carrying speech are consecutive.
+    const firstIdx = frames.findIndex((f) => f !== undefined);
+    expect(frames.slice(firstIdx, firstIdx + 5).every((f) => f !== undefined)).toBe(true);
+  });
+
+  it('waits for the cushion when audio trickles in, then plays without gaps', () => {
+    const p = new LegPlayout({ originalGain: 0, startCushionMs: 60, cushionWaitMs: 100 });
+    const out: (Int16Array | undefined)[] = [];
+    // 20 ms of audio arrives every 20 ms but the first piece alone must not start play-out.
+    for (let i = 0; i < 10; i++) {
+      p.pushTranslated(ramp(160, i * 160 + 1));
+      if (i === 0) p.pushTranslated(ramp(0));
+      out.push(p.nextFrame()?.slice());
+    }
+    expect(out[0]).toBeUndefined();
+    const start = out.findIndex((f) => f !== undefined);
+    expect(start).toBeGreaterThan(0);
+    expect(out.slice(start).every((f) => f !== undefined)).toBe(true);
+  });
+
+  it('mixes the other party\'s voice under the translation at the configured gain', () => {
+    const p = new LegPlayout({ originalGain: 0.5, startCushionMs: 0 });
+    p.pushOriginal(new Int16Array(FRAME_SAMPLES).fill(1000));
+    p.pushTranslated(new Int16Array(FRAME_SAMPLES).fill(2000));
+    const f = p.nextFrame();
+    expect(f?.[0]).toBe(2500);
+    p.pushOriginal(new Int16Array(FRAME_SAMPLES).fill(1000));
+    expect(p.nextFrame()?.[10]).toBe(500);
+  });
+
+  it('clamps the mix instead of wrapping', () => {
+    const p = new LegPlayout({ originalGain: 1, startCushionMs: 0 });
+    p.pushOriginal(new Int16Array(FRAME_SAMPLES).fill(30000));
+    p.pushTranslated(new Int16Array(FRAME_SAMPLES).fill(30000));
+    expect(p.nextFrame()?.[0]).toBe(32767);
+  });
+
+  it('keeps the original-voice jitter buffer shallow so it adds no delay', () => {
+    const p = new LegPlayout({ originalGain: 1 });
+    for (let i = 0; i < 10; i++) p.pushOriginal(ramp(FRAME_SAMPLES, i * 1000));
+    p.nextFrame();
+    const second = p.nextFrame();
+    // Older frames were dropped: the second frame out is the newest one pushed.
+    expect(second?.[0]).toBe(9000);
+    expect(p.stats().droppedOriginalMs).toBeGreaterThan(0);
+  });
+
+  it('bounds the translated queue and counts what it drops', () => {
+    const p = new LegPlayout({ originalGain: 0, maxQueueMs: 100 });
+    p.pushTranslated(new Int16Array(8000)); // 1 s into a 100 ms queue
+    expect(p.depthMs).toBe(100);
+    expect(p.stats().droppedTranslatedMs).toBe(900);
+  });
+
+  it('plays prompts before translated speech and reports translation start/end', () => {
+    const events: string[] = [];
+    const p = new LegPlayout({ originalGain: 0, startCushionMs: 0 });
+    p.onEvent((e) => events.push(e));
+    p.pushTranslated(new Int16Array(FRAME_SAMPLES).fill(7));
+    p.pushPrompt(new Int16Array(FRAME_SAMPLES).fill(9));
+    expect(p.nextFrame()?.[0]).toBe(9);
+    expect(p.nextFrame()?.[0]).toBe(7);
+    expect(p.nextFrame()).toBeUndefined();
+    expect(events).toEqual(['translation-start', 'translation-end']);
+  });
+
+  it('discards translated speech while muted (same-language calls)', () => {
+    const p = new LegPlayout({ originalGain: 1, startCushionMs: 0 });
+    p.setTranslationMuted(true);
+    p.pushTranslated(new Int16Array(FRAME_SAMPLES).fill(7));
+    expect(p.nextFrame()).toBeUndefined();
+  });
+
+  it('plays a ringback tone in its cadence', () => {
+    const p = new LegPlayout({ originalGain: 0 });
+    p.setTone(RINGBACK_US);
+    const rms = (f: Int16Array | undefined): number => Math.sqrt((f ?? new Int16Array(1)).reduce((a, v) => a + v * v, 0) / FRAME_SAMPLES);
+    const frames = collect(p, 300); // 6 s: 2 s on, 4 s off
+    expect(rms(frames[10])).toBeGreaterThan(1000);
+    expect(rms(frames[150])).toBe(0);
+    p.setTone(undefined);
+    expect(p.nextFrame()).toBeUndefined();
+  });
+});
