@@ -1,0 +1,68 @@
+import { nextState, type CallEvent, type CallState } from '../../src/bridge/call-state';
+
+function run(events: CallEvent[], from: CallState = 'answered'): { state: CallState; effects: string[]; outcome?: string } {
+  let state = from;
+  const effects: string[] = [];
+  let outcome: string | undefined;
+  for (const e of events) {
+    const t = nextState(state, e);
+    if (!t) continue;
+    state = t.state;
+    outcome = t.outcome ?? outcome;
+    for (const fx of t.effects) effects.push(fx.type === 'ringback' ? `ringback:${fx.on}` : fx.type === 'tell-caller' ? `tell:${fx.reason}` : fx.type);
+  }
+  return { state, effects, outcome };
+}
+
+describe('call state machine', () => {
+  it('dials when the caller stream starts and joins the legs when the agent stream starts', () => {
+    const r = run([
+      { type: 'caller-stream-started' },
+      { type: 'agent-status', status: 'initiated' },
+      { type: 'agent-status', status: 'ringing' },
+      { type: 'agent-status', status: 'in-progress' },
+      { type: 'agent-stream-started' },
+    ]);
+    expect(r.state).toBe('bridged');
+    expect(r.effects).toEqual(['ringback:true', 'dial-agent', 'ringback:false', 'join-legs']);
+  });
+
+  it.each([
+    ['caller', { type: 'caller-left' } as CallEvent, 'end-agent'],
+    ['agent', { type: 'agent-left' } as CallEvent, 'end-caller'],
+  ])('ends the other leg when the %s hangs up', (_who, event, effect) => {
+    const r = run([event], 'bridged');
+    expect(r).toEqual({ state: 'ended', effects: [effect, 'release'], outcome: 'completed' });
+  });
+
+  it.each(['busy', 'no-answer'] as const)('tells the caller why when the agent is %s', (status) => {
+    const r = run([{ type: 'caller-stream-started' }, { type: 'agent-status', status }]);
+    expect(r.outcome).toBe(status);
+    expect(r.effects.slice(-3)).toEqual(['ringback:false', `tell:${status}`, 'release']);
+  });
+
+  it('reports a failed dial to the caller', () => {
+    const r = run([{ type: 'caller-stream-started' }, { type: 'dial-failed' }]);
+    expect(r.outcome).toBe('failed');
+    expect(r.effects).toContain('tell:failed');
+  });
+
+  it('cancels the ringing agent when the caller hangs up first', () => {
+    const r = run([{ type: 'caller-stream-started' }, { type: 'agent-status', status: 'ringing' }, { type: 'caller-left' }]);
+    expect(r.outcome).toBe('caller-hangup');
+    expect(r.effects.slice(-2)).toEqual(['end-agent', 'release']);
+  });
+
+  it('ignores events after the call ended and duplicate status callbacks', () => {
+    expect(nextState('ended', { type: 'caller-left' })).toBeUndefined();
+    expect(nextState('ringing', { type: 'agent-status', status: 'ringing' })).toBeUndefined();
+    expect(nextState('connecting', { type: 'agent-status', status: 'in-progress' })).toBeUndefined();
+    expect(nextState('bridged', { type: 'agent-stream-started' })).toBeUndefined();
+  });
+
+  it('ends every call on shutdown', () => {
+    for (const s of ['answered', 'dialing', 'ringing', 'connecting', 'bridged'] as const) {
+      expect(nextState(s, { type: 'shutdown' })?.outcome).toBe('shutdown');
+    }
+  });
+});
