@@ -1,0 +1,73 @@
+/**
+ * Streaming 24 kHz -> 8 kHz decimator (M = 3).
+ *
+ * A linear-phase low-pass at 24 kHz (cut-off 3.9 kHz, stop band from 4.4 kHz) is evaluated only at
+ * every third input sample. Its symmetric taps are folded, so each output costs (taps + 1) / 2
+ * multiplies. The position of the next output inside the following chunk is carried between
+ * calls, so chunks of any length (not just multiples of 3) give the same stream.
+ */
+import { designLowpass } from './fir-design';
+import { HistoryBuffer, outputTarget, type StreamingResampler } from './resampler';
+
+/** Filter length at 24 kHz; (taps - 1) / 2 is a multiple of 3, so the delay is whole 8 kHz samples. */
+export const DOWNSAMPLER_TAPS = 139;
+export const DOWNSAMPLER_CUTOFF_HZ = 3900;
+export const DOWNSAMPLER_BETA = 9;
+
+const FACTOR = 3;
+const HISTORY = DOWNSAMPLER_TAPS - 1; // 138 input samples kept between calls
+const CENTRE = HISTORY / 2; // 69
+const FOLDED = CENTRE; // 69 coefficient pairs + the centre tap
+
+const TAPS = designLowpass({
+  taps: DOWNSAMPLER_TAPS,
+  cutoffHz: DOWNSAMPLER_CUTOFF_HZ,
+  sampleRateHz: 24000,
+  beta: DOWNSAMPLER_BETA,
+});
+const FOLDED_TAPS = TAPS.slice(0, FOLDED);
+const CENTRE_TAP = TAPS[CENTRE];
+
+export class Downsampler24to8 implements StreamingResampler {
+  readonly inputRate = 24000;
+  readonly outputRate = 8000;
+  /** (taps - 1) / 2 = 69 samples at 24 kHz = 23 samples at 8 kHz = 2.875 ms. */
+  readonly delaySamples = CENTRE / FACTOR;
+  readonly delayMs = (this.delaySamples / this.outputRate) * 1000;
+
+  private readonly history: HistoryBuffer;
+  /** Index, within the next chunk, of the input sample that completes the next output. */
+  private phase = 0;
+
+  constructor(options: { initialChunkCapacity?: number } = {}) {
+    this.history = new HistoryBuffer(HISTORY, options.initialChunkCapacity ?? 960);
+  }
+
+  outputLength(inputLength: number): number {
+    return inputLength > this.phase ? Math.floor((inputLength - 1 - this.phase) / FACTOR) + 1 : 0;
+  }
+
+  process(input: Int16Array, out?: Int16Array): Int16Array {
+    const n = input.length;
+    const count = this.outputLength(n);
+    const dst = outputTarget(out, count, 'Downsampler24to8.process');
+    const buf = this.history.load(input);
+    const h = FOLDED_TAPS;
+    let o = 0;
+    let i = this.phase;
+    for (; i < n; i += FACTOR) {
+      // Newest input of this output is buf[HISTORY + i]; the window spans buf[i .. i + HISTORY].
+      let s = CENTRE_TAP * buf[i + CENTRE];
+      for (let j = 0; j < FOLDED; j++) s += h[j] * (buf[i + j] + buf[i + HISTORY - j]);
+      dst[o++] = s >= 32767 ? 32767 : s <= -32768 ? -32768 : Math.round(s);
+    }
+    this.phase = i - n;
+    this.history.advance(n);
+    return dst.length === count ? dst : dst.subarray(0, count);
+  }
+
+  reset(): void {
+    this.history.clear();
+    this.phase = 0;
+  }
+}

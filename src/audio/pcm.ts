@@ -1,0 +1,37 @@
+/**
+ * Float -> int16 conversion that rounds to nearest and clamps; it never wraps. (Typed-array
+ * assignment truncates and wraps modulo 2^16: 32768.4 would become -32768, a full-scale click.)
+ */
+
+export const INT16_MAX = 32767;
+export const INT16_MIN = -32768;
+
+/** Rounds a number on the int16 scale to the nearest int16, clamping to [-32768, 32767]; NaN -> 0. */
+export function toInt16(x: number): number {
+  if (x >= INT16_MAX) return INT16_MAX;
+  if (x <= INT16_MIN) return INT16_MIN;
+  if (x !== x) return 0;
+  return Math.round(x) | 0;
+}
+
+function target(n: number, out: Int16Array | undefined, what: string): Int16Array {
+  if (!out) return new Int16Array(n);
+  if (out.length < n) throw new RangeError(`${what}: output buffer holds ${out.length}, needs ${n}`);
+  return out;
+}
+
+/** Converts numbers already on the int16 scale (e.g. a resampler's float output) to Int16Array. */
+export function floatsToInt16(values: ArrayLike<number>, out?: Int16Array): Int16Array {
+  const n = values.length;
+  const dst = target(n, out, 'floatsToInt16');
+  for (let i = 0; i < n; i++) dst[i] = toInt16(values[i]);
+  return dst.length === n ? dst : dst.subarray(0, n);
+}
+
+/** Converts unit-scale floats (-1..1, e.g. Web Audio / Float32 PCM) to int16 (x * 32768, clamped). */
+export function unitFloatsToInt16(values: ArrayLike<number>, out?: Int16Array): Int16Array {
+  const n = values.length;
+  const dst = target(n, out, 'unitFloatsToInt16');
+  for (let i = 0; i < n; i++) dst[i] = toInt16(values[i] * 32768);
+  return dst.length === n ? dst : dst.subarray(0, n);
+}

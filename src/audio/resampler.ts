@@ -1,0 +1,63 @@
+/** The contract shared by the streaming resamplers. */
+export interface StreamingResampler {
+  readonly inputRate: number;
+  readonly outputRate: number;
+  /** Algorithmic delay, in samples at the output rate. */
+  readonly delaySamples: number;
+  /** Algorithmic delay in milliseconds. */
+  readonly delayMs: number;
+  /** How many samples the next `process` call returns for `inputLength` input samples. */
+  outputLength(inputLength: number): number;
+  /**
+   * Converts the next chunk of a continuous stream (any length, including 0). The result depends
+   * only on the samples fed so far, never on how they were split into chunks. Writes into `out`
+   * when given (at least `outputLength(input.length)` long) and returns the filled part.
+   */
+  process(input: Int16Array, out?: Int16Array): Int16Array;
+  /** Forgets all history, as if newly created (e.g. on barge-in or when a call ends). */
+  reset(): void;
+}
+
+export function outputTarget(out: Int16Array | undefined, n: number, who: string): Int16Array {
+  if (!out) return new Int16Array(n);
+  if (out.length < n) throw new RangeError(`${who}: output buffer holds ${out.length} samples, needs ${n}`);
+  return out;
+}
+
+/**
+ * A Float64 work area laid out as [history | current chunk]. Keeps the last `historyLength` input
+ * samples between calls and grows (rarely) when a chunk is larger than any before.
+ */
+export class HistoryBuffer {
+  private data: Float64Array;
+
+  constructor(
+    private readonly historyLength: number,
+    initialChunkCapacity: number,
+  ) {
+    this.data = new Float64Array(historyLength + initialChunkCapacity);
+  }
+
+  /** Appends `input` after the history and returns the work area (valid until `advance`). */
+  load(input: Int16Array): Float64Array {
+    const needed = this.historyLength + input.length;
+    if (needed > this.data.length) {
+      const grown = new Float64Array(Math.max(needed, 2 * this.data.length));
+      grown.set(this.data.subarray(0, this.historyLength));
+      this.data = grown;
+    }
+    const d = this.data;
+    const h = this.historyLength;
+    for (let i = 0; i < input.length; i++) d[h + i] = input[i];
+    return d;
+  }
+
+  /** Keeps the newest `historyLength` samples after a chunk of `consumed` samples. */
+  advance(consumed: number): void {
+    if (consumed > 0) this.data.copyWithin(0, consumed, consumed + this.historyLength);
+  }
+
+  clear(): void {
+    this.data.fill(0, 0, this.historyLength);
+  }
+}

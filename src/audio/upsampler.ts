@@ -1,0 +1,73 @@
+/**
+ * Streaming 8 kHz -> 16 kHz interpolator (L = 2) built on a half-band low-pass.
+ *
+ * The prototype filter runs at 16 kHz with its cut-off at 4 kHz and 4k+3 taps, so every other tap
+ * is zero except the centre one. Split into two phases: the odd output samples are just the input
+ * delayed (an exact copy), and the even ones come from a symmetric 40-tap phase that is folded into
+ * 20 multiplies per input sample.
+ */
+import { designLowpass } from './fir-design';
+import { HistoryBuffer, outputTarget, type StreamingResampler } from './resampler';
+
+/** Prototype length at 16 kHz (of the form 4k+3). */
+export const UPSAMPLER_TAPS = 79;
+export const UPSAMPLER_BETA = 9;
+
+const HALF = (UPSAMPLER_TAPS - 3) / 4; // k = 19: the copy phase is delayed by k input samples
+const PHASE_LENGTH = (UPSAMPLER_TAPS + 1) / 2; // 40 non-zero taps in the filtering phase
+const HISTORY = PHASE_LENGTH - 1; // 39 input samples kept between calls
+const FOLDED = PHASE_LENGTH / 2; // 20 folded coefficient pairs
+
+/** Folded coefficients of the filtering phase, normalised to a DC gain of exactly 1. */
+function buildPhase(): Float64Array {
+  const h = designLowpass({ taps: UPSAMPLER_TAPS, cutoffHz: 4000, sampleRateHz: 16000, beta: UPSAMPLER_BETA });
+  const phase = new Float64Array(PHASE_LENGTH);
+  let sum = 0;
+  for (let i = 0; i < PHASE_LENGTH; i++) {
+    phase[i] = h[2 * i];
+    sum += phase[i];
+  }
+  const folded = new Float64Array(FOLDED);
+  for (let i = 0; i < FOLDED; i++) folded[i] = phase[i] / sum;
+  return folded;
+}
+
+const COEFFS = buildPhase();
+
+export class Upsampler8to16 implements StreamingResampler {
+  readonly inputRate = 8000;
+  readonly outputRate = 16000;
+  /** (taps - 1) / 2 samples at 16 kHz: 39 samples = 2.4375 ms. */
+  readonly delaySamples = (UPSAMPLER_TAPS - 1) / 2;
+  readonly delayMs = (this.delaySamples / this.outputRate) * 1000;
+
+  private readonly history: HistoryBuffer;
+
+  constructor(options: { initialChunkCapacity?: number } = {}) {
+    this.history = new HistoryBuffer(HISTORY, options.initialChunkCapacity ?? 320);
+  }
+
+  outputLength(inputLength: number): number {
+    return 2 * inputLength;
+  }
+
+  process(input: Int16Array, out?: Int16Array): Int16Array {
+    const n = input.length;
+    const dst = outputTarget(out, 2 * n, 'Upsampler8to16.process');
+    const buf = this.history.load(input);
+    const c = COEFFS;
+    for (let i = 0; i < n; i++) {
+      // Input sample i sits at buf[HISTORY + i]; the phase spans buf[i .. i + HISTORY].
+      let s = 0;
+      for (let t = 0; t < FOLDED; t++) s += c[t] * (buf[i + t] + buf[i + HISTORY - t]);
+      dst[2 * i] = s >= 32767 ? 32767 : s <= -32768 ? -32768 : Math.round(s);
+      dst[2 * i + 1] = buf[i + HISTORY - HALF];
+    }
+    this.history.advance(n);
+    return dst.length === 2 * n ? dst : dst.subarray(0, 2 * n);
+  }
+
+  reset(): void {
+    this.history.clear();
+  }
+}
