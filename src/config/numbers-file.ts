@@ -1,0 +1,106 @@
+/**
+ * The numbers file (`TOLK_NUMBERS`, YAML): a top-level `numbers:` list of per-number settings.
+ * Parsed and validated once at start-up; every problem is reported at once, naming the entry,
+ * the field and the line, so an operator can fix the file in one pass.
+ */
+import { readFile } from 'node:fs/promises';
+import { isMap, isNode, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { StaticNumberDirectory, type NumberDirectory, type NumberSettings } from './numbers';
+import { validateNumberSettings } from './numbers-schema';
+
+export class NumbersConfigError extends Error {
+  constructor(
+    public readonly problems: string[],
+    source = 'numbers file',
+  ) {
+    super(`Invalid ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'NumbersConfigError';
+  }
+}
+
+type Path = (string | number)[];
+
+/**
+ * Parses and validates the YAML text of a numbers file. Throws NumbersConfigError listing every
+ * syntax error (with line and column), invalid setting and duplicate number.
+ */
+export function parseNumbers(yamlText: string, source?: string): NumberSettings[] {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(yamlText, { lineCounter, prettyErrors: true });
+
+  if (doc.errors.length > 0) {
+    throw new NumbersConfigError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
+        return `${where}YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
+      }),
+      source,
+    );
+  }
+
+  const lineOf = (path: Path): number | undefined => {
+    // The node at the path, or its nearest existing ancestor (for a missing field: its entry).
+    for (let n = path.length; n >= 0; n--) {
+      const node: unknown = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+      if (isNode(node) && (node as Node).range) return lineCounter.linePos((node as Node).range![0]).line;
+    }
+    return undefined;
+  };
+  const at = (path: Path) => {
+    const line = lineOf(path);
+    return line === undefined ? '' : ` (line ${line})`;
+  };
+
+  const root = doc.contents;
+  if (!isMap(root) || !root.has('numbers')) {
+    throw new NumbersConfigError(['expected a top-level `numbers:` list of entries'], source);
+  }
+  const problems: string[] = [];
+  for (const pair of root.items) {
+    const key = isNode(pair.key) ? String((pair.key as { toJSON(): unknown }).toJSON()) : String(pair.key);
+    if (key !== 'numbers') problems.push(`unknown top-level key '${key}'; only 'numbers' is allowed${at([key])}`);
+  }
+  const list = root.get('numbers', true);
+  if (!isSeq(list)) {
+    throw new NumbersConfigError([...problems, `numbers: must be a list of entries${at(['numbers'])}`], source);
+  }
+
+  const entries = (doc.toJS() as { numbers: unknown[] }).numbers;
+  const settings: NumberSettings[] = [];
+  const firstIndex = new Map<string, number>();
+  entries.forEach((entry, i) => {
+    const rawNumber = (entry as { number?: unknown } | null)?.number;
+    const label = `numbers[${i}]${typeof rawNumber === 'string' ? ` (${rawNumber})` : ''}`;
+    const result = validateNumberSettings(entry);
+    if (!result.ok) {
+      for (const p of result.problems) {
+        const field = p.path.map((seg) => (typeof seg === 'number' ? `[${seg}]` : `.${seg}`)).join('');
+        problems.push(`${label}${field}: ${p.message}${at(['numbers', i, ...p.path])}`);
+      }
+      return;
+    }
+    const previous = firstIndex.get(result.value.number);
+    if (previous !== undefined) {
+      problems.push(`${label}: duplicate number, already configured by numbers[${previous}]${at(['numbers', i, 'number'])}`);
+      return;
+    }
+    firstIndex.set(result.value.number, i);
+    settings.push(result.value);
+  });
+
+  if (problems.length > 0) throw new NumbersConfigError(problems, source);
+  return settings;
+}
+
+/** Reads and validates the numbers file; throws NumbersConfigError (or the file system's error). */
+export async function loadNumbersFile(path: string): Promise<NumberDirectory> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new NumbersConfigError([`cannot read the file (${code ?? String(err)})`], `numbers file ${path}`);
+  }
+  return new StaticNumberDirectory(parseNumbers(text, `numbers file ${path}`));
+}

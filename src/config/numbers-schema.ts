@@ -1,0 +1,113 @@
+/**
+ * Validation of one number's settings, independent of where they come from (the numbers file now,
+ * an admin API request body later). Problems are reported per field, with the nearest supported
+ * languages when a language code is unknown.
+ */
+import { z } from 'zod';
+import { isSupportedLanguage, nearestLanguages, SUPPORTED_LANGUAGES } from '../translate/languages';
+import { DEFAULT_ORIGINAL_VOLUME, destinationKind, E164_PATTERN, type NumberSettings } from './numbers';
+
+/** One problem with one field; `path` is relative to the validated object (`['callerLanguage']`). */
+export interface FieldProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+export type NumberSettingsValidation = { ok: true; value: NumberSettings } | { ok: false; problems: FieldProblem[] };
+
+function typeName(input: unknown): string {
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'a list';
+  return `a ${typeof input}`;
+}
+
+function requiredString(what: string) {
+  return z.string({
+    error: (iss) => (iss.input === undefined ? 'is required' : `must be ${what}, not ${typeName(iss.input)}`),
+  });
+}
+
+/** Explains the unknown code and names the nearest supported ones. */
+export function unknownLanguageMessage(code: string): string {
+  const near = nearestLanguages(code);
+  const hint =
+    near.length > 0
+      ? `did you mean ${near.join(', ')}?`
+      : `supported codes: ${SUPPORTED_LANGUAGES.map((l) => l.code).join(', ')}`;
+  return `unknown language '${code}'; ${hint}`;
+}
+
+const phoneNumber = z
+  .unknown()
+  .superRefine((v, ctx) => {
+    if (v === undefined) ctx.addIssue({ code: 'custom', message: 'is required' });
+    else if (typeof v === 'number')
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a quoted string such as "+${v}" (unquoted, YAML reads the number as an integer and drops the +)`,
+      });
+    else if (typeof v !== 'string') ctx.addIssue({ code: 'custom', message: `must be a string, not ${typeName(v)}` });
+    else if (!E164_PATTERN.test(v))
+      ctx.addIssue({
+        code: 'custom',
+        message: `'${v}' is not an E.164 number (a + and up to 15 digits, no spaces or dashes, e.g. +15550001111)`,
+      });
+  })
+  .transform((v) => v as string);
+
+const destination = requiredString('a string').refine((v) => destinationKind(v) !== undefined, {
+  error: (iss) =>
+    `'${String(iss.input)}' is not a destination: use an E.164 number (+15550002222), a SIP URI (sip:agent@pbx.example.com) or a client identity (client:alice)`,
+});
+
+const language = requiredString('a language code').superRefine((v, ctx) => {
+  if (!isSupportedLanguage(v)) ctx.addIssue({ code: 'custom', message: unknownLanguageMessage(v) });
+});
+
+export const numberSettingsSchema = z.strictObject(
+  {
+    number: phoneNumber,
+    destination,
+    callerLanguage: language,
+    agentLanguage: language,
+    echoTargetLanguage: z
+      .boolean({ error: (iss) => `must be true or false, not ${typeName(iss.input)}` })
+      .default(false),
+    originalVolume: z
+      .number({ error: (iss) => `must be a number from 0 to 1, not ${typeName(iss.input)}` })
+      .min(0, 'must be from 0 (off) to 1 (full volume)')
+      .max(1, 'must be from 0 (off) to 1 (full volume)')
+      .default(DEFAULT_ORIGINAL_VOLUME),
+    greeting: z
+      .string({ error: (iss) => `must be a string, not ${typeName(iss.input)}` })
+      .trim()
+      .min(1, 'must not be empty (leave it out for no greeting)')
+      .max(1000, 'must be at most 1000 characters')
+      .optional(),
+  },
+  {
+    error: (iss) => {
+      if (iss.code === 'unrecognized_keys') {
+        return `unknown setting ${iss.keys.map((k) => `'${k}'`).join(', ')}; settings are number, destination, callerLanguage, agentLanguage, echoTargetLanguage, originalVolume, greeting`;
+      }
+      if (iss.code === 'invalid_type') return `must be a mapping of settings, not ${typeName(iss.input)}`;
+      return undefined;
+    },
+  },
+);
+
+/** Validates one number's settings, applying defaults; every problem is listed, by field. */
+export function validateNumberSettings(input: unknown): NumberSettingsValidation {
+  const parsed = numberSettingsSchema.safeParse(input);
+  if (parsed.success) {
+    const { greeting, ...rest } = parsed.data;
+    return { ok: true, value: greeting === undefined ? rest : { ...rest, greeting } };
+  }
+  return {
+    ok: false,
+    problems: parsed.error.issues.map((i) => ({
+      path: i.path.filter((p): p is string | number => typeof p !== 'symbol'),
+      message: i.message,
+    })),
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * Prometheus metrics. `Metrics` owns its own prom-client Registry (never the global one, so tests
+ * and several instances never collide) and offers one method per thing the call bridge does.
+ * Methods take milliseconds, as the bridge measures; metrics are exported in seconds, as
+ * Prometheus convention asks. Hot-path series (per frame) use pre-bound label children.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { HttpModule } from './server';
+
+export type FramePath = 'in' | 'out';
+
+export interface MetricsOptions {
+  /** Also export Node.js process metrics (CPU, memory, event-loop lag, GC). Default true. */
+  defaultMetrics?: boolean;
+  /** Prefix of every metric name. Default 'tolk_'. */
+  prefix?: string;
+}
+
+/** From end of speech to first translated audio played: about 0.2 s to 5 s is the useful range. */
+const UTTERANCE_LATENCY_BUCKETS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10];
+/** tolk's own work per 20 ms frame: microseconds normally, milliseconds means trouble. */
+const FRAME_PROCESSING_BUCKETS = [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2];
+/** Audio waiting in a leg's play-out queue, observed per frame played. */
+const PLAYOUT_DEPTH_BUCKETS = [0, 0.02, 0.04, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8];
+
+const ms = (v: number) => v / 1000;
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  private readonly activeCalls: Gauge;
+  private readonly activeSessions: Gauge;
+  private readonly callsTotal: Counter<'outcome'>;
+  private readonly reconnects: Counter<'direction'>;
+  private readonly failures: Counter<'kind'>;
+  private readonly utteranceLatency: Histogram<'direction'>;
+  private readonly frameProcessing: Histogram<'path'>;
+  private readonly frameIn: ReturnType<Histogram<'path'>['labels']>;
+  private readonly frameOut: ReturnType<Histogram<'path'>['labels']>;
+  private readonly playoutDepth: Histogram;
+  private readonly playoutDropped: Counter;
+  private readonly mediaErrors: Counter<'kind'>;
+
+  constructor(opts: MetricsOptions = {}) {
+    const p = opts.prefix ?? 'tolk_';
+    const registers = [this.registry];
+    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: p });
+
+    this.activeCalls = new Gauge({ name: `${p}active_calls`, help: 'Calls in progress', registers });
+    this.activeSessions = new Gauge({
+      name: `${p}active_translation_sessions`,
+      help: 'Open translation sessions (one per direction of each call)',
+      registers,
+    });
+    this.callsTotal = new Counter({
+      name: `${p}calls_total`,
+      help: 'Calls ended, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.reconnects = new Counter({
+      name: `${p}translation_reconnects_total`,
+      help: 'Translation sessions re-opened after a drop, by direction',
+      labelNames: ['direction'],
+      registers,
+    });
+    this.failures = new Counter({
+      name: `${p}translation_failures_total`,
+      help: 'Translation failures, by kind',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.utteranceLatency = new Histogram({
+      name: `${p}utterance_latency_seconds`,
+      help: "From the end of the speaker's speech to the first translated audio played to the listener",
+      labelNames: ['direction'],
+      buckets: UTTERANCE_LATENCY_BUCKETS,
+      registers,
+    });
+    this.frameProcessing = new Histogram({
+      name: `${p}frame_processing_seconds`,
+      help: "tolk's own processing time per audio frame (in: Twilio to translator, out: translator to Twilio)",
+      labelNames: ['path'],
+      buckets: FRAME_PROCESSING_BUCKETS,
+      registers,
+    });
+    this.frameIn = this.frameProcessing.labels('in');
+    this.frameOut = this.frameProcessing.labels('out');
+    this.playoutDepth = new Histogram({
+      name: `${p}playout_queue_depth_seconds`,
+      help: "Audio queued in a leg's play-out, observed on every frame played",
+      buckets: PLAYOUT_DEPTH_BUCKETS,
+      registers,
+    });
+    this.playoutDropped = new Counter({
+      name: `${p}playout_dropped_seconds_total`,
+      help: 'Audio discarded because a play-out queue was full',
+      registers,
+    });
+    this.mediaErrors = new Counter({
+      name: `${p}media_stream_errors_total`,
+      help: 'Malformed or unexpected media stream messages, by kind',
+      labelNames: ['kind'],
+      registers,
+    });
+  }
+
+  callStarted(): void {
+    this.activeCalls.inc();
+  }
+
+  /** A call that `callStarted` counted has ended. */
+  callEnded(outcome: string): void {
+    this.activeCalls.dec();
+    this.callsTotal.inc({ outcome });
+  }
+
+  /** A call that ended before it was counted as started (e.g. an unknown number). */
+  callRejected(outcome: string): void {
+    this.callsTotal.inc({ outcome });
+  }
+
+  translationSessionOpened(): void {
+    this.activeSessions.inc();
+  }
+
+  translationSessionClosed(): void {
+    this.activeSessions.dec();
+  }
+
+  translationReconnected(direction: string): void {
+    this.reconnects.inc({ direction });
+  }
+
+  translationFailed(kind: string): void {
+    this.failures.inc({ kind });
+  }
+
+  observeUtteranceLatency(direction: string, latencyMs: number): void {
+    this.utteranceLatency.observe({ direction }, ms(latencyMs));
+  }
+
+  observeFrameProcessing(path: FramePath, durationMs: number): void {
+    (path === 'in' ? this.frameIn : this.frameOut).observe(ms(durationMs));
+  }
+
+  observePlayoutDepth(depthMs: number): void {
+    this.playoutDepth.observe(ms(depthMs));
+  }
+
+  playoutOverflow(droppedMs: number): void {
+    this.playoutDropped.inc(ms(droppedMs));
+  }
+
+  mediaStreamError(kind: string): void {
+    this.mediaErrors.inc({ kind });
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/** `GET /metrics` in Prometheus text format. */
+export function createMetricsModule(metrics: Metrics, path = '/metrics'): HttpModule {
+  return {
+    name: 'metrics',
+    mount(app) {
+      app.get(path, async (_req, res) => {
+        const body = await metrics.render();
+        res.set('Content-Type', metrics.contentType).set('Cache-Control', 'no-store').send(body);
+      });
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Where call records live. Every method is async so that a database-backed store can implement
+ * the same contract; the in-memory store is the default and the reference implementation.
+ */
+import type { CallOutcome, CallRecord, CallRecordPatch, CallRecordWithTranscript, NewCallRecord, Utterance } from './call-record';
+
+export interface CallListQuery {
+  /** Only calls to this tolk number (E.164). */
+  number?: string;
+  /** Only calls started at or after this time. */
+  from?: Date;
+  /** Only calls started before this time. */
+  to?: Date;
+  outcome?: CallOutcome;
+  /** Page size, 1..MAX_LIST_LIMIT. */
+  limit: number;
+  /** `nextCursor` of the previous page; omit for the first page. */
+  cursor?: string;
+}
+
+export interface CallListPage {
+  /** Newest first (by startedAt, then id), without transcripts. */
+  items: CallRecord[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
+export const MAX_LIST_LIMIT = 500;
+
+export interface CallRecordStore {
+  /** Stores a new record and returns it (with its id). Rejects if the id is already taken. */
+  create(record: NewCallRecord): Promise<CallRecord>;
+  /** Changes fields of a record; resolves false if there is no such call (e.g. evicted). */
+  update(id: string, patch: CallRecordPatch): Promise<boolean>;
+  /** Appends a final utterance to the call's transcript; resolves false if there is no such call. */
+  appendUtterance(id: string, utterance: Utterance): Promise<boolean>;
+  get(id: string): Promise<CallRecordWithTranscript | undefined>;
+  list(query: CallListQuery): Promise<CallListPage>;
+}
+
+export class InvalidCursorError extends Error {
+  readonly status = 400;
+  constructor() {
+    super('invalid cursor');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+/** Position in the newest-first order, encoded opaquely so a database can use keyset paging. */
+export interface CursorKey {
+  startedAt: number;
+  id: string;
+}
+
+export function encodeCursor(key: CursorKey): string {
+  return Buffer.from(JSON.stringify([key.startedAt, key.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): CursorKey {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'string') {
+      return { startedAt: v[0], id: v[1] };
+    }
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError();
+}
+
+/** Newest-first ordering shared by every store: startedAt descending, then id descending. */
+export function compareNewestFirst(a: CursorKey, b: CursorKey): number {
+  if (a.startedAt !== b.startedAt) return b.startedAt - a.startedAt;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}

@@ -1,0 +1,87 @@
+/**
+ * What tolk keeps about each call: who called which number, the legs, the languages, the times,
+ * how it ended, and the transcript (every final utterance with its translation). Plain data, so
+ * the same shape serialises to JSON for the admin API and maps onto database rows later.
+ */
+
+/** A participant's connection. A call holds legs, so a third one (an interpreter) fits later. */
+export type LegRole = 'caller' | 'agent' | 'interpreter';
+
+export interface CallLeg {
+  role: LegRole;
+  /** Twilio Call SID of this leg. */
+  callSid: string;
+  /** Twilio Media Stream SID, once the leg's stream has started. */
+  streamSid?: string;
+  /** Language spoken on this leg (supported code). */
+  language: string;
+}
+
+/** How a call ended; set together with `endedAt`. */
+export type CallOutcome =
+  | 'completed' // both parties talked; someone hung up
+  | 'busy' // the destination was busy
+  | 'no-answer' // the destination did not answer
+  | 'failed' // the destination could not be dialled
+  | 'canceled' // the caller hung up before the agent answered
+  | 'unknown-number' // the dialled number is not configured
+  | 'error'; // tolk itself failed
+
+export const CALL_OUTCOMES: readonly CallOutcome[] = [
+  'completed',
+  'busy',
+  'no-answer',
+  'failed',
+  'canceled',
+  'unknown-number',
+  'error',
+];
+
+export interface TranscriptText {
+  text: string;
+  languageCode: string;
+}
+
+/** One final utterance and its translation. */
+export interface Utterance {
+  /** Route it travelled, `<speaker role>-><listener role>`: 'caller->agent' or 'agent->caller'. */
+  direction: string;
+  source: TranscriptText;
+  translation: TranscriptText;
+  /** Milliseconds from the call's start to the start and end of the speech. */
+  startMs: number;
+  endMs: number;
+}
+
+export interface CallRecord {
+  /** tolk's call id (the one in every log line of the call). */
+  id: string;
+  /** The tolk number dialled (E.164). */
+  number: string;
+  /** The caller's number as Twilio reports it. */
+  from: string;
+  /** Who tolk dialled for this call (E.164, sip: or client:). */
+  destination: string;
+  legs: CallLeg[];
+  /** The languages configured for the call when it started. */
+  languages: { caller: string; agent: string };
+  /** The bridge's state machine state (e.g. 'ringing', 'bridged', 'ended'). */
+  state: string;
+  outcome?: CallOutcome;
+  startedAt: Date;
+  answeredAt?: Date;
+  endedAt?: Date;
+}
+
+/** A record with its transcript, in the order the utterances became final. */
+export interface CallRecordWithTranscript extends CallRecord {
+  transcript: Utterance[];
+  /** Utterances not kept because the per-call transcript limit was reached. */
+  droppedUtterances: number;
+}
+
+/** What `create` needs; `id` is generated when left out, `legs` default to none. */
+export type NewCallRecord = Omit<CallRecord, 'id' | 'legs'> & { id?: string; legs?: CallLeg[] };
+
+/** Fields `update` may change; `legs` replaces the whole list. */
+export type CallRecordPatch = Partial<Omit<CallRecord, 'id'>>;

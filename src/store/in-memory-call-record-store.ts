@@ -1,0 +1,126 @@
+/**
+ * Call records in process memory, bounded: the newest `maxCalls` calls are kept (finished calls are
+ * evicted before ongoing ones), and each transcript keeps at most `maxUtterancesPerCall` lines.
+ * Records are copied in and out, so callers never share mutable state with the store.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CallRecord, CallRecordPatch, CallRecordWithTranscript, NewCallRecord, Utterance } from './call-record';
+import {
+  compareNewestFirst,
+  decodeCursor,
+  encodeCursor,
+  MAX_LIST_LIMIT,
+  type CallListPage,
+  type CallListQuery,
+  type CallRecordStore,
+} from './call-record-store';
+
+export interface InMemoryCallRecordStoreOptions {
+  /** Calls kept; the oldest finished call is evicted first. Default 1000. */
+  maxCalls?: number;
+  /** Utterances kept per call; later ones are counted in `droppedUtterances`. Default 5000. */
+  maxUtterancesPerCall?: number;
+  /** Generates ids for records created without one. Default: random UUIDs. */
+  newId?: () => string;
+}
+
+interface Entry {
+  record: CallRecord;
+  transcript: Utterance[];
+  dropped: number;
+}
+
+export class InMemoryCallRecordStore implements CallRecordStore {
+  private readonly calls = new Map<string, Entry>(); // insertion order = creation order
+  private readonly maxCalls: number;
+  private readonly maxUtterances: number;
+  private readonly newId: () => string;
+
+  constructor(opts: InMemoryCallRecordStoreOptions = {}) {
+    this.maxCalls = positiveInt(opts.maxCalls ?? 1000, 'maxCalls');
+    this.maxUtterances = positiveInt(opts.maxUtterancesPerCall ?? 5000, 'maxUtterancesPerCall');
+    this.newId = opts.newId ?? randomUUID;
+  }
+
+  /** Number of calls currently held. */
+  get size(): number {
+    return this.calls.size;
+  }
+
+  create(input: NewCallRecord): Promise<CallRecord> {
+    const id = input.id ?? this.newId();
+    if (this.calls.has(id)) return Promise.reject(new Error(`call ${id} already exists`));
+    const record: CallRecord = structuredClone({ ...input, id, legs: input.legs ?? [] });
+    if (this.calls.size >= this.maxCalls) this.evictOne();
+    this.calls.set(id, { record, transcript: [], dropped: 0 });
+    return Promise.resolve(structuredClone(record));
+  }
+
+  update(id: string, patch: CallRecordPatch): Promise<boolean> {
+    const entry = this.calls.get(id);
+    if (!entry) return Promise.resolve(false);
+    const changes: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(structuredClone(patch))) if (v !== undefined && k !== 'id') changes[k] = v;
+    entry.record = { ...entry.record, ...changes };
+    return Promise.resolve(true);
+  }
+
+  appendUtterance(id: string, utterance: Utterance): Promise<boolean> {
+    const entry = this.calls.get(id);
+    if (!entry) return Promise.resolve(false);
+    if (entry.transcript.length < this.maxUtterances) entry.transcript.push(structuredClone(utterance));
+    else entry.dropped++;
+    return Promise.resolve(true);
+  }
+
+  get(id: string): Promise<CallRecordWithTranscript | undefined> {
+    const entry = this.calls.get(id);
+    if (!entry) return Promise.resolve(undefined);
+    return Promise.resolve(
+      structuredClone({ ...entry.record, transcript: entry.transcript, droppedUtterances: entry.dropped }),
+    );
+  }
+
+  list(query: CallListQuery): Promise<CallListPage> {
+    const limit = Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(query.limit)));
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const from = query.from?.getTime();
+    const to = query.to?.getTime();
+    const matching: CallRecord[] = [];
+    for (const { record: r } of this.calls.values()) {
+      const t = r.startedAt.getTime();
+      if (query.number !== undefined && r.number !== query.number) continue;
+      if (query.outcome !== undefined && r.outcome !== query.outcome) continue;
+      if (from !== undefined && t < from) continue;
+      if (to !== undefined && t >= to) continue;
+      if (after && compareNewestFirst(after, { startedAt: t, id: r.id }) >= 0) continue;
+      matching.push(r);
+    }
+    matching.sort((a, b) => compareNewestFirst(keyOf(a), keyOf(b)));
+    const items = matching.slice(0, limit);
+    const page: CallListPage = { items: structuredClone(items) };
+    if (matching.length > limit) page.nextCursor = encodeCursor(keyOf(items[items.length - 1]));
+    return Promise.resolve(page);
+  }
+
+  private evictOne(): void {
+    let victim: string | undefined;
+    for (const [id, { record }] of this.calls) {
+      if (record.endedAt !== undefined) {
+        victim = id;
+        break;
+      }
+    }
+    victim ??= this.calls.keys().next().value;
+    if (victim !== undefined) this.calls.delete(victim);
+  }
+}
+
+function keyOf(r: CallRecord) {
+  return { startedAt: r.startedAt.getTime(), id: r.id };
+}
+
+function positiveInt(n: number, name: string): number {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name} must be a positive integer, got ${n}`);
+  return n;
+}
