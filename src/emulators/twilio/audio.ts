@@ -1,0 +1,69 @@
+// Telephone audio helpers for the emulator: 8 kHz, 20 ms frames of 160 samples, mu-law on the
+// wire. Built directly on alawmulaw and wavefile.
+import { readFileSync } from 'node:fs';
+import { mulaw } from 'alawmulaw';
+import { WaveFile } from 'wavefile';
+
+export const SAMPLE_RATE = 8000;
+export const FRAME_SAMPLES = 160;
+export const MULAW_SILENCE = 0xff;
+
+export const silentFrame = (): Int16Array => new Int16Array(FRAME_SAMPLES);
+
+export function encodeMulaw(samples: Int16Array): Uint8Array {
+  return mulaw.encode(samples);
+}
+export function decodeMulaw(bytes: Uint8Array): Int16Array {
+  return mulaw.decode(bytes);
+}
+
+/** Adds `src * gain` into `dst` in place with clipping. */
+export function mixInto(dst: Int16Array, src: Int16Array, gain = 1): void {
+  for (let i = 0; i < dst.length && i < src.length; i++) {
+    const v = dst[i] + src[i] * gain;
+    dst[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : Math.round(v);
+  }
+}
+
+export const dbToGain = (db: number): number => Math.pow(10, db / 20);
+
+/** A sine frame; `startSample` keeps the phase continuous across frames. */
+export function toneFrame(freqHz: number, amplitude: number, startSample: number): Int16Array {
+  const out = new Int16Array(FRAME_SAMPLES);
+  for (let i = 0; i < FRAME_SAMPLES; i++) {
+    out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * freqHz * (startSample + i)) / SAMPLE_RATE));
+  }
+  return out;
+}
+
+/** Loads a WAV file (PCM of any depth/rate, or mu-law) as 8 kHz mono Int16 samples. */
+export function loadWavAs8k(path: string): Int16Array {
+  return wavBytesTo8k(readFileSync(path));
+}
+
+export function wavBytesTo8k(bytes: Uint8Array): Int16Array {
+  const wav = new WaveFile(bytes);
+  const fmt = wav.fmt as { audioFormat: number; numChannels: number; sampleRate: number };
+  if (fmt.audioFormat === 7) wav.fromMuLaw();
+  else if (fmt.audioFormat === 6) wav.fromALaw();
+  if ((wav.bitDepth) !== '16') wav.toBitDepth('16');
+  if (fmt.sampleRate !== SAMPLE_RATE) wav.toSampleRate(SAMPLE_RATE);
+  const samples = wav.getSamples(false, Int16Array) as unknown;
+  if (Array.isArray(samples)) return samples[0] as Int16Array; // multi-channel: first channel
+  return samples as Int16Array;
+}
+
+/** 16-bit PCM mono WAV at 8 kHz. */
+export function toWav(samples: Int16Array): Buffer {
+  const wav = new WaveFile();
+  wav.fromScratch(1, SAMPLE_RATE, '16', samples);
+  return Buffer.from(wav.toBuffer());
+}
+
+/** Root-mean-square level of a span of samples (0 when empty). */
+export function rms(samples: Int16Array): number {
+  if (samples.length === 0) return 0;
+  let acc = 0;
+  for (const s of samples) acc += s * s;
+  return Math.sqrt(acc / samples.length);
+}

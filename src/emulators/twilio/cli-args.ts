@@ -1,0 +1,132 @@
+// Command-line options of the emulator (pure parsing, so it can be tested).
+import type { CalleeScenario, PartySpec } from './party';
+import type { EmulatedNumber, TwilioEmulatorOptions } from './emulator';
+
+export const HELP = `Usage: npm run emulator:twilio -- [options]
+
+Emulates the parts of Twilio tolk uses: REST Calls and IncomingPhoneNumbers, TwiML execution,
+signed webhooks and status callbacks, and bidirectional Media Streams.
+
+  --port P                 listen port (default 4010; 0 = any)
+  --host H                 listen address (default 127.0.0.1)
+  --account-sid AC...      account SID for Basic auth (default AC000...001)
+  --auth-token T           auth token; also signs webhooks (default emulator-auth-token)
+  --time-scale S           emulated time per real time: 0.1 = 10x faster (default 1)
+  --number N=URL           a number of the account and its Voice URL (repeatable)
+  --callee N=SCENARIO      how callee N reacts: answer[:SEC] | busy | no-answer | fail (repeatable)
+  --callee-audio N=FILE    WAV the callee N speaks after answering (repeatable)
+  --dial FROM>TO[:FILE]    after start, dial number TO from FROM, speaking FILE
+  --stream-signature MODE  sign | none: X-Twilio-Signature on the stream handshake (default sign)
+  --loss R                 drop this fraction of media frames (0..1)
+  --malformed-every N      send a malformed stream message after every Nth media frame
+  --say-audio MODE         tone | silence: what <Say> sounds like (default tone)
+  --help                   this text
+`;
+
+export interface CliConfig {
+  options: TwilioEmulatorOptions;
+  dial?: { from: string; to: string; audio?: string };
+  help: boolean;
+}
+
+function scenario(text: string): CalleeScenario {
+  const [kind, sec] = text.split(':');
+  const afterSec = sec === undefined ? undefined : Number(sec);
+  if (kind === 'answer' || kind === 'busy' || kind === 'fail') return { kind, afterSec };
+  if (kind === 'no-answer') return { kind };
+  throw new Error(`unknown callee scenario "${text}"`);
+}
+
+function pair(text: string, flag: string): [string, string] {
+  const i = text.indexOf('=');
+  if (i <= 0) throw new Error(`${flag} expects NUMBER=VALUE, got "${text}"`);
+  return [text.slice(0, i), text.slice(i + 1)];
+}
+
+export function parseCliArgs(argv: string[]): CliConfig {
+  const options: TwilioEmulatorOptions = { port: 4010 };
+  const numbers: EmulatedNumber[] = [];
+  const callees: Record<string, PartySpec> = {};
+  const faults: NonNullable<TwilioEmulatorOptions['faults']> = {};
+  let dial: CliConfig['dial'];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    const num = (): number => {
+      const n = Number(value());
+      if (!Number.isFinite(n)) throw new Error(`${flag} needs a number`);
+      return n;
+    };
+    switch (flag) {
+      case '--help':
+      case '-h':
+        help = true;
+        break;
+      case '--port':
+        options.port = num();
+        break;
+      case '--host':
+        options.host = value();
+        break;
+      case '--account-sid':
+        options.accountSid = value();
+        break;
+      case '--auth-token':
+        options.authToken = value();
+        break;
+      case '--time-scale':
+        options.timeScale = num();
+        break;
+      case '--number': {
+        const [n, url] = pair(value(), flag);
+        numbers.push({ phoneNumber: n, voiceUrl: url });
+        break;
+      }
+      case '--callee': {
+        const [n, s] = pair(value(), flag);
+        callees[n] = { ...callees[n], scenario: scenario(s) };
+        break;
+      }
+      case '--callee-audio': {
+        const [n, f] = pair(value(), flag);
+        callees[n] = { ...callees[n], speech: f };
+        break;
+      }
+      case '--dial': {
+        const m = /^([^>]+)>([^:]+)(?::(.+))?$/.exec(value());
+        if (!m) throw new Error('--dial expects FROM>TO[:FILE]');
+        dial = { from: m[1], to: m[2], audio: m[3] };
+        break;
+      }
+      case '--stream-signature': {
+        const v = value();
+        if (v !== 'sign' && v !== 'none') throw new Error('--stream-signature is sign or none');
+        options.streamSignature = v;
+        break;
+      }
+      case '--loss':
+        faults.lossRate = num();
+        break;
+      case '--malformed-every':
+        faults.malformedEvery = num();
+        break;
+      case '--say-audio': {
+        const v = value();
+        if (v !== 'tone' && v !== 'silence') throw new Error('--say-audio is tone or silence');
+        options.sayAudio = v;
+        break;
+      }
+      default:
+        throw new Error(`unknown option ${flag} (see --help)`);
+    }
+  }
+  options.numbers = numbers;
+  options.callees = callees;
+  if (faults.lossRate !== undefined || faults.malformedEvery !== undefined) options.faults = faults;
+  return { options, dial, help };
+}

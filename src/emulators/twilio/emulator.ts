@@ -1,0 +1,280 @@
+// startTwilioEmulator(): the REST API, the calls, their media and the event log behind one HTTP
+// server. Everything it starts is released by close().
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { EmulatedCall, type CallEnv } from './call';
+import type { CallRecord, CallStatus } from './call-record';
+import { createScaledClock } from './clock';
+import { ConferenceHub } from './conference';
+import { EventLog, type EmulatorEvent } from './events';
+import type { StreamFaults } from './faults';
+import { createFrameTicker } from './frame-ticker';
+import type { HandshakeSignature, StreamStats } from './media-stream';
+import type { PartySpec } from './party';
+import type { CallRecording } from './recorder';
+import { basicAuth } from './rest/auth';
+import { callsRouter, type PlaceCallParams } from './rest/calls-routes';
+import { sendTwilioError } from './rest/errors';
+import { numbersRouter, type PhoneNumberRecord } from './rest/numbers-routes';
+import { randomSid, type SidFactory } from './sids';
+import { WebhookSender, type FetchLike } from './webhooks';
+import type { CallMedia } from './call-media';
+
+export interface EmulatedNumber {
+  phoneNumber: string;
+  voiceUrl?: string;
+  voiceMethod?: string;
+  statusCallback?: string;
+  friendlyName?: string;
+}
+
+export interface TwilioEmulatorOptions {
+  port?: number;
+  host?: string;
+  accountSid?: string;
+  authToken?: string;
+  /** API keys accepted for Basic auth: SK... -> secret. */
+  apiKeys?: Record<string, string>;
+  /** Emulated seconds per real second: 0.1 runs ten times faster than real time. Default 1. */
+  timeScale?: number;
+  numbers?: EmulatedNumber[];
+  /** Emulated callees of outbound calls, by number. Unknown numbers use defaultCallee. */
+  callees?: Record<string, PartySpec>;
+  defaultCallee?: PartySpec;
+  /** X-Twilio-Signature on the Media Stream WebSocket handshake. Default 'sign'. */
+  streamSignature?: HandshakeSignature;
+  faults?: StreamFaults;
+  /** What <Say> sounds like in recordings: a 440 Hz tone (default) or silence. */
+  sayAudio?: 'tone' | 'silence';
+  fetch?: FetchLike;
+  sids?: SidFactory;
+}
+
+export interface DialOptions {
+  from: string;
+  to: string;
+  party?: PartySpec;
+}
+
+export interface CallSnapshot {
+  sid: string;
+  from: string;
+  to: string;
+  direction: string;
+  status: CallStatus;
+  durationSec?: number;
+  streams: StreamStats[];
+}
+
+export interface TwilioEmulator {
+  /** Base URL of the REST API, e.g. http://127.0.0.1:4010 (replaces https://api.twilio.com). */
+  readonly url: string;
+  readonly port: number;
+  readonly accountSid: string;
+  readonly authToken: string;
+  /** Places an inbound call: "number `to` is dialled from `from`", running its Voice URL. */
+  dial(opts: DialOptions): Promise<string>;
+  setCallee(number: string, party: PartySpec): void;
+  addNumber(n: EmulatedNumber): PhoneNumberRecord;
+  pressDigits(callSid: string, digits: string): void;
+  hangup(callSid: string): void;
+  call(callSid: string): CallSnapshot | undefined;
+  calls(): CallSnapshot[];
+  recording(callSid: string): CallRecording;
+  events(): EmulatorEvent[];
+  onEvent(listener: (e: EmulatorEvent) => void): () => void;
+  waitFor(pred: (e: EmulatorEvent) => boolean, timeoutMs?: number): Promise<EmulatorEvent>;
+  waitForStatus(callSid: string, status: CallStatus, timeoutMs?: number): Promise<EmulatorEvent>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_ACCOUNT_SID = 'AC' + '0'.repeat(31) + '1';
+export const DEFAULT_AUTH_TOKEN = 'emulator-auth-token';
+
+export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Promise<TwilioEmulator> {
+  const accountSid = opts.accountSid ?? DEFAULT_ACCOUNT_SID;
+  const authToken = opts.authToken ?? DEFAULT_AUTH_TOKEN;
+  const sids = opts.sids ?? randomSid;
+  const clock = createScaledClock(opts.timeScale ?? 1);
+  const epoch = Date.now();
+  const wallNow = () => new Date(epoch + clock.now());
+  const log = new EventLog(() => clock.now());
+  const webhooks = new WebhookSender(() => authToken, opts.fetch ?? (fetch));
+  const ticker = createFrameTicker(clock);
+  const conferences = new ConferenceHub((name, callSid, action) => log.add({ type: 'conference', callSid, name, action }));
+  const calls = new Map<string, EmulatedCall>();
+  const numbers: PhoneNumberRecord[] = [];
+  const callees = new Map(Object.entries(opts.callees ?? {}));
+
+  // All live calls tick together: every microphone first, then every loudspeaker.
+  const live = new Set<CallMedia>();
+  let unsubscribe: (() => void) | undefined;
+  const onFrame = (): void => {
+    const list = [...live];
+    for (const m of list) m.captureMic();
+    for (const m of list) m.playFrame();
+  };
+
+  const env: CallEnv = {
+    clock,
+    log,
+    webhooks,
+    conferences,
+    authToken: () => authToken,
+    sid: sids,
+    wallNow,
+    handshakeSignature: opts.streamSignature ?? 'sign',
+    faults: opts.faults,
+    sayAudio: opts.sayAudio ?? 'tone',
+    attachMedia(media) {
+      live.add(media);
+      unsubscribe ??= ticker.subscribe(onFrame);
+      return () => {
+        live.delete(media);
+        if (live.size === 0) {
+          unsubscribe?.();
+          unsubscribe = undefined;
+        }
+      };
+    },
+  };
+
+  const newRecord = (p: Partial<CallRecord> & Pick<CallRecord, 'from' | 'to' | 'direction'>): CallRecord => ({
+    sid: sids('CA'),
+    accountSid,
+    status: 'queued',
+    dateCreated: wallNow(),
+    dateUpdated: wallNow(),
+    method: 'POST',
+    statusCallbackMethod: 'POST',
+    statusCallbackEvents: new Set(),
+    timeoutSec: 60,
+    callbackSequence: 0,
+    ...p,
+  });
+
+  const addNumber = (n: EmulatedNumber): PhoneNumberRecord => {
+    const rec: PhoneNumberRecord = {
+      sid: sids('PN'),
+      accountSid,
+      phoneNumber: n.phoneNumber,
+      friendlyName: n.friendlyName ?? n.phoneNumber,
+      voiceUrl: n.voiceUrl ?? '',
+      voiceMethod: (n.voiceMethod ?? 'POST').toUpperCase(),
+      statusCallback: n.statusCallback ?? '',
+      statusCallbackMethod: 'POST',
+      dateCreated: wallNow(),
+      dateUpdated: wallNow(),
+    };
+    numbers.push(rec);
+    return rec;
+  };
+  for (const n of opts.numbers ?? []) addNumber(n);
+
+  const placeCall = (p: PlaceCallParams): EmulatedCall => {
+    const record = newRecord({
+      from: p.from,
+      to: p.to,
+      direction: 'outbound-api',
+      url: p.url,
+      method: p.method,
+      twiml: p.twiml,
+      statusCallback: p.statusCallback,
+      statusCallbackMethod: p.statusCallbackMethod,
+      statusCallbackEvents: new Set(p.statusCallbackEvents),
+      timeoutSec: p.timeoutSec,
+    });
+    const call = new EmulatedCall(record, callees.get(p.to) ?? opts.defaultCallee ?? {}, env);
+    calls.set(record.sid, call);
+    log.add({ type: 'call.status', callSid: record.sid, status: 'queued' });
+    call.dialOut();
+    return call;
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  const accountPath = '/2010-04-01/Accounts/:AccountSid';
+  app.use(accountPath, basicAuth({ accountSid, authToken: () => authToken, apiKeys: new Map(Object.entries(opts.apiKeys ?? {})) }));
+  app.use(accountPath, express.urlencoded({ extended: false, limit: '64kb' }));
+  app.use(
+    accountPath,
+    callsRouter({ placeCall, findCall: (sid) => calls.get(sid), listCalls: () => [...calls.values()] }),
+  );
+  app.use(accountPath, numbersRouter({ numbers: () => numbers, now: wallNow }));
+  app.use((req, res) => sendTwilioError(res, 404, 20404, `The requested resource ${req.path} was not found`));
+
+  const server: Server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
+
+  const mustFind = (sid: string): EmulatedCall => {
+    const c = calls.get(sid);
+    if (!c) throw new Error(`no such call ${sid}`);
+    return c;
+  };
+  const snapshot = (c: EmulatedCall): CallSnapshot => ({
+    sid: c.record.sid,
+    from: c.record.from,
+    to: c.record.to,
+    direction: c.record.direction,
+    status: c.record.status,
+    durationSec: c.record.durationSec,
+    streams: c.streams,
+  });
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    accountSid,
+    authToken,
+    async dial({ from, to, party }) {
+      const number = numbers.find((n) => n.phoneNumber === to);
+      if (!number) throw new Error(`${to} is not a number of this account`);
+      if (!number.voiceUrl) throw new Error(`${to} has no Voice URL`);
+      const record = newRecord({
+        from,
+        to,
+        direction: 'inbound',
+        phoneNumberSid: number.sid,
+        statusCallback: number.statusCallback || undefined,
+        statusCallbackMethod: number.statusCallbackMethod,
+        url: number.voiceUrl,
+        method: number.voiceMethod,
+      });
+      const call = new EmulatedCall(record, party ?? {}, env);
+      calls.set(record.sid, call);
+      void call.ringIn(number.voiceUrl, number.voiceMethod);
+      return Promise.resolve(record.sid);
+    },
+    setCallee: (number, party) => void callees.set(number, party),
+    addNumber,
+    pressDigits: (sid, digits) => mustFind(sid).pressDigits(digits),
+    hangup: (sid) => mustFind(sid).end('completed'),
+    call: (sid) => {
+      const c = calls.get(sid);
+      return c ? snapshot(c) : undefined;
+    },
+    calls: () => [...calls.values()].map(snapshot),
+    recording: (sid) => mustFind(sid).recorder.snapshot(),
+    events: () => log.all(),
+    onEvent: (l) => log.on(l),
+    waitFor: (pred, timeoutMs) => log.waitFor(pred, timeoutMs),
+    waitForStatus: (sid, status, timeoutMs) =>
+      log.waitFor((e) => e.type === 'call.status' && e.callSid === sid && e.status === status, timeoutMs),
+    async close() {
+      for (const c of calls.values()) c.end('completed');
+      await Promise.allSettled([...calls.values()].map((c) => c.settle()));
+      webhooks.close();
+      ticker.dispose();
+      clock.dispose();
+      log.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

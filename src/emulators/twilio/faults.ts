@@ -1,0 +1,76 @@
+// Deliberate stream faults for robustness tests: dropped media frames (the timestamp jumps, the
+// sequence numbers stay consecutive, as when Twilio omits frames) and malformed messages.
+// Deterministic for a given seed.
+
+export type MalformedKind = 'invalid-json' | 'binary' | 'unknown-event' | 'bad-base64' | 'wrong-stream' | 'oversized';
+export const MALFORMED_KINDS: MalformedKind[] = ['invalid-json', 'binary', 'unknown-event', 'bad-base64', 'wrong-stream', 'oversized'];
+
+export interface StreamFaults {
+  /** Probability (0..1) that a media frame is not sent. */
+  lossRate?: number;
+  /** After every Nth media frame, also send one malformed message (kinds rotate). */
+  malformedEvery?: number;
+  malformedKinds?: MalformedKind[];
+  seed?: number;
+}
+
+export interface FaultDecision {
+  drop: boolean;
+  malformed?: MalformedKind;
+}
+
+export class FaultPlan {
+  private state: number;
+  private frames = 0;
+  private malformedSent = 0;
+  constructor(private readonly faults: StreamFaults = {}) {
+    this.state = (faults.seed ?? 1) >>> 0 || 1;
+  }
+
+  private random(): number {
+    // mulberry32
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  next(): FaultDecision {
+    this.frames += 1;
+    const drop = (this.faults.lossRate ?? 0) > 0 && this.random() < (this.faults.lossRate ?? 0);
+    const every = this.faults.malformedEvery ?? 0;
+    if (every > 0 && this.frames % every === 0) {
+      const kinds = this.faults.malformedKinds?.length ? this.faults.malformedKinds : MALFORMED_KINDS;
+      return { drop, malformed: kinds[this.malformedSent++ % kinds.length] };
+    }
+    return { drop };
+  }
+}
+
+/** The bytes of a malformed message of the given kind (binary means: send as a binary frame). */
+export function malformedMessage(kind: MalformedKind, streamSid: string): { data: string | Buffer; binary: boolean } {
+  switch (kind) {
+    case 'invalid-json':
+      return { data: '{"event":"media",', binary: false };
+    case 'binary':
+      return { data: Buffer.alloc(160, 0xff), binary: true };
+    case 'unknown-event':
+      return { data: JSON.stringify({ event: 'bogus', streamSid, sequenceNumber: '0' }), binary: false };
+    case 'bad-base64':
+      return {
+        data: JSON.stringify({ event: 'media', streamSid, sequenceNumber: '0', media: { track: 'inbound', chunk: '0', timestamp: '0', payload: '!!not base64!!' } }),
+        binary: false,
+      };
+    case 'wrong-stream':
+      return {
+        data: JSON.stringify({ event: 'media', streamSid: 'MZ' + '0'.repeat(32), sequenceNumber: '0', media: { track: 'inbound', chunk: '0', timestamp: '0', payload: Buffer.alloc(160, 0xff).toString('base64') } }),
+        binary: false,
+      };
+    case 'oversized':
+      return {
+        data: JSON.stringify({ event: 'media', streamSid, sequenceNumber: '0', media: { track: 'inbound', chunk: '0', timestamp: '0', payload: Buffer.alloc(1024 * 1024, 0xff).toString('base64') } }),
+        binary: false,
+      };
+  }
+}

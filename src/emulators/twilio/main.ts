@@ -1,0 +1,35 @@
+// CLI: npm run emulator:twilio -- --port P [options]; --help lists them.
+import { parseCliArgs, HELP } from './cli-args';
+import { startTwilioEmulator } from './emulator';
+
+async function main(): Promise<void> {
+  let cfg;
+  try {
+    cfg = parseCliArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (cfg.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const emulator = await startTwilioEmulator(cfg.options);
+  process.stdout.write(`twilio emulator listening on ${emulator.url} (account ${emulator.accountSid})\n`);
+  emulator.onEvent((e) => {
+    if (e.type === 'call.status' || e.type === 'twiml' || e.type === 'error' || e.type === 'stream.open' || e.type === 'stream.closed')
+      process.stdout.write(`${JSON.stringify(e)}\n`);
+  });
+  if (cfg.dial) {
+    const sid = await emulator.dial({ from: cfg.dial.from, to: cfg.dial.to, party: { speech: cfg.dial.audio, speakAfterSec: 1 } });
+    process.stdout.write(`dialled ${cfg.dial.to} from ${cfg.dial.from}: ${sid}\n`);
+  }
+  const shutdown = (): void => {
+    void emulator.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+void main();

@@ -1,0 +1,221 @@
+// One bidirectional Media Stream (<Connect><Stream>): the WebSocket client Twilio opens to the
+// application. Sends connected + start on open, one `media` frame per 20 ms of the caller's
+// microphone, `dtmf` for key presses and `stop` at the end; plays what the server sends through a
+// PlayoutBuffer, echoing marks when their audio has played and on clear.
+import WebSocket from 'ws';
+import { decodeMulaw, encodeMulaw } from './audio';
+import type { AudioActivity } from './call-media';
+import type { NewEvent } from './events';
+import { FaultPlan, malformedMessage, type StreamFaults } from './faults';
+import { PlayoutBuffer } from './playout';
+import { signatureFor } from './webhooks';
+import {
+  connectedMessage,
+  dtmfMessage,
+  markMessage,
+  mediaMessage,
+  readServerMessage,
+  startMessage,
+  stopMessage,
+  type StreamIdentity,
+} from './stream-messages';
+
+/** How the WebSocket handshake is signed: Twilio's docs say to validate X-Twilio-Signature, but
+ * whether the upgrade is signed is not settled, so this is configurable. 'sign' uses the stream URL
+ * (wss) with no params, as Twilio's own validator samples assume. */
+export type HandshakeSignature = 'sign' | 'none';
+
+export interface StreamStats {
+  streamSid: string;
+  url: string;
+  customParameters: Record<string, string>;
+  handshakeHeaders: Record<string, string>;
+  mediaFramesSent: number;
+  framesDropped: number;
+  malformedSent: number;
+  mediaMessagesReceived: number;
+  mediaBytesReceived: number;
+  bytesPlayed: number;
+  marksReceived: string[];
+  marksEchoed: string[];
+  clears: number;
+  invalidMessages: { code: number; reason: string }[];
+  discardedBytes: number;
+}
+
+export interface OpenStreamOptions {
+  url: string;
+  identity: StreamIdentity;
+  customParameters: Record<string, string>;
+  authToken: string;
+  handshakeSignature: HandshakeSignature;
+  faults?: StreamFaults;
+  log: (e: NewEvent) => void;
+  handshakeTimeoutMs?: number;
+}
+
+const OPEN = 1;
+
+export class MediaStreamSession implements AudioActivity {
+  readonly stats: StreamStats;
+  /** Resolves when the WebSocket has closed, with who closed it. */
+  readonly closed: Promise<'server' | 'emulator' | 'error'>;
+  private readonly playout = new PlayoutBuffer();
+  private readonly faults: FaultPlan;
+  private seq = 0;
+  private chunk = 0;
+  private frames = 0;
+  private stopping = false;
+
+  private constructor(
+    private readonly ws: WebSocket,
+    private readonly opts: OpenStreamOptions,
+    headers: Record<string, string>,
+  ) {
+    const sid = opts.identity.streamSid;
+    this.faults = new FaultPlan(opts.faults);
+    this.stats = {
+      streamSid: sid,
+      url: opts.url,
+      customParameters: opts.customParameters,
+      handshakeHeaders: headers,
+      mediaFramesSent: 0,
+      framesDropped: 0,
+      malformedSent: 0,
+      mediaMessagesReceived: 0,
+      mediaBytesReceived: 0,
+      bytesPlayed: 0,
+      marksReceived: [],
+      marksEchoed: [],
+      clears: 0,
+      invalidMessages: [],
+      discardedBytes: 0,
+    };
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
+    this.closed = new Promise((resolve) => {
+      ws.on('close', (code) => {
+        const by = this.stopping ? 'emulator' : 'server';
+        opts.log({ type: 'stream.closed', callSid: opts.identity.callSid, streamSid: sid, by, code });
+        resolve(by);
+      });
+      ws.on('error', () => undefined); // 'close' follows
+    });
+    this.send(connectedMessage());
+    this.send(startMessage(opts.identity, ++this.seq, opts.customParameters));
+  }
+
+  /** Opens the WebSocket; rejects (Twilio error 31920) if the handshake fails. */
+  static open(opts: OpenStreamOptions): Promise<MediaStreamSession> {
+    const headers: Record<string, string> = {};
+    if (opts.handshakeSignature === 'sign') headers['X-Twilio-Signature'] = signatureFor(opts.authToken, opts.url, {});
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(opts.url, { headers, handshakeTimeout: opts.handshakeTimeoutMs ?? 5000 });
+      const fail = (err: Error): void => {
+        ws.removeAllListeners();
+        ws.on('error', () => undefined);
+        ws.terminate();
+        reject(err);
+      };
+      ws.once('error', fail);
+      ws.once('unexpected-response', (_req, res) => fail(new Error(`handshake answered HTTP ${res.statusCode}`)));
+      ws.once('open', () => {
+        ws.removeAllListeners();
+        const session = new MediaStreamSession(ws, opts, headers);
+        opts.log({ type: 'stream.open', callSid: opts.identity.callSid, streamSid: opts.identity.streamSid, url: opts.url, headers });
+        resolve(session);
+      });
+    });
+  }
+
+  private send(msg: object): void {
+    if (this.ws.readyState === OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  private log(e: NewEvent): void {
+    this.opts.log(e);
+  }
+
+  private echoMarks(names: string[], reason: 'played' | 'empty' | 'cleared'): void {
+    for (const name of names) {
+      this.send(markMessage(this.opts.identity, ++this.seq, name));
+      this.stats.marksEchoed.push(name);
+      this.log({ type: 'stream.mark-echoed', callSid: this.opts.identity.callSid, streamSid: this.stats.streamSid, name, reason });
+    }
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    const { callSid, streamSid } = this.opts.identity;
+    const r = readServerMessage(data, isBinary, streamSid);
+    if (!r.ok) {
+      this.stats.invalidMessages.push({ code: r.code, reason: r.reason });
+      this.log({ type: 'stream.invalid', callSid, streamSid, code: r.code, reason: r.reason });
+      return;
+    }
+    const m = r.message;
+    if (m.event === 'media') {
+      this.stats.mediaMessagesReceived += 1;
+      this.stats.mediaBytesReceived += m.payload.length;
+      this.playout.enqueue(m.payload);
+      this.stats.discardedBytes = this.playout.discardedBytes;
+      this.log({ type: 'stream.received', callSid, streamSid, event: 'media', bytes: m.payload.length });
+    } else if (m.event === 'mark') {
+      this.stats.marksReceived.push(m.name);
+      this.log({ type: 'stream.received', callSid, streamSid, event: 'mark', name: m.name });
+      this.echoMarks(this.playout.addMark(m.name), 'empty');
+    } else {
+      this.stats.clears += 1;
+      this.log({ type: 'stream.received', callSid, streamSid, event: 'clear' });
+      this.echoMarks(this.playout.clear(), 'cleared');
+    }
+  }
+
+  mic(frame: Int16Array): void {
+    if (this.stopping) return;
+    const ts = this.frames * 20;
+    this.frames += 1;
+    const d = this.faults.next();
+    if (d.drop) {
+      this.stats.framesDropped += 1;
+    } else {
+      const payload = Buffer.from(encodeMulaw(frame)).toString('base64');
+      this.send(mediaMessage(this.opts.identity, ++this.seq, ++this.chunk, ts, payload));
+      this.stats.mediaFramesSent += 1;
+    }
+    if (d.malformed && this.ws.readyState === OPEN) {
+      const bad = malformedMessage(d.malformed, this.stats.streamSid);
+      this.ws.send(bad.data, { binary: bad.binary });
+      this.stats.malformedSent += 1;
+      this.log({ type: 'stream.fault', callSid: this.opts.identity.callSid, streamSid: this.stats.streamSid, fault: d.malformed });
+    }
+  }
+
+  hear(): Int16Array {
+    const f = this.playout.nextFrame();
+    this.stats.bytesPlayed += f.playedBytes;
+    this.echoMarks(f.marks, 'played');
+    return decodeMulaw(f.audio);
+  }
+
+  sendDtmf(digit: string): void {
+    this.send(dtmfMessage(this.opts.identity, ++this.seq, digit));
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === OPEN && !this.stopping;
+  }
+
+  /** Sends `stop` and closes the WebSocket (the call ended or moved on to other TwiML). */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.ws.readyState === OPEN) {
+      this.send(stopMessage(this.opts.identity, ++this.seq));
+      this.ws.close(1000, 'stream stopped');
+      const t = setTimeout(() => this.ws.terminate(), 2000);
+      await this.closed;
+      clearTimeout(t);
+    } else {
+      this.ws.terminate();
+    }
+  }
+}
