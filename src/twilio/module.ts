@@ -1,0 +1,190 @@
+/**
+ * The Twilio edge as an HttpModule: `POST /twilio/voice`, `POST /twilio/status` and
+ * `WS /twilio/media`. Every webhook must carry a valid X-Twilio-Signature; what the voice webhook
+ * answers, what a status callback does and what happens to an authenticated media leg are decided
+ * by injected handlers (the call bridge).
+ */
+import express from 'express';
+import type { Request, Response } from 'express';
+import type { WebSocket } from 'ws';
+import type { HttpModule, WsApp } from '../http/server';
+import type { Logger } from '../log/logger';
+import { TwilioCounters } from './counters';
+import type { MediaLeg } from './media-leg';
+import { MediaStreamSession, type MediaStreamOptions } from './media-stream';
+import { checkSignature, mediaStreamUrl, webhookUrl, type WsSignatureMode } from './signature';
+import type { StreamTokens } from './stream-token';
+import type { TwimlRenderer } from './twiml';
+import {
+  statusParamsSchema,
+  voiceParamsSchema,
+  type TwilioStatusParams,
+  type TwilioVoiceParams,
+} from './webhook-params';
+
+export interface VoiceContext {
+  /** Query parameters of the webhook URL (e.g. context put there by tolk when dialling a leg). */
+  query: Readonly<Record<string, string>>;
+}
+
+export interface TwilioHandlers {
+  /** Returns the TwiML answering a voice webhook. */
+  voice(params: TwilioVoiceParams, ctx: VoiceContext): Promise<string>;
+  status(params: TwilioStatusParams, ctx: VoiceContext): void | Promise<void>;
+  /** Called once per media stream whose `start` carried a valid token. */
+  leg(leg: MediaLeg): void;
+}
+
+export interface TwilioModuleDeps {
+  logger: Logger;
+  /** PUBLIC_URL: the base URL Twilio reaches (webhook signatures are computed over it). */
+  publicUrl: string;
+  accountSid: string;
+  authToken: string;
+  /** TWILIO_WS_SIGNATURE: what to do when the WebSocket handshake signature is missing or wrong. */
+  wsSignature: WsSignatureMode;
+  tokens: StreamTokens;
+  twiml: TwimlRenderer;
+  /** Missing handlers get the defaults below (answer with the caller stream, log, close). */
+  handlers?: Partial<TwilioHandlers>;
+  counters?: TwilioCounters;
+  media?: Partial<MediaStreamOptions>;
+}
+
+export interface TwilioModule extends HttpModule {
+  readonly counters: TwilioCounters;
+  /** wss URL of the media endpoint, as put in `<Stream url>`. */
+  readonly streamUrl: string;
+}
+
+export const TWILIO_PATHS = { voice: '/twilio/voice', status: '/twilio/status', media: '/twilio/media' } as const;
+
+/** Default voice answer: open the caller leg's stream with a fresh token. */
+export function createDefaultVoiceHandler(deps: {
+  tokens: StreamTokens;
+  twiml: TwimlRenderer;
+  publicUrl: string;
+}): TwilioHandlers['voice'] {
+  const streamUrl = mediaStreamUrl(deps.publicUrl);
+  return (params) =>
+    Promise.resolve(
+      deps.twiml.render('caller-stream', {
+        streamUrl,
+        token: deps.tokens.issue({ callSid: params.CallSid, role: 'caller' }),
+        role: 'caller',
+      }),
+    );
+}
+
+export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
+  const counters = deps.counters ?? new TwilioCounters();
+  const log = deps.logger.child({ component: 'twilio' });
+  const streamUrl = mediaStreamUrl(deps.publicUrl);
+  const handlers: TwilioHandlers = {
+    voice: deps.handlers?.voice ?? createDefaultVoiceHandler(deps),
+    status:
+      deps.handlers?.status ??
+      ((p) => void log.info({ event: 'twilio.status.unhandled', callSid: p.CallSid, status: p.CallStatus }, 'status')),
+    leg:
+      deps.handlers?.leg ??
+      ((leg) => {
+        log.warn({ event: 'twilio.media.no_bridge', callSid: leg.callSid }, 'no leg handler; closing stream');
+        leg.close();
+      }),
+  };
+  const form = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 });
+
+  /** Checks the signature; on failure answers 403 and logs one line. */
+  function verified(req: Request, res: Response): boolean {
+    const params = (req.body ?? {}) as Record<string, unknown>;
+    const result = checkSignature(deps.authToken, req.headers['x-twilio-signature'], webhookUrl(deps.publicUrl, req.originalUrl), params);
+    if (result === 'ok') return true;
+    counters.inc(result === 'missing' ? 'webhook_signature_missing' : 'webhook_signature_invalid');
+    log.warn({ event: 'twilio.webhook.rejected', path: req.path, reason: `signature_${result}` }, 'webhook refused');
+    res.status(403).type('text/plain').send('invalid Twilio signature');
+    return false;
+  }
+
+  function badRequest(req: Request, res: Response, detail: string): void {
+    counters.inc('webhook_bad_request');
+    log.warn({ event: 'twilio.webhook.bad_request', path: req.path, detail }, 'webhook parameters invalid');
+    res.status(400).type('text/plain').send('bad request');
+  }
+
+  return {
+    name: 'twilio',
+    counters,
+    streamUrl,
+    mount(app: WsApp) {
+      app.post(TWILIO_PATHS.voice, form, (req, res) => {
+        if (!verified(req, res)) return;
+        const parsed = voiceParamsSchema.safeParse(req.body ?? {});
+        if (!parsed.success) return badRequest(req, res, parsed.error.issues[0].message);
+        const params = parsed.data as TwilioVoiceParams;
+        const ctx = { query: queryOf(req) };
+        log.info({ event: 'twilio.voice', callSid: params.CallSid, direction: params.Direction }, 'voice webhook');
+        handlers.voice(params, ctx).then(
+          (twimlText) => {
+            res.status(200).type('text/xml').send(twimlText);
+          },
+          (err: unknown) => {
+            log.error({ event: 'twilio.voice.handler_error', callSid: params.CallSid, err }, 'voice handler failed');
+            res.status(500).type('text/plain').send('voice handler failed');
+          },
+        );
+      });
+
+      app.post(TWILIO_PATHS.status, form, (req, res) => {
+        if (!verified(req, res)) return;
+        const parsed = statusParamsSchema.safeParse(req.body ?? {});
+        if (!parsed.success) return badRequest(req, res, parsed.error.issues[0].message);
+        const params = parsed.data as TwilioStatusParams;
+        log.info({ event: 'twilio.status', callSid: params.CallSid, status: params.CallStatus }, 'call status');
+        Promise.resolve()
+          .then(() => handlers.status(params, { query: queryOf(req) }))
+          .then(
+            () => void res.status(204).end(),
+            (err: unknown) => {
+              log.error({ event: 'twilio.status.handler_error', callSid: params.CallSid, err }, 'status handler failed');
+              res.status(500).type('text/plain').send('status handler failed');
+            },
+          );
+      });
+
+      app.ws(TWILIO_PATHS.media, (ws: WebSocket, req: Request) => {
+        const sig = deps.wsSignature === 'off' ? 'ok' : checkSignature(deps.authToken, req.headers['x-twilio-signature'], streamUrl, {});
+        if (sig !== 'ok') {
+          counters.inc(sig === 'missing' ? 'ws_signature_missing' : 'ws_signature_invalid');
+          const enforce = deps.wsSignature === 'enforce';
+          log.warn(
+            { event: 'twilio.media.signature_rejected', reason: `signature_${sig}`, mode: deps.wsSignature },
+            enforce ? 'media WebSocket refused' : 'media WebSocket signature not valid (log-only mode)',
+          );
+          if (enforce) {
+            ws.close(1008, 'invalid Twilio signature');
+            return;
+          }
+        }
+        const session = new MediaStreamSession({
+          socket: ws,
+          logger: log,
+          counters,
+          tokens: deps.tokens,
+          accountSid: deps.accountSid,
+          onLeg: (leg) => handlers.leg(leg),
+          options: deps.media,
+        });
+        ws.on('message', (data, isBinary) => session.handleMessage(data, isBinary));
+        ws.on('error', (err) => session.handleError(err));
+        ws.on('close', (code) => session.handleClose(code));
+      });
+    },
+  };
+}
+
+function queryOf(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  const url = new URL(req.originalUrl, 'http://x');
+  for (const [k, v] of url.searchParams) out[k] = v;
+  return out;
+}

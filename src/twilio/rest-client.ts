@@ -1,0 +1,177 @@
+/**
+ * The part of Twilio's REST API tolk uses, over the official `twilio` SDK: place a call, hang up,
+ * cancel, redirect a live call, and point a number's Voice URL at tolk. Errors come back as
+ * TwilioApiError; 429/5xx are retried by TolkHttpClient.
+ */
+import twilio from 'twilio';
+import type { Logger } from '../log/logger';
+import { TwilioApiError, toTwilioApiError } from './rest-errors';
+import { TolkHttpClient, type RetryPolicy } from './rest-http-client';
+
+export type StatusCallbackEvent = 'initiated' | 'ringing' | 'answered' | 'completed';
+export const ALL_STATUS_EVENTS: readonly StatusCallbackEvent[] = ['initiated', 'ringing', 'answered', 'completed'];
+
+export interface PlaceCallRequest {
+  to: string;
+  from: string;
+  /** Inline TwiML (max 4000 characters), or... */
+  twiml?: string;
+  /** ...a URL Twilio fetches the TwiML from once the call is answered. */
+  url?: string;
+  method?: 'GET' | 'POST';
+  statusCallback: string;
+  /** Default: initiated, ringing, answered, completed. */
+  statusCallbackEvents?: readonly StatusCallbackEvent[];
+  /** Seconds to let it ring (Twilio default 60). */
+  timeoutSec?: number;
+  /** Maximum call duration in seconds. */
+  timeLimitSec?: number;
+}
+
+export type RedirectTarget = { twiml: string } | { url: string; method?: 'GET' | 'POST' };
+
+export interface CallInfo {
+  sid: string;
+  status: string;
+  to: string;
+  from: string;
+  direction: string;
+  parentCallSid: string | null;
+}
+
+export interface NumberInfo {
+  sid: string;
+  phoneNumber: string;
+  voiceUrl: string;
+  voiceMethod: string;
+  statusCallback: string;
+  statusCallbackMethod: string;
+}
+
+export interface TwilioRestClientOptions {
+  accountSid: string;
+  authToken: string;
+  /** TWILIO_API_URL: base URL of the REST API (an emulator); default Twilio's own. */
+  apiUrl?: string;
+  logger: Logger;
+  retry?: Partial<RetryPolicy>;
+  timeoutMs?: number;
+  /** For tests: how backoff waits. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+type SdkClient = ReturnType<typeof twilio>;
+type SdkCall = Awaited<ReturnType<SdkClient['api']['v2010']['account']['calls']['create']>>;
+
+export class TwilioRestClient {
+  private readonly client: SdkClient;
+  private readonly log: Logger;
+
+  constructor(opts: TwilioRestClientOptions) {
+    this.log = opts.logger.child({ component: 'twilio.rest' });
+    const httpClient = new TolkHttpClient({
+      apiUrl: opts.apiUrl,
+      retry: opts.retry,
+      logger: this.log,
+      timeoutMs: opts.timeoutMs,
+      sleep: opts.sleep,
+    });
+    this.client = twilio(opts.accountSid, opts.authToken, {
+      httpClient: httpClient as unknown as InstanceType<typeof twilio.RequestClient>,
+      accountSid: opts.accountSid,
+    });
+  }
+
+  async placeCall(req: PlaceCallRequest): Promise<CallInfo> {
+    if (!req.twiml === !req.url) throw new Error('placeCall needs exactly one of twiml or url');
+    const call = await this.run('place_call', () =>
+      this.client.calls.create({
+        to: req.to,
+        from: req.from,
+        ...(req.twiml ? { twiml: req.twiml } : { url: req.url!, method: req.method ?? 'POST' }),
+        statusCallback: req.statusCallback,
+        statusCallbackMethod: 'POST',
+        statusCallbackEvent: [...(req.statusCallbackEvents ?? ALL_STATUS_EVENTS)],
+        ...(req.timeoutSec !== undefined ? { timeout: req.timeoutSec } : {}),
+        ...(req.timeLimitSec !== undefined ? { timeLimit: req.timeLimitSec } : {}),
+      }),
+    );
+    this.log.info({ event: 'twilio.rest.call_placed', callSid: call.sid, status: call.status }, 'call placed');
+    return callInfo(call);
+  }
+
+  /** Ends a call whatever its state (status=completed). */
+  async hangUp(callSid: string): Promise<CallInfo> {
+    const call = await this.run('hang_up', () => this.client.calls(callSid).update({ status: 'completed' }));
+    this.log.info({ event: 'twilio.rest.hung_up', callSid }, 'call hung up');
+    return callInfo(call);
+  }
+
+  /** Cancels a call that is still queued or ringing (status=canceled). */
+  async cancel(callSid: string): Promise<CallInfo> {
+    const call = await this.run('cancel', () => this.client.calls(callSid).update({ status: 'canceled' }));
+    this.log.info({ event: 'twilio.rest.canceled', callSid }, 'call canceled');
+    return callInfo(call);
+  }
+
+  /** Makes a live call execute new TwiML at once (this ends a running `<Connect><Stream>`). */
+  async redirect(callSid: string, target: RedirectTarget): Promise<CallInfo> {
+    const opts = 'twiml' in target ? { twiml: target.twiml } : { url: target.url, method: target.method ?? 'POST' };
+    const call = await this.run('redirect', () => this.client.calls(callSid).update(opts));
+    this.log.info({ event: 'twilio.rest.redirected', callSid }, 'call redirected');
+    return callInfo(call);
+  }
+
+  async fetchCall(callSid: string): Promise<CallInfo> {
+    return callInfo(await this.run('fetch_call', () => this.client.calls(callSid).fetch()));
+  }
+
+  /** Points a number of this account at tolk: Voice URL and status callback, both POST. */
+  async configureNumber(phoneNumber: string, cfg: { voiceUrl: string; statusCallback: string }): Promise<NumberInfo> {
+    const found = await this.run('find_number', () => this.client.incomingPhoneNumbers.list({ phoneNumber, limit: 2 }));
+    if (found.length === 0) {
+      throw new TwilioApiError({ status: 404, message: `phone number ${phoneNumber} is not in this Twilio account` });
+    }
+    const updated = await this.run('configure_number', () =>
+      this.client.incomingPhoneNumbers(found[0].sid).update({
+        voiceUrl: cfg.voiceUrl,
+        voiceMethod: 'POST',
+        statusCallback: cfg.statusCallback,
+        statusCallbackMethod: 'POST',
+      }),
+    );
+    this.log.info({ event: 'twilio.rest.number_configured', numberSid: updated.sid }, 'number configured');
+    return {
+      sid: updated.sid,
+      phoneNumber: updated.phoneNumber,
+      voiceUrl: updated.voiceUrl,
+      voiceMethod: updated.voiceMethod,
+      statusCallback: updated.statusCallback,
+      statusCallbackMethod: updated.statusCallbackMethod,
+    };
+  }
+
+  private async run<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const e = toTwilioApiError(err);
+      this.log.warn(
+        { event: 'twilio.rest.failed', op, status: e.status, code: e.code, message: e.message },
+        'Twilio request failed',
+      );
+      throw e;
+    }
+  }
+}
+
+function callInfo(call: SdkCall): CallInfo {
+  return {
+    sid: call.sid,
+    status: call.status,
+    to: call.to,
+    from: call.from,
+    direction: call.direction,
+    parentCallSid: call.parentCallSid ?? null,
+  };
+}

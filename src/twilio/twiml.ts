@@ -1,0 +1,106 @@
+/**
+ * Renders the TwiML documents in `twiml/*.xml`, the single source of what tolk answers Twilio.
+ * A template is plain TwiML with `{{name}}` (required) or `{{name|default text}}` placeholders in
+ * attribute values and text. Rendering strips comments and layout whitespace, fills placeholders
+ * with XML-escaped values, and caches each compiled file.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+type Say = { language?: string; message?: string };
+type Stream = { streamUrl: string; token: string; role?: string };
+
+/** Every document tolk serves, with the values each one takes. */
+export interface TwimlDocuments {
+  'caller-stream': Stream;
+  'agent-stream': Stream;
+  'party-unreachable': Say;
+  'party-busy': Say;
+  'party-no-answer': Say;
+  'unknown-number': Say;
+}
+export type TwimlDocumentName = keyof TwimlDocuments;
+export const TWIML_DOCUMENT_NAMES: readonly TwimlDocumentName[] = [
+  'caller-stream',
+  'agent-stream',
+  'party-unreachable',
+  'party-busy',
+  'party-no-answer',
+  'unknown-number',
+];
+
+export interface TwimlRenderer {
+  render<N extends TwimlDocumentName>(name: N, values: TwimlDocuments[N]): string;
+}
+
+const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
+const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*(?:\|([^}]*))?\}\}/g;
+
+type Part = string | { name: string; fallback: string | undefined };
+
+/** Compiles template text: strips the declaration, comments and layout whitespace. Exported for tests. */
+export function compileTemplate(source: string): Part[] {
+  const body = source
+    .replace(/<\?xml[\s\S]*?\?>/g, '')
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/\s+/g, ' ')
+    .replace(/\s*(\/?>)\s*/g, '$1')
+    .replace(/\s*</g, '<')
+    .trim();
+  const parts: Part[] = [];
+  let last = 0;
+  for (const m of body.matchAll(PLACEHOLDER)) {
+    parts.push(body.slice(last, m.index));
+    parts.push({ name: m[1], fallback: m[2]?.trim() });
+    last = m.index + m[0].length;
+  }
+  parts.push(body.slice(last));
+  return parts;
+}
+
+/** Escapes text for an XML attribute value or text node, dropping characters XML 1.0 forbids. */
+export function escapeXml(value: string): string {
+  return value
+    .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+export function fillTemplate(name: string, parts: Part[], values: Readonly<Record<string, string | undefined>>): string {
+  let out = DECLARATION;
+  for (const p of parts) {
+    if (typeof p === 'string') {
+      out += p;
+      continue;
+    }
+    const v = values[p.name] ?? p.fallback;
+    if (v === undefined) throw new Error(`twiml/${name}.xml: no value for {{${p.name}}}`);
+    out += escapeXml(v);
+  }
+  return out;
+}
+
+export function createTwimlRenderer(opts: { dir: string }): TwimlRenderer {
+  const cache = new Map<string, Part[]>();
+  return {
+    render(name, values) {
+      let parts = cache.get(name);
+      if (!parts) {
+        parts = compileTemplate(readFileSync(path.join(opts.dir, `${name}.xml`), 'utf8'));
+        cache.set(name, parts);
+      }
+      return fillTemplate(name, parts, values);
+    },
+  };
+}
+
+/** The `twiml/` folder at the repository root, from either `src/` (tsx) or `dist/src/` (build). */
+export function defaultTwimlDir(): string {
+  const candidates = [path.resolve(__dirname, '../../twiml'), path.resolve(__dirname, '../../../twiml')];
+  const found = candidates.find((d) => existsSync(path.join(d, 'caller-stream.xml')));
+  if (!found) throw new Error(`twiml/ folder not found (looked in ${candidates.join(', ')})`);
+  return found;
+}

@@ -1,0 +1,98 @@
+import path from 'node:path';
+import twilio from 'twilio';
+import {
+  TWIML_DOCUMENT_NAMES,
+  compileTemplate,
+  createTwimlRenderer,
+  defaultTwimlDir,
+  escapeXml,
+  fillTemplate,
+} from '../../src/twilio/twiml';
+import { normalise, parseXml } from './helpers/xml';
+
+const { VoiceResponse } = twilio.twiml;
+const renderer = createTwimlRenderer({ dir: path.resolve(__dirname, '../../twiml') });
+const same = (a: string, b: string): void => expect(normalise(parseXml(a))).toEqual(normalise(parseXml(b)));
+
+const STREAM_URL = 'wss://tolk.example.com/twilio/media';
+const TOKEN = 'v1.CAxx.caller.1700000000.nonce.mac-_';
+
+function streamResponse(role: string, token: string): string {
+  const r = new VoiceResponse();
+  const s = r.connect().stream({ url: STREAM_URL });
+  s.parameter({ name: 'token', value: token });
+  s.parameter({ name: 'role', value: role });
+  return r.toString();
+}
+
+function sayAndHang(message: string, language: 'en-US' | 'fr-FR', pause: boolean): string {
+  const r = new VoiceResponse();
+  r.say({ language }, message);
+  if (pause) r.pause({ length: 1 });
+  r.hangup();
+  return r.toString();
+}
+
+describe('TwiML documents', () => {
+  it('finds the twiml folder and has a file for every document', () => {
+    expect(defaultTwimlDir()).toBe(path.resolve(__dirname, '../../twiml'));
+    for (const name of TWIML_DOCUMENT_NAMES) expect(() => parseXml(renderer.render(name, { streamUrl: 'wss://x', token: 't' }))).not.toThrow();
+  });
+
+  it('caller-stream equals what VoiceResponse builds', () => {
+    same(renderer.render('caller-stream', { streamUrl: STREAM_URL, token: TOKEN }), streamResponse('caller', TOKEN));
+  });
+
+  it('agent-stream equals what VoiceResponse builds', () => {
+    same(renderer.render('agent-stream', { streamUrl: STREAM_URL, token: TOKEN }), streamResponse('agent', TOKEN));
+  });
+
+  it.each([
+    ['party-unreachable', 'Sorry, the person you are calling could not be reached. Please try again later.'],
+    ['party-busy', 'Sorry, the line of the person you are calling is busy. Please try again later.'],
+    ['party-no-answer', 'Sorry, the person you are calling did not answer. Please try again later.'],
+  ] as const)('%s says its default message, pauses and hangs up', (name, message) => {
+    same(renderer.render(name, {}), sayAndHang(message, 'en-US', true));
+  });
+
+  it('unknown-number says the number is not in service and hangs up', () => {
+    same(renderer.render('unknown-number', {}), sayAndHang('Sorry, this number is not in service.', 'en-US', false));
+  });
+
+  it('fills language and message, escaping XML specials exactly as VoiceResponse does', () => {
+    const message = `Désolé <"Bob" & 'Alice'> ne répond pas`;
+    const out = renderer.render('party-no-answer', { language: 'fr-FR', message });
+    same(out, sayAndHang(message, 'fr-FR', true));
+    expect(out).not.toContain('<"Bob"');
+  });
+
+  it('escapes values in attributes so they cannot inject markup', () => {
+    const evil = `x"/><Hangup/><Parameter name="a`;
+    const doc = normalise(parseXml(renderer.render('caller-stream', { streamUrl: STREAM_URL, token: evil })));
+    const stream = (doc.children[0] as { children: { attributes: Record<string, string>; children: unknown[] }[] }).children[0];
+    expect(stream.children).toHaveLength(2);
+    expect((stream.children[0] as { attributes: Record<string, string> }).attributes.value).toBe(evil);
+  });
+
+  it('starts with the XML declaration and carries no comments or layout whitespace', () => {
+    const out = renderer.render('caller-stream', { streamUrl: STREAM_URL, token: 't' });
+    expect(out.startsWith('<?xml version="1.0" encoding="UTF-8"?><Response><Connect>')).toBe(true);
+    expect(out).not.toMatch(/<!--|>\s+</);
+  });
+
+  it('refuses to render with a required value missing', () => {
+    expect(() => renderer.render('caller-stream', { streamUrl: STREAM_URL } as never)).toThrow(/token/);
+  });
+});
+
+describe('template helpers', () => {
+  it('escapes the five XML specials and drops control characters', () => {
+    expect(escapeXml(`<a href="x">&'\u0001`)).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&apos;');
+  });
+
+  it('compiles placeholders with defaults', () => {
+    const parts = compileTemplate('<!-- c -->\n<Response>\n  <Say>{{ msg | Hi there }}</Say>\n</Response>');
+    expect(fillTemplate('t', parts, {})).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hi there</Say></Response>');
+    expect(fillTemplate('t', parts, { msg: 'Yo' })).toContain('<Say>Yo</Say>');
+  });
+});
