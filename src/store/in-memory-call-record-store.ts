@@ -82,6 +82,14 @@ export class InMemoryCallRecordStore implements CallRecordStore {
   }
 
   list(query: CallListQuery): Promise<CallListPage> {
+    try {
+      return Promise.resolve(this.listNow(query));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private listNow(query: CallListQuery): CallListPage {
     const limit = Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(query.limit)));
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const from = query.from?.getTime();
@@ -100,7 +108,7 @@ export class InMemoryCallRecordStore implements CallRecordStore {
     const items = matching.slice(0, limit);
     const page: CallListPage = { items: structuredClone(items) };
     if (matching.length > limit) page.nextCursor = encodeCursor(keyOf(items[items.length - 1]));
-    return Promise.resolve(page);
+    return page;
   }
 
   private evictOne(): void {

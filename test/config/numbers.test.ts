@@ -1,0 +1,85 @@
+import {
+  destinationKind,
+  normaliseDialledNumber,
+  StaticNumberDirectory,
+  type NumberSettings,
+} from '../../src/config/numbers';
+import { validateNumberSettings } from '../../src/config/numbers-schema';
+
+const settings = (number: string): NumberSettings => ({
+  number,
+  destination: '+15550002222',
+  callerLanguage: 'es',
+  agentLanguage: 'en',
+  echoTargetLanguage: false,
+  originalVolume: 0.16,
+});
+
+describe('normaliseDialledNumber', () => {
+  it.each([
+    ['+15550001111', '+15550001111'],
+    [' +1 (555) 000-1111 ', '+15550001111'],
+    ['+44.20.7946.0958', '+442079460958'],
+    ['tel:+15550001111', '+15550001111'],
+    ['sip:+15550001111@example.sip.twilio.com;transport=tls', '+15550001111'],
+  ])('%s -> %s', (raw, e164) => {
+    expect(normaliseDialledNumber(raw)).toBe(e164);
+  });
+
+  it.each(['15550001111', '+05550001111', '+1234567890123456', 'client:alice', 'anonymous', ''])('rejects %j', (raw) => {
+    expect(normaliseDialledNumber(raw)).toBeUndefined();
+  });
+});
+
+describe('destinationKind', () => {
+  it('tells phone numbers, SIP URIs and client identities apart', () => {
+    expect(destinationKind('+15550002222')).toBe('phone');
+    expect(destinationKind('sip:agent@pbx.example.com')).toBe('sip');
+    expect(destinationKind('sips:agent@pbx.example.com:5061')).toBe('sip');
+    expect(destinationKind('client:alice')).toBe('client');
+    expect(destinationKind('sip:pbx.example.com')).toBeUndefined();
+    expect(destinationKind('5550002222')).toBeUndefined();
+    expect(destinationKind('client:')).toBeUndefined();
+  });
+});
+
+describe('StaticNumberDirectory', () => {
+  it('lists by number and hands out copies', async () => {
+    const dir = new StaticNumberDirectory([settings('+15550009999'), settings('+15550001111')]);
+    const list = await dir.list();
+    expect(list.map((s) => s.number)).toEqual(['+15550001111', '+15550009999']);
+    list[0].agentLanguage = 'de';
+    const found = await dir.lookup('+15550001111');
+    expect(found?.agentLanguage).toBe('en');
+    found!.callerLanguage = 'fr';
+    expect((await dir.lookup('+15550001111'))?.callerLanguage).toBe('es');
+  });
+
+  it('refuses duplicates', () => {
+    expect(() => new StaticNumberDirectory([settings('+15550001111'), settings('+15550001111')])).toThrow(/duplicate/);
+  });
+});
+
+describe('validateNumberSettings (reusable by the admin API)', () => {
+  it('returns problems per field, relative to the entry', () => {
+    const r = validateNumberSettings({ number: '+15550001111', destination: '+15550002222', callerLanguage: 'EN', agentLanguage: 'en', originalVolume: -1 });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems).toEqual([
+      { path: ['callerLanguage'], message: "unknown language 'EN'; did you mean en, eu, bn?" },
+      { path: ['originalVolume'], message: 'must be from 0 (off) to 1 (full volume)' },
+    ]);
+  });
+
+  it('applies defaults and trims the greeting', () => {
+    const r = validateNumberSettings({ number: '+15550001111', destination: 'client:bob', callerLanguage: 'de', agentLanguage: 'fr', greeting: '  Hallo  ' });
+    expect(r).toEqual({
+      ok: true,
+      value: { number: '+15550001111', destination: 'client:bob', callerLanguage: 'de', agentLanguage: 'fr', echoTargetLanguage: false, originalVolume: 0.16, greeting: 'Hallo' },
+    });
+  });
+
+  it('rejects a non-object', () => {
+    expect(validateNumberSettings(null)).toEqual({ ok: false, problems: [{ path: [], message: 'must be a mapping of settings, not null' }] });
+  });
+});

@@ -1,0 +1,151 @@
+import request from 'supertest';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/log/logger';
+import { Readiness } from '../../src/http/readiness';
+import { createHttpServer } from '../../src/http/server';
+import { createAdminApi } from '../../src/http/admin-api';
+import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+
+const silent = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const TOKEN = 'test-admin-token-0123456789abcdef';
+
+/** `null`: no ADMIN_TOKEN configured. */
+async function setup(token: string | null = TOKEN) {
+  const adminToken = token ?? undefined;
+  const calls = new InMemoryCallRecordStore();
+  await calls.create({
+    id: 'call-1',
+    number: '+15550001111',
+    from: '+34600000000',
+    destination: '+15550002222',
+    legs: [
+      { role: 'caller', callSid: 'CA1', streamSid: 'MZ1', language: 'es' },
+      { role: 'agent', callSid: 'CA2', streamSid: 'MZ2', language: 'en' },
+    ],
+    languages: { caller: 'es', agent: 'en' },
+    state: 'bridged',
+    startedAt: new Date('2025-01-01T10:00:00.000Z'),
+    answeredAt: new Date('2025-01-01T10:00:07.500Z'),
+  });
+  await calls.appendUtterance('call-1', {
+    direction: 'caller->agent',
+    source: { text: 'Hola, tengo un problema con mi pedido.', languageCode: 'es' },
+    translation: { text: 'Hello, I have a problem with my order.', languageCode: 'en' },
+    startMs: 8200,
+    endMs: 10900,
+  });
+  const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, adminToken })] });
+  return { app: http.app, calls };
+}
+
+describe('admin API authentication', () => {
+  it('answers 401 with a Bearer challenge without a token', async () => {
+    const { app } = await setup();
+    const res = await request(app).get('/api/calls/call-1').expect(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="tolk"');
+    expect(res.body).toEqual({ error: 'missing bearer token' });
+    expect(JSON.stringify(res.body)).not.toContain('Hola');
+  });
+
+  it.each([
+    ['a wrong token', `Bearer ${TOKEN}x`],
+    ['a prefix of the token', `Bearer ${TOKEN.slice(0, -1)}`],
+    ['an empty-looking token', 'Bearer  '],
+    ['another scheme', `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}`],
+    ['the token without a scheme', TOKEN],
+  ])('answers 401 for %s', async (_what, authorization) => {
+    const { app } = await setup();
+    const res = await request(app).get('/api/calls/call-1').set('Authorization', authorization).expect(401);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="tolk"/);
+  });
+
+  it('flags a presented but wrong token as invalid_token', async () => {
+    const { app } = await setup();
+    const res = await request(app).get('/api/calls/call-1').set('Authorization', 'Bearer nope').expect(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="tolk", error="invalid_token"');
+    expect(res.body).toEqual({ error: 'invalid bearer token' });
+  });
+
+  it('accepts the right token, whatever the scheme case', async () => {
+    const { app } = await setup();
+    await request(app).get('/api/calls/call-1').set('Authorization', `bearer ${TOKEN}`).expect(200);
+  });
+
+  it('is disabled with 503 when no ADMIN_TOKEN is configured, even with a token', async () => {
+    const { app } = await setup(null);
+    await request(app).get('/api/calls/call-1').expect(503, { error: 'admin API disabled: set ADMIN_TOKEN' });
+    await request(app)
+      .get('/api/calls/call-1')
+      .set('Authorization', 'Bearer anything')
+      .expect(503, { error: 'admin API disabled: set ADMIN_TOKEN' });
+  });
+
+  it('leaves routes outside /api alone', async () => {
+    const { app } = await setup();
+    await request(app).get('/healthz').expect(200);
+  });
+});
+
+describe('GET /api/calls/:id', () => {
+  const auth = { Authorization: `Bearer ${TOKEN}` };
+
+  it('returns the record, its state and its transcript as JSON', async () => {
+    const { app, calls } = await setup();
+    await calls.update('call-1', { state: 'ended', outcome: 'completed', endedAt: new Date('2025-01-01T10:01:00.000Z') });
+    const res = await request(app).get('/api/calls/call-1').set(auth).expect(200).expect('Content-Type', /json/);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({
+      id: 'call-1',
+      number: '+15550001111',
+      from: '+34600000000',
+      destination: '+15550002222',
+      legs: [
+        { role: 'caller', callSid: 'CA1', streamSid: 'MZ1', language: 'es' },
+        { role: 'agent', callSid: 'CA2', streamSid: 'MZ2', language: 'en' },
+      ],
+      languages: { caller: 'es', agent: 'en' },
+      state: 'ended',
+      outcome: 'completed',
+      startedAt: '2025-01-01T10:00:00.000Z',
+      answeredAt: '2025-01-01T10:00:07.500Z',
+      endedAt: '2025-01-01T10:01:00.000Z',
+      transcript: [
+        {
+          direction: 'caller->agent',
+          source: { text: 'Hola, tengo un problema con mi pedido.', languageCode: 'es' },
+          translation: { text: 'Hello, I have a problem with my order.', languageCode: 'en' },
+          startMs: 8200,
+          endMs: 10900,
+        },
+      ],
+      droppedUtterances: 0,
+    });
+  });
+
+  it('shows utterances appended while the call goes on', async () => {
+    const { app, calls } = await setup();
+    await calls.appendUtterance('call-1', {
+      direction: 'agent->caller',
+      source: { text: 'Sure, what is the order number?', languageCode: 'en' },
+      translation: { text: 'Claro, ¿cuál es el número de pedido?', languageCode: 'es' },
+      startMs: 12000,
+      endMs: 13900,
+    });
+    const res = await request(app).get('/api/calls/call-1').set(auth).expect(200);
+    expect((res.body as { transcript: { direction: string }[] }).transcript.map((u) => u.direction)).toEqual(['caller->agent', 'agent->caller']);
+  });
+
+  it('answers 404 for an unknown call and for unknown API paths', async () => {
+    const { app } = await setup();
+    await request(app).get('/api/calls/nope').set(auth).expect(404, { error: "call 'nope' not found" });
+    await request(app).get('/api/whatever').set(auth).expect(404, { error: 'not found' });
+  });
+
+  it('answers 500 without details when the store fails', async () => {
+    const calls = new InMemoryCallRecordStore();
+    calls.get = () => Promise.reject(new Error('db down: password=hunter2'));
+    const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, adminToken: TOKEN })] });
+    const res = await request(http.app).get('/api/calls/x').set(auth).expect(500);
+    expect(res.body).toEqual({ error: 'internal error' });
+  });
+});

@@ -1,0 +1,122 @@
+import request from 'supertest';
+import { Writable } from 'node:stream';
+import { register as globalRegistry } from 'prom-client';
+import { createLogger } from '../../src/log/logger';
+import { Readiness } from '../../src/http/readiness';
+import { createHttpServer } from '../../src/http/server';
+import { createMetricsModule, Metrics } from '../../src/http/metrics';
+
+const silent = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Parses Prometheus text exposition into samples, and HELP/TYPE lines into a type map. */
+function parse(text: string): { samples: Sample[]; types: Map<string, string> } {
+  const samples: Sample[] = [];
+  const types = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const type = /^# TYPE (\S+) (\S+)$/.exec(line);
+    if (type) types.set(type[1], type[2]);
+    if (line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) throw new Error(`unparsable line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
+    samples.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return { samples, types };
+}
+
+function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+  return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+}
+
+describe('Metrics', () => {
+  it('exports the call bridge counters, gauges and histograms with the observed values', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    m.callStarted();
+    m.callStarted();
+    m.callStarted();
+    m.callEnded('completed');
+    m.callEnded('busy');
+    m.callRejected('unknown-number');
+    m.translationSessionOpened();
+    m.translationSessionOpened();
+    m.translationSessionOpened();
+    m.translationSessionClosed();
+    m.translationReconnected('caller->agent');
+    m.translationReconnected('caller->agent');
+    m.translationFailed('quota');
+    m.observeUtteranceLatency('caller->agent', 850);
+    m.observeUtteranceLatency('caller->agent', 1900);
+    m.observeUtteranceLatency('agent->caller', 4000);
+    m.observeFrameProcessing('in', 0.03); // 30 µs
+    m.observeFrameProcessing('out', 0.2);
+    m.observeFrameProcessing('out', 0.004);
+    m.observePlayoutDepth(60);
+    m.observePlayoutDepth(0);
+    m.playoutOverflow(40);
+    m.mediaStreamError('bad-json');
+
+    const { samples, types } = parse(await m.render());
+    expect(value(samples, 'tolk_active_calls')).toBe(1);
+    expect(value(samples, 'tolk_active_translation_sessions')).toBe(2);
+    expect(value(samples, 'tolk_calls_total', { outcome: 'completed' })).toBe(1);
+    expect(value(samples, 'tolk_calls_total', { outcome: 'busy' })).toBe(1);
+    expect(value(samples, 'tolk_calls_total', { outcome: 'unknown-number' })).toBe(1);
+    expect(value(samples, 'tolk_translation_reconnects_total', { direction: 'caller->agent' })).toBe(2);
+    expect(value(samples, 'tolk_translation_failures_total', { kind: 'quota' })).toBe(1);
+    expect(value(samples, 'tolk_media_stream_errors_total', { kind: 'bad-json' })).toBe(1);
+    expect(value(samples, 'tolk_playout_dropped_seconds_total')).toBeCloseTo(0.04);
+
+    // Histograms: seconds, cumulative buckets.
+    expect(types.get('tolk_utterance_latency_seconds')).toBe('histogram');
+    const lat = { direction: 'caller->agent' };
+    expect(value(samples, 'tolk_utterance_latency_seconds_count', lat)).toBe(2);
+    expect(value(samples, 'tolk_utterance_latency_seconds_sum', lat)).toBeCloseTo(2.75);
+    expect(value(samples, 'tolk_utterance_latency_seconds_bucket', { ...lat, le: '0.8' })).toBe(0);
+    expect(value(samples, 'tolk_utterance_latency_seconds_bucket', { ...lat, le: '1' })).toBe(1);
+    expect(value(samples, 'tolk_utterance_latency_seconds_bucket', { ...lat, le: '2' })).toBe(2);
+    expect(value(samples, 'tolk_utterance_latency_seconds_count', { direction: 'agent->caller' })).toBe(1);
+
+    expect(value(samples, 'tolk_frame_processing_seconds_count', { path: 'in' })).toBe(1);
+    expect(value(samples, 'tolk_frame_processing_seconds_bucket', { path: 'in', le: '0.000025' })).toBe(0);
+    expect(value(samples, 'tolk_frame_processing_seconds_bucket', { path: 'in', le: '0.00005' })).toBe(1);
+    expect(value(samples, 'tolk_frame_processing_seconds_bucket', { path: 'out', le: '0.000005' })).toBe(1);
+    expect(value(samples, 'tolk_frame_processing_seconds_count', { path: 'out' })).toBe(2);
+
+    expect(value(samples, 'tolk_playout_queue_depth_seconds_count')).toBe(2);
+    expect(value(samples, 'tolk_playout_queue_depth_seconds_bucket', { le: '0' })).toBe(1);
+    expect(value(samples, 'tolk_playout_queue_depth_seconds_bucket', { le: '0.04' })).toBe(1);
+    expect(value(samples, 'tolk_playout_queue_depth_seconds_bucket', { le: '0.1' })).toBe(2);
+  });
+
+  it('includes process metrics by default, in its own registry only', async () => {
+    const a = new Metrics();
+    const b = new Metrics(); // a second instance must not clash
+    a.callStarted();
+    const { samples } = parse(await a.render());
+    expect(value(samples, 'tolk_process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(value(samples, 'tolk_nodejs_eventloop_lag_p99_seconds')).toBeDefined();
+    expect(value(parse(await b.render()).samples, 'tolk_active_calls')).toBe(0);
+    expect(globalRegistry.getSingleMetric('tolk_active_calls')).toBeUndefined();
+  });
+});
+
+describe('GET /metrics', () => {
+  it('serves the Prometheus text format', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    metrics.callStarted();
+    const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createMetricsModule(metrics)] });
+    const res = await request(http.app).get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    const { samples, types } = parse(res.text);
+    expect(types.get('tolk_active_calls')).toBe('gauge');
+    expect(value(samples, 'tolk_active_calls')).toBe(1);
+  });
+});
