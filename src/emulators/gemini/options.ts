@@ -1,0 +1,113 @@
+/** Command-line options of the emulator (pure parsing; main.ts does the I/O). */
+import type { EmulatorMode } from './server';
+import type { EmulatorFaults } from './session';
+
+export const HELP = `Gemini Live translate emulator (tolk)
+
+Usage: npm run emulator:gemini -- [options]
+
+  --port N                 listen port (default 8765; 0 = any free port)
+  --host H                 listen address (default 127.0.0.1)
+  --mode echo|script       echo: returns the input speech itself as 24 kHz output, transcripts
+                           state what was heard ("[es speech 2.4 s]"); script: utterance N answers
+                           with entry N of --script (default echo)
+  --script FILE            script JSON for --mode script (format: see README, Translation section)
+  --language CODE          language echo mode claims to hear (default es)
+  --latency MS             delay between end of an utterance and the reply (default 50)
+  --time-scale X           run every emulator timer X times faster (default 1)
+  --api-key KEY            accept only this key (repeatable); default accepts any non-empty key
+  --model ID               accepted model id (repeatable; default gemini-3.5-live-translate-preview)
+  --usage-interval MS      usageMetadata period (default 1000)
+  --resumption-interval MS sessionResumptionUpdate period (default 3000)
+  --vad-threshold N        energy detector RMS threshold, int16 scale (default 500)
+  --vad-pause MS           silence that ends an utterance (default 500)
+Faults (applied to every connection; times are after setupComplete):
+  --goaway-after MS        send goAway, then close 1008 when timeLeft runs out
+  --goaway-time-left MS    timeLeft announced in goAway (default 1000)
+  --quota-after MS         close 1011 with the service's quota text
+  --internal-after MS      close 1011 "Internal error occurred."
+  --drop-after MS          drop the TCP connection without a close frame
+  --malformed-after MS     send one non-JSON frame
+  --setup-delay MS         delay setupComplete (slow setup)
+  --no-setup               never answer setup (setup timeout)
+  --setup-failure quota|internal|drop   refuse every setup this way
+  --burst                  send each reply's audio at once (faster than real time)
+  --help                   this text
+`;
+
+export interface CliOptions {
+  help: boolean;
+  port: number;
+  host: string;
+  mode: EmulatorMode;
+  script?: string;
+  language: string;
+  latencyMs: number;
+  timeScale: number;
+  apiKeys: string[];
+  models: string[];
+  usageIntervalMs: number;
+  resumptionIntervalMs: number;
+  detector: { threshold?: number; pauseMs?: number };
+  faults: EmulatorFaults;
+}
+
+export function parseArgs(argv: string[]): CliOptions {
+  const o: CliOptions = {
+    help: false, port: 8765, host: '127.0.0.1', mode: 'echo', language: 'es', latencyMs: 50, timeScale: 1,
+    apiKeys: [], models: [], usageIntervalMs: 1000, resumptionIntervalMs: 3000, detector: {}, faults: {},
+  };
+  const args = [...argv];
+  const value = (flag: string): string => {
+    const v = args.shift();
+    if (v === undefined) throw new Error(`${flag} needs a value`);
+    return v;
+  };
+  const num = (flag: string): number => {
+    const v = Number(value(flag));
+    if (!Number.isFinite(v) || v < 0) throw new Error(`${flag} needs a non-negative number`);
+    return v;
+  };
+  while (args.length > 0) {
+    const flag = args.shift()!;
+    switch (flag) {
+      case '--help': case '-h': o.help = true; break;
+      case '--port': o.port = num(flag); break;
+      case '--host': o.host = value(flag); break;
+      case '--mode': {
+        const m = value(flag);
+        if (m !== 'echo' && m !== 'script') throw new Error('--mode must be echo or script');
+        o.mode = m;
+        break;
+      }
+      case '--script': o.script = value(flag); break;
+      case '--language': o.language = value(flag); break;
+      case '--latency': o.latencyMs = num(flag); break;
+      case '--time-scale': o.timeScale = num(flag) || 1; break;
+      case '--api-key': o.apiKeys.push(value(flag)); break;
+      case '--model': o.models.push(value(flag)); break;
+      case '--usage-interval': o.usageIntervalMs = num(flag); break;
+      case '--resumption-interval': o.resumptionIntervalMs = num(flag); break;
+      case '--vad-threshold': o.detector.threshold = num(flag); break;
+      case '--vad-pause': o.detector.pauseMs = num(flag); break;
+      case '--goaway-after': o.faults.goAwayAfterMs = num(flag); break;
+      case '--goaway-time-left': o.faults.goAwayTimeLeftMs = num(flag); break;
+      case '--quota-after': o.faults.quotaAfterMs = num(flag); break;
+      case '--internal-after': o.faults.internalErrorAfterMs = num(flag); break;
+      case '--drop-after': o.faults.dropAfterMs = num(flag); break;
+      case '--malformed-after': o.faults.malformedAfterMs = num(flag); break;
+      case '--setup-delay': o.faults.setupDelayMs = num(flag); break;
+      case '--no-setup': o.faults.neverSetup = true; break;
+      case '--setup-failure': {
+        const f = value(flag);
+        if (f !== 'quota' && f !== 'internal' && f !== 'drop') throw new Error('--setup-failure must be quota, internal or drop');
+        o.faults.setupFailure = f;
+        break;
+      }
+      case '--burst': o.faults.burst = true; break;
+      default: throw new Error(`unknown option ${flag} (see --help)`);
+    }
+  }
+  if (o.mode === 'script' && !o.script) throw new Error('--mode script needs --script FILE');
+  return o;
+}

@@ -1,0 +1,337 @@
+/**
+ * One emulated Gemini Live translate connection: protocol state machine, translation behaviour,
+ * periodic messages and injected faults. Transport-free: frames go through `SessionIO`, so the
+ * logic can be driven by the ws server or directly.
+ */
+import { randomBytes } from 'node:crypto';
+import { EnergyDetector, type DetectedUtterance, type EnergyDetectorOptions } from './energy-detector';
+import { CLOSE, REASONS, applyTokenConstraints, formatDuration, validateSetup, type LiveEndpoint, type TranslateSetup } from './protocol';
+import type { Responder } from './responder';
+import type { StoredToken } from './tokens';
+
+export interface SessionIO {
+  /** Sends one server message as a binary frame of UTF-8 JSON. */
+  send(msg: Record<string, unknown>): void;
+  /** Sends raw bytes as a binary frame (fault injection). */
+  sendRaw(text: string): void;
+  close(code: number, reason: string): void;
+  /** Abrupt TCP drop, no close frame. */
+  drop(): void;
+}
+
+export interface EmulatorFaults {
+  /** Send goAway this long after setup, then close 1008 when timeLeft runs out. */
+  goAwayAfterMs?: number;
+  /** timeLeft announced in goAway (default 1,000 ms; the real service says 50 s). */
+  goAwayTimeLeftMs?: number;
+  /** Close 1011 with the quota text this long after setup. */
+  quotaAfterMs?: number;
+  /** Close 1011 "Internal error occurred." this long after setup. */
+  internalErrorAfterMs?: number;
+  /** Drop the TCP connection (no close frame) this long after setup. */
+  dropAfterMs?: number;
+  /** Send a non-JSON frame this long after setup. */
+  malformedAfterMs?: number;
+  /** Delay before setupComplete. */
+  setupDelayMs?: number;
+  /** Never answer the setup message. */
+  neverSetup?: boolean;
+  /** Refuse the setup message: close as for quota (1011), internal error (1011), or drop. */
+  setupFailure?: 'quota' | 'internal' | 'drop';
+  /** Send each reply's audio at once instead of in real time. */
+  burst?: boolean;
+}
+
+export interface SessionConfig {
+  id: number;
+  endpoint: LiveEndpoint;
+  knownModels: readonly string[];
+  isSupportedLanguage: (code: string) => boolean;
+  responder: Responder;
+  /** Emulated processing latency before a reply starts (service ms). */
+  latencyMs: number;
+  /** >1 runs every emulator timer faster (all durations are divided by it). */
+  timeScale: number;
+  usageIntervalMs: number;
+  resumptionIntervalMs: number;
+  /** Output audio frame duration (service ms). */
+  outputChunkMs: number;
+  faults: EmulatorFaults;
+  detector?: Partial<EnergyDetectorOptions>;
+  /** The ephemeral token this connection was opened with (Constrained endpoint). */
+  token?: StoredToken;
+  handles: HandleRegistry;
+}
+
+/** Session-resumption handles issued by the emulator (valid across its connections). */
+export class HandleRegistry {
+  private readonly handles = new Set<string>();
+  issue(): string {
+    const h = randomBytes(24).toString('base64url');
+    this.handles.add(h);
+    return h;
+  }
+  has(h: string): boolean {
+    return this.handles.has(h);
+  }
+}
+
+export interface SessionStats {
+  samplesReceived: number;
+  audioMessages: number;
+  utterances: number;
+  outputSamples: number;
+  framesSent: number;
+  resumedFrom?: string;
+}
+
+const TOKENS_PER_SECOND = 25;
+
+export class EmulatorSession {
+  readonly stats: SessionStats = { samplesReceived: 0, audioMessages: 0, utterances: 0, outputSamples: 0, framesSent: 0 };
+  setup: TranslateSetup | undefined;
+  private setupSeen = false;
+  private ended = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly detector: EnergyDetector;
+  private outputFreeAt = 0;
+  private output: { at: number; fn: () => void }[] = [];
+  private usageSamples = 0;
+  private usageOutput = 0;
+  private totals = { prompt: 0, response: 0 };
+
+  constructor(
+    private readonly cfg: SessionConfig,
+    private readonly io: SessionIO,
+  ) {
+    this.detector = new EnergyDetector({ sampleRate: 16_000, ...cfg.detector });
+  }
+
+  get id(): number {
+    return this.cfg.id;
+  }
+
+  get isSetUp(): boolean {
+    return this.setup !== undefined;
+  }
+
+  /** Handles one client frame (text of a JSON message). */
+  onFrame(text: string): void {
+    if (this.ended) return;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      this.end(CLOSE.invalidArgument, 'Invalid JSON payload received. Unexpected token.');
+      return;
+    }
+    if (typeof msg !== 'object' || msg === null) return this.end(CLOSE.invalidArgument, REASONS.invalidArgument);
+    const m = msg as Record<string, unknown>;
+    if (!this.setupSeen) {
+      if (!('setup' in m)) return this.end(CLOSE.invalidArgument, REASONS.invalidArgument);
+      this.setupSeen = true;
+      this.onSetup(m.setup);
+      return;
+    }
+    if (!this.setup) return; // setup still pending (slow setup): the service buffers nothing useful
+    if ('realtimeInput' in m) this.onRealtimeInput(m.realtimeInput);
+    else if ('clientContent' in m) this.end(CLOSE.invalidArgument, REASONS.invalidArgument); // translate: audio only
+  }
+
+  // ---- fault controls (also used by tests, per connection) ----
+
+  goAway(timeLeftMs = this.cfg.faults.goAwayTimeLeftMs ?? 1000): void {
+    if (this.ended) return;
+    this.send({ goAway: { timeLeft: formatDuration(timeLeftMs) } });
+    this.after(timeLeftMs, () => this.end(CLOSE.policy, REASONS.deadline));
+  }
+
+  quota(): void {
+    this.end(CLOSE.internal, REASONS.quota);
+  }
+
+  internalError(): void {
+    this.end(CLOSE.internal, REASONS.internal);
+  }
+
+  drop(): void {
+    if (this.ended) return;
+    this.dispose();
+    this.io.drop();
+  }
+
+  malformed(): void {
+    if (this.ended) return;
+    this.stats.framesSent++;
+    this.io.sendRaw('<html>502 Bad Gateway</html>');
+  }
+
+  /** The transport closed (either side). Releases every timer. */
+  dispose(): void {
+    this.ended = true;
+    this.output = [];
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  // ---- internals ----
+
+  private onSetup(raw: unknown): void {
+    const clientSetup = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+    const effective = this.cfg.token ? applyTokenConstraints(clientSetup, this.cfg.token.setup, this.cfg.token.fieldMask) : clientSetup;
+    const v = validateSetup(effective, this.cfg.endpoint.version, this.cfg.knownModels, this.cfg.isSupportedLanguage);
+    if (!v.ok) return this.end(v.code, v.reason);
+    if (v.setup.resumptionHandle !== undefined && !this.cfg.handles.has(v.setup.resumptionHandle)) {
+      return this.end(CLOSE.invalidArgument, REASONS.invalidArgument);
+    }
+    const f = this.cfg.faults;
+    if (f.setupFailure === 'quota') return this.quota();
+    if (f.setupFailure === 'internal') return this.internalError();
+    if (f.setupFailure === 'drop') return this.drop();
+    if (f.neverSetup) return;
+    this.after(f.setupDelayMs ?? 0, () => {
+      this.setup = v.setup;
+      this.stats.resumedFrom = v.setup.resumptionHandle;
+      this.send({ setupComplete: {} });
+      this.startPeriodic();
+    });
+  }
+
+  private startPeriodic(): void {
+    const f = this.cfg.faults;
+    if (f.goAwayAfterMs !== undefined) this.after(f.goAwayAfterMs, () => this.goAway());
+    if (f.quotaAfterMs !== undefined) this.after(f.quotaAfterMs, () => this.quota());
+    if (f.internalErrorAfterMs !== undefined) this.after(f.internalErrorAfterMs, () => this.internalError());
+    if (f.dropAfterMs !== undefined) this.after(f.dropAfterMs, () => this.drop());
+    if (f.malformedAfterMs !== undefined) this.after(f.malformedAfterMs, () => this.malformed());
+    const usage = (): void => {
+      if (this.usageSamples > 0 || this.usageOutput > 0) {
+        const prompt = Math.round((this.usageSamples / 16_000) * TOKENS_PER_SECOND);
+        const response = Math.round((this.usageOutput / 24_000) * TOKENS_PER_SECOND);
+        this.totals.prompt += prompt;
+        this.totals.response += response;
+        this.usageSamples = 0;
+        this.usageOutput = 0;
+        this.send({
+          usageMetadata: {
+            promptTokenCount: prompt,
+            responseTokenCount: response,
+            totalTokenCount: prompt + response,
+            promptTokensDetails: [{ modality: 'AUDIO', tokenCount: prompt }],
+            responseTokensDetails: [{ modality: 'AUDIO', tokenCount: response }],
+          },
+        });
+      }
+      this.after(this.cfg.usageIntervalMs, usage);
+    };
+    this.after(this.cfg.usageIntervalMs, usage);
+    const resumption = (): void => {
+      this.send({ sessionResumptionUpdate: { newHandle: this.cfg.handles.issue(), resumable: true } });
+      this.after(this.cfg.resumptionIntervalMs, resumption);
+    };
+    this.after(this.cfg.resumptionIntervalMs, resumption);
+  }
+
+  private onRealtimeInput(raw: unknown): void {
+    if (typeof raw !== 'object' || raw === null) return;
+    const ri = raw as { audio?: { data?: unknown; mimeType?: unknown }; audioStreamEnd?: unknown };
+    if (ri.audio) {
+      const mime = typeof ri.audio.mimeType === 'string' ? ri.audio.mimeType : '';
+      if (typeof ri.audio.data !== 'string' || !mime.startsWith('audio/pcm')) return this.end(CLOSE.invalidArgument, REASONS.invalidArgument);
+      const bytes = Buffer.from(ri.audio.data, 'base64');
+      const samples = new Int16Array(bytes.length >> 1);
+      for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
+      this.stats.samplesReceived += samples.length;
+      this.stats.audioMessages++;
+      this.usageSamples += samples.length;
+      for (const u of this.detector.push(samples)) this.reply(u);
+    }
+    if (ri.audioStreamEnd === true) {
+      const u = this.detector.flush();
+      if (u) this.reply(u);
+    }
+  }
+
+  private reply(u: DetectedUtterance): void {
+    const setup = this.setup!;
+    const index = this.stats.utterances++;
+    const r = this.cfg.responder(u, setup, index);
+    const frames: Record<string, unknown>[] = [];
+    if (setup.inputTranscription) {
+      frames.push({ serverContent: { inputTranscription: { languageCode: r.inputLanguage } } });
+      frames.push({ serverContent: { inputTranscription: { text: r.inputText, languageCode: r.inputLanguage } } });
+    }
+    if (setup.outputTranscription && r.outputText) frames.push({ serverContent: { outputTranscription: { languageCode: r.outputLanguage } } });
+    const audioFrames: Record<string, unknown>[] = [];
+    const words = r.outputText ? r.outputText.split(/(?<=\s)/) : [];
+    if (r.audio24k) {
+      const step = Math.max(1, Math.round((24_000 * this.cfg.outputChunkMs) / 1000));
+      const n = Math.max(1, Math.ceil(r.audio24k.length / step));
+      for (let i = 0; i < n; i++) {
+        const pcm = r.audio24k.subarray(i * step, (i + 1) * step);
+        const content: Record<string, unknown> = {
+          modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64') } }] },
+        };
+        const wordsHere = words.slice(Math.floor((i * words.length) / n), Math.floor(((i + 1) * words.length) / n)).join('');
+        if (setup.outputTranscription && wordsHere) content.outputTranscription = { text: wordsHere, languageCode: r.outputLanguage };
+        audioFrames.push({ serverContent: content, _samples: pcm.length });
+      }
+    }
+    const now = Date.now();
+    let at = Math.max(now + this.cfg.latencyMs / this.cfg.timeScale, this.outputFreeAt);
+    for (const f of frames) this.enqueue(at, () => this.send(f));
+    for (const f of audioFrames) {
+      const samples = f._samples as number;
+      delete f._samples;
+      this.enqueue(at, () => {
+        this.stats.outputSamples += samples;
+        this.usageOutput += samples;
+        this.send(f);
+      });
+      if (!this.cfg.faults.burst) at += (samples / 24) / this.cfg.timeScale;
+    }
+    this.outputFreeAt = at;
+  }
+
+  /** Output frames go out in order, each not before its time (times never decrease). */
+  private enqueue(at: number, fn: () => void): void {
+    this.output.push({ at, fn });
+    if (this.output.length === 1) this.pump();
+  }
+
+  private pump(): void {
+    const head = this.output[0];
+    if (!head || this.ended) return;
+    this.at(head.at, () => {
+      const now = Date.now();
+      while (this.output.length > 0 && this.output[0].at <= now + 1) this.output.shift()!.fn();
+      this.pump();
+    });
+  }
+
+  private send(msg: Record<string, unknown>): void {
+    if (this.ended) return;
+    this.stats.framesSent++;
+    this.io.send(msg);
+  }
+
+  private end(code: number, reason: string): void {
+    if (this.ended) return;
+    this.dispose();
+    this.io.close(code, reason);
+  }
+
+  /** Runs `fn` after `ms` of service time. */
+  private after(ms: number, fn: () => void): void {
+    this.at(Date.now() + ms / this.cfg.timeScale, fn);
+  }
+
+  private at(wallMs: number, fn: () => void): void {
+    if (this.ended) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.ended) fn();
+    }, Math.max(0, wallMs - Date.now()));
+    this.timers.add(t);
+  }
+}

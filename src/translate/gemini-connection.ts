@@ -1,0 +1,160 @@
+/**
+ * One Gemini Live translate connection (one WebSocket), opened through the real @google/genai SDK
+ * with tolk's guarded transport. It knows nothing about reconnects or hand-overs: it reports what
+ * happened (decoded events, close code/reason, malformed frames) and the translator decides.
+ */
+import { GoogleGenAI, Modality, type LiveConnectConfig, type LiveServerMessage, type Session } from './genai';
+import { GuardedSocketFactory, installGuardedTransport } from './guarded-socket';
+import { classifyClose, classifyConnectError, type CloseVerdict } from './close-classifier';
+import { decodeServerMessage, pcm16ToBase64, type ServerEvent } from './server-message';
+
+export interface GeminiEndpoint {
+  apiKey: string;
+  model: string;
+  /** Base URL (http/https) of the API; default is Google's. Used to reach an emulator. */
+  baseUrl?: string;
+  /** Set explicitly: @google/genai 3.3.0 defaults to v1, which no Live documentation uses. */
+  apiVersion: string;
+}
+
+export interface ConnectionParams extends GeminiEndpoint {
+  targetLanguage: string;
+  echoTargetLanguage: boolean;
+  /** Ask for session-resumption handles; resume from `resumptionHandle` when given. */
+  sessionResumption: boolean;
+  resumptionHandle?: string;
+  setupTimeoutMs: number;
+}
+
+export interface ConnectionHandlers {
+  onEvent(e: ServerEvent): void;
+  /** Socket closed after setup completed (not called for failures reported by open()). */
+  onClose(code: number, reason: string): void;
+  onMalformedFrame(detail: string): void;
+}
+
+export class ConnectFailure extends Error {
+  constructor(
+    public readonly verdict: CloseVerdict,
+    public readonly code: number | undefined,
+    public readonly reason: string,
+  ) {
+    super(`Gemini Live setup failed (${code ?? 'no close code'}): ${reason}`);
+    this.name = 'ConnectFailure';
+  }
+}
+
+export const AUDIO_IN_MIME = 'audio/pcm;rate=16000';
+
+export function translateConnectConfig(p: Pick<ConnectionParams, 'targetLanguage' | 'echoTargetLanguage' | 'sessionResumption' | 'resumptionHandle'>): LiveConnectConfig {
+  const config: LiveConnectConfig = {
+    responseModalities: [Modality.AUDIO],
+    inputAudioTranscription: {},
+    outputAudioTranscription: {},
+    translationConfig: { targetLanguageCode: p.targetLanguage, echoTargetLanguage: p.echoTargetLanguage },
+  };
+  if (p.sessionResumption) config.sessionResumption = p.resumptionHandle ? { handle: p.resumptionHandle } : {};
+  return config;
+}
+
+export class GeminiConnection {
+  private readonly factory: GuardedSocketFactory;
+  private session: Session | undefined;
+  private setupDone = false;
+  private closing = false;
+  private lastClose: { code: number; reason: string } | undefined;
+  private lastError: string | undefined;
+  private timedOut = false;
+
+  constructor(
+    private readonly params: ConnectionParams,
+    private readonly handlers: ConnectionHandlers,
+  ) {
+    this.factory = new GuardedSocketFactory({ onMalformedFrame: (d) => this.handlers.onMalformedFrame(d) });
+  }
+
+  /** Resolves once setupComplete arrived; rejects with ConnectFailure otherwise. */
+  async open(): Promise<void> {
+    const p = this.params;
+    const ai = new GoogleGenAI({ apiKey: p.apiKey, httpOptions: { apiVersion: p.apiVersion, ...(p.baseUrl ? { baseUrl: p.baseUrl } : {}) } });
+    installGuardedTransport(ai, this.factory);
+    const timer = setTimeout(() => {
+      this.timedOut = true;
+      this.terminateSockets();
+    }, p.setupTimeoutMs);
+    try {
+      this.session = await ai.live.connect({
+        model: p.model,
+        config: translateConnectConfig(p),
+        callbacks: {
+          onmessage: (m: LiveServerMessage) => this.dispatch(m),
+          onerror: (e: { message?: string }) => {
+            this.lastError = e?.message ?? 'WebSocket error';
+          },
+          onclose: (e: { code?: number; reason?: string }) => {
+            this.lastClose = { code: e?.code ?? 1006, reason: e?.reason ?? '' };
+            if (this.setupDone && !this.closing) this.handlers.onClose(this.lastClose.code, this.lastClose.reason);
+          },
+        },
+      });
+    } catch (err) {
+      throw this.describeFailure(err);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (this.closing) {
+      this.terminateSockets();
+      throw new ConnectFailure({ retryable: false, kind: 'unknown' }, undefined, 'closed during setup');
+    }
+    this.setupDone = true;
+  }
+
+  sendAudio(pcm16k: Int16Array): boolean {
+    if (!this.session || this.closing || !this.isOpen) return false;
+    this.session.sendRealtimeInput({ audio: { data: pcm16ToBase64(pcm16k), mimeType: AUDIO_IN_MIME } });
+    return true;
+  }
+
+  get isOpen(): boolean {
+    const s = this.factory.sockets[this.factory.sockets.length - 1];
+    return this.setupDone && s !== undefined && !s.isClosed;
+  }
+
+  /** Closes (or aborts a pending setup); resolves when every socket is closed. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const s of this.factory.sockets) {
+      if (this.setupDone) s.close();
+      else s.terminate();
+    }
+    await Promise.all(this.factory.sockets.map((s) => s.whenClosed()));
+  }
+
+  private terminateSockets(): void {
+    for (const s of this.factory.sockets) s.terminate();
+  }
+
+  private dispatch(m: LiveServerMessage): void {
+    if (this.closing) return;
+    try {
+      for (const e of decodeServerMessage(m)) this.handlers.onEvent(e);
+    } catch (err) {
+      // Never let an exception escape into the SDK's floating promise.
+      this.handlers.onMalformedFrame(`unusable message: ${(err as Error).message}`);
+    }
+  }
+
+  private describeFailure(err: unknown): ConnectFailure {
+    if (err instanceof ConnectFailure) return err;
+    if (this.timedOut) {
+      return new ConnectFailure({ retryable: true, kind: 'setup_timeout' }, undefined, `no setupComplete within ${this.params.setupTimeoutMs} ms`);
+    }
+    if (this.closing) return new ConnectFailure({ retryable: false, kind: 'unknown' }, undefined, 'closed during setup');
+    const message = err instanceof Error ? err.message : String(err);
+    if (this.lastClose && this.lastClose.code !== 1006) {
+      return new ConnectFailure(classifyClose(this.lastClose.code, this.lastClose.reason), this.lastClose.code, this.lastClose.reason || message);
+    }
+    const verdict = classifyConnectError(this.lastError ?? message);
+    return new ConnectFailure(verdict, this.lastClose?.code, this.lastError ?? message);
+  }
+}

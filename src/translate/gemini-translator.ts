@@ -1,0 +1,420 @@
+/**
+ * Gemini Live translate behind the Translator contract: one logical, long-lived translation stream
+ * made of successive WebSocket connections. Handles goAway hand-overs (replacement opened at once,
+ * input switched when it is set up, old one drained), reconnects with capped exponential backoff and
+ * jitter, bounded input buffering, non-retryable failures, and utterance segmentation.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../log/logger';
+import { backoffDelay, type BackoffPolicy } from './backoff';
+import { classifyClose } from './close-classifier';
+import { ConnectFailure, GeminiConnection, type GeminiEndpoint } from './gemini-connection';
+import { BoundedChunkQueue, InputChunker } from './input-queue';
+import { assertSupportedLanguage } from './languages';
+import { UtteranceSegmenter } from './segmenter';
+import type { ServerEvent } from './server-message';
+import {
+  TranslatorError,
+  type StateDetail,
+  type TranscriptPiece,
+  type Translator,
+  type TranslatorEvents,
+  type TranslatorFactory,
+  type TranslatorFailureKind,
+  type TranslatorOptions,
+  type TranslatorState,
+  type TranslatorStats,
+} from './translator';
+
+export const DEFAULT_TRANSLATE_MODEL = 'gemini-3.5-live-translate-preview';
+
+export interface GeminiTranslatorConfig {
+  apiKey: string;
+  /** Default gemini-3.5-live-translate-preview. */
+  model?: string;
+  /** Optional base URL (e.g. the emulator's http://127.0.0.1:PORT). */
+  baseUrl?: string;
+  /** Default v1beta (set explicitly; the SDK's own default, v1, is undocumented for Live). */
+  apiVersion?: string;
+  /** Input chunk duration, default 100 ms (1,600 samples at 16 kHz). */
+  chunkMs?: number;
+  /** Time allowed from dialling to setupComplete, default 15,000 ms. */
+  setupTimeoutMs?: number;
+  /** Reconnect backoff, default 250 ms doubling to 8,000 ms, 50 % jitter. */
+  backoff?: BackoffPolicy;
+  /** Failed attempts in a row before giving up, default 6. */
+  maxRetries?: number;
+  /** Input kept while (re)connecting, default 5,000 ms; older audio is dropped and counted. */
+  maxBufferMs?: number;
+  /** Transcript silence that ends an utterance, default 1,200 ms. */
+  segmentPauseMs?: number;
+  /** How long a replaced connection may still deliver output after a hand-over, default 3,000 ms. */
+  handoverDrainMs?: number;
+  /** Request and use session-resumption handles, default true. */
+  sessionResumption?: boolean;
+  /** Random source for jitter (tests). */
+  random?: () => number;
+}
+
+type Role = 'pending' | 'active' | 'draining';
+
+interface Slot {
+  id: number;
+  conn: GeminiConnection;
+  role: Role;
+  goAway: boolean;
+  drainTimer?: NodeJS.Timeout;
+}
+
+const SAMPLES_PER_MS = 16;
+
+export class GeminiTranslatorFactory implements TranslatorFactory {
+  constructor(private readonly config: GeminiTranslatorConfig) {
+    if (!config.apiKey) throw new Error('Gemini translator: apiKey is required');
+  }
+
+  create(opts: TranslatorOptions): Translator {
+    assertSupportedLanguage(opts.targetLanguage);
+    return new GeminiTranslator(this.config, opts);
+  }
+}
+
+export class GeminiTranslator implements Translator {
+  readonly targetLanguage: string;
+  private _state: TranslatorState = 'connecting';
+  private readonly emitter = new EventEmitter();
+  private readonly log: Logger;
+  private readonly endpoint: GeminiEndpoint;
+  private readonly cfg: Required<Omit<GeminiTranslatorConfig, 'baseUrl' | 'apiKey' | 'model' | 'apiVersion'>>;
+  private readonly chunker: InputChunker;
+  private readonly queue: BoundedChunkQueue;
+  private readonly segmenter: UtteranceSegmenter;
+  private readonly slots = new Set<Slot>();
+  private readonly releasing = new Set<Promise<void>>();
+  private active: Slot | undefined;
+  private pending: Slot | undefined;
+  private nextId = 1;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private segmentTimer: NodeJS.Timeout | undefined;
+  private handle: string | undefined;
+  private detectedLanguage: string | undefined;
+  private audioClockSamples = 0;
+  private started: Promise<void> | undefined;
+  private resolveStart: (() => void) | undefined;
+  private rejectStart: ((e: TranslatorError) => void) | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly counters = { reconnects: 0, handovers: 0, inputSamplesSent: 0, outputSamples: 0, malformedFrames: 0 };
+
+  constructor(config: GeminiTranslatorConfig, opts: TranslatorOptions) {
+    this.targetLanguage = opts.targetLanguage;
+    this.log = opts.logger.child({ component: 'translator', targetLanguage: opts.targetLanguage });
+    this.endpoint = {
+      apiKey: config.apiKey,
+      model: config.model ?? DEFAULT_TRANSLATE_MODEL,
+      baseUrl: config.baseUrl,
+      apiVersion: config.apiVersion ?? 'v1beta',
+    };
+    this.cfg = {
+      chunkMs: config.chunkMs ?? 100,
+      setupTimeoutMs: config.setupTimeoutMs ?? 15_000,
+      backoff: config.backoff ?? { baseMs: 250, capMs: 8_000, jitter: 0.5 },
+      maxRetries: config.maxRetries ?? 6,
+      maxBufferMs: config.maxBufferMs ?? 5_000,
+      segmentPauseMs: config.segmentPauseMs ?? 1_200,
+      handoverDrainMs: config.handoverDrainMs ?? 3_000,
+      sessionResumption: config.sessionResumption ?? true,
+      random: config.random ?? Math.random,
+    };
+    this.echoTargetLanguage = opts.echoTargetLanguage ?? false;
+    this.chunker = new InputChunker(Math.max(1, Math.round(this.cfg.chunkMs * SAMPLES_PER_MS)));
+    this.queue = new BoundedChunkQueue(this.cfg.maxBufferMs * SAMPLES_PER_MS);
+    this.segmenter = new UtteranceSegmenter(this.cfg.segmentPauseMs);
+  }
+
+  private readonly echoTargetLanguage: boolean;
+
+  get state(): TranslatorState {
+    return this._state;
+  }
+
+  on<E extends keyof TranslatorEvents>(e: E, l: TranslatorEvents[E]): this {
+    this.emitter.on(e, l);
+    return this;
+  }
+
+  off<E extends keyof TranslatorEvents>(e: E, l: TranslatorEvents[E]): this {
+    this.emitter.off(e, l);
+    return this;
+  }
+
+  stats(): TranslatorStats {
+    return { ...this.counters, inputSamplesDropped: this.queue.droppedSamples };
+  }
+
+  start(): Promise<void> {
+    if (this.started) return this.started;
+    this.started = new Promise<void>((resolve, reject) => {
+      this.resolveStart = resolve;
+      this.rejectStart = reject;
+    });
+    if (this.isTerminal()) {
+      this.rejectStart?.(new TranslatorError('unknown', 'translator already closed'));
+      return this.started;
+    }
+    this.setState('connecting');
+    this.connect('start');
+    return this.started;
+  }
+
+  sendAudio(pcm16k: Int16Array): void {
+    if (this.isTerminal() || pcm16k.length === 0) return;
+    this.audioClockSamples += pcm16k.length;
+    for (const chunk of this.chunker.push(pcm16k)) this.forward(chunk);
+  }
+
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = this.shutdown();
+    return this.closing;
+  }
+
+  // ---- internals ----
+
+  private isTerminal(): boolean {
+    return this.closing !== undefined || this._state === 'failed' || this._state === 'closed';
+  }
+
+  private forward(chunk: Int16Array): void {
+    const target = this.active;
+    if (target && this._state === 'open' && target.conn.sendAudio(chunk)) {
+      this.counters.inputSamplesSent += chunk.length;
+      return;
+    }
+    const before = this.queue.droppedSamples;
+    this.queue.push(chunk);
+    if (this.queue.droppedSamples > before && before === 0) {
+      this.log.warn({ event: 'translate.input_dropped', bufferMs: this.cfg.maxBufferMs }, 'input buffer full while reconnecting; dropping oldest audio');
+    }
+  }
+
+  private flushQueue(): void {
+    for (const chunk of this.queue.drain()) this.forward(chunk);
+  }
+
+  private connect(why: 'start' | 'reconnect' | 'handover'): void {
+    const slot: Slot = { id: this.nextId++, role: 'pending', goAway: false } as Slot;
+    slot.conn = new GeminiConnection(
+      {
+        ...this.endpoint,
+        targetLanguage: this.targetLanguage,
+        echoTargetLanguage: this.echoTargetLanguage,
+        sessionResumption: this.cfg.sessionResumption,
+        resumptionHandle: this.handle,
+        setupTimeoutMs: this.cfg.setupTimeoutMs,
+      },
+      {
+        onEvent: (e) => this.onServerEvent(slot, e),
+        onClose: (code, reason) => this.onConnectionClosed(slot, code, reason),
+        onMalformedFrame: (detail) => {
+          this.counters.malformedFrames++;
+          this.log.warn({ event: 'translate.malformed_frame', connection: slot.id, detail }, 'dropped a malformed frame from the service');
+        },
+      },
+    );
+    this.slots.add(slot);
+    this.pending = slot;
+    if (why === 'reconnect') this.counters.reconnects++;
+    this.log.info({ event: 'translate.connecting', connection: slot.id, why, resuming: this.handle !== undefined }, 'opening translation connection');
+    slot.conn.open().then(
+      () => this.onConnectionOpen(slot),
+      (err: unknown) => this.onConnectFailed(slot, err),
+    );
+  }
+
+  private onConnectionOpen(slot: Slot): void {
+    if (this.pending === slot) this.pending = undefined;
+    if (this.isTerminal()) {
+      void this.release(slot);
+      return;
+    }
+    this.failures = 0;
+    const previous = this.active;
+    if (previous && previous.conn.isOpen) {
+      previous.role = 'draining';
+      this.counters.handovers++;
+      previous.drainTimer = setTimeout(() => void this.release(previous), this.cfg.handoverDrainMs);
+      this.log.info({ event: 'translate.handover', from: previous.id, to: slot.id }, 'input switched to the replacement connection');
+    }
+    slot.role = 'active';
+    this.active = slot;
+    this.log.info({ event: 'translate.open', connection: slot.id }, 'translation connection set up');
+    this.setState('open');
+    this.flushQueue();
+    this.resolveStart?.();
+  }
+
+  private onConnectFailed(slot: Slot, err: unknown): void {
+    void this.release(slot);
+    if (this.pending === slot) this.pending = undefined;
+    if (this.isTerminal()) return;
+    const f = err instanceof ConnectFailure ? err : new ConnectFailure({ retryable: true, kind: 'unknown' }, undefined, String(err));
+    this.log.warn({ event: 'translate.connect_failed', connection: slot.id, code: f.code, reason: f.reason, kind: f.verdict.kind, retryable: f.verdict.retryable }, 'translation connection failed');
+    if (!f.verdict.retryable) {
+      this.fail(f.verdict.kind, f.reason);
+      return;
+    }
+    this.failures++;
+    if (this.failures > this.cfg.maxRetries) {
+      this.fail('retries_exhausted', `gave up after ${this.failures} failed attempts; last: ${f.reason}`);
+      return;
+    }
+    if (!this.active?.conn.isOpen && this._state !== 'connecting') this.setState('reconnecting', { reason: f.reason });
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.pending) return;
+    const delay = backoffDelay(this.cfg.backoff, this.failures, this.cfg.random);
+    this.log.info({ event: 'translate.reconnect_scheduled', attempt: this.failures + 1, delayMs: delay }, 'reconnecting after backoff');
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.isTerminal() && !this.pending) this.connect('reconnect');
+    }, delay);
+  }
+
+  private onConnectionClosed(slot: Slot, code: number, reason: string): void {
+    this.slots.delete(slot);
+    if (slot.drainTimer) clearTimeout(slot.drainTimer);
+    if (this.isTerminal()) return;
+    if (slot.role === 'draining') {
+      this.log.info({ event: 'translate.drained', connection: slot.id, code }, 'replaced connection closed');
+      return;
+    }
+    if (slot !== this.active) return;
+    this.active = undefined;
+    const verdict = classifyClose(code, reason);
+    this.log.warn({ event: 'translate.connection_lost', connection: slot.id, code, reason, afterGoAway: slot.goAway }, 'translation connection closed by the service');
+    if (!verdict.retryable && !slot.goAway) {
+      this.fail(verdict.kind, reason || `closed with code ${code}`);
+      return;
+    }
+    this.setState('reconnecting', { reason: reason || `closed with code ${code}` });
+    if (!this.pending && !this.retryTimer) this.connect('reconnect');
+  }
+
+  private onServerEvent(slot: Slot, e: ServerEvent): void {
+    if (this.isTerminal()) return;
+    const at = this.audioClockSamples / SAMPLES_PER_MS;
+    switch (e.type) {
+      case 'audio':
+        this.counters.outputSamples += e.pcm24k.length;
+        this.emit('audio', e.pcm24k);
+        break;
+      case 'inputTranscription':
+        if (e.languageCode && e.languageCode !== this.detectedLanguage) {
+          this.detectedLanguage = e.languageCode;
+          this.emit('language', e.languageCode);
+        }
+        this.transcript('source', { text: e.text, languageCode: e.languageCode ?? this.detectedLanguage, atMs: at });
+        break;
+      case 'outputTranscription':
+        this.transcript('translation', { text: e.text, languageCode: e.languageCode, atMs: at });
+        break;
+      case 'goAway':
+        this.onGoAway(slot, e.timeLeftMs);
+        break;
+      case 'resumption':
+        if (e.resumable && e.handle) this.handle = e.handle;
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onGoAway(slot: Slot, timeLeftMs: number | undefined): void {
+    slot.goAway = true;
+    this.log.info({ event: 'translate.goaway', connection: slot.id, timeLeftMs }, 'service announced the connection will end');
+    if (slot === this.active && !this.pending && !this.retryTimer) this.connect('handover');
+  }
+
+  private transcript(side: 'source' | 'translation', piece: TranscriptPiece): void {
+    this.segmenter.add(side, piece, Date.now());
+    if (piece.text !== '') this.emit(side === 'source' ? 'inputTranscript' : 'outputTranscript', piece);
+    this.armSegmentTimer();
+  }
+
+  private armSegmentTimer(): void {
+    if (this.segmentTimer) clearTimeout(this.segmentTimer);
+    this.segmentTimer = undefined;
+    const deadline = this.segmenter.deadline();
+    if (deadline === undefined) return;
+    this.segmentTimer = setTimeout(() => {
+      this.segmentTimer = undefined;
+      const u = this.segmenter.take(Date.now());
+      if (u) this.emit('utterance', u);
+      else this.armSegmentTimer();
+    }, Math.max(0, deadline - Date.now()));
+  }
+
+  private setState(s: TranslatorState, detail?: StateDetail): void {
+    if (this._state === s) return;
+    this._state = s;
+    this.emit('state', s, detail);
+  }
+
+  private emit<E extends keyof TranslatorEvents>(e: E, ...args: Parameters<TranslatorEvents[E]>): void {
+    try {
+      this.emitter.emit(e, ...args);
+    } catch (err) {
+      this.log.error({ event: 'translate.listener_error', listenerOf: e, err }, 'a translator event listener threw');
+    }
+  }
+
+  private fail(kind: TranslatorFailureKind, reason: string): void {
+    if (this.isTerminal()) return;
+    this.log.error({ event: 'translate.failed', kind, reason }, 'translation session failed');
+    this.flushUtterance();
+    this.setState('failed', { kind, reason });
+    this.rejectStart?.(new TranslatorError(kind, `Translation to '${this.targetLanguage}' failed (${kind}): ${reason}`));
+    void this.releaseAll();
+  }
+
+  private flushUtterance(): void {
+    const u = this.segmenter.take(Date.now(), true);
+    if (u) this.emit('utterance', u);
+  }
+
+  private async shutdown(): Promise<void> {
+    const wasFailed = this._state === 'failed';
+    const tail = this.chunker.flush();
+    if (!wasFailed && tail.length > 0 && this.active?.conn.sendAudio(tail)) this.counters.inputSamplesSent += tail.length;
+    if (!wasFailed) this.flushUtterance();
+    this.rejectStart?.(new TranslatorError('unknown', 'translator closed before the session was set up'));
+    if (!wasFailed) this.setState('closed');
+    await this.releaseAll();
+    this.emitter.removeAllListeners();
+    this.log.info({ event: 'translate.closed', ...this.stats() }, 'translator closed');
+  }
+
+  private async releaseAll(): Promise<void> {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.segmentTimer) clearTimeout(this.segmentTimer);
+    this.retryTimer = undefined;
+    this.segmentTimer = undefined;
+    this.queue.clear();
+    this.pending = undefined;
+    this.active = undefined;
+    for (const s of [...this.slots]) void this.release(s);
+    await Promise.all([...this.releasing]);
+  }
+
+  private release(slot: Slot): Promise<void> {
+    if (slot.drainTimer) clearTimeout(slot.drainTimer);
+    slot.drainTimer = undefined;
+    this.slots.delete(slot);
+    const p = slot.conn.close().finally(() => this.releasing.delete(p));
+    this.releasing.add(p);
+    return p;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * A WebSocket transport for @google/genai's Live module that tolk owns, so that:
+ *  - a server frame that is not JSON is dropped and reported instead of reaching the SDK, whose
+ *    message handler would otherwise JSON.parse it inside a floating promise and crash Node with an
+ *    unhandled rejection (@google/genai 3.3.0, handleWebSocketMessage);
+ *  - tolk holds the socket, so it can terminate it (setup timeout, close without waiting for a dead
+ *    peer's close handshake) and knows when it is truly closed.
+ * The SDK has no public hook for its transport; `installGuardedTransport` swaps the Live instance's
+ * `webSocketFactory` field and fails loudly if an SDK upgrade changes that shape.
+ */
+import WebSocket from 'ws';
+import type { GoogleGenAI } from './genai';
+
+/** Structural copy of the SDK's (unexported) WebSocketCallbacks. */
+interface SdkSocketCallbacks {
+  onopen: () => void;
+  onerror: (e: unknown) => void;
+  onmessage: (e: unknown) => void;
+  onclose: (e: unknown) => void;
+}
+
+export interface GuardedSocketHooks {
+  /** Called with a short description when a frame is dropped because it is not JSON. */
+  onMalformedFrame(detail: string): void;
+  /** Called once the underlying socket is fully closed. */
+  onSocketClosed?(): void;
+}
+
+export class GuardedSocket {
+  private ws: WebSocket | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
+
+  constructor(
+    private readonly url: string,
+    private readonly headers: Record<string, string>,
+    private readonly callbacks: SdkSocketCallbacks,
+    private readonly hooks: GuardedSocketHooks,
+  ) {
+    this.closedPromise = new Promise((r) => (this.resolveClosed = r));
+  }
+
+  connect(): void {
+    const ws = new WebSocket(this.url, { headers: this.headers });
+    this.ws = ws;
+    ws.onopen = () => this.callbacks.onopen();
+    ws.onerror = (e) => this.callbacks.onerror(e);
+    ws.onclose = (e) => {
+      this.markClosed();
+      this.callbacks.onclose(e);
+    };
+    ws.onmessage = (e) => {
+      const text = typeof e.data === 'string' ? e.data : Buffer.isBuffer(e.data) ? e.data.toString('utf8') : undefined;
+      if (text === undefined) {
+        this.hooks.onMalformedFrame('unexpected frame payload type');
+        return;
+      }
+      try {
+        JSON.parse(text);
+      } catch {
+        this.hooks.onMalformedFrame(`non-JSON frame (${text.length} chars)`);
+        return;
+      }
+      this.callbacks.onmessage({ data: text });
+    };
+  }
+
+  send(message: string): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(message);
+  }
+
+  /** Graceful close (as the SDK expects); escalates to terminate if the peer does not answer. */
+  close(graceMs = 1000): void {
+    const ws = this.ws;
+    if (!ws || this.closed) return;
+    if (ws.readyState === WebSocket.CONNECTING) {
+      ws.terminate();
+      return;
+    }
+    ws.close(1000);
+    if (!this.killTimer) this.killTimer = setTimeout(() => ws.terminate(), graceMs);
+  }
+
+  terminate(): void {
+    if (this.ws && !this.closed) this.ws.terminate();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Resolves when the socket is closed (immediately if it was never opened). */
+  whenClosed(): Promise<void> {
+    if (!this.ws) return Promise.resolve();
+    return this.closedPromise;
+  }
+
+  private markClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.killTimer) clearTimeout(this.killTimer);
+    this.killTimer = undefined;
+    this.resolveClosed();
+    this.hooks.onSocketClosed?.();
+  }
+}
+
+/** Factory handed to the SDK; remembers the sockets it made for the owner. */
+export class GuardedSocketFactory {
+  readonly sockets: GuardedSocket[] = [];
+
+  constructor(private readonly hooks: GuardedSocketHooks) {}
+
+  create(url: string, headers: Record<string, string>, callbacks: SdkSocketCallbacks): GuardedSocket {
+    const s = new GuardedSocket(url, headers, callbacks, this.hooks);
+    this.sockets.push(s);
+    return s;
+  }
+}
+
+/** Replaces the SDK's WebSocket transport on `ai.live` by a guarded one. */
+export function installGuardedTransport(ai: GoogleGenAI, factory: GuardedSocketFactory): void {
+  const live = ai.live as unknown as { webSocketFactory?: { create?: unknown } };
+  if (typeof live.webSocketFactory?.create !== 'function') {
+    throw new Error('@google/genai changed: ai.live.webSocketFactory not found; the malformed-frame guard cannot be installed (review src/translate/guarded-socket.ts)');
+  }
+  live.webSocketFactory = factory;
+}

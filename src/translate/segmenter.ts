@@ -1,0 +1,56 @@
+/**
+ * Groups incremental transcripts into utterances. The translate model streams continuously and never
+ * ends a turn, so an utterance ends when no transcript text has arrived for a pause. Pure: the caller
+ * feeds pieces and asks whether the pause has elapsed at a given wall-clock time.
+ */
+import type { TranscriptPiece, Utterance } from './translator';
+
+export class UtteranceSegmenter {
+  private source = '';
+  private translation = '';
+  private sourceLang: string | undefined;
+  private translationLang: string | undefined;
+  private startMs = -1;
+  private endMs = 0;
+  private lastWallMs = 0;
+
+  constructor(private readonly pauseMs: number) {}
+
+  add(side: 'source' | 'translation', piece: TranscriptPiece, wallMs: number): void {
+    if (piece.languageCode) {
+      if (side === 'source') this.sourceLang = piece.languageCode;
+      else this.translationLang = piece.languageCode;
+    }
+    if (piece.text === '') return;
+    if (side === 'source') this.source += piece.text;
+    else this.translation += piece.text;
+    if (this.startMs < 0) this.startMs = piece.atMs;
+    this.endMs = Math.max(this.endMs, piece.atMs);
+    this.lastWallMs = wallMs;
+  }
+
+  get pending(): boolean {
+    return this.startMs >= 0;
+  }
+
+  /** Wall-clock time at which the current utterance ends if nothing else arrives, or undefined. */
+  deadline(): number | undefined {
+    return this.pending ? this.lastWallMs + this.pauseMs : undefined;
+  }
+
+  /** Returns the finished utterance if the pause has elapsed at `wallMs` (or `force`), resetting the state. */
+  take(wallMs: number, force = false): Utterance | undefined {
+    if (!this.pending || (!force && wallMs < this.lastWallMs + this.pauseMs)) return undefined;
+    const u: Utterance = {
+      source: { text: this.source.trim(), languageCode: this.sourceLang },
+      translation: { text: this.translation.trim(), languageCode: this.translationLang },
+      startMs: this.startMs,
+      endMs: this.endMs,
+    };
+    this.source = '';
+    this.translation = '';
+    this.startMs = -1;
+    this.endMs = 0;
+    return u;
+  }
+}
