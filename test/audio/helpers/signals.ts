@@ -151,7 +151,7 @@ export function concatBytes(parts: Uint8Array[]): Uint8Array {
 export function randomChunkSizes(total: number, seed: number, max = 2000): number[] {
   const rnd = prng(seed);
   const sizes: number[] = [0, 1, 2, 0, 1];
-  let used = 3;
+  let used = sizes.reduce((a, b) => a + b, 0);
   while (used < total) {
     const r = rnd();
     let size = r < 0.15 ? Math.floor(rnd() * 3) : Math.floor(rnd() * (max + 1));
