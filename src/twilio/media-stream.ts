@@ -88,10 +88,13 @@ export class MediaStreamSession {
     this.startTimer = setTimeout(() => this.onStartTimeout(), this.opts.startTimeoutMs);
   }
 
-  /** Feed every frame the socket receives. Never throws. */
-  handleMessage(data: Buffer | ArrayBuffer | Buffer[] | string, isBinary: boolean): void {
+  /**
+   * Feed every frame the socket receives. Never throws. `isBinary` comes from ws 8; ws 7 (used by
+   * express-ws) passes text frames as strings and binary frames as Buffers, without the flag.
+   */
+  handleMessage(data: Buffer | ArrayBuffer | Buffer[] | string, isBinary?: boolean): void {
     if (this.state === 'ended') return;
-    if (isBinary) return this.reject('binary_frame', 'binary frame');
+    if (isBinary ?? typeof data !== 'string') return this.reject('binary_frame', 'binary frame');
     const text = typeof data === 'string' ? data : toBuffer(data).toString('utf8');
     if (Buffer.byteLength(text) > this.opts.maxMessageBytes) return this.reject('oversized', `${text.length} bytes`);
     const parsed = parseInboundMessage(text);

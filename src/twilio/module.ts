@@ -174,7 +174,7 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
           onLeg: (leg) => handlers.leg(leg),
           options: deps.media,
         });
-        ws.on('message', (data, isBinary) => session.handleMessage(data, isBinary));
+        ws.on('message', (data, isBinary?: boolean) => session.handleMessage(data, isBinary));
         ws.on('error', (err) => session.handleError(err));
         ws.on('close', (code) => session.handleClose(code));
       });

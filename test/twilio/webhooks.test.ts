@@ -1,0 +1,119 @@
+import request from 'supertest';
+import twilio from 'twilio';
+import { AUTH_TOKEN, CALL, ACCOUNT, PUBLIC_URL, sign, startEdge, type Edge } from './helpers/edge';
+import { normalise, parseXml, type XmlElement } from './helpers/xml';
+
+const voiceParams = { CallSid: CALL, AccountSid: ACCOUNT, From: '+15550001111', To: '+15550002222', CallStatus: 'ringing', Direction: 'inbound' };
+
+let edge: Edge;
+afterEach(async () => {
+  await edge.close();
+});
+
+function post(path: string, params: Record<string, string>, signature?: string, host = 'internal:8080') {
+  const req = request(edge.http.app).post(path).type('form').set('Host', host).send(params);
+  return signature === undefined ? req : req.set('X-Twilio-Signature', signature);
+}
+
+const rejections = (e: Edge) => e.logs.lines().filter((l) => l.event === 'twilio.webhook.rejected');
+
+describe('POST /twilio/voice', () => {
+  it('answers a signed webhook with the caller stream TwiML carrying a valid token', async () => {
+    edge = await startEdge({ listen: false });
+    const res = await post('/twilio/voice', voiceParams, sign(`${PUBLIC_URL}/twilio/voice`, voiceParams));
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/xml/);
+    const doc = normalise(parseXml(res.text));
+    const stream = (doc.children[0] as XmlElement).children[0] as XmlElement;
+    expect(stream.attributes.url).toBe('wss://tolk.example.com/twilio/media');
+    const params = Object.fromEntries(stream.children.map((c) => [(c as XmlElement).attributes.name, (c as XmlElement).attributes.value]));
+    expect(params.role).toBe('caller');
+    await expect(edge.tokens.verify(params.token, CALL)).resolves.toMatchObject({ ok: true, role: 'caller' });
+  });
+
+  it('checks the signature against PUBLIC_URL, not the Host header a proxy rewrote', async () => {
+    edge = await startEdge({ listen: false });
+    const signedForHost = sign('http://internal:8080/twilio/voice', voiceParams);
+    const res = await post('/twilio/voice', voiceParams, signedForHost);
+    expect(res.status).toBe(403);
+  });
+
+  it('includes the query string in the signed URL and hands the query to the handler', async () => {
+    const voice = jest.fn((_p: unknown, ctx: { query: Record<string, string> }) => Promise.resolve(`<Response><Say>${ctx.query.leg}</Say></Response>`));
+    edge = await startEdge({ listen: false, handlers: { voice } });
+    const url = `${PUBLIC_URL}/twilio/voice?leg=agent&bridge=b1`;
+    const ok = await post('/twilio/voice?leg=agent&bridge=b1', voiceParams, sign(url, voiceParams));
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('agent');
+    expect(voice.mock.calls[0][1].query).toEqual({ leg: 'agent', bridge: 'b1' });
+    const withoutQuery = await post('/twilio/voice?leg=agent&bridge=b1', voiceParams, sign(`${PUBLIC_URL}/twilio/voice`, voiceParams));
+    expect(withoutQuery.status).toBe(403);
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['forged', 'bm90IGEgc2lnbmF0dXJl'],
+    ['signed with another token', twilio.getExpectedTwilioSignature('other-token-xxxxxxxxxxxx', `${PUBLIC_URL}/twilio/voice`, voiceParams)],
+  ])('refuses a %s signature with 403, one log line, and no handler call', async (_label, signature) => {
+    const voice = jest.fn(() => Promise.resolve('<Response/>'));
+    edge = await startEdge({ listen: false, handlers: { voice } });
+    const res = await post('/twilio/voice', voiceParams, signature);
+    expect(res.status).toBe(403);
+    expect(voice).not.toHaveBeenCalled();
+    expect(rejections(edge)).toHaveLength(1);
+    expect(edge.module.counters.get(signature ? 'webhook_signature_invalid' : 'webhook_signature_missing')).toBe(1);
+  });
+
+  it('refuses a tampered body even with a signature valid for the original', async () => {
+    edge = await startEdge({ listen: false });
+    const sig = sign(`${PUBLIC_URL}/twilio/voice`, voiceParams);
+    const res = await post('/twilio/voice', { ...voiceParams, From: '+15559999999' }, sig);
+    expect(res.status).toBe(403);
+  });
+
+  it('answers 400 to a signed webhook without a call SID', async () => {
+    edge = await startEdge({ listen: false });
+    const params = { AccountSid: ACCOUNT };
+    const res = await post('/twilio/voice', params, sign(`${PUBLIC_URL}/twilio/voice`, params));
+    expect(res.status).toBe(400);
+  });
+
+  it('never logs the auth token or the media token', async () => {
+    edge = await startEdge({ listen: false });
+    const res = await post('/twilio/voice', voiceParams, sign(`${PUBLIC_URL}/twilio/voice`, voiceParams));
+    const token = /name="token" value="([^"]+)"/.exec(res.text)![1];
+    await post('/twilio/voice', voiceParams, 'forged');
+    const text = edge.logs.text();
+    expect(text).toContain('twilio.voice');
+    expect(text).not.toContain(AUTH_TOKEN);
+    expect(text).not.toContain(token);
+  });
+});
+
+describe('POST /twilio/status', () => {
+  const statusParams = { CallSid: CALL, AccountSid: ACCOUNT, CallStatus: 'completed', CallDuration: '42', SequenceNumber: '3' };
+
+  it('passes a signed status callback to the handler', async () => {
+    const status = jest.fn();
+    edge = await startEdge({ listen: false, handlers: { status } });
+    const res = await post('/twilio/status', statusParams, sign(`${PUBLIC_URL}/twilio/status`, statusParams));
+    expect(res.status).toBe(204);
+    expect(status).toHaveBeenCalledWith(expect.objectContaining({ CallSid: CALL, CallStatus: 'completed', CallDuration: '42' }), { query: {} });
+  });
+
+  it('refuses an unsigned status callback', async () => {
+    const status = jest.fn();
+    edge = await startEdge({ listen: false, handlers: { status } });
+    const res = await post('/twilio/status', statusParams);
+    expect(res.status).toBe(403);
+    expect(status).not.toHaveBeenCalled();
+  });
+
+  it('works when PUBLIC_URL has a base path and a trailing slash', async () => {
+    const status = jest.fn();
+    edge = await startEdge({ listen: false, handlers: { status }, publicUrl: 'https://example.com/tolk/' });
+    const res = await post('/twilio/status', statusParams, sign('https://example.com/tolk/twilio/status', statusParams));
+    expect(res.status).toBe(204);
+    expect(edge.module.streamUrl).toBe('wss://example.com/tolk/twilio/media');
+  });
+});
