@@ -7,17 +7,11 @@
  *   connecting --agent stream--> bridged --either side hangs up--> ended
  *   dialing/ringing --busy|no-answer|failed--> ended (caller hears why)
  */
+import type { CallOutcome } from '../store/call-record';
+
+export type { CallOutcome };
 
 export type CallState = 'answered' | 'dialing' | 'ringing' | 'connecting' | 'bridged' | 'ended';
-
-export type CallOutcome =
-  | 'completed' // a bridged call ended by either party
-  | 'caller-hangup' // the caller left before the agent was connected
-  | 'busy'
-  | 'no-answer'
-  | 'failed' // the other leg could not be placed or failed
-  | 'caller-stream-lost'
-  | 'shutdown';
 
 export type CallEvent =
   | { type: 'caller-stream-started' }
@@ -52,12 +46,12 @@ const end = (outcome: CallOutcome, effects: CallEffect[]): Transition => ({
 /** Returns the transition for `event` in `state`, or undefined when the event changes nothing. */
 export function nextState(state: CallState, event: CallEvent): Transition | undefined {
   if (state === 'ended') return undefined;
-  if (event.type === 'shutdown') return end('shutdown', [{ type: 'end-agent' }, { type: 'end-caller' }]);
+  if (event.type === 'shutdown') return end('error', [{ type: 'end-agent' }, { type: 'end-caller' }]);
 
   switch (state) {
     case 'answered':
       if (event.type === 'caller-stream-started') return { state: 'dialing', effects: [{ type: 'ringback', on: true }, { type: 'dial-agent' }] };
-      if (event.type === 'caller-left') return end('caller-hangup', []);
+      if (event.type === 'caller-left') return end('canceled', []);
       return undefined;
 
     case 'dialing':
@@ -76,7 +70,7 @@ export function nextState(state: CallState, event: CallEvent): Transition | unde
 function beforeBridge(state: 'dialing' | 'ringing' | 'connecting', event: CallEvent): Transition | undefined {
   switch (event.type) {
     case 'caller-left':
-      return end('caller-hangup', [{ type: 'end-agent' }]);
+      return end('canceled', [{ type: 'end-agent' }]);
     case 'dial-failed':
       return end('failed', [{ type: 'ringback', on: false }, { type: 'tell-caller', reason: 'failed' }]);
     case 'agent-stream-started':

@@ -28,8 +28,8 @@ describe('call state machine', () => {
   });
 
   it.each([
-    ['caller', { type: 'caller-left' } as CallEvent, 'end-agent'],
-    ['agent', { type: 'agent-left' } as CallEvent, 'end-caller'],
+    ['caller', { type: 'caller-left' }, 'end-agent'],
+    ['agent', { type: 'agent-left' }, 'end-caller'],
   ])('ends the other leg when the %s hangs up', (_who, event, effect) => {
     const r = run([event], 'bridged');
     expect(r).toEqual({ state: 'ended', effects: [effect, 'release'], outcome: 'completed' });
@@ -49,7 +49,7 @@ describe('call state machine', () => {
 
   it('cancels the ringing agent when the caller hangs up first', () => {
     const r = run([{ type: 'caller-stream-started' }, { type: 'agent-status', status: 'ringing' }, { type: 'caller-left' }]);
-    expect(r.outcome).toBe('caller-hangup');
+    expect(r.outcome).toBe('canceled');
     expect(r.effects.slice(-2)).toEqual(['end-agent', 'release']);
   });
 
@@ -62,7 +62,7 @@ describe('call state machine', () => {
 
   it('ends every call on shutdown', () => {
     for (const s of ['answered', 'dialing', 'ringing', 'connecting', 'bridged'] as const) {
-      expect(nextState(s, { type: 'shutdown' })?.outcome).toBe('shutdown');
+      expect(nextState(s, { type: 'shutdown' })?.outcome).toBe('error');
     }
   });
 });

@@ -1,0 +1,98 @@
+/**
+ * One party's connection inside a call: the Twilio media stream, what that party hears (its
+ * play-out), and what they say (decoded, echo-cancelled 8 kHz PCM16 handed to listeners).
+ * Every clock tick sends the next play-out frame; the same frame is the echo canceller's
+ * reference, so whatever tolk plays into a speakerphone is taken out of what comes back.
+ */
+import { performance } from 'node:perf_hooks';
+import { decodeMulaw, encodeMulaw } from '../audio';
+import type { Logger } from '../log/logger';
+import type { MediaFrame, MediaLeg } from '../twilio/media-leg';
+import { FRAME_SAMPLES, LegPlayout } from './playout';
+
+/** Removes from a party's microphone signal the echo of what tolk played to them. */
+export interface EchoControl {
+  playedReference(frame: Int16Array): void;
+  processMic(frame: Int16Array): Int16Array;
+}
+
+export interface CallLegTimings {
+  /** Inbound frame processing (decode, echo control, listeners), in ms. */
+  inbound(ms: number): void;
+  /** Outbound frame processing (mix, encode, send), in ms. */
+  outbound(ms: number): void;
+}
+
+export type SpeechListener = (pcm8k: Int16Array, atMs: number) => void;
+
+const SILENT_FRAME = new Int16Array(FRAME_SAMPLES);
+
+export class CallLeg {
+  readonly playout: LegPlayout;
+  private readonly listeners: SpeechListener[] = [];
+  private readonly encoded = new Uint8Array(FRAME_SAMPLES);
+  private heardMs = 0;
+  private closed = false;
+  private backpressured = 0;
+
+  constructor(
+    readonly media: MediaLeg,
+    playout: LegPlayout,
+    private readonly logger: Logger,
+    private readonly echo?: EchoControl,
+    private readonly timings?: CallLegTimings,
+  ) {
+    this.playout = playout;
+    media.on('media', this.onMedia);
+  }
+
+  get role(): string {
+    return this.media.role;
+  }
+
+  /** Ms of this party's audio received so far (the leg's media clock). */
+  get receivedMs(): number {
+    return this.heardMs;
+  }
+
+  /** Listens to what this party says (8 kHz PCM16, echo removed; the array may be kept). */
+  onSpeech(listener: SpeechListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Sends this leg its next 20 ms frame; called on every tick of the shared clock. */
+  tick(): void {
+    if (this.closed) return;
+    const t0 = performance.now();
+    const frame = this.playout.nextFrame();
+    this.echo?.playedReference(frame ?? SILENT_FRAME);
+    if (frame) {
+      encodeMulaw(frame, this.encoded);
+      // Twilio plays what it receives in order; sending one frame per tick keeps its buffer
+      // shallow. When the socket is backpressured the frame is still queued by the edge (which
+      // drops past a hard cap), and we note it.
+      if (!this.media.sendMedia(this.encoded) && this.backpressured++ % 50 === 0) {
+        this.logger.warn({ event: 'leg.backpressure', bufferedBytes: this.media.bufferedBytes }, 'media socket backpressured');
+      }
+    }
+    this.timings?.outbound(performance.now() - t0);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.media.off('media', this.onMedia);
+    this.listeners.length = 0;
+  }
+
+  private readonly onMedia = (frame: MediaFrame): void => {
+    if (this.closed) return;
+    const t0 = performance.now();
+    // A fresh array per frame: listeners (play-out queues) keep it.
+    let pcm = decodeMulaw(frame.payload);
+    if (this.echo) pcm = this.echo.processMic(pcm);
+    this.heardMs = frame.timestampMs + (frame.payload.length * 1000) / 8000;
+    for (const l of this.listeners) l(pcm, this.heardMs);
+    this.timings?.inbound(performance.now() - t0);
+  };
+}

@@ -1,0 +1,346 @@
+/**
+ * One interpreted call: its legs, the translation routes between them, and the state machine that
+ * decides what happens next (call-state.ts). This class only carries out the machine's effects.
+ */
+import type { NumberSettings } from '../config/numbers';
+import type { Logger } from '../log/logger';
+import type { CallRecordStore } from '../store/call-record-store';
+import type { CallOutcome } from '../store/call-record';
+import type { TranslatorFactory, TranslatorState, StateDetail, Utterance as TranslatedUtterance } from '../translate/translator';
+import type { MediaLeg } from '../twilio/media-leg';
+import { CallLeg, type CallLegTimings, type EchoControl } from './call-leg';
+import { nextState, type CallEffect, type CallEvent, type CallState } from './call-state';
+import type { FrameClock, Unsubscribe } from './frame-clock';
+import { message, sayLocale } from './messages';
+import { LegPlayout } from './playout';
+import type { PromptLibrary } from './prompts';
+import type { Telephony } from './telephony';
+import { ringbackFor } from './tones';
+import { TranslationRoute, type RouteObserver } from './translation-route';
+
+/** What the bridge reports; the Prometheus `Metrics` class satisfies it. */
+export interface BridgeMetrics {
+  callStarted(): void;
+  callEnded(outcome: string): void;
+  translationSessionOpened(): void;
+  translationSessionClosed(): void;
+  translationReconnected(direction: string): void;
+  translationFailed(kind: string): void;
+  observeUtteranceLatency(direction: string, latencyMs: number): void;
+  observeFrameProcessing(path: 'in' | 'out', durationMs: number): void;
+  observePlayoutDepth(depthMs: number): void;
+}
+
+export interface CallDeps {
+  clock: FrameClock;
+  translators: TranslatorFactory;
+  telephony: Telephony;
+  records: CallRecordStore;
+  prompts: PromptLibrary;
+  metrics: BridgeMetrics;
+  logger: Logger;
+  /** A fresh echo canceller per leg (none: legs pass audio as received). */
+  echoCanceller?: () => EchoControl;
+  ringTimeoutSec?: number;
+  now?: () => number;
+}
+
+export interface CallInit {
+  id: string;
+  settings: NumberSettings;
+  callerCallSid: string;
+  from: string;
+}
+
+/** Only every Nth frame's processing time is observed: cheap enough for hundreds of calls. */
+const TIMING_SAMPLE_EVERY = 10;
+const DEPTH_SAMPLE_EVERY_TICKS = 50;
+
+export class InterpretedCall {
+  readonly id: string;
+  readonly settings: NumberSettings;
+  readonly callerCallSid: string;
+  readonly from: string;
+  agentCallSid: string | undefined;
+  private stateValue: CallState = 'answered';
+  private readonly legs = new Map<string, CallLeg>();
+  private readonly routes: TranslationRoute[] = [];
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private joinedAtMs = 0;
+  private unsubscribeClock: Unsubscribe | undefined;
+  private ticks = 0;
+  private endedListeners: ((call: InterpretedCall) => void)[] = [];
+  private readonly timings: CallLegTimings;
+  private released: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: CallDeps,
+    init: CallInit,
+  ) {
+    this.id = init.id;
+    this.settings = init.settings;
+    this.callerCallSid = init.callerCallSid;
+    this.from = init.from;
+    this.now = deps.now ?? Date.now;
+    this.startedAt = this.now();
+    this.log = deps.logger.child({ callId: init.id });
+    let inN = 0;
+    let outN = 0;
+    this.timings = {
+      inbound: (ms) => {
+        if (inN++ % TIMING_SAMPLE_EVERY === 0) deps.metrics.observeFrameProcessing('in', ms);
+      },
+      outbound: (ms) => {
+        if (outN++ % TIMING_SAMPLE_EVERY === 0) deps.metrics.observeFrameProcessing('out', ms);
+      },
+    };
+    deps.metrics.callStarted();
+    this.log.info({ event: 'call.created', number: init.settings.number, from: init.from, destination: init.settings.destination }, 'call created');
+  }
+
+  get state(): CallState {
+    return this.stateValue;
+  }
+
+  /** Ms since the call started. */
+  get elapsedMs(): number {
+    return this.now() - this.startedAt;
+  }
+
+  onEnded(listener: (call: InterpretedCall) => void): void {
+    this.endedListeners.push(listener);
+  }
+
+  /** A media stream for this call authenticated; `leg.role` says whose it is. */
+  attachLeg(media: MediaLeg): void {
+    if (this.stateValue === 'ended' || this.legs.has(media.role)) {
+      this.log.warn({ event: 'call.leg_rejected', role: media.role, state: this.stateValue }, 'unexpected media stream');
+      media.close();
+      return;
+    }
+    const leg = new CallLeg(
+      media,
+      new LegPlayout({ originalGain: this.settings.originalVolume }),
+      this.log.child({ legId: media.role, callSid: media.callSid }),
+      this.deps.echoCanceller?.(),
+      this.timings,
+    );
+    this.legs.set(media.role, leg);
+    media.on('stop', () => this.dispatch({ type: media.role === 'caller' ? 'caller-left' : 'agent-left' }));
+    this.log.info({ event: 'call.leg_attached', legId: media.role, callSid: media.callSid, streamSid: media.streamSid }, 'leg attached');
+    this.unsubscribeClock ??= this.deps.clock.subscribe(() => this.tick());
+    if (media.role === 'caller') this.dispatch({ type: 'caller-stream-started' });
+    else if (media.role === 'agent') {
+      this.agentCallSid ??= media.callSid;
+      this.dispatch({ type: 'agent-stream-started' });
+    }
+  }
+
+  /** A status callback for one of this call's legs. */
+  callStatus(callSid: string, status: string): void {
+    if (callSid === this.callerCallSid) {
+      if (['completed', 'canceled', 'failed', 'busy', 'no-answer'].includes(status)) this.dispatch({ type: 'caller-left' });
+      return;
+    }
+    if (callSid === this.agentCallSid) {
+      this.dispatch({ type: 'agent-status', status: status as Extract<CallEvent, { type: 'agent-status' }>['status'] });
+    }
+  }
+
+  /** Ends the call now (tolk is shutting down). */
+  shutdown(): Promise<void> {
+    this.dispatch({ type: 'shutdown' });
+    return this.released ?? Promise.resolve();
+  }
+
+  private dispatch(event: CallEvent): void {
+    const t = nextState(this.stateValue, event);
+    if (!t) return;
+    const from = this.stateValue;
+    this.stateValue = t.state;
+    this.log.info({ event: 'call.transition', from, to: t.state, trigger: event.type, ...(event.type === 'agent-status' ? { status: event.status } : {}), outcome: t.outcome }, `${from} -> ${t.state}`);
+    void this.deps.records.update(this.id, { state: t.state, ...(t.state === 'bridged' ? { answeredAt: new Date(this.now()) } : {}) }).catch((err: unknown) => this.storeFailed(err));
+    for (const effect of t.effects) this.run(effect, t.outcome);
+  }
+
+  private run(effect: CallEffect, outcome: CallOutcome | undefined): void {
+    switch (effect.type) {
+      case 'dial-agent':
+        this.dialAgent();
+        return;
+      case 'ringback':
+        this.legs.get('caller')?.playout.setTone(effect.on ? ringbackFor(this.from) : undefined);
+        return;
+      case 'join-legs':
+        this.joinLegs();
+        return;
+      case 'tell-caller': {
+        const key = effect.reason === 'busy' ? 'busy' : effect.reason === 'no-answer' ? 'noAnswer' : 'unreachable';
+        const lang = this.settings.callerLanguage;
+        this.background('tell-caller', this.deps.telephony.sayAndHangUp(this.callerCallSid, message(key, lang), sayLocale(lang)));
+        return;
+      }
+      case 'end-caller':
+        this.background('end-caller', this.deps.telephony.hangUp(this.callerCallSid));
+        return;
+      case 'end-agent':
+        if (this.agentCallSid) {
+          const ringing = !this.legs.has('agent');
+          this.background('end-agent', this.deps.telephony.hangUp(this.agentCallSid, { ringing }));
+        }
+        return;
+      case 'release':
+        this.released = this.release(outcome ?? 'error');
+        return;
+    }
+  }
+
+  private dialAgent(): void {
+    this.deps.telephony
+      .dial({ callId: this.id, destination: this.settings.destination, callerId: this.settings.number, ringTimeoutSec: this.deps.ringTimeoutSec ?? 30 })
+      .then((sid) => {
+        this.agentCallSid = sid;
+        this.log.info({ event: 'call.dialled', agentCallSid: sid }, 'other party dialled');
+        if (this.stateValue === 'ended') this.background('end-agent', this.deps.telephony.hangUp(sid, { ringing: true }));
+      })
+      .catch((err: unknown) => {
+        this.log.error({ event: 'call.dial_failed', err }, 'could not dial the other party');
+        this.dispatch({ type: 'dial-failed' });
+      });
+  }
+
+  private joinLegs(): void {
+    const caller = this.legs.get('caller');
+    const agent = this.legs.get('agent');
+    if (!caller || !agent) return;
+    this.joinedAtMs = this.elapsedMs;
+    const s = this.settings;
+    const observer = this.routeObserver();
+    for (const [from, to, target] of [
+      [caller, agent, s.agentLanguage],
+      [agent, caller, s.callerLanguage],
+    ] as const) {
+      const name = `${from.role}->${to.role}`;
+      const translator = this.deps.translators.create({
+        targetLanguage: target,
+        echoTargetLanguage: s.echoTargetLanguage,
+        logger: this.log.child({ route: name }),
+      });
+      const route = new TranslationRoute({ name, from, to, translator, originalGain: s.originalVolume, observer, logger: this.log });
+      this.routes.push(route);
+      this.deps.metrics.translationSessionOpened();
+      route.start().catch((err: unknown) => {
+        this.log.error({ event: 'translate.start_failed', route: name, err }, 'translation could not start');
+        this.translationFailed(route, { kind: 'unknown', reason: err instanceof Error ? err.message : String(err) });
+      });
+    }
+  }
+
+  private routeObserver(): RouteObserver {
+    return {
+      utterance: (route, u) => this.recordUtterance(route, u),
+      language: (route, code) => this.languageDetected(route, code),
+      state: (route, state, detail) => this.routeState(route, state, detail),
+      latency: (route, ms) => {
+        this.deps.metrics.observeUtteranceLatency(route.name, ms);
+        this.log.info({ event: 'translate.latency', route: route.name, latencyMs: Math.round(ms) }, 'utterance latency');
+      },
+      processing: (_route, ms) => this.timings.outbound(ms),
+    };
+  }
+
+  private recordUtterance(route: TranslationRoute, u: TranslatedUtterance): void {
+    const from = route.name.split('->')[0];
+    const to = route.name.split('->')[1];
+    const utterance = {
+      direction: route.name,
+      source: { text: u.source.text, languageCode: u.source.languageCode ?? this.languageOf(from) },
+      translation: { text: u.translation.text, languageCode: u.translation.languageCode ?? this.languageOf(to) },
+      startMs: Math.round(this.joinedAtMs + u.startMs),
+      endMs: Math.round(this.joinedAtMs + u.endMs),
+    };
+    this.log.info({ event: 'transcript.utterance', ...utterance }, `${route.name}: ${u.source.text} => ${u.translation.text}`);
+    void this.deps.records.appendUtterance(this.id, utterance).catch((err: unknown) => this.storeFailed(err));
+  }
+
+  private languageOf(role: string): string {
+    return role === 'caller' ? this.settings.callerLanguage : this.settings.agentLanguage;
+  }
+
+  /** Both parties turn out to speak one language: they hear each other directly, undelayed. */
+  private languageDetected(route: TranslationRoute, code: string): void {
+    const base = (c: string): string => c.split('-')[0].toLowerCase();
+    const same = base(code) === base(route.targetLanguage);
+    this.log.info({ event: 'translate.language', route: route.name, languageCode: code, sameAsListener: same }, 'speaker language detected');
+    const mode = same ? 'direct' : 'translate';
+    if (same || this.routes.every((r) => r.mode === 'direct')) {
+      for (const r of this.routes) if (r.mode !== mode && !this.failedRoutes.has(r)) r.setMode(mode);
+    }
+  }
+
+  private readonly failedRoutes = new Set<TranslationRoute>();
+
+  private routeState(route: TranslationRoute, state: TranslatorState, detail?: StateDetail): void {
+    this.log.info({ event: 'translate.state', route: route.name, state, ...detail }, `translation ${state}`);
+    if (state === 'reconnecting') this.deps.metrics.translationReconnected(route.name);
+    if (state === 'failed') this.translationFailed(route, detail);
+  }
+
+  /** The call goes on with the original voices at full volume, and a spoken notice. */
+  private translationFailed(route: TranslationRoute, detail?: StateDetail): void {
+    if (this.failedRoutes.has(route) || this.stateValue === 'ended') return;
+    this.failedRoutes.add(route);
+    this.deps.metrics.translationFailed(detail?.kind ?? 'unknown');
+    route.setMode('direct');
+    const listener = route.name.split('->')[1];
+    const prompt = this.deps.prompts.get('translationUnavailable', this.languageOf(listener));
+    if (prompt) this.legs.get(listener)?.playout.pushPrompt(prompt);
+    this.log.warn({ event: 'call.translation_unavailable', route: route.name, kind: detail?.kind }, 'continuing without translation');
+  }
+
+  private tick(): void {
+    for (const leg of this.legs.values()) leg.tick();
+    if (++this.ticks % DEPTH_SAMPLE_EVERY_TICKS === 0) {
+      for (const leg of this.legs.values()) this.deps.metrics.observePlayoutDepth(leg.playout.depthMs);
+    }
+  }
+
+  private async release(outcome: CallOutcome): Promise<void> {
+    this.unsubscribeClock?.();
+    this.unsubscribeClock = undefined;
+    const routes = this.routes.splice(0);
+    await Promise.all(
+      routes.map(async (r) => {
+        const stats = r.translatorStats;
+        await r.close().catch((err: unknown) => this.log.warn({ event: 'translate.close_failed', err }, 'close failed'));
+        this.deps.metrics.translationSessionClosed();
+        this.log.info({ event: 'translate.closed', route: r.name, ...stats }, 'translation closed');
+      }),
+    );
+    // A caller being told why the call failed keeps their stream until Twilio replaces it;
+    // closing it here would end their call before they hear the message.
+    const telling = outcome === 'busy' || outcome === 'no-answer' || outcome === 'failed';
+    for (const leg of this.legs.values()) {
+      leg.close();
+      if (!(telling && leg.role === 'caller')) leg.media.close();
+      this.log.info({ event: 'leg.closed', legId: leg.role, ...leg.playout.stats() }, 'leg closed');
+    }
+    this.deps.metrics.callEnded(outcome);
+    await this.deps.records
+      .update(this.id, { state: 'ended', outcome, endedAt: new Date(this.now()) })
+      .catch((err: unknown) => this.storeFailed(err));
+    this.log.info({ event: 'call.ended', outcome, durationMs: this.elapsedMs }, `call ended: ${outcome}`);
+    for (const l of this.endedListeners) l(this);
+    this.endedListeners = [];
+  }
+
+  private background(what: string, p: Promise<unknown>): void {
+    p.catch((err: unknown) => this.log.warn({ event: 'call.effect_failed', effect: what, err }, `${what} failed`));
+  }
+
+  private storeFailed(err: unknown): void {
+    this.log.error({ event: 'call.record_failed', err }, 'could not write the call record');
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * What tolk itself says to callers, per language. Spoken by Twilio's <Say> (before and after the
+ * media stream) or played from pre-rendered prompts (inside a stream). A language without its own
+ * text falls back to English, so every caller hears something.
+ */
+
+export type MessageKey = 'greeting' | 'busy' | 'noAnswer' | 'unreachable' | 'unknownNumber' | 'translationUnavailable';
+
+interface LanguageMessages {
+  /** Locale for Twilio's <Say language="...">. */
+  sayLocale: string;
+  /** espeak-ng voice used to pre-render stream prompts. */
+  espeakVoice: string;
+  text: Record<MessageKey, string>;
+}
+
+const MESSAGES: Record<string, LanguageMessages> = {
+  en: {
+    sayLocale: 'en-US',
+    espeakVoice: 'en-us',
+    text: {
+      greeting: 'Please hold while we connect you. This call is interpreted automatically.',
+      busy: 'The person you are calling is busy. Please try again later. Goodbye.',
+      noAnswer: 'The person you are calling did not answer. Please try again later. Goodbye.',
+      unreachable: 'We could not reach the person you are calling. Please try again later. Goodbye.',
+      unknownNumber: 'Sorry, this number is not in service. Goodbye.',
+      translationUnavailable: 'Interpretation is unavailable. You will now hear the other person directly.',
+    },
+  },
+  es: {
+    sayLocale: 'es-ES',
+    espeakVoice: 'es',
+    text: {
+      greeting: 'Por favor, espere mientras le conectamos. Esta llamada se interpreta automáticamente.',
+      busy: 'La persona a la que llama está ocupada. Por favor, inténtelo más tarde. Adiós.',
+      noAnswer: 'La persona a la que llama no ha contestado. Por favor, inténtelo más tarde. Adiós.',
+      unreachable: 'No hemos podido contactar con la persona a la que llama. Por favor, inténtelo más tarde. Adiós.',
+      unknownNumber: 'Lo sentimos, este número no está en servicio. Adiós.',
+      translationUnavailable: 'La interpretación no está disponible. Ahora oirá directamente a la otra persona.',
+    },
+  },
+  de: {
+    sayLocale: 'de-DE',
+    espeakVoice: 'de',
+    text: {
+      greeting: 'Bitte warten Sie, Sie werden verbunden. Dieses Gespräch wird automatisch gedolmetscht.',
+      busy: 'Der gewünschte Gesprächspartner ist besetzt. Bitte versuchen Sie es später noch einmal. Auf Wiederhören.',
+      noAnswer: 'Der gewünschte Gesprächspartner meldet sich nicht. Bitte versuchen Sie es später noch einmal. Auf Wiederhören.',
+      unreachable: 'Der gewünschte Gesprächspartner ist nicht erreichbar. Bitte versuchen Sie es später noch einmal. Auf Wiederhören.',
+      unknownNumber: 'Diese Rufnummer ist leider nicht vergeben. Auf Wiederhören.',
+      translationUnavailable: 'Die Verdolmetschung ist nicht verfügbar. Sie hören Ihren Gesprächspartner jetzt direkt.',
+    },
+  },
+  fr: {
+    sayLocale: 'fr-FR',
+    espeakVoice: 'fr',
+    text: {
+      greeting: 'Veuillez patienter, nous vous mettons en relation. Cet appel est interprété automatiquement.',
+      busy: 'Votre correspondant est occupé. Veuillez rappeler plus tard. Au revoir.',
+      noAnswer: 'Votre correspondant ne répond pas. Veuillez rappeler plus tard. Au revoir.',
+      unreachable: 'Votre correspondant est injoignable. Veuillez rappeler plus tard. Au revoir.',
+      unknownNumber: "Désolé, ce numéro n'est pas en service. Au revoir.",
+      translationUnavailable: "L'interprétation n'est pas disponible. Vous entendez maintenant directement votre correspondant.",
+    },
+  },
+  it: {
+    sayLocale: 'it-IT',
+    espeakVoice: 'it',
+    text: {
+      greeting: "Attenda in linea, la stiamo collegando. Questa chiamata è interpretata automaticamente.",
+      busy: 'La persona chiamata è occupata. La preghiamo di riprovare più tardi. Arrivederci.',
+      noAnswer: 'La persona chiamata non risponde. La preghiamo di riprovare più tardi. Arrivederci.',
+      unreachable: 'Non è stato possibile raggiungere la persona chiamata. La preghiamo di riprovare più tardi. Arrivederci.',
+      unknownNumber: 'Siamo spiacenti, questo numero non è attivo. Arrivederci.',
+      translationUnavailable: "L'interpretazione non è disponibile. Ora sentirà direttamente l'altra persona.",
+    },
+  },
+  pt: {
+    sayLocale: 'pt-BR',
+    espeakVoice: 'pt-br',
+    text: {
+      greeting: 'Por favor, aguarde enquanto conectamos sua chamada. Esta chamada é interpretada automaticamente.',
+      busy: 'A pessoa para quem você está ligando está ocupada. Tente novamente mais tarde. Até logo.',
+      noAnswer: 'A pessoa para quem você está ligando não atendeu. Tente novamente mais tarde. Até logo.',
+      unreachable: 'Não foi possível falar com a pessoa para quem você está ligando. Tente novamente mais tarde. Até logo.',
+      unknownNumber: 'Desculpe, este número não está em serviço. Até logo.',
+      translationUnavailable: 'A interpretação não está disponível. Agora você ouvirá a outra pessoa diretamente.',
+    },
+  },
+  pl: {
+    sayLocale: 'pl-PL',
+    espeakVoice: 'pl',
+    text: {
+      greeting: 'Proszę czekać, trwa łączenie. Ta rozmowa jest tłumaczona automatycznie.',
+      busy: 'Numer, z którym próbujesz się połączyć, jest zajęty. Spróbuj ponownie później. Do widzenia.',
+      noAnswer: 'Osoba, do której dzwonisz, nie odbiera. Spróbuj ponownie później. Do widzenia.',
+      unreachable: 'Nie udało się połączyć z osobą, do której dzwonisz. Spróbuj ponownie później. Do widzenia.',
+      unknownNumber: 'Przepraszamy, ten numer jest nieaktywny. Do widzenia.',
+      translationUnavailable: 'Tłumaczenie jest niedostępne. Teraz usłyszysz rozmówcę bezpośrednio.',
+    },
+  },
+  nl: {
+    sayLocale: 'nl-NL',
+    espeakVoice: 'nl',
+    text: {
+      greeting: 'Een ogenblik geduld, u wordt doorverbonden. Dit gesprek wordt automatisch getolkt.',
+      busy: 'De persoon die u belt is in gesprek. Probeer het later opnieuw. Tot ziens.',
+      noAnswer: 'De persoon die u belt neemt niet op. Probeer het later opnieuw. Tot ziens.',
+      unreachable: 'De persoon die u belt is niet bereikbaar. Probeer het later opnieuw. Tot ziens.',
+      unknownNumber: 'Dit nummer is helaas niet in gebruik. Tot ziens.',
+      translationUnavailable: 'Tolken is niet beschikbaar. U hoort de ander nu rechtstreeks.',
+    },
+  },
+};
+
+/** The language whose messages are used for `code` (its base language, else English). */
+function messagesFor(code: string): LanguageMessages {
+  return MESSAGES[code] ?? MESSAGES[code.split('-')[0].toLowerCase()] ?? MESSAGES.en;
+}
+
+export function message(key: MessageKey, language: string): string {
+  return messagesFor(language).text[key];
+}
+
+/** Locale for Twilio <Say>, falling back to the English voice when tolk has no text for the language. */
+export function sayLocale(language: string): string {
+  return messagesFor(language).sayLocale;
+}
+
+/** Languages that have their own messages (others hear English). */
+export const MESSAGE_LANGUAGES: readonly string[] = Object.keys(MESSAGES);
+
+export function espeakVoice(language: string): string {
+  return messagesFor(language).espeakVoice;
+}

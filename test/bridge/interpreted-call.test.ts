@@ -1,0 +1,219 @@
+import { Writable } from 'node:stream';
+import { decodeMulaw, encodeMulaw } from '../../src/audio';
+import { CallService, type CallTwiml } from '../../src/bridge/call-service';
+import { ManualFrameClock } from '../../src/bridge/frame-clock';
+import type { BridgeMetrics } from '../../src/bridge/interpreted-call';
+import type { PromptLibrary } from '../../src/bridge/prompts';
+import type { DialRequest, Telephony } from '../../src/bridge/telephony';
+import { StaticNumberDirectory, type NumberSettings } from '../../src/config/numbers';
+import { createLogger } from '../../src/log/logger';
+import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+import { FakeMediaLeg } from './fakes/fake-media-leg';
+import { FakeTranslatorFactory } from './fakes/fake-translator';
+
+const CALLER_SID = 'CA' + '1'.repeat(32);
+const AGENT_SID = 'CA' + '2'.repeat(32);
+const NUMBER: NumberSettings = {
+  number: '+15550001111',
+  destination: '+15550002222',
+  callerLanguage: 'es',
+  agentLanguage: 'en',
+  echoTargetLanguage: false,
+  originalVolume: 0.16,
+};
+
+class FakeTelephony implements Telephony {
+  dials: DialRequest[] = [];
+  hungUp: string[] = [];
+  said: { callSid: string; text: string; locale: string }[] = [];
+  failDial = false;
+  dial(req: DialRequest): Promise<string> {
+    this.dials.push(req);
+    return this.failDial ? Promise.reject(new Error('21217 invalid number')) : Promise.resolve(AGENT_SID);
+  }
+  hangUp(callSid: string): Promise<void> {
+    this.hungUp.push(callSid);
+    return Promise.resolve();
+  }
+  sayAndHangUp(callSid: string, text: string, locale: string): Promise<void> {
+    this.said.push({ callSid, text, locale });
+    return Promise.resolve();
+  }
+}
+
+const twiml: CallTwiml = {
+  callerStream: (v) => `<caller ${v.callSid} ${v.sayLocale}/>`,
+  agentStream: (v) => `<agent ${v.callSid}/>`,
+  sayAndHangUp: (v) => `<say ${v.sayLocale}>${v.text}</say>`,
+};
+
+const noMetrics: BridgeMetrics = {
+  callStarted: () => undefined,
+  callEnded: () => undefined,
+  translationSessionOpened: () => undefined,
+  translationSessionClosed: () => undefined,
+  translationReconnected: () => undefined,
+  translationFailed: () => undefined,
+  observeUtteranceLatency: () => undefined,
+  observeFrameProcessing: () => undefined,
+  observePlayoutDepth: () => undefined,
+};
+
+const prompt = new Int16Array(800).fill(1234);
+const prompts: PromptLibrary = { get: () => prompt };
+const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
+const tone = (n: number, amp = 8000): Int16Array => Int16Array.from({ length: n }, (_, i) => Math.round(amp * Math.sin((2 * Math.PI * 440 * i) / 8000)));
+const rms = (pcm: Int16Array): number => Math.sqrt(pcm.reduce((a, v) => a + v * v, 0) / Math.max(1, pcm.length));
+
+function setup() {
+  const clock = new ManualFrameClock();
+  const telephony = new FakeTelephony();
+  const translators = new FakeTranslatorFactory();
+  const records = new InMemoryCallRecordStore();
+  const logLines: string[] = [];
+  const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, cb) => (logLines.push(c.toString()), cb()) }) });
+  const service = new CallService({
+    clock,
+    telephony,
+    translators,
+    records,
+    prompts,
+    metrics: noMetrics,
+    logger,
+    numbers: new StaticNumberDirectory([NUMBER]),
+    twiml,
+    newCallId: () => 'call-1',
+  });
+  const caller = new FakeMediaLeg(CALLER_SID, 'caller');
+  const agent = new FakeMediaLeg(AGENT_SID, 'agent');
+  return { clock, telephony, translators, records, service, caller, agent, logLines };
+}
+
+async function bridged() {
+  const s = setup();
+  await s.service.voice({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number, query: {} });
+  s.service.leg(s.caller);
+  await flush();
+  s.service.status(AGENT_SID, 'ringing', { call: 'call-1' });
+  s.service.status(AGENT_SID, 'in-progress', { call: 'call-1' });
+  await expect(s.service.voice({ callSid: AGENT_SID, query: { leg: 'agent', call: 'call-1' } })).resolves.toBe(`<agent ${AGENT_SID}/>`);
+  await flush();
+  s.service.leg(s.agent);
+  await flush();
+  return s;
+}
+
+describe('an interpreted call', () => {
+  it('answers a known number, dials the destination and plays ringback to the caller', async () => {
+    const s = setup();
+    const answer = await s.service.voice({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number, query: {} });
+    expect(answer).toBe(`<caller ${CALLER_SID} es-ES/>`);
+    s.service.leg(s.caller);
+    await flush();
+    expect(s.telephony.dials).toEqual([{ callId: 'call-1', destination: NUMBER.destination, callerId: NUMBER.number, ringTimeoutSec: 30 }]);
+    s.clock.tick(25);
+    const heard = decodeMulaw(Buffer.concat(s.caller.sent));
+    expect(rms(heard)).toBeGreaterThan(500); // ringback is audible
+  });
+
+  it('tells an unknown number politely and creates no call', async () => {
+    const s = setup();
+    const answer = await s.service.voice({ callSid: CALLER_SID, to: '+19999999999', query: {} });
+    expect(answer).toMatch(/not in service/);
+    expect(s.service.activeCalls).toBe(0);
+  });
+
+  it('joins both legs through two translators, one per direction', async () => {
+    const s = await bridged();
+    expect(s.service.call('call-1')?.state).toBe('bridged');
+    expect(s.translators.created.map((t) => t.targetLanguage).sort()).toEqual(['en', 'es']);
+  });
+
+  it('sends what the caller says to the caller->agent translator at 16 kHz and plays the translation to the agent', async () => {
+    const s = await bridged();
+    for (let i = 0; i < 10; i++) s.caller.say(encodeMulaw(tone(160)));
+    expect(s.translators.to('en').received).toBe(10 * 320);
+    const before = s.agent.sent.length;
+    s.translators.to('en').fire('audio', tone(4800, 12000).map((_, i) => Math.round(12000 * Math.sin(i / 5)))); // 200 ms at 24 kHz
+    s.clock.tick(15);
+    const agentHeard = decodeMulaw(Buffer.concat(s.agent.sent.slice(before)));
+    expect(rms(agentHeard)).toBeGreaterThan(3000);
+    // The caller heard no translation of their own words.
+    const callerHeard = decodeMulaw(Buffer.concat(s.caller.sent));
+    expect(rms(callerHeard)).toBeLessThan(100);
+  });
+
+  it('lets each party hear the other under the translation at originalVolume', async () => {
+    const s = await bridged();
+    s.clock.tick(1);
+    const before = s.agent.sent.length;
+    s.caller.say(encodeMulaw(tone(160, 10000)));
+    s.clock.tick(1);
+    const heard = decodeMulaw(Buffer.concat(s.agent.sent.slice(before)));
+    expect(rms(heard) / rms(tone(160, 10000))).toBeCloseTo(0.16, 1);
+  });
+
+  it('puts both parties through directly when they speak the same language', async () => {
+    const s = await bridged();
+    s.translators.to('en').fire('language', 'en'); // the caller speaks the agent's language
+    const before = s.agent.sent.length;
+    s.caller.say(encodeMulaw(tone(160, 10000)));
+    s.translators.to('en').fire('audio', tone(2400, 10000));
+    s.clock.tick(5);
+    const heard = decodeMulaw(Buffer.concat(s.agent.sent.slice(before)));
+    // Full volume original, and the translation is not played on top of it.
+    expect(rms(heard)).toBeGreaterThan(0.8 * rms(tone(160, 10000)) / Math.sqrt(5));
+    expect(s.agent.sent.length - before).toBe(1);
+  });
+
+  it('keeps the call going with original voices and a notice when translation fails', async () => {
+    const s = await bridged();
+    s.translators.to('es').fire('state', 'failed', { kind: 'quota', reason: 'quota' });
+    s.clock.tick(1);
+    expect(decodeMulaw(s.caller.sent[s.caller.sent.length - 1])[0]).toBeGreaterThan(1000); // the notice
+    expect(s.service.call('call-1')?.state).toBe('bridged');
+    expect(s.logLines.join('')).toMatch(/call.translation_unavailable/);
+  });
+
+  it.each([
+    ['caller', 'agent'],
+    ['agent', 'caller'],
+  ] as const)('ends the other leg when the %s hangs up, and releases everything', async (who, other) => {
+    const s = await bridged();
+    (who === 'caller' ? s.caller : s.agent).close();
+    await flush();
+    expect(s.telephony.hungUp).toEqual([other === 'agent' ? AGENT_SID : CALLER_SID]);
+    expect(s.translators.created.every((t) => t.closed)).toBe(true);
+    expect(s.clock.subscribers).toBe(0);
+    expect(s.service.activeCalls).toBe(0);
+    const record = await s.records.get('call-1');
+    expect(record?.outcome).toBe('completed');
+  });
+
+  it.each([
+    ['busy', /busy/],
+    ['no-answer', /did not answer/],
+  ] as const)('tells the caller in their language when the other party is %s', async (status) => {
+    const s = setup();
+    await s.service.voice({ callSid: CALLER_SID, to: NUMBER.number, query: {} });
+    s.service.leg(s.caller);
+    await flush();
+    s.service.status(AGENT_SID, status, { call: 'call-1' });
+    await flush();
+    expect(s.telephony.said).toHaveLength(1);
+    expect(s.telephony.said[0].locale).toBe('es-ES');
+    expect(s.telephony.said[0].text).toMatch(status === 'busy' ? /ocupada/ : /no ha contestado/);
+    expect((await s.records.get('call-1'))?.outcome).toBe(status);
+  });
+
+  it('records final utterances with times from the start of the call', async () => {
+    const s = await bridged();
+    s.translators.to('en').fire('utterance', { source: { text: 'hola', languageCode: 'es' }, translation: { text: 'hello', languageCode: 'en' }, startMs: 100, endMs: 900 });
+    await flush();
+    const rec = await s.records.get('call-1');
+    expect(rec?.transcript).toEqual([
+      expect.objectContaining({ direction: 'caller->agent', source: { text: 'hola', languageCode: 'es' }, translation: { text: 'hello', languageCode: 'en' } }),
+    ]);
+    expect(rec?.transcript[0].endMs).toBeGreaterThanOrEqual(900);
+  });
+});
