@@ -1,0 +1,58 @@
+/**
+ * Ephemeral tokens for clients that connect to Gemini Live themselves (browsers, devices): minted
+ * server-side with the API key, single use by default, short-lived, and locked to one translation
+ * configuration so the client cannot change the model or the target language.
+ */
+import { GoogleGenAI, Modality } from './genai';
+import { assertSupportedLanguage } from './languages';
+import { DEFAULT_TRANSLATE_MODEL } from './gemini-translator';
+
+export interface MintTranslateTokenOptions {
+  apiKey: string;
+  targetLanguage: string;
+  echoTargetLanguage?: boolean;
+  model?: string;
+  /** Base URL of the API (emulator); default Google's. */
+  baseUrl?: string;
+  /** Sessions the token may open (default 1; 0 = unlimited). */
+  uses?: number;
+  /** Token lifetime (default 10 min). */
+  expireInMs?: number;
+  /** Window to open the first session (default 60 s). */
+  newSessionWithinMs?: number;
+  now?: () => number;
+}
+
+export interface TranslateToken {
+  /** `auth_tokens/...`: pass as apiKey with apiVersion v1alpha. */
+  token: string;
+  expireTime: string;
+  newSessionExpireTime: string;
+}
+
+export async function mintTranslateToken(o: MintTranslateTokenOptions): Promise<TranslateToken> {
+  assertSupportedLanguage(o.targetLanguage);
+  const now = (o.now ?? Date.now)();
+  const expireTime = new Date(now + (o.expireInMs ?? 10 * 60_000)).toISOString();
+  const newSessionExpireTime = new Date(now + (o.newSessionWithinMs ?? 60_000)).toISOString();
+  const ai = new GoogleGenAI({ apiKey: o.apiKey, httpOptions: { apiVersion: 'v1alpha', ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}) } });
+  const created = await ai.authTokens.create({
+    config: {
+      uses: o.uses ?? 1,
+      expireTime,
+      newSessionExpireTime,
+      liveConnectConstraints: {
+        model: o.model ?? DEFAULT_TRANSLATE_MODEL,
+        config: {
+          responseModalities: [Modality.AUDIO],
+          inputAudioTranscription: {},
+          outputAudioTranscription: {},
+          translationConfig: { targetLanguageCode: o.targetLanguage, echoTargetLanguage: o.echoTargetLanguage ?? false },
+        },
+      },
+      httpOptions: { apiVersion: 'v1alpha' },
+    },
+  });
+  if (!created.name) throw new Error('auth_tokens.create returned no token name');
+  return { token: created.name, expireTime, newSessionExpireTime };
+}
