@@ -17,7 +17,7 @@ export const DOWNSAMPLER_BETA = 9;
 const FACTOR = 3;
 const HISTORY = DOWNSAMPLER_TAPS - 1; // 138 input samples kept between calls
 const CENTRE = HISTORY / 2; // 69
-const FOLDED = CENTRE; // 69 coefficient pairs + the centre tap
+const FOLDED = CENTRE; // 69 coefficient pairs + the centre tap (a multiple of 3, see process)
 
 const TAPS = designLowpass({
   taps: DOWNSAMPLER_TAPS,
@@ -57,8 +57,18 @@ export class Downsampler24to8 implements StreamingResampler {
     let i = this.phase;
     for (; i < n; i += FACTOR) {
       // Newest input of this output is buf[HISTORY + i]; the window spans buf[i .. i + HISTORY].
-      let s = CENTRE_TAP * buf[i + CENTRE];
-      for (let j = 0; j < FOLDED; j++) s += h[j] * (buf[i + j] + buf[i + HISTORY - j]);
+      // Three partial sums break the add dependency chain (~2x faster); the order of additions
+      // is fixed per output, so results do not depend on chunking.
+      let s0 = CENTRE_TAP * buf[i + CENTRE];
+      let s1 = 0;
+      let s2 = 0;
+      const last = i + HISTORY;
+      for (let j = 0; j < FOLDED; j += 3) {
+        s0 += h[j] * (buf[i + j] + buf[last - j]);
+        s1 += h[j + 1] * (buf[i + j + 1] + buf[last - j - 1]);
+        s2 += h[j + 2] * (buf[i + j + 2] + buf[last - j - 2]);
+      }
+      const s = s0 + s1 + s2;
       dst[o++] = s >= 32767 ? 32767 : s <= -32768 ? -32768 : Math.round(s);
     }
     this.phase = i - n;

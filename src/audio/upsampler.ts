@@ -16,7 +16,7 @@ export const UPSAMPLER_BETA = 9;
 const HALF = (UPSAMPLER_TAPS - 3) / 4; // k = 19: the copy phase is delayed by k input samples
 const PHASE_LENGTH = (UPSAMPLER_TAPS + 1) / 2; // 40 non-zero taps in the filtering phase
 const HISTORY = PHASE_LENGTH - 1; // 39 input samples kept between calls
-const FOLDED = PHASE_LENGTH / 2; // 20 folded coefficient pairs
+const FOLDED = PHASE_LENGTH / 2; // 20 folded coefficient pairs (even, see process)
 
 /** Folded coefficients of the filtering phase, normalised to a DC gain of exactly 1. */
 function buildPhase(): Float64Array {
@@ -58,8 +58,15 @@ export class Upsampler8to16 implements StreamingResampler {
     const c = COEFFS;
     for (let i = 0; i < n; i++) {
       // Input sample i sits at buf[HISTORY + i]; the phase spans buf[i .. i + HISTORY].
-      let s = 0;
-      for (let t = 0; t < FOLDED; t++) s += c[t] * (buf[i + t] + buf[i + HISTORY - t]);
+      // Two partial sums shorten the add dependency chain; the summation order is fixed.
+      let s0 = 0;
+      let s1 = 0;
+      const last = i + HISTORY;
+      for (let t = 0; t < FOLDED; t += 2) {
+        s0 += c[t] * (buf[i + t] + buf[last - t]);
+        s1 += c[t + 1] * (buf[i + t + 1] + buf[last - t - 1]);
+      }
+      const s = s0 + s1;
       dst[2 * i] = s >= 32767 ? 32767 : s <= -32768 ? -32768 : Math.round(s);
       dst[2 * i + 1] = buf[i + HISTORY - HALF];
     }
