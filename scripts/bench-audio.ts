@@ -72,6 +72,7 @@ function main(): void {
   }
   const inFrames = frames(loop(phone.mulaw, 8000 * SECONDS, (n) => new Uint8Array(n)), 160);
   const outFrames = frames(loop(model.samples, 24000 * SECONDS, (n) => new Int16Array(n)), 480);
+  if (inFrames.length < FRAMES || outFrames.length < FRAMES) throw new Error('bench-audio: less than 60 s of audio');
 
   // Ours: one converter per direction, output arrays allocated per frame as a caller would.
   const inbound = new InboundConverter();
