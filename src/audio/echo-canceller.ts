@@ -1,0 +1,592 @@
+/**
+ * Echo canceller for one call leg (8 kHz PCM16, any frame length, 20 ms in practice).
+ *
+ * The party's loudspeaker plays what tolk sends (`playedReference`); on a speakerphone their
+ * microphone picks that up again and it would come back to tolk mixed into their speech
+ * (`processMic`). Left alone, the translation of the translation of ... would loop between the
+ * parties. Both streams are counted in samples on one timeline; the echo in the microphone lags
+ * the reference by an unknown bulk delay (network + device, 0..`maxDelayMs`).
+ *
+ * Stages, cheapest first:
+ * 1. Idle bypass. If no reference sample within the reachable delay range was louder than
+ *    `silenceLevel`, no echo is possible: the microphone frame is returned untouched.
+ * 2. Bulk delay. Both signals are reduced to 2 ms envelopes (sum of |x| over 16 samples, slow mean
+ *    removed). For every lag 0..maxDelay the envelope cross-correlation is kept as an exponentially
+ *    weighted sum (time constant ~0.8 s): 161 multiply-adds per 2 ms block. The best lag, normalised
+ *    to a correlation coefficient, locks the delay when it is clear (>= 0.5) for three frames in a
+ *    row; a different lag that beats the locked one by 20 % for eight frames moves the lock. A
+ *    small move shifts the filter taps, a large one restarts the filter.
+ * 3. Linear canceller. Two FIR filters of `filterTaps` (64 = 8 ms) whose first tap sits 3 ms
+ *    before the locked delay model the echo path (gain, residual delay error, short reverberation).
+ *    The background filter adapts on every sample (NLMS, step `stepSize`, no supervision); the
+ *    foreground filter produces the output and only ever copies the background, when the
+ *    background's error is 1.5 dB lower for two frames in a row. Convergence and path changes
+ *    (drift, gain, shape) are followed at NLMS speed, while near-end speech, which only disturbs
+ *    the background, never reaches the output filter: no double-talk detector can freeze it wrongly.
+ *    The background update and the next sample's background filtering share one fused loop.
+ * 4. Residual level. `q`, the residual-echo-to-reference power ratio, is tracked as a floor: it
+ *    follows echo-only frames quickly downwards and rises slowly (2 dB/s). A frame whose error is
+ *    strongly correlated with the echo estimate (|rho| > 0.6; near-end speech is not) is an echo
+ *    path mismatch: `q` jumps up to the observed ratio, so the suppressor treats it as echo.
+ * 5. Residual suppression. Per frame, R = error power / (q * reference power). R <= 3 dB: echo only,
+ *    the frame is attenuated to `suppressionDb`; R >= 9 dB: near-end speech, passed at unity (with a
+ *    60 ms hangover); in between, interpolated in dB. Gain rises instantly and falls by at most
+ *    10 dB per frame, ramped across the frame. If the filter made a frame louder than the
+ *    microphone (right after a path change), the microphone itself is used instead of the error.
+ *    Until the delay has locked, during the first second of reference activity, a Geigel gate
+ *    attenuates microphone frames whose peak stays below half the loudest reachable reference.
+ *
+ * Cost: idle ~1 us per 20 ms frame; active 3 x 64 x 160 multiply-adds (foreground filter,
+ * background filter + update) plus ~1,600 for the delay search. No allocation per frame after
+ * construction (see `processMic` for the buffer contract).
+ */
+
+const BLOCK = 16; // envelope block, samples (2 ms at 8 kHz)
+const REF_RING = 4096; // reference history, samples (512 ms); power of two
+const ENV_RING = 512; // envelope history, blocks (1 s); power of two
+
+export interface EchoCancellerOptions {
+  /** Largest bulk echo delay searched, ms (default 320). */
+  maxDelayMs?: number;
+  /** Adaptive filter length in taps at 8 kHz (default 64 = 8 ms), 16..512. */
+  filterTaps?: number;
+  /** NLMS step size, 0 < mu <= 1 (default 0.5). */
+  stepSize?: number;
+  /** Gain applied to echo-only frames by the residual suppressor, dB (default -30). */
+  suppressionDb?: number;
+  /** Residual suppressor on/off (default true); off leaves only the linear canceller. */
+  residualSuppression?: boolean;
+  /** Reference samples below this magnitude count as silence (default 32, about -60 dBFS). */
+  silenceLevel?: number;
+}
+
+export interface EchoCancellerStats {
+  /** Bulk echo delay in ms once locked (from the filter's strongest tap), else null. */
+  estimatedDelayMs: number | null;
+  /** Echo return loss enhancement of the linear filter over recent echo-only frames, dB. */
+  erleDb: number;
+  /** Whether the last processed frame held near-end speech over echo. */
+  doubleTalk: boolean;
+  /** Microphone frames attenuated by the residual suppressor or the start-up gate. */
+  suppressedFrames: number;
+  /** Microphone frames returned untouched because no echo was possible. */
+  bypassedFrames: number;
+  /** Times the delay lock was set or moved. */
+  delayChanges: number;
+}
+
+const SAMPLE_RATE = 8000;
+
+export class EchoCanceller {
+  private readonly taps: number;
+  private readonly mu: number;
+  private readonly preTaps: number;
+  private readonly maxLag: number; // blocks
+  private readonly maxDelaySamples: number;
+  private readonly floorGain: number;
+  private readonly nlpOn: boolean;
+  private readonly silence: number;
+  private readonly delta: number;
+
+  // reference history: each sample stored twice so any window is contiguous
+  private readonly ref = new Float32Array(2 * REF_RING);
+  private refCount = 0;
+  private micCount = 0;
+  private lastActiveRef = -1; // absolute index just past the last loud reference block
+  private refBlockAbs = 0;
+  private refBlockMax = 0;
+  private refBlockFill = 0;
+  private refEnvMean = 0;
+  private readonly refEnv = new Float32Array(ENV_RING); // mean-removed envelope per block
+  private readonly refPeak = new Float32Array(ENV_RING); // max |x| per block
+
+  // microphone envelope (partial block carried between frames)
+  private micBlockAbs = 0;
+  private micBlockFill = 0;
+  private micEnvMean = 0;
+  private micEnvAcc = 0;
+
+  // delay search
+  private readonly corr: Float64Array;
+  private corrMic = 0;
+  private corrRef = 0;
+  private readonly lambda: number;
+  private lockedLag = -1;
+  private candidateLag = -1;
+  private candidateFrames = 0;
+  private dStart = 0;
+
+  // adaptive filter and its supervisors
+  private readonly w: Float64Array;
+  private readonly wf: Float64Array;
+  private bgWins = 0;
+  private q = 1;
+  private mismatch = false;
+  private gain = 1;
+  private hangover = 0;
+  private gateFramesLeft: number;
+  private erleNum = 0;
+  private erleDen = 0;
+  private dtFlag = false;
+  private suppressed = 0;
+  private bypassed = 0;
+  private delayChanges = 0;
+
+  private readonly gateFrames: number;
+  private err = new Float32Array(160);
+  private out = new Int16Array(160);
+
+  constructor(opts: EchoCancellerOptions = {}) {
+    const maxDelayMs = opts.maxDelayMs ?? 320;
+    const taps = opts.filterTaps ?? 64;
+    const mu = opts.stepSize ?? 0.5;
+    if (!(maxDelayMs >= 0 && maxDelayMs <= 400)) throw new RangeError(`maxDelayMs must be 0..400, got ${maxDelayMs}`);
+    if (!(Number.isInteger(taps) && taps % 2 === 0 && taps >= 16 && taps <= 512)) throw new RangeError(`filterTaps must be an even integer 16..512, got ${taps}`);
+    if (!(mu > 0 && mu <= 1)) throw new RangeError(`stepSize must be in (0, 1], got ${mu}`);
+    this.taps = taps;
+    this.mu = mu;
+    this.preTaps = Math.min(24, taps >> 1);
+    this.maxDelaySamples = Math.round((maxDelayMs * SAMPLE_RATE) / 1000);
+    this.maxLag = Math.ceil(this.maxDelaySamples / BLOCK);
+    this.floorGain = Math.pow(10, (opts.suppressionDb ?? -30) / 20);
+    this.nlpOn = opts.residualSuppression ?? true;
+    this.silence = opts.silenceLevel ?? 32;
+    this.delta = taps * this.silence * this.silence;
+    this.corr = new Float64Array(this.maxLag + 1);
+    this.lambda = Math.exp(-BLOCK / (SAMPLE_RATE * 0.8));
+    this.w = new Float64Array(taps);
+    this.wf = new Float64Array(taps);
+    this.gateFrames = 50;
+    this.gateFramesLeft = this.gateFrames;
+  }
+
+  /** Forgets everything learned (delay, filter, history), as for a new call. */
+  reset(): void {
+    this.ref.fill(0);
+    this.refEnv.fill(0);
+    this.refPeak.fill(0);
+    this.corr.fill(0);
+    this.w.fill(0);
+    this.wf.fill(0);
+    this.refCount = this.micCount = 0;
+    this.lastActiveRef = -1;
+    this.refBlockAbs = this.refBlockMax = this.refBlockFill = this.refEnvMean = 0;
+    this.micBlockAbs = this.micBlockFill = this.micEnvMean = 0;
+    this.corrMic = this.corrRef = 0;
+    this.lockedLag = this.candidateLag = -1;
+    this.candidateFrames = this.dStart = 0;
+    this.q = 1;
+    this.mismatch = false;
+    this.bgWins = 0;
+    this.gain = 1;
+    this.hangover = 0;
+    this.gateFramesLeft = this.gateFrames;
+    this.erleNum = this.erleDen = 0;
+    this.dtFlag = false;
+    this.suppressed = this.bypassed = this.delayChanges = 0;
+  }
+
+  stats(): EchoCancellerStats {
+    let delay: number | null = null;
+    if (this.lockedLag >= 0) {
+      let peak = 0;
+      let at = this.preTaps;
+      for (let k = 0; k < this.taps; k++) {
+        const a = Math.abs(this.wf[k]);
+        if (a > peak) {
+          peak = a;
+          at = k;
+        }
+      }
+      delay = ((this.dStart + at) * 1000) / SAMPLE_RATE;
+    }
+    const erle = this.erleDen > 0 && this.erleNum > 0 ? 10 * Math.log10(this.erleNum / this.erleDen) : 0;
+    return {
+      estimatedDelayMs: delay,
+      erleDb: Math.round(erle * 10) / 10,
+      doubleTalk: this.dtFlag,
+      suppressedFrames: this.suppressed,
+      bypassedFrames: this.bypassed,
+      delayChanges: this.delayChanges,
+    };
+  }
+
+  /** Every frame sent to the party (what their loudspeaker plays), in send order. */
+  playedReference(frame: Int16Array): void {
+    for (let i = 0; i < frame.length; i++) this.pushRef(frame[i]);
+  }
+
+  /**
+   * Every frame received from the party (their microphone); returns the frame with the echo
+   * removed. Without `out`, the result is either `frame` itself (nothing to cancel) or an internal
+   * buffer that the next call overwrites: copy it if you keep it. With `out` (length >= frame),
+   * the result is always written there.
+   */
+  processMic(frame: Int16Array, out?: Int16Array): Int16Array {
+    const n = frame.length;
+    if (out && out.length < n) throw new RangeError(`processMic: out holds ${out.length} samples, needs ${n}`);
+    this.syncTimeline(n);
+    const n0 = this.micCount;
+    this.micCount += n;
+
+    // 1. nothing loud enough was played recently enough to come back
+    if (this.lastActiveRef < n0 - this.maxDelaySamples - this.taps - BLOCK) {
+      this.skipMicEnvelope(n);
+      return this.passThrough(frame, out);
+    }
+
+    // 2. delay search
+    this.micEnvelope(frame);
+    this.updateLock();
+
+    if (this.lockedLag < 0) return this.searchGate(frame, n0, out);
+
+    // aligned reference window [n0 - dStart - taps + 1, n0 + n - 1 - dStart]
+    const first = n0 - this.dStart - this.taps + 1;
+    const last = n0 + n - 1 - this.dStart;
+    if (this.lastActiveRef <= first || !this.windowActive(first, last)) {
+      this.gain = 1;
+      this.hangover = 0;
+      this.dtFlag = false;
+      return this.passThrough(frame, out);
+    }
+    if (this.gateFramesLeft > 0) this.gateFramesLeft--;
+    return this.cancel(frame, n0, out);
+  }
+
+  // ---------------------------------------------------------------- reference side
+
+  private pushRef(v: number): void {
+    const p = this.refCount & (REF_RING - 1);
+    this.ref[p] = v;
+    this.ref[p + REF_RING] = v;
+    this.refCount++;
+    const a = v < 0 ? -v : v;
+    this.refBlockFill += a;
+    if (a > this.refBlockMax) this.refBlockMax = a;
+    if ((this.refCount & (BLOCK - 1)) === 0) this.closeRefBlock();
+  }
+
+  private closeRefBlock(): void {
+    const b = this.refBlockAbs & (ENV_RING - 1);
+    const env = this.refBlockFill;
+    this.refEnv[b] = env - this.refEnvMean;
+    this.refEnvMean += 0.02 * (env - this.refEnvMean); // ~100 ms mean
+    this.refPeak[b] = this.refBlockMax;
+    if (this.refBlockMax > this.silence) this.lastActiveRef = this.refCount;
+    this.refBlockAbs++;
+    this.refBlockFill = 0;
+    this.refBlockMax = 0;
+  }
+
+  /** Keeps the reference timeline at least up to the end of this microphone frame. */
+  private syncTimeline(n: number): void {
+    const need = this.micCount + n;
+    const behind = need - this.refCount;
+    if (behind > REF_RING) {
+      // a long stretch without reference: restart the history at silence
+      this.ref.fill(0);
+      this.refEnv.fill(0);
+      this.refPeak.fill(0);
+      this.refCount = need - (need % BLOCK);
+      this.refBlockAbs = this.refCount / BLOCK;
+      this.refBlockFill = this.refBlockMax = 0;
+    }
+    while (this.refCount < need) this.pushRef(0);
+    // reference far ahead (microphone frames lost): skip the microphone timeline forward
+    const ahead = this.refCount - need;
+    const slack = REF_RING - this.maxDelaySamples - this.taps - 2 * n - BLOCK;
+    if (ahead > slack) {
+      const skip = ahead - (ahead % BLOCK);
+      this.micCount += skip;
+      this.micBlockAbs += skip / BLOCK;
+    }
+  }
+
+  private windowActive(first: number, last: number): boolean {
+    let e = 0;
+    const lim = (last - first + 1) * this.silence * this.silence;
+    let i = (last & (REF_RING - 1)) + REF_RING;
+    for (let k = last - first; k >= 0; k--, i--) {
+      const v = this.ref[i];
+      e += v * v;
+    }
+    return e > lim;
+  }
+
+  // ---------------------------------------------------------------- delay search
+
+  private skipMicEnvelope(n: number): void {
+    this.dtFlag = false;
+    const total = this.micBlockFill + n;
+    this.micBlockAbs += Math.floor(total / BLOCK);
+    this.micBlockFill = total % BLOCK;
+    this.micEnvAcc = 0;
+  }
+
+  private micEnvelope(frame: Int16Array): void {
+    const corr = this.corr;
+    const env = this.refEnv;
+    const lam = this.lambda;
+    const maxLag = this.maxLag;
+    for (let i = 0; i < frame.length; i++) {
+      const v = frame[i];
+      this.micEnvAcc += v < 0 ? -v : v;
+      if (++this.micBlockFill < BLOCK) continue;
+      const m = this.micEnvAcc - this.micEnvMean;
+      this.micEnvMean += 0.02 * (this.micEnvAcc - this.micEnvMean);
+      this.micEnvAcc = 0;
+      this.micBlockFill = 0;
+      const b = this.micBlockAbs++;
+      for (let L = 0; L <= maxLag; L++) corr[L] = lam * corr[L] + m * env[(b - L) & (ENV_RING - 1)];
+      const at = this.candidateLag >= 0 ? this.candidateLag : this.lockedLag >= 0 ? this.lockedLag : 0;
+      const r = env[(b - at) & (ENV_RING - 1)];
+      this.corrMic = lam * this.corrMic + m * m;
+      this.corrRef = lam * this.corrRef + r * r;
+    }
+  }
+
+  private updateLock(): void {
+    const corr = this.corr;
+    let best = 0;
+    for (let L = 1; L <= this.maxLag; L++) if (corr[L] > corr[best]) best = L;
+    const norm = Math.sqrt(this.corrMic * this.corrRef) + 1e-9;
+    const rho = corr[best] / norm;
+    if (rho < 0.5) {
+      this.candidateFrames = 0;
+      return;
+    }
+    if (this.lockedLag >= 0 && Math.abs(best - this.lockedLag) <= 1) {
+      this.candidateFrames = 0;
+      this.candidateLag = -1;
+      return;
+    }
+    if (this.lockedLag >= 0 && corr[best] < 1.2 * corr[this.lockedLag]) {
+      this.candidateFrames = 0;
+      return;
+    }
+    if (this.candidateLag >= 0 && Math.abs(best - this.candidateLag) <= 1) this.candidateFrames++;
+    else {
+      this.candidateLag = best;
+      this.candidateFrames = 1;
+    }
+    const needed = this.lockedLag < 0 ? 3 : 8;
+    if (this.candidateFrames >= needed) this.lock(best);
+  }
+
+  private lock(lag: number): void {
+    const newStart = Math.max(0, lag * BLOCK - this.preTaps);
+    const shift = newStart - this.dStart;
+    if (this.lockedLag >= 0 && Math.abs(shift) < this.taps >> 1) {
+      // keep what the filters learned, moved to the new window
+      shiftTaps(this.w, shift);
+      shiftTaps(this.wf, shift);
+    } else {
+      this.w.fill(0);
+      this.wf.fill(0);
+      this.q = 1;
+      this.erleNum = this.erleDen = 0;
+    }
+    this.dStart = newStart;
+    this.lockedLag = lag;
+    this.candidateLag = -1;
+    this.candidateFrames = 0;
+    this.delayChanges++;
+  }
+
+  // ---------------------------------------------------------------- cancellation
+
+  private buffers(n: number): void {
+    if (this.err.length < n) {
+      this.err = new Float32Array(n);
+      this.out = new Int16Array(n);
+    }
+  }
+
+  private passThrough(frame: Int16Array, out: Int16Array | undefined): Int16Array {
+    this.bypassed++;
+    if (!out) return frame;
+    out.set(frame);
+    return out.length === frame.length ? out : out.subarray(0, frame.length);
+  }
+
+  /** Before the delay is known: half-duplex gate during the first second of reference activity. */
+  private searchGate(frame: Int16Array, n0: number, out: Int16Array | undefined): Int16Array {
+    this.dtFlag = false;
+    if (!this.nlpOn || this.gateFramesLeft <= 0) return this.passThrough(frame, out);
+    this.gateFramesLeft--;
+    let refMax = 0;
+    const lastBlock = Math.floor((n0 + frame.length) / BLOCK) - 1;
+    for (let b = lastBlock - this.maxLag - 1; b <= lastBlock; b++) {
+      const v = this.refPeak[b & (ENV_RING - 1)];
+      if (v > refMax) refMax = v;
+    }
+    let micMax = 0;
+    for (let i = 0; i < frame.length; i++) {
+      const a = frame[i] < 0 ? -frame[i] : frame[i];
+      if (a > micMax) micMax = a;
+    }
+    if (micMax >= 0.5 * refMax) {
+      this.gain = 1;
+      return this.passThrough(frame, out);
+    }
+    const n = frame.length;
+    this.buffers(n);
+    const err = this.err;
+    for (let i = 0; i < n; i++) err[i] = frame[i];
+    this.suppressed++;
+    return this.emit(err, n, this.floorGain, out);
+  }
+
+  private cancel(frame: Int16Array, n0: number, out: Int16Array | undefined): Int16Array {
+    const n = frame.length;
+    this.buffers(n);
+    const T = this.taps;
+    const w = this.w; // background: always adapting
+    const wf = this.wf; // foreground: produces the output
+    const ref = this.ref;
+    const err = this.err;
+    const mask = REF_RING - 1;
+    const mu = this.mu;
+    const delta = this.delta;
+
+    const m0 = n0 - this.dStart; // reference index under tap 0 for the first sample
+    let base = (m0 & mask) + REF_RING;
+    let px = 0;
+    let yb = 0;
+    for (let k = 0; k < T; k++) {
+      const v = ref[base - k];
+      px += v * v;
+      yb += w[k] * v;
+    }
+    let pd = 0;
+    let pe = 0;
+    let peb = 0;
+    let py = 0;
+    let pey = 0;
+    let pr = 0;
+    for (let i = 0; i < n; i++) {
+      // foreground estimate (filter only)
+      let f0 = 0;
+      let f1 = 0;
+      for (let k = 0; k < T; k += 2) {
+        f0 += wf[k] * ref[base - k];
+        f1 += wf[k + 1] * ref[base - k - 1];
+      }
+      const yf = f0 + f1;
+      const d = frame[i];
+      const e = d - yf;
+      err[i] = e;
+      const x0 = ref[base];
+      pr += x0 * x0;
+      pd += d * d;
+      pe += e * e;
+      py += yf * yf;
+      pey += e * yf;
+      // background NLMS: update with this sample's error while filtering the next sample
+      const eb = d - yb;
+      peb += eb * eb;
+      const g = (mu * eb) / (px + delta);
+      const next = ((m0 + i + 1) & mask) + REF_RING;
+      const xn = ref[next];
+      const xo = ref[next - T];
+      px += xn * xn - xo * xo;
+      if (px < 0) px = 0;
+      let a0 = 0;
+      let a1 = 0;
+      for (let k = 0; k < T; k += 2) {
+        const w0 = w[k] + g * ref[base - k];
+        const w1 = w[k + 1] + g * ref[base - k - 1];
+        w[k] = w0;
+        w[k + 1] = w1;
+        a0 += w0 * ref[next - k];
+        a1 += w1 * ref[next - k - 1];
+      }
+      yb = a0 + a1;
+      base = next;
+    }
+
+    // filter health: never let a diverged or NaN state persist
+    if (!(peb < 1e30) || !Number.isFinite(w[0] + w[T - 1])) {
+      w.fill(0);
+      peb = pd;
+    }
+    if (!(pe < 1e30) || !Number.isFinite(wf[0] + wf[T - 1])) {
+      wf.fill(0);
+      this.q = 1;
+      for (let i = 0; i < n; i++) err[i] = frame[i];
+      pe = pd;
+      py = pey = 0;
+    }
+    // the background takes over when it clearly beats the foreground (convergence, path change);
+    // during double talk it is the one disturbed, so the foreground is kept
+    if (peb < 0.7 * pe && peb < pd) {
+      if (++this.bgWins >= 2) {
+        wf.set(w);
+        this.bgWins = 0;
+      }
+    } else this.bgWins = 0;
+
+    const floor = n * this.silence * this.silence;
+    // correlated error = echo path mismatch, not near-end speech
+    this.mismatch = py > floor && pey * pey > 0.36 * pe * py;
+    let res = pe;
+    if (pe > pd) {
+      // the filter adds more than it removes (path just changed): pass the microphone instead
+      for (let i = 0; i < n; i++) err[i] = frame[i];
+      res = pd;
+    }
+    const obs = res / (pr + floor);
+    if (this.mismatch) {
+      if (obs > this.q) this.q = obs;
+    } else if (obs < this.q) this.q += 0.5 * (obs - this.q);
+    else this.q *= 1.0093; // 2 dB/s
+    if (this.q < 1e-7) this.q = 1e-7;
+    if (this.q > 4) this.q = 4;
+
+    const r = res / (this.q * (pr + floor) + 1);
+    const rDb = 10 * Math.log10(r + 1e-12);
+    this.dtFlag = !this.mismatch && rDb >= 9 && res > floor;
+    if (!this.dtFlag && pr > floor) {
+      this.erleNum += 0.05 * (pd - this.erleNum);
+      this.erleDen += 0.05 * (pe - this.erleDen);
+    }
+
+    if (!this.nlpOn) return this.emit(err, n, 1, out);
+    let target: number;
+    if (this.dtFlag) {
+      target = 1;
+      this.hangover = 3;
+    } else if (this.hangover > 0) {
+      this.hangover--;
+      target = 1;
+    } else if (rDb <= 3 || this.mismatch) target = this.floorGain;
+    else if (rDb >= 9) target = 1;
+    else target = Math.max(this.floorGain, Math.pow(10, ((rDb - 9) / 6) * (-20 * Math.log10(this.floorGain)) / 20));
+    if (target < 0.5) this.suppressed++;
+    return this.emit(err, n, target, out);
+  }
+
+  /** Applies the gain (ramped from the previous frame's), rounds and clamps into the output. */
+  private emit(src: Float32Array, n: number, target: number, out: Int16Array | undefined): Int16Array {
+    const dst = out ?? this.out;
+    const from = this.gain;
+    const to = target >= from ? target : Math.max(target, from * 0.316);
+    const step = (to - from) / n;
+    let g = from;
+    for (let i = 0; i < n; i++) {
+      g += step;
+      const v = Math.round(src[i] * g);
+      dst[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    }
+    this.gain = to;
+    return dst.length === n ? dst : dst.subarray(0, n);
+  }
+}
+
+/** Moves filter taps so that tap k takes what tap k + shift held; vacated taps become zero. */
+function shiftTaps(w: Float64Array, shift: number): void {
+  const T = w.length;
+  if (shift > 0) for (let k = 0; k < T; k++) w[k] = k + shift < T ? w[k + shift] : 0;
+  else if (shift < 0) for (let k = T - 1; k >= 0; k--) w[k] = k + shift >= 0 ? w[k + shift] : 0;
+}
