@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-argument -- tests read untyped JSON stream messages */
 // A tiny stand-in for an application behind Twilio, written for these tests (not tolk's code):
 // records every webhook, answers each path with a handler, and accepts Media Stream WebSockets.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -63,7 +64,7 @@ export async function startAppServer(): Promise<AppServer> {
       if (isBinary) messages.push({ event: '<binary>' });
       else {
         try {
-          messages.push(JSON.parse(data.toString()));
+          messages.push(JSON.parse((data as Buffer).toString("utf8")));
         } catch {
           messages.push({ event: '<invalid-json>' });
         }
@@ -81,17 +82,17 @@ export async function startAppServer(): Promise<AppServer> {
           const check = (): boolean => {
             const m = messages.find(pred);
             if (m) {
-              listeners.delete(check as () => void);
+              listeners.delete(check);
               clearTimeout(t);
               resolve(m);
             }
             return !!m;
           };
           const t = setTimeout(() => {
-            listeners.delete(check as () => void);
+            listeners.delete(check);
             reject(new Error('timed out waiting for a stream message'));
           }, timeoutMs);
-          if (!check()) listeners.add(check as () => void);
+          if (!check()) listeners.add(check);
         }),
     };
     streams.push(conn);

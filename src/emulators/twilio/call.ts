@@ -227,6 +227,7 @@ export class EmulatedCall {
       return 'aborted';
     }
     this.stream = session;
+    session.stats.callOffsetMs = this.media.frameNo * FRAME_MS;
     this.streams.push(session.stats);
     this.media.setActivity(session);
     const onAbort = (): void => void this.track(session.stop());
@@ -257,7 +258,7 @@ export class EmulatedCall {
     const prevSec = ((n - 1) * FRAME_MS) / 1000;
     for (const d of this.party.dtmf ?? []) if (d.atSec > prevSec && d.atSec <= sec) this.pressDigits(d.digits);
     const h = this.party.hangupAfterSec;
-    if (h !== undefined && h > prevSec && h <= sec) queueMicrotask(() => this.end('completed'));
+    if (h !== undefined && h > prevSec && h <= sec) this.end('completed');
   }
 
   /** The party presses keys: sent on the Media Stream if one is open, else kept for <Gather>. */
@@ -290,7 +291,8 @@ export class EmulatedCall {
     const now = this.env.wallNow();
     if (this.record.answeredAt !== undefined) {
       this.record.endTime = now;
-      this.record.durationSec = Math.ceil((this.env.clock.now() - this.record.answeredAt) / 1000);
+      // Measured on the call's own 20 ms timeline, the same one the recording uses.
+      this.record.durationSec = Math.ceil((this.media.frameNo * FRAME_MS) / 1000);
     } else {
       this.record.durationSec = 0;
     }

@@ -73,6 +73,7 @@ export class ConferenceHub {
     if (me.endConferenceOnExit || room.size === 0) {
       for (const other of [...room.values()]) {
         room.delete(other.callSid);
+        this.onEvent(name, other.callSid, 'leave');
         other.onEnd();
       }
       this.rooms.delete(name);

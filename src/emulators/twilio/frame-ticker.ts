@@ -21,16 +21,24 @@ export function createFrameTicker(clock: EmulatorClock, maxCatchUp = 50): FrameT
   const schedule = (): void => {
     cancel = clock.after(Math.max(0, nextAt - clock.now()), run);
   };
+  // Late frames are caught up one per macrotask (setImmediate), so promise continuations and
+  // socket I/O of a frame run before the next frame, exactly as they would in real time.
+  let immediate: NodeJS.Immediate | undefined;
   const run = (): void => {
     cancel = undefined;
-    let budget = maxCatchUp;
-    while (listeners.size > 0 && nextAt <= clock.now() && budget-- > 0) {
+    immediate = undefined;
+    if (listeners.size === 0) return;
+    if (nextAt <= clock.now()) {
       frame += 1;
       nextAt += FRAME_MS;
       for (const l of [...listeners]) l(frame);
     }
-    if (budget <= 0) nextAt = clock.now() + FRAME_MS; // give up on catching up further
-    if (listeners.size > 0) schedule();
+    if (clock.now() - nextAt > maxCatchUp * FRAME_MS) nextAt = clock.now(); // too late: skip ahead
+    if (listeners.size === 0) return;
+    if (nextAt <= clock.now()) {
+      immediate = setImmediate(run);
+      cancel = () => clearImmediate(immediate);
+    } else schedule();
   };
 
   return {

@@ -28,6 +28,8 @@ export type HandshakeSignature = 'sign' | 'none';
 export interface StreamStats {
   streamSid: string;
   url: string;
+  /** Where the stream began on the call's timeline (ms after answer); media timestamps count from here. */
+  callOffsetMs: number;
   customParameters: Record<string, string>;
   handshakeHeaders: Record<string, string>;
   mediaFramesSent: number;
@@ -77,6 +79,7 @@ export class MediaStreamSession implements AudioActivity {
     this.stats = {
       streamSid: sid,
       url: opts.url,
+      callOffsetMs: 0,
       customParameters: opts.customParameters,
       handshakeHeaders: headers,
       mediaFramesSent: 0,
