@@ -21,6 +21,9 @@ export interface MintTranslateTokenOptions {
   /** Window to open the first session (default 60 s). */
   newSessionWithinMs?: number;
   now?: () => number;
+  /** HTTP client for the SDK (default: its own, on Node's fetch). Tests inject one: inside jest's VM
+   * sandbox the SDK cannot find Node's global undici dispatcher. */
+  fetch?: typeof fetch;
 }
 
 export interface TranslateToken {
@@ -35,7 +38,7 @@ export async function mintTranslateToken(o: MintTranslateTokenOptions): Promise<
   const now = (o.now ?? Date.now)();
   const expireTime = new Date(now + (o.expireInMs ?? 10 * 60_000)).toISOString();
   const newSessionExpireTime = new Date(now + (o.newSessionWithinMs ?? 60_000)).toISOString();
-  const ai = new GoogleGenAI({ apiKey: o.apiKey, httpOptions: { apiVersion: 'v1alpha', ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}) } });
+  const ai = new GoogleGenAI({ apiKey: o.apiKey, httpOptions: { apiVersion: 'v1alpha', ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}), ...(o.fetch ? { fetch: o.fetch } : {}) } });
   const created = await ai.authTokens.create({
     config: {
       uses: o.uses ?? 1,

@@ -309,6 +309,10 @@ export class GeminiTranslator implements Translator {
     switch (e.type) {
       case 'audio':
         this.counters.outputSamples += e.pcm24k.length;
+        if (this.segmenter.pending) {
+          this.segmenter.touch(Date.now());
+          this.armSegmentTimer();
+        }
         this.emit('audio', e.pcm24k);
         break;
       case 'inputTranscription':

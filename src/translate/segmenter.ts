@@ -1,6 +1,7 @@
 /**
  * Groups incremental transcripts into utterances. The translate model streams continuously and never
- * ends a turn, so an utterance ends when no transcript text has arrived for a pause. Pure: the caller
+ * ends a turn, so an utterance ends when neither transcript text nor translated audio has arrived
+ * for a pause. Pure: the caller
  * feeds pieces and asks whether the pause has elapsed at a given wall-clock time.
  */
 import type { TranscriptPiece, Utterance } from './translator';
@@ -27,6 +28,11 @@ export class UtteranceSegmenter {
     if (this.startMs < 0) this.startMs = piece.atMs;
     this.endMs = Math.max(this.endMs, piece.atMs);
     this.lastWallMs = wallMs;
+  }
+
+  /** Translated audio still arriving keeps the current utterance open (output lags input). */
+  touch(wallMs: number): void {
+    if (this.pending) this.lastWallMs = Math.max(this.lastWallMs, wallMs);
   }
 
   get pending(): boolean {

@@ -272,7 +272,7 @@ export class EmulatorSession {
         const content: Record<string, unknown> = {
           modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64') } }] },
         };
-        const wordsHere = words.slice(Math.floor((i * words.length) / n), Math.floor(((i + 1) * words.length) / n)).join('');
+        const wordsHere = words.slice(Math.ceil((i * words.length) / n), Math.ceil(((i + 1) * words.length) / n)).join('');
         if (setup.outputTranscription && wordsHere) content.outputTranscription = { text: wordsHere, languageCode: r.outputLanguage };
         audioFrames.push({ serverContent: content, _samples: pcm.length });
       }
