@@ -1,0 +1,47 @@
+import { PlayoutBuffer } from '../../src/emulators/twilio/playout';
+import { parseTwiml } from '../../src/emulators/twilio/twiml';
+import { parseCliArgs } from '../../src/emulators/twilio/cli-args';
+
+describe('play-out buffer', () => {
+  it('plays in order, echoes marks after their audio, at once when empty, and on clear', () => {
+    const p = new PlayoutBuffer();
+    expect(p.addMark('empty')).toEqual(['empty']);
+    p.enqueue(new Uint8Array(200).fill(1));
+    expect(p.addMark('a')).toEqual([]);
+    p.enqueue(new Uint8Array(400).fill(2));
+    expect(p.addMark('b')).toEqual([]);
+    const f1 = p.nextFrame();
+    expect(f1.marks).toEqual([]);
+    const f2 = p.nextFrame();
+    expect(f2.marks).toEqual(['a']);
+    expect(f2.audio[39]).toBe(1);
+    expect(f2.audio[40]).toBe(2);
+    expect(p.clear()).toEqual(['b']);
+    const f3 = p.nextFrame();
+    expect(f3.playedBytes).toBe(0);
+    expect(f3.audio.every((b) => b === 0xff)).toBe(true);
+  });
+});
+
+describe('TwiML parsing', () => {
+  it('reads Connect/Stream parameters, Gather and Conference', () => {
+    const verbs = parseTwiml(
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hi &amp; bye</Say><Connect action="/next"><Stream url="wss://x/m"><Parameter name="token" value="a&lt;b"/></Stream></Connect>' +
+        '<Gather numDigits="2"><Say>x</Say></Gather><Dial><Conference endConferenceOnExit="true">r1</Conference></Dial><Play>u</Play></Response>',
+    );
+    expect(verbs.map((v) => v.verb)).toEqual(['Say', 'Connect', 'Gather', 'Dial', 'unsupported']);
+    expect(verbs[0]).toMatchObject({ text: 'Hi & bye' });
+    expect(verbs[1]).toMatchObject({ action: '/next', stream: { url: 'wss://x/m', parameters: { token: 'a<b' } } });
+    expect(verbs[3]).toMatchObject({ conference: { name: 'r1', endConferenceOnExit: true } });
+    expect(() => parseTwiml('<Response><Say></Response>')).toThrow();
+    expect(() => parseTwiml('<Foo/>')).toThrow();
+  });
+});
+
+describe('CLI options', () => {
+  it('parses numbers, callees, time scale and faults', () => {
+    const c = parseCliArgs(['--port', '5000', '--time-scale', '0.1', '--number', '+1555=http://h/v', '--callee', '+1666=answer:3', '--loss', '0.1']);
+    expect(c.options).toMatchObject({ port: 5000, timeScale: 0.1, numbers: [{ phoneNumber: '+1555', voiceUrl: 'http://h/v' }], callees: { '+1666': { scenario: { kind: 'answer', afterSec: 3 } } }, faults: { lossRate: 0.1 } });
+    expect(() => parseCliArgs(['--bogus'])).toThrow(/unknown option/);
+  });
+});
