@@ -142,7 +142,9 @@ export function nearestLanguages(input: string, max = 3): string[] {
     scored.push({ code, score });
   }
   scored.sort((x, y) => x.score - y.score);
-  return scored.slice(0, max).map((s) => s.code);
+  // Spelling-distance guesses only when nothing closer (case, subtag, name) matched.
+  const close = scored.filter((s) => s.score <= 3);
+  return (close.length > 0 ? close : scored).slice(0, max).map((s) => s.code);
 }
 
 export class UnsupportedLanguageError extends Error {
