@@ -466,24 +466,8 @@ export class EchoCanceller {
     let pey = 0;
     let pr = 0;
     for (let i = 0; i < n; i++) {
-      // foreground estimate (filter only)
-      let f0 = 0;
-      let f1 = 0;
-      for (let k = 0; k < T; k += 2) {
-        f0 += wf[k] * ref[base - k];
-        f1 += wf[k + 1] * ref[base - k - 1];
-      }
-      const yf = f0 + f1;
       const d = frame[i];
-      const e = d - yf;
-      err[i] = e;
-      const x0 = ref[base];
-      pr += x0 * x0;
-      pd += d * d;
-      pe += e * e;
-      py += yf * yf;
-      pey += e * yf;
-      // background NLMS: update with this sample's error while filtering the next sample
+      // background NLMS error for this sample (its estimate came out of the previous pass)
       const eb = d - yb;
       peb += eb * eb;
       const g = (mu * eb) / (px + delta);
@@ -492,17 +476,34 @@ export class EchoCanceller {
       const xo = ref[next - T];
       px += xn * xn - xo * xo;
       if (px < 0) px = 0;
+      // one pass: foreground estimate for this sample, background update, background estimate
+      // for the next sample
+      let f0 = 0;
+      let f1 = 0;
       let a0 = 0;
       let a1 = 0;
       for (let k = 0; k < T; k += 2) {
-        const w0 = w[k] + g * ref[base - k];
-        const w1 = w[k + 1] + g * ref[base - k - 1];
+        const x0 = ref[base - k];
+        const x1 = ref[base - k - 1];
+        f0 += wf[k] * x0;
+        f1 += wf[k + 1] * x1;
+        const w0 = w[k] + g * x0;
+        const w1 = w[k + 1] + g * x1;
         w[k] = w0;
         w[k + 1] = w1;
         a0 += w0 * ref[next - k];
         a1 += w1 * ref[next - k - 1];
       }
       yb = a0 + a1;
+      const yf = f0 + f1;
+      const e = d - yf;
+      err[i] = e;
+      const r0 = ref[base];
+      pr += r0 * r0;
+      pd += d * d;
+      pe += e * e;
+      py += yf * yf;
+      pey += e * yf;
       base = next;
     }
 
