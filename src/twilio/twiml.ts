@@ -2,7 +2,8 @@
  * Renders the TwiML documents in `twiml/*.xml`, the single source of what tolk answers Twilio.
  * A template is plain TwiML with `{{name}}` (required) or `{{name|default text}}` placeholders in
  * attribute values and text. Rendering strips comments and layout whitespace, fills placeholders
- * with XML-escaped values, and caches each compiled file.
+ * with XML-escaped values, and caches each compiled file. A `<Say>` that renders empty (an optional
+ * greeting left out) is dropped, since it would say nothing.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,8 +13,11 @@ type Stream = { streamUrl: string; token: string; role?: string };
 
 /** Every document tolk serves, with the values each one takes. */
 export interface TwimlDocuments {
-  'caller-stream': Stream;
+  /** `greeting` (optional) is said in `language` before the stream opens. */
+  'caller-stream': Stream & { greeting?: string; language?: string };
   'agent-stream': Stream;
+  /** Any message, then hang up (the bridge supplies localized text). */
+  'say-hangup': { message: string; language?: string };
   'party-unreachable': Say;
   'party-busy': Say;
   'party-no-answer': Say;
@@ -23,6 +27,7 @@ export type TwimlDocumentName = keyof TwimlDocuments;
 export const TWIML_DOCUMENT_NAMES: readonly TwimlDocumentName[] = [
   'caller-stream',
   'agent-stream',
+  'say-hangup',
   'party-unreachable',
   'party-busy',
   'party-no-answer',
@@ -80,7 +85,7 @@ export function fillTemplate(name: string, parts: Part[], values: Readonly<Recor
     if (v === undefined) throw new Error(`twiml/${name}.xml: no value for {{${p.name}}}`);
     out += escapeXml(v);
   }
-  return out;
+  return out.replace(/<Say(?:\s[^>]*)?><\/Say>|<Say(?:\s[^>]*)?\/>/g, '');
 }
 
 export function createTwimlRenderer(opts: { dir: string }): TwimlRenderer {

@@ -25,7 +25,7 @@ function streamResponse(role: string, token: string): string {
   return r.toString();
 }
 
-function sayAndHang(message: string, language: 'en-US' | 'fr-FR', pause: boolean): string {
+function sayAndHang(message: string, language: 'en-US' | 'fr-FR' | 'nl-NL', pause: boolean): string {
   const r = new VoiceResponse();
   r.say({ language }, message);
   if (pause) r.pause({ length: 1 });
@@ -36,11 +36,28 @@ function sayAndHang(message: string, language: 'en-US' | 'fr-FR', pause: boolean
 describe('TwiML documents', () => {
   it('finds the twiml folder and has a file for every document', () => {
     expect(defaultTwimlDir()).toBe(path.resolve(__dirname, '../../twiml'));
-    for (const name of TWIML_DOCUMENT_NAMES) expect(() => parseXml(renderer.render(name, { streamUrl: 'wss://x', token: 't' }))).not.toThrow();
+    for (const name of TWIML_DOCUMENT_NAMES) expect(() => parseXml(renderer.render(name, { streamUrl: 'wss://x', token: 't', message: 'm' }))).not.toThrow();
   });
 
   it('caller-stream equals what VoiceResponse builds', () => {
     same(renderer.render('caller-stream', { streamUrl: STREAM_URL, token: TOKEN }), streamResponse('caller', TOKEN));
+  });
+
+  it('caller-stream says an optional greeting first', () => {
+    const r = new VoiceResponse();
+    r.say({ language: 'nl-NL' }, 'Een ogenblik, u wordt verbonden.');
+    const s = r.connect().stream({ url: STREAM_URL });
+    s.parameter({ name: 'token', value: TOKEN });
+    s.parameter({ name: 'role', value: 'caller' });
+    same(
+      renderer.render('caller-stream', { streamUrl: STREAM_URL, token: TOKEN, greeting: 'Een ogenblik, u wordt verbonden.', language: 'nl-NL' }),
+      r.toString(),
+    );
+    expect(renderer.render('caller-stream', { streamUrl: STREAM_URL, token: TOKEN, greeting: '' })).not.toContain('<Say');
+  });
+
+  it('say-hangup says the given message in the given language and hangs up', () => {
+    same(renderer.render('say-hangup', { message: 'Tot ziens', language: 'nl-NL' }), sayAndHang('Tot ziens', 'nl-NL', true));
   });
 
   it('agent-stream equals what VoiceResponse builds', () => {
