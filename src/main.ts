@@ -1,37 +1,11 @@
 /**
- * Composition root: the only place where configuration is read and concrete implementations are
- * created and wired together. Everything below `src/` receives its dependencies from here.
+ * `npm start`: reads the environment (and `.env`), validates it once, starts tolk (app.ts is the
+ * composition root), and shuts down gracefully on SIGINT/SIGTERM.
  */
+import { startApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config/env';
-import { createLogger, type Logger } from './log/logger';
-import { Readiness } from './http/readiness';
-import { createHttpServer, type HttpServer } from './http/server';
-
-export interface App {
-  config: Config;
-  logger: Logger;
-  http: HttpServer;
-  stop(): Promise<void>;
-}
-
-export async function startApp(config: Config, logger: Logger): Promise<App> {
-  const readiness = new Readiness();
-  const http = createHttpServer({ logger, readiness, trustProxy: config.TRUST_PROXY, modules: [] });
-  const address = await http.listen(config.PORT, config.HOST);
-  logger.info({ event: 'server.listening', port: address.port, host: config.HOST }, 'tolk listening');
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      readiness.startDraining();
-      logger.info({ event: 'server.draining' }, 'draining');
-      await http.close();
-      logger.info({ event: 'server.stopped' }, 'stopped');
-    })();
-    return stopping;
-  };
-  return { config, logger, http, stop };
-}
+import { NumbersConfigError } from './config/numbers-file';
+import { createLogger } from './log/logger';
 
 function loadDotEnv(): void {
   try {
@@ -57,7 +31,16 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => {
     logger.error({ event: 'process.unhandled_rejection', err: reason }, 'unhandled promise rejection');
   });
-  const app = await startApp(config, logger);
+  let app;
+  try {
+    app = await startApp(config, logger);
+  } catch (err) {
+    if (err instanceof NumbersConfigError) {
+      process.stderr.write(`tolk: ${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
       logger.info({ event: 'process.signal', signal: sig }, 'shutting down');

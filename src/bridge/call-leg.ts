@@ -90,7 +90,10 @@ export class CallLeg {
     const t0 = performance.now();
     // A fresh array per frame: listeners (play-out queues) keep it.
     let pcm = decodeMulaw(frame.payload);
-    if (this.echo) pcm = this.echo.processMic(pcm);
+    if (this.echo) {
+      const cleaned = this.echo.processMic(pcm);
+      if (cleaned !== pcm) pcm = cleaned.slice(); // the canceller reuses its output buffer
+    }
     this.heardMs = frame.timestampMs + (frame.payload.length * 1000) / 8000;
     for (const l of this.listeners) l(pcm, this.heardMs);
     this.timings?.inbound(performance.now() - t0);

@@ -22,7 +22,7 @@ export const CALL_ID_PARAM = 'call';
 export interface CallTwiml {
   callerStream(v: { callSid: string; greeting?: string; sayLocale: string }): string;
   agentStream(v: { callSid: string }): string;
-  sayAndHangUp(v: { text: string; sayLocale: string }): string;
+  sayAndHangUpTwiml(v: { text: string; sayLocale: string }): string;
 }
 
 export interface VoiceRequest {
@@ -63,10 +63,10 @@ export class CallService {
     const number = req.to ? await this.deps.numbers.lookup(req.to) : undefined;
     if (!number) {
       this.log.warn({ event: 'call.unknown_number', callSid: req.callSid, to: req.to }, 'call to an unknown number');
-      return this.deps.twiml.sayAndHangUp({ text: message('unknownNumber', 'en'), sayLocale: sayLocale('en') });
+      return this.deps.twiml.sayAndHangUpTwiml({ text: message('unknownNumber', 'en'), sayLocale: sayLocale('en') });
     }
     if (this.draining) {
-      return this.deps.twiml.sayAndHangUp({ text: message('unreachable', number.callerLanguage), sayLocale: sayLocale(number.callerLanguage) });
+      return this.deps.twiml.sayAndHangUpTwiml({ text: message('unreachable', number.callerLanguage), sayLocale: sayLocale(number.callerLanguage) });
     }
     if (this.bySid.has(req.callSid)) {
       // Twilio retried the webhook: answer the same way without a second call.
@@ -129,7 +129,7 @@ export class CallService {
     const call = this.byId.get(req.query[CALL_ID_PARAM] ?? '');
     if (!call || call.state === 'ended') {
       this.log.warn({ event: 'call.agent_for_ended_call', callSid: req.callSid }, 'other party answered a call that has ended');
-      return this.deps.twiml.sayAndHangUp({ text: message('unreachable', 'en'), sayLocale: sayLocale('en') });
+      return this.deps.twiml.sayAndHangUpTwiml({ text: message('unreachable', 'en'), sayLocale: sayLocale('en') });
     }
     call.agentCallSid ??= req.callSid;
     this.bySid.set(req.callSid, call);

@@ -27,10 +27,11 @@ describe('call state machine', () => {
     expect(r.effects).toEqual(['ringback:true', 'dial-agent', 'ringback:false', 'join-legs']);
   });
 
-  it.each([
+  const hangUps: [string, CallEvent, string][] = [
     ['caller', { type: 'caller-left' }, 'end-agent'],
     ['agent', { type: 'agent-left' }, 'end-caller'],
-  ])('ends the other leg when the %s hangs up', (_who, event, effect) => {
+  ];
+  it.each(hangUps)('ends the other leg when the %s hangs up', (_who, event, effect) => {
     const r = run([event], 'bridged');
     expect(r).toEqual({ state: 'ended', effects: [effect, 'release'], outcome: 'completed' });
   });

@@ -12,9 +12,10 @@ Usage: npm run emulator:gemini -- [options]
                            state what was heard ("[es speech 2.4 s]"); script: utterance N answers
                            with entry N of --script (default echo)
   --script FILE            script JSON for --mode script (format: see README, Translation section)
-  --language CODE          language echo mode claims to hear (default es)
+  --language CODE|MAP      language echo mode claims to hear: a code, or per target
+                           language like en=es,es=en (default es)
   --latency MS             delay between end of an utterance and the reply (default 50)
-  --time-scale X           run every emulator timer X times faster (default 1)
+  --time-scale X           real seconds per emulated second; 0.1 runs ten times faster (default 1)
   --api-key KEY            accept only this key (repeatable); default accepts any non-empty key
   --model ID               accepted model id (repeatable; default gemini-3.5-live-translate-preview)
   --usage-interval MS      usageMetadata period (default 1000)

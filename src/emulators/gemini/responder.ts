@@ -17,9 +17,31 @@ export interface Reply {
 
 export type Responder = (u: DetectedUtterance, setup: TranslateSetup, index: number) => Reply;
 
+/**
+ * Which language echo mode claims to hear: one code for every session ("es"), or per target
+ * language, "en=es,es=en" (a session translating into en hears es; into es hears en). A target
+ * not in the list hears the first source named.
+ */
+export function heardLanguage(option: string): (targetLanguage: string) => string {
+  const pairs = option
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => p.split('=').map((x) => x.trim()));
+  if (pairs.length === 0 || pairs.some((p) => p.length > 2 || p.some((x) => !x))) {
+    throw new Error(`invalid echo language "${option}": use a code (es) or target=source pairs (en=es,es=en)`);
+  }
+  if (pairs.length === 1 && pairs[0].length === 1) return () => pairs[0][0];
+  const map = new Map(pairs.map((p) => [p[0], p[p.length - 1]]));
+  const fallback = pairs[0][pairs[0].length - 1];
+  return (target) => map.get(target) ?? fallback;
+}
+
 /** Echo mode: the input speech itself comes back at 24 kHz; transcripts state what was heard. */
-export function echoResponder(sourceLanguage: string): Responder {
+export function echoResponder(languageOption: string): Responder {
+  const heard = heardLanguage(languageOption);
   return (u, setup) => {
+    const sourceLanguage = heard(setup.targetLanguageCode);
     const seconds = (u.samples.length / 16_000).toFixed(1);
     const sameLanguage = sourceLanguage === setup.targetLanguageCode;
     const silent = sameLanguage && !setup.echoTargetLanguage;

@@ -22,11 +22,11 @@ export interface GeminiEmulatorOptions {
   mode?: EmulatorMode;
   /** Required for mode 'script'. */
   script?: Script;
-  /** Language the echo mode claims to hear (default 'es'). */
+  /** Language echo mode claims to hear: a code, or per target `en=es,es=en` (default 'es'). */
   language?: string;
   /** Reply latency after an utterance ends, service ms (default 50). */
   latencyMs?: number;
-  /** >1 speeds every emulator timer up (default 1). */
+  /** Real seconds per emulated second: 0.1 runs ten times faster (default 1), as in the Twilio emulator. */
   timeScale?: number;
   /** Accepted API keys; empty/undefined accepts any non-empty key. */
   apiKeys?: string[];

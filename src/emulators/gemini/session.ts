@@ -50,7 +50,7 @@ export interface SessionConfig {
   responder: Responder;
   /** Emulated processing latency before a reply starts (service ms). */
   latencyMs: number;
-  /** >1 runs every emulator timer faster (all durations are divided by it). */
+  /** Real seconds per emulated second (all durations are multiplied by it): 0.1 = ten times faster. */
   timeScale: number;
   usageIntervalMs: number;
   resumptionIntervalMs: number;
@@ -278,7 +278,7 @@ export class EmulatorSession {
       }
     }
     const now = Date.now();
-    let at = Math.max(now + this.cfg.latencyMs / this.cfg.timeScale, this.outputFreeAt);
+    let at = Math.max(now + this.cfg.latencyMs * this.cfg.timeScale, this.outputFreeAt);
     for (const f of frames) this.enqueue(at, () => this.send(f));
     for (const f of audioFrames) {
       const samples = f._samples as number;
@@ -288,7 +288,7 @@ export class EmulatorSession {
         this.usageOutput += samples;
         this.send(f);
       });
-      if (!this.cfg.faults.burst) at += (samples / 24) / this.cfg.timeScale;
+      if (!this.cfg.faults.burst) at += (samples / 24) * this.cfg.timeScale;
     }
     this.outputFreeAt = at;
   }
@@ -323,7 +323,7 @@ export class EmulatorSession {
 
   /** Runs `fn` after `ms` of service time. */
   private after(ms: number, fn: () => void): void {
-    this.at(Date.now() + ms / this.cfg.timeScale, fn);
+    this.at(Date.now() + ms * this.cfg.timeScale, fn);
   }
 
   private at(wallMs: number, fn: () => void): void {

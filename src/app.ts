@@ -1,0 +1,142 @@
+/**
+ * Builds a running tolk from a validated Config: the one place where concrete implementations are
+ * chosen and wired together. `main.ts` calls it for `npm start`; the demo, the benchmark and the
+ * end-to-end tests call it in-process (with a faster clock where timing is not under test).
+ */
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { EchoCanceller } from './audio/echo-canceller';
+import { CallService } from './bridge/call-service';
+import type { EchoControl } from './bridge/call-leg';
+import { RealFrameClock, type FrameClock } from './bridge/frame-clock';
+import { FilePromptLibrary } from './bridge/prompts';
+import { TwilioTelephony } from './bridge/twilio-adapter';
+import type { Config } from './config/env';
+import { loadNumbersFile } from './config/numbers-file';
+import { StaticNumberDirectory, type NumberDirectory } from './config/numbers';
+import { createAdminApi } from './http/admin-api';
+import { createMetricsModule, Metrics } from './http/metrics';
+import { Readiness } from './http/readiness';
+import { createHttpServer, type HttpServer } from './http/server';
+import type { Logger } from './log/logger';
+import type { CallRecordStore } from './store/call-record-store';
+import { InMemoryCallRecordStore } from './store/in-memory-call-record-store';
+import { GeminiTranslatorFactory } from './translate/gemini-translator';
+import type { TranslatorFactory } from './translate/translator';
+import { createTwilioModule } from './twilio/module';
+import { TwilioRestClient } from './twilio/rest-client';
+import { InMemoryReplayStore, resolveMediaStreamSecret, StreamTokens } from './twilio/stream-token';
+import { createTwimlRenderer } from './twilio/twiml';
+
+export const REPO_ROOT = path.join(__dirname, '..');
+
+/** Replaceable parts, for tests and the benchmark; production uses the defaults. */
+export interface AppOverrides {
+  clock?: FrameClock;
+  numbers?: NumberDirectory;
+  records?: CallRecordStore;
+  translators?: TranslatorFactory;
+  echoCanceller?: () => EchoControl;
+  metrics?: Metrics;
+}
+
+export interface App {
+  config: Config;
+  logger: Logger;
+  http: HttpServer;
+  address: AddressInfo;
+  calls: CallService;
+  records: CallRecordStore;
+  metrics: Metrics;
+  readiness: Readiness;
+  stop(): Promise<void>;
+}
+
+export async function startApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
+  const readiness = new Readiness();
+  const metrics = overrides.metrics ?? new Metrics();
+  const numbers = overrides.numbers ?? (config.TOLK_NUMBERS ? await loadNumbersFile(config.TOLK_NUMBERS) : new StaticNumberDirectory([]));
+  const configured = await numbers.list();
+  if (configured.length === 0) logger.warn({ event: 'config.no_numbers' }, 'no numbers configured (TOLK_NUMBERS): every call will be refused');
+  readiness.register('numbers', async () => (await numbers.list()).length > 0);
+  const records = overrides.records ?? new InMemoryCallRecordStore();
+
+  const { secret, generated } = resolveMediaStreamSecret(config.MEDIA_STREAM_SECRET);
+  if (generated) logger.warn({ event: 'config.generated_stream_secret' }, 'MEDIA_STREAM_SECRET unset: using a random one (single instance only)');
+  const tokens = new StreamTokens({ secret, replayStore: new InMemoryReplayStore(), defaultTtlMs: 60_000 });
+  const twiml = createTwimlRenderer({ dir: path.join(REPO_ROOT, 'twiml') });
+  const rest = new TwilioRestClient({ accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN, apiUrl: config.TWILIO_API_URL, logger });
+
+  const translators =
+    overrides.translators ??
+    new GeminiTranslatorFactory(
+      {
+        apiKey: config.GEMINI_API_KEY,
+        model: config.GEMINI_MODEL,
+        baseUrl: config.GEMINI_API_URL,
+        apiVersion: config.GEMINI_API_VERSION,
+        chunkMs: config.TRANSLATE_CHUNK_MS,
+      });
+
+  const clock = overrides.clock ?? new RealFrameClock({ onSkip: (n) => logger.warn({ event: 'clock.skipped', frames: n }, 'event loop stalled') });
+  // The Twilio module and the call service refer to each other (handlers <-> stream URL).
+  let calls: CallService | undefined;
+  const twilioModule = createTwilioModule({
+    logger,
+    publicUrl: config.PUBLIC_URL,
+    accountSid: config.TWILIO_ACCOUNT_SID,
+    authToken: config.TWILIO_AUTH_TOKEN,
+    wsSignature: config.TWILIO_WS_SIGNATURE,
+    tokens,
+    twiml,
+    handlers: {
+      voice: (p, ctx) => service().voice({ callSid: p.CallSid, from: str(p.From), to: str(p.To), query: ctx.query }),
+      status: (p, ctx) => service().status(str(p.CallSid) ?? '', String(p.CallStatus), ctx.query),
+      leg: (leg) => service().leg(leg),
+    },
+  });
+  const telephony = new TwilioTelephony({ rest, twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl: twilioModule.streamUrl });
+  calls = new CallService({
+    clock,
+    translators,
+    telephony,
+    twiml: telephony,
+    records,
+    numbers,
+    prompts: new FilePromptLibrary(path.join(REPO_ROOT, 'twiml', 'prompts')),
+    metrics,
+    logger,
+    echoCanceller: overrides.echoCanceller ?? (() => new EchoCanceller()),
+  });
+  function service(): CallService {
+    if (!calls) throw new Error('call service not ready');
+    return calls;
+  }
+
+  const http = createHttpServer({
+    logger,
+    readiness,
+    trustProxy: config.TRUST_PROXY,
+    modules: [twilioModule, createAdminApi({ calls: records, adminToken: config.ADMIN_TOKEN }), createMetricsModule(metrics)],
+  });
+  const address = await http.listen(config.PORT, config.HOST);
+  logger.info({ event: 'server.listening', port: address.port, host: config.HOST, numbers: configured.length }, 'tolk listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      readiness.startDraining();
+      logger.info({ event: 'server.draining', activeCalls: service().activeCalls }, 'draining');
+      await service().shutdown();
+      await http.close();
+      logger.info({ event: 'server.stopped' }, 'stopped');
+    })();
+    return stopping;
+  };
+  return { config, logger, http, address, calls, records, metrics, readiness, stop };
+}
+
+/** A single form value (Twilio never repeats the ones tolk reads). */
+function str(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}

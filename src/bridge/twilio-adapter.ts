@@ -1,0 +1,77 @@
+/**
+ * The bridge's Telephony and CallTwiml on top of the Twilio edge: the REST client places and ends
+ * legs, the TwiML renderer answers webhooks, stream tokens bind each media stream to its call leg.
+ */
+import type { TwilioRestClient } from '../twilio/rest-client';
+import type { StreamTokens } from '../twilio/stream-token';
+import type { TwimlRenderer } from '../twilio/twiml';
+import { CALL_ID_PARAM, LEG_PARAM, type CallTwiml } from './call-service';
+import type { DialRequest, Telephony } from './telephony';
+
+export interface TwilioAdapterDeps {
+  rest: TwilioRestClient;
+  twiml: TwimlRenderer;
+  tokens: StreamTokens;
+  /** PUBLIC_URL, without a trailing slash. */
+  publicUrl: string;
+  /** wss URL of the media endpoint. */
+  streamUrl: string;
+}
+
+export class TwilioTelephony implements Telephony, CallTwiml {
+  private readonly base: string;
+
+  constructor(private readonly deps: TwilioAdapterDeps) {
+    this.base = deps.publicUrl.replace(/\/+$/, '');
+  }
+
+  async dial(req: DialRequest): Promise<string> {
+    const id = encodeURIComponent(req.callId);
+    const call = await this.deps.rest.placeCall({
+      to: req.destination,
+      from: req.callerId,
+      url: `${this.base}/twilio/voice?${LEG_PARAM}=agent&${CALL_ID_PARAM}=${id}`,
+      statusCallback: `${this.base}/twilio/status?${CALL_ID_PARAM}=${id}`,
+      timeoutSec: req.ringTimeoutSec,
+    });
+    return call.sid;
+  }
+
+  async hangUp(callSid: string, opts: { ringing?: boolean } = {}): Promise<void> {
+    if (opts.ringing) {
+      try {
+        await this.deps.rest.cancel(callSid);
+        return;
+      } catch {
+        // Already answered between our look and the request: hang it up instead.
+      }
+    }
+    await this.deps.rest.hangUp(callSid);
+  }
+
+  async sayAndHangUp(callSid: string, text: string, sayLocale: string): Promise<void> {
+    await this.deps.rest.redirect(callSid, { twiml: this.sayAndHangUpTwiml({ text, sayLocale }) });
+  }
+
+  callerStream(v: { callSid: string; greeting?: string; sayLocale: string }): string {
+    return this.deps.twiml.render('caller-stream', {
+      streamUrl: this.deps.streamUrl,
+      token: this.deps.tokens.issue({ callSid: v.callSid, role: 'caller' }),
+      role: 'caller',
+      greeting: v.greeting ?? '',
+      language: v.sayLocale,
+    });
+  }
+
+  agentStream(v: { callSid: string }): string {
+    return this.deps.twiml.render('agent-stream', {
+      streamUrl: this.deps.streamUrl,
+      token: this.deps.tokens.issue({ callSid: v.callSid, role: 'agent' }),
+      role: 'agent',
+    });
+  }
+
+  sayAndHangUpTwiml(v: { text: string; sayLocale: string }): string {
+    return this.deps.twiml.render('say-hangup', { message: v.text, language: v.sayLocale });
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * End-to-end rig: the Twilio emulator, the Gemini Live emulator and a real tolk, in one process,
+ * wired exactly as in production (tolk reaches both emulators through the real SDKs, via
+ * TWILIO_API_URL and GEMINI_API_URL). Time runs `speed` times faster than real time everywhere.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import os from 'node:os';
+import { Writable } from 'node:stream';
+import { startApp, type App, type AppOverrides } from '../../src/app';
+import { RealFrameClock } from '../../src/bridge/frame-clock';
+import { loadConfig } from '../../src/config/env';
+import type { NumberSettings } from '../../src/config/numbers';
+import { StaticNumberDirectory } from '../../src/config/numbers';
+import { createLogger } from '../../src/log/logger';
+import { startGeminiEmulator, type GeminiEmulator, type GeminiEmulatorOptions } from '../../src/emulators/gemini/server';
+import { startTwilioEmulator, type TwilioEmulator, type TwilioEmulatorOptions } from '../../src/emulators/twilio/emulator';
+
+export const FIXTURES = path.join(__dirname, '..', 'fixtures');
+export const TOLK_NUMBER = '+15550001111';
+export const AGENT_NUMBER = '+15550002222';
+export const CALLER_NUMBER = '+34911234567';
+
+export interface Rig {
+  tolk: App;
+  twilio: TwilioEmulator;
+  gemini: GeminiEmulator;
+  logs: Record<string, unknown>[];
+  speed: number;
+  close(): Promise<void>;
+}
+
+export interface RigOptions {
+  speed?: number;
+  number?: Partial<NumberSettings>;
+  twilio?: TwilioEmulatorOptions;
+  gemini?: GeminiEmulatorOptions;
+  overrides?: AppOverrides;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startRig(opts: RigOptions = {}): Promise<Rig> {
+  const speed = opts.speed ?? 10;
+  const gemini = await startGeminiEmulator({ mode: 'echo', language: 'en=es,es=en', latencyMs: 300, timeScale: 1 / speed, ...opts.gemini });
+  const twilio = await startTwilioEmulator({ timeScale: 1 / speed, sayAudio: 'silence', ...opts.twilio });
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const config = loadConfig({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    PUBLIC_URL: base,
+    TWILIO_ACCOUNT_SID: twilio.accountSid,
+    TWILIO_AUTH_TOKEN: twilio.authToken,
+    TWILIO_API_URL: twilio.url,
+    TWILIO_WS_SIGNATURE: 'enforce',
+    GEMINI_API_KEY: 'emulator-key',
+    GEMINI_API_URL: gemini.url,
+    ADMIN_TOKEN: 'admin-token-for-tests-0123456789',
+  });
+  const logs: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    destination: new Writable({
+      write(chunk: Buffer, _e, cb) {
+        for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+        cb();
+      },
+    }),
+  });
+  const settings: NumberSettings = {
+    number: TOLK_NUMBER,
+    destination: AGENT_NUMBER,
+    callerLanguage: 'es',
+    agentLanguage: 'en',
+    echoTargetLanguage: false,
+    originalVolume: 0.16,
+    ...opts.number,
+  };
+  const tolk = await startApp(config, logger, {
+    clock: new RealFrameClock({ timeScale: 1 / speed }),
+    numbers: new StaticNumberDirectory([settings]),
+    ...opts.overrides,
+  });
+  twilio.addNumber({ phoneNumber: TOLK_NUMBER, voiceUrl: `${base}/twilio/voice`, statusCallback: `${base}/twilio/status` });
+  return {
+    tolk,
+    twilio,
+    gemini,
+    logs,
+    speed,
+    async close() {
+      await tolk.stop();
+      await twilio.close();
+      await gemini.close();
+    },
+  };
+}
+
+export function fixture(name: string): string {
+  return path.join(FIXTURES, name);
+}
+
+/** Writes a recording where a developer can listen to it when a test fails. */
+export function keepWav(name: string, wav: Buffer): string {
+  const dir = path.join(os.tmpdir(), 'tolk-e2e');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, wav);
+  return file;
+}
+
+/** RMS of each 20 ms frame, in dBFS. */
+export function frameLevels(pcm: Int16Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + 160 <= pcm.length; i += 160) {
+    let s = 0;
+    for (let j = 0; j < 160; j++) s += pcm[i + j] * pcm[i + j];
+    out.push(10 * Math.log10(s / 160 / (32768 * 32768) + 1e-12));
+  }
+  return out;
+}
+
+/** Frames from `from` on whose level is above `db`. */
+export function loudFrames(pcm: Int16Array, db: number): number[] {
+  return frameLevels(pcm)
+    .map((l, i) => (l > db ? i : -1))
+    .filter((i) => i >= 0);
+}
+
+/** Polls `check` until it returns true (or throws after `timeoutMs`). */
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
