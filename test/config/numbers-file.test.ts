@@ -72,7 +72,7 @@ describe('parseNumbers', () => {
 `);
     expect(problems).toEqual([
       "numbers[1] (+15550001111).callerLanguage: unknown language 'spanish'; did you mean es? (line 8)",
-      "numbers[1] (+15550001111).agentLanguage: unknown language 'pt'; did you mean pt-BR, pt-PT, et? (line 9)",
+      "numbers[1] (+15550001111).agentLanguage: unknown language 'pt'; did you mean pt-BR, pt-PT? (line 9)",
     ]);
   });
 

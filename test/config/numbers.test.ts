@@ -66,7 +66,7 @@ describe('validateNumberSettings (reusable by the admin API)', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.problems).toEqual([
-      { path: ['callerLanguage'], message: "unknown language 'EN'; did you mean en, eu, bn?" },
+      { path: ['callerLanguage'], message: "unknown language 'EN'; did you mean en?" },
       { path: ['originalVolume'], message: 'must be from 0 (off) to 1 (full volume)' },
     ]);
   });
