@@ -79,8 +79,8 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
       });
 
   const clock = overrides.clock ?? new RealFrameClock({ onSkip: (n) => logger.warn({ event: 'clock.skipped', frames: n }, 'event loop stalled') });
-  // The Twilio module and the call service refer to each other (handlers <-> stream URL).
-  let calls: CallService | undefined;
+  // The Twilio module and the call service refer to each other (handlers <-> stream URL): the
+  // handlers below only run once requests arrive, after `calls` exists.
   const twilioModule = createTwilioModule({
     logger,
     publicUrl: config.PUBLIC_URL,
@@ -90,13 +90,13 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
     tokens,
     twiml,
     handlers: {
-      voice: (p, ctx) => service().voice({ callSid: p.CallSid, from: str(p.From), to: str(p.To), query: ctx.query }),
-      status: (p, ctx) => service().status(str(p.CallSid) ?? '', String(p.CallStatus), ctx.query),
-      leg: (leg) => service().leg(leg),
+      voice: (p, ctx) => calls.voice({ callSid: p.CallSid, from: str(p.From), to: str(p.To), query: ctx.query }),
+      status: (p, ctx) => calls.status(str(p.CallSid) ?? '', String(p.CallStatus), ctx.query),
+      leg: (leg) => calls.leg(leg),
     },
   });
   const telephony = new TwilioTelephony({ rest, twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl: twilioModule.streamUrl });
-  calls = new CallService({
+  const calls: CallService = new CallService({
     clock,
     translators,
     telephony,
@@ -108,11 +108,6 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
     logger,
     echoCanceller: overrides.echoCanceller ?? (() => new EchoCanceller()),
   });
-  function service(): CallService {
-    if (!calls) throw new Error('call service not ready');
-    return calls;
-  }
-
   const http = createHttpServer({
     logger,
     readiness,
@@ -126,8 +121,8 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       readiness.startDraining();
-      logger.info({ event: 'server.draining', activeCalls: service().activeCalls }, 'draining');
-      await service().shutdown();
+      logger.info({ event: 'server.draining', activeCalls: calls.activeCalls }, 'draining');
+      await calls.shutdown();
       await http.close();
       logger.info({ event: 'server.stopped' }, 'stopped');
     })();
