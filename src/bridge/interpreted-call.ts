@@ -130,6 +130,7 @@ export class InterpretedCall {
     this.legs.set(media.role, leg);
     media.on('stop', () => this.dispatch({ type: media.role === 'caller' ? 'caller-left' : 'agent-left' }));
     this.log.info({ event: 'call.leg_attached', legId: media.role, callSid: media.callSid, streamSid: media.streamSid }, 'leg attached');
+    this.recordLegs();
     this.unsubscribeClock ??= this.deps.clock.subscribe(() => this.tick());
     if (media.role === 'caller') this.dispatch({ type: 'caller-stream-started' });
     else if (media.role === 'agent') {
@@ -263,6 +264,16 @@ export class InterpretedCall {
     };
     this.log.info({ event: 'transcript.utterance', ...utterance }, `${route.name}: ${u.source.text} => ${u.translation.text}`);
     void this.deps.records.appendUtterance(this.id, utterance).catch((err: unknown) => this.storeFailed(err));
+  }
+
+  private recordLegs(): void {
+    const legs = [...this.legs.values()].map((l) => ({
+      role: l.role as 'caller' | 'agent',
+      callSid: l.media.callSid,
+      streamSid: l.media.streamSid,
+      language: this.languageOf(l.role),
+    }));
+    void this.deps.records.update(this.id, { legs }).catch((err: unknown) => this.storeFailed(err));
   }
 
   private languageOf(role: string): string {

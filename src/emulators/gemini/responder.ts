@@ -55,17 +55,24 @@ export function echoResponder(languageOption: string): Responder {
   };
 }
 
-/** Script mode: utterance N answers with entry N (cycling). */
+/**
+ * Script mode: the Nth utterance a connection hears answers with the Nth entry (cycling) among
+ * those that have a translation into the session's target language (all entries if none has),
+ * so one script serves both directions of a call.
+ */
 export function scriptResponder(script: Script): Responder {
   return (_u, setup, index) => {
-    const entry = script.entries[index % script.entries.length];
-    const exact = entry.translations.get(setup.targetLanguageCode);
+    const target = setup.targetLanguageCode;
+    const forTarget = script.entries.filter((e) => e.translations.has(target));
+    const pool = forTarget.length > 0 ? forTarget : script.entries;
+    const entry = pool[index % pool.length];
+    const exact = entry.translations.get(target);
     const [fallbackLang, fallback] = [...entry.translations.entries()][0];
     const t = exact ?? fallback;
     return {
       inputLanguage: entry.language,
       inputText: entry.text,
-      outputLanguage: exact ? setup.targetLanguageCode : fallbackLang,
+      outputLanguage: exact ? target : fallbackLang,
       outputText: t.text,
       audio24k: t.audio24k,
     };

@@ -5,7 +5,8 @@
  *       { "language": "es", "text": "Hola, quisiera saber el estado de mi pedido.",
  *         "translations": { "en": { "text": "Hello, I would like to know ...", "audio": "caller-es.to-en.pcm24k.wav" } } } ] }
  *
- * The Nth utterance detected on a connection answers with entry N (cycling): `language`/`text` as the
+ * The Nth utterance detected on a connection answers with the Nth entry (cycling) among those with a
+ * translation into the session's target language: `language`/`text` as the
  * input transcript, the translation for the session's target language (or the first one listed) as
  * output transcript and audio. Audio files are WAV, mono, PCM16 (resampled to 24 kHz if needed).
  */

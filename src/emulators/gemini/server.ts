@@ -63,6 +63,8 @@ export interface GeminiEmulator {
   nextSession(): Promise<EmulatorSession>;
   /** Replaces the faults applied to connections opened from now on. */
   setFaults(f: EmulatorFaults): void;
+  /** Switches to script mode with `script` for connections opened from now on (e.g. per demo call). */
+  setScript(script: Script): void;
   close(): Promise<void>;
 }
 
@@ -89,7 +91,7 @@ function googleError(res: ServerResponse, status: number, message: string, statu
 export async function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): Promise<GeminiEmulator> {
   const mode = opts.mode ?? 'echo';
   if (mode === 'script' && !opts.script) throw new Error("mode 'script' needs a script");
-  const responder: Responder = mode === 'script' ? scriptResponder(opts.script!) : echoResponder(opts.language ?? 'es');
+  let responder: Responder = mode === 'script' ? scriptResponder(opts.script!) : echoResponder(opts.language ?? 'es');
   const models = opts.models ?? [DEFAULT_MODEL];
   const timeScale = opts.timeScale ?? 1;
   let faults: EmulatorFaults = { ...(opts.faults ?? {}) };
@@ -212,6 +214,9 @@ export async function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): Pro
     nextSession: () => new Promise((resolve) => waiters.push(resolve)),
     setFaults: (f) => {
       faults = { ...f };
+    },
+    setScript: (script) => {
+      responder = scriptResponder(script);
     },
     close: async () => {
       for (const s of sessions) s.dispose();
