@@ -78,7 +78,14 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
         chunkMs: config.TRANSLATE_CHUNK_MS,
       });
 
-  const clock = overrides.clock ?? new RealFrameClock({ onSkip: (n) => logger.warn({ event: 'clock.skipped', frames: n }, 'event loop stalled') });
+  const clock =
+    overrides.clock ??
+    new RealFrameClock({
+      onSkip: (n) => {
+        metrics.clockSkipped(n);
+        logger.warn({ event: 'clock.skipped', frames: n }, 'event loop stalled');
+      },
+    });
   // The Twilio module and the call service refer to each other (handlers <-> stream URL): the
   // handlers below only run once requests arrive, after `calls` exists.
   const twilioModule = createTwilioModule({
@@ -95,6 +102,9 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
       leg: (leg) => calls.leg(leg),
     },
   });
+  metrics.exposeCounters('twilio_edge_events', 'Unusual events at the Twilio edge (refused signatures and tokens, malformed messages, gaps, dropped audio), by kind', () =>
+    twilioModule.counters.snapshot(),
+  );
   const telephony = new TwilioTelephony({ rest, twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl: twilioModule.streamUrl });
   const calls: CallService = new CallService({
     clock,

@@ -29,6 +29,7 @@ export interface BridgeMetrics {
   observeUtteranceLatency(direction: string, latencyMs: number): void;
   observeFrameProcessing(path: 'in' | 'out', durationMs: number): void;
   observePlayoutDepth(depthMs: number): void;
+  playoutOverflow(droppedMs: number): void;
 }
 
 export interface CallDeps {
@@ -336,7 +337,9 @@ export class InterpretedCall {
     for (const leg of this.legs.values()) {
       leg.close();
       if (!(telling && leg.role === 'caller')) leg.media.close();
-      this.log.info({ event: 'leg.closed', legId: leg.role, ...leg.playout.stats() }, 'leg closed');
+      const stats = leg.playout.stats();
+      if (stats.droppedTranslatedMs > 0) this.deps.metrics.playoutOverflow(stats.droppedTranslatedMs);
+      this.log.info({ event: 'leg.closed', legId: leg.role, ...stats }, 'leg closed');
     }
     this.deps.metrics.callEnded(outcome);
     await this.deps.records

@@ -56,9 +56,12 @@ export class Metrics implements CallMetrics {
   private readonly playoutDepth: Histogram;
   private readonly playoutDropped: Counter;
   private readonly mediaErrors: Counter<'kind'>;
+  private readonly clockSkips: Counter;
+  private readonly prefix: string;
 
   constructor(opts: MetricsOptions = {}) {
     const p = opts.prefix ?? 'tolk_';
+    this.prefix = p;
     const registers = [this.registry];
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: p });
 
@@ -119,6 +122,31 @@ export class Metrics implements CallMetrics {
       labelNames: ['kind'],
       registers,
     });
+    this.clockSkips = new Counter({
+      name: `${p}clock_skipped_frames_total`,
+      help: 'Play-out frames skipped because the event loop stalled for longer than the clock catches up',
+      registers,
+    });
+  }
+
+  /**
+   * Exposes a plain counters object, read at scrape time, as `tolk_<name>{kind}` (e.g. the Twilio
+   * edge's counters, kept free of prom-client).
+   */
+  exposeCounters(name: string, help: string, read: () => Readonly<Record<string, number>>): void {
+    new Gauge({
+      name: `${this.prefix}${name}`,
+      help,
+      labelNames: ['kind'],
+      registers: [this.registry],
+      collect() {
+        for (const [kind, value] of Object.entries(read())) this.set({ kind }, value);
+      },
+    });
+  }
+
+  clockSkipped(frames: number): void {
+    this.clockSkips.inc(frames);
   }
 
   callStarted(): void {

@@ -57,6 +57,7 @@ const noMetrics: BridgeMetrics = {
   observeUtteranceLatency: () => undefined,
   observeFrameProcessing: () => undefined,
   observePlayoutDepth: () => undefined,
+  playoutOverflow: () => undefined,
 };
 
 const prompt = new Int16Array(800).fill(1234);

@@ -37,6 +37,18 @@ function value(samples: Sample[], name: string, labels: Record<string, string> =
 }
 
 describe('Metrics', () => {
+  it('exports plain counter objects read at scrape time, and skipped clock frames', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    const edge = { gap_fill_ms: 40, bad_base64: 0 };
+    m.exposeCounters('twilio_edge_events', 'edge events', () => edge);
+    m.clockSkipped(3);
+    edge.gap_fill_ms = 60;
+    const { samples } = parse(await m.render());
+    expect(value(samples, 'tolk_twilio_edge_events', { kind: 'gap_fill_ms' })).toBe(60);
+    expect(value(samples, 'tolk_twilio_edge_events', { kind: 'bad_base64' })).toBe(0);
+    expect(value(samples, 'tolk_clock_skipped_frames_total')).toBe(3);
+  });
+
   it('exports the call bridge counters, gauges and histograms with the observed values', async () => {
     const m = new Metrics({ defaultMetrics: false });
     m.callStarted();
