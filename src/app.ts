@@ -4,7 +4,6 @@
  * end-to-end tests call it in-process (with a faster clock where timing is not under test).
  */
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { EchoCanceller } from './audio/echo-canceller';
 import { CallService } from './bridge/call-service';
 import type { EchoControl } from './bridge/call-leg';
@@ -12,6 +11,7 @@ import { RealFrameClock, type FrameClock } from './bridge/frame-clock';
 import { FilePromptLibrary } from './bridge/prompts';
 import { TwilioTelephony } from './bridge/twilio-adapter';
 import type { Config } from './config/env';
+import { PROMPTS_DIR, TWIML_DIR } from './config/paths';
 import { loadNumbersFile } from './config/numbers-file';
 import { StaticNumberDirectory, type NumberDirectory } from './config/numbers';
 import { createAdminApi } from './http/admin-api';
@@ -27,8 +27,6 @@ import { createTwilioModule } from './twilio/module';
 import { TwilioRestClient } from './twilio/rest-client';
 import { InMemoryReplayStore, resolveMediaStreamSecret, StreamTokens } from './twilio/stream-token';
 import { createTwimlRenderer } from './twilio/twiml';
-
-export const REPO_ROOT = path.join(__dirname, '..');
 
 /** Replaceable parts, for tests and the benchmark; production uses the defaults. */
 export interface AppOverrides {
@@ -64,7 +62,7 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
   const { secret, generated } = resolveMediaStreamSecret(config.MEDIA_STREAM_SECRET);
   if (generated) logger.warn({ event: 'config.generated_stream_secret' }, 'MEDIA_STREAM_SECRET unset: using a random one (single instance only)');
   const tokens = new StreamTokens({ secret, replayStore: new InMemoryReplayStore(), defaultTtlMs: 60_000 });
-  const twiml = createTwimlRenderer({ dir: path.join(REPO_ROOT, 'twiml') });
+  const twiml = createTwimlRenderer({ dir: TWIML_DIR });
   const rest = new TwilioRestClient({ accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN, apiUrl: config.TWILIO_API_URL, logger });
 
   const translators =
@@ -113,7 +111,7 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
     twiml: telephony,
     records,
     numbers,
-    prompts: new FilePromptLibrary(path.join(REPO_ROOT, 'twiml', 'prompts')),
+    prompts: new FilePromptLibrary(PROMPTS_DIR),
     metrics,
     logger,
     echoCanceller: overrides.echoCanceller ?? (() => new EchoCanceller()),

@@ -14,6 +14,13 @@ import { ToneGenerator, type ToneSpec } from './tones';
 export const SAMPLE_RATE = 8000;
 export const FRAME_SAMPLES = 160;
 const msToSamples = (ms: number): number => Math.round((ms * SAMPLE_RATE) / 1000);
+/** Below this peak a frame is silence (mu-law's smallest steps are 0, ±8, ±16...). */
+const SILENCE_PEAK = 8;
+
+function isDigitalSilence(pcm: Int16Array): boolean {
+  for (let i = 0; i < pcm.length; i++) if (pcm[i] > SILENCE_PEAK || pcm[i] < -SILENCE_PEAK) return false;
+  return true;
+}
 
 export interface PlayoutOptions {
   /** Linear gain of the other party's own voice (0 turns it off). */
@@ -74,9 +81,12 @@ export class LegPlayout {
     if (!this.translationMuted) this.translated.push(pcm);
   }
 
-  /** The other party's own voice, as it arrives (8 kHz PCM16). */
+  /**
+   * The other party's own voice, as it arrives (8 kHz PCM16). Frames that are digital silence
+   * are not queued, so a leg with nothing to hear is sent nothing (no socket write per frame).
+   */
   pushOriginal(pcm: Int16Array): void {
-    if (this.originalGain > 0) this.original.push(pcm);
+    if (this.originalGain > 0 && !isDigitalSilence(pcm)) this.original.push(pcm);
   }
 
   /** A notice tolk speaks to this leg; plays before any translated speech. */

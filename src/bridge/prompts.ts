@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readWav, resampleBuffer } from '../audio';
+import { PROMPTS_DIR } from '../config/paths';
 import type { MessageKey } from './messages';
 
 /** The messages that exist as stream prompts. */
@@ -16,12 +17,10 @@ export interface PromptLibrary {
   get(key: StreamPromptKey, language: string): Int16Array | undefined;
 }
 
-export const DEFAULT_PROMPTS_DIR = path.join(__dirname, '..', '..', 'twiml', 'prompts');
-
 export class FilePromptLibrary implements PromptLibrary {
   private readonly cache = new Map<string, Int16Array | null>();
 
-  constructor(private readonly dir: string = DEFAULT_PROMPTS_DIR) {}
+  constructor(private readonly dir: string = PROMPTS_DIR) {}
 
   get(key: StreamPromptKey, language: string): Int16Array | undefined {
     for (const lang of [language, language.split('-')[0].toLowerCase(), 'en']) {

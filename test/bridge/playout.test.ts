@@ -53,6 +53,14 @@ describe('LegPlayout', () => {
     expect(p.nextFrame()?.[10]).toBe(500);
   });
 
+  it('sends nothing while the other party is silent', () => {
+    const p = new LegPlayout({ originalGain: 1 });
+    p.pushOriginal(new Int16Array(FRAME_SAMPLES).fill(8)); // mu-law's quietest steps
+    expect(p.nextFrame()).toBeUndefined();
+    p.pushOriginal(new Int16Array(FRAME_SAMPLES).fill(300));
+    expect(p.nextFrame()?.[0]).toBe(300);
+  });
+
   it('clamps the mix instead of wrapping', () => {
     const p = new LegPlayout({ originalGain: 1, startCushionMs: 0 });
     p.pushOriginal(new Int16Array(FRAME_SAMPLES).fill(30000));

@@ -1,0 +1,323 @@
+/**
+ * `npm run bench`: load on one tolk process.
+ *
+ *   npm run --silent bench -- --calls 200 --seconds 60 --json
+ *   npm run --silent bench -- --sequential 1000 --json
+ *
+ * tolk runs as its own process, exactly as `npm start` runs it; the Gemini Live emulator (echo
+ * mode, fixed model latency) runs in another process, the Twilio emulator in this one. The default
+ * mode places N concurrent interpreted calls in which both parties talk in turns, measures a
+ * steady window of S seconds from tolk's own /metrics, and prints one JSON object. The
+ * `--sequential` mode places short calls one after another and reports tolk's memory before and
+ * after.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { readWav } from '../src/audio';
+import { startTwilioEmulator, type TwilioEmulator } from '../src/emulators/twilio/emulator';
+
+const ROOT = path.join(__dirname, '..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+const TOLK_NUMBER = '+15550001111';
+const AGENT_NUMBER = '+15550002222';
+const MODEL_LATENCY_MS = 300;
+
+interface Args {
+  calls: number;
+  seconds: number;
+  sequential: number;
+  json: boolean;
+  /** Writes a V8 CPU profile of tolk here (open in Chrome DevTools). */
+  profileDir?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { calls: 50, seconds: 30, sequential: 0, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const next = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < 1) throw new Error(`${argv[i - 1]} needs a positive whole number`);
+      return v;
+    };
+    if (argv[i] === '--calls') a.calls = next();
+    else if (argv[i] === '--seconds') a.seconds = next();
+    else if (argv[i] === '--sequential') a.sequential = next();
+    else if (argv[i] === '--json') a.json = true;
+    else if (argv[i] === '--profile') a.profileDir = path.resolve(argv[++i] ?? 'bench-profile');
+    else if (argv[i] === '--help') {
+      process.stdout.write('usage: npm run bench -- [--calls N] [--seconds S] [--sequential N] [--json] [--profile DIR]\n');
+      process.exit(0);
+    } else throw new Error(`unknown option ${argv[i]}`);
+  }
+  return a;
+}
+
+const log = (s: string): boolean => process.stderr.write(`bench: ${s}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function startChild(command: string, args: string[], env: Record<string, string>, logFile: string): ChildProcess {
+  const out = fs.openSync(logFile, 'w');
+  return spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
+}
+
+/** tolk runs compiled, as `npm start` runs it in production. */
+function buildTolk(): void {
+  log('building tolk (npm run build)');
+  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+/** Prometheus text -> map of "name{labels}" -> value. */
+async function scrape(base: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const m = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    m.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return m;
+}
+
+const get = (m: Map<string, number>, key: string): number => m.get(key) ?? 0;
+const sumWhere = (m: Map<string, number>, prefix: string): number => [...m].filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
+
+/** Percentile (ms) from the difference of two scrapes of the frame-processing histogram, both paths. */
+function histogramPercentileMs(a: Map<string, number>, b: Map<string, number>, p: number): number {
+  const name = 'tolk_frame_processing_seconds_bucket';
+  const buckets = new Map<number, number>();
+  for (const [k, v] of b) {
+    if (!k.startsWith(name)) continue;
+    const le = /le="([^"]+)"/.exec(k)?.[1] ?? '+Inf';
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + v - (a.get(k) ?? 0));
+  }
+  const sorted = [...buckets].sort((x, y) => x[0] - y[0]);
+  const total = sorted.at(-1)?.[1] ?? 0;
+  if (total === 0) return 0;
+  const rank = (p / 100) * total;
+  let prevBound = 0;
+  let prevCount = 0;
+  for (const [bound, count] of sorted) {
+    if (count >= rank) {
+      if (!Number.isFinite(bound)) return prevBound * 1000;
+      const frac = count === prevCount ? 1 : (rank - prevCount) / (count - prevCount);
+      return (prevBound + frac * (bound - prevBound)) * 1000;
+    }
+    prevBound = bound;
+    prevCount = count;
+  }
+  return prevBound * 1000;
+}
+
+/** `pattern` repeated over `seconds`: speech then silence, as a party talking in turns. */
+function turns(file: string, seconds: number, offsetSec: number, gapSec: number): Int16Array {
+  const speech = readWav(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', file))).samples;
+  const out = new Int16Array(seconds * 8000);
+  for (let at = offsetSec * 8000; at < out.length; at += speech.length + gapSec * 8000) {
+    out.set(speech.subarray(0, Math.min(speech.length, out.length - at)), at);
+  }
+  return out;
+}
+
+interface Rig {
+  twilio: TwilioEmulator;
+  tolkBase: string;
+  tolk: ChildProcess;
+  gemini: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function startRig(timeScale: number, profileDir?: string): Promise<Rig> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-bench-'));
+  const geminiPort = await freePort();
+  const gemini = startChild(
+    TSX,
+    ['src/emulators/gemini/main.ts', '--port', String(geminiPort), '--mode', 'echo', '--language', 'en=es,es=en', '--latency', String(MODEL_LATENCY_MS), '--time-scale', String(timeScale)],
+    {},
+    path.join(dir, 'gemini.log'),
+  );
+  const twilio = await startTwilioEmulator({ timeScale, sayAudio: 'silence' });
+  const port = await freePort();
+  const tolkBase = `http://127.0.0.1:${port}`;
+  const numbers = path.join(dir, 'numbers.yaml');
+  fs.writeFileSync(numbers, `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n`);
+  buildTolk();
+  const tolk = startChild(
+    process.execPath,
+    [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/src/main.js'],
+    {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      PUBLIC_URL: tolkBase,
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TWILIO_API_URL: twilio.url,
+      GEMINI_API_KEY: 'bench-key',
+      GEMINI_API_URL: `http://127.0.0.1:${geminiPort}`,
+      TOLK_NUMBERS: numbers,
+    },
+    path.join(dir, 'tolk.log'),
+  );
+  await waitForHttp(`http://127.0.0.1:${geminiPort}/`);
+  await waitForHttp(`${tolkBase}/healthz`);
+  twilio.addNumber({ phoneNumber: TOLK_NUMBER, voiceUrl: `${tolkBase}/twilio/voice`, statusCallback: `${tolkBase}/twilio/status` });
+  log(`logs in ${dir}`);
+  return {
+    twilio,
+    tolkBase,
+    tolk,
+    gemini,
+    async stop() {
+      const exited = (c: ChildProcess): Promise<void> => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', () => r())));
+      tolk.kill('SIGTERM');
+      await exited(tolk);
+      gemini.kill('SIGTERM');
+      await exited(gemini);
+      await twilio.close();
+    },
+  };
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+async function concurrent(args: Args): Promise<Record<string, number>> {
+  const rig = await startRig(1, args.profileDir);
+  try {
+    const n = args.calls;
+    const rampSec = Math.ceil(n / 20); // 20 new calls a second
+    const callSec = rampSec + 15 + args.seconds + 5;
+    const baseline = await scrape(rig.tolkBase);
+    const callerSpeech = turns('caller-es.ulaw8k.wav', callSec, 1, 8);
+    rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: turns('agent-en.ulaw8k.wav', callSec, 8, 9) });
+    const sids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      sids.push(await rig.twilio.dial({ from: `+3491${String(1000000 + i)}`, to: TOLK_NUMBER, party: { speech: callerSpeech, hangupAfterSec: callSec } }));
+      await sleep(50);
+    }
+    log(`${n} calls placed; waiting for them to be bridged`);
+    await waitFor('every call to be bridged', async () => get(await scrape(rig.tolkBase), 'tolk_active_translation_sessions') >= 2 * n, 60_000);
+    await sleep(5000); // let the first translations start
+    const a = await scrape(rig.tolkBase);
+    log(`measuring ${args.seconds} s`);
+    await sleep(args.seconds * 1000);
+    const b = await scrape(rig.tolkBase);
+    for (const sid of sids) rig.twilio.hangup(sid);
+    await waitFor('calls to end', async () => get(await scrape(rig.tolkBase), 'tolk_active_calls') === 0, 60_000);
+    const end = await scrape(rig.tolkBase);
+
+    const cpuSec = get(b, 'tolk_process_cpu_seconds_total') - get(a, 'tolk_process_cpu_seconds_total');
+    const edge = (kind: string): number => get(end, `tolk_twilio_edge_events{kind="${kind}"}`);
+    const framesLost =
+      Math.round((edge('gap_fill_ms') + edge('gap_skipped_ms')) / 20) +
+      edge('outbound_dropped_frames') +
+      get(end, 'tolk_clock_skipped_frames_total') +
+      Math.round(get(end, 'tolk_playout_dropped_seconds_total') * 50);
+    const completed = get(end, 'tolk_calls_total{outcome="completed"}');
+    const errors =
+      sumWhere(end, 'tolk_translation_failures_total') +
+      sumWhere(end, 'tolk_translation_reconnects_total') +
+      (n - completed) +
+      ['binary_frame', 'invalid_json', 'unknown_event', 'invalid_message', 'bad_base64', 'oversized', 'wrong_stream', 'token_missing', 'start_timeout'].reduce((s, k) => s + edge(k), 0);
+    return {
+      calls: n,
+      seconds: args.seconds,
+      corePercentPerCall: round((cpuSec / args.seconds) * 100 / n, 3),
+      eventLoopLagP99Ms: round(get(b, 'tolk_nodejs_eventloop_lag_p99_seconds') * 1000, 2),
+      addedLatencyP50Ms: round(histogramPercentileMs(a, b, 50), 3),
+      addedLatencyP99Ms: round(histogramPercentileMs(a, b, 99), 3),
+      rssMbPerCall: round((get(b, 'tolk_process_resident_memory_bytes') - get(baseline, 'tolk_process_resident_memory_bytes')) / n / 1e6, 3),
+      framesLost,
+      errors,
+      modelLatencyMs: MODEL_LATENCY_MS,
+    };
+  } finally {
+    await rig.stop();
+  }
+}
+
+async function sequential(args: Args): Promise<Record<string, number>> {
+  const rig = await startRig(0.1);
+  try {
+    rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 0.2 } });
+    const speech = turns('caller-es.ulaw8k.wav', 2, 0, 0);
+    const one = async (i: number): Promise<void> => {
+      const sid = await rig.twilio.dial({ from: `+3491${String(1000000 + i)}`, to: TOLK_NUMBER, party: { speech, hangupAfterSec: 2 } });
+      await rig.twilio.waitForStatus(sid, 'completed', 30_000);
+    };
+    for (let i = 0; i < 20; i++) await one(i); // warm-up
+    await waitFor('warm-up calls to end', async () => get(await scrape(rig.tolkBase), 'tolk_active_calls') === 0, 30_000);
+    await sleep(2000);
+    const before = await scrape(rig.tolkBase);
+    for (let i = 0; i < args.sequential; i++) {
+      await one(20 + i);
+      if ((i + 1) % 100 === 0) log(`${i + 1} calls`);
+    }
+    await waitFor('calls to end', async () => get(await scrape(rig.tolkBase), 'tolk_active_calls') === 0, 30_000);
+    await sleep(2000);
+    const after = await scrape(rig.tolkBase);
+    const mb = (m: Map<string, number>, k: string): number => round(get(m, k) / 1e6, 1);
+    return {
+      calls: args.sequential,
+      completed: get(after, 'tolk_calls_total{outcome="completed"}') - get(before, 'tolk_calls_total{outcome="completed"}'),
+      rssMbBefore: mb(before, 'tolk_process_resident_memory_bytes'),
+      rssMbAfter: mb(after, 'tolk_process_resident_memory_bytes'),
+      heapMbBefore: mb(before, 'tolk_nodejs_heap_size_used_bytes'),
+      heapMbAfter: mb(after, 'tolk_nodejs_heap_size_used_bytes'),
+      activeHandlesAfter: get(after, 'tolk_nodejs_active_handles_total'),
+      activeHandlesBefore: get(before, 'tolk_nodejs_active_handles_total'),
+    };
+  } finally {
+    await rig.stop();
+  }
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const result = args.sequential > 0 ? await sequential(args) : await concurrent(args);
+  if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else for (const [k, v] of Object.entries(result)) process.stdout.write(`${k.padEnd(22)} ${v}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
