@@ -9,7 +9,6 @@
  *   npm run demo [-- --speed 4] [-- --out demo-output]
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { startApp } from '../src/app';
@@ -20,6 +19,7 @@ import { startGeminiEmulator } from '../src/emulators/gemini/server';
 import { loadScript } from '../src/emulators/gemini/script';
 import { startTwilioEmulator } from '../src/emulators/twilio/emulator';
 import { createLogger } from '../src/log/logger';
+import { freePort } from '../src/emulators/free-port';
 
 const ROOT = path.join(__dirname, '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures');
@@ -54,16 +54,6 @@ function arg(name: string, fallback: string): string {
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const out = (s: string): boolean => process.stdout.write(`${s}\n`);
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1).padStart(5)} s`;

@@ -4,7 +4,6 @@
  * TWILIO_API_URL and GEMINI_API_URL). Time runs `speed` times faster than real time everywhere.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import os from 'node:os';
 import { Writable } from 'node:stream';
@@ -16,6 +15,7 @@ import { StaticNumberDirectory } from '../../src/config/numbers';
 import { createLogger } from '../../src/log/logger';
 import { startGeminiEmulator, type GeminiEmulator, type GeminiEmulatorOptions } from '../../src/emulators/gemini/server';
 import { startTwilioEmulator, type TwilioEmulator, type TwilioEmulatorOptions } from '../../src/emulators/twilio/emulator';
+import { freePort } from '../../src/emulators/free-port';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures');
 export const TOLK_NUMBER = '+15550001111';
@@ -39,16 +39,6 @@ export interface RigOptions {
   overrides?: AppOverrides;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const speed = opts.speed ?? 10;
