@@ -13,7 +13,7 @@ import {
   decodeBase64Strict,
   outboundClear,
   outboundMark,
-  outboundMedia,
+  OutboundMediaWriter,
   parseInboundMessage,
   type InboundMessage,
   type StartMessage,
@@ -96,7 +96,10 @@ export class MediaStreamSession {
     if (this.state === 'ended') return;
     if (isBinary ?? typeof data !== 'string') return this.reject('binary_frame', 'binary frame');
     const text = typeof data === 'string' ? data : toBuffer(data).toString('utf8');
-    if (Buffer.byteLength(text) > this.opts.maxMessageBytes) return this.reject('oversized', `${text.length} bytes`);
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: short text needs no byte count.
+    if (text.length * 3 > this.opts.maxMessageBytes && Buffer.byteLength(text) > this.opts.maxMessageBytes) {
+      return this.reject('oversized', `${text.length} bytes`);
+    }
     const parsed = parseInboundMessage(text);
     if (!parsed.ok) return this.reject(parsed.reason, parsed.detail);
     this.dispatch(parsed.message);
@@ -274,6 +277,7 @@ class StreamLeg implements MediaLeg {
   readonly customParameters: Readonly<Record<string, string>>;
   readonly sequence: SequenceTracker;
   private readonly emitter = new EventEmitter();
+  private readonly mediaWriter: OutboundMediaWriter;
   private ended = false;
   private waitingForDrain = false;
   private loggedDrop = false;
@@ -285,6 +289,7 @@ class StreamLeg implements MediaLeg {
     this.role = init.role;
     this.customParameters = init.customParameters;
     this.sequence = init.sequence;
+    this.mediaWriter = new OutboundMediaWriter(init.streamSid);
   }
 
   get bufferedBytes(): number {
@@ -308,7 +313,7 @@ class StreamLeg implements MediaLeg {
       this.waitingForDrain = true;
       return false;
     }
-    socket.send(outboundMedia(this.streamSid, mulaw), this.afterSend);
+    socket.send(this.mediaWriter.message(mulaw), this.afterSend);
     if (socket.bufferedAmount > opts.highWaterBytes) {
       this.waitingForDrain = true;
       return false;
