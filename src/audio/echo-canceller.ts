@@ -251,6 +251,7 @@ export class EchoCanceller {
       return this.passThrough(frame, out);
     }
     if (this.gateFramesLeft > 0) this.gateFramesLeft--;
+    if (isAllZero(frame)) return this.silentMic(frame, out);
     return this.cancel(frame, n0, out);
   }
 
@@ -568,6 +569,31 @@ export class EchoCanceller {
     return this.emit(err, n, target, out);
   }
 
+  /**
+   * A microphone frame of digital silence while the reference is active: the party's line is quiet
+   * (a muted or silent phone), so there is neither echo nor speech to act on. The output is the
+   * same silence `cancel` would give (it never outputs more than the microphone holds when the
+   * filter overshoots), without running the filters: they keep what they learned (adapting to a
+   * zero target would only shrink them towards nothing), and the suppressor sees an echo-only frame
+   * (no double talk), so its gain and hangover move on exactly as in `cancel` with no residual.
+   */
+  private silentMic(frame: Int16Array, out: Int16Array | undefined): Int16Array {
+    const n = frame.length;
+    this.buffers(n);
+    this.err.fill(0, 0, n);
+    this.dtFlag = false;
+    this.mismatch = false;
+    this.bgWins = 0;
+    if (!this.nlpOn) return this.emit(this.err, n, 1, out);
+    let target = this.floorGain;
+    if (this.hangover > 0) {
+      this.hangover--;
+      target = 1;
+    }
+    if (target < 0.5) this.suppressed++;
+    return this.emit(this.err, n, target, out);
+  }
+
   /** Applies the gain (ramped from the previous frame's), rounds and clamps into the output. */
   private emit(src: Float32Array, n: number, target: number, out: Int16Array | undefined): Int16Array {
     const dst = out ?? this.out;
@@ -583,6 +609,11 @@ export class EchoCanceller {
     this.gain = to;
     return dst.length === n ? dst : dst.subarray(0, n);
   }
+}
+
+function isAllZero(frame: Int16Array): boolean {
+  for (let i = 0; i < frame.length; i++) if (frame[i] !== 0) return false;
+  return true;
 }
 
 /** Moves filter taps so that tap k takes what tap k + shift held; vacated taps become zero. */
