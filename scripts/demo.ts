@@ -139,7 +139,7 @@ async function main(): Promise<void> {
       const callerSid = await twilio.dial({
         from: demo.caller.from,
         to: demo.number.number,
-        party: { speech: path.join(FIXTURES, demo.caller.speech), speakAfterSec: 2, hangupAfterSec: 34 },
+        party: { speech: path.join(FIXTURES, demo.caller.speech), speakAfterSec: 2, hangupAfterSec: 40 },
       });
       await twilio.waitForStatus(callerSid, 'completed', (60_000 / speed) * 2);
       while (tolk.calls.activeCalls > 0) await new Promise((r) => setTimeout(r, 50));

@@ -26,12 +26,16 @@ export interface CallLegTimings {
 export type SpeechListener = (pcm8k: Int16Array, atMs: number) => void;
 
 const SILENT_FRAME = new Int16Array(FRAME_SAMPLES);
+/** Frames sent at once when the far end's play-out buffer has run empty (see `tick`). */
+export const PRIME_FRAMES = 3;
 
 export class CallLeg {
   readonly playout: LegPlayout;
   private readonly listeners: SpeechListener[] = [];
   private readonly encoded = new Uint8Array(FRAME_SAMPLES);
   private heardMs = 0;
+  /** Frames sent that Twilio has not played yet, by our count (one plays per tick). */
+  private readonly inFlight: Int16Array[] = [];
   private closed = false;
   private backpressured = 0;
 
@@ -60,21 +64,32 @@ export class CallLeg {
     this.listeners.push(listener);
   }
 
-  /** Sends this leg its next 20 ms frame; called on every tick of the shared clock. */
+  /**
+   * Sends this leg its next 20 ms frame; called on every tick of the shared clock.
+   *
+   * Twilio plays what it receives in order, from its own buffer. Frames sent exactly one per tick
+   * would leave that buffer empty between ticks, and any network jitter would then cut a gap into
+   * the speech. So when the buffer is (by our count) empty, tolk primes it with up to
+   * `PRIME_FRAMES` frames at once, then keeps it topped up with one per tick: the far end always
+   * holds 40 ms in hand, and the first frame still plays at once. The echo canceller's reference
+   * follows what Twilio plays on each tick, not what was sent.
+   */
   tick(): void {
     if (this.closed) return;
     const t0 = performance.now();
-    const frame = this.playout.nextFrame();
-    this.echo?.playedReference(frame ?? SILENT_FRAME);
-    if (frame) {
+    const toSend = this.inFlight.length === 0 ? PRIME_FRAMES : 1;
+    for (let i = 0; i < toSend; i++) {
+      const frame = this.playout.nextFrame();
+      if (!frame) break;
+      this.inFlight.push(frame.slice());
       encodeMulaw(frame, this.encoded);
-      // Twilio plays what it receives in order; sending one frame per tick keeps its buffer
-      // shallow. When the socket is backpressured the frame is still queued by the edge (which
-      // drops past a hard cap), and we note it.
+      // When the socket is backpressured the frame is still queued by the edge (which drops past a
+      // hard cap), and we note it.
       if (!this.media.sendMedia(this.encoded) && this.backpressured++ % 50 === 0) {
         this.logger.warn({ event: 'leg.backpressure', bufferedBytes: this.media.bufferedBytes }, 'media socket backpressured');
       }
     }
+    this.echo?.playedReference(this.inFlight.shift() ?? SILENT_FRAME);
     this.timings?.outbound(performance.now() - t0);
   }
 

@@ -29,6 +29,15 @@ export interface PlayoutOptions {
   maxQueueMs?: number;
   /** Translated audio waits until this much is queued before it starts playing... */
   startCushionMs?: number;
+  /**
+   * Translated audio that runs dry and resumes within this gap was one utterance starved by
+   * jitter: the cushion grows by `cushionStepMs` (up to `maxCushionMs`) so it does not happen again.
+   */
+  starvationGapMs?: number;
+  cushionStepMs?: number;
+  maxCushionMs?: number;
+  /** Added to the largest translated chunk seen to give the cushion (see pushTranslated). */
+  jitterMarginMs?: number;
   /** ...or until this long has passed since the first piece arrived. */
   cushionWaitMs?: number;
   /** Most of the other party's voice held (beyond it, the oldest is dropped to keep delay low). */
@@ -39,6 +48,10 @@ export interface PlayoutStats {
   framesOut: number;
   /** How many times translated speech started playing after silence. */
   translationStarts: number;
+  /** Times an utterance ran dry and resumed (each one an audible gap); the cushion grows after each. */
+  underruns: number;
+  /** The start cushion now in use, ms (grows with underruns). */
+  cushionMs: number;
   droppedTranslatedMs: number;
   droppedOriginalMs: number;
   queuedMs: number;
@@ -52,8 +65,15 @@ export class LegPlayout {
   private readonly original: SampleQueue;
   private readonly mix = new Float32Array(FRAME_SAMPLES);
   private readonly out = new Int16Array(FRAME_SAMPLES);
-  private readonly startCushion: number;
+  private startCushion: number;
   private readonly cushionWaitFrames: number;
+  private readonly starvationGapFrames: number;
+  private readonly cushionStep: number;
+  private readonly maxCushion: number;
+  private readonly jitterMargin: number;
+  /** Frames since the translated audio last ran dry mid-utterance (undefined: not dry). */
+  private dryFrames: number | undefined;
+  private underruns = 0;
   private originalGain: number;
   private translationMuted = false;
   private playing = false;
@@ -68,17 +88,29 @@ export class LegPlayout {
     this.translated = new SampleQueue(msToSamples(opts.maxQueueMs ?? 60_000));
     this.prompts = new SampleQueue(msToSamples(60_000));
     this.original = new SampleQueue(msToSamples(opts.maxOriginalMs ?? 100));
-    this.startCushion = msToSamples(opts.startCushionMs ?? 60);
+    this.startCushion = msToSamples(opts.startCushionMs ?? 80);
     this.cushionWaitFrames = Math.ceil((opts.cushionWaitMs ?? 60) / 20);
+    this.starvationGapFrames = Math.ceil((opts.starvationGapMs ?? 200) / 20);
+    this.cushionStep = msToSamples(opts.cushionStepMs ?? 40);
+    this.maxCushion = msToSamples(opts.maxCushionMs ?? 300);
+    this.jitterMargin = msToSamples(opts.jitterMarginMs ?? 40);
   }
 
   onEvent(listener: PlayoutListener | undefined): void {
     this.listener = listener;
   }
 
-  /** Translated speech, 8 kHz PCM16, any length. */
+  /**
+   * Translated speech, 8 kHz PCM16, any length, one chunk as the service delivered it. A service
+   * that paces its chunks in real time can only be played without gaps if a whole chunk (plus
+   * some jitter) is in hand: the cushion follows the largest chunk seen.
+   */
   pushTranslated(pcm: Int16Array): void {
-    if (!this.translationMuted) this.translated.push(pcm);
+    if (this.translationMuted) return;
+    this.translated.push(pcm);
+    if (pcm.length + this.jitterMargin > this.startCushion) {
+      this.startCushion = Math.min(this.maxCushion, pcm.length + this.jitterMargin);
+    }
   }
 
   /**
@@ -105,6 +137,7 @@ export class LegPlayout {
     if (muted) {
       this.translated.clear();
       this.setPlaying(false);
+      this.dryFrames = undefined;
     }
   }
 
@@ -125,6 +158,8 @@ export class LegPlayout {
     return {
       framesOut: this.framesOut,
       translationStarts: this.translationStarts,
+      underruns: this.underruns,
+      cushionMs: (this.startCushion * 1000) / SAMPLE_RATE,
       droppedTranslatedMs: (this.translated.dropped * 1000) / SAMPLE_RATE,
       droppedOriginalMs: (this.original.dropped * 1000) / SAMPLE_RATE,
       queuedMs: this.depthMs,
@@ -171,14 +206,25 @@ export class LegPlayout {
     if (!this.playing) {
       if (this.translated.length === 0) {
         this.waitingFrames = 0;
+        if (this.dryFrames !== undefined && ++this.dryFrames > this.starvationGapFrames) this.dryFrames = undefined;
         return 0;
       }
+      if (this.dryFrames !== undefined) {
+        // The utterance resumed after running dry: jitter starved it. Hold more in hand from now on.
+        this.dryFrames = undefined;
+        this.underruns++;
+        this.startCushion = Math.min(this.maxCushion, this.startCushion + this.cushionStep);
+      }
       this.waitingFrames++;
-      if (this.translated.length < this.startCushion && this.waitingFrames <= this.cushionWaitFrames) return 0;
+      const waitFrames = Math.max(this.cushionWaitFrames, Math.ceil(this.startCushion / FRAME_SAMPLES));
+      if (this.translated.length < this.startCushion && this.waitingFrames <= waitFrames) return 0;
       this.setPlaying(true);
     }
     const n = this.translated.read(mix, offset, 1, true);
-    if (n < want) this.setPlaying(false);
+    if (n < want) {
+      this.setPlaying(false);
+      this.dryFrames = 0;
+    }
     return n;
   }
 

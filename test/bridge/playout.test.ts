@@ -18,7 +18,7 @@ describe('LegPlayout', () => {
     const p = new LegPlayout({ originalGain: 0, startCushionMs: 60 });
     const speech = ramp(800); // 100 ms arriving in one burst
     p.pushTranslated(speech);
-    const frames = collect(p, 8);
+    const frames = collect(p, 16);
     const played = frames.filter((f): f is Int16Array => f !== undefined);
     const joined = new Int16Array(played.length * FRAME_SAMPLES);
     played.forEach((f, i) => joined.set(f, i * FRAME_SAMPLES));
@@ -43,8 +43,41 @@ describe('LegPlayout', () => {
     expect(out.slice(start).every((f) => f !== undefined)).toBe(true);
   });
 
+  it('grows its cushion after jitter starves an utterance, so later jitter leaves no gap', () => {
+    const p = new LegPlayout({ originalGain: 0, startCushionMs: 40, cushionWaitMs: 40, cushionStepMs: 40, maxCushionMs: 160 });
+    const gaps = (pattern: number[]): number => {
+      // pattern[i] = frames of audio arriving before tick i (real-time pace on average, but bunched)
+      let gapsInside = 0;
+      let started = false;
+      let silentRun = 0;
+      for (const n of pattern) {
+        for (let k = 0; k < n; k++) p.pushTranslated(new Int16Array(FRAME_SAMPLES).fill(1000));
+        const f = p.nextFrame();
+        if (f) {
+          if (started && silentRun > 0) gapsInside++;
+          started = true;
+          silentRun = 0;
+        } else if (started) silentRun++;
+      }
+      return gapsInside;
+    };
+    // Audio arrives 3 frames at a time every 3 ticks, twice 40 ms late: with a 40 ms cushion that starves.
+    const bunchy = [3, 0, 0, 3, 0, 0, 0, 0, 3, 0, 0, 3, 0, 0, 3, 0, 0, 0, 0, 6, 0, 0, 3, 0, 0, 3, 0, 0];
+    expect(gaps(bunchy)).toBeGreaterThan(0);
+    expect(p.stats().underruns).toBeGreaterThan(0);
+    expect(p.stats().cushionMs).toBeGreaterThan(40);
+    // The same jitter again and again: within a few utterances the grown cushion absorbs it.
+    const perPass: number[] = [];
+    for (let pass = 0; pass < 4; pass++) {
+      for (let i = 0; i < 20; i++) p.nextFrame(); // drain between utterances
+      perPass.push(gaps(bunchy));
+    }
+    expect(perPass.slice(-2)).toEqual([0, 0]);
+    expect(p.stats().cushionMs).toBeLessThanOrEqual(160);
+  });
+
   it('mixes the other party\'s voice under the translation at the configured gain', () => {
-    const p = new LegPlayout({ originalGain: 0.5, startCushionMs: 0 });
+    const p = new LegPlayout({ originalGain: 0.5, startCushionMs: 0, jitterMarginMs: 0 });
     p.pushOriginal(new Int16Array(FRAME_SAMPLES).fill(1000));
     p.pushTranslated(new Int16Array(FRAME_SAMPLES).fill(2000));
     const f = p.nextFrame();
@@ -62,7 +95,7 @@ describe('LegPlayout', () => {
   });
 
   it('clamps the mix instead of wrapping', () => {
-    const p = new LegPlayout({ originalGain: 1, startCushionMs: 0 });
+    const p = new LegPlayout({ originalGain: 1, startCushionMs: 0, jitterMarginMs: 0 });
     p.pushOriginal(new Int16Array(FRAME_SAMPLES).fill(30000));
     p.pushTranslated(new Int16Array(FRAME_SAMPLES).fill(30000));
     expect(p.nextFrame()?.[0]).toBe(32767);
@@ -87,7 +120,7 @@ describe('LegPlayout', () => {
 
   it('plays prompts before translated speech and reports translation start/end', () => {
     const events: string[] = [];
-    const p = new LegPlayout({ originalGain: 0, startCushionMs: 0 });
+    const p = new LegPlayout({ originalGain: 0, startCushionMs: 0, jitterMarginMs: 0 });
     p.onEvent((e) => events.push(e));
     p.pushTranslated(new Int16Array(FRAME_SAMPLES).fill(7));
     p.pushPrompt(new Int16Array(FRAME_SAMPLES).fill(9));
@@ -98,7 +131,7 @@ describe('LegPlayout', () => {
   });
 
   it('discards translated speech while muted (same-language calls)', () => {
-    const p = new LegPlayout({ originalGain: 1, startCushionMs: 0 });
+    const p = new LegPlayout({ originalGain: 1, startCushionMs: 0, jitterMarginMs: 0 });
     p.setTranslationMuted(true);
     p.pushTranslated(new Int16Array(FRAME_SAMPLES).fill(7));
     expect(p.nextFrame()).toBeUndefined();

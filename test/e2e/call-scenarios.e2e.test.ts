@@ -59,7 +59,8 @@ describe('interpreted call scenarios', () => {
   });
 
   it('does not loop a speakerphone\'s echo back to the caller', async () => {
-    rig = await startRig();
+    // Four times real time: the echo path's delay jitters no more than on a real network.
+    rig = await startRig({ speed: 4 });
     // The agent says nothing; their microphone hears their loudspeaker at -10 dB.
     rig.twilio.setCallee(AGENT_NUMBER, { speakerphoneGainDb: -10 });
     const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 1, hangupAfterSec: 20 } });
@@ -76,7 +77,7 @@ describe('interpreted call scenarios', () => {
   });
 
   it('still translates the agent speaking over the play-out on a speakerphone', async () => {
-    rig = await startRig();
+    rig = await startRig({ speed: 4 });
     rig.twilio.setCallee(AGENT_NUMBER, { speakerphoneGainDb: -10, speech: fixture('agent-en.ulaw8k.wav'), speakAfterSec: 6 });
     const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 1, hangupAfterSec: 26 } });
     await endOf(callerSid);

@@ -136,3 +136,44 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * How faithfully `heard` contains `expected` (same rate): finds the best alignment, fits a gain,
+ * and returns the signal-to-error ratio in dB over the expected span. G.711 alone allows ~37 dB;
+ * a gap or a click inside the span drops it below 20 dB.
+ */
+export function matchSnrDb(heard: Int16Array, expected: Int16Array): { snrDb: number; atSample: number } {
+  let best = -Infinity;
+  let at = 0;
+  for (let lag = 0; lag + expected.length <= heard.length; lag += 4) {
+    let s = 0;
+    for (let i = 0; i < expected.length; i += 4) s += heard[lag + i] * expected[i];
+    if (s > best) {
+      best = s;
+      at = lag;
+    }
+  }
+  for (let lag = Math.max(0, at - 4); lag <= at + 4 && lag + expected.length <= heard.length; lag++) {
+    let s = 0;
+    for (let i = 0; i < expected.length; i++) s += heard[lag + i] * expected[i];
+    if (s > best) {
+      best = s;
+      at = lag;
+    }
+  }
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < expected.length; i++) {
+    num += heard[at + i] * expected[i];
+    den += expected[i] * expected[i];
+  }
+  const g = num / den;
+  let sig = 0;
+  let err = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const e = heard[at + i] - g * expected[i];
+    err += e * e;
+    sig += (g * expected[i]) ** 2;
+  }
+  return { snrDb: 10 * Math.log10(sig / Math.max(err, 1e-9)), atSample: at };
+}
