@@ -244,6 +244,20 @@ describe('EchoCanceller', () => {
     });
   });
 
+  describe('cheap paths when there is no echo to cancel', () => {
+    it('outputs silence for a silent microphone and still cancels at once when the echo returns', () => {
+      const len = 6 * SECOND;
+      const ref = toInt16(speechLike(len, 16));
+      const mic = toInt16(echoOf(Float64Array.from(ref), [MINUS_10_DB], () => ms(60)));
+      mic.fill(0, 2 * SECOND, 4 * SECOND); // the party mutes while the play-out goes on
+      const { out, ec } = run(ref, mic);
+      expect(out.subarray(2 * SECOND, 4 * SECOND).every((v) => v === 0)).toBe(true);
+      // what the filter learned before the mute still holds right after it
+      expect(dB(energy(mic, 4 * SECOND, 4.5 * SECOND), energy(out, 4 * SECOND, 4.5 * SECOND))).toBeGreaterThanOrEqual(25);
+      expect(Math.abs((ec.stats().estimatedDelayMs ?? 0) - 60)).toBeLessThanOrEqual(2);
+    });
+  });
+
   describe('robustness', () => {
     it('survives full-scale clipping without NaN or blow-up, then still cancels', () => {
       const len = 6 * SECOND;
