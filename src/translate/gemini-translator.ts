@@ -44,6 +44,11 @@ export interface GeminiTranslatorConfig {
   backoff?: BackoffPolicy;
   /** Failed attempts in a row before giving up, default 6. */
   maxRetries?: number;
+  /**
+   * A connection lost sooner than this after its setup counts as a failed attempt (backoff, and
+   * towards maxRetries); only one that lived longer resets the count. Default 10,000 ms.
+   */
+  stableAfterMs?: number;
   /** Input kept while (re)connecting, default 5,000 ms; older audio is dropped and counted. */
   maxBufferMs?: number;
   /** Transcript silence that ends an utterance, default 1,200 ms. */
@@ -63,6 +68,8 @@ interface Slot {
   conn: GeminiConnection;
   role: Role;
   goAway: boolean;
+  /** When its setup completed (Date.now()), once it has. */
+  openedAt?: number;
   drainTimer?: NodeJS.Timeout;
 }
 
@@ -120,6 +127,7 @@ export class GeminiTranslator implements Translator {
       setupTimeoutMs: config.setupTimeoutMs ?? 15_000,
       backoff: config.backoff ?? { baseMs: 250, capMs: 8_000, jitter: 0.5 },
       maxRetries: config.maxRetries ?? 6,
+      stableAfterMs: config.stableAfterMs ?? 10_000,
       maxBufferMs: config.maxBufferMs ?? 5_000,
       segmentPauseMs: config.segmentPauseMs ?? 1_200,
       handoverDrainMs: config.handoverDrainMs ?? 3_000,
@@ -238,7 +246,7 @@ export class GeminiTranslator implements Translator {
       void this.release(slot);
       return;
     }
-    this.failures = 0;
+    slot.openedAt = Date.now();
     const previous = this.active;
     if (previous && previous.conn.isOpen) {
       previous.role = 'draining';
@@ -299,8 +307,23 @@ export class GeminiTranslator implements Translator {
       this.fail(verdict.kind, reason || `closed with code ${code}`);
       return;
     }
-    this.setState('reconnecting', { reason: reason || `closed with code ${code}` });
-    if (!this.pending && !this.retryTimer) this.connect('reconnect');
+    const why = reason || `closed with code ${code}`;
+    this.setState('reconnecting', { reason: why });
+    const lived = slot.openedAt === undefined ? 0 : Date.now() - slot.openedAt;
+    if (slot.goAway || lived >= this.cfg.stableAfterMs) {
+      // A connection that served a while (or was retired by goAway): start afresh at once.
+      this.failures = 0;
+      if (!this.pending && !this.retryTimer) this.connect('reconnect');
+      return;
+    }
+    // Dropped soon after setup: a service that accepts and then drops every connection must not
+    // be redialled in a tight loop. Count it, back off, and give up after maxRetries.
+    this.failures++;
+    if (this.failures > this.cfg.maxRetries) {
+      this.fail('retries_exhausted', `gave up after ${this.failures} connections in a row were lost soon after setup; last: ${why}`);
+      return;
+    }
+    this.scheduleRetry();
   }
 
   private onServerEvent(slot: Slot, e: ServerEvent): void {

@@ -47,6 +47,9 @@ export function fastConfig(baseUrl: string, extra: Partial<GeminiTranslatorConfi
     maxRetries: 3,
     segmentPauseMs: 250,
     handoverDrainMs: 500,
+    // Every connection counts as stable, so a drop reconnects at once (the dedicated test below
+    // sets a real threshold).
+    stableAfterMs: 0,
     ...extra,
   };
 }

@@ -98,6 +98,20 @@ describe('translator resilience (real SDK against the emulator)', () => {
     await t.close();
   });
 
+  it('does not redial in a tight loop when every connection drops right after setup', async () => {
+    const e = await start({ faults: { dropAfterMs: 30 } });
+    const { logger } = memoryLogger();
+    const t = factory(e.url, { maxRetries: 3, stableAfterMs: 5000 }).create({ targetLanguage: 'en', logger });
+    const r = record(t);
+    await t.start();
+    await waitFor(() => t.state === 'failed', 5000, 'failed');
+    expect(r.states.at(-1)).toMatchObject({ s: 'failed', kind: 'retries_exhausted' });
+    // The first connection and three more, each after a backoff: not an endless loop.
+    expect(e.stats().connectionsTotal).toBe(1 + 3);
+    await waitFor(() => e.stats().connectionsOpen === 0, 2000, 'sockets released');
+    await t.close();
+  });
+
   it('treats a setup that never completes as a retryable timeout', async () => {
     const e = await start({ faults: { neverSetup: true } });
     const { logger } = memoryLogger();
