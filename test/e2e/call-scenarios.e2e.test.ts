@@ -134,6 +134,17 @@ describe('interpreted call scenarios', () => {
     expect((await onlyRecord()).outcome).toBe('completed');
   });
 
+  it('tells a caller politely that an unknown number is not in service, and hangs up', async () => {
+    rig = await startRig();
+    rig.twilio.addNumber({ phoneNumber: '+15550007777', voiceUrl: `http://127.0.0.1:${rig.tolk.address.port}/twilio/voice` });
+    const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: '+15550007777', party: { hangupAfterSec: 60 } });
+    await rig.twilio.waitForStatus(callerSid, 'completed', 10_000);
+    const said = rig.twilio.events().filter((e) => e.type === 'twiml' && e.callSid === callerSid && e.verb === 'Say');
+    expect(said.map((e) => (e.type === 'twiml' ? String(e.detail.text) : ''))).toEqual([expect.stringMatching(/not in service/)]);
+    expect(rig.tolk.calls.activeCalls).toBe(0);
+    expect(rig.twilio.calls().filter((c) => c.to === AGENT_NUMBER)).toHaveLength(0);
+  });
+
   it('keeps two concurrent calls apart', async () => {
     rig = await startRig();
     const other = '+15550009999';

@@ -50,8 +50,22 @@ describe('an interpreted call, end to end', () => {
     const records = await rig.tolk.records.list({ limit: 10 });
     expect(records.items).toHaveLength(1);
     expect(records.items[0].outcome).toBe('completed');
-    const record = await rig.tolk.records.get(records.items[0].id);
-    expect(record?.transcript.map((u) => u.direction).sort()).toEqual(expect.arrayContaining(['agent->caller', 'caller->agent']));
+    // The operator's view: the call and its transcript over the admin API, and the metrics.
+    const base = `http://127.0.0.1:${rig.tolk.address.port}`;
+    const res = await fetch(`${base}/api/calls/${records.items[0].id}`, { headers: { authorization: 'Bearer admin-token-for-tests-0123456789' } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { outcome: string; legs: { role: string }[]; transcript: { direction: string; source: { languageCode: string }; translation: { languageCode: string } }[] };
+    expect(body.outcome).toBe('completed');
+    expect(body.legs.map((l) => l.role).sort()).toEqual(['agent', 'caller']);
+    const toAgent = body.transcript.find((u) => u.direction === 'caller->agent');
+    const toCaller = body.transcript.find((u) => u.direction === 'agent->caller');
+    expect(toAgent).toMatchObject({ source: { languageCode: 'es' }, translation: { languageCode: 'en' } });
+    expect(toCaller).toMatchObject({ source: { languageCode: 'en' }, translation: { languageCode: 'es' } });
+    expect((await fetch(`${base}/api/calls/${records.items[0].id}`)).status).toBe(401);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^tolk_calls_total\{outcome="completed"\} 1$/m);
+    expect(metrics).toMatch(/^tolk_active_calls 0$/m);
+    expect(metrics).toMatch(/^tolk_utterance_latency_seconds_count\{direction="caller->agent"\} [1-9]/m);
   });
 
   it('plays the translated speech to the other party intact: no gap, no click, no distortion', async () => {
