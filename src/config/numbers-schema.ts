@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { isSupportedLanguage, nearestLanguages, SUPPORTED_LANGUAGES } from '../translate/languages';
-import { DEFAULT_ORIGINAL_VOLUME, destinationKind, E164_PATTERN, type NumberSettings } from './numbers';
+import { AUTO_LANGUAGE, DEFAULT_ORIGINAL_VOLUME, destinationKind, E164_PATTERN, type NumberSettings } from './numbers';
 
 /** One problem with one field; `path` is relative to the validated object (`['callerLanguage']`). */
 export interface FieldProblem {
@@ -64,12 +64,26 @@ const language = requiredString('a language code').superRefine((v, ctx) => {
   if (!isSupportedLanguage(v)) ctx.addIssue({ code: 'custom', message: unknownLanguageMessage(v) });
 });
 
-export const numberSettingsSchema = z.strictObject(
+const callerLanguage = requiredString(`a language code or '${AUTO_LANGUAGE}'`).superRefine((v, ctx) => {
+  if (v !== AUTO_LANGUAGE && !isSupportedLanguage(v)) ctx.addIssue({ code: 'custom', message: unknownLanguageMessage(v) });
+});
+
+const languageMenu = z
+  .array(language, { error: (iss) => `must be a list of language codes, not ${typeName(iss.input)}` })
+  .min(2, 'needs at least two languages (one needs no menu)')
+  .max(9, 'can offer at most nine languages (keys 1 to 9)')
+  .refine((l) => new Set(l).size === l.length, 'lists a language twice');
+
+export const numberSettingsSchema = z
+  .strictObject(
   {
     number: phoneNumber,
     destination,
-    callerLanguage: language,
+    callerLanguage,
     agentLanguage: language,
+    defaultLanguage: language.optional(),
+    languageMenu: languageMenu.optional(),
+    rememberLanguage: z.boolean({ error: (iss) => `must be true or false, not ${typeName(iss.input)}` }).default(true),
     echoTargetLanguage: z
       .boolean({ error: (iss) => `must be true or false, not ${typeName(iss.input)}` })
       .default(false),
@@ -88,20 +102,26 @@ export const numberSettingsSchema = z.strictObject(
   {
     error: (iss) => {
       if (iss.code === 'unrecognized_keys') {
-        return `unknown setting ${iss.keys.map((k) => `'${k}'`).join(', ')}; settings are number, destination, callerLanguage, agentLanguage, echoTargetLanguage, originalVolume, greeting`;
+        return `unknown setting ${iss.keys.map((k) => `'${k}'`).join(', ')}; settings are number, destination, callerLanguage, agentLanguage, defaultLanguage, languageMenu, rememberLanguage, echoTargetLanguage, originalVolume, greeting`;
       }
       if (iss.code === 'invalid_type') return `must be a mapping of settings, not ${typeName(iss.input)}`;
       return undefined;
     },
   },
-);
+  )
+  .superRefine((v, ctx) => {
+    if (v.callerLanguage === AUTO_LANGUAGE && v.defaultLanguage === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['defaultLanguage'], message: `is required when callerLanguage is '${AUTO_LANGUAGE}' (the language used if the caller has not spoken in time)` });
+    }
+  });
 
 /** Validates one number's settings, applying defaults; every problem is listed, by field. */
 export function validateNumberSettings(input: unknown): NumberSettingsValidation {
   const parsed = numberSettingsSchema.safeParse(input);
   if (parsed.success) {
-    const { greeting, ...rest } = parsed.data;
-    return { ok: true, value: greeting === undefined ? rest : { ...rest, greeting } };
+    // Optional settings that were left out stay absent (not `undefined` keys).
+    const value = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)) as unknown as NumberSettings;
+    return { ok: true, value };
   }
   return {
     ok: false,

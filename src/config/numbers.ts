@@ -9,8 +9,20 @@ export interface NumberSettings {
   number: string;
   /** Who tolk dials: an E.164 number, a `sip:`/`sips:` URI or a `client:` identity. */
   destination: string;
-  /** Supported language code (see src/translate/languages.ts) the caller speaks. */
+  /**
+   * Supported language code (see src/translate/languages.ts) the caller speaks, or `auto`: detected
+   * from the caller's first speech (falling back to `defaultLanguage`).
+   */
   callerLanguage: string;
+  /** With `callerLanguage: auto`, the language used when the caller has not spoken in time. */
+  defaultLanguage?: string;
+  /**
+   * A spoken menu before the call: the caller presses 1 for the first language, 2 for the second...
+   * each option announced in its own language. Two to nine supported codes.
+   */
+  languageMenu?: string[];
+  /** Remember each caller's language on this number for their next call (default true). */
+  rememberLanguage?: boolean;
   /** Supported language code the agent speaks. */
   agentLanguage: string;
   /** Ask the translator to also speak when the input is already in the target language. */
@@ -30,6 +42,9 @@ export interface NumberDirectory {
 }
 
 export const DEFAULT_ORIGINAL_VOLUME = 0.16;
+
+/** `callerLanguage` value that asks tolk to detect the caller's language. */
+export const AUTO_LANGUAGE = 'auto';
 
 /** Strict E.164: a plus sign, a non-zero digit, then 1 to 14 more digits. */
 export const E164_PATTERN = /^\+[1-9]\d{1,14}$/;

@@ -39,6 +39,7 @@ describe('parseNumbers', () => {
         agentLanguage: 'en',
         echoTargetLanguage: false,
         originalVolume: 0.16,
+        rememberLanguage: true,
         greeting: 'Hola. Le comunicamos con un agente; la llamada será interpretada.',
       },
       {
@@ -48,6 +49,7 @@ describe('parseNumbers', () => {
         agentLanguage: 'en',
         echoTargetLanguage: true,
         originalVolume: 0,
+        rememberLanguage: true,
       },
     ]);
   });

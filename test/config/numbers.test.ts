@@ -75,8 +75,25 @@ describe('validateNumberSettings (reusable by the admin API)', () => {
     const r = validateNumberSettings({ number: '+15550001111', destination: 'client:bob', callerLanguage: 'de', agentLanguage: 'fr', greeting: '  Hallo  ' });
     expect(r).toEqual({
       ok: true,
-      value: { number: '+15550001111', destination: 'client:bob', callerLanguage: 'de', agentLanguage: 'fr', echoTargetLanguage: false, originalVolume: 0.16, greeting: 'Hallo' },
+      value: { number: '+15550001111', destination: 'client:bob', callerLanguage: 'de', agentLanguage: 'fr', echoTargetLanguage: false, originalVolume: 0.16, rememberLanguage: true, greeting: 'Hallo' },
     });
+  });
+
+  it('accepts a language menu and automatic detection with a default language', () => {
+    const r = validateNumberSettings({ number: '+15550001111', destination: '+15550002222', callerLanguage: 'auto', defaultLanguage: 'es', agentLanguage: 'en', languageMenu: ['es', 'pl'], rememberLanguage: false });
+    expect(r).toMatchObject({ ok: true, value: { callerLanguage: 'auto', defaultLanguage: 'es', languageMenu: ['es', 'pl'], rememberLanguage: false } });
+  });
+
+  it('explains what is wrong with language options', () => {
+    const base = { number: '+15550001111', destination: '+15550002222', agentLanguage: 'en' };
+    const problems = (input: object): string[] => {
+      const r = validateNumberSettings({ ...base, ...input });
+      return r.ok ? [] : r.problems.map((p) => `${p.path.join('.')}: ${p.message}`);
+    };
+    expect(problems({ callerLanguage: 'auto' })).toEqual(["defaultLanguage: is required when callerLanguage is 'auto' (the language used if the caller has not spoken in time)"]);
+    expect(problems({ callerLanguage: 'es', languageMenu: ['es'] })).toEqual(['languageMenu: needs at least two languages (one needs no menu)']);
+    expect(problems({ callerLanguage: 'es', languageMenu: ['es', 'es'] })).toEqual(['languageMenu: lists a language twice']);
+    expect(problems({ callerLanguage: 'es', languageMenu: ['es', 'klingon'] })[0]).toMatch(/^languageMenu\.1: unknown language 'klingon'/);
   });
 
   it('rejects a non-object', () => {
