@@ -1,0 +1,48 @@
+/**
+ * The language each caller last spoke on each tolk number, so a returning caller is served in it
+ * from the first word. Keyed by the tolk number and the caller's number as Twilio reports it.
+ */
+import type { Kysely } from 'kysely';
+import type { StoreDatabase } from './database';
+
+export interface CallerLanguageStore {
+  /** The language remembered for this caller on this number, if any. */
+  recall(number: string, caller: string): Promise<string | undefined>;
+  /** Remembers (or replaces) the caller's language on this number. */
+  remember(number: string, caller: string, language: string): Promise<void>;
+  /** Forgets one caller on this number, or every caller of the number; resolves how many were forgotten. */
+  forget(number: string, caller?: string): Promise<number>;
+}
+
+export class SqlCallerLanguageStore implements CallerLanguageStore {
+  constructor(
+    private readonly db: Kysely<StoreDatabase>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async recall(number: string, caller: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('caller_languages')
+      .select('language')
+      .where('number', '=', number)
+      .where('caller', '=', caller)
+      .executeTakeFirst();
+    return row?.language;
+  }
+
+  async remember(number: string, caller: string, language: string): Promise<void> {
+    const updated_at = this.now();
+    await this.db
+      .insertInto('caller_languages')
+      .values({ number, caller, language, updated_at })
+      .onConflict((oc) => oc.columns(['number', 'caller']).doUpdateSet({ language, updated_at }))
+      .execute();
+  }
+
+  async forget(number: string, caller?: string): Promise<number> {
+    let q = this.db.deleteFrom('caller_languages').where('number', '=', number);
+    if (caller !== undefined) q = q.where('caller', '=', caller);
+    const res = await q.executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+}

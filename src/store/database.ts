@@ -1,0 +1,85 @@
+/**
+ * Table shapes as Kysely sees them, shared by SQLite and PostgreSQL. Column types are chosen to
+ * mean the same on both: times are epoch milliseconds in `bigint` columns (pg returns them as
+ * strings, SQLite as numbers), booleans are written as 0/1 (PostgreSQL reads '1'/'0' as booleans),
+ * lists and menus are JSON text.
+ */
+import type { ColumnType } from 'kysely';
+
+/** Epoch milliseconds: written as a number, read back as a number or (pg, int8) a string. */
+type Millis = ColumnType<number | string, number, number>;
+/** Written as 0/1; SQLite reads back 0/1, PostgreSQL true/false. */
+type Flag = ColumnType<number | boolean, number | undefined, number>;
+
+export interface NumbersTable {
+  number: string;
+  destination: string;
+  caller_language: string;
+  agent_language: string;
+  echo_target_language: Flag;
+  original_volume: number;
+  greeting: string | null;
+  /** With caller_language 'auto': the language used until the caller's is detected. */
+  default_language: string | null;
+  /** JSON list of language codes offered by the DTMF menu, or null for no menu. */
+  language_menu: string | null;
+  remember_language: Flag;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface CallsTable {
+  id: string;
+  number: string;
+  from_number: string;
+  destination: string;
+  /** JSON list of CallLeg. */
+  legs: string;
+  caller_language: string;
+  agent_language: string;
+  state: string;
+  outcome: string | null;
+  started_at: Millis;
+  answered_at: Millis | null;
+  ended_at: Millis | null;
+  /** Utterances ever appended (kept and dropped); the next kept line's seq is this + 1. */
+  utterance_count: ColumnType<number | string, number | undefined, number>;
+  dropped_utterances: ColumnType<number | string, number | undefined, number>;
+}
+
+export interface TranscriptLinesTable {
+  call_id: string;
+  seq: number;
+  direction: string;
+  source_text: string;
+  source_language: string;
+  translation_text: string;
+  translation_language: string;
+  start_ms: number;
+  end_ms: number;
+}
+
+export interface CallerLanguagesTable {
+  number: string;
+  caller: string;
+  language: string;
+  updated_at: Millis;
+}
+
+export interface StoreDatabase {
+  numbers: NumbersTable;
+  calls: CallsTable;
+  transcript_lines: TranscriptLinesTable;
+  caller_languages: CallerLanguagesTable;
+}
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** bigint columns come back from pg as strings; everything else as numbers. */
+export function toNumber(v: number | string): number {
+  return typeof v === 'number' ? v : Number(v);
+}
+
+export function toBoolean(v: number | boolean): boolean {
+  return typeof v === 'boolean' ? v : v !== 0;
+}

@@ -1,0 +1,101 @@
+/**
+ * Schema migrations, defined in code so they ship inside the compiled service. They run at start-up
+ * (openStore); on PostgreSQL Kysely's migrator holds an advisory lock, so several tolk instances
+ * starting together migrate once. Never edit a released migration: add a new one.
+ */
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Dialect } from './database';
+
+/** Text compared byte by byte on both databases, so keyset paging orders ids the same way. */
+function binaryText(dialect: Dialect) {
+  return dialect === 'postgres' ? sql`text collate "C"` : sql`text`;
+}
+
+function initial(dialect: Dialect): Migration {
+  const key = binaryText(dialect);
+  const flag = dialect === 'postgres' ? 'boolean' : 'integer';
+  const real = dialect === 'postgres' ? 'double precision' : 'real';
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('numbers')
+        .addColumn('number', key, (c) => c.primaryKey())
+        .addColumn('destination', 'text', (c) => c.notNull())
+        .addColumn('caller_language', 'text', (c) => c.notNull())
+        .addColumn('agent_language', 'text', (c) => c.notNull())
+        .addColumn('echo_target_language', flag, (c) => c.notNull())
+        .addColumn('original_volume', real, (c) => c.notNull())
+        .addColumn('greeting', 'text')
+        .addColumn('default_language', 'text')
+        .addColumn('language_menu', 'text')
+        .addColumn('remember_language', flag, (c) => c.notNull().defaultTo(sql.raw(dialect === 'postgres' ? 'true' : '1')))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('calls')
+        .addColumn('id', key, (c) => c.primaryKey())
+        .addColumn('number', 'text', (c) => c.notNull())
+        .addColumn('from_number', 'text', (c) => c.notNull())
+        .addColumn('destination', 'text', (c) => c.notNull())
+        .addColumn('legs', 'text', (c) => c.notNull())
+        .addColumn('caller_language', 'text', (c) => c.notNull())
+        .addColumn('agent_language', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text')
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('answered_at', 'bigint')
+        .addColumn('ended_at', 'bigint')
+        .addColumn('utterance_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('dropped_utterances', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('calls_started_idx').on('calls').columns(['started_at desc', 'id desc']).execute();
+      await db.schema
+        .createIndex('calls_number_started_idx')
+        .on('calls')
+        .columns(['number', 'started_at desc', 'id desc'])
+        .execute();
+
+      await db.schema
+        .createTable('transcript_lines')
+        .addColumn('call_id', key, (c) => c.notNull().references('calls.id').onDelete('cascade'))
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('direction', 'text', (c) => c.notNull())
+        .addColumn('source_text', 'text', (c) => c.notNull())
+        .addColumn('source_language', 'text', (c) => c.notNull())
+        .addColumn('translation_text', 'text', (c) => c.notNull())
+        .addColumn('translation_language', 'text', (c) => c.notNull())
+        .addColumn('start_ms', real, (c) => c.notNull())
+        .addColumn('end_ms', real, (c) => c.notNull())
+        .addPrimaryKeyConstraint('transcript_lines_pk', ['call_id', 'seq'])
+        .execute();
+
+      await db.schema
+        .createTable('caller_languages')
+        .addColumn('number', 'text', (c) => c.notNull())
+        .addColumn('caller', 'text', (c) => c.notNull())
+        .addColumn('language', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('caller_languages_pk', ['number', 'caller'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const t of ['caller_languages', 'transcript_lines', 'calls', 'numbers']) await db.schema.dropTable(t).execute();
+    },
+  };
+}
+
+/** Every migration in order; names sort in application order. */
+export function storeMigrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    '0001-initial': initial(dialect),
+  };
+}
+
+export class CodeMigrationProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(storeMigrations(this.dialect));
+  }
+}

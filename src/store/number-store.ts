@@ -1,0 +1,120 @@
+/**
+ * Per-number settings kept in the database: the `NumberDirectory` the call bridge reads, plus the
+ * writes the admin API and the CLI need. Every write is validated with the numbers-file schema, so
+ * a setting the file would refuse is refused here too, with the same per-field messages.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import { normaliseDialledNumber, type NumberDirectory, type NumberSettings } from '../config/numbers';
+import { validateNumberSettings, type FieldProblem } from '../config/numbers-schema';
+import { toBoolean, type NumbersTable, type StoreDatabase } from './database';
+
+/** What `upsert` accepts: settings whose defaulted fields may be left out. */
+export type NumberSettingsInput = Omit<NumberSettings, 'echoTargetLanguage' | 'originalVolume'> &
+  Partial<Pick<NumberSettings, 'echoTargetLanguage' | 'originalVolume'>>;
+
+export interface UpsertResult {
+  /** The settings as stored (defaults applied). */
+  settings: NumberSettings;
+  /** True if the number was not configured before. */
+  created: boolean;
+}
+
+export interface NumberStore extends NumberDirectory {
+  /** Creates or replaces all of a number's settings (validated; rejects with InvalidNumberSettingsError). */
+  upsert(settings: NumberSettingsInput): Promise<UpsertResult>;
+  /** Removes a number (any notation) and what was remembered about its callers; false if absent. */
+  remove(number: string): Promise<boolean>;
+  /** Forgets the language remembered for one caller of a number; false if none was remembered. */
+  forgetCallerLanguage(number: string, caller: string): Promise<boolean>;
+}
+
+export class InvalidNumberSettingsError extends Error {
+  readonly status = 400;
+  constructor(readonly problems: FieldProblem[]) {
+    super(`invalid number settings: ${problems.map((p) => `${p.path.join('.') || '(settings)'}: ${p.message}`).join('; ')}`);
+    this.name = 'InvalidNumberSettingsError';
+  }
+}
+
+export class SqlNumberStore implements NumberStore {
+  constructor(
+    private readonly db: Kysely<StoreDatabase>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async lookup(number: string): Promise<NumberSettings | undefined> {
+    const key = normaliseDialledNumber(number);
+    if (key === undefined) return undefined;
+    const row = await this.db.selectFrom('numbers').selectAll().where('number', '=', key).executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  async list(): Promise<NumberSettings[]> {
+    const rows = await this.db.selectFrom('numbers').selectAll().orderBy('number').execute();
+    return rows.map(fromRow);
+  }
+
+  async upsert(input: NumberSettingsInput): Promise<UpsertResult> {
+    const result = validateNumberSettings(input);
+    if (!result.ok) throw new InvalidNumberSettingsError(result.problems);
+    const s = result.value;
+    const now = this.now();
+    const values = {
+      destination: s.destination,
+      caller_language: s.callerLanguage,
+      agent_language: s.agentLanguage,
+      echo_target_language: s.echoTargetLanguage ? 1 : 0,
+      original_volume: s.originalVolume,
+      greeting: s.greeting ?? null,
+      default_language: s.defaultLanguage ?? null,
+      language_menu: s.languageMenu === undefined ? null : JSON.stringify(s.languageMenu),
+      remember_language: s.rememberLanguage === false ? 0 : 1,
+      updated_at: now,
+    };
+    return this.db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom('numbers').select('number').where('number', '=', s.number).executeTakeFirst();
+      await trx
+        .insertInto('numbers')
+        .values({ ...values, number: s.number, created_at: now })
+        .onConflict((oc) => oc.column('number').doUpdateSet(values))
+        .execute();
+      return { settings: s, created: !existing };
+    });
+  }
+
+  async remove(number: string): Promise<boolean> {
+    const key = normaliseDialledNumber(number);
+    if (key === undefined) return false;
+    return this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('caller_languages').where('number', '=', key).execute();
+      const res = await trx.deleteFrom('numbers').where('number', '=', key).executeTakeFirst();
+      return res.numDeletedRows > 0n;
+    });
+  }
+
+  async forgetCallerLanguage(number: string, caller: string): Promise<boolean> {
+    const key = normaliseDialledNumber(number) ?? number;
+    const res = await this.db
+      .deleteFrom('caller_languages')
+      .where('number', '=', key)
+      .where('caller', '=', caller)
+      .executeTakeFirst();
+    return res.numDeletedRows > 0n;
+  }
+}
+
+function fromRow(row: Selectable<NumbersTable>): NumberSettings {
+  const s: NumberSettings = {
+    number: row.number,
+    destination: row.destination,
+    callerLanguage: row.caller_language,
+    agentLanguage: row.agent_language,
+    rememberLanguage: toBoolean(row.remember_language),
+    echoTargetLanguage: toBoolean(row.echo_target_language),
+    originalVolume: row.original_volume,
+  };
+  if (row.default_language !== null) s.defaultLanguage = row.default_language;
+  if (row.language_menu !== null) s.languageMenu = JSON.parse(row.language_menu) as string[];
+  if (row.greeting !== null) s.greeting = row.greeting;
+  return s;
+}

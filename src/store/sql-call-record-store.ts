@@ -1,0 +1,196 @@
+/**
+ * Call records in SQLite or PostgreSQL, with the semantics of the in-memory store: newest-first
+ * keyset pages, the same filters, a per-call transcript cap with a count of what was dropped.
+ * Each final utterance is one committed row, so a transcript survives tolk stopping mid-call.
+ * Unlike the in-memory store nothing is evicted: the database keeps every call.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
+import type {
+  CallLeg,
+  CallOutcome,
+  CallRecord,
+  CallRecordPatch,
+  CallRecordWithTranscript,
+  NewCallRecord,
+  Utterance,
+} from './call-record';
+import {
+  decodeCursor,
+  encodeCursor,
+  MAX_LIST_LIMIT,
+  type CallListPage,
+  type CallListQuery,
+  type CallRecordStore,
+} from './call-record-store';
+import { toNumber, type CallsTable, type StoreDatabase, type TranscriptLinesTable } from './database';
+
+export interface SqlCallRecordStoreOptions {
+  /** Utterances kept per call; later ones are counted in `droppedUtterances`. Default 5000. */
+  maxUtterancesPerCall?: number;
+  /** Generates ids for records created without one. Default: random UUIDs. */
+  newId?: () => string;
+}
+
+export class SqlCallRecordStore implements CallRecordStore {
+  private readonly maxUtterances: number;
+  private readonly newId: () => string;
+
+  constructor(
+    private readonly db: Kysely<StoreDatabase>,
+    opts: SqlCallRecordStoreOptions = {},
+  ) {
+    const max = opts.maxUtterancesPerCall ?? 5000;
+    if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxUtterancesPerCall must be a positive integer, got ${max}`);
+    this.maxUtterances = max;
+    this.newId = opts.newId ?? randomUUID;
+  }
+
+  async create(input: NewCallRecord): Promise<CallRecord> {
+    const record: CallRecord = structuredClone({ ...input, id: input.id ?? this.newId(), legs: input.legs ?? [] });
+    const row: Insertable<CallsTable> = {
+      id: record.id,
+      number: record.number,
+      from_number: record.from,
+      destination: record.destination,
+      legs: JSON.stringify(record.legs),
+      caller_language: record.languages.caller,
+      agent_language: record.languages.agent,
+      state: record.state,
+      outcome: record.outcome ?? null,
+      started_at: record.startedAt.getTime(),
+      answered_at: record.answeredAt?.getTime() ?? null,
+      ended_at: record.endedAt?.getTime() ?? null,
+    };
+    try {
+      await this.db.insertInto('calls').values(row).execute();
+    } catch (err) {
+      const taken = await this.db.selectFrom('calls').select('id').where('id', '=', record.id).executeTakeFirst();
+      if (taken) throw new Error(`call ${record.id} already exists`);
+      throw err;
+    }
+    return record;
+  }
+
+  async update(id: string, patch: CallRecordPatch): Promise<boolean> {
+    const set = patchToRow(patch);
+    if (Object.keys(set).length === 0) {
+      return (await this.db.selectFrom('calls').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+    }
+    const res = await this.db.updateTable('calls').set(set).where('id', '=', id).executeTakeFirst();
+    return res.numUpdatedRows > 0n;
+  }
+
+  async appendUtterance(id: string, u: Utterance): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      // The counter update locks the call's row (PostgreSQL) and numbers the line.
+      const counted = await trx
+        .updateTable('calls')
+        .set({ utterance_count: sql<number>`utterance_count + 1` })
+        .where('id', '=', id)
+        .returning('utterance_count')
+        .executeTakeFirst();
+      if (!counted) return false;
+      const seq = toNumber(counted.utterance_count);
+      if (seq > this.maxUtterances) {
+        await trx
+          .updateTable('calls')
+          .set({ dropped_utterances: sql<number>`dropped_utterances + 1` })
+          .where('id', '=', id)
+          .execute();
+        return true;
+      }
+      const line: Insertable<TranscriptLinesTable> = {
+        call_id: id,
+        seq,
+        direction: u.direction,
+        source_text: u.source.text,
+        source_language: u.source.languageCode,
+        translation_text: u.translation.text,
+        translation_language: u.translation.languageCode,
+        start_ms: u.startMs,
+        end_ms: u.endMs,
+      };
+      await trx.insertInto('transcript_lines').values(line).execute();
+      return true;
+    });
+  }
+
+  async get(id: string): Promise<CallRecordWithTranscript | undefined> {
+    const row = await this.db.selectFrom('calls').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return undefined;
+    const lines = await this.db.selectFrom('transcript_lines').selectAll().where('call_id', '=', id).orderBy('seq').execute();
+    return { ...fromRow(row), transcript: lines.map(lineToUtterance), droppedUtterances: toNumber(row.dropped_utterances) };
+  }
+
+  async list(query: CallListQuery): Promise<CallListPage> {
+    const limit = Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(query.limit)));
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    let q = this.db.selectFrom('calls').selectAll();
+    if (query.number !== undefined) q = q.where('number', '=', query.number);
+    if (query.outcome !== undefined) q = q.where('outcome', '=', query.outcome);
+    if (query.from !== undefined) q = q.where('started_at', '>=', query.from.getTime());
+    if (query.to !== undefined) q = q.where('started_at', '<', query.to.getTime());
+    if (after) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('started_at', '<', after.startedAt),
+          eb.and([eb('started_at', '=', after.startedAt), eb('id', '<', after.id)]),
+        ]),
+      );
+    }
+    const rows = await q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const items = rows.slice(0, limit).map(fromRow);
+    const page: CallListPage = { items };
+    if (rows.length > limit) {
+      const last = items[items.length - 1];
+      page.nextCursor = encodeCursor({ startedAt: last.startedAt.getTime(), id: last.id });
+    }
+    return page;
+  }
+}
+
+function patchToRow(patch: CallRecordPatch): Updateable<CallsTable> {
+  const set: Updateable<CallsTable> = {};
+  if (patch.number !== undefined) set.number = patch.number;
+  if (patch.from !== undefined) set.from_number = patch.from;
+  if (patch.destination !== undefined) set.destination = patch.destination;
+  if (patch.legs !== undefined) set.legs = JSON.stringify(patch.legs);
+  if (patch.languages !== undefined) {
+    set.caller_language = patch.languages.caller;
+    set.agent_language = patch.languages.agent;
+  }
+  if (patch.state !== undefined) set.state = patch.state;
+  if (patch.outcome !== undefined) set.outcome = patch.outcome;
+  if (patch.startedAt !== undefined) set.started_at = patch.startedAt.getTime();
+  if (patch.answeredAt !== undefined) set.answered_at = patch.answeredAt.getTime();
+  if (patch.endedAt !== undefined) set.ended_at = patch.endedAt.getTime();
+  return set;
+}
+
+function fromRow(row: Selectable<CallsTable>): CallRecord {
+  const r: CallRecord = {
+    id: row.id,
+    number: row.number,
+    from: row.from_number,
+    destination: row.destination,
+    legs: JSON.parse(row.legs) as CallLeg[],
+    languages: { caller: row.caller_language, agent: row.agent_language },
+    state: row.state,
+    startedAt: new Date(toNumber(row.started_at)),
+  };
+  if (row.outcome !== null) r.outcome = row.outcome as CallOutcome;
+  if (row.answered_at !== null) r.answeredAt = new Date(toNumber(row.answered_at));
+  if (row.ended_at !== null) r.endedAt = new Date(toNumber(row.ended_at));
+  return r;
+}
+
+function lineToUtterance(l: Selectable<TranscriptLinesTable>): Utterance {
+  return {
+    direction: l.direction,
+    source: { text: l.source_text, languageCode: l.source_language },
+    translation: { text: l.translation_text, languageCode: l.translation_language },
+    startMs: l.start_ms,
+    endMs: l.end_ms,
+  };
+}

@@ -1,0 +1,228 @@
+/**
+ * What every CallRecordStore must do, whatever keeps the records. Each implementation's test file
+ * calls `describeCallRecordStoreContract` with a factory that opens a fresh, empty store.
+ */
+import type { NewCallRecord, Utterance } from '../../../src/store/call-record';
+import { InvalidCursorError, type CallRecordStore } from '../../../src/store/call-record-store';
+
+export interface ContractStoreOptions {
+  maxUtterancesPerCall?: number;
+  newId?: () => string;
+}
+
+/** Opens an empty store; the contract closes nothing itself, the factory's owner cleans up. */
+export type OpenCallRecordStore = (opts?: ContractStoreOptions) => Promise<CallRecordStore>;
+
+export const T0 = Date.parse('2025-01-01T10:00:00Z');
+
+export function newCall(over: Partial<NewCallRecord> = {}): NewCallRecord {
+  return {
+    number: '+15550001111',
+    from: '+34600000000',
+    destination: '+15550002222',
+    languages: { caller: 'es', agent: 'en' },
+    state: 'answering',
+    startedAt: new Date(T0),
+    ...over,
+  };
+}
+
+export const utterance = (i: number): Utterance => ({
+  direction: i % 2 ? 'agent->caller' : 'caller->agent',
+  source: { text: `dicho ${i}`, languageCode: 'es' },
+  translation: { text: `said ${i}`, languageCode: 'en' },
+  startMs: i * 1000,
+  endMs: i * 1000 + 800,
+});
+
+export function describeCallRecordStoreContract(name: string, open: OpenCallRecordStore): void {
+  describe(`${name}: CallRecordStore contract`, () => {
+    it('creates, updates and returns a call with its transcript in order', async () => {
+      const store = await open({ newId: () => 'call-1' });
+      const created = await store.create(newCall());
+      expect(created).toMatchObject({ id: 'call-1', legs: [], state: 'answering' });
+
+      expect(
+        await store.update('call-1', {
+          state: 'bridged',
+          answeredAt: new Date(T0 + 5000),
+          legs: [
+            { role: 'caller', callSid: 'CA1', streamSid: 'MZ1', language: 'es' },
+            { role: 'agent', callSid: 'CA2', language: 'en' },
+          ],
+        }),
+      ).toBe(true);
+      await store.appendUtterance('call-1', utterance(0));
+      await store.appendUtterance('call-1', utterance(1));
+      await store.update('call-1', { state: 'ended', outcome: 'completed', endedAt: new Date(T0 + 60000) });
+
+      const got = await store.get('call-1');
+      expect(got).toStrictEqual({
+        ...newCall(),
+        id: 'call-1',
+        state: 'ended',
+        outcome: 'completed',
+        answeredAt: new Date(T0 + 5000),
+        endedAt: new Date(T0 + 60000),
+        legs: [
+          { role: 'caller', callSid: 'CA1', streamSid: 'MZ1', language: 'es' },
+          { role: 'agent', callSid: 'CA2', language: 'en' },
+        ],
+        transcript: [utterance(0), utterance(1)],
+        droppedUtterances: 0,
+      });
+    });
+
+    it('keeps fractional utterance times and text in any script', async () => {
+      const store = await open();
+      const { id } = await store.create(newCall({ languages: { caller: 'ja', agent: 'en' } }));
+      const u: Utterance = {
+        direction: 'caller->agent',
+        source: { text: 'こんにちは、"quotes" and \'apostrophes\'; 😀', languageCode: 'ja' },
+        translation: { text: 'Hello', languageCode: 'en' },
+        startMs: 1234.5,
+        endMs: 2000.25,
+      };
+      await store.appendUtterance(id, u);
+      expect((await store.get(id))!.transcript).toStrictEqual([u]);
+    });
+
+    it('answers false/undefined for unknown calls and rejects a duplicate id', async () => {
+      const store = await open();
+      expect(await store.get('nope')).toBeUndefined();
+      expect(await store.update('nope', { state: 'x' })).toBe(false);
+      expect(await store.appendUtterance('nope', utterance(0))).toBe(false);
+      await store.create(newCall({ id: 'a' }));
+      await expect(store.create(newCall({ id: 'a', state: 'other' }))).rejects.toThrow(/already exists/);
+      expect((await store.get('a'))!.state).toBe('answering');
+    });
+
+    it('generates unique ids and never lets callers mutate stored data', async () => {
+      const store = await open();
+      const input = newCall();
+      const a = await store.create(input);
+      const b = await store.create(input);
+      expect(a.id).not.toBe(b.id);
+      input.languages.caller = 'fr';
+      a.state = 'hacked';
+      const u = utterance(0);
+      await store.appendUtterance(a.id, u);
+      u.source.text = 'changed';
+      const got = (await store.get(a.id))!;
+      expect(got.languages.caller).toBe('es');
+      expect(got.state).toBe('answering');
+      expect(got.transcript[0].source.text).toBe('dicho 0');
+      got.transcript.push(utterance(9));
+      expect((await store.get(a.id))!.transcript).toHaveLength(1);
+      await store.update(a.id, { id: 'other' } as never);
+      expect((await store.get(a.id))?.id).toBe(a.id);
+      expect(await store.get('other')).toBeUndefined();
+    });
+
+    it('bounds a transcript and counts what it dropped', async () => {
+      const store = await open({ maxUtterancesPerCall: 2 });
+      const { id } = await store.create(newCall());
+      for (let i = 0; i < 5; i++) expect(await store.appendUtterance(id, utterance(i))).toBe(true);
+      const got = (await store.get(id))!;
+      expect(got.transcript).toEqual([utterance(0), utterance(1)]);
+      expect(got.droppedUtterances).toBe(3);
+    });
+
+    it('keeps every utterance appended concurrently, each once', async () => {
+      const store = await open();
+      const { id } = await store.create(newCall());
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.appendUtterance(id, utterance(i))));
+      expect(results.every(Boolean)).toBe(true);
+      const texts = (await store.get(id))!.transcript.map((u) => u.source.text).sort();
+      expect(texts).toEqual(Array.from({ length: 20 }, (_, i) => `dicho ${i}`).sort());
+    });
+
+    describe('list', () => {
+      async function seeded() {
+        const store = await open();
+        // c0..c9, one minute apart; even ones to +1111 completed, odd ones to +3333 busy
+        for (let i = 0; i < 10; i++) {
+          await store.create(
+            newCall({
+              id: `c${i}`,
+              number: i % 2 ? '+15550003333' : '+15550001111',
+              outcome: i % 2 ? 'busy' : 'completed',
+              startedAt: new Date(T0 + i * 60_000),
+            }),
+          );
+        }
+        return store;
+      }
+
+      it('returns newest first, without transcripts, paginated by cursor', async () => {
+        const store = await seeded();
+        await store.appendUtterance('c9', utterance(0));
+        const p1 = await store.list({ limit: 4 });
+        expect(p1.items.map((c) => c.id)).toEqual(['c9', 'c8', 'c7', 'c6']);
+        expect(p1.items[0]).not.toHaveProperty('transcript');
+        expect(p1.items[0]).toStrictEqual({
+          ...newCall(),
+          id: 'c9',
+          number: '+15550003333',
+          outcome: 'busy',
+          startedAt: new Date(T0 + 9 * 60_000),
+          legs: [],
+        });
+        const p2 = await store.list({ limit: 4, cursor: p1.nextCursor });
+        expect(p2.items.map((c) => c.id)).toEqual(['c5', 'c4', 'c3', 'c2']);
+        const p3 = await store.list({ limit: 4, cursor: p2.nextCursor });
+        expect(p3.items.map((c) => c.id)).toEqual(['c1', 'c0']);
+        expect(p3.nextCursor).toBeUndefined();
+      });
+
+      it('pages stably when calls share a start time', async () => {
+        const store = await open();
+        for (const id of ['b', 'a', 'c', 'B', 'a-1', 'a_1']) await store.create(newCall({ id }));
+        const p1 = await store.list({ limit: 2 });
+        const p2 = await store.list({ limit: 2, cursor: p1.nextCursor });
+        const p3 = await store.list({ limit: 2, cursor: p2.nextCursor });
+        // byte order, the same in every store: uppercase before lowercase, '-' before '_'
+        expect([...p1.items, ...p2.items, ...p3.items].map((c) => c.id)).toEqual(['c', 'b', 'a_1', 'a-1', 'a', 'B']);
+      });
+
+      it('filters by number, outcome and start time range [from, to)', async () => {
+        const store = await seeded();
+        const ids = async (q: Parameters<typeof store.list>[0]) => (await store.list(q)).items.map((c) => c.id);
+        expect(await ids({ limit: 100, number: '+15550003333' })).toEqual(['c9', 'c7', 'c5', 'c3', 'c1']);
+        expect(await ids({ limit: 100, outcome: 'completed', number: '+15550001111' })).toEqual([
+          'c8',
+          'c6',
+          'c4',
+          'c2',
+          'c0',
+        ]);
+        expect(await ids({ limit: 100, outcome: 'no-answer' })).toEqual([]);
+        expect(await ids({ limit: 100, from: new Date(T0 + 3 * 60_000), to: new Date(T0 + 6 * 60_000) })).toEqual([
+          'c5',
+          'c4',
+          'c3',
+        ]);
+        const filtered = await store.list({ limit: 2, number: '+15550001111', from: new Date(T0 + 60_000) });
+        expect(filtered.items.map((c) => c.id)).toEqual(['c8', 'c6']);
+        expect(await ids({ limit: 2, number: '+15550001111', from: new Date(T0 + 60_000), cursor: filtered.nextCursor })).toEqual([
+          'c4',
+          'c2',
+        ]);
+      });
+
+      it('clamps the page size', async () => {
+        const store = await seeded();
+        expect((await store.list({ limit: 0 })).items).toHaveLength(1);
+        expect((await store.list({ limit: 100_000 })).items).toHaveLength(10);
+      });
+
+      it('rejects a forged cursor with a 400-class error', async () => {
+        const store = await seeded();
+        await expect(store.list({ limit: 2, cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(InvalidCursorError);
+        await expect(store.list({ limit: 2, cursor: Buffer.from('{"a":1}').toString('base64url') })).rejects.toMatchObject({
+          status: 400,
+        });
+      });
+    });
+  });
+}

@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openStore } from '../../src/store/open-store';
+import { describeCallRecordStoreContract, newCall, utterance } from './helpers/call-record-store.contract';
+import { describeNumberStoreContract } from './helpers/number-store.contract';
+import { silentLogger } from './helpers/silent-logger';
+import { storeHarness } from './helpers/store-harness';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-store-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+/** Each store opened by the contracts gets a file of its own in this file's temporary folder. */
+const harness = storeHarness(() => ({ sqlitePath: path.join(dir, `contract-${n++}.db`) }));
+
+describeCallRecordStoreContract('SQLite', async (opts) => (await harness.open({ calls: opts })).calls);
+describeNumberStoreContract('SQLite', () => harness.open());
+
+describe('SQLite store', () => {
+  it('creates the database file and its folder when missing, and migrates once', async () => {
+    const file = path.join(dir, 'nested', 'deeper', 'tolk.db');
+    const first = await harness.open({ sqlitePath: file });
+    expect(first.dialect).toBe('sqlite');
+    expect(fs.existsSync(file)).toBe(true);
+    await first.numbers.upsert({ number: '+15550001111', destination: '+15550002222', callerLanguage: 'es', agentLanguage: 'en' });
+    await first.close();
+    const again = await harness.open({ sqlitePath: file });
+    expect((await again.numbers.list()).map((s) => s.number)).toEqual(['+15550001111']);
+  });
+
+  it('keeps a transcript line appended before tolk stopped mid-call', async () => {
+    const file = path.join(dir, 'crash.db');
+    const before = await openStore({ logger: silentLogger(), sqlitePath: file });
+    const { id } = await before.calls.create(newCall({ state: 'bridged' }));
+    await before.calls.appendUtterance(id, utterance(0));
+    await before.close(); // the call is never finished
+
+    const after = await harness.open({ sqlitePath: file });
+    const got = await after.calls.get(id);
+    expect(got).toMatchObject({ state: 'bridged', transcript: [utterance(0)], droppedUtterances: 0 });
+    expect(got).not.toHaveProperty('endedAt');
+    // the call goes on being written after the restart
+    expect(await after.calls.appendUtterance(id, utterance(1))).toBe(true);
+    expect((await after.calls.get(id))!.transcript).toEqual([utterance(0), utterance(1)]);
+  });
+
+  it('refuses a file that is not a database, saying so', async () => {
+    const file = path.join(dir, 'not-a-db.db');
+    fs.writeFileSync(file, 'this is text, not SQLite'.repeat(100));
+    await expect(openStore({ logger: silentLogger(), sqlitePath: file })).rejects.toThrow(/not a database/);
+  });
+});
