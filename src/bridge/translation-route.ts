@@ -9,10 +9,9 @@
 import { performance } from 'node:perf_hooks';
 import { Downsampler24to8, Upsampler8to16 } from '../audio';
 import type { Logger } from '../log/logger';
-import type { Translator, TranslatorEvents, TranslatorState, StateDetail, Utterance as TranslatedUtterance } from '../translate/translator';
+import type { Translator, TranslatorState, StateDetail, Utterance as TranslatedUtterance } from '../translate/translator';
 import type { CallLeg } from './call-leg';
 import { LatencyTracker } from './latency-tracker';
-import { SampleQueue } from './sample-queue';
 import { SpeechDetector } from './speech-detector';
 
 export interface RouteObserver {
@@ -31,14 +30,7 @@ export interface TranslationRouteOptions {
   name: string;
   from: CallLeg;
   to: CallLeg;
-  /**
-   * None yet when the listener's language is still unknown (the caller's language is being
-   * detected): the speaker's audio is then held, up to `holdMs`, and given to the translator
-   * set later with `setTranslator`.
-   */
-  translator?: Translator;
-  /** Most speech held while there is no translator (default 10 s); older is dropped. */
-  holdMs?: number;
+  translator: Translator;
   /** Gain of the speaker's own voice under the translation (0..1). */
   originalGain: number;
   observer: RouteObserver;
@@ -55,41 +47,36 @@ export class TranslationRoute {
   private upsampled = new Int16Array(320);
   private readonly detector = new SpeechDetector();
   private readonly latency: LatencyTracker;
-  private translator: Translator | undefined;
-  /** 16 kHz speech held while there is no translator. */
-  private readonly held: SampleQueue;
-  private detach: (() => void) | undefined;
+  private readonly translator: Translator;
   private modeValue: RouteMode = 'translate';
   private closed = false;
 
   constructor(private readonly opts: TranslationRouteOptions) {
     this.name = opts.name;
-    this.held = new SampleQueue(16 * (opts.holdMs ?? 10_000));
+    this.translator = opts.translator;
     this.latency = new LatencyTracker((ms) => opts.observer.latency(this, ms));
     opts.to.playout.setOriginalGain(opts.originalGain);
     opts.to.playout.onEvent((e) => {
       if (e === 'translation-start') this.latency.translationStarted(opts.from.receivedMs);
     });
     opts.from.onSpeech((pcm, atMs) => this.onSpeech(pcm, atMs));
-    if (opts.translator) this.attach(opts.translator);
+    this.translator
+      .on('audio', (pcm24k) => this.onTranslatedAudio(pcm24k))
+      .on('utterance', (u) => opts.observer.utterance(this, u))
+      .on('language', (code) => opts.observer.language(this, code))
+      .on('state', (s, detail) => opts.observer.state(this, s, detail));
   }
 
   get mode(): RouteMode {
     return this.modeValue;
   }
 
-  /** The listener's language, or undefined while it is not known yet. */
-  get targetLanguage(): string | undefined {
-    return this.translator?.targetLanguage;
+  get targetLanguage(): string {
+    return this.translator.targetLanguage;
   }
 
-  get translatorStats(): ReturnType<Translator['stats']> | undefined {
-    return this.translator?.stats();
-  }
-
-  /** Ms of speech held for a translator not set yet. */
-  get heldMs(): number {
-    return this.held.length / 16;
+  get translatorStats(): ReturnType<Translator['stats']> {
+    return this.translator.stats();
   }
 
   /** Algorithmic delay tolk adds on this route (both resamplers), ms. */
@@ -97,31 +84,8 @@ export class TranslationRoute {
     return this.upsampler.delayMs + this.downsampler.delayMs;
   }
 
-  /** Starts the translator (resolves at once when there is none yet). */
   start(): Promise<void> {
-    return this.translator?.start() ?? Promise.resolve();
-  }
-
-  /**
-   * Translates into another language from now on (the listener's language became known, or the
-   * speaker switched language): the new translator gets any held speech first and is started;
-   * the old one is closed. Resolves when the new one is set up.
-   */
-  async setTranslator(next: Translator): Promise<void> {
-    if (this.closed) {
-      await next.close();
-      return;
-    }
-    const previous = this.translator;
-    this.detach?.();
-    this.attach(next);
-    if (this.held.length > 0) {
-      const audio = new Int16Array(this.held.length);
-      this.held.read(audio);
-      next.sendAudio(audio);
-    }
-    if (previous) void previous.close().catch(() => undefined);
-    await next.start();
+    return this.translator.start();
   }
 
   /**
@@ -140,23 +104,7 @@ export class TranslationRoute {
     if (this.closed) return;
     this.closed = true;
     this.opts.to.playout.onEvent(undefined);
-    this.detach?.();
-    this.held.clear();
-    await this.translator?.close();
-  }
-
-  private attach(t: Translator): void {
-    const { observer } = this.opts;
-    const onAudio = (pcm24k: Int16Array): void => this.onTranslatedAudio(pcm24k);
-    const onUtterance: TranslatorEvents['utterance'] = (u) => observer.utterance(this, u);
-    const onLanguage = (code: string): void => observer.language(this, code);
-    const onState: TranslatorEvents['state'] = (state, detail) => observer.state(this, state, detail);
-    t.on('audio', onAudio).on('utterance', onUtterance).on('language', onLanguage).on('state', onState);
-    this.translator = t;
-    this.detach = () => {
-      t.off('audio', onAudio).off('utterance', onUtterance).off('language', onLanguage).off('state', onState);
-      this.detach = undefined;
-    };
+    await this.translator.close();
   }
 
   private onSpeech(pcm8k: Int16Array, atMs: number): void {
@@ -167,9 +115,7 @@ export class TranslationRoute {
     else if (edge?.type === 'end') this.latency.speechEnded(edge.atMs);
     // The model hears everything, silence included, so its own voice detection keeps working.
     if (this.upsampled.length < 2 * pcm8k.length) this.upsampled = new Int16Array(2 * pcm8k.length);
-    const pcm16k = this.upsampler.process(pcm8k, this.upsampled);
-    if (this.translator) this.translator.sendAudio(pcm16k);
-    else this.held.push(pcm16k.slice()); // the buffer is reused for the next frame
+    this.translator.sendAudio(this.upsampler.process(pcm8k, this.upsampled));
   }
 
   private onTranslatedAudio(pcm24k: Int16Array): void {
