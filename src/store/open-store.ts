@@ -51,7 +51,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   }
   const db = opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.schema) : openSqlite(opts.sqlitePath ?? DEFAULT_SQLITE_PATH);
   try {
-    if (dialect === 'postgres' && opts.schema) await sql`create schema if not exists ${sql.id(opts.schema)}`.execute(db);
+    if (dialect === 'postgres' && opts.schema) await ensureSchema(db, opts.schema);
     await migrate(db, dialect, opts.schema, log);
   } catch (err) {
     await db.destroy();
@@ -103,6 +103,16 @@ function openPostgres(url: string, schema: string | undefined): Kysely<StoreData
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   return new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** `create schema if not exists` can still fail when another instance creates it at the same moment. */
+async function ensureSchema(db: Kysely<StoreDatabase>, schema: string): Promise<void> {
+  try {
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  } catch (err) {
+    const exists = await sql`select 1 from pg_namespace where nspname = ${schema}`.execute(db);
+    if (exists.rows.length === 0) throw err;
+  }
 }
 
 async function migrate(db: Kysely<StoreDatabase>, dialect: Dialect, schema: string | undefined, log: Logger): Promise<void> {

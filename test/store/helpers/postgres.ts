@@ -1,7 +1,10 @@
 /**
  * PostgreSQL for the store tests: `TOLK_TEST_DATABASE_URL`, by default the `test` database on
  * 127.0.0.1:5432 as user postgres without a password (trust auth). The database is created if it
- * is missing; every test gets its own schema, dropped when its file is done, so runs never collide.
+ * is missing; every test gets its own schema, so runs never collide. Schemas are not dropped when
+ * a run ends: Kysely's migrator reads the catalog of every schema, and a schema dropped by one run
+ * while another run migrates makes that migration fail. Each run instead drops the schemas that
+ * runs left behind more than an hour ago.
  */
 import { Client } from 'pg';
 
@@ -35,18 +38,27 @@ export async function ensureTestDatabase(url = TEST_DATABASE_URL): Promise<void>
 }
 
 let counter = 0;
+const PREFIX = 'tolk_test_';
+const STALE_AFTER_MS = 60 * 60_000;
 
-/** A schema name no other test run uses. */
+/** A schema name no other test run uses: prefix, creation time (base 36 ms), pid, counter. */
 export function uniqueSchema(): string {
-  return `tolk_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+  return `${PREFIX}${Date.now().toString(36)}_${process.pid}_${counter++}`;
 }
 
-export async function dropSchemas(schemas: readonly string[], url = TEST_DATABASE_URL): Promise<void> {
-  if (schemas.length === 0) return;
+/** Drops test schemas created more than an hour ago (by runs that have surely finished). */
+export async function dropStaleSchemas(url = TEST_DATABASE_URL, now = Date.now()): Promise<void> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    for (const s of schemas) await client.query(`drop schema if exists "${s}" cascade`);
+    const { rows } = await client.query<{ nspname: string }>('select nspname from pg_namespace where nspname like $1', [
+      `${PREFIX}%`,
+    ]);
+    for (const { nspname } of rows) {
+      const created = parseInt(nspname.slice(PREFIX.length).split('_')[0], 36);
+      if (!(now - created > STALE_AFTER_MS)) continue;
+      await client.query(`drop schema if exists "${nspname}" cascade`).catch(() => undefined); // another run got there first
+    }
   } finally {
     await client.end();
   }
