@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { EchoCanceller } from './audio/echo-canceller';
+import { InMemoryLanguageMemory, type LanguageMemory } from './bridge/caller-language';
 import { CallService } from './bridge/call-service';
 import type { EchoControl } from './bridge/call-leg';
 import { RealFrameClock, type FrameClock } from './bridge/frame-clock';
@@ -35,6 +36,7 @@ export interface AppOverrides {
   records?: CallRecordStore;
   translators?: TranslatorFactory;
   echoCanceller?: () => EchoControl;
+  languages?: LanguageMemory;
   metrics?: Metrics;
 }
 
@@ -95,7 +97,7 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
     tokens,
     twiml,
     handlers: {
-      voice: (p, ctx) => calls.voice({ callSid: p.CallSid, from: str(p.From), to: str(p.To), query: ctx.query }),
+      voice: (p, ctx) => calls.voice({ callSid: p.CallSid, from: str(p.From), to: str(p.To), digits: str(p.Digits), query: ctx.query }),
       status: (p, ctx) => calls.status(str(p.CallSid) ?? '', String(p.CallStatus), ctx.query),
       leg: (leg) => calls.leg(leg),
     },
@@ -115,6 +117,7 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
     metrics,
     logger,
     echoCanceller: overrides.echoCanceller ?? (() => new EchoCanceller()),
+    languages: overrides.languages ?? new InMemoryLanguageMemory(),
   });
   const http = createHttpServer({
     logger,

@@ -4,12 +4,14 @@
  * and keeps the registry of live calls.
  */
 import { randomUUID } from 'node:crypto';
-import type { NumberDirectory } from '../config/numbers';
+import type { NumberDirectory, NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
 import type { CallRecordStore } from '../store/call-record-store';
 import type { MediaLeg } from '../twilio/media-leg';
 import { InterpretedCall, type CallDeps } from './interpreted-call';
-import { message, sayLocale } from './messages';
+import { initialCallerLanguage, provisionalLanguage, type InitialLanguage } from './caller-language';
+import { hasMessages, message, sayLocale } from './messages';
+import { languageName } from '../translate/languages';
 
 /**
  * Query parameters tolk puts on the webhook URLs of the leg it dials:
@@ -17,10 +19,20 @@ import { message, sayLocale } from './messages';
  */
 export const LEG_PARAM = 'leg';
 export const CALL_ID_PARAM = 'call';
+/** `?step=language&call=<id>`: the language menu's answer (Gather action). */
+export const STEP_PARAM = 'step';
 
 /** The TwiML the bridge needs rendered (the Twilio edge's renderer provides it). */
+export interface MenuOption {
+  digit: string;
+  text: string;
+  sayLocale: string;
+}
+
 export interface CallTwiml {
   callerStream(v: { callSid: string; greeting?: string; sayLocale: string }): string;
+  /** A DTMF language menu whose answer is posted to `?step=language&call=<callId>`. */
+  languageMenu(v: { callId: string; options: MenuOption[] }): string;
   agentStream(v: { callSid: string }): string;
   sayAndHangUpTwiml(v: { text: string; sayLocale: string }): string;
 }
@@ -29,6 +41,8 @@ export interface VoiceRequest {
   callSid: string;
   from?: string;
   to?: string;
+  /** Keys the caller pressed (a `<Gather>` answer). */
+  digits?: string;
   query: Readonly<Record<string, string>>;
 }
 
@@ -60,38 +74,34 @@ export class CallService {
   /** Answers `POST /twilio/voice`. */
   async voice(req: VoiceRequest): Promise<string> {
     if (req.query[LEG_PARAM] === 'agent') return this.agentAnswered(req);
+    if (req.query[STEP_PARAM] === 'language') return this.languageAnswered(req);
     const number = req.to ? await this.deps.numbers.lookup(req.to) : undefined;
     if (!number) {
       this.log.warn({ event: 'call.unknown_number', callSid: req.callSid, to: req.to }, 'call to an unknown number');
       return this.deps.twiml.sayAndHangUpTwiml({ text: message('unknownNumber', 'en'), sayLocale: sayLocale('en') });
     }
-    if (this.draining) {
-      return this.deps.twiml.sayAndHangUpTwiml({ text: message('unreachable', number.callerLanguage), sayLocale: sayLocale(number.callerLanguage) });
-    }
-    if (this.bySid.has(req.callSid)) {
+    const existing = this.bySid.get(req.callSid);
+    if (existing) {
       // Twilio retried the webhook: answer the same way without a second call.
-      return this.deps.twiml.callerStream({ callSid: req.callSid, sayLocale: sayLocale(number.callerLanguage) });
+      return this.answerWithStream(existing);
     }
-    const id = this.deps.newCallId?.() ?? randomUUID();
-    await this.deps.records.create({
-      id,
-      number: number.number,
-      from: req.from ?? '',
-      destination: number.destination,
-      languages: { caller: number.callerLanguage, agent: number.agentLanguage },
-      legs: [{ role: 'caller', callSid: req.callSid, language: number.callerLanguage }],
-      state: 'answered',
-      startedAt: new Date(),
-    });
-    const call = new InterpretedCall(this.deps, { id, settings: number, callerCallSid: req.callSid, from: req.from ?? '' });
-    this.byId.set(id, call);
-    this.bySid.set(req.callSid, call);
-    call.onEnded(() => this.forget(call));
-    return this.deps.twiml.callerStream({
-      callSid: req.callSid,
-      greeting: number.greeting,
-      sayLocale: sayLocale(number.callerLanguage),
-    });
+    if (this.draining) {
+      const lang = provisionalLanguage(number, initialCallerLanguage(number, {}));
+      return this.deps.twiml.sayAndHangUpTwiml({ text: message('unreachable', lang), sayLocale: sayLocale(lang) });
+    }
+    const from = req.from ?? '';
+    const remembered =
+      number.rememberLanguage !== false && from && this.deps.languages
+        ? await this.deps.languages.recall(number.number, from).catch(() => undefined)
+        : undefined;
+    const menu = number.languageMenu && number.languageMenu.length > 1 && !remembered ? number.languageMenu : undefined;
+    const initial = initialCallerLanguage(number, { remembered });
+    const call = await this.createCall(req.callSid, from, number, initial);
+    if (menu) {
+      this.log.info({ event: 'call.language_menu', callId: call.id, languages: menu }, 'offering the language menu');
+      return this.deps.twiml.languageMenu({ callId: call.id, options: menuOptions(menu) });
+    }
+    return this.answerWithStream(call);
   }
 
   /**
@@ -125,6 +135,43 @@ export class CallService {
     await Promise.all([...this.byId.values()].map((c) => c.shutdown()));
   }
 
+  /** The caller pressed a key in the language menu (or pressed none). */
+  private languageAnswered(req: VoiceRequest): string {
+    const call = this.byId.get(req.query[CALL_ID_PARAM] ?? '');
+    if (!call || call.state === 'ended') return this.deps.twiml.sayAndHangUpTwiml({ text: message('unreachable', 'en'), sayLocale: sayLocale('en') });
+    const menu = call.settings.languageMenu ?? [];
+    const index = req.digits && /^[1-9]$/.test(req.digits) ? Number(req.digits) - 1 : -1;
+    const chosen = menu[index];
+    this.log.info({ event: 'call.language_chosen', callId: call.id, digits: req.digits ?? '', language: chosen ?? null }, chosen ? `caller chose ${chosen}` : 'no language chosen');
+    if (chosen) call.chooseCallerLanguage(chosen);
+    return this.answerWithStream(call);
+  }
+
+  private answerWithStream(call: InterpretedCall): string {
+    const lang = call.callerLanguage ?? provisionalLanguage(call.settings, { language: undefined, source: 'auto' });
+    return this.deps.twiml.callerStream({ callSid: call.callerCallSid, greeting: call.settings.greeting, sayLocale: sayLocale(lang) });
+  }
+
+  private async createCall(callSid: string, from: string, number: NumberSettings, initial: InitialLanguage): Promise<InterpretedCall> {
+    const id = this.deps.newCallId?.() ?? randomUUID();
+    const callerLanguage = provisionalLanguage(number, initial);
+    await this.deps.records.create({
+      id,
+      number: number.number,
+      from,
+      destination: number.destination,
+      languages: { caller: initial.language ?? callerLanguage, agent: number.agentLanguage },
+      legs: [{ role: 'caller', callSid, language: callerLanguage }],
+      state: 'answered',
+      startedAt: new Date(),
+    });
+    const call = new InterpretedCall(this.deps, { id, settings: number, callerCallSid: callSid, from, callerLanguage: initial });
+    this.byId.set(id, call);
+    this.bySid.set(callSid, call);
+    call.onEnded(() => this.forget(call));
+    return call;
+  }
+
   private agentAnswered(req: VoiceRequest): string {
     const call = this.byId.get(req.query[CALL_ID_PARAM] ?? '');
     if (!call || call.state === 'ended') {
@@ -140,4 +187,13 @@ export class CallService {
     this.byId.delete(call.id);
     for (const [sid, c] of this.bySid) if (c === call) this.bySid.delete(sid);
   }
+}
+
+/** Menu entries: each language announced in itself (in English, naming it, where tolk has no texts). */
+export function menuOptions(languages: readonly string[]): MenuOption[] {
+  return languages.map((lang, i) => {
+    const digit = String(i + 1);
+    const text = hasMessages(lang) ? message('menuOption', lang, { digit }) : `For ${languageName(lang) ?? lang}, press ${digit}.`;
+    return { digit, text, sayLocale: sayLocale(lang) };
+  });
 }

@@ -6,11 +6,12 @@ import type { NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
 import type { CallRecordStore } from '../store/call-record-store';
 import type { CallOutcome } from '../store/call-record';
-import type { TranslatorFactory, TranslatorState, StateDetail, Utterance as TranslatedUtterance } from '../translate/translator';
+import type { Translator, TranslatorFactory, TranslatorState, StateDetail, Utterance as TranslatedUtterance } from '../translate/translator';
 import type { MediaLeg } from '../twilio/media-leg';
 import { CallLeg, type CallLegTimings, type EchoControl } from './call-leg';
 import { nextState, type CallEffect, type CallEvent, type CallState } from './call-state';
 import type { FrameClock, Unsubscribe } from './frame-clock';
+import { initialCallerLanguage, LanguageSwitchDetector, provisionalLanguage, sameLanguage, toSupportedLanguage, type InitialLanguage, type LanguageMemory, type LanguageSource } from './caller-language';
 import { message, sayLocale } from './messages';
 import { LegPlayout } from './playout';
 import type { PromptLibrary } from './prompts';
@@ -42,7 +43,11 @@ export interface CallDeps {
   logger: Logger;
   /** A fresh echo canceller per leg (none: legs pass audio as received). */
   echoCanceller?: () => EchoControl;
+  /** Remembered caller languages (rememberLanguage); none: nothing is remembered. */
+  languages?: LanguageMemory;
   ringTimeoutSec?: number;
+  /** With callerLanguage auto: how long the agent's words are held for the caller's first speech (default 10 s). */
+  autoDetectTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -51,6 +56,8 @@ export interface CallInit {
   settings: NumberSettings;
   callerCallSid: string;
   from: string;
+  /** The caller's language as known at answer time (default: from the settings alone). */
+  callerLanguage?: InitialLanguage;
 }
 
 /** Only every Nth frame's processing time is observed: cheap enough for hundreds of calls. */
@@ -75,6 +82,11 @@ export class InterpretedCall {
   private endedListeners: ((call: InterpretedCall) => void)[] = [];
   private readonly timings: CallLegTimings;
   private released: Promise<void> | undefined;
+  /** The caller's language; undefined while it is being detected (callerLanguage auto). */
+  private callerLanguageValue: string | undefined;
+  private callerLanguageSource: LanguageSource;
+  private readonly languageSwitch = new LanguageSwitchDetector();
+  private autoDetectTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: CallDeps,
@@ -84,6 +96,9 @@ export class InterpretedCall {
     this.settings = init.settings;
     this.callerCallSid = init.callerCallSid;
     this.from = init.from;
+    const initial = init.callerLanguage ?? initialCallerLanguage(init.settings, {});
+    this.callerLanguageValue = initial.language;
+    this.callerLanguageSource = initial.source;
     this.now = deps.now ?? Date.now;
     this.startedAt = this.now();
     this.log = deps.logger.child({ callId: init.id });
@@ -103,6 +118,16 @@ export class InterpretedCall {
 
   get state(): CallState {
     return this.stateValue;
+  }
+
+  /** The caller's language, or undefined while it is being detected. */
+  get callerLanguage(): string | undefined {
+    return this.callerLanguageValue;
+  }
+
+  /** The caller chose their language in the number's menu. */
+  chooseCallerLanguage(language: string): void {
+    this.setCallerLanguage(language, 'menu');
   }
 
   /** Ms since the call started. */
@@ -180,7 +205,7 @@ export class InterpretedCall {
         return;
       case 'tell-caller': {
         const key = effect.reason === 'busy' ? 'busy' : effect.reason === 'no-answer' ? 'noAnswer' : 'unreachable';
-        const lang = this.settings.callerLanguage;
+        const lang = this.callerLanguageOrProvisional();
         this.background('tell-caller', this.deps.telephony.sayAndHangUp(this.callerCallSid, message(key, lang), sayLocale(lang)));
         return;
       }
@@ -222,22 +247,68 @@ export class InterpretedCall {
     const observer = this.routeObserver();
     for (const [from, to, target] of [
       [caller, agent, s.agentLanguage],
-      [agent, caller, s.callerLanguage],
+      [agent, caller, this.callerLanguageValue],
     ] as const) {
       const name = `${from.role}->${to.role}`;
-      const translator = this.deps.translators.create({
-        targetLanguage: target,
-        echoTargetLanguage: s.echoTargetLanguage,
-        logger: this.log.child({ route: name }),
-      });
+      // Into a caller language not known yet there is no translator: the agent's words are held.
+      const translator = target === undefined ? undefined : this.newTranslator(name, target);
       const route = new TranslationRoute({ name, from, to, translator, originalGain: s.originalVolume, observer, logger: this.log });
       this.routes.push(route);
       this.deps.metrics.translationSessionOpened();
-      route.start().catch((err: unknown) => {
-        this.log.error({ event: 'translate.start_failed', route: name, err }, 'translation could not start');
-        this.translationFailed(route, { kind: 'unknown', reason: err instanceof Error ? err.message : String(err) });
-      });
+      route.start().catch((err: unknown) => this.startFailed(route, err));
     }
+    if (this.callerLanguageValue === undefined) {
+      this.autoDetectTimer = setTimeout(() => {
+        this.autoDetectTimer = undefined;
+        if (this.callerLanguageValue === undefined) this.setCallerLanguage(provisionalLanguage(s, { language: undefined, source: 'auto' }), 'default');
+      }, this.deps.autoDetectTimeoutMs ?? 10_000);
+    }
+  }
+
+  private newTranslator(route: string, targetLanguage: string): Translator {
+    return this.deps.translators.create({
+      targetLanguage,
+      echoTargetLanguage: this.settings.echoTargetLanguage,
+      logger: this.log.child({ route }),
+    });
+  }
+
+  private startFailed(route: TranslationRoute, err: unknown): void {
+    this.log.error({ event: 'translate.start_failed', route: route.name, err }, 'translation could not start');
+    this.translationFailed(route, { kind: 'unknown', reason: err instanceof Error ? err.message : String(err) });
+  }
+
+  /**
+   * The caller's language became known (detected, or the default after silence) or changed: the
+   * agent's words are translated into it from now on, and it is remembered for their next call.
+   */
+  private setCallerLanguage(language: string, source: LanguageSource): void {
+    if (this.stateValue === 'ended' || this.callerLanguageValue === language) return;
+    const previous = this.callerLanguageValue;
+    this.callerLanguageValue = language;
+    this.callerLanguageSource = source;
+    if (this.autoDetectTimer) clearTimeout(this.autoDetectTimer);
+    this.autoDetectTimer = undefined;
+    this.log.info({ event: 'call.caller_language', language, previous, source }, `caller language: ${language} (${source})`);
+    this.recordLegs();
+    this.rememberCallerLanguage();
+    const route = this.routes.find((r) => r.name === 'agent->caller');
+    if (route && !this.failedRoutes.has(route)) {
+      route.setTranslator(this.newTranslator(route.name, language)).catch((err: unknown) => this.startFailed(route, err));
+    }
+  }
+
+  private rememberCallerLanguage(): void {
+    const language = this.callerLanguageValue;
+    if (!language || !this.deps.languages || this.settings.rememberLanguage === false || !this.from) return;
+    if (this.callerLanguageSource === 'remembered' || this.callerLanguageSource === 'configured' || this.callerLanguageSource === 'default') return;
+    this.deps.languages
+      .remember(this.settings.number, this.from, language)
+      .catch((err: unknown) => this.log.warn({ event: 'call.remember_language_failed', err }, 'could not remember the caller language'));
+  }
+
+  private callerLanguageOrProvisional(): string {
+    return this.callerLanguageValue ?? provisionalLanguage(this.settings, { language: undefined, source: 'auto' });
   }
 
   private routeObserver(): RouteObserver {
@@ -265,6 +336,10 @@ export class InterpretedCall {
     };
     this.log.info({ event: 'transcript.utterance', ...utterance }, `${route.name}: ${u.source.text} => ${u.translation.text}`);
     void this.deps.records.appendUtterance(this.id, utterance).catch((err: unknown) => this.storeFailed(err));
+    if (route.name === 'caller->agent' && this.callerLanguageValue !== undefined) {
+      const switched = this.languageSwitch.observe(this.callerLanguageValue, u.source.languageCode);
+      if (switched) this.setCallerLanguage(switched, 'detected');
+    }
   }
 
   private recordLegs(): void {
@@ -278,13 +353,21 @@ export class InterpretedCall {
   }
 
   private languageOf(role: string): string {
-    return role === 'caller' ? this.settings.callerLanguage : this.settings.agentLanguage;
+    return role === 'caller' ? this.callerLanguageOrProvisional() : this.settings.agentLanguage;
   }
 
-  /** Both parties turn out to speak one language: they hear each other directly, undelayed. */
+  /**
+   * The translation service reported a speaker's language. The caller's first report settles a
+   * caller language being detected; and when a speaker turns out to speak the listener's language,
+   * both parties hear each other directly, undelayed.
+   */
   private languageDetected(route: TranslationRoute, code: string): void {
-    const base = (c: string): string => c.split('-')[0].toLowerCase();
-    const same = base(code) === base(route.targetLanguage);
+    if (route.name === 'caller->agent' && this.callerLanguageValue === undefined) {
+      const detected = toSupportedLanguage(code);
+      if (detected) this.setCallerLanguage(detected, 'detected');
+    }
+    const target = route.targetLanguage ?? this.callerLanguageValue;
+    const same = target !== undefined && sameLanguage(code, target);
     this.log.info({ event: 'translate.language', route: route.name, languageCode: code, sameAsListener: same }, 'speaker language detected');
     const mode = same ? 'direct' : 'translate';
     if (same || this.routes.every((r) => r.mode === 'direct')) {
@@ -320,12 +403,14 @@ export class InterpretedCall {
   }
 
   private async release(outcome: CallOutcome): Promise<void> {
+    if (this.autoDetectTimer) clearTimeout(this.autoDetectTimer);
+    this.autoDetectTimer = undefined;
     this.unsubscribeClock?.();
     this.unsubscribeClock = undefined;
     const routes = this.routes.splice(0);
     await Promise.all(
       routes.map(async (r) => {
-        const stats = r.translatorStats;
+        const stats = r.translatorStats ?? {};
         await r.close().catch((err: unknown) => this.log.warn({ event: 'translate.close_failed', err }, 'close failed'));
         this.deps.metrics.translationSessionClosed();
         this.log.info({ event: 'translate.closed', route: r.name, ...stats }, 'translation closed');

@@ -4,7 +4,7 @@
  * text falls back to English, so every caller hears something.
  */
 
-export type MessageKey = 'greeting' | 'busy' | 'noAnswer' | 'unreachable' | 'unknownNumber' | 'translationUnavailable';
+export type MessageKey = 'greeting' | 'busy' | 'noAnswer' | 'unreachable' | 'unknownNumber' | 'translationUnavailable' | 'menuOption';
 
 interface LanguageMessages {
   /** Locale for Twilio's <Say language="...">. */
@@ -25,6 +25,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'We could not reach the person you are calling. Please try again later. Goodbye.',
       unknownNumber: 'Sorry, this number is not in service. Goodbye.',
       translationUnavailable: 'Interpretation is unavailable. You will now hear the other person directly.',
+      menuOption: 'For English, press {digit}.',
     },
   },
   es: {
@@ -37,6 +38,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'No hemos podido contactar con la persona a la que llama. Por favor, inténtelo más tarde. Adiós.',
       unknownNumber: 'Lo sentimos, este número no está en servicio. Adiós.',
       translationUnavailable: 'La interpretación no está disponible. Ahora oirá directamente a la otra persona.',
+      menuOption: 'Para español, pulse {digit}.',
     },
   },
   de: {
@@ -49,6 +51,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'Der gewünschte Gesprächspartner ist nicht erreichbar. Bitte versuchen Sie es später noch einmal. Auf Wiederhören.',
       unknownNumber: 'Diese Rufnummer ist leider nicht vergeben. Auf Wiederhören.',
       translationUnavailable: 'Die Verdolmetschung ist nicht verfügbar. Sie hören Ihren Gesprächspartner jetzt direkt.',
+      menuOption: 'Für Deutsch drücken Sie die {digit}.',
     },
   },
   fr: {
@@ -61,6 +64,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'Votre correspondant est injoignable. Veuillez rappeler plus tard. Au revoir.',
       unknownNumber: "Désolé, ce numéro n'est pas en service. Au revoir.",
       translationUnavailable: "L'interprétation n'est pas disponible. Vous entendez maintenant directement votre correspondant.",
+      menuOption: 'Pour le français, appuyez sur {digit}.',
     },
   },
   it: {
@@ -73,6 +77,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'Non è stato possibile raggiungere la persona chiamata. La preghiamo di riprovare più tardi. Arrivederci.',
       unknownNumber: 'Siamo spiacenti, questo numero non è attivo. Arrivederci.',
       translationUnavailable: "L'interpretazione non è disponibile. Ora sentirà direttamente l'altra persona.",
+      menuOption: "Per l'italiano, premere {digit}.",
     },
   },
   pt: {
@@ -85,6 +90,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'Não foi possível falar com a pessoa para quem você está ligando. Tente novamente mais tarde. Até logo.',
       unknownNumber: 'Desculpe, este número não está em serviço. Até logo.',
       translationUnavailable: 'A interpretação não está disponível. Agora você ouvirá a outra pessoa diretamente.',
+      menuOption: 'Para português, pressione {digit}.',
     },
   },
   pl: {
@@ -97,6 +103,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'Nie udało się połączyć z osobą, do której dzwonisz. Spróbuj ponownie później. Do widzenia.',
       unknownNumber: 'Przepraszamy, ten numer jest nieaktywny. Do widzenia.',
       translationUnavailable: 'Tłumaczenie jest niedostępne. Teraz usłyszysz rozmówcę bezpośrednio.',
+      menuOption: 'Aby kontynuować po polsku, naciśnij {digit}.',
     },
   },
   nl: {
@@ -109,6 +116,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'De persoon die u belt is niet bereikbaar. Probeer het later opnieuw. Tot ziens.',
       unknownNumber: 'Dit nummer is helaas niet in gebruik. Tot ziens.',
       translationUnavailable: 'Tolken is niet beschikbaar. U hoort de ander nu rechtstreeks.',
+      menuOption: 'Voor Nederlands, druk op {digit}.',
     },
   },
 };
@@ -118,8 +126,13 @@ function messagesFor(code: string): LanguageMessages {
   return MESSAGES[code] ?? MESSAGES[code.split('-')[0].toLowerCase()] ?? MESSAGES.en;
 }
 
-export function message(key: MessageKey, language: string): string {
-  return messagesFor(language).text[key];
+export function message(key: MessageKey, language: string, values: Record<string, string> = {}): string {
+  return messagesFor(language).text[key].replace(/\{(\w+)\}/g, (all, name: string) => values[name] ?? all);
+}
+
+/** Whether tolk has its own texts for `language` (else it speaks English). */
+export function hasMessages(language: string): boolean {
+  return language in MESSAGES || language.split('-')[0].toLowerCase() in MESSAGES;
 }
 
 /** Locale for Twilio <Say>, falling back to the English voice when tolk has no text for the language. */

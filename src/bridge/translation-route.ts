@@ -9,9 +9,10 @@
 import { performance } from 'node:perf_hooks';
 import { Downsampler24to8, Upsampler8to16 } from '../audio';
 import type { Logger } from '../log/logger';
-import type { Translator, TranslatorState, StateDetail, Utterance as TranslatedUtterance } from '../translate/translator';
+import type { Translator, TranslatorEvents, TranslatorState, StateDetail, Utterance as TranslatedUtterance } from '../translate/translator';
 import type { CallLeg } from './call-leg';
 import { LatencyTracker } from './latency-tracker';
+import { SampleQueue } from './sample-queue';
 import { SpeechDetector } from './speech-detector';
 
 export interface RouteObserver {
@@ -30,7 +31,14 @@ export interface TranslationRouteOptions {
   name: string;
   from: CallLeg;
   to: CallLeg;
-  translator: Translator;
+  /**
+   * None yet when the listener's language is still unknown (the caller's language is being
+   * detected): the speaker's audio is then held, up to `holdMs`, and given to the translator
+   * set later with `setTranslator`.
+   */
+  translator?: Translator;
+  /** Most speech held while there is no translator (default 10 s); older is dropped. */
+  holdMs?: number;
   /** Gain of the speaker's own voice under the translation (0..1). */
   originalGain: number;
   observer: RouteObserver;
@@ -47,36 +55,43 @@ export class TranslationRoute {
   private upsampled = new Int16Array(320);
   private readonly detector = new SpeechDetector();
   private readonly latency: LatencyTracker;
-  private readonly translator: Translator;
+  private translator: Translator | undefined;
+  /** 16 kHz speech held while there is no translator. */
+  private readonly held: SampleQueue;
+  private detach: (() => void) | undefined;
+  /** The translator whose events are followed (also while it is still connecting). */
+  private attached: Translator | undefined;
   private modeValue: RouteMode = 'translate';
   private closed = false;
 
   constructor(private readonly opts: TranslationRouteOptions) {
     this.name = opts.name;
-    this.translator = opts.translator;
+    this.held = new SampleQueue(16 * (opts.holdMs ?? 10_000));
     this.latency = new LatencyTracker((ms) => opts.observer.latency(this, ms));
     opts.to.playout.setOriginalGain(opts.originalGain);
     opts.to.playout.onEvent((e) => {
       if (e === 'translation-start') this.latency.translationStarted(opts.from.receivedMs);
     });
     opts.from.onSpeech((pcm, atMs) => this.onSpeech(pcm, atMs));
-    this.translator
-      .on('audio', (pcm24k) => this.onTranslatedAudio(pcm24k))
-      .on('utterance', (u) => opts.observer.utterance(this, u))
-      .on('language', (code) => opts.observer.language(this, code))
-      .on('state', (s, detail) => opts.observer.state(this, s, detail));
+    if (opts.translator) this.attach(opts.translator);
   }
 
   get mode(): RouteMode {
     return this.modeValue;
   }
 
-  get targetLanguage(): string {
-    return this.translator.targetLanguage;
+  /** The listener's language, or undefined while it is not known yet. */
+  get targetLanguage(): string | undefined {
+    return (this.translator ?? this.attached)?.targetLanguage;
   }
 
-  get translatorStats(): ReturnType<Translator['stats']> {
-    return this.translator.stats();
+  get translatorStats(): ReturnType<Translator['stats']> | undefined {
+    return (this.translator ?? this.attached)?.stats();
+  }
+
+  /** Ms of speech held for a translator not set yet. */
+  get heldMs(): number {
+    return this.held.length / 16;
   }
 
   /** Algorithmic delay tolk adds on this route (both resamplers), ms. */
@@ -84,8 +99,35 @@ export class TranslationRoute {
     return this.upsampler.delayMs + this.downsampler.delayMs;
   }
 
+  /** Starts the translator (resolves at once when there is none yet). */
   start(): Promise<void> {
-    return this.translator.start();
+    return this.translator?.start() ?? Promise.resolve();
+  }
+
+  /**
+   * Translates into another language from now on (the listener's language became known, or the
+   * speaker switched language). The old translator is closed at once; speech is held while the new
+   * one connects, then handed to it in order, before any newer speech. Resolves when it is set up.
+   */
+  async setTranslator(next: Translator): Promise<void> {
+    const previous = this.translator;
+    this.detach?.();
+    this.translator = undefined; // hold from now on
+    if (previous) void previous.close().catch(() => undefined);
+    if (this.closed) {
+      await next.close();
+      return;
+    }
+    this.attach(next);
+    this.translator = undefined; // attached for its events, but still holding input until set up
+    await next.start();
+    if (this.closed) return;
+    if (this.held.length > 0) {
+      const audio = new Int16Array(this.held.length);
+      this.held.read(audio);
+      next.sendAudio(audio);
+    }
+    this.translator = next;
   }
 
   /**
@@ -104,7 +146,24 @@ export class TranslationRoute {
     if (this.closed) return;
     this.closed = true;
     this.opts.to.playout.onEvent(undefined);
-    await this.translator.close();
+    this.detach?.();
+    this.held.clear();
+    await (this.translator ?? this.attached)?.close();
+  }
+
+  private attach(t: Translator): void {
+    const { observer } = this.opts;
+    const onAudio = (pcm24k: Int16Array): void => this.onTranslatedAudio(pcm24k);
+    const onUtterance: TranslatorEvents['utterance'] = (u) => observer.utterance(this, u);
+    const onLanguage = (code: string): void => observer.language(this, code);
+    const onState: TranslatorEvents['state'] = (state, detail) => observer.state(this, state, detail);
+    t.on('audio', onAudio).on('utterance', onUtterance).on('language', onLanguage).on('state', onState);
+    this.translator = t;
+    this.attached = t;
+    this.detach = () => {
+      t.off('audio', onAudio).off('utterance', onUtterance).off('language', onLanguage).off('state', onState);
+      this.detach = undefined;
+    };
   }
 
   private onSpeech(pcm8k: Int16Array, atMs: number): void {
@@ -115,7 +174,9 @@ export class TranslationRoute {
     else if (edge?.type === 'end') this.latency.speechEnded(edge.atMs);
     // The model hears everything, silence included, so its own voice detection keeps working.
     if (this.upsampled.length < 2 * pcm8k.length) this.upsampled = new Int16Array(2 * pcm8k.length);
-    this.translator.sendAudio(this.upsampler.process(pcm8k, this.upsampled));
+    const pcm16k = this.upsampler.process(pcm8k, this.upsampled);
+    if (this.translator) this.translator.sendAudio(pcm16k);
+    else this.held.push(pcm16k.slice()); // the buffer is reused for the next frame
   }
 
   private onTranslatedAudio(pcm24k: Int16Array): void {

@@ -4,8 +4,8 @@
  */
 import type { TwilioRestClient } from '../twilio/rest-client';
 import type { StreamTokens } from '../twilio/stream-token';
-import type { TwimlRenderer } from '../twilio/twiml';
-import { CALL_ID_PARAM, LEG_PARAM, type CallTwiml } from './call-service';
+import type { TwimlDocuments, TwimlRenderer } from '../twilio/twiml';
+import { CALL_ID_PARAM, LEG_PARAM, STEP_PARAM, type CallTwiml, type MenuOption } from './call-service';
 import type { DialRequest, Telephony } from './telephony';
 
 export interface TwilioAdapterDeps {
@@ -61,6 +61,17 @@ export class TwilioTelephony implements Telephony, CallTwiml {
       greeting: v.greeting ?? '',
       language: v.sayLocale,
     });
+  }
+
+  languageMenu(v: { callId: string; options: MenuOption[] }): string {
+    const values: Record<string, string> = {
+      action: `${this.base}/twilio/voice?${STEP_PARAM}=language&${CALL_ID_PARAM}=${encodeURIComponent(v.callId)}`,
+    };
+    v.options.slice(0, 9).forEach((o, i) => {
+      values[`option${i + 1}`] = o.text;
+      values[`locale${i + 1}`] = o.sayLocale;
+    });
+    return this.deps.twiml.render('language-menu', values as TwimlDocuments['language-menu']);
   }
 
   agentStream(v: { callSid: string }): string {

@@ -22,6 +22,8 @@ export interface TwimlDocuments {
   'party-busy': Say;
   'party-no-answer': Say;
   'unknown-number': Say;
+  /** Up to nine options: `option1`/`locale1` ... (empty ones are left out); digits go to `action`. */
+  'language-menu': { action: string } & Partial<Record<`option${1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9}` | `locale${1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9}`, string>>;
 }
 export type TwimlDocumentName = keyof TwimlDocuments;
 export const TWIML_DOCUMENT_NAMES: readonly TwimlDocumentName[] = [
@@ -32,6 +34,7 @@ export const TWIML_DOCUMENT_NAMES: readonly TwimlDocumentName[] = [
   'party-busy',
   'party-no-answer',
   'unknown-number',
+  'language-menu',
 ];
 
 export interface TwimlRenderer {

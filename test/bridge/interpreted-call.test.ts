@@ -8,6 +8,7 @@ import type { DialRequest, Telephony } from '../../src/bridge/telephony';
 import { StaticNumberDirectory, type NumberSettings } from '../../src/config/numbers';
 import { createLogger } from '../../src/log/logger';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+import { InMemoryLanguageMemory } from '../../src/bridge/caller-language';
 import { FakeMediaLeg } from './fakes/fake-media-leg';
 import { FakeTranslatorFactory } from './fakes/fake-translator';
 
@@ -45,6 +46,7 @@ const twiml: CallTwiml = {
   callerStream: (v) => `<caller ${v.callSid} ${v.sayLocale}/>`,
   agentStream: (v) => `<agent ${v.callSid}/>`,
   sayAndHangUpTwiml: (v) => `<say ${v.sayLocale}>${v.text}</say>`,
+  languageMenu: (v) => `<menu ${v.callId}>${v.options.map((o) => `${o.digit}:${o.sayLocale}:${o.text}`).join('|')}</menu>`,
 };
 
 const noMetrics: BridgeMetrics = {
@@ -66,7 +68,7 @@ const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 const tone = (n: number, amp = 8000): Int16Array => Int16Array.from({ length: n }, (_, i) => Math.round(amp * Math.sin((2 * Math.PI * 440 * i) / 8000)));
 const rms = (pcm: Int16Array): number => Math.sqrt(pcm.reduce((a, v) => a + v * v, 0) / Math.max(1, pcm.length));
 
-function setup() {
+function setup(settings: NumberSettings = NUMBER, extra: { languages?: InMemoryLanguageMemory; autoDetectTimeoutMs?: number } = {}) {
   const clock = new ManualFrameClock();
   const telephony = new FakeTelephony();
   const translators = new FakeTranslatorFactory();
@@ -81,7 +83,8 @@ function setup() {
     prompts,
     metrics: noMetrics,
     logger,
-    numbers: new StaticNumberDirectory([NUMBER]),
+    numbers: new StaticNumberDirectory([settings]),
+    ...extra,
     twiml,
     newCallId: () => 'call-1',
   });
@@ -90,8 +93,8 @@ function setup() {
   return { clock, telephony, translators, records, service, caller, agent, logLines };
 }
 
-async function bridged() {
-  const s = setup();
+async function bridged(settings: NumberSettings = NUMBER, extra: Parameters<typeof setup>[1] = {}) {
+  const s = setup(settings, extra);
   await s.service.voice({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number, query: {} });
   s.service.leg(s.caller);
   await flush();
@@ -213,5 +216,84 @@ describe('an interpreted call', () => {
       expect.objectContaining({ direction: 'caller->agent', source: { text: 'hola', languageCode: 'es' }, translation: { text: 'hello', languageCode: 'en' } }),
     ]);
     expect(rec?.transcript[0].endMs).toBeGreaterThanOrEqual(900);
+  });
+});
+
+describe('the caller\'s language', () => {
+  const AUTO: NumberSettings = { ...NUMBER, callerLanguage: 'auto', defaultLanguage: 'es' };
+  const tick = (n: number, t: ReturnType<typeof setup>): void => {
+    for (let i = 0; i < n; i++) t.clock.tick();
+  };
+
+  it('is detected from the caller\'s first speech; the agent\'s words are held until then', async () => {
+    const s = await bridged(AUTO);
+    expect(s.translators.created.map((t) => t.targetLanguage)).toEqual(['en']); // nothing into the unknown language yet
+    for (let i = 0; i < 25; i++) s.agent.say(encodeMulaw(tone(160))); // the agent talks first: 0.5 s held
+    tick(5, s);
+    s.translators.to('en').fire('language', 'pl');
+    await flush();
+    const toCaller = s.translators.to('pl');
+    expect(toCaller.received).toBe(25 * 320); // the held speech, at 16 kHz
+    expect(s.service.call('call-1')?.callerLanguage).toBe('pl');
+    expect(s.logLines.join('')).toMatch(/"event":"call.caller_language","language":"pl".*"source":"detected"/);
+  });
+
+  it('falls back to the number\'s default language when the caller stays silent', async () => {
+    const s = await bridged(AUTO, { autoDetectTimeoutMs: 30 });
+    await new Promise((r) => setTimeout(r, 60));
+    expect(s.translators.created.map((t) => t.targetLanguage)).toEqual(['en', 'es']);
+    expect(s.service.call('call-1')?.callerLanguage).toBe('es');
+  });
+
+  it('follows a caller who switches language, after two utterances in the new one', async () => {
+    const s = await bridged();
+    const utter = (lang: string): void =>
+      s.translators.to('en').fire('utterance', { source: { text: 'x', languageCode: lang }, translation: { text: 'y', languageCode: 'en' }, startMs: 0, endMs: 1 });
+    utter('pl');
+    expect(s.translators.created.map((t) => t.targetLanguage)).toEqual(['en', 'es']); // one is not enough
+    utter('pl');
+    await flush();
+    expect(s.translators.created.map((t) => t.targetLanguage)).toEqual(['en', 'es', 'pl']);
+    expect(s.translators.to('es').closed).toBe(true);
+    expect(s.service.call('call-1')?.state).toBe('bridged');
+  });
+
+  it('is chosen in the number\'s menu, each option in its own language, and remembered', async () => {
+    const languages = new InMemoryLanguageMemory();
+    const s = setup({ ...NUMBER, languageMenu: ['es', 'pl', 'ja'] }, { languages });
+    const menu = await s.service.voice({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number, query: {} });
+    expect(menu).toBe('<menu call-1>1:es-ES:Para español, pulse 1.|2:pl-PL:Aby kontynuować po polsku, naciśnij 2.|3:en-US:For Japanese, press 3.</menu>');
+    const answer = await s.service.voice({ callSid: CALLER_SID, digits: '2', query: { step: 'language', call: 'call-1' } });
+    expect(answer).toBe(`<caller ${CALLER_SID} pl-PL/>`);
+    s.service.leg(s.caller);
+    await flush();
+    s.service.status(AGENT_SID, 'in-progress', { call: 'call-1' });
+    s.service.leg(s.agent);
+    await flush();
+    expect(s.translators.created.map((t) => t.targetLanguage).sort()).toEqual(['en', 'pl']);
+    expect(await languages.recall(NUMBER.number, '+442071234567')).toBe('pl');
+  });
+
+  it('is remembered for the caller\'s next call, which then skips the menu', async () => {
+    const languages = new InMemoryLanguageMemory();
+    await languages.remember(NUMBER.number, '+442071234567', 'pl');
+    const s = setup({ ...NUMBER, languageMenu: ['es', 'pl'] }, { languages });
+    const answer = await s.service.voice({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number, query: {} });
+    expect(answer).toBe(`<caller ${CALLER_SID} pl-PL/>`);
+  });
+
+  it('takes the number\'s configured language when no key is pressed in the menu', async () => {
+    const s = setup({ ...NUMBER, languageMenu: ['es', 'pl'] }, { languages: new InMemoryLanguageMemory() });
+    await s.service.voice({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number, query: {} });
+    const answer = await s.service.voice({ callSid: CALLER_SID, query: { step: 'language', call: 'call-1' } });
+    expect(answer).toBe(`<caller ${CALLER_SID} es-ES/>`);
+  });
+
+  it('is not remembered when the number turns remembering off', async () => {
+    const languages = new InMemoryLanguageMemory();
+    const s = setup({ ...NUMBER, languageMenu: ['es', 'pl'], rememberLanguage: false }, { languages });
+    await s.service.voice({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number, query: {} });
+    await s.service.voice({ callSid: CALLER_SID, digits: '2', query: { step: 'language', call: 'call-1' } });
+    expect(await languages.recall(NUMBER.number, '+442071234567')).toBeUndefined();
   });
 });

@@ -36,7 +36,7 @@ function sayAndHang(message: string, language: 'en-US' | 'fr-FR' | 'nl-NL', paus
 describe('TwiML documents', () => {
   it('finds the twiml folder and has a file for every document', () => {
     expect(defaultTwimlDir()).toBe(path.resolve(__dirname, '../../twiml'));
-    for (const name of TWIML_DOCUMENT_NAMES) expect(() => parseXml(renderer.render(name, { streamUrl: 'wss://x', token: 't', message: 'm' }))).not.toThrow();
+    for (const name of TWIML_DOCUMENT_NAMES) expect(() => parseXml(renderer.render(name, { streamUrl: 'wss://x', token: 't', message: 'm', action: 'https://x/twilio/voice' }))).not.toThrow();
   });
 
   it('caller-stream equals what VoiceResponse builds', () => {
@@ -54,6 +54,19 @@ describe('TwiML documents', () => {
       r.toString(),
     );
     expect(renderer.render('caller-stream', { streamUrl: STREAM_URL, token: TOKEN, greeting: '' })).not.toContain('<Say');
+  });
+
+  it('language-menu announces each option in its own language inside a DTMF Gather, then moves on', () => {
+    const action = 'https://tolk.example.com/twilio/voice?step=language&call=c1';
+    const r = new VoiceResponse();
+    const g = r.gather({ input: ['dtmf'], numDigits: 1, timeout: 6, action, method: 'POST' });
+    g.say({ language: 'es-ES' }, 'Para español, pulse 1.');
+    g.say({ language: 'pl-PL' }, 'Aby kontynuować po polsku, naciśnij 2.');
+    r.redirect({ method: 'POST' }, action);
+    same(
+      renderer.render('language-menu', { action, option1: 'Para español, pulse 1.', locale1: 'es-ES', option2: 'Aby kontynuować po polsku, naciśnij 2.', locale2: 'pl-PL' }),
+      r.toString(),
+    );
   });
 
   it('say-hangup says the given message in the given language and hangs up', () => {

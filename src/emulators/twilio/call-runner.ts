@@ -115,7 +115,10 @@ async function gather(v: GatherVerb, deps: RunnerDeps, signal: AbortSignal): Pro
   // Nested <Say>/<Pause> play until the first key press (barge-in).
   for (const n of v.nested) {
     const len = n.verb === 'Say' ? sayDurationSec(n.text, n.loop) : n.verb === 'Pause' ? n.lengthSec : 0;
-    if (n.verb === 'Say') media.setActivity(deps.sayActivity());
+    if (n.verb === 'Say') {
+      deps.logVerb('Say', { text: n.text, loop: n.loop, voice: n.voice, language: n.language, in: 'Gather' });
+      media.setActivity(deps.sayActivity());
+    }
     const r = await media.waitFrames(frames(len), signal, () => digits.buffer.length > 0);
     media.setActivity(undefined);
     if (r === 'aborted') return 'aborted';
