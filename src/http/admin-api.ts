@@ -1,51 +1,57 @@
 /**
- * The admin API under `/api`, behind the ADMIN_TOKEN bearer check. Each resource registers its
- * routes through a small function over a shared router, so adding numbers, languages or call
- * listing later is one more entry in `ROUTES`, not a restructuring.
+ * The admin API under `/api`, behind the ADMIN_TOKEN bearer check (only the OpenAPI document is
+ * public). Each resource contributes `ApiRoute`s (handler and OpenAPI operation together); the
+ * router and `/api/openapi.json` are both built from `ADMIN_ROUTES`.
  */
-import express, { type Router } from 'express';
-import type { CallRecordStore } from '../store/call-record-store';
+import express, { type ErrorRequestHandler, type Router } from 'express';
+import type { AdminApiDeps, ApiRoute } from './admin/api-route';
+import { callRoutes } from './admin/call-routes';
+import { languageRoutes } from './admin/language-routes';
+import { numberRoutes } from './admin/number-routes';
+import { openApiRoute } from './admin/openapi';
 import { bearerAuth } from './auth';
 import type { HttpModule } from './server';
 
-export interface AdminApiDeps {
-  calls: CallRecordStore;
-  /** ADMIN_TOKEN; when unset every /api request is answered 503. */
-  adminToken: string | undefined;
-}
+export type { AdminApiDeps } from './admin/api-route';
 
-type RouteRegistrar = (router: Router, deps: AdminApiDeps) => void;
+export const ADMIN_ROUTES: readonly ApiRoute[] = [
+  openApiRoute(() => ADMIN_ROUTES),
+  ...numberRoutes,
+  ...languageRoutes,
+  ...callRoutes,
+];
 
-/** `GET /api/calls/:id`: the call's record, state and transcript. */
-const callRoutes: RouteRegistrar = (router, { calls }) => {
-  router.get('/calls/:id', async (req, res) => {
-    const call = await calls.get(req.params.id);
-    if (!call) {
-      res.status(404).json({ error: `call '${req.params.id}' not found` });
-      return;
-    }
-    res.json(call);
-  });
+/** Turns body-parser failures into clear 4xx answers; anything else goes on to the server's handler. */
+const bodyErrors: ErrorRequestHandler = (err: unknown, _req, res, next) => {
+  const type = (err as { type?: unknown } | null)?.type;
+  if (type === 'entity.parse.failed') res.status(400).json({ error: 'the request body is not valid JSON' });
+  else if (type === 'entity.too.large') res.status(413).json({ error: 'the request body is too large (at most 100 kB)' });
+  else next(err);
 };
 
-const ROUTES: readonly RouteRegistrar[] = [callRoutes];
+/** The `/api` router: public routes, then the bearer check, then the authenticated routes. */
+export function createAdminRouter(deps: AdminApiDeps, routes: readonly ApiRoute[] = ADMIN_ROUTES): Router {
+  const router = express.Router();
+  for (const r of routes.filter((r) => r.auth === false)) router[r.method](r.path, r.handler(deps));
+  router.use(bearerAuth(deps.adminToken));
+  router.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  router.use(express.json({ limit: '100kb' }));
+  for (const r of routes.filter((r) => r.auth !== false)) router[r.method](r.path, r.handler(deps));
+  router.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  router.use(bodyErrors);
+  return router;
+}
 
 export function createAdminApi(deps: AdminApiDeps): HttpModule {
   return {
     name: 'admin-api',
     mount(app) {
-      const router = express.Router();
-      router.use(bearerAuth(deps.adminToken));
-      router.use((_req, res, next) => {
-        res.set('Cache-Control', 'no-store');
-        next();
-      });
-      router.use(express.json({ limit: '100kb' }));
-      for (const register of ROUTES) register(router, deps);
-      router.use((_req, res) => {
-        res.status(404).json({ error: 'not found' });
-      });
-      app.use('/api', router);
+      app.use('/api', createAdminRouter(deps));
     },
   };
 }

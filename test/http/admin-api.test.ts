@@ -5,6 +5,7 @@ import { Readiness } from '../../src/http/readiness';
 import { createHttpServer } from '../../src/http/server';
 import { createAdminApi } from '../../src/http/admin-api';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+import { InMemoryNumberStore } from '../../src/config/number-store';
 
 const silent = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 const TOKEN = 'test-admin-token-0123456789abcdef';
@@ -34,7 +35,7 @@ async function setup(token: string | null = TOKEN) {
     startMs: 8200,
     endMs: 10900,
   });
-  const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, adminToken })] });
+  const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, numbers: new InMemoryNumberStore(), adminToken })] });
   return { app: http.app, calls };
 }
 
@@ -144,7 +145,7 @@ describe('GET /api/calls/:id', () => {
   it('answers 500 without details when the store fails', async () => {
     const calls = new InMemoryCallRecordStore();
     calls.get = () => Promise.reject(new Error('db down: password=hunter2'));
-    const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, adminToken: TOKEN })] });
+    const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, numbers: new InMemoryNumberStore(), adminToken: TOKEN })] });
     const res = await request(http.app).get('/api/calls/x').set(auth).expect(500);
     expect(res.body).toEqual({ error: 'internal error' });
   });

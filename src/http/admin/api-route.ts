@@ -1,0 +1,63 @@
+/**
+ * One admin API route: its method and path, the handler, and its OpenAPI operation. Routes and
+ * their documentation live in the same object, so the router and `/api/openapi.json` come from one
+ * list and cannot drift apart.
+ */
+import type { RequestHandler, Response } from 'express';
+import type { CallRecordStore } from '../../store/call-record-store';
+import type { NumberStore } from '../../config/number-store';
+import type { FieldProblem } from '../../config/numbers-schema';
+
+export interface AdminApiDeps {
+  calls: CallRecordStore;
+  /** Read on every request (nothing is cached), so a change applies to the next call. */
+  numbers: NumberStore;
+  /** ADMIN_TOKEN; when unset every /api request but the OpenAPI document is answered 503. */
+  adminToken: string | undefined;
+}
+
+export type HttpMethod = 'get' | 'put' | 'delete';
+
+/** A JSON Schema (2020-12, as OpenAPI 3.1 uses it); `$ref`s point into `components.schemas`. */
+export type JsonSchema = Record<string, unknown>;
+
+export interface QueryParameterDoc {
+  name: string;
+  description: string;
+  schema: JsonSchema;
+}
+
+export interface ResponseDoc {
+  description: string;
+  /** Schema of the JSON body; absent for bodiless responses (204). */
+  schema?: JsonSchema;
+}
+
+export interface OperationDoc {
+  operationId: string;
+  summary: string;
+  description?: string;
+  /** Description of each `:name` segment of the path (every one must be described). */
+  pathParameters?: Record<string, { description: string; schema?: JsonSchema }>;
+  query?: QueryParameterDoc[];
+  requestBody?: { description: string; schema: JsonSchema };
+  /** Responses specific to the route; 401, 503 and 500 are added for authenticated routes. */
+  responses: Record<string, ResponseDoc>;
+}
+
+export interface ApiRoute {
+  method: HttpMethod;
+  /** Express path relative to `/api`, e.g. `/numbers/:number`. */
+  path: string;
+  /** False for routes served without the bearer token. Default true. */
+  auth?: boolean;
+  doc: OperationDoc;
+  handler(deps: AdminApiDeps): RequestHandler;
+}
+
+export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+
+/** Answers 400 with one message per field. */
+export function sendProblems(res: Response, error: string, problems: FieldProblem[]): void {
+  res.status(400).json({ error, problems });
+}

@@ -1,0 +1,71 @@
+/**
+ * Parsing of `GET /api/calls` query parameters into a `CallListQuery`, reporting every bad
+ * parameter at once. Pure: no request or response objects.
+ */
+import { normaliseDialledNumber } from '../../config/numbers';
+import type { FieldProblem } from '../../config/numbers-schema';
+import { CALL_OUTCOMES, type CallOutcome } from '../../store/call-record';
+import { MAX_LIST_LIMIT, type CallListQuery } from '../../store/call-record-store';
+
+export const DEFAULT_LIST_LIMIT = 50;
+export const CALL_QUERY_PARAMETERS = ['number', 'from', 'to', 'outcome', 'limit', 'cursor'] as const;
+
+/** A date (`2025-01-31`, midnight UTC) or a date-time with `Z` or an offset. */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+function parseIsoDate(v: string): Date | undefined {
+  if (!ISO_DATE.test(v)) return undefined;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+export type CallQueryParse = { ok: true; value: CallListQuery } | { ok: false; problems: FieldProblem[] };
+
+export function parseCallListQuery(query: Record<string, unknown>): CallQueryParse {
+  const problems: FieldProblem[] = [];
+  const value: CallListQuery = { limit: DEFAULT_LIST_LIMIT };
+  for (const [key, raw] of Object.entries(query)) {
+    if (!(CALL_QUERY_PARAMETERS as readonly string[]).includes(key)) {
+      problems.push({ path: [key], message: `unknown parameter; parameters are ${CALL_QUERY_PARAMETERS.join(', ')}` });
+      continue;
+    }
+    if (typeof raw !== 'string') {
+      problems.push({ path: [key], message: 'must be given once' });
+      continue;
+    }
+    switch (key) {
+      case 'number': {
+        const n = normaliseDialledNumber(raw);
+        if (n === undefined) problems.push({ path: [key], message: `'${raw}' is not an E.164 number (e.g. +15550001111)` });
+        else value.number = n;
+        break;
+      }
+      case 'from':
+      case 'to': {
+        const d = parseIsoDate(raw);
+        if (d === undefined)
+          problems.push({ path: [key], message: `'${raw}' is not an ISO 8601 date or date-time with a zone (2025-01-31 or 2025-01-31T09:00:00Z)` });
+        else value[key] = d;
+        break;
+      }
+      case 'outcome':
+        if ((CALL_OUTCOMES as readonly string[]).includes(raw)) value.outcome = raw as CallOutcome;
+        else problems.push({ path: [key], message: `unknown outcome '${raw}'; outcomes are ${CALL_OUTCOMES.join(', ')}` });
+        break;
+      case 'limit': {
+        const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+        if (!Number.isInteger(n) || n < 1 || n > MAX_LIST_LIMIT) problems.push({ path: [key], message: `must be a whole number from 1 to ${MAX_LIST_LIMIT}` });
+        else value.limit = n;
+        break;
+      }
+      case 'cursor':
+        if (raw === '') problems.push({ path: [key], message: 'must not be empty (leave it out for the first page)' });
+        else value.cursor = raw;
+        break;
+    }
+  }
+  if (value.from && value.to && value.from.getTime() >= value.to.getTime()) {
+    problems.push({ path: ['to'], message: 'must be later than from' });
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value };
+}

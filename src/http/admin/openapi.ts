@@ -1,0 +1,182 @@
+/**
+ * The OpenAPI 3.1 document of the admin API, built from the same route list the router is built
+ * from. The number settings schema is derived from the zod schema that validates them.
+ */
+import { z } from 'zod';
+import { E164_PATTERN } from '../../config/numbers';
+import { numberSettingsSchema } from '../../config/numbers-schema';
+import { CALL_OUTCOMES } from '../../store/call-record';
+import { ref, type ApiRoute, type JsonSchema } from './api-route';
+
+export const OPENAPI_PATH = '/openapi.json';
+
+/** `/numbers/:number` -> `/numbers/{number}`. */
+export function openApiPath(expressPath: string): string {
+  return expressPath.replace(/:(\w+)/g, '{$1}');
+}
+
+/**
+ * The settings object from the zod schema. Only the settings without a default are required, in
+ * both directions: a stored number may predate a setting added later.
+ */
+function settingsSchema(): JsonSchema {
+  const { $schema: _ignored, ...schema } = z.toJSONSchema(numberSettingsSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchema;
+  const properties = { ...(schema.properties as Record<string, JsonSchema>) };
+  properties.number = { type: 'string', pattern: E164_PATTERN.source, description: 'The tolk number callers dial (E.164)', examples: ['+15550001111'] };
+  return { ...schema, properties };
+}
+
+const string = { type: 'string' };
+const dateTime = { type: 'string', format: 'date-time' };
+
+function componentSchemas(): Record<string, JsonSchema> {
+  const input = settingsSchema();
+  return {
+    NumberSettings: input,
+    NumberSettingsInput: { ...input, required: (input.required as string[]).filter((k) => k !== 'number') },
+    Language: { type: 'object', required: ['code', 'name'], additionalProperties: false, properties: { code: string, name: string } },
+    Error: { type: 'object', required: ['error'], properties: { error: string } },
+    ValidationError: {
+      type: 'object',
+      required: ['error', 'problems'],
+      properties: {
+        error: string,
+        problems: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['path', 'message'],
+            additionalProperties: false,
+            properties: { path: { type: 'array', items: { type: ['string', 'integer'] } }, message: string },
+          },
+        },
+      },
+    },
+    CallLeg: {
+      type: 'object',
+      required: ['role', 'callSid', 'language'],
+      additionalProperties: false,
+      properties: { role: { enum: ['caller', 'agent', 'interpreter'] }, callSid: string, streamSid: string, language: string },
+    },
+    CallRecord: {
+      type: 'object',
+      required: ['id', 'number', 'from', 'destination', 'legs', 'languages', 'state', 'startedAt'],
+      properties: {
+        id: string,
+        number: string,
+        from: string,
+        destination: string,
+        legs: { type: 'array', items: ref('CallLeg') },
+        languages: { type: 'object', required: ['caller', 'agent'], properties: { caller: string, agent: string } },
+        state: string,
+        outcome: { enum: [...CALL_OUTCOMES] },
+        startedAt: dateTime,
+        answeredAt: dateTime,
+        endedAt: dateTime,
+      },
+    },
+    Utterance: {
+      type: 'object',
+      required: ['direction', 'source', 'translation', 'startMs', 'endMs'],
+      additionalProperties: false,
+      properties: {
+        direction: { type: 'string', examples: ['caller->agent', 'agent->caller'] },
+        source: ref('TranscriptText'),
+        translation: ref('TranscriptText'),
+        startMs: { type: 'number' },
+        endMs: { type: 'number' },
+      },
+    },
+    TranscriptText: { type: 'object', required: ['text', 'languageCode'], additionalProperties: false, properties: { text: string, languageCode: string } },
+    CallRecordWithTranscript: {
+      allOf: [
+        ref('CallRecord'),
+        {
+          type: 'object',
+          required: ['transcript', 'droppedUtterances'],
+          properties: { transcript: { type: 'array', items: ref('Utterance') }, droppedUtterances: { type: 'integer', minimum: 0 } },
+        },
+      ],
+    },
+    CallListPage: {
+      type: 'object',
+      required: ['calls'],
+      additionalProperties: false,
+      properties: { calls: { type: 'array', items: ref('CallRecord') }, nextCursor: string },
+    },
+  };
+}
+
+const AUTH_RESPONSES = {
+  401: { description: 'Missing or wrong bearer token', schema: ref('Error') },
+  503: { description: 'The admin API is disabled (ADMIN_TOKEN is not set)', schema: ref('Error') },
+};
+
+function operation(route: ApiRoute): Record<string, unknown> {
+  const { doc } = route;
+  const names = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
+  const parameters: Record<string, unknown>[] = names.map((name) => {
+    const p = doc.pathParameters?.[name];
+    if (!p) throw new Error(`${route.method.toUpperCase()} ${route.path}: path parameter '${name}' is not documented`);
+    return { name, in: 'path', required: true, description: p.description, schema: p.schema ?? string };
+  });
+  for (const q of doc.query ?? []) parameters.push({ name: q.name, in: 'query', required: false, description: q.description, schema: q.schema });
+  const auth = route.auth !== false;
+  const responses = { ...doc.responses, ...(auth ? AUTH_RESPONSES : {}), 500: { description: 'tolk failed (details are in its log)', schema: ref('Error') } };
+  return {
+    operationId: doc.operationId,
+    summary: doc.summary,
+    ...(doc.description ? { description: doc.description } : {}),
+    ...(auth ? {} : { security: [] }),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(doc.requestBody
+      ? { requestBody: { required: true, description: doc.requestBody.description, content: { 'application/json': { schema: doc.requestBody.schema } } } }
+      : {}),
+    responses: Object.fromEntries(
+      Object.entries(responses).map(([status, r]) => [
+        status,
+        { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: r.schema } } } : {}) },
+      ]),
+    ),
+  };
+}
+
+/** The OpenAPI 3.1 document for `routes`, mounted under `/api`. */
+export function buildOpenApiDocument(routes: readonly ApiRoute[]): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const path = `/api${openApiPath(route.path)}`;
+    paths[path] = { ...paths[path], [route.method]: operation(route) };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'tolk admin API',
+      version: '1',
+      description: 'Manage the numbers tolk serves and read call records and transcripts. Every route but this document needs `Authorization: Bearer <ADMIN_TOKEN>`.',
+    },
+    servers: [{ url: '/' }],
+    security: [{ bearerAuth: [] }],
+    paths,
+    components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } }, schemas: componentSchemas() },
+  };
+}
+
+/** `GET /api/openapi.json`, served without a token; the document is built once, on first request. */
+export function openApiRoute(routes: () => readonly ApiRoute[]): ApiRoute {
+  let document: Record<string, unknown> | undefined;
+  return {
+    method: 'get',
+    path: OPENAPI_PATH,
+    auth: false,
+    doc: {
+      operationId: 'getOpenApiDocument',
+      summary: 'This document (no token needed)',
+      responses: { 200: { description: 'The OpenAPI 3.1 document', schema: { type: 'object', required: ['openapi', 'paths'] } } },
+    },
+    handler: () => (_req, res) => {
+      document ??= buildOpenApiDocument(routes());
+      res.json(document);
+    },
+  };
+}

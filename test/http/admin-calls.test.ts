@@ -1,0 +1,78 @@
+import request from 'supertest';
+import { adminSetup, auth } from './helpers/admin-app';
+
+type Page = { calls: { id: string; transcript?: unknown }[]; nextCursor?: string };
+const ids = (body: unknown) => (body as Page).calls.map((c) => c.id);
+
+describe('GET /api/calls', () => {
+  it('lists calls newest first, without transcripts', async () => {
+    const { http } = await adminSetup();
+    const res = await request(http.app).get('/api/calls').set(auth).expect(200);
+    expect(ids(res.body)).toEqual(['call-3', 'call-2', 'call-1']);
+    expect((res.body as Page).calls[2]).not.toHaveProperty('transcript');
+    expect(res.body).not.toHaveProperty('nextCursor');
+  });
+
+  it('filters by number, outcome and time range', async () => {
+    const { http } = await adminSetup();
+    const get = async (query: Record<string, string>) => ids((await request(http.app).get('/api/calls').query(query).set(auth).expect(200)).body);
+    expect(await get({ number: '+15550001111' })).toEqual(['call-3', 'call-1']);
+    expect(await get({ number: '+1 555 000 3333' })).toEqual(['call-2']);
+    expect(await get({ outcome: 'busy' })).toEqual(['call-2']);
+    expect(await get({ from: '2025-01-01T10:01:00Z' })).toEqual(['call-3', 'call-2']);
+    expect(await get({ to: '2025-01-01T11:01:00+01:00' })).toEqual(['call-1']);
+    expect(await get({ from: '2025-01-01', to: '2025-01-02' })).toEqual(['call-3', 'call-2', 'call-1']);
+    expect(await get({ from: '2025-01-02' })).toEqual([]);
+  });
+
+  it('pages with limit and cursor until the last page', async () => {
+    const { http } = await adminSetup();
+    const first = (await request(http.app).get('/api/calls?limit=2').set(auth).expect(200)).body as Page;
+    expect(ids(first)).toEqual(['call-3', 'call-2']);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = (await request(http.app).get('/api/calls').query({ limit: 2, cursor: first.nextCursor }).set(auth).expect(200)).body as Page;
+    expect(ids(second)).toEqual(['call-1']);
+    expect(second.nextCursor).toBeUndefined();
+  });
+
+  it('answers 400 naming each bad parameter', async () => {
+    const { http } = await adminSetup();
+    const res = await request(http.app)
+      .get('/api/calls?number=sales&from=yesterday&to=2025-01-01T10:00:00&outcome=hung-up&limit=0&cursor=bogus&colour=red')
+      .set(auth)
+      .expect(400);
+    const body = res.body as { error: string; problems: { path: string[]; message: string }[] };
+    expect(body.error).toBe('invalid query');
+    const byField = Object.fromEntries(body.problems.map((p) => [p.path[0], p.message]));
+    expect(Object.keys(byField).sort()).toEqual(['colour', 'from', 'limit', 'number', 'outcome', 'to']);
+    expect(byField.from).toContain("'yesterday' is not an ISO 8601 date");
+    expect(byField.to).toContain('with a zone');
+    expect(byField.outcome).toContain('completed, busy');
+    expect(byField.limit).toBe('must be a whole number from 1 to 500');
+    expect(byField.colour).toContain('unknown parameter');
+  });
+
+  it('answers 400 for a cursor it did not issue, an inverted range, a repeated or oversized parameter', async () => {
+    const { http } = await adminSetup();
+    const problems = async (qs: string) => ((await request(http.app).get(`/api/calls?${qs}`).set(auth).expect(400)).body as { problems: unknown }).problems;
+    expect(await problems('cursor=bogus')).toEqual([{ path: ['cursor'], message: 'is not a cursor this API returned' }]);
+    expect(await problems('from=2025-01-02&to=2025-01-01')).toEqual([{ path: ['to'], message: 'must be later than from' }]);
+    expect(await problems('outcome=busy&outcome=failed')).toEqual([{ path: ['outcome'], message: 'must be given once' }]);
+    expect(await problems('limit=501')).toEqual([{ path: ['limit'], message: 'must be a whole number from 1 to 500' }]);
+  });
+
+  it('needs the token', async () => {
+    const { http } = await adminSetup();
+    await request(http.app).get('/api/calls').expect(401);
+    await request(http.app).get('/api/calls/call-1').expect(401);
+  });
+});
+
+describe('GET /api/calls/:id', () => {
+  it('returns the record with its transcript, 404 for an unknown id', async () => {
+    const { http } = await adminSetup();
+    const res = await request(http.app).get('/api/calls/call-1').set(auth).expect(200);
+    expect(res.body).toMatchObject({ id: 'call-1', outcome: 'completed', transcript: [{ source: { text: 'Hola, tengo un problema con mi pedido.' } }] });
+    await request(http.app).get('/api/calls/nope').set(auth).expect(404, { error: "call 'nope' not found" });
+  });
+});

@@ -1,0 +1,95 @@
+import { Writable } from 'node:stream';
+import { createLogger } from '../../../src/log/logger';
+import { Readiness } from '../../../src/http/readiness';
+import { createHttpServer, type HttpServer } from '../../../src/http/server';
+import { createAdminApi } from '../../../src/http/admin-api';
+import { InMemoryNumberStore, type NumberStore } from '../../../src/config/number-store';
+import type { NumberSettings } from '../../../src/config/numbers';
+import { InMemoryCallRecordStore } from '../../../src/store/in-memory-call-record-store';
+import type { CallRecordStore } from '../../../src/store/call-record-store';
+
+export const TOKEN = 'test-admin-token-0123456789abcdef';
+export const auth = { Authorization: `Bearer ${TOKEN}` };
+export const silent = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+
+export const ES_LINE: NumberSettings = {
+  number: '+15550001111',
+  destination: '+15550002222',
+  callerLanguage: 'es',
+  agentLanguage: 'en',
+  echoTargetLanguage: false,
+  originalVolume: 0.16,
+  greeting: 'Un momento, por favor.',
+};
+
+export const DE_LINE: NumberSettings = {
+  number: '+15550003333',
+  destination: 'sip:agent@pbx.example.com',
+  callerLanguage: 'de',
+  agentLanguage: 'en',
+  echoTargetLanguage: true,
+  originalVolume: 0,
+};
+
+/** Three calls a minute apart (call-1 oldest), the newest still ringing. */
+export async function seedCalls(calls: CallRecordStore): Promise<void> {
+  await calls.create({
+    id: 'call-1',
+    number: '+15550001111',
+    from: '+34600000000',
+    destination: '+15550002222',
+    legs: [
+      { role: 'caller', callSid: 'CA1', streamSid: 'MZ1', language: 'es' },
+      { role: 'agent', callSid: 'CA2', streamSid: 'MZ2', language: 'en' },
+    ],
+    languages: { caller: 'es', agent: 'en' },
+    state: 'ended',
+    outcome: 'completed',
+    startedAt: new Date('2025-01-01T10:00:00.000Z'),
+    answeredAt: new Date('2025-01-01T10:00:07.500Z'),
+    endedAt: new Date('2025-01-01T10:01:00.000Z'),
+  });
+  await calls.appendUtterance('call-1', {
+    direction: 'caller->agent',
+    source: { text: 'Hola, tengo un problema con mi pedido.', languageCode: 'es' },
+    translation: { text: 'Hello, I have a problem with my order.', languageCode: 'en' },
+    startMs: 8200,
+    endMs: 10900,
+  });
+  await calls.create({
+    id: 'call-2',
+    number: '+15550003333',
+    from: '+4930000000',
+    destination: 'sip:agent@pbx.example.com',
+    languages: { caller: 'de', agent: 'en' },
+    state: 'ended',
+    outcome: 'busy',
+    startedAt: new Date('2025-01-01T10:01:00.000Z'),
+    endedAt: new Date('2025-01-01T10:01:20.000Z'),
+  });
+  await calls.create({
+    id: 'call-3',
+    number: '+15550001111',
+    from: '+34600000001',
+    destination: '+15550002222',
+    languages: { caller: 'es', agent: 'en' },
+    state: 'ringing',
+    startedAt: new Date('2025-01-01T10:02:00.000Z'),
+  });
+}
+
+export interface AdminSetup {
+  http: HttpServer;
+  numbers: NumberStore;
+  calls: CallRecordStore;
+}
+
+/** An HTTP server with only the admin API; `token: null` leaves ADMIN_TOKEN unset. */
+export async function adminSetup(opts: { token?: string | null; numbers?: NumberStore; calls?: CallRecordStore } = {}): Promise<AdminSetup> {
+  const numbers = opts.numbers ?? new InMemoryNumberStore([ES_LINE, DE_LINE]);
+  const calls = opts.calls ?? new InMemoryCallRecordStore();
+  if (!opts.calls) await seedCalls(calls);
+  const adminToken = opts.token === null ? undefined : (opts.token ?? TOKEN);
+  const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, numbers, adminToken })] });
+  return { http, numbers, calls };
+}
