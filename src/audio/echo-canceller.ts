@@ -236,7 +236,9 @@ export class EchoCanceller {
     }
 
     // 2. delay search
-    this.micEnvelope(frame);
+    const silentMic = isAllZero(frame);
+    if (silentMic && this.micEnvAcc === 0 && Math.abs(this.micEnvMean) < 1) this.silentMicEnvelope(frame.length);
+    else this.micEnvelope(frame);
     this.updateLock();
 
     if (this.lockedLag < 0) return this.searchGate(frame, n0, out);
@@ -251,7 +253,7 @@ export class EchoCanceller {
       return this.passThrough(frame, out);
     }
     if (this.gateFramesLeft > 0) this.gateFramesLeft--;
-    if (isAllZero(frame)) return this.silentMic(frame, out);
+    if (silentMic) return this.silentMic(frame, out);
     return this.cancel(frame, n0, out);
   }
 
@@ -345,6 +347,34 @@ export class EchoCanceller {
       this.corrMic = lam * this.corrMic + m * m;
       this.corrRef = lam * this.corrRef + r * r;
     }
+  }
+
+  /**
+   * `micEnvelope` for a digitally silent microphone frame once the slow envelope mean has decayed
+   * below 1 (a fraction of one LSB per sample): each block's mean-removed envelope is then within
+   * 1 of zero, so its products with the reference envelope are left out and the correlations only
+   * decay, by lambda per block, in one pass per frame instead of one per block.
+   */
+  private silentMicEnvelope(n: number): void {
+    const total = this.micBlockFill + n;
+    const blocks = Math.floor(total / BLOCK);
+    this.micBlockFill = total % BLOCK;
+    if (blocks === 0) return;
+    const lam = this.lambda;
+    const env = this.refEnv;
+    let decay = 1;
+    for (let k = 0; k < blocks; k++) {
+      const m = -this.micEnvMean;
+      this.micEnvMean -= 0.02 * this.micEnvMean;
+      const b = this.micBlockAbs++;
+      const at = this.candidateLag >= 0 ? this.candidateLag : this.lockedLag >= 0 ? this.lockedLag : 0;
+      const r = env[(b - at) & (ENV_RING - 1)];
+      this.corrMic = lam * this.corrMic + m * m;
+      this.corrRef = lam * this.corrRef + r * r;
+      decay *= lam;
+    }
+    const corr = this.corr;
+    for (let L = 0; L <= this.maxLag; L++) corr[L] *= decay;
   }
 
   private updateLock(): void {
