@@ -173,6 +173,7 @@ async function startRig(timeScale: number, profileDir?: string): Promise<Rig> {
       GEMINI_API_KEY: 'bench-key',
       GEMINI_API_URL: `http://127.0.0.1:${geminiPort}`,
       TOLK_NUMBERS: numbers,
+      TOLK_DB_PATH: path.join(dir, 'tolk.db'),
     },
     path.join(dir, 'tolk.log'),
   );

@@ -14,7 +14,8 @@ import { Writable } from 'node:stream';
 import { startApp } from '../src/app';
 import { RealFrameClock } from '../src/bridge/frame-clock';
 import { loadConfig } from '../src/config/env';
-import { StaticNumberDirectory, type NumberSettings } from '../src/config/numbers';
+import type { NumberSettings } from '../src/config/numbers';
+import { openStore } from '../src/store/open-store';
 import { startGeminiEmulator } from '../src/emulators/gemini/server';
 import { loadScript } from '../src/emulators/gemini/script';
 import { startTwilioEmulator } from '../src/emulators/twilio/emulator';
@@ -111,6 +112,11 @@ async function main(): Promise<void> {
     if (e.event === 'translate.language') out(`${at}  detected ${String(e.route)} speaker language: ${String(e.languageCode)}`);
   }
 
+  // The demo keeps its own database next to its recordings, fresh each run.
+  const dbFile = path.join(outDir, 'tolk.db');
+  for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) fs.rmSync(f, { force: true });
+  const store = await openStore({ sqlitePath: dbFile, logger });
+  for (const c of CALLS) await store.numbers.upsert(c.number);
   const tolk = await startApp(
     loadConfig({
       PORT: String(port),
@@ -123,7 +129,7 @@ async function main(): Promise<void> {
       GEMINI_API_URL: gemini.url,
     }),
     logger,
-    { clock: new RealFrameClock({ timeScale: 1 / speed }), numbers: new StaticNumberDirectory(CALLS.map((c) => c.number)) },
+    { clock: new RealFrameClock({ timeScale: 1 / speed }), store },
   );
 
   out(`tolk ${base} | Twilio emulator ${twilio.url} | Gemini emulator ${gemini.url} | ${speed}x real time`);
@@ -176,6 +182,7 @@ async function main(): Promise<void> {
     await tolk.stop();
     await twilio.close();
     await gemini.close();
+    await store.close();
     logStream.end();
   }
 }

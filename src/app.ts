@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { EchoCanceller } from './audio/echo-canceller';
-import { InMemoryLanguageMemory, type LanguageMemory } from './bridge/caller-language';
+import type { LanguageMemory } from './bridge/caller-language';
 import { CallService } from './bridge/call-service';
 import type { EchoControl } from './bridge/call-leg';
 import { RealFrameClock, type FrameClock } from './bridge/frame-clock';
@@ -14,14 +14,14 @@ import { TwilioTelephony } from './bridge/twilio-adapter';
 import type { Config } from './config/env';
 import { PROMPTS_DIR, TWIML_DIR } from './config/paths';
 import { loadNumbersFile } from './config/numbers-file';
-import { StaticNumberDirectory, type NumberDirectory } from './config/numbers';
+import type { NumberDirectory } from './config/numbers';
 import { createAdminApi } from './http/admin-api';
 import { createMetricsModule, Metrics } from './http/metrics';
 import { Readiness } from './http/readiness';
 import { createHttpServer, type HttpServer } from './http/server';
 import type { Logger } from './log/logger';
 import type { CallRecordStore } from './store/call-record-store';
-import { InMemoryCallRecordStore } from './store/in-memory-call-record-store';
+import { openStore, type Store } from './store/open-store';
 import { GeminiTranslatorFactory } from './translate/gemini-translator';
 import type { TranslatorFactory } from './translate/translator';
 import { createTwilioModule } from './twilio/module';
@@ -32,6 +32,8 @@ import { createTwimlRenderer } from './twilio/twiml';
 /** Replaceable parts, for tests and the benchmark; production uses the defaults. */
 export interface AppOverrides {
   clock?: FrameClock;
+  /** The database; default: opened from DATABASE_URL / TOLK_DB_PATH. */
+  store?: Store;
   numbers?: NumberDirectory;
   records?: CallRecordStore;
   translators?: TranslatorFactory;
@@ -46,6 +48,7 @@ export interface App {
   http: HttpServer;
   address: AddressInfo;
   calls: CallService;
+  store: Store;
   records: CallRecordStore;
   metrics: Metrics;
   readiness: Readiness;
@@ -55,11 +58,14 @@ export interface App {
 export async function startApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
   const readiness = new Readiness();
   const metrics = overrides.metrics ?? new Metrics();
-  const numbers = overrides.numbers ?? (config.TOLK_NUMBERS ? await loadNumbersFile(config.TOLK_NUMBERS) : new StaticNumberDirectory([]));
+  const store = overrides.store ?? (await openStore({ databaseUrl: config.DATABASE_URL, sqlitePath: config.TOLK_DB_PATH, logger }));
+  if (config.TOLK_NUMBERS) await importNumbersFile(config.TOLK_NUMBERS, store, logger);
+  const numbers = overrides.numbers ?? store.numbers;
   const configured = await numbers.list();
-  if (configured.length === 0) logger.warn({ event: 'config.no_numbers' }, 'no numbers configured (TOLK_NUMBERS): every call will be refused');
+  if (configured.length === 0) logger.warn({ event: 'config.no_numbers' }, 'no numbers configured: every call will be refused (add one with the admin API, the CLI or TOLK_NUMBERS)');
   readiness.register('numbers', async () => (await numbers.list()).length > 0);
-  const records = overrides.records ?? new InMemoryCallRecordStore();
+  readiness.register('database', () => store.ping().then(() => true));
+  const records = overrides.records ?? store.calls;
 
   const { secret, generated } = resolveMediaStreamSecret(config.MEDIA_STREAM_SECRET);
   if (generated) logger.warn({ event: 'config.generated_stream_secret' }, 'MEDIA_STREAM_SECRET unset: using a random one (single instance only)');
@@ -117,7 +123,7 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
     metrics,
     logger,
     echoCanceller: overrides.echoCanceller ?? (() => new EchoCanceller()),
-    languages: overrides.languages ?? new InMemoryLanguageMemory(),
+    languages: overrides.languages ?? store.callerLanguages,
   });
   const http = createHttpServer({
     logger,
@@ -135,11 +141,20 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
       logger.info({ event: 'server.draining', activeCalls: calls.activeCalls }, 'draining');
       await calls.shutdown();
       await http.close();
+      if (!overrides.store) await store.close();
       logger.info({ event: 'server.stopped' }, 'stopped');
     })();
     return stopping;
   };
-  return { config, logger, http, address, calls, records, metrics, readiness, stop };
+  return { config, logger, http, address, calls, store, records, metrics, readiness, stop };
+}
+
+/** Imports the numbers file (TOLK_NUMBERS) into the database: its entries replace stored ones. */
+async function importNumbersFile(file: string, store: Store, logger: Logger): Promise<void> {
+  const directory = await loadNumbersFile(file);
+  const entries = await directory.list();
+  for (const settings of entries) await store.numbers.upsert(settings);
+  logger.info({ event: 'config.numbers_imported', file, count: entries.length }, `imported ${entries.length} numbers from ${file}`);
 }
 
 /** A single form value (Twilio never repeats the ones tolk reads). */

@@ -87,6 +87,7 @@ export class InterpretedCall {
   private callerLanguageSource: LanguageSource;
   private readonly languageSwitch = new LanguageSwitchDetector();
   private autoDetectTimer: NodeJS.Timeout | undefined;
+  private readonly pendingWrites = new Set<Promise<void>>();
 
   constructor(
     private readonly deps: CallDeps,
@@ -188,7 +189,7 @@ export class InterpretedCall {
     const from = this.stateValue;
     this.stateValue = t.state;
     this.log.info({ event: 'call.transition', from, to: t.state, trigger: event.type, ...(event.type === 'agent-status' ? { status: event.status } : {}), outcome: t.outcome }, `${from} -> ${t.state}`);
-    void this.deps.records.update(this.id, { state: t.state, ...(t.state === 'bridged' ? { answeredAt: new Date(this.now()) } : {}) }).catch((err: unknown) => this.storeFailed(err));
+    this.write(this.deps.records.update(this.id, { state: t.state, ...(t.state === 'bridged' ? { answeredAt: new Date(this.now()) } : {}) }));
     for (const effect of t.effects) this.run(effect, t.outcome);
   }
 
@@ -335,7 +336,7 @@ export class InterpretedCall {
       endMs: Math.round(this.joinedAtMs + u.endMs),
     };
     this.log.info({ event: 'transcript.utterance', ...utterance }, `${route.name}: ${u.source.text} => ${u.translation.text}`);
-    void this.deps.records.appendUtterance(this.id, utterance).catch((err: unknown) => this.storeFailed(err));
+    this.write(this.deps.records.appendUtterance(this.id, utterance));
     if (route.name === 'caller->agent' && this.callerLanguageValue !== undefined) {
       const switched = this.languageSwitch.observe(this.callerLanguageValue, u.source.languageCode);
       if (switched) this.setCallerLanguage(switched, 'detected');
@@ -349,7 +350,7 @@ export class InterpretedCall {
       streamSid: l.media.streamSid,
       language: this.languageOf(l.role),
     }));
-    void this.deps.records.update(this.id, { legs }).catch((err: unknown) => this.storeFailed(err));
+    this.write(this.deps.records.update(this.id, { legs }));
   }
 
   private languageOf(role: string): string {
@@ -427,6 +428,8 @@ export class InterpretedCall {
       this.log.info({ event: 'leg.closed', legId: leg.role, ...stats }, 'leg closed');
     }
     this.deps.metrics.callEnded(outcome);
+    // Transcript lines made final while the translators closed are written before the call ends.
+    while (this.pendingWrites.size > 0) await Promise.all([...this.pendingWrites]);
     await this.deps.records
       .update(this.id, { state: 'ended', outcome, endedAt: new Date(this.now()) })
       .catch((err: unknown) => this.storeFailed(err));
@@ -437,6 +440,16 @@ export class InterpretedCall {
 
   private background(what: string, p: Promise<unknown>): void {
     p.catch((err: unknown) => this.log.warn({ event: 'call.effect_failed', effect: what, err }, `${what} failed`));
+  }
+
+  /** A write to the call record; the call's end waits for every one of them. */
+  private write(p: Promise<unknown>): void {
+    const tracked = p.then(
+      () => undefined,
+      (err: unknown) => this.storeFailed(err),
+    );
+    this.pendingWrites.add(tracked);
+    void tracked.finally(() => this.pendingWrites.delete(tracked));
   }
 
   private storeFailed(err: unknown): void {

@@ -110,10 +110,13 @@ export class TranslationRoute {
    * one connects, then handed to it in order, before any newer speech. Resolves when it is set up.
    */
   async setTranslator(next: Translator): Promise<void> {
-    const previous = this.translator;
-    this.detach?.();
+    const previous = this.translator ?? this.attached;
+    const detachPrevious = this.detach;
+    this.detach = undefined;
     this.translator = undefined; // hold from now on
-    if (previous) void previous.close().catch(() => undefined);
+    // The old translator's last utterance is flushed as it closes; its events are followed until then.
+    if (previous) void previous.close().catch(() => undefined).finally(() => detachPrevious?.());
+    else detachPrevious?.();
     if (this.closed) {
       await next.close();
       return;
@@ -146,9 +149,10 @@ export class TranslationRoute {
     if (this.closed) return;
     this.closed = true;
     this.opts.to.playout.onEvent(undefined);
-    this.detach?.();
     this.held.clear();
+    // Closing flushes the utterance in progress: its events still reach the observer.
     await (this.translator ?? this.attached)?.close();
+    this.detach?.();
   }
 
   private attach(t: Translator): void {
@@ -162,7 +166,6 @@ export class TranslationRoute {
     this.attached = t;
     this.detach = () => {
       t.off('audio', onAudio).off('utterance', onUtterance).off('language', onLanguage).off('state', onState);
-      this.detach = undefined;
     };
   }
 

@@ -40,6 +40,8 @@ export const envSchema = z.object({
   // Operations
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TOLK_NUMBERS: z.string().min(1).optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  TOLK_DB_PATH: z.string().min(1).default('data/tolk.db'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
   TRUST_PROXY: booleanFlag.default(false),

@@ -11,8 +11,8 @@ import { startApp, type App, type AppOverrides } from '../../src/app';
 import { RealFrameClock } from '../../src/bridge/frame-clock';
 import { loadConfig } from '../../src/config/env';
 import type { NumberSettings } from '../../src/config/numbers';
-import { StaticNumberDirectory } from '../../src/config/numbers';
 import { createLogger } from '../../src/log/logger';
+import { openStore } from '../../src/store/open-store';
 import { startGeminiEmulator, type GeminiEmulator, type GeminiEmulatorOptions } from '../../src/emulators/gemini/server';
 import { startTwilioEmulator, type TwilioEmulator, type TwilioEmulatorOptions } from '../../src/emulators/twilio/emulator';
 import { freePort } from '../../src/emulators/free-port';
@@ -77,9 +77,13 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     originalVolume: 0.16,
     ...opts.number,
   };
+  // A real database, as in production: SQLite in a folder of its own.
+  const dbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-e2e-db-'));
+  const store = await openStore({ sqlitePath: path.join(dbDir, 'tolk.db'), logger });
+  await store.numbers.upsert(settings);
   const tolk = await startApp(config, logger, {
     clock: new RealFrameClock({ timeScale: 1 / speed }),
-    numbers: new StaticNumberDirectory([settings]),
+    store,
     ...opts.overrides,
   });
   twilio.addNumber({ phoneNumber: TOLK_NUMBER, voiceUrl: `${base}/twilio/voice`, statusCallback: `${base}/twilio/status` });
@@ -93,6 +97,8 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
       await tolk.stop();
       await twilio.close();
       await gemini.close();
+      await store.close();
+      fs.rmSync(dbDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(__dirname, '../..');
@@ -35,6 +36,7 @@ describe('npm start', () => {
         TWILIO_ACCOUNT_SID: 'AC' + 'a'.repeat(32),
         TWILIO_AUTH_TOKEN: 'secret-auth-token-value',
         GEMINI_API_KEY: 'secret-gemini-key',
+        TOLK_DB_PATH: path.join(os.tmpdir(), `tolk-startup-${process.pid}`, 'tolk.db'),
       },
       /"event":"server.listening"[^\n]*\n/,
     );
