@@ -129,7 +129,7 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
     logger,
     readiness,
     trustProxy: config.TRUST_PROXY,
-    modules: [twilioModule, createAdminApi({ calls: records, adminToken: config.ADMIN_TOKEN }), createMetricsModule(metrics)],
+    modules: [twilioModule, createAdminApi({ calls: records, numbers: store.numbers, adminToken: config.ADMIN_TOKEN }), createMetricsModule(metrics)],
   });
   const address = await http.listen(config.PORT, config.HOST);
   logger.info({ event: 'server.listening', port: address.port, host: config.HOST, numbers: configured.length }, 'tolk listening');
