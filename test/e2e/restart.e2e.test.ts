@@ -1,0 +1,105 @@
+/**
+ * tolk stops mid-call (killed, not shut down): every transcript line that was already final is in
+ * the database when it comes back, and the operator can read it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startGeminiEmulator, type GeminiEmulator } from '../../src/emulators/gemini/server';
+import { freePort } from '../../src/emulators/free-port';
+import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
+import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, fixture, waitUntil } from './harness';
+
+jest.setTimeout(90_000);
+
+const root = path.resolve(__dirname, '../..');
+const ADMIN = 'admin-token-for-tests-0123456789';
+
+let twilio: TwilioEmulator | undefined;
+let gemini: GeminiEmulator | undefined;
+let tolk: ChildProcess | undefined;
+let dir = '';
+
+afterEach(async () => {
+  tolk?.kill('SIGKILL');
+  await twilio?.close();
+  await gemini?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function startTolk(env: Record<string, string>): ChildProcess {
+  return spawn(path.join(root, 'node_modules/.bin/tsx'), ['src/main.ts'], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+}
+
+async function up(base: string): Promise<void> {
+  await waitUntil(
+    async () => {
+      try {
+        return (await fetch(`${base}/healthz`)).ok;
+      } catch {
+        return false;
+      }
+    },
+    20_000,
+    'tolk to start',
+  );
+}
+
+interface CallJson {
+  id: string;
+  state: string;
+  transcript: { direction: string; source: { text: string } }[];
+}
+
+const api = async <T>(base: string, p: string): Promise<T> => (await (await fetch(`${base}${p}`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as T;
+
+describe('a tolk restart mid-call', () => {
+  it('loses no transcript line that was already final', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-restart-'));
+    gemini = await startGeminiEmulator({ mode: 'echo', language: 'en=es,es=en', latencyMs: 300 });
+    twilio = await startTwilioEmulator({ sayAudio: 'silence' });
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    fs.writeFileSync(path.join(dir, 'numbers.yaml'), `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n`);
+    const env = {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      PUBLIC_URL: base,
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TWILIO_API_URL: twilio.url,
+      GEMINI_API_KEY: 'emulator-key',
+      GEMINI_API_URL: gemini.url,
+      ADMIN_TOKEN: ADMIN,
+      TOLK_NUMBERS: path.join(dir, 'numbers.yaml'),
+      TOLK_DB_PATH: path.join(dir, 'tolk.db'),
+    };
+    tolk = startTolk(env);
+    await up(base);
+    twilio.addNumber({ phoneNumber: TOLK_NUMBER, voiceUrl: `${base}/twilio/voice`, statusCallback: `${base}/twilio/status` });
+    twilio.setCallee(AGENT_NUMBER, {});
+    // Real time: the caller speaks once, then the call goes on in silence.
+    await twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 0.5, hangupAfterSec: 60 } });
+
+    let calls: { calls: { id: string }[] } = { calls: [] };
+    await waitUntil(async () => {
+      calls = await api<typeof calls>(base, '/api/calls?limit=1');
+      if (calls.calls.length === 0) return false;
+      const call = await api<CallJson>(base, `/api/calls/${calls.calls[0].id}`);
+      return call.transcript.length > 0;
+    }, 40_000, 'a final transcript line');
+    const before = await api<CallJson>(base, `/api/calls/${calls.calls[0].id}`);
+    expect(before.state).toBe('bridged');
+
+    // tolk dies mid-call.
+    tolk.kill('SIGKILL');
+    await new Promise((r) => tolk?.once('exit', r));
+    tolk = startTolk(env);
+    await up(base);
+    const after = await api<CallJson>(base, `/api/calls/${before.id}`);
+    expect(after.transcript).toEqual(before.transcript);
+    expect(after.transcript[0]).toMatchObject({ direction: 'caller->agent', source: { text: expect.stringMatching(/^\[es speech/) } });
+  });
+});
