@@ -5,6 +5,7 @@ import { createHttpServer, type HttpServer } from '../../../src/http/server';
 import { createAdminApi } from '../../../src/http/admin-api';
 import { InMemoryNumberStore, type NumberStore } from '../../../src/config/number-store';
 import type { NumberSettings } from '../../../src/config/numbers';
+import { validateNumberSettings } from '../../../src/config/numbers-schema';
 import { InMemoryCallRecordStore } from '../../../src/store/in-memory-call-record-store';
 import type { CallRecordStore } from '../../../src/store/call-record-store';
 
@@ -12,7 +13,14 @@ export const TOKEN = 'test-admin-token-0123456789abcdef';
 export const auth = { Authorization: `Bearer ${TOKEN}` };
 export const silent = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
-export const ES_LINE: NumberSettings = {
+/** Settings as the validator stores them (with every default the schema applies). */
+function valid(input: Partial<NumberSettings>): NumberSettings {
+  const r = validateNumberSettings(input);
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.value;
+}
+
+export const ES_LINE: NumberSettings = valid({
   number: '+15550001111',
   destination: '+15550002222',
   callerLanguage: 'es',
@@ -20,16 +28,16 @@ export const ES_LINE: NumberSettings = {
   echoTargetLanguage: false,
   originalVolume: 0.16,
   greeting: 'Un momento, por favor.',
-};
+});
 
-export const DE_LINE: NumberSettings = {
+export const DE_LINE: NumberSettings = valid({
   number: '+15550003333',
   destination: 'sip:agent@pbx.example.com',
   callerLanguage: 'de',
   agentLanguage: 'en',
   echoTargetLanguage: true,
   originalVolume: 0,
-};
+});
 
 /** Three calls a minute apart (call-1 oldest), the newest still ringing. */
 export async function seedCalls(calls: CallRecordStore): Promise<void> {

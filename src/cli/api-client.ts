@@ -1,0 +1,171 @@
+/**
+ * A small client of tolk's admin API for the CLI: one method per route, JSON in and out, and
+ * failures turned into `CliError`s with the right exit code (1: tolk refused, 3: unreachable).
+ */
+import type { NumberSettings } from '../config/numbers';
+import type { FieldProblem } from '../config/numbers-schema';
+import type { SupportedLanguage } from '../translate/languages';
+import { CliError, EXIT_FAILURE, EXIT_UNREACHABLE, usageError } from './errors';
+
+/** A call record as the API serialises it (dates as ISO strings). */
+export interface CallJson {
+  id: string;
+  number: string;
+  from: string;
+  destination: string;
+  legs: { role: string; callSid: string; streamSid?: string; language: string }[];
+  languages: { caller: string; agent: string };
+  state: string;
+  outcome?: string;
+  startedAt: string;
+  answeredAt?: string;
+  endedAt?: string;
+}
+
+export interface UtteranceJson {
+  direction: string;
+  source: { text: string; languageCode: string };
+  translation: { text: string; languageCode: string };
+  startMs: number;
+  endMs: number;
+}
+
+export interface CallWithTranscriptJson extends CallJson {
+  transcript: UtteranceJson[];
+  droppedUtterances: number;
+}
+
+export interface CallPageJson {
+  calls: CallJson[];
+  nextCursor?: string;
+}
+
+export interface CallListParams {
+  number?: string;
+  from?: string;
+  to?: string;
+  outcome?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface AdminClientOptions {
+  /** Base URL of the tolk deployment (`http://127.0.0.1:8080`). */
+  url: string;
+  /** ADMIN_TOKEN; without it tolk answers 401. */
+  token: string | undefined;
+  /** Per-request time limit. Default 15 s. */
+  timeoutMs?: number;
+}
+
+interface ErrorBody {
+  error?: unknown;
+  problems?: unknown;
+}
+
+const enc = encodeURIComponent;
+
+export class AdminClient {
+  private readonly base: URL;
+
+  constructor(private readonly opts: AdminClientOptions) {
+    let base: URL;
+    try {
+      base = new URL(opts.url);
+    } catch {
+      throw usageError(`'${opts.url}' is not a URL (expected e.g. http://127.0.0.1:8080)`);
+    }
+    if (base.protocol !== 'http:' && base.protocol !== 'https:') throw usageError(`'${opts.url}' is not an http(s) URL`);
+    this.base = new URL(base.href.endsWith('/') ? base.href : `${base.href}/`);
+  }
+
+  listNumbers(): Promise<{ numbers: NumberSettings[] }> {
+    return this.request('GET', 'api/numbers');
+  }
+
+  /** The settings, or undefined when tolk does not serve the number. */
+  async getNumber(number: string): Promise<NumberSettings | undefined> {
+    try {
+      return await this.request<NumberSettings>('GET', `api/numbers/${enc(number)}`);
+    } catch (err) {
+      if (err instanceof CliError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async putNumber(number: string, settings: object): Promise<{ settings: NumberSettings; created: boolean }> {
+    const { body, status } = await this.send<NumberSettings>('PUT', `api/numbers/${enc(number)}`, settings);
+    return { settings: body, created: status === 201 };
+  }
+
+  async removeNumber(number: string): Promise<void> {
+    await this.send('DELETE', `api/numbers/${enc(number)}`);
+  }
+
+  async forgetCallerLanguage(number: string, caller: string): Promise<void> {
+    await this.send('DELETE', `api/numbers/${enc(number)}/callers/${enc(caller)}/language`);
+  }
+
+  listLanguages(): Promise<{ languages: SupportedLanguage[] }> {
+    return this.request('GET', 'api/languages');
+  }
+
+  listCalls(params: CallListParams): Promise<CallPageJson> {
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) query.set(k, String(v));
+    const qs = query.toString();
+    return this.request('GET', `api/calls${qs ? `?${qs}` : ''}`);
+  }
+
+  getCall(id: string): Promise<CallWithTranscriptJson> {
+    return this.request('GET', `api/calls/${enc(id)}`);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await this.send<T>(method, path, body)).body;
+  }
+
+  private async send<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const url = new URL(path, this.base);
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (this.opts.token) headers.Authorization = `Bearer ${this.opts.token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 15_000),
+      });
+    } catch (err) {
+      throw new CliError(`cannot reach tolk at ${this.base.origin} (${networkReason(err)}); is it running? Set --url or TOLK_URL`, EXIT_UNREACHABLE);
+    }
+    const text = await res.text();
+    let parsed: unknown = undefined;
+    if (text !== '') {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw new CliError(`unexpected answer from ${url.origin} (HTTP ${res.status}, not JSON); is --url pointing at tolk?`, EXIT_FAILURE, [], res.status);
+      }
+    }
+    if (res.ok) return { status: res.status, body: parsed as T };
+    throw failure(res.status, parsed as ErrorBody | undefined);
+  }
+}
+
+function failure(status: number, body: ErrorBody | undefined): CliError {
+  const message = typeof body?.error === 'string' ? body.error : `HTTP ${status}`;
+  const problems = Array.isArray(body?.problems) ? (body.problems as FieldProblem[]) : [];
+  const hint =
+    status === 401 ? ' (set ADMIN_TOKEN to the deployment\'s admin token)' : status === 503 && /ADMIN_TOKEN/.test(message) ? ' on the server' : '';
+  return new CliError(`${message}${hint}`, EXIT_FAILURE, problems, status);
+}
+
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  if (typeof cause?.code === 'string') return cause.code === 'ECONNREFUSED' ? 'connection refused' : cause.code;
+  if ((err as { name?: unknown } | null)?.name === 'TimeoutError') return 'no answer in time';
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,36 @@
+/**
+ * `tolk twilio configure-number NUMBER`: point a Twilio number at this deployment. The Twilio SDK
+ * is loaded only when this command runs, so the other commands start quickly.
+ */
+import { Command } from 'commander';
+import { CONFIGURE_NUMBER_ENV_HELP } from '../twilio-env-help';
+import { outputFor, type CliContext } from '../context';
+import { CliError, EXIT_FAILURE, EXIT_UNREACHABLE, usageError } from '../errors';
+import { phoneNumber } from '../option-parsers';
+import { printJson } from '../output';
+
+export function twilioCommand(ctx: CliContext): Command {
+  const twilio = new Command('twilio').description('set up Twilio for this deployment');
+  twilio
+    .command('configure-number')
+    .description("set a Twilio number's Voice URL to PUBLIC_URL/twilio/voice and its status callback to PUBLIC_URL/twilio/status (POST)")
+    .argument('<number>', 'your Twilio number (E.164)', phoneNumber)
+    .addHelpText('after', `\nTalks to Twilio's REST API, not to tolk.\n${CONFIGURE_NUMBER_ENV_HELP}`)
+    .action(async (number: string, _opts: unknown, cmd: Command) => {
+      const o = outputFor(ctx, cmd);
+      const [{ configureTwilioNumber, describeConfiguredNumber }, { createLogger }] = await Promise.all([
+        import('../configure-number.js'),
+        import('../../log/logger.js'),
+      ]);
+      const logger = createLogger({ level: 'warn', destination: { write: (s: string) => o.err(s) } });
+      const outcome = await configureTwilioNumber(number, ctx.env, logger);
+      if (outcome.ok) {
+        if (o.json) printJson(o, outcome.number);
+        else o.out(describeConfiguredNumber(outcome.number));
+        return;
+      }
+      if (outcome.kind === 'config') throw usageError(`invalid Twilio configuration:\n${outcome.problems.map((p) => `  - ${p}`).join('\n')}`);
+      throw new CliError(outcome.message, outcome.kind === 'unreachable' ? EXIT_UNREACHABLE : EXIT_FAILURE);
+    });
+  return twilio;
+}

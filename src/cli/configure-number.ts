@@ -1,0 +1,58 @@
+/**
+ * Pointing a Twilio number at this deployment: its Voice URL becomes PUBLIC_URL/twilio/voice and
+ * its status callback PUBLIC_URL/twilio/status (both POST). Shared by `tolk twilio
+ * configure-number` and `npm run configure-number` (scripts/configure-number.ts).
+ */
+import { envSchema } from '../config/env';
+import type { Logger } from '../log/logger';
+import { TwilioApiError, TwilioRestClient, publicBase, type NumberInfo } from '../twilio';
+
+export { CONFIGURE_NUMBER_ENV_HELP } from './twilio-env-help';
+
+const twilioEnv = envSchema.pick({ PUBLIC_URL: true, TWILIO_ACCOUNT_SID: true, TWILIO_AUTH_TOKEN: true, TWILIO_API_URL: true });
+
+export type ConfigureNumberOutcome =
+  | { ok: true; number: NumberInfo }
+  /** The environment lacks or has bad Twilio settings; one line per variable. */
+  | { ok: false; kind: 'config'; problems: string[] }
+  /** Twilio answered with an error. */
+  | { ok: false; kind: 'twilio'; message: string }
+  /** Twilio could not be reached. */
+  | { ok: false; kind: 'unreachable'; message: string };
+
+export async function configureTwilioNumber(number: string, env: NodeJS.ProcessEnv, logger: Logger): Promise<ConfigureNumberOutcome> {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = twilioEnv.safeParse(cleaned);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      kind: 'config',
+      problems: parsed.error.issues.map((i) => {
+        const name = i.path.join('.');
+        return `${name} ${cleaned[name] === undefined ? 'is required but not set' : i.message}`;
+      }),
+    };
+  }
+  const config = parsed.data;
+  const rest = new TwilioRestClient({ accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN, apiUrl: config.TWILIO_API_URL, logger });
+  const base = publicBase(config.PUBLIC_URL);
+  try {
+    return { ok: true, number: await rest.configureNumber(number, { voiceUrl: `${base}/twilio/voice`, statusCallback: `${base}/twilio/status` }) };
+  } catch (err) {
+    if (err instanceof TwilioApiError) {
+      const status = err.status ? ` (HTTP ${err.status}${err.code ? `, Twilio error ${err.code}` : ''})` : '';
+      return { ok: false, kind: 'twilio', message: `${err.message}${status}${err.moreInfo ? `\n  see ${err.moreInfo}` : ''}` };
+    }
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string') return { ok: false, kind: 'unreachable', message: `cannot reach Twilio (${code})` };
+    return { ok: false, kind: 'twilio', message: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+export function describeConfiguredNumber(n: NumberInfo): string {
+  return (
+    `Configured ${n.phoneNumber} (${n.sid}):\n` +
+    `  Voice URL        ${n.voiceMethod} ${n.voiceUrl}\n` +
+    `  Status callback  ${n.statusCallbackMethod} ${n.statusCallback}\n`
+  );
+}

@@ -1,0 +1,123 @@
+/**
+ * How the CLI shows things: aligned tables and key/value blocks for people, the API's JSON for
+ * scripts (`--json`). Pure string builders; the caller decides where the text goes.
+ */
+import type { NumberSettings } from '../config/numbers';
+import type { FieldProblem } from '../config/numbers-schema';
+import type { CallJson, CallWithTranscriptJson } from './api-client';
+
+export interface Output {
+  json: boolean;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export function printJson(o: Output, value: unknown): void {
+  o.out(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Columns padded to their widest cell; the last column is not padded. */
+export function table(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function block(pairs: [string, string | undefined][]): string {
+  const shown = pairs.filter((p): p is [string, string] => p[1] !== undefined);
+  const width = Math.max(...shown.map(([k]) => k.length));
+  return shown.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n';
+}
+
+function callerLanguageText(s: NumberSettings): string {
+  return s.callerLanguage === 'auto' && s.defaultLanguage ? `auto (default ${s.defaultLanguage})` : s.callerLanguage;
+}
+
+export function numbersTable(numbers: NumberSettings[]): string {
+  if (numbers.length === 0) return 'No numbers configured. Add one with: tolk numbers set NUMBER --destination ... --caller-language ... --agent-language ...\n';
+  return table(
+    ['NUMBER', 'DESTINATION', 'CALLER', 'AGENT', 'MENU'],
+    numbers.map((s) => [s.number, s.destination, callerLanguageText(s), s.agentLanguage, s.languageMenu?.join(',') ?? '-']),
+  );
+}
+
+export function numberBlock(s: NumberSettings): string {
+  return block([
+    ['Number', s.number],
+    ['Destination', s.destination],
+    ['Caller language', callerLanguageText(s)],
+    ['Agent language', s.agentLanguage],
+    ['Language menu', s.languageMenu?.join(', ')],
+    ['Remember language', s.rememberLanguage === undefined ? undefined : s.rememberLanguage ? 'yes' : 'no'],
+    ['Echo target language', s.echoTargetLanguage ? 'yes' : 'no'],
+    ['Original volume', String(s.originalVolume)],
+    ['Greeting', s.greeting],
+  ]);
+}
+
+const FLAG_OF: Record<string, string> = {
+  destination: '--destination',
+  callerLanguage: '--caller-language',
+  agentLanguage: '--agent-language',
+  defaultLanguage: '--default-language',
+  languageMenu: '--language-menu',
+  rememberLanguage: '--remember-language',
+  echoTargetLanguage: '--echo-target-language',
+  originalVolume: '--original-volume',
+  greeting: '--greeting',
+};
+
+/** `  - callerLanguage: unknown ...`; with `flags`, settings are named by their CLI option. */
+export function problemLines(problems: FieldProblem[], flags = false): string {
+  return problems
+    .map((p) => {
+      const field = p.path.join('.');
+      const name = flags && FLAG_OF[field] ? `${FLAG_OF[field]} (${field})` : field;
+      return `  - ${name ? `${name}: ` : ''}${p.message}\n`;
+    })
+    .join('');
+}
+
+function time(iso: string | undefined): string {
+  return iso ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, 'Z') : '-';
+}
+
+function duration(c: CallJson): string {
+  if (!c.answeredAt || !c.endedAt) return '-';
+  const s = Math.round((Date.parse(c.endedAt) - Date.parse(c.answeredAt)) / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+export function callsTable(calls: CallJson[]): string {
+  if (calls.length === 0) return 'No calls.\n';
+  return table(
+    ['ID', 'STARTED', 'NUMBER', 'FROM', 'LANGUAGES', 'OUTCOME', 'TALK'],
+    calls.map((c) => [c.id, time(c.startedAt), c.number, c.from, `${c.languages.caller}<>${c.languages.agent}`, c.outcome ?? c.state, duration(c)]),
+  );
+}
+
+function clock(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}.${Math.floor((ms % 1000) / 100)}`;
+}
+
+export function callDetail(c: CallWithTranscriptJson): string {
+  const head = block([
+    ['Call', c.id],
+    ['Number', c.number],
+    ['From', c.from],
+    ['Destination', c.destination],
+    ['Languages', `caller ${c.languages.caller}, agent ${c.languages.agent}`],
+    ['State', c.state],
+    ['Outcome', c.outcome],
+    ['Started', time(c.startedAt)],
+    ['Answered', c.answeredAt && time(c.answeredAt)],
+    ['Ended', c.endedAt && time(c.endedAt)],
+  ]);
+  const lines = c.transcript.map((u) => {
+    const speaker = u.direction.split('->')[0];
+    return `[${clock(u.startMs)}] ${speaker} (${u.source.languageCode}): ${u.source.text}\n${' '.repeat(10)}-> ${u.translation.languageCode}: ${u.translation.text}\n`;
+  });
+  const dropped = c.droppedUtterances > 0 ? `(${c.droppedUtterances} later utterances were not kept)\n` : '';
+  return `${head}\nTranscript${c.transcript.length === 0 ? ': none yet' : ''}\n${lines.join('')}${dropped}`;
+}

@@ -1,0 +1,196 @@
+import { ACCOUNT, AUTH_TOKEN } from '../twilio/helpers/edge';
+import { startRestStub, twilioError } from '../twilio/helpers/rest-stub';
+import { runTolk, startTolkServer, type TolkServer } from './helpers/run-tolk';
+
+jest.setTimeout(20_000);
+
+let server: TolkServer;
+beforeAll(async () => {
+  server = await startTolkServer();
+});
+afterAll(() => server.close());
+
+describe('tolk calls', () => {
+  it('lists calls newest first as a table and as JSON', async () => {
+    const [text, json] = await Promise.all([server.tolk('calls', 'list'), server.tolk('calls', 'list', '--json')]);
+    expect(text.code).toBe(0);
+    const lines = text.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+STARTED\s+NUMBER\s+FROM\s+LANGUAGES\s+OUTCOME\s+TALK$/);
+    expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['call-3', 'call-2', 'call-1']);
+    expect(lines[3]).toMatch(/call-1\s+2025-01-01 10:00:00Z\s+\+15550001111\s+\+34600000000\s+es<>en\s+completed\s+0:53/);
+    expect(lines[1]).toContain('ringing');
+    expect((JSON.parse(json.stdout) as { calls: { id: string }[] }).calls.map((c) => c.id)).toEqual(['call-3', 'call-2', 'call-1']);
+  });
+
+  it('filters and pages', async () => {
+    const [byNumber, byOutcome, byTime, paged] = await Promise.all([
+      server.tolk('calls', 'list', '--number', '+15550001111', '--json'),
+      server.tolk('calls', 'list', '--outcome', 'busy', '--json'),
+      server.tolk('calls', 'list', '--from', '2025-01-01T10:00:30Z', '--to', '2025-01-01T10:01:30Z', '--json'),
+      server.tolk('calls', 'list', '--limit', '2'),
+    ]);
+    const ids = (r: { stdout: string }) => (JSON.parse(r.stdout) as { calls: { id: string }[] }).calls.map((c) => c.id);
+    expect(ids(byNumber)).toEqual(['call-3', 'call-1']);
+    expect(ids(byOutcome)).toEqual(['call-2']);
+    expect(ids(byTime)).toEqual(['call-2']);
+    const cursor = /More calls: add --cursor (\S+)/.exec(paged.stdout)?.[1];
+    expect(cursor).toBeDefined();
+    const rest = await server.tolk('calls', 'list', '--limit', '2', '--cursor', cursor!, '--json');
+    expect(ids(rest)).toEqual(['call-1']);
+    expect(JSON.parse(rest.stdout)).not.toHaveProperty('nextCursor');
+  });
+
+  it('bad filters: exit 2 for what the CLI checks, exit 1 with the server\'s reason otherwise', async () => {
+    const [outcome, limit, from] = await Promise.all([
+      server.tolk('calls', 'list', '--outcome', 'hung-up'),
+      server.tolk('calls', 'list', '--limit', '0'),
+      server.tolk('calls', 'list', '--from', 'yesterday'),
+    ]);
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toContain('Allowed choices are completed, busy');
+    expect(limit.code).toBe(2);
+    expect(from.code).toBe(1);
+    expect(from.stderr).toContain("tolk: invalid query:\n  - from: 'yesterday' is not an ISO 8601 date");
+  });
+
+  it('shows a call with its transcript; exit 1 for an unknown call', async () => {
+    const [text, json, missing] = await Promise.all([
+      server.tolk('calls', 'show', 'call-1'),
+      server.tolk('calls', 'show', 'call-1', '--json'),
+      server.tolk('calls', 'show', 'nope'),
+    ]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/Languages\s+caller es, agent en/);
+    expect(text.stdout).toContain('[00:08.2] caller (es): Hola, tengo un problema con mi pedido.\n          -> en: Hello, I have a problem with my order.');
+    expect(JSON.parse(json.stdout)).toMatchObject({ id: 'call-1', transcript: [{ direction: 'caller->agent' }], droppedUtterances: 0 });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe("tolk: call 'nope' not found\n");
+  });
+});
+
+describe('tolk languages', () => {
+  it('lists the supported languages', async () => {
+    const [text, json] = await Promise.all([server.tolk('languages'), server.tolk('languages', '--json')]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^CODE\s+LANGUAGE\n/);
+    expect(text.stdout).toMatch(/\npt-BR\s+Portuguese \(Brazil\)\n/);
+    expect((JSON.parse(json.stdout) as { languages: unknown[] }).languages).toContainEqual({ code: 'de', name: 'German' });
+  });
+});
+
+describe('reaching tolk', () => {
+  it('exit 1 with a hint without ADMIN_TOKEN or with a wrong one; exit 1 when the server has none', async () => {
+    const disabled = await startTolkServer({ token: null });
+    try {
+      const [none, wrong, off] = await Promise.all([
+        runTolk(['numbers', 'list'], { TOLK_URL: server.url }),
+        runTolk(['numbers', 'list'], { TOLK_URL: server.url, ADMIN_TOKEN: 'not-the-token-at-all' }),
+        disabled.tolk('numbers', 'list'),
+      ]);
+      expect(none).toMatchObject({ code: 1, stdout: '' });
+      expect(none.stderr).toContain("missing bearer token (set ADMIN_TOKEN to the deployment's admin token)");
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain('invalid bearer token');
+      expect(off.code).toBe(1);
+      expect(off.stderr).toContain('admin API disabled: set ADMIN_TOKEN on the server');
+    } finally {
+      await disabled.close();
+    }
+  });
+
+  it('--url wins over TOLK_URL; exit 3 when nothing answers, 2 for a malformed URL', async () => {
+    const closed = await startTolkServer();
+    const deadUrl = closed.url;
+    await closed.close();
+    const [viaFlag, dead, viaPort, malformed] = await Promise.all([
+      runTolk(['languages', '--url', server.url, '--json'], { ...server.env, TOLK_URL: deadUrl }),
+      runTolk(['languages'], { ...server.env, TOLK_URL: deadUrl }),
+      runTolk(['calls', 'list'], { ADMIN_TOKEN: server.env.ADMIN_TOKEN, PORT: new URL(deadUrl).port }),
+      runTolk(['languages', '--url', 'tolk.example.com']),
+    ]);
+    expect(viaFlag.code).toBe(0);
+    expect(dead.code).toBe(3);
+    expect(dead.stderr).toBe(`tolk: cannot reach tolk at ${deadUrl} (connection refused); is it running? Set --url or TOLK_URL\n`);
+    expect(viaPort.code).toBe(3);
+    expect(viaPort.stderr).toContain(`cannot reach tolk at http://127.0.0.1:${new URL(deadUrl).port}`);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain("'tolk.example.com' is not a URL");
+  });
+});
+
+describe('help and usage errors', () => {
+  it('--help everywhere, exit 0', async () => {
+    const runs = await Promise.all([
+      runTolk(['--help']),
+      runTolk(['numbers', '--help']),
+      runTolk(['numbers', 'set', '--help']),
+      runTolk(['calls', 'list', '--help']),
+      runTolk(['twilio', 'configure-number', '--help']),
+    ]);
+    for (const r of runs) expect(r).toMatchObject({ code: 0, stderr: '' });
+    const [top, numbers, set, list, twilio] = runs.map((r) => r.stdout);
+    expect(top).toContain('Usage: tolk [options] [command]');
+    expect(top).toMatch(/Exit codes: 0 ok, 1 .*, 2 usage error, 3 cannot reach tolk/);
+    expect(numbers).toMatch(/import <file>/);
+    expect(set).toContain('--caller-language <code>');
+    expect(set).toContain('--no-greeting');
+    expect(list).toContain('--outcome <outcome>');
+    expect(twilio).toContain('TWILIO_AUTH_TOKEN');
+  });
+
+  it('exit 2 for no command, an unknown command, a missing argument or an extra one', async () => {
+    const [nothing, group, unknown, missing, extra] = await Promise.all([
+      runTolk([]),
+      runTolk(['numbers']),
+      runTolk(['numbrs']),
+      runTolk(['calls', 'show']),
+      runTolk(['languages', 'extra']),
+    ]);
+    for (const r of [nothing, group, unknown, missing, extra]) expect(r.code).toBe(2);
+    expect(nothing.stderr).toContain('Usage: tolk');
+    expect(unknown.stderr).toContain("unknown command 'numbrs'");
+    expect(missing.stderr).toContain("missing required argument 'id'");
+    expect(extra.stderr).toContain('too many arguments');
+  });
+});
+
+describe('tolk twilio configure-number', () => {
+  it("points the number at PUBLIC_URL; exit 1 on a Twilio error, 2 without configuration", async () => {
+    const stub = await startRestStub();
+    try {
+      const env = { PUBLIC_URL: 'https://tolk.example.com/', TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_API_URL: stub.url };
+      const PN = 'PN' + '4'.repeat(32);
+      stub.replies.push(
+        { status: 200, body: { incoming_phone_numbers: [{ sid: PN, phone_number: '+15551234567' }], next_page_uri: null } },
+        {
+          status: 200,
+          body: {
+            sid: PN,
+            phone_number: '+15551234567',
+            voice_url: 'https://tolk.example.com/twilio/voice',
+            voice_method: 'POST',
+            status_callback: 'https://tolk.example.com/twilio/status',
+            status_callback_method: 'POST',
+          },
+        },
+      );
+      const ok = await runTolk(['twilio', 'configure-number', '+15551234567', '--json'], env);
+      expect(ok.code).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ phoneNumber: '+15551234567', voiceUrl: 'https://tolk.example.com/twilio/voice' });
+      expect(Object.fromEntries(stub.requests[1].form)).toMatchObject({ VoiceUrl: 'https://tolk.example.com/twilio/voice', StatusCallback: 'https://tolk.example.com/twilio/status' });
+
+      stub.replies.push(twilioError(401, 20003, 'Authenticate'));
+      const [refused, unconfigured] = await Promise.all([
+        runTolk(['twilio', 'configure-number', '+15551234567'], env),
+        runTolk(['twilio', 'configure-number', '+15551234567'], { PUBLIC_URL: 'https://tolk.example.com' }),
+      ]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('Authenticate (HTTP 401, Twilio error 20003)');
+      expect(refused.stderr).not.toContain(AUTH_TOKEN);
+      expect(unconfigured.code).toBe(2);
+      expect(unconfigured.stderr).toContain('TWILIO_ACCOUNT_SID is required but not set');
+    } finally {
+      await stub.close();
+    }
+  });
+});

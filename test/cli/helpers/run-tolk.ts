@@ -1,0 +1,51 @@
+/**
+ * Runs the real `tolk` executable (tsx over src/cli/main.ts) as a child process, with only the
+ * environment a test gives it, and an admin API server in the test process to talk to.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { InMemoryNumberStore, type NumberStore } from '../../../src/config/number-store';
+import { adminSetup, DE_LINE, ES_LINE, TOKEN, type AdminSetup } from '../../http/helpers/admin-app';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+const MAIN = path.join(ROOT, 'src/cli/main.ts');
+
+export interface TolkRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runTolk(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<TolkRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [MAIN, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export interface TolkServer extends AdminSetup {
+  url: string;
+  env: Record<string, string>;
+  /** Runs tolk against this server with ADMIN_TOKEN set. */
+  tolk(...args: string[]): Promise<TolkRun>;
+  close(): Promise<void>;
+}
+
+export async function startTolkServer(opts: { token?: string | null; numbers?: NumberStore } = {}): Promise<TolkServer> {
+  const setup = await adminSetup({ token: opts.token, numbers: opts.numbers ?? new InMemoryNumberStore([ES_LINE, DE_LINE]) });
+  const address = await setup.http.listen(0, '127.0.0.1');
+  const url = `http://127.0.0.1:${address.port}`;
+  const env = { TOLK_URL: url, ADMIN_TOKEN: TOKEN };
+  return { ...setup, url, env, tolk: (...args) => runTolk(args, env), close: () => setup.http.close() };
+}
+
