@@ -127,7 +127,9 @@ async function migrate(db: Kysely<StoreDatabase>, dialect: Dialect, schema: stri
     else if (r.status === 'Error') log.error({ event: 'store.migration_failed', migration: r.migrationName }, 'migration failed');
   }
   if (error) {
-    const msg = error instanceof Error ? error.message : JSON.stringify(error);
+    // Errors from the native driver may come from another realm (instanceof Error fails): read the message.
+    const message = (error as { message?: unknown } | null)?.message;
+    const msg = typeof message === 'string' ? message : JSON.stringify(error);
     throw new Error(`database migration failed: ${msg}`, { cause: error });
   }
 }
