@@ -4,7 +4,8 @@
  * a setting the file would refuse is refused here too, with the same per-field messages.
  */
 import type { Kysely, Selectable } from 'kysely';
-import { normaliseDialledNumber, type NumberDirectory, type NumberSettings } from '../config/numbers';
+import type { NumberStore } from '../config/number-store';
+import { normaliseDialledNumber, type NumberSettings } from '../config/numbers';
 import { validateNumberSettings, type FieldProblem } from '../config/numbers-schema';
 import { toBoolean, type NumbersTable, type StoreDatabase } from './database';
 
@@ -19,14 +20,11 @@ export interface UpsertResult {
   created: boolean;
 }
 
-export interface NumberStore extends NumberDirectory {
-  /** Creates or replaces all of a number's settings (validated; rejects with InvalidNumberSettingsError). */
-  upsert(settings: NumberSettingsInput): Promise<UpsertResult>;
-  /** Removes a number (any notation) and what was remembered about its callers; false if absent. */
-  remove(number: string): Promise<boolean>;
-  /** Forgets the language remembered for one caller of a number; false if none was remembered. */
-  forgetCallerLanguage(number: string, caller: string): Promise<boolean>;
-}
+/**
+ * The contract is `NumberStore` (src/config/number-store.ts, shared with the in-memory store the
+ * admin API's tests use); this store also returns the settings as stored, and always remembers.
+ */
+export type { NumberStore } from '../config/number-store';
 
 export class InvalidNumberSettingsError extends Error {
   readonly status = 400;

@@ -13,7 +13,7 @@ import type { CallRecordStore } from './call-record-store';
 import { SqlCallerLanguageStore, type CallerLanguageStore } from './caller-language-store';
 import type { Dialect, StoreDatabase } from './database';
 import { CodeMigrationProvider } from './migrations';
-import { SqlNumberStore, type NumberStore } from './number-store';
+import { SqlNumberStore } from './number-store';
 import { SqlCallRecordStore, type SqlCallRecordStoreOptions } from './sql-call-record-store';
 
 /** Where the SQLite file goes when neither a URL nor a path is given (relative to the working folder). */
@@ -31,7 +31,7 @@ export interface OpenStoreOptions {
 }
 
 export interface Store {
-  numbers: NumberStore;
+  numbers: SqlNumberStore;
   calls: CallRecordStore;
   callerLanguages: CallerLanguageStore;
   dialect: Dialect;
