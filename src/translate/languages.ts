@@ -133,7 +133,7 @@ export function nearestLanguages(input: string, max = 3): string[] {
     if (c === q) score = 0;
     else if (n === q || n.split(' (')[0] === q) score = 1;
     else if (c.split('-')[0] === primary) score = 2;
-    else if (n.startsWith(q) && q.length >= 3) score = 3;
+    else if (n.startsWith(q) && q.length >= 2) score = 3; // 'sp' -> Spanish, 'ger' -> German
     else {
       const d = editDistance(c, q);
       if (d > 1 || Math.min(c.length, q.length) < 2) continue;

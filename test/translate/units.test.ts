@@ -21,6 +21,8 @@ describe('languages', () => {
     expect(nearestLanguages('pt')).toEqual(['pt-BR', 'pt-PT']);
     expect(nearestLanguages('zh-TW')).toEqual(['zh-Hans', 'zh-Hant']);
     expect(nearestLanguages('german')).toEqual(['de']);
+    expect(nearestLanguages('sp')).toEqual(['es']); // the start of the name beats a one-letter spelling slip
+    expect(nearestLanguages('ger')).toEqual(['de']);
     expect(nearestLanguages('pt_br')[0]).toBe('pt-BR');
   });
 });
