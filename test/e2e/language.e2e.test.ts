@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { readWav } from '../../src/audio';
+import type { Script } from '../../src/emulators/gemini/script';
 import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, fixture, keepWav, loudFrames, startRig, waitUntil, type Rig } from './harness';
 
 jest.setTimeout(60_000);
@@ -63,5 +64,55 @@ describe('the caller\'s language, end to end', () => {
     keepWav('auto-caller-heard.wav', rig.twilio.recording(callerSid).heardWav());
     // The agent's held words reached the caller, translated, after the caller first spoke.
     expect(loudFrames(rig.twilio.recording(callerSid).heard, -30).length).toBeGreaterThan(0.8 * loudCount('agent-en.ulaw8k.wav'));
+  });
+});
+
+describe('a caller who switches language mid-call', () => {
+  it('is followed: the agent\'s words reach them in the new language, and the call goes on', async () => {
+    // The emulated model hears the caller's three utterances as Spanish, then Polish, then Polish.
+    const script: Script = {
+      entries: [
+        { language: 'es', text: 'hola', translations: new Map([['en', { text: 'hello', audio24k: new Int16Array(2400).fill(3000) }]]) },
+        { language: 'pl', text: 'dzień dobry', translations: new Map([['en', { text: 'good morning', audio24k: new Int16Array(2400).fill(3000) }]]) },
+        { language: 'pl', text: 'proszę', translations: new Map([['en', { text: 'please', audio24k: new Int16Array(2400).fill(3000) }]]) },
+      ],
+    };
+    rig = await startRig({ speed: 4, gemini: { mode: 'script', script, detector: { pauseMs: 600 } } });
+    rig.twilio.setCallee(AGENT_NUMBER, {});
+    const caller = readWav(fs.readFileSync(fixture('caller-es.ulaw8k.wav'))).samples.subarray(0, 2 * 8000);
+    const turns = new Int16Array(3 * 7 * 8000);
+    for (let i = 0; i < 3; i++) turns.set(caller, i * 7 * 8000); // 2 s of speech every 7 s
+    const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: turns, speakAfterSec: 1, hangupAfterSec: 26 } });
+    await waitUntil(() => rig.logs.some((l) => l.event === 'call.caller_language' && l.language === 'pl'), 30_000, 'the switch to Polish');
+    const call = rig.tolk.calls.call(String(rig.logs.find((l) => l.event === 'call.created')?.callId));
+    expect(call?.state).toBe('bridged');
+    expect(rig.logs.find((l) => l.event === 'call.caller_language' && l.language === 'pl')).toMatchObject({ previous: 'es', source: 'detected' });
+    // A translation session into Polish was set up for the agent's words (besides the Spanish one before).
+    await waitUntil(() => rig.gemini.sessions.some((x) => x.setup?.targetLanguageCode === 'pl'), 5000, 'a session into Polish');
+    expect(rig.gemini.sessions.map((x) => x.setup?.targetLanguageCode)).toEqual(expect.arrayContaining(['en', 'es', 'pl']));
+    await rig.twilio.waitForStatus(callerSid, 'completed', 30_000);
+    await waitUntil(() => rig.tolk.calls.activeCalls === 0, 5000, 'call to end');
+    expect((await callerLeg())?.language).toBe('pl');
+    const page = await rig.tolk.records.list({ limit: 1 });
+    expect(page.items[0].outcome).toBe('completed');
+  });
+});
+
+describe('a change to a number', () => {
+  it('applies to the next call without a restart', async () => {
+    rig = await startRig();
+    rig.twilio.setCallee(AGENT_NUMBER, {});
+    const base = `http://127.0.0.1:${rig.tolk.address.port}`;
+    const put = await fetch(`${base}/api/numbers/${encodeURIComponent(TOLK_NUMBER)}`, {
+      method: 'PUT',
+      headers: { authorization: 'Bearer admin-token-for-tests-0123456789', 'content-type': 'application/json' },
+      body: JSON.stringify({ destination: AGENT_NUMBER, callerLanguage: 'pl', agentLanguage: 'de' }),
+    });
+    expect(put.status).toBe(200);
+    const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { hangupAfterSec: 4 } });
+    await rig.twilio.waitForStatus(callerSid, 'completed', 20_000);
+    await waitUntil(() => rig.tolk.calls.activeCalls === 0, 5000, 'call to end');
+    const page = await rig.tolk.records.list({ limit: 1 });
+    expect(page.items[0].languages).toEqual({ caller: 'pl', agent: 'de' });
   });
 });
