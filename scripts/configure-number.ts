@@ -9,6 +9,7 @@
  */
 import { CONFIGURE_NUMBER_ENV_HELP, configureTwilioNumber, describeConfiguredNumber } from '../src/cli/configure-number';
 import { createLogger } from '../src/log/logger';
+import { runMain } from '../src/cli/run-main';
 
 const HELP = `Usage: npm run configure-number -- NUMBER
        (or: tolk twilio configure-number NUMBER)
@@ -59,16 +60,5 @@ if (require.main === module) {
   } catch {
     // no .env: the environment alone configures the script
   }
-  runConfigureNumber(process.argv.slice(2), process.env, {
-    out: (t) => void process.stdout.write(t),
-    err: (t) => void process.stderr.write(t),
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`configure-number: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
+  runMain('configure-number', runConfigureNumber);
 }
