@@ -22,14 +22,26 @@ let tolk: ChildProcess | undefined;
 let dir = '';
 
 afterEach(async () => {
-  tolk?.kill('SIGKILL');
+  await kill(tolk);
   await twilio?.close();
   await gemini?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** tolk as its own process group (tsx runs node as a child): killing the group kills tolk itself. */
 function startTolk(env: Record<string, string>): ChildProcess {
-  return spawn(path.join(root, 'node_modules/.bin/tsx'), ['src/main.ts'], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+  return spawn(path.join(root, 'node_modules/.bin/tsx'), ['src/main.ts'], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore', detached: true });
+}
+
+function kill(p: ChildProcess | undefined): Promise<void> {
+  if (!p?.pid || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  try {
+    process.kill(-p.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  return exited;
 }
 
 async function up(base: string): Promise<void> {
@@ -94,8 +106,7 @@ describe('a tolk restart mid-call', () => {
     expect(before.state).toBe('bridged');
 
     // tolk dies mid-call.
-    tolk.kill('SIGKILL');
-    await new Promise((r) => tolk?.once('exit', r));
+    await kill(tolk);
     tolk = startTolk(env);
     await up(base);
     const after = await api<CallJson>(base, `/api/calls/${before.id}`);
