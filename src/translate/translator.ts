@@ -63,7 +63,7 @@ export interface Translator {
   readonly state: TranslatorState;
   /** Resolves when the first session is set up; rejects with TranslatorError on a non-retryable failure or when retries run out. */
   start(): Promise<void>;
-  /** Any length; chunked internally; buffered (bounded, oldest dropped) while (re)connecting. */
+  /** Any length; chunked internally; buffered (bounded, oldest dropped) while (re)connecting. The array is not kept: callers may reuse it. */
   sendAudio(pcm16k: Int16Array): void;
   /** Releases sockets, timers and buffers; idempotent. */
   close(): Promise<void>;

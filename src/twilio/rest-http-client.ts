@@ -76,6 +76,9 @@ export class TolkHttpClient {
         continue;
       }
       if (!isRetryableStatus(res.statusCode) || attempt > this.retry.maxRetries) return res;
+      // Creating a call is not idempotent: after a 5xx Twilio may have placed it, and a retry could
+      // ring the other party twice. Only 429 (refused, nothing created) is retried for it.
+      if (createsCall(options.method, path) && res.statusCode !== 429) return res;
       await this.backoff(attempt, path, res.statusCode, retryAfterMs(res.headers));
     }
   }
@@ -90,6 +93,10 @@ export class TolkHttpClient {
     );
     await this.sleep(delay);
   }
+}
+
+function createsCall(method: string | undefined, path: string): boolean {
+  return (method ?? '').toUpperCase() === 'POST' && /\/Calls\.json$/.test(path);
 }
 
 function retryAfterMs(headers: unknown): number | undefined {

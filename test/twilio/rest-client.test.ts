@@ -96,6 +96,18 @@ describe('TwilioRestClient', () => {
     expect(logs.lines().filter((l) => l.event === 'twilio.rest.retry')).toHaveLength(2);
   });
 
+  it('never retries a call creation after a 5xx (Twilio may have placed it), but does after a 429', async () => {
+    stub.replies.push(twilioError(503, 20503, 'Service unavailable'));
+    const err = (await client()
+      .placeCall({ to: '+15550002222', from: '+15550001111', twiml: '<Response/>', statusCallback: 'https://x/s' })
+      .catch((e: unknown) => e)) as TwilioApiError;
+    expect(err).toMatchObject({ status: 503 });
+    expect(stub.requests).toHaveLength(1);
+    stub.replies.push(twilioError(429, 20429, 'Too Many Requests'), { status: 201, body: callResource(CALL, 'queued') });
+    await expect(client().placeCall({ to: '+15550002222', from: '+15550001111', twiml: '<Response/>', statusCallback: 'https://x/s' })).resolves.toMatchObject({ sid: CALL });
+    expect(stub.requests).toHaveLength(3);
+  });
+
   it('gives up after the retry budget with a typed error', async () => {
     stub.fallback = () => twilioError(500, 20500, 'Internal Server Error');
     const err = (await client().hangUp(CALL).catch((e: unknown) => e)) as TwilioApiError;
