@@ -1,27 +1,19 @@
 import { mulaw } from 'alawmulaw';
 import { EchoCanceller, EchoCancellerOptions } from '../../src/audio/echo-canceller';
+import { prng } from './helpers/signals';
 
 const RATE = 8000;
 const FRAME = 160;
 const ms = (x: number): number => Math.round((x * RATE) / 1000);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
 
 /**
  * Speech-like signal: coloured noise plus a few drifting harmonics, in bursts of 150..450 ms
  * separated by 60..300 ms gaps, with a 4 Hz syllable modulation. `peak` is on the int16 scale.
  */
 function speechLike(samples: number, seed: number, peak = 12000): Float64Array {
-  const rnd = rng(seed);
+  const rnd = prng(seed);
   const out = new Float64Array(samples);
   let n = 0;
   let lp1 = 0;
@@ -261,7 +253,7 @@ describe('EchoCanceller', () => {
   describe('robustness', () => {
     it('survives full-scale clipping without NaN or blow-up, then still cancels', () => {
       const len = 6 * SECOND;
-      const rnd = rng(12);
+      const rnd = prng(12);
       const ref = new Int16Array(len);
       const mic = new Int16Array(len);
       for (let i = 0; i < 2 * SECOND; i++) {
