@@ -2,7 +2,9 @@
  * The bridge's Telephony and CallTwiml on top of the Twilio edge: the REST client places and ends
  * legs, the TwiML renderer answers webhooks, stream tokens bind each media stream to its call leg.
  */
+import { TWILIO_PATHS } from '../twilio/module';
 import type { TwilioRestClient } from '../twilio/rest-client';
+import { webhookUrl } from '../twilio/signature';
 import type { StreamTokens } from '../twilio/stream-token';
 import type { TwimlDocuments, TwimlRenderer } from '../twilio/twiml';
 import { CALL_ID_PARAM, LEG_PARAM, STEP_PARAM, type CallTwiml, type MenuOption } from './call-service';
@@ -12,17 +14,18 @@ export interface TwilioAdapterDeps {
   rest: TwilioRestClient;
   twiml: TwimlRenderer;
   tokens: StreamTokens;
-  /** PUBLIC_URL, without a trailing slash. */
+  /** PUBLIC_URL. */
   publicUrl: string;
   /** wss URL of the media endpoint. */
   streamUrl: string;
 }
 
 export class TwilioTelephony implements Telephony, CallTwiml {
-  private readonly base: string;
+  constructor(private readonly deps: TwilioAdapterDeps) {}
 
-  constructor(private readonly deps: TwilioAdapterDeps) {
-    this.base = deps.publicUrl.replace(/\/+$/, '');
+  /** A webhook URL on this deployment, as Twilio is told it (and signs it). */
+  private url(path: string, query: string): string {
+    return webhookUrl(this.deps.publicUrl, `${path}?${query}`);
   }
 
   async dial(req: DialRequest): Promise<string> {
@@ -30,8 +33,8 @@ export class TwilioTelephony implements Telephony, CallTwiml {
     const call = await this.deps.rest.placeCall({
       to: req.destination,
       from: req.callerId,
-      url: `${this.base}/twilio/voice?${LEG_PARAM}=agent&${CALL_ID_PARAM}=${id}`,
-      statusCallback: `${this.base}/twilio/status?${CALL_ID_PARAM}=${id}`,
+      url: this.url(TWILIO_PATHS.voice, `${LEG_PARAM}=agent&${CALL_ID_PARAM}=${id}`),
+      statusCallback: this.url(TWILIO_PATHS.status, `${CALL_ID_PARAM}=${id}`),
       timeoutSec: req.ringTimeoutSec,
     });
     return call.sid;
@@ -65,7 +68,7 @@ export class TwilioTelephony implements Telephony, CallTwiml {
 
   languageMenu(v: { callId: string; options: MenuOption[] }): string {
     const values: Record<string, string> = {
-      action: `${this.base}/twilio/voice?${STEP_PARAM}=language&${CALL_ID_PARAM}=${encodeURIComponent(v.callId)}`,
+      action: this.url(TWILIO_PATHS.voice, `${STEP_PARAM}=language&${CALL_ID_PARAM}=${encodeURIComponent(v.callId)}`),
     };
     v.options.slice(0, 9).forEach((o, i) => {
       values[`option${i + 1}`] = o.text;

@@ -5,7 +5,7 @@
  */
 import { envSchema } from '../config/env';
 import type { Logger } from '../log/logger';
-import { TwilioApiError, TwilioRestClient, publicBase, type NumberInfo } from '../twilio';
+import { TWILIO_PATHS, TwilioApiError, TwilioRestClient, webhookUrl, type NumberInfo } from '../twilio';
 
 export { CONFIGURE_NUMBER_ENV_HELP } from './twilio-env-help';
 
@@ -35,9 +35,10 @@ export async function configureTwilioNumber(number: string, env: NodeJS.ProcessE
   }
   const config = parsed.data;
   const rest = new TwilioRestClient({ accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN, apiUrl: config.TWILIO_API_URL, logger });
-  const base = publicBase(config.PUBLIC_URL);
   try {
-    return { ok: true, number: await rest.configureNumber(number, { voiceUrl: `${base}/twilio/voice`, statusCallback: `${base}/twilio/status` }) };
+    const voiceUrl = webhookUrl(config.PUBLIC_URL, TWILIO_PATHS.voice);
+    const statusCallback = webhookUrl(config.PUBLIC_URL, TWILIO_PATHS.status);
+    return { ok: true, number: await rest.configureNumber(number, { voiceUrl, statusCallback }) };
   } catch (err) {
     if (err instanceof TwilioApiError) {
       const status = err.status ? ` (HTTP ${err.status}${err.code ? `, Twilio error ${err.code}` : ''})` : '';

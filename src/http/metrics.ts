@@ -16,22 +16,6 @@ export interface MetricsOptions {
   prefix?: string;
 }
 
-/** What the call bridge reports; `Metrics` implements it, tests may pass a fake. Times in ms. */
-export interface CallMetrics {
-  callStarted(): void;
-  callEnded(outcome: string): void;
-  callRejected(outcome: string): void;
-  translationSessionOpened(): void;
-  translationSessionClosed(): void;
-  translationReconnected(direction: string): void;
-  translationFailed(kind: string): void;
-  observeUtteranceLatency(direction: string, latencyMs: number): void;
-  observeFrameProcessing(path: FramePath, durationMs: number): void;
-  observePlayoutDepth(depthMs: number): void;
-  playoutOverflow(droppedMs: number): void;
-  mediaStreamError(kind: string): void;
-}
-
 /** From end of speech to first translated audio played: about 0.2 s to 5 s is the useful range. */
 const UTTERANCE_LATENCY_BUCKETS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10];
 /** tolk's own work per 20 ms frame: microseconds normally, milliseconds means trouble. */
@@ -41,7 +25,8 @@ const PLAYOUT_DEPTH_BUCKETS = [0, 0.02, 0.04, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4,
 
 const ms = (v: number) => v / 1000;
 
-export class Metrics implements CallMetrics {
+/** Prometheus metrics; satisfies the bridge's `BridgeMetrics` (src/bridge/interpreted-call.ts). Times in ms. */
+export class Metrics {
   readonly registry = new Registry();
 
   private readonly activeCalls: Gauge;
