@@ -1,5 +1,5 @@
 import { ACCOUNT, AUTH_TOKEN } from '../twilio/helpers/edge';
-import { startRestStub, twilioError } from '../twilio/helpers/rest-stub';
+import { numberConfiguredReplies, startRestStub, twilioError } from '../twilio/helpers/rest-stub';
 import { runTolk, startTolkServer, type TolkServer } from './helpers/run-tolk';
 
 jest.setTimeout(20_000);
@@ -160,20 +160,7 @@ describe('tolk twilio configure-number', () => {
     try {
       const env = { PUBLIC_URL: 'https://tolk.example.com/', TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_API_URL: stub.url };
       const PN = 'PN' + '4'.repeat(32);
-      stub.replies.push(
-        { status: 200, body: { incoming_phone_numbers: [{ sid: PN, phone_number: '+15551234567' }], next_page_uri: null } },
-        {
-          status: 200,
-          body: {
-            sid: PN,
-            phone_number: '+15551234567',
-            voice_url: 'https://tolk.example.com/twilio/voice',
-            voice_method: 'POST',
-            status_callback: 'https://tolk.example.com/twilio/status',
-            status_callback_method: 'POST',
-          },
-        },
-      );
+      stub.replies.push(...numberConfiguredReplies(PN));
       const ok = await runTolk(['twilio', 'configure-number', '+15551234567', '--json'], env);
       expect(ok.code).toBe(0);
       expect(JSON.parse(ok.stdout)).toMatchObject({ phoneNumber: '+15551234567', voiceUrl: 'https://tolk.example.com/twilio/voice' });

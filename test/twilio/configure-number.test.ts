@@ -1,6 +1,6 @@
 import { runConfigureNumber } from '../../scripts/configure-number';
 import { ACCOUNT, AUTH_TOKEN } from './helpers/edge';
-import { startRestStub, twilioError, type RestStub } from './helpers/rest-stub';
+import { numberConfiguredReplies, startRestStub, twilioError, type RestStub } from './helpers/rest-stub';
 
 const PN = 'PN' + '4'.repeat(32);
 let stub: RestStub;
@@ -38,20 +38,7 @@ describe('scripts/configure-number', () => {
   });
 
   it("sets the number's Voice URL and status callback from PUBLIC_URL", async () => {
-    stub.replies.push(
-      { status: 200, body: { incoming_phone_numbers: [{ sid: PN, phone_number: '+15551234567' }], next_page_uri: null } },
-      {
-        status: 200,
-        body: {
-          sid: PN,
-          phone_number: '+15551234567',
-          voice_url: 'https://tolk.example.com/twilio/voice',
-          voice_method: 'POST',
-          status_callback: 'https://tolk.example.com/twilio/status',
-          status_callback_method: 'POST',
-        },
-      },
-    );
+    stub.replies.push(...numberConfiguredReplies(PN));
     await expect(runConfigureNumber(['+15551234567'], env(), io)).resolves.toBe(0);
     expect(Object.fromEntries(stub.requests[1].form)).toMatchObject({
       VoiceUrl: 'https://tolk.example.com/twilio/voice',

@@ -73,3 +73,21 @@ export async function startRestStub(): Promise<RestStub> {
     });
   return stub;
 }
+
+/** What Twilio answers when number `sid` (+15551234567) is looked up and then pointed at https://tolk.example.com. */
+export function numberConfiguredReplies(sid: string): StubReply[] {
+  return [
+    { status: 200, body: { incoming_phone_numbers: [{ sid, phone_number: '+15551234567' }], next_page_uri: null } },
+    {
+      status: 200,
+      body: {
+        sid,
+        phone_number: '+15551234567',
+        voice_url: 'https://tolk.example.com/twilio/voice',
+        voice_method: 'POST',
+        status_callback: 'https://tolk.example.com/twilio/status',
+        status_callback_method: 'POST',
+      },
+    },
+  ];
+}
