@@ -20,7 +20,6 @@ import { startTwilioEmulator, type TwilioEmulator } from '../src/emulators/twili
 import { freePort } from '../src/emulators/free-port';
 
 const ROOT = path.join(__dirname, '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 const TOLK_NUMBER = '+15550001111';
 const AGENT_NUMBER = '+15550002222';
 const MODEL_LATENCY_MS = 300;
@@ -32,10 +31,12 @@ interface Args {
   json: boolean;
   /** Writes a V8 CPU profile of tolk here (open in Chrome DevTools). */
   profileDir?: string;
+  /** Pins tolk to core 0 and the emulators to the other cores, so the load generator cannot starve tolk. */
+  pin: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { calls: 50, seconds: 30, sequential: 0, json: false };
+  const a: Args = { calls: 50, seconds: 30, sequential: 0, json: false, pin: canPin() };
   for (let i = 0; i < argv.length; i++) {
     const next = (): number => {
       const v = Number(argv[++i]);
@@ -46,9 +47,10 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--seconds') a.seconds = next();
     else if (argv[i] === '--sequential') a.sequential = next();
     else if (argv[i] === '--json') a.json = true;
+    else if (argv[i] === '--no-pin') a.pin = false;
     else if (argv[i] === '--profile') a.profileDir = path.resolve(argv[++i] ?? 'bench-profile');
     else if (argv[i] === '--help') {
-      process.stdout.write('usage: npm run bench -- [--calls N] [--seconds S] [--sequential N] [--json] [--profile DIR]\n');
+      process.stdout.write('usage: npm run bench -- [--calls N] [--seconds S] [--sequential N] [--json] [--profile DIR] [--no-pin]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${argv[i]}`);
   }
@@ -56,6 +58,40 @@ function parseArgs(argv: string[]): Args {
 }
 
 const log = (s: string): boolean => process.stderr.write(`bench: ${s}\n`);
+
+/** Pinning needs two cores and util-linux's taskset. */
+function canPin(): boolean {
+  if (os.cpus().length < 2) return false;
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Moves this process (the Twilio emulator) and its later children (the Gemini emulator) off core 0. */
+function pinSelfAwayFromCore0(): void {
+  execFileSync('taskset', ['-a', '-cp', `1-${os.cpus().length - 1}`, String(process.pid)], { stdio: 'ignore' });
+}
+
+/** CPU seconds a process has used so far (Linux /proc; 0 where unavailable). */
+function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ ticks
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used so far by the emulators: this process (Twilio) and the Gemini child. */
+function emulatorCpuSeconds(rig: Rig): { twilio: number; gemini: number } {
+  const own = process.cpuUsage();
+  return { twilio: (own.user + own.system) / 1e6, gemini: cpuSecondsOf(rig.gemini.pid) };
+}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 
@@ -144,24 +180,26 @@ interface Rig {
   stop(): Promise<void>;
 }
 
-async function startRig(timeScale: number, profileDir?: string): Promise<Rig> {
+async function startRig(timeScale: number, pin: boolean, profileDir?: string): Promise<Rig> {
   buildTolk(); // first, so a failed build leaves nothing running
+  if (pin) pinSelfAwayFromCore0();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-bench-'));
   const geminiPort = await freePort();
   const gemini = startChild(
-    TSX,
-    ['src/emulators/gemini/main.ts', '--port', String(geminiPort), '--mode', 'echo', '--language', 'en=es,es=en', '--latency', String(MODEL_LATENCY_MS), '--time-scale', String(timeScale)],
+    process.execPath,
+    ['dist/src/emulators/gemini/main.js', '--port', String(geminiPort), '--mode', 'echo', '--language', 'en=es,es=en', '--latency', String(MODEL_LATENCY_MS), '--time-scale', String(timeScale)],
     {},
     path.join(dir, 'gemini.log'),
   );
-  const twilio = await startTwilioEmulator({ timeScale, sayAudio: 'silence' });
+  const twilio = await startTwilioEmulator({ timeScale, sayAudio: 'silence', recordAudio: false, logMediaFrames: false });
   const port = await freePort();
   const tolkBase = `http://127.0.0.1:${port}`;
   const numbers = path.join(dir, 'numbers.yaml');
   fs.writeFileSync(numbers, `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n`);
+  const node = [process.execPath, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/src/main.js'];
   const tolk = startChild(
-    process.execPath,
-    [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/src/main.js'],
+    pin ? 'taskset' : node[0],
+    pin ? ['-c', '0', ...node] : node.slice(1),
     {
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -206,7 +244,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
 }
 
 async function concurrent(args: Args): Promise<Record<string, number>> {
-  const rig = await startRig(1, args.profileDir);
+  const rig = await startRig(1, args.pin, args.profileDir);
   try {
     const n = args.calls;
     const rampSec = Math.ceil(n / 20); // 20 new calls a second
@@ -227,9 +265,11 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
     if (bridgedCalls < n) log(`only ${bridgedCalls} of ${n} calls were bridged; measuring those`);
     await sleep(5000); // let the first translations start
     const a = await scrape(rig.tolkBase);
+    const emulatorsA = emulatorCpuSeconds(rig);
     log(`measuring ${args.seconds} s`);
     await sleep(args.seconds * 1000);
     const b = await scrape(rig.tolkBase);
+    const emulatorsB = emulatorCpuSeconds(rig);
     for (const sid of sids) rig.twilio.hangup(sid);
     await waitFor('calls to end', async () => get(await scrape(rig.tolkBase), 'tolk_active_calls') === 0, 60_000);
     const end = await scrape(rig.tolkBase);
@@ -259,6 +299,9 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
       framesLost,
       errors,
       modelLatencyMs: MODEL_LATENCY_MS,
+      twilioEmulatorCorePercent: round(((emulatorsB.twilio - emulatorsA.twilio) / args.seconds) * 100, 1),
+      geminiEmulatorCorePercent: round(((emulatorsB.gemini - emulatorsA.gemini) / args.seconds) * 100, 1),
+      pinned: args.pin ? 1 : 0,
     };
   } finally {
     await rig.stop();
@@ -266,7 +309,7 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
 }
 
 async function sequential(args: Args): Promise<Record<string, number>> {
-  const rig = await startRig(0.1);
+  const rig = await startRig(0.1, args.pin);
   try {
     rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 0.2 } });
     const speech = turns('caller-es.ulaw8k.wav', 2, 0, 0);

@@ -7,7 +7,8 @@
  * calls, so chunks of any length (not just multiples of 3) give the same stream.
  */
 import { designLowpass } from './fir-design';
-import { HistoryBuffer, outputTarget, type StreamingResampler } from './resampler';
+import { HistoryBuffer, outputTarget, type ResamplerOptions, type StreamingResampler } from './resampler';
+import { simdFir, type StridedFir } from './wasm/simd-fir';
 
 /** Filter length at 24 kHz; (taps - 1) / 2 is a multiple of 3, so the delay is whole 8 kHz samples. */
 export const DOWNSAMPLER_TAPS = 139;
@@ -28,6 +29,12 @@ const TAPS = designLowpass({
 const FOLDED_TAPS = TAPS.slice(0, FOLDED);
 const CENTRE_TAP = TAPS[CENTRE];
 
+let sharedSimd: StridedFir | null | undefined;
+function simdTaps(): StridedFir | undefined {
+  if (sharedSimd === undefined) sharedSimd = simdFir(TAPS) ?? null;
+  return sharedSimd ?? undefined;
+}
+
 export class Downsampler24to8 implements StreamingResampler {
   readonly inputRate = 24000;
   readonly outputRate = 8000;
@@ -38,9 +45,16 @@ export class Downsampler24to8 implements StreamingResampler {
   private readonly history: HistoryBuffer;
   /** Index, within the next chunk, of the input sample that completes the next output. */
   private phase = 0;
+  private readonly simd: StridedFir | undefined;
 
-  constructor(options: { initialChunkCapacity?: number } = {}) {
+  constructor(options: ResamplerOptions = {}) {
     this.history = new HistoryBuffer(HISTORY, options.initialChunkCapacity ?? 960);
+    this.simd = options.simd === false ? undefined : simdTaps();
+  }
+
+  /** Whether this instance filters on the SIMD kernel. */
+  get usesSimd(): boolean {
+    return this.simd !== undefined;
   }
 
   outputLength(inputLength: number): number {
@@ -52,6 +66,17 @@ export class Downsampler24to8 implements StreamingResampler {
     const count = this.outputLength(n);
     const dst = outputTarget(out, count, 'Downsampler24to8.process');
     const buf = this.history.load(input);
+    if (this.simd) {
+      // Output o's window is buf[phase + 3o .. phase + 3o + HISTORY]; the taps are symmetric.
+      const sums = this.simd.filterAt(buf.subarray(0, HISTORY + n), this.phase, count, FACTOR);
+      for (let o = 0; o < count; o++) {
+        const s = sums[o];
+        dst[o] = s >= 32767 ? 32767 : s <= -32768 ? -32768 : Math.round(s);
+      }
+      this.phase = this.phase + count * FACTOR - n;
+      this.history.advance(n);
+      return dst.length === count ? dst : dst.subarray(0, count);
+    }
     const h = FOLDED_TAPS;
     let o = 0;
     let i = this.phase;

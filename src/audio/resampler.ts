@@ -18,6 +18,13 @@ export interface StreamingResampler {
   reset(): void;
 }
 
+export interface ResamplerOptions {
+  /** Samples per chunk the work area is first sized for (it grows when needed). */
+  initialChunkCapacity?: number;
+  /** Filter on the WebAssembly SIMD kernel where available (default true); false: plain JavaScript. */
+  simd?: boolean;
+}
+
 export function outputTarget(out: Int16Array | undefined, n: number, who: string): Int16Array {
   if (!out) return new Int16Array(n);
   if (out.length < n) throw new RangeError(`${who}: output buffer holds ${out.length} samples, needs ${n}`);

@@ -7,7 +7,8 @@
  * 20 multiplies per input sample.
  */
 import { designLowpass } from './fir-design';
-import { HistoryBuffer, outputTarget, type StreamingResampler } from './resampler';
+import { HistoryBuffer, outputTarget, type ResamplerOptions, type StreamingResampler } from './resampler';
+import { simdFir, type StridedFir } from './wasm/simd-fir';
 
 /** Prototype length at 16 kHz (of the form 4k+3). */
 export const UPSAMPLER_TAPS = 79;
@@ -34,6 +35,19 @@ function buildPhase(): Float64Array {
 
 const COEFFS = buildPhase();
 
+/** The filtering phase unfolded (40 taps), for the SIMD kernel. */
+function unfold(folded: Float64Array): Float64Array {
+  const full = new Float64Array(PHASE_LENGTH);
+  for (let t = 0; t < FOLDED; t++) full[t] = full[PHASE_LENGTH - 1 - t] = folded[t];
+  return full;
+}
+
+let sharedSimd: StridedFir | null | undefined;
+function simdPhase(): StridedFir | undefined {
+  if (sharedSimd === undefined) sharedSimd = simdFir(unfold(COEFFS)) ?? null;
+  return sharedSimd ?? undefined;
+}
+
 export class Upsampler8to16 implements StreamingResampler {
   readonly inputRate = 8000;
   readonly outputRate = 16000;
@@ -42,9 +56,16 @@ export class Upsampler8to16 implements StreamingResampler {
   readonly delayMs = (this.delaySamples / this.outputRate) * 1000;
 
   private readonly history: HistoryBuffer;
+  private readonly simd: StridedFir | undefined;
 
-  constructor(options: { initialChunkCapacity?: number } = {}) {
+  constructor(options: ResamplerOptions = {}) {
     this.history = new HistoryBuffer(HISTORY, options.initialChunkCapacity ?? 320);
+    this.simd = options.simd === false ? undefined : simdPhase();
+  }
+
+  /** Whether this instance filters on the SIMD kernel. */
+  get usesSimd(): boolean {
+    return this.simd !== undefined;
   }
 
   outputLength(inputLength: number): number {
@@ -55,6 +76,16 @@ export class Upsampler8to16 implements StreamingResampler {
     const n = input.length;
     const dst = outputTarget(out, 2 * n, 'Upsampler8to16.process');
     const buf = this.history.load(input);
+    if (this.simd) {
+      const even = this.simd.filterAt(buf.subarray(0, HISTORY + n), 0, n, 1);
+      for (let i = 0; i < n; i++) {
+        const s = even[i];
+        dst[2 * i] = s >= 32767 ? 32767 : s <= -32768 ? -32768 : Math.round(s);
+        dst[2 * i + 1] = buf[i + HISTORY - HALF];
+      }
+      this.history.advance(n);
+      return dst.length === 2 * n ? dst : dst.subarray(0, 2 * n);
+    }
     const c = COEFFS;
     for (let i = 0; i < n; i++) {
       // Input sample i sits at buf[HISTORY + i]; the phase spans buf[i .. i + HISTORY].

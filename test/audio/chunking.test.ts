@@ -24,6 +24,8 @@ function sameSamples(a: Int16Array, b: Int16Array): boolean {
 const cases: Array<[string, () => StreamingResampler, number]> = [
   ['Upsampler8to16', () => new Upsampler8to16(), 8000],
   ['Downsampler24to8', () => new Downsampler24to8(), 24000],
+  ['Upsampler8to16 (plain JavaScript)', () => new Upsampler8to16({ simd: false }), 8000],
+  ['Downsampler24to8 (plain JavaScript)', () => new Downsampler24to8({ simd: false }), 24000],
 ];
 
 describe.each(cases)('%s streaming', (_name, create, rate) => {

@@ -32,10 +32,12 @@ export interface CallEnv {
   handshakeSignature: HandshakeSignature;
   faults?: StreamFaults;
   sayAudio: 'tone' | 'silence';
+  recordAudio: boolean;
+  logMediaFrames: boolean;
 }
 
 export class EmulatedCall {
-  readonly recorder = new Recorder();
+  readonly recorder: Recorder;
   readonly media: CallMedia;
   readonly streams: StreamStats[] = [];
   private readonly voice: PartyVoice;
@@ -56,6 +58,7 @@ export class EmulatedCall {
     private readonly env: CallEnv,
   ) {
     this.voice = new PartyVoice(party);
+    this.recorder = new Recorder(env.recordAudio);
     this.media = new CallMedia(this.voice, this.recorder, (n) => this.onFrame(n));
     this.finished = new Promise((r) => (this.resolveFinished = r));
     env.log.add({ type: 'call.created', callSid: record.sid, direction: record.direction, from: record.from, to: record.to });
@@ -217,6 +220,7 @@ export class EmulatedCall {
         handshakeSignature: this.env.handshakeSignature,
         faults: this.env.faults,
         log: (e) => this.env.log.add(e),
+        logMediaFrames: this.env.logMediaFrames,
       });
     } catch (err) {
       this.fail(31920, `stream handshake failed: ${(err as Error).message}`);

@@ -47,6 +47,12 @@ export interface TwilioEmulatorOptions {
   faults?: StreamFaults;
   /** What <Say> sounds like in recordings: a 440 Hz tone (default) or silence. */
   sayAudio?: 'tone' | 'silence';
+  /** Keeps what each party heard and said for recording() (default true). Off for load runs,
+   * where hundreds of calls would hold every frame in memory. */
+  recordAudio?: boolean;
+  /** Logs a `stream.received` event for every media message (default true). Off for load runs;
+   * marks, clears and everything else are still logged. */
+  logMediaFrames?: boolean;
   fetch?: FetchLike;
   sids?: SidFactory;
 }
@@ -127,6 +133,8 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
     handshakeSignature: opts.streamSignature ?? 'sign',
     faults: opts.faults,
     sayAudio: opts.sayAudio ?? 'tone',
+    recordAudio: opts.recordAudio ?? true,
+    logMediaFrames: opts.logMediaFrames ?? true,
     attachMedia(media) {
       live.add(media);
       unsubscribe ??= ticker.subscribe(onFrame);

@@ -53,6 +53,8 @@ export interface OpenStreamOptions {
   handshakeSignature: HandshakeSignature;
   faults?: StreamFaults;
   log: (e: NewEvent) => void;
+  /** Log a `stream.received` event per media message (default true). */
+  logMediaFrames?: boolean;
   handshakeTimeoutMs?: number;
 }
 
@@ -160,7 +162,7 @@ export class MediaStreamSession implements AudioActivity {
       this.stats.mediaBytesReceived += m.payload.length;
       this.playout.enqueue(m.payload);
       this.stats.discardedBytes = this.playout.discardedBytes;
-      this.log({ type: 'stream.received', callSid, streamSid, event: 'media', bytes: m.payload.length });
+      if (this.opts.logMediaFrames !== false) this.log({ type: 'stream.received', callSid, streamSid, event: 'media', bytes: m.payload.length });
     } else if (m.event === 'mark') {
       this.stats.marksReceived.push(m.name);
       this.log({ type: 'stream.received', callSid, streamSid, event: 'mark', name: m.name });

@@ -17,14 +17,20 @@ export interface CallRecording {
 export class Recorder {
   private heard: Int16Array[] = [];
   private said: Int16Array[] = [];
+  private count = 0;
+
+  /** `keep` false counts frames but keeps no audio (recordings are then empty). */
+  constructor(private readonly keep = true) {}
 
   push(heard: Int16Array, said: Int16Array): void {
+    this.count += 1;
+    if (!this.keep) return;
     this.heard.push(heard);
     this.said.push(said);
   }
 
   get frames(): number {
-    return this.heard.length;
+    return this.count;
   }
 
   snapshot(): CallRecording {

@@ -1,0 +1,42 @@
+;; SIMD kernel behind tolk's resamplers: a FIR filter evaluated at evenly spaced positions.
+;;
+;;   out[o] = sum over k < 4 * nvec of taps[k] * input[o * stride + k]     (o < count)
+;;
+;; Everything is f32 in linear memory; pointers are byte offsets. Four taps are multiplied per
+;; instruction (f32x4), with two accumulators so consecutive adds do not wait on each other; the
+;; order of additions is fixed, so an output never depends on how the stream was cut into chunks.
+;; Built into fir-wasm.ts by `npm run build:wasm` (wabt's wat2wasm).
+(module
+  (memory (export "memory") 1)
+  (func (export "fir")
+    (param $taps i32) (param $nvec i32) (param $in i32) (param $out i32) (param $count i32) (param $stride i32)
+    (local $o i32) (local $t i32) (local $x i32) (local $n i32) (local $step i32)
+    (local $a v128) (local $b v128)
+    (local.set $step (i32.shl (local.get $stride) (i32.const 2)))
+    (block $done
+      (loop $each_output
+        (br_if $done (i32.ge_u (local.get $o) (local.get $count)))
+        (local.set $a (v128.const f32x4 0 0 0 0))
+        (local.set $b (v128.const f32x4 0 0 0 0))
+        (local.set $t (local.get $taps))
+        (local.set $x (local.get $in))
+        (local.set $n (local.get $nvec))
+        ;; pairs of vectors (nvec is even)
+        (loop $each_pair
+          (local.set $a (f32x4.add (local.get $a)
+            (f32x4.mul (v128.load (local.get $t)) (v128.load (local.get $x)))))
+          (local.set $b (f32x4.add (local.get $b)
+            (f32x4.mul (v128.load offset=16 (local.get $t)) (v128.load offset=16 (local.get $x)))))
+          (local.set $t (i32.add (local.get $t) (i32.const 32)))
+          (local.set $x (i32.add (local.get $x) (i32.const 32)))
+          (br_if $each_pair (local.tee $n (i32.sub (local.get $n) (i32.const 2)))))
+        (local.set $a (f32x4.add (local.get $a) (local.get $b)))
+        (f32.store (local.get $out)
+          (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $a)) (f32x4.extract_lane 1 (local.get $a)))
+            (f32.add (f32x4.extract_lane 2 (local.get $a)) (f32x4.extract_lane 3 (local.get $a)))))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (local.set $in (i32.add (local.get $in) (local.get $step)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $each_output))))
+)

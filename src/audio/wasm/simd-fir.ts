@@ -1,0 +1,133 @@
+/**
+ * A FIR filter evaluated at evenly spaced positions of a sample window, on the WebAssembly SIMD
+ * kernel in fir.wat (four taps per instruction). One kernel instance and one linear memory serve
+ * every filter in the process: each filter's taps are placed once, and every call copies its
+ * window into a shared scratch area (JavaScript is single-threaded, so calls never overlap).
+ *
+ * `simdFir()` returns undefined where WebAssembly SIMD is unavailable; the resamplers then use
+ * their plain JavaScript loops.
+ */
+import { FIR_WASM_BASE64 } from './fir-wasm';
+
+// Node has WebAssembly built in; the project's TypeScript libs (no DOM) do not describe it.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+};
+
+interface KernelExports {
+  memory: WasmMemory;
+  fir(taps: number, nvec: number, input: number, output: number, count: number, stride: number): void;
+}
+
+const PAGE = 65536;
+/** Taps are padded to a multiple of 8 (the kernel takes two 4-lane vectors per step). */
+const TAP_ALIGN = 8;
+
+class Kernel {
+  private readonly exports: KernelExports;
+  private tapsEnd = 0; // bytes used by the taps of registered filters
+  private heap: Float32Array;
+
+  constructor() {
+    const bytes = Buffer.from(FIR_WASM_BASE64, 'base64');
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    this.exports = instance.exports as unknown as KernelExports;
+    this.heap = new Float32Array(this.exports.memory.buffer);
+  }
+
+  /** Places taps in memory for good; returns their byte offset. */
+  addTaps(taps: Float32Array): number {
+    const at = this.tapsEnd;
+    this.ensure(at + taps.byteLength);
+    this.heap.set(taps, at / 4);
+    this.tapsEnd = at + taps.byteLength;
+    return at;
+  }
+
+  /** The scratch area after the taps, grown to hold `floats` values; returns its byte offset. */
+  scratch(floats: number): number {
+    this.ensure(this.tapsEnd + floats * 4);
+    return this.tapsEnd;
+  }
+
+  get memory(): Float32Array {
+    return this.heap;
+  }
+
+  run(taps: number, nvec: number, input: number, output: number, count: number, stride: number): void {
+    this.exports.fir(taps, nvec, input, output, count, stride);
+  }
+
+  private ensure(bytes: number): void {
+    const memory = this.exports.memory;
+    if (bytes <= memory.buffer.byteLength) return;
+    memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+    this.heap = new Float32Array(memory.buffer);
+  }
+}
+
+let kernel: Kernel | null | undefined;
+
+function sharedKernel(): Kernel | null {
+  if (kernel === undefined) {
+    try {
+      kernel = new Kernel();
+    } catch {
+      kernel = null; // no WebAssembly, or no SIMD: the callers fall back to JavaScript
+    }
+  }
+  return kernel;
+}
+
+/** A FIR filter evaluated at evenly spaced positions of a window of samples. */
+export interface StridedFir {
+  /**
+   * out[o] = sum over k of taps[k] * window[first + o * stride + k], for o < count. Samples past
+   * `window.length` count as zero. The result may be a view of shared memory: read it before the
+   * next call to any filter.
+   */
+  filterAt(window: Float64Array, first: number, count: number, stride: number): Float32Array;
+}
+
+class SimdFir implements StridedFir {
+  private readonly tapsAt: number;
+  private readonly nvec: number;
+  /** Samples the kernel reads per output (the taps, padded). */
+  private readonly span: number;
+
+  constructor(
+    private readonly kernel: Kernel,
+    taps: ArrayLike<number>,
+  ) {
+    this.span = Math.ceil(taps.length / TAP_ALIGN) * TAP_ALIGN;
+    const padded = new Float32Array(this.span);
+    padded.set(Array.from(taps));
+    this.tapsAt = kernel.addTaps(padded);
+    this.nvec = this.span / 4;
+  }
+
+  filterAt(window: Float64Array, first: number, count: number, stride: number): Float32Array {
+    if (count <= 0) return new Float32Array(0);
+    const needed = (count - 1) * stride + this.span;
+    const at = this.kernel.scratch(needed + count);
+    const inputIndex = at / 4;
+    const outputIndex = inputIndex + needed;
+    const heap = this.kernel.memory; // after scratch(): memory may have grown
+    const available = Math.max(0, Math.min(needed, window.length - first));
+    heap.set(window.subarray(first, first + available), inputIndex);
+    heap.fill(0, inputIndex + available, inputIndex + needed);
+    this.kernel.run(this.tapsAt, this.nvec, at, outputIndex * 4, count, stride);
+    return heap.subarray(outputIndex, outputIndex + count);
+  }
+}
+
+/** A SIMD filter with these taps, or undefined where WebAssembly SIMD is unavailable. */
+export function simdFir(taps: ArrayLike<number>): StridedFir | undefined {
+  const k = sharedKernel();
+  return k ? new SimdFir(k, taps) : undefined;
+}

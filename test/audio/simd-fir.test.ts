@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Downsampler24to8 } from '../../src/audio/downsampler';
+import { readWav } from '../../src/audio/wav';
+import { Upsampler8to16 } from '../../src/audio/upsampler';
+import { simdFir } from '../../src/audio/wasm/simd-fir';
+import { noisyTones, prng } from './helpers/signals';
+
+const FIXTURES = path.join(__dirname, '..', 'fixtures');
+
+/** The sums the kernel must produce, in double precision. */
+function naive(taps: number[], window: Float64Array, first: number, count: number, stride: number): number[] {
+  const out: number[] = [];
+  for (let o = 0; o < count; o++) {
+    let s = 0;
+    for (let k = 0; k < taps.length; k++) {
+      const i = first + o * stride + k;
+      s += taps[k] * (i < window.length ? window[i] : 0);
+    }
+    out.push(s);
+  }
+  return out;
+}
+
+describe('the SIMD FIR kernel', () => {
+  it('loads on this Node, so the resamplers use it', () => {
+    expect(simdFir([1])).toBeDefined();
+    expect(new Upsampler8to16().usesSimd).toBe(true);
+    expect(new Downsampler24to8().usesSimd).toBe(true);
+    expect(new Downsampler24to8({ simd: false }).usesSimd).toBe(false);
+  });
+
+  it.each([
+    [1, 1],
+    [7, 1],
+    [40, 1],
+    [139, 3],
+    [17, 5],
+  ])('computes %i-tap sums at stride %i, treating samples past the window as zero', (length, stride) => {
+    const rand = prng(length * 31 + stride);
+    const taps = Array.from({ length }, () => rand() * 2 - 1);
+    const fir = simdFir(taps)!;
+    const window = Float64Array.from({ length: 1000 }, () => Math.round((rand() * 2 - 1) * 32767));
+    const count = Math.floor((window.length - 3) / stride);
+    const got = fir.filterAt(window, 3, count, stride);
+    const want = naive(taps, window, 3, count, stride);
+    expect(got).toHaveLength(count);
+    for (let o = 0; o < count; o++) expect(Math.abs(got[o] - want[o])).toBeLessThan(0.05);
+  });
+
+  it('grows its memory for windows larger than one WebAssembly page', () => {
+    const fir = simdFir([0.5, 0.25])!;
+    const window = Float64Array.from({ length: 100_000 }, (_, i) => i % 1000);
+    const got = fir.filterAt(window, 0, 100_000, 1);
+    expect(got[99_998]).toBeCloseTo(0.5 * 998 + 0.25 * 999, 3);
+    expect(got[99_999]).toBeCloseTo(0.5 * 999, 3); // the sample after the window is zero
+  });
+});
+
+describe.each([
+  ['Upsampler8to16', (simd: boolean) => new Upsampler8to16({ simd }), 8000],
+  ['Downsampler24to8', (simd: boolean) => new Downsampler24to8({ simd }), 24000],
+])('%s on the SIMD kernel', (_name, create, rate) => {
+  it('matches the plain JavaScript filter to within one step on noisy tones', () => {
+    const input = noisyTones(rate, 2 * rate, 7);
+    const a = create(true).process(input);
+    const b = create(false).process(input);
+    expect(a.length).toBe(b.length);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+});
+
+it('converts recorded speech the same way on both paths, frame by frame', () => {
+  const speech = readWav(fs.readFileSync(path.join(FIXTURES, 'caller-es.to-en.pcm24k.wav'))).samples;
+  const simd = new Downsampler24to8();
+  const plain = new Downsampler24to8({ simd: false });
+  let worst = 0;
+  let total = 0;
+  for (let at = 0; at + 480 <= speech.length; at += 480) {
+    const frame = speech.subarray(at, at + 480);
+    const a = Int16Array.from(simd.process(frame));
+    const b = plain.process(frame);
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    total += a.length;
+  }
+  expect(total).toBeGreaterThan(8000);
+  expect(worst).toBeLessThanOrEqual(1);
+});
