@@ -163,4 +163,30 @@ describe('Twilio emulator Media Streams', () => {
     expect(gaps.length).toBeGreaterThan(0);
     expect(s.messages.some((m) => m.event === '<invalid-json>')).toBe(true);
   });
+
+  it('in a lean load run keeps no recording and logs no per-frame media, but still plays, echoes marks and counts', async () => {
+    await emu.close();
+    emu = await startTwilioEmulator({
+      timeScale: 0.1,
+      recordAudio: false,
+      logMediaFrames: false,
+      numbers: [{ phoneNumber: '+15550001111', voiceUrl: app.base + '/voice', statusCallback: app.base + '/status' }],
+    });
+    const streamP = app.nextStream();
+    const callSid = await emu.dial({ from: '+15557778888', to: '+15550001111', party: { speech: tone(1, 1000, 8000) } });
+    const s = await streamP;
+    const start = await s.next((m) => m.event === 'start');
+    const reply = Buffer.from(mulaw.encode(tone(0.2, 600, 8000)));
+    s.ws.send(JSON.stringify({ event: 'media', streamSid: start.streamSid, media: { payload: reply.toString('base64') } }));
+    s.ws.send(JSON.stringify({ event: 'mark', streamSid: start.streamSid, mark: { name: 'lean' } }));
+    await emu.waitFor((e) => e.type === 'stream.mark-echoed' && e.name === 'lean');
+    emu.hangup(callSid);
+    await s.closed;
+    const stats = emu.call(callSid)!.streams[0];
+    expect(stats.mediaBytesReceived).toBe(reply.length);
+    expect(stats.bytesPlayed).toBe(reply.length);
+    expect(emu.events().some((e) => e.type === 'stream.received' && e.event === 'media')).toBe(false);
+    expect(emu.events().some((e) => e.type === 'stream.received' && e.event === 'mark')).toBe(true);
+    expect(emu.recording(callSid).heard).toHaveLength(0);
+  });
 });
