@@ -12,6 +12,7 @@ import { FRAME_SAMPLES, LegPlayout } from './playout';
 
 /** Removes from a party's microphone signal the echo of what tolk played to them. */
 export interface EchoControl {
+  /** The frame the party's loudspeaker plays now; the array is reused after the call returns. */
   playedReference(frame: Int16Array): void;
   processMic(frame: Int16Array): Int16Array;
 }
@@ -36,6 +37,8 @@ export class CallLeg {
   private heardMs = 0;
   /** Frames sent that Twilio has not played yet, by our count (one plays per tick). */
   private readonly inFlight: Int16Array[] = [];
+  /** Frame buffers already played, reused for the next frames sent (no allocation per frame). */
+  private readonly spare: Int16Array[] = [];
   private closed = false;
   private backpressured = 0;
 
@@ -81,7 +84,9 @@ export class CallLeg {
     for (let i = 0; i < toSend; i++) {
       const frame = this.playout.nextFrame();
       if (!frame) break;
-      this.inFlight.push(frame.slice());
+      const copy = this.spare.pop() ?? new Int16Array(FRAME_SAMPLES);
+      copy.set(frame);
+      this.inFlight.push(copy);
       encodeMulaw(frame, this.encoded);
       // When the socket is backpressured the frame is still queued by the edge (which drops past a
       // hard cap), and we note it.
@@ -89,7 +94,9 @@ export class CallLeg {
         this.logger.warn({ event: 'leg.backpressure', bufferedBytes: this.media.bufferedBytes }, 'media socket backpressured');
       }
     }
-    this.echo?.playedReference(this.inFlight.shift() ?? SILENT_FRAME);
+    const played = this.inFlight.shift();
+    this.echo?.playedReference(played ?? SILENT_FRAME);
+    if (played) this.spare.push(played);
     this.timings?.outbound(performance.now() - t0);
   }
 
