@@ -8,7 +8,8 @@
  */
 import { designLowpass } from './fir-design';
 import { HistoryBuffer, outputTarget, type ResamplerOptions, type StreamingResampler } from './resampler';
-import { simdFir, type StridedFir } from './wasm/simd-fir';
+import { floatsToInt16, toInt16 } from './pcm';
+import { lazySimdFir, type StridedFir } from './wasm/simd-fir';
 
 /** Filter length at 24 kHz; (taps - 1) / 2 is a multiple of 3, so the delay is whole 8 kHz samples. */
 export const DOWNSAMPLER_TAPS = 139;
@@ -29,11 +30,7 @@ const TAPS = designLowpass({
 const FOLDED_TAPS = TAPS.slice(0, FOLDED);
 const CENTRE_TAP = TAPS[CENTRE];
 
-let sharedSimd: StridedFir | null | undefined;
-function simdTaps(): StridedFir | undefined {
-  if (sharedSimd === undefined) sharedSimd = simdFir(TAPS) ?? null;
-  return sharedSimd ?? undefined;
-}
+const simdTaps = lazySimdFir(() => TAPS);
 
 export class Downsampler24to8 implements StreamingResampler {
   readonly inputRate = 24000;
@@ -68,19 +65,20 @@ export class Downsampler24to8 implements StreamingResampler {
     const buf = this.history.load(input);
     if (this.simd) {
       // Output o's window is buf[phase + 3o .. phase + 3o + HISTORY]; the taps are symmetric.
-      const sums = this.simd.filterAt(buf.subarray(0, HISTORY + n), this.phase, count, FACTOR);
-      for (let o = 0; o < count; o++) {
-        const s = sums[o];
-        dst[o] = s >= 32767 ? 32767 : s <= -32768 ? -32768 : Math.round(s);
-      }
-      this.phase = this.phase + count * FACTOR - n;
-      this.history.advance(n);
-      return dst.length === count ? dst : dst.subarray(0, count);
+      floatsToInt16(this.simd.filterAt(buf.subarray(0, HISTORY + n), this.phase, count, FACTOR), dst);
+    } else {
+      this.filterPlain(buf, n, dst);
     }
+    this.phase += count * FACTOR - n;
+    this.history.advance(n);
+    return dst.length === count ? dst : dst.subarray(0, count);
+  }
+
+  /** The outputs in plain JavaScript (where there is no SIMD kernel). */
+  private filterPlain(buf: Float64Array, n: number, dst: Int16Array): void {
     const h = FOLDED_TAPS;
     let o = 0;
-    let i = this.phase;
-    for (; i < n; i += FACTOR) {
+    for (let i = this.phase; i < n; i += FACTOR) {
       // Newest input of this output is buf[HISTORY + i]; the window spans buf[i .. i + HISTORY].
       // Three partial sums break the add dependency chain (~2x faster); the order of additions
       // is fixed per output, so results do not depend on chunking.
@@ -93,12 +91,8 @@ export class Downsampler24to8 implements StreamingResampler {
         s1 += h[j + 1] * (buf[i + j + 1] + buf[last - j - 1]);
         s2 += h[j + 2] * (buf[i + j + 2] + buf[last - j - 2]);
       }
-      const s = s0 + s1 + s2;
-      dst[o++] = s >= 32767 ? 32767 : s <= -32768 ? -32768 : Math.round(s);
+      dst[o++] = toInt16(s0 + s1 + s2);
     }
-    this.phase = i - n;
-    this.history.advance(n);
-    return dst.length === count ? dst : dst.subarray(0, count);
   }
 
   reset(): void {

@@ -8,7 +8,8 @@
  */
 import { designLowpass } from './fir-design';
 import { HistoryBuffer, outputTarget, type ResamplerOptions, type StreamingResampler } from './resampler';
-import { simdFir, type StridedFir } from './wasm/simd-fir';
+import { toInt16 } from './pcm';
+import { lazySimdFir, type StridedFir } from './wasm/simd-fir';
 
 /** Prototype length at 16 kHz (of the form 4k+3). */
 export const UPSAMPLER_TAPS = 79;
@@ -42,11 +43,7 @@ function unfold(folded: Float64Array): Float64Array {
   return full;
 }
 
-let sharedSimd: StridedFir | null | undefined;
-function simdPhase(): StridedFir | undefined {
-  if (sharedSimd === undefined) sharedSimd = simdFir(unfold(COEFFS)) ?? null;
-  return sharedSimd ?? undefined;
-}
+const simdPhase = lazySimdFir(() => unfold(COEFFS));
 
 export class Upsampler8to16 implements StreamingResampler {
   readonly inputRate = 8000;
@@ -78,14 +75,17 @@ export class Upsampler8to16 implements StreamingResampler {
     const buf = this.history.load(input);
     if (this.simd) {
       const even = this.simd.filterAt(buf.subarray(0, HISTORY + n), 0, n, 1);
-      for (let i = 0; i < n; i++) {
-        const s = even[i];
-        dst[2 * i] = s >= 32767 ? 32767 : s <= -32768 ? -32768 : Math.round(s);
-        dst[2 * i + 1] = buf[i + HISTORY - HALF];
-      }
-      this.history.advance(n);
-      return dst.length === 2 * n ? dst : dst.subarray(0, 2 * n);
+      for (let i = 0; i < n; i++) dst[2 * i] = toInt16(even[i]);
+    } else {
+      this.filterPlain(buf, n, dst);
     }
+    for (let i = 0; i < n; i++) dst[2 * i + 1] = buf[i + HISTORY - HALF];
+    this.history.advance(n);
+    return dst.length === 2 * n ? dst : dst.subarray(0, 2 * n);
+  }
+
+  /** The even outputs in plain JavaScript (where there is no SIMD kernel). */
+  private filterPlain(buf: Float64Array, n: number, dst: Int16Array): void {
     const c = COEFFS;
     for (let i = 0; i < n; i++) {
       // Input sample i sits at buf[HISTORY + i]; the phase spans buf[i .. i + HISTORY].
@@ -97,12 +97,8 @@ export class Upsampler8to16 implements StreamingResampler {
         s0 += c[t] * (buf[i + t] + buf[last - t]);
         s1 += c[t + 1] * (buf[i + t + 1] + buf[last - t - 1]);
       }
-      const s = s0 + s1;
-      dst[2 * i] = s >= 32767 ? 32767 : s <= -32768 ? -32768 : Math.round(s);
-      dst[2 * i + 1] = buf[i + HISTORY - HALF];
+      dst[2 * i] = toInt16(s0 + s1);
     }
-    this.history.advance(n);
-    return dst.length === 2 * n ? dst : dst.subarray(0, 2 * n);
   }
 
   reset(): void {

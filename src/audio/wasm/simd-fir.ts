@@ -106,7 +106,7 @@ class SimdFir implements StridedFir {
   ) {
     this.span = Math.ceil(taps.length / TAP_ALIGN) * TAP_ALIGN;
     const padded = new Float32Array(this.span);
-    padded.set(Array.from(taps));
+    padded.set(taps);
     this.tapsAt = kernel.addTaps(padded);
     this.nvec = this.span / 4;
   }
@@ -130,4 +130,16 @@ class SimdFir implements StridedFir {
 export function simdFir(taps: ArrayLike<number>): StridedFir | undefined {
   const k = sharedKernel();
   return k ? new SimdFir(k, taps) : undefined;
+}
+
+/**
+ * The SIMD filter for a resampler class, built on first use and shared by all its instances;
+ * undefined where WebAssembly SIMD is unavailable.
+ */
+export function lazySimdFir(taps: () => ArrayLike<number>): () => StridedFir | undefined {
+  let fir: StridedFir | null | undefined;
+  return () => {
+    if (fir === undefined) fir = simdFir(taps()) ?? null;
+    return fir ?? undefined;
+  };
 }
