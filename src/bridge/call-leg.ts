@@ -24,6 +24,7 @@ export interface CallLegTimings {
   outbound(ms: number): void;
 }
 
+/** Called with each frame a party says; the array is reused for the next frame (copy to keep it). */
 export type SpeechListener = (pcm8k: Int16Array, atMs: number) => void;
 
 const SILENT_FRAME = new Int16Array(FRAME_SAMPLES);
@@ -34,6 +35,8 @@ export class CallLeg {
   readonly playout: LegPlayout;
   private readonly listeners: SpeechListener[] = [];
   private readonly encoded = new Uint8Array(FRAME_SAMPLES);
+  /** What the party said, decoded; reused for every frame (listeners copy what they keep). */
+  private decoded = new Int16Array(FRAME_SAMPLES);
   private heardMs = 0;
   /** Frames sent that Twilio has not played yet, by our count (one plays per tick). */
   private readonly inFlight: Int16Array[] = [];
@@ -62,7 +65,7 @@ export class CallLeg {
     return this.heardMs;
   }
 
-  /** Listens to what this party says (8 kHz PCM16, echo removed; the array may be kept). */
+  /** Listens to what this party says (8 kHz PCM16, echo removed; valid only during the call). */
   onSpeech(listener: SpeechListener): void {
     this.listeners.push(listener);
   }
@@ -110,12 +113,10 @@ export class CallLeg {
   private readonly onMedia = (frame: MediaFrame): void => {
     if (this.closed) return;
     const t0 = performance.now();
-    // A fresh array per frame: listeners (play-out queues) keep it.
-    let pcm = decodeMulaw(frame.payload);
-    if (this.echo) {
-      const cleaned = this.echo.processMic(pcm);
-      if (cleaned !== pcm) pcm = cleaned.slice(); // the canceller reuses its output buffer
-    }
+    const n = frame.payload.length;
+    if (this.decoded.length < n) this.decoded = new Int16Array(n);
+    let pcm = decodeMulaw(frame.payload, this.decoded);
+    if (this.echo) pcm = this.echo.processMic(pcm);
     this.heardMs = frame.timestampMs + (frame.payload.length * 1000) / 8000;
     for (const l of this.listeners) l(pcm, this.heardMs);
     this.timings?.inbound(performance.now() - t0);

@@ -101,7 +101,8 @@ export class LegPlayout {
   }
 
   /**
-   * Translated speech, 8 kHz PCM16, any length, one chunk as the service delivered it. A service
+   * Translated speech, 8 kHz PCM16, any length, one chunk as the service delivered it (copied: the
+   * caller may reuse the array). A service
    * that paces its chunks in real time can only be played without gaps if a whole chunk (plus
    * some jitter) is in hand: the cushion follows the largest chunk seen.
    */
@@ -114,7 +115,7 @@ export class LegPlayout {
   }
 
   /**
-   * The other party's own voice, as it arrives (8 kHz PCM16). Frames that are digital silence
+   * The other party's own voice, as it arrives (8 kHz PCM16, copied). Frames that are digital silence
    * are not queued, so a leg with nothing to hear is sent nothing (no socket write per frame).
    */
   pushOriginal(pcm: Int16Array): void {

@@ -1,24 +1,44 @@
 /**
- * A FIFO of PCM16 samples held as the chunks they arrived in (no copying on push), read out in
- * fixed-size pieces. Bounded: when over capacity the oldest samples are dropped and counted.
+ * A FIFO of PCM16 samples in a ring buffer, read out in pieces of any size. `push` copies, so
+ * callers may hand in a buffer they reuse for the next frame: nothing is allocated per frame.
+ * The ring starts small and doubles when needed, up to the capacity. Bounded: beyond the capacity
+ * the oldest samples are dropped and counted.
  */
+const INITIAL_SAMPLES = 1024;
+
 export class SampleQueue {
-  private chunks: Int16Array[] = [];
-  private head = 0; // read offset into chunks[0]
+  private ring: Int16Array;
+  private head = 0; // index of the oldest sample
   private size = 0;
   dropped = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`SampleQueue capacity must be a positive integer, got ${capacity}`);
+    this.ring = new Int16Array(Math.min(capacity, INITIAL_SAMPLES));
+  }
 
   get length(): number {
     return this.size;
   }
 
+  /** Appends a copy of `samples`; when full, the oldest samples make room (counted as dropped). */
   push(samples: Int16Array): void {
-    if (samples.length === 0) return;
-    this.chunks.push(samples);
-    this.size += samples.length;
-    if (this.size > this.capacity) this.discard(this.size - this.capacity, true);
+    let src = samples;
+    if (src.length === 0) return;
+    if (src.length > this.capacity) {
+      // Only the newest `capacity` samples can be kept.
+      this.dropped += src.length - this.capacity;
+      src = src.subarray(src.length - this.capacity);
+    }
+    const needed = this.size + src.length;
+    if (needed > this.ring.length && this.ring.length < this.capacity) this.grow(Math.min(this.capacity, needed));
+    if (needed > this.ring.length) this.discard(needed - this.ring.length, true);
+    const ring = this.ring;
+    const tail = (this.head + this.size) % ring.length;
+    const first = Math.min(src.length, ring.length - tail);
+    ring.set(first === src.length ? src : src.subarray(0, first), tail);
+    if (first < src.length) ring.set(src.subarray(first), 0);
+    this.size += src.length;
   }
 
   /**
@@ -26,44 +46,49 @@ export class SampleQueue {
    * (mixing) when `mix` is true. Returns how many samples were read.
    */
   read(out: Int16Array | Float32Array, offset = 0, gain = 1, mix = false): number {
-    let want = Math.min(out.length - offset, this.size);
+    const want = Math.min(out.length - offset, this.size);
+    const ring = this.ring;
     let o = offset;
-    while (want > 0) {
-      const chunk = this.chunks[0];
-      const n = Math.min(want, chunk.length - this.head);
-      if (mix) for (let i = 0; i < n; i++) out[o + i] += chunk[this.head + i] * gain;
-      else if (gain === 1) out.set(chunk.subarray(this.head, this.head + n), o);
-      else for (let i = 0; i < n; i++) out[o + i] = chunk[this.head + i] * gain;
+    let left = want;
+    while (left > 0) {
+      const n = Math.min(left, ring.length - this.head);
+      const h = this.head;
+      if (mix) for (let i = 0; i < n; i++) out[o + i] += ring[h + i] * gain;
+      else if (gain === 1) out.set(ring.subarray(h, h + n), o);
+      else for (let i = 0; i < n; i++) out[o + i] = ring[h + i] * gain;
       this.advance(n);
       o += n;
-      want -= n;
+      left -= n;
     }
-    return o - offset;
+    return want;
   }
 
   /** Drops `n` samples from the front (counted as dropped only when `count` is set). */
   discard(n: number, count = false): void {
-    let left = Math.min(n, this.size);
-    if (count) this.dropped += left;
-    while (left > 0) {
-      const k = Math.min(left, this.chunks[0].length - this.head);
-      this.advance(k);
-      left -= k;
-    }
+    const k = Math.min(n, this.size);
+    if (count) this.dropped += k;
+    this.advance(k);
   }
 
   clear(): void {
-    this.chunks = [];
     this.head = 0;
     this.size = 0;
   }
 
   private advance(n: number): void {
-    this.head += n;
     this.size -= n;
-    if (this.head >= this.chunks[0].length) {
-      this.chunks.shift();
-      this.head = 0;
-    }
+    this.head = this.size === 0 ? 0 : (this.head + n) % this.ring.length;
+  }
+
+  /** A ring at least `min` samples long (doubling), with the queued samples moved to its start. */
+  private grow(min: number): void {
+    let length = this.ring.length;
+    while (length < min) length *= 2;
+    const next = new Int16Array(Math.min(this.capacity, length));
+    const first = Math.min(this.size, this.ring.length - this.head);
+    next.set(this.ring.subarray(this.head, this.head + first), 0);
+    if (first < this.size) next.set(this.ring.subarray(0, this.size - first), first);
+    this.ring = next;
+    this.head = 0;
   }
 }

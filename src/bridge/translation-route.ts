@@ -53,6 +53,8 @@ export class TranslationRoute {
   private readonly downsampler = new Downsampler24to8();
   /** 16 kHz speech for the translator, reused every frame (the translator copies what it keeps). */
   private upsampled = new Int16Array(320);
+  /** 8 kHz translated speech for the play-out, reused every chunk (the play-out copies it). */
+  private downsampled = new Int16Array(1600);
   private readonly detector = new SpeechDetector();
   private readonly latency: LatencyTracker;
   private translator: Translator | undefined;
@@ -179,13 +181,16 @@ export class TranslationRoute {
     if (this.upsampled.length < 2 * pcm8k.length) this.upsampled = new Int16Array(2 * pcm8k.length);
     const pcm16k = this.upsampler.process(pcm8k, this.upsampled);
     if (this.translator) this.translator.sendAudio(pcm16k);
-    else this.held.push(pcm16k.slice()); // the buffer is reused for the next frame
+    else this.held.push(pcm16k); // copied: the buffer is reused for the next frame
   }
 
   private onTranslatedAudio(pcm24k: Int16Array): void {
     if (this.closed) return;
     const t0 = performance.now();
-    this.opts.to.playout.pushTranslated(this.downsampler.process(pcm24k));
+    const count = this.downsampler.outputLength(pcm24k.length);
+    if (this.downsampled.length < count) this.downsampled = new Int16Array(count);
+    // The play-out copies what it queues, so one buffer serves every chunk.
+    this.opts.to.playout.pushTranslated(this.downsampler.process(pcm24k, this.downsampled));
     this.opts.observer.processing(this, performance.now() - t0);
   }
 }

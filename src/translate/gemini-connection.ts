@@ -70,7 +70,16 @@ export class GeminiConnection {
     private readonly params: ConnectionParams,
     private readonly handlers: ConnectionHandlers,
   ) {
-    this.factory = new GuardedSocketFactory({ onMalformedFrame: (d) => this.handlers.onMalformedFrame(d) });
+    this.factory = new GuardedSocketFactory({
+      onMalformedFrame: (d) => this.handlers.onMalformedFrame(d),
+      // After setup the SDK only parses and wraps each message (Developer API: no field mapping);
+      // tolk reads the plain parsed object instead of having every frame parsed twice.
+      takeParsed: (m) => {
+        if (!this.setupDone || this.closing) return false;
+        this.dispatch(m as LiveServerMessage);
+        return true;
+      },
+    });
   }
 
   /** Resolves once setupComplete arrived; rejects with ConnectFailure otherwise. */

@@ -178,7 +178,7 @@ export class GeminiTranslator implements Translator {
   sendAudio(pcm16k: Int16Array): void {
     if (this.isTerminal() || pcm16k.length === 0) return;
     this.audioClockSamples += pcm16k.length;
-    for (const chunk of this.chunker.push(pcm16k)) this.forward(chunk);
+    this.chunker.push(pcm16k, this.forwardChunk);
   }
 
   close(): Promise<void> {
@@ -193,14 +193,17 @@ export class GeminiTranslator implements Translator {
     return this.closing !== undefined || this._state === 'failed' || this._state === 'closed';
   }
 
-  private forward(chunk: Int16Array): void {
+  /** A chunk from the chunker: its array is reused, so it is copied if it has to wait. */
+  private readonly forwardChunk = (chunk: Int16Array): void => this.forward(chunk, true);
+
+  private forward(chunk: Int16Array, borrowed = false): void {
     const target = this.active;
     if (target && this._state === 'open' && target.conn.sendAudio(chunk)) {
       this.counters.inputSamplesSent += chunk.length;
       return;
     }
     const before = this.queue.droppedSamples;
-    this.queue.push(chunk);
+    this.queue.push(borrowed ? chunk.slice() : chunk);
     if (this.queue.droppedSamples > before && before === 0) {
       this.log.warn({ event: 'translate.input_dropped', bufferMs: this.cfg.maxBufferMs }, 'input buffer full while reconnecting; dropping oldest audio');
     }

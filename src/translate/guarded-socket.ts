@@ -5,7 +5,8 @@
  *    unhandled rejection (@google/genai 3.3.0, handleWebSocketMessage);
  *  - tolk holds the socket, so it can terminate it (setup timeout, close without waiting for a dead
  *    peer's close handshake) and knows when it is truly closed.
- * The SDK has no public hook for its transport; `installGuardedTransport` swaps the Live instance's
+ * Once a session is set up, its owner may take the parsed messages itself (`takeParsed`), so each
+ * frame is parsed once. The SDK has no public hook for its transport; `installGuardedTransport` swaps the Live instance's
  * `webSocketFactory` field and fails loudly if an SDK upgrade changes that shape.
  */
 import WebSocket from 'ws';
@@ -22,6 +23,11 @@ interface SdkSocketCallbacks {
 export interface GuardedSocketHooks {
   /** Called with a short description when a frame is dropped because it is not JSON. */
   onMalformedFrame(detail: string): void;
+  /**
+   * Offered every parsed server message first; returning true means it was handled and the SDK
+   * does not see it (the SDK would parse the text a second time only to wrap it in a class).
+   */
+  takeParsed?(message: object): boolean;
   /** Called once the underlying socket is fully closed. */
   onSocketClosed?(): void;
 }
@@ -57,12 +63,14 @@ export class GuardedSocket {
         this.hooks.onMalformedFrame('unexpected frame payload type');
         return;
       }
+      let parsed: unknown;
       try {
-        JSON.parse(text);
+        parsed = JSON.parse(text);
       } catch {
         this.hooks.onMalformedFrame(`non-JSON frame (${text.length} chars)`);
         return;
       }
+      if (typeof parsed === 'object' && parsed !== null && this.hooks.takeParsed?.(parsed)) return;
       this.callbacks.onmessage({ data: text });
     };
   }

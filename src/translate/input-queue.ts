@@ -3,32 +3,33 @@
  * yet (while connecting) up to a bound, dropping the oldest beyond it. Pure: no I/O, no timers.
  */
 export class InputChunker {
-  private partial: Int16Array;
+  /** The chunk being filled; handed to `onChunk` when full, then refilled (never reallocated). */
+  private readonly partial: Int16Array;
   private fill = 0;
 
   constructor(private readonly chunkSamples: number) {
     this.partial = new Int16Array(chunkSamples);
   }
 
-  /** Appends samples; returns the chunks completed by them (copies, safe to keep). */
-  push(samples: Int16Array): Int16Array[] {
-    const out: Int16Array[] = [];
+  /**
+   * Appends samples; calls `onChunk` with each chunk they complete. The chunk array is reused for
+   * the next one: it is valid only during the call (copy it to keep it).
+   */
+  push(samples: Int16Array, onChunk: (chunk: Int16Array) => void): void {
     let offset = 0;
     while (offset < samples.length) {
       const n = Math.min(this.chunkSamples - this.fill, samples.length - offset);
-      this.partial.set(samples.subarray(offset, offset + n), this.fill);
+      this.partial.set(n === samples.length ? samples : samples.subarray(offset, offset + n), this.fill);
       this.fill += n;
       offset += n;
       if (this.fill === this.chunkSamples) {
-        out.push(this.partial);
-        this.partial = new Int16Array(this.chunkSamples);
         this.fill = 0;
+        onChunk(this.partial);
       }
     }
-    return out;
   }
 
-  /** Returns and clears the incomplete tail (empty array when none). */
+  /** Returns (a copy of) and clears the incomplete tail (empty array when none). */
   flush(): Int16Array {
     const tail = this.partial.slice(0, this.fill);
     this.fill = 0;
@@ -36,6 +37,7 @@ export class InputChunker {
   }
 }
 
+/** Chunks held while they cannot be sent; the queue keeps the arrays it is given. */
 export class BoundedChunkQueue {
   private chunks: Int16Array[] = [];
   private samples = 0;

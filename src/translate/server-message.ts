@@ -13,12 +13,14 @@ export type ServerEvent =
   | { type: 'resumption'; handle: string | undefined; resumable: boolean }
   | { type: 'usage'; totalTokens: number };
 
-/** Little-endian PCM16 bytes (any alignment) to a fresh Int16Array. */
-export function bytesToPcm16(bytes: Buffer): Int16Array {
-  const n = bytes.length - (bytes.length % 2);
-  const ab = new ArrayBuffer(n);
-  new Uint8Array(ab).set(bytes.subarray(0, n));
-  return new Int16Array(ab);
+/**
+ * Base64 of little-endian PCM16 decoded straight into a fresh Int16Array (one allocation, aligned;
+ * a trailing odd byte is ignored).
+ */
+export function base64ToPcm16(data: string): Int16Array {
+  const bytes = new Uint8Array(Math.floor((data.length * 3) / 4) + 2);
+  const written = Buffer.from(bytes.buffer).write(data, 'base64');
+  return new Int16Array(bytes.buffer, 0, written >> 1);
 }
 
 export function pcm16ToBase64(pcm: Int16Array): string {
@@ -44,7 +46,7 @@ export function decodeServerMessage(msg: LiveServerMessage): ServerEvent[] {
     for (const part of content.modelTurn?.parts ?? []) {
       const data = part.inlineData?.data;
       if (data && (part.inlineData?.mimeType ?? 'audio/pcm').startsWith('audio/pcm')) {
-        out.push({ type: 'audio', pcm24k: bytesToPcm16(Buffer.from(data, 'base64')) });
+        out.push({ type: 'audio', pcm24k: base64ToPcm16(data) });
       }
     }
     const outT = content.outputTranscription;

@@ -4,7 +4,7 @@ import { classifyClose, classifyConnectError } from '../../src/translate/close-c
 import { BoundedChunkQueue, InputChunker } from '../../src/translate/input-queue';
 import { SUPPORTED_LANGUAGES, assertSupportedLanguage, isSupportedLanguage, nearestLanguages } from '../../src/translate/languages';
 import { UtteranceSegmenter } from '../../src/translate/segmenter';
-import { decodeServerMessage, parseDurationMs } from '../../src/translate/server-message';
+import { base64ToPcm16, decodeServerMessage, parseDurationMs } from '../../src/translate/server-message';
 import type { LiveServerMessage } from '../../src/translate/genai';
 import { toneThenSilence } from './helpers';
 
@@ -56,10 +56,15 @@ describe('backoff', () => {
 describe('input chunking and buffering', () => {
   it('cuts any input into fixed chunks and keeps the tail', () => {
     const c = new InputChunker(4);
-    expect(c.push(new Int16Array([1, 2, 3]))).toHaveLength(0);
-    const out = c.push(new Int16Array([4, 5, 6, 7, 8, 9]));
-    expect(out.map((x) => [...x])).toEqual([[1, 2, 3, 4], [5, 6, 7, 8]]);
+    const out: number[][] = [];
+    const keep = (chunk: Int16Array): number => out.push([...chunk]);
+    c.push(new Int16Array([1, 2, 3]), keep);
+    expect(out).toHaveLength(0);
+    c.push(new Int16Array([4, 5, 6, 7, 8, 9]), keep);
+    expect(out).toEqual([[1, 2, 3, 4], [5, 6, 7, 8]]);
     expect([...c.flush()]).toEqual([9]);
+    c.push(new Int16Array([10, 11, 12, 13]), keep); // a whole chunk in one push, after a flush
+    expect(out[2]).toEqual([10, 11, 12, 13]);
   });
   it('drops the oldest chunks beyond the bound and counts them', () => {
     const q = new BoundedChunkQueue(8);
@@ -97,6 +102,15 @@ describe('server message decoding', () => {
     expect(ev[2]).toEqual({ type: 'goAway', timeLeftMs: 50_000 });
     expect(ev[3]).toEqual({ type: 'resumption', handle: 'h', resumable: true });
     expect(parseDurationMs('0.500s')).toBe(500);
+  });
+  it('decodes base64 PCM16 of any length, padded or not, ignoring an odd trailing byte', () => {
+    const samples = Int16Array.from({ length: 1201 }, (_, i) => ((i * 7919) % 65536) - 32768);
+    const b64 = Buffer.from(samples.buffer).toString('base64');
+    expect([...base64ToPcm16(b64)]).toEqual([...samples]);
+    expect([...base64ToPcm16(b64.replace(/=+$/, ''))]).toEqual([...samples]);
+    const odd = Buffer.concat([Buffer.from(new Int16Array([-1, 2]).buffer), Buffer.from([0x7f])]).toString('base64');
+    expect([...base64ToPcm16(odd)]).toEqual([-1, 2]);
+    expect(base64ToPcm16('')).toHaveLength(0);
   });
 });
 
