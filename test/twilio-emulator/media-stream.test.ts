@@ -189,4 +189,24 @@ describe('Twilio emulator Media Streams', () => {
     expect(emu.events().some((e) => e.type === 'stream.received' && e.event === 'mark')).toBe(true);
     expect(emu.recording(callSid).heard).toHaveLength(0);
   });
+
+  it('with all-zero masking keys (load runs) still delivers the caller\'s audio intact', async () => {
+    await emu.close();
+    emu = await startTwilioEmulator({
+      timeScale: 0.1,
+      streamMaskKey: 'zero',
+      numbers: [{ phoneNumber: '+15550001111', voiceUrl: app.base + '/voice', statusCallback: app.base + '/status' }],
+    });
+    const speech = tone(0.5, 440, 8000);
+    const streamP = app.nextStream();
+    const callSid = await emu.dial({ from: '+15557778888', to: '+15550001111', party: { speech, hangupAfterSec: 1 } });
+    const s = await streamP;
+    await s.closed;
+    await emu.waitForStatus(callSid, 'completed');
+    const payload = Buffer.concat(s.messages.filter((m) => m.event === 'media').map((m) => Buffer.from(m.media.payload, 'base64')));
+    // The stream opens a few frames into the call: what the caller said before that is not in it.
+    const expected = mulaw.encode(speech).subarray(emu.call(callSid)!.streams[0].callOffsetMs * 8);
+    expect(expected.length).toBeGreaterThan(2000);
+    expect([...payload.subarray(0, expected.length)]).toEqual([...expected]);
+  });
 });

@@ -87,6 +87,15 @@ export interface SessionStats {
 
 const TOKENS_PER_SECOND = 25;
 
+/** Base64 little-endian PCM16 to samples (decoded straight into an aligned array). */
+function decodePcm16(base64: string): Int16Array {
+  const bytes = Buffer.alloc(Math.floor((base64.length * 3) / 4) + 2);
+  const n = bytes.write(base64, 'base64');
+  const samples = new Int16Array(n >> 1);
+  new Uint8Array(samples.buffer).set(bytes.subarray(0, samples.length * 2));
+  return samples;
+}
+
 export class EmulatorSession {
   readonly stats: SessionStats = { samplesReceived: 0, audioMessages: 0, utterances: 0, outputSamples: 0, framesSent: 0 };
   setup: TranslateSetup | undefined;
@@ -238,9 +247,7 @@ export class EmulatorSession {
     if (ri.audio) {
       const mime = typeof ri.audio.mimeType === 'string' ? ri.audio.mimeType : '';
       if (typeof ri.audio.data !== 'string' || !mime.startsWith('audio/pcm')) return this.end(CLOSE.invalidArgument, REASONS.invalidArgument);
-      const bytes = Buffer.from(ri.audio.data, 'base64');
-      const samples = new Int16Array(bytes.length >> 1);
-      for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
+      const samples = decodePcm16(ri.audio.data);
       this.stats.samplesReceived += samples.length;
       this.stats.audioMessages++;
       this.usageSamples += samples.length;

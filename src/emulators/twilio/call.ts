@@ -11,7 +11,7 @@ import type { ConferenceHub } from './conference';
 import type { EventLog } from './events';
 import type { StreamFaults } from './faults';
 import { FRAME_MS } from './frame-ticker';
-import { MediaStreamSession, type HandshakeSignature, type StreamStats } from './media-stream';
+import { MediaStreamSession, type HandshakeSignature, type MaskKey, type StreamStats } from './media-stream';
 import { PartyVoice, type PartySpec } from './party';
 import { Recorder } from './recorder';
 import type { SidFactory } from './sids';
@@ -34,6 +34,7 @@ export interface CallEnv {
   sayAudio: 'tone' | 'silence';
   recordAudio: boolean;
   logMediaFrames: boolean;
+  maskKey: MaskKey;
 }
 
 export class EmulatedCall {
@@ -221,6 +222,7 @@ export class EmulatedCall {
         faults: this.env.faults,
         log: (e) => this.env.log.add(e),
         logMediaFrames: this.env.logMediaFrames,
+        maskKey: this.env.maskKey,
       });
     } catch (err) {
       this.fail(31920, `stream handshake failed: ${(err as Error).message}`);

@@ -10,7 +10,7 @@ import { ConferenceHub } from './conference';
 import { EventLog, type EmulatorEvent } from './events';
 import type { StreamFaults } from './faults';
 import { createFrameTicker } from './frame-ticker';
-import type { HandshakeSignature, StreamStats } from './media-stream';
+import type { HandshakeSignature, MaskKey, StreamStats } from './media-stream';
 import type { PartySpec } from './party';
 import type { CallRecording } from './recorder';
 import { basicAuth } from './rest/auth';
@@ -53,6 +53,9 @@ export interface TwilioEmulatorOptions {
   /** Logs a `stream.received` event for every media message (default true). Off for load runs;
    * marks, clears and everything else are still logged. */
   logMediaFrames?: boolean;
+  /** Masking keys of the stream's WebSocket frames: random (default, as a WebSocket client must
+   * choose them) or all zero, which spares a load run copying and masking every payload. */
+  streamMaskKey?: MaskKey;
   fetch?: FetchLike;
   sids?: SidFactory;
 }
@@ -135,6 +138,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
     sayAudio: opts.sayAudio ?? 'tone',
     recordAudio: opts.recordAudio ?? true,
     logMediaFrames: opts.logMediaFrames ?? true,
+    maskKey: opts.streamMaskKey ?? 'random',
     attachMedia(media) {
       live.add(media);
       unsubscribe ??= ticker.subscribe(onFrame);

@@ -3,7 +3,7 @@
 // microphone, `dtmf` for key presses and `stop` at the end; plays what the server sends through a
 // PlayoutBuffer, echoing marks when their audio has played and on clear.
 import WebSocket from 'ws';
-import { decodeMulaw, encodeMulaw } from './audio';
+import { decodeMulaw, encodeMulaw, FRAME_SAMPLES } from './audio';
 import type { AudioActivity } from './call-media';
 import type { NewEvent } from './events';
 import { FaultPlan, malformedMessage, type StreamFaults } from './faults';
@@ -24,6 +24,12 @@ import {
  * whether the upgrade is signed is not settled, so this is configurable. 'sign' uses the stream URL
  * (wss) with no params, as Twilio's own validator samples assume. */
 export type HandshakeSignature = 'sign' | 'none';
+
+/** WebSocket masking keys: random per frame (what a client must do), or all zero (load runs). */
+export type MaskKey = 'random' | 'zero';
+const zeroMask = (mask: Buffer): void => {
+  mask.fill(0);
+};
 
 export interface StreamStats {
   streamSid: string;
@@ -55,6 +61,7 @@ export interface OpenStreamOptions {
   log: (e: NewEvent) => void;
   /** Log a `stream.received` event per media message (default true). */
   logMediaFrames?: boolean;
+  maskKey?: MaskKey;
   handshakeTimeoutMs?: number;
 }
 
@@ -65,6 +72,7 @@ export class MediaStreamSession implements AudioActivity {
   /** Resolves when the WebSocket has closed, with who closed it. */
   readonly closed: Promise<'server' | 'emulator' | 'error'>;
   private readonly playout = new PlayoutBuffer();
+  private readonly encoded = new Uint8Array(FRAME_SAMPLES);
   private readonly faults: FaultPlan;
   private seq = 0;
   private chunk = 0;
@@ -114,7 +122,11 @@ export class MediaStreamSession implements AudioActivity {
     const headers: Record<string, string> = {};
     if (opts.handshakeSignature === 'sign') headers['X-Twilio-Signature'] = signatureFor(opts.authToken, opts.url, {});
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(opts.url, { headers, handshakeTimeout: opts.handshakeTimeoutMs ?? 5000 });
+      const ws = new WebSocket(opts.url, {
+        headers,
+        handshakeTimeout: opts.handshakeTimeoutMs ?? 5000,
+        ...(opts.maskKey === 'zero' ? { generateMask: zeroMask } : {}),
+      });
       const fail = (err: Error): void => {
         ws.removeAllListeners();
         ws.on('error', () => undefined);
@@ -182,7 +194,8 @@ export class MediaStreamSession implements AudioActivity {
     if (d.drop) {
       this.stats.framesDropped += 1;
     } else {
-      const payload = Buffer.from(encodeMulaw(frame)).toString('base64');
+      const bytes = frame.length <= this.encoded.length ? encodeMulaw(frame, this.encoded) : encodeMulaw(frame);
+      const payload = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
       this.send(mediaMessage(this.opts.identity, ++this.seq, ++this.chunk, ts, payload));
       this.stats.mediaFramesSent += 1;
     }
