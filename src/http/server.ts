@@ -11,10 +11,15 @@ import type { Readiness } from './readiness';
 
 export type WsApp = expressWs.Application;
 
+/** Whether a WebSocket upgrade may go ahead; a refusal is answered with an HTTP status instead of 101. */
+export type UpgradeVerdict = { ok: true } | { ok: false; status: number; message: string };
+
 /** A feature that adds routes to the server. */
 export interface HttpModule {
   readonly name: string;
   mount(app: WsApp): void;
+  /** Checks a WebSocket handshake before the upgrade (each module judges only its own paths). */
+  verifyUpgrade?(req: http.IncomingMessage): UpgradeVerdict;
 }
 
 export interface HttpServerDeps {
@@ -35,7 +40,20 @@ export interface HttpServer {
 export function createHttpServer(deps: HttpServerDeps): HttpServer {
   const base = express();
   const server = http.createServer(base);
-  const { app } = expressWs(base, server, { wsOptions: { maxPayload: 64 * 1024 } });
+  const guards = (deps.modules ?? []).filter((m) => m.verifyUpgrade);
+  const { app } = expressWs(base, server, {
+    wsOptions: {
+      maxPayload: 64 * 1024,
+      // A refused handshake gets a plain HTTP answer (e.g. 403): no WebSocket is ever opened.
+      verifyClient: (info: { req: http.IncomingMessage }, done: (ok: boolean, status?: number, message?: string) => void) => {
+        for (const m of guards) {
+          const verdict = m.verifyUpgrade!(info.req);
+          if (!verdict.ok) return done(false, verdict.status, verdict.message);
+        }
+        done(true);
+      },
+    },
+  });
   app.disable('x-powered-by');
   if (deps.trustProxy) app.set('trust proxy', true);
 

@@ -7,7 +7,8 @@
 import express from 'express';
 import type { Request, Response } from 'express';
 import type { WebSocket } from 'ws';
-import type { HttpModule, WsApp } from '../http/server';
+import type { IncomingMessage } from 'node:http';
+import type { HttpModule, UpgradeVerdict, WsApp } from '../http/server';
 import type { Logger } from '../log/logger';
 import { TwilioCounters } from './counters';
 import type { MediaLeg } from './media-leg';
@@ -115,6 +116,19 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
     name: 'twilio',
     counters,
     streamUrl,
+    /** The media handshake's X-Twilio-Signature (signed over the wss URL, no params), before the upgrade. */
+    verifyUpgrade(req: IncomingMessage): UpgradeVerdict {
+      if (deps.wsSignature === 'off' || pathOf(req.url) !== TWILIO_PATHS.media) return { ok: true };
+      const sig = checkSignature(deps.authToken, req.headers['x-twilio-signature'], streamUrl, {});
+      if (sig === 'ok') return { ok: true };
+      counters.inc(sig === 'missing' ? 'ws_signature_missing' : 'ws_signature_invalid');
+      const enforce = deps.wsSignature === 'enforce';
+      log.warn(
+        { event: 'twilio.media.signature_rejected', reason: `signature_${sig}`, mode: deps.wsSignature },
+        enforce ? 'media WebSocket refused (HTTP 403)' : 'media WebSocket signature not valid (log-only mode)',
+      );
+      return enforce ? { ok: false, status: 403, message: 'invalid Twilio signature' } : { ok: true };
+    },
     mount(app: WsApp) {
       app.post(TWILIO_PATHS.voice, form, (req, res) => {
         if (!verified(req, res)) return;
@@ -151,20 +165,7 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
           );
       });
 
-      app.ws(TWILIO_PATHS.media, (ws: WebSocket, req: Request) => {
-        const sig = deps.wsSignature === 'off' ? 'ok' : checkSignature(deps.authToken, req.headers['x-twilio-signature'], streamUrl, {});
-        if (sig !== 'ok') {
-          counters.inc(sig === 'missing' ? 'ws_signature_missing' : 'ws_signature_invalid');
-          const enforce = deps.wsSignature === 'enforce';
-          log.warn(
-            { event: 'twilio.media.signature_rejected', reason: `signature_${sig}`, mode: deps.wsSignature },
-            enforce ? 'media WebSocket refused' : 'media WebSocket signature not valid (log-only mode)',
-          );
-          if (enforce) {
-            ws.close(1008, 'invalid Twilio signature');
-            return;
-          }
-        }
+      app.ws(TWILIO_PATHS.media, (ws: WebSocket) => {
         const session = new MediaStreamSession({
           socket: ws,
           logger: log,
@@ -180,6 +181,12 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
       });
     },
   };
+}
+
+/** The path of a request URL, without its query string. */
+function pathOf(url: string | undefined): string {
+  const q = (url ?? '').indexOf('?');
+  return q < 0 ? (url ?? '') : (url ?? '').slice(0, q);
 }
 
 function queryOf(req: Request): Record<string, string> {

@@ -86,13 +86,12 @@ describe('WS /twilio/media: authentication', () => {
     expect(edge.module.counters.get('token_replayed')).toBe(1);
   });
 
-  it('enforce mode closes a handshake without a valid signature before anything is accepted', async () => {
+  it('enforce mode refuses a handshake without a valid signature with HTTP 403, before any WebSocket opens', async () => {
     await setup({ wsSignature: 'enforce' });
     for (const signature of [null, 'Zm9yZ2Vk']) {
-      const c = await client({ signature });
-      c.start(edge.tokens.issue({ callSid: CALL, role: 'caller' }));
-      expect((await c.closed).code).toBe(1008);
+      await expect(client({ signature })).rejects.toThrow(/Unexpected server response: 403/);
     }
+    expect(edge.module.counters.get('ws_connections')).toBe(0);
     expect(legs).toHaveLength(0);
     expect(edge.module.counters.get('ws_signature_missing')).toBe(1);
     expect(edge.module.counters.get('ws_signature_invalid')).toBe(1);
