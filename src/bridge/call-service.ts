@@ -78,6 +78,7 @@ export class CallService {
     const number = req.to ? await this.deps.numbers.lookup(req.to) : undefined;
     if (!number) {
       this.log.warn({ event: 'call.unknown_number', callSid: req.callSid, to: req.to }, 'call to an unknown number');
+      this.deps.metrics.callRejected('unknown_number');
       return this.deps.twiml.sayAndHangUpTwiml({ text: message('unknownNumber', 'en'), sayLocale: sayLocale('en') });
     }
     const existing = this.bySid.get(req.callSid);
@@ -86,6 +87,7 @@ export class CallService {
       return this.answerWithStream(existing);
     }
     if (this.draining) {
+      this.deps.metrics.callRejected('draining');
       const lang = provisionalLanguage(number, initialCallerLanguage(number, {}));
       return this.deps.twiml.sayAndHangUpTwiml({ text: message('unreachable', lang), sayLocale: sayLocale(lang) });
     }

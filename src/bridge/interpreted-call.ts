@@ -23,6 +23,8 @@ import { TranslationRoute, type RouteObserver } from './translation-route';
 export interface BridgeMetrics {
   callStarted(): void;
   callEnded(outcome: string): void;
+  /** A call turned away before it started (unknown number, shutting down). */
+  callRejected(outcome: string): void;
   translationSessionOpened(): void;
   translationSessionClosed(): void;
   translationReconnected(direction: string): void;

@@ -40,14 +40,14 @@ export interface HttpServer {
 export function createHttpServer(deps: HttpServerDeps): HttpServer {
   const base = express();
   const server = http.createServer(base);
-  const guards = (deps.modules ?? []).filter((m) => m.verifyUpgrade);
+  const guards = (deps.modules ?? []).filter((m) => m.verifyUpgrade !== undefined);
   const { app } = expressWs(base, server, {
     wsOptions: {
       maxPayload: 64 * 1024,
       // A refused handshake gets a plain HTTP answer (e.g. 403): no WebSocket is ever opened.
       verifyClient: (info: { req: http.IncomingMessage }, done: (ok: boolean, status?: number, message?: string) => void) => {
         for (const m of guards) {
-          const verdict = m.verifyUpgrade!(info.req);
+          const verdict = m.verifyUpgrade?.(info.req) ?? { ok: true };
           if (!verdict.ok) return done(false, verdict.status, verdict.message);
         }
         done(true);

@@ -22,6 +22,7 @@ export const TWILIO_COUNTER_NAMES = [
   'token_expired',
   'token_replayed',
   'token_wrong_account',
+  'media_format_unsupported',
   // inbound messages
   'binary_frame',
   'invalid_json',

@@ -147,6 +147,12 @@ export class MediaStreamSession {
       return 'token_error' as const;
     });
     if (this.state !== 'verifying') return; // closed meanwhile
+    if (outcome === 'media_format_unsupported') {
+      this.deps.counters.inc(outcome);
+      this.log.warn({ event: 'twilio.media.unsupported_format', mediaFormat: msg.start.mediaFormat }, 'media stream refused: not 8 kHz mono mu-law');
+      this.end(1003, 'unsupported media format');
+      return;
+    }
     if (typeof outcome === 'string') {
       if (outcome !== 'token_error') this.deps.counters.inc(outcome);
       this.log.warn({ event: 'twilio.media.auth_failed', reason: outcome }, 'media stream refused');
@@ -191,6 +197,9 @@ export class MediaStreamSession {
     if (!token) return 'token_missing';
     const check = await this.deps.tokens.verify(token, msg.start.callSid);
     if (!check.ok) return `token_${check.reason}`;
+    // Bidirectional streams are documented as 8 kHz mono mu-law; anything else would be heard as noise.
+    const f = msg.start.mediaFormat;
+    if (f && (f.encoding !== 'audio/x-mulaw' || f.sampleRate !== 8000 || f.channels !== 1)) return 'media_format_unsupported';
     return { role: check.role };
   }
 

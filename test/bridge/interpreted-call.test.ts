@@ -49,9 +49,11 @@ const twiml: CallTwiml = {
   languageMenu: (v) => `<menu ${v.callId}>${v.options.map((o) => `${o.digit}:${o.sayLocale}:${o.text}`).join('|')}</menu>`,
 };
 
+const rejected: string[] = [];
 const noMetrics: BridgeMetrics = {
   callStarted: () => undefined,
   callEnded: () => undefined,
+  callRejected: (outcome) => void rejected.push(outcome),
   translationSessionOpened: () => undefined,
   translationSessionClosed: () => undefined,
   translationReconnected: () => undefined,
@@ -122,9 +124,11 @@ describe('an interpreted call', () => {
 
   it('tells an unknown number politely and creates no call', async () => {
     const s = setup();
+    rejected.length = 0;
     const answer = await s.service.voice({ callSid: CALLER_SID, to: '+19999999999', query: {} });
     expect(answer).toMatch(/not in service/);
     expect(s.service.activeCalls).toBe(0);
+    expect(rejected).toEqual(['unknown_number']);
   });
 
   it('joins both legs through two translators, one per direction', async () => {

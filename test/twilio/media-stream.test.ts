@@ -73,6 +73,19 @@ describe('WS /twilio/media: authentication', () => {
     expect(edge.logs.lines().filter((l) => l.event === 'twilio.media.auth_failed')).toHaveLength(1);
   });
 
+  it.each([
+    [{ encoding: 'audio/x-l16', sampleRate: 16000, channels: 1 }],
+    [{ encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 2 }],
+  ])('refuses a stream whose media format is not 8 kHz mono mu-law (%o)', async (mediaFormat) => {
+    await setup();
+    const c = await client();
+    c.start(edge.tokens.issue({ callSid: CALL, role: 'caller' }), { mediaFormat });
+    expect(await c.closed).toEqual({ code: 1003, reason: 'unsupported media format' });
+    expect(legs).toHaveLength(0);
+    expect(edge.module.counters.get('media_format_unsupported')).toBe(1);
+    expect(edge.logs.lines().some((l) => l.event === 'twilio.media.unsupported_format')).toBe(true);
+  });
+
   it('refuses a replayed token', async () => {
     await setup();
     const token = edge.tokens.issue({ callSid: CALL, role: 'caller' });

@@ -9,7 +9,10 @@ export interface MediaClient {
   received: Record<string, unknown>[];
   closed: Promise<{ code: number; reason: string }>;
   send(msg: unknown): void;
-  start(token: string | undefined, opts?: { callSid?: string; accountSid?: string; extra?: Record<string, string> }): void;
+  start(
+    token: string | undefined,
+    opts?: { callSid?: string; accountSid?: string; extra?: Record<string, string>; mediaFormat?: { encoding: string; sampleRate: number; channels: number } },
+  ): void;
   media(seq: number, timestampMs: number, payload: Uint8Array | string): void;
 }
 
@@ -45,7 +48,7 @@ export async function connectMedia(port: number, opts: { signature?: string | nu
           accountSid: o.accountSid ?? ACCOUNT,
           callSid: o.callSid ?? CALL,
           tracks: ['inbound'],
-          mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+          mediaFormat: o.mediaFormat ?? { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
           customParameters,
         },
       });
