@@ -7,9 +7,14 @@
  * tolk runs as its own process, exactly as `npm start` runs it; the Gemini Live emulator (echo
  * mode, fixed model latency) runs in another process, the Twilio emulator in this one. The default
  * mode places N concurrent interpreted calls in which both parties talk in turns, measures a
- * steady window of S seconds from tolk's own /metrics, and prints one JSON object. The
- * `--sequential` mode places short calls one after another and reports tolk's memory before and
- * after.
+ * steady window of S seconds from tolk's own /metrics, and prints one JSON object. `--floor`
+ * then measures a bare WebSocket server at the same Twilio message rate on the same core (see
+ * transport-floor.ts), so the figures can be read against what the transport alone costs on this
+ * machine at that moment. The `--sequential` mode places short calls one after another and reports
+ * tolk's memory before and after.
+ *
+ * Environment: TOLK_NODE_FLAGS (extra Node.js flags for tolk), BENCH_LOG_LEVEL (tolk's log level,
+ * default warn; logs stay in the folder printed at start).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,11 +23,14 @@ import path from 'node:path';
 import { readWav } from '../src/audio';
 import { startTwilioEmulator, type TwilioEmulator } from '../src/emulators/twilio/emulator';
 import { freePort } from '../src/emulators/free-port';
+import { runFloorLoad } from './transport-floor';
 
 const ROOT = path.join(__dirname, '..');
 const TOLK_NUMBER = '+15550001111';
 const AGENT_NUMBER = '+15550002222';
 const MODEL_LATENCY_MS = 300;
+/** Longest wait, after the last call is placed, for every call to be bridged (or over). */
+const BRIDGE_WAIT_SEC = 60;
 
 interface Args {
   calls: number;
@@ -33,10 +41,12 @@ interface Args {
   profileDir?: string;
   /** Pins tolk to core 0 and the emulators to the other cores, so the load generator cannot starve tolk. */
   pin: boolean;
+  /** Also measures the transport floor: a bare WebSocket server at the same Twilio message rate. */
+  floor: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { calls: 50, seconds: 30, sequential: 0, json: false, pin: canPin() };
+  const a: Args = { calls: 50, seconds: 30, sequential: 0, json: false, pin: canPin(), floor: false };
   for (let i = 0; i < argv.length; i++) {
     const next = (): number => {
       const v = Number(argv[++i]);
@@ -48,9 +58,10 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--sequential') a.sequential = next();
     else if (argv[i] === '--json') a.json = true;
     else if (argv[i] === '--no-pin') a.pin = false;
+    else if (argv[i] === '--floor') a.floor = true;
     else if (argv[i] === '--profile') a.profileDir = path.resolve(argv[++i] ?? 'bench-profile');
     else if (argv[i] === '--help') {
-      process.stdout.write('usage: npm run bench -- [--calls N] [--seconds S] [--sequential N] [--json] [--profile DIR] [--no-pin]\n');
+      process.stdout.write('usage: npm run bench -- [--calls N] [--seconds S] [--floor] [--sequential N] [--json] [--profile DIR] [--no-pin]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${argv[i]}`);
   }
@@ -191,19 +202,21 @@ async function startRig(timeScale: number, pin: boolean, profileDir?: string): P
     {},
     path.join(dir, 'gemini.log'),
   );
-  const twilio = await startTwilioEmulator({ timeScale, sayAudio: 'silence', recordAudio: false, logMediaFrames: false });
+  const twilio = await startTwilioEmulator({ timeScale, sayAudio: 'silence', recordAudio: false, logMediaFrames: false, streamMaskKey: 'zero' });
   const port = await freePort();
   const tolkBase = `http://127.0.0.1:${port}`;
   const numbers = path.join(dir, 'numbers.yaml');
   fs.writeFileSync(numbers, `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n`);
-  const node = [process.execPath, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/src/main.js'];
+  // TOLK_NODE_FLAGS: extra Node.js flags for tolk (experiments, e.g. GC settings).
+  const extraFlags = (process.env.TOLK_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const node = [process.execPath, ...extraFlags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/src/main.js'];
   const tolk = startChild(
     pin ? 'taskset' : node[0],
     pin ? ['-c', '0', ...node] : node.slice(1),
     {
       PORT: String(port),
       HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', // 'info' to see every call's events in the log
       PUBLIC_URL: tolkBase,
       TWILIO_ACCOUNT_SID: twilio.accountSid,
       TWILIO_AUTH_TOKEN: twilio.authToken,
@@ -248,7 +261,8 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
   try {
     const n = args.calls;
     const rampSec = Math.ceil(n / 20); // 20 new calls a second
-    const callSec = rampSec + 15 + args.seconds + 5;
+    // Long enough for the ramp, the wait for bridging and the window: the bench hangs up itself.
+    const callSec = rampSec + BRIDGE_WAIT_SEC + 5 + args.seconds + 10;
     const baseline = await scrape(rig.tolkBase);
     const callerSpeech = turns('caller-es.ulaw8k.wav', callSec, 1, 8);
     rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: turns('agent-en.ulaw8k.wav', callSec, 8, 9) });
@@ -258,18 +272,28 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
       await sleep(50);
     }
     log(`${n} calls placed; waiting for them to be bridged`);
-    // Wait for every call to be bridged; a call that never bridges is counted as an error, not a reason to abort.
-    const bridged = async (): Promise<number> => Math.floor(get(await scrape(rig.tolkBase), 'tolk_active_translation_sessions') / 2);
-    await waitFor('every call to be bridged', async () => (await bridged()) >= n, 60_000).catch(() => undefined);
-    const bridgedCalls = await bridged();
+    // Every call is either bridged or already over (a call that failed to bridge counts as an error
+    // below, not as a reason to abort); then the window measures the calls that are up.
+    const progress = async (): Promise<{ bridged: number; ended: number }> => {
+      const m = await scrape(rig.tolkBase);
+      return { bridged: Math.floor(get(m, 'tolk_active_translation_sessions') / 2), ended: sumWhere(m, 'tolk_calls_total{') };
+    };
+    await waitFor('every call to be bridged or over', async () => {
+      const p = await progress();
+      return p.bridged + p.ended >= n;
+    }, BRIDGE_WAIT_SEC * 1000).catch(() => undefined);
+    const bridgedCalls = (await progress()).bridged;
     if (bridgedCalls < n) log(`only ${bridgedCalls} of ${n} calls were bridged; measuring those`);
     await sleep(5000); // let the first translations start
     const a = await scrape(rig.tolkBase);
     const emulatorsA = emulatorCpuSeconds(rig);
+    const sentA = framesSentByTolk(rig.twilio);
     log(`measuring ${args.seconds} s`);
     await sleep(args.seconds * 1000);
     const b = await scrape(rig.tolkBase);
     const emulatorsB = emulatorCpuSeconds(rig);
+    // Media messages tolk sent per leg and tick (it sends nothing to a leg with nothing to hear).
+    const sendRatio = (framesSentByTolk(rig.twilio) - sentA) / (2 * bridgedCalls * ((args.seconds * 1000) / 20) || 1);
     for (const sid of sids) rig.twilio.hangup(sid);
     await waitFor('calls to end', async () => get(await scrape(rig.tolkBase), 'tolk_active_calls') === 0, 60_000);
     const end = await scrape(rig.tolkBase);
@@ -302,9 +326,44 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
       twilioEmulatorCorePercent: round(((emulatorsB.twilio - emulatorsA.twilio) / args.seconds) * 100, 1),
       geminiEmulatorCorePercent: round(((emulatorsB.gemini - emulatorsA.gemini) / args.seconds) * 100, 1),
       pinned: args.pin ? 1 : 0,
+      outboundFramesPerLegTick: round(sendRatio, 3),
     };
   } finally {
     await rig.stop();
+  }
+}
+
+/** Media messages the emulated parties have received from tolk so far. */
+function framesSentByTolk(twilio: TwilioEmulator): number {
+  return twilio.calls().reduce((sum, c) => sum + c.streams.reduce((s, st) => s + st.mediaMessagesReceived, 0), 0);
+}
+
+/**
+ * The transport floor: a bare WebSocket server (scripts/transport-floor.ts) on tolk's core, fed the
+ * same Twilio traffic as `calls` interpreted calls and answering at tolk's measured rate. Its CPU
+ * is what the WebSocket transport alone costs on this machine now.
+ */
+async function transportFloor(calls: number, seconds: number, sendRatio: number, pin: boolean): Promise<Record<string, number>> {
+  const port = await freePort();
+  const node = [process.execPath, 'dist/scripts/transport-floor.js', String(port), String(sendRatio)];
+  const server = spawn(pin ? 'taskset' : node[0], pin ? ['-c', '0', ...node] : node.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.stdout?.once('data', () => resolve());
+      server.once('exit', (code) => reject(new Error(`transport floor server exited with ${code}`)));
+    });
+    const stopLoad = await runFloorLoad(`ws://127.0.0.1:${port}`, 2 * calls);
+    await sleep(3000);
+    const before = cpuSecondsOf(server.pid);
+    await sleep(seconds * 1000);
+    const cpu = cpuSecondsOf(server.pid) - before;
+    stopLoad();
+    return {
+      transportFloorCorePercent: round((cpu / seconds) * 100, 1),
+      transportFloorCorePercentPerCall: round((cpu / seconds) * 100 / calls, 3),
+    };
+  } finally {
+    server.kill('SIGTERM');
   }
 }
 
@@ -351,7 +410,11 @@ function round(v: number, digits: number): number {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const result = args.sequential > 0 ? await sequential(args) : await concurrent(args);
+  let result = args.sequential > 0 ? await sequential(args) : await concurrent(args);
+  if (args.floor && args.sequential === 0) {
+    log(`measuring the transport floor (${args.seconds} s)`);
+    result = { ...result, ...(await transportFloor(args.calls, args.seconds, result.outboundFramesPerLegTick, args.pin)) };
+  }
   if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else for (const [k, v] of Object.entries(result)) process.stdout.write(`${k.padEnd(22)} ${v}\n`);
 }
