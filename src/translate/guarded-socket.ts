@@ -49,7 +49,9 @@ export class GuardedSocket {
   }
 
   connect(): void {
-    const ws = new WebSocket(this.url, { headers: this.headers });
+    // No permessage-deflate offer: base64 audio barely compresses, and zlib on every 100 ms chunk
+    // each way would cost more CPU than the whole bridge (whatever the service would accept).
+    const ws = new WebSocket(this.url, { headers: this.headers, perMessageDeflate: false });
     this.ws = ws;
     ws.onopen = () => this.callbacks.onopen();
     ws.onerror = (e) => this.callbacks.onerror(e);

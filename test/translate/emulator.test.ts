@@ -164,6 +164,25 @@ describe('Gemini Live emulator protocol', () => {
       await en.close();
     }
   });
+
+  it('with --deflate compresses for a client that offers it, while tolk never offers it and still translates', async () => {
+    const deflating = await startGeminiEmulator({ perMessageDeflate: true, detector: { pauseMs: 200 } });
+    try {
+      const offering = await raw(deflating, `${PATH}?key=k`, goodSetup); // ws offers permessage-deflate by default
+      await waitFor(() => offering.frames.length >= 1, 2000, 'setupComplete');
+      expect(deflating.sessions[0].stats.compressed).toBe(true);
+      offering.ws.close();
+      const t = factory(deflating.url).create({ targetLanguage: 'en', logger: memoryLogger().logger });
+      const r = record(t);
+      await t.start();
+      await stream(t, toneThenSilence(400, 500), 8);
+      await waitFor(() => r.audio.length > 0, 3000, 'translated audio');
+      expect(deflating.sessions[1].stats.compressed).toBe(false);
+      await t.close();
+    } finally {
+      await deflating.close();
+    }
+  });
 });
 
 describe('emulator pure parts', () => {
@@ -189,6 +208,8 @@ describe('emulator pure parts', () => {
   it('parses CLI options and rejects unknown ones', () => {
     const o = parseArgs(['--port', '9000', '--mode', 'echo', '--latency', '200', '--goaway-after', '5000', '--burst', '--setup-failure', 'quota']);
     expect(o).toMatchObject({ port: 9000, latencyMs: 200, faults: { goAwayAfterMs: 5000, burst: true, setupFailure: 'quota' } });
+    expect(parseArgs(['--deflate']).perMessageDeflate).toBe(true);
+    expect(parseArgs([]).perMessageDeflate).toBe(false);
     expect(() => parseArgs(['--frobnicate'])).toThrow(/unknown option/);
     expect(() => parseArgs(['--mode', 'script'])).toThrow(/--script/);
   });

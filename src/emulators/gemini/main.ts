@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     resumptionIntervalMs: opts.resumptionIntervalMs,
     detector: opts.detector,
     faults: opts.faults,
+    perMessageDeflate: opts.perMessageDeflate,
   });
   process.stdout.write(`${JSON.stringify({ event: 'gemini_emulator.listening', url: emulator.url, mode: opts.mode, faults: opts.faults })}\n`);
   const stop = (): void => {

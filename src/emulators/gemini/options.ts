@@ -22,6 +22,8 @@ Usage: npm run emulator:gemini -- [options]
   --resumption-interval MS sessionResumptionUpdate period (default 3000)
   --vad-threshold N        energy detector RMS threshold, int16 scale (default 500)
   --vad-pause MS           silence that ends an utterance (default 500)
+  --deflate                accept the permessage-deflate extension when a client offers it
+                           (whether Google's service does is not documented; default off)
 Faults (applied to every connection; times are after setupComplete):
   --goaway-after MS        send goAway, then close 1008 when timeLeft runs out
   --goaway-time-left MS    timeLeft announced in goAway (default 1000)
@@ -51,12 +53,13 @@ export interface CliOptions {
   resumptionIntervalMs: number;
   detector: { threshold?: number; pauseMs?: number };
   faults: EmulatorFaults;
+  perMessageDeflate: boolean;
 }
 
 export function parseArgs(argv: string[]): CliOptions {
   const o: CliOptions = {
     help: false, port: 8765, host: '127.0.0.1', mode: 'echo', language: 'es', latencyMs: 50, timeScale: 1,
-    apiKeys: [], models: [], usageIntervalMs: 1000, resumptionIntervalMs: 3000, detector: {}, faults: {},
+    apiKeys: [], models: [], usageIntervalMs: 1000, resumptionIntervalMs: 3000, detector: {}, faults: {}, perMessageDeflate: false,
   };
   const args = [...argv];
   const value = (flag: string): string => {
@@ -91,6 +94,7 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--resumption-interval': o.resumptionIntervalMs = num(flag); break;
       case '--vad-threshold': o.detector.threshold = num(flag); break;
       case '--vad-pause': o.detector.pauseMs = num(flag); break;
+      case '--deflate': o.perMessageDeflate = true; break;
       case '--goaway-after': o.faults.goAwayAfterMs = num(flag); break;
       case '--goaway-time-left': o.faults.goAwayTimeLeftMs = num(flag); break;
       case '--quota-after': o.faults.quotaAfterMs = num(flag); break;

@@ -39,6 +39,8 @@ export interface GeminiEmulatorOptions {
   faults?: EmulatorFaults;
   /** Energy-detector tuning (threshold, pauseMs...). */
   detector?: { threshold?: number; pauseMs?: number; minSpeechMs?: number; maxUtteranceMs?: number };
+  /** Accept permessage-deflate when offered (default false; the real service's choice is undocumented). */
+  perMessageDeflate?: boolean;
 }
 
 export interface GeminiEmulatorStats {
@@ -130,7 +132,7 @@ export async function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): Pro
   };
 
   const server = createServer(onHttp);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024, perMessageDeflate: opts.perMessageDeflate ?? false });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = requestUrl(req.url);
@@ -177,6 +179,7 @@ export async function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): Pro
           drop: () => ws.terminate(),
         },
       );
+      session.stats.compressed = ws.extensions.includes('permessage-deflate');
       ws.on('close', () => session.dispose());
       sessions.push(session);
       const s = session;

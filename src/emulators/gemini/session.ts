@@ -83,6 +83,8 @@ export interface SessionStats {
   outputSamples: number;
   framesSent: number;
   resumedFrom?: string;
+  /** The connection negotiated permessage-deflate (set by the transport). */
+  compressed?: boolean;
 }
 
 const TOKENS_PER_SECOND = 25;
