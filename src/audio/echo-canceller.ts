@@ -42,6 +42,11 @@
  */
 
 const BLOCK = 16; // envelope block, samples (2 ms at 8 kHz)
+
+function isSilent(frame: Int16Array): boolean {
+  for (let i = 0; i < frame.length; i++) if (frame[i] !== 0) return false;
+  return true;
+}
 const REF_RING = 4096; // reference history, samples (512 ms); power of two
 const ENV_RING = 512; // envelope history, blocks (1 s); power of two
 
@@ -213,7 +218,12 @@ export class EchoCanceller {
 
   /** Every frame sent to the party (what their loudspeaker plays), in send order. */
   playedReference(frame: Int16Array): void {
-    for (let i = 0; i < frame.length; i++) this.pushRef(frame[i]);
+    let i = 0;
+    // Most ticks play nothing: whole blocks of silence are taken a block at a time.
+    if ((this.refCount & (BLOCK - 1)) === 0 && isSilent(frame)) {
+      for (; i + BLOCK <= frame.length; i += BLOCK) this.pushSilentBlock();
+    }
+    for (; i < frame.length; i++) this.pushRef(frame[i]);
   }
 
   /**
@@ -268,6 +278,15 @@ export class EchoCanceller {
     this.refBlockFill += a;
     if (a > this.refBlockMax) this.refBlockMax = a;
     if ((this.refCount & (BLOCK - 1)) === 0) this.closeRefBlock();
+  }
+
+  /** The same as `pushRef(0)` BLOCK times, at a block boundary. */
+  private pushSilentBlock(): void {
+    const p = this.refCount & (REF_RING - 1);
+    this.ref.fill(0, p, p + BLOCK);
+    this.ref.fill(0, p + REF_RING, p + REF_RING + BLOCK);
+    this.refCount += BLOCK;
+    this.closeRefBlock();
   }
 
   private closeRefBlock(): void {
