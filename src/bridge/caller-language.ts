@@ -60,6 +60,16 @@ export function initialCallerLanguage(settings: NumberSettings, opts: { chosen?:
   return { language: settings.callerLanguage, source: 'configured' };
 }
 
+/**
+ * Whether a caller language from `source` is remembered for the caller's next call: one they chose
+ * or were heard speaking, not one they were given (remembered, configured, default), and only
+ * where the number remembers languages.
+ */
+export function shouldRemember(settings: NumberSettings, source: LanguageSource): boolean {
+  if (settings.rememberLanguage === false) return false;
+  return source !== 'remembered' && source !== 'configured' && source !== 'default';
+}
+
 /** The language to greet and answer in before the caller's language is known. */
 export function provisionalLanguage(settings: NumberSettings, initial: InitialLanguage): string {
   return initial.language ?? settings.defaultLanguage ?? settings.agentLanguage;

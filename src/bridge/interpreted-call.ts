@@ -1,6 +1,7 @@
 /**
  * One interpreted call: its legs, the translation routes between them, and the state machine that
- * decides what happens next (call-state.ts). This class only carries out the machine's effects.
+ * decides what happens next (call-state.ts). This class only carries out the machine's effects;
+ * the caller's language is followed by a CallerLanguageTracker (caller-language-tracker.ts).
  */
 import type { NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
@@ -11,7 +12,8 @@ import type { MediaLeg } from '../twilio/media-leg';
 import { CallLeg, type CallLegTimings, type EchoControl } from './call-leg';
 import { nextState, type CallEffect, type CallEvent, type CallState } from './call-state';
 import type { FrameClock, Unsubscribe } from './frame-clock';
-import { initialCallerLanguage, LanguageSwitchDetector, provisionalLanguage, sameLanguage, toSupportedLanguage, type InitialLanguage, type LanguageMemory, type LanguageSource } from './caller-language';
+import { initialCallerLanguage, sameLanguage, type InitialLanguage, type LanguageMemory } from './caller-language';
+import { CallerLanguageTracker } from './caller-language-tracker';
 import { message, sayLocale } from './messages';
 import { LegPlayout } from './playout';
 import type { PromptLibrary } from './prompts';
@@ -84,11 +86,7 @@ export class InterpretedCall {
   private endedListeners: ((call: InterpretedCall) => void)[] = [];
   private readonly timings: CallLegTimings;
   private released: Promise<void> | undefined;
-  /** The caller's language; undefined while it is being detected (callerLanguage auto). */
-  private callerLanguageValue: string | undefined;
-  private callerLanguageSource: LanguageSource;
-  private readonly languageSwitch = new LanguageSwitchDetector();
-  private autoDetectTimer: NodeJS.Timeout | undefined;
+  private readonly language: CallerLanguageTracker;
   private readonly pendingWrites = new Set<Promise<void>>();
 
   constructor(
@@ -99,12 +97,21 @@ export class InterpretedCall {
     this.settings = init.settings;
     this.callerCallSid = init.callerCallSid;
     this.from = init.from;
-    const initial = init.callerLanguage ?? initialCallerLanguage(init.settings, {});
-    this.callerLanguageValue = initial.language;
-    this.callerLanguageSource = initial.source;
     this.now = deps.now ?? Date.now;
     this.startedAt = this.now();
     this.log = deps.logger.child({ callId: init.id });
+    this.language = new CallerLanguageTracker({
+      settings: init.settings,
+      from: init.from,
+      initial: init.callerLanguage ?? initialCallerLanguage(init.settings, {}),
+      logger: this.log,
+      memory: deps.languages,
+      autoDetectTimeoutMs: deps.autoDetectTimeoutMs,
+      effects: {
+        recordLanguage: () => this.recordLegs(),
+        translateAgentInto: (language) => this.translateAgentInto(language),
+      },
+    });
     let inN = 0;
     let outN = 0;
     this.timings = {
@@ -125,12 +132,12 @@ export class InterpretedCall {
 
   /** The caller's language, or undefined while it is being detected. */
   get callerLanguage(): string | undefined {
-    return this.callerLanguageValue;
+    return this.language.current;
   }
 
   /** The caller chose their language in the number's menu. */
   chooseCallerLanguage(language: string): void {
-    this.setCallerLanguage(language, 'menu');
+    this.language.choose(language);
   }
 
   /** Ms since the call started. */
@@ -208,7 +215,7 @@ export class InterpretedCall {
         return;
       case 'tell-caller': {
         const key = effect.reason === 'busy' ? 'busy' : effect.reason === 'no-answer' ? 'noAnswer' : 'unreachable';
-        const lang = this.callerLanguageOrProvisional();
+        const lang = this.language.currentOrProvisional;
         this.background('tell-caller', this.deps.telephony.sayAndHangUp(this.callerCallSid, message(key, lang), sayLocale(lang)));
         return;
       }
@@ -250,7 +257,7 @@ export class InterpretedCall {
     const observer = this.routeObserver();
     for (const [from, to, target] of [
       [caller, agent, s.agentLanguage],
-      [agent, caller, this.callerLanguageValue],
+      [agent, caller, this.language.current],
     ] as const) {
       const name = `${from.role}->${to.role}`;
       // Into a caller language not known yet there is no translator: the agent's words are held.
@@ -260,12 +267,7 @@ export class InterpretedCall {
       this.deps.metrics.translationSessionOpened();
       route.start().catch((err: unknown) => this.startFailed(route, err));
     }
-    if (this.callerLanguageValue === undefined) {
-      this.autoDetectTimer = setTimeout(() => {
-        this.autoDetectTimer = undefined;
-        if (this.callerLanguageValue === undefined) this.setCallerLanguage(provisionalLanguage(s, { language: undefined, source: 'auto' }), 'default');
-      }, this.deps.autoDetectTimeoutMs ?? 10_000);
-    }
+    this.language.legsJoined();
   }
 
   private newTranslator(route: string, targetLanguage: string): Translator {
@@ -281,37 +283,12 @@ export class InterpretedCall {
     this.translationFailed(route, { kind: 'unknown', reason: err instanceof Error ? err.message : String(err) });
   }
 
-  /**
-   * The caller's language became known (detected, or the default after silence) or changed: the
-   * agent's words are translated into it from now on, and it is remembered for their next call.
-   */
-  private setCallerLanguage(language: string, source: LanguageSource): void {
-    if (this.stateValue === 'ended' || this.callerLanguageValue === language) return;
-    const previous = this.callerLanguageValue;
-    this.callerLanguageValue = language;
-    this.callerLanguageSource = source;
-    if (this.autoDetectTimer) clearTimeout(this.autoDetectTimer);
-    this.autoDetectTimer = undefined;
-    this.log.info({ event: 'call.caller_language', language, previous, source }, `caller language: ${language} (${source})`);
-    this.recordLegs();
-    this.rememberCallerLanguage();
+  /** The caller's language became known or changed: the route into the caller translates into it, unless it has failed. */
+  private translateAgentInto(language: string): void {
     const route = this.routes.find((r) => r.name === 'agent->caller');
     if (route && !this.failedRoutes.has(route)) {
       route.setTranslator(this.newTranslator(route.name, language)).catch((err: unknown) => this.startFailed(route, err));
     }
-  }
-
-  private rememberCallerLanguage(): void {
-    const language = this.callerLanguageValue;
-    if (!language || !this.deps.languages || this.settings.rememberLanguage === false || !this.from) return;
-    if (this.callerLanguageSource === 'remembered' || this.callerLanguageSource === 'configured' || this.callerLanguageSource === 'default') return;
-    this.deps.languages
-      .remember(this.settings.number, this.from, language)
-      .catch((err: unknown) => this.log.warn({ event: 'call.remember_language_failed', err }, 'could not remember the caller language'));
-  }
-
-  private callerLanguageOrProvisional(): string {
-    return this.callerLanguageValue ?? provisionalLanguage(this.settings, { language: undefined, source: 'auto' });
   }
 
   private routeObserver(): RouteObserver {
@@ -339,10 +316,7 @@ export class InterpretedCall {
     };
     this.log.info({ event: 'transcript.utterance', ...utterance }, `${route.name}: ${u.source.text} => ${u.translation.text}`);
     this.write(this.deps.records.appendUtterance(this.id, utterance));
-    if (route.name === 'caller->agent' && this.callerLanguageValue !== undefined) {
-      const switched = this.languageSwitch.observe(this.callerLanguageValue, u.source.languageCode);
-      if (switched) this.setCallerLanguage(switched, 'detected');
-    }
+    if (route.name === 'caller->agent') this.language.heard(u.source.languageCode);
   }
 
   private recordLegs(): void {
@@ -356,7 +330,7 @@ export class InterpretedCall {
   }
 
   private languageOf(role: string): string {
-    return role === 'caller' ? this.callerLanguageOrProvisional() : this.settings.agentLanguage;
+    return role === 'caller' ? this.language.currentOrProvisional : this.settings.agentLanguage;
   }
 
   /**
@@ -365,11 +339,8 @@ export class InterpretedCall {
    * both parties hear each other directly, undelayed.
    */
   private languageDetected(route: TranslationRoute, code: string): void {
-    if (route.name === 'caller->agent' && this.callerLanguageValue === undefined) {
-      const detected = toSupportedLanguage(code);
-      if (detected) this.setCallerLanguage(detected, 'detected');
-    }
-    const target = route.targetLanguage ?? this.callerLanguageValue;
+    if (route.name === 'caller->agent') this.language.reported(code);
+    const target = route.targetLanguage ?? this.language.current;
     const same = target !== undefined && sameLanguage(code, target);
     this.log.info({ event: 'translate.language', route: route.name, languageCode: code, sameAsListener: same }, 'speaker language detected');
     const mode = same ? 'direct' : 'translate';
@@ -406,8 +377,7 @@ export class InterpretedCall {
   }
 
   private async release(outcome: CallOutcome): Promise<void> {
-    if (this.autoDetectTimer) clearTimeout(this.autoDetectTimer);
-    this.autoDetectTimer = undefined;
+    this.language.stop();
     this.unsubscribeClock?.();
     this.unsubscribeClock = undefined;
     const routes = this.routes.splice(0);
