@@ -2,18 +2,19 @@ import { Writable } from 'node:stream';
 import { initialCallerLanguage, InMemoryLanguageMemory, type InitialLanguage, type LanguageMemory } from '../../src/bridge/caller-language';
 import { CallerLanguageTracker } from '../../src/bridge/caller-language-tracker';
 import type { NumberSettings } from '../../src/config/numbers';
+import { validateNumberSettings } from '../../src/config/numbers-schema';
 import { createLogger } from '../../src/log/logger';
 
 const CALLER = '+442071234567';
-const NUMBER: NumberSettings = {
-  number: '+15550001111',
-  destination: '+15550002222',
-  callerLanguage: 'es',
-  agentLanguage: 'en',
-  echoTargetLanguage: false,
-  originalVolume: 0.16,
-};
-const AUTO: NumberSettings = { ...NUMBER, callerLanguage: 'auto', defaultLanguage: 'de' };
+
+/** A number with English-speaking agents, as the validator stores it (every default applied). */
+function line(languages: Partial<NumberSettings>): NumberSettings {
+  const r = validateNumberSettings({ number: '+15550001111', destination: '+15550002222', agentLanguage: 'en', ...languages });
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.value;
+}
+const NUMBER = line({ callerLanguage: 'es' });
+const AUTO = line({ callerLanguage: 'auto', defaultLanguage: 'de' });
 
 interface Options {
   settings?: NumberSettings;
@@ -207,7 +208,7 @@ describe('the caller language tracker', () => {
 
     it('does not remember when the number turns remembering off', async () => {
       const memory = new InMemoryLanguageMemory();
-      track({ settings: { ...NUMBER, rememberLanguage: false }, memory }).tracker.choose('pl');
+      track({ settings: line({ callerLanguage: 'es', rememberLanguage: false }), memory }).tracker.choose('pl');
       expect(await memory.recall(NUMBER.number, CALLER)).toBeUndefined();
     });
 
