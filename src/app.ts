@@ -24,7 +24,7 @@ import type { CallRecordStore } from './store/call-record-store';
 import { openStore, type Store } from './store/open-store';
 import { GeminiTranslatorFactory } from './translate/gemini-translator';
 import type { TranslatorFactory } from './translate/translator';
-import { createTwilioModule } from './twilio/module';
+import { createTwilioModule, streamStatusUrl } from './twilio/module';
 import { TwilioRestClient } from './twilio/rest-client';
 import { InMemoryReplayStore, resolveMediaStreamSecret, StreamTokens } from './twilio/stream-token';
 import { createTwimlRenderer } from './twilio/twiml';
@@ -70,7 +70,7 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
   const { secret, generated } = resolveMediaStreamSecret(config.MEDIA_STREAM_SECRET);
   if (generated) logger.warn({ event: 'config.generated_stream_secret' }, 'MEDIA_STREAM_SECRET unset: using a random one (single instance only)');
   const tokens = new StreamTokens({ secret, replayStore: new InMemoryReplayStore(), defaultTtlMs: 60_000 });
-  const twiml = createTwimlRenderer({ dir: TWIML_DIR });
+  const twiml = createTwimlRenderer({ dir: TWIML_DIR, streamStatusCallback: streamStatusUrl(config.PUBLIC_URL) });
   const rest = new TwilioRestClient({ accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN, apiUrl: config.TWILIO_API_URL, logger });
 
   const translators =
@@ -108,7 +108,7 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
       leg: (leg) => calls.leg(leg),
     },
   });
-  metrics.exposeCounters('twilio_edge_events', 'Unusual events at the Twilio edge (refused signatures and tokens, malformed messages, gaps, dropped audio), by kind', () =>
+  metrics.exposeCounters('twilio_edge_events', 'Unusual events at the Twilio edge (refused signatures and tokens, malformed messages, gaps, dropped audio, stream errors), by kind', () =>
     twilioModule.counters.snapshot(),
   );
   const telephony = new TwilioTelephony({ rest, twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl: twilioModule.streamUrl });

@@ -40,7 +40,6 @@ export class Metrics {
   private readonly frameOut: ReturnType<Histogram<'path'>['labels']>;
   private readonly playoutDepth: Histogram;
   private readonly playoutDropped: Counter;
-  private readonly mediaErrors: Counter<'kind'>;
   private readonly clockSkips: Counter;
   private readonly prefix: string;
 
@@ -102,12 +101,6 @@ export class Metrics {
     this.playoutDropped = new Counter({
       name: `${p}playout_dropped_seconds_total`,
       help: 'Audio discarded because a play-out queue was full',
-      registers,
-    });
-    this.mediaErrors = new Counter({
-      name: `${p}media_stream_errors_total`,
-      help: 'Malformed or unexpected media stream messages, by kind',
-      labelNames: ['kind'],
       registers,
     });
     this.clockSkips = new Counter({
@@ -182,10 +175,6 @@ export class Metrics {
 
   playoutOverflow(droppedMs: number): void {
     this.playoutDropped.inc(ms(droppedMs));
-  }
-
-  mediaStreamError(kind: string): void {
-    this.mediaErrors.inc({ kind });
   }
 
   /** The Prometheus text exposition of every metric. */

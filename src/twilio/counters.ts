@@ -14,6 +14,8 @@ export const TWILIO_COUNTER_NAMES = [
   'ws_signature_invalid',
   'legs_started',
   'start_timeout',
+  // <Stream statusCallback>: Twilio reported stream-error (e.g. a failed handshake, error 31920)
+  'stream_error',
   // stream token
   'token_missing',
   'token_malformed',

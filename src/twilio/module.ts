@@ -1,8 +1,9 @@
 /**
- * The Twilio edge as an HttpModule: `POST /twilio/voice`, `POST /twilio/status` and
- * `WS /twilio/media`. Every webhook must carry a valid X-Twilio-Signature; what the voice webhook
- * answers, what a status callback does and what happens to an authenticated media leg are decided
- * by injected handlers (the call bridge).
+ * The Twilio edge as an HttpModule: `POST /twilio/voice`, `POST /twilio/status`,
+ * `POST /twilio/stream-status` and `WS /twilio/media`. Every webhook must carry a valid
+ * X-Twilio-Signature; what the voice webhook answers, what a status callback does and what happens
+ * to an authenticated media leg are decided by injected handlers (the call bridge). Stream status
+ * callbacks are only logged and counted here.
  */
 import express from 'express';
 import type { Request, Response } from 'express';
@@ -18,8 +19,10 @@ import type { StreamTokens } from './stream-token';
 import type { TwimlRenderer } from './twiml';
 import {
   statusParamsSchema,
+  streamStatusParamsSchema,
   voiceParamsSchema,
   type TwilioStatusParams,
+  type TwilioStreamStatusParams,
   type TwilioVoiceParams,
 } from './webhook-params';
 
@@ -58,7 +61,17 @@ export interface TwilioModule extends HttpModule {
   readonly streamUrl: string;
 }
 
-export const TWILIO_PATHS = { voice: '/twilio/voice', status: '/twilio/status', media: '/twilio/media' } as const;
+export const TWILIO_PATHS = {
+  voice: '/twilio/voice',
+  status: '/twilio/status',
+  streamStatus: '/twilio/stream-status',
+  media: '/twilio/media',
+} as const;
+
+/** `PUBLIC_URL/twilio/stream-status`: the `<Stream statusCallback>` of every stream tolk opens. */
+export function streamStatusUrl(publicUrl: string): string {
+  return webhookUrl(publicUrl, TWILIO_PATHS.streamStatus);
+}
 
 /** Default voice answer: open the caller leg's stream with a fresh token. */
 export function createDefaultVoiceHandler(deps: {
@@ -67,10 +80,12 @@ export function createDefaultVoiceHandler(deps: {
   publicUrl: string;
 }): TwilioHandlers['voice'] {
   const streamUrl = mediaStreamUrl(deps.publicUrl);
+  const statusCallback = streamStatusUrl(deps.publicUrl);
   return (params) =>
     Promise.resolve(
       deps.twiml.render('caller-stream', {
         streamUrl,
+        statusCallback,
         token: deps.tokens.issue({ callSid: params.CallSid, role: 'caller' }),
         role: 'caller',
       }),
@@ -163,6 +178,27 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
               res.status(500).type('text/plain').send('status handler failed');
             },
           );
+      });
+
+      // Stream lifecycle from <Stream statusCallback>: one log line each, errors counted. The
+      // bridge learns of streams from the media WebSocket itself, so nothing else happens here.
+      app.post(TWILIO_PATHS.streamStatus, form, (req, res) => {
+        if (!verified(req, res)) return;
+        const parsed = streamStatusParamsSchema.safeParse(req.body ?? {});
+        if (!parsed.success) return badRequest(req, res, parsed.error.issues[0].message);
+        const params = parsed.data as TwilioStreamStatusParams;
+        const failed = params.StreamEvent === 'stream-error';
+        if (failed) counters.inc('stream_error');
+        const line = {
+          event: 'twilio.stream.status',
+          callSid: params.CallSid,
+          streamSid: params.StreamSid,
+          streamEvent: params.StreamEvent,
+          error: params.StreamError,
+        };
+        if (failed) log.warn(line, 'media stream error');
+        else log.info(line, 'media stream status');
+        res.status(204).end();
       });
 
       app.ws(TWILIO_PATHS.media, (ws: WebSocket) => {

@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 type Say = { language?: string; message?: string };
-type Stream = { streamUrl: string; token: string; role?: string };
+/** `statusCallback` (the `<Stream statusCallback>` URL) defaults to the renderer's `streamStatusCallback`. */
+type Stream = { streamUrl: string; token: string; role?: string; statusCallback?: string };
 
 /** Every document tolk serves, with the values each one takes. */
 export interface TwimlDocuments {
@@ -91,7 +92,15 @@ export function fillTemplate(name: string, parts: Part[], values: Readonly<Recor
   return out.replace(/<Say(?:\s[^>]*)?><\/Say>|<Say(?:\s[^>]*)?\/>/g, '');
 }
 
-export function createTwimlRenderer(opts: { dir: string }): TwimlRenderer {
+export interface TwimlRendererOptions {
+  /** The folder of the `*.xml` templates. */
+  dir: string;
+  /** `<Stream statusCallback>` of the stream documents when a render call gives none
+   * (`PUBLIC_URL/twilio/stream-status`); without either, rendering a stream document throws. */
+  streamStatusCallback?: string;
+}
+
+export function createTwimlRenderer(opts: TwimlRendererOptions): TwimlRenderer {
   const cache = new Map<string, Part[]>();
   return {
     render(name, values) {
@@ -100,7 +109,8 @@ export function createTwimlRenderer(opts: { dir: string }): TwimlRenderer {
         parts = compileTemplate(readFileSync(path.join(opts.dir, `${name}.xml`), 'utf8'));
         cache.set(name, parts);
       }
-      return fillTemplate(name, parts, values);
+      const given: Readonly<Record<string, string | undefined>> = values;
+      return fillTemplate(name, parts, { ...given, statusCallback: given.statusCallback ?? opts.streamStatusCallback });
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * The form parameters Twilio posts to the voice webhook and to status callbacks (only the ones tolk
- * reads are named; Twilio adds parameters without notice, so unknown ones are kept, not refused).
+ * The form parameters Twilio posts to the voice webhook, to call status callbacks and to a
+ * `<Stream statusCallback>` (only the ones tolk reads are named; Twilio adds parameters without
+ * notice, so unknown ones are kept, not refused).
  */
 import { z } from 'zod';
 
@@ -42,6 +43,19 @@ export const statusParamsSchema = z.looseObject({
   AnsweredBy: z.string().optional(),
 });
 
+/** `<Stream statusCallback>` events Twilio documents (others are accepted, as for call statuses). */
+export type TwilioStreamEvent = 'stream-started' | 'stream-stopped' | 'stream-error' | (string & {});
+
+export const streamStatusParamsSchema = z.looseObject({
+  CallSid: common.CallSid,
+  AccountSid: common.AccountSid,
+  StreamSid: z.string().regex(/^MZ[0-9a-fA-F]{32}$/, 'must be a stream SID'),
+  StreamName: z.string().optional(),
+  StreamEvent: z.string().min(1),
+  StreamError: z.string().optional(),
+  Timestamp: z.string().optional(),
+});
+
 type Loose<T> = T & { readonly [param: string]: string | string[] | undefined };
 
 export type TwilioVoiceParams = Loose<{
@@ -67,3 +81,16 @@ export type TwilioStatusParams = Loose<
     AnsweredBy?: string;
   }
 >;
+
+export type TwilioStreamStatusParams = Loose<{
+  CallSid: string;
+  AccountSid: string;
+  StreamSid: string;
+  /** The `<Stream name>`, else the StreamSid. */
+  StreamName?: string;
+  StreamEvent: TwilioStreamEvent;
+  /** What went wrong, on `stream-error`. */
+  StreamError?: string;
+  /** ISO 8601. */
+  Timestamp?: string;
+}>;

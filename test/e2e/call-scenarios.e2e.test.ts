@@ -105,6 +105,29 @@ describe('interpreted call scenarios', () => {
     expect(rig.gemini.stats().connectionsOpen).toBe(0);
   });
 
+  it('hears from Twilio, through <Stream statusCallback>, that each leg\'s media stream started and stopped', async () => {
+    rig = await startRig();
+    const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { hangupAfterSec: 4 } });
+    const { agentSid } = await endOf(callerSid);
+    const lines = () => rig.logs.filter((l) => l.event === 'twilio.stream.status');
+    // The emulator's stream-status requests that have had their answer.
+    const answered = () => rig.twilio.events().filter((e) => e.type === 'webhook' && e.kind === 'stream-status' && (e.status !== undefined || e.error !== undefined));
+    await waitUntil(() => answered().length >= 4, 10_000, 'both legs\' stream-stopped callbacks');
+    for (const sid of [callerSid, agentSid]) {
+      const streams = rig.twilio.call(sid)!.streams;
+      expect(streams).toHaveLength(1);
+      const leg = lines().filter((l) => l.callSid === sid);
+      expect(leg.map((l) => [l.streamEvent, l.streamSid])).toEqual([
+        ['stream-started', streams[0].streamSid],
+        ['stream-stopped', streams[0].streamSid],
+      ]);
+    }
+    // Every callback passed tolk's signature check: 204, nothing refused, no stream error counted.
+    expect(answered().map((e) => (e.type === 'webhook' ? e.status : undefined))).toEqual([204, 204, 204, 204]);
+    expect(rig.logs.some((l) => l.event === 'twilio.webhook.rejected')).toBe(false);
+    expect(await rig.tolk.metrics.render()).toContain('tolk_twilio_edge_events{kind="stream_error"} 0');
+  });
+
   it.each([
     ['busy', { kind: 'busy' as const }, /ocupada/],
     ['no-answer', { kind: 'no-answer' as const }, /no ha contestado/],

@@ -33,6 +33,8 @@ describe('TwiML parsing', () => {
     expect(verbs[0]).toMatchObject({ text: 'Hi & bye' });
     expect(verbs[1]).toMatchObject({ action: '/next', stream: { url: 'wss://x/m', parameters: { token: 'a<b' } } });
     expect(verbs[3]).toMatchObject({ conference: { name: 'r1', endConferenceOnExit: true } });
+    const [withCallback] = parseTwiml('<Response><Connect><Stream name="s1" url="wss://x/m" statusCallback="https://x/ss" statusCallbackMethod="GET"/></Connect></Response>');
+    expect(withCallback).toMatchObject({ stream: { name: 's1', statusCallback: 'https://x/ss', statusCallbackMethod: 'GET' } });
     expect(() => parseTwiml('<Response><Say></Response>')).toThrow();
     expect(() => parseTwiml('<Foo/>')).toThrow();
   });

@@ -11,15 +11,17 @@ import {
 import { normalise, parseXml } from './helpers/xml';
 
 const { VoiceResponse } = twilio.twiml;
-const renderer = createTwimlRenderer({ dir: path.resolve(__dirname, '../../twiml') });
+const TWIML_DIR = path.resolve(__dirname, '../../twiml');
+const STREAM_STATUS_URL = 'https://tolk.example.com/twilio/stream-status';
+const renderer = createTwimlRenderer({ dir: TWIML_DIR, streamStatusCallback: STREAM_STATUS_URL });
 const same = (a: string, b: string): void => expect(normalise(parseXml(a))).toEqual(normalise(parseXml(b)));
 
 const STREAM_URL = 'wss://tolk.example.com/twilio/media';
 const TOKEN = 'v1.CAxx.caller.1700000000.nonce.mac-_';
 
-function streamResponse(role: string, token: string): string {
+function streamResponse(role: string, token: string, statusCallback = STREAM_STATUS_URL): string {
   const r = new VoiceResponse();
-  const s = r.connect().stream({ url: STREAM_URL });
+  const s = r.connect().stream({ url: STREAM_URL, statusCallback, statusCallbackMethod: 'POST' });
   s.parameter({ name: 'token', value: token });
   s.parameter({ name: 'role', value: role });
   return r.toString();
@@ -46,7 +48,7 @@ describe('TwiML documents', () => {
   it('caller-stream says an optional greeting first', () => {
     const r = new VoiceResponse();
     r.say({ language: 'nl-NL' }, 'Een ogenblik, u wordt verbonden.');
-    const s = r.connect().stream({ url: STREAM_URL });
+    const s = r.connect().stream({ url: STREAM_URL, statusCallback: STREAM_STATUS_URL, statusCallbackMethod: 'POST' });
     s.parameter({ name: 'token', value: TOKEN });
     s.parameter({ name: 'role', value: 'caller' });
     same(
@@ -75,6 +77,18 @@ describe('TwiML documents', () => {
 
   it('agent-stream equals what VoiceResponse builds', () => {
     same(renderer.render('agent-stream', { streamUrl: STREAM_URL, token: TOKEN }), streamResponse('agent', TOKEN));
+  });
+
+  it.each(['caller-stream', 'agent-stream'] as const)('%s asks Twilio to POST the stream\'s status to the statusCallback given, else the renderer\'s', (name) => {
+    const other = 'https://other.example.com/base/twilio/stream-status';
+    same(renderer.render(name, { streamUrl: STREAM_URL, token: TOKEN, statusCallback: other }), streamResponse(name === 'caller-stream' ? 'caller' : 'agent', TOKEN, other));
+    const stream = /<Stream [^>]*>/.exec(renderer.render(name, { streamUrl: STREAM_URL, token: TOKEN }))![0];
+    expect(stream).toContain(`statusCallback="${STREAM_STATUS_URL}"`);
+    expect(stream).toContain('statusCallbackMethod="POST"');
+    // A renderer told no status URL cannot render a stream without one: no stream goes unreported.
+    const bare = createTwimlRenderer({ dir: TWIML_DIR });
+    expect(() => bare.render(name, { streamUrl: STREAM_URL, token: TOKEN })).toThrow(/statusCallback/);
+    expect(bare.render(name, { streamUrl: STREAM_URL, token: TOKEN, statusCallback: other })).toContain(`statusCallback="${other}"`);
   });
 
   it.each([

@@ -26,6 +26,7 @@ describe('POST /twilio/voice', () => {
     const doc = normalise(parseXml(res.text));
     const stream = (doc.children[0] as XmlElement).children[0] as XmlElement;
     expect(stream.attributes.url).toBe('wss://tolk.example.com/twilio/media');
+    expect(stream.attributes).toMatchObject({ statusCallback: 'https://tolk.example.com/twilio/stream-status', statusCallbackMethod: 'POST' });
     const params = Object.fromEntries(stream.children.map((c) => [(c as XmlElement).attributes.name, (c as XmlElement).attributes.value]));
     expect(params.role).toBe('caller');
     await expect(edge.tokens.verify(params.token, CALL)).resolves.toMatchObject({ ok: true, role: 'caller' });
@@ -115,5 +116,70 @@ describe('POST /twilio/status', () => {
     const res = await post('/twilio/status', statusParams, sign('https://example.com/tolk/twilio/status', statusParams));
     expect(res.status).toBe(204);
     expect(edge.module.streamUrl).toBe('wss://example.com/tolk/twilio/media');
+  });
+});
+
+describe('POST /twilio/stream-status', () => {
+  const STREAM = 'MZ' + 'd'.repeat(32);
+  const STATUS_URL = `${PUBLIC_URL}/twilio/stream-status`;
+  const started = { AccountSid: ACCOUNT, CallSid: CALL, StreamSid: STREAM, StreamName: STREAM, StreamEvent: 'stream-started', Timestamp: '2025-01-02T03:04:05.678Z' };
+  const failed = { ...started, StreamEvent: 'stream-error', StreamError: 'handshake answered HTTP 404' };
+  const statusLines = (e: Edge) => e.logs.lines().filter((l) => l.event === 'twilio.stream.status');
+
+  it('answers 204 and logs one line per event, counting only stream errors', async () => {
+    edge = await startEdge({ listen: false });
+    const stopped = { ...started, StreamEvent: 'stream-stopped' };
+    for (const params of [started, stopped, failed]) expect((await post('/twilio/stream-status', params, sign(STATUS_URL, params))).status).toBe(204);
+    expect(statusLines(edge)).toEqual([
+      expect.objectContaining({ level: 'info', callSid: CALL, streamSid: STREAM, streamEvent: 'stream-started' }),
+      expect.objectContaining({ level: 'info', callSid: CALL, streamSid: STREAM, streamEvent: 'stream-stopped' }),
+      expect.objectContaining({ level: 'warn', callSid: CALL, streamSid: STREAM, streamEvent: 'stream-error', error: 'handshake answered HTTP 404' }),
+    ]);
+    expect(statusLines(edge)[0]).not.toHaveProperty('error');
+    expect(edge.module.counters.get('stream_error')).toBe(1);
+    expect(edge.module.counters.snapshot().stream_error).toBe(1);
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['forged', 'bm90IGEgc2lnbmF0dXJl'],
+    ['signed for another URL', sign(`${PUBLIC_URL}/twilio/status`, failed)],
+  ])('refuses a %s signature with 403 and logs and counts nothing but the refusal', async (_label, signature) => {
+    edge = await startEdge({ listen: false });
+    const res = await post('/twilio/stream-status', failed, signature);
+    expect(res.status).toBe(403);
+    expect(rejections(edge)).toEqual([expect.objectContaining({ path: '/twilio/stream-status' })]);
+    expect(statusLines(edge)).toEqual([]);
+    expect(edge.module.counters.get('stream_error')).toBe(0);
+    expect(edge.module.counters.get(signature ? 'webhook_signature_invalid' : 'webhook_signature_missing')).toBe(1);
+  });
+
+  it('refuses a tampered body even with a signature valid for the original', async () => {
+    edge = await startEdge({ listen: false });
+    const res = await post('/twilio/stream-status', { ...started, StreamEvent: 'stream-error' }, sign(STATUS_URL, started));
+    expect(res.status).toBe(403);
+    expect(edge.module.counters.get('stream_error')).toBe(0);
+  });
+
+  it.each([
+    ['without a stream SID', { AccountSid: ACCOUNT, CallSid: CALL, StreamEvent: 'stream-started' }],
+    ['with a malformed stream SID', { ...started, StreamSid: 'MZ123' }],
+    ['with a malformed call SID', { ...started, CallSid: 'CA-not-a-sid' }],
+    ['without an account SID', { CallSid: CALL, StreamSid: STREAM, StreamEvent: 'stream-started' }],
+    ['without a stream event', { AccountSid: ACCOUNT, CallSid: CALL, StreamSid: STREAM }],
+    ['with an empty stream event', { ...failed, StreamEvent: '' }],
+  ])('answers 400 to a signed callback %s', async (_label, params: Record<string, string>) => {
+    edge = await startEdge({ listen: false });
+    const res = await post('/twilio/stream-status', params, sign(STATUS_URL, params));
+    expect(res.status).toBe(400);
+    expect(edge.module.counters.get('webhook_bad_request')).toBe(1);
+    expect(edge.module.counters.get('stream_error')).toBe(0);
+    expect(statusLines(edge)).toEqual([]);
+  });
+
+  it('checks the signature against PUBLIC_URL with its base path', async () => {
+    edge = await startEdge({ listen: false, publicUrl: 'https://example.com/tolk/' });
+    expect((await post('/twilio/stream-status', started, sign(STATUS_URL, started))).status).toBe(403);
+    expect((await post('/twilio/stream-status', started, sign('https://example.com/tolk/twilio/stream-status', started))).status).toBe(204);
   });
 });

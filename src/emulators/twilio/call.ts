@@ -15,7 +15,8 @@ import { MediaStreamSession, type HandshakeSignature, type MaskKey, type StreamS
 import { PartyVoice, type PartySpec } from './party';
 import { Recorder } from './recorder';
 import type { SidFactory } from './sids';
-import { statusCallbackParams, wantsEvent, type ProgressEvent } from './status-callbacks';
+import { statusCallbackParams, streamStatusParams, wantsEvent, type ProgressEvent, type StreamEvent } from './status-callbacks';
+import type { StreamIdentity } from './stream-messages';
 import { parseTwiml, TwimlError, type ConferenceNoun, type StreamNoun } from './twiml';
 import type { WebhookKind, WebhookSender } from './webhooks';
 
@@ -85,6 +86,21 @@ export class EmulatedCall {
     if (!wantsEvent(this.record, event)) return;
     const params = statusCallbackParams(this.record, event, this.env.wallNow());
     void this.track(this.hook('status', this.record.statusCallback!, this.record.statusCallbackMethod, params).catch(() => undefined));
+  }
+
+  /**
+   * The `<Stream statusCallback>` requests of one stream (none if the noun has no callback), sent
+   * one after another so the application sees stream-started before stream-stopped.
+   */
+  private streamStatus(noun: StreamNoun, identity: StreamIdentity): (event: StreamEvent, error?: string) => void {
+    let previous: Promise<unknown> = Promise.resolve();
+    return (event, error) => {
+      const url = noun.statusCallback;
+      if (!url) return;
+      const params = streamStatusParams({ ...identity, name: noun.name }, event, this.env.wallNow(), error);
+      const method = noun.statusCallbackMethod ?? 'POST';
+      previous = this.track(previous.then(() => this.hook('stream-status', url, method, params)).catch(() => undefined));
+    };
   }
 
   private async hook(kind: WebhookKind, url: string, method: string, params: Record<string, string>) {
@@ -209,6 +225,7 @@ export class EmulatedCall {
   private async runStream(noun: StreamNoun, signal: AbortSignal): Promise<'closed' | 'failed' | 'aborted'> {
     const streamSid = this.env.sid('MZ');
     const identity = { accountSid: this.record.accountSid, callSid: this.record.sid, streamSid };
+    const status = this.streamStatus(noun, identity);
     if (!/^wss:/.test(noun.url)) this.fail(31922, `stream url ${noun.url} is not wss:// (Twilio would refuse it)`);
     if (noun.url.includes('?')) this.fail(31920, `stream url ${noun.url} has a query string (unsupported by Twilio)`);
     let session: MediaStreamSession;
@@ -225,11 +242,15 @@ export class EmulatedCall {
         maskKey: this.env.maskKey,
       });
     } catch (err) {
-      this.fail(31920, `stream handshake failed: ${(err as Error).message}`);
+      const message = `stream handshake failed: ${(err as Error).message}`;
+      this.fail(31920, message);
+      status('stream-error', message);
       return 'failed';
     }
+    status('stream-started');
     if (signal.aborted || this.isOver) {
       await session.stop();
+      status('stream-stopped');
       return 'aborted';
     }
     this.stream = session;
@@ -242,6 +263,7 @@ export class EmulatedCall {
     signal.removeEventListener('abort', onAbort);
     this.media.setActivity(undefined);
     this.stream = undefined;
+    status('stream-stopped');
     if (by === 'server') this.fail(31921, 'the server closed the Media Stream WebSocket');
     return signal.aborted ? 'aborted' : 'closed';
   }
@@ -304,7 +326,9 @@ export class EmulatedCall {
     }
     this.setStatus(status);
     this.progress('completed');
-    void Promise.allSettled([...this.pending]).then(() => this.resolveFinished());
+    // settle(), not the webhooks pending now: the stream's stream-stopped request is only sent
+    // once its WebSocket has closed.
+    void this.settle().then(() => this.resolveFinished());
   }
 
   /** Waits for outstanding webhooks and stream shutdowns. */

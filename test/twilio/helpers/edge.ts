@@ -7,6 +7,7 @@ import {
   StreamTokens,
   createTwilioModule,
   createTwimlRenderer,
+  streamStatusUrl,
   type MediaStreamOptions,
   type TwilioHandlers,
   type TwilioModule,
@@ -49,7 +50,7 @@ export async function startEdge(opts: {
     authToken: AUTH_TOKEN,
     wsSignature: opts.wsSignature ?? 'log',
     tokens,
-    twiml: createTwimlRenderer({ dir: path.resolve(__dirname, '../../../twiml') }),
+    twiml: createTwimlRenderer({ dir: path.resolve(__dirname, '../../../twiml'), streamStatusCallback: streamStatusUrl(opts.publicUrl ?? PUBLIC_URL) }),
     handlers: opts.handlers,
     media: opts.media,
   });
