@@ -124,6 +124,7 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
     logger,
     echoCanceller: overrides.echoCanceller ?? (() => new EchoCanceller()),
     languages: overrides.languages ?? store.callerLanguages,
+    maxCalls: config.TOLK_MAX_CALLS,
   });
   const http = createHttpServer({
     logger,

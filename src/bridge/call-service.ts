@@ -51,6 +51,8 @@ export interface CallServiceDeps extends CallDeps {
   twiml: CallTwiml;
   records: CallRecordStore;
   newCallId?: () => string;
+  /** TOLK_MAX_CALLS: beyond this many calls at once, new callers hear that all lines are busy. */
+  maxCalls?: number;
 }
 
 export class CallService {
@@ -85,6 +87,13 @@ export class CallService {
     if (existing) {
       // Twilio retried the webhook: answer the same way without a second call.
       return this.answerWithStream(existing);
+    }
+    if (this.deps.maxCalls !== undefined && this.byId.size >= this.deps.maxCalls) {
+      // Refused up front: a process past its capacity would fail calls at random instead.
+      this.log.warn({ event: 'call.at_capacity', callSid: req.callSid, activeCalls: this.byId.size, maxCalls: this.deps.maxCalls }, 'all lines busy: call refused');
+      this.deps.metrics.callRejected('at_capacity');
+      const lang = provisionalLanguage(number, initialCallerLanguage(number, {}));
+      return this.deps.twiml.sayAndHangUpTwiml({ text: message('allLinesBusy', lang), sayLocale: sayLocale(lang) });
     }
     if (this.draining) {
       this.deps.metrics.callRejected('draining');

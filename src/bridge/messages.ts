@@ -4,7 +4,7 @@
  * text falls back to English, so every caller hears something.
  */
 
-export type MessageKey = 'greeting' | 'busy' | 'noAnswer' | 'unreachable' | 'unknownNumber' | 'translationUnavailable' | 'menuOption';
+export type MessageKey = 'greeting' | 'busy' | 'noAnswer' | 'unreachable' | 'unknownNumber' | 'allLinesBusy' | 'translationUnavailable' | 'menuOption';
 
 interface LanguageMessages {
   /** Locale for Twilio's <Say language="...">. */
@@ -20,6 +20,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
     espeakVoice: 'en-us',
     text: {
       greeting: 'Please hold while we connect you. This call is interpreted automatically.',
+      allLinesBusy: 'All our lines are busy at the moment. Please call again in a few minutes. Goodbye.',
       busy: 'The person you are calling is busy. Please try again later. Goodbye.',
       noAnswer: 'The person you are calling did not answer. Please try again later. Goodbye.',
       unreachable: 'We could not reach the person you are calling. Please try again later. Goodbye.',
@@ -33,6 +34,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
     espeakVoice: 'es',
     text: {
       greeting: 'Por favor, espere mientras le conectamos. Esta llamada se interpreta automáticamente.',
+      allLinesBusy: 'Todas nuestras líneas están ocupadas en este momento. Por favor, vuelva a llamar en unos minutos. Adiós.',
       busy: 'La persona a la que llama está ocupada. Por favor, inténtelo más tarde. Adiós.',
       noAnswer: 'La persona a la que llama no ha contestado. Por favor, inténtelo más tarde. Adiós.',
       unreachable: 'No hemos podido contactar con la persona a la que llama. Por favor, inténtelo más tarde. Adiós.',
@@ -46,6 +48,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
     espeakVoice: 'de',
     text: {
       greeting: 'Bitte warten Sie, Sie werden verbunden. Dieses Gespräch wird automatisch gedolmetscht.',
+      allLinesBusy: 'Zurzeit sind alle Leitungen belegt. Bitte rufen Sie in einigen Minuten wieder an. Auf Wiederhören.',
       busy: 'Der gewünschte Gesprächspartner ist besetzt. Bitte versuchen Sie es später noch einmal. Auf Wiederhören.',
       noAnswer: 'Der gewünschte Gesprächspartner meldet sich nicht. Bitte versuchen Sie es später noch einmal. Auf Wiederhören.',
       unreachable: 'Der gewünschte Gesprächspartner ist nicht erreichbar. Bitte versuchen Sie es später noch einmal. Auf Wiederhören.',
@@ -59,6 +62,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
     espeakVoice: 'fr',
     text: {
       greeting: 'Veuillez patienter, nous vous mettons en relation. Cet appel est interprété automatiquement.',
+      allLinesBusy: 'Toutes nos lignes sont occupées pour le moment. Veuillez rappeler dans quelques minutes. Au revoir.',
       busy: 'Votre correspondant est occupé. Veuillez rappeler plus tard. Au revoir.',
       noAnswer: 'Votre correspondant ne répond pas. Veuillez rappeler plus tard. Au revoir.',
       unreachable: 'Votre correspondant est injoignable. Veuillez rappeler plus tard. Au revoir.',
@@ -72,6 +76,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
     espeakVoice: 'it',
     text: {
       greeting: "Attenda in linea, la stiamo collegando. Questa chiamata è interpretata automaticamente.",
+      allLinesBusy: 'Al momento tutte le nostre linee sono occupate. La preghiamo di richiamare tra qualche minuto. Arrivederci.',
       busy: 'La persona chiamata è occupata. La preghiamo di riprovare più tardi. Arrivederci.',
       noAnswer: 'La persona chiamata non risponde. La preghiamo di riprovare più tardi. Arrivederci.',
       unreachable: 'Non è stato possibile raggiungere la persona chiamata. La preghiamo di riprovare più tardi. Arrivederci.',
@@ -85,6 +90,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
     espeakVoice: 'pt-br',
     text: {
       greeting: 'Por favor, aguarde enquanto conectamos sua chamada. Esta chamada é interpretada automaticamente.',
+      allLinesBusy: 'Todas as nossas linhas estão ocupadas no momento. Ligue novamente daqui a alguns minutos. Até logo.',
       busy: 'A pessoa para quem você está ligando está ocupada. Tente novamente mais tarde. Até logo.',
       noAnswer: 'A pessoa para quem você está ligando não atendeu. Tente novamente mais tarde. Até logo.',
       unreachable: 'Não foi possível falar com a pessoa para quem você está ligando. Tente novamente mais tarde. Até logo.',
@@ -98,6 +104,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
     espeakVoice: 'pl',
     text: {
       greeting: 'Proszę czekać, trwa łączenie. Ta rozmowa jest tłumaczona automatycznie.',
+      allLinesBusy: 'Wszystkie nasze linie są w tej chwili zajęte. Prosimy zadzwonić ponownie za kilka minut. Do widzenia.',
       busy: 'Numer, z którym próbujesz się połączyć, jest zajęty. Spróbuj ponownie później. Do widzenia.',
       noAnswer: 'Osoba, do której dzwonisz, nie odbiera. Spróbuj ponownie później. Do widzenia.',
       unreachable: 'Nie udało się połączyć z osobą, do której dzwonisz. Spróbuj ponownie później. Do widzenia.',
@@ -111,6 +118,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
     espeakVoice: 'nl',
     text: {
       greeting: 'Een ogenblik geduld, u wordt doorverbonden. Dit gesprek wordt automatisch getolkt.',
+      allLinesBusy: 'Al onze lijnen zijn op dit moment bezet. Belt u over een paar minuten opnieuw. Tot ziens.',
       busy: 'De persoon die u belt is in gesprek. Probeer het later opnieuw. Tot ziens.',
       noAnswer: 'De persoon die u belt neemt niet op. Probeer het later opnieuw. Tot ziens.',
       unreachable: 'De persoon die u belt is niet bereikbaar. Probeer het later opnieuw. Tot ziens.',

@@ -44,6 +44,7 @@ export const envSchema = z.object({
   TOLK_DB_PATH: z.string().min(1).default('data/tolk.db'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
+  TOLK_MAX_CALLS: z.coerce.number().int().min(1, 'must be at least 1').optional(),
   TRUST_PROXY: booleanFlag.default(false),
 });
 

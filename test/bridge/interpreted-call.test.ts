@@ -70,7 +70,7 @@ const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 const tone = (n: number, amp = 8000): Int16Array => Int16Array.from({ length: n }, (_, i) => Math.round(amp * Math.sin((2 * Math.PI * 440 * i) / 8000)));
 const rms = (pcm: Int16Array): number => Math.sqrt(pcm.reduce((a, v) => a + v * v, 0) / Math.max(1, pcm.length));
 
-function setup(settings: NumberSettings = NUMBER, extra: { languages?: InMemoryLanguageMemory; autoDetectTimeoutMs?: number } = {}) {
+function setup(settings: NumberSettings = NUMBER, extra: { languages?: InMemoryLanguageMemory; autoDetectTimeoutMs?: number; maxCalls?: number; newCallId?: () => string } = {}) {
   const clock = new ManualFrameClock();
   const telephony = new FakeTelephony();
   const translators = new FakeTranslatorFactory();
@@ -86,9 +86,9 @@ function setup(settings: NumberSettings = NUMBER, extra: { languages?: InMemoryL
     metrics: noMetrics,
     logger,
     numbers: new StaticNumberDirectory([settings]),
-    ...extra,
     twiml,
     newCallId: () => 'call-1',
+    ...extra,
   });
   const caller = new FakeMediaLeg(CALLER_SID, 'caller');
   const agent = new FakeMediaLeg(AGENT_SID, 'agent');
@@ -129,6 +129,22 @@ describe('an interpreted call', () => {
     expect(answer).toMatch(/not in service/);
     expect(s.service.activeCalls).toBe(0);
     expect(rejected).toEqual(['unknown_number']);
+  });
+
+  it('past TOLK_MAX_CALLS tells a new caller, in their language, that all lines are busy, and takes calls again once one ends', async () => {
+    let n = 0;
+    const s = await bridged(NUMBER, { maxCalls: 1, newCallId: () => `call-${++n}` });
+    rejected.length = 0;
+    const refused = await s.service.voice({ callSid: 'CA' + '7'.repeat(32), from: '+442070000000', to: NUMBER.number, query: {} });
+    expect(refused).toBe('<say es-ES>Todas nuestras líneas están ocupadas en este momento. Por favor, vuelva a llamar en unos minutos. Adiós.</say>');
+    expect(rejected).toEqual(['at_capacity']);
+    expect(s.service.activeCalls).toBe(1);
+    expect(s.telephony.dials).toHaveLength(1); // nobody was dialled for the refused caller
+    s.caller.close();
+    await flush();
+    expect(s.service.activeCalls).toBe(0);
+    const accepted = await s.service.voice({ callSid: 'CA' + '8'.repeat(32), from: '+442070000000', to: NUMBER.number, query: {} });
+    expect(accepted).toMatch(/^<caller /);
   });
 
   it('joins both legs through two translators, one per direction', async () => {

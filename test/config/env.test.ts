@@ -25,6 +25,8 @@ describe('loadConfig', () => {
     expect(c.GEMINI_API_VERSION).toBe('v1beta');
     expect(c.TRANSLATE_CHUNK_MS).toBe(100);
     expect(c.TWILIO_WS_SIGNATURE).toBe('log');
+    expect(c.TOLK_MAX_CALLS).toBeUndefined(); // no cap unless one is set
+    expect(loadConfig({ ...valid, TOLK_MAX_CALLS: '150' }).TOLK_MAX_CALLS).toBe(150);
   });
 
   it('names every missing required variable', () => {
@@ -39,6 +41,8 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...valid, PUBLIC_URL: 'ftp://x' })).toEqual(['PUBLIC_URL must be an http(s) URL']);
     expect(problemsOf({ ...valid, TWILIO_ACCOUNT_SID: 'AB123' })[0]).toMatch(/^TWILIO_ACCOUNT_SID must look like AC/);
     expect(problemsOf({ ...valid, TRUST_PROXY: 'maybe' })[0]).toMatch(/^TRUST_PROXY /);
+    expect(problemsOf({ ...valid, TOLK_MAX_CALLS: '0' })).toEqual(['TOLK_MAX_CALLS must be at least 1']);
+    expect(problemsOf({ ...valid, TOLK_MAX_CALLS: 'lots' })[0]).toMatch(/^TOLK_MAX_CALLS /);
   });
 
   it('treats empty values as unset', () => {
