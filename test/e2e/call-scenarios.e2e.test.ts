@@ -168,6 +168,20 @@ describe('interpreted call scenarios', () => {
     expect(rig.twilio.calls().filter((c) => c.to === AGENT_NUMBER)).toHaveLength(0);
   });
 
+  it('with TOLK_MAX_CALLS reached, tells the next caller that all lines are busy and keeps the call in progress', async () => {
+    rig = await startRig({ env: { TOLK_MAX_CALLS: '1' } });
+    const first = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { hangupAfterSec: 30 } });
+    await waitUntil(() => rig.tolk.calls.activeCalls === 1, 10_000, 'the first call');
+    const second = await rig.twilio.dial({ from: '+34910000002', to: TOLK_NUMBER, party: { hangupAfterSec: 30 } });
+    await rig.twilio.waitForStatus(second, 'completed', 10_000);
+    const said = rig.twilio.events().filter((e) => e.type === 'twiml' && e.callSid === second && e.verb === 'Say');
+    expect(said.map((e) => (e.type === 'twiml' ? String(e.detail.text) : ''))).toEqual([expect.stringMatching(/^Todas nuestras líneas están ocupadas/)]);
+    expect(rig.twilio.call(first)?.status).toBe('in-progress');
+    expect(rig.twilio.calls().filter((c) => c.to === AGENT_NUMBER)).toHaveLength(1);
+    const metrics = await (await fetch(`http://127.0.0.1:${rig.tolk.address.port}/metrics`)).text();
+    expect(metrics).toMatch(/^tolk_calls_total\{outcome="at_capacity"\} 1$/m);
+  });
+
   it('keeps two concurrent calls apart', async () => {
     rig = await startRig();
     const other = '+15550009999';

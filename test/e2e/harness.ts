@@ -37,6 +37,8 @@ export interface RigOptions {
   twilio?: TwilioEmulatorOptions;
   gemini?: GeminiEmulatorOptions;
   overrides?: AppOverrides;
+  /** Extra environment for tolk (e.g. TOLK_MAX_CALLS). */
+  env?: Record<string, string>;
 }
 
 
@@ -58,6 +60,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     GEMINI_API_KEY: 'emulator-key',
     GEMINI_API_URL: gemini.url,
     ADMIN_TOKEN: 'admin-token-for-tests-0123456789',
+    ...opts.env,
   });
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger({
