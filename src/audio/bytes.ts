@@ -53,9 +53,20 @@ export function int16ToBytes(samples: Int16Array): Uint8Array {
   return out;
 }
 
-/** Decodes base64 PCM16LE to a fresh, aligned Int16Array (never shares a pooled Buffer). */
-export function base64ToInt16(base64: string): Int16Array {
-  return bytesToInt16(base64ToBytes(base64), { copy: true });
+/**
+ * Decodes base64 PCM16LE to a fresh, aligned Int16Array (never shares a pooled Buffer); on a
+ * little-endian host the base64 is decoded straight into the result's memory (one allocation).
+ * A trailing half sample throws a RangeError, or is dropped with `{ partialSample: 'drop' }` (for
+ * audio from a peer, where one stray byte should not cost the whole chunk).
+ */
+export function base64ToInt16(base64: string, options: { partialSample?: 'throw' | 'drop' } = {}): Int16Array {
+  const bytes = new Uint8Array(Math.floor((base64.length * 3) / 4) + 2);
+  let n = Buffer.from(bytes.buffer).write(base64, 'base64');
+  if (n % 2 !== 0) {
+    if (options.partialSample !== 'drop') throw new RangeError(`PCM16 data must have an even number of bytes, got ${n}`);
+    n -= 1;
+  }
+  return LITTLE_ENDIAN_HOST ? new Int16Array(bytes.buffer, 0, n / 2) : bytesToInt16(bytes.subarray(0, n));
 }
 
 /** Encodes samples as base64 PCM16LE. */

@@ -42,13 +42,13 @@
  */
 
 const BLOCK = 16; // envelope block, samples (2 ms at 8 kHz)
+const REF_RING = 4096; // reference history, samples (512 ms); power of two
+const ENV_RING = 512; // envelope history, blocks (1 s); power of two
 
 function isSilent(frame: Int16Array): boolean {
   for (let i = 0; i < frame.length; i++) if (frame[i] !== 0) return false;
   return true;
 }
-const REF_RING = 4096; // reference history, samples (512 ms); power of two
-const ENV_RING = 512; // envelope history, blocks (1 s); power of two
 
 export interface EchoCancellerOptions {
   /** Largest bulk echo delay searched, ms (default 320). */

@@ -6,7 +6,8 @@
 import { GoogleGenAI, Modality, type LiveConnectConfig, type LiveServerMessage, type Session } from './genai';
 import { GuardedSocketFactory, installGuardedTransport } from './guarded-socket';
 import { classifyClose, classifyConnectError, type CloseVerdict } from './close-classifier';
-import { decodeServerMessage, pcm16ToBase64, type ServerEvent } from './server-message';
+import { int16ToBase64 } from '../audio/bytes';
+import { decodeServerMessage, type ServerEvent } from './server-message';
 
 export interface GeminiEndpoint {
   apiKey: string;
@@ -120,7 +121,7 @@ export class GeminiConnection {
 
   sendAudio(pcm16k: Int16Array): boolean {
     if (!this.session || this.closing || !this.isOpen) return false;
-    this.session.sendRealtimeInput({ audio: { data: pcm16ToBase64(pcm16k), mimeType: AUDIO_IN_MIME } });
+    this.session.sendRealtimeInput({ audio: { data: int16ToBase64(pcm16k), mimeType: AUDIO_IN_MIME } });
     return true;
   }
 

@@ -6,8 +6,9 @@
  *  - tolk holds the socket, so it can terminate it (setup timeout, close without waiting for a dead
  *    peer's close handshake) and knows when it is truly closed.
  * Once a session is set up, its owner may take the parsed messages itself (`takeParsed`), so each
- * frame is parsed once. The SDK has no public hook for its transport; `installGuardedTransport` swaps the Live instance's
- * `webSocketFactory` field and fails loudly if an SDK upgrade changes that shape.
+ * frame is parsed once. The SDK has no public hook for its transport; `installGuardedTransport`
+ * swaps the Live instance's `webSocketFactory` field and fails loudly if an SDK upgrade changes
+ * that shape.
  */
 import WebSocket from 'ws';
 import type { GoogleGenAI } from './genai';

@@ -2,6 +2,7 @@
  * Pure decoding of Live API server messages into the few facts a translator acts on.
  * One message may carry several of them (e.g. serverContent and usageMetadata together).
  */
+import { base64ToInt16 } from '../audio/bytes';
 import type { LiveServerMessage } from './genai';
 
 export type ServerEvent =
@@ -12,20 +13,6 @@ export type ServerEvent =
   | { type: 'goAway'; timeLeftMs: number | undefined }
   | { type: 'resumption'; handle: string | undefined; resumable: boolean }
   | { type: 'usage'; totalTokens: number };
-
-/**
- * Base64 of little-endian PCM16 decoded straight into a fresh Int16Array (one allocation, aligned;
- * a trailing odd byte is ignored).
- */
-export function base64ToPcm16(data: string): Int16Array {
-  const bytes = new Uint8Array(Math.floor((data.length * 3) / 4) + 2);
-  const written = Buffer.from(bytes.buffer).write(data, 'base64');
-  return new Int16Array(bytes.buffer, 0, written >> 1);
-}
-
-export function pcm16ToBase64(pcm: Int16Array): string {
-  return Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64');
-}
 
 /** Protobuf Duration JSON ("50s", "0.500s") to milliseconds. */
 export function parseDurationMs(d: string | undefined): number | undefined {
@@ -46,7 +33,7 @@ export function decodeServerMessage(msg: LiveServerMessage): ServerEvent[] {
     for (const part of content.modelTurn?.parts ?? []) {
       const data = part.inlineData?.data;
       if (data && (part.inlineData?.mimeType ?? 'audio/pcm').startsWith('audio/pcm')) {
-        out.push({ type: 'audio', pcm24k: base64ToPcm16(data) });
+        out.push({ type: 'audio', pcm24k: base64ToInt16(data, { partialSample: 'drop' }) });
       }
     }
     const outT = content.outputTranscription;

@@ -52,6 +52,17 @@ describe('bytes <-> PCM16LE', () => {
     expect(() => bytesToInt16(new Uint8Array(3))).toThrow(/even number of bytes/);
   });
 
+  it('decodes base64 PCM16 of any length, padded or not; a half sample throws, or is dropped on request', () => {
+    const samples = Int16Array.from({ length: 1201 }, (_, i) => ((i * 7919) % 65536) - 32768);
+    const b64 = Buffer.from(samples.buffer).toString('base64');
+    expect([...base64ToInt16(b64)]).toEqual([...samples]);
+    expect([...base64ToInt16(b64.replace(/=+$/, ''))]).toEqual([...samples]);
+    const odd = Buffer.concat([Buffer.from(new Int16Array([-1, 2]).buffer), Buffer.from([0x7f])]).toString('base64');
+    expect(() => base64ToInt16(odd)).toThrow(/even number of bytes/);
+    expect([...base64ToInt16(odd, { partialSample: 'drop' })]).toEqual([-1, 2]);
+    expect(base64ToInt16('')).toHaveLength(0);
+  });
+
   it('round-trips base64 PCM16, including from odd-offset slices of pooled buffers', () => {
     const samples = Int16Array.from({ length: 161 }, (_, i) => (i * 977) % 65536 - 32768);
     const b64 = int16ToBase64(samples);

@@ -4,6 +4,7 @@
  * logic can be driven by the ws server or directly.
  */
 import { randomBytes } from 'node:crypto';
+import { base64ToInt16 } from '../../audio/bytes';
 import { EnergyDetector, type DetectedUtterance, type EnergyDetectorOptions } from './energy-detector';
 import { CLOSE, REASONS, applyTokenConstraints, formatDuration, validateSetup, type LiveEndpoint, type TranslateSetup } from './protocol';
 import type { Responder } from './responder';
@@ -88,15 +89,6 @@ export interface SessionStats {
 }
 
 const TOKENS_PER_SECOND = 25;
-
-/** Base64 little-endian PCM16 to samples (decoded straight into an aligned array). */
-function decodePcm16(base64: string): Int16Array {
-  const bytes = Buffer.alloc(Math.floor((base64.length * 3) / 4) + 2);
-  const n = bytes.write(base64, 'base64');
-  const samples = new Int16Array(n >> 1);
-  new Uint8Array(samples.buffer).set(bytes.subarray(0, samples.length * 2));
-  return samples;
-}
 
 export class EmulatorSession {
   readonly stats: SessionStats = { samplesReceived: 0, audioMessages: 0, utterances: 0, outputSamples: 0, framesSent: 0 };
@@ -249,7 +241,7 @@ export class EmulatorSession {
     if (ri.audio) {
       const mime = typeof ri.audio.mimeType === 'string' ? ri.audio.mimeType : '';
       if (typeof ri.audio.data !== 'string' || !mime.startsWith('audio/pcm')) return this.end(CLOSE.invalidArgument, REASONS.invalidArgument);
-      const samples = decodePcm16(ri.audio.data);
+      const samples = base64ToInt16(ri.audio.data, { partialSample: 'drop' });
       this.stats.samplesReceived += samples.length;
       this.stats.audioMessages++;
       this.usageSamples += samples.length;
