@@ -26,7 +26,7 @@ import { GeminiTranslatorFactory } from './translate/gemini-translator';
 import type { TranslatorFactory } from './translate/translator';
 import { createTwilioModule, streamStatusUrl } from './twilio/module';
 import { TwilioRestClient } from './twilio/rest-client';
-import { InMemoryReplayStore, resolveMediaStreamSecret, StreamTokens } from './twilio/stream-token';
+import { resolveMediaStreamSecret, StreamTokens } from './twilio/stream-token';
 import { createTwimlRenderer } from './twilio/twiml';
 
 /** Replaceable parts, for tests and the benchmark; production uses the defaults. */
@@ -69,7 +69,9 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
 
   const { secret, generated } = resolveMediaStreamSecret(config.MEDIA_STREAM_SECRET);
   if (generated) logger.warn({ event: 'config.generated_stream_secret' }, 'MEDIA_STREAM_SECRET unset: using a random one (single instance only)');
-  const tokens = new StreamTokens({ secret, replayStore: new InMemoryReplayStore(), defaultTtlMs: 60_000 });
+  // Used stream tokens and handled status callbacks are remembered in the database, so neither a
+  // restart nor another instance lets one be used twice.
+  const tokens = new StreamTokens({ secret, replayStore: store.replayKeys, defaultTtlMs: 60_000 });
   const twiml = createTwimlRenderer({ dir: TWIML_DIR, streamStatusCallback: streamStatusUrl(config.PUBLIC_URL) });
   const rest = new TwilioRestClient({ accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN, apiUrl: config.TWILIO_API_URL, logger });
 
@@ -102,6 +104,7 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
     wsSignature: config.TWILIO_WS_SIGNATURE,
     tokens,
     twiml,
+    webhookReplays: store.replayKeys,
     handlers: {
       voice: (p, ctx) => calls.voice({ callSid: p.CallSid, from: str(p.From), to: str(p.To), digits: str(p.Digits), query: ctx.query }),
       status: (p, ctx) => calls.status(str(p.CallSid) ?? '', String(p.CallStatus), ctx.query),

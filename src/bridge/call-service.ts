@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NumberDirectory, NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
-import type { CallRecordStore } from '../store/call-record-store';
+import { CallSidTakenError, type CallRecordStore } from '../store/call-record-store';
 import type { MediaLeg } from '../twilio/media-leg';
 import { InterpretedCall, type CallDeps } from './interpreted-call';
 import { initialCallerLanguage, provisionalLanguage, type InitialLanguage } from './caller-language';
@@ -107,7 +107,18 @@ export class CallService {
         : undefined;
     const menu = number.languageMenu && number.languageMenu.length > 1 && !remembered ? number.languageMenu : undefined;
     const initial = initialCallerLanguage(number, { remembered });
-    const call = await this.createCall(req.callSid, from, number, initial);
+    const call = await this.createCall(req.callSid, from, number, initial).catch((err: unknown) => {
+      if (!(err instanceof CallSidTakenError)) throw err;
+      return undefined;
+    });
+    if (!call) {
+      // This CallSid already had a call (here, on another instance, or before a restart): a
+      // replayed webhook must not place a call and dial the destination again.
+      this.log.warn({ event: 'call.replayed', callSid: req.callSid }, 'voice webhook for a CallSid that already had a call: refused');
+      this.deps.metrics.callRejected('replayed');
+      const lang = provisionalLanguage(number, initial);
+      return this.deps.twiml.sayAndHangUpTwiml({ text: message('unreachable', lang), sayLocale: sayLocale(lang) });
+    }
     if (menu) {
       this.log.info({ event: 'call.language_menu', callId: call.id, languages: menu }, 'offering the language menu');
       return this.deps.twiml.languageMenu({ callId: call.id, options: menuOptions(menu) });
@@ -154,7 +165,8 @@ export class CallService {
     const index = req.digits && /^[1-9]$/.test(req.digits) ? Number(req.digits) - 1 : -1;
     const chosen = menu[index];
     this.log.info({ event: 'call.language_chosen', callId: call.id, digits: req.digits ?? '', language: chosen ?? null }, chosen ? `caller chose ${chosen}` : 'no language chosen');
-    if (chosen) call.chooseCallerLanguage(chosen);
+    // Only the menu's own answer chooses: the same request again once the call is under way does not.
+    if (chosen && call.state === 'answered') call.chooseCallerLanguage(chosen);
     return this.answerWithStream(call);
   }
 

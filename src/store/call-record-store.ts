@@ -28,14 +28,31 @@ export interface CallListPage {
 export const MAX_LIST_LIMIT = 500;
 
 export interface CallRecordStore {
-  /** Stores a new record and returns it (with its id). Rejects if the id is already taken. */
+  /**
+   * Stores a new record and returns it (with its id). Rejects if the id is already taken, and with
+   * CallSidTakenError (storing nothing) if a leg's CallSid already belongs to a stored call: a
+   * Twilio call starts at most one tolk call, however often its webhook arrives.
+   */
   create(record: NewCallRecord): Promise<CallRecord>;
-  /** Changes fields of a record; resolves false if there is no such call (e.g. evicted). */
+  /**
+   * Changes fields of a record; resolves false if there is no such call (e.g. evicted). New legs'
+   * CallSids are remembered for the call (one already another call's stays with that call).
+   */
   update(id: string, patch: CallRecordPatch): Promise<boolean>;
+  /** The call one of whose legs had this CallSid. */
+  findByCallSid(callSid: string): Promise<CallRecord | undefined>;
   /** Appends a final utterance to the call's transcript; resolves false if there is no such call. */
   appendUtterance(id: string, utterance: Utterance): Promise<boolean>;
   get(id: string): Promise<CallRecordWithTranscript | undefined>;
   list(query: CallListQuery): Promise<CallListPage>;
+}
+
+export class CallSidTakenError extends Error {
+  readonly status = 409;
+  constructor(readonly callSid: string) {
+    super(`CallSid ${callSid} already started a call`);
+    this.name = 'CallSidTakenError';
+  }
 }
 
 export class InvalidCursorError extends Error {

@@ -66,11 +66,26 @@ export interface CallerLanguagesTable {
   updated_at: Millis;
 }
 
+/** Every Twilio CallSid a call has had (caller and dialled legs). */
+export interface CallSidsTable {
+  call_sid: string;
+  call_id: string;
+  role: string;
+}
+
+/** Single-use keys, each remembered until it expires. */
+export interface ReplayKeysTable {
+  key: string;
+  expires_at: Millis;
+}
+
 export interface StoreDatabase {
   numbers: NumbersTable;
   calls: CallsTable;
   transcript_lines: TranscriptLinesTable;
   caller_languages: CallerLanguagesTable;
+  call_sids: CallSidsTable;
+  replay_keys: ReplayKeysTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

@@ -1,11 +1,14 @@
 /**
  * Call records in process memory, bounded: the newest `maxCalls` calls are kept (finished calls are
  * evicted before ongoing ones), and each transcript keeps at most `maxUtterancesPerCall` lines.
- * Records are copied in and out, so callers never share mutable state with the store.
+ * CallSids outlive their evicted calls (up to ten times `maxCalls` of them), so a CallSid seen
+ * recently never starts a second call. Records are copied in and out, so callers never share
+ * mutable state with the store.
  */
 import { randomUUID } from 'node:crypto';
-import type { CallRecord, CallRecordPatch, CallRecordWithTranscript, NewCallRecord, Utterance } from './call-record';
+import type { CallLeg, CallRecord, CallRecordPatch, CallRecordWithTranscript, NewCallRecord, Utterance } from './call-record';
 import {
+  CallSidTakenError,
   compareNewestFirst,
   decodeCursor,
   encodeCursor,
@@ -32,6 +35,8 @@ interface Entry {
 
 export class InMemoryCallRecordStore implements CallRecordStore {
   private readonly calls = new Map<string, Entry>(); // insertion order = creation order
+  /** CallSid -> call id, oldest first. */
+  private readonly callSids = new Map<string, string>();
   private readonly maxCalls: number;
   private readonly maxUtterances: number;
   private readonly newId: () => string;
@@ -51,9 +56,25 @@ export class InMemoryCallRecordStore implements CallRecordStore {
     const id = input.id ?? this.newId();
     if (this.calls.has(id)) return Promise.reject(new Error(`call ${id} already exists`));
     const record: CallRecord = structuredClone({ ...input, id, legs: input.legs ?? [] });
+    const taken = record.legs.find((l) => this.callSids.has(l.callSid) && this.callSids.get(l.callSid) !== id);
+    if (taken) return Promise.reject(new CallSidTakenError(taken.callSid));
     if (this.calls.size >= this.maxCalls) this.evictOne();
     this.calls.set(id, { record, transcript: [], dropped: 0 });
+    this.remember(id, record.legs);
     return Promise.resolve(structuredClone(record));
+  }
+
+  findByCallSid(callSid: string): Promise<CallRecord | undefined> {
+    const entry = this.calls.get(this.callSids.get(callSid) ?? '');
+    return Promise.resolve(entry && structuredClone(entry.record));
+  }
+
+  private remember(id: string, legs: readonly CallLeg[]): void {
+    for (const { callSid } of legs) {
+      if (callSid === '' || this.callSids.has(callSid)) continue;
+      this.callSids.set(callSid, id);
+      if (this.callSids.size > this.maxCalls * 10) this.callSids.delete(this.callSids.keys().next().value!);
+    }
   }
 
   update(id: string, patch: CallRecordPatch): Promise<boolean> {
@@ -62,6 +83,7 @@ export class InMemoryCallRecordStore implements CallRecordStore {
     const changes: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(structuredClone(patch))) if (v !== undefined && k !== 'id') changes[k] = v;
     entry.record = { ...entry.record, ...changes };
+    if (patch.legs) this.remember(id, patch.legs);
     return Promise.resolve(true);
   }
 

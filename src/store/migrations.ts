@@ -86,10 +86,40 @@ function initial(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * What makes webhooks replay-proof: every Twilio CallSid a call ever had (so a CallSid never starts
+ * a second call, after a restart or on another instance), and single-use keys that expire (stream
+ * token nonces, status callbacks already handled).
+ */
+function replayProtection(dialect: Dialect): Migration {
+  const key = binaryText(dialect);
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('call_sids')
+        .addColumn('call_sid', key, (c) => c.primaryKey())
+        .addColumn('call_id', key, (c) => c.notNull().references('calls.id').onDelete('cascade'))
+        .addColumn('role', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('call_sids_call_idx').on('call_sids').column('call_id').execute();
+      await db.schema
+        .createTable('replay_keys')
+        .addColumn('key', key, (c) => c.primaryKey())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('replay_keys_expiry_idx').on('replay_keys').column('expires_at').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const t of ['replay_keys', 'call_sids']) await db.schema.dropTable(t).execute();
+    },
+  };
+}
+
 /** Every migration in order; names sort in application order. */
 export function storeMigrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001-initial': initial(dialect),
+    '0002-replay-protection': replayProtection(dialect),
   };
 }
 

@@ -14,6 +14,7 @@ import { SqlCallerLanguageStore, type CallerLanguageStore } from './caller-langu
 import type { Dialect, StoreDatabase } from './database';
 import { CodeMigrationProvider } from './migrations';
 import { SqlNumberStore } from './number-store';
+import { SqlReplayKeyStore, type ReplayKeyStore } from './replay-key-store';
 import { SqlCallRecordStore, type SqlCallRecordStoreOptions } from './sql-call-record-store';
 
 /** Where the SQLite file goes when neither a URL nor a path is given (relative to the working folder). */
@@ -28,12 +29,16 @@ export interface OpenStoreOptions {
   schema?: string;
   logger: Logger;
   calls?: SqlCallRecordStoreOptions;
+  /** The clock replay keys expire by (tests); default Date.now. */
+  now?: () => number;
 }
 
 export interface Store {
   numbers: SqlNumberStore;
   calls: CallRecordStore;
   callerLanguages: CallerLanguageStore;
+  /** Single-use keys (stream token nonces, handled webhooks), shared by every instance. */
+  replayKeys: ReplayKeyStore;
   dialect: Dialect;
   /** Rejects if the database does not answer (for readiness checks). */
   ping(): Promise<void>;
@@ -67,6 +72,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     numbers: new SqlNumberStore(db),
     calls: new SqlCallRecordStore(db, opts.calls),
     callerLanguages: new SqlCallerLanguageStore(db),
+    replayKeys: new SqlReplayKeyStore(db, opts.now),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -16,6 +16,7 @@ import type {
   Utterance,
 } from './call-record';
 import {
+  CallSidTakenError,
   decodeCursor,
   encodeCursor,
   MAX_LIST_LIMIT,
@@ -63,8 +64,13 @@ export class SqlCallRecordStore implements CallRecordStore {
       ended_at: record.endedAt?.getTime() ?? null,
     };
     try {
-      await this.db.insertInto('calls').values(row).execute();
+      await this.db.transaction().execute(async (trx) => {
+        await trx.insertInto('calls').values(row).execute();
+        const taken = await rememberCallSids(trx, record.id, record.legs);
+        if (taken) throw new CallSidTakenError(taken);
+      });
     } catch (err) {
+      if (err instanceof CallSidTakenError) throw err;
       const taken = await this.db.selectFrom('calls').select('id').where('id', '=', record.id).executeTakeFirst();
       if (taken) throw new Error(`call ${record.id} already exists`);
       throw err;
@@ -77,8 +83,24 @@ export class SqlCallRecordStore implements CallRecordStore {
     if (Object.keys(set).length === 0) {
       return (await this.db.selectFrom('calls').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
     }
-    const res = await this.db.updateTable('calls').set(set).where('id', '=', id).executeTakeFirst();
-    return res.numUpdatedRows > 0n;
+    const legs = patch.legs;
+    if (!legs) return (await this.db.updateTable('calls').set(set).where('id', '=', id).executeTakeFirst()).numUpdatedRows > 0n;
+    return this.db.transaction().execute(async (trx) => {
+      const res = await trx.updateTable('calls').set(set).where('id', '=', id).executeTakeFirst();
+      if (res.numUpdatedRows === 0n) return false;
+      await rememberCallSids(trx, id, legs);
+      return true;
+    });
+  }
+
+  async findByCallSid(callSid: string): Promise<CallRecord | undefined> {
+    const row = await this.db
+      .selectFrom('call_sids')
+      .innerJoin('calls', 'calls.id', 'call_sids.call_id')
+      .selectAll('calls')
+      .where('call_sids.call_sid', '=', callSid)
+      .executeTakeFirst();
+    return row && fromRow(row);
   }
 
   async appendUtterance(id: string, u: Utterance): Promise<boolean> {
@@ -148,6 +170,30 @@ export class SqlCallRecordStore implements CallRecordStore {
     }
     return page;
   }
+}
+
+/**
+ * Records the legs' CallSids for the call (those it already has are left alone); returns a CallSid
+ * that belongs to another call, if any.
+ */
+async function rememberCallSids(db: Kysely<StoreDatabase>, callId: string, legs: readonly CallLeg[]): Promise<string | undefined> {
+  const sids = [...new Map(legs.filter((l) => l.callSid !== '').map((l) => [l.callSid, l.role])).entries()];
+  if (sids.length === 0) return undefined;
+  await db
+    .insertInto('call_sids')
+    .values(sids.map(([call_sid, role]) => ({ call_sid, call_id: callId, role })))
+    .onConflict((oc) => oc.column('call_sid').doNothing())
+    .execute();
+  const owners = await db
+    .selectFrom('call_sids')
+    .select(['call_sid', 'call_id'])
+    .where(
+      'call_sid',
+      'in',
+      sids.map(([sid]) => sid),
+    )
+    .execute();
+  return owners.find((o) => o.call_id !== callId)?.call_sid;
 }
 
 function patchToRow(patch: CallRecordPatch): Updateable<CallsTable> {

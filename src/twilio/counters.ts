@@ -8,6 +8,9 @@ export const TWILIO_COUNTER_NAMES = [
   'webhook_signature_missing',
   'webhook_signature_invalid',
   'webhook_bad_request',
+  'webhook_wrong_account',
+  'webhook_duplicate',
+  'webhook_handler_error',
   // media stream connections
   'ws_connections',
   'ws_signature_missing',

@@ -1,11 +1,15 @@
 /**
  * The Twilio edge as an HttpModule: `POST /twilio/voice`, `POST /twilio/status`,
  * `POST /twilio/stream-status` and `WS /twilio/media`. Every webhook must carry a valid
- * X-Twilio-Signature; what the voice webhook answers, what a status callback does and what happens
- * to an authenticated media leg are decided by injected handlers (the call bridge). Stream status
- * callbacks are only logged and counted here.
+ * X-Twilio-Signature and this account's AccountSid; status and stream-status callbacks are handled
+ * once each (a retried or replayed one is answered and dropped). What the voice webhook answers,
+ * what a status callback does and what happens to an authenticated media leg are decided by
+ * injected handlers (the call bridge). Stream status callbacks are only logged and counted here.
+ * A handler that fails never turns into an HTTP 500: the caller hears an apology, a callback is
+ * acknowledged, and both are logged and counted.
  */
 import express from 'express';
+import type { z } from 'zod';
 import type { Request, Response } from 'express';
 import type { WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
@@ -15,7 +19,7 @@ import { TwilioCounters } from './counters';
 import type { MediaLeg } from './media-leg';
 import { MediaStreamSession, type MediaStreamOptions } from './media-stream';
 import { checkSignature, mediaStreamUrl, webhookUrl, type WsSignatureMode } from './signature';
-import type { StreamTokens } from './stream-token';
+import { InMemoryReplayStore, type ReplayStore, type StreamTokens } from './stream-token';
 import type { TwimlRenderer } from './twiml';
 import {
   statusParamsSchema,
@@ -53,7 +57,13 @@ export interface TwilioModuleDeps {
   handlers?: Partial<TwilioHandlers>;
   counters?: TwilioCounters;
   media?: Partial<MediaStreamOptions>;
+  /** Remembers the status callbacks already handled (default: in this process only). */
+  webhookReplays?: ReplayStore;
+  now?: () => number;
 }
+
+/** How long a handled status callback is remembered: longer than any call lasts. */
+export const WEBHOOK_REPLAY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 export interface TwilioModule extends HttpModule {
   readonly counters: TwilioCounters;
@@ -109,6 +119,8 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
       }),
   };
   const form = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 });
+  const replays = deps.webhookReplays ?? new InMemoryReplayStore();
+  const now = deps.now ?? Date.now;
 
   /** Checks the signature; on failure answers 403 and logs one line. */
   function verified(req: Request, res: Response): boolean {
@@ -124,7 +136,33 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
   function badRequest(req: Request, res: Response, detail: string): void {
     counters.inc('webhook_bad_request');
     log.warn({ event: 'twilio.webhook.bad_request', path: req.path, detail }, 'webhook parameters invalid');
-    res.status(400).type('text/plain').send('bad request');
+    res.status(400).type('text/plain').send(`bad request: ${detail}`);
+  }
+
+  /** Another account's request (signed or not) is refused like a bad signature. */
+  function ownAccount(req: Request, res: Response, accountSid: string): boolean {
+    if (accountSid === deps.accountSid) return true;
+    counters.inc('webhook_wrong_account');
+    log.warn({ event: 'twilio.webhook.rejected', path: req.path, reason: 'wrong_account' }, 'webhook refused: another Twilio account');
+    res.status(403).type('text/plain').send('not this account');
+    return false;
+  }
+
+  /**
+   * Claims a callback's identity (made of signed parameters only); false, after answering 204, for
+   * one already handled: Twilio retried it, or someone replayed it. A store failure lets it through.
+   */
+  async function firstTime(req: Request, res: Response, key: string, callSid: string): Promise<boolean> {
+    const fresh = await replays.claim(key, now() + WEBHOOK_REPLAY_WINDOW_MS).catch((err: unknown) => {
+      log.warn({ event: 'twilio.webhook.replay_check_failed', path: req.path, callSid, err }, 'could not check for a replayed webhook');
+      return true;
+    });
+    if (fresh) return true;
+    counters.inc('webhook_duplicate');
+    const token = req.get('i-twilio-idempotency-token')?.slice(0, 128);
+    log.warn({ event: 'twilio.webhook.duplicate', path: req.path, callSid, idempotencyToken: token }, 'webhook already handled: dropped');
+    res.status(204).end();
+    return false;
   }
 
   return {
@@ -148,8 +186,9 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
       app.post(TWILIO_PATHS.voice, form, (req, res) => {
         if (!verified(req, res)) return;
         const parsed = voiceParamsSchema.safeParse(req.body ?? {});
-        if (!parsed.success) return badRequest(req, res, parsed.error.issues[0].message);
+        if (!parsed.success) return badRequest(req, res, firstIssue(parsed.error));
         const params = parsed.data as TwilioVoiceParams;
+        if (!ownAccount(req, res, params.AccountSid)) return;
         const ctx = { query: queryOf(req) };
         log.info({ event: 'twilio.voice', callSid: params.CallSid, direction: params.Direction }, 'voice webhook');
         handlers.voice(params, ctx).then(
@@ -157,36 +196,41 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
             res.status(200).type('text/xml').send(twimlText);
           },
           (err: unknown) => {
-            log.error({ event: 'twilio.voice.handler_error', callSid: params.CallSid, err }, 'voice handler failed');
-            res.status(500).type('text/plain').send('voice handler failed');
+            // The caller hears an apology and the call ends, rather than Twilio's own error message.
+            counters.inc('webhook_handler_error');
+            log.error({ event: 'twilio.voice.handler_error', callSid: params.CallSid, err }, 'voice handler failed: the caller is told and hung up');
+            res.status(200).type('text/xml').send(deps.twiml.render('party-unreachable', {}));
           },
         );
       });
 
-      app.post(TWILIO_PATHS.status, form, (req, res) => {
+      app.post(TWILIO_PATHS.status, form, async (req, res) => {
         if (!verified(req, res)) return;
         const parsed = statusParamsSchema.safeParse(req.body ?? {});
-        if (!parsed.success) return badRequest(req, res, parsed.error.issues[0].message);
+        if (!parsed.success) return badRequest(req, res, firstIssue(parsed.error));
         const params = parsed.data as TwilioStatusParams;
+        const { AccountSid, CallSid, CallStatus, SequenceNumber } = parsed.data;
+        if (!ownAccount(req, res, AccountSid)) return;
+        if (!(await firstTime(req, res, `status:${CallSid}:${CallStatus}:${SequenceNumber ?? ''}`, CallSid))) return;
         log.info({ event: 'twilio.status', callSid: params.CallSid, status: params.CallStatus }, 'call status');
-        Promise.resolve()
-          .then(() => handlers.status(params, { query: queryOf(req) }))
-          .then(
-            () => void res.status(204).end(),
-            (err: unknown) => {
-              log.error({ event: 'twilio.status.handler_error', callSid: params.CallSid, err }, 'status handler failed');
-              res.status(500).type('text/plain').send('status handler failed');
-            },
-          );
+        try {
+          await handlers.status(params, { query: queryOf(req) });
+        } catch (err) {
+          counters.inc('webhook_handler_error');
+          log.error({ event: 'twilio.status.handler_error', callSid: params.CallSid, err }, 'status handler failed');
+        }
+        res.status(204).end();
       });
 
       // Stream lifecycle from <Stream statusCallback>: one log line each, errors counted. The
       // bridge learns of streams from the media WebSocket itself, so nothing else happens here.
-      app.post(TWILIO_PATHS.streamStatus, form, (req, res) => {
+      app.post(TWILIO_PATHS.streamStatus, form, async (req, res) => {
         if (!verified(req, res)) return;
         const parsed = streamStatusParamsSchema.safeParse(req.body ?? {});
-        if (!parsed.success) return badRequest(req, res, parsed.error.issues[0].message);
+        if (!parsed.success) return badRequest(req, res, firstIssue(parsed.error));
         const params = parsed.data as TwilioStreamStatusParams;
+        if (!ownAccount(req, res, params.AccountSid)) return;
+        if (!(await firstTime(req, res, `stream-status:${params.StreamSid}:${params.StreamEvent}`, params.CallSid))) return;
         const failed = params.StreamEvent === 'stream-error';
         if (failed) counters.inc('stream_error');
         const line = {
@@ -217,6 +261,12 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
       });
     },
   };
+}
+
+/** `Param: message` for the first problem zod found. */
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue.path.length > 0 ? `${issue.path.join('.')} ${issue.message}` : issue.message;
 }
 
 /** The path of a request URL, without its query string. */

@@ -18,29 +18,38 @@ export type CallStatus =
   | 'canceled'
   | (string & {});
 
+/** A parameter tolk reads, bounded (Twilio's own values are far shorter). */
+const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+const status = text(32).min(1, 'must not be empty');
+const count = z.string().regex(/^\d{1,10}$/, 'must be a number');
+
 const common = {
   CallSid: z.string().regex(/^CA[0-9a-fA-F]{32}$/, 'must be a call SID'),
   AccountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be an account SID'),
-  From: z.string().optional(),
-  To: z.string().optional(),
-  CallStatus: z.string().optional(),
-  Direction: z.string().optional(),
-  ParentCallSid: z.string().optional(),
-  ApiVersion: z.string().optional(),
+  From: text(256).optional(),
+  To: text(256).optional(),
+  CallStatus: text(32).optional(),
+  Direction: text(32).optional(),
+  ParentCallSid: text(64).optional(),
+  ApiVersion: text(32).optional(),
 };
 
-export const voiceParamsSchema = z.looseObject({ ...common });
+export const voiceParamsSchema = z.looseObject({
+  ...common,
+  /** Keys pressed in a `<Gather>`. */
+  Digits: text(64).optional(),
+});
 
 export const statusParamsSchema = z.looseObject({
   ...common,
-  CallStatus: z.string().min(1),
-  CallDuration: z.string().optional(),
-  Duration: z.string().optional(),
-  SipResponseCode: z.string().optional(),
-  SequenceNumber: z.string().optional(),
-  Timestamp: z.string().optional(),
-  CallbackSource: z.string().optional(),
-  AnsweredBy: z.string().optional(),
+  CallStatus: status,
+  CallDuration: count.optional(),
+  Duration: count.optional(),
+  SipResponseCode: text(8).optional(),
+  SequenceNumber: count.optional(),
+  Timestamp: text(64).optional(),
+  CallbackSource: text(64).optional(),
+  AnsweredBy: text(32).optional(),
 });
 
 /** `<Stream statusCallback>` events Twilio documents (others are accepted, as for call statuses). */
@@ -50,10 +59,10 @@ export const streamStatusParamsSchema = z.looseObject({
   CallSid: common.CallSid,
   AccountSid: common.AccountSid,
   StreamSid: z.string().regex(/^MZ[0-9a-fA-F]{32}$/, 'must be a stream SID'),
-  StreamName: z.string().optional(),
-  StreamEvent: z.string().min(1),
-  StreamError: z.string().optional(),
-  Timestamp: z.string().optional(),
+  StreamName: text(256).optional(),
+  StreamEvent: status,
+  StreamError: text(1024).optional(),
+  Timestamp: text(64).optional(),
 });
 
 type Loose<T> = T & { readonly [param: string]: string | string[] | undefined };

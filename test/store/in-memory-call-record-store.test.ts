@@ -1,7 +1,10 @@
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+import { InMemoryReplayStore } from '../../src/twilio/stream-token';
 import { describeCallRecordStoreContract, newCall } from './helpers/call-record-store.contract';
+import { describeReplayKeyStoreContract } from './helpers/replay-key-store.contract';
 
 describeCallRecordStoreContract('InMemoryCallRecordStore', (opts) => Promise.resolve(new InMemoryCallRecordStore(opts)));
+describeReplayKeyStoreContract('InMemoryReplayStore', (now) => Promise.resolve(new InMemoryReplayStore(now)));
 
 describe('InMemoryCallRecordStore', () => {
   it('keeps only the newest calls, evicting finished calls before ongoing ones', async () => {

@@ -5,6 +5,7 @@
 import { openStore } from '../../src/store/open-store';
 import { describeCallRecordStoreContract, newCall, utterance } from './helpers/call-record-store.contract';
 import { describeNumberStoreContract } from './helpers/number-store.contract';
+import { describeReplayKeyStoreContract } from './helpers/replay-key-store.contract';
 import { dropStaleSchemas, ensureTestDatabase, TEST_DATABASE_URL, uniqueSchema } from './helpers/postgres';
 import { silentLogger } from './helpers/silent-logger';
 import { storeHarness } from './helpers/store-harness';
@@ -20,6 +21,7 @@ const harness = storeHarness(() => ({ databaseUrl: TEST_DATABASE_URL, schema: fr
 
 describeCallRecordStoreContract('PostgreSQL', async (opts) => (await harness.open({ calls: opts })).calls);
 describeNumberStoreContract('PostgreSQL', () => harness.open());
+describeReplayKeyStoreContract('PostgreSQL', async (now) => (await harness.open({ now })).replayKeys);
 
 describe('PostgreSQL store', () => {
   it('migrates once, also when two instances start together on one schema', async () => {
@@ -45,6 +47,16 @@ describe('PostgreSQL store', () => {
     expect(got).not.toHaveProperty('endedAt');
     expect(await after.calls.appendUtterance(id, utterance(1))).toBe(true);
     expect((await after.calls.get(id))!.transcript).toEqual([utterance(0), utterance(1)]);
+  });
+
+  it('shares CallSids and claimed keys between instances', async () => {
+    const schema = freshSchema();
+    const [a, b] = await Promise.all([harness.open({ schema }), harness.open({ schema })]);
+    const callSid = 'CA' + 'f'.repeat(32);
+    await a.calls.create(newCall({ id: 'on-a', legs: [{ role: 'caller', callSid, language: 'es' }] }));
+    await expect(b.calls.create(newCall({ id: 'on-b', legs: [{ role: 'caller', callSid, language: 'es' }] }))).rejects.toMatchObject({ status: 409 });
+    const claims = await Promise.all([a, b].map((s) => s.replayKeys.claim('stream-token:shared', Date.now() + 60_000)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
   });
 
   it('fails to open with a clear error when the server cannot be reached', async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { openStore } from '../../src/store/open-store';
 import { describeCallRecordStoreContract, newCall, utterance } from './helpers/call-record-store.contract';
 import { describeNumberStoreContract } from './helpers/number-store.contract';
+import { describeReplayKeyStoreContract } from './helpers/replay-key-store.contract';
 import { silentLogger } from './helpers/silent-logger';
 import { storeHarness } from './helpers/store-harness';
 
@@ -16,6 +17,7 @@ const harness = storeHarness(() => ({ sqlitePath: path.join(dir, `contract-${n++
 
 describeCallRecordStoreContract('SQLite', async (opts) => (await harness.open({ calls: opts })).calls);
 describeNumberStoreContract('SQLite', () => harness.open());
+describeReplayKeyStoreContract('SQLite', async (now) => (await harness.open({ now })).replayKeys);
 
 describe('SQLite store', () => {
   it('creates the database file and its folder when missing, and migrates once', async () => {
@@ -43,6 +45,20 @@ describe('SQLite store', () => {
     // the call goes on being written after the restart
     expect(await after.calls.appendUtterance(id, utterance(1))).toBe(true);
     expect((await after.calls.get(id))!.transcript).toEqual([utterance(0), utterance(1)]);
+  });
+
+  it('remembers CallSids and claimed keys across a restart', async () => {
+    const file = path.join(dir, 'replay.db');
+    const callSid = 'CA' + 'e'.repeat(32);
+    const before = await openStore({ logger: silentLogger(), sqlitePath: file });
+    await before.calls.create(newCall({ id: 'old', legs: [{ role: 'caller', callSid, language: 'es' }] }));
+    expect(await before.replayKeys.claim('stream-token:nonce', Date.now() + 60_000)).toBe(true);
+    await before.close();
+
+    const after = await harness.open({ sqlitePath: file });
+    await expect(after.calls.create(newCall({ id: 'new', legs: [{ role: 'caller', callSid, language: 'es' }] }))).rejects.toMatchObject({ status: 409 });
+    expect((await after.calls.findByCallSid(callSid))?.id).toBe('old');
+    expect(await after.replayKeys.claim('stream-token:nonce', Date.now() + 60_000)).toBe(false);
   });
 
   it('refuses a file that is not a database, saying so', async () => {

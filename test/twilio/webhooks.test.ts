@@ -79,6 +79,33 @@ describe('POST /twilio/voice', () => {
     expect(res.status).toBe(400);
   });
 
+  it('refuses a request of another Twilio account with 403, even correctly signed', async () => {
+    const voice = jest.fn(() => Promise.resolve('<Response/>'));
+    edge = await startEdge({ listen: false, handlers: { voice } });
+    const params = { ...voiceParams, AccountSid: 'AC' + '2'.repeat(32) };
+    const res = await post('/twilio/voice', params, sign(`${PUBLIC_URL}/twilio/voice`, params));
+    expect(res.status).toBe(403);
+    expect(voice).not.toHaveBeenCalled();
+    expect(edge.module.counters.get('webhook_wrong_account')).toBe(1);
+    expect(rejections(edge)).toEqual([expect.objectContaining({ reason: 'wrong_account' })]);
+  });
+
+  it('answers a failing handler with TwiML that apologises and hangs up, never with a 500', async () => {
+    edge = await startEdge({ listen: false, handlers: { voice: () => Promise.reject(new Error('database unreachable')) } });
+    const res = await post('/twilio/voice', voiceParams, sign(`${PUBLIC_URL}/twilio/voice`, voiceParams));
+    expect(res.status).toBe(200);
+    expect(res.text).toMatch(/<Say[^>]*>Sorry, .*<\/Say>.*<Hangup\/>/);
+    expect(edge.module.counters.get('webhook_handler_error')).toBe(1);
+  });
+
+  it('answers 400 naming the parameter when a value is too long', async () => {
+    edge = await startEdge({ listen: false });
+    const params = { ...voiceParams, From: '+1'.padEnd(10_000, '5') };
+    const res = await post('/twilio/voice', params, sign(`${PUBLIC_URL}/twilio/voice`, params));
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('at most 256 characters');
+  });
+
   it('never logs the auth token or the media token', async () => {
     edge = await startEdge({ listen: false });
     const res = await post('/twilio/voice', voiceParams, sign(`${PUBLIC_URL}/twilio/voice`, voiceParams));
@@ -100,6 +127,30 @@ describe('POST /twilio/status', () => {
     const res = await post('/twilio/status', statusParams, sign(`${PUBLIC_URL}/twilio/status`, statusParams));
     expect(res.status).toBe(204);
     expect(status).toHaveBeenCalledWith(expect.objectContaining({ CallSid: CALL, CallStatus: 'completed', CallDuration: '42' }), { query: {} });
+  });
+
+  it('hands a status callback to the handler once, however often it is retried or replayed', async () => {
+    const status = jest.fn();
+    edge = await startEdge({ listen: false, handlers: { status } });
+    const sig = sign(`${PUBLIC_URL}/twilio/status`, statusParams);
+    for (let i = 0; i < 3; i++) expect((await post('/twilio/status', statusParams, sig).set('I-Twilio-Idempotency-Token', 'idem-1')).status).toBe(204);
+    expect(status).toHaveBeenCalledTimes(1);
+    expect(edge.module.counters.get('webhook_duplicate')).toBe(2);
+    expect(edge.logs.lines().filter((l) => l.event === 'twilio.webhook.duplicate')).toEqual([
+      expect.objectContaining({ callSid: CALL, idempotencyToken: 'idem-1' }),
+      expect.objectContaining({ callSid: CALL, idempotencyToken: 'idem-1' }),
+    ]);
+    // The next event of the same call is a new callback.
+    const next = { ...statusParams, SequenceNumber: '4' };
+    expect((await post('/twilio/status', next, sign(`${PUBLIC_URL}/twilio/status`, next))).status).toBe(204);
+    expect(status).toHaveBeenCalledTimes(2);
+  });
+
+  it('acknowledges a callback whose handler throws, logging and counting it', async () => {
+    edge = await startEdge({ listen: false, handlers: { status: () => { throw new Error('boom'); } } });
+    const res = await post('/twilio/status', statusParams, sign(`${PUBLIC_URL}/twilio/status`, statusParams));
+    expect(res.status).toBe(204);
+    expect(edge.module.counters.get('webhook_handler_error')).toBe(1);
   });
 
   it('refuses an unsigned status callback', async () => {
@@ -175,6 +226,14 @@ describe('POST /twilio/stream-status', () => {
     expect(edge.module.counters.get('webhook_bad_request')).toBe(1);
     expect(edge.module.counters.get('stream_error')).toBe(0);
     expect(statusLines(edge)).toEqual([]);
+  });
+
+  it('logs and counts a replayed stream error once', async () => {
+    edge = await startEdge({ listen: false });
+    for (let i = 0; i < 3; i++) expect((await post('/twilio/stream-status', failed, sign(STATUS_URL, failed))).status).toBe(204);
+    expect(statusLines(edge)).toHaveLength(1);
+    expect(edge.module.counters.get('stream_error')).toBe(1);
+    expect(edge.module.counters.get('webhook_duplicate')).toBe(2);
   });
 
   it('checks the signature against PUBLIC_URL with its base path', async () => {

@@ -3,7 +3,7 @@
  * calls `describeCallRecordStoreContract` with a factory that opens a fresh, empty store.
  */
 import type { NewCallRecord, Utterance } from '../../../src/store/call-record';
-import { InvalidCursorError, type CallRecordStore } from '../../../src/store/call-record-store';
+import { CallSidTakenError, InvalidCursorError, type CallRecordStore } from '../../../src/store/call-record-store';
 
 export interface ContractStoreOptions {
   maxUtterancesPerCall?: number;
@@ -135,6 +135,37 @@ export function describeCallRecordStoreContract(name: string, open: OpenCallReco
       expect(results.every(Boolean)).toBe(true);
       const texts = (await store.get(id))!.transcript.map((u) => u.source.text).sort();
       expect(texts).toEqual(Array.from({ length: 20 }, (_, i) => `dicho ${i}`).sort());
+    });
+
+    it('never lets a CallSid start a second call, also after the first has ended', async () => {
+      const store = await open();
+      const caller = { role: 'caller' as const, callSid: 'CA' + 'a'.repeat(32), language: 'es' };
+      const first = await store.create(newCall({ id: 'first', legs: [caller] }));
+      await store.update(first.id, { state: 'ended', outcome: 'completed', endedAt: new Date(T0 + 60_000) });
+      const again = store.create(newCall({ id: 'replayed', legs: [caller] }));
+      await expect(again).rejects.toBeInstanceOf(CallSidTakenError);
+      await expect(again).rejects.toMatchObject({ callSid: caller.callSid, status: 409 });
+      // Nothing of the refused call was kept.
+      expect(await store.get('replayed')).toBeUndefined();
+      expect((await store.list({ limit: 10 })).items.map((c) => c.id)).toEqual(['first']);
+      // A call with other CallSids is fine.
+      await store.create(newCall({ id: 'next', legs: [{ ...caller, callSid: 'CA' + 'b'.repeat(32) }] }));
+    });
+
+    it('finds a call by the CallSid of any of its legs, including legs added later', async () => {
+      const store = await open();
+      const caller = { role: 'caller' as const, callSid: 'CA' + '1'.repeat(32), language: 'es' };
+      const agent = { role: 'agent' as const, callSid: 'CA' + '2'.repeat(32), language: 'en' };
+      await store.create(newCall({ id: 'c', legs: [caller] }));
+      expect(await store.findByCallSid(agent.callSid)).toBeUndefined();
+      await store.update('c', { legs: [caller, agent] });
+      expect((await store.findByCallSid(caller.callSid))?.id).toBe('c');
+      expect(await store.findByCallSid(agent.callSid)).toMatchObject({ id: 'c', legs: [caller, agent] });
+      // A leg's CallSid stays with the call that had it first.
+      await store.create(newCall({ id: 'd' }));
+      expect(await store.update('d', { legs: [agent] })).toBe(true);
+      expect((await store.findByCallSid(agent.callSid))?.id).toBe('c');
+      expect(await store.findByCallSid('CA' + '9'.repeat(32))).toBeUndefined();
     });
 
     describe('list', () => {
