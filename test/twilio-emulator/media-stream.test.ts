@@ -3,13 +3,9 @@ import { mulaw } from 'alawmulaw';
 import { WaveFile } from 'wavefile';
 import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
 import { startAppServer, type AppServer } from './app-server';
+import { tone } from './signal';
 import twilio from 'twilio';
 
-const tone = (sec: number, freq: number, amp: number): Int16Array => {
-  const out = new Int16Array(Math.round(sec * 8000));
-  for (let i = 0; i < out.length; i++) out[i] = Math.round(amp * Math.sin((2 * Math.PI * freq * i) / 8000));
-  return out;
-};
 /** Indexes of 20 ms frames whose level is above a threshold. */
 const loudFrames = (s: Int16Array, threshold = 500): number[] => {
   const out: number[] = [];

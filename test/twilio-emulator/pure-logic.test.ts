@@ -24,7 +24,7 @@ describe('play-out buffer', () => {
 });
 
 describe('TwiML parsing', () => {
-  it('reads Connect/Stream parameters, Gather and Conference', () => {
+  it('reads Connect/Stream parameters, Gather and Conference with its attributes', () => {
     const verbs = parseTwiml(
       '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hi &amp; bye</Say><Connect action="/next"><Stream url="wss://x/m"><Parameter name="token" value="a&lt;b"/></Stream></Connect>' +
         '<Gather numDigits="2"><Say>x</Say></Gather><Dial><Conference endConferenceOnExit="true">r1</Conference></Dial><Play>u</Play></Response>',
@@ -33,6 +33,12 @@ describe('TwiML parsing', () => {
     expect(verbs[0]).toMatchObject({ text: 'Hi & bye' });
     expect(verbs[1]).toMatchObject({ action: '/next', stream: { url: 'wss://x/m', parameters: { token: 'a<b' } } });
     expect(verbs[3]).toMatchObject({ conference: { name: 'r1', endConferenceOnExit: true } });
+    const [conf] = parseTwiml(
+      '<Response><Dial><Conference beep="onExit" waitUrl="" participantLabel="agent" coach="CA1" statusCallback="https://x/c" statusCallbackEvent="start join leave">r2</Conference></Dial></Response>',
+    );
+    expect(conf).toMatchObject({
+      conference: { name: 'r2', beep: 'onExit', waitUrl: '', participantLabel: 'agent', coach: 'CA1', statusCallback: 'https://x/c', statusCallbackEvents: ['start', 'join', 'leave'], startConferenceOnEnter: true },
+    });
     const [withCallback] = parseTwiml('<Response><Connect><Stream name="s1" url="wss://x/m" statusCallback="https://x/ss" statusCallbackMethod="GET"/></Connect></Response>');
     expect(withCallback).toMatchObject({ stream: { name: 's1', statusCallback: 'https://x/ss', statusCallbackMethod: 'GET' } });
     expect(() => parseTwiml('<Response><Say></Response>')).toThrow();
@@ -41,9 +47,17 @@ describe('TwiML parsing', () => {
 });
 
 describe('CLI options', () => {
-  it('parses numbers, callees, time scale and faults', () => {
+  it('parses numbers, callees, time scale, faults and conference options', () => {
     const c = parseCliArgs(['--port', '5000', '--time-scale', '0.1', '--number', '+1555=http://h/v', '--callee', '+1666=answer:3', '--loss', '0.1']);
     expect(c.options).toMatchObject({ port: 5000, timeScale: 0.1, numbers: [{ phoneNumber: '+1555', voiceUrl: 'http://h/v' }], callees: { '+1666': { scenario: { kind: 'answer', afterSec: 3 } } }, faults: { lossRate: 0.1 } });
     expect(() => parseCliArgs(['--bogus'])).toThrow(/unknown option/);
+    const apps = parseCliArgs(['--app', 'http://h/interp', '--app', `AP${'a'.repeat(32)}=https://h/i2`, '--no-agent-conference', '--app-parameters', 'query']);
+    expect(apps.options).toMatchObject({
+      applications: [{ voiceUrl: 'http://h/interp' }, { sid: `AP${'a'.repeat(32)}`, voiceUrl: 'https://h/i2' }],
+      agentConference: false,
+      appParameters: 'query',
+    });
+    expect(() => parseCliArgs(['--app', 'ftp://x'])).toThrow(/--app expects/);
+    expect(() => parseCliArgs(['--app-parameters', 'body'])).toThrow(/params, query or none/);
   });
 });

@@ -1,12 +1,7 @@
 import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
 import { startAppServer, sdkClientFor, type AppServer } from './app-server';
+import { rmsOf, tone } from './signal';
 
-const tone = (sec: number, freq: number, amp: number): Int16Array => {
-  const out = new Int16Array(Math.round(sec * 8000));
-  for (let i = 0; i < out.length; i++) out[i] = Math.round(amp * Math.sin((2 * Math.PI * freq * i) / 8000));
-  return out;
-};
-const rmsOf = (s: Int16Array): number => Math.sqrt(s.reduce((a, v) => a + v * v, 0) / Math.max(1, s.length));
 
 describe('Twilio emulator call scenarios', () => {
   let emu: TwilioEmulator;
@@ -109,7 +104,8 @@ describe('Twilio emulator call scenarios', () => {
   });
 
   it('<Dial><Conference> mixes what participants say', async () => {
-    app.handle('/voice', '<Response><Dial><Conference endConferenceOnExit="true">room-1</Conference></Dial></Response>');
+    // No join beep and no wait music, so A hears only what B says (nothing).
+    app.handle('/voice', '<Response><Dial><Conference endConferenceOnExit="true" beep="false" waitUrl="">room-1</Conference></Dial></Response>');
     const a = await emu.dial({ from: '+15550000001', to: '+15550001111', party: { speech: tone(1, 500, 6000), speakAfterSec: 1, hangupAfterSec: 4 } });
     const b = await emu.dial({ from: '+15550000002', to: '+15550001111', party: {} });
     await emu.waitForStatus(a, 'completed');

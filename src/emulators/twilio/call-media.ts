@@ -3,7 +3,6 @@
 // and takes what the party's microphone picks up. The recorder keeps both on the call timeline.
 // Pure: frames only advance when the emulator's ticker calls captureMic()/playFrame().
 import { silentFrame } from './audio';
-import type { PartyVoice } from './party';
 import type { Recorder } from './recorder';
 
 export interface AudioActivity {
@@ -11,6 +10,12 @@ export interface AudioActivity {
   mic(frame: Int16Array): void;
   /** What the party hears for this tick. */
   hear(): Int16Array;
+}
+
+/** What is at the far end of the call: a person's microphone, or a conference. */
+export interface MicSource {
+  /** Microphone frame `n` (0 = first frame after answer); `heardBefore` is what the far end heard last tick. */
+  micFrame(n: number, heardBefore: Int16Array | undefined): Int16Array;
 }
 
 export const SILENCE_ACTIVITY: AudioActivity = { mic: () => undefined, hear: silentFrame };
@@ -31,7 +36,7 @@ export class CallMedia {
   private waiters = new Set<FrameWaiter>();
 
   constructor(
-    private readonly voice: PartyVoice,
+    private readonly voice: MicSource,
     private readonly recorder: Recorder,
     private readonly onFrame: (frameNo: number) => void,
   ) {}

@@ -17,7 +17,8 @@ export interface RunnerDeps {
   fetchDocument(kind: WebhookKind, url: string, method: string, extra: Record<string, string>): Promise<TwimlDocument>;
   /** Resolves when the stream ends: the server closed it, the handshake failed, or abort. */
   runStream(noun: StreamNoun, signal: AbortSignal): Promise<'closed' | 'failed' | 'aborted'>;
-  runConference(noun: ConferenceNoun, signal: AbortSignal): Promise<'ended' | 'aborted'>;
+  /** Resolves when the caller leaves the conference; 'failed' if it could not join (error logged). */
+  runConference(noun: ConferenceNoun, signal: AbortSignal): Promise<'ended' | 'aborted' | 'failed'>;
   /** Digits the party pressed and nobody consumed yet. */
   digits: { buffer: string };
   sayActivity(): AudioActivity;
@@ -94,7 +95,7 @@ async function runDocument(doc: TwimlDocument, deps: RunnerDeps, signal: AbortSi
         if (!v.conference) break; // only <Conference> is emulated
         const r = await deps.runConference(v.conference, signal);
         if (r === 'aborted') return 'aborted';
-        if (v.action) return follow('action', v.action, v.method, { DialCallStatus: 'completed' });
+        if (v.action) return follow('action', v.action, v.method, { DialCallStatus: r === 'failed' ? 'failed' : 'completed' });
         break;
       }
       case 'unsupported':

@@ -1,13 +1,18 @@
 // One emulated call: its Twilio state machine (queued -> ringing -> in-progress -> terminal), the
-// callee's reaction to ringing, the party's script (keys, hang-up), status callbacks, and the
-// TwiML it runs. I/O happens through CallEnv.
+// callee's reaction to ringing, the party's script (keys, hang-up), status callbacks, the TwiML it
+// runs, and its seat in a conference (through <Dial><Conference> or as a participant created by the
+// REST API, possibly a TwiML App leg). I/O happens through CallEnv.
 import { FRAME_SAMPLES, silentFrame, toneFrame } from './audio';
 import type { AudioActivity } from './call-media';
-import { CallMedia } from './call-media';
+import { CallMedia, type MicSource } from './call-media';
 import { callWebhookParams, TERMINAL_STATUSES, type CallRecord, type CallStatus } from './call-record';
 import { runTwiml, type TwimlDocument } from './call-runner';
 import type { EmulatorClock } from './clock';
-import type { ConferenceHub } from './conference';
+import type { Conference, LeaveReason, ParticipantSettings } from './conference/conference';
+import { ConferenceError, WHISPER_UNAVAILABLE } from './conference/conference';
+import type { ConferenceHub } from './conference/hub';
+import { ConferenceEndpoint, membershipActivity } from './conference/seat';
+import { statusCallbackConfig } from './conference/status-callback';
 import type { EventLog } from './events';
 import type { StreamFaults } from './faults';
 import { FRAME_MS } from './frame-ticker';
@@ -36,19 +41,43 @@ export interface CallEnv {
   recordAudio: boolean;
   logMediaFrames: boolean;
   maskKey: MaskKey;
+  /** Whether the account has Agent Conference (coaching); without it coaching is error 16000. */
+  agentConference: boolean;
+  /** How the custom parameters of an `app:AP...?k=v` participant reach the app's Voice URL. */
+  appParameters: AppParameterDelivery;
+}
+
+/** 'params': as request parameters (default); 'query': on the Voice URL's query string; 'none': dropped. */
+export type AppParameterDelivery = 'params' | 'query' | 'none';
+
+/** A TwiML App a participant leg runs: its Voice URL and the custom parameters given on `to`. */
+export interface AppTarget {
+  applicationSid: string;
+  voiceUrl: string;
+  voiceMethod: string;
+  parameters: Record<string, string>;
+}
+
+/** A participant created through the REST API: its call joins `conference` when answered. */
+export interface ParticipantLeg {
+  conference: Conference;
+  app?: AppTarget;
 }
 
 export class EmulatedCall {
   readonly recorder: Recorder;
   readonly media: CallMedia;
   readonly streams: StreamStats[] = [];
-  private readonly voice: PartyVoice;
   private readonly digits = { buffer: '' };
   private stream: MediaStreamSession | undefined;
   private run: AbortController | undefined;
   private detach: (() => void) | undefined;
   private cancelTimers: (() => void)[] = [];
   private sayPhase = 0;
+  /** The conference this call is a participant of, while it is. */
+  private seat: Conference | undefined;
+  private leg: ParticipantLeg | undefined;
+  private endpoint: ConferenceEndpoint | undefined;
   /** Resolves when the call reaches a terminal status and its callbacks were sent. */
   readonly finished: Promise<void>;
   private resolveFinished!: () => void;
@@ -58,12 +87,15 @@ export class EmulatedCall {
     readonly record: CallRecord,
     private readonly party: PartySpec,
     private readonly env: CallEnv,
+    leg?: ParticipantLeg,
   ) {
-    this.voice = new PartyVoice(party);
+    let farEnd: MicSource = new PartyVoice(party);
+    if (leg?.app) farEnd = this.endpoint = new ConferenceEndpoint();
     this.recorder = new Recorder(env.recordAudio);
-    this.media = new CallMedia(this.voice, this.recorder, (n) => this.onFrame(n));
+    this.media = new CallMedia(farEnd, this.recorder, (n) => this.onFrame(n));
     this.finished = new Promise((r) => (this.resolveFinished = r));
     env.log.add({ type: 'call.created', callSid: record.sid, direction: record.direction, from: record.from, to: record.to });
+    if (leg) this.takeSeat(leg.conference, leg);
   }
 
   get isOver(): boolean {
@@ -129,6 +161,7 @@ export class EmulatedCall {
       if (this.isOver) return;
       this.setStatus('ringing');
       this.progress('ringing');
+      this.leg?.conference.setStatus(this.record.sid, 'ringing', this.env.wallNow());
       const s = this.party.scenario ?? { kind: 'answer', afterSec: 1 };
       const timeout = this.record.timeoutSec;
       if (s.kind === 'busy') after(s.afterSec ?? 0.5, () => this.end('busy'));
@@ -154,6 +187,7 @@ export class EmulatedCall {
     this.setStatus('in-progress');
     this.progress('answered');
     this.detach = this.env.attachMedia(this.media);
+    if (this.leg) return this.joinAsParticipant(this.leg);
     if (doc) return this.execute(doc);
     if (this.record.twiml !== undefined) return this.execute(this.inline(this.record.twiml));
     const fetched = await this.fetchDocumentSafely('voice', this.record.url ?? '', this.record.method, {});
@@ -268,10 +302,80 @@ export class EmulatedCall {
     return signal.aborted ? 'aborted' : 'closed';
   }
 
-  private async runConference(noun: ConferenceNoun, signal: AbortSignal): Promise<'ended' | 'aborted'> {
-    const m = this.env.conferences.join(noun.name, this.record.sid, noun);
-    this.media.setActivity(m);
-    const onAbort = (): void => m.leave();
+  // ---- conferences ----
+
+  /** Sits the call in `conference` until it leaves; being removed ends a REST participant's call. */
+  private takeSeat(conference: Conference, leg?: ParticipantLeg): void {
+    this.seat = conference;
+    this.leg = leg;
+    void conference.whenRemoved(this.record.sid).then(() => {
+      if (this.seat !== conference) return;
+      this.seat = undefined;
+      if (leg && this.leg === leg) this.end(this.record.answeredAt === undefined ? 'canceled' : 'completed');
+    });
+  }
+
+  private leaveConference(reason: LeaveReason, callStatus: CallStatus = this.record.status): void {
+    const conference = this.seat;
+    this.seat = undefined;
+    this.leg = undefined;
+    this.endpoint?.attach(undefined);
+    conference?.leave(this.record.sid, reason, callStatus, this.env.wallNow());
+  }
+
+  /** A REST participant answered: a person joins the mix; a TwiML App leg joins it and runs the app. */
+  private async joinAsParticipant(leg: ParticipantLeg): Promise<void> {
+    const m = leg.conference.connect(this.record.sid, this.env.wallNow());
+    if (!leg.app) {
+      this.media.setActivity(membershipActivity(m));
+      return;
+    }
+    this.endpoint?.attach(m);
+    const { app } = leg;
+    const custom = this.env.appParameters;
+    let url = app.voiceUrl;
+    const query = new URLSearchParams(app.parameters).toString();
+    if (custom === 'query' && query) url += (url.includes('?') ? '&' : '?') + query;
+    const extra = { ApplicationSid: app.applicationSid, ...(custom === 'params' ? app.parameters : {}) };
+    const doc = await this.fetchDocumentSafely('voice', url, app.voiceMethod, extra);
+    if (this.isOver || this.leg !== leg) return;
+    await this.execute(doc ?? { verbs: [] });
+  }
+
+  private participantSettings(noun: ConferenceNoun): ParticipantSettings {
+    const beep = noun.beep === 'false' || noun.beep === 'onEnter' || noun.beep === 'onExit' ? noun.beep : 'true';
+    return {
+      label: noun.participantLabel,
+      muted: noun.muted,
+      hold: false,
+      beep,
+      startConferenceOnEnter: noun.startConferenceOnEnter,
+      endConferenceOnExit: noun.endConferenceOnExit,
+      coaching: noun.coach !== undefined,
+      callSidToCoach: noun.coach,
+      waitUrl: noun.waitUrl,
+    };
+  }
+
+  /** <Dial><Conference>: the caller is in the conference until it ends, they are removed, or the call moves on. */
+  private async runConference(noun: ConferenceNoun, signal: AbortSignal): Promise<'ended' | 'aborted' | 'failed'> {
+    if (noun.coach !== undefined && !this.env.agentConference) {
+      this.fail(16000, WHISPER_UNAVAILABLE);
+      return 'failed';
+    }
+    const conference = this.env.conferences.open(noun.name);
+    const now = this.env.wallNow();
+    try {
+      conference.add(this.record.sid, this.participantSettings(noun), now, 'connecting');
+    } catch (err) {
+      this.fail(err instanceof ConferenceError ? err.code : 12100, (err as Error).message);
+      return 'failed';
+    }
+    conference.useStatusCallback(statusCallbackConfig(noun.statusCallback, noun.statusCallbackMethod, noun.statusCallbackEvents));
+    this.takeSeat(conference);
+    const m = conference.connect(this.record.sid, now);
+    this.media.setActivity(membershipActivity(m));
+    const onAbort = (): void => this.leaveConference('participant_updated_via_api');
     signal.addEventListener('abort', onAbort);
     await m.ended;
     signal.removeEventListener('abort', onAbort);
@@ -300,6 +404,7 @@ export class EmulatedCall {
 
   /** REST update with Url/Twiml: Twilio stops what the call does and runs the new TwiML. */
   async redirect(target: { url: string; method: string } | { twiml: string }): Promise<void> {
+    this.leaveConference('participant_updated_via_api');
     this.run?.abort();
     const doc = 'twiml' in target ? this.inline(target.twiml) : await this.fetchDocumentSafely('redirect', target.url, target.method, {});
     if (this.isOver) return;
@@ -309,6 +414,7 @@ export class EmulatedCall {
   /** Ends the call with a terminal status; stops the stream (sending `stop`) and sends `completed`. */
   end(status: CallStatus): void {
     if (this.isOver) return;
+    this.leaveConference(this.record.answeredAt !== undefined ? 'participant_hung_up' : 'participant_call_failed', status);
     for (const c of this.cancelTimers) c();
     this.cancelTimers = [];
     this.run?.abort();

@@ -1,10 +1,11 @@
 // Command-line options of the emulator (pure parsing, so it can be tested).
 import type { CalleeScenario, PartySpec } from './party';
-import type { EmulatedNumber, TwilioEmulatorOptions } from './emulator';
+import type { EmulatedApplication, EmulatedNumber, TwilioEmulatorOptions } from './emulator';
 
 export const HELP = `Usage: npm run emulator:twilio -- [options]
 
-Emulates the parts of Twilio tolk uses: REST Calls and IncomingPhoneNumbers, TwiML execution,
+Emulates the parts of Twilio tolk uses: REST Calls, IncomingPhoneNumbers, Applications,
+Conferences and Participants, TwiML execution, conferences (mixing, coaching, hold, beeps),
 signed webhooks and status callbacks, and bidirectional Media Streams.
 
   --port P                 listen port (default 4010; 0 = any)
@@ -16,6 +17,11 @@ signed webhooks and status callbacks, and bidirectional Media Streams.
   --callee N=SCENARIO      how callee N reacts: answer[:SEC] | busy | no-answer | fail (repeatable)
   --callee-audio N=FILE    WAV the callee N speaks after answering (repeatable)
   --dial FROM>TO[:FILE]    after start, dial number TO from FROM, speaking FILE
+  --app [SID=]URL          a TwiML App with this Voice URL (repeatable; SID AP... or generated)
+  --no-agent-conference    the account lacks Agent Conference: coaching fails with error 16000
+  --app-parameters MODE    params | query | none: how app:AP...?k=v custom parameters reach the
+                           app's Voice URL (request parameters, its query string, or not at all;
+                           default params)
   --stream-signature MODE  sign | none: X-Twilio-Signature on the stream handshake (default sign)
   --loss R                 drop this fraction of media frames (0..1)
   --malformed-every N      send a malformed stream message after every Nth media frame
@@ -46,6 +52,7 @@ function pair(text: string, flag: string): [string, string] {
 export function parseCliArgs(argv: string[]): CliConfig {
   const options: TwilioEmulatorOptions = { port: 4010 };
   const numbers: EmulatedNumber[] = [];
+  const applications: EmulatedApplication[] = [];
   const callees: Record<string, PartySpec> = {};
   const faults: NonNullable<TwilioEmulatorOptions['faults']> = {};
   let dial: CliConfig['dial'];
@@ -103,6 +110,23 @@ export function parseCliArgs(argv: string[]): CliConfig {
         dial = { from: m[1], to: m[2], audio: m[3] };
         break;
       }
+      case '--app': {
+        const v = value();
+        const m = /^(AP[0-9a-fA-F]{32})=(.+)$/.exec(v);
+        const voiceUrl = m ? m[2] : v;
+        if (!/^https?:\/\//.test(voiceUrl)) throw new Error(`--app expects [AP...=]URL with an http(s) Voice URL, got "${v}"`);
+        applications.push({ sid: m?.[1], voiceUrl });
+        break;
+      }
+      case '--no-agent-conference':
+        options.agentConference = false;
+        break;
+      case '--app-parameters': {
+        const v = value();
+        if (v !== 'params' && v !== 'query' && v !== 'none') throw new Error('--app-parameters is params, query or none');
+        options.appParameters = v;
+        break;
+      }
       case '--stream-signature': {
         const v = value();
         if (v !== 'sign' && v !== 'none') throw new Error('--stream-signature is sign or none');
@@ -126,6 +150,7 @@ export function parseCliArgs(argv: string[]): CliConfig {
     }
   }
   options.numbers = numbers;
+  options.applications = applications;
   options.callees = callees;
   if (faults.lossRate !== undefined || faults.malformedEvery !== undefined) options.faults = faults;
   return { options, dial, help };

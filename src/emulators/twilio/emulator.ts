@@ -3,10 +3,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { EmulatedCall, type CallEnv } from './call';
+import { EmulatedCall, type AppParameterDelivery, type CallEnv, type ParticipantLeg } from './call';
 import type { CallRecord, CallStatus } from './call-record';
 import { createScaledClock } from './clock';
-import { ConferenceHub } from './conference';
+import { ConferenceCallbackSender } from './conference/callback-sender';
+import type { Conference, ConferenceEvent, ParticipantStatus } from './conference/conference';
+import { ConferenceHub } from './conference/hub';
 import { EventLog, type EmulatorEvent } from './events';
 import type { StreamFaults } from './faults';
 import { createFrameTicker } from './frame-ticker';
@@ -14,7 +16,9 @@ import type { HandshakeSignature, MaskKey, StreamStats } from './media-stream';
 import type { PartySpec } from './party';
 import type { CallRecording } from './recorder';
 import { basicAuth } from './rest/auth';
+import { applicationsRouter, type ApplicationRecord } from './rest/applications-routes';
 import { callsRouter, type PlaceCallParams } from './rest/calls-routes';
+import { conferencesRouter, type NewParticipant } from './rest/conferences-routes';
 import { sendTwilioError } from './rest/errors';
 import { numbersRouter, type PhoneNumberRecord } from './rest/numbers-routes';
 import { randomSid, type SidFactory } from './sids';
@@ -27,6 +31,14 @@ export interface EmulatedNumber {
   voiceMethod?: string;
   statusCallback?: string;
   friendlyName?: string;
+}
+
+export interface EmulatedApplication {
+  /** Default: a new AP... SID. */
+  sid?: string;
+  friendlyName?: string;
+  voiceUrl: string;
+  voiceMethod?: string;
 }
 
 export interface TwilioEmulatorOptions {
@@ -56,6 +68,12 @@ export interface TwilioEmulatorOptions {
   /** Masking keys of the stream's WebSocket frames: random (default, as a WebSocket client must
    * choose them) or all zero, which spares a load run copying and masking every payload. */
   streamMaskKey?: MaskKey;
+  /** TwiML Applications of the account (more can be created through the REST API). */
+  applications?: EmulatedApplication[];
+  /** Agent Conference enabled on the account (default true); without it coaching fails with 16000. */
+  agentConference?: boolean;
+  /** How custom parameters on an `app:AP...?k=v` participant reach the app's Voice URL (default 'params'). */
+  appParameters?: AppParameterDelivery;
   fetch?: FetchLike;
   sids?: SidFactory;
 }
@@ -76,6 +94,23 @@ export interface CallSnapshot {
   streams: StreamStats[];
 }
 
+export interface ParticipantSnapshot {
+  callSid: string;
+  label?: string;
+  status: ParticipantStatus;
+  muted: boolean;
+  hold: boolean;
+  coaching: boolean;
+  callSidToCoach?: string;
+}
+
+export interface ConferenceSnapshot {
+  sid: string;
+  friendlyName: string;
+  status: Conference['status'];
+  participants: ParticipantSnapshot[];
+}
+
 export interface TwilioEmulator {
   /** Base URL of the REST API, e.g. http://127.0.0.1:4010 (replaces https://api.twilio.com). */
   readonly url: string;
@@ -86,6 +121,11 @@ export interface TwilioEmulator {
   dial(opts: DialOptions): Promise<string>;
   setCallee(number: string, party: PartySpec): void;
   addNumber(n: EmulatedNumber): PhoneNumberRecord;
+  addApplication(a: EmulatedApplication): ApplicationRecord;
+  applications(): ApplicationRecord[];
+  /** A conference by SID, or by friendly name while it is live. */
+  conference(sidOrName: string): ConferenceSnapshot | undefined;
+  conferences(): ConferenceSnapshot[];
   pressDigits(callSid: string, digits: string): void;
   hangup(callSid: string): void;
   call(callSid: string): CallSnapshot | undefined;
@@ -97,6 +137,14 @@ export interface TwilioEmulator {
   waitForStatus(callSid: string, status: CallStatus, timeoutMs?: number): Promise<EmulatorEvent>;
   close(): Promise<void>;
 }
+
+const UPDATE_ACTIONS = {
+  'participant-mute': 'mute',
+  'participant-unmute': 'unmute',
+  'participant-hold': 'hold',
+  'participant-unhold': 'unhold',
+  'participant-modify': 'modify',
+} as const;
 
 export const DEFAULT_ACCOUNT_SID = 'AC' + '0'.repeat(31) + '1';
 export const DEFAULT_AUTH_TOKEN = 'emulator-auth-token';
@@ -111,7 +159,19 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
   const log = new EventLog(() => clock.now());
   const webhooks = new WebhookSender(() => authToken, opts.fetch ?? (fetch));
   const ticker = createFrameTicker(clock);
-  const conferences = new ConferenceHub((name, callSid, action) => log.add({ type: 'conference', callSid, name, action }));
+  const callbacks = new ConferenceCallbackSender(accountSid, webhooks, log, wallNow);
+  const onConferenceEvent = (conf: Conference, e: ConferenceEvent): void => {
+    const where = { name: conf.friendlyName, conferenceSid: conf.sid };
+    if (e.type === 'participant-join' || e.type === 'participant-leave')
+      log.add({ type: 'conference', ...where, callSid: e.participant.callSid, action: e.type === 'participant-join' ? 'join' : 'leave' });
+    else if (e.type === 'conference-end') log.add({ type: 'conference', ...where, callSid: e.callSid, action: 'end' });
+    else if (e.type === 'conference-start') log.add({ type: 'conference.update', ...where, callSid: e.callSid, action: 'start' });
+    else log.add({ type: 'conference.update', ...where, callSid: e.participant.callSid, action: UPDATE_ACTIONS[e.type] });
+    callbacks.onEvent(conf, e);
+  };
+  const conferences = new ConferenceHub({ newSid: () => sids('CF'), now: wallNow, onEvent: onConferenceEvent });
+  const applications = new Map<string, ApplicationRecord>();
+  const agentConference = opts.agentConference ?? true;
   const calls = new Map<string, EmulatedCall>();
   const numbers: PhoneNumberRecord[] = [];
   const callees = new Map(Object.entries(opts.callees ?? {}));
@@ -139,6 +199,8 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
     recordAudio: opts.recordAudio ?? true,
     logMediaFrames: opts.logMediaFrames ?? true,
     maskKey: opts.streamMaskKey ?? 'random',
+    agentConference,
+    appParameters: opts.appParameters ?? 'params',
     attachMedia(media) {
       live.add(media);
       unsubscribe ??= ticker.subscribe(onFrame);
@@ -184,6 +246,48 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
   };
   for (const n of opts.numbers ?? []) addNumber(n);
 
+  const addApplication = (a: EmulatedApplication): ApplicationRecord => {
+    const rec: ApplicationRecord = {
+      sid: a.sid ?? sids('AP'),
+      accountSid,
+      friendlyName: a.friendlyName ?? '',
+      voiceUrl: a.voiceUrl,
+      voiceMethod: (a.voiceMethod ?? 'POST').toUpperCase(),
+      voiceFallbackUrl: '',
+      voiceFallbackMethod: 'POST',
+      statusCallback: '',
+      statusCallbackMethod: 'POST',
+      dateCreated: wallNow(),
+      dateUpdated: wallNow(),
+    };
+    applications.set(rec.sid, rec);
+    return rec;
+  };
+  for (const a of opts.applications ?? []) addApplication(a);
+
+  /** A participant created through the REST API: its call rings, then joins the conference. */
+  const addParticipant = (conference: Conference, p: NewParticipant) => {
+    const record = newRecord({
+      from: p.from,
+      to: p.to,
+      direction: 'outbound-api',
+      statusCallback: p.statusCallback,
+      statusCallbackMethod: p.statusCallbackMethod,
+      statusCallbackEvents: new Set(p.statusCallbackEvents),
+      timeoutSec: p.timeoutSec,
+    });
+    conference.useStatusCallback(p.conferenceStatusCallback);
+    const participant = conference.add(record.sid, p.settings, wallNow());
+    const leg: ParticipantLeg = { conference, app: p.app };
+    // A TwiML App leg is answered by Twilio itself, at once.
+    const party = p.app ? { scenario: { kind: 'answer' as const, afterSec: 0.1 } } : (callees.get(p.to) ?? opts.defaultCallee ?? {});
+    const call = new EmulatedCall(record, party, env, leg);
+    calls.set(record.sid, call);
+    log.add({ type: 'call.status', callSid: record.sid, status: 'queued' });
+    call.dialOut();
+    return participant;
+  };
+
   const placeCall = (p: PlaceCallParams): EmulatedCall => {
     const record = newRecord({
       from: p.from,
@@ -214,6 +318,11 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
     callsRouter({ placeCall, findCall: (sid) => calls.get(sid), listCalls: () => [...calls.values()] }),
   );
   app.use(accountPath, numbersRouter({ numbers: () => numbers, now: wallNow }));
+  app.use(accountPath, applicationsRouter({ applications, newSid: () => sids('AP'), now: wallNow, accountSid }));
+  app.use(
+    accountPath,
+    conferencesRouter({ accountSid, hub: conferences, now: wallNow, agentConference, findApplication: (sid) => applications.get(sid), addParticipant }),
+  );
   app.use((req, res) => sendTwilioError(res, 404, 20404, `The requested resource ${req.path} was not found`));
 
   const server: Server = createServer(app);
@@ -229,6 +338,20 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
     if (!c) throw new Error(`no such call ${sid}`);
     return c;
   };
+  const conferenceSnapshot = (c: Conference): ConferenceSnapshot => ({
+    sid: c.sid,
+    friendlyName: c.friendlyName,
+    status: c.status,
+    participants: c.participants().map((p) => ({
+      callSid: p.callSid,
+      label: p.label,
+      status: p.status,
+      muted: p.muted,
+      hold: p.hold,
+      coaching: p.coaching,
+      callSidToCoach: p.callSidToCoach,
+    })),
+  });
   const snapshot = (c: EmulatedCall): CallSnapshot => ({
     sid: c.record.sid,
     from: c.record.from,
@@ -265,6 +388,13 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
     },
     setCallee: (number, party) => void callees.set(number, party),
     addNumber,
+    addApplication,
+    applications: () => [...applications.values()],
+    conference: (sidOrName) => {
+      const c = conferences.find(sidOrName);
+      return c ? conferenceSnapshot(c) : undefined;
+    },
+    conferences: () => conferences.list().map(conferenceSnapshot),
     pressDigits: (sid, digits) => mustFind(sid).pressDigits(digits),
     hangup: (sid) => mustFind(sid).end('completed'),
     call: (sid) => {
@@ -281,6 +411,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
     async close() {
       for (const c of calls.values()) c.end('completed');
       await Promise.allSettled([...calls.values()].map((c) => c.settle()));
+      await callbacks.settle();
       webhooks.close();
       ticker.dispose();
       clock.dispose();

@@ -17,8 +17,9 @@ async function main(): Promise<void> {
   }
   const emulator = await startTwilioEmulator(cfg.options);
   process.stdout.write(`twilio emulator listening on ${emulator.url} (account ${emulator.accountSid})\n`);
+  for (const a of emulator.applications()) process.stdout.write(`TwiML App ${a.sid}: Voice URL ${a.voiceUrl}\n`);
   emulator.onEvent((e) => {
-    if (e.type === 'call.status' || e.type === 'twiml' || e.type === 'error' || e.type === 'stream.open' || e.type === 'stream.closed')
+    if (e.type === 'call.status' || e.type === 'twiml' || e.type === 'error' || e.type === 'stream.open' || e.type === 'stream.closed' || e.type === 'conference' || e.type === 'conference.update')
       process.stdout.write(`${JSON.stringify(e)}\n`);
   });
   if (cfg.dial) {

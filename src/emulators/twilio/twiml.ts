@@ -17,6 +17,15 @@ export interface ConferenceNoun {
   startConferenceOnEnter: boolean;
   endConferenceOnExit: boolean;
   beep: string;
+  /** Absent: Twilio's hold music; "": silence. */
+  waitUrl?: string;
+  waitMethod: string;
+  participantLabel?: string;
+  /** Call SID of the participant this one coaches (whisper). */
+  coach?: string;
+  statusCallback?: string;
+  statusCallbackMethod?: string;
+  statusCallbackEvents: string[];
 }
 
 export type TwimlVerb =
@@ -62,6 +71,24 @@ function parseStream(el: XmlElement): StreamNoun {
     statusCallback: el.attrs.statusCallback,
     statusCallbackMethod: el.attrs.statusCallbackMethod,
     parameters,
+  };
+}
+
+function parseConference(el: XmlElement): ConferenceNoun {
+  const a = el.attrs;
+  return {
+    name: textOf(el).trim(),
+    muted: bool(a.muted, false),
+    startConferenceOnEnter: bool(a.startConferenceOnEnter, true),
+    endConferenceOnExit: bool(a.endConferenceOnExit, false),
+    beep: a.beep ?? 'true',
+    waitUrl: a.waitUrl,
+    waitMethod: (a.waitMethod ?? 'POST').toUpperCase(),
+    participantLabel: a.participantLabel,
+    coach: a.coach || undefined,
+    statusCallback: a.statusCallback,
+    statusCallbackMethod: a.statusCallbackMethod,
+    statusCallbackEvents: (a.statusCallbackEvent ?? '').split(/[\s,]+/).filter(Boolean),
   };
 }
 
@@ -112,15 +139,7 @@ function parseVerb(el: XmlElement): TwimlVerb {
         method: (a.method ?? 'POST').toUpperCase(),
         timeoutSec: int(a.timeout, 30),
         target: numberEl ? textOf(numberEl).trim() : bare || undefined,
-        conference: confEl
-          ? {
-              name: textOf(confEl).trim(),
-              muted: bool(confEl.attrs.muted, false),
-              startConferenceOnEnter: bool(confEl.attrs.startConferenceOnEnter, true),
-              endConferenceOnExit: bool(confEl.attrs.endConferenceOnExit, false),
-              beep: confEl.attrs.beep ?? 'true',
-            }
-          : undefined,
+        conference: confEl ? parseConference(confEl) : undefined,
       };
     }
     default:

@@ -4,6 +4,8 @@ import { callJson, TERMINAL_STATUSES } from '../call-record';
 import type { EmulatedCall } from '../call';
 import { sendTwilioError } from './errors';
 import { formOf, many, one } from './form';
+import { pageJson } from './page';
+import { isAddress } from './params';
 
 export interface PlaceCallParams {
   to: string;
@@ -23,8 +25,6 @@ export interface CallsBackend {
   listCalls(): EmulatedCall[];
 }
 
-const E164 = /^\+[1-9]\d{1,14}$/;
-const isAddress = (s: string): boolean => E164.test(s) || /^(sip:|client:|app:)/.test(s);
 
 export function callsRouter(backend: CallsBackend): express.Router {
   const r = express.Router({ mergeParams: true });
@@ -61,18 +61,7 @@ export function callsRouter(backend: CallsBackend): express.Router {
   r.get('/Calls.json', (req: Request, res: Response) => {
     const status = typeof req.query.Status === 'string' ? req.query.Status : undefined;
     const calls = backend.listCalls().filter((c) => !status || c.record.status === status);
-    const path = req.originalUrl.split('?')[0];
-    res.json({
-      calls: calls.map((c) => callJson(c.record)),
-      first_page_uri: `${path}?PageSize=50&Page=0`,
-      next_page_uri: null,
-      previous_page_uri: null,
-      page: 0,
-      page_size: 50,
-      start: 0,
-      end: Math.max(0, calls.length - 1),
-      uri: req.originalUrl,
-    });
+    res.json(pageJson(req, 'calls', calls.map((c) => callJson(c.record))));
   });
 
   r.get('/Calls/:CallSid.json', (req: Request, res: Response) => {

@@ -1,0 +1,45 @@
+// Sends a conference's statusCallback requests (signed, like every webhook), one after another per
+// conference so the application sees them in the order they happened, and logs each.
+import type { EventLog } from '../events';
+import type { WebhookSender } from '../webhooks';
+import type { Conference, ConferenceEvent } from './conference';
+import { conferenceCallbackParams, wantsConferenceEvent } from './status-callback';
+
+export class ConferenceCallbackSender {
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly accountSid: string,
+    private readonly webhooks: WebhookSender,
+    private readonly log: EventLog,
+    private readonly now: () => Date,
+  ) {}
+
+  onEvent(conf: Conference, e: ConferenceEvent): void {
+    const config = conf.statusCallback;
+    if (!config || !wantsConferenceEvent(config, e)) return;
+    const params = conferenceCallbackParams(this.accountSid, conf, e, conf.nextCallbackSequence(), this.now());
+    const send = async (): Promise<void> => {
+      const base = { type: 'webhook' as const, kind: 'conference-status' as const, callSid: params.CallSid, url: config.url, method: config.method, params };
+      try {
+        const res = await this.webhooks.send({ kind: 'conference-status', callSid: params.CallSid ?? '', url: config.url, method: config.method, params });
+        this.log.add({ ...base, status: res.status });
+      } catch (err) {
+        this.log.add({ ...base, error: (err as Error).message });
+      }
+    };
+    const next = (this.chains.get(conf.sid) ?? Promise.resolve()).then(send);
+    this.chains.set(conf.sid, next);
+    this.pending.add(next);
+    void next.finally(() => {
+      this.pending.delete(next);
+      if (this.chains.get(conf.sid) === next && conf.isOver) this.chains.delete(conf.sid);
+    });
+  }
+
+  /** Waits for the requests under way. */
+  async settle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+}
