@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { startApp } from '../src/app';
-import { RealFrameClock } from '../src/bridge/frame-clock';
+import { RealFrameClock } from '../src/call/frame-clock';
 import { loadConfig } from '../src/config/env';
 import type { NumberSettings } from '../src/config/numbers';
 import { openStore } from '../src/store/open-store';

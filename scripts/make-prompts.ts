@@ -1,6 +1,6 @@
 /**
  * Renders the audio prompts tolk plays inside a media stream (where Twilio's <Say> cannot speak)
- * into twiml/prompts/<key>.<language>.wav as 8 kHz mu-law, from the texts in src/bridge/messages.ts.
+ * into twiml/prompts/<key>.<language>.wav as 8 kHz mu-law, from the texts in src/call/messages.ts.
  * Needs espeak-ng (Debian: `apt-get install espeak-ng`). The rendered files are committed, so a
  * deployment never needs espeak-ng; run this again after changing a message.
  *
@@ -11,8 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readWav, resampleBuffer, writeWav } from '../src/audio';
-import { espeakVoice, message, MESSAGE_LANGUAGES } from '../src/bridge/messages';
-import { STREAM_PROMPTS } from '../src/bridge/prompts';
+import { espeakVoice, message, MESSAGE_LANGUAGES } from '../src/call/messages';
+import { STREAM_PROMPTS } from '../src/call/prompts';
 
 function main(): void {
   const outIdx = process.argv.indexOf('--out');

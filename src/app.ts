@@ -5,12 +5,12 @@
  */
 import type { AddressInfo } from 'node:net';
 import { EchoCanceller } from './audio/echo-canceller';
-import type { LanguageMemory } from './bridge/caller-language';
-import { CallService } from './bridge/call-service';
-import type { EchoControl } from './bridge/call-leg';
-import { RealFrameClock, type FrameClock } from './bridge/frame-clock';
-import { FilePromptLibrary } from './bridge/prompts';
-import { TwilioTelephony } from './bridge/twilio-adapter';
+import type { LanguageMemory } from './call/caller-language';
+import { CallService } from './call/call-service';
+import type { EchoControl } from './call/call-leg';
+import { RealFrameClock, type FrameClock } from './call/frame-clock';
+import { FilePromptLibrary } from './call/prompts';
+import { TwilioTelephony } from './twilio/telephony';
 import type { Config } from './config/env';
 import { PROMPTS_DIR, TWIML_DIR } from './config/paths';
 import { loadNumbersFile } from './config/numbers-file';
@@ -24,8 +24,10 @@ import type { CallRecordStore } from './store/call-record-store';
 import { openStore, type Store } from './store/open-store';
 import { GeminiTranslatorFactory } from './translate/gemini-translator';
 import type { TranslatorFactory } from './translate/translator';
+import { callWebhookHandlers } from './twilio/call-webhooks';
 import { createTwilioModule, streamStatusUrl } from './twilio/module';
 import { TwilioRestClient } from './twilio/rest-client';
+import { mediaStreamUrl } from './twilio/signature';
 import { resolveMediaStreamSecret, StreamTokens } from './twilio/stream-token';
 import { createTwimlRenderer } from './twilio/twiml';
 
@@ -94,28 +96,8 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
         logger.warn({ event: 'clock.skipped', frames: n }, 'event loop stalled');
       },
     });
-  // The Twilio module and the call service refer to each other (handlers <-> stream URL): the
-  // handlers below only run once requests arrive, after `calls` exists.
-  const twilioModule = createTwilioModule({
-    logger,
-    publicUrl: config.PUBLIC_URL,
-    accountSid: config.TWILIO_ACCOUNT_SID,
-    authToken: config.TWILIO_AUTH_TOKEN,
-    wsSignature: config.TWILIO_WS_SIGNATURE,
-    tokens,
-    twiml,
-    webhookReplays: store.replayKeys,
-    handlers: {
-      voice: (p, ctx) => calls.voice({ callSid: p.CallSid, from: str(p.From), to: str(p.To), digits: str(p.Digits), query: ctx.query }),
-      status: (p, ctx) => calls.status(str(p.CallSid) ?? '', String(p.CallStatus), ctx.query),
-      leg: (leg) => calls.leg(leg),
-    },
-  });
-  metrics.exposeCounters('twilio_edge_events', 'Unusual events at the Twilio edge (refused signatures and tokens, malformed messages, gaps, dropped audio, stream errors), by kind', () =>
-    twilioModule.counters.snapshot(),
-  );
-  const telephony = new TwilioTelephony({ rest, twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl: twilioModule.streamUrl });
-  const calls: CallService = new CallService({
+  const telephony = new TwilioTelephony({ rest, twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl: mediaStreamUrl(config.PUBLIC_URL) });
+  const calls = new CallService({
     clock,
     translators,
     telephony,
@@ -129,6 +111,20 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
     languages: overrides.languages ?? store.callerLanguages,
     maxCalls: config.TOLK_MAX_CALLS,
   });
+  const twilioModule = createTwilioModule({
+    logger,
+    publicUrl: config.PUBLIC_URL,
+    accountSid: config.TWILIO_ACCOUNT_SID,
+    authToken: config.TWILIO_AUTH_TOKEN,
+    wsSignature: config.TWILIO_WS_SIGNATURE,
+    tokens,
+    twiml,
+    webhookReplays: store.replayKeys,
+    handlers: callWebhookHandlers(calls),
+  });
+  metrics.exposeCounters('twilio_edge_events', 'Unusual events at the Twilio edge (refused signatures and tokens, malformed messages, gaps, dropped audio, stream errors), by kind', () =>
+    twilioModule.counters.snapshot(),
+  );
   const http = createHttpServer({
     logger,
     readiness,
@@ -159,9 +155,4 @@ async function importNumbersFile(file: string, store: Store, logger: Logger): Pr
   const entries = await directory.list();
   for (const settings of entries) await store.numbers.upsert(settings);
   logger.info({ event: 'config.numbers_imported', file, count: entries.length }, `imported ${entries.length} numbers from ${file}`);
-}
-
-/** A single form value (Twilio never repeats the ones tolk reads). */
-function str(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { Writable } from 'node:stream';
 import { startApp, type App, type AppOverrides } from '../../src/app';
-import { RealFrameClock } from '../../src/bridge/frame-clock';
+import { RealFrameClock } from '../../src/call/frame-clock';
 import { loadConfig } from '../../src/config/env';
 import type { NumberSettings } from '../../src/config/numbers';
 import { createLogger } from '../../src/log/logger';

@@ -1,5 +1,5 @@
-import { FRAME_SAMPLES, LegPlayout } from '../../src/bridge/playout';
-import { RINGBACK_US } from '../../src/bridge/tones';
+import { FRAME_SAMPLES, LegPlayout } from '../../src/audio/playout';
+import { RINGBACK_US } from '../../src/audio/tones';
 
 const ramp = (n: number, start = 1): Int16Array => Int16Array.from({ length: n }, (_, i) => start + i);
 const collect = (p: LegPlayout, frames: number): (Int16Array | undefined)[] =>

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
-import { initialCallerLanguage, InMemoryLanguageMemory, type InitialLanguage, type LanguageMemory } from '../../src/bridge/caller-language';
-import { CallerLanguageTracker } from '../../src/bridge/caller-language-tracker';
+import { initialCallerLanguage, InMemoryLanguageMemory, type InitialLanguage, type LanguageMemory } from '../../src/call/caller-language';
+import { CallerLanguageTracker } from '../../src/call/caller-language-tracker';
 import type { NumberSettings } from '../../src/config/numbers';
 import { validateNumberSettings } from '../../src/config/numbers-schema';
 import { createLogger } from '../../src/log/logger';

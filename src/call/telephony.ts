@@ -1,5 +1,5 @@
 /**
- * What the bridge asks of the phone network, kept abstract so the call logic does not know about
+ * What the call core asks of the phone network, kept abstract so the call logic does not know about
  * Twilio's REST shapes (the Twilio adapter implements it; tests use a fake).
  */
 export interface DialRequest {

@@ -1,4 +1,4 @@
-import { ManualFrameClock, RealFrameClock } from '../../src/bridge/frame-clock';
+import { ManualFrameClock, RealFrameClock } from '../../src/call/frame-clock';
 
 describe('RealFrameClock', () => {
   it('serves all subscribers from one timer and stops when the last leaves', async () => {

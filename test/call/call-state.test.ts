@@ -1,4 +1,4 @@
-import { nextState, type CallEvent, type CallState } from '../../src/bridge/call-state';
+import { nextState, type CallEvent, type CallState } from '../../src/call/call-state';
 
 function run(events: CallEvent[], from: CallState = 'answered'): { state: CallState; effects: string[]; outcome?: string } {
   let state = from;

@@ -1,5 +1,5 @@
-import { LatencyTracker } from '../../src/bridge/latency-tracker';
-import { SpeechDetector } from '../../src/bridge/speech-detector';
+import { LatencyTracker } from '../../src/call/latency-tracker';
+import { SpeechDetector } from '../../src/audio/speech-detector';
 
 const frame = (amp: number): Int16Array => Int16Array.from({ length: 160 }, (_, i) => Math.round(amp * Math.sin(i / 3)));
 

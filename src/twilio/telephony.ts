@@ -1,14 +1,15 @@
 /**
- * The bridge's Telephony and CallTwiml on top of the Twilio edge: the REST client places and ends
- * legs, the TwiML renderer answers webhooks, stream tokens bind each media stream to its call leg.
+ * The call core's Telephony and CallTwiml on top of the Twilio edge: the REST client places and
+ * ends legs, the TwiML renderer answers webhooks, stream tokens bind each media stream to its leg.
  */
-import { TWILIO_PATHS } from '../twilio/module';
-import type { TwilioRestClient } from '../twilio/rest-client';
-import { webhookUrl } from '../twilio/signature';
-import type { StreamTokens } from '../twilio/stream-token';
-import type { TwimlDocuments, TwimlRenderer } from '../twilio/twiml';
-import { CALL_ID_PARAM, LEG_PARAM, STEP_PARAM, type CallTwiml, type MenuOption } from './call-service';
-import type { DialRequest, Telephony } from './telephony';
+import type { CallTwiml, MenuOption } from '../call/call-service';
+import type { DialRequest, Telephony } from '../call/telephony';
+import { CALL_ID_PARAM, LEG_PARAM, STEP_PARAM } from './call-webhooks';
+import { TWILIO_PATHS } from './module';
+import type { TwilioRestClient } from './rest-client';
+import { webhookUrl } from './signature';
+import type { StreamTokens } from './stream-token';
+import type { TwimlDocuments, TwimlRenderer } from './twiml';
 
 export interface TwilioAdapterDeps {
   rest: TwilioRestClient;

@@ -12,8 +12,8 @@ import type { Logger } from '../log/logger';
 import type { Translator, TranslatorEvents, TranslatorState, StateDetail, Utterance as TranslatedUtterance } from '../translate/translator';
 import type { CallLeg } from './call-leg';
 import { LatencyTracker } from './latency-tracker';
-import { SampleQueue } from './sample-queue';
-import { SpeechDetector } from './speech-detector';
+import { SampleQueue } from '../audio/sample-queue';
+import { SpeechDetector } from '../audio/speech-detector';
 
 export interface RouteObserver {
   /** A final utterance with its translation; times are ms since the route was joined. */

@@ -1,4 +1,4 @@
-import { SampleQueue } from '../../src/bridge/sample-queue';
+import { SampleQueue } from '../../src/audio/sample-queue';
 
 const ramp = (from: number, n: number): Int16Array => Int16Array.from({ length: n }, (_, i) => from + i);
 

@@ -1,14 +1,14 @@
 import { Writable } from 'node:stream';
 import { decodeMulaw, encodeMulaw } from '../../src/audio';
-import { CallService, type CallTwiml } from '../../src/bridge/call-service';
-import { ManualFrameClock } from '../../src/bridge/frame-clock';
-import type { BridgeMetrics } from '../../src/bridge/interpreted-call';
-import type { PromptLibrary } from '../../src/bridge/prompts';
-import type { DialRequest, Telephony } from '../../src/bridge/telephony';
+import { CallService, type CallTwiml } from '../../src/call/call-service';
+import { ManualFrameClock } from '../../src/call/frame-clock';
+import type { BridgeMetrics } from '../../src/call/interpreted-call';
+import type { PromptLibrary } from '../../src/call/prompts';
+import type { DialRequest, Telephony } from '../../src/call/telephony';
 import { StaticNumberDirectory, type NumberSettings } from '../../src/config/numbers';
 import { createLogger } from '../../src/log/logger';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
-import { InMemoryLanguageMemory } from '../../src/bridge/caller-language';
+import { InMemoryLanguageMemory } from '../../src/call/caller-language';
 import { FakeMediaLeg } from './fakes/fake-media-leg';
 import { FakeTranslatorFactory } from './fakes/fake-translator';
 
@@ -97,12 +97,12 @@ function setup(settings: NumberSettings = NUMBER, extra: { languages?: InMemoryL
 
 async function bridged(settings: NumberSettings = NUMBER, extra: Parameters<typeof setup>[1] = {}) {
   const s = setup(settings, extra);
-  await s.service.voice({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number, query: {} });
+  await s.service.incoming({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number });
   s.service.leg(s.caller);
   await flush();
-  s.service.status(AGENT_SID, 'ringing', { call: 'call-1' });
-  s.service.status(AGENT_SID, 'in-progress', { call: 'call-1' });
-  await expect(s.service.voice({ callSid: AGENT_SID, query: { leg: 'agent', call: 'call-1' } })).resolves.toBe(`<agent ${AGENT_SID}/>`);
+  s.service.legStatus(AGENT_SID, 'ringing', 'call-1');
+  s.service.legStatus(AGENT_SID, 'in-progress', 'call-1');
+  expect(s.service.otherPartyAnswered('call-1', AGENT_SID)).toBe(`<agent ${AGENT_SID}/>`);
   await flush();
   s.service.leg(s.agent);
   await flush();
@@ -112,7 +112,7 @@ async function bridged(settings: NumberSettings = NUMBER, extra: Parameters<type
 describe('an interpreted call', () => {
   it('answers a known number, dials the destination and plays ringback to the caller', async () => {
     const s = setup();
-    const answer = await s.service.voice({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number, query: {} });
+    const answer = await s.service.incoming({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number });
     expect(answer).toBe(`<caller ${CALLER_SID} es-ES/>`);
     s.service.leg(s.caller);
     await flush();
@@ -125,7 +125,7 @@ describe('an interpreted call', () => {
   it('tells an unknown number politely and creates no call', async () => {
     const s = setup();
     rejected.length = 0;
-    const answer = await s.service.voice({ callSid: CALLER_SID, to: '+19999999999', query: {} });
+    const answer = await s.service.incoming({ callSid: CALLER_SID, to: '+19999999999' });
     expect(answer).toMatch(/not in service/);
     expect(s.service.activeCalls).toBe(0);
     expect(rejected).toEqual(['unknown_number']);
@@ -135,7 +135,7 @@ describe('an interpreted call', () => {
     let n = 0;
     const s = await bridged(NUMBER, { maxCalls: 1, newCallId: () => `call-${++n}` });
     rejected.length = 0;
-    const refused = await s.service.voice({ callSid: 'CA' + '7'.repeat(32), from: '+442070000000', to: NUMBER.number, query: {} });
+    const refused = await s.service.incoming({ callSid: 'CA' + '7'.repeat(32), from: '+442070000000', to: NUMBER.number });
     expect(refused).toBe('<say es-ES>Todas nuestras líneas están ocupadas en este momento. Por favor, vuelva a llamar en unos minutos. Adiós.</say>');
     expect(rejected).toEqual(['at_capacity']);
     expect(s.service.activeCalls).toBe(1);
@@ -143,7 +143,7 @@ describe('an interpreted call', () => {
     s.caller.close();
     await flush();
     expect(s.service.activeCalls).toBe(0);
-    const accepted = await s.service.voice({ callSid: 'CA' + '8'.repeat(32), from: '+442070000000', to: NUMBER.number, query: {} });
+    const accepted = await s.service.incoming({ callSid: 'CA' + '8'.repeat(32), from: '+442070000000', to: NUMBER.number });
     expect(accepted).toMatch(/^<caller /);
   });
 
@@ -216,10 +216,10 @@ describe('an interpreted call', () => {
 
   it.each(['busy', 'no-answer'] as const)('tells the caller in their language when the other party is %s', async (status) => {
     const s = setup();
-    await s.service.voice({ callSid: CALLER_SID, to: NUMBER.number, query: {} });
+    await s.service.incoming({ callSid: CALLER_SID, to: NUMBER.number });
     s.service.leg(s.caller);
     await flush();
-    s.service.status(AGENT_SID, status, { call: 'call-1' });
+    s.service.legStatus(AGENT_SID, status, 'call-1');
     await flush();
     expect(s.telephony.said).toHaveLength(1);
     expect(s.telephony.said[0].locale).toBe('es-ES');
@@ -281,13 +281,13 @@ describe('the caller\'s language', () => {
   it('is chosen in the number\'s menu, each option in its own language, and remembered', async () => {
     const languages = new InMemoryLanguageMemory();
     const s = setup({ ...NUMBER, languageMenu: ['es', 'pl', 'ja'] }, { languages });
-    const menu = await s.service.voice({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number, query: {} });
+    const menu = await s.service.incoming({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number });
     expect(menu).toBe('<menu call-1>1:es-ES:Para español, pulse 1.|2:pl-PL:Aby kontynuować po polsku, naciśnij 2.|3:en-US:For Japanese, press 3.</menu>');
-    const answer = await s.service.voice({ callSid: CALLER_SID, digits: '2', query: { step: 'language', call: 'call-1' } });
+    const answer = s.service.languageChosen('call-1', '2');
     expect(answer).toBe(`<caller ${CALLER_SID} pl-PL/>`);
     s.service.leg(s.caller);
     await flush();
-    s.service.status(AGENT_SID, 'in-progress', { call: 'call-1' });
+    s.service.legStatus(AGENT_SID, 'in-progress', 'call-1');
     s.service.leg(s.agent);
     await flush();
     expect(s.translators.created.map((t) => t.targetLanguage).sort()).toEqual(['en', 'pl']);
@@ -298,22 +298,22 @@ describe('the caller\'s language', () => {
     const languages = new InMemoryLanguageMemory();
     await languages.remember(NUMBER.number, '+442071234567', 'pl');
     const s = setup({ ...NUMBER, languageMenu: ['es', 'pl'] }, { languages });
-    const answer = await s.service.voice({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number, query: {} });
+    const answer = await s.service.incoming({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number });
     expect(answer).toBe(`<caller ${CALLER_SID} pl-PL/>`);
   });
 
   it('takes the number\'s configured language when no key is pressed in the menu', async () => {
     const s = setup({ ...NUMBER, languageMenu: ['es', 'pl'] }, { languages: new InMemoryLanguageMemory() });
-    await s.service.voice({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number, query: {} });
-    const answer = await s.service.voice({ callSid: CALLER_SID, query: { step: 'language', call: 'call-1' } });
+    await s.service.incoming({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    const answer = s.service.languageChosen('call-1', undefined);
     expect(answer).toBe(`<caller ${CALLER_SID} es-ES/>`);
   });
 
   it('is not remembered when the number turns remembering off', async () => {
     const languages = new InMemoryLanguageMemory();
     const s = setup({ ...NUMBER, languageMenu: ['es', 'pl'], rememberLanguage: false }, { languages });
-    await s.service.voice({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number, query: {} });
-    await s.service.voice({ callSid: CALLER_SID, digits: '2', query: { step: 'language', call: 'call-1' } });
+    await s.service.incoming({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    s.service.languageChosen('call-1', '2');
     expect(await languages.recall(NUMBER.number, '+442071234567')).toBeUndefined();
   });
 });

@@ -12,7 +12,7 @@ export const FRAME_MS = 20;
 export type TickListener = (frameIndex: number) => void;
 export type Unsubscribe = () => void;
 
-/** What the bridge needs from a clock; tests use ManualFrameClock. */
+/** What the call core needs from a clock; tests use ManualFrameClock. */
 export interface FrameClock {
   subscribe(listener: TickListener): Unsubscribe;
   readonly subscribers: number;

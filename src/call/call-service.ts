@@ -1,7 +1,7 @@
 /**
- * The bridge's face to the Twilio edge: answers voice webhooks (a caller on a tolk number, or the
- * other party picking up), routes status callbacks and authenticated media legs to their call,
- * and keeps the registry of live calls.
+ * The call core's front door: answers incoming calls (a caller on a tolk number, the other party
+ * picking up, the language menu's answer), routes leg statuses and authenticated media legs to
+ * their call, and keeps the registry of live calls.
  */
 import { randomUUID } from 'node:crypto';
 import type { NumberDirectory, NumberSettings } from '../config/numbers';
@@ -13,16 +13,7 @@ import { initialCallerLanguage, provisionalLanguage, type InitialLanguage } from
 import { hasMessages, message, sayLocale } from './messages';
 import { languageName } from '../translate/languages';
 
-/**
- * Query parameters tolk puts on the webhook URLs of the leg it dials:
- * `?leg=agent&call=<call id>` on its voice URL, `?call=<call id>` on its status callback.
- */
-export const LEG_PARAM = 'leg';
-export const CALL_ID_PARAM = 'call';
-/** `?step=language&call=<id>`: the language menu's answer (Gather action). */
-export const STEP_PARAM = 'step';
-
-/** The TwiML the bridge needs rendered (the Twilio edge's renderer provides it). */
+/** The TwiML the call core needs rendered (the Twilio edge's renderer provides it). */
 export interface MenuOption {
   digit: string;
   text: string;
@@ -31,19 +22,16 @@ export interface MenuOption {
 
 export interface CallTwiml {
   callerStream(v: { callSid: string; greeting?: string; sayLocale: string }): string;
-  /** A DTMF language menu whose answer is posted to `?step=language&call=<callId>`. */
+  /** A DTMF language menu whose answer comes back to `CallService.languageChosen(callId, ...)`. */
   languageMenu(v: { callId: string; options: MenuOption[] }): string;
   agentStream(v: { callSid: string }): string;
   sayAndHangUpTwiml(v: { text: string; sayLocale: string }): string;
 }
 
-export interface VoiceRequest {
+export interface IncomingCall {
   callSid: string;
   from?: string;
   to?: string;
-  /** Keys the caller pressed (a `<Gather>` answer). */
-  digits?: string;
-  query: Readonly<Record<string, string>>;
 }
 
 export interface CallServiceDeps extends CallDeps {
@@ -73,10 +61,8 @@ export class CallService {
     return this.byId.get(id);
   }
 
-  /** Answers `POST /twilio/voice`. */
-  async voice(req: VoiceRequest): Promise<string> {
-    if (req.query[LEG_PARAM] === 'agent') return this.agentAnswered(req);
-    if (req.query[STEP_PARAM] === 'language') return this.languageAnswered(req);
+  /** A caller reached a tolk number. */
+  async incoming(req: IncomingCall): Promise<string> {
     const number = req.to ? await this.deps.numbers.lookup(req.to) : undefined;
     if (!number) {
       this.log.warn({ event: 'call.unknown_number', callSid: req.callSid, to: req.to }, 'call to an unknown number');
@@ -127,11 +113,11 @@ export class CallService {
   }
 
   /**
-   * Handles `POST /twilio/status` for either leg. The dialled leg's callbacks carry the call id in
-   * their query, so they find their call even before the dial request has returned its SID.
+   * A status report for either leg. The dialled leg's reports carry the call id, so they find
+   * their call even before the dial request has returned its SID.
    */
-  status(callSid: string, status: string, query: Readonly<Record<string, string>> = {}): void {
-    const viaQuery = this.byId.get(query[CALL_ID_PARAM] ?? '');
+  legStatus(callSid: string, status: string, callId?: string): void {
+    const viaQuery = this.byId.get(callId ?? '');
     if (viaQuery) {
       viaQuery.agentCallSid ??= callSid;
       this.bySid.set(callSid, viaQuery);
@@ -158,13 +144,13 @@ export class CallService {
   }
 
   /** The caller pressed a key in the language menu (or pressed none). */
-  private languageAnswered(req: VoiceRequest): string {
-    const call = this.byId.get(req.query[CALL_ID_PARAM] ?? '');
+  languageChosen(callId: string, digits: string | undefined): string {
+    const call = this.byId.get(callId);
     if (!call || call.state === 'ended') return this.deps.twiml.sayAndHangUpTwiml({ text: message('unreachable', 'en'), sayLocale: sayLocale('en') });
     const menu = call.settings.languageMenu ?? [];
-    const index = req.digits && /^[1-9]$/.test(req.digits) ? Number(req.digits) - 1 : -1;
+    const index = digits && /^[1-9]$/.test(digits) ? Number(digits) - 1 : -1;
     const chosen = menu[index];
-    this.log.info({ event: 'call.language_chosen', callId: call.id, digits: req.digits ?? '', language: chosen ?? null }, chosen ? `caller chose ${chosen}` : 'no language chosen');
+    this.log.info({ event: 'call.language_chosen', callId: call.id, digits: digits ?? '', language: chosen ?? null }, chosen ? `caller chose ${chosen}` : 'no language chosen');
     // Only the menu's own answer chooses: the same request again once the call is under way does not.
     if (chosen && call.state === 'answered') call.chooseCallerLanguage(chosen);
     return this.answerWithStream(call);
@@ -195,15 +181,16 @@ export class CallService {
     return call;
   }
 
-  private agentAnswered(req: VoiceRequest): string {
-    const call = this.byId.get(req.query[CALL_ID_PARAM] ?? '');
+  /** The party dialled for call `callId` picked up on `callSid`. */
+  otherPartyAnswered(callId: string, callSid: string): string {
+    const call = this.byId.get(callId);
     if (!call || call.state === 'ended') {
-      this.log.warn({ event: 'call.agent_for_ended_call', callSid: req.callSid }, 'other party answered a call that has ended');
+      this.log.warn({ event: 'call.agent_for_ended_call', callSid }, 'other party answered a call that has ended');
       return this.deps.twiml.sayAndHangUpTwiml({ text: message('unreachable', 'en'), sayLocale: sayLocale('en') });
     }
-    call.agentCallSid ??= req.callSid;
-    this.bySid.set(req.callSid, call);
-    return this.deps.twiml.agentStream({ callSid: req.callSid });
+    call.agentCallSid ??= callSid;
+    this.bySid.set(callSid, call);
+    return this.deps.twiml.agentStream({ callSid });
   }
 
   private forget(call: InterpretedCall): void {

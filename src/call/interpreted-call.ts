@@ -15,13 +15,13 @@ import type { FrameClock, Unsubscribe } from './frame-clock';
 import { initialCallerLanguage, sameLanguage, type InitialLanguage, type LanguageMemory } from './caller-language';
 import { CallerLanguageTracker } from './caller-language-tracker';
 import { message, sayLocale } from './messages';
-import { LegPlayout } from './playout';
+import { LegPlayout } from '../audio/playout';
 import type { PromptLibrary } from './prompts';
 import type { Telephony } from './telephony';
-import { ringbackFor } from './tones';
+import { ringbackFor } from '../audio/tones';
 import { TranslationRoute, type RouteObserver } from './translation-route';
 
-/** What the bridge reports; the Prometheus `Metrics` class satisfies it. */
+/** What the call core reports; the Prometheus `Metrics` class satisfies it. */
 export interface BridgeMetrics {
   callStarted(): void;
   callEnded(outcome: string): void;

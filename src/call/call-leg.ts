@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeMulaw, encodeMulaw } from '../audio';
 import type { Logger } from '../log/logger';
 import type { MediaFrame, MediaLeg } from '../twilio/media-leg';
-import { FRAME_SAMPLES, LegPlayout } from './playout';
+import { FRAME_SAMPLES, LegPlayout } from '../audio/playout';
 
 /** Removes from a party's microphone signal the echo of what tolk played to them. */
 export interface EchoControl {
