@@ -5,10 +5,10 @@
  */
 import type { AddressInfo } from 'node:net';
 import { EchoCanceller } from './audio/echo-canceller';
-import type { LanguageMemory } from './call/caller-language';
 import { CallService } from './call/call-service';
 import type { EchoControl } from './call/call-leg';
-import { RealFrameClock, type FrameClock } from './call/frame-clock';
+import { RealFrameClock } from './call/frame-clock';
+import type { FrameClock, LanguageMemory, TranslationSessionFactory } from './call/ports';
 import { FilePromptLibrary } from './call/prompts';
 import { TwilioTelephony } from './twilio/telephony';
 import type { Config } from './config/env';
@@ -23,7 +23,7 @@ import type { Logger } from './log/logger';
 import type { CallRecordStore } from './store/call-record-store';
 import { openStore, type Store } from './store/open-store';
 import { GeminiTranslatorFactory } from './translate/gemini-translator';
-import type { TranslatorFactory } from './translate/translator';
+import { createCallAnswerRenderer } from './twilio/call-answers';
 import { callWebhookHandlers } from './twilio/call-webhooks';
 import { createTwilioModule, streamStatusUrl } from './twilio/module';
 import { TwilioRestClient } from './twilio/rest-client';
@@ -38,7 +38,7 @@ export interface AppOverrides {
   store?: Store;
   numbers?: NumberDirectory;
   records?: CallRecordStore;
-  translators?: TranslatorFactory;
+  translators?: TranslationSessionFactory;
   echoCanceller?: () => EchoControl;
   languages?: LanguageMemory;
   metrics?: Metrics;
@@ -96,12 +96,12 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
         logger.warn({ event: 'clock.skipped', frames: n }, 'event loop stalled');
       },
     });
-  const telephony = new TwilioTelephony({ rest, twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl: mediaStreamUrl(config.PUBLIC_URL) });
+  const answers = createCallAnswerRenderer({ twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl: mediaStreamUrl(config.PUBLIC_URL) });
+  const telephony = new TwilioTelephony({ rest, answers, publicUrl: config.PUBLIC_URL });
   const calls = new CallService({
     clock,
     translators,
     telephony,
-    twiml: telephony,
     records,
     numbers,
     prompts: new FilePromptLibrary(PROMPTS_DIR),
@@ -120,7 +120,7 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
     tokens,
     twiml,
     webhookReplays: store.replayKeys,
-    handlers: callWebhookHandlers(calls),
+    handlers: callWebhookHandlers(calls, answers),
   });
   metrics.exposeCounters('twilio_edge_events', 'Unusual events at the Twilio edge (refused signatures and tokens, malformed messages, gaps, dropped audio, stream errors), by kind', () =>
     twilioModule.counters.snapshot(),

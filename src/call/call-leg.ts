@@ -1,14 +1,13 @@
 /**
- * One party's connection inside a call: the Twilio media stream, what that party hears (its
- * play-out), and what they say (decoded, echo-cancelled 8 kHz PCM16 handed to listeners).
+ * One party's connection inside a call: its media (the participant media port), what that party
+ * hears (its play-out), and what they say (echo-cancelled 8 kHz PCM16 handed to listeners).
  * Every clock tick sends the next play-out frame; the same frame is the echo canceller's
  * reference, so whatever tolk plays into a speakerphone is taken out of what comes back.
  */
 import { performance } from 'node:perf_hooks';
-import { decodeMulaw, encodeMulaw } from '../audio';
+import { FRAME_SAMPLES, SAMPLE_RATE, type LegPlayout } from '../audio/playout';
 import type { Logger } from '../log/logger';
-import type { MediaFrame, MediaLeg } from '../twilio/media-leg';
-import { FRAME_SAMPLES, LegPlayout } from '../audio/playout';
+import type { ParticipantMedia, PcmFrame } from './ports/media';
 
 /** Removes from a party's microphone signal the echo of what tolk played to them. */
 export interface EchoControl {
@@ -18,9 +17,9 @@ export interface EchoControl {
 }
 
 export interface CallLegTimings {
-  /** Inbound frame processing (decode, echo control, listeners), in ms. */
+  /** Inbound frame processing (echo control, listeners), in ms. */
   inbound(ms: number): void;
-  /** Outbound frame processing (mix, encode, send), in ms. */
+  /** Outbound frame processing (mix, send), in ms. */
   outbound(ms: number): void;
 }
 
@@ -34,11 +33,8 @@ export const PRIME_FRAMES = 3;
 export class CallLeg {
   readonly playout: LegPlayout;
   private readonly listeners: SpeechListener[] = [];
-  private readonly encoded = new Uint8Array(FRAME_SAMPLES);
-  /** What the party said, decoded; reused for every frame (listeners copy what they keep). */
-  private decoded = new Int16Array(FRAME_SAMPLES);
   private heardMs = 0;
-  /** Frames sent that Twilio has not played yet, by our count (one plays per tick). */
+  /** Frames sent that the far end has not played yet, by our count (one plays per tick). */
   private readonly inFlight: Int16Array[] = [];
   /** Frame buffers already played, reused for the next frames sent (no allocation per frame). */
   private readonly spare: Int16Array[] = [];
@@ -46,18 +42,20 @@ export class CallLeg {
   private backpressured = 0;
 
   constructor(
-    readonly media: MediaLeg,
+    readonly media: ParticipantMedia,
     playout: LegPlayout,
     private readonly logger: Logger,
     private readonly echo?: EchoControl,
     private readonly timings?: CallLegTimings,
   ) {
+    if (media.sampleRate !== SAMPLE_RATE) throw new RangeError(`media of endpoint ${media.endpoint} is ${media.sampleRate} Hz; calls run at ${SAMPLE_RATE} Hz`);
     this.playout = playout;
-    media.on('media', this.onMedia);
+    media.on('audio', this.onAudio);
   }
 
-  get role(): string {
-    return this.media.role;
+  /** Which endpoint of the call this leg is. */
+  get endpoint(): string {
+    return this.media.endpoint;
   }
 
   /** Ms of this party's audio received so far (the leg's media clock). */
@@ -73,12 +71,12 @@ export class CallLeg {
   /**
    * Sends this leg its next 20 ms frame; called on every tick of the shared clock.
    *
-   * Twilio plays what it receives in order, from its own buffer. Frames sent exactly one per tick
-   * would leave that buffer empty between ticks, and any network jitter would then cut a gap into
-   * the speech. So when the buffer is (by our count) empty, tolk primes it with up to
+   * The far end plays what it receives in order, from its own buffer. Frames sent exactly
+   * one per tick would leave that buffer empty between ticks, and any network jitter would then cut
+   * a gap into the speech. So when the buffer is (by our count) empty, tolk primes it with up to
    * `PRIME_FRAMES` frames at once, then keeps it topped up with one per tick: the far end always
    * holds 40 ms in hand, and the first frame still plays at once. The echo canceller's reference
-   * follows what Twilio plays on each tick, not what was sent.
+   * follows what the far end plays on each tick, not what was sent.
    */
   tick(): void {
     if (this.closed) return;
@@ -90,10 +88,9 @@ export class CallLeg {
       const copy = this.spare.pop() ?? new Int16Array(FRAME_SAMPLES);
       copy.set(frame);
       this.inFlight.push(copy);
-      encodeMulaw(frame, this.encoded);
-      // When the socket is backpressured the frame is still queued by the edge (which drops past a
-      // hard cap), and we note it.
-      if (!this.media.sendMedia(this.encoded) && this.backpressured++ % 50 === 0) {
+      // When the connection is backpressured the frame is still queued by the adapter (which drops
+      // past a hard cap), and we note it.
+      if (!this.media.send(frame) && this.backpressured++ % 50 === 0) {
         this.logger.warn({ event: 'leg.backpressure', bufferedBytes: this.media.bufferedBytes }, 'media socket backpressured');
       }
     }
@@ -106,18 +103,17 @@ export class CallLeg {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.media.off('media', this.onMedia);
+    this.media.off('audio', this.onAudio);
     this.listeners.length = 0;
   }
 
-  private readonly onMedia = (frame: MediaFrame): void => {
+  /** `frame` and its samples belong to the media adapter and are reused: listeners copy what they keep. */
+  private readonly onAudio = (frame: PcmFrame): void => {
     if (this.closed) return;
     const t0 = performance.now();
-    const n = frame.payload.length;
-    if (this.decoded.length < n) this.decoded = new Int16Array(n);
-    let pcm = decodeMulaw(frame.payload, this.decoded);
+    let pcm = frame.samples;
     if (this.echo) pcm = this.echo.processMic(pcm);
-    this.heardMs = frame.timestampMs + (frame.payload.length * 1000) / 8000;
+    this.heardMs = frame.atMs + (pcm.length * 1000) / frame.sampleRate;
     for (const l of this.listeners) l(pcm, this.heardMs);
     this.timings?.inbound(performance.now() - t0);
   };

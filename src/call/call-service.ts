@@ -1,43 +1,29 @@
 /**
- * The call core's front door: answers incoming calls (a caller on a tolk number, the other party
- * picking up, the language menu's answer), routes leg statuses and authenticated media legs to
- * their call, and keeps the registry of live calls.
+ * The call core's front door: answers legs that reach it (a caller on a tolk number, the other
+ * party picking up, the language menu's answer) with provider-neutral `CallAnswer`s, routes leg
+ * statuses and connected media to their call, and keeps the registry of live calls.
  */
 import { randomUUID } from 'node:crypto';
 import type { NumberDirectory, NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
-import { CallSidTakenError, type CallRecordStore } from '../store/call-record-store';
-import type { MediaLeg } from '../twilio/media-leg';
-import { InterpretedCall, type CallDeps } from './interpreted-call';
-import { initialCallerLanguage, provisionalLanguage, type InitialLanguage } from './caller-language';
-import { hasMessages, message, sayLocale } from './messages';
+import { CallSidTakenError } from '../store/call-record-store';
 import { languageName } from '../translate/languages';
-
-/** The TwiML the call core needs rendered (the Twilio edge's renderer provides it). */
-export interface MenuOption {
-  digit: string;
-  text: string;
-  sayLocale: string;
-}
-
-export interface CallTwiml {
-  callerStream(v: { callSid: string; greeting?: string; sayLocale: string }): string;
-  /** A DTMF language menu whose answer comes back to `CallService.languageChosen(callId, ...)`. */
-  languageMenu(v: { callId: string; options: MenuOption[] }): string;
-  agentStream(v: { callSid: string }): string;
-  sayAndHangUpTwiml(v: { text: string; sayLocale: string }): string;
-}
+import { initialCallerLanguage, provisionalLanguage, type InitialLanguage } from './caller-language';
+import { InterpretedCall, type CallDeps } from './interpreted-call';
+import { hasMessages, message, sayLocale } from './messages';
+import type { CallAnswer, LegStatus, MenuOption, ParticipantMedia } from './ports';
 
 export interface IncomingCall {
-  callSid: string;
+  /** The telephony's reference of the caller's leg (Twilio: call SID). */
+  legRef: string;
+  /** The caller's number, when known. */
   from?: string;
+  /** The tolk number they dialled. */
   to?: string;
 }
 
 export interface CallServiceDeps extends CallDeps {
   numbers: NumberDirectory;
-  twiml: CallTwiml;
-  records: CallRecordStore;
   newCallId?: () => string;
   /** TOLK_MAX_CALLS: beyond this many calls at once, new callers hear that all lines are busy. */
   maxCalls?: number;
@@ -45,7 +31,7 @@ export interface CallServiceDeps extends CallDeps {
 
 export class CallService {
   private readonly byId = new Map<string, InterpretedCall>();
-  private readonly bySid = new Map<string, InterpretedCall>();
+  private readonly byLeg = new Map<string, InterpretedCall>();
   private readonly log: Logger;
   private draining = false;
 
@@ -62,29 +48,27 @@ export class CallService {
   }
 
   /** A caller reached a tolk number. */
-  async incoming(req: IncomingCall): Promise<string> {
+  async incoming(req: IncomingCall): Promise<CallAnswer> {
     const number = req.to ? await this.deps.numbers.lookup(req.to) : undefined;
     if (!number) {
-      this.log.warn({ event: 'call.unknown_number', callSid: req.callSid, to: req.to }, 'call to an unknown number');
+      this.log.warn({ event: 'call.unknown_number', callSid: req.legRef, to: req.to }, 'call to an unknown number');
       this.deps.metrics.callRejected('unknown_number');
-      return this.deps.twiml.sayAndHangUpTwiml({ text: message('unknownNumber', 'en'), sayLocale: sayLocale('en') });
+      return sayAndHangUp('unknownNumber', 'en');
     }
-    const existing = this.bySid.get(req.callSid);
+    const existing = this.byLeg.get(req.legRef);
     if (existing) {
-      // Twilio retried the webhook: answer the same way without a second call.
-      return this.answerWithStream(existing);
+      // The network retried the request: answer the same way without a second call.
+      return this.connectCaller(existing);
     }
     if (this.deps.maxCalls !== undefined && this.byId.size >= this.deps.maxCalls) {
       // Refused up front: a process past its capacity would fail calls at random instead.
-      this.log.warn({ event: 'call.at_capacity', callSid: req.callSid, activeCalls: this.byId.size, maxCalls: this.deps.maxCalls }, 'all lines busy: call refused');
+      this.log.warn({ event: 'call.at_capacity', callSid: req.legRef, activeCalls: this.byId.size, maxCalls: this.deps.maxCalls }, 'all lines busy: call refused');
       this.deps.metrics.callRejected('at_capacity');
-      const lang = provisionalLanguage(number, initialCallerLanguage(number, {}));
-      return this.deps.twiml.sayAndHangUpTwiml({ text: message('allLinesBusy', lang), sayLocale: sayLocale(lang) });
+      return sayAndHangUp('allLinesBusy', provisionalLanguage(number, initialCallerLanguage(number, {})));
     }
     if (this.draining) {
       this.deps.metrics.callRejected('draining');
-      const lang = provisionalLanguage(number, initialCallerLanguage(number, {}));
-      return this.deps.twiml.sayAndHangUpTwiml({ text: message('unreachable', lang), sayLocale: sayLocale(lang) });
+      return sayAndHangUp('unreachable', provisionalLanguage(number, initialCallerLanguage(number, {})));
     }
     const from = req.from ?? '';
     const remembered =
@@ -93,48 +77,72 @@ export class CallService {
         : undefined;
     const menu = number.languageMenu && number.languageMenu.length > 1 && !remembered ? number.languageMenu : undefined;
     const initial = initialCallerLanguage(number, { remembered });
-    const call = await this.createCall(req.callSid, from, number, initial).catch((err: unknown) => {
+    const call = await this.createCall(req.legRef, from, number, initial).catch((err: unknown) => {
       if (!(err instanceof CallSidTakenError)) throw err;
       return undefined;
     });
     if (!call) {
-      // This CallSid already had a call (here, on another instance, or before a restart): a
-      // replayed webhook must not place a call and dial the destination again.
-      this.log.warn({ event: 'call.replayed', callSid: req.callSid }, 'voice webhook for a CallSid that already had a call: refused');
+      // This leg already had a call (here, on another instance, or before a restart): a replayed
+      // request must not place a call and dial the destination again.
+      this.log.warn({ event: 'call.replayed', callSid: req.legRef }, 'voice webhook for a CallSid that already had a call: refused');
       this.deps.metrics.callRejected('replayed');
-      const lang = provisionalLanguage(number, initial);
-      return this.deps.twiml.sayAndHangUpTwiml({ text: message('unreachable', lang), sayLocale: sayLocale(lang) });
+      return sayAndHangUp('unreachable', provisionalLanguage(number, initial));
     }
     if (menu) {
       this.log.info({ event: 'call.language_menu', callId: call.id, languages: menu }, 'offering the language menu');
-      return this.deps.twiml.languageMenu({ callId: call.id, options: menuOptions(menu) });
+      return { type: 'language-menu', callId: call.id, options: menuOptions(menu) };
     }
-    return this.answerWithStream(call);
+    return this.connectCaller(call);
+  }
+
+  /** The caller pressed a key in the language menu (or pressed none). */
+  languageChosen(callId: string, digits: string | undefined): CallAnswer {
+    const call = this.byId.get(callId);
+    if (!call || call.state === 'ended') return sayAndHangUp('unreachable', 'en');
+    const menu = call.settings.languageMenu ?? [];
+    const index = digits && /^[1-9]$/.test(digits) ? Number(digits) - 1 : -1;
+    const chosen = menu[index];
+    this.log.info({ event: 'call.language_chosen', callId: call.id, digits: digits ?? '', language: chosen ?? null }, chosen ? `caller chose ${chosen}` : 'no language chosen');
+    // Only the menu's own answer chooses: the same request again once the call is under way does not.
+    if (chosen && call.state === 'answered') call.chooseCallerLanguage(chosen);
+    return this.connectCaller(call);
+  }
+
+  /** The party dialled for `endpoint` of call `callId` picked up on leg `legRef`. */
+  otherPartyAnswered(callId: string, legRef: string, endpoint: string): CallAnswer {
+    const call = this.byId.get(callId);
+    if (!call || call.state === 'ended') {
+      this.log.warn({ event: 'call.agent_for_ended_call', callSid: legRef }, 'other party answered a call that has ended');
+      return sayAndHangUp('unreachable', 'en');
+    }
+    call.agentLeg ??= legRef;
+    this.byLeg.set(legRef, call);
+    return { type: 'connect', callId: call.id, legRef, endpoint };
   }
 
   /**
-   * A status report for either leg. The dialled leg's reports carry the call id, so they find
-   * their call even before the dial request has returned its SID.
+   * The phone network reported a leg's status. The dialled leg's reports carry the call id, so
+   * they find their call even before the dial request has returned the leg's reference.
    */
-  legStatus(callSid: string, status: string, callId?: string): void {
-    const viaQuery = this.byId.get(callId ?? '');
-    if (viaQuery) {
-      viaQuery.agentCallSid ??= callSid;
-      this.bySid.set(callSid, viaQuery);
+  legStatus(legRef: string, status: LegStatus, callId?: string): void {
+    const byCallId = this.byId.get(callId ?? '');
+    if (byCallId) {
+      byCallId.agentLeg ??= legRef;
+      this.byLeg.set(legRef, byCallId);
     }
-    const call = viaQuery ?? this.bySid.get(callSid);
-    call?.callStatus(callSid, status);
+    const call = byCallId ?? this.byLeg.get(legRef);
+    call?.legStatus(legRef, status);
   }
 
-  /** A media stream authenticated: hand it to its call. */
-  leg(media: MediaLeg): void {
-    const call = this.bySid.get(media.callSid);
+  /** Media connected for one of a call's legs: hand it to its call. */
+  attach(media: ParticipantMedia): void {
+    const call = this.byLeg.get(media.legRef);
     if (!call) {
-      this.log.warn({ event: 'call.orphan_leg', callSid: media.callSid, role: media.role }, 'media stream for no live call');
+      this.log.warn({ event: 'call.orphan_leg', callSid: media.legRef, role: media.endpoint }, 'media stream for no live call');
       media.close();
       return;
     }
-    call.attachLeg(media);
+    call.attachMedia(media);
   }
 
   /** Refuses new calls, then ends the live ones. */
@@ -143,25 +151,12 @@ export class CallService {
     await Promise.all([...this.byId.values()].map((c) => c.shutdown()));
   }
 
-  /** The caller pressed a key in the language menu (or pressed none). */
-  languageChosen(callId: string, digits: string | undefined): string {
-    const call = this.byId.get(callId);
-    if (!call || call.state === 'ended') return this.deps.twiml.sayAndHangUpTwiml({ text: message('unreachable', 'en'), sayLocale: sayLocale('en') });
-    const menu = call.settings.languageMenu ?? [];
-    const index = digits && /^[1-9]$/.test(digits) ? Number(digits) - 1 : -1;
-    const chosen = menu[index];
-    this.log.info({ event: 'call.language_chosen', callId: call.id, digits: digits ?? '', language: chosen ?? null }, chosen ? `caller chose ${chosen}` : 'no language chosen');
-    // Only the menu's own answer chooses: the same request again once the call is under way does not.
-    if (chosen && call.state === 'answered') call.chooseCallerLanguage(chosen);
-    return this.answerWithStream(call);
-  }
-
-  private answerWithStream(call: InterpretedCall): string {
+  private connectCaller(call: InterpretedCall): CallAnswer {
     const lang = call.callerLanguage ?? provisionalLanguage(call.settings, { language: undefined, source: 'auto' });
-    return this.deps.twiml.callerStream({ callSid: call.callerCallSid, greeting: call.settings.greeting, sayLocale: sayLocale(lang) });
+    return { type: 'connect', callId: call.id, legRef: call.callerLeg, endpoint: 'caller', announce: { greeting: call.settings.greeting, locale: sayLocale(lang) } };
   }
 
-  private async createCall(callSid: string, from: string, number: NumberSettings, initial: InitialLanguage): Promise<InterpretedCall> {
+  private async createCall(legRef: string, from: string, number: NumberSettings, initial: InitialLanguage): Promise<InterpretedCall> {
     const id = this.deps.newCallId?.() ?? randomUUID();
     const callerLanguage = provisionalLanguage(number, initial);
     await this.deps.records.create({
@@ -170,33 +165,25 @@ export class CallService {
       from,
       destination: number.destination,
       languages: { caller: initial.language ?? callerLanguage, agent: number.agentLanguage },
-      legs: [{ role: 'caller', callSid, language: callerLanguage }],
+      legs: [{ role: 'caller', callSid: legRef, language: callerLanguage }],
       state: 'answered',
       startedAt: new Date(),
     });
-    const call = new InterpretedCall(this.deps, { id, settings: number, callerCallSid: callSid, from, callerLanguage: initial });
+    const call = new InterpretedCall(this.deps, { id, settings: number, callerLeg: legRef, from, callerLanguage: initial });
     this.byId.set(id, call);
-    this.bySid.set(callSid, call);
+    this.byLeg.set(legRef, call);
     call.onEnded(() => this.forget(call));
     return call;
   }
 
-  /** The party dialled for call `callId` picked up on `callSid`. */
-  otherPartyAnswered(callId: string, callSid: string): string {
-    const call = this.byId.get(callId);
-    if (!call || call.state === 'ended') {
-      this.log.warn({ event: 'call.agent_for_ended_call', callSid }, 'other party answered a call that has ended');
-      return this.deps.twiml.sayAndHangUpTwiml({ text: message('unreachable', 'en'), sayLocale: sayLocale('en') });
-    }
-    call.agentCallSid ??= callSid;
-    this.bySid.set(callSid, call);
-    return this.deps.twiml.agentStream({ callSid });
-  }
-
   private forget(call: InterpretedCall): void {
     this.byId.delete(call.id);
-    for (const [sid, c] of this.bySid) if (c === call) this.bySid.delete(sid);
+    for (const [ref, c] of this.byLeg) if (c === call) this.byLeg.delete(ref);
   }
+}
+
+function sayAndHangUp(key: 'unknownNumber' | 'allLinesBusy' | 'unreachable', language: string): CallAnswer {
+  return { type: 'say-and-hang-up', text: message(key, language), locale: sayLocale(language) };
 }
 
 /** Menu entries: each language announced in itself (in English, naming it, where tolk has no texts). */
@@ -204,6 +191,6 @@ export function menuOptions(languages: readonly string[]): MenuOption[] {
   return languages.map((lang, i) => {
     const digit = String(i + 1);
     const text = hasMessages(lang) ? message('menuOption', lang, { digit }) : `For ${languageName(lang) ?? lang}, press ${digit}.`;
-    return { digit, text, sayLocale: sayLocale(lang) };
+    return { digit, text, locale: sayLocale(lang) };
   });
 }

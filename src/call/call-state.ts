@@ -8,6 +8,7 @@
  *   dialing/ringing --busy|no-answer|failed--> ended (caller hears why)
  */
 import type { CallOutcome } from '../store/call-record';
+import type { LegStatus } from './ports/telephony';
 
 export type { CallOutcome };
 
@@ -16,7 +17,7 @@ export type CallState = 'answered' | 'dialing' | 'ringing' | 'connecting' | 'bri
 export type CallEvent =
   | { type: 'caller-stream-started' }
   | { type: 'caller-left' } // caller's stream stopped or their call completed
-  | { type: 'agent-status'; status: 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled' | 'completed' }
+  | { type: 'agent-status'; status: LegStatus }
   | { type: 'agent-stream-started' }
   | { type: 'agent-left' } // agent's stream stopped
   | { type: 'dial-failed' }
@@ -62,7 +63,7 @@ export function nextState(state: CallState, event: CallEvent): Transition | unde
     case 'bridged':
       if (event.type === 'caller-left') return end('completed', [{ type: 'end-agent' }]);
       if (event.type === 'agent-left') return end('completed', [{ type: 'end-caller' }]);
-      if (event.type === 'agent-status' && isFinal(event.status)) return end('completed', [{ type: 'end-caller' }]);
+      if (event.type === 'agent-status' && event.status.state === 'ended') return end('completed', [{ type: 'end-caller' }]);
       return undefined;
   }
 }
@@ -77,28 +78,23 @@ function beforeBridge(state: 'dialing' | 'ringing' | 'connecting', event: CallEv
       return { state: 'bridged', effects: [{ type: 'ringback', on: false }, { type: 'join-legs' }] };
     case 'agent-left':
       return end('failed', [{ type: 'ringback', on: false }, { type: 'end-agent' }, { type: 'tell-caller', reason: 'failed' }]);
-    case 'agent-status':
-      switch (event.status) {
+    case 'agent-status': {
+      const status = event.status;
+      switch (status.state) {
         case 'ringing':
           return state === 'dialing' ? { state: 'ringing', effects: [] } : undefined;
-        case 'in-progress':
         case 'answered':
           return state === 'connecting' ? undefined : { state: 'connecting', effects: [] };
-        case 'busy':
-        case 'no-answer':
-          return end(event.status, [{ type: 'ringback', on: false }, { type: 'tell-caller', reason: event.status }]);
-        case 'failed':
-        case 'canceled':
-        case 'completed':
+        case 'ended':
+          if (status.reason === 'busy' || status.reason === 'no-answer') {
+            return end(status.reason, [{ type: 'ringback', on: false }, { type: 'tell-caller', reason: status.reason }]);
+          }
           return end('failed', [{ type: 'ringback', on: false }, { type: 'tell-caller', reason: 'failed' }]);
         default:
           return undefined;
       }
+    }
     default:
       return undefined;
   }
-}
-
-function isFinal(status: string): boolean {
-  return status === 'completed' || status === 'failed' || status === 'busy' || status === 'no-answer' || status === 'canceled';
 }

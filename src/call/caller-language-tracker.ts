@@ -7,7 +7,8 @@
  */
 import type { NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
-import { LanguageSwitchDetector, provisionalLanguage, shouldRemember, toSupportedLanguage, type InitialLanguage, type LanguageMemory, type LanguageSource } from './caller-language';
+import { LanguageSwitchDetector, provisionalLanguage, shouldRemember, toSupportedLanguage, type InitialLanguage, type LanguageSource } from './caller-language';
+import type { LanguageMemory } from './ports';
 
 /** What a change of the caller's language asks of the call. */
 export interface CallerLanguageEffects {

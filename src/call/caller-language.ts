@@ -9,6 +9,7 @@
  */
 import { AUTO_LANGUAGE, type NumberSettings } from '../config/numbers';
 import { SUPPORTED_LANGUAGES } from '../translate/languages';
+import type { LanguageMemory } from './ports';
 
 export type LanguageSource = 'menu' | 'remembered' | 'auto' | 'configured' | 'detected' | 'default';
 
@@ -19,11 +20,6 @@ export interface InitialLanguage {
   source: LanguageSource;
 }
 
-/** Remembered caller languages per tolk number (the SQL store implements it too). */
-export interface LanguageMemory {
-  recall(number: string, caller: string): Promise<string | undefined>;
-  remember(number: string, caller: string, language: string): Promise<void>;
-}
 
 /** Process-local memory, for a deployment without a database. Bounded (oldest forgotten first). */
 export class InMemoryLanguageMemory implements LanguageMemory {

@@ -6,17 +6,7 @@
  * it catches up by ticking again (bounded), so the audio clock of every leg stays true over an hour.
  */
 import { performance } from 'node:perf_hooks';
-
-export const FRAME_MS = 20;
-
-export type TickListener = (frameIndex: number) => void;
-export type Unsubscribe = () => void;
-
-/** What the call core needs from a clock; tests use ManualFrameClock. */
-export interface FrameClock {
-  subscribe(listener: TickListener): Unsubscribe;
-  readonly subscribers: number;
-}
+import { FRAME_MS, type FrameClock, type TickListener, type Unsubscribe } from './ports/clock';
 
 export interface RealFrameClockOptions {
   frameMs?: number;

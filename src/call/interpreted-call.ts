@@ -3,47 +3,27 @@
  * decides what happens next (call-state.ts). This class only carries out the machine's effects;
  * the caller's language is followed by a CallerLanguageTracker (caller-language-tracker.ts).
  */
+import { LegPlayout, SAMPLE_RATE } from '../audio/playout';
+import { ringbackFor } from '../audio/tones';
 import type { NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
-import type { CallRecordStore } from '../store/call-record-store';
 import type { CallOutcome } from '../store/call-record';
-import type { Translator, TranslatorFactory, TranslatorState, StateDetail, Utterance as TranslatedUtterance } from '../translate/translator';
-import type { MediaLeg } from '../twilio/media-leg';
 import { CallLeg, type CallLegTimings, type EchoControl } from './call-leg';
 import { nextState, type CallEffect, type CallEvent, type CallState } from './call-state';
-import type { FrameClock, Unsubscribe } from './frame-clock';
-import { initialCallerLanguage, sameLanguage, type InitialLanguage, type LanguageMemory } from './caller-language';
+import { initialCallerLanguage, sameLanguage, type InitialLanguage } from './caller-language';
 import { CallerLanguageTracker } from './caller-language-tracker';
 import { message, sayLocale } from './messages';
-import { LegPlayout } from '../audio/playout';
+import type { CallMetrics, CallRecords, FrameClock, LanguageMemory, LegStatus, ParticipantMedia, SessionState, SessionStateDetail, Telephony, TranslatedUtterance, TranslationSession, TranslationSessionFactory, Unsubscribe } from './ports';
 import type { PromptLibrary } from './prompts';
-import type { Telephony } from './telephony';
-import { ringbackFor } from '../audio/tones';
 import { TranslationRoute, type RouteObserver } from './translation-route';
-
-/** What the call core reports; the Prometheus `Metrics` class satisfies it. */
-export interface BridgeMetrics {
-  callStarted(): void;
-  callEnded(outcome: string): void;
-  /** A call turned away before it started (unknown number, shutting down). */
-  callRejected(outcome: string): void;
-  translationSessionOpened(): void;
-  translationSessionClosed(): void;
-  translationReconnected(direction: string): void;
-  translationFailed(kind: string): void;
-  observeUtteranceLatency(direction: string, latencyMs: number): void;
-  observeFrameProcessing(path: 'in' | 'out', durationMs: number): void;
-  observePlayoutDepth(depthMs: number): void;
-  playoutOverflow(droppedMs: number): void;
-}
 
 export interface CallDeps {
   clock: FrameClock;
-  translators: TranslatorFactory;
+  translators: TranslationSessionFactory;
   telephony: Telephony;
-  records: CallRecordStore;
+  records: CallRecords;
   prompts: PromptLibrary;
-  metrics: BridgeMetrics;
+  metrics: CallMetrics;
   logger: Logger;
   /** A fresh echo canceller per leg (none: legs pass audio as received). */
   echoCanceller?: () => EchoControl;
@@ -58,7 +38,8 @@ export interface CallDeps {
 export interface CallInit {
   id: string;
   settings: NumberSettings;
-  callerCallSid: string;
+  /** The telephony's reference of the caller's leg. */
+  callerLeg: string;
   from: string;
   /** The caller's language as known at answer time (default: from the settings alone). */
   callerLanguage?: InitialLanguage;
@@ -71,9 +52,10 @@ const DEPTH_SAMPLE_EVERY_TICKS = 50;
 export class InterpretedCall {
   readonly id: string;
   readonly settings: NumberSettings;
-  readonly callerCallSid: string;
+  readonly callerLeg: string;
   readonly from: string;
-  agentCallSid: string | undefined;
+  /** The telephony's reference of the dialled leg, once known. */
+  agentLeg: string | undefined;
   private stateValue: CallState = 'answered';
   private readonly legs = new Map<string, CallLeg>();
   private readonly routes: TranslationRoute[] = [];
@@ -95,7 +77,7 @@ export class InterpretedCall {
   ) {
     this.id = init.id;
     this.settings = init.settings;
-    this.callerCallSid = init.callerCallSid;
+    this.callerLeg = init.callerLeg;
     this.from = init.from;
     this.now = deps.now ?? Date.now;
     this.startedAt = this.now();
@@ -149,41 +131,40 @@ export class InterpretedCall {
     this.endedListeners.push(listener);
   }
 
-  /** A media stream for this call authenticated; `leg.role` says whose it is. */
-  attachLeg(media: MediaLeg): void {
-    if (this.stateValue === 'ended' || this.legs.has(media.role)) {
-      this.log.warn({ event: 'call.leg_rejected', role: media.role, state: this.stateValue }, 'unexpected media stream');
+  /** Media for this call connected; `media.endpoint` says whose it is ('caller' or 'agent'). */
+  attachMedia(media: ParticipantMedia): void {
+    const endpoint = media.endpoint;
+    if (this.stateValue === 'ended' || this.legs.has(endpoint) || (endpoint !== 'caller' && endpoint !== 'agent') || media.sampleRate !== SAMPLE_RATE) {
+      this.log.warn({ event: 'call.leg_rejected', role: endpoint, sampleRate: media.sampleRate, state: this.stateValue }, 'unexpected media stream');
       media.close();
       return;
     }
     const leg = new CallLeg(
       media,
       new LegPlayout({ originalGain: this.settings.originalVolume }),
-      this.log.child({ legId: media.role, callSid: media.callSid }),
+      this.log.child({ legId: endpoint, callSid: media.legRef }),
       this.deps.echoCanceller?.(),
       this.timings,
     );
-    this.legs.set(media.role, leg);
-    media.on('stop', () => this.dispatch({ type: media.role === 'caller' ? 'caller-left' : 'agent-left' }));
-    this.log.info({ event: 'call.leg_attached', legId: media.role, callSid: media.callSid, streamSid: media.streamSid }, 'leg attached');
+    this.legs.set(endpoint, leg);
+    media.on('end', () => this.dispatch({ type: endpoint === 'caller' ? 'caller-left' : 'agent-left' }));
+    this.log.info({ event: 'call.leg_attached', legId: endpoint, callSid: media.legRef, streamSid: media.streamRef }, 'leg attached');
     this.recordLegs();
     this.unsubscribeClock ??= this.deps.clock.subscribe(() => this.tick());
-    if (media.role === 'caller') this.dispatch({ type: 'caller-stream-started' });
-    else if (media.role === 'agent') {
-      this.agentCallSid ??= media.callSid;
+    if (endpoint === 'caller') this.dispatch({ type: 'caller-stream-started' });
+    else {
+      this.agentLeg ??= media.legRef;
       this.dispatch({ type: 'agent-stream-started' });
     }
   }
 
-  /** A status callback for one of this call's legs. */
-  callStatus(callSid: string, status: string): void {
-    if (callSid === this.callerCallSid) {
-      if (['completed', 'canceled', 'failed', 'busy', 'no-answer'].includes(status)) this.dispatch({ type: 'caller-left' });
+  /** The phone network reported a status for one of this call's legs. */
+  legStatus(legRef: string, status: LegStatus): void {
+    if (legRef === this.callerLeg) {
+      if (status.state === 'ended') this.dispatch({ type: 'caller-left' });
       return;
     }
-    if (callSid === this.agentCallSid) {
-      this.dispatch({ type: 'agent-status', status: status as Extract<CallEvent, { type: 'agent-status' }>['status'] });
-    }
+    if (legRef === this.agentLeg) this.dispatch({ type: 'agent-status', status });
   }
 
   /** Ends the call now (tolk is shutting down). */
@@ -197,7 +178,7 @@ export class InterpretedCall {
     if (!t) return;
     const from = this.stateValue;
     this.stateValue = t.state;
-    this.log.info({ event: 'call.transition', from, to: t.state, trigger: event.type, ...(event.type === 'agent-status' ? { status: event.status } : {}), outcome: t.outcome }, `${from} -> ${t.state}`);
+    this.log.info({ event: 'call.transition', from, to: t.state, trigger: event.type, ...(event.type === 'agent-status' ? { status: legStatusName(event.status) } : {}), outcome: t.outcome }, `${from} -> ${t.state}`);
     this.write(this.deps.records.update(this.id, { state: t.state, ...(t.state === 'bridged' ? { answeredAt: new Date(this.now()) } : {}) }));
     for (const effect of t.effects) this.run(effect, t.outcome);
   }
@@ -216,16 +197,16 @@ export class InterpretedCall {
       case 'tell-caller': {
         const key = effect.reason === 'busy' ? 'busy' : effect.reason === 'no-answer' ? 'noAnswer' : 'unreachable';
         const lang = this.language.currentOrProvisional;
-        this.background('tell-caller', this.deps.telephony.sayAndHangUp(this.callerCallSid, message(key, lang), sayLocale(lang)));
+        this.background('tell-caller', this.deps.telephony.sayAndHangUp(this.callerLeg, message(key, lang), sayLocale(lang)));
         return;
       }
       case 'end-caller':
-        this.background('end-caller', this.deps.telephony.hangUp(this.callerCallSid));
+        this.background('end-caller', this.deps.telephony.hangUp(this.callerLeg));
         return;
       case 'end-agent':
-        if (this.agentCallSid) {
+        if (this.agentLeg) {
           const ringing = !this.legs.has('agent');
-          this.background('end-agent', this.deps.telephony.hangUp(this.agentCallSid, { ringing }));
+          this.background('end-agent', this.deps.telephony.hangUp(this.agentLeg, { ringing }));
         }
         return;
       case 'release':
@@ -236,11 +217,11 @@ export class InterpretedCall {
 
   private dialAgent(): void {
     this.deps.telephony
-      .dial({ callId: this.id, destination: this.settings.destination, callerId: this.settings.number, ringTimeoutSec: this.deps.ringTimeoutSec ?? 30 })
-      .then((sid) => {
-        this.agentCallSid = sid;
-        this.log.info({ event: 'call.dialled', agentCallSid: sid }, 'other party dialled');
-        if (this.stateValue === 'ended') this.background('end-agent', this.deps.telephony.hangUp(sid, { ringing: true }));
+      .dial({ callId: this.id, endpoint: 'agent', destination: this.settings.destination, callerId: this.settings.number, ringTimeoutSec: this.deps.ringTimeoutSec ?? 30 })
+      .then((legRef) => {
+        this.agentLeg = legRef;
+        this.log.info({ event: 'call.dialled', agentCallSid: legRef }, 'other party dialled');
+        if (this.stateValue === 'ended') this.background('end-agent', this.deps.telephony.hangUp(legRef, { ringing: true }));
       })
       .catch((err: unknown) => {
         this.log.error({ event: 'call.dial_failed', err }, 'could not dial the other party');
@@ -259,7 +240,7 @@ export class InterpretedCall {
       [caller, agent, s.agentLanguage],
       [agent, caller, this.language.current],
     ] as const) {
-      const name = `${from.role}->${to.role}`;
+      const name = `${from.endpoint}->${to.endpoint}`;
       // Into a caller language not known yet there is no translator: the agent's words are held.
       const translator = target === undefined ? undefined : this.newTranslator(name, target);
       const route = new TranslationRoute({ name, from, to, translator, originalGain: s.originalVolume, observer, logger: this.log });
@@ -270,10 +251,12 @@ export class InterpretedCall {
     this.language.legsJoined();
   }
 
-  private newTranslator(route: string, targetLanguage: string): Translator {
+  private newTranslator(route: string, targetLanguage: string): TranslationSession {
     return this.deps.translators.create({
       targetLanguage,
       echoTargetLanguage: this.settings.echoTargetLanguage,
+      inputRate: SAMPLE_RATE,
+      outputRate: SAMPLE_RATE,
       logger: this.log.child({ route }),
     });
   }
@@ -296,6 +279,7 @@ export class InterpretedCall {
       utterance: (route, u) => this.recordUtterance(route, u),
       language: (route, code) => this.languageDetected(route, code),
       state: (route, state, detail) => this.routeState(route, state, detail),
+      handover: (route, phase) => this.log.info({ event: 'translate.handover_' + phase, route: route.name }, `translation hand-over ${phase}`),
       latency: (route, ms) => {
         this.deps.metrics.observeUtteranceLatency(route.name, ms);
         this.log.info({ event: 'translate.latency', route: route.name, latencyMs: Math.round(ms) }, 'utterance latency');
@@ -321,10 +305,10 @@ export class InterpretedCall {
 
   private recordLegs(): void {
     const legs = [...this.legs.values()].map((l) => ({
-      role: l.role as 'caller' | 'agent',
-      callSid: l.media.callSid,
-      streamSid: l.media.streamSid,
-      language: this.languageOf(l.role),
+      role: l.endpoint as 'caller' | 'agent',
+      callSid: l.media.legRef,
+      streamSid: l.media.streamRef,
+      language: this.languageOf(l.endpoint),
     }));
     this.write(this.deps.records.update(this.id, { legs }));
   }
@@ -351,14 +335,14 @@ export class InterpretedCall {
 
   private readonly failedRoutes = new Set<TranslationRoute>();
 
-  private routeState(route: TranslationRoute, state: TranslatorState, detail?: StateDetail): void {
+  private routeState(route: TranslationRoute, state: SessionState, detail?: SessionStateDetail): void {
     this.log.info({ event: 'translate.state', route: route.name, state, ...detail }, `translation ${state}`);
     if (state === 'reconnecting') this.deps.metrics.translationReconnected(route.name);
     if (state === 'failed') this.translationFailed(route, detail);
   }
 
   /** The call goes on with the original voices at full volume, and a spoken notice. */
-  private translationFailed(route: TranslationRoute, detail?: StateDetail): void {
+  private translationFailed(route: TranslationRoute, detail?: SessionStateDetail): void {
     if (this.failedRoutes.has(route) || this.stateValue === 'ended') return;
     this.failedRoutes.add(route);
     this.deps.metrics.translationFailed(detail?.kind ?? 'unknown');
@@ -389,15 +373,15 @@ export class InterpretedCall {
         this.log.info({ event: 'translate.closed', route: r.name, ...stats }, 'translation closed');
       }),
     );
-    // A caller being told why the call failed keeps their stream until Twilio replaces it;
+    // A caller being told why the call failed keeps their media until the telephony replaces it;
     // closing it here would end their call before they hear the message.
     const telling = outcome === 'busy' || outcome === 'no-answer' || outcome === 'failed';
     for (const leg of this.legs.values()) {
       leg.close();
-      if (!(telling && leg.role === 'caller')) leg.media.close();
+      if (!(telling && leg.endpoint === 'caller')) leg.media.close();
       const stats = leg.playout.stats();
       if (stats.droppedTranslatedMs > 0) this.deps.metrics.playoutOverflow(stats.droppedTranslatedMs);
-      this.log.info({ event: 'leg.closed', legId: leg.role, ...stats }, 'leg closed');
+      this.log.info({ event: 'leg.closed', legId: leg.endpoint, ...stats }, 'leg closed');
     }
     this.deps.metrics.callEnded(outcome);
     // Transcript lines made final while the translators closed are written before the call ends.
@@ -427,4 +411,9 @@ export class InterpretedCall {
   private storeFailed(err: unknown): void {
     this.log.error({ event: 'call.record_failed', err }, 'could not write the call record');
   }
+}
+
+/** A leg status as one word for log lines ('ringing', 'busy', ...). */
+function legStatusName(status: LegStatus): string {
+  return status.state === 'ended' ? status.reason : status.state;
 }

@@ -1,13 +1,13 @@
 /**
- * What tolk itself says to callers, per language. Spoken by Twilio's <Say> (before and after the
- * media stream) or played from pre-rendered prompts (inside a stream). A language without its own
- * text falls back to English, so every caller hears something.
+ * What tolk itself says to callers, per language. Spoken by the telephony's text-to-speech (before
+ * and after the media stream) or played from pre-rendered prompts (inside a stream). A language
+ * without its own text falls back to English, so every caller hears something.
  */
 
 export type MessageKey = 'greeting' | 'busy' | 'noAnswer' | 'unreachable' | 'unknownNumber' | 'allLinesBusy' | 'translationUnavailable' | 'menuOption';
 
 interface LanguageMessages {
-  /** Locale for Twilio's <Say language="...">. */
+  /** Voice locale for the telephony's text-to-speech (BCP-47, e.g. es-ES). */
   sayLocale: string;
   /** espeak-ng voice used to pre-render stream prompts. */
   espeakVoice: string;
@@ -143,7 +143,7 @@ export function hasMessages(language: string): boolean {
   return language in MESSAGES || language.split('-')[0].toLowerCase() in MESSAGES;
 }
 
-/** Locale for Twilio <Say>, falling back to the English voice when tolk has no text for the language. */
+/** Voice locale for the telephony's text-to-speech, falling back to the English voice when tolk has no text for the language. */
 export function sayLocale(language: string): string {
   return messagesFor(language).sayLocale;
 }

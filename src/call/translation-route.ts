@@ -3,26 +3,28 @@
  * listener's leg, with the speaker's own voice under it. A call holds legs and routes between
  * them, so a third participant (an interpreter joining a conference) is more routes, not a rewrite.
  *
- *   speaker leg -> 8 kHz PCM -> upsample 16 kHz -> Translator -> 24 kHz -> downsample 8 kHz -> listener play-out
+ *   speaker leg -> 8 kHz PCM -> TranslationSession (asked for 8 kHz in and out) -> listener play-out
  *               \-> listener play-out (original voice at originalVolume)
  */
 import { performance } from 'node:perf_hooks';
-import { Downsampler24to8, Upsampler8to16 } from '../audio';
-import type { Logger } from '../log/logger';
-import type { Translator, TranslatorEvents, TranslatorState, StateDetail, Utterance as TranslatedUtterance } from '../translate/translator';
-import type { CallLeg } from './call-leg';
-import { LatencyTracker } from './latency-tracker';
+import { SAMPLE_RATE } from '../audio/playout';
 import { SampleQueue } from '../audio/sample-queue';
 import { SpeechDetector } from '../audio/speech-detector';
+import type { Logger } from '../log/logger';
+import type { CallLeg } from './call-leg';
+import { LatencyTracker } from './latency-tracker';
+import type { SessionState, SessionStateDetail, TranslatedUtterance, TranslationSession, TranslationSessionEvents } from './ports/translation';
 
 export interface RouteObserver {
   /** A final utterance with its translation; times are ms since the route was joined. */
   utterance(route: TranslationRoute, u: TranslatedUtterance): void;
   /** The speaker's language as the translation service detected it. */
   language(route: TranslationRoute, languageCode: string): void;
-  state(route: TranslationRoute, state: TranslatorState, detail?: StateDetail): void;
+  state(route: TranslationRoute, state: SessionState, detail?: SessionStateDetail): void;
+  /** The session is moving to a new connection ('started') or has moved ('completed'). */
+  handover(route: TranslationRoute, phase: 'started' | 'completed'): void;
   latency(route: TranslationRoute, ms: number): void;
-  /** tolk's own processing of translated audio (downsampling, queueing), ms per chunk. */
+  /** tolk's own processing of translated audio (queueing), ms per chunk. */
   processing(route: TranslationRoute, ms: number): void;
 }
 
@@ -36,7 +38,7 @@ export interface TranslationRouteOptions {
    * detected): the speaker's audio is then held, up to `holdMs`, and given to the translator
    * set later with `setTranslator`.
    */
-  translator?: Translator;
+  translator?: TranslationSession;
   /** Most speech held while there is no translator (default 10 s); older is dropped. */
   holdMs?: number;
   /** Gain of the speaker's own voice under the translation (0..1). */
@@ -49,26 +51,20 @@ export type RouteMode = 'translate' | 'direct';
 
 export class TranslationRoute {
   readonly name: string;
-  private readonly upsampler = new Upsampler8to16();
-  private readonly downsampler = new Downsampler24to8();
-  /** 16 kHz speech for the translator, reused every frame (the translator copies what it keeps). */
-  private upsampled = new Int16Array(320);
-  /** 8 kHz translated speech for the play-out, reused every chunk (the play-out copies it). */
-  private downsampled = new Int16Array(1600);
   private readonly detector = new SpeechDetector();
   private readonly latency: LatencyTracker;
-  private translator: Translator | undefined;
-  /** 16 kHz speech held while there is no translator. */
+  private translator: TranslationSession | undefined;
+  /** 8 kHz speech held while there is no translator. */
   private readonly held: SampleQueue;
   private detach: (() => void) | undefined;
   /** The translator whose events are followed (also while it is still connecting). */
-  private attached: Translator | undefined;
+  private attached: TranslationSession | undefined;
   private modeValue: RouteMode = 'translate';
   private closed = false;
 
   constructor(private readonly opts: TranslationRouteOptions) {
     this.name = opts.name;
-    this.held = new SampleQueue(16 * (opts.holdMs ?? 10_000));
+    this.held = new SampleQueue((SAMPLE_RATE / 1000) * (opts.holdMs ?? 10_000));
     this.latency = new LatencyTracker((ms) => opts.observer.latency(this, ms));
     opts.to.playout.setOriginalGain(opts.originalGain);
     opts.to.playout.onEvent((e) => {
@@ -87,18 +83,13 @@ export class TranslationRoute {
     return (this.translator ?? this.attached)?.targetLanguage;
   }
 
-  get translatorStats(): ReturnType<Translator['stats']> | undefined {
+  get translatorStats(): ReturnType<TranslationSession['stats']> | undefined {
     return (this.translator ?? this.attached)?.stats();
   }
 
   /** Ms of speech held for a translator not set yet. */
   get heldMs(): number {
-    return this.held.length / 16;
-  }
-
-  /** Algorithmic delay tolk adds on this route (both resamplers), ms. */
-  get resamplingDelayMs(): number {
-    return this.upsampler.delayMs + this.downsampler.delayMs;
+    return (this.held.length * 1000) / SAMPLE_RATE;
   }
 
   /** Starts the translator (resolves at once when there is none yet). */
@@ -111,7 +102,7 @@ export class TranslationRoute {
    * speaker switched language). The old translator is closed at once; speech is held while the new
    * one connects, then handed to it in order, before any newer speech. Resolves when it is set up.
    */
-  async setTranslator(next: Translator): Promise<void> {
+  async setTranslator(next: TranslationSession): Promise<void> {
     const previous = this.translator ?? this.attached;
     const detachPrevious = this.detach;
     this.detach = undefined;
@@ -157,17 +148,18 @@ export class TranslationRoute {
     this.detach?.();
   }
 
-  private attach(t: Translator): void {
+  private attach(t: TranslationSession): void {
     const { observer } = this.opts;
-    const onAudio = (pcm24k: Int16Array): void => this.onTranslatedAudio(pcm24k);
-    const onUtterance: TranslatorEvents['utterance'] = (u) => observer.utterance(this, u);
+    const onAudio = (pcm: Int16Array): void => this.onTranslatedAudio(pcm);
+    const onUtterance: TranslationSessionEvents['utterance'] = (u) => observer.utterance(this, u);
     const onLanguage = (code: string): void => observer.language(this, code);
-    const onState: TranslatorEvents['state'] = (state, detail) => observer.state(this, state, detail);
-    t.on('audio', onAudio).on('utterance', onUtterance).on('language', onLanguage).on('state', onState);
+    const onState: TranslationSessionEvents['state'] = (state, detail) => observer.state(this, state, detail);
+    const onHandover: TranslationSessionEvents['handover'] = (phase) => observer.handover(this, phase);
+    t.on('audio', onAudio).on('utterance', onUtterance).on('language', onLanguage).on('state', onState).on('handover', onHandover);
     this.translator = t;
     this.attached = t;
     this.detach = () => {
-      t.off('audio', onAudio).off('utterance', onUtterance).off('language', onLanguage).off('state', onState);
+      t.off('audio', onAudio).off('utterance', onUtterance).off('language', onLanguage).off('state', onState).off('handover', onHandover);
     };
   }
 
@@ -178,19 +170,15 @@ export class TranslationRoute {
     if (edge?.type === 'start') this.latency.speechStarted();
     else if (edge?.type === 'end') this.latency.speechEnded(edge.atMs);
     // The model hears everything, silence included, so its own voice detection keeps working.
-    if (this.upsampled.length < 2 * pcm8k.length) this.upsampled = new Int16Array(2 * pcm8k.length);
-    const pcm16k = this.upsampler.process(pcm8k, this.upsampled);
-    if (this.translator) this.translator.sendAudio(pcm16k);
-    else this.held.push(pcm16k); // copied: the buffer is reused for the next frame
+    if (this.translator) this.translator.sendAudio(pcm8k);
+    else this.held.push(pcm8k); // copied: the buffer is reused for the next frame
   }
 
-  private onTranslatedAudio(pcm24k: Int16Array): void {
+  /** 8 kHz translated speech; the session may reuse the array, the play-out copies what it queues. */
+  private onTranslatedAudio(pcm: Int16Array): void {
     if (this.closed) return;
     const t0 = performance.now();
-    const count = this.downsampler.outputLength(pcm24k.length);
-    if (this.downsampled.length < count) this.downsampled = new Int16Array(count);
-    // The play-out copies what it queues, so one buffer serves every chunk.
-    this.opts.to.playout.pushTranslated(this.downsampler.process(pcm24k, this.downsampled));
+    this.opts.to.playout.pushTranslated(pcm);
     this.opts.observer.processing(this, performance.now() - t0);
   }
 }

@@ -25,7 +25,7 @@ const PLAYOUT_DEPTH_BUCKETS = [0, 0.02, 0.04, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4,
 
 const ms = (v: number) => v / 1000;
 
-/** Prometheus metrics; satisfies the call core's `BridgeMetrics` (src/call/interpreted-call.ts). Times in ms. */
+/** Prometheus metrics; satisfies the call core's `CallMetrics` (src/call/ports/metrics.ts). Times in ms. */
 export class Metrics {
   readonly registry = new Registry();
 

@@ -2,11 +2,11 @@
  * Decides, from a WebSocket close (code + reason) or a refused upgrade, whether retrying can help.
  * Reasons are matched on prefixes/keywords because the service truncates them at 123 bytes.
  */
-import type { TranslatorFailureKind } from './translator';
+import type { SessionFailureKind } from '../call/ports/translation';
 
 export interface CloseVerdict {
   retryable: boolean;
-  kind: TranslatorFailureKind;
+  kind: SessionFailureKind;
 }
 
 const RETRY: CloseVerdict = { retryable: true, kind: 'unknown' };

@@ -1,8 +1,9 @@
 /**
- * Gemini Live translate behind the Translator contract: one logical, long-lived translation stream
- * made of successive WebSocket connections. Handles goAway hand-overs (replacement opened at once,
- * input switched when it is set up, old one drained), reconnects with capped exponential backoff and
- * jitter, bounded input buffering, non-retryable failures, and utterance segmentation.
+ * Gemini Live translate behind the call core's TranslationSession port: one logical, long-lived
+ * translation stream made of successive WebSocket connections. Handles goAway hand-overs
+ * (replacement opened at once, input switched when it is set up, old one drained), reconnects with
+ * capped exponential backoff and jitter, bounded input buffering, non-retryable failures, utterance
+ * segmentation, and the conversion between the rates the session was asked for and Gemini's own.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log/logger';
@@ -13,18 +14,19 @@ import { BoundedChunkQueue, InputChunker } from './input-queue';
 import { assertSupportedLanguage } from './languages';
 import { UtteranceSegmenter } from './segmenter';
 import type { ServerEvent } from './server-message';
+import { GEMINI_INPUT_RATE, GEMINI_OUTPUT_RATE, inputConverter, outputConverter, type RateConverter } from './rates';
 import {
-  TranslatorError,
-  type StateDetail,
+  TranslationError,
+  type SessionFailureKind,
+  type SessionState,
+  type SessionStateDetail,
+  type SessionStats,
   type TranscriptPiece,
-  type Translator,
-  type TranslatorEvents,
-  type TranslatorFactory,
-  type TranslatorFailureKind,
-  type TranslatorOptions,
-  type TranslatorState,
-  type TranslatorStats,
-} from './translator';
+  type TranslationSession,
+  type TranslationSessionEvents,
+  type TranslationSessionFactory,
+  type TranslationSessionOptions,
+} from '../call/ports/translation';
 
 export const DEFAULT_TRANSLATE_MODEL = 'gemini-3.5-live-translate-preview';
 
@@ -75,20 +77,20 @@ interface Slot {
 
 const SAMPLES_PER_MS = 16;
 
-export class GeminiTranslatorFactory implements TranslatorFactory {
+export class GeminiTranslatorFactory implements TranslationSessionFactory {
   constructor(private readonly config: GeminiTranslatorConfig) {
     if (!config.apiKey) throw new Error('Gemini translator: apiKey is required');
   }
 
-  create(opts: TranslatorOptions): Translator {
+  create(opts: TranslationSessionOptions): TranslationSession {
     assertSupportedLanguage(opts.targetLanguage);
     return new GeminiTranslator(this.config, opts);
   }
 }
 
-export class GeminiTranslator implements Translator {
+export class GeminiTranslator implements TranslationSession {
   readonly targetLanguage: string;
-  private _state: TranslatorState = 'connecting';
+  private _state: SessionState = 'connecting';
   private readonly emitter = new EventEmitter();
   private readonly log: Logger;
   private readonly endpoint: GeminiEndpoint;
@@ -106,14 +108,19 @@ export class GeminiTranslator implements Translator {
   private segmentTimer: NodeJS.Timeout | undefined;
   private handle: string | undefined;
   private detectedLanguage: string | undefined;
+  /** A goAway hand-over is under way (reported as 'handover' started, then completed). */
+  private handingOver = false;
   private audioClockSamples = 0;
   private started: Promise<void> | undefined;
   private resolveStart: (() => void) | undefined;
-  private rejectStart: ((e: TranslatorError) => void) | undefined;
+  private rejectStart: ((e: TranslationError) => void) | undefined;
   private closing: Promise<void> | undefined;
+  /** The caller's rates to Gemini's 16 kHz in and from its 24 kHz out. */
+  private readonly input: RateConverter;
+  private readonly output: RateConverter;
   private readonly counters = { reconnects: 0, handovers: 0, inputSamplesSent: 0, outputSamples: 0, malformedFrames: 0 };
 
-  constructor(config: GeminiTranslatorConfig, opts: TranslatorOptions) {
+  constructor(config: GeminiTranslatorConfig, opts: TranslationSessionOptions) {
     this.targetLanguage = opts.targetLanguage;
     this.log = opts.logger.child({ component: 'translator', targetLanguage: opts.targetLanguage });
     this.endpoint = {
@@ -138,25 +145,27 @@ export class GeminiTranslator implements Translator {
     this.chunker = new InputChunker(Math.max(1, Math.round(this.cfg.chunkMs * SAMPLES_PER_MS)));
     this.queue = new BoundedChunkQueue(this.cfg.maxBufferMs * SAMPLES_PER_MS);
     this.segmenter = new UtteranceSegmenter(this.cfg.segmentPauseMs);
+    this.input = inputConverter(opts.inputRate ?? GEMINI_INPUT_RATE);
+    this.output = outputConverter(opts.outputRate ?? GEMINI_OUTPUT_RATE);
   }
 
   private readonly echoTargetLanguage: boolean;
 
-  get state(): TranslatorState {
+  get state(): SessionState {
     return this._state;
   }
 
-  on<E extends keyof TranslatorEvents>(e: E, l: TranslatorEvents[E]): this {
+  on<E extends keyof TranslationSessionEvents>(e: E, l: TranslationSessionEvents[E]): this {
     this.emitter.on(e, l);
     return this;
   }
 
-  off<E extends keyof TranslatorEvents>(e: E, l: TranslatorEvents[E]): this {
+  off<E extends keyof TranslationSessionEvents>(e: E, l: TranslationSessionEvents[E]): this {
     this.emitter.off(e, l);
     return this;
   }
 
-  stats(): TranslatorStats {
+  stats(): SessionStats {
     return { ...this.counters, inputSamplesDropped: this.queue.droppedSamples };
   }
 
@@ -167,7 +176,7 @@ export class GeminiTranslator implements Translator {
       this.rejectStart = reject;
     });
     if (this.isTerminal()) {
-      this.rejectStart?.(new TranslatorError('unknown', 'translator already closed'));
+      this.rejectStart?.(new TranslationError('unknown', 'translator already closed'));
       return this.started;
     }
     this.setState('connecting');
@@ -175,8 +184,9 @@ export class GeminiTranslator implements Translator {
     return this.started;
   }
 
-  sendAudio(pcm16k: Int16Array): void {
-    if (this.isTerminal() || pcm16k.length === 0) return;
+  sendAudio(pcm: Int16Array): void {
+    if (this.isTerminal() || pcm.length === 0) return;
+    const pcm16k = this.input.convert(pcm);
     this.audioClockSamples += pcm16k.length;
     this.chunker.push(pcm16k, this.forwardChunk);
   }
@@ -261,6 +271,10 @@ export class GeminiTranslator implements Translator {
     this.active = slot;
     this.log.info({ event: 'translate.open', connection: slot.id }, 'translation connection set up');
     this.setState('open');
+    if (this.handingOver) {
+      this.handingOver = false;
+      this.emit('handover', 'completed');
+    }
     this.flushQueue();
     this.resolveStart?.();
   }
@@ -339,7 +353,7 @@ export class GeminiTranslator implements Translator {
           this.segmenter.touch(Date.now());
           this.armSegmentTimer();
         }
-        this.emit('audio', e.pcm24k);
+        this.emit('audio', this.output.convert(e.pcm24k));
         break;
       case 'inputTranscription':
         if (e.languageCode && e.languageCode !== this.detectedLanguage) {
@@ -365,7 +379,11 @@ export class GeminiTranslator implements Translator {
   private onGoAway(slot: Slot, timeLeftMs: number | undefined): void {
     slot.goAway = true;
     this.log.info({ event: 'translate.goaway', connection: slot.id, timeLeftMs }, 'service announced the connection will end');
-    if (slot === this.active && !this.pending && !this.retryTimer) this.connect('handover');
+    if (slot === this.active && !this.pending && !this.retryTimer) {
+      this.handingOver = true;
+      this.emit('handover', 'started');
+      this.connect('handover');
+    }
   }
 
   private transcript(side: 'source' | 'translation', piece: TranscriptPiece): void {
@@ -387,13 +405,13 @@ export class GeminiTranslator implements Translator {
     }, Math.max(0, deadline - Date.now()));
   }
 
-  private setState(s: TranslatorState, detail?: StateDetail): void {
+  private setState(s: SessionState, detail?: SessionStateDetail): void {
     if (this._state === s) return;
     this._state = s;
     this.emit('state', s, detail);
   }
 
-  private emit<E extends keyof TranslatorEvents>(e: E, ...args: Parameters<TranslatorEvents[E]>): void {
+  private emit<E extends keyof TranslationSessionEvents>(e: E, ...args: Parameters<TranslationSessionEvents[E]>): void {
     try {
       this.emitter.emit(e, ...args);
     } catch (err) {
@@ -401,12 +419,12 @@ export class GeminiTranslator implements Translator {
     }
   }
 
-  private fail(kind: TranslatorFailureKind, reason: string): void {
+  private fail(kind: SessionFailureKind, reason: string): void {
     if (this.isTerminal()) return;
     this.log.error({ event: 'translate.failed', kind, reason }, 'translation session failed');
     this.flushUtterance();
     this.setState('failed', { kind, reason });
-    this.rejectStart?.(new TranslatorError(kind, `Translation to '${this.targetLanguage}' failed (${kind}): ${reason}`));
+    this.rejectStart?.(new TranslationError(kind, `Translation to '${this.targetLanguage}' failed (${kind}): ${reason}`));
     void this.releaseAll();
   }
 
@@ -420,7 +438,7 @@ export class GeminiTranslator implements Translator {
     const tail = this.chunker.flush();
     if (!wasFailed && tail.length > 0 && this.active?.conn.sendAudio(tail)) this.counters.inputSamplesSent += tail.length;
     if (!wasFailed) this.flushUtterance();
-    this.rejectStart?.(new TranslatorError('unknown', 'translator closed before the session was set up'));
+    this.rejectStart?.(new TranslationError('unknown', 'translator closed before the session was set up'));
     if (!wasFailed) this.setState('closed');
     await this.releaseAll();
     this.emitter.removeAllListeners();

@@ -4,7 +4,7 @@
  * for a pause. Pure: the caller
  * feeds pieces and asks whether the pause has elapsed at a given wall-clock time.
  */
-import type { TranscriptPiece, Utterance } from './translator';
+import type { TranscriptPiece, TranslatedUtterance } from '../call/ports/translation';
 
 export class UtteranceSegmenter {
   private source = '';
@@ -45,9 +45,9 @@ export class UtteranceSegmenter {
   }
 
   /** Returns the finished utterance if the pause has elapsed at `wallMs` (or `force`), resetting the state. */
-  take(wallMs: number, force = false): Utterance | undefined {
+  take(wallMs: number, force = false): TranslatedUtterance | undefined {
     if (!this.pending || (!force && wallMs < this.lastWallMs + this.pauseMs)) return undefined;
-    const u: Utterance = {
+    const u: TranslatedUtterance = {
       source: { text: this.source.trim(), languageCode: this.sourceLang },
       translation: { text: this.translation.trim(), languageCode: this.translationLang },
       startMs: this.startMs,

@@ -1,45 +1,44 @@
 /**
- * Twilio's webhooks as calls into the call service: which call a voice webhook or status callback
- * belongs to is read from the query parameters tolk put on the URLs it gave Twilio, so the call
- * core never sees them.
+ * Twilio's webhooks and media streams as calls into the call service: which call a voice webhook
+ * or status callback belongs to is read from the query parameters tolk put on the URLs it gave
+ * Twilio (call-params.ts), Twilio's CallStatus becomes a leg status, the service's answers become
+ * TwiML, and an authenticated media stream becomes participant media.
  *
- *   POST /twilio/voice                      a caller on a tolk number
- *   POST /twilio/voice?leg=agent&call=<id>  the party tolk dialled picked up
+ *   POST /twilio/voice                          a caller on a tolk number
+ *   POST /twilio/voice?leg=<endpoint>&call=<id> the party tolk dialled picked up
  *   POST /twilio/voice?step=language&call=<id>  the language menu's answer (Gather action)
- *   POST /twilio/status?call=<id>           status callbacks of the dialled leg
+ *   POST /twilio/status?call=<id>               status callbacks of the dialled leg
  */
-import type { MediaLeg } from './media-leg';
+import type { CallAnswer, LegStatus, ParticipantMedia } from '../call/ports';
+import type { CallAnswerRenderer } from './call-answers';
+import { CALL_ID_PARAM, LEG_PARAM, STEP_PARAM } from './call-params';
+import { legStatusOf } from './call-status';
 import type { TwilioHandlers } from './module';
-
-/** Query parameters tolk puts on the webhook URLs it hands Twilio. */
-export const LEG_PARAM = 'leg';
-export const CALL_ID_PARAM = 'call';
-export const STEP_PARAM = 'step';
+import { TwilioParticipantMedia } from './participant-media';
 
 /** What the webhooks need of the call service. */
 export interface CallWebhookTarget {
-  /** A caller reached a tolk number; resolves with the TwiML to answer. */
-  incoming(req: { callSid: string; from?: string; to?: string }): Promise<string>;
-  /** The party dialled for call `callId` answered on `callSid`. */
-  otherPartyAnswered(callId: string, callSid: string): string;
-  /** The caller of `callId` answered the language menu (no digits: pressed nothing). */
-  languageChosen(callId: string, digits: string | undefined): string;
-  /** A status callback for one of the legs of a call (`callId` when the URL carried it). */
-  legStatus(callSid: string, status: string, callId?: string): void;
-  /** A media stream authenticated for one of the call's legs. */
-  leg(media: MediaLeg): void;
+  incoming(req: { legRef: string; from?: string; to?: string }): Promise<CallAnswer>;
+  otherPartyAnswered(callId: string, legRef: string, endpoint: string): CallAnswer;
+  languageChosen(callId: string, digits: string | undefined): CallAnswer;
+  legStatus(legRef: string, status: LegStatus, callId?: string): void;
+  attach(media: ParticipantMedia): void;
 }
 
-export function callWebhookHandlers(calls: CallWebhookTarget): TwilioHandlers {
+export function callWebhookHandlers(calls: CallWebhookTarget, render: CallAnswerRenderer): TwilioHandlers {
   return {
-    voice: (p, ctx) => {
+    voice: async (p, ctx) => {
       const callId = ctx.query[CALL_ID_PARAM] ?? '';
-      if (ctx.query[LEG_PARAM] === 'agent') return Promise.resolve(calls.otherPartyAnswered(callId, p.CallSid));
-      if (ctx.query[STEP_PARAM] === 'language') return Promise.resolve(calls.languageChosen(callId, str(p.Digits)));
-      return calls.incoming({ callSid: p.CallSid, from: str(p.From), to: str(p.To) });
+      const endpoint = ctx.query[LEG_PARAM];
+      if (endpoint) return render(calls.otherPartyAnswered(callId, p.CallSid, endpoint));
+      if (ctx.query[STEP_PARAM] === 'language') return render(calls.languageChosen(callId, str(p.Digits)));
+      return render(await calls.incoming({ legRef: p.CallSid, from: str(p.From), to: str(p.To) }));
     },
-    status: (p, ctx) => calls.legStatus(str(p.CallSid) ?? '', String(p.CallStatus), ctx.query[CALL_ID_PARAM]),
-    leg: (media) => calls.leg(media),
+    status: (p, ctx) => {
+      const status = legStatusOf(String(p.CallStatus));
+      if (status) calls.legStatus(str(p.CallSid) ?? '', status, ctx.query[CALL_ID_PARAM]);
+    },
+    leg: (leg) => calls.attach(new TwilioParticipantMedia(leg)),
   };
 }
 

@@ -1,28 +1,23 @@
 /**
- * The call core's Telephony and CallTwiml on top of the Twilio edge: the REST client places and
- * ends legs, the TwiML renderer answers webhooks, stream tokens bind each media stream to its leg.
+ * The call core's Telephony port on Twilio's REST API: a dialled leg's voice URL and status
+ * callback carry the call id and endpoint (call-params.ts), so its webhooks find their call.
  */
-import type { CallTwiml, MenuOption } from '../call/call-service';
-import type { DialRequest, Telephony } from '../call/telephony';
-import { CALL_ID_PARAM, LEG_PARAM, STEP_PARAM } from './call-webhooks';
+import type { DialRequest, Telephony } from '../call/ports';
+import type { CallAnswerRenderer } from './call-answers';
+import { CALL_ID_PARAM, LEG_PARAM } from './call-params';
 import { TWILIO_PATHS } from './module';
 import type { TwilioRestClient } from './rest-client';
 import { webhookUrl } from './signature';
-import type { StreamTokens } from './stream-token';
-import type { TwimlDocuments, TwimlRenderer } from './twiml';
 
-export interface TwilioAdapterDeps {
+export interface TwilioTelephonyDeps {
   rest: TwilioRestClient;
-  twiml: TwimlRenderer;
-  tokens: StreamTokens;
+  answers: CallAnswerRenderer;
   /** PUBLIC_URL. */
   publicUrl: string;
-  /** wss URL of the media endpoint. */
-  streamUrl: string;
 }
 
-export class TwilioTelephony implements Telephony, CallTwiml {
-  constructor(private readonly deps: TwilioAdapterDeps) {}
+export class TwilioTelephony implements Telephony {
+  constructor(private readonly deps: TwilioTelephonyDeps) {}
 
   /** A webhook URL on this deployment, as Twilio is told it (and signs it). */
   private url(path: string, query: string): string {
@@ -34,7 +29,7 @@ export class TwilioTelephony implements Telephony, CallTwiml {
     const call = await this.deps.rest.placeCall({
       to: req.destination,
       from: req.callerId,
-      url: this.url(TWILIO_PATHS.voice, `${LEG_PARAM}=agent&${CALL_ID_PARAM}=${id}`),
+      url: this.url(TWILIO_PATHS.voice, `${LEG_PARAM}=${encodeURIComponent(req.endpoint)}&${CALL_ID_PARAM}=${id}`),
       statusCallback: this.url(TWILIO_PATHS.status, `${CALL_ID_PARAM}=${id}`),
       timeoutSec: req.ringTimeoutSec,
     });
@@ -53,40 +48,7 @@ export class TwilioTelephony implements Telephony, CallTwiml {
     await this.deps.rest.hangUp(callSid);
   }
 
-  async sayAndHangUp(callSid: string, text: string, sayLocale: string): Promise<void> {
-    await this.deps.rest.redirect(callSid, { twiml: this.sayAndHangUpTwiml({ text, sayLocale }) });
-  }
-
-  callerStream(v: { callSid: string; greeting?: string; sayLocale: string }): string {
-    return this.deps.twiml.render('caller-stream', {
-      streamUrl: this.deps.streamUrl,
-      token: this.deps.tokens.issue({ callSid: v.callSid, role: 'caller' }),
-      role: 'caller',
-      greeting: v.greeting ?? '',
-      language: v.sayLocale,
-    });
-  }
-
-  languageMenu(v: { callId: string; options: MenuOption[] }): string {
-    const values: Record<string, string> = {
-      action: this.url(TWILIO_PATHS.voice, `${STEP_PARAM}=language&${CALL_ID_PARAM}=${encodeURIComponent(v.callId)}`),
-    };
-    v.options.slice(0, 9).forEach((o, i) => {
-      values[`option${i + 1}`] = o.text;
-      values[`locale${i + 1}`] = o.sayLocale;
-    });
-    return this.deps.twiml.render('language-menu', values as TwimlDocuments['language-menu']);
-  }
-
-  agentStream(v: { callSid: string }): string {
-    return this.deps.twiml.render('agent-stream', {
-      streamUrl: this.deps.streamUrl,
-      token: this.deps.tokens.issue({ callSid: v.callSid, role: 'agent' }),
-      role: 'agent',
-    });
-  }
-
-  sayAndHangUpTwiml(v: { text: string; sayLocale: string }): string {
-    return this.deps.twiml.render('say-hangup', { message: v.text, language: v.sayLocale });
+  async sayAndHangUp(callSid: string, text: string, locale: string): Promise<void> {
+    await this.deps.rest.redirect(callSid, { twiml: this.deps.answers({ type: 'say-and-hang-up', text, locale }) });
   }
 }

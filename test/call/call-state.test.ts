@@ -18,9 +18,9 @@ describe('call state machine', () => {
   it('dials when the caller stream starts and joins the legs when the agent stream starts', () => {
     const r = run([
       { type: 'caller-stream-started' },
-      { type: 'agent-status', status: 'initiated' },
-      { type: 'agent-status', status: 'ringing' },
-      { type: 'agent-status', status: 'in-progress' },
+      { type: 'agent-status', status: { state: 'dialing' } },
+      { type: 'agent-status', status: { state: 'ringing' } },
+      { type: 'agent-status', status: { state: 'answered' } },
       { type: 'agent-stream-started' },
     ]);
     expect(r.state).toBe('bridged');
@@ -37,7 +37,7 @@ describe('call state machine', () => {
   });
 
   it.each(['busy', 'no-answer'] as const)('tells the caller why when the agent is %s', (status) => {
-    const r = run([{ type: 'caller-stream-started' }, { type: 'agent-status', status }]);
+    const r = run([{ type: 'caller-stream-started' }, { type: 'agent-status', status: { state: 'ended', reason: status } }]);
     expect(r.outcome).toBe(status);
     expect(r.effects.slice(-3)).toEqual(['ringback:false', `tell:${status}`, 'release']);
   });
@@ -49,15 +49,15 @@ describe('call state machine', () => {
   });
 
   it('cancels the ringing agent when the caller hangs up first', () => {
-    const r = run([{ type: 'caller-stream-started' }, { type: 'agent-status', status: 'ringing' }, { type: 'caller-left' }]);
+    const r = run([{ type: 'caller-stream-started' }, { type: 'agent-status', status: { state: 'ringing' } }, { type: 'caller-left' }]);
     expect(r.outcome).toBe('canceled');
     expect(r.effects.slice(-2)).toEqual(['end-agent', 'release']);
   });
 
   it('ignores events after the call ended and duplicate status callbacks', () => {
     expect(nextState('ended', { type: 'caller-left' })).toBeUndefined();
-    expect(nextState('ringing', { type: 'agent-status', status: 'ringing' })).toBeUndefined();
-    expect(nextState('connecting', { type: 'agent-status', status: 'in-progress' })).toBeUndefined();
+    expect(nextState('ringing', { type: 'agent-status', status: { state: 'ringing' } })).toBeUndefined();
+    expect(nextState('connecting', { type: 'agent-status', status: { state: 'answered' } })).toBeUndefined();
     expect(nextState('bridged', { type: 'agent-stream-started' })).toBeUndefined();
   });
 

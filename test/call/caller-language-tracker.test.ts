@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
-import { initialCallerLanguage, InMemoryLanguageMemory, type InitialLanguage, type LanguageMemory } from '../../src/call/caller-language';
+import { initialCallerLanguage, InMemoryLanguageMemory, type InitialLanguage } from '../../src/call/caller-language';
+import type { LanguageMemory } from '../../src/call/ports';
 import { CallerLanguageTracker } from '../../src/call/caller-language-tracker';
 import type { NumberSettings } from '../../src/config/numbers';
 import { validateNumberSettings } from '../../src/config/numbers-schema';

@@ -1,10 +1,9 @@
 import { Writable } from 'node:stream';
 import { decodeMulaw, encodeMulaw } from '../../src/audio';
-import { CallService, type CallTwiml } from '../../src/call/call-service';
+import { CallService } from '../../src/call/call-service';
 import { ManualFrameClock } from '../../src/call/frame-clock';
-import type { BridgeMetrics } from '../../src/call/interpreted-call';
+import type { CallAnswer, CallMetrics, DialRequest, Telephony } from '../../src/call/ports';
 import type { PromptLibrary } from '../../src/call/prompts';
-import type { DialRequest, Telephony } from '../../src/call/telephony';
 import { StaticNumberDirectory, type NumberSettings } from '../../src/config/numbers';
 import { createLogger } from '../../src/log/logger';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
@@ -42,15 +41,20 @@ class FakeTelephony implements Telephony {
   }
 }
 
-const twiml: CallTwiml = {
-  callerStream: (v) => `<caller ${v.callSid} ${v.sayLocale}/>`,
-  agentStream: (v) => `<agent ${v.callSid}/>`,
-  sayAndHangUpTwiml: (v) => `<say ${v.sayLocale}>${v.text}</say>`,
-  languageMenu: (v) => `<menu ${v.callId}>${v.options.map((o) => `${o.digit}:${o.sayLocale}:${o.text}`).join('|')}</menu>`,
-};
+/** The service's answers in a compact text form, as a telephony adapter would render them. */
+function render(a: CallAnswer): string {
+  switch (a.type) {
+    case 'connect':
+      return a.announce ? `<caller ${a.legRef} ${a.announce.locale}/>` : `<agent ${a.legRef}/>`;
+    case 'say-and-hang-up':
+      return `<say ${a.locale}>${a.text}</say>`;
+    case 'language-menu':
+      return `<menu ${a.callId}>${a.options.map((o) => `${o.digit}:${o.locale}:${o.text}`).join('|')}</menu>`;
+  }
+}
 
 const rejected: string[] = [];
-const noMetrics: BridgeMetrics = {
+const noMetrics: CallMetrics = {
   callStarted: () => undefined,
   callEnded: () => undefined,
   callRejected: (outcome) => void rejected.push(outcome),
@@ -86,7 +90,6 @@ function setup(settings: NumberSettings = NUMBER, extra: { languages?: InMemoryL
     metrics: noMetrics,
     logger,
     numbers: new StaticNumberDirectory([settings]),
-    twiml,
     newCallId: () => 'call-1',
     ...extra,
   });
@@ -97,14 +100,14 @@ function setup(settings: NumberSettings = NUMBER, extra: { languages?: InMemoryL
 
 async function bridged(settings: NumberSettings = NUMBER, extra: Parameters<typeof setup>[1] = {}) {
   const s = setup(settings, extra);
-  await s.service.incoming({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number });
-  s.service.leg(s.caller);
+  await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+  s.service.attach(s.caller);
   await flush();
-  s.service.legStatus(AGENT_SID, 'ringing', 'call-1');
-  s.service.legStatus(AGENT_SID, 'in-progress', 'call-1');
-  expect(s.service.otherPartyAnswered('call-1', AGENT_SID)).toBe(`<agent ${AGENT_SID}/>`);
+  s.service.legStatus(AGENT_SID, { state: 'ringing' }, 'call-1');
+  s.service.legStatus(AGENT_SID, { state: 'answered' }, 'call-1');
+  expect(render(s.service.otherPartyAnswered('call-1', AGENT_SID, 'agent'))).toBe(`<agent ${AGENT_SID}/>`);
   await flush();
-  s.service.leg(s.agent);
+  s.service.attach(s.agent);
   await flush();
   return s;
 }
@@ -112,11 +115,11 @@ async function bridged(settings: NumberSettings = NUMBER, extra: Parameters<type
 describe('an interpreted call', () => {
   it('answers a known number, dials the destination and plays ringback to the caller', async () => {
     const s = setup();
-    const answer = await s.service.incoming({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    const answer = render(await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number }));
     expect(answer).toBe(`<caller ${CALLER_SID} es-ES/>`);
-    s.service.leg(s.caller);
+    s.service.attach(s.caller);
     await flush();
-    expect(s.telephony.dials).toEqual([{ callId: 'call-1', destination: NUMBER.destination, callerId: NUMBER.number, ringTimeoutSec: 30 }]);
+    expect(s.telephony.dials).toEqual([{ callId: 'call-1', endpoint: 'agent', destination: NUMBER.destination, callerId: NUMBER.number, ringTimeoutSec: 30 }]);
     s.clock.tick(25);
     const heard = decodeMulaw(Buffer.concat(s.caller.sent));
     expect(rms(heard)).toBeGreaterThan(500); // ringback is audible
@@ -125,7 +128,7 @@ describe('an interpreted call', () => {
   it('tells an unknown number politely and creates no call', async () => {
     const s = setup();
     rejected.length = 0;
-    const answer = await s.service.incoming({ callSid: CALLER_SID, to: '+19999999999' });
+    const answer = render(await s.service.incoming({ legRef: CALLER_SID, to: '+19999999999' }));
     expect(answer).toMatch(/not in service/);
     expect(s.service.activeCalls).toBe(0);
     expect(rejected).toEqual(['unknown_number']);
@@ -135,7 +138,7 @@ describe('an interpreted call', () => {
     let n = 0;
     const s = await bridged(NUMBER, { maxCalls: 1, newCallId: () => `call-${++n}` });
     rejected.length = 0;
-    const refused = await s.service.incoming({ callSid: 'CA' + '7'.repeat(32), from: '+442070000000', to: NUMBER.number });
+    const refused = render(await s.service.incoming({ legRef: 'CA' + '7'.repeat(32), from: '+442070000000', to: NUMBER.number }));
     expect(refused).toBe('<say es-ES>Todas nuestras líneas están ocupadas en este momento. Por favor, vuelva a llamar en unos minutos. Adiós.</say>');
     expect(rejected).toEqual(['at_capacity']);
     expect(s.service.activeCalls).toBe(1);
@@ -143,7 +146,7 @@ describe('an interpreted call', () => {
     s.caller.close();
     await flush();
     expect(s.service.activeCalls).toBe(0);
-    const accepted = await s.service.incoming({ callSid: 'CA' + '8'.repeat(32), from: '+442070000000', to: NUMBER.number });
+    const accepted = render(await s.service.incoming({ legRef: 'CA' + '8'.repeat(32), from: '+442070000000', to: NUMBER.number }));
     expect(accepted).toMatch(/^<caller /);
   });
 
@@ -153,12 +156,13 @@ describe('an interpreted call', () => {
     expect(s.translators.created.map((t) => t.targetLanguage).sort()).toEqual(['en', 'es']);
   });
 
-  it('sends what the caller says to the caller->agent translator at 16 kHz and plays the translation to the agent', async () => {
+  it('sends what the caller says to the caller->agent translator at the 8 kHz it asked for, and plays the translation to the agent', async () => {
     const s = await bridged();
+    expect([s.translators.to('en').inputRate, s.translators.to('en').outputRate]).toEqual([8000, 8000]);
     for (let i = 0; i < 10; i++) s.caller.say(encodeMulaw(tone(160)));
-    expect(s.translators.to('en').received).toBe(10 * 320);
+    expect(s.translators.to('en').received).toBe(10 * 160);
     const before = s.agent.sent.length;
-    s.translators.to('en').fire('audio', tone(4800, 12000).map((_, i) => Math.round(12000 * Math.sin(i / 5)))); // 200 ms at 24 kHz
+    s.translators.to('en').fire('audio', tone(1600, 12000).map((_, i) => Math.round(12000 * Math.sin(i / 5)))); // 200 ms at 8 kHz
     s.clock.tick(15);
     const agentHeard = decodeMulaw(Buffer.concat(s.agent.sent.slice(before)));
     expect(rms(agentHeard)).toBeGreaterThan(3000);
@@ -216,10 +220,10 @@ describe('an interpreted call', () => {
 
   it.each(['busy', 'no-answer'] as const)('tells the caller in their language when the other party is %s', async (status) => {
     const s = setup();
-    await s.service.incoming({ callSid: CALLER_SID, to: NUMBER.number });
-    s.service.leg(s.caller);
+    await s.service.incoming({ legRef: CALLER_SID, to: NUMBER.number });
+    s.service.attach(s.caller);
     await flush();
-    s.service.legStatus(AGENT_SID, status, 'call-1');
+    s.service.legStatus(AGENT_SID, { state: 'ended', reason: status }, 'call-1');
     await flush();
     expect(s.telephony.said).toHaveLength(1);
     expect(s.telephony.said[0].locale).toBe('es-ES');
@@ -253,7 +257,7 @@ describe('the caller\'s language', () => {
     s.translators.to('en').fire('language', 'pl');
     await flush();
     const toCaller = s.translators.to('pl');
-    expect(toCaller.received).toBe(25 * 320); // the held speech, at 16 kHz
+    expect(toCaller.received).toBe(25 * 160); // the held speech, at 8 kHz
     expect(s.service.call('call-1')?.callerLanguage).toBe('pl');
     expect(s.logLines.join('')).toMatch(/"event":"call.caller_language","language":"pl".*"source":"detected"/);
   });
@@ -281,14 +285,14 @@ describe('the caller\'s language', () => {
   it('is chosen in the number\'s menu, each option in its own language, and remembered', async () => {
     const languages = new InMemoryLanguageMemory();
     const s = setup({ ...NUMBER, languageMenu: ['es', 'pl', 'ja'] }, { languages });
-    const menu = await s.service.incoming({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    const menu = render(await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number }));
     expect(menu).toBe('<menu call-1>1:es-ES:Para español, pulse 1.|2:pl-PL:Aby kontynuować po polsku, naciśnij 2.|3:en-US:For Japanese, press 3.</menu>');
-    const answer = s.service.languageChosen('call-1', '2');
+    const answer = render(s.service.languageChosen('call-1', '2'));
     expect(answer).toBe(`<caller ${CALLER_SID} pl-PL/>`);
-    s.service.leg(s.caller);
+    s.service.attach(s.caller);
     await flush();
-    s.service.legStatus(AGENT_SID, 'in-progress', 'call-1');
-    s.service.leg(s.agent);
+    s.service.legStatus(AGENT_SID, { state: 'answered' }, 'call-1');
+    s.service.attach(s.agent);
     await flush();
     expect(s.translators.created.map((t) => t.targetLanguage).sort()).toEqual(['en', 'pl']);
     expect(await languages.recall(NUMBER.number, '+442071234567')).toBe('pl');
@@ -298,21 +302,21 @@ describe('the caller\'s language', () => {
     const languages = new InMemoryLanguageMemory();
     await languages.remember(NUMBER.number, '+442071234567', 'pl');
     const s = setup({ ...NUMBER, languageMenu: ['es', 'pl'] }, { languages });
-    const answer = await s.service.incoming({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    const answer = render(await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number }));
     expect(answer).toBe(`<caller ${CALLER_SID} pl-PL/>`);
   });
 
   it('takes the number\'s configured language when no key is pressed in the menu', async () => {
     const s = setup({ ...NUMBER, languageMenu: ['es', 'pl'] }, { languages: new InMemoryLanguageMemory() });
-    await s.service.incoming({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number });
-    const answer = s.service.languageChosen('call-1', undefined);
+    await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    const answer = render(s.service.languageChosen('call-1', undefined));
     expect(answer).toBe(`<caller ${CALLER_SID} es-ES/>`);
   });
 
   it('is not remembered when the number turns remembering off', async () => {
     const languages = new InMemoryLanguageMemory();
     const s = setup({ ...NUMBER, languageMenu: ['es', 'pl'], rememberLanguage: false }, { languages });
-    await s.service.incoming({ callSid: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
     s.service.languageChosen('call-1', '2');
     expect(await languages.recall(NUMBER.number, '+442071234567')).toBeUndefined();
   });

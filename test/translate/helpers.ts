@@ -1,6 +1,6 @@
 import { createLogger, type Logger } from '../../src/log/logger';
 import { GeminiTranslatorFactory, type GeminiTranslatorConfig } from '../../src/translate/gemini-translator';
-import type { Translator, TranslatorEvents } from '../../src/translate/translator';
+import type { TranslationSession, TranslationSessionEvents } from '../../src/call/ports';
 
 /** A logger that keeps its lines in memory (tests assert on events). */
 export function memoryLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
@@ -29,7 +29,7 @@ export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'con
 }
 
 /** Sends `pcm` in 20 ms pieces, `factor` times faster than real time. */
-export async function stream(t: Translator, pcm: Int16Array, factor = 4): Promise<void> {
+export async function stream(t: TranslationSession, pcm: Int16Array, factor = 4): Promise<void> {
   const piece = 320;
   for (let i = 0; i < pcm.length; i += piece) {
     t.sendAudio(pcm.subarray(i, i + piece));
@@ -59,14 +59,15 @@ export function factory(baseUrl: string, extra: Partial<GeminiTranslatorConfig> 
 }
 
 /** Collects every event a translator emits. */
-export function record(t: Translator) {
+export function record(t: TranslationSession) {
   const r = {
     audio: [] as Int16Array[],
-    input: [] as Parameters<TranslatorEvents['inputTranscript']>[0][],
-    output: [] as Parameters<TranslatorEvents['outputTranscript']>[0][],
-    utterances: [] as Parameters<TranslatorEvents['utterance']>[0][],
+    input: [] as Parameters<TranslationSessionEvents['inputTranscript']>[0][],
+    output: [] as Parameters<TranslationSessionEvents['outputTranscript']>[0][],
+    utterances: [] as Parameters<TranslationSessionEvents['utterance']>[0][],
     languages: [] as string[],
     states: [] as { s: string; kind?: string; reason?: string }[],
+    handovers: [] as string[],
     audioSamples: () => r.audio.reduce((a, x) => a + x.length, 0),
   };
   t.on('audio', (a) => r.audio.push(a));
@@ -75,5 +76,6 @@ export function record(t: Translator) {
   t.on('utterance', (u) => r.utterances.push(u));
   t.on('language', (l) => r.languages.push(l));
   t.on('state', (s, d) => r.states.push({ s, kind: d?.kind, reason: d?.reason }));
+  t.on('handover', (phase) => r.handovers.push(phase));
   return r;
 }

@@ -52,7 +52,7 @@ describe('translator lifecycle', () => {
       const started = t.start().catch((e: unknown) => e);
       await new Promise((res) => setTimeout(res, 100));
       await t.close();
-      expect(await started).toMatchObject({ name: 'TranslatorError' });
+      expect(await started).toMatchObject({ name: 'TranslationError' });
       expect(r.states.map((s) => s.s)).toEqual(['closed']);
       const deadline = Date.now() + 2000;
       while (slow.stats().connectionsOpen > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));

@@ -1,5 +1,5 @@
 import { startGeminiEmulator, type GeminiEmulator, type GeminiEmulatorOptions } from '../../src/emulators/gemini/server';
-import { TranslatorError } from '../../src/translate/translator';
+import { TranslationError } from '../../src/call/ports';
 import { factory, memoryLogger, record, stream, toneThenSilence, waitFor } from './helpers';
 
 function speech(bursts: number): Int16Array {
@@ -39,6 +39,10 @@ describe('translator resilience (real SDK against the emulator)', () => {
     expect(s.inputSamplesSent).toBe(pcm.length);
     expect(e.stats().samplesReceived).toBe(pcm.length);
     expect(r.states.map((x) => x.s)).toEqual(['open', 'closed']);
+    // Each hand-over was reported as it started, then as it completed.
+    const completed = r.handovers.filter((p) => p === 'completed').length;
+    expect(completed).toBeGreaterThanOrEqual(s.handovers);
+    expect(r.handovers.slice(0, 2 * completed)).toEqual(Array.from({ length: 2 * completed }, (_, i) => (i % 2 === 0 ? 'started' : 'completed')));
     // Replacements resumed from a handle the previous connection issued.
     expect(e.sessions.length).toBeGreaterThanOrEqual(3);
     expect(e.sessions.slice(1).every((x) => x.stats.resumedFrom !== undefined)).toBe(true);
@@ -160,7 +164,7 @@ describe('translator resilience (real SDK against the emulator)', () => {
     const { logger } = memoryLogger();
     const t = factory(e.url, { apiKey: 'wrong-key' }).create({ targetLanguage: 'en', logger });
     const err = await t.start().catch((x: unknown) => x);
-    expect(err).toBeInstanceOf(TranslatorError);
+    expect(err).toBeInstanceOf(TranslationError);
     expect(err).toMatchObject({ kind: 'auth', message: expect.stringContaining('API key not valid') as unknown });
     expect(t.state).toBe('failed');
     await new Promise((res) => setTimeout(res, 200));

@@ -37,6 +37,30 @@ describe('Gemini translator against the emulator (real @google/genai SDK)', () =
     expect(t.stats().inputSamplesSent).toBe(Math.round(1700 * 16));
   });
 
+  it('takes and returns audio at the rates it is asked for (8 kHz for a phone call), resampling inside itself', async () => {
+    const { logger } = memoryLogger();
+    const t = factory(emu.url).create({ targetLanguage: 'en', inputRate: 8000, outputRate: 8000, logger });
+    const r = record(t);
+    await t.start();
+    const speech16k = toneThenSilence(1000, 700);
+    const speech8k = speech16k.filter((_, i) => i % 2 === 0);
+    for (let i = 0; i < speech8k.length; i += 160) t.sendAudio(speech8k.subarray(i, i + 160));
+    await waitFor(() => r.utterances.length >= 1, 5000, 'an utterance');
+    expect(r.input.map((p) => p.text).join('')).toBe('[es speech 1.0 s]');
+    // 1.0 s of speech comes back as ~1.0 s at 8 kHz; Gemini heard it at 16 kHz.
+    expect(r.audioSamples()).toBeGreaterThan(7_600);
+    expect(r.audioSamples()).toBeLessThan(8_400);
+    await t.close();
+    expect(emu.stats().samplesReceived).toBe(1700 * 16);
+  });
+
+  it('refuses a sample rate it cannot convert, before connecting', () => {
+    const { logger } = memoryLogger();
+    expect(() => factory(emu.url).create({ targetLanguage: 'en', inputRate: 44_100, logger })).toThrow(/input rate 44100 Hz is not supported/);
+    expect(() => factory(emu.url).create({ targetLanguage: 'en', outputRate: 48_000, logger })).toThrow(/output rate 48000 Hz is not supported/);
+    expect(emu.stats().connectionsTotal).toBe(0);
+  });
+
   it('rejects an unknown target language before connecting, with suggestions', () => {
     const { logger } = memoryLogger();
     expect(() => factory(emu.url).create({ targetLanguage: 'pt', logger })).toThrow(UnsupportedLanguageError);

@@ -1,49 +1,124 @@
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import { decodeMulaw, encodeMulaw } from '../../src/audio';
+import type { CallAnswer, LegStatus, ParticipantMedia, PcmFrame } from '../../src/call/ports';
+import { createCallAnswerRenderer } from '../../src/twilio/call-answers';
 import { callWebhookHandlers, type CallWebhookTarget } from '../../src/twilio/call-webhooks';
+import type { MediaLeg } from '../../src/twilio/media-leg';
+import { InMemoryReplayStore, StreamTokens } from '../../src/twilio/stream-token';
+import { createTwimlRenderer } from '../../src/twilio/twiml';
 import type { TwilioStatusParams, TwilioVoiceParams } from '../../src/twilio/webhook-params';
+import { normalise, parseXml, type XmlElement } from './helpers/xml';
 
 const CALLER = 'CA' + '1'.repeat(32);
 const AGENT = 'CA' + '2'.repeat(32);
 const ACCOUNT = 'AC' + '0'.repeat(32);
+const PUBLIC_URL = 'https://tolk.example.com';
 
-function target() {
+function rig(answers: Partial<Record<'incoming' | 'answered' | 'menu', CallAnswer>> = {}) {
   const calls: string[] = [];
-  const t: CallWebhookTarget = {
-    incoming: (req) => (calls.push(`incoming ${req.callSid} ${req.from} ${req.to}`), Promise.resolve('<incoming/>')),
-    otherPartyAnswered: (callId, callSid) => (calls.push(`answered ${callId} ${callSid}`), '<agent/>'),
-    languageChosen: (callId, digits) => (calls.push(`menu ${callId} ${digits}`), '<menu/>'),
-    legStatus: (callSid, status, callId) => void calls.push(`status ${callSid} ${status} ${callId}`),
-    leg: () => undefined,
+  const statuses: [string, LegStatus, string | undefined][] = [];
+  const attached: ParticipantMedia[] = [];
+  const target: CallWebhookTarget = {
+    incoming: (req) => (calls.push(`incoming ${req.legRef} ${req.from} ${req.to}`), Promise.resolve(answers.incoming!)),
+    otherPartyAnswered: (callId, legRef, endpoint) => (calls.push(`answered ${callId} ${legRef} ${endpoint}`), answers.answered!),
+    languageChosen: (callId, digits) => (calls.push(`menu ${callId} ${digits}`), answers.menu!),
+    legStatus: (legRef, status, callId) => void statuses.push([legRef, status, callId]),
+    attach: (media) => void attached.push(media),
   };
-  return { t, calls };
+  const tokens = new StreamTokens({ secret: 's'.repeat(32), replayStore: new InMemoryReplayStore() });
+  const twiml = createTwimlRenderer({ dir: path.resolve(__dirname, '../../twiml'), streamStatusCallback: `${PUBLIC_URL}/twilio/stream-status` });
+  const render = createCallAnswerRenderer({ twiml, tokens, publicUrl: PUBLIC_URL, streamUrl: 'wss://tolk.example.com/twilio/media' });
+  return { handlers: callWebhookHandlers(target, render), calls, statuses, attached, tokens };
 }
 
+const voice = (p: Partial<TwilioVoiceParams>): TwilioVoiceParams => ({ CallSid: CALLER, AccountSid: ACCOUNT, ...p });
+const streamOf = (xml: string): XmlElement => ((normalise(parseXml(xml)).children.find((c) => (c as XmlElement).name === 'Connect') as XmlElement).children[0] as XmlElement);
+const paramsOf = (stream: XmlElement): Record<string, string> =>
+  Object.fromEntries(stream.children.map((c) => [(c as XmlElement).attributes.name, (c as XmlElement).attributes.value]));
+
 describe('Twilio webhooks routed to the call service', () => {
-  const voice = (p: Partial<TwilioVoiceParams>): TwilioVoiceParams => ({ CallSid: CALLER, AccountSid: ACCOUNT, ...p });
-
-  it('a caller on a tolk number is an incoming call', async () => {
-    const { t, calls } = target();
-    await expect(callWebhookHandlers(t).voice(voice({ From: '+34911234567', To: '+15550001111' }), { query: {} })).resolves.toBe('<incoming/>');
-    expect(calls).toEqual(['incoming ' + CALLER + ' +34911234567 +15550001111']);
+  it('a caller on a tolk number is an incoming call; connecting it says the greeting and opens the caller stream with a token for that leg', async () => {
+    const r = rig({ incoming: { type: 'connect', callId: 'call-1', legRef: CALLER, endpoint: 'caller', announce: { greeting: 'Un momento.', locale: 'es-ES' } } });
+    const xml = await r.handlers.voice(voice({ From: '+34911234567', To: '+15550001111' }), { query: {} });
+    expect(r.calls).toEqual([`incoming ${CALLER} +34911234567 +15550001111`]);
+    expect(xml).toContain('<Say language="es-ES">Un momento.</Say>');
+    const params = paramsOf(streamOf(xml));
+    expect(params.role).toBe('caller');
+    await expect(r.tokens.verify(params.token, CALLER)).resolves.toMatchObject({ ok: true, role: 'caller' });
   });
 
-  it('the dialled party picking up (?leg=agent&call=) finds its call by id', async () => {
-    const { t, calls } = target();
-    await expect(callWebhookHandlers(t).voice(voice({ CallSid: AGENT }), { query: { leg: 'agent', call: 'call-1' } })).resolves.toBe('<agent/>');
-    expect(calls).toEqual([`answered call-1 ${AGENT}`]);
+  it('the dialled party picking up (?leg=agent&call=) finds its call and endpoint; its stream says nothing first', async () => {
+    const r = rig({ answered: { type: 'connect', callId: 'call-1', legRef: AGENT, endpoint: 'agent' } });
+    const xml = await r.handlers.voice(voice({ CallSid: AGENT }), { query: { leg: 'agent', call: 'call-1' } });
+    expect(r.calls).toEqual([`answered call-1 ${AGENT} agent`]);
+    expect(xml).not.toContain('<Say');
+    const params = paramsOf(streamOf(xml));
+    await expect(r.tokens.verify(params.token, AGENT)).resolves.toMatchObject({ ok: true, role: 'agent' });
   });
 
-  it('the language menu answer (?step=language&call=) carries the digits pressed', async () => {
-    const { t, calls } = target();
-    await callWebhookHandlers(t).voice(voice({ Digits: '2' }), { query: { step: 'language', call: 'call-1' } });
-    await callWebhookHandlers(t).voice(voice({}), { query: { step: 'language', call: 'call-1' } });
-    expect(calls).toEqual(['menu call-1 2', 'menu call-1 undefined']);
+  it('a language menu posts its answer back with ?step=language&call=, and the digits pressed reach the service', async () => {
+    const menu: CallAnswer = { type: 'language-menu', callId: 'call 1', options: [{ digit: '1', text: 'Para español, pulse 1.', locale: 'es-ES' }, { digit: '2', text: 'Po polsku, naciśnij 2.', locale: 'pl-PL' }] };
+    const r = rig({ incoming: menu, menu: { type: 'say-and-hang-up', text: 'Adiós.', locale: 'es-ES' } });
+    const xml = await r.handlers.voice(voice({}), { query: {} });
+    expect(xml).toContain(`action="${PUBLIC_URL}/twilio/voice?step=language&amp;call=call%201"`);
+    expect(xml).toContain('<Say language="pl-PL">Po polsku, naciśnij 2.</Say>');
+    const bye = await r.handlers.voice(voice({ Digits: '2' }), { query: { step: 'language', call: 'call 1' } });
+    await r.handlers.voice(voice({}), { query: { step: 'language', call: 'call 1' } });
+    expect(r.calls.slice(1)).toEqual(['menu call 1 2', 'menu call 1 undefined']);
+    expect(bye).toContain('<Say language="es-ES">Adiós.</Say>');
+    expect(bye).toContain('<Hangup/>');
   });
 
-  it('status callbacks pass the call id their URL carried', async () => {
-    const { t, calls } = target();
+  it('status callbacks become leg statuses, with the call id their URL carried; undocumented statuses are ignored', async () => {
+    const r = rig();
     const status = (s: string): TwilioStatusParams => ({ CallSid: AGENT, AccountSid: ACCOUNT, CallStatus: s });
-    await callWebhookHandlers(t).status(status('ringing'), { query: { call: 'call-1' } });
-    await callWebhookHandlers(t).status(status('completed'), { query: {} });
-    expect(calls).toEqual([`status ${AGENT} ringing call-1`, `status ${AGENT} completed undefined`]);
+    for (const s of ['initiated', 'ringing', 'in-progress', 'no-answer', 'completed', 'something-new']) await r.handlers.status(status(s), { query: { call: 'call-1' } });
+    await r.handlers.status(status('busy'), { query: {} });
+    expect(r.statuses).toEqual([
+      [AGENT, { state: 'dialing' }, 'call-1'],
+      [AGENT, { state: 'ringing' }, 'call-1'],
+      [AGENT, { state: 'answered' }, 'call-1'],
+      [AGENT, { state: 'ended', reason: 'no-answer' }, 'call-1'],
+      [AGENT, { state: 'ended', reason: 'completed' }, 'call-1'],
+      [AGENT, { state: 'ended', reason: 'busy' }, undefined],
+    ]);
+  });
+
+  it('an authenticated media stream reaches the call as 8 kHz PCM media, and what the call sends goes out as mu-law', () => {
+    const r = rig();
+    const leg = new FakeStreamLeg();
+    r.handlers.leg(leg);
+    const media = r.attached[0];
+    expect([media.endpoint, media.legRef, media.streamRef, media.sampleRate]).toEqual(['agent', AGENT, 'MZ' + '3'.repeat(32), 8000]);
+    const heard: { samples: number[]; atMs: number }[] = [];
+    let ended = 0;
+    media.on('audio', (f: PcmFrame) => heard.push({ samples: Array.from(f.samples), atMs: f.atMs }));
+    media.on('end', () => ended++);
+    const voiceFrame = Int16Array.from({ length: 160 }, (_, i) => Math.round(8000 * Math.sin(i / 3)));
+    leg.emit('media', { payload: encodeMulaw(voiceFrame), timestampMs: 40, synthetic: false });
+    expect(heard).toEqual([{ samples: Array.from(decodeMulaw(encodeMulaw(voiceFrame))), atMs: 40 }]);
+    expect(media.send(voiceFrame)).toBe(true);
+    expect(leg.sent).toEqual([encodeMulaw(voiceFrame)]);
+    leg.emit('stop');
+    leg.emit('media', { payload: encodeMulaw(voiceFrame), timestampMs: 60, synthetic: false });
+    expect([ended, heard.length]).toEqual([1, 1]);
   });
 });
+
+class FakeStreamLeg extends EventEmitter implements MediaLeg {
+  readonly callSid = AGENT;
+  readonly streamSid = 'MZ' + '3'.repeat(32);
+  readonly accountSid = ACCOUNT;
+  readonly role = 'agent';
+  readonly customParameters = {};
+  readonly bufferedBytes = 0;
+  readonly sent: Uint8Array[] = [];
+  sendMedia(mulaw: Uint8Array): boolean {
+    this.sent.push(mulaw.slice());
+    return true;
+  }
+  sendMark(): void {}
+  clear(): void {}
+  close(): void {}
+}

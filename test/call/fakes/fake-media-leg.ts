@@ -1,52 +1,53 @@
 import { EventEmitter } from 'node:events';
-import type { MediaLeg, MediaLegEvents } from '../../../src/twilio/media-leg';
+import { decodeMulaw, encodeMulaw } from '../../../src/audio';
+import type { ParticipantMedia, ParticipantMediaEvents } from '../../../src/call/ports';
 
-/** A media leg with no socket: records what tolk sends, lets the test play the party's voice. */
-export class FakeMediaLeg extends EventEmitter implements MediaLeg {
-  readonly accountSid = 'AC' + '0'.repeat(32);
-  readonly streamSid: string;
-  readonly customParameters = {};
+/**
+ * A phone leg's media with no socket: records what tolk sends (mu-law encoded, as a phone line
+ * would carry it), and lets the test play the party's voice (mu-law, decoded as an adapter would).
+ */
+export class FakeMediaLeg extends EventEmitter implements ParticipantMedia {
+  readonly sampleRate = 8000;
+  readonly streamRef: string;
   readonly sent: Uint8Array[] = [];
   closed = false;
   private clock = 0;
 
   constructor(
-    readonly callSid: string,
-    readonly role: string,
+    readonly legRef: string,
+    readonly endpoint: string,
   ) {
     super();
-    this.streamSid = 'MZ' + callSid.slice(2);
+    this.streamRef = 'MZ' + legRef.slice(2);
   }
 
   get bufferedBytes(): number {
     return 0;
   }
 
-  sendMedia(mulaw: Uint8Array): boolean {
-    this.sent.push(mulaw.slice());
+  send(samples: Int16Array): boolean {
+    this.sent.push(encodeMulaw(samples));
     return true;
   }
-
-  sendMark(): void {}
-  clear(): void {}
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.emit('stop');
+    this.emit('end');
   }
 
   /** The party says 20 ms of mu-law audio. */
   say(payload: Uint8Array): void {
-    this.emit('media', { payload, timestampMs: this.clock, synthetic: false });
-    this.clock += (payload.length * 1000) / 8000;
+    const samples = decodeMulaw(payload);
+    this.emit('audio', { samples, sampleRate: this.sampleRate, atMs: this.clock });
+    this.clock += (samples.length * 1000) / this.sampleRate;
   }
 
-  override on<E extends keyof MediaLegEvents>(event: E, listener: MediaLegEvents[E]): this {
+  override on<E extends keyof ParticipantMediaEvents>(event: E, listener: ParticipantMediaEvents[E]): this {
     return super.on(event, listener);
   }
 
-  override off<E extends keyof MediaLegEvents>(event: E, listener: MediaLegEvents[E]): this {
+  override off<E extends keyof ParticipantMediaEvents>(event: E, listener: ParticipantMediaEvents[E]): this {
     return super.off(event, listener);
   }
 }

@@ -1,13 +1,18 @@
 import { EventEmitter } from 'node:events';
-import type { Translator, TranslatorEvents, TranslatorFactory, TranslatorOptions, TranslatorState, TranslatorStats } from '../../../src/translate/translator';
+import type { SessionState, SessionStats, TranslationSession, TranslationSessionEvents, TranslationSessionFactory, TranslationSessionOptions } from '../../../src/call/ports';
 
-/** A translator the test drives by hand: it records input and emits whatever the test says. */
-export class FakeTranslator extends EventEmitter implements Translator {
-  state: TranslatorState = 'connecting';
+/** A translation session the test drives by hand: it records input and emits whatever the test says. */
+export class FakeTranslator extends EventEmitter implements TranslationSession {
+  state: SessionState = 'connecting';
+  /** Samples received, at `inputRate`. */
   received = 0;
   closed = false;
 
-  constructor(readonly targetLanguage: string) {
+  constructor(
+    readonly targetLanguage: string,
+    readonly inputRate: number | undefined,
+    readonly outputRate: number | undefined,
+  ) {
     super();
   }
 
@@ -16,8 +21,8 @@ export class FakeTranslator extends EventEmitter implements Translator {
     return Promise.resolve();
   }
 
-  sendAudio(pcm16k: Int16Array): void {
-    this.received += pcm16k.length;
+  sendAudio(pcm: Int16Array): void {
+    this.received += pcm.length;
   }
 
   close(): Promise<void> {
@@ -26,28 +31,28 @@ export class FakeTranslator extends EventEmitter implements Translator {
     return Promise.resolve();
   }
 
-  stats(): TranslatorStats {
+  stats(): SessionStats {
     return { reconnects: 0, handovers: 0, inputSamplesSent: this.received, inputSamplesDropped: 0, outputSamples: 0, malformedFrames: 0 };
   }
 
-  fire<E extends keyof TranslatorEvents>(event: E, ...args: Parameters<TranslatorEvents[E]>): void {
+  fire<E extends keyof TranslationSessionEvents>(event: E, ...args: Parameters<TranslationSessionEvents[E]>): void {
     this.emit(event, ...args);
   }
 
-  override on<E extends keyof TranslatorEvents>(e: E, l: TranslatorEvents[E]): this {
+  override on<E extends keyof TranslationSessionEvents>(e: E, l: TranslationSessionEvents[E]): this {
     return super.on(e, l);
   }
 
-  override off<E extends keyof TranslatorEvents>(e: E, l: TranslatorEvents[E]): this {
+  override off<E extends keyof TranslationSessionEvents>(e: E, l: TranslationSessionEvents[E]): this {
     return super.off(e, l);
   }
 }
 
-export class FakeTranslatorFactory implements TranslatorFactory {
+export class FakeTranslatorFactory implements TranslationSessionFactory {
   readonly created: FakeTranslator[] = [];
 
-  create(opts: TranslatorOptions): FakeTranslator {
-    const t = new FakeTranslator(opts.targetLanguage);
+  create(opts: TranslationSessionOptions): FakeTranslator {
+    const t = new FakeTranslator(opts.targetLanguage, opts.inputRate, opts.outputRate);
     this.created.push(t);
     return t;
   }

@@ -1,0 +1,11 @@
+/** The play-out clock port: one tick per 20 ms frame, shared by every call (see frame-clock.ts). */
+
+export const FRAME_MS = 20;
+
+export type TickListener = (frameIndex: number) => void;
+export type Unsubscribe = () => void;
+
+export interface FrameClock {
+  subscribe(listener: TickListener): Unsubscribe;
+  readonly subscribers: number;
+}

@@ -1,0 +1,14 @@
+/**
+ * What the call core keeps beyond a call: its record (legs, languages, times, outcome, transcript)
+ * and callers' remembered languages. The stores in src/store/ implement both.
+ */
+import type { CallRecordStore } from '../../store/call-record-store';
+
+/** The writes a call makes to its record. */
+export type CallRecords = Pick<CallRecordStore, 'create' | 'update' | 'appendUtterance'>;
+
+/** Remembered caller languages per tolk number. */
+export interface LanguageMemory {
+  recall(number: string, caller: string): Promise<string | undefined>;
+  remember(number: string, caller: string, language: string): Promise<void>;
+}

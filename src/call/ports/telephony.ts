@@ -1,0 +1,54 @@
+/**
+ * The telephony port: what the call core asks of the phone network and what it answers to it, in
+ * the core's own words. The Twilio adapter (src/twilio/) turns these into REST calls and TwiML,
+ * and Twilio's call statuses into `LegStatus`.
+ */
+
+export interface DialRequest {
+  /** tolk's call id: the answered leg and its media are tied back to this call. */
+  callId: string;
+  /** The endpoint of the call the answered leg's media feeds (e.g. 'agent'). */
+  endpoint: string;
+  /** E.164, `sip:` or `client:`. */
+  destination: string;
+  /** The tolk number the caller dialled, shown as caller id to the destination. */
+  callerId: string;
+  /** Seconds to let it ring before giving up (no-answer). */
+  ringTimeoutSec: number;
+}
+
+export interface Telephony {
+  /** Places a leg; resolves with its reference (Twilio: call SID) once the network accepted it. */
+  dial(req: DialRequest): Promise<string>;
+  /** Ends a connected leg (or one still ringing, where `ringing` is true: cancels it). */
+  hangUp(legRef: string, opts?: { ringing?: boolean }): Promise<void>;
+  /** Speaks `text` to a live leg in `locale` and hangs up (replaces its media). */
+  sayAndHangUp(legRef: string, text: string, locale: string): Promise<void>;
+}
+
+/** Why a leg ended. */
+export type LegEndReason = 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+
+/** Where a leg is, as the phone network reports it. */
+export type LegStatus = { state: 'dialing' } | { state: 'ringing' } | { state: 'answered' } | { state: 'ended'; reason: LegEndReason };
+
+/** One entry of a spoken language menu. */
+export interface MenuOption {
+  /** The key to press. */
+  digit: string;
+  text: string;
+  /** Voice locale to say `text` in. */
+  locale: string;
+}
+
+/**
+ * How the core answers a leg that reached it (a caller on a tolk number, a dialled party picking
+ * up, the menu's answer); the telephony adapter renders it (Twilio: TwiML).
+ */
+export type CallAnswer =
+  /** Connect the leg's media to `endpoint` of `callId`, saying `greeting` first when given. */
+  | { type: 'connect'; callId: string; legRef: string; endpoint: string; announce?: { greeting?: string; locale: string } }
+  /** Offer a spoken menu; the key pressed comes back to `CallService.languageChosen(callId, digits)`. */
+  | { type: 'language-menu'; callId: string; options: MenuOption[] }
+  /** Say `text` in `locale`, then hang up. */
+  | { type: 'say-and-hang-up'; text: string; locale: string };

@@ -1,0 +1,74 @@
+/**
+ * A Twilio media stream as the call core's participant media: inbound mu-law decoded to 8 kHz
+ * PCM16, outbound PCM16 encoded to mu-law. Each direction uses one buffer for the whole stream
+ * (no allocation per frame): the frame handed to `audio` listeners is valid only during the call.
+ */
+import { EventEmitter } from 'node:events';
+import { decodeMulaw, encodeMulaw } from '../audio';
+import type { ParticipantMedia, ParticipantMediaEvents, PcmFrame } from '../call/ports';
+import type { MediaFrame, MediaLeg } from './media-leg';
+
+const SAMPLE_RATE = 8000;
+
+export class TwilioParticipantMedia implements ParticipantMedia {
+  readonly sampleRate = SAMPLE_RATE;
+  private readonly emitter = new EventEmitter();
+  private readonly frame: PcmFrame = { samples: new Int16Array(160), sampleRate: SAMPLE_RATE, atMs: 0 };
+  private decoded = new Int16Array(160);
+  private encoded = new Uint8Array(160);
+
+  constructor(private readonly leg: MediaLeg) {
+    leg.on('media', this.onMedia);
+    leg.on('stop', this.onStop);
+  }
+
+  get endpoint(): string {
+    return this.leg.role;
+  }
+
+  get legRef(): string {
+    return this.leg.callSid;
+  }
+
+  get streamRef(): string {
+    return this.leg.streamSid;
+  }
+
+  get bufferedBytes(): number {
+    return this.leg.bufferedBytes;
+  }
+
+  send(samples: Int16Array): boolean {
+    if (this.encoded.length < samples.length) this.encoded = new Uint8Array(samples.length);
+    // The stream turns the bytes into a message before returning: the buffer can be reused.
+    return this.leg.sendMedia(encodeMulaw(samples, this.encoded));
+  }
+
+  close(): void {
+    this.leg.close();
+  }
+
+  on<E extends keyof ParticipantMediaEvents>(event: E, listener: ParticipantMediaEvents[E]): this {
+    this.emitter.on(event, listener);
+    return this;
+  }
+
+  off<E extends keyof ParticipantMediaEvents>(event: E, listener: ParticipantMediaEvents[E]): this {
+    this.emitter.off(event, listener);
+    return this;
+  }
+
+  private readonly onMedia = (media: MediaFrame): void => {
+    const n = media.payload.length;
+    if (this.decoded.length < n) this.decoded = new Int16Array(n);
+    this.frame.samples = decodeMulaw(media.payload, this.decoded);
+    this.frame.atMs = media.timestampMs;
+    this.emitter.emit('audio', this.frame);
+  };
+
+  private readonly onStop = (): void => {
+    this.leg.off('media', this.onMedia).off('stop', this.onStop);
+    this.emitter.emit('end');
+    this.emitter.removeAllListeners();
+  };
+}
