@@ -1,6 +1,7 @@
 import { PlayoutBuffer } from '../../src/emulators/twilio/playout';
 import { parseTwiml } from '../../src/emulators/twilio/twiml';
 import { parseCliArgs } from '../../src/emulators/twilio/cli-args';
+import { PartyVoice } from '../../src/emulators/twilio/party';
 
 describe('play-out buffer', () => {
   it('plays in order, echoes marks after their audio, at once when empty, and on clear', () => {
@@ -59,5 +60,40 @@ describe('CLI options', () => {
     });
     expect(() => parseCliArgs(['--app', 'ftp://x'])).toThrow(/--app expects/);
     expect(() => parseCliArgs(['--app-parameters', 'body'])).toThrow(/params, query or none/);
+  });
+});
+
+describe('an emulated party speaking', () => {
+  const dc = (sec: number, v: number) => new Int16Array(Math.round(sec * 8000)).fill(v);
+  /** The value of each 20 ms mic frame over `frames` ticks, hearing `heard(n)` on tick n. */
+  const run = (p: PartyVoice, frames: number, heard: (n: number) => number = () => 0): number[] => {
+    const out: number[] = [];
+    let last: Int16Array | undefined;
+    for (let n = 0; n < frames; n++) {
+      out.push(p.micFrame(n, last)[0]);
+      last = new Int16Array(160).fill(heard(n));
+    }
+    return out;
+  };
+
+  it('says clips at their times, one after another, never over itself', () => {
+    const p = new PartyVoice({ speech: dc(0.1, 1), speakAfterSec: 0.2, utterances: [{ audio: dc(0.1, 2), atSec: 0.24 }, { audio: dc(0.06, 3), atSec: 0.5 }] });
+    const frames = run(p, 30);
+    // 0.2 s = frame 10: clip 1 (5 frames); clip 2 was due at frame 12 but waits for clip 1 to end.
+    expect(frames.slice(8, 29)).toEqual([0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 3, 3, 3, 0]);
+    expect(p.isSpeaking).toBe(false);
+  });
+
+  it('with afterSpeech waits until the other party has spoken and paused', () => {
+    const p = new PartyVoice({ utterances: [{ audio: dc(0.06, 5), afterSpeech: true }] });
+    // The other party speaks for 0.4 s from frame 5 (frames 5-24), then is quiet.
+    const frames = run(p, 80, (n) => (n >= 5 && n < 25 ? 3000 : 0));
+    const first = frames.indexOf(5);
+    // A turn ends after 35 quiet frames (0.7 s): quiet from frame 25, so speech starts at frame 60 or 61.
+    expect(first).toBeGreaterThanOrEqual(60);
+    expect(first).toBeLessThanOrEqual(61);
+    // A short blip is not a turn.
+    const q = new PartyVoice({ utterances: [{ audio: dc(0.06, 5), afterSpeech: true }] });
+    expect(run(q, 80, (n) => (n >= 5 && n < 8 ? 3000 : 0)).includes(5)).toBe(false);
   });
 });

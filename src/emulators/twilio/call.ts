@@ -17,7 +17,7 @@ import type { EventLog } from './events';
 import type { StreamFaults } from './faults';
 import { FRAME_MS } from './frame-ticker';
 import { MediaStreamSession, type HandshakeSignature, type MaskKey, type StreamStats } from './media-stream';
-import { PartyVoice, type PartySpec } from './party';
+import { PartyVoice, type PartySpec, type Utterance } from './party';
 import { Recorder } from './recorder';
 import type { SidFactory } from './sids';
 import { statusCallbackParams, streamStatusParams, wantsEvent, type ProgressEvent, type StreamEvent } from './status-callbacks';
@@ -76,6 +76,8 @@ export class EmulatedCall {
   private sayPhase = 0;
   /** The conference this call is a participant of, while it is. */
   private seat: Conference | undefined;
+  /** The person at the far end; none for a TwiML App leg, whose far end is the conference. */
+  private readonly voice: PartyVoice | undefined;
   private leg: ParticipantLeg | undefined;
   private endpoint: ConferenceEndpoint | undefined;
   /** Resolves when the call reaches a terminal status and its callbacks were sent. */
@@ -89,8 +91,9 @@ export class EmulatedCall {
     private readonly env: CallEnv,
     leg?: ParticipantLeg,
   ) {
-    let farEnd: MicSource = new PartyVoice(party);
+    let farEnd: MicSource;
     if (leg?.app) farEnd = this.endpoint = new ConferenceEndpoint();
+    else farEnd = this.voice = new PartyVoice(party);
     this.recorder = new Recorder(env.recordAudio);
     this.media = new CallMedia(farEnd, this.recorder, (n) => this.onFrame(n));
     this.finished = new Promise((r) => (this.resolveFinished = r));
@@ -169,6 +172,12 @@ export class EmulatedCall {
       else if (s.kind === 'no-answer' || (s.afterSec ?? 1) > timeout) after(timeout, () => this.end('no-answer'));
       else after(s.afterSec ?? 1, () => void this.answer());
     });
+  }
+
+  /** An inbound call that runs its own inline TwiML (a person dialling into a conference). */
+  connectInline(): void {
+    this.setStatus('ringing');
+    void this.answer();
   }
 
   /** An inbound call to one of the account's numbers: fetch its Voice URL, then answer. */
@@ -391,6 +400,15 @@ export class EmulatedCall {
     for (const d of this.party.dtmf ?? []) if (d.atSec > prevSec && d.atSec <= sec) this.pressDigits(d.digits);
     const h = this.party.hangupAfterSec;
     if (h !== undefined && h > prevSec && h <= sec) this.end('completed');
+  }
+
+  /** The party says something more: `inSec` from now, or once the other party has spoken (`afterSpeech`). */
+  say(audio: Utterance['audio'], when: { inSec?: number; afterSpeech?: boolean } = {}): void {
+    if (this.isOver) throw new Error(`call ${this.record.sid} is over (${this.record.status})`);
+    if (!this.voice) throw new Error(`call ${this.record.sid} has no person at its end (it is a TwiML App leg)`);
+    const nowSec = (this.media.frameNo * FRAME_MS) / 1000;
+    this.voice.say({ audio, atSec: nowSec + (when.inSec ?? 0), afterSpeech: when.afterSpeech });
+    this.env.log.add({ type: 'party.say', callSid: this.record.sid, atSec: nowSec + (when.inSec ?? 0), afterSpeech: when.afterSpeech === true });
   }
 
   /** The party presses keys: sent on the Media Stream if one is open, else kept for <Gather>. */

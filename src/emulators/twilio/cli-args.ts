@@ -27,6 +27,15 @@ signed webhooks and status callbacks, and bidirectional Media Streams.
   --malformed-every N      send a malformed stream message after every Nth media frame
   --say-audio MODE         tone | silence: what <Say> sounds like (default tone)
   --help                   this text
+
+Commands to a running emulator (through its control API; each takes --help):
+  call --from N --to N [--say FILE [--at 2s | --after-speech]] [--hangup-after 30s] [--digits 1@3s]
+  say CALLSID FILE [--in 1s | --after-speech]     digits CALLSID 12#     hangup CALLSID
+  calls     save [CALLSID...] [--dir DIR]     conferences
+  join CONFERENCE --from N [--say FILE ...] [--label L] [--muted] [--end-on-exit]
+  callee NUMBER [--answer answer|busy|no-answer|fail] [--answer-after 2s] [--say FILE ...]
+  Global: --url URL (default TWILIO_EMULATOR_URL, TWILIO_API_URL or http://127.0.0.1:4010),
+          --account-sid, --auth-token, --json
 `;
 
 export interface CliConfig {

@@ -15,6 +15,7 @@ import { createFrameTicker } from './frame-ticker';
 import type { HandshakeSignature, MaskKey, StreamStats } from './media-stream';
 import type { PartySpec } from './party';
 import type { CallRecording } from './recorder';
+import { controlRouter } from './control/routes';
 import { basicAuth } from './rest/auth';
 import { applicationsRouter, type ApplicationRecord } from './rest/applications-routes';
 import { callsRouter, type PlaceCallParams } from './rest/calls-routes';
@@ -23,6 +24,7 @@ import { sendTwilioError } from './rest/errors';
 import { numbersRouter, type PhoneNumberRecord } from './rest/numbers-routes';
 import { randomSid, type SidFactory } from './sids';
 import { WebhookSender, type FetchLike } from './webhooks';
+import { escapeXml } from './xml';
 import type { CallMedia } from './call-media';
 
 export interface EmulatedNumber {
@@ -84,6 +86,18 @@ export interface DialOptions {
   party?: PartySpec;
 }
 
+/** A person who dials into a conference by its name. */
+export interface JoinConferenceOptions {
+  name: string;
+  from: string;
+  party?: PartySpec;
+  label?: string;
+  muted?: boolean;
+  beep?: 'true' | 'false' | 'onEnter' | 'onExit';
+  startConferenceOnEnter?: boolean;
+  endConferenceOnExit?: boolean;
+}
+
 export interface CallSnapshot {
   sid: string;
   from: string;
@@ -126,6 +140,10 @@ export interface TwilioEmulator {
   /** A conference by SID, or by friendly name while it is live. */
   conference(sidOrName: string): ConferenceSnapshot | undefined;
   conferences(): ConferenceSnapshot[];
+  /** A person joins conference `name` (created if needed) as if dialling in; returns their call SID. */
+  joinConference(opts: JoinConferenceOptions): string;
+  /** The party of a live call says more: `inSec` from now, or after the other party has spoken. */
+  say(callSid: string, audio: Int16Array | string, when?: { inSec?: number; afterSpeech?: boolean }): void;
   pressDigits(callSid: string, digits: string): void;
   hangup(callSid: string): void;
   call(callSid: string): CallSnapshot | undefined;
@@ -311,7 +329,8 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
   const app = express();
   app.disable('x-powered-by');
   const accountPath = '/2010-04-01/Accounts/:AccountSid';
-  app.use(accountPath, basicAuth({ accountSid, authToken: () => authToken, apiKeys: new Map(Object.entries(opts.apiKeys ?? {})) }));
+  const credentials = basicAuth({ accountSid, authToken: () => authToken, apiKeys: new Map(Object.entries(opts.apiKeys ?? {})) });
+  app.use(accountPath, credentials);
   app.use(accountPath, express.urlencoded({ extended: false, limit: '64kb' }));
   app.use(
     accountPath,
@@ -322,6 +341,23 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
   app.use(
     accountPath,
     conferencesRouter({ accountSid, hub: conferences, now: wallNow, agentConference, findApplication: (sid) => applications.get(sid), addParticipant }),
+  );
+  app.use(
+    '/emulator',
+    credentials,
+    controlRouter({
+      dial: (o) => emulator.dial(o),
+      joinConference: (o) => emulator.joinConference(o),
+      say: (sid, audio, when) => emulator.say(sid, audio, when),
+      pressDigits: (sid, d) => emulator.pressDigits(sid, d),
+      hangup: (sid) => emulator.hangup(sid),
+      call: (sid) => emulator.call(sid),
+      calls: () => emulator.calls(),
+      recording: (sid) => emulator.recording(sid),
+      conferences: () => emulator.conferences(),
+      setCallee: (n, p) => emulator.setCallee(n, p),
+      recordsAudio: env.recordAudio,
+    }),
   );
   app.use((req, res) => sendTwilioError(res, 404, 20404, `The requested resource ${req.path} was not found`));
 
@@ -362,7 +398,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
     streams: c.streams,
   });
 
-  return {
+  const emulator: TwilioEmulator = {
     url: `http://${host}:${port}`,
     port,
     accountSid,
@@ -386,6 +422,22 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
       void call.ringIn(number.voiceUrl, number.voiceMethod);
       return Promise.resolve(record.sid);
     },
+    joinConference(j) {
+      const attrs = [
+        j.label !== undefined ? `participantLabel="${escapeXml(j.label)}"` : '',
+        j.muted !== undefined ? `muted="${j.muted}"` : '',
+        j.beep !== undefined ? `beep="${j.beep}"` : '',
+        j.startConferenceOnEnter !== undefined ? `startConferenceOnEnter="${j.startConferenceOnEnter}"` : '',
+        j.endConferenceOnExit !== undefined ? `endConferenceOnExit="${j.endConferenceOnExit}"` : '',
+      ].filter(Boolean);
+      const twiml = `<Response><Dial><Conference ${attrs.join(' ')}>${escapeXml(j.name)}</Conference></Dial></Response>`;
+      const record = newRecord({ from: j.from, to: `conference:${j.name}`, direction: 'inbound', twiml });
+      const call = new EmulatedCall(record, j.party ?? {}, env);
+      calls.set(record.sid, call);
+      call.connectInline();
+      return record.sid;
+    },
+    say: (sid, audio, when) => mustFind(sid).say(audio, when),
     setCallee: (number, party) => void callees.set(number, party),
     addNumber,
     addApplication,
@@ -420,4 +472,5 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return emulator;
 }

@@ -16,6 +16,7 @@ export type EmulatorEvent = { t: number; callSid?: string } & (
   | { type: 'stream.closed'; streamSid: string; by: 'server' | 'emulator' | 'error'; code?: number }
   | { type: 'stream.fault'; streamSid: string; fault: string }
   | { type: 'dtmf'; digits: string }
+  | { type: 'party.say'; atSec: number; afterSpeech: boolean }
   | { type: 'conference'; name: string; conferenceSid: string; action: 'join' | 'leave' | 'end' }
   | { type: 'conference.update'; name: string; conferenceSid: string; action: 'start' | 'mute' | 'unmute' | 'hold' | 'unhold' | 'modify' }
   | { type: 'error'; code: number; message: string }

@@ -1,11 +1,13 @@
-// CLI: npm run emulator:twilio -- --port P [options]; --help lists them.
+// CLI: `npm run emulator:twilio -- [options]` starts the emulator (--help lists the options);
+// `npm run emulator:twilio -- COMMAND ...` drives a running one through its control API.
 import { parseCliArgs, HELP } from './cli-args';
+import { CONTROL_COMMANDS, runControlCli } from './control/cli';
 import { startTwilioEmulator } from './emulator';
 
-async function main(): Promise<void> {
+async function serve(argv: string[]): Promise<void> {
   let cfg;
   try {
-    cfg = parseCliArgs(process.argv.slice(2));
+    cfg = parseCliArgs(argv);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exitCode = 2;
@@ -33,4 +35,11 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
-void main();
+const argv = process.argv.slice(2);
+if (argv.length > 0 && CONTROL_COMMANDS.includes(argv[0])) {
+  void runControlCli(argv, process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }).then((code) => {
+    process.exitCode = code;
+  });
+} else {
+  void serve(argv);
+}

@@ -87,6 +87,11 @@ export function parseXml(source: string): XmlElement {
   return root!;
 }
 
+/** Text safe inside an XML element or a double-quoted attribute. */
+export function escapeXml(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => `&${({ '<': 'lt', '>': 'gt', '&': 'amp', '"': 'quot', "'": 'apos' } as Record<string, string>)[c]};`);
+}
+
 export function textOf(el: XmlElement): string {
   return el.children.map((c) => (typeof c === 'string' ? c : textOf(c))).join('');
 }
