@@ -12,6 +12,7 @@ COPY src ./src
 COPY scripts ./scripts
 COPY test ./test
 COPY twiml ./twiml
+COPY console ./console
 RUN npm run build
 
 # Runtime stage: production dependencies only (the compiler is removed again in the same layer),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the local services the test suite talks to are up:
 #   - PostgreSQL on 127.0.0.1:5432, user postgres, trust auth, database `test` (store contract tests);
-#   - Redis on 127.0.0.1:6379 (background jobs).
+#   - Redis on 127.0.0.1:6379 (background jobs);
+#   - Debian's Chromium at /usr/bin/chromium (the console's browser tests drive it with playwright-core).
 # On a machine that has them already (a developer's, CI's) this only checks. On a fresh Debian or
 # Ubuntu machine it installs the packages (needs root) and starts the servers.
 set -euo pipefail
@@ -40,3 +41,9 @@ if ! port_up 6379; then
   wait_port 6379 || { echo "test-services: redis did not start" >&2; exit 1; }
 fi
 echo "test-services: redis ok on 127.0.0.1:6379" >&2
+
+# --- Chromium ---
+if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
+fi
+echo "test-services: chromium ok at /usr/bin/chromium" >&2

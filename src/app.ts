@@ -16,6 +16,7 @@ import { PROMPTS_DIR, TWIML_DIR } from './config/paths';
 import { loadNumbersFile } from './config/numbers-file';
 import type { NumberDirectory } from './config/numbers';
 import { createAdminApi } from './http/admin-api';
+import { createConsole } from './http/console';
 import { createMetricsModule, Metrics } from './http/metrics';
 import { Readiness } from './http/readiness';
 import { createHttpServer, type HttpServer } from './http/server';
@@ -42,6 +43,8 @@ export interface AppOverrides {
   echoCanceller?: () => EchoControl;
   languages?: LanguageMemory;
   metrics?: Metrics;
+  /** Folder of the built console; default dist/console. */
+  consoleDir?: string;
 }
 
 export interface App {
@@ -125,11 +128,17 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
   metrics.exposeCounters('twilio_edge_events', 'Unusual events at the Twilio edge (refused signatures and tokens, malformed messages, gaps, dropped audio, stream errors), by kind', () =>
     twilioModule.counters.snapshot(),
   );
+  const webConsole = createConsole({ adminToken: config.ADMIN_TOKEN, publicUrl: config.PUBLIC_URL, geminiApiUrl: config.GEMINI_API_URL, logger, staticDir: overrides.consoleDir });
   const http = createHttpServer({
     logger,
     readiness,
     trustProxy: config.TRUST_PROXY,
-    modules: [twilioModule, createAdminApi({ calls: records, numbers: store.numbers, adminToken: config.ADMIN_TOKEN }), createMetricsModule(metrics)],
+    modules: [
+      twilioModule,
+      createAdminApi({ calls: records, numbers: store.numbers, adminToken: config.ADMIN_TOKEN, authenticate: webConsole.authenticate }),
+      webConsole.module,
+      createMetricsModule(metrics),
+    ],
   });
   const address = await http.listen(config.PORT, config.HOST);
   logger.info({ event: 'server.listening', port: address.port, host: config.HOST, numbers: configured.length }, 'tolk listening');

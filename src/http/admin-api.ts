@@ -1,7 +1,7 @@
 /**
- * The admin API under `/api`, behind the ADMIN_TOKEN bearer check (only the OpenAPI document is
- * public). Each resource contributes `ApiRoute`s (handler and OpenAPI operation together); the
- * router and `/api/openapi.json` are both built from `ADMIN_ROUTES`.
+ * The admin API under `/api`, behind the ADMIN_TOKEN bearer check or a console session (only the
+ * OpenAPI document is public). Each resource contributes `ApiRoute`s (handler and OpenAPI operation
+ * together); the router and `/api/openapi.json` are both built from `ADMIN_ROUTES`.
  */
 import express, { type ErrorRequestHandler, type Router } from 'express';
 import type { AdminApiDeps, ApiRoute } from './admin/api-route';
@@ -29,11 +29,11 @@ const bodyErrors: ErrorRequestHandler = (err: unknown, _req, res, next) => {
   else next(err);
 };
 
-/** The `/api` router: public routes, then the bearer check, then the authenticated routes. */
+/** The `/api` router: public routes, then authentication, then the authenticated routes. */
 export function createAdminRouter(deps: AdminApiDeps, routes: readonly ApiRoute[] = ADMIN_ROUTES): Router {
   const router = express.Router();
   for (const r of routes.filter((r) => r.auth === false)) router[r.method](r.path, r.handler(deps));
-  router.use(bearerAuth(deps.adminToken));
+  router.use(deps.authenticate ?? bearerAuth(deps.adminToken));
   router.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();

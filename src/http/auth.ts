@@ -12,6 +12,11 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
 
+/** Constant-time equality of two secrets of any length (compares their SHA-256 digests). */
+export function sameSecret(presented: string, expected: string): boolean {
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
 /**
  * Middleware admitting requests with `Authorization: Bearer <adminToken>`. Answers 401 with
  * `WWW-Authenticate: Bearer` otherwise, and 503 for every request when `adminToken` is unset.

@@ -14,6 +14,8 @@ export interface AdminApiDeps {
   numbers: NumberStore;
   /** ADMIN_TOKEN; when unset every /api request but the OpenAPI document is answered 503. */
   adminToken: string | undefined;
+  /** Replaces the bearer check (the composition root adds console sessions to it); default bearerAuth(adminToken). */
+  authenticate?: RequestHandler;
 }
 
 export type HttpMethod = 'get' | 'put' | 'delete';

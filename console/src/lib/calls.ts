@@ -1,0 +1,60 @@
+/** Call records as the admin API returns them (`/api/calls`), and small formatting helpers. */
+
+export interface CallLeg {
+  role: string;
+  callSid: string;
+  language: string;
+}
+
+export interface CallRecord {
+  id: string;
+  number: string;
+  from: string;
+  destination: string;
+  legs: CallLeg[];
+  languages: Record<string, string>;
+  state: string;
+  outcome?: string;
+  startedAt: string;
+  answeredAt?: string;
+  endedAt?: string;
+}
+
+export interface Utterance {
+  direction: string;
+  source: { text: string; languageCode: string };
+  translation: { text: string; languageCode: string };
+  startMs: number;
+  endMs: number;
+  /** End of speech to the first translated audio heard, when measured. */
+  latencyMs?: number;
+}
+
+export interface CallWithTranscript extends CallRecord {
+  transcript: Utterance[];
+  droppedUtterances: number;
+}
+
+export const OUTCOMES = ['completed', 'busy', 'no-answer', 'failed', 'canceled', 'unknown-number', 'error'] as const;
+
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m} min ${String(s % 60).padStart(2, '0')} s` : `${s} s`;
+}
+
+export function callDuration(c: CallRecord): string {
+  if (!c.endedAt) return 'in progress';
+  return formatDuration(Date.parse(c.endedAt) - Date.parse(c.startedAt));
+}
+
+export function formatTime(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+/** `<input type="datetime-local">` value (local time) to an ISO date-time, or undefined when empty/invalid. */
+export function localToIso(value: string): string | undefined {
+  if (value === '') return undefined;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}

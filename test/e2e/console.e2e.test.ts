@@ -1,0 +1,192 @@
+/**
+ * The web console in real Chromium against a real tolk wired to both emulators: sign-in, the
+ * numbers form with tolk's per-field errors, a call placed through the emulators seen in the
+ * history with its transcript, and requests without a session or with a forged CSRF token refused.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser, Page } from 'playwright-core';
+import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, fixture, startRig, waitUntil, type Rig } from './harness';
+import { buildConsole, collectPageErrors, launchChromium, screenshot, signIn } from './browser';
+
+jest.setTimeout(120_000);
+
+const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
+const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+let consoleDir: string;
+let browser: Browser;
+let rig: Rig | undefined;
+let page: Page;
+let errors: string[];
+
+beforeAll(async () => {
+  [consoleDir, browser] = await Promise.all([buildConsole(), launchChromium()]);
+});
+afterAll(async () => {
+  await browser?.close();
+});
+beforeEach(async () => {
+  page = await (await browser.newContext({ viewport: { width: 1200, height: 800 } })).newPage();
+  errors = collectPageErrors(page);
+});
+afterEach(async () => {
+  await page?.context().close();
+  await rig?.close();
+  rig = undefined;
+});
+
+function baseOf(r: Rig): string {
+  return `http://127.0.0.1:${r.tolk.address.port}`;
+}
+
+describe('the console in Chromium', () => {
+  it('signs in with the admin token only; refuses requests without a session and forged CSRF requests', async () => {
+    rig = await startRig({ overrides: { consoleDir } });
+    const base = baseOf(rig);
+    await page.goto(`${base}/console/`);
+    await page.getByLabel('Admin token').fill('not-the-admin-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'wrong admin token' }).waitFor();
+    await screenshot(page, 'sign-in');
+
+    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Live', exact: true }).waitFor();
+    expect(await page.getByRole('link', { name: 'Live', exact: true }).getAttribute('aria-current')).toBe('page');
+
+    // Without a session: the API and the session endpoint refuse.
+    expect((await fetch(`${base}/api/numbers`)).status).toBe(401);
+    expect((await fetch(`${base}/console/api/session`)).status).toBe(401);
+
+    // Inside the signed-in page, a request that lacks the CSRF token is refused even with the cookie.
+    const forged = await page.evaluate(async () => {
+      const res = await fetch('/api/numbers/%2B15550007777', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ destination: '+15550002222', callerLanguage: 'es', agentLanguage: 'en' }),
+      });
+      return res.status;
+    });
+    expect(forged).toBe(403);
+
+    // Another site's page posting to tolk with the browser's credentials gets nowhere either
+    // (SameSite=Strict keeps the cookie home; localhost and 127.0.0.1 are different sites).
+    const attacker = http.createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(`<!doctype html><form id="f" method="POST" action="${base}/api/numbers/%2B15550008888" enctype="text/plain"><input name='{"destination":"+15550002222","callerLanguage":"es","agentLanguage":"en","x":"' value='"}'></form><script>document.getElementById('f').submit()</script>`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    try {
+      const other = await page.context().newPage();
+      const response = other.waitForResponse((r) => r.url().includes('/api/numbers/'));
+      await other.goto(`http://localhost:${(attacker.address() as AddressInfo).port}/`);
+      expect((await response).status()).toBe(401);
+      await other.close();
+    } finally {
+      attacker.closeAllConnections();
+      attacker.close();
+    }
+    const numbers = (await (await fetch(`${base}/api/numbers`, { headers: bearer })).json()) as { numbers: { number: string }[] };
+    expect(numbers.numbers.map((n) => n.number)).toEqual([TOLK_NUMBER]);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Admin token').waitFor();
+    expect(await page.evaluate(async () => (await fetch('/api/numbers')).status)).toBe(401);
+    expect(errors.filter((e) => !/status of 40[13]/.test(e))).toEqual([]);
+  });
+
+  it('creates and edits a number through the form; a bad language shows its error beside the field', async () => {
+    rig = await startRig({ overrides: { consoleDir } });
+    const base = baseOf(rig);
+    await signIn(page, base, ADMIN_TOKEN);
+    await page.getByRole('link', { name: 'Numbers' }).click();
+    await page.getByRole('cell', { name: TOLK_NUMBER }).waitFor();
+    await page.getByRole('link', { name: 'Add a number' }).click();
+
+    await page.getByLabel('Number (E.164)').fill('+15550009999');
+    await page.getByLabel('Destination').fill('+15550002222');
+    await page.getByLabel('Caller speaks').fill('german');
+    await page.getByLabel('Agent speaks').fill('en');
+    await page.getByLabel('Greeting').fill('Einen Moment bitte.');
+    await page.getByRole('button', { name: 'Add number' }).click();
+
+    const callerError = page.locator('#f-callerLanguage-error');
+    await callerError.waitFor();
+    expect(await callerError.textContent()).toBe("unknown language 'german'; did you mean de?");
+    const callerInput = page.getByLabel('Caller speaks');
+    expect(await callerInput.getAttribute('aria-invalid')).toBe('true');
+    expect(await callerInput.getAttribute('aria-describedby')).toContain('f-callerLanguage-error');
+    expect(await callerInput.evaluate((el) => el.ownerDocument.activeElement === el)).toBe(true);
+    expect(await page.locator('#f-agentLanguage-error').count()).toBe(0);
+    await screenshot(page, 'number-error');
+    expect((await fetch(`${base}/api/numbers/%2B15550009999`, { headers: bearer })).status).toBe(404);
+
+    await callerInput.fill('de');
+    await page.getByRole('button', { name: 'Add number' }).click();
+    await page.getByRole('heading', { name: 'Number +15550009999' }).waitFor();
+    await page.getByText('Saved +15550009999').waitFor();
+    let stored = (await (await fetch(`${base}/api/numbers/%2B15550009999`, { headers: bearer })).json()) as Record<string, unknown>;
+    expect(stored).toMatchObject({ number: '+15550009999', destination: '+15550002222', callerLanguage: 'de', agentLanguage: 'en', greeting: 'Einen Moment bitte.', rememberLanguage: true });
+
+    // Edit: a keypad menu instead of a fixed language, a lower original voice.
+    await page.getByLabel('Agent speaks').fill('fr');
+    await page.getByRole('button', { name: 'Add a menu language' }).click();
+    await page.getByLabel('Menu option 1', { exact: true }).fill('de');
+    await page.getByRole('button', { name: 'Add a menu language' }).click();
+    await page.getByLabel('Menu option 2', { exact: true }).fill('klingon');
+    await page.getByLabel('Original voice volume').fill('0.05');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('#f-languageMenu-1-error').waitFor();
+    expect(await page.locator('#f-languageMenu-1-error').textContent()).toMatch(/^unknown language 'klingon'/);
+    await page.getByLabel('Menu option 2', { exact: true }).fill('it');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved +15550009999').waitFor();
+    stored = (await (await fetch(`${base}/api/numbers/%2B15550009999`, { headers: bearer })).json()) as Record<string, unknown>;
+    expect(stored).toMatchObject({ agentLanguage: 'fr', languageMenu: ['de', 'it'], originalVolume: 0.05 });
+    await screenshot(page, 'number-edit');
+
+    await page.getByRole('link', { name: 'All numbers' }).click();
+    await page.getByRole('cell', { name: 'menu: de, it' }).waitFor();
+    await screenshot(page, 'numbers');
+    expect(errors.filter((e) => !/status of 40[01]/.test(e))).toEqual([]);
+  });
+
+  it('lists a call placed through the emulators in the history, with its transcript', async () => {
+    rig = await startRig({ overrides: { consoleDir } });
+    const base = baseOf(rig);
+    await signIn(page, base, ADMIN_TOKEN);
+
+    rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: fixture('agent-en.ulaw8k.wav'), speakAfterSec: 10 });
+    const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 1, hangupAfterSec: 24 } });
+    await rig.twilio.waitForStatus(callerSid, 'completed', 60_000);
+    await waitUntil(() => rig!.tolk.calls.activeCalls === 0, 10_000, 'tolk to end the call');
+    const [record] = (await rig.tolk.records.list({ limit: 1 })).items;
+    const call = (await (await fetch(`${base}/api/calls/${record.id}`, { headers: bearer })).json()) as { transcript: { direction: string; source: { text: string }; translation: { text: string } }[] };
+    expect(call.transcript.length).toBeGreaterThanOrEqual(2);
+
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.getByRole('cell', { name: 'completed' }).waitFor();
+    await page.getByLabel('Outcome').selectOption('busy');
+    await page.getByRole('button', { name: 'Show calls' }).click();
+    await page.getByText('No calls match.').waitFor();
+    await page.getByLabel('Outcome').selectOption('completed');
+    await page.getByRole('button', { name: 'Show calls' }).click();
+    await page.getByRole('cell', { name: 'completed' }).waitFor();
+    await screenshot(page, 'history');
+
+    await page.getByRole('row').nth(1).getByRole('link').click();
+    await page.getByRole('heading', { name: `Call to ${TOLK_NUMBER}` }).waitFor();
+    const items = page.locator('.transcript .utterance');
+    await items.first().waitFor();
+    expect(await items.count()).toBe(call.transcript.length);
+    for (const [i, u] of call.transcript.entries()) {
+      const text = await items.nth(i).textContent();
+      expect(text).toContain(u.direction);
+      expect(text).toContain(u.source.text);
+      expect(text).toContain(u.translation.text);
+    }
+    await screenshot(page, 'call');
+    expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+  });
+});
