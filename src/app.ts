@@ -23,6 +23,7 @@ import { createHttpServer, type HttpServer } from './http/server';
 import type { Logger } from './log/logger';
 import type { CallRecordStore } from './store/call-record-store';
 import { openStore, type Store } from './store/open-store';
+import { TranslateTokenMinter } from './translate/ephemeral-token';
 import { GeminiTranslatorFactory } from './translate/gemini-translator';
 import { createCallAnswerRenderer } from './twilio/call-answers';
 import { callWebhookHandlers } from './twilio/call-webhooks';
@@ -135,7 +136,13 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
     trustProxy: config.TRUST_PROXY,
     modules: [
       twilioModule,
-      createAdminApi({ calls: records, numbers: store.numbers, adminToken: config.ADMIN_TOKEN, authenticate: webConsole.authenticate }),
+      createAdminApi({
+        calls: records,
+        numbers: store.numbers,
+        adminToken: config.ADMIN_TOKEN,
+        authenticate: webConsole.authenticate,
+        tokens: new TranslateTokenMinter({ apiKey: config.GEMINI_API_KEY, model: config.GEMINI_MODEL, baseUrl: config.GEMINI_API_URL }),
+      }),
       webConsole.module,
       createMetricsModule(metrics),
     ],

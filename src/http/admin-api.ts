@@ -9,6 +9,7 @@ import { callRoutes } from './admin/call-routes';
 import { languageRoutes } from './admin/language-routes';
 import { numberRoutes } from './admin/number-routes';
 import { openApiRoute } from './admin/openapi';
+import { tokenRoutes } from './admin/token-routes';
 import { bearerAuth } from './auth';
 import type { HttpModule } from './server';
 
@@ -19,6 +20,7 @@ export const ADMIN_ROUTES: readonly ApiRoute[] = [
   ...numberRoutes,
   ...languageRoutes,
   ...callRoutes,
+  ...tokenRoutes,
 ];
 
 /** Turns body-parser failures into clear 4xx answers; anything else goes on to the server's handler. */

@@ -59,3 +59,30 @@ export async function mintTranslateToken(o: MintTranslateTokenOptions): Promise<
   if (!created.name) throw new Error('auth_tokens.create returned no token name');
   return { token: created.name, expireTime, newSessionExpireTime };
 }
+
+/** What a client needs to open its session: the token, its limits, and where to connect. */
+export interface ClientTranslateToken extends TranslateToken {
+  model: string;
+  /** The Live endpoint for ephemeral tokens (append `?access_token=<token>`). */
+  liveUrl: string;
+}
+
+/** The WebSocket URL of the Live endpoint that takes ephemeral tokens (v1alpha, Constrained). */
+export function constrainedLiveUrl(baseUrl = 'https://generativelanguage.googleapis.com'): string {
+  const u = new URL(baseUrl);
+  const origin = `${u.protocol === 'https:' ? 'wss:' : 'ws:'}//${u.host}`;
+  return `${origin}/ws/google.ai.generativelanguage.v1alpha.GenerativeService.BidiGenerateContentConstrained`;
+}
+
+/** Mints tokens for clients with the server's key; one per session the client opens. */
+export class TranslateTokenMinter {
+  constructor(private readonly o: Pick<MintTranslateTokenOptions, 'apiKey' | 'model' | 'baseUrl' | 'fetch' | 'expireInMs' | 'newSessionWithinMs'>) {}
+
+  async mint(config: { targetLanguage: string; echoTargetLanguage?: boolean }): Promise<ClientTranslateToken> {
+    const model = this.o.model ?? DEFAULT_TRANSLATE_MODEL;
+    // Node's fetch through a plain wrapper: the SDK's own lookup of it fails inside some sandboxes (jest's VM).
+    const fetcher = this.o.fetch ?? ((input: Parameters<typeof fetch>[0], init?: RequestInit) => fetch(input, init));
+    const minted = await mintTranslateToken({ ...this.o, fetch: fetcher, model, uses: 1, targetLanguage: config.targetLanguage, echoTargetLanguage: config.echoTargetLanguage });
+    return { ...minted, model, liveUrl: constrainedLiveUrl(this.o.baseUrl) };
+  }
+}

@@ -3,8 +3,12 @@
  * numbers form with tolk's per-field errors, a call placed through the emulators seen in the
  * history with its transcript, and requests without a session or with a forged CSRF token refused.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { readWav, writeWav } from '../../src/audio';
 import type { Browser, Page } from 'playwright-core';
 import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, fixture, startRig, waitUntil, type Rig } from './harness';
 import { buildConsole, collectPageErrors, launchChromium, screenshot, signIn } from './browser';
@@ -188,5 +192,77 @@ describe('the console in Chromium', () => {
     }
     await screenshot(page, 'call');
     expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+  });
+});
+
+describe('"Try it" in Chromium with a fake microphone', () => {
+  const GEMINI_KEY = 'gemini-key-that-stays-on-the-server-42';
+
+  /** The Spanish recording with a second of silence after it (Chromium loops the file). */
+  function micFile(): string {
+    const speech = readWav(fs.readFileSync(fixture('caller-es.pcm16k.wav')));
+    const samples = new Int16Array(speech.samples.length + 16_000);
+    samples.set(speech.samples, 0);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-mic-')), 'mic.wav');
+    fs.writeFileSync(file, writeWav({ sampleRate: 16_000, samples, encoding: 'pcm16' }));
+    return file;
+  }
+
+  it('reaches the Gemini emulator with an ephemeral token and plays the translation back; the API key never reaches the browser', async () => {
+    rig = await startRig({ overrides: { consoleDir }, env: { GEMINI_API_KEY: GEMINI_KEY } });
+    const base = baseOf(rig);
+    const mic = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${micFile()}`, '--autoplay-policy=no-user-gesture-required']);
+    try {
+      const context = await mic.newContext({ viewport: { width: 1200, height: 900 } });
+      const p = await context.newPage();
+      const pageErrors = collectPageErrors(p);
+      const seen: string[] = [];
+      const sockets: string[] = [];
+      p.on('request', (r) => seen.push(`${r.url()} ${JSON.stringify(r.headers())} ${r.postData() ?? ''}`));
+      p.on('response', (r) => {
+        seen.push(JSON.stringify(r.headers()));
+        r.text().then((t) => seen.push(t), () => undefined);
+      });
+      p.on('websocket', (ws) => {
+        sockets.push(ws.url());
+        ws.on('framesent', (f) => seen.push(String(f.payload)));
+        ws.on('framereceived', (f) => seen.push(String(f.payload)));
+      });
+
+      await signIn(p, base, ADMIN_TOKEN);
+      await p.getByRole('link', { name: 'Try it' }).click();
+      await p.getByLabel('Translate into').selectOption('en');
+      await p.getByRole('button', { name: 'Start' }).click();
+      await p.getByText('Listening: speak now.').waitFor({ timeout: 30_000 });
+
+      // The caption of the caller's Spanish and of its English translation, from the emulator.
+      const caption = p.locator('.captions .utterance').first();
+      await caption.getByText(/\[es speech [\d.]+ s\]/).waitFor({ timeout: 30_000 });
+      await caption.getByText(/\[en translation of [\d.]+ s\]/).waitFor({ timeout: 30_000 });
+      // The translation (the emulator echoes the speech, about 6 s of it) is played back.
+      await waitUntil(async () => Number(/([\d.]+) s/.exec((await p.locator('#try-played').textContent()) ?? '')?.[1] ?? 0) >= 3, 30_000, 'translated speech to play');
+      await screenshot(p, 'try-it');
+      await p.getByRole('button', { name: 'Stop' }).click();
+      await p.getByText('Stopped.').waitFor();
+
+      const stats = rig.gemini.stats();
+      expect(stats.tokensIssued).toBe(1);
+      expect(stats.tokensConsumed).toBe(1);
+      expect(stats.constrainedConnections).toBe(1);
+      const session = rig.gemini.sessions.find((s) => s.isSetUp && s.setup?.targetLanguageCode === 'en' && s.stats.samplesReceived > 0);
+      expect(session).toBeDefined();
+      // At least the whole recording reached the emulator as 16 kHz audio.
+      expect(session!.stats.samplesReceived).toBeGreaterThan(6.5 * 16_000);
+      expect(session!.stats.outputSamples).toBeGreaterThan(3 * 24_000);
+
+      const live = sockets.filter((u) => u.includes('BidiGenerateContentConstrained'));
+      expect(live).toHaveLength(1);
+      expect(live[0]).toMatch(new RegExp(`^${rig.gemini.url.replace('http', 'ws')}/ws/google\\.ai\\.generativelanguage\\.v1alpha\\.GenerativeService\\.BidiGenerateContentConstrained\\?access_token=auth_tokens%2F[0-9a-f]+$`));
+      expect(seen.length).toBeGreaterThan(20);
+      expect(seen.filter((t) => t.includes(GEMINI_KEY))).toEqual([]);
+      expect(pageErrors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+    } finally {
+      await mic.close();
+    }
   });
 });

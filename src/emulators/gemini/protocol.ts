@@ -18,6 +18,8 @@ export const REASONS = {
   deadline: 'Deadline expired before operation could complete.',
   /** Not observed on the real service (its text for a bad ephemeral token is undocumented). */
   badToken: 'Ephemeral token is invalid, expired or has no uses left.',
+  /** Not observed on the real service either (it documents only that messages are refused after expireTime). */
+  tokenExpired: 'Ephemeral token expired.',
   modelNotFound: (model: string, version: string) =>
     `${model} is not found for API version ${version}, or is not supported for bidiGenerateContent. Call ListModels to see the list of available models and their supported methods.`,
   unknownField: (field: string, at: string) => `Invalid JSON payload received. Unknown name "${field}" at '${at}': Cannot find field.`,

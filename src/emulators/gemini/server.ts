@@ -148,10 +148,14 @@ export async function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): Pro
       const close = (code: number, reason: string): void => ws.close(code, truncateReason(reason));
       ws.on('close', () => sockets.delete(ws));
       ws.on('error', () => ws.terminate());
+      const tokenName = url.searchParams.get('access_token') ?? '';
       if (endpoint.constrained) {
         counters.constrainedConnections++;
-        token = tokens.consume(url.searchParams.get('access_token') ?? '', Date.now());
+        token = tokens.find(tokenName, Date.now());
         if (!token) return close(CLOSE.invalidArgument, REASONS.badToken);
+        // The service stops taking messages at the token's expireTime; its close code is undocumented.
+        const expiry = setTimeout(() => close(CLOSE.policy, REASONS.tokenExpired), token.expireTime - Date.now());
+        ws.on('close', () => clearTimeout(expiry));
       } else if (!keyOk(url.searchParams.get('key'))) {
         return close(CLOSE.invalidArgument, REASONS.badKey);
       }
@@ -170,6 +174,7 @@ export async function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): Pro
           faults: { ...faults },
           detector: opts.detector,
           token,
+          spendTokenUse: token ? () => tokens.consume(tokenName, Date.now()) : undefined,
           handles,
         },
         {

@@ -61,6 +61,8 @@ export interface SessionConfig {
   detector?: Partial<EnergyDetectorOptions>;
   /** The ephemeral token this connection was opened with (Constrained endpoint). */
   token?: StoredToken;
+  /** Spends one of the token's uses for a new (not resumed) session; false when none is left or its window has passed. */
+  spendTokenUse?: () => boolean;
   handles: HandleRegistry;
 }
 
@@ -186,6 +188,10 @@ export class EmulatorSession {
     if (!v.ok) return this.end(v.code, v.reason);
     if (v.setup.resumptionHandle !== undefined && !this.cfg.handles.has(v.setup.resumptionHandle)) {
       return this.end(CLOSE.invalidArgument, REASONS.invalidArgument);
+    }
+    // A token's uses count new sessions only: resuming one does not spend a use.
+    if (this.cfg.token && v.setup.resumptionHandle === undefined && !(this.cfg.spendTokenUse?.() ?? true)) {
+      return this.end(CLOSE.invalidArgument, REASONS.badToken);
     }
     const f = this.cfg.faults;
     if (f.setupFailure === 'quota') return this.quota();

@@ -1,6 +1,7 @@
 /**
- * Ephemeral auth tokens as `POST /v1alpha/auth_tokens` issues them: `uses` (default 1, 0 = unlimited),
- * `expireTime` (default now + 30 min), `newSessionExpireTime` (default now + 60 s), and the locked
+ * Ephemeral auth tokens as `POST /v1alpha/auth_tokens` issues them: `uses` (default 1, 0 = unlimited;
+ * resuming a session spends none), `expireTime` (default now + 30 min; no messages after it),
+ * `newSessionExpireTime` (default now + 60 s; no new session after it), and the locked
  * `bidiGenerateContentSetup` / `fieldMask`. Pure apart from the random id.
  */
 import { randomBytes } from 'node:crypto';
@@ -53,16 +54,25 @@ export class TokenStore {
     return { ok: true, token };
   }
 
-  /** Spends one use for a new session; undefined when unknown, expired or used up. */
-  consume(name: string, now: number): StoredToken | undefined {
+  /** The token while it may still carry messages (before `expireTime`); undefined when unknown or expired. */
+  find(name: string, now: number): StoredToken | undefined {
     const t = this.tokens.get(name);
-    if (!t || now >= t.expireTime || now >= t.newSessionExpireTime) return undefined;
+    return t && now < t.expireTime ? t : undefined;
+  }
+
+  /**
+   * Spends one use for a new session (a resumed one spends none); false when the token is unknown,
+   * expired, past `newSessionExpireTime`, or used up.
+   */
+  consume(name: string, now: number): boolean {
+    const t = this.find(name, now);
+    if (!t || now >= t.newSessionExpireTime) return false;
     if (t.uses !== 0) {
-      if (t.usesLeft <= 0) return undefined;
+      if (t.usesLeft <= 0) return false;
       t.usesLeft--;
     }
     this.consumed++;
-    return t;
+    return true;
   }
 }
 

@@ -7,6 +7,7 @@ import type { RequestHandler, Response } from 'express';
 import type { CallRecordStore } from '../../store/call-record-store';
 import type { NumberStore } from '../../config/number-store';
 import type { FieldProblem } from '../../config/numbers-schema';
+import type { TranslateTokenMinter } from '../../translate/ephemeral-token';
 
 export interface AdminApiDeps {
   calls: CallRecordStore;
@@ -14,11 +15,13 @@ export interface AdminApiDeps {
   numbers: NumberStore;
   /** ADMIN_TOKEN; when unset every /api request but the OpenAPI document is answered 503. */
   adminToken: string | undefined;
+  /** Mints ephemeral Gemini Live tokens (`POST /api/tokens`); absent: 501. */
+  tokens?: TranslateTokenMinter;
   /** Replaces the bearer check (the composition root adds console sessions to it); default bearerAuth(adminToken). */
   authenticate?: RequestHandler;
 }
 
-export type HttpMethod = 'get' | 'put' | 'delete';
+export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses it); `$ref`s point into `components.schemas`. */
 export type JsonSchema = Record<string, unknown>;
