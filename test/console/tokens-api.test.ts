@@ -34,8 +34,9 @@ describe('POST /api/tokens', () => {
       model: 'gemini-3.5-live-translate-preview',
       liveUrl: `${emu.url.replace('http', 'ws')}/ws/google.ai.generativelanguage.v1alpha.GenerativeService.BidiGenerateContentConstrained`,
     });
-    expect(Date.parse(res.body.expireTime) - Date.now()).toBeLessThanOrEqual(10 * 60_000);
-    expect(Date.parse(res.body.newSessionExpireTime) - Date.now()).toBeLessThanOrEqual(60_000);
+    const body = res.body as { expireTime: string; newSessionExpireTime: string };
+    expect(Date.parse(body.expireTime) - Date.now()).toBeLessThanOrEqual(10 * 60_000);
+    expect(Date.parse(body.newSessionExpireTime) - Date.now()).toBeLessThanOrEqual(60_000);
     expect(JSON.stringify(res.body)).not.toContain(KEY);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(emu.stats().tokensIssued).toBe(1);
