@@ -1,11 +1,11 @@
 # syntax=docker/dockerfile:1
 # Build stage: full dependencies, compile TypeScript.
 FROM node:20-bookworm-slim AS build
-# better-sqlite3 is compiled from source (.npmrc: build_from_source), against this Node's headers.
+# better-sqlite3 is compiled from source (.prebuild-installrc), against this Node's headers.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 ENV npm_config_nodedir=/usr/local
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json .prebuild-installrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
@@ -20,7 +20,7 @@ RUN npm run build
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production npm_config_nodedir=/usr/local
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json .prebuild-installrc ./
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
   && npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
   && apt-get purge -y python3 make g++ && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*

@@ -2,11 +2,13 @@
  * The repository's own promises: the Docker image is built as the README says, and CI runs the
  * very test command the README gives.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(__dirname, '../..');
 const read = (f: string): string => fs.readFileSync(path.join(root, f), 'utf8');
+const gitIgnores = (f: string): boolean => spawnSync('git', ['check-ignore', '-q', f], { cwd: root }).status === 0;
 
 describe('Dockerfile', () => {
   const docker = read('Dockerfile');
@@ -42,8 +44,34 @@ describe('CI', () => {
   });
 
   it('keeps the top level of the repository as documented', () => {
-    const allowed = new Set(['src', 'test', 'twiml', 'scripts', 'Dockerfile', 'package.json', 'tsconfig.json', '.env.example', 'README.md', '.ci', 'console', 'eslint.config.mjs', 'package-lock.json', '.gitignore', '.npmrc', '.git', 'node_modules', 'dist', 'demo-output', 'data', 'coverage', '.env']);
-    const extra = fs.readdirSync(root).filter((f) => !allowed.has(f));
+    const allowed = new Set(['src', 'test', 'twiml', 'scripts', 'Dockerfile', 'package.json', 'tsconfig.json', '.env.example', 'README.md', '.ci', 'console', 'eslint.config.mjs', 'package-lock.json', '.gitignore', '.prebuild-installrc', '.git']);
+    // What git ignores is the developer's own (node_modules, .env, numbers.yaml, demo-output...).
+    const extra = fs.readdirSync(root).filter((f) => !allowed.has(f) && !gitIgnores(f));
     expect(extra).toEqual([]);
+    expect(['.env', 'numbers.yaml', 'data/', 'demo-output/', 'node_modules/'].filter((f) => !gitIgnores(f))).toEqual([]);
+  });
+});
+
+describe('npm configuration', () => {
+  it('gives npm no project setting it warns about', () => {
+    const r = spawnSync('npm', ['pkg', 'get', 'name'], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toMatch(/Unknown (project|env|user) config/);
+  });
+
+  it('compiles better-sqlite3 from source (no prebuilt binary downloaded at install), in CI and in the image', () => {
+    // prebuild-install, which better-sqlite3 runs at install, reads .prebuild-installrc from the
+    // folders above the package being installed.
+    const r = spawnSync(process.execPath, ['-e', "process.stdout.write(JSON.stringify(require('prebuild-install/rc')({ name: 'better-sqlite3' }).buildFromSource))"], {
+      cwd: path.join(root, 'node_modules/better-sqlite3'),
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    expect(r.stdout).toBe('true');
+    for (const stage of read('Dockerfile').split(/^FROM /m).slice(1).filter((s) => /npm ci/.test(s))) {
+      expect(stage).toMatch(/COPY [^\n]*\.prebuild-installrc/);
+    }
+    const pkg = JSON.parse(read('package.json')) as { allowScripts?: Record<string, boolean> };
+    expect(pkg.allowScripts?.['better-sqlite3']).toBe(true);
   });
 });
