@@ -106,9 +106,10 @@ function emulatorCpuSeconds(rig: Rig): { twilio: number; gemini: number } {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 
+/** Runs in the run's own folder, so a `.env` in the repository does not configure it. */
 function startChild(command: string, args: string[], env: Record<string, string>, logFile: string): ChildProcess {
   const out = fs.openSync(logFile, 'w');
-  return spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
+  return spawn(command, args, { cwd: path.dirname(logFile), env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
 }
 
 /** tolk runs compiled, as `npm start` runs it in production. */
@@ -198,7 +199,7 @@ async function startRig(timeScale: number, pin: boolean, profileDir?: string): P
   const geminiPort = await freePort();
   const gemini = startChild(
     process.execPath,
-    ['dist/src/emulators/gemini/main.js', '--port', String(geminiPort), '--mode', 'echo', '--language', 'en=es,es=en', '--latency', String(MODEL_LATENCY_MS), '--time-scale', String(timeScale)],
+    [path.join(ROOT, 'dist/src/emulators/gemini/main.js'), '--port', String(geminiPort), '--mode', 'echo', '--language', 'en=es,es=en', '--latency', String(MODEL_LATENCY_MS), '--time-scale', String(timeScale)],
     {},
     path.join(dir, 'gemini.log'),
   );
@@ -209,7 +210,7 @@ async function startRig(timeScale: number, pin: boolean, profileDir?: string): P
   fs.writeFileSync(numbers, `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n`);
   // TOLK_NODE_FLAGS: extra Node.js flags for tolk (experiments, e.g. GC settings).
   const extraFlags = (process.env.TOLK_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const node = [process.execPath, ...extraFlags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/src/main.js'];
+  const node = [process.execPath, ...extraFlags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), path.join(ROOT, 'dist/src/main.js')];
   const tolk = startChild(
     pin ? 'taskset' : node[0],
     pin ? ['-c', '0', ...node] : node.slice(1),

@@ -8,6 +8,7 @@
  * environment or from .env.
  */
 import { CONFIGURE_NUMBER_ENV_HELP, configureTwilioNumber, describeConfiguredNumber } from '../src/cli/configure-number';
+import { loadDotEnv } from '../src/config/dotenv';
 import { createLogger } from '../src/log/logger';
 import { runMain } from '../src/cli/run-main';
 
@@ -56,9 +57,10 @@ export async function runConfigureNumber(argv: string[], env: NodeJS.ProcessEnv,
 
 if (require.main === module) {
   try {
-    process.loadEnvFile?.('.env');
-  } catch {
-    // no .env: the environment alone configures the script
+    loadDotEnv();
+    runMain('configure-number', runConfigureNumber);
+  } catch (err) {
+    process.stderr.write(`configure-number: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 78; // EX_CONFIG
   }
-  runMain('configure-number', runConfigureNumber);
 }

@@ -14,7 +14,9 @@ import { TwilioTelephony } from './twilio/telephony';
 import type { Config } from './config/env';
 import { PROMPTS_DIR, TWIML_DIR } from './config/paths';
 import { loadNumbersFile } from './config/numbers-file';
-import type { NumberDirectory } from './config/numbers';
+import { applyNumbersFile } from './config/numbers-import';
+import type { NumberDirectory, NumberSettings } from './config/numbers';
+import { StartupError } from './config/startup-error';
 import { createAdminApi } from './http/admin-api';
 import { createConsole } from './http/console';
 import { createMetricsModule, Metrics } from './http/metrics';
@@ -22,7 +24,7 @@ import { Readiness } from './http/readiness';
 import { createHttpServer, type HttpServer } from './http/server';
 import type { Logger } from './log/logger';
 import type { CallRecordStore } from './store/call-record-store';
-import { openStore, type Store } from './store/open-store';
+import { openStore, StoreUnavailableError, type Store } from './store/open-store';
 import { TranslateTokenMinter } from './translate/ephemeral-token';
 import { GeminiTranslatorFactory } from './translate/gemini-translator';
 import { createCallAnswerRenderer } from './twilio/call-answers';
@@ -61,14 +63,33 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts tolk. In order: the numbers file is read and checked, the database opened, the server
+ * listening; only then is the numbers file applied to the database (see config/numbers-import.ts),
+ * so a start that fails leaves the stored numbers as they were. A failure the operator can fix
+ * in the configuration (port taken, database unusable) is a StartupError naming the variable.
+ */
 export async function startApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
+  const numbersFile = config.TOLK_NUMBERS ? { path: config.TOLK_NUMBERS, entries: await (await loadNumbersFile(config.TOLK_NUMBERS)).list() } : undefined;
+  const store = overrides.store ?? (await openConfiguredStore(config, logger));
+  try {
+    return await startOnStore(config, logger, overrides, store, numbersFile);
+  } catch (err) {
+    if (!overrides.store) await store.close();
+    throw err;
+  }
+}
+
+async function startOnStore(
+  config: Config,
+  logger: Logger,
+  overrides: AppOverrides,
+  store: Store,
+  numbersFile: { path: string; entries: NumberSettings[] } | undefined,
+): Promise<App> {
   const readiness = new Readiness();
   const metrics = overrides.metrics ?? new Metrics();
-  const store = overrides.store ?? (await openStore({ databaseUrl: config.DATABASE_URL, sqlitePath: config.TOLK_DB_PATH, logger }));
-  if (config.TOLK_NUMBERS) await importNumbersFile(config.TOLK_NUMBERS, store, logger);
   const numbers = overrides.numbers ?? store.numbers;
-  const configured = await numbers.list();
-  if (configured.length === 0) logger.warn({ event: 'config.no_numbers' }, 'no numbers configured: every call will be refused (add one with the admin API, the CLI or TOLK_NUMBERS)');
   readiness.register('numbers', async () => (await numbers.list()).length > 0);
   readiness.register('database', () => store.ping().then(() => true));
   const records = overrides.records ?? store.calls;
@@ -147,7 +168,16 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
       createMetricsModule(metrics),
     ],
   });
-  const address = await http.listen(config.PORT, config.HOST);
+  const address = await listen(http, config);
+  let configured: NumberSettings[];
+  try {
+    if (numbersFile) await applyNumbersFile(store.numbers, numbersFile, config.TOLK_NUMBERS_MODE, logger);
+    configured = await numbers.list();
+  } catch (err) {
+    await http.close();
+    throw err;
+  }
+  if (configured.length === 0) logger.warn({ event: 'config.no_numbers' }, 'no numbers configured: every call will be refused (add one with the admin API, the CLI or TOLK_NUMBERS)');
   logger.info({ event: 'server.listening', port: address.port, host: config.HOST, numbers: configured.length }, 'tolk listening');
 
   let stopping: Promise<void> | undefined;
@@ -165,10 +195,29 @@ export async function startApp(config: Config, logger: Logger, overrides: AppOve
   return { config, logger, http, address, calls, store, records, metrics, readiness, stop };
 }
 
-/** Imports the numbers file (TOLK_NUMBERS) into the database: its entries replace stored ones. */
-async function importNumbersFile(file: string, store: Store, logger: Logger): Promise<void> {
-  const directory = await loadNumbersFile(file);
-  const entries = await directory.list();
-  for (const settings of entries) await store.numbers.upsert(settings);
-  logger.info({ event: 'config.numbers_imported', file, count: entries.length }, `imported ${entries.length} numbers from ${file}`);
+/** The database DATABASE_URL or TOLK_DB_PATH names; one that cannot be used is a StartupError naming that variable. */
+async function openConfiguredStore(config: Config, logger: Logger): Promise<Store> {
+  try {
+    return await openStore({ databaseUrl: config.DATABASE_URL, sqlitePath: config.TOLK_DB_PATH, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, logger });
+  } catch (err) {
+    if (err instanceof StoreUnavailableError) {
+      throw new StartupError(err.dialect === 'postgres' ? 'DATABASE_URL' : 'TOLK_DB_PATH', `${err.target} ${err.reason}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** Listens on PORT/HOST; an address that is taken or not this machine's is a StartupError. */
+async function listen(http: HttpServer, config: Config): Promise<AddressInfo> {
+  try {
+    return await http.listen(config.PORT, config.HOST);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new StartupError('PORT', `${config.PORT} is already in use on ${config.HOST} (another tolk, or another program)`, { cause: err });
+    if (code === 'EACCES') throw new StartupError('PORT', `${config.PORT} needs more privileges than this process has (use a port above 1023)`, { cause: err });
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      throw new StartupError('HOST', `${config.HOST} is not an address of this machine (${code})`, { cause: err });
+    }
+    throw err;
+  }
 }

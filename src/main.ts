@@ -1,44 +1,41 @@
 /**
  * `npm start`: reads the environment (and `.env`), validates it once, starts tolk (app.ts is the
- * composition root), and shuts down gracefully on SIGINT/SIGTERM.
+ * composition root), and shuts down gracefully on SIGINT/SIGTERM. A start-up failure is a short
+ * message on stderr naming what to fix, with exit code 78 (EX_CONFIG) when it is the configuration.
  */
-import { startApp } from './app';
+import { startApp, type App } from './app';
+import { loadDotEnv } from './config/dotenv';
 import { ConfigError, loadConfig, type Config } from './config/env';
 import { NumbersConfigError } from './config/numbers-file';
+import { StartupError } from './config/startup-error';
 import { createLogger } from './log/logger';
 
-function loadDotEnv(): void {
-  try {
-    process.loadEnvFile?.('.env');
-  } catch {
-    // no .env file: the environment alone configures tolk
-  }
+const EX_CONFIG = 78;
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`tolk: ${message}\n`);
+  process.exit(code);
 }
 
 async function main(): Promise<void> {
-  loadDotEnv();
   let config: Config;
   try {
+    loadDotEnv();
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`tolk: ${err.message}\nSee .env.example and the README's Configuration section.\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw err;
+    if (err instanceof ConfigError) fail(`${err.message}\nSee .env.example and the README's Configuration section.`, EX_CONFIG);
+    fail(err instanceof Error ? err.message : String(err), EX_CONFIG);
   }
   const logger = createLogger({ level: config.LOG_LEVEL });
   process.on('unhandledRejection', (reason) => {
     logger.error({ event: 'process.unhandled_rejection', err: reason }, 'unhandled promise rejection');
   });
-  let app;
+  let app: App;
   try {
     app = await startApp(config, logger);
   } catch (err) {
-    if (err instanceof NumbersConfigError) {
-      process.stderr.write(`tolk: ${err.message}\n`);
-      process.exit(78);
-    }
+    logger.flush();
+    if (err instanceof StartupError || err instanceof NumbersConfigError) fail(err.message, EX_CONFIG);
     throw err;
   }
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -56,7 +53,8 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err: unknown) => {
-    process.stderr.write(`tolk: failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
-    process.exit(1);
+    // Not a configuration problem: one line, and the stack only when asked for.
+    const detail = err instanceof Error ? (process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace' ? err.stack : err.message) : String(err);
+    fail(`failed to start: ${detail}`, 1);
   });
 }

@@ -12,7 +12,7 @@ import type { CliContext, CliIo } from './context';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE } from './errors';
 
 const MORE_HELP = `
-Environment:
+Environment (and .env in the working folder, as the server reads it; the environment wins):
   TOLK_URL     the deployment to manage (default http://127.0.0.1:$PORT, PORT defaulting to 8080)
   ADMIN_TOKEN  the deployment's admin token (sent as a bearer token)
 

@@ -4,6 +4,7 @@
  * section here so the composition root has a single typed `Config`.
  */
 import { z } from 'zod';
+import { NUMBERS_MODES } from './numbers-import';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -40,8 +41,10 @@ export const envSchema = z.object({
   // Operations
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TOLK_NUMBERS: z.string().min(1).optional(),
+  TOLK_NUMBERS_MODE: z.enum(NUMBERS_MODES, { error: 'must be seed or replace' }).default('seed'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   TOLK_DB_PATH: z.string().min(1).default('data/tolk.db'),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
   TOLK_MAX_CALLS: z.coerce.number().int().min(1, 'must be at least 1').optional(),

@@ -41,7 +41,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
   const base = express();
   const server = http.createServer(base);
   const guards = (deps.modules ?? []).filter((m) => m.verifyUpgrade !== undefined);
-  const { app } = expressWs(base, server, {
+  const ws = expressWs(base, server, {
     wsOptions: {
       maxPayload: 64 * 1024,
       // A refused handshake gets a plain HTTP answer (e.g. 403): no WebSocket is ever opened.
@@ -54,6 +54,10 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
       },
     },
   });
+  // The WebSocket server re-emits the HTTP server's errors (e.g. EADDRINUSE from listen); they are
+  // handled on the HTTP server itself (see listen), so the copy must not crash the process.
+  ws.getWss().on('error', () => undefined);
+  const app = ws.app;
   app.disable('x-powered-by');
   if (deps.trustProxy) app.set('trust proxy', true);
 

@@ -31,6 +31,28 @@ export interface OpenStoreOptions {
   calls?: SqlCallRecordStoreOptions;
   /** The clock replay keys expire by (tests); default Date.now. */
   now?: () => number;
+  /**
+   * PostgreSQL only: how long to keep trying to reach the server (it may be starting with tolk)
+   * before giving up with `StoreUnavailableError`; also each connection's own deadline. Default 10 s.
+   */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * The database cannot be opened: the SQLite file or its folder cannot be created or is not a
+ * database, or the PostgreSQL server cannot be reached or refuses the connection. `target` is the
+ * file, or the URL without its password; `reason` says what went wrong in a few words.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(
+    readonly dialect: Dialect,
+    readonly target: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${dialect === 'sqlite' ? 'SQLite file' : 'PostgreSQL'} ${target}: ${reason}`, options);
+    this.name = 'StoreUnavailableError';
+  }
 }
 
 export interface Store {
@@ -54,12 +76,16 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema)) {
     throw new Error(`invalid schema name '${opts.schema}' (lower-case letters, digits and _)`);
   }
-  const db = opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.schema) : openSqlite(opts.sqlitePath ?? DEFAULT_SQLITE_PATH);
+  const sqlitePath = opts.sqlitePath ?? DEFAULT_SQLITE_PATH;
+  const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const db = opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.schema, connectTimeoutMs) : openSqlite(sqlitePath);
   try {
+    if (dialect === 'postgres') await reachPostgres(db, opts.databaseUrl!, connectTimeoutMs, log);
+    else await probeSqlite(db, sqlitePath);
     if (dialect === 'postgres' && opts.schema) await ensureSchema(db, opts.schema);
     await migrate(db, dialect, opts.schema, log);
   } catch (err) {
-    await db.destroy();
+    await db.destroy().catch(() => undefined);
     throw err;
   }
   log.info(
@@ -85,8 +111,17 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   };
 }
 
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
 function openSqlite(file: string): Kysely<StoreDatabase> {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const folder = path.dirname(path.resolve(file));
+  try {
+    fs.mkdirSync(folder, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : errnoText(err);
+    throw new StoreUnavailableError('sqlite', path.resolve(file), `cannot have its folder ${folder} created (${why})`, { cause: err });
+  }
   return new Kysely<StoreDatabase>({
     dialect: new SqliteDialect({
       database: () => {
@@ -102,13 +137,81 @@ function openSqlite(file: string): Kysely<StoreDatabase> {
   });
 }
 
-function openPostgres(url: string, schema: string | undefined): Kysely<StoreDatabase> {
+function openPostgres(url: string, schema: string | undefined, connectTimeoutMs: number): Kysely<StoreDatabase> {
   const pool = new Pool({
     connectionString: url,
     max: 10,
+    connectionTimeoutMillis: connectTimeoutMs,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   return new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * Waits until the server answers, retrying what may pass (refused, timed out, unknown host, "the
+ * database system is starting up") with backoff until the deadline; what will not pass (bad
+ * password, no such database) fails at once.
+ */
+async function reachPostgres(db: Kysely<StoreDatabase>, url: string, deadlineMs: number, log: Logger): Promise<void> {
+  const giveUpAt = Date.now() + deadlineMs;
+  for (let attempt = 1, delay = 250; ; attempt++, delay = Math.min(delay * 2, 2000)) {
+    try {
+      await sql`select 1`.execute(db);
+      return;
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      const transient = typeof code !== 'string' || /^E[A-Z]+$/.test(code) || code === '57P03';
+      const left = giveUpAt - Date.now();
+      if (!transient || left <= delay) {
+        const reason = transient ? `unreachable after ${Math.round(deadlineMs / 1000)} s (${postgresReason(err)})` : `refused the connection (${postgresReason(err)})`;
+        throw new StoreUnavailableError('postgres', redactUrl(url), reason, { cause: err });
+      }
+      log.warn({ event: 'store.unreachable', attempt, reason: postgresReason(err), retryInMs: delay }, 'database not reachable yet');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+/** The URL with its password replaced by `***` (for messages and logs). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
+
+function errnoText(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return typeof e?.code === 'string' ? e.code : typeof e?.message === 'string' ? e.message : String(err);
+}
+
+function postgresReason(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const message = typeof e?.message === 'string' && e.message ? e.message : undefined;
+  if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code;
+  if (message === 'timeout expired' || message?.includes('connection timeout')) return 'connection timed out';
+  return message ?? errnoText(err);
+}
+
+/** Opens the file and takes (then releases) the write lock: a file tolk could read but not write fails now, not mid-call. */
+async function probeSqlite(db: Kysely<StoreDatabase>, file: string): Promise<void> {
+  try {
+    await sql`begin immediate`.execute(db);
+    await sql`rollback`.execute(db);
+  } catch (err) {
+    throw new StoreUnavailableError('sqlite', path.resolve(file), sqliteReason(file, err), { cause: err });
+  }
+}
+
+function sqliteReason(file: string, err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_NOTADB') return 'is not an SQLite database';
+  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) return 'is a folder, not a file';
+  if (code === 'SQLITE_READONLY') return 'is read-only';
+  return `cannot be opened (${errnoText(err)})`;
 }
 
 /** `create schema if not exists` can still fail when another instance creates it at the same moment. */

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ACCOUNT, AUTH_TOKEN } from '../twilio/helpers/edge';
 import { numberConfiguredReplies, startRestStub, twilioError } from '../twilio/helpers/rest-stub';
 import { runTolk, startTolkServer, type TolkServer } from './helpers/run-tolk';
@@ -95,6 +98,24 @@ describe('reaching tolk', () => {
       expect(off.stderr).toContain('admin API disabled: set ADMIN_TOKEN on the server');
     } finally {
       await disabled.close();
+    }
+  });
+
+  it('reads .env in its working folder as the server does; the environment wins over it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-cli-dotenv-'));
+    try {
+      // The deployment's .env: the server's PORT and ADMIN_TOKEN are what the CLI needs.
+      fs.writeFileSync(path.join(dir, '.env'), `PORT=${new URL(server.url).port}\nADMIN_TOKEN=${server.env.ADMIN_TOKEN}\nPUBLIC_URL=https://tolk.example.com\n`);
+      const [fromFile, overridden] = await Promise.all([
+        runTolk(['numbers', 'list', '--json'], {}, dir),
+        runTolk(['numbers', 'list'], { ADMIN_TOKEN: 'not-the-token-at-all' }, dir),
+      ]);
+      expect(fromFile.code).toBe(0);
+      expect((JSON.parse(fromFile.stdout) as { numbers: unknown[] }).numbers).toHaveLength(2);
+      expect(overridden.code).toBe(1);
+      expect(overridden.stderr).toMatch(/401|token/i);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -27,6 +27,14 @@ describe('loadConfig', () => {
     expect(c.TWILIO_WS_SIGNATURE).toBe('log');
     expect(c.TOLK_MAX_CALLS).toBeUndefined(); // no cap unless one is set
     expect(loadConfig({ ...valid, TOLK_MAX_CALLS: '150' }).TOLK_MAX_CALLS).toBe(150);
+    expect(c.TOLK_NUMBERS_MODE).toBe('seed'); // the numbers file only fills an empty database
+    expect(c.DATABASE_CONNECT_TIMEOUT_MS).toBe(10_000);
+  });
+
+  it('takes seed or replace as TOLK_NUMBERS_MODE, nothing else', () => {
+    expect(loadConfig({ ...valid, TOLK_NUMBERS_MODE: 'replace' }).TOLK_NUMBERS_MODE).toBe('replace');
+    expect(problemsOf({ ...valid, TOLK_NUMBERS_MODE: 'overwrite' })).toEqual(['TOLK_NUMBERS_MODE must be seed or replace']);
+    expect(problemsOf({ ...valid, DATABASE_CONNECT_TIMEOUT_MS: '0' })[0]).toMatch(/^DATABASE_CONNECT_TIMEOUT_MS /);
   });
 
   it('names every missing required variable', () => {

@@ -2,46 +2,34 @@
  * tolk stops mid-call (killed, not shut down): every transcript line that was already final is in
  * the database when it comes back, and the operator can read it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startGeminiEmulator, type GeminiEmulator } from '../../src/emulators/gemini/server';
 import { freePort } from '../../src/emulators/free-port';
 import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
+import { spawnTolk, type TolkProcess } from '../helpers/tolk-process';
 import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, fixture, waitUntil } from './harness';
 
 jest.setTimeout(90_000);
 
-const root = path.resolve(__dirname, '../..');
 const ADMIN = 'admin-token-for-tests-0123456789';
 
 let twilio: TwilioEmulator | undefined;
 let gemini: GeminiEmulator | undefined;
-let tolk: ChildProcess | undefined;
+let tolk: TolkProcess | undefined;
 let dir = '';
 
 afterEach(async () => {
-  await kill(tolk);
+  await tolk?.stop('SIGKILL');
   await twilio?.close();
   await gemini?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** tolk as its own process group (tsx runs node as a child): killing the group kills tolk itself. */
-function startTolk(env: Record<string, string>): ChildProcess {
-  return spawn(path.join(root, 'node_modules/.bin/tsx'), ['src/main.ts'], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore', detached: true });
-}
-
-function kill(p: ChildProcess | undefined): Promise<void> {
-  if (!p?.pid || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
-  const exited = new Promise<void>((r) => p.once('exit', () => r()));
-  try {
-    process.kill(-p.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-  return exited;
+/** tolk in `dir`, where its numbers file and database are. */
+function startTolk(env: Record<string, string>): TolkProcess {
+  return spawnTolk(env, { cwd: dir });
 }
 
 async function up(base: string): Promise<void> {
@@ -106,7 +94,7 @@ describe('a tolk restart mid-call', () => {
     expect(before.state).toBe('bridged');
 
     // tolk dies mid-call.
-    await kill(tolk);
+    await tolk.stop('SIGKILL');
     tolk = startTolk(env);
     await up(base);
     const after = await api<CallJson>(base, `/api/calls/${before.id}`);

@@ -1,51 +1,106 @@
-import { spawn } from 'node:child_process';
-import os from 'node:os';
+/**
+ * `npm start` as an operator meets it: configuration from the environment or `.env`, and every
+ * start-up failure the operator can fix is one line on stderr naming the variable, exit code 78,
+ * never a stack trace and never a hang.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../src/emulators/free-port';
+import { spawnTolk } from '../helpers/tolk-process';
 
-const root = path.resolve(__dirname, '../..');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
+const VALID = {
+  HOST: '127.0.0.1',
+  PUBLIC_URL: 'https://tolk.example.com',
+  TWILIO_ACCOUNT_SID: 'AC' + 'a'.repeat(32),
+  TWILIO_AUTH_TOKEN: 'secret-auth-token-value',
+  GEMINI_API_KEY: 'secret-gemini-key',
+};
 
-function run(env: Record<string, string>, untilStdout?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string; kill: () => void }> {
-  return new Promise((resolve) => {
-    const child = spawn(tsx, ['src/main.ts'], { cwd: root, env: { PATH: process.env.PATH ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (untilStdout?.test(stdout)) resolve({ code: null, stdout, stderr, kill: () => child.kill('SIGTERM') });
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr, kill: () => undefined }));
-  });
+/** Exactly one line on stderr, starting `tolk: VARIABLE`, and no stack frame. */
+function expectOneLineNaming(stderr: string, variable: string): void {
+  const lines = stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(new RegExp(`^tolk: ${variable} `));
+  expect(stderr).not.toMatch(/\n\s+at /);
 }
 
 describe('npm start', () => {
   it('refuses to start without configuration and names the missing variables', async () => {
-    const r = await run({});
-    expect(r.code).toBe(78);
-    expect(r.stderr).toMatch(/PUBLIC_URL is required/);
-    expect(r.stderr).toMatch(/GEMINI_API_KEY is required/);
+    const tolk = spawnTolk({});
+    expect(await tolk.exited).toBe(78);
+    expect(tolk.stderr()).toMatch(/PUBLIC_URL is required/);
+    expect(tolk.stderr()).toMatch(/GEMINI_API_KEY is required/);
   });
 
-  it('starts with valid configuration, serves /healthz, and stops on SIGTERM', async () => {
-    const r = await run(
-      {
-        PORT: '0',
-        HOST: '127.0.0.1',
-        PUBLIC_URL: 'https://tolk.example.com',
-        TWILIO_ACCOUNT_SID: 'AC' + 'a'.repeat(32),
-        TWILIO_AUTH_TOKEN: 'secret-auth-token-value',
-        GEMINI_API_KEY: 'secret-gemini-key',
-        TOLK_DB_PATH: path.join(os.tmpdir(), `tolk-startup-${process.pid}`, 'tolk.db'),
-      },
-      /"event":"server.listening"[^\n]*\n/,
-    );
-    const listening = r.stdout.split('\n').find((l) => l.includes('server.listening'));
-    const { port } = JSON.parse(listening ?? '{}') as { port: number };
+  it('starts with valid configuration, serves /healthz, keeps secrets out of the log, and stops on SIGTERM', async () => {
+    const tolk = spawnTolk({ ...VALID, PORT: '0' });
+    const listening = await tolk.waitForStdout(/"event":"server.listening"/);
+    const { port } = JSON.parse(listening) as { port: number };
     const res = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(res.status).toBe(200);
-    r.kill();
-    expect(r.stdout).not.toContain('secret-auth-token-value');
-    expect(r.stdout).not.toContain('secret-gemini-key');
-  }, 30000);
+    await tolk.stop('SIGTERM');
+    expect(await tolk.exited).toBe(0);
+    expect(tolk.stdout()).toContain('"event":"server.stopped"');
+    expect(tolk.stdout()).not.toContain('secret-auth-token-value');
+    expect(tolk.stdout()).not.toContain('secret-gemini-key');
+  });
+
+  it('reads .env in its working folder; the environment wins over it', async () => {
+    const port = await freePort();
+    const dotenv = Object.entries({ ...VALID, PORT: '1' }).map(([k, v]) => `${k}=${v}`);
+    const tolk = spawnTolk({ PORT: String(port) }, { prepare: (cwd) => fs.writeFileSync(path.join(cwd, '.env'), `${dotenv.join('\n')}\n`) });
+    await tolk.waitForStdout(/"event":"server.listening"/);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  });
+
+  it('names PORT when the port is taken (exit 78, one line)', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const tolk = spawnTolk({ ...VALID, PORT: String(port) });
+      expect(await tolk.exited).toBe(78);
+      expectOneLineNaming(tolk.stderr(), 'PORT');
+      expect(tolk.stderr()).toContain(`${port} is already in use`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it.each([
+    ['below a file instead of a folder', (dir: string) => fs.writeFileSync(path.join(dir, 'plain'), 'x'), 'plain/tolk.db', /cannot have its folder \S+\/plain created \(a file is in the way\)/],
+    ['a folder', (dir: string) => fs.mkdirSync(path.join(dir, 'db')), 'db', /is a folder, not a file/],
+    ['not an SQLite database', (dir: string) => fs.writeFileSync(path.join(dir, 'notes.txt'), 'hello '.repeat(200)), 'notes.txt', /is not an SQLite database/],
+  ])('names TOLK_DB_PATH when it is %s (exit 78, one line)', async (_what, prepare, dbPath, reason) => {
+    const tolk = spawnTolk({ ...VALID, PORT: '0', TOLK_DB_PATH: dbPath }, { prepare });
+    expect(await tolk.exited).toBe(78);
+    expectOneLineNaming(tolk.stderr(), 'TOLK_DB_PATH');
+    expect(tolk.stderr()).toMatch(reason);
+  });
+
+  it('names DATABASE_URL when PostgreSQL cannot be reached, within its deadline, without the password', async () => {
+    const closedPort = await freePort();
+    const started = Date.now();
+    const tolk = spawnTolk({ ...VALID, PORT: '0', DATABASE_URL: `postgres://tolk:hunter2@127.0.0.1:${closedPort}/tolk`, DATABASE_CONNECT_TIMEOUT_MS: '1500' });
+    expect(await tolk.exited).toBe(78);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expectOneLineNaming(tolk.stderr(), 'DATABASE_URL');
+    expect(tolk.stderr()).toMatch(/unreachable after 2 s \(ECONNREFUSED\)/);
+    expect(tolk.stderr() + tolk.stdout()).not.toContain('hunter2');
+  });
+
+  it('gives up on a server that accepts the connection and never answers (deadline, not a hang)', async () => {
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      const tolk = spawnTolk({ ...VALID, PORT: '0', DATABASE_URL: `postgres://tolk@127.0.0.1:${port}/tolk`, DATABASE_CONNECT_TIMEOUT_MS: '1000' });
+      expect(await tolk.exited).toBe(78);
+      expectOneLineNaming(tolk.stderr(), 'DATABASE_URL');
+      expect(tolk.stderr()).toMatch(/connection timed out/);
+    } finally {
+      silent.close();
+    }
+  });
 });

@@ -1,8 +1,11 @@
 /**
  * Runs the real `tolk` executable (tsx over src/cli/main.ts) as a child process, with only the
- * environment a test gives it, and an admin API server in the test process to talk to.
+ * environment a test gives it, in an empty working folder unless the test gives one, and an admin
+ * API server in the test process to talk to.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { InMemoryNumberStore, type NumberStore } from '../../../src/config/number-store';
 import { adminSetup, DE_LINE, ES_LINE, TOKEN, type AdminSetup } from '../../http/helpers/admin-app';
@@ -17,7 +20,14 @@ export interface TolkRun {
   stderr: string;
 }
 
-export function runTolk(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<TolkRun> {
+/**
+ * An empty working folder: tolk reads `.env` from its working folder, and the developer's own
+ * `.env` in the repository must not reach the tests.
+ */
+const EMPTY_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-cli-'));
+afterAll(() => fs.rmSync(EMPTY_DIR, { recursive: true, force: true }));
+
+export function runTolk(args: string[], env: Record<string, string> = {}, cwd = EMPTY_DIR): Promise<TolkRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(TSX, [MAIN, ...args], {
       cwd,
