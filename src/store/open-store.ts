@@ -208,7 +208,7 @@ async function probeSqlite(db: Kysely<StoreDatabase>, file: string): Promise<voi
 
 function sqliteReason(file: string, err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
-  if (code === 'SQLITE_NOTADB') return 'is not an SQLite database';
+  if (code === 'SQLITE_NOTADB') return 'is not a database (SQLite cannot read it)';
   if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) return 'is a folder, not a file';
   if (code === 'SQLITE_READONLY') return 'is read-only';
   return `cannot be opened (${errnoText(err)})`;

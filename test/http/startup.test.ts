@@ -71,7 +71,7 @@ describe('npm start', () => {
   it.each([
     ['below a file instead of a folder', (dir: string) => fs.writeFileSync(path.join(dir, 'plain'), 'x'), 'plain/tolk.db', /cannot have its folder \S+\/plain created \(a file is in the way\)/],
     ['a folder', (dir: string) => fs.mkdirSync(path.join(dir, 'db')), 'db', /is a folder, not a file/],
-    ['not an SQLite database', (dir: string) => fs.writeFileSync(path.join(dir, 'notes.txt'), 'hello '.repeat(200)), 'notes.txt', /is not an SQLite database/],
+    ['not a database', (dir: string) => fs.writeFileSync(path.join(dir, 'notes.txt'), 'hello '.repeat(200)), 'notes.txt', /is not a database \(SQLite cannot read it\)/],
   ])('names TOLK_DB_PATH when it is %s (exit 78, one line)', async (_what, prepare, dbPath, reason) => {
     const tolk = spawnTolk({ ...VALID, PORT: '0', TOLK_DB_PATH: dbPath }, { prepare });
     expect(await tolk.exited).toBe(78);
