@@ -199,7 +199,7 @@ async function startRig(timeScale: number, pin: boolean, profileDir?: string): P
   const geminiPort = await freePort();
   const gemini = startChild(
     process.execPath,
-    [path.join(ROOT, 'dist/src/emulators/gemini/main.js'), '--port', String(geminiPort), '--mode', 'echo', '--language', 'en=es,es=en', '--latency', String(MODEL_LATENCY_MS), '--time-scale', String(timeScale)],
+    [path.join(ROOT, 'dist/src/emulators/gemini/main.js'), '--port', String(geminiPort), '--mode', 'echo', '--language', 'en=es,es=en', '--lag', String(MODEL_LATENCY_MS), '--time-scale', String(timeScale)],
     {},
     path.join(dir, 'gemini.log'),
   );

@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const gemini = await startGeminiEmulator({
     mode: 'script',
     script: await loadScript(path.join(__dirname, CALLS[0].script)),
-    latencyMs: 400,
+    lagMs: 400,
     timeScale: 1 / speed,
     detector: { pauseMs: 1200, maxUtteranceMs: 15_000 },
   });

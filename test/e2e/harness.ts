@@ -44,7 +44,7 @@ export interface RigOptions {
 
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const speed = opts.speed ?? 10;
-  const gemini = await startGeminiEmulator({ mode: 'echo', language: 'en=es,es=en', latencyMs: 300, timeScale: 1 / speed, ...opts.gemini });
+  const gemini = await startGeminiEmulator({ mode: 'echo', language: 'en=es,es=en', lagMs: 300, timeScale: 1 / speed, ...opts.gemini });
   const twilio = await startTwilioEmulator({ timeScale: 1 / speed, sayAudio: 'silence', ...opts.twilio });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;

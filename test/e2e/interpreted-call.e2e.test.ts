@@ -70,10 +70,13 @@ describe('an interpreted call, end to end', () => {
 
   it('plays the translated speech to the other party intact: no gap, no click, no distortion', async () => {
     const script = await loadScript(require.resolve('../../scripts/demo-es-en.json'));
-    // Four times real time: the timing of the emulated network stays close to a real one.
-    rig = await startRig({ speed: 4, gemini: { mode: 'script', script, detector: { pauseMs: 1200, maxUtteranceMs: 15_000 } } });
-    rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: fixture('agent-en.ulaw8k.wav'), speakAfterSec: 14 });
-    const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 1, hangupAfterSec: 40 } });
+    // Real time: gaps are what this test looks for, and compressed time would multiply every
+    // scheduling delay of a busy machine into emulated network jitter.
+    // The model translates while the speaker talks, so the translation overlaps their voice: with
+    // no original voice under it, what the listener hears is the translation alone, to compare.
+    rig = await startRig({ speed: 1, number: { originalVolume: 0 }, gemini: { mode: 'script', script, detector: { pauseMs: 1200, maxUtteranceMs: 15_000 } } });
+    rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: fixture('agent-en.ulaw8k.wav'), speakAfterSec: 11 });
+    const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 1, hangupAfterSec: 24 } });
     await rig.twilio.waitForStatus(callerSid, 'completed', 30_000);
     const agentSid = rig.twilio.calls().find((c) => c.to === AGENT_NUMBER)?.sid ?? '';
     await waitUntil(() => rig.tolk.calls.activeCalls === 0, 5000, 'tolk to end the call');

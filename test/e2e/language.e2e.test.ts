@@ -80,9 +80,12 @@ describe('a caller who switches language mid-call', () => {
     rig = await startRig({ speed: 4, gemini: { mode: 'script', script, detector: { pauseMs: 600 } } });
     rig.twilio.setCallee(AGENT_NUMBER, {});
     const caller = readWav(fs.readFileSync(fixture('caller-es.ulaw8k.wav'))).samples.subarray(0, 2 * 8000);
-    const turns = new Int16Array(3 * 7 * 8000);
-    for (let i = 0; i < 3; i++) turns.set(caller, i * 7 * 8000); // 2 s of speech every 7 s
-    const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: turns, speakAfterSec: 1, hangupAfterSec: 26 } });
+    // 2 s of speech every 10 s. The model transcribes while the caller speaks, and tolk ends an
+    // utterance after 1.2 s (wall clock) without transcript: at four times real time, turns closer
+    // than that would run into one another.
+    const turns = new Int16Array(3 * 10 * 8000);
+    for (let i = 0; i < 3; i++) turns.set(caller, i * 10 * 8000);
+    const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: turns, speakAfterSec: 1, hangupAfterSec: 35 } });
     await waitUntil(() => rig.logs.some((l) => l.event === 'call.caller_language' && l.language === 'pl'), 30_000, 'the switch to Polish');
     const call = rig.tolk.calls.call(String(rig.logs.find((l) => l.event === 'call.created')?.callId));
     expect(call?.state).toBe('bridged');

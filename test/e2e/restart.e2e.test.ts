@@ -57,7 +57,7 @@ const api = async <T>(base: string, p: string): Promise<T> => (await (await fetc
 describe('a tolk restart mid-call', () => {
   it('loses no transcript line that was already final', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-restart-'));
-    gemini = await startGeminiEmulator({ mode: 'echo', language: 'en=es,es=en', latencyMs: 300 });
+    gemini = await startGeminiEmulator({ mode: 'echo', language: 'en=es,es=en', lagMs: 300 });
     twilio = await startTwilioEmulator({ sayAudio: 'silence' });
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;

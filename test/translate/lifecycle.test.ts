@@ -10,7 +10,7 @@ function resources(): Record<string, number> {
 describe('translator lifecycle', () => {
   let emu: GeminiEmulator;
   beforeAll(async () => {
-    emu = await startGeminiEmulator({ latencyMs: 10, usageIntervalMs: 50, resumptionIntervalMs: 50 });
+    emu = await startGeminiEmulator({ lagMs: 10, usageIntervalMs: 50, resumptionIntervalMs: 50 });
   });
   afterAll(async () => {
     await emu.close();

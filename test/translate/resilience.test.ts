@@ -12,7 +12,7 @@ function speech(bursts: number): Int16Array {
 describe('translator resilience (real SDK against the emulator)', () => {
   let emu: GeminiEmulator | undefined;
   const start = async (o: GeminiEmulatorOptions): Promise<GeminiEmulator> => {
-    emu = await startGeminiEmulator({ latencyMs: 50, detector: { pauseMs: 200 }, ...o });
+    emu = await startGeminiEmulator({ lagMs: 50, detector: { pauseMs: 200 }, ...o });
     return emu;
   };
   afterEach(async () => {

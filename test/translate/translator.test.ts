@@ -5,7 +5,7 @@ import { factory, memoryLogger, record, stream, toneThenSilence, waitFor } from 
 describe('Gemini translator against the emulator (real @google/genai SDK)', () => {
   let emu: GeminiEmulator;
   beforeEach(async () => {
-    emu = await startGeminiEmulator({ mode: 'echo', language: 'es', latencyMs: 50 });
+    emu = await startGeminiEmulator({ mode: 'echo', language: 'es', lagMs: 50 });
   });
   afterEach(async () => {
     await emu.close();

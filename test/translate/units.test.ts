@@ -1,4 +1,4 @@
-import { EnergyDetector } from '../../src/emulators/gemini/energy-detector';
+import { EnergyDetector, type DetectorEvent } from '../../src/emulators/gemini/energy-detector';
 import { backoffDelay } from '../../src/translate/backoff';
 import { classifyClose, classifyConnectError } from '../../src/translate/close-classifier';
 import { BoundedChunkQueue, InputChunker } from '../../src/translate/input-queue';
@@ -113,7 +113,8 @@ describe('server message decoding', () => {
 describe('energy detector', () => {
   it('finds each burst of speech and its duration', () => {
     const d = new EnergyDetector({ sampleRate: 16000, pauseMs: 200 });
-    const found = [...d.push(toneThenSilence(800, 300)), ...d.push(toneThenSilence(400, 300)), ...d.push(toneThenSilence(60, 300))];
+    const ends = (events: DetectorEvent[]) => events.flatMap((e) => (e.type === 'end' ? [e.utterance] : []));
+    const found = [...ends(d.push(toneThenSilence(800, 300))), ...ends(d.push(toneThenSilence(400, 300))), ...ends(d.push(toneThenSilence(60, 300)))];
     expect(found.map((u) => u.samples.length / 16)).toEqual([800, 400]);
     expect(found[1].startMs).toBe(1100);
   });

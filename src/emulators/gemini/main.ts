@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     mode: opts.mode,
     script: opts.script ? await loadScript(opts.script) : undefined,
     language: opts.language,
-    latencyMs: opts.latencyMs,
+    lagMs: opts.lagMs,
     timeScale: opts.timeScale,
     apiKeys: opts.apiKeys,
     models: opts.models.length > 0 ? opts.models : undefined,

@@ -1,5 +1,5 @@
 /** Command-line options of the emulator (pure parsing; main.ts does the I/O). */
-import type { EmulatorMode } from './server';
+import { DEFAULT_LAG_MS, type EmulatorMode } from './server';
 import type { EmulatorFaults } from './session';
 
 export const HELP = `Gemini Live translate emulator (tolk)
@@ -8,13 +8,14 @@ Usage: npm run emulator:gemini -- [options]
 
   --port N                 listen port (default 8765; 0 = any free port)
   --host H                 listen address (default 127.0.0.1)
-  --mode echo|script       echo: returns the input speech itself as 24 kHz output, transcripts
-                           state what was heard ("[es speech 2.4 s]"); script: utterance N answers
-                           with entry N of --script (default echo)
+  --mode echo|script       echo: streams the input speech itself back as 24 kHz output while the
+                           speaker talks, transcripts state what was heard ("[es speech 2.4 s]");
+                           script: utterance N starts speaking entry N of --script as soon as the
+                           speaker starts (default echo)
   --script FILE            script JSON for --mode script (format: see README, Translation section)
   --language CODE|MAP      language echo mode claims to hear: a code, or per target
                            language like en=es,es=en (default es)
-  --latency MS             delay between end of an utterance and the reply (default 50)
+  --lag MS                 how far the translation trails the speech it translates (default 300)
   --time-scale X           real seconds per emulated second; 0.1 runs ten times faster (default 1)
   --api-key KEY            accept only this key (repeatable); default accepts any non-empty key
   --model ID               accepted model id (repeatable; default gemini-3.5-live-translate-preview)
@@ -22,6 +23,9 @@ Usage: npm run emulator:gemini -- [options]
   --resumption-interval MS sessionResumptionUpdate period (default 3000)
   --vad-threshold N        energy detector RMS threshold, int16 scale (default 500)
   --vad-pause MS           silence that ends an utterance (default 500)
+  --min-speech MS          shorter bursts of sound are ignored as clicks (default 120)
+  --max-utterance MS       longer speech is cut into transcript lines of at most this; it is
+                           still translated once, as one utterance (default 6000)
   --deflate                accept the permessage-deflate extension when a client offers it
                            (whether Google's service does is not documented; default off)
 Faults (applied to every connection; times are after setupComplete):
@@ -45,20 +49,20 @@ export interface CliOptions {
   mode: EmulatorMode;
   script?: string;
   language: string;
-  latencyMs: number;
+  lagMs: number;
   timeScale: number;
   apiKeys: string[];
   models: string[];
   usageIntervalMs: number;
   resumptionIntervalMs: number;
-  detector: { threshold?: number; pauseMs?: number };
+  detector: { threshold?: number; pauseMs?: number; minSpeechMs?: number; maxUtteranceMs?: number };
   faults: EmulatorFaults;
   perMessageDeflate: boolean;
 }
 
 export function parseArgs(argv: string[]): CliOptions {
   const o: CliOptions = {
-    help: false, port: 8765, host: '127.0.0.1', mode: 'echo', language: 'es', latencyMs: 50, timeScale: 1,
+    help: false, port: 8765, host: '127.0.0.1', mode: 'echo', language: 'es', lagMs: DEFAULT_LAG_MS, timeScale: 1,
     apiKeys: [], models: [], usageIntervalMs: 1000, resumptionIntervalMs: 3000, detector: {}, faults: {}, perMessageDeflate: false,
   };
   const args = [...argv];
@@ -86,7 +90,7 @@ export function parseArgs(argv: string[]): CliOptions {
       }
       case '--script': o.script = value(flag); break;
       case '--language': o.language = value(flag); break;
-      case '--latency': o.latencyMs = num(flag); break;
+      case '--lag': o.lagMs = num(flag); break;
       case '--time-scale': o.timeScale = num(flag) || 1; break;
       case '--api-key': o.apiKeys.push(value(flag)); break;
       case '--model': o.models.push(value(flag)); break;
@@ -94,6 +98,13 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--resumption-interval': o.resumptionIntervalMs = num(flag); break;
       case '--vad-threshold': o.detector.threshold = num(flag); break;
       case '--vad-pause': o.detector.pauseMs = num(flag); break;
+      case '--min-speech': o.detector.minSpeechMs = num(flag); break;
+      case '--max-utterance': {
+        const v = num(flag);
+        if (v < 100) throw new Error('--max-utterance needs at least 100 ms');
+        o.detector.maxUtteranceMs = v;
+        break;
+      }
       case '--deflate': o.perMessageDeflate = true; break;
       case '--goaway-after': o.faults.goAwayAfterMs = num(flag); break;
       case '--goaway-time-left': o.faults.goAwayTimeLeftMs = num(flag); break;

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isSupportedLanguage } from '../../translate/languages';
 import { CLOSE, REASONS, parseLivePath, truncateReason } from './protocol';
-import { echoResponder, scriptResponder, type Responder } from './responder';
+import { echoInterpreter, scriptInterpreter, type InterpreterFactory } from './responder';
 import type { Script } from './script';
 import { EmulatorSession, HandleRegistry, type EmulatorFaults } from './session';
 import { TokenStore, tokenResponse, type StoredToken } from './tokens';
@@ -24,8 +24,11 @@ export interface GeminiEmulatorOptions {
   script?: Script;
   /** Language echo mode claims to hear: a code, or per target `en=es,es=en` (default 'es'). */
   language?: string;
-  /** Reply latency after an utterance ends, service ms (default 50). */
-  latencyMs?: number;
+  /**
+   * How far the translation trails the speech it translates, service ms (default 300): the model
+   * translates while the speaker talks, each piece of speech this long after it was heard.
+   */
+  lagMs?: number;
   /** Real seconds per emulated second: 0.1 runs ten times faster (default 1), as in the Twilio emulator. */
   timeScale?: number;
   /** Accepted API keys; empty/undefined accepts any non-empty key. */
@@ -37,7 +40,7 @@ export interface GeminiEmulatorOptions {
   outputChunkMs?: number;
   /** Faults applied to every new connection (change later with setFaults). */
   faults?: EmulatorFaults;
-  /** Energy-detector tuning (threshold, pauseMs...). */
+  /** Energy-detector tuning: threshold, pause that ends an utterance, utterance length limits. */
   detector?: { threshold?: number; pauseMs?: number; minSpeechMs?: number; maxUtteranceMs?: number };
   /** Accept permessage-deflate when offered (default false; the real service's choice is undocumented). */
   perMessageDeflate?: boolean;
@@ -71,6 +74,7 @@ export interface GeminiEmulator {
 }
 
 const DEFAULT_MODEL = 'gemini-3.5-live-translate-preview';
+export const DEFAULT_LAG_MS = 300;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -93,7 +97,7 @@ function googleError(res: ServerResponse, status: number, message: string, statu
 export async function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): Promise<GeminiEmulator> {
   const mode = opts.mode ?? 'echo';
   if (mode === 'script' && !opts.script) throw new Error("mode 'script' needs a script");
-  let responder: Responder = mode === 'script' ? scriptResponder(opts.script!) : echoResponder(opts.language ?? 'es');
+  let interpreter: InterpreterFactory = mode === 'script' ? scriptInterpreter(opts.script!) : echoInterpreter(opts.language ?? 'es');
   const models = opts.models ?? [DEFAULT_MODEL];
   const timeScale = opts.timeScale ?? 1;
   let faults: EmulatorFaults = { ...(opts.faults ?? {}) };
@@ -165,8 +169,8 @@ export async function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): Pro
           endpoint,
           knownModels: models,
           isSupportedLanguage,
-          responder,
-          latencyMs: opts.latencyMs ?? 50,
+          interpreter,
+          lagMs: opts.lagMs ?? DEFAULT_LAG_MS,
           timeScale,
           usageIntervalMs: opts.usageIntervalMs ?? 1000,
           resumptionIntervalMs: opts.resumptionIntervalMs ?? 3000,
@@ -224,7 +228,7 @@ export async function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): Pro
       faults = { ...f };
     },
     setScript: (script) => {
-      responder = scriptResponder(script);
+      interpreter = scriptInterpreter(script);
     },
     close: async () => {
       for (const s of sessions) s.dispose();

@@ -4,10 +4,10 @@
  * logic can be driven by the ws server or directly.
  */
 import { randomBytes } from 'node:crypto';
-import { base64ToInt16 } from '../../audio/bytes';
-import { EnergyDetector, type DetectedUtterance, type EnergyDetectorOptions } from './energy-detector';
+import { base64ToInt16, int16ToBase64 } from '../../audio/bytes';
+import { EnergyDetector, type DetectorEvent, type EnergyDetectorOptions } from './energy-detector';
 import { CLOSE, REASONS, applyTokenConstraints, formatDuration, validateSetup, type LiveEndpoint, type TranslateSetup } from './protocol';
-import type { Responder } from './responder';
+import type { Interpreter, InterpreterFactory, ModelOutput } from './responder';
 import type { StoredToken } from './tokens';
 
 export interface SessionIO {
@@ -48,9 +48,9 @@ export interface SessionConfig {
   endpoint: LiveEndpoint;
   knownModels: readonly string[];
   isSupportedLanguage: (code: string) => boolean;
-  responder: Responder;
-  /** Emulated processing latency before a reply starts (service ms). */
-  latencyMs: number;
+  interpreter: InterpreterFactory;
+  /** How far the translation trails the speech it translates (service ms). */
+  lagMs: number;
   /** Real seconds per emulated second (all durations are multiplied by it): 0.1 = ten times faster. */
   timeScale: number;
   usageIntervalMs: number;
@@ -99,8 +99,10 @@ export class EmulatorSession {
   private ended = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly detector: EnergyDetector;
+  private interpreter: Interpreter | undefined;
   private outputFreeAt = 0;
   private output: { at: number; fn: () => void }[] = [];
+  private pumpTimer: NodeJS.Timeout | undefined;
   private usageSamples = 0;
   private usageOutput = 0;
   private totals = { prompt: 0, response: 0 };
@@ -200,6 +202,7 @@ export class EmulatorSession {
     if (f.neverSetup) return;
     this.after(f.setupDelayMs ?? 0, () => {
       this.setup = v.setup;
+      this.interpreter = this.cfg.interpreter(v.setup, { outputChunkMs: this.cfg.outputChunkMs });
       this.stats.resumedFrom = v.setup.resumptionHandle;
       this.send({ setupComplete: {} });
       this.startPeriodic();
@@ -251,69 +254,75 @@ export class EmulatorSession {
       this.stats.samplesReceived += samples.length;
       this.stats.audioMessages++;
       this.usageSamples += samples.length;
-      for (const u of this.detector.push(samples)) this.reply(u);
+      this.onSpeech(this.detector.push(samples));
     }
-    if (ri.audioStreamEnd === true) {
-      const u = this.detector.flush();
-      if (u) this.reply(u);
+    if (ri.audioStreamEnd === true) this.onSpeech(this.detector.flush());
+  }
+
+  /** What the model makes of the speech heard so far, sent as soon as it may be. */
+  private onSpeech(events: DetectorEvent[]): void {
+    for (const ev of events) {
+      if (ev.type === 'start' && !ev.continuation) this.stats.utterances++;
+      for (const out of this.interpreter!.onEvent(ev)) this.emit(out);
     }
   }
 
-  private reply(u: DetectedUtterance): void {
+  /**
+   * Input transcripts go out at once; the translation (its preamble, audio and text) no earlier
+   * than `lagMs` after the speech it translates, audio in real time unless bursting, in order.
+   */
+  private emit(out: ModelOutput): void {
     const setup = this.setup!;
-    const index = this.stats.utterances++;
-    const r = this.cfg.responder(u, setup, index);
-    const frames: Record<string, unknown>[] = [];
-    if (setup.inputTranscription) {
-      frames.push({ serverContent: { inputTranscription: { languageCode: r.inputLanguage } } });
-      frames.push({ serverContent: { inputTranscription: { text: r.inputText, languageCode: r.inputLanguage } } });
-    }
-    if (setup.outputTranscription && r.outputText) frames.push({ serverContent: { outputTranscription: { languageCode: r.outputLanguage } } });
-    const audioFrames: Record<string, unknown>[] = [];
-    const words = r.outputText ? r.outputText.split(/(?<=\s)/) : [];
-    if (r.audio24k) {
-      const step = Math.max(1, Math.round((24_000 * this.cfg.outputChunkMs) / 1000));
-      const n = Math.max(1, Math.ceil(r.audio24k.length / step));
-      for (let i = 0; i < n; i++) {
-        const pcm = r.audio24k.subarray(i * step, (i + 1) * step);
-        const content: Record<string, unknown> = {
-          modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64') } }] },
-        };
-        const wordsHere = words.slice(Math.ceil((i * words.length) / n), Math.ceil(((i + 1) * words.length) / n)).join('');
-        if (setup.outputTranscription && wordsHere) content.outputTranscription = { text: wordsHere, languageCode: r.outputLanguage };
-        audioFrames.push({ serverContent: content, _samples: pcm.length });
-      }
-    }
     const now = Date.now();
-    let at = Math.max(now + this.cfg.latencyMs * this.cfg.timeScale, this.outputFreeAt);
-    for (const f of frames) this.enqueue(at, () => this.send(f));
-    for (const f of audioFrames) {
-      const samples = f._samples as number;
-      delete f._samples;
-      this.enqueue(at, () => {
-        this.stats.outputSamples += samples;
-        this.usageOutput += samples;
-        this.send(f);
-      });
-      if (!this.cfg.faults.burst) at += (samples / 24) * this.cfg.timeScale;
+    if (out.type === 'input') {
+      if (setup.inputTranscription) this.enqueue(now, () => this.send({ serverContent: { inputTranscription: out.text ? { text: out.text, languageCode: out.languageCode } : { languageCode: out.languageCode } } }));
+      return;
     }
-    this.outputFreeAt = at;
+    const at = Math.max(now + this.cfg.lagMs * this.cfg.timeScale, this.outputFreeAt);
+    if (out.type === 'output-preamble' || out.type === 'output-text') {
+      const transcription = out.type === 'output-text' ? { text: out.text, languageCode: out.languageCode } : { languageCode: out.languageCode };
+      if (setup.outputTranscription) this.enqueue(at, () => this.send({ serverContent: { outputTranscription: transcription } }));
+      this.outputFreeAt = at;
+      return;
+    }
+    const pcm = out.pcm24k;
+    const content: Record<string, unknown> = { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: int16ToBase64(pcm) } }] } };
+    if (setup.outputTranscription && out.text) content.outputTranscription = { text: out.text, languageCode: out.languageCode };
+    this.enqueue(at, () => {
+      this.stats.outputSamples += pcm.length;
+      this.usageOutput += pcm.length;
+      this.send({ serverContent: content });
+    });
+    this.outputFreeAt = this.cfg.faults.burst ? at : at + (pcm.length / 24) * this.cfg.timeScale;
   }
 
-  /** Output frames go out in order, each not before its time (times never decrease). */
+  /** Output frames go out in time order (in the order given, for equal times), each not before its time. */
   private enqueue(at: number, fn: () => void): void {
-    this.output.push({ at, fn });
-    if (this.output.length === 1) this.pump();
+    let i = this.output.length;
+    while (i > 0 && this.output[i - 1].at > at) i--;
+    this.output.splice(i, 0, { at, fn });
+    if (i === 0) this.pump();
   }
 
+  /** Keeps one timer, for the earliest output. */
   private pump(): void {
     const head = this.output[0];
+    if (this.pumpTimer) {
+      clearTimeout(this.pumpTimer);
+      this.timers.delete(this.pumpTimer);
+      this.pumpTimer = undefined;
+    }
     if (!head || this.ended) return;
-    this.at(head.at, () => {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.pumpTimer = undefined;
+      if (this.ended) return;
       const now = Date.now();
       while (this.output.length > 0 && this.output[0].at <= now + 1) this.output.shift()!.fn();
       this.pump();
-    });
+    }, Math.max(0, head.at - Date.now()));
+    this.pumpTimer = t;
+    this.timers.add(t);
   }
 
   private send(msg: Record<string, unknown>): void {
