@@ -63,6 +63,15 @@ export class SampleQueue {
     return want;
   }
 
+  /** Copies up to `out.length` samples from the front into `out` without taking them; returns how many. */
+  peek(out: Int16Array): number {
+    const want = Math.min(out.length, this.size);
+    const first = Math.min(want, this.ring.length - this.head);
+    out.set(this.ring.subarray(this.head, this.head + first), 0);
+    if (first < want) out.set(this.ring.subarray(0, want - first), first);
+    return want;
+  }
+
   /** Drops `n` samples from the front (counted as dropped only when `count` is set). */
   discard(n: number, count = false): void {
     const k = Math.min(n, this.size);

@@ -1,0 +1,200 @@
+/**
+ * An adaptive jitter buffer for a live voice (8 kHz PCM16) read out one 20 ms frame per clock
+ * tick. Frames arrive with network jitter (in order: Twilio's media stream runs over TCP) while
+ * the clock reads at a steady pace; reading whatever has arrived would leave a hole each time a
+ * frame is late and then a slip when two arrive at once. This buffer holds just enough to ride out
+ * the lateness it has seen, and no more. It watches the margin by which each frame beat its read
+ * (times in frames, on the clock's own timeline):
+ *  - A frame not there in time is an underrun (counted): nothing is read that tick, so every later
+ *    frame plays a tick later, with one more frame in hand.
+ *  - A frame that made it by less than `safetyFrames` is a near miss: at the next quiet frame the
+ *    buffer takes one more frame in hand (one tick of silence), before a late frame can cut speech.
+ *  - Once every frame for `shrinkAfterMs` would still have made it with one frame less in hand
+ *    (and the safety margin), one quiet frame is dropped: the delay is given back, never inside speech.
+ *  - It never holds more than `maxDelayMs` (after a stall, the oldest audio is dropped and counted).
+ * A caller hands it every frame, silence included: silence before speech is where it learns the
+ * network's jitter, inaudibly. Pure logic: `push` as frames arrive, `read` on each tick.
+ */
+import { SampleQueue } from './sample-queue';
+
+const SAMPLE_RATE = 8000;
+const FRAME_SAMPLES = 160;
+const msToSamples = (ms: number): number => Math.round((ms * SAMPLE_RATE) / 1000);
+
+export interface JitterBufferOptions {
+  /** Time with a whole frame to spare before one frame of delay is given back (default 10 s). */
+  shrinkAfterMs?: number;
+  /** Least margin, in frames, by which a frame should beat its read (default 0.25 = 5 ms). */
+  safetyFrames?: number;
+  /** Most audio held; beyond it the oldest is dropped (default 300 ms). */
+  maxDelayMs?: number;
+  /** A frame whose RMS is below this (int16 scale) is quiet: it may be dropped or delayed (default 200, about -44 dBFS). */
+  quietRms?: number;
+}
+
+export interface JitterBufferStats {
+  /** Times the voice was late: the next frame had not arrived when it was due (each a hole), counted when it resumes. */
+  underruns: number;
+  /** Frames of delay taken on before a late frame could cut speech (each a tick of silence in a quiet moment). */
+  grows: number;
+  /** Frames of delay given back once the network calmed down (always quiet frames). */
+  shrinks: number;
+  /** Audio dropped because more than `maxDelayMs` was held, ms. */
+  droppedMs: number;
+  /** Audio in hand now, ms. */
+  depthMs: number;
+}
+
+interface Arrival {
+  /** Samples pushed so far, including this push. */
+  end: number;
+  /** When they arrived, in frames on the clock's timeline. */
+  at: number;
+}
+
+export class JitterBuffer {
+  private readonly queue: SampleQueue;
+  private readonly shrinkAfterTicks: number;
+  private readonly safety: number;
+  private readonly maxSamples: number;
+  private readonly quietSquare: number;
+  private readonly front = new Int16Array(FRAME_SAMPLES);
+  private readonly arrivals: Arrival[] = [];
+  private pushed = 0;
+  private taken = 0;
+  private started = false;
+  /** The last read found nothing: the voice is late (one underrun, however long it lasts). */
+  private dry = false;
+  /**
+   * Margins (frames) by which recent frames beat their read, as a monotonic deque for the window's
+   * minimum. Stored less `offset`: each tick of delay taken on since adds one to all of them.
+   */
+  private readonly margins: { read: number; margin: number }[] = [];
+  private offset = 0;
+  private reads = 0;
+  private lastChange = 0;
+  private underruns = 0;
+  private grows = 0;
+  private shrinks = 0;
+  private overflowed = 0;
+
+  constructor(opts: JitterBufferOptions = {}) {
+    this.shrinkAfterTicks = Math.ceil((opts.shrinkAfterMs ?? 10_000) / 20);
+    this.safety = opts.safetyFrames ?? 0.25;
+    this.maxSamples = msToSamples(opts.maxDelayMs ?? 300);
+    const quiet = opts.quietRms ?? 200;
+    this.quietSquare = quiet * quiet;
+    this.queue = new SampleQueue(this.maxSamples + FRAME_SAMPLES);
+  }
+
+  /** Audio as it arrives, any length (copied), at `at` (frames, on the reading clock's timeline). */
+  push(pcm: Int16Array, at: number): void {
+    if (pcm.length === 0) return;
+    this.queue.push(pcm);
+    this.pushed += pcm.length;
+    this.arrivals.push({ end: this.pushed, at });
+    if (this.queue.length > this.maxSamples) {
+      const excess = this.queue.length - this.maxSamples;
+      this.take(excess);
+      this.overflowed += excess;
+      this.delayed(-excess / FRAME_SAMPLES);
+    }
+  }
+
+  /**
+   * The clock's tick at `at` (frames): adds the next 20 ms of voice into `mix` at `gain` when it is
+   * there and returns how many samples were added (0 when late, waiting, or before the first frame).
+   */
+  read(mix: Float32Array, gain: number, at: number): number {
+    if (!this.started) {
+      if (this.queue.length === 0) return 0;
+      this.started = true;
+    }
+    if (this.queue.length < FRAME_SAMPLES) {
+      // Late: wait for it. Everything after plays a tick later, with a frame more in hand.
+      this.dry = true;
+      this.delayed(1);
+      return 0;
+    }
+    if (this.dry) {
+      // The voice resumed after a hole.
+      this.dry = false;
+      this.underruns++;
+    }
+    const lowest = this.note(at - this.arrivalOfFront());
+    if (lowest < this.safety && this.frontIsQuiet()) {
+      // A near miss: one tick of silence now, in a quiet moment, puts a frame more in hand.
+      this.grows++;
+      this.delayed(1);
+      return 0;
+    }
+    if (this.reads - this.lastChange >= this.shrinkAfterTicks && lowest >= 1 + this.safety && this.frontIsQuiet()) {
+      this.take(FRAME_SAMPLES);
+      this.shrinks++;
+      this.delayed(-1);
+      if (this.queue.length < FRAME_SAMPLES) return 0;
+    }
+    const n = this.queue.read(mix, 0, gain, true);
+    this.advance(n);
+    return n;
+  }
+
+  /** Forgets everything in hand (the voice is turned off, or the stream restarted). */
+  clear(): void {
+    this.take(this.queue.length);
+    this.started = false;
+    this.dry = false;
+    this.margins.length = 0;
+    this.lastChange = this.reads;
+  }
+
+  stats(): JitterBufferStats {
+    return {
+      underruns: this.underruns,
+      grows: this.grows,
+      shrinks: this.shrinks,
+      droppedMs: (this.overflowed * 1000) / SAMPLE_RATE,
+      depthMs: (this.queue.length * 1000) / SAMPLE_RATE,
+    };
+  }
+
+  private take(n: number): void {
+    this.queue.discard(n);
+    this.advance(n);
+  }
+
+  private advance(n: number): void {
+    this.taken += n;
+    while (this.arrivals.length > 0 && this.arrivals[0].end <= this.taken) this.arrivals.shift();
+  }
+
+  /** When the frame at the front was complete: the arrival of its last sample. */
+  private arrivalOfFront(): number {
+    const last = this.taken + FRAME_SAMPLES;
+    for (const a of this.arrivals) if (a.end >= last) return a.at;
+    return this.arrivals[this.arrivals.length - 1].at;
+  }
+
+  /** Records the margin of the frame about to be read; returns the smallest in the window, in today's terms. */
+  private note(margin: number): number {
+    this.reads++;
+    const stored = margin - this.offset;
+    while (this.margins.length > 0 && this.margins[this.margins.length - 1].margin >= stored) this.margins.pop();
+    this.margins.push({ read: this.reads, margin: stored });
+    while (this.margins[0].read <= this.reads - this.shrinkAfterTicks) this.margins.shift();
+    return this.margins[0].margin + this.offset;
+  }
+
+  /** The voice now plays `ticks` later (or earlier, if negative) than before. */
+  private delayed(ticks: number): void {
+    this.offset += ticks;
+    this.lastChange = this.reads;
+  }
+
+  private frontIsQuiet(): boolean {
+    const n = this.queue.peek(this.front);
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += this.front[i] * this.front[i];
+    return sum < this.quietSquare * n;
+  }
+}
