@@ -1,10 +1,14 @@
 /**
- * `npm run demo`: an interpreted phone call, offline, with no credentials.
+ * `npm run demo`: interpreted phone calls, offline, with no credentials.
  *
- * Starts tolk with the Twilio emulator and the Gemini Live emulator (script mode), places a call
- * from a Spanish-speaking caller to an English-speaking agent, then a second one from an English
- * speaker to a German speaker. Prints the transcript as it happens and a latency summary, and
- * writes what each party said and heard to demo-output/<call id>/ as WAV files.
+ * Starts tolk with the Twilio emulator and the Gemini Live emulator (script mode, translating
+ * while the speaker talks, as the real model does) and places two calls: a Spanish-speaking
+ * caller to an English-speaking agent, then an English speaker to a German speaker. In each, the
+ * caller speaks once the agent is on the line; the agent hears the translation over the caller's
+ * own voice (softly underneath) and answers when it is over; the caller hears the agent's answer
+ * the same way and hangs up. Prints the transcript as it happens and when each translation was
+ * heard, and writes each run to its own folder: demo-output/<run>/ with tolk.log (every log line),
+ * tolk.db (the database) and, per call, <call id>/{caller,agent}-{heard,said}.wav and call.json.
  *
  *   npm run demo [-- --speed 4] [-- --out demo-output]
  */
@@ -15,12 +19,13 @@ import { startApp } from '../src/app';
 import { RealFrameClock } from '../src/call/frame-clock';
 import { loadConfig } from '../src/config/env';
 import type { NumberSettings } from '../src/config/numbers';
-import { openStore } from '../src/store/open-store';
-import { startGeminiEmulator } from '../src/emulators/gemini/server';
+import { freePort } from '../src/emulators/free-port';
 import { loadScript } from '../src/emulators/gemini/script';
+import { startGeminiEmulator } from '../src/emulators/gemini/server';
 import { startTwilioEmulator } from '../src/emulators/twilio/emulator';
 import { createLogger } from '../src/log/logger';
-import { freePort } from '../src/emulators/free-port';
+import { openStore } from '../src/store/open-store';
+import { exchange, listenerOffsetSec, overlapSec, type Exchange } from './demo-timeline';
 
 const ROOT = path.join(__dirname, '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures');
@@ -50,44 +55,52 @@ const CALLS: DemoCall[] = [
   },
 ];
 
+/** How far the emulated model's translation trails the speech (ms). */
+const MODEL_LAG_MS = 700;
+
+const HELP = `usage: npm run demo [-- --speed N] [-- --out DIR]
+  --speed N  run N times faster than real time (default 1; at most 20)
+  --out DIR  where each run's folder goes (default demo-output)`;
+
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-
 const out = (s: string): boolean => process.stdout.write(`${s}\n`);
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1).padStart(5)} s`;
 
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+/** A folder name for this run that sorts by time: 2026-05-01T10-00-00. */
+function runName(): string {
+  return new Date().toISOString().slice(0, 19).replace(/:/g, '-');
 }
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
-    out('usage: npm run demo [-- --speed N] [-- --out DIR]\n  --speed N  run N times faster than real time (default 1)\n  --out DIR  where recordings go (default demo-output)');
+    out(HELP);
     return;
   }
   const speed = Number(arg('speed', '1'));
   if (!(speed > 0 && speed <= 20)) throw new Error('--speed must be a number between 0 and 20');
-  const outDir = path.resolve(arg('out', path.join(ROOT, 'demo-output')));
-  fs.mkdirSync(outDir, { recursive: true });
+  const base = path.resolve(arg('out', path.join(ROOT, 'demo-output')));
+  let runDir = path.join(base, runName());
+  for (let n = 2; fs.existsSync(runDir); n++) runDir = path.join(base, `${runName()}-${n}`);
+  fs.mkdirSync(runDir, { recursive: true });
 
   const gemini = await startGeminiEmulator({
     mode: 'script',
     script: await loadScript(path.join(__dirname, CALLS[0].script)),
-    lagMs: 400,
+    lagMs: MODEL_LAG_MS,
     timeScale: 1 / speed,
-    detector: { pauseMs: 1200, maxUtteranceMs: 15_000 },
+    detector: { pauseMs: 1000, maxUtteranceMs: 15_000 },
   });
   const twilio = await startTwilioEmulator({ timeScale: 1 / speed });
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const logFile = path.join(outDir, 'tolk.log');
+  const tolkUrl = `http://127.0.0.1:${port}`;
+  const logFile = path.join(runDir, 'tolk.log');
   const logStream = fs.createWriteStream(logFile);
   const events: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
   const logger = createLogger({
     level: 'info',
     destination: new Writable({
@@ -101,6 +114,7 @@ async function main(): Promise<void> {
   let callStart = Date.now();
   function onLog(e: Record<string, unknown>): void {
     events.push(e);
+    for (const w of [...waiters]) w();
     const at = secs((Date.now() - callStart) * speed);
     if (e.event === 'call.transition') out(`${at}  call ${String(e.from)} -> ${String(e.to)}${typeof e.outcome === 'string' ? ` (${e.outcome})` : ''}`);
     if (e.event === 'transcript.utterance') {
@@ -111,17 +125,32 @@ async function main(): Promise<void> {
     }
     if (e.event === 'translate.language') out(`${at}  detected ${String(e.route)} speaker language: ${String(e.languageCode)}`);
   }
+  /** Resolves with the first log line from `from` on that matches (or fails after `emulatedSec`). */
+  const logLine = (from: number, match: (e: Record<string, unknown>) => boolean, emulatedSec: number, what: string): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const found = events.slice(from).find(match);
+        if (!found) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`no ${what} within ${emulatedSec} s`));
+      }, (emulatedSec * 1000) / speed);
+      waiters.add(check);
+      check();
+    });
 
-  // The demo keeps its own database next to its recordings, fresh each run.
-  const dbFile = path.join(outDir, 'tolk.db');
-  for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) fs.rmSync(f, { force: true });
-  const store = await openStore({ sqlitePath: dbFile, logger });
+  // The demo keeps its own database in the run's folder.
+  const store = await openStore({ sqlitePath: path.join(runDir, 'tolk.db'), logger });
   for (const c of CALLS) await store.numbers.upsert(c.number);
   const tolk = await startApp(
     loadConfig({
       PORT: String(port),
       HOST: '127.0.0.1',
-      PUBLIC_URL: base,
+      PUBLIC_URL: tolkUrl,
       TWILIO_ACCOUNT_SID: twilio.accountSid,
       TWILIO_AUTH_TOKEN: twilio.authToken,
       TWILIO_API_URL: twilio.url,
@@ -132,62 +161,82 @@ async function main(): Promise<void> {
     { clock: new RealFrameClock({ timeScale: 1 / speed }), store },
   );
 
-  out(`tolk ${base} | Twilio emulator ${twilio.url} | Gemini emulator ${gemini.url} | ${speed}x real time`);
-  const latencies: Record<string, number[]> = {};
+  out(`tolk ${tolkUrl} | Twilio emulator ${twilio.url} | Gemini emulator ${gemini.url} | ${speed}x real time`);
+  const summary: string[] = [];
   try {
     for (const [i, demo] of CALLS.entries()) {
       gemini.setScript(await loadScript(path.join(__dirname, demo.script)));
-      twilio.addNumber({ phoneNumber: demo.number.number, voiceUrl: `${base}/twilio/voice`, statusCallback: `${base}/twilio/status` });
-      twilio.setCallee(demo.number.destination, { scenario: { kind: 'answer', afterSec: 2 }, speech: path.join(FIXTURES, demo.agent.speech), speakAfterSec: 14 });
+      twilio.addNumber({ phoneNumber: demo.number.number, voiceUrl: `${tolkUrl}/twilio/voice`, statusCallback: `${tolkUrl}/twilio/status` });
+      // The agent picks up after two seconds, listens, and answers once the caller's words (their
+      // translation) are over.
+      twilio.setCallee(demo.number.destination, { scenario: { kind: 'answer', afterSec: 2 }, utterances: [{ audio: path.join(FIXTURES, demo.agent.speech), afterSpeech: true }] });
       out(`\n=== Call ${i + 1}: ${demo.title} (${demo.number.callerLanguage} <-> ${demo.number.agentLanguage}) ===`);
       callStart = Date.now();
       const firstEvent = events.length;
-      const callerSid = await twilio.dial({
-        from: demo.caller.from,
-        to: demo.number.number,
-        party: { speech: path.join(FIXTURES, demo.caller.speech), speakAfterSec: 2, hangupAfterSec: 40 },
-      });
-      await twilio.waitForStatus(callerSid, 'completed', (60_000 / speed) * 2);
+      const callerSid = await twilio.dial({ from: demo.caller.from, to: demo.number.number, party: {} });
+      const created = await logLine(firstEvent, (e) => e.event === 'call.created', 10, 'call');
+      const callId = String(created.callId);
+      await logLine(firstEvent, (e) => e.event === 'call.transition' && e.callId === callId && e.to === 'bridged', 30, 'connected call');
+      // The caller starts talking a moment after the agent is on the line.
+      twilio.say(callerSid, path.join(FIXTURES, demo.caller.speech), { inSec: 0.8 });
+      await logLine(firstEvent, (e) => e.event === 'transcript.utterance' && e.callId === callId && e.direction === 'agent->caller', 60, "the agent's answer");
+      // The caller has heard the answer; they say goodbye by hanging up.
+      await new Promise((r) => setTimeout(r, 1000 / speed));
+      twilio.hangup(callerSid);
+      await twilio.waitForStatus(callerSid, 'completed', 20_000 / speed + 5000);
       while (tolk.calls.activeCalls > 0) await new Promise((r) => setTimeout(r, 50));
+
       const agentSid = twilio.calls().find((c) => c.to === demo.number.destination && c.direction !== 'inbound')?.sid;
-      const created = events.slice(firstEvent).find((e) => e.event === 'call.created');
-      const callId = typeof created?.callId === 'string' ? created.callId : callerSid;
-      const dir = path.join(outDir, callId);
+      const dir = path.join(runDir, callId);
       fs.mkdirSync(dir, { recursive: true });
-      const callerRec = twilio.recording(callerSid);
-      fs.writeFileSync(path.join(dir, 'caller-heard.wav'), callerRec.heardWav());
-      fs.writeFileSync(path.join(dir, 'caller-said.wav'), callerRec.saidWav());
+      const caller = twilio.recording(callerSid);
+      fs.writeFileSync(path.join(dir, 'caller-heard.wav'), caller.heardWav());
+      fs.writeFileSync(path.join(dir, 'caller-said.wav'), caller.saidWav());
       if (agentSid) {
-        const agentRec = twilio.recording(agentSid);
-        fs.writeFileSync(path.join(dir, 'agent-heard.wav'), agentRec.heardWav());
-        fs.writeFileSync(path.join(dir, 'agent-said.wav'), agentRec.saidWav());
+        const agent = twilio.recording(agentSid);
+        fs.writeFileSync(path.join(dir, 'agent-heard.wav'), agent.heardWav());
+        fs.writeFileSync(path.join(dir, 'agent-said.wav'), agent.saidWav());
+        const agentOffset = listenerOffsetSec(caller.said, agent.heard) ?? 0;
+        const toAgent = exchange(caller.said, 0, agent.heard, agentOffset);
+        const toCaller = toAgent && exchange(agent.said, agentOffset, caller.heard, 0, toAgent.heard.endSec);
+        summary.push(describe(`call ${i + 1}, caller -> agent`, toAgent), describe(`call ${i + 1}, agent -> caller`, toCaller));
       }
-      const record = await tolk.records.get(callId);
-      fs.writeFileSync(path.join(dir, 'call.json'), JSON.stringify(record, null, 2));
-      for (const e of events.slice(firstEvent)) {
-        if (e.event === 'translate.latency') (latencies[String(e.route)] ??= []).push(Number(e.latencyMs));
-      }
+      fs.writeFileSync(path.join(dir, 'call.json'), JSON.stringify(await tolk.records.get(callId), null, 2));
       out(`recordings: ${path.relative(process.cwd(), dir)}/{caller,agent}-{heard,said}.wav, call.json`);
     }
-    out('\n=== Latency: end of speech -> first translated audio heard ===');
-    out('(the emulated model waits for 1.2 s of silence, then answers after 400 ms; the rest is tolk)');
-    for (const [route, values] of Object.entries(latencies)) {
-      out(`${route.padEnd(14)} n=${values.length}  p50 ${Math.round(percentile(values, 50))} ms  max ${Math.round(Math.max(...values))} ms`);
-    }
+    out(`\n=== When each side heard the translation (the model trails the speech by ${MODEL_LAG_MS} ms) ===`);
+    for (const line of summary) out(line);
     const metrics = await tolk.metrics.render();
     const frame = /tolk_frame_processing_seconds_sum\{path="(in|out)"\} ([\d.e-]+)\n.*?tolk_frame_processing_seconds_count\{path="\1"\} (\d+)/gs;
     for (const m of metrics.matchAll(frame)) out(`tolk processing per 20 ms frame (${m[1]}): ${((Number(m[2]) / Number(m[3])) * 1e6).toFixed(1)} us`);
-    out(`\nFull log (one JSON line per event): ${path.relative(process.cwd(), logFile)}`);
+    out(`\nThis run: ${path.relative(process.cwd(), runDir)}/ (tolk.log: every log line, one JSON object each; tolk.db: the database)`);
+    // demo-output/latest points at the newest run (best effort: some file systems have no symlinks).
+    const latest = path.join(base, 'latest');
+    fs.rmSync(latest, { force: true });
+    try {
+      fs.symlinkSync(path.basename(runDir), latest);
+      out(`Listen: play ${path.relative(process.cwd(), latest)}/*/agent-heard.wav`);
+    } catch {
+      out(`Listen: play ${path.relative(process.cwd(), runDir)}/*/agent-heard.wav`);
+    }
   } finally {
     await tolk.stop();
     await twilio.close();
     await gemini.close();
     await store.close();
-    logStream.end();
+    await new Promise((r) => logStream.end(r));
   }
 }
 
+function describe(label: string, x: Exchange | undefined): string {
+  if (!x) return `${label.padEnd(24)} no translation heard`;
+  const starts = x.heard.startSec - x.spoke.startSec;
+  const ends = x.heard.endSec - x.spoke.endSec;
+  const overlap = overlapSec(x.spoke, x.heard);
+  return `${label.padEnd(24)} starts ${starts.toFixed(1)} s after the speaker, ends ${ends.toFixed(1)} s after them; ${overlap.toFixed(1)} s over their own voice`;
+}
+
 main().catch((err: unknown) => {
-  process.stderr.write(`demo failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

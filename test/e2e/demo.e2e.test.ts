@@ -1,0 +1,95 @@
+/**
+ * `npm run demo` sounds like a real call: the caller speaks once the agent is on the line, the
+ * agent hears the translation over the caller's own voice (softly underneath) and answers when it
+ * is over; and each run keeps its logs, database and recordings in a folder of its own.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readWav } from '../../src/audio';
+import { exchange, frameLevels, listenerOffsetSec, overlapSec, spanAbove, SPEECH_DB } from '../../scripts/demo-timeline';
+
+jest.setTimeout(180_000);
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function runDemo(out: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    // Eight times real time: the calls take seconds; only coarse timing is asserted here.
+    const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'scripts/demo.ts'), '--speed', '8', '--out', out], {
+      cwd: out,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const wav = (file: string): Int16Array => readWav(fs.readFileSync(file)).samples;
+
+let out = '';
+afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+describe('npm run demo', () => {
+  it('plays two calls that sound like real ones, each run in a folder of its own', async () => {
+    out = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-demo-'));
+    const first = await runDemo(out);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const runs = fs.readdirSync(out).filter((f) => f !== 'latest');
+    expect(runs).toHaveLength(1);
+    const run = path.join(out, runs[0]);
+    expect(fs.readlinkSync(path.join(out, 'latest'))).toBe(runs[0]);
+    // The run's own log and database, beside its calls.
+    const log = fs.readFileSync(path.join(run, 'tolk.log'), 'utf8').trim().split('\n');
+    expect(log.length).toBeGreaterThan(20);
+    expect(() => log.map((l) => JSON.parse(l) as unknown)).not.toThrow();
+    expect(fs.statSync(path.join(run, 'tolk.db')).size).toBeGreaterThan(0);
+    const calls = fs.readdirSync(run).filter((f) => fs.statSync(path.join(run, f)).isDirectory());
+    expect(calls).toHaveLength(2);
+
+    for (const call of calls) {
+      const dir = path.join(run, call);
+      expect(fs.readdirSync(dir).sort()).toEqual(['agent-heard.wav', 'agent-said.wav', 'call.json', 'caller-heard.wav', 'caller-said.wav']);
+      const record = JSON.parse(fs.readFileSync(path.join(dir, 'call.json'), 'utf8')) as { id: string; outcome: string; transcript: { direction: string }[] };
+      expect(record.id).toBe(call);
+      expect(record.outcome).toBe('completed');
+      expect(record.transcript.map((u) => u.direction)).toEqual(['caller->agent', 'agent->caller']);
+
+      const callerSaid = wav(path.join(dir, 'caller-said.wav'));
+      const agentHeard = wav(path.join(dir, 'agent-heard.wav'));
+      const agentSaid = wav(path.join(dir, 'agent-said.wav'));
+      const callerHeard = wav(path.join(dir, 'caller-heard.wav'));
+      // Where the agent's timeline (from their answer) starts on the caller's.
+      const agentAt = listenerOffsetSec(callerSaid, agentHeard)!;
+      expect(agentAt).toBeGreaterThan(0);
+      // The caller speaks once the agent is on the line, not while it rings.
+      const callerSpoke = spanAbove(callerSaid, SPEECH_DB)!;
+      expect(callerSpoke.startSec).toBeGreaterThan(agentAt);
+      // The agent hears the translation while the caller still speaks, the caller's own voice
+      // softly underneath before it starts...
+      const toAgent = exchange(callerSaid, 0, agentHeard, agentAt)!;
+      expect(overlapSec(toAgent.spoke, toAgent.heard)).toBeGreaterThan(2);
+      const before = frameLevels(agentHeard).slice(Math.round((toAgent.spoke.startSec - agentAt + 0.1) / 0.02), Math.round((toAgent.heard.startSec - agentAt - 0.1) / 0.02));
+      expect(before.length).toBeGreaterThan(5);
+      expect(Math.max(...before)).toBeGreaterThan(-45);
+      expect(Math.max(...before)).toBeLessThan(-24);
+      // ...and answers only once it is over.
+      const agentSpoke = spanAbove(agentSaid, SPEECH_DB, agentAt)!;
+      expect(agentSpoke.startSec).toBeGreaterThan(toAgent.heard.endSec);
+      // The caller hears the answer's translation over the agent's voice too.
+      const toCaller = exchange(agentSaid, agentAt, callerHeard, 0, toAgent.heard.endSec)!;
+      expect(overlapSec(toCaller.spoke, toCaller.heard)).toBeGreaterThan(1);
+    }
+
+    // A second run keeps the first one's folder as it was.
+    const second = await runDemo(out);
+    expect(second.code).toBe(0);
+    expect(fs.readdirSync(out).filter((f) => f !== 'latest')).toHaveLength(2);
+    expect(fs.readFileSync(path.join(run, 'tolk.log'), 'utf8').trim().split('\n')).toEqual(log);
+  });
+});
