@@ -5,7 +5,8 @@ import { ACCOUNT, AUTH_TOKEN } from '../twilio/helpers/edge';
 import { numberConfiguredReplies, startRestStub, twilioError } from '../twilio/helpers/rest-stub';
 import { runTolk, startTolkServer, type TolkServer } from './helpers/run-tolk';
 
-jest.setTimeout(20_000);
+// Each test runs the real executable several times (tsx compiles it on every start).
+jest.setTimeout(60_000);
 
 let server: TolkServer;
 beforeAll(async () => {

@@ -6,7 +6,8 @@ import { InMemoryNumberStore, type NumberStore } from '../../src/config/number-s
 import { DE_LINE, ES_LINE } from '../http/helpers/admin-app';
 import { startTolkServer, type TolkServer } from './helpers/run-tolk';
 
-jest.setTimeout(20_000);
+// Each test runs the real executable several times (tsx compiles it on every start).
+jest.setTimeout(60_000);
 
 let server: TolkServer;
 let dir: string;
