@@ -6,10 +6,14 @@
 import type { AddressInfo } from 'node:net';
 import { EchoCanceller } from './audio/echo-canceller';
 import { CallService } from './call/call-service';
-import type { EchoControl } from './call/call-leg';
+import type { EchoControl } from './call/endpoint';
+import { CallEventBus } from './call/events';
 import { RealFrameClock } from './call/frame-clock';
 import type { FrameClock, LanguageMemory, TranslationSessionFactory } from './call/ports';
 import { FilePromptLibrary } from './call/prompts';
+import { logCalls } from './call/subscribers/log';
+import { measureCalls } from './call/subscribers/metrics';
+import { recordCalls } from './call/subscribers/records';
 import { TwilioTelephony } from './twilio/telephony';
 import type { Config } from './config/env';
 import { PROMPTS_DIR, TWIML_DIR } from './config/paths';
@@ -123,7 +127,13 @@ async function startOnStore(
     });
   const answers = createCallAnswerRenderer({ twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl: mediaStreamUrl(config.PUBLIC_URL) });
   const telephony = new TwilioTelephony({ rest, answers, publicUrl: config.PUBLIC_URL });
+  // One stream of call events: the records, the metrics and the logs follow it.
+  const events = new CallEventBus(logger);
+  recordCalls(events, records);
+  measureCalls(events, metrics);
+  logCalls(events, logger);
   const calls = new CallService({
+    events,
     clock,
     translators,
     telephony,

@@ -1,7 +1,8 @@
 /**
  * The call core's front door: answers legs that reach it (a caller on a tolk number, the other
  * party picking up, the language menu's answer) with provider-neutral `CallAnswer`s, routes leg
- * statuses and connected media to their call, and keeps the registry of live calls.
+ * statuses and connected media to their call, keeps the registry of live calls, and offers their
+ * events to subscribers (`events`).
  */
 import { randomUUID } from 'node:crypto';
 import type { NumberDirectory, NumberSettings } from '../config/numbers';
@@ -9,9 +10,10 @@ import type { Logger } from '../log/logger';
 import { CallSidTakenError } from '../store/call-record-store';
 import { languageName } from '../translate/languages';
 import { initialCallerLanguage, provisionalLanguage, type InitialLanguage } from './caller-language';
-import { InterpretedCall, type CallDeps } from './interpreted-call';
+import { DirectCall, type CallDeps } from './direct-call';
+import type { CallEventSource } from './events';
 import { hasMessages, message, sayLocale } from './messages';
-import type { CallAnswer, LegStatus, MenuOption, ParticipantMedia } from './ports';
+import type { CallAnswer, CallRecords, LegStatus, MenuOption, ParticipantMedia } from './ports';
 
 export interface IncomingCall {
   /** The telephony's reference of the caller's leg (Twilio: call SID). */
@@ -24,14 +26,16 @@ export interface IncomingCall {
 
 export interface CallServiceDeps extends CallDeps {
   numbers: NumberDirectory;
+  /** Each call's record is created here, before the call is answered (the rest follows its events). */
+  records: CallRecords;
   newCallId?: () => string;
   /** TOLK_MAX_CALLS: beyond this many calls at once, new callers hear that all lines are busy. */
   maxCalls?: number;
 }
 
 export class CallService {
-  private readonly byId = new Map<string, InterpretedCall>();
-  private readonly byLeg = new Map<string, InterpretedCall>();
+  private readonly byId = new Map<string, DirectCall>();
+  private readonly byLeg = new Map<string, DirectCall>();
   private readonly log: Logger;
   private draining = false;
 
@@ -39,11 +43,16 @@ export class CallService {
     this.log = deps.logger.child({ component: 'bridge' });
   }
 
+  /** Every call's events, as they happen (see events.ts). */
+  get events(): CallEventSource {
+    return this.deps.events;
+  }
+
   get activeCalls(): number {
     return this.byId.size;
   }
 
-  call(id: string): InterpretedCall | undefined {
+  call(id: string): DirectCall | undefined {
     return this.byId.get(id);
   }
 
@@ -151,12 +160,12 @@ export class CallService {
     await Promise.all([...this.byId.values()].map((c) => c.shutdown()));
   }
 
-  private connectCaller(call: InterpretedCall): CallAnswer {
+  private connectCaller(call: DirectCall): CallAnswer {
     const lang = call.callerLanguage ?? provisionalLanguage(call.settings, { language: undefined, source: 'auto' });
     return { type: 'connect', callId: call.id, legRef: call.callerLeg, endpoint: 'caller', announce: { greeting: call.settings.greeting, locale: sayLocale(lang) } };
   }
 
-  private async createCall(legRef: string, from: string, number: NumberSettings, initial: InitialLanguage): Promise<InterpretedCall> {
+  private async createCall(legRef: string, from: string, number: NumberSettings, initial: InitialLanguage): Promise<DirectCall> {
     const id = this.deps.newCallId?.() ?? randomUUID();
     const callerLanguage = provisionalLanguage(number, initial);
     await this.deps.records.create({
@@ -169,14 +178,14 @@ export class CallService {
       state: 'answered',
       startedAt: new Date(),
     });
-    const call = new InterpretedCall(this.deps, { id, settings: number, callerLeg: legRef, from, callerLanguage: initial });
+    const call = new DirectCall(this.deps, { id, settings: number, callerLeg: legRef, from, callerLanguage: initial });
     this.byId.set(id, call);
     this.byLeg.set(legRef, call);
     call.onEnded(() => this.forget(call));
     return call;
   }
 
-  private forget(call: InterpretedCall): void {
+  private forget(call: DirectCall): void {
     this.byId.delete(call.id);
     for (const [ref, c] of this.byLeg) if (c === call) this.byLeg.delete(ref);
   }

@@ -14,7 +14,7 @@ export type { CallOutcome };
 
 export type CallState = 'answered' | 'dialing' | 'ringing' | 'connecting' | 'bridged' | 'ended';
 
-export type CallEvent =
+export type CallTrigger =
   | { type: 'caller-stream-started' }
   | { type: 'caller-left' } // caller's stream stopped or their call completed
   | { type: 'agent-status'; status: LegStatus }
@@ -45,7 +45,7 @@ const end = (outcome: CallOutcome, effects: CallEffect[]): Transition => ({
 });
 
 /** Returns the transition for `event` in `state`, or undefined when the event changes nothing. */
-export function nextState(state: CallState, event: CallEvent): Transition | undefined {
+export function nextState(state: CallState, event: CallTrigger): Transition | undefined {
   if (state === 'ended') return undefined;
   if (event.type === 'shutdown') return end('error', [{ type: 'end-agent' }, { type: 'end-caller' }]);
 
@@ -68,7 +68,7 @@ export function nextState(state: CallState, event: CallEvent): Transition | unde
   }
 }
 
-function beforeBridge(state: 'dialing' | 'ringing' | 'connecting', event: CallEvent): Transition | undefined {
+function beforeBridge(state: 'dialing' | 'ringing' | 'connecting', event: CallTrigger): Transition | undefined {
   switch (event.type) {
     case 'caller-left':
       return end('canceled', [{ type: 'end-agent' }]);

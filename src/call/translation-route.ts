@@ -1,48 +1,52 @@
 /**
- * One direction of interpretation: what the speaker's leg says is translated and played to the
- * listener's leg, with the speaker's own voice under it. A call holds legs and routes between
- * them, so a third participant (an interpreter joining a conference) is more routes, not a rewrite.
+ * A route: one translation session, fed by one endpoint's inbound audio (its source), heard by
+ * any number of listener endpoints. The session's output fans out: each listener's mixer gets its
+ * own translated-speech input for this route (`speech:<route id>`), so each plays it out on its own
+ * cushion. Several routes may play into one endpoint (an open conference leg hears every language);
+ * one route may reach several (parties sharing a language share one session).
  *
- *   speaker leg -> 8 kHz PCM -> TranslationSession (asked for 8 kHz in and out) -> listener play-out
- *               \-> listener play-out (original voice at originalVolume)
+ *   source endpoint -> 8 kHz PCM -> TranslationSession (asked for 8 kHz in and out) -> listeners' mixers
+ *
+ * A route whose target language is not known yet (a caller whose language is being detected) has
+ * no session: the source's audio is held, up to `holdMs`, and handed to the session set later.
  */
 import { performance } from 'node:perf_hooks';
-import { SAMPLE_RATE } from '../audio/playout';
+import { SAMPLE_RATE } from '../audio/frame';
+import type { SpeechInput } from '../audio/mixer';
 import { SampleQueue } from '../audio/sample-queue';
 import { SpeechDetector } from '../audio/speech-detector';
 import type { Logger } from '../log/logger';
-import type { CallLeg } from './call-leg';
+import type { Endpoint } from './endpoint';
 import { LatencyTracker } from './latency-tracker';
-import type { SessionState, SessionStateDetail, TranslatedUtterance, TranslationSession, TranslationSessionEvents } from './ports/translation';
+import type { SessionState, SessionStateDetail, SessionStats, TranscriptPiece, TranslatedUtterance, TranslationSession, TranslationSessionEvents } from './ports/translation';
 
 export interface RouteObserver {
-  /** A final utterance with its translation; times are ms since the route was joined. */
+  /** A session was given to the route (`sessionId` names it in events). */
+  sessionOpened(route: TranslationRoute, sessionId: string, targetLanguage: string): void;
+  /** A session of the route was closed (replaced, or the route closed). */
+  sessionClosed(route: TranslationRoute, sessionId: string, targetLanguage: string, stats: SessionStats): void;
+  state(route: TranslationRoute, sessionId: string, state: SessionState, detail?: SessionStateDetail): void;
+  /** The session is moving to a new connection ('started') or has moved ('completed'). */
+  handover(route: TranslationRoute, sessionId: string, phase: 'started' | 'completed'): void;
+  /** Text of the utterance in progress. */
+  partial(route: TranslationRoute, side: 'source' | 'translation', piece: TranscriptPiece): void;
+  /** A final utterance with its translation; times are ms since the call started. */
   utterance(route: TranslationRoute, u: TranslatedUtterance): void;
   /** The speaker's language as the translation service detected it. */
   language(route: TranslationRoute, languageCode: string): void;
-  state(route: TranslationRoute, state: SessionState, detail?: SessionStateDetail): void;
-  /** The session is moving to a new connection ('started') or has moved ('completed'). */
-  handover(route: TranslationRoute, phase: 'started' | 'completed'): void;
   latency(route: TranslationRoute, ms: number): void;
-  /** tolk's own processing of translated audio (queueing), ms per chunk. */
+  /** tolk's own processing of translated audio (fan-out to the listeners' queues), ms per chunk. */
   processing(route: TranslationRoute, ms: number): void;
 }
 
 export interface TranslationRouteOptions {
-  /** `<speaker role>-><listener role>`, e.g. 'caller->agent'. */
-  name: string;
-  from: CallLeg;
-  to: CallLeg;
-  /**
-   * None yet when the listener's language is still unknown (the caller's language is being
-   * detected): the speaker's audio is then held, up to `holdMs`, and given to the translator
-   * set later with `setTranslator`.
-   */
-  translator?: TranslationSession;
-  /** Most speech held while there is no translator (default 10 s); older is dropped. */
+  /** Unique in the call; names the listeners' mixer inputs (direct calls: `caller->agent`, `agent->caller`). */
+  id: string;
+  source: Endpoint;
+  /** Most speech held while there is no session (default 10 s); older is dropped. */
   holdMs?: number;
-  /** Gain of the speaker's own voice under the translation (0..1). */
-  originalGain: number;
+  /** Ms since the call started, for utterance times. */
+  elapsedMs: () => number;
   observer: RouteObserver;
   logger: Logger;
 }
@@ -50,135 +54,172 @@ export interface TranslationRouteOptions {
 export type RouteMode = 'translate' | 'direct';
 
 export class TranslationRoute {
-  readonly name: string;
+  readonly id: string;
+  readonly source: Endpoint;
+  /** The session failed for good: the route stays silent (its listeners hear the originals). */
+  failed = false;
   private readonly detector = new SpeechDetector();
   private readonly latency: LatencyTracker;
-  private translator: TranslationSession | undefined;
-  /** 8 kHz speech held while there is no translator. */
+  private readonly inputs = new Map<Endpoint, SpeechInput>();
+  /** The session audio goes to; undefined while holding (no session yet, or the next one connecting). */
+  private session: TranslationSession | undefined;
+  /** 8 kHz speech held while there is no session. */
   private readonly held: SampleQueue;
+  private readonly stopListening: () => void;
   private detach: (() => void) | undefined;
-  /** The translator whose events are followed (also while it is still connecting). */
-  private attached: TranslationSession | undefined;
+  /** The session whose events are followed (also while it is still connecting). */
+  private attached: { session: TranslationSession; id: string; offsetMs: number } | undefined;
+  private sessions = 0;
   private modeValue: RouteMode = 'translate';
   private closed = false;
 
   constructor(private readonly opts: TranslationRouteOptions) {
-    this.name = opts.name;
+    this.id = opts.id;
+    this.source = opts.source;
     this.held = new SampleQueue((SAMPLE_RATE / 1000) * (opts.holdMs ?? 10_000));
     this.latency = new LatencyTracker((ms) => opts.observer.latency(this, ms));
-    opts.to.playout.setOriginalGain(opts.originalGain);
-    opts.to.playout.onEvent((e) => {
-      if (e === 'translation-start') this.latency.translationStarted(opts.from.receivedMs);
-    });
-    opts.from.onSpeech((pcm, atMs) => this.onSpeech(pcm, atMs));
-    if (opts.translator) this.attach(opts.translator);
+    this.stopListening = opts.source.listen((pcm, atMs) => this.onSpeech(pcm, atMs));
   }
 
   get mode(): RouteMode {
     return this.modeValue;
   }
 
-  /** The listener's language, or undefined while it is not known yet. */
+  /** The language it translates into, or undefined while that is not known yet. */
   get targetLanguage(): string | undefined {
-    return (this.translator ?? this.attached)?.targetLanguage;
+    return this.attached?.session.targetLanguage;
   }
 
-  get translatorStats(): ReturnType<TranslationSession['stats']> | undefined {
-    return (this.translator ?? this.attached)?.stats();
+  get sessionStats(): SessionStats | undefined {
+    return this.attached?.session.stats();
   }
 
-  /** Ms of speech held for a translator not set yet. */
+  /** Ms of speech held for a session not set yet. */
   get heldMs(): number {
     return (this.held.length * 1000) / SAMPLE_RATE;
   }
 
-  /** Starts the translator (resolves at once when there is none yet). */
-  start(): Promise<void> {
-    return this.translator?.start() ?? Promise.resolve();
+  get listeners(): Endpoint[] {
+    return [...this.inputs.keys()];
+  }
+
+  /** `endpoint` hears this route from now on (through a translated-speech input of its mixer). */
+  addListener(endpoint: Endpoint): void {
+    if (this.inputs.has(endpoint) || this.closed) return;
+    const input = endpoint.mixer.addSpeech(`speech:${this.id}`);
+    input.playout.setMuted(this.modeValue === 'direct');
+    input.playout.onEvent((e) => {
+      if (e === 'translation-start') this.latency.translationStarted(this.source.receivedMs);
+    });
+    this.inputs.set(endpoint, input);
+  }
+
+  removeListener(endpoint: Endpoint): void {
+    const input = this.inputs.get(endpoint);
+    if (!input) return;
+    input.playout.onEvent(undefined);
+    endpoint.mixer.remove(input.name);
+    this.inputs.delete(endpoint);
   }
 
   /**
-   * Translates into another language from now on (the listener's language became known, or the
-   * speaker switched language). The old translator is closed at once; speech is held while the new
-   * one connects, then handed to it in order, before any newer speech. Resolves when it is set up.
+   * Translates with `next` from now on (the target language became known, or changed). The old
+   * session is closed at once (its last utterance still reaches the observer); speech is held while
+   * the new one connects, then handed to it in order, before any newer speech. Resolves when it is
+   * set up.
    */
-  async setTranslator(next: TranslationSession): Promise<void> {
-    const previous = this.translator ?? this.attached;
+  async setSession(next: TranslationSession): Promise<void> {
+    const previous = this.attached;
     const detachPrevious = this.detach;
     this.detach = undefined;
-    this.translator = undefined; // hold from now on
-    // The old translator's last utterance is flushed as it closes; its events are followed until then.
-    if (previous) void previous.close().catch(() => undefined).finally(() => detachPrevious?.());
+    this.session = undefined; // hold from now on
+    if (previous) void this.closeSession(previous, detachPrevious);
     else detachPrevious?.();
     if (this.closed) {
       await next.close();
       return;
     }
     this.attach(next);
-    this.translator = undefined; // attached for its events, but still holding input until set up
     await next.start();
-    if (this.closed) return;
+    if (this.closed || this.attached?.session !== next) return;
     if (this.held.length > 0) {
       const audio = new Int16Array(this.held.length);
       this.held.read(audio);
       next.sendAudio(audio);
     }
-    this.translator = next;
+    this.session = next;
   }
 
   /**
-   * 'direct': the listener hears the speaker's own voice at full volume and no translation
-   * (both speak the same language, or translation failed). 'translate' restores the mix.
+   * 'direct': the listeners hear no translation (the speaker speaks their language, or translation
+   * failed); 'translate' restores it. Original voices, where tolk carries them, are the call's.
    */
   setMode(mode: RouteMode): void {
     if (mode === this.modeValue) return;
     this.modeValue = mode;
-    const playout = this.opts.to.playout;
-    playout.setTranslationMuted(mode === 'direct');
-    playout.setOriginalGain(mode === 'direct' ? 1 : this.opts.originalGain);
+    for (const input of this.inputs.values()) input.playout.setMuted(mode === 'direct');
   }
 
+  /** Closes the session (flushing the utterance in progress) and leaves the listeners' mixers. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.opts.to.playout.onEvent(undefined);
+    this.stopListening();
     this.held.clear();
-    // Closing flushes the utterance in progress: its events still reach the observer.
-    await (this.translator ?? this.attached)?.close();
-    this.detach?.();
+    for (const endpoint of [...this.inputs.keys()]) this.removeListener(endpoint);
+    const current = this.attached;
+    this.attached = undefined;
+    this.session = undefined;
+    if (current) await this.closeSession(current, this.detach);
+    this.detach = undefined;
+  }
+
+  private async closeSession(s: { session: TranslationSession; id: string }, detach: (() => void) | undefined): Promise<void> {
+    const stats = s.session.stats();
+    // Closing flushes the utterance in progress: its events still reach the observer until then.
+    await s.session.close().catch((err: unknown) => this.opts.logger.warn({ event: 'translate.close_failed', route: this.id, err }, 'close failed'));
+    detach?.();
+    this.opts.observer.sessionClosed(this, s.id, s.session.targetLanguage, { ...stats, ...s.session.stats() });
   }
 
   private attach(t: TranslationSession): void {
     const { observer } = this.opts;
+    const id = `${this.id}#${++this.sessions}`;
+    // Its input clock starts with the speech held for it.
+    const current = { session: t, id, offsetMs: this.opts.elapsedMs() - this.heldMs };
     const onAudio = (pcm: Int16Array): void => this.onTranslatedAudio(pcm);
-    const onUtterance: TranslationSessionEvents['utterance'] = (u) => observer.utterance(this, u);
+    const onUtterance: TranslationSessionEvents['utterance'] = (u) =>
+      observer.utterance(this, { ...u, startMs: Math.round(current.offsetMs + u.startMs), endMs: Math.round(current.offsetMs + u.endMs) });
     const onLanguage = (code: string): void => observer.language(this, code);
-    const onState: TranslationSessionEvents['state'] = (state, detail) => observer.state(this, state, detail);
-    const onHandover: TranslationSessionEvents['handover'] = (phase) => observer.handover(this, phase);
+    const onState: TranslationSessionEvents['state'] = (state, detail) => observer.state(this, id, state, detail);
+    const onHandover: TranslationSessionEvents['handover'] = (phase) => observer.handover(this, id, phase);
+    const onInput: TranslationSessionEvents['inputTranscript'] = (p) => observer.partial(this, 'source', p);
+    const onOutput: TranslationSessionEvents['outputTranscript'] = (p) => observer.partial(this, 'translation', p);
     t.on('audio', onAudio).on('utterance', onUtterance).on('language', onLanguage).on('state', onState).on('handover', onHandover);
-    this.translator = t;
-    this.attached = t;
+    t.on('inputTranscript', onInput).on('outputTranscript', onOutput);
+    this.attached = current;
     this.detach = () => {
       t.off('audio', onAudio).off('utterance', onUtterance).off('language', onLanguage).off('state', onState).off('handover', onHandover);
+      t.off('inputTranscript', onInput).off('outputTranscript', onOutput);
     };
+    observer.sessionOpened(this, id, t.targetLanguage);
   }
 
-  private onSpeech(pcm8k: Int16Array, atMs: number): void {
+  private onSpeech(pcm: Int16Array, atMs: number): void {
     if (this.closed) return;
-    this.opts.to.playout.pushOriginal(pcm8k);
-    const edge = this.detector.push(pcm8k, atMs);
+    const edge = this.detector.push(pcm, atMs);
     if (edge?.type === 'start') this.latency.speechStarted();
     else if (edge?.type === 'end') this.latency.speechEnded(edge.atMs);
     // The model hears everything, silence included, so its own voice detection keeps working.
-    if (this.translator) this.translator.sendAudio(pcm8k);
-    else this.held.push(pcm8k); // copied: the buffer is reused for the next frame
+    if (this.session) this.session.sendAudio(pcm);
+    else this.held.push(pcm); // copied: the buffer is reused for the next frame
   }
 
-  /** 8 kHz translated speech; the session may reuse the array, the play-out copies what it queues. */
+  /** 8 kHz translated speech; the session may reuse the array, each listener's queue copies it. */
   private onTranslatedAudio(pcm: Int16Array): void {
     if (this.closed) return;
     const t0 = performance.now();
-    this.opts.to.playout.pushTranslated(pcm);
+    for (const input of this.inputs.values()) input.push(pcm);
     this.opts.observer.processing(this, performance.now() - t0);
   }
 }

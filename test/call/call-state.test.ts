@@ -1,6 +1,6 @@
-import { nextState, type CallEvent, type CallState } from '../../src/call/call-state';
+import { nextState, type CallTrigger, type CallState } from '../../src/call/call-state';
 
-function run(events: CallEvent[], from: CallState = 'answered'): { state: CallState; effects: string[]; outcome?: string } {
+function run(events: CallTrigger[], from: CallState = 'answered'): { state: CallState; effects: string[]; outcome?: string } {
   let state = from;
   const effects: string[] = [];
   let outcome: string | undefined;
@@ -27,7 +27,7 @@ describe('call state machine', () => {
     expect(r.effects).toEqual(['ringback:true', 'dial-agent', 'ringback:false', 'join-legs']);
   });
 
-  const hangUps: [string, CallEvent, string][] = [
+  const hangUps: [string, CallTrigger, string][] = [
     ['caller', { type: 'caller-left' }, 'end-agent'],
     ['agent', { type: 'agent-left' }, 'end-caller'],
   ];

@@ -8,6 +8,9 @@ import { StaticNumberDirectory, type NumberSettings } from '../../src/config/num
 import { createLogger } from '../../src/log/logger';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
 import { InMemoryLanguageMemory } from '../../src/call/caller-language';
+import { CallEventBus, type CallEvent } from '../../src/call/events';
+import { logCalls } from '../../src/call/subscribers/log';
+import { recordCalls } from '../../src/call/subscribers/records';
 import { FakeMediaLeg } from './fakes/fake-media-leg';
 import { FakeTranslatorFactory } from './fakes/fake-translator';
 
@@ -81,7 +84,13 @@ function setup(settings: NumberSettings = NUMBER, extra: { languages?: InMemoryL
   const records = new InMemoryCallRecordStore();
   const logLines: string[] = [];
   const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, cb) => (logLines.push(c.toString()), cb()) }) });
+  const events = new CallEventBus(logger);
+  recordCalls(events, records);
+  logCalls(events, logger);
+  const published: CallEvent[] = [];
+  events.subscribe((e) => void published.push(e));
   const service = new CallService({
+    events,
     clock,
     telephony,
     translators,
@@ -95,7 +104,7 @@ function setup(settings: NumberSettings = NUMBER, extra: { languages?: InMemoryL
   });
   const caller = new FakeMediaLeg(CALLER_SID, 'caller');
   const agent = new FakeMediaLeg(AGENT_SID, 'agent');
-  return { clock, telephony, translators, records, service, caller, agent, logLines };
+  return { clock, telephony, translators, records, service, caller, agent, logLines, published };
 }
 
 async function bridged(settings: NumberSettings = NUMBER, extra: Parameters<typeof setup>[1] = {}) {
@@ -240,6 +249,80 @@ describe('an interpreted call', () => {
       expect.objectContaining({ direction: 'caller->agent', source: { text: 'hola', languageCode: 'es' }, translation: { text: 'hello', languageCode: 'en' } }),
     ]);
     expect(rec?.transcript[0].endMs).toBeGreaterThanOrEqual(900);
+  });
+
+  it('publishes its events in order, plain JSON with the call id, to subscribers of that call only', async () => {
+    const s = setup();
+    const mine: CallEvent[] = [];
+    const others: CallEvent[] = [];
+    s.service.events.subscribe((e) => void mine.push(e), { callId: 'call-1' });
+    s.service.events.subscribe((e) => void others.push(e), { callId: 'call-2' });
+    await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    s.service.attach(s.caller);
+    s.service.legStatus(AGENT_SID, { state: 'ringing' }, 'call-1');
+    s.service.legStatus(AGENT_SID, { state: 'answered' }, 'call-1');
+    s.service.otherPartyAnswered('call-1', AGENT_SID, 'agent');
+    s.service.attach(s.agent);
+    await flush();
+    s.translators.to('en').fire('outputTranscript', { text: 'hello', languageCode: 'en', atMs: 300 });
+    s.translators.to('en').fire('utterance', { source: { text: 'hola', languageCode: 'es' }, translation: { text: 'hello', languageCode: 'en' }, startMs: 100, endMs: 900 });
+    s.caller.close();
+    await flush();
+    const step = (e: CallEvent): string => {
+      if (e.type === 'call.state') return `state:${e.to}`;
+      if (e.type === 'session.state') return `session:${e.routeId}:${e.state}`;
+      if (e.type === 'participant.joined') return `joined:${e.participantId}:${e.language ?? e.provisionalLanguage}`;
+      return e.type;
+    };
+    expect(mine.map(step)).toEqual([
+      'call.created',
+      'joined:caller:es',
+      'state:dialing',
+      'state:ringing',
+      'state:connecting',
+      'joined:agent:en',
+      'state:bridged',
+      'session:caller->agent:connecting',
+      'session:agent->caller:connecting',
+      'utterance.partial',
+      'utterance.final',
+      'participant.left',
+      'state:ended',
+      'session:caller->agent:closed',
+      'session:agent->caller:closed',
+      'participant.left', // the agent's leg, hung up by tolk
+      'call.ended',
+    ]);
+    expect(mine[10]).toMatchObject({ routeId: 'caller->agent', participantId: 'caller', source: { text: 'hola', languageCode: 'es' } });
+    expect(mine[11]).toMatchObject({ participantId: 'caller' });
+    expect(mine[16]).toMatchObject({ outcome: 'completed' });
+    for (const e of mine) {
+      expect(e.callId).toBe('call-1');
+      expect(JSON.parse(JSON.stringify(e))).toEqual(e);
+    }
+    expect(others).toEqual([]);
+  });
+
+  it('reports that it has ended only once its transcript is written', async () => {
+    const s = await bridged();
+    let written: number | undefined;
+    const append = s.records.appendUtterance.bind(s.records);
+    s.records.appendUtterance = (id, u) =>
+      new Promise((resolve) => setTimeout(resolve, 50)).then(async () => {
+        const ok = await append(id, u);
+        written = Date.now();
+        return ok;
+      });
+    s.translators.to('en').fire('utterance', { source: { text: 'hola', languageCode: 'es' }, translation: { text: 'hello', languageCode: 'en' }, startMs: 100, endMs: 900 });
+    s.caller.close();
+    await flush();
+    expect(s.service.activeCalls).toBe(1);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(s.service.activeCalls).toBe(0);
+    const ended = s.published.find((e) => e.type === 'call.ended');
+    expect(written).toBeDefined();
+    expect(ended?.at).toBeGreaterThanOrEqual(written!);
+    expect((await s.records.get('call-1'))?.transcript).toHaveLength(1);
   });
 });
 

@@ -1,21 +1,46 @@
-import { FRAME_SAMPLES, LegPlayout } from '../../src/audio/playout';
+import { FRAME_SAMPLES } from '../../src/audio/frame';
+import { Mixer } from '../../src/audio/mixer';
+import type { SpeechPlayoutOptions } from '../../src/audio/speech-playout';
 import { RINGBACK_US } from '../../src/audio/tones';
 
 const ramp = (n: number, start = 1): Int16Array => Int16Array.from({ length: n }, (_, i) => start + i);
-const collect = (p: LegPlayout, frames: number): (Int16Array | undefined)[] =>
+
+/** One listener of a two-party call: the other party's voice at `originalGain` and one translation. */
+function listener(opts: SpeechPlayoutOptions & { originalGain: number }) {
+  const mixer = new Mixer();
+  const voice = mixer.addVoice('voice:other', opts.originalGain);
+  const speech = mixer.addSpeech('speech:other->me', opts);
+  return {
+    mixer,
+    nextFrame: () => mixer.nextFrame(),
+    pushTranslated: (pcm: Int16Array) => speech.push(pcm),
+    pushOriginal: (pcm: Int16Array) => voice.push(pcm),
+    pushPrompt: (pcm: Int16Array) => mixer.pushPrompt(pcm),
+    setTone: (spec: typeof RINGBACK_US | undefined) => mixer.setTone(spec),
+    setTranslationMuted: (muted: boolean) => speech.playout.setMuted(muted),
+    onEvent: (l: Parameters<typeof speech.playout.onEvent>[0]) => speech.playout.onEvent(l),
+    get depthMs() {
+      return mixer.depthMs;
+    },
+    stats: () => mixer.stats(),
+  };
+}
+type Listener = ReturnType<typeof listener>;
+
+const collect = (p: Listener, frames: number): (Int16Array | undefined)[] =>
   Array.from({ length: frames }, () => {
     const f = p.nextFrame();
     return f ? f.slice() : undefined;
   });
 
-describe('LegPlayout', () => {
+describe('Mixer, as one listener of a two-party call', () => {
   it('plays nothing when there is nothing to play', () => {
-    const p = new LegPlayout({ originalGain: 0.16 });
+    const p = listener({ originalGain: 0.16 });
     expect(p.nextFrame()).toBeUndefined();
   });
 
   it('plays a burst of translated speech contiguously, in order, after the start cushion', () => {
-    const p = new LegPlayout({ originalGain: 0, startCushionMs: 60 });
+    const p = listener({ originalGain: 0, startCushionMs: 60 });
     const speech = ramp(800); // 100 ms arriving in one burst
     p.pushTranslated(speech);
     const frames = collect(p, 16);
@@ -29,7 +54,7 @@ describe('LegPlayout', () => {
   });
 
   it('waits for the cushion when audio trickles in, then plays without gaps', () => {
-    const p = new LegPlayout({ originalGain: 0, startCushionMs: 60, cushionWaitMs: 100 });
+    const p = listener({ originalGain: 0, startCushionMs: 60, cushionWaitMs: 100 });
     const out: (Int16Array | undefined)[] = [];
     // 20 ms of audio arrives every 20 ms but the first piece alone must not start play-out.
     for (let i = 0; i < 10; i++) {
@@ -44,7 +69,7 @@ describe('LegPlayout', () => {
   });
 
   it('grows its cushion after jitter starves an utterance, so later jitter leaves no gap', () => {
-    const p = new LegPlayout({ originalGain: 0, startCushionMs: 40, cushionWaitMs: 40, cushionStepMs: 40, maxCushionMs: 160 });
+    const p = listener({ originalGain: 0, startCushionMs: 40, cushionWaitMs: 40, cushionStepMs: 40, maxCushionMs: 160 });
     const gaps = (pattern: number[]): number => {
       // pattern[i] = frames of audio arriving before tick i (real-time pace on average, but bunched)
       let gapsInside = 0;
@@ -77,7 +102,7 @@ describe('LegPlayout', () => {
   });
 
   it('mixes the other party\'s voice under the translation at the configured gain', () => {
-    const p = new LegPlayout({ originalGain: 0.5, startCushionMs: 0, jitterMarginMs: 0 });
+    const p = listener({ originalGain: 0.5, startCushionMs: 0, jitterMarginMs: 0 });
     p.pushOriginal(new Int16Array(FRAME_SAMPLES).fill(1000));
     p.pushTranslated(new Int16Array(FRAME_SAMPLES).fill(2000));
     const f = p.nextFrame();
@@ -87,7 +112,7 @@ describe('LegPlayout', () => {
   });
 
   it('sends nothing while the other party is silent', () => {
-    const p = new LegPlayout({ originalGain: 1 });
+    const p = listener({ originalGain: 1 });
     p.pushOriginal(new Int16Array(FRAME_SAMPLES).fill(8)); // mu-law's quietest steps
     expect(p.nextFrame()).toBeUndefined();
     p.pushOriginal(new Int16Array(FRAME_SAMPLES).fill(300));
@@ -95,14 +120,14 @@ describe('LegPlayout', () => {
   });
 
   it('clamps the mix instead of wrapping', () => {
-    const p = new LegPlayout({ originalGain: 1, startCushionMs: 0, jitterMarginMs: 0 });
+    const p = listener({ originalGain: 1, startCushionMs: 0, jitterMarginMs: 0 });
     p.pushOriginal(new Int16Array(FRAME_SAMPLES).fill(30000));
     p.pushTranslated(new Int16Array(FRAME_SAMPLES).fill(30000));
     expect(p.nextFrame()?.[0]).toBe(32767);
   });
 
   it('keeps the original-voice jitter buffer shallow so it adds no delay', () => {
-    const p = new LegPlayout({ originalGain: 1 });
+    const p = listener({ originalGain: 1 });
     for (let i = 0; i < 10; i++) p.pushOriginal(ramp(FRAME_SAMPLES, i * 1000));
     p.nextFrame();
     const second = p.nextFrame();
@@ -112,7 +137,7 @@ describe('LegPlayout', () => {
   });
 
   it('bounds the translated queue and counts what it drops', () => {
-    const p = new LegPlayout({ originalGain: 0, maxQueueMs: 100 });
+    const p = listener({ originalGain: 0, maxQueueMs: 100 });
     p.pushTranslated(new Int16Array(8000)); // 1 s into a 100 ms queue
     expect(p.depthMs).toBe(100);
     expect(p.stats().droppedTranslatedMs).toBe(900);
@@ -120,7 +145,7 @@ describe('LegPlayout', () => {
 
   it('plays prompts before translated speech and reports translation start/end', () => {
     const events: string[] = [];
-    const p = new LegPlayout({ originalGain: 0, startCushionMs: 0, jitterMarginMs: 0 });
+    const p = listener({ originalGain: 0, startCushionMs: 0, jitterMarginMs: 0 });
     p.onEvent((e) => events.push(e));
     p.pushTranslated(new Int16Array(FRAME_SAMPLES).fill(7));
     p.pushPrompt(new Int16Array(FRAME_SAMPLES).fill(9));
@@ -131,14 +156,14 @@ describe('LegPlayout', () => {
   });
 
   it('discards translated speech while muted (same-language calls)', () => {
-    const p = new LegPlayout({ originalGain: 1, startCushionMs: 0, jitterMarginMs: 0 });
+    const p = listener({ originalGain: 1, startCushionMs: 0, jitterMarginMs: 0 });
     p.setTranslationMuted(true);
     p.pushTranslated(new Int16Array(FRAME_SAMPLES).fill(7));
     expect(p.nextFrame()).toBeUndefined();
   });
 
   it('plays a ringback tone in its cadence', () => {
-    const p = new LegPlayout({ originalGain: 0 });
+    const p = listener({ originalGain: 0 });
     p.setTone(RINGBACK_US);
     const rms = (f: Int16Array | undefined): number => Math.sqrt((f ?? new Int16Array(1)).reduce((a, v) => a + v * v, 0) / FRAME_SAMPLES);
     const frames = collect(p, 300); // 6 s: 2 s on, 4 s off
@@ -146,5 +171,45 @@ describe('LegPlayout', () => {
     expect(rms(frames[150])).toBe(0);
     p.setTone(undefined);
     expect(p.nextFrame()).toBeUndefined();
+  });
+});
+
+describe('Mixer inputs', () => {
+  it('sums several translations into one listener, each at its own gain, each on its own cushion', () => {
+    const m = new Mixer();
+    const es = m.addSpeech('speech:into-es', { startCushionMs: 0, jitterMarginMs: 0 });
+    const en = m.addSpeech('speech:into-en', { startCushionMs: 0, jitterMarginMs: 0, gain: 0.5 });
+    es.push(new Int16Array(FRAME_SAMPLES).fill(1000));
+    en.push(new Int16Array(2 * FRAME_SAMPLES).fill(2000));
+    expect(m.nextFrame()?.[0]).toBe(2000);
+    expect(m.nextFrame()?.[0]).toBe(1000);
+    expect(m.stats().translationStarts).toBe(2);
+  });
+
+  it('holds every translation while a prompt plays', () => {
+    const m = new Mixer();
+    const a = m.addSpeech('speech:a', { startCushionMs: 0, jitterMarginMs: 0 });
+    const b = m.addSpeech('speech:b', { startCushionMs: 0, jitterMarginMs: 0 });
+    a.push(new Int16Array(FRAME_SAMPLES).fill(10));
+    b.push(new Int16Array(FRAME_SAMPLES).fill(20));
+    m.pushPrompt(new Int16Array(FRAME_SAMPLES).fill(9));
+    expect(m.nextFrame()?.[0]).toBe(9);
+    expect(m.nextFrame()?.[0]).toBe(30);
+  });
+
+  it('names its inputs: gains change by name, a removed input is silent, a name is taken once', () => {
+    const m = new Mixer();
+    const voice = m.addVoice('voice:caller', 0.25);
+    expect(() => m.addVoice('voice:caller', 1)).toThrow(/already has an input named voice:caller/);
+    voice.push(new Int16Array(FRAME_SAMPLES).fill(4000));
+    expect(m.nextFrame()?.[0]).toBe(1000);
+    const input = m.input('voice:caller');
+    if (input?.kind === 'voice') input.setGain(1);
+    voice.push(new Int16Array(FRAME_SAMPLES).fill(4000));
+    expect(m.nextFrame()?.[0]).toBe(4000);
+    voice.push(new Int16Array(FRAME_SAMPLES).fill(4000));
+    m.remove('voice:caller');
+    expect(m.nextFrame()).toBeUndefined();
+    expect(m.input('voice:caller')).toBeUndefined();
   });
 });

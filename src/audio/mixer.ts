@@ -1,0 +1,219 @@
+/**
+ * What one listener hears, one 20 ms frame at a time (8 kHz PCM16): a mix of named,
+ * gain-controlled inputs.
+ *  - prompts tolk plays (notices), first in line: translated speech waits while one plays;
+ *  - translated speech, one input per translation meant for this listener (`SpeechPlayout`:
+ *    queued, started once a cushion is in hand), summed when several play at once;
+ *  - live voices (another party's own voice, so nobody sits in dead air while the translation is
+ *    being made): each a jitter buffer never more than a few frames deep;
+ *  - a call-progress tone (ringback while the other party is being called).
+ * Mixing rounds and clamps; a frame with nothing audible in it is not produced at all, so a
+ * listener with nothing to hear is sent nothing. Pure logic: the caller drives it with
+ * `nextFrame()` on every clock tick, and nothing is allocated per frame.
+ */
+import { FRAME_SAMPLES, SAMPLE_RATE, msToSamples, samplesToMs } from './frame';
+import { SampleQueue } from './sample-queue';
+import { SpeechPlayout, type SpeechPlayoutOptions } from './speech-playout';
+import { ToneGenerator, type ToneSpec } from './tones';
+
+/** Below this peak a frame is silence (mu-law's smallest steps are 0, ±8, ±16...). */
+const SILENCE_PEAK = 8;
+
+function isDigitalSilence(pcm: Int16Array): boolean {
+  for (let i = 0; i < pcm.length; i++) if (pcm[i] > SILENCE_PEAK || pcm[i] < -SILENCE_PEAK) return false;
+  return true;
+}
+
+/** A live voice into the mix: the shallowest jitter buffer that smooths frame arrival. */
+export class VoiceInput {
+  readonly kind = 'voice';
+  private readonly queue: SampleQueue;
+
+  constructor(
+    readonly name: string,
+    private gainValue: number,
+    /** Most of the voice held (beyond it, the oldest is dropped to keep delay low). */
+    maxMs = 100,
+  ) {
+    this.queue = new SampleQueue(msToSamples(maxMs));
+  }
+
+  get gain(): number {
+    return this.gainValue;
+  }
+
+  /** 0 turns the voice off (and forgets what is buffered). */
+  setGain(gain: number): void {
+    this.gainValue = gain;
+    if (gain === 0) this.queue.clear();
+  }
+
+  /**
+   * The voice as it arrives (copied). Frames that are digital silence are not queued, so a
+   * listener with nothing to hear is sent nothing (no socket write per frame).
+   */
+  push(pcm: Int16Array): void {
+    if (this.gainValue > 0 && !isDigitalSilence(pcm)) this.queue.push(pcm);
+  }
+
+  get droppedMs(): number {
+    return samplesToMs(this.queue.dropped);
+  }
+
+  /** Adds one frame of the voice into `mix`; false when there was nothing to add. */
+  mixInto(mix: Float32Array): boolean {
+    if (this.queue.length === 0) return false;
+    this.queue.read(mix, 0, this.gainValue, true);
+    // Keep the jitter buffer shallow: more than two frames behind means delay, not smoothing.
+    if (this.queue.length > 2 * FRAME_SAMPLES) this.queue.discard(this.queue.length - FRAME_SAMPLES, true);
+    return true;
+  }
+}
+
+/** A translation into the mix. */
+export class SpeechInput {
+  readonly kind = 'speech';
+  readonly playout: SpeechPlayout;
+
+  constructor(
+    readonly name: string,
+    public gain: number,
+    opts: SpeechPlayoutOptions = {},
+  ) {
+    this.playout = new SpeechPlayout(opts);
+  }
+
+  /** Translated speech (copied). */
+  push(pcm: Int16Array): void {
+    this.playout.push(pcm);
+  }
+}
+
+export type MixerInput = VoiceInput | SpeechInput;
+
+export interface MixerStats {
+  framesOut: number;
+  translationStarts: number;
+  underruns: number;
+  /** The largest start cushion of the translations, ms. */
+  cushionMs: number;
+  droppedTranslatedMs: number;
+  droppedOriginalMs: number;
+  queuedMs: number;
+}
+
+export class Mixer {
+  private readonly inputs = new Map<string, MixerInput>();
+  private voices: VoiceInput[] = [];
+  private speeches: SpeechInput[] = [];
+  private readonly prompts = new SampleQueue(msToSamples(60_000));
+  private tone: ToneGenerator | undefined;
+  private readonly mix = new Float32Array(FRAME_SAMPLES);
+  private readonly out = new Int16Array(FRAME_SAMPLES);
+  private framesOut = 0;
+  /** Stats of inputs already removed, so the totals cover the whole call. */
+  private readonly removed = { translationStarts: 0, underruns: 0, droppedTranslatedMs: 0, droppedOriginalMs: 0 };
+
+  /** A live voice input (e.g. `voice:<endpoint>`) at `gain`. */
+  addVoice(name: string, gain: number): VoiceInput {
+    const input = new VoiceInput(name, gain);
+    this.add(input);
+    this.voices = [...this.voices, input];
+    return input;
+  }
+
+  /** A translated-speech input (e.g. `speech:<route>`). */
+  addSpeech(name: string, opts: SpeechPlayoutOptions & { gain?: number } = {}): SpeechInput {
+    const input = new SpeechInput(name, opts.gain ?? 1, opts);
+    this.add(input);
+    this.speeches = [...this.speeches, input];
+    return input;
+  }
+
+  input(name: string): MixerInput | undefined {
+    return this.inputs.get(name);
+  }
+
+  remove(name: string): void {
+    const input = this.inputs.get(name);
+    if (!input) return;
+    this.inputs.delete(name);
+    if (input.kind === 'voice') {
+      this.voices = this.voices.filter((v) => v !== input);
+      this.removed.droppedOriginalMs += input.droppedMs;
+    } else {
+      this.speeches = this.speeches.filter((s) => s !== input);
+      const s = input.playout.stats();
+      this.removed.translationStarts += s.translationStarts;
+      this.removed.underruns += s.underruns;
+      this.removed.droppedTranslatedMs += s.droppedMs;
+    }
+  }
+
+  /** A notice tolk speaks to this listener; plays before any translated speech (copied). */
+  pushPrompt(pcm: Int16Array): void {
+    this.prompts.push(pcm);
+  }
+
+  setTone(spec: ToneSpec | undefined): void {
+    this.tone = spec ? new ToneGenerator(spec, SAMPLE_RATE) : undefined;
+  }
+
+  /** Translated speech queued for this listener, ms (all translations). */
+  get depthMs(): number {
+    let ms = 0;
+    for (const s of this.speeches) ms += s.playout.depthMs;
+    return ms;
+  }
+
+  stats(): MixerStats {
+    const totals: MixerStats = { framesOut: this.framesOut, ...this.removed, cushionMs: 0, queuedMs: 0 };
+    for (const s of this.speeches) {
+      const p = s.playout.stats();
+      totals.translationStarts += p.translationStarts;
+      totals.underruns += p.underruns;
+      totals.droppedTranslatedMs += p.droppedMs;
+      totals.queuedMs += p.queuedMs;
+      totals.cushionMs = Math.max(totals.cushionMs, p.cushionMs);
+    }
+    for (const v of this.voices) totals.droppedOriginalMs += v.droppedMs;
+    return totals;
+  }
+
+  /**
+   * The next 20 ms frame, or undefined when there is nothing at all to play (the caller may then
+   * send nothing). The returned array is reused by the next call.
+   */
+  nextFrame(): Int16Array | undefined {
+    const mix = this.mix;
+    mix.fill(0);
+    let audible = false;
+
+    const prompted = this.prompts.read(mix, 0, 1, true);
+    if (prompted > 0) audible = true;
+    const speeches = this.speeches;
+    if (prompted < FRAME_SAMPLES) {
+      for (let i = 0; i < speeches.length; i++) if (speeches[i].playout.mixInto(mix, prompted, speeches[i].gain) > 0) audible = true;
+    }
+    const voices = this.voices;
+    for (let i = 0; i < voices.length; i++) if (voices[i].mixInto(mix)) audible = true;
+    if (this.tone) {
+      this.tone.mixInto(mix);
+      audible = true;
+    }
+    if (!audible) return undefined;
+
+    const out = this.out;
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      const v = Math.round(mix[i]);
+      out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    }
+    this.framesOut++;
+    return out;
+  }
+
+  private add(input: MixerInput): void {
+    if (this.inputs.has(input.name)) throw new Error(`mixer already has an input named ${input.name}`);
+    this.inputs.set(input.name, input);
+  }
+}

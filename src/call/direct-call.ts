@@ -1,0 +1,310 @@
+/**
+ * A direct interpreted call: a caller on a tolk number, the party tolk dials for them, and
+ * interpretation both ways. This is one configuration of the call graph (call-graph.ts):
+ *
+ *   participants  caller (language known, chosen, remembered or detected), agent (the number's)
+ *   endpoints     'caller' and 'agent': each carries and reaches its own participant
+ *   voice links   caller -> agent and agent -> caller at the number's originalVolume
+ *   routes        'caller->agent' (into the agent's language), 'agent->caller' (into the caller's;
+ *                 held while that is being detected)
+ *
+ * The state machine that decides what happens next is pure data (call-state.ts); this class only
+ * carries out its effects. The caller's language is followed by a CallerLanguageTracker, and when a
+ * speaker turns out to speak the listener's language both parties hear each other directly.
+ */
+import { ringbackFor } from '../audio/tones';
+import { SAMPLE_RATE } from '../audio/frame';
+import type { NumberSettings } from '../config/numbers';
+import type { Logger } from '../log/logger';
+import type { CallOutcome } from '../store/call-record';
+import { CallGraph, type CallUtterance } from './call-graph';
+import { nextState, type CallEffect, type CallState, type CallTrigger } from './call-state';
+import { initialCallerLanguage, sameLanguage, type InitialLanguage } from './caller-language';
+import { CallerLanguageTracker } from './caller-language-tracker';
+import type { EchoControl } from './endpoint';
+import { stamp, type CallEventBus, type UnstampedCallEvent } from './events';
+import { message, sayLocale } from './messages';
+import type { CallMetrics, FrameClock, LanguageMemory, LegStatus, ParticipantMedia, Telephony, TranslationSessionFactory } from './ports';
+import type { PromptLibrary } from './prompts';
+import type { TranslationRoute } from './translation-route';
+
+export interface CallDeps {
+  clock: FrameClock;
+  translators: TranslationSessionFactory;
+  telephony: Telephony;
+  prompts: PromptLibrary;
+  metrics: CallMetrics;
+  /** Where the call publishes its events (and waits for their subscribers before it ends). */
+  events: CallEventBus;
+  logger: Logger;
+  /** A fresh echo canceller per leg (none: legs pass audio as received). */
+  echoCanceller?: () => EchoControl;
+  /** Remembered caller languages (rememberLanguage); none: nothing is remembered. */
+  languages?: LanguageMemory;
+  ringTimeoutSec?: number;
+  /** With callerLanguage auto: how long the agent's words are held for the caller's first speech (default 10 s). */
+  autoDetectTimeoutMs?: number;
+  now?: () => number;
+}
+
+export interface CallInit {
+  id: string;
+  settings: NumberSettings;
+  /** The telephony's reference of the caller's leg. */
+  callerLeg: string;
+  from: string;
+  /** The caller's language as known at answer time (default: from the settings alone). */
+  callerLanguage?: InitialLanguage;
+}
+
+const CALLER = 'caller';
+const AGENT = 'agent';
+const TO_AGENT = 'caller->agent';
+const TO_CALLER = 'agent->caller';
+
+export class DirectCall {
+  readonly id: string;
+  readonly settings: NumberSettings;
+  readonly callerLeg: string;
+  readonly from: string;
+  /** The telephony's reference of the dialled leg, once known. */
+  agentLeg: string | undefined;
+  private stateValue: CallState = 'answered';
+  private readonly graph: CallGraph;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private endedListeners: ((call: DirectCall) => void)[] = [];
+  private released: Promise<void> | undefined;
+  private readonly language: CallerLanguageTracker;
+
+  constructor(
+    private readonly deps: CallDeps,
+    init: CallInit,
+  ) {
+    this.id = init.id;
+    this.settings = init.settings;
+    this.callerLeg = init.callerLeg;
+    this.from = init.from;
+    this.now = deps.now ?? Date.now;
+    this.startedAt = this.now();
+    this.log = deps.logger.child({ callId: init.id });
+    this.graph = new CallGraph({
+      callId: init.id,
+      clock: deps.clock,
+      translators: deps.translators,
+      prompts: deps.prompts,
+      metrics: deps.metrics,
+      publish: (e) => deps.events.publish(e),
+      logger: this.log,
+      echoTargetLanguage: init.settings.echoTargetLanguage,
+      elapsedMs: () => this.elapsedMs,
+      hooks: {
+        language: (route, code) => this.languageDetected(route, code),
+        utterance: (route, u) => this.utteranceHeard(route, u),
+      },
+    });
+    this.language = new CallerLanguageTracker({
+      settings: init.settings,
+      from: init.from,
+      initial: init.callerLanguage ?? initialCallerLanguage(init.settings, {}),
+      logger: this.log,
+      memory: deps.languages,
+      autoDetectTimeoutMs: deps.autoDetectTimeoutMs,
+      effects: {
+        recordLanguage: () => {
+          if (this.language.current) this.graph.setParticipantLanguage(CALLER, this.language.current, this.language.source);
+        },
+        translateAgentInto: (language) => this.graph.retarget(TO_CALLER, language),
+      },
+    });
+    this.publish({ type: 'call.created', kind: 'direct', number: init.settings.number, from: init.from, destination: init.settings.destination });
+  }
+
+  get state(): CallState {
+    return this.stateValue;
+  }
+
+  /** The caller's language, or undefined while it is being detected. */
+  get callerLanguage(): string | undefined {
+    return this.language.current;
+  }
+
+  /** The caller chose their language in the number's menu. */
+  chooseCallerLanguage(language: string): void {
+    this.language.choose(language);
+  }
+
+  /** Ms since the call started. */
+  get elapsedMs(): number {
+    return this.now() - this.startedAt;
+  }
+
+  onEnded(listener: (call: DirectCall) => void): void {
+    this.endedListeners.push(listener);
+  }
+
+  /** Media for this call connected; `media.endpoint` says whose it is ('caller' or 'agent'). */
+  attachMedia(media: ParticipantMedia): void {
+    const id = media.endpoint;
+    if (this.stateValue === 'ended' || this.graph.endpoint(id) || (id !== CALLER && id !== AGENT) || media.sampleRate !== SAMPLE_RATE) {
+      this.log.warn({ event: 'call.leg_rejected', role: id, sampleRate: media.sampleRate, state: this.stateValue }, 'unexpected media stream');
+      media.close();
+      return;
+    }
+    this.graph.addParticipant(
+      id === CALLER
+        ? { id, role: id, language: this.language.current, provisionalLanguage: this.language.currentOrProvisional, legRef: media.legRef }
+        : { id, role: id, language: this.settings.agentLanguage, legRef: media.legRef },
+      { streamRef: media.streamRef },
+    );
+    this.graph.addEndpoint({ id, carries: [id], reaches: [id] }, media, this.deps.echoCanceller?.());
+    media.on('end', () => {
+      this.graph.removeParticipant(id);
+      this.dispatch({ type: id === CALLER ? 'caller-left' : 'agent-left' });
+    });
+    this.log.info({ event: 'call.leg_attached', legId: id, callSid: media.legRef, streamSid: media.streamRef }, 'leg attached');
+    if (id === CALLER) this.dispatch({ type: 'caller-stream-started' });
+    else {
+      this.agentLeg ??= media.legRef;
+      this.dispatch({ type: 'agent-stream-started' });
+    }
+  }
+
+  /** The phone network reported a status for one of this call's legs. */
+  legStatus(legRef: string, status: LegStatus): void {
+    if (legRef === this.callerLeg) {
+      if (status.state === 'ended') this.dispatch({ type: 'caller-left' });
+      return;
+    }
+    if (legRef === this.agentLeg) this.dispatch({ type: 'agent-status', status });
+  }
+
+  /** Ends the call now (tolk is shutting down). */
+  shutdown(): Promise<void> {
+    this.dispatch({ type: 'shutdown' });
+    return this.released ?? Promise.resolve();
+  }
+
+  private publish(event: UnstampedCallEvent): void {
+    this.deps.events.publish(stamp(event, { callId: this.id }, Date.now()));
+  }
+
+  private dispatch(trigger: CallTrigger): void {
+    const t = nextState(this.stateValue, trigger);
+    if (!t) return;
+    const from = this.stateValue;
+    this.stateValue = t.state;
+    this.publish({
+      type: 'call.state',
+      from,
+      to: t.state,
+      trigger: trigger.type,
+      ...(trigger.type === 'agent-status' ? { status: legStatusName(trigger.status) } : {}),
+      ...(t.outcome ? { outcome: t.outcome } : {}),
+    });
+    for (const effect of t.effects) this.run(effect, t.outcome);
+  }
+
+  private run(effect: CallEffect, outcome: CallOutcome | undefined): void {
+    switch (effect.type) {
+      case 'dial-agent':
+        this.dialAgent();
+        return;
+      case 'ringback':
+        this.graph.setTone(CALLER, effect.on ? ringbackFor(this.from) : undefined);
+        return;
+      case 'join-legs':
+        this.joinLegs();
+        return;
+      case 'tell-caller': {
+        const key = effect.reason === 'busy' ? 'busy' : effect.reason === 'no-answer' ? 'noAnswer' : 'unreachable';
+        const lang = this.language.currentOrProvisional;
+        this.background('tell-caller', this.deps.telephony.sayAndHangUp(this.callerLeg, message(key, lang), sayLocale(lang)));
+        return;
+      }
+      case 'end-caller':
+        this.background('end-caller', this.deps.telephony.hangUp(this.callerLeg));
+        return;
+      case 'end-agent':
+        if (this.agentLeg) {
+          const ringing = !this.graph.endpoint(AGENT);
+          this.background('end-agent', this.deps.telephony.hangUp(this.agentLeg, { ringing }));
+        }
+        return;
+      case 'release':
+        this.released = this.release(outcome ?? 'error');
+        return;
+    }
+  }
+
+  private dialAgent(): void {
+    this.deps.telephony
+      .dial({ callId: this.id, endpoint: AGENT, destination: this.settings.destination, callerId: this.settings.number, ringTimeoutSec: this.deps.ringTimeoutSec ?? 30 })
+      .then((legRef) => {
+        this.agentLeg = legRef;
+        this.log.info({ event: 'call.dialled', agentCallSid: legRef }, 'other party dialled');
+        if (this.stateValue === 'ended') this.background('end-agent', this.deps.telephony.hangUp(legRef, { ringing: true }));
+      })
+      .catch((err: unknown) => {
+        this.log.error({ event: 'call.dial_failed', err }, 'could not dial the other party');
+        this.dispatch({ type: 'dial-failed' });
+      });
+  }
+
+  /** Both legs are up: each hears the other's voice under the translation of it. */
+  private joinLegs(): void {
+    if (!this.graph.endpoint(CALLER) || !this.graph.endpoint(AGENT)) return;
+    const gain = this.settings.originalVolume;
+    this.graph.link(CALLER, AGENT, gain);
+    this.graph.link(AGENT, CALLER, gain);
+    this.graph.addRoute({ id: TO_AGENT, source: CALLER, targetLanguage: this.settings.agentLanguage, listeners: [AGENT] });
+    // Into a caller language not known yet there is no session: the agent's words are held.
+    this.graph.addRoute({ id: TO_CALLER, source: AGENT, targetLanguage: this.language.current, listeners: [CALLER] });
+    this.language.legsJoined();
+  }
+
+  /**
+   * A route's session reported its speaker's language. The caller's first report settles a caller
+   * language being detected; and when a speaker turns out to speak the listener's language, both
+   * parties hear each other directly, undelayed.
+   */
+  private languageDetected(route: TranslationRoute, code: string): void {
+    if (route.id === TO_AGENT) this.language.reported(code);
+    const target = route.targetLanguage ?? this.language.current;
+    const same = target !== undefined && sameLanguage(code, target);
+    const mode = same ? 'direct' : 'translate';
+    const routes = this.graph.allRoutes;
+    if (same || routes.every((r) => r.mode === 'direct')) {
+      for (const r of routes) if (r.mode !== mode && !r.failed) this.graph.setRouteMode(r.id, mode);
+    }
+  }
+
+  /** The caller's utterances, in the language the service heard: a consistent switch is followed. */
+  private utteranceHeard(route: TranslationRoute, u: CallUtterance): void {
+    if (route.id === TO_AGENT) this.language.heard(u.source.languageCode);
+  }
+
+  private async release(outcome: CallOutcome): Promise<void> {
+    this.language.stop();
+    // A caller being told why the call failed keeps their media until the telephony replaces it;
+    // closing it here would end their call before they hear the message.
+    const telling = outcome === 'busy' || outcome === 'no-answer' || outcome === 'failed';
+    await this.graph.close((endpoint) => telling && endpoint.id === CALLER);
+    // Transcript lines made final while the sessions closed are written before the call ends.
+    await this.deps.events.settle(this.id);
+    this.publish({ type: 'call.ended', outcome, durationMs: this.elapsedMs });
+    await this.deps.events.settle(this.id);
+    for (const l of this.endedListeners) l(this);
+    this.endedListeners = [];
+  }
+
+  private background(what: string, p: Promise<unknown>): void {
+    p.catch((err: unknown) => this.log.warn({ event: 'call.effect_failed', effect: what, err }, `${what} failed`));
+  }
+}
+
+/** A leg status as one word for events and log lines ('ringing', 'busy', ...). */
+function legStatusName(status: LegStatus): string {
+  return status.state === 'ended' ? status.reason : status.state;
+}

@@ -1,0 +1,145 @@
+/**
+ * One typed stream of call events. Every event is a plain, JSON-serialisable object carrying its
+ * call id (and conference id when there is one) and the time it happened, so a relay (e.g. Redis
+ * pub/sub between instances) can carry it unchanged to subscribers elsewhere. Transcripts, metrics
+ * and logs are subscribers (subscribers/); the HTTP layer can stream the same events to a console.
+ *
+ * Events are published per call lifecycle step, utterance and session change, never per audio
+ * frame. Subscribers are called synchronously, in subscription order; one that returns a promise
+ * (e.g. a database write) is tracked, and a call waits for its subscribers' work (`settle`)
+ * before it reports that it has ended.
+ */
+import type { Logger } from '../log/logger';
+import type { CallOutcome } from '../store/call-record';
+import type { SessionFailureKind, SessionStats } from './ports/translation';
+
+interface EventBase {
+  callId: string;
+  /** The conference the call interprets, when it is one. */
+  conferenceId?: string;
+  /** Wall-clock time of the event, ms since the epoch. */
+  at: number;
+}
+
+/** What a route's translation session is doing. */
+export type SessionPhase = 'connecting' | 'open' | 'handing-over' | 'reconnecting' | 'failed' | 'closed';
+
+export type CallEvent = EventBase &
+  (
+    | { type: 'call.created'; kind: 'direct'; number: string; from: string; destination: string }
+    /** A step of the call's state machine. */
+    | { type: 'call.state'; from: string; to: string; trigger: string; status?: string; outcome?: CallOutcome }
+    /** Published once everything is released and every earlier event's subscribers have finished. */
+    | { type: 'call.ended'; outcome: CallOutcome; durationMs: number }
+    /**
+     * A person joined: `language` once known (else `provisionalLanguage`, spoken to them meanwhile),
+     * `legRef`/`streamRef` when tolk holds their own media.
+     */
+    | { type: 'participant.joined'; participantId: string; role: string; language?: string; provisionalLanguage?: string; legRef?: string; streamRef?: string }
+    | { type: 'participant.left'; participantId: string }
+    /** A participant's language became known or changed (`source`: how it was decided). */
+    | { type: 'participant.language'; participantId: string; language: string; previous?: string; source: string }
+    /** Text of the utterance in progress on a route, as it arrives (each piece follows the previous). */
+    | { type: 'utterance.partial'; routeId: string; participantId?: string; side: 'source' | 'translation'; text: string; languageCode?: string }
+    /** A final utterance with its translation; times are ms since the call started. */
+    | {
+        type: 'utterance.final';
+        routeId: string;
+        participantId?: string;
+        source: { text: string; languageCode: string };
+        translation: { text: string; languageCode: string };
+        startMs: number;
+        endMs: number;
+      }
+    /** From the end of a speaker's speech to the first translated audio their listeners heard. */
+    | { type: 'utterance.latency'; routeId: string; participantId?: string; latencyMs: number }
+    /** The language a route's speaker speaks, as its translation session detected it. */
+    | { type: 'language.detected'; routeId: string; participantId?: string; languageCode: string; targetLanguage?: string; sameAsTarget: boolean }
+    | {
+        type: 'session.state';
+        routeId: string;
+        /** One route may use several sessions in turn (its target language changed). */
+        sessionId: string;
+        targetLanguage: string;
+        state: SessionPhase;
+        kind?: SessionFailureKind;
+        reason?: string;
+        /** On 'closed'. */
+        stats?: SessionStats;
+      }
+  );
+
+export type CallEventOf<T extends CallEvent['type']> = Extract<CallEvent, { type: T }>;
+
+/** An event before it is stamped with its call, conference and time (see `stamp`). */
+export type UnstampedCallEvent = CallEvent extends infer E ? (E extends unknown ? Omit<E, 'callId' | 'conferenceId' | 'at'> : never) : never;
+
+export function stamp(event: UnstampedCallEvent, ids: { callId: string; conferenceId?: string }, at: number): CallEvent {
+  return { ...event, callId: ids.callId, ...(ids.conferenceId ? { conferenceId: ids.conferenceId } : {}), at };
+}
+
+/** May return a promise: the call waits for it before it reports that it has ended. */
+export type CallEventListener = (event: CallEvent) => void | Promise<unknown>;
+
+export interface CallEventSource {
+  /** Every event from now on (of one call only, with `callId`); returns the unsubscribe function. */
+  subscribe(listener: CallEventListener, filter?: { callId?: string }): () => void;
+}
+
+interface Subscription {
+  listener: CallEventListener;
+  callId: string | undefined;
+}
+
+export class CallEventBus implements CallEventSource {
+  private subscriptions: Subscription[] = [];
+  /** Work subscribers are still doing, per call. */
+  private readonly pending = new Map<string, Set<Promise<void>>>();
+
+  constructor(private readonly logger: Logger) {}
+
+  subscribe(listener: CallEventListener, filter: { callId?: string } = {}): () => void {
+    const sub: Subscription = { listener, callId: filter.callId };
+    this.subscriptions = [...this.subscriptions, sub];
+    return () => {
+      this.subscriptions = this.subscriptions.filter((s) => s !== sub);
+    };
+  }
+
+  publish(event: CallEvent): void {
+    const subs = this.subscriptions;
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i];
+      if (sub.callId !== undefined && sub.callId !== event.callId) continue;
+      try {
+        const result = sub.listener(event);
+        if (result) this.track(event, result);
+      } catch (err) {
+        this.failed(event, err);
+      }
+    }
+  }
+
+  /** Resolves once the work subscribers started for `callId`'s events so far has finished. */
+  async settle(callId: string): Promise<void> {
+    for (let set = this.pending.get(callId); set && set.size > 0; set = this.pending.get(callId)) await Promise.all([...set]);
+  }
+
+  private track(event: CallEvent, work: Promise<unknown>): void {
+    let set = this.pending.get(event.callId);
+    if (!set) this.pending.set(event.callId, (set = new Set()));
+    const tracked = work.then(
+      () => undefined,
+      (err: unknown) => this.failed(event, err),
+    );
+    set.add(tracked);
+    void tracked.finally(() => {
+      set.delete(tracked);
+      if (set.size === 0 && this.pending.get(event.callId) === set) this.pending.delete(event.callId);
+    });
+  }
+
+  private failed(event: CallEvent, err: unknown): void {
+    this.logger.error({ event: 'call.event_subscriber_failed', callId: event.callId, callEvent: event.type, err }, 'a call event subscriber failed');
+  }
+}

@@ -1,0 +1,44 @@
+/** One structured log line per call event worth an operator's attention, with the call (and conference) id. */
+import type { Logger } from '../../log/logger';
+import type { CallEvent, CallEventSource } from '../events';
+
+export function logCalls(events: CallEventSource, logger: Logger): () => void {
+  return events.subscribe((e: CallEvent) => {
+    const ids = { callId: e.callId, ...(e.conferenceId ? { conferenceId: e.conferenceId } : {}) };
+    switch (e.type) {
+      case 'call.created':
+        logger.info({ ...ids, event: 'call.created', kind: e.kind, number: e.number, from: e.from, destination: e.destination }, 'call created');
+        return;
+      case 'call.state':
+        logger.info({ ...ids, event: 'call.transition', from: e.from, to: e.to, trigger: e.trigger, status: e.status, outcome: e.outcome }, `${e.from} -> ${e.to}`);
+        return;
+      case 'call.ended':
+        logger.info({ ...ids, event: 'call.ended', outcome: e.outcome, durationMs: e.durationMs }, `call ended: ${e.outcome}`);
+        return;
+      case 'participant.joined':
+        logger.info({ ...ids, event: 'call.participant_joined', participant: e.participantId, role: e.role, language: e.language }, `${e.role} joined`);
+        return;
+      case 'participant.left':
+        logger.info({ ...ids, event: 'call.participant_left', participant: e.participantId }, 'participant left');
+        return;
+      case 'utterance.final':
+        logger.info(
+          { ...ids, event: 'transcript.utterance', direction: e.routeId, participant: e.participantId, source: e.source, translation: e.translation, startMs: e.startMs, endMs: e.endMs },
+          `${e.routeId}: ${e.source.text} => ${e.translation.text}`,
+        );
+        return;
+      case 'utterance.latency':
+        logger.info({ ...ids, event: 'translate.latency', route: e.routeId, latencyMs: e.latencyMs }, 'utterance latency');
+        return;
+      case 'language.detected':
+        logger.info({ ...ids, event: 'translate.language', route: e.routeId, languageCode: e.languageCode, sameAsListener: e.sameAsTarget }, 'speaker language detected');
+        return;
+      case 'session.state':
+        if (e.state === 'closed') logger.info({ ...ids, event: 'translate.closed', route: e.routeId, session: e.sessionId, ...e.stats }, 'translation closed');
+        else logger.info({ ...ids, event: 'translate.state', route: e.routeId, session: e.sessionId, state: e.state, kind: e.kind, reason: e.reason }, `translation ${e.state}`);
+        return;
+      default:
+        return;
+    }
+  });
+}

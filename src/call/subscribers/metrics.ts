@@ -1,0 +1,27 @@
+/** Counts what the call events report into the call metrics (per-frame measures are taken where they happen). */
+import type { CallEvent, CallEventSource } from '../events';
+import type { CallMetrics } from '../ports';
+
+export function measureCalls(events: CallEventSource, metrics: CallMetrics): () => void {
+  return events.subscribe((e: CallEvent) => {
+    switch (e.type) {
+      case 'call.created':
+        metrics.callStarted();
+        return;
+      case 'call.ended':
+        metrics.callEnded(e.outcome);
+        return;
+      case 'utterance.latency':
+        metrics.observeUtteranceLatency(e.routeId, e.latencyMs);
+        return;
+      case 'session.state':
+        if (e.state === 'connecting') metrics.translationSessionOpened();
+        else if (e.state === 'closed') metrics.translationSessionClosed();
+        else if (e.state === 'reconnecting') metrics.translationReconnected(e.routeId);
+        else if (e.state === 'failed') metrics.translationFailed(e.kind ?? 'unknown');
+        return;
+      default:
+        return;
+    }
+  });
+}

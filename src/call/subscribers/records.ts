@@ -1,0 +1,43 @@
+/**
+ * Keeps each call's record from its events: state changes (with the time it was answered), the
+ * legs and their languages as participants join and their languages become known, every final
+ * utterance of the transcript, and the outcome. Each write is returned to the event bus, so the
+ * call waits for them before it reports that it has ended.
+ */
+import type { CallLeg } from '../../store/call-record';
+import type { CallEvent, CallEventSource } from '../events';
+import type { CallRecords } from '../ports';
+
+export function recordCalls(events: CallEventSource, records: CallRecords): () => void {
+  /** The legs of each live call, as its record lists them. */
+  const legs = new Map<string, Map<string, CallLeg>>();
+  const writeLegs = (callId: string): Promise<boolean> => records.update(callId, { legs: [...(legs.get(callId)?.values() ?? [])] });
+
+  return events.subscribe((e: CallEvent) => {
+    switch (e.type) {
+      case 'call.state':
+        return records.update(e.callId, { state: e.to, ...(e.to === 'bridged' ? { answeredAt: new Date(e.at) } : {}) });
+      case 'participant.joined': {
+        const language = e.language ?? e.provisionalLanguage;
+        if (!e.legRef || !language) return undefined;
+        let call = legs.get(e.callId);
+        if (!call) legs.set(e.callId, (call = new Map<string, CallLeg>()));
+        call.set(e.participantId, { role: e.role as CallLeg['role'], callSid: e.legRef, ...(e.streamRef ? { streamSid: e.streamRef } : {}), language });
+        return writeLegs(e.callId);
+      }
+      case 'participant.language': {
+        const leg = legs.get(e.callId)?.get(e.participantId);
+        if (!leg) return undefined;
+        leg.language = e.language;
+        return writeLegs(e.callId);
+      }
+      case 'utterance.final':
+        return records.appendUtterance(e.callId, { direction: e.routeId, source: e.source, translation: e.translation, startMs: e.startMs, endMs: e.endMs });
+      case 'call.ended':
+        legs.delete(e.callId);
+        return records.update(e.callId, { state: 'ended', outcome: e.outcome, endedAt: new Date(e.at) });
+      default:
+        return undefined;
+    }
+  });
+}

@@ -1,0 +1,175 @@
+import { Writable } from 'node:stream';
+import { decodeMulaw, encodeMulaw } from '../../src/audio';
+import { CallGraph } from '../../src/call/call-graph';
+import { CallEventBus, type CallEvent } from '../../src/call/events';
+import { ManualFrameClock } from '../../src/call/frame-clock';
+import type { PromptLibrary } from '../../src/call/prompts';
+import { createLogger } from '../../src/log/logger';
+import { FakeMediaLeg } from './fakes/fake-media-leg';
+import { FakeTranslatorFactory } from './fakes/fake-translator';
+
+const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
+const sine = (n: number, amp: number, period: number): Int16Array => Int16Array.from({ length: n }, (_, i) => Math.round(amp * Math.sin((2 * Math.PI * i) / period)));
+const rms = (pcm: Int16Array): number => Math.sqrt(pcm.reduce((a, v) => a + v * v, 0) / Math.max(1, pcm.length));
+const heard = (leg: FakeMediaLeg, from = 0): Int16Array => decodeMulaw(Buffer.concat(leg.sent.slice(from)));
+const NOTICE = new Int16Array(800).fill(1234);
+
+function rig() {
+  const clock = new ManualFrameClock();
+  const translators = new FakeTranslatorFactory();
+  const logLines: string[] = [];
+  const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, cb) => (logLines.push(c.toString()), cb()) }) });
+  const events = new CallEventBus(logger);
+  const published: CallEvent[] = [];
+  events.subscribe((e) => void published.push(e));
+  const prompts: PromptLibrary = { get: (_key, language) => (language === 'es' ? NOTICE : undefined) };
+  const metrics = { observeFrameProcessing: () => undefined, observePlayoutDepth: () => undefined, playoutOverflow: () => undefined };
+  const graph = new CallGraph({ callId: 'conf-call', conferenceId: 'CF' + '1'.repeat(32), clock, translators, prompts, metrics, publish: (e) => events.publish(e), logger, elapsedMs: () => 0 });
+  return { clock, translators, graph, published, logLines };
+}
+
+/** A coaching leg: hears the whole conference, is heard by `party` alone. */
+function coachingLeg(g: CallGraph, party: string, everyone: string[]): FakeMediaLeg {
+  const leg = new FakeMediaLeg('CA' + party.padEnd(32, '0'), `whisper:${party}`);
+  g.addEndpoint({ id: leg.endpoint, carries: everyone, reaches: [party] }, leg);
+  return leg;
+}
+
+describe('the call graph in the conference shapes', () => {
+  const everyone = ['customer', 'agent', 'supervisor'];
+
+  it('whisper: parties sharing a language share one session, fanned out to each of their legs, and nobody hears a translation meant for someone else', async () => {
+    const { graph, translators, clock } = rig();
+    graph.addParticipant({ id: 'customer', role: 'customer', language: 'es' });
+    graph.addParticipant({ id: 'agent', role: 'agent', language: 'en' });
+    graph.addParticipant({ id: 'supervisor', role: 'agent', language: 'en' });
+    const legs = Object.fromEntries(everyone.map((p) => [p, coachingLeg(graph, p, everyone)]));
+    // Every leg hears the same conference mix: one of them feeds the sessions.
+    graph.addRoute({ id: 'into-es', source: 'whisper:customer', targetLanguage: 'es', listeners: ['whisper:customer'] });
+    graph.addRoute({ id: 'into-en', source: 'whisper:customer', targetLanguage: 'en', listeners: ['whisper:agent', 'whisper:supervisor'] });
+    await flush();
+    expect(translators.created.map((t) => t.targetLanguage)).toEqual(['es', 'en']);
+
+    for (let i = 0; i < 5; i++) legs.customer.say(encodeMulaw(sine(160, 8000, 20)));
+    expect(translators.to('es').received).toBe(5 * 160);
+    expect(translators.to('en').received).toBe(5 * 160);
+
+    translators.to('en').fire('audio', sine(1600, 12000, 16));
+    clock.tick(30);
+    // Both English speakers hear the English translation, on legs of their own; the customer does not.
+    expect(rms(heard(legs.agent))).toBeGreaterThan(5000);
+    expect(rms(heard(legs.supervisor))).toBeGreaterThan(5000);
+    expect(legs.customer.sent).toHaveLength(0);
+    // No original voices: the conference carries them.
+    expect(heard(legs.agent).length).toBe(10 * 160);
+
+    const before = legs.agent.sent.length;
+    translators.to('es').fire('audio', sine(1600, 12000, 16));
+    clock.tick(15);
+    expect(rms(heard(legs.customer))).toBeGreaterThan(5000);
+    expect(legs.agent.sent.length).toBe(before);
+  });
+
+  it('whisper: each listener plays the shared session out on its own queue, so one leaving does not starve the other', async () => {
+    const { graph, translators, clock } = rig();
+    const agent = coachingLeg(graph, 'agent', everyone);
+    const supervisor = coachingLeg(graph, 'supervisor', everyone);
+    graph.addRoute({ id: 'into-en', source: 'whisper:agent', targetLanguage: 'en', listeners: ['whisper:agent', 'whisper:supervisor'] });
+    await flush();
+    translators.to('en').fire('audio', sine(800, 12000, 16));
+    clock.tick(3);
+    graph.removeRouteListener('into-en', 'whisper:supervisor');
+    const [agentBefore, supervisorBefore] = [agent.sent.length, supervisor.sent.length];
+    translators.to('en').fire('audio', sine(800, 12000, 16));
+    clock.tick(15);
+    expect(agent.sent.length).toBeGreaterThan(agentBefore + 4);
+    // The supervisor's queue held the rest of the first chunk only.
+    expect(supervisor.sent.length - supervisorBefore).toBeLessThanOrEqual(3);
+  });
+
+  it('open: one leg speaking into the room, one session per language fed by its inbound mix, their outputs mixed into it', async () => {
+    const { graph, translators, clock } = rig();
+    const room = new FakeMediaLeg('CA' + 'e'.repeat(32), 'room');
+    graph.addEndpoint({ id: 'room', carries: everyone, reaches: everyone }, room);
+    graph.addRoute({ id: 'into-es', source: 'room', targetLanguage: 'es', listeners: ['room'] });
+    graph.addRoute({ id: 'into-en', source: 'room', targetLanguage: 'en', listeners: ['room'] });
+    await flush();
+    room.say(encodeMulaw(sine(160, 8000, 20)));
+    expect(translators.created.map((t) => t.received)).toEqual([160, 160]);
+    translators.to('es').fire('audio', new Int16Array(1600).fill(3000));
+    translators.to('en').fire('audio', new Int16Array(1600).fill(2000));
+    clock.tick(30);
+    // Both translations at once: summed in the leg's mixer.
+    const out = heard(room);
+    expect(Math.max(...out)).toBeGreaterThan(4700);
+    expect(Math.max(...out)).toBeLessThan(5300);
+  });
+
+  it('a session that fails for good leaves the others running; only its listeners hear the notice', async () => {
+    const { graph, translators, clock, logLines } = rig();
+    const customer = coachingLeg(graph, 'customer', everyone);
+    const agent = coachingLeg(graph, 'agent', everyone);
+    graph.addRoute({ id: 'into-es', source: 'whisper:customer', targetLanguage: 'es', listeners: ['whisper:customer'] });
+    graph.addRoute({ id: 'into-en', source: 'whisper:customer', targetLanguage: 'en', listeners: ['whisper:agent'] });
+    await flush();
+    translators.to('es').fire('state', 'failed', { kind: 'quota', reason: 'quota' });
+    clock.tick(1);
+    expect(heard(customer)[0]).toBe(decodeMulaw(encodeMulaw(new Int16Array([1234])))[0]);
+    expect(agent.sent).toHaveLength(0);
+    translators.to('en').fire('audio', sine(1600, 12000, 16));
+    clock.tick(15);
+    expect(rms(heard(agent))).toBeGreaterThan(5000);
+    expect(graph.route('into-es')?.failed).toBe(true);
+    expect(graph.route('into-en')?.failed).toBe(false);
+    expect(logLines.join('')).toMatch(/call.translation_unavailable.*into-es/);
+  });
+
+  it('knows participants without media of their own, and publishes plain JSON events with the call and conference ids', async () => {
+    const { graph, translators, published } = rig();
+    graph.addParticipant({ id: 'customer', role: 'customer' });
+    graph.setParticipantLanguage('customer', 'es', 'detected');
+    const leg = coachingLeg(graph, 'agent', everyone);
+    graph.addRoute({ id: 'into-en', source: leg.endpoint, targetLanguage: 'en', listeners: [leg.endpoint] });
+    await flush();
+    translators.to('en').fire('inputTranscript', { text: 'hola', languageCode: 'es', atMs: 100 });
+    translators.to('en').fire('utterance', { source: { text: 'hola' }, translation: { text: 'hello' }, startMs: 100, endMs: 600 });
+    await graph.close();
+    expect(published.map((e) => e.type)).toEqual([
+      'participant.joined',
+      'participant.language',
+      'session.state',
+      'utterance.partial',
+      'utterance.final',
+      'session.state',
+    ]);
+    expect(published[0]).toMatchObject({ participantId: 'customer', role: 'customer' });
+    expect(published[0]).not.toHaveProperty('legRef');
+    // The mix carries several voices: the speaker is not known, the languages are the route's.
+    expect(published[4]).toMatchObject({ routeId: 'into-en', source: { text: 'hola', languageCode: '' }, translation: { text: 'hello', languageCode: 'en' } });
+    expect(published[4]).not.toHaveProperty('participantId');
+    expect(published.map((e) => e.type === 'session.state' && e.state)).toEqual([false, false, 'connecting', false, false, 'closed']);
+    for (const e of published) {
+      expect(e).toMatchObject({ callId: 'conf-call', conferenceId: 'CF' + '1'.repeat(32) });
+      expect(JSON.parse(JSON.stringify(e))).toEqual(e);
+    }
+  });
+});
+
+describe('the call graph as legs come and go', () => {
+  it('a leg that leaves stops hearing its routes, and the routes it fed close', async () => {
+    const { graph, translators, published } = rig();
+    const room = new FakeMediaLeg('CA' + 'e'.repeat(32), 'room');
+    const whisper = new FakeMediaLeg('CA' + 'f'.repeat(32), 'whisper:agent');
+    graph.addEndpoint({ id: 'room', carries: ['customer', 'agent'], reaches: ['customer', 'agent'] }, room);
+    graph.addEndpoint({ id: 'whisper:agent', carries: ['customer', 'agent'], reaches: ['agent'] }, whisper);
+    graph.addRoute({ id: 'into-en', source: 'room', targetLanguage: 'en', listeners: ['room', 'whisper:agent'] });
+    graph.addRoute({ id: 'into-es', source: 'whisper:agent', targetLanguage: 'es', listeners: ['room'] });
+    await flush();
+    await graph.removeEndpoint('whisper:agent');
+    expect(whisper.closed).toBe(true);
+    expect(graph.route('into-es')).toBeUndefined();
+    expect(translators.to('es').closed).toBe(true);
+    expect(graph.route('into-en')?.listeners.map((e) => e.id)).toEqual(['room']);
+    expect(published.filter((e) => e.type === 'session.state' && e.state === 'closed').map((e) => e.type === 'session.state' && e.routeId)).toEqual(['into-es']);
+  });
+});
