@@ -88,6 +88,8 @@ interface VoiceLink {
 export class CallGraph {
   private readonly participants = new Map<string, Participant>();
   private readonly endpoints = new Map<string, Endpoint>();
+  /** The endpoints as an array, for the per-tick loop (no iterator per tick). */
+  private ticking: Endpoint[] = [];
   private readonly routes = new Map<string, TranslationRoute>();
   private links: VoiceLink[] = [];
   private readonly timings: EndpointTimings;
@@ -156,6 +158,7 @@ export class CallGraph {
     if (this.endpoints.has(spec.id)) throw new Error(`call ${this.opts.callId} already has an endpoint ${spec.id}`);
     const endpoint = new Endpoint(spec, media, this.opts.logger.child({ legId: spec.id, callSid: media.legRef }), echo, this.timings);
     this.endpoints.set(spec.id, endpoint);
+    this.ticking = [...this.endpoints.values()];
     this.unsubscribeClock ??= this.opts.clock.subscribe(() => this.tick());
     return endpoint;
   }
@@ -172,6 +175,7 @@ export class CallGraph {
     const endpoint = this.endpoints.get(id);
     if (!endpoint) return;
     this.endpoints.delete(id);
+    this.ticking = [...this.endpoints.values()];
     for (const l of this.links) if (l.from === endpoint || l.to === endpoint) l.stop();
     this.links = this.links.filter((l) => l.from !== endpoint && l.to !== endpoint);
     const fed: TranslationRoute[] = [];
@@ -304,9 +308,10 @@ export class CallGraph {
   }
 
   private tick(): void {
-    for (const endpoint of this.endpoints.values()) endpoint.tick();
+    const endpoints = this.ticking;
+    for (let i = 0; i < endpoints.length; i++) endpoints[i].tick();
     if (++this.ticks % DEPTH_SAMPLE_EVERY_TICKS === 0) {
-      for (const endpoint of this.endpoints.values()) this.opts.metrics.observePlayoutDepth(endpoint.mixer.depthMs);
+      for (const endpoint of endpoints) this.opts.metrics.observePlayoutDepth(endpoint.mixer.depthMs);
     }
   }
 

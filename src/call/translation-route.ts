@@ -61,6 +61,8 @@ export class TranslationRoute {
   private readonly detector = new SpeechDetector();
   private readonly latency: LatencyTracker;
   private readonly inputs = new Map<Endpoint, SpeechInput>();
+  /** The listeners' inputs as an array, for the per-chunk fan-out. */
+  private fanOut: SpeechInput[] = [];
   /** The session audio goes to; undefined while holding (no session yet, or the next one connecting). */
   private session: TranslationSession | undefined;
   /** 8 kHz speech held while there is no session. */
@@ -112,6 +114,7 @@ export class TranslationRoute {
       if (e === 'translation-start') this.latency.translationStarted(this.source.receivedMs);
     });
     this.inputs.set(endpoint, input);
+    this.fanOut = [...this.inputs.values()];
   }
 
   removeListener(endpoint: Endpoint): void {
@@ -120,6 +123,7 @@ export class TranslationRoute {
     input.playout.onEvent(undefined);
     endpoint.mixer.remove(input.name);
     this.inputs.delete(endpoint);
+    this.fanOut = [...this.inputs.values()];
   }
 
   /**
@@ -219,7 +223,8 @@ export class TranslationRoute {
   private onTranslatedAudio(pcm: Int16Array): void {
     if (this.closed) return;
     const t0 = performance.now();
-    for (const input of this.inputs.values()) input.push(pcm);
+    const fanOut = this.fanOut;
+    for (let i = 0; i < fanOut.length; i++) fanOut[i].push(pcm);
     this.opts.observer.processing(this, performance.now() - t0);
   }
 }
