@@ -33,8 +33,9 @@ export interface Participant {
   language?: string;
   /** The language to speak to them in (notices, records) until `language` is known. */
   provisionalLanguage?: string;
-  /** The telephony's reference of their own leg, when they have one. */
+  /** The telephony's references of their own leg and its media, when tolk holds them. */
   legRef?: string;
+  streamRef?: string;
 }
 
 export interface RouteSpec {
@@ -114,7 +115,7 @@ export class CallGraph {
 
   // ---- participants ----
 
-  addParticipant(p: Participant, media?: { streamRef: string }): void {
+  addParticipant(p: Participant): void {
     this.participants.set(p.id, { ...p });
     this.publish({
       type: 'participant.joined',
@@ -123,7 +124,7 @@ export class CallGraph {
       ...(p.language ? { language: p.language } : {}),
       ...(p.provisionalLanguage ? { provisionalLanguage: p.provisionalLanguage } : {}),
       ...(p.legRef ? { legRef: p.legRef } : {}),
-      ...(media ? { streamRef: media.streamRef } : {}),
+      ...(p.streamRef ? { streamRef: p.streamRef } : {}),
     });
   }
 
@@ -335,11 +336,11 @@ export class CallGraph {
   }
 
   /** The route goes quiet for good: its listeners hear the originals and a notice; other routes carry on. */
-  private sessionFailed(route: TranslationRoute, detail?: SessionStateDetail, sessionId = ''): void {
+  private sessionFailed(route: TranslationRoute, detail?: SessionStateDetail): void {
     if (route.failed || this.closed) return;
     this.setRouteMode(route.id, 'direct');
     route.failed = true;
-    this.sessionState(route, sessionId, 'failed', { kind: detail?.kind ?? 'unknown', ...(detail?.reason ? { reason: detail.reason } : {}) });
+    this.sessionState(route, route.sessionId ?? '', 'failed', { kind: detail?.kind ?? 'unknown', ...(detail?.reason ? { reason: detail.reason } : {}) });
     const language = route.targetLanguage;
     if (language) for (const l of route.listeners) this.playPrompt(l.id, 'translationUnavailable', language);
     this.opts.logger.warn({ event: 'call.translation_unavailable', route: route.id, kind: detail?.kind }, 'continuing without translation');
@@ -352,7 +353,7 @@ export class CallGraph {
       sessionClosed: (route, sessionId, targetLanguage, stats) =>
         this.publish({ type: 'session.state', routeId: route.id, sessionId, targetLanguage, state: 'closed', stats }),
       state: (route, sessionId, state, detail) => {
-        if (state === 'failed') this.sessionFailed(route, detail, sessionId);
+        if (state === 'failed') this.sessionFailed(route, detail);
         else if (state === 'open' || state === 'reconnecting') this.sessionState(route, sessionId, state, detail);
       },
       handover: (route, sessionId, phase) => this.sessionState(route, sessionId, phase === 'started' ? 'handing-over' : 'open'),
@@ -385,16 +386,12 @@ export class CallGraph {
 
   private utterance(route: TranslationRoute, u: TranslatedUtterance): void {
     const speaker = this.speakerOf(route);
-    const listener = route.listeners[0]?.reaches;
     const event = stamp({
       type: 'utterance.final',
       routeId: route.id,
       ...(speaker ? { participantId: speaker } : {}),
       source: { text: u.source.text, languageCode: u.source.languageCode ?? (speaker ? this.languageOf(speaker) : undefined) ?? '' },
-      translation: {
-        text: u.translation.text,
-        languageCode: u.translation.languageCode ?? route.targetLanguage ?? (listener?.length === 1 ? this.languageOf(listener[0]) : undefined) ?? '',
-      },
+      translation: { text: u.translation.text, languageCode: u.translation.languageCode ?? route.targetLanguage ?? '' },
       startMs: u.startMs,
       endMs: u.endMs,
     }, this.opts, Date.now()) as CallUtterance;

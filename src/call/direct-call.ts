@@ -152,11 +152,11 @@ export class DirectCall {
       media.close();
       return;
     }
+    const refs = { legRef: media.legRef, streamRef: media.streamRef };
     this.graph.addParticipant(
       id === CALLER
-        ? { id, role: id, language: this.language.current, provisionalLanguage: this.language.currentOrProvisional, legRef: media.legRef }
-        : { id, role: id, language: this.settings.agentLanguage, legRef: media.legRef },
-      { streamRef: media.streamRef },
+        ? { id, role: id, language: this.language.current, provisionalLanguage: this.language.currentOrProvisional, ...refs }
+        : { id, role: id, language: this.settings.agentLanguage, ...refs },
     );
     this.graph.addEndpoint({ id, carries: [id], reaches: [id] }, media, this.deps.echoCanceller?.());
     media.on('end', () => {

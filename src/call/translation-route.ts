@@ -92,8 +92,9 @@ export class TranslationRoute {
     return this.attached?.session.targetLanguage;
   }
 
-  get sessionStats(): SessionStats | undefined {
-    return this.attached?.session.stats();
+  /** The current session's id in events, once the route has one. */
+  get sessionId(): string | undefined {
+    return this.attached?.id;
   }
 
   /** Ms of speech held for a session not set yet. */
