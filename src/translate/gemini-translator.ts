@@ -42,9 +42,12 @@ export interface GeminiTranslatorConfig {
   chunkMs?: number;
   /** Time allowed from dialling to setupComplete, default 15,000 ms. */
   setupTimeoutMs?: number;
-  /** Reconnect backoff, default 250 ms doubling to 8,000 ms, 50 % jitter. */
+  /**
+   * Reconnect backoff, default 250 ms doubling to 1,500 ms, 50 % jitter: a service back after an
+   * outage is found again within 1.5 s.
+   */
   backoff?: BackoffPolicy;
-  /** Failed attempts in a row before giving up, default 6. */
+  /** Failed attempts in a row before giving up, default 20 (an outage of about 25 s). */
   maxRetries?: number;
   /**
    * A connection lost sooner than this after its setup counts as a failed attempt (backoff, and
@@ -70,6 +73,8 @@ interface Slot {
   conn: GeminiConnection;
   role: Role;
   goAway: boolean;
+  /** The session-resumption handle it was opened with, if any. */
+  resumedFrom?: string;
   /** When its setup completed (Date.now()), once it has. */
   openedAt?: number;
   drainTimer?: NodeJS.Timeout;
@@ -132,8 +137,8 @@ export class GeminiTranslator implements TranslationSession {
     this.cfg = {
       chunkMs: config.chunkMs ?? 100,
       setupTimeoutMs: config.setupTimeoutMs ?? 15_000,
-      backoff: config.backoff ?? { baseMs: 250, capMs: 8_000, jitter: 0.5 },
-      maxRetries: config.maxRetries ?? 6,
+      backoff: config.backoff ?? { baseMs: 250, capMs: 1_500, jitter: 0.5 },
+      maxRetries: config.maxRetries ?? 20,
       stableAfterMs: config.stableAfterMs ?? 10_000,
       maxBufferMs: config.maxBufferMs ?? 5_000,
       segmentPauseMs: config.segmentPauseMs ?? 1_200,
@@ -224,7 +229,7 @@ export class GeminiTranslator implements TranslationSession {
   }
 
   private connect(why: 'start' | 'reconnect' | 'handover'): void {
-    const slot: Slot = { id: this.nextId++, role: 'pending', goAway: false } as Slot;
+    const slot: Slot = { id: this.nextId++, role: 'pending', goAway: false, resumedFrom: this.handle } as Slot;
     slot.conn = new GeminiConnection(
       {
         ...this.endpoint,
@@ -285,6 +290,14 @@ export class GeminiTranslator implements TranslationSession {
     if (this.isTerminal()) return;
     const f = err instanceof ConnectFailure ? err : new ConnectFailure({ retryable: true, kind: 'unknown' }, undefined, String(err));
     this.log.warn({ event: 'translate.connect_failed', connection: slot.id, code: f.code, reason: f.reason, kind: f.verdict.kind, retryable: f.verdict.retryable }, 'translation connection failed');
+    if (f.verdict.kind === 'invalid_argument' && slot.resumedFrom !== undefined) {
+      // The service no longer knows the session (it restarted, or the handle is stale): start a
+      // fresh one at once. Only a fresh setup refused as invalid is a real configuration error.
+      if (this.handle === slot.resumedFrom) this.handle = undefined;
+      this.log.warn({ event: 'translate.resumption_refused', connection: slot.id, reason: f.reason }, 'session resumption refused: starting a fresh session');
+      if (!this.pending && !this.retryTimer) this.connect(this.active?.conn.isOpen ? 'handover' : 'reconnect');
+      return;
+    }
     if (!f.verdict.retryable) {
       this.fail(f.verdict.kind, f.reason);
       return;

@@ -25,6 +25,7 @@ export const CALLER_NUMBER = '+34911234567';
 export interface Rig {
   tolk: App;
   twilio: TwilioEmulator;
+  /** Replaceable (a test may stop it and start another on its port); close() closes the current one. */
   gemini: GeminiEmulator;
   logs: Record<string, unknown>[];
   speed: number;
@@ -90,7 +91,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     ...opts.overrides,
   });
   twilio.addNumber({ phoneNumber: TOLK_NUMBER, voiceUrl: `${base}/twilio/voice`, statusCallback: `${base}/twilio/status` });
-  return {
+  const rig: Rig = {
     tolk,
     twilio,
     gemini,
@@ -99,11 +100,13 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     async close() {
       await tolk.stop();
       await twilio.close();
-      await gemini.close();
+      // The emulator the rig holds now (a test may have replaced it, e.g. to restart it).
+      await rig.gemini.close();
       await store.close();
       fs.rmSync(dbDir, { recursive: true, force: true });
     },
   };
+  return rig;
 }
 
 export function fixture(name: string): string {

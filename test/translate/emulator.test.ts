@@ -7,6 +7,7 @@ import { parseArgs } from '../../src/emulators/gemini/options';
 import { parseLivePath, truncateReason, validateSetup } from '../../src/emulators/gemini/protocol';
 import { loadScript } from '../../src/emulators/gemini/script';
 import { startGeminiEmulator, type GeminiEmulator } from '../../src/emulators/gemini/server';
+import { HandleRegistry } from '../../src/emulators/gemini/session';
 import { isSupportedLanguage } from '../../src/translate/languages';
 import { factory, memoryLogger, record, stream, toneThenSilence, waitFor } from './helpers';
 
@@ -203,6 +204,35 @@ describe('emulator pure parts', () => {
     expect(badLang).toMatchObject({ ok: false, code: 1007 });
   });
 
+  it('keeps a resumption handle valid for two hours after its connection ended, and refuses unknown ones', () => {
+    let now = 0;
+    const handles = new HandleRegistry(2 * 60 * 60 * 1000, () => now);
+    const h = handles.issue(1);
+    now += 10 * 60 * 60 * 1000;
+    expect(handles.has(h)).toBe(true); // its connection is still open
+    handles.sessionEnded(1);
+    now += 2 * 60 * 60 * 1000 - 1;
+    expect(handles.has(h)).toBe(true);
+    now += 1;
+    expect(handles.has(h)).toBe(false);
+    expect(handles.has('never-issued')).toBe(false);
+    // With time scaled (0.1 = ten times faster), so are two hours.
+    const fast = handles.issue(2);
+    handles.sessionEnded(2, 0.1);
+    now += 12 * 60 * 1000;
+    expect(handles.has(fast)).toBe(false);
+  });
+
+  it('refuses to resume from a handle it never issued, as the restarted service does', async () => {
+    const emu = await startGeminiEmulator({ apiKeys: ['k'] });
+    try {
+      const c = await raw(emu, `${PATH}?key=k`, { setup: { ...goodSetup.setup, sessionResumption: { handle: 'from-before-the-restart' } } });
+      expect(await c.closed).toEqual({ code: 1007, reason: 'Request contains an invalid argument.' });
+    } finally {
+      await emu.close();
+    }
+  });
+
   it('truncates close reasons on a UTF-8 boundary', () => {
     const r = truncateReason('é'.repeat(100));
     expect(Buffer.byteLength(r)).toBeLessThanOrEqual(123);
@@ -212,6 +242,7 @@ describe('emulator pure parts', () => {
   it('parses CLI options and rejects unknown ones', () => {
     const o = parseArgs(['--port', '9000', '--mode', 'echo', '--lag', '200', '--goaway-after', '5000', '--burst', '--setup-failure', 'quota']);
     expect(o).toMatchObject({ port: 9000, lagMs: 200, faults: { goAwayAfterMs: 5000, burst: true, setupFailure: 'quota' } });
+    expect(parseArgs(['--setup-failure', 'invalid']).faults.setupFailure).toBe('invalid');
     expect(parseArgs(['--deflate']).perMessageDeflate).toBe(true);
     expect(parseArgs([]).perMessageDeflate).toBe(false);
     expect(() => parseArgs(['--frobnicate'])).toThrow(/unknown option/);

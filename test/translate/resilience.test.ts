@@ -71,6 +71,47 @@ describe('translator resilience (real SDK against the emulator)', () => {
     await t.close();
   });
 
+  it('starts a fresh session when the service, back after an outage, refuses the old resumption handle', async () => {
+    const e = await start({ resumptionIntervalMs: 50 });
+    const { logger, lines } = memoryLogger();
+    const t = factory(e.url).create({ targetLanguage: 'en', logger });
+    const r = record(t);
+    await t.start();
+    await waitFor(() => e.sessions[0].stats.framesSent > 0, 2000, 'a resumption handle');
+    await new Promise((res) => setTimeout(res, 100));
+    // The service goes away and comes back on the same port, knowing none of its old sessions.
+    const port = e.port;
+    await e.close();
+    emu = await startGeminiEmulator({ port, lagMs: 50, detector: { pauseMs: 200 } });
+    await waitFor(() => t.state === 'open' && t.stats().reconnects >= 1, 5000, 'translation back');
+    // Resuming was tried first, refused, and a fresh session opened at once.
+    expect(lines.some((l) => l.event === 'translate.resumption_refused')).toBe(true);
+    const sessions = emu.sessions;
+    expect(sessions.at(-1)!.stats.resumedFrom).toBeUndefined();
+    await stream(t, speech(1), 8);
+    await waitFor(() => r.input.length >= 1 && r.audio.length > 0, 3000, 'translation in the fresh session');
+    expect(r.states.map((x) => x.s)).not.toContain('failed');
+    await t.close();
+  });
+
+  it('gives up when even a fresh session is refused as an invalid argument', async () => {
+    const e = await start({ resumptionIntervalMs: 50 });
+    const { logger } = memoryLogger();
+    const t = factory(e.url, { maxRetries: 5 }).create({ targetLanguage: 'en', logger });
+    const r = record(t);
+    await t.start();
+    await waitFor(() => e.sessions[0].stats.framesSent > 0, 2000, 'a resumption handle');
+    await new Promise((res) => setTimeout(res, 100));
+    e.setFaults({ setupFailure: 'invalid' });
+    e.sessions[0].drop();
+    await waitFor(() => t.state === 'failed', 5000, 'failed');
+    expect(r.states.at(-1)).toMatchObject({ s: 'failed', kind: 'invalid_argument' });
+    // The resumption attempt, then one fresh one: no retry loop against a refusing service.
+    expect(e.stats().connectionsTotal).toBe(1 + 2);
+    expect(e.sessions[1].setup).toBeUndefined();
+    await t.close();
+  });
+
   it('buffers input while reconnecting up to a bound, dropping (and counting) the oldest', async () => {
     const e = await start({});
     const { logger } = memoryLogger();

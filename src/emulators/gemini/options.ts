@@ -37,7 +37,7 @@ Faults (applied to every connection; times are after setupComplete):
   --malformed-after MS     send one non-JSON frame
   --setup-delay MS         delay setupComplete (slow setup)
   --no-setup               never answer setup (setup timeout)
-  --setup-failure quota|internal|drop   refuse every setup this way
+  --setup-failure quota|internal|invalid|drop   refuse every setup this way
   --burst                  send each reply's audio at once (faster than real time)
   --help                   this text
 `;
@@ -116,7 +116,7 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--no-setup': o.faults.neverSetup = true; break;
       case '--setup-failure': {
         const f = value(flag);
-        if (f !== 'quota' && f !== 'internal' && f !== 'drop') throw new Error('--setup-failure must be quota, internal or drop');
+        if (f !== 'quota' && f !== 'internal' && f !== 'invalid' && f !== 'drop') throw new Error('--setup-failure must be quota, internal, invalid or drop');
         o.faults.setupFailure = f;
         break;
       }

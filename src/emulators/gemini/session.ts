@@ -37,8 +37,8 @@ export interface EmulatorFaults {
   setupDelayMs?: number;
   /** Never answer the setup message. */
   neverSetup?: boolean;
-  /** Refuse the setup message: close as for quota (1011), internal error (1011), or drop. */
-  setupFailure?: 'quota' | 'internal' | 'drop';
+  /** Refuse the setup message: close as for quota (1011), internal error (1011), an invalid argument (1007), or drop. */
+  setupFailure?: 'quota' | 'internal' | 'invalid' | 'drop';
   /** Send each reply's audio at once instead of in real time. */
   burst?: boolean;
 }
@@ -66,16 +66,42 @@ export interface SessionConfig {
   handles: HandleRegistry;
 }
 
-/** Session-resumption handles issued by the emulator (valid across its connections). */
+/**
+ * Session-resumption handles issued by the emulator, valid across its connections for as long as
+ * the service documents: until 2 hours (service time) after the connection that issued them ended.
+ * A handle the emulator never issued (one from before it restarted) or one past that is refused,
+ * as the real service refuses it: 1007 "Request contains an invalid argument."
+ */
 export class HandleRegistry {
-  private readonly handles = new Set<string>();
-  issue(): string {
+  /** Handle -> wall-clock expiry (Infinity while its connection is open). */
+  private readonly handles = new Map<string, number>();
+  private readonly bySession = new Map<number, string[]>();
+
+  constructor(
+    private readonly ttlMs = 2 * 60 * 60 * 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  issue(sessionId: number): string {
     const h = randomBytes(24).toString('base64url');
-    this.handles.add(h);
+    this.handles.set(h, Infinity);
+    const list = this.bySession.get(sessionId) ?? [];
+    list.push(h);
+    this.bySession.set(sessionId, list);
     return h;
   }
+
+  /** The connection `sessionId` ended: its handles now expire after the TTL (`timeScale` applied). */
+  sessionEnded(sessionId: number, timeScale = 1): void {
+    const until = this.now() + this.ttlMs * timeScale;
+    for (const h of this.bySession.get(sessionId) ?? []) this.handles.set(h, until);
+    this.bySession.delete(sessionId);
+    for (const [h, expiry] of this.handles) if (expiry <= this.now()) this.handles.delete(h);
+  }
+
   has(h: string): boolean {
-    return this.handles.has(h);
+    const expiry = this.handles.get(h);
+    return expiry !== undefined && expiry > this.now();
   }
 }
 
@@ -173,8 +199,9 @@ export class EmulatorSession {
     this.io.sendRaw('<html>502 Bad Gateway</html>');
   }
 
-  /** The transport closed (either side). Releases every timer. */
+  /** The transport closed (either side). Releases every timer; the handles it issued start to expire. */
   dispose(): void {
+    if (!this.ended) this.cfg.handles.sessionEnded(this.cfg.id, this.cfg.timeScale);
     this.ended = true;
     this.output = [];
     for (const t of this.timers) clearTimeout(t);
@@ -198,6 +225,7 @@ export class EmulatorSession {
     const f = this.cfg.faults;
     if (f.setupFailure === 'quota') return this.quota();
     if (f.setupFailure === 'internal') return this.internalError();
+    if (f.setupFailure === 'invalid') return this.end(CLOSE.invalidArgument, REASONS.invalidArgument);
     if (f.setupFailure === 'drop') return this.drop();
     if (f.neverSetup) return;
     this.after(f.setupDelayMs ?? 0, () => {
@@ -238,7 +266,7 @@ export class EmulatorSession {
     };
     this.after(this.cfg.usageIntervalMs, usage);
     const resumption = (): void => {
-      this.send({ sessionResumptionUpdate: { newHandle: this.cfg.handles.issue(), resumable: true } });
+      this.send({ sessionResumptionUpdate: { newHandle: this.cfg.handles.issue(this.cfg.id), resumable: true } });
       this.after(this.cfg.resumptionIntervalMs, resumption);
     };
     this.after(this.cfg.resumptionIntervalMs, resumption);
