@@ -158,7 +158,7 @@ async function main(): Promise<void> {
       GEMINI_API_URL: gemini.url,
     }),
     logger,
-    { clock: new RealFrameClock({ timeScale: 1 / speed }), store },
+    { clock: new RealFrameClock({ timeScale: 1 / speed }), timeScale: 1 / speed, store },
   );
 
   out(`tolk ${tolkUrl} | Twilio emulator ${twilio.url} | Gemini emulator ${gemini.url} | ${speed}x real time`);

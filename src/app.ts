@@ -4,6 +4,7 @@
  * end-to-end tests call it in-process (with a faster clock where timing is not under test).
  */
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { EchoCanceller } from './audio/echo-canceller';
 import { CallService } from './call/call-service';
 import type { EchoControl } from './call/endpoint';
@@ -42,6 +43,11 @@ import { createTwimlRenderer } from './twilio/twiml';
 /** Replaceable parts, for tests and the benchmark; production uses the defaults. */
 export interface AppOverrides {
   clock?: FrameClock;
+  /**
+   * Real seconds per second of the calls' time (0.1: ten times faster), for emulated calls in tests
+   * and the demo: the media streams' wall clock runs at the same pace as the emulators. Default 1.
+   */
+  timeScale?: number;
   /** The database; default: opened from DATABASE_URL / TOLK_DB_PATH. */
   store?: Store;
   numbers?: NumberDirectory;
@@ -98,6 +104,9 @@ async function startOnStore(
   readiness.register('database', () => store.ping().then(() => true));
   const records = overrides.records ?? store.calls;
 
+  if (!config.PUBLIC_URL.startsWith('https:')) {
+    logger.warn({ event: 'config.insecure_public_url', publicUrl: config.PUBLIC_URL }, 'PUBLIC_URL is plain http on this machine: fine for emulators and local tests, but Twilio can reach only an https URL');
+  }
   const { secret, generated } = resolveMediaStreamSecret(config.MEDIA_STREAM_SECRET);
   if (generated) logger.warn({ event: 'config.generated_stream_secret' }, 'MEDIA_STREAM_SECRET unset: using a random one (single instance only)');
   // Used stream tokens and handled status callbacks are remembered in the database, so neither a
@@ -155,6 +164,7 @@ async function startOnStore(
     tokens,
     twiml,
     webhookReplays: store.replayKeys,
+    ...(overrides.timeScale ? { media: { clock: { now: scaledNow(overrides.timeScale) } } } : {}),
     handlers: callWebhookHandlers(calls, answers),
   });
   metrics.exposeCounters('twilio_edge_events', 'Unusual events at the Twilio edge (refused signatures and tokens, malformed messages, gaps, dropped audio, stream errors), by kind', () =>
@@ -230,4 +240,8 @@ async function listen(http: HttpServer, config: Config): Promise<AddressInfo> {
     }
     throw err;
   }
+}
+
+function scaledNow(timeScale: number): () => number {
+  return () => performance.now() / timeScale;
 }

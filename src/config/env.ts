@@ -18,13 +18,28 @@ const booleanFlag = z
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
+/** A URL on this machine (localhost, 127.0.0.0/8, ::1): the only place plain http can work. */
+export function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Twilio refuses a `ws://` stream URL, which a plain-http PUBLIC_URL would make: only https, or
+ * http on a loopback host (emulators, a local test; start-up warns).
+ */
+// (Judged only once it is an http(s) URL at all: the check above says what is wrong otherwise.)
+const publicUrl = httpUrl.refine((url) => !/^http:/i.test(url) || !URL.canParse(url) || isLoopbackUrl(url), {
+  error: 'must be an https URL: Twilio refuses the ws:// media stream URL plain http gives (http is allowed only for localhost or 127.0.0.1)',
+});
+
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 
   // Twilio edge
-  PUBLIC_URL: httpUrl,
+  PUBLIC_URL: publicUrl,
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits'),
   TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the account auth token (at least 16 characters)'),
   TWILIO_API_URL: httpUrl.optional(),

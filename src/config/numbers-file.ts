@@ -3,7 +3,7 @@
  * Parsed and validated once at start-up; every problem is reported at once, naming the entry,
  * the field and the line, so an operator can fix the file in one pass.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isMap, isNode, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { StaticNumberDirectory, type NumberDirectory, type NumberSettings } from './numbers';
 import { validateNumberSettings } from './numbers-schema';
@@ -20,11 +20,16 @@ export class NumbersConfigError extends Error {
 
 type Path = (string | number)[];
 
+/** Largest numbers file read: thousands of numbers fit in far less. */
+export const MAX_NUMBERS_FILE_BYTES = 1024 * 1024;
+const TOO_LARGE = `the file is larger than ${MAX_NUMBERS_FILE_BYTES / 1024 / 1024} MiB; split it, or remove what is not numbers`;
+
 /**
  * Parses and validates the YAML text of a numbers file. Throws NumbersConfigError listing every
  * syntax error (with line and column), invalid setting and duplicate number.
  */
 export function parseNumbers(yamlText: string, source?: string): NumberSettings[] {
+  if (yamlText.length > MAX_NUMBERS_FILE_BYTES) throw new NumbersConfigError([TOO_LARGE], source);
   const lineCounter = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter, prettyErrors: true });
 
@@ -93,14 +98,20 @@ export function parseNumbers(yamlText: string, source?: string): NumberSettings[
   return settings;
 }
 
-/** Reads and validates the numbers file; throws NumbersConfigError (or the file system's error). */
-export async function loadNumbersFile(path: string): Promise<NumberDirectory> {
-  let text: string;
+/** The text of a numbers file, refused (NumbersConfigError) before reading if it is too large. */
+export async function readNumbersFile(path: string, source = `numbers file ${path}`): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    if ((await stat(path)).size > MAX_NUMBERS_FILE_BYTES) throw new NumbersConfigError([TOO_LARGE], source);
+    return await readFile(path, 'utf8');
   } catch (err) {
+    if (err instanceof NumbersConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new NumbersConfigError([`cannot read the file (${code ?? String(err)})`], `numbers file ${path}`);
+    throw new NumbersConfigError([`cannot read the file (${code ?? String(err)})`], source);
   }
+}
+
+/** Reads and validates the numbers file; throws NumbersConfigError. */
+export async function loadNumbersFile(path: string): Promise<NumberDirectory> {
+  const text = await readNumbersFile(path);
   return new StaticNumberDirectory(parseNumbers(text, `numbers file ${path}`));
 }

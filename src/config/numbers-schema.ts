@@ -21,10 +21,26 @@ function typeName(input: unknown): string {
   return `a ${typeof input}`;
 }
 
-function requiredString(what: string) {
-  return z.string({
-    error: (iss) => (iss.input === undefined ? 'is required' : `must be ${what}, not ${typeName(iss.input)}`),
-  });
+/** Longest language code accepted (BCP 47 advises 35 characters); longer ones get no suggestion. */
+export const MAX_LANGUAGE_CODE_LENGTH = 35;
+/** Longest destination (a SIP URI is the long kind). */
+export const MAX_DESTINATION_LENGTH = 256;
+
+/** A value quoted back in a message: its start only, so a message stays short whatever was sent. */
+export function quoted(value: string, max = 40): string {
+  return `'${value.length > max ? `${value.slice(0, max)}...` : value}'`;
+}
+
+/**
+ * A string of at most `max` characters: a longer one is refused before any other check looks at
+ * it (`abort`), so no work grows with what was sent.
+ */
+function requiredString(what: string, max: number, tooLong = `must be ${what} of at most ${max} characters`) {
+  return z
+    .string({
+      error: (iss) => (iss.input === undefined ? 'is required' : `must be ${what}, not ${typeName(iss.input)}`),
+    })
+    .max(max, { error: tooLong, abort: true });
 }
 
 /** Explains the unknown code and names the nearest supported ones. */
@@ -34,7 +50,7 @@ export function unknownLanguageMessage(code: string): string {
     near.length > 0
       ? `did you mean ${near.join(', ')}?`
       : `supported codes: ${SUPPORTED_LANGUAGES.map((l) => l.code).join(', ')}`;
-  return `unknown language '${code}'; ${hint}`;
+  return `unknown language ${quoted(code)}; ${hint}`;
 }
 
 const phoneNumber = z
@@ -50,28 +66,33 @@ const phoneNumber = z
     else if (!E164_PATTERN.test(v))
       ctx.addIssue({
         code: 'custom',
-        message: `'${v}' is not an E.164 number (a + and up to 15 digits, no spaces or dashes, e.g. +15550001111)`,
+        message: `${quoted(v)} is not an E.164 number (a + and up to 15 digits, no spaces or dashes, e.g. +15550001111)`,
       });
   })
   .transform((v) => v as string);
 
-const destination = requiredString('a string').refine((v) => destinationKind(v) !== undefined, {
-  error: (iss) =>
-    `'${String(iss.input)}' is not a destination: use an E.164 number (+15550002222), a SIP URI (sip:agent@pbx.example.com) or a client identity (client:alice)`,
-});
+const destination = requiredString('a string', MAX_DESTINATION_LENGTH, `must be at most ${MAX_DESTINATION_LENGTH} characters`).refine(
+  (v) => destinationKind(v) !== undefined,
+  {
+    error: (iss) =>
+      `${quoted(String(iss.input))} is not a destination: use an E.164 number (+15550002222), a SIP URI (sip:agent@pbx.example.com) or a client identity (client:alice)`,
+  },
+);
 
-const language = requiredString('a language code').superRefine((v, ctx) => {
+const language = requiredString('a language code', MAX_LANGUAGE_CODE_LENGTH).superRefine((v, ctx) => {
   if (!isSupportedLanguage(v)) ctx.addIssue({ code: 'custom', message: unknownLanguageMessage(v) });
 });
 
-const callerLanguage = requiredString(`a language code or '${AUTO_LANGUAGE}'`).superRefine((v, ctx) => {
+const callerLanguage = requiredString(`a language code or '${AUTO_LANGUAGE}'`, MAX_LANGUAGE_CODE_LENGTH, `must be a language code of at most ${MAX_LANGUAGE_CODE_LENGTH} characters`).superRefine((v, ctx) => {
   if (v !== AUTO_LANGUAGE && !isSupportedLanguage(v)) ctx.addIssue({ code: 'custom', message: unknownLanguageMessage(v) });
 });
 
+// The list's length is checked before its entries, so a list of thousands costs nothing.
 const languageMenu = z
-  .array(language, { error: (iss) => `must be a list of language codes, not ${typeName(iss.input)}` })
-  .min(2, 'needs at least two languages (one needs no menu)')
-  .max(9, 'can offer at most nine languages (keys 1 to 9)')
+  .array(z.unknown(), { error: (iss) => `must be a list of language codes, not ${typeName(iss.input)}` })
+  .max(9, { error: 'can offer at most nine languages (keys 1 to 9)', abort: true })
+  .pipe(z.array(language))
+  .check(z.minLength(2, 'needs at least two languages (one needs no menu)'))
   .refine((l) => new Set(l).size === l.length, 'lists a language twice');
 
 export const numberSettingsSchema = z
@@ -102,7 +123,8 @@ export const numberSettingsSchema = z
   {
     error: (iss) => {
       if (iss.code === 'unrecognized_keys') {
-        return `unknown setting ${iss.keys.map((k) => `'${k}'`).join(', ')}; settings are number, destination, callerLanguage, agentLanguage, defaultLanguage, languageMenu, rememberLanguage, echoTargetLanguage, originalVolume, greeting`;
+        const keys = iss.keys.slice(0, 5).map((k) => quoted(k, 32)).join(', ') + (iss.keys.length > 5 ? ` and ${iss.keys.length - 5} more` : '');
+        return `unknown setting ${keys}; settings are number, destination, callerLanguage, agentLanguage, defaultLanguage, languageMenu, rememberLanguage, echoTargetLanguage, originalVolume, greeting`;
       }
       if (iss.code === 'invalid_type') return `must be a mapping of settings, not ${typeName(iss.input)}`;
       return undefined;

@@ -40,7 +40,8 @@ export function createAdminRouter(deps: AdminApiDeps, routes: readonly ApiRoute[
     res.set('Cache-Control', 'no-store');
     next();
   });
-  router.use(express.json({ limit: '100kb' }));
+  // Not strict: a body of `null` or a bare string is JSON, and the route says what it should be.
+  router.use(express.json({ limit: '100kb', strict: false }));
   for (const r of routes.filter((r) => r.auth !== false)) router[r.method](r.path, r.handler(deps));
   router.use((_req, res) => {
     res.status(404).json({ error: 'not found' });

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import expressWs from 'express-ws';
 import type { Logger } from '../log/logger';
+import { canonicalUrl } from './paths';
 import type { Readiness } from './readiness';
 
 export type WsApp = expressWs.Application;
@@ -18,7 +19,10 @@ export type UpgradeVerdict = { ok: true } | { ok: false; status: number; message
 export interface HttpModule {
   readonly name: string;
   mount(app: WsApp): void;
-  /** Checks a WebSocket handshake before the upgrade (each module judges only its own paths). */
+  /**
+   * Checks a WebSocket handshake before the upgrade (each module judges only its own paths).
+   * `req.url` has its canonical path (see paths.ts): the same one the WebSocket routes see.
+   */
   verifyUpgrade?(req: http.IncomingMessage): UpgradeVerdict;
 }
 
@@ -46,6 +50,10 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
       maxPayload: 64 * 1024,
       // A refused handshake gets a plain HTTP answer (e.g. 403): no WebSocket is ever opened.
       verifyClient: (info: { req: http.IncomingMessage }, done: (ok: boolean, status?: number, message?: string) => void) => {
+        // The path the checks judge is the path the routes see: however it was spelt.
+        const canonical = canonicalUrl(info.req.url);
+        if (!canonical.ok) return done(false, 400, canonical.reason);
+        info.req.url = canonical.url;
         for (const m of guards) {
           const verdict = m.verifyUpgrade?.(info.req) ?? { ok: true };
           if (!verdict.ok) return done(false, verdict.status, verdict.message);

@@ -73,11 +73,27 @@ export function encodeCursor(key: CursorKey): string {
   return Buffer.from(JSON.stringify([key.startedAt, key.id])).toString('base64url');
 }
 
+/** Longest cursor accepted: one this store made is far shorter. */
+export const MAX_CURSOR_LENGTH = 512;
+/** Longest call id a cursor may carry. */
+const MAX_CURSOR_ID_LENGTH = 128;
+/** The latest time a Date can hold. */
+const MAX_TIME_MS = 8.64e15;
+
+/** The key a cursor holds; InvalidCursorError unless it is one `encodeCursor` could have made. */
 export function decodeCursor(cursor: string): CursorKey {
+  if (cursor.length > MAX_CURSOR_LENGTH) throw new InvalidCursorError();
   try {
     const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'string') {
-      return { startedAt: v[0], id: v[1] };
+    if (
+      Array.isArray(v) &&
+      v.length === 2 &&
+      Number.isSafeInteger(v[0]) &&
+      Math.abs(v[0] as number) <= MAX_TIME_MS &&
+      typeof v[1] === 'string' &&
+      v[1].length <= MAX_CURSOR_ID_LENGTH
+    ) {
+      return { startedAt: v[0] as number, id: v[1] };
     }
   } catch {
     // fall through

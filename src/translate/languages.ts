@@ -116,12 +116,16 @@ function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
+const MAX_SUGGESTION_INPUT = 64;
+
 /**
  * Supported codes a user probably meant by `input` (best first, at most `max`): a case-insensitive
  * match (`EN` -> `en`, `pt-br` -> `pt-BR`), codes sharing the primary subtag (`pt` -> `pt-BR`, `pt-PT`;
  * `zh-TW` -> `zh-Hant`...), an English name (`german` -> `de`), then codes within edit distance 1.
  */
 export function nearestLanguages(input: string, max = 3): string[] {
+  // No code or name is longer than this: a longer input matches nothing, and costs nothing.
+  if (input.length > MAX_SUGGESTION_INPUT) return [];
   const q = input.trim().toLowerCase().replace(/_/g, '-');
   if (q === '') return [];
   const scored: { code: string; score: number }[] = [];

@@ -45,6 +45,11 @@ export interface MediaStreamOptions {
   hardCapBytes: number;
   /** The `<Parameter>` name that carries the stream token. Default 'token'. */
   tokenParameter: string;
+  /**
+   * Messages an authenticated stream may have dropped (malformed, duplicate, leaping sequence
+   * numbers or timestamps) before it is closed as misbehaving (1008). Default 50; Twilio sends none.
+   */
+  maxMisbehaviour: number;
   clock: MediaClockOptions;
 }
 
@@ -56,6 +61,7 @@ export const DEFAULT_MEDIA_STREAM_OPTIONS: MediaStreamOptions = {
   lowWaterBytes: 64 * 1024,
   hardCapBytes: 1024 * 1024,
   tokenParameter: 'token',
+  maxMisbehaviour: 50,
   clock: {},
 };
 
@@ -80,6 +86,7 @@ export class MediaStreamSession {
   private startTimer: NodeJS.Timeout | undefined;
   private leg: StreamLeg | undefined;
   private log: Logger;
+  private misbehaviour = 0;
 
   constructor(private readonly deps: MediaStreamSessionDeps) {
     this.opts = { ...DEFAULT_MEDIA_STREAM_OPTIONS, ...deps.options };
@@ -212,13 +219,15 @@ export class MediaStreamSession {
     if (msg.sequenceNumber !== undefined) {
       const seq = leg.sequence.observe(Number(msg.sequenceNumber));
       if (seq.kind === 'duplicate') return this.reject('duplicate_message', msg.event);
+      if (seq.kind === 'jump') return this.reject('sequence_jump', `${msg.event} ${msg.sequenceNumber}`);
       if (seq.kind === 'gap') this.deps.counters.inc('sequence_gap_messages', seq.missing);
     }
     switch (msg.event) {
       case 'media': {
         const payload = decodeBase64Strict(msg.media.payload);
         if (!payload) return this.reject('bad_base64', 'media payload');
-        leg.receiveAudio(Number(msg.media.timestamp), payload);
+        const skippedMs = leg.receiveAudio(Number(msg.media.timestamp), payload);
+        if (skippedMs > 0) this.reject('timestamp_jump', `timestamp ${msg.media.timestamp}: ${skippedMs} ms not filled`);
         return;
       }
       case 'dtmf':
@@ -244,9 +253,15 @@ export class MediaStreamSession {
 
   private reject(counter: TwilioCounterName, detail: string): void {
     this.deps.counters.inc(counter);
-    if (this.loggedOnce.has(counter)) return;
-    this.loggedOnce.add(counter);
-    this.log.warn({ event: 'twilio.media.message_rejected', reason: counter, detail }, 'media stream message dropped');
+    if (!this.loggedOnce.has(counter)) {
+      this.loggedOnce.add(counter);
+      this.log.warn({ event: 'twilio.media.message_rejected', reason: counter, detail }, 'media stream message dropped');
+    }
+    if (this.state === 'active' && ++this.misbehaviour >= this.opts.maxMisbehaviour) {
+      this.deps.counters.inc('stream_closed_misbehaving');
+      this.log.warn({ event: 'twilio.media.misbehaving', dropped: this.misbehaviour }, 'media stream closed: too many bad messages');
+      this.end(1008, 'misbehaving media stream');
+    }
   }
 
   private end(code: number, reason: string): void {
@@ -353,11 +368,13 @@ class StreamLeg implements MediaLeg {
     return this;
   }
 
-  receiveAudio(timestampMs: number, payload: Uint8Array): void {
+  /** Places received audio on the leg's clock and emits it; returns the ms of gap not filled. */
+  receiveAudio(timestampMs: number, payload: Uint8Array): number {
     const placed = this.init.clock.place(timestampMs, payload);
     if (placed.filledMs > 0) this.init.counters.inc('gap_fill_ms', placed.filledMs);
     if (placed.skippedMs > 0) this.init.counters.inc('gap_skipped_ms', placed.skippedMs);
     for (const frame of placed.frames) this.emitEvent('media', frame);
+    return placed.skippedMs;
   }
 
   emitEvent(event: 'media', frame: MediaFrame): void;

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../src/config/env';
+import { ConfigError, isLoopbackUrl, loadConfig } from '../../src/config/env';
 
 const valid = {
   PUBLIC_URL: 'https://tolk.example.com',
@@ -51,6 +51,17 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...valid, TRUST_PROXY: 'maybe' })[0]).toMatch(/^TRUST_PROXY /);
     expect(problemsOf({ ...valid, TOLK_MAX_CALLS: '0' })).toEqual(['TOLK_MAX_CALLS must be at least 1']);
     expect(problemsOf({ ...valid, TOLK_MAX_CALLS: 'lots' })[0]).toMatch(/^TOLK_MAX_CALLS /);
+  });
+
+  it('takes a plain-http PUBLIC_URL only on a loopback host, which Twilio could not reach anyway', () => {
+    expect(problemsOf({ ...valid, PUBLIC_URL: 'http://tolk.example.com' })).toEqual([expect.stringMatching(/^PUBLIC_URL must be an https URL: Twilio refuses the ws:\/\/ media stream URL/)]);
+    expect(problemsOf({ ...valid, PUBLIC_URL: 'http://10.0.0.5:8080' })).toHaveLength(1);
+    expect(problemsOf({ ...valid, PUBLIC_URL: 'http://127.0.0.1.example.com' })).toHaveLength(1);
+    for (const url of ['http://127.0.0.1:8080', 'http://localhost:8080/tolk', 'http://[::1]:8080', 'https://tolk.example.com']) {
+      expect(loadConfig({ ...valid, PUBLIC_URL: url }).PUBLIC_URL).toBe(url);
+    }
+    expect(isLoopbackUrl('http://127.0.0.1:8080')).toBe(true);
+    expect(isLoopbackUrl('https://tolk.example.com')).toBe(false);
   });
 
   it('treats empty values as unset', () => {

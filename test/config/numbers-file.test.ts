@@ -158,6 +158,25 @@ describe('loadNumbersFile', () => {
     expect(await numbers.lookup('anonymous')).toBeUndefined();
   });
 
+  it('refuses a file over 1 MiB without parsing it, saying why', async () => {
+    const path = join(dir, 'huge.yaml');
+    await writeFile(path, `numbers:\n${'  # padding\n'.repeat(100_000)}`);
+    await expect(loadNumbersFile(path)).rejects.toThrow(/larger than 1 MiB/);
+    expect(() => parseNumbers('#'.repeat(1024 * 1024 + 1))).toThrow(/larger than 1 MiB/);
+  });
+
+  it('refuses an oversized language code with a short message', () => {
+    const problems = (() => {
+      try {
+        parseNumbers(`numbers:\n  - {number: "+15550001111", destination: "+15550002222", callerLanguage: ${'x'.repeat(100_000)}, agentLanguage: en}\n`);
+      } catch (e) {
+        return (e as NumbersConfigError).problems;
+      }
+      return [];
+    })();
+    expect(problems).toEqual(['numbers[0] (+15550001111).callerLanguage: must be a language code of at most 35 characters (line 2)']);
+  });
+
   it('names the file when it is invalid or missing', async () => {
     const path = join(dir, 'bad.yaml');
     await writeFile(path, 'numbers:\n  - {number: "+15550001111", destination: "+15550002222", callerLanguage: xx, agentLanguage: en}\n');

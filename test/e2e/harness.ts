@@ -87,6 +87,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   await store.numbers.upsert(settings);
   const tolk = await startApp(config, logger, {
     clock: new RealFrameClock({ timeScale: 1 / speed }),
+    timeScale: 1 / speed,
     store,
     ...opts.overrides,
   });

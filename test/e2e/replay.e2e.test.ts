@@ -75,6 +75,8 @@ describe('replayed webhooks', () => {
     expect((await rig.tolk.records.list({ limit: 10 })).items).toHaveLength(1);
     expect(rig.logs.some((l) => l.event === 'call.replayed' && l.callSid === callerSid)).toBe(true);
     expect(await rig.tolk.metrics.render()).toMatch(/^tolk_calls_total\{outcome="replayed"\} 1$/m);
+    // The rig's plain-http loopback PUBLIC_URL is accepted, with a warning at start-up.
+    expect(rig.logs.some((l) => l.event === 'config.insecure_public_url')).toBe(true);
   });
 
   it('handles each status and stream-status callback once, however often it is replayed', async () => {

@@ -65,6 +65,36 @@ describe('MediaClock', () => {
   });
 });
 
+describe('MediaClock bounds', () => {
+  it('fills no more than the wall clock allows, however the gaps are spread', () => {
+    let now = 0;
+    const clock = new MediaClock({ now: () => now, aheadLimitMs: 2000 });
+    clock.place(0, frame(160));
+    let filled = 0;
+    let skipped = 0;
+    for (let i = 1; i <= 100; i++) {
+      now += 100; // 100 ms of real time between messages claiming 10 s each
+      const p = clock.place(i * 10_000, frame(160));
+      filled += p.filledMs;
+      skipped += p.skippedMs;
+    }
+    // 10 s of wall time, 2 s ahead at most, less the real audio received.
+    expect(clock.positionMs).toBeLessThanOrEqual(10_000 + 2000 + 20);
+    expect(filled).toBeLessThanOrEqual(12_000);
+    expect(filled + skipped).toBeCloseTo(100 * 10_000 - 100 * 20 + 0, -1);
+  });
+
+  it('still fills a real gap in a stream that keeps time', () => {
+    let now = 0;
+    const clock = new MediaClock({ now: () => now });
+    clock.place(0, frame(160));
+    now = 1000;
+    const placed = clock.place(1000, frame(160));
+    expect(placed.filledMs).toBe(980);
+    expect(placed.skippedMs).toBe(0);
+  });
+});
+
 describe('SequenceTracker', () => {
   it('reports duplicates and gaps', () => {
     const t = new SequenceTracker();
@@ -73,5 +103,14 @@ describe('SequenceTracker', () => {
     expect(t.observe(2)).toEqual({ kind: 'duplicate' });
     expect(t.observe(1)).toEqual({ kind: 'duplicate' });
     expect(t.observe(5)).toEqual({ kind: 'gap', missing: 2 });
+  });
+
+  it('refuses a leap ahead without moving, so later messages still count', () => {
+    const t = new SequenceTracker(500);
+    expect(t.observe(1)).toEqual({ kind: 'ok' });
+    expect(t.observe(999_999_999_999_999)).toEqual({ kind: 'jump' });
+    expect(t.observe(2)).toEqual({ kind: 'ok' });
+    expect(t.observe(502)).toEqual({ kind: 'gap', missing: 499 });
+    expect(t.observe(1003)).toEqual({ kind: 'jump' });
   });
 });

@@ -113,6 +113,25 @@ describe('WS /twilio/media: authentication', () => {
     await waitFor(() => legs.length === 1);
   });
 
+  it.each(['/twilio/media/', '/TWILIO/MEDIA', '/Twilio/Media/?x=1', '//twilio//media', '/twilio/%6Dedia', '/twilio/media//'])(
+    'enforce mode checks the signature however the path is spelt (%s)',
+    async (path) => {
+      await setup({ wsSignature: 'enforce' });
+      await expect(client({ signature: null, path })).rejects.toThrow(/Unexpected server response: 403/);
+      await expect(client({ signature: 'Zm9yZ2Vk', path })).rejects.toThrow(/Unexpected server response: 403/);
+      expect(edge.module.counters.get('ws_connections')).toBe(0);
+      // Correctly signed, the same spelling reaches the media endpoint.
+      const good = await client({ path });
+      good.start(edge.tokens.issue({ callSid: CALL, role: 'caller' }));
+      await waitFor(() => legs.length === 1);
+    },
+  );
+
+  it('refuses a handshake whose path is not valid percent-encoding with 400', async () => {
+    await setup({ wsSignature: 'enforce' });
+    await expect(client({ path: '/twilio/media%zz' })).rejects.toThrow(/Unexpected server response: 400/);
+  });
+
   it('log mode only logs a bad handshake signature', async () => {
     await setup({ wsSignature: 'log' });
     const c = await client({ signature: 'Zm9yZ2Vk' });
@@ -194,6 +213,41 @@ describe('WS /twilio/media: messages', () => {
     expect(reasons).toHaveLength(8);
     expect(stopped).toBe(false);
     expect(c.ws.readyState).toBe(c.ws.OPEN);
+  });
+
+  it('drops a message whose sequence number leaps ahead, and goes on with the ones after it', async () => {
+    const { c, frames } = await activeLeg();
+    c.media(2, 0, bytes(160, 0x01));
+    c.send({ event: 'media', streamSid: STREAM, sequenceNumber: '999999999999999', media: { timestamp: '20', payload: Buffer.from(bytes(160, 0x0e)).toString('base64') } });
+    c.media(3, 20, bytes(160, 0x02));
+    c.media(4, 40, bytes(160, 0x03));
+    await waitFor(() => frames.some((f) => f.payload[0] === 0x03));
+    expect(frames.map((f) => [f.timestampMs, f.payload[0]])).toEqual([
+      [0, 0x01],
+      [20, 0x02],
+      [40, 0x03],
+    ]);
+    expect(edge.module.counters.get('sequence_jump')).toBe(1);
+    expect(edge.module.counters.get('duplicate_message')).toBe(0);
+  });
+
+  it('never inserts more silence than the stream has lasted, and closes a stream that keeps leaping ahead', async () => {
+    const { c, frames, leg } = await activeLeg();
+    let stopped = false;
+    leg.on('stop', () => (stopped = true));
+    const t0 = Date.now();
+    c.media(2, 0, bytes(160, 0x01));
+    // A hundred messages, each claiming ten more seconds have passed.
+    for (let i = 1; i <= 100; i++) c.media(2 + i, i * 10_000, bytes(160, 0x02));
+    const closed = await c.closed;
+    expect(closed).toEqual({ code: 1008, reason: 'misbehaving media stream' });
+    await waitFor(() => stopped);
+    const filledMs = frames.filter((f) => f.synthetic).reduce((a, f) => a + f.payload.length / 8, 0);
+    expect(filledMs).toBeLessThanOrEqual(Date.now() - t0 + 2000);
+    expect(edge.module.counters.get('gap_fill_ms')).toBe(filledMs);
+    expect(edge.module.counters.get('timestamp_jump')).toBeGreaterThan(0);
+    expect(edge.module.counters.get('stream_closed_misbehaving')).toBe(1);
+    expect(edge.logs.lines().filter((l) => l.event === 'twilio.media.misbehaving')).toHaveLength(1);
   });
 
   it('counts a message over the server limit and ends the leg cleanly', async () => {

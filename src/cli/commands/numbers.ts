@@ -1,8 +1,7 @@
 /** `tolk numbers ...`: list, show, set, remove, forget-caller, import and export per-number settings. */
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { parseNumbers, NumbersConfigError } from '../../config/numbers-file';
+import { parseNumbers, readNumbersFile, NumbersConfigError } from '../../config/numbers-file';
 import { CliError, EXIT_FAILURE, usageError } from '../errors';
 import { clientFor, outputFor, type CliContext } from '../context';
 import { languageList, phoneNumber, volume } from '../option-parsers';
@@ -135,15 +134,9 @@ export function numbersCommand(ctx: CliContext): Command {
     .argument('<file>', 'the YAML file')
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       const o = outputFor(ctx, cmd);
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (err) {
-        throw usageError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-      }
       let entries;
       try {
-        entries = parseNumbers(text, file);
+        entries = parseNumbers(await readNumbersFile(file, file), file);
       } catch (err) {
         if (err instanceof NumbersConfigError) throw usageError(err.message);
         throw err;

@@ -4,6 +4,9 @@ import { InvalidCursorError, MAX_LIST_LIMIT } from '../../store/call-record-stor
 import { ref, sendProblems, type ApiRoute } from './api-route';
 import { DEFAULT_LIST_LIMIT, parseCallListQuery } from './call-query';
 
+/** Longest call id looked up (tolk's ids are UUIDs). */
+const MAX_CALL_ID_LENGTH = 128;
+
 export const callRoutes: readonly ApiRoute[] = [
   {
     method: 'get',
@@ -51,6 +54,7 @@ export const callRoutes: readonly ApiRoute[] = [
       pathParameters: { id: { description: "tolk's call id" } },
       responses: {
         200: { description: 'The call', schema: ref('CallRecordWithTranscript') },
+        400: { description: 'The id is too long to be a call id', schema: ref('ValidationError') },
         404: { description: 'No such call', schema: ref('Error') },
       },
     },
@@ -58,6 +62,10 @@ export const callRoutes: readonly ApiRoute[] = [
       ({ calls }) =>
       async (req, res) => {
         const id = String(req.params.id);
+        if (id.length > MAX_CALL_ID_LENGTH) {
+          sendProblems(res, 'invalid call id', [{ path: ['id'], message: `must be at most ${MAX_CALL_ID_LENGTH} characters` }]);
+          return;
+        }
         const call = await calls.get(id);
         if (call) res.json(call);
         else res.status(404).json({ error: `call '${id}' not found` });

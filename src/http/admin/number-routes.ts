@@ -4,7 +4,7 @@
  */
 import type { Request, Response } from 'express';
 import { normaliseDialledNumber, type NumberSettings } from '../../config/numbers';
-import { validateNumberSettings } from '../../config/numbers-schema';
+import { quoted, validateNumberSettings } from '../../config/numbers-schema';
 import { ref, sendProblems, type ApiRoute } from './api-route';
 
 const NUMBER_PARAM = {
@@ -12,13 +12,16 @@ const NUMBER_PARAM = {
   schema: { type: 'string' },
 };
 
-/** The path's number in E.164, or undefined after answering 400. */
-function pathNumber(req: Request, res: Response): string | undefined {
-  const raw = String(req.params.number);
-  const number = normaliseDialledNumber(raw);
+/** Longest phone number, in any notation, taken from a path. */
+const MAX_PATH_NUMBER_LENGTH = 64;
+
+/** The path's phone number parameter `name` in E.164, or undefined after answering 400. */
+function pathNumber(req: Request, res: Response, name = 'number'): string | undefined {
+  const raw = String(req.params[name]);
+  const number = raw.length > MAX_PATH_NUMBER_LENGTH ? undefined : normaliseDialledNumber(raw);
   if (number === undefined) {
     sendProblems(res, 'invalid number', [
-      { path: ['number'], message: `'${raw}' is not an E.164 number (a + and up to 15 digits, e.g. +15550001111)` },
+      { path: [name], message: `${quoted(raw)} is not an E.164 number (a + and up to 15 digits, e.g. +15550001111)` },
     ]);
   }
   return number;
@@ -103,7 +106,7 @@ export const numberRoutes: readonly ApiRoute[] = [
           const given = (body as { number?: unknown }).number;
           if (typeof given === 'string' && normaliseDialledNumber(given) !== number) {
             sendProblems(res, 'invalid number settings', [
-              { path: ['number'], message: `'${given}' does not match the number in the path (${number}); leave it out or make them equal` },
+              { path: ['number'], message: `${quoted(given)} does not match the number in the path (${number}); leave it out or make them equal` },
             ]);
             return;
           }
@@ -165,6 +168,10 @@ export const numberRoutes: readonly ApiRoute[] = [
       async (req, res) => {
         const number = pathNumber(req, res);
         if (number === undefined) return;
+        if (String(req.params.caller).length > MAX_PATH_NUMBER_LENGTH) {
+          sendProblems(res, 'invalid caller', [{ path: ['caller'], message: `must be at most ${MAX_PATH_NUMBER_LENGTH} characters` }]);
+          return;
+        }
         if (!numbers.forgetCallerLanguage) {
           res.status(501).json({ error: 'this deployment does not remember caller languages' });
           return;

@@ -16,11 +16,12 @@ export interface MediaClient {
   media(seq: number, timestampMs: number, payload: Uint8Array | string): void;
 }
 
-export async function connectMedia(port: number, opts: { signature?: string | null } = {}): Promise<MediaClient> {
+/** `path` spells the media endpoint's path some other way (the signature stays the one Twilio makes). */
+export async function connectMedia(port: number, opts: { signature?: string | null; path?: string } = {}): Promise<MediaClient> {
   const headers: Record<string, string> = {};
   const signature = opts.signature === undefined ? sign(STREAM_URL, {}) : opts.signature;
   if (signature !== null) headers['x-twilio-signature'] = signature;
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/twilio/media`, { headers });
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${opts.path ?? '/twilio/media'}`, { headers });
   const received: Record<string, unknown>[] = [];
   ws.on('message', (d: Buffer) => received.push(JSON.parse(d.toString('utf8')) as Record<string, unknown>));
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
