@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isMap, isNode, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { StaticNumberDirectory, type NumberDirectory, type NumberSettings } from './numbers';
-import { validateNumberSettings } from './numbers-schema';
+import { quoted, validateNumberSettings } from './numbers-schema';
 
 export class NumbersConfigError extends Error {
   constructor(
@@ -31,7 +31,7 @@ const TOO_LARGE = `the file is larger than ${MAX_NUMBERS_FILE_BYTES / 1024 / 102
 export function parseNumbers(yamlText: string, source?: string): NumberSettings[] {
   if (yamlText.length > MAX_NUMBERS_FILE_BYTES) throw new NumbersConfigError([TOO_LARGE], source);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(yamlText, { lineCounter, prettyErrors: true });
+  const doc = parseDocument(yamlText, { lineCounter, prettyErrors: true, logLevel: 'error' });
 
   if (doc.errors.length > 0) {
     throw new NumbersConfigError(
@@ -64,19 +64,26 @@ export function parseNumbers(yamlText: string, source?: string): NumberSettings[
   const problems: string[] = [];
   for (const pair of root.items) {
     const key = isNode(pair.key) ? String((pair.key as { toJSON(): unknown }).toJSON()) : String(pair.key);
-    if (key !== 'numbers') problems.push(`unknown top-level key '${key}'; only 'numbers' is allowed${at([key])}`);
+    if (key !== 'numbers') problems.push(`unknown top-level key ${quoted(key)}; only 'numbers' is allowed${at([key])}`);
   }
   const list = root.get('numbers', true);
   if (!isSeq(list)) {
     throw new NumbersConfigError([...problems, `numbers: must be a list of entries${at(['numbers'])}`], source);
   }
 
-  const entries = (doc.toJS() as { numbers: unknown[] }).numbers;
+  let entries: unknown[];
+  try {
+    entries = (doc.toJS() as { numbers: unknown[] }).numbers;
+  } catch (err) {
+    // What the parser lets through but cannot turn into data: an alias to no anchor, an alias bomb.
+    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0].slice(0, 200);
+    throw new NumbersConfigError([...problems, `YAML error: ${message}`], source);
+  }
   const settings: NumberSettings[] = [];
   const firstIndex = new Map<string, number>();
   entries.forEach((entry, i) => {
     const rawNumber = (entry as { number?: unknown } | null)?.number;
-    const label = `numbers[${i}]${typeof rawNumber === 'string' ? ` (${rawNumber})` : ''}`;
+    const label = `numbers[${i}]${typeof rawNumber === 'string' ? ` (${rawNumber.length > 40 ? `${rawNumber.slice(0, 40)}...` : rawNumber})` : ''}`;
     const result = validateNumberSettings(entry);
     if (!result.ok) {
       for (const p of result.problems) {

@@ -158,6 +158,11 @@ describe('loadNumbersFile', () => {
     expect(await numbers.lookup('anonymous')).toBeUndefined();
   });
 
+  it('refuses YAML the parser takes but cannot turn into data (an alias to no anchor) with a clear error', () => {
+    expect(() => parseNumbers('numbers:\n  - number: *nowhere\n')).toThrow(NumbersConfigError);
+    expect(() => parseNumbers('numbers:\n  - number: *nowhere\n')).toThrow(/YAML error: .*nowhere/);
+  });
+
   it('refuses a file over 1 MiB without parsing it, saying why', async () => {
     const path = join(dir, 'huge.yaml');
     await writeFile(path, `numbers:\n${'  # padding\n'.repeat(100_000)}`);
