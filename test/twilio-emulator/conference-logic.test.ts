@@ -45,6 +45,15 @@ describe('conference mixing', () => {
     }
   });
 
+  it('can make a coach hear the participant it coaches louder than the rest', () => {
+    const mix = new ConferenceMixer(2);
+    for (const r of [role('A'), role('B'), role('D', { coaching: true, callSidToCoach: 'A' })]) mix.add(r, quiet);
+    mix.start();
+    mix.speak('A', dc(1));
+    mix.speak('B', dc(10));
+    expect([mix.listen('D')[0], mix.listen('B')[0]]).toEqual([2 + 10, 1]);
+  });
+
   it('before the start everyone hears wait music and nobody else; on hold, hold music; beeps on top', () => {
     const mix = new ConferenceMixer();
     mix.add(role('A'), { wait: () => dc(7), hold: () => dc(9) });

@@ -52,11 +52,12 @@ describe('CLI options', () => {
     const c = parseCliArgs(['--port', '5000', '--time-scale', '0.1', '--number', '+1555=http://h/v', '--callee', '+1666=answer:3', '--loss', '0.1']);
     expect(c.options).toMatchObject({ port: 5000, timeScale: 0.1, numbers: [{ phoneNumber: '+1555', voiceUrl: 'http://h/v' }], callees: { '+1666': { scenario: { kind: 'answer', afterSec: 3 } } }, faults: { lossRate: 0.1 } });
     expect(() => parseCliArgs(['--bogus'])).toThrow(/unknown option/);
-    const apps = parseCliArgs(['--app', 'http://h/interp', '--app', `AP${'a'.repeat(32)}=https://h/i2`, '--no-agent-conference', '--app-parameters', 'query']);
+    const apps = parseCliArgs(['--app', 'http://h/interp', '--app', `AP${'a'.repeat(32)}=https://h/i2`, '--no-agent-conference', '--app-parameters', 'query', '--coached-gain-db', '6']);
     expect(apps.options).toMatchObject({
       applications: [{ voiceUrl: 'http://h/interp' }, { sid: `AP${'a'.repeat(32)}`, voiceUrl: 'https://h/i2' }],
       agentConference: false,
       appParameters: 'query',
+      coachedPartyGainDb: 6,
     });
     expect(() => parseCliArgs(['--app', 'ftp://x'])).toThrow(/--app expects/);
     expect(() => parseCliArgs(['--app-parameters', 'body'])).toThrow(/params, query or none/);

@@ -19,6 +19,8 @@ signed webhooks and status callbacks, and bidirectional Media Streams.
   --dial FROM>TO[:FILE]    after start, dial number TO from FROM, speaking FILE
   --app [SID=]URL          a TwiML App with this Voice URL (repeatable; SID AP... or generated)
   --no-agent-conference    the account lacks Agent Conference: coaching fails with error 16000
+  --coached-gain-db DB     a coach hears the participant it coaches DB louder than the rest
+                           (default 0, the plain mix)
   --app-parameters MODE    params | query | none: how app:AP...?k=v custom parameters reach the
                            app's Voice URL (request parameters, its query string, or not at all;
                            default params)
@@ -129,6 +131,9 @@ export function parseCliArgs(argv: string[]): CliConfig {
       }
       case '--no-agent-conference':
         options.agentConference = false;
+        break;
+      case '--coached-gain-db':
+        options.coachedPartyGainDb = num();
         break;
       case '--app-parameters': {
         const v = value();

@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { dbToGain } from './audio';
 import { EmulatedCall, type AppParameterDelivery, type CallEnv, type ParticipantLeg } from './call';
 import type { CallRecord, CallStatus } from './call-record';
 import { createScaledClock } from './clock';
@@ -74,6 +75,9 @@ export interface TwilioEmulatorOptions {
   applications?: EmulatedApplication[];
   /** Agent Conference enabled on the account (default true); without it coaching fails with 16000. */
   agentConference?: boolean;
+  /** How much louder (dB) a coach hears the participant it coaches than the rest of the conference
+   * (default 0: the plain mix; Twilio does not document it). */
+  coachedPartyGainDb?: number;
   /** How custom parameters on an `app:AP...?k=v` participant reach the app's Voice URL (default 'params'). */
   appParameters?: AppParameterDelivery;
   fetch?: FetchLike;
@@ -187,7 +191,12 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
     else log.add({ type: 'conference.update', ...where, callSid: e.participant.callSid, action: UPDATE_ACTIONS[e.type] });
     callbacks.onEvent(conf, e);
   };
-  const conferences = new ConferenceHub({ newSid: () => sids('CF'), now: wallNow, onEvent: onConferenceEvent });
+  const conferences = new ConferenceHub({
+    newSid: () => sids('CF'),
+    now: wallNow,
+    onEvent: onConferenceEvent,
+    coachedGain: dbToGain(opts.coachedPartyGainDb ?? 0),
+  });
   const applications = new Map<string, ApplicationRecord>();
   const agentConference = opts.agentConference ?? true;
   const calls = new Map<string, EmulatedCall>();

@@ -125,7 +125,7 @@ export class Conference {
   statusCallback?: StatusCallbackConfig;
   private readonly members = new Map<string, Participant>();
   private readonly removed = new Map<string, { promise: Promise<LeaveReason>; resolve: (reason: LeaveReason) => void }>();
-  private readonly mixer = new ConferenceMixer();
+  private readonly mixer: ConferenceMixer;
   private callbackSequence = 0;
 
   constructor(
@@ -133,8 +133,11 @@ export class Conference {
     readonly friendlyName: string,
     readonly dateCreated: Date,
     private readonly emit: (e: ConferenceEvent) => void,
+    /** How a coach hears the participant it coaches relative to the rest (1 = the plain mix). */
+    coachedGain = 1,
   ) {
     this.dateUpdated = dateCreated;
+    this.mixer = new ConferenceMixer(coachedGain);
   }
 
   get isOver(): boolean {

@@ -10,6 +10,8 @@ export interface ConferenceHubDeps {
   onEvent(conference: Conference, e: ConferenceEvent): void;
   /** Completed conferences kept for fetch and list (default 1000). */
   keepCompleted?: number;
+  /** How a coach hears the participant it coaches relative to the rest (default 1, the plain mix). */
+  coachedGain?: number;
 }
 
 export class ConferenceHub {
@@ -22,7 +24,7 @@ export class ConferenceHub {
   open(name: string): Conference {
     const live = this.liveByName.get(name);
     if (live) return live;
-    const conf: Conference = new Conference(this.deps.newSid(), name, this.deps.now(), (e) => this.onEvent(conf, e));
+    const conf: Conference = new Conference(this.deps.newSid(), name, this.deps.now(), (e) => this.onEvent(conf, e), this.deps.coachedGain);
     this.liveByName.set(name, conf);
     this.bySid.set(conf.sid, conf);
     return conf;

@@ -45,6 +45,9 @@ export class ConferenceMixer {
   private started = false;
   private readonly slots = new Map<string, Slot>();
 
+  /** `coachedGain`: how a coach hears the participant it coaches, relative to the others (1 = the plain mix). */
+  constructor(private readonly coachedGain = 1) {}
+
   get isStarted(): boolean {
     return this.started;
   }
@@ -97,9 +100,10 @@ export class ConferenceMixer {
     else if (me.role.hold) out = me.sounds.hold();
     else {
       out = silentFrame();
-      for (const q of me.inbox.values()) {
+      const coached = me.role.coaching ? me.role.callSidToCoach : undefined;
+      for (const [speaker, q] of me.inbox) {
         const f = q.shift();
-        if (f) mixInto(out, f);
+        if (f) mixInto(out, f, speaker === coached ? this.coachedGain : 1);
       }
     }
     const extra = me.overlay.shift();
