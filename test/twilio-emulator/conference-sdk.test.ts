@@ -217,6 +217,7 @@ describe('Twilio emulator conferences through the real twilio SDK', () => {
     await expect(client.conferences(conference.sid).participants.create({ from: NUMBER, to: AGENT, beep: 'loud' })).rejects.toMatchObject({ status: 400 });
     await expect(client.conferences('CF' + '0'.repeat(32)).participants.create({ from: NUMBER, to: AGENT })).rejects.toMatchObject({ status: 404, code: 20404 });
     await expect(client.conferences('CF' + '0'.repeat(32)).fetch()).rejects.toMatchObject({ status: 404 });
+    await expect(client.conferences('x'.repeat(129)).participants.create({ from: NUMBER, to: AGENT })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('at most 128') });
     await expect(client.conferences(conference.sid).participants('CA' + '0'.repeat(32)).fetch()).rejects.toMatchObject({ status: 404 });
     // <Conference coach> fails the same way: the call logs 16000 and moves past <Dial>.
     app.handle('/voice', `<Response><Dial><Conference coach="${callerSid}">room-7</Conference></Dial></Response>`);

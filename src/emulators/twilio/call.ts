@@ -368,6 +368,10 @@ export class EmulatedCall {
 
   /** <Dial><Conference>: the caller is in the conference until it ends, they are removed, or the call moves on. */
   private async runConference(noun: ConferenceNoun, signal: AbortSignal): Promise<'ended' | 'aborted' | 'failed'> {
+    if (noun.name.length === 0 || noun.name.length > 128) {
+      this.fail(12100, `<Conference> needs a name of 1 to 128 characters`);
+      return 'failed';
+    }
     if (noun.coach !== undefined && !this.env.agentConference) {
       this.fail(16000, WHISPER_UNAVAILABLE);
       return 'failed';

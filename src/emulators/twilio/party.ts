@@ -93,11 +93,6 @@ export class PartyVoice {
     if (u.afterSpeech) this.turns ??= new TurnDetector();
   }
 
-  /** Whether the party is saying something now or has something left to say. */
-  get isSpeaking(): boolean {
-    return this.current !== undefined || this.queue.length > 0;
-  }
-
   /** Microphone frame number `n` (0 = first frame after answer); `heardBefore` is the previous loudspeaker frame. */
   micFrame(n: number, heardBefore: Int16Array | undefined): Int16Array {
     if (this.turns && heardBefore) this.turns.push(n - 1, heardBefore);

@@ -19,7 +19,6 @@ export interface ConferenceNoun {
   beep: string;
   /** Absent: Twilio's hold music; "": silence. */
   waitUrl?: string;
-  waitMethod: string;
   participantLabel?: string;
   /** Call SID of the participant this one coaches (whisper). */
   coach?: string;
@@ -83,7 +82,6 @@ function parseConference(el: XmlElement): ConferenceNoun {
     endConferenceOnExit: bool(a.endConferenceOnExit, false),
     beep: a.beep ?? 'true',
     waitUrl: a.waitUrl,
-    waitMethod: (a.waitMethod ?? 'POST').toUpperCase(),
     participantLabel: a.participantLabel,
     coach: a.coach || undefined,
     statusCallback: a.statusCallback,

@@ -81,6 +81,8 @@ export function participantJson(accountSid: string, c: Conference, p: Participan
   };
 }
 
+/** Conference friendly names are at most 128 characters. */
+const MAX_NAME = 128;
 const CALL_EVENTS = new Set(['initiated', 'ringing', 'answered', 'completed']);
 const APP_TARGET = /^app:(AP[0-9a-fA-F]{32})(?:\?(.*))?$/;
 
@@ -155,6 +157,7 @@ export function conferencesRouter(backend: ConferencesBackend): express.Router {
 
   r.post('/Conferences/:Sid/Participants.json', (req: Request, res: Response) => {
     const sidOrName = String(req.params.Sid);
+    if (sidOrName.length > MAX_NAME) return sendTwilioError(res, 400, 20001, `A conference name has at most ${MAX_NAME} characters`);
     const existing = backend.hub.find(sidOrName);
     if (sidOrName.startsWith('CF') && (!existing || existing.isOver)) return notFound(req, res);
     let spec: NewParticipant;
