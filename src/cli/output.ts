@@ -52,6 +52,8 @@ export function numberBlock(s: NumberSettings): string {
     ['Echo target language', s.echoTargetLanguage ? 'yes' : 'no'],
     ['Original volume', String(s.originalVolume)],
     ['Greeting', s.greeting],
+    ['Mode', s.mode ?? 'direct'],
+    ['Interpretation', (s.mode ?? 'direct') === 'conference' ? (s.interpretation ?? 'whisper') : s.interpretation],
   ]);
 }
 
@@ -65,6 +67,8 @@ const FLAG_OF: Record<string, string> = {
   echoTargetLanguage: '--echo-target-language',
   originalVolume: '--original-volume',
   greeting: '--greeting',
+  mode: '--mode',
+  interpretation: '--interpretation',
 };
 
 /** `  - callerLanguage: unknown ...`; with `flags`, settings are named by their CLI option. */

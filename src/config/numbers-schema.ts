@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { isSupportedLanguage, nearestLanguages, SUPPORTED_LANGUAGES } from '../translate/languages';
-import { AUTO_LANGUAGE, DEFAULT_ORIGINAL_VOLUME, destinationKind, E164_PATTERN, type NumberSettings } from './numbers';
+import { AUTO_LANGUAGE, CALL_MODES, DEFAULT_ORIGINAL_VOLUME, destinationKind, E164_PATTERN, INTERPRETATIONS, type NumberSettings } from './numbers';
 
 /** One problem with one field; `path` is relative to the validated object (`['callerLanguage']`). */
 export interface FieldProblem {
@@ -95,6 +95,15 @@ const languageMenu = z
   .check(z.minLength(2, 'needs at least two languages (one needs no menu)'))
   .refine((l) => new Set(l).size === l.length, 'lists a language twice');
 
+/** One of a few words; anything else is named back with the words accepted. */
+function oneOf<T extends string>(words: readonly [T, ...T[]], meaning: string) {
+  const list = words.map((w) => `'${w}'`).join(' or ');
+  return z.enum(words, {
+    error: (iss) =>
+      typeof iss.input === 'string' ? `${quoted(iss.input)} is not ${meaning}: use ${list}` : `must be ${list}, not ${typeName(iss.input)}`,
+  });
+}
+
 export const numberSettingsSchema = z
   .strictObject(
   {
@@ -119,12 +128,14 @@ export const numberSettingsSchema = z
       .min(1, 'must not be empty (leave it out for no greeting)')
       .max(1000, 'must be at most 1000 characters')
       .optional(),
+    mode: oneOf(CALL_MODES, 'a mode (direct: two legs bridged through tolk; conference: a Twilio conference tolk interprets)').optional(),
+    interpretation: oneOf(INTERPRETATIONS, 'an interpretation (whisper: each party hears only what is meant for them; open: everyone hears every translation)').optional(),
   },
   {
     error: (iss) => {
       if (iss.code === 'unrecognized_keys') {
         const keys = iss.keys.slice(0, 5).map((k) => quoted(k, 32)).join(', ') + (iss.keys.length > 5 ? ` and ${iss.keys.length - 5} more` : '');
-        return `unknown setting ${keys}; settings are number, destination, callerLanguage, agentLanguage, defaultLanguage, languageMenu, rememberLanguage, echoTargetLanguage, originalVolume, greeting`;
+        return `unknown setting ${keys}; settings are number, destination, callerLanguage, agentLanguage, defaultLanguage, languageMenu, rememberLanguage, echoTargetLanguage, originalVolume, greeting, mode, interpretation`;
       }
       if (iss.code === 'invalid_type') return `must be a mapping of settings, not ${typeName(iss.input)}`;
       return undefined;

@@ -31,6 +31,32 @@ export interface NumberSettings {
   originalVolume: number;
   /** Spoken to the caller (in `callerLanguage`) before the agent is dialled. */
   greeting?: string;
+  /**
+   * How a call to the number is carried (absent: `direct`): `direct`, two legs bridged through tolk;
+   * `conference`, a Twilio conference of the caller and the destination that tolk joins as the
+   * interpreter, the parties hearing each other's own voices through the conference.
+   */
+  mode?: CallMode;
+  /**
+   * In a conference, who hears a translation (absent: `whisper`): `whisper`, only the party it is
+   * meant for; `open`, everyone in the conference.
+   */
+  interpretation?: Interpretation;
+}
+
+export const CALL_MODES = ['direct', 'conference'] as const;
+export type CallMode = (typeof CALL_MODES)[number];
+export const INTERPRETATIONS = ['whisper', 'open'] as const;
+export type Interpretation = (typeof INTERPRETATIONS)[number];
+
+/** The number's mode, its default applied. */
+export function callModeOf(s: Pick<NumberSettings, 'mode'>): CallMode {
+  return s.mode ?? 'direct';
+}
+
+/** The number's interpretation, its default applied. */
+export function interpretationOf(s: Pick<NumberSettings, 'interpretation'>): Interpretation {
+  return s.interpretation ?? 'whisper';
 }
 
 /** Read access to per-number settings, as the call bridge needs it. */

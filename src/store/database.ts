@@ -24,6 +24,10 @@ export interface NumbersTable {
   /** JSON list of language codes offered by the DTMF menu, or null for no menu. */
   language_menu: string | null;
   remember_language: Flag;
+  /** 'direct' | 'conference', or null: not set (direct). */
+  mode: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 'whisper' | 'open', or null: not set (whisper). */
+  interpretation: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Millis;
   updated_at: Millis;
 }
@@ -38,6 +42,10 @@ export interface CallsTable {
   caller_language: string;
   agent_language: string;
   state: string;
+  /** 'direct' (a caller bridged to a destination) or 'conference' (an interpreted conference). */
+  kind: ColumnType<string, string | undefined, string>;
+  /** The conference interpreted (its SID or friendly name), for kind 'conference'. */
+  conference: ColumnType<string | null, string | null | undefined, string | null>;
   outcome: string | null;
   started_at: Millis;
   answered_at: Millis | null;

@@ -115,11 +115,32 @@ function replayProtection(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Conference interpreting: a number's mode and interpretation (null: the defaults, direct and
+ * whisper), and a call record's kind and the conference it interpreted.
+ */
+function conferences(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('numbers').addColumn('mode', 'text').execute();
+      await db.schema.alterTable('numbers').addColumn('interpretation', 'text').execute();
+      await db.schema.alterTable('calls').addColumn('kind', 'text', (c) => c.notNull().defaultTo('direct')).execute();
+      await db.schema.alterTable('calls').addColumn('conference', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const [table, column] of [['calls', 'conference'], ['calls', 'kind'], ['numbers', 'interpretation'], ['numbers', 'mode']]) {
+        await db.schema.alterTable(table).dropColumn(column).execute();
+      }
+    },
+  };
+}
+
 /** Every migration in order; names sort in application order. */
 export function storeMigrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001-initial': initial(dialect),
     '0002-replay-protection': replayProtection(dialect),
+    '0003-conferences': conferences(),
   };
 }
 

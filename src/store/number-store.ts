@@ -5,7 +5,7 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import type { NumberStore } from '../config/number-store';
-import { normaliseDialledNumber, type NumberSettings } from '../config/numbers';
+import { normaliseDialledNumber, type CallMode, type Interpretation, type NumberSettings } from '../config/numbers';
 import { validateNumberSettings, type FieldProblem } from '../config/numbers-schema';
 import { toBoolean, type NumbersTable, type StoreDatabase } from './database';
 
@@ -67,6 +67,8 @@ export class SqlNumberStore implements NumberStore {
       default_language: s.defaultLanguage ?? null,
       language_menu: s.languageMenu === undefined ? null : JSON.stringify(s.languageMenu),
       remember_language: s.rememberLanguage === false ? 0 : 1,
+      mode: s.mode ?? null,
+      interpretation: s.interpretation ?? null,
       updated_at: now,
     };
     return this.db.transaction().execute(async (trx) => {
@@ -114,5 +116,7 @@ function fromRow(row: Selectable<NumbersTable>): NumberSettings {
   if (row.default_language !== null) s.defaultLanguage = row.default_language;
   if (row.language_menu !== null) s.languageMenu = JSON.parse(row.language_menu) as string[];
   if (row.greeting !== null) s.greeting = row.greeting;
+  if (row.mode !== null) s.mode = row.mode as CallMode;
+  if (row.interpretation !== null) s.interpretation = row.interpretation as Interpretation;
   return s;
 }

@@ -68,6 +68,17 @@ describe('tolk numbers set', () => {
     expect(stored).not.toHaveProperty('greeting');
   });
 
+  it('puts a number in conference mode with open interpretation, and names the option of a refused word', async () => {
+    const run = await server.tolk('numbers', 'set', '+15550001111', '--mode', 'conference', '--interpretation', 'open');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Mode\s+conference/);
+    expect(run.stdout).toMatch(/Interpretation\s+open/);
+    await expect(server.numbers.lookup('+15550001111')).resolves.toMatchObject({ mode: 'conference', interpretation: 'open' });
+    const bad = await server.tolk('numbers', 'set', '+15550001111', '--mode', 'meeting');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--mode \(mode\): 'meeting' is not a mode .*: use 'direct' or 'conference'/);
+  });
+
   it('exit 1 with a message per option when tolk refuses the settings', async () => {
     const run = await server.tolk('numbers', 'set', '+15550005555', '--caller-language', 'german', '--agent-language', 'en');
     expect(run.code).toBe(1);

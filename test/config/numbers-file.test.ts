@@ -54,6 +54,13 @@ describe('parseNumbers', () => {
     ]);
   });
 
+  it('reads a conference mode and interpretation, and refuses an unknown one by line', () => {
+    const [s] = parseNumbers('numbers:\n  - {number: "+15550001111", destination: "+15550002222", callerLanguage: es, agentLanguage: en, mode: conference, interpretation: open}\n');
+    expect(s).toMatchObject({ mode: 'conference', interpretation: 'open' });
+    const problems = problemsOf('numbers:\n  - number: "+15550001111"\n    destination: "+15550002222"\n    callerLanguage: es\n    agentLanguage: en\n    mode: conferense\n');
+    expect(problems).toEqual([expect.stringMatching(/^numbers\[0\] \(\+15550001111\)\.mode: 'conferense' is not a mode .*: use 'direct' or 'conference' \(line 6\)$/)]);
+  });
+
   it('accepts client identities and region-tagged codes', () => {
     const [s] = parseNumbers(
       'numbers:\n  - {number: "+4930123456", destination: "client:alice", callerLanguage: pt-BR, agentLanguage: zh-Hans}\n',

@@ -96,6 +96,18 @@ describe('validateNumberSettings (reusable by the admin API)', () => {
     expect(problems({ callerLanguage: 'es', languageMenu: ['es', 'klingon'] })[0]).toMatch(/^languageMenu\.1: unknown language 'klingon'/);
   });
 
+  it('takes a conference mode and interpretation, and names the accepted words for anything else', () => {
+    const base = { number: '+15550001111', destination: '+15550002222', callerLanguage: 'es', agentLanguage: 'en' };
+    expect(validateNumberSettings({ ...base, mode: 'conference', interpretation: 'open' })).toMatchObject({ ok: true, value: { mode: 'conference', interpretation: 'open' } });
+    const plain = validateNumberSettings(base);
+    expect(plain.ok && !('mode' in plain.value) && !('interpretation' in plain.value)).toBe(true);
+    const r = validateNumberSettings({ ...base, mode: 'Conference', interpretation: 3 });
+    expect(r.ok ? [] : r.problems).toEqual([
+      { path: ['mode'], message: "'Conference' is not a mode (direct: two legs bridged through tolk; conference: a Twilio conference tolk interprets): use 'direct' or 'conference'" },
+      { path: ['interpretation'], message: "must be 'whisper' or 'open', not a number" },
+    ]);
+  });
+
   it('rejects a non-object', () => {
     expect(validateNumberSettings(null)).toEqual({ ok: false, problems: [{ path: [], message: 'must be a mapping of settings, not null' }] });
   });

@@ -66,6 +66,18 @@ describe('PUT /api/numbers/:number', () => {
     expect(next).not.toHaveProperty('greeting');
   });
 
+  it('sets a conference mode and interpretation; an unknown one is a 400 naming the accepted words', async () => {
+    const { http, numbers } = await adminSetup();
+    const res = await request(http.app).put(`/api/numbers/${enc('+15550005555')}`).set(auth).send({ ...newLine, mode: 'conference', interpretation: 'open' }).expect(201);
+    expect(res.body).toMatchObject({ mode: 'conference', interpretation: 'open' });
+    await expect(numbers.lookup('+15550005555')).resolves.toMatchObject({ mode: 'conference', interpretation: 'open' });
+    const bad = await request(http.app).put(`/api/numbers/${enc('+15550005555')}`).set(auth).send({ ...newLine, mode: 'meeting', interpretation: 'loud' }).expect(400);
+    expect((bad.body as { problems: unknown[] }).problems).toEqual([
+      { path: ['mode'], message: expect.stringMatching(/^'meeting' is not a mode .*: use 'direct' or 'conference'$/) as unknown },
+      { path: ['interpretation'], message: expect.stringMatching(/^'loud' is not an interpretation .*: use 'whisper' or 'open'$/) as unknown },
+    ]);
+  });
+
   it('answers 400 with one message per field, naming the nearest languages', async () => {
     const { http, numbers } = await adminSetup();
     const res = await request(http.app)

@@ -17,6 +17,8 @@ interface SetOptions {
   echoTargetLanguage?: boolean;
   originalVolume?: number;
   greeting?: string | false;
+  mode?: string;
+  interpretation?: string;
 }
 
 /** The settings to PUT: the current ones (if any) with the given options applied. */
@@ -36,6 +38,8 @@ export function applySetOptions(current: Record<string, unknown>, o: SetOptions)
   assign('echoTargetLanguage', o.echoTargetLanguage);
   assign('originalVolume', o.originalVolume);
   assign('greeting', o.greeting);
+  assign('mode', o.mode);
+  assign('interpretation', o.interpretation);
   return next;
 }
 
@@ -89,6 +93,8 @@ export function numbersCommand(ctx: CliContext): Command {
     .option('--original-volume <n>', 'volume of the original voice under the translation, 0 (off) to 1', volume)
     .option('--greeting <text>', 'spoken to the caller before the agent is dialled')
     .option('--no-greeting', 'remove the greeting')
+    .option('--mode <mode>', "direct (two legs bridged through tolk, the default) or conference (a Twilio conference tolk interprets)")
+    .option('--interpretation <how>', 'in a conference: whisper (each party hears only what is meant for them, the default) or open (everyone hears every translation)')
     .addHelpText('after', '\nExample:\n  tolk numbers set +15550001111 --destination +15550002222 --caller-language es --agent-language en\n')
     .action(async (number: string, opts: SetOptions, cmd: Command) => {
       const o = outputFor(ctx, cmd);

@@ -49,6 +49,17 @@ export function describeNumberStoreContract(name: string, open: () => Promise<St
       expect(await numbers.lookup('+15550001111')).toBeUndefined();
     });
 
+    it('keeps a conference mode and interpretation, and forgets them when they are left out', async () => {
+      const { numbers } = await open();
+      await numbers.upsert({ ...SPAIN, mode: 'conference', interpretation: 'open' });
+      expect(await numbers.lookup('+15550001111')).toStrictEqual({ ...SPAIN, mode: 'conference', interpretation: 'open' });
+      await numbers.upsert({ ...SPAIN, mode: 'direct' });
+      expect(await numbers.lookup('+15550001111')).toStrictEqual({ ...SPAIN, mode: 'direct' });
+      await numbers.upsert({ ...SPAIN });
+      expect(await numbers.lookup('+15550001111')).toStrictEqual(SPAIN);
+      await expect(numbers.upsert({ ...SPAIN, mode: 'bridge' as 'direct' })).rejects.toThrow(InvalidNumberSettingsError);
+    });
+
     it('finds a number in any common notation and lists numbers in order', async () => {
       const { numbers } = await open();
       await numbers.upsert({ ...SPAIN, number: '+4930123456' });
