@@ -39,6 +39,7 @@ import { TwilioRestClient } from './twilio/rest-client';
 import { mediaStreamUrl } from './twilio/signature';
 import { resolveMediaStreamSecret, StreamTokens } from './twilio/stream-token';
 import { createTwimlRenderer } from './twilio/twiml';
+import { LiveFeed } from './live/live-feed';
 
 /** Replaceable parts, for tests and the benchmark; production uses the defaults. */
 export interface AppOverrides {
@@ -141,6 +142,8 @@ async function startOnStore(
   recordCalls(events, records);
   measureCalls(events, metrics);
   logCalls(events, logger);
+  // What live viewers (the console's Live page) follow; it could follow a Redis carrier instead.
+  const live = new LiveFeed(events);
   const calls = new CallService({
     events,
     clock,
@@ -182,6 +185,9 @@ async function startOnStore(
         numbers: store.numbers,
         adminToken: config.ADMIN_TOKEN,
         authenticate: webConsole.authenticate,
+        stillAuthorized: webConsole.stillAuthorized,
+        live,
+        logger,
         tokens: new TranslateTokenMinter({ apiKey: config.GEMINI_API_KEY, model: config.GEMINI_MODEL, baseUrl: config.GEMINI_API_URL }),
       }),
       webConsole.module,
@@ -206,6 +212,8 @@ async function startOnStore(
       readiness.startDraining();
       logger.info({ event: 'server.draining', activeCalls: calls.activeCalls }, 'draining');
       await calls.shutdown();
+      // Live viewers' streams stay open until ended: the server would wait for them for ever.
+      live.close();
       await http.close();
       if (!overrides.store) await store.close();
       logger.info({ event: 'server.stopped' }, 'stopped');

@@ -4,6 +4,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, useSession, whenSignedOut, type SessionInfo } from './lib/api';
+import { startLiveFeed, stopLiveFeed } from './lib/live-feed';
 import { href, useRoute } from './lib/router';
 import { SignIn } from './pages/sign-in';
 import { Live } from './pages/live';
@@ -28,6 +29,7 @@ export function App() {
 
   useEffect(() => {
     whenSignedOut(() => {
+      stopLiveFeed();
       useSession(undefined);
       setState({ kind: 'signed-out', reason: 'Your session has ended. Sign in again.' });
     });
@@ -39,6 +41,13 @@ export function App() {
       })
       .catch(() => setState({ kind: 'signed-out' }));
   }, []);
+
+  // One live-events connection for the whole console while signed in.
+  const signedIn = state.kind === 'signed-in';
+  useEffect(() => {
+    if (signedIn) startLiveFeed();
+    else stopLiveFeed();
+  }, [signedIn]);
 
   useEffect(() => {
     const page = PAGES.find((p) => p.id === route.page);
@@ -59,6 +68,7 @@ export function App() {
   }
 
   const signOut = async () => {
+    stopLiveFeed();
     await api.delete('/console/api/session').catch(() => undefined);
     useSession(undefined);
     setState({ kind: 'signed-out', reason: 'Signed out.' });

@@ -7,6 +7,7 @@ import express, { type ErrorRequestHandler, type Router } from 'express';
 import type { AdminApiDeps, ApiRoute } from './admin/api-route';
 import { callRoutes } from './admin/call-routes';
 import { languageRoutes } from './admin/language-routes';
+import { liveRoutes } from './admin/live-routes';
 import { numberRoutes } from './admin/number-routes';
 import { openApiRoute } from './admin/openapi';
 import { tokenRoutes } from './admin/token-routes';
@@ -21,6 +22,7 @@ export const ADMIN_ROUTES: readonly ApiRoute[] = [
   ...languageRoutes,
   ...callRoutes,
   ...tokenRoutes,
+  ...liveRoutes(),
 ];
 
 /** Turns body-parser failures into clear 4xx answers; anything else goes on to the server's handler. */

@@ -156,30 +156,57 @@ describe('the console in Chromium', () => {
     expect(errors.filter((e) => !/status of 40[01]/.test(e))).toEqual([]);
   });
 
-  it('lists a call placed through the emulators in the history, with its transcript', async () => {
+  it('shows a call placed through the emulators live, with both parties captioned as they speak, then in the history with its transcript', async () => {
     rig = await startRig({ overrides: { consoleDir } });
     const base = baseOf(rig);
     await signIn(page, base, ADMIN_TOKEN);
+    await page.getByText('Live updates on.').waitFor();
+    // Every direction whose partial text (the utterance while it is spoken) ever showed.
+    await page.evaluate(() => {
+      const seen = new Set<string>();
+      (window as unknown as { partialsSeen: Set<string> }).partialsSeen = seen;
+      new MutationObserver(() => {
+        for (const el of document.querySelectorAll('.utterance.partial')) if ((el.textContent ?? '').includes('speech')) seen.add(el.getAttribute('data-direction') ?? '');
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
 
     rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: fixture('agent-en.ulaw8k.wav'), speakAfterSec: 10 });
-    const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 1, hangupAfterSec: 24 } });
-    await rig.twilio.waitForStatus(callerSid, 'completed', 60_000);
+    // The caller stays on the line until the test hangs up: the captions must show while the call lasts.
+    const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 1 } });
+    await page.getByRole('link', { name: `Call to ${TOLK_NUMBER}` }).click();
+    await page.getByRole('heading', { name: `Call to ${TOLK_NUMBER}` }).waitFor();
+    const caption = (direction: string) => page.locator(`.captions .utterance.final[data-direction="${direction}"]`).first();
+    await caption('caller->agent').getByText(/\[en translation of [\d.]+ s\]/).waitFor({ timeout: 30_000 });
+    await caption('agent->caller').getByText(/\[es translation of [\d.]+ s\]/).waitFor({ timeout: 30_000 });
+    expect(rig.tolk.calls.activeCalls).toBe(1);
+    expect(await caption('caller->agent').textContent()).toMatch(/caller.*\[es speech [\d.]+ s\].*\[en translation of/);
+    expect(await caption('agent->caller').textContent()).toMatch(/agent.*\[en speech [\d.]+ s\].*\[es translation of/);
+    expect((await page.evaluate(() => [...(window as unknown as { partialsSeen: Set<string> }).partialsSeen])).sort()).toEqual(['agent->caller', 'caller->agent']);
+    // Per direction: the session connected, the language detected, the latency measured.
+    const row = (direction: string) => page.getByRole('row', { name: new RegExp(`^${direction.replace('>', '\\>')}`) });
+    for (const [direction, detected, into] of [
+      ['caller->agent', 'es', 'en'],
+      ['agent->caller', 'en', 'es'],
+    ] as const) {
+      const cells = row(direction).getByRole('cell');
+      expect(await cells.nth(0).textContent()).toBe('connected');
+      expect(await cells.nth(1).textContent()).toBe(detected);
+      expect(await cells.nth(2).textContent()).toBe(into);
+      expect(await cells.nth(3).textContent()).toMatch(/^\d+ ms$/);
+    }
+    expect(await page.getByText('caller: es, agent: en').count()).toBe(1);
+    await screenshot(page, 'live');
+
+    rig.twilio.hangup(callerSid);
+    await page.getByText('The call has ended (completed).').waitFor({ timeout: 30_000 });
     await waitUntil(() => rig!.tolk.calls.activeCalls === 0, 10_000, 'tolk to end the call');
     const [record] = (await rig.tolk.records.list({ limit: 1 })).items;
     const call = (await (await fetch(`${base}/api/calls/${record.id}`, { headers: bearer })).json()) as { transcript: { direction: string; source: { text: string }; translation: { text: string } }[] };
     expect(call.transcript.length).toBeGreaterThanOrEqual(2);
+    // What the Live page showed is what the record keeps.
+    expect(await page.locator('.captions .utterance.final').count()).toBe(call.transcript.length);
 
-    await page.getByRole('link', { name: 'History' }).click();
-    await page.getByRole('cell', { name: 'completed' }).waitFor();
-    await page.getByLabel('Outcome').selectOption('busy');
-    await page.getByRole('button', { name: 'Show calls' }).click();
-    await page.getByText('No calls match.').waitFor();
-    await page.getByLabel('Outcome').selectOption('completed');
-    await page.getByRole('button', { name: 'Show calls' }).click();
-    await page.getByRole('cell', { name: 'completed' }).waitFor();
-    await screenshot(page, 'history');
-
-    await page.getByRole('row').nth(1).getByRole('link').click();
+    await page.getByRole('link', { name: 'Open it in History' }).click();
     await page.getByRole('heading', { name: `Call to ${TOLK_NUMBER}` }).waitFor();
     const items = page.locator('.transcript .utterance');
     await items.first().waitFor();
@@ -191,6 +218,16 @@ describe('the console in Chromium', () => {
       expect(text).toContain(u.translation.text);
     }
     await screenshot(page, 'call');
+
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.getByRole('cell', { name: 'completed' }).waitFor();
+    await page.getByLabel('Outcome').selectOption('busy');
+    await page.getByRole('button', { name: 'Show calls' }).click();
+    await page.getByText('No calls match.').waitFor();
+    await page.getByLabel('Outcome').selectOption('completed');
+    await page.getByRole('button', { name: 'Show calls' }).click();
+    await page.getByRole('cell', { name: 'completed' }).waitFor();
+    await screenshot(page, 'history');
     expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
   });
 });

@@ -3,11 +3,13 @@
  * their documentation live in the same object, so the router and `/api/openapi.json` come from one
  * list and cannot drift apart.
  */
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { CallRecordStore } from '../../store/call-record-store';
 import type { NumberStore } from '../../config/number-store';
 import type { FieldProblem } from '../../config/numbers-schema';
 import type { TranslateTokenMinter } from '../../translate/ephemeral-token';
+import type { LiveFeed } from '../../live/live-feed';
+import type { Logger } from '../../log/logger';
 
 export interface AdminApiDeps {
   calls: CallRecordStore;
@@ -19,6 +21,14 @@ export interface AdminApiDeps {
   tokens?: TranslateTokenMinter;
   /** Replaces the bearer check (the composition root adds console sessions to it); default bearerAuth(adminToken). */
   authenticate?: RequestHandler;
+  /** The calls in progress, streamed by `GET /api/live/events`; absent: 501. */
+  live?: LiveFeed;
+  /**
+   * For a request that stays open (the live stream): a check, repeated while it lasts, that what
+   * admitted it still holds (a console session can end). Default: always.
+   */
+  stillAuthorized?: (req: Request) => () => boolean;
+  logger?: Logger;
 }
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
@@ -34,8 +44,10 @@ export interface QueryParameterDoc {
 
 export interface ResponseDoc {
   description: string;
-  /** Schema of the JSON body; absent for bodiless responses (204). */
+  /** Schema of the body; absent for bodiless responses (204). */
   schema?: JsonSchema;
+  /** Default application/json. */
+  contentType?: string;
 }
 
 export interface OperationDoc {

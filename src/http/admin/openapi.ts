@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { E164_PATTERN } from '../../config/numbers';
 import { numberSettingsSchema } from '../../config/numbers-schema';
 import { CALL_OUTCOMES } from '../../store/call-record';
-import { ref, type ApiRoute, type JsonSchema } from './api-route';
+import { ref, type ApiRoute, type JsonSchema, type ResponseDoc } from './api-route';
 
 export const OPENAPI_PATH = '/openapi.json';
 
@@ -135,7 +135,7 @@ function operation(route: ApiRoute): Record<string, unknown> {
     responses: Object.fromEntries(
       Object.entries(responses).map(([status, r]) => [
         status,
-        { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: r.schema } } } : {}) },
+        { description: r.description, ...(r.schema ? { content: { [(r as ResponseDoc).contentType ?? 'application/json']: { schema: r.schema } } } : {}) },
       ]),
     ),
   };

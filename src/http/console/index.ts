@@ -3,7 +3,7 @@
  * authentication that also admits console sessions. The composition root calls `createConsole`.
  */
 import path from 'node:path';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { PROJECT_ROOT } from '../../config/paths';
 import type { Logger } from '../../log/logger';
 import { bearerAuth } from '../auth';
@@ -12,6 +12,7 @@ import { consoleAwareAuth } from './console-auth';
 import { createConsoleModule } from './module';
 import { websocketOrigin } from './security-headers';
 import { ConsoleSessions } from './sessions';
+import { readSessionId } from './session-cookie';
 
 /** Where `npm run build` puts the console. */
 export const CONSOLE_BUILD_DIR = path.join(PROJECT_ROOT, 'dist', 'console');
@@ -34,6 +35,12 @@ export interface Console {
   /** The admin API's authentication: bearer token or console session. */
   authenticate: RequestHandler;
   sessions: ConsoleSessions;
+  /**
+   * For an admitted request that stays open (the live event stream): whether it may go on. A
+   * console session may end (signed out, expired, idle: a stream alone does not keep it in use);
+   * a bearer token holds while tolk runs.
+   */
+  stillAuthorized: (req: Request) => () => boolean;
 }
 
 export function createConsole(o: ConsoleOptions): Console {
@@ -41,6 +48,10 @@ export function createConsole(o: ConsoleOptions): Console {
   const bearer = bearerAuth(o.adminToken);
   return {
     sessions,
+    stillAuthorized: (req) => {
+      const id = req.get('authorization') === undefined ? readSessionId(req) : undefined;
+      return id === undefined ? () => true : () => sessions.alive(id, Date.now());
+    },
     // Without ADMIN_TOKEN the admin API is off (503) whatever the request carries.
     authenticate: o.adminToken ? consoleAwareAuth({ bearer, sessions }) : bearer,
     module: createConsoleModule({

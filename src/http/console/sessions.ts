@@ -67,6 +67,12 @@ export class ConsoleSessions {
     return s;
   }
 
+  /** Whether the session with this id still lives, without marking it as used (a long-lived stream checks it). */
+  alive(id: string, now: number): boolean {
+    const s = this.sessions.get(id);
+    return s !== undefined && now < s.expiresAt && now - s.lastSeenAt < this.limits.idleMs;
+  }
+
   delete(id: string): boolean {
     return this.sessions.delete(id);
   }

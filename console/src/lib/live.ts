@@ -1,0 +1,192 @@
+/**
+ * The calls in progress as the Live page shows them, folded from tolk's call events
+ * (`/api/live/events`: a snapshot to replay, then each event). Pure: `applyEvent` returns the next
+ * state. Bounded: captions per call, calls that ended kept for a while (`ENDED_KEPT`).
+ */
+
+/** The fields of tolk's call events (src/call/events.ts) the Live page uses. */
+export interface WireEvent {
+  type: string;
+  callId: string;
+  conferenceId?: string;
+  at: number;
+  [field: string]: unknown;
+}
+
+export type SessionPhase = 'connecting' | 'open' | 'handing-over' | 'reconnecting' | 'failed' | 'closed';
+
+export interface LiveRoute {
+  id: string;
+  session?: SessionPhase;
+  targetLanguage?: string;
+  detectedLanguage?: string;
+  /** Latest latency, and every one measured on this route (the newest last, at most 50). */
+  latencyMs?: number;
+  latencies: number[];
+  /** The utterance being spoken: text so far on each side. */
+  partial?: { source: string; sourceLanguage?: string; translation: string; translationLanguage?: string };
+}
+
+export interface LiveCaption {
+  key: number;
+  routeId: string;
+  participantId?: string;
+  source: { text: string; languageCode: string };
+  translation: { text: string; languageCode: string };
+  startMs: number;
+}
+
+export interface LiveParticipant {
+  id: string;
+  role: string;
+  language?: string;
+}
+
+export interface LiveCall {
+  id: string;
+  conferenceId?: string;
+  kind?: string;
+  number?: string;
+  from?: string;
+  destination?: string;
+  state: string;
+  startedAt: number;
+  participants: Record<string, LiveParticipant>;
+  routes: Record<string, LiveRoute>;
+  captions: LiveCaption[];
+  ended?: { outcome: string; at: number };
+}
+
+export type LiveCalls = Record<string, LiveCall>;
+
+export const CAPTIONS_KEPT = 100;
+export const LATENCIES_KEPT = 50;
+/** Ended calls stay on the Live page this long, then only History has them. */
+export const ENDED_KEPT_MS = 5 * 60_000;
+
+let captionKeys = 0;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+function text(v: unknown): { text: string; languageCode: string } {
+  const o = (v ?? {}) as { text?: unknown; languageCode?: unknown };
+  return { text: str(o.text) ?? '', languageCode: str(o.languageCode) ?? '' };
+}
+
+function route(call: LiveCall, id: string): LiveRoute {
+  return call.routes[id] ?? { id, latencies: [] };
+}
+
+function withRoute(call: LiveCall, id: string, change: (r: LiveRoute) => LiveRoute): LiveCall {
+  return { ...call, routes: { ...call.routes, [id]: change(route(call, id)) } };
+}
+
+/** The state after `e`. Events of a call not seen before start it (a snapshot may begin mid-call). */
+export function applyEvent(calls: LiveCalls, e: WireEvent): LiveCalls {
+  const before = calls[e.callId];
+  if (!before && e.type === 'call.ended') return calls;
+  const call: LiveCall = before ?? { id: e.callId, state: 'starting', startedAt: e.at, participants: {}, routes: {}, captions: [], ...(e.conferenceId ? { conferenceId: e.conferenceId } : {}) };
+  const next = reduce(call, e);
+  return next === call && before ? calls : { ...calls, [e.callId]: next };
+}
+
+function reduce(call: LiveCall, e: WireEvent): LiveCall {
+  const routeId = str(e.routeId) ?? '';
+  switch (e.type) {
+    case 'call.created':
+      return { ...call, kind: str(e.kind), number: str(e.number), from: str(e.from), destination: str(e.destination), startedAt: e.at };
+    case 'call.state':
+      return { ...call, state: str(e.to) ?? call.state };
+    case 'call.ended':
+      return { ...call, state: 'ended', ended: { outcome: str(e.outcome) ?? 'unknown', at: e.at } };
+    case 'participant.joined': {
+      const id = str(e.participantId) ?? '';
+      return { ...call, participants: { ...call.participants, [id]: { id, role: str(e.role) ?? id, language: str(e.language) ?? str(e.provisionalLanguage) } } };
+    }
+    case 'participant.left': {
+      const { [str(e.participantId) ?? '']: _gone, ...rest } = call.participants;
+      return { ...call, participants: rest };
+    }
+    case 'participant.language': {
+      const id = str(e.participantId) ?? '';
+      const p = call.participants[id] ?? { id, role: id };
+      return { ...call, participants: { ...call.participants, [id]: { ...p, language: str(e.language) } } };
+    }
+    case 'session.state':
+      return withRoute(call, routeId, (r) => ({ ...r, session: str(e.state) as SessionPhase, targetLanguage: str(e.targetLanguage) || r.targetLanguage }));
+    case 'language.detected':
+      return withRoute(call, routeId, (r) => ({ ...r, detectedLanguage: str(e.languageCode) }));
+    case 'utterance.latency': {
+      const ms = num(e.latencyMs);
+      if (ms === undefined) return call;
+      return withRoute(call, routeId, (r) => ({ ...r, latencyMs: ms, latencies: [...r.latencies, ms].slice(-LATENCIES_KEPT) }));
+    }
+    case 'utterance.partial': {
+      const side = e.side === 'translation' ? 'translation' : 'source';
+      const piece = str(e.text) ?? '';
+      const lang = str(e.languageCode);
+      return withRoute(call, routeId, (r) => {
+        const p = r.partial ?? { source: '', translation: '' };
+        return {
+          ...r,
+          partial:
+            side === 'source'
+              ? { ...p, source: p.source + piece, sourceLanguage: lang ?? p.sourceLanguage }
+              : { ...p, translation: p.translation + piece, translationLanguage: lang ?? p.translationLanguage },
+        };
+      });
+    }
+    case 'utterance.final': {
+      const caption: LiveCaption = {
+        key: ++captionKeys,
+        routeId,
+        participantId: str(e.participantId),
+        source: text(e.source),
+        translation: text(e.translation),
+        startMs: num(e.startMs) ?? 0,
+      };
+      const withCaption = { ...call, captions: [...call.captions, caption].slice(-CAPTIONS_KEPT) };
+      return withRoute(withCaption, routeId, (r) => ({ ...r, partial: undefined }));
+    }
+    default:
+      return call;
+  }
+}
+
+/** A snapshot's events folded into a fresh state. */
+export function fromSnapshot(events: readonly WireEvent[]): LiveCalls {
+  return events.reduce(applyEvent, {} as LiveCalls);
+}
+
+/** Drops calls that ended more than ENDED_KEPT_MS ago. */
+export function forgetEnded(calls: LiveCalls, now: number): LiveCalls {
+  const stale = Object.values(calls).filter((c) => c.ended && now - c.ended.at > ENDED_KEPT_MS);
+  if (stale.length === 0) return calls;
+  const next = { ...calls };
+  for (const c of stale) delete next[c.id];
+  return next;
+}
+
+/** How a session phase reads on the page. */
+export function sessionLabel(phase: SessionPhase | undefined): string {
+  switch (phase) {
+    case 'open':
+      return 'connected';
+    case 'handing-over':
+      return 'handing over';
+    case undefined:
+      return 'waiting';
+    default:
+      return phase;
+  }
+}
+
+/** Who speaks on a route: its speaker's role, else the route's first half (`caller->agent`). */
+export function speakerOf(call: LiveCall, routeId: string, participantId?: string): string {
+  return (participantId && call.participants[participantId]?.role) || routeId.split('->')[0] || routeId;
+}
+
+export function average(values: readonly number[]): number | undefined {
+  return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0) / values.length;
+}

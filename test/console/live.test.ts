@@ -1,0 +1,46 @@
+import { applyEvent, CAPTIONS_KEPT, ENDED_KEPT_MS, forgetEnded, fromSnapshot, speakerOf, type WireEvent } from '../../console/src/lib/live';
+
+const ev = (type: string, fields: Record<string, unknown> = {}, callId = 'c1', at = 1000): WireEvent => ({ type, callId, at, ...fields });
+
+describe("the Live page's fold of call events", () => {
+  it('builds a call from its events: state, participants, per-route session, language and latency, partial text then the final caption', () => {
+    let calls = fromSnapshot([
+      ev('call.created', { kind: 'direct', number: '+15550001111', from: '+34600000000', destination: '+15550002222' }),
+      ev('participant.joined', { participantId: 'caller', role: 'caller', provisionalLanguage: 'es' }),
+      ev('participant.joined', { participantId: 'agent', role: 'agent', language: 'en' }),
+      ev('call.state', { from: 'dialing', to: 'bridged' }),
+    ]);
+    calls = [
+      ev('session.state', { routeId: 'caller->agent', sessionId: 'caller->agent#1', targetLanguage: 'en', state: 'connecting' }),
+      ev('session.state', { routeId: 'caller->agent', sessionId: 'caller->agent#1', targetLanguage: 'en', state: 'handing-over' }),
+      ev('language.detected', { routeId: 'caller->agent', participantId: 'caller', languageCode: 'es' }),
+      ev('utterance.partial', { routeId: 'caller->agent', side: 'source', text: 'Ho', languageCode: 'es' }),
+      ev('utterance.partial', { routeId: 'caller->agent', side: 'source', text: 'la' }),
+      ev('utterance.partial', { routeId: 'caller->agent', side: 'translation', text: 'Hello', languageCode: 'en' }),
+      ev('utterance.latency', { routeId: 'caller->agent', latencyMs: 640 }),
+    ].reduce(applyEvent, calls);
+    const c = calls.c1;
+    expect(c).toMatchObject({ number: '+15550001111', state: 'bridged', participants: { caller: { role: 'caller', language: 'es' }, agent: { language: 'en' } } });
+    expect(c.routes['caller->agent']).toMatchObject({ session: 'handing-over', targetLanguage: 'en', detectedLanguage: 'es', latencyMs: 640, latencies: [640] });
+    expect(c.routes['caller->agent'].partial).toEqual({ source: 'Hola', sourceLanguage: 'es', translation: 'Hello', translationLanguage: 'en' });
+
+    calls = applyEvent(calls, ev('utterance.final', { routeId: 'caller->agent', participantId: 'caller', source: { text: 'Hola.', languageCode: 'es' }, translation: { text: 'Hello.', languageCode: 'en' }, startMs: 500, endMs: 900 }));
+    expect(calls.c1.routes['caller->agent'].partial).toBeUndefined();
+    expect(calls.c1.captions).toEqual([expect.objectContaining({ routeId: 'caller->agent', source: { text: 'Hola.', languageCode: 'es' }, translation: { text: 'Hello.', languageCode: 'en' }, startMs: 500 })]);
+    expect(speakerOf(calls.c1, 'caller->agent', 'caller')).toBe('caller');
+    expect(speakerOf(calls.c1, 'agent->caller')).toBe('agent');
+
+    calls = applyEvent(calls, ev('call.ended', { outcome: 'completed', durationMs: 5000 }, 'c1', 6000));
+    expect(calls.c1).toMatchObject({ state: 'ended', ended: { outcome: 'completed', at: 6000 } });
+    expect(forgetEnded(calls, 6000 + ENDED_KEPT_MS)).toBe(calls);
+    expect(forgetEnded(calls, 6001 + ENDED_KEPT_MS)).toEqual({});
+  });
+
+  it('keeps the newest captions only, and ignores the end of a call it never knew', () => {
+    let calls = fromSnapshot([ev('call.created')]);
+    for (let i = 0; i < CAPTIONS_KEPT + 5; i++) calls = applyEvent(calls, ev('utterance.final', { routeId: 'a->b', source: { text: `s${i}` }, translation: { text: `t${i}` }, startMs: i }));
+    expect(calls.c1.captions).toHaveLength(CAPTIONS_KEPT);
+    expect(calls.c1.captions[0].source.text).toBe('s5');
+    expect(applyEvent(calls, ev('call.ended', { outcome: 'completed' }, 'other'))).toBe(calls);
+  });
+});
