@@ -162,13 +162,14 @@ describe('the console in Chromium', () => {
     await signIn(page, base, ADMIN_TOKEN);
     await page.getByText('Live updates on.').waitFor();
     // Every direction whose partial text (the utterance while it is spoken) ever showed.
-    await page.evaluate(() => {
-      const seen = new Set<string>();
-      (window as unknown as { partialsSeen: Set<string> }).partialsSeen = seen;
+    // (A script string: this file is type-checked without the DOM's types.)
+    await page.evaluate(`(() => {
+      const seen = new Set();
+      window.partialsSeen = seen;
       new MutationObserver(() => {
-        for (const el of document.querySelectorAll('.utterance.partial')) if ((el.textContent ?? '').includes('speech')) seen.add(el.getAttribute('data-direction') ?? '');
+        for (const el of document.querySelectorAll('.utterance.partial')) if ((el.textContent || '').includes('speech')) seen.add(el.getAttribute('data-direction') || '');
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
+    })()`);
 
     rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: fixture('agent-en.ulaw8k.wav'), speakAfterSec: 10 });
     // The caller stays on the line until the test hangs up: the captions must show while the call lasts.
@@ -181,7 +182,7 @@ describe('the console in Chromium', () => {
     expect(rig.tolk.calls.activeCalls).toBe(1);
     expect(await caption('caller->agent').textContent()).toMatch(/caller.*\[es speech [\d.]+ s\].*\[en translation of/);
     expect(await caption('agent->caller').textContent()).toMatch(/agent.*\[en speech [\d.]+ s\].*\[es translation of/);
-    expect((await page.evaluate(() => [...(window as unknown as { partialsSeen: Set<string> }).partialsSeen])).sort()).toEqual(['agent->caller', 'caller->agent']);
+    expect(await page.evaluate('[...window.partialsSeen].sort()')).toEqual(['agent->caller', 'caller->agent']);
     // Per direction: the session connected, the language detected, the latency measured.
     const row = (direction: string) => page.getByRole('row', { name: new RegExp(`^${direction.replace('>', '\\>')}`) });
     for (const [direction, detected, into] of [
