@@ -96,6 +96,8 @@ export class CallGraph {
   private readonly timings: EndpointTimings;
   private readonly observer: RouteObserver;
   private unsubscribeClock: Unsubscribe | undefined;
+  /** Per route: the latency measured since its last final utterance, which the next one carries. */
+  private readonly pendingLatency = new Map<string, number>();
   private ticks = 0;
   private closed = false;
 
@@ -378,6 +380,7 @@ export class CallGraph {
       },
       latency: (route, ms) => {
         const participantId = this.speakerOf(route);
+        this.pendingLatency.set(route.id, Math.round(ms));
         this.publish({ type: 'utterance.latency', routeId: route.id, ...(participantId ? { participantId } : {}), latencyMs: Math.round(ms) });
       },
       processing: (_route, ms) => this.timings.outbound(ms),
@@ -386,6 +389,8 @@ export class CallGraph {
 
   private utterance(route: TranslationRoute, u: TranslatedUtterance): void {
     const speaker = this.speakerOf(route);
+    const latencyMs = this.pendingLatency.get(route.id);
+    this.pendingLatency.delete(route.id);
     const event = stamp({
       type: 'utterance.final',
       routeId: route.id,
@@ -394,6 +399,7 @@ export class CallGraph {
       translation: { text: u.translation.text, languageCode: u.translation.languageCode ?? route.targetLanguage ?? '' },
       startMs: u.startMs,
       endMs: u.endMs,
+      ...(latencyMs !== undefined ? { latencyMs } : {}),
     }, this.opts, Date.now()) as CallUtterance;
     this.opts.publish(event);
     this.opts.hooks?.utterance?.(route, event);

@@ -50,6 +50,8 @@ export type CallEvent = EventBase &
         translation: { text: string; languageCode: string };
         startMs: number;
         endMs: number;
+        /** The route's latency measured since its previous final utterance (see `utterance.latency`), when there was one. */
+        latencyMs?: number;
       }
     /** From the end of a speaker's speech to the first translated audio their listeners heard. */
     | { type: 'utterance.latency'; routeId: string; participantId?: string; latencyMs: number }

@@ -51,6 +51,8 @@ export interface Utterance {
   /** Milliseconds from the call's start to the start and end of the speech. */
   startMs: number;
   endMs: number;
+  /** From the end of the speech to the first translated audio the listener heard, when measured. */
+  latencyMs?: number;
 }
 
 export interface CallRecord {

@@ -65,6 +65,8 @@ export interface TranscriptLinesTable {
   translation_language: string;
   start_ms: number;
   end_ms: number;
+  /** Null when no latency was measured (and for lines written before it was kept). */
+  latency_ms: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface CallerLanguagesTable {

@@ -135,12 +135,26 @@ function conferences(): Migration {
   };
 }
 
+/** Each transcript line keeps its latency (null where none was measured, as in older lines). */
+function utteranceLatency(dialect: Dialect): Migration {
+  const real = dialect === 'postgres' ? 'double precision' : 'real';
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('transcript_lines').addColumn('latency_ms', real).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('transcript_lines').dropColumn('latency_ms').execute();
+    },
+  };
+}
+
 /** Every migration in order; names sort in application order. */
 export function storeMigrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001-initial': initial(dialect),
     '0002-replay-protection': replayProtection(dialect),
     '0003-conferences': conferences(),
+    '0004-utterance-latency': utteranceLatency(dialect),
   };
 }
 

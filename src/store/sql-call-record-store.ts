@@ -132,6 +132,7 @@ export class SqlCallRecordStore implements CallRecordStore {
         translation_language: u.translation.languageCode,
         start_ms: u.startMs,
         end_ms: u.endMs,
+        latency_ms: u.latencyMs ?? null,
       };
       await trx.insertInto('transcript_lines').values(line).execute();
       return true;
@@ -238,5 +239,6 @@ function lineToUtterance(l: Selectable<TranscriptLinesTable>): Utterance {
     translation: { text: l.translation_text, languageCode: l.translation_language },
     startMs: l.start_ms,
     endMs: l.end_ms,
+    ...(l.latency_ms !== null && l.latency_ms !== undefined ? { latencyMs: Number(l.latency_ms) } : {}),
   };
 }

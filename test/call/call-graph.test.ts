@@ -155,6 +155,31 @@ describe('the call graph in the conference shapes', () => {
   });
 });
 
+describe("the call graph's utterances", () => {
+  it('carry the latency measured on their route since its previous final utterance, and only that', async () => {
+    const { graph, translators, clock, published } = rig();
+    const caller = new FakeMediaLeg('CA' + 'c'.repeat(32), 'caller');
+    const agent = new FakeMediaLeg('CA' + 'a'.repeat(32), 'agent');
+    graph.addEndpoint({ id: 'caller', carries: ['caller'], reaches: ['caller'] }, caller);
+    graph.addEndpoint({ id: 'agent', carries: ['agent'], reaches: ['agent'] }, agent);
+    graph.addRoute({ id: 'caller->agent', source: 'caller', targetLanguage: 'en', listeners: ['agent'] });
+    await flush();
+    // The caller speaks, the translation plays to the agent: one latency measured.
+    for (let i = 0; i < 25; i++) caller.say(encodeMulaw(sine(160, 8000, 20)));
+    translators.to('en').fire('audio', sine(1600, 12000, 16));
+    clock.tick(40);
+    const latency = published.find((e) => e.type === 'utterance.latency');
+    expect(latency).toBeDefined();
+    const utter = () => translators.to('en').fire('utterance', { source: { text: 'hola' }, translation: { text: 'hello' }, startMs: 0, endMs: 500 });
+    utter();
+    utter();
+    const finals = published.filter((e) => e.type === 'utterance.final');
+    expect(finals[0]).toMatchObject({ latencyMs: latency?.type === 'utterance.latency' ? latency.latencyMs : NaN });
+    expect(finals[1]).not.toHaveProperty('latencyMs');
+    await graph.close();
+  });
+});
+
 describe('the call graph as legs come and go', () => {
   it('a leg that leaves stops hearing its routes, and the routes it fed close', async () => {
     const { graph, translators, published } = rig();

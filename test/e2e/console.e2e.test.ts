@@ -202,8 +202,12 @@ describe('the console in Chromium', () => {
     await page.getByText('The call has ended (completed).').waitFor({ timeout: 30_000 });
     await waitUntil(() => rig!.tolk.calls.activeCalls === 0, 10_000, 'tolk to end the call');
     const [record] = (await rig.tolk.records.list({ limit: 1 })).items;
-    const call = (await (await fetch(`${base}/api/calls/${record.id}`, { headers: bearer })).json()) as { transcript: { direction: string; source: { text: string }; translation: { text: string } }[] };
+    const call = (await (await fetch(`${base}/api/calls/${record.id}`, { headers: bearer })).json()) as {
+      transcript: { direction: string; source: { text: string }; translation: { text: string }; latencyMs?: number }[];
+    };
     expect(call.transcript.length).toBeGreaterThanOrEqual(2);
+    const measured = call.transcript.filter((u) => typeof u.latencyMs === 'number');
+    expect(new Set(measured.map((u) => u.direction))).toEqual(new Set(['caller->agent', 'agent->caller']));
     // What the Live page showed is what the record keeps.
     expect(await page.locator('.captions .utterance.final').count()).toBe(call.transcript.length);
 
@@ -218,6 +222,11 @@ describe('the console in Chromium', () => {
       expect(text).toContain(u.source.text);
       expect(text).toContain(u.translation.text);
     }
+    // Latency per utterance: one bar (and one row of the chart's table) per measured utterance.
+    const chart = page.getByRole('img', { name: 'End of speech to the first translated audio, per utterance' });
+    await chart.waitFor();
+    expect(await chart.locator('rect').count()).toBe(measured.length);
+    expect(await page.locator('.chart table tbody tr').count()).toBe(measured.length);
     await screenshot(page, 'call');
 
     await page.getByRole('link', { name: 'History' }).click();
@@ -226,6 +235,14 @@ describe('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Show calls' }).click();
     await page.getByText('No calls match.').waitFor();
     await page.getByLabel('Outcome').selectOption('completed');
+    await page.getByLabel('Number').fill('+15550009999');
+    await page.getByRole('button', { name: 'Show calls' }).click();
+    await page.getByText('No calls match.').waitFor();
+    await page.getByLabel('Number').fill(TOLK_NUMBER);
+    await page.getByLabel('From').fill('2099-01-01T00:00');
+    await page.getByRole('button', { name: 'Show calls' }).click();
+    await page.getByText('No calls match.').waitFor();
+    await page.getByLabel('From').fill('2020-01-01T00:00');
     await page.getByRole('button', { name: 'Show calls' }).click();
     await page.getByRole('cell', { name: 'completed' }).waitFor();
     await screenshot(page, 'history');

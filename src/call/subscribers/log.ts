@@ -23,7 +23,7 @@ export function logCalls(events: CallEventSource, logger: Logger): () => void {
         return;
       case 'utterance.final':
         logger.info(
-          { ...ids, event: 'transcript.utterance', direction: e.routeId, participant: e.participantId, source: e.source, translation: e.translation, startMs: e.startMs, endMs: e.endMs },
+          { ...ids, event: 'transcript.utterance', direction: e.routeId, participant: e.participantId, source: e.source, translation: e.translation, startMs: e.startMs, endMs: e.endMs, latencyMs: e.latencyMs },
           `${e.routeId}: ${e.source.text} => ${e.translation.text}`,
         );
         return;

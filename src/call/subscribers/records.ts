@@ -32,7 +32,14 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
         return writeLegs(e.callId);
       }
       case 'utterance.final':
-        return records.appendUtterance(e.callId, { direction: e.routeId, source: e.source, translation: e.translation, startMs: e.startMs, endMs: e.endMs });
+        return records.appendUtterance(e.callId, {
+          direction: e.routeId,
+          source: e.source,
+          translation: e.translation,
+          startMs: e.startMs,
+          endMs: e.endMs,
+          ...(e.latencyMs !== undefined ? { latencyMs: e.latencyMs } : {}),
+        });
       case 'call.ended':
         legs.delete(e.callId);
         return records.update(e.callId, { state: 'ended', outcome: e.outcome, endedAt: new Date(e.at) });

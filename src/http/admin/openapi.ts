@@ -85,6 +85,7 @@ function componentSchemas(): Record<string, JsonSchema> {
         translation: ref('TranscriptText'),
         startMs: { type: 'number' },
         endMs: { type: 'number' },
+        latencyMs: { type: 'number', description: 'From the end of the speech to the first translated audio the listener heard, when measured' },
       },
     },
     TranscriptText: { type: 'object', required: ['text', 'languageCode'], additionalProperties: false, properties: { text: string, languageCode: string } },

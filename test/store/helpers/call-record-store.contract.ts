@@ -87,6 +87,17 @@ export function describeCallRecordStoreContract(name: string, open: OpenCallReco
       expect((await store.get(id))!.transcript).toStrictEqual([u]);
     });
 
+    it("keeps each utterance's latency where one was measured, and none where none was", async () => {
+      const store = await open();
+      const { id } = await store.create(newCall());
+      const measured: Utterance = { ...utterance(0), latencyMs: 640.5 };
+      const instant: Utterance = { ...utterance(1), latencyMs: 0 };
+      await store.appendUtterance(id, measured);
+      await store.appendUtterance(id, instant);
+      await store.appendUtterance(id, utterance(2));
+      expect((await store.get(id))!.transcript).toStrictEqual([measured, instant, utterance(2)]);
+    });
+
     it('answers false/undefined for unknown calls and rejects a duplicate id', async () => {
       const store = await open();
       expect(await store.get('nope')).toBeUndefined();
