@@ -140,6 +140,8 @@ describe('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Add a menu language' }).click();
     await page.getByLabel('Menu option 2', { exact: true }).fill('klingon');
     await page.getByLabel('Original voice volume').fill('0.05');
+    await page.getByLabel('Mode').selectOption('conference');
+    await page.getByLabel('Interpretation').selectOption('open');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.locator('#f-languageMenu-1-error').waitFor();
     expect(await page.locator('#f-languageMenu-1-error').textContent()).toMatch(/^unknown language 'klingon'/);
@@ -147,11 +149,12 @@ describe('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Saved +15550009999').waitFor();
     stored = (await (await fetch(`${base}/api/numbers/%2B15550009999`, { headers: bearer })).json()) as Record<string, unknown>;
-    expect(stored).toMatchObject({ agentLanguage: 'fr', languageMenu: ['de', 'it'], originalVolume: 0.05 });
+    expect(stored).toMatchObject({ agentLanguage: 'fr', languageMenu: ['de', 'it'], originalVolume: 0.05, mode: 'conference', interpretation: 'open' });
     await screenshot(page, 'number-edit');
 
     await page.getByRole('link', { name: 'All numbers' }).click();
     await page.getByRole('cell', { name: 'menu: de, it' }).waitFor();
+    await page.getByRole('cell', { name: 'conference (open)' }).waitFor();
     await screenshot(page, 'numbers');
     expect(errors.filter((e) => !/status of 40[01]/.test(e))).toEqual([]);
   });

@@ -63,6 +63,7 @@ function NumberList() {
               <th scope="col">Rings</th>
               <th scope="col">Caller speaks</th>
               <th scope="col">Agent speaks</th>
+              <th scope="col">Mode</th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
@@ -77,6 +78,7 @@ function NumberList() {
                   {n.languageMenu ? `menu: ${n.languageMenu.join(', ')}` : n.callerLanguage === 'auto' ? `detected (else ${n.defaultLanguage ?? '?'})` : languageName(languages, n.callerLanguage)}
                 </td>
                 <td>{languageName(languages, n.agentLanguage)}</td>
+                <td>{n.mode === 'conference' ? `conference (${n.interpretation ?? 'whisper'})` : 'direct'}</td>
                 <td class="actions">
                   <a href={href('numbers', n.number)} aria-label={`Edit ${n.number}`}>
                     Edit
@@ -195,6 +197,22 @@ function NumberEditor(props: { number?: string }) {
         </fieldset>
         <fieldset>
           <legend>Call</legend>
+          <Field id="f-mode" label="Mode" help="Direct: tolk rings the destination and bridges the two legs. Conference: the call joins a Twilio conference that tolk interprets." errors={errs('mode')}>
+            {(a) => (
+              <select {...a} value={form.mode || 'direct'} onChange={(e) => set({ mode: e.currentTarget.value })}>
+                <option value="direct">direct</option>
+                <option value="conference">conference</option>
+              </select>
+            )}
+          </Field>
+          <Field id="f-interpretation" label="Interpretation" help="In a conference. Whisper: each party hears only the translation meant for them. Open: everyone hears every translation." errors={errs('interpretation')}>
+            {(a) => (
+              <select {...a} value={form.interpretation || 'whisper'} onChange={(e) => set({ interpretation: e.currentTarget.value })}>
+                <option value="whisper">whisper</option>
+                <option value="open">open</option>
+              </select>
+            )}
+          </Field>
           <Field id="f-originalVolume" label="Original voice volume" help="0 (off) to 1 (full): the other party's own voice under the translation." errors={errs('originalVolume')}>
             {(a) => <input {...a} type="number" min="0" max="1" step="0.01" inputMode="decimal" value={form.originalVolume} onInput={(e) => set({ originalVolume: e.currentTarget.value })} />}
           </Field>
