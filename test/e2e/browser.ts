@@ -64,3 +64,18 @@ export function collectPageErrors(page: Page): string[] {
   });
   return errors;
 }
+
+/** axe-core's source, injected into pages under test (through the DevTools protocol: the CSP does not apply). */
+const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * The page's accessibility problems by WCAG 2 A and AA rules (labels, names, roles, contrast,
+ * ...), as `rule: element` lines; [] when axe-core finds none.
+ */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate<{ violations: { id: string; help: string; nodes: { target: unknown[] }[] }[] }>(
+    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`,
+  );
+  return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id} (${v.help}): ${JSON.stringify(n.target)}`));
+}

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { readWav, writeWav } from '../../src/audio';
 import type { Browser, Page } from 'playwright-core';
 import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, fixture, startRig, waitUntil, type Rig } from './harness';
-import { buildConsole, collectPageErrors, launchChromium, screenshot, signIn } from './browser';
+import { accessibilityProblems, buildConsole, collectPageErrors, launchChromium, screenshot, signIn } from './browser';
 
 jest.setTimeout(120_000);
 
@@ -52,6 +52,7 @@ describe('the console in Chromium', () => {
     await page.getByLabel('Admin token').fill('not-the-admin-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'wrong admin token' }).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'sign-in');
 
     await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
@@ -123,6 +124,7 @@ describe('the console in Chromium', () => {
     expect(await callerInput.getAttribute('aria-describedby')).toContain('f-callerLanguage-error');
     expect(await callerInput.evaluate((el) => el.ownerDocument.activeElement === el)).toBe(true);
     expect(await page.locator('#f-agentLanguage-error').count()).toBe(0);
+    expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'number-error');
     expect((await fetch(`${base}/api/numbers/%2B15550009999`, { headers: bearer })).status).toBe(404);
 
@@ -155,6 +157,7 @@ describe('the console in Chromium', () => {
     await page.getByRole('link', { name: 'All numbers' }).click();
     await page.getByRole('cell', { name: 'menu: de, it' }).waitFor();
     await page.getByRole('cell', { name: 'conference (open)' }).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'numbers');
     expect(errors.filter((e) => !/status of 40[01]/.test(e))).toEqual([]);
   });
@@ -177,7 +180,15 @@ describe('the console in Chromium', () => {
     rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: fixture('agent-en.ulaw8k.wav'), speakAfterSec: 10 });
     // The caller stays on the line until the test hangs up: the captions must show while the call lasts.
     const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 1 } });
-    await page.getByRole('link', { name: `Call to ${TOLK_NUMBER}` }).click();
+    await page.getByRole('link', { name: `Call to ${TOLK_NUMBER}` }).waitFor();
+    await page.getByText(`${CALLER_NUMBER} → ${AGENT_NUMBER}`).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await screenshot(page, 'live-calls');
+    // Keyboard only: from the page's top, Tab reaches the call's link and Enter opens it.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+    for (let i = 0; i < 20 && (await page.evaluate('document.activeElement.textContent')) !== `Call to ${TOLK_NUMBER}`; i++) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: `Call to ${TOLK_NUMBER}` }).waitFor();
     const caption = (direction: string) => page.locator(`.captions .utterance.final[data-direction="${direction}"]`).first();
     await caption('caller->agent').getByText(/\[en translation of [\d.]+ s\]/).waitFor({ timeout: 30_000 });
@@ -199,6 +210,7 @@ describe('the console in Chromium', () => {
       expect(await cells.nth(3).textContent()).toMatch(/^\d+ ms$/);
     }
     expect(await page.getByText('caller: es, agent: en').count()).toBe(1);
+    expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'live');
 
     rig.twilio.hangup(callerSid);
@@ -230,6 +242,7 @@ describe('the console in Chromium', () => {
     await chart.waitFor();
     expect(await chart.locator('rect').count()).toBe(measured.length);
     expect(await page.locator('.chart table tbody tr').count()).toBe(measured.length);
+    expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'call');
 
     await page.getByRole('link', { name: 'History' }).click();
@@ -248,6 +261,7 @@ describe('the console in Chromium', () => {
     await page.getByLabel('From').fill('2020-01-01T00:00');
     await page.getByRole('button', { name: 'Show calls' }).click();
     await page.getByRole('cell', { name: 'completed' }).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'history');
     expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
   });
@@ -299,6 +313,7 @@ describe('"Try it" in Chromium with a fake microphone', () => {
       await caption.getByText(/\[en translation of [\d.]+ s\]/).waitFor({ timeout: 30_000 });
       // The translation (the emulator echoes the speech, about 6 s of it) is played back.
       await waitUntil(async () => Number(/([\d.]+) s/.exec((await p.locator('#try-played').textContent()) ?? '')?.[1] ?? 0) >= 3, 30_000, 'translated speech to play');
+      expect(await accessibilityProblems(p)).toEqual([]);
       await screenshot(p, 'try-it');
       // The whole recording reaches the emulator as 16 kHz audio before the user stops.
       const speechSamples = readWav(fs.readFileSync(fixture('caller-es.pcm16k.wav'))).samples.length;
