@@ -11,19 +11,25 @@
  *    buffer takes one more frame in hand (one tick of silence), before a late frame can cut speech.
  *  - Once every frame for `shrinkAfterMs` would still have made it with one frame less in hand
  *    (and the safety margin), one quiet frame is dropped: the delay is given back, never inside speech.
- *  - It never holds more than `maxDelayMs` (after a stall, the oldest audio is dropped and counted).
+ *    With two frames or more to spare (after a stall: the network or the event loop held frames
+ *    back, then delivered them at once), one quiet frame is dropped at every quiet frame once
+ *    nothing was late for `fastShrinkAfterMs`; the lateness of a stall's burst is not learnt.
+ *  - It never holds more than `maxDelayMs` (after a stall, the oldest audio is dropped and counted,
+ *    and the lateness seen before, which no longer describes the new timeline, is forgotten).
  * A caller hands it every frame, silence included: silence before speech is where it learns the
  * network's jitter, inaudibly. Pure logic: `push` as frames arrive, `read` on each tick.
  */
+import { FRAME_SAMPLES, msToSamples, samplesToMs } from './frame';
 import { SampleQueue } from './sample-queue';
 
-const SAMPLE_RATE = 8000;
-const FRAME_SAMPLES = 160;
-const msToSamples = (ms: number): number => Math.round((ms * SAMPLE_RATE) / 1000);
+/** A hole of this many ticks or more was a stall (of the network or the event loop), not jitter. */
+const STALL_TICKS = 5;
 
 export interface JitterBufferOptions {
   /** Time with a whole frame to spare before one frame of delay is given back (default 10 s). */
   shrinkAfterMs?: number;
+  /** Time with nothing late before delay beyond two frames to spare is given back (default 1 s). */
+  fastShrinkAfterMs?: number;
   /** Least margin, in frames, by which a frame should beat its read (default 0.25 = 5 ms). */
   safetyFrames?: number;
   /** Most audio held; beyond it the oldest is dropped (default 300 ms). */
@@ -43,6 +49,8 @@ export interface JitterBufferStats {
   droppedMs: number;
   /** Audio in hand now, ms. */
   depthMs: number;
+  /** How much later the voice plays now than its first frame set it to, ms (ticks of delay taken on, less those given back). */
+  addedMs: number;
 }
 
 interface Arrival {
@@ -55,6 +63,7 @@ interface Arrival {
 export class JitterBuffer {
   private readonly queue: SampleQueue;
   private readonly shrinkAfterTicks: number;
+  private readonly fastShrinkAfterTicks: number;
   private readonly safety: number;
   private readonly maxSamples: number;
   private readonly quietSquare: number;
@@ -63,8 +72,12 @@ export class JitterBuffer {
   private pushed = 0;
   private taken = 0;
   private started = false;
-  /** The last read found nothing: the voice is late (one underrun, however long it lasts). */
-  private dry = false;
+  /** Reads in a row that found nothing: the voice is late (one underrun, however long it lasts). */
+  private dryTicks = 0;
+  /** Samples pushed by the end of the last stall's burst: read without learning from them. */
+  private burstEnd = 0;
+  /** The last read at which the voice was late or nearly (an underrun, a grow, an overflow). */
+  private lastLate = 0;
   /**
    * Margins (frames) by which recent frames beat their read, as a monotonic deque for the window's
    * minimum. Stored less `offset`: each tick of delay taken on since adds one to all of them.
@@ -79,7 +92,8 @@ export class JitterBuffer {
   private overflowed = 0;
 
   constructor(opts: JitterBufferOptions = {}) {
-    this.shrinkAfterTicks = Math.ceil((opts.shrinkAfterMs ?? 10_000) / 20);
+    this.shrinkAfterTicks = Math.ceil((opts.shrinkAfterMs ?? 10_000) / samplesToMs(FRAME_SAMPLES));
+    this.fastShrinkAfterTicks = Math.min(this.shrinkAfterTicks, Math.ceil((opts.fastShrinkAfterMs ?? 1_000) / samplesToMs(FRAME_SAMPLES)));
     this.safety = opts.safetyFrames ?? 0.25;
     this.maxSamples = msToSamples(opts.maxDelayMs ?? 300);
     const quiet = opts.quietRms ?? 200;
@@ -98,6 +112,8 @@ export class JitterBuffer {
       this.take(excess);
       this.overflowed += excess;
       this.delayed(-excess / FRAME_SAMPLES);
+      this.margins.length = 0;
+      this.lastLate = this.reads;
     }
   }
 
@@ -112,28 +128,45 @@ export class JitterBuffer {
     }
     if (this.queue.length < FRAME_SAMPLES) {
       // Late: wait for it. Everything after plays a tick later, with a frame more in hand.
-      this.dry = true;
+      this.dryTicks++;
       this.delayed(1);
+      this.lastLate = this.reads;
       return 0;
     }
-    if (this.dry) {
-      // The voice resumed after a hole.
-      this.dry = false;
+    if (this.dryTicks > 0) {
+      // The voice resumed after a hole. After a stall (a long one), what arrived during it came
+      // in a burst: its lateness says nothing of the network's jitter, and is not learnt.
+      if (this.dryTicks >= STALL_TICKS) {
+        this.margins.length = 0;
+        this.burstEnd = this.pushed;
+      }
+      this.dryTicks = 0;
       this.underruns++;
     }
-    const lowest = this.note(at - this.arrivalOfFront());
+    if (this.taken + FRAME_SAMPLES <= this.burstEnd) return this.readFrame(mix, gain);
+    // A frame in hand arrived before this read, whatever the clocks say (never a negative margin).
+    const lowest = this.note(Math.max(0, at - this.arrivalOfFront()));
     if (lowest < this.safety && this.frontIsQuiet()) {
       // A near miss: one tick of silence now, in a quiet moment, puts a frame more in hand.
       this.grows++;
       this.delayed(1);
+      this.lastLate = this.reads;
       return 0;
     }
-    if (this.reads - this.lastChange >= this.shrinkAfterTicks && lowest >= 1 + this.safety && this.frontIsQuiet()) {
+    const spare = lowest - this.safety;
+    const slow = this.reads - this.lastChange >= this.shrinkAfterTicks && spare >= 1;
+    // Two frames or more to spare (after a burst): given back at every quiet frame, once calm.
+    const fast = this.reads - this.lastLate >= this.fastShrinkAfterTicks && spare >= 2;
+    if ((slow || fast) && this.frontIsQuiet()) {
       this.take(FRAME_SAMPLES);
       this.shrinks++;
       this.delayed(-1);
       if (this.queue.length < FRAME_SAMPLES) return 0;
     }
+    return this.readFrame(mix, gain);
+  }
+
+  private readFrame(mix: Float32Array, gain: number): number {
     const n = this.queue.read(mix, 0, gain, true);
     this.advance(n);
     return n;
@@ -143,7 +176,8 @@ export class JitterBuffer {
   clear(): void {
     this.take(this.queue.length);
     this.started = false;
-    this.dry = false;
+    this.dryTicks = 0;
+    this.burstEnd = this.pushed;
     this.margins.length = 0;
     this.lastChange = this.reads;
   }
@@ -153,9 +187,25 @@ export class JitterBuffer {
       underruns: this.underruns,
       grows: this.grows,
       shrinks: this.shrinks,
-      droppedMs: (this.overflowed * 1000) / SAMPLE_RATE,
-      depthMs: (this.queue.length * 1000) / SAMPLE_RATE,
+      droppedMs: samplesToMs(this.overflowed),
+      depthMs: this.depthMs,
+      addedMs: samplesToMs(this.offset * FRAME_SAMPLES),
     };
+  }
+
+  /** Underruns so far (as in `stats`, without building an object: read on every tick). */
+  get underrunCount(): number {
+    return this.underruns;
+  }
+
+  /** Frames of delay taken on so far (as `grows` in `stats`). */
+  get growCount(): number {
+    return this.grows;
+  }
+
+  /** Audio in hand now, ms. */
+  get depthMs(): number {
+    return samplesToMs(this.queue.length);
   }
 
   private take(n: number): void {

@@ -5,10 +5,12 @@
  *  - translated speech, one input per translation meant for this listener (`SpeechPlayout`:
  *    queued, started once a cushion is in hand), summed when several play at once;
  *  - live voices (another party's own voice, so nobody sits in dead air while the translation is
- *    being made): each a jitter buffer never more than a few frames deep;
+ *    being made), handed in one frame per tick (after the source's jitter buffer), never more than
+ *    a few frames deep;
  *  - a call-progress tone (ringback while the other party is being called).
  * Mixing rounds and clamps; a frame with nothing audible in it is not produced at all, so a
- * listener with nothing to hear is sent nothing. Pure logic: the caller drives it with
+ * listener with nothing to hear is sent nothing (a short pause inside a voice still counts: it is
+ * played as silence, so the words after it keep their time). Pure logic: the caller drives it with
  * `nextFrame()` on every clock tick, and nothing is allocated per frame.
  */
 import { FRAME_SAMPLES, SAMPLE_RATE, msToSamples, samplesToMs } from './frame';
@@ -24,10 +26,20 @@ function isDigitalSilence(pcm: Int16Array): boolean {
   return true;
 }
 
-/** A live voice into the mix: the shallowest jitter buffer that smooths frame arrival. */
+/**
+ * Digital silence longer than this (frames) is a voice gone quiet: it is no longer played, so a
+ * listener hears nothing is sent nothing. Shorter, it is a pause between words and is played, in time.
+ */
+const PAUSE_FRAMES = 25;
+
+/** A live voice into the mix: a frame or two in hand at most. */
 export class VoiceInput {
   readonly kind = 'voice';
   private readonly queue: SampleQueue;
+  /** Frames of digital silence in a row so far (starts as a voice long quiet). */
+  private silentRun = PAUSE_FRAMES;
+  /** Ticks in a row that found no frame of the voice in hand. */
+  private missed = 0;
 
   constructor(
     readonly name: string,
@@ -45,24 +57,36 @@ export class VoiceInput {
   /** 0 turns the voice off (and forgets what is buffered). */
   setGain(gain: number): void {
     this.gainValue = gain;
-    if (gain === 0) this.queue.clear();
+    if (gain === 0) {
+      this.queue.clear();
+      this.silentRun = PAUSE_FRAMES;
+    }
   }
 
   /**
-   * The voice as it arrives (copied). Frames that are digital silence are not queued, so a
-   * listener with nothing to hear is sent nothing (no socket write per frame).
+   * The voice as it arrives (copied). Digital silence past a pause of `PAUSE_FRAMES` is not
+   * queued, so a listener with nothing to hear is sent nothing (no socket write per frame); a
+   * shorter pause is, so the speech after it is not pulled forward into it (a slip).
    */
   push(pcm: Int16Array): void {
-    if (this.gainValue > 0 && !isDigitalSilence(pcm)) this.queue.push(pcm);
+    if (this.gainValue === 0) return;
+    this.silentRun = isDigitalSilence(pcm) ? this.silentRun + 1 : 0;
+    if (this.silentRun <= PAUSE_FRAMES) this.queue.push(pcm);
   }
 
   get droppedMs(): number {
     return samplesToMs(this.queue.dropped);
   }
 
-  /** Adds one frame of the voice into `mix`; false when there was nothing to add. */
-  mixInto(mix: Float32Array): boolean {
-    if (this.queue.length === 0) return false;
+  /**
+   * Adds one frame of the voice into `mix`; false when there was nothing to add. A voice still
+   * talking whose next frame is late adds silence and says so (true): the listener hears a hole,
+   * in time, rather than the next words pulled forward into it (a slip). A frame mixed `ahead` of
+   * its tick (see `Mixer.nextFrame`) is not late: nothing is added.
+   */
+  mixInto(mix: Float32Array, ahead = false): boolean {
+    if (this.queue.length === 0) return !ahead && this.silentRun < PAUSE_FRAMES && ++this.missed <= PAUSE_FRAMES;
+    this.missed = 0;
     this.queue.read(mix, 0, this.gainValue, true);
     // Keep the jitter buffer shallow: more than two frames behind means delay, not smoothing.
     if (this.queue.length > 2 * FRAME_SAMPLES) this.queue.discard(this.queue.length - FRAME_SAMPLES, true);
@@ -182,9 +206,11 @@ export class Mixer {
 
   /**
    * The next 20 ms frame, or undefined when there is nothing at all to play (the caller may then
-   * send nothing). The returned array is reused by the next call.
+   * send nothing). `ahead`: the frame is asked for before its tick (to fill the far end's buffer),
+   * so a live voice with nothing more in hand is not late yet. The returned array is reused by
+   * the next call.
    */
-  nextFrame(): Int16Array | undefined {
+  nextFrame(ahead = false): Int16Array | undefined {
     const mix = this.mix;
     mix.fill(0);
     let audible = false;
@@ -196,7 +222,7 @@ export class Mixer {
       for (let i = 0; i < speeches.length; i++) if (speeches[i].playout.mixInto(mix, prompted, speeches[i].gain) > 0) audible = true;
     }
     const voices = this.voices;
-    for (let i = 0; i < voices.length; i++) if (voices[i].mixInto(mix)) audible = true;
+    for (let i = 0; i < voices.length; i++) if (voices[i].mixInto(mix, ahead)) audible = true;
     if (this.tone) {
       this.tone.mixInto(mix);
       audible = true;

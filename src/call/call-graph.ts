@@ -18,7 +18,7 @@
 import { SAMPLE_RATE } from '../audio/frame';
 import type { ToneSpec } from '../audio/tones';
 import type { Logger } from '../log/logger';
-import { Endpoint, type EchoControl, type EndpointSpec, type EndpointTimings } from './endpoint';
+import { Endpoint, type EchoControl, type EndpointSpec, type EndpointTimings, type InboundJitterObserver } from './endpoint';
 import { stamp, type CallEvent, type CallEventOf, type SessionPhase, type UnstampedCallEvent } from './events';
 import type { CallMetrics, FrameClock, ParticipantMedia, SessionStateDetail, TranslatedUtterance, TranslationSessionFactory, Unsubscribe } from './ports';
 import { sameLanguage } from './caller-language';
@@ -65,7 +65,7 @@ export interface CallGraphOptions {
   clock: FrameClock;
   translators: TranslationSessionFactory;
   prompts: PromptLibrary;
-  metrics: Pick<CallMetrics, 'observeFrameProcessing' | 'observePlayoutDepth' | 'playoutOverflow'>;
+  metrics: Pick<CallMetrics, 'observeFrameProcessing' | 'observePlayoutDepth' | 'playoutOverflow' | 'inboundUnderrun' | 'inboundLateFrame' | 'observeInboundJitterDelay'>;
   publish: (event: CallEvent) => void;
   logger: Logger;
   /** Sessions repeat speech already in their target language (default false: they stay silent). */
@@ -94,6 +94,7 @@ export class CallGraph {
   private readonly routes = new Map<string, TranslationRoute>();
   private links: VoiceLink[] = [];
   private readonly timings: EndpointTimings;
+  private readonly jitter: InboundJitterObserver;
   private readonly observer: RouteObserver;
   private unsubscribeClock: Unsubscribe | undefined;
   /** Per route: the latency measured since its last final utterance, which the next one carries. */
@@ -112,6 +113,7 @@ export class CallGraph {
         if (outN++ % TIMING_SAMPLE_EVERY === 0) opts.metrics.observeFrameProcessing('out', ms);
       },
     };
+    this.jitter = { underrun: () => opts.metrics.inboundUnderrun(), lateFrame: () => opts.metrics.inboundLateFrame() };
     this.observer = this.routeObserver();
   }
 
@@ -159,7 +161,13 @@ export class CallGraph {
   /** Media connected for an endpoint: from now on its mixer is played into it on every tick. */
   addEndpoint(spec: EndpointSpec, media: ParticipantMedia, echo?: EchoControl): Endpoint {
     if (this.endpoints.has(spec.id)) throw new Error(`call ${this.opts.callId} already has an endpoint ${spec.id}`);
-    const endpoint = new Endpoint(spec, media, this.opts.logger.child({ legId: spec.id, callSid: media.legRef }), echo, this.timings);
+    const endpoint = new Endpoint(spec, media, {
+      logger: this.opts.logger.child({ legId: spec.id, callSid: media.legRef }),
+      clock: this.opts.clock,
+      ...(echo ? { echo } : {}),
+      timings: this.timings,
+      jitter: this.jitter,
+    });
     this.endpoints.set(spec.id, endpoint);
     this.ticking = [...this.endpoints.values()];
     this.unsubscribeClock ??= this.opts.clock.subscribe(() => this.tick());
@@ -200,7 +208,7 @@ export class CallGraph {
     const from = this.requireEndpoint(fromId);
     const to = this.requireEndpoint(toId);
     const input = to.mixer.addVoice(`voice:${from.id}`, gain);
-    const stop = from.listen((pcm) => input.push(pcm));
+    const stop = from.listenInTime((pcm) => input.push(pcm));
     this.links = [...this.links, { from, to, gain, stop }];
   }
 
@@ -307,14 +315,19 @@ export class CallGraph {
     if (!keepMedia) endpoint.media.close();
     const stats = endpoint.mixer.stats();
     if (stats.droppedTranslatedMs > 0) this.opts.metrics.playoutOverflow(stats.droppedTranslatedMs);
-    this.opts.logger.info({ event: 'leg.closed', legId: endpoint.id, ...stats }, 'leg closed');
+    this.opts.logger.info({ event: 'leg.closed', legId: endpoint.id, ...stats, inbound: endpoint.jitterStats() }, 'leg closed');
   }
 
+  /** Every endpoint's inbound frame is played into the mixes it is linked to before any mix is sent. */
   private tick(): void {
     const endpoints = this.ticking;
+    for (let i = 0; i < endpoints.length; i++) endpoints[i].pull();
     for (let i = 0; i < endpoints.length; i++) endpoints[i].tick();
     if (++this.ticks % DEPTH_SAMPLE_EVERY_TICKS === 0) {
-      for (const endpoint of endpoints) this.opts.metrics.observePlayoutDepth(endpoint.mixer.depthMs);
+      for (const endpoint of endpoints) {
+        this.opts.metrics.observePlayoutDepth(endpoint.mixer.depthMs);
+        this.opts.metrics.observeInboundJitterDelay(endpoint.jitterDelayMs);
+      }
     }
   }
 

@@ -3,6 +3,12 @@
  * played into it (its own mixer, one per listener endpoint), and what comes out of it (8 kHz
  * PCM16, echo-cancelled, handed to whoever listens: voice links, translation routes).
  *
+ * What comes in is handed on two ways: as it arrives, whole and at once, to what needs every sample
+ * but not its timing (translation sessions, which buffer it into chunks anyway), and through a
+ * jitter buffer (src/audio/jitter-buffer.ts) one 20 ms frame per clock tick to what plays it live
+ * (voice links into other mixes): network jitter leaves no hole and no slip in the voice a
+ * listener hears, at the cost of the little delay the jitter seen calls for.
+ *
  * An endpoint may carry one participant's voice (a direct call's leg) or a mix of several (a
  * conference leg hears the room), and may reach one participant (a whisper leg coaching one party)
  * or several (a leg speaking into the room): `carries` and `reaches` say whom.
@@ -11,9 +17,11 @@
  * whatever tolk plays into a speakerphone is taken out of what comes back.
  */
 import { performance } from 'node:perf_hooks';
-import { FRAME_SAMPLES, SAMPLE_RATE } from '../audio/frame';
+import { FRAME_SAMPLES, SAMPLE_RATE, samplesToMs } from '../audio/frame';
+import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from '../audio/jitter-buffer';
 import { Mixer } from '../audio/mixer';
 import type { Logger } from '../log/logger';
+import type { FrameClock } from './ports/clock';
 import type { ParticipantMedia, PcmFrame } from './ports/media';
 
 /** Removes from a party's microphone signal the echo of what tolk played to them. */
@@ -28,6 +36,24 @@ export interface EndpointTimings {
   inbound(ms: number): void;
   /** Outbound frame processing (mix, send), in ms. */
   outbound(ms: number): void;
+}
+
+/** What the inbound jitter buffer notices, as it happens. */
+export interface InboundJitterObserver {
+  /** The inbound voice was late: a frame was not there when due (a hole, once it resumes). */
+  underrun(): void;
+  /** A frame nearly missed its tick: the buffer took one frame more in hand, in a quiet moment. */
+  lateFrame(): void;
+}
+
+export interface EndpointOptions {
+  logger: Logger;
+  /** The clock that ticks the endpoint (its `position` places arriving audio in time). */
+  clock: Pick<FrameClock, 'position'>;
+  echo?: EchoControl;
+  timings?: EndpointTimings;
+  jitter?: InboundJitterObserver;
+  jitterBuffer?: JitterBufferOptions;
 }
 
 export interface EndpointSpec {
@@ -52,7 +78,20 @@ export class Endpoint {
   /** What the participants it reaches hear. */
   readonly mixer = new Mixer();
   private listeners: AudioListener[] = [];
-  private heardMs = 0;
+  private inTime: AudioListener[] = [];
+  private readonly logger: Logger;
+  private readonly clock: Pick<FrameClock, 'position'>;
+  private readonly echo: EchoControl | undefined;
+  private readonly timings: EndpointTimings | undefined;
+  private readonly jitterObserver: InboundJitterObserver | undefined;
+  /** Inbound audio as it arrived, read out one frame per tick. */
+  private readonly jitter: JitterBuffer;
+  private readonly inMix = new Float32Array(FRAME_SAMPLES);
+  private readonly inFrame = new Int16Array(FRAME_SAMPLES);
+  private underruns = 0;
+  private lateFrames = 0;
+  /** Media-clock ms at the end of the audio received so far. */
+  private arrivedMs = 0;
   /** Frames sent that the far end has not played yet, by our count (one plays per tick). */
   private readonly inFlight: Int16Array[] = [];
   /** Frame buffers already played, reused for the next frames sent (no allocation per frame). */
@@ -63,20 +102,34 @@ export class Endpoint {
   constructor(
     spec: EndpointSpec,
     readonly media: ParticipantMedia,
-    private readonly logger: Logger,
-    private readonly echo?: EchoControl,
-    private readonly timings?: EndpointTimings,
+    opts: EndpointOptions,
   ) {
     if (media.sampleRate !== SAMPLE_RATE) throw new RangeError(`media of endpoint ${spec.id} is ${media.sampleRate} Hz; calls run at ${SAMPLE_RATE} Hz`);
     this.id = spec.id;
     this.carries = spec.carries;
     this.reaches = spec.reaches;
+    this.logger = opts.logger;
+    this.clock = opts.clock;
+    this.echo = opts.echo;
+    this.timings = opts.timings;
+    this.jitterObserver = opts.jitter;
+    this.jitter = new JitterBuffer(opts.jitterBuffer);
     media.on('audio', this.onAudio);
   }
 
   /** Ms of audio received so far (the endpoint's media clock). */
   get receivedMs(): number {
-    return this.heardMs;
+    return this.arrivedMs;
+  }
+
+  /** Inbound audio held by the jitter buffer now, ms: the delay it adds. */
+  get jitterDelayMs(): number {
+    return this.jitter.depthMs;
+  }
+
+  /** What the inbound jitter buffer did so far. */
+  jitterStats(): JitterBufferStats {
+    return this.jitter.stats();
   }
 
   /** Listens to what comes out of the endpoint (8 kHz PCM16, echo removed) until the returned function is called. */
@@ -85,6 +138,41 @@ export class Endpoint {
     return () => {
       this.listeners = this.listeners.filter((l) => l !== listener);
     };
+  }
+
+  /**
+   * Listens to the same audio played live: one 20 ms frame per clock tick, through the jitter
+   * buffer (nothing on a tick the voice is late), until the returned function is called.
+   */
+  listenInTime(listener: AudioListener): () => void {
+    this.inTime = [...this.inTime, listener];
+    return () => {
+      this.inTime = this.inTime.filter((l) => l !== listener);
+    };
+  }
+
+  /**
+   * Hands in-time listeners the next 20 ms of inbound audio, when it is there (nothing while it is late or
+   * the buffer takes a frame more in hand); called on every tick of the shared clock, before any
+   * endpoint's `tick`, so a voice link carries the frame into the other mix at once. A frame is
+   * judged by when it is actually read (a tick the event loop ran late is late for its frame too).
+   */
+  pull(): void {
+    if (this.closed) return;
+    const mix = this.inMix;
+    mix.fill(0);
+    const n = this.jitter.read(mix, 1, this.clock.position());
+    const jitter = this.jitter;
+    if (jitter.underrunCount !== this.underruns || jitter.growCount !== this.lateFrames) {
+      for (; this.underruns < jitter.underrunCount; this.underruns++) this.jitterObserver?.underrun();
+      for (; this.lateFrames < jitter.growCount; this.lateFrames++) this.jitterObserver?.lateFrame();
+    }
+    if (n === 0) return;
+    const pcm = this.inFrame;
+    for (let i = 0; i < FRAME_SAMPLES; i++) pcm[i] = mix[i]; // whole samples at gain 1
+    const atMs = this.arrivedMs - jitter.depthMs;
+    const listeners = this.inTime;
+    for (let i = 0; i < listeners.length; i++) listeners[i](pcm, atMs);
   }
 
   /**
@@ -102,7 +190,7 @@ export class Endpoint {
     const t0 = performance.now();
     const toSend = this.inFlight.length === 0 ? PRIME_FRAMES : 1;
     for (let i = 0; i < toSend; i++) {
-      const frame = this.mixer.nextFrame();
+      const frame = this.mixer.nextFrame(i > 0);
       if (!frame) break;
       const copy = this.spare.pop() ?? new Int16Array(FRAME_SAMPLES);
       copy.set(frame);
@@ -124,17 +212,23 @@ export class Endpoint {
     this.closed = true;
     this.media.off('audio', this.onAudio);
     this.listeners = [];
+    this.inTime = [];
   }
 
-  /** `frame` and its samples belong to the media adapter and are reused: listeners copy what they keep. */
+  /**
+   * `frame` and its samples belong to the media adapter and are reused: listeners copy what they
+   * keep (so does the jitter buffer). The echo is removed as the audio arrives, in step with what
+   * was played when it was sent.
+   */
   private readonly onAudio = (frame: PcmFrame): void => {
     if (this.closed) return;
     const t0 = performance.now();
     let pcm = frame.samples;
     if (this.echo) pcm = this.echo.processMic(pcm);
-    this.heardMs = frame.atMs + (pcm.length * 1000) / frame.sampleRate;
+    this.arrivedMs = frame.atMs + samplesToMs(pcm.length);
+    this.jitter.push(pcm, this.clock.position());
     const listeners = this.listeners;
-    for (let i = 0; i < listeners.length; i++) listeners[i](pcm, this.heardMs);
+    for (let i = 0; i < listeners.length; i++) listeners[i](pcm, this.arrivedMs);
     this.timings?.inbound(performance.now() - t0);
   };
 }

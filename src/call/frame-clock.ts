@@ -25,7 +25,8 @@ export class RealFrameClock implements FrameClock {
   private readonly maxCatchUp: number;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
-  private startedAt = 0;
+  /** When frame 0 was: the timeline stays the same when the clock stops and starts again. */
+  private startedAt: number | undefined;
   private nextFrame = 0;
 
   constructor(private readonly opts: RealFrameClockOptions = {}) {
@@ -38,6 +39,10 @@ export class RealFrameClock implements FrameClock {
     return this.listeners.size;
   }
 
+  position(): number {
+    return this.startedAt === undefined ? 0 : (this.now() - this.startedAt) / this.periodMs;
+  }
+
   subscribe(listener: TickListener): Unsubscribe {
     this.listeners.add(listener);
     if (!this.timer) this.start();
@@ -48,8 +53,9 @@ export class RealFrameClock implements FrameClock {
   }
 
   private start(): void {
-    this.startedAt = this.now();
-    this.nextFrame = 1;
+    const now = this.now();
+    this.startedAt ??= now;
+    this.nextFrame = Math.floor((now - this.startedAt) / this.periodMs) + 1;
     this.schedule();
   }
 
@@ -59,12 +65,12 @@ export class RealFrameClock implements FrameClock {
   }
 
   private schedule(): void {
-    const due = this.startedAt + this.nextFrame * this.periodMs;
+    const due = (this.startedAt ?? 0) + this.nextFrame * this.periodMs;
     this.timer = setTimeout(() => this.onTimer(), Math.max(0, due - this.now()));
   }
 
   private onTimer(): void {
-    const elapsedFrames = Math.floor((this.now() - this.startedAt) / this.periodMs);
+    const elapsedFrames = Math.floor((this.now() - (this.startedAt ?? 0)) / this.periodMs);
     let owed = elapsedFrames - this.nextFrame + 1;
     if (owed > this.maxCatchUp) {
       const skipped = owed - this.maxCatchUp;
@@ -88,6 +94,11 @@ export class ManualFrameClock implements FrameClock {
 
   get subscribers(): number {
     return this.listeners.size;
+  }
+
+  /** The last frame ticked (audio arriving now arrived at that tick). */
+  position(): number {
+    return this.frame;
   }
 
   subscribe(listener: TickListener): Unsubscribe {

@@ -20,6 +20,8 @@ export interface MetricsOptions {
 const UTTERANCE_LATENCY_BUCKETS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10];
 /** tolk's own work per 20 ms frame: microseconds normally, milliseconds means trouble. */
 const FRAME_PROCESSING_BUCKETS = [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2];
+/** Inbound audio a leg's jitter buffer holds: 0 on a calm network, tens of ms under jitter, 300 ms at most. */
+const JITTER_DELAY_BUCKETS = [0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3];
 /** Audio waiting in a leg's play-out queue, observed per frame played. */
 const PLAYOUT_DEPTH_BUCKETS = [0, 0.02, 0.04, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8];
 
@@ -41,6 +43,9 @@ export class Metrics {
   private readonly playoutDepth: Histogram;
   private readonly playoutDropped: Counter;
   private readonly clockSkips: Counter;
+  private readonly inboundUnderruns: Counter;
+  private readonly inboundLateFrames: Counter;
+  private readonly inboundJitterDelay: Histogram;
   private readonly prefix: string;
 
   constructor(opts: MetricsOptions = {}) {
@@ -101,6 +106,22 @@ export class Metrics {
     this.playoutDropped = new Counter({
       name: `${p}playout_dropped_seconds_total`,
       help: 'Audio discarded because a play-out queue was full',
+      registers,
+    });
+    this.inboundUnderruns = new Counter({
+      name: `${p}inbound_underruns_total`,
+      help: "Times a leg's inbound voice was late: a frame not there when due, a hole in the audio passed on",
+      registers,
+    });
+    this.inboundLateFrames = new Counter({
+      name: `${p}inbound_late_frames_total`,
+      help: "Inbound frames that nearly missed their tick: each time a leg's jitter buffer took one more frame (20 ms) in hand",
+      registers,
+    });
+    this.inboundJitterDelay = new Histogram({
+      name: `${p}inbound_jitter_delay_seconds`,
+      help: "Inbound audio held by a leg's jitter buffer (the delay it adds), sampled about once a second per leg",
+      buckets: JITTER_DELAY_BUCKETS,
       registers,
     });
     this.clockSkips = new Counter({
@@ -175,6 +196,18 @@ export class Metrics {
 
   playoutOverflow(droppedMs: number): void {
     this.playoutDropped.inc(ms(droppedMs));
+  }
+
+  inboundUnderrun(): void {
+    this.inboundUnderruns.inc();
+  }
+
+  inboundLateFrame(): void {
+    this.inboundLateFrames.inc();
+  }
+
+  observeInboundJitterDelay(depthMs: number): void {
+    this.inboundJitterDelay.observe(ms(depthMs));
   }
 
   /** The Prometheus text exposition of every metric. */

@@ -131,4 +131,19 @@ describe('JitterBuffer under ±30 ms of network jitter', () => {
     expect(at.get(1149)! - at.get(1100)!).toBe(49);
     expect(at.get(1149)! - (149 + 1)).toBeLessThanOrEqual(10);
   });
+
+  it('after a burst (a stall, then many frames at once) gives the extra delay back within seconds, without a late frame feeding on it', () => {
+    // 2 s of quiet line, then a 300 ms stall of the network or the event loop at 2 s: frames 100..114
+    // arrive together with frame 115. Then steady, 3 s quiet, then speech.
+    const ids = [...Array<number>(250).fill(0), ...Array.from({ length: 100 }, (_, i) => 1000 + i), ...Array<number>(50).fill(0)];
+    const run = simulate(ids, 5, (k) => (k >= 100 && k < 115 ? 20 * (115 - k) : 0));
+    const steady = simulate(ids, 5, () => 0);
+    const stats = run.buffer.stats();
+    expect(stats.grows).toBe(0); // the frames it held never made the next one look late
+    expect(stats.shrinks).toBeGreaterThan(10);
+    const at = ticksOf(run.heard);
+    for (let i = 0; i < 100; i++) expect(at.get(1000 + i)).toBe(at.get(1000)! + i);
+    // By the time speech starts the stall's delay is given back, but for a frame or two.
+    expect(at.get(1000)! - ticksOf(steady.heard).get(1000)!).toBeLessThanOrEqual(2);
+  });
 });

@@ -119,6 +119,23 @@ describe('Mixer, as one listener of a two-party call', () => {
     expect(p.nextFrame()?.[0]).toBe(300);
   });
 
+  it('plays a short pause inside speech as silence, in time, and stops sending once the voice has gone quiet', () => {
+    const p = listener({ originalGain: 1 });
+    const heard: (number | undefined)[] = [];
+    const say = (level: number, frames: number): void => {
+      for (let i = 0; i < frames; i++) {
+        p.pushOriginal(new Int16Array(FRAME_SAMPLES).fill(level));
+        heard.push(p.nextFrame()?.[0]);
+      }
+    };
+    say(300, 3);
+    say(0, 2); // a pause between words
+    say(400, 2);
+    expect(heard).toEqual([300, 300, 300, 0, 0, 400, 400]);
+    say(0, 60); // the party stopped talking
+    expect(heard.slice(-30)).toEqual(Array(30).fill(undefined));
+  });
+
   it('clamps the mix instead of wrapping', () => {
     const p = listener({ originalGain: 1, startCushionMs: 0, jitterMarginMs: 0 });
     p.pushOriginal(new Int16Array(FRAME_SAMPLES).fill(30000));

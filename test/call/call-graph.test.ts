@@ -23,7 +23,7 @@ function rig() {
   const published: CallEvent[] = [];
   events.subscribe((e) => void published.push(e));
   const prompts: PromptLibrary = { get: (_key, language) => (language === 'es' ? NOTICE : undefined) };
-  const metrics = { observeFrameProcessing: () => undefined, observePlayoutDepth: () => undefined, playoutOverflow: () => undefined };
+  const metrics = { observeFrameProcessing: () => undefined, observePlayoutDepth: () => undefined, playoutOverflow: () => undefined, inboundUnderrun: () => undefined, inboundLateFrame: () => undefined, observeInboundJitterDelay: () => undefined };
   const graph = new CallGraph({ callId: 'conf-call', conferenceId: 'CF' + '1'.repeat(32), clock, translators, prompts, metrics, publish: (e) => events.publish(e), logger, elapsedMs: () => 0 });
   return { clock, translators, graph, published, logLines };
 }

@@ -190,3 +190,50 @@ export function matchSnrDb(heard: Int16Array, expected: Int16Array): { snrDb: nu
   }
   return { snrDb: 10 * Math.log10(sig / Math.max(err, 1e-9)), atSample: at };
 }
+
+/**
+ * Whether each stretch of speech in `said` (runs of 20 ms frames louder than `db` dBFS, at least
+ * `minFrames` long, split at quieter frames) is in `heard` whole. The speech as a whole is found
+ * first; each run is then found on its own within `slackMs` of where the run before it was (a
+ * pause between runs may have grown or shrunk) and matched sample for sample. Returns each run's
+ * first frame in `said`, its delay in `heard` (samples) and its signal-to-error ratio: a hole or a
+ * slip inside a run drops that ratio far below mu-law's own noise.
+ */
+export function speechRunsHeard(heard: Int16Array, said: Int16Array, db = -40, minFrames = 5, slackMs = 100): { frame: number; lag: number; snrDb: number }[] {
+  const loud = new Set(loudFrames(said, db));
+  const runs: [number, number][] = [];
+  const frames = Math.floor(said.length / 160);
+  for (let f = 0; f < frames; ) {
+    if (!loud.has(f)) {
+      f++;
+      continue;
+    }
+    const start = f;
+    while (f < frames && loud.has(f)) f++;
+    if (f - start >= minFrames) runs.push([start, f]);
+  }
+  if (runs.length === 0) return [];
+  const first = runs[0][0] * 160;
+  const whole = said.subarray(first, runs[runs.length - 1][1] * 160);
+  let lag = matchSnrDb(heard, whole).atSample - first;
+  const slack = slackMs * 8;
+  return runs.map(([start, end]) => {
+    const run = said.subarray(start * 160, end * 160);
+    let best = { lag, snrDb: -Infinity };
+    for (let l = lag - slack; l <= lag + slack; l++) {
+      const at = start * 160 + l;
+      if (at < 0 || at + run.length > heard.length) continue;
+      let err = 0;
+      let sig = 0;
+      for (let i = 0; i < run.length; i++) {
+        const e = heard[at + i] - run[i];
+        err += e * e;
+        sig += run[i] * run[i];
+      }
+      const snrDb = 10 * Math.log10(sig / Math.max(err, 1e-9));
+      if (snrDb > best.snrDb) best = { lag: l, snrDb };
+    }
+    lag = best.lag;
+    return { frame: start, lag: best.lag, snrDb: best.snrDb };
+  });
+}

@@ -73,6 +73,10 @@ describe('Metrics', () => {
     m.observePlayoutDepth(60);
     m.observePlayoutDepth(0);
     m.playoutOverflow(40);
+    m.inboundUnderrun();
+    m.inboundLateFrame();
+    m.inboundLateFrame();
+    m.observeInboundJitterDelay(40);
 
     const { samples, types } = parse(await m.render());
     expect(value(samples, 'tolk_active_calls')).toBe(1);
@@ -105,6 +109,11 @@ describe('Metrics', () => {
     expect(value(samples, 'tolk_playout_queue_depth_seconds_bucket', { le: '0' })).toBe(1);
     expect(value(samples, 'tolk_playout_queue_depth_seconds_bucket', { le: '0.04' })).toBe(1);
     expect(value(samples, 'tolk_playout_queue_depth_seconds_bucket', { le: '0.1' })).toBe(2);
+
+    expect(value(samples, 'tolk_inbound_underruns_total')).toBe(1);
+    expect(value(samples, 'tolk_inbound_late_frames_total')).toBe(2);
+    expect(value(samples, 'tolk_inbound_jitter_delay_seconds_bucket', { le: '0.02' })).toBe(0);
+    expect(value(samples, 'tolk_inbound_jitter_delay_seconds_bucket', { le: '0.04' })).toBe(1);
   });
 
   it('includes process metrics by default, in its own registry only', async () => {

@@ -1,3 +1,4 @@
+import { JitterPlan } from '../../src/emulators/twilio/faults';
 import { PlayoutBuffer } from '../../src/emulators/twilio/playout';
 import { parseTwiml } from '../../src/emulators/twilio/twiml';
 import { parseCliArgs } from '../../src/emulators/twilio/cli-args';
@@ -61,6 +62,29 @@ describe('CLI options', () => {
     });
     expect(() => parseCliArgs(['--app', 'ftp://x'])).toThrow(/--app expects/);
     expect(() => parseCliArgs(['--app-parameters', 'body'])).toThrow(/params, query or none/);
+    expect(parseCliArgs(['--jitter', '30']).options.faults).toEqual({ jitterMs: 30 });
+    expect(() => parseCliArgs(['--jitter', '-5'])).toThrow(/--jitter needs ms >= 0/);
+  });
+});
+
+describe('network jitter', () => {
+  it('delivers each message 0 to 2 x jitter ms after it was sent, in order, the same for a seed', () => {
+    const plan = new JitterPlan(30, 3);
+    const sent = Array.from({ length: 2000 }, (_, k) => 20 * k);
+    const arrivals = sent.map((t) => plan.arrival(t));
+    arrivals.forEach((a, k) => {
+      expect(a - sent[k]).toBeGreaterThanOrEqual(0);
+      expect(a - sent[k]).toBeLessThanOrEqual(60);
+      if (k > 0) expect(a).toBeGreaterThanOrEqual(arrivals[k - 1]);
+    });
+    const delays = arrivals.map((a, k) => a - sent[k]);
+    // Spread over the whole range, around a mean of 30 ms.
+    expect(Math.min(...delays)).toBeLessThan(5);
+    expect(Math.max(...delays)).toBeGreaterThan(55);
+    expect(delays.reduce((x, y) => x + y, 0) / delays.length).toBeGreaterThan(25);
+    const again = new JitterPlan(30, 3);
+    expect(sent.map((t) => again.arrival(t))).toEqual(arrivals);
+    expect(() => new JitterPlan(-1)).toThrow(RangeError);
   });
 });
 

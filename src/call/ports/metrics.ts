@@ -12,4 +12,10 @@ export interface CallMetrics {
   observeFrameProcessing(path: 'in' | 'out', durationMs: number): void;
   observePlayoutDepth(depthMs: number): void;
   playoutOverflow(droppedMs: number): void;
+  /** A leg's inbound voice was late: a frame not there when due (a hole in what is passed on). */
+  inboundUnderrun(): void;
+  /** A leg's inbound frame nearly missed its tick: its jitter buffer took one frame more in hand. */
+  inboundLateFrame(): void;
+  /** Inbound audio a leg's jitter buffer holds (the delay it adds), sampled about once a second. */
+  observeInboundJitterDelay(depthMs: number): void;
 }

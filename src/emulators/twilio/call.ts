@@ -280,6 +280,7 @@ export class EmulatedCall {
         authToken: this.env.authToken(),
         handshakeSignature: this.env.handshakeSignature,
         faults: this.env.faults,
+        clock: this.env.clock,
         log: (e) => this.env.log.add(e),
         logMediaFrames: this.env.logMediaFrames,
         maskKey: this.env.maskKey,

@@ -26,6 +26,7 @@ signed webhooks and status callbacks, and bidirectional Media Streams.
                            default params)
   --stream-signature MODE  sign | none: X-Twilio-Signature on the stream handshake (default sign)
   --loss R                 drop this fraction of media frames (0..1)
+  --jitter MS              deliver stream messages up to ±MS late (network jitter, in order)
   --malformed-every N      send a malformed stream message after every Nth media frame
   --say-audio MODE         tone | silence: what <Say> sounds like (default tone)
   --help                   this text
@@ -150,6 +151,10 @@ export function parseCliArgs(argv: string[]): CliConfig {
       case '--loss':
         faults.lossRate = num();
         break;
+      case '--jitter':
+        faults.jitterMs = num();
+        if (faults.jitterMs < 0) throw new Error('--jitter needs ms >= 0');
+        break;
       case '--malformed-every':
         faults.malformedEvery = num();
         break;
@@ -166,6 +171,6 @@ export function parseCliArgs(argv: string[]): CliConfig {
   options.numbers = numbers;
   options.applications = applications;
   options.callees = callees;
-  if (faults.lossRate !== undefined || faults.malformedEvery !== undefined) options.faults = faults;
+  if (faults.lossRate !== undefined || faults.malformedEvery !== undefined || faults.jitterMs !== undefined) options.faults = faults;
   return { options, dial, help };
 }

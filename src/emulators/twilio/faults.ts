@@ -1,6 +1,8 @@
 // Deliberate stream faults for robustness tests: dropped media frames (the timestamp jumps, the
-// sequence numbers stay consecutive, as when Twilio omits frames) and malformed messages.
-// Deterministic for a given seed.
+// sequence numbers stay consecutive, as when Twilio omits frames), malformed messages, and network
+// jitter (messages reach the application late by a varying amount, in order as over TCP, each
+// keeping the timestamp and sequence number Twilio gave it when it sent it). Deterministic for a
+// given seed.
 
 export type MalformedKind = 'invalid-json' | 'binary' | 'unknown-event' | 'bad-base64' | 'wrong-stream' | 'oversized';
 export const MALFORMED_KINDS: MalformedKind[] = ['invalid-json', 'binary', 'unknown-event', 'bad-base64', 'wrong-stream', 'oversized'];
@@ -11,7 +13,38 @@ export interface StreamFaults {
   /** After every Nth media frame, also send one malformed message (kinds rotate). */
   malformedEvery?: number;
   malformedKinds?: MalformedKind[];
+  /**
+   * Network jitter, ms: each message reaches the application between 0 and 2 x this late (±this
+   * around the mean delay), never before the one sent ahead of it.
+   */
+  jitterMs?: number;
   seed?: number;
+}
+
+/**
+ * When each message of a stream reaches the application under `jitterMs` of network jitter: a
+ * random delay of 0..2 x jitterMs after it is sent, but never before the message ahead of it (one
+ * TCP connection delivers in order). Times in ms on any one clock. Pure: give it the send time.
+ */
+export class JitterPlan {
+  private state: number;
+  private lastDue = -Infinity;
+
+  constructor(
+    private readonly jitterMs: number,
+    seed = 1,
+  ) {
+    if (!(jitterMs >= 0) || !Number.isFinite(jitterMs)) throw new RangeError(`jitter must be a number of ms >= 0, got ${jitterMs}`);
+    this.state = (seed * 2654435761) >>> 0 || 1;
+  }
+
+  /** When a message sent at `sentAt` arrives. */
+  arrival(sentAt: number): number {
+    this.state = (Math.imul(this.state, 1664525) + 1013904223) >>> 0;
+    const delay = (this.state / 2 ** 32) * 2 * this.jitterMs;
+    this.lastDue = Math.max(this.lastDue, sentAt + delay);
+    return this.lastDue;
+  }
 }
 
 export interface FaultDecision {

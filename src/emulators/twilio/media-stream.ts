@@ -6,7 +6,8 @@ import WebSocket from 'ws';
 import { decodeMulaw, encodeMulaw, FRAME_SAMPLES } from './audio';
 import type { AudioActivity } from './call-media';
 import type { NewEvent } from './events';
-import { FaultPlan, malformedMessage, type StreamFaults } from './faults';
+import type { EmulatorClock } from './clock';
+import { FaultPlan, JitterPlan, malformedMessage, type StreamFaults } from './faults';
 import { PlayoutBuffer } from './playout';
 import { signatureFor } from './webhooks';
 import {
@@ -58,6 +59,8 @@ export interface OpenStreamOptions {
   authToken: string;
   handshakeSignature: HandshakeSignature;
   faults?: StreamFaults;
+  /** The emulator's clock: the network delays of `faults.jitterMs` are emulated time. */
+  clock: Pick<EmulatorClock, 'now' | 'after'>;
   log: (e: NewEvent) => void;
   /** Log a `stream.received` event per media message (default true). */
   logMediaFrames?: boolean;
@@ -74,6 +77,10 @@ export class MediaStreamSession implements AudioActivity {
   private readonly playout = new PlayoutBuffer();
   private readonly encoded = new Uint8Array(FRAME_SAMPLES);
   private readonly faults: FaultPlan;
+  /** Network jitter, when the faults ask for it: messages on their way, in order. */
+  private readonly jitter: JitterPlan | undefined;
+  private readonly inFlight: { due: number; data: string | Buffer; binary: boolean }[] = [];
+  private drained: (() => void) | undefined;
   private seq = 0;
   private chunk = 0;
   private frames = 0;
@@ -86,6 +93,8 @@ export class MediaStreamSession implements AudioActivity {
   ) {
     const sid = opts.identity.streamSid;
     this.faults = new FaultPlan(opts.faults);
+    const jitterMs = opts.faults?.jitterMs ?? 0;
+    this.jitter = jitterMs > 0 ? new JitterPlan(jitterMs, opts.faults?.seed) : undefined;
     this.stats = {
       streamSid: sid,
       url: opts.url,
@@ -145,8 +154,29 @@ export class MediaStreamSession implements AudioActivity {
   }
 
   private send(msg: object): void {
-    if (this.ws.readyState === OPEN) this.ws.send(JSON.stringify(msg));
+    this.deliver(JSON.stringify(msg), false);
   }
+
+  /** Sends at once, or (under jitter) when the network delivers it, after every message sent before. */
+  private deliver(data: string | Buffer, binary: boolean): void {
+    if (!this.jitter) {
+      if (this.ws.readyState === OPEN) this.ws.send(data, { binary });
+      return;
+    }
+    this.inFlight.push({ due: this.jitter.arrival(this.opts.clock.now()), data, binary });
+    if (this.inFlight.length === 1) this.deliverDue();
+  }
+
+  /** Sends the messages whose time has come, in order (one timer for the stream: timers do not keep order). */
+  private readonly deliverDue = (): void => {
+    const now = this.opts.clock.now();
+    while (this.inFlight.length > 0 && this.inFlight[0].due <= now) {
+      const m = this.inFlight.shift()!;
+      if (this.ws.readyState === OPEN) this.ws.send(m.data, { binary: m.binary });
+    }
+    if (this.inFlight.length > 0) this.opts.clock.after(this.inFlight[0].due - now, this.deliverDue);
+    else this.drained?.();
+  };
 
   private log(e: NewEvent): void {
     this.opts.log(e);
@@ -201,7 +231,7 @@ export class MediaStreamSession implements AudioActivity {
     }
     if (d.malformed && this.ws.readyState === OPEN) {
       const bad = malformedMessage(d.malformed, this.stats.streamSid);
-      this.ws.send(bad.data, { binary: bad.binary });
+      this.deliver(bad.data, bad.binary);
       this.stats.malformedSent += 1;
       this.log({ type: 'stream.fault', callSid: this.opts.identity.callSid, streamSid: this.stats.streamSid, fault: d.malformed });
     }
@@ -228,6 +258,15 @@ export class MediaStreamSession implements AudioActivity {
     this.stopping = true;
     if (this.ws.readyState === OPEN) {
       this.send(stopMessage(this.opts.identity, ++this.seq));
+      // Under jitter, `stop` is still on its way: the socket closes once it has arrived.
+      if (this.inFlight.length > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          this.drained = resolve;
+          timer = setTimeout(resolve, 2000); // the emulator was disposed with messages on their way
+        });
+        clearTimeout(timer);
+      }
       this.ws.close(1000, 'stream stopped');
       const t = setTimeout(() => this.ws.terminate(), 2000);
       await this.closed;
