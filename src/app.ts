@@ -187,6 +187,7 @@ async function startOnStore(
         authenticate: webConsole.authenticate,
         stillAuthorized: webConsole.stillAuthorized,
         live,
+        hangUp: (id) => calls.hangUp(id),
         logger,
         tokens: new TranslateTokenMinter({ apiKey: config.GEMINI_API_KEY, model: config.GEMINI_MODEL, baseUrl: config.GEMINI_API_URL }),
       }),

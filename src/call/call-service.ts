@@ -154,6 +154,17 @@ export class CallService {
     call.attachMedia(media);
   }
 
+  /**
+   * An operator ends call `id` (both legs); resolves once it is recorded, false when no such call
+   * is in progress here.
+   */
+  async hangUp(id: string): Promise<boolean> {
+    const call = this.byId.get(id);
+    if (!call || call.state === 'ended') return false;
+    await call.hangUpByOperator();
+    return true;
+  }
+
   /** Refuses new calls, then ends the live ones. */
   async shutdown(): Promise<void> {
     this.draining = true;

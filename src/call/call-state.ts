@@ -6,6 +6,7 @@
  *   answered --caller stream--> dialing --ringing--> ringing --answered--> connecting
  *   connecting --agent stream--> bridged --either side hangs up--> ended
  *   dialing/ringing --busy|no-answer|failed--> ended (caller hears why)
+ *   any state --operator hangs up--> ended (both legs hung up)
  */
 import type { CallOutcome } from '../store/call-record';
 import type { LegStatus } from './ports/telephony';
@@ -21,6 +22,7 @@ export type CallTrigger =
   | { type: 'agent-stream-started' }
   | { type: 'agent-left' } // agent's stream stopped
   | { type: 'dial-failed' }
+  | { type: 'operator-hangup' }
   | { type: 'shutdown' };
 
 export type CallEffect =
@@ -48,6 +50,7 @@ const end = (outcome: CallOutcome, effects: CallEffect[]): Transition => ({
 export function nextState(state: CallState, event: CallTrigger): Transition | undefined {
   if (state === 'ended') return undefined;
   if (event.type === 'shutdown') return end('error', [{ type: 'end-agent' }, { type: 'end-caller' }]);
+  if (event.type === 'operator-hangup') return end('hungup_by_operator', [{ type: 'ringback', on: false }, { type: 'end-agent' }, { type: 'end-caller' }]);
 
   switch (state) {
     case 'answered':

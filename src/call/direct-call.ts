@@ -180,6 +180,13 @@ export class DirectCall {
     if (legRef === this.agentLeg) this.dispatch({ type: 'agent-status', status });
   }
 
+  /** An operator ends the call: both legs are hung up; resolves once it is recorded as ended. */
+  hangUpByOperator(): Promise<void> {
+    this.log.info({ event: 'call.operator_hangup', state: this.stateValue }, 'operator hung up the call');
+    this.dispatch({ type: 'operator-hangup' });
+    return this.released ?? Promise.resolve();
+  }
+
   /** Ends the call now (tolk is shutting down). */
   shutdown(): Promise<void> {
     this.dispatch({ type: 'shutdown' });

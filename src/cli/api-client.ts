@@ -121,6 +121,11 @@ export class AdminClient {
     return this.request('GET', `api/calls/${enc(id)}`);
   }
 
+  /** Ends a call in progress; resolves with its record once it has ended. */
+  hangUpCall(id: string): Promise<CallWithTranscriptJson> {
+    return this.request('POST', `api/calls/${enc(id)}/hangup`);
+  }
+
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     return (await this.send<T>(method, path, body)).body;
   }

@@ -25,6 +25,7 @@ export type CallOutcome =
   | 'failed' // the destination could not be dialled
   | 'canceled' // the caller hung up before the agent answered
   | 'unknown-number' // the dialled number is not configured
+  | 'hungup_by_operator' // an operator ended it (POST /api/calls/{id}/hangup, tolk calls hangup)
   | 'error'; // tolk itself failed
 
 export const CALL_OUTCOMES: readonly CallOutcome[] = [
@@ -34,6 +35,7 @@ export const CALL_OUTCOMES: readonly CallOutcome[] = [
   'failed',
   'canceled',
   'unknown-number',
+  'hungup_by_operator',
   'error',
 ];
 

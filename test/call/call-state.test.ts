@@ -15,6 +15,14 @@ function run(events: CallTrigger[], from: CallState = 'answered'): { state: Call
 }
 
 describe('call state machine', () => {
+  it.each(['answered', 'dialing', 'ringing', 'connecting', 'bridged'] as const)('ends the call from %s when the operator hangs up: both legs, outcome hungup_by_operator', (state) => {
+    const r = run([{ type: 'operator-hangup' }], state);
+    expect(r.state).toBe('ended');
+    expect(r.outcome).toBe('hungup_by_operator');
+    expect(r.effects).toEqual(['ringback:false', 'end-agent', 'end-caller', 'release']);
+    expect(nextState('ended', { type: 'operator-hangup' })).toBeUndefined();
+  });
+
   it('dials when the caller stream starts and joins the legs when the agent stream starts', () => {
     const r = run([
       { type: 'caller-stream-started' },

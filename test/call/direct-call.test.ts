@@ -69,6 +69,9 @@ const noMetrics: CallMetrics = {
   observeFrameProcessing: () => undefined,
   observePlayoutDepth: () => undefined,
   playoutOverflow: () => undefined,
+  inboundUnderrun: () => undefined,
+  inboundLateFrame: () => undefined,
+  observeInboundJitterDelay: () => undefined,
 };
 
 const prompt = new Int16Array(800).fill(1234);
@@ -200,7 +203,11 @@ describe('an interpreted call', () => {
     const heard = decodeMulaw(Buffer.concat(s.agent.sent.slice(before)));
     // Full volume original, and the translation is not played on top of it.
     expect(rms(heard)).toBeGreaterThan(0.8 * rms(tone(160, 10000)) / Math.sqrt(5));
-    expect(s.agent.sent.length - before).toBe(1);
+    // After the caller's one frame, the agent hears silence in time (the caller's voice has a
+    // frame late), not the translation.
+    const after = s.agent.sent.slice(before + 1);
+    expect(after.length).toBeGreaterThan(0);
+    expect(rms(decodeMulaw(Buffer.concat(after)))).toBe(0);
   });
 
   it('keeps the call going with original voices and a notice when translation fails', async () => {
@@ -225,6 +232,32 @@ describe('an interpreted call', () => {
     expect(s.service.activeCalls).toBe(0);
     const record = await s.records.get('call-1');
     expect(record?.outcome).toBe('completed');
+  });
+
+  it('ends both legs when the operator hangs up, and records that the operator ended it', async () => {
+    const s = await bridged();
+    const ended = s.service.hangUp('call-1');
+    await expect(ended).resolves.toBe(true);
+    expect(s.telephony.hungUp.sort()).toEqual([CALLER_SID, AGENT_SID].sort());
+    expect(s.translators.created.every((t) => t.closed)).toBe(true);
+    expect(s.clock.subscribers).toBe(0);
+    expect(s.service.activeCalls).toBe(0);
+    expect((await s.records.get('call-1'))?.outcome).toBe('hungup_by_operator');
+    expect(s.published.find((e) => e.type === 'call.ended')).toMatchObject({ outcome: 'hungup_by_operator' });
+    // A call no longer in progress cannot be hung up again.
+    await expect(s.service.hangUp('call-1')).resolves.toBe(false);
+    await expect(s.service.hangUp('no-such-call')).resolves.toBe(false);
+  });
+
+  it('cancels the other party still ringing when the operator hangs up before they answer', async () => {
+    const s = setup();
+    await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    s.service.attach(s.caller);
+    await flush();
+    s.service.legStatus(AGENT_SID, { state: 'ringing' }, 'call-1');
+    await s.service.hangUp('call-1');
+    expect(s.telephony.hungUp.sort()).toEqual([CALLER_SID, AGENT_SID].sort());
+    expect((await s.records.get('call-1'))?.outcome).toBe('hungup_by_operator');
   });
 
   it.each(['busy', 'no-answer'] as const)('tells the caller in their language when the other party is %s', async (status) => {

@@ -9,8 +9,16 @@ import { runTolk, startTolkServer, type TolkServer } from './helpers/run-tolk';
 jest.setTimeout(60_000);
 
 let server: TolkServer;
+/** The calls in progress the server holds: call-3 (ringing) until it is hung up. */
+const live = new Set(['call-3']);
 beforeAll(async () => {
-  server = await startTolkServer();
+  server = await startTolkServer({
+    hangUp: async (id) => {
+      if (!live.delete(id)) return false;
+      await server.calls.update(id, { state: 'ended', outcome: 'hungup_by_operator', endedAt: new Date('2025-01-01T10:03:00.000Z') });
+      return true;
+    },
+  });
 });
 afterAll(() => server.close());
 
@@ -69,6 +77,20 @@ describe('tolk calls', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ id: 'call-1', transcript: [{ direction: 'caller->agent' }], droppedUtterances: 0 });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe("tolk: call 'nope' not found\n");
+  });
+
+  it('hangs up a call in progress; exit 1 saying why for one that has ended or does not exist', async () => {
+    const hungUp = await server.tolk('calls', 'hangup', 'call-3');
+    expect(hungUp).toMatchObject({ code: 0, stdout: 'Call call-3 ended: both parties hung up (hungup_by_operator).\n' });
+    expect(live.has('call-3')).toBe(false);
+    const [again, missing, listed] = await Promise.all([
+      server.tolk('calls', 'hangup', 'call-3'),
+      server.tolk('calls', 'hangup', 'nope'),
+      server.tolk('calls', 'list', '--outcome', 'hungup_by_operator', '--json'),
+    ]);
+    expect(again).toMatchObject({ code: 1, stderr: "tolk: call 'call-3' has already ended (hungup_by_operator)\n" });
+    expect(missing).toMatchObject({ code: 1, stderr: "tolk: call 'nope' not found\n" });
+    expect((JSON.parse(listed.stdout) as { calls: { id: string }[] }).calls.map((c) => c.id)).toEqual(['call-3']);
   });
 });
 

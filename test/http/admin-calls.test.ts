@@ -68,6 +68,46 @@ describe('GET /api/calls', () => {
   });
 });
 
+describe('POST /api/calls/:id/hangup', () => {
+  /** A call service holding call-3 (ringing): hanging it up ends it as the call core would record it. */
+  async function live() {
+    const ended: string[] = [];
+    const setup = await adminSetup({
+      hangUp: async (id) => {
+        if (id !== 'call-3' || ended.includes(id)) return false;
+        ended.push(id);
+        await setup.calls.update(id, { state: 'ended', outcome: 'hungup_by_operator', endedAt: new Date('2025-01-01T10:03:00.000Z') });
+        return true;
+      },
+    });
+    return { ...setup, ended };
+  }
+
+  it('ends a call in progress and answers with its record, ended by the operator', async () => {
+    const { http, ended } = await live();
+    const res = await request(http.app).post('/api/calls/call-3/hangup').set(auth).expect(200);
+    expect(ended).toEqual(['call-3']);
+    expect(res.body).toMatchObject({ id: 'call-3', state: 'ended', outcome: 'hungup_by_operator', transcript: [] });
+  });
+
+  it('answers 409 for a call that has ended, 404 for none, 400 for an impossible id, 401 without the token', async () => {
+    const { http } = await live();
+    await request(http.app).post('/api/calls/call-1/hangup').set(auth).expect(409, { error: "call 'call-1' has already ended (completed)" });
+    await request(http.app).post('/api/calls/call-3/hangup').set(auth).expect(200);
+    await request(http.app).post('/api/calls/call-3/hangup').set(auth).expect(409, { error: "call 'call-3' has already ended (hungup_by_operator)" });
+    await request(http.app).post('/api/calls/nope/hangup').set(auth).expect(404, { error: "call 'nope' not found" });
+    await request(http.app).post(`/api/calls/${'x'.repeat(129)}/hangup`).set(auth).expect(400);
+    await request(http.app).post('/api/calls/call-3/hangup').expect(401);
+  });
+
+  it('answers 409 for a call recorded as in progress that this instance does not hold, and 501 when it cannot end calls', async () => {
+    const { http } = await adminSetup({ hangUp: () => Promise.resolve(false) });
+    await request(http.app).post('/api/calls/call-3/hangup').set(auth).expect(409, { error: "call 'call-3' is not in progress on this tolk instance" });
+    const without = await adminSetup();
+    await request(without.http.app).post('/api/calls/call-3/hangup').set(auth).expect(501);
+  });
+});
+
 describe('GET /api/calls/:id', () => {
   it('returns the record with its transcript, 404 for an unknown id', async () => {
     const { http } = await adminSetup();

@@ -1,4 +1,4 @@
-/** `tolk calls ...`: list call records and show one with its transcript. */
+/** `tolk calls ...`: list call records, show one with its transcript, end one in progress. */
 import { Command, Option } from 'commander';
 import { CALL_OUTCOMES } from '../../store/call-record';
 import { MAX_LIST_LIMIT } from '../../store/call-record-store';
@@ -56,6 +56,17 @@ export function callsCommand(ctx: CliContext): Command {
       const call = await clientFor(ctx, cmd).getCall(id);
       if (o.json) printJson(o, call);
       else o.out(callDetail(call));
+    });
+
+  calls
+    .command('hangup')
+    .description('end a call in progress: hang up both parties (recorded as hungup_by_operator)')
+    .argument('<id>', 'the call id (tolk calls list, or the Live page)')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const o = outputFor(ctx, cmd);
+      const call = await clientFor(ctx, cmd).hangUpCall(id);
+      if (o.json) printJson(o, call);
+      else o.out(`Call ${call.id} ended: both parties hung up (${call.outcome ?? 'hungup_by_operator'}).\n`);
     });
 
   return calls;

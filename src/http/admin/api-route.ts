@@ -21,6 +21,8 @@ export interface AdminApiDeps {
   tokens?: TranslateTokenMinter;
   /** Replaces the bearer check (the composition root adds console sessions to it); default bearerAuth(adminToken). */
   authenticate?: RequestHandler;
+  /** Ends a call in progress (`POST /api/calls/{id}/hangup`); false when it is not in progress here. Absent: 501. */
+  hangUp?: (callId: string) => Promise<boolean>;
   /** The calls in progress, streamed by `GET /api/live/events`; absent: 501. */
   live?: LiveFeed;
   /**

@@ -1,4 +1,7 @@
-/** `/api/calls`: call records, newest first, filtered and paginated; one call with its transcript. */
+/**
+ * `/api/calls`: call records, newest first, filtered and paginated; one call with its transcript;
+ * an operator ending a call in progress.
+ */
 import { CALL_OUTCOMES } from '../../store/call-record';
 import { InvalidCursorError, MAX_LIST_LIMIT } from '../../store/call-record-store';
 import { ref, sendProblems, type ApiRoute } from './api-route';
@@ -69,6 +72,45 @@ export const callRoutes: readonly ApiRoute[] = [
         const call = await calls.get(id);
         if (call) res.json(call);
         else res.status(404).json({ error: `call '${id}' not found` });
+      },
+  },
+  {
+    method: 'post',
+    path: '/calls/:id/hangup',
+    doc: {
+      operationId: 'hangUpCall',
+      summary: 'End a call in progress: both legs are hung up, and the call is recorded as ended by the operator',
+      description: 'Answers once the call has ended, with its record (outcome `hungup_by_operator`).',
+      pathParameters: { id: { description: "tolk's call id" } },
+      responses: {
+        200: { description: 'The call, ended', schema: ref('CallRecordWithTranscript') },
+        400: { description: 'The id is too long to be a call id', schema: ref('ValidationError') },
+        404: { description: 'No such call', schema: ref('Error') },
+        409: { description: 'The call has ended already, or is not in progress on this instance', schema: ref('Error') },
+        501: { description: 'This server cannot end calls', schema: ref('Error') },
+      },
+    },
+    handler:
+      ({ calls, hangUp, logger }) =>
+      async (req, res) => {
+        const id = String(req.params.id);
+        if (id.length > MAX_CALL_ID_LENGTH) {
+          sendProblems(res, 'invalid call id', [{ path: ['id'], message: `must be at most ${MAX_CALL_ID_LENGTH} characters` }]);
+          return;
+        }
+        if (!hangUp) {
+          res.status(501).json({ error: 'this server cannot end calls' });
+          return;
+        }
+        if (await hangUp(id)) {
+          logger?.info({ event: 'admin.call_hangup', callId: id }, 'call ended by the operator');
+          res.json(await calls.get(id));
+          return;
+        }
+        const call = await calls.get(id);
+        if (!call) res.status(404).json({ error: `call '${id}' not found` });
+        else if (call.endedAt) res.status(409).json({ error: `call '${id}' has already ended (${call.outcome ?? 'unknown outcome'})` });
+        else res.status(409).json({ error: `call '${id}' is not in progress on this tolk instance` });
       },
   },
 ];

@@ -51,8 +51,8 @@ export interface TolkServer extends AdminSetup {
   close(): Promise<void>;
 }
 
-export async function startTolkServer(opts: { token?: string | null; numbers?: NumberStore } = {}): Promise<TolkServer> {
-  const setup = await adminSetup({ token: opts.token, numbers: opts.numbers ?? new InMemoryNumberStore([ES_LINE, DE_LINE]) });
+export async function startTolkServer(opts: { token?: string | null; numbers?: NumberStore; hangUp?: (id: string) => Promise<boolean> } = {}): Promise<TolkServer> {
+  const setup = await adminSetup({ token: opts.token, numbers: opts.numbers ?? new InMemoryNumberStore([ES_LINE, DE_LINE]), ...(opts.hangUp ? { hangUp: opts.hangUp } : {}) });
   const address = await setup.http.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;
   const env = { TOLK_URL: url, ADMIN_TOKEN: TOKEN };

@@ -93,11 +93,11 @@ export interface AdminSetup {
 }
 
 /** An HTTP server with only the admin API; `token: null` leaves ADMIN_TOKEN unset. */
-export async function adminSetup(opts: { token?: string | null; numbers?: NumberStore; calls?: CallRecordStore } = {}): Promise<AdminSetup> {
+export async function adminSetup(opts: { token?: string | null; numbers?: NumberStore; calls?: CallRecordStore; hangUp?: (id: string) => Promise<boolean> } = {}): Promise<AdminSetup> {
   const numbers = opts.numbers ?? new InMemoryNumberStore([ES_LINE, DE_LINE]);
   const calls = opts.calls ?? new InMemoryCallRecordStore();
   if (!opts.calls) await seedCalls(calls);
   const adminToken = opts.token === null ? undefined : (opts.token ?? TOKEN);
-  const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, numbers, adminToken })] });
+  const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, numbers, adminToken, ...(opts.hangUp ? { hangUp: opts.hangUp } : {}) })] });
   return { http, numbers, calls };
 }
