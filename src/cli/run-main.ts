@@ -4,6 +4,7 @@ import type { CliIo } from './context';
 export type CliEntry = (argv: string[], env: NodeJS.ProcessEnv, io: CliIo) => Promise<number>;
 
 export function runMain(name: string, entry: CliEntry): void {
+  quietOnClosedPipe();
   entry(process.argv.slice(2), process.env, {
     out: (t) => void process.stdout.write(t),
     err: (t) => void process.stderr.write(t),
@@ -16,4 +17,17 @@ export function runMain(name: string, entry: CliEntry): void {
       process.exitCode = 1;
     },
   );
+}
+
+/**
+ * Output piped into a program that stops reading early (`tolk --help | head -3`) ends the command
+ * quietly, as other command-line tools do, instead of crashing on the closed pipe (EPIPE).
+ */
+export function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(process.exitCode ?? 0);
+    });
+  }
 }

@@ -1,8 +1,11 @@
 // CLI: `npm run emulator:twilio -- [options]` starts the emulator (--help lists the options);
-// `npm run emulator:twilio -- COMMAND ...` drives a running one through its control API.
+// `npm run emulator:twilio -- COMMAND ...` drives a running one through its control API (reading
+// `.env` in the working folder, as tolk does).
 import { parseCliArgs, HELP } from './cli-args';
 import { CONTROL_COMMANDS, runControlCli } from './control/cli';
 import { startTwilioEmulator } from './emulator';
+import { loadDotEnv } from '../../config/dotenv';
+import { quietOnClosedPipe } from '../../cli/run-main';
 
 async function serve(argv: string[]): Promise<void> {
   let cfg;
@@ -37,6 +40,15 @@ async function serve(argv: string[]): Promise<void> {
 
 const argv = process.argv.slice(2);
 if (argv.length > 0 && CONTROL_COMMANDS.includes(argv[0])) {
+  // Commands read `.env` as tolk does (the environment wins): TWILIO_API_URL and the account there
+  // are the emulator's when tolk is pointed at it.
+  try {
+    loadDotEnv();
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  quietOnClosedPipe();
   void runControlCli(argv, process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }).then((code) => {
     process.exitCode = code;
   });

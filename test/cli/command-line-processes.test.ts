@@ -1,0 +1,56 @@
+/**
+ * The command-line tools as processes a person runs: output piped into a program that stops
+ * reading ends them quietly, and the Twilio emulator's commands read `.env` as tolk does.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
+
+// Each test runs a real executable (tsx compiles it on every start).
+jest.setTimeout(60_000);
+
+const ROOT = path.resolve(__dirname, '../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+
+function run(command: string, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', `set -o pipefail; ${command}`], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let dir: string;
+let emu: TwilioEmulator | undefined;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-cli-proc-'));
+});
+afterEach(async () => {
+  await emu?.close();
+  emu = undefined;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('command-line tools as processes', () => {
+  it('tolk whose output nobody reads any more (| true) ends quietly, not with a stack trace', async () => {
+    // `true` exits before tolk has started, so every line tolk writes meets a closed pipe.
+    const r = await run(`"${TSX}" "${path.join(ROOT, 'src/cli/main.ts')}" --help | true`, dir);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it("the Twilio emulator's commands find it and its account through .env", async () => {
+    emu = await startTwilioEmulator({ accountSid: 'AC' + 'f'.repeat(32), authToken: 'a-token-only-dotenv-knows' });
+    const command = `"${TSX}" "${path.join(ROOT, 'src/emulators/twilio/main.ts')}" calls`;
+    const without = await run(command, dir);
+    expect(without.code).not.toBe(0); // the default URL and account are not this emulator's
+    fs.writeFileSync(path.join(dir, '.env'), `TWILIO_API_URL=${emu.url}\nTWILIO_ACCOUNT_SID=AC${'f'.repeat(32)}\nTWILIO_AUTH_TOKEN=a-token-only-dotenv-knows\n`);
+    const withEnv = await run(command, dir);
+    expect(withEnv).toMatchObject({ code: 0, stderr: '' });
+  });
+});
