@@ -64,8 +64,13 @@ export class CallDigest {
         this.partials.delete(`${e.routeId}|translation`);
         this.finals = this.finals.length >= this.limits.maxFinals ? [...this.finals.slice(1 - this.limits.maxFinals), e] : [...this.finals, e];
         return;
-      default:
+      default: {
+        // Any other kind (a conference interpreter's legs and mode, ...): the latest per kind and subject.
+        const other = e as CallEvent & { endpoint?: unknown; routeId?: unknown; participantId?: unknown };
+        const subject = [other.endpoint, other.routeId, other.participantId].find((v): v is string => typeof v === 'string');
+        this.keep(`${other.type}:${subject ?? ''}`, other);
         return;
+      }
     }
   }
 

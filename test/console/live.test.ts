@@ -43,4 +43,17 @@ describe("the Live page's fold of call events", () => {
     expect(calls.c1.captions[0].source.text).toBe('s5');
     expect(applyEvent(calls, ev('call.ended', { outcome: 'completed' }, 'other'))).toBe(calls);
   });
+
+  it('shows a conference interpreted: its name, the interpretation in effect and why, the interpreter legs', () => {
+    let calls = fromSnapshot([ev('call.created', { kind: 'conference', number: '', from: '', destination: '', conference: 'support-42', mode: 'whisper' }, 'k1')]);
+    calls = [
+      ev('interpreter.leg', { endpoint: 'whisper:p1', legRef: 'CA1', action: 'joined', whisperTo: 'p1' }, 'k1'),
+      ev('interpreter.leg', { endpoint: 'whisper:p2', legRef: 'CA2', action: 'joined', whisperTo: 'p2' }, 'k1'),
+      ev('interpreter.mode', { mode: 'open', requestedMode: 'whisper', fallback: 'coaching refused (16000)' }, 'k1'),
+      ev('interpreter.leg', { endpoint: 'whisper:p1', legRef: 'CA1', action: 'left' }, 'k1'),
+    ].reduce(applyEvent, calls);
+    expect(calls.k1).toMatchObject({ conference: 'support-42', mode: 'open', requestedMode: 'whisper', fallback: 'coaching refused (16000)', legs: { 'whisper:p2': { whisperTo: 'p2' } } });
+    expect(calls.k1.legs).not.toHaveProperty('whisper:p1');
+    expect(calls.k1.number).toBeUndefined();
+  });
 });

@@ -85,6 +85,23 @@ describe('LiveFeed', () => {
     for (const id of [lastId, `000000000000-1`, 'garbage', `${lastId.split('-')[0]}-999`]) expect(feed.join(viewer, id).first.map((m) => m.kind)).toEqual(['snapshot']);
   });
 
+  it("keeps the latest of any other kind of event per subject in a call's snapshot (a conference interpreter's legs and mode)", () => {
+    const { bus, feed, viewer } = setup();
+    bus.publish(created('a'));
+    const other = (fields: Record<string, unknown>): CallEvent => ({ ...fields, callId: 'a', at: at++ }) as unknown as CallEvent;
+    bus.publish(other({ type: 'interpreter.leg', endpoint: 'whisper:p1', action: 'joined' }));
+    bus.publish(other({ type: 'interpreter.leg', endpoint: 'whisper:p2', action: 'joined' }));
+    bus.publish(other({ type: 'interpreter.leg', endpoint: 'whisper:p1', action: 'left' }));
+    bus.publish(other({ type: 'interpreter.mode', mode: 'whisper' }));
+    bus.publish(other({ type: 'interpreter.mode', mode: 'open' }));
+    const events = snapshotOf(feed.join(viewer).first) as unknown as Record<string, unknown>[];
+    expect(events.slice(1).map((e) => [e.type, e.endpoint ?? e.mode, e.action])).toEqual([
+      ['interpreter.leg', 'whisper:p1', 'left'],
+      ['interpreter.leg', 'whisper:p2', 'joined'],
+      ['interpreter.mode', 'open', undefined],
+    ]);
+  });
+
   it('forgets an ended call even when an event of it straggles in, and ends its viewers when closed', () => {
     const { bus, feed, viewer, ended } = setup();
     bus.publish(created('a'));

@@ -45,6 +45,13 @@ export interface LiveParticipant {
 export interface LiveCall {
   id: string;
   conferenceId?: string;
+  /** A conference interpreted: its name (or SID), the interpretation in effect, why it differs from the one asked for. */
+  conference?: string;
+  mode?: string;
+  requestedMode?: string;
+  fallback?: string;
+  /** A conference interpreter's legs, by endpoint (whisperTo: the party it alone is heard by). */
+  legs?: Record<string, { whisperTo?: string }>;
   kind?: string;
   number?: string;
   from?: string;
@@ -95,7 +102,23 @@ function reduce(call: LiveCall, e: WireEvent): LiveCall {
   const routeId = str(e.routeId) ?? '';
   switch (e.type) {
     case 'call.created':
-      return { ...call, kind: str(e.kind), number: str(e.number), from: str(e.from), destination: str(e.destination), startedAt: e.at };
+      return {
+        ...call,
+        kind: str(e.kind),
+        number: str(e.number) || undefined,
+        from: str(e.from) || undefined,
+        destination: str(e.destination) || undefined,
+        conference: str(e.conference),
+        mode: str(e.mode) ?? call.mode,
+        startedAt: e.at,
+      };
+    case 'interpreter.mode':
+      return { ...call, mode: str(e.mode), requestedMode: str(e.requestedMode), fallback: str(e.fallback) };
+    case 'interpreter.leg': {
+      const endpoint = str(e.endpoint) ?? '';
+      const { [endpoint]: _gone, ...legs } = call.legs ?? {};
+      return { ...call, legs: e.action === 'left' ? legs : { ...legs, [endpoint]: { whisperTo: str(e.whisperTo) } } };
+    }
     case 'call.state':
       return { ...call, state: str(e.to) ?? call.state };
     case 'call.ended':

@@ -62,9 +62,12 @@ function CallCards(props: { calls: LiveCall[]; now: number }) {
           <h3>
             <a href={href('live', c.id)}>{title(c)}</a>
           </h3>
-          <p>
-            {c.from ?? 'unknown'} → {c.destination ?? 'unknown'}
-          </p>
+          {(c.from || c.destination) && (
+            <p>
+              {c.from ?? 'unknown'} → {c.destination ?? 'unknown'}
+            </p>
+          )}
+          {c.mode && <p>Interpretation: {interpretation(c)}</p>}
           <p>{languages(c) || 'languages not known yet'}</p>
           <p>
             <CallState call={c} /> {c.ended ? `after ${formatDuration(c.ended.at - c.startedAt)}` : `for ${formatDuration(props.now - c.startedAt)}`}
@@ -84,8 +87,12 @@ function CallCards(props: { calls: LiveCall[]; now: number }) {
 }
 
 function title(c: LiveCall): string {
-  if (c.conferenceId) return `Conference ${c.conferenceId}`;
+  if (c.conference || c.conferenceId) return `Conference ${c.conference ?? c.conferenceId}`;
   return c.number ? `Call to ${c.number}` : `Call ${c.id}`;
+}
+
+function interpretation(c: LiveCall): string {
+  return c.fallback ? `${c.mode ?? '?'} (asked for ${c.requestedMode ?? '?'}: ${c.fallback})` : (c.mode ?? '');
 }
 
 function languages(c: LiveCall): string {
@@ -152,6 +159,18 @@ function CallLive(props: { call: LiveCall | undefined; id: string; status: FeedS
         <dd>{call.destination ?? 'unknown'}</dd>
         <dt>Languages</dt>
         <dd>{languages(call) || 'not known yet'}</dd>
+        {call.mode && (
+          <>
+            <dt>Interpretation</dt>
+            <dd>{interpretation(call)}</dd>
+            <dt>Interpreter legs</dt>
+            <dd>
+              {Object.entries(call.legs ?? {})
+                .map(([endpoint, leg]) => (leg.whisperTo ? `${endpoint} (heard by ${leg.whisperTo} only)` : endpoint))
+                .join(', ') || 'none yet'}
+            </dd>
+          </>
+        )}
       </dl>
       <h2>Directions</h2>
       {routes.length === 0 && <p>No translation yet.</p>}
