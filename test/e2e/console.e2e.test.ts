@@ -213,8 +213,11 @@ describe('the console in Chromium', () => {
     expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'live');
 
-    rig.twilio.hangup(callerSid);
-    await page.getByText('The call has ended (completed).').waitFor({ timeout: 30_000 });
+    // The operator hangs up from the page: both parties' calls end.
+    await page.getByRole('button', { name: 'Hang up…' }).click();
+    await page.getByRole('button', { name: 'Hang up for everyone' }).click();
+    await page.getByText('The call has ended (hungup_by_operator).').waitFor({ timeout: 30_000 });
+    await rig.twilio.waitForStatus(callerSid, 'completed', 10_000);
     await waitUntil(() => rig!.tolk.calls.activeCalls === 0, 10_000, 'tolk to end the call');
     const [record] = (await rig.tolk.records.list({ limit: 1 })).items;
     const call = (await (await fetch(`${base}/api/calls/${record.id}`, { headers: bearer })).json()) as {
@@ -246,11 +249,11 @@ describe('the console in Chromium', () => {
     await screenshot(page, 'call');
 
     await page.getByRole('link', { name: 'History' }).click();
-    await page.getByRole('cell', { name: 'completed' }).waitFor();
+    await page.getByRole('cell', { name: 'hungup_by_operator' }).waitFor();
     await page.getByLabel('Outcome').selectOption('busy');
     await page.getByRole('button', { name: 'Show calls' }).click();
     await page.getByText('No calls match.').waitFor();
-    await page.getByLabel('Outcome').selectOption('completed');
+    await page.getByLabel('Outcome').selectOption('hungup_by_operator');
     await page.getByLabel('Number').fill('+15550009999');
     await page.getByRole('button', { name: 'Show calls' }).click();
     await page.getByText('No calls match.').waitFor();
@@ -260,7 +263,7 @@ describe('the console in Chromium', () => {
     await page.getByText('No calls match.').waitFor();
     await page.getByLabel('From').fill('2020-01-01T00:00');
     await page.getByRole('button', { name: 'Show calls' }).click();
-    await page.getByRole('cell', { name: 'completed' }).waitFor();
+    await page.getByRole('cell', { name: 'hungup_by_operator' }).waitFor();
     expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'history');
     expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([]);

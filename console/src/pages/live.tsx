@@ -4,6 +4,7 @@
  * detected languages, the latency and the translation session's state per direction.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { api } from '../lib/api';
 import { formatDuration, formatTime } from '../lib/calls';
 import { average, sessionLabel, speakerOf, type LiveCall, type LiveRoute } from '../lib/live';
 import { useLiveFeed, type FeedStatus } from '../lib/live-feed';
@@ -144,6 +145,7 @@ function CallLive(props: { call: LiveCall | undefined; id: string; status: FeedS
           STATUS_TEXT[props.status]
         )}
       </p>
+      {!call.ended && <HangUp id={call.id} />}
       <dl class="summary">
         <dt>State</dt>
         <dd>
@@ -239,5 +241,43 @@ function CallLive(props: { call: LiveCall | undefined; id: string; status: FeedS
           </div>
         ))}
     </section>
+  );
+}
+
+/** Ends the call for everyone (`POST /api/calls/{id}/hangup`), after a confirmation. */
+function HangUp(props: { id: string }) {
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const hangUp = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api.post(`/api/calls/${encodeURIComponent(props.id)}/hangup`);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+      setConfirming(false);
+    }
+  };
+  return (
+    <div class="actions">
+      {confirming ? (
+        <>
+          <button type="button" class="danger" disabled={busy} onClick={() => void hangUp()}>
+            Hang up for everyone
+          </button>
+          <button type="button" class="link" onClick={() => setConfirming(false)}>
+            Keep the call
+          </button>
+        </>
+      ) : (
+        <button type="button" class="secondary" onClick={() => setConfirming(true)}>
+          Hang up…
+        </button>
+      )}
+      {error && <p class="error" role="alert">{error}</p>}
+    </div>
   );
 }
