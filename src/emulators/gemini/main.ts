@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     mode: opts.mode,
     script: opts.script ? await loadScript(opts.script) : undefined,
     language: opts.language,
+    voices: { languageByPitch: opts.languageByPitch, translationTone: opts.translationTone },
     lagMs: opts.lagMs,
     timeScale: opts.timeScale,
     apiKeys: opts.apiKeys,

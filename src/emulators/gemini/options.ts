@@ -1,5 +1,6 @@
 /** Command-line options of the emulator (pure parsing; main.ts does the I/O). */
 import { DEFAULT_LAG_MS, type EmulatorMode } from './server';
+import { parsePitchMap } from './responder';
 import type { EmulatorFaults } from './session';
 
 export const HELP = `Gemini Live translate emulator (tolk)
@@ -15,6 +16,10 @@ Usage: npm run emulator:gemini -- [options]
   --script FILE            script JSON for --mode script (format: see README, Translation section)
   --language CODE|MAP      language echo mode claims to hear: a code, or per target
                            language like en=es,es=en (default es)
+  --language-by-pitch MAP  echo mode tells a speaker's language by the pitch of their voice,
+                           e.g. 500=es,700=en (for test speakers that speak tones)
+  --translation-tone MAP   echo mode speaks the translation into a language as a tone of its own,
+                           e.g. es=1100,en=1300, instead of echoing the speech
   --lag MS                 how far the translation trails the speech it translates (default 300)
   --time-scale X           real seconds per emulated second; 0.1 runs ten times faster (default 1)
   --api-key KEY            accept only this key (repeatable); default accepts any non-empty key
@@ -49,6 +54,8 @@ export interface CliOptions {
   mode: EmulatorMode;
   script?: string;
   language: string;
+  languageByPitch?: Map<number, string>;
+  translationTone?: Map<string, number>;
   lagMs: number;
   timeScale: number;
   apiKeys: string[];
@@ -90,6 +97,12 @@ export function parseArgs(argv: string[]): CliOptions {
       }
       case '--script': o.script = value(flag); break;
       case '--language': o.language = value(flag); break;
+      case '--language-by-pitch':
+        o.languageByPitch = new Map([...parsePitchMap(value(flag), 'language-by-pitch')].map(([hz, code]) => [Number(hz), code]));
+        break;
+      case '--translation-tone':
+        o.translationTone = new Map([...parsePitchMap(value(flag), 'translation-tone')].map(([code, hz]) => [code, Number(hz)]));
+        break;
       case '--lag': o.lagMs = num(flag); break;
       case '--time-scale': o.timeScale = num(flag) || 1; break;
       case '--api-key': o.apiKeys.push(value(flag)); break;

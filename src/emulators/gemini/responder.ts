@@ -52,16 +52,81 @@ export function heardLanguage(option: string): (targetLanguage: string) => strin
 }
 
 /**
+ * Echo mode's voices, for tests whose speakers "speak" tones: which language a speaker speaks can
+ * be told by the pitch of their voice (the model identifies the spoken language; the emulator has
+ * no other way to), and a translation can be spoken as a tone of its own per target language, so a
+ * listener's recording shows which translations reached them apart from the originals.
+ */
+export interface EchoVoices {
+  /** Pitch (Hz) -> language: an utterance is in the language whose pitch is strongest in its first speech. */
+  languageByPitch?: ReadonlyMap<number, string>;
+  /** Target language -> pitch (Hz) the translation into it is spoken at, instead of the speech itself. */
+  translationTone?: ReadonlyMap<string, number>;
+}
+
+/** Parses `500=es,700=en` (pitch=language) or `es=1100,en=1300` (language=pitch). */
+export function parsePitchMap(option: string, what: 'language-by-pitch' | 'translation-tone'): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const pair of option.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [a, b] = pair.split('=').map((x) => x.trim());
+    const [hz, code] = what === 'language-by-pitch' ? [a, b] : [b, a];
+    if (!code || !/^\d+(\.\d+)?$/.test(hz ?? '') || Number(hz) <= 0 || Number(hz) >= 8000) {
+      throw new Error(`invalid --${what} "${option}": use ${what === 'language-by-pitch' ? 'HZ=CODE pairs (500=es,700=en)' : 'CODE=HZ pairs (es=1100,en=1300)'}`);
+    }
+    out.set(what === 'language-by-pitch' ? hz : code, what === 'language-by-pitch' ? code : hz);
+  }
+  return out;
+}
+
+/** Amplitude of the `freq` Hz component of 16 kHz samples (Goertzel). */
+function toneLevel(s: Int16Array, freq: number): number {
+  const coeff = 2 * Math.cos((2 * Math.PI * freq) / 16_000);
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < s.length; i++) {
+    const s0 = s[i] + coeff * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  return Math.sqrt(Math.max(0, s1 * s1 + s2 * s2 - coeff * s1 * s2)) / Math.max(1, s.length);
+}
+
+/** The language whose pitch is strongest in `samples`, if pitches are configured. */
+function languageOfPitch(samples: Int16Array, byPitch: ReadonlyMap<number, string> | undefined): string | undefined {
+  if (!byPitch || byPitch.size === 0 || samples.length === 0) return undefined;
+  let best: string | undefined;
+  let level = -1;
+  for (const [hz, code] of byPitch) {
+    const l = toneLevel(samples, hz);
+    if (l > level) {
+      level = l;
+      best = code;
+    }
+  }
+  return best;
+}
+
+/**
  * Echo mode: each block of speech (`outputChunkMs`, or less when the speaker pauses) comes back at
  * 24 kHz as soon as it is heard. When the speaker already uses the target language and
  * `echoTargetLanguage` is off, the model stays silent (transcribing only), like the real one.
  */
-export function echoInterpreter(languageOption: string): InterpreterFactory {
+export function echoInterpreter(languageOption: string, voices: EchoVoices = {}): InterpreterFactory {
   const heard = heardLanguage(languageOption);
   return (setup, { outputChunkMs }) => {
-    const source = heard(setup.targetLanguageCode);
     const target = setup.targetLanguageCode;
-    const silent = source === target && !setup.echoTargetLanguage;
+    let source = heard(target);
+    let silent = source === target && !setup.echoTargetLanguage;
+    const toneHz = voices.translationTone?.get(target);
+    let phase = 0;
+    const voiced = (b: Int16Array): Int16Array => {
+      if (toneHz === undefined) return b;
+      const out = new Int16Array(b.length);
+      const step = (2 * Math.PI * toneHz) / 16_000;
+      for (let i = 0; i < out.length; i++, phase += step) out[i] = Math.round(8000 * Math.sin(phase));
+      phase %= 2 * Math.PI;
+      return out;
+    };
     const block = Math.max(320, Math.round((16_000 * outputChunkMs) / 1000));
     let pending: Int16Array[] = [];
     let pendingLength = 0;
@@ -84,7 +149,7 @@ export function echoInterpreter(languageOption: string): InterpreterFactory {
       return blocks;
     };
     const audio = (blocks: Int16Array[]): ModelOutput[] =>
-      silent ? [] : blocks.map((b) => ({ type: 'audio', pcm24k: resampleLinear(b, 16_000, 24_000), text: '', languageCode: target }));
+      silent ? [] : blocks.map((b) => ({ type: 'audio', pcm24k: resampleLinear(voiced(b), 16_000, 24_000), text: '', languageCode: target }));
     const add = (samples: Int16Array): void => {
       if (samples.length === 0) return;
       pending.push(samples);
@@ -97,6 +162,13 @@ export function echoInterpreter(languageOption: string): InterpreterFactory {
           case 'start':
             add(ev.samples);
             if (ev.continuation) return [];
+            {
+              const spoken = languageOfPitch(ev.samples, voices.languageByPitch);
+              if (spoken) {
+                source = spoken;
+                silent = source === target && !setup.echoTargetLanguage;
+              }
+            }
             return [{ type: 'input', text: '', languageCode: source }, ...(silent ? [] : [{ type: 'output-preamble' as const, languageCode: target }]), ...audio(take(false))];
           case 'speech':
             add(ev.samples);

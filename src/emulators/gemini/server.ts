@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isSupportedLanguage } from '../../translate/languages';
 import { CLOSE, REASONS, parseLivePath, truncateReason } from './protocol';
-import { echoInterpreter, scriptInterpreter, type InterpreterFactory } from './responder';
+import { echoInterpreter, scriptInterpreter, type EchoVoices, type InterpreterFactory } from './responder';
 import type { Script } from './script';
 import { EmulatorSession, HandleRegistry, type EmulatorFaults } from './session';
 import { TokenStore, tokenResponse, type StoredToken } from './tokens';
@@ -24,6 +24,8 @@ export interface GeminiEmulatorOptions {
   script?: Script;
   /** Language echo mode claims to hear: a code, or per target `en=es,es=en` (default 'es'). */
   language?: string;
+  /** Echo mode: languages told by pitch, translations spoken as tones (see EchoVoices). */
+  voices?: EchoVoices;
   /**
    * How far the translation trails the speech it translates, service ms (default 300): the model
    * translates while the speaker talks, each piece of speech this long after it was heard.
@@ -97,7 +99,7 @@ function googleError(res: ServerResponse, status: number, message: string, statu
 export async function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): Promise<GeminiEmulator> {
   const mode = opts.mode ?? 'echo';
   if (mode === 'script' && !opts.script) throw new Error("mode 'script' needs a script");
-  let interpreter: InterpreterFactory = mode === 'script' ? scriptInterpreter(opts.script!) : echoInterpreter(opts.language ?? 'es');
+  let interpreter: InterpreterFactory = mode === 'script' ? scriptInterpreter(opts.script!) : echoInterpreter(opts.language ?? 'es', opts.voices);
   const models = opts.models ?? [DEFAULT_MODEL];
   const timeScale = opts.timeScale ?? 1;
   let faults: EmulatorFaults = { ...(opts.faults ?? {}) };
