@@ -20,7 +20,7 @@ import type { Config } from './config/env';
 import { PROMPTS_DIR, TWIML_DIR } from './config/paths';
 import { loadNumbersFile } from './config/numbers-file';
 import { applyNumbersFile } from './config/numbers-import';
-import type { NumberDirectory, NumberSettings } from './config/numbers';
+import { callModeOf, type NumberDirectory, type NumberSettings } from './config/numbers';
 import { StartupError } from './config/startup-error';
 import { createAdminApi } from './http/admin-api';
 import { createConsole } from './http/console';
@@ -34,6 +34,7 @@ import { TranslateTokenMinter } from './translate/ephemeral-token';
 import { GeminiTranslatorFactory } from './translate/gemini-translator';
 import { createCallAnswerRenderer } from './twilio/call-answers';
 import { callWebhookHandlers } from './twilio/call-webhooks';
+import { TwilioConferences } from './twilio/conferences';
 import { createTwilioModule, streamStatusUrl } from './twilio/module';
 import { TwilioRestClient } from './twilio/rest-client';
 import { mediaStreamUrl } from './twilio/signature';
@@ -137,6 +138,7 @@ async function startOnStore(
     });
   const answers = createCallAnswerRenderer({ twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl: mediaStreamUrl(config.PUBLIC_URL) });
   const telephony = new TwilioTelephony({ rest, answers, publicUrl: config.PUBLIC_URL });
+  const conferences = config.TWILIO_TWIML_APP_SID ? new TwilioConferences({ rest, tokens, publicUrl: config.PUBLIC_URL, appSid: config.TWILIO_TWIML_APP_SID }) : undefined;
   // One stream of call events: the records, the metrics and the logs follow it.
   const events = new CallEventBus(logger);
   recordCalls(events, records);
@@ -157,6 +159,8 @@ async function startOnStore(
     echoCanceller: overrides.echoCanceller ?? (() => new EchoCanceller()),
     languages: overrides.languages ?? store.callerLanguages,
     maxCalls: config.TOLK_MAX_CALLS,
+    conferences,
+    maxConferenceLanguages: config.TOLK_MAX_CONFERENCE_LANGUAGES,
   });
   const twilioModule = createTwilioModule({
     logger,
@@ -168,7 +172,7 @@ async function startOnStore(
     twiml,
     webhookReplays: store.replayKeys,
     ...(overrides.timeScale ? { media: { clock: { now: scaledNow(overrides.timeScale) } } } : {}),
-    handlers: callWebhookHandlers(calls, answers),
+    handlers: callWebhookHandlers(calls, answers, tokens, logger),
   });
   metrics.exposeCounters('twilio_edge_events', 'Unusual events at the Twilio edge (refused signatures and tokens, malformed messages, gaps, dropped audio, stream errors), by kind', () =>
     twilioModule.counters.snapshot(),
@@ -200,6 +204,10 @@ async function startOnStore(
   try {
     if (numbersFile) await applyNumbersFile(store.numbers, numbersFile, config.TOLK_NUMBERS_MODE, logger);
     configured = await numbers.list();
+    const conferenceNumber = configured.find((n) => callModeOf(n) === 'conference');
+    if (conferenceNumber && !conferences) {
+      throw new StartupError('TWILIO_TWIML_APP_SID', `is not set, but ${conferenceNumber.number} is in conference mode: create the interpreter's TwiML App with \`tolk twilio configure-app\` and set the SID it prints`);
+    }
   } catch (err) {
     await http.close();
     throw err;

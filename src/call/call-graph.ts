@@ -248,6 +248,14 @@ export class CallGraph {
     return [...this.routes.values()];
   }
 
+  /** Closes a route (its session flushes the utterance in progress first). */
+  async removeRoute(id: string): Promise<void> {
+    const route = this.routes.get(id);
+    if (!route) return;
+    this.routes.delete(id);
+    await route.close();
+  }
+
   addRouteListener(routeId: string, endpointId: string): void {
     this.routes.get(routeId)?.addListener(this.requireEndpoint(endpointId));
   }

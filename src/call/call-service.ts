@@ -11,9 +11,14 @@ import { CallSidTakenError } from '../store/call-record-store';
 import { languageName } from '../translate/languages';
 import { initialCallerLanguage, provisionalLanguage, type InitialLanguage } from './caller-language';
 import { DirectCall, type CallDeps } from './direct-call';
+import { ConferenceCall } from './conference-call';
+import { callModeOf, interpretationOf } from '../config/numbers';
 import type { CallEventSource } from './events';
 import { hasMessages, message, sayLocale } from './messages';
-import type { CallAnswer, CallRecords, LegStatus, MenuOption, ParticipantMedia } from './ports';
+import type { CallAnswer, CallRecords, ConferenceEvent, ConferenceTelephony, LegStatus, MenuOption, ParticipantMedia } from './ports';
+
+/** A call tolk is interpreting: a direct call or a conference, each a configuration of the call graph. */
+export type LiveCall = DirectCall | ConferenceCall;
 
 export interface IncomingCall {
   /** The telephony's reference of the caller's leg (Twilio: call SID). */
@@ -31,11 +36,15 @@ export interface CallServiceDeps extends CallDeps {
   newCallId?: () => string;
   /** TOLK_MAX_CALLS: beyond this many calls at once, new callers hear that all lines are busy. */
   maxCalls?: number;
+  /** Conference interpreting; none: numbers in conference mode are refused. */
+  conferences?: ConferenceTelephony;
+  /** TOLK_MAX_CONFERENCE_LANGUAGES (default 4). */
+  maxConferenceLanguages?: number;
 }
 
 export class CallService {
-  private readonly byId = new Map<string, DirectCall>();
-  private readonly byLeg = new Map<string, DirectCall>();
+  private readonly byId = new Map<string, LiveCall>();
+  private readonly byLeg = new Map<string, LiveCall>();
   private readonly log: Logger;
   private draining = false;
 
@@ -52,8 +61,16 @@ export class CallService {
     return this.byId.size;
   }
 
+  /** A live direct call. */
   call(id: string): DirectCall | undefined {
-    return this.byId.get(id);
+    const call = this.byId.get(id);
+    return call instanceof DirectCall ? call : undefined;
+  }
+
+  /** A live conference call. */
+  conferenceCall(id: string): ConferenceCall | undefined {
+    const call = this.byId.get(id);
+    return call instanceof ConferenceCall ? call : undefined;
   }
 
   /** A caller reached a tolk number. */
@@ -67,7 +84,7 @@ export class CallService {
     const existing = this.byLeg.get(req.legRef);
     if (existing) {
       // The network retried the request: answer the same way without a second call.
-      return this.connectCaller(existing);
+      return existing instanceof DirectCall ? this.connectCaller(existing) : this.conferenceAnswer(existing, number);
     }
     if (this.deps.maxCalls !== undefined && this.byId.size >= this.deps.maxCalls) {
       // Refused up front: a process past its capacity would fail calls at random instead.
@@ -80,6 +97,7 @@ export class CallService {
       return sayAndHangUp('unreachable', provisionalLanguage(number, initialCallerLanguage(number, {})));
     }
     const from = req.from ?? '';
+    if (callModeOf(number) === 'conference') return this.incomingToConference(req.legRef, from, number);
     const remembered =
       number.rememberLanguage !== false && from && this.deps.languages
         ? await this.deps.languages.recall(number.number, from).catch(() => undefined)
@@ -107,7 +125,7 @@ export class CallService {
   /** The caller pressed a key in the language menu (or pressed none). */
   languageChosen(callId: string, digits: string | undefined): CallAnswer {
     const call = this.byId.get(callId);
-    if (!call || call.state === 'ended') return sayAndHangUp('unreachable', 'en');
+    if (!(call instanceof DirectCall) || call.state === 'ended') return sayAndHangUp('unreachable', 'en');
     const menu = call.settings.languageMenu ?? [];
     const index = digits && /^[1-9]$/.test(digits) ? Number(digits) - 1 : -1;
     const chosen = menu[index];
@@ -120,7 +138,7 @@ export class CallService {
   /** The party dialled for `endpoint` of call `callId` picked up on leg `legRef`. */
   otherPartyAnswered(callId: string, legRef: string, endpoint: string): CallAnswer {
     const call = this.byId.get(callId);
-    if (!call || call.state === 'ended') {
+    if (!(call instanceof DirectCall) || call.state === 'ended') {
       this.log.warn({ event: 'call.agent_for_ended_call', callSid: legRef }, 'other party answered a call that has ended');
       return sayAndHangUp('unreachable', 'en');
     }
@@ -135,7 +153,7 @@ export class CallService {
    */
   legStatus(legRef: string, status: LegStatus, callId?: string): void {
     const byCallId = this.byId.get(callId ?? '');
-    if (byCallId) {
+    if (byCallId instanceof DirectCall) {
       byCallId.agentLeg ??= legRef;
       this.byLeg.set(legRef, byCallId);
     }
@@ -163,6 +181,23 @@ export class CallService {
     if (!call || call.state === 'ended') return false;
     await call.hangUpByOperator();
     return true;
+  }
+
+  /** A conference reported an event (`callId`: the call its status callback was given for). */
+  conferenceEvent(callId: string, event: ConferenceEvent): void {
+    const call = this.byId.get(callId);
+    if (call instanceof ConferenceCall) call.conferenceEvent(event);
+  }
+
+  /** An interpreter leg of conference call `callId` asks what to run: its media, for `endpoint`. */
+  interpreterAnswered(callId: string, legRef: string, endpoint: string): CallAnswer {
+    const call = this.byId.get(callId);
+    if (!(call instanceof ConferenceCall) || call.state === 'ended') {
+      this.log.warn({ event: 'conference.leg_for_ended_call', callId, callSid: legRef }, 'interpreter leg for a call that has ended');
+      return { type: 'say-and-hang-up', text: '', locale: 'en-US' };
+    }
+    this.byLeg.set(legRef, call);
+    return { type: 'connect', callId, legRef, endpoint };
   }
 
   /** Refuses new calls, then ends the live ones. */
@@ -196,7 +231,63 @@ export class CallService {
     return call;
   }
 
-  private forget(call: DirectCall): void {
+  /** A caller on a number in conference mode: into a new conference, which tolk interprets. */
+  private async incomingToConference(legRef: string, from: string, number: NumberSettings): Promise<CallAnswer> {
+    if (!this.deps.conferences) {
+      this.log.error({ event: 'call.conference_unavailable', callSid: legRef, number: number.number }, 'number in conference mode, but conference interpreting is not configured (TWILIO_TWIML_APP_SID)');
+      this.deps.metrics.callRejected('conference_unavailable');
+      return sayAndHangUp('unreachable', provisionalLanguage(number, initialCallerLanguage(number, {})));
+    }
+    const id = randomUUID();
+    const callerLanguage = provisionalLanguage(number, initialCallerLanguage(number, {}));
+    // A name of tolk's own: nothing about the caller in it.
+    const conference = `tolk-${id}`;
+    try {
+      await this.deps.records.create({
+        id,
+        kind: 'conference',
+        conference,
+        number: number.number,
+        from,
+        destination: number.destination,
+        languages: { caller: callerLanguage, agent: number.agentLanguage },
+        legs: [{ role: 'caller', callSid: legRef, language: callerLanguage }],
+        state: 'answered',
+        startedAt: new Date(),
+      });
+    } catch (err) {
+      if (!(err instanceof CallSidTakenError)) throw err;
+      this.log.warn({ event: 'call.replayed', callSid: legRef }, 'voice webhook for a CallSid that already had a call: refused');
+      this.deps.metrics.callRejected('replayed');
+      return sayAndHangUp('unreachable', callerLanguage);
+    }
+    const call = new ConferenceCall(
+      { ...this.deps, conferences: this.deps.conferences },
+      {
+        id,
+        conference,
+        requestedMode: interpretationOf(number),
+        callerId: number.number,
+        dial: { callerLeg: legRef, from, number: number.number, destination: number.destination, callerLanguage, agentLanguage: number.agentLanguage },
+        maxLanguages: this.deps.maxConferenceLanguages ?? 4,
+      },
+    );
+    this.register(call, [legRef]);
+    return this.conferenceAnswer(call, number);
+  }
+
+  private conferenceAnswer(call: ConferenceCall, number: NumberSettings): CallAnswer {
+    const lang = provisionalLanguage(number, initialCallerLanguage(number, {}));
+    return { type: 'conference', callId: call.id, conference: call.conference, announce: { greeting: number.greeting, locale: sayLocale(lang) } };
+  }
+
+  private register(call: LiveCall, legs: string[]): void {
+    this.byId.set(call.id, call);
+    for (const l of legs) this.byLeg.set(l, call);
+    call.onEnded(() => this.forget(call));
+  }
+
+  private forget(call: LiveCall): void {
     this.byId.delete(call.id);
     for (const [ref, c] of this.byLeg) if (c === call) this.byLeg.delete(ref);
   }

@@ -27,6 +27,12 @@ export type SessionPhase = 'connecting' | 'open' | 'handing-over' | 'reconnectin
 export type CallEvent = EventBase &
   (
     | { type: 'call.created'; kind: 'direct'; number: string; from: string; destination: string }
+    /** A conference interpreted: one tolk created for a caller on `number`, or one it joined (number, from, destination empty). */
+    | { type: 'call.created'; kind: 'conference'; number: string; from: string; destination: string; conference: string; mode: 'whisper' | 'open' }
+    /** An interpreter leg of a conference connected or went away (`whisperTo`: the party it alone is heard by). */
+    | { type: 'interpreter.leg'; endpoint: string; legRef: string; action: 'joined' | 'left'; whisperTo?: string }
+    /** The interpretation in effect changed from the one asked for (`fallback`: why). */
+    | { type: 'interpreter.mode'; mode: 'whisper' | 'open'; requestedMode: 'whisper' | 'open'; fallback?: string }
     /** A step of the call's state machine. */
     | { type: 'call.state'; from: string; to: string; trigger: string; status?: string; outcome?: CallOutcome }
     /** Published once everything is released and every earlier event's subscribers have finished. */

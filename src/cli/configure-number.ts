@@ -1,7 +1,8 @@
 /**
- * Pointing a Twilio number at this deployment: its Voice URL becomes PUBLIC_URL/twilio/voice and
- * its status callback PUBLIC_URL/twilio/status (both POST). Shared by `tolk twilio
- * configure-number` and `npm run configure-number` (scripts/configure-number.ts).
+ * Pointing Twilio at this deployment: a number's Voice URL becomes PUBLIC_URL/twilio/voice and its
+ * status callback PUBLIC_URL/twilio/status (both POST), shared by `tolk twilio configure-number` and
+ * `npm run configure-number` (scripts/configure-number.ts); and the interpreter's TwiML App runs
+ * PUBLIC_URL/twilio/interpreter (`tolk twilio configure-app`).
  */
 import { envSchema } from '../config/env';
 import type { Logger } from '../log/logger';
@@ -21,6 +22,45 @@ export type ConfigureNumberOutcome =
   | { ok: false; kind: 'unreachable'; message: string };
 
 export async function configureTwilioNumber(number: string, env: NodeJS.ProcessEnv, logger: Logger): Promise<ConfigureNumberOutcome> {
+  return withTwilio(env, logger, (rest, config) =>
+    rest.configureNumber(number, { voiceUrl: webhookUrl(config.PUBLIC_URL, TWILIO_PATHS.voice), statusCallback: webhookUrl(config.PUBLIC_URL, TWILIO_PATHS.status) }),
+  ).then((o) => (o.ok ? { ok: true, number: o.value } : o));
+}
+
+export interface ConfiguredApp {
+  sid: string;
+  friendlyName: string;
+  voiceUrl: string;
+  voiceMethod: string;
+  created: boolean;
+}
+
+/**
+ * The interpreter's TwiML App: created (or, when one with this name exists, updated) with its
+ * Voice URL at PUBLIC_URL/twilio/interpreter (POST). Its SID goes in TWILIO_TWIML_APP_SID.
+ */
+export async function configureTwilioApp(
+  friendlyName: string,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+): Promise<{ ok: true; app: ConfiguredApp } | Exclude<ConfigureNumberOutcome, { ok: true }>> {
+  const o = await withTwilio(env, logger, (rest, config) => rest.configureApplication(friendlyName, webhookUrl(config.PUBLIC_URL, TWILIO_PATHS.interpreter)));
+  return o.ok ? { ok: true, app: o.value } : o;
+}
+
+export function describeConfiguredApp(a: ConfiguredApp): string {
+  return (
+    `${a.created ? 'Created' : 'Updated'} TwiML App ${a.friendlyName} (${a.sid}):\n` +
+    `  Voice URL  ${a.voiceMethod} ${a.voiceUrl}\n` +
+    `Set TWILIO_TWIML_APP_SID=${a.sid} in tolk's environment (.env) to interpret conferences.\n`
+  );
+}
+
+async function withTwilio<T>(
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  fn: (rest: TwilioRestClient, config: { PUBLIC_URL: string }) => Promise<T>,
+): Promise<{ ok: true; value: T } | Exclude<ConfigureNumberOutcome, { ok: true }>> {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = twilioEnv.safeParse(cleaned);
   if (!parsed.success) {
@@ -36,9 +76,7 @@ export async function configureTwilioNumber(number: string, env: NodeJS.ProcessE
   const config = parsed.data;
   const rest = new TwilioRestClient({ accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN, apiUrl: config.TWILIO_API_URL, logger });
   try {
-    const voiceUrl = webhookUrl(config.PUBLIC_URL, TWILIO_PATHS.voice);
-    const statusCallback = webhookUrl(config.PUBLIC_URL, TWILIO_PATHS.status);
-    return { ok: true, number: await rest.configureNumber(number, { voiceUrl, statusCallback }) };
+    return { ok: true, value: await fn(rest, config) };
   } catch (err) {
     if (err instanceof TwilioApiError) {
       const status = err.status ? ` (HTTP ${err.status}${err.code ? `, Twilio error ${err.code}` : ''})` : '';

@@ -45,6 +45,8 @@ export const envSchema = z.object({
   TWILIO_API_URL: httpUrl.optional(),
   MEDIA_STREAM_SECRET: z.string().min(32, 'must be at least 32 characters of random data').optional(),
   TWILIO_WS_SIGNATURE: z.enum(['off', 'log', 'enforce']).default('log'),
+  /** The TwiML App whose Voice URL is PUBLIC_URL/twilio/interpreter: how tolk joins conferences (`tolk twilio configure-app`). */
+  TWILIO_TWIML_APP_SID: z.string().regex(/^AP[0-9a-fA-F]{32}$/, 'must look like AP followed by 32 hex digits (run: tolk twilio configure-app)').optional(),
 
   // Translation (Gemini Live translate)
   GEMINI_API_KEY: z.string().min(1, 'is required'),
@@ -63,6 +65,7 @@ export const envSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
   TOLK_MAX_CALLS: z.coerce.number().int().min(1, 'must be at least 1').optional(),
+  TOLK_MAX_CONFERENCE_LANGUAGES: z.coerce.number().int().min(2, 'must be at least 2').max(16, 'must be at most 16').default(4),
   TRUST_PROXY: booleanFlag.default(false),
 });
 

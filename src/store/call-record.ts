@@ -5,7 +5,7 @@
  */
 
 /** A participant's connection. A call holds legs, so a third one (an interpreter) fits later. */
-export type LegRole = 'caller' | 'agent' | 'interpreter';
+export type LegRole = 'caller' | 'agent' | 'participant' | 'interpreter';
 
 export interface CallLeg {
   role: LegRole;
@@ -57,9 +57,16 @@ export interface Utterance {
   latencyMs?: number;
 }
 
+/** What was interpreted: a caller bridged to a destination, or a conference (absent: direct). */
+export type CallKind = 'direct' | 'conference';
+
 export interface CallRecord {
   /** tolk's call id (the one in every log line of the call). */
   id: string;
+  /** Present for a conference only. */
+  kind?: 'conference';
+  /** The conference interpreted (its name), for kind 'conference'. */
+  conference?: string;
   /** The tolk number dialled (E.164). */
   number: string;
   /** The caller's number as Twilio reports it. */

@@ -62,6 +62,8 @@ export class SqlCallRecordStore implements CallRecordStore {
       started_at: record.startedAt.getTime(),
       answered_at: record.answeredAt?.getTime() ?? null,
       ended_at: record.endedAt?.getTime() ?? null,
+      kind: record.kind ?? 'direct',
+      conference: record.conference ?? null,
     };
     try {
       await this.db.transaction().execute(async (trx) => {
@@ -226,6 +228,8 @@ function fromRow(row: Selectable<CallsTable>): CallRecord {
     state: row.state,
     startedAt: new Date(toNumber(row.started_at)),
   };
+  if (row.kind === 'conference') r.kind = 'conference';
+  if (row.conference !== null) r.conference = row.conference;
   if (row.outcome !== null) r.outcome = row.outcome as CallOutcome;
   if (row.answered_at !== null) r.answeredAt = new Date(toNumber(row.answered_at));
   if (row.ended_at !== null) r.endedAt = new Date(toNumber(row.ended_at));

@@ -400,6 +400,8 @@ export class GeminiTranslator implements TranslationSession {
   }
 
   private transcript(side: 'source' | 'translation', piece: TranscriptPiece): void {
+    // Speech in another language is someone else speaking (in a conference): the utterance before it is over.
+    if (side === 'source' && piece.languageCode && this.segmenter.pending && this.segmenter.sourceLanguage && piece.languageCode !== this.segmenter.sourceLanguage) this.flushUtterance();
     this.segmenter.add(side, piece, Date.now());
     if (piece.text !== '') this.emit(side === 'source' ? 'inputTranscript' : 'outputTranscript', piece);
     this.armSegmentTimer();

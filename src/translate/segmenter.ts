@@ -1,7 +1,7 @@
 /**
  * Groups incremental transcripts into utterances. The translate model streams continuously and never
  * ends a turn, so an utterance ends when neither transcript text nor translated audio has arrived
- * for a pause. Pure: the caller
+ * for a pause, or when the speech heard is in another language (a new speaker). Pure: the caller
  * feeds pieces and asks whether the pause has elapsed at a given wall-clock time.
  */
 import type { TranscriptPiece, TranslatedUtterance } from '../call/ports/translation';
@@ -33,6 +33,11 @@ export class UtteranceSegmenter {
   /** Translated audio still arriving keeps the current utterance open (output lags input). */
   touch(wallMs: number): void {
     if (this.pending) this.lastWallMs = Math.max(this.lastWallMs, wallMs);
+  }
+
+  /** The language the current utterance's speaker speaks, as last reported. */
+  get sourceLanguage(): string | undefined {
+    return this.sourceLang;
   }
 
   get pending(): boolean {

@@ -46,6 +46,13 @@ export function createCallAnswerRenderer(deps: CallAnswerRendererDeps): CallAnsw
       }
       case 'say-and-hang-up':
         return deps.twiml.render('say-hangup', { message: answer.text, language: answer.locale });
+      case 'conference':
+        return deps.twiml.render('caller-conference', {
+          name: answer.conference,
+          statusCallback: webhookUrl(deps.publicUrl, `${TWILIO_PATHS.conference}?${CALL_ID_PARAM}=${encodeURIComponent(answer.callId)}`),
+          greeting: answer.announce?.greeting ?? '',
+          language: answer.announce?.locale,
+        });
     }
   };
 }

@@ -8,13 +8,19 @@
  *   POST /twilio/voice?leg=<endpoint>&call=<id> the party tolk dialled picked up
  *   POST /twilio/voice?step=language&call=<id>  the language menu's answer (Gather action)
  *   POST /twilio/status?call=<id>               status callbacks of the dialled leg
+ *   POST /twilio/conference?call=<id>           events of a conference tolk created for a caller
+ *   POST /twilio/interpreter                    an interpreter leg's TwiML App (token: conferences.ts)
  */
-import type { CallAnswer, LegStatus, ParticipantMedia } from '../call/ports';
+import type { CallAnswer, ConferenceEvent, LegStatus, ParticipantMedia } from '../call/ports';
 import type { CallAnswerRenderer } from './call-answers';
 import { CALL_ID_PARAM, LEG_PARAM, STEP_PARAM } from './call-params';
 import { legStatusOf } from './call-status';
 import type { TwilioHandlers } from './module';
+import { callIdOfTicket } from './conferences';
 import { TwilioParticipantMedia } from './participant-media';
+import type { StreamTokens } from './stream-token';
+import type { TwilioConferenceParams } from './webhook-params';
+import type { Logger } from '../log/logger';
 
 /** What the webhooks need of the call service. */
 export interface CallWebhookTarget {
@@ -23,10 +29,28 @@ export interface CallWebhookTarget {
   languageChosen(callId: string, digits: string | undefined): CallAnswer;
   legStatus(legRef: string, status: LegStatus, callId?: string): void;
   attach(media: ParticipantMedia): void;
+  /** Conference interpreting (a service without it hangs interpreter legs up). */
+  conferenceEvent?(callId: string, event: ConferenceEvent): void;
+  interpreterAnswered?(callId: string, legRef: string, endpoint: string): CallAnswer;
 }
 
-export function callWebhookHandlers(calls: CallWebhookTarget, render: CallAnswerRenderer): TwilioHandlers {
+export function callWebhookHandlers(calls: CallWebhookTarget, render: CallAnswerRenderer, tokens?: StreamTokens, logger?: Logger): TwilioHandlers {
   return {
+    conference: (p, ctx) => {
+      const event = conferenceEventOf(p);
+      if (event) calls.conferenceEvent?.(ctx.query[CALL_ID_PARAM] ?? '', event);
+    },
+    interpreter: async (p, ctx) => {
+      const token = str(p.token) ?? ctx.query.token ?? '';
+      const ticket = token.split('.')[1] ?? '';
+      const callId = callIdOfTicket(ticket);
+      const check = callId && tokens ? await tokens.verify(token, ticket) : { ok: false as const, reason: 'malformed' as const };
+      if (!check.ok || !callId || !calls.interpreterAnswered) {
+        logger?.warn({ event: 'twilio.interpreter.refused', callSid: p.CallSid, reason: check.ok ? 'no_call' : check.reason }, 'interpreter leg without a valid token: hung up');
+        return render({ type: 'say-and-hang-up', text: '', locale: 'en-US' });
+      }
+      return render(calls.interpreterAnswered(callId, p.CallSid, check.role));
+    },
     voice: async (p, ctx) => {
       const callId = ctx.query[CALL_ID_PARAM] ?? '';
       const endpoint = ctx.query[LEG_PARAM];
@@ -40,6 +64,23 @@ export function callWebhookHandlers(calls: CallWebhookTarget, render: CallAnswer
     },
     leg: (leg) => calls.attach(new TwilioParticipantMedia(leg)),
   };
+}
+
+/** A conference status callback in the core's words (events tolk does not act on: undefined). */
+function conferenceEventOf(p: TwilioConferenceParams): ConferenceEvent | undefined {
+  const conferenceRef = p.ConferenceSid;
+  switch (p.StatusCallbackEvent) {
+    case 'conference-start':
+      return { type: 'started', conferenceRef };
+    case 'conference-end':
+      return { type: 'ended', conferenceRef };
+    case 'participant-join':
+      return p.CallSid ? { type: 'joined', conferenceRef, legRef: p.CallSid, whispering: str(p.Coaching) === 'true' } : undefined;
+    case 'participant-leave':
+      return p.CallSid ? { type: 'left', conferenceRef, legRef: p.CallSid } : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** A single form value (Twilio never repeats the ones tolk reads). */

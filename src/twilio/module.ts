@@ -1,6 +1,7 @@
 /**
  * The Twilio edge as an HttpModule: `POST /twilio/voice`, `POST /twilio/status`,
- * `POST /twilio/stream-status` and `WS /twilio/media`. Every webhook must carry a valid
+ * `POST /twilio/stream-status`, `POST /twilio/interpreter` (a TwiML App leg tolk added to a
+ * conference), `POST /twilio/conference` (conference status callbacks) and `WS /twilio/media`. Every webhook must carry a valid
  * X-Twilio-Signature and this account's AccountSid; status and stream-status callbacks are handled
  * once each (a retried or replayed one is answered and dropped). What the voice webhook answers,
  * what a status callback does and what happens to an authenticated media leg are decided by
@@ -22,9 +23,11 @@ import { checkSignature, mediaStreamUrl, webhookUrl, type WsSignatureMode } from
 import { InMemoryReplayStore, type ReplayStore, type StreamTokens } from './stream-token';
 import type { TwimlRenderer } from './twiml';
 import {
+  conferenceParamsSchema,
   statusParamsSchema,
   streamStatusParamsSchema,
   voiceParamsSchema,
+  type TwilioConferenceParams,
   type TwilioStatusParams,
   type TwilioStreamStatusParams,
   type TwilioVoiceParams,
@@ -41,6 +44,10 @@ export interface TwilioHandlers {
   status(params: TwilioStatusParams, ctx: VoiceContext): void | Promise<void>;
   /** Called once per media stream whose `start` carried a valid token. */
   leg(leg: MediaLeg): void;
+  /** A conference's status callback (POST /twilio/conference). */
+  conference?(params: TwilioConferenceParams, ctx: VoiceContext): void | Promise<void>;
+  /** The voice request of a TwiML App leg tolk added to a conference (POST /twilio/interpreter). */
+  interpreter?(params: TwilioVoiceParams, ctx: VoiceContext): Promise<string>;
 }
 
 export interface TwilioModuleDeps {
@@ -76,6 +83,8 @@ export const TWILIO_PATHS = {
   status: '/twilio/status',
   streamStatus: '/twilio/stream-status',
   media: '/twilio/media',
+  conference: '/twilio/conference',
+  interpreter: '/twilio/interpreter',
 } as const;
 
 /** `PUBLIC_URL/twilio/stream-status`: the `<Stream statusCallback>` of every stream tolk opens. */
@@ -111,6 +120,8 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
     status:
       deps.handlers?.status ??
       ((p) => void log.info({ event: 'twilio.status.unhandled', callSid: p.CallSid, status: p.CallStatus }, 'status')),
+    ...(deps.handlers?.conference ? { conference: deps.handlers.conference } : {}),
+    ...(deps.handlers?.interpreter ? { interpreter: deps.handlers.interpreter } : {}),
     leg:
       deps.handlers?.leg ??
       ((leg) => {
@@ -218,6 +229,44 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
         } catch (err) {
           counters.inc('webhook_handler_error');
           log.error({ event: 'twilio.status.handler_error', callSid: params.CallSid, err }, 'status handler failed');
+        }
+        res.status(204).end();
+      });
+
+      // A TwiML App leg tolk added to a conference asks what to run: its interpreter stream.
+      app.post(TWILIO_PATHS.interpreter, form, (req, res) => {
+        if (!verified(req, res)) return;
+        const parsed = voiceParamsSchema.safeParse(req.body ?? {});
+        if (!parsed.success) return badRequest(req, res, firstIssue(parsed.error));
+        const params = parsed.data as TwilioVoiceParams;
+        if (!ownAccount(req, res, params.AccountSid)) return;
+        log.info({ event: 'twilio.interpreter', callSid: params.CallSid }, 'interpreter leg webhook');
+        const answer = handlers.interpreter ? handlers.interpreter(params, { query: queryOf(req) }) : Promise.resolve(deps.twiml.render('say-hangup', { message: '' }));
+        answer.then(
+          (twimlText) => res.status(200).type('text/xml').send(twimlText),
+          (err: unknown) => {
+            counters.inc('webhook_handler_error');
+            log.error({ event: 'twilio.interpreter.handler_error', callSid: params.CallSid, err }, 'interpreter handler failed: the leg is hung up');
+            res.status(200).type('text/xml').send(deps.twiml.render('say-hangup', { message: '' }));
+          },
+        );
+      });
+
+      // Conference events (start, end, join, leave), each handled once.
+      app.post(TWILIO_PATHS.conference, form, async (req, res) => {
+        if (!verified(req, res)) return;
+        const parsed = conferenceParamsSchema.safeParse(req.body ?? {});
+        if (!parsed.success) return badRequest(req, res, firstIssue(parsed.error));
+        const params = parsed.data as TwilioConferenceParams;
+        if (!ownAccount(req, res, params.AccountSid)) return;
+        const key = `conference:${params.ConferenceSid}:${params.StatusCallbackEvent}:${params.CallSid ?? ''}:${params.SequenceNumber ?? ''}`;
+        if (!(await firstTime(req, res, key, params.CallSid ?? ''))) return;
+        log.info({ event: 'twilio.conference', conferenceSid: params.ConferenceSid, callSid: params.CallSid, conferenceEvent: params.StatusCallbackEvent }, 'conference event');
+        try {
+          await handlers.conference?.(params, { query: queryOf(req) });
+        } catch (err) {
+          counters.inc('webhook_handler_error');
+          log.error({ event: 'twilio.conference.handler_error', conferenceSid: params.ConferenceSid, err }, 'conference handler failed');
         }
         res.status(204).end();
       });

@@ -28,6 +28,17 @@ export interface PlaceCallRequest {
   timeLimitSec?: number;
 }
 
+export interface ParticipantRequest {
+  from: string;
+  /** A phone number, `sip:`, `client:` or `app:AP...?param=value`. */
+  to: string;
+  label?: string;
+  timeoutSec?: number;
+  statusCallback?: string;
+  /** Coach (whisper to) this call SID only. */
+  coach?: string;
+}
+
 export type RedirectTarget = { twiml: string } | { url: string; method?: 'GET' | 'POST' };
 
 export interface CallInfo {
@@ -149,6 +160,70 @@ export class TwilioRestClient {
       statusCallback: updated.statusCallback,
       statusCallbackMethod: updated.statusCallbackMethod,
     };
+  }
+
+  /** Adds a participant to a conference (by SID or friendly name; creating it if needed); returns its call SID. */
+  async addParticipant(conference: string, p: ParticipantRequest): Promise<string> {
+    const created = await this.run('add_participant', () =>
+      this.client.conferences(conference).participants.create({
+        from: p.from,
+        to: p.to,
+        beep: 'false',
+        endConferenceOnExit: false,
+        earlyMedia: true,
+        ...(p.label ? { label: p.label } : {}),
+        ...(p.timeoutSec !== undefined ? { timeout: p.timeoutSec } : {}),
+        ...(p.statusCallback ? { statusCallback: p.statusCallback, statusCallbackMethod: 'POST', statusCallbackEvent: [...ALL_STATUS_EVENTS] } : {}),
+        ...(p.coach ? { coaching: true, callSidToCoach: p.coach } : {}),
+      }),
+    );
+    this.log.info({ event: 'twilio.rest.participant_added', conference, callSid: created.callSid, coaching: Boolean(p.coach) }, 'conference participant added');
+    return created.callSid;
+  }
+
+  /** The conference in progress (or starting) with this SID or friendly name, and its participants. */
+  async findConference(conference: string): Promise<{ sid: string; friendlyName: string; participants: { callSid: string; label?: string; coaching: boolean }[] } | undefined> {
+    let sid = conference;
+    let friendlyName = conference;
+    if (/^CF[0-9a-fA-F]{32}$/.test(conference)) {
+      const conf = await this.run('fetch_conference', () => this.client.conferences(conference).fetch()).catch((err: unknown) => {
+        if (err instanceof TwilioApiError && err.status === 404) return undefined;
+        throw err;
+      });
+      if (!conf || conf.status === 'completed') return undefined;
+      friendlyName = conf.friendlyName;
+    } else {
+      const found = [
+        ...(await this.run('find_conference', () => this.client.conferences.list({ friendlyName: conference, status: 'in-progress', limit: 1 }))),
+        ...(await this.run('find_conference', () => this.client.conferences.list({ friendlyName: conference, status: 'init', limit: 1 }))),
+      ];
+      if (found.length === 0) return undefined;
+      sid = found[0].sid;
+    }
+    const participants = await this.run('list_participants', () => this.client.conferences(sid).participants.list({ limit: 250 }));
+    return { sid, friendlyName, participants: participants.map((p) => ({ callSid: p.callSid, coaching: Boolean(p.coaching), ...(p.label ? { label: p.label } : {}) })) };
+  }
+
+  /** Removes (hangs up) a participant. */
+  async removeParticipant(conference: string, callSid: string): Promise<void> {
+    await this.run('remove_participant', () => this.client.conferences(conference).participants(callSid).remove());
+    this.log.info({ event: 'twilio.rest.participant_removed', conference, callSid }, 'conference participant removed');
+  }
+
+  /** Ends a conference for everyone (status=completed). */
+  async endConference(conference: string): Promise<void> {
+    await this.run('end_conference', () => this.client.conferences(conference).update({ status: 'completed' }));
+    this.log.info({ event: 'twilio.rest.conference_ended', conference }, 'conference ended');
+  }
+
+  /** Creates a TwiML App, or updates the one with this friendly name, to run `voiceUrl` (POST). */
+  async configureApplication(friendlyName: string, voiceUrl: string): Promise<{ sid: string; friendlyName: string; voiceUrl: string; voiceMethod: string; created: boolean }> {
+    const found = await this.run('find_application', () => this.client.applications.list({ friendlyName, limit: 1 }));
+    const app = found[0]
+      ? await this.run('update_application', () => this.client.applications(found[0].sid).update({ voiceUrl, voiceMethod: 'POST' }))
+      : await this.run('create_application', () => this.client.applications.create({ friendlyName, voiceUrl, voiceMethod: 'POST' }));
+    this.log.info({ event: 'twilio.rest.application_configured', applicationSid: app.sid }, 'TwiML App configured');
+    return { sid: app.sid, friendlyName: app.friendlyName, voiceUrl: app.voiceUrl, voiceMethod: app.voiceMethod, created: !found[0] };
   }
 
   private async run<T>(op: string, fn: () => Promise<T>): Promise<T> {

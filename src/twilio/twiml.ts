@@ -17,6 +17,8 @@ export interface TwimlDocuments {
   /** `greeting` (optional) is said in `language` before the stream opens. */
   'caller-stream': Stream & { greeting?: string; language?: string };
   'agent-stream': Stream;
+  /** The caller into conference `name`; its events go to `statusCallback`. */
+  'caller-conference': { name: string; statusCallback: string; greeting?: string; language?: string };
   /** Any message, then hang up (the bridge supplies localized text). */
   'say-hangup': { message: string; language?: string };
   'party-unreachable': Say;
@@ -30,6 +32,7 @@ export type TwimlDocumentName = keyof TwimlDocuments;
 export const TWIML_DOCUMENT_NAMES: readonly TwimlDocumentName[] = [
   'caller-stream',
   'agent-stream',
+  'caller-conference',
   'say-hangup',
   'party-unreachable',
   'party-busy',

@@ -65,6 +65,31 @@ export const streamStatusParamsSchema = z.looseObject({
   Timestamp: text(64).optional(),
 });
 
+/** A conference's status callback (`<Conference statusCallback>`): `CallSid` on participant events. */
+export const conferenceParamsSchema = z.looseObject({
+  AccountSid: common.AccountSid,
+  ConferenceSid: z.string().regex(/^CF[0-9a-fA-F]{32}$/, 'must be a conference SID'),
+  FriendlyName: text(128).optional(),
+  StatusCallbackEvent: status,
+  CallSid: common.CallSid.optional(),
+  Coaching: text(8).optional(),
+  CallSidToCoach: text(64).optional(),
+  SequenceNumber: count.optional(),
+  Timestamp: text(64).optional(),
+});
+
+export type TwilioConferenceParams = Loose<{
+  AccountSid: string;
+  ConferenceSid: string;
+  FriendlyName?: string;
+  /** conference-start, conference-end, participant-join, participant-leave, ... */
+  StatusCallbackEvent: string;
+  CallSid?: string;
+  Coaching?: string;
+  CallSidToCoach?: string;
+  SequenceNumber?: string;
+}>;
+
 type Loose<T> = T & { readonly [param: string]: string | string[] | undefined };
 
 export type TwilioVoiceParams = Loose<{

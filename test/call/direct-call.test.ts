@@ -53,6 +53,8 @@ function render(a: CallAnswer): string {
       return `<say ${a.locale}>${a.text}</say>`;
     case 'language-menu':
       return `<menu ${a.callId}>${a.options.map((o) => `${o.digit}:${o.locale}:${o.text}`).join('|')}</menu>`;
+    case 'conference':
+      return `<conference ${a.conference}/>`;
   }
 }
 

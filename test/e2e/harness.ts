@@ -40,7 +40,12 @@ export interface RigOptions {
   overrides?: AppOverrides;
   /** Extra environment for tolk (e.g. TOLK_MAX_CALLS). */
   env?: Record<string, string>;
+  /** The interpreter's TwiML App (TWILIO_TWIML_APP_SID), its Voice URL pointing at tolk, for conference interpreting. */
+  interpreterApp?: boolean;
 }
+
+/** The SID of the interpreter's TwiML App in rigs with `interpreterApp`. */
+export const INTERPRETER_APP_SID = 'AP' + 'a'.repeat(32);
 
 
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
@@ -61,6 +66,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     GEMINI_API_KEY: 'emulator-key',
     GEMINI_API_URL: gemini.url,
     ADMIN_TOKEN: 'admin-token-for-tests-0123456789',
+    ...(opts.interpreterApp ? { TWILIO_TWIML_APP_SID: INTERPRETER_APP_SID } : {}),
     ...opts.env,
   });
   const logs: Record<string, unknown>[] = [];
@@ -92,6 +98,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     ...opts.overrides,
   });
   twilio.addNumber({ phoneNumber: TOLK_NUMBER, voiceUrl: `${base}/twilio/voice`, statusCallback: `${base}/twilio/status` });
+  if (opts.interpreterApp) twilio.addApplication({ sid: INTERPRETER_APP_SID, friendlyName: 'tolk interpreter', voiceUrl: `${base}/twilio/interpreter` });
   const rig: Rig = {
     tolk,
     twilio,

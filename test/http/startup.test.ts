@@ -103,4 +103,13 @@ describe('npm start', () => {
       silent.close();
     }
   });
+
+  it('refuses conference mode without the interpreter\'s TwiML App, naming the variable and the command', async () => {
+    const numbers = 'numbers:\n  - {number: "+15550001111", destination: "+15550002222", callerLanguage: es, agentLanguage: en, mode: conference}\n';
+    const tolk = spawnTolk({ ...VALID, PORT: '0', TOLK_NUMBERS: 'numbers.yaml' }, { prepare: (cwd) => fs.writeFileSync(path.join(cwd, 'numbers.yaml'), numbers) });
+    expect(await tolk.exited).toBe(78);
+    expectOneLineNaming(tolk.stderr(), 'TWILIO_TWIML_APP_SID');
+    expect(tolk.stderr()).toContain('+15550001111 is in conference mode');
+    expect(tolk.stderr()).toContain('tolk twilio configure-app');
+  });
 });

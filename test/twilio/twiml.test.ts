@@ -38,7 +38,7 @@ function sayAndHang(message: string, language: 'en-US' | 'fr-FR' | 'nl-NL', paus
 describe('TwiML documents', () => {
   it('finds the twiml folder and has a file for every document', () => {
     expect(defaultTwimlDir()).toBe(path.resolve(__dirname, '../../twiml'));
-    for (const name of TWIML_DOCUMENT_NAMES) expect(() => parseXml(renderer.render(name, { streamUrl: 'wss://x', token: 't', message: 'm', action: 'https://x/twilio/voice' }))).not.toThrow();
+    for (const name of TWIML_DOCUMENT_NAMES) expect(() => parseXml(renderer.render(name, { streamUrl: 'wss://x', token: 't', message: 'm', action: 'https://x/twilio/voice', name: 'room' }))).not.toThrow();
   });
 
   it('caller-stream equals what VoiceResponse builds', () => {

@@ -1,5 +1,6 @@
 /** The ports the call core owns: adapters implement them, the composition root wires them in. */
 export * from './clock';
+export * from './conference';
 export * from './media';
 export * from './metrics';
 export * from './records';

@@ -51,4 +51,9 @@ export type CallAnswer =
   /** Offer a spoken menu; the key pressed comes back to `CallService.languageChosen(callId, digits)`. */
   | { type: 'language-menu'; callId: string; options: MenuOption[] }
   /** Say `text` in `locale`, then hang up. */
-  | { type: 'say-and-hang-up'; text: string; locale: string };
+  | { type: 'say-and-hang-up'; text: string; locale: string }
+  /**
+   * Put the leg in conference `conference` (saying `greeting` first when given); the conference
+   * reports its events to `CallService.conferenceEvent(callId, ...)`, and ends when this leg leaves.
+   */
+  | { type: 'conference'; callId: string; conference: string; announce?: { greeting?: string; locale: string } };

@@ -1,5 +1,6 @@
 /**
- * `tolk twilio configure-number NUMBER`: point a Twilio number at this deployment. The Twilio SDK
+ * `tolk twilio configure-number NUMBER`: point a Twilio number at this deployment;
+ * `tolk twilio configure-app`: create or update the interpreter's TwiML App. The Twilio SDK
  * is loaded only when this command runs, so the other commands start quickly.
  */
 import { Command } from 'commander';
@@ -27,6 +28,24 @@ export function twilioCommand(ctx: CliContext): Command {
       if (outcome.ok) {
         if (o.json) printJson(o, outcome.number);
         else o.out(describeConfiguredNumber(outcome.number));
+        return;
+      }
+      if (outcome.kind === 'config') throw usageError(`invalid Twilio configuration:\n${outcome.problems.map((p) => `  - ${p}`).join('\n')}`);
+      throw new CliError(outcome.message, outcome.kind === 'unreachable' ? EXIT_UNREACHABLE : EXIT_FAILURE);
+    });
+  twilio
+    .command('configure-app')
+    .description("create (or update) the interpreter's TwiML App, whose Voice URL is PUBLIC_URL/twilio/interpreter (POST), and print its SID for TWILIO_TWIML_APP_SID")
+    .option('--name <name>', 'friendly name of the app (an app with this name is updated)', 'tolk interpreter')
+    .addHelpText('after', `\nTalks to Twilio's REST API, not to tolk. Conference mode and joining conferences need the app.\n${CONFIGURE_NUMBER_ENV_HELP}`)
+    .action(async (opts: { name: string }, cmd: Command) => {
+      const o = outputFor(ctx, cmd);
+      const [{ configureTwilioApp, describeConfiguredApp }, { createLogger }] = await Promise.all([import('../configure-number.js'), import('../../log/logger.js')]);
+      const logger = createLogger({ level: 'warn', destination: { write: (s: string) => o.err(s) } });
+      const outcome = await configureTwilioApp(opts.name, ctx.env, logger);
+      if (outcome.ok) {
+        if (o.json) printJson(o, outcome.app);
+        else o.out(describeConfiguredApp(outcome.app));
         return;
       }
       if (outcome.kind === 'config') throw usageError(`invalid Twilio configuration:\n${outcome.problems.map((p) => `  - ${p}`).join('\n')}`);

@@ -1,0 +1,463 @@
+/**
+ * A conference tolk interprets: the parties talk in a conference the telephony runs (they hear
+ * each other's own voices there, undelayed), and tolk joins it with interpreter legs that play the
+ * translations. Another configuration of the call graph (call-graph.ts):
+ *
+ *   participants  the conference's parties, each with a language (known, or detected)
+ *   endpoints     the interpreter legs: whisper, one per party, heard by that party alone; open,
+ *                 one speaking into the room. Each hears the room but itself, so what tolk plays
+ *                 never comes back to be translated again
+ *   voice links   none: the conference carries the voices
+ *   routes        one per language spoken (interpretation-plan.ts), silent on speech already in it
+ *
+ * A conference tolk created for a caller on a tolk number (`dial`) ends when the caller leaves or
+ * the party dialled for them leaves; tolk dials that party once the caller is in. A conference tolk
+ * joined is never ended by tolk: it leaves when asked, when the conference ends, or when no party
+ * is left. Whisper falls back to open when the telephony refuses to whisper, and says why.
+ */
+import type { Logger } from '../log/logger';
+import type { CallOutcome } from '../store/call-record';
+import { CallGraph } from './call-graph';
+import type { CallDeps } from './direct-call';
+import { stamp, type CallEvent, type UnstampedCallEvent } from './events';
+import { languagesOf, planInterpretation, type InterpretationMode, type InterpretationPlan } from './interpretation-plan';
+import { message, sayLocale } from './messages';
+import { WhisperRefusedError, type ConferenceEvent, type ConferenceTelephony, type LegStatus, type ParticipantMedia } from './ports';
+import { SAMPLE_RATE } from '../audio/frame';
+
+export interface ConferenceCallDeps extends CallDeps {
+  conferences: ConferenceTelephony;
+}
+
+export interface ConferencePartyInit {
+  legRef: string;
+  language?: string;
+  role?: string;
+}
+
+export interface ConferenceCallInit {
+  id: string;
+  /** The conference's name or ref, as the telephony addresses it. */
+  conference: string;
+  requestedMode: InterpretationMode;
+  /** The number interpreter legs (and a dialled party) are placed from. */
+  callerId: string;
+  /** Parties whose language is given (the rest are detected). */
+  parties?: ConferencePartyInit[];
+  /** A conference tolk created for a caller: it dials `destination` once the caller is in. */
+  dial?: { callerLeg: string; from: string; number: string; destination: string; callerLanguage: string; agentLanguage: string };
+  /** The most languages served at once. */
+  maxLanguages: number;
+}
+
+export type ConferenceCallState = 'joining' | 'live' | 'ended';
+
+interface Party {
+  id: string;
+  legRef: string;
+  role: string;
+  language?: string;
+  present: boolean;
+}
+
+interface InterpreterLeg {
+  endpoint: string;
+  whisperTo?: string;
+  legRef?: string;
+  attached: boolean;
+  /** The leg was asked to leave (or never came): not requested again for this plan entry. */
+  dropped: boolean;
+}
+
+export class ConferenceCall {
+  readonly id: string;
+  readonly conference: string;
+  readonly requestedMode: InterpretationMode;
+  readonly created: boolean;
+  private modeValue: InterpretationMode;
+  private fallbackReason: string | undefined;
+  private conferenceRef: string | undefined;
+  private stateValue: ConferenceCallState = 'joining';
+  private readonly graph: CallGraph;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private readonly parties = new Map<string, Party>();
+  private readonly known = new Map<string, ConferencePartyInit>();
+  private readonly legs = new Map<string, InterpreterLeg>();
+  /** Telephony requests in flight: an unknown leg that joins is classified once they settle. */
+  private pending = new Set<Promise<unknown>>();
+  private dialledLeg: string | undefined;
+  private dialledAnswered = false;
+  private outcome: CallOutcome | undefined;
+  private endedListeners: ((call: ConferenceCall) => void)[] = [];
+  private released: Promise<void> | undefined;
+  private partyCount = 0;
+  private readonly unsubscribe: () => void;
+  /** Each route's session state and latencies so far, from the call's own events. */
+  private readonly sessionStates = new Map<string, string>();
+  private readonly latencies = new Map<string, { sum: number; n: number }>();
+
+  constructor(
+    private readonly deps: ConferenceCallDeps,
+    private readonly init: ConferenceCallInit,
+  ) {
+    this.id = init.id;
+    this.conference = init.conference;
+    this.requestedMode = init.requestedMode;
+    this.modeValue = init.requestedMode;
+    this.created = init.dial !== undefined;
+    this.now = deps.now ?? Date.now;
+    this.startedAt = this.now();
+    this.log = deps.logger.child({ callId: init.id, conference: init.conference });
+    for (const p of init.parties ?? []) this.known.set(p.legRef, p);
+    if (init.dial) this.known.set(init.dial.callerLeg, { legRef: init.dial.callerLeg, language: init.dial.callerLanguage, role: 'caller' });
+    this.unsubscribe = deps.events.subscribe((e) => this.follow(e), { callId: init.id });
+    this.graph = new CallGraph({
+      callId: init.id,
+      conferenceId: init.conference,
+      clock: deps.clock,
+      translators: deps.translators,
+      prompts: deps.prompts,
+      metrics: deps.metrics,
+      publish: (e) => deps.events.publish(e),
+      logger: this.log,
+      echoTargetLanguage: false,
+      elapsedMs: () => this.elapsedMs,
+    });
+    this.publish({
+      type: 'call.created',
+      kind: 'conference',
+      number: init.dial?.number ?? '',
+      from: init.dial?.from ?? '',
+      destination: init.dial?.destination ?? '',
+      conference: init.conference,
+      mode: init.requestedMode,
+    });
+  }
+
+  get state(): ConferenceCallState {
+    return this.stateValue;
+  }
+
+  /** The interpretation in effect (open after a refused whisper). */
+  get mode(): InterpretationMode {
+    return this.modeValue;
+  }
+
+  /** Why the mode in effect differs from the one asked for. */
+  get fallback(): string | undefined {
+    return this.fallbackReason;
+  }
+
+  get elapsedMs(): number {
+    return this.now() - this.startedAt;
+  }
+
+  /** The leg tolk dialled for the caller, once known. */
+  get dialled(): string | undefined {
+    return this.dialledLeg;
+  }
+
+  /** What `GET .../interpreter` shows. */
+  snapshot(): {
+    mode: InterpretationMode;
+    requestedMode: InterpretationMode;
+    fallback?: string;
+    participants: { callSid: string; language?: string; role: string }[];
+    sessions: { language: string; state: string }[];
+    latencyMs: Record<string, number>;
+  } {
+    return {
+      mode: this.modeValue,
+      requestedMode: this.requestedMode,
+      ...(this.fallbackReason ? { fallback: this.fallbackReason } : {}),
+      participants: [...this.parties.values()].filter((p) => p.present).map((p) => ({ callSid: p.legRef, role: p.role, ...(p.language ? { language: p.language } : {}) })),
+      sessions: this.graph.allRoutes.map((r) => ({ language: r.targetLanguage ?? '', state: this.sessionStates.get(r.id) ?? 'connecting' })),
+      latencyMs: Object.fromEntries([...this.latencies].map(([route, l]) => [route.replace(/^to:/, ''), Math.round(l.sum / l.n)])),
+    };
+  }
+
+  onEnded(listener: (call: ConferenceCall) => void): void {
+    this.endedListeners.push(listener);
+  }
+
+  /** Whether `legRef` is one of this call's interpreter legs. */
+  isInterpreterLeg(legRef: string): boolean {
+    for (const l of this.legs.values()) if (l.legRef === legRef) return true;
+    return false;
+  }
+
+  /** Joining an existing conference: the parties already in it. */
+  start(members: readonly { legRef: string; whispering: boolean }[]): void {
+    for (const m of members) if (!m.whispering) this.partyJoined(m.legRef);
+    this.reconcile();
+  }
+
+  /** The conference reported an event. */
+  conferenceEvent(e: ConferenceEvent): void {
+    if (this.stateValue === 'ended') return;
+    this.conferenceRef ??= e.conferenceRef;
+    switch (e.type) {
+      case 'started':
+        return;
+      case 'ended':
+        this.end(this.outcome ?? 'completed');
+        return;
+      case 'joined':
+        if (e.whispering || this.isInterpreterLeg(e.legRef)) return;
+        if (this.pending.size > 0 && !this.known.has(e.legRef) && e.legRef !== this.dialledLeg) {
+          // It may be an interpreter leg whose request has not returned yet.
+          void Promise.allSettled([...this.pending]).then(() => {
+            if (!this.isInterpreterLeg(e.legRef) && this.stateValue !== 'ended') this.conferenceEvent(e);
+          });
+          return;
+        }
+        this.partyJoined(e.legRef);
+        this.reconcile();
+        return;
+      case 'left':
+        this.legLeft(e.legRef);
+        return;
+    }
+  }
+
+  /** The phone network reported a status for the party tolk dialled. */
+  legStatus(legRef: string, status: LegStatus): void {
+    if (legRef !== this.dialledLeg || this.dialledAnswered || status.state !== 'ended') return;
+    // The party never came: the caller is told why, and their leaving ends the conference.
+    const reason = status.reason;
+    this.outcome = reason === 'busy' ? 'busy' : reason === 'no-answer' ? 'no-answer' : reason === 'canceled' ? 'canceled' : 'failed';
+    const dial = this.init.dial;
+    if (!dial || this.stateValue === 'ended') return;
+    const key = reason === 'busy' ? 'busy' : reason === 'no-answer' ? 'noAnswer' : 'unreachable';
+    this.log.info({ event: 'conference.party_unreachable', callSid: legRef, reason }, 'the party dialled did not come');
+    this.background('tell-caller', this.deps.telephony.sayAndHangUp(dial.callerLeg, message(key, dial.callerLanguage), sayLocale(dial.callerLanguage)));
+  }
+
+  /** Media of an interpreter leg connected. */
+  attachMedia(media: ParticipantMedia): void {
+    const leg = this.legs.get(media.endpoint);
+    if (this.stateValue === 'ended' || !leg || leg.attached || leg.dropped || media.sampleRate !== SAMPLE_RATE) {
+      this.log.warn({ event: 'call.leg_rejected', role: media.endpoint, state: this.stateValue }, 'unexpected media stream');
+      media.close();
+      return;
+    }
+    leg.attached = true;
+    leg.legRef ??= media.legRef;
+    const reaches = leg.whisperTo ? [leg.whisperTo] : [...this.parties.keys()];
+    this.graph.addEndpoint({ id: leg.endpoint, carries: [...this.parties.keys()], reaches }, media);
+    media.on('end', () => this.interpreterLegGone(leg));
+    this.publish({ type: 'interpreter.leg', endpoint: leg.endpoint, legRef: media.legRef, action: 'joined', ...(leg.whisperTo ? { whisperTo: leg.whisperTo } : {}) });
+    if (this.stateValue === 'joining') this.stateValue = 'live';
+    this.reconcile();
+  }
+
+  /** tolk leaves the conference (asked to, or shutting down); a conference tolk created is ended. */
+  leave(): Promise<void> {
+    if (this.created && this.stateValue !== 'ended') this.background('end-conference', this.deps.conferences.end(this.conferenceRef ?? this.conference));
+    this.end(this.outcome ?? 'completed');
+    return this.released ?? Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return this.leave();
+  }
+
+  /** An operator ends the call: a conference tolk created ends for everyone; one it joined, tolk leaves. */
+  hangUpByOperator(): Promise<void> {
+    this.log.info({ event: 'call.operator_hangup', state: this.stateValue }, 'operator hung up the call');
+    this.outcome ??= 'hungup_by_operator';
+    return this.leave();
+  }
+
+  // ---- internals ----
+
+  private partyJoined(legRef: string): void {
+    const existing = [...this.parties.values()].find((p) => p.legRef === legRef);
+    if (existing) {
+      existing.present = true;
+      return;
+    }
+    const given = this.known.get(legRef);
+    const isDialled = legRef === this.dialledLeg;
+    if (isDialled) this.dialledAnswered = true;
+    const role = given?.role ?? (isDialled ? 'agent' : 'participant');
+    const language = given?.language ?? (isDialled ? this.init.dial?.agentLanguage : undefined);
+    const id = role === 'participant' || [...this.parties.values()].some((p) => p.id === role) ? `party-${++this.partyCount}` : role;
+    const party: Party = { id, legRef, role, language, present: true };
+    this.parties.set(id, party);
+    this.graph.addParticipant({ id, role, legRef, ...(language ? { language } : {}) });
+    if (this.init.dial && legRef === this.init.dial.callerLeg && !this.dialledLeg) this.dialParty();
+  }
+
+  private dialParty(): void {
+    const dial = this.init.dial!;
+    const request = this.deps.conferences
+      .addParty({ callId: this.id, conference: this.conference, destination: dial.destination, callerId: dial.number, ringTimeoutSec: this.deps.ringTimeoutSec ?? 30 })
+      .then((legRef) => {
+        this.dialledLeg = legRef;
+        this.log.info({ event: 'call.dialled', agentCallSid: legRef }, 'other party dialled into the conference');
+      })
+      .catch((err: unknown) => {
+        this.log.error({ event: 'call.dial_failed', err }, 'could not dial the other party');
+        this.outcome = 'failed';
+        this.background('tell-caller', this.deps.telephony.sayAndHangUp(dial.callerLeg, message('unreachable', dial.callerLanguage), sayLocale(dial.callerLanguage)));
+      });
+    this.track(request);
+  }
+
+  private legLeft(legRef: string): void {
+    const leg = [...this.legs.values()].find((l) => l.legRef === legRef);
+    if (leg) {
+      this.interpreterLegGone(leg);
+      return;
+    }
+    const party = [...this.parties.values()].find((p) => p.legRef === legRef);
+    if (!party || !party.present) return;
+    party.present = false;
+    this.parties.delete(party.id);
+    this.graph.removeParticipant(party.id);
+    if (this.created && (legRef === this.init.dial?.callerLeg || legRef === this.dialledLeg)) {
+      // The caller's leaving ends the conference by itself; the dialled party's ends it for the caller.
+      if (legRef === this.dialledLeg) this.background('end-conference', this.deps.conferences.end(this.conferenceRef ?? this.conference));
+      return;
+    }
+    if ([...this.parties.values()].every((p) => !p.present)) {
+      this.log.info({ event: 'conference.no_parties' }, 'no party left: the interpreter leaves');
+      this.leave().catch(() => undefined);
+      return;
+    }
+    this.reconcile();
+  }
+
+  private interpreterLegGone(leg: InterpreterLeg): void {
+    if (leg.dropped && !leg.attached) return;
+    const wasAttached = leg.attached;
+    leg.attached = false;
+    leg.dropped = true;
+    this.legs.delete(leg.endpoint);
+    if (wasAttached) {
+      this.publish({ type: 'interpreter.leg', endpoint: leg.endpoint, legRef: leg.legRef ?? '', action: 'left' });
+      void this.graph.removeEndpoint(leg.endpoint).then(() => this.reconcile());
+    }
+  }
+
+  /** Brings the legs and routes to what the plan says. */
+  private reconcile(): void {
+    if (this.stateValue === 'ended') return;
+    const parties = [...this.parties.values()].filter((p) => p.present);
+    const plan = this.plan(parties);
+    const wanted = new Set(plan.legs.map((l) => l.endpoint));
+    for (const l of plan.legs) if (!this.legs.has(l.endpoint)) this.requestLeg(l.endpoint, l.whisperTo);
+    for (const leg of [...this.legs.values()]) if (!wanted.has(leg.endpoint)) this.dropLeg(leg);
+    const planned = new Set(plan.routes.map((r) => r.id));
+    for (const route of this.graph.allRoutes) if (!planned.has(route.id)) void this.graph.removeRoute(route.id);
+    for (const r of plan.routes) {
+      const attached = (ids: string[]) => ids.filter((id) => this.graph.endpoint(id));
+      const listeners = attached(r.listeners);
+      const route = this.graph.route(r.id);
+      if (!route) {
+        const source = attached(r.sources)[0];
+        if (source && listeners.length > 0) this.graph.addRoute({ id: r.id, source, targetLanguage: r.targetLanguage, listeners });
+        continue;
+      }
+      const have = new Set(route.listeners.map((l) => l.id));
+      for (const l of listeners) if (!have.has(l)) this.graph.addRouteListener(r.id, l);
+      for (const l of have) if (!listeners.includes(l)) this.graph.removeRouteListener(r.id, l);
+    }
+  }
+
+  private plan(parties: Party[]): InterpretationPlan {
+    const languages = languagesOf(parties).slice(0, this.init.maxLanguages);
+    const served = parties.map((p) => ({ id: p.id, language: p.language && languages.includes(p.language) ? p.language : undefined }));
+    return planInterpretation(this.modeValue, served);
+  }
+
+  private requestLeg(endpoint: string, whisperTo: string | undefined): void {
+    const leg: InterpreterLeg = { endpoint, ...(whisperTo ? { whisperTo } : {}), attached: false, dropped: false };
+    this.legs.set(endpoint, leg);
+    const coached = whisperTo ? this.parties.get(whisperTo)?.legRef : undefined;
+    const request = this.deps.conferences
+      .addInterpreter({ callId: this.id, conference: this.conferenceRef ?? this.conference, endpoint, callerId: this.init.callerId, ...(coached ? { whisperTo: coached } : {}) })
+      .then((legRef) => {
+        leg.legRef = legRef;
+        this.log.info({ event: 'conference.interpreter_leg', endpoint, callSid: legRef, whisperTo: coached }, 'interpreter leg placed');
+        if (leg.dropped || this.stateValue === 'ended') this.background('remove-leg', this.deps.conferences.removeLeg(this.conferenceRef ?? this.conference, legRef));
+      })
+      .catch((err: unknown) => {
+        this.legs.delete(endpoint);
+        if (err instanceof WhisperRefusedError) {
+          this.fallBackToOpen(err.reason);
+          return;
+        }
+        this.log.error({ event: 'conference.interpreter_leg_failed', endpoint, err }, 'could not place an interpreter leg');
+      });
+    this.track(request);
+  }
+
+  private dropLeg(leg: InterpreterLeg): void {
+    if (leg.dropped) return;
+    leg.dropped = true;
+    this.legs.delete(leg.endpoint);
+    if (leg.legRef) this.background('remove-leg', this.deps.conferences.removeLeg(this.conferenceRef ?? this.conference, leg.legRef));
+    if (leg.attached) {
+      leg.attached = false;
+      this.publish({ type: 'interpreter.leg', endpoint: leg.endpoint, legRef: leg.legRef ?? '', action: 'left' });
+      void this.graph.removeEndpoint(leg.endpoint);
+    }
+  }
+
+  private fallBackToOpen(reason: string): void {
+    if (this.modeValue === 'open' || this.stateValue === 'ended') return;
+    this.modeValue = 'open';
+    this.fallbackReason = reason;
+    this.log.warn({ event: 'conference.fallback', requested: this.requestedMode, mode: 'open', reason }, 'whisper refused: interpreting in the open');
+    this.publish({ type: 'interpreter.mode', mode: 'open', requestedMode: this.requestedMode, fallback: reason });
+    for (const leg of [...this.legs.values()]) this.dropLeg(leg);
+    this.reconcile();
+  }
+
+  private end(outcome: CallOutcome): void {
+    if (this.stateValue === 'ended') return;
+    this.stateValue = 'ended';
+    this.released = this.release(outcome);
+  }
+
+  private async release(outcome: CallOutcome): Promise<void> {
+    for (const leg of this.legs.values()) {
+      leg.dropped = true;
+      if (leg.legRef && !this.created) this.background('remove-leg', this.deps.conferences.removeLeg(this.conferenceRef ?? this.conference, leg.legRef));
+    }
+    await this.graph.close();
+    await this.deps.events.settle(this.id);
+    this.publish({ type: 'call.ended', outcome, durationMs: this.elapsedMs });
+    await this.deps.events.settle(this.id);
+    this.unsubscribe();
+    for (const l of this.endedListeners) l(this);
+    this.endedListeners = [];
+  }
+
+  private follow(e: CallEvent): void {
+    if (e.type === 'session.state') this.sessionStates.set(e.routeId, e.state === 'handing-over' ? 'open' : e.state);
+    else if (e.type === 'utterance.latency') {
+      const l = this.latencies.get(e.routeId) ?? { sum: 0, n: 0 };
+      l.sum += e.latencyMs;
+      l.n++;
+      this.latencies.set(e.routeId, l);
+    }
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  private publish(event: UnstampedCallEvent): void {
+    this.deps.events.publish(stamp(event, { callId: this.id, conferenceId: this.conference }, Date.now()));
+  }
+
+  private background(what: string, p: Promise<unknown>): void {
+    p.catch((err: unknown) => this.log.warn({ event: 'call.effect_failed', effect: what, err }, `${what} failed`));
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The conference port: what the call core asks of a telephony that runs conferences (Twilio:
+ * the Participants and Conferences REST API, TwiML App legs) and what the conference reports back,
+ * in the core's own words. A conference is named by `conference` (Twilio: its friendly name or
+ * SID); a leg by `legRef` (Twilio: call SID).
+ */
+
+export interface AddPartyRequest {
+  /** tolk's call id: the leg's status reports come back to this call. */
+  callId: string;
+  conference: string;
+  /** E.164, `sip:` or `client:`. */
+  destination: string;
+  /** The number shown to the destination as caller id. */
+  callerId: string;
+  ringTimeoutSec: number;
+}
+
+export interface AddInterpreterRequest {
+  callId: string;
+  conference: string;
+  /** The endpoint of the call its media feeds. */
+  endpoint: string;
+  /** The number the leg is placed from. */
+  callerId: string;
+  /** Whisper: the leg is heard only by this party (its legRef); none: it speaks into the room. */
+  whisperTo?: string;
+}
+
+/** A party in a conference as the telephony lists it. */
+export interface ConferenceMember {
+  legRef: string;
+  /** The telephony's label of the participant, when it has one. */
+  label?: string;
+  /** The member whispers to another (an interpreter or a coach): it is not a party to interpret. */
+  whispering: boolean;
+}
+
+export interface ConferenceInfo {
+  /** The telephony's stable id of the conference (Twilio: the CF... SID). */
+  ref: string;
+  name: string;
+  members: ConferenceMember[];
+}
+
+export interface ConferenceTelephony {
+  /** Dials a party into the conference; resolves with its leg's reference once the network accepted it. */
+  addParty(req: AddPartyRequest): Promise<string>;
+  /**
+   * Adds an interpreter leg (its media comes back to `endpoint` of the call); resolves with its
+   * leg's reference. Rejects with WhisperRefusedError when the telephony cannot whisper.
+   */
+  addInterpreter(req: AddInterpreterRequest): Promise<string>;
+  /** The live conference (by name or ref) and its members, or undefined if there is none. */
+  find(conference: string): Promise<ConferenceInfo | undefined>;
+  /** Takes a leg out of the conference (hangs it up). */
+  removeLeg(conference: string, legRef: string): Promise<void>;
+  /** Ends the conference for everyone. */
+  end(conference: string): Promise<void>;
+}
+
+/** What a conference reports about itself. */
+export type ConferenceEvent =
+  | { type: 'started'; conferenceRef: string }
+  | { type: 'ended'; conferenceRef: string }
+  | { type: 'joined'; conferenceRef: string; legRef: string; whispering: boolean }
+  | { type: 'left'; conferenceRef: string; legRef: string };
+
+/** The telephony will not let a leg whisper to one party (Twilio: error 16000, no Agent Conference). */
+export class WhisperRefusedError extends Error {
+  constructor(readonly reason: string) {
+    super(`whisper refused: ${reason}`);
+    this.name = 'WhisperRefusedError';
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The call core's conference port on Twilio: parties dialled in through the Participants API,
+ * interpreter legs as TwiML App participants (`to: app:<TWILIO_TWIML_APP_SID>?token=...`, the app's
+ * Voice URL being POST /twilio/interpreter), whisper as coaching (`coaching`, `callSidToCoach`).
+ *
+ * An interpreter leg's call SID is not known before Twilio creates it, so its token is bound to a
+ * ticket instead: `IT` and the 32 hex digits of tolk's call id (a UUID). /twilio/interpreter checks
+ * the token against its own ticket, learns the call and endpoint from it, and answers with a stream
+ * token for the leg's real call SID.
+ */
+import type { AddInterpreterRequest, AddPartyRequest, ConferenceInfo, ConferenceTelephony } from '../call/ports';
+import { WhisperRefusedError } from '../call/ports';
+import { CALL_ID_PARAM } from './call-params';
+import { TWILIO_PATHS } from './module';
+import type { TwilioRestClient } from './rest-client';
+import { TwilioApiError } from './rest-errors';
+import { webhookUrl } from './signature';
+import type { StreamTokens } from './stream-token';
+
+/** Twilio errors that mean coaching is not possible on this account or for this participant. */
+const WHISPER_REFUSED = new Set([16000]);
+
+export interface TwilioConferencesDeps {
+  rest: TwilioRestClient;
+  tokens: StreamTokens;
+  publicUrl: string;
+  /** TWILIO_TWIML_APP_SID. */
+  appSid: string | undefined;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The ticket an interpreter leg's token is bound to, for call `callId` (a UUID). */
+export function interpreterTicket(callId: string): string {
+  if (!UUID.test(callId)) throw new Error(`conference call ids are UUIDs, not ${callId}`);
+  return `IT${callId.replace(/-/g, '').toLowerCase()}`;
+}
+
+/** The call id a ticket was made for, or undefined if it is no ticket. */
+export function callIdOfTicket(ticket: string): string | undefined {
+  const m = /^IT([0-9a-f]{8})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{12})$/.exec(ticket);
+  return m ? m.slice(1).join('-') : undefined;
+}
+
+export class TwilioConferences implements ConferenceTelephony {
+  constructor(private readonly deps: TwilioConferencesDeps) {}
+
+  async addParty(req: AddPartyRequest): Promise<string> {
+    return this.deps.rest.addParticipant(req.conference, {
+      from: req.callerId,
+      to: req.destination,
+      label: 'agent',
+      timeoutSec: req.ringTimeoutSec,
+      statusCallback: webhookUrl(this.deps.publicUrl, `${TWILIO_PATHS.status}?${CALL_ID_PARAM}=${encodeURIComponent(req.callId)}`),
+    });
+  }
+
+  async addInterpreter(req: AddInterpreterRequest): Promise<string> {
+    if (!this.deps.appSid) throw new Error('TWILIO_TWIML_APP_SID is not set (run: tolk twilio configure-app)');
+    const token = this.deps.tokens.issue({ callSid: interpreterTicket(req.callId), role: req.endpoint, ttlMs: 120_000 });
+    try {
+      return await this.deps.rest.addParticipant(req.conference, {
+        from: req.callerId,
+        to: `app:${this.deps.appSid}?token=${token}`,
+        label: `interpreter-${req.endpoint}`,
+        ...(req.whisperTo ? { coach: req.whisperTo } : {}),
+      });
+    } catch (err) {
+      if (req.whisperTo && err instanceof TwilioApiError && err.code !== undefined && WHISPER_REFUSED.has(err.code)) {
+        throw new WhisperRefusedError(`Twilio error ${err.code}: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  async find(conference: string): Promise<ConferenceInfo | undefined> {
+    const found = await this.deps.rest.findConference(conference);
+    if (!found) return undefined;
+    return {
+      ref: found.sid,
+      name: found.friendlyName,
+      members: found.participants.map((p) => ({ legRef: p.callSid, whispering: p.coaching, ...(p.label ? { label: p.label } : {}) })),
+    };
+  }
+
+  async removeLeg(conference: string, legRef: string): Promise<void> {
+    try {
+      await this.deps.rest.removeParticipant(conference, legRef);
+    } catch (err) {
+      // Already gone (it hung up, or the conference ended): nothing to remove.
+      if (!(err instanceof TwilioApiError && err.status === 404)) throw err;
+    }
+  }
+
+  async end(conference: string): Promise<void> {
+    await this.deps.rest.endConference(conference);
+  }
+}

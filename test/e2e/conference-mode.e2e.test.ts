@@ -1,0 +1,133 @@
+/**
+ * Conference mode from a dialled number, through both emulators and the real SDKs: the caller is
+ * put in a conference, tolk dials the agent into it and joins as the interpreter. Each party
+ * "speaks" a tone of its own, and the Gemini emulator tells their language by its pitch and speaks
+ * each translation as a tone of the target language's own, so a recording shows exactly whom a
+ * listener heard: the caller 500 Hz (es), the agent 700 Hz (en), translations into es 1100 Hz and
+ * into en 1300 Hz.
+ */
+import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, keepWav, startRig, waitUntil, type Rig, type RigOptions } from './harness';
+import { tone, toneLevel } from '../twilio-emulator/signal';
+
+jest.setTimeout(90_000);
+
+const HZ = { caller: 500, agent: 700, toEs: 1100, toEn: 1300 };
+const ALL_HZ = Object.values(HZ);
+
+let rig: Rig;
+afterEach(async () => {
+  await rig?.close();
+});
+
+/** Seconds (in 0.5 s windows) during which each tone was heard clearly in `s`. */
+function toneSeconds(s: Int16Array): Record<number, number> {
+  const out: Record<number, number> = {};
+  const w = 4000;
+  for (const hz of ALL_HZ) {
+    let n = 0;
+    for (let i = 0; i + w <= s.length; i += w) if (toneLevel(s.subarray(i, i + w), hz) > 800) n++;
+    out[hz] = n / 2;
+  }
+  return out;
+}
+
+function conferenceRig(interpretation: 'whisper' | 'open', extra: Partial<RigOptions> = {}): Promise<Rig> {
+  return startRig({
+    // 4x: turns 5 emulated seconds apart stay apart beyond tolk's 1.2 s utterance pause.
+    speed: 4,
+    interpreterApp: true,
+    number: { mode: 'conference', interpretation },
+    gemini: {
+      voices: { languageByPitch: new Map([[HZ.caller, 'es'], [HZ.agent, 'en']]), translationTone: new Map([['es', HZ.toEs], ['en', HZ.toEn]]) },
+    },
+    ...extra,
+  });
+}
+
+/** The caller says 2 s at 4 s, the agent answers 2 s at 11 s after joining (about 13 s), the caller hangs up at 20 s. */
+async function placeCall(): Promise<{ callerSid: string; agentSid: string }> {
+  rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: tone(2, HZ.agent, 6000), speakAfterSec: 11 });
+  const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: tone(2, HZ.caller, 6000), speakAfterSec: 4, hangupAfterSec: 20 } });
+  await rig.twilio.waitForStatus(callerSid, 'completed', 30_000);
+  const agentSid = rig.twilio.calls().find((c) => c.to === AGENT_NUMBER)?.sid;
+  expect(agentSid).toBeDefined();
+  return { callerSid, agentSid: agentSid! };
+}
+
+describe('a number in conference mode', () => {
+  it('whisper: each party hears the other\'s own voice and only the translation meant for them', async () => {
+    rig = await conferenceRig('whisper');
+    const { callerSid, agentSid } = await placeCall();
+    const ended = Date.now();
+    // Every leg hung up and every session closed within 3 s of the caller leaving.
+    await waitUntil(() => rig.twilio.calls().every((c) => c.status === 'completed'), 3000, 'every leg to end');
+    await waitUntil(() => rig.tolk.calls.activeCalls === 0 && rig.gemini.stats().connectionsOpen === 0, 3000 - (Date.now() - ended), 'tolk to close its sessions');
+
+    const caller = rig.twilio.recording(callerSid).heard;
+    const agent = rig.twilio.recording(agentSid).heard;
+    keepWav('conference-whisper-caller-heard.wav', rig.twilio.recording(callerSid).heardWav());
+    keepWav('conference-whisper-agent-heard.wav', rig.twilio.recording(agentSid).heardWav());
+    const c = toneSeconds(caller);
+    const a = toneSeconds(agent);
+    // The caller hears the agent's own voice and the agent's words in Spanish...
+    expect(c[HZ.agent]).toBeGreaterThanOrEqual(1.5);
+    expect(c[HZ.toEs]).toBeGreaterThanOrEqual(1.5);
+    // ...and never the whisper meant for the agent, nor their own voice.
+    expect(c[HZ.toEn]).toBe(0);
+    expect(c[HZ.caller]).toBe(0);
+    // The agent likewise.
+    expect(a[HZ.caller]).toBeGreaterThanOrEqual(1.5);
+    expect(a[HZ.toEn]).toBeGreaterThanOrEqual(1.5);
+    expect(a[HZ.toEs]).toBe(0);
+    expect(a[HZ.agent]).toBe(0);
+
+    // Two whispering interpreter legs, one coaching each party, all gone now.
+    const legs = rig.twilio.calls().filter((c2) => c2.to.startsWith('app:'));
+    expect(legs).toHaveLength(2);
+    const [record] = (await rig.tolk.records.list({ limit: 5 })).items;
+    expect(record).toMatchObject({ kind: 'conference', outcome: 'completed', number: TOLK_NUMBER });
+    expect(record.conference).toMatch(/^tolk-[0-9a-f-]{36}$/);
+    expect(record.conference).not.toContain(CALLER_NUMBER.slice(1));
+    const full = (await rig.tolk.records.get(record.id))!;
+    expect(full.transcript.filter((u) => u.translation.text !== '').map((u) => [u.direction, u.source.languageCode, u.translation.languageCode]).sort()).toEqual([
+      ['to:en', 'es', 'en'],
+      ['to:es', 'en', 'es'],
+    ]);
+    expect(rig.logs.filter((l) => l.event === 'conference.fallback')).toEqual([]);
+  });
+
+  it('open: one interpreter leg everyone hears, and what it plays is never translated again', async () => {
+    rig = await conferenceRig('open');
+    const { callerSid, agentSid } = await placeCall();
+    await waitUntil(() => rig.tolk.calls.activeCalls === 0 && rig.gemini.stats().connectionsOpen === 0, 3000, 'tolk to end the call');
+    const c = toneSeconds(rig.twilio.recording(callerSid).heard);
+    const a = toneSeconds(rig.twilio.recording(agentSid).heard);
+    keepWav('conference-open-caller-heard.wav', rig.twilio.recording(callerSid).heardWav());
+    for (const heard of [c, a]) {
+      expect(heard[HZ.toEs]).toBeGreaterThanOrEqual(1.5);
+      expect(heard[HZ.toEn]).toBeGreaterThanOrEqual(1.5);
+      // Each translation once: a translation heard again as speech would be translated again, and again.
+      expect(heard[HZ.toEs]).toBeLessThanOrEqual(3);
+      expect(heard[HZ.toEn]).toBeLessThanOrEqual(3);
+    }
+    expect(c[HZ.agent]).toBeGreaterThanOrEqual(1.5);
+    expect(a[HZ.caller]).toBeGreaterThanOrEqual(1.5);
+    expect(rig.twilio.calls().filter((x) => x.to.startsWith('app:'))).toHaveLength(1);
+    const [record] = (await rig.tolk.records.list({ limit: 5 })).items;
+    const full = (await rig.tolk.records.get(record.id))!;
+    // Exactly one utterance was translated each way: nothing tolk played came back as speech.
+    expect(full.transcript.filter((u) => u.translation.text !== '').map((u) => u.direction).sort()).toEqual(['to:en', 'to:es']);
+  });
+
+  it('whisper refused (no Agent Conference, error 16000): falls back to open, says why, and interprets', async () => {
+    rig = await conferenceRig('whisper', { twilio: { agentConference: false } });
+    const { callerSid } = await placeCall();
+    await waitUntil(() => rig.tolk.calls.activeCalls === 0, 3000, 'tolk to end the call');
+    const fallback = rig.logs.filter((l) => l.event === 'conference.fallback');
+    expect(fallback).toHaveLength(1);
+    expect(fallback[0]).toMatchObject({ requested: 'whisper', mode: 'open', reason: expect.stringContaining('16000') as unknown });
+    expect(typeof fallback[0].callId).toBe('string');
+    const c = toneSeconds(rig.twilio.recording(callerSid).heard);
+    expect(c[HZ.toEs]).toBeGreaterThanOrEqual(1.5);
+  });
+});
