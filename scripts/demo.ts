@@ -11,6 +11,7 @@
  * tolk.db (the database) and, per call, <call id>/{caller,agent}-{heard,said}.wav and call.json.
  *
  *   npm run demo [-- --speed 4] [-- --out demo-output]
+ *   npm run demo -- --conference   a three-party conference instead (scripts/demo-conference.ts)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,6 +26,7 @@ import { startGeminiEmulator } from '../src/emulators/gemini/server';
 import { startTwilioEmulator } from '../src/emulators/twilio/emulator';
 import { createLogger } from '../src/log/logger';
 import { openStore } from '../src/store/open-store';
+import { CONFERENCE_VOICES, conferenceDemo, TRANSLATION_VOICES } from './demo-conference';
 import { exchange, listenerOffsetSec, overlapSec, type Exchange } from './demo-timeline';
 
 const ROOT = path.join(__dirname, '..');
@@ -55,12 +57,17 @@ const CALLS: DemoCall[] = [
   },
 ];
 
+/** The demo's own admin token (its tolk listens on this machine only). */
+const DEMO_ADMIN_TOKEN = 'demo-admin-token-0123456789';
+
 /** How far the emulated model's translation trails the speech (ms). */
 const MODEL_LAG_MS = 700;
 
-const HELP = `usage: npm run demo [-- --speed N] [-- --out DIR]
-  --speed N  run N times faster than real time (default 1; at most 20)
-  --out DIR  where each run's folder goes (default demo-output)`;
+const HELP = `usage: npm run demo [-- --speed N] [-- --out DIR] [-- --conference]
+  --speed N     run N times faster than real time (default 1; at most 20)
+  --out DIR     where each run's folder goes (default demo-output)
+  --conference  a three-party conference in whisper mode (Spanish caller, English agent, a second
+                English speaker) that tolk joins as the interpreter, instead of the two calls`;
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -87,16 +94,31 @@ async function main(): Promise<void> {
   for (let n = 2; fs.existsSync(runDir); n++) runDir = path.join(base, `${runName()}-${n}`);
   fs.mkdirSync(runDir, { recursive: true });
 
-  const gemini = await startGeminiEmulator({
-    mode: 'script',
-    script: await loadScript(path.join(__dirname, CALLS[0].script)),
-    lagMs: MODEL_LAG_MS,
-    timeScale: 1 / speed,
-    detector: { pauseMs: 1000, maxUtteranceMs: 15_000 },
-  });
+  const conference = process.argv.includes('--conference');
+  const gemini = await startGeminiEmulator(
+    conference
+      ? {
+          mode: 'echo',
+          lagMs: MODEL_LAG_MS,
+          timeScale: 1 / speed,
+          voices: {
+            languageByPitch: new Map([[CONFERENCE_VOICES.caller, 'es'], [CONFERENCE_VOICES.agent, 'en'], [CONFERENCE_VOICES.guest, 'en']]),
+            translationTone: new Map(Object.entries(TRANSLATION_VOICES)),
+          },
+        }
+      : {
+          mode: 'script',
+          script: await loadScript(path.join(__dirname, CALLS[0].script)),
+          lagMs: MODEL_LAG_MS,
+          timeScale: 1 / speed,
+          detector: { pauseMs: 1000, maxUtteranceMs: 15_000 },
+        },
+  );
   const twilio = await startTwilioEmulator({ timeScale: 1 / speed });
   const port = await freePort();
   const tolkUrl = `http://127.0.0.1:${port}`;
+  // The interpreter's TwiML App, as `tolk twilio configure-app` makes it.
+  const interpreterApp = conference ? twilio.addApplication({ friendlyName: 'tolk interpreter', voiceUrl: `${tolkUrl}/twilio/interpreter` }) : undefined;
   const logFile = path.join(runDir, 'tolk.log');
   const logStream = fs.createWriteStream(logFile);
   const events: Record<string, unknown>[] = [];
@@ -105,7 +127,8 @@ async function main(): Promise<void> {
     level: 'info',
     destination: new Writable({
       write(chunk: Buffer, _e, cb) {
-        logStream.write(chunk);
+        // A socket the emulators close as they stop may still log a line after the file is closed.
+        if (!logStream.writableEnded) logStream.write(chunk);
         for (const line of chunk.toString().split('\n')) if (line) onLog(JSON.parse(line) as Record<string, unknown>);
         cb();
       },
@@ -156,6 +179,8 @@ async function main(): Promise<void> {
       TWILIO_API_URL: twilio.url,
       GEMINI_API_KEY: 'demo-key',
       GEMINI_API_URL: gemini.url,
+      ADMIN_TOKEN: DEMO_ADMIN_TOKEN,
+      ...(interpreterApp ? { TWILIO_TWIML_APP_SID: interpreterApp.sid } : {}),
     }),
     logger,
     { clock: new RealFrameClock({ timeScale: 1 / speed }), timeScale: 1 / speed, store },
@@ -164,7 +189,10 @@ async function main(): Promise<void> {
   out(`tolk ${tolkUrl} | Twilio emulator ${twilio.url} | Gemini emulator ${gemini.url} | ${speed}x real time`);
   const summary: string[] = [];
   try {
-    for (const [i, demo] of CALLS.entries()) {
+    if (interpreterApp) {
+      await conferenceDemo({ tolk, twilio, tolkUrl, adminToken: DEMO_ADMIN_TOKEN, speed, runDir, out });
+    }
+    for (const [i, demo] of (conference ? [] : CALLS).entries()) {
       gemini.setScript(await loadScript(path.join(__dirname, demo.script)));
       twilio.addNumber({ phoneNumber: demo.number.number, voiceUrl: `${tolkUrl}/twilio/voice`, statusCallback: `${tolkUrl}/twilio/status` });
       // The agent picks up after two seconds, listens, and answers once the caller's words (their
@@ -204,8 +232,10 @@ async function main(): Promise<void> {
       fs.writeFileSync(path.join(dir, 'call.json'), JSON.stringify(await tolk.records.get(callId), null, 2));
       out(`recordings: ${path.relative(process.cwd(), dir)}/{caller,agent}-{heard,said}.wav, call.json`);
     }
-    out(`\n=== When each side heard the translation (the model trails the speech by ${MODEL_LAG_MS} ms) ===`);
-    for (const line of summary) out(line);
+    if (!conference) {
+      out(`\n=== When each side heard the translation (the model trails the speech by ${MODEL_LAG_MS} ms) ===`);
+      for (const line of summary) out(line);
+    }
     const metrics = await tolk.metrics.render();
     const frame = /tolk_frame_processing_seconds_sum\{path="(in|out)"\} ([\d.e-]+)\n.*?tolk_frame_processing_seconds_count\{path="\1"\} (\d+)/gs;
     for (const m of metrics.matchAll(frame)) out(`tolk processing per 20 ms frame (${m[1]}): ${((Number(m[2]) / Number(m[3])) * 1e6).toFixed(1)} us`);
@@ -215,9 +245,9 @@ async function main(): Promise<void> {
     fs.rmSync(latest, { force: true });
     try {
       fs.symlinkSync(path.basename(runDir), latest);
-      out(`Listen: play ${path.relative(process.cwd(), latest)}/*/agent-heard.wav`);
+      out(`Listen: play ${path.relative(process.cwd(), latest)}/*/${conference ? 'caller' : 'agent'}-heard.wav`);
     } catch {
-      out(`Listen: play ${path.relative(process.cwd(), runDir)}/*/agent-heard.wav`);
+      out(`Listen: play ${path.relative(process.cwd(), runDir)}/*/${conference ? 'caller' : 'agent'}-heard.wav`);
     }
   } finally {
     await tolk.stop();

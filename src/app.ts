@@ -138,7 +138,7 @@ async function startOnStore(
     });
   const answers = createCallAnswerRenderer({ twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl: mediaStreamUrl(config.PUBLIC_URL) });
   const telephony = new TwilioTelephony({ rest, answers, publicUrl: config.PUBLIC_URL });
-  const conferences = config.TWILIO_TWIML_APP_SID ? new TwilioConferences({ rest, tokens, publicUrl: config.PUBLIC_URL, appSid: config.TWILIO_TWIML_APP_SID }) : undefined;
+  const conferences = config.TWILIO_TWIML_APP_SID ? new TwilioConferences({ rest, tokens, publicUrl: config.PUBLIC_URL, appSid: config.TWILIO_TWIML_APP_SID, pollMs: 1000 * (overrides.timeScale ?? 1), logger }) : undefined;
   // One stream of call events: the records, the metrics and the logs follow it.
   const events = new CallEventBus(logger);
   recordCalls(events, records);
@@ -192,6 +192,7 @@ async function startOnStore(
         stillAuthorized: webConsole.stillAuthorized,
         live,
         hangUp: (id) => calls.hangUp(id),
+        interpreters: calls,
         logger,
         tokens: new TranslateTokenMinter({ apiKey: config.GEMINI_API_KEY, model: config.GEMINI_MODEL, baseUrl: config.GEMINI_API_URL }),
       }),

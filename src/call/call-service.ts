@@ -42,9 +42,21 @@ export interface CallServiceDeps extends CallDeps {
   maxConferenceLanguages?: number;
 }
 
+export interface JoinConferenceRequest {
+  mode?: 'whisper' | 'open';
+  participants?: { callSid: string; language: string }[];
+  languages?: string[];
+}
+
+export type JoinConferenceResult =
+  | { ok: true; call: ConferenceCall }
+  | { ok: false; status: 404 | 409 | 501; error: string };
+
 export class CallService {
   private readonly byId = new Map<string, LiveCall>();
   private readonly byLeg = new Map<string, LiveCall>();
+  /** Conference calls by the conference's name and ref. */
+  private readonly byConference = new Map<string, ConferenceCall>();
   private readonly log: Logger;
   private draining = false;
 
@@ -200,6 +212,71 @@ export class CallService {
     return { type: 'connect', callId, legRef, endpoint };
   }
 
+  /**
+   * Joins an existing conference (by name or ref) as its interpreter. Resolves once the join is
+   * under way: the interpreter legs are placed in the background.
+   */
+  async joinConference(conference: string, req: JoinConferenceRequest): Promise<JoinConferenceResult> {
+    const conferences = this.deps.conferences;
+    if (!conferences) return { ok: false, status: 501, error: 'conference interpreting is not configured (set TWILIO_TWIML_APP_SID; see tolk twilio configure-app)' };
+    if (this.draining) return { ok: false, status: 409, error: 'tolk is shutting down' };
+    const live = this.byConference.get(conference);
+    if (live && live.state !== 'ended') return { ok: false, status: 409, error: `an interpreter is already in conference ${conference}` };
+    const info = await conferences.find(conference);
+    if (!info) return { ok: false, status: 404, error: `no conference ${conference} in progress` };
+    const there = this.byConference.get(info.ref) ?? this.byConference.get(info.name);
+    if (there && there.state !== 'ended') return { ok: false, status: 409, error: `an interpreter is already in conference ${conference}` };
+    const id = randomUUID();
+    const given = req.participants ?? [];
+    const languages = [...new Set([...given.map((p) => p.language), ...(req.languages ?? [])])];
+    await this.deps.records.create({
+      id,
+      kind: 'conference',
+      conference: info.name,
+      number: '',
+      from: '',
+      destination: '',
+      languages: { caller: languages[0] ?? '', agent: languages[1] ?? '' },
+      legs: given.map((p) => ({ role: 'participant' as const, callSid: p.callSid, language: p.language })),
+      state: 'answered',
+      startedAt: new Date(),
+    });
+    const call = new ConferenceCall(
+      { ...this.deps, conferences },
+      {
+        id,
+        conference: info.ref,
+        requestedMode: req.mode ?? 'whisper',
+        // Twilio needs a From for the interpreter legs: one of tolk's numbers.
+        callerId: (await this.deps.numbers.list())[0]?.number ?? 'tolk',
+        parties: given.map((p) => ({ legRef: p.callSid, language: p.language })),
+        languages: req.languages ?? [],
+        maxLanguages: this.deps.maxConferenceLanguages ?? 4,
+      },
+    );
+    this.register(call, []);
+    this.byConference.set(info.ref, call);
+    this.byConference.set(info.name, call);
+    this.log.info({ event: 'conference.join', callId: id, conferenceSid: info.ref, conference: info.name, mode: call.requestedMode, parties: info.members.length }, 'joining a conference as its interpreter');
+    call.start(info.members, (onEvent) => conferences.watch(info, onEvent));
+    return { ok: true, call };
+  }
+
+  /** The interpreter of a conference tolk is in (by name or ref). */
+  conferenceInterpreter(conference: string): ConferenceCall | undefined {
+    const call = this.byConference.get(conference);
+    return call && call.state !== 'ended' ? call : undefined;
+  }
+
+  /** tolk leaves the conference; false if it is not in it. */
+  async leaveConference(conference: string): Promise<boolean> {
+    const call = this.conferenceInterpreter(conference);
+    if (!call) return false;
+    this.log.info({ event: 'conference.leave', callId: call.id, conference }, 'leaving the conference, as asked');
+    await call.leave();
+    return true;
+  }
+
   /** Refuses new calls, then ends the live ones. */
   async shutdown(): Promise<void> {
     this.draining = true;
@@ -273,6 +350,7 @@ export class CallService {
       },
     );
     this.register(call, [legRef]);
+    this.byConference.set(conference, call);
     return this.conferenceAnswer(call, number);
   }
 
@@ -289,6 +367,7 @@ export class CallService {
 
   private forget(call: LiveCall): void {
     this.byId.delete(call.id);
+    for (const [name, c] of this.byConference) if (c === call) this.byConference.delete(name);
     for (const [ref, c] of this.byLeg) if (c === call) this.byLeg.delete(ref);
   }
 }

@@ -21,6 +21,7 @@ import { CallGraph } from './call-graph';
 import type { CallDeps } from './direct-call';
 import { stamp, type CallEvent, type UnstampedCallEvent } from './events';
 import { languagesOf, planInterpretation, type InterpretationMode, type InterpretationPlan } from './interpretation-plan';
+import { sameLanguage } from './caller-language';
 import { message, sayLocale } from './messages';
 import { WhisperRefusedError, type ConferenceEvent, type ConferenceTelephony, type LegStatus, type ParticipantMedia } from './ports';
 import { SAMPLE_RATE } from '../audio/frame';
@@ -44,6 +45,8 @@ export interface ConferenceCallInit {
   callerId: string;
   /** Parties whose language is given (the rest are detected). */
   parties?: ConferencePartyInit[];
+  /** Languages spoken in the conference besides the parties' given ones. */
+  languages?: string[];
   /** A conference tolk created for a caller: it dials `destination` once the caller is in. */
   dial?: { callerLeg: string; from: string; number: string; destination: string; callerLanguage: string; agentLanguage: string };
   /** The most languages served at once. */
@@ -93,6 +96,9 @@ export class ConferenceCall {
   private endedListeners: ((call: ConferenceCall) => void)[] = [];
   private released: Promise<void> | undefined;
   private partyCount = 0;
+  /** Languages served that no party is known to speak (given, or heard before a speaker was known). */
+  private hinted: string[];
+  private unwatch: (() => void) | undefined;
   private readonly unsubscribe: () => void;
   /** Each route's session state and latencies so far, from the call's own events. */
   private readonly sessionStates = new Map<string, string>();
@@ -124,7 +130,9 @@ export class ConferenceCall {
       logger: this.log,
       echoTargetLanguage: false,
       elapsedMs: () => this.elapsedMs,
+      hooks: { language: (_route, code) => this.languageHeard(code) },
     });
+    this.hinted = [...(init.languages ?? [])];
     this.publish({
       type: 'call.created',
       kind: 'conference',
@@ -188,9 +196,18 @@ export class ConferenceCall {
     return false;
   }
 
-  /** Joining an existing conference: the parties already in it. */
-  start(members: readonly { legRef: string; whispering: boolean }[]): void {
+  /**
+   * Joining an existing conference: the parties already in it, and how to follow it from now on
+   * (its events go to whoever created it).
+   */
+  start(members: readonly { legRef: string; whispering: boolean }[], watch: (onEvent: (e: ConferenceEvent) => void) => () => void): void {
     for (const m of members) if (!m.whispering) this.partyJoined(m.legRef);
+    this.unwatch = watch((e) => this.conferenceEvent(e));
+    if (this.parties.size === 0) {
+      this.log.info({ event: 'conference.no_parties' }, 'no party in the conference: the interpreter leaves');
+      this.end('completed');
+      return;
+    }
     this.reconcile();
   }
 
@@ -331,16 +348,48 @@ export class ConferenceCall {
     this.reconcile();
   }
 
+  /**
+   * An interpreter leg ended without being asked to (hung up, or the conference is ending): it is
+   * not placed again; once no leg is left tolk has left the conference.
+   */
   private interpreterLegGone(leg: InterpreterLeg): void {
-    if (leg.dropped && !leg.attached) return;
-    const wasAttached = leg.attached;
+    if (!leg.attached) return;
     leg.attached = false;
     leg.dropped = true;
-    this.legs.delete(leg.endpoint);
-    if (wasAttached) {
-      this.publish({ type: 'interpreter.leg', endpoint: leg.endpoint, legRef: leg.legRef ?? '', action: 'left' });
-      void this.graph.removeEndpoint(leg.endpoint).then(() => this.reconcile());
+    this.publish({ type: 'interpreter.leg', endpoint: leg.endpoint, legRef: leg.legRef ?? '', action: 'left' });
+    void this.graph.removeEndpoint(leg.endpoint).then(() => {
+      if (this.stateValue === 'ended') return;
+      if ([...this.legs.values()].every((l) => l.dropped)) {
+        this.log.info({ event: 'conference.interpreter_gone' }, 'every interpreter leg has gone: tolk has left the conference');
+        this.end(this.outcome ?? 'completed');
+      } else this.reconcile();
+    });
+  }
+
+  /** A route's session heard speech in `code`: a language not served yet gets its session. */
+  private languageHeard(code: string): void {
+    if (this.stateValue === 'ended') return;
+    const served = this.servedLanguages();
+    if (served.some((l) => sameLanguage(l, code))) return;
+    if (served.length >= this.init.maxLanguages) {
+      this.log.warn({ event: 'conference.language_limit', languageCode: code, max: this.init.maxLanguages }, 'a language beyond TOLK_MAX_CONFERENCE_LANGUAGES is not interpreted');
+      return;
     }
+    const unknown = [...this.parties.values()].find((p) => p.present && p.language === undefined);
+    if (unknown) {
+      unknown.language = code;
+      this.graph.setParticipantLanguage(unknown.id, code, 'detected');
+    } else this.hinted.push(code);
+    this.log.info({ event: 'conference.language_detected', languageCode: code, participant: unknown?.id }, `${code} heard: interpreting it too`);
+    this.reconcile();
+  }
+
+  /** Languages served: the parties' own, then the others given or heard, at most maxLanguages. */
+  private servedLanguages(): string[] {
+    const own = languagesOf([...this.parties.values()].filter((p) => p.present));
+    const all = [...own, ...this.hinted.filter((l) => !own.includes(l))];
+    if (all.length === 0 && this.parties.size > 0) all.push('en');
+    return all.slice(0, this.init.maxLanguages);
   }
 
   /** Brings the legs and routes to what the plan says. */
@@ -350,7 +399,7 @@ export class ConferenceCall {
     const plan = this.plan(parties);
     const wanted = new Set(plan.legs.map((l) => l.endpoint));
     for (const l of plan.legs) if (!this.legs.has(l.endpoint)) this.requestLeg(l.endpoint, l.whisperTo);
-    for (const leg of [...this.legs.values()]) if (!wanted.has(leg.endpoint)) this.dropLeg(leg);
+    for (const leg of [...this.legs.values()]) if (!wanted.has(leg.endpoint) && !leg.dropped) this.dropLeg(leg);
     const planned = new Set(plan.routes.map((r) => r.id));
     for (const route of this.graph.allRoutes) if (!planned.has(route.id)) void this.graph.removeRoute(route.id);
     for (const r of plan.routes) {
@@ -359,7 +408,7 @@ export class ConferenceCall {
       const route = this.graph.route(r.id);
       if (!route) {
         const source = attached(r.sources)[0];
-        if (source && listeners.length > 0) this.graph.addRoute({ id: r.id, source, targetLanguage: r.targetLanguage, listeners });
+        if (source) this.graph.addRoute({ id: r.id, source, targetLanguage: r.targetLanguage, listeners });
         continue;
       }
       const have = new Set(route.listeners.map((l) => l.id));
@@ -369,9 +418,9 @@ export class ConferenceCall {
   }
 
   private plan(parties: Party[]): InterpretationPlan {
-    const languages = languagesOf(parties).slice(0, this.init.maxLanguages);
+    const languages = this.servedLanguages();
     const served = parties.map((p) => ({ id: p.id, language: p.language && languages.includes(p.language) ? p.language : undefined }));
-    return planInterpretation(this.modeValue, served);
+    return planInterpretation(this.modeValue, served, languages);
   }
 
   private requestLeg(endpoint: string, whisperTo: string | undefined): void {
@@ -425,6 +474,7 @@ export class ConferenceCall {
   }
 
   private async release(outcome: CallOutcome): Promise<void> {
+    this.unwatch?.();
     for (const leg of this.legs.values()) {
       leg.dropped = true;
       if (leg.legRef && !this.created) this.background('remove-leg', this.deps.conferences.removeLeg(this.conferenceRef ?? this.conference, leg.legRef));

@@ -53,18 +53,26 @@ export function languagesOf(parties: readonly PlanParty[]): string[] {
   return [...new Set(parties.map((p) => p.language).filter((l): l is string => l !== undefined))];
 }
 
-export function planInterpretation(mode: InterpretationMode, parties: readonly PlanParty[]): InterpretationPlan {
-  const languages = languagesOf(parties);
+/**
+ * `languages`: the languages to serve (default: the parties' own). While a party's language is not
+ * known, every language served gets its route even if it is the only one: the sessions hear the
+ * unknown speech and tell its language.
+ */
+export function planInterpretation(mode: InterpretationMode, parties: readonly PlanParty[], languages: readonly string[] = languagesOf(parties)): InterpretationPlan {
+  const detecting = parties.some((p) => p.language === undefined);
+  const translating = languages.length >= 2 || (detecting && languages.length >= 1);
   if (mode === 'open') {
     const legs = parties.length > 0 ? [{ endpoint: OPEN_ENDPOINT }] : [];
-    const routes = languages.length < 2 ? [] : languages.map((l) => ({ id: routeId(l), targetLanguage: l, sources: [OPEN_ENDPOINT], listeners: [OPEN_ENDPOINT] }));
+    const routes = !translating || legs.length === 0 ? [] : languages.map((l) => ({ id: routeId(l), targetLanguage: l, sources: [OPEN_ENDPOINT], listeners: [OPEN_ENDPOINT] }));
     return { legs, routes };
   }
   const legs = parties.map((p) => ({ endpoint: whisperEndpoint(p.id), whisperTo: p.id }));
-  if (languages.length < 2) return { legs, routes: [] };
+  if (!translating || legs.length === 0) return { legs, routes: [] };
+  const all = legs.map((l) => l.endpoint);
   const routes = languages.map((l) => {
     const own = parties.filter((p) => p.language === l).map((p) => whisperEndpoint(p.id));
-    return { id: routeId(l), targetLanguage: l, sources: own, listeners: own };
+    // A language no party is known to speak yet still has a session, fed by any leg, to detect with.
+    return { id: routeId(l), targetLanguage: l, sources: own.length > 0 ? own : all, listeners: own };
   });
   return { legs, routes };
 }

@@ -40,6 +40,18 @@ export interface CallPageJson {
   nextCursor?: string;
 }
 
+/** What `/api/conferences/{conference}/interpreter` answers. */
+export interface InterpreterJson {
+  callId: string;
+  conference: string;
+  mode: string;
+  requestedMode: string;
+  fallback?: string;
+  participants: { callSid: string; language?: string; role?: string }[];
+  sessions: { language: string; state: string }[];
+  latencyMs: Record<string, number>;
+}
+
 export interface CallListParams {
   number?: string;
   from?: string;
@@ -124,6 +136,18 @@ export class AdminClient {
   /** Ends a call in progress; resolves with its record once it has ended. */
   hangUpCall(id: string): Promise<CallWithTranscriptJson> {
     return this.request('POST', `api/calls/${enc(id)}/hangup`);
+  }
+
+  joinConference(conference: string, body: object): Promise<InterpreterJson> {
+    return this.request('POST', `api/conferences/${enc(conference)}/interpreter`, body);
+  }
+
+  showConference(conference: string): Promise<InterpreterJson> {
+    return this.request('GET', `api/conferences/${enc(conference)}/interpreter`);
+  }
+
+  async leaveConference(conference: string): Promise<void> {
+    await this.send('DELETE', `api/conferences/${enc(conference)}/interpreter`);
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

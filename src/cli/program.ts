@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { callsCommand } from './commands/calls';
+import { conferencesCommand } from './commands/conferences';
 import { languagesCommand } from './commands/languages';
 import { numbersCommand } from './commands/numbers';
 import { twilioCommand } from './commands/twilio';
@@ -31,6 +32,7 @@ export function buildProgram(ctx: CliContext): Command {
     .addHelpText('after', MORE_HELP)
     .addCommand(numbersCommand(ctx))
     .addCommand(callsCommand(ctx))
+    .addCommand(conferencesCommand(ctx))
     .addCommand(languagesCommand(ctx))
     .addCommand(twilioCommand(ctx));
   for (const cmd of everyCommand(program)) {

@@ -6,6 +6,7 @@
 import express, { type ErrorRequestHandler, type Router } from 'express';
 import type { AdminApiDeps, ApiRoute } from './admin/api-route';
 import { callRoutes } from './admin/call-routes';
+import { conferenceRoutes } from './admin/conference-routes';
 import { languageRoutes } from './admin/language-routes';
 import { liveRoutes } from './admin/live-routes';
 import { numberRoutes } from './admin/number-routes';
@@ -21,6 +22,7 @@ export const ADMIN_ROUTES: readonly ApiRoute[] = [
   ...numberRoutes,
   ...languageRoutes,
   ...callRoutes,
+  ...conferenceRoutes,
   ...tokenRoutes,
   ...liveRoutes(),
 ];

@@ -46,6 +46,8 @@ export class Metrics {
   private readonly inboundUnderruns: Counter;
   private readonly inboundLateFrames: Counter;
   private readonly inboundJitterDelay: Histogram;
+  private readonly activeByKind: Gauge<'kind'>;
+  private readonly callsByKind: Counter<'kind' | 'outcome'>;
   private readonly prefix: string;
 
   constructor(opts: MetricsOptions = {}) {
@@ -67,6 +69,13 @@ export class Metrics {
       name: `${p}calls_total`,
       help: 'Calls ended, by outcome',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.activeByKind = new Gauge({ name: `${p}active_calls_by_kind`, help: 'Calls in progress, by kind (direct, conference)', labelNames: ['kind'], registers });
+    this.callsByKind = new Counter({
+      name: `${p}calls_by_kind_total`,
+      help: 'Calls ended, by kind (direct, conference) and outcome',
+      labelNames: ['kind', 'outcome'],
       registers,
     });
     this.reconnects = new Counter({
@@ -151,13 +160,16 @@ export class Metrics {
     this.clockSkips.inc(frames);
   }
 
-  callStarted(): void {
+  callStarted(kind = 'direct'): void {
     this.activeCalls.inc();
+    this.activeByKind.inc({ kind });
   }
 
   /** A call that `callStarted` counted has ended. */
-  callEnded(outcome: string): void {
+  callEnded(outcome: string, kind = 'direct'): void {
     this.activeCalls.dec();
+    this.activeByKind.dec({ kind });
+    this.callsByKind.inc({ kind, outcome });
     this.callsTotal.inc({ outcome });
   }
 

@@ -7,8 +7,12 @@
  * ticket instead: `IT` and the 32 hex digits of tolk's call id (a UUID). /twilio/interpreter checks
  * the token against its own ticket, learns the call and endpoint from it, and answers with a stream
  * token for the leg's real call SID.
+ *
+ * A conference tolk joined reports its events to whoever created it, so tolk follows it by listing
+ * its participants once a second (`watch`).
  */
-import type { AddInterpreterRequest, AddPartyRequest, ConferenceInfo, ConferenceTelephony } from '../call/ports';
+import type { AddInterpreterRequest, AddPartyRequest, ConferenceEvent, ConferenceInfo, ConferenceTelephony } from '../call/ports';
+import type { Logger } from '../log/logger';
 import { WhisperRefusedError } from '../call/ports';
 import { CALL_ID_PARAM } from './call-params';
 import { TWILIO_PATHS } from './module';
@@ -26,6 +30,9 @@ export interface TwilioConferencesDeps {
   publicUrl: string;
   /** TWILIO_TWIML_APP_SID. */
   appSid: string | undefined;
+  /** How often a joined conference's participants are listed (default 1000 ms). */
+  pollMs?: number;
+  logger?: Logger;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -80,6 +87,40 @@ export class TwilioConferences implements ConferenceTelephony {
       ref: found.sid,
       name: found.friendlyName,
       members: found.participants.map((p) => ({ legRef: p.callSid, whispering: p.coaching, ...(p.label ? { label: p.label } : {}) })),
+    };
+  }
+
+  /** Polls the conference's participants (every `pollMs`, default 1 s) and reports the differences. */
+  watch(conference: ConferenceInfo, onEvent: (e: ConferenceEvent) => void): () => void {
+    let known = new Map(conference.members.map((m) => [m.legRef, m]));
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const poll = async (): Promise<void> => {
+      let now: ConferenceInfo | undefined;
+      try {
+        now = await this.find(conference.ref);
+      } catch (err) {
+        this.deps.logger?.warn({ event: 'conference.poll_failed', conferenceSid: conference.ref, err }, 'could not list the conference participants');
+        return schedule();
+      }
+      if (stopped) return;
+      if (!now) {
+        onEvent({ type: 'ended', conferenceRef: conference.ref });
+        return;
+      }
+      const next = new Map(now.members.map((m) => [m.legRef, m]));
+      for (const m of next.values()) if (!known.has(m.legRef)) onEvent({ type: 'joined', conferenceRef: conference.ref, legRef: m.legRef, whispering: m.whispering });
+      for (const m of known.values()) if (!next.has(m.legRef)) onEvent({ type: 'left', conferenceRef: conference.ref, legRef: m.legRef });
+      known = next;
+      schedule();
+    };
+    const schedule = (): void => {
+      if (!stopped) timer = setTimeout(() => void poll(), this.deps.pollMs ?? 1000);
+    };
+    schedule();
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
     };
   }
 

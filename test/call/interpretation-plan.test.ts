@@ -27,9 +27,22 @@ describe('planInterpretation', () => {
     });
   });
 
-  it('nothing to translate with one language known; a party of unknown language still gets its leg', () => {
-    expect(planInterpretation('whisper', [es, { id: 'party-3' }]).routes).toEqual([]);
-    expect(planInterpretation('whisper', [es, { id: 'party-3' }]).legs).toHaveLength(2);
+  it('nothing to translate when everyone speaks one language', () => {
+    expect(planInterpretation('whisper', [en, en2]).routes).toEqual([]);
+    expect(planInterpretation('open', [en, en2]).routes).toEqual([]);
     expect(planInterpretation('open', [])).toEqual({ legs: [], routes: [] });
+  });
+
+  it("while a party's language is unknown, each language served has a session to detect it with", () => {
+    const unknown = { id: 'party-3' };
+    expect(planInterpretation('whisper', [es, unknown])).toEqual({
+      legs: [
+        { endpoint: 'to-caller', whisperTo: 'caller' },
+        { endpoint: 'to-party-3', whisperTo: 'party-3' },
+      ],
+      routes: [{ id: 'to:es', targetLanguage: 'es', sources: ['to-caller'], listeners: ['to-caller'] }],
+    });
+    // A language given but spoken by no known party is fed by any leg, and heard by none yet.
+    expect(planInterpretation('whisper', [unknown], ['de']).routes).toEqual([{ id: 'to:de', targetLanguage: 'de', sources: ['to-party-3'], listeners: [] }]);
   });
 });

@@ -8,16 +8,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readWav } from '../../src/audio';
+import { CONFERENCE_VOICES as V, secondsOf, TRANSLATION_VOICES as TO } from '../../scripts/demo-conference';
 import { exchange, frameLevels, listenerOffsetSec, overlapSec, spanAbove, SPEECH_DB } from '../../scripts/demo-timeline';
 
 jest.setTimeout(180_000);
 
 const ROOT = path.resolve(__dirname, '../..');
 
-function runDemo(out: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runDemo(out: string, extra: string[] = [], speed = '8'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     // Eight times real time: the calls take seconds; only coarse timing is asserted here.
-    const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'scripts/demo.ts'), '--speed', '8', '--out', out], {
+    const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'scripts/demo.ts'), '--speed', speed, '--out', out, ...extra], {
       cwd: out,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
     });
@@ -91,5 +92,35 @@ describe('npm run demo', () => {
     expect(second.code).toBe(0);
     expect(fs.readdirSync(out).filter((f) => f !== 'latest')).toHaveLength(2);
     expect(fs.readFileSync(path.join(run, 'tolk.log'), 'utf8').trim().split('\n')).toEqual(log);
+  });
+
+  it('--conference: three parties in whisper mode, each recording holding the others\' voices and only its own language\'s translation', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-demo-conf-'));
+    try {
+      // Four times real time: turns must stay apart beyond tolk's 1.2 s utterance pause.
+      const run = await runDemo(dir, ['--conference'], '4');
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const runDir = path.join(dir, fs.readdirSync(dir).filter((f) => f !== 'latest')[0]);
+      const [call] = fs.readdirSync(runDir).filter((f) => fs.statSync(path.join(runDir, f)).isDirectory());
+      const files = fs.readdirSync(path.join(runDir, call)).sort();
+      expect(files).toEqual(['agent-heard.wav', 'agent-said.wav', 'call.json', 'caller-heard.wav', 'caller-said.wav', 'guest-heard.wav', 'guest-said.wav']);
+      const heard = (who: string) => wav(path.join(runDir, call, `${who}-heard.wav`));
+      // The Spanish caller hears both English speakers and their words in Spanish, nothing in English.
+      expect(secondsOf(heard('caller'), V.agent)).toBeGreaterThanOrEqual(2);
+      expect(secondsOf(heard('caller'), V.guest)).toBeGreaterThanOrEqual(2);
+      expect(secondsOf(heard('caller'), TO.es)).toBeGreaterThanOrEqual(4);
+      expect(secondsOf(heard('caller'), TO.en)).toBe(0);
+      for (const who of ['agent', 'guest']) {
+        expect(secondsOf(heard(who), V.caller)).toBeGreaterThanOrEqual(2);
+        expect(secondsOf(heard(who), TO.en)).toBeGreaterThanOrEqual(2);
+        expect(secondsOf(heard(who), TO.es)).toBe(0);
+      }
+      const record = JSON.parse(fs.readFileSync(path.join(runDir, call, 'call.json'), 'utf8')) as { kind: string; outcome: string };
+      expect(record).toMatchObject({ kind: 'conference', outcome: 'completed' });
+      expect(run.stdout).toContain('What each party heard');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

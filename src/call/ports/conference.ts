@@ -57,6 +57,12 @@ export interface ConferenceTelephony {
   removeLeg(conference: string, legRef: string): Promise<void>;
   /** Ends the conference for everyone. */
   end(conference: string): Promise<void>;
+  /**
+   * Follows a conference tolk joined but did not create (its status callbacks go to whoever created
+   * it): reports members joining and leaving and the conference ending, until the returned function
+   * is called.
+   */
+  watch(conference: ConferenceInfo, onEvent: (e: ConferenceEvent) => void): () => void;
 }
 
 /** What a conference reports about itself. */

@@ -1,7 +1,8 @@
 /** What the call core measures; the Prometheus `Metrics` class (src/http/metrics.ts) satisfies it. */
 export interface CallMetrics {
-  callStarted(): void;
-  callEnded(outcome: string): void;
+  /** `kind`: 'direct' (default) or 'conference'. */
+  callStarted(kind?: string): void;
+  callEnded(outcome: string, kind?: string): void;
   /** A call turned away before it started (unknown number, at capacity, shutting down). */
   callRejected(outcome: string): void;
   translationSessionOpened(): void;

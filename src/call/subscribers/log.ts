@@ -18,6 +18,15 @@ export function logCalls(events: CallEventSource, logger: Logger): () => void {
       case 'participant.joined':
         logger.info({ ...ids, event: 'call.participant_joined', participant: e.participantId, role: e.role, language: e.language }, `${e.role} joined`);
         return;
+      case 'interpreter.leg':
+        logger.info({ ...ids, event: `conference.interpreter_${e.action}`, endpoint: e.endpoint, callSid: e.legRef, whisperTo: e.whisperTo }, `interpreter leg ${e.endpoint} ${e.action}`);
+        return;
+      case 'interpreter.mode':
+        logger.info({ ...ids, event: 'conference.mode', mode: e.mode, requestedMode: e.requestedMode, fallback: e.fallback }, `interpreting ${e.mode}`);
+        return;
+      case 'participant.language':
+        logger.info({ ...ids, event: 'call.participant_language', participant: e.participantId, language: e.language, previous: e.previous, source: e.source }, `participant speaks ${e.language}`);
+        return;
       case 'participant.left':
         logger.info({ ...ids, event: 'call.participant_left', participant: e.participantId }, 'participant left');
         return;

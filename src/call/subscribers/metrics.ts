@@ -3,13 +3,17 @@ import type { CallEvent, CallEventSource } from '../events';
 import type { CallMetrics } from '../ports';
 
 export function measureCalls(events: CallEventSource, metrics: CallMetrics): () => void {
+  /** The kind of each live call, for the kind label of its end. */
+  const kinds = new Map<string, string>();
   return events.subscribe((e: CallEvent) => {
     switch (e.type) {
       case 'call.created':
-        metrics.callStarted();
+        kinds.set(e.callId, e.kind);
+        metrics.callStarted(e.kind);
         return;
       case 'call.ended':
-        metrics.callEnded(e.outcome);
+        metrics.callEnded(e.outcome, kinds.get(e.callId) ?? 'direct');
+        kinds.delete(e.callId);
         return;
       case 'utterance.latency':
         metrics.observeUtteranceLatency(e.routeId, e.latencyMs);

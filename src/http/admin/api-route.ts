@@ -10,6 +10,7 @@ import type { FieldProblem } from '../../config/numbers-schema';
 import type { TranslateTokenMinter } from '../../translate/ephemeral-token';
 import type { LiveFeed } from '../../live/live-feed';
 import type { Logger } from '../../log/logger';
+import type { CallService } from '../../call/call-service';
 
 export interface AdminApiDeps {
   calls: CallRecordStore;
@@ -31,6 +32,8 @@ export interface AdminApiDeps {
    */
   stillAuthorized?: (req: Request) => () => boolean;
   logger?: Logger;
+  /** Conference interpreting (`/api/conferences/...`); absent: 501. */
+  interpreters?: Pick<CallService, 'joinConference' | 'conferenceInterpreter' | 'leaveConference'>;
 }
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
