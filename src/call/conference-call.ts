@@ -219,6 +219,11 @@ export class ConferenceCall {
       case 'started':
         return;
       case 'ended':
+        if (this.created && !this.dialledAnswered && this.dialledLeg && !this.outcome) {
+          // The caller left while the party dialled for them was still ringing.
+          this.outcome = 'canceled';
+          this.background('cancel-dialled', this.deps.telephony.hangUp(this.dialledLeg, { ringing: true }));
+        }
         this.end(this.outcome ?? 'completed');
         return;
       case 'joined':

@@ -137,4 +137,16 @@ describe('a number in conference mode', () => {
     const c = toneSeconds(rig.twilio.recording(callerSid).heard);
     expect(c[HZ.toEs]).toBeGreaterThanOrEqual(1.5);
   });
+
+  it('the destination busy: the caller is told, and the conference and every leg end', async () => {
+    rig = await conferenceRig('whisper');
+    rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'busy' } });
+    const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { hangupAfterSec: 30 } });
+    await rig.twilio.waitForStatus(callerSid, 'completed', 20_000);
+    await waitUntil(() => rig.tolk.calls.activeCalls === 0 && rig.gemini.stats().connectionsOpen === 0, 5000, 'tolk to end the call');
+    await waitUntil(() => rig.twilio.calls().every((c) => c.status !== 'in-progress' && c.status !== 'ringing' && c.status !== 'queued'), 5000, 'every leg to end');
+    const [record] = (await rig.tolk.records.list({ limit: 1 })).items;
+    expect(record).toMatchObject({ kind: 'conference', outcome: 'busy' });
+    expect(rig.logs.some((l) => l.event === 'conference.party_unreachable' && l.reason === 'busy')).toBe(true);
+  });
 });
