@@ -268,7 +268,8 @@ export class ConferenceCall {
     leg.attached = true;
     leg.legRef ??= media.legRef;
     const reaches = leg.whisperTo ? [leg.whisperTo] : [...this.parties.keys()];
-    this.graph.addEndpoint({ id: leg.endpoint, carries: [...this.parties.keys()], reaches }, media);
+    // A leg hears the room: whoever speaks, so no utterance it feeds is put down to one party.
+    this.graph.addEndpoint({ id: leg.endpoint, carries: [], reaches }, media);
     media.on('end', () => this.interpreterLegGone(leg));
     this.publish({ type: 'interpreter.leg', endpoint: leg.endpoint, legRef: media.legRef, action: 'joined', ...(leg.whisperTo ? { whisperTo: leg.whisperTo } : {}) });
     if (this.stateValue === 'joining') this.stateValue = 'live';
