@@ -75,6 +75,11 @@ async function takeTurns(sids: string[], voices: number[]): Promise<void> {
   await new Promise((r) => setTimeout(r, ((4 + 6 * sids.length) * 1000) / rig.speed));
 }
 
+/** Waits until party `sid` has heard `hz` for at least `sec` (audio plays in real time, later on a busy machine). */
+async function heardAtLeast(sid: string, hz: number, sec: number): Promise<void> {
+  await waitUntil(() => toneSeconds(rig.twilio.recording(sid).heard)[hz] >= sec, 20_000, `${sec} s of ${hz} Hz on ${sid}`);
+}
+
 async function sessionsOpen(n: number): Promise<void> {
   await waitUntil(async () => {
     const i = await show();
@@ -101,6 +106,8 @@ describe('joining a conference in progress', () => {
     // Parties sharing a language share one session: two sessions for three parties.
     await sessionsOpen(2);
     await takeTurns(sids, voices);
+    await heardAtLeast(sids[0], TO.es, 3);
+    for (const sid of sids.slice(1)) await heardAtLeast(sid, TO.en, 1.5);
 
     const heard = sids.map((sid) => toneSeconds(rig.twilio.recording(sid).heard));
     sids.forEach((sid, i) => keepWav(`join-2lang-${i}-heard.wav`, rig.twilio.recording(sid).heardWav()));
@@ -144,8 +151,9 @@ describe('joining a conference in progress', () => {
     expect(res.status).toBe(201);
     await sessionsOpen(3);
     await takeTurns(sids, voices);
-    const heard = sids.map((sid) => toneSeconds(rig.twilio.recording(sid).heard));
     const mine = [TO.es, TO.en, TO.de];
+    for (const [i, sid] of sids.entries()) await heardAtLeast(sid, mine[i], 3);
+    const heard = sids.map((sid) => toneSeconds(rig.twilio.recording(sid).heard));
     heard.forEach((h, i) => {
       // Two others spoke: their words in my language, about 2 s each...
       expect(h[mine[i]]).toBeGreaterThanOrEqual(3);
@@ -167,6 +175,8 @@ describe('joining a conference in progress', () => {
     expect((await api(`/conferences/${ROOM}/interpreter`, { method: 'POST', body: JSON.stringify({ participants: [{ callSid: sids[1], language: 'en' }] }) })).status).toBe(201);
     await sessionsOpen(1);
     await takeTurns(sids, voices);
+    await heardAtLeast(sids[1], TO.en, 1.5);
+    await heardAtLeast(sids[0], TO.es, 1.5);
     const shown = (await show())!;
     expect(shown.participants.find((p) => p.callSid === sids[0])?.language).toBe('es');
     expect(shown.sessions.map((s) => s.language).sort()).toEqual(['en', 'es']);
@@ -189,6 +199,7 @@ describe('joining a conference in progress', () => {
     toEs.quota();
     await waitUntil(async () => (await show())?.sessions.find((s) => s.language === 'es')?.state === 'failed', 10_000, 'the es session to fail');
     await takeTurns(sids, voices);
+    await heardAtLeast(sids[1], TO.en, 1.5);
     const [es, en] = sids.map((sid) => toneSeconds(rig.twilio.recording(sid).heard));
     // The English translation carries on...
     expect(en[TO.en]).toBeGreaterThanOrEqual(1.5);
