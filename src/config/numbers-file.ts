@@ -22,6 +22,15 @@ type Path = (string | number)[];
 
 /** Largest numbers file read: thousands of numbers fit in far less. */
 export const MAX_NUMBERS_FILE_BYTES = 1024 * 1024;
+/** Syntax errors named one by one; the rest are counted. */
+const MAX_SYNTAX_ERRORS_LISTED = 20;
+/** Longest YAML parser message quoted (it quotes the offending token, which may be the whole line). */
+const MAX_SYNTAX_MESSAGE_LENGTH = 160;
+
+function briefly(message: string): string {
+  return message.length > MAX_SYNTAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_SYNTAX_MESSAGE_LENGTH)}...` : message;
+}
+
 const TOO_LARGE = `the file is larger than ${MAX_NUMBERS_FILE_BYTES / 1024 / 1024} MiB; split it, or remove what is not numbers`;
 
 /**
@@ -34,14 +43,14 @@ export function parseNumbers(yamlText: string, source?: string): NumberSettings[
   const doc = parseDocument(yamlText, { lineCounter, prettyErrors: true, logLevel: 'error' });
 
   if (doc.errors.length > 0) {
-    throw new NumbersConfigError(
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
-        return `${where}YAML syntax error: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
-      }),
-      source,
-    );
+    const problems = doc.errors.slice(0, MAX_SYNTAX_ERRORS_LISTED).map((e) => {
+      const pos = e.linePos?.[0];
+      const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
+      return `${where}YAML syntax error: ${briefly(e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''))}`;
+    });
+    const unlisted = doc.errors.length - problems.length;
+    if (unlisted > 0) problems.push(`and ${unlisted} more YAML syntax error${unlisted === 1 ? '' : 's'}`);
+    throw new NumbersConfigError(problems, source);
   }
 
   const lineOf = (path: Path): number | undefined => {

@@ -130,6 +130,16 @@ describe('parseNumbers', () => {
     expect(problems[0]).toMatch(/^line 4, column \d+: YAML syntax error: /);
   });
 
+  it('quotes only the start of a long offending token, and counts syntax errors past the first twenty', () => {
+    const long = problemsOf(`numbers:\n  - languageMenu: ]t\n    greeting: ${'%'.repeat(5000)}\n`);
+    expect(long.some((p) => /^line 3, column \d+: YAML syntax error: .*%%%\.\.\.$/.test(p))).toBe(true);
+    for (const p of long) expect(p.length).toBeLessThan(300);
+
+    const many = problemsOf(`numbers:\n${'  - a: [\n'.repeat(60)}`);
+    expect(many.length).toBe(21);
+    expect(many[20]).toMatch(/^and \d+ more YAML syntax errors$/);
+  });
+
   it('rejects a file without a numbers list, and unknown top-level keys', () => {
     expect(problemsOf('')).toEqual(['expected a top-level `numbers:` list of entries']);
     expect(problemsOf('number:\n  - x\n')).toEqual(['expected a top-level `numbers:` list of entries']);
