@@ -16,6 +16,7 @@ import { openStore } from '../../src/store/open-store';
 import { startGeminiEmulator, type GeminiEmulator, type GeminiEmulatorOptions } from '../../src/emulators/gemini/server';
 import { startTwilioEmulator, type TwilioEmulator, type TwilioEmulatorOptions } from '../../src/emulators/twilio/emulator';
 import { freePort } from '../../src/emulators/free-port';
+import { frameLevels } from '../../scripts/demo-timeline';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures');
 export const TOLK_NUMBER = '+15550001111';
@@ -130,16 +131,8 @@ export function keepWav(name: string, wav: Buffer): string {
   return file;
 }
 
-/** RMS of each 20 ms frame, in dBFS. */
-export function frameLevels(pcm: Int16Array): number[] {
-  const out: number[] = [];
-  for (let i = 0; i + 160 <= pcm.length; i += 160) {
-    let s = 0;
-    for (let j = 0; j < 160; j++) s += pcm[i + j] * pcm[i + j];
-    out.push(10 * Math.log10(s / 160 / (32768 * 32768) + 1e-12));
-  }
-  return out;
-}
+/** RMS of each 20 ms frame, in dBFS: the demo's timeline measures recordings the same way. */
+export { frameLevels };
 
 /** Frames from `from` on whose level is above `db`. */
 export function loudFrames(pcm: Int16Array, db: number): number[] {
