@@ -1,7 +1,7 @@
 /**
  * The web console in real Chromium against a real tolk wired to both emulators: sign-in, the
  * numbers form with tolk's per-field errors, a call placed through the emulators seen in the
- * history with its transcript, and requests without a session or with a forged CSRF token refused.
+ * history with its transcript, the interpreter joined to a conference and made to leave, and requests without a session or with a forged CSRF token refused.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -267,6 +267,54 @@ describe('the console in Chromium', () => {
     expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'history');
     expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+  });
+
+  it('joins the interpreter to a conference by name, shows it and makes it leave; a bad language shows its error beside the field', async () => {
+    rig = await startRig({ overrides: { consoleDir }, interpreterApp: true });
+    const r = rig;
+    const base = baseOf(r);
+    const room = 'console-room';
+    const people = [0, 1].map((i) => r.twilio.joinConference({ name: room, from: `+1555000888${i}`, beep: 'false', label: `person-${i}` }));
+    await waitUntil(() => r.twilio.conference(room)?.status === 'in-progress', 5000, 'the conference to start');
+    await signIn(page, base, ADMIN_TOKEN);
+    await page.getByRole('link', { name: 'Conferences' }).click();
+    await page.getByLabel('Conference (friendly name or SID)').fill(room);
+
+    await page.getByLabel('Languages (optional)').fill('es, klingon');
+    await page.getByRole('button', { name: 'Join' }).click();
+    const languagesError = page.locator('#c-languages-error');
+    await languagesError.waitFor();
+    expect(await languagesError.textContent()).toContain("unknown language 'klingon'");
+    expect(await page.getByLabel('Languages (optional)').getAttribute('aria-invalid')).toBe('true');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    expect((await fetch(`${base}/api/conferences/${room}/interpreter`, { headers: bearer })).status).toBe(404);
+
+    await page.getByLabel('Languages (optional)').fill('es, en');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.getByRole('heading', { name: `Interpreter in ${room}` }).waitFor();
+    expect(await page.locator('#c-languages-error').count()).toBe(0);
+    // The page shows what tolk is doing there: both parties, and a session per language once open.
+    await waitUntil(
+      async () => {
+        await page.getByRole('button', { name: 'Show' }).click();
+        const text = (await page.locator('.card').textContent()) ?? '';
+        return people.every((sid) => text.includes(sid)) && text.includes('es: open') && text.includes('en: open');
+      },
+      20_000,
+      'the page to show both parties and two open sessions',
+    );
+    for (const [i, sid] of people.entries()) await page.getByRole('listitem', { name: `Participant ${i + 1}: ${sid}` }).waitFor();
+    const shown = (await (await fetch(`${base}/api/conferences/${room}/interpreter`, { headers: bearer })).json()) as { callId: string };
+    expect(await page.getByRole('link', { name: 'Follow it live' }).getAttribute('href')).toBe(`#/live/${shown.callId}`);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await screenshot(page, 'conferences');
+
+    await page.getByRole('button', { name: 'Leave' }).click();
+    await page.getByText(`The interpreter left ${room}.`).waitFor();
+    expect((await fetch(`${base}/api/conferences/${room}/interpreter`, { headers: bearer })).status).toBe(404);
+    // The conference goes on without the interpreter.
+    expect(r.twilio.conference(room)?.status).toBe('in-progress');
+    expect(errors.filter((e) => !/status of 40[01]/.test(e))).toEqual([]);
   });
 });
 

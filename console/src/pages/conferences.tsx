@@ -7,12 +7,14 @@ import { Field, FieldErrors } from '../components/field';
 import { LanguageInput, LanguageOptions } from '../components/language-input';
 import { api, ApiError, problemsOf, type FieldProblem } from '../lib/api';
 import { useLanguages } from '../lib/languages';
+import { href } from '../lib/router';
 
 interface Interpreter {
+  callId: string;
   mode: string;
   requestedMode?: string;
   fallback?: string;
-  participants: { callSid: string; language: string }[];
+  participants: { callSid: string; language?: string; role?: string }[];
   sessions: { language: string; state: string }[];
   latencyMs?: Record<string, number>;
 }
@@ -31,6 +33,7 @@ export function Conferences() {
   const [conference, setConference] = useState('');
   const [mode, setMode] = useState('whisper');
   const [rows, setRows] = useState<ParticipantRow[]>([]);
+  const [languageList, setLanguageList] = useState('');
   const [shown, setShown] = useState<{ conference: string; interpreter: Interpreter } | undefined>();
   const [problems, setProblems] = useState<FieldProblem[]>([]);
   const [error, setError] = useState<string | undefined>();
@@ -60,7 +63,8 @@ export function Conferences() {
     reset();
     try {
       const participants = rows.filter((r) => r.callSid.trim() !== '').map((r) => ({ callSid: r.callSid.trim(), language: r.language.trim() }));
-      await api.post(path(conference), { mode, ...(participants.length > 0 ? { participants } : {}) });
+      const langs = languageList.split(/[\s,]+/).filter((l) => l !== '');
+      await api.post(path(conference), { mode, ...(participants.length > 0 ? { participants } : {}), ...(langs.length > 0 ? { languages: langs } : {}) });
       setStatus(`The interpreter is joining ${conference.trim()}.`);
       await show();
     } catch (err) {
@@ -105,14 +109,22 @@ export function Conferences() {
             </select>
           )}
         </Field>
+        <Field
+          id="c-languages"
+          label="Languages (optional)"
+          help="Language codes, separated by commas or spaces, to open sessions for from the start; other languages are detected as people speak."
+          errors={problemsOf(problems, 'languages')}
+        >
+          {(a) => <input {...a} value={languageList} autoComplete="off" onInput={(e) => setLanguageList(e.currentTarget.value)} />}
+        </Field>
         <fieldset>
           <legend>Participants (optional; languages not given are detected)</legend>
           <ol>
             {rows.map((r, i) => (
               <li key={i} class="check">
-                <label for={`c-sid-${i}`}>Call SID</label>
+                <label for={`c-sid-${i}`}>Participant {i + 1} call SID</label>
                 <input id={`c-sid-${i}`} value={r.callSid} autoComplete="off" onInput={(e) => setRows(rows.map((x, j) => (j === i ? { ...x, callSid: e.currentTarget.value } : x)))} />
-                <label for={`c-lang-${i}`}>Language</label>
+                <label for={`c-lang-${i}`}>Participant {i + 1} language</label>
                 <LanguageInput id={`c-lang-${i}`} list="languages" value={r.language} onChange={(v) => setRows(rows.map((x, j) => (j === i ? { ...x, language: v } : x)))} />
                 <button type="button" class="link" aria-label={`Remove participant ${i + 1}`} onClick={() => setRows(rows.filter((_, j) => j !== i))}>
                   Remove
@@ -147,17 +159,35 @@ export function Conferences() {
               {shown.interpreter.fallback && ` (asked for ${shown.interpreter.requestedMode ?? '?'}: ${shown.interpreter.fallback})`}
             </dd>
             <dt>Participants</dt>
-            <dd>{shown.interpreter.participants.map((p) => `${p.callSid} (${p.language})`).join(', ') || 'none yet'}</dd>
+            <dd>
+              {shown.interpreter.participants.length === 0 ? (
+                'none yet'
+              ) : (
+                <ul aria-label="Participants">
+                  {shown.interpreter.participants.map((p, i) => (
+                    <li key={p.callSid} aria-label={`Participant ${i + 1}: ${p.callSid}`}>
+                      Participant {i + 1}: <code>{p.callSid}</code>
+                      {p.role && p.role !== 'participant' && `, ${p.role}`}, {p.language ?? 'language not yet detected'}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </dd>
             <dt>Sessions</dt>
             <dd>
               {shown.interpreter.sessions.map((s) => (
-                <span key={s.language} class={`badge ${s.state}`}>
-                  {s.language}: {s.state}
-                  {shown.interpreter.latencyMs?.[s.language] !== undefined && `, ${Math.round(shown.interpreter.latencyMs[s.language])} ms`}
+                <span key={s.language}>
+                  <span class={`badge ${s.state}`}>
+                    {s.language}: {s.state}
+                    {shown.interpreter.latencyMs?.[s.language] !== undefined && `, ${Math.round(shown.interpreter.latencyMs[s.language])} ms`}
+                  </span>{' '}
                 </span>
               ))}
             </dd>
           </dl>
+          <p>
+            <a href={href('live', shown.interpreter.callId)}>Follow it live</a> (captions, the interpreter's legs and their state)
+          </p>
         </div>
       )}
     </section>
