@@ -27,7 +27,14 @@ import { createConsole } from './http/console';
 import { createMetricsModule, Metrics } from './http/metrics';
 import { Readiness } from './http/readiness';
 import { createHttpServer, type HttpServer } from './http/server';
+import { QueuedTelephony } from './jobs/dial-queue';
+import { openJobQueues } from './jobs/open-queues';
+import { queueSpecs, runWorkers } from './jobs/processors';
+import type { JobQueues } from './jobs/queue';
 import type { Logger } from './log/logger';
+import { deliverCallSummaries } from './webhooks/call-summaries';
+import type { DeliveryService, RetryPolicy } from './webhooks/deliveries';
+import { deliveryServiceFor } from './webhooks/setup';
 import type { CallRecordStore } from './store/call-record-store';
 import { openStore, StoreUnavailableError, type Store } from './store/open-store';
 import { TranslateTokenMinter } from './translate/ephemeral-token';
@@ -37,6 +44,7 @@ import { callWebhookHandlers } from './twilio/call-webhooks';
 import { TwilioConferences } from './twilio/conferences';
 import { createTwilioModule, streamStatusUrl } from './twilio/module';
 import { TwilioRestClient } from './twilio/rest-client';
+import { isRetryableTwilioError } from './twilio/rest-errors';
 import { mediaStreamUrl } from './twilio/signature';
 import { resolveMediaStreamSecret, StreamTokens } from './twilio/stream-token';
 import { createTwimlRenderer } from './twilio/twiml';
@@ -58,6 +66,12 @@ export interface AppOverrides {
   echoCanceller?: () => EchoControl;
   languages?: LanguageMemory;
   metrics?: Metrics;
+  /** The job queues; default: opened from REDIS_URL (in this process without it). */
+  jobs?: JobQueues;
+  /** Webhook retries (tests shorten them); default 30 s doubling to 1 h, for 24 h. */
+  webhookRetry?: Partial<RetryPolicy>;
+  /** How often pending webhook deliveries are swept into the queue; default 30 s. */
+  webhookSweepMs?: number;
   /** Folder of the built console; default dist/console. */
   consoleDir?: string;
 }
@@ -72,6 +86,8 @@ export interface App {
   records: CallRecordStore;
   metrics: Metrics;
   readiness: Readiness;
+  jobs: JobQueues;
+  deliveries: DeliveryService;
   stop(): Promise<void>;
 }
 
@@ -137,13 +153,20 @@ async function startOnStore(
       },
     });
   const answers = createCallAnswerRenderer({ twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl: mediaStreamUrl(config.PUBLIC_URL) });
-  const telephony = new TwilioTelephony({ rest, answers, publicUrl: config.PUBLIC_URL });
   const conferences = config.TWILIO_TWIML_APP_SID ? new TwilioConferences({ rest, tokens, publicUrl: config.PUBLIC_URL, appSid: config.TWILIO_TWIML_APP_SID, pollMs: 1000 * (overrides.timeScale ?? 1), logger }) : undefined;
+  const twilioTelephony = new TwilioTelephony({ rest, answers, publicUrl: config.PUBLIC_URL });
+  const jobs = overrides.jobs ?? openConfiguredJobs(config, logger, metrics);
+  metrics.exposeJobs(() => jobs.counts());
+  // Every leg tolk places waits its turn in the dial queue (TWILIO_CPS).
+  const telephony = new QueuedTelephony(twilioTelephony, jobs);
   // One stream of call events: the records, the metrics and the logs follow it.
   const events = new CallEventBus(logger);
   recordCalls(events, records);
   measureCalls(events, metrics);
   logCalls(events, logger);
+  // Ended calls are owed to the customer's webhook: recorded in the database, then queued.
+  const deliveries = deliveryServiceFor(config, { store: store.deliveries, jobs, logger, metrics, retry: overrides.webhookRetry });
+  deliverCallSummaries(events, { numbers, records, deliveries, defaultUrl: config.TOLK_WEBHOOK_URL, logger });
   // What live viewers (the console's Live page) follow; it could follow a Redis carrier instead.
   const live = new LiveFeed(events);
   const calls = new CallService({
@@ -187,6 +210,8 @@ async function startOnStore(
       createAdminApi({
         calls: records,
         numbers: store.numbers,
+        jobs,
+        deliveries,
         adminToken: config.ADMIN_TOKEN,
         authenticate: webConsole.authenticate,
         stillAuthorized: webConsole.stillAuthorized,
@@ -200,7 +225,10 @@ async function startOnStore(
       createMetricsModule(metrics),
     ],
   });
-  const address = await listen(http, config);
+  const address = await listen(http, config).catch(async (err: unknown) => {
+    if (!overrides.jobs) await jobs.close();
+    throw err;
+  });
   let configured: NumberSettings[];
   try {
     if (numbersFile) await applyNumbersFile(store.numbers, numbersFile, config.TOLK_NUMBERS_MODE, logger);
@@ -211,8 +239,13 @@ async function startOnStore(
     }
   } catch (err) {
     await http.close();
+    if (!overrides.jobs) await jobs.close();
     throw err;
   }
+  if (config.TOLK_WORKERS === 'on') runWorkers(jobs, { telephony: twilioTelephony, retryableDialError: isRetryableTwilioError, deliveries });
+  else logger.info({ event: 'jobs.workers_off' }, 'TOLK_WORKERS=off: background jobs run in tolk worker processes');
+  // Deliveries that could not be queued (or whose job was lost) are queued again from the database.
+  deliveries.start(overrides.webhookSweepMs);
   if (configured.length === 0) logger.warn({ event: 'config.no_numbers' }, 'no numbers configured: every call will be refused (add one with the admin API, the CLI or TOLK_NUMBERS)');
   logger.info({ event: 'server.listening', port: address.port, host: config.HOST, numbers: configured.length }, 'tolk listening');
 
@@ -225,12 +258,14 @@ async function startOnStore(
       // Live viewers' streams stay open until ended: the server would wait for them for ever.
       live.close();
       await http.close();
+      await deliveries.stop();
+      if (!overrides.jobs) await jobs.close();
       if (!overrides.store) await store.close();
       logger.info({ event: 'server.stopped' }, 'stopped');
     })();
     return stopping;
   };
-  return { config, logger, http, address, calls, store, records, metrics, readiness, stop };
+  return { config, logger, http, address, calls, store, records, metrics, readiness, jobs, deliveries, stop };
 }
 
 /** The database DATABASE_URL or TOLK_DB_PATH names; one that cannot be used is a StartupError naming that variable. */
@@ -243,6 +278,21 @@ async function openConfiguredStore(config: Config, logger: Logger): Promise<Stor
     }
     throw err;
   }
+}
+
+/** The job queues on REDIS_URL (in this process without it); TOLK_WORKERS=off needs Redis, or nothing would run the jobs. */
+function openConfiguredJobs(config: Config, logger: Logger, metrics: Metrics): JobQueues {
+  if (config.TOLK_WORKERS === 'off' && !config.REDIS_URL) {
+    throw new StartupError('TOLK_WORKERS', 'is off but REDIS_URL is unset: without Redis no tolk worker can reach the jobs, so the server must run them (unset TOLK_WORKERS or set REDIS_URL)');
+  }
+  return openJobQueues({
+    redisUrl: config.REDIS_URL,
+    prefix: config.TOLK_QUEUE_PREFIX,
+    lockDurationMs: config.TOLK_JOB_LOCK_MS,
+    specs: queueSpecs({ callsPerSecond: config.TWILIO_CPS }),
+    logger,
+    events: metrics.jobEvents(),
+  });
 }
 
 /** Listens on PORT/HOST; an address that is taken or not this machine's is a StartupError. */

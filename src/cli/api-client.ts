@@ -61,6 +61,28 @@ export interface CallListParams {
   cursor?: string;
 }
 
+export interface JobListJson {
+  backend: 'redis' | 'in-process';
+  queues: { queue: string; waiting: number; delayed: number; active: number; completed: number; failed: number; oldestWaitingMs: number }[];
+  jobs: { queue: string; id: string; state: string; attemptsMade: number; attempts: number; createdAt: string; runAt?: string; finishedAt?: string; failedReason?: string }[];
+}
+
+export interface DeliveryJson {
+  id: string;
+  callId: string;
+  event: string;
+  url: string;
+  status: string;
+  attempts: number;
+  nextAttemptAt?: string;
+  retryUntil: string;
+  lastStatus?: number;
+  lastError?: string;
+  createdAt: string;
+  updatedAt: string;
+  deliveredAt?: string;
+}
+
 export interface AdminClientOptions {
   /** Base URL of the tolk deployment (`http://127.0.0.1:8080`). */
   url: string;
@@ -148,6 +170,28 @@ export class AdminClient {
 
   async leaveConference(conference: string): Promise<void> {
     await this.send('DELETE', `api/conferences/${enc(conference)}/interpreter`);
+  }
+
+  listJobs(params: { queue?: string; state?: string; limit?: number }): Promise<JobListJson> {
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) query.set(k, String(v));
+    const qs = query.toString();
+    return this.request('GET', `api/jobs${qs ? `?${qs}` : ''}`);
+  }
+
+  listDeliveries(params: { status?: string; call?: string; limit?: number }): Promise<{ deliveries: DeliveryJson[] }> {
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) query.set(k, String(v));
+    const qs = query.toString();
+    return this.request('GET', `api/deliveries${qs ? `?${qs}` : ''}`);
+  }
+
+  getDelivery(id: string): Promise<DeliveryJson & { payload: unknown }> {
+    return this.request('GET', `api/deliveries/${enc(id)}`);
+  }
+
+  retryDelivery(id: string): Promise<DeliveryJson> {
+    return this.request('POST', `api/deliveries/${enc(id)}/retry`);
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -54,6 +54,7 @@ export function numberBlock(s: NumberSettings): string {
     ['Greeting', s.greeting],
     ['Mode', s.mode ?? 'direct'],
     ['Interpretation', (s.mode ?? 'direct') === 'conference' ? (s.interpretation ?? 'whisper') : s.interpretation],
+    ['Webhook URL', s.webhookUrl],
   ]);
 }
 
@@ -69,6 +70,7 @@ const FLAG_OF: Record<string, string> = {
   greeting: '--greeting',
   mode: '--mode',
   interpretation: '--interpretation',
+  webhookUrl: '--webhook-url',
 };
 
 /** `  - callerLanguage: unknown ...`; with `flags`, settings are named by their CLI option. */

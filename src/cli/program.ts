@@ -6,6 +6,8 @@
 import { Command, CommanderError } from 'commander';
 import { callsCommand } from './commands/calls';
 import { conferencesCommand } from './commands/conferences';
+import { deliveriesCommand } from './commands/deliveries';
+import { jobsCommand, workerCommand } from './commands/jobs';
 import { languagesCommand } from './commands/languages';
 import { numbersCommand } from './commands/numbers';
 import { twilioCommand } from './commands/twilio';
@@ -34,7 +36,10 @@ export function buildProgram(ctx: CliContext): Command {
     .addCommand(callsCommand(ctx))
     .addCommand(conferencesCommand(ctx))
     .addCommand(languagesCommand(ctx))
-    .addCommand(twilioCommand(ctx));
+    .addCommand(twilioCommand(ctx))
+    .addCommand(deliveriesCommand(ctx))
+    .addCommand(jobsCommand(ctx))
+    .addCommand(workerCommand(ctx));
   for (const cmd of everyCommand(program)) {
     cmd
       .exitOverride()

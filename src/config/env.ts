@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { NUMBERS_MODES } from './numbers-import';
+import { MAX_WEBHOOK_URL_LENGTH, webhookUrlProblem } from './numbers-schema';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -62,11 +63,27 @@ export const envSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   TOLK_DB_PATH: z.string().min(1).default('data/tolk.db'),
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
   TOLK_MAX_CALLS: z.coerce.number().int().min(1, 'must be at least 1').optional(),
   TOLK_MAX_CONFERENCE_LANGUAGES: z.coerce.number().int().min(2, 'must be at least 2').max(16, 'must be at most 16').default(4),
   TRUST_PROXY: booleanFlag.default(false),
+
+  // Background jobs
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  TOLK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores').default('tolk'),
+  TOLK_WORKERS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  TOLK_JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  TWILIO_CPS: z.coerce.number().int().min(1).max(1000).default(1),
+
+  // Webhooks (transcript delivery)
+  TOLK_WEBHOOK_URL: z
+    .string()
+    .max(MAX_WEBHOOK_URL_LENGTH)
+    .refine((v) => webhookUrlProblem(v) === undefined, { error: (iss) => webhookUrlProblem(String(iss.input)) ?? 'is not a URL' })
+    .optional(),
+  TOLK_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters of random data').optional(),
+  TOLK_ALLOW_HTTP_WEBHOOKS: booleanFlag.default(false),
+  TOLK_ALLOW_PRIVATE_WEBHOOKS: booleanFlag.default(false),
 });
 
 export type Config = z.infer<typeof envSchema>;
@@ -92,6 +109,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         return `${name} ${msg}`;
       }),
     );
+  }
+  if (parsed.data.TOLK_WEBHOOK_URL && !parsed.data.TOLK_WEBHOOK_SECRET) {
+    throw new ConfigError(['TOLK_WEBHOOK_SECRET is required when TOLK_WEBHOOK_URL is set (tolk signs every delivery with it)']);
   }
   return parsed.data;
 }

@@ -35,6 +35,7 @@ const FIELDS: readonly (keyof NumberSettings)[] = [
   'echoTargetLanguage',
   'originalVolume',
   'greeting',
+  'webhookUrl',
 ];
 
 /** Settings whose unset optional fields read as their defaults, so "unset" equals "default". */

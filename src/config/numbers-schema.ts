@@ -26,6 +26,26 @@ export const MAX_LANGUAGE_CODE_LENGTH = 35;
 /** Longest destination (a SIP URI is the long kind). */
 export const MAX_DESTINATION_LENGTH = 256;
 
+/** Longest webhook URL accepted. */
+export const MAX_WEBHOOK_URL_LENGTH = 2048;
+
+/**
+ * What is wrong with a webhook URL as written (not an http(s) URL, credentials in it), or
+ * undefined. Whether it may be plain http and where its host resolves are decided when delivering
+ * (TOLK_ALLOW_HTTP_WEBHOOKS, the private-address guard in src/webhooks/target.ts).
+ */
+export function webhookUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `${quoted(value)} is not a URL (e.g. https://crm.example.com/tolk)`;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `${quoted(value)} must be an https URL`;
+  if (url.username || url.password) return 'must not carry a user name or password (tolk signs each delivery; see TOLK_WEBHOOK_SECRET)';
+  return undefined;
+}
+
 /** A value quoted back in a message: its start only, so a message stays short whatever was sent. */
 export function quoted(value: string, max = 40): string {
   return `'${value.length > max ? `${value.slice(0, max)}...` : value}'`;
@@ -130,12 +150,17 @@ export const numberSettingsSchema = z
       .optional(),
     mode: oneOf(CALL_MODES, 'a mode (direct: two legs bridged through tolk; conference: a Twilio conference tolk interprets)').optional(),
     interpretation: oneOf(INTERPRETATIONS, 'an interpretation (whisper: each party hears only what is meant for them; open: everyone hears every translation)').optional(),
+    webhookUrl: z
+      .string({ error: (iss) => `must be a URL, not ${typeName(iss.input)}` })
+      .max(MAX_WEBHOOK_URL_LENGTH, { error: `must be a URL of at most ${MAX_WEBHOOK_URL_LENGTH} characters`, abort: true })
+      .refine((v) => webhookUrlProblem(v) === undefined, { error: (iss) => webhookUrlProblem(String(iss.input)) ?? 'is not a URL' })
+      .optional(),
   },
   {
     error: (iss) => {
       if (iss.code === 'unrecognized_keys') {
         const keys = iss.keys.slice(0, 5).map((k) => quoted(k, 32)).join(', ') + (iss.keys.length > 5 ? ` and ${iss.keys.length - 5} more` : '');
-        return `unknown setting ${keys}; settings are number, destination, callerLanguage, agentLanguage, defaultLanguage, languageMenu, rememberLanguage, echoTargetLanguage, originalVolume, greeting, mode, interpretation`;
+        return `unknown setting ${keys}; settings are number, destination, callerLanguage, agentLanguage, defaultLanguage, languageMenu, rememberLanguage, echoTargetLanguage, originalVolume, greeting, mode, interpretation, webhookUrl`;
       }
       if (iss.code === 'invalid_type') return `must be a mapping of settings, not ${typeName(iss.input)}`;
       return undefined;

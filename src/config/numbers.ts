@@ -42,6 +42,8 @@ export interface NumberSettings {
    * meant for; `open`, everyone in the conference.
    */
   interpretation?: Interpretation;
+  /** Where each ended call's record and transcript are POSTed (default TOLK_WEBHOOK_URL; see src/webhooks). */
+  webhookUrl?: string;
 }
 
 export const CALL_MODES = ['direct', 'conference'] as const;

@@ -7,6 +7,8 @@ import express, { type ErrorRequestHandler, type Router } from 'express';
 import type { AdminApiDeps, ApiRoute } from './admin/api-route';
 import { callRoutes } from './admin/call-routes';
 import { conferenceRoutes } from './admin/conference-routes';
+import { deliveryRoutes } from './admin/delivery-routes';
+import { jobRoutes } from './admin/job-routes';
 import { languageRoutes } from './admin/language-routes';
 import { liveRoutes } from './admin/live-routes';
 import { numberRoutes } from './admin/number-routes';
@@ -25,6 +27,8 @@ export const ADMIN_ROUTES: readonly ApiRoute[] = [
   ...conferenceRoutes,
   ...tokenRoutes,
   ...liveRoutes(),
+  ...jobRoutes,
+  ...deliveryRoutes,
 ];
 
 /** Turns body-parser failures into clear 4xx answers; anything else goes on to the server's handler. */

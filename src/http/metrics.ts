@@ -5,6 +5,7 @@
  * Prometheus convention asks. Hot-path series (per frame) use pre-bound label children.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { JobQueueEvents, QueueCounts } from '../jobs/queue';
 import type { HttpModule } from './server';
 
 export type FramePath = 'in' | 'out';
@@ -49,6 +50,9 @@ export class Metrics {
   private readonly activeByKind: Gauge<'kind'>;
   private readonly callsByKind: Counter<'kind' | 'outcome'>;
   private readonly prefix: string;
+  private readonly jobRetries: Counter<'queue'>;
+  private readonly jobFailures: Counter<'queue'>;
+  private readonly webhooks: Counter<'outcome'>;
 
   constructor(opts: MetricsOptions = {}) {
     const p = opts.prefix ?? 'tolk_';
@@ -59,6 +63,9 @@ export class Metrics {
     // loop reports ~10 ms of "lag". A 1 ms period keeps readings within ~1 ms of the real delay.
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: p, eventLoopMonitoringPrecision: 1 });
 
+    this.jobRetries = new Counter({ name: `${p}job_retries_total`, help: 'Job attempts that failed and were retried, by queue', labelNames: ['queue'], registers });
+    this.jobFailures = new Counter({ name: `${p}job_failures_total`, help: 'Jobs that failed for good, by queue', labelNames: ['queue'], registers });
+    this.webhooks = new Counter({ name: `${p}webhook_deliveries_total`, help: 'Webhook delivery attempts, by outcome (delivered, retried, failed: for good)', labelNames: ['outcome'], registers });
     this.activeCalls = new Gauge({ name: `${p}active_calls`, help: 'Calls in progress', registers });
     this.activeSessions = new Gauge({
       name: `${p}active_translation_sessions`,
@@ -154,6 +161,54 @@ export class Metrics {
         for (const [kind, value] of Object.entries(read())) this.set({ kind }, value);
       },
     });
+  }
+
+  /**
+   * Background job queues, read at scrape time: `tolk_jobs{queue,state}` and
+   * `tolk_jobs_oldest_waiting_seconds{queue}`; `jobEvents()` counts retries and final failures.
+   */
+  exposeJobs(read: () => Promise<readonly QueueCounts[]>): void {
+    const oldest = new Gauge({ name: `${this.prefix}jobs_oldest_waiting_seconds`, help: 'Age of the oldest job that is due and not yet started, by queue', labelNames: ['queue'], registers: [this.registry] });
+    new Gauge({
+      name: `${this.prefix}jobs`,
+      help: 'Background jobs, by queue and state (waiting, delayed, active, completed, failed)',
+      labelNames: ['queue', 'state'],
+      registers: [this.registry],
+      async collect() {
+        let counts: readonly QueueCounts[];
+        try {
+          counts = await read();
+        } catch {
+          return; // the queue store is unreachable: nothing to report this scrape
+        }
+        for (const c of counts) {
+          for (const state of ['waiting', 'delayed', 'active', 'completed', 'failed'] as const) this.set({ queue: c.queue, state }, c[state]);
+          oldest.set({ queue: c.queue }, c.oldestWaitingMs / 1000);
+        }
+      },
+    });
+  }
+
+  /** Listeners for the job queues' retries and final failures (counted by queue). */
+  jobEvents(): JobQueueEvents {
+    const retries = this.jobRetries;
+    const failures = this.jobFailures;
+    return {
+      retrying: (queue) => retries.inc({ queue }),
+      failed: (queue) => failures.inc({ queue }),
+    };
+  }
+
+  webhookDelivered(): void {
+    this.webhooks.inc({ outcome: 'delivered' });
+  }
+
+  webhookRetried(): void {
+    this.webhooks.inc({ outcome: 'retried' });
+  }
+
+  webhookFailed(): void {
+    this.webhooks.inc({ outcome: 'failed' });
   }
 
   clockSkipped(frames: number): void {

@@ -28,6 +28,7 @@ export interface NumbersTable {
   mode: ColumnType<string | null, string | null | undefined, string | null>;
   /** 'whisper' | 'open', or null: not set (whisper). */
   interpretation: ColumnType<string | null, string | null | undefined, string | null>;
+  webhook_url: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Millis;
   updated_at: Millis;
 }
@@ -83,6 +84,27 @@ export interface CallSidsTable {
   role: string;
 }
 
+/** A webhook delivery owed to a customer (see src/webhooks/deliveries.ts). */
+export interface WebhookDeliveriesTable {
+  id: string;
+  call_id: string;
+  event: string;
+  url: string;
+  /** The JSON body, exactly as it is sent (and signed). */
+  payload: string;
+  /** 'pending', 'delivered' or 'failed'. */
+  status: string;
+  attempts: number;
+  next_attempt_at: Millis;
+  /** After this no retry is scheduled (24 h after the delivery was recorded or retried by hand). */
+  retry_until: Millis;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+  delivered_at: Millis | null;
+}
+
 /** Single-use keys, each remembered until it expires. */
 export interface ReplayKeysTable {
   key: string;
@@ -96,6 +118,7 @@ export interface StoreDatabase {
   caller_languages: CallerLanguagesTable;
   call_sids: CallSidsTable;
   replay_keys: ReplayKeysTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

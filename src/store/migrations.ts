@@ -148,6 +148,43 @@ function utteranceLatency(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Webhook deliveries: a number's `webhook_url`, and every delivery owed to a customer, kept until
+ * it succeeds or fails for good (so none is lost when the job queue's Redis is down or restarts).
+ */
+function webhookDeliveries(dialect: Dialect): Migration {
+  const key = binaryText(dialect);
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('numbers').addColumn('webhook_url', 'text').execute();
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('id', key, (c) => c.primaryKey())
+        .addColumn('call_id', key, (c) => c.notNull())
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('retry_until', 'bigint', (c) => c.notNull())
+        .addColumn('last_status', 'integer')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('delivered_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('webhook_deliveries_call_event_idx').on('webhook_deliveries').columns(['call_id', 'event']).unique().execute();
+      await db.schema.createIndex('webhook_deliveries_due_idx').on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();
+      await db.schema.createIndex('webhook_deliveries_created_idx').on('webhook_deliveries').columns(['created_at desc', 'id desc']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('webhook_deliveries').execute();
+      await db.schema.alterTable('numbers').dropColumn('webhook_url').execute();
+    },
+  };
+}
+
 /** Every migration in order; names sort in application order. */
 export function storeMigrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -155,6 +192,7 @@ export function storeMigrations(dialect: Dialect): Record<string, Migration> {
     '0002-replay-protection': replayProtection(dialect),
     '0003-conferences': conferences(),
     '0004-utterance-latency': utteranceLatency(dialect),
+    '0005-webhook-deliveries': webhookDeliveries(dialect),
   };
 }
 

@@ -64,6 +64,7 @@ export class SqlNumberStore implements NumberStore {
       echo_target_language: s.echoTargetLanguage ? 1 : 0,
       original_volume: s.originalVolume,
       greeting: s.greeting ?? null,
+      webhook_url: s.webhookUrl ?? null,
       default_language: s.defaultLanguage ?? null,
       language_menu: s.languageMenu === undefined ? null : JSON.stringify(s.languageMenu),
       remember_language: s.rememberLanguage === false ? 0 : 1,
@@ -118,5 +119,6 @@ function fromRow(row: Selectable<NumbersTable>): NumberSettings {
   if (row.greeting !== null) s.greeting = row.greeting;
   if (row.mode !== null) s.mode = row.mode as CallMode;
   if (row.interpretation !== null) s.interpretation = row.interpretation as Interpretation;
+  if (row.webhook_url !== null && row.webhook_url !== undefined) s.webhookUrl = row.webhook_url;
   return s;
 }

@@ -13,6 +13,7 @@ import type { CallRecordStore } from './call-record-store';
 import { SqlCallerLanguageStore, type CallerLanguageStore } from './caller-language-store';
 import type { Dialect, StoreDatabase } from './database';
 import { CodeMigrationProvider } from './migrations';
+import { SqlDeliveryStore, type DeliveryStore } from './delivery-store';
 import { SqlNumberStore } from './number-store';
 import { SqlReplayKeyStore, type ReplayKeyStore } from './replay-key-store';
 import { SqlCallRecordStore, type SqlCallRecordStoreOptions } from './sql-call-record-store';
@@ -61,6 +62,8 @@ export interface Store {
   callerLanguages: CallerLanguageStore;
   /** Single-use keys (stream token nonces, handled webhooks), shared by every instance. */
   replayKeys: ReplayKeyStore;
+  /** Webhook deliveries owed to customers. */
+  deliveries: DeliveryStore;
   dialect: Dialect;
   /** Rejects if the database does not answer (for readiness checks). */
   ping(): Promise<void>;
@@ -99,6 +102,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     calls: new SqlCallRecordStore(db, opts.calls),
     callerLanguages: new SqlCallerLanguageStore(db),
     replayKeys: new SqlReplayKeyStore(db, opts.now),
+    deliveries: new SqlDeliveryStore(db, opts.now),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -58,3 +58,8 @@ export function toTwilioApiError(err: unknown, attempts?: number): TwilioApiErro
   }
   return new TwilioApiError({ status: 0, message: `Twilio request failed: ${String(err)}`, attempts });
 }
+
+/** A Twilio REST failure worth another attempt later (429, 5xx), for the job queues' retries. */
+export function isRetryableTwilioError(err: unknown): boolean {
+  return err instanceof TwilioApiError && err.retryable;
+}

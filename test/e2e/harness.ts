@@ -68,6 +68,9 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     GEMINI_API_URL: gemini.url,
     ADMIN_TOKEN: 'admin-token-for-tests-0123456789',
     ...(opts.interpreterApp ? { TWILIO_TWIML_APP_SID: INTERPRETER_APP_SID } : {}),
+    // The dial limiter runs in real seconds while these calls run faster than real time; the
+    // emulated account has no rate limit, and the limiter has tests of its own (test/jobs).
+    TWILIO_CPS: '100',
     ...opts.env,
   });
   const logs: Record<string, unknown>[] = [];

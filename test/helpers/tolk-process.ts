@@ -12,6 +12,7 @@ import path from 'node:path';
 const ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 const MAIN = path.join(ROOT, 'src/main.ts');
+const CLI = path.join(ROOT, 'src/cli/main.ts');
 
 export interface TolkProcess {
   child: ChildProcess;
@@ -41,6 +42,8 @@ export interface SpawnOptions {
   cwd?: string;
   /** Prepares the working folder before tolk starts (writes a `.env`, a numbers file...). */
   prepare?: (cwd: string) => void;
+  /** Run the `tolk` command line with these arguments (e.g. ['worker']) instead of the server. */
+  cli?: string[];
 }
 
 export function spawnTolk(env: Record<string, string>, opts: SpawnOptions = {}): TolkProcess {
@@ -51,7 +54,7 @@ export function spawnTolk(env: Record<string, string>, opts: SpawnOptions = {}):
   }
   opts.prepare?.(cwd);
   // Its own process group: tsx runs node as a child, and a signal to the group reaches both.
-  const child = spawn(TSX, [MAIN], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(TSX, opts.cli ? [CLI, ...opts.cli] : [MAIN], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   let err = '';
   const watchers = new Set<() => void>();

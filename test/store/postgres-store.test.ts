@@ -5,6 +5,7 @@
 import { openStore } from '../../src/store/open-store';
 import { describeCallRecordStoreContract, newCall, utterance } from './helpers/call-record-store.contract';
 import { describeNumberStoreContract } from './helpers/number-store.contract';
+import { describeDeliveryStoreContract } from './helpers/delivery-store.contract';
 import { describeReplayKeyStoreContract } from './helpers/replay-key-store.contract';
 import { dropStaleSchemas, ensureTestDatabase, TEST_DATABASE_URL, uniqueSchema } from './helpers/postgres';
 import { silentLogger } from './helpers/silent-logger';
@@ -22,6 +23,7 @@ const harness = storeHarness(() => ({ databaseUrl: TEST_DATABASE_URL, schema: fr
 describeCallRecordStoreContract('PostgreSQL', async (opts) => (await harness.open({ calls: opts })).calls);
 describeNumberStoreContract('PostgreSQL', () => harness.open());
 describeReplayKeyStoreContract('PostgreSQL', async (now) => (await harness.open({ now })).replayKeys);
+describeDeliveryStoreContract('PostgreSQL', async (now) => (await harness.open({ now })).deliveries);
 
 describe('PostgreSQL store', () => {
   it('migrates once, also when two instances start together on one schema', async () => {

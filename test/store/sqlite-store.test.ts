@@ -4,6 +4,7 @@ import path from 'node:path';
 import { openStore } from '../../src/store/open-store';
 import { describeCallRecordStoreContract, newCall, utterance } from './helpers/call-record-store.contract';
 import { describeNumberStoreContract } from './helpers/number-store.contract';
+import { describeDeliveryStoreContract } from './helpers/delivery-store.contract';
 import { describeReplayKeyStoreContract } from './helpers/replay-key-store.contract';
 import { silentLogger } from './helpers/silent-logger';
 import { storeHarness } from './helpers/store-harness';
@@ -18,6 +19,7 @@ const harness = storeHarness(() => ({ sqlitePath: path.join(dir, `contract-${n++
 describeCallRecordStoreContract('SQLite', async (opts) => (await harness.open({ calls: opts })).calls);
 describeNumberStoreContract('SQLite', () => harness.open());
 describeReplayKeyStoreContract('SQLite', async (now) => (await harness.open({ now })).replayKeys);
+describeDeliveryStoreContract('SQLite', async (now) => (await harness.open({ now })).deliveries);
 
 describe('SQLite store', () => {
   it('creates the database file and its folder when missing, and migrates once', async () => {

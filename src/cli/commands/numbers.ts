@@ -19,6 +19,7 @@ interface SetOptions {
   greeting?: string | false;
   mode?: string;
   interpretation?: string;
+  webhookUrl?: string | false;
 }
 
 /** The settings to PUT: the current ones (if any) with the given options applied. */
@@ -26,7 +27,7 @@ export function applySetOptions(current: Record<string, unknown>, o: SetOptions)
   const { number: _number, ...next } = current;
   const assign = (key: string, value: unknown) => {
     if (value === undefined) return;
-    if (value === false && (key === 'greeting' || key === 'languageMenu')) delete next[key];
+    if (value === false && (key === 'greeting' || key === 'languageMenu' || key === 'webhookUrl')) delete next[key];
     else next[key] = value;
   };
   assign('destination', o.destination);
@@ -40,6 +41,7 @@ export function applySetOptions(current: Record<string, unknown>, o: SetOptions)
   assign('greeting', o.greeting);
   assign('mode', o.mode);
   assign('interpretation', o.interpretation);
+  assign('webhookUrl', o.webhookUrl);
   return next;
 }
 
@@ -95,6 +97,8 @@ export function numbersCommand(ctx: CliContext): Command {
     .option('--no-greeting', 'remove the greeting')
     .option('--mode <mode>', "direct (two legs bridged through tolk, the default) or conference (a Twilio conference tolk interprets)")
     .option('--interpretation <how>', 'in a conference: whisper (each party hears only what is meant for them, the default) or open (everyone hears every translation)')
+    .option('--webhook-url <url>', "where each ended call's record and transcript are POSTed (signed; default TOLK_WEBHOOK_URL)")
+    .option('--no-webhook-url', 'remove the webhook URL (TOLK_WEBHOOK_URL, if set, applies again)')
     .addHelpText('after', '\nExample:\n  tolk numbers set +15550001111 --destination +15550002222 --caller-language es --agent-language en\n')
     .action(async (number: string, opts: SetOptions, cmd: Command) => {
       const o = outputFor(ctx, cmd);

@@ -4,6 +4,8 @@
  * list and cannot drift apart.
  */
 import type { Request, RequestHandler, Response } from 'express';
+import type { JobQueues } from '../../jobs/queue';
+import type { DeliveryService } from '../../webhooks/deliveries';
 import type { CallRecordStore } from '../../store/call-record-store';
 import type { NumberStore } from '../../config/number-store';
 import type { FieldProblem } from '../../config/numbers-schema';
@@ -20,6 +22,10 @@ export interface AdminApiDeps {
   adminToken: string | undefined;
   /** Mints ephemeral Gemini Live tokens (`POST /api/tokens`); absent: 501. */
   tokens?: TranslateTokenMinter;
+  /** Webhook deliveries (`/api/deliveries`); absent: 501. */
+  deliveries?: DeliveryService;
+  /** The background job queues (`GET /api/jobs`); absent: 501. */
+  jobs?: JobQueues;
   /** Replaces the bearer check (the composition root adds console sessions to it); default bearerAuth(adminToken). */
   authenticate?: RequestHandler;
   /** Ends a call in progress (`POST /api/calls/{id}/hangup`); false when it is not in progress here. Absent: 501. */

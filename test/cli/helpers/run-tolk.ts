@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { JobQueues } from '../../../src/jobs/queue';
+import type { DeliveryService } from '../../../src/webhooks/deliveries';
 import { InMemoryNumberStore, type NumberStore } from '../../../src/config/number-store';
 import { adminSetup, DE_LINE, ES_LINE, TOKEN, type AdminSetup } from '../../http/helpers/admin-app';
 
@@ -51,8 +53,8 @@ export interface TolkServer extends AdminSetup {
   close(): Promise<void>;
 }
 
-export async function startTolkServer(opts: { token?: string | null; numbers?: NumberStore; hangUp?: (id: string) => Promise<boolean> } = {}): Promise<TolkServer> {
-  const setup = await adminSetup({ token: opts.token, numbers: opts.numbers ?? new InMemoryNumberStore([ES_LINE, DE_LINE]), ...(opts.hangUp ? { hangUp: opts.hangUp } : {}) });
+export async function startTolkServer(opts: { token?: string | null; numbers?: NumberStore; hangUp?: (id: string) => Promise<boolean>; jobs?: JobQueues; deliveries?: DeliveryService } = {}): Promise<TolkServer> {
+  const setup = await adminSetup({ token: opts.token, jobs: opts.jobs, deliveries: opts.deliveries, numbers: opts.numbers ?? new InMemoryNumberStore([ES_LINE, DE_LINE]), ...(opts.hangUp ? { hangUp: opts.hangUp } : {}) });
   const address = await setup.http.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;
   const env = { TOLK_URL: url, ADMIN_TOKEN: TOKEN };

@@ -1,0 +1,59 @@
+/** `/api/jobs`: the background job queues, their counts and their jobs. */
+import { JOB_STATES, isJobState } from '../../jobs/queue';
+import { ref, sendProblems, type ApiRoute } from './api-route';
+import type { FieldProblem } from '../../config/numbers-schema';
+
+export const MAX_JOB_LIST = 200;
+const DEFAULT_JOB_LIST = 20;
+
+export const jobRoutes: readonly ApiRoute[] = [
+  {
+    method: 'get',
+    path: '/jobs',
+    doc: {
+      operationId: 'listJobs',
+      summary: 'Background job queues: counts per queue and the newest jobs',
+      query: [
+        { name: 'queue', description: 'Only jobs of this queue', schema: { type: 'string' } },
+        { name: 'state', description: 'Only jobs in this state', schema: { type: 'string', enum: [...JOB_STATES] } },
+        { name: 'limit', description: 'How many jobs', schema: { type: 'integer', minimum: 1, maximum: MAX_JOB_LIST, default: DEFAULT_JOB_LIST } },
+      ],
+      responses: {
+        200: { description: 'The queues and jobs', schema: ref('JobList') },
+        400: { description: 'A bad parameter, one problem per parameter', schema: ref('ValidationError') },
+        501: { description: 'This deployment has no job queues', schema: ref('Error') },
+      },
+    },
+    handler:
+      ({ jobs }) =>
+      async (req, res) => {
+        if (!jobs) {
+          res.status(501).json({ error: 'this deployment has no job queues' });
+          return;
+        }
+        const problems: FieldProblem[] = [];
+        const queue = typeof req.query.queue === 'string' ? req.query.queue : undefined;
+        const state = typeof req.query.state === 'string' ? req.query.state : undefined;
+        const limitText = typeof req.query.limit === 'string' ? req.query.limit : undefined;
+        if (queue !== undefined && !jobs.queueNames.includes(queue)) problems.push({ path: ['queue'], message: `must be one of ${jobs.queueNames.join(', ')}` });
+        if (state !== undefined && !isJobState(state)) problems.push({ path: ['state'], message: `must be one of ${JOB_STATES.join(', ')}` });
+        const limit = limitText === undefined ? DEFAULT_JOB_LIST : Number(limitText);
+        if (!Number.isInteger(limit) || limit < 1 || limit > MAX_JOB_LIST) problems.push({ path: ['limit'], message: `must be a whole number from 1 to ${MAX_JOB_LIST}` });
+        if (problems.length > 0) {
+          sendProblems(res, 'invalid query', problems);
+          return;
+        }
+        const [counts, list] = await Promise.all([jobs.counts(), jobs.list({ queue, state: state as (typeof JOB_STATES)[number] | undefined, limit })]);
+        res.json({
+          backend: jobs.kind,
+          queues: counts,
+          jobs: list.map((j) => ({
+            ...j,
+            createdAt: new Date(j.createdAt).toISOString(),
+            ...(j.runAt !== undefined ? { runAt: new Date(j.runAt).toISOString() } : {}),
+            ...(j.finishedAt !== undefined ? { finishedAt: new Date(j.finishedAt).toISOString() } : {}),
+          })),
+        });
+      },
+  },
+];

@@ -1,0 +1,239 @@
+/**
+ * The job-queue port on BullMQ and Redis (REDIS_URL): jobs live in Redis, so they survive a
+ * worker's or a server's restart (a job whose worker died is found by BullMQ's stalled-job check
+ * and run again), every instance sharing the Redis shares the queues, and a queue's rate limit
+ * holds across all of them. Keys are namespaced by `prefix` (TOLK_QUEUE_PREFIX).
+ */
+import { Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Logger } from '../log/logger';
+import {
+  FinalJobError,
+  isJobState,
+  JobFailedError,
+  type JobQueueEvents,
+  type JobQueues,
+  type JobRequest,
+  type JobState,
+  type JobView,
+  type Processor,
+  type QueueCounts,
+  type QueueSpec,
+} from './queue';
+
+export interface BullJobQueuesOptions {
+  redisUrl: string;
+  /** Namespace of every Redis key (default 'tolk'). */
+  prefix?: string;
+  specs: readonly QueueSpec[];
+  logger: Logger;
+  events?: JobQueueEvents;
+  /** How long a worker holds a job before others may take it as stalled (TOLK_JOB_LOCK_MS, default 30 s). */
+  lockDurationMs?: number;
+}
+
+/** Our state names to BullMQ's. */
+const BULL_STATE: Record<JobState, 'wait' | 'delayed' | 'active' | 'completed' | 'failed'> = {
+  waiting: 'wait',
+  delayed: 'delayed',
+  active: 'active',
+  completed: 'completed',
+  failed: 'failed',
+};
+
+/** Finished jobs kept for inspection: a day, at most 1000 per queue (failed: a week). */
+const KEEP_COMPLETED = { age: 24 * 3600, count: 1000 };
+const KEEP_FAILED = { age: 7 * 24 * 3600, count: 1000 };
+
+export class BullJobQueues implements JobQueues {
+  readonly kind = 'redis';
+  readonly queueNames: readonly string[];
+  private readonly specs = new Map<string, QueueSpec>();
+  private readonly queues = new Map<string, Queue>();
+  private readonly queueEvents = new Map<string, QueueEvents>();
+  private readonly workers: Worker[] = [];
+  private readonly connection: ConnectionOptions;
+  private readonly prefix: string;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: BullJobQueuesOptions) {
+    for (const s of opts.specs) this.specs.set(s.name, s);
+    this.queueNames = opts.specs.map((s) => s.name);
+    this.prefix = opts.prefix ?? 'tolk';
+    this.connection = { url: opts.redisUrl };
+    this.log = opts.logger.child({ component: 'jobs' });
+  }
+
+  async add<D>(queue: string, req: JobRequest<D>): Promise<void> {
+    await this.addJob(queue, req);
+  }
+
+  async addAndWait<D, R>(queue: string, req: JobRequest<D>, timeoutMs: number): Promise<R> {
+    const events = this.events(queue);
+    await events.waitUntilReady();
+    const job = await this.addJob(queue, req);
+    try {
+      return (await job.waitUntilFinished(events, timeoutMs)) as R;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new JobFailedError(message, /timed out/i.test(message));
+    }
+  }
+
+  async remove(queue: string, id: string): Promise<boolean> {
+    const job = await this.queue(queue).getJob(id);
+    if (!job) return false;
+    const state = await job.getState();
+    if (state === 'active') return false;
+    try {
+      await job.remove();
+      return true;
+    } catch {
+      return false; // it started meanwhile (locked)
+    }
+  }
+
+  async get(queue: string, id: string): Promise<JobView | undefined> {
+    const job = await this.queue(queue).getJob(id);
+    if (!job) return undefined;
+    const state = await job.getState();
+    return view(queue, job, toState(state));
+  }
+
+  async list(filter: { queue?: string; state?: JobState; limit: number }): Promise<JobView[]> {
+    const names = filter.queue ? [filter.queue] : this.queueNames;
+    const states: JobState[] = filter.state ? [filter.state] : ['waiting', 'delayed', 'active', 'completed', 'failed'];
+    const found: JobView[] = [];
+    for (const name of names) {
+      const q = this.queue(name);
+      for (const state of states) {
+        const jobs = await q.getJobs(BULL_STATE[state], 0, filter.limit - 1, false);
+        for (const job of jobs) if (job) found.push(view(name, job as Job, state));
+      }
+    }
+    return found.sort((a, b) => b.createdAt - a.createdAt).slice(0, filter.limit);
+  }
+
+  async counts(): Promise<QueueCounts[]> {
+    const now = Date.now();
+    return Promise.all(
+      this.queueNames.map(async (name) => {
+        const q = this.queue(name);
+        const c = await q.getJobCounts('wait', 'delayed', 'active', 'completed', 'failed', 'prioritized');
+        const oldest = (await q.getJobs('wait', -1, -1, false))[0] ?? (await q.getJobs('wait', 0, 0, true))[0];
+        const due = oldest ? oldest.timestamp + (oldest.opts.delay ?? 0) : now;
+        return {
+          queue: name,
+          waiting: (c.wait ?? 0) + (c.prioritized ?? 0),
+          delayed: c.delayed ?? 0,
+          active: c.active ?? 0,
+          completed: c.completed ?? 0,
+          failed: c.failed ?? 0,
+          oldestWaitingMs: Math.max(0, now - due),
+        };
+      }),
+    );
+  }
+
+  work<D, R>(queue: string, processor: Processor<D, R>): void {
+    const spec = this.spec(queue);
+    const worker = new Worker(
+      queue,
+      async (job: Job) => {
+        try {
+          return await processor({ id: job.id ?? '', data: job.data as D, attempt: job.attemptsMade + 1, attempts: job.opts.attempts ?? 1 });
+        } catch (err) {
+          if (err instanceof FinalJobError) throw new UnrecoverableError(err.message);
+          throw err;
+        }
+      },
+      {
+        connection: this.connection,
+        prefix: this.prefix,
+        concurrency: spec.concurrency,
+        ...(spec.limiter ? { limiter: { max: spec.limiter.max, duration: spec.limiter.durationMs } } : {}),
+        ...(this.opts.lockDurationMs ? { lockDuration: this.opts.lockDurationMs, stalledInterval: this.opts.lockDurationMs } : {}),
+        // A job is taken over when its worker stops renewing its lock (died, or its event loop
+        // stalled); twice is still a worker's fault, a third time it is the job's and it fails.
+        maxStalledCount: 2,
+      },
+    );
+    worker.on('failed', (job, err) => {
+      if (!job) return;
+      const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+      if (final) {
+        this.opts.events?.failed?.(queue, job.id ?? '', err);
+        this.log.warn({ event: 'job.failed', queue, jobId: job.id, attempts: job.attemptsMade, err: err.message }, 'job failed');
+      } else {
+        this.opts.events?.retrying?.(queue, job.id ?? '', err);
+      }
+    });
+    worker.on('error', (err) => this.log.warn({ event: 'jobs.worker_error', queue, err: err.message }, 'queue worker error (Redis unreachable?)'));
+    this.workers.push(worker);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+    await Promise.all([...this.queueEvents.values()].map((e) => e.close()));
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+
+  private spec(name: string): QueueSpec {
+    const spec = this.specs.get(name);
+    if (!spec) throw new Error(`no queue named '${name}'`);
+    return spec;
+  }
+
+  private queue(name: string): Queue {
+    this.spec(name);
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions: { removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED } });
+      // Every job waited for adds a listener while it is being added; a burst is not a leak.
+      q.setMaxListeners(0);
+      q.on('error', (err) => this.log.warn({ event: 'jobs.queue_error', queue: name, err: err.message }, 'queue error (Redis unreachable?)'));
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  private events(name: string): QueueEvents {
+    this.spec(name);
+    let e = this.queueEvents.get(name);
+    if (!e) {
+      e = new QueueEvents(name, { connection: this.connection, prefix: this.prefix });
+      e.on('error', (err) => this.log.warn({ event: 'jobs.events_error', queue: name, err: err.message }, 'queue events error (Redis unreachable?)'));
+      this.queueEvents.set(name, e);
+    }
+    return e;
+  }
+
+  private async addJob<D>(queue: string, req: JobRequest<D>): Promise<Job> {
+    return this.queue(queue).add(queue, req.data, {
+      jobId: req.id,
+      ...(req.delayMs && req.delayMs > 0 ? { delay: Math.round(req.delayMs) } : {}),
+      attempts: Math.max(1, req.attempts ?? 1),
+      ...(req.backoff ? { backoff: { type: req.backoff.type, delay: req.backoff.delayMs, jitter: 0.5 } } : {}),
+    });
+  }
+}
+
+function toState(s: string): JobState {
+  if (s === 'wait' || s === 'prioritized' || s === 'waiting-children') return 'waiting';
+  return isJobState(s) ? s : 'waiting';
+}
+
+function view(queue: string, job: Job, state: JobState): JobView {
+  const runAt = job.timestamp + (job.delay ?? 0);
+  return {
+    queue,
+    id: job.id ?? '',
+    state,
+    data: job.data,
+    attemptsMade: job.attemptsMade,
+    attempts: job.opts.attempts ?? 1,
+    createdAt: job.timestamp,
+    ...(state === 'delayed' ? { runAt } : {}),
+    ...(job.finishedOn ? { finishedAt: job.finishedOn } : {}),
+    ...(job.failedReason && state !== 'completed' ? { failedReason: job.failedReason } : {}),
+  };
+}

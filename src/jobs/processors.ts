@@ -1,0 +1,33 @@
+/**
+ * Which processor runs each queue, given the ports they work through. The server (unless
+ * TOLK_WORKERS=off) and `tolk worker` both call `runWorkers`, so a job is processed the same way
+ * wherever it runs.
+ */
+import type { Telephony } from '../call/ports';
+import { WEBHOOK_QUEUE, webhookQueueSpec, type DeliveryService } from '../webhooks/deliveries';
+import { DIAL_QUEUE, dialProcessor, dialQueueSpec } from './dial-queue';
+import type { JobQueues, QueueSpec } from './queue';
+
+export interface QueueSettings {
+  /** TWILIO_CPS: outbound legs placed per second, across every instance. */
+  callsPerSecond: number;
+}
+
+/** Every queue tolk has and how its workers run. */
+export function queueSpecs(settings: QueueSettings): QueueSpec[] {
+  return [dialQueueSpec(settings.callsPerSecond), webhookQueueSpec];
+}
+
+export interface WorkerDeps {
+  /** The telephony that really places legs (not the queued one). */
+  telephony: Telephony;
+  /** Which telephony errors are worth another attempt (Twilio: 429 and 5xx). */
+  retryableDialError: (err: unknown) => boolean;
+  /** Webhook deliveries (the `webhooks` queue). */
+  deliveries: DeliveryService;
+}
+
+export function runWorkers(jobs: JobQueues, deps: WorkerDeps): void {
+  jobs.work(DIAL_QUEUE, dialProcessor(deps.telephony, deps.retryableDialError));
+  jobs.work(WEBHOOK_QUEUE, deps.deliveries.processor());
+}

@@ -1,0 +1,132 @@
+/**
+ * The job-queue port: named queues of idempotent jobs (a job's id says what it does, so adding the
+ * same work twice runs it once), processed by workers with a concurrency and an optional rate
+ * limit, retried with backoff, inspectable. Two adapters: BullMQ on Redis (bullmq-queues.ts, jobs
+ * survive restarts and are shared by every instance) and in-process (memory-queues.ts, one
+ * process, no Redis). Work that must outlive a process without Redis is kept in the database by
+ * its owner and handed to the queue again at start-up.
+ */
+
+export const JOB_STATES = ['waiting', 'delayed', 'active', 'completed', 'failed'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** Waits between attempts: `delayMs`, doubled each retry when exponential, with up to 50 % jitter. */
+export interface Backoff {
+  type: 'fixed' | 'exponential';
+  delayMs: number;
+}
+
+export interface JobRequest<D> {
+  /** What the job does, e.g. `dial:<callId>:agent`; a job with this id already queued is not added again. */
+  id: string;
+  data: D;
+  /** Run no earlier than this many ms from now. */
+  delayMs?: number;
+  /** Attempts in all, the first included. Default 1. */
+  attempts?: number;
+  backoff?: Backoff;
+}
+
+/** A job as the API shows it. */
+export interface JobView {
+  queue: string;
+  id: string;
+  state: JobState;
+  data: unknown;
+  /** Attempts finished so far (failed ones and the successful one). */
+  attemptsMade: number;
+  attempts: number;
+  /** ms since the epoch. */
+  createdAt: number;
+  /** When it is due (delayed jobs, retries waiting for their backoff). */
+  runAt?: number;
+  finishedAt?: number;
+  failedReason?: string;
+}
+
+export interface QueueCounts {
+  queue: string;
+  waiting: number;
+  delayed: number;
+  active: number;
+  completed: number;
+  failed: number;
+  /** Age of the oldest job that is due and not yet started, ms (0 when none). */
+  oldestWaitingMs: number;
+}
+
+export interface JobContext<D> {
+  id: string;
+  data: D;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Attempts in all. */
+  attempts: number;
+}
+
+export type Processor<D, R> = (job: JobContext<D>) => Promise<R>;
+
+/** How a queue's workers run. */
+export interface QueueSpec {
+  name: string;
+  /** Jobs of this queue at once per worker process. */
+  concurrency: number;
+  /** At most `max` jobs started per `durationMs`, across every worker sharing the queue. */
+  limiter?: { max: number; durationMs: number };
+}
+
+/** Thrown by a processor for a failure no retry can fix: the job fails at once. */
+export class FinalJobError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'FinalJobError';
+  }
+}
+
+/** A job waited for (`addAndWait`) failed, or did not finish in time. */
+export class JobFailedError extends Error {
+  constructor(
+    message: string,
+    readonly timedOut = false,
+  ) {
+    super(message);
+    this.name = 'JobFailedError';
+  }
+}
+
+export interface JobQueueEvents {
+  /** An attempt failed and the job will be tried again. */
+  retrying?(queue: string, id: string, err: Error): void;
+  failed?(queue: string, id: string, err: Error): void;
+}
+
+export interface JobQueues {
+  /** 'redis' (BullMQ) or 'in-process'. */
+  readonly kind: 'redis' | 'in-process';
+  readonly queueNames: readonly string[];
+  /** Adds a job unless one with its id is already in the queue (in any state). */
+  add<D>(queue: string, job: JobRequest<D>): Promise<void>;
+  /** Adds a job and resolves with its result; rejects with JobFailedError when it fails or takes longer than `timeoutMs`. */
+  addAndWait<D, R>(queue: string, job: JobRequest<D>, timeoutMs: number): Promise<R>;
+  /** Removes a job that has not started; false when there is none or it is running. */
+  remove(queue: string, id: string): Promise<boolean>;
+  get(queue: string, id: string): Promise<JobView | undefined>;
+  /** Jobs of one queue (or every queue) in one state (or every state), newest first, at most `limit`. */
+  list(filter: { queue?: string; state?: JobState; limit: number }): Promise<JobView[]>;
+  counts(): Promise<QueueCounts[]>;
+  /** Starts processing `queue` in this process. */
+  work<D, R>(queue: string, processor: Processor<D, R>): void;
+  /** Stops the workers (running jobs finish first) and closes connections. */
+  close(): Promise<void>;
+}
+
+/** The wait before attempt `attempt + 1` after attempt `attempt` failed. */
+export function backoffDelay(backoff: Backoff | undefined, attempt: number, random: () => number = Math.random): number {
+  if (!backoff) return 0;
+  const base = backoff.type === 'exponential' ? backoff.delayMs * 2 ** (attempt - 1) : backoff.delayMs;
+  return Math.round(base * (1 - 0.5 * random()));
+}
+
+export function isJobState(s: string): s is JobState {
+  return (JOB_STATES as readonly string[]).includes(s);
+}

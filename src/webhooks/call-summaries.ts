@@ -1,0 +1,88 @@
+/**
+ * A subscriber of the call event stream: when a call ends, the customer's webhook (the number's
+ * `webhookUrl`, else TOLK_WEBHOOK_URL) is owed the call's record, its transcript and the latency
+ * of each direction. The delivery is written to the database and queued; nothing here waits on
+ * the network, so the media path is never slowed by it.
+ */
+import type { CallEventSource } from '../call/events';
+import type { NumberDirectory } from '../config/numbers';
+import type { Logger } from '../log/logger';
+import type { CallRecordStore } from '../store/call-record-store';
+import type { DeliveryService } from './deliveries';
+
+export const CALL_ENDED = 'call.ended';
+
+export interface LatencySummary {
+  utterances: number;
+  meanMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+}
+
+/** Per direction (route, e.g. 'caller->agent'): from the end of the speaker's speech to the first translated audio heard. */
+export function latencySummary(samples: readonly number[]): LatencySummary {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+  return {
+    utterances: sorted.length,
+    meanMs: sorted.length ? Math.round(sorted.reduce((a, b) => a + b, 0) / sorted.length) : 0,
+    p50Ms: at(0.5),
+    p95Ms: at(0.95),
+    maxMs: sorted[sorted.length - 1] ?? 0,
+  };
+}
+
+/** Latencies kept per direction of one call (the summary needs no more). */
+const MAX_SAMPLES = 10_000;
+
+export interface CallSummaryDeps {
+  numbers: NumberDirectory;
+  records: CallRecordStore;
+  deliveries: DeliveryService;
+  /** TOLK_WEBHOOK_URL: for numbers without a webhookUrl of their own. */
+  defaultUrl?: string;
+  logger: Logger;
+}
+
+export function deliverCallSummaries(events: CallEventSource, deps: CallSummaryDeps): () => void {
+  const calls = new Map<string, { number: string; latencies: Map<string, number[]> }>();
+  return events.subscribe((e) => {
+    switch (e.type) {
+      case 'call.created':
+        calls.set(e.callId, { number: e.number, latencies: new Map() });
+        return;
+      case 'utterance.latency': {
+        const c = calls.get(e.callId);
+        if (!c) return;
+        const list = c.latencies.get(e.routeId) ?? [];
+        if (list.length < MAX_SAMPLES) list.push(e.latencyMs);
+        c.latencies.set(e.routeId, list);
+        return;
+      }
+      case 'call.ended': {
+        const c = calls.get(e.callId);
+        calls.delete(e.callId);
+        if (!c) return;
+        return owe(deps, e.callId, c.number, c.latencies, { outcome: e.outcome, durationMs: e.durationMs, endedAt: new Date(e.at).toISOString() }).catch((err: unknown) => {
+          deps.logger.error({ event: 'webhook.record_failed', callId: e.callId, err }, 'could not record the webhook delivery of an ended call');
+        });
+      }
+    }
+  });
+}
+
+async function owe(deps: CallSummaryDeps, callId: string, number: string, latencies: Map<string, number[]>, ended: { outcome: string; durationMs: number; endedAt: string }): Promise<void> {
+  const settings = await deps.numbers.lookup(number);
+  const url = settings?.webhookUrl ?? deps.defaultUrl;
+  if (!url) return;
+  const call = await deps.records.get(callId);
+  const payload = JSON.stringify({
+    event: CALL_ENDED,
+    callId,
+    ...ended,
+    call: call ?? null,
+    latency: Object.fromEntries([...latencies].map(([route, samples]) => [route, latencySummary(samples)])),
+  });
+  await deps.deliveries.record(callId, CALL_ENDED, url, payload);
+}

@@ -1,0 +1,89 @@
+/**
+ * Every leg tolk places goes through the dial queue: a burst of 20 outbound calls at TWILIO_CPS=1
+ * is placed one per second (measured between the placements the phone network receives), none
+ * refused; Twilio's 429s are retried within the ring timeout, and a refusal no retry can fix is not.
+ */
+import type { DialRequest, Telephony } from '../../src/call/ports';
+import { DIAL_QUEUE, dialProcessor, dialQueueSpec, QueuedTelephony } from '../../src/jobs/dial-queue';
+import { BACKENDS, openTestQueues, type TestQueues } from './helpers';
+
+class RecordingTelephony implements Telephony {
+  readonly placed: { callId: string; at: number }[] = [];
+  failFirst = 0;
+  dial(req: DialRequest): Promise<string> {
+    if (this.failFirst > 0) {
+      this.failFirst--;
+      return Promise.reject(Object.assign(new Error('Too Many Requests'), { status: 429 }));
+    }
+    this.placed.push({ callId: req.callId, at: Date.now() });
+    return Promise.resolve(`CA-${req.callId}`);
+  }
+  async hangUp(): Promise<void> {}
+  async sayAndHangUp(): Promise<void> {}
+}
+
+const retryable = (err: unknown) => (err as { status?: number }).status === 429;
+
+function request(callId: string, ringTimeoutSec = 60): DialRequest {
+  return { callId, endpoint: 'agent', destination: '+15550002222', callerId: '+15550001111', ringTimeoutSec };
+}
+
+describe.each(BACKENDS)('dial queue (%s)', (backend) => {
+  let q: TestQueues;
+  afterEach(async () => q?.close());
+
+  it('places a burst of 20 legs one per second at TWILIO_CPS=1, each answered with its own leg', async () => {
+    q = openTestQueues(backend, [dialQueueSpec(1)]);
+    const network = new RecordingTelephony();
+    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable));
+    const telephony = new QueuedTelephony(network, q.jobs);
+    const ids = Array.from({ length: 20 }, (_, i) => `burst-${i}`);
+    const sids = await Promise.all(ids.map((id) => telephony.dial(request(id))));
+    expect(sids).toEqual(ids.map((id) => `CA-${id}`));
+    expect(network.placed.map((p) => p.callId).sort()).toEqual([...ids].sort());
+    const times = network.placed.map((p) => p.at).sort((a, b) => a - b);
+    // 1 call per second. The limiter spaces the jobs' starts; the placements themselves follow a
+    // busy event loop's scheduling, so one gap may shrink by what the previous one grew:
+    // no two placements within 0.8 s, and no five within 3.9 s.
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(800);
+    const spans = times.slice(4).map((t, i) => t - times[i]);
+    expect(Math.min(...spans)).toBeGreaterThanOrEqual(3900);
+    expect(times[19] - times[0]).toBeGreaterThanOrEqual(18_900);
+  }, 60_000);
+
+  it("retries Twilio's 429 with backoff and places the leg", async () => {
+    q = openTestQueues(backend, [dialQueueSpec(5)]);
+    const network = new RecordingTelephony();
+    network.failFirst = 2;
+    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable));
+    await expect(new QueuedTelephony(network, q.jobs).dial(request('busy-api'))).resolves.toBe('CA-busy-api');
+    expect(network.placed).toHaveLength(1);
+  }, 20_000);
+
+  it('gives up at once on a refusal no retry can fix', async () => {
+    q = openTestQueues(backend, [dialQueueSpec(5)]);
+    let tries = 0;
+    const network = new RecordingTelephony();
+    network.dial = () => {
+      tries++;
+      return Promise.reject(Object.assign(new Error('The number is unverified'), { status: 400 }));
+    };
+    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable));
+    await expect(new QueuedTelephony(network, q.jobs).dial(request('bad-number'))).rejects.toThrow(/unverified/);
+    expect(tries).toBe(1);
+  });
+
+  it('does not place a leg whose ring timeout passed while it waited', async () => {
+    q = openTestQueues(backend, [dialQueueSpec(1)]);
+    const network = new RecordingTelephony();
+    const telephony = new QueuedTelephony(network, q.jobs);
+    // No worker yet: the dial waits past its 1 s ring timeout.
+    await expect(telephony.dial(request('too-late', 1))).rejects.toThrow();
+    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable));
+    await new Promise((r) => setTimeout(r, 500));
+    const job = await q.jobs.get(DIAL_QUEUE, 'dial.too-late.agent');
+    expect(job?.state).toBe('failed');
+    expect(network.placed).toEqual([]);
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * The job-queue port's contract, held by both adapters: in-process and BullMQ on the real Redis
+ * (127.0.0.1:6379, under a prefix of each test's own).
+ */
+import { FinalJobError, JobFailedError, type JobContext } from '../../src/jobs/queue';
+import { BACKENDS, openTestQueues, waitFor, type TestQueues } from './helpers';
+
+describe.each(BACKENDS)('job queues (%s)', (backend) => {
+  let q: TestQueues;
+  const spec = { name: 'work', concurrency: 2 };
+  afterEach(async () => q?.close());
+
+  it('runs a job once however often it is added with the same id', async () => {
+    q = openTestQueues(backend, [spec]);
+    const runs: string[] = [];
+    q.jobs.work<{ n: number }, number>('work', (job) => {
+      runs.push(job.id);
+      return Promise.resolve(job.data.n * 2);
+    });
+    const results = await Promise.all([1, 2, 3].map(() => q.jobs.addAndWait<{ n: number }, number>('work', { id: 'double.21', data: { n: 21 } }, 5000)));
+    expect(results).toEqual([42, 42, 42]);
+    await q.jobs.add('work', { id: 'double.21', data: { n: 21 } });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(runs).toEqual(['double.21']);
+    const job = await q.jobs.get('work', 'double.21');
+    expect(job).toMatchObject({ state: 'completed', attemptsMade: 1 });
+  });
+
+  it('retries a failing job with backoff until it succeeds, counting the retries', async () => {
+    const retried: string[] = [];
+    q = openTestQueues(backend, [spec], { events: { retrying: (queue, id) => retried.push(`${queue}/${id}`) } });
+    const attempts: number[] = [];
+    q.jobs.work('work', (job: JobContext<unknown>) => {
+      attempts.push(job.attempt);
+      return job.attempt < 3 ? Promise.reject(new Error('not yet')) : Promise.resolve('ok');
+    });
+    await expect(q.jobs.addAndWait('work', { id: 'flaky', data: {}, attempts: 5, backoff: { type: 'exponential', delayMs: 50 } }, 10_000)).resolves.toBe('ok');
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(retried).toEqual(['work/flaky', 'work/flaky']);
+  });
+
+  it('fails a job at once on a FinalJobError, and after its last attempt otherwise', async () => {
+    const failed: string[] = [];
+    q = openTestQueues(backend, [spec], { events: { failed: (_q, id) => failed.push(id) } });
+    let finalRuns = 0;
+    let plainRuns = 0;
+    q.jobs.work<{ final: boolean }, never>('work', (job) => {
+      if (job.data.final) {
+        finalRuns++;
+        return Promise.reject(new FinalJobError('refused for good'));
+      }
+      plainRuns++;
+      return Promise.reject(new Error('still broken'));
+    });
+    await expect(q.jobs.addAndWait('work', { id: 'final', data: { final: true }, attempts: 5, backoff: { type: 'fixed', delayMs: 20 } }, 5000)).rejects.toThrow(JobFailedError);
+    await expect(q.jobs.addAndWait('work', { id: 'plain', data: { final: false }, attempts: 2, backoff: { type: 'fixed', delayMs: 20 } }, 5000)).rejects.toThrow(/still broken/);
+    expect(finalRuns).toBe(1);
+    expect(plainRuns).toBe(2);
+    await waitFor(() => failed.length === 2, 5000, 'failure events');
+    const listed = await q.jobs.list({ queue: 'work', state: 'failed', limit: 10 });
+    expect(listed.map((j) => j.id).sort()).toEqual(['final', 'plain']);
+    expect(listed.find((j) => j.id === 'final')?.failedReason).toMatch(/refused for good/);
+  });
+
+  it('runs a delayed job no earlier than its time, and a removed one never', async () => {
+    q = openTestQueues(backend, [spec]);
+    const ran: { id: string; at: number }[] = [];
+    q.jobs.work('work', (job) => {
+      ran.push({ id: job.id, at: Date.now() });
+      return Promise.resolve();
+    });
+    const added = Date.now();
+    await q.jobs.add('work', { id: 'later', data: {}, delayMs: 500 });
+    await q.jobs.add('work', { id: 'cancelled', data: {}, delayMs: 300 });
+    expect((await q.jobs.get('work', 'later'))?.state).toBe('delayed');
+    expect(await q.jobs.remove('work', 'cancelled')).toBe(true);
+    await waitFor(() => ran.length === 1, 5000, 'the delayed job');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ran.map((r) => r.id)).toEqual(['later']);
+    expect(ran[0].at - added).toBeGreaterThanOrEqual(490);
+    expect(await q.jobs.get('work', 'cancelled')).toBeUndefined();
+  });
+
+  it('counts jobs per queue and state, with the age of the oldest waiting one', async () => {
+    q = openTestQueues(backend, [spec, { name: 'idle', concurrency: 1 }]);
+    await q.jobs.add('idle', { id: 'a', data: {} });
+    await q.jobs.add('idle', { id: 'b', data: {} });
+    await q.jobs.add('idle', { id: 'c', data: {}, delayMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 150));
+    const counts = await q.jobs.counts();
+    const idle = counts.find((c) => c.queue === 'idle');
+    expect(idle).toMatchObject({ waiting: 2, delayed: 1, active: 0, completed: 0, failed: 0 });
+    expect(idle!.oldestWaitingMs).toBeGreaterThanOrEqual(100);
+    expect(counts.find((c) => c.queue === 'work')).toMatchObject({ waiting: 0, delayed: 0 });
+    const waiting = await q.jobs.list({ queue: 'idle', state: 'waiting', limit: 10 });
+    expect(waiting.map((j) => j.id).sort()).toEqual(['a', 'b']);
+  });
+});

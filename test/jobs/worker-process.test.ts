@@ -1,0 +1,88 @@
+/**
+ * `tolk worker` as an operator runs it: it refuses to start without REDIS_URL, and a worker killed
+ * in the middle of a job (process exit, no goodbye) loses no job: BullMQ finds the job stalled and
+ * another worker places the leg.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DIAL_QUEUE, dialQueueSpec, type DialJob } from '../../src/jobs/dial-queue';
+import { spawnTolk } from '../helpers/tolk-process';
+import { openTestQueues, REDIS_URL, uniquePrefix, waitFor, type TestQueues } from './helpers';
+
+const ACCOUNT = 'AC' + 'a'.repeat(32);
+const BASE_ENV = {
+  PUBLIC_URL: 'https://tolk.example.com',
+  TWILIO_ACCOUNT_SID: ACCOUNT,
+  TWILIO_AUTH_TOKEN: 'secret-auth-token-value',
+  GEMINI_API_KEY: 'secret-gemini-key',
+};
+
+/** Twilio's Calls endpoint: the first request is never answered (the worker dies on it), later ones place the call. */
+async function fakeTwilio(): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+  const requests: string[] = [];
+  const hanging: http.ServerResponse[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      requests.push(`${req.method} ${req.url} ${body}`);
+      if (requests.length === 1) {
+        hanging.push(res);
+        return;
+      }
+      const to = new URLSearchParams(body).get('To');
+      res.writeHead(201, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ sid: 'CA' + 'f'.repeat(32), account_sid: ACCOUNT, status: 'queued', to, from: '+15550001111', direction: 'outbound-api', parent_call_sid: null }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    close: async () => {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+describe('tolk worker', () => {
+  let q: TestQueues | undefined;
+  afterEach(async () => q?.close());
+
+  it('refuses to start without REDIS_URL, naming it', async () => {
+    const worker = spawnTolk(BASE_ENV, { cli: ['worker'] });
+    expect(await worker.exited).toBe(2);
+    expect(worker.stderr()).toMatch(/REDIS_URL is required by tolk worker/);
+  });
+
+  it('loses no job when killed in the middle of one: another worker completes it', async () => {
+    const twilio = await fakeTwilio();
+    const prefix = uniquePrefix();
+    const env = { ...BASE_ENV, REDIS_URL, TOLK_QUEUE_PREFIX: prefix, TOLK_JOB_LOCK_MS: '3000', TWILIO_API_URL: twilio.url };
+    try {
+      q = openTestQueues('redis', [dialQueueSpec(1)], { prefix });
+      const first = spawnTolk(env, { cli: ['worker'] });
+      await first.waitForStdout(/worker\.started/);
+      const job: DialJob = {
+        request: { callId: 'kill-me', endpoint: 'agent', destination: '+15550002222', callerId: '+15550001111', ringTimeoutSec: 60 },
+        deadline: Date.now() + 60_000,
+      };
+      const result = q.jobs.addAndWait<DialJob, string>(DIAL_QUEUE, { id: 'dial.kill-me.agent', data: job, attempts: 3 }, 40_000);
+      await waitFor(() => twilio.requests.length === 1, 15_000, 'the first worker to call Twilio');
+      await first.stop('SIGKILL');
+      expect((await q.jobs.get(DIAL_QUEUE, 'dial.kill-me.agent'))?.state).toBe('active');
+
+      const second = spawnTolk(env, { cli: ['worker'] });
+      await second.waitForStdout(/worker\.started/);
+      await expect(result).resolves.toBe('CA' + 'f'.repeat(32));
+      expect(twilio.requests).toHaveLength(2);
+      expect(twilio.requests[1]).toMatch(/To=%2B15550002222/);
+      await second.stop('SIGTERM');
+      expect(second.stdout()).toMatch(/worker\.stopped/);
+    } finally {
+      await twilio.close();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,85 @@
+/** A customer's webhook receiver for tests, answering each request as scripted, and a call to end. */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { CallEventBus, type CallEvent } from '../../src/call/events';
+import { openStore, type Store } from '../../src/store/open-store';
+import { silent } from '../jobs/helpers';
+
+export type Answer = number | 'hang';
+
+export interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+export interface Receiver {
+  url: string;
+  received: Received[];
+  close(): Promise<void>;
+}
+
+/** Answers the n-th request with `script[n]` (the last entry from then on); 'hang' never answers. */
+export async function startReceiver(script: Answer[]): Promise<Receiver> {
+  const received: Received[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body, at: Date.now() });
+      const answer = script[Math.min(received.length, script.length) - 1];
+      if (answer === 'hang') return;
+      res.writeHead(answer, { 'Content-Type': 'text/plain' });
+      res.end(answer < 300 ? 'ok' : 'no');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/tolk`,
+    received,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** A store in a folder of its own (SQLite), removed by `close`. */
+export async function tempStore(): Promise<{ store: Store; close(): Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-webhooks-'));
+  const store = await openStore({ sqlitePath: path.join(dir, 'tolk.db'), logger: silent });
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const LINE = '+15550001111';
+
+/** A call on LINE as the call core reports it: its record, two utterances with their latencies, and its end. */
+export async function playCall(store: Store, bus: CallEventBus, callId: string, opts: { beforeEnd?: () => Promise<void> } = {}): Promise<void> {
+  const at = Date.now();
+  await store.calls.create({ id: callId, number: LINE, from: '+34600000000', destination: '+15550002222', languages: { caller: 'es', agent: 'en' }, state: 'bridged', startedAt: new Date(at) });
+  const events: CallEvent[] = [
+    { type: 'call.created', kind: 'direct', number: LINE, from: '+34600000000', destination: '+15550002222', callId, at },
+    { type: 'utterance.latency', routeId: 'caller->agent', latencyMs: 900, callId, at },
+    { type: 'utterance.latency', routeId: 'caller->agent', latencyMs: 1100, callId, at },
+    { type: 'utterance.latency', routeId: 'agent->caller', latencyMs: 800, callId, at },
+  ];
+  for (const e of events) bus.publish(e);
+  await store.calls.appendUtterance(callId, { direction: 'caller->agent', source: { text: 'Hola', languageCode: 'es' }, translation: { text: 'Hello', languageCode: 'en' }, startMs: 1000, endMs: 2000 });
+  await opts.beforeEnd?.();
+  await store.calls.update(callId, { state: 'ended', outcome: 'completed', endedAt: new Date() });
+  bus.publish({ type: 'call.ended', outcome: 'completed', durationMs: 42_000, callId, at: Date.now() });
+  await bus.settle(callId);
+}
+
+export function newBus(): CallEventBus {
+  return new CallEventBus(silent);
+}
