@@ -169,20 +169,30 @@ export class ConferenceCall {
 
   /** What `GET .../interpreter` shows. */
   snapshot(): {
+    state: ConferenceCallState;
     mode: InterpretationMode;
     requestedMode: InterpretationMode;
     fallback?: string;
     participants: { callSid: string; language?: string; role: string }[];
     sessions: { language: string; state: string }[];
     latencyMs: Record<string, number>;
+    legs: { endpoint: string; callSid?: string; whisperTo?: string; state: 'placing' | 'connected' }[];
   } {
     return {
+      state: this.stateValue,
       mode: this.modeValue,
       requestedMode: this.requestedMode,
       ...(this.fallbackReason ? { fallback: this.fallbackReason } : {}),
       participants: [...this.parties.values()].filter((p) => p.present).map((p) => ({ callSid: p.legRef, role: p.role, ...(p.language ? { language: p.language } : {}) })),
       sessions: this.graph.allRoutes.map((r) => ({ language: r.targetLanguage ?? '', state: this.sessionStates.get(r.id) ?? 'connecting' })),
       latencyMs: Object.fromEntries([...this.latencies].map(([route, l]) => [route.replace(/^to:/, ''), Math.round(l.sum / l.n)])),
+      legs: [...this.legs.values()]
+        .filter((l) => !l.dropped)
+        .map((l) => {
+          const coached = l.whisperTo ? this.parties.get(l.whisperTo)?.legRef : undefined;
+          const state: 'placing' | 'connected' = l.attached ? 'connected' : 'placing';
+          return { endpoint: l.endpoint, ...(l.legRef ? { callSid: l.legRef } : {}), ...(coached ? { whisperTo: coached } : {}), state };
+        }),
     };
   }
 

@@ -298,13 +298,16 @@ describe('the console in Chromium', () => {
       async () => {
         await page.getByRole('button', { name: 'Show' }).click();
         const text = (await page.locator('.card').textContent()) ?? '';
-        return people.every((sid) => text.includes(sid)) && text.includes('es: open') && text.includes('en: open');
+        return people.every((sid) => text.includes(sid)) && text.includes('es: open') && text.includes('en: open') && text.includes(': connected') && !text.includes(': placing');
       },
       20_000,
-      'the page to show both parties and two open sessions',
+      'the page to show both parties, two open sessions and the connected interpreter legs',
     );
+    expect(await page.locator('.card dl dd').first().textContent()).toBe('live');
     for (const [i, sid] of people.entries()) await page.getByRole('listitem', { name: `Participant ${i + 1}: ${sid}` }).waitFor();
-    const shown = (await (await fetch(`${base}/api/conferences/${room}/interpreter`, { headers: bearer })).json()) as { callId: string };
+    const shown = (await (await fetch(`${base}/api/conferences/${room}/interpreter`, { headers: bearer })).json()) as { callId: string; legs: { callSid?: string }[] };
+    expect(shown.legs.length).toBeGreaterThan(0);
+    for (const leg of shown.legs) await page.locator('.card').getByText(leg.callSid ?? 'no call SID').waitFor();
     expect(await page.getByRole('link', { name: 'Follow it live' }).getAttribute('href')).toBe(`#/live/${shown.callId}`);
     expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'conferences');

@@ -11,12 +11,14 @@ import { href } from '../lib/router';
 
 interface Interpreter {
   callId: string;
+  state: string;
   mode: string;
   requestedMode?: string;
   fallback?: string;
   participants: { callSid: string; language?: string; role?: string }[];
   sessions: { language: string; state: string }[];
   latencyMs?: Record<string, number>;
+  legs: { endpoint: string; callSid?: string; whisperTo?: string; state: string }[];
 }
 
 interface ParticipantRow {
@@ -153,6 +155,8 @@ export function Conferences() {
         <div class="card">
           <h2>Interpreter in {shown.conference}</h2>
           <dl class="summary">
+            <dt>State</dt>
+            <dd>{shown.interpreter.state}</dd>
             <dt>Mode</dt>
             <dd>
               {shown.interpreter.mode}
@@ -183,6 +187,33 @@ export function Conferences() {
                   </span>{' '}
                 </span>
               ))}
+            </dd>
+            <dt>Interpreter legs</dt>
+            <dd>
+              {shown.interpreter.legs.length === 0 ? (
+                'none yet'
+              ) : (
+                <ul aria-label="Interpreter legs">
+                  {shown.interpreter.legs.map((l) => (
+                    <li key={l.endpoint}>
+                      {l.whisperTo ? (
+                        <>
+                          whispering to <code>{l.whisperTo}</code>
+                        </>
+                      ) : (
+                        'speaking into the room'
+                      )}
+                      : {l.state}
+                      {l.callSid && (
+                        <>
+                          {' '}
+                          (<code>{l.callSid}</code>)
+                        </>
+                      )}
+                    </li>
+                  ))}
+                </ul>
+              )}
             </dd>
           </dl>
           <p>

@@ -69,16 +69,25 @@ function pathConference(req: Request, res: Response): string | undefined {
 
 const INTERPRETER_SCHEMA = {
   type: 'object',
-  required: ['callId', 'conference', 'mode', 'requestedMode', 'participants', 'sessions', 'latencyMs'],
+  required: ['callId', 'conference', 'state', 'mode', 'requestedMode', 'participants', 'sessions', 'latencyMs', 'legs'],
   properties: {
     callId: { type: 'string', description: 'The call record of this interpretation (GET /api/calls/{id})' },
     conference: { type: 'string' },
+    state: { type: 'string', enum: ['joining', 'live', 'ended'], description: 'joining until the first interpreter leg is connected' },
     mode: { type: 'string', enum: ['whisper', 'open'], description: 'The interpretation in effect' },
     requestedMode: { type: 'string', enum: ['whisper', 'open'] },
     fallback: { type: 'string', description: 'Why the mode in effect differs from the one asked for' },
     participants: { type: 'array', items: { type: 'object', properties: { callSid: { type: 'string' }, language: { type: 'string' }, role: { type: 'string' } } } },
     sessions: { type: 'array', items: { type: 'object', properties: { language: { type: 'string' }, state: { type: 'string' } } } },
     latencyMs: { type: 'object', additionalProperties: { type: 'number' }, description: 'Mean latency so far per target language' },
+    legs: {
+      type: 'array',
+      description: "The interpreter's legs in the conference: placing until its media stream is attached",
+      items: {
+        type: 'object',
+        properties: { endpoint: { type: 'string' }, callSid: { type: 'string' }, whisperTo: { type: 'string', description: 'The call SID of the party this leg coaches' }, state: { type: 'string', enum: ['placing', 'connected'] } },
+      },
+    },
   },
 };
 
