@@ -1,6 +1,8 @@
 /** `/api/deliveries`: webhook deliveries, their state and last answer, and retrying one by hand. */
+import type { Request, Response } from 'express';
 import type { FieldProblem } from '../../config/numbers-schema';
 import { DELIVERY_STATUSES, type Delivery, type DeliveryStatus } from '../../store/delivery-store';
+import type { DeliveryService } from '../../webhooks/deliveries';
 import { ref, sendProblems, type ApiRoute } from './api-route';
 
 export const MAX_DELIVERY_LIST = 200;
@@ -28,6 +30,18 @@ function deliveryJson(d: Delivery, withPayload = false): Record<string, unknown>
 }
 
 const noDeliveries = { status: 501, body: { error: 'this deployment has no webhook deliveries' } };
+
+/** The delivery the path names; none: the 501 or 404 has been answered. */
+async function findDelivery(deliveries: DeliveryService | undefined, req: Request, res: Response): Promise<Delivery | undefined> {
+  if (!deliveries) {
+    res.status(noDeliveries.status).json(noDeliveries.body);
+    return undefined;
+  }
+  const id = String(req.params.id);
+  const d = id.length <= MAX_ID_LENGTH ? await deliveries.get(id) : undefined;
+  if (!d) res.status(404).json({ error: `delivery '${id.slice(0, MAX_ID_LENGTH)}' not found` });
+  return d;
+}
 
 export const deliveryRoutes: readonly ApiRoute[] = [
   {
@@ -86,14 +100,8 @@ export const deliveryRoutes: readonly ApiRoute[] = [
     handler:
       ({ deliveries }) =>
       async (req, res) => {
-        if (!deliveries) {
-          res.status(noDeliveries.status).json(noDeliveries.body);
-          return;
-        }
-        const id = String(req.params.id);
-        const d = id.length <= MAX_ID_LENGTH ? await deliveries.get(id) : undefined;
+        const d = await findDelivery(deliveries, req, res);
         if (d) res.json(deliveryJson(d, true));
-        else res.status(404).json({ error: `delivery '${id.slice(0, MAX_ID_LENGTH)}' not found` });
       },
   },
   {
@@ -113,21 +121,13 @@ export const deliveryRoutes: readonly ApiRoute[] = [
     handler:
       ({ deliveries }) =>
       async (req, res) => {
-        if (!deliveries) {
-          res.status(noDeliveries.status).json(noDeliveries.body);
-          return;
-        }
-        const id = String(req.params.id);
-        const d = id.length <= MAX_ID_LENGTH ? await deliveries.get(id) : undefined;
-        if (!d) {
-          res.status(404).json({ error: `delivery '${id.slice(0, MAX_ID_LENGTH)}' not found` });
-          return;
-        }
+        const d = await findDelivery(deliveries, req, res);
+        if (!d || !deliveries) return;
         if (d.status === 'delivered') {
-          res.status(409).json({ error: `delivery '${id}' was delivered already` });
+          res.status(409).json({ error: `delivery '${d.id}' was delivered already` });
           return;
         }
-        const next = await deliveries.redeliver(id);
+        const next = await deliveries.redeliver(d.id);
         res.status(202).json(deliveryJson(next ?? d));
       },
   },
