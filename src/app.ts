@@ -4,11 +4,13 @@
  * end-to-end tests call it in-process (with a faster clock where timing is not under test).
  */
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { EchoCanceller } from './audio/echo-canceller';
 import { CallService } from './call/call-service';
 import type { EchoControl } from './call/endpoint';
 import { CallEventBus } from './call/events';
+import { CallReconciler } from './call/reconciler';
 import { RealFrameClock } from './call/frame-clock';
 import type { FrameClock, LanguageMemory, TranslationSessionFactory } from './call/ports';
 import { FilePromptLibrary } from './call/prompts';
@@ -169,6 +171,9 @@ async function startOnStore(
   deliverCallSummaries(events, { numbers, records, deliveries, defaultUrl: config.TOLK_WEBHOOK_URL, logger });
   // What live viewers (the console's Live page) follow; it could follow a Redis carrier instead.
   const live = new LiveFeed(events);
+  const startedAt = new Date();
+  // Another run of this instance (same host and port, or TOLK_INSTANCE_ID) owns calls from before it started.
+  const instance = config.TOLK_INSTANCE_ID ?? `${os.hostname()}:${config.PORT}`;
   const calls = new CallService({
     events,
     clock,
@@ -184,6 +189,18 @@ async function startOnStore(
     maxCalls: config.TOLK_MAX_CALLS,
     conferences,
     maxConferenceLanguages: config.TOLK_MAX_CONFERENCE_LANGUAGES,
+    stepTimeoutMs: config.TOLK_STEP_TIMEOUT_SEC * 1000,
+    instance,
+    onUnknownLegEnded: (legRef) => void reconciler.legEnded(legRef),
+  });
+  const reconciler = new CallReconciler({
+    records,
+    telephony,
+    instance,
+    startedAt,
+    intervalMs: config.TOLK_RECONCILE_INTERVAL_SEC * 1000,
+    serving: () => calls.liveCallIds,
+    logger,
   });
   const twilioModule = createTwilioModule({
     logger,
@@ -247,13 +264,16 @@ async function startOnStore(
   // Deliveries that could not be queued (or whose job was lost) are queued again from the database.
   deliveries.start(overrides.webhookSweepMs);
   if (configured.length === 0) logger.warn({ event: 'config.no_numbers' }, 'no numbers configured: every call will be refused (add one with the admin API, the CLI or TOLK_NUMBERS)');
-  logger.info({ event: 'server.listening', port: address.port, host: config.HOST, numbers: configured.length }, 'tolk listening');
+  logger.info({ event: 'server.listening', port: address.port, host: config.HOST, numbers: configured.length, instance }, 'tolk listening');
+  // Calls the store holds as live that nobody serves any more (this instance crashed before) are closed.
+  reconciler.start();
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       readiness.startDraining();
       logger.info({ event: 'server.draining', activeCalls: calls.activeCalls }, 'draining');
+      await reconciler.stop();
       await calls.shutdown();
       // Live viewers' streams stay open until ended: the server would wait for them for ever.
       live.close();

@@ -40,6 +40,10 @@ export interface CallServiceDeps extends CallDeps {
   conferences?: ConferenceTelephony;
   /** TOLK_MAX_CONFERENCE_LANGUAGES (default 4). */
   maxConferenceLanguages?: number;
+  /** TOLK_INSTANCE_ID: kept with each call this instance serves. */
+  instance?: string;
+  /** The network reported a leg ended that no live call here holds (e.g. one from before a restart). */
+  onUnknownLegEnded?: (legRef: string) => void;
 }
 
 export interface JoinConferenceRequest {
@@ -71,6 +75,11 @@ export class CallService {
 
   get activeCalls(): number {
     return this.byId.size;
+  }
+
+  /** Ids of the calls being served. */
+  get liveCallIds(): string[] {
+    return [...this.byId.keys()];
   }
 
   /** A live direct call. */
@@ -144,6 +153,8 @@ export class CallService {
     this.log.info({ event: 'call.language_chosen', callId: call.id, digits: digits ?? '', language: chosen ?? null }, chosen ? `caller chose ${chosen}` : 'no language chosen');
     // Only the menu's own answer chooses: the same request again once the call is under way does not.
     if (chosen && call.state === 'answered') call.chooseCallerLanguage(chosen);
+    // The caller is there and moving on: the wait for their media starts again.
+    if (call.state === 'answered') call.progressed();
     return this.connectCaller(call);
   }
 
@@ -170,7 +181,8 @@ export class CallService {
       this.byLeg.set(legRef, byCallId);
     }
     const call = byCallId ?? this.byLeg.get(legRef);
-    call?.legStatus(legRef, status);
+    if (call) call.legStatus(legRef, status);
+    else if (status.state === 'ended') this.deps.onUnknownLegEnded?.(legRef);
   }
 
   /** Media connected for one of a call's legs: hand it to its call. */
@@ -300,6 +312,7 @@ export class CallService {
       legs: [{ role: 'caller', callSid: legRef, language: callerLanguage }],
       state: 'answered',
       startedAt: new Date(),
+      ...(this.deps.instance ? { instance: this.deps.instance } : {}),
     });
     const call = new DirectCall(this.deps, { id, settings: number, callerLeg: legRef, from, callerLanguage: initial });
     this.byId.set(id, call);

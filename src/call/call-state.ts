@@ -7,9 +7,14 @@
  *   connecting --agent stream--> bridged --either side hangs up--> ended
  *   dialing/ringing --busy|no-answer|failed--> ended (caller hears why)
  *   any state --operator hangs up--> ended (both legs hung up)
+ *
+ * Every state that waits on the outside world has a deadline (`deadlineOf`): past it, tolk asks the
+ * phone network where the call's legs are and the `deadline` trigger ends what is over, hangs up
+ * what is still up, and says why. A bridged call waits on nothing but its media connections, which
+ * end when their media stops.
  */
 import type { CallOutcome } from '../store/call-record';
-import type { LegStatus } from './ports/telephony';
+import type { LegEndReason, LegStatus } from './ports/telephony';
 
 export type { CallOutcome };
 
@@ -23,7 +28,38 @@ export type CallTrigger =
   | { type: 'agent-left' } // agent's stream stopped
   | { type: 'dial-failed' }
   | { type: 'operator-hangup' }
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  /** The state's deadline passed; the legs as the network reported them when asked. */
+  | { type: 'deadline'; waitedMs: number; caller: LegFinding; agent?: LegFinding };
+
+/**
+ * A leg as found when tolk asked the network: its status, `gone` when the network has no such leg,
+ * `unknown` when the network could not be asked.
+ */
+export type LegFinding = LegStatus | { state: 'gone' } | { state: 'unknown' };
+
+/** How long each waiting state may last (see `deadlineOf`). */
+export interface StateLimits {
+  /** A leg answered without its media connection (greeting, language menu, stream handshake). */
+  stepMs: number;
+  /** The other party's leg is being placed or rings: its ring timeout plus `stepMs`. */
+  ringTimeoutMs: number;
+}
+
+/** Ms `state` may last before the network is asked where the call is; undefined: no deadline. */
+export function deadlineOf(state: CallState, limits: StateLimits): number | undefined {
+  switch (state) {
+    case 'answered':
+    case 'connecting':
+      return limits.stepMs;
+    case 'dialing':
+    case 'ringing':
+      return limits.ringTimeoutMs + limits.stepMs;
+    case 'bridged':
+    case 'ended':
+      return undefined;
+  }
+}
 
 export type CallEffect =
   | { type: 'dial-agent' }
@@ -38,24 +74,28 @@ export interface Transition {
   state: CallState;
   effects: CallEffect[];
   outcome?: CallOutcome;
+  /** Why the call ended, in a few words (with `outcome`). */
+  reason?: string;
 }
 
-const end = (outcome: CallOutcome, effects: CallEffect[]): Transition => ({
+const end = (outcome: CallOutcome, effects: CallEffect[], reason: string): Transition => ({
   state: 'ended',
   effects: [...effects, { type: 'release' }],
   outcome,
+  reason,
 });
 
 /** Returns the transition for `event` in `state`, or undefined when the event changes nothing. */
 export function nextState(state: CallState, event: CallTrigger): Transition | undefined {
   if (state === 'ended') return undefined;
-  if (event.type === 'shutdown') return end('error', [{ type: 'end-agent' }, { type: 'end-caller' }]);
-  if (event.type === 'operator-hangup') return end('hungup_by_operator', [{ type: 'ringback', on: false }, { type: 'end-agent' }, { type: 'end-caller' }]);
+  if (event.type === 'shutdown') return end('error', [{ type: 'end-agent' }, { type: 'end-caller' }], 'tolk shut down');
+  if (event.type === 'operator-hangup') return end('hungup_by_operator', [{ type: 'ringback', on: false }, { type: 'end-agent' }, { type: 'end-caller' }], 'an operator hung up');
+  if (event.type === 'deadline') return atDeadline(state, event);
 
   switch (state) {
     case 'answered':
       if (event.type === 'caller-stream-started') return { state: 'dialing', effects: [{ type: 'ringback', on: true }, { type: 'dial-agent' }] };
-      if (event.type === 'caller-left') return end('canceled', []);
+      if (event.type === 'caller-left') return end('canceled', [], 'the caller hung up before their media connected');
       return undefined;
 
     case 'dialing':
@@ -64,9 +104,9 @@ export function nextState(state: CallState, event: CallTrigger): Transition | un
       return beforeBridge(state, event);
 
     case 'bridged':
-      if (event.type === 'caller-left') return end('completed', [{ type: 'end-agent' }]);
-      if (event.type === 'agent-left') return end('completed', [{ type: 'end-caller' }]);
-      if (event.type === 'agent-status' && event.status.state === 'ended') return end('completed', [{ type: 'end-caller' }]);
+      if (event.type === 'caller-left') return end('completed', [{ type: 'end-agent' }], 'the caller hung up');
+      if (event.type === 'agent-left') return end('completed', [{ type: 'end-caller' }], 'the other party hung up');
+      if (event.type === 'agent-status' && event.status.state === 'ended') return end('completed', [{ type: 'end-caller' }], 'the other party hung up');
       return undefined;
   }
 }
@@ -74,13 +114,13 @@ export function nextState(state: CallState, event: CallTrigger): Transition | un
 function beforeBridge(state: 'dialing' | 'ringing' | 'connecting', event: CallTrigger): Transition | undefined {
   switch (event.type) {
     case 'caller-left':
-      return end('canceled', [{ type: 'end-agent' }]);
+      return end('canceled', [{ type: 'end-agent' }], 'the caller hung up before the other party was connected');
     case 'dial-failed':
-      return end('failed', [{ type: 'ringback', on: false }, { type: 'tell-caller', reason: 'failed' }]);
+      return end('failed', [{ type: 'ringback', on: false }, { type: 'tell-caller', reason: 'failed' }], 'the other party could not be dialled');
     case 'agent-stream-started':
       return { state: 'bridged', effects: [{ type: 'ringback', on: false }, { type: 'join-legs' }] };
     case 'agent-left':
-      return end('failed', [{ type: 'ringback', on: false }, { type: 'end-agent' }, { type: 'tell-caller', reason: 'failed' }]);
+      return end('failed', [{ type: 'ringback', on: false }, { type: 'end-agent' }, { type: 'tell-caller', reason: 'failed' }], "the other party's media ended before the call was bridged");
     case 'agent-status': {
       const status = event.status;
       switch (status.state) {
@@ -89,10 +129,7 @@ function beforeBridge(state: 'dialing' | 'ringing' | 'connecting', event: CallTr
         case 'answered':
           return state === 'connecting' ? undefined : { state: 'connecting', effects: [] };
         case 'ended':
-          if (status.reason === 'busy' || status.reason === 'no-answer') {
-            return end(status.reason, [{ type: 'ringback', on: false }, { type: 'tell-caller', reason: status.reason }]);
-          }
-          return end('failed', [{ type: 'ringback', on: false }, { type: 'tell-caller', reason: 'failed' }]);
+          return agentEnded(status.reason);
         default:
           return undefined;
       }
@@ -100,4 +137,39 @@ function beforeBridge(state: 'dialing' | 'ringing' | 'connecting', event: CallTr
     default:
       return undefined;
   }
+}
+
+/** The other party's leg ended before the call was bridged: the caller hears why. */
+function agentEnded(reason: LegEndReason, detail = ''): Transition {
+  const effects: CallEffect[] = [{ type: 'ringback', on: false }];
+  if (reason === 'busy' || reason === 'no-answer') {
+    return end(reason, [...effects, { type: 'tell-caller', reason }], `the other party's line: ${reason}${detail}`);
+  }
+  return end('failed', [...effects, { type: 'tell-caller', reason: 'failed' }], `the other party's leg ended (${reason}) before it was connected${detail}`);
+}
+
+/**
+ * The state's deadline passed. A caller whose leg is over ends the call as their hanging up would;
+ * an other party whose leg is over, as its status would; whatever is still up (or could not be
+ * asked about) is hung up, the caller hearing that the call could not be connected.
+ */
+function atDeadline(state: Exclude<CallState, 'ended'>, event: Extract<CallTrigger, { type: 'deadline' }>): Transition {
+  const waited = `${state} for ${Math.round(event.waitedMs / 1000)} s`;
+  const caller = event.caller;
+  if (caller.state === 'ended' || caller.state === 'gone') {
+    const found = caller.state === 'gone' ? 'unknown to the phone network' : caller.reason;
+    const effects: CallEffect[] = state === 'answered' ? [] : [{ type: 'ringback', on: false }, { type: 'end-agent' }];
+    return end(state === 'bridged' ? 'completed' : 'canceled', effects, `${waited}: the caller's leg had ended (${found}) unreported`);
+  }
+  const agent = event.agent;
+  if (state !== 'answered' && state !== 'bridged' && agent && (agent.state === 'ended' || agent.state === 'gone')) {
+    return agentEnded(agent.state === 'gone' ? 'failed' : agent.reason, ` (found after ${waited})`);
+  }
+  const asked = caller.state === 'unknown' ? 'the phone network could not be asked' : `the caller's leg is ${caller.state}`;
+  const missing = state === 'answered' ? "the caller's media never connected" : state === 'connecting' ? "the other party's media never connected" : 'the other party was neither connected nor given up';
+  return end(
+    'timeout',
+    [{ type: 'ringback', on: false }, { type: 'end-agent' }, { type: 'tell-caller', reason: 'failed' }],
+    `${waited}: ${missing}; ${asked}: hung up`,
+  );
 }

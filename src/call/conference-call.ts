@@ -215,7 +215,7 @@ export class ConferenceCall {
     this.unwatch = watch((e) => this.conferenceEvent(e));
     if (this.parties.size === 0) {
       this.log.info({ event: 'conference.no_parties' }, 'no party in the conference: the interpreter leaves');
-      this.end('completed');
+      this.end('completed', 'no party in the conference');
       return;
     }
     this.reconcile();
@@ -234,7 +234,7 @@ export class ConferenceCall {
           this.outcome = 'canceled';
           this.background('cancel-dialled', this.deps.telephony.hangUp(this.dialledLeg, { ringing: true }));
         }
-        this.end(this.outcome ?? 'completed');
+        this.end(this.outcome ?? 'completed', this.outcome === 'canceled' ? 'the caller left while the destination rang' : 'the conference ended');
         return;
       case 'joined':
         if (e.whispering || this.isInterpreterLeg(e.legRef)) return;
@@ -289,7 +289,7 @@ export class ConferenceCall {
   /** tolk leaves the conference (asked to, or shutting down); a conference tolk created is ended. */
   leave(): Promise<void> {
     if (this.created && this.stateValue !== 'ended') this.background('end-conference', this.deps.conferences.end(this.conferenceRef ?? this.conference));
-    this.end(this.outcome ?? 'completed');
+    this.end(this.outcome ?? 'completed', 'the interpreter was asked to leave');
     return this.released ?? Promise.resolve();
   }
 
@@ -377,7 +377,7 @@ export class ConferenceCall {
       if (this.stateValue === 'ended') return;
       if ([...this.legs.values()].every((l) => l.dropped)) {
         this.log.info({ event: 'conference.interpreter_gone' }, 'every interpreter leg has gone: tolk has left the conference');
-        this.end(this.outcome ?? 'completed');
+        this.end(this.outcome ?? 'completed', 'every interpreter leg has left');
       } else this.reconcile();
     });
   }
@@ -483,13 +483,13 @@ export class ConferenceCall {
     this.reconcile();
   }
 
-  private end(outcome: CallOutcome): void {
+  private end(outcome: CallOutcome, reason: string): void {
     if (this.stateValue === 'ended') return;
     this.stateValue = 'ended';
-    this.released = this.release(outcome);
+    this.released = this.release(outcome, reason);
   }
 
-  private async release(outcome: CallOutcome): Promise<void> {
+  private async release(outcome: CallOutcome, reason: string): Promise<void> {
     this.unwatch?.();
     for (const leg of this.legs.values()) {
       leg.dropped = true;
@@ -497,7 +497,7 @@ export class ConferenceCall {
     }
     await this.graph.close();
     await this.deps.events.settle(this.id);
-    this.publish({ type: 'call.ended', outcome, durationMs: this.elapsedMs });
+    this.publish({ type: 'call.ended', outcome, reason, durationMs: this.elapsedMs });
     await this.deps.events.settle(this.id);
     this.unsubscribe();
     for (const l of this.endedListeners) l(this);

@@ -18,7 +18,7 @@ import type { NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
 import type { CallOutcome } from '../store/call-record';
 import { CallGraph, type CallUtterance } from './call-graph';
-import { nextState, type CallEffect, type CallState, type CallTrigger } from './call-state';
+import { deadlineOf, nextState, type CallEffect, type CallState, type CallTrigger, type LegFinding } from './call-state';
 import { initialCallerLanguage, sameLanguage, type InitialLanguage } from './caller-language';
 import { CallerLanguageTracker } from './caller-language-tracker';
 import type { EchoControl } from './endpoint';
@@ -42,6 +42,12 @@ export interface CallDeps {
   /** Remembered caller languages (rememberLanguage); none: nothing is remembered. */
   languages?: LanguageMemory;
   ringTimeoutSec?: number;
+  /**
+   * TOLK_STEP_TIMEOUT_SEC: how long a call may wait on the phone network for its next step (a
+   * leg's media to connect; a ringing line to be answered or given up, beyond its ring timeout)
+   * before tolk asks the network where the call is. Default 60 s.
+   */
+  stepTimeoutMs?: number;
   /** With callerLanguage auto: how long the agent's words are held for the caller's first speech (default 10 s). */
   autoDetectTimeoutMs?: number;
   now?: () => number;
@@ -77,6 +83,11 @@ export class DirectCall {
   private endedListeners: ((call: DirectCall) => void)[] = [];
   private released: Promise<void> | undefined;
   private readonly language: CallerLanguageTracker;
+  /** The current state's deadline, and which arming of it is current. */
+  private deadline: NodeJS.Timeout | undefined;
+  private deadlineArmed = 0;
+  /** The caller is being told why the call ends: their media stays until the telephony replaces it. */
+  private tellingCaller = false;
 
   constructor(
     private readonly deps: CallDeps,
@@ -119,6 +130,7 @@ export class DirectCall {
       },
     });
     this.publish({ type: 'call.created', kind: 'direct', number: init.settings.number, from: init.from, destination: init.settings.destination });
+    this.armDeadline();
   }
 
   get state(): CallState {
@@ -187,6 +199,14 @@ export class DirectCall {
     return this.released ?? Promise.resolve();
   }
 
+  /**
+   * The network showed the call is still moving in its current state (e.g. the caller answered the
+   * language menu): the state's deadline starts again.
+   */
+  progressed(): void {
+    this.armDeadline();
+  }
+
   /** Ends the call now (tolk is shutting down). */
   shutdown(): Promise<void> {
     this.dispatch({ type: 'shutdown' });
@@ -202,6 +222,7 @@ export class DirectCall {
     if (!t) return;
     const from = this.stateValue;
     this.stateValue = t.state;
+    if (t.state !== from) this.armDeadline();
     this.publish({
       type: 'call.state',
       from,
@@ -210,10 +231,44 @@ export class DirectCall {
       ...(trigger.type === 'agent-status' ? { status: legStatusName(trigger.status) } : {}),
       ...(t.outcome ? { outcome: t.outcome } : {}),
     });
-    for (const effect of t.effects) this.run(effect, t.outcome);
+    for (const effect of t.effects) this.run(effect, t.outcome, t.reason);
   }
 
-  private run(effect: CallEffect, outcome: CallOutcome | undefined): void {
+  /** Starts the current state's deadline (none for a state that waits on nothing outside). */
+  private armDeadline(): void {
+    clearTimeout(this.deadline);
+    this.deadline = undefined;
+    const armed = ++this.deadlineArmed;
+    const stepMs = this.deps.stepTimeoutMs ?? 60_000;
+    const ms = deadlineOf(this.stateValue, { stepMs, ringTimeoutMs: (this.deps.ringTimeoutSec ?? 30) * 1000 });
+    if (ms === undefined) return;
+    this.deadline = setTimeout(() => void this.deadlineReached(armed, ms), ms);
+    this.deadline.unref();
+  }
+
+  /** The state waited too long: the network says where the legs are, and the state machine decides. */
+  private async deadlineReached(armed: number, waitedMs: number): Promise<void> {
+    const state = this.stateValue;
+    this.log.warn({ event: 'call.deadline', state, waitedMs, callSid: this.callerLeg, agentCallSid: this.agentLeg }, `${state} past its deadline: asking the phone network`);
+    const agentLeg = this.agentLeg;
+    const [caller, agent] = await Promise.all([this.find(this.callerLeg), agentLeg ? this.find(agentLeg) : undefined]);
+    // Moved on while the network was asked: the new state has its own deadline.
+    if (armed !== this.deadlineArmed || this.stateValue !== state) return;
+    this.log.info({ event: 'call.deadline_found', state, caller: findingName(caller), agent: agent && findingName(agent) }, 'legs as the phone network reports them');
+    this.dispatch({ type: 'deadline', waitedMs, caller, ...(agent ? { agent } : {}) });
+  }
+
+  private find(legRef: string): Promise<LegFinding> {
+    return this.deps.telephony.lookUp(legRef).then(
+      (report) => report?.status ?? { state: 'gone' },
+      (err: unknown) => {
+        this.log.warn({ event: 'call.lookup_failed', callSid: legRef, err }, 'could not ask the phone network about a leg');
+        return { state: 'unknown' };
+      },
+    );
+  }
+
+  private run(effect: CallEffect, outcome: CallOutcome | undefined, reason: string | undefined): void {
     switch (effect.type) {
       case 'dial-agent':
         this.dialAgent();
@@ -227,6 +282,7 @@ export class DirectCall {
       case 'tell-caller': {
         const key = effect.reason === 'busy' ? 'busy' : effect.reason === 'no-answer' ? 'noAnswer' : 'unreachable';
         const lang = this.language.currentOrProvisional;
+        this.tellingCaller = true;
         this.background('tell-caller', this.deps.telephony.sayAndHangUp(this.callerLeg, message(key, lang), sayLocale(lang)));
         return;
       }
@@ -240,7 +296,7 @@ export class DirectCall {
         }
         return;
       case 'release':
-        this.released = this.release(outcome ?? 'error');
+        this.released = this.release(outcome ?? 'error', reason ?? 'unknown');
         return;
     }
   }
@@ -292,15 +348,17 @@ export class DirectCall {
     if (route.id === TO_AGENT) this.language.heard(u.source.languageCode);
   }
 
-  private async release(outcome: CallOutcome): Promise<void> {
+  private async release(outcome: CallOutcome, reason: string): Promise<void> {
+    clearTimeout(this.deadline);
+    this.deadline = undefined;
     this.language.stop();
     // A caller being told why the call failed keeps their media until the telephony replaces it;
     // closing it here would end their call before they hear the message.
-    const telling = outcome === 'busy' || outcome === 'no-answer' || outcome === 'failed';
+    const telling = this.tellingCaller;
     await this.graph.close((endpoint) => telling && endpoint.id === CALLER);
     // Transcript lines made final while the sessions closed are written before the call ends.
     await this.deps.events.settle(this.id);
-    this.publish({ type: 'call.ended', outcome, durationMs: this.elapsedMs });
+    this.publish({ type: 'call.ended', outcome, reason, durationMs: this.elapsedMs });
     await this.deps.events.settle(this.id);
     for (const l of this.endedListeners) l(this);
     this.endedListeners = [];
@@ -309,6 +367,11 @@ export class DirectCall {
   private background(what: string, p: Promise<unknown>): void {
     p.catch((err: unknown) => this.log.warn({ event: 'call.effect_failed', effect: what, err }, `${what} failed`));
   }
+}
+
+/** A leg as found at a deadline, as one word for log lines. */
+function findingName(f: LegFinding): string {
+  return f.state === 'ended' ? f.reason : f.state;
 }
 
 /** A leg status as one word for events and log lines ('ringing', 'busy', ...). */

@@ -36,7 +36,7 @@ export type CallEvent = EventBase &
     /** A step of the call's state machine. */
     | { type: 'call.state'; from: string; to: string; trigger: string; status?: string; outcome?: CallOutcome }
     /** Published once everything is released and every earlier event's subscribers have finished. */
-    | { type: 'call.ended'; outcome: CallOutcome; durationMs: number }
+    | { type: 'call.ended'; outcome: CallOutcome; reason: string; durationMs: number }
     /**
      * A person joined: `language` once known (else `provisionalLanguage`, spoken to them meanwhile),
      * `legRef`/`streamRef` when tolk holds their own media.

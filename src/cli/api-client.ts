@@ -17,6 +17,10 @@ export interface CallJson {
   languages: { caller: string; agent: string };
   state: string;
   outcome?: string;
+  /** Why it ended, in a few words. */
+  endReason?: string;
+  /** The tolk instance serving it while it is live. */
+  instance?: string;
   startedAt: string;
   answeredAt?: string;
   endedAt?: string;

@@ -115,7 +115,7 @@ export function callDetail(c: CallWithTranscriptJson): string {
     ['Destination', c.destination],
     ['Languages', `caller ${c.languages.caller}, agent ${c.languages.agent}`],
     ['State', c.state],
-    ['Outcome', c.outcome],
+    ['Outcome', c.outcome && (c.endReason ? `${c.outcome}: ${c.endReason}` : c.outcome)],
     ['Started', time(c.startedAt)],
     ['Answered', c.answeredAt && time(c.answeredAt)],
     ['Ended', c.endedAt && time(c.endedAt)],

@@ -66,6 +66,9 @@ export const envSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
   TOLK_MAX_CALLS: z.coerce.number().int().min(1, 'must be at least 1').optional(),
   TOLK_MAX_CONFERENCE_LANGUAGES: z.coerce.number().int().min(2, 'must be at least 2').max(16, 'must be at most 16').default(4),
+  TOLK_STEP_TIMEOUT_SEC: z.coerce.number().min(0.1).max(3600).default(60),
+  TOLK_INSTANCE_ID: z.string().trim().min(1).max(128).optional(),
+  TOLK_RECONCILE_INTERVAL_SEC: z.coerce.number().min(0.1).max(3600).default(30),
   TRUST_PROXY: booleanFlag.default(false),
 
   // Background jobs

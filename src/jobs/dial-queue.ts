@@ -5,7 +5,7 @@
  * hears ringback). Refusals worth retrying (Twilio: 429, 5xx) are retried with backoff until the
  * leg's ring timeout has passed.
  */
-import type { DialRequest, Telephony } from '../call/ports';
+import type { DialRequest, LegReport, Telephony } from '../call/ports';
 import { FinalJobError, type JobQueues, type Processor, type QueueSpec } from './queue';
 
 export const DIAL_QUEUE = 'dial';
@@ -48,6 +48,10 @@ export class QueuedTelephony implements Telephony {
       },
       ringMs,
     );
+  }
+
+  lookUp(legRef: string): Promise<LegReport | undefined> {
+    return this.inner.lookUp(legRef);
   }
 
   hangUp(legRef: string, opts?: { ringing?: boolean }): Promise<void> {

@@ -27,6 +27,19 @@ export interface CallListPage {
 
 export const MAX_LIST_LIMIT = 500;
 
+export interface UnservedQuery {
+  instance: string;
+  startedBefore: Date;
+  seenBefore: Date;
+  limit: number;
+}
+
+export interface CallEnd {
+  outcome: CallOutcome;
+  endReason: string;
+  endedAt: Date;
+}
+
 export interface CallRecordStore {
   /**
    * Stores a new record and returns it (with its id). Rejects if the id is already taken, and with
@@ -41,6 +54,22 @@ export interface CallRecordStore {
   update(id: string, patch: CallRecordPatch): Promise<boolean>;
   /** The call one of whose legs had this CallSid. */
   findByCallSid(callSid: string): Promise<CallRecord | undefined>;
+  /**
+   * Marks live calls (no outcome yet) as still served at `at`: the instance serving them is up.
+   * A new record counts as seen when it started.
+   */
+  touch(ids: readonly string[], at: Date): Promise<void>;
+  /**
+   * Live calls (no outcome) that no instance serves: those of `instance` started before
+   * `startedBefore` (its previous run), and any not marked as served since `seenBefore`. Oldest
+   * first, at most `limit`.
+   */
+  unserved(query: UnservedQuery): Promise<CallRecord[]>;
+  /**
+   * Ends a live call's record (state 'ended', outcome, reason and time) only if it has no outcome
+   * yet; resolves false if it has one (someone closed it first) or there is no such call.
+   */
+  close(id: string, end: CallEnd): Promise<boolean>;
   /** Appends a final utterance to the call's transcript; resolves false if there is no such call. */
   appendUtterance(id: string, utterance: Utterance): Promise<boolean>;
   get(id: string): Promise<CallRecordWithTranscript | undefined>;

@@ -26,6 +26,8 @@ export type CallOutcome =
   | 'canceled' // the caller hung up before the agent answered
   | 'unknown-number' // the dialled number is not configured
   | 'hungup_by_operator' // an operator ended it (POST /api/calls/{id}/hangup, tolk calls hangup)
+  | 'timeout' // a step waited on the phone network past its deadline; tolk hung up what was still up
+  | 'interrupted' // tolk stopped (crashed, killed) while serving the call; closed when it came back
   | 'error'; // tolk itself failed
 
 export const CALL_OUTCOMES: readonly CallOutcome[] = [
@@ -36,6 +38,8 @@ export const CALL_OUTCOMES: readonly CallOutcome[] = [
   'canceled',
   'unknown-number',
   'hungup_by_operator',
+  'timeout',
+  'interrupted',
   'error',
 ];
 
@@ -79,6 +83,10 @@ export interface CallRecord {
   /** The bridge's state machine state (e.g. 'ringing', 'bridged', 'ended'). */
   state: string;
   outcome?: CallOutcome;
+  /** Why it ended, in a few words (set with `outcome`). */
+  endReason?: string;
+  /** The tolk instance serving the call while it is live (TOLK_INSTANCE_ID). */
+  instance?: string;
   startedAt: Date;
   answeredAt?: Date;
   endedAt?: Date;

@@ -54,6 +54,10 @@ export interface CallsTable {
   /** Utterances ever appended (kept and dropped); the next kept line's seq is this + 1. */
   utterance_count: ColumnType<number | string, number | undefined, number>;
   dropped_utterances: ColumnType<number | string, number | undefined, number>;
+  end_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The instance serving the call while it is live, and when it last said so. */
+  instance: ColumnType<string | null, string | null | undefined, string | null>;
+  seen_at: ColumnType<number | string | null, number | null | undefined, number | null>;
 }
 
 export interface TranscriptLinesTable {

@@ -14,8 +14,10 @@ import {
   encodeCursor,
   MAX_LIST_LIMIT,
   type CallListPage,
+  type CallEnd,
   type CallListQuery,
   type CallRecordStore,
+  type UnservedQuery,
 } from './call-record-store';
 
 export interface InMemoryCallRecordStoreOptions {
@@ -31,6 +33,8 @@ interface Entry {
   record: CallRecord;
   transcript: Utterance[];
   dropped: number;
+  /** When the instance serving it last said so (ms). */
+  seenAt: number;
 }
 
 export class InMemoryCallRecordStore implements CallRecordStore {
@@ -59,7 +63,7 @@ export class InMemoryCallRecordStore implements CallRecordStore {
     const taken = record.legs.find((l) => this.callSids.has(l.callSid) && this.callSids.get(l.callSid) !== id);
     if (taken) return Promise.reject(new CallSidTakenError(taken.callSid));
     if (this.calls.size >= this.maxCalls) this.evictOne();
-    this.calls.set(id, { record, transcript: [], dropped: 0 });
+    this.calls.set(id, { record, transcript: [], dropped: 0, seenAt: record.startedAt.getTime() });
     this.remember(id, record.legs);
     return Promise.resolve(structuredClone(record));
   }
@@ -84,6 +88,33 @@ export class InMemoryCallRecordStore implements CallRecordStore {
     for (const [k, v] of Object.entries(structuredClone(patch))) if (v !== undefined && k !== 'id') changes[k] = v;
     entry.record = { ...entry.record, ...changes };
     if (patch.legs) this.remember(id, patch.legs);
+    return Promise.resolve(true);
+  }
+
+  touch(ids: readonly string[], at: Date): Promise<void> {
+    for (const id of ids) {
+      const entry = this.calls.get(id);
+      if (entry && entry.record.outcome === undefined) entry.seenAt = at.getTime();
+    }
+    return Promise.resolve();
+  }
+
+  unserved(q: UnservedQuery): Promise<CallRecord[]> {
+    const found = [...this.calls.values()]
+      .filter(({ record: r, seenAt }) => {
+        if (r.outcome !== undefined) return false;
+        const previousRun = r.instance === q.instance && r.startedAt.getTime() < q.startedBefore.getTime();
+        return previousRun || seenAt < q.seenBefore.getTime();
+      })
+      .map((e) => e.record)
+      .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return Promise.resolve(structuredClone(found.slice(0, Math.max(1, Math.floor(q.limit)))));
+  }
+
+  close(id: string, end: CallEnd): Promise<boolean> {
+    const entry = this.calls.get(id);
+    if (!entry || entry.record.outcome !== undefined) return Promise.resolve(false);
+    entry.record = { ...entry.record, state: 'ended', outcome: end.outcome, endReason: end.endReason, endedAt: new Date(end.endedAt) };
     return Promise.resolve(true);
   }
 

@@ -185,6 +185,26 @@ function webhookDeliveries(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * How a call ended and who serves it: `end_reason` says why in a few words; `instance` names the
+ * tolk instance serving a live call and `seen_at` is when it last said so, so that calls no
+ * instance serves any more (one crashed) are found and closed.
+ */
+function callServing(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('calls').addColumn('end_reason', 'text').execute();
+      await db.schema.alterTable('calls').addColumn('instance', 'text').execute();
+      await db.schema.alterTable('calls').addColumn('seen_at', 'bigint').execute();
+      await db.schema.createIndex('calls_live_idx').on('calls').columns(['outcome', 'seen_at']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex('calls_live_idx').execute();
+      for (const c of ['seen_at', 'instance', 'end_reason']) await db.schema.alterTable('calls').dropColumn(c).execute();
+    },
+  };
+}
+
 /** Every migration in order; names sort in application order. */
 export function storeMigrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -193,6 +213,7 @@ export function storeMigrations(dialect: Dialect): Record<string, Migration> {
     '0003-conferences': conferences(),
     '0004-utterance-latency': utteranceLatency(dialect),
     '0005-webhook-deliveries': webhookDeliveries(dialect),
+    '0006-call-serving': callServing(),
   };
 }
 

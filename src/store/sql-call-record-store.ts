@@ -21,8 +21,10 @@ import {
   encodeCursor,
   MAX_LIST_LIMIT,
   type CallListPage,
+  type CallEnd,
   type CallListQuery,
   type CallRecordStore,
+  type UnservedQuery,
 } from './call-record-store';
 import { toNumber, type CallsTable, type StoreDatabase, type TranscriptLinesTable } from './database';
 
@@ -64,6 +66,9 @@ export class SqlCallRecordStore implements CallRecordStore {
       ended_at: record.endedAt?.getTime() ?? null,
       kind: record.kind ?? 'direct',
       conference: record.conference ?? null,
+      end_reason: record.endReason ?? null,
+      instance: record.instance ?? null,
+      seen_at: record.outcome === undefined ? record.startedAt.getTime() : null,
     };
     try {
       await this.db.transaction().execute(async (trx) => {
@@ -103,6 +108,40 @@ export class SqlCallRecordStore implements CallRecordStore {
       .where('call_sids.call_sid', '=', callSid)
       .executeTakeFirst();
     return row && fromRow(row);
+  }
+
+  async touch(ids: readonly string[], at: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.updateTable('calls').set({ seen_at: at.getTime() }).where('id', 'in', [...ids]).where('outcome', 'is', null).execute();
+  }
+
+  async unserved(q: UnservedQuery): Promise<CallRecord[]> {
+    const rows = await this.db
+      .selectFrom('calls')
+      .selectAll()
+      .where('outcome', 'is', null)
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('instance', '=', q.instance), eb('started_at', '<', q.startedBefore.getTime())]),
+          eb('seen_at', 'is', null),
+          eb('seen_at', '<', q.seenBefore.getTime()),
+        ]),
+      )
+      .orderBy('started_at')
+      .orderBy('id')
+      .limit(Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(q.limit))))
+      .execute();
+    return rows.map(fromRow);
+  }
+
+  async close(id: string, end: CallEnd): Promise<boolean> {
+    const res = await this.db
+      .updateTable('calls')
+      .set({ state: 'ended', outcome: end.outcome, end_reason: end.endReason, ended_at: end.endedAt.getTime() })
+      .where('id', '=', id)
+      .where('outcome', 'is', null)
+      .executeTakeFirst();
+    return res.numUpdatedRows > 0n;
   }
 
   async appendUtterance(id: string, u: Utterance): Promise<boolean> {
@@ -214,6 +253,8 @@ function patchToRow(patch: CallRecordPatch): Updateable<CallsTable> {
   if (patch.startedAt !== undefined) set.started_at = patch.startedAt.getTime();
   if (patch.answeredAt !== undefined) set.answered_at = patch.answeredAt.getTime();
   if (patch.endedAt !== undefined) set.ended_at = patch.endedAt.getTime();
+  if (patch.endReason !== undefined) set.end_reason = patch.endReason;
+  if (patch.instance !== undefined) set.instance = patch.instance;
   return set;
 }
 
@@ -233,6 +274,8 @@ function fromRow(row: Selectable<CallsTable>): CallRecord {
   if (row.outcome !== null) r.outcome = row.outcome as CallOutcome;
   if (row.answered_at !== null) r.answeredAt = new Date(toNumber(row.answered_at));
   if (row.ended_at !== null) r.endedAt = new Date(toNumber(row.ended_at));
+  if (row.end_reason !== null) r.endReason = row.end_reason;
+  if (row.instance !== null) r.instance = row.instance;
   return r;
 }
 

@@ -41,6 +41,8 @@ export const TWILIO_COUNTER_NAMES = [
   'sequence_jump',
   'timestamp_jump',
   'stream_closed_misbehaving',
+  // an authenticated stream that went silent (no message for idleTimeoutMs) was closed
+  'stream_idle',
   'sequence_gap_messages',
   'gap_fill_ms',
   'gap_skipped_ms',

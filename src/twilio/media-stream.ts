@@ -50,6 +50,11 @@ export interface MediaStreamOptions {
    * numbers or timestamps) before it is closed as misbehaving (1008). Default 50; Twilio sends none.
    */
   maxMisbehaviour: number;
+  /**
+   * An authenticated stream that sends no message for this long is closed as dead (Twilio sends a
+   * media message every 20 ms while the call is up, silence included). Default 10 s.
+   */
+  idleTimeoutMs: number;
   clock: MediaClockOptions;
 }
 
@@ -62,6 +67,7 @@ export const DEFAULT_MEDIA_STREAM_OPTIONS: MediaStreamOptions = {
   hardCapBytes: 1024 * 1024,
   tokenParameter: 'token',
   maxMisbehaviour: 50,
+  idleTimeoutMs: 10_000,
   clock: {},
 };
 
@@ -87,6 +93,8 @@ export class MediaStreamSession {
   private leg: StreamLeg | undefined;
   private log: Logger;
   private misbehaviour = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private lastMessageAt = 0;
 
   constructor(private readonly deps: MediaStreamSessionDeps) {
     this.opts = { ...DEFAULT_MEDIA_STREAM_OPTIONS, ...deps.options };
@@ -101,6 +109,7 @@ export class MediaStreamSession {
    */
   handleMessage(data: Buffer | ArrayBuffer | Buffer[] | string, isBinary?: boolean): void {
     if (this.state === 'ended') return;
+    this.lastMessageAt = Date.now();
     if (isBinary ?? typeof data !== 'string') return this.reject('binary_frame', 'binary frame');
     const text = typeof data === 'string' ? data : toBuffer(data).toString('utf8');
     // A UTF-16 code unit is at most 3 UTF-8 bytes: short text needs no byte count.
@@ -123,6 +132,7 @@ export class MediaStreamSession {
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.clearStartTimer();
+    this.stopIdleWatch();
     this.pending.length = 0;
     this.log.info({ event: 'twilio.media.closed', code }, 'media stream closed');
     this.leg?.end();
@@ -168,6 +178,7 @@ export class MediaStreamSession {
     }
     this.clearStartTimer();
     this.state = 'active';
+    this.watchIdle();
     const params = { ...customParameters };
     delete params[this.opts.tokenParameter];
     this.leg = new StreamLeg({
@@ -251,6 +262,25 @@ export class MediaStreamSession {
     this.end(1008, 'no authenticated start');
   }
 
+  /** Closes the stream once it has been silent (no message at all) for idleTimeoutMs. */
+  private watchIdle(): void {
+    const limit = this.opts.idleTimeoutMs;
+    this.lastMessageAt = Date.now();
+    this.idleTimer = setInterval(() => {
+      const silentMs = Date.now() - this.lastMessageAt;
+      if (silentMs < limit || this.state !== 'active') return;
+      this.deps.counters.inc('stream_idle');
+      this.log.warn({ event: 'twilio.media.idle', silentMs }, 'media stream closed: no message from Twilio');
+      this.end(1001, 'no media');
+    }, Math.max(20, Math.min(1000, limit / 4)));
+    this.idleTimer.unref();
+  }
+
+  private stopIdleWatch(): void {
+    clearInterval(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
   private reject(counter: TwilioCounterName, detail: string): void {
     this.deps.counters.inc(counter);
     if (!this.loggedOnce.has(counter)) {
@@ -266,6 +296,7 @@ export class MediaStreamSession {
 
   private end(code: number, reason: string): void {
     this.clearStartTimer();
+    this.stopIdleWatch();
     this.state = 'ended';
     this.pending.length = 0;
     this.leg?.end();

@@ -48,6 +48,8 @@ export interface CallInfo {
   from: string;
   direction: string;
   parentCallSid: string | null;
+  /** When the call ended (Twilio's end_time), once it has ended after being answered. */
+  endTime: Date | null;
 }
 
 export interface NumberInfo {
@@ -133,6 +135,7 @@ export class TwilioRestClient {
     return callInfo(call);
   }
 
+  /** The call as Twilio knows it now (GET Calls/{sid}); a call Twilio has not got is a 404 TwilioApiError. */
   async fetchCall(callSid: string): Promise<CallInfo> {
     return callInfo(await this.run('fetch_call', () => this.client.calls(callSid).fetch()));
   }
@@ -240,6 +243,9 @@ export class TwilioRestClient {
   }
 }
 
+/** The statuses of a call that is over: only then is its end_time one. */
+const ENDED: ReadonlySet<string> = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
+
 function callInfo(call: SdkCall): CallInfo {
   return {
     sid: call.sid,
@@ -248,5 +254,6 @@ function callInfo(call: SdkCall): CallInfo {
     from: call.from,
     direction: call.direction,
     parentCallSid: call.parentCallSid ?? null,
+    endTime: ENDED.has(call.status) && call.endTime instanceof Date && !Number.isNaN(call.endTime.getTime()) ? call.endTime : null,
   };
 }

@@ -2,9 +2,11 @@
  * The call core's Telephony port on Twilio's REST API: a dialled leg's voice URL and status
  * callback carry the call id and endpoint (call-params.ts), so its webhooks find their call.
  */
-import type { DialRequest, Telephony } from '../call/ports';
+import type { DialRequest, LegReport, Telephony } from '../call/ports';
 import type { CallAnswerRenderer } from './call-answers';
 import { CALL_ID_PARAM, LEG_PARAM } from './call-params';
+import { legStatusOf } from './call-status';
+import { TwilioApiError } from './rest-errors';
 import { TWILIO_PATHS } from './module';
 import type { TwilioRestClient } from './rest-client';
 import { webhookUrl } from './signature';
@@ -46,6 +48,20 @@ export class TwilioTelephony implements Telephony {
       }
     }
     await this.deps.rest.hangUp(callSid);
+  }
+
+  /** GET Calls/{sid}: its CallStatus as a leg status, and its end_time; undefined for a call Twilio has not got (404). */
+  async lookUp(callSid: string): Promise<LegReport | undefined> {
+    let call;
+    try {
+      call = await this.deps.rest.fetchCall(callSid);
+    } catch (err) {
+      if (err instanceof TwilioApiError && err.status === 404) return undefined;
+      throw err;
+    }
+    const status = legStatusOf(call.status);
+    if (!status) throw new Error(`Twilio reported call ${callSid} in a status tolk does not know: ${call.status.slice(0, 32)}`);
+    return { status, ...(call.endTime ? { endedAt: call.endTime } : {}) };
   }
 
   async sayAndHangUp(callSid: string, text: string, locale: string): Promise<void> {

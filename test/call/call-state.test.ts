@@ -1,4 +1,4 @@
-import { nextState, type CallTrigger, type CallState } from '../../src/call/call-state';
+import { deadlineOf, nextState, type CallTrigger, type CallState, type LegFinding } from '../../src/call/call-state';
 
 function run(events: CallTrigger[], from: CallState = 'answered'): { state: CallState; effects: string[]; outcome?: string } {
   let state = from;
@@ -73,5 +73,71 @@ describe('call state machine', () => {
     for (const s of ['answered', 'dialing', 'ringing', 'connecting', 'bridged'] as const) {
       expect(nextState(s, { type: 'shutdown' })?.outcome).toBe('error');
     }
+  });
+
+  describe('deadlines', () => {
+    const limits = { stepMs: 60_000, ringTimeoutMs: 30_000 };
+
+    it('gives every state that waits on the outside world a deadline', () => {
+      expect(deadlineOf('answered', limits)).toBe(60_000);
+      expect(deadlineOf('dialing', limits)).toBe(90_000);
+      expect(deadlineOf('ringing', limits)).toBe(90_000);
+      expect(deadlineOf('connecting', limits)).toBe(60_000);
+      // A bridged call waits on its media connections, which end when their media stops.
+      expect(deadlineOf('bridged', limits)).toBeUndefined();
+      expect(deadlineOf('ended', limits)).toBeUndefined();
+    });
+
+    const up: LegFinding = { state: 'answered' };
+    const at = (state: CallState, caller: LegFinding, agent?: LegFinding) => {
+      const t = nextState(state, { type: 'deadline', waitedMs: 60_000, caller, ...(agent ? { agent } : {}) });
+      return { outcome: t?.outcome, reason: t?.reason, state: t?.state, effects: t?.effects.map((fx) => (fx.type === 'tell-caller' ? `tell:${fx.reason}` : fx.type === 'ringback' ? `ringback:${fx.on}` : fx.type)) };
+    };
+
+    it('ends a call whose caller left unreported as their hanging up would, in every state', () => {
+      expect(at('answered', { state: 'ended', reason: 'completed' })).toEqual({
+        state: 'ended',
+        outcome: 'canceled',
+        reason: "answered for 60 s: the caller's leg had ended (completed) unreported",
+        effects: ['release'],
+      });
+      expect(at('ringing', { state: 'gone' }, { state: 'ringing' })).toMatchObject({ outcome: 'canceled', effects: ['ringback:false', 'end-agent', 'release'] });
+      expect(at('bridged', { state: 'ended', reason: 'completed' }, up)).toMatchObject({ outcome: 'completed' });
+    });
+
+    it("ends a call whose other party's line ended unreported as its status would, the caller hearing why", () => {
+      expect(at('ringing', up, { state: 'ended', reason: 'no-answer' })).toEqual({
+        state: 'ended',
+        outcome: 'no-answer',
+        reason: "the other party's line: no-answer (found after ringing for 60 s)",
+        effects: ['ringback:false', 'tell:no-answer', 'release'],
+      });
+      expect(at('connecting', up, { state: 'gone' })).toMatchObject({ outcome: 'failed', effects: ['ringback:false', 'tell:failed', 'release'] });
+    });
+
+    it('hangs up what is still up (or cannot be asked about), telling the caller, and says what was missing', () => {
+      for (const [state, missing] of [
+        ['answered', "the caller's media never connected"],
+        ['dialing', 'the other party was neither connected nor given up'],
+        ['ringing', 'the other party was neither connected nor given up'],
+        ['connecting', "the other party's media never connected"],
+      ] as const) {
+        expect(at(state, up, { state: 'ringing' })).toEqual({
+          state: 'ended',
+          outcome: 'timeout',
+          reason: `${state} for 60 s: ${missing}; the caller's leg is answered: hung up`,
+          effects: ['ringback:false', 'end-agent', 'tell:failed', 'release'],
+        });
+      }
+      expect(at('answered', { state: 'unknown' }).reason).toBe("answered for 60 s: the caller's media never connected; the phone network could not be asked: hung up");
+    });
+
+    it('says why every call ended', () => {
+      expect(nextState('bridged', { type: 'caller-left' })?.reason).toBe('the caller hung up');
+      expect(nextState('bridged', { type: 'agent-left' })?.reason).toBe('the other party hung up');
+      expect(nextState('ringing', { type: 'agent-status', status: { state: 'ended', reason: 'busy' } })?.reason).toBe("the other party's line: busy");
+      expect(nextState('dialing', { type: 'dial-failed' })?.reason).toBe('the other party could not be dialled');
+      expect(nextState('bridged', { type: 'shutdown' })?.reason).toBe('tolk shut down');
+    });
   });
 });

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { decodeMulaw, encodeMulaw } from '../../src/audio';
 import { CallService } from '../../src/call/call-service';
 import { ManualFrameClock } from '../../src/call/frame-clock';
-import type { CallAnswer, CallMetrics, DialRequest, Telephony } from '../../src/call/ports';
+import type { CallAnswer, CallMetrics, DialRequest, LegReport, Telephony } from '../../src/call/ports';
 import type { PromptLibrary } from '../../src/call/prompts';
 import { StaticNumberDirectory, type NumberSettings } from '../../src/config/numbers';
 import { createLogger } from '../../src/log/logger';
@@ -41,6 +41,14 @@ class FakeTelephony implements Telephony {
   sayAndHangUp(callSid: string, text: string, locale: string): Promise<void> {
     this.said.push({ callSid, text, locale });
     return Promise.resolve();
+  }
+  /** What the network says of each leg when asked (absent: it has no such leg). */
+  legs = new Map<string, LegReport>();
+  lookUps: string[] = [];
+  lookUpFails = false;
+  lookUp(callSid: string): Promise<LegReport | undefined> {
+    this.lookUps.push(callSid);
+    return this.lookUpFails ? Promise.reject(new Error('network down')) : Promise.resolve(this.legs.get(callSid));
   }
 }
 
@@ -82,7 +90,10 @@ const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 const tone = (n: number, amp = 8000): Int16Array => Int16Array.from({ length: n }, (_, i) => Math.round(amp * Math.sin((2 * Math.PI * 440 * i) / 8000)));
 const rms = (pcm: Int16Array): number => Math.sqrt(pcm.reduce((a, v) => a + v * v, 0) / Math.max(1, pcm.length));
 
-function setup(settings: NumberSettings = NUMBER, extra: { languages?: InMemoryLanguageMemory; autoDetectTimeoutMs?: number; maxCalls?: number; newCallId?: () => string } = {}) {
+function setup(
+  settings: NumberSettings = NUMBER,
+  extra: { languages?: InMemoryLanguageMemory; autoDetectTimeoutMs?: number; maxCalls?: number; newCallId?: () => string; stepTimeoutMs?: number; ringTimeoutSec?: number } = {},
+) {
   const clock = new ManualFrameClock();
   const telephony = new FakeTelephony();
   const translators = new FakeTranslatorFactory();
@@ -358,6 +369,59 @@ describe('an interpreted call', () => {
     expect(written).toBeDefined();
     expect(ended?.at).toBeGreaterThanOrEqual(written!);
     expect((await s.records.get('call-1'))?.transcript).toHaveLength(1);
+  });
+});
+
+describe('a call waiting on the phone network', () => {
+  const until = async (check: () => boolean): Promise<void> => {
+    for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(check()).toBe(true);
+  };
+
+  it("asks the network at the ringing deadline when the other party's status never came, and tells the caller", async () => {
+    let n = 0;
+    const s = setup(NUMBER, { maxCalls: 1, stepTimeoutMs: 30, ringTimeoutSec: 0.02, newCallId: () => `call-${++n}` });
+    await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    s.service.attach(s.caller);
+    await flush();
+    s.service.legStatus(AGENT_SID, { state: 'ringing' }, 'call-1');
+    // The network gave up on the other party, and its callback was lost.
+    s.telephony.legs.set(CALLER_SID, { status: { state: 'answered' } });
+    s.telephony.legs.set(AGENT_SID, { status: { state: 'ended', reason: 'no-answer' } });
+    await until(() => s.service.activeCalls === 0);
+    expect(s.telephony.lookUps).toEqual([CALLER_SID, AGENT_SID]);
+    expect(s.telephony.said).toEqual([expect.objectContaining({ callSid: CALLER_SID, locale: 'es-ES' })]);
+    expect(await s.records.get('call-1')).toMatchObject({ state: 'ended', outcome: 'no-answer', endReason: "the other party's line: no-answer (found after ringing for 0 s)" });
+    // The line is free for the next caller.
+    const next = await s.service.incoming({ legRef: 'CA' + '3'.repeat(32), from: '+442071234567', to: NUMBER.number });
+    expect(next.type).toBe('connect');
+  });
+
+  it('hangs up what is still up when the network cannot be asked, and says so', async () => {
+    const s = setup(NUMBER, { stepTimeoutMs: 20 });
+    await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    s.telephony.lookUpFails = true;
+    await until(() => s.service.activeCalls === 0);
+    expect(s.telephony.said.map((m) => m.callSid)).toEqual([CALLER_SID]);
+    expect(await s.records.get('call-1')).toMatchObject({
+      outcome: 'timeout',
+      endReason: "answered for 0 s: the caller's media never connected; the phone network could not be asked: hung up",
+    });
+    expect(s.logLines.some((l) => l.includes('"event":"call.lookup_failed"'))).toBe(true);
+  });
+
+  it('starts the wait for the caller\'s media again when they answer the language menu', async () => {
+    const s = setup({ ...NUMBER, callerLanguage: 'auto', defaultLanguage: 'en', languageMenu: ['es', 'en'] }, { stepTimeoutMs: 150 });
+    const answer = await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    expect(answer.type).toBe('language-menu');
+    await new Promise((r) => setTimeout(r, 100));
+    s.service.languageChosen('call-1', '1');
+    await new Promise((r) => setTimeout(r, 100));
+    // 200 ms since the call began, 100 ms since the caller answered the menu: still waiting.
+    expect(s.telephony.lookUps).toEqual([]);
+    s.service.attach(s.caller);
+    await flush();
+    expect(s.service.call('call-1')?.state).toBe('dialing');
   });
 });
 

@@ -43,6 +43,8 @@ export interface RigOptions {
   env?: Record<string, string>;
   /** The interpreter's TwiML App (TWILIO_TWIML_APP_SID), its Voice URL pointing at tolk, for conference interpreting. */
   interpreterApp?: boolean;
+  /** The tolk number's status callback at Twilio (default true; false: Twilio reports nothing of the caller's leg). */
+  numberStatusCallback?: boolean;
 }
 
 /** The SID of the interpreter's TwiML App in rigs with `interpreterApp`. */
@@ -101,7 +103,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     store,
     ...opts.overrides,
   });
-  twilio.addNumber({ phoneNumber: TOLK_NUMBER, voiceUrl: `${base}/twilio/voice`, statusCallback: `${base}/twilio/status` });
+  twilio.addNumber({ phoneNumber: TOLK_NUMBER, voiceUrl: `${base}/twilio/voice`, ...(opts.numberStatusCallback === false ? {} : { statusCallback: `${base}/twilio/status` }) });
   if (opts.interpreterApp) twilio.addApplication({ sid: INTERPRETER_APP_SID, friendlyName: 'tolk interpreter', voiceUrl: `${base}/twilio/interpreter` });
   const rig: Rig = {
     tolk,

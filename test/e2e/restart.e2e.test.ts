@@ -1,6 +1,7 @@
 /**
  * tolk stops mid-call (killed, not shut down): every transcript line that was already final is in
- * the database when it comes back, and the operator can read it.
+ * the database when it comes back, and the operator can read it; the call, which nobody serves any
+ * more, is closed as interrupted at the time Twilio reports it ended.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -49,13 +50,17 @@ async function up(base: string): Promise<void> {
 interface CallJson {
   id: string;
   state: string;
+  outcome?: string;
+  endReason?: string;
+  endedAt?: string;
+  legs: { role: string; callSid: string }[];
   transcript: { direction: string; source: { text: string } }[];
 }
 
 const api = async <T>(base: string, p: string): Promise<T> => (await (await fetch(`${base}${p}`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as T;
 
 describe('a tolk restart mid-call', () => {
-  it('loses no transcript line that was already final', async () => {
+  it('loses no transcript line that was already final, and closes the call it no longer serves as interrupted', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-restart-'));
     gemini = await startGeminiEmulator({ mode: 'echo', language: 'en=es,es=en', lagMs: 300 });
     twilio = await startTwilioEmulator({ sayAudio: 'silence' });
@@ -97,8 +102,24 @@ describe('a tolk restart mid-call', () => {
     await tolk.stop('SIGKILL');
     tolk = startTolk(env);
     await up(base);
-    const after = await api<CallJson>(base, `/api/calls/${before.id}`);
+    // The killed tolk's streams closed with it, so Twilio ended both legs; no callback reached tolk.
+    const callerSid = before.legs.find((l) => l.role === 'caller')!.callSid;
+    const agentSid = before.legs.find((l) => l.role === 'agent')!.callSid;
+    await twilio.waitForStatus(callerSid, 'completed', 20_000);
+    await twilio.waitForStatus(agentSid, 'completed', 20_000);
+    let after = await api<CallJson>(base, `/api/calls/${before.id}`);
+    await waitUntil(async () => (after = await api<CallJson>(base, `/api/calls/${before.id}`)).outcome !== undefined, 20_000, 'the call to be reconciled');
     expect(after.transcript).toEqual(before.transcript);
     expect(after.transcript[0]).toMatchObject({ direction: 'caller->agent', source: { text: expect.stringMatching(/^\[es speech/) } });
+    expect(after).toMatchObject({ state: 'ended', outcome: 'interrupted' });
+    expect(after.endReason).toMatch(/^tolk stopped serving the call while it was bridged; the phone network reports caller completed at .*, agent completed at /);
+    // Ended when Twilio says the last leg ended (to the second, as Twilio reports times).
+    const ends = await Promise.all([callerSid, agentSid].map(async (sid) => {
+      const res = await fetch(`${twilio!.url}/2010-04-01/Accounts/${twilio!.accountSid}/Calls/${sid}.json`, { headers: { authorization: `Basic ${Buffer.from(`${twilio!.accountSid}:${twilio!.authToken}`).toString('base64')}` } });
+      return Date.parse(((await res.json()) as { end_time: string }).end_time);
+    }));
+    expect(Date.parse(after.endedAt!)).toBe(Math.max(...ends));
+    // tolk serves no call now, and takes new ones.
+    expect(await api<{ calls: unknown[] }>(base, '/api/calls?outcome=interrupted')).toMatchObject({ calls: [{ id: before.id }] });
   });
 });

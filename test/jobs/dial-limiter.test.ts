@@ -3,7 +3,7 @@
  * is placed one per second (measured between the placements the phone network receives), none
  * refused; Twilio's 429s are retried within the ring timeout, and a refusal no retry can fix is not.
  */
-import type { DialRequest, Telephony } from '../../src/call/ports';
+import type { DialRequest, LegReport, Telephony } from '../../src/call/ports';
 import { DIAL_QUEUE, dialProcessor, dialQueueSpec, QueuedTelephony } from '../../src/jobs/dial-queue';
 import { BACKENDS, openTestQueues, type TestQueues } from './helpers';
 
@@ -20,6 +20,9 @@ class RecordingTelephony implements Telephony {
   }
   async hangUp(): Promise<void> {}
   async sayAndHangUp(): Promise<void> {}
+  lookUp(): Promise<LegReport | undefined> {
+    return Promise.resolve(undefined);
+  }
 }
 
 const retryable = (err: unknown) => (err as { status?: number }).status === 429;

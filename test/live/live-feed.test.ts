@@ -33,7 +33,7 @@ describe('LiveFeed', () => {
     bus.publish(ev('a', { type: 'call.state', from: 'ringing', to: 'dialing', trigger: 'caller-stream-started' }));
     bus.publish(ev('a', { type: 'call.state', from: 'dialing', to: 'bridged', trigger: 'agent-answered' }));
     bus.publish(created('b'));
-    bus.publish(ev('b', { type: 'call.ended', outcome: 'busy', durationMs: 100 }));
+    bus.publish(ev('b', { type: 'call.ended', outcome: 'busy', reason: "the other party's line: busy", durationMs: 100 }));
     const { first } = feed.join(viewer);
     const events = snapshotOf(first);
     // Only the call in progress, with its latest state only.
@@ -105,7 +105,7 @@ describe('LiveFeed', () => {
   it('forgets an ended call even when an event of it straggles in, and ends its viewers when closed', () => {
     const { bus, feed, viewer, ended } = setup();
     bus.publish(created('a'));
-    bus.publish(ev('a', { type: 'call.ended', outcome: 'completed', durationMs: 1 }));
+    bus.publish(ev('a', { type: 'call.ended', outcome: 'completed', reason: 'the caller hung up', durationMs: 1 }));
     bus.publish(partial('a', 'late'));
     expect(feed.liveCalls).toEqual([]);
     feed.join(viewer);

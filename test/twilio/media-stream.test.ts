@@ -250,6 +250,25 @@ describe('WS /twilio/media: messages', () => {
     expect(edge.logs.lines().filter((l) => l.event === 'twilio.media.misbehaving')).toHaveLength(1);
   });
 
+  it('closes a stream that goes silent (a dead connection), ending its leg, and keeps one that talks', async () => {
+    const { c, leg } = await activeLeg({ idleTimeoutMs: 200 });
+    let stopped = false;
+    leg.on('stop', () => (stopped = true));
+    // Messages every 50 ms for 400 ms: twice the limit, never silent for long.
+    for (let i = 0; i < 8; i++) {
+      c.media(2 + i, i * 20, bytes(160, 0x01));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(stopped).toBe(false);
+    const t0 = Date.now();
+    const closed = await c.closed;
+    expect(closed).toEqual({ code: 1001, reason: 'no media' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(100);
+    await waitFor(() => stopped);
+    expect(edge.module.counters.get('stream_idle')).toBe(1);
+    expect(edge.logs.lines().filter((l) => l.event === 'twilio.media.idle')).toHaveLength(1);
+  });
+
   it('counts a message over the server limit and ends the leg cleanly', async () => {
     const { c, leg } = await activeLeg();
     let stops = 0;

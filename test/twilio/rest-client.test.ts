@@ -40,7 +40,7 @@ describe('TwilioRestClient', () => {
       statusCallback: 'https://tolk.example.com/twilio/status',
       timeoutSec: 30,
     });
-    expect(call).toEqual({ sid: CALL, status: 'queued', to: '+15550002222', from: '+15550001111', direction: 'outbound-api', parentCallSid: null });
+    expect(call).toEqual({ sid: CALL, status: 'queued', to: '+15550002222', from: '+15550001111', direction: 'outbound-api', parentCallSid: null, endTime: null });
     const [req] = stub.requests;
     expect(req.method).toBe('POST');
     expect(req.path).toBe(callsPath);

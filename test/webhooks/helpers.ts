@@ -76,7 +76,7 @@ export async function playCall(store: Store, bus: CallEventBus, callId: string, 
   await store.calls.appendUtterance(callId, { direction: 'caller->agent', source: { text: 'Hola', languageCode: 'es' }, translation: { text: 'Hello', languageCode: 'en' }, startMs: 1000, endMs: 2000 });
   await opts.beforeEnd?.();
   await store.calls.update(callId, { state: 'ended', outcome: 'completed', endedAt: new Date() });
-  bus.publish({ type: 'call.ended', outcome: 'completed', durationMs: 42_000, callId, at: Date.now() });
+  bus.publish({ type: 'call.ended', outcome: 'completed', reason: 'the caller hung up', durationMs: 42_000, callId, at: Date.now() });
   await bus.settle(callId);
 }
 

@@ -155,6 +155,7 @@ function CallDetail(props: { id: string }) {
         <dt>Outcome</dt>
         <dd>
           <span class={`badge ${call.outcome ?? 'live'}`}>{call.outcome ?? call.state}</span>
+          {call.endReason ? ` ${call.endReason}` : ''}
         </dd>
         <dt>From</dt>
         <dd>{call.from}</dd>

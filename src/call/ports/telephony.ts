@@ -24,6 +24,18 @@ export interface Telephony {
   hangUp(legRef: string, opts?: { ringing?: boolean }): Promise<void>;
   /** Speaks `text` to a live leg in `locale` and hangs up (replaces its media). */
   sayAndHangUp(legRef: string, text: string, locale: string): Promise<void>;
+  /**
+   * Asks the network where a leg is now (not waiting for it to report): undefined when it has no
+   * such leg; rejects when it cannot be asked.
+   */
+  lookUp(legRef: string): Promise<LegReport | undefined>;
+}
+
+/** A leg as the phone network describes it when asked. */
+export interface LegReport {
+  status: LegStatus;
+  /** When the leg ended, if it has and the network says. */
+  endedAt?: Date;
 }
 
 /** Why a leg ended. */

@@ -13,7 +13,7 @@ export function logCalls(events: CallEventSource, logger: Logger): () => void {
         logger.info({ ...ids, event: 'call.transition', from: e.from, to: e.to, trigger: e.trigger, status: e.status, outcome: e.outcome }, `${e.from} -> ${e.to}`);
         return;
       case 'call.ended':
-        logger.info({ ...ids, event: 'call.ended', outcome: e.outcome, durationMs: e.durationMs }, `call ended: ${e.outcome}`);
+        logger.info({ ...ids, event: 'call.ended', outcome: e.outcome, reason: e.reason, durationMs: e.durationMs }, `call ended: ${e.outcome} (${e.reason})`);
         return;
       case 'participant.joined':
         logger.info({ ...ids, event: 'call.participant_joined', participant: e.participantId, role: e.role, language: e.language }, `${e.role} joined`);

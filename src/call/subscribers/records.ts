@@ -42,7 +42,7 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
         });
       case 'call.ended':
         legs.delete(e.callId);
-        return records.update(e.callId, { state: 'ended', outcome: e.outcome, endedAt: new Date(e.at) });
+        return records.update(e.callId, { state: 'ended', outcome: e.outcome, endReason: e.reason, endedAt: new Date(e.at) });
       default:
         return undefined;
     }

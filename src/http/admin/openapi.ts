@@ -132,6 +132,8 @@ function componentSchemas(): Record<string, JsonSchema> {
         languages: { type: 'object', required: ['caller', 'agent'], properties: { caller: string, agent: string } },
         state: string,
         outcome: { enum: [...CALL_OUTCOMES] },
+        endReason: { type: 'string', description: 'Why the call ended, in a few words' },
+        instance: { type: 'string', description: 'The tolk instance serving the call while it is live (TOLK_INSTANCE_ID)' },
         startedAt: dateTime,
         answeredAt: dateTime,
         endedAt: dateTime,

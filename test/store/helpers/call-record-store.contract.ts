@@ -163,6 +163,32 @@ export function describeCallRecordStoreContract(name: string, open: OpenCallReco
       await store.create(newCall({ id: 'next', legs: [{ ...caller, callSid: 'CA' + 'b'.repeat(32) }] }));
     });
 
+    it('finds the live calls no instance serves, and closes each once', async () => {
+      const store = await open();
+      const boot = new Date(T0 + 60_000);
+      // This instance's previous run, another instance still serving, one that stopped, one ended.
+      await store.create(newCall({ id: 'previous-run', instance: 'a', startedAt: new Date(T0) }));
+      await store.create(newCall({ id: 'b-live', instance: 'b', startedAt: new Date(T0 + 1000) }));
+      await store.create(newCall({ id: 'b-stopped', instance: 'b', startedAt: new Date(T0 + 2000) }));
+      await store.create(newCall({ id: 'ended', instance: 'a', startedAt: new Date(T0 + 3000) }));
+      await store.update('ended', { state: 'ended', outcome: 'completed', endReason: 'the caller hung up', endedAt: new Date(T0 + 4000) });
+      await store.create(newCall({ id: 'this-run', instance: 'a', startedAt: new Date(T0 + 70_000) }));
+      await store.touch(['b-live', 'this-run', 'ended'], new Date(T0 + 100_000));
+      const query = { instance: 'a', startedBefore: boot, seenBefore: new Date(T0 + 90_000), limit: 10 };
+      expect((await store.unserved(query)).map((c) => c.id)).toEqual(['previous-run', 'b-stopped']);
+      expect((await store.unserved({ ...query, limit: 1 })).map((c) => c.id)).toEqual(['previous-run']);
+
+      const end = { outcome: 'interrupted' as const, endReason: 'tolk stopped serving the call while it was bridged', endedAt: new Date(T0 + 50_000) };
+      expect(await store.close('previous-run', end)).toBe(true);
+      expect(await store.get('previous-run')).toMatchObject({ state: 'ended', outcome: 'interrupted', endReason: end.endReason, endedAt: end.endedAt, instance: 'a' });
+      // A call already ended keeps its own ending; an unknown one is not created.
+      expect(await store.close('previous-run', { ...end, outcome: 'error' })).toBe(false);
+      expect(await store.close('ended', end)).toBe(false);
+      expect(await store.get('ended')).toMatchObject({ outcome: 'completed', endReason: 'the caller hung up' });
+      expect(await store.close('nope', end)).toBe(false);
+      expect((await store.unserved(query)).map((c) => c.id)).toEqual(['b-stopped']);
+    });
+
     it('finds a call by the CallSid of any of its legs, including legs added later', async () => {
       const store = await open();
       const caller = { role: 'caller' as const, callSid: 'CA' + '1'.repeat(32), language: 'es' };

@@ -1,0 +1,140 @@
+/**
+ * Calls no tolk instance serves any more: after a crash, a kill or an out-of-memory stop, the
+ * store still holds calls as live ("bridged", no outcome) that nobody will ever end. The reconciler
+ * finds them (at start-up, those of this instance's previous run; periodically, those whose
+ * instance has stopped saying it serves them), asks the phone network where each leg is, hangs up
+ * what is still up (nobody hears anything on it), and closes the record as `interrupted` at the
+ * time the network reports, keeping its transcript. It also keeps this instance's own live calls
+ * marked as served, so that other instances sharing the database leave them alone.
+ */
+import type { Logger } from '../log/logger';
+import type { CallRecord } from '../store/call-record';
+import type { CallRecordStore } from '../store/call-record-store';
+import type { LegReport, Telephony } from './ports';
+
+export interface CallReconcilerDeps {
+  records: Pick<CallRecordStore, 'touch' | 'unserved' | 'close' | 'findByCallSid'>;
+  telephony: Pick<Telephony, 'lookUp' | 'hangUp'>;
+  /** TOLK_INSTANCE_ID: this instance's name, kept with each call it serves. */
+  instance: string;
+  /** When this run of the instance started: its calls from before are its previous run's. */
+  startedAt: Date;
+  /** TOLK_RECONCILE_INTERVAL_SEC: how often live calls are marked as served and others checked. */
+  intervalMs: number;
+  /** Ids of the calls this instance serves now. */
+  serving: () => readonly string[];
+  logger: Logger;
+  now?: () => number;
+}
+
+/** Calls an instance has not marked as served for this many intervals are taken as orphaned. */
+export const STALE_INTERVALS = 3;
+/** Records looked at per pass (the next pass takes the rest). */
+const BATCH = 100;
+
+export class CallReconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: CallReconcilerDeps) {
+    this.log = deps.logger.child({ component: 'reconciler' });
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Runs a pass now (in the background), then one every interval. */
+  start(): void {
+    void this.pass();
+    this.timer = setInterval(() => void this.pass(), this.deps.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Marks this instance's calls as served, then closes the calls nobody serves; resolves with how many it closed. */
+  pass(): Promise<number> {
+    const run = this.running.then(() => this.passNow());
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * The network reported a leg ended that no call of this instance holds: if the store has it as a
+   * live call nobody serves (this instance's previous run), it is closed now.
+   */
+  async legEnded(legRef: string): Promise<void> {
+    const record = await this.deps.records.findByCallSid(legRef).catch(() => undefined);
+    if (!record || record.outcome !== undefined || this.deps.serving().includes(record.id)) return;
+    const mine = record.instance === undefined || record.instance === this.deps.instance;
+    if (!mine || record.startedAt.getTime() >= this.deps.startedAt.getTime()) return;
+    await this.reconcile(record).catch((err: unknown) => this.log.warn({ event: 'call.reconcile_failed', callId: record.id, err }, 'could not reconcile a call'));
+  }
+
+  private async passNow(): Promise<number> {
+    if (this.stopped) return 0;
+    const now = this.now();
+    const serving = this.deps.serving();
+    try {
+      if (serving.length > 0) await this.deps.records.touch(serving, new Date(now));
+      const orphans = await this.deps.records.unserved({
+        instance: this.deps.instance,
+        startedBefore: this.deps.startedAt,
+        seenBefore: new Date(now - STALE_INTERVALS * this.deps.intervalMs),
+        limit: BATCH,
+      });
+      let closed = 0;
+      for (const record of orphans) {
+        if (this.stopped) break;
+        if (serving.includes(record.id)) continue;
+        try {
+          if (await this.reconcile(record)) closed++;
+        } catch (err) {
+          // The network could not be asked: the next pass tries again.
+          this.log.warn({ event: 'call.reconcile_failed', callId: record.id, err }, 'could not reconcile a call; trying again next pass');
+        }
+      }
+      return closed;
+    } catch (err) {
+      this.log.error({ event: 'reconcile.failed', err }, 'reconciling live calls failed');
+      return 0;
+    }
+  }
+
+  /** Closes one orphaned call as interrupted; false if another instance closed it first. */
+  private async reconcile(record: CallRecord): Promise<boolean> {
+    const found: string[] = [];
+    const hungUp: string[] = [];
+    let endedAt: Date | undefined;
+    for (const leg of record.legs) {
+      let report = await this.deps.telephony.lookUp(leg.callSid);
+      if (report && report.status.state !== 'ended') {
+        // Still up with nobody serving it: the party hears nothing. Hang it up.
+        const ringing = report.status.state === 'dialing' || report.status.state === 'ringing';
+        await this.deps.telephony.hangUp(leg.callSid, { ringing });
+        hungUp.push(leg.role);
+        report = (await this.deps.telephony.lookUp(leg.callSid).catch(() => undefined)) ?? report;
+      }
+      found.push(`${leg.role} ${describe(report)}`);
+      if (report?.endedAt && (!endedAt || report.endedAt > endedAt)) endedAt = report.endedAt;
+    }
+    const endReason =
+      `tolk stopped serving the call while it was ${record.state}; the phone network reports ${found.join(', ') || 'no legs'}` +
+      (hungUp.length > 0 ? `; hung up: ${hungUp.join(', ')}` : '');
+    const closed = await this.deps.records.close(record.id, { outcome: 'interrupted', endReason, endedAt: endedAt ?? new Date(this.now()) });
+    if (closed) this.log.warn({ event: 'call.reconciled', callId: record.id, previousState: record.state, instance: record.instance, endReason }, 'call no instance served closed as interrupted');
+    return closed;
+  }
+}
+
+function describe(report: LegReport | undefined): string {
+  if (!report) return 'unknown';
+  const s = report.status;
+  const word = s.state === 'ended' ? s.reason : s.state;
+  return report.endedAt ? `${word} at ${report.endedAt.toISOString()}` : word;
+}

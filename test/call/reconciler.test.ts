@@ -1,0 +1,129 @@
+import { Writable } from 'node:stream';
+import { CallReconciler, STALE_INTERVALS } from '../../src/call/reconciler';
+import type { LegReport } from '../../src/call/ports';
+import { createLogger } from '../../src/log/logger';
+import type { NewCallRecord } from '../../src/store/call-record';
+import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+
+const CALLER = 'CA' + '1'.repeat(32);
+const AGENT = 'CA' + '2'.repeat(32);
+const BOOT = Date.parse('2026-01-01T12:00:00Z');
+const INTERVAL = 30_000;
+
+/** The phone network as the reconciler sees it: each leg's report; hanging up ends a leg. */
+class FakeNetwork {
+  legs = new Map<string, LegReport>();
+  hungUp: { callSid: string; ringing: boolean }[] = [];
+  down = false;
+  lookUp(callSid: string): Promise<LegReport | undefined> {
+    return this.down ? Promise.reject(new Error('network down')) : Promise.resolve(this.legs.get(callSid));
+  }
+  hangUp(callSid: string, opts: { ringing?: boolean } = {}): Promise<void> {
+    this.hungUp.push({ callSid, ringing: opts.ringing ?? false });
+    this.legs.set(callSid, { status: { state: 'ended', reason: opts.ringing ? 'canceled' : 'completed' }, endedAt: new Date(BOOT + 5_000) });
+    return Promise.resolve();
+  }
+}
+
+function setup(serving: string[] = []) {
+  const records = new InMemoryCallRecordStore();
+  const network = new FakeNetwork();
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString()) as Record<string, unknown>), cb()) }) });
+  let now = BOOT;
+  const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(BOOT), intervalMs: INTERVAL, serving: () => serving, logger, now: () => now });
+  return { records, network, reconciler, lines, advance: (ms: number) => (now += ms) };
+}
+
+const call = (id: string, over: Partial<NewCallRecord> = {}): NewCallRecord => ({
+  id,
+  number: '+15550001111',
+  from: '+34600000000',
+  destination: '+15550002222',
+  languages: { caller: 'es', agent: 'en' },
+  legs: [
+    { role: 'caller', callSid: CALLER, language: 'es' },
+    { role: 'agent', callSid: AGENT, language: 'en' },
+  ],
+  state: 'bridged',
+  startedAt: new Date(BOOT - 60_000),
+  answeredAt: new Date(BOOT - 50_000),
+  instance: 'host-a:8080',
+  ...over,
+});
+
+const utterance = { direction: 'caller->agent', source: { text: 'hola', languageCode: 'es' }, translation: { text: 'hello', languageCode: 'en' }, startMs: 1000, endMs: 1800 };
+
+describe('calls no instance serves any more', () => {
+  it("closes this instance's calls from before it started as interrupted, at the time the network reports, keeping the transcript", async () => {
+    const s = setup();
+    await s.records.create(call('c1'));
+    await s.records.appendUtterance('c1', utterance);
+    s.network.legs.set(CALLER, { status: { state: 'ended', reason: 'completed' }, endedAt: new Date(BOOT - 2_000) });
+    s.network.legs.set(AGENT, { status: { state: 'ended', reason: 'completed' }, endedAt: new Date(BOOT - 1_000) });
+    expect(await s.reconciler.pass()).toBe(1);
+    const record = await s.records.get('c1');
+    expect(record).toMatchObject({
+      state: 'ended',
+      outcome: 'interrupted',
+      endedAt: new Date(BOOT - 1_000),
+      endReason: `tolk stopped serving the call while it was bridged; the phone network reports caller completed at ${new Date(BOOT - 2_000).toISOString()}, agent completed at ${new Date(BOOT - 1_000).toISOString()}`,
+      transcript: [utterance],
+    });
+    expect(s.network.hungUp).toEqual([]);
+    expect(s.lines.some((l) => l.event === 'call.reconciled' && l.callId === 'c1')).toBe(true);
+    // Done once: the next pass finds nothing.
+    expect(await s.reconciler.pass()).toBe(0);
+  });
+
+  it('hangs up the legs still up (cancelling one still ringing) and says so', async () => {
+    const s = setup();
+    await s.records.create(call('c1', { state: 'ringing' }));
+    s.network.legs.set(CALLER, { status: { state: 'answered' } });
+    s.network.legs.set(AGENT, { status: { state: 'ringing' } });
+    await s.reconciler.pass();
+    expect(s.network.hungUp).toEqual([
+      { callSid: CALLER, ringing: false },
+      { callSid: AGENT, ringing: true },
+    ]);
+    expect(await s.records.get('c1')).toMatchObject({ outcome: 'interrupted', endedAt: new Date(BOOT + 5_000), endReason: expect.stringMatching(/while it was ringing; .*; hung up: caller, agent$/) });
+  });
+
+  it('leaves the calls this instance serves now, and other instances that keep saying they serve theirs, alone', async () => {
+    const s = setup(['mine']);
+    await s.records.create(call('mine', { startedAt: new Date(BOOT + 1_000), legs: [{ role: 'caller', callSid: CALLER, language: 'es' }] }));
+    await s.records.create(call('theirs', { instance: 'host-b:8080', startedAt: new Date(BOOT - 1_000), legs: [{ role: 'caller', callSid: AGENT, language: 'es' }] }));
+    s.network.legs.set(CALLER, { status: { state: 'answered' } });
+    s.network.legs.set(AGENT, { status: { state: 'answered' } });
+    expect(await s.reconciler.pass()).toBe(0);
+    // host-b stops saying so: after STALE_INTERVALS intervals its call is taken as orphaned; ours is marked each pass.
+    s.advance(STALE_INTERVALS * INTERVAL + 1);
+    expect(await s.reconciler.pass()).toBe(1);
+    expect((await s.records.get('theirs'))?.outcome).toBe('interrupted');
+    expect((await s.records.get('mine'))?.outcome).toBeUndefined();
+    expect(s.network.hungUp.map((h) => h.callSid)).toEqual([AGENT]);
+  });
+
+  it('tries again on the next pass when the network cannot be asked', async () => {
+    const s = setup();
+    await s.records.create(call('c1'));
+    s.network.down = true;
+    expect(await s.reconciler.pass()).toBe(0);
+    expect((await s.records.get('c1'))?.outcome).toBeUndefined();
+    expect(s.lines.some((l) => l.event === 'call.reconcile_failed')).toBe(true);
+    s.network.down = false;
+    expect(await s.reconciler.pass()).toBe(1);
+  });
+
+  it("closes a previous run's call as soon as the network reports one of its legs ended", async () => {
+    const s = setup();
+    await s.records.create(call('c1'));
+    s.network.legs.set(CALLER, { status: { state: 'ended', reason: 'completed' }, endedAt: new Date(BOOT + 3_000) });
+    await s.reconciler.legEnded(CALLER);
+    expect(await s.records.get('c1')).toMatchObject({ outcome: 'interrupted', endedAt: new Date(BOOT + 3_000) });
+    // Never one served now, nor another instance's.
+    await s.records.create(call('c2', { instance: 'host-b:8080', legs: [{ role: 'caller', callSid: 'CA' + '3'.repeat(32), language: 'es' }] }));
+    await s.reconciler.legEnded('CA' + '3'.repeat(32));
+    expect((await s.records.get('c2'))?.outcome).toBeUndefined();
+  });
+});
