@@ -48,12 +48,16 @@ export interface CallPageJson {
 export interface InterpreterJson {
   callId: string;
   conference: string;
+  /** joining until the first interpreter leg is connected, then live, then ended. */
+  state: string;
   mode: string;
   requestedMode: string;
   fallback?: string;
   participants: { callSid: string; language?: string; role?: string }[];
   sessions: { language: string; state: string }[];
   latencyMs: Record<string, number>;
+  /** The interpreter's own legs in the conference; whisperTo: the call SID of the party a coaching leg speaks to. */
+  legs: { endpoint: string; callSid?: string; whisperTo?: string; state: string }[];
 }
 
 export interface CallListParams {

@@ -240,7 +240,12 @@ describe('joining a conference in progress', () => {
     expect(joined.out).toMatch(/Mode\s+open/);
     await sessionsOpen(2);
     const shown = await tolk('conferences', 'show', ROOM, '--json');
-    expect(JSON.parse(shown.out)).toMatchObject({ mode: 'open', sessions: [{ state: 'open' }, { state: 'open' }] });
+    const state = JSON.parse(shown.out) as { legs: { callSid: string; state: string }[] };
+    expect(state).toMatchObject({ state: 'live', mode: 'open', sessions: [{ state: 'open' }, { state: 'open' }], legs: [{ state: 'connected' }] });
+    // The text form says the same: live, and the interpreter's one open leg by its call SID.
+    const text = await tolk('conferences', 'show', ROOM);
+    expect(text.out).toMatch(/^State\s+live$/m);
+    expect(text.out).toMatch(new RegExp(`^Legs\\s+${state.legs[0].callSid} connected$`, 'm'));
     expect((await tolk('conferences', 'join', ROOM)).code).toBe(1);
     expect(await tolk('conferences', 'leave', ROOM)).toMatchObject({ code: 0, out: `Left ${ROOM}.\n` });
     const gone = await tolk('conferences', 'show', ROOM);

@@ -13,13 +13,20 @@ function participant(value: string, previous: { callSid: string; language: strin
   return [...previous, { callSid: m[1], language: m[2] }];
 }
 
+/** `CAxxx connected (whispers to CAyyy)` */
+function legLine(l: InterpreterJson['legs'][number]): string {
+  return `${l.callSid ?? l.endpoint} ${l.state}${l.whisperTo ? ` (whispers to ${l.whisperTo})` : ''}`;
+}
+
 export function interpreterBlock(i: InterpreterJson): string {
   const lines = [
     `Conference   ${i.conference}`,
     `Call         ${i.callId}`,
+    `State        ${i.state}`,
     `Mode         ${i.mode}${i.mode !== i.requestedMode ? ` (asked for ${i.requestedMode}${i.fallback ? `: ${i.fallback}` : ''})` : ''}`,
     `Participants ${i.participants.length === 0 ? '-' : i.participants.map((p) => `${p.callSid} ${p.language ?? '(detecting)'}`).join(', ')}`,
     `Sessions     ${i.sessions.length === 0 ? '-' : i.sessions.map((s) => `${s.language} ${s.state}${i.latencyMs[s.language] !== undefined ? ` ${i.latencyMs[s.language]} ms` : ''}`).join(', ')}`,
+    `Legs         ${i.legs.length === 0 ? '-' : i.legs.map(legLine).join(', ')}`,
   ];
   return `${lines.join('\n')}\n`;
 }
