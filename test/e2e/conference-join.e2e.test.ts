@@ -22,8 +22,9 @@ afterEach(async () => {
   await rig?.close();
 });
 
-function start(): Promise<Rig> {
+function start(env: Record<string, string> = {}): Promise<Rig> {
   return startRig({
+    env,
     // 4x: turns 6 emulated seconds apart stay apart beyond tolk's 1.2 s utterance pause.
     speed: 4,
     interpreterApp: true,
@@ -186,6 +187,29 @@ describe('joining a conference in progress', () => {
     expect(es[TO.es]).toBeGreaterThanOrEqual(1.5);
     expect(es[TO.en]).toBe(0);
     expect(rig.logs.some((l) => l.event === 'conference.language_detected' && l.languageCode === 'es')).toBe(true);
+  });
+
+  it('a language beyond TOLK_MAX_CONFERENCE_LANGUAGES gets no session; its speaker is still heard by the others in theirs', async () => {
+    rig = await start({ TOLK_MAX_CONFERENCE_LANGUAGES: '2' });
+    const voices = [VOICE.es, VOICE.en, VOICE.de];
+    const sids = people(voices);
+    await waitUntil(() => rig.twilio.conference(ROOM)?.status === 'in-progress', 5000, 'the conference to start');
+    expect((await api(`/conferences/${ROOM}/interpreter`, { method: 'POST', body: JSON.stringify({ participants: [{ callSid: sids[1], language: 'en' }] }) })).status).toBe(201);
+    await sessionsOpen(1);
+    // Spanish is heard first and takes the second place; German, heard last, finds none.
+    await takeTurns(sids, voices);
+    await heardAtLeast(sids[0], TO.es, 1.5);
+    await heardAtLeast(sids[1], TO.en, 3);
+    const shown = (await show())!;
+    expect(shown.sessions.map((s) => s.language).sort()).toEqual(['en', 'es']);
+    expect(shown.participants.find((p) => p.callSid === sids[2])?.language).toBeUndefined();
+    const [es, en, de] = sids.map((sid) => toneSeconds(rig.twilio.recording(sid).heard));
+    // The German speaker's words still reach the others, each in their own language...
+    expect(es[TO.es]).toBeGreaterThanOrEqual(3);
+    expect(en[TO.en]).toBeGreaterThanOrEqual(3);
+    // ...but nothing is put into German for them, and the operator's log says why.
+    expect(de[TO.de]).toBe(0);
+    expect(rig.logs.some((l) => l.event === 'conference.language_limit' && l.languageCode === 'de' && l.max === 2)).toBe(true);
   });
 
   it('a session failing for good leaves the other running; its listener is told', async () => {
