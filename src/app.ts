@@ -90,7 +90,13 @@ export interface App {
   readiness: Readiness;
   jobs: JobQueues;
   deliveries: DeliveryService;
+  /**
+   * Stops: /readyz answers 503 at once, new calls are refused, live calls run on until they end or
+   * TOLK_DRAIN_TIMEOUT_MS passes (then they are told and ended), then everything closes.
+   */
   stop(): Promise<void>;
+  /** During `stop`, ends the live calls now instead of waiting for them. */
+  endCallsNow(): void;
 }
 
 /**
@@ -273,8 +279,9 @@ async function startOnStore(
     stopping ??= (async () => {
       readiness.startDraining();
       logger.info({ event: 'server.draining', activeCalls: calls.activeCalls }, 'draining');
+      // Live calls are still served (and marked so for other instances) while they drain.
+      await calls.drain(config.TOLK_DRAIN_TIMEOUT_MS);
       await reconciler.stop();
-      await calls.shutdown();
       // Live viewers' streams stay open until ended: the server would wait for them for ever.
       live.close();
       await http.close();
@@ -285,7 +292,7 @@ async function startOnStore(
     })();
     return stopping;
   };
-  return { config, logger, http, address, calls, store, records, metrics, readiness, jobs, deliveries, stop };
+  return { config, logger, http, address, calls, store, records, metrics, readiness, jobs, deliveries, stop, endCallsNow: () => calls.endNow() };
 }
 
 /** The database DATABASE_URL or TOLK_DB_PATH names; one that cannot be used is a StartupError naming that variable. */

@@ -38,17 +38,28 @@ async function main(): Promise<void> {
     if (err instanceof StartupError || err instanceof NumbersConfigError) fail(err.message, EX_CONFIG);
     throw err;
   }
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      logger.info({ event: 'process.signal', signal: sig }, 'shutting down');
+  // The first signal drains (live calls run on, up to TOLK_DRAIN_TIMEOUT_MS); a second ends them now.
+  let signalled = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signalled) {
+      logger.warn({ event: 'process.signal', signal: sig }, 'second signal: ending live calls now');
+      app.endCallsNow();
       const timer = setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_MS + 1000);
       timer.unref();
-      void app.stop().then(() => {
-        logger.flush();
-        process.exit(0);
-      });
+      return;
+    }
+    signalled = true;
+    logger.info({ event: 'process.signal', signal: sig, activeCalls: app.calls.activeCalls }, 'shutting down');
+    // The notice a call hears at the drain timeout takes up to 15 s.
+    const timer = setTimeout(() => process.exit(1), config.TOLK_DRAIN_TIMEOUT_MS + 15_000 + config.SHUTDOWN_GRACE_MS + 1000);
+    timer.unref();
+    void app.stop().then(() => {
+      logger.flush();
+      process.exit(0);
     });
-  }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }
 
 if (require.main === module) {

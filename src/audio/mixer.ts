@@ -179,6 +179,11 @@ export class Mixer {
     this.prompts.push(pcm);
   }
 
+  /** Prompt audio still to play, ms. */
+  get promptMs(): number {
+    return samplesToMs(this.prompts.length);
+  }
+
   setTone(spec: ToneSpec | undefined): void {
     this.tone = spec ? new ToneGenerator(spec, SAMPLE_RATE) : undefined;
   }

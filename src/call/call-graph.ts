@@ -20,6 +20,7 @@ import type { ToneSpec } from '../audio/tones';
 import type { Logger } from '../log/logger';
 import { Endpoint, type EchoControl, type EndpointSpec, type EndpointTimings, type InboundJitterObserver } from './endpoint';
 import { stamp, type CallEvent, type CallEventOf, type SessionPhase, type UnstampedCallEvent } from './events';
+import { FRAME_MS } from './ports/clock';
 import type { CallMetrics, FrameClock, ParticipantMedia, SessionStateDetail, TranslatedUtterance, TranslationSessionFactory, Unsubscribe } from './ports';
 import { sameLanguage } from './caller-language';
 import type { PromptLibrary, StreamPromptKey } from './prompts';
@@ -77,6 +78,8 @@ export interface CallGraphOptions {
 
 /** Only every Nth frame's processing time is observed: cheap enough for hundreds of calls. */
 const TIMING_SAMPLE_EVERY = 10;
+/** Ticks after a notice's last frame before `announce` resolves (the telephony plays what it was sent). */
+const ANNOUNCE_TAIL_TICKS = 10;
 const DEPTH_SAMPLE_EVERY_TICKS = 50;
 
 interface VoiceLink {
@@ -220,6 +223,33 @@ export class CallGraph {
   playPrompt(endpointId: string, key: StreamPromptKey, language: string): void {
     const prompt = this.opts.prompts.get(key, language);
     if (prompt) this.endpoints.get(endpointId)?.mixer.pushPrompt(prompt);
+  }
+
+  /**
+   * Speaks a notice into every endpoint, in the language of each participant it reaches (one after
+   * another where they differ; English where none is known). Resolves once all of it has played
+   * out, or after `limitMs` on the call's clock.
+   */
+  announce(key: StreamPromptKey, limitMs: number): Promise<void> {
+    for (const e of this.endpoints.values()) {
+      const languages = new Set(e.reaches.map((id) => this.languageOf(id)).filter((l): l is string => l !== undefined));
+      for (const language of languages.size > 0 ? languages : ['en']) this.playPrompt(e.id, key, language);
+    }
+    const limitTicks = Math.ceil(limitMs / FRAME_MS);
+    return new Promise((resolve) => {
+      let ticks = 0;
+      let quietTicks = 0;
+      const unsubscribe = this.opts.clock.subscribe(() => {
+        ticks++;
+        const playing = !this.closed && [...this.endpoints.values()].some((e) => e.mixer.promptMs > 0);
+        quietTicks = playing ? 0 : quietTicks + 1;
+        // A few frames after the last one, so the telephony has played it before the call ends.
+        if (quietTicks >= ANNOUNCE_TAIL_TICKS || ticks >= limitTicks) {
+          unsubscribe();
+          resolve();
+        }
+      });
+    });
   }
 
   // ---- routes ----

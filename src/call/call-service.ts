@@ -20,6 +20,9 @@ import type { CallAnswer, CallRecords, ConferenceEvent, ConferenceTelephony, Leg
 /** A call tolk is interpreting: a direct call or a conference, each a configuration of the call graph. */
 export type LiveCall = DirectCall | ConferenceCall;
 
+/** The longest a shutdown notice may play before its call is ended anyway. */
+const NOTICE_LIMIT_MS = 15_000;
+
 export interface IncomingCall {
   /** The telephony's reference of the caller's leg (Twilio: call SID). */
   legRef: string;
@@ -63,6 +66,10 @@ export class CallService {
   private readonly byConference = new Map<string, ConferenceCall>();
   private readonly log: Logger;
   private draining = false;
+  /** Called once no call is live (a drain waiting for the last one). */
+  private readonly whenIdle: (() => void)[] = [];
+  /** Cuts a drain's wait short (`endNow`). */
+  private stopWaiting: (() => void) | undefined;
 
   constructor(private readonly deps: CallServiceDeps) {
     this.log = deps.logger.child({ component: 'bridge' });
@@ -114,8 +121,9 @@ export class CallService {
       return sayAndHangUp('allLinesBusy', provisionalLanguage(number, initialCallerLanguage(number, {})));
     }
     if (this.draining) {
+      // Shutting down (a deploy): another instance takes the caller if they call again.
       this.deps.metrics.callRejected('draining');
-      return sayAndHangUp('unreachable', provisionalLanguage(number, initialCallerLanguage(number, {})));
+      return sayAndHangUp('allLinesBusy', provisionalLanguage(number, initialCallerLanguage(number, {})));
     }
     const from = req.from ?? '';
     if (callModeOf(number) === 'conference') return this.incomingToConference(req.legRef, from, number);
@@ -289,6 +297,38 @@ export class CallService {
     return true;
   }
 
+  /**
+   * Refuses new calls and lets the live ones go on until they end, for at most `timeoutMs` (0: no
+   * wait) or until `endNow`. Calls still live after the whole wait are told why they end, each
+   * party in their language, then ended (outcome interrupted); those cut short by `endNow`, or with
+   * no wait, end at once.
+   */
+  async drain(timeoutMs: number, noticeLimitMs = NOTICE_LIMIT_MS): Promise<void> {
+    this.draining = true;
+    if (this.byId.size === 0) return;
+    if (timeoutMs <= 0) return this.shutdown();
+    this.log.info({ event: 'calls.draining', activeCalls: this.byId.size, timeoutMs }, 'waiting for live calls to end');
+    const waited = await new Promise<'idle' | 'timeout' | 'cut'>((resolve) => {
+      const timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      const done = (how: 'idle' | 'cut'): void => {
+        clearTimeout(timer);
+        resolve(how);
+      };
+      this.whenIdle.push(() => done('idle'));
+      this.stopWaiting = () => done('cut');
+    });
+    this.stopWaiting = undefined;
+    if (waited === 'idle') return;
+    this.log.warn({ event: 'calls.drain_ended', activeCalls: this.byId.size, why: waited }, waited === 'timeout' ? 'drain timeout passed: ending the calls still live, with a notice' : 'ending the calls still live now');
+    if (waited === 'cut') return this.shutdown();
+    await Promise.all([...this.byId.values()].map((c) => c.endWithNotice(noticeLimitMs)));
+  }
+
+  /** A drain stops waiting: the calls still live end now. */
+  endNow(): void {
+    this.stopWaiting?.();
+  }
+
   /** Refuses new calls, then ends the live ones. */
   async shutdown(): Promise<void> {
     this.draining = true;
@@ -380,6 +420,7 @@ export class CallService {
 
   private forget(call: LiveCall): void {
     this.byId.delete(call.id);
+    if (this.byId.size === 0) for (const f of this.whenIdle.splice(0)) f();
     for (const [name, c] of this.byConference) if (c === call) this.byConference.delete(name);
     for (const [ref, c] of this.byLeg) if (c === call) this.byLeg.delete(ref);
   }

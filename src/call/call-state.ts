@@ -28,7 +28,8 @@ export type CallTrigger =
   | { type: 'agent-left' } // agent's stream stopped
   | { type: 'dial-failed' }
   | { type: 'operator-hangup' }
-  | { type: 'shutdown' }
+  /** tolk is shutting down; `drained`: it waited its drain timeout for the call to end, and the parties were told. */
+  | { type: 'shutdown'; drained?: boolean }
   /** The state's deadline passed; the legs as the network reported them when asked. */
   | { type: 'deadline'; waitedMs: number; caller: LegFinding; agent?: LegFinding };
 
@@ -88,7 +89,10 @@ const end = (outcome: CallOutcome, effects: CallEffect[], reason: string): Trans
 /** Returns the transition for `event` in `state`, or undefined when the event changes nothing. */
 export function nextState(state: CallState, event: CallTrigger): Transition | undefined {
   if (state === 'ended') return undefined;
-  if (event.type === 'shutdown') return end('error', [{ type: 'end-agent' }, { type: 'end-caller' }], 'tolk shut down');
+  if (event.type === 'shutdown') {
+    const effects: CallEffect[] = [{ type: 'end-agent' }, { type: 'end-caller' }];
+    return event.drained ? end('interrupted', effects, 'tolk shut down: the call outlasted its drain timeout') : end('error', effects, 'tolk shut down');
+  }
   if (event.type === 'operator-hangup') return end('hungup_by_operator', [{ type: 'ringback', on: false }, { type: 'end-agent' }, { type: 'end-caller' }], 'an operator hung up');
   if (event.type === 'deadline') return atDeadline(state, event);
 

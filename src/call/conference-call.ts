@@ -287,10 +287,22 @@ export class ConferenceCall {
   }
 
   /** tolk leaves the conference (asked to, or shutting down); a conference tolk created is ended. */
-  leave(): Promise<void> {
+  leave(reason = 'the interpreter was asked to leave'): Promise<void> {
     if (this.created && this.stateValue !== 'ended') this.background('end-conference', this.deps.conferences.end(this.conferenceRef ?? this.conference));
-    this.end(this.outcome ?? 'completed', 'the interpreter was asked to leave');
+    this.end(this.outcome ?? 'completed', reason);
     return this.released ?? Promise.resolve();
+  }
+
+  /**
+   * tolk shut down and waited its drain timeout: everyone hears why in their language (at most
+   * `limitMs`): the call is ending, in a conference tolk created (which then ends); interpretation
+   * is ending, in one it joined (which goes on without it).
+   */
+  async endWithNotice(limitMs: number): Promise<void> {
+    if (this.stateValue === 'ended') return this.released ?? Promise.resolve();
+    await this.graph.announce(this.created ? 'serviceEnding' : 'translationUnavailable', limitMs);
+    this.outcome ??= 'interrupted';
+    return this.leave('tolk shut down: the call outlasted its drain timeout');
   }
 
   shutdown(): Promise<void> {

@@ -207,6 +207,16 @@ export class DirectCall {
     this.armDeadline();
   }
 
+  /**
+   * tolk shut down and waited its drain timeout for the call to end: both parties hear why, each in
+   * their language (at most `limitMs`), then the call ends as interrupted.
+   */
+  async endWithNotice(limitMs: number): Promise<void> {
+    if (this.stateValue !== 'ended') await this.graph.announce('serviceEnding', limitMs);
+    this.dispatch({ type: 'shutdown', drained: true });
+    return this.released ?? Promise.resolve();
+  }
+
   /** Ends the call now (tolk is shutting down). */
   shutdown(): Promise<void> {
     this.dispatch({ type: 'shutdown' });

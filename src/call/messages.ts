@@ -4,7 +4,7 @@
  * without its own text falls back to English, so every caller hears something.
  */
 
-export type MessageKey = 'greeting' | 'busy' | 'noAnswer' | 'unreachable' | 'unknownNumber' | 'allLinesBusy' | 'translationUnavailable' | 'menuOption';
+export type MessageKey = 'greeting' | 'busy' | 'noAnswer' | 'unreachable' | 'unknownNumber' | 'allLinesBusy' | 'translationUnavailable' | 'serviceEnding' | 'menuOption';
 
 interface LanguageMessages {
   /** Voice locale for the telephony's text-to-speech (BCP-47, e.g. es-ES). */
@@ -26,6 +26,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'We could not reach the person you are calling. Please try again later. Goodbye.',
       unknownNumber: 'Sorry, this number is not in service. Goodbye.',
       translationUnavailable: 'Interpretation is unavailable. You will now hear the other person directly.',
+      serviceEnding: 'This call has to end now for service maintenance. Please call again. Goodbye.',
       menuOption: 'For English, press {digit}.',
     },
   },
@@ -40,6 +41,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'No hemos podido contactar con la persona a la que llama. Por favor, inténtelo más tarde. Adiós.',
       unknownNumber: 'Lo sentimos, este número no está en servicio. Adiós.',
       translationUnavailable: 'La interpretación no está disponible. Ahora oirá directamente a la otra persona.',
+      serviceEnding: 'Esta llamada tiene que terminar ahora por mantenimiento del servicio. Por favor, vuelva a llamar. Adiós.',
       menuOption: 'Para español, pulse {digit}.',
     },
   },
@@ -54,6 +56,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'Der gewünschte Gesprächspartner ist nicht erreichbar. Bitte versuchen Sie es später noch einmal. Auf Wiederhören.',
       unknownNumber: 'Diese Rufnummer ist leider nicht vergeben. Auf Wiederhören.',
       translationUnavailable: 'Die Verdolmetschung ist nicht verfügbar. Sie hören Ihren Gesprächspartner jetzt direkt.',
+      serviceEnding: 'Dieses Gespräch muss wegen Wartungsarbeiten jetzt beendet werden. Bitte rufen Sie erneut an. Auf Wiederhören.',
       menuOption: 'Für Deutsch drücken Sie die {digit}.',
     },
   },
@@ -68,6 +71,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'Votre correspondant est injoignable. Veuillez rappeler plus tard. Au revoir.',
       unknownNumber: "Désolé, ce numéro n'est pas en service. Au revoir.",
       translationUnavailable: "L'interprétation n'est pas disponible. Vous entendez maintenant directement votre correspondant.",
+      serviceEnding: 'Cet appel doit se terminer maintenant pour une opération de maintenance. Veuillez rappeler. Au revoir.',
       menuOption: 'Pour le français, appuyez sur {digit}.',
     },
   },
@@ -82,6 +86,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'Non è stato possibile raggiungere la persona chiamata. La preghiamo di riprovare più tardi. Arrivederci.',
       unknownNumber: 'Siamo spiacenti, questo numero non è attivo. Arrivederci.',
       translationUnavailable: "L'interpretazione non è disponibile. Ora sentirà direttamente l'altra persona.",
+      serviceEnding: 'Questa chiamata deve terminare ora per manutenzione del servizio. La preghiamo di richiamare. Arrivederci.',
       menuOption: "Per l'italiano, premere {digit}.",
     },
   },
@@ -96,6 +101,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'Não foi possível falar com a pessoa para quem você está ligando. Tente novamente mais tarde. Até logo.',
       unknownNumber: 'Desculpe, este número não está em serviço. Até logo.',
       translationUnavailable: 'A interpretação não está disponível. Agora você ouvirá a outra pessoa diretamente.',
+      serviceEnding: 'Esta chamada tem de terminar agora devido a manutenção do serviço. Por favor, ligue novamente. Adeus.',
       menuOption: 'Para português, pressione {digit}.',
     },
   },
@@ -110,6 +116,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'Nie udało się połączyć z osobą, do której dzwonisz. Spróbuj ponownie później. Do widzenia.',
       unknownNumber: 'Przepraszamy, ten numer jest nieaktywny. Do widzenia.',
       translationUnavailable: 'Tłumaczenie jest niedostępne. Teraz usłyszysz rozmówcę bezpośrednio.',
+      serviceEnding: 'To połączenie musi zostać teraz zakończone z powodu prac serwisowych. Prosimy zadzwonić ponownie. Do widzenia.',
       menuOption: 'Aby kontynuować po polsku, naciśnij {digit}.',
     },
   },
@@ -124,6 +131,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'De persoon die u belt is niet bereikbaar. Probeer het later opnieuw. Tot ziens.',
       unknownNumber: 'Dit nummer is helaas niet in gebruik. Tot ziens.',
       translationUnavailable: 'Tolken is niet beschikbaar. U hoort de ander nu rechtstreeks.',
+      serviceEnding: 'Dit gesprek moet nu worden beëindigd wegens onderhoud. Belt u alstublieft opnieuw. Tot ziens.',
       menuOption: 'Voor Nederlands, druk op {digit}.',
     },
   },

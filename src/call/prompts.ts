@@ -9,7 +9,7 @@ import { PROMPTS_DIR } from '../config/paths';
 import type { MessageKey } from './messages';
 
 /** The messages that exist as stream prompts. */
-export const STREAM_PROMPTS = ['translationUnavailable'] as const satisfies readonly MessageKey[];
+export const STREAM_PROMPTS = ['translationUnavailable', 'serviceEnding'] as const satisfies readonly MessageKey[];
 export type StreamPromptKey = (typeof STREAM_PROMPTS)[number];
 
 export interface PromptLibrary {

@@ -27,7 +27,7 @@ export type CallOutcome =
   | 'unknown-number' // the dialled number is not configured
   | 'hungup_by_operator' // an operator ended it (POST /api/calls/{id}/hangup, tolk calls hangup)
   | 'timeout' // a step waited on the phone network past its deadline; tolk hung up what was still up
-  | 'interrupted' // tolk stopped (crashed, killed) while serving the call; closed when it came back
+  | 'interrupted' // tolk stopped serving the call: it crashed or was killed (closed when it came back), or it shut down after its drain timeout
   | 'error'; // tolk itself failed
 
 export const CALL_OUTCOMES: readonly CallOutcome[] = [

@@ -138,6 +138,7 @@ describe('call state machine', () => {
       expect(nextState('ringing', { type: 'agent-status', status: { state: 'ended', reason: 'busy' } })?.reason).toBe("the other party's line: busy");
       expect(nextState('dialing', { type: 'dial-failed' })?.reason).toBe('the other party could not be dialled');
       expect(nextState('bridged', { type: 'shutdown' })?.reason).toBe('tolk shut down');
+      expect(nextState('bridged', { type: 'shutdown', drained: true })).toMatchObject({ outcome: 'interrupted', reason: 'tolk shut down: the call outlasted its drain timeout' });
     });
   });
 });

@@ -73,6 +73,8 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     // The dial limiter runs in real seconds while these calls run faster than real time; the
     // emulated account has no rate limit, and the limiter has tests of its own (test/jobs).
     TWILIO_CPS: '100',
+    // Closing a rig ends the calls still live at once (test/e2e/drain.e2e.test.ts drains them).
+    TOLK_DRAIN_TIMEOUT_MS: '0',
     ...opts.env,
   });
   const logs: Record<string, unknown>[] = [];

@@ -1,0 +1,137 @@
+/**
+ * Shutting down without cutting calls (a deploy, SIGTERM): tolk answers /readyz 503 at once and
+ * turns new callers away, while the calls in progress run on until their parties hang up. A call
+ * still going when TOLK_DRAIN_TIMEOUT_MS passes is told why it ends (each party in their own
+ * language) and then ended; asked again (a second signal), tolk ends the live calls at once.
+ */
+import { FilePromptLibrary } from '../../src/call/prompts';
+import type { CallRecord } from '../../src/store/call-record';
+import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, fixture, keepWav, loudFrames, matchSnrDb, speechRunsHeard, startRig, waitUntil, type Rig } from './harness';
+
+jest.setTimeout(60_000);
+
+let rig: Rig | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+});
+
+/** A rig whose calls carry the caller's own voice to the agent (no translation comes back in time). */
+function drainingRig(drainMs: number): Promise<Rig> {
+  return startRig({ env: { TOLK_DRAIN_TIMEOUT_MS: String(drainMs) }, number: { originalVolume: 1 }, gemini: { mode: 'echo', lagMs: 60_000 } });
+}
+
+async function bridgedCall(r: Rig, party: { speakAfterSec?: number; hangupAfterSec: number }): Promise<{ callerSid: string; agentSid: string }> {
+  r.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 } });
+  const callerSid = await r.twilio.dial({
+    from: CALLER_NUMBER,
+    to: TOLK_NUMBER,
+    party: { ...(party.speakAfterSec !== undefined ? { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: party.speakAfterSec } : {}), hangupAfterSec: party.hangupAfterSec },
+  });
+  await waitUntil(() => r.logs.some((l) => l.event === 'call.transition' && l.to === 'bridged'), 20_000, 'the call to be bridged');
+  const agentSid = r.twilio.calls().find((c) => c.to === AGENT_NUMBER)?.sid ?? '';
+  return { callerSid, agentSid };
+}
+
+/** Starts stopping tolk; `done()` says whether it has finished. */
+function stopTolk(r: Rig): { stopped: Promise<void>; done: () => boolean } {
+  let finished = false;
+  const stopped = r.tolk.stop().then(() => {
+    finished = true;
+  });
+  return { stopped, done: () => finished };
+}
+
+/** The share of the prompt's stretches of speech heard intact (in order, each within 100 ms of the last). */
+function intactShare(heard: Int16Array, prompt: Int16Array): number {
+  const runs = speechRunsHeard(heard, prompt);
+  return runs.filter((run) => run.snrDb > 20).length / Math.max(1, runs.length);
+}
+
+async function onlyRecord(r: Rig): Promise<CallRecord> {
+  const { items } = await r.tolk.records.list({ limit: 10 });
+  expect(items).toHaveLength(1);
+  return items[0];
+}
+
+describe('shutting down with calls in progress', () => {
+  it('keeps serving the live call until its parties hang up, while /readyz says 503 and new callers hear that all lines are busy', async () => {
+    rig = await drainingRig(60_000);
+    const r = rig;
+    // The caller starts speaking only after tolk was told to stop.
+    const { callerSid, agentSid } = await bridgedCall(r, { speakAfterSec: 4, hangupAfterSec: 11 });
+    const stop = stopTolk(r);
+    expect((await fetch(`http://127.0.0.1:${r.tolk.address.port}/readyz`)).status).toBe(503);
+
+    const late = await r.twilio.dial({ from: '+34910000002', to: TOLK_NUMBER, party: { hangupAfterSec: 30 } });
+    await r.twilio.waitForStatus(late, 'completed', 10_000);
+    const said = r.twilio.events().filter((e) => e.type === 'twiml' && e.callSid === late && e.verb === 'Say');
+    expect(said.map((e) => (e.type === 'twiml' ? String(e.detail.text) : ''))).toEqual([expect.stringMatching(/^Todas nuestras líneas están ocupadas/)]);
+    expect(r.twilio.calls().filter((c) => c.to === AGENT_NUMBER)).toHaveLength(1);
+
+    // The call goes on: the agent hears the caller speak, and tolk stops once the caller hangs up.
+    expect(stop.done()).toBe(false);
+    await r.twilio.waitForStatus(callerSid, 'completed', 30_000);
+    await waitUntil(stop.done, 10_000, 'tolk to stop once its last call ended');
+    expect(loudFrames(r.twilio.recording(agentSid).heard, -30).length).toBeGreaterThan(100);
+    expect(await onlyRecord(r)).toMatchObject({ state: 'ended', outcome: 'completed' });
+    expect(r.logs.some((l) => l.event === 'calls.drain_ended')).toBe(false);
+  });
+
+  it('tells both parties in their own language why the call ends when it outlasts the drain timeout, then ends it as interrupted', async () => {
+    rig = await drainingRig(1500);
+    const r = rig;
+    const { callerSid, agentSid } = await bridgedCall(r, { hangupAfterSec: 120 });
+    const stop = stopTolk(r);
+    await stop.stopped;
+
+    await r.twilio.waitForStatus(callerSid, 'completed', 10_000);
+    await r.twilio.waitForStatus(agentSid, 'completed', 10_000);
+    const prompts = new FilePromptLibrary();
+    const caller = r.twilio.recording(callerSid).heard;
+    const agent = r.twilio.recording(agentSid).heard;
+    keepWav('drain-caller-heard.wav', r.twilio.recording(callerSid).heardWav());
+    // Each heard the whole notice in their own language, and not the other's.
+    expect(matchSnrDb(caller, prompts.get('serviceEnding', 'es')!).snrDb).toBeGreaterThan(20);
+    expect(matchSnrDb(agent, prompts.get('serviceEnding', 'en')!).snrDb).toBeGreaterThan(20);
+    expect(matchSnrDb(caller, prompts.get('serviceEnding', 'en')!).snrDb).toBeLessThan(3);
+    const record = await onlyRecord(r);
+    expect(record).toMatchObject({ state: 'ended', outcome: 'interrupted', endReason: expect.stringContaining('drain timeout') as string });
+  });
+
+  it('in a conference it created, each party hears the notice in their language through the interpreter, then the conference ends', async () => {
+    rig = await startRig({ speed: 4, interpreterApp: true, env: { TOLK_DRAIN_TIMEOUT_MS: '1000' }, number: { mode: 'conference', interpretation: 'whisper' } });
+    const r = rig;
+    r.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 } });
+    const callerSid = await r.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { hangupAfterSec: 300 } });
+    await waitUntil(() => r.logs.filter((l) => l.event === 'twilio.media.leg_started').length >= 2, 20_000, 'both whisper legs to connect');
+    const agentSid = r.twilio.calls().find((c) => c.to === AGENT_NUMBER)?.sid ?? '';
+    await stopTolk(r).stopped;
+
+    await waitUntil(() => r.twilio.calls().every((c) => c.status === 'completed'), 10_000, 'every leg to end');
+    const prompts = new FilePromptLibrary();
+    keepWav('drain-conference-agent-heard.wav', r.twilio.recording(agentSid).heardWav());
+    // (Through the conference's mixer a busy machine may slip a frame: the notice is compared stretch by stretch.)
+    expect(intactShare(r.twilio.recording(callerSid).heard, prompts.get('serviceEnding', 'es')!)).toBeGreaterThan(0.8);
+    expect(intactShare(r.twilio.recording(agentSid).heard, prompts.get('serviceEnding', 'en')!)).toBeGreaterThan(0.8);
+    expect(intactShare(r.twilio.recording(agentSid).heard, prompts.get('serviceEnding', 'es')!)).toBeLessThan(0.2);
+    expect(await onlyRecord(r)).toMatchObject({ kind: 'conference', outcome: 'interrupted', endReason: expect.stringContaining('drain timeout') as string });
+  });
+
+  it('ends the live calls at once, without a notice, when asked again', async () => {
+    rig = await drainingRig(60_000);
+    const r = rig;
+    const { callerSid, agentSid } = await bridgedCall(r, { hangupAfterSec: 120 });
+    const heardBefore = r.twilio.recording(callerSid).heard.length;
+    const stop = stopTolk(r);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(stop.done()).toBe(false);
+    r.tolk.endCallsNow();
+    await stop.stopped;
+    await r.twilio.waitForStatus(callerSid, 'completed', 10_000);
+    await r.twilio.waitForStatus(agentSid, 'completed', 10_000);
+    // Nothing was said to the caller once tolk began stopping.
+    expect(loudFrames(r.twilio.recording(callerSid).heard.subarray(heardBefore), -30)).toEqual([]);
+    expect(await onlyRecord(r)).toMatchObject({ outcome: 'error', endReason: 'tolk shut down' });
+  });
+});
