@@ -4,6 +4,7 @@
  * message on stderr naming what to fix, with exit code 78 (EX_CONFIG) when it is the configuration.
  */
 import { startApp, type App } from './app';
+import { NOTICE_LIMIT_MS } from './call/call-service';
 import { loadDotEnv } from './config/dotenv';
 import { ConfigError, loadConfig, type Config } from './config/env';
 import { NumbersConfigError } from './config/numbers-file';
@@ -50,13 +51,19 @@ async function main(): Promise<void> {
     }
     signalled = true;
     logger.info({ event: 'process.signal', signal: sig, activeCalls: app.calls.activeCalls }, 'shutting down');
-    // The notice a call hears at the drain timeout takes up to 15 s.
-    const timer = setTimeout(() => process.exit(1), config.TOLK_DRAIN_TIMEOUT_MS + 15_000 + config.SHUTDOWN_GRACE_MS + 1000);
+    const timer = setTimeout(() => process.exit(1), config.TOLK_DRAIN_TIMEOUT_MS + NOTICE_LIMIT_MS + config.SHUTDOWN_GRACE_MS + 1000);
     timer.unref();
-    void app.stop().then(() => {
-      logger.flush();
-      process.exit(0);
-    });
+    app.stop().then(
+      () => {
+        logger.flush();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ event: 'server.stop_failed', err }, 'shutting down failed');
+        logger.flush();
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -235,7 +235,9 @@ export class CallGraph {
       const languages = new Set(e.reaches.map((id) => this.languageOf(id)).filter((l): l is string => l !== undefined));
       for (const language of languages.size > 0 ? languages : ['en']) this.playPrompt(e.id, key, language);
     }
-    const limitTicks = Math.ceil(limitMs / FRAME_MS);
+    // Long enough for the longest queue of notices (one language after another), within the limit.
+    const queuedMs = Math.max(0, ...[...this.endpoints.values()].map((e) => e.mixer.promptMs));
+    const limitTicks = Math.ceil(Math.min(limitMs, queuedMs + 1000) / FRAME_MS);
     return new Promise((resolve) => {
       let ticks = 0;
       let quietTicks = 0;

@@ -20,8 +20,8 @@ import type { CallAnswer, CallRecords, ConferenceEvent, ConferenceTelephony, Leg
 /** A call tolk is interpreting: a direct call or a conference, each a configuration of the call graph. */
 export type LiveCall = DirectCall | ConferenceCall;
 
-/** The longest a shutdown notice may play before its call is ended anyway. */
-const NOTICE_LIMIT_MS = 15_000;
+/** The longest shutdown notices may play (one per language a leg reaches) before the call is ended anyway. */
+export const NOTICE_LIMIT_MS = 30_000;
 
 export interface IncomingCall {
   /** The telephony's reference of the caller's leg (Twilio: call SID). */
@@ -70,6 +70,8 @@ export class CallService {
   private readonly whenIdle: (() => void)[] = [];
   /** Cuts a drain's wait short (`endNow`). */
   private stopWaiting: (() => void) | undefined;
+  /** The drain timeout passed: live calls are hearing why they end. */
+  private noticing = false;
 
   constructor(private readonly deps: CallServiceDeps) {
     this.log = deps.logger.child({ component: 'bridge' });
@@ -260,6 +262,7 @@ export class CallService {
       legs: given.map((p) => ({ role: 'participant' as const, callSid: p.callSid, language: p.language })),
       state: 'answered',
       startedAt: new Date(),
+      ...(this.deps.instance ? { instance: this.deps.instance } : {}),
     });
     const call = new ConferenceCall(
       { ...this.deps, conferences },
@@ -321,12 +324,14 @@ export class CallService {
     if (waited === 'idle') return;
     this.log.warn({ event: 'calls.drain_ended', activeCalls: this.byId.size, why: waited }, waited === 'timeout' ? 'drain timeout passed: ending the calls still live, with a notice' : 'ending the calls still live now');
     if (waited === 'cut') return this.shutdown();
+    this.noticing = true;
     await Promise.all([...this.byId.values()].map((c) => c.endWithNotice(noticeLimitMs)));
   }
 
-  /** A drain stops waiting: the calls still live end now. */
+  /** A drain stops waiting (or its notices stop playing): the calls still live end now. */
   endNow(): void {
-    this.stopWaiting?.();
+    if (this.stopWaiting) this.stopWaiting();
+    else if (this.noticing) void this.shutdown();
   }
 
   /** Refuses new calls, then ends the live ones. */
@@ -384,6 +389,7 @@ export class CallService {
         legs: [{ role: 'caller', callSid: legRef, language: callerLanguage }],
         state: 'answered',
         startedAt: new Date(),
+        ...(this.deps.instance ? { instance: this.deps.instance } : {}),
       });
     } catch (err) {
       if (!(err instanceof CallSidTakenError)) throw err;

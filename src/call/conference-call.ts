@@ -103,6 +103,8 @@ export class ConferenceCall {
   /** Each route's session state and latencies so far, from the call's own events. */
   private readonly sessionStates = new Map<string, string>();
   private readonly latencies = new Map<string, { sum: number; n: number }>();
+  /** The joining state's deadline (see `joiningDeadline`). */
+  private deadline: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: ConferenceCallDeps,
@@ -142,6 +144,11 @@ export class ConferenceCall {
       conference: init.conference,
       mode: init.requestedMode,
     });
+    // Joining waits on the phone network (the caller hearing the greeting and reaching the
+    // conference, the interpreter legs connecting): it has a deadline, as every waiting state has.
+    const waitMs = deps.stepTimeoutMs ?? 60_000;
+    this.deadline = setTimeout(() => void this.joiningDeadline(waitMs), waitMs);
+    this.deadline.unref();
   }
 
   get state(): ConferenceCallState {
@@ -232,7 +239,7 @@ export class ConferenceCall {
         if (this.created && !this.dialledAnswered && this.dialledLeg && !this.outcome) {
           // The caller left while the party dialled for them was still ringing.
           this.outcome = 'canceled';
-          this.background('cancel-dialled', this.deps.telephony.hangUp(this.dialledLeg, { ringing: true }));
+          this.cancelDialled();
         }
         this.end(this.outcome ?? 'completed', this.outcome === 'canceled' ? 'the caller left while the destination rang' : 'the conference ended');
         return;
@@ -254,8 +261,15 @@ export class ConferenceCall {
     }
   }
 
-  /** The phone network reported a status for the party tolk dialled. */
+  /** The phone network reported a status for the caller's leg or the party tolk dialled. */
   legStatus(legRef: string, status: LegStatus): void {
+    if (this.stateValue === 'joining' && legRef === this.init.dial?.callerLeg && status.state === 'ended') {
+      // The caller hung up before the conference was interpreted (e.g. during the greeting).
+      this.cancelDialled();
+      this.outcome ??= 'canceled';
+      this.end(this.outcome, 'the caller hung up before the conference started');
+      return;
+    }
     if (legRef !== this.dialledLeg || this.dialledAnswered || status.state !== 'ended') return;
     // The party never came: the caller is told why, and their leaving ends the conference.
     const reason = status.reason;
@@ -282,7 +296,10 @@ export class ConferenceCall {
     this.graph.addEndpoint({ id: leg.endpoint, carries: [], reaches }, media);
     media.on('end', () => this.interpreterLegGone(leg));
     this.publish({ type: 'interpreter.leg', endpoint: leg.endpoint, legRef: media.legRef, action: 'joined', ...(leg.whisperTo ? { whisperTo: leg.whisperTo } : {}) });
-    if (this.stateValue === 'joining') this.stateValue = 'live';
+    if (this.stateValue === 'joining') {
+      this.stateValue = 'live';
+      clearTimeout(this.deadline);
+    }
     this.reconcile();
   }
 
@@ -305,15 +322,17 @@ export class ConferenceCall {
     return this.leave('tolk shut down: the call outlasted its drain timeout');
   }
 
+  /** tolk is shutting down and ends the call now. */
   shutdown(): Promise<void> {
-    return this.leave();
+    this.outcome ??= 'error';
+    return this.leave('tolk shut down');
   }
 
   /** An operator ends the call: a conference tolk created ends for everyone; one it joined, tolk leaves. */
   hangUpByOperator(): Promise<void> {
     this.log.info({ event: 'call.operator_hangup', state: this.stateValue }, 'operator hung up the call');
     this.outcome ??= 'hungup_by_operator';
-    return this.leave();
+    return this.leave('an operator hung up');
   }
 
   // ---- internals ----
@@ -495,8 +514,44 @@ export class ConferenceCall {
     this.reconcile();
   }
 
+  /** The party dialled for the caller is still ringing: the ringing stops. */
+  private cancelDialled(): void {
+    if (this.dialledLeg && !this.dialledAnswered) this.background('cancel-dialled', this.deps.telephony.hangUp(this.dialledLeg, { ringing: true }));
+  }
+
+  /**
+   * Still joining at the deadline: where the caller's leg is gone, the call was abandoned; otherwise
+   * the interpretation could not start (the caller is told, in a conference tolk created for them).
+   */
+  private async joiningDeadline(waitedMs: number): Promise<void> {
+    if (this.stateValue !== 'joining') return;
+    const callerLeg = this.init.dial?.callerLeg;
+    this.log.warn({ event: 'call.deadline', state: 'joining', waitedMs, callSid: callerLeg }, 'still joining past its deadline: asking the phone network');
+    const caller = callerLeg
+      ? await this.deps.telephony.lookUp(callerLeg).then(
+          (r) => r?.status.state ?? 'gone',
+          () => 'unknown',
+        )
+      : 'unknown';
+    if (this.stateValue !== 'joining') return;
+    this.cancelDialled();
+    if (caller === 'ended' || caller === 'gone') {
+      this.outcome ??= 'canceled';
+      this.end(this.outcome, 'the caller hung up before the conference started');
+      return;
+    }
+    const dial = this.init.dial;
+    if (dial) {
+      this.background('tell-caller', this.deps.telephony.sayAndHangUp(dial.callerLeg, message('unreachable', dial.callerLanguage), sayLocale(dial.callerLanguage)));
+      this.background('end-conference', this.deps.conferences.end(this.conferenceRef ?? this.conference));
+    }
+    this.outcome ??= 'timeout';
+    this.end(this.outcome, `the interpretation did not start within ${Math.round(waitedMs / 1000)} s (TOLK_STEP_TIMEOUT_SEC)`);
+  }
+
   private end(outcome: CallOutcome, reason: string): void {
     if (this.stateValue === 'ended') return;
+    clearTimeout(this.deadline);
     this.stateValue = 'ended';
     this.released = this.release(outcome, reason);
   }

@@ -212,7 +212,11 @@ export class DirectCall {
    * their language (at most `limitMs`), then the call ends as interrupted.
    */
   async endWithNotice(limitMs: number): Promise<void> {
-    if (this.stateValue !== 'ended') await this.graph.announce('serviceEnding', limitMs);
+    if (this.stateValue !== 'ended') {
+      // A caller still waiting for the other party hears the notice instead of the ringback.
+      this.graph.setTone(CALLER, undefined);
+      await this.graph.announce('serviceEnding', limitMs);
+    }
     this.dispatch({ type: 'shutdown', drained: true });
     return this.released ?? Promise.resolve();
   }

@@ -27,14 +27,21 @@ export interface CallReconcilerDeps {
   now?: () => number;
 }
 
-/** Calls an instance has not marked as served for this many intervals are taken as orphaned. */
+/** Calls an instance has not marked as served for this many intervals (and STALE_FLOOR_MS) are taken as orphaned. */
 export const STALE_INTERVALS = 3;
+/** However short the interval, a call is not taken as orphaned sooner (instances may differ in interval). */
+const STALE_FLOOR_MS = 30_000;
+/** A call whose legs the network could not be told about this many passes in a row is closed anyway. */
+const MAX_ATTEMPTS = 5;
 /** Records looked at per pass (the next pass takes the rest). */
 const BATCH = 100;
 
 export class CallReconciler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
+  private passing = false;
+  /** Failed attempts per call (see MAX_ATTEMPTS). */
+  private readonly attempts = new Map<string, number>();
   private stopped = false;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -46,9 +53,27 @@ export class CallReconciler {
 
   /** Runs a pass now (in the background), then one every interval. */
   start(): void {
-    void this.pass();
-    this.timer = setInterval(() => void this.pass(), this.deps.intervalMs);
+    void this.tick();
+    this.timer = setInterval(() => void this.tick(), this.deps.intervalMs);
     this.timer.unref();
+  }
+
+  /**
+   * Every interval: this instance's calls are marked as served whatever else is going on (a slow
+   * pass must not make other instances take them as orphaned), and a pass starts unless one runs.
+   */
+  private async tick(): Promise<void> {
+    if (!this.passing) {
+      this.passing = true;
+      await this.pass().finally(() => (this.passing = false));
+      return;
+    }
+    await this.touch().catch((err: unknown) => this.log.warn({ event: 'reconcile.touch_failed', err }, 'could not mark live calls as served'));
+  }
+
+  private async touch(): Promise<void> {
+    const serving = this.deps.serving();
+    if (serving.length > 0) await this.deps.records.touch(serving, new Date(this.now()));
   }
 
   async stop(): Promise<void> {
@@ -69,6 +94,7 @@ export class CallReconciler {
    * live call nobody serves (this instance's previous run), it is closed now.
    */
   async legEnded(legRef: string): Promise<void> {
+    if (this.stopped) return;
     const record = await this.deps.records.findByCallSid(legRef).catch(() => undefined);
     if (!record || record.outcome !== undefined || this.deps.serving().includes(record.id)) return;
     const mine = record.instance === undefined || record.instance === this.deps.instance;
@@ -81,11 +107,11 @@ export class CallReconciler {
     const now = this.now();
     const serving = this.deps.serving();
     try {
-      if (serving.length > 0) await this.deps.records.touch(serving, new Date(now));
+      await this.touch();
       const orphans = await this.deps.records.unserved({
         instance: this.deps.instance,
         startedBefore: this.deps.startedAt,
-        seenBefore: new Date(now - STALE_INTERVALS * this.deps.intervalMs),
+        seenBefore: new Date(now - Math.max(STALE_FLOOR_MS, STALE_INTERVALS * this.deps.intervalMs)),
         limit: BATCH,
       });
       let closed = 0;
@@ -94,9 +120,19 @@ export class CallReconciler {
         if (serving.includes(record.id)) continue;
         try {
           if (await this.reconcile(record)) closed++;
+          this.attempts.delete(record.id);
         } catch (err) {
-          // The network could not be asked: the next pass tries again.
-          this.log.warn({ event: 'call.reconcile_failed', callId: record.id, err }, 'could not reconcile a call; trying again next pass');
+          const attempts = (this.attempts.get(record.id) ?? 0) + 1;
+          this.attempts.set(record.id, attempts);
+          if (attempts < MAX_ATTEMPTS) {
+            // The network could not be asked: the next pass tries again.
+            this.log.warn({ event: 'call.reconcile_failed', callId: record.id, attempts, err }, 'could not reconcile a call; trying again next pass');
+            continue;
+          }
+          // Never answerable (a status tolk does not know, a leg the network keeps failing on): it must not hold up the others.
+          this.attempts.delete(record.id);
+          const endReason = `tolk stopped serving the call while it was ${record.state}; the phone network could not be asked about its legs (${MAX_ATTEMPTS} attempts)`;
+          if (await this.deps.records.close(record.id, { outcome: 'interrupted', endReason, endedAt: new Date(this.now()) })) closed++;
         }
       }
       return closed;
@@ -113,6 +149,9 @@ export class CallReconciler {
     let endedAt: Date | undefined;
     for (const leg of record.legs) {
       let report = await this.deps.telephony.lookUp(leg.callSid);
+      // Written by a tolk that kept no instance (an older version, perhaps still serving it during an
+      // upgrade): closed only once every leg has ended, never hung up.
+      if (record.instance === undefined && report && report.status.state !== 'ended') return false;
       if (report && report.status.state !== 'ended') {
         // Still up with nobody serving it: the party hears nothing. Hang it up.
         const ringing = report.status.state === 'dialing' || report.status.state === 'ringing';

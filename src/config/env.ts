@@ -69,7 +69,7 @@ export const envSchema = z.object({
   TOLK_MAX_CONFERENCE_LANGUAGES: z.coerce.number().int().min(2, 'must be at least 2').max(16, 'must be at most 16').default(4),
   TOLK_STEP_TIMEOUT_SEC: z.coerce.number().min(0.1).max(3600).default(60),
   TOLK_INSTANCE_ID: z.string().trim().min(1).max(128).optional(),
-  TOLK_RECONCILE_INTERVAL_SEC: z.coerce.number().min(0.1).max(3600).default(30),
+  TOLK_RECONCILE_INTERVAL_SEC: z.coerce.number().min(1).max(3600).default(30),
   TRUST_PROXY: booleanFlag.default(false),
 
   // Background jobs

@@ -126,4 +126,51 @@ describe('calls no instance serves any more', () => {
     await s.reconciler.legEnded('CA' + '3'.repeat(32));
     expect((await s.records.get('c2'))?.outcome).toBeUndefined();
   });
+
+  it('gives up asking after five failed passes and closes the call anyway, so it cannot hold up the others', async () => {
+    const s = setup();
+    await s.records.create(call('c1'));
+    s.network.down = true;
+    for (let i = 0; i < 4; i++) expect(await s.reconciler.pass()).toBe(0);
+    expect((await s.records.get('c1'))?.outcome).toBeUndefined();
+    expect(await s.reconciler.pass()).toBe(1);
+    expect(await s.records.get('c1')).toMatchObject({ outcome: 'interrupted', endReason: expect.stringContaining('could not be asked') as string });
+  });
+
+  it('never hangs up a call written without an instance (an older tolk may still serve it), and closes it once its legs have ended', async () => {
+    const s = setup();
+    await s.records.create(call('old', { instance: undefined }));
+    s.network.legs.set(CALLER, { status: { state: 'answered' } });
+    s.network.legs.set(AGENT, { status: { state: 'answered' } });
+    s.advance(STALE_INTERVALS * INTERVAL + 1);
+    expect(await s.reconciler.pass()).toBe(0);
+    expect(s.network.hungUp).toEqual([]);
+    expect((await s.records.get('old'))?.outcome).toBeUndefined();
+    s.network.legs.set(CALLER, { status: { state: 'ended', reason: 'completed' }, endedAt: new Date(BOOT + 4_000) });
+    s.network.legs.set(AGENT, { status: { state: 'ended', reason: 'completed' }, endedAt: new Date(BOOT + 5_000) });
+    expect(await s.reconciler.pass()).toBe(1);
+    expect(s.network.hungUp).toEqual([]);
+  });
+
+  it('keeps marking its own calls as served while a slow pass is still asking the network', async () => {
+    const served = new InMemoryCallRecordStore();
+    const touched: number[] = [];
+    const records = Object.assign(served, { touch: (ids: readonly string[], at: Date) => (touched.push(at.getTime()), served.touch(ids, at)) });
+    let release: () => void = () => undefined;
+    const network = { lookUp: () => new Promise<LegReport | undefined>((r) => (release = () => r(undefined))), hangUp: () => Promise.resolve() };
+    await records.create(call('orphan', { startedAt: new Date(Date.now() - 120_000) }));
+    const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(), intervalMs: 1000, serving: () => ['live'], logger: createLogger({ level: 'silent' }) });
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      reconciler.start();
+      for (let i = 0; i < 4; i++) await jest.advanceTimersByTimeAsync(1000);
+      // The first pass still waits on the network; every interval marked the live call all the same.
+      expect(touched.length).toBeGreaterThanOrEqual(5);
+      release();
+      await reconciler.stop();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
+

@@ -122,4 +122,31 @@ describe('a call that never gets its media stream', () => {
     expect(await activeCalls(rig)).toBe(0);
     await lineIsFree(rig, true);
   });
+
+  it('in conference mode, ends at its deadline when the caller hangs up during the greeting and Twilio reports nothing of it', async () => {
+    rig = await oneLineRig({
+      interpreterApp: true,
+      numberStatusCallback: false,
+      number: { mode: 'conference', greeting: Array.from({ length: 30 }, () => 'welcome').join(' ') },
+    });
+    const sid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { hangupAfterSec: 0.5 } });
+    await rig.twilio.waitForStatus(sid, 'completed', 10_000);
+    expect(rig.tolk.calls.activeCalls).toBe(1);
+
+    await waitUntil(() => rig!.tolk.calls.activeCalls === 0, 10_000, 'the call to end at its deadline');
+    const record = await onlyRecord(rig);
+    expect(record).toMatchObject({ kind: 'conference', state: 'ended', outcome: 'canceled', endReason: 'the caller hung up before the conference started' });
+    expect(rig.logs.some((l) => l.event === 'call.deadline' && l.callSid === sid)).toBe(true);
+    expect(rig.twilio.calls().filter((c) => c.to === AGENT_NUMBER)).toHaveLength(0);
+    expect(await activeCalls(rig)).toBe(0);
+  });
+
+  it("in conference mode, ends at once when Twilio reports the caller's leg completed before the conference started", async () => {
+    rig = await oneLineRig({ interpreterApp: true, number: { mode: 'conference', greeting: Array.from({ length: 30 }, () => 'welcome').join(' ') } });
+    const sid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { hangupAfterSec: 0.5 } });
+    await rig.twilio.waitForStatus(sid, 'completed', 10_000);
+    await waitUntil(() => rig!.tolk.calls.activeCalls === 0, 1500, 'the call to end when its caller left');
+    expect(await onlyRecord(rig)).toMatchObject({ kind: 'conference', outcome: 'canceled', endReason: 'the caller hung up before the conference started' });
+    expect(rig.logs.some((l) => l.event === 'call.deadline')).toBe(false);
+  });
 });
