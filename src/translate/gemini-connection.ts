@@ -14,7 +14,7 @@ export interface GeminiEndpoint {
   model: string;
   /** Base URL (http/https) of the API; default is Google's. Used to reach an emulator. */
   baseUrl?: string;
-  /** Set explicitly: @google/genai 3.3.0 defaults to v1, which no Live documentation uses. */
+  /** Set explicitly: the SDK's default differs between releases (v1beta in 2.x, v1 in 3.x). */
   apiVersion: string;
 }
 
@@ -88,12 +88,18 @@ export class GeminiConnection {
     const p = this.params;
     const ai = new GoogleGenAI({ apiKey: p.apiKey, httpOptions: { apiVersion: p.apiVersion, ...(p.baseUrl ? { baseUrl: p.baseUrl } : {}) } });
     installGuardedTransport(ai, this.factory);
+    // The SDK's connect() (2.x) never settles when the socket fails or closes before setupComplete,
+    // so the setup is raced against the close (or the deadline) seen here.
+    let failSetup: (err: Error) => void = () => undefined;
+    const setupFailed = new Promise<never>((_, reject) => (failSetup = reject));
+    setupFailed.catch(() => undefined);
     const timer = setTimeout(() => {
       this.timedOut = true;
       this.terminateSockets();
+      failSetup(new Error('setup timeout'));
     }, p.setupTimeoutMs);
     try {
-      this.session = await ai.live.connect({
+      const connecting = ai.live.connect({
         model: p.model,
         config: translateConnectConfig(p),
         callbacks: {
@@ -104,9 +110,12 @@ export class GeminiConnection {
           onclose: (e: { code?: number; reason?: string }) => {
             this.lastClose = { code: e?.code ?? 1006, reason: e?.reason ?? '' };
             if (this.setupDone && !this.closing) this.handlers.onClose(this.lastClose.code, this.lastClose.reason);
+            else if (!this.setupDone) failSetup(new Error(`closed before setup completed (${this.lastClose.code})`));
           },
         },
       });
+      connecting.catch(() => undefined);
+      this.session = await Promise.race([connecting, setupFailed]);
     } catch (err) {
       throw this.describeFailure(err);
     } finally {

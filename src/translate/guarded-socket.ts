@@ -2,7 +2,7 @@
  * A WebSocket transport for @google/genai's Live module that tolk owns, so that:
  *  - a server frame that is not JSON is dropped and reported instead of reaching the SDK, whose
  *    message handler would otherwise JSON.parse it inside a floating promise and crash Node with an
- *    unhandled rejection (@google/genai 3.3.0, handleWebSocketMessage);
+ *    unhandled rejection (@google/genai 2.x and 3.x, handleWebSocketMessage);
  *  - tolk holds the socket, so it can terminate it (setup timeout, close without waiting for a dead
  *    peer's close handshake) and knows when it is truly closed.
  * Once a session is set up, its owner may take the parsed messages itself (`takeParsed`), so each

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import semver from 'semver';
 
 const root = path.resolve(__dirname, '../..');
 const read = (f: string): string => fs.readFileSync(path.join(root, f), 'utf8');
@@ -73,5 +74,41 @@ describe('npm configuration', () => {
     }
     const pkg = JSON.parse(read('package.json')) as { allowScripts?: Record<string, boolean> };
     expect(pkg.allowScripts?.['better-sqlite3']).toBe(true);
+  });
+});
+
+describe('one Node version everywhere', () => {
+  const pkg = JSON.parse(read('package.json')) as { engines?: { node?: string } };
+  const engines = pkg.engines?.node ?? '';
+  const docker = read('Dockerfile');
+  const dockerNode = /^ARG NODE_VERSION=(\S+)$/m.exec(docker)?.[1] ?? '';
+
+  it('builds every image stage on the Node version the Dockerfile names, inside `engines`', () => {
+    expect(semver.validRange(engines)).not.toBeNull();
+    expect(semver.valid(dockerNode)).not.toBeNull();
+    expect(semver.satisfies(dockerNode, engines)).toBe(true);
+    const froms = [...docker.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    expect(froms.length).toBeGreaterThan(0);
+    for (const image of froms) expect(image).toBe('node:${NODE_VERSION}-bookworm-slim');
+  });
+
+  it('runs the tests (this machine, CI) on a Node inside `engines`, and installs refusing any other', () => {
+    expect(semver.satisfies(process.versions.node, engines)).toBe(true);
+    expect(read('.ci/run')).toMatch(/^npm ci [^\n]*--engine-strict/m);
+    for (const stage of docker.split(/^FROM /m).slice(1).filter((s) => /npm ci/.test(s))) expect(stage).toMatch(/npm ci [^\n]*--engine-strict/);
+  });
+
+  it('installs no package whose own `engines` excludes a Node version tolk supports', () => {
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { engines?: unknown }> };
+    expect((lock.packages[''].engines as { node?: string } | undefined)?.node).toBe(engines);
+    const excluding: string[] = [];
+    for (const [where, p] of Object.entries(lock.packages)) {
+      if (where === '') continue;
+      const declared = (p.engines as { node?: unknown } | undefined)?.node;
+      if (typeof declared !== 'string') continue;
+      const range = semver.validRange(declared);
+      if (range === null || !semver.subset(engines, range) || !semver.satisfies(dockerNode, range)) excluding.push(`${where} (node ${declared})`);
+    }
+    expect(excluding).toEqual([]);
   });
 });
