@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { startApp, type App } from '../../src/app';
+import { NOTICE_LIMIT_MS } from '../../src/call/call-service';
 import { loadConfig } from '../../src/config/env';
 import { silentLogger } from '../store/helpers/silent-logger';
 
@@ -237,8 +238,8 @@ describe('Kubernetes manifests', () => {
     const drainMs = Number(config.TOLK_DRAIN_TIMEOUT_MS);
     expect(drainMs).toBe(30 * 60_000);
     const grace = Number(pod.terminationGracePeriodSeconds);
-    expect(grace).toBeGreaterThanOrEqual(pauseSec + drainMs / 1000 + 30);
-    expect(grace).toBeGreaterThanOrEqual(pauseSec + Number(config.SHUTDOWN_GRACE_MS) / 1000 + 1);
+    // The drain, then the notices (NOTICE_LIMIT_MS), then closing down (SHUTDOWN_GRACE_MS).
+    expect(grace).toBeGreaterThanOrEqual(pauseSec + (drainMs + NOTICE_LIMIT_MS + Number(config.SHUTDOWN_GRACE_MS)) / 1000);
     // A rolling update starts the new pod before stopping an old one, so moved calls have somewhere to go.
     expect(at(deployment, 'spec', 'strategy', 'rollingUpdate', 'maxUnavailable')).toBe(0);
   });
