@@ -79,7 +79,7 @@ export interface CallGraphOptions {
 /** Only every Nth frame's processing time is observed: cheap enough for hundreds of calls. */
 const TIMING_SAMPLE_EVERY = 10;
 /** Ticks after a notice's last frame before `announce` resolves (the telephony plays what it was sent). */
-const ANNOUNCE_TAIL_TICKS = 10;
+const ANNOUNCE_TAIL_TICKS = 25;
 const DEPTH_SAMPLE_EVERY_TICKS = 50;
 
 interface VoiceLink {
