@@ -224,6 +224,8 @@ async function startRig(timeScale: number, pin: boolean, profileDir?: string): P
       TWILIO_API_URL: twilio.url,
       GEMINI_API_KEY: 'bench-key',
       GEMINI_API_URL: `http://127.0.0.1:${geminiPort}`,
+      // Stopped with SIGTERM at the end of a run: calls still up end at once instead of draining.
+      TOLK_DRAIN_TIMEOUT_MS: '0',
       TOLK_NUMBERS: numbers,
       TOLK_DB_PATH: path.join(dir, 'tolk.db'),
     },

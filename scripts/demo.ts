@@ -180,6 +180,8 @@ async function main(): Promise<void> {
       GEMINI_API_KEY: 'demo-key',
       GEMINI_API_URL: gemini.url,
       ADMIN_TOKEN: DEMO_ADMIN_TOKEN,
+      // A demo that stops early (an error, Ctrl-C) ends its calls at once instead of draining them.
+      TOLK_DRAIN_TIMEOUT_MS: '0',
       ...(interpreterApp ? { TWILIO_TWIML_APP_SID: interpreterApp.sid } : {}),
     }),
     logger,

@@ -66,6 +66,8 @@ export class CallService {
   private readonly byConference = new Map<string, ConferenceCall>();
   private readonly log: Logger;
   private draining = false;
+  /** Calls being admitted (between a request and the call it makes, or its refusal). */
+  private admitting = 0;
   /** Called once no call is live (a drain waiting for the last one). */
   private readonly whenIdle: (() => void)[] = [];
   /** Cuts a drain's wait short (`endNow`). */
@@ -104,7 +106,11 @@ export class CallService {
   }
 
   /** A caller reached a tolk number. */
-  async incoming(req: IncomingCall): Promise<CallAnswer> {
+  incoming(req: IncomingCall): Promise<CallAnswer> {
+    return this.admission(() => this.answer(req));
+  }
+
+  private async answer(req: IncomingCall): Promise<CallAnswer> {
     const number = req.to ? await this.deps.numbers.lookup(req.to) : undefined;
     if (!number) {
       this.log.warn({ event: 'call.unknown_number', callSid: req.legRef, to: req.to }, 'call to an unknown number');
@@ -238,7 +244,11 @@ export class CallService {
    * Joins an existing conference (by name or ref) as its interpreter. Resolves once the join is
    * under way: the interpreter legs are placed in the background.
    */
-  async joinConference(conference: string, req: JoinConferenceRequest): Promise<JoinConferenceResult> {
+  joinConference(conference: string, req: JoinConferenceRequest): Promise<JoinConferenceResult> {
+    return this.admission(() => this.join(conference, req));
+  }
+
+  private async join(conference: string, req: JoinConferenceRequest): Promise<JoinConferenceResult> {
     const conferences = this.deps.conferences;
     if (!conferences) return { ok: false, status: 501, error: 'conference interpreting is not configured (set TWILIO_TWIML_APP_SID; see tolk twilio configure-app)' };
     if (this.draining) return { ok: false, status: 409, error: 'tolk is shutting down' };
@@ -308,7 +318,8 @@ export class CallService {
    */
   async drain(timeoutMs: number, noticeLimitMs = NOTICE_LIMIT_MS): Promise<void> {
     this.draining = true;
-    if (this.byId.size === 0) return;
+    // A call admitted just before the drain began is waited for like any other.
+    if (this.idle) return;
     if (timeoutMs <= 0) return this.shutdown();
     this.log.info({ event: 'calls.draining', activeCalls: this.byId.size, timeoutMs }, 'waiting for live calls to end');
     const waited = await new Promise<'idle' | 'timeout' | 'cut'>((resolve) => {
@@ -424,9 +435,28 @@ export class CallService {
     call.onEnded(() => this.forget(call));
   }
 
+  /** Runs the admission of a call, counted until it has made its call or refused it. */
+  private async admission<T>(admit: () => Promise<T>): Promise<T> {
+    this.admitting++;
+    try {
+      return await admit();
+    } finally {
+      this.admitting--;
+      this.checkIdle();
+    }
+  }
+
+  private get idle(): boolean {
+    return this.byId.size === 0 && this.admitting === 0;
+  }
+
+  private checkIdle(): void {
+    if (this.idle) for (const f of this.whenIdle.splice(0)) f();
+  }
+
   private forget(call: LiveCall): void {
     this.byId.delete(call.id);
-    if (this.byId.size === 0) for (const f of this.whenIdle.splice(0)) f();
+    this.checkIdle();
     for (const [name, c] of this.byConference) if (c === call) this.byConference.delete(name);
     for (const [ref, c] of this.byLeg) if (c === call) this.byLeg.delete(ref);
   }

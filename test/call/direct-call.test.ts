@@ -175,6 +175,28 @@ describe('an interpreted call', () => {
     expect(accepted).toMatch(/^<caller /);
   });
 
+  it('a drain waits for a call admitted just before it began, and refuses the callers after it', async () => {
+    const s = setup();
+    // The call is being written to the store (it was admitted) when the drain begins.
+    const create = s.records.create.bind(s.records);
+    let written: () => void = () => undefined;
+    jest.spyOn(s.records, 'create').mockImplementationOnce((r) => new Promise((ok) => (written = () => ok(create(r)))));
+    const admitted = s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    await flush();
+    let drained = false;
+    const drain = s.service.drain(60_000).then(() => (drained = true));
+    written();
+    expect(render(await admitted)).toMatch(/^<caller /);
+    await flush();
+    expect([drained, s.service.activeCalls]).toEqual([false, 1]);
+    const late = render(await s.service.incoming({ legRef: 'CA' + '9'.repeat(32), from: '+442070000000', to: NUMBER.number }));
+    expect(late).toMatch(/^<say es-ES>Todas nuestras líneas están ocupadas/);
+    // The admitted caller hangs up: the drain is over.
+    s.service.legStatus(CALLER_SID, { state: 'ended', reason: 'completed' });
+    await drain;
+    expect(s.service.activeCalls).toBe(0);
+  });
+
   it('joins both legs through two translators, one per direction', async () => {
     const s = await bridged();
     expect(s.service.call('call-1')?.state).toBe('bridged');
