@@ -4,26 +4,32 @@
  *   npm run --silent bench -- --calls 200 --seconds 60 --json
  *   npm run --silent bench -- --sequential 1000 --json
  *
- * tolk runs as its own process, exactly as `npm start` runs it; the Gemini Live emulator (echo
- * mode, fixed model latency) runs in another process, the Twilio emulator in this one. The default
- * mode places N concurrent interpreted calls in which both parties talk in turns, measures a
- * steady window of S seconds from tolk's own /metrics, and prints one JSON object. `--floor`
- * then measures a bare WebSocket server at the same Twilio message rate on the same core (see
- * transport-floor.ts), so the figures can be read against what the transport alone costs on this
- * machine at that moment. The `--sequential` mode places short calls one after another and reports
- * tolk's memory before and after.
+ * tolk runs as its own process, exactly as `npm start` runs it. The default mode drives it with the
+ * load rig (scripts/rig/): a Twilio side and a Gemini side, two processes that speak the same wire
+ * protocols as Twilio and Gemini Live (tolk runs its real code with the real SDKs) but are built to
+ * cost little: pre-encoded media messages, pre-built model frames, one clock each. With more than
+ * one core, tolk is pinned to core 0 and the rig to the others (`taskset`). It places N concurrent
+ * interpreted calls in which both parties talk in turns, measures a steady window of S seconds
+ * from tolk's own /metrics and the rig's CPU every second (the run is invalid, `rigValid: 0`, if the
+ * rig used more than 80 % of its core in any second), and times, on a sample of calls, when each
+ * utterance is heard against when it was said (the delay tolk adds on top of the model, all in).
+ * Then it measures the transport floor (scripts/rig/floor.ts) on the same core, fed by the same rig,
+ * and reports tolk's cost against it. The `--sequential` mode places short calls one after another
+ * through the emulators (ten times faster than real time) and reports tolk's memory before and after.
  *
  * Environment: TOLK_NODE_FLAGS (extra Node.js flags for tolk), BENCH_LOG_LEVEL (tolk's log level,
  * default warn; logs stay in the folder printed at start).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { readWav } from '../src/audio';
 import { startTwilioEmulator, type TwilioEmulator } from '../src/emulators/twilio/emulator';
 import { freePort } from '../src/emulators/free-port';
-import { runFloorLoad } from './transport-floor';
+import type { GeminiRigConfig, GeminiRigReply, TwilioRigCommand, TwilioRigConfig, TwilioRigReply, TwilioRigStats } from './rig/protocol';
 
 const ROOT = path.join(__dirname, '..');
 const TOLK_NUMBER = '+15550001111';
@@ -31,6 +37,10 @@ const AGENT_NUMBER = '+15550002222';
 const MODEL_LATENCY_MS = 300;
 /** Longest wait, after the last call is placed, for every call to be bridged (or over). */
 const BRIDGE_WAIT_SEC = 60;
+/** `node --import` of tsx, wherever the process starts (tolk starts in its run folder). */
+const TSX = ['--import', pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href];
+/** Past this share of its core in any second, the rig may be what limits the run: it is invalid. */
+const RIG_CORE_LIMIT_PERCENT = 80;
 
 interface Args {
   calls: number;
@@ -41,12 +51,16 @@ interface Args {
   profileDir?: string;
   /** Pins tolk to core 0 and the emulators to the other cores, so the load generator cannot starve tolk. */
   pin: boolean;
-  /** Also measures the transport floor: a bare WebSocket server at the same Twilio message rate. */
-  floor: boolean;
+  /** Seconds between the calls being bridged and the measured window. */
+  warmup: number;
+  /** Length of the transport floor's window (default: the same as tolk's). */
+  floorSeconds?: number;
+  /** Runs tolk and the rig from the TypeScript sources (through tsx) instead of building them. */
+  fromSource: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { calls: 50, seconds: 30, sequential: 0, json: false, pin: canPin(), floor: false };
+  const a: Args = { calls: 50, seconds: 30, sequential: 0, json: false, pin: canPin(), warmup: 5, fromSource: false };
   for (let i = 0; i < argv.length; i++) {
     const next = (): number => {
       const v = Number(argv[++i]);
@@ -58,10 +72,13 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--sequential') a.sequential = next();
     else if (argv[i] === '--json') a.json = true;
     else if (argv[i] === '--no-pin') a.pin = false;
-    else if (argv[i] === '--floor') a.floor = true;
+    else if (argv[i] === '--floor') continue; // the floor is always measured now
+    else if (argv[i] === '--warmup') a.warmup = next();
+    else if (argv[i] === '--floor-seconds') a.floorSeconds = next();
+    else if (argv[i] === '--from-source') a.fromSource = true;
     else if (argv[i] === '--profile') a.profileDir = path.resolve(argv[++i] ?? 'bench-profile');
     else if (argv[i] === '--help') {
-      process.stdout.write('usage: npm run bench -- [--calls N] [--seconds S] [--floor] [--sequential N] [--json] [--profile DIR] [--no-pin]\n');
+      process.stdout.write('usage: npm run bench -- [--calls N] [--seconds S] [--warmup S] [--floor-seconds S] [--sequential N] [--json] [--profile DIR] [--no-pin] [--from-source]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${argv[i]}`);
   }
@@ -98,11 +115,6 @@ function cpuSecondsOf(pid: number | undefined): number {
   }
 }
 
-/** CPU seconds used so far by the emulators: this process (Twilio) and the Gemini child. */
-function emulatorCpuSeconds(rig: Rig): { twilio: number; gemini: number } {
-  const own = process.cpuUsage();
-  return { twilio: (own.user + own.system) / 1e6, gemini: cpuSecondsOf(rig.gemini.pid) };
-}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 
@@ -184,7 +196,7 @@ function turns(file: string, seconds: number, offsetSec: number, gapSec: number)
   return out;
 }
 
-interface Rig {
+interface EmulatorRig {
   twilio: TwilioEmulator;
   tolkBase: string;
   tolk: ChildProcess;
@@ -192,7 +204,7 @@ interface Rig {
   stop(): Promise<void>;
 }
 
-async function startRig(timeScale: number, pin: boolean, profileDir?: string): Promise<Rig> {
+async function startEmulatorRig(timeScale: number, pin: boolean, profileDir?: string): Promise<EmulatorRig> {
   buildTolk(); // first, so a failed build leaves nothing running
   if (pin) pinSelfAwayFromCore0();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-bench-'));
@@ -259,21 +271,188 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
   }
 }
 
-async function concurrent(args: Args): Promise<Record<string, number>> {
-  const rig = await startRig(1, args.pin, args.profileDir);
+/** A rig process: started with its config, answering one request at a time over IPC. */
+class RigProcess<Cmd extends object, Reply extends { type: string }> {
+  readonly child: ChildProcess;
+  private readonly waiting: ((r: Reply) => void)[] = [];
+
+  constructor(script: string, config: object, fromSource: boolean) {
+    const file = fromSource ? path.join(ROOT, 'scripts', 'rig', `${script}.ts`) : path.join(ROOT, 'dist', 'scripts', 'rig', `${script}.js`);
+    this.child = fork(file, [JSON.stringify(config)], { execArgv: fromSource ? TSX : [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    this.child.on('message', (r: Reply) => this.waiting.shift()?.(r));
+  }
+
+  /** The next reply (the first one is `ready`). */
+  next(timeoutMs = 60_000): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('the rig did not answer')), timeoutMs);
+      this.waiting.push((r) => {
+        clearTimeout(t);
+        resolve(r);
+      });
+    });
+  }
+
+  request(cmd: Cmd, timeoutMs = 600_000): Promise<Reply> {
+    const reply = this.next(timeoutMs);
+    this.child.send(cmd);
+    return reply;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((r) => {
+      if (this.child.exitCode !== null) return r();
+      this.child.once('exit', () => r());
+      this.child.kill('SIGTERM');
+    });
+  }
+}
+
+interface LoadRig {
+  twilio: RigProcess<TwilioRigCommand, TwilioRigReply>;
+  gemini: RigProcess<{ type: 'stats' }, GeminiRigReply>;
+  geminiBase: string;
+  tolkBase: string;
+  tolk: ChildProcess;
+  /** The rig's processes, this one included: all on the rig's cores. */
+  pids(): number[];
+  stopTolk(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startLoadRig(args: Args, callSec: number): Promise<LoadRig> {
+  if (!args.fromSource) buildTolk(); // first, so a failed build leaves nothing running
+  if (args.pin) pinSelfAwayFromCore0(); // the rig's processes are started after: they inherit it
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-bench-'));
+  const gemini = new RigProcess<{ type: 'stats' }, GeminiRigReply>('gemini-rig', { modelLatencyMs: MODEL_LATENCY_MS } satisfies GeminiRigConfig, args.fromSource);
+  const geminiStarted = gemini.next();
+  const port = await freePort();
+  const tolkBase = `http://127.0.0.1:${port}`;
+  const accountSid = `AC${randomBytes(16).toString('hex')}`;
+  const authToken = randomBytes(16).toString('hex');
+  const twilioConfig: TwilioRigConfig = {
+    accountSid,
+    authToken,
+    tolkBase,
+    tolkNumber: TOLK_NUMBER,
+    callSec,
+    answerAfterMs: 1000,
+    spacingMs: 50,
+    sampleEvery: Math.max(1, Math.ceil(args.calls / 10)),
+    modelLatencyMs: MODEL_LATENCY_MS,
+  };
+  const twilio = new RigProcess<TwilioRigCommand, TwilioRigReply>('twilio-rig', twilioConfig, args.fromSource);
+  const [geminiReady, twilioReady] = await Promise.all([geminiStarted, twilio.next()]).catch(async (err: unknown) => {
+    await Promise.all([twilio.stop(), gemini.stop()]);
+    throw err;
+  });
+  if (geminiReady.type !== 'ready' || twilioReady.type !== 'ready') throw new Error('the rig did not start');
+  const geminiBase = `http://127.0.0.1:${geminiReady.port}`;
+  const numbers = path.join(dir, 'numbers.yaml');
+  fs.writeFileSync(numbers, `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n`);
+  const extraFlags = (process.env.TOLK_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const main = args.fromSource ? [...TSX, path.join(ROOT, 'src/main.ts')] : [path.join(ROOT, 'dist/src/main.js')];
+  const node = [process.execPath, ...extraFlags, ...(args.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${args.profileDir}`] : []), ...main];
+  const tolk = startChild(args.pin ? 'taskset' : node[0], args.pin ? ['-c', '0', ...node] : node.slice(1), {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    PUBLIC_URL: tolkBase,
+    TWILIO_ACCOUNT_SID: accountSid,
+    TWILIO_AUTH_TOKEN: authToken,
+    TWILIO_API_URL: `http://127.0.0.1:${twilioReady.port}`,
+    GEMINI_API_KEY: 'bench-key',
+    GEMINI_API_URL: geminiBase,
+    // Stopped with SIGTERM at the end of a run: calls still up end at once instead of draining.
+    TOLK_DRAIN_TIMEOUT_MS: '0',
+    TOLK_NUMBERS: numbers,
+    TOLK_DB_PATH: path.join(dir, 'tolk.db'),
+  }, path.join(dir, 'tolk.log'));
+  const exited = (c: ChildProcess): Promise<void> => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
   try {
-    const n = args.calls;
-    const rampSec = Math.ceil(n / 20); // 20 new calls a second
-    // Long enough for the ramp, the wait for bridging and the window: the bench hangs up itself.
-    const callSec = rampSec + BRIDGE_WAIT_SEC + 5 + args.seconds + 10;
+    await waitForHttp(`${tolkBase}/healthz`);
+  } catch (err) {
+    tolk.kill('SIGKILL');
+    await Promise.all([twilio.stop(), gemini.stop()]);
+    throw err;
+  }
+  log(`logs in ${dir}`);
+  let tolkStopped: Promise<void> | undefined;
+  const stopTolk = (): Promise<void> => {
+    tolkStopped ??= (async () => {
+      tolk.kill('SIGTERM');
+      await exited(tolk);
+    })();
+    return tolkStopped;
+  };
+  return {
+    twilio,
+    gemini,
+    geminiBase,
+    tolkBase,
+    tolk,
+    pids: () => [process.pid, twilio.child.pid, gemini.child.pid].filter((p): p is number => p !== undefined),
+    stopTolk,
+    async stop() {
+      await stopTolk();
+      await Promise.all([twilio.stop(), gemini.stop()]);
+    },
+  };
+}
+
+/** Samples the CPU of some processes every second: the busiest second, and the average. */
+function cpuSampler(pids: () => number[]): { stop(): { maxPercent: number; avgPercent: number; byPid: Map<number, number> } } {
+  const started = Date.now();
+  const first = new Map(pids().map((p) => [p, cpuSecondsOf(p)]));
+  let last = new Map(first);
+  let lastAt = started;
+  let maxPercent = 0;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const current = new Map(pids().map((p) => [p, cpuSecondsOf(p)]));
+    let used = 0;
+    for (const [p, v] of current) used += v - (last.get(p) ?? v);
+    maxPercent = Math.max(maxPercent, (used / ((now - lastAt) / 1000)) * 100);
+    last = current;
+    lastAt = now;
+  }, 1000);
+  return {
+    stop() {
+      clearInterval(timer);
+      const secs = (Date.now() - started) / 1000;
+      const byPid = new Map<number, number>();
+      let total = 0;
+      for (const p of pids()) {
+        const used = cpuSecondsOf(p) - (first.get(p) ?? 0);
+        byPid.set(p, (used / secs) * 100);
+        total += used;
+      }
+      return { maxPercent, avgPercent: (total / secs) * 100, byPid };
+    },
+  };
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+async function rigStats(rig: LoadRig): Promise<TwilioRigStats> {
+  const r = await rig.twilio.request({ type: 'stats' });
+  if (r.type !== 'stats') throw new Error('the rig answered out of turn');
+  return r.stats;
+}
+
+async function concurrent(args: Args): Promise<Record<string, number>> {
+  const n = args.calls;
+  const rampSec = Math.ceil(n / 20); // 20 new calls a second
+  // Long enough for the ramp, the wait for bridging and the window: the bench hangs up itself.
+  const callSec = rampSec + BRIDGE_WAIT_SEC + args.warmup + args.seconds + 10;
+  const rig = await startLoadRig(args, callSec);
+  try {
     const baseline = await scrape(rig.tolkBase);
-    const callerSpeech = turns('caller-es.ulaw8k.wav', callSec, 1, 8);
-    rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: turns('agent-en.ulaw8k.wav', callSec, 8, 9) });
-    const sids: string[] = [];
-    for (let i = 0; i < n; i++) {
-      sids.push(await rig.twilio.dial({ from: `+3491${String(1000000 + i)}`, to: TOLK_NUMBER, party: { speech: callerSpeech, hangupAfterSec: callSec } }));
-      await sleep(50);
-    }
+    await rig.twilio.request({ type: 'dial', calls: n });
     log(`${n} calls placed; waiting for them to be bridged`);
     // Every call is either bridged or already over (a call that failed to bridge counts as an error
     // below, not as a reason to abort); then the window measures the calls that are up.
@@ -287,21 +466,27 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
     }, BRIDGE_WAIT_SEC * 1000).catch(() => undefined);
     const bridgedCalls = (await progress()).bridged;
     if (bridgedCalls < n) log(`only ${bridgedCalls} of ${n} calls were bridged; measuring those`);
-    await sleep(5000); // let the first translations start
+    await sleep(args.warmup * 1000); // let the first translations start
     const a = await scrape(rig.tolkBase);
-    const emulatorsA = emulatorCpuSeconds(rig);
-    const sentA = framesSentByTolk(rig.twilio);
+    await rig.twilio.request({ type: 'measure', from: Date.now() });
+    const rigCpu = cpuSampler(() => rig.pids());
     log(`measuring ${args.seconds} s`);
     await sleep(args.seconds * 1000);
     const b = await scrape(rig.tolkBase);
-    const emulatorsB = emulatorCpuSeconds(rig);
+    const rigUse = rigCpu.stop();
+    const stats = await rigStats(rig);
     // Media messages tolk sent per leg and tick (it sends nothing to a leg with nothing to hear).
-    const sendRatio = (framesSentByTolk(rig.twilio) - sentA) / (2 * bridgedCalls * ((args.seconds * 1000) / 20) || 1);
-    for (const sid of sids) rig.twilio.hangup(sid);
+    const sendRatio = stats.framesReceived / (2 * bridgedCalls * ((args.seconds * 1000) / 20) || 1);
+    await rig.twilio.request({ type: 'hangupAll' });
     await waitFor('calls to end', async () => get(await scrape(rig.tolkBase), 'tolk_active_calls') === 0, 60_000);
     const end = await scrape(rig.tolkBase);
+    await rig.stopTolk();
+
+    log(`measuring the transport floor (${args.floorSeconds ?? args.seconds} s)`);
+    const floor = await transportFloor(rig, args, Math.min(1, sendRatio));
 
     const cpuSec = get(b, 'tolk_process_cpu_seconds_total') - get(a, 'tolk_process_cpu_seconds_total');
+    const corePercentPerCall = ((cpuSec / args.seconds) * 100) / Math.max(1, bridgedCalls);
     const edge = (kind: string): number => get(end, `tolk_twilio_edge_events{kind="${kind}"}`);
     const framesLost =
       Math.round((edge('gap_fill_ms') + edge('gap_skipped_ms')) / 20) +
@@ -314,64 +499,72 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
       sumWhere(end, 'tolk_translation_reconnects_total') +
       (n - completed) +
       ['binary_frame', 'invalid_json', 'unknown_event', 'invalid_message', 'bad_base64', 'oversized', 'wrong_stream', 'token_missing', 'start_timeout'].reduce((s, k) => s + edge(k), 0);
+    const rigMax = Math.max(rigUse.maxPercent, floor.rigMaxPercent);
     return {
       calls: n,
       seconds: args.seconds,
       bridged: bridgedCalls,
-      corePercentPerCall: round(((cpuSec / args.seconds) * 100) / Math.max(1, bridgedCalls), 3),
+      corePercentPerCall: round(corePercentPerCall, 3),
       eventLoopLagP99Ms: round(get(b, 'tolk_nodejs_eventloop_lag_p99_seconds') * 1000, 2),
       addedLatencyP50Ms: round(histogramPercentileMs(a, b, 50), 3),
       addedLatencyP99Ms: round(histogramPercentileMs(a, b, 99), 3),
+      addedDelayAllInP50Ms: round(percentile(stats.delays, 50), 1),
+      addedDelayAllInP95Ms: round(percentile(stats.delays, 95), 1),
+      addedDelaySamples: stats.delays.length,
       rssMbPerCall: round((get(b, 'tolk_process_resident_memory_bytes') - get(baseline, 'tolk_process_resident_memory_bytes')) / Math.max(1, bridgedCalls) / 1e6, 3),
       framesLost,
       errors,
       modelLatencyMs: MODEL_LATENCY_MS,
-      twilioEmulatorCorePercent: round(((emulatorsB.twilio - emulatorsA.twilio) / args.seconds) * 100, 1),
-      geminiEmulatorCorePercent: round(((emulatorsB.gemini - emulatorsA.gemini) / args.seconds) * 100, 1),
+      twilioEmulatorCorePercent: round(rigUse.byPid.get(rig.twilio.child.pid ?? -1) ?? 0, 1),
+      geminiEmulatorCorePercent: round(rigUse.byPid.get(rig.gemini.child.pid ?? -1) ?? 0, 1),
+      rigCorePercentPerCall: round(rigUse.avgPercent / Math.max(1, bridgedCalls), 3),
+      rigMaxCorePercent: round(rigMax, 1),
+      rigValid: rigMax <= RIG_CORE_LIMIT_PERCENT && stats.sendSkipped === 0 ? 1 : 0,
+      rigClockLateMaxMs: round(stats.tickLateMaxMs, 1),
       pinned: args.pin ? 1 : 0,
       outboundFramesPerLegTick: round(sendRatio, 3),
+      transportFloorCorePercent: round(floor.corePercent, 1),
+      transportFloorCorePercentPerCall: round(floor.corePercent / n, 3),
+      floorCorePercentPerCall: round(floor.corePercent / n, 3),
+      ratioToFloor: floor.corePercent > 0 ? round(corePercentPerCall / (floor.corePercent / n), 2) : 0,
     };
   } finally {
     await rig.stop();
   }
 }
 
-/** Media messages the emulated parties have received from tolk so far. */
-function framesSentByTolk(twilio: TwilioEmulator): number {
-  return twilio.calls().reduce((sum, c) => sum + c.streams.reduce((s, st) => s + st.mediaMessagesReceived, 0), 0);
-}
-
 /**
- * The transport floor: a bare WebSocket server (scripts/transport-floor.ts) on tolk's core, fed the
- * same Twilio traffic as `calls` interpreted calls and answering at tolk's measured rate. Its CPU
- * is what the WebSocket transport alone costs on this machine now.
+ * The transport floor: a bare server (scripts/rig/floor.ts) on tolk's core doing the socket and
+ * message work of both protocols for `calls` calls, fed by the same rig: the same legs, the same
+ * Gemini server, tolk's measured outbound rate.
  */
-async function transportFloor(calls: number, seconds: number, sendRatio: number, pin: boolean): Promise<Record<string, number>> {
+async function transportFloor(rig: LoadRig, args: Args, sendRatio: number): Promise<{ corePercent: number; rigMaxPercent: number }> {
   const port = await freePort();
-  const node = [process.execPath, 'dist/scripts/transport-floor.js', String(port), String(sendRatio)];
-  const server = spawn(pin ? 'taskset' : node[0], pin ? ['-c', '0', ...node] : node.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const script = args.fromSource ? [...TSX, path.join(ROOT, 'scripts/rig/floor.ts')] : [path.join(ROOT, 'dist/scripts/rig/floor.js')];
+  const node = [process.execPath, ...script, String(port), rig.geminiBase.replace(/^http/, 'ws'), String(sendRatio)];
+  const server = spawn(args.pin ? 'taskset' : node[0], args.pin ? ['-c', '0', ...node] : node.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     await new Promise<void>((resolve, reject) => {
       server.stdout?.once('data', () => resolve());
       server.once('exit', (code) => reject(new Error(`transport floor server exited with ${code}`)));
     });
-    const stopLoad = await runFloorLoad(`ws://127.0.0.1:${port}`, 2 * calls);
-    await sleep(3000);
+    await rig.twilio.request({ type: 'floorDial', calls: args.calls, url: `ws://127.0.0.1:${port}/` });
+    await sleep(1000); // every leg's Live session set up
+    const seconds = args.floorSeconds ?? args.seconds;
+    const rigCpu = cpuSampler(() => rig.pids());
     const before = cpuSecondsOf(server.pid);
     await sleep(seconds * 1000);
     const cpu = cpuSecondsOf(server.pid) - before;
-    stopLoad();
-    return {
-      transportFloorCorePercent: round((cpu / seconds) * 100, 1),
-      transportFloorCorePercentPerCall: round((cpu / seconds) * 100 / calls, 3),
-    };
+    const rigUse = rigCpu.stop();
+    await rig.twilio.request({ type: 'hangupAll' });
+    return { corePercent: (cpu / seconds) * 100, rigMaxPercent: rigUse.maxPercent };
   } finally {
     server.kill('SIGTERM');
   }
 }
 
 async function sequential(args: Args): Promise<Record<string, number>> {
-  const rig = await startRig(0.1, args.pin);
+  const rig = await startEmulatorRig(0.1, args.pin);
   try {
     rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 0.2 } });
     const speech = turns('caller-es.ulaw8k.wav', 2, 0, 0);
@@ -413,13 +606,9 @@ function round(v: number, digits: number): number {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  let result = args.sequential > 0 ? await sequential(args) : await concurrent(args);
-  if (args.floor && args.sequential === 0) {
-    log(`measuring the transport floor (${args.seconds} s)`);
-    result = { ...result, ...(await transportFloor(args.calls, args.seconds, result.outboundFramesPerLegTick, args.pin)) };
-  }
+  const result = args.sequential > 0 ? await sequential(args) : await concurrent(args);
   if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else for (const [k, v] of Object.entries(result)) process.stdout.write(`${k.padEnd(22)} ${v}\n`);
+  else for (const [k, v] of Object.entries(result)) process.stdout.write(`${k.padEnd(34)} ${v}\n`);
 }
 
 main().catch((err: unknown) => {

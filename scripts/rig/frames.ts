@@ -1,0 +1,161 @@
+/**
+ * The load rig's wire frames, built once and patched in place: the rig sends every 20 ms media
+ * message of every leg and every Gemini server frame without building a string or a buffer for it.
+ * Pure functions and small classes; the rig processes (twilio-rig.ts, gemini-rig.ts) do the I/O.
+ */
+import { decodeMulawSample, encodeMulaw } from '../../src/audio/mulaw';
+
+export const FRAME_MS = 20;
+export const FRAME_SAMPLES = 160;
+/** Base64 length of one 20 ms mu-law frame (160 bytes). */
+export const FRAME_B64 = 216;
+/** A sample louder than this (of 32767) is speech, both where the rig speaks and where it listens to tolk's input. */
+export const SPEECH_LEVEL = 1500;
+/** What a listener hears louder than this is the translation (the rig's model speaks at TONE_LEVEL; the
+ * other party's own voice, mixed underneath, stays far below). */
+export const HEARD_LEVEL = 9000;
+export const TONE_LEVEL = 16000;
+
+/** The base64 text of every 20 ms frame of a mu-law timeline, back to back (FRAME_B64 bytes each). */
+export function encodeTimeline(pcm: Int16Array): Buffer {
+  const frames = Math.floor(pcm.length / FRAME_SAMPLES);
+  const mulaw = encodeMulaw(pcm.subarray(0, frames * FRAME_SAMPLES));
+  const out = Buffer.alloc(frames * FRAME_B64);
+  for (let i = 0; i < frames; i++) out.write(Buffer.from(mulaw.buffer, mulaw.byteOffset + i * FRAME_SAMPLES, FRAME_SAMPLES).toString('base64'), i * FRAME_B64, 'latin1');
+  return out;
+}
+
+/** Sample index of each utterance's onset: the first sample at or after each start louder than SPEECH_LEVEL. */
+export function onsets(pcm: Int16Array, starts: readonly number[]): number[] {
+  const out: number[] = [];
+  for (const s of starts) {
+    for (let i = s; i < pcm.length; i++) {
+      if (Math.abs(pcm[i]) > SPEECH_LEVEL) {
+        out.push(i);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+const digitsOf = (n: number): number => (n < 10 ? 1 : Math.floor(Math.log10(n)) + 1);
+
+function writeDigits(buf: Buffer, end: number, n: number): void {
+  let i = end;
+  do {
+    buf[--i] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  } while (n > 0);
+}
+
+/**
+ * The `media` messages of one leg, as Twilio documents them (the counters as strings), in a ring of
+ * buffers patched in place: a message costs two copies and a few digits. The ring lets a socket keep
+ * a buffer it has not flushed yet while the next frames are written.
+ */
+export class MediaMessageWriter {
+  private readonly head: Buffer;
+  private ring: Buffer[] = [];
+  private slot = 0;
+  private widths = '';
+
+  constructor(streamSid: string, private readonly ringSize = 16) {
+    this.head = Buffer.from(`{"event":"media","streamSid":"${streamSid}","media":{"track":"inbound","payload":"`, 'latin1');
+  }
+
+  private static readonly P1 = Buffer.from('","chunk":"', 'latin1');
+  private static readonly P2 = Buffer.from('","timestamp":"', 'latin1');
+  private static readonly P3 = Buffer.from('"},"sequenceNumber":"', 'latin1');
+  private static readonly P4 = Buffer.from('"}', 'latin1');
+
+  /** Message `chunk` (1-based) with sequence number `seq`, its payload FRAME_B64 bytes of `payloads` from `at`. */
+  message(payloads: Buffer, at: number, chunk: number, seq: number): Buffer {
+    const ts = (chunk - 1) * FRAME_MS;
+    const dc = digitsOf(chunk);
+    const dt = digitsOf(ts);
+    const ds = digitsOf(seq);
+    const widths = `${dc},${dt},${ds}`;
+    const W = MediaMessageWriter;
+    if (widths !== this.widths) {
+      // Only when a counter gains a digit: a new ring sized for it.
+      this.widths = widths;
+      const len = this.head.length + FRAME_B64 + W.P1.length + dc + W.P2.length + dt + W.P3.length + ds + W.P4.length;
+      this.ring = Array.from({ length: this.ringSize }, () => {
+        const b = Buffer.alloc(len);
+        this.head.copy(b, 0);
+        let o = this.head.length + FRAME_B64;
+        o += W.P1.copy(b, o) + dc;
+        o += W.P2.copy(b, o) + dt;
+        o += W.P3.copy(b, o) + ds;
+        W.P4.copy(b, o);
+        return b;
+      });
+    }
+    const b = this.ring[this.slot];
+    this.slot = (this.slot + 1) % this.ringSize;
+    let o = this.head.length;
+    payloads.copy(b, o, at, at + FRAME_B64);
+    o += FRAME_B64 + W.P1.length;
+    writeDigits(b, o + dc, chunk);
+    o += dc + W.P2.length;
+    writeDigits(b, o + dt, ts);
+    o += dt + W.P3.length;
+    writeDigits(b, o + ds, seq);
+    return b;
+  }
+}
+
+const B64_VALUES = (() => {
+  const t = new Int8Array(256).fill(-1);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  for (let i = 0; i < alphabet.length; i++) t[alphabet.charCodeAt(i)] = i;
+  t['='.charCodeAt(0)] = 0; // padding: the bits it stands for are not read
+  return t;
+})();
+
+/** Byte `index` of the data whose base64 text starts at `start` in `buf` (no decoding of the rest). */
+export function base64ByteAt(buf: Buffer, start: number, index: number): number {
+  const group = start + Math.floor(index / 3) * 4;
+  const v = (B64_VALUES[buf[group]] << 18) | (B64_VALUES[buf[group + 1]] << 12) | (B64_VALUES[buf[group + 2]] << 6) | B64_VALUES[buf[group + 3]];
+  return (v >> (16 - 8 * (index % 3))) & 0xff;
+}
+
+/** Little-endian 16-bit sample `k` of base64 PCM text starting at `start`. */
+export function base64SampleAt(buf: Buffer, start: number, k: number): number {
+  const v = base64ByteAt(buf, start, 2 * k) | (base64ByteAt(buf, start, 2 * k + 1) << 8);
+  return v >= 0x8000 ? v - 0x10000 : v;
+}
+
+const MULAW_LINEAR = Int16Array.from({ length: 256 }, (_, c) => decodeMulawSample(c));
+
+/** Index of the first of `count` base64 mu-law samples (from `start`) louder than `level`, or -1. */
+export function firstLoudMulaw(buf: Buffer, start: number, count: number, level: number): number {
+  for (let k = 0; k < count; k++) if (Math.abs(MULAW_LINEAR[base64ByteAt(buf, start, k)]) > level) return k;
+  return -1;
+}
+
+/**
+ * Where speech starts in a chunk of base64 16-bit PCM (every `stride`-th sample is looked at):
+ * the sample index, or -1 for a silent chunk.
+ */
+export function speechOnsetPcm(buf: Buffer, start: number, samples: number, stride = 8): number {
+  for (let k = 0; k < samples; k += stride) if (Math.abs(base64SampleAt(buf, start, k)) > SPEECH_LEVEL) return k;
+  return -1;
+}
+
+/** Offset just past `needle` in `buf` (from `from`), or -1. */
+export function after(buf: Buffer, needle: Buffer, from = 0): number {
+  const i = buf.indexOf(needle, from);
+  return i < 0 ? -1 : i + needle.length;
+}
+
+/** 100 ms of the model's voice at 24 kHz, silent for its first `silentMs`: a steady tone the listener's side can time. */
+export function tonePcm24k(ms: number, silentMs: number): Int16Array {
+  const n = (ms * 24_000) / 1000;
+  const out = new Int16Array(n);
+  for (let i = Math.round((silentMs * 24_000) / 1000); i < n; i++) out[i] = Math.round(TONE_LEVEL * Math.sin((2 * Math.PI * 440 * i) / 24_000));
+  return out;
+}
+
+export const int16Base64 = (pcm: Int16Array): string => Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64');

@@ -1,0 +1,135 @@
+/**
+ * The Gemini side of the bench's load rig (one process, started by scripts/bench.ts with IPC): a
+ * Live API WebSocket server that tolk's real SDK connects to, built for load. It answers `setup`
+ * with `setupComplete`, and for each 100 ms of audio it receives looks at a few of its samples
+ * (base64 read in place) to tell speech from silence; `modelLatencyMs` later it sends one of a few
+ * server frames built at start: 100 ms of the model's voice (a steady tone), the same with the
+ * tone starting where the speech started in the chunk, and the transcriptions when an utterance
+ * ends (in the languages of the bench's calls: Spanish and English, the one not asked for heard). Sending a frame copies nothing.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
+import { after, int16Base64, speechOnsetPcm, tonePcm24k } from './frames';
+import type { GeminiRigCommand, GeminiRigConfig, GeminiRigReply } from './protocol';
+
+const config = JSON.parse(process.argv[2] ?? '{}') as GeminiRigConfig;
+const CHUNK_MS = 100;
+const ONSET_STEP_MS = 5;
+
+const frame = (msg: object): Buffer => Buffer.from(JSON.stringify(msg), 'utf8');
+const audioFrame = (silentMs: number): Buffer => frame({ serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: int16Base64(tonePcm24k(CHUNK_MS, silentMs)) } }] } } });
+/** FRAMES[0]: a full chunk of voice; FRAMES[1 + i]: voice from i * ONSET_STEP_MS into the chunk; then the transcripts. */
+const FRAMES: Buffer[] = [audioFrame(0), ...Array.from({ length: CHUNK_MS / ONSET_STEP_MS }, (_, i) => audioFrame(i * ONSET_STEP_MS))];
+/** The bench's calls are Spanish and English: a session translating into one hears the other. */
+const SAID: Record<string, { text: string; languageCode: string }> = {
+  en: { text: 'Good morning, I would like some information.', languageCode: 'en' },
+  es: { text: 'Buenos días, quisiera información.', languageCode: 'es' },
+};
+/** The transcript frames of a session translating into `target`: [input, output] indices in FRAMES. */
+const transcripts = new Map<string, [number, number]>();
+function transcriptFrames(target: string): [number, number] {
+  let t = transcripts.get(target);
+  if (!t) {
+    const input = SAID[target === 'es' ? 'en' : 'es'];
+    const output = SAID[target] ?? { text: SAID.en.text, languageCode: target };
+    t = [FRAMES.push(frame({ serverContent: { inputTranscription: input } })) - 1, FRAMES.push(frame({ serverContent: { outputTranscription: output } })) - 1];
+    transcripts.set(target, t);
+  }
+  return t;
+}
+const SETUP_COMPLETE = frame({ setupComplete: {} });
+const DATA_AT = Buffer.from('"data":"', 'latin1');
+const SETUP_AT = Buffer.from('"setup"', 'latin1');
+const QUEUE = 64;
+
+/** One Live session: whether its speaker is talking, and the frames due, in a fixed ring. */
+class Session {
+  speaking = false;
+  setUp = false;
+  transcripts: [number, number] = [0, 0];
+  readonly due = new Float64Array(QUEUE);
+  readonly what = new Int16Array(QUEUE);
+  head = 0;
+  tail = 0;
+  constructor(readonly ws: WebSocket) {}
+
+  schedule(at: number, frameIndex: number): void {
+    const next = (this.tail + 1) % QUEUE;
+    if (next === this.head) return; // a session this far behind drops the frame
+    this.due[this.tail] = at;
+    this.what[this.tail] = frameIndex;
+    this.tail = next;
+  }
+}
+
+const sessions = new Set<Session>();
+let inputMessages = 0;
+let outputMessages = 0;
+
+function onInput(s: Session, data: Buffer): void {
+  if (!s.setUp) {
+    if (data.indexOf(SETUP_AT) < 0) return;
+    const setup = JSON.parse(data.toString('utf8')) as { setup?: { generationConfig?: { translationConfig?: { targetLanguageCode?: string } } } };
+    s.transcripts = transcriptFrames(setup.setup?.generationConfig?.translationConfig?.targetLanguageCode ?? 'en');
+    s.setUp = true;
+    s.ws.send(SETUP_COMPLETE);
+    return;
+  }
+  const at = after(data, DATA_AT);
+  if (at < 0) return;
+  inputMessages++;
+  const end = data.indexOf(0x22, at); // the closing quote
+  const samples = Math.floor(((end - at) / 4) * 3 / 2);
+  const onset = speechOnsetPcm(data, at, samples);
+  const due = Date.now() + config.modelLatencyMs;
+  if (onset >= 0) {
+    if (s.speaking) s.schedule(due, 0);
+    else {
+      s.speaking = true;
+      // The chunk ends now; its speech began `onset` samples (16 kHz) into it.
+      s.schedule(due, 1 + Math.min(CHUNK_MS / ONSET_STEP_MS - 1, Math.floor(onset / 16 / ONSET_STEP_MS)));
+    }
+  } else if (s.speaking) {
+    s.speaking = false;
+    if (s.ws.readyState === WebSocket.OPEN) s.ws.send(FRAMES[s.transcripts[0]]);
+    s.schedule(due, s.transcripts[1]);
+  }
+}
+
+/** One clock for every session: frames go out when due. */
+function pump(): void {
+  const now = Date.now();
+  for (const s of sessions) {
+    while (s.head !== s.tail && s.due[s.head] <= now) {
+      if (s.ws.readyState === WebSocket.OPEN) {
+        s.ws.send(FRAMES[s.what[s.head]]);
+        outputMessages++;
+      }
+      s.head = (s.head + 1) % QUEUE;
+    }
+  }
+}
+
+const server = http.createServer((_req, res) => res.writeHead(404).end());
+const wss = new WebSocketServer({ server, perMessageDeflate: false, skipUTF8Validation: true });
+wss.on('connection', (ws, req) => {
+  if (!(req.url ?? '').includes('GenerativeService.BidiGenerateContent')) {
+    ws.close(1008, 'unknown endpoint');
+    return;
+  }
+  const s = new Session(ws);
+  sessions.add(s);
+  ws.on('message', (data: Buffer) => onInput(s, data));
+  ws.on('close', () => sessions.delete(s));
+  ws.on('error', () => undefined);
+});
+
+process.on('message', (cmd: GeminiRigCommand) => {
+  if (cmd.type === 'stats') process.send?.({ type: 'stats', stats: { sessions: sessions.size, inputMessages, outputMessages } } satisfies GeminiRigReply);
+});
+server.listen(0, '127.0.0.1', () => {
+  setInterval(pump, ONSET_STEP_MS);
+  process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port } satisfies GeminiRigReply);
+});
+process.on('disconnect', () => process.exit(0));

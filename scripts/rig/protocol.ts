@@ -1,0 +1,55 @@
+/** Messages between scripts/bench.ts and the rig processes (Node IPC). */
+
+export interface TwilioRigConfig {
+  accountSid: string;
+  authToken: string;
+  /** tolk's base URL (its webhooks). */
+  tolkBase: string;
+  tolkNumber: string;
+  /** Seconds of speech in each party's timeline (it repeats after). */
+  callSec: number;
+  /** How long tolk's dialled party takes to answer. */
+  answerAfterMs: number;
+  /** Pause between two calls placed. */
+  spacingMs: number;
+  /** Every n-th call is timed end to end. */
+  sampleEvery: number;
+  /** The rig model's latency, taken off the delays it measures. */
+  modelLatencyMs: number;
+}
+
+export type TwilioRigCommand =
+  | { type: 'dial'; calls: number }
+  | { type: 'floorDial'; calls: number; url: string }
+  | { type: 'measure'; from: number }
+  | { type: 'stats' }
+  | { type: 'hangupAll' };
+
+export interface TwilioRigStats {
+  legs: number;
+  framesSent: number;
+  /** Media messages received from the server (tolk or the floor) since `measure`. */
+  framesReceived: number;
+  /** Frames not sent because a socket was too far behind. */
+  sendSkipped: number;
+  /** Worst lateness of the rig's 20 ms clock since `measure`. */
+  tickLateMaxMs: number;
+  /** Added delay of each timed utterance heard since `measure` (ms, the model's latency taken off). */
+  delays: number[];
+}
+
+export type TwilioRigReply = { type: 'ready'; port: number } | { type: 'dialed' } | { type: 'measuring' } | { type: 'hungUp' } | { type: 'stats'; stats: TwilioRigStats };
+
+export interface GeminiRigConfig {
+  modelLatencyMs: number;
+}
+
+export type GeminiRigCommand = { type: 'stats' };
+
+export interface GeminiRigStats {
+  sessions: number;
+  inputMessages: number;
+  outputMessages: number;
+}
+
+export type GeminiRigReply = { type: 'ready'; port: number } | { type: 'stats'; stats: GeminiRigStats };

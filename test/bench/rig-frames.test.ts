@@ -1,0 +1,68 @@
+/**
+ * The load rig's pre-built frames say what Twilio's and Gemini's would: a patched media message is
+ * the documented message, and the in-place base64 readers agree with a full decode.
+ */
+import { randomBytes } from 'node:crypto';
+import { mediaMessage } from '../../src/emulators/twilio/stream-messages';
+import { encodeMulaw } from '../../src/audio/mulaw';
+import { base64SampleAt, encodeTimeline, FRAME_B64, firstLoudMulaw, HEARD_LEVEL, MediaMessageWriter, SPEECH_LEVEL, speechOnsetPcm } from '../../scripts/rig/frames';
+import { timeline, turns } from '../../scripts/rig/timelines';
+
+const SID = 'MZ' + 'a'.repeat(32);
+
+describe('MediaMessageWriter', () => {
+  it('writes the media message Twilio documents, as counters grow a digit, from a reused ring', () => {
+    const pcm = Int16Array.from({ length: 160 * 3 }, (_, i) => Math.round(8000 * Math.sin(i / 7)));
+    const payloads = encodeTimeline(pcm);
+    const w = new MediaMessageWriter(SID, 2);
+    const id = { accountSid: 'AC' + '0'.repeat(32), callSid: 'CA' + '0'.repeat(32), streamSid: SID };
+    const seen: string[] = [];
+    for (const chunk of [1, 2, 9, 10, 11, 99, 100, 101, 4999, 5000, 5001]) {
+      const frame = chunk % 3;
+      const text = w.message(payloads, frame * FRAME_B64, chunk, chunk + 1).toString('latin1');
+      seen.push(text);
+      const expected = mediaMessage(id, chunk + 1, chunk, (chunk - 1) * 20, Buffer.from(encodeMulaw(pcm.subarray(frame * 160, frame * 160 + 160))).toString('base64'));
+      expect(JSON.parse(text)).toEqual(expected);
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+});
+
+describe('reading base64 in place', () => {
+  it('reads 16-bit samples as a full decode does', () => {
+    const bytes = randomBytes(3200);
+    const text = Buffer.from(`{"data":"${bytes.toString('base64')}"}`, 'latin1');
+    const samples = new Int16Array(bytes.buffer, bytes.byteOffset, 1600);
+    for (const k of [0, 1, 2, 3, 799, 1598, 1599]) expect(base64SampleAt(text, 9, k)).toBe(samples[k]);
+  });
+
+  it('finds where speech starts in a chunk, and nothing in silence', () => {
+    const pcm = new Int16Array(1600);
+    const silent = Buffer.from(Buffer.from(pcm.buffer).toString('base64'), 'latin1');
+    expect(speechOnsetPcm(silent, 0, 1600)).toBe(-1);
+    for (let i = 800; i < 1600; i++) pcm[i] = i % 2 ? 3 * SPEECH_LEVEL : -3 * SPEECH_LEVEL;
+    const speech = Buffer.from(Buffer.from(pcm.buffer).toString('base64'), 'latin1');
+    expect(speechOnsetPcm(speech, 0, 1600)).toBe(800);
+  });
+
+  it('finds the first loud mu-law sample of a frame', () => {
+    const pcm = new Int16Array(160);
+    pcm[37] = HEARD_LEVEL + 2000;
+    const text = Buffer.from(Buffer.from(encodeMulaw(pcm)).toString('base64'), 'latin1');
+    expect(firstLoudMulaw(text, 0, 160, HEARD_LEVEL)).toBe(37);
+    expect(firstLoudMulaw(Buffer.from(Buffer.alloc(160, 0xff).toString('base64'), 'latin1'), 0, 160, HEARD_LEVEL)).toBe(-1);
+  });
+});
+
+describe('timelines', () => {
+  it('starts each utterance at a loud sample and marks it in its frame', () => {
+    const speech = Int16Array.from({ length: 4000 }, (_, i) => (i < 300 ? 100 : 5000));
+    const t = turns(speech, 4, 1, 1);
+    expect(t.starts).toEqual([8000, 8000 + 3700 + 8000, 8000 + 2 * (3700 + 8000)]);
+    expect(t.pcm[8000]).toBe(5000);
+    expect(t.pcm[7999]).toBe(0);
+    const tl = timeline(t.pcm, t.starts);
+    expect(tl.onsetInFrame[50]).toBe(0);
+    expect([...tl.onsetInFrame].filter((o) => o >= 0)).toEqual([0, 20, 40]);
+  });
+});
