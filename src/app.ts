@@ -51,6 +51,7 @@ import { mediaStreamUrl } from './twilio/signature';
 import { resolveMediaStreamSecret, StreamTokens } from './twilio/stream-token';
 import { createTwimlRenderer } from './twilio/twiml';
 import { LiveFeed } from './live/live-feed';
+import { OUTBOUND_QUEUE, OutboundCalls } from './outbound/outbound-calls';
 
 /** Replaceable parts, for tests and the benchmark; production uses the defaults. */
 export interface AppOverrides {
@@ -198,7 +199,10 @@ async function startOnStore(
     stepTimeoutMs: config.TOLK_STEP_TIMEOUT_SEC * 1000,
     instance,
     onUnknownLegEnded: (legRef) => void reconciler.legEnded(legRef),
+    retryOutbound: (id, plan): Promise<void> => outbound.retry(id, plan),
   });
+  // Calls tolk places (POST /api/calls): scheduled in the database, started by the `outbound` queue.
+  const outbound: OutboundCalls = new OutboundCalls({ records, numbers, jobs, events, calls, logger, stepTimeoutMs: config.TOLK_STEP_TIMEOUT_SEC * 1000, instance });
   const reconciler = new CallReconciler({
     records,
     telephony,
@@ -240,6 +244,7 @@ async function startOnStore(
         stillAuthorized: webConsole.stillAuthorized,
         live,
         hangUp: (id) => calls.hangUp(id),
+        outbound,
         interpreters: calls,
         logger,
         tokens: new TranslateTokenMinter({ apiKey: config.GEMINI_API_KEY, model: config.GEMINI_MODEL, baseUrl: config.GEMINI_API_URL }),
@@ -269,6 +274,9 @@ async function startOnStore(
   else logger.info({ event: 'jobs.workers_off' }, 'TOLK_WORKERS=off: background jobs run in tolk worker processes');
   // Deliveries that could not be queued (or whose job was lost) are queued again from the database.
   deliveries.start(overrides.webhookSweepMs);
+  // The instance that starts a call serves it: every server starts the calls tolk places.
+  jobs.work(OUTBOUND_QUEUE, outbound.processor());
+  void outbound.resume().catch((err: unknown) => logger.error({ event: 'outbound.resume_failed', err }, 'could not queue the scheduled calls again'));
   if (configured.length === 0) logger.warn({ event: 'config.no_numbers' }, 'no numbers configured: every call will be refused (add one with the admin API, the CLI or TOLK_NUMBERS)');
   logger.info({ event: 'server.listening', port: address.port, host: config.HOST, numbers: configured.length, instance }, 'tolk listening');
   // Calls the store holds as live that nobody serves any more (this instance crashed before) are closed.

@@ -16,6 +16,8 @@ import { callModeOf, interpretationOf } from '../config/numbers';
 import type { CallEventSource } from './events';
 import { hasMessages, message, sayLocale } from './messages';
 import type { CallAnswer, CallRecords, ConferenceEvent, ConferenceTelephony, LegStatus, MenuOption, ParticipantMedia } from './ports';
+import { CUSTOMER_ENDPOINT, OutboundCall, type OutboundCallInit } from './outbound-call';
+import type { OutboundPlan } from '../store/call-record';
 
 /** A call tolk is interpreting: a direct call or a conference, each a configuration of the call graph. */
 export type LiveCall = DirectCall | ConferenceCall;
@@ -47,6 +49,18 @@ export interface CallServiceDeps extends CallDeps {
   instance?: string;
   /** The network reported a leg ended that no live call here holds (e.g. one from before a restart). */
   onUnknownLegEnded?: (legRef: string) => void;
+  /** A call tolk places was busy, unanswered or failed and asked for another attempt, due `plan.dueAt`. */
+  retryOutbound?: (callId: string, plan: OutboundPlan) => Promise<void>;
+}
+
+/** A call tolk places, as it starts calling its customer. */
+export interface OutboundStart {
+  id: string;
+  settings: NumberSettings;
+  customer: string;
+  plan: OutboundPlan;
+  /** The caller language the call asked for (absent: the number's, or the customer's remembered one). */
+  callerLanguage?: string;
 }
 
 export interface JoinConferenceRequest {
@@ -64,6 +78,8 @@ export class CallService {
   private readonly byLeg = new Map<string, LiveCall>();
   /** Conference calls by the conference's name and ref. */
   private readonly byConference = new Map<string, ConferenceCall>();
+  /** Calls tolk places, while it calls their customer. */
+  private readonly placing = new Map<string, { call: OutboundCall; callerLanguage?: string }>();
   private readonly log: Logger;
   private draining = false;
   /** Calls being admitted (between a request and the call it makes, or its refusal). */
@@ -88,9 +104,40 @@ export class CallService {
     return this.byId.size;
   }
 
-  /** Ids of the calls being served. */
+  /** Ids of the calls being served (those calling their customer included). */
   get liveCallIds(): string[] {
-    return [...this.byId.keys()];
+    return [...this.byId.keys(), ...this.placing.keys()];
+  }
+
+  /** Whether this instance takes new calls (it is not shutting down, nor at TOLK_MAX_CALLS). */
+  get accepting(): boolean {
+    return !this.draining && (this.deps.maxCalls === undefined || this.byId.size + this.placing.size < this.deps.maxCalls);
+  }
+
+  /**
+   * Starts calling the customer of a call tolk places; once they answer, the call is interpreted as
+   * one to the number would be. The caller makes sure it is `accepting` first.
+   */
+  startOutbound(req: OutboundStart): OutboundCall {
+    const init: OutboundCallInit = { id: req.id, settings: req.settings, customer: req.customer, plan: req.plan };
+    const call = new OutboundCall(
+      {
+        telephony: this.deps.telephony,
+        events: this.deps.events,
+        logger: this.deps.logger,
+        ringTimeoutSec: this.deps.ringTimeoutSec,
+        stepTimeoutMs: this.deps.stepTimeoutMs,
+        now: this.deps.now,
+        retry: this.deps.retryOutbound ?? (() => Promise.reject(new Error('retries are not configured'))),
+      },
+      init,
+    );
+    this.placing.set(req.id, { call, ...(req.callerLanguage ? { callerLanguage: req.callerLanguage } : {}) });
+    call.onDone(() => {
+      if (this.placing.get(req.id)?.call === call) this.placing.delete(req.id);
+    });
+    call.start();
+    return call;
   }
 
   /** A live direct call. */
@@ -190,9 +237,14 @@ export class CallService {
    * The phone network reported a leg's status. The dialled leg's reports carry the call id, so
    * they find their call even before the dial request has returned the leg's reference.
    */
-  legStatus(legRef: string, status: LegStatus, callId?: string): void {
+  legStatus(legRef: string, status: LegStatus, callId?: string, endpoint?: string): void {
+    const placing = this.placing.get(callId ?? '');
+    if (placing && endpoint === CUSTOMER_ENDPOINT) {
+      placing.call.customerStatus(legRef, status);
+      return;
+    }
     const byCallId = this.byId.get(callId ?? '');
-    if (byCallId instanceof DirectCall) {
+    if (byCallId instanceof DirectCall && endpoint !== CUSTOMER_ENDPOINT) {
       byCallId.agentLeg ??= legRef;
       this.byLeg.set(legRef, byCallId);
     }
@@ -217,6 +269,11 @@ export class CallService {
    * is in progress here.
    */
   async hangUp(id: string): Promise<boolean> {
+    const placing = this.placing.get(id);
+    if (placing && placing.call.state === 'calling') {
+      await placing.call.hangUpByOperator();
+      return true;
+    }
     const call = this.byId.get(id);
     if (!call || call.state === 'ended') return false;
     await call.hangUpByOperator();
@@ -348,7 +405,59 @@ export class CallService {
   /** Refuses new calls, then ends the live ones. */
   async shutdown(): Promise<void> {
     this.draining = true;
-    await Promise.all([...this.byId.values()].map((c) => c.shutdown()));
+    await Promise.all([...[...this.placing.values()].map((p) => p.call.shutdown()), ...[...this.byId.values()].map((c) => c.shutdown())]);
+  }
+
+  /**
+   * The customer of a call tolk places answered: the interpreted call takes over, in the mode of
+   * its number, and the customer first hears that the call is interpreted.
+   */
+  async customerAnswered(callId: string, legRef: string): Promise<CallAnswer> {
+    const placing = this.placing.get(callId);
+    if (!placing || !placing.call.answered(legRef)) {
+      this.log.warn({ event: 'outbound.answer_unexpected', callId, callSid: legRef }, 'a customer answered a call tolk is not calling');
+      return sayAndHangUp('unreachable', 'en');
+    }
+    this.placing.delete(callId);
+    const out = placing.call;
+    const settings = out.settings;
+    if (callModeOf(settings) === 'conference') return this.customerToConference(out, legRef);
+    const remembered =
+      !placing.callerLanguage && settings.rememberLanguage !== false && this.deps.languages
+        ? await this.deps.languages.recall(settings.number, out.customer).catch(() => undefined)
+        : undefined;
+    const initial = initialCallerLanguage(settings, { remembered });
+    const call = new DirectCall(this.deps, { id: out.id, settings, callerLeg: legRef, from: out.customer, callerLanguage: initial });
+    this.register(call, [legRef]);
+    this.log.info({ event: 'outbound.answered', callId: out.id, callSid: legRef }, 'the customer answered: interpreting');
+    const lang = call.callerLanguage ?? provisionalLanguage(settings, initial);
+    return { type: 'connect', callId: call.id, legRef, endpoint: 'caller', announce: { greeting: settings.greeting ?? message('greeting', lang), locale: sayLocale(lang) } };
+  }
+
+  private async customerToConference(out: OutboundCall, legRef: string): Promise<CallAnswer> {
+    const settings = out.settings;
+    const callerLanguage = provisionalLanguage(settings, initialCallerLanguage(settings, {}));
+    if (!this.deps.conferences) {
+      this.log.error({ event: 'call.conference_unavailable', callId: out.id, number: settings.number }, 'number in conference mode, but conference interpreting is not configured (TWILIO_TWIML_APP_SID)');
+      return sayAndHangUp('unreachable', callerLanguage);
+    }
+    const conference = `tolk-${out.id}`;
+    await this.deps.records.update(out.id, { kind: 'conference', conference });
+    const call = new ConferenceCall(
+      { ...this.deps, conferences: this.deps.conferences },
+      {
+        id: out.id,
+        conference,
+        requestedMode: interpretationOf(settings),
+        callerId: settings.number,
+        dial: { callerLeg: legRef, from: out.customer, number: settings.number, destination: settings.destination, callerLanguage, agentLanguage: settings.agentLanguage },
+        maxLanguages: this.deps.maxConferenceLanguages ?? 4,
+      },
+    );
+    this.register(call, [legRef]);
+    this.byConference.set(conference, call);
+    this.log.info({ event: 'outbound.answered', callId: out.id, callSid: legRef, conference }, 'the customer answered: interpreting in a conference');
+    return { type: 'conference', callId: call.id, conference, announce: { greeting: settings.greeting ?? message('greeting', callerLanguage), locale: sayLocale(callerLanguage) } };
   }
 
   private connectCaller(call: DirectCall): CallAnswer {

@@ -20,6 +20,9 @@ export type { CallOutcome };
 
 export type CallState = 'answered' | 'dialing' | 'ringing' | 'connecting' | 'bridged' | 'ended';
 
+/** Every state a call's record can be in (a call tolk places starts `scheduled`, then `calling`). */
+export const CALL_STATES = ['scheduled', 'calling', 'answered', 'dialing', 'ringing', 'connecting', 'bridged', 'ended'] as const;
+
 export type CallTrigger =
   | { type: 'caller-stream-started' }
   | { type: 'caller-left' } // caller's stream stopped or their call completed
@@ -176,4 +179,83 @@ function atDeadline(state: Exclude<CallState, 'ended'>, event: Extract<CallTrigg
     [{ type: 'ringback', on: false }, { type: 'end-agent' }, { type: 'tell-caller', reason: 'failed' }],
     `${waited}: ${missing}; ${asked}: hung up`,
   );
+}
+
+/**
+ * A call tolk places (POST /api/calls) first calls its customer; once they answer, the call goes on
+ * from `answered` above, the customer in the caller's place (they hear the greeting, then ringback
+ * while the other party is dialled):
+ *
+ *   scheduled --due--> calling --customer answers--> answered
+ *   calling --busy|no-answer|failed--> scheduled (a retry is left: due retryAfterSec later) | ended
+ *   scheduled --cancelled--> ended (canceled)
+ *
+ * `scheduled` waits on tolk's own job queue: an attempt that starts more than `stepMs` after it
+ * was due (tolk was not running) is not placed any more but ends as `timeout`. `calling` waits on
+ * the network: the customer's ring timeout plus `stepMs`.
+ */
+export type OutboundState = 'scheduled' | 'calling';
+
+/** Ms an outbound call may wait in `state` (scheduled: past the time it was due). */
+export function outboundDeadlineOf(state: OutboundState, limits: StateLimits): number {
+  return state === 'scheduled' ? limits.stepMs : limits.ringTimeoutMs + limits.stepMs;
+}
+
+export type OutboundTrigger =
+  | { type: 'customer-status'; status: LegStatus }
+  | { type: 'customer-answered' }
+  | { type: 'dial-failed' }
+  | { type: 'operator-hangup' }
+  | { type: 'shutdown' }
+  /** The deadline of `calling` passed; the customer's leg as the network reported it. */
+  | { type: 'deadline'; waitedMs: number; customer: LegFinding };
+
+export type OutboundEffect =
+  /** The interpreted call takes over from `answered`. */
+  | { type: 'hand-over' }
+  /** Hang up the customer's leg (or cancel it while it rings). */
+  | { type: 'end-customer' }
+  /** Another attempt is due `retryAfterSec` from now. */
+  | { type: 'retry' };
+
+export interface OutboundTransition {
+  state: 'answered' | 'scheduled' | 'ended';
+  effects: OutboundEffect[];
+  outcome?: CallOutcome;
+  reason?: string;
+}
+
+/**
+ * What follows `event` while tolk calls the customer; `retryLeft`: the call asked for another
+ * attempt after this one fails. Undefined: the event changes nothing.
+ */
+export function nextOutboundState(event: OutboundTrigger, retryLeft: boolean): OutboundTransition | undefined {
+  const fail = (outcome: CallOutcome, reason: string): OutboundTransition =>
+    retryLeft ? { state: 'scheduled', effects: [{ type: 'retry' }], outcome, reason } : { state: 'ended', effects: [], outcome, reason };
+  switch (event.type) {
+    case 'customer-answered':
+      return { state: 'answered', effects: [{ type: 'hand-over' }] };
+    case 'dial-failed':
+      return fail('failed', 'the customer could not be dialled');
+    case 'operator-hangup':
+      return { state: 'ended', effects: [{ type: 'end-customer' }], outcome: 'hungup_by_operator', reason: 'an operator hung up' };
+    case 'shutdown':
+      return { state: 'ended', effects: [{ type: 'end-customer' }], outcome: 'error', reason: 'tolk shut down' };
+    case 'customer-status':
+      return event.status.state === 'ended' ? customerEnded(event.status.reason, '', fail) : undefined;
+    case 'deadline': {
+      const waited = `calling for ${Math.round(event.waitedMs / 1000)} s`;
+      const found = event.customer;
+      if (found.state === 'ended') return customerEnded(found.reason, ` (found after ${waited})`, fail);
+      if (found.state === 'gone') return fail('failed', `${waited}: the customer's leg is unknown to the phone network`);
+      const asked = found.state === 'unknown' ? 'the phone network could not be asked' : `the customer's leg is ${found.state}`;
+      return { state: 'ended', effects: [{ type: 'end-customer' }], outcome: 'timeout', reason: `${waited}: the customer was neither connected nor given up; ${asked}: hung up` };
+    }
+  }
+}
+
+/** The customer's leg ended before they were connected. */
+function customerEnded(reason: LegEndReason, detail: string, fail: (outcome: CallOutcome, reason: string) => OutboundTransition): OutboundTransition {
+  if (reason === 'busy' || reason === 'no-answer') return fail(reason, `the customer's line: ${reason}${detail}`);
+  return fail('failed', `the customer's leg ended (${reason}) before they were connected${detail}`);
 }

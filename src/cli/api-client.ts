@@ -21,9 +21,23 @@ export interface CallJson {
   endReason?: string;
   /** The tolk instance serving it while it is live. */
   instance?: string;
+  /** Present for a call tolk places: `from` is the customer it calls. */
+  outbound?: { at?: string; dueAt: string; attempts: number; retries: number; retryAfterSec: number; callerLanguage?: string };
   startedAt: string;
   answeredAt?: string;
   endedAt?: string;
+}
+
+/** What `tolk calls place` asks for (`POST /api/calls`). */
+export interface PlaceCallJson {
+  line: string;
+  to: string;
+  destination?: string;
+  callerLanguage?: string;
+  agentLanguage?: string;
+  at?: string;
+  retries?: number;
+  retryAfterSec?: number;
 }
 
 export interface UtteranceJson {
@@ -65,6 +79,7 @@ export interface CallListParams {
   from?: string;
   to?: string;
   outcome?: string;
+  state?: string;
   limit?: number;
   cursor?: string;
 }
@@ -166,6 +181,16 @@ export class AdminClient {
   /** Ends a call in progress; resolves with its record once it has ended. */
   hangUpCall(id: string): Promise<CallWithTranscriptJson> {
     return this.request('POST', `api/calls/${enc(id)}/hangup`);
+  }
+
+  /** Places a call now or at a time; resolves with its record (state scheduled). */
+  placeCall(body: PlaceCallJson): Promise<CallJson> {
+    return this.request('POST', 'api/calls', body);
+  }
+
+  /** Cancels a call that has not started; resolves with its record (outcome canceled). */
+  cancelCall(id: string): Promise<CallWithTranscriptJson> {
+    return this.request('DELETE', `api/calls/${enc(id)}`);
   }
 
   joinConference(conference: string, body: object): Promise<InterpreterJson> {

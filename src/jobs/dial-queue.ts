@@ -47,7 +47,7 @@ export class QueuedTelephony implements Telephony {
     return this.jobs.addAndWait<DialJob, string>(
       DIAL_QUEUE,
       {
-        id: jobId('dial', req.callId, req.endpoint),
+        id: jobId('dial', req.callId, req.endpoint, ...(req.attempt && req.attempt > 1 ? [String(req.attempt)] : [])),
         data: { request: req, deadline: this.now() + ringMs },
         attempts: DIAL_ATTEMPTS,
         backoff: { type: 'exponential', delayMs: 1000 },

@@ -19,6 +19,9 @@ import {
   type QueueSpec,
 } from './queue';
 
+/** The longest delay one Node timer can wait. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Finished jobs kept per queue for inspection. */
 const KEEP_FINISHED = 1000;
 
@@ -180,12 +183,18 @@ export class MemoryJobQueues implements JobQueues {
   }
 
   private due(q: MemQueue, job: MemJob, delayMs: number): void {
+    // A timer fires at once beyond 2^31 - 1 ms (about 24.8 days): a longer delay waits in steps.
+    const step = Math.min(delayMs, MAX_TIMER_MS);
     job.timer = setTimeout(() => {
       job.timer = undefined;
       if (q.jobs.get(job.id) !== job || job.state !== 'delayed') return;
+      if (delayMs > step) {
+        this.due(q, job, delayMs - step);
+        return;
+      }
       job.state = 'waiting';
       this.pump(q);
-    }, delayMs);
+    }, step);
   }
 
   /** Starts due jobs, oldest first, while the concurrency and the rate limit allow. */

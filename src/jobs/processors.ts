@@ -5,6 +5,7 @@
  */
 import type { Telephony } from '../call/ports';
 import { WEBHOOK_QUEUE, webhookQueueSpec, type DeliveryService } from '../webhooks/deliveries';
+import { outboundQueueSpec } from '../outbound/outbound-calls';
 import { DIAL_QUEUE, dialProcessor, dialQueueSpec } from './dial-queue';
 import type { JobQueues, QueueSpec } from './queue';
 
@@ -15,7 +16,7 @@ export interface QueueSettings {
 
 /** Every queue tolk has and how its workers run. */
 export function queueSpecs(settings: QueueSettings): QueueSpec[] {
-  return [dialQueueSpec(settings.callsPerSecond), webhookQueueSpec];
+  return [dialQueueSpec(settings.callsPerSecond), webhookQueueSpec, outboundQueueSpec];
 }
 
 export interface WorkerDeps {
@@ -27,6 +28,7 @@ export interface WorkerDeps {
   deliveries: DeliveryService;
 }
 
+/** The background queues (the `outbound` queue is run by servers: the instance that starts a call serves it). */
 export function runWorkers(jobs: JobQueues, deps: WorkerDeps): void {
   jobs.work(DIAL_QUEUE, dialProcessor(deps.telephony, deps.retryableDialError));
   jobs.work(WEBHOOK_QUEUE, deps.deliveries.processor());

@@ -12,6 +12,8 @@ export interface CallListQuery {
   /** Only calls started before this time. */
   to?: Date;
   outcome?: CallOutcome;
+  /** Only calls in this state (e.g. 'scheduled'). */
+  state?: string;
   /** Page size, 1..MAX_LIST_LIMIT. */
   limit: number;
   /** `nextCursor` of the previous page; omit for the first page. */
@@ -60,7 +62,12 @@ export interface CallRecordStore {
    */
   touch(ids: readonly string[], at: Date): Promise<void>;
   /**
-   * Live calls (no outcome) that no instance serves: those of `instance` started before
+   * Changes fields of a record only if it is in state `from` with no outcome yet; resolves false
+   * otherwise (another instance or request moved it first) or if there is no such call.
+   */
+  transition(id: string, from: string, patch: CallRecordPatch): Promise<boolean>;
+  /**
+   * Live calls (no outcome, not waiting to be placed: state 'scheduled') that no instance serves: those of `instance` started before
    * `startedBefore` (its previous run), and any not marked as served since `seenBefore`. Oldest
    * first, at most `limit`.
    */
@@ -75,6 +82,9 @@ export interface CallRecordStore {
   get(id: string): Promise<CallRecordWithTranscript | undefined>;
   list(query: CallListQuery): Promise<CallListPage>;
 }
+
+/** The state of a call tolk will place later: nobody serves it until it starts. */
+export const SCHEDULED_STATE = 'scheduled';
 
 export class CallSidTakenError extends Error {
   readonly status = 409;

@@ -23,7 +23,7 @@ export type CallOutcome =
   | 'busy' // the destination was busy
   | 'no-answer' // the destination did not answer
   | 'failed' // the destination could not be dialled
-  | 'canceled' // the caller hung up before the agent answered
+  | 'canceled' // the caller hung up before the agent answered, or a call tolk was to place was cancelled
   | 'unknown-number' // the dialled number is not configured
   | 'hungup_by_operator' // an operator ended it (POST /api/calls/{id}/hangup, tolk calls hangup)
   | 'timeout' // a step waited on the phone network past its deadline; tolk hung up what was still up
@@ -87,9 +87,28 @@ export interface CallRecord {
   endReason?: string;
   /** The tolk instance serving the call while it is live (TOLK_INSTANCE_ID). */
   instance?: string;
+  /** Present for a call tolk placed (POST /api/calls): `from` is the customer it calls. */
+  outbound?: OutboundPlan;
+  /** When the record was made; for a call tolk placed, updated when an attempt starts. */
   startedAt: Date;
   answeredAt?: Date;
   endedAt?: Date;
+}
+
+/** When and how often tolk calls the customer of a call it places. */
+export interface OutboundPlan {
+  /** The time asked for (a scheduled call); absent: placed at once. */
+  at?: Date;
+  /** When the next attempt is due (the first: `at`, or when it was asked for). */
+  dueAt: Date;
+  /** Attempts started so far. */
+  attempts: number;
+  /** Further attempts after a busy, unanswered or failed one (0: none). */
+  retries: number;
+  /** Seconds between an attempt that failed and the next. */
+  retryAfterSec: number;
+  /** The customer's language as the call asked for it (absent: the number's, or the one remembered for them). */
+  callerLanguage?: string;
 }
 
 /** A record with its transcript, in the order the utterances became final. */

@@ -58,6 +58,8 @@ export interface CallsTable {
   /** The instance serving the call while it is live, and when it last said so. */
   instance: ColumnType<string | null, string | null | undefined, string | null>;
   seen_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+  /** JSON of the OutboundPlan of a call tolk placed (times as ms); null for any other call. */
+  outbound: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TranscriptLinesTable {

@@ -13,6 +13,7 @@ import {
   decodeCursor,
   encodeCursor,
   MAX_LIST_LIMIT,
+  SCHEDULED_STATE,
   type CallListPage,
   type CallEnd,
   type CallListQuery,
@@ -91,6 +92,13 @@ export class InMemoryCallRecordStore implements CallRecordStore {
     return Promise.resolve(true);
   }
 
+  transition(id: string, from: string, patch: CallRecordPatch): Promise<boolean> {
+    const entry = this.calls.get(id);
+    if (!entry || entry.record.state !== from || entry.record.outcome !== undefined) return Promise.resolve(false);
+    if (patch.startedAt !== undefined) entry.seenAt = patch.startedAt.getTime();
+    return this.update(id, patch);
+  }
+
   touch(ids: readonly string[], at: Date): Promise<void> {
     for (const id of ids) {
       const entry = this.calls.get(id);
@@ -102,7 +110,7 @@ export class InMemoryCallRecordStore implements CallRecordStore {
   unserved(q: UnservedQuery): Promise<CallRecord[]> {
     const found = [...this.calls.values()]
       .filter(({ record: r, seenAt }) => {
-        if (r.outcome !== undefined) return false;
+        if (r.outcome !== undefined || r.state === SCHEDULED_STATE) return false;
         const previousRun = r.instance === q.instance && r.startedAt.getTime() < q.startedBefore.getTime();
         return previousRun || seenAt < q.seenBefore.getTime();
       })
@@ -152,6 +160,7 @@ export class InMemoryCallRecordStore implements CallRecordStore {
       const t = r.startedAt.getTime();
       if (query.number !== undefined && r.number !== query.number) continue;
       if (query.outcome !== undefined && r.outcome !== query.outcome) continue;
+      if (query.state !== undefined && r.state !== query.state) continue;
       if (from !== undefined && t < from) continue;
       if (to !== undefined && t >= to) continue;
       if (after && compareNewestFirst(after, { startedAt: t, id: r.id }) >= 0) continue;

@@ -205,6 +205,23 @@ function callServing(): Migration {
   };
 }
 
+/**
+ * Calls tolk places (POST /api/calls): when and how often it calls the customer, as JSON; and an
+ * index to find the calls waiting in a state ('scheduled').
+ */
+function outboundCalls(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('calls').addColumn('outbound', 'text').execute();
+      await db.schema.createIndex('calls_state_idx').on('calls').columns(['state', 'started_at']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex('calls_state_idx').execute();
+      await db.schema.alterTable('calls').dropColumn('outbound').execute();
+    },
+  };
+}
+
 /** Every migration in order; names sort in application order. */
 export function storeMigrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -214,6 +231,7 @@ export function storeMigrations(dialect: Dialect): Record<string, Migration> {
     '0004-utterance-latency': utteranceLatency(dialect),
     '0005-webhook-deliveries': webhookDeliveries(dialect),
     '0006-call-serving': callServing(),
+    '0007-outbound-calls': outboundCalls(),
   };
 }
 

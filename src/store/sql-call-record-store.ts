@@ -13,6 +13,7 @@ import type {
   CallRecordPatch,
   CallRecordWithTranscript,
   NewCallRecord,
+  OutboundPlan,
   Utterance,
 } from './call-record';
 import {
@@ -20,6 +21,7 @@ import {
   decodeCursor,
   encodeCursor,
   MAX_LIST_LIMIT,
+  SCHEDULED_STATE,
   type CallListPage,
   type CallEnd,
   type CallListQuery,
@@ -69,6 +71,7 @@ export class SqlCallRecordStore implements CallRecordStore {
       end_reason: record.endReason ?? null,
       instance: record.instance ?? null,
       seen_at: record.outcome === undefined ? record.startedAt.getTime() : null,
+      outbound: record.outbound ? outboundJson(record.outbound) : null,
     };
     try {
       await this.db.transaction().execute(async (trx) => {
@@ -100,6 +103,15 @@ export class SqlCallRecordStore implements CallRecordStore {
     });
   }
 
+  async transition(id: string, from: string, patch: CallRecordPatch): Promise<boolean> {
+    const set = patchToRow(patch);
+    if (patch.startedAt !== undefined) set.seen_at = patch.startedAt.getTime();
+    const res = await this.db.updateTable('calls').set(set).where('id', '=', id).where('state', '=', from).where('outcome', 'is', null).executeTakeFirst();
+    if (res.numUpdatedRows === 0n) return false;
+    if (patch.legs) await rememberCallSids(this.db, id, patch.legs);
+    return true;
+  }
+
   async findByCallSid(callSid: string): Promise<CallRecord | undefined> {
     const row = await this.db
       .selectFrom('call_sids')
@@ -120,6 +132,7 @@ export class SqlCallRecordStore implements CallRecordStore {
       .selectFrom('calls')
       .selectAll()
       .where('outcome', 'is', null)
+      .where('state', '!=', SCHEDULED_STATE)
       .where((eb) =>
         eb.or([
           eb.and([eb('instance', '=', q.instance), eb('started_at', '<', q.startedBefore.getTime())]),
@@ -193,6 +206,7 @@ export class SqlCallRecordStore implements CallRecordStore {
     let q = this.db.selectFrom('calls').selectAll();
     if (query.number !== undefined) q = q.where('number', '=', query.number);
     if (query.outcome !== undefined) q = q.where('outcome', '=', query.outcome);
+    if (query.state !== undefined) q = q.where('state', '=', query.state);
     if (query.from !== undefined) q = q.where('started_at', '>=', query.from.getTime());
     if (query.to !== undefined) q = q.where('started_at', '<', query.to.getTime());
     if (after) {
@@ -255,6 +269,9 @@ function patchToRow(patch: CallRecordPatch): Updateable<CallsTable> {
   if (patch.endedAt !== undefined) set.ended_at = patch.endedAt.getTime();
   if (patch.endReason !== undefined) set.end_reason = patch.endReason;
   if (patch.instance !== undefined) set.instance = patch.instance;
+  if (patch.kind !== undefined) set.kind = patch.kind;
+  if (patch.conference !== undefined) set.conference = patch.conference;
+  if (patch.outbound !== undefined) set.outbound = outboundJson(patch.outbound);
   return set;
 }
 
@@ -276,7 +293,24 @@ function fromRow(row: Selectable<CallsTable>): CallRecord {
   if (row.ended_at !== null) r.endedAt = new Date(toNumber(row.ended_at));
   if (row.end_reason !== null) r.endReason = row.end_reason;
   if (row.instance !== null) r.instance = row.instance;
+  if (row.outbound !== null && row.outbound !== undefined) r.outbound = outboundOf(row.outbound);
   return r;
+}
+
+function outboundJson(p: OutboundPlan): string {
+  return JSON.stringify({ ...p, at: p.at?.getTime(), dueAt: p.dueAt.getTime() });
+}
+
+function outboundOf(json: string): OutboundPlan {
+  const v = JSON.parse(json) as Omit<OutboundPlan, 'at' | 'dueAt'> & { at?: number; dueAt: number };
+  return {
+    ...(v.at !== undefined ? { at: new Date(v.at) } : {}),
+    dueAt: new Date(v.dueAt),
+    attempts: v.attempts,
+    retries: v.retries,
+    retryAfterSec: v.retryAfterSec,
+    ...(v.callerLanguage !== undefined ? { callerLanguage: v.callerLanguage } : {}),
+  };
 }
 
 function lineToUtterance(l: Selectable<TranscriptLinesTable>): Utterance {

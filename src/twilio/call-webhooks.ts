@@ -5,13 +5,15 @@
  * TwiML, and an authenticated media stream becomes participant media.
  *
  *   POST /twilio/voice                          a caller on a tolk number
- *   POST /twilio/voice?leg=<endpoint>&call=<id> the party tolk dialled picked up
+ *   POST /twilio/voice?leg=<endpoint>&call=<id> the party tolk dialled picked up (leg=caller: the
+ *                                               customer of a call tolk places)
  *   POST /twilio/voice?step=language&call=<id>  the language menu's answer (Gather action)
- *   POST /twilio/status?call=<id>               status callbacks of the dialled leg
+ *   POST /twilio/status?call=<id>&leg=<endpoint> status callbacks of a dialled leg
  *   POST /twilio/conference?call=<id>           events of a conference tolk created for a caller
  *   POST /twilio/interpreter                    an interpreter leg's TwiML App (token: conferences.ts)
  */
 import type { CallAnswer, ConferenceEvent, LegStatus, ParticipantMedia } from '../call/ports';
+import { CUSTOMER_ENDPOINT } from '../call/outbound-call';
 import type { CallAnswerRenderer } from './call-answers';
 import { CALL_ID_PARAM, LEG_PARAM, STEP_PARAM } from './call-params';
 import { legStatusOf } from './call-status';
@@ -26,8 +28,10 @@ import type { Logger } from '../log/logger';
 export interface CallWebhookTarget {
   incoming(req: { legRef: string; from?: string; to?: string }): Promise<CallAnswer>;
   otherPartyAnswered(callId: string, legRef: string, endpoint: string): CallAnswer;
+  /** The customer of a call tolk places answered (its leg dialled for endpoint CUSTOMER_ENDPOINT). */
+  customerAnswered?(callId: string, legRef: string): Promise<CallAnswer>;
   languageChosen(callId: string, digits: string | undefined): CallAnswer;
-  legStatus(legRef: string, status: LegStatus, callId?: string): void;
+  legStatus(legRef: string, status: LegStatus, callId?: string, endpoint?: string): void;
   attach(media: ParticipantMedia): void;
   /** Conference interpreting (a service without it hangs interpreter legs up). */
   conferenceEvent?(callId: string, event: ConferenceEvent): void;
@@ -54,13 +58,14 @@ export function callWebhookHandlers(calls: CallWebhookTarget, render: CallAnswer
     voice: async (p, ctx) => {
       const callId = ctx.query[CALL_ID_PARAM] ?? '';
       const endpoint = ctx.query[LEG_PARAM];
+      if (endpoint === CUSTOMER_ENDPOINT && calls.customerAnswered) return render(await calls.customerAnswered(callId, p.CallSid));
       if (endpoint) return render(calls.otherPartyAnswered(callId, p.CallSid, endpoint));
       if (ctx.query[STEP_PARAM] === 'language') return render(calls.languageChosen(callId, str(p.Digits)));
       return render(await calls.incoming({ legRef: p.CallSid, from: str(p.From), to: str(p.To) }));
     },
     status: (p, ctx) => {
       const status = legStatusOf(String(p.CallStatus));
-      if (status) calls.legStatus(str(p.CallSid) ?? '', status, ctx.query[CALL_ID_PARAM]);
+      if (status) calls.legStatus(str(p.CallSid) ?? '', status, ctx.query[CALL_ID_PARAM], ctx.query[LEG_PARAM]);
     },
     leg: (leg) => calls.attach(new TwilioParticipantMedia(leg)),
   };

@@ -32,7 +32,7 @@ export class TwilioTelephony implements Telephony {
       to: req.destination,
       from: req.callerId,
       url: this.url(TWILIO_PATHS.voice, `${LEG_PARAM}=${encodeURIComponent(req.endpoint)}&${CALL_ID_PARAM}=${id}`),
-      statusCallback: this.url(TWILIO_PATHS.status, `${CALL_ID_PARAM}=${id}`),
+      statusCallback: this.url(TWILIO_PATHS.status, `${CALL_ID_PARAM}=${id}&${LEG_PARAM}=${encodeURIComponent(req.endpoint)}`),
       timeoutSec: req.ringTimeoutSec,
     });
     return call.sid;

@@ -1,4 +1,4 @@
-import { deadlineOf, nextState, type CallTrigger, type CallState, type LegFinding } from '../../src/call/call-state';
+import { deadlineOf, nextOutboundState, nextState, outboundDeadlineOf, type CallTrigger, type CallState, type LegFinding } from '../../src/call/call-state';
 
 function run(events: CallTrigger[], from: CallState = 'answered'): { state: CallState; effects: string[]; outcome?: string } {
   let state = from;
@@ -140,5 +140,42 @@ describe('call state machine', () => {
       expect(nextState('bridged', { type: 'shutdown' })?.reason).toBe('tolk shut down');
       expect(nextState('bridged', { type: 'shutdown', drained: true })).toMatchObject({ outcome: 'interrupted', reason: 'tolk shut down: the call outlasted its drain timeout' });
     });
+  });
+});
+
+describe('calling the customer of a call tolk places', () => {
+  const ended = (reason: 'busy' | 'no-answer' | 'failed' | 'canceled' | 'completed') => ({ type: 'customer-status' as const, status: { state: 'ended' as const, reason } });
+
+  it('hands over to the interpreted call when the customer answers', () => {
+    expect(nextOutboundState({ type: 'customer-answered' }, false)).toEqual({ state: 'answered', effects: [{ type: 'hand-over' }] });
+    expect(nextOutboundState({ type: 'customer-status', status: { state: 'ringing' } }, false)).toBeUndefined();
+  });
+
+  it.each(['busy', 'no-answer'] as const)('%s is the outcome, or another attempt when one is left', (reason) => {
+    expect(nextOutboundState(ended(reason), false)).toMatchObject({ state: 'ended', effects: [], outcome: reason });
+    expect(nextOutboundState(ended(reason), true)).toMatchObject({ state: 'scheduled', effects: [{ type: 'retry' }] });
+  });
+
+  it('a leg that failed or could not be placed is a failure; the operator and a shutdown hang it up', () => {
+    expect(nextOutboundState(ended('failed'), false)).toMatchObject({ state: 'ended', outcome: 'failed' });
+    expect(nextOutboundState({ type: 'dial-failed' }, true)).toMatchObject({ state: 'scheduled', effects: [{ type: 'retry' }] });
+    expect(nextOutboundState({ type: 'operator-hangup' }, true)).toMatchObject({ state: 'ended', effects: [{ type: 'end-customer' }], outcome: 'hungup_by_operator' });
+    expect(nextOutboundState({ type: 'shutdown' }, true)).toMatchObject({ state: 'ended', effects: [{ type: 'end-customer' }], outcome: 'error' });
+  });
+
+  it('at its deadline, a leg still ringing is hung up as a timeout; one that ended unreported ends the call as its status would', () => {
+    expect(nextOutboundState({ type: 'deadline', waitedMs: 90_000, customer: { state: 'ringing' } }, true)).toMatchObject({
+      state: 'ended',
+      effects: [{ type: 'end-customer' }],
+      outcome: 'timeout',
+      reason: "calling for 90 s: the customer was neither connected nor given up; the customer's leg is ringing: hung up",
+    });
+    expect(nextOutboundState({ type: 'deadline', waitedMs: 90_000, customer: { state: 'ended', reason: 'busy' } }, false)).toMatchObject({ state: 'ended', outcome: 'busy' });
+    expect(nextOutboundState({ type: 'deadline', waitedMs: 90_000, customer: { state: 'gone' } }, false)).toMatchObject({ state: 'ended', outcome: 'failed' });
+  });
+
+  it('waits its ring timeout and a step when calling, and a step past its time when scheduled', () => {
+    expect(outboundDeadlineOf('calling', { stepMs: 60_000, ringTimeoutMs: 30_000 })).toBe(90_000);
+    expect(outboundDeadlineOf('scheduled', { stepMs: 60_000, ringTimeoutMs: 30_000 })).toBe(60_000);
   });
 });

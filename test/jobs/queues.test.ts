@@ -2,8 +2,9 @@
  * The job-queue port's contract, held by both adapters: in-process and BullMQ on the real Redis
  * (127.0.0.1:6379, under a prefix of each test's own).
  */
+import { MemoryJobQueues } from '../../src/jobs/memory-queues';
 import { FinalJobError, JobFailedError, type JobContext } from '../../src/jobs/queue';
-import { BACKENDS, openTestQueues, waitFor, type TestQueues } from './helpers';
+import { BACKENDS, openTestQueues, silent, waitFor, type TestQueues } from './helpers';
 
 describe.each(BACKENDS)('job queues (%s)', (backend) => {
   let q: TestQueues;
@@ -94,5 +95,26 @@ describe.each(BACKENDS)('job queues (%s)', (backend) => {
     expect(counts.find((c) => c.queue === 'work')).toMatchObject({ waiting: 0, delayed: 0 });
     const waiting = await q.jobs.list({ queue: 'idle', state: 'waiting', limit: 10 });
     expect(waiting.map((j) => j.id).sort()).toEqual(['a', 'b']);
+  });
+});
+
+describe('in-process queue: a job delayed for months', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('waits its whole delay, beyond what one timer can wait (about 24.8 days)', async () => {
+    jest.useFakeTimers();
+    const jobs = new MemoryJobQueues({ specs: [{ name: 'later', concurrency: 1 }], logger: silent });
+    const ran: string[] = [];
+    jobs.work('later', (job) => {
+      ran.push(job.id);
+      return Promise.resolve();
+    });
+    const day = 86_400_000;
+    await jobs.add('later', { id: 'in-90-days', data: {}, delayMs: 90 * day });
+    await jest.advanceTimersByTimeAsync(89 * day);
+    expect(ran).toEqual([]);
+    await jest.advanceTimersByTimeAsync(day + 1000);
+    expect(ran).toEqual(['in-90-days']);
+    await jobs.close();
   });
 });

@@ -104,11 +104,31 @@ export const adminRequest: fc.Arbitrary<HostileRequest> = fc.record({
     pathSegment.map((p) => `/api/calls/${p}`),
   ),
   query: fc.dictionary(
-    fc.oneof(fc.constantFrom('number', 'from', 'to', 'outcome', 'limit', 'cursor'), fc.string({ maxLength: 10 })),
+    fc.oneof(fc.constantFrom('number', 'from', 'to', 'outcome', 'state', 'limit', 'cursor'), fc.string({ maxLength: 10 })),
     fc.oneof(hostileString(3000), fc.array(fc.string({ maxLength: 10 }), { minLength: 2, maxLength: 3 })),
     { maxKeys: 4 },
   ),
-  body: fc.option(fc.oneof(settingsLike, hostileJson, fc.record({ targetLanguage: hostileJson, echoTargetLanguage: hostileJson }, { requiredKeys: [] })), { nil: undefined }),
+  body: fc.option(
+    fc.oneof(
+      settingsLike,
+      hostileJson,
+      fc.record({ targetLanguage: hostileJson, echoTargetLanguage: hostileJson }, { requiredKeys: [] }),
+      fc.record(
+        {
+          line: fc.oneof(fc.constant('+15550001111'), hostileJson),
+          to: fc.oneof(fc.constant('+34600000000'), hostileJson),
+          at: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), hostileJson),
+          destination: hostileJson,
+          callerLanguage: hostileJson,
+          agentLanguage: hostileJson,
+          retries: hostileJson,
+          retryAfterSec: hostileJson,
+        },
+        { requiredKeys: [] },
+      ),
+    ),
+    { nil: undefined },
+  ),
   contentType: fc.constantFrom('application/json', 'application/json', 'text/plain', 'application/x-www-form-urlencoded', undefined),
 });
 

@@ -13,7 +13,10 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { NumbersConfigError, parseNumbers } from '../../src/config/numbers-file';
 import { validateNumberSettings } from '../../src/config/numbers-schema';
+import { CallEventBus } from '../../src/call/events';
 import { createAdminApi } from '../../src/http/admin-api';
+import { MemoryJobQueues } from '../../src/jobs/memory-queues';
+import { OutboundCalls, outboundQueueSpec } from '../../src/outbound/outbound-calls';
 import { Readiness } from '../../src/http/readiness';
 import { createHttpServer, type HttpServer } from '../../src/http/server';
 import { openStore, type Store } from '../../src/store/open-store';
@@ -26,7 +29,7 @@ import { adminRequest, mediaMessage, numbersFileText, webhookParams } from './ho
 jest.setTimeout(60_000);
 
 /** Allowed answers: success, or a client error; never a server error. */
-const CLIENT_ERRORS = new Set([400, 401, 403, 404, 405, 413, 415, 431]);
+const CLIENT_ERRORS = new Set([400, 401, 403, 404, 405, 409, 413, 415, 431]);
 
 class FakeSocket implements MediaSocket {
   readyState = 1;
@@ -141,6 +144,7 @@ describe('admin API', () => {
   let dir: string;
   let store: Store;
   let http: HttpServer;
+  let jobs: MemoryJobQueues;
   const TOKEN = 'property-test-admin-token-0123456789';
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-props-'));
@@ -148,9 +152,13 @@ describe('admin API', () => {
     await store.numbers.upsert({ number: '+15550001111', destination: '+15550002222', callerLanguage: 'es', agentLanguage: 'en' });
     await store.calls.create({ id: 'call-1', number: '+15550001111', from: '+34600000000', destination: '+15550002222', languages: { caller: 'es', agent: 'en' }, state: 'ended', startedAt: new Date('2025-01-01T10:00:00Z') });
     const tokens = { mint: () => Promise.resolve({ token: 'auth_tokens/x', expireTime: '', newSessionExpireTime: '', model: 'm', liveUrl: 'ws://x' }) } as unknown as TranslateTokenMinter;
-    http = createHttpServer({ logger: captureLogger().logger, readiness: new Readiness(), modules: [createAdminApi({ calls: store.calls, numbers: store.numbers, adminToken: TOKEN, tokens })] });
+    const logger = captureLogger().logger;
+    jobs = new MemoryJobQueues({ specs: [outboundQueueSpec], logger });
+    const outbound = new OutboundCalls({ records: store.calls, numbers: store.numbers, jobs, events: new CallEventBus(logger), logger, stepTimeoutMs: 60_000 });
+    http = createHttpServer({ logger, readiness: new Readiness(), modules: [createAdminApi({ calls: store.calls, numbers: store.numbers, adminToken: TOKEN, tokens, outbound })] });
   });
   afterAll(async () => {
+    await jobs.close();
     await store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });

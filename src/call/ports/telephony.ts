@@ -15,6 +15,8 @@ export interface DialRequest {
   callerId: string;
   /** Seconds to let it ring before giving up (no-answer). */
   ringTimeoutSec: number;
+  /** Which attempt at this leg (a call tolk places may call its customer again); default 1. */
+  attempt?: number;
 }
 
 export interface Telephony {

@@ -11,10 +11,14 @@ export function measureCalls(events: CallEventSource, metrics: CallMetrics): () 
         kinds.set(e.callId, e.kind);
         metrics.callStarted(e.kind);
         return;
-      case 'call.ended':
-        metrics.callEnded(e.outcome, kinds.get(e.callId) ?? 'direct');
+      case 'call.ended': {
+        const kind = kinds.get(e.callId);
+        // A call tolk placed that ended before its customer answered was never counted as active.
+        if (kind === undefined) metrics.callRejected(e.outcome);
+        else metrics.callEnded(e.outcome, kind);
         kinds.delete(e.callId);
         return;
+      }
       case 'utterance.latency':
         metrics.observeUtteranceLatency(e.routeId, e.latencyMs);
         return;

@@ -1,6 +1,11 @@
-/** `tolk calls ...`: list call records, show one with its transcript, end one in progress. */
+/**
+ * `tolk calls ...`: list call records, show one with its transcript, end one in progress, place an
+ * interpreted call now or at a time, cancel one not yet started.
+ */
 import { Command, Option } from 'commander';
+import { CALL_STATES } from '../../call/call-state';
 import { CALL_OUTCOMES } from '../../store/call-record';
+import { MAX_RETRIES, MAX_RETRY_AFTER_SEC, MAX_SCHEDULE_DAYS, MIN_RETRY_AFTER_SEC } from '../../outbound/request';
 import { MAX_LIST_LIMIT } from '../../store/call-record-store';
 import { clientFor, outputFor, type CliContext } from '../context';
 import { CliError } from '../errors';
@@ -12,8 +17,18 @@ interface ListOptions {
   from?: string;
   to?: string;
   outcome?: string;
+  state?: string;
   limit: number;
   cursor?: string;
+}
+
+interface PlaceOptions {
+  at?: string;
+  destination?: string;
+  callerLanguage?: string;
+  agentLanguage?: string;
+  retries?: number;
+  retryAfter?: number;
 }
 
 export function callsCommand(ctx: CliContext): Command {
@@ -26,6 +41,7 @@ export function callsCommand(ctx: CliContext): Command {
     .option('--from <iso>', 'only calls started at or after this date or date-time (2025-01-31, 2025-01-31T09:00:00Z)')
     .option('--to <iso>', 'only calls started before this date or date-time')
     .addOption(new Option('--outcome <outcome>', 'only calls that ended this way').choices(CALL_OUTCOMES))
+    .addOption(new Option('--state <state>', 'only calls in this state (scheduled: calls tolk will place later)').choices(CALL_STATES))
     .option('--limit <n>', `how many calls (1 to ${MAX_LIST_LIMIT})`, wholeNumber(1, MAX_LIST_LIMIT), 20)
     .option('--cursor <cursor>', 'continue after a previous page (its "next page" cursor)')
     .action(async (opts: ListOptions, cmd: Command) => {
@@ -67,6 +83,57 @@ export function callsCommand(ctx: CliContext): Command {
       const call = await clientFor(ctx, cmd).hangUpCall(id);
       if (o.json) printJson(o, call);
       else o.out(`Call ${call.id} ended: both parties hung up (${call.outcome ?? 'hungup_by_operator'}).\n`);
+    });
+
+  calls
+    .command('place')
+    .description('call a customer from a tolk number, now or at a time; once they answer, tolk dials the other party and interprets')
+    .argument('<line>', 'the tolk number to call from (its settings supply what the options leave out)', phoneNumber)
+    .argument('<to>', 'the customer to call (E.164)', phoneNumber)
+    .option('--at <time>', `when to call: an ISO 8601 date-time with a zone (2025-01-31T10:30:00Z), at most ${MAX_SCHEDULE_DAYS} days ahead; default now`)
+    .option('--destination <destination>', "who to dial once the customer answers (E.164, sip: or client:); default: the number's")
+    .option('--caller-language <code>', "the customer's language, or auto; default: the number's")
+    .option('--agent-language <code>', "the other party's language; default: the number's")
+    .option('--retries <n>', `further attempts when the customer is busy, does not answer or cannot be reached (0 to ${MAX_RETRIES})`, wholeNumber(0, MAX_RETRIES))
+    .option('--retry-after <seconds>', `seconds between attempts (${MIN_RETRY_AFTER_SEC} to ${MAX_RETRY_AFTER_SEC})`, wholeNumber(MIN_RETRY_AFTER_SEC, MAX_RETRY_AFTER_SEC))
+    .action(async (line: string, to: string, opts: PlaceOptions, cmd: Command) => {
+      const o = outputFor(ctx, cmd);
+      let call;
+      try {
+        call = await clientFor(ctx, cmd).placeCall({
+          line,
+          to,
+          ...(opts.at !== undefined ? { at: opts.at } : {}),
+          ...(opts.destination !== undefined ? { destination: opts.destination } : {}),
+          ...(opts.callerLanguage !== undefined ? { callerLanguage: opts.callerLanguage } : {}),
+          ...(opts.agentLanguage !== undefined ? { agentLanguage: opts.agentLanguage } : {}),
+          ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
+          ...(opts.retryAfter !== undefined ? { retryAfterSec: opts.retryAfter } : {}),
+        });
+      } catch (err) {
+        if (err instanceof CliError && err.problems.length > 0) {
+          throw new CliError(`${err.message}:\n${problemLines(err.problems).trimEnd()}`, err.exitCode, err.problems, err.status);
+        }
+        throw err;
+      }
+      if (o.json) {
+        printJson(o, call);
+        return;
+      }
+      const when = call.outbound?.at ? `at ${call.outbound.at}` : 'now';
+      o.out(`Call ${call.id} placed: tolk calls ${call.from} from ${call.number} ${when}, then ${call.destination} (${call.languages.caller}<>${call.languages.agent}).\n`);
+      o.out(`Follow it with: tolk calls show ${call.id}${call.outbound?.at ? `; cancel it before it starts with: tolk calls cancel ${call.id}` : ''}\n`);
+    });
+
+  calls
+    .command('cancel')
+    .description('cancel a call tolk was to place, before it starts: it never dials')
+    .argument('<id>', 'the call id (tolk calls place, or tolk calls list --state scheduled)')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const o = outputFor(ctx, cmd);
+      const call = await clientFor(ctx, cmd).cancelCall(id);
+      if (o.json) printJson(o, call);
+      else o.out(`Call ${call.id} cancelled: it will not be placed.\n`);
     });
 
   return calls;

@@ -108,6 +108,8 @@ export interface CallSnapshot {
   to: string;
   direction: string;
   status: CallStatus;
+  /** When the call was created (ISO 8601, ms): by the REST API, or a dial of the control API. */
+  dateCreated: string;
   durationSec?: number;
   streams: StreamStats[];
 }
@@ -403,6 +405,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
     to: c.record.to,
     direction: c.record.direction,
     status: c.record.status,
+    dateCreated: c.record.dateCreated.toISOString(),
     durationSec: c.record.durationSec,
     streams: c.streams,
   });

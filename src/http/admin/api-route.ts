@@ -13,6 +13,7 @@ import type { TranslateTokenMinter } from '../../translate/ephemeral-token';
 import type { LiveFeed } from '../../live/live-feed';
 import type { Logger } from '../../log/logger';
 import type { CallService } from '../../call/call-service';
+import type { OutboundCalls } from '../../outbound/outbound-calls';
 
 export interface AdminApiDeps {
   calls: CallRecordStore;
@@ -30,6 +31,8 @@ export interface AdminApiDeps {
   authenticate?: RequestHandler;
   /** Ends a call in progress (`POST /api/calls/{id}/hangup`); false when it is not in progress here. Absent: 501. */
   hangUp?: (callId: string) => Promise<boolean>;
+  /** Calls tolk places (`POST /api/calls`, `DELETE /api/calls/{id}`); absent: 501. */
+  outbound?: Pick<OutboundCalls, 'place' | 'cancel'>;
   /** The calls in progress, streamed by `GET /api/live/events`; absent: 501. */
   live?: LiveFeed;
   /**

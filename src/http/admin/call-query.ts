@@ -4,11 +4,12 @@
  */
 import { normaliseDialledNumber } from '../../config/numbers';
 import { quoted, type FieldProblem } from '../../config/numbers-schema';
+import { CALL_STATES } from '../../call/call-state';
 import { CALL_OUTCOMES, type CallOutcome } from '../../store/call-record';
 import { MAX_CURSOR_LENGTH, MAX_LIST_LIMIT, type CallListQuery } from '../../store/call-record-store';
 
 export const DEFAULT_LIST_LIMIT = 50;
-export const CALL_QUERY_PARAMETERS = ['number', 'from', 'to', 'outcome', 'limit', 'cursor'] as const;
+export const CALL_QUERY_PARAMETERS = ['number', 'from', 'to', 'outcome', 'state', 'limit', 'cursor'] as const;
 
 /** A date (`2025-01-31`, midnight UTC) or a date-time with `Z` or an offset. */
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):(\d{2})))?$/;
@@ -19,6 +20,7 @@ const MAX_LENGTH: Record<(typeof CALL_QUERY_PARAMETERS)[number], number> = {
   from: 40,
   to: 40,
   outcome: 32,
+  state: 32,
   limit: 10,
   cursor: MAX_CURSOR_LENGTH,
 };
@@ -81,6 +83,10 @@ export function parseCallListQuery(query: Record<string, unknown>): CallQueryPar
       case 'outcome':
         if ((CALL_OUTCOMES as readonly string[]).includes(raw)) value.outcome = raw as CallOutcome;
         else problems.push({ path: [key], message: `unknown outcome ${quoted(raw)}; outcomes are ${CALL_OUTCOMES.join(', ')}` });
+        break;
+      case 'state':
+        if ((CALL_STATES as readonly string[]).includes(raw)) value.state = raw;
+        else problems.push({ path: [key], message: `unknown state ${quoted(raw)}; states are ${CALL_STATES.join(', ')}` });
         break;
       case 'limit': {
         const n = /^\d+$/.test(raw) ? Number(raw) : NaN;

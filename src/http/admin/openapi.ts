@@ -7,6 +7,7 @@ import { E164_PATTERN } from '../../config/numbers';
 import { numberSettingsSchema } from '../../config/numbers-schema';
 import { CALL_OUTCOMES } from '../../store/call-record';
 import { ref, type ApiRoute, type JsonSchema, type ResponseDoc } from './api-route';
+import { OUTBOUND_CALL_REQUEST_SCHEMA } from './call-routes';
 
 export const OPENAPI_PATH = '/openapi.json';
 
@@ -130,13 +131,31 @@ function componentSchemas(): Record<string, JsonSchema> {
         destination: string,
         legs: { type: 'array', items: ref('CallLeg') },
         languages: { type: 'object', required: ['caller', 'agent'], properties: { caller: string, agent: string } },
-        state: string,
+        kind: { enum: ['conference'], description: 'Present for a conference' },
+        conference: string,
+        state: { type: 'string', description: 'The call\'s state: scheduled, calling (a call tolk places), answered, dialing, ringing, connecting, bridged, ended' },
         outcome: { enum: [...CALL_OUTCOMES] },
+        outbound: ref('OutboundPlan'),
         endReason: { type: 'string', description: 'Why the call ended, in a few words' },
         instance: { type: 'string', description: 'The tolk instance serving the call while it is live (TOLK_INSTANCE_ID)' },
         startedAt: dateTime,
         answeredAt: dateTime,
         endedAt: dateTime,
+      },
+    },
+    OutboundCallRequest: OUTBOUND_CALL_REQUEST_SCHEMA,
+    OutboundPlan: {
+      type: 'object',
+      description: 'Present for a call tolk places: `from` is the customer it calls',
+      required: ['dueAt', 'attempts', 'retries', 'retryAfterSec'],
+      additionalProperties: false,
+      properties: {
+        at: { ...dateTime, description: 'The time asked for (a scheduled call)' },
+        dueAt: { ...dateTime, description: 'When the next attempt is due' },
+        attempts: { type: 'integer', minimum: 0, description: 'Attempts started so far' },
+        retries: { type: 'integer', minimum: 0 },
+        retryAfterSec: { type: 'integer' },
+        callerLanguage: { type: 'string', description: "The customer's language as the call asked for it" },
       },
     },
     Utterance: {

@@ -189,6 +189,29 @@ export function describeCallRecordStoreContract(name: string, open: OpenCallReco
       expect((await store.unserved(query)).map((c) => c.id)).toEqual(['b-stopped']);
     });
 
+    it('keeps a scheduled call and its plan, lists it by state, never takes it as unserved, and moves it from a state once', async () => {
+      const store = await open();
+      const plan = { at: new Date(T0 + 3_600_000), dueAt: new Date(T0 + 3_600_000), attempts: 0, retries: 2, retryAfterSec: 60, callerLanguage: 'es' };
+      await store.create(newCall({ id: 'later', state: 'scheduled', outbound: plan, startedAt: new Date(T0) }));
+      await store.create(newCall({ id: 'live', startedAt: new Date(T0 + 1000) }));
+      expect((await store.get('later'))?.outbound).toEqual(plan);
+      expect((await store.list({ state: 'scheduled', limit: 10 })).items.map((c) => c.id)).toEqual(['later']);
+      const query = { instance: 'a', startedBefore: new Date(T0 + 60_000), seenBefore: new Date(T0 + 90_000), limit: 10 };
+      expect((await store.unserved(query)).map((c) => c.id)).toEqual(['live']);
+
+      // Two moves from 'scheduled': the first wins, the second finds it gone.
+      const started = { state: 'calling', startedAt: new Date(T0 + 3_600_000), outbound: { ...plan, attempts: 1 } };
+      const cancelled = { state: 'ended', outcome: 'canceled' as const, endedAt: new Date(T0 + 3_600_000) };
+      const [a, b] = await Promise.all([store.transition('later', 'scheduled', started), store.transition('later', 'scheduled', cancelled)]);
+      expect([a, b]).toEqual([true, false]);
+      expect(await store.get('later')).toMatchObject({ state: 'calling', outbound: { attempts: 1 } });
+      expect((await store.get('later'))?.outcome).toBeUndefined();
+      expect(await store.transition('nope', 'scheduled', started)).toBe(false);
+      expect((await store.list({ state: 'scheduled', limit: 10 })).items).toEqual([]);
+      // Now calling, it is a live call like any other.
+      expect((await store.unserved({ ...query, seenBefore: new Date(T0 + 4_000_000) })).map((c) => c.id)).toEqual(['live', 'later']);
+    });
+
     it('finds a call by the CallSid of any of its legs, including legs added later', async () => {
       const store = await open();
       const caller = { role: 'caller' as const, callSid: 'CA' + '1'.repeat(32), language: 'es' };

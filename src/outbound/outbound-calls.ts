@@ -1,0 +1,187 @@
+/**
+ * Calls tolk places, now or at a time (`POST /api/calls`): each is a call record from the start
+ * (state `scheduled`, its plan in `outbound`) and one job per attempt on the `outbound` queue
+ * (`outbound.<call id>.<attempt>`, delayed until it is due), so the same attempt is never queued
+ * twice. The record is the truth: a job starts its attempt only by moving the record from
+ * `scheduled` to `calling`, which a cancellation (`scheduled` to `ended`) or another instance
+ * would have done first. The database keeps scheduled calls across restarts, and `resume` queues
+ * them again at start-up (a no-op where Redis still holds their jobs).
+ *
+ * A server runs this queue whatever TOLK_WORKERS says: the instance that starts a call serves it.
+ */
+import type { NumberDirectory, NumberSettings } from '../config/numbers';
+import type { CallService } from '../call/call-service';
+import { outboundDeadlineOf } from '../call/call-state';
+import { stamp, type CallEventBus } from '../call/events';
+import { jobId } from '../jobs/dial-queue';
+import type { JobQueues, Processor, QueueSpec } from '../jobs/queue';
+import type { Logger } from '../log/logger';
+import type { CallRecord, CallRecordWithTranscript, OutboundPlan } from '../store/call-record';
+import { MAX_LIST_LIMIT, SCHEDULED_STATE, type CallRecordStore } from '../store/call-record-store';
+import type { OutboundRequest } from './request';
+
+export const OUTBOUND_QUEUE = 'outbound';
+
+export const outboundQueueSpec: QueueSpec = { name: OUTBOUND_QUEUE, concurrency: 10 };
+
+export interface OutboundJob {
+  callId: string;
+  /** Which attempt this job starts (1: the first). */
+  attempt: number;
+}
+
+export interface OutboundCallsDeps {
+  records: CallRecordStore;
+  numbers: NumberDirectory;
+  jobs: JobQueues;
+  events: CallEventBus;
+  /** Absent in a process that serves no calls: it can schedule and cancel, not start. */
+  calls?: Pick<CallService, 'accepting' | 'startOutbound'>;
+  logger: Logger;
+  /** TOLK_STEP_TIMEOUT_SEC, ms: an attempt this late is not started any more. */
+  stepTimeoutMs: number;
+  /** TOLK_INSTANCE_ID of this instance. */
+  instance?: string;
+  now?: () => number;
+}
+
+export type PlaceResult = { ok: true; call: CallRecord } | { ok: false; problems: { path: string[]; message: string }[] };
+
+export type CancelResult = { ok: true; call: CallRecordWithTranscript } | { ok: false; status: 404 | 409; error: string };
+
+export class OutboundCalls {
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: OutboundCallsDeps) {
+    this.log = deps.logger.child({ component: 'outbound' });
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Records the call and queues its first attempt; a line that is not a tolk number is refused. */
+  async place(req: OutboundRequest): Promise<PlaceResult> {
+    const number = await this.deps.numbers.lookup(req.line);
+    if (!number) return { ok: false, problems: [{ path: ['line'], message: `${req.line} is not a tolk number (see GET /api/numbers)` }] };
+    const now = new Date(this.now());
+    const plan: OutboundPlan = {
+      ...(req.at ? { at: req.at } : {}),
+      dueAt: req.at ?? now,
+      attempts: 0,
+      retries: req.retries,
+      retryAfterSec: req.retryAfterSec,
+      ...(req.callerLanguage ? { callerLanguage: req.callerLanguage } : {}),
+    };
+    const call = await this.deps.records.create({
+      number: number.number,
+      from: req.to,
+      destination: req.destination ?? number.destination,
+      languages: { caller: req.callerLanguage ?? number.callerLanguage, agent: req.agentLanguage ?? number.agentLanguage },
+      state: SCHEDULED_STATE,
+      startedAt: now,
+      outbound: plan,
+    });
+    this.log.info({ event: 'outbound.placed', callId: call.id, number: number.number, dueAt: plan.dueAt.toISOString(), retries: plan.retries }, req.at ? 'call scheduled' : 'call placed');
+    await this.enqueue(call.id, plan);
+    return { ok: true, call };
+  }
+
+  /** Cancels a call that has not started: it never dials. 404: no such call; 409: started or over. */
+  async cancel(id: string): Promise<CancelResult> {
+    const call = await this.deps.records.get(id);
+    if (!call) return { ok: false, status: 404, error: `call '${id}' not found` };
+    const endedAt = new Date(this.now());
+    const cancelled = call.outbound
+      ? await this.deps.records.transition(id, SCHEDULED_STATE, { state: 'ended', outcome: 'canceled', endReason: 'cancelled before it started', endedAt })
+      : false;
+    if (!cancelled) {
+      const now = (await this.deps.records.get(id)) ?? call;
+      const why = !now.outbound ? 'is not a call tolk was to place' : now.outcome ? `has ended (${now.outcome})` : `has started (${now.state})`;
+      return { ok: false, status: 409, error: `call '${id}' ${why}: only a scheduled call can be cancelled` };
+    }
+    await this.deps.jobs.remove(OUTBOUND_QUEUE, jobId('outbound', id, String((call.outbound?.attempts ?? 0) + 1))).catch(() => false);
+    this.log.info({ event: 'outbound.cancelled', callId: id }, 'scheduled call cancelled');
+    return { ok: true, call: (await this.deps.records.get(id)) ?? call };
+  }
+
+  /** Another attempt of a call whose attempt failed, due `plan.dueAt`. */
+  async retry(callId: string, plan: OutboundPlan): Promise<void> {
+    await this.deps.records.update(callId, { state: SCHEDULED_STATE, outbound: plan });
+    await this.enqueue(callId, plan);
+  }
+
+  /** Queues every scheduled call again (start-up): without Redis their jobs died with the process. */
+  async resume(): Promise<number> {
+    let cursor: string | undefined;
+    let n = 0;
+    do {
+      const page = await this.deps.records.list({ state: SCHEDULED_STATE, limit: MAX_LIST_LIMIT, ...(cursor ? { cursor } : {}) });
+      for (const call of page.items) {
+        if (!call.outbound) continue;
+        await this.enqueue(call.id, call.outbound);
+        n++;
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    if (n > 0) this.log.info({ event: 'outbound.resumed', calls: n }, 'scheduled calls queued again');
+    return n;
+  }
+
+  /** Starts attempts as they fall due (this process must serve calls: `calls`). */
+  processor(): Processor<OutboundJob, string> {
+    return async (job) => this.startAttempt(job.data.callId, job.data.attempt);
+  }
+
+  private async enqueue(callId: string, plan: OutboundPlan): Promise<void> {
+    const attempt = plan.attempts + 1;
+    await this.deps.jobs.add<OutboundJob>(OUTBOUND_QUEUE, {
+      id: jobId('outbound', callId, String(attempt)),
+      data: { callId, attempt },
+      delayMs: Math.max(0, plan.dueAt.getTime() - this.now()),
+      // A busy instance (shutting down, at TOLK_MAX_CALLS) leaves the attempt to a later try.
+      attempts: 5,
+      backoff: { type: 'exponential', delayMs: 2000 },
+    });
+  }
+
+  private async startAttempt(callId: string, attempt: number): Promise<string> {
+    const calls = this.deps.calls;
+    if (!calls) throw new Error('this process serves no calls');
+    const call = await this.deps.records.get(callId);
+    if (!call?.outbound || call.state !== SCHEDULED_STATE || call.outbound.attempts !== attempt - 1) return 'not due';
+    const now = this.now();
+    const lateMs = now - call.outbound.dueAt.getTime();
+    const limitMs = outboundDeadlineOf('scheduled', { stepMs: this.deps.stepTimeoutMs, ringTimeoutMs: 0 });
+    if (lateMs > limitMs) {
+      return this.end(call, 'timeout', `not started: due at ${call.outbound.dueAt.toISOString()}, still waiting ${Math.round(lateMs / 1000)} s later (tolk was not running)`);
+    }
+    const number = await this.deps.numbers.lookup(call.number);
+    if (!number) return this.end(call, 'failed', `not started: ${call.number} is not a tolk number any more`);
+    if (!calls.accepting) throw new Error('this instance takes no new calls now (shutting down, or at TOLK_MAX_CALLS)');
+    const plan: OutboundPlan = { ...call.outbound, attempts: attempt };
+    const claimed = await this.deps.records.transition(callId, SCHEDULED_STATE, {
+      state: 'calling',
+      startedAt: new Date(now),
+      outbound: plan,
+      ...(this.deps.instance ? { instance: this.deps.instance } : {}),
+    });
+    if (!claimed) return 'not due';
+    calls.startOutbound({ id: callId, settings: settingsFor(number, call), customer: call.from, plan, ...(plan.callerLanguage ? { callerLanguage: plan.callerLanguage } : {}) });
+    return 'started';
+  }
+
+  /** Ends a call that will not start, as its subscribers (webhook, metrics, logs) see any call end. */
+  private async end(call: CallRecord, outcome: 'timeout' | 'failed', reason: string): Promise<string> {
+    const ended = await this.deps.records.transition(call.id, SCHEDULED_STATE, { state: 'ended', outcome, endReason: reason, endedAt: new Date(this.now()) });
+    if (!ended) return 'not due';
+    this.log.warn({ event: 'outbound.not_started', callId: call.id, outcome, reason }, reason);
+    this.deps.events.publish(stamp({ type: 'call.ended', outcome, reason, durationMs: 0 }, { callId: call.id }, this.now()));
+    await this.deps.events.settle(call.id);
+    return outcome;
+  }
+}
+
+/** The number's settings with what the call asked for: its destination and languages, no menu. */
+export function settingsFor(number: NumberSettings, call: CallRecord): NumberSettings {
+  const { languageMenu: _menu, ...rest } = number;
+  return { ...rest, destination: call.destination, callerLanguage: call.languages.caller, agentLanguage: call.languages.agent };
+}

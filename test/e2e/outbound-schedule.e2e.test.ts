@@ -1,0 +1,173 @@
+/**
+ * Scheduling the calls tolk places, in real time, with the job queues in this process and on the
+ * test Redis: a call starts at its time (the Twilio emulator's record of when the call was
+ * created), a cancelled one never dials, a scheduled one survives a restart, busy and unanswered
+ * attempts are the outcome or tried again when asked, and a bad request is refused field by field.
+ */
+import { startApp, type App } from '../../src/app';
+import { dropPrefix, uniquePrefix, REDIS_URL } from '../jobs/helpers';
+import { AGENT_NUMBER, TOLK_NUMBER, startRig, waitUntil, type Rig } from './harness';
+
+jest.setTimeout(60_000);
+
+const TOKEN = 'admin-token-for-tests-0123456789';
+const CUSTOMER = '+34911234567';
+const OTHER_CUSTOMER = '+34911234568';
+
+let rig: Rig;
+let prefix: string | undefined;
+async function closeRig(): Promise<void> {
+  await rig?.close();
+  if (prefix) await dropPrefix(prefix);
+  prefix = undefined;
+}
+
+interface CallJson {
+  id: string;
+  state: string;
+  outcome?: string;
+  endReason?: string;
+  outbound?: { attempts: number; dueAt: string };
+}
+
+async function api(path: string, init: { method?: string; body?: unknown } = {}, app: App = rig.tolk): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`http://127.0.0.1:${app.address.port}/api${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${TOKEN}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const place = (body: Record<string, unknown>) => api('/calls', { method: 'POST', body: { line: TOLK_NUMBER, ...body } });
+const callsTo = (to: string) => rig.twilio.calls().filter((c) => c.to === to);
+
+async function ended(id: string): Promise<CallJson> {
+  await waitUntil(async () => (await api(`/calls/${id}`)).body.outcome !== undefined, 20_000, `call ${id} to end`);
+  return (await api(`/calls/${id}`)).body as unknown as CallJson;
+}
+
+describe.each(['in-process', 'redis'] as const)('scheduled calls (job queues %s)', (backend) => {
+  afterEach(closeRig);
+  async function realTimeRig(): Promise<Rig> {
+    if (backend === 'redis') prefix = uniquePrefix();
+    return startRig({ speed: 1, env: prefix ? { REDIS_URL, TOLK_QUEUE_PREFIX: prefix } : {} });
+  }
+
+  it('a scheduled call starts within 1 s of its time, and a cancelled one never dials', async () => {
+    rig = await realTimeRig();
+    rig.twilio.setCallee(CUSTOMER, { scenario: { kind: 'answer', afterSec: 0.5 }, hangupAfterSec: 1 });
+    const at = Date.now() + 2500;
+    const kept = await place({ to: CUSTOMER, at: new Date(at).toISOString() });
+    const cancelled = await place({ to: OTHER_CUSTOMER, at: new Date(at).toISOString() });
+    expect([kept.status, cancelled.status]).toEqual([202, 202]);
+    const listed = (await api('/calls?state=scheduled')).body.calls as CallJson[];
+    expect(listed.map((c) => c.id).sort()).toEqual([kept.body.id, cancelled.body.id].sort());
+
+    const cancel = await api(`/calls/${String(cancelled.body.id)}`, { method: 'DELETE' });
+    expect(cancel.status).toBe(200);
+    expect(cancel.body).toMatchObject({ state: 'ended', outcome: 'canceled' });
+    // Cancelled is over: not again, and not a call that is not there.
+    expect((await api(`/calls/${String(cancelled.body.id)}`, { method: 'DELETE' })).status).toBe(409);
+    expect((await api('/calls/no-such-call', { method: 'DELETE' })).status).toBe(404);
+
+    await waitUntil(() => callsTo(CUSTOMER).length > 0, 10_000, 'the scheduled call');
+    const created = Date.parse(callsTo(CUSTOMER)[0].dateCreated);
+    expect(created).toBeGreaterThanOrEqual(at - 50);
+    expect(created).toBeLessThan(at + 1000);
+    // Started: too late to cancel.
+    expect((await api(`/calls/${String(kept.body.id)}`, { method: 'DELETE' })).status).toBe(409);
+    expect(await ended(String(kept.body.id))).toMatchObject({ state: 'ended' });
+    // Well past its time, the cancelled call has still not dialled.
+    await new Promise((r) => setTimeout(r, Math.max(0, at + 1500 - Date.now())));
+    expect(callsTo(OTHER_CUSTOMER)).toHaveLength(0);
+  });
+
+  it('busy without retries is the outcome; with a retry asked for, the customer is called again', async () => {
+    // Ten times faster calls (the ring timeout of the unanswered attempt); the wait between attempts is real.
+    if (backend === 'redis') prefix = uniquePrefix();
+    rig = await startRig({ speed: 10, env: prefix ? { REDIS_URL, TOLK_QUEUE_PREFIX: prefix } : {} });
+    rig.twilio.setCallee(CUSTOMER, { scenario: { kind: 'busy' } });
+    rig.twilio.setCallee(OTHER_CUSTOMER, { scenario: { kind: 'no-answer' } });
+    const once = await place({ to: CUSTOMER });
+    expect(await ended(String(once.body.id))).toMatchObject({ outcome: 'busy', outbound: { attempts: 1 } });
+    expect(callsTo(CUSTOMER)).toHaveLength(1);
+    expect(callsTo(AGENT_NUMBER)).toHaveLength(0);
+
+    const twice = await place({ to: OTHER_CUSTOMER, retries: 1, retryAfterSec: 5 });
+    await waitUntil(() => callsTo(OTHER_CUSTOMER).length === 1, 10_000, 'the first attempt');
+    await rig.twilio.waitForStatus(callsTo(OTHER_CUSTOMER)[0].sid, 'no-answer', 10_000);
+    const gaveUp = Date.now();
+    await waitUntil(async () => (await api(`/calls/${String(twice.body.id)}`)).body.state === 'scheduled', 5000, 'the call to wait for its next attempt');
+    const retried = await api(`/calls/${String(twice.body.id)}`);
+    expect(retried.body).toMatchObject({ state: 'scheduled', outbound: { attempts: 1 } });
+    expect(retried.body.outcome).toBeUndefined();
+    await waitUntil(() => callsTo(OTHER_CUSTOMER).length === 2, 10_000, 'the second attempt');
+    expect(Date.now() - gaveUp).toBeGreaterThanOrEqual(4500);
+    expect(await ended(String(twice.body.id))).toMatchObject({ outcome: 'no-answer', outbound: { attempts: 2 } });
+    // No third attempt.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(callsTo(OTHER_CUSTOMER)).toHaveLength(2);
+  });
+});
+
+describe('a scheduled call (no Redis)', () => {
+  afterEach(closeRig);
+  it('survives a restart: the next run places it at its time', async () => {
+    rig = await startRig({ speed: 1 });
+    rig.twilio.setCallee(CUSTOMER, { scenario: { kind: 'answer', afterSec: 0.5 }, hangupAfterSec: 1 });
+    const at = Date.now() + 3000;
+    const placed = await place({ to: CUSTOMER, at: new Date(at).toISOString() });
+    expect(placed.status).toBe(202);
+    await rig.tolk.stop();
+    const again = await startApp(rig.tolk.config, rig.tolk.logger, { store: rig.tolk.store });
+    try {
+      await waitUntil(() => callsTo(CUSTOMER).length > 0, 10_000, 'the scheduled call after the restart');
+      const created = Date.parse(callsTo(CUSTOMER)[0].dateCreated);
+      expect(created).toBeGreaterThanOrEqual(at - 50);
+      expect(created).toBeLessThan(at + 1000);
+      await waitUntil(async () => (await api(`/calls/${String(placed.body.id)}`, {}, again)).body.outcome !== undefined, 10_000, 'the call to end');
+      expect(callsTo(CUSTOMER)).toHaveLength(1);
+    } finally {
+      await again.stop();
+    }
+  });
+});
+
+describe('POST /api/calls refuses a bad request with a clear 400', () => {
+  beforeAll(async () => {
+    rig = await startRig({ speed: 1 });
+  });
+  afterAll(closeRig);
+
+  const now = Date.now();
+  it.each([
+    ['an unknown line', { line: '+15559999999', to: CUSTOMER }, 'line', /not a tolk number/],
+    ['a customer number not in E.164', { to: '0034 911 234 567' }, 'to', /not an E\.164 number/],
+    ['no customer', {}, 'to', /is required/],
+    ['a time that has passed', { to: CUSTOMER, at: new Date(now - 60_000).toISOString() }, 'at', /has passed/],
+    ['a time more than 90 days ahead', { to: CUSTOMER, at: new Date(now + 91 * 86_400_000).toISOString() }, 'at', /more than 90 days ahead/],
+    ['a time without a zone', { to: CUSTOMER, at: '2031-01-01T10:00:00' }, 'at', /ISO 8601 date-time with a zone/],
+    ['too many retries', { to: CUSTOMER, retries: 50 }, 'retries', /whole number from 0 to 5/],
+    ['too short a wait between attempts', { to: CUSTOMER, retries: 1, retryAfterSec: 1 }, 'retryAfterSec', /whole number from 5 to 3600/],
+    ['an unknown language', { to: CUSTOMER, callerLanguage: 'klingon' }, 'callerLanguage', /unknown language/],
+    ['a bad destination', { to: CUSTOMER, destination: 'agent' }, 'destination', /is not a destination/],
+    ['an over-long field', { to: CUSTOMER, destination: `sip:${'a'.repeat(5000)}@pbx.example.com` }, 'destination', /at most 256 characters/],
+  ])('%s', async (_what, body, field, why) => {
+    const res = await place(body);
+    expect(res.status).toBe(400);
+    const problems = res.body.problems as { path: string[]; message: string }[];
+    expect(problems.find((p) => p.path[0] === field)?.message).toMatch(why);
+    // Nothing recorded, nothing dialled.
+    expect((await api('/calls')).body.calls).toEqual([]);
+    expect(rig.twilio.calls()).toHaveLength(0);
+  });
+
+  it('an unknown field and a body that is not an object', async () => {
+    const unknown = await place({ to: CUSTOMER, when: 'soon' });
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(unknown.body.problems)).toMatch(/unknown field 'when'/);
+    const list = await api('/calls', { method: 'POST', body: [1, 2] });
+    expect(list.status).toBe(400);
+  });
+});
