@@ -8,6 +8,7 @@
  */
 import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, keepWav, startRig, waitUntil, type Rig, type RigOptions } from './harness';
 import { tone, toneLevel } from '../twilio-emulator/signal';
+import { message } from '../../src/call/messages';
 
 jest.setTimeout(90_000);
 
@@ -148,5 +149,36 @@ describe('a number in conference mode', () => {
     const [record] = (await rig.tolk.records.list({ limit: 1 })).items;
     expect(record).toMatchObject({ kind: 'conference', outcome: 'busy' });
     expect(rig.logs.some((l) => l.event === 'conference.party_unreachable' && l.reason === 'busy')).toBe(true);
+  });
+
+  it('a call tolk places to a customer of a number in conference mode: greeted, then interpreted in the conference', async () => {
+    rig = await conferenceRig('whisper');
+    // The customer answers after 1 s, speaks 2 s at 8 s (after the greeting) and hangs up at 24 s.
+    rig.twilio.setCallee(CALLER_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: tone(2, HZ.caller, 6000), speakAfterSec: 8, hangupAfterSec: 24 });
+    rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: tone(2, HZ.agent, 6000), speakAfterSec: 11 });
+    const res = await fetch(`http://127.0.0.1:${rig.tolk.address.port}/api/calls`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer admin-token-for-tests-0123456789', 'content-type': 'application/json' },
+      body: JSON.stringify({ line: TOLK_NUMBER, to: CALLER_NUMBER }),
+    });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    await waitUntil(() => rig.twilio.calls().some((c) => c.to === CALLER_NUMBER), 10_000, 'tolk to call the customer');
+    const customerSid = rig.twilio.calls().find((c) => c.to === CALLER_NUMBER)!.sid;
+    await rig.twilio.waitForStatus(customerSid, 'completed', 30_000);
+    const agentSid = rig.twilio.calls().find((c) => c.to === AGENT_NUMBER)?.sid;
+    expect(agentSid).toBeDefined();
+    await waitUntil(() => rig.tolk.calls.activeCalls === 0, 5000, 'tolk to end the call');
+
+    const says = rig.twilio.events().filter((e) => e.type === 'twiml' && e.callSid === customerSid && e.verb === 'Say');
+    expect(says[0]).toMatchObject({ detail: { text: message('greeting', 'es') } });
+    const c = toneSeconds(rig.twilio.recording(customerSid).heard);
+    const a = toneSeconds(rig.twilio.recording(agentSid!).heard);
+    expect(c[HZ.agent]).toBeGreaterThanOrEqual(1.5);
+    expect(c[HZ.toEs]).toBeGreaterThanOrEqual(1.5);
+    expect(a[HZ.caller]).toBeGreaterThanOrEqual(1.5);
+    expect(a[HZ.toEn]).toBeGreaterThanOrEqual(1.5);
+    const record = (await rig.tolk.records.get(id))!;
+    expect(record).toMatchObject({ kind: 'conference', conference: `tolk-${id}`, outcome: 'completed', from: CALLER_NUMBER, outbound: { attempts: 1 } });
   });
 });
