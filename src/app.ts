@@ -29,7 +29,7 @@ import { createConsole } from './http/console';
 import { createMetricsModule, Metrics } from './http/metrics';
 import { Readiness } from './http/readiness';
 import { createHttpServer, type HttpServer } from './http/server';
-import { QueuedTelephony } from './jobs/dial-queue';
+import { QueuedConferences, QueuedTelephony } from './jobs/dial-queue';
 import { openJobQueues } from './jobs/open-queues';
 import { queueSpecs, runWorkers } from './jobs/processors';
 import type { JobQueues } from './jobs/queue';
@@ -162,12 +162,13 @@ async function startOnStore(
       },
     });
   const answers = createCallAnswerRenderer({ twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl: mediaStreamUrl(config.PUBLIC_URL) });
-  const conferences = config.TWILIO_TWIML_APP_SID ? new TwilioConferences({ rest, tokens, publicUrl: config.PUBLIC_URL, appSid: config.TWILIO_TWIML_APP_SID, pollMs: 1000 * (overrides.timeScale ?? 1), logger }) : undefined;
+  const twilioConferences = config.TWILIO_TWIML_APP_SID ? new TwilioConferences({ rest, tokens, publicUrl: config.PUBLIC_URL, appSid: config.TWILIO_TWIML_APP_SID, pollMs: 1000 * (overrides.timeScale ?? 1), logger }) : undefined;
   const twilioTelephony = new TwilioTelephony({ rest, answers, publicUrl: config.PUBLIC_URL });
   const jobs = overrides.jobs ?? openConfiguredJobs(config, logger, metrics);
   metrics.exposeJobs(() => jobs.counts());
-  // Every leg tolk places waits its turn in the dial queue (TWILIO_CPS).
+  // Every leg tolk places waits its turn in the dial queue (TWILIO_CPS), conference legs included.
   const telephony = new QueuedTelephony(twilioTelephony, jobs);
+  const conferences = twilioConferences && new QueuedConferences(twilioConferences, jobs);
   // One stream of call events: the records, the metrics and the logs follow it.
   const events = new CallEventBus(logger);
   recordCalls(events, records);
@@ -270,7 +271,7 @@ async function startOnStore(
     if (!overrides.jobs) await jobs.close();
     throw err;
   }
-  if (config.TOLK_WORKERS === 'on') runWorkers(jobs, { telephony: twilioTelephony, retryableDialError: isRetryableTwilioError, deliveries });
+  if (config.TOLK_WORKERS === 'on') runWorkers(jobs, { telephony: twilioTelephony, conferences: twilioConferences, retryableDialError: isRetryableTwilioError, deliveries });
   else logger.info({ event: 'jobs.workers_off' }, 'TOLK_WORKERS=off: background jobs run in tolk worker processes');
   // Deliveries that could not be queued (or whose job was lost) are queued again from the database.
   deliveries.start(overrides.webhookSweepMs);

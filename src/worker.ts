@@ -17,6 +17,7 @@ import { isRetryableTwilioError } from './twilio/rest-errors';
 import { TwilioRestClient } from './twilio/rest-client';
 import { mediaStreamUrl } from './twilio/signature';
 import { resolveMediaStreamSecret, StreamTokens } from './twilio/stream-token';
+import { TwilioConferences } from './twilio/conferences';
 import { TwilioTelephony } from './twilio/telephony';
 import { createTwimlRenderer } from './twilio/twiml';
 import { deliveryServiceFor } from './webhooks/setup';
@@ -36,6 +37,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Worke
   const twiml = createTwimlRenderer({ dir: TWIML_DIR, streamStatusCallback: streamStatusUrl(config.PUBLIC_URL) });
   const answers = createCallAnswerRenderer({ twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl: mediaStreamUrl(config.PUBLIC_URL) });
   const telephony = new TwilioTelephony({ rest, answers, publicUrl: config.PUBLIC_URL });
+  const conferences = config.TWILIO_TWIML_APP_SID ? new TwilioConferences({ rest, tokens, publicUrl: config.PUBLIC_URL, appSid: config.TWILIO_TWIML_APP_SID, logger }) : undefined;
   const jobs = openJobQueues({
     redisUrl: config.REDIS_URL,
     prefix: config.TOLK_QUEUE_PREFIX,
@@ -44,7 +46,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Worke
     logger,
   });
   const deliveries = deliveryServiceFor(config, { store: store.deliveries, jobs, logger });
-  runWorkers(jobs, { telephony, retryableDialError: isRetryableTwilioError, deliveries });
+  runWorkers(jobs, { telephony, conferences, retryableDialError: isRetryableTwilioError, deliveries });
   deliveries.start();
   logger.info({ event: 'worker.started', queues: jobs.queueNames }, 'tolk worker running');
   let stopping: Promise<void> | undefined;

@@ -1,20 +1,42 @@
 /**
- * Dialling under the phone provider's rate limit: every leg tolk places is a job of the `dial`
- * queue, whose limiter holds TWILIO_CPS calls per second across every instance sharing the queue.
+ * Dialling under the phone provider's rate limit: every leg tolk places (a call's other party, the
+ * customer of a call tolk places, a party or an interpreter leg added to a conference) is a job of
+ * the `dial` queue, whose limiter holds TWILIO_CPS calls per second across every instance sharing
+ * the queue.
  * A burst queues instead of failing; while a dial waits its call stays in 'dialing' (the caller
  * hears ringback). Refusals worth retrying (Twilio: 429, 5xx) are retried with backoff until the
  * leg's ring timeout has passed.
  */
-import type { DialRequest, LegReport, Telephony } from '../call/ports';
+import {
+  WhisperRefusedError,
+  type AddInterpreterRequest,
+  type AddPartyRequest,
+  type ConferenceEvent,
+  type ConferenceInfo,
+  type ConferenceTelephony,
+  type DialRequest,
+  type LegReport,
+  type Telephony,
+} from '../call/ports';
 import { FinalJobError, type JobQueues, type Processor, type QueueSpec } from './queue';
 
 export const DIAL_QUEUE = 'dial';
 
-export interface DialJob {
-  request: DialRequest;
+/** One leg to place: a call's leg, or a conference's party or interpreter leg. */
+export type DialJob = (
+  | { request: DialRequest }
+  | { party: AddPartyRequest }
+  | { interpreter: AddInterpreterRequest }
+) & {
   /** ms since the epoch after which the leg is not placed any more (its ring timeout has passed). */
   deadline: number;
-}
+};
+
+/** What a dial job answers: the leg's reference, or why the telephony refused an interpreter leg's whisper. */
+export type DialResult = string | { whisperRefused: string };
+
+/** How long an interpreter leg (which has no ring timeout) may wait its turn. */
+const INTERPRETER_WAIT_MS = 30_000;
 
 /**
  * The limiter's window: a second and 5 % more, so that timers firing late on a busy machine and
@@ -69,15 +91,82 @@ export class QueuedTelephony implements Telephony {
   }
 }
 
-/** Places the leg through `telephony`; `retryable` says which of its errors are worth another attempt. */
-export function dialProcessor(telephony: Telephony, retryable: (err: unknown) => boolean, now: () => number = Date.now): Processor<DialJob, string> {
+/**
+ * The ConferenceTelephony port with parties and interpreter legs placed through the dial queue;
+ * the rest goes straight to `inner`.
+ */
+export class QueuedConferences implements ConferenceTelephony {
+  constructor(
+    private readonly inner: ConferenceTelephony,
+    private readonly jobs: JobQueues,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  addParty(req: AddPartyRequest): Promise<string> {
+    const ringMs = req.ringTimeoutSec * 1000;
+    return this.jobs.addAndWait<DialJob, string>(
+      DIAL_QUEUE,
+      { id: jobId('dial', req.callId, 'party'), data: { party: req, deadline: this.now() + ringMs }, attempts: DIAL_ATTEMPTS, backoff: { type: 'exponential', delayMs: 1000 } },
+      ringMs,
+    );
+  }
+
+  async addInterpreter(req: AddInterpreterRequest): Promise<string> {
+    const result = await this.jobs.addAndWait<DialJob, DialResult>(
+      DIAL_QUEUE,
+      {
+        // An endpoint dropped and wanted again is a new leg: its job is a new one.
+        id: jobId('dial', req.callId, req.endpoint, String(this.now())),
+        data: { interpreter: req, deadline: this.now() + INTERPRETER_WAIT_MS },
+        attempts: DIAL_ATTEMPTS,
+        backoff: { type: 'exponential', delayMs: 1000 },
+      },
+      INTERPRETER_WAIT_MS,
+    );
+    if (typeof result !== 'string') throw new WhisperRefusedError(result.whisperRefused);
+    return result;
+  }
+
+  find(conference: string): Promise<ConferenceInfo | undefined> {
+    return this.inner.find(conference);
+  }
+
+  removeLeg(conference: string, legRef: string): Promise<void> {
+    return this.inner.removeLeg(conference, legRef);
+  }
+
+  end(conference: string): Promise<void> {
+    return this.inner.end(conference);
+  }
+
+  watch(conference: ConferenceInfo, onEvent: (e: ConferenceEvent) => void): () => void {
+    return this.inner.watch(conference, onEvent);
+  }
+}
+
+export interface DialProcessorOptions {
+  /** Places conference parties and interpreter legs; absent: such jobs fail. */
+  conferences?: ConferenceTelephony;
+  now?: () => number;
+}
+
+/** Places the leg through `telephony` (or `conferences`); `retryable` says which of its errors are worth another attempt. */
+export function dialProcessor(telephony: Telephony, retryable: (err: unknown) => boolean, opts: DialProcessorOptions = {}): Processor<DialJob, DialResult> {
+  const now = opts.now ?? Date.now;
   return async (job) => {
-    if (now() > job.data.deadline) throw new FinalJobError(`not dialled: the ring timeout of call ${job.data.request.callId} passed while the dial waited`);
+    const data = job.data;
+    if (now() > data.deadline) throw new FinalJobError(`not dialled: the leg's time to be placed passed while the dial waited (${job.id})`);
     try {
-      return await telephony.dial(job.data.request);
+      if ('request' in data) return await telephony.dial(data.request);
+      if (!opts.conferences) throw new FinalJobError('conference legs cannot be placed here (TWILIO_TWIML_APP_SID is not set)');
+      if ('party' in data) return await opts.conferences.addParty(data.party);
+      return await opts.conferences.addInterpreter(data.interpreter).catch((err: unknown) => {
+        if (err instanceof WhisperRefusedError) return { whisperRefused: err.reason };
+        throw err;
+      });
     } catch (err) {
-      if (retryable(err)) throw err;
-      throw new FinalJobError(err instanceof Error ? err.message : String(err), { cause: err });
+      if (err instanceof FinalJobError || !retryable(err)) throw err instanceof FinalJobError ? err : new FinalJobError(err instanceof Error ? err.message : String(err), { cause: err });
+      throw err;
     }
   };
 }

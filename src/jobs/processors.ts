@@ -3,7 +3,7 @@
  * TOLK_WORKERS=off) and `tolk worker` both call `runWorkers`, so a job is processed the same way
  * wherever it runs.
  */
-import type { Telephony } from '../call/ports';
+import type { ConferenceTelephony, Telephony } from '../call/ports';
 import { WEBHOOK_QUEUE, webhookQueueSpec, type DeliveryService } from '../webhooks/deliveries';
 import { outboundQueueSpec } from '../outbound/outbound-calls';
 import { DIAL_QUEUE, dialProcessor, dialQueueSpec } from './dial-queue';
@@ -22,6 +22,8 @@ export function queueSpecs(settings: QueueSettings): QueueSpec[] {
 export interface WorkerDeps {
   /** The telephony that really places legs (not the queued one). */
   telephony: Telephony;
+  /** The conferences that really add parties and interpreter legs (not the queued ones); absent: no conference interpreting. */
+  conferences?: ConferenceTelephony;
   /** Which telephony errors are worth another attempt (Twilio: 429 and 5xx). */
   retryableDialError: (err: unknown) => boolean;
   /** Webhook deliveries (the `webhooks` queue). */
@@ -30,6 +32,6 @@ export interface WorkerDeps {
 
 /** The background queues (the `outbound` queue is run by servers: the instance that starts a call serves it). */
 export function runWorkers(jobs: JobQueues, deps: WorkerDeps): void {
-  jobs.work(DIAL_QUEUE, dialProcessor(deps.telephony, deps.retryableDialError));
+  jobs.work(DIAL_QUEUE, dialProcessor(deps.telephony, deps.retryableDialError, { conferences: deps.conferences }));
   jobs.work(WEBHOOK_QUEUE, deps.deliveries.processor());
 }

@@ -180,5 +180,8 @@ describe('a number in conference mode', () => {
     expect(a[HZ.toEn]).toBeGreaterThanOrEqual(1.5);
     const record = (await rig.tolk.records.get(id))!;
     expect(record).toMatchObject({ kind: 'conference', conference: `tolk-${id}`, outcome: 'completed', from: CALLER_NUMBER, outbound: { attempts: 1 } });
+    // Every leg tolk placed waited its turn in the dial queue: the customer, the agent, both interpreters.
+    const dialled = (await rig.tolk.jobs.list({ queue: 'dial', limit: 50 })).map((j) => j.id.replace(id, 'ID').replace(/\.\d+$/, ''));
+    expect(dialled.sort()).toEqual(['dial.ID.caller', 'dial.ID.party', 'dial.ID.to-agent', 'dial.ID.to-caller'].sort());
   });
 });

@@ -3,8 +3,8 @@
  * is placed one per second (measured between the placements the phone network receives), none
  * refused; Twilio's 429s are retried within the ring timeout, and a refusal no retry can fix is not.
  */
-import type { DialRequest, LegReport, Telephony } from '../../src/call/ports';
-import { DIAL_QUEUE, dialProcessor, dialQueueSpec, QueuedTelephony } from '../../src/jobs/dial-queue';
+import { WhisperRefusedError, type AddInterpreterRequest, type AddPartyRequest, type ConferenceTelephony, type DialRequest, type LegReport, type Telephony } from '../../src/call/ports';
+import { DIAL_QUEUE, dialProcessor, dialQueueSpec, QueuedConferences, QueuedTelephony } from '../../src/jobs/dial-queue';
 import { BACKENDS, openTestQueues, type TestQueues } from './helpers';
 
 class RecordingTelephony implements Telephony {
@@ -89,4 +89,37 @@ describe.each(BACKENDS)('dial queue (%s)', (backend) => {
     expect(job?.state).toBe('failed');
     expect(network.placed).toEqual([]);
   });
+
+  it('places conference parties and interpreter legs through the same limit, and passes a refused whisper on', async () => {
+    q = openTestQueues(backend, [dialQueueSpec(1)]);
+    const placed: { what: string; at: number }[] = [];
+    const network: ConferenceTelephony = {
+      addParty: (req: AddPartyRequest) => {
+        placed.push({ what: `party:${req.destination}`, at: Date.now() });
+        return Promise.resolve(`CA-party-${req.callId}`);
+      },
+      addInterpreter: (req: AddInterpreterRequest) => {
+        if (req.whisperTo === 'CA-refuse') return Promise.reject(new WhisperRefusedError('Twilio error 16000: no Agent Conference'));
+        placed.push({ what: `interpreter:${req.endpoint}`, at: Date.now() });
+        return Promise.resolve(`CA-${req.endpoint}`);
+      },
+      find: () => Promise.resolve(undefined),
+      removeLeg: () => Promise.resolve(),
+      end: () => Promise.resolve(),
+      watch: () => () => undefined,
+    };
+    q.jobs.work(DIAL_QUEUE, dialProcessor(new RecordingTelephony(), retryable, { conferences: network }));
+    const conferences = new QueuedConferences(network, q.jobs);
+    const callId = '7d1c9e5e-0000-4000-8000-000000000001';
+    const sids = await Promise.all([
+      conferences.addParty({ callId, conference: 'c', destination: '+15550002222', callerId: '+15550001111', ringTimeoutSec: 30 }),
+      conferences.addInterpreter({ callId, conference: 'c', endpoint: 'whisper-1', callerId: '+15550001111' }),
+      conferences.addInterpreter({ callId, conference: 'c', endpoint: 'whisper-2', callerId: '+15550001111' }),
+    ]);
+    expect(sids).toEqual([`CA-party-${callId}`, 'CA-whisper-1', 'CA-whisper-2']);
+    const times = placed.map((p) => p.at).sort((a, b) => a - b);
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(800);
+    expect(times[2] - times[1]).toBeGreaterThanOrEqual(800);
+    await expect(conferences.addInterpreter({ callId, conference: 'c', endpoint: 'whisper-3', callerId: '+15550001111', whisperTo: 'CA-refuse' })).rejects.toBeInstanceOf(WhisperRefusedError);
+  }, 20_000);
 });
