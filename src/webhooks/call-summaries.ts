@@ -63,8 +63,8 @@ export function deliverCallSummaries(events: CallEventSource, deps: CallSummaryD
       case 'call.ended': {
         const c = calls.get(e.callId);
         calls.delete(e.callId);
-        if (!c) return;
-        return owe(deps, e.callId, c.number, c.latencies, { outcome: e.outcome, durationMs: e.durationMs, endedAt: new Date(e.at).toISOString() }).catch((err: unknown) => {
+        // A call tolk placed that ended before its customer answered was never created as a live call.
+        return owe(deps, e.callId, c?.number, c?.latencies ?? new Map<string, number[]>(), { outcome: e.outcome, durationMs: e.durationMs, endedAt: new Date(e.at).toISOString() }).catch((err: unknown) => {
           deps.logger.error({ event: 'webhook.record_failed', callId: e.callId, err }, 'could not record the webhook delivery of an ended call');
         });
       }
@@ -72,11 +72,14 @@ export function deliverCallSummaries(events: CallEventSource, deps: CallSummaryD
   });
 }
 
-async function owe(deps: CallSummaryDeps, callId: string, number: string, latencies: Map<string, number[]>, ended: { outcome: string; durationMs: number; endedAt: string }): Promise<void> {
+async function owe(deps: CallSummaryDeps, callId: string, known: string | undefined, latencies: Map<string, number[]>, ended: { outcome: string; durationMs: number; endedAt: string }): Promise<void> {
+  const record = known === undefined ? await deps.records.get(callId) : undefined;
+  const number = known ?? record?.number;
+  if (number === undefined) return;
   const settings = await deps.numbers.lookup(number);
   const url = settings?.webhookUrl ?? deps.defaultUrl;
   if (!url) return;
-  const call = await deps.records.get(callId);
+  const call = record ?? (await deps.records.get(callId));
   const payload = JSON.stringify({
     event: CALL_ENDED,
     callId,

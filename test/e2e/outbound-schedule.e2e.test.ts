@@ -6,6 +6,7 @@
  */
 import { startApp, type App } from '../../src/app';
 import { dropPrefix, uniquePrefix, REDIS_URL } from '../jobs/helpers';
+import { startReceiver, type Receiver } from '../webhooks/helpers';
 import { AGENT_NUMBER, TOLK_NUMBER, startRig, waitUntil, type Rig } from './harness';
 
 jest.setTimeout(60_000);
@@ -16,8 +17,11 @@ const OTHER_CUSTOMER = '+34911234568';
 
 let rig: Rig;
 let prefix: string | undefined;
+let receiver: Receiver | undefined;
 async function closeRig(): Promise<void> {
   await rig?.close();
+  await receiver?.close();
+  receiver = undefined;
   if (prefix) await dropPrefix(prefix);
   prefix = undefined;
 }
@@ -86,7 +90,9 @@ describe.each(['in-process', 'redis'] as const)('scheduled calls (job queues %s)
   it('busy without retries is the outcome; with a retry asked for, the customer is called again', async () => {
     // Ten times faster calls (the ring timeout of the unanswered attempt); the wait between attempts is real.
     if (backend === 'redis') prefix = uniquePrefix();
-    rig = await startRig({ speed: 10, env: prefix ? { REDIS_URL, TOLK_QUEUE_PREFIX: prefix } : {} });
+    receiver = await startReceiver([200, 200]);
+    const webhooks = { TOLK_WEBHOOK_URL: receiver.url, TOLK_WEBHOOK_SECRET: 'whsec-outbound-0123456789', TOLK_ALLOW_HTTP_WEBHOOKS: 'true', TOLK_ALLOW_PRIVATE_WEBHOOKS: 'true' };
+    rig = await startRig({ speed: 10, env: { ...webhooks, ...(prefix ? { REDIS_URL, TOLK_QUEUE_PREFIX: prefix } : {}) } });
     rig.twilio.setCallee(CUSTOMER, { scenario: { kind: 'busy' } });
     rig.twilio.setCallee(OTHER_CUSTOMER, { scenario: { kind: 'no-answer' } });
     const once = await place({ to: CUSTOMER });
@@ -108,6 +114,13 @@ describe.each(['in-process', 'redis'] as const)('scheduled calls (job queues %s)
     // No third attempt.
     await new Promise((r) => setTimeout(r, 500));
     expect(callsTo(OTHER_CUSTOMER)).toHaveLength(2);
+    // The customer's server heard of each call once, with its outcome.
+    await waitUntil(() => receiver!.received.length === 2, 10_000, 'the webhooks');
+    const told = receiver.received.map((r) => JSON.parse(r.body) as { callId: string; outcome: string; call: { from: string } });
+    expect(told.map((t) => [t.callId, t.outcome, t.call.from])).toEqual([
+      [once.body.id, 'busy', CUSTOMER],
+      [twice.body.id, 'no-answer', OTHER_CUSTOMER],
+    ]);
   });
 });
 
