@@ -294,6 +294,9 @@ async function startOnStore(
       // Live viewers' streams stay open until ended: the server would wait for them for ever.
       live.close();
       await http.close();
+      // What the calls' subscribers still write (records, webhook deliveries) is written before
+      // the queues and the database close.
+      await events.settleAll();
       await deliveries.stop();
       if (!overrides.jobs) await jobs.close();
       if (!overrides.store) await store.close();

@@ -133,6 +133,16 @@ export class CallEventBus implements CallEventSource {
     for (let set = this.pending.get(callId); set && set.size > 0; set = this.pending.get(callId)) await Promise.all([...set]);
   }
 
+  /**
+   * Resolves once every subscriber's work, for every call, has finished (work started meanwhile
+   * included): at shutdown, before what the subscribers write to is closed.
+   */
+  async settleAll(): Promise<void> {
+    for (let sets = [...this.pending.values()]; sets.length > 0; sets = [...this.pending.values()]) {
+      await Promise.all(sets.flatMap((set) => [...set]));
+    }
+  }
+
   private track(event: CallEvent, work: Promise<unknown>): void {
     let set = this.pending.get(event.callId);
     if (!set) this.pending.set(event.callId, (set = new Set()));

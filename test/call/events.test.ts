@@ -45,6 +45,23 @@ describe('the call event bus', () => {
     await b.settle('never-seen');
   });
 
+  it('settles every call at once, work started while it waits included', async () => {
+    const { bus: b } = bus();
+    const done: string[] = [];
+    b.subscribe((e) =>
+      new Promise((r) => setTimeout(r, e.callId === 'slow' ? 60 : 10)).then(() => {
+        done.push(e.callId);
+        // Work that starts more work (a write that publishes again) is waited for too.
+        if (e.callId === 'slow') b.publish(event('late'));
+      }),
+    );
+    b.publish(event('fast'));
+    b.publish(event('slow'));
+    await b.settleAll();
+    expect(done.sort()).toEqual(['fast', 'late', 'slow']);
+    await b.settleAll();
+  });
+
   it('keeps delivering to the others when a subscriber throws', () => {
     const { bus: b, lines } = bus();
     const seen: string[] = [];
