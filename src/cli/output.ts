@@ -115,6 +115,7 @@ export function callDetail(c: CallWithTranscriptJson): string {
     ['Destination', c.destination],
     ['Languages', `caller ${c.languages.caller}, agent ${c.languages.agent}`],
     ['State', c.state],
+    ['Placed', c.outbound && `by tolk, calling the customer ${c.outbound.at ? `at ${time(c.outbound.at)}` : 'at once'}; attempt ${c.outbound.attempts} of ${c.outbound.retries + 1}`],
     ['Outcome', c.outcome && (c.endReason ? `${c.outcome}: ${c.endReason}` : c.outcome)],
     ['Started', time(c.startedAt)],
     ['Answered', c.answeredAt && time(c.answeredAt)],

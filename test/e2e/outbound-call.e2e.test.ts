@@ -147,12 +147,15 @@ describe('a call tolk places, end to end', () => {
     expect(cancelled).toMatchObject({ code: 0, stdout: `Call ${id} cancelled: it will not be placed.\n` });
     expect(((await (await api(`/calls/${id}`)).json()) as CallJson).outcome).toBe('canceled');
 
-    const [again, unknownLine, badTime, badNumber] = await Promise.all([
+    const [shown, again, unknownLine, badTime, badNumber] = await Promise.all([
+      tolkCli('calls', 'show', id),
       tolkCli('calls', 'cancel', id),
       tolkCli('calls', 'place', '+15559999999', CUSTOMER),
       tolkCli('calls', 'place', TOLK_NUMBER, CUSTOMER, '--at', '2020-01-01T10:00:00Z'),
       tolkCli('calls', 'place', TOLK_NUMBER, 'my-customer'),
     ]);
+    expect(shown.stdout).toMatch(/^Placed\s+by tolk, calling the customer at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ; attempt 0 of 1$/m);
+    expect(shown.stdout).toMatch(/^Outcome\s+canceled: cancelled before it started$/m);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/has ended \(canceled\): only a scheduled call can be cancelled/);
     expect(unknownLine.code).toBe(1);
