@@ -135,6 +135,8 @@ export class CallService {
     this.placing.set(req.id, { call, ...(req.callerLanguage ? { callerLanguage: req.callerLanguage } : {}) });
     call.onDone(() => {
       if (this.placing.get(req.id)?.call === call) this.placing.delete(req.id);
+      // Handed over, the call lives on as an interpreted call.
+      if (call.state !== 'answered') this.checkIdle();
     });
     call.start();
     return call;
@@ -378,7 +380,7 @@ export class CallService {
     // A call admitted just before the drain began is waited for like any other.
     if (this.idle) return;
     if (timeoutMs <= 0) return this.shutdown();
-    this.log.info({ event: 'calls.draining', activeCalls: this.byId.size, timeoutMs }, 'waiting for live calls to end');
+    this.log.info({ event: 'calls.draining', activeCalls: this.byId.size, callingCustomers: this.placing.size, timeoutMs }, 'waiting for live calls to end');
     const waited = await new Promise<'idle' | 'timeout' | 'cut'>((resolve) => {
       const timer = setTimeout(() => resolve('timeout'), timeoutMs);
       const done = (how: 'idle' | 'cut'): void => {
@@ -393,7 +395,7 @@ export class CallService {
     this.log.warn({ event: 'calls.drain_ended', activeCalls: this.byId.size, why: waited }, waited === 'timeout' ? 'drain timeout passed: ending the calls still live, with a notice' : 'ending the calls still live now');
     if (waited === 'cut') return this.shutdown();
     this.noticing = true;
-    await Promise.all([...this.byId.values()].map((c) => c.endWithNotice(noticeLimitMs)));
+    await Promise.all([...[...this.placing.values()].map((p) => p.call.shutdown()), ...[...this.byId.values()].map((c) => c.endWithNotice(noticeLimitMs))]);
   }
 
   /** A drain stops waiting (or its notices stop playing): the calls still live end now. */
@@ -555,8 +557,9 @@ export class CallService {
     }
   }
 
+  /** No call is live, being admitted, or calling its customer. */
   private get idle(): boolean {
-    return this.byId.size === 0 && this.admitting === 0;
+    return this.byId.size === 0 && this.admitting === 0 && this.placing.size === 0;
   }
 
   private checkIdle(): void {

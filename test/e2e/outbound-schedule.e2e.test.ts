@@ -147,6 +147,21 @@ describe('a scheduled call (no Redis)', () => {
   });
 });
 
+describe('a call tolk is placing when tolk is asked to stop', () => {
+  afterEach(closeRig);
+
+  it('is served to its end: the drain waits for it as for any live call', async () => {
+    rig = await startRig({ env: { TOLK_DRAIN_TIMEOUT_MS: '60000' } });
+    rig.twilio.setCallee(CUSTOMER, { scenario: { kind: 'answer', afterSec: 3 }, hangupAfterSec: 15 });
+    const placed = await place({ to: CUSTOMER });
+    await waitUntil(() => callsTo(CUSTOMER).length === 1, 10_000, 'tolk to call the customer');
+    await rig.tolk.stop();
+    expect(callsTo(AGENT_NUMBER)).toHaveLength(1);
+    const call = await rig.tolk.records.get(String(placed.body.id));
+    expect(call).toMatchObject({ outcome: 'completed', endReason: 'the caller hung up' });
+  });
+});
+
 describe('POST /api/calls refuses a bad request with a clear 400', () => {
   beforeAll(async () => {
     rig = await startRig({ speed: 1 });
