@@ -414,7 +414,12 @@ export class CallService {
    * The customer of a call tolk places answered: the interpreted call takes over, in the mode of
    * its number, and the customer first hears that the call is interpreted.
    */
-  async customerAnswered(callId: string, legRef: string): Promise<CallAnswer> {
+  customerAnswered(callId: string, legRef: string): Promise<CallAnswer> {
+    // Counted until the interpreted call is registered: a drain does not take the moment between for idle.
+    return this.admission(() => this.handOver(callId, legRef));
+  }
+
+  private async handOver(callId: string, legRef: string): Promise<CallAnswer> {
     const placing = this.placing.get(callId);
     if (!placing || !placing.call.answered(legRef)) {
       this.log.warn({ event: 'outbound.answer_unexpected', callId, callSid: legRef }, 'a customer answered a call tolk is not calling');
