@@ -2,7 +2,9 @@
 # Makes sure the local services the test suite talks to are up:
 #   - PostgreSQL on 127.0.0.1:5432, user postgres, trust auth, database `test` (store contract tests);
 #   - Redis on 127.0.0.1:6379 (background jobs);
-#   - Debian's Chromium at /usr/bin/chromium (the console's browser tests drive it with playwright-core).
+#   - Debian's Chromium at /usr/bin/chromium (the console's browser tests drive it with playwright-core);
+#   - Debian's nginx at /usr/sbin/nginx (the cluster test runs its own, with a generated configuration,
+#     in front of two tolk instances; the package's own service is not needed and is stopped).
 # On a machine that has them already (a developer's, CI's) this only checks. On a fresh Debian or
 # Ubuntu machine it installs the packages (needs root) and starts the servers.
 set -euo pipefail
@@ -47,3 +49,11 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 echo "test-services: chromium ok at /usr/bin/chromium" >&2
+
+# --- nginx ---
+if [ ! -x /usr/sbin/nginx ]; then
+  apt_install nginx
+  # The package may start its own server on port 80; the tests start theirs on ephemeral ports.
+  if [ -f /run/nginx.pid ]; then /usr/sbin/nginx -s quit 2>/dev/null || true; fi
+fi
+echo "test-services: nginx ok at /usr/sbin/nginx" >&2

@@ -18,7 +18,11 @@ import { logCalls } from './call/subscribers/log';
 import { measureCalls } from './call/subscribers/metrics';
 import { recordCalls } from './call/subscribers/records';
 import { TwilioTelephony } from './twilio/telephony';
-import type { Config } from './config/env';
+import { CLUSTER_INSTANCE_ID, type Config } from './config/env';
+import { createCluster, type Cluster } from './cluster/cluster';
+import { openClusterRedis, type ClusterRedis } from './cluster/redis';
+import { RedisReplayStore } from './cluster/redis-replay-store';
+import { TwilioCounters } from './twilio/counters';
 import { PROMPTS_DIR, TWIML_DIR } from './config/paths';
 import { loadNumbersFile } from './config/numbers-file';
 import { applyNumbersFile } from './config/numbers-import';
@@ -136,9 +140,50 @@ async function startOnStore(
   }
   const { secret, generated } = resolveMediaStreamSecret(config.MEDIA_STREAM_SECRET);
   if (generated) logger.warn({ event: 'config.generated_stream_secret' }, 'MEDIA_STREAM_SECRET unset: using a random one (single instance only)');
-  // Used stream tokens and handled status callbacks are remembered in the database, so neither a
-  // restart nor another instance lets one be used twice.
-  const tokens = new StreamTokens({ secret, replayStore: store.replayKeys, defaultTtlMs: 60_000 });
+  const clustered = config.TOLK_CLUSTER === 'on';
+  // Another run of this instance (same name) owns calls from before it started.
+  const instance = config.TOLK_INSTANCE_ID ?? (clustered ? os.hostname() : `${os.hostname()}:${config.PORT}`);
+  if (clustered && !CLUSTER_INSTANCE_ID.test(instance)) {
+    throw new StartupError('TOLK_INSTANCE_ID', `is unset and the host name ${JSON.stringify(instance.slice(0, 64))} cannot name this instance in the media stream URL: set 1 to 63 letters, digits, dots, dashes or underscores`);
+  }
+  const redis = config.REDIS_URL ? openClusterRedis({ url: config.REDIS_URL, prefix: config.TOLK_QUEUE_PREFIX }) : undefined;
+  try {
+    return await startWith(config, logger, overrides, store, numbersFile, { readiness, metrics, numbers, records, secret, clustered, instance, redis });
+  } catch (err) {
+    await redis?.close();
+    throw err;
+  }
+}
+
+interface Basics {
+  readiness: Readiness;
+  metrics: Metrics;
+  numbers: NumberDirectory;
+  records: CallRecordStore;
+  secret: string;
+  clustered: boolean;
+  instance: string;
+  redis: ClusterRedis | undefined;
+}
+
+async function startWith(
+  config: Config,
+  logger: Logger,
+  overrides: AppOverrides,
+  store: Store,
+  numbersFile: { path: string; entries: NumberSettings[] } | undefined,
+  { readiness, metrics, numbers, records, secret, clustered, instance, redis }: Basics,
+): Promise<App> {
+  // Used stream tokens and handled status callbacks are remembered in Redis when there is one, in
+  // the database otherwise, so neither a restart nor another instance lets one be used twice.
+  const replays = redis ? new RedisReplayStore(redis) : store.replayKeys;
+  const tokens = new StreamTokens({ secret, replayStore: replays, defaultTtlMs: 60_000 });
+  const counters = new TwilioCounters();
+  const cluster: Cluster | undefined =
+    clustered && redis ? createCluster({ redis, self: instance, publicUrl: config.PUBLIC_URL, authToken: config.TWILIO_AUTH_TOKEN, adminToken: config.ADMIN_TOKEN, metrics, counters, logger }) : undefined;
+  if (cluster && redis) readiness.register('redis', () => redis.client.ping().then(() => true));
+  // In a cluster each instance's streams come to a path of its own, which the load balancer routes to it.
+  const streamUrl = mediaStreamUrl(config.PUBLIC_URL, cluster ? instance : undefined);
   const twiml = createTwimlRenderer({ dir: TWIML_DIR, streamStatusCallback: streamStatusUrl(config.PUBLIC_URL) });
   const rest = new TwilioRestClient({ accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN, apiUrl: config.TWILIO_API_URL, logger });
 
@@ -161,7 +206,7 @@ async function startOnStore(
         logger.warn({ event: 'clock.skipped', frames: n }, 'event loop stalled');
       },
     });
-  const answers = createCallAnswerRenderer({ twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl: mediaStreamUrl(config.PUBLIC_URL) });
+  const answers = createCallAnswerRenderer({ twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl });
   const twilioConferences = config.TWILIO_TWIML_APP_SID ? new TwilioConferences({ rest, tokens, publicUrl: config.PUBLIC_URL, appSid: config.TWILIO_TWIML_APP_SID, pollMs: 1000 * (overrides.timeScale ?? 1), logger }) : undefined;
   const twilioTelephony = new TwilioTelephony({ rest, answers, publicUrl: config.PUBLIC_URL });
   const jobs = overrides.jobs ?? openConfiguredJobs(config, logger, metrics);
@@ -180,8 +225,6 @@ async function startOnStore(
   // What live viewers (the console's Live page) follow; it could follow a Redis carrier instead.
   const live = new LiveFeed(events);
   const startedAt = new Date();
-  // Another run of this instance (same host and port, or TOLK_INSTANCE_ID) owns calls from before it started.
-  const instance = config.TOLK_INSTANCE_ID ?? `${os.hostname()}:${config.PORT}`;
   const calls = new CallService({
     events,
     clock,
@@ -201,6 +244,7 @@ async function startOnStore(
     instance,
     onUnknownLegEnded: (legRef) => void reconciler.legEnded(legRef),
     retryOutbound: (id, plan): Promise<void> => outbound.retry(id, plan),
+    ...(cluster ? { ownership: cluster.directory } : {}),
   });
   // Calls tolk places (POST /api/calls): scheduled in the database, started by the `outbound` queue.
   const outbound: OutboundCalls = new OutboundCalls({ records, numbers, jobs, events, calls, logger, stepTimeoutMs: config.TOLK_STEP_TIMEOUT_SEC * 1000, instance });
@@ -221,7 +265,9 @@ async function startOnStore(
     wsSignature: config.TWILIO_WS_SIGNATURE,
     tokens,
     twiml,
-    webhookReplays: store.replayKeys,
+    counters,
+    webhookReplays: replays,
+    ...(cluster ? { instance, relay: cluster.relay } : {}),
     ...(overrides.timeScale ? { media: { clock: { now: scaledNow(overrides.timeScale) } } } : {}),
     handlers: callWebhookHandlers(calls, answers, tokens, logger),
   });
@@ -234,6 +280,8 @@ async function startOnStore(
     readiness,
     trustProxy: config.TRUST_PROXY,
     modules: [
+      // Before the Twilio module: a webhook about another instance's call goes there.
+      ...(cluster ? cluster.front : []),
       twilioModule,
       createAdminApi({
         calls: records,
@@ -247,11 +295,13 @@ async function startOnStore(
         hangUp: (id) => calls.hangUp(id),
         outbound,
         interpreters: calls,
+        ...(cluster ? { passOn: cluster.passOn } : {}),
         logger,
         tokens: new TranslateTokenMinter({ apiKey: config.GEMINI_API_KEY, model: config.GEMINI_MODEL, baseUrl: config.GEMINI_API_URL }),
       }),
       webConsole.module,
       createMetricsModule(metrics),
+      ...(cluster ? [cluster.metricsModule] : []),
     ],
   });
   const address = await listen(http, config).catch(async (err: unknown) => {
@@ -280,6 +330,15 @@ async function startOnStore(
   void outbound.resume().catch((err: unknown) => logger.error({ event: 'outbound.resume_failed', err }, 'could not queue the scheduled calls again'));
   if (configured.length === 0) logger.warn({ event: 'config.no_numbers' }, 'no numbers configured: every call will be refused (add one with the admin API, the CLI or TOLK_NUMBERS)');
   logger.info({ event: 'server.listening', port: address.port, host: config.HOST, numbers: configured.length, instance }, 'tolk listening');
+  if (cluster) {
+    try {
+      await cluster.start(config.TOLK_INTERNAL_URL ?? `http://${internalHost(config.HOST)}:${address.port}`, (id) => reconciler.closeLost(id));
+    } catch (err) {
+      await http.close();
+      if (!overrides.jobs) await jobs.close();
+      throw new StartupError('REDIS_URL', `cannot be used to join the cluster: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
   // Calls the store holds as live that nobody serves any more (this instance crashed before) are closed.
   reconciler.start();
 
@@ -297,6 +356,8 @@ async function startOnStore(
       // What the calls' subscribers still write (records, webhook deliveries) is written before
       // the queues and the database close.
       await events.settleAll();
+      await cluster?.stop();
+      await redis?.close();
       await deliveries.stop();
       if (!overrides.jobs) await jobs.close();
       if (!overrides.store) await store.close();
@@ -347,6 +408,12 @@ async function listen(http: HttpServer, config: Config): Promise<AddressInfo> {
     }
     throw err;
   }
+}
+
+/** How other instances reach this one when TOLK_INTERNAL_URL is unset: HOST, or the host name when it listens on every address. */
+function internalHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return os.hostname();
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function scaledNow(timeScale: number): () => number {

@@ -15,7 +15,7 @@ import { ConferenceCall } from './conference-call';
 import { callModeOf, interpretationOf } from '../config/numbers';
 import type { CallEventSource } from './events';
 import { hasMessages, message, sayLocale } from './messages';
-import type { CallAnswer, CallRecords, ConferenceEvent, ConferenceTelephony, LegStatus, MenuOption, ParticipantMedia } from './ports';
+import type { CallAnswer, CallOwnership, CallRecords, ConferenceEvent, ConferenceTelephony, LegStatus, MenuOption, ParticipantMedia } from './ports';
 import { CUSTOMER_ENDPOINT, OutboundCall, type OutboundCallInit } from './outbound-call';
 import type { OutboundPlan } from '../store/call-record';
 
@@ -51,6 +51,8 @@ export interface CallServiceDeps extends CallDeps {
   onUnknownLegEnded?: (legRef: string) => void;
   /** A call tolk places was busy, unanswered or failed and asked for another attempt, due `plan.dueAt`. */
   retryOutbound?: (callId: string, plan: OutboundPlan) => Promise<void>;
+  /** Several instances: where the others learn that this one serves a call. */
+  ownership?: CallOwnership;
 }
 
 /** A call tolk places, as it starts calling its customer. */
@@ -136,8 +138,13 @@ export class CallService {
     call.onDone(() => {
       if (this.placing.get(req.id)?.call === call) this.placing.delete(req.id);
       // Handed over, the call lives on as an interpreted call.
-      if (call.state !== 'answered') this.checkIdle();
+      if (call.state !== 'answered') {
+        this.deps.ownership?.release(req.id);
+        this.checkIdle();
+      }
     });
+    // The customer's webhooks name the call: other instances pass them on here.
+    void this.claim(req.id, {});
     call.start();
     return call;
   }
@@ -318,6 +325,11 @@ export class CallService {
     const there = this.byConference.get(info.ref) ?? this.byConference.get(info.name);
     if (there && there.state !== 'ended') return { ok: false, status: 409, error: `an interpreter is already in conference ${conference}` };
     const id = randomUUID();
+    const held = await this.deps.ownership?.claimConference(id, [...new Set([conference, info.ref, info.name])]).catch((err: unknown) => {
+      this.log.warn({ event: 'cluster.claim_failed', callId: id, err }, 'could not record the conference in the directory');
+      return undefined;
+    });
+    if (held && !held.ok) return { ok: false, status: 409, error: `an interpreter is already in conference ${conference} (instance ${held.holder})` };
     const given = req.participants ?? [];
     const languages = [...new Set([...given.map((p) => p.language), ...(req.languages ?? [])])];
     await this.deps.records.create({
@@ -436,6 +448,7 @@ export class CallService {
     const initial = initialCallerLanguage(settings, { remembered });
     const call = new DirectCall(this.deps, { id: out.id, settings, callerLeg: legRef, from: out.customer, callerLanguage: initial });
     this.register(call, [legRef]);
+    await this.claim(out.id, { legs: [legRef] });
     this.log.info({ event: 'outbound.answered', callId: out.id, callSid: legRef }, 'the customer answered: interpreting');
     const lang = call.callerLanguage ?? provisionalLanguage(settings, initial);
     return { type: 'connect', callId: call.id, legRef, endpoint: 'caller', announce: { greeting: settings.greeting ?? message('greeting', lang), locale: sayLocale(lang) } };
@@ -463,6 +476,7 @@ export class CallService {
     );
     this.register(call, [legRef]);
     this.byConference.set(conference, call);
+    await this.claim(out.id, { legs: [legRef], conferences: [conference] });
     this.log.info({ event: 'outbound.answered', callId: out.id, callSid: legRef, conference }, 'the customer answered: interpreting in a conference');
     return { type: 'conference', callId: call.id, conference, announce: { greeting: settings.greeting ?? message('greeting', callerLanguage), locale: sayLocale(callerLanguage) } };
   }
@@ -490,6 +504,7 @@ export class CallService {
     this.byId.set(id, call);
     this.byLeg.set(legRef, call);
     call.onEnded(() => this.forget(call));
+    await this.claim(id, { legs: [legRef] });
     return call;
   }
 
@@ -537,6 +552,7 @@ export class CallService {
     );
     this.register(call, [legRef]);
     this.byConference.set(conference, call);
+    await this.claim(id, { legs: [legRef], conferences: [conference] });
     return this.conferenceAnswer(call, number);
   }
 
@@ -571,7 +587,15 @@ export class CallService {
     if (this.idle) for (const f of this.whenIdle.splice(0)) f();
   }
 
+  /** Tells the other instances this one serves the call; a directory that cannot be reached leaves it to this instance alone. */
+  private async claim(callId: string, refs: { legs?: string[]; conferences?: string[] }): Promise<void> {
+    await this.deps.ownership?.claim(callId, refs).catch((err: unknown) => {
+      this.log.warn({ event: 'cluster.claim_failed', callId, err }, 'could not record the call in the directory: requests about it that reach other instances will not find it');
+    });
+  }
+
   private forget(call: LiveCall): void {
+    this.deps.ownership?.release(call.id);
     this.byId.delete(call.id);
     this.checkIdle();
     for (const [name, c] of this.byConference) if (c === call) this.byConference.delete(name);

@@ -5,10 +5,13 @@
  * instance has stopped saying it serves them), asks the phone network where each leg is, hangs up
  * what is still up (nobody hears anything on it), and closes the record as `interrupted` at the
  * time the network reports, keeping its transcript. It also keeps this instance's own live calls
- * marked as served, so that other instances sharing the database leave them alone.
+ * marked as served, so that other instances sharing the database leave them alone. In a cluster,
+ * the calls of an instance that died are closed the same way, as `instance_lost` (`closeLost`).
+ *
+ * The legs of a conference tolk joined are the customer's parties, not tolk's: they are never hung up.
  */
 import type { Logger } from '../log/logger';
-import type { CallRecord } from '../store/call-record';
+import type { CallOutcome, CallRecord } from '../store/call-record';
 import type { CallRecordStore } from '../store/call-record-store';
 import type { LegReport, Telephony } from './ports';
 
@@ -49,6 +52,29 @@ export class CallReconciler {
   constructor(private readonly deps: CallReconcilerDeps) {
     this.log = deps.logger.child({ component: 'reconciler' });
     this.now = deps.now ?? Date.now;
+  }
+
+  /**
+   * Closes every live call of instance `instance`, which has died, as `instance_lost`; resolves with
+   * how many are left open (the network could not be asked about them: try again later).
+   */
+  async closeLost(instance: string): Promise<number> {
+    let left = 0;
+    for (;;) {
+      const calls = await this.deps.records.unserved({ instance, startedBefore: new Date(this.now() + 60_000), seenBefore: new Date(0), limit: BATCH });
+      const theirs = calls.filter((r) => r.instance === instance && !this.deps.serving().includes(r.id));
+      let closed = 0;
+      for (const record of theirs) {
+        try {
+          await this.reconcile(record, 'instance_lost', `the tolk instance serving the call (${instance}) stopped while it was ${record.state}`);
+          closed++;
+        } catch (err) {
+          left++;
+          this.log.warn({ event: 'call.reconcile_failed', callId: record.id, err }, 'could not close a call of a lost instance; trying again later');
+        }
+      }
+      if (calls.length < BATCH || closed === 0) return left;
+    }
   }
 
   /** Runs a pass now (in the background), then one every interval. */
@@ -142,12 +168,18 @@ export class CallReconciler {
     }
   }
 
-  /** Closes one orphaned call as interrupted; false if another instance closed it first. */
-  private async reconcile(record: CallRecord): Promise<boolean> {
+  /** Closes one orphaned call (as interrupted unless told otherwise); false if another instance closed it first. */
+  private async reconcile(
+    record: CallRecord,
+    outcome: CallOutcome = 'interrupted',
+    why = `tolk stopped serving the call while it was ${record.state}`,
+  ): Promise<boolean> {
     const found: string[] = [];
     const hungUp: string[] = [];
     let endedAt: Date | undefined;
-    for (const leg of record.legs) {
+    // A conference tolk joined: its legs are the parties', who go on without their interpreter.
+    const joined = record.kind === 'conference' && record.number === '';
+    for (const leg of joined ? [] : record.legs) {
       let report = await this.deps.telephony.lookUp(leg.callSid);
       // Written by a tolk that kept no instance (an older version, perhaps still serving it during an
       // upgrade): closed only once every leg has ended, never hung up.
@@ -163,10 +195,11 @@ export class CallReconciler {
       if (report?.endedAt && (!endedAt || report.endedAt > endedAt)) endedAt = report.endedAt;
     }
     const endReason =
-      `tolk stopped serving the call while it was ${record.state}; the phone network reports ${found.join(', ') || 'no legs'}` +
+      `${why}; ` +
+      (joined ? 'the conference goes on without its interpreter' : `the phone network reports ${found.join(', ') || 'no legs'}`) +
       (hungUp.length > 0 ? `; hung up: ${hungUp.join(', ')}` : '');
-    const closed = await this.deps.records.close(record.id, { outcome: 'interrupted', endReason, endedAt: endedAt ?? new Date(this.now()) });
-    if (closed) this.log.warn({ event: 'call.reconciled', callId: record.id, previousState: record.state, instance: record.instance, endReason }, 'call no instance served closed as interrupted');
+    const closed = await this.deps.records.close(record.id, { outcome, endReason, endedAt: endedAt ?? new Date(this.now()) });
+    if (closed) this.log.warn({ event: 'call.reconciled', callId: record.id, previousState: record.state, instance: record.instance, outcome, endReason }, `call no instance served closed as ${outcome}`);
     return closed;
   }
 }

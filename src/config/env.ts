@@ -72,6 +72,10 @@ export const envSchema = z.object({
   TOLK_RECONCILE_INTERVAL_SEC: z.coerce.number().min(1).max(3600).default(30),
   TRUST_PROXY: booleanFlag.default(false),
 
+  // Several instances behind one public URL (README: Running several instances)
+  TOLK_CLUSTER: z.enum(['on', 'off'], { error: 'must be on or off' }).default('off'),
+  TOLK_INTERNAL_URL: httpUrl.optional(),
+
   // Background jobs
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   TOLK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores').default('tolk'),
@@ -117,5 +121,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.data.TOLK_WEBHOOK_URL && !parsed.data.TOLK_WEBHOOK_SECRET) {
     throw new ConfigError(['TOLK_WEBHOOK_SECRET is required when TOLK_WEBHOOK_URL is set (tolk signs every delivery with it)']);
   }
+  if (parsed.data.TOLK_CLUSTER === 'on') {
+    const problems = clusterProblems(parsed.data);
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
   return parsed.data;
+}
+
+/** What an instance name must be in a cluster: it is a path segment of the media stream URL the load balancer routes. */
+export const CLUSTER_INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/** What several instances behind one public URL need that one instance does not. */
+function clusterProblems(c: Config): string[] {
+  const problems: string[] = [];
+  if (!c.MEDIA_STREAM_SECRET) {
+    problems.push('MEDIA_STREAM_SECRET is required when TOLK_CLUSTER=on: a media stream may reach another instance than the one that issued its token, so every instance must share one secret (e.g. openssl rand -base64 48)');
+  }
+  if (!c.REDIS_URL) problems.push('REDIS_URL is required when TOLK_CLUSTER=on: the instances keep stream tokens, the directory of live calls and their events in Redis');
+  if (!c.DATABASE_URL) problems.push('DATABASE_URL is required when TOLK_CLUSTER=on: the instances share one PostgreSQL database of numbers, calls and transcripts');
+  if (c.TOLK_INSTANCE_ID !== undefined && !CLUSTER_INSTANCE_ID.test(c.TOLK_INSTANCE_ID)) {
+    problems.push('TOLK_INSTANCE_ID must be 1 to 63 letters, digits, dots, dashes or underscores when TOLK_CLUSTER=on (it is part of the media stream URL)');
+  }
+  return problems;
 }

@@ -28,6 +28,7 @@ export type CallOutcome =
   | 'hungup_by_operator' // an operator ended it (POST /api/calls/{id}/hangup, tolk calls hangup)
   | 'timeout' // a step waited on the phone network past its deadline; tolk hung up what was still up
   | 'interrupted' // tolk stopped serving the call: it crashed or was killed (closed when it came back), or it shut down after its drain timeout
+  | 'instance_lost' // the instance serving the call died; another instance of the cluster closed it
   | 'error'; // tolk itself failed
 
 export const CALL_OUTCOMES: readonly CallOutcome[] = [
@@ -40,6 +41,7 @@ export const CALL_OUTCOMES: readonly CallOutcome[] = [
   'hungup_by_operator',
   'timeout',
   'interrupted',
+  'instance_lost',
   'error',
 ];
 

@@ -11,11 +11,17 @@ export const TWILIO_COUNTER_NAMES = [
   'webhook_wrong_account',
   'webhook_duplicate',
   'webhook_handler_error',
+  // several instances: a webhook passed on to the instance serving its call, or that could not be
+  'webhook_forwarded',
+  'webhook_forward_failed',
   // media stream connections
   'ws_connections',
   'ws_signature_missing',
   'ws_signature_invalid',
   'legs_started',
+  // several instances: a stream for another instance relayed to it, or that could not be
+  'ws_relayed',
+  'ws_relay_failed',
   'start_timeout',
   // <Stream statusCallback>: Twilio reported stream-error (e.g. a failed handshake, error 31920)
   'stream_error',

@@ -67,6 +67,10 @@ export interface TwilioModuleDeps {
   /** Remembers the status callbacks already handled (default: in this process only). */
   webhookReplays?: ReplayStore;
   now?: () => number;
+  /** Several instances: this one's name; its streams come to /twilio/media/<instance>. */
+  instance?: string;
+  /** A stream for another instance (`/twilio/media/<instance>`) reached this one: pass it on there. */
+  relay?: (socket: WebSocket, instance: string, req: IncomingMessage) => void;
 }
 
 /** How long a handled status callback is remembered: longer than any call lasts. */
@@ -77,6 +81,9 @@ export interface TwilioModule extends HttpModule {
   /** wss URL of the media endpoint, as put in `<Stream url>`. */
   readonly streamUrl: string;
 }
+
+/** `/twilio/media`, or `/twilio/media/<instance>` in a cluster. */
+const MEDIA_PATH = /^\/twilio\/media(?:\/([A-Za-z0-9][A-Za-z0-9._-]{0,62}))?$/;
 
 export const TWILIO_PATHS = {
   voice: '/twilio/voice',
@@ -114,7 +121,7 @@ export function createDefaultVoiceHandler(deps: {
 export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
   const counters = deps.counters ?? new TwilioCounters();
   const log = deps.logger.child({ component: 'twilio' });
-  const streamUrl = mediaStreamUrl(deps.publicUrl);
+  const streamUrl = mediaStreamUrl(deps.publicUrl, deps.instance);
   const handlers: TwilioHandlers = {
     voice: deps.handlers?.voice ?? createDefaultVoiceHandler(deps),
     status:
@@ -182,8 +189,10 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
     streamUrl,
     /** The media handshake's X-Twilio-Signature (signed over the wss URL, no params), before the upgrade. */
     verifyUpgrade(req: IncomingMessage): UpgradeVerdict {
-      if (deps.wsSignature === 'off' || pathOf(req.url) !== TWILIO_PATHS.media) return { ok: true };
-      const sig = checkSignature(deps.authToken, req.headers['x-twilio-signature'], streamUrl, {});
+      const media = MEDIA_PATH.exec(pathOf(req.url));
+      if (deps.wsSignature === 'off' || !media) return { ok: true };
+      // The URL the stream was given: this instance's, or (to be relayed) another's.
+      const sig = checkSignature(deps.authToken, req.headers['x-twilio-signature'], mediaStreamUrl(deps.publicUrl, media[1]), {});
       if (sig === 'ok') return { ok: true };
       counters.inc(sig === 'missing' ? 'ws_signature_missing' : 'ws_signature_invalid');
       const enforce = deps.wsSignature === 'enforce';
@@ -294,7 +303,7 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
         res.status(204).end();
       });
 
-      app.ws(TWILIO_PATHS.media, (ws: WebSocket) => {
+      const serve = (ws: WebSocket): void => {
         const session = new MediaStreamSession({
           socket: ws,
           logger: log,
@@ -307,6 +316,14 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
         ws.on('message', (data, isBinary?: boolean) => session.handleMessage(data, isBinary));
         ws.on('error', (err) => session.handleError(err));
         ws.on('close', (code) => session.handleClose(code));
+      };
+      app.ws(TWILIO_PATHS.media, serve);
+      app.ws(`${TWILIO_PATHS.media}/:instance`, (ws: WebSocket, req) => {
+        const instance = String(req.params.instance);
+        if (instance === deps.instance) return serve(ws);
+        if (deps.relay && MEDIA_PATH.test(`${TWILIO_PATHS.media}/${instance}`)) return deps.relay(ws, instance, req);
+        log.warn({ event: 'twilio.media.wrong_instance', instance: instance.slice(0, 64) }, 'media stream for another instance, and no cluster to relay it: closed');
+        ws.close(1008, 'unknown instance');
       });
     },
   };

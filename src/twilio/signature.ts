@@ -17,9 +17,12 @@ export function webhookUrl(publicUrl: string, originalUrl: string): string {
   return publicBase(publicUrl) + originalUrl;
 }
 
-/** `wss://<PUBLIC_URL host and base path>/twilio/media` (`ws://` when PUBLIC_URL is plain http). */
-export function mediaStreamUrl(publicUrl: string): string {
-  return publicBase(publicUrl).replace(/^http/, 'ws') + '/twilio/media';
+/**
+ * `wss://<PUBLIC_URL host and base path>/twilio/media` (`ws://` when PUBLIC_URL is plain http); in a
+ * cluster `/twilio/media/<instance>`, the path the load balancer routes to that instance.
+ */
+export function mediaStreamUrl(publicUrl: string, instance?: string): string {
+  return publicBase(publicUrl).replace(/^http/, 'ws') + '/twilio/media' + (instance ? `/${instance}` : '');
 }
 
 export function checkSignature(

@@ -174,3 +174,40 @@ describe('calls no instance serves any more', () => {
   });
 });
 
+describe('the calls of an instance of the cluster that died', () => {
+  it('are closed as instance_lost, naming it, hanging up what is still up and keeping the transcript; other instances keep theirs', async () => {
+    const s = setup();
+    const now = new Date(BOOT + 10_000);
+    await s.records.create(call('lost-1', { instance: 'tolk-b', startedAt: now }));
+    await s.records.appendUtterance('lost-1', utterance);
+    await s.records.create(call('alive-1', { instance: 'tolk-c', startedAt: now, legs: [{ role: 'caller', callSid: 'CA' + '3'.repeat(32), language: 'es' }] }));
+    s.network.legs.set(CALLER, { status: { state: 'ended', reason: 'completed' }, endedAt: new Date(BOOT + 1_000) });
+    s.network.legs.set(AGENT, { status: { state: 'answered' } });
+    expect(await s.reconciler.closeLost('tolk-b')).toBe(0);
+    const lost = await s.records.get('lost-1');
+    expect(lost).toMatchObject({ state: 'ended', outcome: 'instance_lost', transcript: [utterance] });
+    expect(lost!.endReason).toMatch(/^the tolk instance serving the call \(tolk-b\) stopped while it was bridged; the phone network reports caller completed at .*; hung up: agent$/);
+    expect(s.network.hungUp).toEqual([{ callSid: AGENT, ringing: false }]);
+    expect((await s.records.get('alive-1'))?.outcome).toBeUndefined();
+  });
+
+  it('leave the parties of a conference tolk joined in their conference', async () => {
+    const s = setup();
+    await s.records.create(call('joined', { kind: 'conference', conference: 'support-42', number: '', instance: 'tolk-b', startedAt: new Date(BOOT) }));
+    s.network.legs.set(CALLER, { status: { state: 'answered' } });
+    expect(await s.reconciler.closeLost('tolk-b')).toBe(0);
+    expect(s.network.hungUp).toEqual([]);
+    expect(await s.records.get('joined')).toMatchObject({ outcome: 'instance_lost', endReason: 'the tolk instance serving the call (tolk-b) stopped while it was bridged; the conference goes on without its interpreter' });
+  });
+
+  it('are tried again later when the network cannot be asked', async () => {
+    const s = setup();
+    await s.records.create(call('lost-2', { instance: 'tolk-b', startedAt: new Date(BOOT) }));
+    s.network.down = true;
+    expect(await s.reconciler.closeLost('tolk-b')).toBe(1);
+    expect((await s.records.get('lost-2'))?.outcome).toBeUndefined();
+    s.network.down = false;
+    expect(await s.reconciler.closeLost('tolk-b')).toBe(0);
+    expect((await s.records.get('lost-2'))?.outcome).toBe('instance_lost');
+  });
+});

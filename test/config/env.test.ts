@@ -37,6 +37,19 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...valid, DATABASE_CONNECT_TIMEOUT_MS: '0' })[0]).toMatch(/^DATABASE_CONNECT_TIMEOUT_MS /);
   });
 
+  it('refuses a cluster instance without the shared secret, Redis or PostgreSQL, saying why each is needed', () => {
+    const problems = problemsOf({ ...valid, TOLK_CLUSTER: 'on', TOLK_INSTANCE_ID: 'tolk/1' });
+    expect(problems).toHaveLength(4);
+    expect(problems[0]).toMatch(/^MEDIA_STREAM_SECRET is required when TOLK_CLUSTER=on: a media stream may reach another instance than the one that issued its token/);
+    expect(problems[1]).toMatch(/^REDIS_URL is required when TOLK_CLUSTER=on/);
+    expect(problems[2]).toMatch(/^DATABASE_URL is required when TOLK_CLUSTER=on/);
+    expect(problems[3]).toMatch(/^TOLK_INSTANCE_ID must be 1 to 63 letters/);
+    const cluster = { ...valid, TOLK_CLUSTER: 'on', MEDIA_STREAM_SECRET: 's'.repeat(32), REDIS_URL: 'redis://r:6379', DATABASE_URL: 'postgres://db/tolk', TOLK_INSTANCE_ID: 'tolk-1' };
+    expect(loadConfig(cluster).TOLK_CLUSTER).toBe('on');
+    // One instance needs none of it.
+    expect(loadConfig({ ...valid, TOLK_INSTANCE_ID: 'host:8080' }).TOLK_CLUSTER).toBe('off');
+  });
+
   it('names every missing required variable', () => {
     const problems = problemsOf({});
     for (const name of ['PUBLIC_URL', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'GEMINI_API_KEY']) {

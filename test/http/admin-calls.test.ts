@@ -102,7 +102,7 @@ describe('POST /api/calls/:id/hangup', () => {
 
   it('answers 409 for a call recorded as in progress that this instance does not hold, and 501 when it cannot end calls', async () => {
     const { http } = await adminSetup({ hangUp: () => Promise.resolve(false) });
-    await request(http.app).post('/api/calls/call-3/hangup').set(auth).expect(409, { error: "call 'call-3' is not in progress on this tolk instance" });
+    await request(http.app).post('/api/calls/call-3/hangup').set(auth).expect(409, { error: "call 'call-3' is not in progress on any tolk instance that is up" });
     const without = await adminSetup();
     await request(without.http.app).post('/api/calls/call-3/hangup').set(auth).expect(501);
   });

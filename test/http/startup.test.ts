@@ -33,6 +33,13 @@ describe('npm start', () => {
     expect(tolk.stderr()).toMatch(/GEMINI_API_KEY is required/);
   });
 
+  it('refuses to be one of several instances without the shared MEDIA_STREAM_SECRET, saying why', async () => {
+    const tolk = spawnTolk({ ...VALID, PORT: '0', TOLK_CLUSTER: 'on', REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' });
+    expect(await tolk.exited).toBe(78);
+    expect(tolk.stderr()).toMatch(/MEDIA_STREAM_SECRET is required when TOLK_CLUSTER=on: a media stream may reach another instance than the one that issued its token/);
+    expect(tolk.stderr()).not.toMatch(/\n\s+at /);
+  });
+
   it('starts with valid configuration, serves /healthz, keeps secrets out of the log, and stops on SIGTERM', async () => {
     const tolk = spawnTolk({ ...VALID, PORT: '0' });
     const listening = await tolk.waitForStdout(/"event":"server.listening"/);

@@ -37,7 +37,7 @@ export interface CallWithTranscript extends CallRecord {
   droppedUtterances: number;
 }
 
-export const OUTCOMES = ['completed', 'busy', 'no-answer', 'failed', 'canceled', 'unknown-number', 'hungup_by_operator', 'timeout', 'interrupted', 'error'] as const;
+export const OUTCOMES = ['completed', 'busy', 'no-answer', 'failed', 'canceled', 'unknown-number', 'hungup_by_operator', 'timeout', 'interrupted', 'instance_lost', 'error'] as const;
 
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

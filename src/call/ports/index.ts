@@ -6,3 +6,4 @@ export * from './metrics';
 export * from './records';
 export * from './telephony';
 export * from './translation';
+export * from './ownership';

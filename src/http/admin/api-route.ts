@@ -43,6 +43,11 @@ export interface AdminApiDeps {
   logger?: Logger;
   /** Conference interpreting (`/api/conferences/...`); absent: 501. */
   interpreters?: Pick<CallService, 'joinConference' | 'conferenceInterpreter' | 'leaveConference'>;
+  /**
+   * Several instances: passes a request about a call or conference another instance serves on to
+   * it, and resolves true once it has answered; false when no other instance serves it.
+   */
+  passOn?: (subject: { call: string } | { conference: string }, req: Request, res: Response) => Promise<boolean>;
 }
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete';

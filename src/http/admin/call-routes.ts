@@ -181,12 +181,12 @@ export const callRoutes: readonly ApiRoute[] = [
         200: { description: 'The call, ended', schema: ref('CallRecordWithTranscript') },
         400: { description: 'The id is too long to be a call id', schema: ref('ValidationError') },
         404: { description: 'No such call', schema: ref('Error') },
-        409: { description: 'The call has ended already, or is not in progress on this instance', schema: ref('Error') },
+        409: { description: 'The call has ended already, or no instance that is up serves it', schema: ref('Error') },
         501: { description: 'This server cannot end calls', schema: ref('Error') },
       },
     },
     handler:
-      ({ calls, hangUp, logger }) =>
+      ({ calls, hangUp, logger, passOn }) =>
       async (req, res) => {
         const id = String(req.params.id);
         if (id.length > MAX_CALL_ID_LENGTH) {
@@ -202,10 +202,12 @@ export const callRoutes: readonly ApiRoute[] = [
           res.json(await calls.get(id));
           return;
         }
+        // Another instance serves it: that one hangs it up.
+        if (await passOn?.({ call: id }, req, res)) return;
         const call = await calls.get(id);
         if (!call) res.status(404).json({ error: `call '${id}' not found` });
         else if (call.endedAt) res.status(409).json({ error: `call '${id}' has already ended (${call.outcome ?? 'unknown outcome'})` });
-        else res.status(409).json({ error: `call '${id}' is not in progress on this tolk instance` });
+        else res.status(409).json({ error: `call '${id}' is not in progress on any tolk instance that is up` });
       },
   },
 ];

@@ -162,11 +162,12 @@ export const conferenceRoutes: readonly ApiRoute[] = [
       },
     },
     handler:
-      ({ interpreters }) =>
-      (req, res) => {
+      ({ interpreters, passOn }) =>
+      async (req, res) => {
         const conference = pathConference(req, res);
         if (conference === undefined) return;
         const call = interpreters?.conferenceInterpreter(conference);
+        if (!call && (await passOn?.({ conference }, req, res))) return;
         if (!call) {
           res.status(404).json({ error: `tolk is not interpreting conference ${conference}` });
           return;
@@ -188,11 +189,12 @@ export const conferenceRoutes: readonly ApiRoute[] = [
       },
     },
     handler:
-      ({ interpreters }) =>
+      ({ interpreters, passOn }) =>
       async (req, res) => {
         const conference = pathConference(req, res);
         if (conference === undefined) return;
         if (await interpreters?.leaveConference(conference)) res.status(204).end();
+        else if (await passOn?.({ conference }, req, res)) return;
         else res.status(404).json({ error: `tolk is not interpreting conference ${conference}` });
       },
   },

@@ -1,0 +1,93 @@
+/**
+ * The cluster's directory and stream token claims on a real Redis (the test one, under a prefix of
+ * this test's own): which instance serves a call, whether an instance is up, and single use.
+ */
+import { RedisCallDirectory } from '../../src/cluster/directory';
+import { openClusterRedis, type ClusterRedis } from '../../src/cluster/redis';
+import { RedisReplayStore } from '../../src/cluster/redis-replay-store';
+import { webhookSubject } from '../../src/twilio/cluster-routing';
+import { interpreterTicket } from '../../src/twilio/conferences';
+import { dropPrefix, REDIS_URL, silent, uniquePrefix } from '../jobs/helpers';
+
+let redis: ClusterRedis[] = [];
+let prefix = '';
+
+function open(): ClusterRedis {
+  const r = openClusterRedis({ url: REDIS_URL, prefix });
+  redis.push(r);
+  return r;
+}
+
+beforeEach(() => {
+  prefix = uniquePrefix();
+});
+
+afterEach(async () => {
+  for (const r of redis) await r.close();
+  redis = [];
+  await dropPrefix(prefix);
+});
+
+describe('the cluster directory', () => {
+  it('tells another instance which instance serves a call, its caller leg and its conference, until it ends', async () => {
+    const a = new RedisCallDirectory(open(), { self: { id: 'a', url: 'http://a:1' }, logger: silent, heartbeatMs: 60_000 });
+    const b = new RedisCallDirectory(open(), { self: { id: 'b', url: 'http://b:1' }, logger: silent, heartbeatMs: 60_000 });
+    await a.start();
+    await b.start();
+    await a.claim('call-1', { legs: ['CA1'], conferences: ['tolk-call-1'] });
+    expect(await b.owner({ call: 'call-1' })).toEqual({ id: 'a', url: 'http://a:1' });
+    expect(await b.owner({ leg: 'CA1' })).toEqual({ id: 'a', url: 'http://a:1' });
+    expect(await b.owner({ conference: 'tolk-call-1' })).toEqual({ id: 'a', url: 'http://a:1' });
+    // Its own calls are no other instance's.
+    expect(await a.owner({ call: 'call-1' })).toBeUndefined();
+    expect(await b.claimConference('call-2', ['tolk-call-1'])).toEqual({ ok: false, holder: 'a' });
+    a.release('call-1');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await b.owner({ call: 'call-1' })).toBeUndefined();
+    expect(await b.claimConference('call-2', ['tolk-call-1'])).toEqual({ ok: true });
+    await a.stop();
+    await b.stop();
+  });
+
+  it('takes an instance that stopped beating as down, and one that left as gone', async () => {
+    const a = new RedisCallDirectory(open(), { self: { id: 'a', url: 'http://a:1' }, logger: silent, heartbeatMs: 100 });
+    const b = new RedisCallDirectory(open(), { self: { id: 'b', url: 'http://b:1' }, logger: silent, heartbeatMs: 60_000 });
+    await a.start();
+    await b.start();
+    await a.claim('call-1', {});
+    expect((await b.members()).map((m) => `${m.id} ${m.up}`).sort()).toEqual(['a true', 'b true']);
+    // a dies: no more beats, no goodbye.
+    clearInterval((a as unknown as { timer: NodeJS.Timeout }).timer);
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await b.members()).map((m) => `${m.id} ${m.up}`).sort()).toEqual(['a false', 'b true']);
+    // A call of an instance that is down is nobody's to pass requests to.
+    expect(await b.owner({ call: 'call-1' })).toBeUndefined();
+    await b.forget('a');
+    await b.stop();
+    expect(await b.members()).toEqual([]);
+  });
+
+  it('lets each stream token nonce be claimed once, across instances, until it expires', async () => {
+    const one = new RedisReplayStore(open());
+    const two = new RedisReplayStore(open());
+    const until = Date.now() + 300;
+    expect(await one.claim('stream-token:n1', until)).toBe(true);
+    expect(await two.claim('stream-token:n1', until)).toBe(false);
+    expect(await two.claim('stream-token:n2', until)).toBe(true);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await two.claim('stream-token:n1', Date.now() + 300)).toBe(true);
+    await expect(one.claim('x'.repeat(600), until)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('which call a Twilio webhook is about', () => {
+  it('reads the call parameter, the interpreter token or the CallSid', () => {
+    expect(webhookSubject('/twilio/voice', { leg: 'agent', call: 'c1' }, { CallSid: 'CA2' })).toEqual({ call: 'c1' });
+    expect(webhookSubject('/twilio/status', {}, { CallSid: 'CA2' })).toEqual({ leg: 'CA2' });
+    expect(webhookSubject('/twilio/voice', {}, { CallSid: 'CA2' })).toEqual({ leg: 'CA2' });
+    const id = '0b9f8c1e-2d3a-4b5c-8d7e-6f5a4b3c2d1e';
+    expect(webhookSubject('/twilio/interpreter', {}, { token: `v1.${interpreterTicket(id)}.x.1.nonce.mac` })).toEqual({ call: id });
+    expect(webhookSubject('/twilio/interpreter', {}, { token: 'junk' })).toBeUndefined();
+    expect(webhookSubject('/twilio/conference', {}, { CallSid: 'CA2' })).toBeUndefined();
+  });
+});

@@ -1,0 +1,266 @@
+/**
+ * Two tolk instances on loopback behind Debian's nginx, configured as the deployment is
+ * (scripts/deploy/nginx-config.ts), sharing one PostgreSQL database and one Redis: calls placed
+ * through the emulators land on both, every one is bridged and transcribed, and every API and
+ * metric answer is the same whichever instance gives it. Then one instance is killed mid-call: the
+ * survivor closes its call as instance_lost within 30 s, keeping the transcript written so far.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { startGeminiEmulator, type GeminiEmulator } from '../../src/emulators/gemini/server';
+import { freePort } from '../../src/emulators/free-port';
+import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
+import { dropPrefix, REDIS_URL, uniquePrefix } from '../jobs/helpers';
+import { startNginx, type Nginx } from '../helpers/nginx';
+import { spawnTolk, type TolkProcess } from '../helpers/tolk-process';
+import { TEST_DATABASE_URL } from '../store/helpers/postgres';
+import { AGENT_NUMBER, TOLK_NUMBER, fixture, waitUntil } from './harness';
+
+jest.setTimeout(180_000);
+
+const ADMIN = 'admin-token-for-tests-0123456789';
+const IDS = ['tolk-a', 'tolk-b'] as const;
+
+interface CallJson {
+  id: string;
+  state: string;
+  outcome?: string;
+  endReason?: string;
+  instance?: string;
+  legs: { role: string; callSid: string }[];
+  transcript?: { direction: string; source: { text: string } }[];
+}
+
+let twilio: TwilioEmulator | undefined;
+let gemini: GeminiEmulator | undefined;
+let nginx: Nginx | undefined;
+const tolks = new Map<string, { proc: TolkProcess; base: string }>();
+let dir = '';
+let database = '';
+let prefix = '';
+
+afterEach(async () => {
+  await Promise.all([...tolks.values()].map((t) => t.proc.stop('SIGKILL')));
+  tolks.clear();
+  await nginx?.stop();
+  await twilio?.close();
+  await gemini?.close();
+  if (prefix) await dropPrefix(prefix);
+  if (database) await adminSql(`drop database if exists "${database}" with (force)`);
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function adminSql(sql: string): Promise<void> {
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = '/postgres';
+  const client = new Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function json<T>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T; instance: string | null }> {
+  const res = await fetch(url, { ...init, headers: { authorization: `Bearer ${ADMIN}`, ...init.headers } });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, instance: res.headers.get('x-tolk-instance') };
+}
+
+/** The sum of a metric's samples in a Prometheus text answer (optionally only those with `label`). */
+function metricSum(text: string, name: string, label = ''): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .filter((l) => l.includes(label))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+async function startCluster(proxy: { streamsByPath?: boolean } = {}): Promise<void> {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-cluster-'));
+  database = `tolk_cluster_${Date.now().toString(36)}_${process.pid}`;
+  await adminSql(`create database "${database}"`);
+  const databaseUrl = new URL(TEST_DATABASE_URL);
+  databaseUrl.pathname = `/${database}`;
+  prefix = uniquePrefix();
+  gemini = await startGeminiEmulator({ mode: 'echo', language: 'en=es,es=en', lagMs: 300 });
+  twilio = await startTwilioEmulator({ sayAudio: 'silence' });
+  fs.writeFileSync(path.join(dir, 'numbers.yaml'), `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n`);
+  const ports = { 'tolk-a': await freePort(), 'tolk-b': await freePort() };
+  nginx = await startNginx(IDS.map((id) => ({ id, address: `127.0.0.1:${ports[id]}` })), proxy);
+  for (const id of IDS) {
+    const base = `http://127.0.0.1:${ports[id]}`;
+    const proc = spawnTolk({
+      PORT: String(ports[id]),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      PUBLIC_URL: nginx.url,
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TWILIO_API_URL: twilio.url,
+      TWILIO_WS_SIGNATURE: 'enforce',
+      TWILIO_CPS: '100',
+      GEMINI_API_KEY: 'emulator-key',
+      GEMINI_API_URL: gemini.url,
+      ADMIN_TOKEN: ADMIN,
+      TOLK_NUMBERS: path.join(dir, 'numbers.yaml'),
+      DATABASE_URL: databaseUrl.toString(),
+      REDIS_URL,
+      TOLK_QUEUE_PREFIX: prefix,
+      TOLK_CLUSTER: 'on',
+      TOLK_INSTANCE_ID: id,
+      MEDIA_STREAM_SECRET: 'cluster-test-secret-0123456789-abcdefghij',
+    });
+    tolks.set(id, { proc, base });
+    // One after the other: the second finds the schema and the numbers in place.
+    await waitUntil(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok === true, 30_000, `${id} to be ready`);
+  }
+  twilio.addNumber({ phoneNumber: TOLK_NUMBER, voiceUrl: `${nginx.url}/twilio/voice`, statusCallback: `${nginx.url}/twilio/status` });
+  twilio.setCallee(AGENT_NUMBER, {});
+}
+
+/** Places a call from `from`, speaking Spanish 0.5 s in; resolves with the caller leg's SID. */
+function placeCall(from: string, hangupAfterSec: number): Promise<string> {
+  return twilio!.dial({ from, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 0.5, hangupAfterSec } });
+}
+
+async function callOf(callerSid: string): Promise<CallJson | undefined> {
+  const { body } = await json<{ calls: CallJson[] }>(`${nginx!.url}/api/calls?limit=100`);
+  return body.calls.find((c) => c.legs.some((l) => l.role === 'caller' && l.callSid === callerSid));
+}
+
+describe('two tolk instances behind nginx', () => {
+  it('bridge every call wherever it lands, and answer every API and metric request alike', async () => {
+    await startCluster();
+    const callers = ['+34911000001', '+34911000002', '+34911000003', '+34911000004', '+34911000005', '+34911000006'];
+    const sids: string[] = [];
+    for (const from of callers) {
+      sids.push(await placeCall(from, 9));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    // Every call was answered by one of the instances and bridged: its caller's words were translated.
+    const calls = new Map<string, CallJson>();
+    await waitUntil(
+      async () => {
+        for (const sid of sids) {
+          const found = await callOf(sid);
+          if (!found) return false;
+          const full = (await json<CallJson>(`${nginx!.url}/api/calls/${found.id}`)).body;
+          calls.set(sid, full);
+        }
+        return [...calls.values()].every((c) => c.outcome !== undefined && (c.transcript?.length ?? 0) > 0);
+      },
+      60_000,
+      'every call to end with a transcript',
+    );
+    for (const c of calls.values()) {
+      expect(c).toMatchObject({ state: 'ended', outcome: 'completed' });
+      expect(c.legs.map((l) => l.role).sort()).toEqual(['agent', 'caller']);
+      expect(c.transcript![0]).toMatchObject({ direction: 'caller->agent', source: { text: expect.stringMatching(/^\[es speech/) } });
+    }
+    // Spread across both instances.
+    const owners = new Set([...calls.values()].map((c) => c.instance));
+    expect([...owners].sort()).toEqual([...IDS]);
+    for (const sid of sids) expect(twilio!.call(sid)?.status).toBe('completed');
+
+    // A call in progress, hung up by the operator through the instance that does not serve it.
+    const liveSid = await placeCall('+34911000007', 120);
+    let live: CallJson | undefined;
+    await waitUntil(async () => (live = await callOf(liveSid))?.state === 'bridged', 30_000, 'the seventh call to be bridged');
+    const other = IDS.find((id) => id !== live!.instance)!;
+    const hungUp = await json<CallJson>(`${tolks.get(other)!.base}/api/calls/${live!.id}/hangup`, { method: 'POST' });
+    expect(hungUp).toMatchObject({ status: 200, instance: other, body: { id: live!.id, outcome: 'hungup_by_operator' } });
+    await twilio!.waitForStatus(liveSid, 'completed', 10_000);
+
+    // The same answers from each instance, directly and through the proxy.
+    const lists = await Promise.all([
+      ...IDS.map((id) => json<{ calls: CallJson[] }>(`${tolks.get(id)!.base}/api/calls?limit=100`)),
+      ...[1, 2, 3, 4].map(() => json<{ calls: CallJson[] }>(`${nginx!.url}/api/calls?limit=100`)),
+    ]);
+    const answeredBy = new Set(lists.map((l) => l.instance));
+    expect([...answeredBy].sort()).toEqual([...IDS]);
+    for (const l of lists) {
+      expect(l.status).toBe(200);
+      expect(l.body.calls.map((c) => `${c.id} ${c.outcome}`).sort()).toEqual(lists[0].body.calls.map((c) => `${c.id} ${c.outcome}`).sort());
+      expect(l.body.calls).toHaveLength(7);
+    }
+    for (const id of IDS) {
+      const one = await json<CallJson>(`${tolks.get(id)!.base}/api/calls/${live!.id}`);
+      expect(one.body).toMatchObject({ id: live!.id, outcome: 'hungup_by_operator' });
+    }
+
+    // Metrics: each instance counts its own calls; the cluster's sums are the same from either.
+    const own = await Promise.all(IDS.map(async (id) => (await fetch(`${tolks.get(id)!.base}/metrics`)).text()));
+    const ownCounts = own.map((m) => metricSum(m, 'tolk_calls_total'));
+    expect(ownCounts.reduce((a, b) => a + b, 0)).toBe(7);
+    expect(ownCounts.every((n) => n > 0)).toBe(true);
+    for (const base of [...IDS.map((id) => tolks.get(id)!.base), nginx!.url, nginx!.url]) {
+      const res = await fetch(`${base}/metrics/cluster`);
+      expect(res.headers.get('x-tolk-instances')).toBe('tolk-a,tolk-b');
+      const text = await res.text();
+      expect(metricSum(text, 'tolk_calls_total')).toBe(7);
+      expect(metricSum(text, 'tolk_calls_total', 'outcome="completed"')).toBe(6);
+      expect(metricSum(text, 'tolk_calls_total', 'outcome="hungup_by_operator"')).toBe(1);
+      expect(metricSum(text, 'tolk_active_calls')).toBe(0);
+    }
+  });
+
+  it('relay each media stream to its instance when the proxy sends streams to any instance', async () => {
+    await startCluster({ streamsByPath: false });
+    const sids: string[] = [];
+    for (const from of ['+34911000011', '+34911000012', '+34911000013', '+34911000014']) {
+      sids.push(await placeCall(from, 9));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const calls: CallJson[] = [];
+    await waitUntil(
+      async () => {
+        calls.length = 0;
+        for (const sid of sids) {
+          const found = await callOf(sid);
+          if (found) calls.push((await json<CallJson>(`${nginx!.url}/api/calls/${found.id}`)).body);
+        }
+        return calls.length === sids.length && calls.every((c) => c.outcome !== undefined && (c.transcript?.length ?? 0) > 0);
+      },
+      60_000,
+      'every call to end with a transcript',
+    );
+    for (const c of calls) expect(c).toMatchObject({ outcome: 'completed', transcript: [{ direction: 'caller->agent' }] });
+    expect(new Set(calls.map((c) => c.instance)).size).toBe(2);
+    // Some streams reached the other instance first, and were relayed.
+    const edge = await (await fetch(`${nginx!.url}/metrics/cluster`)).text();
+    expect(metricSum(edge, 'tolk_twilio_edge_events', 'kind="ws_relayed"')).toBeGreaterThan(0);
+    expect(metricSum(edge, 'tolk_twilio_edge_events', 'kind="ws_relay_failed"')).toBe(0);
+  });
+
+  it("closes a killed instance's call as instance_lost within 30 s, keeping its transcript", async () => {
+    await startCluster();
+    const sid = await placeCall('+34911000100', 120);
+    let victim: CallJson | undefined;
+    await waitUntil(async () => (victim = await callOf(sid))?.state === 'bridged', 30_000, 'the call to be bridged');
+    const lost = victim!.instance!;
+    const survivor = IDS.find((id) => id !== lost)!;
+    let before: CallJson | undefined;
+    await waitUntil(async () => ((before = (await json<CallJson>(`${nginx!.url}/api/calls/${victim!.id}`)).body).transcript?.length ?? 0) > 0, 30_000, 'a final transcript line');
+
+    // The instance serving the call dies.
+    await tolks.get(lost)!.proc.stop('SIGKILL');
+    const killedAt = Date.now();
+    let after: CallJson | undefined;
+    await waitUntil(async () => (after = (await json<CallJson>(`${nginx!.url}/api/calls/${victim!.id}`)).body).outcome !== undefined, 30_000, 'the lost call to be closed');
+    expect(Date.now() - killedAt).toBeLessThan(30_000);
+    expect(after).toMatchObject({ state: 'ended', outcome: 'instance_lost', instance: lost });
+    expect(after!.endReason).toMatch(new RegExp(`^the tolk instance serving the call \\(${lost}\\) stopped while it was bridged; the phone network reports caller completed`));
+    expect(after!.transcript).toEqual(before!.transcript);
+    await twilio!.waitForStatus(sid, 'completed', 10_000);
+
+    // The survivor takes the next call.
+    const next = await placeCall('+34911000101', 3);
+    let call: CallJson | undefined;
+    await waitUntil(async () => (call = await callOf(next))?.outcome !== undefined, 30_000, 'the next call to end');
+    expect(call).toMatchObject({ instance: survivor, outcome: 'completed' });
+  });
+});
