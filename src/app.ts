@@ -41,7 +41,8 @@ import type { Logger } from './log/logger';
 import { deliverCallSummaries } from './webhooks/call-summaries';
 import type { DeliveryService, RetryPolicy } from './webhooks/deliveries';
 import { deliveryServiceFor } from './webhooks/setup';
-import type { CallRecordStore } from './store/call-record-store';
+import type { CallEnd, CallRecordStore } from './store/call-record-store';
+import type { CallRecord } from './store/call-record';
 import { openStore, StoreUnavailableError, type Store } from './store/open-store';
 import { TranslateTokenMinter } from './translate/ephemeral-token';
 import { GeminiTranslatorFactory } from './translate/gemini-translator';
@@ -223,7 +224,7 @@ async function startWith(
   const deliveries = deliveryServiceFor(config, { store: store.deliveries, jobs, logger, metrics, retry: overrides.webhookRetry });
   deliverCallSummaries(events, { numbers, records, deliveries, defaultUrl: config.TOLK_WEBHOOK_URL, logger });
   // What live viewers (the console's Live page) follow; it could follow a Redis carrier instead.
-  const live = new LiveFeed(events);
+  const live = new LiveFeed(cluster ? cluster.carry(events) : events);
   const startedAt = new Date();
   const calls = new CallService({
     events,
@@ -255,6 +256,13 @@ async function startWith(
     startedAt,
     intervalMs: config.TOLK_RECONCILE_INTERVAL_SEC * 1000,
     serving: () => calls.liveCallIds,
+    // Live viewers everywhere had the call as live: it has ended.
+    ...(cluster
+      ? {
+          onClosed: (record: CallRecord, end: CallEnd) =>
+            cluster.carry(events).announce({ type: 'call.ended', callId: record.id, at: end.endedAt.getTime(), outcome: end.outcome, reason: end.endReason, durationMs: Math.max(0, end.endedAt.getTime() - record.startedAt.getTime()) }),
+        }
+      : {}),
     logger,
   });
   const twilioModule = createTwilioModule({

@@ -12,7 +12,7 @@
  */
 import type { Logger } from '../log/logger';
 import type { CallOutcome, CallRecord } from '../store/call-record';
-import type { CallRecordStore } from '../store/call-record-store';
+import type { CallEnd, CallRecordStore } from '../store/call-record-store';
 import type { LegReport, Telephony } from './ports';
 
 export interface CallReconcilerDeps {
@@ -26,6 +26,8 @@ export interface CallReconcilerDeps {
   intervalMs: number;
   /** Ids of the calls this instance serves now. */
   serving: () => readonly string[];
+  /** A call was closed here (for live viewers, which had it as live). */
+  onClosed?: (record: CallRecord, end: CallEnd) => void;
   logger: Logger;
   now?: () => number;
 }
@@ -198,7 +200,9 @@ export class CallReconciler {
       `${why}; ` +
       (joined ? 'the conference goes on without its interpreter' : `the phone network reports ${found.join(', ') || 'no legs'}`) +
       (hungUp.length > 0 ? `; hung up: ${hungUp.join(', ')}` : '');
-    const closed = await this.deps.records.close(record.id, { outcome, endReason, endedAt: endedAt ?? new Date(this.now()) });
+    const end: CallEnd = { outcome, endReason, endedAt: endedAt ?? new Date(this.now()) };
+    const closed = await this.deps.records.close(record.id, end);
+    if (closed) this.deps.onClosed?.(record, end);
     if (closed) this.log.warn({ event: 'call.reconciled', callId: record.id, previousState: record.state, instance: record.instance, outcome, endReason }, `call no instance served closed as ${outcome}`);
     return closed;
   }

@@ -16,7 +16,9 @@ import { RedisCallDirectory, type Member, type OwnerKey } from './directory';
 import { forwardRequest, sendForwarded, wasForwarded } from './forward';
 import { LostInstances } from './lost-instances';
 import type { ClusterRedis } from './redis';
+import { RedisEventCarrier } from './event-carrier';
 import { createStreamRelay } from './stream-relay';
+import type { CallEventSource } from '../call/events';
 import type { WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
 
@@ -48,6 +50,8 @@ export interface Cluster {
    * survivors' work (closeLost) runs here too.
    */
   start(url: string, closeLost: (instance: string) => Promise<number>): Promise<void>;
+  /** The call events of every instance, this one's (`local`) included: what live viewers follow. */
+  carry(local: CallEventSource): RedisEventCarrier;
   /** Leaves the cluster (after this instance's calls have ended); the Redis connection stays the caller's. */
   stop(): Promise<void>;
 }
@@ -59,6 +63,7 @@ export function createCluster(opts: ClusterOptions): Cluster {
   const self: Member = { id: opts.self, url: '' };
   const directory = new RedisCallDirectory(redis, { self, logger: opts.logger, ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}) });
   let lost: LostInstances | undefined;
+  let carrier: RedisEventCarrier | undefined;
 
   /** Forwards and answers; false (nothing answered) when the owner cannot be reached in time. */
   const forward = async (owner: Member, req: Request, body: string | undefined, res: Response, headers?: Record<string, string>): Promise<boolean> => {
@@ -118,8 +123,13 @@ export function createCluster(opts: ClusterOptions): Cluster {
       log.info({ event: 'cluster.admin_forwarded', path: req.path, owner: owner.id }, 'admin request passed on to the instance serving it');
       return forward(owner, req, body, res, headers);
     },
+    carry(local) {
+      carrier ??= new RedisEventCarrier({ self: self.id, local, publisher: redis.client, subscriber: redis.duplicate(), channel: `${redis.keyPrefix}events`, logger: opts.logger });
+      return carrier;
+    },
     async start(url, closeLost) {
       self.url = url;
+      await carrier?.start();
       await directory.start();
       lost = new LostInstances({ directory, redis, closeLost, logger: opts.logger, ...(opts.lostCheckMs ? { checkMs: opts.lostCheckMs } : {}) });
       lost.start();
@@ -127,6 +137,7 @@ export function createCluster(opts: ClusterOptions): Cluster {
     },
     async stop() {
       await lost?.stop();
+      await carrier?.stop();
       await directory.stop();
     },
   };

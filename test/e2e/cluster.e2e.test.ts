@@ -16,7 +16,11 @@ import { dropPrefix, REDIS_URL, uniquePrefix } from '../jobs/helpers';
 import { startNginx, type Nginx } from '../helpers/nginx';
 import { spawnTolk, type TolkProcess } from '../helpers/tolk-process';
 import { TEST_DATABASE_URL } from '../store/helpers/postgres';
-import { AGENT_NUMBER, TOLK_NUMBER, fixture, waitUntil } from './harness';
+import { AGENT_NUMBER, INTERPRETER_APP_SID, TOLK_NUMBER, fixture, waitUntil } from './harness';
+
+/** A number in conference mode, whose agent is on CONFERENCE_AGENT. */
+const CONFERENCE_NUMBER = '+15550003333';
+const CONFERENCE_AGENT = '+15550004444';
 
 jest.setTimeout(180_000);
 
@@ -40,8 +44,11 @@ const tolks = new Map<string, { proc: TolkProcess; base: string }>();
 let dir = '';
 let database = '';
 let prefix = '';
+let viewers: AbortController[] = [];
 
 afterEach(async () => {
+  for (const v of viewers) v.abort();
+  viewers = [];
   await Promise.all([...tolks.values()].map((t) => t.proc.stop('SIGKILL')));
   tolks.clear();
   await nginx?.stop();
@@ -88,7 +95,11 @@ async function startCluster(proxy: { streamsByPath?: boolean } = {}): Promise<vo
   prefix = uniquePrefix();
   gemini = await startGeminiEmulator({ mode: 'echo', language: 'en=es,es=en', lagMs: 300 });
   twilio = await startTwilioEmulator({ sayAudio: 'silence' });
-  fs.writeFileSync(path.join(dir, 'numbers.yaml'), `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n`);
+  fs.writeFileSync(
+    path.join(dir, 'numbers.yaml'),
+    `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n` +
+      `  - number: "${CONFERENCE_NUMBER}"\n    destination: "${CONFERENCE_AGENT}"\n    callerLanguage: es\n    agentLanguage: en\n    mode: conference\n    interpretation: open\n`,
+  );
   const ports = { 'tolk-a': await freePort(), 'tolk-b': await freePort() };
   nginx = await startNginx(IDS.map((id) => ({ id, address: `127.0.0.1:${ports[id]}` })), proxy);
   for (const id of IDS) {
@@ -111,6 +122,7 @@ async function startCluster(proxy: { streamsByPath?: boolean } = {}): Promise<vo
       REDIS_URL,
       TOLK_QUEUE_PREFIX: prefix,
       TOLK_CLUSTER: 'on',
+      TWILIO_TWIML_APP_SID: INTERPRETER_APP_SID,
       TOLK_INSTANCE_ID: id,
       MEDIA_STREAM_SECRET: 'cluster-test-secret-0123456789-abcdefghij',
     });
@@ -120,6 +132,34 @@ async function startCluster(proxy: { streamsByPath?: boolean } = {}): Promise<vo
   }
   twilio.addNumber({ phoneNumber: TOLK_NUMBER, voiceUrl: `${nginx.url}/twilio/voice`, statusCallback: `${nginx.url}/twilio/status` });
   twilio.setCallee(AGENT_NUMBER, {});
+  twilio.addNumber({ phoneNumber: CONFERENCE_NUMBER, voiceUrl: `${nginx.url}/twilio/voice`, statusCallback: `${nginx.url}/twilio/status` });
+  twilio.setCallee(CONFERENCE_AGENT, {});
+  // The interpreter legs' TwiML App: its requests reach any instance.
+  twilio.addApplication({ sid: INTERPRETER_APP_SID, friendlyName: 'tolk interpreter', voiceUrl: `${nginx.url}/twilio/interpreter` });
+}
+
+/** Follows `/api/live/events` on `base`: every call event it sends, until the test ends. */
+function followLive(base: string): { events: { type: string; callId: string; outcome?: string }[] } {
+  const seen: { events: { type: string; callId: string; outcome?: string }[] } = { events: [] };
+  const abort = new AbortController();
+  viewers.push(abort);
+  void (async () => {
+    const res = await fetch(`${base}/api/live/events`, { headers: { authorization: `Bearer ${ADMIN}` }, signal: abort.signal });
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block.split('\n').find((l) => l.startsWith('data: '));
+        if (!data || block.includes('event: snapshot')) continue;
+        seen.events.push(JSON.parse(data.slice(6)) as { type: string; callId: string });
+      }
+    }
+  })().catch(() => undefined);
+  return seen;
 }
 
 /** Places a call from `from`, speaking Spanish 0.5 s in; resolves with the caller leg's SID. */
@@ -135,6 +175,9 @@ async function callOf(callerSid: string): Promise<CallJson | undefined> {
 describe('two tolk instances behind nginx', () => {
   it('bridge every call wherever it lands, and answer every API and metric request alike', async () => {
     await startCluster();
+    // A live viewer on each instance.
+    const viewing = IDS.map((id) => followLive(tolks.get(id)!.base));
+    await new Promise((r) => setTimeout(r, 500));
     const callers = ['+34911000001', '+34911000002', '+34911000003', '+34911000004', '+34911000005', '+34911000006'];
     const sids: string[] = [];
     for (const from of callers) {
@@ -206,6 +249,43 @@ describe('two tolk instances behind nginx', () => {
       expect(metricSum(text, 'tolk_calls_total', 'outcome="hungup_by_operator"')).toBe(1);
       expect(metricSum(text, 'tolk_active_calls')).toBe(0);
     }
+
+    // Each instance's live viewers followed every call, whichever instance served it.
+    const ids = [...calls.values(), live!].map((c) => c.id).sort();
+    for (const v of viewing) {
+      expect([...new Set(v.events.filter((e) => e.type === 'call.created').map((e) => e.callId))].sort()).toEqual(ids);
+      expect([...new Set(v.events.filter((e) => e.type === 'call.ended').map((e) => e.callId))].sort()).toEqual(ids);
+    }
+  });
+
+  it('interpret a conference call wherever its requests land, and show its interpreter from either instance', async () => {
+    await startCluster();
+    const sid = await twilio!.dial({ from: '+34911000021', to: CONFERENCE_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 3, hangupAfterSec: 14 } });
+    let call: CallJson | undefined;
+    await waitUntil(async () => (call = await callOf(sid)) !== undefined, 20_000, 'the conference call to be recorded');
+    const conference = `tolk-${call!.id}`;
+    // The interpreter's leg connected (its TwiML App request went to the instance serving the call).
+    type Interpreter = { callId: string; state: string; legs: { endpoint: string; state: string }[] };
+    await waitUntil(
+      async () => {
+        const r = await json<Interpreter>(`${nginx!.url}/api/conferences/${conference}/interpreter`);
+        return r.status === 200 && r.body.state === 'live' && r.body.legs.length > 0 && r.body.legs.every((l) => l.state === 'connected');
+      },
+      20_000,
+      'the interpreter to be live',
+    );
+    const views = await Promise.all(IDS.map((id) => json<Interpreter>(`${tolks.get(id)!.base}/api/conferences/${conference}/interpreter`)));
+    for (const [i, v] of views.entries()) {
+      expect(v).toMatchObject({ status: 200, instance: IDS[i], body: { callId: call!.id, conference, state: 'live', mode: 'open' } });
+      expect(v.body.legs).toEqual(views[0].body.legs);
+      expect(v.body.legs[0]).toMatchObject({ endpoint: expect.any(String), state: 'connected' });
+    }
+    // The caller's words were translated, and the call ended when they hung up.
+    let ended: CallJson | undefined;
+    await waitUntil(async () => (ended = (await json<CallJson>(`${nginx!.url}/api/calls/${call!.id}`)).body).outcome !== undefined, 30_000, 'the conference call to end');
+    expect(ended).toMatchObject({ outcome: 'completed', instance: call!.instance });
+    expect(ended!.transcript).toContainEqual(expect.objectContaining({ direction: 'to:en', source: expect.objectContaining({ text: expect.stringMatching(/^\[es speech/) }) }));
+    for (const id of IDS) expect((await json(`${tolks.get(id)!.base}/api/conferences/${conference}/interpreter`)).status).toBe(404);
   });
 
   it('relay each media stream to its instance when the proxy sends streams to any instance', async () => {
@@ -243,6 +323,7 @@ describe('two tolk instances behind nginx', () => {
     await waitUntil(async () => (victim = await callOf(sid))?.state === 'bridged', 30_000, 'the call to be bridged');
     const lost = victim!.instance!;
     const survivor = IDS.find((id) => id !== lost)!;
+    const viewing = followLive(tolks.get(survivor)!.base);
     let before: CallJson | undefined;
     await waitUntil(async () => ((before = (await json<CallJson>(`${nginx!.url}/api/calls/${victim!.id}`)).body).transcript?.length ?? 0) > 0, 30_000, 'a final transcript line');
 
@@ -256,6 +337,9 @@ describe('two tolk instances behind nginx', () => {
     expect(after!.endReason).toMatch(new RegExp(`^the tolk instance serving the call \\(${lost}\\) stopped while it was bridged; the phone network reports caller completed`));
     expect(after!.transcript).toEqual(before!.transcript);
     await twilio!.waitForStatus(sid, 'completed', 10_000);
+    // The survivor's live viewers see it end.
+    await waitUntil(() => viewing.events.some((e) => e.type === 'call.ended' && e.callId === victim!.id), 5_000, 'the live feed to end the lost call');
+    expect(viewing.events.find((e) => e.type === 'call.ended' && e.callId === victim!.id)).toMatchObject({ outcome: 'instance_lost' });
 
     // The survivor takes the next call.
     const next = await placeCall('+34911000101', 3);
