@@ -10,6 +10,7 @@ import { ConfigError, loadConfig, type Config } from './config/env';
 import { NumbersConfigError } from './config/numbers-file';
 import { StartupError } from './config/startup-error';
 import { createLogger } from './log/logger';
+import { PROCESS_INDEX_VAR, processCount, serveHandedConnections, superviseProcesses } from './cluster/processes';
 
 const EX_CONFIG = 78;
 
@@ -31,6 +32,8 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => {
     logger.error({ event: 'process.unhandled_rejection', err: reason }, 'unhandled promise rejection');
   });
+  const processes = processCount(config.TOLK_PROCESSES);
+  if (processes > 1) return supervise(config, processes, logger);
   let app: App;
   try {
     app = await startApp(config, logger);
@@ -39,6 +42,8 @@ async function main(): Promise<void> {
     if (err instanceof StartupError || err instanceof NumbersConfigError) fail(err.message, EX_CONFIG);
     throw err;
   }
+  // A process of TOLK_PROCESSES: the supervisor hands it the connections it takes on PORT.
+  if (process.env[PROCESS_INDEX_VAR]) serveHandedConnections(app.http.server, app.address.port);
   // The first signal drains (live calls run on, up to TOLK_DRAIN_TIMEOUT_MS); a second ends them now.
   let signalled = false;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -64,6 +69,32 @@ async function main(): Promise<void> {
         process.exit(1);
       },
     );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+/** TOLK_PROCESSES: this process only starts the others, passes connections on and stops them. */
+async function supervise(config: Config, processes: number, logger: ReturnType<typeof createLogger>): Promise<void> {
+  let supervisor;
+  try {
+    supervisor = await superviseProcesses(config, processes, logger);
+  } catch (err) {
+    logger.flush();
+    if (err instanceof StartupError) fail(err.message, EX_CONFIG);
+    throw err;
+  }
+  // Each process drains on the first signal and ends its calls on a second, as a single tolk does.
+  let signalled = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    logger.info({ event: 'process.signal', signal: sig }, signalled ? 'second signal: every process ends its live calls now' : 'stopping every process');
+    if (signalled) return supervisor.signal('SIGTERM');
+    signalled = true;
+    void supervisor.stop().then(() => {
+      logger.info({ event: 'server.stopped' }, 'stopped');
+      logger.flush();
+      process.exit(0);
+    });
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

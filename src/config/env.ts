@@ -75,6 +75,7 @@ export const envSchema = z.object({
   // Several instances behind one public URL (README: Running several instances)
   TOLK_CLUSTER: z.enum(['on', 'off'], { error: 'must be on or off' }).default('off'),
   TOLK_INTERNAL_URL: httpUrl.optional(),
+  TOLK_PROCESSES: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)], { error: 'must be auto or a number of processes from 1 to 256' }).default(1),
 
   // Background jobs
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
@@ -120,6 +121,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (parsed.data.TOLK_WEBHOOK_URL && !parsed.data.TOLK_WEBHOOK_SECRET) {
     throw new ConfigError(['TOLK_WEBHOOK_SECRET is required when TOLK_WEBHOOK_URL is set (tolk signs every delivery with it)']);
+  }
+  if (parsed.data.TOLK_PROCESSES !== 1) {
+    const missing = [
+      ...(parsed.data.REDIS_URL ? [] : ['REDIS_URL is required when TOLK_PROCESSES is not 1: the processes keep stream tokens, the directory of live calls and their events in Redis']),
+      ...(parsed.data.DATABASE_URL ? [] : ['DATABASE_URL is required when TOLK_PROCESSES is not 1: the processes share one PostgreSQL database of numbers, calls and transcripts']),
+    ];
+    if (missing.length > 0) throw new ConfigError(missing);
   }
   if (parsed.data.TOLK_CLUSTER === 'on') {
     const problems = clusterProblems(parsed.data);

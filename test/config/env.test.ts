@@ -50,6 +50,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...valid, TOLK_INSTANCE_ID: 'host:8080' }).TOLK_CLUSTER).toBe('off');
   });
 
+  it('takes auto or a number of processes, and more than one only with Redis and PostgreSQL', () => {
+    expect(loadConfig(valid).TOLK_PROCESSES).toBe(1);
+    expect(loadConfig({ ...valid, TOLK_PROCESSES: 'auto', REDIS_URL: 'redis://r:6379', DATABASE_URL: 'postgres://db/tolk' }).TOLK_PROCESSES).toBe('auto');
+    expect(problemsOf({ ...valid, TOLK_PROCESSES: 'many' })).toEqual(['TOLK_PROCESSES must be auto or a number of processes from 1 to 256']);
+    const problems = problemsOf({ ...valid, TOLK_PROCESSES: '2' });
+    expect(problems.map((p) => p.split(' ')[0])).toEqual(['REDIS_URL', 'DATABASE_URL']);
+  });
+
   it('names every missing required variable', () => {
     const problems = problemsOf({});
     for (const name of ['PUBLIC_URL', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'GEMINI_API_KEY']) {

@@ -8,14 +8,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import { startGeminiEmulator, type GeminiEmulator } from '../../src/emulators/gemini/server';
 import { freePort } from '../../src/emulators/free-port';
 import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../jobs/helpers';
 import { startNginx, type Nginx } from '../helpers/nginx';
 import { spawnTolk, type TolkProcess } from '../helpers/tolk-process';
-import { TEST_DATABASE_URL } from '../store/helpers/postgres';
+import { ADMIN, adminSql, freshDatabase, json, metricSum } from './cluster-helpers';
 import { AGENT_NUMBER, INTERPRETER_APP_SID, TOLK_NUMBER, fixture, waitUntil } from './harness';
 
 /** A number in conference mode, whose agent is on CONFERENCE_AGENT. */
@@ -24,7 +23,6 @@ const CONFERENCE_AGENT = '+15550004444';
 
 jest.setTimeout(180_000);
 
-const ADMIN = 'admin-token-for-tests-0123456789';
 const IDS = ['tolk-a', 'tolk-b'] as const;
 
 interface CallJson {
@@ -59,39 +57,10 @@ afterEach(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function adminSql(sql: string): Promise<void> {
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = '/postgres';
-  const client = new Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-async function json<T>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T; instance: string | null }> {
-  const res = await fetch(url, { ...init, headers: { authorization: `Bearer ${ADMIN}`, ...init.headers } });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, instance: res.headers.get('x-tolk-instance') };
-}
-
-/** The sum of a metric's samples in a Prometheus text answer (optionally only those with `label`). */
-function metricSum(text: string, name: string, label = ''): number {
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-    .filter((l) => l.includes(label))
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-}
-
 async function startCluster(proxy: { streamsByPath?: boolean } = {}): Promise<void> {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-cluster-'));
   database = `tolk_cluster_${Date.now().toString(36)}_${process.pid}`;
-  await adminSql(`create database "${database}"`);
-  const databaseUrl = new URL(TEST_DATABASE_URL);
-  databaseUrl.pathname = `/${database}`;
+  const databaseUrl = await freshDatabase(database);
   prefix = uniquePrefix();
   gemini = await startGeminiEmulator({ mode: 'echo', language: 'en=es,es=en', lagMs: 300 });
   twilio = await startTwilioEmulator({ sayAudio: 'silence' });
@@ -118,7 +87,7 @@ async function startCluster(proxy: { streamsByPath?: boolean } = {}): Promise<vo
       GEMINI_API_URL: gemini.url,
       ADMIN_TOKEN: ADMIN,
       TOLK_NUMBERS: path.join(dir, 'numbers.yaml'),
-      DATABASE_URL: databaseUrl.toString(),
+      DATABASE_URL: databaseUrl,
       REDIS_URL,
       TOLK_QUEUE_PREFIX: prefix,
       TOLK_CLUSTER: 'on',

@@ -1,0 +1,164 @@
+/**
+ * `TOLK_PROCESSES=auto|N`: one `npm start` runs N tolk processes (auto: one per core), each a
+ * cluster instance of its own (`<TOLK_INSTANCE_ID or host name>-<n>`) on a loopback port. This
+ * process, the supervisor, listens on PORT and hands each new connection, unread, to the next
+ * process in turn; from there the cluster's routing applies as across machines (a webhook goes to
+ * the process serving its call, a media stream is relayed to its process). A process that exits is
+ * started again (its calls were closed by the others as instance_lost); SIGTERM or SIGINT stops
+ * the supervisor from taking connections and is passed on to every process (which drains), and the
+ * supervisor exits once they all have.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import os from 'node:os';
+import type { Config } from '../config/env';
+import { CLUSTER_INSTANCE_ID } from '../config/env';
+import { StartupError } from '../config/startup-error';
+import type { Logger } from '../log/logger';
+
+/** Set in the environment of each process the supervisor starts: its number, from 1. */
+export const PROCESS_INDEX_VAR = 'TOLK_PROCESS_INDEX';
+
+export type SupervisorMessage = { type: 'tolk:connection' };
+export type ProcessMessage = { type: 'tolk:ready'; port: number };
+
+/** How many processes TOLK_PROCESSES asks for on this machine. */
+export function processCount(setting: Config['TOLK_PROCESSES']): number {
+  return setting === 'auto' ? Math.max(1, os.availableParallelism()) : setting;
+}
+
+/** How long a process may take to start before the supervisor gives up on it. */
+const START_DEADLINE_MS = 60_000;
+/** How long after a process exited unexpectedly it is started again. */
+const RESTART_DELAY_MS = 1000;
+
+interface Child {
+  index: number;
+  proc: ChildProcess;
+  ready: boolean;
+}
+
+export interface Supervisor {
+  port: number;
+  /** Stops taking connections, signals every process to stop and resolves once all have exited. */
+  stop(): Promise<void>;
+  /** Passes a signal on to every process. */
+  signal(sig: NodeJS.Signals): void;
+}
+
+/**
+ * Starts `count` processes of `script` and listens on PORT/HOST once all are ready. Rejects with a
+ * StartupError when PORT cannot be had or a process fails to start.
+ */
+export async function superviseProcesses(config: Config, count: number, logger: Logger, script: string = process.argv[1]): Promise<Supervisor> {
+  const base = config.TOLK_INSTANCE_ID ?? os.hostname();
+  if (!CLUSTER_INSTANCE_ID.test(`${base}-${count}`)) {
+    throw new StartupError('TOLK_INSTANCE_ID', `${JSON.stringify(base.slice(0, 64))} (or the host name) cannot name the processes: set 1 to 60 letters, digits, dots, dashes or underscores`);
+  }
+  // The processes must share one secret; one made here is theirs alone.
+  const secret = config.MEDIA_STREAM_SECRET ?? randomBytes(32).toString('base64url');
+  const children: Child[] = [];
+  let stopping = false;
+  let next = 0;
+
+  const start = (index: number): Promise<Child> =>
+    new Promise((resolve, reject) => {
+      const proc = fork(script, process.argv.slice(2), {
+        env: {
+          ...process.env,
+          [PROCESS_INDEX_VAR]: String(index),
+          TOLK_PROCESSES: '1',
+          TOLK_CLUSTER: 'on',
+          TOLK_INSTANCE_ID: `${base}-${index}`,
+          MEDIA_STREAM_SECRET: secret,
+          PORT: '0',
+          HOST: '127.0.0.1',
+          TOLK_INTERNAL_URL: '',
+        },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      const child: Child = { index, proc, ready: false };
+      children[index - 1] = child;
+      const timer = setTimeout(() => reject(new StartupError('TOLK_PROCESSES', `process ${index} did not start within ${START_DEADLINE_MS / 1000} s`)), START_DEADLINE_MS);
+      proc.on('message', (m: ProcessMessage) => {
+        if (m?.type !== 'tolk:ready') return;
+        clearTimeout(timer);
+        child.ready = true;
+        logger.info({ event: 'processes.ready', process: index, port: m.port }, `process ${index} ready`);
+        resolve(child);
+      });
+      proc.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        const wasReady = child.ready;
+        child.ready = false;
+        if (stopping) return;
+        if (!wasReady) return reject(new StartupError('TOLK_PROCESSES', `process ${index} exited (${code ?? signal}) while starting`));
+        logger.error({ event: 'processes.exited', process: index, code, signal }, `process ${index} exited; starting it again`);
+        setTimeout(() => {
+          if (!stopping) start(index).catch((err: unknown) => logger.error({ event: 'processes.restart_failed', process: index, err }, `process ${index} could not be started again`));
+        }, RESTART_DELAY_MS).unref();
+      });
+    });
+
+  const stopChildren = async (): Promise<void> => {
+    stopping = true;
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.proc.exitCode !== null || c.proc.signalCode !== null) return resolve();
+            c.proc.once('exit', () => resolve());
+            c.proc.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+
+  try {
+    await Promise.all(Array.from({ length: count }, (_, i) => start(i + 1)));
+  } catch (err) {
+    await stopChildren();
+    throw err;
+  }
+
+  // Connections are handed over unread: the process reads the request itself.
+  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+    const ready = children.filter((c) => c.ready);
+    if (ready.length === 0) return socket.destroy();
+    const child = ready[next++ % ready.length];
+    child.proc.send({ type: 'tolk:connection' } satisfies SupervisorMessage, socket, (err) => {
+      if (err) socket.destroy();
+    });
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new StartupError('PORT', `${config.PORT} is already in use on ${config.HOST} (another tolk, or another program)`, { cause: err }) : err),
+    );
+    server.listen(config.PORT, config.HOST, () => resolve((server.address() as net.AddressInfo).port));
+  }).catch(async (err: unknown) => {
+    await stopChildren();
+    throw err;
+  });
+  logger.info({ event: 'processes.listening', port, host: config.HOST, processes: count }, `tolk listening with ${count} processes`);
+  return {
+    port,
+    async stop() {
+      server.close();
+      await stopChildren();
+    },
+    signal(sig) {
+      for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill(sig);
+    },
+  };
+}
+
+/** In a process the supervisor started: takes the connections it hands over, and says when ready. */
+export function serveHandedConnections(server: net.Server, port: number): void {
+  process.on('message', (m: SupervisorMessage, socket?: net.Socket) => {
+    if (m?.type !== 'tolk:connection' || !socket) return;
+    server.emit('connection', socket);
+    socket.resume();
+  });
+  process.send?.({ type: 'tolk:ready', port } satisfies ProcessMessage);
+}
