@@ -10,6 +10,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import type { Config } from '../config/env';
@@ -153,8 +154,15 @@ export async function superviseProcesses(config: Config, count: number, logger: 
   };
 }
 
-/** In a process the supervisor started: takes the connections it hands over, and says when ready. */
-export function serveHandedConnections(server: net.Server, port: number): void {
+/**
+ * In a process the supervisor started: takes the connections it hands over, and says when ready.
+ * Twilio's webhooks are answered with `Connection: close`: the supervisor balances connections, so a
+ * kept-alive one would bring every new caller to the same process.
+ */
+export function serveHandedConnections(server: http.Server, port: number): void {
+  server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (req.url?.startsWith('/twilio/')) res.setHeader('Connection', 'close');
+  });
   process.on('message', (m: SupervisorMessage, socket?: net.Socket) => {
     if (m?.type !== 'tolk:connection' || !socket) return;
     server.emit('connection', socket);
