@@ -4,7 +4,8 @@
 #   - Redis on 127.0.0.1:6379 (background jobs);
 #   - Debian's Chromium at /usr/bin/chromium (the console's browser tests drive it with playwright-core);
 #   - Debian's nginx at /usr/sbin/nginx (the cluster test runs its own, with a generated configuration,
-#     in front of two tolk instances; the package's own service is not needed and is stopped).
+#     in front of two tolk instances; the package's own service is not needed and is stopped);
+#   - Debian's valgrind (the test of `npm run bench:instructions` counts instructions with callgrind).
 # On a machine that has them already (a developer's, CI's) this only checks. On a fresh Debian or
 # Ubuntu machine it installs the packages (needs root) and starts the servers.
 set -euo pipefail
@@ -57,3 +58,9 @@ if [ ! -x /usr/sbin/nginx ]; then
   if [ -f /run/nginx.pid ]; then /usr/sbin/nginx -s quit 2>/dev/null || true; fi
 fi
 echo "test-services: nginx ok at /usr/sbin/nginx" >&2
+
+# --- valgrind ---
+if ! command -v valgrind >/dev/null 2>&1; then
+  apt_install valgrind
+fi
+echo "test-services: valgrind ok at $(command -v valgrind)" >&2

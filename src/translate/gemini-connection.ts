@@ -4,7 +4,7 @@
  * happened (decoded events, close code/reason, malformed frames) and the translator decides.
  */
 import { GoogleGenAI, Modality, type LiveConnectConfig, type LiveServerMessage, type Session } from './genai';
-import { GuardedSocketFactory, installGuardedTransport } from './guarded-socket';
+import { GuardedSocketFactory, installGuardedTransport, type OpenClientSocket } from './guarded-socket';
 import { classifyClose, classifyConnectError, type CloseVerdict } from './close-classifier';
 import { int16ToBase64 } from '../audio/bytes';
 import { decodeServerMessage, type ServerEvent } from './server-message';
@@ -16,6 +16,8 @@ export interface GeminiEndpoint {
   baseUrl?: string;
   /** Set explicitly: the SDK's default differs between releases (v1beta in 2.x, v1 in 3.x). */
   apiVersion: string;
+  /** How the Live WebSocket is opened; default: over the network (`ws`). */
+  openSocket?: OpenClientSocket;
 }
 
 export interface ConnectionParams extends GeminiEndpoint {
@@ -80,7 +82,7 @@ export class GeminiConnection {
         this.dispatch(m as LiveServerMessage);
         return true;
       },
-    });
+    }, params.openSocket);
   }
 
   /** Resolves once setupComplete arrived; rejects with ConnectFailure otherwise. */

@@ -10,6 +10,7 @@ import type { Logger } from '../log/logger';
 import { backoffDelay, type BackoffPolicy } from './backoff';
 import { classifyClose } from './close-classifier';
 import { ConnectFailure, GeminiConnection, type GeminiEndpoint } from './gemini-connection';
+import type { OpenClientSocket } from './guarded-socket';
 import { BoundedChunkQueue, InputChunker } from './input-queue';
 import { assertSupportedLanguage } from './languages';
 import { UtteranceSegmenter } from './segmenter';
@@ -64,6 +65,11 @@ export interface GeminiTranslatorConfig {
   sessionResumption?: boolean;
   /** Random source for jitter (tests). */
   random?: () => number;
+  /**
+   * How each Live WebSocket is opened; default: over the network (`ws`). The benchmark's
+   * instruction count (scripts/frame-path) opens in-memory ones.
+   */
+  openSocket?: OpenClientSocket;
 }
 
 type Role = 'pending' | 'active' | 'draining';
@@ -99,7 +105,7 @@ export class GeminiTranslator implements TranslationSession {
   private readonly emitter = new EventEmitter();
   private readonly log: Logger;
   private readonly endpoint: GeminiEndpoint;
-  private readonly cfg: Required<Omit<GeminiTranslatorConfig, 'baseUrl' | 'apiKey' | 'model' | 'apiVersion'>>;
+  private readonly cfg: Required<Omit<GeminiTranslatorConfig, 'baseUrl' | 'apiKey' | 'model' | 'apiVersion' | 'openSocket'>>;
   private readonly chunker: InputChunker;
   private readonly queue: BoundedChunkQueue;
   private readonly segmenter: UtteranceSegmenter;
@@ -133,6 +139,7 @@ export class GeminiTranslator implements TranslationSession {
       model: config.model ?? DEFAULT_TRANSLATE_MODEL,
       baseUrl: config.baseUrl,
       apiVersion: config.apiVersion ?? 'v1beta',
+      ...(config.openSocket ? { openSocket: config.openSocket } : {}),
     };
     this.cfg = {
       chunkMs: config.chunkMs ?? 100,
