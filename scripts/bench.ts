@@ -3,6 +3,7 @@
  *
  *   npm run --silent bench -- --calls 200 --seconds 60 --json
  *   npm run --silent bench -- --sequential 1000 --json
+ *   npm run --silent bench -- --calls 200 --processes 2 --json   (TOLK_PROCESSES=2; needs REDIS_URL, DATABASE_URL)
  *
  * tolk runs as its own process, exactly as `npm start` runs it. The default mode drives it with the
  * load rig (scripts/rig/): a Twilio side and a Gemini side, two processes that speak the same wire
@@ -16,29 +17,25 @@
  * Then it measures the transport floor (scripts/rig/floor.ts) on the same core, fed by the same rig,
  * and reports tolk's cost against it. The `--sequential` mode places short calls one after another
  * through the emulators (ten times faster than real time) and reports tolk's memory before and after.
+ * `--processes P` runs tolk as `TOLK_PROCESSES=P npm start` does (scripts/rig/tolk-processes.ts) and
+ * reports calls per core.
  *
  * Environment: TOLK_NODE_FLAGS (extra Node.js flags for tolk), BENCH_LOG_LEVEL (tolk's log level,
  * default warn; logs stay in the folder printed at start).
  */
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { readWav } from '../src/audio';
 import { startTwilioEmulator, type TwilioEmulator } from '../src/emulators/twilio/emulator';
 import { freePort } from '../src/emulators/free-port';
-import type { GeminiRigConfig, GeminiRigReply, TwilioRigCommand, TwilioRigConfig, TwilioRigReply, TwilioRigStats } from './rig/protocol';
+import { AGENT_NUMBER, buildTolk, cpuSecondsOf, get, log, MODEL_LATENCY_MS, pinSelfTo, ROOT, scrape, sleep, startChild, startLoadRig, sumWhere, TOLK_NUMBER, TSX, waitFor, waitForHttp, type LoadRig } from './rig/load-rig';
+import type { TwilioRigStats } from './rig/protocol';
+import { processTree } from './rig/tolk-processes';
 
-const ROOT = path.join(__dirname, '..');
-const TOLK_NUMBER = '+15550001111';
-const AGENT_NUMBER = '+15550002222';
-const MODEL_LATENCY_MS = 300;
 /** Longest wait, after the last call is placed, for every call to be bridged (or over). */
 const BRIDGE_WAIT_SEC = 60;
-/** `node --import` of tsx, wherever the process starts (tolk starts in its run folder). */
-const TSX = ['--import', pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href];
 /** Past this share of its core in any second, the rig may be what limits the run: it is invalid. */
 const RIG_CORE_LIMIT_PERCENT = 80;
 
@@ -57,10 +54,12 @@ interface Args {
   floorSeconds?: number;
   /** Runs tolk and the rig from the TypeScript sources (through tsx) instead of building them. */
   fromSource: boolean;
+  /** TOLK_PROCESSES for tolk (0: one plain process, as `npm start` without it). */
+  processes: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { calls: 50, seconds: 30, sequential: 0, json: false, pin: canPin(), warmup: 5, fromSource: false };
+  const a: Args = { calls: 50, seconds: 30, sequential: 0, json: false, pin: canPin(), warmup: 5, fromSource: false, processes: 0 };
   for (let i = 0; i < argv.length; i++) {
     const next = (): number => {
       const v = Number(argv[++i]);
@@ -76,16 +75,16 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--warmup') a.warmup = next();
     else if (argv[i] === '--floor-seconds') a.floorSeconds = next();
     else if (argv[i] === '--from-source') a.fromSource = true;
+    else if (argv[i] === '--processes') a.processes = next();
     else if (argv[i] === '--profile') a.profileDir = path.resolve(argv[++i] ?? 'bench-profile');
     else if (argv[i] === '--help') {
-      process.stdout.write('usage: npm run bench -- [--calls N] [--seconds S] [--warmup S] [--floor-seconds S] [--sequential N] [--json] [--profile DIR] [--no-pin] [--from-source]\n');
+      process.stdout.write('usage: npm run bench -- [--calls N] [--seconds S] [--warmup S] [--floor-seconds S] [--sequential N] [--json] [--profile DIR] [--no-pin] [--from-source] [--processes P]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${argv[i]}`);
   }
   return a;
 }
 
-const log = (s: string): boolean => process.stderr.write(`bench: ${s}\n`);
 
 /** Pinning needs two cores and util-linux's taskset. */
 function canPin(): boolean {
@@ -100,63 +99,9 @@ function canPin(): boolean {
 
 /** Moves this process (the Twilio emulator) and its later children (the Gemini emulator) off core 0. */
 function pinSelfAwayFromCore0(): void {
-  execFileSync('taskset', ['-a', '-cp', `1-${os.cpus().length - 1}`, String(process.pid)], { stdio: 'ignore' });
+  pinSelfTo(`1-${os.cpus().length - 1}`);
 }
 
-/** CPU seconds a process has used so far (Linux /proc; 0 where unavailable). */
-function cpuSecondsOf(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ ticks
-  } catch {
-    return 0;
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-
-/** Runs in the run's own folder, so a `.env` in the repository does not configure it. */
-function startChild(command: string, args: string[], env: Record<string, string>, logFile: string): ChildProcess {
-  const out = fs.openSync(logFile, 'w');
-  return spawn(command, args, { cwd: path.dirname(logFile), env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
-}
-
-/** tolk runs compiled, as `npm start` runs it in production. */
-function buildTolk(): void {
-  log('building tolk (npm run build)');
-  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
-}
-
-async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {
-      // not up yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-/** Prometheus text -> map of "name{labels}" -> value. */
-async function scrape(base: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    m.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return m;
-}
-
-const get = (m: Map<string, number>, key: string): number => m.get(key) ?? 0;
-const sumWhere = (m: Map<string, number>, prefix: string): number => [...m].filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
 
 /** Percentile (ms) from the difference of two scrapes of the frame-processing histogram, both paths. */
 function histogramPercentileMs(a: Map<string, number>, b: Map<string, number>, p: number): number {
@@ -240,6 +185,8 @@ async function startEmulatorRig(timeScale: number, pin: boolean, profileDir?: st
       TOLK_DRAIN_TIMEOUT_MS: '0',
       TOLK_NUMBERS: numbers,
       TOLK_DB_PATH: path.join(dir, 'tolk.db'),
+      // The emulator is the account: the dial queue need not hold tolk's legs to Twilio's default of 1 a second.
+      TWILIO_CPS: '1000',
     },
     path.join(dir, 'tolk.log'),
   );
@@ -259,143 +206,6 @@ async function startEmulatorRig(timeScale: number, pin: boolean, profileDir?: st
       gemini.kill('SIGTERM');
       await exited(gemini);
       await twilio.close();
-    },
-  };
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-/** A rig process: started with its config, answering one request at a time over IPC. */
-class RigProcess<Cmd extends object, Reply extends { type: string }> {
-  readonly child: ChildProcess;
-  private readonly waiting: ((r: Reply) => void)[] = [];
-
-  constructor(script: string, config: object, fromSource: boolean) {
-    const file = fromSource ? path.join(ROOT, 'scripts', 'rig', `${script}.ts`) : path.join(ROOT, 'dist', 'scripts', 'rig', `${script}.js`);
-    this.child = fork(file, [JSON.stringify(config)], { execArgv: fromSource ? TSX : [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    this.child.on('message', (r: Reply) => this.waiting.shift()?.(r));
-  }
-
-  /** The next reply (the first one is `ready`). */
-  next(timeoutMs = 60_000): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('the rig did not answer')), timeoutMs);
-      this.waiting.push((r) => {
-        clearTimeout(t);
-        resolve(r);
-      });
-    });
-  }
-
-  request(cmd: Cmd, timeoutMs = 600_000): Promise<Reply> {
-    const reply = this.next(timeoutMs);
-    this.child.send(cmd);
-    return reply;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((r) => {
-      if (this.child.exitCode !== null) return r();
-      this.child.once('exit', () => r());
-      this.child.kill('SIGTERM');
-    });
-  }
-}
-
-interface LoadRig {
-  twilio: RigProcess<TwilioRigCommand, TwilioRigReply>;
-  gemini: RigProcess<{ type: 'stats' }, GeminiRigReply>;
-  geminiBase: string;
-  tolkBase: string;
-  tolk: ChildProcess;
-  /** The rig's processes, this one included: all on the rig's cores. */
-  pids(): number[];
-  stopTolk(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-async function startLoadRig(args: Args, callSec: number): Promise<LoadRig> {
-  if (!args.fromSource) buildTolk(); // first, so a failed build leaves nothing running
-  if (args.pin) pinSelfAwayFromCore0(); // the rig's processes are started after: they inherit it
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-bench-'));
-  const gemini = new RigProcess<{ type: 'stats' }, GeminiRigReply>('gemini-rig', { modelLatencyMs: MODEL_LATENCY_MS } satisfies GeminiRigConfig, args.fromSource);
-  const geminiStarted = gemini.next();
-  const port = await freePort();
-  const tolkBase = `http://127.0.0.1:${port}`;
-  const accountSid = `AC${randomBytes(16).toString('hex')}`;
-  const authToken = randomBytes(16).toString('hex');
-  const twilioConfig: TwilioRigConfig = {
-    accountSid,
-    authToken,
-    tolkBase,
-    tolkNumber: TOLK_NUMBER,
-    callSec,
-    answerAfterMs: 1000,
-    spacingMs: 50,
-    sampleEvery: Math.max(1, Math.ceil(args.calls / 10)),
-    modelLatencyMs: MODEL_LATENCY_MS,
-  };
-  const twilio = new RigProcess<TwilioRigCommand, TwilioRigReply>('twilio-rig', twilioConfig, args.fromSource);
-  const [geminiReady, twilioReady] = await Promise.all([geminiStarted, twilio.next()]).catch(async (err: unknown) => {
-    await Promise.all([twilio.stop(), gemini.stop()]);
-    throw err;
-  });
-  if (geminiReady.type !== 'ready' || twilioReady.type !== 'ready') throw new Error('the rig did not start');
-  const geminiBase = `http://127.0.0.1:${geminiReady.port}`;
-  const numbers = path.join(dir, 'numbers.yaml');
-  fs.writeFileSync(numbers, `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n`);
-  const extraFlags = (process.env.TOLK_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const main = args.fromSource ? [...TSX, path.join(ROOT, 'src/main.ts')] : [path.join(ROOT, 'dist/src/main.js')];
-  const node = [process.execPath, ...extraFlags, ...(args.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${args.profileDir}`] : []), ...main];
-  const tolk = startChild(args.pin ? 'taskset' : node[0], args.pin ? ['-c', '0', ...node] : node.slice(1), {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-    PUBLIC_URL: tolkBase,
-    TWILIO_ACCOUNT_SID: accountSid,
-    TWILIO_AUTH_TOKEN: authToken,
-    TWILIO_API_URL: `http://127.0.0.1:${twilioReady.port}`,
-    GEMINI_API_KEY: 'bench-key',
-    GEMINI_API_URL: geminiBase,
-    // Stopped with SIGTERM at the end of a run: calls still up end at once instead of draining.
-    TOLK_DRAIN_TIMEOUT_MS: '0',
-    TOLK_NUMBERS: numbers,
-    TOLK_DB_PATH: path.join(dir, 'tolk.db'),
-  }, path.join(dir, 'tolk.log'));
-  const exited = (c: ChildProcess): Promise<void> => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
-  try {
-    await waitForHttp(`${tolkBase}/healthz`);
-  } catch (err) {
-    tolk.kill('SIGKILL');
-    await Promise.all([twilio.stop(), gemini.stop()]);
-    throw err;
-  }
-  log(`logs in ${dir}`);
-  let tolkStopped: Promise<void> | undefined;
-  const stopTolk = (): Promise<void> => {
-    tolkStopped ??= (async () => {
-      tolk.kill('SIGTERM');
-      await exited(tolk);
-    })();
-    return tolkStopped;
-  };
-  return {
-    twilio,
-    gemini,
-    geminiBase,
-    tolkBase,
-    tolk,
-    pids: () => [process.pid, twilio.child.pid, gemini.child.pid].filter((p): p is number => p !== undefined),
-    stopTolk,
-    async stop() {
-      await stopTolk();
-      await Promise.all([twilio.stop(), gemini.stop()]);
     },
   };
 }
@@ -449,15 +259,15 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
   const rampSec = Math.ceil(n / 20); // 20 new calls a second
   // Long enough for the ramp, the wait for bridging and the window: the bench hangs up itself.
   const callSec = rampSec + BRIDGE_WAIT_SEC + args.warmup + args.seconds + 10;
-  const rig = await startLoadRig(args, callSec);
+  const rig = await startLoadRig({ ...args, callSec });
   try {
-    const baseline = await scrape(rig.tolkBase);
+    const baseline = await scrape(rig.metricsUrl);
     await rig.twilio.request({ type: 'dial', calls: n });
     log(`${n} calls placed; waiting for them to be bridged`);
     // Every call is either bridged or already over (a call that failed to bridge counts as an error
     // below, not as a reason to abort); then the window measures the calls that are up.
     const progress = async (): Promise<{ bridged: number; ended: number }> => {
-      const m = await scrape(rig.tolkBase);
+      const m = await scrape(rig.metricsUrl);
       return { bridged: Math.floor(get(m, 'tolk_active_translation_sessions') / 2), ended: sumWhere(m, 'tolk_calls_total{') };
     };
     await waitFor('every call to be bridged or over', async () => {
@@ -467,25 +277,29 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
     const bridgedCalls = (await progress()).bridged;
     if (bridgedCalls < n) log(`only ${bridgedCalls} of ${n} calls were bridged; measuring those`);
     await sleep(args.warmup * 1000); // let the first translations start
-    const a = await scrape(rig.tolkBase);
+    const a = await scrape(rig.metricsUrl);
+    // Several processes: the CPU of the whole tree (the supervisor and every process).
+    const treeCpu = (): number => (args.processes > 0 && rig.tolk.pid !== undefined ? processTree(rig.tolk.pid).reduce((sum, p) => sum + cpuSecondsOf(p), 0) : 0);
+    const treeCpuBefore = treeCpu();
     await rig.twilio.request({ type: 'measure', from: Date.now() });
     const rigCpu = cpuSampler(() => rig.pids());
     log(`measuring ${args.seconds} s`);
     await sleep(args.seconds * 1000);
-    const b = await scrape(rig.tolkBase);
+    const b = await scrape(rig.metricsUrl);
+    const treeCpuSec = treeCpu() - treeCpuBefore;
     const rigUse = rigCpu.stop();
     const stats = await rigStats(rig);
     // Media messages tolk sent per leg and tick (it sends nothing to a leg with nothing to hear).
     const sendRatio = stats.framesReceived / (2 * bridgedCalls * ((args.seconds * 1000) / 20) || 1);
     await rig.twilio.request({ type: 'hangupAll' });
-    await waitFor('calls to end', async () => get(await scrape(rig.tolkBase), 'tolk_active_calls') === 0, 60_000);
-    const end = await scrape(rig.tolkBase);
+    await waitFor('calls to end', async () => get(await scrape(rig.metricsUrl), 'tolk_active_calls') === 0, 60_000);
+    const end = await scrape(rig.metricsUrl);
     await rig.stopTolk();
 
     log(`measuring the transport floor (${args.floorSeconds ?? args.seconds} s)`);
     const floor = await transportFloor(rig, args, Math.min(1, sendRatio));
 
-    const cpuSec = get(b, 'tolk_process_cpu_seconds_total') - get(a, 'tolk_process_cpu_seconds_total');
+    const cpuSec = args.processes > 0 ? treeCpuSec : get(b, 'tolk_process_cpu_seconds_total') - get(a, 'tolk_process_cpu_seconds_total');
     const corePercentPerCall = ((cpuSec / args.seconds) * 100) / Math.max(1, bridgedCalls);
     const edge = (kind: string): number => get(end, `tolk_twilio_edge_events{kind="${kind}"}`);
     const framesLost =
@@ -521,12 +335,13 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
       rigMaxCorePercent: round(rigMax, 1),
       rigValid: rigMax <= RIG_CORE_LIMIT_PERCENT && stats.sendSkipped === 0 ? 1 : 0,
       rigClockLateMaxMs: round(stats.tickLateMaxMs, 1),
-      pinned: args.pin ? 1 : 0,
+      pinned: rig.pinned ? 1 : 0,
       outboundFramesPerLegTick: round(sendRatio, 3),
       transportFloorCorePercent: round(floor.corePercent, 1),
       transportFloorCorePercentPerCall: round(floor.corePercent / n, 3),
       floorCorePercentPerCall: round(floor.corePercent / n, 3),
       ratioToFloor: floor.corePercent > 0 ? round(corePercentPerCall / (floor.corePercent / n), 2) : 0,
+      ...(args.processes > 0 ? { processes: args.processes, callsPerCore: corePercentPerCall > 0 ? round(100 / corePercentPerCall, 1) : 0 } : {}),
     };
   } finally {
     await rig.stop();
@@ -542,7 +357,7 @@ async function transportFloor(rig: LoadRig, args: Args, sendRatio: number): Prom
   const port = await freePort();
   const script = args.fromSource ? [...TSX, path.join(ROOT, 'scripts/rig/floor.ts')] : [path.join(ROOT, 'dist/scripts/rig/floor.js')];
   const node = [process.execPath, ...script, String(port), rig.geminiBase.replace(/^http/, 'ws'), String(sendRatio)];
-  const server = spawn(args.pin ? 'taskset' : node[0], args.pin ? ['-c', '0', ...node] : node.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(rig.pinned ? 'taskset' : node[0], rig.pinned ? ['-c', '0', ...node] : node.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     await new Promise<void>((resolve, reject) => {
       server.stdout?.once('data', () => resolve());
@@ -573,16 +388,16 @@ async function sequential(args: Args): Promise<Record<string, number>> {
       await rig.twilio.waitForStatus(sid, 'completed', 30_000);
     };
     for (let i = 0; i < 20; i++) await one(i); // warm-up
-    await waitFor('warm-up calls to end', async () => get(await scrape(rig.tolkBase), 'tolk_active_calls') === 0, 30_000);
+    await waitFor('warm-up calls to end', async () => get(await scrape(`${rig.tolkBase}/metrics`), 'tolk_active_calls') === 0, 30_000);
     await sleep(2000);
-    const before = await scrape(rig.tolkBase);
+    const before = await scrape(`${rig.tolkBase}/metrics`);
     for (let i = 0; i < args.sequential; i++) {
       await one(20 + i);
       if ((i + 1) % 100 === 0) log(`${i + 1} calls`);
     }
-    await waitFor('calls to end', async () => get(await scrape(rig.tolkBase), 'tolk_active_calls') === 0, 30_000);
+    await waitFor('calls to end', async () => get(await scrape(`${rig.tolkBase}/metrics`), 'tolk_active_calls') === 0, 30_000);
     await sleep(2000);
-    const after = await scrape(rig.tolkBase);
+    const after = await scrape(`${rig.tolkBase}/metrics`);
     const mb = (m: Map<string, number>, k: string): number => round(get(m, k) / 1e6, 1);
     return {
       calls: args.sequential,

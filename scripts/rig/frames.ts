@@ -129,6 +129,11 @@ export function base64SampleAt(buf: Buffer, start: number, k: number): number {
 
 const MULAW_LINEAR = Int16Array.from({ length: 256 }, (_, c) => decodeMulawSample(c));
 
+/** Mu-law sample `k` of base64 text starting at `start`, as linear PCM16. */
+export function mulawSampleAt(buf: Buffer, start: number, k: number): number {
+  return MULAW_LINEAR[base64ByteAt(buf, start, k)];
+}
+
 /** Index of the first of `count` base64 mu-law samples (from `start`) louder than `level`, or -1. */
 export function firstLoudMulaw(buf: Buffer, start: number, count: number, level: number): number {
   for (let k = 0; k < count; k++) if (Math.abs(MULAW_LINEAR[base64ByteAt(buf, start, k)]) > level) return k;

@@ -1,11 +1,15 @@
 /**
  * The Gemini side of the bench's load rig (one process, started by scripts/bench.ts with IPC): a
  * Live API WebSocket server that tolk's real SDK connects to, built for load. It answers `setup`
- * with `setupComplete`, and for each 100 ms of audio it receives looks at a few of its samples
- * (base64 read in place) to tell speech from silence; `modelLatencyMs` later it sends one of a few
- * server frames built at start: 100 ms of the model's voice (a steady tone), the same with the
- * tone starting where the speech started in the chunk, and the transcriptions when an utterance
- * ends (in the languages of the bench's calls: Spanish and English, the one not asked for heard). Sending a frame copies nothing.
+ * with `setupComplete`, and for each audio message it receives (100 ms, or TRANSLATE_CHUNK_MS) looks
+ * at a few of its samples (base64 read in place) to tell speech from silence; `modelLatencyMs` later
+ * it sends one of a few server frames built once: as much of the model's voice (a steady tone) as
+ * the message carried, the same with the tone starting where the speech started in it, and the
+ * transcriptions when an utterance ends (in the languages of the bench's calls: Spanish and English,
+ * the one not asked for heard). Sending a frame copies nothing.
+ * With `echo` (the path test's audio check, not for load) the model says back every chunk it heard,
+ * resampled to 24 kHz by linear interpolation over the session's whole stream, instead of its
+ * steady voice.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,9 +22,23 @@ const CHUNK_MS = 100;
 const ONSET_STEP_MS = 5;
 
 const frame = (msg: object): Buffer => Buffer.from(JSON.stringify(msg), 'utf8');
-const audioFrame = (silentMs: number): Buffer => frame({ serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: int16Base64(tonePcm24k(CHUNK_MS, silentMs)) } }] } } });
-/** FRAMES[0]: a full chunk of voice; FRAMES[1 + i]: voice from i * ONSET_STEP_MS into the chunk; then the transcripts. */
-const FRAMES: Buffer[] = [audioFrame(0), ...Array.from({ length: CHUNK_MS / ONSET_STEP_MS }, (_, i) => audioFrame(i * ONSET_STEP_MS))];
+const audioFrame = (ms: number, silentMs: number): Buffer => frame({ serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: int16Base64(tonePcm24k(ms, silentMs)) } }] } } });
+/** Every frame the model sends, built once: voice, with its onset at each step, and transcripts. */
+const FRAMES: Buffer[] = [];
+/**
+ * The frames of `ms` of voice, the length of the audio message it answers (TRANSLATE_CHUNK_MS):
+ * [a full one, then voice from i * ONSET_STEP_MS into it, ...]; indices in FRAMES.
+ */
+const voiceFrames = new Map<number, number[]>();
+function voiceOf(ms: number): number[] {
+  let v = voiceFrames.get(ms);
+  if (!v) {
+    v = [FRAMES.push(audioFrame(ms, 0)) - 1, ...Array.from({ length: Math.max(1, Math.floor(ms / ONSET_STEP_MS)) }, (_, i) => FRAMES.push(audioFrame(ms, i * ONSET_STEP_MS)) - 1)];
+    voiceFrames.set(ms, v);
+  }
+  return v;
+}
+voiceOf(CHUNK_MS);
 /** The bench's calls are Spanish and English: a session translating into one hears the other. */
 const SAID: Record<string, { text: string; languageCode: string }> = {
   en: { text: 'Good morning, I would like some information.', languageCode: 'en' },
@@ -50,15 +68,22 @@ class Session {
   transcripts: [number, number] = [0, 0];
   readonly due = new Float64Array(QUEUE);
   readonly what = new Int16Array(QUEUE);
+  /** With `echo`: input samples (16 kHz) heard so far, the last of them, and output samples said. */
+  heardSamples = 0;
+  lastHeard = 0;
+  said = 0;
+  /** With `echo`: the frame to send instead of FRAMES[what]. */
+  readonly echoes: (Buffer | undefined)[] = new Array<Buffer | undefined>(QUEUE);
   head = 0;
   tail = 0;
   constructor(readonly ws: WebSocket) {}
 
-  schedule(at: number, frameIndex: number): void {
+  schedule(at: number, frameIndex: number, echo?: Buffer): void {
     const next = (this.tail + 1) % QUEUE;
     if (next === this.head) return; // a session this far behind drops the frame
     this.due[this.tail] = at;
     this.what[this.tail] = frameIndex;
+    this.echoes[this.tail] = echo;
     this.tail = next;
   }
 }
@@ -83,12 +108,16 @@ function onInput(s: Session, data: Buffer): void {
   const samples = Math.floor(((end - at) / 4) * 3 / 2);
   const onset = speechOnsetPcm(data, at, samples);
   const due = Date.now() + config.modelLatencyMs;
+  // As much voice as the message carried audio (TRANSLATE_CHUNK_MS: 100 ms by default).
+  const voice = voiceOf(Math.max(ONSET_STEP_MS, Math.round(samples / 16 / ONSET_STEP_MS) * ONSET_STEP_MS));
+  if (config.echo) scheduleEcho(s, data, at, end, due);
   if (onset >= 0) {
-    if (s.speaking) s.schedule(due, 0);
+    if (config.echo) s.speaking = true;
+    else if (s.speaking) s.schedule(due, voice[0]);
     else {
       s.speaking = true;
       // The chunk ends now; its speech began `onset` samples (16 kHz) into it.
-      s.schedule(due, 1 + Math.min(CHUNK_MS / ONSET_STEP_MS - 1, Math.floor(onset / 16 / ONSET_STEP_MS)));
+      s.schedule(due, voice[1 + Math.min(voice.length - 2, Math.floor(onset / 16 / ONSET_STEP_MS))]);
     }
   } else if (s.speaking) {
     s.speaking = false;
@@ -97,15 +126,35 @@ function onInput(s: Session, data: Buffer): void {
   }
 }
 
+/** What the session heard, said back `due`. */
+function scheduleEcho(s: Session, data: Buffer, at: number, end: number, due: number): void {
+  const bytes = Buffer.from(data.toString('latin1', at, end), 'base64');
+  const n = bytes.length >> 1;
+  // Output sample j is the stream's input at j * 2/3, interpolated: the same whatever the chunks.
+  const at16k = (i: number): number => (i < s.heardSamples ? s.lastHeard : bytes.readInt16LE(2 * (i - s.heardSamples)));
+  const out: number[] = [];
+  for (let pos = (s.said * 2) / 3; pos <= s.heardSamples + n - 1; pos = (++s.said * 2) / 3) {
+    const j = Math.floor(pos);
+    const a = at16k(j);
+    const frac = pos - j;
+    out.push(Math.round(frac === 0 ? a : a + (at16k(j + 1) - a) * frac));
+  }
+  if (n > 0) s.lastHeard = bytes.readInt16LE(2 * (n - 1));
+  s.heardSamples += n;
+  const pcm24k = Int16Array.from(out);
+  s.schedule(due, 0, frame({ serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: int16Base64(pcm24k) } }] } } }));
+}
+
 /** One clock for every session: frames go out when due. */
 function pump(): void {
   const now = Date.now();
   for (const s of sessions) {
     while (s.head !== s.tail && s.due[s.head] <= now) {
       if (s.ws.readyState === WebSocket.OPEN) {
-        s.ws.send(FRAMES[s.what[s.head]]);
+        s.ws.send(s.echoes[s.head] ?? FRAMES[s.what[s.head]]);
         outputMessages++;
       }
+      s.echoes[s.head] = undefined;
       s.head = (s.head + 1) % QUEUE;
     }
   }

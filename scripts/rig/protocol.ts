@@ -16,6 +16,8 @@ export interface TwilioRigConfig {
   sampleEvery: number;
   /** The rig model's latency, taken off the delays it measures. */
   modelLatencyMs: number;
+  /** Keeps what the listeners of sampled calls hear (`recordings`). */
+  record: boolean;
 }
 
 export type TwilioRigCommand =
@@ -23,6 +25,7 @@ export type TwilioRigCommand =
   | { type: 'floorDial'; calls: number; url: string }
   | { type: 'measure'; from: number }
   | { type: 'stats' }
+  | { type: 'recordings' }
   | { type: 'hangupAll' };
 
 export interface TwilioRigStats {
@@ -38,10 +41,25 @@ export interface TwilioRigStats {
   delays: number[];
 }
 
-export type TwilioRigReply = { type: 'ready'; port: number } | { type: 'dialed' } | { type: 'measuring' } | { type: 'hungUp' } | { type: 'stats'; stats: TwilioRigStats };
+/** What one listener of a sampled call heard, as Twilio would play it (8 kHz PCM16, base64, from the leg's start). */
+export interface RigRecording {
+  role: 'caller' | 'agent';
+  callSid: string;
+  heard: string;
+}
+
+export type TwilioRigReply =
+  | { type: 'ready'; port: number }
+  | { type: 'dialed' }
+  | { type: 'measuring' }
+  | { type: 'hungUp' }
+  | { type: 'stats'; stats: TwilioRigStats }
+  | { type: 'recordings'; recordings: RigRecording[] };
 
 export interface GeminiRigConfig {
   modelLatencyMs: number;
+  /** The model says back what it heard (16 kHz in, 24 kHz out) instead of its steady voice. */
+  echo: boolean;
 }
 
 export type GeminiRigCommand = { type: 'stats' };

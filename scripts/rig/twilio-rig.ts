@@ -7,7 +7,9 @@
  *    message (frames.ts), sent on a WebSocket with a zero masking key (no copy); what tolk sends is
  *    counted, and on a sample of calls timed: when the listener hears the translation of each
  *    utterance, against when the speaker said it (`addedDelayMs`).
- * It can also open the same legs straight at the transport floor (`floorDial`).
+ * With `record`, what the listeners of sampled calls hear is kept, placed in time as Twilio plays it
+ * (`recordings`: the path test's audio check). It can also open the same legs straight at the
+ * transport floor (`floorDial`).
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,9 +20,9 @@ import { statusCallbackParams, streamStatusParams, wantsEvent, type ProgressEven
 import { connectedMessage, markMessage, startMessage, stopMessage, type StreamIdentity } from '../../src/emulators/twilio/stream-messages';
 import { parseTwiml, type StreamNoun } from '../../src/emulators/twilio/twiml';
 import { signatureFor, WebhookSender } from '../../src/emulators/twilio/webhooks';
-import { after, FRAME_B64, FRAME_MS, FRAME_SAMPLES, firstLoudMulaw, HEARD_LEVEL, MediaMessageWriter } from './frames';
+import { after, FRAME_B64, FRAME_MS, FRAME_SAMPLES, firstLoudMulaw, HEARD_LEVEL, MediaMessageWriter, mulawSampleAt } from './frames';
 import { loadTimelines, type Timeline } from './timelines';
-import type { TwilioRigCommand, TwilioRigConfig, TwilioRigReply, TwilioRigStats } from './protocol';
+import type { RigRecording, TwilioRigCommand, TwilioRigConfig, TwilioRigReply, TwilioRigStats } from './protocol';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as TwilioRigConfig;
 const timelines = loadTimelines(config.callSec);
@@ -58,6 +60,10 @@ class Leg {
   playEnd = 0;
   /** Speech onsets (ms) of the other party whose translation this listener has not heard yet. */
   readonly pending: number[] = [];
+  /** With `record`, on sampled calls: what this party heard, from when the leg opened (8 kHz). */
+  heard: Int16Array | undefined;
+  heardEnd = 0;
+  readonly openedAt = Date.now();
 
   constructor(
     readonly ws: WebSocket,
@@ -68,8 +74,14 @@ class Leg {
     readonly streamNoun: StreamNoun | undefined,
   ) {
     this.writer = new MediaMessageWriter(id.streamSid);
+    if (config.record && pair.sampled) {
+      this.heard = new Int16Array((config.callSec + 10) * 8000);
+      recorded.push(this);
+    }
   }
 }
+
+const recorded: Leg[] = [];
 
 const calls = new Map<string, RigCall>();
 const legs = new Set<Leg>();
@@ -128,6 +140,7 @@ function onServerMessage(leg: Leg, data: Buffer): void {
     const now = Date.now();
     const start = Math.max(now, leg.playEnd);
     leg.playEnd = start + FRAME_MS;
+    if (leg.heard) record(leg, data, start);
     const spoken = leg.pending[0];
     if (spoken === undefined || start + FRAME_MS <= spoken) return;
     if (start - spoken > 5000) {
@@ -153,6 +166,23 @@ function onServerMessage(leg: Leg, data: Buffer): void {
     const name = msg.mark.name;
     setTimeout(() => sendJson(leg, markMessage(leg.id, ++leg.seq, name)), Math.max(0, leg.playEnd - Date.now()));
   } else if (msg.event === 'clear') leg.playEnd = 0;
+}
+
+/** Keeps the frame where it plays, `start` (ms). */
+function record(leg: Leg, data: Buffer, start: number): void {
+  const heard = leg.heard;
+  const p = after(data, PAYLOAD_AT);
+  const at = Math.round((start - leg.openedAt) * 8);
+  if (!heard || p < 0 || at < 0 || at + FRAME_SAMPLES > heard.length) return;
+  for (let k = 0; k < FRAME_SAMPLES; k++) heard[at + k] = mulawSampleAt(data, p, k);
+  leg.heardEnd = Math.max(leg.heardEnd, at + FRAME_SAMPLES);
+}
+
+function recordings(): RigRecording[] {
+  return recorded.map((l) => {
+    const pcm = l.heard?.subarray(0, l.heardEnd) ?? new Int16Array(0);
+    return { role: l.role, callSid: l.id.callSid, heard: Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64') };
+  });
 }
 
 /** Opens a Media Stream to `url` with Twilio's connected and start messages. */
@@ -373,6 +403,8 @@ process.on('message', (cmd: TwilioRigCommand) => {
         return reply({ type: 'measuring' });
       case 'stats':
         return reply({ type: 'stats', stats: stats() });
+      case 'recordings':
+        return reply({ type: 'recordings', recordings: recordings() });
       case 'hangupAll':
         for (const c of calls.values()) if (c.role === 'caller') end(c, 'completed');
         for (const l of [...legs]) {
