@@ -50,6 +50,33 @@ export interface RigOptions {
 /** The SID of the interpreter's TwiML App in rigs with `interpreterApp`. */
 export const INTERPRETER_APP_SID = 'AP' + 'a'.repeat(32);
 
+/** ADMIN_TOKEN of every tolk the end-to-end tests start. */
+export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
+
+/**
+ * The environment of a tolk wired to both emulators: listening on 127.0.0.1:`port`, reached at
+ * `publicUrl`, enforcing Twilio's signatures, with ADMIN_TOKEN. A test adds its own (numbers,
+ * database, cluster, ...).
+ */
+export function emulatorEnv(o: { port: number; publicUrl: string; twilio: TwilioEmulator; gemini: GeminiEmulator; logLevel?: string }): Record<string, string> {
+  return {
+    PORT: String(o.port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: o.logLevel ?? 'info',
+    PUBLIC_URL: o.publicUrl,
+    TWILIO_ACCOUNT_SID: o.twilio.accountSid,
+    TWILIO_AUTH_TOKEN: o.twilio.authToken,
+    TWILIO_API_URL: o.twilio.url,
+    TWILIO_WS_SIGNATURE: 'enforce',
+    GEMINI_API_KEY: 'emulator-key',
+    GEMINI_API_URL: o.gemini.url,
+    ADMIN_TOKEN,
+    // The emulated account has no rate limit, and the dial limiter has tests of its own (test/jobs):
+    // here it holds no call back (calls may run faster than real time; the limiter counts real seconds).
+    TWILIO_CPS: '100',
+  };
+}
+
 
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const speed = opts.speed ?? 10;
@@ -58,21 +85,8 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const config = loadConfig({
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    PUBLIC_URL: base,
-    TWILIO_ACCOUNT_SID: twilio.accountSid,
-    TWILIO_AUTH_TOKEN: twilio.authToken,
-    TWILIO_API_URL: twilio.url,
-    TWILIO_WS_SIGNATURE: 'enforce',
-    GEMINI_API_KEY: 'emulator-key',
-    GEMINI_API_URL: gemini.url,
-    ADMIN_TOKEN: 'admin-token-for-tests-0123456789',
+    ...emulatorEnv({ port, publicUrl: base, twilio, gemini }),
     ...(opts.interpreterApp ? { TWILIO_TWIML_APP_SID: INTERPRETER_APP_SID } : {}),
-    // The dial limiter runs in real seconds while these calls run faster than real time; the
-    // emulated account has no rate limit, and the limiter has tests of its own (test/jobs).
-    TWILIO_CPS: '100',
     // Closing a rig ends the calls still live at once (test/e2e/drain.e2e.test.ts drains them).
     TOLK_DRAIN_TIMEOUT_MS: '0',
     ...opts.env,
