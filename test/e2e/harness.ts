@@ -17,6 +17,7 @@ import { startGeminiEmulator, type GeminiEmulator, type GeminiEmulatorOptions } 
 import { startTwilioEmulator, type TwilioEmulator, type TwilioEmulatorOptions } from '../../src/emulators/twilio/emulator';
 import { freePort } from '../../src/emulators/free-port';
 import { frameLevels } from '../../scripts/demo-timeline';
+import { toneLevel } from '../twilio-emulator/signal';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures');
 export const TOLK_NUMBER = '+15550001111';
@@ -160,6 +161,25 @@ export function loudFrames(pcm: Int16Array, db: number): number[] {
   return frameLevels(pcm)
     .map((l, i) => (l > db ? i : -1))
     .filter((i) => i >= 0);
+}
+
+/** Seconds (in 0.5 s windows of 8 kHz audio) during which each of the tones `hzs` was heard clearly in `pcm`. */
+export function toneSeconds(pcm: Int16Array, hzs: readonly number[]): Record<number, number> {
+  const out: Record<number, number> = {};
+  const w = 4000;
+  for (const hz of hzs) {
+    let n = 0;
+    for (let i = 0; i + w <= pcm.length; i += w) if (toneLevel(pcm.subarray(i, i + w), hz) > 800) n++;
+    out[hz] = n / 2;
+  }
+  return out;
+}
+
+/** `count` people dialled into conference `room` by name (from +15550007770 on), once it has started: their call SIDs. */
+export async function conferenceParties(rig: Rig, room: string, count: number): Promise<string[]> {
+  const sids = Array.from({ length: count }, (_, i) => rig.twilio.joinConference({ name: room, from: `+1555000777${i}`, beep: 'false', label: `person-${i}` }));
+  await waitUntil(() => rig.twilio.conference(room)?.status === 'in-progress', 5000, 'the conference to start');
+  return sids;
 }
 
 /** Polls `check` until it returns true (or throws after `timeoutMs`). */
