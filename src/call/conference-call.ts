@@ -19,7 +19,7 @@ import type { Logger } from '../log/logger';
 import type { CallOutcome } from '../store/call-record';
 import { CallGraph } from './call-graph';
 import { DEFAULT_STEP_TIMEOUT_MS, findLeg, startDeadline } from './deadline';
-import type { CallDeps } from './direct-call';
+import { graphServices, type CallDeps } from './direct-call';
 import { stamp, type CallEvent, type UnstampedCallEvent } from './events';
 import { languagesOf, planInterpretation, type InterpretationMode, type InterpretationPlan } from './interpretation-plan';
 import { sameLanguage } from './caller-language';
@@ -123,13 +123,9 @@ export class ConferenceCall {
     if (init.dial) this.known.set(init.dial.callerLeg, { legRef: init.dial.callerLeg, language: init.dial.callerLanguage, role: 'caller' });
     this.unsubscribe = deps.events.subscribe((e) => this.follow(e), { callId: init.id });
     this.graph = new CallGraph({
+      ...graphServices(deps),
       callId: init.id,
       conferenceId: init.conference,
-      clock: deps.clock,
-      translators: deps.translators,
-      prompts: deps.prompts,
-      metrics: deps.metrics,
-      publish: (e) => deps.events.publish(e),
       logger: this.log,
       echoTargetLanguage: false,
       elapsedMs: () => this.elapsedMs,

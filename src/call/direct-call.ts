@@ -17,7 +17,7 @@ import { SAMPLE_RATE } from '../audio/frame';
 import type { NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
 import type { CallOutcome } from '../store/call-record';
-import { CallGraph, type CallUtterance } from './call-graph';
+import { CallGraph, type CallGraphOptions, type CallUtterance } from './call-graph';
 import { deadlineOf, nextState, type CallEffect, type CallState, type CallTrigger, type LegFinding } from './call-state';
 import { initialCallerLanguage, sameLanguage, type InitialLanguage } from './caller-language';
 import { CallerLanguageTracker } from './caller-language-tracker';
@@ -64,6 +64,11 @@ export interface CallInit {
   callerLanguage?: InitialLanguage;
 }
 
+/** What a call's graph takes from the call's dependencies. */
+export function graphServices(deps: CallDeps): Pick<CallGraphOptions, 'clock' | 'translators' | 'prompts' | 'metrics' | 'publish'> {
+  return { clock: deps.clock, translators: deps.translators, prompts: deps.prompts, metrics: deps.metrics, publish: (e) => deps.events.publish(e) };
+}
+
 const CALLER = 'caller';
 const AGENT = 'agent';
 const TO_AGENT = 'caller->agent';
@@ -102,12 +107,8 @@ export class DirectCall {
     this.startedAt = this.now();
     this.log = deps.logger.child({ callId: init.id });
     this.graph = new CallGraph({
+      ...graphServices(deps),
       callId: init.id,
-      clock: deps.clock,
-      translators: deps.translators,
-      prompts: deps.prompts,
-      metrics: deps.metrics,
-      publish: (e) => deps.events.publish(e),
       logger: this.log,
       echoTargetLanguage: init.settings.echoTargetLanguage,
       elapsedMs: () => this.elapsedMs,
