@@ -85,7 +85,6 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-
 /** Pinning needs two cores and util-linux's taskset. */
 function canPin(): boolean {
   if (os.cpus().length < 2) return false;
@@ -101,7 +100,6 @@ function canPin(): boolean {
 function pinSelfAwayFromCore0(): void {
   pinSelfTo(`1-${os.cpus().length - 1}`);
 }
-
 
 /** Percentile (ms) from the difference of two scrapes of the frame-processing histogram, both paths. */
 function histogramPercentileMs(a: Map<string, number>, b: Map<string, number>, p: number): number {
