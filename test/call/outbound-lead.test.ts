@@ -16,11 +16,11 @@ const code = (u: number, k: number): number => (u === 0 ? 0x10 + (k % 50) : 0x90
 /** The agent's leg, noting when (simulated ms) each frame was sent. */
 class TimedLeg extends FakeMediaLeg {
   readonly sentAtMs: number[] = [];
-  constructor(private readonly clock: SimulatedClock) {
+  constructor(private readonly simulated: SimulatedClock) {
     super('CA' + 'b'.repeat(32), 'agent');
   }
   override send(samples: Int16Array): boolean {
-    this.sentAtMs.push(this.clock.nowMs);
+    this.sentAtMs.push(this.simulated.nowMs);
     return super.send(samples);
   }
 }
