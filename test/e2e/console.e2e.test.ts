@@ -288,6 +288,12 @@ describe('the console in Chromium', () => {
     // The call it shows waits for its next attempt, which an operator can still cancel.
     const record = (await (await fetch(`${base}/api/calls/${id}`, { headers: bearer })).json()) as { state: string; outbound: { attempts: number } };
     expect(record).toMatchObject({ state: 'scheduled', outbound: { attempts: 1 } });
+    // The History page says the same of it, in its list and on the call's own page.
+    await page.getByRole('link', { name: 'History' }).click();
+    const row = page.getByRole('row').filter({ has: page.getByRole('link') }).filter({ hasText: CALLER_NUMBER });
+    await row.locator('.badge').filter({ hasText: 'retrying' }).waitFor();
+    await row.getByRole('link').click();
+    await page.locator('.summary .badge').filter({ hasText: 'retrying' }).waitFor();
     expect((await fetch(`${base}/api/calls/${id}`, { method: 'DELETE', headers: bearer })).status).toBe(200);
     expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
   });
