@@ -18,7 +18,8 @@
 import type { Logger } from '../log/logger';
 import type { CallOutcome } from '../store/call-record';
 import { CallGraph } from './call-graph';
-import type { CallDeps } from './direct-call';
+import { DEFAULT_STEP_TIMEOUT_MS, findLeg, startDeadline } from './deadline';
+import { graphServices, type CallDeps } from './direct-call';
 import { stamp, type CallEvent, type UnstampedCallEvent } from './events';
 import { languagesOf, planInterpretation, type InterpretationMode, type InterpretationPlan } from './interpretation-plan';
 import { sameLanguage } from './caller-language';
@@ -137,13 +138,9 @@ export class ConferenceCall {
     if (init.dial) this.known.set(init.dial.callerLeg, { legRef: init.dial.callerLeg, language: init.dial.callerLanguage, role: 'caller' });
     this.unsubscribe = deps.events.subscribe((e) => this.follow(e), { callId: init.id });
     this.graph = new CallGraph({
+      ...graphServices(deps),
       callId: init.id,
       conferenceId: init.conference,
-      clock: deps.clock,
-      translators: deps.translators,
-      prompts: deps.prompts,
-      metrics: deps.metrics,
-      publish: (e) => deps.events.publish(e),
       logger: this.log,
       echoTargetLanguage: false,
       elapsedMs: () => this.elapsedMs,
@@ -161,9 +158,8 @@ export class ConferenceCall {
     });
     // Joining waits on the phone network (the caller hearing the greeting and reaching the
     // conference, the interpreter legs connecting): it has a deadline, as every waiting state has.
-    const waitMs = deps.stepTimeoutMs ?? 60_000;
-    this.deadline = setTimeout(() => void this.joiningDeadline(waitMs), waitMs);
-    this.deadline.unref();
+    const waitMs = deps.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+    this.deadline = startDeadline(waitMs, () => void this.joiningDeadline(waitMs));
   }
 
   get state(): ConferenceCallState {
@@ -604,12 +600,7 @@ export class ConferenceCall {
     if (this.stateValue !== 'joining') return;
     const callerLeg = this.init.dial?.callerLeg;
     this.log.warn({ event: 'call.deadline', state: 'joining', waitedMs, callSid: callerLeg }, 'still joining past its deadline: asking the phone network');
-    const caller = callerLeg
-      ? await this.deps.telephony.lookUp(callerLeg).then(
-          (r) => r?.status.state ?? 'gone',
-          () => 'unknown',
-        )
-      : 'unknown';
+    const caller = callerLeg ? (await findLeg(this.deps.telephony, callerLeg, this.log)).state : 'unknown';
     if (this.stateValue !== 'joining') return;
     this.cancelDialled();
     if (caller === 'ended' || caller === 'gone') {

@@ -17,10 +17,11 @@ import { SAMPLE_RATE } from '../audio/frame';
 import type { NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
 import type { CallOutcome } from '../store/call-record';
-import { CallGraph, type CallUtterance } from './call-graph';
+import { CallGraph, type CallGraphOptions, type CallUtterance } from './call-graph';
 import { deadlineOf, nextState, type CallEffect, type CallState, type CallTrigger, type LegFinding } from './call-state';
 import { initialCallerLanguage, sameLanguage, type InitialLanguage } from './caller-language';
 import { CallerLanguageTracker } from './caller-language-tracker';
+import { DEFAULT_STEP_TIMEOUT_MS, findLeg, startDeadline } from './deadline';
 import type { EchoControl } from './endpoint';
 import { stamp, type CallEventBus, type UnstampedCallEvent } from './events';
 import { message, sayLocale } from './messages';
@@ -66,6 +67,11 @@ export interface CallInit {
    * on its way here; `startedAt` (ms since the epoch) keeps transcript times on the call's clock.
    */
   adopted?: { agentLeg: string; startedAt: number };
+}
+
+/** What a call's graph takes from the call's dependencies. */
+export function graphServices(deps: CallDeps): Pick<CallGraphOptions, 'clock' | 'translators' | 'prompts' | 'metrics' | 'publish'> {
+  return { clock: deps.clock, translators: deps.translators, prompts: deps.prompts, metrics: deps.metrics, publish: (e) => deps.events.publish(e) };
 }
 
 const CALLER = 'caller';
@@ -116,12 +122,8 @@ export class DirectCall {
       this.joined = { promise: new Promise<void>((r) => (resolve = r)), resolve };
     }
     this.graph = new CallGraph({
+      ...graphServices(deps),
       callId: init.id,
-      clock: deps.clock,
-      translators: deps.translators,
-      prompts: deps.prompts,
-      metrics: deps.metrics,
-      publish: (e) => deps.events.publish(e),
       logger: this.log,
       echoTargetLanguage: init.settings.echoTargetLanguage,
       elapsedMs: () => this.elapsedMs,
@@ -330,11 +332,10 @@ export class DirectCall {
     clearTimeout(this.deadline);
     this.deadline = undefined;
     const armed = ++this.deadlineArmed;
-    const stepMs = this.deps.stepTimeoutMs ?? 60_000;
+    const stepMs = this.deps.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
     const ms = deadlineOf(this.stateValue, { stepMs, ringTimeoutMs: (this.deps.ringTimeoutSec ?? 30) * 1000 });
     if (ms === undefined) return;
-    this.deadline = setTimeout(() => void this.deadlineReached(armed, ms), ms);
-    this.deadline.unref();
+    this.deadline = startDeadline(ms, () => void this.deadlineReached(armed, ms));
   }
 
   /** The state waited too long: the network says where the legs are, and the state machine decides. */
@@ -342,21 +343,12 @@ export class DirectCall {
     const state = this.stateValue;
     this.log.warn({ event: 'call.deadline', state, waitedMs, callSid: this.callerLeg, agentCallSid: this.agentLeg }, `${state} past its deadline: asking the phone network`);
     const agentLeg = this.agentLeg;
-    const [caller, agent] = await Promise.all([this.find(this.callerLeg), agentLeg ? this.find(agentLeg) : undefined]);
+    const find = (legRef: string) => findLeg(this.deps.telephony, legRef, this.log);
+    const [caller, agent] = await Promise.all([find(this.callerLeg), agentLeg ? find(agentLeg) : undefined]);
     // Moved on while the network was asked: the new state has its own deadline.
     if (armed !== this.deadlineArmed || this.stateValue !== state) return;
     this.log.info({ event: 'call.deadline_found', state, caller: findingName(caller), agent: agent && findingName(agent) }, 'legs as the phone network reports them');
     this.dispatch({ type: 'deadline', waitedMs, caller, ...(agent ? { agent } : {}) });
-  }
-
-  private find(legRef: string): Promise<LegFinding> {
-    return this.deps.telephony.lookUp(legRef).then(
-      (report) => report?.status ?? { state: 'gone' },
-      (err: unknown) => {
-        this.log.warn({ event: 'call.lookup_failed', callSid: legRef, err }, 'could not ask the phone network about a leg');
-        return { state: 'unknown' };
-      },
-    );
   }
 
   private run(effect: CallEffect, outcome: CallOutcome | undefined, reason: string | undefined): void {

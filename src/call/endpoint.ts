@@ -94,6 +94,8 @@ export class Endpoint {
   private arrivedMs = 0;
   /** Frames sent that the far end has not played yet, by our count (one plays per tick). */
   private readonly inFlight: Int16Array[] = [];
+  /** A live voice's first frame after the far end ran dry, sent with the next one (see `tick`). */
+  private held: Int16Array | undefined;
   /** Frame buffers already played, reused for the next frames sent (no allocation per frame). */
   private readonly spare: Int16Array[] = [];
   private closed = false;
@@ -178,33 +180,50 @@ export class Endpoint {
   /**
    * Sends the endpoint its next 20 ms frame; called on every tick of the shared clock.
    *
-   * The far end plays what it receives in order, from its own buffer. Frames sent exactly one per
-   * tick would leave that buffer empty between ticks, and any network jitter would then cut a gap
-   * into the speech. So when the buffer is (by our count) empty, tolk primes it with up to
-   * `PRIME_FRAMES` frames at once, then keeps it topped up with one per tick: the far end always
-   * holds 40 ms in hand, and the first frame still plays at once. The echo canceller's reference
-   * follows what the far end plays on each tick, not what was sent.
+   * The far end plays what it receives in order, from its own buffer, on its own clock. Frames sent
+   * exactly one per tick would leave that buffer empty between ticks, and the least jitter between
+   * the two clocks (or on the network) would then cut a gap into the speech. So when the buffer is
+   * (by our count) empty, tolk primes it with up to `PRIME_FRAMES` frames at once, then keeps it
+   * topped up with one per tick: the far end holds 40 ms in hand, and the first frame still plays
+   * at once. A live voice cannot be sent ahead of time: when it starts with nothing behind its
+   * first frame, that frame is held one tick and sent with the next, so the far end holds 20 ms.
+   * The echo canceller's reference follows what the far end plays on each tick, not what was sent.
    */
   tick(): void {
     if (this.closed) return;
     const t0 = performance.now();
-    const toSend = this.inFlight.length === 0 ? PRIME_FRAMES : 1;
-    for (let i = 0; i < toSend; i++) {
-      const frame = this.mixer.nextFrame(i > 0);
-      if (!frame) break;
-      const copy = this.spare.pop() ?? new Int16Array(FRAME_SAMPLES);
-      copy.set(frame);
-      this.inFlight.push(copy);
-      // When the connection is backpressured the frame is still queued by the adapter (which drops
-      // past a hard cap), and we note it.
-      if (!this.media.send(frame) && this.backpressured++ % 50 === 0) {
-        this.logger.warn({ event: 'leg.backpressure', bufferedBytes: this.media.bufferedBytes }, 'media socket backpressured');
-      }
+    if (this.inFlight.length > 0) {
+      if (this.produce(false)) this.transmit(this.inFlight[this.inFlight.length - 1]);
+    } else {
+      if (this.held) this.inFlight.push(this.held);
+      const heldBefore = this.held !== undefined;
+      this.held = undefined;
+      for (let i = 0; this.inFlight.length < PRIME_FRAMES && this.produce(i > 0); i++);
+      if (!heldBefore && this.inFlight.length === 1) this.held = this.inFlight.pop();
+      else for (let i = 0; i < this.inFlight.length; i++) this.transmit(this.inFlight[i]);
     }
     const played = this.inFlight.shift();
     this.echo?.playedReference(played ?? SILENT_FRAME);
     if (played) this.spare.push(played);
     this.timings?.outbound(performance.now() - t0);
+  }
+
+  /** Mixes the next frame (`ahead` of its tick while priming) into `inFlight`; false when there is nothing to hear. */
+  private produce(ahead: boolean): boolean {
+    const frame = this.mixer.nextFrame(ahead);
+    if (!frame) return false;
+    const copy = this.spare.pop() ?? new Int16Array(FRAME_SAMPLES);
+    copy.set(frame);
+    this.inFlight.push(copy);
+    return true;
+  }
+
+  private transmit(frame: Int16Array): void {
+    // When the connection is backpressured the frame is still queued by the adapter (which drops
+    // past a hard cap), and we note it.
+    if (!this.media.send(frame) && this.backpressured++ % 50 === 0) {
+      this.logger.warn({ event: 'leg.backpressure', bufferedBytes: this.media.bufferedBytes }, 'media socket backpressured');
+    }
   }
 
   close(): void {

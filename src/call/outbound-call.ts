@@ -9,6 +9,7 @@ import type { NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
 import type { CallOutcome, OutboundPlan } from '../store/call-record';
 import { nextOutboundState, outboundDeadlineOf, type LegFinding, type OutboundEffect, type OutboundTrigger } from './call-state';
+import { DEFAULT_STEP_TIMEOUT_MS, findLeg, startDeadline } from './deadline';
 import { stamp, type CallEventBus, type UnstampedCallEvent } from './events';
 import type { LegStatus, Telephony } from './ports';
 
@@ -76,9 +77,8 @@ export class OutboundCall {
   start(): void {
     this.publish({ type: 'call.state', from: 'scheduled', to: 'calling', trigger: 'due' });
     const ringTimeoutSec = this.deps.ringTimeoutSec ?? 30;
-    const ms = outboundDeadlineOf('calling', { stepMs: this.deps.stepTimeoutMs ?? 60_000, ringTimeoutMs: ringTimeoutSec * 1000 });
-    this.deadline = setTimeout(() => void this.deadlineReached(ms), ms);
-    this.deadline.unref();
+    const ms = outboundDeadlineOf('calling', { stepMs: this.deps.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS, ringTimeoutMs: ringTimeoutSec * 1000 });
+    this.deadline = startDeadline(ms, () => void this.deadlineReached(ms));
     this.log.info({ event: 'outbound.calling', number: this.settings.number, attempt: this.init.plan.attempts }, 'calling the customer');
     this.deps.telephony
       .dial({ callId: this.id, endpoint: CUSTOMER_ENDPOINT, destination: this.customer, callerId: this.settings.number, ringTimeoutSec, attempt: this.init.plan.attempts })
@@ -122,12 +122,7 @@ export class OutboundCall {
     if (this.stateValue !== 'calling') return;
     this.log.warn({ event: 'call.deadline', state: 'calling', waitedMs, callSid: this.customerLeg }, 'calling past its deadline: asking the phone network');
     const leg = this.customerLeg;
-    const customer: LegFinding = leg
-      ? await this.deps.telephony.lookUp(leg).then(
-          (r) => r?.status ?? { state: 'gone' },
-          () => ({ state: 'unknown' }),
-        )
-      : { state: 'gone' };
+    const customer: LegFinding = leg ? await findLeg(this.deps.telephony, leg, this.log) : { state: 'gone' };
     this.dispatch({ type: 'deadline', waitedMs, customer });
   }
 

@@ -160,7 +160,7 @@ export class CallReconciler {
           // Never answerable (a status tolk does not know, a leg the network keeps failing on): it must not hold up the others.
           this.attempts.delete(record.id);
           const endReason = `tolk stopped serving the call while it was ${record.state}; the phone network could not be asked about its legs (${MAX_ATTEMPTS} attempts)`;
-          if (await this.deps.records.close(record.id, { outcome: 'interrupted', endReason, endedAt: new Date(this.now()) })) closed++;
+          if (await this.close(record, { outcome: 'interrupted', endReason, endedAt: new Date(this.now()) })) closed++;
         }
       }
       return closed;
@@ -200,11 +200,19 @@ export class CallReconciler {
       `${why}; ` +
       (joined ? 'the conference goes on without its interpreter' : `the phone network reports ${found.join(', ') || 'no legs'}`) +
       (hungUp.length > 0 ? `; hung up: ${hungUp.join(', ')}` : '');
-    const end: CallEnd = { outcome, endReason, endedAt: endedAt ?? new Date(this.now()) };
+    return this.close(record, { outcome, endReason, endedAt: endedAt ?? new Date(this.now()) });
+  }
+
+  /** Closes the record of a call no instance serves, and tells live viewers; false if another instance closed it first. */
+  private async close(record: CallRecord, end: CallEnd): Promise<boolean> {
     const closed = await this.deps.records.close(record.id, end);
-    if (closed) this.deps.onClosed?.(record, end);
-    if (closed) this.log.warn({ event: 'call.reconciled', callId: record.id, previousState: record.state, instance: record.instance, outcome, endReason }, `call no instance served closed as ${outcome}`);
-    return closed;
+    if (!closed) return false;
+    this.deps.onClosed?.(record, end);
+    this.log.warn(
+      { event: 'call.reconciled', callId: record.id, previousState: record.state, instance: record.instance, outcome: end.outcome, endReason: end.endReason },
+      `call no instance served closed as ${end.outcome}`,
+    );
+    return true;
   }
 }
 

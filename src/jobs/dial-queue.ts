@@ -23,11 +23,9 @@ import { FinalJobError, type JobQueues, type Processor, type QueueSpec } from '.
 export const DIAL_QUEUE = 'dial';
 
 /** One leg to place: a call's leg, or a conference's party or interpreter leg. */
-export type DialJob = (
-  | { request: DialRequest }
-  | { party: AddPartyRequest }
-  | { interpreter: AddInterpreterRequest }
-) & {
+export type DialLeg = { request: DialRequest } | { party: AddPartyRequest } | { interpreter: AddInterpreterRequest };
+
+export type DialJob = DialLeg & {
   /** ms since the epoch after which the leg is not placed any more (its ring timeout has passed). */
   deadline: number;
 };
@@ -56,6 +54,15 @@ export function jobId(...parts: string[]): string {
 /** Attempts of one dial: enough for several backoffs within a ring timeout. */
 const DIAL_ATTEMPTS = 6;
 
+/**
+ * Queues the dial job `id` for `leg` and waits for its result: the leg is placed within `waitMs`
+ * (its ring timeout, or an interpreter leg's wait) or not at all.
+ */
+function dialWithin<R extends DialResult>(jobs: JobQueues, id: string, leg: DialLeg, waitMs: number, now: () => number): Promise<R> {
+  const data: DialJob = { ...leg, deadline: now() + waitMs };
+  return jobs.addAndWait<DialJob, R>(DIAL_QUEUE, { id, data, attempts: DIAL_ATTEMPTS, backoff: { type: 'exponential', delayMs: 1000 } }, waitMs);
+}
+
 /** The Telephony port with `dial` through the dial queue; hanging up and speaking go straight to `inner`. */
 export class QueuedTelephony implements Telephony {
   constructor(
@@ -65,17 +72,8 @@ export class QueuedTelephony implements Telephony {
   ) {}
 
   dial(req: DialRequest): Promise<string> {
-    const ringMs = req.ringTimeoutSec * 1000;
-    return this.jobs.addAndWait<DialJob, string>(
-      DIAL_QUEUE,
-      {
-        id: jobId('dial', req.callId, req.endpoint, ...(req.attempt && req.attempt > 1 ? [String(req.attempt)] : [])),
-        data: { request: req, deadline: this.now() + ringMs },
-        attempts: DIAL_ATTEMPTS,
-        backoff: { type: 'exponential', delayMs: 1000 },
-      },
-      ringMs,
-    );
+    const id = jobId('dial', req.callId, req.endpoint, ...(req.attempt && req.attempt > 1 ? [String(req.attempt)] : []));
+    return dialWithin<string>(this.jobs, id, { request: req }, req.ringTimeoutSec * 1000, this.now);
   }
 
   lookUp(legRef: string): Promise<LegReport | undefined> {
@@ -108,26 +106,13 @@ export class QueuedConferences implements ConferenceTelephony {
   ) {}
 
   addParty(req: AddPartyRequest): Promise<string> {
-    const ringMs = req.ringTimeoutSec * 1000;
-    return this.jobs.addAndWait<DialJob, string>(
-      DIAL_QUEUE,
-      { id: jobId('dial', req.callId, 'party'), data: { party: req, deadline: this.now() + ringMs }, attempts: DIAL_ATTEMPTS, backoff: { type: 'exponential', delayMs: 1000 } },
-      ringMs,
-    );
+    return dialWithin<string>(this.jobs, jobId('dial', req.callId, 'party'), { party: req }, req.ringTimeoutSec * 1000, this.now);
   }
 
   async addInterpreter(req: AddInterpreterRequest): Promise<string> {
-    const result = await this.jobs.addAndWait<DialJob, DialResult>(
-      DIAL_QUEUE,
-      {
-        // An endpoint dropped and wanted again is a new leg: its job is a new one.
-        id: jobId('dial', req.callId, req.endpoint, String(this.now())),
-        data: { interpreter: req, deadline: this.now() + INTERPRETER_WAIT_MS },
-        attempts: DIAL_ATTEMPTS,
-        backoff: { type: 'exponential', delayMs: 1000 },
-      },
-      INTERPRETER_WAIT_MS,
-    );
+    // An endpoint dropped and wanted again is a new leg: its job is a new one.
+    const id = jobId('dial', req.callId, req.endpoint, String(this.now()));
+    const result = await dialWithin<DialResult>(this.jobs, id, { interpreter: req }, INTERPRETER_WAIT_MS, this.now);
     if (typeof result !== 'string') throw new WhisperRefusedError(result.whisperRefused);
     return result;
   }

@@ -2,9 +2,9 @@
  * What `POST /api/calls` (and `tolk calls place`) may ask for, checked before anything is stored:
  * every field bounded, every problem reported by field. Pure: the time is passed in.
  */
+import { parseIsoDate } from '../config/iso-date';
 import { AUTO_LANGUAGE, destinationKind, E164_PATTERN } from '../config/numbers';
 import { MAX_DESTINATION_LENGTH, MAX_LANGUAGE_CODE_LENGTH, quoted, unknownLanguageMessage, type FieldProblem } from '../config/numbers-schema';
-import { parseIsoDate } from '../http/admin/call-query';
 import { isSupportedLanguage } from '../translate/languages';
 
 /** How far ahead a call may be scheduled. */

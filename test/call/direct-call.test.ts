@@ -223,8 +223,9 @@ describe('an interpreted call', () => {
     s.clock.tick(1);
     const before = s.agent.sent.length;
     s.caller.say(encodeMulaw(tone(160, 10000)));
-    s.clock.tick(1);
-    const heard = decodeMulaw(Buffer.concat(s.agent.sent.slice(before)));
+    // A voice starting after silence is held a tick, then sent with what follows it.
+    s.clock.tick(2);
+    const heard = decodeMulaw(s.agent.sent[before]);
     expect(rms(heard) / rms(tone(160, 10000))).toBeCloseTo(0.16, 1);
   });
 

@@ -4,48 +4,9 @@
  * the listener whole, in order, one per tick (no hole, no slip), at most 40 ms later than
  * without jitter; lateness is reported to the metrics.
  */
-import { Writable } from 'node:stream';
 import { encodeMulaw } from '../../src/audio';
-import { CallGraph } from '../../src/call/call-graph';
-import type { FrameClock, TickListener } from '../../src/call/ports';
-import type { PromptLibrary } from '../../src/call/prompts';
-import { createLogger } from '../../src/log/logger';
-import { FakeMediaLeg } from './fakes/fake-media-leg';
-import { FakeTranslatorFactory } from './fakes/fake-translator';
-
-/** A clock driven by simulated time (ms): ticks at 20, 40, 60 ...; its position is the time now. */
-class SimulatedClock implements FrameClock {
-  nowMs = 0;
-  private frame = 0;
-  private readonly listeners = new Set<TickListener>();
-  get subscribers(): number {
-    return this.listeners.size;
-  }
-  subscribe(l: TickListener): () => void {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-  position(): number {
-    return this.nowMs / 20;
-  }
-  /** Advances to `ms`, ticking on every 20 ms boundary passed. */
-  advanceTo(ms: number): void {
-    while ((this.frame + 1) * 20 <= ms) {
-      this.frame++;
-      this.nowMs = this.frame * 20;
-      for (const l of [...this.listeners]) l(this.frame);
-    }
-    this.nowMs = ms;
-  }
-}
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { prng, SimulatedClock } from './fakes/simulated-clock';
+import { twoPartyGraph } from './fakes/two-party-graph';
 
 const SPEECH_FRAMES = 150;
 /** Speech frame k: one loud mu-law code throughout, a different one for each frame, so the listener's frames say which they are. */
@@ -58,23 +19,7 @@ const speechCode = (k: number): number => (k < 75 ? k : 0x80 + k - 75);
  */
 function call(phaseMs: number, jitter: () => number): { heard: number[]; underruns: number; lateFrames: number } {
   const clock = new SimulatedClock();
-  const counts = { underruns: 0, lateFrames: 0 };
-  const metrics = {
-    observeFrameProcessing: () => undefined,
-    observePlayoutDepth: () => undefined,
-    playoutOverflow: () => undefined,
-    inboundUnderrun: () => void counts.underruns++,
-    inboundLateFrame: () => void counts.lateFrames++,
-    observeInboundJitterDelay: () => undefined,
-  };
-  const prompts: PromptLibrary = { get: () => undefined };
-  const logger = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
-  const graph = new CallGraph({ callId: 'c', clock, translators: new FakeTranslatorFactory(), prompts, metrics, publish: () => undefined, logger, elapsedMs: () => 0 });
-  const caller = new FakeMediaLeg('CA' + 'a'.repeat(32), 'caller');
-  const agent = new FakeMediaLeg('CA' + 'b'.repeat(32), 'agent');
-  graph.addEndpoint({ id: 'caller', carries: ['caller'], reaches: ['caller'] }, caller);
-  graph.addEndpoint({ id: 'agent', carries: ['agent'], reaches: ['agent'] }, agent);
-  graph.link('caller', 'agent', 1);
+  const { graph, caller, agent, counts } = twoPartyGraph(clock);
 
   const noise = prng(99);
   const frames: Uint8Array[] = [];

@@ -27,12 +27,13 @@ class FakeNetwork {
 
 function setup(serving: string[] = []) {
   const records = new InMemoryCallRecordStore();
+  const closed: string[] = [];
   const network = new FakeNetwork();
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString()) as Record<string, unknown>), cb()) }) });
   let now = BOOT;
-  const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(BOOT), intervalMs: INTERVAL, serving: () => serving, logger, now: () => now });
-  return { records, network, reconciler, lines, advance: (ms: number) => (now += ms) };
+  const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(BOOT), intervalMs: INTERVAL, serving: () => serving, onClosed: (r) => closed.push(r.id), logger, now: () => now });
+  return { records, network, reconciler, lines, closed, advance: (ms: number) => (now += ms) };
 }
 
 const call = (id: string, over: Partial<NewCallRecord> = {}): NewCallRecord => ({
@@ -135,6 +136,9 @@ describe('calls no instance serves any more', () => {
     expect((await s.records.get('c1'))?.outcome).toBeUndefined();
     expect(await s.reconciler.pass()).toBe(1);
     expect(await s.records.get('c1')).toMatchObject({ outcome: 'interrupted', endReason: expect.stringContaining('could not be asked') as string });
+    // Closed like any other: live viewers are told, and the log says so.
+    expect(s.closed).toEqual(['c1']);
+    expect(s.lines.some((l) => l.event === 'call.reconciled' && l.callId === 'c1')).toBe(true);
   });
 
   it('never hangs up a call written without an instance (an older tolk may still serve it), and closes it once its legs have ended', async () => {

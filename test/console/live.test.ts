@@ -1,4 +1,4 @@
-import { applyEvent, CAPTIONS_KEPT, ENDED_KEPT_MS, forgetEnded, fromSnapshot, speakerOf, type WireEvent } from '../../console/src/lib/live';
+import { applyEvent, CAPTIONS_KEPT, ENDED_KEPT_MS, forgetEnded, fromSnapshot, speakerOf, stateLabel, type WireEvent } from '../../console/src/lib/live';
 
 const ev = (type: string, fields: Record<string, unknown> = {}, callId = 'c1', at = 1000): WireEvent => ({ type, callId, at, ...fields });
 
@@ -55,5 +55,16 @@ describe("the Live page's fold of call events", () => {
     expect(calls.k1).toMatchObject({ conference: 'support-42', mode: 'open', requestedMode: 'whisper', fallback: 'coaching refused (16000)', legs: { 'whisper:p2': { whisperTo: 'p2' } } });
     expect(calls.k1.legs).not.toHaveProperty('whisper:p1');
     expect(calls.k1.number).toBeUndefined();
+  });
+
+  it('shows a call tolk places as retrying while its next attempt is due, and as calling again once it starts', () => {
+    let calls = fromSnapshot([ev('call.state', { from: 'scheduled', to: 'calling', trigger: 'due' })]);
+    expect(stateLabel(calls.c1)).toBe('calling');
+    calls = applyEvent(calls, ev('call.state', { from: 'calling', to: 'scheduled', trigger: 'customer-status', status: 'busy' }));
+    expect(stateLabel(calls.c1)).toBe('retrying');
+    // A viewer arriving now gets the same from the call's snapshot.
+    expect(stateLabel(fromSnapshot([ev('call.state', { from: 'calling', to: 'scheduled', trigger: 'customer-status' })]).c1)).toBe('retrying');
+    calls = applyEvent(calls, ev('call.state', { from: 'scheduled', to: 'calling', trigger: 'due' }));
+    expect(stateLabel(calls.c1)).toBe('calling');
   });
 });

@@ -1,8 +1,9 @@
 /** What the tests of several tolk instances share: a database of their own, the admin API, metrics. */
 import { Client } from 'pg';
 import { TEST_DATABASE_URL } from '../store/helpers/postgres';
+import { ADMIN_TOKEN } from './harness';
 
-export const ADMIN = 'admin-token-for-tests-0123456789';
+export const ADMIN = ADMIN_TOKEN;
 
 /** Runs one statement on the test server's `postgres` database (creating and dropping databases). */
 export async function adminSql(sql: string): Promise<void> {

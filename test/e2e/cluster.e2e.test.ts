@@ -15,7 +15,7 @@ import { dropPrefix, REDIS_URL, uniquePrefix } from '../jobs/helpers';
 import { startNginx, type Nginx } from '../helpers/nginx';
 import { spawnTolk, type TolkProcess } from '../helpers/tolk-process';
 import { ADMIN, adminSql, freshDatabase, json, metricSum } from './cluster-helpers';
-import { AGENT_NUMBER, INTERPRETER_APP_SID, TOLK_NUMBER, fixture, waitUntil } from './harness';
+import { AGENT_NUMBER, INTERPRETER_APP_SID, TOLK_NUMBER, emulatorEnv, fixture, waitUntil } from './harness';
 
 /** A number in conference mode, whose agent is on CONFERENCE_AGENT. */
 const CONFERENCE_NUMBER = '+15550003333';
@@ -74,18 +74,7 @@ async function startCluster(proxy: { streamsByPath?: boolean } = {}): Promise<vo
   for (const id of IDS) {
     const base = `http://127.0.0.1:${ports[id]}`;
     const proc = spawnTolk({
-      PORT: String(ports[id]),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      PUBLIC_URL: nginx.url,
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_API_URL: twilio.url,
-      TWILIO_WS_SIGNATURE: 'enforce',
-      TWILIO_CPS: '100',
-      GEMINI_API_KEY: 'emulator-key',
-      GEMINI_API_URL: gemini.url,
-      ADMIN_TOKEN: ADMIN,
+      ...emulatorEnv({ port: ports[id], publicUrl: nginx.url, twilio, gemini, logLevel: 'warn' }),
       TOLK_NUMBERS: path.join(dir, 'numbers.yaml'),
       DATABASE_URL: databaseUrl,
       REDIS_URL,

@@ -6,8 +6,8 @@
  * translations into es 1100 Hz, into en 1300 Hz, into de 1500 Hz.
  */
 import { runCli } from '../../src/cli/program';
-import { tone, toneLevel } from '../twilio-emulator/signal';
-import { keepWav, startRig, waitUntil, type Rig } from './harness';
+import { tone } from '../twilio-emulator/signal';
+import { conferenceParties, keepWav, startRig, toneSeconds, waitUntil, type Rig } from './harness';
 
 jest.setTimeout(120_000);
 
@@ -39,6 +39,9 @@ function start(env: Record<string, string> = {}): Promise<Rig> {
 
 const api = (path: string, init: RequestInit = {}): Promise<Response> => fetch(`http://127.0.0.1:${rig.tolk.address.port}/api${path}`, { ...init, headers: { ...AUTH, ...(init.headers ?? {}) } });
 
+/** Asks tolk to join ROOM as its interpreter. */
+const join = (body: unknown): Promise<Response> => api(`/conferences/${ROOM}/interpreter`, { method: 'POST', body: JSON.stringify(body) });
+
 interface Interpreter {
   callId: string;
   mode: string;
@@ -54,20 +57,9 @@ async function show(): Promise<Interpreter | undefined> {
   return res.status === 200 ? ((await res.json()) as Interpreter) : undefined;
 }
 
-/** Seconds (in 0.5 s windows) during which each tone was heard clearly. */
-function toneSeconds(s: Int16Array): Record<number, number> {
-  const out: Record<number, number> = {};
-  for (const hz of ALL_HZ) {
-    let n = 0;
-    for (let i = 0; i + 4000 <= s.length; i += 4000) if (toneLevel(s.subarray(i, i + 4000), hz) > 800) n++;
-    out[hz] = n / 2;
-  }
-  return out;
-}
-
-/** People in the conference, dialled in by name. */
-function people(voices: number[]): string[] {
-  return voices.map((_, i) => rig.twilio.joinConference({ name: ROOM, from: `+1555000777${i}`, beep: 'false', label: `person-${i}` }));
+/** Seconds (in 0.5 s windows) during which each tone was heard clearly by party `sid`. */
+function heardBy(sid: string): Record<number, number> {
+  return toneSeconds(rig.twilio.recording(sid).heard, ALL_HZ);
 }
 
 /** Each person says 2 s of their tone in turn, 6 s apart; resolves once the last has finished. */
@@ -78,7 +70,7 @@ async function takeTurns(sids: string[], voices: number[]): Promise<void> {
 
 /** Waits until party `sid` has heard `hz` for at least `sec` (audio plays in real time, later on a busy machine). */
 async function heardAtLeast(sid: string, hz: number, sec: number): Promise<void> {
-  await waitUntil(() => toneSeconds(rig.twilio.recording(sid).heard)[hz] >= sec, 20_000, `${sec} s of ${hz} Hz on ${sid}`);
+  await waitUntil(() => heardBy(sid)[hz] >= sec, 20_000, `${sec} s of ${hz} Hz on ${sid}`);
 }
 
 async function sessionsOpen(n: number): Promise<void> {
@@ -92,25 +84,24 @@ describe('joining a conference in progress', () => {
   it('whisper, three parties in two languages: each hears only their own language; leaving by API leaves the conference going', async () => {
     rig = await start();
     const voices = [VOICE.es, VOICE.en, VOICE.en2];
-    const sids = people(voices);
-    await waitUntil(() => rig.twilio.conference(ROOM)?.status === 'in-progress', 5000, 'the conference to start');
+    const sids = await conferenceParties(rig, ROOM, voices.length);
 
-    expect((await api(`/conferences/${ROOM}/interpreter`, { method: 'POST', body: JSON.stringify({ mode: 'loud', participants: [{ callSid: 'CA1', language: 'xx' }] }) })).status).toBe(400);
+    expect((await join({ mode: 'loud', participants: [{ callSid: 'CA1', language: 'xx' }] })).status).toBe(400);
     expect((await fetch(`http://127.0.0.1:${rig.tolk.address.port}/api/conferences/${ROOM}/interpreter`, { method: 'POST' })).status).toBe(401);
     expect((await api('/conferences/no-such-room/interpreter', { method: 'POST', body: '{}' })).status).toBe(404);
 
     const body = { mode: 'whisper', participants: [{ callSid: sids[0], language: 'es' }, { callSid: sids[1], language: 'en' }, { callSid: sids[2], language: 'en' }] };
-    const joined = await api(`/conferences/${ROOM}/interpreter`, { method: 'POST', body: JSON.stringify(body) });
+    const joined = await join(body);
     expect(joined.status).toBe(201);
     expect(await joined.json()).toMatchObject({ mode: 'whisper', requestedMode: 'whisper' });
-    expect((await api(`/conferences/${ROOM}/interpreter`, { method: 'POST', body: JSON.stringify(body) })).status).toBe(409);
+    expect((await join(body)).status).toBe(409);
     // Parties sharing a language share one session: two sessions for three parties.
     await sessionsOpen(2);
     await takeTurns(sids, voices);
     await heardAtLeast(sids[0], TO.es, 3);
     for (const sid of sids.slice(1)) await heardAtLeast(sid, TO.en, 1.5);
 
-    const heard = sids.map((sid) => toneSeconds(rig.twilio.recording(sid).heard));
+    const heard = sids.map(heardBy);
     sids.forEach((sid, i) => keepWav(`join-2lang-${i}-heard.wav`, rig.twilio.recording(sid).heardWav()));
     const [es, en1, en2] = heard;
     // The Spanish speaker hears both English speakers' voices and their words in Spanish, nothing in English.
@@ -145,16 +136,15 @@ describe('joining a conference in progress', () => {
   it('three parties in three languages: each hears the two others in their own language only', async () => {
     rig = await start();
     const voices = [VOICE.es, VOICE.en, VOICE.de];
-    const sids = people(voices);
-    await waitUntil(() => rig.twilio.conference(ROOM)?.status === 'in-progress', 5000, 'the conference to start');
+    const sids = await conferenceParties(rig, ROOM, voices.length);
     const langs = ['es', 'en', 'de'];
-    const res = await api(`/conferences/${ROOM}/interpreter`, { method: 'POST', body: JSON.stringify({ participants: sids.map((callSid, i) => ({ callSid, language: langs[i] })) }) });
+    const res = await join({ participants: sids.map((callSid, i) => ({ callSid, language: langs[i] })) });
     expect(res.status).toBe(201);
     await sessionsOpen(3);
     await takeTurns(sids, voices);
     const mine = [TO.es, TO.en, TO.de];
     for (const [i, sid] of sids.entries()) await heardAtLeast(sid, mine[i], 3);
-    const heard = sids.map((sid) => toneSeconds(rig.twilio.recording(sid).heard));
+    const heard = sids.map(heardBy);
     heard.forEach((h, i) => {
       // Two others spoke: their words in my language, about 2 s each...
       expect(h[mine[i]]).toBeGreaterThanOrEqual(3);
@@ -170,10 +160,9 @@ describe('joining a conference in progress', () => {
   it('a language nobody named is detected from the first utterance and gets its session', async () => {
     rig = await start();
     const voices = [VOICE.es, VOICE.en];
-    const sids = people(voices);
-    await waitUntil(() => rig.twilio.conference(ROOM)?.status === 'in-progress', 5000, 'the conference to start');
+    const sids = await conferenceParties(rig, ROOM, voices.length);
     // Only the agent's language is given.
-    expect((await api(`/conferences/${ROOM}/interpreter`, { method: 'POST', body: JSON.stringify({ participants: [{ callSid: sids[1], language: 'en' }] }) })).status).toBe(201);
+    expect((await join({ participants: [{ callSid: sids[1], language: 'en' }] })).status).toBe(201);
     await sessionsOpen(1);
     await takeTurns(sids, voices);
     await heardAtLeast(sids[1], TO.en, 1.5);
@@ -181,7 +170,7 @@ describe('joining a conference in progress', () => {
     const shown = (await show())!;
     expect(shown.participants.find((p) => p.callSid === sids[0])?.language).toBe('es');
     expect(shown.sessions.map((s) => s.language).sort()).toEqual(['en', 'es']);
-    const [es, en] = sids.map((sid) => toneSeconds(rig.twilio.recording(sid).heard));
+    const [es, en] = sids.map(heardBy);
     // The caller's first words already reached the agent in English; the agent's answer reached the caller in Spanish.
     expect(en[TO.en]).toBeGreaterThanOrEqual(1.5);
     expect(es[TO.es]).toBeGreaterThanOrEqual(1.5);
@@ -192,9 +181,8 @@ describe('joining a conference in progress', () => {
   it('a language beyond TOLK_MAX_CONFERENCE_LANGUAGES gets no session; its speaker is still heard by the others in theirs', async () => {
     rig = await start({ TOLK_MAX_CONFERENCE_LANGUAGES: '2' });
     const voices = [VOICE.es, VOICE.en, VOICE.de];
-    const sids = people(voices);
-    await waitUntil(() => rig.twilio.conference(ROOM)?.status === 'in-progress', 5000, 'the conference to start');
-    expect((await api(`/conferences/${ROOM}/interpreter`, { method: 'POST', body: JSON.stringify({ participants: [{ callSid: sids[1], language: 'en' }] }) })).status).toBe(201);
+    const sids = await conferenceParties(rig, ROOM, voices.length);
+    expect((await join({ participants: [{ callSid: sids[1], language: 'en' }] })).status).toBe(201);
     await sessionsOpen(1);
     // Spanish is heard first and takes the second place; German, heard last, finds none.
     await takeTurns(sids, voices);
@@ -203,7 +191,7 @@ describe('joining a conference in progress', () => {
     const shown = (await show())!;
     expect(shown.sessions.map((s) => s.language).sort()).toEqual(['en', 'es']);
     expect(shown.participants.find((p) => p.callSid === sids[2])?.language).toBeUndefined();
-    const [es, en, de] = sids.map((sid) => toneSeconds(rig.twilio.recording(sid).heard));
+    const [es, en, de] = sids.map(heardBy);
     // The German speaker's words still reach the others, each in their own language...
     expect(es[TO.es]).toBeGreaterThanOrEqual(3);
     expect(en[TO.en]).toBeGreaterThanOrEqual(3);
@@ -215,16 +203,15 @@ describe('joining a conference in progress', () => {
   it('a session failing for good leaves the other running; its listener is told', async () => {
     rig = await start();
     const voices = [VOICE.es, VOICE.en];
-    const sids = people(voices);
-    await waitUntil(() => rig.twilio.conference(ROOM)?.status === 'in-progress', 5000, 'the conference to start');
-    await api(`/conferences/${ROOM}/interpreter`, { method: 'POST', body: JSON.stringify({ participants: [{ callSid: sids[0], language: 'es' }, { callSid: sids[1], language: 'en' }] }) });
+    const sids = await conferenceParties(rig, ROOM, voices.length);
+    await join({ participants: [{ callSid: sids[0], language: 'es' }, { callSid: sids[1], language: 'en' }] });
     await sessionsOpen(2);
     const toEs = rig.gemini.sessions.find((s) => s.setup?.targetLanguageCode === 'es')!;
     toEs.quota();
     await waitUntil(async () => (await show())?.sessions.find((s) => s.language === 'es')?.state === 'failed', 10_000, 'the es session to fail');
     await takeTurns(sids, voices);
     await heardAtLeast(sids[1], TO.en, 1.5);
-    const [es, en] = sids.map((sid) => toneSeconds(rig.twilio.recording(sid).heard));
+    const [es, en] = sids.map(heardBy);
     // The English translation carries on...
     expect(en[TO.en]).toBeGreaterThanOrEqual(1.5);
     expect((await show())!.sessions.find((s) => s.language === 'en')?.state).toBe('open');
@@ -244,8 +231,7 @@ describe('joining a conference in progress', () => {
 
   it('tolk conferences join, show and leave drive the same API', async () => {
     rig = await start();
-    const sids = people([VOICE.es, VOICE.en]);
-    await waitUntil(() => rig.twilio.conference(ROOM)?.status === 'in-progress', 5000, 'the conference to start');
+    const sids = await conferenceParties(rig, ROOM, 2);
     const tolk = async (...args: string[]) => {
       let out = '';
       let err = '';

@@ -6,8 +6,8 @@
  * listener heard: the caller 500 Hz (es), the agent 700 Hz (en), translations into es 1100 Hz and
  * into en 1300 Hz.
  */
-import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, keepWav, startRig, waitUntil, type Rig, type RigOptions } from './harness';
-import { tone, toneLevel } from '../twilio-emulator/signal';
+import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, keepWav, startRig, toneSeconds, waitUntil, type Rig, type RigOptions } from './harness';
+import { tone } from '../twilio-emulator/signal';
 import { message } from '../../src/call/messages';
 
 jest.setTimeout(90_000);
@@ -20,16 +20,16 @@ afterEach(async () => {
   await rig?.close();
 });
 
-/** Seconds (in 0.5 s windows) during which each tone was heard clearly in `s`. */
-function toneSeconds(s: Int16Array): Record<number, number> {
-  const out: Record<number, number> = {};
-  const w = 4000;
-  for (const hz of ALL_HZ) {
-    let n = 0;
-    for (let i = 0; i + w <= s.length; i += w) if (toneLevel(s.subarray(i, i + w), hz) > 800) n++;
-    out[hz] = n / 2;
-  }
-  return out;
+/** Seconds (in 0.5 s windows) during which each tone was heard clearly by party `sid`; its recording is kept as `wav` when named. */
+function heardBy(sid: string, wav?: string): Record<number, number> {
+  const recording = rig.twilio.recording(sid);
+  if (wav) keepWav(wav, recording.heardWav());
+  return toneSeconds(recording.heard, ALL_HZ);
+}
+
+/** The agent answers 1 s after tolk dials them and says 2 s at 11 s. */
+function agentAnswers(): void {
+  rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: tone(2, HZ.agent, 6000), speakAfterSec: 11 });
 }
 
 function conferenceRig(interpretation: 'whisper' | 'open', extra: Partial<RigOptions> = {}): Promise<Rig> {
@@ -47,7 +47,7 @@ function conferenceRig(interpretation: 'whisper' | 'open', extra: Partial<RigOpt
 
 /** The caller says 2 s at 4 s, the agent answers 2 s at 11 s after joining (about 13 s), the caller hangs up at 20 s. */
 async function placeCall(): Promise<{ callerSid: string; agentSid: string }> {
-  rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: tone(2, HZ.agent, 6000), speakAfterSec: 11 });
+  agentAnswers();
   const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: tone(2, HZ.caller, 6000), speakAfterSec: 4, hangupAfterSec: 20 } });
   await rig.twilio.waitForStatus(callerSid, 'completed', 30_000);
   const agentSid = rig.twilio.calls().find((c) => c.to === AGENT_NUMBER)?.sid;
@@ -64,12 +64,8 @@ describe('a number in conference mode', () => {
     await waitUntil(() => rig.twilio.calls().every((c) => c.status === 'completed'), 3000, 'every leg to end');
     await waitUntil(() => rig.tolk.calls.activeCalls === 0 && rig.gemini.stats().connectionsOpen === 0, 3000 - (Date.now() - ended), 'tolk to close its sessions');
 
-    const caller = rig.twilio.recording(callerSid).heard;
-    const agent = rig.twilio.recording(agentSid).heard;
-    keepWav('conference-whisper-caller-heard.wav', rig.twilio.recording(callerSid).heardWav());
-    keepWav('conference-whisper-agent-heard.wav', rig.twilio.recording(agentSid).heardWav());
-    const c = toneSeconds(caller);
-    const a = toneSeconds(agent);
+    const c = heardBy(callerSid, 'conference-whisper-caller-heard.wav');
+    const a = heardBy(agentSid, 'conference-whisper-agent-heard.wav');
     // The caller hears the agent's own voice and the agent's words in Spanish...
     expect(c[HZ.agent]).toBeGreaterThanOrEqual(1.5);
     expect(c[HZ.toEs]).toBeGreaterThanOrEqual(1.5);
@@ -108,9 +104,8 @@ describe('a number in conference mode', () => {
     rig = await conferenceRig('open');
     const { callerSid, agentSid } = await placeCall();
     await waitUntil(() => rig.tolk.calls.activeCalls === 0 && rig.gemini.stats().connectionsOpen === 0, 3000, 'tolk to end the call');
-    const c = toneSeconds(rig.twilio.recording(callerSid).heard);
-    const a = toneSeconds(rig.twilio.recording(agentSid).heard);
-    keepWav('conference-open-caller-heard.wav', rig.twilio.recording(callerSid).heardWav());
+    const c = heardBy(callerSid, 'conference-open-caller-heard.wav');
+    const a = heardBy(agentSid);
     for (const heard of [c, a]) {
       expect(heard[HZ.toEs]).toBeGreaterThanOrEqual(1.5);
       expect(heard[HZ.toEn]).toBeGreaterThanOrEqual(1.5);
@@ -135,7 +130,7 @@ describe('a number in conference mode', () => {
     expect(fallback).toHaveLength(1);
     expect(fallback[0]).toMatchObject({ requested: 'whisper', mode: 'open', reason: expect.stringContaining('16000') as unknown });
     expect(typeof fallback[0].callId).toBe('string');
-    const c = toneSeconds(rig.twilio.recording(callerSid).heard);
+    const c = heardBy(callerSid);
     expect(c[HZ.toEs]).toBeGreaterThanOrEqual(1.5);
   });
 
@@ -155,7 +150,7 @@ describe('a number in conference mode', () => {
     rig = await conferenceRig('whisper');
     // The customer answers after 1 s, speaks 2 s at 8 s (after the greeting) and hangs up at 24 s.
     rig.twilio.setCallee(CALLER_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: tone(2, HZ.caller, 6000), speakAfterSec: 8, hangupAfterSec: 24 });
-    rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: tone(2, HZ.agent, 6000), speakAfterSec: 11 });
+    agentAnswers();
     const res = await fetch(`http://127.0.0.1:${rig.tolk.address.port}/api/calls`, {
       method: 'POST',
       headers: { authorization: 'Bearer admin-token-for-tests-0123456789', 'content-type': 'application/json' },
@@ -172,8 +167,8 @@ describe('a number in conference mode', () => {
 
     const says = rig.twilio.events().filter((e) => e.type === 'twiml' && e.callSid === customerSid && e.verb === 'Say');
     expect(says[0]).toMatchObject({ detail: { text: message('greeting', 'es') } });
-    const c = toneSeconds(rig.twilio.recording(customerSid).heard);
-    const a = toneSeconds(rig.twilio.recording(agentSid!).heard);
+    const c = heardBy(customerSid);
+    const a = heardBy(agentSid!);
     expect(c[HZ.agent]).toBeGreaterThanOrEqual(1.5);
     expect(c[HZ.toEs]).toBeGreaterThanOrEqual(1.5);
     expect(a[HZ.caller]).toBeGreaterThanOrEqual(1.5);

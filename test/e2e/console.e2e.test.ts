@@ -269,6 +269,35 @@ describe('the console in Chromium', () => {
     expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
   });
 
+  it('shows a call tolk places whose attempt failed, with another due, as retrying', async () => {
+    rig = await startRig({ overrides: { consoleDir } });
+    const base = baseOf(rig);
+    await signIn(page, base, ADMIN_TOKEN);
+    await page.getByText('Live updates on.').waitFor();
+    rig.twilio.setCallee(CALLER_NUMBER, { scenario: { kind: 'busy' } });
+    const placed = await fetch(`${base}/api/calls`, {
+      method: 'POST',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ line: TOLK_NUMBER, to: CALLER_NUMBER, retries: 1, retryAfterSec: 3600 }),
+    });
+    expect(placed.status).toBe(202);
+    const { id } = (await placed.json()) as { id: string };
+    const card = page.locator('.card').filter({ has: page.getByRole('link', { name: `Call ${id}` }) });
+    await card.locator('.badge').filter({ hasText: 'retrying' }).waitFor({ timeout: 20_000 });
+    expect(await card.locator('.badge').allTextContents()).toEqual(['retrying']);
+    // The call it shows waits for its next attempt, which an operator can still cancel.
+    const record = (await (await fetch(`${base}/api/calls/${id}`, { headers: bearer })).json()) as { state: string; outbound: { attempts: number } };
+    expect(record).toMatchObject({ state: 'scheduled', outbound: { attempts: 1 } });
+    // The History page says the same of it, in its list and on the call's own page.
+    await page.getByRole('link', { name: 'History' }).click();
+    const row = page.getByRole('row').filter({ has: page.getByRole('link') }).filter({ hasText: CALLER_NUMBER });
+    await row.locator('.badge').filter({ hasText: 'retrying' }).waitFor();
+    await row.getByRole('link').click();
+    await page.locator('.summary .badge').filter({ hasText: 'retrying' }).waitFor();
+    expect((await fetch(`${base}/api/calls/${id}`, { method: 'DELETE', headers: bearer })).status).toBe(200);
+    expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+  });
+
   it('joins the interpreter to a conference by name, shows it and makes it leave; a bad language shows its error beside the field', async () => {
     rig = await startRig({ overrides: { consoleDir }, interpreterApp: true });
     const r = rig;

@@ -17,6 +17,7 @@ import { startGeminiEmulator, type GeminiEmulator, type GeminiEmulatorOptions } 
 import { startTwilioEmulator, type TwilioEmulator, type TwilioEmulatorOptions } from '../../src/emulators/twilio/emulator';
 import { freePort } from '../../src/emulators/free-port';
 import { frameLevels } from '../../scripts/demo-timeline';
+import { toneLevel } from '../twilio-emulator/signal';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures');
 export const TOLK_NUMBER = '+15550001111';
@@ -50,6 +51,33 @@ export interface RigOptions {
 /** The SID of the interpreter's TwiML App in rigs with `interpreterApp`. */
 export const INTERPRETER_APP_SID = 'AP' + 'a'.repeat(32);
 
+/** ADMIN_TOKEN of every tolk the end-to-end tests start. */
+export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
+
+/**
+ * The environment of a tolk wired to both emulators: listening on 127.0.0.1:`port`, reached at
+ * `publicUrl`, enforcing Twilio's signatures, with ADMIN_TOKEN. A test adds its own (numbers,
+ * database, cluster, ...).
+ */
+export function emulatorEnv(o: { port: number; publicUrl: string; twilio: TwilioEmulator; gemini: GeminiEmulator; logLevel?: string }): Record<string, string> {
+  return {
+    PORT: String(o.port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: o.logLevel ?? 'info',
+    PUBLIC_URL: o.publicUrl,
+    TWILIO_ACCOUNT_SID: o.twilio.accountSid,
+    TWILIO_AUTH_TOKEN: o.twilio.authToken,
+    TWILIO_API_URL: o.twilio.url,
+    TWILIO_WS_SIGNATURE: 'enforce',
+    GEMINI_API_KEY: 'emulator-key',
+    GEMINI_API_URL: o.gemini.url,
+    ADMIN_TOKEN,
+    // The emulated account has no rate limit, and the dial limiter has tests of its own (test/jobs):
+    // here it holds no call back (calls may run faster than real time; the limiter counts real seconds).
+    TWILIO_CPS: '100',
+  };
+}
+
 
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const speed = opts.speed ?? 10;
@@ -58,21 +86,8 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const config = loadConfig({
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    PUBLIC_URL: base,
-    TWILIO_ACCOUNT_SID: twilio.accountSid,
-    TWILIO_AUTH_TOKEN: twilio.authToken,
-    TWILIO_API_URL: twilio.url,
-    TWILIO_WS_SIGNATURE: 'enforce',
-    GEMINI_API_KEY: 'emulator-key',
-    GEMINI_API_URL: gemini.url,
-    ADMIN_TOKEN: 'admin-token-for-tests-0123456789',
+    ...emulatorEnv({ port, publicUrl: base, twilio, gemini }),
     ...(opts.interpreterApp ? { TWILIO_TWIML_APP_SID: INTERPRETER_APP_SID } : {}),
-    // The dial limiter runs in real seconds while these calls run faster than real time; the
-    // emulated account has no rate limit, and the limiter has tests of its own (test/jobs).
-    TWILIO_CPS: '100',
     // Closing a rig ends the calls still live at once (test/e2e/drain.e2e.test.ts drains them).
     TOLK_DRAIN_TIMEOUT_MS: '0',
     ...opts.env,
@@ -146,6 +161,25 @@ export function loudFrames(pcm: Int16Array, db: number): number[] {
   return frameLevels(pcm)
     .map((l, i) => (l > db ? i : -1))
     .filter((i) => i >= 0);
+}
+
+/** Seconds (in 0.5 s windows of 8 kHz audio) during which each of the tones `hzs` was heard clearly in `pcm`. */
+export function toneSeconds(pcm: Int16Array, hzs: readonly number[]): Record<number, number> {
+  const out: Record<number, number> = {};
+  const w = 4000;
+  for (const hz of hzs) {
+    let n = 0;
+    for (let i = 0; i + w <= pcm.length; i += w) if (toneLevel(pcm.subarray(i, i + w), hz) > 800) n++;
+    out[hz] = n / 2;
+  }
+  return out;
+}
+
+/** `count` people dialled into conference `room` by name (from +15550007770 on), once it has started: their call SIDs. */
+export async function conferenceParties(rig: Rig, room: string, count: number): Promise<string[]> {
+  const sids = Array.from({ length: count }, (_, i) => rig.twilio.joinConference({ name: room, from: `+1555000777${i}`, beep: 'false', label: `person-${i}` }));
+  await waitUntil(() => rig.twilio.conference(room)?.status === 'in-progress', 5000, 'the conference to start');
+  return sids;
 }
 
 /** Polls `check` until it returns true (or throws after `timeoutMs`). */

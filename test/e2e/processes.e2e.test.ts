@@ -10,8 +10,8 @@ import { freePort } from '../../src/emulators/free-port';
 import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../jobs/helpers';
 import { spawnTolk, type TolkProcess } from '../helpers/tolk-process';
-import { ADMIN, adminSql, freshDatabase, json, metricSum } from './cluster-helpers';
-import { AGENT_NUMBER, TOLK_NUMBER, fixture, waitUntil } from './harness';
+import { adminSql, freshDatabase, json, metricSum } from './cluster-helpers';
+import { AGENT_NUMBER, TOLK_NUMBER, emulatorEnv, fixture, waitUntil } from './harness';
 
 jest.setTimeout(120_000);
 
@@ -52,18 +52,7 @@ describe('TOLK_PROCESSES=2 npm start', () => {
     const base = `http://127.0.0.1:${port}`;
     tolk = spawnTolk(
       {
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
-        PUBLIC_URL: base,
-        TWILIO_ACCOUNT_SID: twilio.accountSid,
-        TWILIO_AUTH_TOKEN: twilio.authToken,
-        TWILIO_API_URL: twilio.url,
-        TWILIO_WS_SIGNATURE: 'enforce',
-        TWILIO_CPS: '100',
-        GEMINI_API_KEY: 'emulator-key',
-        GEMINI_API_URL: gemini.url,
-        ADMIN_TOKEN: ADMIN,
+        ...emulatorEnv({ port, publicUrl: base, twilio, gemini }),
         TOLK_NUMBERS: path.join(dir, 'numbers.yaml'),
         DATABASE_URL: databaseUrl,
         REDIS_URL,

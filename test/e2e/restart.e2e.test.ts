@@ -10,11 +10,9 @@ import { startGeminiEmulator, type GeminiEmulator } from '../../src/emulators/ge
 import { freePort } from '../../src/emulators/free-port';
 import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
 import { spawnTolk, type TolkProcess } from '../helpers/tolk-process';
-import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, fixture, waitUntil } from './harness';
+import { ADMIN_TOKEN as ADMIN, AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, emulatorEnv, fixture, waitUntil } from './harness';
 
 jest.setTimeout(90_000);
-
-const ADMIN = 'admin-token-for-tests-0123456789';
 
 let twilio: TwilioEmulator | undefined;
 let gemini: GeminiEmulator | undefined;
@@ -68,16 +66,7 @@ describe('a tolk restart mid-call', () => {
     const base = `http://127.0.0.1:${port}`;
     fs.writeFileSync(path.join(dir, 'numbers.yaml'), `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n`);
     const env = {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      PUBLIC_URL: base,
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_API_URL: twilio.url,
-      GEMINI_API_KEY: 'emulator-key',
-      GEMINI_API_URL: gemini.url,
-      ADMIN_TOKEN: ADMIN,
+      ...emulatorEnv({ port, publicUrl: base, twilio, gemini, logLevel: 'warn' }),
       TOLK_NUMBERS: path.join(dir, 'numbers.yaml'),
       TOLK_DB_PATH: path.join(dir, 'tolk.db'),
     };

@@ -17,6 +17,8 @@ export interface CallRecord {
   outcome?: string;
   /** Why it ended, in a few words. */
   endReason?: string;
+  /** Present for a call tolk places: how many attempts have started. */
+  outbound?: { attempts: number; dueAt: string };
   startedAt: string;
   answeredAt?: string;
   endedAt?: string;
@@ -38,6 +40,16 @@ export interface CallWithTranscript extends CallRecord {
 }
 
 export const OUTCOMES = ['completed', 'busy', 'no-answer', 'failed', 'canceled', 'unknown-number', 'hungup_by_operator', 'timeout', 'interrupted', 'instance_lost', 'error'] as const;
+
+/**
+ * What a call's badge says: its outcome once it ended; `retrying` for a call tolk places whose
+ * attempt failed and whose next one is due; else its state.
+ */
+export function statusLabel(c: CallRecord): string {
+  if (c.outcome) return c.outcome;
+  if (c.state === 'scheduled' && (c.outbound?.attempts ?? 0) > 0) return 'retrying';
+  return c.state;
+}
 
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

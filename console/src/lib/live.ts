@@ -57,6 +57,8 @@ export interface LiveCall {
   from?: string;
   destination?: string;
   state: string;
+  /** A call tolk places whose attempt failed: it is back in `scheduled` until its next attempt is due. */
+  retrying?: boolean;
   startedAt: number;
   participants: Record<string, LiveParticipant>;
   routes: Record<string, LiveRoute>;
@@ -119,8 +121,10 @@ function reduce(call: LiveCall, e: WireEvent): LiveCall {
       const { [endpoint]: _gone, ...legs } = call.legs ?? {};
       return { ...call, legs: e.action === 'left' ? legs : { ...legs, [endpoint]: { whisperTo: str(e.whisperTo) } } };
     }
-    case 'call.state':
-      return { ...call, state: str(e.to) ?? call.state };
+    case 'call.state': {
+      const state = str(e.to) ?? call.state;
+      return { ...call, state, retrying: state === 'scheduled' && e.from === 'calling' };
+    }
     case 'call.ended':
       return { ...call, state: 'ended', ended: { outcome: str(e.outcome) ?? 'unknown', at: e.at } };
     case 'participant.joined': {
@@ -203,6 +207,11 @@ export function sessionLabel(phase: SessionPhase | undefined): string {
     default:
       return phase;
   }
+}
+
+/** How a call's state reads on the page. */
+export function stateLabel(call: LiveCall): string {
+  return call.retrying ? 'retrying' : call.state;
 }
 
 /** Who speaks on a route: its speaker's role, else the route's first half (`caller->agent`). */

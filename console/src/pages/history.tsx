@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { Field } from '../components/field';
 import { LatencyChart } from '../components/latency-chart';
 import { api, ApiError, problemsOf, type FieldProblem } from '../lib/api';
-import { callDuration, formatDuration, formatTime, localToIso, OUTCOMES, type CallRecord, type CallWithTranscript } from '../lib/calls';
+import { callDuration, formatDuration, formatTime, localToIso, OUTCOMES, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
 import { languageName, useLanguages } from '../lib/languages';
 import { href } from '../lib/router';
 
@@ -112,7 +112,7 @@ function CallList() {
                 <td>{Object.values(c.languages).join(' ↔ ')}</td>
                 <td>{callDuration(c)}</td>
                 <td>
-                  <span class={`badge ${c.outcome ?? 'live'}`}>{c.outcome ?? c.state}</span>
+                  <span class={`badge ${c.outcome ?? 'live'}`}>{statusLabel(c)}</span>
                 </td>
               </tr>
             ))}
@@ -154,7 +154,7 @@ function CallDetail(props: { id: string }) {
         <dd>{callDuration(call)}</dd>
         <dt>Outcome</dt>
         <dd>
-          <span class={`badge ${call.outcome ?? 'live'}`}>{call.outcome ?? call.state}</span>
+          <span class={`badge ${call.outcome ?? 'live'}`}>{statusLabel(call)}</span>
           {call.endReason ? ` ${call.endReason}` : ''}
         </dd>
         <dt>From</dt>

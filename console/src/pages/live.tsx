@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api';
 import { formatDuration, formatTime } from '../lib/calls';
-import { average, sessionLabel, speakerOf, type LiveCall, type LiveRoute } from '../lib/live';
+import { average, sessionLabel, speakerOf, stateLabel, type LiveCall, type LiveRoute } from '../lib/live';
 import { useLiveFeed, type FeedStatus } from '../lib/live-feed';
 import { href } from '../lib/router';
 
@@ -105,7 +105,7 @@ function languages(c: LiveCall): string {
 function CallState(props: { call: LiveCall }) {
   const { call } = props;
   if (call.ended) return <span class={`badge ${call.ended.outcome}`}>ended: {call.ended.outcome}</span>;
-  return <span class="badge live">{call.state}</span>;
+  return <span class="badge live">{stateLabel(call)}</span>;
 }
 
 function SessionBadge(props: { route: LiveRoute }) {

@@ -7,7 +7,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { quoted, unknownLanguageMessage } from '../../config/numbers-schema';
 import { isSupportedLanguage } from '../../translate/languages';
-import { ref, sendProblems, type ApiRoute } from './api-route';
+import { ref, sendProblems, type AdminApiDeps, type ApiRoute } from './api-route';
 
 const MAX_CONFERENCE_LENGTH = 128;
 
@@ -65,6 +65,20 @@ function pathConference(req: Request, res: Response): string | undefined {
     return undefined;
   }
   return raw;
+}
+
+/**
+ * A handler about the interpreter of the path's conference: `answer` answers when this instance
+ * interprets it (and resolves true); otherwise the instance that does answers (passOn), or 404.
+ */
+function interpreterHere(answer: (deps: AdminApiDeps, conference: string, res: Response) => boolean | Promise<boolean>): ApiRoute['handler'] {
+  return (deps) => async (req, res) => {
+    const conference = pathConference(req, res);
+    if (conference === undefined) return;
+    if (await answer(deps, conference, res)) return;
+    if (await deps.passOn?.({ conference }, req, res)) return;
+    res.status(404).json({ error: `tolk is not interpreting conference ${conference}` });
+  };
 }
 
 const INTERPRETER_SCHEMA = {
@@ -161,19 +175,11 @@ export const conferenceRoutes: readonly ApiRoute[] = [
         404: { description: 'tolk is not interpreting this conference', schema: ref('Error') },
       },
     },
-    handler:
-      ({ interpreters, passOn }) =>
-      async (req, res) => {
-        const conference = pathConference(req, res);
-        if (conference === undefined) return;
-        const call = interpreters?.conferenceInterpreter(conference);
-        if (!call && (await passOn?.({ conference }, req, res))) return;
-        if (!call) {
-          res.status(404).json({ error: `tolk is not interpreting conference ${conference}` });
-          return;
-        }
-        res.json({ callId: call.id, conference, ...call.snapshot() });
-      },
+    handler: interpreterHere(({ interpreters }, conference, res) => {
+      const call = interpreters?.conferenceInterpreter(conference);
+      if (call) res.json({ callId: call.id, conference, ...call.snapshot() });
+      return call !== undefined;
+    }),
   },
   {
     method: 'delete',
@@ -188,14 +194,10 @@ export const conferenceRoutes: readonly ApiRoute[] = [
         404: { description: 'tolk is not interpreting this conference', schema: ref('Error') },
       },
     },
-    handler:
-      ({ interpreters, passOn }) =>
-      async (req, res) => {
-        const conference = pathConference(req, res);
-        if (conference === undefined) return;
-        if (await interpreters?.leaveConference(conference)) res.status(204).end();
-        else if (await passOn?.({ conference }, req, res)) return;
-        else res.status(404).json({ error: `tolk is not interpreting conference ${conference}` });
-      },
+    handler: interpreterHere(async ({ interpreters }, conference, res) => {
+      const left = (await interpreters?.leaveConference(conference)) === true;
+      if (left) res.status(204).end();
+      return left;
+    }),
   },
 ];

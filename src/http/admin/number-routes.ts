@@ -5,7 +5,7 @@
 import type { Request, Response } from 'express';
 import { normaliseDialledNumber, type NumberSettings } from '../../config/numbers';
 import { quoted, validateNumberSettings } from '../../config/numbers-schema';
-import { ref, sendProblems, type ApiRoute } from './api-route';
+import { ref, sendProblems, type AdminApiDeps, type ApiRoute } from './api-route';
 
 const NUMBER_PARAM = {
   description: 'The tolk number in E.164 (`+15550001111`, URL-encoded as `%2B15550001111`); common notations are accepted',
@@ -25,6 +25,14 @@ function pathNumber(req: Request, res: Response, name = 'number'): string | unde
     ]);
   }
   return number;
+}
+
+/** A handler about the path's number: `handle` runs once it is a phone number (400 otherwise). */
+function forPathNumber(handle: (deps: AdminApiDeps, number: string, req: Request, res: Response) => Promise<void>): ApiRoute['handler'] {
+  return (deps) => async (req, res) => {
+    const number = pathNumber(req, res);
+    if (number !== undefined) await handle(deps, number, req, res);
+  };
 }
 
 function notFound(res: Response, number: string): void {
@@ -64,15 +72,11 @@ export const numberRoutes: readonly ApiRoute[] = [
         404: { description: 'The number is not configured', schema: ref('Error') },
       },
     },
-    handler:
-      ({ numbers }) =>
-      async (req, res) => {
-        const number = pathNumber(req, res);
-        if (number === undefined) return;
-        const settings = await numbers.lookup(number);
-        if (settings) res.json(settings);
-        else notFound(res, number);
-      },
+    handler: forPathNumber(async ({ numbers }, number, req, res) => {
+      const settings = await numbers.lookup(number);
+      if (settings) res.json(settings);
+      else notFound(res, number);
+    }),
   },
   {
     method: 'put',
@@ -91,36 +95,32 @@ export const numberRoutes: readonly ApiRoute[] = [
         400: { description: 'Invalid settings, one problem per field', schema: ref('ValidationError') },
       },
     },
-    handler:
-      ({ numbers }) =>
-      async (req, res) => {
-        const number = pathNumber(req, res);
-        if (number === undefined) return;
-        if (!req.is('application/json')) {
-          res.status(400).json({ error: 'send the settings as a JSON object (Content-Type: application/json)' });
+    handler: forPathNumber(async ({ numbers }, number, req, res) => {
+      if (!req.is('application/json')) {
+        res.status(400).json({ error: 'send the settings as a JSON object (Content-Type: application/json)' });
+        return;
+      }
+      const body: unknown = req.body;
+      let input: unknown = body;
+      if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+        const given = (body as { number?: unknown }).number;
+        if (typeof given === 'string' && normaliseDialledNumber(given) !== number) {
+          sendProblems(res, 'invalid number settings', [
+            { path: ['number'], message: `${quoted(given)} does not match the number in the path (${number}); leave it out or make them equal` },
+          ]);
           return;
         }
-        const body: unknown = req.body;
-        let input: unknown = body;
-        if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
-          const given = (body as { number?: unknown }).number;
-          if (typeof given === 'string' && normaliseDialledNumber(given) !== number) {
-            sendProblems(res, 'invalid number settings', [
-              { path: ['number'], message: `${quoted(given)} does not match the number in the path (${number}); leave it out or make them equal` },
-            ]);
-            return;
-          }
-          if (given === undefined || typeof given === 'string') input = { ...body, number };
-        }
-        const result = validateNumberSettings(input);
-        if (!result.ok) {
-          sendProblems(res, 'invalid number settings', result.problems);
-          return;
-        }
-        const settings: NumberSettings = result.value;
-        const { created } = await numbers.upsert(settings);
-        res.status(created ? 201 : 200).json(settings);
-      },
+        if (given === undefined || typeof given === 'string') input = { ...body, number };
+      }
+      const result = validateNumberSettings(input);
+      if (!result.ok) {
+        sendProblems(res, 'invalid number settings', result.problems);
+        return;
+      }
+      const settings: NumberSettings = result.value;
+      const { created } = await numbers.upsert(settings);
+      res.status(created ? 201 : 200).json(settings);
+    }),
   },
   {
     method: 'delete',
@@ -136,14 +136,10 @@ export const numberRoutes: readonly ApiRoute[] = [
         404: { description: 'The number is not configured', schema: ref('Error') },
       },
     },
-    handler:
-      ({ numbers }) =>
-      async (req, res) => {
-        const number = pathNumber(req, res);
-        if (number === undefined) return;
-        if (await numbers.remove(number)) res.status(204).end();
-        else notFound(res, number);
-      },
+    handler: forPathNumber(async ({ numbers }, number, req, res) => {
+      if (await numbers.remove(number)) res.status(204).end();
+      else notFound(res, number);
+    }),
   },
   {
     method: 'delete',
@@ -163,23 +159,19 @@ export const numberRoutes: readonly ApiRoute[] = [
         501: { description: 'This deployment does not remember caller languages', schema: ref('Error') },
       },
     },
-    handler:
-      ({ numbers }) =>
-      async (req, res) => {
-        const number = pathNumber(req, res);
-        if (number === undefined) return;
-        if (String(req.params.caller).length > MAX_PATH_NUMBER_LENGTH) {
-          sendProblems(res, 'invalid caller', [{ path: ['caller'], message: `must be at most ${MAX_PATH_NUMBER_LENGTH} characters` }]);
-          return;
-        }
-        if (!numbers.forgetCallerLanguage) {
-          res.status(501).json({ error: 'this deployment does not remember caller languages' });
-          return;
-        }
-        const raw = String(req.params.caller);
-        const caller = normaliseDialledNumber(raw) ?? raw;
-        if (await numbers.forgetCallerLanguage(number, caller)) res.status(204).end();
-        else res.status(404).json({ error: `no language remembered for ${caller} on ${number}` });
-      },
+    handler: forPathNumber(async ({ numbers }, number, req, res) => {
+      if (String(req.params.caller).length > MAX_PATH_NUMBER_LENGTH) {
+        sendProblems(res, 'invalid caller', [{ path: ['caller'], message: `must be at most ${MAX_PATH_NUMBER_LENGTH} characters` }]);
+        return;
+      }
+      if (!numbers.forgetCallerLanguage) {
+        res.status(501).json({ error: 'this deployment does not remember caller languages' });
+        return;
+      }
+      const raw = String(req.params.caller);
+      const caller = normaliseDialledNumber(raw) ?? raw;
+      if (await numbers.forgetCallerLanguage(number, caller)) res.status(204).end();
+      else res.status(404).json({ error: `no language remembered for ${caller} on ${number}` });
+    }),
   },
 ];

@@ -1,0 +1,36 @@
+import type { FrameClock, TickListener } from '../../../src/call/ports';
+
+/** A clock driven by simulated time (ms): ticks at 20, 40, 60 ...; its position is the time now. */
+export class SimulatedClock implements FrameClock {
+  nowMs = 0;
+  private frame = 0;
+  private readonly listeners = new Set<TickListener>();
+  get subscribers(): number {
+    return this.listeners.size;
+  }
+  subscribe(l: TickListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  position(): number {
+    return this.nowMs / 20;
+  }
+  /** Advances to `ms`, ticking on every 20 ms boundary passed. */
+  advanceTo(ms: number): void {
+    while ((this.frame + 1) * 20 <= ms) {
+      this.frame++;
+      this.nowMs = this.frame * 20;
+      for (const l of [...this.listeners]) l(this.frame);
+    }
+    this.nowMs = ms;
+  }
+}
+
+/** A seeded pseudo-random number generator, uniform in [0, 1). */
+export function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}

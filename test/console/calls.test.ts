@@ -1,0 +1,27 @@
+import { statusLabel, type CallRecord } from '../../console/src/lib/calls';
+
+const record = (fields: Partial<CallRecord>): CallRecord => ({
+  id: 'c1',
+  number: '+15550001111',
+  from: '+34600000000',
+  destination: '+15550002222',
+  legs: [],
+  languages: {},
+  state: 'bridged',
+  startedAt: '2026-12-05T10:00:00.000Z',
+  ...fields,
+});
+
+describe("a call's badge on the History page", () => {
+  it('says the outcome once the call ended, else its state', () => {
+    expect(statusLabel(record({ state: 'ended', outcome: 'completed' }))).toBe('completed');
+    expect(statusLabel(record({ state: 'bridged' }))).toBe('bridged');
+  });
+
+  it('says retrying for a call tolk places whose attempt failed and whose next one is due, scheduled before its first', () => {
+    const dueAt = '2026-12-05T11:00:00.000Z';
+    expect(statusLabel(record({ state: 'scheduled', outbound: { attempts: 1, dueAt } }))).toBe('retrying');
+    expect(statusLabel(record({ state: 'scheduled', outbound: { attempts: 0, dueAt } }))).toBe('scheduled');
+    expect(statusLabel(record({ state: 'ended', outcome: 'busy', outbound: { attempts: 2, dueAt } }))).toBe('busy');
+  });
+});
