@@ -4,6 +4,7 @@
  * The listener hears the speaker's own voice softly (about -16 dB) under the translation, so a
  * frame is translation when it is loud, and only the speaker's voice when it is quiet but not silent.
  */
+import type { EmulatorEvent } from '../src/emulators/twilio/events';
 
 /** RMS of each 20 ms frame (8 kHz), in dBFS. */
 export function frameLevels(pcm: Int16Array): number[] {
@@ -48,8 +49,10 @@ export const TRANSLATION_DB = -24;
  * Where the listener's timeline starts on the speaker's, in seconds, when the listener heard
  * nothing before the speaker's first words: those reach them first in the speaker's own voice,
  * 16 dB down, before any translation. The first such frame gives the offset to 20 ms; matching
- * the speaker's first 100 ms sample by sample around it gives it exactly. Undefined when the
- * speaker said nothing or the listener heard nothing.
+ * the speaker's first 100 ms sample by sample around it gives it exactly. The offset found
+ * includes the time the speaker's voice took through tolk (what the listener heard is aligned
+ * with what was said); `answerOffsetSec` gives the legs' true offset. Undefined when the speaker
+ * said nothing or the listener heard nothing.
  */
 export function listenerOffsetSec(said: Int16Array, heard: Int16Array): number | undefined {
   const spoke = spanAbove(said, SPEECH_DB);
@@ -69,6 +72,17 @@ export function listenerOffsetSec(said: Int16Array, heard: Int16Array): number |
     }
   }
   return (from - at) / 8000;
+}
+
+/**
+ * Where the second leg's timeline starts on the first's, in seconds: each emulator recording
+ * starts when its leg was answered (`in-progress`). Undefined when either was never answered.
+ */
+export function answerOffsetSec(events: readonly EmulatorEvent[], firstSid: string, secondSid: string): number | undefined {
+  const answered = (sid: string): number | undefined => events.find((e) => e.type === 'call.status' && e.status === 'in-progress' && e.callSid === sid)?.t;
+  const first = answered(firstSid);
+  const second = answered(secondSid);
+  return first === undefined || second === undefined ? undefined : (second - first) / 1000;
 }
 
 export interface Exchange {

@@ -27,7 +27,7 @@ import { startTwilioEmulator } from '../src/emulators/twilio/emulator';
 import { createLogger } from '../src/log/logger';
 import { openStore } from '../src/store/open-store';
 import { CONFERENCE_VOICES, conferenceDemo, TRANSLATION_VOICES } from './demo-conference';
-import { exchange, listenerOffsetSec, overlapSec, type Exchange } from './demo-timeline';
+import { answerOffsetSec, exchange, overlapSec, type Exchange } from './demo-timeline';
 
 const ROOT = path.join(__dirname, '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures');
@@ -229,7 +229,7 @@ async function main(): Promise<void> {
         const agent = twilio.recording(agentSid);
         fs.writeFileSync(path.join(dir, 'agent-heard.wav'), agent.heardWav());
         fs.writeFileSync(path.join(dir, 'agent-said.wav'), agent.saidWav());
-        const agentOffset = listenerOffsetSec(caller.said, agent.heard) ?? 0;
+        const agentOffset = answerOffsetSec(twilio.events(), callerSid, agentSid) ?? 0;
         const toAgent = exchange(caller.said, 0, agent.heard, agentOffset);
         const toCaller = toAgent && exchange(agent.said, agentOffset, caller.heard, 0, toAgent.heard.endSec);
         summary.push(describe(`call ${i + 1}, caller -> agent`, toAgent), describe(`call ${i + 1}, agent -> caller`, toCaller));

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { EchoCanceller } from './audio/echo-canceller';
-import { CallService } from './call/call-service';
+import { CallService, NOTICE_LIMIT_MS } from './call/call-service';
 import type { EchoControl } from './call/endpoint';
 import { CallEventBus } from './call/events';
 import { CallReconciler } from './call/reconciler';
@@ -97,7 +97,8 @@ export interface App {
   jobs: JobQueues;
   deliveries: DeliveryService;
   /**
-   * Stops: /readyz answers 503 at once, new calls are refused, live calls run on until they end or
+   * Stops: /readyz answers 503 at once, new calls are refused, live calls move to another ready
+   * instance of the cluster (TOLK_CLUSTER=on); those that do not run on until they end or
    * TOLK_DRAIN_TIMEOUT_MS passes (then they are told and ended), then everything closes.
    */
   stop(): Promise<void>;
@@ -181,7 +182,7 @@ async function startWith(
   const tokens = new StreamTokens({ secret, replayStore: replays, defaultTtlMs: 60_000 });
   const counters = new TwilioCounters();
   const cluster: Cluster | undefined =
-    clustered && redis ? createCluster({ redis, self: instance, publicUrl: config.PUBLIC_URL, authToken: config.TWILIO_AUTH_TOKEN, adminToken: config.ADMIN_TOKEN, metrics, counters, logger }) : undefined;
+    clustered && redis ? createCluster({ redis, self: instance, publicUrl: config.PUBLIC_URL, authToken: config.TWILIO_AUTH_TOKEN, secret, adminToken: config.ADMIN_TOKEN, metrics, counters, logger }) : undefined;
   if (cluster && redis) readiness.register('redis', () => redis.client.ping().then(() => true));
   // In a cluster each instance's streams come to a path of its own, which the load balancer routes to it.
   const streamUrl = mediaStreamUrl(config.PUBLIC_URL, cluster ? instance : undefined);
@@ -309,7 +310,7 @@ async function startWith(
       }),
       webConsole.module,
       createMetricsModule(metrics),
-      ...(cluster ? [cluster.metricsModule] : []),
+      ...(cluster ? [cluster.metricsModule, cluster.adoptionModule((req) => calls.adopt(req))] : []),
     ],
   });
   const address = await listen(http, config).catch(async (err: unknown) => {
@@ -355,8 +356,9 @@ async function startWith(
     stopping ??= (async () => {
       readiness.startDraining();
       logger.info({ event: 'server.draining', activeCalls: calls.activeCalls }, 'draining');
-      // Live calls are still served (and marked so for other instances) while they drain.
-      await calls.drain(config.TOLK_DRAIN_TIMEOUT_MS);
+      // In a cluster the live calls move to the ready instances first; the others are still served
+      // (and marked so for other instances) while they drain.
+      await calls.drain(config.TOLK_DRAIN_TIMEOUT_MS, NOTICE_LIMIT_MS, cluster ? () => cluster.moveCalls(calls) : undefined);
       await reconciler.stop();
       // Live viewers' streams stay open until ended: the server would wait for them for ever.
       live.close();

@@ -15,12 +15,20 @@ import { ConferenceCall } from './conference-call';
 import { callModeOf, interpretationOf } from '../config/numbers';
 import type { CallEventSource } from './events';
 import { hasMessages, message, sayLocale } from './messages';
-import type { CallAnswer, CallOwnership, CallRecords, ConferenceEvent, ConferenceTelephony, LegStatus, MenuOption, ParticipantMedia } from './ports';
+import type { AdoptRequest, AdoptResult, CallAnswer, CallOwnership, CallRecords, ConferenceEvent, ConferenceTelephony, LegStatus, MenuOption, ParticipantMedia, SendAdoption } from './ports';
+import { stamp } from './events';
+import { directTargets, rebuildCall } from './rebuild';
+import { WarmSessions } from './warm-sessions';
 import { CUSTOMER_ENDPOINT, OutboundCall, type OutboundCallInit } from './outbound-call';
 import type { OutboundPlan } from '../store/call-record';
 
 /** A call tolk is interpreting: a direct call or a conference, each a configuration of the call graph. */
 export type LiveCall = DirectCall | ConferenceCall;
+
+/** How long an adopted call's translation sessions may take to open before the adoption is refused. */
+export const ADOPT_SESSIONS_MS = 5_000;
+/** How long an adopted call's media may take to come here once the telephony was asked to move it. */
+export const ADOPT_MEDIA_MS = 10_000;
 
 /** The longest shutdown notices may play (one per language a leg reaches) before the call is ended anyway. */
 export const NOTICE_LIMIT_MS = 30_000;
@@ -381,17 +389,170 @@ export class CallService {
     return true;
   }
 
+  /** The live calls, and whether each is in a state that can move to another instance. */
+  movableCalls(): { id: string; movable: boolean }[] {
+    return [...this.byId.values()].map((c) => ({ id: c.id, movable: c instanceof DirectCall ? c.state === 'bridged' : c.state === 'live' }));
+  }
+
+  /**
+   * Moves call `callId` to instance `to` (this one is shutting down): `send` asks that instance to
+   * adopt it. Resolves 'moved' once it serves the call and this one has let go (what this one's
+   * sessions still held is written first); 'kept' when the call stays here (served on as before);
+   * 'gone' when it is no longer here (its media left, or it ended).
+   */
+  async moveOut(callId: string, to: string, send: SendAdoption): Promise<'moved' | 'kept' | 'gone'> {
+    const call = this.byId.get(callId);
+    const self = this.deps.instance;
+    if (!call || call.state === 'ended') return 'gone';
+    if (!self) return 'kept';
+    const log = this.log.child({ callId, toInstance: to });
+    const kind = call instanceof DirectCall ? 'direct' : 'conference';
+    call.beginMoveOut();
+    const req: AdoptRequest = { callId, from: self, ...(call instanceof ConferenceCall ? { conference: { mode: call.mode, interpreterLegs: call.interpreterLegs } } : {}) };
+    log.info({ event: 'call.moving', kind }, `moving the call to ${to}`);
+    const result = await send(to, req).catch((err: unknown): AdoptResult => ({ ok: false, reason: err instanceof Error ? err.message : String(err), kept: true }));
+    if (!result.ok && result.kept) {
+      log.warn({ event: 'call.move_failed', reason: result.reason }, `the call stays here: ${result.reason}`);
+      call.stayAfterAll();
+      return 'kept';
+    }
+    if (!result.ok) log.error({ event: 'call.move_failed', reason: result.reason, kept: false }, `the call's media left for ${to}, which did not take it: ${result.reason}`);
+    this.deps.events.publish(stamp({ type: 'call.moved', kind, from: self, to, direction: 'out' }, { callId, ...(call instanceof ConferenceCall ? { conferenceId: call.conference } : {}) }, Date.now()));
+    await call.movedOut();
+    return result.ok ? 'moved' : 'gone';
+  }
+
+  /**
+   * Another instance, shutting down, hands call `req.callId` over: it is rebuilt from its record,
+   * its translation sessions are opened, it is taken over in the directory (compare-and-set), and
+   * the telephony brings its media here. Resolves once the media is here, or with why not.
+   */
+  adopt(req: AdoptRequest): Promise<AdoptResult> {
+    return this.admission(() => this.adoptCall(req));
+  }
+
+  private async adoptCall(req: AdoptRequest): Promise<AdoptResult> {
+    const log = this.log.child({ callId: req.callId, fromInstance: req.from });
+    const refuse = (reason: string): AdoptResult => {
+      log.warn({ event: 'call.adopt_refused', reason }, `not adopting the call: ${reason}`);
+      return { ok: false, reason, kept: true };
+    };
+    const { ownership, instance: self } = this.deps;
+    if (this.draining) return refuse('this instance is shutting down');
+    if (!ownership || !self || !this.deps.telephony.reconnect) return refuse('calls cannot move to this instance');
+    if (this.byId.has(req.callId)) return refuse('the call is here already');
+    const record = await this.deps.records.get(req.callId).catch(() => undefined);
+    if (!record) return refuse('no record of the call');
+    const settings = record.number ? await this.deps.numbers.lookup(record.number) : undefined;
+    const made = rebuildCall(record, settings);
+    if (typeof made === 'string') return refuse(made);
+    if (made.kind === 'direct' && !settings) return refuse(`number ${record.number} is not configured`);
+    const conferences = this.deps.conferences;
+    if (made.kind === 'conference' && !conferences) return refuse('conference interpreting is not configured');
+    const info = made.kind === 'conference' ? await conferences!.find(made.conference).catch(() => undefined) : undefined;
+    if (made.kind === 'conference' && !info) return refuse(`no conference ${made.conference} in progress`);
+
+    const warm = new WarmSessions(this.deps.translators);
+    const languages = made.kind === 'direct' ? directTargets(settings!, made.callerLanguage) : [...new Set(made.parties.map((p) => p.language))];
+    try {
+      await warm.open(languages, { echoTargetLanguage: made.kind === 'direct' ? (settings!.echoTargetLanguage ?? false) : false, logger: log, timeoutMs: ADOPT_SESSIONS_MS });
+    } catch (err) {
+      return refuse(err instanceof Error ? err.message : String(err));
+    }
+    const deps = { ...this.deps, translators: warm };
+    const call: LiveCall =
+      made.kind === 'direct'
+        ? new DirectCall(deps, {
+            id: record.id,
+            settings: settings!,
+            callerLeg: made.callerLeg,
+            from: made.from,
+            callerLanguage: { language: made.callerLanguage, source: 'configured' },
+            adopted: { agentLeg: made.agentLeg, startedAt: made.startedAt },
+          })
+        : new ConferenceCall(
+            { ...deps, conferences: conferences! },
+            {
+              id: record.id,
+              conference: made.conference,
+              requestedMode: req.conference?.mode ?? made.mode,
+              callerId: settings?.number ?? (await this.deps.numbers.list())[0]?.number ?? 'tolk',
+              parties: made.parties,
+              ...(made.dial ? { dial: made.dial } : {}),
+              maxLanguages: this.deps.maxConferenceLanguages ?? 4,
+              adopted: { ...(made.dialledLeg ? { dialledLeg: made.dialledLeg } : {}), startedAt: made.startedAt, generation: (record.moves?.length ?? 0) + 2 },
+            },
+          );
+    const legs = made.kind === 'direct' ? [made.callerLeg, made.agentLeg] : made.dial ? [made.dial.callerLeg] : [];
+    const refs = { legs, ...(made.kind === 'conference' ? { conferences: [made.conference] } : {}) };
+    const taken = await ownership.takeOver(record.id, refs, req.from).catch((err: unknown) => ({ ok: false as const, holder: `(the directory failed: ${err instanceof Error ? err.message : String(err)})` }));
+    if (!taken.ok) {
+      await Promise.all([warm.close(), call.discard()]);
+      return refuse(`the directory names ${taken.holder ?? 'no instance'} as serving it, not ${req.from}`);
+    }
+    this.register(call, legs);
+    if (call instanceof ConferenceCall && made.kind === 'conference') for (const name of [made.conference, info!.ref, info!.name]) this.byConference.set(name, call);
+    const ids = { callId: record.id, ...(call instanceof ConferenceCall ? { conferenceId: call.conference } : {}) };
+    this.deps.events.publish(stamp({ type: 'call.moved', kind: made.kind, from: req.from, to: self, direction: 'in' }, ids, Date.now()));
+    // Recorded once the call cannot go back: until then the record names the instance serving it.
+    const recordMove = (): Promise<unknown> =>
+      this.deps.records.update(record.id, { instance: self, moves: [...(record.moves ?? []), { from: req.from, to: self, at: new Date() }] }).catch((err: unknown) => {
+        log.warn({ event: 'call.adopt_record_failed', err }, 'could not record the move');
+      });
+
+    if (call instanceof DirectCall) {
+      const reconnect = this.deps.telephony.reconnect.bind(this.deps.telephony);
+      try {
+        await reconnect(call.callerLeg, { callId: record.id, endpoint: 'caller' });
+      } catch (err) {
+        // Nothing moved: the call goes back to the instance that serves it.
+        await ownership.handBack(record.id, refs, req.from).catch(() => undefined);
+        this.deps.events.publish(stamp({ type: 'call.moved', kind: 'direct', from: self, to: req.from, direction: 'out' }, ids, Date.now()));
+        await Promise.all([warm.close(), call.discard()]);
+        return refuse(`the telephony did not move the caller's leg: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      await recordMove();
+      await reconnect(call.agentLeg ?? '', { callId: record.id, endpoint: 'agent' }).catch((err: unknown) => {
+        log.error({ event: 'call.adopt_leg_failed', callSid: call.agentLeg, err }, "the telephony did not move the other party's leg");
+      });
+    } else {
+      const skip = new Set(req.conference?.interpreterLegs ?? []);
+      const members = info!.members.filter((m) => !skip.has(m.legRef));
+      call.start(members, (onEvent) => (call.created ? () => undefined : conferences!.watch(info!, onEvent)));
+    }
+    const arrived = await within(call.whenJoined(), ADOPT_MEDIA_MS);
+    void warm.close();
+    if (arrived) {
+      if (call instanceof ConferenceCall) await recordMove();
+      log.info({ event: 'call.adopted', kind: made.kind }, `call adopted from ${req.from}`);
+      return { ok: true };
+    }
+    if (call instanceof ConferenceCall) {
+      // The other instance's legs are still in the conference: it goes on interpreting it.
+      await ownership.handBack(record.id, refs, req.from).catch(() => undefined);
+      this.deps.events.publish(stamp({ type: 'call.moved', kind: 'conference', from: self, to: req.from, direction: 'out' }, ids, Date.now()));
+      await call.discard();
+      return refuse(`the interpreter legs did not connect within ${ADOPT_MEDIA_MS / 1000} s`);
+    }
+    log.error({ event: 'call.adopt_media_missing', waitedMs: ADOPT_MEDIA_MS }, "the call's media did not come within the bound: ending it");
+    void call.shutdown();
+    return { ok: false, reason: `the call's media did not come to ${self} within ${ADOPT_MEDIA_MS / 1000} s`, kept: false };
+  }
+
   /**
    * Refuses new calls and lets the live ones go on until they end, for at most `timeoutMs` (0: no
    * wait) or until `endNow`. Calls still live after the whole wait are told why they end, each
    * party in their language, then ended (outcome interrupted); those cut short by `endNow`, or with
    * no wait, end at once.
    */
-  async drain(timeoutMs: number, noticeLimitMs = NOTICE_LIMIT_MS): Promise<void> {
+  async drain(timeoutMs: number, noticeLimitMs = NOTICE_LIMIT_MS, moveFirst?: () => Promise<void>): Promise<void> {
     this.draining = true;
     // A call admitted just before the drain began is waited for like any other.
     if (this.idle) return;
     if (timeoutMs <= 0) return this.shutdown();
+    // Several instances: the calls that can move to another go there; the others drain here.
+    if (moveFirst) await moveFirst();
+    if (this.idle) return;
     this.log.info({ event: 'calls.draining', activeCalls: this.byId.size, callingCustomers: this.placing.size, timeoutMs }, 'waiting for live calls to end');
     const waited = await new Promise<'idle' | 'timeout' | 'cut'>((resolve) => {
       const timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -601,6 +762,17 @@ export class CallService {
     for (const [name, c] of this.byConference) if (c === call) this.byConference.delete(name);
     for (const [ref, c] of this.byLeg) if (c === call) this.byLeg.delete(ref);
   }
+}
+
+/** Whether `p` settles within `ms`. */
+function within(p: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void p.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }
 
 function sayAndHangUp(key: 'unknownNumber' | 'allLinesBusy' | 'unreachable', language: string): CallAnswer {

@@ -52,6 +52,11 @@ export interface ConferenceCallInit {
   dial?: { callerLeg: string; from: string; number: string; destination: string; callerLanguage: string; agentLanguage: string };
   /** The most languages served at once. */
   maxLanguages: number;
+  /**
+   * The call is adopted from another instance: `dialledLeg` is the party dialled for the caller
+   * (already in the conference), `startedAt` (ms since the epoch) the call's start.
+   */
+  adopted?: { dialledLeg?: string; startedAt: number; generation: number };
 }
 
 export type ConferenceCallState = 'joining' | 'live' | 'ended';
@@ -106,6 +111,10 @@ export class ConferenceCall {
   private readonly latencies = new Map<string, { sum: number; n: number }>();
   /** The joining state's deadline (see `joiningDeadline`). */
   private deadline: NodeJS.Timeout | undefined;
+  /** The interpreter legs are moving to another instance: their ending is the move (until `stayAfterAll`). */
+  private moving: { left: Set<InterpreterLeg> } | undefined;
+  /** Adopted: resolves once every interpreter leg of the plan is connected here. */
+  private joined: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(
     private readonly deps: ConferenceCallDeps,
@@ -117,8 +126,14 @@ export class ConferenceCall {
     this.modeValue = init.requestedMode;
     this.created = init.dial !== undefined;
     this.now = deps.now ?? Date.now;
-    this.startedAt = this.now();
+    this.startedAt = init.adopted?.startedAt ?? this.now();
     this.log = deps.logger.child({ callId: init.id, conference: init.conference });
+    if (init.adopted) {
+      this.dialledLeg = init.adopted.dialledLeg;
+      this.dialledAnswered = init.adopted.dialledLeg !== undefined;
+      let resolve!: () => void;
+      this.joined = { promise: new Promise<void>((r) => (resolve = r)), resolve };
+    }
     for (const p of init.parties ?? []) this.known.set(p.legRef, p);
     if (init.dial) this.known.set(init.dial.callerLeg, { legRef: init.dial.callerLeg, language: init.dial.callerLanguage, role: 'caller' });
     this.unsubscribe = deps.events.subscribe((e) => this.follow(e), { callId: init.id });
@@ -132,7 +147,7 @@ export class ConferenceCall {
       hooks: { language: (_route, code) => this.languageHeard(code) },
     });
     this.hinted = [...(init.languages ?? [])];
-    this.publish({
+    if (!init.adopted) this.publish({
       type: 'call.created',
       kind: 'conference',
       number: init.dial?.number ?? '',
@@ -290,13 +305,68 @@ export class ConferenceCall {
     const reaches = leg.whisperTo ? [leg.whisperTo] : [...this.parties.keys()];
     // A leg hears the room: whoever speaks, so no utterance it feeds is put down to one party.
     this.graph.addEndpoint({ id: leg.endpoint, carries: [], reaches }, media);
-    media.on('end', () => this.interpreterLegGone(leg));
+    media.on('end', () => {
+      if (this.moving) this.moving.left.add(leg);
+      else this.interpreterLegGone(leg);
+    });
     this.publish({ type: 'interpreter.leg', endpoint: leg.endpoint, legRef: media.legRef, action: 'joined', ...(leg.whisperTo ? { whisperTo: leg.whisperTo } : {}) });
     if (this.stateValue === 'joining') {
       this.stateValue = 'live';
       clearTimeout(this.deadline);
     }
     this.reconcile();
+    const legs = [...this.legs.values()].filter((l) => !l.dropped);
+    if (this.joined && legs.length > 0 && legs.every((l) => l.attached)) this.joined.resolve();
+  }
+
+  /** Adopted: resolves once every interpreter leg of the plan is connected here. */
+  whenJoined(): Promise<void> {
+    return this.joined?.promise ?? Promise.resolve();
+  }
+
+  /** The interpreter legs tolk holds in the conference now. */
+  get interpreterLegs(): string[] {
+    return [...this.legs.values()].flatMap((l) => (l.legRef && !l.dropped ? [l.legRef] : []));
+  }
+
+  /** The call is about to move to another instance: its legs' media ending is the move, not them leaving. */
+  beginMoveOut(): void {
+    this.moving ??= { left: new Set() };
+  }
+
+  /** The move did not happen: the call goes on here; a leg that ended meanwhile is gone as usual. */
+  stayAfterAll(): void {
+    const left = this.moving?.left ?? new Set<InterpreterLeg>();
+    this.moving = undefined;
+    for (const leg of left) this.interpreterLegGone(leg);
+  }
+
+  /**
+   * Another instance interprets the conference now (its legs are in): this instance's legs leave
+   * it, what their sessions still hold is translated and written, and the call is let go here
+   * without ending it.
+   */
+  async movedOut(): Promise<void> {
+    this.beginMoveOut();
+    clearTimeout(this.deadline);
+    this.unwatch?.();
+    this.unwatch = undefined;
+    this.stateValue = 'ended';
+    for (const leg of this.legs.values()) {
+      leg.dropped = true;
+      if (leg.legRef) this.background('remove-leg', this.deps.conferences.removeLeg(this.conferenceRef ?? this.conference, leg.legRef));
+    }
+    await this.graph.close();
+    await this.deps.events.settle(this.id);
+    this.unsubscribe();
+    for (const l of this.endedListeners) l(this);
+    this.endedListeners = [];
+  }
+
+  /** An adoption that did not go through: nothing of the call runs here, its legs leave. */
+  discard(): Promise<void> {
+    this.joined = undefined;
+    return this.movedOut();
   }
 
   /** tolk leaves the conference (asked to, or shutting down); a conference tolk created is ended. */
@@ -471,7 +541,14 @@ export class ConferenceCall {
     this.legs.set(endpoint, leg);
     const coached = whisperTo ? this.parties.get(whisperTo)?.legRef : undefined;
     const request = this.deps.conferences
-      .addInterpreter({ callId: this.id, conference: this.conferenceRef ?? this.conference, endpoint, callerId: this.init.callerId, ...(coached ? { whisperTo: coached } : {}) })
+      .addInterpreter({
+        callId: this.id,
+        conference: this.conferenceRef ?? this.conference,
+        endpoint,
+        callerId: this.init.callerId,
+        ...(coached ? { whisperTo: coached } : {}),
+        ...(this.init.adopted ? { generation: this.init.adopted.generation } : {}),
+      })
       .then((legRef) => {
         leg.legRef = legRef;
         this.log.info({ event: 'conference.interpreter_leg', endpoint, callSid: legRef, whisperTo: coached }, 'interpreter leg placed');

@@ -62,6 +62,11 @@ export interface CallInit {
   from: string;
   /** The caller's language as known at answer time (default: from the settings alone). */
   callerLanguage?: InitialLanguage;
+  /**
+   * The call is adopted from another instance (CallService.adopt): already bridged, its legs' media is
+   * on its way here; `startedAt` (ms since the epoch) keeps transcript times on the call's clock.
+   */
+  adopted?: { agentLeg: string; startedAt: number };
 }
 
 /** What a call's graph takes from the call's dependencies. */
@@ -94,6 +99,10 @@ export class DirectCall {
   private deadlineArmed = 0;
   /** The caller is being told why the call ends: their media stays until the telephony replaces it. */
   private tellingCaller = false;
+  /** The call's media is being moved to another instance: its ending is not the parties hanging up. */
+  private moving: { left: Set<string> } | undefined;
+  /** Adopted: resolves once both legs' media is here and joined. */
+  private joined: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(
     private readonly deps: CallDeps,
@@ -104,8 +113,14 @@ export class DirectCall {
     this.callerLeg = init.callerLeg;
     this.from = init.from;
     this.now = deps.now ?? Date.now;
-    this.startedAt = this.now();
+    this.startedAt = init.adopted?.startedAt ?? this.now();
     this.log = deps.logger.child({ callId: init.id });
+    if (init.adopted) {
+      this.stateValue = 'bridged';
+      this.agentLeg = init.adopted.agentLeg;
+      let resolve!: () => void;
+      this.joined = { promise: new Promise<void>((r) => (resolve = r)), resolve };
+    }
     this.graph = new CallGraph({
       ...graphServices(deps),
       callId: init.id,
@@ -131,7 +146,7 @@ export class DirectCall {
         translateAgentInto: (language) => this.graph.retarget(TO_CALLER, language),
       },
     });
-    this.publish({ type: 'call.created', kind: 'direct', number: init.settings.number, from: init.from, destination: init.settings.destination });
+    if (!init.adopted) this.publish({ type: 'call.created', kind: 'direct', number: init.settings.number, from: init.from, destination: init.settings.destination });
     this.armDeadline();
   }
 
@@ -174,10 +189,21 @@ export class DirectCall {
     );
     this.graph.addEndpoint({ id, carries: [id], reaches: [id] }, media, this.deps.echoCanceller?.());
     media.on('end', () => {
-      this.graph.removeParticipant(id);
-      this.dispatch({ type: id === CALLER ? 'caller-left' : 'agent-left' });
+      if (this.moving) {
+        this.moving.left.add(id);
+        return;
+      }
+      this.partyLeft(id);
     });
     this.log.info({ event: 'call.leg_attached', legId: id, callSid: media.legRef, streamSid: media.streamRef }, 'leg attached');
+    if (this.joined) {
+      // Adopted: the call is bridged already; its routes start once both legs are here.
+      if (this.graph.endpoint(CALLER) && this.graph.endpoint(AGENT)) {
+        this.joinLegs();
+        this.joined.resolve();
+      }
+      return;
+    }
     if (id === CALLER) this.dispatch({ type: 'caller-stream-started' });
     else {
       this.agentLeg ??= media.legRef;
@@ -185,8 +211,59 @@ export class DirectCall {
     }
   }
 
+  private partyLeft(id: string): void {
+    this.graph.removeParticipant(id);
+    this.dispatch({ type: id === CALLER ? 'caller-left' : 'agent-left' });
+  }
+
+  /** Adopted: resolves once both legs' media has come and the routes run. */
+  whenJoined(): Promise<void> {
+    return this.joined?.promise ?? Promise.resolve();
+  }
+
+  /**
+   * The call's media is about to move to another instance: from now on its media ending is the
+   * move, not a party hanging up (until `stayAfterAll`).
+   */
+  beginMoveOut(): void {
+    this.moving ??= { left: new Set() };
+  }
+
+  /** The move did not happen: the call goes on here, and a leg that ended meanwhile ends it as usual. */
+  stayAfterAll(): void {
+    const left = this.moving?.left ?? new Set<string>();
+    this.moving = undefined;
+    for (const id of left) this.partyLeft(id);
+  }
+
+  /**
+   * The call has moved to another instance: what its sessions still hold is translated and written
+   * (the adopter appends from here on), then it is let go here without ending it.
+   */
+  async movedOut(): Promise<void> {
+    this.beginMoveOut();
+    clearTimeout(this.deadline);
+    this.deadline = undefined;
+    this.language.stop();
+    await this.graph.close();
+    await this.deps.events.settle(this.id);
+    this.stateValue = 'ended';
+    for (const l of this.endedListeners) l(this);
+    this.endedListeners = [];
+  }
+
+  /** An adoption that did not go through: nothing of the call runs here. */
+  async discard(): Promise<void> {
+    this.joined = undefined;
+    await this.movedOut();
+  }
+
   /** The phone network reported a status for one of this call's legs. */
   legStatus(legRef: string, status: LegStatus): void {
+    if (this.moving && status.state === 'ended') {
+      this.moving.left.add(legRef === this.callerLeg ? CALLER : AGENT);
+      return;
+    }
     if (legRef === this.callerLeg) {
       if (status.state === 'ended') this.dispatch({ type: 'caller-left' });
       return;

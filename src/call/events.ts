@@ -35,6 +35,11 @@ export type CallEvent = EventBase &
     | { type: 'interpreter.mode'; mode: 'whisper' | 'open'; requestedMode: 'whisper' | 'open'; fallback?: string }
     /** A step of the call's state machine. */
     | { type: 'call.state'; from: string; to: string; trigger: string; status?: string; outcome?: CallOutcome }
+    /**
+     * The live call moved between instances (a rolling deploy): published by the instance it left
+     * ('out', once it let go) and by the one serving it now ('in').
+     */
+    | { type: 'call.moved'; kind: 'direct' | 'conference'; from: string; to: string; direction: 'in' | 'out' }
     /** Published once everything is released and every earlier event's subscribers have finished. */
     | { type: 'call.ended'; outcome: CallOutcome; reason: string; durationMs: number }
     /**

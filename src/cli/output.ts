@@ -71,6 +71,9 @@ const FLAG_OF: Record<string, string> = {
   mode: '--mode',
   interpretation: '--interpretation',
   webhookUrl: '--webhook-url',
+  at: '--at',
+  retries: '--retries',
+  retryAfterSec: '--retry-after',
 };
 
 /** `  - callerLanguage: unknown ...`; with `flags`, settings are named by their CLI option. */

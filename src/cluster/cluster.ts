@@ -2,8 +2,9 @@
  * Several tolk instances behind one public URL (TOLK_CLUSTER=on), assembled for the composition
  * root: the directory of instances and live calls in Redis, stream token claims in Redis, Twilio
  * webhooks and admin requests passed on to the instance serving their call, media streams for
- * another instance relayed to it, the cluster's metrics, and the survivors closing the calls of an
- * instance that died. README: "Running several instances".
+ * another instance relayed to it, the cluster's metrics, the survivors closing the calls of an
+ * instance that died, and a stopping instance moving its live calls to the others (adoption.ts).
+ * README: "Running several instances".
  */
 import type { Request, Response } from 'express';
 import type { Metrics } from '../http/metrics';
@@ -18,6 +19,9 @@ import { LostInstances } from './lost-instances';
 import type { ClusterRedis } from './redis';
 import { RedisEventCarrier } from './event-carrier';
 import { createStreamRelay } from './stream-relay';
+import { clusterKey, createAdoptionModule, requestAdoption } from './adoption';
+import { moveLiveCalls, type MovingCalls } from './move-calls';
+import type { AdoptRequest, AdoptResult } from '../call/ports';
 import type { CallEventSource } from '../call/events';
 import type { WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
@@ -28,6 +32,8 @@ export interface ClusterOptions {
   self: string;
   publicUrl: string;
   authToken: string;
+  /** MEDIA_STREAM_SECRET, shared by every instance: the key of their adoption requests derives from it. */
+  secret: string;
   /** ADMIN_TOKEN: admin requests passed on carry it (a console session is this instance's own). */
   adminToken: string | undefined;
   metrics: Metrics;
@@ -52,6 +58,10 @@ export interface Cluster {
   start(url: string, closeLost: (instance: string) => Promise<number>): Promise<void>;
   /** The call events of every instance, this one's (`local`) included: what live viewers follow. */
   carry(local: CallEventSource): RedisEventCarrier;
+  /** `POST /cluster/adopt`: another instance, shutting down, hands a call to `adopt`. */
+  adoptionModule(adopt: (req: AdoptRequest) => Promise<AdoptResult>): HttpModule;
+  /** This instance is shutting down: its live calls move to the ready instances (those that cannot, stay). */
+  moveCalls(calls: MovingCalls): Promise<void>;
   /** Leaves the cluster (after this instance's calls have ended); the Redis connection stays the caller's. */
   stop(): Promise<void>;
 }
@@ -64,6 +74,7 @@ export function createCluster(opts: ClusterOptions): Cluster {
   const directory = new RedisCallDirectory(redis, { self, logger: opts.logger, ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}) });
   let lost: LostInstances | undefined;
   let carrier: RedisEventCarrier | undefined;
+  const key = clusterKey(opts.secret);
 
   /** Forwards and answers; false (nothing answered) when the owner cannot be reached in time. */
   const forward = async (owner: Member, req: Request, body: string | undefined, res: Response, headers?: Record<string, string>): Promise<boolean> => {
@@ -122,6 +133,22 @@ export function createCluster(opts: ClusterOptions): Cluster {
       if (body !== undefined) headers['content-type'] = 'application/json';
       log.info({ event: 'cluster.admin_forwarded', path: req.path, owner: owner.id }, 'admin request passed on to the instance serving it');
       return forward(owner, req, body, res, headers);
+    },
+    adoptionModule(adopt) {
+      return createAdoptionModule({ key, adopt, logger: opts.logger });
+    },
+    moveCalls(calls) {
+      return moveLiveCalls({
+        calls,
+        markDraining: () => directory.markDraining(),
+        readyPeers: () => directory.readyPeers(),
+        send: async (to, req) => {
+          const member = await directory.member(to);
+          if (!member) return { ok: false, reason: `instance ${to} is not up`, kept: true };
+          return requestAdoption(member, req, { key, owner: async () => (await directory.owner({ call: req.callId }))?.id });
+        },
+        logger: opts.logger,
+      });
     },
     carry(local) {
       carrier ??= new RedisEventCarrier({ self: self.id, local, publisher: redis.client, subscriber: redis.duplicate(), channel: `${redis.keyPrefix}events`, logger: opts.logger });

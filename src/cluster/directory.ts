@@ -9,9 +9,14 @@
  *   <prefix>:cluster:call:<call id>    the instance serving the call
  *   <prefix>:cluster:leg:<call SID>    the instance serving the call of this leg
  *   <prefix>:cluster:conf:<name|SID>   the instance interpreting this conference
+ *   <prefix>:cluster:draining          hash id -> ms since the epoch of every instance shutting down
+ *
+ * A stopping instance hands its calls to another (`takeOver`, run by the one taking them), compare-
+ * and-set: see ownership-cas.ts.
  */
 import type { CallOwnership } from '../call/ports';
 import type { Logger } from '../log/logger';
+import { HAND_OVER_SCRIPT, type HandOverDecision } from './ownership-cas';
 import type { ClusterRedis } from './redis';
 
 export interface Member {
@@ -53,6 +58,7 @@ export class RedisCallDirectory implements CallOwnership {
 
   /** Joins the cluster (resolves once the first beat is in Redis), then beats every heartbeatMs. */
   async start(): Promise<void> {
+    await this.redis.client.hdel(this.key('draining'), this.opts.self.id);
     await this.beat();
     this.timer = setInterval(() => {
       this.beat().catch((err: unknown) => this.log.warn({ event: 'cluster.heartbeat_failed', err }, 'could not tell Redis this instance is up'));
@@ -68,6 +74,7 @@ export class RedisCallDirectory implements CallOwnership {
       .multi()
       .del(this.key(`instance:${id}`))
       .hdel(this.key('members'), id)
+      .hdel(this.key('draining'), id)
       .exec()
       .catch((err: unknown) => this.log.warn({ event: 'cluster.leave_failed', err }, 'could not tell Redis this instance has left'));
   }
@@ -136,6 +143,52 @@ export class RedisCallDirectory implements CallOwnership {
     if (ids.length === 0) return [];
     const up = await this.redis.client.mget(...ids.map((id) => this.key(`instance:${id}`)));
     return ids.map((id, i) => ({ id, url: up[i] ?? all[id], up: up[i] !== null }));
+  }
+
+  /** This instance is shutting down: it takes no call another instance hands over. */
+  async markDraining(): Promise<void> {
+    await this.redis.client.hset(this.key('draining'), this.opts.self.id, String(Date.now()));
+  }
+
+  /** The other instances that are up and not shutting down: those a call can move to. */
+  async readyPeers(): Promise<Member[]> {
+    const [members, draining] = await Promise.all([this.members(), this.redis.client.hkeys(this.key('draining'))]);
+    const stopping = new Set(draining);
+    return members.filter((m) => m.up && m.id !== this.opts.self.id && !stopping.has(m.id)).map(({ id, url }) => ({ id, url }));
+  }
+
+  async isDraining(id: string): Promise<boolean> {
+    return (await this.redis.client.hexists(this.key('draining'), id)) === 1;
+  }
+
+  /**
+   * This instance takes call `callId` over from instance `from` (compare-and-set, ownership-cas.ts):
+   * the call's entry and those of `refs` name this instance from now on, and it releases them when
+   * the call ends here.
+   */
+  async takeOver(callId: string, refs: { legs?: readonly string[]; conferences?: readonly string[] }, from: string): Promise<HandOverDecision> {
+    const keys = this.refKeys(callId, refs);
+    const decision = await this.handOver(keys, from, this.opts.self.id);
+    if (decision.ok) this.claimed.set(callId, keys);
+    return decision;
+  }
+
+  /** Gives a call this instance took over back to instance `to` (the move failed before its media came). */
+  async handBack(callId: string, refs: { legs?: readonly string[]; conferences?: readonly string[] }, to: string): Promise<HandOverDecision> {
+    const decision = await this.handOver(this.refKeys(callId, refs), this.opts.self.id, to);
+    if (decision.ok) this.claimed.delete(callId);
+    return decision;
+  }
+
+  private async handOver(keys: string[], from: string, to: string): Promise<HandOverDecision> {
+    const holder = String(await this.redis.client.eval(HAND_OVER_SCRIPT, keys.length, ...keys, from, to, String(ENTRY_TTL_S)));
+    return holder === '' ? { ok: true } : { ok: false, holder: holder === '-' ? null : holder };
+  }
+
+  private refKeys(callId: string, refs: { legs?: readonly string[]; conferences?: readonly string[] }): string[] {
+    return [`call:${callId}`, ...(refs.legs ?? []).map((l) => `leg:${l}`), ...(refs.conferences ?? []).map((c) => `conf:${c}`)]
+      .filter((k) => k.length <= MAX_REF_LENGTH)
+      .map((k) => this.key(k));
   }
 
   /** Instance `id` is gone for good (its calls have been closed). */

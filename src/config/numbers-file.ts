@@ -4,6 +4,7 @@
  * the field and the line, so an operator can fix the file in one pass.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import { isMap, isNode, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { StaticNumberDirectory, type NumberDirectory, type NumberSettings } from './numbers';
 import { quoted, validateNumberSettings } from './numbers-schema';
@@ -122,8 +123,17 @@ export async function readNumbersFile(path: string, source = `numbers file ${pat
   } catch (err) {
     if (err instanceof NumbersConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new NumbersConfigError([`cannot read the file (${code ?? String(err)})`], source);
+    throw new NumbersConfigError([`cannot read the file: ${readFailure(path, code) ?? String(err)}`], source);
   }
+}
+
+/** Why a file could not be read, in words, with the errno code; a relative path is shown resolved. */
+function readFailure(path: string, code: string | undefined): string | undefined {
+  const where = isAbsolute(path) ? '' : ` (looked for ${resolve(path)})`;
+  if (code === 'ENOENT') return `no such file${where} (ENOENT)`;
+  if (code === 'EACCES' || code === 'EPERM') return `permission denied (${code})`;
+  if (code === 'EISDIR') return `it is a folder, not a file (EISDIR)`;
+  return code;
 }
 
 /** Reads and validates the numbers file; throws NumbersConfigError. */

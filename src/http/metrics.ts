@@ -228,6 +228,12 @@ export class Metrics {
     this.callsTotal.inc({ outcome });
   }
 
+  callMoved(direction: 'in' | 'out', kind: string): void {
+    const step = direction === 'in' ? 1 : -1;
+    this.activeCalls.inc(step);
+    this.activeByKind.inc({ kind }, step);
+  }
+
   /** A call that ended before it was counted as started (e.g. an unknown number). */
   callRejected(outcome: string): void {
     this.callsTotal.inc({ outcome });

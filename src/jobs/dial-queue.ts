@@ -87,6 +87,11 @@ export class QueuedTelephony implements Telephony {
   sayAndHangUp(legRef: string, text: string, locale: string): Promise<void> {
     return this.inner.sayAndHangUp(legRef, text, locale);
   }
+
+  get reconnect(): Telephony['reconnect'] {
+    const inner = this.inner;
+    return inner.reconnect && ((legRef, to) => inner.reconnect!(legRef, to));
+  }
 }
 
 /**

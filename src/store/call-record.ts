@@ -89,12 +89,21 @@ export interface CallRecord {
   endReason?: string;
   /** The tolk instance serving the call while it is live (TOLK_INSTANCE_ID). */
   instance?: string;
+  /** Each time the call moved to another instance while live (a rolling deploy), in order. */
+  moves?: CallMove[];
   /** Present for a call tolk placed (POST /api/calls): `from` is the customer it calls. */
   outbound?: OutboundPlan;
   /** When the record was made; for a call tolk placed, updated when an attempt starts. */
   startedAt: Date;
   answeredAt?: Date;
   endedAt?: Date;
+}
+
+/** A live call moving from one tolk instance to another. */
+export interface CallMove {
+  from: string;
+  to: string;
+  at: Date;
 }
 
 /** When and how often tolk calls the customer of a call it places. */

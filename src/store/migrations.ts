@@ -222,6 +222,18 @@ function outboundCalls(): Migration {
   };
 }
 
+/** Each time a live call moved to another instance (a rolling deploy), as JSON. */
+function callMoves(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('calls').addColumn('moves', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('calls').dropColumn('moves').execute();
+    },
+  };
+}
+
 /** Every migration in order; names sort in application order. */
 export function storeMigrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -232,6 +244,7 @@ export function storeMigrations(dialect: Dialect): Record<string, Migration> {
     '0005-webhook-deliveries': webhookDeliveries(dialect),
     '0006-call-serving': callServing(),
     '0007-outbound-calls': outboundCalls(),
+    '0008-call-moves': callMoves(),
   };
 }
 

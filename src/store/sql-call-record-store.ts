@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type {
+  CallMove,
   CallLeg,
   CallOutcome,
   CallRecord,
@@ -72,6 +73,7 @@ export class SqlCallRecordStore implements CallRecordStore {
       instance: record.instance ?? null,
       seen_at: record.outcome === undefined ? record.startedAt.getTime() : null,
       outbound: record.outbound ? outboundJson(record.outbound) : null,
+      moves: record.moves ? movesJson(record.moves) : null,
     };
     try {
       await this.db.transaction().execute(async (trx) => {
@@ -272,6 +274,7 @@ function patchToRow(patch: CallRecordPatch): Updateable<CallsTable> {
   if (patch.kind !== undefined) set.kind = patch.kind;
   if (patch.conference !== undefined) set.conference = patch.conference;
   if (patch.outbound !== undefined) set.outbound = outboundJson(patch.outbound);
+  if (patch.moves !== undefined) set.moves = movesJson(patch.moves);
   return set;
 }
 
@@ -294,7 +297,16 @@ function fromRow(row: Selectable<CallsTable>): CallRecord {
   if (row.end_reason !== null) r.endReason = row.end_reason;
   if (row.instance !== null) r.instance = row.instance;
   if (row.outbound !== null && row.outbound !== undefined) r.outbound = outboundOf(row.outbound);
+  if (row.moves !== null && row.moves !== undefined) r.moves = movesOf(row.moves);
   return r;
+}
+
+function movesJson(moves: readonly CallMove[]): string {
+  return JSON.stringify(moves.map((m) => ({ from: m.from, to: m.to, at: m.at.getTime() })));
+}
+
+function movesOf(json: string): CallMove[] {
+  return (JSON.parse(json) as { from: string; to: string; at: number }[]).map((m) => ({ from: m.from, to: m.to, at: new Date(m.at) }));
 }
 
 function outboundJson(p: OutboundPlan): string {

@@ -69,7 +69,8 @@ export class TwilioConferences implements ConferenceTelephony {
       return await this.deps.rest.addParticipant(req.conference, {
         from: req.callerId,
         to: `app:${this.deps.appSid}?token=${token}`,
-        label: `interpreter-${req.endpoint}`,
+        // Labels are unique in a conference: the legs of a call moved to another instance sit beside the old ones for a moment.
+        label: `interpreter-${req.endpoint}${req.generation && req.generation > 1 ? `-${req.generation}` : ''}`,
         ...(req.whisperTo ? { coach: req.whisperTo } : {}),
       });
     } catch (err) {

@@ -64,6 +64,11 @@ export class TwilioTelephony implements Telephony {
     return { status, ...(call.endTime ? { endedAt: call.endTime } : {}) };
   }
 
+  /** A live-call update with new TwiML: `<Connect><Stream>` to this instance's media path, with a fresh token for the leg. */
+  async reconnect(callSid: string, to: { callId: string; endpoint: string }): Promise<void> {
+    await this.deps.rest.redirect(callSid, { twiml: this.deps.answers({ type: 'connect', callId: to.callId, legRef: callSid, endpoint: to.endpoint }) });
+  }
+
   async sayAndHangUp(callSid: string, text: string, locale: string): Promise<void> {
     await this.deps.rest.redirect(callSid, { twiml: this.deps.answers({ type: 'say-and-hang-up', text, locale }) });
   }

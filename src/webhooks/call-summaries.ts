@@ -52,6 +52,10 @@ export function deliverCallSummaries(events: CallEventSource, deps: CallSummaryD
       case 'call.created':
         calls.set(e.callId, { number: e.number, latencies: new Map() });
         return;
+      case 'call.moved':
+        // The instance serving it now owes its summary.
+        if (e.direction === 'out') calls.delete(e.callId);
+        return;
       case 'utterance.latency': {
         const c = calls.get(e.callId);
         if (!c) return;

@@ -29,6 +29,31 @@ afterEach(async () => {
 });
 
 describe('the cluster directory', () => {
+  it('hands a call from the instance serving it to another, compare-and-set, and lists only instances ready to take calls', async () => {
+    const a = new RedisCallDirectory(open(), { self: { id: 'a', url: 'http://a:1' }, logger: silent, heartbeatMs: 60_000 });
+    const b = new RedisCallDirectory(open(), { self: { id: 'b', url: 'http://b:1' }, logger: silent, heartbeatMs: 60_000 });
+    const c = new RedisCallDirectory(open(), { self: { id: 'c', url: 'http://c:1' }, logger: silent, heartbeatMs: 60_000 });
+    for (const d of [a, b, c]) await d.start();
+    await a.claim('call-1', { legs: ['CA1', 'CA2'] });
+    expect((await a.readyPeers()).map((m) => m.id).sort()).toEqual(['b', 'c']);
+    await c.markDraining();
+    expect(await a.readyPeers()).toEqual([{ id: 'b', url: 'http://b:1' }]);
+
+    // b takes it over from a: every entry names b; c cannot take it from a any more.
+    expect(await b.takeOver('call-1', { legs: ['CA1', 'CA2'] }, 'a')).toEqual({ ok: true });
+    expect(await c.takeOver('call-1', { legs: ['CA1', 'CA2'] }, 'a')).toEqual({ ok: false, holder: 'b' });
+    for (const key of [{ call: 'call-1' }, { leg: 'CA1' }, { leg: 'CA2' }]) expect((await a.owner(key))?.id).toBe('b');
+    // a letting go of the call it gave up removes nothing of b's.
+    a.release('call-1');
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await c.owner({ call: 'call-1' }))?.id).toBe('b');
+    // Given back, the call is a's again; a call nobody serves cannot be taken over.
+    expect(await b.handBack('call-1', { legs: ['CA1', 'CA2'] }, 'a')).toEqual({ ok: true });
+    expect(await c.owner({ leg: 'CA2' })).toEqual({ id: 'a', url: 'http://a:1' });
+    expect(await b.takeOver('call-9', {}, 'a')).toEqual({ ok: false, holder: null });
+    for (const d of [a, b, c]) await d.stop();
+  });
+
   it('tells another instance which instance serves a call, its caller leg and its conference, until it ends', async () => {
     const a = new RedisCallDirectory(open(), { self: { id: 'a', url: 'http://a:1' }, logger: silent, heartbeatMs: 60_000 });
     const b = new RedisCallDirectory(open(), { self: { id: 'b', url: 'http://b:1' }, logger: silent, heartbeatMs: 60_000 });

@@ -203,6 +203,13 @@ describe('loadNumbersFile', () => {
     const path = join(dir, 'bad.yaml');
     await writeFile(path, 'numbers:\n  - {number: "+15550001111", destination: "+15550002222", callerLanguage: xx, agentLanguage: en}\n');
     await expect(loadNumbersFile(path)).rejects.toThrow(`Invalid numbers file ${path}:`);
-    await expect(loadNumbersFile(join(dir, 'missing.yaml'))).rejects.toThrow(/cannot read the file \(ENOENT\)/);
+    await expect(loadNumbersFile(join(dir, 'missing.yaml'))).rejects.toThrow(`cannot read the file: no such file (ENOENT)`);
+  });
+
+  it('says where a relative path was looked for when the file is not there', async () => {
+    await expect(loadNumbersFile('numbers-that-is-not-here.yaml')).rejects.toThrow(
+      `cannot read the file: no such file (looked for ${join(process.cwd(), 'numbers-that-is-not-here.yaml')}) (ENOENT)`,
+    );
+    await expect(loadNumbersFile(dir)).rejects.toThrow('cannot read the file: it is a folder, not a file (EISDIR)');
   });
 });

@@ -161,7 +161,8 @@ describe('a call tolk places, end to end', () => {
     expect(unknownLine.code).toBe(1);
     expect(unknownLine.stderr).toMatch(/line: \+15559999999 is not a tolk number/);
     expect(badTime.code).toBe(1);
-    expect(badTime.stderr).toMatch(/at: '2020-01-01T10:00:00Z' has passed/);
+    // Problems are named by the option the operator typed.
+    expect(badTime.stderr).toMatch(/--at \(at\): '2020-01-01T10:00:00Z' has passed/);
     expect(badNumber.code).toBe(2);
     expect(rig.twilio.calls()).toHaveLength(0);
   });

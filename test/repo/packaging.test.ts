@@ -75,6 +75,12 @@ describe('npm configuration', () => {
     const pkg = JSON.parse(read('package.json')) as { allowScripts?: Record<string, boolean> };
     expect(pkg.allowScripts?.['better-sqlite3']).toBe(true);
   });
+
+  it('leaves npm ci no dependency install script unreviewed to warn about', () => {
+    const r = spawnSync('npm', ['install-scripts', 'ls', '--json'], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect((JSON.parse(r.stdout) as { allowScripts: unknown[] }).allowScripts).toEqual([]);
+  });
 });
 
 describe('one Node version everywhere', () => {

@@ -17,6 +17,9 @@ const loudFrames = (s: Int16Array, threshold = 500): number[] => {
   return out;
 };
 
+/** Names the step whose wait failed. */
+const step = <T>(name: string, p: Promise<T>): Promise<T> => p.catch((err: unknown) => Promise.reject(new Error(`${name}: ${(err as Error).message}`)));
+
 describe('Twilio emulator Media Streams', () => {
   let emu: TwilioEmulator;
   let app: AppServer;
@@ -204,5 +207,35 @@ describe('Twilio emulator Media Streams', () => {
     const expected = mulaw.encode(speech).subarray(emu.call(callSid)!.streams[0].callOffsetMs * 8);
     expect(expected.length).toBeGreaterThan(2000);
     expect([...payload.subarray(0, expected.length)]).toEqual([...expected]);
+  });
+  it('on a live-call update with new TwiML stops the running stream (a `stop` message, then the socket closes) and runs the new TwiML', async () => {
+    const first = app.nextStream();
+    const callSid = await emu.dial({ from: '+15557778888', to: '+15550001111', party: { speech: tone(1, 1000, 8000), speakAfterSec: 0.2 } });
+    const s1 = await first;
+    const start1 = await step('start 1', s1.next((m) => m.event === 'start'));
+    await step('media 1', s1.next((m) => m.event === 'media'));
+
+    const second = app.nextStream();
+    const twiml = `<Response><Connect><Stream url="${app.wsBase}/elsewhere"><Parameter name="token" value="fresh"/></Stream></Connect></Response>`;
+    const res = await fetch(`${emu.url}/2010-04-01/Accounts/${emu.accountSid}/Calls/${callSid}.json`, {
+      method: 'POST',
+      headers: { authorization: 'Basic ' + Buffer.from(`${emu.accountSid}:${emu.authToken}`).toString('base64'), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ Twiml: twiml }).toString(),
+    });
+    expect(res.status).toBe(200);
+
+    // The running stream hears `stop` for its own stream and call, last, and is closed.
+    const stop = await step('stop 1', s1.next((m) => m.event === 'stop'));
+    expect(stop).toMatchObject({ streamSid: start1.streamSid, stop: { accountSid: emu.accountSid, callSid } });
+    expect(s1.messages[s1.messages.length - 1]).toBe(stop);
+    await s1.closed;
+    // The new TwiML runs: a new stream, with its own parameters, on the same call, which goes on.
+    const s2 = await step('stream 2', second);
+    expect(s2.url).toBe('/elsewhere');
+    const start2 = await step('start 2', s2.next((m) => m.event === 'start'));
+    expect(start2.start).toMatchObject({ callSid, customParameters: { token: 'fresh' } });
+    expect(start2.streamSid).not.toBe(start1.streamSid);
+    await step('media 2', s2.next((m) => m.event === 'media'));
+    expect(emu.call(callSid)?.status).toBe('in-progress');
   });
 });

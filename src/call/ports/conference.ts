@@ -25,6 +25,8 @@ export interface AddInterpreterRequest {
   callerId: string;
   /** Whisper: the leg is heard only by this party (its legRef); none: it speaks into the room. */
   whisperTo?: string;
+  /** Which instance's legs these are for the call (1: the first; a moved call's new legs join beside the old ones). */
+  generation?: number;
 }
 
 /** A party in a conference as the telephony lists it. */

@@ -7,3 +7,4 @@ export * from './records';
 export * from './telephony';
 export * from './translation';
 export * from './ownership';
+export * from './moves';

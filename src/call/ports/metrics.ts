@@ -3,6 +3,8 @@ export interface CallMetrics {
   /** `kind`: 'direct' (default) or 'conference'. */
   callStarted(kind?: string): void;
   callEnded(outcome: string, kind?: string): void;
+  /** A live call moved to another instance ('out') or from one ('in'): active here or not, not counted as a new or ended call. */
+  callMoved?(direction: 'in' | 'out', kind: string): void;
   /** A call turned away before it started (unknown number, at capacity, shutting down). */
   callRejected(outcome: string): void;
   translationSessionOpened(): void;

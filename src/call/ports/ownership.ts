@@ -12,4 +12,11 @@ export interface CallOwnership {
   claimConference(callId: string, names: readonly string[]): Promise<{ ok: true } | { ok: false; holder: string }>;
   /** Call `callId` has ended here: other instances stop sending its requests here. */
   release(callId: string): void;
+  /**
+   * Takes call `callId` over from instance `from`, compare-and-set: only while `from` (or this
+   * instance already) serves it, so two instances never both own a call; `holder` serves it otherwise.
+   */
+  takeOver(callId: string, refs: { legs?: readonly string[]; conferences?: readonly string[] }, from: string): Promise<{ ok: true } | { ok: false; holder: string | null }>;
+  /** Gives a call taken over back to instance `to` (the move stopped before its media moved). */
+  handBack(callId: string, refs: { legs?: readonly string[]; conferences?: readonly string[] }, to: string): Promise<{ ok: true } | { ok: false; holder: string | null }>;
 }

@@ -4,8 +4,8 @@
  */
 import type { CallRecordStore } from '../../store/call-record-store';
 
-/** The writes a call makes to its record. */
-export type CallRecords = Pick<CallRecordStore, 'create' | 'update' | 'appendUtterance'>;
+/** The writes a call makes to its record, and reading it back (a call adopted from another instance). */
+export type CallRecords = Pick<CallRecordStore, 'create' | 'update' | 'appendUtterance' | 'get'>;
 
 /** Remembered caller languages per tolk number. */
 export interface LanguageMemory {

@@ -31,6 +31,12 @@ export interface Telephony {
    * such leg; rejects when it cannot be asked.
    */
   lookUp(legRef: string): Promise<LegReport | undefined>;
+  /**
+   * Brings a live leg's media to `endpoint` of call `callId` on this instance, replacing what the
+   * leg runs now (its current media connection ends). A telephony that cannot leaves it out, and
+   * calls are then not moved between instances.
+   */
+  reconnect?(legRef: string, to: { callId: string; endpoint: string }): Promise<void>;
 }
 
 /** A leg as the phone network describes it when asked. */

@@ -12,6 +12,9 @@ export function logCalls(events: CallEventSource, logger: Logger): () => void {
       case 'call.state':
         logger.info({ ...ids, event: 'call.transition', from: e.from, to: e.to, trigger: e.trigger, status: e.status, outcome: e.outcome }, `${e.from} -> ${e.to}`);
         return;
+      case 'call.moved':
+        logger.info({ ...ids, event: `call.moved_${e.direction}`, kind: e.kind, fromInstance: e.from, toInstance: e.to }, `call moved from ${e.from} to ${e.to}`);
+        return;
       case 'call.ended':
         logger.info({ ...ids, event: 'call.ended', outcome: e.outcome, reason: e.reason, durationMs: e.durationMs }, `call ended: ${e.outcome} (${e.reason})`);
         return;

@@ -11,6 +11,11 @@ export function measureCalls(events: CallEventSource, metrics: CallMetrics): () 
         kinds.set(e.callId, e.kind);
         metrics.callStarted(e.kind);
         return;
+      case 'call.moved':
+        if (e.direction === 'in') kinds.set(e.callId, e.kind);
+        else kinds.delete(e.callId);
+        metrics.callMoved?.(e.direction, e.kind);
+        return;
       case 'call.ended': {
         const kind = kinds.get(e.callId);
         // A call tolk placed that ended before its customer answered was never counted as active.

@@ -112,7 +112,7 @@ export function callsCommand(ctx: CliContext): Command {
         });
       } catch (err) {
         if (err instanceof CliError && err.problems.length > 0) {
-          throw new CliError(`${err.message}:\n${problemLines(err.problems).trimEnd()}`, err.exitCode, err.problems, err.status);
+          throw new CliError(`${err.message}:\n${problemLines(err.problems, true).trimEnd()}`, err.exitCode, err.problems, err.status);
         }
         throw err;
       }

@@ -138,6 +138,11 @@ function componentSchemas(): Record<string, JsonSchema> {
         outbound: ref('OutboundPlan'),
         endReason: { type: 'string', description: 'Why the call ended, in a few words' },
         instance: { type: 'string', description: 'The tolk instance serving the call while it is live (TOLK_INSTANCE_ID)' },
+        moves: {
+          type: 'array',
+          description: 'Each time the live call moved to another instance (a rolling deploy), in order',
+          items: { type: 'object', required: ['from', 'to', 'at'], properties: { from: string, to: string, at: dateTime } },
+        },
         startedAt: dateTime,
         answeredAt: dateTime,
         endedAt: dateTime,

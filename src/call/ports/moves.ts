@@ -1,0 +1,27 @@
+/**
+ * Moving a live call between instances of one cluster (a rolling deploy): the instance shutting
+ * down asks another to adopt each call; the adopter rebuilds it from the store, opens its
+ * translation sessions, takes it over in the directory and has the telephony bring the call's
+ * media to itself. The cluster (src/cluster/) carries the request between instances.
+ */
+
+/** What the instance giving a call up sends the one adopting it. */
+export interface AdoptRequest {
+  callId: string;
+  /** The instance serving the call now. */
+  from: string;
+  /** A conference: the interpretation in effect, and the interpreter legs the giving instance holds (no party of it). */
+  conference?: { mode: 'whisper' | 'open'; interpreterLegs: string[] };
+}
+
+export type AdoptResult =
+  | { ok: true }
+  /**
+   * The adopter did not take the call. `kept`: the call is still the giving instance's (nothing
+   * was changed at the telephony), which serves it on; false: its media was moved, and the
+   * adopter deals with the call.
+   */
+  | { ok: false; reason: string; kept: boolean };
+
+/** How the instance giving a call up reaches the one adopting it. */
+export type SendAdoption = (to: string, req: AdoptRequest) => Promise<AdoptResult>;

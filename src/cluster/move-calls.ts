@@ -1,0 +1,48 @@
+/**
+ * A stopping instance moves its live calls to the ready instances (move-plan.ts decides which goes
+ * where): each is offered to its planned instance, then to the others in turn while it stays here;
+ * a call nobody takes, or one that cannot move, drains here.
+ */
+import type { SendAdoption } from '../call/ports';
+import type { Logger } from '../log/logger';
+import { nextPeer, planMoves, type MovableCall } from './move-plan';
+
+export interface MovingCalls {
+  movableCalls(): MovableCall[];
+  /** 'moved': the other instance serves it; 'kept': it stays here; 'gone': it is no longer here. */
+  moveOut(callId: string, to: string, send: SendAdoption): Promise<'moved' | 'kept' | 'gone'>;
+}
+
+export interface MoveCallsDeps {
+  calls: MovingCalls;
+  /** Tells the others this instance is shutting down; the ready instances. */
+  markDraining(): Promise<void>;
+  readyPeers(): Promise<{ id: string }[]>;
+  send: SendAdoption;
+  logger: Logger;
+}
+
+export async function moveLiveCalls(deps: MoveCallsDeps): Promise<void> {
+  const log = deps.logger.child({ component: 'cluster' });
+  await deps.markDraining().catch((err: unknown) => log.warn({ event: 'cluster.mark_draining_failed', err }, 'could not tell the others this instance is shutting down'));
+  const peers = await deps.readyPeers().catch((err: unknown) => {
+    log.warn({ event: 'cluster.peers_unknown', err }, 'could not list the ready instances: calls drain here');
+    return [];
+  });
+  const calls = deps.calls.movableCalls();
+  const plan = planMoves(calls, peers);
+  log.info({ event: 'calls.moving', calls: calls.length, moving: plan.moves.length, staying: plan.stay.length, peers: peers.map((p) => p.id) }, peers.length ? 'moving live calls to the ready instances' : 'no other instance is ready: live calls drain here');
+  const outcomes = await Promise.all(
+    plan.moves.map(async ({ callId, to }) => {
+      const tried = new Set<string>();
+      for (let target: string | undefined = to; target !== undefined; target = nextPeer(peers, tried)) {
+        tried.add(target);
+        const outcome = await deps.calls.moveOut(callId, target, deps.send);
+        if (outcome !== 'kept') return outcome;
+      }
+      return 'kept';
+    }),
+  );
+  const moved = outcomes.filter((o) => o === 'moved').length;
+  log.info({ event: 'calls.moved', moved, kept: outcomes.length - moved + plan.stay.length }, `${moved} live call(s) moved`);
+}

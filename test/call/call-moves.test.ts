@@ -1,0 +1,219 @@
+/**
+ * A live call moving between instances, seen from each side: the instance giving it up takes its
+ * media ending for the move (and goes on as before if the move does not happen), and the one
+ * adopting it rebuilds it from its record, opens its sessions before its media is moved, and takes
+ * it over in the directory first.
+ */
+import { Writable } from 'node:stream';
+import { CallService } from '../../src/call/call-service';
+import { CallEventBus, type CallEvent } from '../../src/call/events';
+import { ManualFrameClock } from '../../src/call/frame-clock';
+import type { AdoptResult, CallMetrics, CallOwnership, DialRequest, LegReport, Telephony } from '../../src/call/ports';
+import type { PromptLibrary } from '../../src/call/prompts';
+import { recordCalls } from '../../src/call/subscribers/records';
+import { StaticNumberDirectory, type NumberSettings } from '../../src/config/numbers';
+import { createLogger } from '../../src/log/logger';
+import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+import { FakeMediaLeg } from './fakes/fake-media-leg';
+import { FakeTranslatorFactory } from './fakes/fake-translator';
+
+const CALLER_SID = 'CA' + '1'.repeat(32);
+const AGENT_SID = 'CA' + '2'.repeat(32);
+const NUMBER: NumberSettings = { number: '+15550001111', destination: '+15550002222', callerLanguage: 'es', agentLanguage: 'en', echoTargetLanguage: false, originalVolume: 0.16 };
+
+class FakeTelephony implements Telephony {
+  readonly steps: string[] = [];
+  reconnectFails = false;
+  dial(req: DialRequest): Promise<string> {
+    this.steps.push(`dial ${req.endpoint}`);
+    return Promise.resolve(AGENT_SID);
+  }
+  hangUp(callSid: string): Promise<void> {
+    this.steps.push(`hang up ${callSid}`);
+    return Promise.resolve();
+  }
+  sayAndHangUp(callSid: string): Promise<void> {
+    this.steps.push(`say and hang up ${callSid}`);
+    return Promise.resolve();
+  }
+  lookUp(): Promise<LegReport | undefined> {
+    return Promise.resolve(undefined);
+  }
+  reconnect(callSid: string, to: { callId: string; endpoint: string }): Promise<void> {
+    this.steps.push(`reconnect ${callSid} to ${to.endpoint}`);
+    return this.reconnectFails ? Promise.reject(new Error('21220 not in progress')) : Promise.resolve();
+  }
+}
+
+class FakeOwnership implements CallOwnership {
+  readonly steps: string[] = [];
+  holder = 'tolk-a';
+  claim(): Promise<void> {
+    return Promise.resolve();
+  }
+  claimConference(): Promise<{ ok: true }> {
+    return Promise.resolve({ ok: true });
+  }
+  release(callId: string): void {
+    this.steps.push(`release ${callId}`);
+  }
+  takeOver(callId: string, refs: { legs?: readonly string[] }, from: string): Promise<{ ok: true } | { ok: false; holder: string }> {
+    this.steps.push(`take over ${callId} (${(refs.legs ?? []).join(', ')}) from ${from}`);
+    return Promise.resolve(this.holder === from ? { ok: true } : { ok: false, holder: this.holder });
+  }
+  handBack(callId: string, _refs: unknown, to: string): Promise<{ ok: true }> {
+    this.steps.push(`hand back ${callId} to ${to}`);
+    return Promise.resolve({ ok: true });
+  }
+}
+
+const metrics: CallMetrics = {
+  callStarted: () => undefined,
+  callEnded: () => undefined,
+  callRejected: () => undefined,
+  translationSessionOpened: () => undefined,
+  translationSessionClosed: () => undefined,
+  translationReconnected: () => undefined,
+  translationFailed: () => undefined,
+  observeUtteranceLatency: () => undefined,
+  observeFrameProcessing: () => undefined,
+  observePlayoutDepth: () => undefined,
+  playoutOverflow: () => undefined,
+  inboundUnderrun: () => undefined,
+  inboundLateFrame: () => undefined,
+  observeInboundJitterDelay: () => undefined,
+};
+const prompts: PromptLibrary = { get: () => new Int16Array(800) };
+const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+function instance(name: string, records = new InMemoryCallRecordStore()) {
+  const telephony = new FakeTelephony();
+  const translators = new FakeTranslatorFactory();
+  const ownership = new FakeOwnership();
+  const logger = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const events = new CallEventBus(logger);
+  recordCalls(events, records);
+  const published: CallEvent[] = [];
+  events.subscribe((e) => void published.push(e));
+  const service = new CallService({
+    events,
+    clock: new ManualFrameClock(),
+    telephony,
+    translators,
+    records,
+    prompts,
+    metrics,
+    logger,
+    numbers: new StaticNumberDirectory([NUMBER]),
+    newCallId: () => 'call-1',
+    instance: name,
+    ownership,
+  });
+  return { service, telephony, translators, ownership, records, published, caller: new FakeMediaLeg(CALLER_SID, 'caller'), agent: new FakeMediaLeg(AGENT_SID, 'agent') };
+}
+
+async function bridged(name: string) {
+  const s = instance(name);
+  await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+  s.service.attach(s.caller);
+  await flush();
+  s.service.legStatus(AGENT_SID, { state: 'answered' }, 'call-1');
+  s.service.otherPartyAnswered('call-1', AGENT_SID, 'agent');
+  s.service.attach(s.agent);
+  await flush();
+  expect(s.service.movableCalls()).toEqual([{ id: 'call-1', movable: true }]);
+  return s;
+}
+
+describe('a call moving to another instance, on the instance giving it up', () => {
+  it('takes its streams stopping for the move: nobody is hung up, what its sessions held is written, and it is let go without ending', async () => {
+    const a = await bridged('tolk-a');
+    const outcome = await a.service.moveOut('call-1', 'tolk-b', async (to, req) => {
+      expect([to, req]).toEqual(['tolk-b', { callId: 'call-1', from: 'tolk-a' }]);
+      // The telephony moves the legs: their streams here stop; the caller's last words come out of the session.
+      a.caller.close();
+      a.agent.close();
+      await flush();
+      a.translators.to('en').fire('utterance', { source: { text: 'hola', languageCode: 'es' }, translation: { text: 'hello', languageCode: 'en' }, startMs: 0, endMs: 500 });
+      return { ok: true } satisfies AdoptResult;
+    });
+    await flush();
+    expect(outcome).toBe('moved');
+    expect(a.telephony.steps).toEqual(['dial agent']);
+    expect(a.service.activeCalls).toBe(0);
+    expect(a.published.map((e) => e.type)).not.toContain('call.ended');
+    expect(a.published.find((e) => e.type === 'call.moved')).toMatchObject({ from: 'tolk-a', to: 'tolk-b', direction: 'out', kind: 'direct' });
+    const record = await a.records.get('call-1');
+    expect(record).toMatchObject({ state: 'bridged', transcript: [{ direction: 'caller->agent', source: { text: 'hola' } }] });
+    expect(record?.outcome).toBeUndefined();
+    expect(a.translators.created.every((t) => t.closed)).toBe(true);
+  });
+
+  it('goes on as before when the move does not happen, and a party who hung up meanwhile ends it as usual', async () => {
+    const a = await bridged('tolk-a');
+    const outcome = await a.service.moveOut('call-1', 'tolk-b', () => {
+      a.caller.close();
+      return Promise.resolve({ ok: false, reason: 'the telephony refused', kept: true } satisfies AdoptResult);
+    });
+    await flush();
+    expect(outcome).toBe('kept');
+    expect(a.telephony.steps).toEqual(['dial agent', `hang up ${AGENT_SID}`]);
+    expect(await a.records.get('call-1')).toMatchObject({ outcome: 'completed', endReason: 'the caller hung up' });
+  });
+});
+
+describe('a call moving from another instance, on the instance adopting it', () => {
+  async function recorded() {
+    const a = await bridged('tolk-a');
+    const b = instance('tolk-b', a.records);
+    return b;
+  }
+
+  it('rebuilds it from its record, opens its sessions and takes it over before asking for its media, and bridges the legs once they come', async () => {
+    const b = await recorded();
+    const adopting = b.service.adopt({ callId: 'call-1', from: 'tolk-a' });
+    await new Promise((r) => setTimeout(r, 20));
+    // Both sessions were open before the telephony was asked to move the legs.
+    expect(b.translators.created.map((t) => [t.targetLanguage, t.state])).toEqual([
+      ['en', 'open'],
+      ['es', 'open'],
+    ]);
+    expect(b.ownership.steps).toEqual([`take over call-1 (${CALLER_SID}, ${AGENT_SID}) from tolk-a`]);
+    expect(b.telephony.steps).toEqual([`reconnect ${CALLER_SID} to caller`, `reconnect ${AGENT_SID} to agent`]);
+    b.service.attach(b.caller);
+    await flush();
+    // The record lists both legs throughout, the one not here yet included.
+    expect((await b.records.get('call-1'))?.legs.map((l) => `${l.role} ${l.callSid}`).sort()).toEqual([`agent ${AGENT_SID}`, `caller ${CALLER_SID}`]);
+    b.service.attach(b.agent);
+    expect(await adopting).toEqual({ ok: true });
+    // The routes use the sessions opened ahead; nobody is dialled again.
+    expect(b.translators.created).toHaveLength(2);
+    expect(b.service.call('call-1')?.state).toBe('bridged');
+    const record = await b.records.get('call-1');
+    expect(record).toMatchObject({ instance: 'tolk-b', moves: [{ from: 'tolk-a', to: 'tolk-b' }] });
+    expect(b.published.find((e) => e.type === 'call.moved')).toMatchObject({ from: 'tolk-a', to: 'tolk-b', direction: 'in' });
+    // A party hanging up on the new instance ends the call there.
+    b.caller.close();
+    await flush();
+    expect(b.telephony.steps).toContain(`hang up ${AGENT_SID}`);
+  });
+
+  it('refuses, changing nothing at the telephony, when the directory names another instance', async () => {
+    const b = await recorded();
+    b.ownership.holder = 'tolk-c';
+    expect(await b.service.adopt({ callId: 'call-1', from: 'tolk-a' })).toEqual({ ok: false, kept: true, reason: 'the directory names tolk-c as serving it, not tolk-a' });
+    expect(b.telephony.steps).toEqual([]);
+    expect(b.translators.created.every((t) => t.closed)).toBe(true);
+    expect(b.service.activeCalls).toBe(0);
+  });
+
+  it('gives the call back when the telephony will not move its first leg', async () => {
+    const b = await recorded();
+    b.telephony.reconnectFails = true;
+    const result = await b.service.adopt({ callId: 'call-1', from: 'tolk-a' });
+    expect(result).toMatchObject({ ok: false, kept: true });
+    expect(b.ownership.steps.slice(0, 2)).toEqual([`take over call-1 (${CALLER_SID}, ${AGENT_SID}) from tolk-a`, 'hand back call-1 to tolk-a']);
+    expect(await b.records.get('call-1')).toMatchObject({ instance: 'tolk-a' });
+    expect(b.service.activeCalls).toBe(0);
+  });
+});

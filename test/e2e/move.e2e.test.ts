@@ -1,0 +1,231 @@
+/**
+ * A rolling deploy: two tolk instances behind Debian's nginx (as cluster.e2e runs them), and the
+ * one serving two live calls, one direct and one conference, gets SIGTERM. Both calls move to the
+ * other instance while their parties talk: nobody hears more than 2 s of silence around the move,
+ * every transcript line from before the move is kept and the new instance adds the rest, the
+ * records show the move, and the stopped instance exits once its calls have gone.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startGeminiEmulator, type GeminiEmulator } from '../../src/emulators/gemini/server';
+import { freePort } from '../../src/emulators/free-port';
+import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
+import { dropPrefix, REDIS_URL, uniquePrefix } from '../jobs/helpers';
+import { startNginx, type Nginx } from '../helpers/nginx';
+import { spawnTolk, type TolkProcess } from '../helpers/tolk-process';
+import { ADMIN, adminSql, freshDatabase, json } from './cluster-helpers';
+import { AGENT_NUMBER, INTERPRETER_APP_SID, TOLK_NUMBER, fixture, frameLevels, keepWav, waitUntil } from './harness';
+
+const CONFERENCE_NUMBER = '+15550003333';
+const CONFERENCE_AGENT = '+15550004444';
+const IDS = ['tolk-a', 'tolk-b'] as const;
+
+jest.setTimeout(180_000);
+
+interface Line {
+  direction: string;
+  source: { text: string };
+  translation: { text: string };
+  startMs: number;
+}
+
+interface CallJson {
+  id: string;
+  kind?: string;
+  state: string;
+  outcome?: string;
+  instance?: string;
+  moves?: { from: string; to: string; at: string }[];
+  legs: { role: string; callSid: string }[];
+  transcript: Line[];
+}
+
+let twilio: TwilioEmulator | undefined;
+let gemini: GeminiEmulator | undefined;
+let nginx: Nginx | undefined;
+const tolks = new Map<string, TolkProcess>();
+let dir = '';
+let database = '';
+let prefix = '';
+
+afterEach(async () => {
+  await Promise.all([...tolks.values()].map((t) => t.stop('SIGKILL')));
+  tolks.clear();
+  await nginx?.stop();
+  await twilio?.close();
+  await gemini?.close();
+  if (prefix) await dropPrefix(prefix);
+  if (database) await adminSql(`drop database if exists "${database}" with (force)`);
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** The longest run of frames quieter than -50 dBFS in `heard` between `fromSec` and `toSec`, in seconds. */
+function longestSilenceSec(heard: Int16Array, fromSec: number, toSec: number): number {
+  const levels = frameLevels(heard).slice(Math.max(0, Math.floor(fromSec * 50)), Math.floor(toSec * 50));
+  let longest = 0;
+  let run = 0;
+  for (const l of levels) {
+    run = l < -50 ? run + 1 : 0;
+    longest = Math.max(longest, run);
+  }
+  return longest / 50;
+}
+
+async function callOf(callerSid: string): Promise<CallJson | undefined> {
+  const { body } = await json<{ calls: CallJson[] }>(`${nginx!.url}/api/calls?limit=100`);
+  const found = body.calls.find((c) => c.legs.some((l) => l.role === 'caller' && l.callSid === callerSid));
+  return found && (await json<CallJson>(`${nginx!.url}/api/calls/${found.id}`)).body;
+}
+
+describe('a rolling deploy of two tolk instances behind nginx', () => {
+  it('moves the live calls of the instance told to stop to the other one, without silence or lost lines, and that instance exits', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-move-'));
+    database = `tolk_move_${Date.now().toString(36)}_${process.pid}`;
+    const databaseUrl = await freshDatabase(database);
+    prefix = uniquePrefix();
+    gemini = await startGeminiEmulator({ mode: 'echo', language: 'en=es,es=en', lagMs: 300 });
+    twilio = await startTwilioEmulator({ sayAudio: 'silence' });
+    fs.writeFileSync(
+      path.join(dir, 'numbers.yaml'),
+      `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n` +
+        `  - number: "${CONFERENCE_NUMBER}"\n    destination: "${CONFERENCE_AGENT}"\n    callerLanguage: es\n    agentLanguage: en\n    mode: conference\n    interpretation: whisper\n`,
+    );
+    const ports = { 'tolk-a': await freePort(), 'tolk-b': await freePort() };
+    nginx = await startNginx(IDS.map((id) => ({ id, address: `127.0.0.1:${ports[id]}` })));
+    const start = async (id: (typeof IDS)[number]): Promise<void> => {
+      tolks.set(
+        id,
+        spawnTolk({
+          PORT: String(ports[id]),
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'warn',
+          PUBLIC_URL: nginx!.url,
+          TWILIO_ACCOUNT_SID: twilio!.accountSid,
+          TWILIO_AUTH_TOKEN: twilio!.authToken,
+          TWILIO_API_URL: twilio!.url,
+          TWILIO_WS_SIGNATURE: 'enforce',
+          TWILIO_CPS: '100',
+          GEMINI_API_KEY: 'emulator-key',
+          GEMINI_API_URL: gemini!.url,
+          ADMIN_TOKEN: ADMIN,
+          TOLK_NUMBERS: path.join(dir, 'numbers.yaml'),
+          DATABASE_URL: databaseUrl,
+          REDIS_URL,
+          TOLK_QUEUE_PREFIX: prefix,
+          TOLK_CLUSTER: 'on',
+          TWILIO_TWIML_APP_SID: INTERPRETER_APP_SID,
+          TOLK_INSTANCE_ID: id,
+          MEDIA_STREAM_SECRET: 'cluster-test-secret-0123456789-abcdefghij',
+        }),
+      );
+      const base = `http://127.0.0.1:${ports[id]}`;
+      await waitUntil(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok === true, 30_000, `${id} to be ready`);
+    };
+    // Only tolk-a is up when the calls come: it serves both.
+    await start('tolk-a');
+    for (const n of [TOLK_NUMBER, CONFERENCE_NUMBER]) twilio.addNumber({ phoneNumber: n, voiceUrl: `${nginx.url}/twilio/voice`, statusCallback: `${nginx.url}/twilio/status` });
+    twilio.addApplication({ sid: INTERPRETER_APP_SID, friendlyName: 'tolk interpreter', voiceUrl: `${nginx.url}/twilio/interpreter` });
+    const callerEs = fixture('caller-es.ulaw8k.wav');
+    const agentEn = fixture('agent-en.ulaw8k.wav');
+    // Each party says something 3 s in; the parties talk again around the move.
+    twilio.setCallee(AGENT_NUMBER, { speech: agentEn, speakAfterSec: 3 });
+    twilio.setCallee(CONFERENCE_AGENT, { speech: agentEn, speakAfterSec: 3 });
+    const direct = await twilio.dial({ from: '+34911000201', to: TOLK_NUMBER, party: { speech: callerEs, speakAfterSec: 3 } });
+    const conference = await twilio.dial({ from: '+34911000202', to: CONFERENCE_NUMBER, party: { speech: callerEs, speakAfterSec: 3 } });
+    await start('tolk-b');
+
+    // Both calls are interpreted on tolk-a, with transcript lines both ways.
+    const before = new Map<string, CallJson>();
+    await waitUntil(
+      async () => {
+        for (const sid of [direct, conference]) {
+          const c = await callOf(sid);
+          if (c) before.set(sid, c);
+        }
+        return [...before.values()].filter((c) => c.instance === 'tolk-a' && c.outcome === undefined && new Set(c.transcript.map((l) => l.direction)).size === 2).length === 2;
+      },
+      40_000,
+      'both calls to be interpreted on tolk-a',
+    );
+    const directLegs = twilio.calls().filter((c) => c.to === AGENT_NUMBER || c.sid === direct);
+    expect(directLegs).toHaveLength(2);
+    for (const c of directLegs) expect(twilio.call(c.sid)?.streams).toHaveLength(1);
+    const directAgent = directLegs.find((c) => c.sid !== direct)!.sid;
+    const conferenceAgent = twilio.calls().find((c) => c.to === CONFERENCE_AGENT)!.sid;
+    const parties = [
+      { sid: direct, name: 'direct-caller', call: direct, clip: callerEs },
+      { sid: directAgent, name: 'direct-agent', call: direct, clip: agentEn },
+      { sid: conference, name: 'conference-caller', call: conference, clip: callerEs },
+      { sid: conferenceAgent, name: 'conference-agent', call: conference, clip: agentEn },
+    ];
+    // Everyone talks now, two sentences each, without a pause: the move comes in the middle.
+    const talkingFrom = new Map<string, number>();
+    for (const p of parties) {
+      twilio.say(p.sid, p.clip);
+      twilio.say(p.sid, p.clip);
+      const said = twilio.events().filter((e) => e.type === 'party.say' && e.callSid === p.sid);
+      talkingFrom.set(p.sid, (said[said.length - 1] as { atSec: number }).atSec);
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const sid of [direct, conference]) before.set(sid, (await callOf(sid))!);
+
+    // The deploy stops tolk-a: it exits once its calls have moved, while they go on.
+    const a = tolks.get('tolk-a')!;
+    a.child.kill('SIGTERM');
+    const signalledAt = Date.now();
+    await waitUntil(async () => (await fetch(`http://127.0.0.1:${ports['tolk-a']}/readyz`).catch(() => undefined))?.status !== 200, 2_000, '/readyz to turn away');
+    expect(await Promise.race([a.exited, new Promise((r) => setTimeout(() => r('still running'), 30_000))])).toBe(0);
+    const exitedAfterMs = Date.now() - signalledAt;
+    for (const sid of [direct, conference]) expect(twilio.call(sid)?.status).toBe('in-progress');
+    const moved = await Promise.all([direct, conference].map(async (sid) => (await callOf(sid))!));
+    for (const c of moved) {
+      expect(c).toMatchObject({ instance: 'tolk-b', moves: [{ from: 'tolk-a', to: 'tolk-b' }] });
+      expect(c.outcome).toBeUndefined();
+    }
+    expect(exitedAfterMs).toBeLessThan(30_000);
+
+    // After the move each party says one more sentence, and the callers hang up.
+    await new Promise((r) => setTimeout(r, 14_000));
+    for (const p of parties) twilio.say(p.sid, p.clip);
+    await new Promise((r) => setTimeout(r, 11_000));
+    for (const sid of [direct, conference]) twilio.hangup(sid);
+
+    // The calls end on tolk-b.
+    const after = new Map<string, CallJson>();
+    await waitUntil(
+      async () => {
+        for (const sid of [direct, conference]) after.set(sid, (await callOf(sid))!);
+        return [...after.values()].every((c) => c.outcome !== undefined);
+      },
+      60_000,
+      'both calls to end',
+    );
+    for (const sid of [direct, conference]) {
+      const call = after.get(sid)!;
+      expect(call).toMatchObject({ state: 'ended', outcome: 'completed', instance: 'tolk-b' });
+      const movedAtMs = new Date(call.moves![0].at).getTime() - new Date(twilio.call(sid)!.dateCreated).getTime();
+      // Every line written before the move is kept; lines spoken after it were added by tolk-b.
+      const key = (l: Line): string => `${l.direction} ${l.startMs} ${l.source.text} ${l.translation.text}`;
+      const kept = new Set(call.transcript.map(key));
+      for (const l of before.get(sid)!.transcript) expect(kept.has(key(l))).toBe(true);
+      const directions = [...new Set(call.transcript.map((l) => l.direction))];
+      expect(directions.length).toBe(2);
+      for (const d of directions) expect(call.transcript.some((l) => l.direction === d && l.startMs > movedAtMs + 2000)).toBe(true);
+    }
+
+    // Each party heard at most 2 s of silence around the move, while the other one talked.
+    for (const p of parties) {
+      const from = talkingFrom.get(p.sid)!;
+      const answeredAt = new Date(twilio.call(p.sid)!.dateCreated).getTime();
+      const movedAtSec = (new Date(after.get(p.call)!.moves![0].at).getTime() - answeredAt) / 1000;
+      expect(movedAtSec).toBeGreaterThan(from);
+      expect(movedAtSec).toBeLessThan(from + 10);
+      keepWav(`move-${p.name}-heard.wav`, twilio.recording(p.sid).heardWav());
+      const silence = longestSilenceSec(twilio.recording(p.sid).heard, from + 1, from + 12);
+      expect({ party: p.name, silence: silence <= 2 }).toEqual({ party: p.name, silence: true });
+    }
+    // The direct call's legs each have a second stream, to tolk-b.
+    for (const c of directLegs) expect(twilio.call(c.sid)?.streams.length).toBe(2);
+  });
+});
