@@ -238,4 +238,31 @@ describe('Twilio emulator Media Streams', () => {
     await step('media 2', s2.next((m) => m.event === 'media'));
     expect(emu.call(callSid)?.status).toBe('in-progress');
   });
+
+  it('keeps the new TwiML streaming the caller when the running stream is slow to close after a live-call update', async () => {
+    const first = app.nextStream();
+    const callSid = await emu.dial({ from: '+15557778888', to: '+15550001111', party: { speech: tone(1, 1000, 8000), speakAfterSec: 0.2 } });
+    const s1 = await first;
+    await step('media 1', s1.next((m) => m.event === 'media'));
+    // The application stops reading the running stream until the new one has begun: the old one's
+    // close handshake completes only then.
+    const socket1 = (s1.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket1.pause();
+    const second = app.nextStream();
+    const twiml = `<Response><Connect><Stream url="${app.wsBase}/elsewhere"/></Connect></Response>`;
+    const res = await fetch(`${emu.url}/2010-04-01/Accounts/${emu.accountSid}/Calls/${callSid}.json`, {
+      method: 'POST',
+      headers: { authorization: 'Basic ' + Buffer.from(`${emu.accountSid}:${emu.authToken}`).toString('base64'), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ Twiml: twiml }).toString(),
+    });
+    expect(res.status).toBe(200);
+    const s2 = await step('stream 2', second);
+    await step('media 2', s2.next((m) => m.event === 'media'));
+    socket1.resume();
+    await s1.closed;
+    // Once the old stream is gone, the caller's microphone still reaches the new one.
+    const before = s2.messages.length;
+    await step('media after the old stream closed', s2.next((m) => m.event === 'media' && s2.messages.indexOf(m) >= before));
+    expect(emu.call(callSid)?.status).toBe('in-progress');
+  });
 });

@@ -50,6 +50,11 @@ export class CallMedia {
     this.activity = a ?? SILENCE_ACTIVITY;
   }
 
+  /** `a` is over: silence, unless another activity has already taken its place (new TwiML that began before `a` closed). */
+  endActivity(a: AudioActivity): void {
+    if (this.activity === a) this.activity = SILENCE_ACTIVITY;
+  }
+
   /** Resolves after `count` frames, when `interrupt()` turns true (checked every frame), or on abort. */
   waitFrames(count: number, signal: AbortSignal, interrupt?: () => boolean): Promise<WaitResult> {
     if (signal.aborted) return Promise.resolve('aborted');

@@ -305,8 +305,9 @@ export class EmulatedCall {
     signal.addEventListener('abort', onAbort);
     const by = await session.closed;
     signal.removeEventListener('abort', onAbort);
-    this.media.setActivity(undefined);
-    this.stream = undefined;
+    // A live-call update's TwiML may already run a new stream: only this one ends.
+    this.media.endActivity(session);
+    if (this.stream === session) this.stream = undefined;
     status('stream-stopped');
     if (by === 'server') this.fail(31921, 'the server closed the Media Stream WebSocket');
     return signal.aborted ? 'aborted' : 'closed';
