@@ -25,3 +25,15 @@ export function toneLevel(s: Int16Array, freq: number): number {
 
 /** The tones among `freqs` present in `s` above `threshold`. */
 export const tonesIn = (s: Int16Array, freqs: number[], threshold = 1000): number[] => freqs.filter((f) => toneLevel(s, f) > threshold);
+
+/**
+ * The tones among `freqs` loud in at least one 100 ms stretch of `s`. Unlike `tonesIn`, a tone's
+ * presence does not fade as the recording grows longer around it.
+ */
+export function tonesAnywhereIn(s: Int16Array, freqs: number[], threshold = 1000): number[] {
+  const win = 800;
+  return freqs.filter((f) => {
+    for (let at = 0; at + win <= s.length; at += win / 2) if (toneLevel(s.subarray(at, at + win), f) > threshold) return true;
+    return false;
+  });
+}
