@@ -64,6 +64,9 @@ describe('CLI options', () => {
     expect(() => parseCliArgs(['--app-parameters', 'body'])).toThrow(/params, query or none/);
     expect(parseCliArgs(['--jitter', '30']).options.faults).toEqual({ jitterMs: 30 });
     expect(() => parseCliArgs(['--jitter', '-5'])).toThrow(/--jitter needs ms >= 0/);
+    expect(parseCliArgs(['--refuse-streams', '/twilio/media/b', '--refuse-streams', '/twilio/media/c:1']).options.faults).toEqual({
+      refuseStreams: [{ urlContains: '/twilio/media/b' }, { urlContains: '/twilio/media/c', count: 1 }],
+    });
   });
 });
 

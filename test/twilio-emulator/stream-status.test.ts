@@ -99,6 +99,27 @@ describe('Twilio emulator <Stream statusCallback>', () => {
     }
   });
 
+  it('fails the handshakes it is told to refuse, as many as asked, and the call runs the TwiML after <Connect>', async () => {
+    app.handle(
+      '/voice',
+      `<Response><Connect><Stream url="${app.wsBase}/media/b" statusCallback="${app.base}/stream-status"/></Connect><Redirect>${app.base}/again</Redirect></Response>`,
+    );
+    app.handle('/again', `<Response><Connect><Stream url="${app.wsBase}/media/b" statusCallback="${app.base}/stream-status"/></Connect></Response>`);
+    emu.refuseStreams({ urlContains: '/media/b', count: 1 });
+    const streamP = app.nextStream();
+    const callSid = await emu.dial({ from: '+15557778888', to: NUMBER });
+    await sent('stream-error');
+    // The second handshake to the same URL is not refused: the count was used up.
+    const s = await streamP;
+    await s.next((m) => m.event === 'start');
+    const reqs = streamStatuses();
+    expect(reqs[0].params).toMatchObject({ CallSid: callSid, StreamEvent: 'stream-error' });
+    expect(reqs[0].params.StreamError).toMatch(/HTTP 502/);
+    expect(emu.events().filter((e) => e.type === 'error' && e.callSid === callSid && e.code === 31920)).toHaveLength(1);
+    expect(emu.call(callSid)?.status).toBe('in-progress');
+    expect(emu.call(callSid)?.streams).toHaveLength(1);
+  });
+
   it('sends no stream status requests when <Stream> has no statusCallback', async () => {
     app.handle('/voice', `<Response><Connect><Stream url="${app.wsBase}/media"/></Connect></Response>`);
     const streamP = app.nextStream();

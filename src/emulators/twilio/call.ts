@@ -14,7 +14,7 @@ import type { ConferenceHub } from './conference/hub';
 import { ConferenceEndpoint, membershipActivity } from './conference/seat';
 import { statusCallbackConfig } from './conference/status-callback';
 import type { EventLog } from './events';
-import type { StreamFaults } from './faults';
+import type { StreamFaults, StreamRefusals } from './faults';
 import { FRAME_MS } from './frame-ticker';
 import { MediaStreamSession, type HandshakeSignature, type MaskKey, type StreamStats } from './media-stream';
 import { PartyVoice, type PartySpec, type Utterance } from './party';
@@ -37,6 +37,8 @@ export interface CallEnv {
   attachMedia(media: CallMedia): () => void;
   handshakeSignature: HandshakeSignature;
   faults?: StreamFaults;
+  /** Stream handshakes that fail on purpose. */
+  refusals: StreamRefusals;
   sayAudio: 'tone' | 'silence';
   recordAudio: boolean;
   logMediaFrames: boolean;
@@ -273,6 +275,7 @@ export class EmulatedCall {
     if (noun.url.includes('?')) this.fail(31920, `stream url ${noun.url} has a query string (unsupported by Twilio)`);
     let session: MediaStreamSession;
     try {
+      if (this.env.refusals.refuses(noun.url)) throw new Error('handshake answered HTTP 502 (refused on purpose)');
       session = await MediaStreamSession.open({
         url: noun.url,
         identity,

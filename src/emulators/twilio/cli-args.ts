@@ -28,6 +28,9 @@ signed webhooks and status callbacks, and bidirectional Media Streams.
   --loss R                 drop this fraction of media frames (0..1)
   --jitter MS              deliver stream messages up to ±MS late (network jitter, in order)
   --malformed-every N      send a malformed stream message after every Nth media frame
+  --refuse-streams PART[:N] stream handshakes to URLs containing PART fail, as when the load
+                           balancer cannot reach the instance behind it (the first N only;
+                           repeatable): error 31920, stream-error, the TwiML after <Connect> runs
   --say-audio MODE         tone | silence: what <Say> sounds like (default tone)
   --help                   this text
 
@@ -158,6 +161,13 @@ export function parseCliArgs(argv: string[]): CliConfig {
       case '--malformed-every':
         faults.malformedEvery = num();
         break;
+      case '--refuse-streams': {
+        const v = value();
+        const m = /^(.+?)(?::(\d+))?$/.exec(v);
+        if (!m) throw new Error('--refuse-streams expects PART or PART:N');
+        (faults.refuseStreams ??= []).push({ urlContains: m[1], ...(m[2] !== undefined ? { count: Number(m[2]) } : {}) });
+        break;
+      }
       case '--say-audio': {
         const v = value();
         if (v !== 'tone' && v !== 'silence') throw new Error('--say-audio is tone or silence');
@@ -171,6 +181,6 @@ export function parseCliArgs(argv: string[]): CliConfig {
   options.numbers = numbers;
   options.applications = applications;
   options.callees = callees;
-  if (faults.lossRate !== undefined || faults.malformedEvery !== undefined || faults.jitterMs !== undefined) options.faults = faults;
+  if (faults.lossRate !== undefined || faults.malformedEvery !== undefined || faults.jitterMs !== undefined || faults.refuseStreams !== undefined) options.faults = faults;
   return { options, dial, help };
 }

@@ -11,7 +11,7 @@ import { ConferenceCallbackSender } from './conference/callback-sender';
 import type { Conference, ConferenceEvent, ParticipantStatus } from './conference/conference';
 import { ConferenceHub } from './conference/hub';
 import { EventLog, type EmulatorEvent } from './events';
-import type { StreamFaults } from './faults';
+import { StreamRefusals, type StreamFaults, type StreamRefusal } from './faults';
 import { createFrameTicker } from './frame-ticker';
 import type { HandshakeSignature, MaskKey, StreamStats } from './media-stream';
 import type { PartySpec } from './party';
@@ -152,6 +152,8 @@ export interface TwilioEmulator {
   say(callSid: string, audio: Int16Array | string, when?: { inSec?: number; afterSpeech?: boolean }): void;
   pressDigits(callSid: string, digits: string): void;
   hangup(callSid: string): void;
+  /** From now on stream handshakes to URLs containing `urlContains` fail (the next `count`, or all). */
+  refuseStreams(rule: StreamRefusal): void;
   call(callSid: string): CallSnapshot | undefined;
   calls(): CallSnapshot[];
   recording(callSid: string): CallRecording;
@@ -224,6 +226,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
     wallNow,
     handshakeSignature: opts.streamSignature ?? 'sign',
     faults: opts.faults,
+    refusals: new StreamRefusals(opts.faults?.refuseStreams),
     sayAudio: opts.sayAudio ?? 'tone',
     recordAudio: opts.recordAudio ?? true,
     logMediaFrames: opts.logMediaFrames ?? true,
@@ -461,6 +464,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
     conferences: () => conferences.list().map(conferenceSnapshot),
     pressDigits: (sid, digits) => mustFind(sid).pressDigits(digits),
     hangup: (sid) => mustFind(sid).end('completed'),
+    refuseStreams: (rule) => env.refusals.add(rule),
     call: (sid) => {
       const c = calls.get(sid);
       return c ? snapshot(c) : undefined;

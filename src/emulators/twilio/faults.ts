@@ -1,8 +1,8 @@
 // Deliberate stream faults for robustness tests: dropped media frames (the timestamp jumps, the
-// sequence numbers stay consecutive, as when Twilio omits frames), malformed messages, and network
+// sequence numbers stay consecutive, as when Twilio omits frames), malformed messages, network
 // jitter (messages reach the application late by a varying amount, in order as over TCP, each
-// keeping the timestamp and sequence number Twilio gave it when it sent it). Deterministic for a
-// given seed.
+// keeping the timestamp and sequence number Twilio gave it when it sent it), and handshakes that
+// fail. Deterministic for a given seed.
 
 export type MalformedKind = 'invalid-json' | 'binary' | 'unknown-event' | 'bad-base64' | 'wrong-stream' | 'oversized';
 export const MALFORMED_KINDS: MalformedKind[] = ['invalid-json', 'binary', 'unknown-event', 'bad-base64', 'wrong-stream', 'oversized'];
@@ -19,6 +19,8 @@ export interface StreamFaults {
    */
   jitterMs?: number;
   seed?: number;
+  /** Stream handshakes that fail (see StreamRefusals). */
+  refuseStreams?: StreamRefusal[];
 }
 
 /**
@@ -105,5 +107,38 @@ export function malformedMessage(kind: MalformedKind, streamSid: string): { data
         data: JSON.stringify({ event: 'media', streamSid, sequenceNumber: '0', media: { track: 'inbound', chunk: '0', timestamp: '0', payload: Buffer.alloc(1024 * 1024, 0xff).toString('base64') } }),
         binary: false,
       };
+  }
+}
+
+/**
+ * Stream handshakes that fail, as when the load balancer in front of the application cannot reach
+ * the instance a stream URL leads to and answers 502: each rule refuses handshakes to URLs
+ * containing `urlContains`, the next `count` of them (every one when absent). Twilio then reports
+ * error 31920 and a `stream-error` status callback, and runs the TwiML after `<Connect>`.
+ */
+export interface StreamRefusal {
+  urlContains: string;
+  count?: number;
+}
+
+export class StreamRefusals {
+  private readonly rules: { urlContains: string; left: number }[] = [];
+
+  constructor(initial: readonly StreamRefusal[] = []) {
+    for (const r of initial) this.add(r);
+  }
+
+  add(rule: StreamRefusal): void {
+    if (rule.urlContains === '') throw new RangeError('a stream refusal needs part of a URL');
+    if (rule.count !== undefined && !(Number.isInteger(rule.count) && rule.count > 0)) throw new RangeError(`a stream refusal's count is a whole number > 0, got ${rule.count}`);
+    this.rules.push({ urlContains: rule.urlContains, left: rule.count ?? Infinity });
+  }
+
+  /** Whether a handshake to `url` fails now (a counted rule is used up by it). */
+  refuses(url: string): boolean {
+    const rule = this.rules.find((r) => r.left > 0 && url.includes(r.urlContains));
+    if (!rule) return false;
+    rule.left -= 1;
+    return true;
   }
 }
