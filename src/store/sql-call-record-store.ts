@@ -302,11 +302,16 @@ function fromRow(row: Selectable<CallsTable>): CallRecord {
 }
 
 function movesJson(moves: readonly CallMove[]): string {
-  return JSON.stringify(moves.map((m) => ({ from: m.from, to: m.to, at: m.at.getTime() })));
+  return JSON.stringify(moves.map((m) => ({ from: m.from, to: m.to, at: m.at.getTime(), ...(m.failed !== undefined ? { failed: m.failed } : {}) })));
 }
 
 function movesOf(json: string): CallMove[] {
-  return (JSON.parse(json) as { from: string; to: string; at: number }[]).map((m) => ({ from: m.from, to: m.to, at: new Date(m.at) }));
+  return (JSON.parse(json) as { from: string; to: string; at: number; failed?: string }[]).map((m) => ({
+    from: m.from,
+    to: m.to,
+    at: new Date(m.at),
+    ...(typeof m.failed === 'string' ? { failed: m.failed } : {}),
+  }));
 }
 
 function outboundJson(p: OutboundPlan): string {
