@@ -313,6 +313,9 @@ export class ConferenceCall {
     if (this.stateValue === 'joining') {
       this.stateValue = 'live';
       clearTimeout(this.deadline);
+      // Interpreted from now on: its record shows it bridged, as a direct call's does once both
+      // parties are connected (an adopted call's record says so already, since it was first bridged).
+      if (!this.init.adopted) this.publish({ type: 'call.state', from: 'answered', to: 'bridged', trigger: 'interpreter-joined' });
     }
     this.reconcile();
     const legs = [...this.legs.values()].filter((l) => !l.dropped);
