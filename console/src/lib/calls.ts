@@ -39,7 +39,7 @@ export interface CallWithTranscript extends CallRecord {
   droppedUtterances: number;
 }
 
-export const OUTCOMES = ['completed', 'busy', 'no-answer', 'failed', 'canceled', 'unknown-number', 'hungup_by_operator', 'timeout', 'interrupted', 'instance_lost', 'error'] as const;
+export const OUTCOMES = ['completed', 'busy', 'no-answer', 'failed', 'canceled', 'unknown-number', 'hungup_by_operator', 'timeout', 'media_lost', 'interrupted', 'instance_lost', 'error'] as const;
 
 /**
  * What a call's badge says: its outcome once it ended; `retrying` for a call tolk places whose
