@@ -27,6 +27,7 @@ export type CallOutcome =
   | 'unknown-number' // the dialled number is not configured
   | 'hungup_by_operator' // an operator ended it (POST /api/calls/{id}/hangup, tolk calls hangup)
   | 'timeout' // a step waited on the phone network past its deadline; tolk hung up what was still up
+  | 'media_lost' // a party's media stopped reaching tolk (no media for too long, or unusable); tolk closed the stream and hung up what was still up
   | 'interrupted' // tolk stopped serving the call: it crashed or was killed (closed when it came back), or it shut down after its drain timeout
   | 'instance_lost' // the instance serving the call died; another instance of the cluster closed it
   | 'error'; // tolk itself failed
@@ -40,6 +41,7 @@ export const CALL_OUTCOMES: readonly CallOutcome[] = [
   'unknown-number',
   'hungup_by_operator',
   'timeout',
+  'media_lost',
   'interrupted',
   'instance_lost',
   'error',
