@@ -54,7 +54,7 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
         const known = { role: e.role as CallLeg['role'], callSid: e.legRef, ...(e.streamRef ? { streamSid: e.streamRef } : {}) };
         if (!language) {
           let waiting = unlisted.get(e.callId);
-          if (!waiting) unlisted.set(e.callId, (waiting = new Map()));
+          if (!waiting) unlisted.set(e.callId, (waiting = new Map<string, Omit<CallLeg, 'language'>>()));
           waiting.set(e.participantId, known);
           return undefined;
         }
