@@ -86,6 +86,8 @@ describe('a number in conference mode', () => {
     // Every leg hung up and every session closed within 3 s of the caller leaving.
     await waitUntil(() => rig.twilio.calls().every((c) => c.status === 'completed'), 3000, 'every leg to end');
     await waitUntil(() => rig.tolk.calls.activeCalls === 0 && rig.gemini.stats().connectionsOpen === 0, 3000 - (Date.now() - ended), 'tolk to close its sessions');
+    // The record's last write may land after the call's end, and the watcher's last look before it.
+    await waitUntil(() => watch.states[watch.states.length - 1] === 'ended', 5000, 'the record to show the call ended');
     await watch.stop();
     // The record showed the conference bridged while tolk interpreted it, as a direct call's, then ended.
     expect(watch.states.slice(-2)).toEqual(['bridged', 'ended']);
