@@ -160,7 +160,13 @@ describe('joining a conference in progress', () => {
     // The conference ends: tolk leaves with it.
     for (const sid of sids) rig.twilio.hangup(sid);
     await waitUntil(() => rig.tolk.calls.activeCalls === 0, 5000, 'tolk to leave the ended conference');
-    expect((await rig.tolk.records.list({ limit: 1 })).items[0]).toMatchObject({ kind: 'conference', outcome: 'completed' });
+    const [record] = (await rig.tolk.records.list({ limit: 1 })).items;
+    expect(record).toMatchObject({ kind: 'conference', outcome: 'completed' });
+    // Each transcript line says which of the three spoke it, as the admin API shows the record.
+    const { transcript } = (await (await api(`/calls/${record.id}`)).json()) as { transcript: { source: { languageCode: string }; speaker?: { role: string; callSid: string } }[] };
+    expect(transcript.length).toBeGreaterThanOrEqual(6);
+    for (const line of transcript) expect(line.speaker).toEqual({ role: 'participant', callSid: sids[langs.indexOf(line.source.languageCode)] });
+    expect(new Set(transcript.map((l) => l.speaker?.callSid))).toEqual(new Set(sids));
   });
 
   it('a language nobody named is detected from the first utterance and gets its session', async () => {
