@@ -52,10 +52,25 @@ export interface TranscriptText {
   languageCode: string;
 }
 
+/** Who said an utterance: the leg it was heard on. */
+export interface UtteranceSpeaker {
+  role: LegRole;
+  /** Twilio Call SID of the speaker's leg. */
+  callSid: string;
+}
+
 /** One final utterance and its translation. */
 export interface Utterance {
-  /** Route it travelled, `<speaker role>-><listener role>`: 'caller->agent' or 'agent->caller'. */
+  /**
+   * Route it travelled: `<speaker role>-><listener role>` in a direct call ('caller->agent',
+   * 'agent->caller'), `to:<language>` in a conference ('to:en').
+   */
   direction: string;
+  /**
+   * Who spoke it, when tolk can tell: in a direct call each route hears one party; in a conference
+   * the one party present who speaks the utterance's language (absent when none, or several, do).
+   */
+  speaker?: UtteranceSpeaker;
   source: TranscriptText;
   translation: TranscriptText;
   /** Milliseconds from the call's start to the start and end of the speech. */

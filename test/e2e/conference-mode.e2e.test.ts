@@ -118,6 +118,8 @@ describe('a number in conference mode', () => {
       ['to:en', 'es', 'en'],
       ['to:es', 'en', 'es'],
     ]);
+    // Each line says who spoke it: the caller's Spanish, the agent's English.
+    for (const u of full.transcript) expect(u.speaker).toEqual(u.source.languageCode === 'es' ? { role: 'caller', callSid: callerSid } : { role: 'agent', callSid: agentSid });
     expect(rig.logs.filter((l) => l.event === 'conference.fallback')).toEqual([]);
     const metrics = await (await fetch(`http://127.0.0.1:${rig.tolk.address.port}/metrics`)).text();
     expect(metrics).toMatch(/^tolk_calls_by_kind_total\{kind="conference",outcome="completed"\} 1$/m);

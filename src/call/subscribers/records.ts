@@ -1,7 +1,8 @@
 /**
  * Keeps each call's record from its events: state changes (with the time it was answered), the
- * legs and their languages as participants join and their languages become known, every final
- * utterance of the transcript, and the outcome. Each write is returned to the event bus, so the
+ * legs and their languages as participants join and their languages become known (a participant
+ * whose language is not known yet is listed once it is), every final utterance of the transcript
+ * with the leg of who said it (where the event names the participant), and the outcome. Each write is returned to the event bus, so the
  * call waits for them before it reports that it has ended.
  *
  * The writes of one call run one at a time, in the order of its events: a write starts once the
@@ -16,6 +17,8 @@ import type { CallRecords } from '../ports';
 export function recordCalls(events: CallEventSource, records: CallRecords): () => void {
   /** The legs of each live call, as its record lists them. */
   const legs = new Map<string, Map<string, CallLeg>>();
+  /** Per call, participants with a leg whose language is not known yet: listed once it is. */
+  const unlisted = new Map<string, Map<string, Omit<CallLeg, 'language'>>>();
   /** Per call, the last write queued (see the header). */
   const queues = new Map<string, Promise<unknown>>();
 
@@ -31,6 +34,10 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
   };
   /** Writes the call's legs as they are when the write starts (those of a call that moved here included). */
   const writeLegs = (callId: string): Promise<boolean> => serial(callId, () => records.update(callId, { legs: [...(legs.get(callId)?.values() ?? [])] }));
+  const forget = (callId: string): void => {
+    legs.delete(callId);
+    unlisted.delete(callId);
+  };
   const legsOf = (callId: string): Map<string, CallLeg> => {
     let call = legs.get(callId);
     if (!call) legs.set(callId, (call = new Map<string, CallLeg>()));
@@ -42,9 +49,16 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
       case 'call.state':
         return serial(e.callId, () => records.update(e.callId, { state: e.to, ...(e.to === 'bridged' ? { answeredAt: new Date(e.at) } : {}) }));
       case 'participant.joined': {
+        if (!e.legRef) return undefined;
         const language = e.language ?? e.provisionalLanguage;
-        if (!e.legRef || !language) return undefined;
-        const leg: CallLeg = { role: e.role as CallLeg['role'], callSid: e.legRef, ...(e.streamRef ? { streamSid: e.streamRef } : {}), language };
+        const known = { role: e.role as CallLeg['role'], callSid: e.legRef, ...(e.streamRef ? { streamSid: e.streamRef } : {}) };
+        if (!language) {
+          let waiting = unlisted.get(e.callId);
+          if (!waiting) unlisted.set(e.callId, (waiting = new Map<string, Omit<CallLeg, 'language'>>()));
+          waiting.set(e.participantId, known);
+          return undefined;
+        }
+        const leg: CallLeg = { ...known, language };
         const call = legsOf(e.callId);
         call.delete(`recorded:${leg.callSid}`);
         call.set(e.participantId, leg);
@@ -52,14 +66,20 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
       }
       case 'participant.language': {
         const leg = legs.get(e.callId)?.get(e.participantId);
-        if (!leg) return undefined;
-        leg.language = e.language;
+        const waiting = unlisted.get(e.callId)?.get(e.participantId);
+        if (leg) leg.language = e.language;
+        else if (waiting) {
+          unlisted.get(e.callId)?.delete(e.participantId);
+          legsOf(e.callId).set(e.participantId, { ...waiting, language: e.language });
+        } else return undefined;
         return writeLegs(e.callId);
       }
-      case 'utterance.final':
+      case 'utterance.final': {
+        const by = e.participantId === undefined ? undefined : legs.get(e.callId)?.get(e.participantId);
         return serial(e.callId, () =>
           records.appendUtterance(e.callId, {
             direction: e.routeId,
+            ...(by ? { speaker: { role: by.role, callSid: by.callSid } } : {}),
             source: e.source,
             translation: e.translation,
             startMs: e.startMs,
@@ -67,9 +87,10 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
             ...(e.latencyMs !== undefined ? { latencyMs: e.latencyMs } : {}),
           }),
         );
+      }
       case 'call.moved':
         // The instance serving the call now records it from here on.
-        if (e.direction === 'out') return serial(e.callId, () => Promise.resolve(void legs.delete(e.callId)));
+        if (e.direction === 'out') return serial(e.callId, () => Promise.resolve(void forget(e.callId)));
         // The legs its record lists already are read before any leg joining here is written (the
         // writes are serial), so that the record never lists fewer meanwhile.
         return serial(e.callId, async () => {
@@ -80,7 +101,7 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
         });
       case 'call.ended':
         return serial(e.callId, () => {
-          legs.delete(e.callId);
+          forget(e.callId);
           return records.update(e.callId, { state: 'ended', outcome: e.outcome, endReason: e.reason, endedAt: new Date(e.at) });
         });
       default:
