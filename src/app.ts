@@ -41,8 +41,7 @@ import type { Logger } from './log/logger';
 import { deliverCallSummaries } from './webhooks/call-summaries';
 import type { DeliveryService, RetryPolicy } from './webhooks/deliveries';
 import { deliveryServiceFor } from './webhooks/setup';
-import type { CallEnd, CallRecordStore } from './store/call-record-store';
-import type { CallRecord } from './store/call-record';
+import type { CallRecordStore } from './store/call-record-store';
 import { openStore, StoreUnavailableError, type Store } from './store/open-store';
 import { TranslateTokenMinter } from './translate/ephemeral-token';
 import { GeminiTranslatorFactory } from './translate/gemini-translator';
@@ -257,13 +256,8 @@ async function startWith(
     startedAt,
     intervalMs: config.TOLK_RECONCILE_INTERVAL_SEC * 1000,
     serving: () => calls.liveCallIds,
-    // Live viewers everywhere had the call as live: it has ended.
-    ...(cluster
-      ? {
-          onClosed: (record: CallRecord, end: CallEnd) =>
-            cluster.carry(events).announce({ type: 'call.ended', callId: record.id, at: end.endedAt.getTime(), outcome: end.outcome, reason: end.endReason, durationMs: Math.max(0, end.endedAt.getTime() - record.startedAt.getTime()) }),
-        }
-      : {}),
+    // A call closed here ends on the call event stream, as any call does.
+    events,
     logger,
   });
   const twilioModule = createTwilioModule({

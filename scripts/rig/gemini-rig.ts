@@ -4,9 +4,11 @@
  * with `setupComplete`, and for each audio message it receives (100 ms, or TRANSLATE_CHUNK_MS) looks
  * at a few of its samples (base64 read in place) to tell speech from silence; `modelLatencyMs` later
  * it sends one of a few server frames built once: as much of the model's voice (a steady tone) as
- * the message carried, the same with the tone starting where the speech started in it, and the
- * transcriptions when an utterance ends (in the languages of the bench's calls: Spanish and English,
- * the one not asked for heard). Sending a frame copies nothing.
+ * the message carried, the same with the tone starting where the speech started in it, as much
+ * silence for a quiet message inside an utterance (a live model's voice goes on through the pauses
+ * between words: its output has no holes), and the transcriptions when an utterance ends, after a
+ * second of quiet (in the languages of the bench's calls: Spanish and English, the one not asked for
+ * heard). Sending a frame copies nothing.
  * With `echo` (the path test's audio check, not for load) the model says back every chunk it heard,
  * resampled to 24 kHz by linear interpolation over the session's whole stream, instead of its
  * steady voice.
@@ -27,13 +29,17 @@ const audioFrame = (ms: number, silentMs: number): Buffer => frame({ serverConte
 const FRAMES: Buffer[] = [];
 /**
  * The frames of `ms` of voice, the length of the audio message it answers (TRANSLATE_CHUNK_MS):
- * [a full one, then voice from i * ONSET_STEP_MS into it, ...]; indices in FRAMES.
+ * [a full one, then voice from i * ONSET_STEP_MS into it, ..., a silent one]; indices in FRAMES.
  */
 const voiceFrames = new Map<number, number[]>();
 function voiceOf(ms: number): number[] {
   let v = voiceFrames.get(ms);
   if (!v) {
-    v = [FRAMES.push(audioFrame(ms, 0)) - 1, ...Array.from({ length: Math.max(1, Math.floor(ms / ONSET_STEP_MS)) }, (_, i) => FRAMES.push(audioFrame(ms, i * ONSET_STEP_MS)) - 1)];
+    v = [
+      FRAMES.push(audioFrame(ms, 0)) - 1,
+      ...Array.from({ length: Math.max(1, Math.floor(ms / ONSET_STEP_MS)) }, (_, i) => FRAMES.push(audioFrame(ms, i * ONSET_STEP_MS)) - 1),
+      FRAMES.push(audioFrame(ms, ms)) - 1,
+    ];
     voiceFrames.set(ms, v);
   }
   return v;
@@ -60,10 +66,17 @@ const SETUP_COMPLETE = frame({ setupComplete: {} });
 const DATA_AT = Buffer.from('"data":"', 'latin1');
 const SETUP_AT = Buffer.from('"setup"', 'latin1');
 const QUEUE = 64;
+/**
+ * Quiet this long ends an utterance (the transcripts are sent). A shorter pause, between words, is
+ * part of the model's voice, as a live model says it: as much silence as the message carried.
+ */
+const UTTERANCE_END_MS = 1000;
 
 /** One Live session: whether its speaker is talking, and the frames due, in a fixed ring. */
 class Session {
   speaking = false;
+  /** Quiet heard since the speaker last spoke, ms. */
+  quietMs = 0;
   setUp = false;
   transcripts: [number, number] = [0, 0];
   readonly due = new Float64Array(QUEUE);
@@ -112,17 +125,22 @@ function onInput(s: Session, data: Buffer): void {
   const voice = voiceOf(Math.max(ONSET_STEP_MS, Math.round(samples / 16 / ONSET_STEP_MS) * ONSET_STEP_MS));
   if (config.echo) scheduleEcho(s, data, at, end, due);
   if (onset >= 0) {
+    s.quietMs = 0;
     if (config.echo) s.speaking = true;
     else if (s.speaking) s.schedule(due, voice[0]);
     else {
       s.speaking = true;
       // The chunk ends now; its speech began `onset` samples (16 kHz) into it.
-      s.schedule(due, voice[1 + Math.min(voice.length - 2, Math.floor(onset / 16 / ONSET_STEP_MS))]);
+      s.schedule(due, voice[1 + Math.min(voice.length - 3, Math.floor(onset / 16 / ONSET_STEP_MS))]);
     }
   } else if (s.speaking) {
-    s.speaking = false;
-    if (s.ws.readyState === WebSocket.OPEN) s.ws.send(FRAMES[s.transcripts[0]]);
-    s.schedule(due, s.transcripts[1]);
+    s.quietMs += samples / 16;
+    if (config.echo || s.quietMs >= UTTERANCE_END_MS) {
+      s.speaking = false;
+      s.quietMs = 0;
+      if (s.ws.readyState === WebSocket.OPEN) s.ws.send(FRAMES[s.transcripts[0]]);
+      s.schedule(due, s.transcripts[1]);
+    } else s.schedule(due, voice[voice.length - 1]); // a pause between words: the voice goes on, quiet
   }
 }
 

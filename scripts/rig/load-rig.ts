@@ -276,7 +276,7 @@ export async function startLoadRig(args: LoadRigOptions): Promise<LoadRig> {
     return tolkStopped;
   };
   return {
-    metricsUrl: `${tolkBase}/metrics${args.processes > 0 ? '/cluster' : ''}`,
+    metricsUrl: `${tolkBase}/metrics${args.processes > 1 ? '/cluster' : ''}`,
     pinned: cores !== undefined,
     twilio,
     gemini,

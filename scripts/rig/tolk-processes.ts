@@ -16,7 +16,8 @@ export interface ProcessesSetup {
   cleanUp(): Promise<void>;
 }
 
-async function onServer(databaseUrl: string, sql: string): Promise<void> {
+/** Runs one statement on the `postgres` database of `databaseUrl`'s server (creating and dropping databases). */
+export async function onServer(databaseUrl: string, sql: string): Promise<void> {
   const url = new URL(databaseUrl);
   url.pathname = '/postgres';
   const client = new Client({ connectionString: url.toString() });

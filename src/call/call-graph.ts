@@ -55,6 +55,11 @@ export interface GraphHooks {
   language?(route: TranslationRoute, languageCode: string): void;
   /** A final utterance was published. */
   utterance?(route: TranslationRoute, u: CallUtterance): void;
+  /**
+   * Who said an utterance in `languageCode` on a route whose source carries several participants
+   * (a conference leg hears the whole room); undefined when it cannot be told.
+   */
+  speaker?(route: TranslationRoute, languageCode: string): string | undefined;
 }
 
 /** A final utterance as the graph publishes it (languages filled in where the service gave none). */
@@ -441,7 +446,8 @@ export class CallGraph {
   }
 
   private utterance(route: TranslationRoute, u: TranslatedUtterance): void {
-    const speaker = this.speakerOf(route);
+    const heardIn = u.source.languageCode;
+    const speaker = this.speakerOf(route) ?? (heardIn ? this.opts.hooks?.speaker?.(route, heardIn) : undefined);
     const latencyMs = this.pendingLatency.get(route.id);
     this.pendingLatency.delete(route.id);
     const event = stamp({

@@ -7,6 +7,7 @@
  *   connecting --agent stream--> bridged --either side hangs up--> ended
  *   dialing/ringing --busy|no-answer|failed--> ended (caller hears why)
  *   any state --operator hangs up--> ended (both legs hung up)
+ *   any state --a party's media lost (tolk closed its stream)--> ended (media_lost, both legs hung up)
  *
  * Every state that waits on the outside world has a deadline (`deadlineOf`): past it, tolk asks the
  * phone network where the call's legs are and the `deadline` trigger ends what is over, hangs up
@@ -25,10 +26,12 @@ export const CALL_STATES = ['scheduled', 'calling', 'answered', 'dialing', 'ring
 
 export type CallTrigger =
   | { type: 'caller-stream-started' }
-  | { type: 'caller-left' } // caller's stream stopped or their call completed
+  /** The caller's stream stopped or their call completed; `mediaLost`: tolk closed their stream as its media was lost (how). */
+  | { type: 'caller-left'; mediaLost?: string }
   | { type: 'agent-status'; status: LegStatus }
   | { type: 'agent-stream-started' }
-  | { type: 'agent-left' } // agent's stream stopped
+  /** The agent's stream stopped; `mediaLost` as for the caller. */
+  | { type: 'agent-left'; mediaLost?: string }
   | { type: 'dial-failed' }
   | { type: 'operator-hangup' }
   /** tolk is shutting down; `drained`: it waited its drain timeout for the call to end, and the parties were told. */
@@ -98,6 +101,11 @@ export function nextState(state: CallState, event: CallTrigger): Transition | un
   }
   if (event.type === 'operator-hangup') return end('hungup_by_operator', [{ type: 'ringback', on: false }, { type: 'end-agent' }, { type: 'end-caller' }], 'an operator hung up');
   if (event.type === 'deadline') return atDeadline(state, event);
+  if ((event.type === 'caller-left' || event.type === 'agent-left') && event.mediaLost !== undefined) {
+    // Nobody hung up: the party's media stopped reaching tolk. What is still up of the call is hung up.
+    const whose = event.type === 'caller-left' ? "the caller's" : "the other party's";
+    return end('media_lost', [{ type: 'ringback', on: false }, { type: 'end-agent' }, { type: 'end-caller' }], `${whose} media was lost (${event.mediaLost}): tolk closed the stream and ended the call`);
+  }
 
   switch (state) {
     case 'answered':

@@ -144,7 +144,7 @@ export class ConferenceCall {
       logger: this.log,
       echoTargetLanguage: false,
       elapsedMs: () => this.elapsedMs,
-      hooks: { language: (_route, code) => this.languageHeard(code) },
+      hooks: { language: (_route, code) => this.languageHeard(code), speaker: (_route, code) => this.speakerOf(code) },
     });
     this.hinted = [...(init.languages ?? [])];
     if (!init.adopted) this.publish({
@@ -313,6 +313,9 @@ export class ConferenceCall {
     if (this.stateValue === 'joining') {
       this.stateValue = 'live';
       clearTimeout(this.deadline);
+      // Interpreted from now on: its record shows it bridged, as a direct call's does once both
+      // parties are connected (an adopted call's record says so already, since it was first bridged).
+      if (!this.init.adopted) this.publish({ type: 'call.state', from: 'answered', to: 'bridged', trigger: 'interpreter-joined' });
     }
     this.reconcile();
     const legs = [...this.legs.values()].filter((l) => !l.dropped);
@@ -495,6 +498,15 @@ export class ConferenceCall {
     } else this.hinted.push(code);
     this.log.info({ event: 'conference.language_detected', languageCode: code, participant: unknown?.id }, `${code} heard: interpreting it too`);
     this.reconcile();
+  }
+
+  /**
+   * Who said an utterance in `code`: each leg hears the whole room, so the speaker is told by the
+   * language alone, and only when exactly one party present speaks it.
+   */
+  private speakerOf(code: string): string | undefined {
+    const speaking = [...this.parties.values()].filter((p) => p.present && p.language !== undefined && sameLanguage(p.language, code));
+    return speaking.length === 1 ? speaking[0].id : undefined;
   }
 
   /** Languages served: the parties' own, then the others given or heard, at most maxLanguages. */

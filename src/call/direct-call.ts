@@ -25,7 +25,7 @@ import { DEFAULT_STEP_TIMEOUT_MS, findLeg, startDeadline } from './deadline';
 import type { EchoControl } from './endpoint';
 import { stamp, type CallEventBus, type UnstampedCallEvent } from './events';
 import { message, sayLocale } from './messages';
-import type { CallMetrics, FrameClock, LanguageMemory, LegStatus, ParticipantMedia, Telephony, TranslationSessionFactory } from './ports';
+import type { CallMetrics, FrameClock, LanguageMemory, LegStatus, MediaEnd, ParticipantMedia, Telephony, TranslationSessionFactory } from './ports';
 import type { PromptLibrary } from './prompts';
 import type { TranslationRoute } from './translation-route';
 
@@ -188,12 +188,12 @@ export class DirectCall {
         : { id, role: id, language: this.settings.agentLanguage, ...refs },
     );
     this.graph.addEndpoint({ id, carries: [id], reaches: [id] }, media, this.deps.echoCanceller?.());
-    media.on('end', () => {
+    media.on('end', (why) => {
       if (this.moving) {
         this.moving.left.add(id);
         return;
       }
-      this.partyLeft(id);
+      this.partyLeft(id, why);
     });
     this.log.info({ event: 'call.leg_attached', legId: id, callSid: media.legRef, streamSid: media.streamRef }, 'leg attached');
     if (this.joined) {
@@ -211,9 +211,10 @@ export class DirectCall {
     }
   }
 
-  private partyLeft(id: string): void {
+  /** A party's media ended: they hung up, or their media was lost (`why`). */
+  private partyLeft(id: string, why?: MediaEnd): void {
     this.graph.removeParticipant(id);
-    this.dispatch({ type: id === CALLER ? 'caller-left' : 'agent-left' });
+    this.dispatch({ type: id === CALLER ? 'caller-left' : 'agent-left', ...(why?.cause === 'lost' ? { mediaLost: why.detail } : {}) });
   }
 
   /** Adopted: resolves once both legs' media has come and the routes run. */

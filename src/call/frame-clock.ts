@@ -4,6 +4,9 @@
  * A timer per call would cost hundreds of timers and drift independently; here subscribers are
  * called in turn on each tick. The clock follows the monotonic time: when the event loop is late
  * it catches up by ticking again (bounded), so the audio clock of every leg stays true over an hour.
+ * Late frames are caught up one per macrotask (setImmediate): the audio that arrived while the
+ * loop was stalled (a caller's voice, a translation) is read between them, as it would have been
+ * in time, instead of each late frame finding its buffers as they were before the stall.
  */
 import { performance } from 'node:perf_hooks';
 import { FRAME_MS, type FrameClock, type TickListener, type Unsubscribe } from './ports/clock';
@@ -25,6 +28,7 @@ export class RealFrameClock implements FrameClock {
   private readonly maxCatchUp: number;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   /** When frame 0 was: the timeline stays the same when the clock stops and starts again. */
   private startedAt: number | undefined;
   private nextFrame = 0;
@@ -61,7 +65,9 @@ export class RealFrameClock implements FrameClock {
 
   private stop(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
   }
 
   private schedule(): void {
@@ -69,7 +75,9 @@ export class RealFrameClock implements FrameClock {
     this.timer = setTimeout(() => this.onTimer(), Math.max(0, due - this.now()));
   }
 
+  /** Ticks the next frame if it is due; a frame still owed after it gets a macrotask of its own. */
   private onTimer(): void {
+    this.immediate = undefined;
     const elapsedFrames = Math.floor((this.now() - (this.startedAt ?? 0)) / this.periodMs);
     let owed = elapsedFrames - this.nextFrame + 1;
     if (owed > this.maxCatchUp) {
@@ -78,12 +86,13 @@ export class RealFrameClock implements FrameClock {
       owed = this.maxCatchUp;
       this.opts.onSkip?.(skipped);
     }
-    for (let i = 0; i < owed && this.listeners.size > 0; i++) {
+    if (owed > 0) {
       const frame = this.nextFrame++;
       for (const l of [...this.listeners]) l(frame);
     }
-    if (this.listeners.size > 0) this.schedule();
-    else this.stop();
+    if (this.listeners.size === 0) this.stop();
+    else if (owed > 1) this.immediate = setImmediate(() => this.onTimer());
+    else this.schedule();
   }
 }
 

@@ -4,7 +4,10 @@
  * finds them (at start-up, those of this instance's previous run; periodically, those whose
  * instance has stopped saying it serves them), asks the phone network where each leg is, hangs up
  * what is still up (nobody hears anything on it), and closes the record as `interrupted` at the
- * time the network reports, keeping its transcript. It also keeps this instance's own live calls
+ * time the network reports, keeping its transcript. The close is published as the call's
+ * `call.ended` event, as any call's end is, so the subscribers of the call event stream follow it
+ * like any other (the customer's webhook is owed the record, live viewers see the call end, the
+ * metrics count it). It also keeps this instance's own live calls
  * marked as served, so that other instances sharing the database leave them alone. In a cluster,
  * the calls of an instance that died are closed the same way, as `instance_lost` (`closeLost`).
  *
@@ -13,6 +16,7 @@
 import type { Logger } from '../log/logger';
 import type { CallOutcome, CallRecord } from '../store/call-record';
 import type { CallEnd, CallRecordStore } from '../store/call-record-store';
+import { stamp, type CallEventBus } from './events';
 import type { LegReport, Telephony } from './ports';
 
 export interface CallReconcilerDeps {
@@ -26,8 +30,8 @@ export interface CallReconcilerDeps {
   intervalMs: number;
   /** Ids of the calls this instance serves now. */
   serving: () => readonly string[];
-  /** A call was closed here (for live viewers, which had it as live). */
-  onClosed?: (record: CallRecord, end: CallEnd) => void;
+  /** Where a call closed here is published as ended (the bus the live calls publish on). */
+  events: Pick<CallEventBus, 'publish' | 'settle'>;
   logger: Logger;
   now?: () => number;
 }
@@ -203,11 +207,17 @@ export class CallReconciler {
     return this.close(record, { outcome, endReason, endedAt: endedAt ?? new Date(this.now()) });
   }
 
-  /** Closes the record of a call no instance serves, and tells live viewers; false if another instance closed it first. */
+  /**
+   * Closes the record of a call no instance serves and publishes its end (once its subscribers have
+   * finished with it, the pass goes on); false if another instance closed it first.
+   */
   private async close(record: CallRecord, end: CallEnd): Promise<boolean> {
     const closed = await this.deps.records.close(record.id, end);
     if (!closed) return false;
-    this.deps.onClosed?.(record, end);
+    const at = end.endedAt.getTime();
+    const ids = { callId: record.id, ...(record.kind === 'conference' && record.conference ? { conferenceId: record.conference } : {}) };
+    this.deps.events.publish(stamp({ type: 'call.ended', outcome: end.outcome, reason: end.endReason, durationMs: Math.max(0, at - record.startedAt.getTime()) }, ids, at));
+    await this.deps.events.settle(record.id);
     this.log.warn(
       { event: 'call.reconciled', callId: record.id, previousState: record.state, instance: record.instance, outcome: end.outcome, endReason: end.endReason },
       `call no instance served closed as ${end.outcome}`,

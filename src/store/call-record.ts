@@ -27,6 +27,7 @@ export type CallOutcome =
   | 'unknown-number' // the dialled number is not configured
   | 'hungup_by_operator' // an operator ended it (POST /api/calls/{id}/hangup, tolk calls hangup)
   | 'timeout' // a step waited on the phone network past its deadline; tolk hung up what was still up
+  | 'media_lost' // a party's media stopped reaching tolk (no media for too long, or unusable); tolk closed the stream and hung up what was still up
   | 'interrupted' // tolk stopped serving the call: it crashed or was killed (closed when it came back), or it shut down after its drain timeout
   | 'instance_lost' // the instance serving the call died; another instance of the cluster closed it
   | 'error'; // tolk itself failed
@@ -40,6 +41,7 @@ export const CALL_OUTCOMES: readonly CallOutcome[] = [
   'unknown-number',
   'hungup_by_operator',
   'timeout',
+  'media_lost',
   'interrupted',
   'instance_lost',
   'error',
@@ -50,10 +52,25 @@ export interface TranscriptText {
   languageCode: string;
 }
 
+/** Who said an utterance: the leg it was heard on. */
+export interface UtteranceSpeaker {
+  role: LegRole;
+  /** Twilio Call SID of the speaker's leg. */
+  callSid: string;
+}
+
 /** One final utterance and its translation. */
 export interface Utterance {
-  /** Route it travelled, `<speaker role>-><listener role>`: 'caller->agent' or 'agent->caller'. */
+  /**
+   * Route it travelled: `<speaker role>-><listener role>` in a direct call ('caller->agent',
+   * 'agent->caller'), `to:<language>` in a conference ('to:en').
+   */
   direction: string;
+  /**
+   * Who spoke it, when tolk can tell: in a direct call each route hears one party; in a conference
+   * the one party present who speaks the utterance's language (absent when none, or several, do).
+   */
+  speaker?: UtteranceSpeaker;
   source: TranscriptText;
   translation: TranscriptText;
   /** Milliseconds from the call's start to the start and end of the speech. */

@@ -234,6 +234,20 @@ function callMoves(): Migration {
   };
 }
 
+/** Each transcript line keeps who spoke it, when known (null otherwise, as in older lines). */
+function utteranceSpeaker(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('transcript_lines').addColumn('speaker_role', 'text').execute();
+      await db.schema.alterTable('transcript_lines').addColumn('speaker_call_sid', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('transcript_lines').dropColumn('speaker_call_sid').execute();
+      await db.schema.alterTable('transcript_lines').dropColumn('speaker_role').execute();
+    },
+  };
+}
+
 /** Every migration in order; names sort in application order. */
 export function storeMigrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -245,6 +259,7 @@ export function storeMigrations(dialect: Dialect): Record<string, Migration> {
     '0006-call-serving': callServing(),
     '0007-outbound-calls': outboundCalls(),
     '0008-call-moves': callMoves(),
+    '0009-utterance-speaker': utteranceSpeaker(),
   };
 }
 

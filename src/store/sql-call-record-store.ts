@@ -13,6 +13,7 @@ import type {
   CallRecord,
   CallRecordPatch,
   CallRecordWithTranscript,
+  LegRole,
   NewCallRecord,
   OutboundPlan,
   Utterance,
@@ -189,6 +190,8 @@ export class SqlCallRecordStore implements CallRecordStore {
         start_ms: u.startMs,
         end_ms: u.endMs,
         latency_ms: u.latencyMs ?? null,
+        speaker_role: u.speaker?.role ?? null,
+        speaker_call_sid: u.speaker?.callSid ?? null,
       };
       await trx.insertInto('transcript_lines').values(line).execute();
       return true;
@@ -333,6 +336,7 @@ function outboundOf(json: string): OutboundPlan {
 function lineToUtterance(l: Selectable<TranscriptLinesTable>): Utterance {
   return {
     direction: l.direction,
+    ...(l.speaker_role && l.speaker_call_sid ? { speaker: { role: l.speaker_role as LegRole, callSid: l.speaker_call_sid } } : {}),
     source: { text: l.source_text, languageCode: l.source_language },
     translation: { text: l.translation_text, languageCode: l.translation_language },
     startMs: l.start_ms,

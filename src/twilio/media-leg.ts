@@ -1,3 +1,5 @@
+import type { MediaEnd } from '../call/ports';
+
 /**
  * The contract between the Twilio edge and the call bridge: one authenticated bidirectional Media
  * Stream (one call leg). The edge hands a `MediaLeg` to the bridge only after the stream's `start`
@@ -22,8 +24,11 @@ export interface MediaLegEvents {
   dtmf: (digit: string) => void;
   /** Twilio echoed a mark: the audio before it has played, or it was cleared. */
   mark: (name: string) => void;
-  /** The stream ended (`stop` message or the socket closed); emitted exactly once. */
-  stop: () => void;
+  /**
+   * The stream ended: `stop` message or the socket closed (`ended`), or the edge closed it as dead
+   * or misbehaving (`lost`); emitted exactly once.
+   */
+  stop: (why: MediaEnd) => void;
   /** Outbound backpressure has eased after `sendMedia` returned false. */
   drain: () => void;
 }

@@ -5,6 +5,7 @@
  * events (audio placed on a gap-free clock) and the leg's sends become Twilio messages.
  */
 import { EventEmitter } from 'node:events';
+import type { MediaEnd } from '../call/ports';
 import type { Logger } from '../log/logger';
 import type { TwilioCounters, TwilioCounterName } from './counters';
 import { MediaClock, SequenceTracker, type MediaClockOptions } from './media-clock';
@@ -29,6 +30,7 @@ export interface MediaSocket {
 }
 
 const OPEN = 1;
+const ENDED: MediaEnd = { cause: 'ended' };
 
 export interface MediaStreamOptions {
   /** A connection without an authenticated `start` by then is closed. Default 1000 ms. */
@@ -271,7 +273,7 @@ export class MediaStreamSession {
       if (silentMs < limit || this.state !== 'active') return;
       this.deps.counters.inc('stream_idle');
       this.log.warn({ event: 'twilio.media.idle', silentMs }, 'media stream closed: no message from Twilio');
-      this.end(1001, 'no media');
+      this.end(1001, 'no media', `no media from Twilio for ${Math.round(silentMs / 1000)} s`);
     }, Math.max(20, Math.min(1000, limit / 4)));
     this.idleTimer.unref();
   }
@@ -290,16 +292,17 @@ export class MediaStreamSession {
     if (this.state === 'active' && ++this.misbehaviour >= this.opts.maxMisbehaviour) {
       this.deps.counters.inc('stream_closed_misbehaving');
       this.log.warn({ event: 'twilio.media.misbehaving', dropped: this.misbehaviour }, 'media stream closed: too many bad messages');
-      this.end(1008, 'misbehaving media stream');
+      this.end(1008, 'misbehaving media stream', `${this.misbehaviour} malformed or out-of-order messages from Twilio`);
     }
   }
 
-  private end(code: number, reason: string): void {
+  /** Closes the stream from tolk's side; `lost`: why its media is taken as lost (the leg's end says so). */
+  private end(code: number, reason: string, lost?: string): void {
     this.clearStartTimer();
     this.stopIdleWatch();
     this.state = 'ended';
     this.pending.length = 0;
-    this.leg?.end();
+    this.leg?.end(lost === undefined ? ENDED : { cause: 'lost', detail: lost });
     this.deps.socket.close(code, reason);
   }
 
@@ -410,7 +413,8 @@ class StreamLeg implements MediaLeg {
 
   emitEvent(event: 'media', frame: MediaFrame): void;
   emitEvent(event: 'dtmf' | 'mark', value: string): void;
-  emitEvent(event: 'stop' | 'drain'): void;
+  emitEvent(event: 'stop', why: MediaEnd): void;
+  emitEvent(event: 'drain'): void;
   emitEvent(event: keyof MediaLegEvents, value?: unknown): void {
     try {
       this.emitter.emit(event, value);
@@ -419,11 +423,11 @@ class StreamLeg implements MediaLeg {
     }
   }
 
-  /** Emits 'stop' once and detaches every listener. */
-  end(): void {
+  /** Emits 'stop' (with why) once and detaches every listener. */
+  end(why: MediaEnd = ENDED): void {
     if (this.ended) return;
     this.ended = true;
-    this.emitEvent('stop');
+    this.emitEvent('stop', why);
     this.emitter.removeAllListeners();
   }
 

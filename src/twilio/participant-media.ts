@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { decodeMulaw, encodeMulaw } from '../audio';
-import type { ParticipantMedia, ParticipantMediaEvents, PcmFrame } from '../call/ports';
+import type { MediaEnd, ParticipantMedia, ParticipantMediaEvents, PcmFrame } from '../call/ports';
 import type { MediaFrame, MediaLeg } from './media-leg';
 
 const SAMPLE_RATE = 8000;
@@ -66,9 +66,9 @@ export class TwilioParticipantMedia implements ParticipantMedia {
     this.emitter.emit('audio', this.frame);
   };
 
-  private readonly onStop = (): void => {
+  private readonly onStop = (why: MediaEnd): void => {
     this.leg.off('media', this.onMedia).off('stop', this.onStop);
-    this.emitter.emit('end');
+    this.emitter.emit('end', why);
     this.emitter.removeAllListeners();
   };
 }

@@ -135,6 +135,13 @@ describe('call state machine', () => {
     it('says why every call ended', () => {
       expect(nextState('bridged', { type: 'caller-left' })?.reason).toBe('the caller hung up');
       expect(nextState('bridged', { type: 'agent-left' })?.reason).toBe('the other party hung up');
+      // A stream tolk closed because its media was lost is not a party hanging up: what is still up is hung up.
+      expect(nextState('bridged', { type: 'agent-left', mediaLost: 'no media from Twilio for 10 s' })).toEqual({
+        state: 'ended',
+        outcome: 'media_lost',
+        reason: "the other party's media was lost (no media from Twilio for 10 s): tolk closed the stream and ended the call",
+        effects: [{ type: 'ringback', on: false }, { type: 'end-agent' }, { type: 'end-caller' }, { type: 'release' }],
+      });
       expect(nextState('ringing', { type: 'agent-status', status: { state: 'ended', reason: 'busy' } })?.reason).toBe("the other party's line: busy");
       expect(nextState('dialing', { type: 'dial-failed' })?.reason).toBe('the other party could not be dialled');
       expect(nextState('bridged', { type: 'shutdown' })?.reason).toBe('tolk shut down');

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { ManualFrameClock, RealFrameClock } from '../../src/call/frame-clock';
 
 describe('RealFrameClock', () => {
@@ -38,6 +39,43 @@ describe('RealFrameClock', () => {
       stop();
     } finally {
       jest.useRealTimers();
+    }
+  });
+
+  it('reads what arrived during a stall before the second late frame, not after the last', async () => {
+    // Audio that reached a socket while the event loop was blocked: each late frame must be able
+    // to play it, as it would have in time, instead of finding the buffers as they were before.
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await new Promise((r) => client.once('connect', r));
+    const peer = await accepted;
+    const order: string[] = [];
+    peer.on('data', () => order.push('audio'));
+    const clock = new RealFrameClock({ maxCatchUp: 50 });
+    let first = true;
+    const stop = clock.subscribe(() => {
+      order.push('frame');
+      if (!first) return;
+      first = false;
+      // After this frame (and the socket reads of its loop turn), the loop stalls for 7 frames
+      // with the audio already in the socket.
+      setImmediate(() => {
+        client.write('late audio');
+        const until = Date.now() + 150;
+        while (Date.now() < until);
+      });
+    });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!order.includes('audio') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(order.slice(0, 3)).toEqual(['frame', 'frame', 'audio']);
+    } finally {
+      stop();
+      client.destroy();
+      peer.destroy();
+      await new Promise((r) => server.close(r));
     }
   });
 });

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { CallEventBus, type CallEvent } from '../../src/call/events';
 import { CallReconciler, STALE_INTERVALS } from '../../src/call/reconciler';
 import type { LegReport } from '../../src/call/ports';
 import { createLogger } from '../../src/log/logger';
@@ -27,13 +28,16 @@ class FakeNetwork {
 
 function setup(serving: string[] = []) {
   const records = new InMemoryCallRecordStore();
-  const closed: string[] = [];
+  /** The calls' ends, as the subscribers of the call event stream see them. */
+  const ended: CallEvent[] = [];
   const network = new FakeNetwork();
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString()) as Record<string, unknown>), cb()) }) });
   let now = BOOT;
-  const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(BOOT), intervalMs: INTERVAL, serving: () => serving, onClosed: (r) => closed.push(r.id), logger, now: () => now });
-  return { records, network, reconciler, lines, closed, advance: (ms: number) => (now += ms) };
+  const events = new CallEventBus(logger);
+  events.subscribe((e) => void (e.type === 'call.ended' && ended.push(e)));
+  const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(BOOT), intervalMs: INTERVAL, serving: () => serving, events, logger, now: () => now });
+  return { records, network, reconciler, lines, ended, advance: (ms: number) => (now += ms) };
 }
 
 const call = (id: string, over: Partial<NewCallRecord> = {}): NewCallRecord => ({
@@ -73,6 +77,8 @@ describe('calls no instance serves any more', () => {
     });
     expect(s.network.hungUp).toEqual([]);
     expect(s.lines.some((l) => l.event === 'call.reconciled' && l.callId === 'c1')).toBe(true);
+    // Its end is published as any call's is (the webhook, the live view and the metrics follow it), once.
+    expect(s.ended).toEqual([{ type: 'call.ended', callId: 'c1', at: BOOT - 1_000, outcome: 'interrupted', reason: record?.endReason, durationMs: 59_000 }]);
     // Done once: the next pass finds nothing.
     expect(await s.reconciler.pass()).toBe(0);
   });
@@ -137,7 +143,7 @@ describe('calls no instance serves any more', () => {
     expect(await s.reconciler.pass()).toBe(1);
     expect(await s.records.get('c1')).toMatchObject({ outcome: 'interrupted', endReason: expect.stringContaining('could not be asked') as string });
     // Closed like any other: live viewers are told, and the log says so.
-    expect(s.closed).toEqual(['c1']);
+    expect(s.ended.map((e) => e.callId)).toEqual(['c1']);
     expect(s.lines.some((l) => l.event === 'call.reconciled' && l.callId === 'c1')).toBe(true);
   });
 
@@ -163,7 +169,7 @@ describe('calls no instance serves any more', () => {
     let release: () => void = () => undefined;
     const network = { lookUp: () => new Promise<LegReport | undefined>((r) => (release = () => r(undefined))), hangUp: () => Promise.resolve() };
     await records.create(call('orphan', { startedAt: new Date(Date.now() - 120_000) }));
-    const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(), intervalMs: 1000, serving: () => ['live'], logger: createLogger({ level: 'silent' }) });
+    const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(), intervalMs: 1000, serving: () => ['live'], events: new CallEventBus(createLogger({ level: 'silent' })), logger: createLogger({ level: 'silent' }) });
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
     try {
       reconciler.start();

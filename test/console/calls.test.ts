@@ -1,4 +1,4 @@
-import { statusLabel, type CallRecord } from '../../console/src/lib/calls';
+import { callDuration, statusLabel, type CallRecord } from '../../console/src/lib/calls';
 
 const record = (fields: Partial<CallRecord>): CallRecord => ({
   id: 'c1',
@@ -23,5 +23,22 @@ describe("a call's badge on the History page", () => {
     expect(statusLabel(record({ state: 'scheduled', outbound: { attempts: 1, dueAt } }))).toBe('retrying');
     expect(statusLabel(record({ state: 'scheduled', outbound: { attempts: 0, dueAt } }))).toBe('scheduled');
     expect(statusLabel(record({ state: 'ended', outcome: 'busy', outbound: { attempts: 2, dueAt } }))).toBe('busy');
+  });
+});
+
+describe("a call's duration on the History page", () => {
+  const dueAt = '2026-12-05T11:00:00.000Z';
+
+  it('runs from the start to the end, and says when the call is still going', () => {
+    expect(callDuration(record({ state: 'ended', outcome: 'completed', endedAt: '2026-12-05T10:02:05.000Z' }))).toBe('2 min 05 s');
+    expect(callDuration(record({ state: 'bridged' }))).toBe('in progress');
+  });
+
+  it('says not started for a call waiting for its time or a retry, or cancelled before its first attempt', () => {
+    expect(callDuration(record({ state: 'scheduled', outbound: { attempts: 0, dueAt } }))).toBe('not started');
+    expect(callDuration(record({ state: 'scheduled', outbound: { attempts: 1, dueAt } }))).toBe('not started');
+    expect(callDuration(record({ state: 'ended', outcome: 'canceled', outbound: { attempts: 0, dueAt }, endedAt: '2026-12-05T10:30:00.000Z' }))).toBe('not started');
+    // An attempt restarts the clock: startedAt is when it began dialling.
+    expect(callDuration(record({ state: 'ended', outcome: 'completed', outbound: { attempts: 1, dueAt }, startedAt: dueAt, endedAt: '2026-12-05T11:03:00.000Z' }))).toBe('3 min 00 s');
   });
 });

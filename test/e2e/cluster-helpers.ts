@@ -1,22 +1,12 @@
 /** What the tests of several tolk instances share: a database of their own, the admin API, metrics. */
-import { Client } from 'pg';
+import { onServer } from '../../scripts/rig/tolk-processes';
 import { TEST_DATABASE_URL } from '../store/helpers/postgres';
 import { ADMIN_TOKEN } from './harness';
 
 export const ADMIN = ADMIN_TOKEN;
 
 /** Runs one statement on the test server's `postgres` database (creating and dropping databases). */
-export async function adminSql(sql: string): Promise<void> {
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = '/postgres';
-  const client = new Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+export const adminSql = (sql: string): Promise<void> => onServer(TEST_DATABASE_URL, sql);
 
 export async function json<T>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T; instance: string | null }> {
   const res = await fetch(url, { ...init, headers: { authorization: `Bearer ${ADMIN}`, ...init.headers } });

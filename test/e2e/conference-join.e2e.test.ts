@@ -7,6 +7,7 @@
  */
 import { runCli } from '../../src/cli/program';
 import { tone } from '../twilio-emulator/signal';
+import { callTime } from '../twilio-emulator/timeline';
 import { conferenceParties, keepWav, startRig, toneSeconds, waitUntil, type Rig } from './harness';
 
 jest.setTimeout(120_000);
@@ -62,10 +63,15 @@ function heardBy(sid: string): Record<number, number> {
   return toneSeconds(rig.twilio.recording(sid).heard, ALL_HZ);
 }
 
-/** Each person says 2 s of their tone in turn, 6 s apart; resolves once the last has finished. */
+/**
+ * Each person says 2 s of their tone in turn, 6 s apart; resolves once the last has finished and
+ * been translated, by every call's own timeline (what it has played), which on a busy machine runs
+ * behind the wall clock.
+ */
 async function takeTurns(sids: string[], voices: number[]): Promise<void> {
+  const until = sids.map((sid) => callTime(rig.twilio, sid) + 4 + 6 * sids.length);
   sids.forEach((sid, i) => rig.twilio.say(sid, tone(2, voices[i], 6000), { inSec: 1 + 6 * i }));
-  await new Promise((r) => setTimeout(r, ((4 + 6 * sids.length) * 1000) / rig.speed));
+  await waitUntil(() => sids.every((sid, i) => callTime(rig.twilio, sid) >= until[i]), 60_000, 'the turns to be taken');
 }
 
 /** Waits until party `sid` has heard `hz` for at least `sec` (audio plays in real time, later on a busy machine). */
@@ -154,7 +160,13 @@ describe('joining a conference in progress', () => {
     // The conference ends: tolk leaves with it.
     for (const sid of sids) rig.twilio.hangup(sid);
     await waitUntil(() => rig.tolk.calls.activeCalls === 0, 5000, 'tolk to leave the ended conference');
-    expect((await rig.tolk.records.list({ limit: 1 })).items[0]).toMatchObject({ kind: 'conference', outcome: 'completed' });
+    const [record] = (await rig.tolk.records.list({ limit: 1 })).items;
+    expect(record).toMatchObject({ kind: 'conference', outcome: 'completed' });
+    // Each transcript line says which of the three spoke it, as the admin API shows the record.
+    const { transcript } = (await (await api(`/calls/${record.id}`)).json()) as { transcript: { source: { languageCode: string }; speaker?: { role: string; callSid: string } }[] };
+    expect(transcript.length).toBeGreaterThanOrEqual(6);
+    for (const line of transcript) expect(line.speaker).toEqual({ role: 'participant', callSid: sids[langs.indexOf(line.source.languageCode)] });
+    expect(new Set(transcript.map((l) => l.speaker?.callSid))).toEqual(new Set(sids));
   });
 
   it('a language nobody named is detected from the first utterance and gets its session', async () => {

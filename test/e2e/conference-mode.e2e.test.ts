@@ -6,7 +6,7 @@
  * listener heard: the caller 500 Hz (es), the agent 700 Hz (en), translations into es 1100 Hz and
  * into en 1300 Hz.
  */
-import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, keepWav, startRig, toneSeconds, waitUntil, type Rig, type RigOptions } from './harness';
+import { ADMIN_TOKEN, AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, keepWav, startRig, toneSeconds, waitUntil, type Rig, type RigOptions } from './harness';
 import { tone } from '../twilio-emulator/signal';
 import { message } from '../../src/call/messages';
 
@@ -45,6 +45,28 @@ function conferenceRig(interpretation: 'whisper' | 'open', extra: Partial<RigOpt
   });
 }
 
+/** The states the newest call's record went through, as the admin API showed them (polled until `stop`). */
+function watchRecordStates(): { states: string[]; stop: () => Promise<void> } {
+  const states: string[] = [];
+  let running = true;
+  const api = async <T>(p: string): Promise<T> => (await (await fetch(`http://127.0.0.1:${rig.tolk.address.port}${p}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as T;
+  const poll = (async () => {
+    while (running) {
+      const { calls } = await api<{ calls: { id: string }[] }>('/api/calls?limit=1');
+      const state = calls[0] ? (await api<{ state: string }>(`/api/calls/${calls[0].id}`)).state : undefined;
+      if (state && states[states.length - 1] !== state) states.push(state);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  })();
+  return {
+    states,
+    stop: async () => {
+      running = false;
+      await poll;
+    },
+  };
+}
+
 /** The caller says 2 s at 4 s, the agent answers 2 s at 11 s after joining (about 13 s), the caller hangs up at 20 s. */
 async function placeCall(): Promise<{ callerSid: string; agentSid: string }> {
   agentAnswers();
@@ -58,11 +80,17 @@ async function placeCall(): Promise<{ callerSid: string; agentSid: string }> {
 describe('a number in conference mode', () => {
   it('whisper: each party hears the other\'s own voice and only the translation meant for them', async () => {
     rig = await conferenceRig('whisper');
+    const watch = watchRecordStates();
     const { callerSid, agentSid } = await placeCall();
     const ended = Date.now();
     // Every leg hung up and every session closed within 3 s of the caller leaving.
     await waitUntil(() => rig.twilio.calls().every((c) => c.status === 'completed'), 3000, 'every leg to end');
     await waitUntil(() => rig.tolk.calls.activeCalls === 0 && rig.gemini.stats().connectionsOpen === 0, 3000 - (Date.now() - ended), 'tolk to close its sessions');
+    // The record's last write may land after the call's end, and the watcher's last look before it.
+    await waitUntil(() => watch.states[watch.states.length - 1] === 'ended', 5000, 'the record to show the call ended');
+    await watch.stop();
+    // The record showed the conference bridged while tolk interpreted it, as a direct call's, then ended.
+    expect(watch.states.slice(-2)).toEqual(['bridged', 'ended']);
 
     const c = heardBy(callerSid, 'conference-whisper-caller-heard.wav');
     const a = heardBy(agentSid, 'conference-whisper-agent-heard.wav');
@@ -82,7 +110,7 @@ describe('a number in conference mode', () => {
     const legs = rig.twilio.calls().filter((c2) => c2.to.startsWith('app:'));
     expect(legs).toHaveLength(2);
     const [record] = (await rig.tolk.records.list({ limit: 5 })).items;
-    expect(record).toMatchObject({ kind: 'conference', outcome: 'completed', number: TOLK_NUMBER });
+    expect(record).toMatchObject({ kind: 'conference', state: 'ended', outcome: 'completed', number: TOLK_NUMBER, answeredAt: expect.any(Date) as Date });
     expect(record.conference).toMatch(/^tolk-[0-9a-f-]{36}$/);
     expect(record.conference).not.toContain(CALLER_NUMBER.slice(1));
     const full = (await rig.tolk.records.get(record.id))!;
@@ -90,6 +118,8 @@ describe('a number in conference mode', () => {
       ['to:en', 'es', 'en'],
       ['to:es', 'en', 'es'],
     ]);
+    // Each line says who spoke it: the caller's Spanish, the agent's English.
+    for (const u of full.transcript) expect(u.speaker).toEqual(u.source.languageCode === 'es' ? { role: 'caller', callSid: callerSid } : { role: 'agent', callSid: agentSid });
     expect(rig.logs.filter((l) => l.event === 'conference.fallback')).toEqual([]);
     const metrics = await (await fetch(`http://127.0.0.1:${rig.tolk.address.port}/metrics`)).text();
     expect(metrics).toMatch(/^tolk_calls_by_kind_total\{kind="conference",outcome="completed"\} 1$/m);

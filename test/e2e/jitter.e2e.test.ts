@@ -4,10 +4,8 @@
  * with): the other party hears the speaker's own voice and the translation intact, with no hole
  * and no slip inside speech, the voice's delay steady while they speak; /metrics reports the jitter buffer.
  */
-import fs from 'node:fs';
-import { Downsampler24to8, readWav } from '../../src/audio';
-import { loadScript } from '../../src/emulators/gemini/script';
-import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, fixture, keepWav, matchSnrDb, speechRunsHeard, startRig, waitUntil, type Rig } from './harness';
+import { hearScriptedExchange } from './scripted-exchange';
+import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, fixture, keepWav, speechRunsHeard, startRig, waitUntil, type Rig } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -55,19 +53,8 @@ describe('a call under ±30 ms of network jitter', () => {
   });
 
   it('plays the translated speech to each party intact', async () => {
-    const script = await loadScript(require.resolve('../../scripts/demo-es-en.json'));
-    rig = await startRig({ speed: 1, twilio: JITTER, number: { originalVolume: 0 }, gemini: { mode: 'script', script, detector: { pauseMs: 1200, maxUtteranceMs: 15_000 } } });
-    rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: fixture('agent-en.ulaw8k.wav'), speakAfterSec: 11 });
-    const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 1, hangupAfterSec: 24 } });
-    await rig.twilio.waitForStatus(callerSid, 'completed', 30_000);
-    const agentSid = rig.twilio.calls().find((c) => c.to === AGENT_NUMBER)?.sid ?? '';
-    await waitUntil(() => rig.tolk.calls.activeCalls === 0, 5000, 'tolk to end the call');
-    const expected = (file: string): Int16Array => new Downsampler24to8().process(readWav(fs.readFileSync(fixture(file))).samples);
-    const agentHeard = rig.twilio.recording(agentSid);
-    const callerHeard = rig.twilio.recording(callerSid);
-    keepWav('jitter-intact-agent-heard.wav', agentHeard.heardWav());
-    keepWav('jitter-intact-caller-heard.wav', callerHeard.heardWav());
-    expect(matchSnrDb(agentHeard.heard, expected('caller-es.to-en.pcm24k.wav')).snrDb).toBeGreaterThan(30);
-    expect(matchSnrDb(callerHeard.heard, expected('agent-en.to-es.pcm24k.wav')).snrDb).toBeGreaterThan(30);
+    const heard = await hearScriptedExchange({ twilio: JITTER }, 'jitter-intact', (r) => (rig = r));
+    expect(heard.agentSnrDb).toBeGreaterThan(30);
+    expect(heard.callerSnrDb).toBeGreaterThan(30);
   });
 });

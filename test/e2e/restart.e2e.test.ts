@@ -1,7 +1,8 @@
 /**
  * tolk stops mid-call (killed, not shut down): every transcript line that was already final is in
  * the database when it comes back, and the operator can read it; the call, which nobody serves any
- * more, is closed as interrupted at the time Twilio reports it ended.
+ * more, is closed as interrupted at the time Twilio reports it ended, and ends like any call: the
+ * customer's webhook receives its record and transcript.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import { startGeminiEmulator, type GeminiEmulator } from '../../src/emulators/ge
 import { freePort } from '../../src/emulators/free-port';
 import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
 import { spawnTolk, type TolkProcess } from '../helpers/tolk-process';
+import { startReceiver, type Receiver } from '../webhooks/helpers';
 import { ADMIN_TOKEN as ADMIN, AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, emulatorEnv, fixture, waitUntil } from './harness';
 
 jest.setTimeout(90_000);
@@ -17,10 +19,12 @@ jest.setTimeout(90_000);
 let twilio: TwilioEmulator | undefined;
 let gemini: GeminiEmulator | undefined;
 let tolk: TolkProcess | undefined;
+let receiver: Receiver | undefined;
 let dir = '';
 
 afterEach(async () => {
   await tolk?.stop('SIGKILL');
+  await receiver?.close();
   await twilio?.close();
   await gemini?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -65,8 +69,13 @@ describe('a tolk restart mid-call', () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     fs.writeFileSync(path.join(dir, 'numbers.yaml'), `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n`);
+    receiver = await startReceiver([200]);
     const env = {
       ...emulatorEnv({ port, publicUrl: base, twilio, gemini, logLevel: 'warn' }),
+      TOLK_WEBHOOK_URL: receiver.url,
+      TOLK_WEBHOOK_SECRET: 'whsec-restart-0123456789abcdef',
+      TOLK_ALLOW_HTTP_WEBHOOKS: 'true',
+      TOLK_ALLOW_PRIVATE_WEBHOOKS: 'true',
       TOLK_NUMBERS: path.join(dir, 'numbers.yaml'),
       TOLK_DB_PATH: path.join(dir, 'tolk.db'),
     };
@@ -108,6 +117,12 @@ describe('a tolk restart mid-call', () => {
       return Date.parse(((await res.json()) as { end_time: string }).end_time);
     }));
     expect(Date.parse(after.endedAt!)).toBe(Math.max(...ends));
+    // The customer's server hears that the call ended, with its record and transcript.
+    await waitUntil(() => receiver!.received.length > 0, 20_000, 'the webhook of the interrupted call');
+    const hook = JSON.parse(receiver.received[0].body) as { event: string; callId: string; outcome: string; endedAt: string; call: CallJson };
+    expect(hook).toMatchObject({ event: 'call.ended', callId: before.id, outcome: 'interrupted', endedAt: after.endedAt, call: { id: before.id, state: 'ended', outcome: 'interrupted' } });
+    expect(hook.call.transcript).toEqual(before.transcript);
+    expect(receiver.received).toHaveLength(1);
     // tolk serves no call now, and takes new ones.
     expect(await api<{ calls: unknown[] }>(base, '/api/calls?outcome=interrupted')).toMatchObject({ calls: [{ id: before.id }] });
   });

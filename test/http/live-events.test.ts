@@ -56,14 +56,16 @@ function open(headers: Record<string, string> = auth): Promise<Client> {
   return new Promise((resolve, reject) => {
     const req = http.get(`${base}/api/live/events`, { headers }, (res) => {
       let raw = '';
+      // The end of the stream not yet parsed (an incomplete message): each message is parsed once.
+      let unparsed = '';
       let ended = false;
       const messages: SseMessage[] = [];
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         raw += chunk;
-        const blocks = raw.split('\n\n');
-        messages.length = 0;
-        for (const block of blocks.slice(0, -1)) {
+        const blocks = (unparsed + chunk).split('\n\n');
+        unparsed = blocks.pop() ?? '';
+        for (const block of blocks) {
           const fields = block.split('\n').filter((l) => !l.startsWith(':') && l !== '');
           const get = (k: string) => fields.find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2);
           const data = get('data');

@@ -5,7 +5,7 @@
  */
 import { WhisperRefusedError, type AddInterpreterRequest, type AddPartyRequest, type ConferenceTelephony, type DialRequest, type LegReport, type Telephony } from '../../src/call/ports';
 import { DIAL_QUEUE, dialProcessor, dialQueueSpec, QueuedConferences, QueuedTelephony } from '../../src/jobs/dial-queue';
-import { BACKENDS, openTestQueues, type TestQueues } from './helpers';
+import { BACKENDS, openTestQueues, waitFor, type TestQueues } from './helpers';
 
 class RecordingTelephony implements Telephony {
   readonly placed: { callId: string; at: number }[] = [];
@@ -84,7 +84,12 @@ describe.each(BACKENDS)('dial queue (%s)', (backend) => {
     // No worker yet: the dial waits past its 1 s ring timeout.
     await expect(telephony.dial(request('too-late', 1))).rejects.toThrow();
     q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable));
-    await new Promise((r) => setTimeout(r, 500));
+    // The worker takes the job when it can (later on a busy machine): wait for its outcome.
+    const settled = async () => {
+      const state = (await q.jobs.get(DIAL_QUEUE, 'dial.too-late.agent'))?.state;
+      return state === 'failed' || state === 'completed';
+    };
+    await waitFor(settled, 10_000, 'the worker to take the late dial');
     const job = await q.jobs.get(DIAL_QUEUE, 'dial.too-late.agent');
     expect(job?.state).toBe('failed');
     expect(network.placed).toEqual([]);

@@ -18,7 +18,10 @@ describe('translator lifecycle', () => {
 
   it('opens and closes hundreds of sessions and leaves nothing open', async () => {
     const { logger } = memoryLogger();
-    const f = factory(emu.url);
+    // One connection per session is counted below: no setup may time out and be retried. The
+    // helpers' 2 s setup deadline is wall-clock time, which 25 setups at once against an emulator
+    // in this same process overran on a busy machine (the deadline has tests of its own).
+    const f = factory(emu.url, { setupTimeoutMs: 30_000 });
     const before = resources();
     for (let batch = 0; batch < 10; batch++) {
       await Promise.all(

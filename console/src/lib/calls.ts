@@ -39,7 +39,7 @@ export interface CallWithTranscript extends CallRecord {
   droppedUtterances: number;
 }
 
-export const OUTCOMES = ['completed', 'busy', 'no-answer', 'failed', 'canceled', 'unknown-number', 'hungup_by_operator', 'timeout', 'interrupted', 'instance_lost', 'error'] as const;
+export const OUTCOMES = ['completed', 'busy', 'no-answer', 'failed', 'canceled', 'unknown-number', 'hungup_by_operator', 'timeout', 'media_lost', 'interrupted', 'instance_lost', 'error'] as const;
 
 /**
  * What a call's badge says: its outcome once it ended; `retrying` for a call tolk places whose
@@ -57,7 +57,13 @@ export function formatDuration(ms: number): string {
   return m > 0 ? `${m} min ${String(s % 60).padStart(2, '0')} s` : `${s} s`;
 }
 
+/**
+ * How long a call lasted: from its start to its end, `in progress` while it runs, and `not started`
+ * for a call tolk places that is waiting for its time (or a retry) or was cancelled before its first
+ * attempt.
+ */
 export function callDuration(c: CallRecord): string {
+  if (c.state === 'scheduled' || (c.outbound && c.outbound.attempts === 0)) return 'not started';
   if (!c.endedAt) return 'in progress';
   return formatDuration(Date.parse(c.endedAt) - Date.parse(c.startedAt));
 }

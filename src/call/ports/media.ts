@@ -15,10 +15,17 @@ export interface PcmFrame {
   atMs: number;
 }
 
+/**
+ * Why a connection ended: `ended`, the telephony ended it (the party hung up, the stream was
+ * stopped, the socket closed); `lost`, the adapter closed it because its media was lost (nothing
+ * arrived for too long, or what arrived was unusable), `detail` saying which.
+ */
+export type MediaEnd = { cause: 'ended' } | { cause: 'lost'; detail: string };
+
 export interface ParticipantMediaEvents {
   audio: (frame: PcmFrame) => void;
-  /** The connection ended (hung up, stream stopped or socket closed); emitted exactly once. */
-  end: () => void;
+  /** The connection ended (see `MediaEnd`); emitted exactly once. */
+  end: (why: MediaEnd) => void;
 }
 
 export interface ParticipantMedia {

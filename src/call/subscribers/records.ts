@@ -1,8 +1,14 @@
 /**
  * Keeps each call's record from its events: state changes (with the time it was answered), the
- * legs and their languages as participants join and their languages become known, every final
- * utterance of the transcript, and the outcome. Each write is returned to the event bus, so the
+ * legs and their languages as participants join and their languages become known (a participant
+ * whose language is not known yet is listed once it is), every final utterance of the transcript
+ * with the leg of who said it (where the event names the participant), and the outcome. Each write is returned to the event bus, so the
  * call waits for them before it reports that it has ended.
+ *
+ * The writes of one call run one at a time, in the order of its events: a write starts once the
+ * one before it has finished, and writes the legs as they are when it starts: a slow write can
+ * never land after a later one with the legs as they were before (the record would lose a leg),
+ * nor a state after the end.
  */
 import type { CallLeg } from '../../store/call-record';
 import type { CallEvent, CallEventSource } from '../events';
@@ -11,66 +17,93 @@ import type { CallRecords } from '../ports';
 export function recordCalls(events: CallEventSource, records: CallRecords): () => void {
   /** The legs of each live call, as its record lists them. */
   const legs = new Map<string, Map<string, CallLeg>>();
-  const writeLegs = (callId: string): Promise<boolean> => records.update(callId, { legs: [...(legs.get(callId)?.values() ?? [])] });
-  /**
-   * A call moved here from another instance: the legs its record lists already, read before the
-   * legs joining here are written, so that the record never lists fewer meanwhile.
-   */
-  const recorded = new Map<string, Promise<void>>();
-  const movedIn = (callId: string): Promise<void> => {
-    const seeded = records.get(callId).then((r) => {
-      const call = legs.get(callId) ?? new Map<string, CallLeg>();
-      const here = new Set([...call.values()].map((l) => l.callSid));
-      for (const l of r?.legs ?? []) if (!here.has(l.callSid)) call.set(`recorded:${l.callSid}`, l);
-      legs.set(callId, call);
+  /** Per call, participants with a leg whose language is not known yet: listed once it is. */
+  const unlisted = new Map<string, Map<string, Omit<CallLeg, 'language'>>>();
+  /** Per call, the last write queued (see the header). */
+  const queues = new Map<string, Promise<unknown>>();
+
+  /** Runs `write` once the call's writes queued before it have finished (failed ones included). */
+  const serial = <T>(callId: string, write: () => Promise<T>): Promise<T> => {
+    const run = (queues.get(callId) ?? Promise.resolve()).then(write, write);
+    const tail = run.catch(() => undefined);
+    queues.set(callId, tail);
+    void tail.then(() => {
+      if (queues.get(callId) === tail) queues.delete(callId);
     });
-    recorded.set(callId, seeded);
-    return seeded;
+    return run;
+  };
+  /** Writes the call's legs as they are when the write starts (those of a call that moved here included). */
+  const writeLegs = (callId: string): Promise<boolean> => serial(callId, () => records.update(callId, { legs: [...(legs.get(callId)?.values() ?? [])] }));
+  const forget = (callId: string): void => {
+    legs.delete(callId);
+    unlisted.delete(callId);
+  };
+  const legsOf = (callId: string): Map<string, CallLeg> => {
+    let call = legs.get(callId);
+    if (!call) legs.set(callId, (call = new Map<string, CallLeg>()));
+    return call;
   };
 
   return events.subscribe((e: CallEvent) => {
     switch (e.type) {
       case 'call.state':
-        return records.update(e.callId, { state: e.to, ...(e.to === 'bridged' ? { answeredAt: new Date(e.at) } : {}) });
+        return serial(e.callId, () => records.update(e.callId, { state: e.to, ...(e.to === 'bridged' ? { answeredAt: new Date(e.at) } : {}) }));
       case 'participant.joined': {
+        if (!e.legRef) return undefined;
         const language = e.language ?? e.provisionalLanguage;
-        if (!e.legRef || !language) return undefined;
-        const leg: CallLeg = { role: e.role as CallLeg['role'], callSid: e.legRef, ...(e.streamRef ? { streamSid: e.streamRef } : {}), language };
-        const join = (): Promise<boolean> => {
-          let call = legs.get(e.callId);
-          if (!call) legs.set(e.callId, (call = new Map<string, CallLeg>()));
-          call.delete(`recorded:${leg.callSid}`);
-          call.set(e.participantId, leg);
-          return writeLegs(e.callId);
-        };
-        const seeded = recorded.get(e.callId);
-        return seeded ? seeded.then(join) : join();
+        const known = { role: e.role as CallLeg['role'], callSid: e.legRef, ...(e.streamRef ? { streamSid: e.streamRef } : {}) };
+        if (!language) {
+          let waiting = unlisted.get(e.callId);
+          if (!waiting) unlisted.set(e.callId, (waiting = new Map<string, Omit<CallLeg, 'language'>>()));
+          waiting.set(e.participantId, known);
+          return undefined;
+        }
+        const leg: CallLeg = { ...known, language };
+        const call = legsOf(e.callId);
+        call.delete(`recorded:${leg.callSid}`);
+        call.set(e.participantId, leg);
+        return writeLegs(e.callId);
       }
       case 'participant.language': {
         const leg = legs.get(e.callId)?.get(e.participantId);
-        if (!leg) return undefined;
-        leg.language = e.language;
+        const waiting = unlisted.get(e.callId)?.get(e.participantId);
+        if (leg) leg.language = e.language;
+        else if (waiting) {
+          unlisted.get(e.callId)?.delete(e.participantId);
+          legsOf(e.callId).set(e.participantId, { ...waiting, language: e.language });
+        } else return undefined;
         return writeLegs(e.callId);
       }
-      case 'utterance.final':
-        return records.appendUtterance(e.callId, {
-          direction: e.routeId,
-          source: e.source,
-          translation: e.translation,
-          startMs: e.startMs,
-          endMs: e.endMs,
-          ...(e.latencyMs !== undefined ? { latencyMs: e.latencyMs } : {}),
-        });
+      case 'utterance.final': {
+        const by = e.participantId === undefined ? undefined : legs.get(e.callId)?.get(e.participantId);
+        return serial(e.callId, () =>
+          records.appendUtterance(e.callId, {
+            direction: e.routeId,
+            ...(by ? { speaker: { role: by.role, callSid: by.callSid } } : {}),
+            source: e.source,
+            translation: e.translation,
+            startMs: e.startMs,
+            endMs: e.endMs,
+            ...(e.latencyMs !== undefined ? { latencyMs: e.latencyMs } : {}),
+          }),
+        );
+      }
       case 'call.moved':
         // The instance serving the call now records it from here on.
-        if (e.direction === 'in') return movedIn(e.callId);
-        legs.delete(e.callId);
-        recorded.delete(e.callId);
-        return undefined;
+        if (e.direction === 'out') return serial(e.callId, () => Promise.resolve(void forget(e.callId)));
+        // The legs its record lists already are read before any leg joining here is written (the
+        // writes are serial), so that the record never lists fewer meanwhile.
+        return serial(e.callId, async () => {
+          const r = await records.get(e.callId);
+          const call = legsOf(e.callId);
+          const here = new Set([...call.values()].map((l) => l.callSid));
+          for (const l of r?.legs ?? []) if (!here.has(l.callSid)) call.set(`recorded:${l.callSid}`, l);
+        });
       case 'call.ended':
-        legs.delete(e.callId);
-        recorded.delete(e.callId);
-        return records.update(e.callId, { state: 'ended', outcome: e.outcome, endReason: e.reason, endedAt: new Date(e.at) });
+        return serial(e.callId, () => {
+          forget(e.callId);
+          return records.update(e.callId, { state: 'ended', outcome: e.outcome, endReason: e.reason, endedAt: new Date(e.at) });
+        });
       default:
         return undefined;
     }

@@ -172,7 +172,14 @@ function componentSchemas(): Record<string, JsonSchema> {
       required: ['direction', 'source', 'translation', 'startMs', 'endMs'],
       additionalProperties: false,
       properties: {
-        direction: { type: 'string', examples: ['caller->agent', 'agent->caller'] },
+        direction: { type: 'string', examples: ['caller->agent', 'agent->caller', 'to:en'] },
+        speaker: {
+          type: 'object',
+          description: 'Who spoke it, when tolk can tell (in a conference: the one party present who speaks its language)',
+          required: ['role', 'callSid'],
+          additionalProperties: false,
+          properties: { role: { type: 'string', examples: ['caller', 'agent', 'participant'] }, callSid: { type: 'string' } },
+        },
         source: ref('TranscriptText'),
         translation: ref('TranscriptText'),
         startMs: { type: 'number' },

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { decodeMulaw, encodeMulaw } from '../../../src/audio';
-import type { ParticipantMedia, ParticipantMediaEvents } from '../../../src/call/ports';
+import type { MediaEnd, ParticipantMedia, ParticipantMediaEvents } from '../../../src/call/ports';
 
 /**
  * A phone leg's media with no socket: records what tolk sends (mu-law encoded, as a phone line
@@ -33,7 +33,7 @@ export class FakeMediaLeg extends EventEmitter implements ParticipantMedia {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.emit('end');
+    this.emit('end', { cause: 'ended' } satisfies MediaEnd);
   }
 
   /** The party says 20 ms of mu-law audio. */

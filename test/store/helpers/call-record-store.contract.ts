@@ -98,6 +98,15 @@ export function describeCallRecordStoreContract(name: string, open: OpenCallReco
       expect((await store.get(id))!.transcript).toStrictEqual([measured, instant, utterance(2)]);
     });
 
+    it('keeps who spoke each utterance where it is known, and nothing where it is not', async () => {
+      const store = await open();
+      const { id } = await store.create(newCall());
+      const said: Utterance = { ...utterance(0), speaker: { role: 'participant', callSid: 'CA' + '7'.repeat(32) } };
+      await store.appendUtterance(id, said);
+      await store.appendUtterance(id, utterance(1));
+      expect((await store.get(id))!.transcript).toStrictEqual([said, utterance(1)]);
+    });
+
     it('answers false/undefined for unknown calls and rejects a duplicate id', async () => {
       const store = await open();
       expect(await store.get('nope')).toBeUndefined();

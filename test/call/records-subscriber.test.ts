@@ -1,0 +1,80 @@
+/**
+ * The records subscriber writes each call's record from its events. A write the database is slow
+ * with must not land after a later one: the record an operator reads (GET /api/calls/:id is the
+ * store's record) lists every leg and ends as ended.
+ */
+import { Writable } from 'node:stream';
+import { CallEventBus, stamp, type UnstampedCallEvent } from '../../src/call/events';
+import { recordCalls } from '../../src/call/subscribers/records';
+import { createLogger } from '../../src/log/logger';
+import type { CallRecordPatch } from '../../src/store/call-record';
+import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+
+const CALLER = 'CA' + '1'.repeat(32);
+const AGENT = 'CA' + '2'.repeat(32);
+
+/** A store whose first update waits until `release` is called (a slow database round trip). */
+class SlowFirstWrite extends InMemoryCallRecordStore {
+  private held: Promise<void> | undefined;
+  release: () => void = () => undefined;
+  private first = true;
+
+  hold(): void {
+    this.held = new Promise((r) => (this.release = r));
+  }
+
+  override async update(id: string, patch: CallRecordPatch): Promise<boolean> {
+    if (this.first && this.held) {
+      this.first = false;
+      await this.held;
+    }
+    return super.update(id, patch);
+  }
+}
+
+async function setup() {
+  const records = new SlowFirstWrite();
+  const events = new CallEventBus(createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) }));
+  recordCalls(events, records);
+  await records.create({
+    id: 'c1',
+    number: '+15550001111',
+    from: '+34600000000',
+    destination: '+15550002222',
+    languages: { caller: 'es', agent: 'en' },
+    legs: [{ role: 'caller', callSid: CALLER, language: 'es' }],
+    state: 'answered',
+    startedAt: new Date(),
+  });
+  records.hold();
+  const publish = (e: UnstampedCallEvent) => events.publish(stamp(e, { callId: 'c1' }, Date.now()));
+  const flush = async () => {
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+  };
+  return { records, events, publish, flush };
+}
+
+describe('the records subscriber, with a slow database', () => {
+  it('keeps every leg when the write of the first one finishes after the write of the second', async () => {
+    const s = await setup();
+    s.publish({ type: 'participant.joined', participantId: 'caller', role: 'caller', language: 'es', legRef: CALLER, streamRef: 'MZ1' });
+    s.publish({ type: 'participant.joined', participantId: 'agent', role: 'agent', language: 'en', legRef: AGENT, streamRef: 'MZ2' });
+    await s.flush();
+    s.records.release();
+    await s.events.settle('c1');
+    expect((await s.records.get('c1'))?.legs).toEqual([
+      { role: 'caller', callSid: CALLER, streamSid: 'MZ1', language: 'es' },
+      { role: 'agent', callSid: AGENT, streamSid: 'MZ2', language: 'en' },
+    ]);
+  });
+
+  it('records the end last: a slow state write does not bring an ended call back to life', async () => {
+    const s = await setup();
+    s.publish({ type: 'call.state', from: 'connecting', to: 'bridged', trigger: 'agent-stream-started' });
+    s.publish({ type: 'call.ended', outcome: 'completed', reason: 'the caller hung up', durationMs: 1000 });
+    await s.flush();
+    s.records.release();
+    await s.events.settle('c1');
+    expect(await s.records.get('c1')).toMatchObject({ state: 'ended', outcome: 'completed', endReason: 'the caller hung up' });
+  });
+});

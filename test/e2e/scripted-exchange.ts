@@ -1,0 +1,42 @@
+/**
+ * The scripted Spanish-English exchange heard whole: the caller and then the agent speak, the
+ * Gemini emulator answers each with the script's recorded translation, and each party's recording
+ * is compared with that translation as the phone network carries it.
+ */
+import fs from 'node:fs';
+import { Downsampler24to8, readWav } from '../../src/audio';
+import { loadScript } from '../../src/emulators/gemini/script';
+import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, fixture, keepWav, matchSnrDb, startRig, waitUntil, type Rig, type RigOptions } from './harness';
+
+export interface ExchangeHeard {
+  /** Signal-to-error of what the agent heard against the caller's words translated, dB. */
+  agentSnrDb: number;
+  /** The same for the caller, against the agent's words translated. */
+  callerSnrDb: number;
+}
+
+/**
+ * Runs the exchange in real time with no original voice under the translation (`options` adds to
+ * that, e.g. Twilio faults), keeps both recordings as `<keepAs>-agent-heard.wav` and
+ * `<keepAs>-caller-heard.wav`, and measures them. `started` receives the rig as soon as it is up,
+ * so the caller's clean-up closes it whatever happens next.
+ */
+export async function hearScriptedExchange(options: RigOptions, keepAs: string, started: (rig: Rig) => void): Promise<ExchangeHeard> {
+  const script = await loadScript(require.resolve('../../scripts/demo-es-en.json'));
+  const rig = await startRig({ ...options, speed: 1, number: { originalVolume: 0 }, gemini: { mode: 'script', script, detector: { pauseMs: 1200, maxUtteranceMs: 15_000 } } });
+  started(rig);
+  rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: fixture('agent-en.ulaw8k.wav'), speakAfterSec: 11 });
+  const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 1, hangupAfterSec: 24 } });
+  await rig.twilio.waitForStatus(callerSid, 'completed', 30_000);
+  const agentSid = rig.twilio.calls().find((c) => c.to === AGENT_NUMBER)?.sid ?? '';
+  await waitUntil(() => rig.tolk.calls.activeCalls === 0, 5000, 'tolk to end the call');
+  const expected = (file: string): Int16Array => new Downsampler24to8().process(readWav(fs.readFileSync(fixture(file))).samples);
+  const agentHeard = rig.twilio.recording(agentSid);
+  const callerHeard = rig.twilio.recording(callerSid);
+  keepWav(`${keepAs}-agent-heard.wav`, agentHeard.heardWav());
+  keepWav(`${keepAs}-caller-heard.wav`, callerHeard.heardWav());
+  return {
+    agentSnrDb: matchSnrDb(agentHeard.heard, expected('caller-es.to-en.pcm24k.wav')).snrDb,
+    callerSnrDb: matchSnrDb(callerHeard.heard, expected('agent-en.to-es.pcm24k.wav')).snrDb,
+  };
+}
