@@ -4,9 +4,9 @@
  * has run dry) must still be heard whole: no hole at the start of each utterance, none inside it.
  */
 import { encodeMulaw } from '../../src/audio';
-import { PlayoutBuffer } from '../../src/emulators/twilio/playout';
+import { farEndHears } from './fakes/far-end';
 import { FakeMediaLeg } from './fakes/fake-media-leg';
-import { prng, SimulatedClock } from './fakes/simulated-clock';
+import { SimulatedClock } from './fakes/simulated-clock';
 import { twoPartyGraph } from './fakes/two-party-graph';
 
 const UTTERANCE_FRAMES = 100;
@@ -48,18 +48,7 @@ function heardByAgent(seed: number, phaseMs: number, wanderMs: number): number[]
   clock.advanceTo(20 * said.length + 500);
   void graph.close();
 
-  // The far end: what was sent reaches its buffer at once; it plays a frame on each of its ticks.
-  const rnd = prng(seed);
-  const playout = new PlayoutBuffer();
-  const heard: number[] = [];
-  let next = 0;
-  for (let t = 1; t * 20 < clock.nowMs; t++) {
-    const tickAt = t * 20 + phaseMs + (rnd() * 2 - 1) * wanderMs;
-    for (; next < agent.sent.length && agent.sentAtMs[next] <= tickAt; next++) playout.enqueue(agent.sent[next]);
-    const f = playout.nextFrame();
-    heard.push(f.playedBytes === 160 && f.audio.every((b) => b === f.audio[0]) ? f.audio[0] : -1);
-  }
-  return heard;
+  return farEndHears(agent.sent, agent.sentAtMs, clock.nowMs, { phaseMs, wanderMs, seed });
 }
 
 describe("the far end's play-out of a live voice", () => {

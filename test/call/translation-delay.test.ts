@@ -6,7 +6,7 @@
  * far end, playing on a clock of its own, hears every frame of every utterance in order, no gap.
  */
 import { decodeMulawSample } from '../../src/audio';
-import { PlayoutBuffer } from '../../src/emulators/twilio/playout';
+import { farEndHears } from './fakes/far-end';
 import { FakeMediaLeg } from './fakes/fake-media-leg';
 import { prng, SimulatedClock } from './fakes/simulated-clock';
 import { twoPartyGraph } from './fakes/two-party-graph';
@@ -71,16 +71,7 @@ async function listen(pieces: Piece[], phaseMs: number, wanderMs: number, seed: 
   await graph.close();
 
   const firstSentMs = [0, 1].map((u) => agent.sentAtMs[agent.sent.findIndex((f) => f.every((b) => b === code(u, 0)))]);
-  const rnd = prng(seed);
-  const playout = new PlayoutBuffer();
-  const heard: number[] = [];
-  let next = 0;
-  for (let t = 1; t * 20 < clock.nowMs; t++) {
-    const tickAt = t * 20 + phaseMs + (rnd() * 2 - 1) * wanderMs;
-    for (; next < agent.sent.length && agent.sentAtMs[next] <= tickAt; next++) playout.enqueue(agent.sent[next]);
-    const f = playout.nextFrame();
-    heard.push(f.playedBytes === 160 && f.audio.every((b) => b === f.audio[0]) ? f.audio[0] : -1);
-  }
+  const heard = farEndHears(agent.sent, agent.sentAtMs, clock.nowMs, { phaseMs, wanderMs, seed });
   return { firstSentMs, heard };
 }
 
