@@ -5,6 +5,7 @@
  */
 import { startApp, type App } from './app';
 import { NOTICE_LIMIT_MS } from './call/call-service';
+import { MOVE_PHASE_LIMIT_MS } from './cluster/move-calls';
 import { loadDotEnv } from './config/dotenv';
 import { ConfigError, loadConfig, type Config } from './config/env';
 import { NumbersConfigError } from './config/numbers-file';
@@ -56,7 +57,8 @@ async function main(): Promise<void> {
     }
     signalled = true;
     logger.info({ event: 'process.signal', signal: sig, activeCalls: app.calls.activeCalls }, 'shutting down');
-    const timer = setTimeout(() => process.exit(1), config.TOLK_DRAIN_TIMEOUT_MS + NOTICE_LIMIT_MS + config.SHUTDOWN_GRACE_MS + 1000);
+    // The backstop of a shutdown that hangs: a cluster's move comes before the drain's own deadline.
+    const timer = setTimeout(() => process.exit(1), MOVE_PHASE_LIMIT_MS + config.TOLK_DRAIN_TIMEOUT_MS + NOTICE_LIMIT_MS + config.SHUTDOWN_GRACE_MS + 1000);
     timer.unref();
     app.stop().then(
       () => {

@@ -1,11 +1,20 @@
 /**
  * A stopping instance moves its live calls to the ready instances (move-plan.ts decides which goes
  * where): each is offered to its planned instance, then to the others in turn while it stays here;
- * a call nobody takes, or one that cannot move, drains here.
+ * a call nobody takes, or one that cannot move, drains here. Offers stop after `MOVE_OFFERS_MS`, so
+ * the whole move ends within `MOVE_PHASE_LIMIT_MS` however many instances refuse, and the drain's
+ * own deadline starts from there.
  */
+import { performance } from 'node:perf_hooks';
 import type { SendAdoption } from '../call/ports';
 import type { Logger } from '../log/logger';
+import { ADOPT_REQUEST_TIMEOUT_MS } from './adoption';
 import { nextPeer, planMoves, type MovableCall } from './move-plan';
+
+/** No call is offered to another instance after this long from the start of the move. */
+export const MOVE_OFFERS_MS = 30_000;
+/** The longest a move takes: the last offer may start just before `MOVE_OFFERS_MS` and wait its full answer. */
+export const MOVE_PHASE_LIMIT_MS = MOVE_OFFERS_MS + ADOPT_REQUEST_TIMEOUT_MS;
 
 export interface MovingCalls {
   movableCalls(): MovableCall[];
@@ -20,10 +29,14 @@ export interface MoveCallsDeps {
   readyPeers(): Promise<{ id: string }[]>;
   send: SendAdoption;
   logger: Logger;
+  /** Milliseconds, monotonic (default: performance.now). */
+  now?: () => number;
 }
 
 export async function moveLiveCalls(deps: MoveCallsDeps): Promise<void> {
   const log = deps.logger.child({ component: 'cluster' });
+  const now = deps.now ?? (() => performance.now());
+  const startedAt = now();
   await deps.markDraining().catch((err: unknown) => log.warn({ event: 'cluster.mark_draining_failed', err }, 'could not tell the others this instance is shutting down'));
   const peers = await deps.readyPeers().catch((err: unknown) => {
     log.warn({ event: 'cluster.peers_unknown', err }, 'could not list the ready instances: calls drain here');
@@ -36,6 +49,10 @@ export async function moveLiveCalls(deps: MoveCallsDeps): Promise<void> {
     plan.moves.map(async ({ callId, to }) => {
       const tried = new Set<string>();
       for (let target: string | undefined = to; target !== undefined; target = nextPeer(peers, tried)) {
+        if (now() - startedAt >= MOVE_OFFERS_MS) {
+          log.warn({ event: 'call.move_offers_ended', callId, afterMs: Math.round(now() - startedAt) }, 'no time left to offer the call to another instance: it drains here');
+          break;
+        }
         tried.add(target);
         const outcome = await deps.calls.moveOut(callId, target, deps.send);
         if (outcome !== 'kept') return outcome;

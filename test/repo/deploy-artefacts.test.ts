@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { startApp, type App } from '../../src/app';
 import { NOTICE_LIMIT_MS } from '../../src/call/call-service';
+import { MOVE_PHASE_LIMIT_MS } from '../../src/cluster/move-calls';
 import { loadConfig } from '../../src/config/env';
 import { silentLogger } from '../store/helpers/silent-logger';
 
@@ -230,7 +231,7 @@ describe('Kubernetes manifests', () => {
     for (const [k, v] of Object.entries(obj(at(deployment, 'spec', 'selector', 'matchLabels')))) expect(podLabels[k]).toBe(v);
   });
 
-  it('gives a stopping pod time to drain its calls: preStop pause + TOLK_DRAIN_TIMEOUT_MS fit in the grace period', () => {
+  it('gives a stopping pod time to move and drain its calls: preStop pause + the move + TOLK_DRAIN_TIMEOUT_MS fit in the grace period', () => {
     const command = arr(at(container, 'lifecycle', 'preStop', 'exec', 'command')).map(String);
     expect(command[0]).toBe('sleep');
     const pauseSec = Number(command[1]);
@@ -238,8 +239,8 @@ describe('Kubernetes manifests', () => {
     const drainMs = Number(config.TOLK_DRAIN_TIMEOUT_MS);
     expect(drainMs).toBe(30 * 60_000);
     const grace = Number(pod.terminationGracePeriodSeconds);
-    // The drain, then the notices (NOTICE_LIMIT_MS), then closing down (SHUTDOWN_GRACE_MS).
-    expect(grace).toBeGreaterThanOrEqual(pauseSec + (drainMs + NOTICE_LIMIT_MS + Number(config.SHUTDOWN_GRACE_MS)) / 1000);
+    // The move, the drain, then the notices (NOTICE_LIMIT_MS), then closing down (SHUTDOWN_GRACE_MS).
+    expect(grace).toBeGreaterThanOrEqual(pauseSec + (MOVE_PHASE_LIMIT_MS + drainMs + NOTICE_LIMIT_MS + Number(config.SHUTDOWN_GRACE_MS)) / 1000);
     // A rolling update starts the new pod before stopping an old one, so moved calls have somewhere to go.
     expect(at(deployment, 'spec', 'strategy', 'rollingUpdate', 'maxUnavailable')).toBe(0);
   });
