@@ -1,7 +1,8 @@
 /** What the tests of several tolk instances share: a database of their own, the admin API, metrics. */
 import { onServer } from '../../scripts/rig/tolk-processes';
+import { REDIS_URL } from '../jobs/helpers';
 import { TEST_DATABASE_URL } from '../store/helpers/postgres';
-import { ADMIN_TOKEN } from './harness';
+import { ADMIN_TOKEN, INTERPRETER_APP_SID } from './harness';
 
 export const ADMIN = ADMIN_TOKEN;
 
@@ -30,4 +31,21 @@ export async function freshDatabase(name: string): Promise<string> {
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/**
+ * What makes a tolk process one instance of the test cluster: the shared database, Redis (keys under
+ * `prefix`) and stream secret, its numbers file and its own name. Add it to `emulatorEnv`.
+ */
+export function clusterInstanceEnv(o: { id: string; numbersFile: string; databaseUrl: string; prefix: string }): Record<string, string> {
+  return {
+    TOLK_NUMBERS: o.numbersFile,
+    DATABASE_URL: o.databaseUrl,
+    REDIS_URL,
+    TOLK_QUEUE_PREFIX: o.prefix,
+    TOLK_CLUSTER: 'on',
+    TWILIO_TWIML_APP_SID: INTERPRETER_APP_SID,
+    TOLK_INSTANCE_ID: o.id,
+    MEDIA_STREAM_SECRET: 'cluster-test-secret-0123456789-abcdefghij',
+  };
 }

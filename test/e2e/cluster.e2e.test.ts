@@ -11,10 +11,10 @@ import path from 'node:path';
 import { startGeminiEmulator, type GeminiEmulator } from '../../src/emulators/gemini/server';
 import { freePort } from '../../src/emulators/free-port';
 import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
-import { dropPrefix, REDIS_URL, uniquePrefix } from '../jobs/helpers';
+import { dropPrefix, uniquePrefix } from '../jobs/helpers';
 import { startNginx, type Nginx } from '../helpers/nginx';
 import { spawnTolk, type TolkProcess } from '../helpers/tolk-process';
-import { ADMIN, adminSql, freshDatabase, json, metricSum } from './cluster-helpers';
+import { ADMIN, adminSql, clusterInstanceEnv, freshDatabase, json, metricSum } from './cluster-helpers';
 import { AGENT_NUMBER, INTERPRETER_APP_SID, TOLK_NUMBER, emulatorEnv, fixture, waitUntil } from './harness';
 
 /** A number in conference mode, whose agent is on CONFERENCE_AGENT. */
@@ -75,14 +75,7 @@ async function startCluster(proxy: { streamsByPath?: boolean } = {}): Promise<vo
     const base = `http://127.0.0.1:${ports[id]}`;
     const proc = spawnTolk({
       ...emulatorEnv({ port: ports[id], publicUrl: nginx.url, twilio, gemini, logLevel: 'warn' }),
-      TOLK_NUMBERS: path.join(dir, 'numbers.yaml'),
-      DATABASE_URL: databaseUrl,
-      REDIS_URL,
-      TOLK_QUEUE_PREFIX: prefix,
-      TOLK_CLUSTER: 'on',
-      TWILIO_TWIML_APP_SID: INTERPRETER_APP_SID,
-      TOLK_INSTANCE_ID: id,
-      MEDIA_STREAM_SECRET: 'cluster-test-secret-0123456789-abcdefghij',
+      ...clusterInstanceEnv({ id, numbersFile: path.join(dir, 'numbers.yaml'), databaseUrl, prefix }),
     });
     tolks.set(id, { proc, base });
     // One after the other: the second finds the schema and the numbers in place.

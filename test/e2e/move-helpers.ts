@@ -14,8 +14,8 @@ import { startTwilioEmulator, type TwilioEmulator, type TwilioEmulatorOptions } 
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../jobs/helpers';
 import { startNginx, type Nginx } from '../helpers/nginx';
 import { spawnTolk, type TolkProcess } from '../helpers/tolk-process';
-import { ADMIN, adminSql, freshDatabase, json } from './cluster-helpers';
-import { AGENT_NUMBER, INTERPRETER_APP_SID, TOLK_NUMBER, frameLevels, waitUntil } from './harness';
+import { adminSql, clusterInstanceEnv, freshDatabase, json } from './cluster-helpers';
+import { AGENT_NUMBER, TOLK_NUMBER, emulatorEnv, frameLevels, waitUntil } from './harness';
 
 export const IDS = ['tolk-a', 'tolk-b'] as const;
 export type InstanceId = (typeof IDS)[number];
@@ -84,26 +84,8 @@ export async function startMoveRig(opts: { numbers?: string; twilio?: TwilioEmul
       tolks.set(
         id,
         spawnTolk({
-          PORT: String(ports[id]),
-          HOST: '127.0.0.1',
-          LOG_LEVEL: process.env.MOVE_LOG_LEVEL ?? 'warn',
-          PUBLIC_URL: nginx.url,
-          TWILIO_ACCOUNT_SID: twilio.accountSid,
-          TWILIO_AUTH_TOKEN: twilio.authToken,
-          TWILIO_API_URL: twilio.url,
-          TWILIO_WS_SIGNATURE: 'enforce',
-          TWILIO_CPS: '100',
-          GEMINI_API_KEY: 'emulator-key',
-          GEMINI_API_URL: gemini.url,
-          ADMIN_TOKEN: ADMIN,
-          TOLK_NUMBERS: path.join(dir, 'numbers.yaml'),
-          DATABASE_URL: databaseUrl,
-          REDIS_URL,
-          TOLK_QUEUE_PREFIX: prefix,
-          TOLK_CLUSTER: 'on',
-          TWILIO_TWIML_APP_SID: INTERPRETER_APP_SID,
-          TOLK_INSTANCE_ID: id,
-          MEDIA_STREAM_SECRET: 'cluster-test-secret-0123456789-abcdefghij',
+          ...emulatorEnv({ port: ports[id], publicUrl: nginx.url, twilio, gemini, logLevel: process.env.MOVE_LOG_LEVEL ?? 'warn' }),
+          ...clusterInstanceEnv({ id, numbersFile: path.join(dir, 'numbers.yaml'), databaseUrl, prefix }),
         }),
       );
       await waitUntil(() => ready(id), 30_000, `${id} to be ready`);
