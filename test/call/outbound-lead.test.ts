@@ -4,26 +4,13 @@
  * has run dry) must still be heard whole: no hole at the start of each utterance, none inside it.
  */
 import { encodeMulaw } from '../../src/audio';
-import { farEndHears } from './fakes/far-end';
-import { FakeMediaLeg } from './fakes/fake-media-leg';
+import { farEndHears, TimedLeg } from './fakes/far-end';
 import { SimulatedClock } from './fakes/simulated-clock';
 import { twoPartyGraph } from './fakes/two-party-graph';
 
 const UTTERANCE_FRAMES = 100;
 /** Frame k of utterance u: one loud mu-law code throughout, so what the far end plays says which frame it was. */
 const code = (u: number, k: number): number => (u === 0 ? 0x10 + (k % 50) : 0x90 + (k % 50));
-
-/** The agent's leg, noting when (simulated ms) each frame was sent. */
-class TimedLeg extends FakeMediaLeg {
-  readonly sentAtMs: number[] = [];
-  constructor(private readonly simulated: SimulatedClock) {
-    super('CA' + 'b'.repeat(32), 'agent');
-  }
-  override send(samples: Int16Array): boolean {
-    this.sentAtMs.push(this.simulated.nowMs);
-    return super.send(samples);
-  }
-}
 
 /**
  * Two utterances, each after 2 s of digital silence, from a caller whose frames arrive on time.

@@ -6,8 +6,7 @@
  * far end, playing on a clock of its own, hears every frame of every utterance in order, no gap.
  */
 import { decodeMulawSample } from '../../src/audio';
-import { farEndHears } from './fakes/far-end';
-import { FakeMediaLeg } from './fakes/fake-media-leg';
+import { farEndHears, TimedLeg } from './fakes/far-end';
 import { prng, SimulatedClock } from './fakes/simulated-clock';
 import { twoPartyGraph } from './fakes/two-party-graph';
 
@@ -16,18 +15,6 @@ const FRAMES = 100;
 const code = (u: number, k: number): number => (u === 0 ? 0x10 : 0x90) + k;
 /** The second utterance comes this long after the first: the call has shown how its model's voice arrives. */
 const LATER_MS = 11_000;
-
-/** The agent's leg, noting when (emulated ms) each frame was sent. */
-class TimedLeg extends FakeMediaLeg {
-  readonly sentAtMs: number[] = [];
-  constructor(private readonly simulated: SimulatedClock) {
-    super('CA' + 'b'.repeat(32), 'agent');
-  }
-  override send(samples: Int16Array): boolean {
-    this.sentAtMs.push(this.simulated.nowMs);
-    return super.send(samples);
-  }
-}
 
 /** When each piece of the translation reaches tolk (emulated ms): its utterance, and how many frames it carries. */
 type Piece = { atMs: number; utterance: number; frames: number };

@@ -1,10 +1,23 @@
 /**
- * The far end of a leg as Twilio plays it: what tolk sent reaches its play-out buffer at once, and it
- * plays one 20 ms frame on each of its own ticks, which run `phaseMs` after tolk's and wander up to
- * `wanderMs` either way (seeded).
+ * A leg that notes when tolk sent each frame, and the far end of it as Twilio plays it: what tolk
+ * sent reaches its play-out buffer at once, and it plays one 20 ms frame on each of its own ticks,
+ * which run `phaseMs` after tolk's and wander up to `wanderMs` either way (seeded).
  */
 import { PlayoutBuffer } from '../../../src/emulators/twilio/playout';
-import { prng } from './simulated-clock';
+import { FakeMediaLeg } from './fake-media-leg';
+import { prng, type SimulatedClock } from './simulated-clock';
+
+/** The agent's leg, noting when (simulated ms) each frame was sent. */
+export class TimedLeg extends FakeMediaLeg {
+  readonly sentAtMs: number[] = [];
+  constructor(private readonly simulated: SimulatedClock) {
+    super('CA' + 'b'.repeat(32), 'agent');
+  }
+  override send(samples: Int16Array): boolean {
+    this.sentAtMs.push(this.simulated.nowMs);
+    return super.send(samples);
+  }
+}
 
 export interface FarEndClock {
   phaseMs: number;
