@@ -95,12 +95,10 @@ async function theyStillHearEachOther(r: MoveRig, parties: Party[], sinceMs: num
   // Once both have finished what they were saying through the stop (two sentences, about 13.6 s)
   // and paused, so that the new sentence is an utterance of its own.
   for (const p of parties) await waitUntil(() => r.twilio.recording(p.sid).heard.length / 8000 > p.talkingFrom + 16, 30_000, `${p.name} to finish talking`);
-  const spokeAt = new Map<string, number>();
-  for (const p of parties) {
-    r.twilio.say(p.sid, p.clip);
-    const said = r.twilio.events().filter((e) => e.type === 'party.say' && e.callSid === p.sid);
-    spokeAt.set(p.sid, (said[said.length - 1] as { atSec: number }).atSec);
-  }
+  // Both begin now: where each party's recording stands is when the other began, on that recording
+  // (the recordings started at different moments, and a leg's creation time has whole seconds only).
+  const otherBeganAt = new Map(parties.map((p) => [p.sid, r.twilio.recording(p.sid).heard.length / 8000]));
+  for (const p of parties) r.twilio.say(p.sid, p.clip);
   let call: CallJson | undefined;
   await waitUntil(
     async () => {
@@ -116,9 +114,7 @@ async function theyStillHearEachOther(r: MoveRig, parties: Party[], sinceMs: num
   await new Promise((res) => setTimeout(res, 8_000));
   for (const [i, p] of parties.entries()) {
     const other = parties[1 - i];
-    // When the other began, on this party's recording (each recording starts near its leg's creation).
-    const created = (sid: string): number => new Date(r.twilio.call(sid)!.dateCreated).getTime() / 1000;
-    const from = spokeAt.get(other.sid)! + created(other.sid) - created(p.sid);
+    const from = otherBeganAt.get(p.sid)!;
     keepWav(`move-after-${p.name}-heard.wav`, r.twilio.recording(p.sid).heardWav());
     // The other's sentence and its translation reach this party: most of its sound.
     const said = soundSec(decodeClip(other.clip), 0, 60);
