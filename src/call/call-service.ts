@@ -19,7 +19,6 @@ import type { AdoptRequest, AdoptResult, CallAnswer, CallOwnership, CallRecords,
 import { stamp } from './events';
 import { directTargets, rebuildCall } from './rebuild';
 import { WarmSessions } from './warm-sessions';
-import { LegArrivals } from './leg-arrivals';
 import { CUSTOMER_ENDPOINT, OutboundCall, type OutboundCallInit } from './outbound-call';
 import type { OutboundPlan } from '../store/call-record';
 
@@ -30,8 +29,6 @@ export type LiveCall = DirectCall | ConferenceCall;
 export const ADOPT_SESSIONS_MS = 5_000;
 /** How long an adopted call's media may take to come here once the telephony was asked to move it. */
 export const ADOPT_MEDIA_MS = 10_000;
-/** How long a moved leg without its media waits in silence before it asks again. */
-export const HOLD_SEC = 2;
 
 /** The longest shutdown notices may play (one per language a leg reaches) before the call is ended anyway. */
 export const NOTICE_LIMIT_MS = 30_000;
@@ -103,8 +100,6 @@ export class CallService {
   private stopWaiting: (() => void) | undefined;
   /** The drain timeout passed: live calls are hearing why they end. */
   private noticing = false;
-  /** Calls being adopted (or taken back), and the wait for each one's legs. */
-  private readonly adopting = new Map<string, LegArrivals | undefined>();
 
   constructor(private readonly deps: CallServiceDeps) {
     this.log = deps.logger.child({ component: 'bridge' });
@@ -421,59 +416,10 @@ export class CallService {
       call.stayAfterAll();
       return 'kept';
     }
-    if (!result.ok && result.returned && call instanceof DirectCall) return this.takeBack(call, to, result.reason);
     if (!result.ok) log.error({ event: 'call.move_failed', reason: result.reason, kept: false }, `the call's media left for ${to}, which did not take it: ${result.reason}`);
     this.deps.events.publish(stamp({ type: 'call.moved', kind, from: self, to, direction: 'out' }, { callId, ...(call instanceof ConferenceCall ? { conferenceId: call.conference } : {}) }, Date.now()));
     await call.movedOut();
     return result.ok ? 'moved' : 'gone';
-  }
-
-  /**
-   * A move of direct call `call` to `to` failed after some of its media had left here, and `to`
-   * gave it back: what this instance's sessions held is written, then the call is rebuilt here as
-   * an adopted one, taking over the connections still here and bringing the other legs back
-   * (their live-call updates); it is served here until it ends or the drain times out. 'gone'
-   * when that failed too: the call is ended (its legs hung up, outcome error).
-   */
-  private async takeBack(call: DirectCall, to: string, reason: string): Promise<'kept' | 'gone'> {
-    const log = this.log.child({ callId: call.id, fromInstance: to });
-    const here = call.mediaStillHere();
-    log.warn({ event: 'call.move_returned', reason, legsHere: here.map((m) => m.endpoint) }, `the call's media did not reach ${to}, which gave it back: bringing it back here`);
-    // Held legs asking meanwhile are told to wait, not to hang up.
-    this.adopting.set(call.id, undefined);
-    await call.movedOut(here);
-    const back = await this.adoptCall({ callId: call.id, from: to }, { media: here });
-    if (back.ok) return 'kept';
-    if (back.kept) {
-      // Refused before a call object was made here: nothing else will end the call.
-      log.error({ event: 'call.take_back_failed', reason: back.reason }, `the call could not be taken back: ending it`);
-      for (const m of here) m.close();
-      await Promise.all([call.callerLeg, call.agentLeg].flatMap((leg) => (leg ? [this.deps.telephony.hangUp(leg).catch(() => undefined)] : [])));
-      this.deps.events.publish(stamp({ type: 'call.ended', outcome: 'error', reason: `its move failed and it could not be taken back: ${back.reason}`, durationMs: call.elapsedMs }, { callId: call.id }, Date.now()));
-      await this.deps.events.settle(call.id);
-    }
-    return 'gone';
-  }
-
-  /**
-   * A leg brought here from another instance has no media (its stream failed to open, or ended)
-   * and asks what next, naming the live-call update it followed: it waits in silence while its
-   * call is live (here, being brought here, or, as the record says, anywhere), and hangs up once
-   * the call has ended.
-   */
-  async legHeld(callId: string, legRef: string, endpoint: string, attempt: string): Promise<CallAnswer> {
-    const hold: CallAnswer = { type: 'hold', callId, endpoint, attempt, seconds: HOLD_SEC };
-    const call = this.byId.get(callId);
-    this.log.info({ event: 'call.leg_held', callId, callSid: legRef, legId: endpoint, attempt }, 'a moved leg has no media');
-    if (this.adopting.has(callId)) {
-      this.adopting.get(callId)?.held(endpoint, attempt);
-      return hold;
-    }
-    if (call && call.state !== 'ended') return hold;
-    // The store out of reach: it waits, and asks again.
-    const record = await this.deps.records.get(callId).catch(() => 'unknown' as const);
-    if (record === 'unknown' || (record && record.state !== 'ended' && record.outcome === undefined)) return hold;
-    return { type: 'say-and-hang-up', text: '', locale: 'en-US' };
   }
 
   /**
@@ -482,34 +428,19 @@ export class CallService {
    * the telephony brings its media here. Resolves once the media is here, or with why not.
    */
   adopt(req: AdoptRequest): Promise<AdoptResult> {
-    if (this.draining) return Promise.resolve(this.refusal(req, 'this instance is shutting down'));
-    if (this.byId.has(req.callId) || this.adopting.has(req.callId)) return Promise.resolve(this.refusal(req, 'the call is here already'));
     return this.admission(() => this.adoptCall(req));
   }
 
-  private refusal(req: AdoptRequest, reason: string): AdoptResult {
-    this.log.warn({ event: 'call.adopt_refused', callId: req.callId, fromInstance: req.from, reason }, `not adopting the call: ${reason}`);
-    return { ok: false, reason, kept: true };
-  }
-
-  /**
-   * Adopts call `req.callId`, or (`back`) takes back a direct call of this instance whose move
-   * failed, with the connections of it still here.
-   */
-  private async adoptCall(req: AdoptRequest, back?: { media: ParticipantMedia[] }): Promise<AdoptResult> {
-    if (!this.adopting.has(req.callId)) this.adopting.set(req.callId, undefined);
-    try {
-      return await this.adoptOrTakeBack(req, back);
-    } finally {
-      this.adopting.delete(req.callId);
-    }
-  }
-
-  private async adoptOrTakeBack(req: AdoptRequest, back: { media: ParticipantMedia[] } | undefined): Promise<AdoptResult> {
+  private async adoptCall(req: AdoptRequest): Promise<AdoptResult> {
     const log = this.log.child({ callId: req.callId, fromInstance: req.from });
-    const refuse = (reason: string): AdoptResult => this.refusal(req, reason);
+    const refuse = (reason: string): AdoptResult => {
+      log.warn({ event: 'call.adopt_refused', reason }, `not adopting the call: ${reason}`);
+      return { ok: false, reason, kept: true };
+    };
     const { ownership, instance: self } = this.deps;
+    if (this.draining) return refuse('this instance is shutting down');
     if (!ownership || !self || !this.deps.telephony.reconnect) return refuse('calls cannot move to this instance');
+    if (this.byId.has(req.callId)) return refuse('the call is here already');
     const record = await this.deps.records.get(req.callId).catch(() => undefined);
     if (!record) return refuse('no record of the call');
     const settings = record.number ? await this.deps.numbers.lookup(record.number) : undefined;
@@ -526,9 +457,7 @@ export class CallService {
     try {
       await warm.open(languages, { echoTargetLanguage: made.kind === 'direct' ? (settings!.echoTargetLanguage ?? false) : false, logger: log, timeoutMs: ADOPT_SESSIONS_MS });
     } catch (err) {
-      // A call taken back has nowhere else to go: its routes open their sessions as they start.
-      if (!back) return refuse(err instanceof Error ? err.message : String(err));
-      log.warn({ event: 'call.take_back_sessions_late', err }, 'translation sessions not ready ahead: the routes open them');
+      return refuse(err instanceof Error ? err.message : String(err));
     }
     const deps = { ...this.deps, translators: warm };
     const call: LiveCall =
@@ -556,11 +485,7 @@ export class CallService {
           );
     const legs = made.kind === 'direct' ? [made.callerLeg, made.agentLeg] : made.dial ? [made.dial.callerLeg] : [];
     const refs = { legs, ...(made.kind === 'conference' ? { conferences: [made.conference] } : {}) };
-    const directoryFailed = (err: unknown) => ({ ok: false as const, holder: `(the directory failed: ${err instanceof Error ? err.message : String(err)})` });
-    // Taken back: this instance let go of the call's entries as its old call object ended.
-    const taken = back
-      ? await ownership.claim(record.id, refs).then(() => ({ ok: true as const }), (err: unknown) => (log.warn({ event: 'cluster.claim_failed', err }, 'could not record the call in the directory'), { ok: true as const }))
-      : await ownership.takeOver(record.id, refs, req.from).catch(directoryFailed);
+    const taken = await ownership.takeOver(record.id, refs, req.from).catch((err: unknown) => ({ ok: false as const, holder: `(the directory failed: ${err instanceof Error ? err.message : String(err)})` }));
     if (!taken.ok) {
       await Promise.all([warm.close(), call.discard()]);
       return refuse(`the directory names ${taken.holder ?? 'no instance'} as serving it, not ${req.from}`);
@@ -568,93 +493,50 @@ export class CallService {
     this.register(call, legs);
     if (call instanceof ConferenceCall && made.kind === 'conference') for (const name of [made.conference, info!.ref, info!.name]) this.byConference.set(name, call);
     const ids = { callId: record.id, ...(call instanceof ConferenceCall ? { conferenceId: call.conference } : {}) };
-    if (!back) this.deps.events.publish(stamp({ type: 'call.moved', kind: made.kind, from: req.from, to: self, direction: 'in' }, ids, Date.now()));
-    const startedAt = new Date();
-    // Recorded once the move's outcome is known: until then the record names the instance serving it.
-    const recordMove = (failed?: string): Promise<unknown> =>
-      this.deps.records
-        .update(record.id, { instance: failed ? req.from : self, moves: [...(record.moves ?? []), { from: req.from, to: self, at: startedAt, ...(failed ? { failed } : {}) }] })
-        .catch((err: unknown) => {
-          log.warn({ event: 'call.adopt_record_failed', err }, 'could not record the move');
-        });
+    this.deps.events.publish(stamp({ type: 'call.moved', kind: made.kind, from: req.from, to: self, direction: 'in' }, ids, Date.now()));
+    // Recorded once the call cannot go back: until then the record names the instance serving it.
+    const recordMove = (): Promise<unknown> =>
+      this.deps.records.update(record.id, { instance: self, moves: [...(record.moves ?? []), { from: req.from, to: self, at: new Date() }] }).catch((err: unknown) => {
+        log.warn({ event: 'call.adopt_record_failed', err }, 'could not record the move');
+      });
 
     if (call instanceof DirectCall) {
-      const result = await this.bringDirect(call, { callId: record.id, from: req.from, warm, log, back });
-      if (result === 'joined') {
-        if (!back) await recordMove();
-        log.info({ event: back ? 'call.taken_back' : 'call.adopted', kind: made.kind }, back ? `call taken back from ${req.from}` : `call adopted from ${req.from}`);
-        return { ok: true };
-      }
-      if (result.nothingMoved && !back) {
+      const reconnect = this.deps.telephony.reconnect.bind(this.deps.telephony);
+      try {
+        await reconnect(call.callerLeg, { callId: record.id, endpoint: 'caller' });
+      } catch (err) {
         // Nothing moved: the call goes back to the instance that serves it.
         await ownership.handBack(record.id, refs, req.from).catch(() => undefined);
         this.deps.events.publish(stamp({ type: 'call.moved', kind: 'direct', from: self, to: req.from, direction: 'out' }, ids, Date.now()));
-        await call.discard();
-        return refuse(result.why);
+        await Promise.all([warm.close(), call.discard()]);
+        return refuse(`the telephony did not move the caller's leg: ${err instanceof Error ? err.message : String(err)}`);
       }
-      if (back) {
-        log.error({ event: 'call.take_back_failed', reason: result.why, missing: result.missing }, `the call's media did not come back either: ending it`);
-        void call.shutdown();
-        return { ok: false, reason: result.why, kept: false };
-      }
-      // Part or all of its media left the other instance and did not come: it takes the call back.
-      const reason = `${result.why} (to ${self})`;
-      log.warn({ event: 'call.move_given_back', reason, missing: result.missing }, `the call's media did not all come: giving it back to ${req.from}`);
-      await ownership.handBack(record.id, refs, req.from).catch((err: unknown) => log.warn({ event: 'cluster.hand_back_failed', err }, 'could not give the call back in the directory'));
-      await recordMove(reason);
-      this.deps.events.publish(stamp({ type: 'call.moved', kind: 'direct', from: self, to: req.from, direction: 'out' }, ids, Date.now()));
-      // The legs whose media came here hold once it is closed, until the other instance brings them back.
-      await call.discard();
-      return { ok: false, reason, kept: false, returned: true };
+      await recordMove();
+      await reconnect(call.agentLeg ?? '', { callId: record.id, endpoint: 'agent' }).catch((err: unknown) => {
+        log.error({ event: 'call.adopt_leg_failed', callSid: call.agentLeg, err }, "the telephony did not move the other party's leg");
+      });
+    } else {
+      const skip = new Set(req.conference?.interpreterLegs ?? []);
+      const members = info!.members.filter((m) => !skip.has(m.legRef));
+      call.start(members, (onEvent) => (call.created ? () => undefined : conferences!.watch(info!, onEvent)));
     }
-    const skip = new Set(req.conference?.interpreterLegs ?? []);
-    const members = info!.members.filter((m) => !skip.has(m.legRef));
-    call.start(members, (onEvent) => (call.created ? () => undefined : conferences!.watch(info!, onEvent)));
     const arrived = await within(call.whenJoined(), ADOPT_MEDIA_MS);
     void warm.close();
     if (arrived) {
-      await recordMove();
+      if (call instanceof ConferenceCall) await recordMove();
       log.info({ event: 'call.adopted', kind: made.kind }, `call adopted from ${req.from}`);
       return { ok: true };
     }
-    // The other instance's legs are still in the conference: it goes on interpreting it.
-    await ownership.handBack(record.id, refs, req.from).catch(() => undefined);
-    this.deps.events.publish(stamp({ type: 'call.moved', kind: 'conference', from: self, to: req.from, direction: 'out' }, ids, Date.now()));
-    await call.discard();
-    return refuse(`the interpreter legs did not connect within ${ADOPT_MEDIA_MS / 1000} s`);
-  }
-
-  /**
-   * Brings a direct call's media here: the connections given (`back.media`, a call taken back)
-   * join at once; each other leg gets a live-call update, repaired once (LegArrivals), within
-   * ADOPT_MEDIA_MS. The warm sessions no route took are closed once it settles.
-   */
-  private async bringDirect(
-    call: DirectCall,
-    o: { callId: string; from: string; warm: WarmSessions; log: Logger; back: { media: ParticipantMedia[] } | undefined },
-  ): Promise<'joined' | { nothingMoved: boolean; missing: string[]; why: string }> {
-    const reconnect = this.deps.telephony.reconnect!.bind(this.deps.telephony);
-    const self = this.deps.instance ?? 'tolk';
-    const arrivals = new LegArrivals({
-      reconnect: (leg, attempt) => reconnect(leg.legRef, { callId: o.callId, endpoint: leg.endpoint, attempt }),
-      isHere: (endpoint) => call.hasMedia(endpoint),
-      joined: call.whenJoined(),
-      boundMs: ADOPT_MEDIA_MS,
-      newAttempt: () => `${self}.${randomUUID().slice(0, 8)}`,
-      log: o.log,
-    });
-    this.adopting.set(o.callId, arrivals);
-    for (const media of o.back?.media ?? []) call.attachMedia(media);
-    const legs = [
-      { endpoint: 'caller', legRef: call.callerLeg },
-      { endpoint: 'agent', legRef: call.agentLeg ?? '' },
-    ].filter((l) => !call.hasMedia(l.endpoint));
-    try {
-      const result = await arrivals.bring(legs);
-      return result.ok ? 'joined' : result;
-    } finally {
-      void o.warm.close();
+    if (call instanceof ConferenceCall) {
+      // The other instance's legs are still in the conference: it goes on interpreting it.
+      await ownership.handBack(record.id, refs, req.from).catch(() => undefined);
+      this.deps.events.publish(stamp({ type: 'call.moved', kind: 'conference', from: self, to: req.from, direction: 'out' }, ids, Date.now()));
+      await call.discard();
+      return refuse(`the interpreter legs did not connect within ${ADOPT_MEDIA_MS / 1000} s`);
     }
+    log.error({ event: 'call.adopt_media_missing', waitedMs: ADOPT_MEDIA_MS }, "the call's media did not come within the bound: ending it");
+    void call.shutdown();
+    return { ok: false, reason: `the call's media did not come to ${self} within ${ADOPT_MEDIA_MS / 1000} s`, kept: false };
   }
 
   /**

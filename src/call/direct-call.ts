@@ -222,17 +222,6 @@ export class DirectCall {
     return this.joined?.promise ?? Promise.resolve();
   }
 
-  /** Whether media for `endpoint` ('caller' or 'agent') is here. */
-  hasMedia(endpoint: string): boolean {
-    return this.graph.endpoint(endpoint) !== undefined;
-  }
-
-  /** Moving out: the media of the legs whose stream has not left (their live-call update did not take). */
-  mediaStillHere(): ParticipantMedia[] {
-    const left = this.moving?.left ?? new Set<string>();
-    return [CALLER, AGENT].filter((id) => !left.has(id)).flatMap((id) => this.graph.endpoint(id)?.media ?? []);
-  }
-
   /**
    * The call's media is about to move to another instance: from now on its media ending is the
    * move, not a party hanging up (until `stayAfterAll`).
@@ -250,15 +239,14 @@ export class DirectCall {
 
   /**
    * The call has moved to another instance: what its sessions still hold is translated and written
-   * (the adopter appends from here on), then it is let go here without ending it. The connections
-   * in `keep` stay open: the call's next owner takes them.
+   * (the adopter appends from here on), then it is let go here without ending it.
    */
-  async movedOut(keep: readonly ParticipantMedia[] = []): Promise<void> {
+  async movedOut(): Promise<void> {
     this.beginMoveOut();
     clearTimeout(this.deadline);
     this.deadline = undefined;
     this.language.stop();
-    await this.graph.close((endpoint) => keep.includes(endpoint.media));
+    await this.graph.close();
     await this.deps.events.settle(this.id);
     this.stateValue = 'ended';
     for (const l of this.endedListeners) l(this);

@@ -121,8 +121,6 @@ export interface CallMove {
   from: string;
   to: string;
   at: Date;
-  /** The move did not happen (the call's media did not reach `to`, which gave it back to `from`): why. */
-  failed?: string;
 }
 
 /** When and how often tolk calls the customer of a call it places. */

@@ -60,7 +60,7 @@ export interface CallsTable {
   seen_at: ColumnType<number | string | null, number | null | undefined, number | null>;
   /** JSON of the OutboundPlan of a call tolk placed (times as ms); null for any other call. */
   outbound: ColumnType<string | null, string | null | undefined, string | null>;
-  /** JSON of the call's moves between instances ({from, to, at: ms, failed?}[]); null when it never moved. */
+  /** JSON of the call's moves between instances ({from, to, at: ms}[]); null when it never moved. */
   moves: ColumnType<string | null, string | null | undefined, string | null>;
 }
 

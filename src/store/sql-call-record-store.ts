@@ -305,16 +305,11 @@ function fromRow(row: Selectable<CallsTable>): CallRecord {
 }
 
 function movesJson(moves: readonly CallMove[]): string {
-  return JSON.stringify(moves.map((m) => ({ from: m.from, to: m.to, at: m.at.getTime(), ...(m.failed !== undefined ? { failed: m.failed } : {}) })));
+  return JSON.stringify(moves.map((m) => ({ from: m.from, to: m.to, at: m.at.getTime() })));
 }
 
 function movesOf(json: string): CallMove[] {
-  return (JSON.parse(json) as { from: string; to: string; at: number; failed?: string }[]).map((m) => ({
-    from: m.from,
-    to: m.to,
-    at: new Date(m.at),
-    ...(typeof m.failed === 'string' ? { failed: m.failed } : {}),
-  }));
+  return (JSON.parse(json) as { from: string; to: string; at: number }[]).map((m) => ({ from: m.from, to: m.to, at: new Date(m.at) }));
 }
 
 function outboundJson(p: OutboundPlan): string {

@@ -2,11 +2,10 @@
  * The call core's answers (`CallAnswer`) as TwiML: connecting a leg's media is a
  * `<Connect><Stream>` with a fresh single-use stream token for that leg and endpoint (the caller's
  * greeting first), the language menu a `<Gather>` whose answer comes back to the voice webhook
- * with `?step=language&call=<id>`, say-and-hang-up a `<Say>` then `<Hangup>`, and a leg brought
- * from another instance (or holding without media) asks `?step=held&...` when its stream fails.
+ * with `?step=language&call=<id>`, and say-and-hang-up a `<Say>` then `<Hangup>`.
  */
 import type { CallAnswer } from '../call/ports';
-import { ATTEMPT_PARAM, CALL_ID_PARAM, HELD_STEP, LEG_PARAM, STEP_PARAM } from './call-params';
+import { CALL_ID_PARAM, STEP_PARAM } from './call-params';
 import { TWILIO_PATHS } from './module';
 import { webhookUrl } from './signature';
 import type { StreamTokens } from './stream-token';
@@ -32,7 +31,6 @@ export function createCallAnswerRenderer(deps: CallAnswerRendererDeps): CallAnsw
           token: deps.tokens.issue({ callSid: answer.legRef, role: answer.endpoint }),
           role: answer.endpoint,
         };
-        if (answer.attempt !== undefined) return deps.twiml.render('moved-stream', { ...stream, held: heldUrl(deps.publicUrl, answer.callId, answer.endpoint, answer.attempt) });
         if (!answer.announce) return deps.twiml.render('agent-stream', stream);
         return deps.twiml.render('caller-stream', { ...stream, greeting: answer.announce.greeting ?? '', language: answer.announce.locale });
       }
@@ -46,8 +44,6 @@ export function createCallAnswerRenderer(deps: CallAnswerRendererDeps): CallAnsw
         });
         return deps.twiml.render('language-menu', values as TwimlDocuments['language-menu']);
       }
-      case 'hold':
-        return deps.twiml.render('hold', { seconds: String(Math.max(1, Math.round(answer.seconds))), held: heldUrl(deps.publicUrl, answer.callId, answer.endpoint, answer.attempt) });
       case 'say-and-hang-up':
         return deps.twiml.render('say-hangup', { message: answer.text, language: answer.locale });
       case 'conference':
@@ -59,10 +55,4 @@ export function createCallAnswerRenderer(deps: CallAnswerRendererDeps): CallAnsw
         });
     }
   };
-}
-
-/** Where a moved leg without its media asks what next. */
-function heldUrl(publicUrl: string, callId: string, endpoint: string, attempt: string): string {
-  const q = `${STEP_PARAM}=${HELD_STEP}&${CALL_ID_PARAM}=${encodeURIComponent(callId)}&${LEG_PARAM}=${encodeURIComponent(endpoint)}&${ATTEMPT_PARAM}=${encodeURIComponent(attempt)}`;
-  return webhookUrl(publicUrl, `${TWILIO_PATHS.voice}?${q}`);
 }

@@ -8,8 +8,6 @@
  *   POST /twilio/voice?leg=<endpoint>&call=<id> the party tolk dialled picked up (leg=caller: the
  *                                               customer of a call tolk places)
  *   POST /twilio/voice?step=language&call=<id>  the language menu's answer (Gather action)
- *   POST /twilio/voice?step=held&call=<id>&leg=<endpoint>&try=<attempt>
- *                                               a moved leg whose stream failed or ended
  *   POST /twilio/status?call=<id>&leg=<endpoint> status callbacks of a dialled leg
  *   POST /twilio/conference?call=<id>           events of a conference tolk created for a caller
  *   POST /twilio/interpreter                    an interpreter leg's TwiML App (token: conferences.ts)
@@ -17,7 +15,7 @@
 import type { CallAnswer, ConferenceEvent, LegStatus, ParticipantMedia } from '../call/ports';
 import { CUSTOMER_ENDPOINT } from '../call/outbound-call';
 import type { CallAnswerRenderer } from './call-answers';
-import { ATTEMPT_PARAM, CALL_ID_PARAM, HELD_STEP, LEG_PARAM, STEP_PARAM } from './call-params';
+import { CALL_ID_PARAM, LEG_PARAM, STEP_PARAM } from './call-params';
 import { legStatusOf } from './call-status';
 import type { TwilioHandlers } from './module';
 import { callIdOfTicket } from './conferences';
@@ -38,8 +36,6 @@ export interface CallWebhookTarget {
   /** Conference interpreting (a service without it hangs interpreter legs up). */
   conferenceEvent?(callId: string, event: ConferenceEvent): void;
   interpreterAnswered?(callId: string, legRef: string, endpoint: string): CallAnswer;
-  /** A leg brought here from another instance has no media (its stream failed or ended): hold it, or end it. */
-  legHeld?(callId: string, legRef: string, endpoint: string, attempt: string): Promise<CallAnswer>;
 }
 
 export function callWebhookHandlers(calls: CallWebhookTarget, render: CallAnswerRenderer, tokens?: StreamTokens, logger?: Logger): TwilioHandlers {
@@ -62,10 +58,6 @@ export function callWebhookHandlers(calls: CallWebhookTarget, render: CallAnswer
     voice: async (p, ctx) => {
       const callId = ctx.query[CALL_ID_PARAM] ?? '';
       const endpoint = ctx.query[LEG_PARAM];
-      if (ctx.query[STEP_PARAM] === HELD_STEP) {
-        const held = calls.legHeld?.(callId, p.CallSid, endpoint ?? '', ctx.query[ATTEMPT_PARAM] ?? '');
-        return render(held ? await held : { type: 'say-and-hang-up', text: '', locale: 'en-US' });
-      }
       if (endpoint === CUSTOMER_ENDPOINT && calls.customerAnswered) return render(await calls.customerAnswered(callId, p.CallSid));
       if (endpoint) return render(calls.otherPartyAnswered(callId, p.CallSid, endpoint));
       if (ctx.query[STEP_PARAM] === 'language') return render(calls.languageChosen(callId, str(p.Digits)));

@@ -64,13 +64,9 @@ export class TwilioTelephony implements Telephony {
     return { status, ...(call.endTime ? { endedAt: call.endTime } : {}) };
   }
 
-  /**
-   * A live-call update with new TwiML: `<Connect><Stream>` to this instance's media path, with a
-   * fresh token for the leg, then a `<Redirect>` that Twilio follows only should the stream fail to
-   * open or end (error 31920 or 31921): the leg then holds instead of hanging up.
-   */
-  async reconnect(callSid: string, to: { callId: string; endpoint: string; attempt: string }): Promise<void> {
-    await this.deps.rest.redirect(callSid, { twiml: this.deps.answers({ type: 'connect', callId: to.callId, legRef: callSid, endpoint: to.endpoint, attempt: to.attempt }) });
+  /** A live-call update with new TwiML: `<Connect><Stream>` to this instance's media path, with a fresh token for the leg. */
+  async reconnect(callSid: string, to: { callId: string; endpoint: string }): Promise<void> {
+    await this.deps.rest.redirect(callSid, { twiml: this.deps.answers({ type: 'connect', callId: to.callId, legRef: callSid, endpoint: to.endpoint }) });
   }
 
   async sayAndHangUp(callSid: string, text: string, locale: string): Promise<void> {

@@ -17,10 +17,6 @@ export interface TwimlDocuments {
   /** `greeting` (optional) is said in `language` before the stream opens. */
   'caller-stream': Stream & { greeting?: string; language?: string };
   'agent-stream': Stream;
-  /** A leg brought to this instance (a move): its stream, then `held` should the stream fail or end. */
-  'moved-stream': Stream & { role: string; held: string };
-  /** A leg without its media waits `seconds` in silence, then asks `held` again. */
-  hold: { seconds: string; held: string };
   /** The caller into conference `name`; its events go to `statusCallback`. */
   'caller-conference': { name: string; statusCallback: string; greeting?: string; language?: string };
   /** Any message, then hang up (the bridge supplies localized text). */
@@ -36,8 +32,6 @@ export type TwimlDocumentName = keyof TwimlDocuments;
 export const TWIML_DOCUMENT_NAMES: readonly TwimlDocumentName[] = [
   'caller-stream',
   'agent-stream',
-  'moved-stream',
-  'hold',
   'caller-conference',
   'say-hangup',
   'party-unreachable',

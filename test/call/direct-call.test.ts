@@ -63,8 +63,6 @@ function render(a: CallAnswer): string {
       return `<menu ${a.callId}>${a.options.map((o) => `${o.digit}:${o.locale}:${o.text}`).join('|')}</menu>`;
     case 'conference':
       return `<conference ${a.conference}/>`;
-    case 'hold':
-      return `<hold ${a.endpoint} ${a.attempt}/>`;
   }
 }
 

@@ -5,28 +5,123 @@
  * every transcript line from before the move is kept and the new instance adds the rest, the
  * records show the move, and the stopped instance exits once its calls have gone.
  */
-import { AGENT_NUMBER, INTERPRETER_APP_SID, TOLK_NUMBER, fixture, keepWav, waitUntil } from './harness';
-import { longestSilenceSec, numbersYaml, startMoveRig, type CallJson, type Line, type MoveRig } from './move-helpers';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startGeminiEmulator, type GeminiEmulator } from '../../src/emulators/gemini/server';
+import { freePort } from '../../src/emulators/free-port';
+import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
+import { dropPrefix, REDIS_URL, uniquePrefix } from '../jobs/helpers';
+import { startNginx, type Nginx } from '../helpers/nginx';
+import { spawnTolk, type TolkProcess } from '../helpers/tolk-process';
+import { ADMIN, adminSql, freshDatabase, json } from './cluster-helpers';
+import { AGENT_NUMBER, INTERPRETER_APP_SID, TOLK_NUMBER, fixture, frameLevels, keepWav, waitUntil } from './harness';
 
 const CONFERENCE_NUMBER = '+15550003333';
 const CONFERENCE_AGENT = '+15550004444';
+const IDS = ['tolk-a', 'tolk-b'] as const;
 
 jest.setTimeout(180_000);
 
-let rig: MoveRig | undefined;
+interface Line {
+  direction: string;
+  source: { text: string };
+  translation: { text: string };
+  startMs: number;
+}
+
+interface CallJson {
+  id: string;
+  kind?: string;
+  state: string;
+  outcome?: string;
+  instance?: string;
+  moves?: { from: string; to: string; at: string }[];
+  legs: { role: string; callSid: string }[];
+  transcript: Line[];
+}
+
+let twilio: TwilioEmulator | undefined;
+let gemini: GeminiEmulator | undefined;
+let nginx: Nginx | undefined;
+const tolks = new Map<string, TolkProcess>();
+let dir = '';
+let database = '';
+let prefix = '';
+
 afterEach(async () => {
-  await rig?.close();
-  rig = undefined;
+  await Promise.all([...tolks.values()].map((t) => t.stop('SIGKILL')));
+  tolks.clear();
+  await nginx?.stop();
+  await twilio?.close();
+  await gemini?.close();
+  if (prefix) await dropPrefix(prefix);
+  if (database) await adminSql(`drop database if exists "${database}" with (force)`);
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
+
+/** The longest run of frames quieter than -50 dBFS in `heard` between `fromSec` and `toSec`, in seconds. */
+function longestSilenceSec(heard: Int16Array, fromSec: number, toSec: number): number {
+  const levels = frameLevels(heard).slice(Math.max(0, Math.floor(fromSec * 50)), Math.floor(toSec * 50));
+  let longest = 0;
+  let run = 0;
+  for (const l of levels) {
+    run = l < -50 ? run + 1 : 0;
+    longest = Math.max(longest, run);
+  }
+  return longest / 50;
+}
+
+async function callOf(callerSid: string): Promise<CallJson | undefined> {
+  const { body } = await json<{ calls: CallJson[] }>(`${nginx!.url}/api/calls?limit=100`);
+  const found = body.calls.find((c) => c.legs.some((l) => l.role === 'caller' && l.callSid === callerSid));
+  return found && (await json<CallJson>(`${nginx!.url}/api/calls/${found.id}`)).body;
+}
 
 describe('a rolling deploy of two tolk instances behind nginx', () => {
   it('moves the live calls of the instance told to stop to the other one, without silence or lost lines, and that instance exits', async () => {
-    rig = await startMoveRig({
-      numbers: numbersYaml(`  - number: "${CONFERENCE_NUMBER}"\n    destination: "${CONFERENCE_AGENT}"\n    callerLanguage: es\n    agentLanguage: en\n    mode: conference\n    interpretation: whisper\n`),
-    });
-    const { twilio, nginx, tolks, ports } = rig;
-    const start = (id: 'tolk-a' | 'tolk-b'): Promise<void> => rig!.start(id);
-    const callOf = (sid: string): Promise<CallJson | undefined> => rig!.callOf(sid);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-move-'));
+    database = `tolk_move_${Date.now().toString(36)}_${process.pid}`;
+    const databaseUrl = await freshDatabase(database);
+    prefix = uniquePrefix();
+    gemini = await startGeminiEmulator({ mode: 'echo', language: 'en=es,es=en', lagMs: 300 });
+    twilio = await startTwilioEmulator({ sayAudio: 'silence' });
+    fs.writeFileSync(
+      path.join(dir, 'numbers.yaml'),
+      `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n` +
+        `  - number: "${CONFERENCE_NUMBER}"\n    destination: "${CONFERENCE_AGENT}"\n    callerLanguage: es\n    agentLanguage: en\n    mode: conference\n    interpretation: whisper\n`,
+    );
+    const ports = { 'tolk-a': await freePort(), 'tolk-b': await freePort() };
+    nginx = await startNginx(IDS.map((id) => ({ id, address: `127.0.0.1:${ports[id]}` })));
+    const start = async (id: (typeof IDS)[number]): Promise<void> => {
+      tolks.set(
+        id,
+        spawnTolk({
+          PORT: String(ports[id]),
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'warn',
+          PUBLIC_URL: nginx!.url,
+          TWILIO_ACCOUNT_SID: twilio!.accountSid,
+          TWILIO_AUTH_TOKEN: twilio!.authToken,
+          TWILIO_API_URL: twilio!.url,
+          TWILIO_WS_SIGNATURE: 'enforce',
+          TWILIO_CPS: '100',
+          GEMINI_API_KEY: 'emulator-key',
+          GEMINI_API_URL: gemini!.url,
+          ADMIN_TOKEN: ADMIN,
+          TOLK_NUMBERS: path.join(dir, 'numbers.yaml'),
+          DATABASE_URL: databaseUrl,
+          REDIS_URL,
+          TOLK_QUEUE_PREFIX: prefix,
+          TOLK_CLUSTER: 'on',
+          TWILIO_TWIML_APP_SID: INTERPRETER_APP_SID,
+          TOLK_INSTANCE_ID: id,
+          MEDIA_STREAM_SECRET: 'cluster-test-secret-0123456789-abcdefghij',
+        }),
+      );
+      const base = `http://127.0.0.1:${ports[id]}`;
+      await waitUntil(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok === true, 30_000, `${id} to be ready`);
+    };
     // Only tolk-a is up when the calls come: it serves both.
     await start('tolk-a');
     for (const n of [TOLK_NUMBER, CONFERENCE_NUMBER]) twilio.addNumber({ phoneNumber: n, voiceUrl: `${nginx.url}/twilio/voice`, statusCallback: `${nginx.url}/twilio/status` });

@@ -15,7 +15,7 @@ const AGENT = 'CA' + '2'.repeat(32);
 const ACCOUNT = 'AC' + '0'.repeat(32);
 const PUBLIC_URL = 'https://tolk.example.com';
 
-function rig(answers: Partial<Record<'incoming' | 'answered' | 'menu' | 'held', CallAnswer>> = {}) {
+function rig(answers: Partial<Record<'incoming' | 'answered' | 'menu', CallAnswer>> = {}) {
   const calls: string[] = [];
   const statuses: [string, LegStatus, string | undefined][] = [];
   const attached: ParticipantMedia[] = [];
@@ -25,7 +25,6 @@ function rig(answers: Partial<Record<'incoming' | 'answered' | 'menu' | 'held', 
     languageChosen: (callId, digits) => (calls.push(`menu ${callId} ${digits}`), answers.menu!),
     legStatus: (legRef, status, callId) => void statuses.push([legRef, status, callId]),
     attach: (media) => void attached.push(media),
-    ...(answers.held ? { legHeld: (callId: string, legRef: string, endpoint: string, attempt: string) => (calls.push(`held ${callId} ${legRef} ${endpoint} ${attempt}`), Promise.resolve(answers.held!)) } : {}),
   };
   const tokens = new StreamTokens({ secret: 's'.repeat(32), replayStore: new InMemoryReplayStore() });
   const twiml = createTwimlRenderer({ dir: path.resolve(__dirname, '../../twiml'), streamStatusCallback: `${PUBLIC_URL}/twilio/stream-status` });
@@ -56,21 +55,6 @@ describe('Twilio webhooks routed to the call service', () => {
     expect(xml).not.toContain('<Say');
     const params = paramsOf(streamOf(xml));
     await expect(r.tokens.verify(params.token, AGENT)).resolves.toMatchObject({ ok: true, role: 'agent' });
-  });
-
-  it('a leg moved here opens its stream, then (should the stream fail or end) asks ?step=held&call=&leg=&try=, which holds it or hangs it up', async () => {
-    const held: CallAnswer = { type: 'hold', callId: 'call-1', endpoint: 'agent', attempt: 'tolk-b.7', seconds: 2 };
-    const r = rig({ answered: { type: 'connect', callId: 'call-1', legRef: AGENT, endpoint: 'agent', attempt: 'tolk-b.7' }, held });
-    const moved = await r.handlers.voice(voice({ CallSid: AGENT }), { query: { leg: 'agent', call: 'call-1' } });
-    const heldUrl = `${PUBLIC_URL}/twilio/voice?step=held&amp;call=call-1&amp;leg=agent&amp;try=tolk-b.7`;
-    await expect(r.tokens.verify(paramsOf(streamOf(moved)).token, AGENT)).resolves.toMatchObject({ ok: true, role: 'agent' });
-    expect(moved).toMatch(new RegExp(`</Connect><Redirect method="POST">${heldUrl.replace(/[?.]/g, '\\$&')}</Redirect></Response>$`));
-    const holding = await r.handlers.voice(voice({ CallSid: AGENT }), { query: { step: 'held', call: 'call-1', leg: 'agent', try: 'tolk-b.7' } });
-    expect(r.calls.slice(1)).toEqual([`held call-1 ${AGENT} agent tolk-b.7`]);
-    expect(holding).toContain(`<Pause length="2"/><Redirect method="POST">${heldUrl}</Redirect>`);
-    // A service that knows nothing of moved legs hangs them up.
-    const none = await rig().handlers.voice(voice({ CallSid: AGENT }), { query: { step: 'held', call: 'call-1', leg: 'agent', try: 'x' } });
-    expect(none).toContain('<Hangup/>');
   });
 
   it('a language menu posts its answer back with ?step=language&call=, and the digits pressed reach the service', async () => {

@@ -19,11 +19,9 @@ export type AdoptResult =
   /**
    * The adopter did not take the call. `kept`: the call is still the giving instance's (nothing
    * was changed at the telephony), which serves it on; false: its media was moved, and the
-   * adopter deals with the call. `returned`: some or all of its media left the giving instance
-   * and did not all reach the adopter, which gave the call back (directory and record): the
-   * giving instance brings the legs whose media left back to itself and serves the call on.
+   * adopter deals with the call.
    */
-  | { ok: false; reason: string; kept: boolean; returned?: boolean };
+  | { ok: false; reason: string; kept: boolean };
 
 /** How the instance giving a call up reaches the one adopting it. */
 export type SendAdoption = (to: string, req: AdoptRequest) => Promise<AdoptResult>;

@@ -33,12 +33,10 @@ export interface Telephony {
   lookUp(legRef: string): Promise<LegReport | undefined>;
   /**
    * Brings a live leg's media to `endpoint` of call `callId` on this instance, replacing what the
-   * leg runs now (its current media connection ends). Should the new media connection fail to
-   * open, or end, the leg waits in silence instead of hanging up, and the core is asked what next
-   * (`CallService.legHeld`, naming `attempt`). A telephony that cannot leaves it out, and calls
-   * are then not moved between instances.
+   * leg runs now (its current media connection ends). A telephony that cannot leaves it out, and
+   * calls are then not moved between instances.
    */
-  reconnect?(legRef: string, to: { callId: string; endpoint: string; attempt: string }): Promise<void>;
+  reconnect?(legRef: string, to: { callId: string; endpoint: string }): Promise<void>;
 }
 
 /** A leg as the phone network describes it when asked. */
@@ -68,17 +66,8 @@ export interface MenuOption {
  * up, the menu's answer); the telephony adapter renders it (Twilio: TwiML).
  */
 export type CallAnswer =
-  /**
-   * Connect the leg's media to `endpoint` of `callId`, saying `greeting` first when given. With
-   * `attempt` (a leg brought here from elsewhere), a media connection that fails or ends leaves the
-   * leg holding (see 'hold') instead of hanging up.
-   */
-  | { type: 'connect'; callId: string; legRef: string; endpoint: string; announce?: { greeting?: string; locale: string }; attempt?: string }
-  /**
-   * The leg waits `seconds` in silence, then asks again (`CallService.legHeld`, naming `attempt`),
-   * until it is connected elsewhere or told to hang up.
-   */
-  | { type: 'hold'; callId: string; endpoint: string; attempt: string; seconds: number }
+  /** Connect the leg's media to `endpoint` of `callId`, saying `greeting` first when given. */
+  | { type: 'connect'; callId: string; legRef: string; endpoint: string; announce?: { greeting?: string; locale: string } }
   /** Offer a spoken menu; the key pressed comes back to `CallService.languageChosen(callId, digits)`. */
   | { type: 'language-menu'; callId: string; options: MenuOption[] }
   /** Say `text` in `locale`, then hang up. */

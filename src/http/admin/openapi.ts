@@ -140,12 +140,8 @@ function componentSchemas(): Record<string, JsonSchema> {
         instance: { type: 'string', description: 'The tolk instance serving the call while it is live (TOLK_INSTANCE_ID)' },
         moves: {
           type: 'array',
-          description: 'Each time the live call moved, or was offered, to another instance (a rolling deploy), in order',
-          items: {
-            type: 'object',
-            required: ['from', 'to', 'at'],
-            properties: { from: string, to: string, at: dateTime, failed: { type: 'string', description: 'The move did not happen (its media did not reach `to`; the call stayed on `from`): why' } },
-          },
+          description: 'Each time the live call moved to another instance (a rolling deploy), in order',
+          items: { type: 'object', required: ['from', 'to', 'at'], properties: { from: string, to: string, at: dateTime } },
         },
         startedAt: dateTime,
         answeredAt: dateTime,

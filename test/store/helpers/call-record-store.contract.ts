@@ -198,18 +198,6 @@ export function describeCallRecordStoreContract(name: string, open: OpenCallReco
       expect((await store.unserved(query)).map((c) => c.id)).toEqual(['b-stopped']);
     });
 
-    it("keeps a call's moves between instances, a failed one with why", async () => {
-      const store = await open();
-      await store.create(newCall({ id: 'moved', startedAt: new Date(T0) }));
-      const moves = [
-        { from: 'a', to: 'b', at: new Date(T0 + 1000), failed: "the caller's media did not come: its stream failed, twice (to b)" },
-        { from: 'a', to: 'c', at: new Date(T0 + 2000) },
-      ];
-      await store.update('moved', { instance: 'c', moves });
-      expect(await store.get('moved')).toMatchObject({ instance: 'c', moves });
-      expect((await store.get('moved'))?.moves?.[1]).not.toHaveProperty('failed');
-    });
-
     it('keeps a scheduled call and its plan, lists it by state, never takes it as unserved, and moves it from a state once', async () => {
       const store = await open();
       const plan = { at: new Date(T0 + 3_600_000), dueAt: new Date(T0 + 3_600_000), attempts: 0, retries: 2, retryAfterSec: 60, callerLanguage: 'es' };
