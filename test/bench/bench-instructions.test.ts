@@ -4,24 +4,11 @@
  * audio both ways, and prints the figure as JSON. Needs valgrind (scripts/test-services.sh installs
  * it). No count is asserted beyond being one: the figure is the benchmark's, on the real build.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { totalsOf } from '../../scripts/bench-instructions';
+import { ROOT, runScript } from './run-script';
 
-const ROOT = path.resolve(__dirname, '../..');
-const TSX = pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-
-function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'scripts', 'bench-instructions.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[], env?: NodeJS.ProcessEnv) => runScript('bench-instructions', args, env);
 
 describe('npm run bench:instructions', () => {
   it('counts the instructions of seconds of an interpreted call whose audio went through both ways', async () => {
