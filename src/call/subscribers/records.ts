@@ -2,8 +2,8 @@
  * Keeps each call's record from its events: state changes (with the time it was answered), the
  * legs and their languages as participants join and their languages become known (a participant
  * whose language is not known yet is listed once it is), every final utterance of the transcript
- * with the leg of who said it (where the event names the participant), and the outcome. Each write is returned to the event bus, so the
- * call waits for them before it reports that it has ended.
+ * with the leg of who said it (where the event names the participant), and the outcome. Each write
+ * is returned to the event bus, so the call waits for them before it reports that it has ended.
  *
  * The writes of one call run one at a time, in the order of its events: a write starts once the
  * one before it has finished, and writes the legs as they are when it starts: a slow write can
@@ -38,11 +38,13 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
     legs.delete(callId);
     unlisted.delete(callId);
   };
-  const legsOf = (callId: string): Map<string, CallLeg> => {
-    let call = legs.get(callId);
-    if (!call) legs.set(callId, (call = new Map<string, CallLeg>()));
+  /** The call's entry of `byCall`, made empty the first time. */
+  const entryOf = <V>(byCall: Map<string, Map<string, V>>, callId: string): Map<string, V> => {
+    let call = byCall.get(callId);
+    if (!call) byCall.set(callId, (call = new Map<string, V>()));
     return call;
   };
+  const legsOf = (callId: string): Map<string, CallLeg> => entryOf(legs, callId);
 
   return events.subscribe((e: CallEvent) => {
     switch (e.type) {
@@ -53,9 +55,7 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
         const language = e.language ?? e.provisionalLanguage;
         const known = { role: e.role as CallLeg['role'], callSid: e.legRef, ...(e.streamRef ? { streamSid: e.streamRef } : {}) };
         if (!language) {
-          let waiting = unlisted.get(e.callId);
-          if (!waiting) unlisted.set(e.callId, (waiting = new Map<string, Omit<CallLeg, 'language'>>()));
-          waiting.set(e.participantId, known);
+          entryOf(unlisted, e.callId).set(e.participantId, known);
           return undefined;
         }
         const leg: CallLeg = { ...known, language };
