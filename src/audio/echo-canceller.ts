@@ -140,6 +140,7 @@ export class EchoCanceller {
   private readonly gateFrames: number;
   private err = new Float32Array(160);
   private out = new Int16Array(160);
+  private readonly sums = new Float64Array(6); // filterFrame's frame sums
 
   constructor(opts: EchoCancellerOptions = {}) {
     const maxDelayMs = opts.maxDelayMs ?? 320;
@@ -492,70 +493,17 @@ export class EchoCanceller {
     const n = frame.length;
     this.buffers(n);
     const T = this.taps;
-    const w = this.w; // background: always adapting
-    const wf = this.wf; // foreground: produces the output
-    const ref = this.ref;
+    const w = this.w;
+    const wf = this.wf;
     const err = this.err;
-    const mask = REF_RING - 1;
-    const mu = this.mu;
-    const delta = this.delta;
-
-    const m0 = n0 - this.dStart; // reference index under tap 0 for the first sample
-    let base = (m0 & mask) + REF_RING;
-    let px = 0;
-    let yb = 0;
-    for (let k = 0; k < T; k++) {
-      const v = ref[base - k];
-      px += v * v;
-      yb += w[k] * v;
-    }
-    let pd = 0;
-    let pe = 0;
-    let peb = 0;
-    let py = 0;
-    let pey = 0;
-    let pr = 0;
-    for (let i = 0; i < n; i++) {
-      const d = frame[i];
-      // background NLMS error for this sample (its estimate came out of the previous pass)
-      const eb = d - yb;
-      peb += eb * eb;
-      const g = (mu * eb) / (px + delta);
-      const next = ((m0 + i + 1) & mask) + REF_RING;
-      const xn = ref[next];
-      const xo = ref[next - T];
-      px += xn * xn - xo * xo;
-      if (px < 0) px = 0;
-      // one pass: foreground estimate for this sample, background update, background estimate
-      // for the next sample
-      let f0 = 0;
-      let f1 = 0;
-      let a0 = 0;
-      let a1 = 0;
-      for (let k = 0; k < T; k += 2) {
-        const x0 = ref[base - k];
-        const x1 = ref[base - k - 1];
-        f0 += wf[k] * x0;
-        f1 += wf[k + 1] * x1;
-        const w0 = w[k] + g * x0;
-        const w1 = w[k + 1] + g * x1;
-        w[k] = w0;
-        w[k + 1] = w1;
-        a0 += w0 * ref[next - k];
-        a1 += w1 * ref[next - k - 1];
-      }
-      yb = a0 + a1;
-      const yf = f0 + f1;
-      const e = d - yf;
-      err[i] = e;
-      const r0 = ref[base];
-      pr += r0 * r0;
-      pd += d * d;
-      pe += e * e;
-      py += yf * yf;
-      pey += e * yf;
-      base = next;
-    }
+    const sums = this.sums;
+    filterFrame(frame, this.ref, w, wf, err, n0 - this.dStart, this.mu, this.delta, sums);
+    const pd = sums[PD];
+    let pe = sums[PE];
+    let peb = sums[PEB];
+    let py = sums[PY];
+    let pey = sums[PEY];
+    const pr = sums[PR];
 
     // filter health: never let a diverged or NaN state persist
     if (!(peb < 1e30) || !Number.isFinite(w[0] + w[T - 1])) {
@@ -658,6 +606,98 @@ export class EchoCanceller {
     this.gain = to;
     return dst.length === n ? dst : dst.subarray(0, n);
   }
+}
+
+/** Indices of `filterFrame`'s frame sums. */
+const PD = 0; // microphone power
+const PE = 1; // foreground error power
+const PEB = 2; // background error power
+const PY = 3; // foreground estimate power
+const PEY = 4; // foreground error x estimate
+const PR = 5; // aligned reference power
+
+/**
+ * Both filters over one microphone frame (the linear canceller's per-sample work): the foreground
+ * error into `err`, the background adapted sample by sample (NLMS), and the frame's powers into
+ * `sums` (indexed by PD..PR). `m0` is the reference index under tap 0 for the first sample. It is
+ * a function of its own, apart from the per-frame decisions in `cancel`, so that its loops are
+ * optimised as soon as they run hot, however rarely a frame needs cancelling.
+ */
+function filterFrame(
+  frame: Int16Array,
+  ref: Float32Array,
+  w: Float64Array,
+  wf: Float64Array,
+  err: Float32Array,
+  m0: number,
+  mu: number,
+  delta: number,
+  sums: Float64Array,
+): void {
+  const n = frame.length;
+  const T = w.length;
+  const mask = REF_RING - 1;
+  let base = (m0 & mask) + REF_RING;
+  let px = 0;
+  let yb = 0;
+  for (let k = 0; k < T; k++) {
+    const v = ref[base - k];
+    px += v * v;
+    yb += w[k] * v;
+  }
+  let pd = 0;
+  let pe = 0;
+  let peb = 0;
+  let py = 0;
+  let pey = 0;
+  let pr = 0;
+  for (let i = 0; i < n; i++) {
+    const d = frame[i];
+    // background NLMS error for this sample (its estimate came out of the previous pass)
+    const eb = d - yb;
+    peb += eb * eb;
+    const g = (mu * eb) / (px + delta);
+    const next = ((m0 + i + 1) & mask) + REF_RING;
+    const xn = ref[next];
+    const xo = ref[next - T];
+    px += xn * xn - xo * xo;
+    if (px < 0) px = 0;
+    // one pass: foreground estimate for this sample, background update, background estimate
+    // for the next sample
+    let f0 = 0;
+    let f1 = 0;
+    let a0 = 0;
+    let a1 = 0;
+    for (let k = 0; k < T; k += 2) {
+      const x0 = ref[base - k];
+      const x1 = ref[base - k - 1];
+      f0 += wf[k] * x0;
+      f1 += wf[k + 1] * x1;
+      const w0 = w[k] + g * x0;
+      const w1 = w[k + 1] + g * x1;
+      w[k] = w0;
+      w[k + 1] = w1;
+      a0 += w0 * ref[next - k];
+      a1 += w1 * ref[next - k - 1];
+    }
+    yb = a0 + a1;
+    const yf = f0 + f1;
+    const e = d - yf;
+    err[i] = e;
+    const r0 = ref[base];
+    pr += r0 * r0;
+    pd += d * d;
+    pe += e * e;
+    py += yf * yf;
+    pey += e * yf;
+    base = next;
+  }
+  sums[PD] = pd;
+  sums[PE] = pe;
+  sums[PEB] = peb;
+  sums[PY] = py;
+  sums[PEY] = pey;
+  sums[PR] = pr;
 }
 
 function isAllZero(frame: Int16Array): boolean {
