@@ -140,7 +140,6 @@ export class EchoCanceller {
   private readonly gateFrames: number;
   private err = new Float32Array(160);
   private out = new Int16Array(160);
-  private readonly sums = new Float64Array(6); // filterFrame's frame sums
 
   constructor(opts: EchoCancellerOptions = {}) {
     const maxDelayMs = opts.maxDelayMs ?? 320;
@@ -496,14 +495,13 @@ export class EchoCanceller {
     const w = this.w;
     const wf = this.wf;
     const err = this.err;
-    const sums = this.sums;
-    filterFrame(frame, this.ref, w, wf, err, n0 - this.dStart, this.mu, this.delta, sums);
-    const pd = sums[PD];
-    let pe = sums[PE];
-    let peb = sums[PEB];
-    let py = sums[PY];
-    let pey = sums[PEY];
-    const pr = sums[PR];
+    filterFrame(frame, this.ref, w, wf, err, n0 - this.dStart, this.mu, this.delta);
+    const pd = sumD;
+    let pe = sumE;
+    let peb = sumEB;
+    let py = sumY;
+    let pey = sumEY;
+    const pr = sumR;
 
     // filter health: never let a diverged or NaN state persist
     if (!(peb < 1e30) || !Number.isFinite(w[0] + w[T - 1])) {
@@ -608,18 +606,24 @@ export class EchoCanceller {
   }
 }
 
-/** Indices of `filterFrame`'s frame sums. */
-const PD = 0; // microphone power
-const PE = 1; // foreground error power
-const PEB = 2; // background error power
-const PY = 3; // foreground estimate power
-const PEY = 4; // foreground error x estimate
-const PR = 5; // aligned reference power
+/*
+ * The powers `filterFrame` found in the frame it last filtered, read by `cancel` right after the
+ * call. Module variables rather than an array or object: V8 may compile the function's loops
+ * while they run (on-stack replacement), before the code after them has ever run, and stores to
+ * an array or object there would send it back to the interpreter at the end of every later frame
+ * (no type feedback yet); stores to variables need none.
+ */
+let sumD = 0; // microphone
+let sumE = 0; // foreground error
+let sumEB = 0; // background error
+let sumY = 0; // foreground estimate
+let sumEY = 0; // foreground error x estimate
+let sumR = 0; // aligned reference
 
 /**
  * Both filters over one microphone frame (the linear canceller's per-sample work): the foreground
  * error into `err`, the background adapted sample by sample (NLMS), and the frame's powers into
- * `sums` (indexed by PD..PR). `m0` is the reference index under tap 0 for the first sample. It is
+ * sumD..sumR. `m0` is the reference index under tap 0 for the first sample. It is
  * a function of its own, apart from the per-frame decisions in `cancel`, so that its loops are
  * optimised as soon as they run hot, however rarely a frame needs cancelling.
  */
@@ -632,25 +636,27 @@ function filterFrame(
   m0: number,
   mu: number,
   delta: number,
-  sums: Float64Array,
 ): void {
   const n = frame.length;
   const T = w.length;
   const mask = REF_RING - 1;
   let base = (m0 & mask) + REF_RING;
-  let px = 0;
-  let yb = 0;
+  // The sums start at -0 (the same sums as from 0): V8 then compiles their additions as
+  // floating-point ones from the start, rather than as small integers that overflow once the
+  // party speaks up, which would throw the compiled loop away.
+  let px = -0;
+  let yb = -0;
   for (let k = 0; k < T; k++) {
     const v = ref[base - k];
     px += v * v;
     yb += w[k] * v;
   }
-  let pd = 0;
-  let pe = 0;
-  let peb = 0;
-  let py = 0;
-  let pey = 0;
-  let pr = 0;
+  let pd = -0;
+  let pe = -0;
+  let peb = -0;
+  let py = -0;
+  let pey = -0;
+  let pr = -0;
   for (let i = 0; i < n; i++) {
     const d = frame[i];
     // background NLMS error for this sample (its estimate came out of the previous pass)
@@ -692,12 +698,12 @@ function filterFrame(
     pey += e * yf;
     base = next;
   }
-  sums[PD] = pd;
-  sums[PE] = pe;
-  sums[PEB] = peb;
-  sums[PY] = py;
-  sums[PEY] = pey;
-  sums[PR] = pr;
+  sumD = pd;
+  sumE = pe;
+  sumEB = peb;
+  sumY = py;
+  sumEY = pey;
+  sumR = pr;
 }
 
 function isAllZero(frame: Int16Array): boolean {
