@@ -75,7 +75,7 @@ export class Downsampler24to8 implements StreamingResampler {
   }
 
   /** The outputs in plain JavaScript (where there is no SIMD kernel). */
-  private filterPlain(buf: Float64Array, n: number, dst: Int16Array): void {
+  private filterPlain(buf: Float32Array, n: number, dst: Int16Array): void {
     const h = FOLDED_TAPS;
     let o = 0;
     for (let i = this.phase; i < n; i += FACTOR) {

@@ -32,24 +32,25 @@ export function outputTarget(out: Int16Array | undefined, n: number, who: string
 }
 
 /**
- * A Float64 work area laid out as [history | current chunk]. Keeps the last `historyLength` input
- * samples between calls and grows (rarely) when a chunk is larger than any before.
+ * A Float32 work area laid out as [history | current chunk]. Keeps the last `historyLength` input
+ * samples between calls and grows (rarely) when a chunk is larger than any before. Int16 samples
+ * are exact in Float32, and the SIMD kernel reads Float32: its windows are copied as they are.
  */
 export class HistoryBuffer {
-  private data: Float64Array;
+  private data: Float32Array;
 
   constructor(
     private readonly historyLength: number,
     initialChunkCapacity: number,
   ) {
-    this.data = new Float64Array(historyLength + initialChunkCapacity);
+    this.data = new Float32Array(historyLength + initialChunkCapacity);
   }
 
   /** Appends `input` after the history and returns the work area (valid until `advance`). */
-  load(input: Int16Array): Float64Array {
+  load(input: Int16Array): Float32Array {
     const needed = this.historyLength + input.length;
     if (needed > this.data.length) {
-      const grown = new Float64Array(Math.max(needed, 2 * this.data.length));
+      const grown = new Float32Array(Math.max(needed, 2 * this.data.length));
       grown.set(this.data.subarray(0, this.historyLength));
       this.data = grown;
     }

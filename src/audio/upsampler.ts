@@ -85,7 +85,7 @@ export class Upsampler8to16 implements StreamingResampler {
   }
 
   /** The even outputs in plain JavaScript (where there is no SIMD kernel). */
-  private filterPlain(buf: Float64Array, n: number, dst: Int16Array): void {
+  private filterPlain(buf: Float32Array, n: number, dst: Int16Array): void {
     const c = COEFFS;
     for (let i = 0; i < n; i++) {
       // Input sample i sits at buf[HISTORY + i]; the phase spans buf[i .. i + HISTORY].

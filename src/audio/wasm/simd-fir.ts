@@ -91,7 +91,7 @@ export interface StridedFir {
    * `window.length` count as zero. The result may be a view of shared memory: read it before the
    * next call to any filter.
    */
-  filterAt(window: Float64Array, first: number, count: number, stride: number): Float32Array;
+  filterAt(window: Float32Array | Float64Array, first: number, count: number, stride: number): Float32Array;
 }
 
 class SimdFir implements StridedFir {
@@ -111,7 +111,7 @@ class SimdFir implements StridedFir {
     this.nvec = this.span / 4;
   }
 
-  filterAt(window: Float64Array, first: number, count: number, stride: number): Float32Array {
+  filterAt(window: Float32Array | Float64Array, first: number, count: number, stride: number): Float32Array {
     if (count <= 0) return new Float32Array(0);
     const needed = (count - 1) * stride + this.span;
     const at = this.kernel.scratch(needed + count);

@@ -1,0 +1,56 @@
+/**
+ * The resamplers' exact output on a fixed signal, as SHA-256 digests, on the SIMD kernel and in
+ * plain JavaScript, for several ways of cutting the stream into chunks: a change to how they
+ * compute (their work area, the copies into the kernel, the rounding loops) must leave every
+ * output sample bit-identical.
+ */
+import { createHash } from 'node:crypto';
+import { Downsampler24to8 } from '../../src/audio/downsampler';
+import type { StreamingResampler } from '../../src/audio/resampler';
+import { Upsampler8to16 } from '../../src/audio/upsampler';
+import { prng } from './helpers/signals';
+
+/** Noisy tones with full-scale bursts (the filters overshoot and clamp there). */
+function signal(samples: number): Int16Array {
+  const rnd = prng(5);
+  const out = new Int16Array(samples);
+  for (let i = 0; i < samples; i++) {
+    out[i] = i % 20_000 < 80 ? (rnd() < 0.5 ? 32767 : -32768) : Math.round(20000 * Math.sin(i / 5) * rnd() + 4000 * Math.sin(i / 37));
+  }
+  return out;
+}
+
+function digest(r: StreamingResampler, input: Int16Array, sizes: number[]): string {
+  const hash = createHash('sha256');
+  for (let p = 0, k = 0; p < input.length; k++) {
+    const size = Math.min(sizes[k % sizes.length], input.length - p);
+    const out = r.process(input.subarray(p, p + size));
+    hash.update(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+    p += size;
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** The outputs' digests by resampler and chunking: a new digest is new audio. */
+const GOLDEN: Record<string, { simd: string; plain: string }> = {
+  'Upsampler8to16 20 ms frames': { simd: '47404b656fc2c220', plain: 'b9b89ee9b632a6bd' },
+  'Upsampler8to16 odd chunks': { simd: '47404b656fc2c220', plain: 'b9b89ee9b632a6bd' },
+  'Downsampler24to8 20 ms frames': { simd: 'f20cf3ae49191c50', plain: '19354d50294f7450' },
+  'Downsampler24to8 odd chunks': { simd: 'f20cf3ae49191c50', plain: '19354d50294f7450' },
+};
+
+const input = signal(60_000);
+const CHUNKINGS: [string, number[]][] = [
+  ['20 ms frames', [160]],
+  ['odd chunks', [7, 333, 1, 2400]],
+];
+
+describe.each([
+  ['Upsampler8to16', (simd: boolean) => new Upsampler8to16({ simd })],
+  ['Downsampler24to8', (simd: boolean) => new Downsampler24to8({ simd })],
+] as const)('%s exact output', (name, make) => {
+  it.each(CHUNKINGS)('is unchanged on the SIMD kernel and in plain JavaScript, %s', (chunking, sizes) => {
+    expect({ simd: digest(make(true), input, sizes), plain: digest(make(false), input, sizes) }).toEqual(GOLDEN[`${name} ${chunking}`]);
+  });
+});
+
