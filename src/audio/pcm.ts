@@ -28,6 +28,19 @@ export function floatsToInt16(values: ArrayLike<number>, out?: Int16Array): Int1
   return dst.length === n ? dst : dst.subarray(0, n);
 }
 
+/**
+ * Writes toInt16(values[i]) to dst[start + i * step] for every i: the resamplers' rounding loop,
+ * with the conversion written out (a NaN, which toInt16 makes 0, is stored as 0 by the Int16Array).
+ * `dst` must hold the last index.
+ */
+export function roundIntoInt16(values: Float32Array, dst: Int16Array, start: number, step: number): void {
+  const n = values.length;
+  for (let i = 0; i < n; i++) {
+    const x = values[i];
+    dst[start + i * step] = x >= INT16_MAX ? INT16_MAX : x <= INT16_MIN ? INT16_MIN : Math.round(x);
+  }
+}
+
 /** Converts unit-scale floats (-1..1, e.g. Web Audio / Float32 PCM) to int16 (x * 32768, clamped). */
 export function unitFloatsToInt16(values: ArrayLike<number>, out?: Int16Array): Int16Array {
   const n = values.length;

@@ -54,10 +54,8 @@ export class HistoryBuffer {
       grown.set(this.data.subarray(0, this.historyLength));
       this.data = grown;
     }
-    const d = this.data;
-    const h = this.historyLength;
-    for (let i = 0; i < input.length; i++) d[h + i] = input[i];
-    return d;
+    this.data.set(input, this.historyLength);
+    return this.data;
   }
 
   /** Keeps the newest `historyLength` samples after a chunk of `consumed` samples. */

@@ -8,7 +8,7 @@
  */
 import { designLowpass } from './fir-design';
 import { HistoryBuffer, outputTarget, type ResamplerOptions, type StreamingResampler } from './resampler';
-import { toInt16 } from './pcm';
+import { roundIntoInt16, toInt16 } from './pcm';
 import { lazySimdFir, type StridedFir } from './wasm/simd-fir';
 
 /** Prototype length at 16 kHz (of the form 4k+3). */
@@ -74,12 +74,14 @@ export class Upsampler8to16 implements StreamingResampler {
     const dst = outputTarget(out, 2 * n, 'Upsampler8to16.process');
     const buf = this.history.load(input);
     if (this.simd) {
-      const even = this.simd.filterAt(buf.subarray(0, HISTORY + n), 0, n, 1);
-      for (let i = 0; i < n; i++) dst[2 * i] = toInt16(even[i]);
+      roundIntoInt16(this.simd.filterAt(buf.subarray(0, HISTORY + n), 0, n, 1), dst, 0, 2);
     } else {
       this.filterPlain(buf, n, dst);
     }
-    for (let i = 0; i < n; i++) dst[2 * i + 1] = buf[i + HISTORY - HALF];
+    // The copy phase: input sample i - HALF, from the history for the first HALF outputs.
+    const fromHistory = Math.min(n, HALF);
+    for (let i = 0; i < fromHistory; i++) dst[2 * i + 1] = buf[i + HISTORY - HALF];
+    for (let i = HALF; i < n; i++) dst[2 * i + 1] = input[i - HALF];
     this.history.advance(n);
     return dst.length === 2 * n ? dst : dst.subarray(0, 2 * n);
   }

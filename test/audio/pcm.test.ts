@@ -1,4 +1,4 @@
-import { floatsToInt16, toInt16, unitFloatsToInt16 } from '../../src/audio/pcm';
+import { floatsToInt16, roundIntoInt16, toInt16, unitFloatsToInt16 } from '../../src/audio/pcm';
 
 describe('float -> int16', () => {
   it('rounds to nearest rather than truncating', () => {
@@ -29,5 +29,20 @@ describe('float -> int16', () => {
     expect(filled.length).toBe(2);
     expect(filled.buffer).toBe(out.buffer);
     expect(() => floatsToInt16([1, 2, 3], new Int16Array(2))).toThrow(RangeError);
+  });
+
+  it('roundIntoInt16 stores what toInt16 gives, at a stride, leaving the other samples alone', () => {
+    const values = Float32Array.from([
+      NaN, Infinity, -Infinity, 0, -0, 0.5, -0.5, 1.5, -1.5, 2.4999, -2.5001, 32766.5, 32767, 32768.4, 1e9,
+      -32767.5, -32768, -32768.6, -1e9, 12345.678, -12345.678, Math.fround(0.49999997),
+    ]);
+    for (const [start, step] of [[0, 1], [0, 2], [3, 3]]) {
+      const dst = new Int16Array(start + values.length * step).fill(7);
+      roundIntoInt16(values, dst, start, step);
+      values.forEach((v, i) => expect(dst[start + i * step]).toBe(toInt16(v)));
+      dst.forEach((v, j) => {
+        if (j < start || (j - start) % step !== 0) expect(v).toBe(7);
+      });
+    }
   });
 });
