@@ -150,25 +150,15 @@ function asMediaMessage(raw: object): MediaMessage | undefined {
   return out;
 }
 
-/** Character code -> 1 for the standard base64 alphabet (A-Z a-z 0-9 + /), else 0. */
-const BASE64_ALPHABET = (() => {
-  const t = new Uint8Array(128);
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  for (let i = 0; i < chars.length; i++) t[chars.charCodeAt(i)] = 1;
-  return t;
-})();
+/** The standard base64 alphabet (A-Z a-z 0-9 + /), then at most two '='. */
+const BASE64_TEXT = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** Standard, padded base64: whole quads of the alphabet, with at most two '=' at the very end. */
+/**
+ * Standard, padded base64: whole quads of the alphabet, with at most two '=' at the very end. (One
+ * regular expression, which V8 compiles to machine code, rather than a loop over the characters.)
+ */
 export function isStrictBase64(s: string): boolean {
-  const n = s.length;
-  if (n % 4 !== 0) return false;
-  let end = n;
-  if (n > 0 && s.charCodeAt(n - 1) === 61) end = s.charCodeAt(n - 2) === 61 ? n - 2 : n - 1;
-  for (let i = 0; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 127 || BASE64_ALPHABET[c] === 0) return false;
-  }
-  return true;
+  return s.length % 4 === 0 && BASE64_TEXT.test(s);
 }
 
 /** Strict base64 decoding (Node's decoder silently skips bad characters); null when invalid. */
