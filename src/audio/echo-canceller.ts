@@ -492,8 +492,8 @@ export class EchoCanceller {
     const n = frame.length;
     this.buffers(n);
     const T = this.taps;
-    const w = this.w;
-    const wf = this.wf;
+    const w = this.w; // background: always adapting
+    const wf = this.wf; // foreground: produces the output
     const err = this.err;
     filterFrame(frame, this.ref, w, wf, err, n0 - this.dStart, this.mu, this.delta);
     const pd = sumD;
