@@ -16,6 +16,7 @@ export function twoPartyGraph(clock: FrameClock, agent = new FakeMediaLeg('CA' +
     observeFrameProcessing: () => undefined,
     observePlayoutDepth: () => undefined,
     playoutOverflow: () => undefined,
+    playoutUnderruns: () => undefined,
     inboundUnderrun: () => void counts.underruns++,
     inboundLateFrame: () => void counts.lateFrames++,
     observeInboundJitterDelay: () => undefined,
