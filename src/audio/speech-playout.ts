@@ -95,9 +95,8 @@ export class SpeechPlayout {
   private readonly nowMs: (() => number) | undefined;
   /** Reads so far (the clock without `nowMs`). */
   private reads = 0;
-  /** Most lateness seen in this window, ms. */
+  /** Most lateness seen in this window and in the one before (undefined: no window with speech yet), ms. */
   private lateInWindow = 0;
-  /** Most lateness seen in the last window with speech in it (undefined: none yet), ms. */
   private lateBefore: number | undefined;
   private readonly initialJitterMs: number;
   private readonly recent: RecentLateness | undefined;
@@ -137,9 +136,7 @@ export class SpeechPlayout {
   /** How long an utterance's first piece waits before it plays, ms. */
   private get startWaitMs(): number {
     const recent = this.recent && this.nowMs ? this.recent.maxMs(this.nowMs()) : undefined;
-    // Until a window with speech has shown this route's jitter, only the process's recent figure
-    // counts, or the prior when no route has spoken lately.
-    const before = this.lateBefore ?? (recent === undefined ? this.initialJitterMs : 0);
+    const before = this.lateBefore ?? recent ?? this.initialJitterMs;
     return Math.min(this.maxCushionMs, this.baseWaitMs + Math.max(this.lateInWindow, before, recent ?? 0) + this.grownMs);
   }
 
