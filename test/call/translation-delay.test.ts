@@ -6,7 +6,8 @@
  * far end, playing on a clock of its own, hears every frame of every utterance in order, no gap.
  */
 import { decodeMulawSample } from '../../src/audio';
-import { farEndHears, TimedLeg } from './fakes/far-end';
+import { PlayoutBuffer } from '../../src/emulators/twilio/playout';
+import { FakeMediaLeg } from './fakes/fake-media-leg';
 import { prng, SimulatedClock } from './fakes/simulated-clock';
 import { twoPartyGraph } from './fakes/two-party-graph';
 
@@ -15,6 +16,18 @@ const FRAMES = 100;
 const code = (u: number, k: number): number => (u === 0 ? 0x10 : 0x90) + k;
 /** The second utterance comes this long after the first: the call has shown how its model's voice arrives. */
 const LATER_MS = 11_000;
+
+/** The agent's leg, noting when (emulated ms) each frame was sent. */
+class TimedLeg extends FakeMediaLeg {
+  readonly sentAtMs: number[] = [];
+  constructor(private readonly simulated: SimulatedClock) {
+    super('CA' + 'b'.repeat(32), 'agent');
+  }
+  override send(samples: Int16Array): boolean {
+    this.sentAtMs.push(this.simulated.nowMs);
+    return super.send(samples);
+  }
+}
 
 /** When each piece of the translation reaches tolk (emulated ms): its utterance, and how many frames it carries. */
 type Piece = { atMs: number; utterance: number; frames: number };
@@ -58,7 +71,17 @@ async function listen(pieces: Piece[], phaseMs: number, wanderMs: number, seed: 
   await graph.close();
 
   const firstSentMs = [0, 1].map((u) => agent.sentAtMs[agent.sent.findIndex((f) => f.every((b) => b === code(u, 0)))]);
-  return { firstSentMs, heard: farEndHears(agent.sent, agent.sentAtMs, clock.nowMs, { phaseMs, wanderMs, seed }) };
+  const rnd = prng(seed);
+  const playout = new PlayoutBuffer();
+  const heard: number[] = [];
+  let next = 0;
+  for (let t = 1; t * 20 < clock.nowMs; t++) {
+    const tickAt = t * 20 + phaseMs + (rnd() * 2 - 1) * wanderMs;
+    for (; next < agent.sent.length && agent.sentAtMs[next] <= tickAt; next++) playout.enqueue(agent.sent[next]);
+    const f = playout.nextFrame();
+    heard.push(f.playedBytes === 160 && f.audio.every((b) => b === f.audio[0]) ? f.audio[0] : -1);
+  }
+  return { firstSentMs, heard };
 }
 
 /** What the far end played of utterance `u`, from its first frame on. */
