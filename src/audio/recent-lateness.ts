@@ -1,11 +1,10 @@
 /**
  * How late translated speech has lately come, against the pace of its utterance, on every route
- * of this process: the same event loop and the same network path to the translation service.
- * Every route's play-out waits for at least this, so a machine that falls behind lengthens every
- * route's start wait at once, and a route new to speech waits for what the others have seen
- * rather than for a blind prior. Kept over two windows of `windowMs` (the one filling and the one
- * before), so what is reported covers the last one to two windows. Pure logic: callers give the
- * time (the call clock's ms).
+ * of this process: the same event loop and the same network path to the translation service. A
+ * route that has not heard enough of its own speech yet to know its jitter waits for what the
+ * others have shown rather than for a blind prior. Kept over two windows of `windowMs` (the one
+ * filling and the one before), so what is reported covers the last one to two windows. Pure logic:
+ * callers give the time (the call clock's ms).
  */
 export class RecentLateness {
   private windowStart = 0;

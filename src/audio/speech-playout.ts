@@ -9,13 +9,12 @@
  * the pace its first one set, than that first one waited: so the wait covers the jitter of the
  * chunks' arrival, not their size. It is learnt as the speech arrives: every chunk's lateness
  * against the pace of its utterance is noted, and the wait is a small margin plus the most seen
- * over the last few seconds of speech, here or on any route of the process (`recent`: the same
- * event loop and the same network path to the service, so a loaded machine lengthens every
- * route's wait at once). Until its own speech has shown its jitter and when no route has spoken
- * lately, a prior stands in, `initialJitterMs`, as long as a default chunk. Each time jitter
- * starves an utterance anyway, the wait (and the burst cushion) grow by a step, given back after
- * a calm. Pure logic: the mixer reads it once per 20 ms frame. A piece 100 ms late or more came
- * after a stall, not jitter, and is not learnt (if it starves the utterance, the growth answers it).
+ * over the last few seconds of speech. Until its own speech has shown that, the most the process's
+ * other routes have seen lately stands in (`recent`), or when none has spoken lately a prior,
+ * `initialJitterMs`, as long as a default chunk. Each time jitter starves an utterance anyway, the
+ * wait (and the burst cushion) grow by a step, given back after a calm. Pure logic: the mixer
+ * reads it once per 20 ms frame. A piece 100 ms late or more came after a stall, not jitter, and
+ * is not learnt (if it starves the utterance, the growth answers it).
  */
 import { FRAME_SAMPLES, msToSamples, samplesToMs } from './frame';
 import type { RecentLateness } from './recent-lateness';
@@ -39,8 +38,8 @@ export interface SpeechPlayoutOptions {
    */
   initialJitterMs?: number;
   /**
-   * The lateness the process's routes have seen lately: this playout adds what it sees and waits
-   * for at least that (needs `nowMs`).
+   * The lateness the process's routes have seen lately: this playout adds what it sees, and until
+   * its own speech has shown its jitter, waits for that (needs `nowMs`).
    */
   recent?: RecentLateness;
   /**
@@ -135,9 +134,8 @@ export class SpeechPlayout {
 
   /** How long an utterance's first piece waits before it plays, ms. */
   private get startWaitMs(): number {
-    const recent = this.recent && this.nowMs ? this.recent.maxMs(this.nowMs()) : undefined;
-    const before = this.lateBefore ?? recent ?? this.initialJitterMs;
-    return Math.min(this.maxCushionMs, this.baseWaitMs + Math.max(this.lateInWindow, before, recent ?? 0) + this.grownMs);
+    const before = this.lateBefore ?? (this.recent && this.nowMs ? this.recent.maxMs(this.nowMs()) : undefined) ?? this.initialJitterMs;
+    return Math.min(this.maxCushionMs, this.baseWaitMs + Math.max(this.lateInWindow, before) + this.grownMs);
   }
 
   /** Told when translated speech starts playing after silence and when it runs out. */
