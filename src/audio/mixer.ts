@@ -14,7 +14,6 @@
  * `nextFrame()` on every clock tick, and nothing is allocated per frame.
  */
 import { FRAME_SAMPLES, SAMPLE_RATE, msToSamples, samplesToMs } from './frame';
-import type { RecentLateness } from './recent-lateness';
 import { SampleQueue } from './sample-queue';
 import { SpeechPlayout, type SpeechPlayoutOptions } from './speech-playout';
 import { ToneGenerator, type ToneSpec } from './tones';
@@ -135,8 +134,6 @@ export interface MixerStats {
 export interface MixerOptions {
   /** The call's clock, ms: translated speech waits for its start on it (see SpeechPlayout). */
   nowMs?: () => number;
-  /** The lateness of translated speech the process's routes have seen lately (see SpeechPlayout). */
-  recent?: RecentLateness;
 }
 
 export class Mixer {
@@ -165,8 +162,7 @@ export class Mixer {
 
   /** A translated-speech input (e.g. `speech:<route>`). */
   addSpeech(name: string, opts: SpeechPlayoutOptions & { gain?: number } = {}): SpeechInput {
-    const { nowMs, recent } = this.opts;
-    const input = new SpeechInput(name, opts.gain ?? 1, { ...(nowMs ? { nowMs } : {}), ...(recent ? { recent } : {}), ...opts });
+    const input = new SpeechInput(name, opts.gain ?? 1, { ...(this.opts.nowMs ? { nowMs: this.opts.nowMs } : {}), ...opts });
     this.add(input);
     this.speeches = [...this.speeches, input];
     return input;

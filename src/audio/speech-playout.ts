@@ -9,15 +9,13 @@
  * the pace its first one set, than that first one waited: so the wait covers the jitter of the
  * chunks' arrival, not their size. It is learnt as the speech arrives: every chunk's lateness
  * against the pace of its utterance is noted, and the wait is a small margin plus the most seen
- * over the last few seconds of speech. Until its own speech has shown that, the most the process's
- * other routes have seen lately stands in (`recent`), or when none has spoken lately a prior,
- * `initialJitterMs`, as long as a default chunk. Each time jitter starves an utterance anyway, the
+ * over the last few seconds of speech (until some has been heard, a prior, `initialJitterMs`, as
+ * long as a default chunk, stands in for what has not been seen yet). Each time jitter starves an utterance anyway, the
  * wait (and the burst cushion) grow by a step, given back after a calm. Pure logic: the mixer
  * reads it once per 20 ms frame. A piece 100 ms late or more came after a stall, not jitter, and
  * is not learnt (if it starves the utterance, the growth answers it).
  */
 import { FRAME_SAMPLES, msToSamples, samplesToMs } from './frame';
-import type { RecentLateness } from './recent-lateness';
 import { SampleQueue } from './sample-queue';
 
 const FRAME_MS = samplesToMs(FRAME_SAMPLES);
@@ -32,16 +30,11 @@ export interface SpeechPlayoutOptions {
   /** ...or once its first piece has waited this long, plus the jitter learnt (default 10). */
   cushionWaitMs?: number;
   /**
-   * The jitter assumed until a window of `relaxAfterMs` with speech in it has shown what it is,
-   * when `recent` has nothing to say either (default 100: a whole default chunk, so the first
-   * utterances are as safe from gaps as if a chunk more had been waited for).
+   * The jitter assumed until a window of `relaxAfterMs` with speech in it has shown what it is
+   * (default 100: a whole default chunk, so the first utterances of a call are as safe from gaps
+   * as if a chunk more had been waited for).
    */
   initialJitterMs?: number;
-  /**
-   * The lateness the process's routes have seen lately: this playout adds what it sees, and until
-   * its own speech has shown its jitter, waits for that (needs `nowMs`).
-   */
-  recent?: RecentLateness;
   /**
    * Translated audio that runs dry and resumes within this gap was one utterance starved by
    * jitter: the wait and the cushion grow by `cushionStepMs` (up to `maxCushionMs`) so it does not
@@ -94,11 +87,9 @@ export class SpeechPlayout {
   private readonly nowMs: (() => number) | undefined;
   /** Reads so far (the clock without `nowMs`). */
   private reads = 0;
-  /** Most lateness seen in this window and in the one before (undefined: no window with speech yet), ms. */
+  /** Most lateness seen in this window and in the one before, ms. */
   private lateInWindow = 0;
-  private lateBefore: number | undefined;
-  private readonly initialJitterMs: number;
-  private readonly recent: RecentLateness | undefined;
+  private lateBefore: number;
   private windowReads = 0;
   private piecesInWindow = 0;
   private starvedInWindow = false;
@@ -117,14 +108,13 @@ export class SpeechPlayout {
     this.queue = new SampleQueue(msToSamples(opts.maxQueueMs ?? 60_000));
     this.baseCushion = msToSamples(opts.startCushionMs ?? 80);
     this.baseWaitMs = opts.cushionWaitMs ?? 10;
-    this.initialJitterMs = opts.initialJitterMs ?? 100;
+    this.lateBefore = opts.initialJitterMs ?? 100;
     this.starvationGapFrames = Math.ceil((opts.starvationGapMs ?? 200) / FRAME_MS);
     this.cushionStepMs = opts.cushionStepMs ?? 40;
     this.maxCushionMs = opts.maxCushionMs ?? 300;
     this.jitterMargin = msToSamples(opts.jitterMarginMs ?? 40);
     this.windowFrames = Math.ceil((opts.relaxAfterMs ?? 5_000) / FRAME_MS);
     this.nowMs = opts.nowMs;
-    this.recent = opts.nowMs ? opts.recent : undefined;
   }
 
   /** A burst this large (samples) starts playing at once. */
@@ -134,8 +124,7 @@ export class SpeechPlayout {
 
   /** How long an utterance's first piece waits before it plays, ms. */
   private get startWaitMs(): number {
-    const before = this.lateBefore ?? (this.recent && this.nowMs ? this.recent.maxMs(this.nowMs()) : undefined) ?? this.initialJitterMs;
-    return Math.min(this.maxCushionMs, this.baseWaitMs + Math.max(this.lateInWindow, before) + this.grownMs);
+    return Math.min(this.maxCushionMs, this.baseWaitMs + Math.max(this.lateInWindow, this.lateBefore) + this.grownMs);
   }
 
   /** Told when translated speech starts playing after silence and when it runs out. */
@@ -153,10 +142,7 @@ export class SpeechPlayout {
       this.paceSamples = 0;
     } else {
       const late = at - this.paceAtMs - samplesToMs(this.paceSamples);
-      if (late < STALL_MS) {
-        if (late > this.lateInWindow) this.lateInWindow = late;
-        this.recent?.note(Math.max(0, late), at);
-      }
+      if (late > this.lateInWindow && late < STALL_MS) this.lateInWindow = late;
     }
     this.paceSamples += pcm.length;
     this.piecesInWindow++;

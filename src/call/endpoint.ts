@@ -20,7 +20,6 @@ import { performance } from 'node:perf_hooks';
 import { FRAME_SAMPLES, SAMPLE_RATE, samplesToMs } from '../audio/frame';
 import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from '../audio/jitter-buffer';
 import { Mixer } from '../audio/mixer';
-import type { RecentLateness } from '../audio/recent-lateness';
 import type { Logger } from '../log/logger';
 import { FRAME_MS, type FrameClock } from './ports/clock';
 import type { ParticipantMedia, PcmFrame } from './ports/media';
@@ -55,8 +54,6 @@ export interface EndpointOptions {
   timings?: EndpointTimings;
   jitter?: InboundJitterObserver;
   jitterBuffer?: JitterBufferOptions;
-  /** The lateness of translated speech the process's routes have seen lately (see SpeechPlayout). */
-  playoutLateness?: RecentLateness;
 }
 
 export interface EndpointSpec {
@@ -119,7 +116,7 @@ export class Endpoint {
     this.reaches = spec.reaches;
     this.logger = opts.logger;
     this.clock = opts.clock;
-    this.mixer = new Mixer({ nowMs: () => this.clock.position() * FRAME_MS, ...(opts.playoutLateness ? { recent: opts.playoutLateness } : {}) });
+    this.mixer = new Mixer({ nowMs: () => this.clock.position() * FRAME_MS });
     this.echo = opts.echo;
     this.timings = opts.timings;
     this.jitterObserver = opts.jitter;

@@ -1,6 +1,5 @@
 import { FRAME_SAMPLES } from '../../src/audio/frame';
 import { Mixer } from '../../src/audio/mixer';
-import { RecentLateness } from '../../src/audio/recent-lateness';
 import { SpeechPlayout, type SpeechPlayoutOptions } from '../../src/audio/speech-playout';
 import { RINGBACK_US } from '../../src/audio/tones';
 
@@ -280,37 +279,5 @@ describe('SpeechPlayout on the call clock', () => {
     utterance(p, 12_500, 10, (k) => (k === 4 ? 150 : 0));
     expect(p.playout.stats().underruns).toBe(1);
     expect(p.playout.stats().waitMs).toBeLessThan(100);
-  });
-
-  it("until a route's own speech shows its jitter, it waits for what the process's other routes saw lately", () => {
-    const recent = new RecentLateness();
-    const a = timed({ recent });
-    // One route hears chunks up to 30 ms late.
-    utterance(a, 1000, 10, (k) => (k % 3 === 1 ? 30 : 0));
-    // Another, new to speech, waits 10 + 30 ms, not 10 + the 100 ms prior.
-    const b = timed({ recent });
-    expect(utterance(b, 3000, 10, () => 0) - 3000).toBe(40);
-    // Once its own speech has shown its chunks come on time, it follows that, whatever the others see.
-    utterance(a, 9000, 10, (k) => (k % 3 === 1 ? 30 : 0));
-    expect(utterance(b, 10_500, 10, () => 0) - 10_500).toBe(20);
-    // After two quiet windows nobody has seen anything lately: a route new to speech waits for the prior.
-    expect(utterance(timed({ recent }), 30_000, 10, () => 0) - 30_000).toBe(120);
-    expect(a.playout.stats().underruns + b.playout.stats().underruns).toBe(0);
-  });
-});
-
-describe('RecentLateness', () => {
-  it('reports the most noted over the last one to two windows', () => {
-    const r = new RecentLateness(5000);
-    expect(r.maxMs(0)).toBeUndefined();
-    r.note(20, 1000);
-    r.note(5, 4000);
-    expect(r.maxMs(4000)).toBe(20);
-    r.note(8, 6000);
-    expect(r.maxMs(9999)).toBe(20);
-    expect(r.maxMs(10_000)).toBe(8);
-    expect(r.maxMs(15_000)).toBeUndefined();
-    r.note(3, 40_000);
-    expect(r.maxMs(40_000)).toBe(3);
   });
 });

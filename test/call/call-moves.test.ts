@@ -79,7 +79,6 @@ const metrics: CallMetrics = {
   observeFrameProcessing: () => undefined,
   observePlayoutDepth: () => undefined,
   playoutOverflow: () => undefined,
-  playoutUnderruns: () => undefined,
   inboundUnderrun: () => undefined,
   inboundLateFrame: () => undefined,
   observeInboundJitterDelay: () => undefined,

@@ -16,7 +16,6 @@ export function twoPartyGraph(clock: FrameClock, agent = new FakeMediaLeg('CA' +
     observeFrameProcessing: () => undefined,
     observePlayoutDepth: () => undefined,
     playoutOverflow: () => undefined,
-    playoutUnderruns: () => undefined,
     inboundUnderrun: () => void counts.underruns++,
     inboundLateFrame: () => void counts.lateFrames++,
     observeInboundJitterDelay: () => undefined,
