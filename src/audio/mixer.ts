@@ -145,8 +145,6 @@ export class Mixer {
   private readonly mix = new Float32Array(FRAME_SAMPLES);
   private readonly out = new Int16Array(FRAME_SAMPLES);
   private framesOut = 0;
-  /** Whether the last frame made carried translated speech. */
-  private speechInLast = false;
   /** Stats of inputs already removed, so the totals cover the whole call. */
   private readonly removed = { translationStarts: 0, underruns: 0, droppedTranslatedMs: 0, droppedOriginalMs: 0 };
 
@@ -202,11 +200,6 @@ export class Mixer {
     this.tone = spec ? new ToneGenerator(spec, SAMPLE_RATE) : undefined;
   }
 
-  /** Whether the last frame `nextFrame` made carried translated speech. */
-  get lastHadSpeech(): boolean {
-    return this.speechInLast;
-  }
-
   /** Whether a live voice is being played (frames of it are in hand, or it is inside a pause between words). */
   get voiceLive(): boolean {
     for (const v of this.voices) if (v.live) return true;
@@ -255,13 +248,10 @@ export class Mixer {
       audible = true;
     }
     const speeches = this.speeches;
-    let speech = false;
     if (prompted < FRAME_SAMPLES) {
       // A frame sent anyway (another input is audible) cannot wait for the rest of a translation.
-      for (let i = 0; i < speeches.length; i++) if (speeches[i].playout.mixInto(mix, prompted, speeches[i].gain, hold && !audible) > 0) speech = true;
+      for (let i = 0; i < speeches.length; i++) if (speeches[i].playout.mixInto(mix, prompted, speeches[i].gain, hold && !audible) > 0) audible = true;
     }
-    this.speechInLast = speech;
-    if (speech) audible = true;
     if (!audible) return undefined;
 
     const out = this.out;

@@ -9,8 +9,8 @@
  * the pace its first one set, than that first one waited: so the wait covers the jitter of the
  * chunks' arrival, not their size. It is learnt as the speech arrives: every chunk's lateness
  * against the pace of its utterance is noted, and the wait is a small margin plus the most seen
- * over the last few seconds of speech (until some has been heard, a prior, `initialJitterMs`, as
- * long as a default chunk, stands in for what has not been seen yet). Each time jitter starves an utterance anyway, the
+ * over the last few seconds (until the first few seconds have passed, a prior, `initialJitterMs`,
+ * stands in for what has not been seen yet). Each time jitter starves an utterance anyway, the
  * wait (and the burst cushion) grow by a step, given back after a calm. Pure logic: the mixer
  * reads it once per 20 ms frame. A piece 100 ms late or more came after a stall, not jitter, and
  * is not learnt (if it starves the utterance, the growth answers it).
@@ -29,11 +29,7 @@ export interface SpeechPlayoutOptions {
   startCushionMs?: number;
   /** ...or once its first piece has waited this long, plus the jitter learnt (default 10). */
   cushionWaitMs?: number;
-  /**
-   * The jitter assumed until a window of `relaxAfterMs` with speech in it has shown what it is
-   * (default 100: a whole default chunk, so the first utterances of a call are as safe from gaps
-   * as if a chunk more had been waited for).
-   */
+  /** The jitter assumed until a window of `relaxAfterMs` has shown what it is (default 40). */
   initialJitterMs?: number;
   /**
    * Translated audio that runs dry and resumes within this gap was one utterance starved by
@@ -46,8 +42,8 @@ export interface SpeechPlayoutOptions {
   /** Added to the largest translated chunk seen to give the burst cushion (see push). */
   jitterMarginMs?: number;
   /**
-   * The window over which jitter is learnt: what was seen in it and in the one before with speech
-   * in it counts (default 5 s); after a window with no utterance starved, the growth gives back one step.
+   * The window over which jitter is learnt: what was seen in it and the one before counts (default
+   * 5 s); after a window with no utterance starved, the growth gives back one step.
    */
   relaxAfterMs?: number;
   /**
@@ -91,7 +87,6 @@ export class SpeechPlayout {
   private lateInWindow = 0;
   private lateBefore: number;
   private windowReads = 0;
-  private piecesInWindow = 0;
   private starvedInWindow = false;
   /** The utterance arriving: when its first piece came (ms) and how much of it has come since. */
   private paceAtMs = 0;
@@ -108,7 +103,7 @@ export class SpeechPlayout {
     this.queue = new SampleQueue(msToSamples(opts.maxQueueMs ?? 60_000));
     this.baseCushion = msToSamples(opts.startCushionMs ?? 80);
     this.baseWaitMs = opts.cushionWaitMs ?? 10;
-    this.lateBefore = opts.initialJitterMs ?? 100;
+    this.lateBefore = opts.initialJitterMs ?? 40;
     this.starvationGapFrames = Math.ceil((opts.starvationGapMs ?? 200) / FRAME_MS);
     this.cushionStepMs = opts.cushionStepMs ?? 40;
     this.maxCushionMs = opts.maxCushionMs ?? 300;
@@ -145,7 +140,6 @@ export class SpeechPlayout {
       if (late > this.lateInWindow && late < STALL_MS) this.lateInWindow = late;
     }
     this.paceSamples += pcm.length;
-    this.piecesInWindow++;
     this.queue.push(pcm);
     // A chunk this large may be the service's pace: only a burst beyond it, and a margin, is one.
     if (pcm.length + this.jitterMargin > this.baseCushion) this.baseCushion = pcm.length + this.jitterMargin;
@@ -215,14 +209,10 @@ export class SpeechPlayout {
     return n;
   }
 
-  /**
-   * A window of `relaxAfterMs` has passed: what it saw, if speech came in it, is the jitter before
-   * (a quiet window says nothing of it); a calm one gives back a step of growth.
-   */
+  /** A window of `relaxAfterMs` has passed: what it saw is the jitter before; a calm one gives back a step. */
   private nextWindow(): void {
     this.windowReads = 0;
-    if (this.piecesInWindow > 0) this.lateBefore = this.lateInWindow;
-    this.piecesInWindow = 0;
+    this.lateBefore = this.lateInWindow;
     this.lateInWindow = 0;
     if (!this.starvedInWindow) this.grownMs = Math.max(0, this.grownMs - this.cushionStepMs);
     this.starvedInWindow = false;

@@ -94,8 +94,6 @@ export class Endpoint {
   private arrivedMs = 0;
   /** Frames sent that the far end has not played yet, by our count (one plays per tick). */
   private readonly inFlight: Int16Array[] = [];
-  /** Whether the last frame produced carried translated speech. */
-  private producedSpeech = false;
   /** The far end is playing a frame until the next tick (by our count). */
   private playingNow = false;
   /** A live voice's first frame after the far end ran dry, sent with the next one (see `tick`). */
@@ -204,8 +202,7 @@ export class Endpoint {
       const heldBefore = this.held !== undefined;
       this.held = undefined;
       for (let i = 0; this.inFlight.length < PRIME_FRAMES && this.produce(i > 0); i++);
-      // (Translated speech is not held: it resumes after the far end ran short, and sooner is better.)
-      if (!heldBefore && this.inFlight.length === 1 && !this.producedSpeech) this.held = this.inFlight.pop();
+      if (!heldBefore && this.inFlight.length === 1) this.held = this.inFlight.pop();
       else for (let i = 0; i < this.inFlight.length; i++) this.transmit(this.inFlight[i]);
     }
     const played = this.inFlight.shift();
@@ -238,7 +235,6 @@ export class Endpoint {
   private produce(ahead: boolean, hold = this.inFlight.length > 0): boolean {
     const frame = this.mixer.nextFrame(ahead, hold);
     if (!frame) return false;
-    this.producedSpeech = this.mixer.lastHadSpeech;
     const copy = this.spare.pop() ?? new Int16Array(FRAME_SAMPLES);
     copy.set(frame);
     this.inFlight.push(copy);

@@ -266,9 +266,9 @@ describe('SpeechPlayout on the call clock', () => {
 
   it('waits as long as its pieces have come late, not a whole chunk; a stall is not learnt', () => {
     const p = timed();
-    // Paced 100 ms chunks, on time. Until 5 s with speech have shown the jitter, 100 ms of it is
-    // assumed: the first plays at the first read at least 10 + 100 ms after it came.
-    expect(utterance(p, 1000, 10, () => 0) - 1000).toBe(120);
+    // Paced 100 ms chunks, on time. Until 5 s have shown the jitter, 40 ms of it is assumed: the
+    // first plays at the first read at least 10 + 40 ms after it came.
+    expect(utterance(p, 1000, 10, () => 0) - 1000).toBe(60);
     // Chunks up to 30 ms late, in the first 5 s: after them, 10 + 30 ms.
     utterance(p, 2500, 10, (k) => (k % 3 === 1 ? 30 : 0));
     expect(utterance(p, 7000, 10, () => 0) - 7000).toBe(40);
