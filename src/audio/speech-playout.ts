@@ -12,15 +12,12 @@
  * over the last few seconds (until the first few seconds have passed, a prior, `initialJitterMs`,
  * stands in for what has not been seen yet). Each time jitter starves an utterance anyway, the
  * wait (and the burst cushion) grow by a step, given back after a calm. Pure logic: the mixer
- * reads it once per 20 ms frame. A piece 100 ms late or more came after a stall, not jitter, and
- * is not learnt (if it starves the utterance, the growth answers it).
+ * reads it once per 20 ms frame.
  */
 import { FRAME_SAMPLES, msToSamples, samplesToMs } from './frame';
 import { SampleQueue } from './sample-queue';
 
 const FRAME_MS = samplesToMs(FRAME_SAMPLES);
-/** A piece this late came after a stall (of the network or an event loop), not jitter: it is not learnt. */
-const STALL_MS = 100;
 
 export interface SpeechPlayoutOptions {
   /** Most translated audio held before the oldest is dropped. */
@@ -137,7 +134,7 @@ export class SpeechPlayout {
       this.paceSamples = 0;
     } else {
       const late = at - this.paceAtMs - samplesToMs(this.paceSamples);
-      if (late > this.lateInWindow && late < STALL_MS) this.lateInWindow = late;
+      if (late > this.lateInWindow) this.lateInWindow = late;
     }
     this.paceSamples += pcm.length;
     this.queue.push(pcm);
