@@ -78,11 +78,6 @@ export class VoiceInput {
     return samplesToMs(this.queue.dropped);
   }
 
-  /** Frames of the voice are in hand, or it is inside a pause between words (it is being played). */
-  get live(): boolean {
-    return this.queue.length > 0 || this.silentRun < PAUSE_FRAMES;
-  }
-
   /**
    * Adds one frame of the voice into `mix`; false when there was nothing to add. A voice still
    * talking whose next frame is late adds silence and says so (true): the listener hears a hole,
@@ -131,11 +126,6 @@ export interface MixerStats {
   queuedMs: number;
 }
 
-export interface MixerOptions {
-  /** The call's clock, ms: translated speech waits for its start on it (see SpeechPlayout). */
-  nowMs?: () => number;
-}
-
 export class Mixer {
   private readonly inputs = new Map<string, MixerInput>();
   private voices: VoiceInput[] = [];
@@ -148,8 +138,6 @@ export class Mixer {
   /** Stats of inputs already removed, so the totals cover the whole call. */
   private readonly removed = { translationStarts: 0, underruns: 0, droppedTranslatedMs: 0, droppedOriginalMs: 0 };
 
-  constructor(private readonly opts: MixerOptions = {}) {}
-
   /** A live voice input (e.g. `voice:<endpoint>`) at `gain`. */
   addVoice(name: string, gain: number): VoiceInput {
     const input = new VoiceInput(name, gain);
@@ -160,7 +148,7 @@ export class Mixer {
 
   /** A translated-speech input (e.g. `speech:<route>`). */
   addSpeech(name: string, opts: SpeechPlayoutOptions & { gain?: number } = {}): SpeechInput {
-    const input = new SpeechInput(name, opts.gain ?? 1, { ...(this.opts.nowMs ? { nowMs: this.opts.nowMs } : {}), ...opts });
+    const input = new SpeechInput(name, opts.gain ?? 1, opts);
     this.add(input);
     this.speeches = [...this.speeches, input];
     return input;
@@ -200,12 +188,6 @@ export class Mixer {
     this.tone = spec ? new ToneGenerator(spec, SAMPLE_RATE) : undefined;
   }
 
-  /** Whether a live voice is being played (frames of it are in hand, or it is inside a pause between words). */
-  get voiceLive(): boolean {
-    for (const v of this.voices) if (v.live) return true;
-    return false;
-  }
-
   /** Translated speech queued for this listener, ms (all translations). */
   get depthMs(): number {
     let ms = 0;
@@ -230,27 +212,25 @@ export class Mixer {
   /**
    * The next 20 ms frame, or undefined when there is nothing at all to play (the caller may then
    * send nothing). `ahead`: the frame is asked for before its tick (to fill the far end's buffer),
-   * so a live voice with nothing more in hand is not late yet. `hold`: the listener still has
-   * audio in hand, so a translation short of a whole frame may wait for the rest rather than end
-   * (see SpeechPlayout.mixInto). The returned array is reused by the next call.
+   * so a live voice with nothing more in hand is not late yet. The returned array is reused by
+   * the next call.
    */
-  nextFrame(ahead = false, hold = false): Int16Array | undefined {
+  nextFrame(ahead = false): Int16Array | undefined {
     const mix = this.mix;
     mix.fill(0);
     let audible = false;
 
     const prompted = this.prompts.read(mix, 0, 1, true);
     if (prompted > 0) audible = true;
+    const speeches = this.speeches;
+    if (prompted < FRAME_SAMPLES) {
+      for (let i = 0; i < speeches.length; i++) if (speeches[i].playout.mixInto(mix, prompted, speeches[i].gain) > 0) audible = true;
+    }
     const voices = this.voices;
     for (let i = 0; i < voices.length; i++) if (voices[i].mixInto(mix, ahead)) audible = true;
     if (this.tone) {
       this.tone.mixInto(mix);
       audible = true;
-    }
-    const speeches = this.speeches;
-    if (prompted < FRAME_SAMPLES) {
-      // A frame sent anyway (another input is audible) cannot wait for the rest of a translation.
-      for (let i = 0; i < speeches.length; i++) if (speeches[i].playout.mixInto(mix, prompted, speeches[i].gain, hold && !audible) > 0) audible = true;
     }
     if (!audible) return undefined;
 
