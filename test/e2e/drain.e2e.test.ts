@@ -54,6 +54,11 @@ function intactShare(heard: Int16Array, prompt: Int16Array): number {
   return runs.filter((run) => run.snrDb > 20).length / Math.max(1, runs.length);
 }
 
+/** Whether the last `frames` 20 ms frames of `heard` are all quiet (nothing above -30 dBFS). */
+function quietFor(heard: Int16Array, frames: number): boolean {
+  return heard.length >= frames * 160 && loudFrames(heard.subarray(heard.length - frames * 160), -30).length === 0;
+}
+
 async function onlyRecord(r: Rig): Promise<CallRecord> {
   const { items } = await r.tolk.records.list({ limit: 10 });
   expect(items).toHaveLength(1);
@@ -130,6 +135,9 @@ describe('shutting down with calls in progress', () => {
     rig = await drainingRig(60_000);
     const r = rig;
     const { callerSid, agentSid } = await bridgedCall(r, { hangupAfterSec: 120 });
+    // The ringback tolk played while the agent rang stops at the bridge, but what Twilio already
+    // held of it still plays out after: wait for the caller's line to fall quiet first.
+    await waitUntil(() => quietFor(r.twilio.recording(callerSid).heard, 10), 10_000, "the caller's ringback to stop");
     const heardBefore = r.twilio.recording(callerSid).heard.length;
     const stop = stopTolk(r);
     await new Promise((resolve) => setTimeout(resolve, 500));
