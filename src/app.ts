@@ -38,6 +38,7 @@ import { openJobQueues } from './jobs/open-queues';
 import { queueSpecs, runWorkers } from './jobs/processors';
 import type { JobQueues } from './jobs/queue';
 import type { Logger } from './log/logger';
+import { RecentLateness } from './audio/recent-lateness';
 import { deliverCallSummaries } from './webhooks/call-summaries';
 import type { DeliveryService, RetryPolicy } from './webhooks/deliveries';
 import { deliveryServiceFor } from './webhooks/setup';
@@ -237,6 +238,7 @@ async function startWith(
     metrics,
     logger,
     echoCanceller: overrides.echoCanceller ?? (() => new EchoCanceller()),
+    playoutLateness: new RecentLateness(),
     languages: overrides.languages ?? store.callerLanguages,
     maxCalls: config.TOLK_MAX_CALLS,
     conferences,

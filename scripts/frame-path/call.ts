@@ -10,6 +10,7 @@
  */
 import { Writable } from 'node:stream';
 import { EchoCanceller } from '../../src/audio/echo-canceller';
+import { RecentLateness } from '../../src/audio/recent-lateness';
 import { decodeMulawSample } from '../../src/audio/mulaw';
 import { CallService } from '../../src/call/call-service';
 import { CallEventBus } from '../../src/call/events';
@@ -147,6 +148,7 @@ export class FramePathCall {
       metrics,
       logger: this.logger,
       echoCanceller: () => new EchoCanceller(),
+      playoutLateness: new RecentLateness(),
     });
     const twiml = createTwimlRenderer({ dir: TWIML_DIR, streamStatusCallback: streamStatusUrl(PUBLIC_URL) });
     const answers = createCallAnswerRenderer({ twiml, tokens: this.tokens, publicUrl: PUBLIC_URL, streamUrl: mediaStreamUrl(PUBLIC_URL) });

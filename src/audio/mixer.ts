@@ -14,6 +14,7 @@
  * `nextFrame()` on every clock tick, and nothing is allocated per frame.
  */
 import { FRAME_SAMPLES, SAMPLE_RATE, msToSamples, samplesToMs } from './frame';
+import type { RecentLateness } from './recent-lateness';
 import { SampleQueue } from './sample-queue';
 import { SpeechPlayout, type SpeechPlayoutOptions } from './speech-playout';
 import { ToneGenerator, type ToneSpec } from './tones';
@@ -78,6 +79,11 @@ export class VoiceInput {
     return samplesToMs(this.queue.dropped);
   }
 
+  /** Frames of the voice are in hand, or it is inside a pause between words (it is being played). */
+  get live(): boolean {
+    return this.queue.length > 0 || this.silentRun < PAUSE_FRAMES;
+  }
+
   /**
    * Adds one frame of the voice into `mix`; false when there was nothing to add. A voice still
    * talking whose next frame is late adds silence and says so (true): the listener hears a hole,
@@ -126,6 +132,13 @@ export interface MixerStats {
   queuedMs: number;
 }
 
+export interface MixerOptions {
+  /** The call's clock, ms: translated speech waits for its start on it (see SpeechPlayout). */
+  nowMs?: () => number;
+  /** The lateness of translated speech the process's routes have seen lately (see SpeechPlayout). */
+  recent?: RecentLateness;
+}
+
 export class Mixer {
   private readonly inputs = new Map<string, MixerInput>();
   private voices: VoiceInput[] = [];
@@ -135,8 +148,12 @@ export class Mixer {
   private readonly mix = new Float32Array(FRAME_SAMPLES);
   private readonly out = new Int16Array(FRAME_SAMPLES);
   private framesOut = 0;
+  /** Whether the last frame made carried translated speech. */
+  private speechInLast = false;
   /** Stats of inputs already removed, so the totals cover the whole call. */
   private readonly removed = { translationStarts: 0, underruns: 0, droppedTranslatedMs: 0, droppedOriginalMs: 0 };
+
+  constructor(private readonly opts: MixerOptions = {}) {}
 
   /** A live voice input (e.g. `voice:<endpoint>`) at `gain`. */
   addVoice(name: string, gain: number): VoiceInput {
@@ -148,7 +165,8 @@ export class Mixer {
 
   /** A translated-speech input (e.g. `speech:<route>`). */
   addSpeech(name: string, opts: SpeechPlayoutOptions & { gain?: number } = {}): SpeechInput {
-    const input = new SpeechInput(name, opts.gain ?? 1, opts);
+    const { nowMs, recent } = this.opts;
+    const input = new SpeechInput(name, opts.gain ?? 1, { ...(nowMs ? { nowMs } : {}), ...(recent ? { recent } : {}), ...opts });
     this.add(input);
     this.speeches = [...this.speeches, input];
     return input;
@@ -188,6 +206,17 @@ export class Mixer {
     this.tone = spec ? new ToneGenerator(spec, SAMPLE_RATE) : undefined;
   }
 
+  /** Whether the last frame `nextFrame` made carried translated speech. */
+  get lastHadSpeech(): boolean {
+    return this.speechInLast;
+  }
+
+  /** Whether a live voice is being played (frames of it are in hand, or it is inside a pause between words). */
+  get voiceLive(): boolean {
+    for (const v of this.voices) if (v.live) return true;
+    return false;
+  }
+
   /** Translated speech queued for this listener, ms (all translations). */
   get depthMs(): number {
     let ms = 0;
@@ -212,26 +241,31 @@ export class Mixer {
   /**
    * The next 20 ms frame, or undefined when there is nothing at all to play (the caller may then
    * send nothing). `ahead`: the frame is asked for before its tick (to fill the far end's buffer),
-   * so a live voice with nothing more in hand is not late yet. The returned array is reused by
-   * the next call.
+   * so a live voice with nothing more in hand is not late yet. `hold`: the listener still has
+   * audio in hand, so a translation short of a whole frame may wait for the rest rather than end
+   * (see SpeechPlayout.mixInto). The returned array is reused by the next call.
    */
-  nextFrame(ahead = false): Int16Array | undefined {
+  nextFrame(ahead = false, hold = false): Int16Array | undefined {
     const mix = this.mix;
     mix.fill(0);
     let audible = false;
 
     const prompted = this.prompts.read(mix, 0, 1, true);
     if (prompted > 0) audible = true;
-    const speeches = this.speeches;
-    if (prompted < FRAME_SAMPLES) {
-      for (let i = 0; i < speeches.length; i++) if (speeches[i].playout.mixInto(mix, prompted, speeches[i].gain) > 0) audible = true;
-    }
     const voices = this.voices;
     for (let i = 0; i < voices.length; i++) if (voices[i].mixInto(mix, ahead)) audible = true;
     if (this.tone) {
       this.tone.mixInto(mix);
       audible = true;
     }
+    const speeches = this.speeches;
+    let speech = false;
+    if (prompted < FRAME_SAMPLES) {
+      // A frame sent anyway (another input is audible) cannot wait for the rest of a translation.
+      for (let i = 0; i < speeches.length; i++) if (speeches[i].playout.mixInto(mix, prompted, speeches[i].gain, hold && !audible) > 0) speech = true;
+    }
+    this.speechInLast = speech;
+    if (speech) audible = true;
     if (!audible) return undefined;
 
     const out = this.out;

@@ -1,39 +1,79 @@
 /**
  * Translated speech on its way into one listener's mix. It arrives in bursts faster than real
  * time, or trickles at real-time pace in chunks of any size: it is queued (bounded, oldest dropped
- * and counted) and an utterance starts playing only once a small cushion is in hand, so it plays
- * without gaps. The cushion follows the largest chunk seen (a service that paces its chunks can
- * only be played without gaps with a whole chunk in hand) and grows each time jitter starves an
- * utterance anyway. Pure logic: the mixer reads it once per 20 ms frame.
+ * and counted) and an utterance starts playing once its first piece has waited a short while (the
+ * start wait, timed on the call's clock from when it arrived), or at once when more than the
+ * largest chunk seen plus a margin is in hand (a burst).
+ *
+ * A service that paces its chunks plays without gaps as long as no chunk comes later, against
+ * the pace its first one set, than that first one waited: so the wait covers the jitter of the
+ * chunks' arrival, not their size. It is learnt as the speech arrives: every chunk's lateness
+ * against the pace of its utterance is noted, and the wait is a small margin plus the most seen
+ * over the last few seconds of speech, here or on any route of the process (`recent`: the same
+ * event loop and the same network path to the service, so a loaded machine lengthens every
+ * route's wait at once). Until its own speech has shown its jitter and when no route has spoken
+ * lately, a prior stands in, `initialJitterMs`, as long as a default chunk. Each time jitter
+ * starves an utterance anyway, the wait (and the burst cushion) grow by a step, given back after
+ * a calm. Pure logic: the mixer reads it once per 20 ms frame. A piece 100 ms late or more came
+ * after a stall, not jitter, and is not learnt (if it starves the utterance, the growth answers it).
  */
 import { FRAME_SAMPLES, msToSamples, samplesToMs } from './frame';
+import type { RecentLateness } from './recent-lateness';
 import { SampleQueue } from './sample-queue';
+
+const FRAME_MS = samplesToMs(FRAME_SAMPLES);
+/** A piece this late came after a stall (of the network or an event loop), not jitter: it is not learnt. */
+const STALL_MS = 100;
 
 export interface SpeechPlayoutOptions {
   /** Most translated audio held before the oldest is dropped. */
   maxQueueMs?: number;
-  /** Translated audio waits until this much is queued before it starts playing... */
+  /** An utterance starts at once when this much is queued (or the largest chunk seen plus `jitterMarginMs`, if more)... */
   startCushionMs?: number;
-  /** ...or until this long has passed since the first piece arrived. */
+  /** ...or once its first piece has waited this long, plus the jitter learnt (default 10). */
   cushionWaitMs?: number;
   /**
+   * The jitter assumed until a window of `relaxAfterMs` with speech in it has shown what it is,
+   * when `recent` has nothing to say either (default 100: a whole default chunk, so the first
+   * utterances are as safe from gaps as if a chunk more had been waited for).
+   */
+  initialJitterMs?: number;
+  /**
+   * The lateness the process's routes have seen lately: this playout adds what it sees and waits
+   * for at least that (needs `nowMs`).
+   */
+  recent?: RecentLateness;
+  /**
    * Translated audio that runs dry and resumes within this gap was one utterance starved by
-   * jitter: the cushion grows by `cushionStepMs` (up to `maxCushionMs`) so it does not happen again.
+   * jitter: the wait and the cushion grow by `cushionStepMs` (up to `maxCushionMs`) so it does not
+   * happen again.
    */
   starvationGapMs?: number;
   cushionStepMs?: number;
   maxCushionMs?: number;
-  /** Added to the largest translated chunk seen to give the cushion (see push). */
+  /** Added to the largest translated chunk seen to give the burst cushion (see push). */
   jitterMarginMs?: number;
+  /**
+   * The window over which jitter is learnt: what was seen in it and in the one before with speech
+   * in it counts (default 5 s); after a window with no utterance starved, the growth gives back one step.
+   */
+  relaxAfterMs?: number;
+  /**
+   * The call's clock, ms (the time a frame read now is due). Without it, time is counted in reads,
+   * a frame each, and a piece is taken to have arrived at the read after it.
+   */
+  nowMs?: () => number;
 }
 
 export interface SpeechPlayoutStats {
   /** How many times translated speech started playing after silence. */
   translationStarts: number;
-  /** Times an utterance ran dry and resumed (each one an audible gap); the cushion grows after each. */
+  /** Times an utterance ran dry and resumed (each one an audible gap); the wait grows after each. */
   underruns: number;
-  /** The start cushion now in use, ms (grows with underruns). */
+  /** The burst cushion now in use, ms (grows with underruns). */
   cushionMs: number;
+  /** The start wait now in use, ms (grows with underruns). */
+  waitMs: number;
   droppedMs: number;
   queuedMs: number;
 }
@@ -42,29 +82,65 @@ export type SpeechPlayoutListener = (event: 'translation-start' | 'translation-e
 
 export class SpeechPlayout {
   private readonly queue: SampleQueue;
-  private startCushion: number;
-  private readonly cushionWaitFrames: number;
+  /** The burst cushion before any growth (samples): the configured one, or the largest chunk plus the margin. */
+  private baseCushion: number;
+  private readonly baseWaitMs: number;
+  /** Growth from starved utterances, ms (added to both the wait and the cushion). */
+  private grownMs = 0;
   private readonly starvationGapFrames: number;
-  private readonly cushionStep: number;
-  private readonly maxCushion: number;
+  private readonly cushionStepMs: number;
+  private readonly maxCushionMs: number;
   private readonly jitterMargin: number;
+  private readonly windowFrames: number;
+  private readonly nowMs: (() => number) | undefined;
+  /** Reads so far (the clock without `nowMs`). */
+  private reads = 0;
+  /** Most lateness seen in this window, ms. */
+  private lateInWindow = 0;
+  /** Most lateness seen in the last window with speech in it (undefined: none yet), ms. */
+  private lateBefore: number | undefined;
+  private readonly initialJitterMs: number;
+  private readonly recent: RecentLateness | undefined;
+  private windowReads = 0;
+  private piecesInWindow = 0;
+  private starvedInWindow = false;
+  /** The utterance arriving: when its first piece came (ms) and how much of it has come since. */
+  private paceAtMs = 0;
+  private paceSamples = 0;
   /** Frames since the speech last ran dry mid-utterance (undefined: not dry). */
   private dryFrames: number | undefined;
   private underruns = 0;
   private muted = false;
   private playing = false;
-  private waitingFrames = 0;
   private translationStarts = 0;
   private listener: SpeechPlayoutListener | undefined;
 
   constructor(opts: SpeechPlayoutOptions = {}) {
     this.queue = new SampleQueue(msToSamples(opts.maxQueueMs ?? 60_000));
-    this.startCushion = msToSamples(opts.startCushionMs ?? 80);
-    this.cushionWaitFrames = Math.ceil((opts.cushionWaitMs ?? 60) / 20);
-    this.starvationGapFrames = Math.ceil((opts.starvationGapMs ?? 200) / 20);
-    this.cushionStep = msToSamples(opts.cushionStepMs ?? 40);
-    this.maxCushion = msToSamples(opts.maxCushionMs ?? 300);
+    this.baseCushion = msToSamples(opts.startCushionMs ?? 80);
+    this.baseWaitMs = opts.cushionWaitMs ?? 10;
+    this.initialJitterMs = opts.initialJitterMs ?? 100;
+    this.starvationGapFrames = Math.ceil((opts.starvationGapMs ?? 200) / FRAME_MS);
+    this.cushionStepMs = opts.cushionStepMs ?? 40;
+    this.maxCushionMs = opts.maxCushionMs ?? 300;
     this.jitterMargin = msToSamples(opts.jitterMarginMs ?? 40);
+    this.windowFrames = Math.ceil((opts.relaxAfterMs ?? 5_000) / FRAME_MS);
+    this.nowMs = opts.nowMs;
+    this.recent = opts.nowMs ? opts.recent : undefined;
+  }
+
+  /** A burst this large (samples) starts playing at once. */
+  private get startCushion(): number {
+    return Math.min(msToSamples(this.maxCushionMs), this.baseCushion + msToSamples(this.grownMs));
+  }
+
+  /** How long an utterance's first piece waits before it plays, ms. */
+  private get startWaitMs(): number {
+    const recent = this.recent && this.nowMs ? this.recent.maxMs(this.nowMs()) : undefined;
+    // Until a window with speech has shown this route's jitter, only the process's recent figure
+    // counts, or the prior when no route has spoken lately.
+    const before = this.lateBefore ?? (recent === undefined ? this.initialJitterMs : 0);
+    return Math.min(this.maxCushionMs, this.baseWaitMs + Math.max(this.lateInWindow, before, recent ?? 0) + this.grownMs);
   }
 
   /** Told when translated speech starts playing after silence and when it runs out. */
@@ -74,11 +150,24 @@ export class SpeechPlayout {
 
   /** Translated speech, one chunk as the service delivered it (copied: the caller may reuse the array). */
   push(pcm: Int16Array): void {
-    if (this.muted) return;
-    this.queue.push(pcm);
-    if (pcm.length + this.jitterMargin > this.startCushion) {
-      this.startCushion = Math.min(this.maxCushion, pcm.length + this.jitterMargin);
+    if (this.muted || pcm.length === 0) return;
+    const at = this.nowMs ? this.nowMs() : (this.reads + 1) * FRAME_MS;
+    if (!this.playing && this.queue.length === 0) {
+      // A new utterance: its first piece sets the pace the rest is measured against.
+      this.paceAtMs = at;
+      this.paceSamples = 0;
+    } else {
+      const late = at - this.paceAtMs - samplesToMs(this.paceSamples);
+      if (late < STALL_MS) {
+        if (late > this.lateInWindow) this.lateInWindow = late;
+        this.recent?.note(Math.max(0, late), at);
+      }
     }
+    this.paceSamples += pcm.length;
+    this.piecesInWindow++;
+    this.queue.push(pcm);
+    // A chunk this large may be the service's pace: only a burst beyond it, and a margin, is one.
+    if (pcm.length + this.jitterMargin > this.baseCushion) this.baseCushion = pcm.length + this.jitterMargin;
   }
 
   /** Muted: speech is discarded (both parties speak the same language, or translation failed). */
@@ -105,6 +194,7 @@ export class SpeechPlayout {
       translationStarts: this.translationStarts,
       underruns: this.underruns,
       cushionMs: samplesToMs(this.startCushion),
+      waitMs: Math.round(this.startWaitMs),
       droppedMs: samplesToMs(this.queue.dropped),
       queuedMs: this.depthMs,
     };
@@ -112,27 +202,30 @@ export class SpeechPlayout {
 
   /**
    * Adds (at `gain`) up to one frame's worth of speech into `mix` from `offset` on; called once per
-   * frame. Returns how many samples it played (0 while waiting for the cushion or silent).
+   * frame. Returns how many samples it played (0 while waiting for its start or silent). `hold`:
+   * nothing else would be sent in this frame and the listener still has audio in hand, so an
+   * utterance short of a whole frame waits for the rest (nothing is mixed) instead of ending.
    */
-  mixInto(mix: Float32Array, offset: number, gain: number): number {
+  mixInto(mix: Float32Array, offset: number, gain: number, hold = false): number {
     const want = FRAME_SAMPLES - offset;
+    this.reads++;
+    if (++this.windowReads >= this.windowFrames) this.nextWindow();
     if (!this.playing) {
       if (this.queue.length === 0) {
-        this.waitingFrames = 0;
         if (this.dryFrames !== undefined && ++this.dryFrames > this.starvationGapFrames) this.dryFrames = undefined;
         return 0;
       }
       if (this.dryFrames !== undefined) {
-        // The utterance resumed after running dry: jitter starved it. Hold more in hand from now on.
+        // The utterance resumed after running dry: jitter starved it. Wait longer from now on.
         this.dryFrames = undefined;
         this.underruns++;
-        this.startCushion = Math.min(this.maxCushion, this.startCushion + this.cushionStep);
+        this.starvedInWindow = true;
+        this.grownMs = Math.min(this.maxCushionMs, this.grownMs + this.cushionStepMs);
       }
-      this.waitingFrames++;
-      const waitFrames = Math.max(this.cushionWaitFrames, Math.ceil(this.startCushion / FRAME_SAMPLES));
-      if (this.queue.length < this.startCushion && this.waitingFrames <= waitFrames) return 0;
+      const waitedMs = (this.nowMs ? this.nowMs() : this.reads * FRAME_MS) - this.paceAtMs;
+      if (this.queue.length < this.startCushion && waitedMs < this.startWaitMs) return 0;
       this.setPlaying(true);
-    }
+    } else if (hold && this.queue.length < want) return 0;
     const n = this.queue.read(mix, offset, gain, true);
     if (n < want) {
       this.setPlaying(false);
@@ -141,10 +234,22 @@ export class SpeechPlayout {
     return n;
   }
 
+  /**
+   * A window of `relaxAfterMs` has passed: what it saw, if speech came in it, is the jitter before
+   * (a quiet window says nothing of it); a calm one gives back a step of growth.
+   */
+  private nextWindow(): void {
+    this.windowReads = 0;
+    if (this.piecesInWindow > 0) this.lateBefore = this.lateInWindow;
+    this.piecesInWindow = 0;
+    this.lateInWindow = 0;
+    if (!this.starvedInWindow) this.grownMs = Math.max(0, this.grownMs - this.cushionStepMs);
+    this.starvedInWindow = false;
+  }
+
   private setPlaying(playing: boolean): void {
     if (this.playing === playing) return;
     this.playing = playing;
-    this.waitingFrames = 0;
     if (playing) this.translationStarts++;
     this.listener?.(playing ? 'translation-start' : 'translation-end');
   }

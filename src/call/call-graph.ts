@@ -18,6 +18,7 @@
 import { SAMPLE_RATE } from '../audio/frame';
 import type { ToneSpec } from '../audio/tones';
 import type { Logger } from '../log/logger';
+import type { RecentLateness } from '../audio/recent-lateness';
 import { Endpoint, type EchoControl, type EndpointSpec, type EndpointTimings, type InboundJitterObserver } from './endpoint';
 import { stamp, type CallEvent, type CallEventOf, type SessionPhase, type UnstampedCallEvent } from './events';
 import { FRAME_MS } from './ports/clock';
@@ -71,13 +72,15 @@ export interface CallGraphOptions {
   clock: FrameClock;
   translators: TranslationSessionFactory;
   prompts: PromptLibrary;
-  metrics: Pick<CallMetrics, 'observeFrameProcessing' | 'observePlayoutDepth' | 'playoutOverflow' | 'inboundUnderrun' | 'inboundLateFrame' | 'observeInboundJitterDelay'>;
+  metrics: Pick<CallMetrics, 'observeFrameProcessing' | 'observePlayoutDepth' | 'playoutOverflow' | 'playoutUnderruns' | 'inboundUnderrun' | 'inboundLateFrame' | 'observeInboundJitterDelay'>;
   publish: (event: CallEvent) => void;
   logger: Logger;
   /** Sessions repeat speech already in their target language (default false: they stay silent). */
   echoTargetLanguage?: boolean;
   /** Ms since the call started. */
   elapsedMs: () => number;
+  /** The lateness of translated speech the process's routes have seen lately (see SpeechPlayout). */
+  playoutLateness?: RecentLateness;
   hooks?: GraphHooks;
 }
 
@@ -175,6 +178,7 @@ export class CallGraph {
       ...(echo ? { echo } : {}),
       timings: this.timings,
       jitter: this.jitter,
+      ...(this.opts.playoutLateness ? { playoutLateness: this.opts.playoutLateness } : {}),
     });
     this.endpoints.set(spec.id, endpoint);
     this.ticking = [...this.endpoints.values()];
@@ -360,6 +364,7 @@ export class CallGraph {
     if (!keepMedia) endpoint.media.close();
     const stats = endpoint.mixer.stats();
     if (stats.droppedTranslatedMs > 0) this.opts.metrics.playoutOverflow(stats.droppedTranslatedMs);
+    if (stats.underruns > 0) this.opts.metrics.playoutUnderruns(stats.underruns);
     this.opts.logger.info({ event: 'leg.closed', legId: endpoint.id, ...stats, inbound: endpoint.jitterStats() }, 'leg closed');
   }
 

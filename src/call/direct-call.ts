@@ -12,6 +12,7 @@
  * carries out its effects. The caller's language is followed by a CallerLanguageTracker, and when a
  * speaker turns out to speak the listener's language both parties hear each other directly.
  */
+import type { RecentLateness } from '../audio/recent-lateness';
 import { ringbackFor } from '../audio/tones';
 import { SAMPLE_RATE } from '../audio/frame';
 import type { NumberSettings } from '../config/numbers';
@@ -52,6 +53,8 @@ export interface CallDeps {
   /** With callerLanguage auto: how long the agent's words are held for the caller's first speech (default 10 s). */
   autoDetectTimeoutMs?: number;
   now?: () => number;
+  /** The lateness of translated speech this process's routes have seen lately, shared by every call. */
+  playoutLateness?: RecentLateness;
 }
 
 export interface CallInit {
@@ -70,8 +73,15 @@ export interface CallInit {
 }
 
 /** What a call's graph takes from the call's dependencies. */
-export function graphServices(deps: CallDeps): Pick<CallGraphOptions, 'clock' | 'translators' | 'prompts' | 'metrics' | 'publish'> {
-  return { clock: deps.clock, translators: deps.translators, prompts: deps.prompts, metrics: deps.metrics, publish: (e) => deps.events.publish(e) };
+export function graphServices(deps: CallDeps): Pick<CallGraphOptions, 'clock' | 'translators' | 'prompts' | 'metrics' | 'publish' | 'playoutLateness'> {
+  return {
+    clock: deps.clock,
+    translators: deps.translators,
+    prompts: deps.prompts,
+    metrics: deps.metrics,
+    publish: (e) => deps.events.publish(e),
+    ...(deps.playoutLateness ? { playoutLateness: deps.playoutLateness } : {}),
+  };
 }
 
 const CALLER = 'caller';

@@ -20,8 +20,9 @@ import { performance } from 'node:perf_hooks';
 import { FRAME_SAMPLES, SAMPLE_RATE, samplesToMs } from '../audio/frame';
 import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from '../audio/jitter-buffer';
 import { Mixer } from '../audio/mixer';
+import type { RecentLateness } from '../audio/recent-lateness';
 import type { Logger } from '../log/logger';
-import type { FrameClock } from './ports/clock';
+import { FRAME_MS, type FrameClock } from './ports/clock';
 import type { ParticipantMedia, PcmFrame } from './ports/media';
 
 /** Removes from a party's microphone signal the echo of what tolk played to them. */
@@ -54,6 +55,8 @@ export interface EndpointOptions {
   timings?: EndpointTimings;
   jitter?: InboundJitterObserver;
   jitterBuffer?: JitterBufferOptions;
+  /** The lateness of translated speech the process's routes have seen lately (see SpeechPlayout). */
+  playoutLateness?: RecentLateness;
 }
 
 export interface EndpointSpec {
@@ -76,7 +79,7 @@ export class Endpoint {
   readonly carries: readonly string[];
   readonly reaches: readonly string[];
   /** What the participants it reaches hear. */
-  readonly mixer = new Mixer();
+  readonly mixer: Mixer;
   private listeners: AudioListener[] = [];
   private inTime: AudioListener[] = [];
   private readonly logger: Logger;
@@ -94,6 +97,10 @@ export class Endpoint {
   private arrivedMs = 0;
   /** Frames sent that the far end has not played yet, by our count (one plays per tick). */
   private readonly inFlight: Int16Array[] = [];
+  /** Whether the last frame produced carried translated speech. */
+  private producedSpeech = false;
+  /** The far end is playing a frame until the next tick (by our count). */
+  private playingNow = false;
   /** A live voice's first frame after the far end ran dry, sent with the next one (see `tick`). */
   private held: Int16Array | undefined;
   /** Frame buffers already played, reused for the next frames sent (no allocation per frame). */
@@ -112,6 +119,7 @@ export class Endpoint {
     this.reaches = spec.reaches;
     this.logger = opts.logger;
     this.clock = opts.clock;
+    this.mixer = new Mixer({ nowMs: () => this.clock.position() * FRAME_MS, ...(opts.playoutLateness ? { recent: opts.playoutLateness } : {}) });
     this.echo = opts.echo;
     this.timings = opts.timings;
     this.jitterObserver = opts.jitter;
@@ -199,19 +207,41 @@ export class Endpoint {
       const heldBefore = this.held !== undefined;
       this.held = undefined;
       for (let i = 0; this.inFlight.length < PRIME_FRAMES && this.produce(i > 0); i++);
-      if (!heldBefore && this.inFlight.length === 1) this.held = this.inFlight.pop();
+      // (Translated speech is not held: it resumes after the far end ran short, and sooner is better.)
+      if (!heldBefore && this.inFlight.length === 1 && !this.producedSpeech) this.held = this.inFlight.pop();
       else for (let i = 0; i < this.inFlight.length; i++) this.transmit(this.inFlight[i]);
     }
     const played = this.inFlight.shift();
+    this.playingNow = played !== undefined;
     this.echo?.playedReference(played ?? SILENT_FRAME);
     if (played) this.spare.push(played);
     this.timings?.outbound(performance.now() - t0);
   }
 
-  /** Mixes the next frame (`ahead` of its tick while priming) into `inFlight`; false when there is nothing to hear. */
-  private produce(ahead: boolean): boolean {
-    const frame = this.mixer.nextFrame(ahead);
+  /**
+   * Translated speech has just arrived for this endpoint's listeners: while the far end is playing
+   * (by our count) but holds less than its lead beyond the frame it plays now, because the
+   * translation ran short of a whole frame on a tick, its next frames are sent now rather than on
+   * the next tick: they follow on without a gap, and the lead is restored as soon as the audio is
+   * there. Only when no live voice is being played:
+   * a live voice gives a frame each tick, and a frame sent ahead would leave its next one behind.
+   */
+  topUp(): void {
+    if (this.closed || !this.playingNow || this.inFlight.length >= PRIME_FRAMES - 1 || this.mixer.voiceLive) return;
+    const t0 = performance.now();
+    while (this.inFlight.length < PRIME_FRAMES - 1 && this.produce(true, true)) this.transmit(this.inFlight[this.inFlight.length - 1]);
+    this.timings?.outbound(performance.now() - t0);
+  }
+
+  /**
+   * Mixes the next frame (`ahead` of its tick while priming) into `inFlight`; false when there is
+   * nothing to hear. While the far end still has a frame in hand, a translation short of a whole
+   * frame waits for the rest (nothing is sent) rather than ending its utterance.
+   */
+  private produce(ahead: boolean, hold = this.inFlight.length > 0): boolean {
+    const frame = this.mixer.nextFrame(ahead, hold);
     if (!frame) return false;
+    this.producedSpeech = this.mixer.lastHadSpeech;
     const copy = this.spare.pop() ?? new Int16Array(FRAME_SAMPLES);
     copy.set(frame);
     this.inFlight.push(copy);

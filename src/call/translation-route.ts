@@ -61,8 +61,9 @@ export class TranslationRoute {
   private readonly detector = new SpeechDetector();
   private readonly latency: LatencyTracker;
   private readonly inputs = new Map<Endpoint, SpeechInput>();
-  /** The listeners' inputs as an array, for the per-chunk fan-out. */
+  /** The listeners' inputs as an array, for the per-chunk fan-out, and their endpoints. */
   private fanOut: SpeechInput[] = [];
+  private fanOutTo: Endpoint[] = [];
   /** The session audio goes to; undefined while holding (no session yet, or the next one connecting). */
   private session: TranslationSession | undefined;
   /** 8 kHz speech held while there is no session. */
@@ -116,6 +117,7 @@ export class TranslationRoute {
     });
     this.inputs.set(endpoint, input);
     this.fanOut = [...this.inputs.values()];
+    this.fanOutTo = [...this.inputs.keys()];
   }
 
   removeListener(endpoint: Endpoint): void {
@@ -125,6 +127,7 @@ export class TranslationRoute {
     endpoint.mixer.remove(input.name);
     this.inputs.delete(endpoint);
     this.fanOut = [...this.inputs.values()];
+    this.fanOutTo = [...this.inputs.keys()];
   }
 
   /**
@@ -226,6 +229,9 @@ export class TranslationRoute {
     const t0 = performance.now();
     const fanOut = this.fanOut;
     for (let i = 0; i < fanOut.length; i++) fanOut[i].push(pcm);
+    // A listener whose far end runs short of translation gets it now, not on the next tick.
+    const listeners = this.fanOutTo;
+    for (let i = 0; i < listeners.length; i++) listeners[i].topUp();
     this.opts.observer.processing(this, performance.now() - t0);
   }
 }

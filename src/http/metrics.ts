@@ -43,6 +43,7 @@ export class Metrics {
   private readonly frameOut: ReturnType<Histogram<'path'>['labels']>;
   private readonly playoutDepth: Histogram;
   private readonly playoutDropped: Counter;
+  private readonly playoutUnderrunCount: Counter;
   private readonly clockSkips: Counter;
   private readonly inboundUnderruns: Counter;
   private readonly inboundLateFrames: Counter;
@@ -122,6 +123,11 @@ export class Metrics {
     this.playoutDropped = new Counter({
       name: `${p}playout_dropped_seconds_total`,
       help: 'Audio discarded because a play-out queue was full',
+      registers,
+    });
+    this.playoutUnderrunCount = new Counter({
+      name: `${p}playout_underruns_total`,
+      help: 'Times translated speech ran dry inside an utterance and resumed: a gap the listener heard',
       registers,
     });
     this.inboundUnderruns = new Counter({
@@ -269,6 +275,10 @@ export class Metrics {
 
   playoutOverflow(droppedMs: number): void {
     this.playoutDropped.inc(ms(droppedMs));
+  }
+
+  playoutUnderruns(count: number): void {
+    this.playoutUnderrunCount.inc(count);
   }
 
   inboundUnderrun(): void {

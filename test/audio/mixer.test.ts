@@ -1,6 +1,7 @@
 import { FRAME_SAMPLES } from '../../src/audio/frame';
 import { Mixer } from '../../src/audio/mixer';
-import type { SpeechPlayoutOptions } from '../../src/audio/speech-playout';
+import { RecentLateness } from '../../src/audio/recent-lateness';
+import { SpeechPlayout, type SpeechPlayoutOptions } from '../../src/audio/speech-playout';
 import { RINGBACK_US } from '../../src/audio/tones';
 
 const ramp = (n: number, start = 1): Int16Array => Int16Array.from({ length: n }, (_, i) => start + i);
@@ -228,5 +229,92 @@ describe('Mixer inputs', () => {
     m.remove('voice:caller');
     expect(m.nextFrame()).toBeUndefined();
     expect(m.input('voice:caller')).toBeUndefined();
+  });
+});
+
+describe('SpeechPlayout on the call clock', () => {
+  /** A playout read every 20 ms of `clock.ms`; `say` pushes `frames` frames now. */
+  function timed(opts: SpeechPlayoutOptions = {}) {
+    const clock = { ms: 0 };
+    const playout = new SpeechPlayout({ nowMs: () => clock.ms, ...opts });
+    const mix = new Float32Array(FRAME_SAMPLES);
+    return {
+      clock,
+      playout,
+      say: (frames: number) => playout.push(new Int16Array(frames * FRAME_SAMPLES).fill(1000)),
+      /** Reads up to `ms` (a frame every 20 ms); the clock times of the reads that played. */
+      readUntil(ms: number): number[] {
+        const played: number[] = [];
+        while (clock.ms + 20 <= ms) {
+          clock.ms += 20;
+          if (playout.mixInto(mix.fill(0), 0, 1) > 0) played.push(clock.ms);
+        }
+        return played;
+      },
+    };
+  }
+
+  /** An utterance of `chunks` 100 ms chunks from `fromMs`, chunk k arriving `lateMs[k]` after its time; the first read that played it. */
+  function utterance(p: ReturnType<typeof timed>, fromMs: number, chunks: number, lateMs: (k: number) => number): number {
+    let first = Infinity;
+    for (let k = 0; k < chunks; k++) {
+      first = Math.min(first, ...p.readUntil(fromMs + 100 * k + lateMs(k)));
+      p.clock.ms = fromMs + 100 * k + lateMs(k);
+      p.say(5);
+    }
+    return Math.min(first, ...p.readUntil(fromMs + 100 * chunks + 1000));
+  }
+
+  it('waits as long as its pieces have come late, not a whole chunk; a stall is not learnt', () => {
+    const p = timed();
+    // Paced 100 ms chunks, on time. Until 5 s with speech have shown the jitter, 100 ms of it is
+    // assumed: the first plays at the first read at least 10 + 100 ms after it came.
+    expect(utterance(p, 1000, 10, () => 0) - 1000).toBe(120);
+    // Chunks up to 30 ms late, in the first 5 s: after them, 10 + 30 ms.
+    utterance(p, 2500, 10, (k) => (k % 3 === 1 ? 30 : 0));
+    expect(utterance(p, 7000, 10, () => 0) - 7000).toBe(40);
+    // 5 s more on time: 10 ms, not a whole chunk more.
+    expect(utterance(p, 11_000, 10, () => 0) - 11_000).toBe(20);
+    expect(p.playout.stats().underruns).toBe(0);
+    // A chunk 150 ms late came after a stall: it starves its utterance once, and is not learnt as jitter.
+    utterance(p, 12_500, 10, (k) => (k === 4 ? 150 : 0));
+    expect(p.playout.stats().underruns).toBe(1);
+    expect(p.playout.stats().waitMs).toBeLessThan(100);
+  });
+
+  it("waits for the most any of the process's routes saw lately, and for the prior only when nobody spoke lately", () => {
+    const recent = new RecentLateness();
+    const a = timed({ recent });
+    // One route hears chunks up to 30 ms late.
+    utterance(a, 1000, 10, (k) => (k % 3 === 1 ? 30 : 0));
+    // Another, new to speech, waits 10 + 30 ms, not 10 + the 100 ms prior...
+    const b = timed({ recent });
+    expect(utterance(b, 3000, 10, () => 0) - 3000).toBe(40);
+    // ...and while the first still sees it, so does a route whose own chunks come on time: the
+    // event loop and the network path to the service are the same.
+    utterance(a, 9000, 10, (k) => (k % 3 === 1 ? 30 : 0));
+    expect(utterance(b, 10_500, 10, () => 0) - 10_500).toBe(40);
+    // Once nobody has seen it for 5 to 10 s, its own calm is what it follows.
+    utterance(a, 16_000, 10, () => 0);
+    expect(utterance(b, 21_000, 10, () => 0) - 21_000).toBe(20);
+    // After two quiet windows nobody has seen anything lately: a route new to speech waits for the prior.
+    expect(utterance(timed({ recent }), 40_000, 10, () => 0) - 40_000).toBe(120);
+    expect(a.playout.stats().underruns + b.playout.stats().underruns).toBe(0);
+  });
+});
+
+describe('RecentLateness', () => {
+  it('reports the most noted over the last one to two windows', () => {
+    const r = new RecentLateness(5000);
+    expect(r.maxMs(0)).toBeUndefined();
+    r.note(20, 1000);
+    r.note(5, 4000);
+    expect(r.maxMs(4000)).toBe(20);
+    r.note(8, 6000);
+    expect(r.maxMs(9999)).toBe(20);
+    expect(r.maxMs(10_000)).toBe(8);
+    expect(r.maxMs(15_000)).toBeUndefined();
+    r.note(3, 40_000);
+    expect(r.maxMs(40_000)).toBe(3);
   });
 });

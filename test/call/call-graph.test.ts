@@ -23,9 +23,10 @@ function rig() {
   const published: CallEvent[] = [];
   events.subscribe((e) => void published.push(e));
   const prompts: PromptLibrary = { get: (_key, language) => (language === 'es' ? NOTICE : undefined) };
-  const metrics = { observeFrameProcessing: () => undefined, observePlayoutDepth: () => undefined, playoutOverflow: () => undefined, inboundUnderrun: () => undefined, inboundLateFrame: () => undefined, observeInboundJitterDelay: () => undefined };
+  const underruns: number[] = [];
+  const metrics = { observeFrameProcessing: () => undefined, observePlayoutDepth: () => undefined, playoutOverflow: () => undefined, playoutUnderruns: (n: number) => void underruns.push(n), inboundUnderrun: () => undefined, inboundLateFrame: () => undefined, observeInboundJitterDelay: () => undefined };
   const graph = new CallGraph({ callId: 'conf-call', conferenceId: 'CF' + '1'.repeat(32), clock, translators, prompts, metrics, publish: (e) => events.publish(e), logger, elapsedMs: () => 0 });
-  return { clock, translators, graph, published, logLines };
+  return { clock, translators, graph, published, logLines, underruns };
 }
 
 /** A coaching leg: hears the whole conference, is heard by `party` alone. */
@@ -68,6 +69,21 @@ describe('the call graph in the conference shapes', () => {
     clock.tick(15);
     expect(rms(heard(legs.customer))).toBeGreaterThan(5000);
     expect(legs.agent.sent.length).toBe(before);
+  });
+
+  it('counts each gap inside a translated utterance once the leg that heard it closes', async () => {
+    const { graph, translators, clock, underruns } = rig();
+    const agent = coachingLeg(graph, 'agent', everyone);
+    graph.addRoute({ id: 'into-en', source: 'whisper:agent', targetLanguage: 'en', listeners: ['whisper:agent'] });
+    await flush();
+    // 200 ms of translation, then the rest 100 ms after it ran out: one gap, heard.
+    translators.to('en').fire('audio', sine(1600, 12000, 16));
+    clock.tick(20);
+    translators.to('en').fire('audio', sine(1600, 12000, 16));
+    clock.tick(20);
+    expect(underruns).toEqual([]);
+    await graph.removeEndpoint(agent.endpoint);
+    expect(underruns).toEqual([1]);
   });
 
   it('whisper: each listener plays the shared session out on its own queue, so one leaving does not starve the other', async () => {

@@ -79,6 +79,7 @@ const noMetrics: CallMetrics = {
   observeFrameProcessing: () => undefined,
   observePlayoutDepth: () => undefined,
   playoutOverflow: () => undefined,
+  playoutUnderruns: () => undefined,
   inboundUnderrun: () => undefined,
   inboundLateFrame: () => undefined,
   observeInboundJitterDelay: () => undefined,

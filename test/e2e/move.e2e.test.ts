@@ -11,10 +11,10 @@ import path from 'node:path';
 import { startGeminiEmulator, type GeminiEmulator } from '../../src/emulators/gemini/server';
 import { freePort } from '../../src/emulators/free-port';
 import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
-import { dropPrefix, REDIS_URL, uniquePrefix } from '../jobs/helpers';
+import { dropPrefix, uniquePrefix } from '../jobs/helpers';
 import { startNginx, type Nginx } from '../helpers/nginx';
 import { spawnTolk, type TolkProcess } from '../helpers/tolk-process';
-import { ADMIN, adminSql, freshDatabase, json } from './cluster-helpers';
+import { ADMIN, adminSql, clusterInstanceEnv, freshDatabase, json } from './cluster-helpers';
 import { AGENT_NUMBER, INTERPRETER_APP_SID, TOLK_NUMBER, fixture, frameLevels, keepWav, waitUntil } from './harness';
 
 const CONFERENCE_NUMBER = '+15550003333';
@@ -109,14 +109,7 @@ describe('a rolling deploy of two tolk instances behind nginx', () => {
           GEMINI_API_KEY: 'emulator-key',
           GEMINI_API_URL: gemini!.url,
           ADMIN_TOKEN: ADMIN,
-          TOLK_NUMBERS: path.join(dir, 'numbers.yaml'),
-          DATABASE_URL: databaseUrl,
-          REDIS_URL,
-          TOLK_QUEUE_PREFIX: prefix,
-          TOLK_CLUSTER: 'on',
-          TWILIO_TWIML_APP_SID: INTERPRETER_APP_SID,
-          TOLK_INSTANCE_ID: id,
-          MEDIA_STREAM_SECRET: 'cluster-test-secret-0123456789-abcdefghij',
+          ...clusterInstanceEnv({ id, numbersFile: path.join(dir, 'numbers.yaml'), databaseUrl, prefix }),
         }),
       );
       const base = `http://127.0.0.1:${ports[id]}`;

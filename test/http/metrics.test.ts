@@ -73,6 +73,7 @@ describe('Metrics', () => {
     m.observePlayoutDepth(60);
     m.observePlayoutDepth(0);
     m.playoutOverflow(40);
+    m.playoutUnderruns(2);
     m.inboundUnderrun();
     m.inboundLateFrame();
     m.inboundLateFrame();
@@ -88,6 +89,7 @@ describe('Metrics', () => {
     expect(value(samples, 'tolk_translation_failures_total', { kind: 'quota' })).toBe(1);
     expect(types.has('tolk_media_stream_errors_total')).toBe(false);
     expect(value(samples, 'tolk_playout_dropped_seconds_total')).toBeCloseTo(0.04);
+    expect(value(samples, 'tolk_playout_underruns_total')).toBe(2);
 
     // Histograms: seconds, cumulative buckets.
     expect(types.get('tolk_utterance_latency_seconds')).toBe('histogram');

@@ -15,6 +15,8 @@ export interface CallMetrics {
   observeFrameProcessing(path: 'in' | 'out', durationMs: number): void;
   observePlayoutDepth(depthMs: number): void;
   playoutOverflow(droppedMs: number): void;
+  /** Translated speech ran dry inside an utterance and resumed `count` times (each a gap the listener heard). */
+  playoutUnderruns(count: number): void;
   /** A leg's inbound voice was late: a frame not there when due (a hole in what is passed on). */
   inboundUnderrun(): void;
   /** A leg's inbound frame nearly missed its tick: its jitter buffer took one frame more in hand. */

@@ -6,23 +6,28 @@ import { createLogger } from '../../../src/log/logger';
 import { FakeMediaLeg } from './fake-media-leg';
 import { FakeTranslatorFactory } from './fake-translator';
 
-/** A call graph of a caller and an agent, the caller's voice linked to the agent at full volume; counts the inbound lateness the metrics hear of. */
+/**
+ * A call graph of a caller and an agent, the caller's voice linked to the agent at full volume;
+ * counts the inbound lateness the metrics hear of; its translation sessions are fakes the test drives.
+ */
 export function twoPartyGraph(clock: FrameClock, agent = new FakeMediaLeg('CA' + 'b'.repeat(32), 'agent')) {
   const counts = { underruns: 0, lateFrames: 0 };
   const metrics = {
     observeFrameProcessing: () => undefined,
     observePlayoutDepth: () => undefined,
     playoutOverflow: () => undefined,
+    playoutUnderruns: () => undefined,
     inboundUnderrun: () => void counts.underruns++,
     inboundLateFrame: () => void counts.lateFrames++,
     observeInboundJitterDelay: () => undefined,
   };
   const prompts: PromptLibrary = { get: () => undefined };
   const logger = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
-  const graph = new CallGraph({ callId: 'c', clock, translators: new FakeTranslatorFactory(), prompts, metrics, publish: () => undefined, logger, elapsedMs: () => 0 });
+  const translators = new FakeTranslatorFactory();
+  const graph = new CallGraph({ callId: 'c', clock, translators, prompts, metrics, publish: () => undefined, logger, elapsedMs: () => 0 });
   const caller = new FakeMediaLeg('CA' + 'a'.repeat(32), 'caller');
   graph.addEndpoint({ id: 'caller', carries: ['caller'], reaches: ['caller'] }, caller);
   graph.addEndpoint({ id: 'agent', carries: ['agent'], reaches: ['agent'] }, agent);
   graph.link('caller', 'agent', 1);
-  return { graph, caller, agent, counts };
+  return { graph, caller, agent, counts, translators };
 }

@@ -1,0 +1,37 @@
+/**
+ * How late translated speech has lately come, against the pace of its utterance, on every route
+ * of this process: the same event loop and the same network path to the translation service.
+ * Every route's play-out waits for at least this, so a machine that falls behind lengthens every
+ * route's start wait at once, and a route new to speech waits for what the others have seen
+ * rather than for a blind prior. Kept over two windows of `windowMs` (the one filling and the one
+ * before), so what is reported covers the last one to two windows. Pure logic: callers give the
+ * time (the call clock's ms).
+ */
+export class RecentLateness {
+  private windowStart = 0;
+  private inWindow: number | undefined;
+  private before: number | undefined;
+
+  constructor(private readonly windowMs = 5_000) {}
+
+  /** A piece of translated speech came `lateMs` after its utterance's pace said, at `nowMs`. */
+  note(lateMs: number, nowMs: number): void {
+    this.roll(nowMs);
+    if (this.inWindow === undefined || lateMs > this.inWindow) this.inWindow = lateMs;
+  }
+
+  /** The most lateness noted over the last one to two windows; undefined when none was noted. */
+  maxMs(nowMs: number): number | undefined {
+    this.roll(nowMs);
+    if (this.inWindow === undefined) return this.before;
+    return this.before === undefined ? this.inWindow : Math.max(this.inWindow, this.before);
+  }
+
+  private roll(nowMs: number): void {
+    const windows = Math.floor((nowMs - this.windowStart) / this.windowMs);
+    if (windows <= 0) return;
+    this.before = windows === 1 ? this.inWindow : undefined;
+    this.inWindow = undefined;
+    this.windowStart += windows * this.windowMs;
+  }
+}

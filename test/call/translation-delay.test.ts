@@ -1,0 +1,95 @@
+/**
+ * How soon the listener hears the model's translation, on the call's clock (emulated time). Once
+ * the call has shown how steadily the model's voice arrives, an utterance's first sample reaches
+ * the listener's leg within 40 ms of the model's reply, whether the model paces its voice (chunks
+ * as long as the audio it was sent, each a little early or late) or sends it in bursts; and the
+ * far end, playing on a clock of its own, hears every frame of every utterance in order, no gap.
+ */
+import { decodeMulawSample } from '../../src/audio';
+import { farEndHears, TimedLeg } from './fakes/far-end';
+import { prng, SimulatedClock } from './fakes/simulated-clock';
+import { twoPartyGraph } from './fakes/two-party-graph';
+
+const FRAMES = 100;
+/** Frame k of utterance u: one mu-law code throughout, so what the far end plays says which frame it was. */
+const code = (u: number, k: number): number => (u === 0 ? 0x10 : 0x90) + k;
+/** The second utterance comes this long after the first: the call has shown how its model's voice arrives. */
+const LATER_MS = 11_000;
+
+/** When each piece of the translation reaches tolk (emulated ms): its utterance, and how many frames it carries. */
+type Piece = { atMs: number; utterance: number; frames: number };
+
+/** Two utterances of `FRAMES` frames in pieces of `chunkFrames`, paced from `startMs` and `LATER_MS` later, each up to ±`jitterMs` off its time. */
+function paced(startMs: number, chunkFrames: number, jitterMs: number, seed: number): Piece[] {
+  const rnd = prng(seed);
+  const pieces: Piece[] = [];
+  for (const utterance of [0, 1]) {
+    const from = startMs + utterance * LATER_MS;
+    let last = 0;
+    for (let k = 0; k * chunkFrames < FRAMES; k++) {
+      const atMs = k === 0 ? from : Math.max(last, from + k * chunkFrames * 20 + (rnd() * 2 - 1) * jitterMs);
+      pieces.push({ atMs, utterance, frames: Math.min(chunkFrames, FRAMES - k * chunkFrames) });
+      last = atMs;
+    }
+  }
+  return pieces;
+}
+
+/**
+ * Plays `pieces` to the agent of a two-party call whose caller is silent. The far end plays a frame
+ * every 20 ms at `phaseMs` past tolk's ticks, each up to ±`wanderMs` off. Returns when tolk sent
+ * each utterance's first frame and the codes the far end played, a frame each (-1 for anything else).
+ */
+async function listen(pieces: Piece[], phaseMs: number, wanderMs: number, seed: number): Promise<{ firstSentMs: number[]; heard: number[] }> {
+  const clock = new SimulatedClock();
+  const agent = new TimedLeg(clock);
+  const { graph, translators } = twoPartyGraph(clock, agent);
+  graph.addRoute({ id: 'caller->agent', source: 'caller', targetLanguage: 'en', listeners: ['agent'] });
+  await new Promise((r) => setImmediate(r));
+  const model = translators.to('en');
+  const said = [0, 0];
+  for (const piece of pieces) {
+    clock.advanceTo(piece.atMs);
+    const pcm = new Int16Array(piece.frames * 160);
+    for (let k = 0; k < piece.frames; k++) pcm.fill(decodeMulawSample(code(piece.utterance, said[piece.utterance]++)), k * 160, (k + 1) * 160);
+    model.fire('audio', pcm);
+  }
+  clock.advanceTo(pieces[pieces.length - 1].atMs + 1000);
+  await graph.close();
+
+  const firstSentMs = [0, 1].map((u) => agent.sentAtMs[agent.sent.findIndex((f) => f.every((b) => b === code(u, 0)))]);
+  return { firstSentMs, heard: farEndHears(agent.sent, agent.sentAtMs, clock.nowMs, { phaseMs, wanderMs, seed }) };
+}
+
+/** What the far end played of utterance `u`, from its first frame on. */
+const played = (heard: number[], u: number): number[] => heard.slice(heard.indexOf(code(u, 0)), heard.indexOf(code(u, 0)) + FRAMES);
+const whole = (u: number): number[] => Array.from({ length: FRAMES }, (_, k) => code(u, k));
+
+describe("the model's translation on its way to the listener", () => {
+  it.each([
+    [100, 1007, 8, 1],
+    [100, 1019, 5, 2],
+    [40, 1003, 5, 3],
+    [20, 1011, 5, 4],
+  ])('paced in %p ms chunks (the first at %p ms, each up to ±%p ms off): sent within 40 ms, heard whole', async (chunkMs, startMs, jitterMs, seed) => {
+    for (const [phase, wander] of [
+      [0, 8],
+      [11, 8],
+      [19, 12],
+    ]) {
+      const { firstSentMs, heard } = await listen(paced(startMs, chunkMs / 20, jitterMs, seed), phase, wander, seed);
+      expect(firstSentMs[1] - (startMs + LATER_MS)).toBeLessThanOrEqual(40);
+      expect(played(heard, 0)).toEqual(whole(0));
+      expect(played(heard, 1)).toEqual(whole(1));
+    }
+  });
+
+  it('in bursts (each reply at once, faster than real time): sent within 40 ms, heard whole', async () => {
+    // Two seconds of translation in four bursts, each as soon as the model has it.
+    const pieces = [0, 1].flatMap((utterance) => [1005, 1450, 1900, 2350].map((atMs) => ({ atMs: atMs + utterance * LATER_MS, utterance, frames: 25 })));
+    const { firstSentMs, heard } = await listen(pieces, 7, 10, 5);
+    expect(firstSentMs[1] - (1005 + LATER_MS)).toBeLessThanOrEqual(40);
+    expect(played(heard, 0)).toEqual(whole(0));
+    expect(played(heard, 1)).toEqual(whole(1));
+  });
+});
