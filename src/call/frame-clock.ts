@@ -4,9 +4,10 @@
  * A timer per call would cost hundreds of timers and drift independently; here subscribers are
  * called in turn on each tick. The clock follows the monotonic time: when the event loop is late
  * it catches up by ticking again (bounded), so the audio clock of every leg stays true over an hour.
- * Late frames are caught up one per macrotask (setImmediate): the audio that arrived while the
- * loop was stalled (a caller's voice, a translation) is read between them, as it would have been
- * in time, instead of each late frame finding its buffers as they were before the stall.
+ * Late frames are caught up one per macrotask (setImmediate), the first of them too: the audio
+ * that arrived while the loop was stalled (a caller's voice, a translation) is read before and
+ * between them, as it would have been in time, instead of each late frame finding its buffers as
+ * they were before the stall (timers run before the loop polls its sockets).
  */
 import { performance } from 'node:perf_hooks';
 import { FRAME_MS, type FrameClock, type TickListener, type Unsubscribe } from './ports/clock';
@@ -72,7 +73,13 @@ export class RealFrameClock implements FrameClock {
 
   private schedule(): void {
     const due = (this.startedAt ?? 0) + this.nextFrame * this.periodMs;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, due - this.now()));
+    this.timer = setTimeout(() => this.onTimeout(), Math.max(0, due - this.now()));
+  }
+
+  /** A frame is due: ticked now, or after the sockets are read when the loop stalled past the next one. */
+  private onTimeout(): void {
+    if (this.now() - (this.startedAt ?? 0) >= (this.nextFrame + 1) * this.periodMs) this.immediate = setImmediate(() => this.onTimer());
+    else this.onTimer();
   }
 
   /** Ticks the next frame if it is due; a frame still owed after it gets a macrotask of its own. */
