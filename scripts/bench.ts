@@ -36,6 +36,11 @@ import { processTree } from './rig/tolk-processes';
 
 /** Longest wait, after the last call is placed, for every call to be bridged (or over). */
 const BRIDGE_WAIT_SEC = 60;
+/**
+ * Past this event-loop lag p99 (or with play-out frames skipped), tolk did not keep time: what the
+ * parties heard was shifted by its stalls, and the delay figures are not a measurement of its play-out.
+ */
+const DELAY_LAG_LIMIT_MS = 50;
 /** Past this share of its core in any second, the rig may be what limits the run: it is invalid. */
 const RIG_CORE_LIMIT_PERCENT = 80;
 
@@ -323,6 +328,7 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
       addedDelayAllInP50Ms: round(percentile(stats.delays, 50), 1),
       addedDelayAllInP95Ms: round(percentile(stats.delays, 95), 1),
       addedDelaySamples: stats.delays.length,
+      addedDelayValid: get(b, 'tolk_nodejs_eventloop_lag_p99_seconds') * 1000 <= DELAY_LAG_LIMIT_MS && get(end, 'tolk_clock_skipped_frames_total') === 0 ? 1 : 0,
       rssMbPerCall: round((get(b, 'tolk_process_resident_memory_bytes') - get(baseline, 'tolk_process_resident_memory_bytes')) / Math.max(1, bridgedCalls) / 1e6, 3),
       framesLost,
       translationGaps: get(end, 'tolk_playout_underruns_total'),
