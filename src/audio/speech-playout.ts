@@ -93,7 +93,7 @@ export class SpeechPlayout {
   private readonly jitterMargin: number;
   private readonly windowFrames: number;
   private readonly nowMs: (() => number) | undefined;
-  /** Reads so far (the clock without `nowMs`). */
+  /** Reads so far (the clock without `nowMs`; a window closes every `windowFrames` of them). */
   private reads = 0;
   /** Most lateness seen in this window, ms. */
   private lateInWindow = 0;
@@ -101,7 +101,6 @@ export class SpeechPlayout {
   private lateBefore: number | undefined;
   private readonly initialJitterMs: number;
   private readonly recent: RecentLateness | undefined;
-  private windowReads = 0;
   private piecesInWindow = 0;
   private starvedInWindow = false;
   /** The utterance arriving: when its first piece came (ms) and how much of it has come since. */
@@ -124,7 +123,7 @@ export class SpeechPlayout {
     this.cushionStepMs = opts.cushionStepMs ?? 40;
     this.maxCushionMs = opts.maxCushionMs ?? 300;
     this.jitterMargin = msToSamples(opts.jitterMarginMs ?? 40);
-    this.windowFrames = Math.ceil((opts.relaxAfterMs ?? 5_000) / FRAME_MS);
+    this.windowFrames = Math.max(1, Math.ceil((opts.relaxAfterMs ?? 5_000) / FRAME_MS));
     this.nowMs = opts.nowMs;
     this.recent = opts.nowMs ? opts.recent : undefined;
   }
@@ -208,8 +207,7 @@ export class SpeechPlayout {
    */
   mixInto(mix: Float32Array, offset: number, gain: number, hold = false): number {
     const want = FRAME_SAMPLES - offset;
-    this.reads++;
-    if (++this.windowReads >= this.windowFrames) this.nextWindow();
+    if (++this.reads % this.windowFrames === 0) this.nextWindow();
     if (!this.playing) {
       if (this.queue.length === 0) {
         if (this.dryFrames !== undefined && ++this.dryFrames > this.starvationGapFrames) this.dryFrames = undefined;
@@ -239,7 +237,6 @@ export class SpeechPlayout {
    * (a quiet window says nothing of it); a calm one gives back a step of growth.
    */
   private nextWindow(): void {
-    this.windowReads = 0;
     if (this.piecesInWindow > 0) this.lateBefore = this.lateInWindow;
     this.piecesInWindow = 0;
     this.lateInWindow = 0;

@@ -78,15 +78,19 @@ export class RealFrameClock implements FrameClock {
 
   /** A frame is due: ticked now, or after the sockets are read when the loop stalled past the next one. */
   private onTimeout(): void {
-    if (this.now() - (this.startedAt ?? 0) >= (this.nextFrame + 1) * this.periodMs) this.immediate = setImmediate(() => this.onTimer());
+    if (this.owedFrames() > 1) this.immediate = setImmediate(() => this.onTimer());
     else this.onTimer();
+  }
+
+  /** Frames due by now and not yet ticked. */
+  private owedFrames(): number {
+    return Math.floor((this.now() - (this.startedAt ?? 0)) / this.periodMs) - this.nextFrame + 1;
   }
 
   /** Ticks the next frame if it is due; a frame still owed after it gets a macrotask of its own. */
   private onTimer(): void {
     this.immediate = undefined;
-    const elapsedFrames = Math.floor((this.now() - (this.startedAt ?? 0)) / this.periodMs);
-    let owed = elapsedFrames - this.nextFrame + 1;
+    let owed = this.owedFrames();
     if (owed > this.maxCatchUp) {
       const skipped = owed - this.maxCatchUp;
       this.nextFrame += skipped;
