@@ -37,9 +37,12 @@
  *    attenuates microphone frames whose peak stays below half the loudest reachable reference.
  *
  * Cost: idle ~1 us per 20 ms frame; active 3 x 64 x 160 multiply-adds (foreground filter,
- * background filter + update) plus ~1,600 for the delay search. No allocation per frame after
+ * background filter + update), four at a time on the SIMD kernel (src/audio/wasm/simd-nlms.ts)
+ * where WebAssembly SIMD is available, plus ~1,600 for the delay search. No allocation per frame after
  * construction (see `processMic` for the buffer contract).
  */
+
+import { NLMS_TAP_MULTIPLE, simdNlms, type NlmsKernel } from './wasm/simd-nlms';
 
 const BLOCK = 16; // envelope block, samples (2 ms at 8 kHz)
 const REF_RING = 4096; // reference history, samples (512 ms); power of two
@@ -63,6 +66,11 @@ export interface EchoCancellerOptions {
   residualSuppression?: boolean;
   /** Reference samples below this magnitude count as silence (default 32, about -60 dBFS). */
   silenceLevel?: number;
+  /**
+   * Runs the linear filters on the WebAssembly SIMD kernel where it is available and the filter
+   * length is a multiple of 8 (default true); false keeps them in plain JavaScript.
+   */
+  simd?: boolean;
 }
 
 export interface EchoCancellerStats {
@@ -138,6 +146,7 @@ export class EchoCanceller {
   private delayChanges = 0;
 
   private readonly gateFrames: number;
+  private readonly nlms: NlmsKernel | undefined;
   private err = new Float32Array(160);
   private out = new Int16Array(160);
 
@@ -163,6 +172,12 @@ export class EchoCanceller {
     this.wf = new Float64Array(taps);
     this.gateFrames = 50;
     this.gateFramesLeft = this.gateFrames;
+    this.nlms = opts.simd !== false && taps % NLMS_TAP_MULTIPLE === 0 ? simdNlms() : undefined;
+  }
+
+  /** Whether the linear filters run on the SIMD kernel. */
+  get usesSimd(): boolean {
+    return this.nlms !== undefined;
   }
 
   /** Forgets everything learned (delay, filter, history), as for a new call. */
@@ -495,7 +510,17 @@ export class EchoCanceller {
     const w = this.w; // background: always adapting
     const wf = this.wf; // foreground: produces the output
     const err = this.err;
-    filterFrame(frame, this.ref, w, wf, err, n0 - this.dStart, this.mu, this.delta);
+    const m0 = n0 - this.dStart;
+    if (this.nlms && T + n <= REF_RING) {
+      // The window from the oldest sample under the last tap, contiguous in the doubled ring.
+      const p = this.nlms.run(this.ref, (m0 - T + 1) & (REF_RING - 1), frame, w, wf, err, this.mu, this.delta);
+      sumD = p[0];
+      sumE = p[1];
+      sumEB = p[2];
+      sumY = p[3];
+      sumEY = p[4];
+      sumR = p[5];
+    } else filterFrame(frame, this.ref, w, wf, err, m0, this.mu, this.delta);
     const pd = sumD;
     let pe = sumE;
     let peb = sumEB;

@@ -1,7 +1,8 @@
 /**
- * The echo canceller's exact output on fixed scenarios, as SHA-256 digests: a change to how it
- * computes (a faster loop, code moved between functions) must leave every output sample and every
- * statistic bit-identical. The scenarios drive every stage: the start-up gate, delay locking and
+ * The echo canceller's exact output on fixed scenarios, as SHA-256 digests, for each of its two
+ * computations of the linear filters (plain JavaScript in f64, the WebAssembly SIMD kernel in f32
+ * taps; both are deterministic on any machine): a change to how it computes (a faster loop, code
+ * moved between functions) must leave every output sample and every statistic bit-identical. The scenarios drive every stage: the start-up gate, delay locking and
  * moves, both filters through convergence, double talk, a path jump, clipping, a silent
  * microphone, silent references, odd frame sizes and the suppressor switched off.
  */
@@ -75,16 +76,22 @@ function digest(s: Scenario, frameSizes: number[], options?: EchoCancellerOption
 describe('EchoCanceller exact output', () => {
   const s = speakerphone(12);
 
-  it('is unchanged on 20 ms frames', () => {
-    expect(digest(s, [160])).toBe('5320a113cb89a2b3');
-  });
+  const GOLDEN: { name: string; frames: number[]; options?: EchoCancellerOptions; plain: string; simd: string }[] = [
+    { name: 'on 20 ms frames', frames: [160], plain: '5320a113cb89a2b3', simd: '7cc72c0fc44380b2' },
+    { name: 'on odd frame sizes', frames: [80, 240, 123, 197], plain: 'e980a617944daa90', simd: 'd45ba3e8af36f3d6' },
+    {
+      name: 'with the suppressor off and a short filter',
+      frames: [160],
+      options: { residualSuppression: false, filterTaps: 32, stepSize: 0.3 },
+      plain: '9b9ee20686c44a11',
+      simd: 'c9faea3158d03c41',
+    },
+  ];
 
-  it('is unchanged on odd frame sizes', () => {
-    expect(digest(s, [80, 240, 123, 197])).toBe('e980a617944daa90');
-  });
-
-  it('is unchanged with the suppressor off and a short filter', () => {
-    expect(digest(s, [160], { residualSuppression: false, filterTaps: 32, stepSize: 0.3 })).toBe('9b9ee20686c44a11');
+  it.each(GOLDEN)('is unchanged $name', ({ frames, options, plain, simd }) => {
+    expect(new EchoCanceller({ ...options, simd: false }).usesSimd).toBe(false);
+    expect(new EchoCanceller(options).usesSimd).toBe(true);
+    expect({ plain: digest(s, frames, { ...options, simd: false }), simd: digest(s, frames, options) }).toEqual({ plain, simd });
   });
 
   it('drives the linear canceller (the scenarios are not all bypass)', () => {

@@ -137,10 +137,15 @@ describe('EchoCanceller', () => {
   });
 
   describe('pure echo (speakerphone hears its loudspeaker at -10 dB)', () => {
-    it.each([60, 180])('removes the echo at %i ms delay by >= 25 dB after the first second', (delayMs) => {
+    it.each([
+      [60, 'SIMD'],
+      [180, 'SIMD'],
+      [60, 'plain JavaScript'],
+      [180, 'plain JavaScript'],
+    ])('removes the echo at %i ms delay by >= 25 dB after the first second (%s filters)', (delayMs, filters) => {
       const ref = toInt16(speechLike(4 * SECOND, 1));
       const mic = toInt16(echoOf(Float64Array.from(ref), [MINUS_10_DB], () => ms(delayMs)));
-      const { out, ec } = run(ref, mic);
+      const { out, ec } = run(ref, mic, new EchoCanceller({ simd: filters === 'SIMD' }));
       const from = 1 * SECOND;
       expect(dB(energy(mic, from), energy(out, from))).toBeGreaterThanOrEqual(25);
       const st = ec.stats();
@@ -149,11 +154,11 @@ describe('EchoCanceller', () => {
       expect(st.erleDb).toBeGreaterThanOrEqual(20); // the linear filter alone, not only the suppressor
     });
 
-    it('cancels a non-flat echo path with the linear filter alone (suppressor off)', () => {
+    it.each(['SIMD', 'plain JavaScript'])('cancels a non-flat echo path with the linear filter alone (suppressor off, %s filters)', (filters) => {
       const ref = toInt16(speechLike(4 * SECOND, 2));
       const path = [0.05, 0.22, -0.14, 0.09, -0.04];
       const mic = toInt16(echoOf(Float64Array.from(ref), path, () => ms(95)));
-      const { out } = run(ref, mic, new EchoCanceller({ residualSuppression: false }));
+      const { out } = run(ref, mic, new EchoCanceller({ residualSuppression: false, simd: filters === 'SIMD' }));
       const from = 1.5 * SECOND;
       expect(dB(energy(mic, from), energy(out, from))).toBeGreaterThanOrEqual(20);
       // a plain delay+gain model cannot do this: best single-tap subtraction leaves much more

@@ -8,23 +8,13 @@
  * their plain JavaScript loops.
  */
 import { FIR_WASM_BASE64 } from './fir-wasm';
-
-// Node has WebAssembly built in; the project's TypeScript libs (no DOM) do not describe it.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-};
+import { ensureBytes, instantiate, type WasmMemory } from './module';
 
 interface KernelExports {
   memory: WasmMemory;
   fir(taps: number, nvec: number, input: number, output: number, count: number, stride: number): void;
 }
 
-const PAGE = 65536;
 /** Taps are padded to a multiple of 8 (the kernel takes two 4-lane vectors per step). */
 const TAP_ALIGN = 8;
 
@@ -34,9 +24,7 @@ class Kernel {
   private heap: Float32Array;
 
   constructor() {
-    const bytes = Buffer.from(FIR_WASM_BASE64, 'base64');
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    this.exports = instance.exports as unknown as KernelExports;
+    this.exports = instantiate<KernelExports>(FIR_WASM_BASE64);
     this.heap = new Float32Array(this.exports.memory.buffer);
   }
 
@@ -64,10 +52,7 @@ class Kernel {
   }
 
   private ensure(bytes: number): void {
-    const memory = this.exports.memory;
-    if (bytes <= memory.buffer.byteLength) return;
-    memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
-    this.heap = new Float32Array(memory.buffer);
+    if (ensureBytes(this.exports.memory, bytes)) this.heap = new Float32Array(this.exports.memory.buffer);
   }
 }
 
