@@ -632,8 +632,8 @@ export class EchoCanceller {
 }
 
 /*
- * The powers `filterFrame` found in the frame it last filtered, read by `cancel` right after the
- * call. Module variables rather than an array or object: V8 may compile the function's loops
+ * The powers of the frame the linear filters last ran on, from `filterFrame` or (copied by
+ * `cancel`) the SIMD kernel, read by `cancel` right after. Module variables rather than an array or object: V8 may compile the function's loops
  * while they run (on-stack replacement), before the code after them has ever run, and stores to
  * an array or object there would send it back to the interpreter at the end of every later frame
  * (no type feedback yet); stores to variables need none.

@@ -12,8 +12,8 @@
  * over the last few seconds of speech, here or on any route of the process (`recent`: the same
  * event loop and the same network path to the service, so a loaded machine lengthens every
  * route's wait at once). Until its own speech has shown its jitter and when no route has spoken
- * lately (or the process has not yet been through a whole window of speech: see RecentLateness),
- * a prior stands in, `initialJitterMs`, as long as a default chunk. Each time jitter
+ * lately (or the process's first translated speech came less than a window ago: see
+ * RecentLateness), a prior stands in, `initialJitterMs`, as long as a default chunk. Each time jitter
  * starves an utterance anyway, the wait (and the burst cushion) grow by a step, given back after
  * a calm. Pure logic: the mixer reads it once per 20 ms frame. A piece 100 ms late or more came
  * after a stall, not jitter, and is not learnt (if it starves the utterance, the growth answers it).
@@ -138,7 +138,8 @@ export class SpeechPlayout {
   private get startWaitMs(): number {
     const recent = this.recent && this.nowMs ? this.recent.maxMs(this.nowMs()) : undefined;
     // Until a window with speech has shown this route's jitter, only the process's recent figure
-    // counts, or the prior when no route has spoken lately.
+    // counts, or the prior when it has none (no route has spoken lately, or the process's first
+    // translated speech came less than a window ago).
     const before = this.lateBefore ?? (recent === undefined ? this.initialJitterMs : 0);
     return Math.min(this.maxCushionMs, this.baseWaitMs + Math.max(this.lateInWindow, before, recent ?? 0) + this.grownMs);
   }

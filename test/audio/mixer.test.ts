@@ -289,7 +289,7 @@ describe('SpeechPlayout on the call clock', () => {
     utterance(a, 1000, 10, (k) => (k % 3 === 1 ? 30 : 0));
     // Another, new to speech, waits 10 + 30 ms, not 10 + the 100 ms prior...
     const b = timed({ recent });
-    expect(utterance(b, 6000, 10, () => 0) - 6000).toBe(40);
+    expect(utterance(b, 6500, 10, () => 0) - 6500).toBe(40);
     // ...and while the first still sees it, so does a route whose own chunks come on time: the
     // event loop and the network path to the service are the same.
     utterance(a, 9000, 10, (k) => (k % 3 === 1 ? 30 : 0));
@@ -320,14 +320,24 @@ describe('RecentLateness', () => {
     expect(r.maxMs(0)).toBeUndefined();
     r.note(20, 1000);
     r.note(5, 4000);
-    // Nothing until the first window with notes has closed.
+    // Nothing until a whole window has passed since the first note.
     expect(r.maxMs(4000)).toBeUndefined();
-    expect(r.maxMs(5000)).toBe(20);
+    expect(r.maxMs(5999)).toBeUndefined();
+    expect(r.maxMs(6000)).toBe(20);
     r.note(8, 6000);
     expect(r.maxMs(9999)).toBe(20);
     expect(r.maxMs(10_000)).toBe(8);
     expect(r.maxMs(15_000)).toBeUndefined();
     r.note(3, 40_000);
     expect(r.maxMs(40_000)).toBe(3);
+  });
+
+  it('counts its first window from its first note, wherever that falls in the windows', () => {
+    const r = new RecentLateness(5000);
+    r.note(0, 4990);
+    r.note(25, 5100);
+    expect(r.maxMs(5100)).toBeUndefined();
+    expect(r.maxMs(9989)).toBeUndefined();
+    expect(r.maxMs(9990)).toBe(25);
   });
 });
