@@ -38,8 +38,8 @@
  *
  * Cost: idle ~1 us per 20 ms frame; active 3 x 64 x 160 multiply-adds (foreground filter,
  * background filter + update), four at a time on the SIMD kernel (src/audio/wasm/simd-nlms.ts)
- * where WebAssembly SIMD is available, plus ~1,600 for the delay search. No allocation per frame after
- * construction (see `processMic` for the buffer contract).
+ * where WebAssembly SIMD is available, plus ~1,600 for the delay search. No allocation per frame
+ * after construction (see `processMic` for the buffer contract).
  */
 
 import { NLMS_TAP_MULTIPLE, simdNlms, type NlmsKernel } from './wasm/simd-nlms';
@@ -633,10 +633,11 @@ export class EchoCanceller {
 
 /*
  * The powers of the frame the linear filters last ran on, from `filterFrame` or (copied by
- * `cancel`) the SIMD kernel, read by `cancel` right after. Module variables rather than an array or object: V8 may compile the function's loops
- * while they run (on-stack replacement), before the code after them has ever run, and stores to
- * an array or object there would send it back to the interpreter at the end of every later frame
- * (no type feedback yet); stores to variables need none.
+ * `cancel`) the SIMD kernel, read by `cancel` right after. Module variables rather than an array
+ * or object: V8 may compile `filterFrame`'s loops while they run (on-stack replacement), before
+ * the code after them has ever run, and stores to an array or object there would send it back to
+ * the interpreter at the end of every later frame (no type feedback yet); stores to variables need
+ * none.
  */
 let sumD = 0; // microphone
 let sumE = 0; // foreground error

@@ -13,10 +13,11 @@
  * event loop and the same network path to the service, so a loaded machine lengthens every
  * route's wait at once). Until its own speech has shown its jitter and when no route has spoken
  * lately (or the process's first translated speech came less than a window ago: see
- * RecentLateness), a prior stands in, `initialJitterMs`, as long as a default chunk. Each time jitter
- * starves an utterance anyway, the wait (and the burst cushion) grow by a step, given back after
- * a calm. Pure logic: the mixer reads it once per 20 ms frame. A piece 100 ms late or more came
- * after a stall, not jitter, and is not learnt (if it starves the utterance, the growth answers it).
+ * RecentLateness), a prior stands in, `initialJitterMs`, as long as a default chunk. Each time
+ * jitter starves an utterance anyway, the wait (and the burst cushion) grow by a step, given back
+ * after a calm. Pure logic: the mixer reads it once per 20 ms frame. A piece 100 ms late or more
+ * came after a stall, not jitter, and is not learnt (if it starves the utterance, the growth
+ * answers it).
  */
 import { FRAME_SAMPLES, msToSamples, samplesToMs } from './frame';
 import type { RecentLateness } from './recent-lateness';

@@ -2,9 +2,10 @@
  * The echo canceller's exact output on fixed scenarios, as SHA-256 digests, for each of its two
  * computations of the linear filters (plain JavaScript in f64, the WebAssembly SIMD kernel in f32
  * taps; both are deterministic on any machine): a change to how it computes (a faster loop, code
- * moved between functions) must leave every output sample and every statistic bit-identical. The scenarios drive every stage: the start-up gate, delay locking and
- * moves, both filters through convergence, double talk, a path jump, clipping, a silent
- * microphone, silent references, odd frame sizes and the suppressor switched off.
+ * moved between functions) must leave every output sample and every statistic bit-identical. The
+ * scenarios drive every stage: the start-up gate, delay locking and moves, both filters through
+ * convergence, double talk, a path jump, clipping, a silent microphone, silent references, odd
+ * frame sizes and the suppressor switched off.
  */
 import { createHash } from 'node:crypto';
 import { EchoCanceller, type EchoCancellerOptions } from '../../src/audio/echo-canceller';

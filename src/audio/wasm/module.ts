@@ -1,6 +1,7 @@
 /**
  * What tolk's WebAssembly SIMD kernels share: instantiating a module from its committed base64,
- * and growing its linear memory. Each kernel module exports its memory as `memory`.
+ * one instance per process made on first use, and growing its linear memory. Each kernel module
+ * exports its memory as `memory`.
  */
 
 // Node has WebAssembly built in; the project's TypeScript libs (no DOM) do not describe it.
@@ -29,4 +30,22 @@ export function ensureBytes(memory: WasmMemory, bytes: number): boolean {
   if (bytes <= memory.buffer.byteLength) return false;
   memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
   return true;
+}
+
+/**
+ * The process's one instance of a kernel, made by `make` on first use; undefined where making it
+ * throws (no WebAssembly, or no SIMD), and the callers then use their plain JavaScript loops.
+ */
+export function sharedInstance<T>(make: () => T): () => T | undefined {
+  let instance: T | null | undefined;
+  return () => {
+    if (instance === undefined) {
+      try {
+        instance = make();
+      } catch {
+        instance = null;
+      }
+    }
+    return instance ?? undefined;
+  };
 }

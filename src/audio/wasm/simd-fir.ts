@@ -8,7 +8,7 @@
  * their plain JavaScript loops.
  */
 import { FIR_WASM_BASE64 } from './fir-wasm';
-import { ensureBytes, instantiate, type WasmMemory } from './module';
+import { ensureBytes, instantiate, sharedInstance, type WasmMemory } from './module';
 
 interface KernelExports {
   memory: WasmMemory;
@@ -56,18 +56,7 @@ class Kernel {
   }
 }
 
-let kernel: Kernel | null | undefined;
-
-function sharedKernel(): Kernel | null {
-  if (kernel === undefined) {
-    try {
-      kernel = new Kernel();
-    } catch {
-      kernel = null; // no WebAssembly, or no SIMD: the callers fall back to JavaScript
-    }
-  }
-  return kernel;
-}
+const sharedKernel = sharedInstance(() => new Kernel());
 
 /** A FIR filter evaluated at evenly spaced positions of a window of samples. */
 export interface StridedFir {

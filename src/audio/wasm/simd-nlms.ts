@@ -9,7 +9,7 @@
  * plain JavaScript loop.
  */
 import { NLMS_WASM_BASE64 } from './nlms-wasm';
-import { ensureBytes, instantiate, type WasmMemory } from './module';
+import { ensureBytes, instantiate, sharedInstance, type WasmMemory } from './module';
 
 interface KernelExports {
   memory: WasmMemory;
@@ -59,7 +59,8 @@ export class NlmsKernel {
       f[wr + taps - 1 - k] = w[k];
       f[wfr + taps - 1 - k] = wf[k];
     }
-    f.set(ref.subarray(start, start + taps + n), win);
+    // Copied sample by sample: a subarray view of `ref` would be an allocation per frame.
+    for (let j = 0; j < taps + n; j++) f[win + j] = ref[start + j];
     for (let i = 0; i < n; i++) f[mic + i] = frame[i];
     this.exports.nlms(win * 4, wr * 4, wfr * 4, mic * 4, out * 4, 0, n, taps, mu, delta);
     for (let k = 0; k < taps; k++) w[k] = f[wr + taps - 1 - k];
@@ -68,16 +69,5 @@ export class NlmsKernel {
   }
 }
 
-let kernel: NlmsKernel | null | undefined;
-
 /** The process's SIMD NLMS kernel, or undefined where WebAssembly SIMD is unavailable. */
-export function simdNlms(): NlmsKernel | undefined {
-  if (kernel === undefined) {
-    try {
-      kernel = new NlmsKernel();
-    } catch {
-      kernel = null;
-    }
-  }
-  return kernel ?? undefined;
-}
+export const simdNlms = sharedInstance(() => new NlmsKernel());
