@@ -596,6 +596,10 @@ export class EchoCanceller {
    * filter overshoots), without running the filters: they keep what they learned (adapting to a
    * zero target would only shrink them towards nothing), and the suppressor sees an echo-only frame
    * (no double talk), so its gain and hangover move on exactly as in `cancel` with no residual.
+   * So does the residual level: while the output filter holds no echo path (nothing learnt since
+   * the delay locked, e.g. a lock on speech said over the ringback, with no echo at all), `cancel`
+   * would estimate no echo and see none, and `q` falls as it does there; left at its start, it would
+   * take the party's next words, at the loudness of what they hear, for echo.
    */
   private silentMic(frame: Int16Array, out: Int16Array | undefined): Int16Array {
     const n = frame.length;
@@ -604,6 +608,7 @@ export class EchoCanceller {
     this.dtFlag = false;
     this.mismatch = false;
     this.bgWins = 0;
+    if (isAllZeroTaps(this.wf)) this.q = Math.max(1e-7, 0.5 * this.q);
     if (!this.nlpOn) return this.emit(this.err, n, 1, out);
     let target = this.floorGain;
     if (this.hangover > 0) {
@@ -730,6 +735,11 @@ function filterFrame(
   sumY = py;
   sumEY = pey;
   sumR = pr;
+}
+
+function isAllZeroTaps(w: Float64Array): boolean {
+  for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;
+  return true;
 }
 
 function isAllZero(frame: Int16Array): boolean {

@@ -48,6 +48,8 @@ export interface RouteSpec {
   targetLanguage?: string;
   /** Endpoints that hear the translation. */
   listeners: readonly string[];
+  /** Speech the source said before the route started, translated first (see TranslationRoute). */
+  leadIn?: Int16Array;
 }
 
 /** What a call's configuration decides on top of the graph's own rules. */
@@ -271,6 +273,7 @@ export class CallGraph {
     const route = new TranslationRoute({
       id: spec.id,
       source: this.requireEndpoint(spec.source),
+      ...(spec.leadIn ? { leadIn: spec.leadIn } : {}),
       elapsedMs: this.opts.elapsedMs,
       observer: this.observer,
       logger: this.opts.logger,

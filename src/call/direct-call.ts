@@ -13,6 +13,7 @@
  * speaker turns out to speak the listener's language both parties hear each other directly.
  */
 import type { RecentLateness } from '../audio/recent-lateness';
+import { SpeechLeadIn } from '../audio/speech-lead-in';
 import { ringbackFor } from '../audio/tones';
 import { SAMPLE_RATE } from '../audio/frame';
 import type { NumberSettings } from '../config/numbers';
@@ -113,6 +114,8 @@ export class DirectCall {
   private moving: { left: Set<string> } | undefined;
   /** Adopted: resolves once both legs' media is here and joined. */
   private joined: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** Until the legs are joined: the caller's speech in progress, which the agent hears translated from its start. */
+  private callerLeadIn: { speech: SpeechLeadIn; stop: () => void } | undefined;
 
   constructor(
     private readonly deps: CallDeps,
@@ -197,7 +200,11 @@ export class DirectCall {
         ? { id, role: id, language: this.language.current, provisionalLanguage: this.language.currentOrProvisional, ...refs }
         : { id, role: id, language: this.settings.agentLanguage, ...refs },
     );
-    this.graph.addEndpoint({ id, carries: [id], reaches: [id] }, media, this.deps.echoCanceller?.());
+    const endpoint = this.graph.addEndpoint({ id, carries: [id], reaches: [id] }, media, this.deps.echoCanceller?.());
+    if (id === CALLER && !this.joined) {
+      const speech = new SpeechLeadIn();
+      this.callerLeadIn = { speech, stop: endpoint.listen((pcm) => speech.push(pcm)) };
+    }
     media.on('end', (why) => {
       if (this.moving) {
         this.moving.left.add(id);
@@ -415,7 +422,12 @@ export class DirectCall {
     const gain = this.settings.originalVolume;
     this.graph.link(CALLER, AGENT, gain);
     this.graph.link(AGENT, CALLER, gain);
-    this.graph.addRoute({ id: TO_AGENT, source: CALLER, targetLanguage: this.settings.agentLanguage, listeners: [AGENT] });
+    // A caller already speaking when the agent's leg connects: that utterance is translated from its
+    // first word (what the caller said and finished while it rang is not).
+    const leadIn = this.callerLeadIn?.speech.take();
+    this.callerLeadIn?.stop();
+    this.callerLeadIn = undefined;
+    this.graph.addRoute({ id: TO_AGENT, source: CALLER, targetLanguage: this.settings.agentLanguage, listeners: [AGENT], ...(leadIn?.length ? { leadIn } : {}) });
     // Into a caller language not known yet there is no session: the agent's words are held.
     this.graph.addRoute({ id: TO_CALLER, source: AGENT, targetLanguage: this.language.current, listeners: [CALLER] });
     this.language.legsJoined();

@@ -8,7 +8,9 @@
  *   source endpoint -> 8 kHz PCM -> TranslationSession (asked for 8 kHz in and out) -> listeners' mixers
  *
  * A route whose target language is not known yet (a caller whose language is being detected) has
- * no session: the source's audio is held, up to `holdMs`, and handed to the session set later.
+ * no session: the source's audio is held, up to `holdMs`, and handed to the session set later. A
+ * route started while its source is already speaking is given that utterance so far (`leadIn`), so
+ * its listeners hear it from the first word.
  */
 import { performance } from 'node:perf_hooks';
 import { SAMPLE_RATE } from '../audio/frame';
@@ -45,6 +47,11 @@ export interface TranslationRouteOptions {
   source: Endpoint;
   /** Most speech held while there is no session (default 10 s); older is dropped. */
   holdMs?: number;
+  /**
+   * What the source said before the route started (the utterance in progress when its listener
+   * joined): handed to the first session before anything newer.
+   */
+  leadIn?: Int16Array;
   /** Ms since the call started, for utterance times. */
   elapsedMs: () => number;
   observer: RouteObserver;
@@ -80,6 +87,7 @@ export class TranslationRoute {
     this.id = opts.id;
     this.source = opts.source;
     this.held = new SampleQueue((SAMPLE_RATE / 1000) * (opts.holdMs ?? 10_000));
+    if (opts.leadIn) this.held.push(opts.leadIn);
     this.latency = new LatencyTracker((ms) => opts.observer.latency(this, ms));
     this.stopListening = opts.source.listen((pcm, atMs) => this.onSpeech(pcm, atMs));
   }
