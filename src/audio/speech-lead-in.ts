@@ -9,6 +9,7 @@
  * than that (more than a phrase said into the ringback) is carried from its last `maxMs`, so a
  * listener never waits long behind speech said before they joined.
  */
+import { msToSamples, samplesToMs } from './frame';
 import { SampleQueue } from './sample-queue';
 import { SpeechDetector } from './speech-detector';
 
@@ -19,8 +20,6 @@ export interface SpeechLeadInOptions {
   leadMs?: number;
 }
 
-const SAMPLES_PER_MS = 8;
-
 export class SpeechLeadIn {
   private readonly detector = new SpeechDetector();
   private readonly ring: SampleQueue;
@@ -30,16 +29,16 @@ export class SpeechLeadIn {
   private onset = 0;
 
   constructor(opts: SpeechLeadInOptions = {}) {
-    this.ring = new SampleQueue((opts.maxMs ?? 2000) * SAMPLES_PER_MS);
-    this.leadSamples = (opts.leadMs ?? 100) * SAMPLES_PER_MS;
+    this.ring = new SampleQueue(msToSamples(opts.maxMs ?? 2000));
+    this.leadSamples = msToSamples(opts.leadMs ?? 100);
   }
 
   /** Audio heard on the line, in order; copied. */
   push(pcm: Int16Array): void {
     this.ring.push(pcm);
     this.total += pcm.length;
-    const edge = this.detector.push(pcm, this.total / SAMPLES_PER_MS);
-    if (edge?.type === 'start') this.onset = edge.atMs * SAMPLES_PER_MS;
+    const edge = this.detector.push(pcm, samplesToMs(this.total));
+    if (edge?.type === 'start') this.onset = msToSamples(edge.atMs);
   }
 
   /**
