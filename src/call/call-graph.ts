@@ -59,10 +59,10 @@ export interface GraphHooks {
   /** A final utterance was published. */
   utterance?(route: TranslationRoute, u: CallUtterance): void;
   /**
-   * Who said an utterance in `languageCode` on a route whose source carries several participants
-   * (a conference leg hears the whole room); undefined when it cannot be told.
+   * Who said an utterance (times in ms since the call started) on a route whose source carries
+   * several participants (a conference leg hears the whole room); undefined when it cannot be told.
    */
-  speaker?(route: TranslationRoute, languageCode: string): string | undefined;
+  speaker?(route: TranslationRoute, u: TranslatedUtterance): string | undefined;
 }
 
 /** A final utterance as the graph publishes it (languages filled in where the service gave none). */
@@ -454,8 +454,7 @@ export class CallGraph {
   }
 
   private utterance(route: TranslationRoute, u: TranslatedUtterance): void {
-    const heardIn = u.source.languageCode;
-    const speaker = this.speakerOf(route) ?? (heardIn ? this.opts.hooks?.speaker?.(route, heardIn) : undefined);
+    const speaker = this.speakerOf(route) ?? this.opts.hooks?.speaker?.(route, u);
     const latencyMs = this.pendingLatency.get(route.id);
     this.pendingLatency.delete(route.id);
     const event = stamp({

@@ -24,6 +24,7 @@ import { stamp, type CallEvent, type UnstampedCallEvent } from './events';
 import { languagesOf, planInterpretation, type InterpretationMode, type InterpretationPlan } from './interpretation-plan';
 import { sameLanguage } from './caller-language';
 import { message, sayLocale } from './messages';
+import { SpeakerLedger } from './speaker-ledger';
 import { WhisperRefusedError, type ConferenceEvent, type ConferenceTelephony, type LegStatus, type ParticipantMedia } from './ports';
 import { SAMPLE_RATE } from '../audio/frame';
 
@@ -92,6 +93,8 @@ export class ConferenceCall {
   private readonly now: () => number;
   private readonly startedAt: number;
   private readonly parties = new Map<string, Party>();
+  /** Who was in the conference when, speaking what: who a transcript line can be put down to. */
+  private readonly speakers = new SpeakerLedger();
   private readonly known = new Map<string, ConferencePartyInit>();
   private readonly legs = new Map<string, InterpreterLeg>();
   /** Telephony requests in flight: an unknown leg that joins is classified once they settle. */
@@ -144,7 +147,10 @@ export class ConferenceCall {
       logger: this.log,
       echoTargetLanguage: false,
       elapsedMs: () => this.elapsedMs,
-      hooks: { language: (_route, code) => this.languageHeard(code), speaker: (_route, code) => this.speakerOf(code) },
+      hooks: {
+        language: (_route, code) => this.languageHeard(code),
+        speaker: (_route, u) => (u.source.languageCode ? this.speakers.speakerOf(u.source.languageCode, u.startMs, this.elapsedMs) : undefined),
+      },
     });
     this.hinted = [...(init.languages ?? [])];
     if (!init.adopted) this.publish({
@@ -420,6 +426,7 @@ export class ConferenceCall {
     const id = role === 'participant' || [...this.parties.values()].some((p) => p.id === role) ? `party-${++this.partyCount}` : role;
     const party: Party = { id, legRef, role, language, present: true };
     this.parties.set(id, party);
+    this.speakers.joined(id, this.elapsedMs, language);
     this.graph.addParticipant({ id, role, legRef, ...(language ? { language } : {}) });
     if (this.init.dial && legRef === this.init.dial.callerLeg && !this.dialledLeg) this.dialParty();
   }
@@ -450,6 +457,7 @@ export class ConferenceCall {
     if (!party || !party.present) return;
     party.present = false;
     this.parties.delete(party.id);
+    this.speakers.left(party.id, this.elapsedMs);
     this.graph.removeParticipant(party.id);
     if (this.created && (legRef === this.init.dial?.callerLeg || legRef === this.dialledLeg)) {
       // The caller's leaving ends the conference by itself; the dialled party's ends it for the caller.
@@ -494,19 +502,11 @@ export class ConferenceCall {
     const unknown = [...this.parties.values()].find((p) => p.present && p.language === undefined);
     if (unknown) {
       unknown.language = code;
+      this.speakers.detected(unknown.id, code, this.elapsedMs);
       this.graph.setParticipantLanguage(unknown.id, code, 'detected');
     } else this.hinted.push(code);
     this.log.info({ event: 'conference.language_detected', languageCode: code, participant: unknown?.id }, `${code} heard: interpreting it too`);
     this.reconcile();
-  }
-
-  /**
-   * Who said an utterance in `code`: each leg hears the whole room, so the speaker is told by the
-   * language alone, and only when exactly one party present speaks it.
-   */
-  private speakerOf(code: string): string | undefined {
-    const speaking = [...this.parties.values()].filter((p) => p.present && p.language !== undefined && sameLanguage(p.language, code));
-    return speaking.length === 1 ? speaking[0].id : undefined;
   }
 
   /** Languages served: the parties' own, then the others given or heard, at most maxLanguages. */

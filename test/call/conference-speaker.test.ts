@@ -1,0 +1,100 @@
+/**
+ * Who a conference transcript line names as its speaker. Every interpreter leg hears the whole
+ * room, so a line's speaker is told from its language and from who was in the conference while it
+ * was said: a line names a party only where no one else there could have said it, and names no one
+ * otherwise.
+ */
+import { conferenceRig } from './fakes/conference-rig';
+
+const ES = 'CA' + 'e'.repeat(32);
+const EN = 'CA' + 'a'.repeat(32);
+const GUEST = 'CA' + 'b'.repeat(32);
+const OTHER = 'CA' + 'c'.repeat(32);
+
+type Rig = Awaited<ReturnType<typeof conferenceRig>>;
+let rig: Rig | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+});
+
+describe("a conference transcript line's speaker", () => {
+  it('is the one party who speaks its language, when every party is named', async () => {
+    rig = await conferenceRig({ members: [ES, EN], parties: [{ legRef: ES, language: 'es' }, { legRef: EN, language: 'en' }] });
+    rig.advance(3000);
+    await rig.hears('en', 'es', 'hola');
+    rig.advance(3000);
+    await rig.hears('es', 'en', 'hello');
+    expect(await rig.transcript()).toEqual([
+      { text: 'hola', speaker: ES },
+      { text: 'hello', speaker: EN },
+    ]);
+  });
+
+  it('is no one while a party whose language nobody named is there: they may be the one speaking', async () => {
+    rig = await conferenceRig({ members: [ES, EN, GUEST], parties: [{ legRef: ES, language: 'es' }, { legRef: EN, language: 'en' }] });
+    rig.advance(3000);
+    // The guest speaks English too: a language already served, so theirs is never detected.
+    await rig.hears('es', 'en', 'the guest speaks');
+    rig.advance(3000);
+    await rig.hears('es', 'en', 'the agent speaks');
+    rig.advance(3000);
+    await rig.hears('en', 'es', 'el cliente habla');
+    // Once the guest has gone, the named parties are the only ones who can have spoken.
+    await rig.left(GUEST);
+    rig.advance(10_000);
+    await rig.hears('es', 'en', 'the agent again');
+    rig.advance(3000);
+    await rig.hears('en', 'es', 'el cliente otra vez');
+    expect(await rig.transcript()).toEqual([
+      { text: 'the guest speaks', speaker: undefined },
+      { text: 'the agent speaks', speaker: undefined },
+      { text: 'el cliente habla', speaker: undefined },
+      { text: 'the agent again', speaker: EN },
+      { text: 'el cliente otra vez', speaker: ES },
+    ]);
+  });
+
+  it('counts a party who left while their words were still being translated', async () => {
+    rig = await conferenceRig({
+      members: [ES, EN, GUEST],
+      parties: [{ legRef: ES, language: 'es' }, { legRef: EN, language: 'en' }, { legRef: GUEST, language: 'en' }],
+    });
+    rig.advance(3000);
+    // The guest says goodbye and hangs up before the line is finished.
+    await rig.left(GUEST);
+    rig.advance(1500);
+    await rig.hears('es', 'en', 'goodbye from the guest', 3000);
+    rig.advance(10_000);
+    await rig.hears('es', 'en', 'the agent carries on');
+    expect(await rig.transcript()).toEqual([
+      { text: 'goodbye from the guest', speaker: undefined },
+      { text: 'the agent carries on', speaker: EN },
+    ]);
+  });
+
+  it("is the party whose language was detected, when they were the only one whose language was not known", async () => {
+    rig = await conferenceRig({ members: [EN, OTHER], parties: [{ legRef: EN, language: 'en' }] });
+    rig.advance(3000);
+    await rig.hears('en', 'es', 'hola');
+    rig.advance(3000);
+    await rig.hears('es', 'en', 'hello');
+    expect(await rig.transcript()).toEqual([
+      { text: 'hola', speaker: OTHER },
+      { text: 'hello', speaker: EN },
+    ]);
+  });
+
+  it('is no one when a detected language was given to one of several parties nobody named', async () => {
+    rig = await conferenceRig({ members: [EN, GUEST, OTHER], parties: [{ legRef: EN, language: 'en' }] });
+    rig.advance(3000);
+    // Spanish is heard: either unnamed party may have said it; it is given to the first.
+    await rig.hears('en', 'es', 'hola');
+    rig.advance(3000);
+    await rig.hears('en', 'es', 'otra vez');
+    rig.advance(3000);
+    await rig.hears('es', 'en', 'hello');
+    expect((await rig.transcript()).map((l) => l.speaker)).toEqual([undefined, undefined, undefined]);
+    expect(rig.call.snapshot().participants.find((p) => p.callSid === GUEST)?.language).toBe('es');
+  });
+});

@@ -1,0 +1,157 @@
+import { Writable } from 'node:stream';
+import { ConferenceCall, type ConferencePartyInit } from '../../../src/call/conference-call';
+import { CallEventBus } from '../../../src/call/events';
+import type { InterpretationMode } from '../../../src/call/interpretation-plan';
+import type { AddInterpreterRequest, CallMetrics, ConferenceEvent, ConferenceTelephony, Telephony } from '../../../src/call/ports';
+import type { PromptLibrary } from '../../../src/call/prompts';
+import { recordCalls } from '../../../src/call/subscribers/records';
+import { createLogger } from '../../../src/log/logger';
+import { InMemoryCallRecordStore } from '../../../src/store/in-memory-call-record-store';
+import { FakeMediaLeg } from './fake-media-leg';
+import { FakeTranslatorFactory, type FakeTranslator } from './fake-translator';
+import { SimulatedClock } from './simulated-clock';
+
+const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** A telephony that places every interpreter leg asked for and reports nothing by itself. */
+class FakeConferences implements ConferenceTelephony {
+  readonly interpreters: AddInterpreterRequest[] = [];
+  addParty(): Promise<string> {
+    return Promise.reject(new Error('no parties are dialled in this rig'));
+  }
+  addInterpreter(req: AddInterpreterRequest): Promise<string> {
+    this.interpreters.push(req);
+    return Promise.resolve(`CA-interpreter-${req.endpoint}`);
+  }
+  find(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
+  removeLeg(): Promise<void> {
+    return Promise.resolve();
+  }
+  end(): Promise<void> {
+    return Promise.resolve();
+  }
+  watch(): () => void {
+    return () => undefined;
+  }
+}
+
+const telephony: Telephony = {
+  dial: () => Promise.reject(new Error('no dialling in this rig')),
+  hangUp: () => Promise.resolve(),
+  sayAndHangUp: () => Promise.resolve(),
+  lookUp: () => Promise.resolve(undefined),
+};
+
+/** Every metric is accepted and forgotten. */
+const metrics = new Proxy({}, { get: () => () => undefined }) as CallMetrics;
+const prompts: PromptLibrary = { get: () => undefined };
+
+/**
+ * A conference tolk joined (as by the admin API), with fakes for the telephony and the translation
+ * sessions, its events recorded into an in-memory call record as in production. `nowMs` is the
+ * call's clock; the test moves it and says who joins, leaves and what the sessions hear.
+ */
+export async function conferenceRig(opts: { members: string[]; parties: ConferencePartyInit[]; mode?: InterpretationMode }) {
+  const logger = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const events = new CallEventBus(logger);
+  const records = new InMemoryCallRecordStore();
+  const stopRecording = recordCalls(events, records);
+  const translators = new FakeTranslatorFactory();
+  const conferences = new FakeConferences();
+  const time = { nowMs: 1_000_000 };
+  const id = 'conf-call';
+  await records.create({
+    id,
+    kind: 'conference',
+    conference: 'CF1',
+    number: '',
+    from: '',
+    destination: '',
+    languages: { caller: '', agent: '' },
+    legs: [],
+    state: 'answered',
+    startedAt: new Date(time.nowMs),
+  });
+  const call = new ConferenceCall(
+    { clock: new SimulatedClock(), translators, telephony, prompts, metrics, events, logger, conferences, now: () => time.nowMs },
+    { id, conference: 'CF1', requestedMode: opts.mode ?? 'whisper', callerId: '+15550001111', parties: opts.parties, maxLanguages: 4 },
+  );
+  const media = new Map<string, FakeMediaLeg>();
+  /** When each session's input clock started, in ms since the call started (it was created then, with nothing held). */
+  const sessionStart = new Map<FakeTranslator, number>();
+  const noteSessions = (): void => {
+    for (const t of translators.created) if (!sessionStart.has(t)) sessionStart.set(t, call.elapsedMs);
+  };
+  let onEvent: ((e: ConferenceEvent) => void) | undefined;
+
+  /** Connects the media of every interpreter leg placed and not yet connected. */
+  const connectLegs = async (): Promise<void> => {
+    await flush();
+    for (const req of conferences.interpreters) {
+      if (media.has(req.endpoint)) continue;
+      const leg = new FakeMediaLeg(`CA-interpreter-${req.endpoint}`, req.endpoint);
+      media.set(req.endpoint, leg);
+      call.attachMedia(leg);
+    }
+    await flush();
+    noteSessions();
+  };
+
+  call.start(
+    opts.members.map((legRef) => ({ legRef, whispering: false })),
+    (listener) => {
+      onEvent = listener;
+      return () => undefined;
+    },
+  );
+  await connectLegs();
+
+  return {
+    call,
+    translators,
+    /** Moves the call's clock on by `ms`. */
+    advance(ms: number): void {
+      noteSessions();
+      time.nowMs += ms;
+    },
+    /** Ms since the call started. */
+    get elapsedMs(): number {
+      return call.elapsedMs;
+    },
+    async joined(legRef: string): Promise<void> {
+      onEvent?.({ type: 'joined', conferenceRef: 'CF1', legRef, whispering: false });
+      await connectLegs();
+    },
+    async left(legRef: string): Promise<void> {
+      onEvent?.({ type: 'left', conferenceRef: 'CF1', legRef });
+      await flush();
+      noteSessions();
+    },
+    /**
+     * The session translating into `target` hears an utterance in `heard` over the last `ms` of
+     * the call: it reports the language, then the final utterance (times on its input clock).
+     */
+    async hears(target: string, heard: string, text: string, ms = 2000): Promise<void> {
+      const session = translators.created.filter((t) => t.targetLanguage === target && !t.closed).at(-1);
+      if (!session) throw new Error(`no open session into ${target}`);
+      const endMs = call.elapsedMs - (sessionStart.get(session) ?? 0);
+      session.fire('language', heard);
+      await flush();
+      noteSessions();
+      session.fire('utterance', { source: { text, languageCode: heard }, translation: { text: `(${target}) ${text}`, languageCode: target }, startMs: Math.max(0, endMs - ms), endMs });
+      await flush();
+    },
+    /** The call's transcript as its record keeps it: each line's words and the leg named as its speaker. */
+    async transcript(): Promise<{ text: string; speaker: string | undefined }[]> {
+      await events.settle(id);
+      const r = await records.get(id);
+      return (r?.transcript ?? []).map((u) => ({ text: u.source.text, speaker: u.speaker?.callSid }));
+    },
+    async close(): Promise<void> {
+      await call.leave();
+      stopRecording();
+    },
+  };
+}

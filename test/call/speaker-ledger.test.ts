@@ -1,0 +1,52 @@
+import { SpeakerLedger } from '../../src/call/speaker-ledger';
+
+describe('the speaker ledger', () => {
+  it('names the one party there who speaks the language', () => {
+    const l = new SpeakerLedger(1000);
+    l.joined('caller', 0, 'es');
+    l.joined('agent', 0, 'en-US');
+    expect(l.speakerOf('es', 5000, 7000)).toBe('caller');
+    expect(l.speakerOf('en', 5000, 7000)).toBe('agent');
+    expect(l.speakerOf('de', 5000, 7000)).toBeUndefined();
+  });
+
+  it('counts everyone there from the lead before the start to the finish, and no one gone before', () => {
+    const l = new SpeakerLedger(1000);
+    l.joined('agent', 0, 'en');
+    l.joined('guest', 0, 'en');
+    l.left('guest', 3500);
+    expect(l.speakerOf('en', 4000, 6000)).toBeUndefined();
+    expect(l.speakerOf('en', 4600, 6000)).toBe('agent');
+    l.joined('late', 5500, 'en');
+    expect(l.speakerOf('en', 4600, 6000)).toBeUndefined();
+  });
+
+  it('takes a party whose language is in doubt to have maybe said anything', () => {
+    const l = new SpeakerLedger(1000);
+    l.joined('agent', 0, 'en');
+    l.joined('a', 0);
+    l.joined('b', 0);
+    expect(l.speakerOf('en', 2000, 3000)).toBeUndefined();
+    // Spanish heard while two were in doubt: given to `a`, but `b` may have said it.
+    l.detected('a', 'es', 3000);
+    expect(l.speakerOf('es', 2000, 3000)).toBeUndefined();
+    l.left('b', 4000);
+    expect(l.speakerOf('es', 10_000, 11_000)).toBeUndefined();
+    // Detected while no one else's language was in doubt: sure.
+    l.joined('c', 12_000);
+    l.left('a', 12_000);
+    l.detected('c', 'de', 20_000);
+    expect(l.speakerOf('de', 20_000, 21_000)).toBe('c');
+    expect(l.speakerOf('en', 20_000, 21_000)).toBe('agent');
+  });
+
+  it('forgets a language with the party: one who comes back is as they are named then', () => {
+    const l = new SpeakerLedger(0);
+    l.joined('p', 0);
+    l.detected('p', 'es', 100);
+    l.left('p', 200);
+    l.joined('p', 300);
+    l.joined('agent', 0, 'en');
+    expect(l.speakerOf('en', 400, 500)).toBeUndefined();
+  });
+});
