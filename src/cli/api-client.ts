@@ -41,11 +41,15 @@ export interface PlaceCallJson {
 }
 
 export interface UtteranceJson {
+  /** The route: 'caller->agent', 'agent->caller' in a direct call; 'to:<language>' in a conference. */
   direction: string;
+  /** The role and call SID of who said it; absent where tolk cannot tell. */
+  speaker?: { role: string; callSid: string };
   source: { text: string; languageCode: string };
   translation: { text: string; languageCode: string };
   startMs: number;
   endMs: number;
+  latencyMs?: number;
 }
 
 export interface CallWithTranscriptJson extends CallJson {

@@ -4,7 +4,7 @@
  */
 import type { NumberSettings } from '../config/numbers';
 import type { FieldProblem } from '../config/numbers-schema';
-import type { CallJson, CallWithTranscriptJson } from './api-client';
+import type { CallJson, CallWithTranscriptJson, UtteranceJson } from './api-client';
 
 export interface Output {
   json: boolean;
@@ -110,6 +110,20 @@ function clock(ms: number): string {
   return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}.${Math.floor((ms % 1000) / 100)}`;
 }
 
+/** The roles only one party of a call can have: their role says who they are. */
+const ONE_PARTY_ROLES: ReadonlySet<string> = new Set(['caller', 'agent']);
+
+/**
+ * Who said a transcript line: the speaker tolk recorded (a participant, of whom a conference may
+ * have several, with their call SID); without one, the party of a direct call's route (each route
+ * hears one party: 'caller->agent' is the caller's); else 'unknown speaker'.
+ */
+export function speakerLabel(u: UtteranceJson): string {
+  if (u.speaker) return ONE_PARTY_ROLES.has(u.speaker.role) ? u.speaker.role : `${u.speaker.role} ${u.speaker.callSid}`;
+  const [from, to] = u.direction.split('->');
+  return to === undefined ? 'unknown speaker' : from;
+}
+
 export function callDetail(c: CallWithTranscriptJson): string {
   const head = block([
     ['Call', c.id],
@@ -124,10 +138,9 @@ export function callDetail(c: CallWithTranscriptJson): string {
     ['Answered', c.answeredAt && time(c.answeredAt)],
     ['Ended', c.endedAt && time(c.endedAt)],
   ]);
-  const lines = c.transcript.map((u) => {
-    const speaker = u.direction.split('->')[0];
-    return `[${clock(u.startMs)}] ${speaker} (${u.source.languageCode}): ${u.source.text}\n${' '.repeat(10)}-> ${u.translation.languageCode}: ${u.translation.text}\n`;
-  });
+  const lines = c.transcript.map(
+    (u) => `[${clock(u.startMs)}] ${speakerLabel(u)} (${u.source.languageCode}): ${u.source.text}\n${' '.repeat(10)}-> ${u.translation.languageCode}: ${u.translation.text}\n`,
+  );
   const dropped = c.droppedUtterances > 0 ? `(${c.droppedUtterances} later utterances were not kept)\n` : '';
   return `${head}\nTranscript${c.transcript.length === 0 ? ': none yet' : ''}\n${lines.join('')}${dropped}`;
 }

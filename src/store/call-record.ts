@@ -7,6 +7,8 @@
 /** A participant's connection. A call holds legs, so a third one (an interpreter) fits later. */
 export type LegRole = 'caller' | 'agent' | 'participant' | 'interpreter';
 
+export const LEG_ROLES: readonly LegRole[] = ['caller', 'agent', 'participant', 'interpreter'];
+
 export interface CallLeg {
   role: LegRole;
   /** Twilio Call SID of this leg. */
@@ -68,7 +70,7 @@ export interface Utterance {
   direction: string;
   /**
    * Who spoke it, when tolk can tell: in a direct call each route hears one party; in a conference
-   * the one party present who speaks the utterance's language (absent when none, or several, do).
+   * the one party there who alone can have said it (call/speaker-ledger.ts), absent otherwise.
    */
   speaker?: UtteranceSpeaker;
   source: TranscriptText;

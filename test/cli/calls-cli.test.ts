@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ACCOUNT, AUTH_TOKEN } from '../twilio/helpers/edge';
 import { numberConfiguredReplies, startRestStub, twilioError } from '../twilio/helpers/rest-stub';
+import { CONFERENCE_PARTIES, seedConference } from '../http/helpers/admin-app';
 import { runTolk, startTolkServer, type TolkServer } from './helpers/run-tolk';
 
 // Each test runs the real executable several times (tsx compiles it on every start).
@@ -91,6 +92,26 @@ describe('tolk calls', () => {
     expect(again).toMatchObject({ code: 1, stderr: "tolk: call 'call-3' has already ended (hungup_by_operator)\n" });
     expect(missing).toMatchObject({ code: 1, stderr: "tolk: call 'nope' not found\n" });
     expect((JSON.parse(listed.stdout) as { calls: { id: string }[] }).calls.map((c) => c.id)).toEqual(['call-3']);
+  });
+});
+
+describe('tolk calls show, a conference', () => {
+  let conference: TolkServer;
+  beforeAll(async () => {
+    conference = await startTolkServer();
+    await seedConference(conference.calls);
+  });
+  afterAll(() => conference.close());
+
+  it('labels each line with who said it, and says so where tolk could not tell; --json carries the speaker', async () => {
+    const [text, json] = await Promise.all([conference.tolk('calls', 'show', 'conf-1'), conference.tolk('calls', 'show', 'conf-1', '--json')]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('[00:06.0] caller (es): Hola, ¿me oyen?\n          -> en: Hello, can you hear me?');
+    expect(text.stdout).toContain(`[00:09.0] participant ${CONFERENCE_PARTIES.guest} (en): I am the supervisor.`);
+    expect(text.stdout).toContain('[00:12.0] unknown speaker (en): Yes, we hear you.');
+    expect(text.stdout).not.toContain('to:');
+    const body = JSON.parse(json.stdout) as { transcript: { speaker?: unknown }[] };
+    expect(body.transcript.map((u) => u.speaker)).toEqual([{ role: 'caller', callSid: CONFERENCE_PARTIES.caller }, { role: 'participant', callSid: CONFERENCE_PARTIES.guest }, undefined]);
   });
 });
 

@@ -57,6 +57,19 @@ describe("the Live page's fold of call events", () => {
     expect(calls.k1.number).toBeUndefined();
   });
 
+  it("names a conference caption's speaker where tolk names one, a participant with their call SID, and never the route", () => {
+    let calls = fromSnapshot([
+      ev('call.created', { kind: 'conference', conference: 'support-42', mode: 'whisper' }, 'k1'),
+      ev('participant.joined', { participantId: 'caller', role: 'caller', legRef: 'CA1', language: 'es' }, 'k1'),
+      ev('participant.joined', { participantId: 'party-1', role: 'participant', legRef: 'CA3', language: 'en' }, 'k1'),
+    ]);
+    const said = (participantId?: string) => ev('utterance.final', { routeId: 'to:es', ...(participantId ? { participantId } : {}), source: { text: 'Hi.', languageCode: 'en' }, translation: { text: 'Hola.', languageCode: 'es' }, startMs: 0 }, 'k1');
+    calls = [said('party-1'), said()].reduce(applyEvent, calls);
+    expect(calls.k1.captions.map((c) => speakerOf(calls.k1, c.routeId, c.participantId))).toEqual(['participant CA3', 'unknown speaker']);
+    expect(speakerOf(calls.k1, 'to:en', 'caller')).toBe('caller');
+    expect(speakerOf(calls.k1, 'to:en')).toBe('unknown speaker');
+  });
+
   it('shows a call tolk places as retrying while its next attempt is due, and as calling again once it starts', () => {
     let calls = fromSnapshot([ev('call.state', { from: 'scheduled', to: 'calling', trigger: 'due' })]);
     expect(stateLabel(calls.c1)).toBe('calling');

@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { adminSetup, auth } from './helpers/admin-app';
+import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+import { adminSetup, auth, CONFERENCE_PARTIES, seedConference } from './helpers/admin-app';
 
 type Page = { calls: { id: string; transcript?: unknown }[]; nextCursor?: string };
 const ids = (body: unknown) => (body as Page).calls.map((c) => c.id);
@@ -114,5 +115,21 @@ describe('GET /api/calls/:id', () => {
     const res = await request(http.app).get('/api/calls/call-1').set(auth).expect(200);
     expect(res.body).toMatchObject({ id: 'call-1', outcome: 'completed', transcript: [{ source: { text: 'Hola, tengo un problema con mi pedido.' } }] });
     await request(http.app).get('/api/calls/nope').set(auth).expect(404, { error: "call 'nope' not found" });
+  });
+});
+
+describe('GET /api/calls/:id of a conference', () => {
+  it("names each line's speaker where tolk recorded one, and no speaker where it could not tell", async () => {
+    const calls = new InMemoryCallRecordStore();
+    await seedConference(calls);
+    const { http } = await adminSetup({ calls });
+    const res = await request(http.app).get('/api/calls/conf-1').set(auth).expect(200);
+    const transcript = (res.body as { transcript: Record<string, unknown>[] }).transcript;
+    expect(transcript.map((u) => [u.direction, u.speaker])).toEqual([
+      ['to:en', { role: 'caller', callSid: CONFERENCE_PARTIES.caller }],
+      ['to:es', { role: 'participant', callSid: CONFERENCE_PARTIES.guest }],
+      ['to:es', undefined],
+    ]);
+    expect(transcript[2]).not.toHaveProperty('speaker');
   });
 });

@@ -4,7 +4,7 @@ import { ADMIN_ROUTES, createAdminRouter } from '../../src/http/admin-api';
 import { openApiPath } from '../../src/http/admin/openapi';
 import { InMemoryNumberStore } from '../../src/config/number-store';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
-import { adminSetup, auth } from './helpers/admin-app';
+import { adminSetup, auth, seedConference } from './helpers/admin-app';
 import { checkSchema } from './helpers/json-schema';
 
 type Doc = {
@@ -109,6 +109,17 @@ describe('responses match the documented shapes', () => {
     const res = await req.set(auth).expect(status);
     const schema = doc.paths[path][method.toLowerCase()].responses[String(status)].content!['application/json'].schema;
     expect(checkSchema(res.body, schema, doc.components.schemas)).toEqual([]);
+  });
+
+  it('a conference record, its lines with and without a speaker, matches CallRecordWithTranscript', async () => {
+    const doc = await fetchDoc();
+    const calls = new InMemoryCallRecordStore();
+    await seedConference(calls);
+    const { http } = await adminSetup({ calls });
+    const res = await request(http.app).get('/api/calls/conf-1').set(auth).expect(200);
+    const schema = doc.paths['/api/calls/{id}'].get.responses['200'].content!['application/json'].schema;
+    expect(checkSchema(res.body, schema, doc.components.schemas)).toEqual([]);
+    expect(checkSchema({ ...(res.body as object), transcript: [{ ...(res.body as { transcript: object[] }).transcript[0], speaker: { role: 'caller' } }] }, schema, doc.components.schemas)).not.toEqual([]);
   });
 
   it('the checker notices a wrong shape', async () => {

@@ -9,7 +9,7 @@ import { DeliveryService, webhookQueueSpec, WEBHOOK_QUEUE, type RetryPolicy } fr
 import { WebhookSender } from '../../src/webhooks/sender';
 import type { Store } from '../../src/store/open-store';
 import { BACKENDS, openTestQueues, silent, waitFor, type TestQueues } from '../jobs/helpers';
-import { LINE, newBus, playCall, startReceiver, tempStore, type Answer, type Receiver } from './helpers';
+import { CALLER_SID, LINE, newBus, playCall, startReceiver, tempStore, type Answer, type Receiver } from './helpers';
 
 const SECRET = 'whsec-test-0123456789abcdef';
 
@@ -37,7 +37,7 @@ describe.each(BACKENDS)('webhook deliveries (%s)', (backend) => {
     await db?.close();
   });
 
-  it('retries through 500s and a timeout, then delivers the call signed, with its transcript and latency', async () => {
+  it('retries through 500s and a timeout, then delivers the call signed, with its transcript (each line with its speaker) and latency', async () => {
     const store = await setUp([500, 500, 'hang', 200]);
     const bus = newBus();
     deliverCallSummaries(bus, { numbers: store.numbers, records: store.calls, deliveries, logger: silent });
@@ -54,7 +54,7 @@ describe.each(BACKENDS)('webhook deliveries (%s)', (backend) => {
     expect(receiver.received.map((r) => r.headers['idempotency-key'])).toEqual(Array(4).fill('call-retried'));
     const body = JSON.parse(last.body) as Record<string, unknown>;
     expect(body).toMatchObject({ event: 'call.ended', callId: 'call-retried', outcome: 'completed', durationMs: 42_000 });
-    expect(body.call).toMatchObject({ id: 'call-retried', number: LINE, transcript: [{ source: { text: 'Hola' }, translation: { text: 'Hello' } }] });
+    expect(body.call).toMatchObject({ id: 'call-retried', number: LINE, transcript: [{ speaker: { role: 'caller', callSid: CALLER_SID }, source: { text: 'Hola' }, translation: { text: 'Hello' } }] });
     expect(body.latency).toEqual({
       'caller->agent': { utterances: 2, meanMs: 1000, p50Ms: 900, p95Ms: 1100, maxMs: 1100 },
       'agent->caller': { utterances: 1, meanMs: 800, p50Ms: 800, p95Ms: 800, maxMs: 800 },

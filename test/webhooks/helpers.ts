@@ -61,8 +61,10 @@ export async function tempStore(): Promise<{ store: Store; close(): Promise<void
 }
 
 export const LINE = '+15550001111';
+/** The call SID of the caller of `playCall`'s call. */
+export const CALLER_SID = 'CA' + '1'.repeat(32);
 
-/** A call on LINE as the call core reports it: its record, two utterances with their latencies, and its end. */
+/** A call on LINE as the call core reports it: its record, an utterance of the caller's, the latencies of three, and its end. */
 export async function playCall(store: Store, bus: CallEventBus, callId: string, opts: { beforeEnd?: () => Promise<void> } = {}): Promise<void> {
   const at = Date.now();
   await store.calls.create({ id: callId, number: LINE, from: '+34600000000', destination: '+15550002222', languages: { caller: 'es', agent: 'en' }, state: 'bridged', startedAt: new Date(at) });
@@ -73,7 +75,7 @@ export async function playCall(store: Store, bus: CallEventBus, callId: string, 
     { type: 'utterance.latency', routeId: 'agent->caller', latencyMs: 800, callId, at },
   ];
   for (const e of events) bus.publish(e);
-  await store.calls.appendUtterance(callId, { direction: 'caller->agent', source: { text: 'Hola', languageCode: 'es' }, translation: { text: 'Hello', languageCode: 'en' }, startMs: 1000, endMs: 2000 });
+  await store.calls.appendUtterance(callId, { direction: 'caller->agent', speaker: { role: 'caller', callSid: CALLER_SID }, source: { text: 'Hola', languageCode: 'es' }, translation: { text: 'Hello', languageCode: 'en' }, startMs: 1000, endMs: 2000 });
   await opts.beforeEnd?.();
   await store.calls.update(callId, { state: 'ended', outcome: 'completed', endedAt: new Date() });
   bus.publish({ type: 'call.ended', outcome: 'completed', reason: 'the caller hung up', durationMs: 42_000, callId, at: Date.now() });

@@ -3,6 +3,7 @@
  * (`/api/live/events`: a snapshot to replay, then each event). Pure: `applyEvent` returns the next
  * state. Bounded: captions per call, calls that ended kept for a while (`ENDED_KEPT`).
  */
+import { partyLabel, routeSpeaker } from './calls';
 
 /** The fields of tolk's call events (src/call/events.ts) the Live page uses. */
 export interface WireEvent {
@@ -39,6 +40,8 @@ export interface LiveCaption {
 export interface LiveParticipant {
   id: string;
   role: string;
+  /** The call SID of their leg, when the event names it. */
+  callSid?: string;
   language?: string;
 }
 
@@ -129,7 +132,7 @@ function reduce(call: LiveCall, e: WireEvent): LiveCall {
       return { ...call, state: 'ended', ended: { outcome: str(e.outcome) ?? 'unknown', at: e.at } };
     case 'participant.joined': {
       const id = str(e.participantId) ?? '';
-      return { ...call, participants: { ...call.participants, [id]: { id, role: str(e.role) ?? id, language: str(e.language) ?? str(e.provisionalLanguage) } } };
+      return { ...call, participants: { ...call.participants, [id]: { id, role: str(e.role) ?? id, callSid: str(e.legRef), language: str(e.language) ?? str(e.provisionalLanguage) } } };
     }
     case 'participant.left': {
       const { [str(e.participantId) ?? '']: _gone, ...rest } = call.participants;
@@ -214,9 +217,13 @@ export function stateLabel(call: LiveCall): string {
   return call.retrying ? 'retrying' : call.state;
 }
 
-/** Who speaks on a route: its speaker's role, else the route's first half (`caller->agent`). */
+/**
+ * Who said a caption: the participant tolk names (a participant with their call SID), else the
+ * party of a direct call's route (`caller->agent`: the caller), else 'unknown speaker'.
+ */
 export function speakerOf(call: LiveCall, routeId: string, participantId?: string): string {
-  return (participantId && call.participants[participantId]?.role) || routeId.split('->')[0] || routeId;
+  const p = participantId === undefined ? undefined : call.participants[participantId];
+  return p ? partyLabel(p.role, p.callSid) : routeSpeaker(routeId);
 }
 
 export function average(values: readonly number[]): number | undefined {

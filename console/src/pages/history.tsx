@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { Field } from '../components/field';
 import { LatencyChart } from '../components/latency-chart';
 import { api, ApiError, problemsOf, type FieldProblem } from '../lib/api';
-import { callDuration, formatDuration, formatTime, localToIso, OUTCOMES, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
+import { callDuration, formatDuration, formatTime, localToIso, OUTCOMES, speakerLabel, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
 import { languageName, useLanguages } from '../lib/languages';
 import { href } from '../lib/router';
 
@@ -180,7 +180,7 @@ function CallDetail(props: { id: string }) {
         {call.transcript.map((u, i) => (
           <li key={i} class="utterance">
             <p class="meta">
-              <span class="direction">{u.direction}</span> at {formatDuration(u.startMs)}
+              <span class="speaker">{speakerLabel(u)}</span> · <span class="direction">{u.direction}</span> at {formatDuration(u.startMs)}
               {typeof u.latencyMs === 'number' && <> · {Math.round(u.latencyMs)} ms</>}
             </p>
             <p lang={u.source.languageCode}>

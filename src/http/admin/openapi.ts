@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { E164_PATTERN } from '../../config/numbers';
 import { numberSettingsSchema } from '../../config/numbers-schema';
-import { CALL_OUTCOMES } from '../../store/call-record';
+import { CALL_OUTCOMES, LEG_ROLES } from '../../store/call-record';
 import { ref, type ApiRoute, type JsonSchema, type ResponseDoc } from './api-route';
 import { OUTBOUND_CALL_REQUEST_SCHEMA } from './call-routes';
 
@@ -119,7 +119,7 @@ function componentSchemas(): Record<string, JsonSchema> {
       type: 'object',
       required: ['role', 'callSid', 'language'],
       additionalProperties: false,
-      properties: { role: { enum: ['caller', 'agent', 'interpreter'] }, callSid: string, streamSid: string, language: string },
+      properties: { role: { enum: [...LEG_ROLES] }, callSid: string, streamSid: string, language: string },
     },
     CallRecord: {
       type: 'object',
@@ -171,10 +171,10 @@ function componentSchemas(): Record<string, JsonSchema> {
         direction: { type: 'string', examples: ['caller->agent', 'agent->caller', 'to:en'] },
         speaker: {
           type: 'object',
-          description: 'Who spoke it, when tolk can tell (in a conference: the one party present who speaks its language)',
+          description: 'Who spoke it: the role and call SID of their leg. Absent where tolk cannot tell (in a conference: unless one party there alone can have said it)',
           required: ['role', 'callSid'],
           additionalProperties: false,
-          properties: { role: { type: 'string', examples: ['caller', 'agent', 'participant'] }, callSid: { type: 'string' } },
+          properties: { role: { enum: [...LEG_ROLES] }, callSid: { type: 'string' } },
         },
         source: ref('TranscriptText'),
         translation: ref('TranscriptText'),

@@ -88,6 +88,47 @@ export async function seedCalls(calls: CallRecordStore): Promise<void> {
   });
 }
 
+/** The call SIDs of the parties of `seedConference`'s conference. */
+export const CONFERENCE_PARTIES = { caller: 'CA' + '1'.repeat(32), agent: 'CA' + '2'.repeat(32), guest: 'CA' + '3'.repeat(32) };
+
+/**
+ * A conference call ('conf-1') with three parties: a Spanish-speaking caller, an English-speaking
+ * agent and a second English speaker. Its lines are per route (`to:en`, `to:es`): one the caller
+ * said, one the guest said, and one tolk could not put down to anyone (agent or guest).
+ */
+export async function seedConference(calls: CallRecordStore): Promise<void> {
+  const { caller, agent, guest } = CONFERENCE_PARTIES;
+  await calls.create({
+    id: 'conf-1',
+    kind: 'conference',
+    conference: 'tolk-conf-1',
+    number: '+15550001111',
+    from: '+34600000000',
+    destination: '+15550002222',
+    legs: [
+      { role: 'caller', callSid: caller, language: 'es' },
+      { role: 'agent', callSid: agent, language: 'en' },
+      { role: 'participant', callSid: guest, language: 'en' },
+    ],
+    languages: { caller: 'es', agent: 'en' },
+    state: 'ended',
+    outcome: 'completed',
+    startedAt: new Date('2025-01-01T11:00:00.000Z'),
+    answeredAt: new Date('2025-01-01T11:00:05.000Z'),
+    endedAt: new Date('2025-01-01T11:02:00.000Z'),
+  });
+  const line = (direction: string, from: [string, string], to: [string, string], startMs: number) => ({
+    direction,
+    source: { text: from[1], languageCode: from[0] },
+    translation: { text: to[1], languageCode: to[0] },
+    startMs,
+    endMs: startMs + 2000,
+  });
+  await calls.appendUtterance('conf-1', { ...line('to:en', ['es', 'Hola, ¿me oyen?'], ['en', 'Hello, can you hear me?'], 6000), speaker: { role: 'caller', callSid: caller } });
+  await calls.appendUtterance('conf-1', { ...line('to:es', ['en', 'I am the supervisor.'], ['es', 'Soy la supervisora.'], 9000), speaker: { role: 'participant', callSid: guest } });
+  await calls.appendUtterance('conf-1', line('to:es', ['en', 'Yes, we hear you.'], ['es', 'Sí, la oímos.'], 12000));
+}
+
 export interface AdminSetup {
   http: HttpServer;
   numbers: NumberStore;

@@ -1,0 +1,53 @@
+import type { CallWithTranscriptJson, UtteranceJson } from '../../src/cli/api-client';
+import { callDetail, speakerLabel } from '../../src/cli/output';
+
+const line = (fields: Partial<UtteranceJson>): UtteranceJson => ({
+  direction: 'caller->agent',
+  source: { text: 'Hola.', languageCode: 'es' },
+  translation: { text: 'Hello.', languageCode: 'en' },
+  startMs: 1500,
+  endMs: 2500,
+  ...fields,
+});
+
+const call = (transcript: UtteranceJson[]): CallWithTranscriptJson => ({
+  id: 'c1',
+  number: '+15550001111',
+  from: '+34600000000',
+  destination: '+15550002222',
+  legs: [],
+  languages: { caller: 'es', agent: 'en' },
+  state: 'ended',
+  startedAt: '2025-01-01T10:00:00.000Z',
+  transcript,
+  droppedUtterances: 0,
+});
+
+describe("a transcript line's speaker in tolk calls show", () => {
+  it('is the recorded speaker: the role of a caller or agent, a participant with their call SID', () => {
+    expect(speakerLabel(line({ speaker: { role: 'caller', callSid: 'CA1' } }))).toBe('caller');
+    expect(speakerLabel(line({ direction: 'agent->caller', speaker: { role: 'agent', callSid: 'CA2' } }))).toBe('agent');
+    expect(speakerLabel(line({ direction: 'to:es', speaker: { role: 'agent', callSid: 'CA2' } }))).toBe('agent');
+    expect(speakerLabel(line({ direction: 'to:es', speaker: { role: 'participant', callSid: 'CA3' } }))).toBe('participant CA3');
+  });
+
+  it('in a two-party call without one recorded, is the party whose route it travelled (each route hears one party)', () => {
+    expect(speakerLabel(line({ direction: 'caller->agent' }))).toBe('caller');
+    expect(speakerLabel(line({ direction: 'agent->caller' }))).toBe('agent');
+  });
+
+  it('in a conference without one recorded, is unknown: never the route', () => {
+    expect(speakerLabel(line({ direction: 'to:en' }))).toBe('unknown speaker');
+  });
+
+  it('heads each line of the transcript', () => {
+    const text = callDetail(
+      call([
+        line({ speaker: { role: 'caller', callSid: 'CA1' } }),
+        line({ direction: 'to:es', source: { text: 'Hi.', languageCode: 'en' }, translation: { text: 'Hola.', languageCode: 'es' }, startMs: 4000 }),
+      ]),
+    );
+    expect(text).toContain('[00:01.5] caller (es): Hola.\n          -> en: Hello.\n');
+    expect(text).toContain('[00:04.0] unknown speaker (en): Hi.\n          -> es: Hola.\n');
+  });
+});
