@@ -332,6 +332,7 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
       rssMbPerCall: round((get(b, 'tolk_process_resident_memory_bytes') - get(baseline, 'tolk_process_resident_memory_bytes')) / Math.max(1, bridgedCalls) / 1e6, 3),
       framesLost,
       translationGaps: get(end, 'tolk_playout_underruns_total'),
+      translationConcealments: get(end, 'tolk_playout_concealments_total'),
       errors,
       modelLatencyMs: MODEL_LATENCY_MS,
       twilioEmulatorCorePercent: round(rigUse.byPid.get(rig.twilio.child.pid ?? -1) ?? 0, 1),

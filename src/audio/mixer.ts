@@ -125,6 +125,9 @@ export interface MixerStats {
   framesOut: number;
   translationStarts: number;
   underruns: number;
+  /** Times translated speech ran dry and was carried on until it resumed (no gap heard), and the ms made up. */
+  concealments: number;
+  concealedMs: number;
   /** The largest start cushion of the translations, ms. */
   cushionMs: number;
   droppedTranslatedMs: number;
@@ -151,7 +154,7 @@ export class Mixer {
   /** Whether the last frame made carried translated speech. */
   private speechInLast = false;
   /** Stats of inputs already removed, so the totals cover the whole call. */
-  private readonly removed = { translationStarts: 0, underruns: 0, droppedTranslatedMs: 0, droppedOriginalMs: 0 };
+  private readonly removed = { translationStarts: 0, underruns: 0, concealments: 0, concealedMs: 0, droppedTranslatedMs: 0, droppedOriginalMs: 0 };
 
   constructor(private readonly opts: MixerOptions = {}) {}
 
@@ -188,6 +191,8 @@ export class Mixer {
       const s = input.playout.stats();
       this.removed.translationStarts += s.translationStarts;
       this.removed.underruns += s.underruns;
+      this.removed.concealments += s.concealments;
+      this.removed.concealedMs += s.concealedMs;
       this.removed.droppedTranslatedMs += s.droppedMs;
     }
   }
@@ -230,6 +235,8 @@ export class Mixer {
       const p = s.playout.stats();
       totals.translationStarts += p.translationStarts;
       totals.underruns += p.underruns;
+      totals.concealments += p.concealments;
+      totals.concealedMs += p.concealedMs;
       totals.droppedTranslatedMs += p.droppedMs;
       totals.queuedMs += p.queuedMs;
       totals.cushionMs = Math.max(totals.cushionMs, p.cushionMs);

@@ -18,8 +18,14 @@
  * after a calm. Pure logic: the mixer reads it once per 20 ms frame. A piece 100 ms late or more
  * came after a stall, not jitter, and is not learnt (if it starves the utterance, the growth
  * answers it).
+ *
+ * An utterance that runs dry in a frame that is sent anyway is carried on for up to
+ * `concealMaxMs` (see Concealer): a piece that comes within it resumes the voice with no hole
+ * (counted as a concealment, not a gap); one that comes later finds the utterance ended, and its
+ * resumption is a gap.
  */
 import { FRAME_SAMPLES, msToSamples, samplesToMs } from './frame';
+import { Concealer } from './concealment';
 import type { RecentLateness } from './recent-lateness';
 import { SampleQueue } from './sample-queue';
 
@@ -61,6 +67,11 @@ export interface SpeechPlayoutOptions {
    */
   relaxAfterMs?: number;
   /**
+   * Translated speech that runs dry inside an utterance is carried on for up to this long before
+   * the utterance is taken to have ended (default 80; 0: never).
+   */
+  concealMaxMs?: number;
+  /**
    * The call's clock, ms (the time a frame read now is due). Without it, time is counted in reads,
    * a frame each, and a piece is taken to have arrived at the read after it.
    */
@@ -72,6 +83,9 @@ export interface SpeechPlayoutStats {
   translationStarts: number;
   /** Times an utterance ran dry and resumed (each one an audible gap); the wait grows after each. */
   underruns: number;
+  /** Times an utterance ran dry and resumed within the concealment (no gap heard), and the ms made up in all. */
+  concealments: number;
+  concealedMs: number;
   /** The burst cushion now in use, ms (grows with underruns). */
   cushionMs: number;
   /** The start wait now in use, ms (grows with underruns). */
@@ -111,6 +125,11 @@ export class SpeechPlayout {
   /** Frames since the speech last ran dry mid-utterance (undefined: not dry). */
   private dryFrames: number | undefined;
   private underruns = 0;
+  private readonly concealer: Concealer;
+  /** The frame's speech as read from the queue, before it is mixed. */
+  private readonly frame = new Int16Array(FRAME_SAMPLES);
+  private concealments = 0;
+  private concealedSamples = 0;
   private muted = false;
   private playing = false;
   private translationStarts = 0;
@@ -128,6 +147,7 @@ export class SpeechPlayout {
     this.windowFrames = Math.max(1, Math.ceil((opts.relaxAfterMs ?? 5_000) / FRAME_MS));
     this.nowMs = opts.nowMs;
     this.recent = opts.nowMs ? opts.recent : undefined;
+    this.concealer = new Concealer(msToSamples(opts.concealMaxMs ?? 80));
   }
 
   /** A burst this large (samples) starts playing at once. */
@@ -179,6 +199,7 @@ export class SpeechPlayout {
       this.queue.clear();
       this.setPlaying(false);
       this.dryFrames = undefined;
+      this.concealer.reset();
     }
   }
 
@@ -195,6 +216,8 @@ export class SpeechPlayout {
     return {
       translationStarts: this.translationStarts,
       underruns: this.underruns,
+      concealments: this.concealments,
+      concealedMs: samplesToMs(this.concealedSamples),
       cushionMs: samplesToMs(this.startCushion),
       waitMs: Math.round(this.startWaitMs),
       droppedMs: samplesToMs(this.queue.dropped),
@@ -204,9 +227,10 @@ export class SpeechPlayout {
 
   /**
    * Adds (at `gain`) up to one frame's worth of speech into `mix` from `offset` on; called once per
-   * frame. Returns how many samples it played (0 while waiting for its start or silent). `hold`:
-   * nothing else would be sent in this frame and the listener still has audio in hand, so an
-   * utterance short of a whole frame waits for the rest (nothing is mixed) instead of ending.
+   * frame. Returns how many samples it played, made-up ones included (0 while waiting for its start
+   * or silent). `hold`: nothing else would be sent in this frame and the listener still has audio
+   * in hand, so an utterance short of a whole frame waits for the rest (nothing is mixed) instead
+   * of ending or being carried on.
    */
   mixInto(mix: Float32Array, offset: number, gain: number, hold = false): number {
     const want = FRAME_SAMPLES - offset;
@@ -226,13 +250,27 @@ export class SpeechPlayout {
       const waitedMs = (this.nowMs ? this.nowMs() : this.reads * FRAME_MS) - this.paceAtMs;
       if (this.queue.length < this.startCushion && waitedMs < this.startWaitMs) return 0;
       this.setPlaying(true);
-    } else if (hold && this.queue.length < want) return 0;
-    const n = this.queue.read(mix, offset, gain, true);
-    if (n < want) {
+      this.concealer.reset();
+    } else if (hold && this.queue.length < want && !this.concealer.concealing) return 0;
+    const frame = this.frame;
+    const n = this.queue.read(frame, offset);
+    const concealer = this.concealer;
+    if (n > 0 && concealer.concealing) {
+      this.concealments++;
+      this.concealedSamples += concealer.madeSamples;
+      concealer.resume(frame, offset, n, mix, gain);
+    } else if (n > 0) {
+      for (let i = offset; i < offset + n; i++) mix[i] += frame[i] * gain;
+      concealer.remember(frame, offset, n);
+    }
+    if (n === want) return n;
+    const made = concealer.canConceal() ? concealer.fill(mix, offset + n, want - n, gain) : 0;
+    if (n + made < want) {
       this.setPlaying(false);
       this.dryFrames = 0;
+      concealer.reset();
     }
-    return n;
+    return n + made;
   }
 
   /**

@@ -74,7 +74,7 @@ export interface CallGraphOptions {
   clock: FrameClock;
   translators: TranslationSessionFactory;
   prompts: PromptLibrary;
-  metrics: Pick<CallMetrics, 'observeFrameProcessing' | 'observePlayoutDepth' | 'playoutOverflow' | 'playoutUnderruns' | 'inboundUnderrun' | 'inboundLateFrame' | 'observeInboundJitterDelay'>;
+  metrics: Pick<CallMetrics, 'observeFrameProcessing' | 'observePlayoutDepth' | 'playoutOverflow' | 'playoutUnderruns' | 'playoutConcealments' | 'inboundUnderrun' | 'inboundLateFrame' | 'observeInboundJitterDelay'>;
   publish: (event: CallEvent) => void;
   logger: Logger;
   /** Sessions repeat speech already in their target language (default false: they stay silent). */
@@ -368,6 +368,7 @@ export class CallGraph {
     const stats = endpoint.mixer.stats();
     if (stats.droppedTranslatedMs > 0) this.opts.metrics.playoutOverflow(stats.droppedTranslatedMs);
     if (stats.underruns > 0) this.opts.metrics.playoutUnderruns(stats.underruns);
+    if (stats.concealments > 0) this.opts.metrics.playoutConcealments(stats.concealments, stats.concealedMs);
     this.opts.logger.info({ event: 'leg.closed', legId: endpoint.id, ...stats, inbound: endpoint.jitterStats() }, 'leg closed');
   }
 

@@ -44,6 +44,8 @@ export class Metrics {
   private readonly playoutDepth: Histogram;
   private readonly playoutDropped: Counter;
   private readonly playoutUnderrunCount: Counter;
+  private readonly playoutConcealmentCount: Counter;
+  private readonly playoutConcealed: Counter;
   private readonly clockSkips: Counter;
   private readonly inboundUnderruns: Counter;
   private readonly inboundLateFrames: Counter;
@@ -128,6 +130,16 @@ export class Metrics {
     this.playoutUnderrunCount = new Counter({
       name: `${p}playout_underruns_total`,
       help: 'Times translated speech ran dry inside an utterance and resumed: a gap the listener heard',
+      registers,
+    });
+    this.playoutConcealmentCount = new Counter({
+      name: `${p}playout_concealments_total`,
+      help: 'Times translated speech ran dry inside an utterance and was carried on (its last pitch period repeated) until it resumed: no gap heard',
+      registers,
+    });
+    this.playoutConcealed = new Counter({
+      name: `${p}playout_concealed_seconds_total`,
+      help: 'Translated speech made up while carrying an utterance over until it resumed (each second of it delays the rest of its utterance)',
       registers,
     });
     this.inboundUnderruns = new Counter({
@@ -279,6 +291,11 @@ export class Metrics {
 
   playoutUnderruns(count: number): void {
     this.playoutUnderrunCount.inc(count);
+  }
+
+  playoutConcealments(count: number, concealedMs: number): void {
+    this.playoutConcealmentCount.inc(count);
+    this.playoutConcealed.inc(ms(concealedMs));
   }
 
   inboundUnderrun(): void {

@@ -70,7 +70,8 @@ describe('Mixer, as one listener of a two-party call', () => {
   });
 
   it('grows its cushion after jitter starves an utterance, so later jitter leaves no gap', () => {
-    const p = listener({ originalGain: 0, startCushionMs: 40, cushionWaitMs: 40, cushionStepMs: 40, maxCushionMs: 160 });
+    // (Without the concealment, which would carry these utterances over their gaps: see below.)
+    const p = listener({ originalGain: 0, startCushionMs: 40, cushionWaitMs: 40, cushionStepMs: 40, maxCushionMs: 160, concealMaxMs: 0 });
     const gaps = (pattern: number[]): number => {
       // pattern[i] = frames of audio arriving before tick i (real-time pace on average, but bunched)
       let gapsInside = 0;

@@ -24,7 +24,7 @@ function rig() {
   events.subscribe((e) => void published.push(e));
   const prompts: PromptLibrary = { get: (_key, language) => (language === 'es' ? NOTICE : undefined) };
   const underruns: number[] = [];
-  const metrics = { observeFrameProcessing: () => undefined, observePlayoutDepth: () => undefined, playoutOverflow: () => undefined, playoutUnderruns: (n: number) => void underruns.push(n), inboundUnderrun: () => undefined, inboundLateFrame: () => undefined, observeInboundJitterDelay: () => undefined };
+  const metrics = { observeFrameProcessing: () => undefined, observePlayoutDepth: () => undefined, playoutOverflow: () => undefined, playoutUnderruns: (n: number) => void underruns.push(n), playoutConcealments: () => undefined, inboundUnderrun: () => undefined, inboundLateFrame: () => undefined, observeInboundJitterDelay: () => undefined };
   const graph = new CallGraph({ callId: 'conf-call', conferenceId: 'CF' + '1'.repeat(32), clock, translators, prompts, metrics, publish: (e) => events.publish(e), logger, elapsedMs: () => 0 });
   return { clock, translators, graph, published, logLines, underruns };
 }
@@ -61,8 +61,11 @@ describe('the call graph in the conference shapes', () => {
     expect(rms(heard(legs.agent))).toBeGreaterThan(5000);
     expect(rms(heard(legs.supervisor))).toBeGreaterThan(5000);
     expect(legs.customer.sent).toHaveLength(0);
-    // No original voices: the conference carries them.
-    expect(heard(legs.agent).length).toBe(10 * 160);
+    // No original voices: the conference carries them. The translation's 200 ms is heard, then the
+    // concealment's 80 ms, fading (an utterance's end looks like speech running dry).
+    const agentHeard = heard(legs.agent);
+    expect(agentHeard.length).toBe(14 * 160);
+    expect(rms(agentHeard.subarray(13 * 160))).toBeLessThan(0.4 * rms(agentHeard.subarray(0, 10 * 160)));
 
     const before = legs.agent.sent.length;
     translators.to('es').fire('audio', sine(1600, 12000, 16));

@@ -80,6 +80,7 @@ const metrics: CallMetrics = {
   observePlayoutDepth: () => undefined,
   playoutOverflow: () => undefined,
   playoutUnderruns: () => undefined,
+  playoutConcealments: () => undefined,
   inboundUnderrun: () => undefined,
   inboundLateFrame: () => undefined,
   observeInboundJitterDelay: () => undefined,

@@ -74,6 +74,7 @@ describe('Metrics', () => {
     m.observePlayoutDepth(0);
     m.playoutOverflow(40);
     m.playoutUnderruns(2);
+    m.playoutConcealments(3, 90);
     m.inboundUnderrun();
     m.inboundLateFrame();
     m.inboundLateFrame();
@@ -90,6 +91,8 @@ describe('Metrics', () => {
     expect(types.has('tolk_media_stream_errors_total')).toBe(false);
     expect(value(samples, 'tolk_playout_dropped_seconds_total')).toBeCloseTo(0.04);
     expect(value(samples, 'tolk_playout_underruns_total')).toBe(2);
+    expect(value(samples, 'tolk_playout_concealments_total')).toBe(3);
+    expect(value(samples, 'tolk_playout_concealed_seconds_total')).toBeCloseTo(0.09);
 
     // Histograms: seconds, cumulative buckets.
     expect(types.get('tolk_utterance_latency_seconds')).toBe('histogram');

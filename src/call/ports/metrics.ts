@@ -17,6 +17,8 @@ export interface CallMetrics {
   playoutOverflow(droppedMs: number): void;
   /** Translated speech ran dry inside an utterance and resumed `count` times (each a gap the listener heard). */
   playoutUnderruns(count: number): void;
+  /** Translated speech ran dry inside an utterance and was carried on until it resumed `count` times, `concealedMs` made up in all (no gap heard). */
+  playoutConcealments(count: number, concealedMs: number): void;
   /** A leg's inbound voice was late: a frame not there when due (a hole in what is passed on). */
   inboundUnderrun(): void;
   /** A leg's inbound frame nearly missed its tick: its jitter buffer took one frame more in hand. */

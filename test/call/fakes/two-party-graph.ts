@@ -17,6 +17,7 @@ export function twoPartyGraph(clock: FrameClock, agent = new FakeMediaLeg('CA' +
     observePlayoutDepth: () => undefined,
     playoutOverflow: () => undefined,
     playoutUnderruns: () => undefined,
+    playoutConcealments: () => undefined,
     inboundUnderrun: () => void counts.underruns++,
     inboundLateFrame: () => void counts.lateFrames++,
     observeInboundJitterDelay: () => undefined,
