@@ -143,8 +143,11 @@ async function main(): Promise<void> {
     if (e.event === 'transcript.utterance') {
       const src = e.source as { text: string; languageCode: string };
       const tr = e.translation as { text: string; languageCode: string };
-      out(`${at}  ${String(e.direction).padEnd(14)} [${src.languageCode}] ${src.text}`);
-      out(`${' '.repeat(at.length)}  ${''.padEnd(14)} [${tr.languageCode}] ${tr.text}`);
+      // A conference's routes are named for their language ('to:en'): the line says who spoke, as far as tolk can tell.
+      const route = String(e.direction);
+      const who = (route.startsWith('to:') ? `${typeof e.participant === 'string' ? e.participant : 'unknown speaker'} ${route}` : route).padEnd(14);
+      out(`${at}  ${who} [${src.languageCode}] ${src.text}`);
+      out(`${' '.repeat(at.length)}  ${''.padEnd(who.length)} [${tr.languageCode}] ${tr.text}`);
     }
     if (e.event === 'translate.language') out(`${at}  detected ${String(e.route)} speaker language: ${String(e.languageCode)}`);
   }

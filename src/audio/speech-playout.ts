@@ -251,7 +251,7 @@ export class SpeechPlayout {
       if (this.queue.length < this.startCushion && waitedMs < this.startWaitMs) return 0;
       this.setPlaying(true);
       this.concealer.reset();
-    } else if (hold && this.queue.length < want && !this.concealer.concealing) return 0;
+    } else if (hold && this.queue.length < want) return 0;
     const frame = this.frame;
     const n = this.queue.read(frame, offset);
     const concealer = this.concealer;

@@ -97,6 +97,28 @@ describe('concealment of translated speech that runs dry', () => {
     expect(holes(frames)).toBeGreaterThan(0);
   });
 
+  it('makes nothing up while the listener still has audio in hand: it waits for the rest of the piece', () => {
+    const clock = { ms: 0 };
+    const playout = new SpeechPlayout({ nowMs: () => clock.ms, initialJitterMs: 0, cushionWaitMs: 0 });
+    const mix = new Float32Array(FRAME_SAMPLES);
+    const read = (hold: boolean): number => {
+      clock.ms += 20;
+      return playout.mixInto(mix.fill(0), 0, 1, hold);
+    };
+    playout.push(vowel(CHUNK, PERIOD));
+    for (let i = 0; i < 5; i++) expect(read(false)).toBe(FRAME_SAMPLES);
+    // Run dry in a frame sent anyway: carried over.
+    expect(read(false)).toBe(FRAME_SAMPLES);
+    // Half a frame comes while the listener has that frame in hand: nothing is made up or mixed.
+    playout.push(vowel(FRAME_SAMPLES / 2, PERIOD, 6000, CHUNK));
+    expect(read(true)).toBe(0);
+    expect(rms(mix)).toBe(0);
+    // The rest comes: the voice resumes with a whole frame of it.
+    playout.push(vowel(FRAME_SAMPLES / 2, PERIOD, 6000, CHUNK + FRAME_SAMPLES / 2));
+    expect(read(true)).toBe(FRAME_SAMPLES);
+    expect(playout.stats()).toMatchObject({ concealments: 1, concealedMs: 20, underruns: 0 });
+  });
+
   it('carries speech that had gone quiet over as silence, making up no sound', () => {
     // Each piece ends in 20 ms of near silence, as a pause between words does.
     const wordThenPause = (k: number) => {

@@ -69,27 +69,29 @@ describe('Mixer, as one listener of a two-party call', () => {
     expect(out.slice(start).every((f) => f !== undefined)).toBe(true);
   });
 
+  /** Gaps heard inside an utterance whose audio comes `pattern[i]` frames before tick i (real-time pace on average, but bunched). */
+  const gapsHeard = (p: Listener, pattern: number[]): number => {
+    let gapsInside = 0;
+    let started = false;
+    let silentRun = 0;
+    for (const n of pattern) {
+      for (let k = 0; k < n; k++) p.pushTranslated(new Int16Array(FRAME_SAMPLES).fill(1000));
+      const f = p.nextFrame();
+      if (f) {
+        if (started && silentRun > 0) gapsInside++;
+        started = true;
+        silentRun = 0;
+      } else if (started) silentRun++;
+    }
+    return gapsInside;
+  };
+  // Audio arrives 3 frames at a time every 3 ticks, twice 40 ms late: with a 40 ms cushion that starves.
+  const bunchy = [3, 0, 0, 3, 0, 0, 0, 0, 3, 0, 0, 3, 0, 0, 3, 0, 0, 0, 0, 6, 0, 0, 3, 0, 0, 3, 0, 0];
+
   it('grows its cushion after jitter starves an utterance, so later jitter leaves no gap', () => {
-    // (Without the concealment, which would carry these utterances over their gaps: see below.)
+    // (Without the concealment, which carries these utterances over their gaps: see the next test.)
     const p = listener({ originalGain: 0, startCushionMs: 40, cushionWaitMs: 40, cushionStepMs: 40, maxCushionMs: 160, concealMaxMs: 0 });
-    const gaps = (pattern: number[]): number => {
-      // pattern[i] = frames of audio arriving before tick i (real-time pace on average, but bunched)
-      let gapsInside = 0;
-      let started = false;
-      let silentRun = 0;
-      for (const n of pattern) {
-        for (let k = 0; k < n; k++) p.pushTranslated(new Int16Array(FRAME_SAMPLES).fill(1000));
-        const f = p.nextFrame();
-        if (f) {
-          if (started && silentRun > 0) gapsInside++;
-          started = true;
-          silentRun = 0;
-        } else if (started) silentRun++;
-      }
-      return gapsInside;
-    };
-    // Audio arrives 3 frames at a time every 3 ticks, twice 40 ms late: with a 40 ms cushion that starves.
-    const bunchy = [3, 0, 0, 3, 0, 0, 0, 0, 3, 0, 0, 3, 0, 0, 3, 0, 0, 0, 0, 6, 0, 0, 3, 0, 0, 3, 0, 0];
+    const gaps = (pattern: number[]): number => gapsHeard(p, pattern);
     expect(gaps(bunchy)).toBeGreaterThan(0);
     expect(p.stats().underruns).toBeGreaterThan(0);
     expect(p.stats().cushionMs).toBeGreaterThan(40);
@@ -101,6 +103,17 @@ describe('Mixer, as one listener of a two-party call', () => {
     }
     expect(perPass.slice(-2)).toEqual([0, 0]);
     expect(p.stats().cushionMs).toBeLessThanOrEqual(160);
+  });
+
+  it('with the concealment (the default), carries the same jitter over from the first utterance: no gap, and no growth', () => {
+    const p = listener({ originalGain: 0, startCushionMs: 40, cushionWaitMs: 40, cushionStepMs: 40, maxCushionMs: 160 });
+    expect(gapsHeard(p, bunchy)).toBe(0);
+    // The burst cushion is the largest piece (20 ms) and its 40 ms margin, with no step of growth.
+    expect(p.stats()).toMatchObject({ underruns: 0, concealments: 2, cushionMs: 60 });
+    // Each run-dry left the rest of its utterance later by what was made up: the second came
+    // with that much more in hand and needed less.
+    expect(p.stats().concealedMs).toBeGreaterThan(0);
+    expect(p.stats().concealedMs).toBeLessThanOrEqual(80);
   });
 
   it('mixes the other party\'s voice under the translation at the configured gain', () => {
