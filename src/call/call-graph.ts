@@ -33,6 +33,8 @@ export interface Participant {
   role: string;
   /** The language they speak; undefined while it is being detected. */
   language?: string;
+  /** How `language` became known, where it was not given (see `participant.language`). */
+  languageSource?: string;
   /** The language to speak to them in (notices, records) until `language` is known. */
   provisionalLanguage?: string;
   /** The telephony's references of their own leg and its media, when tolk holds them. */
@@ -139,6 +141,7 @@ export class CallGraph {
       participantId: p.id,
       role: p.role,
       ...(p.language ? { language: p.language } : {}),
+      ...(p.language && p.languageSource ? { languageSource: p.languageSource } : {}),
       ...(p.provisionalLanguage ? { provisionalLanguage: p.provisionalLanguage } : {}),
       ...(p.legRef ? { legRef: p.legRef } : {}),
       ...(p.streamRef ? { streamRef: p.streamRef } : {}),
@@ -160,6 +163,7 @@ export class CallGraph {
     if (!p || p.language === language) return;
     const previous = p.language;
     p.language = language;
+    p.languageSource = source;
     this.publish({ type: 'participant.language', participantId: id, language, ...(previous ? { previous } : {}), source });
   }
 

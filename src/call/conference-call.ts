@@ -24,7 +24,7 @@ import { stamp, type CallEvent, type UnstampedCallEvent } from './events';
 import { languagesOf, planInterpretation, type InterpretationMode, type InterpretationPlan } from './interpretation-plan';
 import { sameLanguage } from './caller-language';
 import { message, sayLocale } from './messages';
-import { SpeakerLedger } from './speaker-ledger';
+import { DEDUCED, DETECTED, SpeakerLedger } from './speaker-ledger';
 import { WhisperRefusedError, type ConferenceEvent, type ConferenceTelephony, type LegStatus, type ParticipantMedia } from './ports';
 import { SAMPLE_RATE } from '../audio/frame';
 
@@ -35,6 +35,11 @@ export interface ConferenceCallDeps extends CallDeps {
 export interface ConferencePartyInit {
   legRef: string;
   language?: string;
+  /**
+   * How `language` became known, where it was not given (a call adopted from another instance):
+   * 'detected' says it may be another party's (see speaker-ledger.ts).
+   */
+  languageSource?: string;
   role?: string;
 }
 
@@ -423,11 +428,12 @@ export class ConferenceCall {
     if (isDialled) this.dialledAnswered = true;
     const role = given?.role ?? (isDialled ? 'agent' : 'participant');
     const language = given?.language ?? (isDialled ? this.init.dial?.agentLanguage : undefined);
+    const source = given?.language !== undefined ? given.languageSource : undefined;
     const id = role === 'participant' || [...this.parties.values()].some((p) => p.id === role) ? `party-${++this.partyCount}` : role;
     const party: Party = { id, legRef, role, language, present: true };
     this.parties.set(id, party);
-    this.speakers.joined(id, this.elapsedMs, language);
-    this.graph.addParticipant({ id, role, legRef, ...(language ? { language } : {}) });
+    this.speakers.joined(id, this.elapsedMs, language, language !== undefined && source !== DETECTED);
+    this.graph.addParticipant({ id, role, legRef, ...(language ? { language } : {}), ...(source ? { languageSource: source } : {}) });
     if (this.init.dial && legRef === this.init.dial.callerLeg && !this.dialledLeg) this.dialParty();
   }
 
@@ -502,8 +508,8 @@ export class ConferenceCall {
     const unknown = [...this.parties.values()].find((p) => p.present && p.language === undefined);
     if (unknown) {
       unknown.language = code;
-      this.speakers.detected(unknown.id, code, this.elapsedMs);
-      this.graph.setParticipantLanguage(unknown.id, code, 'detected');
+      const sure = this.speakers.detected(unknown.id, code, this.elapsedMs);
+      this.graph.setParticipantLanguage(unknown.id, code, sure ? DEDUCED : DETECTED);
     } else this.hinted.push(code);
     this.log.info({ event: 'conference.language_detected', languageCode: code, participant: unknown?.id }, `${code} heard: interpreting it too`);
     this.reconcile();

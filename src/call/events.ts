@@ -44,9 +44,10 @@ export type CallEvent = EventBase &
     | { type: 'call.ended'; outcome: CallOutcome; reason: string; durationMs: number }
     /**
      * A person joined: `language` once known (else `provisionalLanguage`, spoken to them meanwhile),
-     * `legRef`/`streamRef` when tolk holds their own media.
+     * with `languageSource` where it was not given (as `participant.language` said it before, on the
+     * instance a call moved from), `legRef`/`streamRef` when tolk holds their own media.
      */
-    | { type: 'participant.joined'; participantId: string; role: string; language?: string; provisionalLanguage?: string; legRef?: string; streamRef?: string }
+    | { type: 'participant.joined'; participantId: string; role: string; language?: string; languageSource?: string; provisionalLanguage?: string; legRef?: string; streamRef?: string }
     | { type: 'participant.left'; participantId: string }
     /** A participant's language became known or changed (`source`: how it was decided). */
     | { type: 'participant.language'; participantId: string; language: string; previous?: string; source: string }

@@ -1,6 +1,6 @@
 /**
  * A live call rebuilt from its record, for the instance adopting it from another (a rolling
- * deploy): who is on which leg, in which language, since when. Pure: the record and the number's
+ * deploy): who is on which leg, in which language (and how it became known), since when. Pure: the record and the number's
  * settings in, the call's make-up out (or why it cannot be adopted).
  */
 import type { NumberSettings } from '../config/numbers';
@@ -26,8 +26,8 @@ export type RebuiltCall =
       dial?: { callerLeg: string; from: string; number: string; destination: string; callerLanguage: string; agentLanguage: string };
       /** The party tolk dialled for the caller. */
       dialledLeg?: string;
-      /** Parties whose language is known. */
-      parties: { legRef: string; language: string; role: string }[];
+      /** Parties whose language is known, with how it became known where it was not given. */
+      parties: { legRef: string; language: string; role: string; languageSource?: string }[];
     };
 
 /** The make-up of the live call `record` (settings: its number's, where it has one); a string says why it cannot be adopted. */
@@ -42,7 +42,9 @@ export function rebuildCall(record: CallRecord, settings: NumberSettings | undef
     return { kind: 'direct', callerLeg: caller.callSid, agentLeg: agent.callSid, from: record.from, callerLanguage: caller.language, startedAt };
   }
   if (!record.conference) return 'the record names no conference';
-  const parties = record.legs.filter((l) => l.role !== 'interpreter').map((l) => ({ legRef: l.callSid, language: l.language, role: l.role }));
+  const parties = record.legs
+    .filter((l) => l.role !== 'interpreter')
+    .map((l) => ({ legRef: l.callSid, language: l.language, role: l.role, ...(l.languageSource ? { languageSource: l.languageSource } : {}) }));
   if (!settings || !caller || record.number === '') {
     // A conference tolk joined: its parties as recorded.
     return { kind: 'conference', conference: record.conference, mode: 'whisper', startedAt, parties };

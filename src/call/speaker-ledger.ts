@@ -10,7 +10,12 @@
  *     language was never named or detected, or was detected while someone else's was in doubt too
  *     (the detection tells a language, not who spoke it), may have said anything.
  *
- * Pure: times are ms since the call started, given by the caller.
+ * A party is forgotten once the last time they were there ended more than the lead plus
+ * `SPEAKER_LINE_MS` (the longest line this allows for) before someone joins: no line asked about
+ * since can have been said while they were there, so a long conference with many comings and
+ * goings keeps a bounded ledger.
+ *
+ * Pure: times are ms since the call started, given by the caller, and never go back.
  */
 import { sameLanguage } from './caller-language';
 
@@ -20,6 +25,19 @@ import { sameLanguage } from './caller-language';
  * transcription delay; what arrives later only ever makes it later still.
  */
 export const SPEAKER_LEAD_MS = 5000;
+
+/**
+ * The longest a line is taken to last, from its start to the moment its speaker is asked for. A
+ * line runs from a speaker's first words to their pause; five minutes is far beyond any one turn
+ * in a conversation. A longer line may name a party while someone who left more than this (plus
+ * the lead) before it finished, having been there at its start, is forgotten.
+ */
+export const SPEAKER_LINE_MS = 5 * 60_000;
+
+/** How a language heard and put down to a party whose language was not known became theirs. */
+export const DETECTED = 'detected';
+/** Heard while every other party's language was known for sure: it can only be theirs. */
+export const DEDUCED = 'deduced';
 
 interface Span {
   from: number;
@@ -37,14 +55,27 @@ interface Entry {
 export class SpeakerLedger {
   private readonly parties = new Map<string, Entry>();
 
-  constructor(private readonly leadMs = SPEAKER_LEAD_MS) {}
+  constructor(
+    private readonly leadMs = SPEAKER_LEAD_MS,
+    private readonly lineMs = SPEAKER_LINE_MS,
+  ) {}
 
-  /** Party `id` is in the conference from `atMs`, speaking `language` when it is given (one coming back is as named now). */
-  joined(id: string, atMs: number, language?: string): void {
+  /**
+   * Party `id` is in the conference from `atMs`, speaking `language` when it is known (one coming
+   * back is as known now): known for sure unless `sure` says otherwise (a language detected while
+   * someone else's was in doubt, brought back on the instance a call moved to).
+   */
+  joined(id: string, atMs: number, language?: string, sure = language !== undefined): void {
+    this.forget(atMs);
     const entry = this.parties.get(id);
     if (entry?.spans.some((s) => s.to === undefined)) return;
     const spans = [...(entry?.spans ?? []), { from: atMs }];
-    this.parties.set(id, { spans, ...(language !== undefined ? { language } : {}), sure: language !== undefined });
+    this.parties.set(id, { spans, ...(language !== undefined ? { language } : {}), sure: language !== undefined && sure });
+  }
+
+  /** How many parties the ledger holds (those there lately, and those there now). */
+  get size(): number {
+    return this.parties.size;
   }
 
   left(id: string, atMs: number): void {
@@ -54,14 +85,15 @@ export class SpeakerLedger {
 
   /**
    * `language` was heard at `atMs` and put down to party `id`, whose language was not known: sure
-   * only if every other party there lately speaks a language known for sure.
+   * only if every other party there lately speaks a language known for sure. Says whether it is.
    */
-  detected(id: string, language: string, atMs: number): void {
+  detected(id: string, language: string, atMs: number): boolean {
     const entry = this.parties.get(id);
-    if (!entry) return;
+    if (!entry) return false;
     const others = this.around(atMs, atMs).filter(([other]) => other !== id);
     entry.language = language;
     entry.sure = others.every(([, e]) => e.sure);
+    return entry.sure;
   }
 
   /** The one party who can have said a line in `language` started at `startMs` and finished at `nowMs`; undefined when that cannot be told. */
@@ -70,6 +102,15 @@ export class SpeakerLedger {
     if (could.length !== 1) return undefined;
     const [id, entry] = could[0];
     return entry.sure ? id : undefined;
+  }
+
+  /** Drops the spans that ended before any line asked about from `nowMs` on can have started, and the parties left with none. */
+  private forget(nowMs: number): void {
+    const before = nowMs - this.lineMs - this.leadMs;
+    for (const [id, entry] of this.parties) {
+      entry.spans = entry.spans.filter((s) => s.to === undefined || s.to >= before);
+      if (entry.spans.length === 0) this.parties.delete(id);
+    }
   }
 
   /** Parties there at some point from `startMs` less the lead to `nowMs`. */

@@ -17,6 +17,13 @@ export interface CallLeg {
   streamSid?: string;
   /** Language spoken on this leg (supported code). */
   language: string;
+  /**
+   * How `language` became known, where it was not given: the source of the change that set it. A
+   * conference's are 'detected' (heard while another party's language was in doubt too, so it may
+   * be theirs) and 'deduced' (heard while every other party's was known, so it can only be this
+   * leg's); a direct call's caller's are those of its language (menu, remembered, detected...).
+   */
+  languageSource?: string;
 }
 
 /** How a call ended; set together with `endedAt`. */

@@ -2,7 +2,8 @@
  * A live call moving between instances, seen from each side: the instance giving it up takes its
  * media ending for the move (and goes on as before if the move does not happen), and the one
  * adopting it rebuilds it from its record, opens its sessions before its media is moved, and takes
- * it over in the directory first.
+ * it over in the directory first; a conference's transcript names the same speakers after the move
+ * as before it.
  */
 import { Writable } from 'node:stream';
 import { CallService } from '../../src/call/call-service';
@@ -14,6 +15,7 @@ import { recordCalls } from '../../src/call/subscribers/records';
 import { StaticNumberDirectory, type NumberSettings } from '../../src/config/numbers';
 import { createLogger } from '../../src/log/logger';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+import { FakeConferences } from './fakes/fake-conferences';
 import { FakeMediaLeg } from './fakes/fake-media-leg';
 import { FakeTranslatorFactory } from './fakes/fake-translator';
 
@@ -88,7 +90,7 @@ const metrics: CallMetrics = {
 const prompts: PromptLibrary = { get: () => new Int16Array(800) };
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-function instance(name: string, records = new InMemoryCallRecordStore()) {
+function instance(name: string, records = new InMemoryCallRecordStore(), conferences?: FakeConferences) {
   const telephony = new FakeTelephony();
   const translators = new FakeTranslatorFactory();
   const ownership = new FakeOwnership();
@@ -110,8 +112,9 @@ function instance(name: string, records = new InMemoryCallRecordStore()) {
     newCallId: () => 'call-1',
     instance: name,
     ownership,
+    ...(conferences ? { conferences } : {}),
   });
-  return { service, telephony, translators, ownership, records, published, caller: new FakeMediaLeg(CALLER_SID, 'caller'), agent: new FakeMediaLeg(AGENT_SID, 'agent') };
+  return { service, telephony, translators, ownership, records, events, published, caller: new FakeMediaLeg(CALLER_SID, 'caller'), agent: new FakeMediaLeg(AGENT_SID, 'agent') };
 }
 
 async function bridged(name: string) {
@@ -217,5 +220,105 @@ describe('a call moving from another instance, on the instance adopting it', () 
     expect(b.ownership.steps.slice(0, 2)).toEqual([`take over call-1 (${CALLER_SID}, ${AGENT_SID}) from tolk-a`, 'hand back call-1 to tolk-a']);
     expect(await b.records.get('call-1')).toMatchObject({ instance: 'tolk-a' });
     expect(b.service.activeCalls).toBe(0);
+  });
+});
+
+describe('a conference moving to another instance', () => {
+  const EN = 'CA' + 'a'.repeat(32);
+  const GUEST = 'CA' + 'b'.repeat(32);
+  const OTHER = 'CA' + 'c'.repeat(32);
+
+  /** Connects every interpreter leg `conferences` placed for the instance and not connected yet. */
+  const connect = async (s: ReturnType<typeof instance>, conferences: FakeConferences, callId: string, done: Set<string>): Promise<void> => {
+    await flush();
+    for (const { req, legRef } of conferences.interpreters) {
+      if (done.has(legRef)) continue;
+      done.add(legRef);
+      s.service.interpreterAnswered(callId, legRef, req.endpoint);
+      s.service.attach(new FakeMediaLeg(legRef, req.endpoint));
+    }
+    await flush();
+  };
+
+  /** The open session into `target` hears a line in `heard`. */
+  const hears = async (s: ReturnType<typeof instance>, target: string, heard: string, text: string): Promise<void> => {
+    const session = s.translators.created.filter((t) => t.targetLanguage === target && !t.closed).at(-1);
+    if (!session) throw new Error(`no open session into ${target}`);
+    session.fire('language', heard);
+    await flush();
+    session.fire('utterance', { source: { text, languageCode: heard }, translation: { text: `(${target}) ${text}`, languageCode: target }, startMs: 0, endMs: 500 });
+    await flush();
+  };
+
+  /**
+   * A conference tolk joined with `named` given, its other parties' languages heard in turn on
+   * tolk-a (`before`), then adopted by tolk-b, which hears `after`: the transcript's speakers.
+   */
+  async function moved(parties: string[], named: { callSid: string; language: string }[], before: [string, string][], after: [string, string][]) {
+    const conferences = new FakeConferences('room', parties);
+    const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences);
+    const joined = await a.service.joinConference('room', { mode: 'open', participants: named });
+    if (!joined.ok) throw new Error(joined.error);
+    const callId = joined.call.id;
+    const connected = new Set<string>();
+    await connect(a, conferences, callId, connected);
+    for (const [language, text] of before) {
+      await hears(a, 'en', language, text);
+      await connect(a, conferences, callId, connected);
+    }
+    await a.events.settle(callId);
+    const legs = (await a.records.get(callId))?.legs ?? [];
+
+    const b = instance('tolk-b', a.records, conferences);
+    const adopting = b.service.adopt({ callId, from: 'tolk-a' });
+    await new Promise((r) => setTimeout(r, 20));
+    await connect(b, conferences, callId, connected);
+    expect(await adopting).toEqual({ ok: true });
+    for (const [language, text] of after) await hears(b, 'en', language, text);
+    await b.events.settle(callId);
+    const record = await b.records.get(callId);
+    const transcript = (record?.transcript ?? []).map((u) => ({ text: u.source.text, speaker: u.speaker?.callSid }));
+    await b.service.hangUp(callId);
+    await a.service.hangUp(callId);
+    return { legs, legsAfter: record?.legs ?? [], transcript };
+  }
+
+  it('names no one for a language detected while another party was in doubt too, after the move as before it', async () => {
+    // OTHER speaks Spanish first (it is put down to GUEST, the first party with no language), then GUEST French.
+    const { legs, legsAfter, transcript } = await moved(
+      [EN, GUEST, OTHER],
+      [{ callSid: EN, language: 'en' }],
+      [
+        ['es', 'hola'],
+        ['fr', 'bonjour'],
+      ],
+      [
+        ['es', 'hola otra vez'],
+        ['fr', 'bonjour encore'],
+      ],
+    );
+    const sources = [
+      [EN, 'en', undefined],
+      [GUEST, 'es', 'detected'],
+      [OTHER, 'fr', 'detected'],
+    ];
+    expect(legs.map((l) => [l.callSid, l.language, l.languageSource]).sort()).toEqual(sources);
+    // The record says so still, for a move after this one.
+    expect(legsAfter.filter((l) => l.role !== 'interpreter').map((l) => [l.callSid, l.language, l.languageSource]).sort()).toEqual(sources);
+    expect(transcript).toEqual([
+      { text: 'hola', speaker: undefined },
+      { text: 'bonjour', speaker: undefined },
+      { text: 'hola otra vez', speaker: undefined },
+      { text: 'bonjour encore', speaker: undefined },
+    ]);
+  });
+
+  it('names the party whose language could only be theirs, after the move as before it', async () => {
+    const { legs, transcript } = await moved([EN, GUEST], [{ callSid: EN, language: 'en' }], [['es', 'hola']], [['es', 'hola otra vez']]);
+    expect(legs.find((l) => l.callSid === GUEST)).toMatchObject({ language: 'es', languageSource: 'deduced' });
+    expect(transcript).toEqual([
+      { text: 'hola', speaker: GUEST },
+      { text: 'hola otra vez', speaker: GUEST },
+    ]);
   });
 });

@@ -40,6 +40,33 @@ describe('rebuilding a live call from its record', () => {
     });
   });
 
+  it('a conference tolk joined: its parties as recorded, with how a language not given became known', () => {
+    const record: CallRecord = {
+      ...base,
+      number: '',
+      kind: 'conference',
+      conference: 'room',
+      state: 'answered',
+      legs: [
+        { role: 'participant', callSid: 'CA1', language: 'en' },
+        { role: 'participant', callSid: 'CA2', language: 'es', languageSource: 'detected' },
+        { role: 'participant', callSid: 'CA3', language: 'fr', languageSource: 'deduced' },
+        { role: 'interpreter', callSid: 'CA4', language: 'en' },
+      ],
+    };
+    expect(rebuildCall(record, undefined)).toEqual({
+      kind: 'conference',
+      conference: 'room',
+      mode: 'whisper',
+      startedAt: startedAt.getTime(),
+      parties: [
+        { legRef: 'CA1', language: 'en', role: 'participant' },
+        { legRef: 'CA2', language: 'es', role: 'participant', languageSource: 'detected' },
+        { legRef: 'CA3', language: 'fr', role: 'participant', languageSource: 'deduced' },
+      ],
+    });
+  });
+
   it('refuses a call that has ended, or a direct call not bridged yet', () => {
     expect(rebuildCall({ ...base, state: 'ended', outcome: 'completed' }, NUMBER)).toBe('the call has ended');
     expect(rebuildCall({ ...base, state: 'ringing' }, NUMBER)).toBe('the call is ringing, not bridged');

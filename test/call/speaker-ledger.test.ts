@@ -49,4 +49,40 @@ describe('the speaker ledger', () => {
     l.joined('agent', 0, 'en');
     expect(l.speakerOf('en', 400, 500)).toBeUndefined();
   });
+
+  it('takes a language brought back as not sure to be in doubt, however it was named', () => {
+    const l = new SpeakerLedger(1000);
+    l.joined('agent', 0, 'en');
+    l.joined('guest', 0, 'es', false);
+    l.joined('other', 0, 'fr', false);
+    expect(l.speakerOf('es', 2000, 3000)).toBeUndefined();
+    expect(l.speakerOf('fr', 2000, 3000)).toBeUndefined();
+    expect(l.speakerOf('en', 2000, 3000)).toBeUndefined();
+  });
+
+  it('keeps a party gone less than the lead plus the longest line ago, and forgets one gone longer', () => {
+    const l = new SpeakerLedger(1000, 10_000);
+    l.joined('agent', 0, 'en');
+    l.joined('guest', 0, 'en');
+    l.left('guest', 2000);
+    l.joined('late', 12_500, 'de');
+    expect(l.size).toBe(3);
+    expect(l.speakerOf('en', 2500, 12_500)).toBeUndefined();
+    l.joined('later', 13_500, 'fr');
+    expect(l.size).toBe(3);
+    expect(l.speakerOf('en', 3500, 13_500)).toBe('agent');
+  });
+
+  it('stays bounded through a long conference with many comings and goings', () => {
+    const l = new SpeakerLedger(1000, 10_000);
+    l.joined('agent', 0, 'en');
+    for (let i = 0; i < 1000; i++) {
+      l.joined(`guest-${i}`, i * 1000, 'es');
+      l.left(`guest-${i}`, i * 1000 + 500);
+      l.joined('agent', i * 1000 + 600);
+    }
+    // The agent (there throughout) and the 11 guests who left within the lead plus the longest line.
+    expect(l.size).toBe(12);
+    expect(l.speakerOf('en', 999_000, 999_500)).toBe('agent');
+  });
 });

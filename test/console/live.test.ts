@@ -1,4 +1,4 @@
-import { applyEvent, CAPTIONS_KEPT, ENDED_KEPT_MS, forgetEnded, fromSnapshot, speakerOf, stateLabel, type WireEvent } from '../../console/src/lib/live';
+import { applyEvent, CAPTIONS_KEPT, ENDED_KEPT_MS, forgetEnded, GONE_KEPT, fromSnapshot, speakerOf, stateLabel, type WireEvent } from '../../console/src/lib/live';
 
 const ev = (type: string, fields: Record<string, unknown> = {}, callId = 'c1', at = 1000): WireEvent => ({ type, callId, at, ...fields });
 
@@ -68,6 +68,31 @@ describe("the Live page's fold of call events", () => {
     expect(calls.k1.captions.map((c) => speakerOf(calls.k1, c.routeId, c.participantId))).toEqual(['participant CA3', 'unknown speaker']);
     expect(speakerOf(calls.k1, 'to:en', 'caller')).toBe('caller');
     expect(speakerOf(calls.k1, 'to:en')).toBe('unknown speaker');
+  });
+
+  it("keeps a caption's speaker as named when it arrived, after that participant has left", () => {
+    let calls = fromSnapshot([
+      ev('call.created', { kind: 'conference', conference: 'support-42', mode: 'whisper' }, 'k1'),
+      ev('participant.joined', { participantId: 'party-1', role: 'participant', legRef: 'CA3', language: 'en' }, 'k1'),
+      ev('utterance.final', { routeId: 'to:es', participantId: 'party-1', source: { text: 'Bye.', languageCode: 'en' }, translation: { text: 'Adiós.', languageCode: 'es' }, startMs: 0 }, 'k1'),
+      ev('participant.left', { participantId: 'party-1' }, 'k1'),
+    ]);
+    expect(calls.k1.participants).not.toHaveProperty('party-1');
+    expect(calls.k1.captions.map((c) => c.speaker)).toEqual(['participant CA3']);
+    // Their last words, translated after they left, name them too.
+    calls = applyEvent(calls, ev('utterance.final', { routeId: 'to:es', participantId: 'party-1', source: { text: 'Thanks.', languageCode: 'en' }, translation: { text: 'Gracias.', languageCode: 'es' }, startMs: 0 }, 'k1'));
+    expect(calls.k1.captions.map((c) => c.speaker)).toEqual(['participant CA3', 'participant CA3']);
+  });
+
+  it('remembers the latest participants who left, and no more', () => {
+    const comings = Array.from({ length: GONE_KEPT + 5 }, (_, i) => [
+      ev('participant.joined', { participantId: `party-${i}`, role: 'participant', legRef: `CA${i}` }, 'k1'),
+      ev('participant.left', { participantId: `party-${i}` }, 'k1'),
+    ]).flat();
+    const calls = fromSnapshot(comings);
+    expect(calls.k1.gone?.map((p) => p.id)).toEqual(Array.from({ length: GONE_KEPT }, (_, i) => `party-${i + 5}`));
+    expect(speakerOf(calls.k1, 'to:en', 'party-4')).toBe('unknown speaker');
+    expect(speakerOf(calls.k1, 'to:en', 'party-5')).toBe('participant CA5');
   });
 
   it('shows a call tolk places as retrying while its next attempt is due, and as calling again once it starts', () => {

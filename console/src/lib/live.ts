@@ -1,7 +1,8 @@
 /**
  * The calls in progress as the Live page shows them, folded from tolk's call events
  * (`/api/live/events`: a snapshot to replay, then each event). Pure: `applyEvent` returns the next
- * state. Bounded: captions per call, calls that ended kept for a while (`ENDED_KEPT`).
+ * state. Bounded: captions per call, participants who left, calls that ended kept for a while
+ * (`ENDED_KEPT`). Each caption keeps the label of its speaker from when it arrived.
  */
 import { partyLabel, routeSpeaker } from './calls';
 
@@ -32,6 +33,8 @@ export interface LiveCaption {
   key: number;
   routeId: string;
   participantId?: string;
+  /** Who said it, as the call's participants named them when it arrived (see `speakerOf`): one who has left since stays named. */
+  speaker: string;
   source: { text: string; languageCode: string };
   translation: { text: string; languageCode: string };
   startMs: number;
@@ -64,6 +67,11 @@ export interface LiveCall {
   retrying?: boolean;
   startedAt: number;
   participants: Record<string, LiveParticipant>;
+  /**
+   * Participants who left, the latest `GONE_KEPT`: a line tolk names after its speaker left (their
+   * last words, translated since) names them still.
+   */
+  gone?: LiveParticipant[];
   routes: Record<string, LiveRoute>;
   captions: LiveCaption[];
   ended?: { outcome: string; at: number };
@@ -73,6 +81,7 @@ export type LiveCalls = Record<string, LiveCall>;
 
 export const CAPTIONS_KEPT = 100;
 export const LATENCIES_KEPT = 50;
+export const GONE_KEPT = 20;
 /** Ended calls stay on the Live page this long, then only History has them. */
 export const ENDED_KEPT_MS = 5 * 60_000;
 
@@ -135,8 +144,10 @@ function reduce(call: LiveCall, e: WireEvent): LiveCall {
       return { ...call, participants: { ...call.participants, [id]: { id, role: str(e.role) ?? id, callSid: str(e.legRef), language: str(e.language) ?? str(e.provisionalLanguage) } } };
     }
     case 'participant.left': {
-      const { [str(e.participantId) ?? '']: _gone, ...rest } = call.participants;
-      return { ...call, participants: rest };
+      const id = str(e.participantId) ?? '';
+      const { [id]: left, ...rest } = call.participants;
+      if (!left) return call;
+      return { ...call, participants: rest, gone: [...(call.gone ?? []).filter((p) => p.id !== id), left].slice(-GONE_KEPT) };
     }
     case 'participant.language': {
       const id = str(e.participantId) ?? '';
@@ -168,10 +179,12 @@ function reduce(call: LiveCall, e: WireEvent): LiveCall {
       });
     }
     case 'utterance.final': {
+      const participantId = str(e.participantId);
       const caption: LiveCaption = {
         key: ++captionKeys,
         routeId,
-        participantId: str(e.participantId),
+        participantId,
+        speaker: speakerOf(call, routeId, participantId),
         source: text(e.source),
         translation: text(e.translation),
         startMs: num(e.startMs) ?? 0,
@@ -218,11 +231,12 @@ export function stateLabel(call: LiveCall): string {
 }
 
 /**
- * Who said a caption: the participant tolk names (a participant with their call SID), else the
- * party of a direct call's route (`caller->agent`: the caller), else 'unknown speaker'.
+ * Who said a caption: the participant tolk names (a participant with their call SID), there or
+ * lately gone, else the party of a direct call's route (`caller->agent`: the caller), else
+ * 'unknown speaker'.
  */
 export function speakerOf(call: LiveCall, routeId: string, participantId?: string): string {
-  const p = participantId === undefined ? undefined : call.participants[participantId];
+  const p = participantId === undefined ? undefined : (call.participants[participantId] ?? call.gone?.find((g) => g.id === participantId));
   return p ? partyLabel(p.role, p.callSid) : routeSpeaker(routeId);
 }
 

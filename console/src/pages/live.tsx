@@ -214,7 +214,7 @@ function CallLive(props: { call: LiveCall | undefined; id: string; status: FeedS
         {call.captions.map((c) => (
           <li key={c.key} class="utterance final" data-direction={c.routeId}>
             <p class="meta">
-              <span class="speaker">{speakerOf(call, c.routeId, c.participantId)}</span> · {c.routeId} at {formatDuration(c.startMs)}
+              <span class="speaker">{c.speaker}</span> · {c.routeId} at {formatDuration(c.startMs)}
             </p>
             <p lang={c.source.languageCode || undefined}>
               <span class="lang">{c.source.languageCode || '…'}</span> {c.source.text}

@@ -1,7 +1,8 @@
 /**
  * Keeps each call's record from its events: state changes (with the time it was answered), the
- * legs and their languages as participants join and their languages become known (a participant
- * whose language is not known yet is listed once it is), every final utterance of the transcript
+ * legs and their languages as participants join and their languages become known, with how they
+ * became known where they were not given (a participant whose language is not known yet is listed
+ * once it is), every final utterance of the transcript
  * with the leg of who said it (where the event names the participant), and the outcome. Each write
  * is returned to the event bus, so the call waits for them before it reports that it has ended.
  *
@@ -58,7 +59,7 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
           entryOf(unlisted, e.callId).set(e.participantId, known);
           return undefined;
         }
-        const leg: CallLeg = { ...known, language };
+        const leg: CallLeg = { ...known, language, ...(e.language && e.languageSource ? { languageSource: e.languageSource } : {}) };
         const call = legsOf(e.callId);
         call.delete(`recorded:${leg.callSid}`);
         call.set(e.participantId, leg);
@@ -67,10 +68,10 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
       case 'participant.language': {
         const leg = legs.get(e.callId)?.get(e.participantId);
         const waiting = unlisted.get(e.callId)?.get(e.participantId);
-        if (leg) leg.language = e.language;
+        if (leg) Object.assign(leg, { language: e.language, languageSource: e.source });
         else if (waiting) {
           unlisted.get(e.callId)?.delete(e.participantId);
-          legsOf(e.callId).set(e.participantId, { ...waiting, language: e.language });
+          legsOf(e.callId).set(e.participantId, { ...waiting, language: e.language, languageSource: e.source });
         } else return undefined;
         return writeLegs(e.callId);
       }

@@ -119,7 +119,17 @@ function componentSchemas(): Record<string, JsonSchema> {
       type: 'object',
       required: ['role', 'callSid', 'language'],
       additionalProperties: false,
-      properties: { role: { enum: [...LEG_ROLES] }, callSid: string, streamSid: string, language: string },
+      properties: {
+        role: { enum: [...LEG_ROLES] },
+        callSid: string,
+        streamSid: string,
+        language: string,
+        languageSource: {
+          type: 'string',
+          description:
+            "How the language became known, where it was not given. A conference's: detected (heard while another party's language was in doubt too, so it may be theirs) or deduced (heard while every other party's was known)",
+        },
+      },
     },
     CallRecord: {
       type: 'object',

@@ -47,7 +47,7 @@ export function describeCallRecordStoreContract(name: string, open: OpenCallReco
           state: 'bridged',
           answeredAt: new Date(T0 + 5000),
           legs: [
-            { role: 'caller', callSid: 'CA1', streamSid: 'MZ1', language: 'es' },
+            { role: 'caller', callSid: 'CA1', streamSid: 'MZ1', language: 'es', languageSource: 'detected' },
             { role: 'agent', callSid: 'CA2', language: 'en' },
           ],
         }),
@@ -65,7 +65,7 @@ export function describeCallRecordStoreContract(name: string, open: OpenCallReco
         answeredAt: new Date(T0 + 5000),
         endedAt: new Date(T0 + 60000),
         legs: [
-          { role: 'caller', callSid: 'CA1', streamSid: 'MZ1', language: 'es' },
+          { role: 'caller', callSid: 'CA1', streamSid: 'MZ1', language: 'es', languageSource: 'detected' },
           { role: 'agent', callSid: 'CA2', language: 'en' },
         ],
         transcript: [utterance(0), utterance(1)],

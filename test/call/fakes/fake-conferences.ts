@@ -1,0 +1,37 @@
+import type { AddInterpreterRequest, ConferenceEvent, ConferenceInfo, ConferenceTelephony } from '../../../src/call/ports';
+
+/**
+ * A conference that lists the parties given and places every interpreter leg asked for (its leg
+ * ref names the generation and endpoint); it reports nothing by itself.
+ */
+export class FakeConferences implements ConferenceTelephony {
+  readonly interpreters: { req: AddInterpreterRequest; legRef: string }[] = [];
+  readonly watchers: ((e: ConferenceEvent) => void)[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly parties: string[],
+  ) {}
+
+  addParty(): Promise<string> {
+    return Promise.reject(new Error('no parties are dialled here'));
+  }
+  addInterpreter(req: AddInterpreterRequest): Promise<string> {
+    const legRef = `CA-interpreter-${req.generation ?? 1}-${req.endpoint}`;
+    this.interpreters.push({ req, legRef });
+    return Promise.resolve(legRef);
+  }
+  find(): Promise<ConferenceInfo> {
+    return Promise.resolve({ ref: `CF-${this.name}`, name: this.name, members: this.parties.map((legRef) => ({ legRef, whispering: false })) });
+  }
+  removeLeg(): Promise<void> {
+    return Promise.resolve();
+  }
+  end(): Promise<void> {
+    return Promise.resolve();
+  }
+  watch(_conference: ConferenceInfo, onEvent: (e: ConferenceEvent) => void): () => void {
+    this.watchers.push(onEvent);
+    return () => undefined;
+  }
+}
