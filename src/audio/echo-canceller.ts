@@ -27,7 +27,9 @@
  * 4. Residual level. `q`, the residual-echo-to-reference power ratio, is tracked as a floor: it
  *    follows echo-only frames quickly downwards and rises slowly (2 dB/s). A frame whose error is
  *    strongly correlated with the echo estimate (|rho| > 0.6; near-end speech is not) is an echo
- *    path mismatch: `q` jumps up to the observed ratio, so the suppressor treats it as echo.
+ *    path mismatch: `q` jumps up to the observed ratio, so the suppressor treats it as echo. While
+ *    the output filter holds no path, a frame the background filter explains is one too, and the
+ *    first path it takes over restarts `q`: a level learnt with no echo says nothing about echo.
  * 5. Residual suppression. Per frame, R = error power / (q * reference power). R <= 3 dB: echo only,
  *    the frame is attenuated to `suppressionDb`; R >= 9 dB: near-end speech, passed at unity (with a
  *    60 ms hangover); in between, interpolated in dB. Gain rises instantly and falls by at most
@@ -541,17 +543,33 @@ export class EchoCanceller {
       py = pey = 0;
     }
     // the background takes over when it clearly beats the foreground (convergence, path change);
-    // during double talk it is the one disturbed, so the foreground is kept
-    if (peb < 0.7 * pe && peb < pd) {
+    // during double talk it is the one disturbed, so the foreground is kept.
+    // While the foreground holds no echo path (all taps zero), `q` can only have learnt that there
+    // was no echo, which says nothing about a path that appears: the first path taken restarts `q`
+    // (as a new lock does), and a frame the background explains before that is echo the output
+    // filter does not model (a mismatch the estimate-error correlation cannot see with no estimate),
+    // not near-end speech, so it also ends the hangover of frames taken for speech before it.
+    // A background worse than no filter at all then has learnt nothing to keep (near-end speech
+    // with no echo) and starts again from zero, so that it learns an echo path once one appears
+    // without first unlearning that speech.
+    const noPath = isAllZeroTaps(wf);
+    const bgBetter = peb < 0.7 * pe && peb < pd;
+    if (bgBetter) {
       if (++this.bgWins >= 2) {
+        if (noPath) this.q = 1;
         wf.set(w);
         this.bgWins = 0;
       }
-    } else this.bgWins = 0;
+    } else {
+      this.bgWins = 0;
+      if (noPath && peb > pd) w.fill(0);
+    }
+    const unmodelled = noPath && bgBetter;
 
     const floor = n * this.silence * this.silence;
     // correlated error = echo path mismatch, not near-end speech
-    this.mismatch = py > floor && pey * pey > 0.36 * pe * py;
+    this.mismatch = unmodelled || (py > floor && pey * pey > 0.36 * pe * py);
+    if (unmodelled) this.hangover = 0;
     let res = pe;
     if (pe > pd) {
       // the filter adds more than it removes (path just changed): pass the microphone instead
@@ -599,7 +617,8 @@ export class EchoCanceller {
    * So does the residual level: while the output filter holds no echo path (nothing learnt since
    * the delay locked, e.g. a lock on speech said over the ringback, with no echo at all), `cancel`
    * would estimate no echo and see none, and `q` falls as it does there; left at its start, it would
-   * take the party's next words, at the loudness of what they hear, for echo.
+   * take the party's next words, at the loudness of what they hear, for echo. Should echo come
+   * later, `cancel` restarts `q` when the output filter takes its first path.
    */
   private silentMic(frame: Int16Array, out: Int16Array | undefined): Int16Array {
     const n = frame.length;

@@ -1,42 +1,12 @@
 import { mulaw } from 'alawmulaw';
 import { EchoCanceller, EchoCancellerOptions } from '../../src/audio/echo-canceller';
-import { prng } from './helpers/signals';
+import { prng, speechLike } from './helpers/signals';
 
 const RATE = 8000;
 const FRAME = 160;
 const ms = (x: number): number => Math.round((x * RATE) / 1000);
 
 
-
-/**
- * Speech-like signal: coloured noise plus a few drifting harmonics, in bursts of 150..450 ms
- * separated by 60..300 ms gaps, with a 4 Hz syllable modulation. `peak` is on the int16 scale.
- */
-function speechLike(samples: number, seed: number, peak = 12000): Float64Array {
-  const rnd = prng(seed);
-  const out = new Float64Array(samples);
-  let n = 0;
-  let lp1 = 0;
-  let lp2 = 0;
-  while (n < samples) {
-    const burst = ms(150 + 300 * rnd());
-    const gap = ms(60 + 240 * rnd());
-    const f0 = 100 + 150 * rnd();
-    const level = peak * (0.4 + 0.6 * rnd());
-    for (let i = 0; i < burst && n < samples; i++, n++) {
-      const env = Math.sin((Math.PI * i) / burst) * (0.6 + 0.4 * Math.sin((2 * Math.PI * 4 * i) / RATE));
-      const white = rnd() * 2 - 1;
-      lp1 += 0.5 * (white - lp1);
-      lp2 += 0.5 * (lp1 - lp2);
-      const t = i / RATE;
-      const voiced =
-        Math.sin(2 * Math.PI * f0 * t) + 0.6 * Math.sin(2 * Math.PI * 3 * f0 * t + 1) + 0.4 * Math.sin(2 * Math.PI * 7 * f0 * t + 2);
-      out[n] = level * env * (0.45 * voiced + 1.2 * (white - lp2));
-    }
-    n += gap;
-  }
-  return out;
-}
 
 /** Echo: reference through a FIR `path` after `delay` samples (a number = delay per sample, for a jump). */
 function echoOf(ref: Float64Array, path: number[], delayAt: (n: number) => number): Float64Array {

@@ -47,6 +47,36 @@ export function noisyTones(rate: number, samples: number, seed: number): Int16Ar
   return out;
 }
 
+/**
+ * Speech-like signal: coloured noise plus a few drifting harmonics, in bursts of 150..450 ms
+ * separated by 60..300 ms gaps (8 kHz), with a 4 Hz syllable modulation. `peak` is on the int16 scale.
+ */
+export function speechLike(samples: number, seed: number, peak = 12000): Float64Array {
+  const rnd = prng(seed);
+  const out = new Float64Array(samples);
+  let n = 0;
+  let lp1 = 0;
+  let lp2 = 0;
+  while (n < samples) {
+    const burst = Math.round(8 * (150 + 300 * rnd()));
+    const gap = Math.round(8 * (60 + 240 * rnd()));
+    const f0 = 100 + 150 * rnd();
+    const level = peak * (0.4 + 0.6 * rnd());
+    for (let i = 0; i < burst && n < samples; i++, n++) {
+      const env = Math.sin((Math.PI * i) / burst) * (0.6 + 0.4 * Math.sin((2 * Math.PI * 4 * i) / 8000));
+      const white = rnd() * 2 - 1;
+      lp1 += 0.5 * (white - lp1);
+      lp2 += 0.5 * (lp1 - lp2);
+      const t = i / 8000;
+      const voiced =
+        Math.sin(2 * Math.PI * f0 * t) + 0.6 * Math.sin(2 * Math.PI * 3 * f0 * t + 1) + 0.4 * Math.sin(2 * Math.PI * 7 * f0 * t + 2);
+      out[n] = level * env * (0.45 * voiced + 1.2 * (white - lp2));
+    }
+    n += gap;
+  }
+  return out;
+}
+
 function solve(a: number[][], b: number[]): number[] {
   const n = b.length;
   for (let col = 0; col < n; col++) {
