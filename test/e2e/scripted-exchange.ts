@@ -1,18 +1,28 @@
 /**
  * The scripted Spanish-English exchange heard whole: the caller and then the agent speak, the
  * Gemini emulator answers each with the script's recorded translation, and each party's recording
- * is compared with that translation as the phone network carries it.
+ * is compared, stretch by stretch, with that translation as the phone network carries it.
  */
 import fs from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Downsampler24to8, readWav } from '../../src/audio';
 import { loadScript } from '../../src/emulators/gemini/script';
-import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, fixture, keepWav, matchSnrDb, startRig, waitUntil, type Rig, type RigOptions } from './harness';
+import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, fixture, keepWav, speechRunsHeard, startRig, waitUntil, type Rig, type RigOptions } from './harness';
 
 export interface ExchangeHeard {
-  /** Signal-to-error of what the agent heard against the caller's words translated, dB. */
-  agentSnrDb: number;
-  /** The same for the caller, against the agent's words translated. */
-  callerSnrDb: number;
+  /** What the agent heard against the caller's words translated. */
+  agent: StretchesHeard;
+  /** What the caller heard against the agent's words translated. */
+  caller: StretchesHeard;
+  /** What to look at when a stretch was damaged: this process's longest stall, and each leg's play-out counts. */
+  seen: { loopStallMs: number; legs: unknown[] };
+}
+
+/** Every stretch of the translation (as speechRunsHeard finds them), matched sample for sample. */
+export interface StretchesHeard {
+  stretches: number;
+  /** Stretches whose signal-to-error is below 30 dB (mu-law's own noise is well above it): a hole or a slip inside them. */
+  damaged: { frame: number; snrDb: number }[];
 }
 
 /**
@@ -23,6 +33,8 @@ export interface ExchangeHeard {
  */
 export async function hearScriptedExchange(options: RigOptions, keepAs: string, started: (rig: Rig) => void): Promise<ExchangeHeard> {
   const script = await loadScript(require.resolve('../../scripts/demo-es-en.json'));
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   const rig = await startRig({ ...options, speed: 1, number: { originalVolume: 0 }, gemini: { mode: 'script', script, detector: { pauseMs: 1200, maxUtteranceMs: 15_000 } } });
   started(rig);
   rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: fixture('agent-en.ulaw8k.wav'), speakAfterSec: 11 });
@@ -30,13 +42,25 @@ export async function hearScriptedExchange(options: RigOptions, keepAs: string, 
   await rig.twilio.waitForStatus(callerSid, 'completed', 30_000);
   const agentSid = rig.twilio.calls().find((c) => c.to === AGENT_NUMBER)?.sid ?? '';
   await waitUntil(() => rig.tolk.calls.activeCalls === 0, 5000, 'tolk to end the call');
+  loop.disable();
   const expected = (file: string): Int16Array => new Downsampler24to8().process(readWav(fs.readFileSync(fixture(file))).samples);
   const agentHeard = rig.twilio.recording(agentSid);
   const callerHeard = rig.twilio.recording(callerSid);
   keepWav(`${keepAs}-agent-heard.wav`, agentHeard.heardWav());
   keepWav(`${keepAs}-caller-heard.wav`, callerHeard.heardWav());
   return {
-    agentSnrDb: matchSnrDb(agentHeard.heard, expected('caller-es.to-en.pcm24k.wav')).snrDb,
-    callerSnrDb: matchSnrDb(callerHeard.heard, expected('agent-en.to-es.pcm24k.wav')).snrDb,
+    agent: stretchesHeard(agentHeard.heard, expected('caller-es.to-en.pcm24k.wav')),
+    caller: stretchesHeard(callerHeard.heard, expected('agent-en.to-es.pcm24k.wav')),
+    seen: { loopStallMs: Math.round(loop.max / 1e6), legs: rig.logs.filter((l) => l.event === 'leg.closed') },
   };
+}
+
+/**
+ * Each stretch of speech is matched on its own: a pause between two may have grown (this process
+ * stalled, and the phone network played silence until the late audio came, as Twilio would), but
+ * a hole or a slip inside a stretch drops its ratio far below mu-law's noise.
+ */
+function stretchesHeard(heard: Int16Array, translation: Int16Array): StretchesHeard {
+  const runs = speechRunsHeard(heard, translation);
+  return { stretches: runs.length, damaged: runs.filter((r) => r.snrDb < 30).map((r) => ({ frame: r.frame, snrDb: r.snrDb })) };
 }
