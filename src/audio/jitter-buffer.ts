@@ -16,6 +16,10 @@
  *    nothing was late for `fastShrinkAfterMs`; the lateness of a stall's burst is not learnt.
  *  - It never holds more than `maxDelayMs` (after a stall, the oldest audio is dropped and counted,
  *    and the lateness seen before, which no longer describes the new timeline, is forgotten).
+ *  - The lateness of a stream's first second is ridden out but not learnt: the stream's set-up
+ *    (the far end starting it, tolk verifying it and opening the call's sessions while its first
+ *    frames wait) delays them in a way the network does not repeat. What it cost is given back,
+ *    like a stall's, once the frames after it have shown for `fastShrinkAfterMs` that it is spare.
  * A caller hands it every frame, silence included: silence before speech is where it learns the
  * network's jitter, inaudibly. Pure logic: `push` as frames arrive, `read` on each tick.
  */
@@ -24,6 +28,8 @@ import { SampleQueue } from './sample-queue';
 
 /** A hole of this many ticks or more was a stall (of the network or the event loop), not jitter. */
 const STALL_TICKS = 5;
+/** Reads in a stream's first second: its set-up, whose lateness is not learnt. */
+const SET_UP_READS = 50;
 
 export interface JitterBufferOptions {
   /** Time with a whole frame to spare before one frame of delay is given back (default 10 s). */
@@ -144,6 +150,11 @@ export class JitterBuffer {
       this.underruns++;
     }
     if (this.taken + FRAME_SAMPLES <= this.burstEnd) return this.readFrame(mix, gain);
+    if (this.reads === SET_UP_READS) {
+      // The set-up is over: the lateness seen so far is forgotten, and learnt afresh.
+      this.margins.length = 0;
+      this.lastLate = this.reads;
+    }
     // A frame in hand arrived before this read, whatever the clocks say (never a negative margin).
     const lowest = this.note(Math.max(0, at - this.arrivalOfFront()));
     if (lowest < this.safety && this.frontIsQuiet()) {

@@ -119,6 +119,20 @@ describe('JitterBuffer under ±30 ms of network jitter', () => {
     expect(at.get(1600)).toBe(ticksOf(steady.heard).get(1600));
   });
 
+  it("gives back within seconds what the stream's set-up cost (its first frames held back), before speech starts", () => {
+    // Frames 2..4 wait 80 ms while the stream is set up, then come at once; after that the line has
+    // ±10 ms of jitter. Speech starts at 6 s, before the slow give-back (10 s) could act.
+    const rnd = prng(4);
+    const ids = call(300, 100);
+    const run = simulate(ids, 5, (k) => (k >= 2 && k <= 4 ? 80 - 20 * (k - 2) : rnd() * 20 - 10));
+    const steady = simulate(ids, 5, () => 0);
+    const at = ticksOf(run.heard);
+    for (let i = 0; i < 100; i++) expect(at.get(1000 + i)).toBe(at.get(1000)! + i);
+    // The delay the set-up cost is given back but for what the ±10 ms calls for (a frame).
+    expect(at.get(1000)! - ticksOf(steady.heard).get(1000)!).toBeLessThanOrEqual(1);
+    expect(run.buffer.stats().shrinks).toBeGreaterThan(0);
+  });
+
   it('never holds more than maxDelayMs: after a stall the oldest audio is dropped and counted', () => {
     // The network stalls for a second, then everything arrives at once.
     const run = simulate(call(0, 150), 5, (k) => (k >= 50 && k < 100 ? 1000 - 20 * (k - 50) : 0), new JitterBuffer({ maxDelayMs: 200 }));
