@@ -1,6 +1,7 @@
 /**
  * The speech in progress on a line that nobody hears yet (8 kHz PCM16): a caller who starts talking
- * just before the other party's leg connects. Given to a translation route as it starts, the
+ * just before the other party's leg connects, a conference party talking as one who speaks another
+ * language joins. Given to a translation route as it starts, the
  * utterance in progress is translated from its first word instead of from the moment the route
  * started; an utterance already over (the speech detector's 300 ms pause) is not carried, so what was
  * said to nobody while the line rang is not played to the listener when they connect.
@@ -43,14 +44,14 @@ export class SpeechLeadIn {
 
   /**
    * The utterance in progress, from just before its start (at most `maxMs`); empty when nobody is
-   * speaking. What is held is let go.
+   * speaking. It stays held (a copy is returned), so it can be asked for again as it goes on.
    */
-  take(): Int16Array {
+  inProgress(): Int16Array {
     const wanted = this.detector.isSpeaking ? this.total - this.onset + this.leadSamples : 0;
     const keep = Math.min(this.ring.length, wanted);
     this.ring.discard(this.ring.length - keep);
     const out = new Int16Array(keep);
-    this.ring.read(out);
+    this.ring.peek(out);
     return out;
   }
 }

@@ -8,7 +8,9 @@
  *                 one speaking into the room. Each hears the room but itself, so what tolk plays
  *                 never comes back to be translated again
  *   voice links   none: the conference carries the voices
- *   routes        one per language spoken (interpretation-plan.ts), silent on speech already in it
+ *   routes        one per language spoken (interpretation-plan.ts), silent on speech already in it;
+ *                 the first into a language is given the room's utterance in progress, so a party
+ *                 who joins while someone talks hears it from its first word
  *
  * A conference tolk created for a caller on a tolk number (`dial`) ends when the caller leaves or
  * the party dialled for them leaves; tolk dials that party once the caller is in. A conference tolk
@@ -27,6 +29,7 @@ import { message, sayLocale } from './messages';
 import { DEDUCED, DETECTED, SpeakerLedger } from './speaker-ledger';
 import { WhisperRefusedError, type ConferenceEvent, type ConferenceTelephony, type LegStatus, type ParticipantMedia } from './ports';
 import { SAMPLE_RATE } from '../audio/frame';
+import { SpeechLeadIn } from '../audio/speech-lead-in';
 
 export interface ConferenceCallDeps extends CallDeps {
   conferences: ConferenceTelephony;
@@ -123,6 +126,13 @@ export class ConferenceCall {
   private moving: { left: Set<InterpreterLeg> } | undefined;
   /** Adopted: resolves once every interpreter leg of the plan is connected here. */
   private joined: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** The room's speech in progress, as one connected interpreter leg hears it (each hears the room). */
+  private room: { endpoint: string; speech: SpeechLeadIn; stop: () => void } | undefined;
+  /**
+   * Languages a route has been made into in this call (here or, adopted, before): one made again
+   * (its source leg replaced) starts from then, so nothing already translated is heard twice.
+   */
+  private readonly routedLanguages = new Set<string>();
 
   constructor(
     private readonly deps: ConferenceCallDeps,
@@ -143,6 +153,7 @@ export class ConferenceCall {
       this.joined = { promise: new Promise<void>((r) => (resolve = r)), resolve };
     }
     for (const p of init.parties ?? []) this.known.set(p.legRef, p);
+    if (init.adopted) for (const l of [...(init.parties ?? []).flatMap((p) => (p.language ? [p.language] : [])), ...(init.languages ?? [])]) this.routedLanguages.add(l);
     if (init.dial) this.known.set(init.dial.callerLeg, { legRef: init.dial.callerLeg, language: init.dial.callerLanguage, role: 'caller' });
     this.unsubscribe = deps.events.subscribe((e) => this.follow(e), { callId: init.id });
     this.graph = new CallGraph({
@@ -316,6 +327,7 @@ export class ConferenceCall {
     const reaches = leg.whisperTo ? [leg.whisperTo] : [...this.parties.keys()];
     // A leg hears the room: whoever speaks, so no utterance it feeds is put down to one party.
     this.graph.addEndpoint({ id: leg.endpoint, carries: [], reaches }, media);
+    this.hearRoom();
     media.on('end', () => {
       if (this.moving) this.moving.left.add(leg);
       else this.interpreterLegGone(leg);
@@ -486,6 +498,7 @@ export class ConferenceCall {
     if (!leg.attached) return;
     leg.attached = false;
     leg.dropped = true;
+    this.hearRoom();
     this.publish({ type: 'interpreter.leg', endpoint: leg.endpoint, legRef: leg.legRef ?? '', action: 'left' });
     void this.graph.removeEndpoint(leg.endpoint).then(() => {
       if (this.stateValue === 'ended') return;
@@ -539,12 +552,35 @@ export class ConferenceCall {
       const route = this.graph.route(r.id);
       if (!route) {
         const source = attached(r.sources)[0];
-        if (source) this.graph.addRoute({ id: r.id, source, targetLanguage: r.targetLanguage, listeners });
+        if (source) this.graph.addRoute({ id: r.id, source, targetLanguage: r.targetLanguage, listeners, ...this.leadInto(r.targetLanguage) });
         continue;
       }
       const have = new Set(route.listeners.map((l) => l.id));
       for (const l of listeners) if (!have.has(l)) this.graph.addRouteListener(r.id, l);
       for (const l of have) if (!listeners.includes(l)) this.graph.removeRouteListener(r.id, l);
+    }
+  }
+
+  /** The room's utterance in progress, for the first route into `language` in this call. */
+  private leadInto(language: string): { leadIn?: Int16Array } {
+    if (this.routedLanguages.has(language)) return {};
+    this.routedLanguages.add(language);
+    const leadIn = this.room?.speech.inProgress();
+    return leadIn?.length ? { leadIn } : {};
+  }
+
+  /** Keeps the room listener on a connected interpreter leg (another, when its leg has gone). */
+  private hearRoom(): void {
+    const current = this.room && this.legs.get(this.room.endpoint);
+    if (current?.attached) return;
+    this.room?.stop();
+    this.room = undefined;
+    for (const leg of this.legs.values()) {
+      const endpoint = leg.attached ? this.graph.endpoint(leg.endpoint) : undefined;
+      if (!endpoint) continue;
+      const speech = new SpeechLeadIn();
+      this.room = { endpoint: leg.endpoint, speech, stop: endpoint.listen((pcm) => speech.push(pcm)) };
+      return;
     }
   }
 

@@ -424,7 +424,7 @@ export class DirectCall {
     this.graph.link(AGENT, CALLER, gain);
     // A caller already speaking when the agent's leg connects: that utterance is translated from its
     // first word (what the caller said and finished while it rang is not).
-    const leadIn = this.callerLeadIn?.speech.take();
+    const leadIn = this.callerLeadIn?.speech.inProgress();
     this.callerLeadIn?.stop();
     this.callerLeadIn = undefined;
     this.graph.addRoute({ id: TO_AGENT, source: CALLER, targetLanguage: this.settings.agentLanguage, listeners: [AGENT], ...(leadIn?.length ? { leadIn } : {}) });

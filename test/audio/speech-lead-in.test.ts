@@ -16,22 +16,24 @@ describe('SpeechLeadIn', () => {
     const lead = new SpeechLeadIn({ leadMs: 100 });
     feed(lead, 1000);
     const word = feed(lead, 300, 6000);
-    const taken = lead.take();
+    const taken = lead.inProgress();
     expect(taken.length).toBe(400 * 8);
     expect(taken.subarray(0, 800).every((v) => v === 0)).toBe(true);
     expect(taken.subarray(800)).toEqual(word);
-    expect(lead.take().length).toBe(0); // let go once taken
+    // Asked again as the utterance goes on: still from its start, with what came since.
+    const more = feed(lead, 100, 6000, 2);
+    expect(lead.inProgress().subarray(800)).toEqual(Int16Array.from([...word, ...more]));
   });
 
   it('carries nothing once the utterance is over, nor while nobody has spoken', () => {
     const quiet = new SpeechLeadIn();
     feed(quiet, 1000);
-    expect(quiet.take().length).toBe(0);
+    expect(quiet.inProgress().length).toBe(0);
     const done = new SpeechLeadIn();
     feed(done, 500);
     feed(done, 300, 6000);
     feed(done, 400); // past the detector's 300 ms pause
-    expect(done.take().length).toBe(0);
+    expect(done.inProgress().length).toBe(0);
   });
 
   it('keeps a short pause inside the utterance', () => {
@@ -40,13 +42,13 @@ describe('SpeechLeadIn', () => {
     feed(lead, 300, 6000, 1);
     feed(lead, 200);
     feed(lead, 100, 6000, 2);
-    expect(lead.take().length).toBe(600 * 8);
+    expect(lead.inProgress().length).toBe(600 * 8);
   });
 
   it('carries at most maxMs of a long utterance: its latest', () => {
     const lead = new SpeechLeadIn({ maxMs: 1000 });
     feed(lead, 200);
     const talk = feed(lead, 3000, 6000);
-    expect(lead.take()).toEqual(talk.subarray(talk.length - 1000 * 8));
+    expect(lead.inProgress()).toEqual(talk.subarray(talk.length - 1000 * 8));
   });
 });

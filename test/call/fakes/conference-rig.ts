@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { encodeMulaw } from '../../../src/audio';
 import { ConferenceCall, type ConferencePartyInit } from '../../../src/call/conference-call';
 import { CallEventBus } from '../../../src/call/events';
 import type { InterpretationMode } from '../../../src/call/interpretation-plan';
@@ -78,7 +79,9 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
     { clock: new SimulatedClock(), translators, telephony, prompts, metrics, events, logger, conferences, now: () => time.nowMs },
     { id, conference: 'CF1', requestedMode: opts.mode ?? 'whisper', callerId: '+15550001111', parties: opts.parties, maxLanguages: 4 },
   );
+  /** The latest leg connected for each interpreter endpoint. */
   const media = new Map<string, FakeMediaLeg>();
+  const connected = new Set<AddInterpreterRequest>();
   /** When each session's input clock started, in ms since the call started (it was created then, with nothing held). */
   const sessionStart = new Map<FakeTranslator, number>();
   const noteSessions = (): void => {
@@ -86,11 +89,12 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
   };
   let onEvent: ((e: ConferenceEvent) => void) | undefined;
 
-  /** Connects the media of every interpreter leg placed and not yet connected. */
+  /** Connects the media of every interpreter leg placed (once each) and not yet connected. */
   const connectLegs = async (): Promise<void> => {
     await flush();
     for (const req of conferences.interpreters) {
-      if (media.has(req.endpoint)) continue;
+      if (connected.has(req)) continue;
+      connected.add(req);
       const leg = new FakeMediaLeg(`CA-interpreter-${req.endpoint}`, req.endpoint);
       media.set(req.endpoint, leg);
       call.attachMedia(leg);
@@ -111,6 +115,13 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
   return {
     call,
     translators,
+    /** Every interpreter leg connected hears the room say `pcm` (8 kHz), 20 ms at a time. */
+    roomSays(pcm: Int16Array): void {
+      for (let i = 0; i < pcm.length; i += 160) {
+        const frame = encodeMulaw(pcm.subarray(i, i + 160));
+        for (const leg of media.values()) if (!leg.closed) leg.say(frame);
+      }
+    },
     /** Moves the call's clock on by `ms`. */
     advance(ms: number): void {
       noteSessions();
