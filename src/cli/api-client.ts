@@ -10,10 +10,13 @@ import { CliError, EXIT_FAILURE, EXIT_UNREACHABLE, usageError } from './errors';
 /** A call record as the API serialises it (dates as ISO strings). */
 export interface CallJson {
   id: string;
+  /** Present for a conference, with the conference's name. */
+  kind?: 'conference';
+  conference?: string;
   number: string;
   from: string;
   destination: string;
-  legs: { role: string; callSid: string; streamSid?: string; language: string }[];
+  legs: { role: string; callSid: string; streamSid?: string; language: string; languageSource?: string }[];
   languages: { caller: string; agent: string };
   state: string;
   outcome?: string;

@@ -124,13 +124,23 @@ export function speakerLabel(u: UtteranceJson): string {
   return to === undefined ? 'unknown speaker' : from;
 }
 
+/** A conference's parties (not tolk's interpreter legs): role, call SID and language, with a detected one marked. */
+function partiesText(c: CallJson): string {
+  const parties = c.legs.filter((l) => l.role !== 'interpreter');
+  if (parties.length === 0) return 'none yet';
+  const language = (l: CallJson['legs'][number]): string => (l.language ? `${l.language}${l.languageSource === 'detected' ? ', detected' : ''}` : 'language not known');
+  return parties.map((l) => `${l.role} ${l.callSid} (${language(l)})`).join('; ');
+}
+
 export function callDetail(c: CallWithTranscriptJson): string {
+  const conference = c.kind === 'conference';
   const head = block([
     ['Call', c.id],
-    ['Number', c.number],
-    ['From', c.from],
-    ['Destination', c.destination],
-    ['Languages', `caller ${c.languages.caller}, agent ${c.languages.agent}`],
+    ['Conference', c.conference],
+    ['Number', c.number || undefined],
+    ['From', c.from || undefined],
+    ['Destination', c.destination || undefined],
+    conference ? ['Parties', partiesText(c)] : ['Languages', `caller ${c.languages.caller}, agent ${c.languages.agent}`],
     ['State', c.state],
     ['Placed', c.outbound && `by tolk, calling the customer ${c.outbound.at ? `at ${time(c.outbound.at)}` : 'at once'}; attempt ${c.outbound.attempts} of ${c.outbound.retries + 1}`],
     ['Outcome', c.outcome && (c.endReason ? `${c.outcome}: ${c.endReason}` : c.outcome)],

@@ -51,3 +51,26 @@ describe("a transcript line's speaker in tolk calls show", () => {
     expect(text).toContain('[00:04.0] unknown speaker (en): Hi.\n          -> es: Hola.\n');
   });
 });
+
+describe('tolk calls show for a conference', () => {
+  it('names the conference and its parties with their languages, not a caller and agent language pair', () => {
+    const text = callDetail({
+      ...call([]),
+      kind: 'conference',
+      conference: 'support-room-7',
+      number: '',
+      from: '',
+      destination: '',
+      languages: { caller: '', agent: '' },
+      legs: [
+        { role: 'caller', callSid: 'CA1', language: 'es' },
+        { role: 'participant', callSid: 'CA3', language: 'de', languageSource: 'detected' },
+        { role: 'participant', callSid: 'CA4', language: '' },
+        { role: 'interpreter', callSid: 'CA9', language: '' },
+      ],
+    });
+    expect(text).toContain('Conference  support-room-7\n');
+    expect(text).toContain('Parties     caller CA1 (es); participant CA3 (de, detected); participant CA4 (language not known)\n');
+    expect(text).not.toMatch(/Languages|Number|From|Destination|CA9/);
+  });
+});
