@@ -34,6 +34,11 @@ export class SpeechLeadIn {
     this.leadSamples = msToSamples(opts.leadMs ?? 100);
   }
 
+  /** Samples heard so far: a position on the line, to tell what came after a moment. */
+  get heard(): number {
+    return this.total;
+  }
+
   /** Audio heard on the line, in order; copied. */
   push(pcm: Int16Array): void {
     this.ring.push(pcm);

@@ -9,8 +9,9 @@
  *                 never comes back to be translated again
  *   voice links   none: the conference carries the voices
  *   routes        one per language spoken (interpretation-plan.ts), silent on speech already in it;
- *                 the first into a language is given the room's utterance in progress, so a party
- *                 who joins while someone talks hears it from its first word
+ *                 a new one is given the room's utterance in progress (what no route into its
+ *                 language translated), so a party who joins while someone talks hears it from
+ *                 its first word
  *
  * A conference tolk created for a caller on a tolk number (`dial`) ends when the caller leaves or
  * the party dialled for them leaves; tolk dials that party once the caller is in. A conference tolk
@@ -126,13 +127,18 @@ export class ConferenceCall {
   private moving: { left: Set<InterpreterLeg> } | undefined;
   /** Adopted: resolves once every interpreter leg of the plan is connected here. */
   private joined: { promise: Promise<void>; resolve: () => void } | undefined;
-  /** The room's speech in progress, as one connected interpreter leg hears it (each hears the room). */
+  /**
+   * The room's speech in progress, as a connected interpreter leg hears it (each hears the whole
+   * room, so another one carries on when that one goes).
+   */
   private room: { endpoint: string; speech: SpeechLeadIn; stop: () => void } | undefined;
   /**
-   * Languages a route has been made into in this call (here or, adopted, before): one made again
-   * (its source leg replaced) starts from then, so nothing already translated is heard twice.
+   * Per language a route has been made into: how much of the room (`room.speech.heard`) had been
+   * heard when the last route into it stopped, or Infinity for a call adopted from another
+   * instance (which translated it until the move). A new route into it is given only what came
+   * after, so nothing already translated is heard twice.
    */
-  private readonly routedLanguages = new Set<string>();
+  private readonly routedUntil = new Map<string, number>();
 
   constructor(
     private readonly deps: ConferenceCallDeps,
@@ -153,7 +159,7 @@ export class ConferenceCall {
       this.joined = { promise: new Promise<void>((r) => (resolve = r)), resolve };
     }
     for (const p of init.parties ?? []) this.known.set(p.legRef, p);
-    if (init.adopted) for (const l of [...(init.parties ?? []).flatMap((p) => (p.language ? [p.language] : [])), ...(init.languages ?? [])]) this.routedLanguages.add(l);
+    if (init.adopted) for (const l of [...(init.parties ?? []).flatMap((p) => (p.language ? [p.language] : [])), ...(init.languages ?? [])]) this.routedUntil.set(l, Infinity);
     if (init.dial) this.known.set(init.dial.callerLeg, { legRef: init.dial.callerLeg, language: init.dial.callerLanguage, role: 'caller' });
     this.unsubscribe = deps.events.subscribe((e) => this.follow(e), { callId: init.id });
     this.graph = new CallGraph({
@@ -498,6 +504,7 @@ export class ConferenceCall {
     if (!leg.attached) return;
     leg.attached = false;
     leg.dropped = true;
+    this.routesStopHere();
     this.hearRoom();
     this.publish({ type: 'interpreter.leg', endpoint: leg.endpoint, legRef: leg.legRef ?? '', action: 'left' });
     void this.graph.removeEndpoint(leg.endpoint).then(() => {
@@ -545,6 +552,7 @@ export class ConferenceCall {
     for (const l of plan.legs) if (!this.legs.has(l.endpoint)) this.requestLeg(l.endpoint, l.whisperTo);
     for (const leg of [...this.legs.values()]) if (!wanted.has(leg.endpoint) && !leg.dropped) this.dropLeg(leg);
     const planned = new Set(plan.routes.map((r) => r.id));
+    this.routesStopHere();
     for (const route of this.graph.allRoutes) if (!planned.has(route.id)) void this.graph.removeRoute(route.id);
     for (const r of plan.routes) {
       const attached = (ids: string[]) => ids.filter((id) => this.graph.endpoint(id));
@@ -561,27 +569,43 @@ export class ConferenceCall {
     }
   }
 
-  /** The room's utterance in progress, for the first route into `language` in this call. */
+  /** The room's utterance in progress, as much of it as no route into `language` has translated. */
   private leadInto(language: string): { leadIn?: Int16Array } {
-    if (this.routedLanguages.has(language)) return {};
-    this.routedLanguages.add(language);
-    const leadIn = this.room?.speech.inProgress();
-    return leadIn?.length ? { leadIn } : {};
+    const speech = this.room?.speech;
+    if (!speech) return {};
+    const utterance = speech.inProgress();
+    const untranslated = Math.min(utterance.length, speech.heard - (this.routedUntil.get(language) ?? -Infinity));
+    return untranslated > 0 ? { leadIn: utterance.subarray(utterance.length - untranslated) } : {};
   }
 
-  /** Keeps the room listener on a connected interpreter leg (another, when its leg has gone). */
+  /** Marks every route's language as translated up to what the room has said by now (a route may stop next). */
+  private routesStopHere(): void {
+    const heard = this.room?.speech.heard ?? 0;
+    for (const route of this.graph.allRoutes) if (route.targetLanguage) this.routedUntil.set(route.targetLanguage, heard);
+  }
+
+  /**
+   * Keeps the room listener on a connected interpreter leg: on another, with what it heard so far,
+   * when its leg goes; afresh when none is left (nothing was routed meanwhile: routes hear the
+   * room through those legs).
+   */
   private hearRoom(): void {
     const current = this.room && this.legs.get(this.room.endpoint);
-    if (current?.attached) return;
+    if (current?.attached && !current.dropped) return;
     this.room?.stop();
-    this.room = undefined;
-    for (const leg of this.legs.values()) {
-      const endpoint = leg.attached ? this.graph.endpoint(leg.endpoint) : undefined;
-      if (!endpoint) continue;
-      const speech = new SpeechLeadIn();
-      this.room = { endpoint: leg.endpoint, speech, stop: endpoint.listen((pcm) => speech.push(pcm)) };
+    const leg = [...this.legs.values()].find((l) => l.attached && !l.dropped && this.graph.endpoint(l.endpoint));
+    const endpoint = leg && this.graph.endpoint(leg.endpoint);
+    if (!leg || !endpoint) {
+      this.room = undefined;
       return;
     }
+    let speech = this.room?.speech;
+    if (!speech) {
+      speech = new SpeechLeadIn();
+      for (const [language, at] of this.routedUntil) if (at !== Infinity) this.routedUntil.delete(language);
+    }
+    const heard = speech;
+    this.room = { endpoint: leg.endpoint, speech: heard, stop: endpoint.listen((pcm) => heard.push(pcm)) };
   }
 
   private plan(parties: Party[]): InterpretationPlan {
@@ -626,6 +650,8 @@ export class ConferenceCall {
     if (leg.legRef) this.background('remove-leg', this.deps.conferences.removeLeg(this.conferenceRef ?? this.conference, leg.legRef));
     if (leg.attached) {
       leg.attached = false;
+      this.routesStopHere();
+      this.hearRoom();
       this.publish({ type: 'interpreter.leg', endpoint: leg.endpoint, legRef: leg.legRef ?? '', action: 'left' });
       void this.graph.removeEndpoint(leg.endpoint);
     }
