@@ -19,7 +19,8 @@
  *  - The lateness of a stream's first second is ridden out but not learnt: the stream's set-up
  *    (the far end starting it, tolk verifying it and opening the call's sessions while its first
  *    frames wait) delays them in a way the network does not repeat. What it cost is given back,
- *    like a stall's, once the frames after it have shown for `fastShrinkAfterMs` that it is spare.
+ *    like a stall's, once the frames after it have shown for `fastShrinkAfterMs` that it is spare
+ *    (and the slow give-back looks at those frames only, however few).
  * A caller hands it every frame, silence included: silence before speech is where it learns the
  * network's jitter, inaudibly. Pure logic: `push` as frames arrive, `read` on each tick.
  */

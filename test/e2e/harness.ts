@@ -235,12 +235,14 @@ export function matchSnrDb(heard: Int16Array, expected: Int16Array): { snrDb: nu
 /**
  * Whether each stretch of speech in `said` (runs of 20 ms frames louder than `db` dBFS, at least
  * `minFrames` long, split at quieter frames) is in `heard` whole. The speech as a whole is found
- * first; each run is then found on its own within `slackMs` of where the run before it was (a
- * pause between runs may have grown or shrunk) and matched sample for sample. Returns each run's
- * first frame in `said`, its delay in `heard` (samples) and its signal-to-error ratio: a hole or a
- * slip inside a run drops that ratio far below mu-law's own noise.
+ * first, and the first run within `growMs` of it (the whole may have been found by its longer,
+ * later part); each run after is found on its own from `slackMs` earlier to `growMs` later than
+ * the run before it (a pause between runs may have shrunk a little, or grown: a stall of the
+ * machine), and matched sample for sample. Returns each run's first frame in `said`, its delay in
+ * `heard` (samples) and its signal-to-error ratio: a hole or a slip inside a run drops that ratio
+ * far below mu-law's own noise.
  */
-export function speechRunsHeard(heard: Int16Array, said: Int16Array, db = -40, minFrames = 5, slackMs = 100): { frame: number; lag: number; snrDb: number }[] {
+export function speechRunsHeard(heard: Int16Array, said: Int16Array, db = -40, minFrames = 5, slackMs = 100, growMs = 500): { frame: number; lag: number; snrDb: number }[] {
   const loud = new Set(loudFrames(said, db));
   const runs: [number, number][] = [];
   const frames = Math.floor(said.length / 160);
@@ -257,11 +259,10 @@ export function speechRunsHeard(heard: Int16Array, said: Int16Array, db = -40, m
   const first = runs[0][0] * 160;
   const whole = said.subarray(first, runs[runs.length - 1][1] * 160);
   let lag = matchSnrDb(heard, whole).atSample - first;
-  const slack = slackMs * 8;
-  return runs.map(([start, end]) => {
+  return runs.map(([start, end], n) => {
     const run = said.subarray(start * 160, end * 160);
     let best = { lag, snrDb: -Infinity };
-    for (let l = lag - slack; l <= lag + slack; l++) {
+    for (let l = lag - (n === 0 ? growMs : slackMs) * 8; l <= lag + growMs * 8; l++) {
       const at = start * 160 + l;
       if (at < 0 || at + run.length > heard.length) continue;
       let err = 0;
