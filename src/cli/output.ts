@@ -101,8 +101,15 @@ export function callsTable(calls: CallJson[]): string {
   if (calls.length === 0) return 'No calls.\n';
   return table(
     ['ID', 'STARTED', 'NUMBER', 'FROM', 'LANGUAGES', 'OUTCOME', 'TALK'],
-    calls.map((c) => [c.id, time(c.startedAt), c.number, c.from, `${c.languages.caller}<>${c.languages.agent}`, c.outcome ?? c.state, duration(c)]),
+    calls.map((c) => [c.id, time(c.startedAt), c.number || '-', c.from || '-', languagesText(c), c.outcome ?? c.state, duration(c)]),
   );
+}
+
+/** A direct call's pair of languages; a conference's languages, as its parties speak them (`-` while none is known). */
+function languagesText(c: CallJson): string {
+  if (c.kind !== 'conference') return `${c.languages.caller}<>${c.languages.agent}`;
+  const spoken = new Set(c.legs.filter((l) => l.role !== 'interpreter' && l.language).map((l) => l.language));
+  return spoken.size > 0 ? [...spoken].join(',') : '-';
 }
 
 function clock(ms: number): string {

@@ -1,5 +1,5 @@
 import type { CallWithTranscriptJson, UtteranceJson } from '../../src/cli/api-client';
-import { callDetail, speakerLabel } from '../../src/cli/output';
+import { callDetail, callsTable, speakerLabel } from '../../src/cli/output';
 
 const line = (fields: Partial<UtteranceJson>): UtteranceJson => ({
   direction: 'caller->agent',
@@ -52,25 +52,42 @@ describe("a transcript line's speaker in tolk calls show", () => {
   });
 });
 
-describe('tolk calls show for a conference', () => {
-  it('names the conference and its parties with their languages, not a caller and agent language pair', () => {
-    const text = callDetail({
-      ...call([]),
-      kind: 'conference',
-      conference: 'support-room-7',
-      number: '',
-      from: '',
-      destination: '',
-      languages: { caller: '', agent: '' },
-      legs: [
+/** A conference tolk joined: no number, caller or destination of its own, its parties' languages on their legs. */
+const joinedConference = (legs: CallWithTranscriptJson['legs']): CallWithTranscriptJson => ({
+  ...call([]),
+  kind: 'conference',
+  conference: 'support-room-7',
+  number: '',
+  from: '',
+  destination: '',
+  languages: { caller: '', agent: '' },
+  legs,
+});
+
+describe('tolk calls for a conference', () => {
+  it('show: names the conference and its parties with their languages, not a caller and agent language pair', () => {
+    const text = callDetail(
+      joinedConference([
         { role: 'caller', callSid: 'CA1', language: 'es' },
         { role: 'participant', callSid: 'CA3', language: 'de', languageSource: 'detected' },
         { role: 'participant', callSid: 'CA4', language: '' },
         { role: 'interpreter', callSid: 'CA9', language: '' },
-      ],
-    });
+      ]),
+    );
     expect(text).toContain('Conference  support-room-7\n');
     expect(text).toContain('Parties     caller CA1 (es); participant CA3 (de, detected); participant CA4 (language not known)\n');
     expect(text).not.toMatch(/Languages|Number|From|Destination|CA9/);
+  });
+
+  it('list: the languages its parties speak, and a dash for its empty number and caller', () => {
+    const joined = joinedConference([
+      { role: 'caller', callSid: 'CA1', language: 'es' },
+      { role: 'participant', callSid: 'CA3', language: 'de' },
+      { role: 'agent', callSid: 'CA2', language: 'es' },
+      { role: 'interpreter', callSid: 'CA9', language: 'en' },
+    ]);
+    const [, row] = callsTable([joined]).trimEnd().split('\n');
+    expect(row.split(/\s{2,}/)).toEqual(['c1', expect.any(String) as string, '-', '-', 'es,de', 'ended', '-']);
+    expect(callsTable([call([])])).toContain('es<>en');
   });
 });
