@@ -279,3 +279,20 @@ export function speechRunsHeard(heard: Int16Array, said: Int16Array, db = -40, m
     return { frame: start, lag: best.lag, snrDb: best.snrDb };
   });
 }
+
+/** Every stretch of the translation (as speechRunsHeard finds them), matched sample for sample. */
+export interface StretchesHeard {
+  stretches: number;
+  /** Stretches whose signal-to-error is below 30 dB (mu-law's own noise is well above it): a hole or a slip inside them. */
+  damaged: { frame: number; snrDb: number }[];
+}
+
+/**
+ * Each stretch of speech is matched on its own: a pause between two may have grown (this process
+ * stalled, and the phone network played silence until the late audio came, as Twilio would), but
+ * a hole or a slip inside a stretch drops its ratio far below mu-law's noise.
+ */
+export function stretchesHeard(heard: Int16Array, translation: Int16Array): StretchesHeard {
+  const runs = speechRunsHeard(heard, translation);
+  return { stretches: runs.length, damaged: runs.filter((r) => r.snrDb < 30).map((r) => ({ frame: r.frame, snrDb: r.snrDb })) };
+}

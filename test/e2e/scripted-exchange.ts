@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Downsampler24to8, readWav } from '../../src/audio';
 import { loadScript } from '../../src/emulators/gemini/script';
-import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, fixture, keepWav, speechRunsHeard, startRig, waitUntil, type Rig, type RigOptions } from './harness';
+import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, fixture, keepWav, startRig, stretchesHeard, waitUntil, type Rig, type RigOptions, type StretchesHeard } from './harness';
 
 export interface ExchangeHeard {
   /** What the agent heard against the caller's words translated. */
@@ -16,13 +16,6 @@ export interface ExchangeHeard {
   caller: StretchesHeard;
   /** What to look at when a stretch was damaged: this process's longest stall, and each leg's play-out counts. */
   seen: { loopStallMs: number; legs: unknown[] };
-}
-
-/** Every stretch of the translation (as speechRunsHeard finds them), matched sample for sample. */
-export interface StretchesHeard {
-  stretches: number;
-  /** Stretches whose signal-to-error is below 30 dB (mu-law's own noise is well above it): a hole or a slip inside them. */
-  damaged: { frame: number; snrDb: number }[];
 }
 
 /**
@@ -53,14 +46,4 @@ export async function hearScriptedExchange(options: RigOptions, keepAs: string, 
     caller: stretchesHeard(callerHeard.heard, expected('agent-en.to-es.pcm24k.wav')),
     seen: { loopStallMs: Math.round(loop.max / 1e6), legs: rig.logs.filter((l) => l.event === 'leg.closed') },
   };
-}
-
-/**
- * Each stretch of speech is matched on its own: a pause between two may have grown (this process
- * stalled, and the phone network played silence until the late audio came, as Twilio would), but
- * a hole or a slip inside a stretch drops its ratio far below mu-law's noise.
- */
-function stretchesHeard(heard: Int16Array, translation: Int16Array): StretchesHeard {
-  const runs = speechRunsHeard(heard, translation);
-  return { stretches: runs.length, damaged: runs.filter((r) => r.snrDb < 30).map((r) => ({ frame: r.frame, snrDb: r.snrDb })) };
 }
