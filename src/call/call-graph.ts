@@ -81,6 +81,12 @@ export interface CallGraphOptions {
   logger: Logger;
   /** Sessions repeat speech already in their target language (default false: they stay silent). */
   echoTargetLanguage?: boolean;
+  /**
+   * Whether a final utterance already in its route's language (nothing to translate) is published
+   * (default true: in a two-party call it is the only line that holds what was said). Routes that
+   * all hear the same room (a conference) leave it out: another route publishes it, translated.
+   */
+  sameLanguageLines?: boolean;
   /** Ms since the call started. */
   elapsedMs: () => number;
   /** The lateness of translated speech the process's routes have seen lately (see SpeechPlayout). */
@@ -459,6 +465,11 @@ export class CallGraph {
   }
 
   private utterance(route: TranslationRoute, u: TranslatedUtterance): void {
+    const target = route.targetLanguage;
+    if (this.opts.sameLanguageLines === false && target && u.source.languageCode && sameLanguage(u.source.languageCode, target)) {
+      this.pendingLatency.delete(route.id);
+      return;
+    }
     const speaker = this.speakerOf(route) ?? this.opts.hooks?.speaker?.(route, u);
     const latencyMs = this.pendingLatency.get(route.id);
     this.pendingLatency.delete(route.id);

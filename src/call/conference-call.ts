@@ -168,6 +168,7 @@ export class ConferenceCall {
       conferenceId: init.conference,
       logger: this.log,
       echoTargetLanguage: false,
+      sameLanguageLines: false,
       elapsedMs: () => this.elapsedMs,
       hooks: {
         language: (_route, code) => this.languageHeard(code),

@@ -31,6 +31,14 @@ describe("a conference transcript line's speaker", () => {
     ]);
   });
 
+  it('is written once per translation: the route into the language it was said in, which every route hears too, writes no line', async () => {
+    rig = await conferenceRig({ members: [ES, EN], parties: [{ legRef: ES, language: 'es' }, { legRef: EN, language: 'en' }] });
+    rig.advance(3000);
+    await rig.hears('es', 'es', 'hola');
+    await rig.hears('en', 'es', 'hola');
+    expect(await rig.transcript()).toEqual([{ text: 'hola', speaker: ES }]);
+  });
+
   it('is no one while a party whose language nobody named is there: they may be the one speaking', async () => {
     rig = await conferenceRig({ members: [ES, EN, GUEST], parties: [{ legRef: ES, language: 'es' }, { legRef: EN, language: 'en' }] });
     rig.advance(3000);
