@@ -1,4 +1,6 @@
-import { ConfigError, isLoopbackUrl, loadConfig } from '../../src/config/env';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError, envSchema, isLoopbackUrl, loadConfig } from '../../src/config/env';
 
 const valid = {
   PUBLIC_URL: 'https://tolk.example.com',
@@ -101,5 +103,18 @@ describe('loadConfig', () => {
     })();
     expect(err?.message).toContain('TWILIO_AUTH_TOKEN');
     expect(err?.message).not.toContain('short-secret');
+  });
+});
+
+describe('.env.example', () => {
+  it('lists every variable tolk reads, as the README says it does', () => {
+    const listed = new Set(
+      fs
+        .readFileSync(path.join(__dirname, '../../.env.example'), 'utf8')
+        .split('\n')
+        .map((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+        .filter((name): name is string => name !== undefined),
+    );
+    expect(Object.keys(envSchema.shape).filter((name) => !listed.has(name))).toEqual([]);
   });
 });
