@@ -300,6 +300,7 @@ async function startWith(
         hangUp: (id) => calls.hangUp(id),
         outbound,
         interpreters: calls,
+        conferencesConfigured: conferences !== undefined,
         ...(cluster ? { passOn: cluster.passOn } : {}),
         logger,
         tokens: new TranslateTokenMinter({ apiKey: config.GEMINI_API_KEY, model: config.GEMINI_MODEL, baseUrl: config.GEMINI_API_URL }),

@@ -78,6 +78,15 @@ describe('PUT /api/numbers/:number', () => {
     ]);
   });
 
+  it('refuses conference mode on a server that cannot interpret conferences (no TWILIO_TWIML_APP_SID), saying how to set it up', async () => {
+    const { http, numbers } = await adminSetup({ conferencesConfigured: false });
+    const res = await request(http.app).put(`/api/numbers/${enc('+15550005555')}`).set(auth).send({ ...newLine, mode: 'conference' }).expect(400);
+    expect((res.body as { problems: unknown[] }).problems).toEqual([{ path: ['mode'], message: expect.stringMatching(/TWILIO_TWIML_APP_SID.*tolk twilio configure-app/) as unknown }]);
+    await expect(numbers.lookup('+15550005555')).resolves.toBeUndefined();
+    // A direct number is set as ever.
+    await request(http.app).put(`/api/numbers/${enc('+15550005555')}`).set(auth).send(newLine).expect(201);
+  });
+
   it('answers 400 with one message per field, naming the nearest languages', async () => {
     const { http, numbers } = await adminSetup();
     const res = await request(http.app)

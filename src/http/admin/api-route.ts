@@ -41,6 +41,8 @@ export interface AdminApiDeps {
    */
   stillAuthorized?: (req: Request) => () => boolean;
   logger?: Logger;
+  /** Whether this server can interpret conferences (TWILIO_TWIML_APP_SID is set): a number is put in conference mode only then. Default true. */
+  conferencesConfigured?: boolean;
   /** Conference interpreting (`/api/conferences/...`); absent: 501. */
   interpreters?: Pick<CallService, 'joinConference' | 'conferenceInterpreter' | 'leaveConference'>;
   /**

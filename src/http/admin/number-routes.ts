@@ -3,7 +3,7 @@
  * caller's remembered language. Nothing is cached here: each request reads or writes the store.
  */
 import type { Request, Response } from 'express';
-import { normaliseDialledNumber, type NumberSettings } from '../../config/numbers';
+import { callModeOf, normaliseDialledNumber, type NumberSettings } from '../../config/numbers';
 import { quoted, validateNumberSettings } from '../../config/numbers-schema';
 import { ref, sendProblems, type AdminApiDeps, type ApiRoute } from './api-route';
 
@@ -95,7 +95,7 @@ export const numberRoutes: readonly ApiRoute[] = [
         400: { description: 'Invalid settings, one problem per field', schema: ref('ValidationError') },
       },
     },
-    handler: forPathNumber(async ({ numbers }, number, req, res) => {
+    handler: forPathNumber(async ({ numbers, conferencesConfigured }, number, req, res) => {
       if (!req.is('application/json')) {
         res.status(400).json({ error: 'send the settings as a JSON object (Content-Type: application/json)' });
         return;
@@ -118,6 +118,13 @@ export const numberRoutes: readonly ApiRoute[] = [
         return;
       }
       const settings: NumberSettings = result.value;
+      if (callModeOf(settings) === 'conference' && conferencesConfigured === false) {
+        // Its calls would only hear that the line cannot take them.
+        sendProblems(res, 'invalid number settings', [
+          { path: ['mode'], message: "conference mode needs TWILIO_TWIML_APP_SID on this server: create the interpreter's TwiML App with `tolk twilio configure-app`, set the SID it prints and restart" },
+        ]);
+        return;
+      }
       const { created } = await numbers.upsert(settings);
       res.status(created ? 201 : 200).json(settings);
     }),

@@ -136,11 +136,11 @@ export interface AdminSetup {
 }
 
 /** An HTTP server with only the admin API; `token: null` leaves ADMIN_TOKEN unset. */
-export async function adminSetup(opts: { token?: string | null; numbers?: NumberStore; calls?: CallRecordStore; hangUp?: (id: string) => Promise<boolean>; jobs?: JobQueues; deliveries?: DeliveryService } = {}): Promise<AdminSetup> {
+export async function adminSetup(opts: { token?: string | null; numbers?: NumberStore; calls?: CallRecordStore; hangUp?: (id: string) => Promise<boolean>; jobs?: JobQueues; deliveries?: DeliveryService; conferencesConfigured?: boolean } = {}): Promise<AdminSetup> {
   const numbers = opts.numbers ?? new InMemoryNumberStore([ES_LINE, DE_LINE]);
   const calls = opts.calls ?? new InMemoryCallRecordStore();
   if (!opts.calls) await seedCalls(calls);
   const adminToken = opts.token === null ? undefined : (opts.token ?? TOKEN);
-  const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, numbers, adminToken, jobs: opts.jobs, deliveries: opts.deliveries, ...(opts.hangUp ? { hangUp: opts.hangUp } : {}) })] });
+  const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, numbers, adminToken, jobs: opts.jobs, deliveries: opts.deliveries, ...(opts.hangUp ? { hangUp: opts.hangUp } : {}), ...(opts.conferencesConfigured !== undefined ? { conferencesConfigured: opts.conferencesConfigured } : {}) })] });
   return { http, numbers, calls };
 }
