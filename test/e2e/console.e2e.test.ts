@@ -102,7 +102,8 @@ describe('the console in Chromium', () => {
   });
 
   it('creates and edits a number through the form; a bad language shows its error beside the field', async () => {
-    rig = await startRig({ overrides: { consoleDir } });
+    // A server that can interpret conferences: the edit puts the number in conference mode.
+    rig = await startRig({ overrides: { consoleDir }, interpreterApp: true });
     const base = baseOf(rig);
     await signIn(page, base, ADMIN_TOKEN);
     await page.getByRole('link', { name: 'Numbers' }).click();
