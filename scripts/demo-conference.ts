@@ -63,12 +63,15 @@ export async function conferenceDemo(opts: {
   speed: number;
   runDir: string;
   out: (s: string) => void;
+  /** Filled with each party's name by call SID, for the transcript lines. */
+  partyNames: Map<string, string>;
 }): Promise<void> {
   const { tolk, twilio, speed, out } = opts;
   const sleep = (emulatedSec: number) => new Promise((r) => setTimeout(r, (emulatedSec * 1000) / speed));
   const room = `support-${Date.now().toString(36)}`;
   out(`\n=== A three-party conference in whisper mode: ${PEOPLE.map((p) => `${p.role} (${p.language})`).join(', ')} ===`);
   const sids = PEOPLE.map((p) => twilio.joinConference({ name: room, from: p.from, beep: 'false', label: p.role }));
+  PEOPLE.forEach((p, i) => opts.partyNames.set(sids[i], p.role));
   await sleep(1);
   const res = await fetch(`${opts.tolkUrl}/api/conferences/${room}/interpreter`, {
     method: 'POST',

@@ -135,17 +135,22 @@ async function main(): Promise<void> {
     }),
   });
   let callStart = Date.now();
+  /** The demo's own names for the parties it dials (by call SID), and tolk's participant ids for them. */
+  const partyNames = new Map<string, string>();
+  const participantSids = new Map<string, string>();
   function onLog(e: Record<string, unknown>): void {
     events.push(e);
     for (const w of [...waiters]) w();
     const at = secs((Date.now() - callStart) * speed);
     if (e.event === 'call.transition') out(`${at}  call ${String(e.from)} -> ${String(e.to)}${typeof e.outcome === 'string' ? ` (${e.outcome})` : ''}`);
+    if (e.event === 'call.participant_joined' && typeof e.participant === 'string' && typeof e.callSid === 'string') participantSids.set(e.participant, e.callSid);
     if (e.event === 'transcript.utterance') {
       const src = e.source as { text: string; languageCode: string };
       const tr = e.translation as { text: string; languageCode: string };
       // A conference's routes are named for their language ('to:en'): the line says who spoke, as far as tolk can tell.
       const route = String(e.direction);
-      const who = (route.startsWith('to:') ? `${typeof e.participant === 'string' ? e.participant : 'unknown speaker'} ${route}` : route).padEnd(14);
+      const speaker = typeof e.participant === 'string' ? (partyNames.get(participantSids.get(e.participant) ?? '') ?? e.participant) : 'unknown speaker';
+      const who = (route.startsWith('to:') ? `${speaker} ${route}` : route).padEnd(14);
       out(`${at}  ${who} [${src.languageCode}] ${src.text}`);
       out(`${' '.repeat(at.length)}  ${''.padEnd(who.length)} [${tr.languageCode}] ${tr.text}`);
     }
@@ -198,7 +203,7 @@ async function main(): Promise<void> {
   const summary: string[] = [];
   try {
     if (interpreterApp) {
-      await conferenceDemo({ tolk, twilio, tolkUrl, adminToken: DEMO_ADMIN_TOKEN, speed, runDir, out });
+      await conferenceDemo({ tolk, twilio, tolkUrl, adminToken: DEMO_ADMIN_TOKEN, speed, runDir, out, partyNames });
     }
     for (const [i, demo] of (conference ? [] : CALLS).entries()) {
       gemini.setScript(await loadScript(path.join(__dirname, demo.script)));

@@ -19,7 +19,7 @@ export function logCalls(events: CallEventSource, logger: Logger): () => void {
         logger.info({ ...ids, event: 'call.ended', outcome: e.outcome, reason: e.reason, durationMs: e.durationMs }, `call ended: ${e.outcome} (${e.reason})`);
         return;
       case 'participant.joined':
-        logger.info({ ...ids, event: 'call.participant_joined', participant: e.participantId, role: e.role, language: e.language }, `${e.role} joined`);
+        logger.info({ ...ids, event: 'call.participant_joined', participant: e.participantId, role: e.role, language: e.language, callSid: e.legRef }, `${e.role} joined`);
         return;
       case 'interpreter.leg':
         logger.info({ ...ids, event: `conference.interpreter_${e.action}`, endpoint: e.endpoint, callSid: e.legRef, whisperTo: e.whisperTo }, `interpreter leg ${e.endpoint} ${e.action}`);
