@@ -594,19 +594,21 @@ export class ConferenceCall {
     const current = this.room && this.legs.get(this.room.endpoint);
     if (current?.attached && !current.dropped) return;
     this.room?.stop();
-    const leg = [...this.legs.values()].find((l) => l.attached && !l.dropped && this.graph.endpoint(l.endpoint));
-    const endpoint = leg && this.graph.endpoint(leg.endpoint);
-    if (!leg || !endpoint) {
-      this.room = undefined;
+    const kept = this.room?.speech;
+    this.room = undefined;
+    for (const leg of this.legs.values()) {
+      const endpoint = leg.attached && !leg.dropped ? this.graph.endpoint(leg.endpoint) : undefined;
+      if (!endpoint) continue;
+      const speech = kept ?? this.newRoomSpeech();
+      this.room = { endpoint: leg.endpoint, speech, stop: endpoint.listen((pcm) => speech.push(pcm)) };
       return;
     }
-    let speech = this.room?.speech;
-    if (!speech) {
-      speech = new SpeechLeadIn();
-      for (const [language, at] of this.routedUntil) if (at !== Infinity) this.routedUntil.delete(language);
-    }
-    const heard = speech;
-    this.room = { endpoint: leg.endpoint, speech: heard, stop: endpoint.listen((pcm) => heard.push(pcm)) };
+  }
+
+  /** A room listener from scratch: positions on the one before mean nothing on it. */
+  private newRoomSpeech(): SpeechLeadIn {
+    for (const [language, at] of this.routedUntil) if (at !== Infinity) this.routedUntil.delete(language);
+    return new SpeechLeadIn();
   }
 
   private plan(parties: Party[]): InterpretationPlan {

@@ -108,7 +108,7 @@ export function callsTable(calls: CallJson[]): string {
 /** A direct call's pair of languages; a conference's languages, as its parties speak them (`-` while none is known). */
 function languagesText(c: CallJson): string {
   if (c.kind !== 'conference') return `${c.languages.caller}<>${c.languages.agent}`;
-  const spoken = new Set(c.legs.filter((l) => l.role !== 'interpreter' && l.language).map((l) => l.language));
+  const spoken = new Set(partiesOf(c).flatMap((l) => (l.language ? [l.language] : [])));
   return spoken.size > 0 ? [...spoken].join(',') : '-';
 }
 
@@ -131,9 +131,14 @@ export function speakerLabel(u: UtteranceJson): string {
   return to === undefined ? 'unknown speaker' : from;
 }
 
-/** A conference's parties (not tolk's interpreter legs): role, call SID and language, with a detected one marked. */
+/** A conference's parties: its legs but tolk's interpreter legs. */
+function partiesOf(c: CallJson): CallJson['legs'] {
+  return c.legs.filter((l) => l.role !== 'interpreter');
+}
+
+/** A conference's parties: role, call SID and language, with a detected one marked. */
 function partiesText(c: CallJson): string {
-  const parties = c.legs.filter((l) => l.role !== 'interpreter');
+  const parties = partiesOf(c);
   if (parties.length === 0) return 'none yet';
   const language = (l: CallJson['legs'][number]): string => (l.language ? `${l.language}${l.languageSource === 'detected' ? ', detected' : ''}` : 'language not known');
   return parties.map((l) => `${l.role} ${l.callSid} (${language(l)})`).join('; ');
