@@ -87,6 +87,8 @@ export interface CallListParams {
   to?: string;
   outcome?: string;
   state?: string;
+  /** Only calls whose id starts with this. */
+  idPrefix?: string;
   limit?: number;
   cursor?: string;
 }

@@ -14,6 +14,8 @@ export interface CallListQuery {
   outcome?: CallOutcome;
   /** Only calls in this state (e.g. 'scheduled'). */
   state?: string;
+  /** Only calls whose id starts with this (visible ASCII, see `isCallIdPrefix`). */
+  idPrefix?: string;
   /** Page size, 1..MAX_LIST_LIMIT. */
   limit: number;
   /** `nextCursor` of the previous page; omit for the first page. */
@@ -28,6 +30,23 @@ export interface CallListPage {
 }
 
 export const MAX_LIST_LIMIT = 500;
+
+/** Longest call id looked up (tolk's ids are UUIDs), and so longest id prefix. */
+export const MAX_CALL_ID_LENGTH = 128;
+
+/**
+ * A prefix the stores can look up exactly: 1 to MAX_CALL_ID_LENGTH visible ASCII characters. The
+ * SQL store matches it as the key range [prefix, prefix with its last character incremented),
+ * which holds in byte order (SQLite's BINARY, PostgreSQL's "C") only for such characters.
+ */
+export function isCallIdPrefix(prefix: string): boolean {
+  return prefix.length >= 1 && prefix.length <= MAX_CALL_ID_LENGTH && /^[\x21-\x7e]+$/.test(prefix);
+}
+
+/** The least string greater than every string that starts with `prefix` (an `isCallIdPrefix`). */
+export function idPrefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
 
 export interface UnservedQuery {
   instance: string;

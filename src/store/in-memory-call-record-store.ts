@@ -12,6 +12,8 @@ import {
   compareNewestFirst,
   decodeCursor,
   encodeCursor,
+  isCallIdPrefix,
+  MAX_CALL_ID_LENGTH,
   MAX_LIST_LIMIT,
   SCHEDULED_STATE,
   type CallListPage,
@@ -153,6 +155,7 @@ export class InMemoryCallRecordStore implements CallRecordStore {
   private listNow(query: CallListQuery): CallListPage {
     const limit = Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(query.limit)));
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.idPrefix !== undefined && !isCallIdPrefix(query.idPrefix)) throw new RangeError(`idPrefix must be 1 to ${MAX_CALL_ID_LENGTH} visible ASCII characters`);
     const from = query.from?.getTime();
     const to = query.to?.getTime();
     const matching: CallRecord[] = [];
@@ -161,6 +164,7 @@ export class InMemoryCallRecordStore implements CallRecordStore {
       if (query.number !== undefined && r.number !== query.number) continue;
       if (query.outcome !== undefined && r.outcome !== query.outcome) continue;
       if (query.state !== undefined && r.state !== query.state) continue;
+      if (query.idPrefix !== undefined && !r.id.startsWith(query.idPrefix)) continue;
       if (from !== undefined && t < from) continue;
       if (to !== undefined && t >= to) continue;
       if (after && compareNewestFirst(after, { startedAt: t, id: r.id }) >= 0) continue;

@@ -22,6 +22,9 @@ import {
   CallSidTakenError,
   decodeCursor,
   encodeCursor,
+  idPrefixEnd,
+  isCallIdPrefix,
+  MAX_CALL_ID_LENGTH,
   MAX_LIST_LIMIT,
   SCHEDULED_STATE,
   type CallListPage,
@@ -212,6 +215,10 @@ export class SqlCallRecordStore implements CallRecordStore {
     if (query.number !== undefined) q = q.where('number', '=', query.number);
     if (query.outcome !== undefined) q = q.where('outcome', '=', query.outcome);
     if (query.state !== undefined) q = q.where('state', '=', query.state);
+    if (query.idPrefix !== undefined) {
+      if (!isCallIdPrefix(query.idPrefix)) throw new RangeError(`idPrefix must be 1 to ${MAX_CALL_ID_LENGTH} visible ASCII characters`);
+      q = q.where('id', '>=', query.idPrefix).where('id', '<', idPrefixEnd(query.idPrefix));
+    }
     if (query.from !== undefined) q = q.where('started_at', '>=', query.from.getTime());
     if (query.to !== undefined) q = q.where('started_at', '<', query.to.getTime());
     if (after) {

@@ -77,7 +77,7 @@ describe('tolk calls', () => {
     expect(text.stdout).toContain('[00:08.2] caller (es): Hola, tengo un problema con mi pedido.\n          -> en: Hello, I have a problem with my order.');
     expect(JSON.parse(json.stdout)).toMatchObject({ id: 'call-1', transcript: [{ direction: 'caller->agent' }], droppedUtterances: 0 });
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe("tolk: call 'nope' not found\n");
+    expect(missing.stderr).toBe("tolk: call 'nope' not found (name a call by its id, or by at least its first 6 characters)\n");
   });
 
   it('hangs up a call in progress; exit 1 saying why for one that has ended or does not exist', async () => {
@@ -90,8 +90,69 @@ describe('tolk calls', () => {
       server.tolk('calls', 'list', '--outcome', 'hungup_by_operator', '--json'),
     ]);
     expect(again).toMatchObject({ code: 1, stderr: "tolk: call 'call-3' has already ended (hungup_by_operator)\n" });
-    expect(missing).toMatchObject({ code: 1, stderr: "tolk: call 'nope' not found\n" });
+    expect(missing).toMatchObject({ code: 1, stderr: "tolk: call 'nope' not found (name a call by its id, or by at least its first 6 characters)\n" });
     expect((JSON.parse(listed.stdout) as { calls: { id: string }[] }).calls.map((c) => c.id)).toEqual(['call-3']);
+  });
+});
+
+describe('tolk calls, a call named by the first characters of its id', () => {
+  const SHOWN = 'f47ac10b-58cc-4372-a567-0e02b2c3d479';
+  const TWIN = 'f47ac10b-9d1e-4b7a-8c2f-5a6b7c8d9e0f';
+  const LIVE = 'a1b2c3d4-0000-4000-8000-000000000001';
+  const MANY = Array.from({ length: 12 }, (_, i) => `0000aaaa-0000-4000-8000-${String(i).padStart(12, '0')}`);
+  let ids: TolkServer;
+  let liveNow = true;
+  beforeAll(async () => {
+    ids = await startTolkServer({
+      hangUp: async (id) => {
+        if (id !== LIVE || !liveNow) return false;
+        liveNow = false;
+        await ids.calls.update(id, { state: 'ended', outcome: 'hungup_by_operator', endedAt: new Date('2025-01-02T10:05:00.000Z') });
+        return true;
+      },
+    });
+    const call = (id: string, minute: number, over: Record<string, unknown> = {}) =>
+      ids.calls.create({ id, number: '+15550001111', from: '+34600000000', destination: '+15550002222', languages: { caller: 'es', agent: 'en' }, state: 'ended', outcome: 'completed', startedAt: new Date(Date.UTC(2025, 0, 2, 10, minute)), ...over });
+    await call(SHOWN, 0);
+    await call(TWIN, 1);
+    await call(LIVE, 2, { state: 'bridged', outcome: undefined });
+    for (const [i, id] of MANY.entries()) await call(id, 10 + i);
+  });
+  afterAll(() => ids.close());
+
+  it('shows the one call whose id begins with what was given', async () => {
+    const [text, json] = await Promise.all([ids.tolk('calls', 'show', 'f47ac10b-58'), ids.tolk('calls', 'show', 'f47ac10b-58cc', '--json')]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(SHOWN);
+    expect(JSON.parse(json.stdout)).toMatchObject({ id: SHOWN });
+  });
+
+  it('exit 1 listing the calls when several ids begin with it, at most ten of them; exit 1 when none does', async () => {
+    const [twins, many, none, tooShort] = await Promise.all([
+      ids.tolk('calls', 'show', 'f47ac10b'),
+      ids.tolk('calls', 'show', '0000aaaa'),
+      ids.tolk('calls', 'show', 'f47ac10c'),
+      ids.tolk('calls', 'show', 'f47ac'),
+    ]);
+    expect(twins.code).toBe(1);
+    expect(twins.stdout).toBe('');
+    const lines = twins.stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe("tolk: 'f47ac10b' begins the id of more than one call; give more of it:");
+    expect(lines[1]).toMatch(/^ {2}ID\s+STARTED/);
+    expect(lines.slice(2).map((l) => l.trim().split(/\s+/)[0])).toEqual([TWIN, SHOWN]);
+    expect(many.code).toBe(1);
+    const listed = many.stderr.trimEnd().split('\n');
+    expect(listed.slice(2, -1).map((l) => l.trim().split(/\s+/)[0])).toEqual(MANY.slice(2).reverse());
+    expect(listed[listed.length - 1]).toBe('  ... and more');
+    expect(none).toMatchObject({ code: 1, stderr: "tolk: call 'f47ac10c' not found (no call's id is or begins with it)\n" });
+    // Fewer than 6 characters are taken as a whole id.
+    expect(tooShort).toMatchObject({ code: 1, stderr: "tolk: call 'f47ac' not found (name a call by its id, or by at least its first 6 characters)\n" });
+  });
+
+  it('hangs up the call whose id begins with it', async () => {
+    const hungUp = await ids.tolk('calls', 'hangup', 'a1b2c3');
+    expect(hungUp).toMatchObject({ code: 0, stdout: `Call ${LIVE} ended: both parties hung up (hungup_by_operator).\n` });
+    expect(liveNow).toBe(false);
   });
 });
 

@@ -62,6 +62,24 @@ describe('GET /api/calls', () => {
     expect(await problems('limit=501')).toEqual([{ path: ['limit'], message: 'must be a whole number from 1 to 500' }]);
   });
 
+  it('finds calls by the first characters of their id (idPrefix), newest first, bounded by limit', async () => {
+    const { http } = await adminSetup();
+    const get = async (query: Record<string, string>) => ids((await request(http.app).get('/api/calls').query(query).set(auth).expect(200)).body);
+    expect(await get({ idPrefix: 'call-' })).toEqual(['call-3', 'call-2', 'call-1']);
+    expect(await get({ idPrefix: 'call-2' })).toEqual(['call-2']);
+    expect(await get({ idPrefix: 'CALL-' })).toEqual([]);
+    expect(await get({ idPrefix: 'call-', limit: '2' })).toEqual(['call-3', 'call-2']);
+    expect(await get({ idPrefix: 'call-', outcome: 'busy' })).toEqual(['call-2']);
+  });
+
+  it('answers 400 for an id prefix that cannot begin a call id', async () => {
+    const { http } = await adminSetup();
+    const problems = async (qs: string) => ((await request(http.app).get(`/api/calls?${qs}`).set(auth).expect(400)).body as { problems: unknown }).problems;
+    expect(await problems('idPrefix=')).toEqual([{ path: ['idPrefix'], message: 'must not be empty (leave it out for every call)' }]);
+    expect(await problems('idPrefix=call%201')).toEqual([{ path: ['idPrefix'], message: expect.stringContaining("'call 1' is not the beginning of a call id") }]);
+    expect(await problems(`idPrefix=${'a'.repeat(129)}`)).toEqual([{ path: ['idPrefix'], message: 'must be at most 128 characters' }]);
+  });
+
   it('needs the token', async () => {
     const { http } = await adminSetup();
     await request(http.app).get('/api/calls').expect(401);

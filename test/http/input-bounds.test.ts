@@ -61,6 +61,7 @@ describe('admin API input bounds', () => {
     ['from', 'from', '2025-01-01'.repeat(500)],
     ['outcome', 'outcome', 'x'.repeat(5000)],
     ['limit', 'limit', '9'.repeat(5000)],
+    ['idPrefix', 'idPrefix', 'f'.repeat(5000)],
   ])('answers 400 to an overlong %s query parameter, quoting little of it', async (_label, name, value) => {
     const { http } = await adminSetup();
     const res = await request(http.app).get('/api/calls').query({ [name]: value }).set(auth).expect(400);

@@ -70,6 +70,12 @@ describe('/api/deliveries', () => {
 });
 
 describe('tolk deliveries', () => {
+  it("--call: a call's deliveries, also for a call no longer on record (its id as given)", async () => {
+    const listed = await server.tolk('deliveries', 'list', '--call', 'call-refused', '--json');
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as { deliveries: { id: string }[] }).deliveries.map((d) => d.id)).toEqual([failedId]);
+  });
+
   it('lists the failed ones, and retry sends one again until it is delivered', async () => {
     const listed = await server.tolk('deliveries', 'list', '--status', 'failed');
     expect(listed.code).toBe(0);

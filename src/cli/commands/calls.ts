@@ -7,6 +7,7 @@ import { CALL_STATES } from '../../call/call-state';
 import { CALL_OUTCOMES } from '../../store/call-record';
 import { MAX_RETRIES, MAX_RETRY_AFTER_SEC, MAX_SCHEDULE_DAYS, MIN_RETRY_AFTER_SEC } from '../../outbound/request';
 import { MAX_LIST_LIMIT } from '../../store/call-record-store';
+import { MIN_ID_PREFIX, onCall } from '../call-id';
 import { clientFor, outputFor, type CliContext } from '../context';
 import { CliError } from '../errors';
 import { phoneNumber, wholeNumber } from '../option-parsers';
@@ -66,10 +67,11 @@ export function callsCommand(ctx: CliContext): Command {
   calls
     .command('show')
     .description('show a call: numbers, languages, times, outcome and transcript')
-    .argument('<id>', 'the call id (first column of tolk calls list)')
+    .argument('<id>', `the call id (first column of tolk calls list), or its first ${MIN_ID_PREFIX} or more characters`)
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const o = outputFor(ctx, cmd);
-      const call = await clientFor(ctx, cmd).getCall(id);
+      const client = clientFor(ctx, cmd);
+      const call = await onCall(client, id, (callId) => client.getCall(callId));
       if (o.json) printJson(o, call);
       else o.out(callDetail(call));
     });
@@ -77,10 +79,11 @@ export function callsCommand(ctx: CliContext): Command {
   calls
     .command('hangup')
     .description('end a call in progress: hang up both parties (recorded as hungup_by_operator)')
-    .argument('<id>', 'the call id (tolk calls list, or the Live page)')
+    .argument('<id>', `the call id (tolk calls list, or the Live page), or its first ${MIN_ID_PREFIX} or more characters`)
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const o = outputFor(ctx, cmd);
-      const call = await clientFor(ctx, cmd).hangUpCall(id);
+      const client = clientFor(ctx, cmd);
+      const call = await onCall(client, id, (callId) => client.hangUpCall(callId));
       if (o.json) printJson(o, call);
       else o.out(`Call ${call.id} ended: both parties hung up (${call.outcome ?? 'hungup_by_operator'}).\n`);
     });
@@ -128,10 +131,11 @@ export function callsCommand(ctx: CliContext): Command {
   calls
     .command('cancel')
     .description('cancel a call tolk was to place, before it starts: it never dials')
-    .argument('<id>', 'the call id (tolk calls place, or tolk calls list --state scheduled)')
+    .argument('<id>', `the call id (tolk calls place, or tolk calls list --state scheduled), or its first ${MIN_ID_PREFIX} or more characters`)
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const o = outputFor(ctx, cmd);
-      const call = await clientFor(ctx, cmd).cancelCall(id);
+      const client = clientFor(ctx, cmd);
+      const call = await onCall(client, id, (callId) => client.cancelCall(callId));
       if (o.json) printJson(o, call);
       else o.out(`Call ${call.id} cancelled: it will not be placed.\n`);
     });

@@ -1,6 +1,7 @@
 /** `tolk deliveries ...`: webhook deliveries (list, show) and sending a failed one again (retry). */
 import { Command, Option } from 'commander';
 import { DELIVERY_STATUSES } from '../../store/delivery-store';
+import { MIN_ID_PREFIX, resolveCallId } from '../call-id';
 import { clientFor, outputFor, type CliContext } from '../context';
 import { wholeNumber } from '../option-parsers';
 import { printJson, table } from '../output';
@@ -33,11 +34,14 @@ export function deliveriesCommand(ctx: CliContext): Command {
     .command('list')
     .description('list deliveries, newest first')
     .addOption(new Option('--status <status>', 'only deliveries in this state').choices(DELIVERY_STATUSES))
-    .option('--call <id>', 'only the deliveries of this call')
+    .option('--call <id>', `only the deliveries of this call (its id, or the first ${MIN_ID_PREFIX} or more characters of it)`)
     .option('--limit <n>', 'how many (1 to 200)', wholeNumber(1, 200), 20)
     .action(async (opts: { status?: string; call?: string; limit: number }, cmd: Command) => {
       const o = outputFor(ctx, cmd);
-      const body = await clientFor(ctx, cmd).listDeliveries(opts);
+      const client = clientFor(ctx, cmd);
+      // A call no longer on record (evicted from memory) may still have deliveries: its id is used as given.
+      const call = opts.call === undefined ? undefined : await resolveCallId(client, opts.call, { noneAsGiven: true });
+      const body = await client.listDeliveries({ ...opts, call });
       if (o.json) {
         printJson(o, body);
         return;

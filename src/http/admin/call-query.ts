@@ -7,10 +7,10 @@ import { quoted, type FieldProblem } from '../../config/numbers-schema';
 import { CALL_STATES } from '../../call/call-state';
 import { parseIsoDate } from '../../config/iso-date';
 import { CALL_OUTCOMES, type CallOutcome } from '../../store/call-record';
-import { MAX_CURSOR_LENGTH, MAX_LIST_LIMIT, type CallListQuery } from '../../store/call-record-store';
+import { isCallIdPrefix, MAX_CALL_ID_LENGTH, MAX_CURSOR_LENGTH, MAX_LIST_LIMIT, type CallListQuery } from '../../store/call-record-store';
 
 export const DEFAULT_LIST_LIMIT = 50;
-export const CALL_QUERY_PARAMETERS = ['number', 'from', 'to', 'outcome', 'state', 'limit', 'cursor'] as const;
+export const CALL_QUERY_PARAMETERS = ['number', 'from', 'to', 'outcome', 'state', 'idPrefix', 'limit', 'cursor'] as const;
 
 /** Longest value of each parameter; a longer one is refused before it is looked at. */
 const MAX_LENGTH: Record<(typeof CALL_QUERY_PARAMETERS)[number], number> = {
@@ -19,6 +19,7 @@ const MAX_LENGTH: Record<(typeof CALL_QUERY_PARAMETERS)[number], number> = {
   to: 40,
   outcome: 32,
   state: 32,
+  idPrefix: MAX_CALL_ID_LENGTH,
   limit: 10,
   cursor: MAX_CURSOR_LENGTH,
 };
@@ -64,6 +65,11 @@ export function parseCallListQuery(query: Record<string, unknown>): CallQueryPar
       case 'state':
         if ((CALL_STATES as readonly string[]).includes(raw)) value.state = raw;
         else problems.push({ path: [key], message: `unknown state ${quoted(raw)}; states are ${CALL_STATES.join(', ')}` });
+        break;
+      case 'idPrefix':
+        if (isCallIdPrefix(raw)) value.idPrefix = raw;
+        else if (raw === '') problems.push({ path: [key], message: 'must not be empty (leave it out for every call)' });
+        else problems.push({ path: [key], message: `${quoted(raw)} is not the beginning of a call id (letters, digits and other visible ASCII characters, no spaces)` });
         break;
       case 'limit': {
         const n = /^\d+$/.test(raw) ? Number(raw) : NaN;

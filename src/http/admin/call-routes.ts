@@ -6,12 +6,9 @@
 import { CALL_STATES } from '../../call/call-state';
 import { MAX_RETRIES, MAX_RETRY_AFTER_SEC, MAX_SCHEDULE_DAYS, MIN_RETRY_AFTER_SEC, DEFAULT_RETRY_AFTER_SEC, parseOutboundRequest } from '../../outbound/request';
 import { CALL_OUTCOMES } from '../../store/call-record';
-import { InvalidCursorError, MAX_LIST_LIMIT } from '../../store/call-record-store';
+import { InvalidCursorError, MAX_CALL_ID_LENGTH, MAX_LIST_LIMIT } from '../../store/call-record-store';
 import { ref, sendProblems, type ApiRoute } from './api-route';
 import { DEFAULT_LIST_LIMIT, parseCallListQuery } from './call-query';
-
-/** Longest call id looked up (tolk's ids are UUIDs). */
-const MAX_CALL_ID_LENGTH = 128;
 
 /** The body of `POST /api/calls`, for the OpenAPI document. */
 export const OUTBOUND_CALL_REQUEST_SCHEMA = {
@@ -44,6 +41,11 @@ export const callRoutes: readonly ApiRoute[] = [
         { name: 'to', description: 'Only calls started before this ISO 8601 date or date-time', schema: { type: 'string', format: 'date-time' } },
         { name: 'outcome', description: 'Only calls that ended this way', schema: { type: 'string', enum: [...CALL_OUTCOMES] } },
         { name: 'state', description: 'Only calls in this state (`scheduled`: calls tolk will place later)', schema: { type: 'string', enum: [...CALL_STATES] } },
+        {
+          name: 'idPrefix',
+          description: 'Only calls whose id starts with this: finds a call by the first characters of its id (`tolk calls show` does)',
+          schema: { type: 'string', minLength: 1, maxLength: MAX_CALL_ID_LENGTH, pattern: '^[\\x21-\\x7e]+$' },
+        },
         { name: 'limit', description: 'Page size', schema: { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT } },
         { name: 'cursor', description: '`nextCursor` of the previous page', schema: { type: 'string' } },
       ],

@@ -310,6 +310,27 @@ export function describeCallRecordStoreContract(name: string, open: OpenCallReco
         ]);
       });
 
+      it('finds calls by the beginning of their id, exactly (byte for byte, no wildcards), with the other filters and pages', async () => {
+        const store = await open();
+        const ids = ['3f2a9c10-1', '3f2a9c10-2', '3f2a9c1', '3f2a9c2', '3F2A9C10-3', '3f2a9c10_4', '3f2a9c1%', '3f2a9c10é', '3f2a9b'];
+        for (const [i, id] of ids.entries()) await store.create(newCall({ id, startedAt: new Date(T0 + i * 60_000), outcome: i % 2 ? 'busy' : 'completed' }));
+        const found = async (q: Omit<Parameters<typeof store.list>[0], 'limit'>, limit = 100) => (await store.list({ limit, ...q })).items.map((c) => c.id);
+        expect(await found({ idPrefix: '3f2a9c10' })).toEqual(['3f2a9c10é', '3f2a9c10_4', '3f2a9c10-2', '3f2a9c10-1']);
+        expect(await found({ idPrefix: '3f2a9c1' })).toEqual(['3f2a9c10é', '3f2a9c1%', '3f2a9c10_4', '3f2a9c1', '3f2a9c10-2', '3f2a9c10-1']);
+        expect(await found({ idPrefix: '3f2a9c1%' })).toEqual(['3f2a9c1%']);
+        expect(await found({ idPrefix: '3f2a9c10_' })).toEqual(['3f2a9c10_4']);
+        expect(await found({ idPrefix: '3F2A' })).toEqual(['3F2A9C10-3']);
+        expect(await found({ idPrefix: '3f2a9c10-2' })).toEqual(['3f2a9c10-2']);
+        expect(await found({ idPrefix: '3f2a9c10-2x' })).toEqual([]);
+        expect(await found({ idPrefix: '~' })).toEqual([]);
+        expect(await found({ idPrefix: '3f2a9c10', outcome: 'busy' })).toEqual(['3f2a9c10é', '3f2a9c10_4', '3f2a9c10-2']);
+        const first = await store.list({ limit: 2, idPrefix: '3f2a9c1' });
+        expect(first.items.map((c) => c.id)).toEqual(['3f2a9c10é', '3f2a9c1%']);
+        expect(await found({ idPrefix: '3f2a9c1', cursor: first.nextCursor }, 3)).toEqual(['3f2a9c10_4', '3f2a9c1', '3f2a9c10-2']);
+        await expect(store.list({ limit: 2, idPrefix: '' })).rejects.toBeInstanceOf(RangeError);
+        await expect(store.list({ limit: 2, idPrefix: 'a b' })).rejects.toBeInstanceOf(RangeError);
+      });
+
       it('clamps the page size', async () => {
         const store = await seeded();
         expect((await store.list({ limit: 0 })).items).toHaveLength(1);
