@@ -1,6 +1,6 @@
 /**
  * `npm start`: reads the environment (and `.env`), validates it once, starts tolk (app.ts is the
- * composition root), and shuts down gracefully on SIGINT/SIGTERM. A start-up failure is a short
+ * composition root), and shuts down gracefully on SIGINT/SIGTERM (see stop-signals.ts). A start-up failure is a short
  * message on stderr naming what to fix, with exit code 78 (EX_CONFIG) when it is the configuration.
  */
 import { startApp, type App } from './app';
@@ -12,6 +12,7 @@ import { NumbersConfigError } from './config/numbers-file';
 import { StartupError } from './config/startup-error';
 import { createLogger } from './log/logger';
 import { PROCESS_INDEX_VAR, processCount, serveHandedConnections, superviseProcesses } from './cluster/processes';
+import { onStopSignals, SAME_REQUEST_MS } from './stop-signals';
 
 const EX_CONFIG = 78;
 
@@ -45,35 +46,33 @@ async function main(): Promise<void> {
   }
   // A process of TOLK_PROCESSES: the supervisor hands it the connections it takes on PORT.
   if (process.env[PROCESS_INDEX_VAR]) serveHandedConnections(app.http.server, app.address.port);
-  // The first signal drains (live calls run on, up to TOLK_DRAIN_TIMEOUT_MS); a second ends them now.
-  let signalled = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (signalled) {
+  // The first signal drains (live calls run on, up to TOLK_DRAIN_TIMEOUT_MS); a later one ends them now.
+  onStopSignals({
+    first(sig) {
+      logger.info({ event: 'process.signal', signal: sig, activeCalls: app.calls.activeCalls }, 'shutting down');
+      // The backstop of a shutdown that hangs: a cluster's move comes before the drain's own deadline.
+      const timer = setTimeout(() => process.exit(1), MOVE_PHASE_LIMIT_MS + config.TOLK_DRAIN_TIMEOUT_MS + NOTICE_LIMIT_MS + config.SHUTDOWN_GRACE_MS + 1000);
+      timer.unref();
+      app.stop().then(
+        () => {
+          logger.flush();
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ event: 'server.stop_failed', err }, 'shutting down failed');
+          logger.flush();
+          process.exit(1);
+        },
+      );
+    },
+    again(sig) {
       logger.warn({ event: 'process.signal', signal: sig }, 'second signal: ending live calls now');
       app.endCallsNow();
       const timer = setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_MS + 1000);
       timer.unref();
-      return;
-    }
-    signalled = true;
-    logger.info({ event: 'process.signal', signal: sig, activeCalls: app.calls.activeCalls }, 'shutting down');
-    // The backstop of a shutdown that hangs: a cluster's move comes before the drain's own deadline.
-    const timer = setTimeout(() => process.exit(1), MOVE_PHASE_LIMIT_MS + config.TOLK_DRAIN_TIMEOUT_MS + NOTICE_LIMIT_MS + config.SHUTDOWN_GRACE_MS + 1000);
-    timer.unref();
-    app.stop().then(
-      () => {
-        logger.flush();
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ event: 'server.stop_failed', err }, 'shutting down failed');
-        logger.flush();
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+    },
+    repeated: (sig) => logRepeated(logger, sig),
+  });
 }
 
 /** TOLK_PROCESSES: this process only starts the others, passes connections on and stops them. */
@@ -86,20 +85,29 @@ async function supervise(config: Config, processes: number, logger: ReturnType<t
     if (err instanceof StartupError) fail(err.message, EX_CONFIG);
     throw err;
   }
-  // Each process drains on the first signal and ends its calls on a second, as a single tolk does.
-  let signalled = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    logger.info({ event: 'process.signal', signal: sig }, signalled ? 'second signal: every process ends its live calls now' : 'stopping every process');
-    if (signalled) return supervisor.signal('SIGTERM');
-    signalled = true;
-    void supervisor.stop().then(() => {
-      logger.info({ event: 'server.stopped' }, 'stopped');
-      logger.flush();
-      process.exit(0);
-    });
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Each process drains on the first signal and ends its calls on a later one, as a single tolk does.
+  onStopSignals({
+    first(sig) {
+      logger.info({ event: 'process.signal', signal: sig }, 'stopping every process');
+      void supervisor.stop().then(() => {
+        logger.info({ event: 'server.stopped' }, 'stopped');
+        logger.flush();
+        process.exit(0);
+      });
+    },
+    again(sig) {
+      logger.info({ event: 'process.signal', signal: sig }, 'second signal: every process ends its live calls now');
+      supervisor.signal('SIGTERM');
+    },
+    repeated: (sig) => logRepeated(logger, sig),
+  });
+}
+
+function logRepeated(logger: ReturnType<typeof createLogger>, sig: NodeJS.Signals): void {
+  logger.info(
+    { event: 'process.signal_repeated', signal: sig },
+    `${sig} within ${SAME_REQUEST_MS / 1000} s of the last signal: the same request (signal again after that to end live calls now)`,
+  );
 }
 
 if (require.main === module) {
