@@ -40,6 +40,9 @@ export function overlapSec(a: Span, b: Span): number {
   return Math.max(0, Math.min(a.endSec, b.endSec) - Math.max(a.startSec, b.startSec));
 }
 
+/** How far the demo's emulated model's translation trails the speech (ms). */
+export const MODEL_LAG_MS = 700;
+
 /** A party's speech: louder than -40 dBFS. */
 export const SPEECH_DB = -40;
 /** Translated speech as heard: louder than -24 dBFS (the speaker's own voice under it, at -16 dB, stays below). */

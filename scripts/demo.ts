@@ -27,7 +27,7 @@ import { startTwilioEmulator } from '../src/emulators/twilio/emulator';
 import { createLogger } from '../src/log/logger';
 import { openStore } from '../src/store/open-store';
 import { CONFERENCE_VOICES, conferenceDemo, TRANSLATION_VOICES } from './demo-conference';
-import { answerOffsetSec, exchange, overlapSec, type Exchange } from './demo-timeline';
+import { answerOffsetSec, exchange, MODEL_LAG_MS, overlapSec, type Exchange } from './demo-timeline';
 
 const ROOT = path.join(__dirname, '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures');
@@ -59,9 +59,6 @@ const CALLS: DemoCall[] = [
 
 /** The demo's own admin token (its tolk listens on this machine only). */
 const DEMO_ADMIN_TOKEN = 'demo-admin-token-0123456789';
-
-/** How far the emulated model's translation trails the speech (ms). */
-const MODEL_LAG_MS = 700;
 
 const HELP = `usage: npm run demo [-- --speed N] [-- --out DIR] [-- --conference]
   --speed N     run N times faster than real time (default 1; at most 20)

@@ -22,7 +22,7 @@ import type { RecentLateness } from '../audio/recent-lateness';
 import { Endpoint, type EchoControl, type EndpointSpec, type EndpointTimings, type InboundJitterObserver } from './endpoint';
 import { stamp, type CallEvent, type CallEventOf, type SessionPhase, type UnstampedCallEvent } from './events';
 import { FRAME_MS } from './ports/clock';
-import type { CallMetrics, FrameClock, ParticipantMedia, SessionStateDetail, TranslatedUtterance, TranslationSessionFactory, Unsubscribe } from './ports';
+import type { CallMetrics, FrameClock, UtteranceDelay, ParticipantMedia, SessionStateDetail, TranslatedUtterance, TranslationSessionFactory, Unsubscribe } from './ports';
 import { sameLanguage } from './caller-language';
 import type { PromptLibrary, StreamPromptKey } from './prompts';
 import { TranslationRoute, type RouteMode, type RouteObserver } from './translation-route';
@@ -118,8 +118,8 @@ export class CallGraph {
   private readonly jitter: InboundJitterObserver;
   private readonly observer: RouteObserver;
   private unsubscribeClock: Unsubscribe | undefined;
-  /** Per route: the latency measured since its last final utterance, which the next one carries. */
-  private readonly pendingLatency = new Map<string, number>();
+  /** Per route: the first delays measured since its last final utterance, which the next one carries. */
+  private readonly pendingLatency = new Map<string, UtteranceDelay>();
   private ticks = 0;
   private closed = false;
 
@@ -455,10 +455,12 @@ export class CallGraph {
           sameAsTarget: target !== undefined && sameLanguage(code, target),
         });
       },
-      latency: (route, ms) => {
+      latency: (route, delay) => {
         const participantId = this.speakerOf(route);
-        this.pendingLatency.set(route.id, Math.round(ms));
-        this.publish({ type: 'utterance.latency', routeId: route.id, ...(participantId ? { participantId } : {}), latencyMs: Math.round(ms) });
+        const rounded: UtteranceDelay = { latencyMs: Math.round(delay.latencyMs), ...(delay.lagMs !== undefined ? { lagMs: Math.round(delay.lagMs) } : {}) };
+        // An utterance's delays are those of its first translation heard.
+        if (!this.pendingLatency.has(route.id)) this.pendingLatency.set(route.id, rounded);
+        this.publish({ type: 'utterance.latency', routeId: route.id, ...(participantId ? { participantId } : {}), ...rounded });
       },
       processing: (_route, ms) => this.timings.outbound(ms),
     };
@@ -471,7 +473,7 @@ export class CallGraph {
       return;
     }
     const speaker = this.speakerOf(route) ?? this.opts.hooks?.speaker?.(route, u);
-    const latencyMs = this.pendingLatency.get(route.id);
+    const delay = this.pendingLatency.get(route.id);
     this.pendingLatency.delete(route.id);
     const event = stamp({
       type: 'utterance.final',
@@ -481,7 +483,7 @@ export class CallGraph {
       translation: { text: u.translation.text, languageCode: u.translation.languageCode ?? route.targetLanguage ?? '' },
       startMs: u.startMs,
       endMs: u.endMs,
-      ...(latencyMs !== undefined ? { latencyMs } : {}),
+      ...delay,
     }, this.opts, Date.now()) as CallUtterance;
     this.opts.publish(event);
     this.opts.hooks?.utterance?.(route, event);

@@ -120,7 +120,7 @@ export class ConferenceCall {
   private readonly unsubscribe: () => void;
   /** Each route's session state and latencies so far, from the call's own events. */
   private readonly sessionStates = new Map<string, string>();
-  private readonly latencies = new Map<string, { sum: number; n: number }>();
+  private readonly latencies = new Map<string, { sum: number; n: number; lagSum: number; lagN: number }>();
   /** The joining state's deadline (see `joiningDeadline`). */
   private deadline: NodeJS.Timeout | undefined;
   /** The interpreter legs are moving to another instance: their ending is the move (until `stayAfterAll`). */
@@ -223,6 +223,7 @@ export class ConferenceCall {
     participants: { callSid: string; language?: string; role: string }[];
     sessions: { language: string; state: string }[];
     latencyMs: Record<string, number>;
+    lagMs: Record<string, number>;
     legs: { endpoint: string; callSid?: string; whisperTo?: string; state: 'placing' | 'connected' }[];
   } {
     return {
@@ -233,6 +234,7 @@ export class ConferenceCall {
       participants: [...this.parties.values()].filter((p) => p.present).map((p) => ({ callSid: p.legRef, role: p.role, ...(p.language ? { language: p.language } : {}) })),
       sessions: this.graph.allRoutes.map((r) => ({ language: r.targetLanguage ?? '', state: this.sessionStates.get(r.id) ?? 'connecting' })),
       latencyMs: Object.fromEntries([...this.latencies].map(([route, l]) => [route.replace(/^to:/, ''), Math.round(l.sum / l.n)])),
+      lagMs: Object.fromEntries([...this.latencies].filter(([, l]) => l.lagN > 0).map(([route, l]) => [route.replace(/^to:/, ''), Math.round(l.lagSum / l.lagN)])),
       legs: [...this.legs.values()]
         .filter((l) => !l.dropped)
         .map((l) => {
@@ -725,9 +727,13 @@ export class ConferenceCall {
   private follow(e: CallEvent): void {
     if (e.type === 'session.state') this.sessionStates.set(e.routeId, e.state === 'handing-over' ? 'open' : e.state);
     else if (e.type === 'utterance.latency') {
-      const l = this.latencies.get(e.routeId) ?? { sum: 0, n: 0 };
+      const l = this.latencies.get(e.routeId) ?? { sum: 0, n: 0, lagSum: 0, lagN: 0 };
       l.sum += e.latencyMs;
       l.n++;
+      if (e.lagMs !== undefined) {
+        l.lagSum += e.lagMs;
+        l.lagN++;
+      }
       this.latencies.set(e.routeId, l);
     }
   }

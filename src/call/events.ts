@@ -62,11 +62,15 @@ export type CallEvent = EventBase &
         translation: { text: string; languageCode: string };
         startMs: number;
         endMs: number;
-        /** The route's latency measured since its previous final utterance (see `utterance.latency`), when there was one. */
+        /** The first delays measured on the route since its previous final utterance (see `utterance.latency`), when there were any. */
         latencyMs?: number;
+        lagMs?: number;
       }
-    /** From the end of a speaker's speech to the first translated audio their listeners heard. */
-    | { type: 'utterance.latency'; routeId: string; participantId?: string; latencyMs: number }
+    /**
+     * The listeners started hearing translated speech. `latencyMs`: from the end of the speaker's
+     * speech (0 while they still talk); `lagMs`: from its start, when that is known.
+     */
+    | { type: 'utterance.latency'; routeId: string; participantId?: string; latencyMs: number; lagMs?: number }
     /** The language a route's speaker speaks, as its translation session detected it. */
     | { type: 'language.detected'; routeId: string; participantId?: string; languageCode: string; targetLanguage?: string; sameAsTarget: boolean }
     | {

@@ -20,7 +20,9 @@ import { SpeechDetector } from '../audio/speech-detector';
 import type { Logger } from '../log/logger';
 import type { Endpoint } from './endpoint';
 import { LatencyTracker } from './latency-tracker';
+import { SpokenTimes } from './spoken-times';
 import type { SessionState, SessionStateDetail, SessionStats, TranscriptPiece, TranslatedUtterance, TranslationSession, TranslationSessionEvents } from './ports/translation';
+import type { UtteranceDelay } from './ports/metrics';
 
 export interface RouteObserver {
   /** A session was given to the route (`sessionId` names it in events). */
@@ -32,11 +34,12 @@ export interface RouteObserver {
   handover(route: TranslationRoute, sessionId: string, phase: 'started' | 'completed'): void;
   /** Text of the utterance in progress. */
   partial(route: TranslationRoute, side: 'source' | 'translation', piece: TranscriptPiece): void;
-  /** A final utterance with its translation; times are ms since the call started. */
+  /** A final utterance with its translation; times are ms since the call started, when it was said. */
   utterance(route: TranslationRoute, u: TranslatedUtterance): void;
   /** The speaker's language as the translation service detected it. */
   language(route: TranslationRoute, languageCode: string): void;
-  latency(route: TranslationRoute, ms: number): void;
+  /** The listeners started hearing translated speech: how long after the speech it translates. */
+  latency(route: TranslationRoute, delay: UtteranceDelay): void;
   /** tolk's own processing of translated audio (fan-out to the listeners' queues), ms per chunk. */
   processing(route: TranslationRoute, ms: number): void;
 }
@@ -67,6 +70,13 @@ export class TranslationRoute {
   failed = false;
   private readonly detector = new SpeechDetector();
   private readonly latency: LatencyTracker;
+  private readonly spoken = new SpokenTimes();
+  /**
+   * A moment on both of the route's clocks: the call's (ms since it started, which times
+   * utterances) and the source's media clock (which times speech), taken when the current session
+   * was attached; the session times what it hears by the media it was sent after that moment.
+   */
+  private anchor: { callMs: number; mediaMs: number };
   private readonly inputs = new Map<Endpoint, SpeechInput>();
   /** The listeners' inputs as an array, for the per-chunk fan-out, and their endpoints. */
   private fanOut: SpeechInput[] = [];
@@ -87,8 +97,9 @@ export class TranslationRoute {
     this.id = opts.id;
     this.source = opts.source;
     this.held = new SampleQueue((SAMPLE_RATE / 1000) * (opts.holdMs ?? 10_000));
+    this.anchor = { callMs: opts.elapsedMs(), mediaMs: opts.source.receivedMs };
     if (opts.leadIn) this.held.push(opts.leadIn);
-    this.latency = new LatencyTracker((ms) => opts.observer.latency(this, ms));
+    this.latency = new LatencyTracker((delay) => opts.observer.latency(this, delay));
     this.stopListening = opts.source.listen((pcm, atMs) => this.onSpeech(pcm, atMs));
   }
 
@@ -202,10 +213,11 @@ export class TranslationRoute {
     const { observer } = this.opts;
     const id = `${this.id}#${++this.sessions}`;
     // Its input clock starts with the speech held for it.
-    const current = { session: t, id, offsetMs: this.opts.elapsedMs() - this.heldMs };
+    this.anchor = { callMs: this.opts.elapsedMs(), mediaMs: this.source.receivedMs };
+    const current = { session: t, id, offsetMs: this.anchor.callMs - this.heldMs };
     const onAudio = (pcm: Int16Array): void => this.onTranslatedAudio(pcm);
     const onUtterance: TranslationSessionEvents['utterance'] = (u) =>
-      observer.utterance(this, { ...u, startMs: Math.round(current.offsetMs + u.startMs), endMs: Math.round(current.offsetMs + u.endMs) });
+      observer.utterance(this, { ...u, ...this.spoken.place(Math.round(current.offsetMs + u.startMs), Math.round(current.offsetMs + u.endMs)) });
     const onLanguage = (code: string): void => observer.language(this, code);
     const onState: TranslationSessionEvents['state'] = (state, detail) => observer.state(this, id, state, detail);
     const onHandover: TranslationSessionEvents['handover'] = (phase) => observer.handover(this, id, phase);
@@ -224,11 +236,24 @@ export class TranslationRoute {
   private onSpeech(pcm: Int16Array, atMs: number): void {
     if (this.closed) return;
     const edge = this.detector.push(pcm, atMs);
-    if (edge?.type === 'start') this.latency.speechStarted();
-    else if (edge?.type === 'end') this.latency.speechEnded(edge.atMs);
+    if (edge) {
+      const callMs = Math.round(this.anchor.callMs + edge.atMs - this.anchor.mediaMs);
+      if (edge.type === 'start') {
+        this.latency.speechStarted(edge.atMs, this.translationPlaying());
+        this.spoken.started(callMs);
+      } else {
+        this.latency.speechEnded(edge.atMs);
+        this.spoken.ended(callMs);
+      }
+    }
     // The model hears everything, silence included, so its own voice detection keeps working.
     if (this.session) this.session.sendAudio(pcm);
     else this.held.push(pcm); // copied: the buffer is reused for the next frame
+  }
+
+  private translationPlaying(): boolean {
+    for (const input of this.fanOut) if (input.playout.isPlaying) return true;
+    return false;
   }
 
   /** 8 kHz translated speech; the session may reuse the array, each listener's queue copies it. */

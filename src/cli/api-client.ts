@@ -53,6 +53,7 @@ export interface UtteranceJson {
   startMs: number;
   endMs: number;
   latencyMs?: number;
+  lagMs?: number;
 }
 
 export interface CallWithTranscriptJson extends CallJson {
@@ -77,6 +78,7 @@ export interface InterpreterJson {
   participants: { callSid: string; language?: string; role?: string }[];
   sessions: { language: string; state: string }[];
   latencyMs: Record<string, number>;
+  lagMs: Record<string, number>;
   /** The interpreter's own legs in the conference; whisperTo: the call SID of the party a coaching leg speaks to. */
   legs: { endpoint: string; callSid?: string; whisperTo?: string; state: string }[];
 }

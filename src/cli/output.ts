@@ -161,7 +161,8 @@ export function callDetail(c: CallWithTranscriptJson): string {
     ['Ended', c.endedAt && time(c.endedAt)],
   ]);
   const lines = c.transcript.map(
-    (u) => `[${clock(u.startMs)}] ${speakerLabel(u)} (${u.source.languageCode}): ${u.source.text}\n${' '.repeat(10)}-> ${u.translation.languageCode}: ${u.translation.text}\n`,
+    (u) =>
+      `[${clock(u.startMs)}] ${speakerLabel(u)} (${u.source.languageCode}): ${u.source.text}\n${' '.repeat(10)}-> ${u.translation.languageCode}: ${u.translation.text}${u.lagMs === undefined ? '' : `  (heard ${(u.lagMs / 1000).toFixed(1)} s behind)`}\n`,
   );
   const dropped = c.droppedUtterances > 0 ? `(${c.droppedUtterances} later utterances were not kept)\n` : '';
   return `${head}\nTranscript${c.transcript.length === 0 ? ': none yet' : ''}\n${lines.join('')}${dropped}`;

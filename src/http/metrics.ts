@@ -7,6 +7,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobQueueEvents, QueueCounts } from '../jobs/queue';
 import type { HttpModule } from './server';
+import type { UtteranceDelay } from '../call/ports';
 
 export type FramePath = 'in' | 'out';
 
@@ -38,6 +39,7 @@ export class Metrics {
   private readonly reconnects: Counter<'direction'>;
   private readonly failures: Counter<'kind'>;
   private readonly utteranceLatency: Histogram<'direction'>;
+  private readonly utteranceLag: Histogram<'direction'>;
   private readonly frameProcessing: Histogram<'path'>;
   private readonly frameIn: ReturnType<Histogram<'path'>['labels']>;
   private readonly frameOut: ReturnType<Histogram<'path'>['labels']>;
@@ -103,6 +105,13 @@ export class Metrics {
     this.utteranceLatency = new Histogram({
       name: `${p}utterance_latency_seconds`,
       help: "From the end of the speaker's speech to the first translated audio played to the listener",
+      labelNames: ['direction'],
+      buckets: UTTERANCE_LATENCY_BUCKETS,
+      registers,
+    });
+    this.utteranceLag = new Histogram({
+      name: `${p}utterance_lag_seconds`,
+      help: "From the start of the speaker's speech to the start of its translation played to the listener (how far the listener is behind)",
       labelNames: ['direction'],
       buckets: UTTERANCE_LATENCY_BUCKETS,
       registers,
@@ -273,8 +282,9 @@ export class Metrics {
     this.failures.inc({ kind });
   }
 
-  observeUtteranceLatency(direction: string, latencyMs: number): void {
-    this.utteranceLatency.observe({ direction }, ms(latencyMs));
+  observeUtteranceDelay(direction: string, delay: UtteranceDelay): void {
+    this.utteranceLatency.observe({ direction }, ms(delay.latencyMs));
+    if (delay.lagMs !== undefined) this.utteranceLag.observe({ direction }, ms(delay.lagMs));
   }
 
   observeFrameProcessing(path: FramePath, durationMs: number): void {

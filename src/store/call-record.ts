@@ -87,6 +87,8 @@ export interface Utterance {
   endMs: number;
   /** From the end of the speech to the first translated audio the listener heard, when measured. */
   latencyMs?: number;
+  /** From the start of the speech to the start of its translation heard (the listener's lag behind the speaker), when measured. */
+  lagMs?: number;
 }
 
 /** What was interpreted: a caller bridged to a destination, or a conference (absent: direct). */

@@ -76,6 +76,8 @@ export interface TranscriptLinesTable {
   end_ms: number;
   /** Null when no latency was measured (and for lines written before it was kept). */
   latency_ms: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Null when no lag was measured (and for lines written before it was kept). */
+  lag_ms: ColumnType<number | null, number | null | undefined, number | null>;
   /** The speaker's leg (role and call SID); null when not known (and for lines written before it was kept). */
   speaker_role: ColumnType<string | null, string | null | undefined, string | null>;
   speaker_call_sid: ColumnType<string | null, string | null | undefined, string | null>;

@@ -248,6 +248,19 @@ function utteranceSpeaker(): Migration {
   };
 }
 
+/** Each transcript line keeps its lag behind the speech (null where none was measured, as in older lines). */
+function utteranceLag(dialect: Dialect): Migration {
+  const real = dialect === 'postgres' ? 'double precision' : 'real';
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('transcript_lines').addColumn('lag_ms', real).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('transcript_lines').dropColumn('lag_ms').execute();
+    },
+  };
+}
+
 /** Every migration in order; names sort in application order. */
 export function storeMigrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -260,6 +273,7 @@ export function storeMigrations(dialect: Dialect): Record<string, Migration> {
     '0007-outbound-calls': outboundCalls(),
     '0008-call-moves': callMoves(),
     '0009-utterance-speaker': utteranceSpeaker(),
+    '0010-utterance-lag': utteranceLag(dialect),
   };
 }
 

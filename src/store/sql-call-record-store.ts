@@ -193,6 +193,7 @@ export class SqlCallRecordStore implements CallRecordStore {
         start_ms: u.startMs,
         end_ms: u.endMs,
         latency_ms: u.latencyMs ?? null,
+        lag_ms: u.lagMs ?? null,
         speaker_role: u.speaker?.role ?? null,
         speaker_call_sid: u.speaker?.callSid ?? null,
       };
@@ -344,5 +345,6 @@ function lineToUtterance(l: Selectable<TranscriptLinesTable>): Utterance {
     startMs: l.start_ms,
     endMs: l.end_ms,
     ...(l.latency_ms !== null && l.latency_ms !== undefined ? { latencyMs: Number(l.latency_ms) } : {}),
+    ...(l.lag_ms !== null && l.lag_ms !== undefined ? { lagMs: Number(l.lag_ms) } : {}),
   };
 }

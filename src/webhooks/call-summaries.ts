@@ -1,7 +1,7 @@
 /**
  * A subscriber of the call event stream: when a call ends, the customer's webhook (the number's
  * `webhookUrl`, else TOLK_WEBHOOK_URL) is owed the call's record, its transcript and the latency
- * of each direction. The delivery is written to the database and queued; nothing here waits on
+ * and lag of each direction. The delivery is written to the database and queued; nothing here waits on
  * the network, so the media path is never slowed by it.
  */
 import type { CallEventSource } from '../call/events';
@@ -20,7 +20,7 @@ export interface LatencySummary {
   maxMs: number;
 }
 
-/** Per direction (route, e.g. 'caller->agent'): from the end of the speaker's speech to the first translated audio heard. */
+/** Samples of one delay (latency or lag) of one direction (route, e.g. 'caller->agent'), summarised. */
 export function latencySummary(samples: readonly number[]): LatencySummary {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
@@ -33,7 +33,7 @@ export function latencySummary(samples: readonly number[]): LatencySummary {
   };
 }
 
-/** Latencies kept per direction of one call (the summary needs no more). */
+/** Samples kept per delay and direction of one call (the summary needs no more). */
 const MAX_SAMPLES = 10_000;
 
 export interface CallSummaryDeps {
@@ -46,11 +46,11 @@ export interface CallSummaryDeps {
 }
 
 export function deliverCallSummaries(events: CallEventSource, deps: CallSummaryDeps): () => void {
-  const calls = new Map<string, { number: string; latencies: Map<string, number[]> }>();
+  const calls = new Map<string, { number: string; delays: Delays }>();
   return events.subscribe((e) => {
     switch (e.type) {
       case 'call.created':
-        calls.set(e.callId, { number: e.number, latencies: new Map() });
+        calls.set(e.callId, { number: e.number, delays: { latency: new Map(), lag: new Map() } });
         return;
       case 'call.moved':
         // The instance serving it now owes its summary.
@@ -59,16 +59,15 @@ export function deliverCallSummaries(events: CallEventSource, deps: CallSummaryD
       case 'utterance.latency': {
         const c = calls.get(e.callId);
         if (!c) return;
-        const list = c.latencies.get(e.routeId) ?? [];
-        if (list.length < MAX_SAMPLES) list.push(e.latencyMs);
-        c.latencies.set(e.routeId, list);
+        keep(c.delays.latency, e.routeId, e.latencyMs);
+        if (e.lagMs !== undefined) keep(c.delays.lag, e.routeId, e.lagMs);
         return;
       }
       case 'call.ended': {
         const c = calls.get(e.callId);
         calls.delete(e.callId);
         // A call tolk placed that ended before its customer answered was never created as a live call.
-        return owe(deps, e.callId, c?.number, c?.latencies ?? new Map<string, number[]>(), { outcome: e.outcome, durationMs: e.durationMs, endedAt: new Date(e.at).toISOString() }).catch((err: unknown) => {
+        return owe(deps, e.callId, c?.number, c?.delays ?? { latency: new Map(), lag: new Map() }, { outcome: e.outcome, durationMs: e.durationMs, endedAt: new Date(e.at).toISOString() }).catch((err: unknown) => {
           deps.logger.error({ event: 'webhook.record_failed', callId: e.callId, err }, 'could not record the webhook delivery of an ended call');
         });
       }
@@ -76,7 +75,22 @@ export function deliverCallSummaries(events: CallEventSource, deps: CallSummaryD
   });
 }
 
-async function owe(deps: CallSummaryDeps, callId: string, known: string | undefined, latencies: Map<string, number[]>, ended: { outcome: string; durationMs: number; endedAt: string }): Promise<void> {
+/** Per delay, each direction's samples. */
+interface Delays {
+  latency: Map<string, number[]>;
+  lag: Map<string, number[]>;
+}
+
+function keep(samples: Map<string, number[]>, routeId: string, ms: number): void {
+  const list = samples.get(routeId) ?? [];
+  if (list.length < MAX_SAMPLES) list.push(ms);
+  samples.set(routeId, list);
+}
+
+const summaries = (samples: Map<string, number[]>): Record<string, LatencySummary> =>
+  Object.fromEntries([...samples].map(([route, s]) => [route, latencySummary(s)]));
+
+async function owe(deps: CallSummaryDeps, callId: string, known: string | undefined, delays: Delays, ended: { outcome: string; durationMs: number; endedAt: string }): Promise<void> {
   const record = known === undefined ? await deps.records.get(callId) : undefined;
   const number = known ?? record?.number;
   if (number === undefined) return;
@@ -89,7 +103,8 @@ async function owe(deps: CallSummaryDeps, callId: string, known: string | undefi
     callId,
     ...ended,
     call: call ?? null,
-    latency: Object.fromEntries([...latencies].map(([route, samples]) => [route, latencySummary(samples)])),
+    latency: summaries(delays.latency),
+    lag: summaries(delays.lag),
   });
   await deps.deliveries.record(callId, CALL_ENDED, url, payload);
 }

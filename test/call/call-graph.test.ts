@@ -14,7 +14,8 @@ const rms = (pcm: Int16Array): number => Math.sqrt(pcm.reduce((a, v) => a + v * 
 const heard = (leg: FakeMediaLeg, from = 0): Int16Array => decodeMulaw(Buffer.concat(leg.sent.slice(from)));
 const NOTICE = new Int16Array(800).fill(1234);
 
-function rig() {
+/** `elapsedMs`: the call's clock (ms since it started); still by default. */
+function rig(elapsedMs: () => number = () => 0) {
   const clock = new ManualFrameClock();
   const translators = new FakeTranslatorFactory();
   const logLines: string[] = [];
@@ -25,7 +26,7 @@ function rig() {
   const prompts: PromptLibrary = { get: (_key, language) => (language === 'es' ? NOTICE : undefined) };
   const underruns: number[] = [];
   const metrics = { observeFrameProcessing: () => undefined, observePlayoutDepth: () => undefined, playoutOverflow: () => undefined, playoutUnderruns: (n: number) => void underruns.push(n), playoutConcealments: () => undefined, inboundUnderrun: () => undefined, inboundLateFrame: () => undefined, observeInboundJitterDelay: () => undefined };
-  const graph = new CallGraph({ callId: 'conf-call', conferenceId: 'CF' + '1'.repeat(32), clock, translators, prompts, metrics, publish: (e) => events.publish(e), logger, elapsedMs: () => 0 });
+  const graph = new CallGraph({ callId: 'conf-call', conferenceId: 'CF' + '1'.repeat(32), clock, translators, prompts, metrics, publish: (e) => events.publish(e), logger, elapsedMs });
   return { clock, translators, graph, published, logLines, underruns };
 }
 
@@ -217,3 +218,43 @@ describe('the call graph as legs come and go', () => {
     expect(published.filter((e) => e.type === 'session.state' && e.state === 'closed').map((e) => e.type === 'session.state' && e.routeId)).toEqual(['into-es']);
   });
 });
+
+describe('the delays and times of what was said', () => {
+  it("measure the listener's lag from the start of the speech, and place a late transcript where the words were said", async () => {
+    let now = 0; // the call's clock, kept with the caller's media
+    const { graph, translators, clock, published } = rig(() => now);
+    const caller = new FakeMediaLeg('CA' + 'c'.repeat(32), 'caller');
+    const agent = new FakeMediaLeg('CA' + 'a'.repeat(32), 'agent');
+    graph.addEndpoint({ id: 'caller', carries: ['caller'], reaches: ['caller'] }, caller);
+    graph.addEndpoint({ id: 'agent', carries: ['agent'], reaches: ['agent'] }, agent);
+    graph.addRoute({ id: 'caller->agent', source: 'caller', targetLanguage: 'en', listeners: ['agent'] });
+    await flush();
+    const say = (amp: number, frames: number): void => {
+      for (let i = 0; i < frames; i++) {
+        now += 20; // the frame has arrived
+        caller.say(encodeMulaw(amp === 0 ? new Int16Array(160) : sine(160, amp, 20)));
+      }
+    };
+    say(0, 50); // a second of quiet line
+    say(8000, 60); // the caller speaks from 1000 ms...
+    translators.to('en').fire('audio', sine(1600, 12000, 16)); // ...and the agent starts hearing the translation at 2200 ms
+    clock.tick(10);
+    say(8000, 15); // until 2500 ms
+    say(0, 50);
+    clock.tick(30); // the translation has played out
+    say(8000, 10); // a few more words from 3500 ms, translated before the first ones' transcript is final
+    translators.to('en').fire('audio', sine(1600, 12000, 16));
+    clock.tick(10);
+    say(0, 25);
+    // The session transcribed the first words at 1900 ms and the last at 3300 ms.
+    translators.to('en').fire('utterance', { source: { text: 'hola' }, translation: { text: 'hello' }, startMs: 1900, endMs: 3300 });
+    expect(published.filter((e) => e.type === 'utterance.latency')).toEqual([
+      expect.objectContaining({ latencyMs: 0, lagMs: 1200 }),
+      expect.objectContaining({ latencyMs: 0, lagMs: 200 }),
+    ]);
+    // The line carries the first: its own words' delays.
+    expect(published.find((e) => e.type === 'utterance.final')).toMatchObject({ startMs: 1000, endMs: 2500, latencyMs: 0, lagMs: 1200 });
+    await graph.close();
+  });
+});
+

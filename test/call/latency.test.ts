@@ -1,4 +1,6 @@
-import { LatencyTracker } from '../../src/call/latency-tracker';
+import { LatencyTracker, MAX_LAG_MS } from '../../src/call/latency-tracker';
+import { UNHEARD_GAP_MS } from '../../src/call/spoken-times';
+import type { UtteranceDelay } from '../../src/call/ports';
 import { SpeechDetector } from '../../src/audio/speech-detector';
 
 const frame = (amp: number): Int16Array => Int16Array.from({ length: 160 }, (_, i) => Math.round(amp * Math.sin(i / 3)));
@@ -25,27 +27,70 @@ describe('SpeechDetector', () => {
 });
 
 describe('LatencyTracker', () => {
-  it('measures from the end of speech to the first translated audio', () => {
-    const seen: number[] = [];
-    const t = new LatencyTracker((ms) => seen.push(ms));
-    t.speechStarted();
+  const tracker = (): { t: LatencyTracker; seen: UtteranceDelay[] } => {
+    const seen: UtteranceDelay[] = [];
+    return { t: new LatencyTracker((d) => seen.push(d)), seen };
+  };
+
+  it('measures from the end of speech, and from its start, to the first translated audio', () => {
+    const { t, seen } = tracker();
+    t.speechStarted(1000, false);
     t.speechEnded(2000);
     t.translationStarted(2700);
     t.translationStarted(2900); // the same utterance continuing
-    expect(seen).toEqual([700]);
+    expect(seen).toEqual([{ latencyMs: 700, lagMs: 1700 }]);
   });
 
-  it('counts translation that starts while the speaker still talks as no wait', () => {
-    const seen: number[] = [];
-    const t = new LatencyTracker((ms) => seen.push(ms));
-    t.speechStarted();
+  it('counts translation that starts while the speaker still talks as no wait, and still measures its lag', () => {
+    const { t, seen } = tracker();
+    t.speechStarted(400, false);
     t.translationStarted(1500);
-    expect(seen).toEqual([0]);
+    expect(seen).toEqual([{ latencyMs: 0, lagMs: 1100 }]);
+  });
+
+  it('measures the lag from the first start of speech still waiting for its translation', () => {
+    const { t, seen } = tracker();
+    t.speechStarted(1000, false);
+    t.speechEnded(1500);
+    t.speechStarted(1800, false); // a short pause, then more before anything is translated
+    t.translationStarted(2300);
+    expect(seen).toEqual([{ latencyMs: 0, lagMs: 1300 }]);
+  });
+
+  it('does not pair the translation of earlier speech with speech that began while it played', () => {
+    const { t, seen } = tracker();
+    t.speechStarted(1000, false);
+    t.translationStarted(2000);
+    t.speechStarted(2500, true); // the speaker goes on while the listener hears the translation
+    t.speechEnded(4000);
+    t.speechStarted(6000, false); // after a silence: still behind the unmeasured speech
+    t.translationStarted(6500);
+    t.speechEnded(7000);
+    t.speechStarted(9000, false);
+    t.translationStarted(10_200);
+    expect(seen).toEqual([{ latencyMs: 0, lagMs: 1000 }, { latencyMs: 0 }, { latencyMs: 0, lagMs: 1200 }]);
+  });
+
+  it('measures from speech after a long quiet, not from earlier speech that was never translated', () => {
+    const { t, seen } = tracker();
+    t.speechStarted(1000, false); // said in the listener's own language: nothing comes back
+    t.speechEnded(4000);
+    t.speechStarted(4000 + UNHEARD_GAP_MS + 1, false);
+    t.translationStarted(4000 + UNHEARD_GAP_MS + 901);
+    expect(seen).toEqual([{ latencyMs: 0, lagMs: 900 }]);
+  });
+
+  it('leaves out a lag longer than any translation takes (speech that was never translated)', () => {
+    const { t, seen } = tracker();
+    t.speechStarted(1000, false);
+    t.speechEnded(2000);
+    t.translationStarted(1000 + MAX_LAG_MS + 1);
+    expect(seen).toEqual([{ latencyMs: MAX_LAG_MS - 999 }]);
   });
 
   it('ignores translated audio with no speech before it', () => {
-    const seen: number[] = [];
-    new LatencyTracker((ms) => seen.push(ms)).translationStarted(100);
+    const { t, seen } = tracker();
+    t.translationStarted(100);
     expect(seen).toEqual([]);
   });
 });

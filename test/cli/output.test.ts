@@ -1,5 +1,6 @@
 import type { CallWithTranscriptJson, UtteranceJson } from '../../src/cli/api-client';
 import { callDetail, callsTable, speakerLabel } from '../../src/cli/output';
+import { interpreterBlock } from '../../src/cli/commands/conferences';
 
 const line = (fields: Partial<UtteranceJson>): UtteranceJson => ({
   direction: 'caller->agent',
@@ -40,14 +41,14 @@ describe("a transcript line's speaker in tolk calls show", () => {
     expect(speakerLabel(line({ direction: 'to:en' }))).toBe('unknown speaker');
   });
 
-  it('heads each line of the transcript', () => {
+  it('heads each line of the transcript, and ends it with how far behind the speaker its listener heard it', () => {
     const text = callDetail(
       call([
-        line({ speaker: { role: 'caller', callSid: 'CA1' } }),
+        line({ speaker: { role: 'caller', callSid: 'CA1' }, lagMs: 1240 }),
         line({ direction: 'to:es', source: { text: 'Hi.', languageCode: 'en' }, translation: { text: 'Hola.', languageCode: 'es' }, startMs: 4000 }),
       ]),
     );
-    expect(text).toContain('[00:01.5] caller (es): Hola.\n          -> en: Hello.\n');
+    expect(text).toContain('[00:01.5] caller (es): Hola.\n          -> en: Hello.  (heard 1.2 s behind)\n');
     expect(text).toContain('[00:04.0] unknown speaker (en): Hi.\n          -> es: Hola.\n');
   });
 });
@@ -89,5 +90,26 @@ describe('tolk calls for a conference', () => {
     const [, row] = callsTable([joined]).trimEnd().split('\n');
     expect(row.split(/\s{2,}/)).toEqual(['c1', expect.any(String) as string, '-', '-', 'es,de', 'ended', '-']);
     expect(callsTable([call([])])).toContain('es<>en');
+  });
+});
+
+describe('tolk conferences show', () => {
+  it("gives each session's mean lag and latency where measured, and nothing where not", () => {
+    const text = interpreterBlock({
+      callId: 'c1',
+      conference: 'room',
+      state: 'live',
+      mode: 'open',
+      requestedMode: 'open',
+      participants: [],
+      sessions: [
+        { language: 'en', state: 'open' },
+        { language: 'es', state: 'connecting' },
+      ],
+      latencyMs: { en: 0 },
+      lagMs: { en: 1240 },
+      legs: [],
+    });
+    expect(text).toContain('Sessions     en open (lag 1.2 s, latency 0 ms), es connecting\n');
   });
 });

@@ -3,7 +3,7 @@ import { applyEvent, CAPTIONS_KEPT, ENDED_KEPT_MS, forgetEnded, GONE_KEPT, fromS
 const ev = (type: string, fields: Record<string, unknown> = {}, callId = 'c1', at = 1000): WireEvent => ({ type, callId, at, ...fields });
 
 describe("the Live page's fold of call events", () => {
-  it('builds a call from its events: state, participants, per-route session, language and latency, partial text then the final caption', () => {
+  it('builds a call from its events: state, participants, per-route session, language and lag, partial text then the final caption', () => {
     let calls = fromSnapshot([
       ev('call.created', { kind: 'direct', number: '+15550001111', from: '+34600000000', destination: '+15550002222' }),
       ev('participant.joined', { participantId: 'caller', role: 'caller', provisionalLanguage: 'es' }),
@@ -17,11 +17,12 @@ describe("the Live page's fold of call events", () => {
       ev('utterance.partial', { routeId: 'caller->agent', side: 'source', text: 'Ho', languageCode: 'es' }),
       ev('utterance.partial', { routeId: 'caller->agent', side: 'source', text: 'la' }),
       ev('utterance.partial', { routeId: 'caller->agent', side: 'translation', text: 'Hello', languageCode: 'en' }),
-      ev('utterance.latency', { routeId: 'caller->agent', latencyMs: 640 }),
+      ev('utterance.latency', { routeId: 'caller->agent', latencyMs: 0, lagMs: 1240 }),
+      ev('utterance.latency', { routeId: 'caller->agent', latencyMs: 640 }), // no lag measured: the last one stays
     ].reduce(applyEvent, calls);
     const c = calls.c1;
     expect(c).toMatchObject({ number: '+15550001111', state: 'bridged', participants: { caller: { role: 'caller', language: 'es' }, agent: { language: 'en' } } });
-    expect(c.routes['caller->agent']).toMatchObject({ session: 'handing-over', targetLanguage: 'en', detectedLanguage: 'es', latencyMs: 640, latencies: [640] });
+    expect(c.routes['caller->agent']).toMatchObject({ session: 'handing-over', targetLanguage: 'en', detectedLanguage: 'es', lagMs: 1240, lags: [1240] });
     expect(c.routes['caller->agent'].partial).toEqual({ source: 'Hola', sourceLanguage: 'es', translation: 'Hello', translationLanguage: 'en' });
 
     calls = applyEvent(calls, ev('utterance.final', { routeId: 'caller->agent', participantId: 'caller', source: { text: 'Hola.', languageCode: 'es' }, translation: { text: 'Hello.', languageCode: 'en' }, startMs: 500, endMs: 900 }));

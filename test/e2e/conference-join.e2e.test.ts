@@ -51,6 +51,7 @@ interface Interpreter {
   participants: { callSid: string; language?: string }[];
   sessions: { language: string; state: string }[];
   latencyMs: Record<string, number>;
+  lagMs: Record<string, number>;
 }
 
 async function show(): Promise<Interpreter | undefined> {
@@ -126,6 +127,7 @@ describe('joining a conference in progress', () => {
     const shown = (await show())!;
     expect(shown.participants.map((p) => p.language).sort()).toEqual(['en', 'en', 'es']);
     expect(Object.keys(shown.latencyMs).sort()).toEqual(['en', 'es']);
+    expect(Object.keys(shown.lagMs).sort()).toEqual(['en', 'es']);
 
     // Leaving: the interpreter legs go, the conference goes on.
     expect((await api(`/conferences/${ROOM}/interpreter`, { method: 'DELETE' })).status).toBe(204);

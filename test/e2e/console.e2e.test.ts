@@ -198,7 +198,7 @@ describe('the console in Chromium', () => {
     expect(await caption('caller->agent').textContent()).toMatch(/caller.*\[es speech [\d.]+ s\].*\[en translation of/);
     expect(await caption('agent->caller').textContent()).toMatch(/agent.*\[en speech [\d.]+ s\].*\[es translation of/);
     expect(await page.evaluate('[...window.partialsSeen].sort()')).toEqual(['agent->caller', 'caller->agent']);
-    // Per direction: the session connected, the language detected, the latency measured.
+    // Per direction: the session connected, the language detected, the lag behind the speaker measured.
     const row = (direction: string) => page.getByRole('row', { name: new RegExp(`^${direction.replace('>', '\\>')}`) });
     for (const [direction, detected, into] of [
       ['caller->agent', 'es', 'en'],
@@ -208,7 +208,7 @@ describe('the console in Chromium', () => {
       expect(await cells.nth(0).textContent()).toBe('connected');
       expect(await cells.nth(1).textContent()).toBe(detected);
       expect(await cells.nth(2).textContent()).toBe(into);
-      expect(await cells.nth(3).textContent()).toMatch(/^\d+ ms$/);
+      expect(await cells.nth(3).textContent()).toMatch(/^\d+\.\d s$/);
     }
     expect(await page.getByText('caller: es, agent: en').count()).toBe(1);
     expect(await accessibilityProblems(page)).toEqual([]);
@@ -222,10 +222,10 @@ describe('the console in Chromium', () => {
     await waitUntil(() => rig!.tolk.calls.activeCalls === 0, 10_000, 'tolk to end the call');
     const [record] = (await rig.tolk.records.list({ limit: 1 })).items;
     const call = (await (await fetch(`${base}/api/calls/${record.id}`, { headers: bearer })).json()) as {
-      transcript: { direction: string; source: { text: string }; translation: { text: string }; latencyMs?: number }[];
+      transcript: { direction: string; source: { text: string }; translation: { text: string }; lagMs?: number }[];
     };
     expect(call.transcript.length).toBeGreaterThanOrEqual(2);
-    const measured = call.transcript.filter((u) => typeof u.latencyMs === 'number');
+    const measured = call.transcript.filter((u) => typeof u.lagMs === 'number');
     expect(new Set(measured.map((u) => u.direction))).toEqual(new Set(['caller->agent', 'agent->caller']));
     // What the Live page showed is what the record keeps.
     expect(await page.locator('.captions .utterance.final').count()).toBe(call.transcript.length);
@@ -241,8 +241,8 @@ describe('the console in Chromium', () => {
       expect(text).toContain(u.source.text);
       expect(text).toContain(u.translation.text);
     }
-    // Latency per utterance: one bar (and one row of the chart's table) per measured utterance.
-    const chart = page.getByRole('img', { name: 'End of speech to the first translated audio, per utterance' });
+    // Lag per utterance: one bar (and one row of the chart's table) per measured utterance.
+    const chart = page.getByRole('img', { name: 'Start of speech to the start of its translation heard, per utterance' });
     await chart.waitFor();
     expect(await chart.locator('rect').count()).toBe(measured.length);
     expect(await page.locator('.chart table tbody tr').count()).toBe(measured.length);

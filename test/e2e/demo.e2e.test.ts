@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readWav } from '../../src/audio';
 import { CONFERENCE_VOICES as V, secondsOf, TRANSLATION_VOICES as TO } from '../../scripts/demo-conference';
-import { exchange, frameLevels, listenerOffsetSec, overlapSec, spanAbove, SPEECH_DB } from '../../scripts/demo-timeline';
+import { exchange, frameLevels, listenerOffsetSec, MODEL_LAG_MS, overlapSec, spanAbove, SPEECH_DB } from '../../scripts/demo-timeline';
 
 jest.setTimeout(180_000);
 
@@ -56,7 +56,7 @@ describe('npm run demo', () => {
     for (const call of calls) {
       const dir = path.join(run, call);
       expect(fs.readdirSync(dir).sort()).toEqual(['agent-heard.wav', 'agent-said.wav', 'call.json', 'caller-heard.wav', 'caller-said.wav']);
-      const record = JSON.parse(fs.readFileSync(path.join(dir, 'call.json'), 'utf8')) as { id: string; outcome: string; transcript: { direction: string }[] };
+      const record = JSON.parse(fs.readFileSync(path.join(dir, 'call.json'), 'utf8')) as { id: string; outcome: string; transcript: { direction: string; lagMs?: number }[] };
       expect(record.id).toBe(call);
       expect(record.outcome).toBe('completed');
       expect(record.transcript.map((u) => u.direction)).toEqual(['caller->agent', 'agent->caller']);
@@ -85,6 +85,11 @@ describe('npm run demo', () => {
       // The caller hears the answer's translation over the agent's voice too.
       const toCaller = exchange(agentSaid, agentAt, callerHeard, 0, toAgent.heard.endSec)!;
       expect(overlapSec(toCaller.spoke, toCaller.heard)).toBeGreaterThan(1);
+      // Each line's lag behind the speaker: the model's own, and what tolk adds to it.
+      for (const line of record.transcript) {
+        expect(line.lagMs).toBeGreaterThanOrEqual(MODEL_LAG_MS);
+        expect(line.lagMs).toBeLessThan(MODEL_LAG_MS + 500);
+      }
     }
 
     // A second run keeps the first one's folder as it was.
@@ -116,8 +121,22 @@ describe('npm run demo', () => {
         expect(secondsOf(heard(who), TO.en)).toBeGreaterThanOrEqual(2);
         expect(secondsOf(heard(who), TO.es)).toBe(0);
       }
-      const record = JSON.parse(fs.readFileSync(path.join(runDir, call, 'call.json'), 'utf8')) as { kind: string; outcome: string };
+      const record = JSON.parse(fs.readFileSync(path.join(runDir, call, 'call.json'), 'utf8')) as { kind: string; outcome: string; transcript: { direction: string; lagMs?: number }[] };
       expect(record).toMatchObject({ kind: 'conference', outcome: 'completed' });
+      // Each language's listeners are behind the speaker by the model's lag and what tolk adds,
+      // never by the time since speech their language's session let pass (the caller's Spanish, for
+      // the Spanish session), on every measure taken (the metrics and webhooks get them all).
+      const lags = fs
+        .readFileSync(path.join(runDir, 'tolk.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { event: string; route?: string; lagMs?: number })
+        .filter((l) => l.event === 'translate.latency');
+      expect(new Set(lags.map((l) => l.route))).toEqual(new Set(['to:en', 'to:es']));
+      for (const { lagMs } of [...lags, ...record.transcript]) {
+        expect(lagMs).toBeGreaterThanOrEqual(MODEL_LAG_MS);
+        expect(lagMs).toBeLessThan(MODEL_LAG_MS + 500);
+      }
       expect(run.stdout).toContain('What each party heard');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -66,6 +66,7 @@ describe('an interpreted call, end to end', () => {
     expect(metrics).toMatch(/^tolk_calls_total\{outcome="completed"\} 1$/m);
     expect(metrics).toMatch(/^tolk_active_calls 0$/m);
     expect(metrics).toMatch(/^tolk_utterance_latency_seconds_count\{direction="caller->agent"\} [1-9]/m);
+    expect(metrics).toMatch(/^tolk_utterance_lag_seconds_count\{direction="caller->agent"\} [1-9]/m);
   });
 
   it('plays the translated speech to the other party intact: no gap, no click, no distortion', async () => {

@@ -36,17 +36,20 @@ it("POSTs the ended call's record, transcript and latency to the number's webhoo
     event: string;
     callId: string;
     outcome: string;
-    call: { id: string; number: string; from: string; transcript: { direction: string; translation: { text: string }; latencyMs?: number }[] };
+    call: { id: string; number: string; from: string; transcript: { direction: string; translation: { text: string }; latencyMs?: number; lagMs?: number }[] };
     latency: Record<string, { utterances: number; p50Ms: number; maxMs: number }>;
+    lag: Record<string, { utterances: number; p50Ms: number; maxMs: number }>;
   };
   expect(post.headers['idempotency-key']).toBe(body.callId);
   expect(body).toMatchObject({ event: 'call.ended', outcome: 'completed', call: { id: body.callId, number: TOLK_NUMBER, from: CALLER_NUMBER } });
   expect(body.call.transcript.map((u) => u.direction).sort()).toEqual(['agent->caller', 'caller->agent']);
   expect(body.call.transcript.every((u) => u.translation.text.length > 0)).toBe(true);
-  // Each line carries the latency its listener had, in line with the direction's summary.
+  // Each line carries the latency and the lag its listener had, in line with the direction's summaries.
   for (const u of body.call.transcript) {
     expect(u.latencyMs).toEqual(expect.any(Number));
     expect(u.latencyMs).toBeLessThanOrEqual(body.latency[u.direction].maxMs);
+    expect(u.lagMs).toEqual(expect.any(Number));
+    expect(u.lagMs).toBeLessThanOrEqual(body.lag[u.direction].maxMs);
   }
   expect(body.latency['caller->agent'].utterances).toBeGreaterThanOrEqual(1);
   expect(body.latency['agent->caller'].utterances).toBeGreaterThanOrEqual(1);

@@ -64,9 +64,9 @@ describe('Metrics', () => {
     m.translationReconnected('caller->agent');
     m.translationReconnected('caller->agent');
     m.translationFailed('quota');
-    m.observeUtteranceLatency('caller->agent', 850);
-    m.observeUtteranceLatency('caller->agent', 1900);
-    m.observeUtteranceLatency('agent->caller', 4000);
+    m.observeUtteranceDelay('caller->agent', { latencyMs: 850, lagMs: 2100 });
+    m.observeUtteranceDelay('caller->agent', { latencyMs: 1900 });
+    m.observeUtteranceDelay('agent->caller', { latencyMs: 4000, lagMs: 900 });
     m.observeFrameProcessing('in', 0.03); // 30 µs
     m.observeFrameProcessing('out', 0.2);
     m.observeFrameProcessing('out', 0.004);
@@ -103,6 +103,12 @@ describe('Metrics', () => {
     expect(value(samples, 'tolk_utterance_latency_seconds_bucket', { ...lat, le: '1' })).toBe(1);
     expect(value(samples, 'tolk_utterance_latency_seconds_bucket', { ...lat, le: '2' })).toBe(2);
     expect(value(samples, 'tolk_utterance_latency_seconds_count', { direction: 'agent->caller' })).toBe(1);
+    expect(types.get('tolk_utterance_lag_seconds')).toBe('histogram');
+    expect(value(samples, 'tolk_utterance_lag_seconds_count', lat)).toBe(1);
+    expect(value(samples, 'tolk_utterance_lag_seconds_sum', lat)).toBeCloseTo(2.1);
+    expect(value(samples, 'tolk_utterance_lag_seconds_bucket', { ...lat, le: '2' })).toBe(0);
+    expect(value(samples, 'tolk_utterance_lag_seconds_bucket', { ...lat, le: '2.5' })).toBe(1);
+    expect(value(samples, 'tolk_utterance_lag_seconds_sum', { direction: 'agent->caller' })).toBeCloseTo(0.9);
 
     expect(value(samples, 'tolk_frame_processing_seconds_count', { path: 'in' })).toBe(1);
     expect(value(samples, 'tolk_frame_processing_seconds_bucket', { path: 'in', le: '0.000025' })).toBe(0);

@@ -37,7 +37,7 @@ describe.each(BACKENDS)('webhook deliveries (%s)', (backend) => {
     await db?.close();
   });
 
-  it('retries through 500s and a timeout, then delivers the call signed, with its transcript (each line with its speaker) and latency', async () => {
+  it('retries through 500s and a timeout, then delivers the call signed, with its transcript (each line with its speaker), latency and lag', async () => {
     const store = await setUp([500, 500, 'hang', 200]);
     const bus = newBus();
     deliverCallSummaries(bus, { numbers: store.numbers, records: store.calls, deliveries, logger: silent });
@@ -59,6 +59,7 @@ describe.each(BACKENDS)('webhook deliveries (%s)', (backend) => {
       'caller->agent': { utterances: 2, meanMs: 1000, p50Ms: 900, p95Ms: 1100, maxMs: 1100 },
       'agent->caller': { utterances: 1, meanMs: 800, p50Ms: 800, p95Ms: 800, maxMs: 800 },
     });
+    expect(body.lag).toEqual({ 'caller->agent': { utterances: 2, meanMs: 1800, p50Ms: 1600, p95Ms: 2000, maxMs: 2000 } });
     const [d] = await store.deliveries.list({ limit: 5 });
     expect(d).toMatchObject({ status: 'delivered', attempts: 4, lastStatus: 200 });
   });

@@ -64,14 +64,14 @@ export const LINE = '+15550001111';
 /** The call SID of the caller of `playCall`'s call. */
 export const CALLER_SID = 'CA' + '1'.repeat(32);
 
-/** A call on LINE as the call core reports it: its record, an utterance of the caller's, the latencies of three, and its end. */
+/** A call on LINE as the call core reports it: its record, an utterance of the caller's, the latencies of three (the lags of two), and its end. */
 export async function playCall(store: Store, bus: CallEventBus, callId: string, opts: { beforeEnd?: () => Promise<void> } = {}): Promise<void> {
   const at = Date.now();
   await store.calls.create({ id: callId, number: LINE, from: '+34600000000', destination: '+15550002222', languages: { caller: 'es', agent: 'en' }, state: 'bridged', startedAt: new Date(at) });
   const events: CallEvent[] = [
     { type: 'call.created', kind: 'direct', number: LINE, from: '+34600000000', destination: '+15550002222', callId, at },
-    { type: 'utterance.latency', routeId: 'caller->agent', latencyMs: 900, callId, at },
-    { type: 'utterance.latency', routeId: 'caller->agent', latencyMs: 1100, callId, at },
+    { type: 'utterance.latency', routeId: 'caller->agent', latencyMs: 900, lagMs: 2000, callId, at },
+    { type: 'utterance.latency', routeId: 'caller->agent', latencyMs: 1100, lagMs: 1600, callId, at },
     { type: 'utterance.latency', routeId: 'agent->caller', latencyMs: 800, callId, at },
   ];
   for (const e of events) bus.publish(e);

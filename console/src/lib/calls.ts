@@ -35,6 +35,7 @@ export interface Utterance {
   endMs: number;
   /** End of speech to the first translated audio heard, when measured. */
   latencyMs?: number;
+  lagMs?: number;
 }
 
 export interface CallWithTranscript extends CallRecord {
@@ -81,6 +82,11 @@ export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   const m = Math.floor(s / 60);
   return m > 0 ? `${m} min ${String(s % 60).padStart(2, '0')} s` : `${s} s`;
+}
+
+/** A delay of about a second, to a tenth of one: `1.2 s`. */
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 /**

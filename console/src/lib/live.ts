@@ -22,9 +22,9 @@ export interface LiveRoute {
   session?: SessionPhase;
   targetLanguage?: string;
   detectedLanguage?: string;
-  /** Latest latency, and every one measured on this route (the newest last, at most 50). */
-  latencyMs?: number;
-  latencies: number[];
+  /** Latest lag behind the speaker, and every one measured on this route (the newest last, at most 50). */
+  lagMs?: number;
+  lags: number[];
   /** The utterance being spoken: text so far on each side. */
   partial?: { source: string; sourceLanguage?: string; translation: string; translationLanguage?: string };
 }
@@ -80,7 +80,7 @@ export interface LiveCall {
 export type LiveCalls = Record<string, LiveCall>;
 
 export const CAPTIONS_KEPT = 100;
-export const LATENCIES_KEPT = 50;
+export const LAGS_KEPT = 50;
 export const GONE_KEPT = 20;
 /** Ended calls stay on the Live page this long, then only History has them. */
 export const ENDED_KEPT_MS = 5 * 60_000;
@@ -96,7 +96,7 @@ function text(v: unknown): { text: string; languageCode: string } {
 }
 
 function route(call: LiveCall, id: string): LiveRoute {
-  return call.routes[id] ?? { id, latencies: [] };
+  return call.routes[id] ?? { id, lags: [] };
 }
 
 function withRoute(call: LiveCall, id: string, change: (r: LiveRoute) => LiveRoute): LiveCall {
@@ -159,9 +159,9 @@ function reduce(call: LiveCall, e: WireEvent): LiveCall {
     case 'language.detected':
       return withRoute(call, routeId, (r) => ({ ...r, detectedLanguage: str(e.languageCode) }));
     case 'utterance.latency': {
-      const ms = num(e.latencyMs);
+      const ms = num(e.lagMs);
       if (ms === undefined) return call;
-      return withRoute(call, routeId, (r) => ({ ...r, latencyMs: ms, latencies: [...r.latencies, ms].slice(-LATENCIES_KEPT) }));
+      return withRoute(call, routeId, (r) => ({ ...r, lagMs: ms, lags: [...r.lags, ms].slice(-LAGS_KEPT) }));
     }
     case 'utterance.partial': {
       const side = e.side === 'translation' ? 'translation' : 'source';

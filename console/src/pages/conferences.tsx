@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import { Field, FieldErrors } from '../components/field';
 import { LanguageInput, LanguageOptions } from '../components/language-input';
 import { api, ApiError, problemsOf, type FieldProblem } from '../lib/api';
+import { seconds } from '../lib/calls';
 import { useLanguages } from '../lib/languages';
 import { href } from '../lib/router';
 
@@ -17,7 +18,7 @@ interface Interpreter {
   fallback?: string;
   participants: { callSid: string; language?: string; role?: string }[];
   sessions: { language: string; state: string }[];
-  latencyMs?: Record<string, number>;
+  lagMs?: Record<string, number>;
   legs: { endpoint: string; callSid?: string; whisperTo?: string; state: string }[];
 }
 
@@ -183,7 +184,7 @@ export function Conferences() {
                 <span key={s.language}>
                   <span class={`badge ${s.state}`}>
                     {s.language}: {s.state}
-                    {shown.interpreter.latencyMs?.[s.language] !== undefined && `, ${Math.round(shown.interpreter.latencyMs[s.language])} ms`}
+                    {shown.interpreter.lagMs?.[s.language] !== undefined && `, lag ${seconds(shown.interpreter.lagMs[s.language])}`}
                   </span>{' '}
                 </span>
               ))}

@@ -1,9 +1,9 @@
-/** History: past calls with filters (number, time, outcome); one call with its transcript and latencies. */
+/** History: past calls with filters (number, time, outcome); one call with its transcript and how far behind the speaker each line was heard. */
 import { useEffect, useState } from 'preact/hooks';
 import { Field } from '../components/field';
-import { LatencyChart } from '../components/latency-chart';
+import { LagChart } from '../components/lag-chart';
 import { api, ApiError, problemsOf, type FieldProblem } from '../lib/api';
-import { callDuration, formatDuration, formatTime, localToIso, OUTCOMES, speakerLabel, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
+import { callDuration, formatDuration, formatTime, localToIso, seconds, OUTCOMES, speakerLabel, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
 import { languageName, useLanguages } from '../lib/languages';
 import { href } from '../lib/router';
 
@@ -139,8 +139,8 @@ function CallDetail(props: { id: string }) {
   if (error) return <p class="error" role="alert">{error}</p>;
   if (!call) return <p>Loading…</p>;
   const points = call.transcript
-    .map((u, i) => ({ label: `#${i + 1} ${u.source.text.slice(0, 40)}`, direction: u.direction, latencyMs: u.latencyMs }))
-    .filter((p): p is { label: string; direction: string; latencyMs: number } => typeof p.latencyMs === 'number');
+    .map((u, i) => ({ label: `#${i + 1} ${u.source.text.slice(0, 40)}`, direction: u.direction, ms: u.lagMs }))
+    .filter((p): p is { label: string; direction: string; ms: number } => typeof p.ms === 'number');
   return (
     <section aria-labelledby="call-title">
       <p>
@@ -172,8 +172,8 @@ function CallDetail(props: { id: string }) {
           <code>{call.id}</code>
         </dd>
       </dl>
-      <h2>Latency per utterance</h2>
-      <LatencyChart points={points} title="End of speech to the first translated audio, per utterance" />
+      <h2>Lag per utterance</h2>
+      <LagChart points={points} title="Start of speech to the start of its translation heard, per utterance" />
       <h2>Transcript</h2>
       {call.transcript.length === 0 && <p>Nobody spoke.</p>}
       <ol class="transcript">
@@ -181,7 +181,7 @@ function CallDetail(props: { id: string }) {
           <li key={i} class="utterance">
             <p class="meta">
               <span class="speaker">{speakerLabel(u)}</span> · <span class="direction">{u.direction}</span> at {formatDuration(u.startMs)}
-              {typeof u.latencyMs === 'number' && <> · {Math.round(u.latencyMs)} ms</>}
+              {typeof u.lagMs === 'number' && <> · heard {seconds(u.lagMs)} behind</>}
             </p>
             <p lang={u.source.languageCode}>
               <span class="lang">{u.source.languageCode}</span> {u.source.text}

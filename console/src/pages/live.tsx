@@ -1,11 +1,11 @@
 /**
  * Live: the calls in progress, pushed by tolk's live events (lib/live-feed.ts); each opens to live
  * captions of every party (original and translation, the partial text while it is spoken), the
- * detected languages, the latency and the translation session's state per direction.
+ * detected languages, the lag behind the speaker and the translation session's state per direction.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api';
-import { formatDuration, formatTime } from '../lib/calls';
+import { formatDuration, formatTime, seconds } from '../lib/calls';
 import { average, sessionLabel, speakerOf, stateLabel, type LiveCall, type LiveRoute } from '../lib/live';
 import { useLiveFeed, type FeedStatus } from '../lib/live-feed';
 import { href } from '../lib/router';
@@ -77,7 +77,7 @@ function CallCards(props: { calls: LiveCall[]; now: number }) {
             {Object.values(c.routes).map((r) => (
               <li key={r.id}>
                 {r.id}: <SessionBadge route={r} />
-                {r.latencyMs !== undefined && <> · {r.latencyMs} ms</>}
+                {r.lagMs !== undefined && <> · lag {seconds(r.lagMs)}</>}
               </li>
             ))}
           </ul>
@@ -185,13 +185,13 @@ function CallLive(props: { call: LiveCall | undefined; id: string; status: FeedS
               <th scope="col">Session</th>
               <th scope="col">Detected language</th>
               <th scope="col">Into</th>
-              <th scope="col">Latency (last)</th>
-              <th scope="col">Latency (average)</th>
+              <th scope="col">Lag (last)</th>
+              <th scope="col">Lag (average)</th>
             </tr>
           </thead>
           <tbody>
             {routes.map((r) => {
-              const avg = average(r.latencies);
+              const avg = average(r.lags);
               return (
                 <tr key={r.id}>
                   <th scope="row">{r.id}</th>
@@ -200,8 +200,8 @@ function CallLive(props: { call: LiveCall | undefined; id: string; status: FeedS
                   </td>
                   <td>{r.detectedLanguage ?? '—'}</td>
                   <td>{r.targetLanguage ?? '—'}</td>
-                  <td>{r.latencyMs === undefined ? '—' : `${r.latencyMs} ms`}</td>
-                  <td>{avg === undefined ? '—' : `${Math.round(avg)} ms (${r.latencies.length})`}</td>
+                  <td>{r.lagMs === undefined ? '—' : seconds(r.lagMs)}</td>
+                  <td>{avg === undefined ? '—' : `${seconds(avg)} (${r.lags.length})`}</td>
                 </tr>
               );
             })}

@@ -1,3 +1,13 @@
+/**
+ * How far behind the speech its translation started playing to the listeners: `latencyMs` from the
+ * end of the speech (0 when it started while the speaker still talked), `lagMs` from its start
+ * (the ear-voice span), when that is known.
+ */
+export interface UtteranceDelay {
+  latencyMs: number;
+  lagMs?: number;
+}
+
 /** What the call core measures; the Prometheus `Metrics` class (src/http/metrics.ts) satisfies it. */
 export interface CallMetrics {
   /** `kind`: 'direct' (default) or 'conference'. */
@@ -11,7 +21,8 @@ export interface CallMetrics {
   translationSessionClosed(): void;
   translationReconnected(direction: string): void;
   translationFailed(kind: string): void;
-  observeUtteranceLatency(direction: string, latencyMs: number): void;
+  /** The listeners started hearing a translation: its delays behind the speech (see `UtteranceDelay`). */
+  observeUtteranceDelay(direction: string, delay: UtteranceDelay): void;
   observeFrameProcessing(path: 'in' | 'out', durationMs: number): void;
   observePlayoutDepth(depthMs: number): void;
   playoutOverflow(droppedMs: number): void;

@@ -35,12 +35,12 @@ export function logCalls(events: CallEventSource, logger: Logger): () => void {
         return;
       case 'utterance.final':
         logger.info(
-          { ...ids, event: 'transcript.utterance', direction: e.routeId, participant: e.participantId, source: e.source, translation: e.translation, startMs: e.startMs, endMs: e.endMs, latencyMs: e.latencyMs },
+          { ...ids, event: 'transcript.utterance', direction: e.routeId, participant: e.participantId, source: e.source, translation: e.translation, startMs: e.startMs, endMs: e.endMs, latencyMs: e.latencyMs, lagMs: e.lagMs },
           `${e.routeId}: ${e.source.text} => ${e.translation.text}`,
         );
         return;
       case 'utterance.latency':
-        logger.info({ ...ids, event: 'translate.latency', route: e.routeId, latencyMs: e.latencyMs }, 'utterance latency');
+        logger.info({ ...ids, event: 'translate.latency', route: e.routeId, latencyMs: e.latencyMs, lagMs: e.lagMs }, 'utterance latency');
         return;
       case 'language.detected':
         logger.info({ ...ids, event: 'translate.language', route: e.routeId, languageCode: e.languageCode, sameAsListener: e.sameAsTarget }, 'speaker language detected');

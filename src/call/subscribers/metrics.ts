@@ -25,7 +25,7 @@ export function measureCalls(events: CallEventSource, metrics: CallMetrics): () 
         return;
       }
       case 'utterance.latency':
-        metrics.observeUtteranceLatency(e.routeId, e.latencyMs);
+        metrics.observeUtteranceDelay(e.routeId, e);
         return;
       case 'session.state':
         if (e.state === 'connecting') metrics.translationSessionOpened();

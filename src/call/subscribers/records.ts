@@ -86,6 +86,7 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
             startMs: e.startMs,
             endMs: e.endMs,
             ...(e.latencyMs !== undefined ? { latencyMs: e.latencyMs } : {}),
+            ...(e.lagMs !== undefined ? { lagMs: e.lagMs } : {}),
           }),
         );
       }

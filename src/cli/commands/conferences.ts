@@ -18,6 +18,14 @@ function legLine(l: InterpreterJson['legs'][number]): string {
   return `${l.callSid ?? l.endpoint} ${l.state}${l.whisperTo ? ` (whispers to ${l.whisperTo})` : ''}`;
 }
 
+/** A session's mean delays so far: how far behind its listeners are, and how long they waited after speech ended. */
+function delays(i: InterpreterJson, language: string): string {
+  const lag = i.lagMs[language];
+  const latency = i.latencyMs[language];
+  const parts = [lag !== undefined ? `lag ${(lag / 1000).toFixed(1)} s` : undefined, latency !== undefined ? `latency ${latency} ms` : undefined].filter((p) => p !== undefined);
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+}
+
 export function interpreterBlock(i: InterpreterJson): string {
   const lines = [
     `Conference   ${i.conference}`,
@@ -25,7 +33,7 @@ export function interpreterBlock(i: InterpreterJson): string {
     `State        ${i.state}`,
     `Mode         ${i.mode}${i.mode !== i.requestedMode ? ` (asked for ${i.requestedMode}${i.fallback ? `: ${i.fallback}` : ''})` : ''}`,
     `Participants ${i.participants.length === 0 ? '-' : i.participants.map((p) => `${p.callSid} ${p.language ?? '(detecting)'}`).join(', ')}`,
-    `Sessions     ${i.sessions.length === 0 ? '-' : i.sessions.map((s) => `${s.language} ${s.state}${i.latencyMs[s.language] !== undefined ? ` ${i.latencyMs[s.language]} ms` : ''}`).join(', ')}`,
+    `Sessions     ${i.sessions.length === 0 ? '-' : i.sessions.map((s) => `${s.language} ${s.state}${delays(i, s.language)}`).join(', ')}`,
     `Legs         ${i.legs.length === 0 ? '-' : i.legs.map(legLine).join(', ')}`,
   ];
   return `${lines.join('\n')}\n`;

@@ -83,7 +83,7 @@ function interpreterHere(answer: (deps: AdminApiDeps, conference: string, res: R
 
 const INTERPRETER_SCHEMA = {
   type: 'object',
-  required: ['callId', 'conference', 'state', 'mode', 'requestedMode', 'participants', 'sessions', 'latencyMs', 'legs'],
+  required: ['callId', 'conference', 'state', 'mode', 'requestedMode', 'participants', 'sessions', 'latencyMs', 'lagMs', 'legs'],
   properties: {
     callId: { type: 'string', description: 'The call record of this interpretation (GET /api/calls/{id})' },
     conference: { type: 'string' },
@@ -93,7 +93,8 @@ const INTERPRETER_SCHEMA = {
     fallback: { type: 'string', description: 'Why the mode in effect differs from the one asked for' },
     participants: { type: 'array', items: { type: 'object', properties: { callSid: { type: 'string' }, language: { type: 'string' }, role: { type: 'string' } } } },
     sessions: { type: 'array', items: { type: 'object', properties: { language: { type: 'string' }, state: { type: 'string' } } } },
-    latencyMs: { type: 'object', additionalProperties: { type: 'number' }, description: 'Mean latency so far per target language' },
+    latencyMs: { type: 'object', additionalProperties: { type: 'number' }, description: 'Mean latency so far per target language: from the end of the speech to its translation heard (0 when it started during the speech)' },
+    lagMs: { type: 'object', additionalProperties: { type: 'number' }, description: 'Mean lag so far per target language: from the start of the speech to the start of its translation heard' },
     legs: {
       type: 'array',
       description: "The interpreter's legs in the conference: placing until its media stream is attached",

@@ -87,10 +87,10 @@ export function describeCallRecordStoreContract(name: string, open: OpenCallReco
       expect((await store.get(id))!.transcript).toStrictEqual([u]);
     });
 
-    it("keeps each utterance's latency where one was measured, and none where none was", async () => {
+    it("keeps each utterance's latency and lag where measured, and none where none was", async () => {
       const store = await open();
       const { id } = await store.create(newCall());
-      const measured: Utterance = { ...utterance(0), latencyMs: 640.5 };
+      const measured: Utterance = { ...utterance(0), latencyMs: 640.5, lagMs: 1180 };
       const instant: Utterance = { ...utterance(1), latencyMs: 0 };
       await store.appendUtterance(id, measured);
       await store.appendUtterance(id, instant);

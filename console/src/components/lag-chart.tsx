@@ -1,22 +1,22 @@
 /**
- * Latency per utterance as a small bar chart (SVG): one bar per utterance in call order, coloured
+ * A delay per utterance (how far behind the speaker its listener heard it) as a small bar chart (SVG): one bar per utterance in call order, coloured
  * by direction, with the values also in a visually hidden table for screen readers.
  */
-export interface LatencyPoint {
+export interface DelayPoint {
   label: string;
   direction: string;
-  latencyMs: number;
+  ms: number;
 }
 
 const WIDTH = 560;
 const HEIGHT = 140;
 const PAD = { left: 44, right: 8, top: 8, bottom: 20 };
 
-export function LatencyChart(props: { points: readonly LatencyPoint[]; title: string }) {
+export function LagChart(props: { points: readonly DelayPoint[]; title: string }) {
   const { points } = props;
-  if (points.length === 0) return <p>No latency was measured for this call.</p>;
+  if (points.length === 0) return <p>No lag was measured for this call.</p>;
   const directions = [...new Set(points.map((p) => p.direction))];
-  const maxMs = Math.max(1000, ...points.map((p) => p.latencyMs));
+  const maxMs = Math.max(1000, ...points.map((p) => p.ms));
   const top = Math.ceil(maxMs / 500) * 500;
   const plotW = WIDTH - PAD.left - PAD.right;
   const plotH = HEIGHT - PAD.top - PAD.bottom;
@@ -36,8 +36,8 @@ export function LatencyChart(props: { points: readonly LatencyPoint[]; title: st
           </g>
         ))}
         {points.map((p, i) => (
-          <rect key={i} x={PAD.left + i * step + (step - barW) / 2} y={y(p.latencyMs)} width={barW} height={Math.max(1, PAD.top + plotH - y(p.latencyMs))} class={`bar d${directions.indexOf(p.direction) % 4}`}>
-            <title>{`${p.label}: ${Math.round(p.latencyMs)} ms`}</title>
+          <rect key={i} x={PAD.left + i * step + (step - barW) / 2} y={y(p.ms)} width={barW} height={Math.max(1, PAD.top + plotH - y(p.ms))} class={`bar d${directions.indexOf(p.direction) % 4}`}>
+            <title>{`${p.label}: ${Math.round(p.ms)} ms`}</title>
           </rect>
         ))}
       </svg>
@@ -54,7 +54,7 @@ export function LatencyChart(props: { points: readonly LatencyPoint[]; title: st
           <tr>
             <th scope="col">Utterance</th>
             <th scope="col">Direction</th>
-            <th scope="col">Latency (ms)</th>
+            <th scope="col">Lag (ms)</th>
           </tr>
         </thead>
         <tbody>
@@ -62,7 +62,7 @@ export function LatencyChart(props: { points: readonly LatencyPoint[]; title: st
             <tr key={i}>
               <td>{p.label}</td>
               <td>{p.direction}</td>
-              <td>{Math.round(p.latencyMs)}</td>
+              <td>{Math.round(p.ms)}</td>
             </tr>
           ))}
         </tbody>
