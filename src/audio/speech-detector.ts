@@ -1,6 +1,6 @@
 /**
- * A small energy-based speech detector for 8 kHz PCM16 frames, used to time utterances (when a
- * speaker stops talking) for the latency measurement. Adapts to the line's noise floor; a
+ * A small energy-based speech detector for 8 kHz PCM16 frames, used to time speech (when a speaker
+ * starts and stops talking) for the lag and latency measures and the transcript's times. Adapts to the line's noise floor; a
  * hangover keeps short pauses inside one utterance.
  */
 export interface SpeechDetectorOptions {

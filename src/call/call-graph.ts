@@ -99,6 +99,8 @@ const TIMING_SAMPLE_EVERY = 10;
 /** Ticks after a notice's last frame before `announce` resolves (the telephony plays what it was sent). */
 const ANNOUNCE_TAIL_TICKS = 25;
 const DEPTH_SAMPLE_EVERY_TICKS = 50;
+/** The longest a measured delay waits for the line it belongs to (far beyond one turn's words). */
+const PENDING_DELAY_MS = 120_000;
 
 interface VoiceLink {
   from: Endpoint;
@@ -118,8 +120,11 @@ export class CallGraph {
   private readonly jitter: InboundJitterObserver;
   private readonly observer: RouteObserver;
   private unsubscribeClock: Unsubscribe | undefined;
-  /** Per route: the first delays measured since its last final utterance, which the next one carries. */
-  private readonly pendingLatency = new Map<string, UtteranceDelay>();
+  /**
+   * Per route: the first delays measured since its last final utterance, which the next one
+   * carries if it comes within `PENDING_DELAY_MS` (translated audio with no words never ends one).
+   */
+  private readonly pendingLatency = new Map<string, { delay: UtteranceDelay; atMs: number }>();
   private ticks = 0;
   private closed = false;
 
@@ -308,6 +313,8 @@ export class CallGraph {
     if (!route) return;
     this.routes.delete(id);
     await route.close();
+    // A route made again under this id starts with nothing measured.
+    this.pendingLatency.delete(id);
   }
 
   addRouteListener(routeId: string, endpointId: string): void {
@@ -459,7 +466,9 @@ export class CallGraph {
         const participantId = this.speakerOf(route);
         const rounded: UtteranceDelay = { latencyMs: Math.round(delay.latencyMs), ...(delay.lagMs !== undefined ? { lagMs: Math.round(delay.lagMs) } : {}) };
         // An utterance's delays are those of its first translation heard.
-        if (!this.pendingLatency.has(route.id)) this.pendingLatency.set(route.id, rounded);
+        const pending = this.pendingLatency.get(route.id);
+        const now = Date.now();
+        if (!pending || now - pending.atMs > PENDING_DELAY_MS) this.pendingLatency.set(route.id, { delay: rounded, atMs: now });
         this.publish({ type: 'utterance.latency', routeId: route.id, ...(participantId ? { participantId } : {}), ...rounded });
       },
       processing: (_route, ms) => this.timings.outbound(ms),
@@ -473,8 +482,9 @@ export class CallGraph {
       return;
     }
     const speaker = this.speakerOf(route) ?? this.opts.hooks?.speaker?.(route, u);
-    const delay = this.pendingLatency.get(route.id);
+    const pending = this.pendingLatency.get(route.id);
     this.pendingLatency.delete(route.id);
+    const delay = pending && Date.now() - pending.atMs <= PENDING_DELAY_MS ? pending.delay : undefined;
     const event = stamp({
       type: 'utterance.final',
       routeId: route.id,

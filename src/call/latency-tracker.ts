@@ -4,31 +4,40 @@
  * - `latencyMs`: from the end of the speaker's speech to the first translated audio (0 when the
  *   translation starts while they still talk: the listener waited for nothing);
  * - `lagMs`: from the start of the speech to the start of its translation (the ear-voice span: how
- *   far the listener is behind the speaker), from the first speech still waiting for a translation
- *   (speech after a quiet longer than `UNHEARD_GAP_MS` starts a new wait: what came before was never
- *   translated). Not measured for speech that began while translated speech was playing (its
+ *   far the listener is behind the speaker), from the first speech still waiting for a translation.
+ *   Speech the session dealt with without a translation heard (said in the listeners' own
+ *   language, or on a muted route) stops waiting once its utterance is final. Not measured when
+ *   that speech began while translated speech was playing, or had paused only for a moment (its
  *   translation may follow on without a start of its own), nor past `MAX_LAG_MS`.
  */
 import type { UtteranceDelay } from './ports/metrics';
-import { UNHEARD_GAP_MS } from './spoken-times';
 
 export const MAX_LAG_MS = 20_000;
+/** A pause in translated speech shorter than this is the same translation going on. */
+export const FOLLOW_ON_MS = 300;
+/** Starts of speech kept while waiting for a translation (the first is the one that counts). */
+const ONSETS_KEPT = 16;
+
+interface Onset {
+  atMs: number;
+  /** False when its translation may follow on from one playing then: its lag cannot be told. */
+  timed: boolean;
+}
 
 export class LatencyTracker {
   private speaking = false;
   private lastEndMs: number | undefined;
   private measured = true;
-  /** Start of the speech whose translation has not started yet, when known. */
-  private onsetMs: number | undefined;
+  /** Starts of speech waiting for their translation to start, oldest first. */
+  private onsets: Onset[] = [];
+  private lastTranslationEndMs = -Infinity;
 
   constructor(private readonly report: (delay: UtteranceDelay) => void) {}
 
   /** Speech started at `atMs`; `translationPlaying`: the listeners are hearing translated speech now. */
   speechStarted(atMs: number, translationPlaying: boolean): void {
-    // Speech after speech still waiting for its translation is part of that wait, not a new one,
-    // unless a long quiet came between: what was said before it was never translated.
-    const unheard = !this.measured && !this.speaking && this.lastEndMs !== undefined && atMs - this.lastEndMs > UNHEARD_GAP_MS;
-    if (this.measured || unheard) this.onsetMs = translationPlaying ? undefined : atMs;
+    const timed = !translationPlaying && atMs - this.lastTranslationEndMs >= FOLLOW_ON_MS;
+    if (this.onsets.length < ONSETS_KEPT) this.onsets.push({ atMs, timed });
     this.speaking = true;
     this.measured = false;
   }
@@ -38,13 +47,26 @@ export class LatencyTracker {
     this.lastEndMs = atMs;
   }
 
+  /** The session finished an utterance said until `endMs`: speech that began by then waits no more. */
+  utteranceDone(endMs: number): void {
+    this.onsets = this.onsets.filter((o) => o.atMs > endMs);
+  }
+
+  /** A listener started hearing translated speech at `atMs`. */
   translationStarted(atMs: number): void {
-    const onset = this.onsetMs;
-    this.onsetMs = undefined;
+    const first = this.onsets[0];
+    this.onsets = [];
     if (this.measured) return;
     this.measured = true;
+    // The same translation going on after a moment's pause: nothing new to measure.
+    if (atMs - this.lastTranslationEndMs < FOLLOW_ON_MS) return;
     const latencyMs = this.speaking || this.lastEndMs === undefined ? 0 : Math.max(0, atMs - this.lastEndMs);
-    const lagMs = onset === undefined ? undefined : atMs - onset;
-    this.report(lagMs !== undefined && lagMs >= 0 && lagMs <= MAX_LAG_MS ? { latencyMs, lagMs } : { latencyMs });
+    const lagMs = first?.timed ? atMs - first.atMs : undefined;
+    this.report(lagMs !== undefined && lagMs <= MAX_LAG_MS ? { latencyMs, lagMs } : { latencyMs });
+  }
+
+  /** A listener stopped hearing translated speech at `atMs`. */
+  translationEnded(atMs: number): void {
+    this.lastTranslationEndMs = atMs;
   }
 }

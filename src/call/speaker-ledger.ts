@@ -20,9 +20,9 @@
 import { sameLanguage } from './caller-language';
 
 /**
- * How long before a line's start a party who was there may have said it. The start is when the
- * service's first transcript of the line arrived, which follows the first words by its
- * transcription delay; what arrives later only ever makes it later still.
+ * How long before a line's start a party who was there may have said it. The start is where tolk's
+ * speech detector heard the line's speech begin or, where it heard none, when the service's first
+ * transcript of the line arrived, which follows the first words by its transcription delay.
  */
 export const SPEAKER_LEAD_MS = 5000;
 

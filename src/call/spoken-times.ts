@@ -4,9 +4,8 @@
  * transcript comes at once); the route's speech detector knows when speech started and stopped on
  * the line. An utterance is placed from the start of the speech its first words came in (reached
  * back over pauses shorter than `UNHEARD_GAP_MS`, never before the previous utterance ended), to
- * the last end of speech before its last words came; when the speaker was still talking then
- * (speech had started again before what the last words transcribe), its own end stays. Times only
- * move earlier, never by more than `MAX_SHIFT_MS`. Pure.
+ * the end of the speech its last words came in; when the speaker was still talking then, its own
+ * end stays. Times only move earlier, never by more than `MAX_SHIFT_MS`. Pure.
  */
 export const MAX_SHIFT_MS = 15_000;
 /**
@@ -14,6 +13,8 @@ export const MAX_SHIFT_MS = 15_000;
  * what follows: it was speech the session let pass (said in the listeners' own language, or noise).
  */
 export const UNHEARD_GAP_MS = 2500;
+/** The longest a transcript is taken to trail the words it transcribes, when placing its end. */
+export const TRANSCRIPT_DELAY_MS = 1500;
 const KEPT = 32;
 
 interface Run {
@@ -41,15 +42,14 @@ export class SpokenTimes {
   place(startMs: number, endMs: number): { startMs: number; endMs: number } {
     const runs = this.runs;
     let i = findLastIndex(runs, (r) => r.start <= startMs);
-    while (i > 0 && runs[i - 1].end !== undefined && runs[i].start - (runs[i - 1].end ?? 0) <= UNHEARD_GAP_MS) i--;
-    const found = i >= 0 ? runs[i].start : undefined;
-    const start = found !== undefined && startMs - found <= MAX_SHIFT_MS ? found : startMs;
-    // The last words came this long after the speech they transcribe (as the first ones did).
-    const said = endMs - (startMs - start);
-    let end = endMs;
-    const lastEnd = findLast(runs, (r) => r.end !== undefined && r.end > start && r.end <= endMs)?.end;
-    const talking = lastEnd !== undefined && runs.some((r) => r.start > lastEnd && r.start <= said);
-    if (lastEnd !== undefined && endMs - lastEnd <= MAX_SHIFT_MS && !talking) end = lastEnd;
+    if (i >= 0 && startMs - runs[i].start > MAX_SHIFT_MS) i = -1;
+    while (i > 0 && startMs - runs[i - 1].start <= MAX_SHIFT_MS && runs[i].start - (runs[i - 1].end ?? Infinity) <= UNHEARD_GAP_MS) i--;
+    const start = i >= 0 ? runs[i].start : startMs;
+    // What the last words transcribe was said about as long before them as the first words were
+    // (a service that transcribes when the speech is over is taken at its usual delay).
+    const said = endMs - Math.min(startMs - start, TRANSCRIPT_DELAY_MS);
+    const last = findLast(runs, (r) => r.start <= said);
+    const end = last?.end !== undefined && last.end > start && last.end <= endMs && endMs - last.end <= MAX_SHIFT_MS ? last.end : endMs;
     this.lastEndMs = Math.max(this.lastEndMs, end);
     this.runs = runs.filter((r) => r.start > this.lastEndMs);
     return { startMs: start, endMs: end };

@@ -13,7 +13,7 @@
  * its listeners hear it from the first word.
  */
 import { performance } from 'node:perf_hooks';
-import { SAMPLE_RATE } from '../audio/frame';
+import { FRAME_SAMPLES, SAMPLE_RATE, samplesToMs } from '../audio/frame';
 import type { SpeechInput } from '../audio/mixer';
 import { SampleQueue } from '../audio/sample-queue';
 import { SpeechDetector } from '../audio/speech-detector';
@@ -72,11 +72,11 @@ export class TranslationRoute {
   private readonly latency: LatencyTracker;
   private readonly spoken = new SpokenTimes();
   /**
-   * A moment on both of the route's clocks: the call's (ms since it started, which times
-   * utterances) and the source's media clock (which times speech), taken when the current session
-   * was attached; the session times what it hears by the media it was sent after that moment.
+   * One moment on both of the route's clocks, taken when it started: the call's (ms since it
+   * started, which times utterances) and the source's media clock (which times speech and what a
+   * session hears). Media is put on the call's clock from there, so both agree at any pace.
    */
-  private anchor: { callMs: number; mediaMs: number };
+  private readonly anchor: { callMs: number; mediaMs: number };
   private readonly inputs = new Map<Endpoint, SpeechInput>();
   /** The listeners' inputs as an array, for the per-chunk fan-out, and their endpoints. */
   private fanOut: SpeechInput[] = [];
@@ -98,8 +98,11 @@ export class TranslationRoute {
     this.source = opts.source;
     this.held = new SampleQueue((SAMPLE_RATE / 1000) * (opts.holdMs ?? 10_000));
     this.anchor = { callMs: opts.elapsedMs(), mediaMs: opts.source.receivedMs };
-    if (opts.leadIn) this.held.push(opts.leadIn);
     this.latency = new LatencyTracker((delay) => opts.observer.latency(this, delay));
+    if (opts.leadIn) {
+      this.held.push(opts.leadIn);
+      this.hearLeadIn(opts.leadIn);
+    }
     this.stopListening = opts.source.listen((pcm, atMs) => this.onSpeech(pcm, atMs));
   }
 
@@ -133,6 +136,7 @@ export class TranslationRoute {
     input.playout.setMuted(this.modeValue === 'direct');
     input.playout.onEvent((e) => {
       if (e === 'translation-start') this.latency.translationStarted(this.source.receivedMs);
+      else this.latency.translationEnded(this.source.receivedMs);
     });
     this.inputs.set(endpoint, input);
     this.fanOut = [...this.inputs.values()];
@@ -213,11 +217,13 @@ export class TranslationRoute {
     const { observer } = this.opts;
     const id = `${this.id}#${++this.sessions}`;
     // Its input clock starts with the speech held for it.
-    this.anchor = { callMs: this.opts.elapsedMs(), mediaMs: this.source.receivedMs };
-    const current = { session: t, id, offsetMs: this.anchor.callMs - this.heldMs };
+    const current = { session: t, id, offsetMs: this.callMsAt(this.source.receivedMs - this.heldMs) };
     const onAudio = (pcm: Int16Array): void => this.onTranslatedAudio(pcm);
-    const onUtterance: TranslationSessionEvents['utterance'] = (u) =>
-      observer.utterance(this, { ...u, ...this.spoken.place(Math.round(current.offsetMs + u.startMs), Math.round(current.offsetMs + u.endMs)) });
+    const onUtterance: TranslationSessionEvents['utterance'] = (u) => {
+      const said = this.spoken.place(Math.round(current.offsetMs + u.startMs), Math.round(current.offsetMs + u.endMs));
+      this.latency.utteranceDone(said.endMs - this.anchor.callMs + this.anchor.mediaMs);
+      observer.utterance(this, { ...u, ...said });
+    };
     const onLanguage = (code: string): void => observer.language(this, code);
     const onState: TranslationSessionEvents['state'] = (state, detail) => observer.state(this, id, state, detail);
     const onHandover: TranslationSessionEvents['handover'] = (phase) => observer.handover(this, id, phase);
@@ -236,19 +242,35 @@ export class TranslationRoute {
   private onSpeech(pcm: Int16Array, atMs: number): void {
     if (this.closed) return;
     const edge = this.detector.push(pcm, atMs);
-    if (edge) {
-      const callMs = Math.round(this.anchor.callMs + edge.atMs - this.anchor.mediaMs);
-      if (edge.type === 'start') {
-        this.latency.speechStarted(edge.atMs, this.translationPlaying());
-        this.spoken.started(callMs);
-      } else {
-        this.latency.speechEnded(edge.atMs);
-        this.spoken.ended(callMs);
-      }
+    if (edge?.type === 'start') {
+      this.latency.speechStarted(edge.atMs, this.translationPlaying());
+      this.spoken.started(this.callMsAt(edge.atMs));
+    } else if (edge) {
+      this.latency.speechEnded(edge.atMs);
+      this.spoken.ended(this.callMsAt(edge.atMs));
     }
     // The model hears everything, silence included, so its own voice detection keeps working.
     if (this.session) this.session.sendAudio(pcm);
     else this.held.push(pcm); // copied: the buffer is reused for the next frame
+  }
+
+  /**
+   * The speech heard before the route started is timed as it was said, for the transcript; for
+   * the lag, speech under way when the listeners joined counts from then.
+   */
+  private hearLeadIn(pcm: Int16Array): void {
+    const startMs = this.anchor.mediaMs - samplesToMs(pcm.length);
+    for (let i = 0; i + FRAME_SAMPLES <= pcm.length; i += FRAME_SAMPLES) {
+      const edge = this.detector.push(pcm.subarray(i, i + FRAME_SAMPLES), startMs + samplesToMs(i + FRAME_SAMPLES));
+      if (edge?.type === 'start') this.spoken.started(this.callMsAt(edge.atMs));
+      else if (edge) this.spoken.ended(this.callMsAt(edge.atMs));
+    }
+    if (this.detector.isSpeaking) this.latency.speechStarted(this.anchor.mediaMs, false);
+  }
+
+  /** A time on the source's media clock, on the call's. */
+  private callMsAt(mediaMs: number): number {
+    return Math.round(this.anchor.callMs + mediaMs - this.anchor.mediaMs);
   }
 
   private translationPlaying(): boolean {

@@ -231,30 +231,105 @@ describe('the delays and times of what was said', () => {
     await flush();
     const say = (amp: number, frames: number): void => {
       for (let i = 0; i < frames; i++) {
-        now += 20; // the frame has arrived
+        now += 20; // the frame has arrived...
         caller.say(encodeMulaw(amp === 0 ? new Int16Array(160) : sine(160, amp, 20)));
+        clock.tick(1); // ...and the agent's leg plays its next frame
       }
     };
     say(0, 50); // a second of quiet line
     say(8000, 60); // the caller speaks from 1000 ms...
-    translators.to('en').fire('audio', sine(1600, 12000, 16)); // ...and the agent starts hearing the translation at 2200 ms
-    clock.tick(10);
+    translators.to('en').fire('audio', sine(1600, 12000, 16)); // ...its translation comes at 2200 ms
     say(8000, 15); // until 2500 ms
     say(0, 50);
-    clock.tick(30); // the translation has played out
     say(8000, 10); // a few more words from 3500 ms, translated before the first ones' transcript is final
     translators.to('en').fire('audio', sine(1600, 12000, 16));
-    clock.tick(10);
     say(0, 25);
     // The session transcribed the first words at 1900 ms and the last at 3300 ms.
     translators.to('en').fire('utterance', { source: { text: 'hola' }, translation: { text: 'hello' }, startMs: 1900, endMs: 3300 });
+    // The agent hears each translation after the play-out's start wait (120 ms here).
     expect(published.filter((e) => e.type === 'utterance.latency')).toEqual([
-      expect.objectContaining({ latencyMs: 0, lagMs: 1200 }),
-      expect.objectContaining({ latencyMs: 0, lagMs: 200 }),
+      expect.objectContaining({ latencyMs: 0, lagMs: 1320 }),
+      expect.objectContaining({ latencyMs: 0, lagMs: 320 }),
     ]);
     // The line carries the first: its own words' delays.
-    expect(published.find((e) => e.type === 'utterance.final')).toMatchObject({ startMs: 1000, endMs: 2500, latencyMs: 0, lagMs: 1200 });
+    expect(published.find((e) => e.type === 'utterance.final')).toMatchObject({ startMs: 1000, endMs: 2500, latencyMs: 0, lagMs: 1320 });
+    await graph.close();
+  });
+
+  /** A caller and an agent; `say` moves the call's clock `pace` times as fast as the caller's media (a sped-up emulator, or a slow stream). */
+  const twoParty = (opts: { pace?: number } = {}) => {
+    let now = 0;
+    const r = rig(() => now);
+    const caller = new FakeMediaLeg('CA' + 'c'.repeat(32), 'caller');
+    const agent = new FakeMediaLeg('CA' + 'a'.repeat(32), 'agent');
+    r.graph.addEndpoint({ id: 'caller', carries: ['caller'], reaches: ['caller'] }, caller);
+    r.graph.addEndpoint({ id: 'agent', carries: ['agent'], reaches: ['agent'] }, agent);
+    const say = (amp: number, frames: number): void => {
+      for (let i = 0; i < frames; i++) {
+        now += 20 * (opts.pace ?? 1);
+        caller.say(encodeMulaw(amp === 0 ? new Int16Array(160) : sine(160, amp, 20)));
+        r.clock.tick(1);
+      }
+    };
+    const lags = (): (number | undefined)[] => r.published.flatMap((e) => (e.type === 'utterance.latency' ? [e.lagMs] : []));
+    const finals = () => r.published.flatMap((e) => (e.type === 'utterance.final' ? [e] : []));
+    return { ...r, say, lags, finals, now: () => now };
+  };
+
+  it("measure the reply's lag from the reply, not from speech before it that the session let pass (the listener's own language)", async () => {
+    const { graph, translators, say, lags } = twoParty();
+    graph.addRoute({ id: 'to:en', source: 'caller', targetLanguage: 'en', listeners: ['agent'] });
+    await flush();
+    const session = () => translators.to('en');
+    say(0, 25);
+    say(8000, 50); // Spanish, from 500 ms
+    session().fire('audio', sine(1600, 12000, 16));
+    say(0, 50);
+    session().fire('utterance', { source: { text: 'hola', languageCode: 'es' }, translation: { text: 'hello' }, startMs: 1400, endMs: 2000 });
+    say(8000, 100); // English, the listener's own: nothing comes back but its transcript
+    say(0, 20);
+    session().fire('utterance', { source: { text: 'hi', languageCode: 'en' }, translation: { text: '' }, startMs: 4000, endMs: 5000 });
+    say(0, 10);
+    say(8000, 50); // the Spanish reply, under a second after
+    session().fire('audio', sine(1600, 12000, 16));
+    say(0, 50);
+    // Each translation came a second after its speech began, and played after the start wait.
+    expect(lags()).toHaveLength(2);
+    for (const lag of lags()) expect(lag).toBeGreaterThanOrEqual(1000);
+    for (const lag of lags()) expect(lag).toBeLessThanOrEqual(1140);
+    await graph.close();
+  });
+
+  it('place speech held for a session set later on the session\'s own clock, whatever the pace of the call\'s', async () => {
+    // Media arriving four times as fast as the call's clock runs (a backlog delivered at once).
+    const { graph, translators, say, finals, now } = twoParty({ pace: 0.25 });
+    say(0, 50); // the caller's media at 1000 ms
+    const routeAt = now();
+    graph.addRoute({ id: 'caller->agent', source: 'caller', listeners: ['agent'] }); // language not known yet: held
+    say(0, 25);
+    say(8000, 75); // speech from 1500 to 3000 ms of media
+    say(0, 25);
+    graph.retarget('caller->agent', 'en');
+    await flush();
+    // The session's clock starts with the held speech: it heard the first words 900 ms in.
+    translators.to('en').fire('utterance', { source: { text: 'hola' }, translation: { text: 'hello' }, startMs: 1400, endMs: 2800 });
+    // On the call's clock, from where the route started: 500 ms of media later, for 1500 ms (the
+    // media's own time from that moment on, as the session's times are).
+    expect(finals()).toEqual([expect.objectContaining({ startMs: routeAt + 500, endMs: routeAt + 2000 })]);
+    await graph.close();
+  });
+
+  it('place the speech a route was handed as it started (the utterance in progress) where it was said', async () => {
+    const { graph, translators, say, finals, now } = twoParty();
+    say(0, 100); // the caller's media at 2000 ms; they have been talking since 1000 ms
+    const leadIn = new Int16Array(8800);
+    leadIn.set(Int16Array.from({ length: 8000 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * i) / 20))), 800);
+    graph.addRoute({ id: 'caller->agent', source: 'caller', targetLanguage: 'en', listeners: ['agent'], leadIn });
+    await flush();
+    const at = now();
+    say(0, 50);
+    translators.to('en').fire('utterance', { source: { text: 'hola' }, translation: { text: 'hello' }, startMs: 1000, endMs: 1500 });
+    expect(finals()).toEqual([expect.objectContaining({ startMs: at - 1000, endMs: at })]);
     await graph.close();
   });
 });
-

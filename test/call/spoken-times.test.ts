@@ -60,9 +60,25 @@ describe('SpokenTimes', () => {
     expect(t.place(7500, 9000)).toEqual({ startMs: 7500, endMs: 9000 });
   });
 
-  it('moves times back by at most its bound', () => {
+  it('ends with the speech its last words came in, leaving a short reply after it to the next utterance', () => {
+    const t = new SpokenTimes();
+    t.started(0);
+    t.ended(3000);
+    t.started(3500); // "yes", before the first utterance's last words were transcribed
+    t.ended(3800);
+    expect(t.place(800, 4200)).toEqual({ startMs: 0, endMs: 3000 });
+    expect(t.place(4300, 4600)).toEqual({ startMs: 3500, endMs: 3800 });
+  });
+
+  it('moves times back by at most its bound: to the earliest speech within it', () => {
     const t = new SpokenTimes();
     t.started(1000);
     expect(t.place(1000 + MAX_SHIFT_MS + 1, 1000 + MAX_SHIFT_MS + 2).startMs).toBe(1000 + MAX_SHIFT_MS + 1);
+    const u = new SpokenTimes();
+    for (let at = 0; at < 20_000; at += 2000) {
+      u.started(at);
+      u.ended(at + 1500);
+    }
+    expect(u.place(19_000, 19_800).startMs).toBe(19_000 - MAX_SHIFT_MS);
   });
 });
