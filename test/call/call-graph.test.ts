@@ -30,6 +30,26 @@ function rig(elapsedMs: () => number = () => 0) {
   return { clock, translators, graph, published, logLines, underruns };
 }
 
+/** A caller and an agent; `say` moves the call's clock `pace` times as fast as the caller's media (a sped-up emulator, or a slow stream). */
+function twoParty(opts: { pace?: number } = {}) {
+  let now = 0;
+  const r = rig(() => now);
+  const caller = new FakeMediaLeg('CA' + 'c'.repeat(32), 'caller');
+  const agent = new FakeMediaLeg('CA' + 'a'.repeat(32), 'agent');
+  r.graph.addEndpoint({ id: 'caller', carries: ['caller'], reaches: ['caller'] }, caller);
+  r.graph.addEndpoint({ id: 'agent', carries: ['agent'], reaches: ['agent'] }, agent);
+  const say = (amp: number, frames: number): void => {
+    for (let i = 0; i < frames; i++) {
+      now += 20 * (opts.pace ?? 1);
+      caller.say(encodeMulaw(amp === 0 ? new Int16Array(160) : sine(160, amp, 20)));
+      r.clock.tick(1);
+    }
+  };
+  const lags = (): (number | undefined)[] => r.published.flatMap((e) => (e.type === 'utterance.latency' ? [e.lagMs] : []));
+  const finals = () => r.published.flatMap((e) => (e.type === 'utterance.final' ? [e] : []));
+  return { ...r, caller, say, lags, finals, now: () => now };
+}
+
 /** A coaching leg: hears the whole conference, is heard by `party` alone. */
 function coachingLeg(g: CallGraph, party: string, everyone: string[]): FakeMediaLeg {
   const leg = new FakeMediaLeg('CA' + party.padEnd(32, '0'), `whisper:${party}`);
@@ -177,11 +197,7 @@ describe('the call graph in the conference shapes', () => {
 
 describe("the call graph's utterances", () => {
   it('carry the latency measured on their route since its previous final utterance, and only that', async () => {
-    const { graph, translators, clock, published } = rig();
-    const caller = new FakeMediaLeg('CA' + 'c'.repeat(32), 'caller');
-    const agent = new FakeMediaLeg('CA' + 'a'.repeat(32), 'agent');
-    graph.addEndpoint({ id: 'caller', carries: ['caller'], reaches: ['caller'] }, caller);
-    graph.addEndpoint({ id: 'agent', carries: ['agent'], reaches: ['agent'] }, agent);
+    const { graph, translators, clock, published, caller } = twoParty();
     graph.addRoute({ id: 'caller->agent', source: 'caller', targetLanguage: 'en', listeners: ['agent'] });
     await flush();
     // The caller speaks, the translation plays to the agent: one latency measured.
@@ -221,21 +237,9 @@ describe('the call graph as legs come and go', () => {
 
 describe('the delays and times of what was said', () => {
   it("measure the listener's lag from the start of the speech, and place a late transcript where the words were said", async () => {
-    let now = 0; // the call's clock, kept with the caller's media
-    const { graph, translators, clock, published } = rig(() => now);
-    const caller = new FakeMediaLeg('CA' + 'c'.repeat(32), 'caller');
-    const agent = new FakeMediaLeg('CA' + 'a'.repeat(32), 'agent');
-    graph.addEndpoint({ id: 'caller', carries: ['caller'], reaches: ['caller'] }, caller);
-    graph.addEndpoint({ id: 'agent', carries: ['agent'], reaches: ['agent'] }, agent);
+    const { graph, translators, published, say } = twoParty();
     graph.addRoute({ id: 'caller->agent', source: 'caller', targetLanguage: 'en', listeners: ['agent'] });
     await flush();
-    const say = (amp: number, frames: number): void => {
-      for (let i = 0; i < frames; i++) {
-        now += 20; // the frame has arrived...
-        caller.say(encodeMulaw(amp === 0 ? new Int16Array(160) : sine(160, amp, 20)));
-        clock.tick(1); // ...and the agent's leg plays its next frame
-      }
-    };
     say(0, 50); // a second of quiet line
     say(8000, 60); // the caller speaks from 1000 ms...
     translators.to('en').fire('audio', sine(1600, 12000, 16)); // ...its translation comes at 2200 ms
@@ -255,26 +259,6 @@ describe('the delays and times of what was said', () => {
     expect(published.find((e) => e.type === 'utterance.final')).toMatchObject({ startMs: 1000, endMs: 2500, latencyMs: 0, lagMs: 1320 });
     await graph.close();
   });
-
-  /** A caller and an agent; `say` moves the call's clock `pace` times as fast as the caller's media (a sped-up emulator, or a slow stream). */
-  const twoParty = (opts: { pace?: number } = {}) => {
-    let now = 0;
-    const r = rig(() => now);
-    const caller = new FakeMediaLeg('CA' + 'c'.repeat(32), 'caller');
-    const agent = new FakeMediaLeg('CA' + 'a'.repeat(32), 'agent');
-    r.graph.addEndpoint({ id: 'caller', carries: ['caller'], reaches: ['caller'] }, caller);
-    r.graph.addEndpoint({ id: 'agent', carries: ['agent'], reaches: ['agent'] }, agent);
-    const say = (amp: number, frames: number): void => {
-      for (let i = 0; i < frames; i++) {
-        now += 20 * (opts.pace ?? 1);
-        caller.say(encodeMulaw(amp === 0 ? new Int16Array(160) : sine(160, amp, 20)));
-        r.clock.tick(1);
-      }
-    };
-    const lags = (): (number | undefined)[] => r.published.flatMap((e) => (e.type === 'utterance.latency' ? [e.lagMs] : []));
-    const finals = () => r.published.flatMap((e) => (e.type === 'utterance.final' ? [e] : []));
-    return { ...r, say, lags, finals, now: () => now };
-  };
 
   it("measure the reply's lag from the reply, not from speech before it that the session let pass (the listener's own language)", async () => {
     const { graph, translators, say, lags } = twoParty();
