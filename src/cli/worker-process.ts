@@ -1,7 +1,12 @@
-/** `tolk worker` on this process: validates the environment, starts the worker and stops it on SIGINT/SIGTERM. */
+/**
+ * `tolk worker` on this process: validates the environment, starts the worker and stops it on
+ * SIGINT/SIGTERM once its running jobs are done; a later request (see stop-signals.ts) stops it at
+ * once, leaving its running jobs to be taken over by another worker.
+ */
 import { ConfigError, loadConfig } from '../config/env';
 import { StartupError } from '../config/startup-error';
 import { createLogger } from '../log/logger';
+import { onStopSignals, SAME_REQUEST_MS } from '../stop-signals';
 import { startWorker } from '../worker';
 import type { CliIo } from './context';
 
@@ -23,14 +28,23 @@ export async function runWorkerProcess(env: NodeJS.ProcessEnv, _io: CliIo): Prom
     if (err instanceof StartupError) return err.message;
     throw err;
   }
+  const running = worker;
+  let stopListening = (): void => undefined;
   await new Promise<void>((resolve) => {
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(sig, () => {
-        logger.info({ event: 'process.signal', signal: sig }, 'worker shutting down');
-        void worker.stop().then(resolve, resolve);
-      });
-    }
+    stopListening = onStopSignals({
+      first(sig) {
+        logger.info({ event: 'process.signal', signal: sig }, 'worker shutting down once its running jobs are done');
+        void running.stop().then(resolve, resolve);
+      },
+      again(sig) {
+        logger.warn({ event: 'process.signal', signal: sig }, 'second signal: worker stopping now; another worker takes over its running jobs');
+        logger.flush();
+        process.exit(1);
+      },
+      repeated: (sig) => logger.info({ event: 'process.signal_repeated', signal: sig }, `${sig} within ${SAME_REQUEST_MS / 1000} s of the last signal: the same request`),
+    });
   });
+  stopListening();
   logger.flush();
   return undefined;
 }

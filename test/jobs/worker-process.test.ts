@@ -1,7 +1,8 @@
 /**
- * `tolk worker` as an operator runs it: it refuses to start without REDIS_URL, and a worker killed
- * in the middle of a job (process exit, no goodbye) loses no job: BullMQ finds the job stalled and
- * another worker places the leg.
+ * `tolk worker` as an operator runs it: it refuses to start without REDIS_URL; a worker killed in
+ * the middle of a job (process exit, no goodbye) loses no job: BullMQ finds the job stalled and
+ * another worker places the leg; Ctrl-C stops it once its running job is done, and asking again
+ * stops it at once.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -81,6 +82,36 @@ describe('tolk worker', () => {
       expect(twilio.requests[1]).toMatch(/To=%2B15550002222/);
       await second.stop('SIGTERM');
       expect(second.stdout()).toMatch(/worker\.stopped/);
+    } finally {
+      await twilio.close();
+    }
+  }, 60_000);
+
+  it('takes Ctrl-C (every process of the group, passed on again by the one around it) as one request to stop after its running job, and a second as stop now', async () => {
+    const twilio = await fakeTwilio();
+    const prefix = uniquePrefix();
+    const env = { ...BASE_ENV, REDIS_URL, TOLK_QUEUE_PREFIX: prefix, TWILIO_API_URL: twilio.url };
+    try {
+      q = openTestQueues('redis', [dialQueueSpec(1)], { prefix });
+      const worker = spawnTolk(env, { cli: ['worker'] });
+      await worker.waitForStdout(/worker\.started/);
+      const job: DialJob = {
+        request: { callId: 'ctrl-c', endpoint: 'agent', destination: '+15550002222', callerId: '+15550001111', ringTimeoutSec: 60 },
+        deadline: Date.now() + 60_000,
+      };
+      void q.jobs.addAndWait<DialJob, string>(DIAL_QUEUE, { id: 'dial.ctrl-c.agent', data: job, attempts: 3 }, 40_000).catch(() => undefined);
+      await waitFor(() => twilio.requests.length === 1, 15_000, 'the worker to call Twilio');
+      // Twilio never answers: the job runs on. Ctrl-C reaches tsx and the worker, and tsx passes it on.
+      process.kill(-worker.child.pid!, 'SIGINT');
+      await worker.waitForStdout(/process\.signal_repeated/, 5000);
+      expect(worker.stdout()).toMatch(/worker shutting down once its running jobs are done/);
+      // Still waiting for its job a moment later...
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(worker.child.exitCode).toBeNull();
+      // ...until asked again.
+      process.kill(worker.child.pid!, 'SIGTERM');
+      expect(await worker.exited).toBe(1);
+      expect(worker.stdout()).toMatch(/second signal: worker stopping now/);
     } finally {
       await twilio.close();
     }
