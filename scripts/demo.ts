@@ -149,7 +149,8 @@ async function main(): Promise<void> {
       const speaker = typeof e.participant === 'string' ? (partyNames.get(participantSids.get(e.participant) ?? '') ?? e.participant) : 'unknown speaker';
       const who = (route.startsWith('to:') ? `${speaker} ${route}` : route).padEnd(14);
       out(`${at}  ${who} [${src.languageCode}] ${src.text}`);
-      out(`${' '.repeat(at.length)}  ${''.padEnd(who.length)} [${tr.languageCode}] ${tr.text}`);
+      const lag = typeof e.lagMs === 'number' ? `  (heard ${(e.lagMs / 1000).toFixed(1)} s behind)` : '';
+      out(`${' '.repeat(at.length)}  ${''.padEnd(who.length)} [${tr.languageCode}] ${tr.text}${lag}`);
     }
     if (e.event === 'translate.language') out(`${at}  detected ${String(e.route)} speaker language: ${String(e.languageCode)}`);
   }

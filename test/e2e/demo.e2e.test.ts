@@ -89,6 +89,8 @@ describe('npm run demo', () => {
       for (const line of record.transcript) {
         expect(line.lagMs).toBeGreaterThanOrEqual(MODEL_LAG_MS);
         expect(line.lagMs).toBeLessThan(MODEL_LAG_MS + 500);
+        // The demo prints it under the line's translation.
+        expect(first.stdout).toContain(`(heard ${(line.lagMs! / 1000).toFixed(1)} s behind)`);
       }
     }
 
