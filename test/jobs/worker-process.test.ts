@@ -87,7 +87,7 @@ describe('tolk worker', () => {
     }
   }, 60_000);
 
-  it('takes Ctrl-C (every process of the group, passed on again by the one around it) as one request to stop after its running job, and a second as stop now', async () => {
+  it('takes Ctrl-C, passed on again by npm run, as one request to stop after its running job, and a second request as stop now', async () => {
     const twilio = await fakeTwilio();
     const prefix = uniquePrefix();
     const env = { ...BASE_ENV, REDIS_URL, TOLK_QUEUE_PREFIX: prefix, TWILIO_API_URL: twilio.url };
@@ -101,7 +101,9 @@ describe('tolk worker', () => {
       };
       void q.jobs.addAndWait<DialJob, string>(DIAL_QUEUE, { id: 'dial.ctrl-c.agent', data: job, attempts: 3 }, 40_000).catch(() => undefined);
       await waitFor(() => twilio.requests.length === 1, 15_000, 'the worker to call Twilio');
-      // Twilio never answers: the job runs on. Ctrl-C reaches tsx and the worker, and tsx passes it on.
+      // Twilio never answers: the job runs on. Ctrl-C reaches the worker, and again from npm run.
+      process.kill(-worker.child.pid!, 'SIGINT');
+      await new Promise((r) => setTimeout(r, 20));
       process.kill(-worker.child.pid!, 'SIGINT');
       await worker.waitForStdout(/process\.signal_repeated/, 5000);
       expect(worker.stdout()).toMatch(/worker shutting down once its running jobs are done/);
@@ -109,7 +111,7 @@ describe('tolk worker', () => {
       await new Promise((r) => setTimeout(r, 1200));
       expect(worker.child.exitCode).toBeNull();
       // ...until asked again.
-      process.kill(worker.child.pid!, 'SIGTERM');
+      process.kill(-worker.child.pid!, 'SIGTERM');
       expect(await worker.exited).toBe(1);
       expect(worker.stdout()).toMatch(/second signal: worker stopping now/);
     } finally {
