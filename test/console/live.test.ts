@@ -1,4 +1,4 @@
-import { applyEvent, CAPTIONS_KEPT, ENDED_KEPT_MS, forgetEnded, GONE_KEPT, fromSnapshot, speakerOf, stateLabel, type WireEvent } from '../../console/src/lib/live';
+import { applyEvent, CAPTIONS_KEPT, ENDED_KEPT_MS, forgetEnded, GONE_KEPT, fromSnapshot, partialSpeaker, speakerOf, stateLabel, type WireEvent } from '../../console/src/lib/live';
 
 const ev = (type: string, fields: Record<string, unknown> = {}, callId = 'c1', at = 1000): WireEvent => ({ type, callId, at, ...fields });
 
@@ -69,6 +69,22 @@ describe("the Live page's fold of call events", () => {
     expect(calls.k1.captions.map((c) => speakerOf(calls.k1, c.routeId, c.participantId))).toEqual(['participant CA3', 'unknown speaker']);
     expect(speakerOf(calls.k1, 'to:en', 'caller')).toBe('caller');
     expect(speakerOf(calls.k1, 'to:en')).toBe('unknown speaker');
+  });
+
+  it("names a conference's utterance in progress by the one party there who speaks its language, and nobody where two might", () => {
+    let calls = fromSnapshot([
+      ev('call.created', { kind: 'conference', conference: 'support-42', mode: 'whisper' }, 'k1'),
+      ev('participant.joined', { participantId: 'caller', role: 'caller', legRef: 'CA1', language: 'es' }, 'k1'),
+      ev('participant.joined', { participantId: 'party-1', role: 'participant', legRef: 'CA3', language: 'en' }, 'k1'),
+      ev('participant.joined', { participantId: 'party-2', role: 'participant', legRef: 'CA4', language: 'en' }, 'k1'),
+    ]);
+    const saying = (routeId: string, languageCode: string) => ev('utterance.partial', { routeId, side: 'source', text: '...', languageCode }, 'k1');
+    calls = [saying('to:en', 'es-ES'), saying('to:es', 'en')].reduce(applyEvent, calls);
+    expect(partialSpeaker(calls.k1, calls.k1.routes['to:en'])).toBe('caller');
+    expect(partialSpeaker(calls.k1, calls.k1.routes['to:es'])).toBe('unknown speaker');
+    // A route that hears one party names them in its events.
+    calls = applyEvent(calls, ev('utterance.partial', { routeId: 'to:es', participantId: 'party-2', side: 'source', text: '...' }, 'k1'));
+    expect(partialSpeaker(calls.k1, calls.k1.routes['to:es'])).toBe('participant CA4');
   });
 
   it("keeps a caption's speaker as named when it arrived, after that participant has left", () => {

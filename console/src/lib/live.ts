@@ -25,8 +25,8 @@ export interface LiveRoute {
   /** Latest lag behind the speaker, and every one measured on this route (the newest last, at most 50). */
   lagMs?: number;
   lags: number[];
-  /** The utterance being spoken: text so far on each side. */
-  partial?: { source: string; sourceLanguage?: string; translation: string; translationLanguage?: string };
+  /** The utterance being spoken: text so far on each side, and who says it when the event names them. */
+  partial?: { source: string; sourceLanguage?: string; translation: string; translationLanguage?: string; participantId?: string };
 }
 
 export interface LiveCaption {
@@ -167,8 +167,9 @@ function reduce(call: LiveCall, e: WireEvent): LiveCall {
       const side = e.side === 'translation' ? 'translation' : 'source';
       const piece = str(e.text) ?? '';
       const lang = str(e.languageCode);
+      const participantId = str(e.participantId);
       return withRoute(call, routeId, (r) => {
-        const p = r.partial ?? { source: '', translation: '' };
+        const p = { ...(r.partial ?? { source: '', translation: '' }), ...(participantId ? { participantId } : {}) };
         return {
           ...r,
           partial:
@@ -238,6 +239,25 @@ export function stateLabel(call: LiveCall): string {
 export function speakerOf(call: LiveCall, routeId: string, participantId?: string): string {
   const p = participantId === undefined ? undefined : (call.participants[participantId] ?? call.gone?.find((g) => g.id === participantId));
   return p ? partyLabel(p.role, p.callSid) : routeSpeaker(routeId);
+}
+
+/**
+ * Who is saying a route's utterance in progress: the participant its events name; where they name
+ * none (a conference's route hears the whole room), the one party there who speaks the language
+ * heard so far; else as for a final line that names none. The final line may name someone else:
+ * tolk decides it with who was there when the words were said.
+ */
+export function partialSpeaker(call: LiveCall, route: LiveRoute): string {
+  const p = route.partial;
+  if (p?.participantId) return speakerOf(call, route.id, p.participantId);
+  const heard = p?.sourceLanguage && baseLanguage(p.sourceLanguage);
+  const speakers = heard ? Object.values(call.participants).filter((x) => x.language !== undefined && baseLanguage(x.language) === heard) : [];
+  return speakers.length === 1 ? partyLabel(speakers[0].role, speakers[0].callSid) : speakerOf(call, route.id);
+}
+
+/** `en-US` and `en` are one language to tell a speaker by. */
+function baseLanguage(code: string): string {
+  return code.toLowerCase().split(/[-_]/)[0];
 }
 
 export function average(values: readonly number[]): number | undefined {

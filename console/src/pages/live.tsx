@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api';
 import { formatDuration, formatTime, seconds } from '../lib/calls';
-import { average, sessionLabel, speakerOf, stateLabel, type LiveCall, type LiveRoute } from '../lib/live';
+import { average, partialSpeaker, sessionLabel, stateLabel, type LiveCall, type LiveRoute } from '../lib/live';
 import { useLiveFeed, type FeedStatus } from '../lib/live-feed';
 import { href } from '../lib/router';
 
@@ -230,7 +230,7 @@ function CallLive(props: { call: LiveCall | undefined; id: string; status: FeedS
         .map((r) => (
           <div key={r.id} class="utterance partial" data-direction={r.id} aria-live="off">
             <p class="meta">
-              <span class="speaker">{speakerOf(call, r.id)}</span> · {r.id} · speaking…
+              <span class="speaker">{partialSpeaker(call, r)}</span> · {r.id} · speaking…
             </p>
             <p lang={r.partial?.sourceLanguage}>
               <span class="lang">{r.partial?.sourceLanguage ?? '…'}</span> {r.partial?.source}
