@@ -194,6 +194,7 @@ export class CallService {
     }
     if (this.draining) {
       // Shutting down (a deploy): another instance takes the caller if they call again.
+      this.log.info({ event: 'call.draining_refused', callSid: req.legRef }, 'shutting down: call refused');
       this.deps.metrics.callRejected('draining');
       return sayAndHangUp('allLinesBusy', provisionalLanguage(number, initialCallerLanguage(number, {})));
     }

@@ -193,6 +193,7 @@ describe('an interpreted call', () => {
     expect([drained, s.service.activeCalls]).toEqual([false, 1]);
     const late = render(await s.service.incoming({ legRef: 'CA' + '9'.repeat(32), from: '+442070000000', to: NUMBER.number }));
     expect(late).toMatch(/^<say es-ES>Todas nuestras líneas están ocupadas/);
+    expect(s.logLines.filter((l) => l.includes('"call.draining_refused"'))).toEqual([expect.stringContaining(`"callSid":"${'CA' + '9'.repeat(32)}"`)]);
     // The admitted caller hangs up: the drain is over.
     s.service.legStatus(CALLER_SID, { state: 'ended', reason: 'completed' });
     await drain;
