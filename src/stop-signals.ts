@@ -1,5 +1,6 @@
 /**
- * SIGINT and SIGTERM as requests to stop: the first drains, a later one ends the live calls at once.
+ * SIGINT and SIGTERM as requests to stop: the first stops gracefully (tolk drains its calls, a
+ * worker finishes its running jobs), a later one stops at once.
  * One request often arrives more than once: Ctrl-C signals every process of the terminal's process
  * group, and `npm start` and the TOLK_PROCESSES supervisor each pass the signal they get on to their
  * child as well. A signal within `SAME_REQUEST_MS` of the last one acted on is that same request.

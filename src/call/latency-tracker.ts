@@ -5,12 +5,14 @@
  *   translation starts while they still talk: the listener waited for nothing);
  * - `lagMs`: from the start of the speech to the start of its translation (the ear-voice span: how
  *   far the listener is behind the speaker), from the first speech still waiting for a translation.
- *   Speech the session dealt with without a translation heard (said in the listeners' own
- *   language, or on a muted route) stops waiting once its utterance is final. Not measured when
- *   that speech began while translated speech was playing, or had paused only for a moment (its
- *   translation may follow on without a start of its own), nor past `MAX_LAG_MS`.
+ *   Speech stops waiting when the session finished its utterance without a translation (said in
+ *   the listeners' own language, or on a muted route), or when it was followed by a quiet longer
+ *   than `UNHEARD_GAP_MS` with no words transcribed since it began (a cough, a noise). Not
+ *   measured when that speech began while translated speech was playing, or had paused only for a
+ *   moment (its translation may follow on without a start of its own), nor past `MAX_LAG_MS`.
  */
 import type { UtteranceDelay } from './ports/metrics';
+import { UNHEARD_GAP_MS } from './spoken-times';
 
 export const MAX_LAG_MS = 20_000;
 /** A pause in translated speech shorter than this is the same translation going on. */
@@ -31,11 +33,15 @@ export class LatencyTracker {
   /** Starts of speech waiting for their translation to start, oldest first. */
   private onsets: Onset[] = [];
   private lastTranslationEndMs = -Infinity;
+  private lastWordsMs = -Infinity;
 
   constructor(private readonly report: (delay: UtteranceDelay) => void) {}
 
   /** Speech started at `atMs`; `translationPlaying`: the listeners are hearing translated speech now. */
   speechStarted(atMs: number, translationPlaying: boolean): void {
+    const first = this.onsets[0];
+    const noise = first !== undefined && this.lastWordsMs < first.atMs && !this.speaking && this.lastEndMs !== undefined && atMs - this.lastEndMs > UNHEARD_GAP_MS;
+    if (noise) this.onsets = [];
     const timed = !translationPlaying && atMs - this.lastTranslationEndMs >= FOLLOW_ON_MS;
     if (this.onsets.length < ONSETS_KEPT) this.onsets.push({ atMs, timed });
     this.speaking = true;
@@ -47,7 +53,12 @@ export class LatencyTracker {
     this.lastEndMs = atMs;
   }
 
-  /** The session finished an utterance said until `endMs`: speech that began by then waits no more. */
+  /** The session transcribed words of the speech at `atMs`. */
+  wordsHeard(atMs: number): void {
+    this.lastWordsMs = atMs;
+  }
+
+  /** The session finished an utterance said until `endMs` without a translation: speech that began by then waits no more. */
   utteranceDone(endMs: number): void {
     this.onsets = this.onsets.filter((o) => o.atMs > endMs);
   }

@@ -221,13 +221,17 @@ export class TranslationRoute {
     const onAudio = (pcm: Int16Array): void => this.onTranslatedAudio(pcm);
     const onUtterance: TranslationSessionEvents['utterance'] = (u) => {
       const said = this.spoken.place(Math.round(current.offsetMs + u.startMs), Math.round(current.offsetMs + u.endMs));
-      this.latency.utteranceDone(said.endMs - this.anchor.callMs + this.anchor.mediaMs);
+      // Its speech waits for no translation (one still to play keeps its lag).
+      if (u.translation.text.trim() === '' || this.modeValue === 'direct') this.latency.utteranceDone(said.endMs - this.anchor.callMs + this.anchor.mediaMs);
       observer.utterance(this, { ...u, ...said });
     };
     const onLanguage = (code: string): void => observer.language(this, code);
     const onState: TranslationSessionEvents['state'] = (state, detail) => observer.state(this, id, state, detail);
     const onHandover: TranslationSessionEvents['handover'] = (phase) => observer.handover(this, id, phase);
-    const onInput: TranslationSessionEvents['inputTranscript'] = (p) => observer.partial(this, 'source', p);
+    const onInput: TranslationSessionEvents['inputTranscript'] = (p) => {
+      if (p.text.trim() !== '') this.latency.wordsHeard(this.source.receivedMs);
+      observer.partial(this, 'source', p);
+    };
     const onOutput: TranslationSessionEvents['outputTranscript'] = (p) => observer.partial(this, 'translation', p);
     t.on('audio', onAudio).on('utterance', onUtterance).on('language', onLanguage).on('state', onState).on('handover', onHandover);
     t.on('inputTranscript', onInput).on('outputTranscript', onOutput);

@@ -284,6 +284,22 @@ describe('the delays and times of what was said', () => {
     await graph.close();
   });
 
+  it("keep a translation's lag when its line is final before it plays (the model's audio trailing its words)", async () => {
+    const { graph, translators, say, lags } = twoParty();
+    graph.addRoute({ id: 'caller->agent', source: 'caller', targetLanguage: 'en', listeners: ['agent'] });
+    await flush();
+    say(0, 25);
+    say(8000, 30); // from 500 ms
+    say(0, 50);
+    translators.to('en').fire('utterance', { source: { text: 'hola' }, translation: { text: 'hello' }, startMs: 1200, endMs: 1800 });
+    translators.to('en').fire('audio', sine(1600, 12000, 16)); // at 2100 ms
+    say(0, 25);
+    expect(lags()).toHaveLength(1);
+    expect(lags()[0]).toBeGreaterThanOrEqual(1600);
+    expect(lags()[0]).toBeLessThanOrEqual(1740);
+    await graph.close();
+  });
+
   it('place speech held for a session set later on the session\'s own clock, whatever the pace of the call\'s', async () => {
     // Media arriving four times as fast as the call's clock runs (a backlog delivered at once).
     const { graph, translators, say, finals, now } = twoParty({ pace: 0.25 });

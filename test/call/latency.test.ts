@@ -1,4 +1,5 @@
 import { LatencyTracker, MAX_LAG_MS } from '../../src/call/latency-tracker';
+import { UNHEARD_GAP_MS } from '../../src/call/spoken-times';
 import type { UtteranceDelay } from '../../src/call/ports';
 import { SpeechDetector } from '../../src/audio/speech-detector';
 
@@ -50,6 +51,7 @@ describe('LatencyTracker', () => {
   it('measures the lag from the first start of speech still waiting for its translation, however long the quiet after it', () => {
     const { t, seen } = tracker();
     t.speechStarted(1000, false);
+    t.wordsHeard(1900);
     t.speechEnded(3000);
     t.speechStarted(5600, false); // "hello?": the translation is slow to come
     t.translationStarted(5800);
@@ -70,6 +72,16 @@ describe('LatencyTracker', () => {
       { latencyMs: 0, lagMs: 1000 },
       { latencyMs: 0, lagMs: 1000 },
     ]);
+  });
+
+  it('measures from the speech, not from a noise before it that nothing was transcribed of', () => {
+    const { t, seen } = tracker();
+    t.speechStarted(0, false); // a cough
+    t.speechEnded(300);
+    t.speechStarted(300 + UNHEARD_GAP_MS + 1, false);
+    t.wordsHeard(300 + UNHEARD_GAP_MS + 800);
+    t.translationStarted(300 + UNHEARD_GAP_MS + 1001);
+    expect(seen).toEqual([{ latencyMs: 0, lagMs: 1000 }]);
   });
 
   it('does not measure speech that began while a translation played, or just after it paused', () => {
