@@ -222,7 +222,7 @@ export class TranslationRoute {
     const onUtterance: TranslationSessionEvents['utterance'] = (u) => {
       const said = this.spoken.place(Math.round(current.offsetMs + u.startMs), Math.round(current.offsetMs + u.endMs));
       // Its speech waits for no translation (one still to play keeps its lag).
-      if (u.translation.text.trim() === '' || this.modeValue === 'direct') this.latency.utteranceDone(said.endMs - this.anchor.callMs + this.anchor.mediaMs);
+      if (u.translation.text.trim() === '' || this.modeValue === 'direct') this.latency.utteranceDone(this.mediaMsAt(said.endMs));
       observer.utterance(this, { ...u, ...said });
     };
     const onLanguage = (code: string): void => observer.language(this, code);
@@ -275,6 +275,11 @@ export class TranslationRoute {
   /** A time on the source's media clock, on the call's. */
   private callMsAt(mediaMs: number): number {
     return Math.round(this.anchor.callMs + mediaMs - this.anchor.mediaMs);
+  }
+
+  /** A time on the call's clock, on the source's media clock. */
+  private mediaMsAt(callMs: number): number {
+    return this.anchor.mediaMs + callMs - this.anchor.callMs;
   }
 
   private translationPlaying(): boolean {

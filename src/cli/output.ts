@@ -112,6 +112,11 @@ function languagesText(c: CallJson): string {
   return spoken.size > 0 ? [...spoken].join(',') : '-';
 }
 
+/** A delay of about a second, to a tenth of one: `1.2 s`. */
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
 function clock(ms: number): string {
   const s = Math.floor(ms / 1000);
   return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}.${Math.floor((ms % 1000) / 100)}`;
@@ -162,7 +167,7 @@ export function callDetail(c: CallWithTranscriptJson): string {
   ]);
   const lines = c.transcript.map(
     (u) =>
-      `[${clock(u.startMs)}] ${speakerLabel(u)} (${u.source.languageCode}): ${u.source.text}\n${' '.repeat(10)}-> ${u.translation.languageCode}: ${u.translation.text}${u.lagMs === undefined ? '' : `  (heard ${(u.lagMs / 1000).toFixed(1)} s behind)`}\n`,
+      `[${clock(u.startMs)}] ${speakerLabel(u)} (${u.source.languageCode}): ${u.source.text}\n${' '.repeat(10)}-> ${u.translation.languageCode}: ${u.translation.text}${u.lagMs === undefined ? '' : `  (heard ${seconds(u.lagMs)} behind)`}\n`,
   );
   const dropped = c.droppedUtterances > 0 ? `(${c.droppedUtterances} later utterances were not kept)\n` : '';
   return `${head}\nTranscript${c.transcript.length === 0 ? ': none yet' : ''}\n${lines.join('')}${dropped}`;

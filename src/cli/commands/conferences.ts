@@ -4,7 +4,7 @@ import type { InterpreterJson } from '../api-client';
 import { clientFor, outputFor, type CliContext } from '../context';
 import { CliError } from '../errors';
 import { languageList } from '../option-parsers';
-import { printJson, problemLines } from '../output';
+import { printJson, problemLines, seconds } from '../output';
 
 /** `CA...=es` */
 function participant(value: string, previous: { callSid: string; language: string }[] = []): { callSid: string; language: string }[] {
@@ -22,7 +22,7 @@ function legLine(l: InterpreterJson['legs'][number]): string {
 function delays(i: InterpreterJson, language: string): string {
   const lag = i.lagMs[language];
   const latency = i.latencyMs[language];
-  const parts = [lag !== undefined ? `lag ${(lag / 1000).toFixed(1)} s` : undefined, latency !== undefined ? `latency ${latency} ms` : undefined].filter((p) => p !== undefined);
+  const parts = [lag !== undefined ? `lag ${seconds(lag)}` : undefined, latency !== undefined ? `latency ${latency} ms` : undefined].filter((p) => p !== undefined);
   return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
 }
 
