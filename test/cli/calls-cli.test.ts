@@ -120,11 +120,17 @@ describe('tolk calls, a call named by the first characters of its id', () => {
   });
   afterAll(() => ids.close());
 
-  it('shows the one call whose id begins with what was given', async () => {
-    const [text, json] = await Promise.all([ids.tolk('calls', 'show', 'f47ac10b-58'), ids.tolk('calls', 'show', 'f47ac10b-58cc', '--json')]);
+  it('shows the one call whose id begins with what was given, in any case', async () => {
+    const [text, json, capitals] = await Promise.all([
+      ids.tolk('calls', 'show', 'f47ac10b-58'),
+      ids.tolk('calls', 'show', 'f47ac10b-58cc', '--json'),
+      ids.tolk('calls', 'show', 'F47AC10B-58CC', '--json'),
+    ]);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(SHOWN);
     expect(JSON.parse(json.stdout)).toMatchObject({ id: SHOWN });
+    expect(capitals.code).toBe(0);
+    expect(JSON.parse(capitals.stdout)).toMatchObject({ id: SHOWN });
   });
 
   it('exit 1 listing the calls when several ids begin with it, at most ten of them; exit 1 when none does', async () => {

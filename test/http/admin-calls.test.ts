@@ -62,12 +62,13 @@ describe('GET /api/calls', () => {
     expect(await problems('limit=501')).toEqual([{ path: ['limit'], message: 'must be a whole number from 1 to 500' }]);
   });
 
-  it('finds calls by the first characters of their id (idPrefix), newest first, bounded by limit', async () => {
+  it('finds calls by the first characters of their id (idPrefix), in any case, newest first, bounded by limit', async () => {
     const { http } = await adminSetup();
     const get = async (query: Record<string, string>) => ids((await request(http.app).get('/api/calls').query(query).set(auth).expect(200)).body);
     expect(await get({ idPrefix: 'call-' })).toEqual(['call-3', 'call-2', 'call-1']);
     expect(await get({ idPrefix: 'call-2' })).toEqual(['call-2']);
-    expect(await get({ idPrefix: 'CALL-' })).toEqual([]);
+    expect(await get({ idPrefix: 'CALL-' })).toEqual(['call-3', 'call-2', 'call-1']);
+    expect(await get({ idPrefix: 'Call-2' })).toEqual(['call-2']);
     expect(await get({ idPrefix: 'call-', limit: '2' })).toEqual(['call-3', 'call-2']);
     expect(await get({ idPrefix: 'call-', outcome: 'busy' })).toEqual(['call-2']);
   });

@@ -67,7 +67,8 @@ export function parseCallListQuery(query: Record<string, unknown>): CallQueryPar
         else problems.push({ path: [key], message: `unknown state ${quoted(raw)}; states are ${CALL_STATES.join(', ')}` });
         break;
       case 'idPrefix':
-        if (isCallIdPrefix(raw)) value.idPrefix = raw;
+        // tolk's ids are lowercase UUIDs (randomUUID), so a beginning typed in capitals names the same calls.
+        if (isCallIdPrefix(raw)) value.idPrefix = raw.toLowerCase();
         else if (raw === '') problems.push({ path: [key], message: 'must not be empty (leave it out for every call)' });
         else problems.push({ path: [key], message: `${quoted(raw)} is not the beginning of a call id (letters, digits and other visible ASCII characters, no spaces)` });
         break;

@@ -43,7 +43,7 @@ export const callRoutes: readonly ApiRoute[] = [
         { name: 'state', description: 'Only calls in this state (`scheduled`: calls tolk will place later)', schema: { type: 'string', enum: [...CALL_STATES] } },
         {
           name: 'idPrefix',
-          description: 'Only calls whose id starts with this: finds a call by the first characters of its id (`tolk calls show` does)',
+          description: 'Only calls whose id starts with this, in any case (ids are lowercase): finds a call by the first characters of its id (`tolk calls show` does)',
           schema: { type: 'string', minLength: 1, maxLength: MAX_CALL_ID_LENGTH, pattern: '^[\\x21-\\x7e]+$' },
         },
         { name: 'limit', description: 'Page size', schema: { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT } },
