@@ -13,7 +13,7 @@ export default defineConfig({
   build: {
     outDir: fileURLToPath(new URL('../dist/console', import.meta.url)),
     emptyOutDir: true,
-    target: 'es2022',
+    target: 'es2023',
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
     sourcemap: true,

@@ -41,27 +41,17 @@ export class SpokenTimes {
   /** The times an utterance transcribed from `startMs` to `endMs` was said. */
   place(startMs: number, endMs: number): { startMs: number; endMs: number } {
     const runs = this.runs;
-    let i = findLastIndex(runs, (r) => r.start <= startMs);
+    let i = runs.findLastIndex((r) => r.start <= startMs);
     if (i >= 0 && startMs - runs[i].start > MAX_SHIFT_MS) i = -1;
     while (i > 0 && startMs - runs[i - 1].start <= MAX_SHIFT_MS && runs[i].start - (runs[i - 1].end ?? Infinity) <= UNHEARD_GAP_MS) i--;
     const start = i >= 0 ? runs[i].start : startMs;
     // What the last words transcribe was said about as long before them as the first words were
     // (a service that transcribes when the speech is over is taken at its usual delay).
     const said = endMs - Math.min(startMs - start, TRANSCRIPT_DELAY_MS);
-    const last = findLast(runs, (r) => r.start <= said);
+    const last = runs.findLast((r) => r.start <= said);
     const end = last?.end !== undefined && last.end > start && last.end <= endMs && endMs - last.end <= MAX_SHIFT_MS ? last.end : endMs;
     this.lastEndMs = Math.max(this.lastEndMs, end);
     this.runs = runs.filter((r) => r.start > this.lastEndMs);
     return { startMs: start, endMs: end };
   }
-}
-
-function findLastIndex(runs: readonly Run[], ok: (r: Run) => boolean): number {
-  for (let i = runs.length - 1; i >= 0; i--) if (ok(runs[i])) return i;
-  return -1;
-}
-
-function findLast(runs: readonly Run[], ok: (r: Run) => boolean): Run | undefined {
-  const i = findLastIndex(runs, ok);
-  return i >= 0 ? runs[i] : undefined;
 }

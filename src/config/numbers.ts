@@ -108,7 +108,7 @@ export class StaticNumberDirectory implements NumberDirectory {
 
   constructor(settings: readonly NumberSettings[]) {
     const map = new Map<string, Readonly<NumberSettings>>();
-    for (const s of [...settings].sort((a, b) => a.number.localeCompare(b.number))) {
+    for (const s of settings.toSorted((a, b) => a.number.localeCompare(b.number))) {
       if (map.has(s.number)) throw new Error(`duplicate number ${s.number}`);
       map.set(s.number, Object.freeze({ ...s }));
     }

@@ -22,7 +22,7 @@ export interface LatencySummary {
 
 /** Samples of one delay (latency or lag) of one direction (route, e.g. 'caller->agent'), summarised. */
 export function latencySummary(samples: readonly number[]): LatencySummary {
-  const sorted = [...samples].sort((a, b) => a - b);
+  const sorted = samples.toSorted((a, b) => a - b);
   const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
   return {
     utterances: sorted.length,

@@ -43,7 +43,7 @@ describe.each(BACKENDS)('dial queue (%s)', (backend) => {
     const ids = Array.from({ length: 20 }, (_, i) => `burst-${i}`);
     const sids = await Promise.all(ids.map((id) => telephony.dial(request(id))));
     expect(sids).toEqual(ids.map((id) => `CA-${id}`));
-    expect(network.placed.map((p) => p.callId).sort()).toEqual([...ids].sort());
+    expect(network.placed.map((p) => p.callId).sort()).toEqual(ids.toSorted());
     const times = network.placed.map((p) => p.at).sort((a, b) => a - b);
     // 1 call per second. The limiter spaces the jobs' starts; the placements themselves follow a
     // busy event loop's scheduling, so one gap may shrink by what the previous one grew:
