@@ -2,7 +2,7 @@
  * The call core's front door: answers legs that reach it (a caller on a tolk number, the other
  * party picking up, the language menu's answer) with provider-neutral `CallAnswer`s, routes leg
  * statuses and connected media to their call, keeps the registry of live calls, and offers their
- * events to subscribers (`events`).
+ * events to subscribers (`events`). Moves of a call to or from another instance: call-moves.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type { NumberDirectory, NumberSettings } from '../config/numbers';
@@ -16,19 +16,12 @@ import { callModeOf, interpretationOf } from '../config/numbers';
 import type { CallEventSource } from './events';
 import { hasMessages, message, sayLocale } from './messages';
 import type { AdoptRequest, AdoptResult, CallAnswer, CallOwnership, CallRecords, ConferenceEvent, ConferenceTelephony, LegStatus, MenuOption, ParticipantMedia, SendAdoption } from './ports';
-import { stamp } from './events';
-import { directTargets, rebuildCall } from './rebuild';
-import { WarmSessions } from './warm-sessions';
+import { adoptCall, moveCallOut } from './call-moves';
 import { CUSTOMER_ENDPOINT, OutboundCall, type OutboundCallInit } from './outbound-call';
 import type { OutboundPlan } from '../store/call-record';
 
 /** A call tolk is interpreting: a direct call or a conference, each a configuration of the call graph. */
 export type LiveCall = DirectCall | ConferenceCall;
-
-/** How long an adopted call's translation sessions may take to open before the adoption is refused. */
-export const ADOPT_SESSIONS_MS = 5_000;
-/** How long an adopted call's media may take to come here once the telephony was asked to move it. */
-export const ADOPT_MEDIA_MS = 10_000;
 
 /** The longest shutdown notices may play (one per language a leg reaches) before the call is ended anyway. */
 export const NOTICE_LIMIT_MS = 30_000;
@@ -367,9 +360,7 @@ export class CallService {
         maxLanguages: this.deps.maxConferenceLanguages ?? 4,
       },
     );
-    this.register(call, []);
-    this.byConference.set(info.ref, call);
-    this.byConference.set(info.name, call);
+    this.register(call, [], [info.ref, info.name]);
     this.log.info({ event: 'conference.join', callId: id, conferenceSid: info.ref, conference: info.name, mode: call.requestedMode, parties: info.members.length }, 'joining a conference as its interpreter');
     call.start(info.members, (onEvent) => conferences.watch(info, onEvent));
     return { ok: true, call };
@@ -396,148 +387,30 @@ export class CallService {
   }
 
   /**
-   * Moves call `callId` to instance `to` (this one is shutting down): `send` asks that instance to
-   * adopt it. Resolves 'moved' once it serves the call and this one has let go (what this one's
-   * sessions still held is written first); 'kept' when the call stays here (served on as before);
-   * 'gone' when it is no longer here (its media left, or it ended).
+   * Moves call `callId` to instance `to` (this one is shutting down; see moveCallOut). 'gone' when
+   * no such call is live here; 'kept' when this instance has no TOLK_INSTANCE_ID to move it from.
    */
   async moveOut(callId: string, to: string, send: SendAdoption): Promise<'moved' | 'kept' | 'gone'> {
     const call = this.byId.get(callId);
-    const self = this.deps.instance;
     if (!call || call.state === 'ended') return 'gone';
-    if (!self) return 'kept';
-    const log = this.log.child({ callId, toInstance: to });
-    const kind = call instanceof DirectCall ? 'direct' : 'conference';
-    call.beginMoveOut();
-    const req: AdoptRequest = { callId, from: self, ...(call instanceof ConferenceCall ? { conference: { mode: call.mode, interpreterLegs: call.interpreterLegs } } : {}) };
-    log.info({ event: 'call.moving', kind }, `moving the call to ${to}`);
-    const result = await send(to, req).catch((err: unknown): AdoptResult => ({ ok: false, reason: err instanceof Error ? err.message : String(err), kept: true }));
-    if (!result.ok && result.kept) {
-      log.warn({ event: 'call.move_failed', reason: result.reason }, `the call stays here: ${result.reason}`);
-      call.stayAfterAll();
-      return 'kept';
-    }
-    if (!result.ok) log.error({ event: 'call.move_failed', reason: result.reason, kept: false }, `the call's media left for ${to}, which did not take it: ${result.reason}`);
-    this.deps.events.publish(stamp({ type: 'call.moved', kind, from: self, to, direction: 'out' }, { callId, ...(call instanceof ConferenceCall ? { conferenceId: call.conference } : {}) }, Date.now()));
-    await call.movedOut();
-    return result.ok ? 'moved' : 'gone';
+    if (!this.deps.instance) return 'kept';
+    return moveCallOut(call, this.deps.instance, to, send, { events: this.deps.events, log: this.log });
   }
 
   /**
-   * Another instance, shutting down, hands call `req.callId` over: it is rebuilt from its record,
-   * its translation sessions are opened, it is taken over in the directory (compare-and-set), and
-   * the telephony brings its media here. Resolves once the media is here, or with why not.
+   * Another instance, shutting down, hands call `req.callId` over (see adoptCall). Resolves once
+   * its media is here, or with why not.
    */
   adopt(req: AdoptRequest): Promise<AdoptResult> {
-    return this.admission(() => this.adoptCall(req));
-  }
-
-  private async adoptCall(req: AdoptRequest): Promise<AdoptResult> {
-    const log = this.log.child({ callId: req.callId, fromInstance: req.from });
-    const refuse = (reason: string): AdoptResult => {
-      log.warn({ event: 'call.adopt_refused', reason }, `not adopting the call: ${reason}`);
-      return { ok: false, reason, kept: true };
-    };
-    const { ownership, instance: self } = this.deps;
-    if (this.draining) return refuse('this instance is shutting down');
-    if (!ownership || !self || !this.deps.telephony.reconnect) return refuse('calls cannot move to this instance');
-    if (this.byId.has(req.callId)) return refuse('the call is here already');
-    const record = await this.deps.records.get(req.callId).catch(() => undefined);
-    if (!record) return refuse('no record of the call');
-    const settings = record.number ? await this.deps.numbers.lookup(record.number) : undefined;
-    const made = rebuildCall(record, settings);
-    if (typeof made === 'string') return refuse(made);
-    if (made.kind === 'direct' && !settings) return refuse(`number ${record.number} is not configured`);
-    const conferences = this.deps.conferences;
-    if (made.kind === 'conference' && !conferences) return refuse('conference interpreting is not configured');
-    const info = made.kind === 'conference' ? await conferences!.find(made.conference).catch(() => undefined) : undefined;
-    if (made.kind === 'conference' && !info) return refuse(`no conference ${made.conference} in progress`);
-
-    const warm = new WarmSessions(this.deps.translators);
-    const languages = made.kind === 'direct' ? directTargets(settings!, made.callerLanguage) : [...new Set(made.parties.map((p) => p.language))];
-    try {
-      await warm.open(languages, { echoTargetLanguage: made.kind === 'direct' ? (settings!.echoTargetLanguage ?? false) : false, logger: log, timeoutMs: ADOPT_SESSIONS_MS });
-    } catch (err) {
-      return refuse(err instanceof Error ? err.message : String(err));
-    }
-    const deps = { ...this.deps, translators: warm };
-    const call: LiveCall =
-      made.kind === 'direct'
-        ? new DirectCall(deps, {
-            id: record.id,
-            settings: settings!,
-            callerLeg: made.callerLeg,
-            from: made.from,
-            callerLanguage: { language: made.callerLanguage, source: 'configured' },
-            adopted: { agentLeg: made.agentLeg, startedAt: made.startedAt },
-          })
-        : new ConferenceCall(
-            { ...deps, conferences: conferences! },
-            {
-              id: record.id,
-              conference: made.conference,
-              requestedMode: req.conference?.mode ?? made.mode,
-              callerId: settings?.number ?? (await this.deps.numbers.list())[0]?.number ?? 'tolk',
-              parties: made.parties,
-              ...(made.dial ? { dial: made.dial } : {}),
-              maxLanguages: this.deps.maxConferenceLanguages ?? 4,
-              adopted: { ...(made.dialledLeg ? { dialledLeg: made.dialledLeg } : {}), startedAt: made.startedAt, generation: (record.moves?.length ?? 0) + 2 },
-            },
-          );
-    const legs = made.kind === 'direct' ? [made.callerLeg, made.agentLeg] : made.dial ? [made.dial.callerLeg] : [];
-    const refs = { legs, ...(made.kind === 'conference' ? { conferences: [made.conference] } : {}) };
-    const taken = await ownership.takeOver(record.id, refs, req.from).catch((err: unknown) => ({ ok: false as const, holder: `(the directory failed: ${err instanceof Error ? err.message : String(err)})` }));
-    if (!taken.ok) {
-      await Promise.all([warm.close(), call.discard()]);
-      return refuse(`the directory names ${taken.holder ?? 'no instance'} as serving it, not ${req.from}`);
-    }
-    this.register(call, legs);
-    if (call instanceof ConferenceCall && made.kind === 'conference') for (const name of [made.conference, info!.ref, info!.name]) this.byConference.set(name, call);
-    const ids = { callId: record.id, ...(call instanceof ConferenceCall ? { conferenceId: call.conference } : {}) };
-    this.deps.events.publish(stamp({ type: 'call.moved', kind: made.kind, from: req.from, to: self, direction: 'in' }, ids, Date.now()));
-    // Recorded once the call cannot go back: until then the record names the instance serving it.
-    const recordMove = (): Promise<unknown> =>
-      this.deps.records.update(record.id, { instance: self, moves: [...(record.moves ?? []), { from: req.from, to: self, at: new Date() }] }).catch((err: unknown) => {
-        log.warn({ event: 'call.adopt_record_failed', err }, 'could not record the move');
-      });
-
-    if (call instanceof DirectCall) {
-      const reconnect = this.deps.telephony.reconnect.bind(this.deps.telephony);
-      try {
-        await reconnect(call.callerLeg, { callId: record.id, endpoint: 'caller' });
-      } catch (err) {
-        // Nothing moved: the call goes back to the instance that serves it.
-        await ownership.handBack(record.id, refs, req.from).catch(() => undefined);
-        this.deps.events.publish(stamp({ type: 'call.moved', kind: 'direct', from: self, to: req.from, direction: 'out' }, ids, Date.now()));
-        await Promise.all([warm.close(), call.discard()]);
-        return refuse(`the telephony did not move the caller's leg: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      await recordMove();
-      await reconnect(call.agentLeg ?? '', { callId: record.id, endpoint: 'agent' }).catch((err: unknown) => {
-        log.error({ event: 'call.adopt_leg_failed', callSid: call.agentLeg, err }, "the telephony did not move the other party's leg");
-      });
-    } else {
-      const skip = new Set(req.conference?.interpreterLegs ?? []);
-      const members = info!.members.filter((m) => !skip.has(m.legRef));
-      call.start(members, (onEvent) => (call.created ? () => undefined : conferences!.watch(info!, onEvent)));
-    }
-    const arrived = await within(call.whenJoined(), ADOPT_MEDIA_MS);
-    void warm.close();
-    if (arrived) {
-      if (call instanceof ConferenceCall) await recordMove();
-      log.info({ event: 'call.adopted', kind: made.kind }, `call adopted from ${req.from}`);
-      return { ok: true };
-    }
-    if (call instanceof ConferenceCall) {
-      // The other instance's legs are still in the conference: it goes on interpreting it.
-      await ownership.handBack(record.id, refs, req.from).catch(() => undefined);
-      this.deps.events.publish(stamp({ type: 'call.moved', kind: 'conference', from: self, to: req.from, direction: 'out' }, ids, Date.now()));
-      await call.discard();
-      return refuse(`the interpreter legs did not connect within ${ADOPT_MEDIA_MS / 1000} s`);
-    }
-    log.error({ event: 'call.adopt_media_missing', waitedMs: ADOPT_MEDIA_MS }, "the call's media did not come within the bound: ending it");
-    void call.shutdown();
-    return { ok: false, reason: `the call's media did not come to ${self} within ${ADOPT_MEDIA_MS / 1000} s`, kept: false };
+    return this.admission(() =>
+      adoptCall(req, {
+        deps: this.deps,
+        log: this.log,
+        draining: () => this.draining,
+        has: (callId) => this.byId.has(callId),
+        register: (call, legs, conferences) => this.register(call, legs, conferences),
+      }),
+    );
   }
 
   /**
@@ -636,8 +509,7 @@ export class CallService {
         maxLanguages: this.deps.maxConferenceLanguages ?? 4,
       },
     );
-    this.register(call, [legRef]);
-    this.byConference.set(conference, call);
+    this.register(call, [legRef], [conference]);
     await this.claim(out.id, { legs: [legRef], conferences: [conference] });
     this.log.info({ event: 'outbound.answered', callId: out.id, callSid: legRef, conference }, 'the customer answered: interpreting in a conference');
     return { type: 'conference', callId: call.id, conference, announce: { greeting: settings.greeting ?? message('greeting', callerLanguage), locale: sayLocale(callerLanguage) } };
@@ -663,9 +535,7 @@ export class CallService {
       ...(this.deps.instance ? { instance: this.deps.instance } : {}),
     });
     const call = new DirectCall(this.deps, { id, settings: number, callerLeg: legRef, from, callerLanguage: initial });
-    this.byId.set(id, call);
-    this.byLeg.set(legRef, call);
-    call.onEnded(() => this.forget(call));
+    this.register(call, [legRef]);
     await this.claim(id, { legs: [legRef] });
     return call;
   }
@@ -712,8 +582,7 @@ export class CallService {
         maxLanguages: this.deps.maxConferenceLanguages ?? 4,
       },
     );
-    this.register(call, [legRef]);
-    this.byConference.set(conference, call);
+    this.register(call, [legRef], [conference]);
     await this.claim(id, { legs: [legRef], conferences: [conference] });
     return this.conferenceAnswer(call, number);
   }
@@ -723,9 +592,11 @@ export class CallService {
     return { type: 'conference', callId: call.id, conference: call.conference, announce: { greeting: number.greeting, locale: sayLocale(lang) } };
   }
 
-  private register(call: LiveCall, legs: string[]): void {
+  /** Makes `call` live here: media for `legs` reaches it, and a conference call is found by `conferences` (its names and ref). */
+  private register(call: LiveCall, legs: string[], conferences: string[] = []): void {
     this.byId.set(call.id, call);
     for (const l of legs) this.byLeg.set(l, call);
+    if (call instanceof ConferenceCall) for (const name of conferences) this.byConference.set(name, call);
     call.onEnded(() => this.forget(call));
   }
 
@@ -763,17 +634,6 @@ export class CallService {
     for (const [name, c] of this.byConference) if (c === call) this.byConference.delete(name);
     for (const [ref, c] of this.byLeg) if (c === call) this.byLeg.delete(ref);
   }
-}
-
-/** Whether `p` settles within `ms`. */
-function within(p: Promise<void>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    void p.then(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 }
 
 function sayAndHangUp(key: 'unknownNumber' | 'allLinesBusy' | 'unreachable', language: string): CallAnswer {

@@ -1,0 +1,188 @@
+/**
+ * A live call moving between instances (a rolling deploy), seen from each side: the instance
+ * shutting down offers the call to another (`moveCallOut`), and the one taking it rebuilds it from
+ * its record, opens its translation sessions, takes it over in the directory and has the
+ * telephony bring its media there (`adoptCall`). The registry of live calls (CallService) stays
+ * where it was: each side is given the call, or the means to register it.
+ */
+import type { Logger } from '../log/logger';
+import type { CallServiceDeps, LiveCall } from './call-service';
+import { ConferenceCall } from './conference-call';
+import { DirectCall, type CallDeps } from './direct-call';
+import type { CallEventBus } from './events';
+import { stamp } from './events';
+import type { AdoptRequest, AdoptResult, SendAdoption } from './ports';
+import { directTargets, rebuildCall } from './rebuild';
+import { WarmSessions } from './warm-sessions';
+
+/** How long an adopted call's translation sessions may take to open before the adoption is refused. */
+export const ADOPT_SESSIONS_MS = 5_000;
+/** How long an adopted call's media may take to come here once the telephony was asked to move it. */
+export const ADOPT_MEDIA_MS = 10_000;
+
+/**
+ * Moves live `call` from instance `self` to instance `to`: `send` asks that instance to adopt it.
+ * Resolves 'moved' once it serves the call and this one has let go (what this one's sessions still
+ * held is written first); 'kept' when the call stays here (served on as before); 'gone' when its
+ * media left but `to` did not take it.
+ */
+export async function moveCallOut(
+  call: LiveCall,
+  self: string,
+  to: string,
+  send: SendAdoption,
+  sink: { events: CallEventBus; log: Logger },
+): Promise<'moved' | 'kept' | 'gone'> {
+  const callId = call.id;
+  const log = sink.log.child({ callId, toInstance: to });
+  const kind = call instanceof DirectCall ? 'direct' : 'conference';
+  call.beginMoveOut();
+  const req: AdoptRequest = { callId, from: self, ...(call instanceof ConferenceCall ? { conference: { mode: call.mode, interpreterLegs: call.interpreterLegs } } : {}) };
+  log.info({ event: 'call.moving', kind }, `moving the call to ${to}`);
+  const result = await send(to, req).catch((err: unknown): AdoptResult => ({ ok: false, reason: err instanceof Error ? err.message : String(err), kept: true }));
+  if (!result.ok && result.kept) {
+    log.warn({ event: 'call.move_failed', reason: result.reason }, `the call stays here: ${result.reason}`);
+    call.stayAfterAll();
+    return 'kept';
+  }
+  if (!result.ok) log.error({ event: 'call.move_failed', reason: result.reason, kept: false }, `the call's media left for ${to}, which did not take it: ${result.reason}`);
+  sink.events.publish(stamp({ type: 'call.moved', kind, from: self, to, direction: 'out' }, { callId, ...(call instanceof ConferenceCall ? { conferenceId: call.conference } : {}) }, Date.now()));
+  await call.movedOut();
+  return result.ok ? 'moved' : 'gone';
+}
+
+/** What adopting a call needs of the instance taking it. */
+export interface AdoptionHost {
+  deps: CallDeps & Pick<CallServiceDeps, 'numbers' | 'records' | 'conferences' | 'maxConferenceLanguages' | 'instance' | 'ownership'>;
+  log: Logger;
+  /** Whether the instance is shutting down (it takes no call then). */
+  draining(): boolean;
+  /** Whether a call with this id is live here. */
+  has(callId: string): boolean;
+  /** Makes `call` live here: media for `legs` reaches it, and a conference call is found by `conferences` (its names and ref). */
+  register(call: LiveCall, legs: string[], conferences: string[]): void;
+}
+
+/**
+ * Another instance, shutting down, hands call `req.callId` over: it is rebuilt from its record,
+ * its translation sessions are opened, it is taken over in the directory (compare-and-set), and
+ * the telephony brings its media here. Resolves once the media is here, or with why not.
+ */
+export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<AdoptResult> {
+  const deps = host.deps;
+  const log = host.log.child({ callId: req.callId, fromInstance: req.from });
+  const refuse = (reason: string): AdoptResult => {
+    log.warn({ event: 'call.adopt_refused', reason }, `not adopting the call: ${reason}`);
+    return { ok: false, reason, kept: true };
+  };
+  const { ownership, instance: self } = deps;
+  if (host.draining()) return refuse('this instance is shutting down');
+  if (!ownership || !self || !deps.telephony.reconnect) return refuse('calls cannot move to this instance');
+  if (host.has(req.callId)) return refuse('the call is here already');
+  const record = await deps.records.get(req.callId).catch(() => undefined);
+  if (!record) return refuse('no record of the call');
+  const settings = record.number ? await deps.numbers.lookup(record.number) : undefined;
+  const made = rebuildCall(record, settings);
+  if (typeof made === 'string') return refuse(made);
+  if (made.kind === 'direct' && !settings) return refuse(`number ${record.number} is not configured`);
+  const conferences = deps.conferences;
+  if (made.kind === 'conference' && !conferences) return refuse('conference interpreting is not configured');
+  const info = made.kind === 'conference' ? await conferences!.find(made.conference).catch(() => undefined) : undefined;
+  if (made.kind === 'conference' && !info) return refuse(`no conference ${made.conference} in progress`);
+
+  const warm = new WarmSessions(deps.translators);
+  const languages = made.kind === 'direct' ? directTargets(settings!, made.callerLanguage) : [...new Set(made.parties.map((p) => p.language))];
+  try {
+    await warm.open(languages, { echoTargetLanguage: made.kind === 'direct' ? (settings!.echoTargetLanguage ?? false) : false, logger: log, timeoutMs: ADOPT_SESSIONS_MS });
+  } catch (err) {
+    return refuse(err instanceof Error ? err.message : String(err));
+  }
+  const callDeps = { ...deps, translators: warm };
+  const call: LiveCall =
+    made.kind === 'direct'
+      ? new DirectCall(callDeps, {
+          id: record.id,
+          settings: settings!,
+          callerLeg: made.callerLeg,
+          from: made.from,
+          callerLanguage: { language: made.callerLanguage, source: 'configured' },
+          adopted: { agentLeg: made.agentLeg, startedAt: made.startedAt },
+        })
+      : new ConferenceCall(
+          { ...callDeps, conferences: conferences! },
+          {
+            id: record.id,
+            conference: made.conference,
+            requestedMode: req.conference?.mode ?? made.mode,
+            callerId: settings?.number ?? (await deps.numbers.list())[0]?.number ?? 'tolk',
+            parties: made.parties,
+            ...(made.dial ? { dial: made.dial } : {}),
+            maxLanguages: deps.maxConferenceLanguages ?? 4,
+            adopted: { ...(made.dialledLeg ? { dialledLeg: made.dialledLeg } : {}), startedAt: made.startedAt, generation: (record.moves?.length ?? 0) + 2 },
+          },
+        );
+  const legs = made.kind === 'direct' ? [made.callerLeg, made.agentLeg] : made.dial ? [made.dial.callerLeg] : [];
+  const refs = { legs, ...(made.kind === 'conference' ? { conferences: [made.conference] } : {}) };
+  const taken = await ownership.takeOver(record.id, refs, req.from).catch((err: unknown) => ({ ok: false as const, holder: `(the directory failed: ${err instanceof Error ? err.message : String(err)})` }));
+  if (!taken.ok) {
+    await Promise.all([warm.close(), call.discard()]);
+    return refuse(`the directory names ${taken.holder ?? 'no instance'} as serving it, not ${req.from}`);
+  }
+  host.register(call, legs, made.kind === 'conference' ? [made.conference, info!.ref, info!.name] : []);
+  const ids = { callId: record.id, ...(call instanceof ConferenceCall ? { conferenceId: call.conference } : {}) };
+  deps.events.publish(stamp({ type: 'call.moved', kind: made.kind, from: req.from, to: self, direction: 'in' }, ids, Date.now()));
+  // Recorded once the call cannot go back: until then the record names the instance serving it.
+  const recordMove = (): Promise<unknown> =>
+    deps.records.update(record.id, { instance: self, moves: [...(record.moves ?? []), { from: req.from, to: self, at: new Date() }] }).catch((err: unknown) => {
+      log.warn({ event: 'call.adopt_record_failed', err }, 'could not record the move');
+    });
+
+  if (call instanceof DirectCall) {
+    const reconnect = deps.telephony.reconnect.bind(deps.telephony);
+    try {
+      await reconnect(call.callerLeg, { callId: record.id, endpoint: 'caller' });
+    } catch (err) {
+      // Nothing moved: the call goes back to the instance that serves it.
+      await ownership.handBack(record.id, refs, req.from).catch(() => undefined);
+      deps.events.publish(stamp({ type: 'call.moved', kind: 'direct', from: self, to: req.from, direction: 'out' }, ids, Date.now()));
+      await Promise.all([warm.close(), call.discard()]);
+      return refuse(`the telephony did not move the caller's leg: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    await recordMove();
+    await reconnect(call.agentLeg ?? '', { callId: record.id, endpoint: 'agent' }).catch((err: unknown) => {
+      log.error({ event: 'call.adopt_leg_failed', callSid: call.agentLeg, err }, "the telephony did not move the other party's leg");
+    });
+  } else {
+    const skip = new Set(req.conference?.interpreterLegs ?? []);
+    const members = info!.members.filter((m) => !skip.has(m.legRef));
+    call.start(members, (onEvent) => (call.created ? () => undefined : conferences!.watch(info!, onEvent)));
+  }
+  const arrived = await within(call.whenJoined(), ADOPT_MEDIA_MS);
+  void warm.close();
+  if (arrived) {
+    if (call instanceof ConferenceCall) await recordMove();
+    log.info({ event: 'call.adopted', kind: made.kind }, `call adopted from ${req.from}`);
+    return { ok: true };
+  }
+  if (call instanceof ConferenceCall) {
+    // The other instance's legs are still in the conference: it goes on interpreting it.
+    await ownership.handBack(record.id, refs, req.from).catch(() => undefined);
+    deps.events.publish(stamp({ type: 'call.moved', kind: 'conference', from: self, to: req.from, direction: 'out' }, ids, Date.now()));
+    await call.discard();
+    return refuse(`the interpreter legs did not connect within ${ADOPT_MEDIA_MS / 1000} s`);
+  }
+  log.error({ event: 'call.adopt_media_missing', waitedMs: ADOPT_MEDIA_MS }, "the call's media did not come within the bound: ending it");
+  void call.shutdown();
+  return { ok: false, reason: `the call's media did not come to ${self} within ${ADOPT_MEDIA_MS / 1000} s`, kept: false };
+}
+
+/** Whether `p` settles within `ms`. */
+function within(p: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void p.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
