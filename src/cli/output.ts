@@ -4,7 +4,8 @@
  */
 import type { NumberSettings } from '../config/numbers';
 import type { FieldProblem } from '../config/numbers-schema';
-import type { CallJson, CallWithTranscriptJson, UtteranceJson } from './api-client';
+import { speakerLabel } from '../shared/speaker-label';
+import type { CallJson, CallWithTranscriptJson } from './api-client';
 
 export interface Output {
   json: boolean;
@@ -120,20 +121,6 @@ export function seconds(ms: number): string {
 function clock(ms: number): string {
   const s = Math.floor(ms / 1000);
   return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}.${Math.floor((ms % 1000) / 100)}`;
-}
-
-/** The roles only one party of a call can have: their role says who they are. */
-const ONE_PARTY_ROLES: ReadonlySet<string> = new Set(['caller', 'agent']);
-
-/**
- * Who said a transcript line: the speaker tolk recorded (a participant, of whom a conference may
- * have several, with their call SID); without one, the party of a direct call's route (each route
- * hears one party: 'caller->agent' is the caller's); else 'unknown speaker'.
- */
-export function speakerLabel(u: UtteranceJson): string {
-  if (u.speaker) return ONE_PARTY_ROLES.has(u.speaker.role) ? u.speaker.role : `${u.speaker.role} ${u.speaker.callSid}`;
-  const [from, to] = u.direction.split('->');
-  return to === undefined ? 'unknown speaker' : from;
 }
 
 /** A conference's parties: its legs but tolk's interpreter legs. */

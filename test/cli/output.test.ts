@@ -1,5 +1,5 @@
 import type { CallWithTranscriptJson, UtteranceJson } from '../../src/cli/api-client';
-import { callDetail, callsTable, speakerLabel } from '../../src/cli/output';
+import { callDetail, callsTable } from '../../src/cli/output';
 import { interpreterBlock } from '../../src/cli/commands/conferences';
 
 const line = (fields: Partial<UtteranceJson>): UtteranceJson => ({
@@ -25,22 +25,6 @@ const call = (transcript: UtteranceJson[]): CallWithTranscriptJson => ({
 });
 
 describe("a transcript line's speaker in tolk calls show", () => {
-  it('is the recorded speaker: the role of a caller or agent, a participant with their call SID', () => {
-    expect(speakerLabel(line({ speaker: { role: 'caller', callSid: 'CA1' } }))).toBe('caller');
-    expect(speakerLabel(line({ direction: 'agent->caller', speaker: { role: 'agent', callSid: 'CA2' } }))).toBe('agent');
-    expect(speakerLabel(line({ direction: 'to:es', speaker: { role: 'agent', callSid: 'CA2' } }))).toBe('agent');
-    expect(speakerLabel(line({ direction: 'to:es', speaker: { role: 'participant', callSid: 'CA3' } }))).toBe('participant CA3');
-  });
-
-  it('in a two-party call without one recorded, is the party whose route it travelled (each route hears one party)', () => {
-    expect(speakerLabel(line({ direction: 'caller->agent' }))).toBe('caller');
-    expect(speakerLabel(line({ direction: 'agent->caller' }))).toBe('agent');
-  });
-
-  it('in a conference without one recorded, is unknown: never the route', () => {
-    expect(speakerLabel(line({ direction: 'to:en' }))).toBe('unknown speaker');
-  });
-
   it('heads each line of the transcript, and ends it with how far behind the speaker its listener heard it', () => {
     const text = callDetail(
       call([

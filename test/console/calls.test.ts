@@ -1,4 +1,4 @@
-import { callDuration, speakerLabel, statusLabel, type CallRecord, type Utterance } from '../../console/src/lib/calls';
+import { callDuration, statusLabel, type CallRecord } from '../../console/src/lib/calls';
 
 const record = (fields: Partial<CallRecord>): CallRecord => ({
   id: 'c1',
@@ -40,27 +40,5 @@ describe("a call's duration on the History page", () => {
     expect(callDuration(record({ state: 'ended', outcome: 'canceled', outbound: { attempts: 0, dueAt }, endedAt: '2026-12-05T10:30:00.000Z' }))).toBe('not started');
     // An attempt restarts the clock: startedAt is when it began dialling.
     expect(callDuration(record({ state: 'ended', outcome: 'completed', outbound: { attempts: 1, dueAt }, startedAt: dueAt, endedAt: '2026-12-05T11:03:00.000Z' }))).toBe('3 min 00 s');
-  });
-});
-
-describe("a transcript line's speaker on the History page", () => {
-  const line = (fields: Partial<Utterance>): Utterance => ({
-    direction: 'caller->agent',
-    source: { text: 'Hola.', languageCode: 'es' },
-    translation: { text: 'Hello.', languageCode: 'en' },
-    startMs: 0,
-    endMs: 1000,
-    ...fields,
-  });
-
-  it('is the recorded speaker: the role of a caller or agent, a participant with their call SID', () => {
-    expect(speakerLabel(line({ speaker: { role: 'caller', callSid: 'CA1' } }))).toBe('caller');
-    expect(speakerLabel(line({ direction: 'to:es', speaker: { role: 'agent', callSid: 'CA2' } }))).toBe('agent');
-    expect(speakerLabel(line({ direction: 'to:es', speaker: { role: 'participant', callSid: 'CA3' } }))).toBe('participant CA3');
-  });
-
-  it("is the route's party in a two-party call without one recorded, and unknown in a conference", () => {
-    expect(speakerLabel(line({ direction: 'agent->caller' }))).toBe('agent');
-    expect(speakerLabel(line({ direction: 'to:en' }))).toBe('unknown speaker');
   });
 });

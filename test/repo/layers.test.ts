@@ -1,6 +1,7 @@
 /**
  * One folder per concern: the folders that hold tolk's logic (calls, outbound calls, stores,
  * configuration, jobs, ...) never reach into the HTTP layer; what both need lives below them.
+ * src/shared holds what the web console's bundle takes from src: it imports nothing.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,5 +26,15 @@ describe('the folders that hold the logic', () => {
   it.each(LOGIC)('src/%s imports nothing from src/http', (folder) => {
     const intoHttp = importsOf(folder).filter((i) => i.target === 'http' || i.target.startsWith(`http${path.sep}`));
     expect(intoHttp).toEqual([]);
+  });
+});
+
+describe('src/shared, which the web console bundles too', () => {
+  it('imports nothing: no server code, no Node module reaches the browser through it', () => {
+    const imports = fs
+      .readdirSync(path.join(src, 'shared'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+      .flatMap((e) => [...fs.readFileSync(path.join(e.parentPath, e.name), 'utf8').matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s*'([^']+)'|\bimport\s*\(\s*'([^']+)'|^\s*import\s*'([^']+)'/gm)].map((m) => `${e.name}: ${m[1] ?? m[2] ?? m[3]}`));
+    expect(imports).toEqual([]);
   });
 });

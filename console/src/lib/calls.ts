@@ -43,29 +43,6 @@ export interface CallWithTranscript extends CallRecord {
   droppedUtterances: number;
 }
 
-/** The roles only one party of a call can have: their role says who they are. */
-const ONE_PARTY_ROLES: ReadonlySet<string> = new Set(['caller', 'agent']);
-
-/** A speaker's label: the role, with the call SID for a participant (a conference may have several). */
-export function partyLabel(role: string, callSid: string | undefined): string {
-  return ONE_PARTY_ROLES.has(role) || !callSid ? role : `${role} ${callSid}`;
-}
-
-/**
- * Who said a transcript line: the speaker tolk recorded; without one, the party of a direct call's
- * route (each route hears one party: 'caller->agent' is the caller's); else 'unknown speaker'.
- */
-export function speakerLabel(u: Utterance): string {
-  if (u.speaker) return partyLabel(u.speaker.role, u.speaker.callSid);
-  return routeSpeaker(u.direction);
-}
-
-/** The party a direct call's route hears ('caller->agent': the caller); a conference's route ('to:en') hears anyone. */
-export function routeSpeaker(routeId: string): string {
-  const [from, to] = routeId.split('->');
-  return to === undefined ? 'unknown speaker' : from;
-}
-
 export const OUTCOMES = ['completed', 'busy', 'no-answer', 'failed', 'canceled', 'unknown-number', 'hungup_by_operator', 'timeout', 'media_lost', 'interrupted', 'instance_lost', 'error'] as const;
 
 /**

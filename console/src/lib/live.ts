@@ -4,7 +4,7 @@
  * state. Bounded: captions per call, participants who left, calls that ended kept for a while
  * (`ENDED_KEPT`). Each caption keeps the label of its speaker from when it arrived.
  */
-import { partyLabel, routeSpeaker } from './calls';
+import { partyLabel, routeSpeaker } from '../../../src/shared/speaker-label';
 
 /** The fields of tolk's call events (src/call/events.ts) the Live page uses. */
 export interface WireEvent {

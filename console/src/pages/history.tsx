@@ -3,7 +3,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { Field } from '../components/field';
 import { LagChart } from '../components/lag-chart';
 import { api, ApiError, problemsOf, type FieldProblem } from '../lib/api';
-import { callDuration, formatDuration, formatTime, localToIso, seconds, OUTCOMES, speakerLabel, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
+import { speakerLabel } from '../../../src/shared/speaker-label';
+import { callDuration, formatDuration, formatTime, localToIso, seconds, OUTCOMES, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
 import { languageName, useLanguages } from '../lib/languages';
 import { href } from '../lib/router';
 
