@@ -35,6 +35,7 @@ import { Readiness } from './http/readiness';
 import { createHttpServer, type HttpServer } from './http/server';
 import { QueuedConferences, QueuedTelephony } from './jobs/dial-queue';
 import { openJobQueues } from './jobs/open-queues';
+import { Retention } from './retention/retention';
 import { queueSpecs, runWorkers } from './jobs/processors';
 import type { JobQueues } from './jobs/queue';
 import type { Logger } from './log/logger';
@@ -220,10 +221,12 @@ async function startWith(
   const events = new CallEventBus(logger);
   recordCalls(events, records);
   measureCalls(events, metrics);
-  logCalls(events, logger);
+  logCalls(events, logger, { transcripts: config.TOLK_LOG_TRANSCRIPTS === 'on' });
   // Ended calls are owed to the customer's webhook: recorded in the database, then queued.
   const deliveries = deliveryServiceFor(config, { store: store.deliveries, jobs, logger, metrics, retry: overrides.webhookRetry });
   deliverCallSummaries(events, { numbers, records, deliveries, defaultUrl: config.TOLK_WEBHOOK_URL, logger });
+  // Ended calls and remembered languages erased after TOLK_RETENTION_DAYS, or when an operator asks.
+  const retention = new Retention({ calls: records, deliveries: store.deliveries, callerLanguages: store.callerLanguages, jobs, logger, days: config.TOLK_RETENTION_DAYS });
   // What live viewers (the console's Live page) follow; it could follow a Redis carrier instead.
   const live = new LiveFeed(cluster ? cluster.carry(events) : events);
   const startedAt = new Date();
@@ -298,6 +301,7 @@ async function startWith(
         stillAuthorized: webConsole.stillAuthorized,
         live,
         hangUp: (id) => calls.hangUp(id),
+        retention,
         outbound,
         interpreters: calls,
         conferencesConfigured: conferences !== undefined,
@@ -327,12 +331,13 @@ async function startWith(
     if (!overrides.jobs) await jobs.close();
     throw err;
   }
-  if (config.TOLK_WORKERS === 'on') runWorkers(jobs, { telephony: twilioTelephony, conferences: twilioConferences, retryableDialError: isRetryableTwilioError, deliveries });
+  if (config.TOLK_WORKERS === 'on') runWorkers(jobs, { telephony: twilioTelephony, conferences: twilioConferences, retryableDialError: isRetryableTwilioError, deliveries, retention });
   else logger.info({ event: 'jobs.workers_off' }, 'TOLK_WORKERS=off: background jobs run in tolk worker processes');
   // Deliveries that could not be queued (or whose job was lost) are queued again from the database.
   deliveries.start(overrides.webhookSweepMs);
   // The instance that starts a call serves it: every server starts the calls tolk places.
   jobs.work(OUTBOUND_QUEUE, outbound.processor());
+  void retention.schedule().catch((err: unknown) => logger.error({ event: 'retention.schedule_failed', err }, 'could not schedule the erasure of old calls'));
   void outbound.resume().catch((err: unknown) => logger.error({ event: 'outbound.resume_failed', err }, 'could not queue the scheduled calls again'));
   if (configured.length === 0) logger.warn({ event: 'config.no_numbers' }, 'no numbers configured: every call will be refused (add one with the admin API, the CLI or TOLK_NUMBERS)');
   logger.info({ event: 'server.listening', port: address.port, host: config.HOST, numbers: configured.length, instance }, 'tolk listening');

@@ -10,6 +10,7 @@ import { openJobQueues } from './jobs/open-queues';
 import { queueSpecs, runWorkers } from './jobs/processors';
 import type { JobQueues } from './jobs/queue';
 import type { Logger } from './log/logger';
+import { Retention } from './retention/retention';
 import { openStore, type Store } from './store/open-store';
 import { createCallAnswerRenderer } from './twilio/call-answers';
 import { streamStatusUrl } from './twilio/module';
@@ -46,7 +47,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Worke
     logger,
   });
   const deliveries = deliveryServiceFor(config, { store: store.deliveries, jobs, logger });
-  runWorkers(jobs, { telephony, conferences, retryableDialError: isRetryableTwilioError, deliveries });
+  const retention = new Retention({ calls: store.calls, deliveries: store.deliveries, callerLanguages: store.callerLanguages, jobs, logger, days: config.TOLK_RETENTION_DAYS });
+  runWorkers(jobs, { telephony, conferences, retryableDialError: isRetryableTwilioError, deliveries, retention });
   deliveries.start();
   logger.info({ event: 'worker.started', queues: jobs.queueNames }, 'tolk worker running');
   let stopping: Promise<void> | undefined;

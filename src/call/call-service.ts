@@ -197,6 +197,7 @@ export class CallService {
       number.rememberLanguage !== false && from && this.deps.languages
         ? await this.deps.languages.recall(number.number, from).catch(() => undefined)
         : undefined;
+    if (remembered) this.rememberAfresh(number.number, from, remembered);
     const menu = number.languageMenu && number.languageMenu.length > 1 && !remembered ? number.languageMenu : undefined;
     const initial = initialCallerLanguage(number, { remembered });
     const call = await this.createCall(req.legRef, from, number, initial).catch((err: unknown) => {
@@ -480,6 +481,7 @@ export class CallService {
       !placing.callerLanguage && settings.rememberLanguage !== false && this.deps.languages
         ? await this.deps.languages.recall(settings.number, out.customer).catch(() => undefined)
         : undefined;
+    if (remembered) this.rememberAfresh(settings.number, out.customer, remembered);
     const initial = initialCallerLanguage(settings, { remembered });
     const call = new DirectCall(this.deps, { id: out.id, settings, callerLeg: legRef, from: out.customer, callerLanguage: initial });
     this.register(call, [legRef]);
@@ -590,6 +592,14 @@ export class CallService {
   private conferenceAnswer(call: ConferenceCall, number: NumberSettings): CallAnswer {
     const lang = provisionalLanguage(number, initialCallerLanguage(number, {}));
     return { type: 'conference', callId: call.id, conference: call.conference, announce: { greeting: number.greeting, locale: sayLocale(lang) } };
+  }
+
+  /**
+   * A caller served in their remembered language is remembered again now, so the memory lasts
+   * TOLK_RETENTION_DAYS from their last call rather than from when it was first learnt.
+   */
+  private rememberAfresh(number: string, caller: string, language: string): void {
+    this.deps.languages?.remember(number, caller, language).catch((err: unknown) => this.log.warn({ event: 'call.remember_language_failed', err }, 'could not remember the caller language'));
   }
 
   /** Makes `call` live here: media for `legs` reaches it, and a conference call is found by `conferences` (its names and ref). */

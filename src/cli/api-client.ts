@@ -83,6 +83,14 @@ export interface InterpreterJson {
   legs: { endpoint: string; callSid?: string; whisperTo?: string; state: string }[];
 }
 
+/** What `POST /api/calls/erase` erased; `more`: calls matching were left for another request. */
+export interface EraseResultJson {
+  calls: number;
+  deliveries: number;
+  callerLanguages: number;
+  more: boolean;
+}
+
 export interface CallListParams {
   number?: string;
   from?: string;
@@ -202,6 +210,11 @@ export class AdminClient {
   /** Cancels a call that has not started; resolves with its record (outcome canceled). */
   cancelCall(id: string): Promise<CallWithTranscriptJson> {
     return this.request('DELETE', `api/calls/${enc(id)}`);
+  }
+
+  /** Erases ended calls (before a time, or one caller's); resolves with what was erased. */
+  eraseCalls(body: { endedBefore?: string; from?: string }): Promise<EraseResultJson> {
+    return this.request('POST', 'api/calls/erase', body);
   }
 
   joinConference(conference: string, body: object): Promise<InterpreterJson> {

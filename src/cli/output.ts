@@ -6,6 +6,7 @@ import type { NumberSettings } from '../config/numbers';
 import type { FieldProblem } from '../config/numbers-schema';
 import { speakerLabel } from '../shared/speaker-label';
 import type { CallJson, CallWithTranscriptJson } from './api-client';
+import { CliError } from './errors';
 
 export interface Output {
   json: boolean;
@@ -78,6 +79,21 @@ const FLAG_OF: Record<string, string> = {
 };
 
 /** `  - callerLanguage: unknown ...`; with `flags`, settings are named by their CLI option. */
+/**
+ * The request's answer; a refusal that names problems is thrown again with one line per problem in
+ * its message (`flags`: each field named by its command-line option, see problemLines).
+ */
+export async function withProblemLines<T>(request: Promise<T>, flags = false): Promise<T> {
+  try {
+    return await request;
+  } catch (err) {
+    if (err instanceof CliError && err.problems.length > 0) {
+      throw new CliError(`${err.message}:\n${problemLines(err.problems, flags).trimEnd()}`, err.exitCode, err.problems, err.status);
+    }
+    throw err;
+  }
+}
+
 export function problemLines(problems: FieldProblem[], flags = false): string {
   return problems
     .map((p) => {

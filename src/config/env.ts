@@ -66,6 +66,8 @@ export const envSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10000),
   TOLK_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000, 'must be at most 86400000 (24 h)').default(1_800_000),
   TOLK_MAX_CALLS: z.coerce.number().int().min(1, 'must be at least 1').optional(),
+  TOLK_LOG_TRANSCRIPTS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  TOLK_RETENTION_DAYS: z.coerce.number().int('must be a whole number of days').min(1, 'must be at least 1').max(36_500, 'must be at most 36500').optional(),
   TOLK_MAX_CONFERENCE_LANGUAGES: z.coerce.number().int().min(2, 'must be at least 2').max(16, 'must be at most 16').default(4),
   TOLK_STEP_TIMEOUT_SEC: z.coerce.number().min(0.1).max(3600).default(60),
   TOLK_INSTANCE_ID: z.string().trim().min(1).max(128).optional(),

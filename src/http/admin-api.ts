@@ -8,6 +8,7 @@ import type { AdminApiDeps, ApiRoute } from './admin/api-route';
 import { callRoutes } from './admin/call-routes';
 import { conferenceRoutes } from './admin/conference-routes';
 import { deliveryRoutes } from './admin/delivery-routes';
+import { eraseRoutes } from './admin/erase-routes';
 import { jobRoutes } from './admin/job-routes';
 import { languageRoutes } from './admin/language-routes';
 import { liveRoutes } from './admin/live-routes';
@@ -24,6 +25,7 @@ export const ADMIN_ROUTES: readonly ApiRoute[] = [
   ...numberRoutes,
   ...languageRoutes,
   ...callRoutes,
+  ...eraseRoutes,
   ...conferenceRoutes,
   ...tokenRoutes,
   ...liveRoutes(),

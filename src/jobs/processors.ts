@@ -6,6 +6,7 @@
 import type { ConferenceTelephony, Telephony } from '../call/ports';
 import { WEBHOOK_QUEUE, webhookQueueSpec, type DeliveryService } from '../webhooks/deliveries';
 import { outboundQueueSpec } from '../outbound/outbound-calls';
+import { RETENTION_QUEUE, retentionQueueSpec, type Retention } from '../retention/retention';
 import { DIAL_QUEUE, dialProcessor, dialQueueSpec } from './dial-queue';
 import type { JobQueues, QueueSpec } from './queue';
 
@@ -16,7 +17,7 @@ export interface QueueSettings {
 
 /** Every queue tolk has and how its workers run. */
 export function queueSpecs(settings: QueueSettings): QueueSpec[] {
-  return [dialQueueSpec(settings.callsPerSecond), webhookQueueSpec, outboundQueueSpec];
+  return [dialQueueSpec(settings.callsPerSecond), webhookQueueSpec, outboundQueueSpec, retentionQueueSpec];
 }
 
 export interface WorkerDeps {
@@ -28,10 +29,13 @@ export interface WorkerDeps {
   retryableDialError: (err: unknown) => boolean;
   /** Webhook deliveries (the `webhooks` queue). */
   deliveries: DeliveryService;
+  /** Erasing what is kept past TOLK_RETENTION_DAYS (the `retention` queue). */
+  retention: Retention;
 }
 
 /** The background queues (the `outbound` queue is run by servers: the instance that starts a call serves it). */
 export function runWorkers(jobs: JobQueues, deps: WorkerDeps): void {
   jobs.work(DIAL_QUEUE, dialProcessor(deps.telephony, deps.retryableDialError, { conferences: deps.conferences }));
   jobs.work(WEBHOOK_QUEUE, deps.deliveries.processor());
+  jobs.work(RETENTION_QUEUE, deps.retention.processor());
 }

@@ -55,6 +55,15 @@ export interface UnservedQuery {
   limit: number;
 }
 
+/** Which ended calls to erase (see `CallRecordStore.ended`). */
+export interface EndedQuery {
+  /** Calls that ended before this time. */
+  endedBefore: Date;
+  /** Only calls whose `from` is this number (the caller; for a call tolk placed, the customer). */
+  from?: string;
+  limit: number;
+}
+
 export interface CallEnd {
   outcome: CallOutcome;
   endReason: string;
@@ -100,6 +109,13 @@ export interface CallRecordStore {
   appendUtterance(id: string, utterance: Utterance): Promise<boolean>;
   get(id: string): Promise<CallRecordWithTranscript | undefined>;
   list(query: CallListQuery): Promise<CallListPage>;
+  /** Ids of ended calls (with an outcome) that match, the earliest ended first, at most `limit` (1..MAX_LIST_LIMIT). */
+  ended(query: EndedQuery): Promise<string[]>;
+  /**
+   * Erases ended calls with their transcripts and the CallSids they had; a call still live (no
+   * outcome) is kept. Resolves how many were erased.
+   */
+  erase(ids: readonly string[]): Promise<number>;
 }
 
 /** The state of a call tolk will place later: nobody serves it until it starts. */

@@ -12,6 +12,10 @@ export interface CallerLanguageStore {
   remember(number: string, caller: string, language: string): Promise<void>;
   /** Forgets one caller on this number, or every caller of the number; resolves how many were forgotten. */
   forget(number: string, caller?: string): Promise<number>;
+  /** Forgets this caller on every number; resolves how many were forgotten. */
+  forgetCaller(caller: string): Promise<number>;
+  /** Forgets every caller last remembered before `before`; resolves how many were forgotten. */
+  forgetBefore(before: Date): Promise<number>;
 }
 
 export class SqlCallerLanguageStore implements CallerLanguageStore {
@@ -43,6 +47,16 @@ export class SqlCallerLanguageStore implements CallerLanguageStore {
     let q = this.db.deleteFrom('caller_languages').where('number', '=', number);
     if (caller !== undefined) q = q.where('caller', '=', caller);
     const res = await q.executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  async forgetCaller(caller: string): Promise<number> {
+    const res = await this.db.deleteFrom('caller_languages').where('caller', '=', caller).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  async forgetBefore(before: Date): Promise<number> {
+    const res = await this.db.deleteFrom('caller_languages').where('updated_at', '<', before.getTime()).executeTakeFirst();
     return Number(res.numDeletedRows);
   }
 }

@@ -49,6 +49,8 @@ export interface DeliveryStore {
   /** Pending deliveries due at or before `before`, oldest due first. */
   due(before: Date, limit: number): Promise<Delivery[]>;
   update(id: string, patch: DeliveryPatch): Promise<boolean>;
+  /** Erases every delivery of these calls (their payloads hold the transcripts); resolves how many. */
+  eraseForCalls(callIds: readonly string[]): Promise<number>;
 }
 
 const num = (v: number | string): number => Number(v);
@@ -109,6 +111,12 @@ export class SqlDeliveryStore implements DeliveryStore {
       .limit(limit)
       .execute();
     return rows.map(fromRow);
+  }
+
+  async eraseForCalls(callIds: readonly string[]): Promise<number> {
+    if (callIds.length === 0) return 0;
+    const res = await this.db.deleteFrom('webhook_deliveries').where('call_id', 'in', [...callIds]).executeTakeFirst();
+    return Number(res.numDeletedRows);
   }
 
   async update(id: string, patch: DeliveryPatch): Promise<boolean> {

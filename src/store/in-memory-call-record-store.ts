@@ -20,6 +20,7 @@ import {
   type CallEnd,
   type CallListQuery,
   type CallRecordStore,
+  type EndedQuery,
   type UnservedQuery,
 } from './call-record-store';
 
@@ -126,6 +127,27 @@ export class InMemoryCallRecordStore implements CallRecordStore {
     if (!entry || entry.record.outcome !== undefined) return Promise.resolve(false);
     entry.record = { ...entry.record, state: 'ended', outcome: end.outcome, endReason: end.endReason, endedAt: new Date(end.endedAt) };
     return Promise.resolve(true);
+  }
+
+  ended(q: EndedQuery): Promise<string[]> {
+    const before = q.endedBefore.getTime();
+    const found = [...this.calls.values()]
+      .map((e) => e.record)
+      .filter((r) => r.outcome !== undefined && r.endedAt !== undefined && r.endedAt.getTime() < before && (q.from === undefined || r.from === q.from))
+      .sort((a, b) => a.endedAt!.getTime() - b.endedAt!.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return Promise.resolve(found.slice(0, Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(q.limit)))).map((r) => r.id));
+  }
+
+  erase(ids: readonly string[]): Promise<number> {
+    let erased = 0;
+    for (const id of ids) {
+      const entry = this.calls.get(id);
+      if (!entry || entry.record.outcome === undefined) continue;
+      this.calls.delete(id);
+      for (const [sid, owner] of this.callSids) if (owner === id) this.callSids.delete(sid);
+      erased++;
+    }
+    return Promise.resolve(erased);
   }
 
   appendUtterance(id: string, utterance: Utterance): Promise<boolean> {

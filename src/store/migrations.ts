@@ -261,6 +261,24 @@ function utteranceLag(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Erasing what is kept past its time (retention/retention.ts): ended calls by when they ended and
+ * by who called, remembered caller languages by when they were last remembered.
+ */
+function retention(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createIndex('calls_ended_idx').on('calls').column('ended_at').execute();
+      await db.schema.createIndex('calls_from_idx').on('calls').column('from_number').execute();
+      await db.schema.createIndex('caller_languages_updated_idx').on('caller_languages').column('updated_at').execute();
+      await db.schema.createIndex('caller_languages_caller_idx').on('caller_languages').column('caller').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const index of ['caller_languages_caller_idx', 'caller_languages_updated_idx', 'calls_from_idx', 'calls_ended_idx']) await db.schema.dropIndex(index).execute();
+    },
+  };
+}
+
 /** Every migration in order; names sort in application order. */
 export function storeMigrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -274,6 +292,7 @@ export function storeMigrations(dialect: Dialect): Record<string, Migration> {
     '0008-call-moves': callMoves(),
     '0009-utterance-speaker': utteranceSpeaker(),
     '0010-utterance-lag': utteranceLag(dialect),
+    '0011-retention': retention(),
   };
 }
 

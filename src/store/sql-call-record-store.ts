@@ -2,7 +2,8 @@
  * Call records in SQLite or PostgreSQL, with the semantics of the in-memory store: newest-first
  * keyset pages, the same filters, a per-call transcript cap with a count of what was dropped.
  * Each final utterance is one committed row, so a transcript survives tolk stopping mid-call.
- * Unlike the in-memory store nothing is evicted: the database keeps every call.
+ * Unlike the in-memory store nothing is evicted: the database keeps every call until it is erased
+ * (see retention/retention.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
@@ -31,6 +32,7 @@ import {
   type CallEnd,
   type CallListQuery,
   type CallRecordStore,
+  type EndedQuery,
   type UnservedQuery,
 } from './call-record-store';
 import { toNumber, type CallsTable, type StoreDatabase, type TranscriptLinesTable } from './database';
@@ -151,6 +153,28 @@ export class SqlCallRecordStore implements CallRecordStore {
       .limit(Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(q.limit))))
       .execute();
     return rows.map(fromRow);
+  }
+
+  async ended(q: EndedQuery): Promise<string[]> {
+    let query = this.db
+      .selectFrom('calls')
+      .select('id')
+      .where('outcome', 'is not', null)
+      .where('ended_at', '<', q.endedBefore.getTime());
+    if (q.from !== undefined) query = query.where('from_number', '=', q.from);
+    const rows = await query
+      .orderBy('ended_at')
+      .orderBy('id')
+      .limit(Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(q.limit))))
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  async erase(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    // Transcript lines and CallSids go with their call (foreign keys, ON DELETE CASCADE).
+    const res = await this.db.deleteFrom('calls').where('id', 'in', [...ids]).where('outcome', 'is not', null).executeTakeFirst();
+    return Number(res.numDeletedRows);
   }
 
   async close(id: string, end: CallEnd): Promise<boolean> {

@@ -514,6 +514,15 @@ describe('the caller\'s language', () => {
     expect(answer).toBe(`<caller ${CALLER_SID} pl-PL/>`);
   });
 
+  it('is remembered afresh when it serves a call, so a regular caller keeps it however long ago it was learnt', async () => {
+    const languages = new InMemoryLanguageMemory();
+    await languages.remember(NUMBER.number, '+442071234567', 'pl');
+    const remember = jest.spyOn(languages, 'remember');
+    const s = setup(NUMBER, { languages });
+    await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    expect(remember).toHaveBeenCalledWith(NUMBER.number, '+442071234567', 'pl');
+  });
+
   it('takes the number\'s configured language when no key is pressed in the menu', async () => {
     const s = setup({ ...NUMBER, languageMenu: ['es', 'pl'] }, { languages: new InMemoryLanguageMemory() });
     await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });

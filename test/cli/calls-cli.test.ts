@@ -313,3 +313,26 @@ describe('tolk twilio configure-number', () => {
     }
   });
 });
+
+describe('tolk calls erase', () => {
+  it('erases the calls that ended before a time, or one caller\'s, and says what went', async () => {
+    const own = await startTolkServer();
+    try {
+      const [nothingSaid, badDate] = await Promise.all([own.tolk('calls', 'erase'), own.tolk('calls', 'erase', '--ended-before', '2025-02-30')]);
+      expect(nothingSaid.code).toBe(2);
+      expect(nothingSaid.stderr).toContain('say which calls: --ended-before DATE, --from NUMBER, or both');
+      expect(badDate.code).toBe(1);
+      expect(badDate.stderr).toContain("endedBefore: '2025-02-30' is not an ISO 8601 date");
+
+      const text = await own.tolk('calls', 'erase', '--ended-before', '2025-01-01T10:01:10Z');
+      expect(text.code).toBe(0);
+      expect(text.stdout).toBe('Erased 1 call (0 webhook deliveries, 0 remembered languages).\n');
+      const json = await own.tolk('calls', 'erase', '--from', '+49 30 0000 00', '--json');
+      expect(JSON.parse(json.stdout)).toEqual({ calls: 1, deliveries: 0, callerLanguages: 0, more: false });
+      const left = await own.tolk('calls', 'list', '--json');
+      expect((JSON.parse(left.stdout) as { calls: { id: string }[] }).calls.map((c) => c.id)).toEqual(['call-3']);
+    } finally {
+      await own.close();
+    }
+  });
+});

@@ -29,6 +29,8 @@ describe('loadConfig', () => {
     expect(c.TWILIO_WS_SIGNATURE).toBe('log');
     expect(c.TOLK_MAX_CALLS).toBeUndefined(); // no cap unless one is set
     expect(loadConfig({ ...valid, TOLK_MAX_CALLS: '150' }).TOLK_MAX_CALLS).toBe(150);
+    expect(c.TOLK_RETENTION_DAYS).toBeUndefined(); // kept until erased by hand unless set
+    expect(loadConfig({ ...valid, TOLK_RETENTION_DAYS: '30' }).TOLK_RETENTION_DAYS).toBe(30);
     expect(c.TOLK_NUMBERS_MODE).toBe('seed'); // the numbers file only fills an empty database
     expect(c.DATABASE_CONNECT_TIMEOUT_MS).toBe(10_000);
   });
@@ -73,6 +75,8 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...valid, TWILIO_ACCOUNT_SID: 'AB123' })[0]).toMatch(/^TWILIO_ACCOUNT_SID must look like AC/);
     expect(problemsOf({ ...valid, TRUST_PROXY: 'maybe' })[0]).toMatch(/^TRUST_PROXY /);
     expect(problemsOf({ ...valid, TOLK_MAX_CALLS: '0' })).toEqual(['TOLK_MAX_CALLS must be at least 1']);
+    expect(problemsOf({ ...valid, TOLK_RETENTION_DAYS: '0' })).toEqual(['TOLK_RETENTION_DAYS must be at least 1']);
+    expect(problemsOf({ ...valid, TOLK_RETENTION_DAYS: '7.5' })).toEqual(['TOLK_RETENTION_DAYS must be a whole number of days']);
     expect(problemsOf({ ...valid, TOLK_MAX_CALLS: 'lots' })[0]).toMatch(/^TOLK_MAX_CALLS /);
   });
 

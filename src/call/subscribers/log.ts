@@ -2,7 +2,18 @@
 import type { Logger } from '../../log/logger';
 import type { CallEvent, CallEventSource } from '../events';
 
-export function logCalls(events: CallEventSource, logger: Logger): () => void {
+export interface CallLogOptions {
+  /** Whether a transcript line's words are logged (TOLK_LOG_TRANSCRIPTS); without them, their length in characters. Default true. */
+  transcripts?: boolean;
+}
+
+/** A transcript's text as logged: the words, or only how many characters they are. */
+function said(t: { text: string; languageCode: string }, words: boolean): { text: string; languageCode: string } | { chars: number; languageCode: string } {
+  return words ? t : { chars: t.text.length, languageCode: t.languageCode };
+}
+
+export function logCalls(events: CallEventSource, logger: Logger, opts: CallLogOptions = {}): () => void {
+  const words = opts.transcripts !== false;
   return events.subscribe((e: CallEvent) => {
     const ids = { callId: e.callId, ...(e.conferenceId ? { conferenceId: e.conferenceId } : {}) };
     switch (e.type) {
@@ -35,8 +46,8 @@ export function logCalls(events: CallEventSource, logger: Logger): () => void {
         return;
       case 'utterance.final':
         logger.info(
-          { ...ids, event: 'transcript.utterance', direction: e.routeId, participant: e.participantId, source: e.source, translation: e.translation, startMs: e.startMs, endMs: e.endMs, latencyMs: e.latencyMs, lagMs: e.lagMs },
-          `${e.routeId}: ${e.source.text} => ${e.translation.text}`,
+          { ...ids, event: 'transcript.utterance', direction: e.routeId, participant: e.participantId, source: said(e.source, words), translation: said(e.translation, words), startMs: e.startMs, endMs: e.endMs, latencyMs: e.latencyMs, lagMs: e.lagMs },
+          words ? `${e.routeId}: ${e.source.text} => ${e.translation.text}` : `${e.routeId}: ${e.source.languageCode} => ${e.translation.languageCode}`,
         );
         return;
       case 'utterance.latency':

@@ -1,6 +1,6 @@
 /**
  * `tolk calls ...`: list call records, show one with its transcript, end one in progress, place an
- * interpreted call now or at a time, cancel one not yet started.
+ * interpreted call now or at a time, cancel one not yet started, erase ended ones.
  */
 import { Command, Option } from 'commander';
 import { CALL_STATES } from '../../call/call-state';
@@ -9,9 +9,9 @@ import { MAX_RETRIES, MAX_RETRY_AFTER_SEC, MAX_SCHEDULE_DAYS, MIN_RETRY_AFTER_SE
 import { MAX_LIST_LIMIT } from '../../store/call-record-store';
 import { MIN_ID_PREFIX, onCall } from '../call-id';
 import { clientFor, outputFor, type CliContext } from '../context';
-import { CliError } from '../errors';
+import { usageError } from '../errors';
 import { phoneNumber, wholeNumber } from '../option-parsers';
-import { callDetail, callsTable, printJson, problemLines } from '../output';
+import { callDetail, callsTable, printJson, withProblemLines } from '../output';
 
 interface ListOptions {
   number?: string;
@@ -47,15 +47,7 @@ export function callsCommand(ctx: CliContext): Command {
     .option('--cursor <cursor>', 'continue after a previous page (its "next page" cursor)')
     .action(async (opts: ListOptions, cmd: Command) => {
       const o = outputFor(ctx, cmd);
-      let page;
-      try {
-        page = await clientFor(ctx, cmd).listCalls(opts);
-      } catch (err) {
-        if (err instanceof CliError && err.problems.length > 0) {
-          throw new CliError(`${err.message}:\n${problemLines(err.problems).trimEnd()}`, err.exitCode, err.problems, err.status);
-        }
-        throw err;
-      }
+      const page = await withProblemLines(clientFor(ctx, cmd).listCalls(opts));
       if (o.json) {
         printJson(o, page);
         return;
@@ -101,9 +93,8 @@ export function callsCommand(ctx: CliContext): Command {
     .option('--retry-after <seconds>', `seconds between attempts (${MIN_RETRY_AFTER_SEC} to ${MAX_RETRY_AFTER_SEC})`, wholeNumber(MIN_RETRY_AFTER_SEC, MAX_RETRY_AFTER_SEC))
     .action(async (line: string, to: string, opts: PlaceOptions, cmd: Command) => {
       const o = outputFor(ctx, cmd);
-      let call;
-      try {
-        call = await clientFor(ctx, cmd).placeCall({
+      const call = await withProblemLines(
+        clientFor(ctx, cmd).placeCall({
           line,
           to,
           ...(opts.at !== undefined ? { at: opts.at } : {}),
@@ -112,13 +103,9 @@ export function callsCommand(ctx: CliContext): Command {
           ...(opts.agentLanguage !== undefined ? { agentLanguage: opts.agentLanguage } : {}),
           ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
           ...(opts.retryAfter !== undefined ? { retryAfterSec: opts.retryAfter } : {}),
-        });
-      } catch (err) {
-        if (err instanceof CliError && err.problems.length > 0) {
-          throw new CliError(`${err.message}:\n${problemLines(err.problems, true).trimEnd()}`, err.exitCode, err.problems, err.status);
-        }
-        throw err;
-      }
+        }),
+        true,
+      );
       if (o.json) {
         printJson(o, call);
         return;
@@ -138,6 +125,24 @@ export function callsCommand(ctx: CliContext): Command {
       const call = await onCall(client, id, (callId) => client.cancelCall(callId));
       if (o.json) printJson(o, call);
       else o.out(`Call ${call.id} cancelled: it will not be placed.\n`);
+    });
+
+  calls
+    .command('erase')
+    .description("erase ended calls (records, transcripts, webhook deliveries): those that ended before a time, or one caller's")
+    .option('--ended-before <iso>', 'calls that ended before this date or date-time (2025-01-31, 2025-01-31T09:00:00Z); default: now')
+    .option('--from <number>', "only this caller's calls (E.164); their remembered languages are forgotten too", phoneNumber)
+    .action(async (opts: { endedBefore?: string; from?: string }, cmd: Command) => {
+      if (opts.endedBefore === undefined && opts.from === undefined) throw usageError('say which calls: --ended-before DATE, --from NUMBER, or both');
+      const o = outputFor(ctx, cmd);
+      const erased = await withProblemLines(clientFor(ctx, cmd).eraseCalls({ endedBefore: opts.endedBefore, from: opts.from }));
+      if (o.json) {
+        printJson(o, erased);
+        return;
+      }
+      const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+      o.out(`Erased ${plural(erased.calls, 'call', 'calls')} (${plural(erased.deliveries, 'webhook delivery', 'webhook deliveries')}, ${plural(erased.callerLanguages, 'remembered language', 'remembered languages')}).\n`);
+      if (erased.more) o.out('More calls match: run the same command again.\n');
     });
 
   return calls;

@@ -2,9 +2,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { InterpreterJson } from '../api-client';
 import { clientFor, outputFor, type CliContext } from '../context';
-import { CliError } from '../errors';
 import { languageList } from '../option-parsers';
-import { printJson, problemLines, seconds } from '../output';
+import { printJson, seconds, withProblemLines } from '../output';
 
 /** `CA...=es` */
 function participant(value: string, previous: { callSid: string; language: string }[] = []): { callSid: string; language: string }[] {
@@ -52,17 +51,13 @@ export function conferencesCommand(ctx: CliContext): Command {
     .addHelpText('after', '\nExample:\n  tolk conferences join WT0123... --participant CAaaa...=es --participant CAbbb...=en\n')
     .action(async (conference: string, opts: { mode?: string; participant?: { callSid: string; language: string }[]; languages?: string[] }, cmd: Command) => {
       const o = outputFor(ctx, cmd);
-      let joined;
-      try {
-        joined = await clientFor(ctx, cmd).joinConference(conference, {
+      const joined = await withProblemLines(
+        clientFor(ctx, cmd).joinConference(conference, {
           ...(opts.mode ? { mode: opts.mode } : {}),
           ...(opts.participant ? { participants: opts.participant } : {}),
           ...(opts.languages ? { languages: opts.languages } : {}),
-        });
-      } catch (err) {
-        if (err instanceof CliError && err.problems.length > 0) throw new CliError(`${err.message}:\n${problemLines(err.problems).trimEnd()}`, err.exitCode, err.problems, err.status);
-        throw err;
-      }
+        }),
+      );
       if (o.json) printJson(o, joined);
       else o.out(`Joining ${conference} as its interpreter.\n${interpreterBlock(joined)}`);
     });

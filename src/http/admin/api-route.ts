@@ -14,6 +14,7 @@ import type { LiveFeed } from '../../live/live-feed';
 import type { Logger } from '../../log/logger';
 import type { CallService } from '../../call/call-service';
 import type { OutboundCalls } from '../../outbound/outbound-calls';
+import type { Retention } from '../../retention/retention';
 
 export interface AdminApiDeps {
   calls: CallRecordStore;
@@ -31,6 +32,8 @@ export interface AdminApiDeps {
   authenticate?: RequestHandler;
   /** Ends a call in progress (`POST /api/calls/{id}/hangup`); false when it is not in progress here. Absent: 501. */
   hangUp?: (callId: string) => Promise<boolean>;
+  /** Erasing ended calls (`POST /api/calls/erase`); absent: 501. */
+  retention?: Pick<Retention, 'erase'>;
   /** Calls tolk places (`POST /api/calls`, `DELETE /api/calls/{id}`); absent: 501. */
   outbound?: Pick<OutboundCalls, 'place' | 'cancel'>;
   /** The calls in progress, streamed by `GET /api/live/events`; absent: 501. */

@@ -10,6 +10,7 @@ import type { NumberSettings } from '../../../src/config/numbers';
 import { validateNumberSettings } from '../../../src/config/numbers-schema';
 import { InMemoryCallRecordStore } from '../../../src/store/in-memory-call-record-store';
 import type { CallRecordStore } from '../../../src/store/call-record-store';
+import { Retention } from '../../../src/retention/retention';
 
 export const TOKEN = 'test-admin-token-0123456789abcdef';
 export const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -141,6 +142,8 @@ export async function adminSetup(opts: { token?: string | null; numbers?: Number
   const calls = opts.calls ?? new InMemoryCallRecordStore();
   if (!opts.calls) await seedCalls(calls);
   const adminToken = opts.token === null ? undefined : (opts.token ?? TOKEN);
-  const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, numbers, adminToken, jobs: opts.jobs, deliveries: opts.deliveries, ...(opts.hangUp ? { hangUp: opts.hangUp } : {}), ...(opts.conferencesConfigured !== undefined ? { conferencesConfigured: opts.conferencesConfigured } : {}) })] });
+  // Erasing over the in-memory records; these tests keep no webhook deliveries or caller languages.
+  const retention = new Retention({ calls, deliveries: { eraseForCalls: () => Promise.resolve(0) }, jobs: { add: () => Promise.resolve() }, logger: silent });
+  const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, numbers, adminToken, retention, jobs: opts.jobs, deliveries: opts.deliveries, ...(opts.hangUp ? { hangUp: opts.hangUp } : {}), ...(opts.conferencesConfigured !== undefined ? { conferencesConfigured: opts.conferencesConfigured } : {}) })] });
   return { http, numbers, calls };
 }

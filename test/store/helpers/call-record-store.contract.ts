@@ -73,6 +73,35 @@ export function describeCallRecordStoreContract(name: string, open: OpenCallReco
       });
     });
 
+    it('finds ended calls by when they ended and who called, and erases them with their transcripts and CallSids, never a live one', async () => {
+      const store = await open();
+      const at = (min: number): Date => new Date(T0 + min * 60_000);
+      const end = (min: number) => ({ outcome: 'completed' as const, endReason: 'the caller hung up', endedAt: at(min) });
+      await store.create(newCall({ id: 'old', legs: [{ role: 'caller', callSid: 'CA-old', language: 'es' }] }));
+      await store.appendUtterance('old', utterance(0));
+      await store.close('old', end(10));
+      await store.create(newCall({ id: 'older', from: '+33600000000' }));
+      await store.close('older', end(5));
+      await store.create(newCall({ id: 'recent' }));
+      await store.close('recent', end(100));
+      await store.create(newCall({ id: 'live', legs: [{ role: 'caller', callSid: 'CA-live', language: 'es' }] }));
+
+      expect(await store.ended({ endedBefore: at(50), limit: 10 })).toEqual(['older', 'old']);
+      expect(await store.ended({ endedBefore: at(10), limit: 10 })).toEqual(['older']);
+      expect(await store.ended({ endedBefore: at(50), from: '+34600000000', limit: 10 })).toEqual(['old']);
+      expect(await store.ended({ endedBefore: at(1000), limit: 1 })).toEqual(['older']);
+
+      expect(await store.erase(['old', 'live', 'nope'])).toBe(1);
+      expect(await store.get('old')).toBeUndefined();
+      expect(await store.findByCallSid('CA-old')).toBeUndefined();
+      expect(await store.appendUtterance('old', utterance(1))).toBe(false);
+      expect(await store.get('live')).toMatchObject({ id: 'live' });
+      expect(await store.findByCallSid('CA-live')).toMatchObject({ id: 'live' });
+      expect(await store.ended({ endedBefore: at(1000), limit: 10 })).toEqual(['older', 'recent']);
+      expect((await store.list({ limit: 10 })).items.map((c) => c.id).sort()).toEqual(['live', 'older', 'recent']);
+      expect(await store.erase([])).toBe(0);
+    });
+
     it('keeps fractional utterance times and text in any script', async () => {
       const store = await open();
       const { id } = await store.create(newCall({ languages: { caller: 'ja', agent: 'en' } }));

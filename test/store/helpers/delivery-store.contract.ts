@@ -26,6 +26,17 @@ export function describeDeliveryStoreContract(name: string, open: OpenDeliverySt
       expect(await store.get('nope')).toBeUndefined();
     });
 
+    it("erases every delivery of the calls named, and only theirs", async () => {
+      const now = 1_700_000_000_000;
+      const store = await open(() => now);
+      for (const callId of ['a', 'b', 'c']) {
+        for (const event of ['call.ended', 'call.other']) await store.create({ callId, event, url: 'https://crm.example.com/hook', payload: '{}', retryUntil: new Date(now + 1000) });
+      }
+      expect(await store.eraseForCalls(['a', 'c', 'nope'])).toBe(4);
+      expect((await store.list({ limit: 10 })).map((d) => d.callId)).toEqual(['b', 'b']);
+      expect(await store.eraseForCalls([])).toBe(0);
+    });
+
     it('lists newest first by status and call, and finds the due pending ones oldest first', async () => {
       let now = 1_700_000_000_000;
       const store = await open(() => now);

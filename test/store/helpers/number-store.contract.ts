@@ -90,6 +90,20 @@ export function describeNumberStoreContract(name: string, open: () => Promise<St
       expect(await numbers.list()).toEqual([]);
     });
 
+    it('forgets a caller on every number, and the callers last remembered before a time', async () => {
+      const { callerLanguages } = await open();
+      await callerLanguages.remember(SPAIN.number, '+34600000000', 'es');
+      await callerLanguages.remember('+15550009999', '+34600000000', 'es');
+      await callerLanguages.remember(SPAIN.number, '+33600000000', 'fr');
+      expect(await callerLanguages.forgetCaller('+34600000000')).toBe(2);
+      expect(await callerLanguages.recall('+15550009999', '+34600000000')).toBeUndefined();
+      expect(await callerLanguages.recall(SPAIN.number, '+33600000000')).toBe('fr');
+      expect(await callerLanguages.forgetBefore(new Date(Date.now() - 60_000))).toBe(0);
+      expect(await callerLanguages.recall(SPAIN.number, '+33600000000')).toBe('fr');
+      expect(await callerLanguages.forgetBefore(new Date(Date.now() + 60_000))).toBe(1);
+      expect(await callerLanguages.recall(SPAIN.number, '+33600000000')).toBeUndefined();
+    });
+
     it('remembers a caller language per number and caller, and forgets it', async () => {
       const { numbers, callerLanguages } = await open();
       await numbers.upsert(SPAIN);

@@ -1,0 +1,50 @@
+/**
+ * The body of `POST /api/calls/erase`: which ended calls to erase, `{endedBefore?, from?}`, at
+ * least one of them. Every problem is reported at once. Pure.
+ */
+import { parseIsoDate } from '../config/iso-date';
+import { normaliseDialledNumber } from '../config/numbers';
+import { quoted, type FieldProblem } from '../config/numbers-schema';
+import type { EraseRequest } from './retention';
+
+export const ERASE_FIELDS = ['endedBefore', 'from'] as const;
+
+export type EraseRequestParse = { ok: true; value: EraseRequest } | { ok: false; problems: FieldProblem[] };
+
+/** `now`: the time `endedBefore` defaults to (every call that has ended) and may not be after. */
+export function parseEraseRequest(body: unknown, now: Date): EraseRequestParse {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, problems: [{ path: [], message: `must be a JSON object with ${ERASE_FIELDS.join(' and/or ')}` }] };
+  }
+  const input = body as Record<string, unknown>;
+  const problems: FieldProblem[] = [];
+  const unknown = Object.keys(input).filter((k) => !(ERASE_FIELDS as readonly string[]).includes(k));
+  if (unknown.length > 0) problems.push({ path: [], message: `unknown field ${unknown.slice(0, 5).map((k) => quoted(k, 32)).join(', ')}; fields are ${ERASE_FIELDS.join(', ')}` });
+  let endedBefore = now;
+  let from: string | undefined;
+  const given = (field: 'endedBefore' | 'from', max: number): string | undefined => {
+    const v = input[field];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') problems.push({ path: [field], message: 'must be a string' });
+    else if (v.length > max) problems.push({ path: [field], message: `must be at most ${max} characters` });
+    else return v;
+    return undefined;
+  };
+  const before = given('endedBefore', 40);
+  if (before !== undefined) {
+    const d = parseIsoDate(before);
+    if (d === undefined) problems.push({ path: ['endedBefore'], message: `${quoted(before)} is not an ISO 8601 date or date-time with a zone (2025-01-31 or 2025-01-31T09:00:00Z)` });
+    else if (d.getTime() > now.getTime()) problems.push({ path: ['endedBefore'], message: `${quoted(before)} is in the future (leave it out for every call that has ended)` });
+    else endedBefore = d;
+  }
+  const caller = given('from', 64);
+  if (caller !== undefined) {
+    from = normaliseDialledNumber(caller);
+    if (from === undefined) problems.push({ path: ['from'], message: `${quoted(caller)} is not an E.164 number (e.g. +34600000000)` });
+  }
+  if (input.endedBefore === undefined && input.from === undefined && problems.length === 0) {
+    problems.push({ path: [], message: 'say which calls: endedBefore (calls that ended before a time), from (one caller\'s calls), or both' });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, value: from === undefined ? { endedBefore } : { endedBefore, from } };
+}

@@ -1,0 +1,61 @@
+/**
+ * Erasing ended calls in a running tolk, over its real database and job queues (in this process
+ * and on the test Redis): TOLK_RETENTION_DAYS puts an hourly sweep in the `retention` queue, and an
+ * operator's request erases an ended call with its transcript and webhook delivery.
+ */
+import { dropPrefix, uniquePrefix, REDIS_URL } from '../jobs/helpers';
+import { ADMIN_TOKEN, TOLK_NUMBER, startRig, waitUntil, type Rig } from './harness';
+import { SWEEP_INTERVAL_MS } from '../../src/retention/retention';
+
+jest.setTimeout(60_000);
+
+const CUSTOMER = '+34911234567';
+
+let rig: Rig | undefined;
+let prefix: string | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+  if (prefix) await dropPrefix(prefix);
+  prefix = undefined;
+});
+
+async function api(path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`http://127.0.0.1:${rig!.tolk.address.port}/api${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe.each(['in-process', 'redis'] as const)('retention (job queues %s)', (backend) => {
+  it('schedules the sweep for the top of the next hour, and erases an ended call on request', async () => {
+    if (backend === 'redis') prefix = uniquePrefix();
+    rig = await startRig({
+      env: { TOLK_RETENTION_DAYS: '30', TOLK_WEBHOOK_URL: 'http://127.0.0.1:9/hook', TOLK_WEBHOOK_SECRET: 'webhook-secret-0123456789', TOLK_ALLOW_HTTP_WEBHOOKS: 'true', TOLK_ALLOW_PRIVATE_WEBHOOKS: 'true', ...(prefix ? { REDIS_URL, TOLK_QUEUE_PREFIX: prefix } : {}) },
+    });
+    const slot = Math.floor(Date.now() / SWEEP_INTERVAL_MS) + 1;
+    let jobs: { id: string; state: string; runAt?: string }[] = [];
+    await waitUntil(async () => {
+      jobs = (await api('/jobs?queue=retention')).body.jobs as typeof jobs;
+      return jobs.length > 0;
+    }, 10_000, 'the retention sweep to be scheduled');
+    expect(jobs).toEqual([expect.objectContaining({ id: `retention.${slot}`, state: 'delayed' })]);
+    // BullMQ keeps when the job was added and its delay, to the millisecond.
+    expect(Math.abs(Date.parse(jobs[0].runAt!) - slot * SWEEP_INTERVAL_MS)).toBeLessThanOrEqual(5);
+
+    // A call that ends at once (the customer tolk calls is busy); its end is owed to the webhook.
+    rig.twilio.setCallee(CUSTOMER, { scenario: { kind: 'busy' } });
+    const placed = await api('/calls', { method: 'POST', body: { line: TOLK_NUMBER, to: CUSTOMER } });
+    expect(placed.status).toBe(202);
+    const id = String(placed.body.id);
+    await waitUntil(async () => (await api(`/calls/${id}`)).body.outcome === 'busy', 20_000, 'the call to end');
+    await waitUntil(async () => ((await api(`/deliveries?call=${id}`)).body.deliveries as unknown[]).length > 0, 10_000, 'the delivery owed for the call');
+
+    const erased = await api('/calls/erase', { method: 'POST', body: { from: CUSTOMER } });
+    expect(erased).toEqual({ status: 200, body: { calls: 1, deliveries: 1, callerLanguages: 0, more: false } });
+    expect((await api(`/calls/${id}`)).status).toBe(404);
+    expect((await api(`/deliveries?call=${id}`)).body.deliveries).toEqual([]);
+  });
+});

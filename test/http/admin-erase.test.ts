@@ -1,0 +1,49 @@
+import request from 'supertest';
+import { adminSetup, auth } from './helpers/admin-app';
+
+type Problems = { error: string; problems: { path: string[]; message: string }[] };
+const listed = async (app: Parameters<typeof request>[0]): Promise<string[]> =>
+  ((await request(app).get('/api/calls').set(auth).expect(200)).body as { calls: { id: string }[] }).calls.map((c) => c.id);
+
+describe('POST /api/calls/erase', () => {
+  it('erases the calls that ended before a time, with their transcripts, and keeps later and live ones', async () => {
+    const { http } = await adminSetup();
+    // call-1 ended 10:01:00, call-2 at 10:01:20, call-3 is still ringing.
+    const res = await request(http.app).post('/api/calls/erase').set(auth).send({ endedBefore: '2025-01-01T10:01:10Z' }).expect(200);
+    expect(res.body).toEqual({ calls: 1, deliveries: 0, callerLanguages: 0, more: false });
+    await request(http.app).get('/api/calls/call-1').set(auth).expect(404);
+    expect(await listed(http.app)).toEqual(['call-3', 'call-2']);
+    // Without endedBefore: every ended call of one caller (here none left but the live one).
+    expect((await request(http.app).post('/api/calls/erase').set(auth).send({ from: '+34 600 000 001' }).expect(200)).body).toMatchObject({ calls: 0 });
+    expect(await listed(http.app)).toEqual(['call-3', 'call-2']);
+  });
+
+  it("erases one caller's ended calls, whenever they ended", async () => {
+    const { http } = await adminSetup();
+    expect((await request(http.app).post('/api/calls/erase').set(auth).send({ from: '+4930000000' }).expect(200)).body).toMatchObject({ calls: 1 });
+    expect(await listed(http.app)).toEqual(['call-3', 'call-1']);
+  });
+
+  it('answers 400 naming each bad field, and erases nothing', async () => {
+    const { http } = await adminSetup();
+    const problems = async (body: unknown) => ((await request(http.app).post('/api/calls/erase').set(auth).send(body as object).type('json').expect(400)).body as Problems).problems;
+    expect(await problems({})).toEqual([{ path: [], message: expect.stringContaining('say which calls') }]);
+    expect(await problems(JSON.stringify(null))).toEqual([{ path: [], message: expect.stringContaining('must be a JSON object') }]);
+    const many = await problems({ endedBefore: '2025-02-30', from: 'anyone', colour: 'red' });
+    expect(Object.fromEntries(many.map((p) => [p.path[0] ?? '', p.message]))).toEqual({
+      '': expect.stringContaining("unknown field 'colour'"),
+      endedBefore: expect.stringContaining("'2025-02-30' is not an ISO 8601 date"),
+      from: expect.stringContaining("'anyone' is not an E.164 number"),
+    });
+    expect(await problems({ endedBefore: '2999-01-01' })).toEqual([{ path: ['endedBefore'], message: expect.stringContaining('is in the future') }]);
+    expect(await problems({ endedBefore: 20250101 })).toEqual([{ path: ['endedBefore'], message: 'must be a string' }]);
+    expect(await problems({ from: '+1'.repeat(40) })).toEqual([{ path: ['from'], message: 'must be at most 64 characters' }]);
+    expect(await listed(http.app)).toEqual(['call-3', 'call-2', 'call-1']);
+  });
+
+  it('needs the admin token', async () => {
+    const { http } = await adminSetup();
+    await request(http.app).post('/api/calls/erase').send({ endedBefore: '2025-01-02' }).expect(401);
+    expect(await listed(http.app)).toHaveLength(3);
+  });
+});
