@@ -337,7 +337,7 @@ async function startWith(
   deliveries.start(overrides.webhookSweepMs);
   // The instance that starts a call serves it: every server starts the calls tolk places.
   jobs.work(OUTBOUND_QUEUE, outbound.processor());
-  void retention.schedule().catch((err: unknown) => logger.error({ event: 'retention.schedule_failed', err }, 'could not schedule the erasure of old calls'));
+  retention.start();
   void outbound.resume().catch((err: unknown) => logger.error({ event: 'outbound.resume_failed', err }, 'could not queue the scheduled calls again'));
   if (configured.length === 0) logger.warn({ event: 'config.no_numbers' }, 'no numbers configured: every call will be refused (add one with the admin API, the CLI or TOLK_NUMBERS)');
   logger.info({ event: 'server.listening', port: address.port, host: config.HOST, numbers: configured.length, instance }, 'tolk listening');
@@ -362,6 +362,7 @@ async function startWith(
       // (and marked so for other instances) while they drain.
       await calls.drain(config.TOLK_DRAIN_TIMEOUT_MS, NOTICE_LIMIT_MS, cluster ? () => cluster.moveCalls(calls) : undefined);
       await reconciler.stop();
+      retention.stop();
       // Live viewers' streams stay open until ended: the server would wait for them for ever.
       live.close();
       await http.close();

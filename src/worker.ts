@@ -50,12 +50,14 @@ export async function startWorker(config: Config, logger: Logger): Promise<Worke
   const retention = new Retention({ calls: store.calls, deliveries: store.deliveries, callerLanguages: store.callerLanguages, jobs, logger, days: config.TOLK_RETENTION_DAYS });
   runWorkers(jobs, { telephony, conferences, retryableDialError: isRetryableTwilioError, deliveries, retention });
   deliveries.start();
+  retention.start();
   logger.info({ event: 'worker.started', queues: jobs.queueNames }, 'tolk worker running');
   let stopping: Promise<void> | undefined;
   return {
     jobs,
     stop: () =>
       (stopping ??= (async () => {
+        retention.stop();
         await deliveries.stop();
         await jobs.close();
         await store.close();

@@ -2,7 +2,8 @@
  * The calls in progress as a feed for live viewers (the console's Live page): it follows a
  * `CallEventSource` (today the in-process CallEventBus; a Redis pub/sub carrier implementing the
  * same interface can replace it without a change here or in the viewers), numbers every event,
- * keeps the last `ringSize` of them so a viewer that reconnects resumes where it left off, and
+ * keeps the last `ringSize` of them (none older than `maxAgeMs`: what was said is not kept in
+ * memory longer than a reconnect needs) so a viewer that reconnects resumes where it left off, and
  * keeps a digest of every call in progress (call-digest.ts) so a viewer that starts, or has
  * missed too much, starts from a snapshot. Bounded: the ring, the digests (one per call in
  * progress, each bounded) and the number of viewers.
@@ -35,6 +36,10 @@ export interface LiveFeedOptions {
   /** Calls in progress followed at most (default 10 000; past it the oldest is forgotten). */
   maxCalls?: number;
   digest?: CallDigestLimits;
+  /** Events older than this leave the ring (default 10 min): a viewer away longer gets a snapshot. */
+  maxAgeMs?: number;
+  /** The clock events are aged by (ms; default Date.now). */
+  now?: () => number;
 }
 
 const ENDED_REMEMBERED = 1000;
@@ -49,7 +54,7 @@ export class TooManyViewersError extends Error {
 export class LiveFeed {
   private readonly epoch = randomBytes(6).toString('hex');
   private seq = 0;
-  private readonly ring: { seq: number; event: CallEvent }[] = [];
+  private readonly ring: { seq: number; event: CallEvent; at: number }[] = [];
   private readonly digests = new Map<string, CallDigest>();
   /** Calls that ended lately: a straggling event of theirs does not bring them back. */
   private readonly ended = new Set<string>();
@@ -59,9 +64,16 @@ export class LiveFeed {
   private readonly maxViewers: number;
   private readonly maxCalls: number;
   private readonly digestLimits: CallDigestLimits;
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
+  /** Ages the ring out while no event comes (a quiet server keeps nothing past its time either). */
+  private readonly ager: NodeJS.Timeout;
 
   constructor(source: CallEventSource, opts: LiveFeedOptions = {}) {
     this.ringSize = opts.ringSize ?? 2000;
+    this.maxAgeMs = opts.maxAgeMs ?? 600_000;
+    this.now = opts.now ?? Date.now;
+    this.ager = setInterval(() => this.ageOut(), Math.min(60_000, this.maxAgeMs)).unref();
     this.maxViewers = opts.maxViewers ?? 100;
     this.maxCalls = opts.maxCalls ?? 10_000;
     this.digestLimits = opts.digest ?? DEFAULT_DIGEST_LIMITS;
@@ -100,6 +112,7 @@ export class LiveFeed {
 
   /** Stops following the source and ends every viewer. */
   close(): void {
+    clearInterval(this.ager);
     this.unsubscribe();
     const viewers = this.viewers;
     this.viewers = [];
@@ -108,6 +121,7 @@ export class LiveFeed {
 
   private resume(lastEventId: string | undefined): FeedMessage[] | undefined {
     if (lastEventId === undefined) return undefined;
+    this.ageOut();
     const m = /^([0-9a-f]{12})-(\d{1,15})$/.exec(lastEventId);
     if (!m || m[1] !== this.epoch) return undefined;
     const after = Number(m[2]);
@@ -120,7 +134,8 @@ export class LiveFeed {
 
   private onEvent(event: CallEvent): void {
     const seq = ++this.seq;
-    this.ring.push({ seq, event });
+    this.ageOut();
+    this.ring.push({ seq, event, at: this.now() });
     if (this.ring.length > this.ringSize) this.ring.shift();
     if (event.type === 'call.ended') {
       this.digests.delete(event.callId);
@@ -138,6 +153,14 @@ export class LiveFeed {
     const message = { kind: 'event' as const, id: this.idOf(seq), event };
     const viewers = this.viewers;
     for (let i = 0; i < viewers.length; i++) viewers[i].send(message);
+  }
+
+  /** Drops the events older than `maxAgeMs` from the ring. */
+  private ageOut(): void {
+    const oldest = this.now() - this.maxAgeMs;
+    let n = 0;
+    while (n < this.ring.length && this.ring[n].at < oldest) n++;
+    if (n > 0) this.ring.splice(0, n);
   }
 
   private idOf(seq: number): string {

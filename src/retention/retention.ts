@@ -1,17 +1,20 @@
 /**
  * Erasing what tolk keeps about calls once it is no longer wanted: an ended call's record, its
- * transcript, the CallSids it had and its webhook deliveries (their payloads hold the transcript),
- * and the languages remembered for callers.
+ * transcript, the CallSids it had, its webhook deliveries (their payloads hold the transcript) and
+ * the finished background jobs about it (a dial job holds the number dialled), and the languages
+ * remembered for callers.
  *  - On a schedule (TOLK_RETENTION_DAYS): every hour a job of the `retention` queue erases the calls
  *    that ended more than that many days ago and forgets the callers whose language was last
- *    remembered before then. The job's id names its hour, so however many servers schedule it, it
- *    runs once an hour; each run schedules the next.
+ *    remembered before then. The job's id names its hour, so every process that schedules it (each
+ *    server and worker, at start and every quarter of an hour) schedules the same one; each run
+ *    schedules the next before it sweeps.
  *  - On request (`POST /api/calls/erase`, `tolk calls erase`): the calls that ended before a time,
  *    or every ended call of one caller (whose remembered languages are forgotten too).
- * A call still live is never erased. Each run erases at most MAX_ERASED_PER_RUN calls, in batches,
- * and says whether more are left (the next hour's sweep, or the operator asking again, goes on).
+ * A call still live is never erased. Calls go in small batches with a pause between them (SQLite
+ * blocks the event loop while it deletes); a run erases at most its bound and says whether more
+ * are left.
  */
-import type { JobQueues, Processor, QueueSpec } from '../jobs/queue';
+import type { JobQueues, JobState, Processor, QueueSpec } from '../jobs/queue';
 import type { Logger } from '../log/logger';
 import type { CallRecordStore } from '../store/call-record-store';
 import type { CallerLanguageStore } from '../store/caller-language-store';
@@ -22,11 +25,20 @@ export const retentionQueueSpec: QueueSpec = { name: RETENTION_QUEUE, concurrenc
 
 /** How often the scheduled erasure runs. */
 export const SWEEP_INTERVAL_MS = 3_600_000;
+/** How often each process makes sure the next sweep is scheduled (a lost job does not end them). */
+const RESCHEDULE_MS = 900_000;
 const DAY_MS = 86_400_000;
 /** Calls erased per database round (their deliveries first, then the calls). */
-const BATCH = 200;
-/** Most calls one run erases; the rest are left to the next run (`more`). */
-export const MAX_ERASED_PER_RUN = 20_000;
+const BATCH = 50;
+/** Most calls one request erases (it answers within seconds); the rest are left for another (`more`). */
+export const MAX_ERASED_PER_REQUEST = 2_000;
+/** Most calls one scheduled sweep erases; the next hour's goes on. */
+export const MAX_ERASED_PER_SWEEP = 50_000;
+/** Finished jobs looked through per queue and state for ones about erased calls. */
+const JOBS_SCANNED = 1_000;
+const FINISHED: readonly JobState[] = ['completed', 'failed'];
+/** A delivery without its call is left this long (it may be being written as its call ends) before it is erased. */
+const ORPHAN_GRACE_MS = 60_000;
 
 export interface EraseRequest {
   /** Calls that ended before this time. */
@@ -39,22 +51,22 @@ export interface EraseResult {
   calls: number;
   deliveries: number;
   callerLanguages: number;
-  /** Calls matching were left for another run (MAX_ERASED_PER_RUN was reached). */
+  /** Calls matching were left for another run (the run's bound was reached). */
   more: boolean;
 }
 
 export interface RetentionDeps {
   calls: Pick<CallRecordStore, 'ended' | 'erase'>;
-  deliveries: Pick<DeliveryStore, 'eraseForCalls'>;
+  deliveries: Pick<DeliveryStore, 'eraseForCalls' | 'eraseOrphans'>;
   /** Absent: no caller languages are kept in a database. */
   callerLanguages?: Pick<CallerLanguageStore, 'forgetBefore' | 'forgetCaller'>;
-  jobs: Pick<JobQueues, 'add'>;
+  jobs: Pick<JobQueues, 'add' | 'list' | 'remove' | 'queueNames'>;
   logger: Logger;
   /** TOLK_RETENTION_DAYS; undefined: nothing is erased on a schedule. */
   days?: number;
   now?: () => number;
-  /** Most calls one run erases (default MAX_ERASED_PER_RUN). */
-  maxPerRun?: number;
+  /** Most calls one request erases (default MAX_ERASED_PER_REQUEST). */
+  maxPerRequest?: number;
 }
 
 interface SweepJob {
@@ -62,35 +74,23 @@ interface SweepJob {
   slot: number;
 }
 
+const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export class Retention {
   private readonly now: () => number;
   private readonly log: Logger;
-  private readonly maxPerRun: number;
+  private readonly maxPerRequest: number;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: RetentionDeps) {
     this.now = deps.now ?? Date.now;
-    this.maxPerRun = deps.maxPerRun ?? MAX_ERASED_PER_RUN;
+    this.maxPerRequest = deps.maxPerRequest ?? MAX_ERASED_PER_REQUEST;
     this.log = deps.logger.child({ component: 'retention' });
   }
 
-  /** Erases the ended calls the request names (see EraseRequest). */
-  async erase(req: EraseRequest): Promise<EraseResult> {
-    const result: EraseResult = { calls: 0, deliveries: 0, callerLanguages: 0, more: false };
-    for (;;) {
-      const room = this.maxPerRun - result.calls;
-      if (room <= 0) {
-        result.more = (await this.deps.calls.ended({ ...req, limit: 1 })).length > 0;
-        break;
-      }
-      const ids = await this.deps.calls.ended({ ...req, limit: Math.min(BATCH, room) });
-      if (ids.length === 0) break;
-      // Deliveries first: a run cut short leaves calls to erase again, never deliveries without their call.
-      result.deliveries += await this.deps.deliveries.eraseForCalls(ids);
-      result.calls += await this.deps.calls.erase(ids);
-      if (ids.length < Math.min(BATCH, room)) break;
-    }
-    if (req.from !== undefined && this.deps.callerLanguages) result.callerLanguages = await this.deps.callerLanguages.forgetCaller(req.from);
-    return result;
+  /** Erases the ended calls the request names (see EraseRequest), at most a request's bound of them. */
+  erase(req: EraseRequest): Promise<EraseResult> {
+    return this.eraseUpTo(req, this.maxPerRequest);
   }
 
   /** Erases what is older than TOLK_RETENTION_DAYS; undefined when it is unset. */
@@ -98,25 +98,92 @@ export class Retention {
     const { days } = this.deps;
     if (days === undefined) return undefined;
     const before = new Date(this.now() - days * DAY_MS);
-    const result = await this.erase({ endedBefore: before });
+    const result = await this.eraseUpTo({ endedBefore: before }, MAX_ERASED_PER_SWEEP);
     if (this.deps.callerLanguages) result.callerLanguages = await this.deps.callerLanguages.forgetBefore(before);
     this.log.info({ event: 'retention.swept', days, before: before.toISOString(), ...result }, `erased ${result.calls} calls ended before ${before.toISOString()}`);
     return result;
   }
 
-  /** Queues the next hour's sweep (once however often it is asked for); nothing without TOLK_RETENTION_DAYS. */
-  async schedule(): Promise<void> {
+  /**
+   * Queues the sweep of the hour after `afterSlot` (default: the hour now), once however often it
+   * is asked for; nothing without TOLK_RETENTION_DAYS.
+   */
+  async schedule(afterSlot?: number): Promise<void> {
     if (this.deps.days === undefined) return;
     const now = this.now();
-    const slot = Math.floor(now / SWEEP_INTERVAL_MS) + 1;
-    await this.deps.jobs.add<SweepJob>(RETENTION_QUEUE, { id: `retention.${slot}`, data: { slot }, delayMs: slot * SWEEP_INTERVAL_MS - now, attempts: 3, backoff: { type: 'exponential', delayMs: 60_000 } });
+    const slot = Math.max(afterSlot ?? 0, Math.floor(now / SWEEP_INTERVAL_MS)) + 1;
+    await this.deps.jobs.add<SweepJob>(RETENTION_QUEUE, {
+      id: `retention.${slot}`,
+      data: { slot },
+      delayMs: Math.max(0, slot * SWEEP_INTERVAL_MS - now),
+      attempts: 3,
+      backoff: { type: 'exponential', delayMs: 60_000 },
+    });
   }
 
-  /** The `retention` queue's processor: queues the next sweep (so a failing one does not end them), then sweeps. */
+  /** Schedules the next sweep now and every quarter of an hour until `stop` (a no-op without TOLK_RETENTION_DAYS). */
+  start(): void {
+    if (this.deps.days === undefined || this.timer) return;
+    const schedule = (): void => void this.schedule().catch((err: unknown) => this.log.error({ event: 'retention.schedule_failed', err }, 'could not schedule the erasure of old calls'));
+    schedule();
+    this.timer = setInterval(schedule, RESCHEDULE_MS).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * The `retention` queue's processor: queues the next hour's sweep (so a failing one does not end
+   * them; after the job's own hour even when its timer fired a moment early), then sweeps.
+   */
   processor(): Processor<SweepJob, EraseResult | undefined> {
-    return async () => {
-      await this.schedule();
+    return async (job) => {
+      await this.schedule(job.data.slot);
       return this.sweep();
     };
+  }
+
+  private async eraseUpTo(req: EraseRequest, max: number): Promise<EraseResult> {
+    const result: EraseResult = { calls: 0, deliveries: 0, callerLanguages: 0, more: false };
+    const erased = new Set<string>();
+    for (;;) {
+      const room = max - result.calls;
+      if (room <= 0) {
+        result.more = (await this.deps.calls.ended({ ...req, limit: 1 })).length > 0;
+        break;
+      }
+      const limit = Math.min(BATCH, room);
+      const ids = await this.deps.calls.ended({ ...req, limit });
+      if (ids.length === 0) break;
+      // Deliveries first: a run cut short leaves calls to erase again, never deliveries without their call.
+      result.deliveries += await this.deps.deliveries.eraseForCalls(ids);
+      result.calls += await this.deps.calls.erase(ids);
+      for (const id of ids) erased.add(id);
+      if (ids.length < limit) break;
+      await pause();
+    }
+    // A delivery recorded for a call erased meanwhile (it ended as an erasure ran) has no call to be found by.
+    result.deliveries += await this.deps.deliveries.eraseOrphans(new Date(this.now() - ORPHAN_GRACE_MS));
+    if (req.from !== undefined && this.deps.callerLanguages) result.callerLanguages = await this.deps.callerLanguages.forgetCaller(req.from);
+    await this.eraseJobs(erased, req.from);
+    return result;
+  }
+
+  /**
+   * Removes the finished jobs about erased calls (ids `<queue>.<call id>...`, e.g. a dial job with
+   * the number it dialled) or, for one caller's erasure, any whose data names their number.
+   */
+  private async eraseJobs(callIds: ReadonlySet<string>, from: string | undefined): Promise<void> {
+    if (callIds.size === 0 && from === undefined) return;
+    const quoted = from === undefined ? undefined : JSON.stringify(from);
+    const about = (id: string, data: unknown): boolean => callIds.has(id.split('.')[1] ?? '') || (quoted !== undefined && JSON.stringify(data ?? null).includes(quoted));
+    for (const queue of this.deps.jobs.queueNames) {
+      for (const state of FINISHED) {
+        const jobs = await this.deps.jobs.list({ queue, state, limit: JOBS_SCANNED });
+        for (const job of jobs) if (about(job.id, job.data)) await this.deps.jobs.remove(job.queue, job.id);
+      }
+    }
   }
 }

@@ -51,6 +51,8 @@ export interface DeliveryStore {
   update(id: string, patch: DeliveryPatch): Promise<boolean>;
   /** Erases every delivery of these calls (their payloads hold the transcripts); resolves how many. */
   eraseForCalls(callIds: readonly string[]): Promise<number>;
+  /** Erases the deliveries created before `before` whose call is no longer kept; resolves how many. */
+  eraseOrphans(before: Date): Promise<number>;
 }
 
 const num = (v: number | string): number => Number(v);
@@ -116,6 +118,15 @@ export class SqlDeliveryStore implements DeliveryStore {
   async eraseForCalls(callIds: readonly string[]): Promise<number> {
     if (callIds.length === 0) return 0;
     const res = await this.db.deleteFrom('webhook_deliveries').where('call_id', 'in', [...callIds]).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  async eraseOrphans(before: Date): Promise<number> {
+    const res = await this.db
+      .deleteFrom('webhook_deliveries')
+      .where('created_at', '<', before.getTime())
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('calls').select('calls.id').whereRef('calls.id', '=', 'webhook_deliveries.call_id'))))
+      .executeTakeFirst();
     return Number(res.numDeletedRows);
   }
 

@@ -36,14 +36,17 @@ describe.each(['in-process', 'redis'] as const)('retention (job queues %s)', (ba
       env: { TOLK_RETENTION_DAYS: '30', TOLK_WEBHOOK_URL: 'http://127.0.0.1:9/hook', TOLK_WEBHOOK_SECRET: 'webhook-secret-0123456789', TOLK_ALLOW_HTTP_WEBHOOKS: 'true', TOLK_ALLOW_PRIVATE_WEBHOOKS: 'true', ...(prefix ? { REDIS_URL, TOLK_QUEUE_PREFIX: prefix } : {}) },
     });
     const slot = Math.floor(Date.now() / SWEEP_INTERVAL_MS) + 1;
+    const slots = [slot, slot + 1]; // the hour may turn as tolk starts
     let jobs: { id: string; state: string; runAt?: string }[] = [];
     await waitUntil(async () => {
       jobs = (await api('/jobs?queue=retention')).body.jobs as typeof jobs;
       return jobs.length > 0;
     }, 10_000, 'the retention sweep to be scheduled');
-    expect(jobs).toEqual([expect.objectContaining({ id: `retention.${slot}`, state: 'delayed' })]);
+    expect(jobs).toEqual([expect.objectContaining({ state: 'delayed' })]);
+    const scheduled = Number(jobs[0].id.replace('retention.', ''));
+    expect(slots).toContain(scheduled);
     // BullMQ keeps when the job was added and its delay, to the millisecond.
-    expect(Math.abs(Date.parse(jobs[0].runAt!) - slot * SWEEP_INTERVAL_MS)).toBeLessThanOrEqual(5);
+    expect(Math.abs(Date.parse(jobs[0].runAt!) - scheduled * SWEEP_INTERVAL_MS)).toBeLessThanOrEqual(5);
 
     // A call that ends at once (the customer tolk calls is busy); its end is owed to the webhook.
     rig.twilio.setCallee(CUSTOMER, { scenario: { kind: 'busy' } });
@@ -53,9 +56,14 @@ describe.each(['in-process', 'redis'] as const)('retention (job queues %s)', (ba
     await waitUntil(async () => (await api(`/calls/${id}`)).body.outcome === 'busy', 20_000, 'the call to end');
     await waitUntil(async () => ((await api(`/deliveries?call=${id}`)).body.deliveries as unknown[]).length > 0, 10_000, 'the delivery owed for the call');
 
+    const finishedJobs = async (): Promise<string> => JSON.stringify([(await api('/jobs?state=completed')).body.jobs, (await api('/jobs?state=failed')).body.jobs]);
+    await waitUntil(async () => (await finishedJobs()).includes(CUSTOMER), 10_000, 'the dial job to finish');
     const erased = await api('/calls/erase', { method: 'POST', body: { from: CUSTOMER } });
     expect(erased).toEqual({ status: 200, body: { calls: 1, deliveries: 1, callerLanguages: 0, more: false } });
     expect((await api(`/calls/${id}`)).status).toBe(404);
     expect((await api(`/deliveries?call=${id}`)).body.deliveries).toEqual([]);
+    // The finished jobs that dialled them are gone too: nothing tolk shows names them any more.
+    expect(await finishedJobs()).not.toContain(CUSTOMER);
+    expect(await finishedJobs()).not.toContain(id);
   });
 });

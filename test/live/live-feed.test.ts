@@ -85,6 +85,22 @@ describe('LiveFeed', () => {
     for (const id of [lastId, `000000000000-1`, 'garbage', `${lastId.split('-')[0]}-999`]) expect(feed.join(viewer, id).first.map((m) => m.kind)).toEqual(['snapshot']);
   });
 
+  it('keeps no event past maxAgeMs: an ended call\'s words are gone from memory, and a viewer away longer gets a snapshot', () => {
+    let now = 0;
+    const { bus, feed, viewer } = setup({ maxAgeMs: 60_000, now: () => now });
+    bus.publish(created('a'));
+    const { first, leave } = feed.join(viewer);
+    leave();
+    bus.publish(final('a', 1));
+    bus.publish(ev('a', { type: 'call.ended', outcome: 'completed', reason: 'the caller hung up', durationMs: 1000 }));
+    now = 59_000;
+    expect(feed.join(viewer, first[0].id).first.map((m) => m.kind)).toEqual(['event', 'event']);
+    now = 61_000;
+    const later = feed.join(viewer, first[0].id).first;
+    expect(later).toEqual([expect.objectContaining({ kind: 'snapshot', events: [] })]);
+    expect(JSON.stringify(later)).not.toContain('hola');
+  });
+
   it("keeps the latest of any other kind of event per subject in a call's snapshot (a conference interpreter's legs and mode)", () => {
     const { bus, feed, viewer } = setup();
     bus.publish(created('a'));

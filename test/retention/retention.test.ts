@@ -5,7 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
-import type { JobRequest } from '../../src/jobs/queue';
+import type { JobQueues, JobRequest, JobView } from '../../src/jobs/queue';
 import { Retention, RETENTION_QUEUE, SWEEP_INTERVAL_MS } from '../../src/retention/retention';
 import type { Store } from '../../src/store/open-store';
 import { storeHarness } from '../store/helpers/store-harness';
@@ -28,19 +28,34 @@ async function call(store: Store, id: string, daysAgo: number | undefined, from 
   await store.deliveries.create({ callId: id, event: 'call.ended', url: 'https://crm.example.com/hook', payload: '{"transcript":["hola"]}', retryUntil: new Date(NOW) });
 }
 
-function retentionOn(store: Store, opts: { days?: number; maxPerRun?: number; now?: () => number } = {}) {
+/** Job queues that keep what is added and removed; `finished`: the finished jobs they list. */
+function fakeJobs(finished: JobView[] = []) {
   const added: { queue: string; job: JobRequest<unknown> }[] = [];
+  const removed: string[] = [];
+  const jobs: Pick<JobQueues, 'add' | 'list' | 'remove' | 'queueNames'> = {
+    queueNames: ['dial', 'outbound', 'retention'],
+    add: (queue, job) => (added.push({ queue, job }), Promise.resolve()),
+    list: (f) => Promise.resolve(finished.filter((j) => (!f.queue || j.queue === f.queue) && (!f.state || j.state === f.state))),
+    remove: (queue, id) => (removed.push(`${queue}/${id}`), Promise.resolve(true)),
+  };
+  return { jobs, added, removed };
+}
+
+function retentionOn(store: Store, opts: { days?: number; maxPerRequest?: number; now?: () => number; finished?: JobView[] } = {}) {
+  const { jobs, added, removed } = fakeJobs(opts.finished);
   const retention = new Retention({
     calls: store.calls,
     deliveries: store.deliveries,
     callerLanguages: store.callerLanguages,
-    jobs: { add: (queue, job) => (added.push({ queue, job }), Promise.resolve()) },
+    jobs,
     logger: silentLogger(),
     now: () => NOW,
     ...opts,
   });
-  return { retention, added };
+  return { retention, added, removed };
 }
+
+const finishedJob = (queue: string, id: string, data: unknown, state: 'completed' | 'failed' = 'completed'): JobView => ({ queue, id, state, data, attemptsMade: 1, attempts: 1, createdAt: NOW - 40 * DAY });
 
 const ids = async (store: Store): Promise<string[]> => (await store.calls.list({ limit: 500 })).items.map((c) => c.id).sort();
 
@@ -79,7 +94,7 @@ describe('Retention', () => {
     const { retention } = retentionOn(store, { days: 1 });
     expect((await retention.sweep())?.callerLanguages).toBe(0);
     expect(await store.callerLanguages.recall('+15550001111', '+34600000000')).toBe('es');
-    const later = new Retention({ calls: store.calls, deliveries: store.deliveries, callerLanguages: store.callerLanguages, jobs: { add: () => Promise.resolve() }, logger: silentLogger(), days: 1, now: () => Date.now() + 2 * DAY });
+    const later = new Retention({ calls: store.calls, deliveries: store.deliveries, callerLanguages: store.callerLanguages, jobs: fakeJobs().jobs, logger: silentLogger(), days: 1, now: () => Date.now() + 2 * DAY });
     expect((await later.sweep())?.callerLanguages).toBe(1);
     expect(await store.callerLanguages.recall('+15550001111', '+34600000000')).toBeUndefined();
   });
@@ -104,7 +119,7 @@ describe('Retention', () => {
   it('erases in batches, at most its bound a run, and says when more are left', async () => {
     const store = await harness.open();
     for (let i = 0; i < 450; i++) await call(store, `c${String(i).padStart(3, '0')}`, 40 + i / 1000);
-    const bounded = retentionOn(store, { maxPerRun: 300 }).retention;
+    const bounded = retentionOn(store, { maxPerRequest: 300 }).retention;
     expect(await bounded.erase({ endedBefore: new Date(NOW - 30 * DAY) })).toEqual({ calls: 300, deliveries: 300, callerLanguages: 0, more: true });
     // The earliest ended go first.
     expect((await ids(store))[0]).toBe('c000');
@@ -130,6 +145,37 @@ describe('Retention', () => {
     await expect(run({ id: `retention.${slot}`, data: { slot }, attempt: 1, attempts: 3 })).resolves.toMatchObject({ calls: 1 });
     expect(added.map((a) => a.job.id)).toEqual([`retention.${slot}`, `retention.${slot}`, `retention.${slot + 1}`]);
     expect(added[2].job.delayMs).toBe(SWEEP_INTERVAL_MS - 5);
+    // A timer that fires a moment before its hour (Node's may, by a millisecond) still queues the hour after it.
+    now = (slot + 1) * SWEEP_INTERVAL_MS - 1;
+    await run({ id: `retention.${slot + 1}`, data: { slot: slot + 1 }, attempt: 1, attempts: 3 });
+    expect(added[3].job).toMatchObject({ id: `retention.${slot + 2}`, delayMs: SWEEP_INTERVAL_MS + 1 });
     expect(await ids(store)).toEqual([]);
+  });
+
+  it("removes the finished jobs about erased calls, and for one caller's erasure those that name their number", async () => {
+    const store = await harness.open();
+    await call(store, 'old', 31);
+    await call(store, 'recent', 2);
+    const finished = [
+      finishedJob('dial', 'dial.old.agent', { to: '+15550002222' }),
+      finishedJob('dial', 'dial.recent.agent', { to: '+15550002222' }, 'failed'),
+      finishedJob('outbound', 'outbound.other.1', { to: '+34600000000' }),
+      finishedJob('outbound', 'outbound.another.1', { to: '+346000000001' }),
+    ];
+    const swept = retentionOn(store, { days: 30, finished });
+    await swept.retention.sweep();
+    expect(swept.removed).toEqual(['dial/dial.old.agent']);
+    const asked = retentionOn(store, { finished });
+    await asked.retention.erase({ endedBefore: new Date(NOW), from: '+34600000000' });
+    expect(asked.removed.sort()).toEqual(['dial/dial.recent.agent', 'outbound/outbound.other.1']);
+  });
+
+  it('erases the deliveries whose call is no longer kept (recorded as the call was erased)', async () => {
+    const store = await harness.open({ now: () => NOW - 120_000 });
+    await store.deliveries.create({ callId: 'erased-meanwhile', event: 'call.ended', url: 'https://crm.example.com/hook', payload: '{"transcript":["hola"]}', retryUntil: new Date(NOW) });
+    await call(store, 'kept', 1);
+    const { retention } = retentionOn(store);
+    expect(await retention.erase({ endedBefore: new Date(NOW - DAY * 30) })).toEqual({ calls: 0, deliveries: 1, callerLanguages: 0, more: false });
+    expect((await store.deliveries.list({ limit: 10 })).map((d) => d.callId)).toEqual(['kept']);
   });
 });

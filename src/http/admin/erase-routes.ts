@@ -1,6 +1,6 @@
 /** `POST /api/calls/erase`: an operator erases ended calls (before a time, or one caller's), see retention/retention.ts. */
 import { ERASE_FIELDS, parseEraseRequest } from '../../retention/erase-request';
-import { MAX_ERASED_PER_RUN } from '../../retention/retention';
+import { MAX_ERASED_PER_REQUEST } from '../../retention/retention';
 import { ref, sendProblems, type ApiRoute } from './api-route';
 
 const count = { type: 'integer', minimum: 0 } as const;
@@ -14,14 +14,14 @@ export const eraseRoutes: readonly ApiRoute[] = [
       summary: 'Erase ended calls: their records, transcripts and webhook deliveries',
       description:
         'Erases the calls that ended before `endedBefore` (default: now), and with `from` only that caller\'s (for a call tolk placed, the customer\'s), whose remembered languages are forgotten too. ' +
-        `A call in progress is never erased. At most ${MAX_ERASED_PER_RUN} calls go per request; \`more\` says some are left (ask again).`,
+        `A call in progress is never erased. At most ${MAX_ERASED_PER_REQUEST} calls go per request; \`more\` says some are left (ask again).`,
       requestBody: {
         description: `Which calls (${ERASE_FIELDS.join(' and/or ')})`,
         schema: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            endedBefore: { type: 'string', format: 'date-time', description: 'Calls that ended before this ISO 8601 date or date-time (not in the future); default: now' },
+            endedBefore: { type: 'string', maxLength: 40, description: 'Calls that ended before this ISO 8601 date (2025-01-31, midnight UTC) or date-time with a zone (not in the future); default: now' },
             from: { type: 'string', maxLength: 64, description: "Only this caller's calls (E.164)" },
           },
         },

@@ -143,7 +143,12 @@ export async function adminSetup(opts: { token?: string | null; numbers?: Number
   if (!opts.calls) await seedCalls(calls);
   const adminToken = opts.token === null ? undefined : (opts.token ?? TOKEN);
   // Erasing over the in-memory records; these tests keep no webhook deliveries or caller languages.
-  const retention = new Retention({ calls, deliveries: { eraseForCalls: () => Promise.resolve(0) }, jobs: { add: () => Promise.resolve() }, logger: silent });
+  const retention = new Retention({
+    calls,
+    deliveries: { eraseForCalls: () => Promise.resolve(0), eraseOrphans: () => Promise.resolve(0) },
+    jobs: { queueNames: [], add: () => Promise.resolve(), list: () => Promise.resolve([]), remove: () => Promise.resolve(false) },
+    logger: silent,
+  });
   const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, numbers, adminToken, retention, jobs: opts.jobs, deliveries: opts.deliveries, ...(opts.hangUp ? { hangUp: opts.hangUp } : {}), ...(opts.conferencesConfigured !== undefined ? { conferencesConfigured: opts.conferencesConfigured } : {}) })] });
   return { http, numbers, calls };
 }

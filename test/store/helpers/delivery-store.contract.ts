@@ -35,6 +35,9 @@ export function describeDeliveryStoreContract(name: string, open: OpenDeliverySt
       expect(await store.eraseForCalls(['a', 'c', 'nope'])).toBe(4);
       expect((await store.list({ limit: 10 })).map((d) => d.callId)).toEqual(['b', 'b']);
       expect(await store.eraseForCalls([])).toBe(0);
+      // No call of theirs is kept in this store's database: the ones created before the time go.
+      expect(await store.eraseOrphans(new Date(now))).toBe(0);
+      expect(await store.eraseOrphans(new Date(now + 1))).toBe(2);
     });
 
     it('lists newest first by status and call, and finds the due pending ones oldest first', async () => {
