@@ -172,7 +172,7 @@ export class ConferenceCall {
       elapsedMs: () => this.elapsedMs,
       hooks: {
         language: (_route, code) => this.languageHeard(code),
-        speaker: (_route, u) => (u.source.languageCode ? this.speakers.speakerOf(u.source.languageCode, u.startMs, this.elapsedMs) : undefined),
+        speaker: (_route, u) => (u.source.languageCode ? this.speakers.speakerOf(u.source.languageCode, u.startMs, this.elapsedMs, u.endMs) : undefined),
       },
     });
     this.hinted = [...(init.languages ?? [])];
@@ -299,6 +299,9 @@ export class ConferenceCall {
         return;
       case 'left':
         this.legLeft(e.legRef);
+        return;
+      case 'speech':
+        this.partySpeaking(e.legRef, e.speaking);
         return;
     }
   }
@@ -517,6 +520,16 @@ export class ConferenceCall {
         this.end(this.outcome ?? 'completed', 'every interpreter leg has left');
       } else this.reconcile();
     });
+  }
+
+  /**
+   * The conference reported a member speaking or quiet: a party's speech is noted for telling who
+   * said a line; tolk's own interpreter legs, and members it does not count as parties, are not.
+   */
+  private partySpeaking(legRef: string, speaking: boolean): void {
+    if (this.isInterpreterLeg(legRef)) return;
+    const party = [...this.parties.values()].find((p) => p.legRef === legRef && p.present);
+    if (party) this.speakers.speaking(party.id, speaking, this.elapsedMs);
   }
 
   /** A route's session heard speech in `code`: a language not served yet gets its session. */

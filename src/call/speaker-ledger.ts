@@ -10,6 +10,10 @@
  *     language was never named or detected, or was detected while someone else's was in doubt too
  *     (the detection tells a language, not who spoke it), may have said anything.
  *
+ * Where the telephony reports who is speaking (Twilio's speech events, in a conference tolk owns)
+ * and language and presence leave more than one party who can have said a line, the line names the
+ * one of them whose speech clearly covers it (speech-intervals.ts); otherwise no one.
+ *
  * A party is forgotten once the last time they were there ended more than the lead plus
  * `SPEAKER_LINE_MS` (the longest line this allows for) before someone joins: no line asked about
  * since can have been said while they were there, so a long conference with many comings and
@@ -18,6 +22,7 @@
  * Pure: times are ms since the call started, given by the caller, and never go back.
  */
 import { sameLanguage } from './caller-language';
+import { SpeechIntervals } from './speech-intervals';
 
 /**
  * How long before a line's start a party who was there may have said it. The start is where tolk's
@@ -54,6 +59,7 @@ interface Entry {
 
 export class SpeakerLedger {
   private readonly parties = new Map<string, Entry>();
+  private readonly speech = new SpeechIntervals();
 
   constructor(
     private readonly leadMs = SPEAKER_LEAD_MS,
@@ -81,6 +87,14 @@ export class SpeakerLedger {
   left(id: string, atMs: number): void {
     const open = this.parties.get(id)?.spans.find((s) => s.to === undefined);
     if (open) open.to = atMs;
+    this.speech.stopped(id, atMs);
+  }
+
+  /** Party `id`, there now, was reported speaking (`speaking`) or quiet at `atMs`. */
+  speaking(id: string, speaking: boolean, atMs: number): void {
+    if (!this.parties.get(id)?.spans.some((s) => s.to === undefined)) return;
+    if (speaking) this.speech.started(id, atMs);
+    else this.speech.stopped(id, atMs);
   }
 
   /**
@@ -96,12 +110,15 @@ export class SpeakerLedger {
     return entry.sure;
   }
 
-  /** The one party who can have said a line in `language` started at `startMs` and finished at `nowMs`; undefined when that cannot be told. */
-  speakerOf(language: string, startMs: number, nowMs: number): string | undefined {
+  /**
+   * Who said a line in `language` spoken from `startMs` to `endMs` and finished at `nowMs`: the
+   * one party who can have, or else the one of those whose reported speech clearly covers it;
+   * undefined when that cannot be told.
+   */
+  speakerOf(language: string, startMs: number, nowMs: number, endMs = nowMs): string | undefined {
     const could = this.around(startMs, nowMs).filter(([, e]) => !e.sure || e.language === undefined || sameLanguage(e.language, language));
-    if (could.length !== 1) return undefined;
-    const [id, entry] = could[0];
-    return entry.sure ? id : undefined;
+    if (could.length === 1 && could[0][1].sure) return could[0][0];
+    return this.speech.clearSpeaker(could.map(([id]) => id), startMs, endMs, nowMs);
   }
 
   /** Drops the spans that ended before any line asked about from `nowMs` on can have started, and the parties left with none. */
@@ -109,7 +126,9 @@ export class SpeakerLedger {
     const before = nowMs - this.lineMs - this.leadMs;
     for (const [id, entry] of this.parties) {
       entry.spans = entry.spans.filter((s) => s.to === undefined || s.to >= before);
-      if (entry.spans.length === 0) this.parties.delete(id);
+      if (entry.spans.length > 0) continue;
+      this.parties.delete(id);
+      this.speech.forget(id);
     }
   }
 

@@ -83,6 +83,9 @@ function conferenceEventOf(p: TwilioConferenceParams): ConferenceEvent | undefin
       return p.CallSid ? { type: 'joined', conferenceRef, legRef: p.CallSid, whispering: str(p.Coaching) === 'true' } : undefined;
     case 'participant-leave':
       return p.CallSid ? { type: 'left', conferenceRef, legRef: p.CallSid } : undefined;
+    case 'participant-speech-start':
+    case 'participant-speech-stop':
+      return p.CallSid ? { type: 'speech', conferenceRef, legRef: p.CallSid, speaking: p.StatusCallbackEvent === 'participant-speech-start' } : undefined;
     default:
       return undefined;
   }

@@ -261,7 +261,7 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
         );
       });
 
-      // Conference events (start, end, join, leave), each handled once.
+      // Conference events (start, end, join, leave, speech), each handled once.
       app.post(TWILIO_PATHS.conference, form, async (req, res) => {
         if (!verified(req, res)) return;
         const parsed = conferenceParamsSchema.safeParse(req.body ?? {});
@@ -270,7 +270,10 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
         if (!ownAccount(req, res, params.AccountSid)) return;
         const key = `conference:${params.ConferenceSid}:${params.StatusCallbackEvent}:${params.CallSid ?? ''}:${params.SequenceNumber ?? ''}`;
         if (!(await firstTime(req, res, key, params.CallSid ?? ''))) return;
-        log.info({ event: 'twilio.conference', conferenceSid: params.ConferenceSid, callSid: params.CallSid, conferenceEvent: params.StatusCallbackEvent }, 'conference event');
+        // Speech starting and stopping is reported many times a minute: only at debug level.
+        const line = { event: 'twilio.conference', conferenceSid: params.ConferenceSid, callSid: params.CallSid, conferenceEvent: params.StatusCallbackEvent };
+        if (params.StatusCallbackEvent.startsWith('participant-speech-')) log.debug(line, 'conference event');
+        else log.info(line, 'conference event');
         try {
           await handlers.conference?.(params, { query: queryOf(req) });
         } catch (err) {

@@ -1,8 +1,8 @@
 /**
  * Who a conference transcript line names as its speaker. Every interpreter leg hears the whole
  * room, so a line's speaker is told from its language and from who was in the conference while it
- * was said: a line names a party only where no one else there could have said it, and names no one
- * otherwise.
+ * was said: a line names a party only where no one else there could have said it, or, where the
+ * conference reports who speaks, the one of those whose speech clearly covers it; no one otherwise.
  */
 import { conferenceRig } from './fakes/conference-rig';
 
@@ -104,5 +104,53 @@ describe("a conference transcript line's speaker", () => {
     await rig.hears('es', 'en', 'hello');
     expect((await rig.transcript()).map((l) => l.speaker)).toEqual([undefined, undefined, undefined]);
     expect(rig.call.snapshot().participants.find((p) => p.callSid === GUEST)?.language).toBe('es');
+  });
+
+  describe('where the conference reports who speaks', () => {
+    /** `legRef` talks for `ms` (reported 100 ms after it starts and 500 ms after it stops), then the session into `target` finishes its line. */
+    async function talk(r: Rig, legRefs: string[], target: string, heard: string, text: string, ms = 2000): Promise<void> {
+      r.advance(100);
+      for (const l of legRefs) r.speaks(l, true);
+      r.advance(ms);
+      await r.hears(target, heard, text, ms + 100);
+      r.advance(500);
+      for (const l of legRefs) r.speaks(l, false);
+      r.advance(2000);
+    }
+
+    it('names which of two parties sharing a language said a line, and no one when they talked at once', async () => {
+      rig = await conferenceRig({
+        members: [ES, EN, GUEST],
+        parties: [{ legRef: ES, language: 'es' }, { legRef: EN, language: 'en' }, { legRef: GUEST, language: 'en' }],
+      });
+      rig.advance(3000);
+      await talk(rig, [EN], 'es', 'en', 'the agent speaks');
+      await talk(rig, [GUEST], 'es', 'en', 'the guest speaks');
+      // tolk's own interpreter leg playing into the room is no party.
+      expect(rig.call.interpreterLegs).toHaveLength(3);
+      await talk(rig, [EN, ...rig.call.interpreterLegs], 'es', 'en', 'the agent again');
+      await talk(rig, [EN, GUEST], 'es', 'en', 'both at once');
+      await talk(rig, [ES], 'en', 'es', 'el cliente habla');
+      expect(await rig.transcript()).toEqual([
+        { text: 'the agent speaks', speaker: EN },
+        { text: 'the guest speaks', speaker: GUEST },
+        { text: 'the agent again', speaker: EN },
+        { text: 'both at once', speaker: undefined },
+        { text: 'el cliente habla', speaker: ES },
+      ]);
+    });
+
+    it('names the speaker among parties whose language nobody named', async () => {
+      rig = await conferenceRig({ members: [ES, EN, GUEST], parties: [{ legRef: ES, language: 'es' }, { legRef: EN, language: 'en' }] });
+      rig.advance(3000);
+      await talk(rig, [GUEST], 'es', 'en', 'the guest speaks');
+      await talk(rig, [ES], 'en', 'es', 'el cliente habla');
+      await talk(rig, [], 'es', 'en', 'nobody reported');
+      expect(await rig.transcript()).toEqual([
+        { text: 'the guest speaks', speaker: GUEST },
+        { text: 'el cliente habla', speaker: ES },
+        { text: 'nobody reported', speaker: undefined },
+      ]);
+    });
   });
 });

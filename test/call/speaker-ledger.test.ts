@@ -85,4 +85,46 @@ describe('the speaker ledger', () => {
     expect(l.size).toBe(12);
     expect(l.speakerOf('en', 999_000, 999_500)).toBe('agent');
   });
+
+  it('names, among those who may have said a line, the one whose reported speech clearly covers it', () => {
+    const l = new SpeakerLedger(1000);
+    l.joined('caller', 0, 'es');
+    l.joined('agent', 0, 'en');
+    l.joined('guest', 0, 'en');
+    expect(l.speakerOf('en', 2000, 4500, 4000)).toBeUndefined();
+    // Reports come a few hundred ms after the speech they tell of.
+    l.speaking('agent', true, 2100);
+    l.speaking('agent', false, 4500);
+    l.speaking('guest', true, 6100);
+    l.speaking('guest', false, 8500);
+    expect(l.speakerOf('en', 2000, 4500, 4000)).toBe('agent');
+    expect(l.speakerOf('en', 6000, 8500, 8000)).toBe('guest');
+    // The caller, who speaks only Spanish, talking over the agent is no rival to an English line.
+    l.speaking('caller', true, 10_100);
+    l.speaking('agent', true, 10_100);
+    l.speaking('caller', false, 12_500);
+    l.speaking('agent', false, 12_500);
+    expect(l.speakerOf('en', 10_000, 12_500, 12_000)).toBe('agent');
+    // Agent and guest at once: no one.
+    l.speaking('guest', true, 14_100);
+    l.speaking('agent', true, 14_600);
+    l.speaking('guest', false, 16_500);
+    l.speaking('agent', false, 16_500);
+    expect(l.speakerOf('en', 14_000, 16_500, 16_000)).toBeUndefined();
+  });
+
+  it('takes no speech reports for a party who is not there, and closes the speech of one who leaves', () => {
+    const l = new SpeakerLedger(1000);
+    l.joined('agent', 0, 'en');
+    l.joined('guest', 0, 'en');
+    l.speaking('stranger', true, 100);
+    l.speaking('guest', true, 2100);
+    l.left('guest', 3000);
+    // The guest's speech ended with them: it covers the first line, not the second.
+    expect(l.speakerOf('en', 2000, 3500, 3000)).toBe('guest');
+    // Still a candidate for a line started within the lead of their leaving, but not speaking in it.
+    l.speaking('guest', true, 3600);
+    l.speaking('agent', true, 3600);
+    expect(l.speakerOf('en', 3500, 5500, 5000)).toBe('agent');
+  });
 });

@@ -1,18 +1,19 @@
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { decodeMulaw, encodeMulaw } from '../../src/audio';
-import type { CallAnswer, LegStatus, ParticipantMedia, PcmFrame } from '../../src/call/ports';
+import type { CallAnswer, ConferenceEvent, LegStatus, ParticipantMedia, PcmFrame } from '../../src/call/ports';
 import { createCallAnswerRenderer } from '../../src/twilio/call-answers';
 import { callWebhookHandlers, type CallWebhookTarget } from '../../src/twilio/call-webhooks';
 import type { MediaLeg } from '../../src/twilio/media-leg';
 import { InMemoryReplayStore, StreamTokens } from '../../src/twilio/stream-token';
 import { createTwimlRenderer } from '../../src/twilio/twiml';
-import type { TwilioStatusParams, TwilioVoiceParams } from '../../src/twilio/webhook-params';
+import type { TwilioConferenceParams, TwilioStatusParams, TwilioVoiceParams } from '../../src/twilio/webhook-params';
 import { normalise, parseXml, type XmlElement } from './helpers/xml';
 
 const CALLER = 'CA' + '1'.repeat(32);
 const AGENT = 'CA' + '2'.repeat(32);
 const ACCOUNT = 'AC' + '0'.repeat(32);
+const CONF = 'CF' + '3'.repeat(32);
 const PUBLIC_URL = 'https://tolk.example.com';
 
 function rig(answers: Partial<Record<'incoming' | 'answered' | 'menu', CallAnswer>> = {}) {
@@ -29,7 +30,7 @@ function rig(answers: Partial<Record<'incoming' | 'answered' | 'menu', CallAnswe
   const tokens = new StreamTokens({ secret: 's'.repeat(32), replayStore: new InMemoryReplayStore() });
   const twiml = createTwimlRenderer({ dir: path.resolve(__dirname, '../../twiml'), streamStatusCallback: `${PUBLIC_URL}/twilio/stream-status` });
   const render = createCallAnswerRenderer({ twiml, tokens, publicUrl: PUBLIC_URL, streamUrl: 'wss://tolk.example.com/twilio/media' });
-  return { handlers: callWebhookHandlers(target, render), calls, statuses, attached, tokens };
+  return { handlers: callWebhookHandlers(target, render), calls, statuses, attached, tokens, target, render };
 }
 
 const voice = (p: Partial<TwilioVoiceParams>): TwilioVoiceParams => ({ CallSid: CALLER, AccountSid: ACCOUNT, ...p });
@@ -82,6 +83,20 @@ describe('Twilio webhooks routed to the call service', () => {
       [AGENT, { state: 'ended', reason: 'no-answer' }, 'call-1'],
       [AGENT, { state: 'ended', reason: 'completed' }, 'call-1'],
       [AGENT, { state: 'ended', reason: 'busy' }, undefined],
+    ]);
+  });
+
+  it("a conference's participant events, speech starting and stopping included, reach the call its URL named", async () => {
+    const r = rig();
+    const events: [string, ConferenceEvent][] = [];
+    const handlers = callWebhookHandlers({ ...r.target, conferenceEvent: (callId, e) => void events.push([callId, e]) }, r.render);
+    const conference = (event: string): TwilioConferenceParams => ({ AccountSid: ACCOUNT, ConferenceSid: CONF, StatusCallbackEvent: event, CallSid: AGENT, Coaching: 'false', SequenceNumber: '4' });
+    for (const e of ['participant-join', 'participant-speech-start', 'participant-speech-stop', 'participant-mute', 'participant-leave']) await handlers.conference!(conference(e), { query: { call: 'call-1' } });
+    expect(events).toEqual([
+      ['call-1', { type: 'joined', conferenceRef: CONF, legRef: AGENT, whispering: false }],
+      ['call-1', { type: 'speech', conferenceRef: CONF, legRef: AGENT, speaking: true }],
+      ['call-1', { type: 'speech', conferenceRef: CONF, legRef: AGENT, speaking: false }],
+      ['call-1', { type: 'left', conferenceRef: CONF, legRef: AGENT }],
     ]);
   });
 

@@ -72,7 +72,9 @@ export type ConferenceEvent =
   | { type: 'started'; conferenceRef: string }
   | { type: 'ended'; conferenceRef: string }
   | { type: 'joined'; conferenceRef: string; legRef: string; whispering: boolean }
-  | { type: 'left'; conferenceRef: string; legRef: string };
+  | { type: 'left'; conferenceRef: string; legRef: string }
+  /** A member started (`speaking`) or stopped speaking: reported only for a conference tolk created. */
+  | { type: 'speech'; conferenceRef: string; legRef: string; speaking: boolean };
 
 /** The telephony will not let a leg whisper to one party (Twilio: error 16000, no Agent Conference). */
 export class WhisperRefusedError extends Error {

@@ -76,7 +76,8 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
         return writeLegs(e.callId);
       }
       case 'utterance.final': {
-        const by = e.participantId === undefined ? undefined : legs.get(e.callId)?.get(e.participantId);
+        // A speaker whose language is not known yet (named by their speech) is not listed, but is named.
+        const by = e.participantId === undefined ? undefined : (legs.get(e.callId)?.get(e.participantId) ?? unlisted.get(e.callId)?.get(e.participantId));
         return serial(e.callId, () =>
           records.appendUtterance(e.callId, {
             direction: e.routeId,

@@ -192,6 +192,8 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
       log.add({ type: 'conference', ...where, callSid: e.participant.callSid, action: e.type === 'participant-join' ? 'join' : 'leave' });
     else if (e.type === 'conference-end') log.add({ type: 'conference', ...where, callSid: e.callSid, action: 'end' });
     else if (e.type === 'conference-start') log.add({ type: 'conference.update', ...where, callSid: e.callSid, action: 'start' });
+    else if (e.type === 'participant-speech-start' || e.type === 'participant-speech-stop')
+      log.add({ type: 'conference.speech', ...where, callSid: e.participant.callSid, speaking: e.type === 'participant-speech-start' });
     else log.add({ type: 'conference.update', ...where, callSid: e.participant.callSid, action: UPDATE_ACTIONS[e.type] });
     callbacks.onEvent(conf, e);
   };

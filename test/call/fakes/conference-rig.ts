@@ -135,6 +135,10 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
       onEvent?.({ type: 'joined', conferenceRef: 'CF1', legRef, whispering: false });
       await connectLegs();
     },
+    /** The conference reports `legRef` starting (`speaking`) or stopping to speak, now. */
+    speaks(legRef: string, speaking: boolean): void {
+      onEvent?.({ type: 'speech', conferenceRef: 'CF1', legRef, speaking });
+    },
     async left(legRef: string): Promise<void> {
       onEvent?.({ type: 'left', conferenceRef: 'CF1', legRef });
       await flush();

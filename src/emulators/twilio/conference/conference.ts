@@ -6,6 +6,7 @@
 import { silentFrame } from '../audio';
 import { ConferenceMixer, type MixRole } from './mixer';
 import { beepFrames, musicFor } from './sounds';
+import { SpeechActivity } from './speech-activity';
 
 export type ConferenceStatus = 'init' | 'in-progress' | 'completed';
 export type ParticipantStatus = 'queued' | 'connecting' | 'ringing' | 'connected' | 'complete' | 'failed';
@@ -66,7 +67,9 @@ export type ParticipantEventType =
   | 'participant-unmute'
   | 'participant-hold'
   | 'participant-unhold'
-  | 'participant-modify';
+  | 'participant-modify'
+  | 'participant-speech-start'
+  | 'participant-speech-stop';
 
 /** What the conference reports; `participant` is a snapshot taken when the event happened. */
 export type ConferenceEvent =
@@ -126,6 +129,8 @@ export class Conference {
   private readonly members = new Map<string, Participant>();
   private readonly removed = new Map<string, { promise: Promise<LeaveReason>; resolve: (reason: LeaveReason) => void }>();
   private readonly mixer: ConferenceMixer;
+  /** Each connected participant's speech, followed while the status callback subscribes to `speaker`. */
+  private readonly voices = new Map<string, SpeechActivity>();
   private callbackSequence = 0;
 
   constructor(
@@ -212,6 +217,7 @@ export class Conference {
     this.touch(now);
     const others = this.connectedSids().filter((s) => s !== callSid);
     this.mixer.add(p, { wait: musicFor(p.waitUrl), hold: musicFor(p.holdUrl) });
+    this.voices.set(callSid, new SpeechActivity());
     this.emit({ type: 'participant-join', participant: { ...p } });
     if (p.beep === 'true' || p.beep === 'onEnter') this.mixer.overlay(others, beepFrames());
     const connected = this.participants().filter((m) => m.status === 'connected');
@@ -221,7 +227,10 @@ export class Conference {
       this.emit({ type: 'conference-start', callSid });
     }
     return {
-      speak: (frame) => this.mixer.speak(callSid, frame),
+      speak: (frame) => {
+        this.mixer.speak(callSid, frame);
+        this.followSpeech(p, frame);
+      },
       listen: () => this.mixer.listen(callSid),
       ended: this.whenRemoved(callSid),
     };
@@ -298,9 +307,21 @@ export class Conference {
       .map((p) => p.callSid);
   }
 
+  /**
+   * A participant's frame for this tick: speech starting or stopping is reported. What the
+   * conference does not take from it (muted, on hold, not started yet) is quiet.
+   */
+  private followSpeech(p: Participant, frame: Int16Array): void {
+    const voice = this.voices.get(p.callSid);
+    if (!voice || !this.statusCallback?.events.has('speaker')) return;
+    const edge = voice.push(this.mixer.isStarted && !p.muted && !p.hold ? frame : undefined);
+    if (edge) this.emit({ type: edge === 'start' ? 'participant-speech-start' : 'participant-speech-stop', participant: { ...p } });
+  }
+
   private drop(p: Participant, reason: LeaveReason, callStatus: string, now: Date): void {
     this.members.delete(p.callSid);
     this.mixer.remove(p.callSid);
+    this.voices.delete(p.callSid);
     const failed = p.status !== 'connected';
     p.status = failed && callStatus !== 'completed' ? 'failed' : 'complete';
     p.dateUpdated = now;

@@ -14,6 +14,8 @@ const SUBSCRIPTION: Record<ConferenceEvent['type'], string> = {
   'participant-hold': 'hold',
   'participant-unhold': 'hold',
   'participant-modify': 'modify',
+  'participant-speech-start': 'speaker',
+  'participant-speech-stop': 'speaker',
 };
 
 export const CONFERENCE_EVENT_WORDS: ReadonlySet<string> = new Set(['start', 'end', 'join', 'leave', 'mute', 'hold', 'modify', 'speaker', 'announcement']);
