@@ -301,7 +301,7 @@ export class ConferenceCall {
         this.legLeft(e.legRef);
         return;
       case 'speech':
-        this.partySpeaking(e.legRef, e.speaking);
+        this.partySpeaking(e.legRef, e.speaking, e.sequence, this.elapsedMs - (e.sinceArrivalMs ?? 0));
         return;
     }
   }
@@ -523,13 +523,14 @@ export class ConferenceCall {
   }
 
   /**
-   * The conference reported a member speaking or quiet: a party's speech is noted for telling who
-   * said a line; tolk's own interpreter legs, and members it does not count as parties, are not.
+   * The conference reported a member speaking or quiet (at `atMs`, when the report arrived): a
+   * party's speech is noted for telling who said a line; tolk's own interpreter legs, and members
+   * it does not count as parties, are not.
    */
-  private partySpeaking(legRef: string, speaking: boolean): void {
+  private partySpeaking(legRef: string, speaking: boolean, sequence: number | undefined, atMs: number): void {
     if (this.isInterpreterLeg(legRef)) return;
     const party = [...this.parties.values()].find((p) => p.legRef === legRef && p.present);
-    if (party) this.speakers.speaking(party.id, speaking, this.elapsedMs);
+    if (party) this.speakers.speaking(party.id, speaking, atMs, sequence);
   }
 
   /** A route's session heard speech in `code`: a language not served yet gets its session. */

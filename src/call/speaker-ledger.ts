@@ -12,7 +12,7 @@
  *
  * Where the telephony reports who is speaking (Twilio's speech events, in a conference tolk owns)
  * and language and presence leave more than one party who can have said a line, the line names the
- * one of them whose speech clearly covers it (speech-intervals.ts); otherwise no one.
+ * one of them whose speech clearly covers its end (speech-intervals.ts); otherwise no one.
  *
  * A party is forgotten once the last time they were there ended more than the lead plus
  * `SPEAKER_LINE_MS` (the longest line this allows for) before someone joins: no line asked about
@@ -90,11 +90,13 @@ export class SpeakerLedger {
     this.speech.stopped(id, atMs);
   }
 
-  /** Party `id`, there now, was reported speaking (`speaking`) or quiet at `atMs`. */
-  speaking(id: string, speaking: boolean, atMs: number): void {
+  /**
+   * Party `id`, there now, was reported speaking (`speaking`) or quiet at `atMs`, in the report
+   * numbered `sequence` where the telephony numbers them (an older one than the last is dropped).
+   */
+  speaking(id: string, speaking: boolean, atMs: number, sequence?: number): void {
     if (!this.parties.get(id)?.spans.some((s) => s.to === undefined)) return;
-    if (speaking) this.speech.started(id, atMs);
-    else this.speech.stopped(id, atMs);
+    this.speech.report(id, speaking, atMs, sequence);
   }
 
   /**
@@ -112,7 +114,7 @@ export class SpeakerLedger {
 
   /**
    * Who said a line in `language` spoken from `startMs` to `endMs` and finished at `nowMs`: the
-   * one party who can have, or else the one of those whose reported speech clearly covers it;
+   * one party who can have, or else the one of those whose reported speech clearly covers its end;
    * undefined when that cannot be told.
    */
   speakerOf(language: string, startMs: number, nowMs: number, endMs = nowMs): string | undefined {

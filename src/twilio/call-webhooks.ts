@@ -41,7 +41,7 @@ export interface CallWebhookTarget {
 export function callWebhookHandlers(calls: CallWebhookTarget, render: CallAnswerRenderer, tokens?: StreamTokens, logger?: Logger): TwilioHandlers {
   return {
     conference: (p, ctx) => {
-      const event = conferenceEventOf(p);
+      const event = conferenceEventOf(p, ctx.sinceArrivalMs?.() ?? 0);
       if (event) calls.conferenceEvent?.(ctx.query[CALL_ID_PARAM] ?? '', event);
     },
     interpreter: async (p, ctx) => {
@@ -71,8 +71,11 @@ export function callWebhookHandlers(calls: CallWebhookTarget, render: CallAnswer
   };
 }
 
-/** A conference status callback in the core's words (events tolk does not act on: undefined). */
-function conferenceEventOf(p: TwilioConferenceParams): ConferenceEvent | undefined {
+/**
+ * A conference status callback in the core's words (events tolk does not act on: undefined); it
+ * reached tolk `sinceArrivalMs` ago.
+ */
+function conferenceEventOf(p: TwilioConferenceParams, sinceArrivalMs: number): ConferenceEvent | undefined {
   const conferenceRef = p.ConferenceSid;
   switch (p.StatusCallbackEvent) {
     case 'conference-start':
@@ -85,7 +88,15 @@ function conferenceEventOf(p: TwilioConferenceParams): ConferenceEvent | undefin
       return p.CallSid ? { type: 'left', conferenceRef, legRef: p.CallSid } : undefined;
     case 'participant-speech-start':
     case 'participant-speech-stop':
-      return p.CallSid ? { type: 'speech', conferenceRef, legRef: p.CallSid, speaking: p.StatusCallbackEvent === 'participant-speech-start' } : undefined;
+      if (!p.CallSid) return undefined;
+      return {
+        type: 'speech',
+        conferenceRef,
+        legRef: p.CallSid,
+        speaking: p.StatusCallbackEvent === 'participant-speech-start',
+        ...(p.SequenceNumber !== undefined ? { sequence: Number(p.SequenceNumber) } : {}),
+        sinceArrivalMs,
+      };
     default:
       return undefined;
   }

@@ -11,6 +11,7 @@ import express from 'express';
 import type { Request } from 'express';
 import type { HttpModule } from '../http/server';
 import type { Logger } from '../log/logger';
+import { markArrival } from './arrival';
 import { CALL_ID_PARAM } from './call-params';
 import { callIdOfTicket } from './conferences';
 import type { TwilioCounters } from './counters';
@@ -59,7 +60,7 @@ export function createTwilioRouting(deps: TwilioRoutingDeps): HttpModule {
   return {
     name: 'twilio-routing',
     mount(app) {
-      app.post([TWILIO_PATHS.voice, TWILIO_PATHS.status, TWILIO_PATHS.conference, TWILIO_PATHS.interpreter], form, (req, res, next) => {
+      app.post([TWILIO_PATHS.voice, TWILIO_PATHS.status, TWILIO_PATHS.conference, TWILIO_PATHS.interpreter], markArrival, form, (req, res, next) => {
         if (deps.forwarded(req)) return next();
         const params = (req.body ?? {}) as Record<string, unknown>;
         // Only signed webhooks are looked up; the Twilio module refuses the others.

@@ -16,6 +16,7 @@ import type { WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import type { HttpModule, UpgradeVerdict, WsApp } from '../http/server';
 import type { Logger } from '../log/logger';
+import { markArrival, msSinceArrival } from './arrival';
 import { TwilioCounters } from './counters';
 import type { MediaLeg } from './media-leg';
 import { MediaStreamSession, type MediaStreamOptions } from './media-stream';
@@ -36,6 +37,8 @@ import {
 export interface VoiceContext {
   /** Query parameters of the webhook URL (e.g. context put there by tolk when dialling a leg). */
   query: Readonly<Record<string, string>>;
+  /** How many ms ago the request reached this instance. */
+  sinceArrivalMs?: () => number;
 }
 
 export interface TwilioHandlers {
@@ -72,6 +75,9 @@ export interface TwilioModuleDeps {
   /** A stream for another instance (`/twilio/media/<instance>`) reached this one: pass it on there. */
   relay?: (socket: WebSocket, instance: string, req: IncomingMessage) => void;
 }
+
+/** A conference's reports of a participant starting and stopping to speak. */
+const SPEECH_REPORTS: ReadonlySet<string> = new Set(['participant-speech-start', 'participant-speech-stop']);
 
 /** How long a handled status callback is remembered: longer than any call lasts. */
 export const WEBHOOK_REPLAY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -261,21 +267,29 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
         );
       });
 
-      // Conference events (start, end, join, leave, speech), each handled once.
-      app.post(TWILIO_PATHS.conference, form, async (req, res) => {
+      // Conference events (start, end, join, leave, speech), each handled once (a numbered speech
+      // report: taken once by the call).
+      app.post(TWILIO_PATHS.conference, markArrival, form, async (req, res) => {
         if (!verified(req, res)) return;
         const parsed = conferenceParamsSchema.safeParse(req.body ?? {});
         if (!parsed.success) return badRequest(req, res, firstIssue(parsed.error));
         const params = parsed.data as TwilioConferenceParams;
         if (!ownAccount(req, res, params.AccountSid)) return;
-        const key = `conference:${params.ConferenceSid}:${params.StatusCallbackEvent}:${params.CallSid ?? ''}:${params.SequenceNumber ?? ''}`;
-        if (!(await firstTime(req, res, key, params.CallSid ?? ''))) return;
+        const speech = SPEECH_REPORTS.has(params.StatusCallbackEvent);
+        // A numbered speech report is not claimed (that would write a replay key for every report,
+        // dozens a minute per conference): handled again, retried or replayed, it is numbered no
+        // later than the last one the call took for that participant, and the call drops it (a call
+        // that moved to this instance knows the numbers of the reports it took since the move).
+        if (!(speech && params.SequenceNumber !== undefined)) {
+          const key = `conference:${params.ConferenceSid}:${params.StatusCallbackEvent}:${params.CallSid ?? ''}:${params.SequenceNumber ?? ''}`;
+          if (!(await firstTime(req, res, key, params.CallSid ?? ''))) return;
+        }
         // Speech starting and stopping is reported many times a minute: only at debug level.
         const line = { event: 'twilio.conference', conferenceSid: params.ConferenceSid, callSid: params.CallSid, conferenceEvent: params.StatusCallbackEvent };
-        if (params.StatusCallbackEvent.startsWith('participant-speech-')) log.debug(line, 'conference event');
+        if (speech) log.debug(line, 'conference event');
         else log.info(line, 'conference event');
         try {
-          await handlers.conference?.(params, { query: queryOf(req) });
+          await handlers.conference?.(params, { query: queryOf(req), sinceArrivalMs: () => msSinceArrival(req) });
         } catch (err) {
           counters.inc('webhook_handler_error');
           log.error({ event: 'twilio.conference.handler_error', conferenceSid: params.ConferenceSid, err }, 'conference handler failed');

@@ -1,3 +1,4 @@
+import { SpokenTimes } from '../../src/call/spoken-times';
 import { SpeakerLedger } from '../../src/call/speaker-ledger';
 
 describe('the speaker ledger', () => {
@@ -121,10 +122,55 @@ describe('the speaker ledger', () => {
     l.speaking('guest', true, 2100);
     l.left('guest', 3000);
     // The guest's speech ended with them: it covers the first line, not the second.
-    expect(l.speakerOf('en', 2000, 3500, 3000)).toBe('guest');
+    expect(l.speakerOf('en', 2000, 2800, 3000)).toBe('guest');
     // Still a candidate for a line started within the lead of their leaving, but not speaking in it.
     l.speaking('guest', true, 3600);
     l.speaking('agent', true, 3600);
     expect(l.speakerOf('en', 3500, 5500, 5000)).toBe('agent');
+  });
+
+  it("names who said a line's end: a short Spanish reply after a guest whose language is unknown names the caller", () => {
+    for (const guest of [
+      // The reply comes 600 ms after the guest's turn, which the Spanish session let pass.
+      { from: 10_000, to: 14_000, reply: 14_600 },
+      // The reply comes within the room detector's hangover: one run of speech.
+      { from: 10_000, to: 14_300, reply: 14_550 },
+    ]) {
+      const l = new SpeakerLedger();
+      l.joined('caller', 0, 'es');
+      l.joined('agent', 0, 'en');
+      l.joined('guest', 0);
+      // What the Spanish session's route heard: the guest's turn, then the caller's reply.
+      const t = new SpokenTimes();
+      t.started(guest.from);
+      if (guest.to + 300 < guest.reply) {
+        t.ended(guest.to);
+        t.started(guest.reply);
+      }
+      t.ended(15_500);
+      // Twilio's reports, each arriving 300 ms after the edge it tells of.
+      l.speaking('guest', true, guest.from + 300, 1);
+      l.speaking('guest', false, guest.to + 300, 2);
+      l.speaking('caller', true, guest.reply + 300, 3);
+      l.speaking('caller', false, 15_800, 4);
+      // The transcript of the reply, placed: its start reaches back over the guest's turn.
+      const said = t.place(15_000, 16_300);
+      expect(said).toEqual({ startMs: guest.from, endMs: 15_500 });
+      expect(l.speakerOf('es', said.startMs, 17_000, said.endMs)).toBe('caller');
+    }
+  });
+
+  it('drops a speech report older than the last one of its party: a stop handled before its start leaves no one speaking', () => {
+    const l = new SpeakerLedger();
+    l.joined('caller', 0, 'es');
+    l.joined('agent', 0, 'en');
+    l.joined('guest', 0, 'en');
+    // The agent says "ok" at [1 s, 1.4 s]: the stop (6) is handled before the start (5).
+    l.speaking('agent', false, 1900, 6);
+    l.speaking('agent', true, 1950, 5);
+    // The guest then speaks [5 s, 8 s], reported in order.
+    l.speaking('guest', true, 5300, 7);
+    l.speaking('guest', false, 8300, 8);
+    expect(l.speakerOf('en', 5000, 9000, 8000)).toBe('guest');
   });
 });

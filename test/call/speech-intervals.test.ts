@@ -1,4 +1,4 @@
-import { KEPT_INTERVALS, MAX_SPEECH_MS, REPORT_DELAY_MS, SpeechIntervals } from '../../src/call/speech-intervals';
+import { END_SLACK_MS, KEPT_INTERVALS, MAX_SPEECH_MS, REPORT_DELAY_MS, SpeechIntervals, TAIL_MS } from '../../src/call/speech-intervals';
 
 /** Reports that `id` spoke from `from` to `to`, arriving REPORT_DELAY_MS after each edge. */
 function spoke(s: SpeechIntervals, id: string, from: number, to: number): void {
@@ -24,6 +24,51 @@ describe('speech intervals', () => {
     expect(s.clearSpeaker(['agent', 'guest'], 1000, 3000, 10_000)).toBe('agent');
     expect(s.clearSpeaker(['agent', 'guest', 'caller'], 1000, 3000, 10_000)).toBe('agent');
     expect(s.clearSpeaker(['agent', 'guest'], 5000, 7000, 10_000)).toBe('guest');
+  });
+
+  it('judge a line by who said its end: a reply timed from the start of the turn before it names who replied', () => {
+    const s = new SpeechIntervals();
+    // The guest speaks [10 s, 14 s]; the caller replies [14.6 s, 15.5 s]; the line's start reached
+    // back over the guest's turn, so the guest covers most of [10 s, 15.5 s].
+    spoke(s, 'guest', 10_000, 14_000);
+    spoke(s, 'caller', 14_600, 15_500);
+    expect(s.clearSpeaker(['guest', 'caller'], 10_000, 15_500, 20_000)).toBe('caller');
+    // A reply within 300 ms, its start reported while the guest's stop was still to come.
+    const t = new SpeechIntervals();
+    spoke(t, 'guest', 10_000, 14_300);
+    spoke(t, 'caller', 14_550, 15_500);
+    expect(t.clearSpeaker(['guest', 'caller'], 10_000, 15_500, 20_000)).toBe('caller');
+    // The guest speaking over the caller's reply is a rival.
+    spoke(t, 'guest', 20_000, 21_500);
+    spoke(t, 'caller', 20_200, 21_500);
+    expect(t.clearSpeaker(['guest', 'caller'], 20_000, 21_500, 25_000)).toBeUndefined();
+  });
+
+  it('name no one when the one speaking at the end covers less than half the tail, or no one was', () => {
+    const s = new SpeechIntervals();
+    spoke(s, 'caller', 14_800, 15_500);
+    expect(s.clearSpeaker(['caller'], 10_000, 15_500, 20_000)).toBeUndefined();
+    expect(s.clearSpeaker(['caller'], 15_500 - TAIL_MS, 15_500, 20_000)).toBeUndefined();
+    // Speech that stopped before the line's last words.
+    spoke(s, 'agent', 30_000, 33_000);
+    expect(s.clearSpeaker(['agent'], 30_000, 33_000 + END_SLACK_MS + 100, 40_000)).toBeUndefined();
+    expect(s.clearSpeaker(['agent'], 30_000, 33_000 + END_SLACK_MS - 100, 40_000)).toBe('agent');
+  });
+
+  it('drop a report numbered no later than the last one taken for its party', () => {
+    const s = new SpeechIntervals();
+    // The stop of speech at [1 s, 1.4 s] is handled before its start.
+    expect(s.report('agent', false, 1700, 6)).toBe(true);
+    expect(s.report('agent', true, 1750, 5)).toBe(false);
+    expect(s.overlap('agent', 0, 40_000, 40_000)).toBe(0);
+    // In order; the same report twice counts once; unnumbered reports are taken as they come.
+    expect(s.report('agent', true, 5300, 7)).toBe(true);
+    expect(s.report('agent', true, 5300, 7)).toBe(false);
+    expect(s.report('agent', false, 6300, 8)).toBe(true);
+    expect(s.overlap('agent', 0, 40_000, 40_000)).toBe(1000);
+    expect(s.report('guest', true, 5300)).toBe(true);
+    expect(s.report('guest', false, 6300)).toBe(true);
+    expect(s.overlap('guest', 0, 40_000, 40_000)).toBe(1000);
   });
 
   it('name no one when two talked over each other, or no one spoke most of the line', () => {

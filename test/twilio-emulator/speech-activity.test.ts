@@ -4,7 +4,7 @@
  * sends into the conference, never while it is muted or on hold.
  */
 import { Conference, DEFAULT_PARTICIPANT, type ConferenceEvent } from '../../src/emulators/twilio/conference/conference';
-import { SpeechActivity, START_FRAMES, STOP_FRAMES } from '../../src/emulators/twilio/conference/speech-activity';
+import { GAP_FRAMES, SpeechActivity, START_FRAMES, STOP_FRAMES } from '../../src/emulators/twilio/conference/speech-activity';
 import { conferenceCallbackParams, statusCallbackConfig, wantsConferenceEvent } from '../../src/emulators/twilio/conference/status-callback';
 
 const loud = (): Int16Array => new Int16Array(160).fill(3000);
@@ -38,6 +38,14 @@ describe('the speech detector', () => {
     // Speech with a 400 ms pause in it: one start, one stop.
     const speech = [...times(20, loud), ...times(20, quiet), ...times(20, loud), ...times(STOP_FRAMES, quiet)];
     expect(edges(a, speech).map((e) => e.split('@')[0])).toEqual(['start', 'stop']);
+  });
+
+  it('starts nothing on scattered clicks: a short quiet forgets the voiced frames before it', () => {
+    const a = new SpeechActivity();
+    const clicks = Array.from({ length: 10 }, () => [...times(START_FRAMES - 1, loud), ...times(GAP_FRAMES, quiet)]).flat();
+    expect(edges(a, clicks)).toEqual([]);
+    // A gap shorter than that does not break a start.
+    expect(edges(a, [...times(3, loud), ...times(GAP_FRAMES - 1, quiet), ...times(2, loud)]).map((e) => e.split('@')[0])).toEqual(['start']);
   });
 
   it('takes a frame not sent into the conference for quiet', () => {

@@ -91,11 +91,13 @@ describe('Twilio webhooks routed to the call service', () => {
     const events: [string, ConferenceEvent][] = [];
     const handlers = callWebhookHandlers({ ...r.target, conferenceEvent: (callId, e) => void events.push([callId, e]) }, r.render);
     const conference = (event: string): TwilioConferenceParams => ({ AccountSid: ACCOUNT, ConferenceSid: CONF, StatusCallbackEvent: event, CallSid: AGENT, Coaching: 'false', SequenceNumber: '4' });
-    for (const e of ['participant-join', 'participant-speech-start', 'participant-speech-stop', 'participant-mute', 'participant-leave']) await handlers.conference!(conference(e), { query: { call: 'call-1' } });
+    const ctx = { query: { call: 'call-1' }, sinceArrivalMs: () => 40 };
+    for (const e of ['participant-join', 'participant-speech-start', 'participant-speech-stop', 'participant-mute', 'participant-leave']) await handlers.conference!(conference(e), ctx);
     expect(events).toEqual([
       ['call-1', { type: 'joined', conferenceRef: CONF, legRef: AGENT, whispering: false }],
-      ['call-1', { type: 'speech', conferenceRef: CONF, legRef: AGENT, speaking: true }],
-      ['call-1', { type: 'speech', conferenceRef: CONF, legRef: AGENT, speaking: false }],
+      // Numbered, and timed from when the report reached tolk.
+      ['call-1', { type: 'speech', conferenceRef: CONF, legRef: AGENT, speaking: true, sequence: 4, sinceArrivalMs: 40 }],
+      ['call-1', { type: 'speech', conferenceRef: CONF, legRef: AGENT, speaking: false, sequence: 4, sinceArrivalMs: 40 }],
       ['call-1', { type: 'left', conferenceRef: CONF, legRef: AGENT }],
     ]);
   });

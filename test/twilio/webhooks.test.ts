@@ -242,3 +242,51 @@ describe('POST /twilio/stream-status', () => {
     expect((await post('/twilio/stream-status', started, sign('https://example.com/tolk/twilio/stream-status', started))).status).toBe(204);
   });
 });
+
+describe('POST /twilio/conference', () => {
+  const CONF = 'CF' + 'f'.repeat(32);
+  const URL = `${PUBLIC_URL}/twilio/conference?call=c1`;
+  const conference = (event: string, sequence?: string): Record<string, string> => ({
+    AccountSid: ACCOUNT,
+    ConferenceSid: CONF,
+    StatusCallbackEvent: event,
+    CallSid: CALL,
+    ...(sequence !== undefined ? { SequenceNumber: sequence } : {}),
+  });
+
+  /** A replay store that takes `ms` to answer, and keeps what was claimed. */
+  function slowStore(ms: number) {
+    const claimed: string[] = [];
+    return {
+      claimed,
+      claim: async (key: string): Promise<boolean> => {
+        await new Promise((r) => setTimeout(r, ms));
+        if (claimed.includes(key)) return false;
+        claimed.push(key);
+        return true;
+      },
+    };
+  }
+
+  it('claims no replay key for a numbered speech report, and times each event from its arrival, before the claim', async () => {
+    const seen: { event: string; sinceArrivalMs: number }[] = [];
+    const store = slowStore(150);
+    edge = await startEdge({
+      listen: false,
+      webhookReplays: store,
+      handlers: { conference: (p, ctx) => void seen.push({ event: p.StatusCallbackEvent, sinceArrivalMs: ctx.sinceArrivalMs?.() ?? -1 }) },
+    });
+    const send = (params: Record<string, string>) => post('/twilio/conference?call=c1', params, sign(URL, params));
+    for (const params of [conference('participant-join', '1'), conference('participant-speech-start', '2'), conference('participant-speech-stop')])
+      expect((await send(params)).status).toBe(204);
+    // The join and the speech report with no number (which nothing could order) are claimed; the numbered one is not.
+    expect(store.claimed).toEqual([`conference:${CONF}:participant-join:${CALL}:1`, `conference:${CONF}:participant-speech-stop:${CALL}:`]);
+    expect(seen.map((s) => s.event)).toEqual(['participant-join', 'participant-speech-start', 'participant-speech-stop']);
+    // The time a claimed event waited for its claim counts as time since it arrived.
+    expect(seen[0].sinceArrivalMs).toBeGreaterThanOrEqual(140);
+    expect(seen[1].sinceArrivalMs).toBeLessThan(140);
+    // Handed over again, a numbered speech report reaches the handler (the call drops it by its number).
+    expect((await send(conference('participant-speech-start', '2'))).status).toBe(204);
+    expect(seen).toHaveLength(4);
+  });
+});

@@ -73,8 +73,12 @@ export type ConferenceEvent =
   | { type: 'ended'; conferenceRef: string }
   | { type: 'joined'; conferenceRef: string; legRef: string; whispering: boolean }
   | { type: 'left'; conferenceRef: string; legRef: string }
-  /** A member started (`speaking`) or stopped speaking: reported only for a conference tolk created. */
-  | { type: 'speech'; conferenceRef: string; legRef: string; speaking: boolean };
+  /**
+   * A member started (`speaking`) or stopped speaking: reported only for a conference tolk created.
+   * `sequence` orders the reports (they may arrive out of order); the report reached tolk
+   * `sinceArrivalMs` before it is handed over.
+   */
+  | { type: 'speech'; conferenceRef: string; legRef: string; speaking: boolean; sequence?: number; sinceArrivalMs?: number };
 
 /** The telephony will not let a leg whisper to one party (Twilio: error 16000, no Agent Conference). */
 export class WhisperRefusedError extends Error {

@@ -135,9 +135,12 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
       onEvent?.({ type: 'joined', conferenceRef: 'CF1', legRef, whispering: false });
       await connectLegs();
     },
-    /** The conference reports `legRef` starting (`speaking`) or stopping to speak, now. */
-    speaks(legRef: string, speaking: boolean): void {
-      onEvent?.({ type: 'speech', conferenceRef: 'CF1', legRef, speaking });
+    /**
+     * The conference reports `legRef` starting (`speaking`) or stopping to speak, in report
+     * `sequence`, handed over now, `sinceArrivalMs` after it reached tolk.
+     */
+    speaks(legRef: string, speaking: boolean, report: { sequence?: number; sinceArrivalMs?: number } = {}): void {
+      onEvent?.({ type: 'speech', conferenceRef: 'CF1', legRef, speaking, ...report });
     },
     async left(legRef: string): Promise<void> {
       onEvent?.({ type: 'left', conferenceRef: 'CF1', legRef });

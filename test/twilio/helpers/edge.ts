@@ -9,6 +9,7 @@ import {
   createTwimlRenderer,
   streamStatusUrl,
   type MediaStreamOptions,
+  type ReplayStore,
   type TwilioHandlers,
   type TwilioModule,
   type WsSignatureMode,
@@ -40,6 +41,7 @@ export async function startEdge(opts: {
   media?: Partial<MediaStreamOptions>;
   publicUrl?: string;
   listen?: boolean;
+  webhookReplays?: ReplayStore;
 } = {}): Promise<Edge> {
   const logs = captureLogger();
   const tokens = new StreamTokens({ secret: SECRET, replayStore: new InMemoryReplayStore() });
@@ -53,6 +55,7 @@ export async function startEdge(opts: {
     twiml: createTwimlRenderer({ dir: path.resolve(__dirname, '../../../twiml'), streamStatusCallback: streamStatusUrl(opts.publicUrl ?? PUBLIC_URL) }),
     handlers: opts.handlers,
     media: opts.media,
+    webhookReplays: opts.webhookReplays,
   });
   const http = createHttpServer({ logger: logs.logger, readiness: new Readiness(), modules: [module] });
   let port = 0;

@@ -2,8 +2,8 @@
 // `participant-speech-start` / `participant-speech-stop` status callbacks (the `speaker` word).
 // Twilio documents the events, not its detector, so this one is a plain energy gate with a
 // hangover: a frame whose RMS exceeds SPEECH_RMS is voiced; speech starts once START_FRAMES voiced
-// frames (100 ms) have come with no quiet run of STOP_FRAMES between them, and stops after
-// STOP_FRAMES quiet frames in a row (500 ms). A frame the participant does not send into the
+// frames (100 ms) have come with no quiet run of GAP_FRAMES (60 ms) between them (scattered clicks
+// start nothing), and stops after STOP_FRAMES quiet frames in a row (500 ms). A frame the participant does not send into the
 // conference (muted, on hold, before the conference starts) counts as quiet. Pure.
 import { rms } from '../audio';
 
@@ -11,6 +11,8 @@ import { rms } from '../audio';
 export const SPEECH_RMS = 300;
 /** 100 ms of voiced frames start speech. */
 export const START_FRAMES = 5;
+/** 60 ms of quiet before speech starts forgets the voiced frames before it. */
+export const GAP_FRAMES = 3;
 /** 500 ms of quiet stops it. */
 export const STOP_FRAMES = 25;
 
@@ -38,9 +40,12 @@ export class SpeechActivity {
       return undefined;
     }
     this.quiet++;
+    if (!this.speakingNow) {
+      if (this.quiet >= GAP_FRAMES) this.voiced = 0;
+      return undefined;
+    }
     if (this.quiet < STOP_FRAMES) return undefined;
     this.voiced = 0;
-    if (!this.speakingNow) return undefined;
     this.speakingNow = false;
     return 'stop';
   }
