@@ -47,7 +47,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Worke
     logger,
   });
   const deliveries = deliveryServiceFor(config, { store: store.deliveries, jobs, logger });
-  const retention = new Retention({ calls: store.calls, deliveries: store.deliveries, callerLanguages: store.callerLanguages, jobs, logger, days: config.TOLK_RETENTION_DAYS });
+  const retention = new Retention({ calls: store.calls, deliveries: store.deliveries, callerLanguages: store.callerLanguages, jobs, scrub: () => store.scrub(), logger, days: config.TOLK_RETENTION_DAYS });
   runWorkers(jobs, { telephony, conferences, retryableDialError: isRetryableTwilioError, deliveries, retention });
   deliveries.start();
   retention.start();

@@ -34,7 +34,7 @@ export function parseEraseRequest(body: unknown, now: Date): EraseRequestParse {
   if (before !== undefined) {
     const d = parseIsoDate(before);
     if (d === undefined) problems.push({ path: ['endedBefore'], message: `${quoted(before)} is not an ISO 8601 date or date-time with a zone (2025-01-31 or 2025-01-31T09:00:00Z)` });
-    else if (d.getTime() > now.getTime()) problems.push({ path: ['endedBefore'], message: `${quoted(before)} is in the future (leave it out for every call that has ended)` });
+    else if (d.getTime() > now.getTime()) problems.push({ path: ['endedBefore'], message: `${quoted(before)} is in the future: no call has ended then yet` });
     else endedBefore = d;
   }
   const caller = given('from', 64);

@@ -61,6 +61,8 @@ export interface RetentionDeps {
   /** Absent: no caller languages are kept in a database. */
   callerLanguages?: Pick<CallerLanguageStore, 'forgetBefore' | 'forgetCaller'>;
   jobs: Pick<JobQueues, 'add' | 'list' | 'remove' | 'queueNames'>;
+  /** Run after an erasure that erased something, so what was erased leaves the database's files too (Store.scrub). */
+  scrub?: () => Promise<void>;
   logger: Logger;
   /** TOLK_RETENTION_DAYS; undefined: nothing is erased on a schedule. */
   days?: number;
@@ -99,7 +101,10 @@ export class Retention {
     if (days === undefined) return undefined;
     const before = new Date(this.now() - days * DAY_MS);
     const result = await this.eraseUpTo({ endedBefore: before }, MAX_ERASED_PER_SWEEP);
-    if (this.deps.callerLanguages) result.callerLanguages = await this.deps.callerLanguages.forgetBefore(before);
+    if (this.deps.callerLanguages) {
+      result.callerLanguages = await this.deps.callerLanguages.forgetBefore(before);
+      if (result.callerLanguages > 0) await this.deps.scrub?.();
+    }
     this.log.info({ event: 'retention.swept', days, before: before.toISOString(), ...result }, `erased ${result.calls} calls ended before ${before.toISOString()}`);
     return result;
   }
@@ -147,6 +152,7 @@ export class Retention {
 
   private async eraseUpTo(req: EraseRequest, max: number): Promise<EraseResult> {
     const result: EraseResult = { calls: 0, deliveries: 0, callerLanguages: 0, more: false };
+    /** Ids of the calls and deliveries erased: the finished jobs about them go too. */
     const erased = new Set<string>();
     for (;;) {
       const room = max - result.calls;
@@ -158,27 +164,32 @@ export class Retention {
       const ids = await this.deps.calls.ended({ ...req, limit });
       if (ids.length === 0) break;
       // Deliveries first: a run cut short leaves calls to erase again, never deliveries without their call.
-      result.deliveries += await this.deps.deliveries.eraseForCalls(ids);
+      const deliveries = await this.deps.deliveries.eraseForCalls(ids);
+      result.deliveries += deliveries.length;
       result.calls += await this.deps.calls.erase(ids);
-      for (const id of ids) erased.add(id);
+      for (const id of [...ids, ...deliveries]) erased.add(id);
       if (ids.length < limit) break;
       await pause();
     }
     // A delivery recorded for a call erased meanwhile (it ended as an erasure ran) has no call to be found by.
-    result.deliveries += await this.deps.deliveries.eraseOrphans(new Date(this.now() - ORPHAN_GRACE_MS));
+    const orphans = await this.deps.deliveries.eraseOrphans(new Date(this.now() - ORPHAN_GRACE_MS));
+    result.deliveries += orphans.length;
+    for (const id of orphans) erased.add(id);
     if (req.from !== undefined && this.deps.callerLanguages) result.callerLanguages = await this.deps.callerLanguages.forgetCaller(req.from);
     await this.eraseJobs(erased, req.from);
+    if (result.calls + result.deliveries + result.callerLanguages > 0) await this.deps.scrub?.();
     return result;
   }
 
   /**
-   * Removes the finished jobs about erased calls (ids `<queue>.<call id>...`, e.g. a dial job with
-   * the number it dialled) or, for one caller's erasure, any whose data names their number.
+   * Removes the finished jobs about erased calls and deliveries (ids `<queue>.<call or delivery
+   * id>...`: a dial job with the number it dialled, a delivery's attempts) or, for one caller's
+   * erasure, any whose data names their number.
    */
-  private async eraseJobs(callIds: ReadonlySet<string>, from: string | undefined): Promise<void> {
-    if (callIds.size === 0 && from === undefined) return;
+  private async eraseJobs(erased: ReadonlySet<string>, from: string | undefined): Promise<void> {
+    if (erased.size === 0 && from === undefined) return;
     const quoted = from === undefined ? undefined : JSON.stringify(from);
-    const about = (id: string, data: unknown): boolean => callIds.has(id.split('.')[1] ?? '') || (quoted !== undefined && JSON.stringify(data ?? null).includes(quoted));
+    const about = (id: string, data: unknown): boolean => erased.has(id.split('.')[1] ?? '') || (quoted !== undefined && JSON.stringify(data ?? null).includes(quoted));
     for (const queue of this.deps.jobs.queueNames) {
       for (const state of FINISHED) {
         const jobs = await this.deps.jobs.list({ queue, state, limit: JOBS_SCANNED });

@@ -49,10 +49,10 @@ export interface DeliveryStore {
   /** Pending deliveries due at or before `before`, oldest due first. */
   due(before: Date, limit: number): Promise<Delivery[]>;
   update(id: string, patch: DeliveryPatch): Promise<boolean>;
-  /** Erases every delivery of these calls (their payloads hold the transcripts); resolves how many. */
-  eraseForCalls(callIds: readonly string[]): Promise<number>;
-  /** Erases the deliveries created before `before` whose call is no longer kept; resolves how many. */
-  eraseOrphans(before: Date): Promise<number>;
+  /** Erases every delivery of these calls (their payloads hold the transcripts); resolves the ids erased. */
+  eraseForCalls(callIds: readonly string[]): Promise<string[]>;
+  /** Erases the deliveries created before `before` whose call is no longer kept; resolves the ids erased. */
+  eraseOrphans(before: Date): Promise<string[]>;
 }
 
 const num = (v: number | string): number => Number(v);
@@ -115,19 +115,20 @@ export class SqlDeliveryStore implements DeliveryStore {
     return rows.map(fromRow);
   }
 
-  async eraseForCalls(callIds: readonly string[]): Promise<number> {
-    if (callIds.length === 0) return 0;
-    const res = await this.db.deleteFrom('webhook_deliveries').where('call_id', 'in', [...callIds]).executeTakeFirst();
-    return Number(res.numDeletedRows);
+  async eraseForCalls(callIds: readonly string[]): Promise<string[]> {
+    if (callIds.length === 0) return [];
+    const rows = await this.db.deleteFrom('webhook_deliveries').where('call_id', 'in', [...callIds]).returning('id').execute();
+    return rows.map((r) => r.id);
   }
 
-  async eraseOrphans(before: Date): Promise<number> {
-    const res = await this.db
+  async eraseOrphans(before: Date): Promise<string[]> {
+    const rows = await this.db
       .deleteFrom('webhook_deliveries')
       .where('created_at', '<', before.getTime())
       .where((eb) => eb.not(eb.exists(eb.selectFrom('calls').select('calls.id').whereRef('calls.id', '=', 'webhook_deliveries.call_id'))))
-      .executeTakeFirst();
-    return Number(res.numDeletedRows);
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
   }
 
   async update(id: string, patch: DeliveryPatch): Promise<boolean> {

@@ -67,6 +67,11 @@ export interface Store {
   dialect: Dialect;
   /** Rejects if the database does not answer (for readiness checks). */
   ping(): Promise<void>;
+  /**
+   * After an erasure: SQLite (which overwrites what it deletes) empties its write-ahead log, where
+   * the pages as they were before still lie; PostgreSQL leaves erased rows to its vacuum.
+   */
+  scrub(): Promise<void>;
   /** Closes the connections; pending writes complete first. */
   close(): Promise<void>;
 }
@@ -106,6 +111,9 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     async ping() {
       await sql`select 1`.execute(db);
     },
+    async scrub() {
+      if (dialect === 'sqlite') await sql`pragma wal_checkpoint(truncate)`.execute(db);
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -135,6 +143,8 @@ function openSqlite(file: string): Kysely<StoreDatabase> {
         conn.pragma('synchronous = NORMAL');
         conn.pragma('foreign_keys = ON');
         conn.pragma('busy_timeout = 5000');
+        // What is deleted (an erased call: retention/retention.ts) is overwritten, not left in free pages.
+        conn.pragma('secure_delete = ON');
         return Promise.resolve(conn);
       },
     }),

@@ -178,4 +178,20 @@ describe('Retention', () => {
     expect(await retention.erase({ endedBefore: new Date(NOW - DAY * 30) })).toEqual({ calls: 0, deliveries: 1, callerLanguages: 0, more: false });
     expect((await store.deliveries.list({ limit: 10 })).map((d) => d.callId)).toEqual(['kept']);
   });
+
+  it('leaves nothing of an erased call in the SQLite files (overwritten in place, the write-ahead log emptied)', async () => {
+    const file = path.join(dir, `scrubbed-${++files}.sqlite`);
+    const store = await harness.open({ sqlitePath: file });
+    const secret = 'Tengo-una-cita-en-cardiologia';
+    await store.calls.create({ id: 'private', number: '+15550001111', from: '+34699999999', destination: '+15550002222', languages: { caller: 'es', agent: 'en' }, state: 'bridged', startedAt: new Date(NOW - 2 * DAY) });
+    await store.calls.appendUtterance('private', { direction: 'caller->agent', source: { text: secret, languageCode: 'es' }, translation: { text: 'cardiology', languageCode: 'en' }, startMs: 0, endMs: 500 });
+    await store.calls.close('private', { outcome: 'completed', endReason: 'the caller hung up', endedAt: new Date(NOW - DAY) });
+    await store.deliveries.create({ callId: 'private', event: 'call.ended', url: 'https://crm.example.com/hook', payload: JSON.stringify({ transcript: [secret] }), retryUntil: new Date(NOW) });
+    const onDisk = (): string => ['', '-wal'].map((ext) => (fs.existsSync(file + ext) ? fs.readFileSync(file + ext).toString('latin1') : '')).join('');
+    expect(onDisk()).toContain(secret);
+    const retention = new Retention({ calls: store.calls, deliveries: store.deliveries, callerLanguages: store.callerLanguages, jobs: fakeJobs().jobs, scrub: () => store.scrub(), logger: silentLogger(), now: () => NOW });
+    expect(await retention.erase({ endedBefore: new Date(NOW), from: '+34699999999' })).toMatchObject({ calls: 1, deliveries: 1 });
+    expect(onDisk()).not.toContain(secret);
+    expect(onDisk()).not.toContain('+34699999999');
+  });
 });

@@ -143,6 +143,7 @@ export function callsCommand(ctx: CliContext): Command {
       const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
       o.out(`Erased ${plural(erased.calls, 'call', 'calls')} (${plural(erased.deliveries, 'webhook delivery', 'webhook deliveries')}, ${plural(erased.callerLanguages, 'remembered language', 'remembered languages')}).\n`);
       if (erased.more) o.out('More calls match: run the same command again.\n');
+      if (opts.from !== undefined) o.out('A call of theirs in progress, or one tolk has yet to place, is kept: erase again once it has ended.\n');
     });
 
   return calls;

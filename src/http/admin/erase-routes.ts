@@ -54,7 +54,7 @@ export const eraseRoutes: readonly ApiRoute[] = [
         }
         const result = await retention.erase(parsed.value);
         // The caller's number is not logged: erasing it is the point.
-        logger?.info({ event: 'admin.calls_erased', endedBefore: parsed.value.endedBefore.toISOString(), oneCaller: parsed.value.from !== undefined, ...result }, `${result.calls} calls erased by the API`);
+        logger?.info({ event: 'admin.calls_erased', endedBefore: parsed.value.endedBefore.toISOString(), oneCaller: parsed.value.from !== undefined, ...result }, `calls erased by the API: ${result.calls}`);
         res.json(result);
       },
   },

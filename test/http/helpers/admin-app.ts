@@ -145,7 +145,7 @@ export async function adminSetup(opts: { token?: string | null; numbers?: Number
   // Erasing over the in-memory records; these tests keep no webhook deliveries or caller languages.
   const retention = new Retention({
     calls,
-    deliveries: { eraseForCalls: () => Promise.resolve(0), eraseOrphans: () => Promise.resolve(0) },
+    deliveries: { eraseForCalls: () => Promise.resolve([]), eraseOrphans: () => Promise.resolve([]) },
     jobs: { queueNames: [], add: () => Promise.resolve(), list: () => Promise.resolve([]), remove: () => Promise.resolve(false) },
     logger: silent,
   });
