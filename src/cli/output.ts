@@ -4,6 +4,7 @@
  */
 import type { NumberSettings } from '../config/numbers';
 import type { FieldProblem } from '../config/numbers-schema';
+import { spokenLanguages } from '../shared/call-languages';
 import { speakerLabel } from '../shared/speaker-label';
 import type { CallJson, CallWithTranscriptJson } from './api-client';
 import { CliError } from './errors';
@@ -122,11 +123,21 @@ export function callsTable(calls: CallJson[]): string {
   );
 }
 
-/** A direct call's pair of languages; a conference's languages, as its parties speak them (`-` while none is known). */
+/** A direct call's pair of languages as spoken; a conference's languages, as its parties speak them (`-` while none is known). */
 function languagesText(c: CallJson): string {
-  if (c.kind !== 'conference') return `${c.languages.caller}<>${c.languages.agent}`;
+  if (c.kind !== 'conference') {
+    const spoken = spokenLanguages(c);
+    return `${spoken.caller}<>${spoken.agent}`;
+  }
   const spoken = new Set(partiesOf(c).flatMap((l) => (l.language ? [l.language] : [])));
   return spoken.size > 0 ? [...spoken].join(',') : '-';
+}
+
+/** A direct call's languages as spoken, each with the one configured where the call went another way. */
+function languagesDetail(c: CallJson): string {
+  const spoken = spokenLanguages(c);
+  const one = (role: 'caller' | 'agent'): string => `${role} ${spoken[role]}${spoken[role] !== c.languages[role] ? ` (configured ${c.languages[role]})` : ''}`;
+  return `${one('caller')}, ${one('agent')}`;
 }
 
 /** A delay of about a second, to a tenth of one: `1.2 s`. */
@@ -160,7 +171,7 @@ export function callDetail(c: CallWithTranscriptJson): string {
     ['Number', c.number || undefined],
     ['From', c.from || undefined],
     ['Destination', c.destination || undefined],
-    conference ? ['Parties', partiesText(c)] : ['Languages', `caller ${c.languages.caller}, agent ${c.languages.agent}`],
+    conference ? ['Parties', partiesText(c)] : ['Languages', languagesDetail(c)],
     ['State', c.state],
     ['Placed', c.outbound && `by tolk, calling the customer ${c.outbound.at ? `at ${time(c.outbound.at)}` : 'at once'}; attempt ${c.outbound.attempts} of ${c.outbound.retries + 1}`],
     ['Outcome', c.outcome && (c.endReason ? `${c.outcome}: ${c.endReason}` : c.outcome)],

@@ -77,6 +77,15 @@ describe('tolk calls for a conference', () => {
   });
 });
 
+describe("a direct call's languages in tolk calls list and show", () => {
+  it('are the ones its parties spoke (the caller chose German in the menu), with the configured one beside a change', () => {
+    const chose = { ...call([]), legs: [{ role: 'caller', callSid: 'CA1', language: 'de', languageSource: 'menu' }, { role: 'agent', callSid: 'CA2', language: 'en' }] };
+    expect(callsTable([chose])).toContain('de<>en');
+    expect(callDetail(chose)).toMatch(/Languages\s+caller de \(configured es\), agent en\n/);
+    expect(callDetail(call([]))).toMatch(/Languages\s+caller es, agent en\n/);
+  });
+});
+
 describe('tolk conferences show', () => {
   it("gives each session's mean lag and latency where measured, and nothing where not", () => {
     const text = interpreterBlock({

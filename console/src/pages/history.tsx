@@ -4,6 +4,7 @@ import { Field } from '../components/field';
 import { LagChart } from '../components/lag-chart';
 import { api, ApiError, problemsOf, type FieldProblem } from '../lib/api';
 import { speakerLabel } from '../../../src/shared/speaker-label';
+import { spokenLanguages } from '../../../src/shared/call-languages';
 import { callDuration, formatDuration, formatTime, localToIso, seconds, OUTCOMES, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
 import { languageName, useLanguages } from '../lib/languages';
 import { href } from '../lib/router';
@@ -110,7 +111,7 @@ function CallList() {
                 </th>
                 <td>{c.number}</td>
                 <td>{c.from}</td>
-                <td>{Object.values(c.languages).join(' ↔ ')}</td>
+                <td>{Object.values(spokenLanguages(c)).join(' ↔ ')}</td>
                 <td>{callDuration(c)}</td>
                 <td>
                   <span class={`badge ${c.outcome ?? 'live'}`}>{statusLabel(c)}</span>
@@ -164,7 +165,7 @@ function CallDetail(props: { id: string }) {
         <dd>{call.destination}</dd>
         <dt>Languages</dt>
         <dd>
-          {Object.entries(call.languages)
+          {Object.entries(spokenLanguages(call))
             .map(([role, code]) => `${role}: ${languageName(languages, code)}`)
             .join(', ')}
         </dd>
