@@ -108,7 +108,18 @@ export class CallerLanguageTracker {
    * the agent's words are translated into it from now on, and it is remembered for their next call.
    */
   private set(language: string, source: LanguageSource): void {
-    if (this.stopped || this.languageValue === language) return;
+    if (this.stopped) return;
+    if (this.languageValue === language) {
+      // Chosen in the menu, the language the call already had (the number's own) is the caller's
+      // choice from now on: logged and remembered like any other; nothing to translate anew.
+      if (source === 'menu' && this.sourceValue !== 'menu') {
+        this.sourceValue = source;
+        this.opts.logger.info({ event: 'call.caller_language', language, previous: language, source }, `caller language: ${language} (${source})`);
+        this.opts.effects.recordLanguage();
+        this.remember();
+      }
+      return;
+    }
     const previous = this.languageValue;
     this.languageValue = language;
     this.sourceValue = source;

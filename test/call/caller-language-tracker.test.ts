@@ -171,13 +171,18 @@ describe('the caller language tracker', () => {
       expect(t.decisions()).toEqual([{ language: 'pl', previous: 'es', source: 'menu' }]);
     });
 
-    it('changes nothing when the chosen language is the one already known', () => {
-      const t = track();
+    it('translates nothing anew when the chosen language is the one already known, but takes it as the caller\'s choice', async () => {
+      const memory = new InMemoryLanguageMemory();
+      const t = track({ memory });
       t.tracker.choose('es');
-      expect(t.tracker.source).toBe('configured');
+      expect(t.tracker.source).toBe('menu');
       expect(t.agentInto).toEqual([]);
-      expect(t.recorded()).toBe(0);
-      expect(t.decisions()).toEqual([]);
+      expect(t.recorded()).toBe(1);
+      expect(t.decisions()).toHaveLength(1);
+      expect(await memory.recall(NUMBER.number, CALLER)).toBe('es');
+      // Chosen again (a second key press): nothing more.
+      t.tracker.choose('es');
+      expect(t.recorded()).toBe(1);
     });
   });
 

@@ -506,6 +506,16 @@ describe('the caller\'s language', () => {
     expect(await languages.recall(NUMBER.number, '+442071234567')).toBe('pl');
   });
 
+  it("is remembered when the caller chooses the number's own language in the menu", async () => {
+    const languages = new InMemoryLanguageMemory();
+    const s = setup({ ...NUMBER, languageMenu: ['es', 'pl'] }, { languages });
+    await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    expect(render(s.service.languageChosen('call-1', '1'))).toBe(`<caller ${CALLER_SID} es-ES/>`);
+    await flush();
+    expect(await languages.recall(NUMBER.number, '+442071234567')).toBe('es');
+    expect(s.logLines.some((l) => l.includes('"event":"call.caller_language"') && l.includes('"source":"menu"'))).toBe(true);
+  });
+
   it('is remembered for the caller\'s next call, which then skips the menu', async () => {
     const languages = new InMemoryLanguageMemory();
     await languages.remember(NUMBER.number, '+442071234567', 'pl');
