@@ -524,11 +524,10 @@ export class ConferenceCall {
 
   /**
    * The conference reported a member speaking or quiet (at `atMs`, when the report arrived): a
-   * party's speech is noted for telling who said a line; tolk's own interpreter legs, and members
-   * it does not count as parties, are not.
+   * party's speech is noted for telling who said a line; members that are not parties (tolk's own
+   * interpreter legs never become one) are not.
    */
   private partySpeaking(legRef: string, speaking: boolean, sequence: number | undefined, atMs: number): void {
-    if (this.isInterpreterLeg(legRef)) return;
     const party = [...this.parties.values()].find((p) => p.legRef === legRef && p.present);
     if (party) this.speakers.speaking(party.id, speaking, atMs, sequence);
   }

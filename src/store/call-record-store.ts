@@ -31,6 +31,11 @@ export interface CallListPage {
 
 export const MAX_LIST_LIMIT = 500;
 
+/** A requested page size as the stores use it: a whole number from 1 to MAX_LIST_LIMIT. */
+export function pageLimit(limit: number): number {
+  return Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(limit)));
+}
+
 /** Longest call id looked up (tolk's ids are UUIDs), and so longest id prefix. */
 export const MAX_CALL_ID_LENGTH = 128;
 

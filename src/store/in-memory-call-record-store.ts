@@ -14,7 +14,7 @@ import {
   encodeCursor,
   isCallIdPrefix,
   MAX_CALL_ID_LENGTH,
-  MAX_LIST_LIMIT,
+  pageLimit,
   SCHEDULED_STATE,
   type CallListPage,
   type CallEnd,
@@ -118,7 +118,7 @@ export class InMemoryCallRecordStore implements CallRecordStore {
         return previousRun || seenAt < q.seenBefore.getTime();
       })
       .map((e) => e.record)
-      .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      .sort(earliestFirst((r) => r.startedAt.getTime()));
     return Promise.resolve(structuredClone(found.slice(0, Math.max(1, Math.floor(q.limit)))));
   }
 
@@ -134,8 +134,8 @@ export class InMemoryCallRecordStore implements CallRecordStore {
     const found = [...this.calls.values()]
       .map((e) => e.record)
       .filter((r) => r.outcome !== undefined && r.endedAt !== undefined && r.endedAt.getTime() < before && (q.from === undefined || r.from === q.from))
-      .sort((a, b) => a.endedAt!.getTime() - b.endedAt!.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return Promise.resolve(found.slice(0, Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(q.limit)))).map((r) => r.id));
+      .sort(earliestFirst((r) => r.endedAt!.getTime()));
+    return Promise.resolve(found.slice(0, pageLimit(q.limit)).map((r) => r.id));
   }
 
   erase(ids: readonly string[]): Promise<number> {
@@ -175,7 +175,7 @@ export class InMemoryCallRecordStore implements CallRecordStore {
   }
 
   private listNow(query: CallListQuery): CallListPage {
-    const limit = Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(query.limit)));
+    const limit = pageLimit(query.limit);
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.idPrefix !== undefined && !isCallIdPrefix(query.idPrefix)) throw new RangeError(`idPrefix must be 1 to ${MAX_CALL_ID_LENGTH} visible ASCII characters`);
     const from = query.from?.getTime();
@@ -210,6 +210,11 @@ export class InMemoryCallRecordStore implements CallRecordStore {
     victim ??= this.calls.keys().next().value;
     if (victim !== undefined) this.calls.delete(victim);
   }
+}
+
+/** Orders records by a time, earliest first, then by id. */
+function earliestFirst(time: (r: CallRecord) => number): (a: CallRecord, b: CallRecord) => number {
+  return (a, b) => time(a) - time(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 function keyOf(r: CallRecord) {

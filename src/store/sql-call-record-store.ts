@@ -26,7 +26,7 @@ import {
   idPrefixEnd,
   isCallIdPrefix,
   MAX_CALL_ID_LENGTH,
-  MAX_LIST_LIMIT,
+  pageLimit,
   SCHEDULED_STATE,
   type CallListPage,
   type CallEnd,
@@ -150,7 +150,7 @@ export class SqlCallRecordStore implements CallRecordStore {
       )
       .orderBy('started_at')
       .orderBy('id')
-      .limit(Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(q.limit))))
+      .limit(pageLimit(q.limit))
       .execute();
     return rows.map(fromRow);
   }
@@ -165,7 +165,7 @@ export class SqlCallRecordStore implements CallRecordStore {
     const rows = await query
       .orderBy('ended_at')
       .orderBy('id')
-      .limit(Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(q.limit))))
+      .limit(pageLimit(q.limit))
       .execute();
     return rows.map((r) => r.id);
   }
@@ -234,7 +234,7 @@ export class SqlCallRecordStore implements CallRecordStore {
   }
 
   async list(query: CallListQuery): Promise<CallListPage> {
-    const limit = Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(query.limit)));
+    const limit = pageLimit(query.limit);
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     let q = this.db.selectFrom('calls').selectAll();
     if (query.number !== undefined) q = q.where('number', '=', query.number);
