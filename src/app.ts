@@ -36,6 +36,7 @@ import { createHttpServer, type HttpServer } from './http/server';
 import { QueuedConferences, QueuedTelephony } from './jobs/dial-queue';
 import { openJobQueues } from './jobs/open-queues';
 import { Retention } from './retention/retention';
+import { retainedLanguages } from './retention/retained-languages';
 import { queueSpecs, runWorkers } from './jobs/processors';
 import type { JobQueues } from './jobs/queue';
 import type { Logger } from './log/logger';
@@ -242,7 +243,7 @@ async function startWith(
     logger,
     echoCanceller: overrides.echoCanceller ?? (() => new EchoCanceller()),
     playoutLateness: new RecentLateness(),
-    languages: overrides.languages ?? store.callerLanguages,
+    languages: overrides.languages ?? retainedLanguages(store.callerLanguages, config.TOLK_RETENTION_DAYS),
     maxCalls: config.TOLK_MAX_CALLS,
     conferences,
     maxConferenceLanguages: config.TOLK_MAX_CONFERENCE_LANGUAGES,

@@ -6,8 +6,8 @@ import type { Kysely } from 'kysely';
 import type { StoreDatabase } from './database';
 
 export interface CallerLanguageStore {
-  /** The language remembered for this caller on this number, if any. */
-  recall(number: string, caller: string): Promise<string | undefined>;
+  /** The language remembered for this caller on this number, if any (and, given `rememberedSince`, remembered since then). */
+  recall(number: string, caller: string, rememberedSince?: Date): Promise<string | undefined>;
   /** Remembers (or replaces) the caller's language on this number. */
   remember(number: string, caller: string, language: string): Promise<void>;
   /** Forgets one caller on this number, or every caller of the number; resolves how many were forgotten. */
@@ -24,13 +24,10 @@ export class SqlCallerLanguageStore implements CallerLanguageStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async recall(number: string, caller: string): Promise<string | undefined> {
-    const row = await this.db
-      .selectFrom('caller_languages')
-      .select('language')
-      .where('number', '=', number)
-      .where('caller', '=', caller)
-      .executeTakeFirst();
+  async recall(number: string, caller: string, rememberedSince?: Date): Promise<string | undefined> {
+    let q = this.db.selectFrom('caller_languages').select('language').where('number', '=', number).where('caller', '=', caller);
+    if (rememberedSince) q = q.where('updated_at', '>=', rememberedSince.getTime());
+    const row = await q.executeTakeFirst();
     return row?.language;
   }
 

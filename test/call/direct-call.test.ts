@@ -533,6 +533,18 @@ describe('the caller\'s language', () => {
     expect(remember).toHaveBeenCalledWith(NUMBER.number, '+442071234567', 'pl');
   });
 
+  it('is remembered afresh when it serves a call tolk places to the caller, and the customer is greeted in it', async () => {
+    const languages = new InMemoryLanguageMemory();
+    await languages.remember(NUMBER.number, '+442071234567', 'pl');
+    const remember = jest.spyOn(languages, 'remember');
+    const s = setup(NUMBER, { languages });
+    s.service.startOutbound({ id: 'call-1', settings: NUMBER, customer: '+442071234567', plan: { dueAt: new Date(), attempts: 1, retries: 0, retryAfterSec: 60 } });
+    await flush();
+    const answer = render(await s.service.customerAnswered('call-1', AGENT_SID));
+    expect(answer).toBe(`<caller ${AGENT_SID} pl-PL/>`);
+    expect(remember).toHaveBeenCalledWith(NUMBER.number, '+442071234567', 'pl');
+  });
+
   it('takes the number\'s configured language when no key is pressed in the menu', async () => {
     const s = setup({ ...NUMBER, languageMenu: ['es', 'pl'] }, { languages: new InMemoryLanguageMemory() });
     await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });

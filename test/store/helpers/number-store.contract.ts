@@ -104,6 +104,14 @@ export function describeNumberStoreContract(name: string, open: () => Promise<St
       expect(await callerLanguages.recall(SPAIN.number, '+33600000000')).toBeUndefined();
     });
 
+    it('recalls a caller language only when it was remembered since a given time', async () => {
+      const { callerLanguages } = await open();
+      await callerLanguages.remember(SPAIN.number, '+34600000000', 'es');
+      expect(await callerLanguages.recall(SPAIN.number, '+34600000000', new Date(Date.now() - 60_000))).toBe('es');
+      expect(await callerLanguages.recall(SPAIN.number, '+34600000000', new Date(Date.now() + 60_000))).toBeUndefined();
+      expect(await callerLanguages.recall(SPAIN.number, '+34600000000')).toBe('es');
+    });
+
     it('remembers a caller language per number and caller, and forgets it', async () => {
       const { numbers, callerLanguages } = await open();
       await numbers.upsert(SPAIN);
