@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { NUMBERS_MODES } from './numbers-import';
-import { MAX_WEBHOOK_URL_LENGTH, webhookUrlProblem } from './numbers-schema';
+import { MAX_WEBHOOK_URL_LENGTH, quoted, webhookUrlProblem } from './numbers-schema';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -34,8 +34,47 @@ const publicUrl = httpUrl.refine((url) => !/^http:/i.test(url) || !URL.canParse(
   error: 'must be an https URL: Twilio refuses the ws:// media stream URL plain http gives (http is allowed only for localhost or 127.0.0.1)',
 });
 
+/** What a numeric variable takes; `messages` keep a variable's own wording for one kind of miss. */
+export interface EnvNumberRule {
+  min: number;
+  /** Absent: no upper bound. */
+  max?: number;
+  /** What is counted, plural (`days`, `milliseconds`); absent: a plain number. */
+  unit?: string;
+  /** Default true: whole numbers only. */
+  whole?: boolean;
+  /** Says what the number is instead of `a whole number of <unit>` (`a TCP port number`). */
+  noun?: string;
+  messages?: { notWhole?: string; tooSmall?: string; tooBig?: string };
+}
+
+/**
+ * A numeric variable: says in the operator's terms what is wanted and what was given
+ * (`must be a whole number of days from 1 to 36500, got 'abc'`) where zod alone would say
+ * `expected number, received NaN`. Only for variables that are not secret: the value is echoed.
+ * An empty value never gets here (loadConfig treats it as unset); blank space is not a number.
+ */
+export function envNumber(rule: EnvNumberRule) {
+  const whole = rule.whole ?? true;
+  const noun = rule.noun ?? `${whole ? 'a whole number' : 'a number'}${rule.unit ? ` of ${rule.unit}` : ''}`;
+  const wanted = `must be ${noun} ${rule.max === undefined ? `(at least ${rule.min})` : `from ${rule.min} to ${rule.max}`}`;
+  return z.unknown().transform((input, ctx) => {
+    const text = typeof input === 'string' ? input : String(input);
+    const n = typeof input === 'number' ? input : typeof input === 'string' && input.trim() !== '' ? Number(input) : NaN;
+    const miss = (message = `${wanted}, got ${quoted(text)}`): never => {
+      ctx.addIssue({ code: 'custom', message, input });
+      return z.NEVER;
+    };
+    if (!Number.isFinite(n)) return miss();
+    if (whole && !Number.isInteger(n)) return miss(rule.messages?.notWhole);
+    if (n < rule.min) return miss(rule.messages?.tooSmall);
+    if (rule.max !== undefined && n > rule.max) return miss(rule.messages?.tooBig);
+    return n;
+  });
+}
+
 export const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PORT: envNumber({ noun: 'a TCP port number', min: 0, max: 65535 }).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 
@@ -54,7 +93,7 @@ export const envSchema = z.object({
   GEMINI_MODEL: z.string().min(1).default('gemini-3.5-live-translate-preview'),
   GEMINI_API_URL: httpUrl.optional(),
   GEMINI_API_VERSION: z.string().regex(/^v1(alpha|beta)?$/, 'must be v1beta, v1alpha or v1').default('v1beta'),
-  TRANSLATE_CHUNK_MS: z.coerce.number().int().min(20).max(1000).default(100),
+  TRANSLATE_CHUNK_MS: envNumber({ unit: 'milliseconds', min: 20, max: 1000 }).default(100),
 
   // Operations
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -62,29 +101,38 @@ export const envSchema = z.object({
   TOLK_NUMBERS_MODE: z.enum(NUMBERS_MODES, { error: 'must be seed or replace' }).default('seed'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   TOLK_DB_PATH: z.string().min(1).default('data/tolk.db'),
-  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10000),
-  TOLK_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000, 'must be at most 86400000 (24 h)').default(1_800_000),
-  TOLK_MAX_CALLS: z.coerce.number().int().min(1, 'must be at least 1').optional(),
+  DATABASE_CONNECT_TIMEOUT_MS: envNumber({ unit: 'milliseconds', min: 100, max: 600_000 }).default(10_000),
+  SHUTDOWN_GRACE_MS: envNumber({ unit: 'milliseconds', min: 0, max: 600_000 }).default(10000),
+  TOLK_DRAIN_TIMEOUT_MS: envNumber({ unit: 'milliseconds', min: 0, max: 86_400_000, messages: { tooBig: 'must be at most 86400000 (24 h)' } }).default(1_800_000),
+  TOLK_MAX_CALLS: envNumber({ unit: 'calls', min: 1, messages: { tooSmall: 'must be at least 1' } }).optional(),
   TOLK_LOG_TRANSCRIPTS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
-  TOLK_RETENTION_DAYS: z.coerce.number().int('must be a whole number of days').min(1, 'must be at least 1').max(36_500, 'must be at most 36500').optional(),
-  TOLK_MAX_CONFERENCE_LANGUAGES: z.coerce.number().int().min(2, 'must be at least 2').max(16, 'must be at most 16').default(4),
-  TOLK_STEP_TIMEOUT_SEC: z.coerce.number().min(0.1).max(3600).default(60),
+  TOLK_RETENTION_DAYS: envNumber({
+    unit: 'days',
+    min: 1,
+    max: 36_500,
+    messages: { notWhole: 'must be a whole number of days', tooSmall: 'must be at least 1', tooBig: 'must be at most 36500' },
+  }).optional(),
+  TOLK_MAX_CONFERENCE_LANGUAGES: envNumber({ unit: 'languages', min: 2, max: 16, messages: { tooSmall: 'must be at least 2', tooBig: 'must be at most 16' } }).default(4),
+  TOLK_STEP_TIMEOUT_SEC: envNumber({ unit: 'seconds', whole: false, min: 0.1, max: 3600 }).default(60),
   TOLK_INSTANCE_ID: z.string().trim().min(1).max(128).optional(),
-  TOLK_RECONCILE_INTERVAL_SEC: z.coerce.number().min(1).max(3600).default(30),
+  TOLK_RECONCILE_INTERVAL_SEC: envNumber({ unit: 'seconds', whole: false, min: 1, max: 3600 }).default(30),
   TRUST_PROXY: booleanFlag.default(false),
 
   // Several instances behind one public URL (README: Running several instances)
   TOLK_CLUSTER: z.enum(['on', 'off'], { error: 'must be on or off' }).default('off'),
   TOLK_INTERNAL_URL: httpUrl.optional(),
-  TOLK_PROCESSES: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)], { error: 'must be auto or a number of processes from 1 to 256' }).default(1),
+  TOLK_PROCESSES: z
+    .union([z.literal('auto'), envNumber({ unit: 'processes', min: 1, max: 256 })], {
+      error: (iss) => `must be auto or a whole number of processes from 1 to 256, got ${quoted(String(iss.input))}`,
+    })
+    .default(1),
 
   // Background jobs
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   TOLK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores').default('tolk'),
   TOLK_WORKERS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
-  TOLK_JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
-  TWILIO_CPS: z.coerce.number().int().min(1).max(1000).default(1),
+  TOLK_JOB_LOCK_MS: envNumber({ unit: 'milliseconds', min: 1000, max: 600_000 }).default(30_000),
+  TWILIO_CPS: envNumber({ unit: 'calls per second', min: 1, max: 1000 }).default(1),
 
   // Webhooks (transcript delivery)
   TOLK_WEBHOOK_URL: z

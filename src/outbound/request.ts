@@ -2,7 +2,7 @@
  * What `POST /api/calls` (and `tolk calls place`) may ask for, checked before anything is stored:
  * every field bounded, every problem reported by field. Pure: the time is passed in.
  */
-import { parseIsoDate } from '../config/iso-date';
+import { isoDateProblem, readIsoDate } from '../config/iso-date';
 import { AUTO_LANGUAGE, destinationKind, E164_PATTERN } from '../config/numbers';
 import { MAX_DESTINATION_LENGTH, MAX_LANGUAGE_CODE_LENGTH, quoted, unknownLanguageMessage, type FieldProblem } from '../config/numbers-schema';
 import { isSupportedLanguage } from '../translate/languages';
@@ -101,16 +101,16 @@ export function parseOutboundRequest(body: unknown, now: Date): OutboundRequestP
   const atText = text('at', 40, false);
   let at: Date | undefined;
   if (atText !== undefined) {
-    at = parseIsoDate(atText);
-    if (!at || !atText.includes('T')) {
-      problems.push({ path: ['at'], message: `${quoted(atText)} is not an ISO 8601 date-time with a zone (e.g. 2025-01-31T10:30:00Z or 2025-01-31T10:30:00+01:00)` });
-      at = undefined;
-    } else if (at.getTime() <= now.getTime()) {
+    // A date alone is well-formed, but names no time to call at.
+    const read = atText.includes('T') ? readIsoDate(atText) : ({ ok: false, problem: 'malformed' } as const);
+    if (!read.ok) {
+      problems.push({ path: ['at'], message: isoDateProblem(read, quoted(atText), 'an ISO 8601 date-time with a zone (e.g. 2025-01-31T10:30:00Z or 2025-01-31T10:30:00+01:00)') });
+    } else if (read.date.getTime() <= now.getTime()) {
       problems.push({ path: ['at'], message: `${quoted(atText)} has passed (it is now ${now.toISOString()}); leave at out to call now` });
-      at = undefined;
-    } else if (at.getTime() > now.getTime() + MAX_SCHEDULE_DAYS * 86_400_000) {
+    } else if (read.date.getTime() > now.getTime() + MAX_SCHEDULE_DAYS * 86_400_000) {
       problems.push({ path: ['at'], message: `${quoted(atText)} is more than ${MAX_SCHEDULE_DAYS} days ahead` });
-      at = undefined;
+    } else {
+      at = read.date;
     }
   }
   const retries = whole('retries', 0, MAX_RETRIES, 0);

@@ -2,7 +2,7 @@
  * The body of `POST /api/calls/erase`: which ended calls to erase, `{endedBefore?, from?}`, at
  * least one of them. Every problem is reported at once. Pure.
  */
-import { parseIsoDate } from '../config/iso-date';
+import { ISO_DATE_FORM, isoDateProblem, readIsoDate } from '../config/iso-date';
 import { normaliseDialledNumber } from '../config/numbers';
 import { quoted, type FieldProblem } from '../config/numbers-schema';
 import type { EraseRequest } from './retention';
@@ -32,10 +32,10 @@ export function parseEraseRequest(body: unknown, now: Date): EraseRequestParse {
   };
   const before = given('endedBefore', 40);
   if (before !== undefined) {
-    const d = parseIsoDate(before);
-    if (d === undefined) problems.push({ path: ['endedBefore'], message: `${quoted(before)} is not an ISO 8601 date or date-time with a zone (2025-01-31 or 2025-01-31T09:00:00Z)` });
-    else if (d.getTime() > now.getTime()) problems.push({ path: ['endedBefore'], message: `${quoted(before)} is in the future: no call has ended then yet` });
-    else endedBefore = d;
+    const d = readIsoDate(before);
+    if (!d.ok) problems.push({ path: ['endedBefore'], message: isoDateProblem(d, quoted(before), ISO_DATE_FORM) });
+    else if (d.date.getTime() > now.getTime()) problems.push({ path: ['endedBefore'], message: `${quoted(before)} is in the future: no call has ended then yet` });
+    else endedBefore = d.date;
   }
   const caller = given('from', 64);
   if (caller !== undefined) {

@@ -322,7 +322,7 @@ describe('tolk calls erase', () => {
       expect(nothingSaid.code).toBe(2);
       expect(nothingSaid.stderr).toContain('say which calls: --ended-before DATE, --from NUMBER, or both');
       expect(badDate.code).toBe(1);
-      expect(badDate.stderr).toContain("endedBefore: '2025-02-30' is not an ISO 8601 date");
+      expect(badDate.stderr).toContain('endedBefore: there is no 2025-02-30: February 2025 has 28 days');
 
       const text = await own.tolk('calls', 'erase', '--ended-before', '2025-01-01T10:01:10Z');
       expect(text.code).toBe(0);

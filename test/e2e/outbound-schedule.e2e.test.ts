@@ -176,6 +176,7 @@ describe('POST /api/calls refuses a bad request with a clear 400', () => {
     ['a time that has passed', { to: CUSTOMER, at: new Date(now - 60_000).toISOString() }, 'at', /has passed/],
     ['a time more than 90 days ahead', { to: CUSTOMER, at: new Date(now + 91 * 86_400_000).toISOString() }, 'at', /more than 90 days ahead/],
     ['a time without a zone', { to: CUSTOMER, at: '2031-01-01T10:00:00' }, 'at', /ISO 8601 date-time with a zone/],
+    ['a day that does not exist', { to: CUSTOMER, at: '2031-02-30T10:00:00Z' }, 'at', /^there is no 2031-02-30: February 2031 has 28 days$/],
     ['too many retries', { to: CUSTOMER, retries: 50 }, 'retries', /whole number from 0 to 5/],
     ['too short a wait between attempts', { to: CUSTOMER, retries: 1, retryAfterSec: 1 }, 'retryAfterSec', /whole number from 5 to 3600/],
     ['an unknown language', { to: CUSTOMER, callerLanguage: 'klingon' }, 'callerLanguage', /unknown language/],

@@ -32,9 +32,10 @@ describe('POST /api/calls/erase', () => {
     const many = await problems({ endedBefore: '2025-02-30', from: 'anyone', colour: 'red' });
     expect(Object.fromEntries(many.map((p) => [p.path[0] ?? '', p.message]))).toEqual({
       '': expect.stringContaining("unknown field 'colour'"),
-      endedBefore: expect.stringContaining("'2025-02-30' is not an ISO 8601 date"),
+      endedBefore: 'there is no 2025-02-30: February 2025 has 28 days',
       from: expect.stringContaining("'anyone' is not an E.164 number"),
     });
+    expect(await problems({ endedBefore: '31/01/2025' })).toEqual([{ path: ['endedBefore'], message: expect.stringContaining("'31/01/2025' is not an ISO 8601 date") }]);
     expect(await problems({ endedBefore: '2999-01-01' })).toEqual([{ path: ['endedBefore'], message: expect.stringContaining('is in the future') }]);
     expect(await problems({ endedBefore: 20250101 })).toEqual([{ path: ['endedBefore'], message: 'must be a string' }]);
     expect(await problems({ from: '+1'.repeat(40) })).toEqual([{ path: ['from'], message: 'must be at most 64 characters' }]);

@@ -126,13 +126,15 @@ describe('PUT /api/numbers/:number', () => {
       .set(auth)
       .set('Content-Type', 'application/json')
       .send('{"destination": ')
-      .expect(400, { error: 'the request body is not valid JSON' });
+      .expect(400, { error: 'the request body is not valid JSON: it ends before the JSON is complete' });
     await request(http.app)
       .put(path)
       .set(auth)
       .set('Content-Type', 'text/plain')
       .send('destination=x')
-      .expect(400, { error: 'send the settings as a JSON object (Content-Type: application/json)' });
+      .expect(415, { error: "send the body as JSON with Content-Type: application/json; this one came as 'text/plain'" });
+    // No body at all: the route says what it wants.
+    await request(http.app).put(path).set(auth).expect(400, { error: 'send the settings as a JSON object (Content-Type: application/json)' });
     const res = await request(http.app).put(path).set(auth).send(['x']).expect(400);
     expect((res.body as { problems: { message: string }[] }).problems[0].message).toContain('must be a mapping of settings');
   });

@@ -74,6 +74,20 @@ describe('GET /api/openapi.json', () => {
     expect(doc.paths['/api/openapi.json'].get.responses).not.toHaveProperty('401');
   });
 
+  it('documents 415 on the routes that read a JSON body, in the shape they answer it', async () => {
+    const doc = await fetchDoc();
+    const withBody = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => '415' in op.responses)
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(withBody.sort()).toEqual(['POST /api/calls', 'POST /api/calls/erase', 'POST /api/conferences/{conference}/interpreter', 'POST /api/tokens', 'PUT /api/numbers/{number}']);
+    const { http } = await adminSetup();
+    const res = await request(http.app).post('/api/calls/erase').set(auth).type('form').send('endedBefore=2025-01-01').expect(415);
+    const schema = doc.paths['/api/calls/erase'].post.responses['415'].content!['application/json'].schema;
+    expect(checkSchema(res.body, schema, doc.components.schemas)).toEqual([]);
+  });
+
   it('describes the settings as the validator accepts them (languages options included)', async () => {
     const doc = await fetchDoc();
     const settings = doc.components.schemas.NumberSettingsInput as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean };

@@ -5,7 +5,7 @@
 import { normaliseDialledNumber } from '../../config/numbers';
 import { quoted, type FieldProblem } from '../../config/numbers-schema';
 import { CALL_STATES } from '../../call/call-state';
-import { parseIsoDate } from '../../config/iso-date';
+import { ISO_DATE_FORM, isoDateProblem, readIsoDate } from '../../config/iso-date';
 import { CALL_OUTCOMES, type CallOutcome } from '../../store/call-record';
 import { isCallIdPrefix, MAX_CALL_ID_LENGTH, MAX_CURSOR_LENGTH, MAX_LIST_LIMIT, type CallListQuery } from '../../store/call-record-store';
 
@@ -52,10 +52,9 @@ export function parseCallListQuery(query: Record<string, unknown>): CallQueryPar
       }
       case 'from':
       case 'to': {
-        const d = parseIsoDate(raw);
-        if (d === undefined)
-          problems.push({ path: [key], message: `${quoted(raw)} is not an ISO 8601 date or date-time with a zone (2025-01-31 or 2025-01-31T09:00:00Z)` });
-        else value[key] = d;
+        const d = readIsoDate(raw);
+        if (!d.ok) problems.push({ path: [key], message: isoDateProblem(d, quoted(raw), ISO_DATE_FORM) });
+        else value[key] = d.date;
         break;
       }
       case 'outcome':

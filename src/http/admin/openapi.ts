@@ -219,6 +219,12 @@ const AUTH_RESPONSES = {
   503: { description: 'The admin API is disabled (ADMIN_TOKEN is not set)', schema: ref('Error') },
 };
 
+/** What a route that reads a JSON body may answer besides its own (see createAdminRouter). */
+const BODY_RESPONSES = {
+  413: { description: 'The body is over 100 kB', schema: ref('Error') },
+  415: { description: 'A body sent as something else than JSON (Content-Type: application/json, UTF-8)', schema: ref('Error') },
+};
+
 function operation(route: ApiRoute): Record<string, unknown> {
   const { doc } = route;
   const names = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
@@ -229,7 +235,12 @@ function operation(route: ApiRoute): Record<string, unknown> {
   });
   for (const q of doc.query ?? []) parameters.push({ name: q.name, in: 'query', required: false, description: q.description, schema: q.schema });
   const auth = route.auth !== false;
-  const responses = { ...doc.responses, ...(auth ? AUTH_RESPONSES : {}), 500: { description: 'tolk failed (details are in its log)', schema: ref('Error') } };
+  const responses = {
+    ...(doc.requestBody ? BODY_RESPONSES : {}),
+    ...doc.responses,
+    ...(auth ? AUTH_RESPONSES : {}),
+    500: { description: 'tolk failed (details are in its log)', schema: ref('Error') },
+  };
   return {
     operationId: doc.operationId,
     summary: doc.summary,
