@@ -30,6 +30,7 @@ import path from 'node:path';
 import { readWav } from '../src/audio';
 import { startTwilioEmulator, type TwilioEmulator } from '../src/emulators/twilio/emulator';
 import { freePort } from '../src/emulators/free-port';
+import { DEFAULT_ORIGINAL_VOLUME } from '../src/config/numbers';
 import { AGENT_NUMBER, buildTolk, cpuSecondsOf, get, log, MODEL_LATENCY_MS, pinSelfTo, ROOT, scrape, sleep, startChild, startLoadRig, sumWhere, TOLK_NUMBER, TSX, waitFor, waitForHttp, type LoadRig } from './rig/load-rig';
 import type { TwilioRigStats } from './rig/protocol';
 import { processTree } from './rig/tolk-processes';
@@ -61,6 +62,8 @@ interface Args {
   fromSource: boolean;
   /** TOLK_PROCESSES for tolk (0: one plain process, as `npm start` without it). */
   processes: number;
+  /** The bench number's originalVolume (absent: tolk's default). */
+  originalVolume?: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -82,8 +85,12 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--from-source') a.fromSource = true;
     else if (argv[i] === '--processes') a.processes = next();
     else if (argv[i] === '--profile') a.profileDir = path.resolve(argv[++i] ?? 'bench-profile');
-    else if (argv[i] === '--help') {
-      process.stdout.write('usage: npm run bench -- [--calls N] [--seconds S] [--warmup S] [--floor-seconds S] [--sequential N] [--json] [--profile DIR] [--no-pin] [--from-source] [--processes P]\n');
+    else if (argv[i] === '--original-volume') {
+      const v = Number(argv[++i]);
+      if (!(v >= 0 && v <= 1)) throw new Error('--original-volume needs a number from 0 to 1');
+      a.originalVolume = v;
+    } else if (argv[i] === '--help') {
+      process.stdout.write('usage: npm run bench -- [--calls N] [--seconds S] [--warmup S] [--floor-seconds S] [--sequential N] [--json] [--profile DIR] [--no-pin] [--from-source] [--processes P] [--original-volume V]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${argv[i]}`);
   }
@@ -335,6 +342,7 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
       translationConcealments: get(end, 'tolk_playout_concealments_total'),
       errors,
       modelLatencyMs: MODEL_LATENCY_MS,
+      originalVolume: args.originalVolume ?? DEFAULT_ORIGINAL_VOLUME,
       twilioEmulatorCorePercent: round(rigUse.byPid.get(rig.twilio.child.pid ?? -1) ?? 0, 1),
       geminiEmulatorCorePercent: round(rigUse.byPid.get(rig.gemini.child.pid ?? -1) ?? 0, 1),
       rigCorePercentPerCall: round(rigUse.avgPercent / Math.max(1, bridgedCalls), 3),

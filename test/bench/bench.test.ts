@@ -17,7 +17,7 @@ describe('npm run bench', () => {
     for (const k of [...kept, ...added]) expect({ [k]: typeof result[k] }).toEqual({ [k]: 'number' });
 
     // tolk ran its real path: both calls bridged (two translation sessions each) and completed.
-    expect(result).toMatchObject({ calls: 2, seconds: 10, bridged: 2, errors: 0, modelLatencyMs: 300 });
+    expect(result).toMatchObject({ calls: 2, seconds: 10, bridged: 2, errors: 0, modelLatencyMs: 300, originalVolume: 0.16 });
     expect(result.outboundFramesPerLegTick).toBeGreaterThan(0);
 
     // The rig and the floor did work and were measured.
@@ -38,4 +38,10 @@ describe('npm run bench', () => {
     expect(result.addedDelayAllInP95Ms).toBeGreaterThanOrEqual(result.addedDelayAllInP50Ms);
     expect(result.addedDelayAllInP95Ms).toBeLessThan(3000);
   }, 120_000);
+
+  it('refuses an original volume out of 0 to 1 before it starts anything', async () => {
+    const r = await bench(['--original-volume', '1.5', '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--original-volume needs a number from 0 to 1');
+  });
 });
