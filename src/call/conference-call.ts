@@ -17,6 +17,12 @@
  * the party dialled for them leaves; tolk dials that party once the caller is in. A conference tolk
  * joined is never ended by tolk: it leaves when asked, when the conference ends, or when no party
  * is left. Whisper falls back to open when the telephony refuses to whisper, and says why.
+ *
+ * The call's record says why it ended as the parties saw it (the caller hung up, the agent was
+ * busy, the conference ended...): the first sign of it is noted (`ending`), whichever report comes
+ * first. A conference ending hangs up tolk's interpreter legs too, and their media often ends before
+ * the conference reports why: with every leg gone and no reason noted, tolk asks the phone network
+ * where the parties are before it says.
  */
 import type { Logger } from '../log/logger';
 import type { CallOutcome } from '../store/call-record';
@@ -27,10 +33,27 @@ import { stamp, type CallEvent, type UnstampedCallEvent } from './events';
 import { languagesOf, planInterpretation, type InterpretationMode, type InterpretationPlan } from './interpretation-plan';
 import { sameLanguage } from './caller-language';
 import { message, sayLocale } from './messages';
-import { DEDUCED, DETECTED, SpeakerLedger } from './speaker-ledger';
-import { WhisperRefusedError, type ConferenceEvent, type ConferenceTelephony, type LegStatus, type ParticipantMedia } from './ports';
+import { DEDUCED, DETECTED, SPOKEN, SpeakerLedger } from './speaker-ledger';
+import { WhisperRefusedError, type ConferenceEvent, type LeaveCause, type ConferenceTelephony, type LegStatus, type ParticipantMedia } from './ports';
 import { SAMPLE_RATE } from '../audio/frame';
 import { SpeechLeadIn } from '../audio/speech-lead-in';
+
+/** Why a conference ended, in the words its record keeps (`endReason`). */
+export const CONFERENCE_ENDS = {
+  callerHungUp: 'the caller hung up',
+  callerHungUpRinging: 'the caller hung up before the agent answered',
+  agentHungUp: 'the agent hung up',
+  conferenceEnded: 'the conference ended',
+  lastPartyLeft: 'the last party left',
+  /** tolk's interpreter legs dropped while the parties were still there: the conference goes on without it. */
+  legsLeft: 'every interpreter leg has left',
+} as const;
+
+/** How long the call waits for the phone network to say why every interpreter leg left (see `everyLegGone`). */
+const LEGS_GONE_LOOKUP_MS = 2000;
+
+/** The most parties who left with no language known that a line of theirs can still name (see `departed`). */
+const MAX_DEPARTED = 16;
 
 export interface ConferenceCallDeps extends CallDeps {
   conferences: ConferenceTelephony;
@@ -111,6 +134,15 @@ export class ConferenceCall {
   private dialledLeg: string | undefined;
   private dialledAnswered = false;
   private outcome: CallOutcome | undefined;
+  /** Why the call is ending, as first learnt: the reason its end is recorded with. */
+  private ending: string | undefined;
+  /** Every interpreter leg has gone: the call only waits to learn why before it ends. */
+  private legsGone = false;
+  /**
+   * Parties who left before their language was known, by id: a line put down to one of them since
+   * (they spoke, then hung up) still tells their language, for the record. The latest few only.
+   */
+  private readonly departed = new Map<string, Party>();
   private endedListeners: ((call: ConferenceCall) => void)[] = [];
   private released: Promise<void> | undefined;
   private partyCount = 0;
@@ -173,6 +205,7 @@ export class ConferenceCall {
       hooks: {
         language: (_route, code) => this.languageHeard(code),
         speaker: (_route, u) => (u.source.languageCode ? this.speakers.speakerOf(u.source.languageCode, u.startMs, this.elapsedMs, u.endMs) : undefined),
+        utterance: (_route, u) => this.lineSaid(u.participantId, u.source.languageCode),
       },
     });
     this.hinted = [...(init.languages ?? [])];
@@ -278,12 +311,10 @@ export class ConferenceCall {
       case 'started':
         return;
       case 'ended':
-        if (this.created && !this.dialledAnswered && this.dialledLeg && !this.outcome) {
-          // The caller left while the party dialled for them was still ringing.
-          this.outcome = 'canceled';
-          this.cancelDialled();
-        }
-        this.end(this.outcome ?? 'completed', this.outcome === 'canceled' ? 'the caller left while the destination rang' : 'the conference ended');
+        // A conference tolk created ends by itself only when the caller leaves (tolk ends it for the
+        // other reasons, and has noted why).
+        if (this.created && (e.endedBy === this.init.dial?.callerLeg || !this.dialledAnswered)) this.callerLeft();
+        this.end(this.outcome ?? 'completed', this.ending ?? CONFERENCE_ENDS.conferenceEnded);
         return;
       case 'joined':
         if (e.whispering || this.isInterpreterLeg(e.legRef)) return;
@@ -298,7 +329,7 @@ export class ConferenceCall {
         this.reconcile();
         return;
       case 'left':
-        this.legLeft(e.legRef);
+        this.legLeft(e.legRef, e.cause);
         return;
       case 'speech':
         this.partySpeaking(e.legRef, e.speaking, e.sequence, this.elapsedMs - (e.sinceArrivalMs ?? 0));
@@ -312,13 +343,14 @@ export class ConferenceCall {
       // The caller hung up before the conference was interpreted (e.g. during the greeting).
       this.cancelDialled();
       this.outcome ??= 'canceled';
-      this.end(this.outcome, 'the caller hung up before the conference started');
+      this.end(this.outcome, this.ending ?? 'the caller hung up before the conference started');
       return;
     }
     if (legRef !== this.dialledLeg || this.dialledAnswered || status.state !== 'ended') return;
     // The party never came: the caller is told why, and their leaving ends the conference.
     const reason = status.reason;
     this.outcome = reason === 'busy' ? 'busy' : reason === 'no-answer' ? 'no-answer' : reason === 'canceled' ? 'canceled' : 'failed';
+    this.note(reason === 'busy' ? 'the agent was busy' : reason === 'no-answer' ? 'the agent did not answer' : `the agent could not be reached (${reason})`);
     const dial = this.init.dial;
     if (!dial || this.stateValue === 'ended') return;
     const key = reason === 'busy' ? 'busy' : reason === 'no-answer' ? 'noAnswer' : 'unreachable';
@@ -408,7 +440,7 @@ export class ConferenceCall {
   }
 
   /** tolk leaves the conference (asked to, or shutting down); a conference tolk created is ended. */
-  leave(reason = 'the interpreter was asked to leave'): Promise<void> {
+  leave(reason = this.created ? 'tolk was asked to leave, and ended the conference' : 'tolk was asked to leave; the conference goes on'): Promise<void> {
     if (this.created && this.stateValue !== 'ended') this.background('end-conference', this.deps.conferences.end(this.conferenceRef ?? this.conference));
     this.end(this.outcome ?? 'completed', reason);
     return this.released ?? Promise.resolve();
@@ -436,7 +468,7 @@ export class ConferenceCall {
   hangUpByOperator(): Promise<void> {
     this.log.info({ event: 'call.operator_hangup', state: this.stateValue }, 'operator hung up the call');
     this.outcome ??= 'hungup_by_operator';
-    return this.leave('an operator hung up');
+    return this.leave(this.created ? 'an operator hung up' : 'an operator took tolk out of the conference; it goes on');
   }
 
   // ---- internals ----
@@ -456,6 +488,7 @@ export class ConferenceCall {
     const id = role === 'participant' || [...this.parties.values()].some((p) => p.id === role) ? `party-${++this.partyCount}` : role;
     const party: Party = { id, legRef, role, language, present: true };
     this.parties.set(id, party);
+    this.departed.delete(id);
     this.speakers.joined(id, this.elapsedMs, language, language !== undefined && source !== DETECTED);
     this.graph.addParticipant({ id, role, legRef, ...(language ? { language } : {}), ...(source ? { languageSource: source } : {}) });
     if (this.init.dial && legRef === this.init.dial.callerLeg && !this.dialledLeg) this.dialParty();
@@ -468,16 +501,19 @@ export class ConferenceCall {
       .then((legRef) => {
         this.dialledLeg = legRef;
         this.log.info({ event: 'call.dialled', agentCallSid: legRef }, 'other party dialled into the conference');
+        // The caller left while the request was under way: the party dialled for them stops ringing.
+        if (this.stateValue === 'ended' || this.legsGone) this.cancelDialled();
       })
       .catch((err: unknown) => {
         this.log.error({ event: 'call.dial_failed', err }, 'could not dial the other party');
-        this.outcome = 'failed';
+        this.outcome ??= 'failed';
+        this.note('the agent could not be dialled');
         this.background('tell-caller', this.deps.telephony.sayAndHangUp(dial.callerLeg, message('unreachable', dial.callerLanguage), sayLocale(dial.callerLanguage)));
       });
     this.track(request);
   }
 
-  private legLeft(legRef: string): void {
+  private legLeft(legRef: string, cause?: LeaveCause): void {
     const leg = [...this.legs.values()].find((l) => l.legRef === legRef);
     if (leg) {
       this.interpreterLegGone(leg);
@@ -487,19 +523,79 @@ export class ConferenceCall {
     if (!party || !party.present) return;
     party.present = false;
     this.parties.delete(party.id);
+    if (party.language === undefined) this.keepDeparted(party);
     this.speakers.left(party.id, this.elapsedMs);
     this.graph.removeParticipant(party.id);
     if (this.created && (legRef === this.init.dial?.callerLeg || legRef === this.dialledLeg)) {
+      // Let go as the conference ended: its end says why.
+      if (cause === 'conference-ended') return;
       // The caller's leaving ends the conference by itself; the dialled party's ends it for the caller.
-      if (legRef === this.dialledLeg) this.background('end-conference', this.deps.conferences.end(this.conferenceRef ?? this.conference));
+      if (legRef === this.dialledLeg) this.agentLeft(cause);
+      else this.callerLeft(cause);
       return;
     }
     if ([...this.parties.values()].every((p) => !p.present)) {
       this.log.info({ event: 'conference.no_parties' }, 'no party left: the interpreter leaves');
-      this.leave().catch(() => undefined);
+      this.leave(CONFERENCE_ENDS.lastPartyLeft).catch(() => undefined);
       return;
     }
     this.reconcile();
+  }
+
+  /** Notes why the call is ending, unless that is known already. */
+  private note(why: string): void {
+    this.ending ??= why;
+  }
+
+  /** The caller left a conference tolk created: it ends with them (the party dialled for them stops ringing). */
+  private callerLeft(cause?: LeaveCause): void {
+    if (!this.dialledAnswered && !this.outcome) {
+      this.outcome = 'canceled';
+      this.note(CONFERENCE_ENDS.callerHungUpRinging);
+      this.cancelDialled();
+      return;
+    }
+    this.note(cause === 'removed' ? 'the caller was taken out of the conference' : CONFERENCE_ENDS.callerHungUp);
+  }
+
+  /** The party dialled for the caller left: tolk ends the conference for the caller. */
+  private agentLeft(cause?: LeaveCause): void {
+    this.note(cause === 'removed' ? 'the agent was taken out of the conference' : CONFERENCE_ENDS.agentHungUp);
+    this.background('end-conference', this.deps.conferences.end(this.conferenceRef ?? this.conference));
+  }
+
+  /** Keeps a party who left with no language known, for a line of theirs still to come (the latest few). */
+  private keepDeparted(party: Party): void {
+    this.departed.delete(party.id);
+    this.departed.set(party.id, party);
+    if (this.departed.size > MAX_DEPARTED) this.departed.delete(this.departed.keys().next().value as string);
+  }
+
+  /**
+   * A transcript line in `language` was put down to party `id`. One whose language was not known
+   * (only the conference's speech reports name such a party: a third party who shares a language
+   * with another, whose language no detection gives them) speaks it: from now on they are listed in
+   * the record with it, interpreted into it, and not taken for the speaker of a line in another.
+   */
+  private lineSaid(id: string | undefined, code: string): void {
+    if (!id || !code) return;
+    const present = this.parties.get(id);
+    const party = present ?? this.departed.get(id);
+    if (!party || party.language !== undefined) return;
+    // Named as the language served is ('en', not 'en-US'), so it joins that language's route; one
+    // beyond TOLK_MAX_CONFERENCE_LANGUAGES is given to no one (as when it is first heard).
+    const language = this.servedLanguages().find((l) => sameLanguage(l, code));
+    if (!language) return;
+    party.language = language;
+    this.departed.delete(id);
+    this.speakers.identified(id, language);
+    if (present) {
+      this.graph.setParticipantLanguage(id, language, SPOKEN);
+      this.reconcile();
+    } else {
+      // Gone from the call already: the record lists them all the same.
+      this.publish({ type: 'participant.language', participantId: id, language, source: SPOKEN });
+    }
   }
 
   /**
@@ -514,12 +610,60 @@ export class ConferenceCall {
     this.hearRoom();
     this.publish({ type: 'interpreter.leg', endpoint: leg.endpoint, legRef: leg.legRef ?? '', action: 'left' });
     void this.graph.removeEndpoint(leg.endpoint).then(() => {
-      if (this.stateValue === 'ended') return;
-      if ([...this.legs.values()].every((l) => l.dropped)) {
-        this.log.info({ event: 'conference.interpreter_gone' }, 'every interpreter leg has gone: tolk has left the conference');
-        this.end(this.outcome ?? 'completed', 'every interpreter leg has left');
-      } else this.reconcile();
+      if (this.stateValue === 'ended' || this.legsGone) return;
+      if ([...this.legs.values()].every((l) => l.dropped)) void this.everyLegGone();
+      else this.reconcile();
     });
+  }
+
+  /**
+   * Every interpreter leg has gone without being asked to: tolk has left the conference, and the
+   * call ends once it is known why. The conference ending (the caller hanging up) hangs them up
+   * too, often before it reports so: without a reason noted, tolk asks where the parties are.
+   */
+  private async everyLegGone(): Promise<void> {
+    this.legsGone = true;
+    this.log.info({ event: 'conference.interpreter_gone' }, 'every interpreter leg has gone: tolk has left the conference');
+    let timer: NodeJS.Timeout | undefined;
+    // A phone network slow to answer does not keep the call's sessions open: past the limit, what is known is said.
+    const limit = new Promise<string>((resolve) => (timer = startDeadline(LEGS_GONE_LOOKUP_MS, () => resolve(CONFERENCE_ENDS.legsLeft))));
+    const why = this.ending ?? (await Promise.race([this.whyLegsLeft(), limit]));
+    clearTimeout(timer);
+    if (this.stateValue === 'ended') return;
+    this.end(this.outcome ?? 'completed', this.ending ?? why);
+  }
+
+  /** Why every interpreter leg left, from where the phone network says the parties are. */
+  private async whyLegsLeft(): Promise<string> {
+    const dial = this.init.dial;
+    if (!dial) {
+      // A conference tolk joined: ended, empty, or going on without tolk.
+      const now = await this.deps.conferences.find(this.conferenceRef ?? this.conference).then(
+        (info) => info ?? 'ended',
+        (err: unknown) => {
+          this.log.warn({ event: 'conference.lookup_failed', err }, 'could not ask the phone network about the conference');
+          return undefined;
+        },
+      );
+      if (now === 'ended') return CONFERENCE_ENDS.conferenceEnded;
+      if (now && now.members.every((m) => m.whispering || this.isInterpreterLeg(m.legRef))) return CONFERENCE_ENDS.lastPartyLeft;
+      return CONFERENCE_ENDS.legsLeft;
+    }
+    const caller = await findLeg(this.deps.telephony, dial.callerLeg, this.log);
+    if (this.ending) return this.ending;
+    if (caller.state === 'ended' || caller.state === 'gone') {
+      this.callerLeft();
+      return this.ending ?? CONFERENCE_ENDS.callerHungUp;
+    }
+    if (this.dialledLeg && this.dialledAnswered) {
+      const agent = await findLeg(this.deps.telephony, this.dialledLeg, this.log);
+      if (this.ending) return this.ending;
+      if (agent.state === 'ended' || agent.state === 'gone') {
+        this.agentLeft();
+        return this.ending ?? CONFERENCE_ENDS.agentHungUp;
+      }
+    }
+    return CONFERENCE_ENDS.legsLeft;
   }
 
   /**
@@ -561,7 +705,7 @@ export class ConferenceCall {
 
   /** Brings the legs and routes to what the plan says. */
   private reconcile(): void {
-    if (this.stateValue === 'ended') return;
+    if (this.stateValue === 'ended' || this.legsGone) return;
     const parties = [...this.parties.values()].filter((p) => p.present);
     const plan = this.plan(parties);
     const wanted = new Set(plan.legs.map((l) => l.endpoint));
@@ -703,7 +847,7 @@ export class ConferenceCall {
     this.cancelDialled();
     if (caller === 'ended' || caller === 'gone') {
       this.outcome ??= 'canceled';
-      this.end(this.outcome, 'the caller hung up before the conference started');
+      this.end(this.outcome, this.ending ?? 'the caller hung up before the conference started');
       return;
     }
     const dial = this.init.dial;

@@ -12,7 +12,9 @@
  *
  * Where the telephony reports who is speaking (Twilio's speech events, in a conference tolk owns)
  * and language and presence leave more than one party who can have said a line, the line names the
- * one of them whose speech clearly covers its end (speech-intervals.ts); otherwise no one.
+ * one of them whose speech clearly covers its end (speech-intervals.ts); otherwise no one. A party
+ * whose language was not known, named so, speaks the line's (`identified`): a third party who
+ * shares a language already served (a supervisor speaking the agent's) gets it no other way.
  *
  * A party is forgotten once the last time they were there ended more than the lead plus
  * `SPEAKER_LINE_MS` (the longest line this allows for) before someone joins: no line asked about
@@ -43,6 +45,11 @@ export const SPEAKER_LINE_MS = 5 * 60_000;
 export const DETECTED = 'detected';
 /** Heard while every other party's language was known for sure: it can only be theirs. */
 export const DEDUCED = 'deduced';
+/**
+ * Heard in a line the conference's speech reports put down to them (they were the one talking when
+ * it ended): theirs, although others speak it too (a supervisor who shares the agent's language).
+ */
+export const SPOKEN = 'spoken';
 
 interface Span {
   from: number;
@@ -110,6 +117,17 @@ export class SpeakerLedger {
     entry.language = language;
     entry.sure = others.every(([, e]) => e.sure);
     return entry.sure;
+  }
+
+  /**
+   * A line in `language` was put down to party `id` (there now, or lately), whose language was not
+   * known: it is theirs, for sure.
+   */
+  identified(id: string, language: string): void {
+    const entry = this.parties.get(id);
+    if (!entry) return;
+    entry.language = language;
+    entry.sure = true;
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import type { NumberSettings } from '../config/numbers';
 import type { FieldProblem } from '../config/numbers-schema';
-import { spokenLanguages } from '../shared/call-languages';
+import { partiesOf, partiesText, spokenLanguages } from '../shared/call-languages';
 import { speakerLabel } from '../shared/speaker-label';
 import type { CallJson, CallWithTranscriptJson } from './api-client';
 import { CliError } from './errors';
@@ -129,7 +129,7 @@ function languagesText(c: CallJson): string {
     const spoken = spokenLanguages(c);
     return `${spoken.caller}<>${spoken.agent}`;
   }
-  const spoken = new Set(partiesOf(c).flatMap((l) => (l.language ? [l.language] : [])));
+  const spoken = new Set(partiesOf(c.legs).flatMap((l) => (l.language ? [l.language] : [])));
   return spoken.size > 0 ? [...spoken].join(',') : '-';
 }
 
@@ -150,18 +150,6 @@ function clock(ms: number): string {
   return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}.${Math.floor((ms % 1000) / 100)}`;
 }
 
-/** A conference's parties: its legs but tolk's interpreter legs. */
-function partiesOf(c: CallJson): CallJson['legs'] {
-  return c.legs.filter((l) => l.role !== 'interpreter');
-}
-
-/** A conference's parties: role, call SID and language, with a detected one marked. */
-function partiesText(c: CallJson): string {
-  const parties = partiesOf(c);
-  if (parties.length === 0) return 'none yet';
-  const language = (l: CallJson['legs'][number]): string => (l.language ? `${l.language}${l.languageSource === 'detected' ? ', detected' : ''}` : 'language not known');
-  return parties.map((l) => `${l.role} ${l.callSid} (${language(l)})`).join('; ');
-}
 
 export function callDetail(c: CallWithTranscriptJson): string {
   const conference = c.kind === 'conference';
@@ -171,7 +159,7 @@ export function callDetail(c: CallWithTranscriptJson): string {
     ['Number', c.number || undefined],
     ['From', c.from || undefined],
     ['Destination', c.destination || undefined],
-    conference ? ['Parties', partiesText(c)] : ['Languages', languagesDetail(c)],
+    conference ? ['Parties', partiesText(c.legs)] : ['Languages', languagesDetail(c)],
     ['State', c.state],
     ['Placed', c.outbound && `by tolk, calling the customer ${c.outbound.at ? `at ${time(c.outbound.at)}` : 'at once'}; attempt ${c.outbound.attempts} of ${c.outbound.retries + 1}`],
     ['Outcome', c.outcome && (c.endReason ? `${c.outcome}: ${c.endReason}` : c.outcome)],

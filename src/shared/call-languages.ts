@@ -22,3 +22,25 @@ export function spokenLanguages(c: CallLanguages): Record<string, string> {
   }
   return out;
 }
+
+/** A leg as the admin API returns it, as far as a conference's parties go. */
+export interface PartyLeg {
+  role: string;
+  callSid: string;
+  language?: string;
+  /** How the language became known where it was not given ('detected': it may be another party's). */
+  languageSource?: string;
+}
+
+/** A conference's parties: its legs but tolk's interpreter legs. */
+export function partiesOf<L extends { role: string }>(legs: readonly L[]): L[] {
+  return legs.filter((l) => l.role !== 'interpreter');
+}
+
+/** A conference's parties in a line: each one's role, call SID and language, a detected one marked. */
+export function partiesText(legs: readonly PartyLeg[]): string {
+  const parties = partiesOf(legs);
+  if (parties.length === 0) return 'none yet';
+  const language = (l: PartyLeg): string => (l.language ? `${l.language}${l.languageSource === 'detected' ? ', detected' : ''}` : 'language not known');
+  return parties.map((l) => `${l.role} ${l.callSid} (${language(l)})`).join('; ');
+}

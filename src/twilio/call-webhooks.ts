@@ -12,7 +12,7 @@
  *   POST /twilio/conference?call=<id>           events of a conference tolk created for a caller
  *   POST /twilio/interpreter                    an interpreter leg's TwiML App (token: conferences.ts)
  */
-import type { CallAnswer, ConferenceEvent, LegStatus, ParticipantMedia } from '../call/ports';
+import type { CallAnswer, ConferenceEvent, LeaveCause, LegStatus, ParticipantMedia } from '../call/ports';
 import { CUSTOMER_ENDPOINT } from '../call/outbound-call';
 import type { CallAnswerRenderer } from './call-answers';
 import { CALL_ID_PARAM, LEG_PARAM, STEP_PARAM } from './call-params';
@@ -80,12 +80,17 @@ function conferenceEventOf(p: TwilioConferenceParams, sinceArrivalMs: number): C
   switch (p.StatusCallbackEvent) {
     case 'conference-start':
       return { type: 'started', conferenceRef };
-    case 'conference-end':
-      return { type: 'ended', conferenceRef };
+    case 'conference-end': {
+      const endedBy = str(p.CallSidEndingConference);
+      return { type: 'ended', conferenceRef, ...(endedBy ? { endedBy } : {}) };
+    }
     case 'participant-join':
       return p.CallSid ? { type: 'joined', conferenceRef, legRef: p.CallSid, whispering: str(p.Coaching) === 'true' } : undefined;
-    case 'participant-leave':
-      return p.CallSid ? { type: 'left', conferenceRef, legRef: p.CallSid } : undefined;
+    case 'participant-leave': {
+      if (!p.CallSid) return undefined;
+      const cause = leaveCauseOf(str(p.ReasonParticipantLeft));
+      return { type: 'left', conferenceRef, legRef: p.CallSid, ...(cause ? { cause } : {}) };
+    }
     case 'participant-speech-start':
     case 'participant-speech-stop':
       if (!p.CallSid) return undefined;
@@ -97,6 +102,22 @@ function conferenceEventOf(p: TwilioConferenceParams, sinceArrivalMs: number): C
         ...(p.SequenceNumber !== undefined ? { sequence: Number(p.SequenceNumber) } : {}),
         sinceArrivalMs,
       };
+    default:
+      return undefined;
+  }
+}
+
+/** Twilio's ReasonParticipantLeft in the core's words (one it does not know: undefined). */
+function leaveCauseOf(reason: string | undefined): LeaveCause | undefined {
+  switch (reason) {
+    case 'participant_hung_up':
+      return 'hung-up';
+    case 'participant_updated_via_api':
+      return 'removed';
+    case 'participant_with_end_conference_on_exit_left':
+    case 'participant_with_end_conference_on_exit_kicked':
+    case 'conference_ended_via_api':
+      return 'conference-ended';
     default:
       return undefined;
   }

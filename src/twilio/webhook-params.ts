@@ -76,6 +76,8 @@ export const conferenceParamsSchema = z.looseObject({
   CallSidToCoach: text(64).optional(),
   SequenceNumber: count.optional(),
   Timestamp: text(64).optional(),
+  ReasonParticipantLeft: text(64).optional(),
+  CallSidEndingConference: text(64).optional(),
 });
 
 export type TwilioConferenceParams = Loose<{
@@ -88,6 +90,10 @@ export type TwilioConferenceParams = Loose<{
   Coaching?: string;
   CallSidToCoach?: string;
   SequenceNumber?: string;
+  /** participant-leave: why (participant_hung_up, participant_updated_via_api, participant_with_end_conference_on_exit_left, ...). */
+  ReasonParticipantLeft?: string;
+  /** conference-end: the participant whose leaving ended it, where one did. */
+  CallSidEndingConference?: string;
 }>;
 
 type Loose<T> = T & { readonly [param: string]: string | string[] | undefined };

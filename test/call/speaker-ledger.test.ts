@@ -51,6 +51,18 @@ describe('the speaker ledger', () => {
     expect(l.speakerOf('en', 400, 500)).toBeUndefined();
   });
 
+  it('takes a party a line was put down to as speaking its language for sure: no longer a maybe for lines in another', () => {
+    const l = new SpeakerLedger(1000);
+    l.joined('caller', 0, 'es');
+    l.joined('agent', 0, 'en');
+    l.joined('guest', 0);
+    expect(l.speakerOf('es', 2000, 3000)).toBeUndefined();
+    l.identified('guest', 'en');
+    expect(l.speakerOf('es', 4000, 5000)).toBe('caller');
+    // Sharing English with the agent: who said an English line is for the speech reports to tell.
+    expect(l.speakerOf('en', 4000, 5000)).toBeUndefined();
+  });
+
   it('takes a language brought back as not sure to be in doubt, however it was named', () => {
     const l = new SpeakerLedger(1000);
     l.joined('agent', 0, 'en');

@@ -138,7 +138,7 @@ describe('joining a conference in progress', () => {
     expect((await api(`/conferences/${ROOM}/interpreter`)).status).toBe(404);
     expect((await api(`/conferences/${ROOM}/interpreter`, { method: 'DELETE' })).status).toBe(404);
     const [record] = (await rig.tolk.records.list({ limit: 5 })).items;
-    expect(record).toMatchObject({ kind: 'conference', conference: ROOM, outcome: 'completed' });
+    expect(record).toMatchObject({ kind: 'conference', conference: ROOM, outcome: 'completed', endReason: 'tolk was asked to leave; the conference goes on' });
   });
 
   it('three parties in three languages: each hears the two others in their own language only', async () => {
@@ -163,7 +163,7 @@ describe('joining a conference in progress', () => {
     for (const sid of sids) rig.twilio.hangup(sid);
     await waitUntil(() => rig.tolk.calls.activeCalls === 0, 5000, 'tolk to leave the ended conference');
     const [record] = (await rig.tolk.records.list({ limit: 1 })).items;
-    expect(record).toMatchObject({ kind: 'conference', outcome: 'completed' });
+    expect(record).toMatchObject({ kind: 'conference', outcome: 'completed', endReason: 'the last party left' });
     // Each transcript line says which of the three spoke it, as the admin API shows the record.
     const { transcript } = (await (await api(`/calls/${record.id}`)).json()) as { transcript: { source: { languageCode: string }; speaker?: { role: string; callSid: string } }[] };
     expect(transcript.length).toBeGreaterThanOrEqual(6);

@@ -110,7 +110,7 @@ describe('a number in conference mode', () => {
     const legs = rig.twilio.calls().filter((c2) => c2.to.startsWith('app:'));
     expect(legs).toHaveLength(2);
     const [record] = (await rig.tolk.records.list({ limit: 5 })).items;
-    expect(record).toMatchObject({ kind: 'conference', state: 'ended', outcome: 'completed', number: TOLK_NUMBER, answeredAt: expect.any(Date) as Date });
+    expect(record).toMatchObject({ kind: 'conference', state: 'ended', outcome: 'completed', endReason: 'the caller hung up', number: TOLK_NUMBER, answeredAt: expect.any(Date) as Date });
     expect(record.conference).toMatch(/^tolk-[0-9a-f-]{36}$/);
     expect(record.conference).not.toContain(CALLER_NUMBER.slice(1));
     const full = (await rig.tolk.records.get(record.id))!;
@@ -172,7 +172,7 @@ describe('a number in conference mode', () => {
     await waitUntil(() => rig.tolk.calls.activeCalls === 0 && rig.gemini.stats().connectionsOpen === 0, 5000, 'tolk to end the call');
     await waitUntil(() => rig.twilio.calls().every((c) => c.status !== 'in-progress' && c.status !== 'ringing' && c.status !== 'queued'), 5000, 'every leg to end');
     const [record] = (await rig.tolk.records.list({ limit: 1 })).items;
-    expect(record).toMatchObject({ kind: 'conference', outcome: 'busy' });
+    expect(record).toMatchObject({ kind: 'conference', outcome: 'busy', endReason: 'the agent was busy' });
     expect(rig.logs.some((l) => l.event === 'conference.party_unreachable' && l.reason === 'busy')).toBe(true);
   });
 
@@ -204,7 +204,7 @@ describe('a number in conference mode', () => {
     expect(a[HZ.caller]).toBeGreaterThanOrEqual(1.5);
     expect(a[HZ.toEn]).toBeGreaterThanOrEqual(1.5);
     const record = (await rig.tolk.records.get(id))!;
-    expect(record).toMatchObject({ kind: 'conference', conference: `tolk-${id}`, outcome: 'completed', from: CALLER_NUMBER, outbound: { attempts: 1 } });
+    expect(record).toMatchObject({ kind: 'conference', conference: `tolk-${id}`, outcome: 'completed', endReason: 'the caller hung up', from: CALLER_NUMBER, outbound: { attempts: 1 } });
     // Every leg tolk placed waited its turn in the dial queue: the customer, the agent, both interpreters.
     const dialled = (await rig.tolk.jobs.list({ queue: 'dial', limit: 50 })).map((j) => j.id.replace(id, 'ID').replace(/\.\d+$/, ''));
     expect(dialled.sort()).toEqual(['dial.ID.caller', 'dial.ID.party', 'dial.ID.to-agent', 'dial.ID.to-caller'].sort());

@@ -78,6 +78,13 @@ describe('a conference tolk runs, with two parties sharing a language', () => {
     const spanish = full.transcript.filter((u) => u.direction === 'to:en').map((u) => u.speaker?.callSid);
     expect(english).toEqual([agentSid, guestSid, undefined]);
     expect(spanish).toEqual([callerSid]);
+    // The guest, whose language nobody gave, is listed with the English their line was in.
+    expect(full.legs.filter((l) => l.role !== 'interpreter').map((l) => [l.role, l.callSid, l.language])).toEqual([
+      ['caller', callerSid, 'es'],
+      ['agent', agentSid, 'en'],
+      ['participant', guestSid, 'en'],
+    ]);
+    expect(full).toMatchObject({ outcome: 'completed', endReason: 'the caller hung up' });
     // A speech report is logged at debug level only.
     expect(rig.logs.filter((l) => l.event === 'twilio.conference' && String(l.conferenceEvent).startsWith('participant-speech-'))).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { spokenLanguages } from '../../src/shared/call-languages';
+import { partiesText, spokenLanguages } from '../../src/shared/call-languages';
 
 describe('spokenLanguages', () => {
   it("takes each role's leg language where the record has one, else the configured one", () => {
@@ -6,5 +6,20 @@ describe('spokenLanguages', () => {
     expect(spokenLanguages({ languages: configured, legs: [] })).toEqual({ caller: 'auto', agent: 'en' });
     expect(spokenLanguages({ languages: configured, legs: [{ role: 'caller', language: 'pl' }, { role: 'interpreter', language: 'es' }] })).toEqual({ caller: 'pl', agent: 'en' });
     expect(spokenLanguages({ languages: configured, legs: [{ role: 'caller' }, { role: 'agent', language: 'fr' }] })).toEqual({ caller: 'auto', agent: 'fr' });
+  });
+});
+
+describe('partiesText', () => {
+  it("lists a conference's parties, a third one whose language was heard from them included, without tolk's interpreter legs", () => {
+    expect(
+      partiesText([
+        { role: 'caller', callSid: 'CA1', language: 'es' },
+        { role: 'agent', callSid: 'CA2', language: 'en' },
+        { role: 'interpreter', callSid: 'CA9', language: 'en' },
+        { role: 'participant', callSid: 'CA3', language: 'en', languageSource: 'spoken' },
+        { role: 'participant', callSid: 'CA4', language: 'fr', languageSource: 'detected' },
+      ]),
+    ).toBe('caller CA1 (es); agent CA2 (en); participant CA3 (en); participant CA4 (fr, detected)');
+    expect(partiesText([])).toBe('none yet');
   });
 });

@@ -102,6 +102,30 @@ describe('Twilio webhooks routed to the call service', () => {
     ]);
   });
 
+  it("says why a party left and whose leaving ended the conference, where Twilio does", async () => {
+    const r = rig();
+    const events: ConferenceEvent[] = [];
+    const handlers = callWebhookHandlers({ ...r.target, conferenceEvent: (_callId, e) => void events.push(e) }, r.render);
+    const ctx = { query: { call: 'call-1' }, sinceArrivalMs: () => 0 };
+    const send = (p: Partial<TwilioConferenceParams>) => handlers.conference!({ AccountSid: ACCOUNT, ConferenceSid: CONF, StatusCallbackEvent: 'participant-leave', ...p }, ctx);
+    await send({ CallSid: CALLER, ReasonParticipantLeft: 'participant_hung_up' });
+    await send({ CallSid: AGENT, ReasonParticipantLeft: 'participant_with_end_conference_on_exit_left' });
+    await send({ CallSid: AGENT, ReasonParticipantLeft: 'conference_ended_via_api' });
+    await send({ CallSid: AGENT, ReasonParticipantLeft: 'participant_updated_via_api' });
+    await send({ CallSid: AGENT, ReasonParticipantLeft: 'something_new' });
+    await send({ StatusCallbackEvent: 'conference-end', ReasonConferenceEnded: 'participant-with-end-conference-on-exit-left', CallSidEndingConference: CALLER });
+    await send({ StatusCallbackEvent: 'conference-end', ReasonConferenceEnded: 'conference-ended-via-api' });
+    expect(events).toEqual([
+      { type: 'left', conferenceRef: CONF, legRef: CALLER, cause: 'hung-up' },
+      { type: 'left', conferenceRef: CONF, legRef: AGENT, cause: 'conference-ended' },
+      { type: 'left', conferenceRef: CONF, legRef: AGENT, cause: 'conference-ended' },
+      { type: 'left', conferenceRef: CONF, legRef: AGENT, cause: 'removed' },
+      { type: 'left', conferenceRef: CONF, legRef: AGENT },
+      { type: 'ended', conferenceRef: CONF, endedBy: CALLER },
+      { type: 'ended', conferenceRef: CONF },
+    ]);
+  });
+
   it('an authenticated media stream reaches the call as 8 kHz PCM media, and what the call sends goes out as mu-law', () => {
     const r = rig();
     const leg = new FakeStreamLeg();

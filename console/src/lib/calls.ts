@@ -4,10 +4,16 @@ export interface CallLeg {
   role: string;
   callSid: string;
   language: string;
+  /** How the language became known, where it was not given (a conference's: detected, deduced, spoken). */
+  languageSource?: string;
 }
 
 export interface CallRecord {
   id: string;
+  /** Present for a conference only. */
+  kind?: 'conference';
+  /** The conference interpreted (its name), for a conference. */
+  conference?: string;
   number: string;
   from: string;
   destination: string;

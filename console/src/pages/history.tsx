@@ -4,7 +4,7 @@ import { Field } from '../components/field';
 import { LagChart } from '../components/lag-chart';
 import { api, ApiError, problemsOf, type FieldProblem } from '../lib/api';
 import { speakerLabel } from '../../../src/shared/speaker-label';
-import { spokenLanguages } from '../../../src/shared/call-languages';
+import { partiesText, spokenLanguages } from '../../../src/shared/call-languages';
 import { callDuration, formatDuration, formatTime, localToIso, seconds, OUTCOMES, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
 import { languageName, useLanguages } from '../lib/languages';
 import { href } from '../lib/router';
@@ -163,12 +163,23 @@ function CallDetail(props: { id: string }) {
         <dd>{call.from}</dd>
         <dt>Rang</dt>
         <dd>{call.destination}</dd>
-        <dt>Languages</dt>
-        <dd>
-          {Object.entries(spokenLanguages(call))
-            .map(([role, code]) => `${role}: ${languageName(languages, code)}`)
-            .join(', ')}
-        </dd>
+        {call.kind === 'conference' ? (
+          <>
+            <dt>Conference</dt>
+            <dd>{call.conference}</dd>
+            <dt>Parties</dt>
+            <dd>{partiesText(call.legs)}</dd>
+          </>
+        ) : (
+          <>
+            <dt>Languages</dt>
+            <dd>
+              {Object.entries(spokenLanguages(call))
+                .map(([role, code]) => `${role}: ${languageName(languages, code)}`)
+                .join(', ')}
+            </dd>
+          </>
+        )}
         <dt>Call id</dt>
         <dd>
           <code>{call.id}</code>

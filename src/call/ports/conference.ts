@@ -67,12 +67,20 @@ export interface ConferenceTelephony {
   watch(conference: ConferenceInfo, onEvent: (e: ConferenceEvent) => void): () => void;
 }
 
+/**
+ * Why a member left a conference: it hung up, it was taken out (by the REST API, or its call was
+ * given other instructions), or it was let go because the conference ended.
+ */
+export type LeaveCause = 'hung-up' | 'removed' | 'conference-ended';
+
 /** What a conference reports about itself. */
 export type ConferenceEvent =
   | { type: 'started'; conferenceRef: string }
-  | { type: 'ended'; conferenceRef: string }
+  /** `endedBy`: the leg whose leaving ended it (Twilio: CallSidEndingConference), where the telephony says. */
+  | { type: 'ended'; conferenceRef: string; endedBy?: string }
   | { type: 'joined'; conferenceRef: string; legRef: string; whispering: boolean }
-  | { type: 'left'; conferenceRef: string; legRef: string }
+  /** `cause`: why the member left, where the telephony says (Twilio: ReasonParticipantLeft). */
+  | { type: 'left'; conferenceRef: string; legRef: string; cause?: LeaveCause }
   /**
    * A member started (`speaking`) or stopped speaking: reported only for a conference tolk created.
    * `sequence` orders the reports (they may arrive out of order); the report reached tolk

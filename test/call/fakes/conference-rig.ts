@@ -3,7 +3,7 @@ import { encodeMulaw } from '../../../src/audio';
 import { ConferenceCall, type ConferencePartyInit } from '../../../src/call/conference-call';
 import { CallEventBus } from '../../../src/call/events';
 import type { InterpretationMode } from '../../../src/call/interpretation-plan';
-import type { AddInterpreterRequest, CallMetrics, ConferenceEvent, ConferenceTelephony, Telephony } from '../../../src/call/ports';
+import type { AddInterpreterRequest, CallMetrics, ConferenceEvent, ConferenceInfo, ConferenceTelephony, Telephony } from '../../../src/call/ports';
 import type { PromptLibrary } from '../../../src/call/prompts';
 import { recordCalls } from '../../../src/call/subscribers/records';
 import { createLogger } from '../../../src/log/logger';
@@ -24,8 +24,10 @@ class FakeConferences implements ConferenceTelephony {
     this.interpreters.push(req);
     return Promise.resolve(`CA-interpreter-${req.endpoint}`);
   }
-  find(): Promise<undefined> {
-    return Promise.resolve(undefined);
+  /** The members the phone network lists when asked (none: the conference has ended). */
+  members: string[] | undefined;
+  find(): Promise<ConferenceInfo | undefined> {
+    return Promise.resolve(this.members ? { ref: 'CF1', name: 'CF1', members: this.members.map((legRef) => ({ legRef, whispering: false })) } : undefined);
   }
   removeLeg(): Promise<void> {
     return Promise.resolve();
@@ -79,6 +81,7 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
     { clock: new SimulatedClock(), translators, telephony, prompts, metrics, events, logger, conferences, now: () => time.nowMs },
     { id, conference: 'CF1', requestedMode: opts.mode ?? 'whisper', callerId: '+15550001111', parties: opts.parties, maxLanguages: 4 },
   );
+  const ended = new Promise<void>((resolve) => call.onEnded(() => resolve()));
   /** The latest leg connected for each interpreter endpoint. */
   const media = new Map<string, FakeMediaLeg>();
   const connected = new Set<AddInterpreterRequest>();
@@ -114,6 +117,7 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
 
   return {
     call,
+    conferences,
     translators,
     /** Every interpreter leg connected hears the room say `pcm` (8 kHz), 20 ms at a time. */
     roomSays(pcm: Int16Array): void {
@@ -160,6 +164,27 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
       noteSessions();
       session.fire('utterance', { source: { text, languageCode: heard }, translation: { text: `(${target}) ${text}`, languageCode: target }, startMs: Math.max(0, endMs - ms), endMs });
       await flush();
+    },
+    /** The conference ended (as its watcher reports it). */
+    async ended(): Promise<void> {
+      onEvent?.({ type: 'ended', conferenceRef: 'CF1' });
+      await flush();
+    },
+    /** Every interpreter leg's media ends (the legs were hung up). */
+    async legsHungUp(): Promise<void> {
+      for (const leg of media.values()) leg.close();
+      await flush();
+      await flush();
+    },
+    /** The call's record, once every event so far is written. */
+    async record() {
+      await events.settle(id);
+      return (await records.get(id))!;
+    },
+    /** The call's record, once the call has ended and its end is written. */
+    async whenEnded() {
+      await ended;
+      return (await records.get(id))!;
     },
     /** The call's transcript as its record keeps it: each line's words and the leg named as its speaker. */
     async transcript(): Promise<{ text: string; speaker: string | undefined }[]> {

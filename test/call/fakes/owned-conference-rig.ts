@@ -1,0 +1,237 @@
+import { Writable } from 'node:stream';
+import { CallService } from '../../../src/call/call-service';
+import { CallEventBus } from '../../../src/call/events';
+import { ManualFrameClock } from '../../../src/call/frame-clock';
+import type { AddInterpreterRequest, AddPartyRequest, CallMetrics, ConferenceEvent, ConferenceInfo, ConferenceTelephony, LegReport, LegStatus, Telephony } from '../../../src/call/ports';
+import type { PromptLibrary } from '../../../src/call/prompts';
+import { recordCalls } from '../../../src/call/subscribers/records';
+import { StaticNumberDirectory, type NumberSettings } from '../../../src/config/numbers';
+import { createLogger } from '../../../src/log/logger';
+import { InMemoryCallRecordStore } from '../../../src/store/in-memory-call-record-store';
+import { FakeMediaLeg } from './fake-media-leg';
+import { FakeTranslatorFactory, type FakeTranslator } from './fake-translator';
+
+export const CALLER = 'CA' + '1'.repeat(32);
+export const AGENT = 'CA' + '2'.repeat(32);
+export const CONFERENCE_SID = 'CF' + '9'.repeat(32);
+export const NUMBER: NumberSettings = {
+  number: '+15550001111',
+  destination: '+15550002222',
+  callerLanguage: 'es',
+  agentLanguage: 'en',
+  echoTargetLanguage: false,
+  originalVolume: 0.16,
+  mode: 'conference',
+  interpretation: 'whisper',
+};
+
+const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * The conferences tolk creates: the agent dialled answers as AGENT (or the dialling fails); every
+ * interpreter leg asked for is placed. It reports nothing by itself: the test says what happens.
+ */
+class OwnedConferences implements ConferenceTelephony {
+  readonly interpreters: { req: AddInterpreterRequest; legRef: string }[] = [];
+  readonly steps: string[] = [];
+  dialFails = false;
+  addParty(req: AddPartyRequest): Promise<string> {
+    this.steps.push(`dial ${req.destination}`);
+    return this.dialFails ? Promise.reject(new Error('21211 invalid number')) : Promise.resolve(AGENT);
+  }
+  addInterpreter(req: AddInterpreterRequest): Promise<string> {
+    const legRef = `CA-interpreter-${req.endpoint}`;
+    this.interpreters.push({ req, legRef });
+    return Promise.resolve(legRef);
+  }
+  find(): Promise<ConferenceInfo | undefined> {
+    return Promise.resolve(undefined);
+  }
+  removeLeg(_conference: string, legRef: string): Promise<void> {
+    this.steps.push(`remove ${legRef}`);
+    return Promise.resolve();
+  }
+  end(): Promise<void> {
+    this.steps.push('end the conference');
+    return Promise.resolve();
+  }
+  watch(): () => void {
+    return () => undefined;
+  }
+}
+
+/** The phone network: where each leg is when tolk asks (answered unless the test says otherwise). */
+class Network implements Telephony {
+  readonly steps: string[] = [];
+  readonly legs = new Map<string, LegStatus>();
+  /** The network never answers a look-up. */
+  silent = false;
+  dial(): Promise<string> {
+    return Promise.reject(new Error('a conference dials through the Participants API'));
+  }
+  hangUp(legRef: string): Promise<void> {
+    this.steps.push(`hang up ${legRef}`);
+    return Promise.resolve();
+  }
+  sayAndHangUp(legRef: string, text: string): Promise<void> {
+    this.steps.push(`tell ${legRef}: ${text}`);
+    return Promise.resolve();
+  }
+  lookUp(legRef: string): Promise<LegReport | undefined> {
+    if (this.silent) return new Promise(() => undefined);
+    return Promise.resolve({ status: this.legs.get(legRef) ?? { state: 'answered' } });
+  }
+}
+
+/** Every metric is accepted and forgotten. */
+const metrics = new Proxy({}, { get: () => () => undefined }) as CallMetrics;
+const prompts: PromptLibrary = { get: () => undefined };
+
+/**
+ * A caller on a number in conference mode, as the call service serves them: tolk puts them in a
+ * conference of its own, dials the agent into it, and interprets it with whispering legs; its
+ * events are recorded into an in-memory call record as in production. The test moves the call's
+ * clock and says who joins, speaks, leaves, and what the translation sessions hear.
+ */
+export async function ownedConference(opts: { agentAnswers?: boolean; dialFails?: boolean } = {}) {
+  const logger = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const events = new CallEventBus(logger);
+  const records = new InMemoryCallRecordStore();
+  const stopRecording = recordCalls(events, records);
+  const translators = new FakeTranslatorFactory();
+  const conferences = new OwnedConferences();
+  conferences.dialFails = opts.dialFails ?? false;
+  const network = new Network();
+  const clock = new ManualFrameClock();
+  const time = { nowMs: 1_000_000 };
+  const service = new CallService({
+    events,
+    clock,
+    telephony: network,
+    translators,
+    records,
+    prompts,
+    metrics,
+    logger,
+    numbers: new StaticNumberDirectory([NUMBER]),
+    conferences,
+    now: () => time.nowMs,
+  });
+  const answer = await service.incoming({ legRef: CALLER, from: '+34600000000', to: NUMBER.number });
+  if (answer.type !== 'conference') throw new Error(`not put in a conference: ${answer.type}`);
+  const callId = answer.callId;
+  const call = service.conferenceCall(callId)!;
+  const ended = new Promise<void>((resolve) => call.onEnded(() => resolve()));
+  const media = new Map<string, FakeMediaLeg>();
+  const connected = new Set<string>();
+  /** When each session's input clock started, in ms since the call started. */
+  const sessionStart = new Map<FakeTranslator, number>();
+  const noteSessions = (): void => {
+    for (const t of translators.created) if (!sessionStart.has(t)) sessionStart.set(t, call.elapsedMs);
+  };
+  let sequence = 0;
+
+  /** Connects the media of every interpreter leg placed and not yet connected. */
+  const connectLegs = async (): Promise<void> => {
+    await flush();
+    for (const { req, legRef } of conferences.interpreters) {
+      if (connected.has(legRef)) continue;
+      connected.add(legRef);
+      service.interpreterAnswered(callId, legRef, req.endpoint);
+      const leg = new FakeMediaLeg(legRef, req.endpoint);
+      media.set(req.endpoint, leg);
+      service.attach(leg);
+    }
+    await flush();
+    noteSessions();
+  };
+  const report = async (e: ConferenceEvent): Promise<void> => {
+    service.conferenceEvent(callId, e);
+    await flush();
+    await connectLegs();
+  };
+
+  const rig = {
+    service,
+    call,
+    callId,
+    conferences,
+    network,
+    translators,
+    clock,
+    /** The media of the interpreter leg for `endpoint` ('to-caller', 'to-agent', 'to-party-1'...). */
+    leg(endpoint: string): FakeMediaLeg {
+      const leg = media.get(endpoint);
+      if (!leg) throw new Error(`no interpreter leg ${endpoint}`);
+      return leg;
+    },
+    /** Moves the call's clock on by `ms`. */
+    advance(ms: number): void {
+      noteSessions();
+      time.nowMs += ms;
+    },
+    /** `legRef` joins the conference. */
+    joined: (legRef: string): Promise<void> => report({ type: 'joined', conferenceRef: CONFERENCE_SID, legRef, whispering: false }),
+    /** `legRef` leaves it (why, where Twilio says). */
+    left: (legRef: string, cause?: 'hung-up' | 'removed' | 'conference-ended'): Promise<void> =>
+      report({ type: 'left', conferenceRef: CONFERENCE_SID, legRef, ...(cause ? { cause } : {}) }),
+    /** The conference ended (`endedBy`: whose leaving ended it, where Twilio says). */
+    ended: (endedBy?: string): Promise<void> => report({ type: 'ended', conferenceRef: CONFERENCE_SID, ...(endedBy ? { endedBy } : {}) }),
+    /** Every interpreter leg's media ends (the legs were hung up). */
+    async legsHungUp(): Promise<void> {
+      for (const leg of media.values()) leg.close();
+      await flush();
+      await flush();
+    },
+    /** The conference reports `legRef` starting or stopping to speak. */
+    speaks(legRef: string, speaking: boolean): void {
+      service.conferenceEvent(callId, { type: 'speech', conferenceRef: CONFERENCE_SID, legRef, speaking, sequence: ++sequence });
+    },
+    /**
+     * The session translating into `target` hears an utterance in `heard` over the last `ms` of
+     * the call: it reports the language, then the final utterance (times on its input clock).
+     */
+    async hears(target: string, heard: string, text: string, ms = 2000): Promise<void> {
+      const session = translators.created.filter((t) => t.targetLanguage === target && !t.closed).at(-1);
+      if (!session) throw new Error(`no open session into ${target}`);
+      const endMs = call.elapsedMs - (sessionStart.get(session) ?? 0);
+      session.fire('language', heard);
+      await flush();
+      noteSessions();
+      session.fire('utterance', { source: { text, languageCode: heard }, translation: { text: `(${target}) ${text}`, languageCode: target }, startMs: Math.max(0, endMs - ms), endMs });
+      await flush();
+      await connectLegs();
+    },
+    /** `legRefs` talk for 2 s (as the conference reports it), and the session into `target` finishes their line. */
+    async talk(legRefs: string[], target: string, heard: string, text: string): Promise<void> {
+      rig.advance(100);
+      for (const l of legRefs) rig.speaks(l, true);
+      rig.advance(2000);
+      await rig.hears(target, heard, text, 2100);
+      rig.advance(500);
+      for (const l of legRefs) rig.speaks(l, false);
+      rig.advance(2000);
+    },
+    /** The call's record, once every event so far is written. */
+    async record() {
+      await events.settle(callId);
+      return (await records.get(callId))!;
+    },
+    /** The call's record, once the call has ended and its end is written. */
+    async whenEnded() {
+      await ended;
+      return (await records.get(callId))!;
+    },
+    async close(): Promise<void> {
+      if (call.state !== 'ended') await call.leave();
+      stopRecording();
+    },
+  };
+
+  // The caller reaches the conference; tolk dials the agent, who answers and joins.
+  await rig.joined(CALLER);
+  if (opts.agentAnswers !== false && !opts.dialFails) await rig.joined(AGENT);
+  return rig;
+}
+
+export type OwnedConferenceRig = Awaited<ReturnType<typeof ownedConference>>;
