@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { App } from '../src/app';
 import type { TwilioEmulator } from '../src/emulators/twilio/emulator';
+import { toneVoice } from '../src/emulators/twilio/audio';
 
 export const CONFERENCE_VOICES = { caller: 500, agent: 700, guest: 900 } as const;
 export const TRANSLATION_VOICES = { es: 1100, en: 1300 } as const;
@@ -24,16 +25,8 @@ const PEOPLE = [
   { role: 'guest', from: '+15550004444', language: 'en', pitch: CONFERENCE_VOICES.guest },
 ] as const;
 
-/** A voice: `sec` of syllables (four a second) at `pitch` Hz, 8 kHz. */
-export function voice(sec: number, pitch: number): Int16Array {
-  const out = new Int16Array(Math.round(sec * 8000));
-  for (let i = 0; i < out.length; i++) {
-    const t = i / 8000;
-    const syllable = 0.55 + 0.45 * Math.sin(2 * Math.PI * 4 * t);
-    out[i] = Math.round(6000 * syllable * Math.sin(2 * Math.PI * pitch * t));
-  }
-  return out;
-}
+/** A voice: `sec` of syllables (four a second) at `pitch` Hz, 8 kHz (what `--say tone:HZ` speaks by hand). */
+export const voice = toneVoice;
 
 /** Amplitude of the `hz` component of 8 kHz samples (Goertzel). */
 function level(s: Int16Array, hz: number): number {

@@ -83,13 +83,24 @@ export interface InterpreterJson {
   legs: { endpoint: string; callSid?: string; whisperTo?: string; state: string }[];
 }
 
-/** What `POST /api/calls/erase` erased; `more`: calls matching were left for another request. */
+/** What `POST /api/calls/erase` erased (dryRun: would erase); `more`: calls matching were left for another request. */
 export interface EraseResultJson {
   calls: number;
   deliveries: number;
   callerLanguages: number;
   more: boolean;
+  /** Present on a dry run: nothing was erased. */
+  dryRun?: true;
 }
+
+/** What `POST /api/calls/sweep` erased: what ended (or was last remembered) before `before`, `days` ago. */
+export interface SweepResultJson extends EraseResultJson {
+  days: number;
+  before: string;
+}
+
+/** A sweep may erase up to 50,000 calls in batches before it answers. */
+const SWEEP_TIMEOUT_MS = 600_000;
 
 export interface CallListParams {
   number?: string;
@@ -212,9 +223,14 @@ export class AdminClient {
     return this.request('DELETE', `api/calls/${enc(id)}`);
   }
 
-  /** Erases ended calls (before a time, or one caller's); resolves with what was erased. */
-  eraseCalls(body: { endedBefore?: string; from?: string }): Promise<EraseResultJson> {
+  /** Erases ended calls (before a time, or one caller's); resolves with what was erased (dryRun: what would be). */
+  eraseCalls(body: { endedBefore?: string; from?: string; dryRun?: boolean }): Promise<EraseResultJson> {
     return this.request('POST', 'api/calls/erase', body);
+  }
+
+  /** Runs the retention sweep now; resolves with what it erased. */
+  sweepCalls(): Promise<SweepResultJson> {
+    return this.request('POST', 'api/calls/sweep', undefined, SWEEP_TIMEOUT_MS);
   }
 
   joinConference(conference: string, body: object): Promise<InterpreterJson> {
@@ -251,11 +267,12 @@ export class AdminClient {
     return this.request('POST', `api/deliveries/${enc(id)}/retry`);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return (await this.send<T>(method, path, body)).body;
+  private async request<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+    return (await this.send<T>(method, path, body, timeoutMs)).body;
   }
 
-  private async send<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  /** `timeoutMs`: this request's time limit, when it may take longer than the client's. */
+  private async send<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<{ status: number; body: T }> {
     const url = new URL(path, this.base);
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (this.opts.token) headers.Authorization = `Bearer ${this.opts.token}`;
@@ -266,7 +283,7 @@ export class AdminClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 15_000),
+        signal: AbortSignal.timeout(timeoutMs ?? this.opts.timeoutMs ?? 15_000),
       });
     } catch (err) {
       throw new CliError(`cannot reach tolk at ${this.base.origin} (${networkReason(err)}); is it running? Set --url or TOLK_URL`, EXIT_UNREACHABLE);

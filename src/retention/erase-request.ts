@@ -1,15 +1,18 @@
 /**
  * The body of `POST /api/calls/erase`: which ended calls to erase, `{endedBefore?, from?}`, at
- * least one of them. Every problem is reported at once. Pure.
+ * least one of them, and `dryRun?` (true: only say what would be erased). Every problem is reported
+ * at once. Pure.
  */
 import { ISO_DATE_FORM, isoDateProblem, readIsoDate } from '../config/iso-date';
 import { normaliseDialledNumber } from '../config/numbers';
 import { quoted, type FieldProblem } from '../config/numbers-schema';
 import type { EraseRequest } from './retention';
 
+/** The fields that say which calls. */
 export const ERASE_FIELDS = ['endedBefore', 'from'] as const;
+const FIELDS: readonly string[] = [...ERASE_FIELDS, 'dryRun'];
 
-export type EraseRequestParse = { ok: true; value: EraseRequest } | { ok: false; problems: FieldProblem[] };
+export type EraseRequestParse = { ok: true; value: EraseRequest; dryRun: boolean } | { ok: false; problems: FieldProblem[] };
 
 /** `now`: the time `endedBefore` defaults to (every call that has ended) and may not be after. */
 export function parseEraseRequest(body: unknown, now: Date): EraseRequestParse {
@@ -18,8 +21,9 @@ export function parseEraseRequest(body: unknown, now: Date): EraseRequestParse {
   }
   const input = body as Record<string, unknown>;
   const problems: FieldProblem[] = [];
-  const unknown = Object.keys(input).filter((k) => !(ERASE_FIELDS as readonly string[]).includes(k));
-  if (unknown.length > 0) problems.push({ path: [], message: `unknown field ${unknown.slice(0, 5).map((k) => quoted(k, 32)).join(', ')}; fields are ${ERASE_FIELDS.join(', ')}` });
+  const unknown = Object.keys(input).filter((k) => !FIELDS.includes(k));
+  if (unknown.length > 0) problems.push({ path: [], message: `unknown field ${unknown.slice(0, 5).map((k) => quoted(k, 32)).join(', ')}; fields are ${FIELDS.join(', ')}` });
+  if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') problems.push({ path: ['dryRun'], message: 'must be true or false' });
   let endedBefore = now;
   let from: string | undefined;
   const given = (field: 'endedBefore' | 'from', max: number): string | undefined => {
@@ -46,5 +50,5 @@ export function parseEraseRequest(body: unknown, now: Date): EraseRequestParse {
     problems.push({ path: [], message: 'say which calls: endedBefore (calls that ended before a time), from (one caller\'s calls), or both' });
   }
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, value: from === undefined ? { endedBefore } : { endedBefore, from } };
+  return { ok: true, value: from === undefined ? { endedBefore } : { endedBefore, from }, dryRun: input.dryRun === true };
 }

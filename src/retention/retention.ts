@@ -9,14 +9,18 @@
  *    server and worker, at start and every quarter of an hour) schedules the same one; each run
  *    schedules the next before it sweeps.
  *  - On request (`POST /api/calls/erase`, `tolk calls erase`): the calls that ended before a time,
- *    or every ended call of one caller (whose remembered languages are forgotten too).
+ *    or every ended call of one caller (whose remembered languages are forgotten too). A dry run
+ *    (`preview`) counts what that would erase and changes nothing.
+ *  - The scheduled sweep by hand (`POST /api/calls/sweep`, `tolk calls sweep`): the same sweep, at once.
  * A call still live is never erased. Calls go in small batches with a pause between them (SQLite
  * blocks the event loop while it deletes); a run erases at most its bound and says whether more
- * are left.
+ * are left. Runs at the same time (the hourly sweep and one by hand, or on several instances
+ * sharing a database) each erase a call at most once: each batch is a delete of what is still
+ * there, and a run counts only the rows its own deletes removed.
  */
 import type { JobQueues, JobState, Processor, QueueSpec } from '../jobs/queue';
 import type { Logger } from '../log/logger';
-import type { CallRecordStore } from '../store/call-record-store';
+import { MAX_LIST_LIMIT, type CallRecordStore } from '../store/call-record-store';
 import type { CallerLanguageStore } from '../store/caller-language-store';
 import type { DeliveryStore } from '../store/delivery-store';
 
@@ -55,11 +59,18 @@ export interface EraseResult {
   more: boolean;
 }
 
+/** What a sweep erased, and by which period: calls that ended (and languages last remembered) before `before`. */
+export interface SweepResult extends EraseResult {
+  days: number;
+  /** ISO 8601. */
+  before: string;
+}
+
 export interface RetentionDeps {
   calls: Pick<CallRecordStore, 'ended' | 'erase'>;
-  deliveries: Pick<DeliveryStore, 'eraseForCalls' | 'eraseOrphans'>;
+  deliveries: Pick<DeliveryStore, 'eraseForCalls' | 'eraseOrphans' | 'countForCalls' | 'countOrphans'>;
   /** Absent: no caller languages are kept in a database. */
-  callerLanguages?: Pick<CallerLanguageStore, 'forgetBefore' | 'forgetCaller'>;
+  callerLanguages?: Pick<CallerLanguageStore, 'forgetBefore' | 'forgetCaller' | 'countCaller'>;
   jobs: Pick<JobQueues, 'add' | 'list' | 'remove' | 'queueNames'>;
   /** Run after an erasure that erased something, so what was erased leaves the database's files too (Store.scrub). */
   scrub?: () => Promise<void>;
@@ -90,13 +101,46 @@ export class Retention {
     this.log = deps.logger.child({ component: 'retention' });
   }
 
+  /** TOLK_RETENTION_DAYS; undefined: nothing is erased on a schedule (and `sweep` does nothing). */
+  get days(): number | undefined {
+    return this.deps.days;
+  }
+
   /** Erases the ended calls the request names (see EraseRequest), at most a request's bound of them. */
   erase(req: EraseRequest): Promise<EraseResult> {
     return this.eraseUpTo(req, this.maxPerRequest);
   }
 
-  /** Erases what is older than TOLK_RETENTION_DAYS; undefined when it is unset. */
-  async sweep(): Promise<EraseResult | undefined> {
+  /**
+   * A dry run of `erase`: what it would erase now (the same counts, within the same bound, `more`
+   * when more match), reading only: nothing is erased, no job removed, nothing scrubbed.
+   */
+  async preview(req: EraseRequest): Promise<EraseResult> {
+    const max = this.maxPerRequest;
+    const result: EraseResult = { calls: 0, deliveries: 0, callerLanguages: 0, more: false };
+    for (;;) {
+      const room = max - result.calls;
+      if (room <= 0) {
+        result.more = (await this.deps.calls.ended({ ...req, offset: result.calls, limit: 1 })).length > 0;
+        break;
+      }
+      const limit = Math.min(MAX_LIST_LIMIT, room);
+      const ids = await this.deps.calls.ended({ ...req, offset: result.calls, limit });
+      result.calls += ids.length;
+      result.deliveries += await this.deps.deliveries.countForCalls(ids);
+      if (ids.length < limit) break;
+      await pause();
+    }
+    result.deliveries += await this.deps.deliveries.countOrphans(new Date(this.now() - ORPHAN_GRACE_MS));
+    if (req.from !== undefined && this.deps.callerLanguages) result.callerLanguages = await this.deps.callerLanguages.countCaller(req.from);
+    return result;
+  }
+
+  /**
+   * Erases what is older than TOLK_RETENTION_DAYS (the hourly job, or `POST /api/calls/sweep` at
+   * once); undefined when it is unset.
+   */
+  async sweep(): Promise<SweepResult | undefined> {
     const { days } = this.deps;
     if (days === undefined) return undefined;
     const before = new Date(this.now() - days * DAY_MS);
@@ -106,7 +150,7 @@ export class Retention {
       if (result.callerLanguages > 0) await this.deps.scrub?.();
     }
     this.log.info({ event: 'retention.swept', days, before: before.toISOString(), ...result }, `erased ${result.calls} calls ended before ${before.toISOString()}`);
-    return result;
+    return { ...result, days, before: before.toISOString() };
   }
 
   /**
@@ -143,7 +187,7 @@ export class Retention {
    * The `retention` queue's processor: queues the next hour's sweep (so a failing one does not end
    * them; after the job's own hour even when its timer fired a moment early), then sweeps.
    */
-  processor(): Processor<SweepJob, EraseResult | undefined> {
+  processor(): Processor<SweepJob, SweepResult | undefined> {
     return async (job) => {
       await this.schedule(job.data.slot);
       return this.sweep();

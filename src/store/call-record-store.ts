@@ -67,6 +67,8 @@ export interface EndedQuery {
   /** Only calls whose `from` is this number (the caller; for a call tolk placed, the customer). */
   from?: string;
   limit: number;
+  /** Skip this many of them first (to read past the first page without erasing it: a dry run). */
+  offset?: number;
 }
 
 export interface CallEnd {

@@ -16,6 +16,8 @@ export interface CallerLanguageStore {
   forgetCaller(caller: string): Promise<number>;
   /** Forgets every caller last remembered before `before`; resolves how many were forgotten. */
   forgetBefore(before: Date): Promise<number>;
+  /** How many languages forgetCaller would forget, forgetting nothing. */
+  countCaller(caller: string): Promise<number>;
 }
 
 export class SqlCallerLanguageStore implements CallerLanguageStore {
@@ -50,6 +52,11 @@ export class SqlCallerLanguageStore implements CallerLanguageStore {
   async forgetCaller(caller: string): Promise<number> {
     const res = await this.db.deleteFrom('caller_languages').where('caller', '=', caller).executeTakeFirst();
     return Number(res.numDeletedRows);
+  }
+
+  async countCaller(caller: string): Promise<number> {
+    const row = await this.db.selectFrom('caller_languages').select((eb) => eb.fn.countAll<number | string>().as('n')).where('caller', '=', caller).executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   async forgetBefore(before: Date): Promise<number> {

@@ -135,7 +135,8 @@ export class InMemoryCallRecordStore implements CallRecordStore {
       .map((e) => e.record)
       .filter((r) => r.outcome !== undefined && r.endedAt !== undefined && r.endedAt.getTime() < before && (q.from === undefined || r.from === q.from))
       .sort(earliestFirst((r) => r.endedAt!.getTime()));
-    return Promise.resolve(found.slice(0, pageLimit(q.limit)).map((r) => r.id));
+    const offset = Math.max(0, Math.floor(q.offset ?? 0));
+    return Promise.resolve(found.slice(offset, offset + pageLimit(q.limit)).map((r) => r.id));
   }
 
   erase(ids: readonly string[]): Promise<number> {

@@ -166,6 +166,7 @@ export class SqlCallRecordStore implements CallRecordStore {
       .orderBy('ended_at')
       .orderBy('id')
       .limit(pageLimit(q.limit))
+      .offset(Math.max(0, Math.floor(q.offset ?? 0)))
       .execute();
     return rows.map((r) => r.id);
   }

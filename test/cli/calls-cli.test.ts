@@ -337,4 +337,59 @@ describe('tolk calls erase', () => {
       await own.close();
     }
   });
+
+  it('with --dry-run says what it would erase, that nothing was, and erases nothing', async () => {
+    const own = await startTolkServer();
+    const ids = async (): Promise<string[]> => (JSON.parse((await own.tolk('calls', 'list', '--json')).stdout) as { calls: { id: string }[] }).calls.map((c) => c.id);
+    try {
+      const text = await own.tolk('calls', 'erase', '--ended-before', '2025-01-01T10:01:30Z', '--dry-run');
+      expect(text).toMatchObject({ code: 0, stderr: '' });
+      expect(text.stdout).toBe('Dry run, nothing was erased: this would erase 2 calls (0 webhook deliveries, 0 remembered languages).\nTo erase them, run the same command without --dry-run.\n');
+      const one = await own.tolk('calls', 'erase', '--from', '+34600000000', '--dry-run');
+      expect(one.stdout).toBe(
+        'Dry run, nothing was erased: this would erase 1 call (0 webhook deliveries, 0 remembered languages).\n' +
+          'A call of theirs in progress, or one tolk has yet to place, would be kept.\n' +
+          'To erase them, run the same command without --dry-run.\n',
+      );
+      const json = await own.tolk('calls', 'erase', '--from', '+34600000000', '--dry-run', '--json');
+      expect(JSON.parse(json.stdout)).toEqual({ calls: 1, deliveries: 0, callerLanguages: 0, more: false, dryRun: true });
+      const nothingSaid = await own.tolk('calls', 'erase', '--dry-run');
+      expect(nothingSaid.code).toBe(2);
+      expect(await ids()).toEqual(['call-3', 'call-2', 'call-1']);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe('tolk calls sweep', () => {
+  it('runs the retention sweep now and says what went, by which cut-off', async () => {
+    // 30 days after call-1 ended (2025-01-01T10:01:00Z) and before call-2 did (10:01:20Z).
+    const own = await startTolkServer({ retentionDays: 30, now: () => Date.parse('2025-01-31T10:01:10Z') });
+    try {
+      const text = await own.tolk('calls', 'sweep');
+      expect(text).toMatchObject({ code: 0, stderr: '' });
+      expect(text.stdout).toBe('Swept (TOLK_RETENTION_DAYS=30, what ended before 2025-01-01T10:01:10.000Z): erased 1 call (0 webhook deliveries, 0 remembered languages).\n');
+      const json = await own.tolk('calls', 'sweep', '--json');
+      expect(JSON.parse(json.stdout)).toEqual({ calls: 0, deliveries: 0, callerLanguages: 0, more: false, days: 30, before: '2025-01-01T10:01:10.000Z' });
+      expect((JSON.parse((await own.tolk('calls', 'list', '--json')).stdout) as { calls: { id: string }[] }).calls.map((c) => c.id)).toEqual(['call-3', 'call-2']);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('exits 1 with a clear message when the deployment has no TOLK_RETENTION_DAYS', async () => {
+    const own = await startTolkServer();
+    try {
+      const run = await own.tolk('calls', 'sweep');
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/^tolk: TOLK_RETENTION_DAYS is not set on this server: there is no retention period to sweep by/);
+      const json = await own.tolk('calls', 'sweep', '--json');
+      expect(JSON.parse(json.stderr)).toMatchObject({ status: 409, error: expect.stringContaining('TOLK_RETENTION_DAYS') });
+      expect((JSON.parse((await own.tolk('calls', 'list', '--json')).stdout) as { calls: unknown[] }).calls).toHaveLength(3);
+    } finally {
+      await own.close();
+    }
+  });
 });

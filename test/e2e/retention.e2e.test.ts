@@ -1,7 +1,8 @@
 /**
  * Erasing ended calls in a running tolk, over its real database and job queues (in this process
  * and on the test Redis): TOLK_RETENTION_DAYS puts an hourly sweep in the `retention` queue, and an
- * operator's request erases an ended call with its transcript and webhook delivery.
+ * operator's request erases an ended call with its transcript and webhook delivery (its dry run
+ * erases nothing), and the sweep runs at once when asked.
  */
 import { dropPrefix, uniquePrefix, REDIS_URL } from '../jobs/helpers';
 import { ADMIN_TOKEN, TOLK_NUMBER, startRig, waitUntil, type Rig } from './harness';
@@ -30,7 +31,7 @@ async function api(path: string, init: { method?: string; body?: unknown } = {})
 }
 
 describe.each(['in-process', 'redis'] as const)('retention (job queues %s)', (backend) => {
-  it('schedules the sweep for the top of the next hour, and erases an ended call on request', async () => {
+  it('schedules the sweep for the top of the next hour, erases an ended call on request (a dry run first changing nothing), and sweeps by hand', async () => {
     if (backend === 'redis') prefix = uniquePrefix();
     rig = await startRig({
       env: { TOLK_RETENTION_DAYS: '30', TOLK_WEBHOOK_URL: 'http://127.0.0.1:9/hook', TOLK_WEBHOOK_SECRET: 'webhook-secret-0123456789', TOLK_ALLOW_HTTP_WEBHOOKS: 'true', TOLK_ALLOW_PRIVATE_WEBHOOKS: 'true', ...(prefix ? { REDIS_URL, TOLK_QUEUE_PREFIX: prefix } : {}) },
@@ -58,6 +59,13 @@ describe.each(['in-process', 'redis'] as const)('retention (job queues %s)', (ba
 
     const finishedJobs = async (): Promise<string> => JSON.stringify([(await api('/jobs?state=completed')).body.jobs, (await api('/jobs?state=failed')).body.jobs]);
     await waitUntil(async () => (await finishedJobs()).includes(CUSTOMER), 10_000, 'the dial job to finish');
+    // A dry run says what would go and leaves the call, its delivery and the jobs about it.
+    const jobsBefore = await finishedJobs();
+    const dry = await api('/calls/erase', { method: 'POST', body: { from: CUSTOMER, dryRun: true } });
+    expect(dry).toEqual({ status: 200, body: { calls: 1, deliveries: 1, callerLanguages: 0, more: false, dryRun: true } });
+    expect((await api(`/calls/${id}`)).status).toBe(200);
+    expect((await api(`/deliveries?call=${id}`)).body.deliveries).toHaveLength(1);
+    expect(await finishedJobs()).toBe(jobsBefore);
     const erased = await api('/calls/erase', { method: 'POST', body: { from: CUSTOMER } });
     expect(erased).toEqual({ status: 200, body: { calls: 1, deliveries: 1, callerLanguages: 0, more: false } });
     expect((await api(`/calls/${id}`)).status).toBe(404);
@@ -65,5 +73,9 @@ describe.each(['in-process', 'redis'] as const)('retention (job queues %s)', (ba
     // The finished jobs that dialled them are gone too: nothing tolk shows names them any more.
     expect(await finishedJobs()).not.toContain(CUSTOMER);
     expect(await finishedJobs()).not.toContain(id);
+    // The sweep by hand runs at once, by the deployment's period (nothing of today's is 30 days old).
+    const swept = await api('/calls/sweep', { method: 'POST' });
+    expect(swept).toEqual({ status: 200, body: { calls: 0, deliveries: 0, callerLanguages: 0, more: false, days: 30, before: expect.any(String) } });
+    expect(Math.abs(Date.parse(String(swept.body.before)) - (Date.now() - 30 * 86_400_000))).toBeLessThan(60_000);
   });
 });

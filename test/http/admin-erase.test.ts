@@ -42,9 +42,59 @@ describe('POST /api/calls/erase', () => {
     expect(await listed(http.app)).toEqual(['call-3', 'call-2', 'call-1']);
   });
 
+  it('with dryRun answers what the same request would erase, and erases nothing', async () => {
+    const { http } = await adminSetup();
+    const dry = await request(http.app).post('/api/calls/erase').set(auth).send({ endedBefore: '2025-01-01T10:01:30Z', dryRun: true }).expect(200);
+    expect(dry.body).toEqual({ calls: 2, deliveries: 0, callerLanguages: 0, more: false, dryRun: true });
+    expect(await listed(http.app)).toEqual(['call-3', 'call-2', 'call-1']);
+    await request(http.app).get('/api/calls/call-1').set(auth).expect(200);
+    expect((await request(http.app).post('/api/calls/erase').set(auth).send({ from: '+34600000000', dryRun: true }).expect(200)).body).toEqual({ calls: 1, deliveries: 0, callerLanguages: 0, more: false, dryRun: true });
+    expect(await listed(http.app)).toEqual(['call-3', 'call-2', 'call-1']);
+    // dryRun false is a real erasure, which erases what the dry run counted.
+    expect((await request(http.app).post('/api/calls/erase').set(auth).send({ endedBefore: '2025-01-01T10:01:30Z', dryRun: false }).expect(200)).body).toEqual({ calls: 2, deliveries: 0, callerLanguages: 0, more: false });
+    expect(await listed(http.app)).toEqual(['call-3']);
+  });
+
+  it('refuses a dryRun that is not a boolean, and a dry run that does not say which calls', async () => {
+    const { http } = await adminSetup();
+    const problems = async (body: object) => ((await request(http.app).post('/api/calls/erase').set(auth).send(body).expect(400)).body as Problems).problems;
+    expect(await problems({ endedBefore: '2025-01-02', dryRun: 'yes' })).toEqual([{ path: ['dryRun'], message: 'must be true or false' }]);
+    expect(await problems({ dryRun: true })).toEqual([{ path: [], message: expect.stringContaining('say which calls') }]);
+    expect(await listed(http.app)).toHaveLength(3);
+  });
+
   it('needs the admin token', async () => {
     const { http } = await adminSetup();
     await request(http.app).post('/api/calls/erase').send({ endedBefore: '2025-01-02' }).expect(401);
+    await request(http.app).post('/api/calls/erase').send({ endedBefore: '2025-01-02', dryRun: true }).expect(401);
+    expect(await listed(http.app)).toHaveLength(3);
+  });
+});
+
+describe('POST /api/calls/sweep', () => {
+  // 30 days after 2025-01-01T10:01:10Z: call-1 ended before that (10:01:00), call-2 after (10:01:20).
+  const NOW = Date.parse('2025-01-31T10:01:10Z');
+
+  it('runs the TOLK_RETENTION_DAYS sweep now and answers what it erased, and by which cut-off', async () => {
+    const { http } = await adminSetup({ retentionDays: 30, now: () => NOW });
+    const res = await request(http.app).post('/api/calls/sweep').set(auth).expect(200);
+    expect(res.body).toEqual({ calls: 1, deliveries: 0, callerLanguages: 0, more: false, days: 30, before: '2025-01-01T10:01:10.000Z' });
+    expect(await listed(http.app)).toEqual(['call-3', 'call-2']);
+    // Run again at once: nothing more is that old.
+    expect((await request(http.app).post('/api/calls/sweep').set(auth).expect(200)).body).toMatchObject({ calls: 0, more: false });
+    expect(await listed(http.app)).toEqual(['call-3', 'call-2']);
+  });
+
+  it('answers 409 without TOLK_RETENTION_DAYS, and erases nothing', async () => {
+    const { http } = await adminSetup({ now: () => NOW });
+    const res = await request(http.app).post('/api/calls/sweep').set(auth).expect(409);
+    expect(res.body).toEqual({ error: expect.stringContaining('TOLK_RETENTION_DAYS is not set') });
+    expect(await listed(http.app)).toHaveLength(3);
+  });
+
+  it('needs the admin token', async () => {
+    const { http } = await adminSetup({ retentionDays: 30, now: () => NOW });
+    await request(http.app).post('/api/calls/sweep').expect(401);
     expect(await listed(http.app)).toHaveLength(3);
   });
 });

@@ -10,6 +10,7 @@ import { Retention, RETENTION_QUEUE, SWEEP_INTERVAL_MS } from '../../src/retenti
 import type { Store } from '../../src/store/open-store';
 import { storeHarness } from '../store/helpers/store-harness';
 import { silentLogger } from '../store/helpers/silent-logger';
+import { dropStaleSchemas, ensureTestDatabase, TEST_DATABASE_URL, uniqueSchema } from '../store/helpers/postgres';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-retention-'));
 let files = 0;
@@ -43,21 +44,35 @@ function fakeJobs(finished: JobView[] = []) {
 
 function retentionOn(store: Store, opts: { days?: number; maxPerRequest?: number; now?: () => number; finished?: JobView[] } = {}) {
   const { jobs, added, removed } = fakeJobs(opts.finished);
+  let scrubbed = 0;
   const retention = new Retention({
     calls: store.calls,
     deliveries: store.deliveries,
     callerLanguages: store.callerLanguages,
     jobs,
+    scrub: () => (scrubbed++, Promise.resolve()),
     logger: silentLogger(),
     now: () => NOW,
     ...opts,
   });
-  return { retention, added, removed };
+  return { retention, added, removed, scrubbed: () => scrubbed };
 }
 
 const finishedJob = (queue: string, id: string, data: unknown, state: 'completed' | 'failed' = 'completed'): JobView => ({ queue, id, state, data, attemptsMade: 1, attempts: 1, createdAt: NOW - 40 * DAY });
 
 const ids = async (store: Store): Promise<string[]> => (await store.calls.list({ limit: 500 })).items.map((c) => c.id).sort();
+
+/** Everything the store keeps that an erasure may take: every call (live ones too), delivery and remembered language. */
+async function kept(store: Store, callers: [string, string][]): Promise<{ calls: number; deliveries: number; languages: (string | undefined)[] }> {
+  let calls = 0;
+  for (let cursor: string | undefined, page; (page = await store.calls.list({ limit: 500, cursor })); cursor = page.nextCursor) {
+    calls += page.items.length;
+    if (!page.nextCursor) break;
+  }
+  const deliveries = (await store.deliveries.list({ limit: 10_000 })).length;
+  const languages = await Promise.all(callers.map(([number, caller]) => store.callerLanguages.recall(number, caller)));
+  return { calls, deliveries, languages };
+}
 
 describe('Retention', () => {
   it('sweeps the calls that ended more than TOLK_RETENTION_DAYS ago, with their transcripts and deliveries, and keeps the rest', async () => {
@@ -68,14 +83,14 @@ describe('Retention', () => {
     await call(store, 'live-since-long', undefined);
     const { retention } = retentionOn(store, { days: 30 });
 
-    expect(await retention.sweep()).toEqual({ calls: 2, deliveries: 2, callerLanguages: 0, more: false });
+    expect(await retention.sweep()).toEqual({ calls: 2, deliveries: 2, callerLanguages: 0, more: false, days: 30, before: new Date(NOW - 30 * DAY).toISOString() });
     expect(await ids(store)).toEqual(['live-since-long', 'recent']);
     expect(await store.calls.get('old')).toBeUndefined();
     expect(await store.calls.findByCallSid('CA-old')).toBeUndefined();
     expect((await store.deliveries.list({ limit: 10 })).map((d) => d.callId).sort()).toEqual(['live-since-long', 'recent']);
     expect((await store.calls.get('recent'))?.transcript).toHaveLength(1);
     // Nothing is left to sweep.
-    expect(await retention.sweep()).toEqual({ calls: 0, deliveries: 0, callerLanguages: 0, more: false });
+    expect(await retention.sweep()).toMatchObject({ calls: 0, deliveries: 0, callerLanguages: 0, more: false });
   });
 
   it('sweeps nothing without TOLK_RETENTION_DAYS, and schedules nothing', async () => {
@@ -193,5 +208,70 @@ describe('Retention', () => {
     expect(await retention.erase({ endedBefore: new Date(NOW), from: '+34699999999' })).toMatchObject({ calls: 1, deliveries: 1 });
     expect(onDisk()).not.toContain(secret);
     expect(onDisk()).not.toContain('+34699999999');
+  });
+  it('a dry run counts what the same erase would erase, within its bound, and erases, removes and scrubs nothing', async () => {
+    // The store's clock is two minutes behind, so a delivery whose call is gone counts as an orphan.
+    const store = await harness.open({ now: () => NOW - 120_000 });
+    for (let i = 0; i < 520; i++) await call(store, `c${String(i).padStart(3, '0')}`, 40 + i / 1000);
+    await call(store, 'recent', 1);
+    await call(store, 'live', undefined);
+    await call(store, 'other-caller', 50, '+33600000000');
+    await store.deliveries.create({ callId: 'erased-meanwhile', event: 'call.ended', url: 'https://crm.example.com/hook', payload: '{}', retryUntil: new Date(NOW) });
+    const callers: [string, string][] = [['+15550001111', '+34600000000'], ['+15550003333', '+34600000000'], ['+15550001111', '+33600000000']];
+    for (const [number, caller] of callers) await store.callerLanguages.remember(number, caller, 'es');
+    const finished = [finishedJob('dial', 'dial.c000.agent', { to: '+15550002222' }), finishedJob('outbound', 'outbound.x.1', { to: '+34600000000' })];
+    // Over one page of the store's reads (500) and over the bound (510).
+    const { retention, removed, scrubbed } = retentionOn(store, { maxPerRequest: 510, finished });
+    const before = await kept(store, callers);
+    expect(before).toEqual({ calls: 523, deliveries: 524, languages: ['es', 'es', 'es'] });
+    const req = { endedBefore: new Date(NOW - 30 * DAY), from: '+34600000000' };
+
+    const preview = await retention.preview(req);
+    expect(preview).toEqual({ calls: 510, deliveries: 511, callerLanguages: 2, more: true });
+    expect(await kept(store, callers)).toEqual(before);
+    expect(removed).toEqual([]);
+    expect(scrubbed()).toBe(0);
+    // The same request erases what its dry run said, and the dry run after it says what is left.
+    expect(await retention.erase(req)).toEqual(preview);
+    expect(await retention.preview(req)).toEqual({ calls: 10, deliveries: 10, callerLanguages: 0, more: false });
+    expect(await retention.erase(req)).toEqual({ calls: 10, deliveries: 10, callerLanguages: 0, more: false });
+    expect(await retention.preview(req)).toEqual({ calls: 0, deliveries: 0, callerLanguages: 0, more: false });
+    expect(await kept(store, callers)).toEqual({ calls: 3, deliveries: 3, languages: [undefined, undefined, 'es'] });
+  });
+});
+
+/**
+ * Two sweeps at once: the hourly one and one run by hand (`POST /api/calls/sweep`), or two instances
+ * sharing a database, each through its own connection. Each batch deletes what is still there and
+ * counts only what its own delete removed, so every call goes once, and the two answers add up.
+ */
+describe.each([
+  ['SQLite', () => ({ sqlitePath: path.join(dir, `shared-${++files}.sqlite`) })],
+  ['PostgreSQL', () => ({ databaseUrl: TEST_DATABASE_URL, schema: uniqueSchema() })],
+] as const)('Retention: two sweeps at once on %s', (name, where) => {
+  const shared = storeHarness(() => ({}));
+  if (name === 'PostgreSQL') {
+    beforeAll(async () => {
+      await ensureTestDatabase();
+      await dropStaleSchemas();
+    });
+  }
+
+  it('erase each old call once between them, and the rest is kept', async () => {
+    const at = where();
+    const one = await shared.open(at);
+    const other = await shared.open(at);
+    for (let i = 0; i < 130; i++) await call(one, `old-${i}`, 31 + i / 1000, i % 2 === 0 ? '+34600000000' : '+33600000000');
+    await call(one, 'recent', 29);
+    await call(one, 'live', undefined);
+    const hourly = retentionOn(one, { days: 30 });
+    const byHand = retentionOn(other, { days: 30 });
+
+    const [a, b] = await Promise.all([hourly.retention.sweep(), byHand.retention.sweep()]);
+    expect(a!.calls + b!.calls).toBe(130);
+    expect(a!.deliveries + b!.deliveries).toBe(130);
+    expect(await ids(other)).toEqual(['live', 'recent']);
+    expect((await other.deliveries.list({ limit: 1000 })).map((d) => d.callId).sort()).toEqual(['live', 'recent']);
+    expect(await hourly.retention.sweep()).toMatchObject({ calls: 0, deliveries: 0, callerLanguages: 0, more: false });
   });
 });

@@ -112,6 +112,23 @@ describe('driving the Twilio emulator by hand (control API and CLI)', () => {
     expect(listed.out).toContain(`  ${sb}  connected\n`);
   });
 
+  it('speaks a synthetic voice of a pitch for tone:HZ[:DURATION], in place of a WAV file', async () => {
+    app.handle('/voice', '<Response><Pause length="60"/></Response>');
+    const sid = (await cli('call', '--from', CALLER, '--to', NUMBER, '--say', 'tone:700:1s')).out.trim();
+    await emu.waitForStatus(sid, 'in-progress');
+    expect(await cli('say', sid, 'tone:500', '--in', '1.5s')).toMatchObject({ code: 0 });
+    await elapse(emu, sid, 5);
+    const said = emu.recording(sid).said;
+    // 1 s at 700 Hz, then (from 1.5 s after the say, at least 2 s in) 3 s at 500 Hz.
+    expect(tonesAnywhereIn(said.subarray(0, 8000), [500, 700])).toEqual([700]);
+    expect(tonesAnywhereIn(said.subarray(16_000, 40_000), [500, 700])).toEqual([500]);
+    // 4 s of voice in all (200 frames), less the quietest of its syllables' troughs.
+    expect(loudFrames(said).length).toBeGreaterThan(170);
+    expect(loudFrames(said).length).toBeLessThanOrEqual(200);
+    expect(await cli('say', sid, 'tone:9000')).toMatchObject({ code: 2, err: expect.stringContaining('the pitch is 50 to 3500 Hz') });
+    expect(await cli('say', sid, 'tone:500:soon')).toMatchObject({ code: 2, err: expect.stringContaining('"soon" is not a duration') });
+  });
+
   it('sets how a dialled number answers', async () => {
     expect(await cli('callee', '+15550009999', '--answer', 'busy')).toMatchObject({ code: 0, out: '+15550009999: busy\n' });
     const client = sdkClientFor(emu.url, emu.accountSid, emu.authToken);

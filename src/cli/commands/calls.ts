@@ -1,12 +1,14 @@
 /**
  * `tolk calls ...`: list call records, show one with its transcript, end one in progress, place an
- * interpreted call now or at a time, cancel one not yet started, erase ended ones.
+ * interpreted call now or at a time, cancel one not yet started, erase ended ones (or see what
+ * would go: --dry-run), run the retention sweep now.
  */
 import { Command, Option } from 'commander';
 import { CALL_STATES } from '../../call/call-state';
 import { CALL_OUTCOMES } from '../../store/call-record';
 import { MAX_RETRIES, MAX_RETRY_AFTER_SEC, MAX_SCHEDULE_DAYS, MIN_RETRY_AFTER_SEC } from '../../outbound/request';
 import { MAX_LIST_LIMIT } from '../../store/call-record-store';
+import type { EraseResultJson } from '../api-client';
 import { MIN_ID_PREFIX, onCall } from '../call-id';
 import { clientFor, outputFor, type CliContext } from '../context';
 import { usageError } from '../errors';
@@ -30,6 +32,13 @@ interface PlaceOptions {
   agentLanguage?: string;
   retries?: number;
   retryAfter?: number;
+}
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+/** `2 calls (2 webhook deliveries, 1 remembered language)`. */
+function erasedCounts(r: EraseResultJson): string {
+  return `${plural(r.calls, 'call', 'calls')} (${plural(r.deliveries, 'webhook delivery', 'webhook deliveries')}, ${plural(r.callerLanguages, 'remembered language', 'remembered languages')})`;
 }
 
 export function callsCommand(ctx: CliContext): Command {
@@ -132,18 +141,41 @@ export function callsCommand(ctx: CliContext): Command {
     .description("erase ended calls (records, transcripts, webhook deliveries): those that ended before a time, or one caller's")
     .option('--ended-before <iso>', 'calls that ended before this date or date-time (2025-01-31, 2025-01-31T09:00:00Z); default: now')
     .option('--from <number>', "only this caller's calls (E.164); their remembered languages are forgotten too", phoneNumber)
-    .action(async (opts: { endedBefore?: string; from?: string }, cmd: Command) => {
+    .option('--dry-run', 'erase nothing: say what the same command would erase now')
+    .action(async (opts: { endedBefore?: string; from?: string; dryRun?: boolean }, cmd: Command) => {
       if (opts.endedBefore === undefined && opts.from === undefined) throw usageError('say which calls: --ended-before DATE, --from NUMBER, or both');
       const o = outputFor(ctx, cmd);
-      const erased = await withProblemLines(clientFor(ctx, cmd).eraseCalls({ endedBefore: opts.endedBefore, from: opts.from }));
+      const dryRun = opts.dryRun === true;
+      const erased = await withProblemLines(clientFor(ctx, cmd).eraseCalls({ endedBefore: opts.endedBefore, from: opts.from, ...(dryRun ? { dryRun } : {}) }));
       if (o.json) {
         printJson(o, erased);
         return;
       }
-      const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
-      o.out(`Erased ${plural(erased.calls, 'call', 'calls')} (${plural(erased.deliveries, 'webhook delivery', 'webhook deliveries')}, ${plural(erased.callerLanguages, 'remembered language', 'remembered languages')}).\n`);
+      if (dryRun) {
+        o.out(`Dry run, nothing was erased: this would erase ${erasedCounts(erased)}.\n`);
+        if (erased.more) o.out('More calls match than one erase takes: it would leave the rest for the same command run again.\n');
+        if (opts.from !== undefined) o.out('A call of theirs in progress, or one tolk has yet to place, would be kept.\n');
+        o.out('To erase them, run the same command without --dry-run.\n');
+        return;
+      }
+      o.out(`Erased ${erasedCounts(erased)}.\n`);
       if (erased.more) o.out('More calls match: run the same command again.\n');
       if (opts.from !== undefined) o.out('A call of theirs in progress, or one tolk has yet to place, is kept: erase again once it has ended.\n');
+    });
+
+  calls
+    .command('sweep')
+    .description('run the retention sweep now, as the hourly one does: erase the calls that ended more than TOLK_RETENTION_DAYS days ago and forget the callers last remembered before then')
+    .addHelpText('after', "\nThe deployment's TOLK_RETENTION_DAYS sets the period; without it tolk refuses (exit 1). To see first which calls would go:\n  tolk calls erase --ended-before <that many days ago> --dry-run")
+    .action(async (_opts: unknown, cmd: Command) => {
+      const o = outputFor(ctx, cmd);
+      const swept = await clientFor(ctx, cmd).sweepCalls();
+      if (o.json) {
+        printJson(o, swept);
+        return;
+      }
+      o.out(`Swept (TOLK_RETENTION_DAYS=${swept.days}, what ended before ${swept.before}): erased ${erasedCounts(swept)}.\n`);
+      if (swept.more) o.out('More calls are that old than one sweep takes: the next sweep goes on (or run this again).\n');
     });
 
   return calls;

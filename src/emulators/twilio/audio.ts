@@ -47,6 +47,20 @@ export function toneFrame(freqHz: number, amplitude: number, startSample: number
   return out;
 }
 
+/**
+ * A synthetic voice: `sec` of syllables (four a second) on one pitch, 8 kHz. Test speakers speak
+ * these so the Gemini emulator can tell their language by pitch (`--language-by-pitch`).
+ */
+export function toneVoice(sec: number, pitchHz: number): Int16Array {
+  const out = new Int16Array(Math.round(sec * SAMPLE_RATE));
+  for (let i = 0; i < out.length; i++) {
+    const t = i / SAMPLE_RATE;
+    const syllable = 0.55 + 0.45 * Math.sin(2 * Math.PI * 4 * t);
+    out[i] = Math.round(6000 * syllable * Math.sin(2 * Math.PI * pitchHz * t));
+  }
+  return out;
+}
+
 /** Loads a WAV file (PCM of any depth/rate, or mu-law) as 8 kHz mono Int16 samples. */
 export function loadWavAs8k(path: string): Int16Array {
   return wavBytesTo8k(readFileSync(path));

@@ -40,6 +40,7 @@ Commands to a running emulator (through its control API; each takes --help):
   calls     save [CALLSID...] [--dir DIR]     conferences
   join CONFERENCE --from N [--say FILE ...] [--label L] [--muted] [--end-on-exit]
   callee NUMBER [--answer answer|busy|no-answer|fail] [--answer-after 2s] [--say FILE ...]
+  FILE: a WAV, or tone:HZ[:DURATION], a synthetic voice at that pitch (3s unless given)
   Global: --url URL (default TWILIO_EMULATOR_URL, TWILIO_API_URL or http://127.0.0.1:4010),
           --account-sid, --auth-token, --json
 `;

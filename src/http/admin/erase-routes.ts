@@ -1,9 +1,14 @@
-/** `POST /api/calls/erase`: an operator erases ended calls (before a time, or one caller's), see retention/retention.ts. */
+/**
+ * `POST /api/calls/erase`: an operator erases ended calls (before a time, or one caller's), or with
+ * `dryRun` only hears what would go; `POST /api/calls/sweep`: the TOLK_RETENTION_DAYS sweep, run at
+ * once. See retention/retention.ts.
+ */
 import { ERASE_FIELDS, parseEraseRequest } from '../../retention/erase-request';
-import { MAX_ERASED_PER_REQUEST } from '../../retention/retention';
+import { MAX_ERASED_PER_REQUEST, MAX_ERASED_PER_SWEEP } from '../../retention/retention';
 import { ref, sendProblems, type ApiRoute } from './api-route';
 
 const count = { type: 'integer', minimum: 0 } as const;
+const erasedCounts = { calls: count, deliveries: count, callerLanguages: count, more: { type: 'boolean' } } as const;
 
 export const eraseRoutes: readonly ApiRoute[] = [
   {
@@ -14,29 +19,31 @@ export const eraseRoutes: readonly ApiRoute[] = [
       summary: 'Erase ended calls: their records, transcripts and webhook deliveries',
       description:
         'Erases the calls that ended before `endedBefore` (default: now), and with `from` only that caller\'s (for a call tolk placed, the customer\'s), whose remembered languages are forgotten too. ' +
-        `A call in progress is never erased. At most ${MAX_ERASED_PER_REQUEST} calls go per request; \`more\` says some are left (ask again).`,
+        `A call in progress is never erased. At most ${MAX_ERASED_PER_REQUEST} calls go per request; \`more\` says some are left (ask again). ` +
+        'With `dryRun: true` nothing is erased: the answer counts what the same request would erase now (within the same bound), and says `dryRun: true`.',
       requestBody: {
-        description: `Which calls (${ERASE_FIELDS.join(' and/or ')})`,
+        description: `Which calls (${ERASE_FIELDS.join(' and/or ')}), and whether only to count them (dryRun)`,
         schema: {
           type: 'object',
           additionalProperties: false,
           properties: {
             endedBefore: { type: 'string', maxLength: 40, description: 'Calls that ended before this ISO 8601 date (2025-01-31, midnight UTC) or date-time with a zone (not in the future); default: now' },
             from: { type: 'string', maxLength: 64, description: "Only this caller's calls (E.164)" },
+            dryRun: { type: 'boolean', description: 'true: erase nothing, answer what would be erased; default false' },
           },
         },
       },
       responses: {
         200: {
-          description: 'What was erased',
+          description: 'What was erased (with dryRun: what would be, nothing having been erased)',
           schema: {
             type: 'object',
             required: ['calls', 'deliveries', 'callerLanguages', 'more'],
             additionalProperties: false,
-            properties: { calls: count, deliveries: count, callerLanguages: count, more: { type: 'boolean' } },
+            properties: { ...erasedCounts, dryRun: { type: 'boolean', const: true, description: 'Present on a dry run: nothing was erased' } },
           },
         },
-        400: { description: 'A bad field, or neither field given', schema: ref('ValidationError') },
+        400: { description: 'A bad field, or neither endedBefore nor from given', schema: ref('ValidationError') },
         501: { description: 'This server cannot erase calls', schema: ref('Error') },
       },
     },
@@ -52,9 +59,57 @@ export const eraseRoutes: readonly ApiRoute[] = [
           sendProblems(res, 'invalid request', parsed.problems);
           return;
         }
+        const endedBefore = parsed.value.endedBefore.toISOString();
+        const oneCaller = parsed.value.from !== undefined;
+        if (parsed.dryRun) {
+          const result = await retention.preview(parsed.value);
+          logger?.info({ event: 'admin.calls_erase_dry_run', endedBefore, oneCaller, ...result }, `dry run of an erasure by the API: ${result.calls} calls would be erased, none was`);
+          res.json({ ...result, dryRun: true });
+          return;
+        }
         const result = await retention.erase(parsed.value);
         // The caller's number is not logged: erasing it is the point.
-        logger?.info({ event: 'admin.calls_erased', endedBefore: parsed.value.endedBefore.toISOString(), oneCaller: parsed.value.from !== undefined, ...result }, `calls erased by the API: ${result.calls}`);
+        logger?.info({ event: 'admin.calls_erased', endedBefore, oneCaller, ...result }, `calls erased by the API: ${result.calls}`);
+        res.json(result);
+      },
+  },
+  {
+    method: 'post',
+    path: '/calls/sweep',
+    doc: {
+      operationId: 'sweepCalls',
+      summary: 'Run the retention sweep now (TOLK_RETENTION_DAYS)',
+      description:
+        'Runs at once the sweep the `retention` job runs every hour: erases the calls that ended more than TOLK_RETENTION_DAYS days ago (with their transcripts, webhook deliveries and finished jobs) and forgets the callers whose language was last remembered before then. ' +
+        `At most ${MAX_ERASED_PER_SWEEP} calls go per sweep; \`more\` says some are left (the next sweep goes on). Logged as \`retention.swept\`, as the hourly one. ` +
+        'A sweep running at the same time (the hourly one, another instance\'s) is no harm: each call is erased once, and each sweep answers what it erased itself. No body.',
+      responses: {
+        200: {
+          description: 'What was erased, and the cut-off: what ended (or was last remembered) before `before`',
+          schema: {
+            type: 'object',
+            required: ['calls', 'deliveries', 'callerLanguages', 'more', 'days', 'before'],
+            additionalProperties: false,
+            properties: { ...erasedCounts, days: { type: 'integer', minimum: 1 }, before: { type: 'string', format: 'date-time' } },
+          },
+        },
+        409: { description: 'TOLK_RETENTION_DAYS is not set: there is no period to sweep by', schema: ref('Error') },
+        501: { description: 'This server cannot erase calls', schema: ref('Error') },
+      },
+    },
+    handler:
+      ({ retention }) =>
+      async (_req, res) => {
+        if (!retention) {
+          res.status(501).json({ error: 'this server cannot erase calls' });
+          return;
+        }
+        // The sweep logs itself (retention.swept).
+        const result = await retention.sweep();
+        if (!result) {
+          res.status(409).json({ error: 'TOLK_RETENTION_DAYS is not set on this server: there is no retention period to sweep by (set it and restart tolk; meanwhile calls can be erased by date: tolk calls erase --ended-before DATE, POST /api/calls/erase)' });
+          return;
+        }
         res.json(result);
       },
   },

@@ -137,7 +137,8 @@ export interface AdminSetup {
 }
 
 /** An HTTP server with only the admin API; `token: null` leaves ADMIN_TOKEN unset. */
-export async function adminSetup(opts: { token?: string | null; numbers?: NumberStore; calls?: CallRecordStore; hangUp?: (id: string) => Promise<boolean>; jobs?: JobQueues; deliveries?: DeliveryService; conferencesConfigured?: boolean } = {}): Promise<AdminSetup> {
+/** `retentionDays`: TOLK_RETENTION_DAYS (the sweep's period; unset: none); `now`: the retention's clock. */
+export async function adminSetup(opts: { token?: string | null; numbers?: NumberStore; calls?: CallRecordStore; hangUp?: (id: string) => Promise<boolean>; jobs?: JobQueues; deliveries?: DeliveryService; conferencesConfigured?: boolean; retentionDays?: number; now?: () => number } = {}): Promise<AdminSetup> {
   const numbers = opts.numbers ?? new InMemoryNumberStore([ES_LINE, DE_LINE]);
   const calls = opts.calls ?? new InMemoryCallRecordStore();
   if (!opts.calls) await seedCalls(calls);
@@ -145,9 +146,11 @@ export async function adminSetup(opts: { token?: string | null; numbers?: Number
   // Erasing over the in-memory records; these tests keep no webhook deliveries or caller languages.
   const retention = new Retention({
     calls,
-    deliveries: { eraseForCalls: () => Promise.resolve([]), eraseOrphans: () => Promise.resolve([]) },
+    deliveries: { eraseForCalls: () => Promise.resolve([]), eraseOrphans: () => Promise.resolve([]), countForCalls: () => Promise.resolve(0), countOrphans: () => Promise.resolve(0) },
     jobs: { queueNames: [], add: () => Promise.resolve(), list: () => Promise.resolve([]), remove: () => Promise.resolve(false) },
     logger: silent,
+    days: opts.retentionDays,
+    ...(opts.now ? { now: opts.now } : {}),
   });
   const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, numbers, adminToken, retention, jobs: opts.jobs, deliveries: opts.deliveries, ...(opts.hangUp ? { hangUp: opts.hangUp } : {}), ...(opts.conferencesConfigured !== undefined ? { conferencesConfigured: opts.conferencesConfigured } : {}) })] });
   return { http, numbers, calls };

@@ -90,6 +90,9 @@ export function describeCallRecordStoreContract(name: string, open: OpenCallReco
       expect(await store.ended({ endedBefore: at(10), limit: 10 })).toEqual(['older']);
       expect(await store.ended({ endedBefore: at(50), from: '+34600000000', limit: 10 })).toEqual(['old']);
       expect(await store.ended({ endedBefore: at(1000), limit: 1 })).toEqual(['older']);
+      // Past the first ones without erasing them (a dry run reads on this way).
+      expect(await store.ended({ endedBefore: at(1000), limit: 2, offset: 1 })).toEqual(['old', 'recent']);
+      expect(await store.ended({ endedBefore: at(1000), limit: 10, offset: 3 })).toEqual([]);
 
       expect(await store.erase(['old', 'live', 'nope'])).toBe(1);
       expect(await store.get('old')).toBeUndefined();

@@ -33,6 +33,12 @@ export function describeDeliveryStoreContract(name: string, open: OpenDeliverySt
         for (const event of ['call.ended', 'call.other']) await store.create({ callId, event, url: 'https://crm.example.com/hook', payload: '{}', retryUntil: new Date(now + 1000) });
       }
       const byCall = new Map((await store.list({ limit: 10 })).map((d) => [d.id, d.callId]));
+      // Counting what would go erases nothing.
+      expect(await store.countForCalls(['a', 'c', 'nope'])).toBe(4);
+      expect(await store.countForCalls([])).toBe(0);
+      expect(await store.countOrphans(new Date(now))).toBe(0);
+      expect(await store.countOrphans(new Date(now + 1))).toBe(6);
+      expect(await store.list({ limit: 10 })).toHaveLength(6);
       const erased = await store.eraseForCalls(['a', 'c', 'nope']);
       expect(erased.map((id) => byCall.get(id)).sort()).toEqual(['a', 'a', 'c', 'c']);
       expect((await store.list({ limit: 10 })).map((d) => d.callId)).toEqual(['b', 'b']);

@@ -95,7 +95,10 @@ export function describeNumberStoreContract(name: string, open: () => Promise<St
       await callerLanguages.remember(SPAIN.number, '+34600000000', 'es');
       await callerLanguages.remember('+15550009999', '+34600000000', 'es');
       await callerLanguages.remember(SPAIN.number, '+33600000000', 'fr');
+      expect(await callerLanguages.countCaller('+34600000000')).toBe(2);
+      expect(await callerLanguages.recall('+15550009999', '+34600000000')).toBe('es');
       expect(await callerLanguages.forgetCaller('+34600000000')).toBe(2);
+      expect(await callerLanguages.countCaller('+34600000000')).toBe(0);
       expect(await callerLanguages.recall('+15550009999', '+34600000000')).toBeUndefined();
       expect(await callerLanguages.recall(SPAIN.number, '+33600000000')).toBe('fr');
       expect(await callerLanguages.forgetBefore(new Date(Date.now() - 60_000))).toBe(0);

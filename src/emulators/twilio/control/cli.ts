@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { CallSnapshot, ConferenceSnapshot } from '../emulator';
 import { DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN } from '../emulator';
+import { toneVoice, toWav } from '../audio';
 import { ControlClient, ControlRequestError } from './client';
 
 export interface ControlIo {
@@ -39,23 +40,39 @@ interface SpeechFlags {
   afterSpeech?: boolean;
 }
 
+const TONE = /^tone:(\d+)(?::(.+))?$/;
+/** What `--say` and `say` take besides a WAV file. */
+const TONE_HELP = 'or tone:HZ[:DURATION], a synthetic voice at that pitch (3s unless given), for the Gemini emulator\'s --language-by-pitch';
+
+/** The WAV a party says: a file, or `tone:HZ[:DURATION]` (a toneVoice). */
+async function wavOf(say: string): Promise<Buffer> {
+  const tone = TONE.exec(say);
+  if (tone) {
+    const hz = Number(tone[1]);
+    const sec = tone[2] === undefined ? 3 : parseDuration(tone[2]);
+    if (hz < 50 || hz > 3500) throw new UsageError(`${say}: the pitch is 50 to 3500 Hz`);
+    if (sec <= 0 || sec > 60) throw new UsageError(`${say}: the duration is over 0 and at most 60s`);
+    return toWav(toneVoice(sec, hz));
+  }
+  try {
+    return await readFile(say);
+  } catch (err) {
+    throw new UsageError(`cannot read ${say}: ${(err as Error).message}`);
+  }
+}
+
 async function speech(flags: SpeechFlags): Promise<{ wav: string; at?: number; afterSpeech?: boolean }[] | undefined> {
   if (flags.say === undefined) {
     if (flags.at !== undefined || flags.afterSpeech) throw new UsageError('--at and --after-speech go with --say FILE');
     return undefined;
   }
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(flags.say);
-  } catch (err) {
-    throw new UsageError(`cannot read ${flags.say}: ${(err as Error).message}`);
-  }
+  const bytes = await wavOf(flags.say);
   return [{ wav: bytes.toString('base64'), at: flags.at === undefined ? undefined : parseDuration(flags.at), afterSpeech: flags.afterSpeech || undefined }];
 }
 
 const addSpeech = (cmd: Command, atHelp: string): Command =>
   cmd
-    .option('--say <file>', 'WAV the party says (PCM or mu-law, any rate)')
+    .option('--say <file>', `WAV the party says (PCM or mu-law, any rate), ${TONE_HELP}`)
     .option('--at <duration>', atHelp)
     .option('--after-speech', 'speak once the other party has spoken and paused, like a person taking turns');
 
@@ -123,7 +140,7 @@ export function buildControlProgram(env: NodeJS.ProcessEnv, io: ControlIo): Comm
     .command('say')
     .description('the party of a live call says a WAV: now, after a delay, or when the other party has spoken')
     .argument('<callSid>')
-    .argument('<file>', 'WAV (PCM or mu-law, any rate)')
+    .argument('<file>', `WAV (PCM or mu-law, any rate), ${TONE_HELP}`)
     .option('--in <duration>', 'start this long from now (default 0s)')
     .option('--after-speech', 'speak once the other party has spoken and paused')
     .action(async (sid: string, file: string, o: { in?: string; afterSpeech?: boolean }, cmd: Command) => {
