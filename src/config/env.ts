@@ -48,11 +48,15 @@ export interface EnvNumberRule {
   messages?: { notWhole?: string; tooSmall?: string; tooBig?: string };
 }
 
+/** A number written in decimals (`8080`, `+5`, `0.5`, `3e4`), spaces around it allowed; not `0x10`, `0b11`, `0o7` or `Infinity`. */
+const DECIMAL = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?\s*$/i;
+
 /**
  * A numeric variable: says in the operator's terms what is wanted and what was given
  * (`must be a whole number of days from 1 to 36500, got 'abc'`) where zod alone would say
  * `expected number, received NaN`. Only for variables that are not secret: the value is echoed.
- * An empty value never gets here (loadConfig treats it as unset); blank space is not a number.
+ * An empty value never gets here (loadConfig treats it as unset); blank space is not a number, nor
+ * is one written other than in decimals (`0x10` would silently be 16).
  */
 export function envNumber(rule: EnvNumberRule) {
   const whole = rule.whole ?? true;
@@ -60,7 +64,7 @@ export function envNumber(rule: EnvNumberRule) {
   const wanted = `must be ${noun} ${rule.max === undefined ? `(at least ${rule.min})` : `from ${rule.min} to ${rule.max}`}`;
   return z.unknown().transform((input, ctx) => {
     const text = typeof input === 'string' ? input : String(input);
-    const n = typeof input === 'number' ? input : typeof input === 'string' && input.trim() !== '' ? Number(input) : NaN;
+    const n = typeof input === 'number' ? input : typeof input === 'string' && DECIMAL.test(input) ? Number(input) : NaN;
     const miss = (message = `${wanted}, got ${quoted(text)}`): never => {
       ctx.addIssue({ code: 'custom', message, input });
       return z.NEVER;
@@ -69,7 +73,7 @@ export function envNumber(rule: EnvNumberRule) {
     if (whole && !Number.isInteger(n)) return miss(rule.messages?.notWhole);
     if (n < rule.min) return miss(rule.messages?.tooSmall);
     if (rule.max !== undefined && n > rule.max) return miss(rule.messages?.tooBig);
-    return n;
+    return n === 0 ? 0 : n; // -0 is 0
   });
 }
 

@@ -171,6 +171,18 @@ describe('envNumber', () => {
     expect(parse(days, 'x'.repeat(100))).toEqual(wanted(`'${'x'.repeat(40)}...'`));
   });
 
+  it.each(['0x10', '0X1F', '0b11', '0o7', '-Infinity', '1e400'])('refuses %s: only decimals are read, not a number written another way', (given) => {
+    expect(parse(envNumber({ unit: 'milliseconds', min: 0, max: 600_000 }), given)).toEqual([`must be a whole number of milliseconds from 0 to 600000, got '${given}'`]);
+  });
+
+  it('reads a sign, leading zeros, an exponent and a point as before, and -0 as 0', () => {
+    const ms = envNumber({ unit: 'milliseconds', min: 0, max: 600_000 });
+    const read = ['+10', '010', '3e4', '10.0', '\t10\n', '-0'].map((given) => parse(ms, given));
+    expect(read).toEqual([10, 10, 30_000, 10, 10, 0]);
+    expect(Object.is(read[5], 0)).toBe(true);
+    expect(parse(envNumber({ unit: 'seconds', whole: false, min: 0.1, max: 60 }), '.5')).toBe(0.5);
+  });
+
   it('words a number that need not be whole, one without an upper bound, and one with a name of its own', () => {
     expect(parse(envNumber({ unit: 'seconds', whole: false, min: 0.1, max: 60 }), '0.25')).toBe(0.25);
     expect(parse(envNumber({ unit: 'seconds', whole: false, min: 0.1, max: 60 }), 'soon')).toEqual(["must be a number of seconds from 0.1 to 60, got 'soon'"]);
