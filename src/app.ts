@@ -44,6 +44,7 @@ import { RecentLateness } from './audio/recent-lateness';
 import { deliverCallSummaries } from './webhooks/call-summaries';
 import type { DeliveryService, RetryPolicy } from './webhooks/deliveries';
 import { deliveryServiceFor } from './webhooks/setup';
+import { refusedBeforeLookup } from './webhooks/target';
 import type { CallRecordStore } from './store/call-record-store';
 import { openStore, StoreUnavailableError, type Store } from './store/open-store';
 import { TranslateTokenMinter } from './translate/ephemeral-token';
@@ -141,6 +142,10 @@ async function startOnStore(
 
   if (!config.PUBLIC_URL.startsWith('https:')) {
     logger.warn({ event: 'config.insecure_public_url', publicUrl: config.PUBLIC_URL }, 'PUBLIC_URL is plain http on this machine: fine for emulators and local tests, but Twilio can reach only an https URL');
+  }
+  if (config.TOLK_WEBHOOK_URL) {
+    const refused = refusedBeforeLookup(new URL(config.TOLK_WEBHOOK_URL), { allowHttp: config.TOLK_ALLOW_HTTP_WEBHOOKS, allowPrivate: config.TOLK_ALLOW_PRIVATE_WEBHOOKS });
+    if (refused) throw new StartupError('TOLK_WEBHOOK_URL', `would never be delivered to: ${refused}`);
   }
   const { secret, generated } = resolveMediaStreamSecret(config.MEDIA_STREAM_SECRET);
   if (generated) logger.warn({ event: 'config.generated_stream_secret' }, 'MEDIA_STREAM_SECRET unset: using a random one (single instance only)');

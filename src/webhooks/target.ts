@@ -39,6 +39,26 @@ export function checkLiteralHost(url: URL, policy: TargetPolicy): void {
   if (isNonPublicAddress(host)) throw new RefusedTargetError(`refused ${url.host}: a loopback, private or reserved address (set TOLK_ALLOW_PRIVATE_WEBHOOKS=true to allow it)`);
 }
 
+/**
+ * Why a webhook URL will be refused whatever its host resolves to (its scheme, an address written
+ * out, a localhost name), or undefined: what can be known before any delivery, so a configured URL
+ * is checked when tolk starts rather than when the first call has ended.
+ */
+export function refusedBeforeLookup(url: URL, policy: TargetPolicy): string | undefined {
+  try {
+    checkScheme(url, policy);
+    checkLiteralHost(url, policy);
+  } catch (err) {
+    if (err instanceof RefusedTargetError) return err.message;
+    throw err;
+  }
+  const host = url.hostname.toLowerCase();
+  if (!policy.allowPrivate && (host === 'localhost' || host.endsWith('.localhost'))) {
+    return `refused ${url.host}: it is this machine (set TOLK_ALLOW_PRIVATE_WEBHOOKS=true to allow it)`;
+  }
+  return undefined;
+}
+
 /** True for an address a webhook must not reach by default. */
 export function isNonPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return true;

@@ -124,4 +124,16 @@ describe('npm start', () => {
     expect(tolk.stderr()).toContain('+15550001111 is in conference mode');
     expect(tolk.stderr()).toContain('tolk twilio configure-app');
   });
+
+  it('refuses a TOLK_WEBHOOK_URL it would never deliver to, at start rather than after the first call', async () => {
+    const webhook = { TOLK_WEBHOOK_URL: 'http://127.0.0.1:19099/hook', TOLK_WEBHOOK_SECRET: 'whsec-startup-0123456789' };
+    const plain = spawnTolk({ ...VALID, PORT: '0', ...webhook });
+    expect(await plain.exited).toBe(78);
+    expectOneLineNaming(plain.stderr(), 'TOLK_WEBHOOK_URL');
+    expect(plain.stderr()).toContain('plain http (set TOLK_ALLOW_HTTP_WEBHOOKS=true to allow it)');
+    const local = spawnTolk({ ...VALID, PORT: '0', ...webhook, TOLK_ALLOW_HTTP_WEBHOOKS: 'true' });
+    expect(await local.exited).toBe(78);
+    expectOneLineNaming(local.stderr(), 'TOLK_WEBHOOK_URL');
+    expect(local.stderr()).toContain('TOLK_ALLOW_PRIVATE_WEBHOOKS=true');
+  });
 });

@@ -1,13 +1,29 @@
 /** Where a webhook may go: https, public addresses only, unless the operator allows more. */
 import { validateNumberSettings } from '../../src/config/numbers-schema';
 import { WebhookSender } from '../../src/webhooks/sender';
-import { isNonPublicAddress } from '../../src/webhooks/target';
+import { isNonPublicAddress, refusedBeforeLookup } from '../../src/webhooks/target';
 
 const strict = new WebhookSender({ secret: 'whsec-test-0123456789abcdef', allowHttp: false, allowPrivate: false, timeoutMs: 2000 });
 const httpOk = new WebhookSender({ secret: 'whsec-test-0123456789abcdef', allowHttp: true, allowPrivate: false, timeoutMs: 2000 });
 const send = (s: WebhookSender, url: string) => s.send({ url, body: '{}', idempotencyKey: 'call-1' });
 
 describe('webhook targets', () => {
+  it.each([
+    ['http://crm.example.com/hook', {}, /plain http \(set TOLK_ALLOW_HTTP_WEBHOOKS=true/],
+    ['https://127.0.0.1/hook', {}, /loopback, private or reserved address \(set TOLK_ALLOW_PRIVATE_WEBHOOKS=true/],
+    ['https://[::1]:8443/hook', {}, /loopback, private or reserved/],
+    ['https://LocalHost/hook', {}, /it is this machine \(set TOLK_ALLOW_PRIVATE_WEBHOOKS=true/],
+    ['https://api.localhost/hook', {}, /it is this machine/],
+    ['https://crm.example.com/hook', {}, undefined],
+    ['http://crm.example.com/hook', { allowHttp: true }, undefined],
+    ['http://localhost:9000/hook', { allowHttp: true, allowPrivate: true }, undefined],
+    ['https://10.0.0.5/hook', { allowPrivate: true }, undefined],
+  ])('%s (%j) is refused before any lookup: %s', (url, allow, refused) => {
+    const why = refusedBeforeLookup(new URL(url), { allowHttp: false, allowPrivate: false, ...allow });
+    if (refused) expect(why).toMatch(refused);
+    else expect(why).toBeUndefined();
+  });
+
   it.each([
     ['127.0.0.1', true],
     ['10.1.2.3', true],
