@@ -4,8 +4,12 @@
  * another worker places the leg; Ctrl-C stops it once its running job is done, and asking again
  * stops it at once.
  */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { DIAL_QUEUE, dialQueueSpec, type DialJob } from '../../src/jobs/dial-queue';
 import { spawnTolk } from '../helpers/tolk-process';
 import { openTestQueues, REDIS_URL, uniquePrefix, waitFor, type TestQueues } from './helpers';
@@ -116,6 +120,40 @@ describe('tolk worker', () => {
       expect(worker.stdout()).toMatch(/second signal: worker stopping now/);
     } finally {
       await twilio.close();
+    }
+  }, 60_000);
+
+  it('npm run worker: SIGTERM to the npm process (what a process manager sends) stops the worker, and npm exits with it', async () => {
+    // package.json's own worker script, with the worker run from its sources instead of dist/.
+    const root = path.resolve(__dirname, '../..');
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.worker).toBe('exec node dist/src/cli/main.js worker');
+    const loader = path.join(root, 'node_modules/tsx/dist/loader.mjs');
+    const script = pkg.scripts.worker.replace('node dist/src/cli/main.js', `node --import ${loader} ${path.join(root, 'src/cli/main.ts')}`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-npm-worker-'));
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'tolk-npm-worker', version: '0.0.0', private: true, scripts: { worker: script } }));
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...BASE_ENV, REDIS_URL, TOLK_QUEUE_PREFIX: uniquePrefix() };
+    const npm = spawn('npm', ['run', 'worker'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const groupAlive = (): boolean => {
+      try {
+        process.kill(-npm.pid!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    let out = '';
+    npm.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => out.includes('worker.started'), 30_000, 'the worker to start');
+      process.kill(npm.pid!, 'SIGTERM');
+      expect(await exited).toBe(0);
+      await waitFor(() => !groupAlive(), 5000, 'every process npm started to be gone');
+      expect(out).toMatch(/worker\.stopped/);
+    } finally {
+      if (groupAlive()) process.kill(-npm.pid!, 'SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });
