@@ -3,7 +3,7 @@
  * OpenAPI document is public). Each resource contributes `ApiRoute`s (handler and OpenAPI operation
  * together); the router and `/api/openapi.json` are both built from `ADMIN_ROUTES`.
  */
-import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { quoted } from '../config/numbers-schema';
 import type { AdminApiDeps, ApiRoute } from './admin/api-route';
 import { callRoutes } from './admin/call-routes';
@@ -36,17 +36,8 @@ export const ADMIN_ROUTES: readonly ApiRoute[] = [
 
 const JSON_BODY_WANTED = 'send the body as JSON with Content-Type: application/json';
 
-/**
- * Before a route that reads a JSON body: a body sent as anything else is answered 415, where
- * express.json would leave it unread and the route would call the body missing. A request without
- * a body goes on (the route says what it needs), and so does one with `Content-Length: 0`.
- */
-const jsonBodyOnly: RequestHandler = (req, res, next) => {
-  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0;
-  if (!hasBody || req.is('application/json')) {
-    next();
-    return;
-  }
+/** A 415 for a body that is not JSON, saying what it came as. */
+function refuseBody(req: Request, res: Response): void {
   const type = req.headers['content-type']?.split(';')[0].trim().toLowerCase();
   const sent =
     type === undefined || type === ''
@@ -55,6 +46,37 @@ const jsonBodyOnly: RequestHandler = (req, res, next) => {
         ? "this one came as a form (application/x-www-form-urlencoded, what curl -d sends unless given -H 'Content-Type: application/json')"
         : `this one came as ${quoted(type, 64)}`;
   res.status(415).json({ error: `${JSON_BODY_WANTED}; ${sent}` });
+}
+
+/**
+ * Before a route that reads a JSON body: a body sent as anything else is answered 415, where
+ * express.json would leave it unread and the route would call the body missing. A request without
+ * a body goes on (the route says what it needs), and so does an empty one (`Content-Length: 0`,
+ * or chunked with no chunk: only its end says so).
+ */
+const jsonBodyOnly: RequestHandler = (req, res, next) => {
+  if (req.is('application/json')) {
+    next();
+    return;
+  }
+  if (Number(req.headers['content-length']) > 0) {
+    refuseBody(req, res);
+    return;
+  }
+  if (req.headers['transfer-encoding'] === undefined || req.readableEnded) {
+    next();
+    return;
+  }
+  let decided = false;
+  const decide = (then: () => void) => () => {
+    if (decided) return;
+    decided = true;
+    then();
+  };
+  // The first bytes make it a body (the rest is read and dropped); the end before any, none.
+  req.on('data', decide(() => refuseBody(req, res)));
+  req.once('end', decide(next));
+  req.once('error', decide(() => undefined));
 };
 
 /** Where JSON.parse gave up, in words: `: it ends before the JSON is complete`, `at line 1, column 2`; '' when it does not say. */

@@ -1,5 +1,7 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { adminSetup, auth } from './helpers/admin-app';
+import { adminSetup, auth, TOKEN } from './helpers/admin-app';
 
 const WANTED = 'send the body as JSON with Content-Type: application/json';
 
@@ -37,6 +39,36 @@ describe('a request body the admin API cannot read as JSON', () => {
     expect(bare.body).toMatchObject({ problems: [{ path: [], message: 'must be a JSON object with endedBefore and/or from' }] });
     // An empty body in another type is no body (curl -X POST -d '').
     await request(http.app).post('/api/calls/erase').set(auth).type('form').send('').expect(400);
+  });
+
+  it('reads a chunked request without a length to its first bytes: an empty one is no body, one with bytes is judged by its type', async () => {
+    const { http: h } = await adminSetup();
+    const server = h.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    /** A raw chunked POST (as Go and Java clients send a body of unknown length), written in `chunks`. */
+    const chunked = (headers: Record<string, string>, chunks: string[]) =>
+      new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+        const req = http.request(
+          { port: (server.address() as AddressInfo).port, host: '127.0.0.1', method: 'POST', path: '/api/calls/erase', headers: { Authorization: `Bearer ${TOKEN}`, 'Transfer-Encoding': 'chunked', ...headers } },
+          (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }));
+          },
+        );
+        req.on('error', reject);
+        for (const c of chunks) req.write(c);
+        req.end();
+      });
+    try {
+      const empty = await chunked({}, []);
+      expect(empty).toEqual({ status: 400, body: expect.objectContaining({ problems: [{ path: [], message: 'must be a JSON object with endedBefore and/or from' }] }) });
+      expect(await chunked({ 'Content-Type': 'text/plain' }, [])).toMatchObject({ status: 400 });
+      expect(await chunked({}, ['{"endedBefore":', '"2025-01-02"}'])).toEqual({ status: 415, body: { error: `${WANTED}; this one came without a Content-Type` } });
+      expect(await chunked({ 'Content-Type': 'application/json; charset=UTF-8' }, ['{"endedBefore":"2025-01-01T10:01:10Z",', '"dryRun":true}'])).toMatchObject({ status: 200, body: { calls: 1, dryRun: true } });
+    } finally {
+      server.close();
+    }
   });
 
   it('answers a body in a charset other than UTF-8 415 too', async () => {
