@@ -378,6 +378,13 @@ describe('tolk calls sweep', () => {
     }
   });
 
+  it('says in its help how to see first what it would erase, and what that dry run leaves out', async () => {
+    const help = await runTolk(['calls', 'sweep', '--help']);
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toContain('tolk calls erase --ended-before <that many days ago> --dry-run');
+    expect(help.stdout).toContain('It counts at most 2,000 of them (a sweep takes up to 50,000), and not the remembered languages the sweep forgets');
+  });
+
   it('exits 1 with a clear message when the deployment has no TOLK_RETENTION_DAYS', async () => {
     const own = await startTolkServer();
     try {

@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { CALL_STATES } from '../../call/call-state';
 import { CALL_OUTCOMES } from '../../store/call-record';
 import { MAX_RETRIES, MAX_RETRY_AFTER_SEC, MAX_SCHEDULE_DAYS, MIN_RETRY_AFTER_SEC } from '../../outbound/request';
+import { MAX_ERASED_PER_REQUEST, MAX_ERASED_PER_SWEEP } from '../../retention/retention';
 import { MAX_LIST_LIMIT } from '../../store/call-record-store';
 import type { EraseResultJson } from '../api-client';
 import { MIN_ID_PREFIX, onCall } from '../call-id';
@@ -166,7 +167,7 @@ export function callsCommand(ctx: CliContext): Command {
   calls
     .command('sweep')
     .description('run the retention sweep now, as the hourly one does: erase the calls that ended more than TOLK_RETENTION_DAYS days ago and forget the callers last remembered before then')
-    .addHelpText('after', "\nThe deployment's TOLK_RETENTION_DAYS sets the period; without it tolk refuses (exit 1). To see first which calls would go:\n  tolk calls erase --ended-before <that many days ago> --dry-run")
+    .addHelpText('after', `\nThe deployment's TOLK_RETENTION_DAYS sets the period; without it tolk refuses (exit 1). To see first which calls would go:\n  tolk calls erase --ended-before <that many days ago> --dry-run\nIt counts at most ${MAX_ERASED_PER_REQUEST.toLocaleString('en-US')} of them (a sweep takes up to ${MAX_ERASED_PER_SWEEP.toLocaleString('en-US')}), and not the remembered languages the sweep forgets: those last remembered before then.`)
     .action(async (_opts: unknown, cmd: Command) => {
       const o = outputFor(ctx, cmd);
       const swept = await clientFor(ctx, cmd).sweepCalls();
