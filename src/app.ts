@@ -360,13 +360,16 @@ async function startWith(
   reconciler.start();
 
   let stopping: Promise<void> | undefined;
+  let endingNow = false;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      const drainedBy = Date.now() + config.TOLK_DRAIN_TIMEOUT_MS;
       readiness.startDraining();
       logger.info({ event: 'server.draining', activeCalls: calls.activeCalls }, 'draining');
       // In a cluster the live calls move to the ready instances first; the others are still served
       // (and marked so for other instances) while they drain.
       await calls.drain(config.TOLK_DRAIN_TIMEOUT_MS, NOTICE_LIMIT_MS, cluster ? () => cluster.moveCalls(calls) : undefined);
+      if (cluster) await settleRelays(cluster.relays, endingNow ? 0 : drainedBy - Date.now());
       await reconciler.stop();
       retention.stop();
       // Live viewers' streams stay open until ended: the server would wait for them for ever.
@@ -384,7 +387,22 @@ async function startWith(
     })();
     return stopping;
   };
-  return { config, logger, http, address, calls, store, records, metrics, readiness, jobs, deliveries, stop, endCallsNow: () => calls.endNow() };
+  /** Other instances' streams relayed through this one go on until they end, up to the drain's timeout. */
+  const settleRelays = async (relays: Cluster['relays'], withinMs: number): Promise<void> => {
+    if (relays.open() === 0) return;
+    logger.info({ event: 'cluster.relays_draining', streams: relays.open(), timeoutMs: Math.max(0, withinMs) }, 'waiting for the media streams relayed to other instances to end');
+    const left = await relays.settled(Math.max(0, withinMs));
+    if (left > 0) {
+      logger.warn({ event: 'cluster.relays_cut', streams: left }, 'closing the media streams still relayed to other instances');
+      relays.closeAll();
+    }
+  };
+  const endCallsNow = (): void => {
+    endingNow = true;
+    calls.endNow();
+    cluster?.relays.closeAll();
+  };
+  return { config, logger, http, address, calls, store, records, metrics, readiness, jobs, deliveries, stop, endCallsNow };
 }
 
 /** The database DATABASE_URL or TOLK_DB_PATH names; one that cannot be used is a StartupError naming that variable. */

@@ -45,11 +45,13 @@ async function main(): Promise<void> {
     throw err;
   }
   // A process of TOLK_PROCESSES: the supervisor hands it the connections it takes on PORT.
-  if (process.env[PROCESS_INDEX_VAR]) serveHandedConnections(app.http.server, app.address.port);
+  const handed = process.env[PROCESS_INDEX_VAR] ? serveHandedConnections(app.http.server, app.address.port) : undefined;
   // The first signal drains (live calls run on, up to TOLK_DRAIN_TIMEOUT_MS); a later one ends them now.
   onStopSignals({
     first(sig) {
       logger.info({ event: 'process.signal', signal: sig, activeCalls: app.calls.activeCalls }, 'shutting down');
+      // Before any call moves: the streams and webhooks of the moved calls must reach the adopter.
+      handed?.stopping();
       // The backstop of a shutdown that hangs: a cluster's move comes before the drain's own deadline.
       const timer = setTimeout(() => process.exit(1), MOVE_PHASE_LIMIT_MS + config.TOLK_DRAIN_TIMEOUT_MS + NOTICE_LIMIT_MS + config.SHUTDOWN_GRACE_MS + 1000);
       timer.unref();

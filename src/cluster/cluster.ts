@@ -18,7 +18,7 @@ import { forwardRequest, sendForwarded, wasForwarded } from './forward';
 import { LostInstances } from './lost-instances';
 import type { ClusterRedis } from './redis';
 import { RedisEventCarrier } from './event-carrier';
-import { createStreamRelay } from './stream-relay';
+import { createStreamRelay, type StreamRelays } from './stream-relay';
 import { clusterKey, createAdoptionModule, requestAdoption } from './adoption';
 import { moveLiveCalls, type MovingCalls } from './move-calls';
 import type { AdoptRequest, AdoptResult } from '../call/ports';
@@ -50,6 +50,8 @@ export interface Cluster {
   readonly front: HttpModule[];
   readonly metricsModule: HttpModule;
   readonly relay: (socket: WebSocket, instance: string, req: IncomingMessage) => void;
+  /** The media streams of other instances' calls relayed through this one. */
+  readonly relays: Pick<StreamRelays, 'open' | 'settled' | 'closeAll'>;
   readonly passOn: (subject: { call: string } | { conference: string }, req: Request, res: Response) => Promise<boolean>;
   /**
    * Joins the cluster, reachable by the others at `url` (TOLK_INTERNAL_URL); from then on the
@@ -87,6 +89,14 @@ export function createCluster(opts: ClusterOptions): Cluster {
     }
   };
 
+  const relays = createStreamRelay({
+    self: self.id,
+    member: (id) => directory.member(id),
+    logger: opts.logger,
+    onRelayed: () => opts.counters.inc('ws_relayed'),
+    onFailed: () => opts.counters.inc('ws_relay_failed'),
+  });
+
   return {
     self,
     directory,
@@ -116,13 +126,8 @@ export function createCluster(opts: ClusterOptions): Cluster {
       members: async () => (await directory.members()).filter((m) => m.up),
       logger: opts.logger,
     }),
-    relay: createStreamRelay({
-      self: self.id,
-      member: (id) => directory.member(id),
-      logger: opts.logger,
-      onRelayed: () => opts.counters.inc('ws_relayed'),
-      onFailed: () => opts.counters.inc('ws_relay_failed'),
-    }),
+    relay: relays.relay,
+    relays,
     async passOn(subject, req, res) {
       if (wasForwarded(req)) return false;
       const key: OwnerKey = 'call' in subject ? { call: subject.call } : { conference: subject.conference };

@@ -3,10 +3,14 @@
  * cluster instance of its own (`<TOLK_INSTANCE_ID or host name>-<n>`) on a loopback port. This
  * process, the supervisor, listens on PORT and hands each new connection, unread, to the next
  * process in turn; from there the cluster's routing applies as across machines (a webhook goes to
- * the process serving its call, a media stream is relayed to its process). A process that exits is
- * started again (its calls were closed by the others as instance_lost); SIGTERM or SIGINT stops
- * the supervisor from taking connections and is passed on to every process (which drains), and the
- * supervisor exits once they all have.
+ * the process serving its call, a media stream is relayed to its process).
+ * A process that begins stopping (whoever signalled it) says so and is handed no new connection
+ * while another process is up and not stopping: its calls move there, and their new streams and
+ * webhooks must not come back to it. With every process stopping, connections still go to those
+ * left, which answer `/readyz` 503, tell new callers all lines are busy and serve what they still
+ * hold. A process that exits is started again (its calls were closed by the others as
+ * instance_lost, or had moved); SIGTERM or SIGINT to the supervisor is passed on to every process
+ * (which drains), and the supervisor stops listening and exits once they all have.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,7 +26,7 @@ import type { Logger } from '../log/logger';
 export const PROCESS_INDEX_VAR = 'TOLK_PROCESS_INDEX';
 
 export type SupervisorMessage = { type: 'tolk:connection' };
-export type ProcessMessage = { type: 'tolk:ready'; port: number };
+export type ProcessMessage = { type: 'tolk:ready'; port: number } | { type: 'tolk:stopping' };
 
 /** How many processes TOLK_PROCESSES asks for on this machine. */
 export function processCount(setting: Config['TOLK_PROCESSES']): number {
@@ -37,12 +41,29 @@ const RESTART_DELAY_MS = 1000;
 interface Child {
   index: number;
   proc: ChildProcess;
+  /** Started and not exited. */
   ready: boolean;
+  /** Said it is stopping (or was signalled to by the supervisor). */
+  stopping: boolean;
+}
+
+/**
+ * Which process takes the next connection: in turn among those up and not stopping; when every one
+ * up is stopping, in turn among those (they still serve their calls and refuse new ones).
+ */
+export function chooseProcess<T extends { ready: boolean; stopping: boolean }>(children: readonly T[], turn: number): T | undefined {
+  const up = children.filter((c) => c.ready);
+  const serving = up.filter((c) => !c.stopping);
+  const from = serving.length > 0 ? serving : up;
+  return from.length > 0 ? from[turn % from.length] : undefined;
 }
 
 export interface Supervisor {
   port: number;
-  /** Stops taking connections, signals every process to stop and resolves once all have exited. */
+  /**
+   * Signals every process to stop and resolves once all have exited; connections are handed to
+   * those still running until then (their `/readyz` answers 503), and refused after.
+   */
   stop(): Promise<void>;
   /** Passes a signal on to every process. */
   signal(sig: NodeJS.Signals): void;
@@ -79,14 +100,19 @@ export async function superviseProcesses(config: Config, count: number, logger: 
         },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
-      const child: Child = { index, proc, ready: false };
+      const child: Child = { index, proc, ready: false, stopping: false };
       children[index - 1] = child;
       const timer = setTimeout(() => reject(new StartupError('TOLK_PROCESSES', `process ${index} did not start within ${START_DEADLINE_MS / 1000} s`)), START_DEADLINE_MS);
       proc.on('message', (m: ProcessMessage) => {
+        if (m?.type === 'tolk:stopping') {
+          if (!child.stopping) logger.info({ event: 'processes.stopping', process: index, pid: proc.pid }, `process ${index} is stopping: no new connections go to it`);
+          child.stopping = true;
+          return;
+        }
         if (m?.type !== 'tolk:ready') return;
         clearTimeout(timer);
         child.ready = true;
-        logger.info({ event: 'processes.ready', process: index, port: m.port }, `process ${index} ready`);
+        logger.info({ event: 'processes.ready', process: index, port: m.port, pid: proc.pid }, `process ${index} ready`);
         resolve(child);
       });
       proc.once('exit', (code, signal) => {
@@ -95,7 +121,8 @@ export async function superviseProcesses(config: Config, count: number, logger: 
         child.ready = false;
         if (stopping) return;
         if (!wasReady) return reject(new StartupError('TOLK_PROCESSES', `process ${index} exited (${code ?? signal}) while starting`));
-        logger.error({ event: 'processes.exited', process: index, code, signal }, `process ${index} exited; starting it again`);
+        if (child.stopping && code === 0) logger.info({ event: 'processes.stopped', process: index }, `process ${index} stopped; starting it again`);
+        else logger.error({ event: 'processes.exited', process: index, code, signal }, `process ${index} exited; starting it again`);
         setTimeout(() => {
           if (!stopping) start(index).catch((err: unknown) => logger.error({ event: 'processes.restart_failed', process: index, err }, `process ${index} could not be started again`));
         }, RESTART_DELAY_MS).unref();
@@ -109,6 +136,7 @@ export async function superviseProcesses(config: Config, count: number, logger: 
         (c) =>
           new Promise<void>((resolve) => {
             if (c.proc.exitCode !== null || c.proc.signalCode !== null) return resolve();
+            c.stopping = true;
             c.proc.once('exit', () => resolve());
             c.proc.kill('SIGTERM');
           }),
@@ -125,9 +153,8 @@ export async function superviseProcesses(config: Config, count: number, logger: 
 
   // Connections are handed over unread: the process reads the request itself.
   const server = net.createServer({ pauseOnConnect: true }, (socket) => {
-    const ready = children.filter((c) => c.ready);
-    if (ready.length === 0) return socket.destroy();
-    const child = ready[next++ % ready.length];
+    const child = chooseProcess(children, next++);
+    if (!child) return socket.destroy();
     child.proc.send({ type: 'tolk:connection' } satisfies SupervisorMessage, socket, (err) => {
       if (err) socket.destroy();
     });
@@ -145,8 +172,10 @@ export async function superviseProcesses(config: Config, count: number, logger: 
   return {
     port,
     async stop() {
-      server.close();
+      // Until the last process has gone, a load balancer must still get its 503 on /readyz, and
+      // the webhooks, streams and hang-ups of the calls still draining must reach them.
       await stopChildren();
+      server.close();
     },
     signal(sig) {
       for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill(sig);
@@ -154,12 +183,17 @@ export async function superviseProcesses(config: Config, count: number, logger: 
   };
 }
 
+export interface HandedConnections {
+  /** Tells the supervisor this process is stopping, so that it hands the connections to the others. */
+  stopping(): void;
+}
+
 /**
  * In a process the supervisor started: takes the connections it hands over, and says when ready.
  * Twilio's webhooks are answered with `Connection: close`: the supervisor balances connections, so a
  * kept-alive one would bring every new caller to the same process.
  */
-export function serveHandedConnections(server: http.Server, port: number): void {
+export function serveHandedConnections(server: http.Server, port: number): HandedConnections {
   server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (req.url?.startsWith('/twilio/')) res.setHeader('Connection', 'close');
   });
@@ -169,4 +203,9 @@ export function serveHandedConnections(server: http.Server, port: number): void 
     socket.resume();
   });
   process.send?.({ type: 'tolk:ready', port } satisfies ProcessMessage);
+  return {
+    stopping() {
+      if (process.connected) process.send?.({ type: 'tolk:stopping' } satisfies ProcessMessage);
+    },
+  };
 }

@@ -1,0 +1,25 @@
+/** Which of the TOLK_PROCESSES processes the supervisor hands a new connection. */
+import { chooseProcess } from '../../src/cluster/processes';
+
+const proc = (index: number, ready: boolean, stopping: boolean) => ({ index, ready, stopping });
+
+describe('chooseProcess', () => {
+  it('takes the processes up and not stopping in turn', () => {
+    const children = [proc(1, true, false), proc(2, true, false), proc(3, false, false)];
+    expect([0, 1, 2, 3].map((turn) => chooseProcess(children, turn)?.index)).toEqual([1, 2, 1, 2]);
+  });
+
+  it('hands a stopping process nothing while another is up and not stopping', () => {
+    const children = [proc(1, true, true), proc(2, true, false)];
+    expect([0, 1, 2].map((turn) => chooseProcess(children, turn)?.index)).toEqual([2, 2, 2]);
+  });
+
+  it('hands connections to the stopping processes when every one up is stopping: they answer for what they still hold', () => {
+    const children = [proc(1, true, true), proc(2, false, false), proc(3, true, true)];
+    expect([0, 1].map((turn) => chooseProcess(children, turn)?.index)).toEqual([1, 3]);
+  });
+
+  it('has no process when none is up', () => {
+    expect(chooseProcess([proc(1, false, true), proc(2, false, false)], 0)).toBeUndefined();
+  });
+});
