@@ -26,7 +26,8 @@ import type { Logger } from '../log/logger';
 export const PROCESS_INDEX_VAR = 'TOLK_PROCESS_INDEX';
 
 export type SupervisorMessage = { type: 'tolk:connection' };
-export type ProcessMessage = { type: 'tolk:ready'; port: number } | { type: 'tolk:stopping' };
+/** `tolk:closed` comes with a connection handed over after the process closed its server: it is handed on. */
+export type ProcessMessage = { type: 'tolk:ready'; port: number } | { type: 'tolk:stopping' } | { type: 'tolk:closed' };
 
 /** How many processes TOLK_PROCESSES asks for on this machine. */
 export function processCount(setting: Config['TOLK_PROCESSES']): number {
@@ -45,14 +46,16 @@ interface Child {
   ready: boolean;
   /** Said it is stopping (or was signalled to by the supervisor). */
   stopping: boolean;
+  /** Closed its server on the way out: it takes no connection at all. */
+  closed: boolean;
 }
 
 /**
  * Which process takes the next connection: in turn among those up and not stopping; when every one
  * up is stopping, in turn among those (they still serve their calls and refuse new ones).
  */
-export function chooseProcess<T extends { ready: boolean; stopping: boolean }>(children: readonly T[], turn: number): T | undefined {
-  const up = children.filter((c) => c.ready);
+export function chooseProcess<T extends { ready: boolean; stopping: boolean; closed: boolean }>(children: readonly T[], turn: number): T | undefined {
+  const up = children.filter((c) => c.ready && !c.closed);
   const serving = up.filter((c) => !c.stopping);
   const from = serving.length > 0 ? serving : up;
   return from.length > 0 ? from[turn % from.length] : undefined;
@@ -100,10 +103,15 @@ export async function superviseProcesses(config: Config, count: number, logger: 
         },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
-      const child: Child = { index, proc, ready: false, stopping: false };
+      const child: Child = { index, proc, ready: false, stopping: false, closed: false };
       children[index - 1] = child;
       const timer = setTimeout(() => reject(new StartupError('TOLK_PROCESSES', `process ${index} did not start within ${START_DEADLINE_MS / 1000} s`)), START_DEADLINE_MS);
-      proc.on('message', (m: ProcessMessage) => {
+      proc.on('message', (m: ProcessMessage, handle?: unknown) => {
+        if (m?.type === 'tolk:closed') {
+          child.closed = true;
+          if (handle instanceof net.Socket) handOver(handle);
+          return;
+        }
         if (m?.type === 'tolk:stopping') {
           if (!child.stopping) logger.info({ event: 'processes.stopping', process: index, pid: proc.pid }, `process ${index} is stopping: no new connections go to it`);
           child.stopping = true;
@@ -129,6 +137,14 @@ export async function superviseProcesses(config: Config, count: number, logger: 
       });
     });
 
+  function handOver(socket: net.Socket): void {
+    const child = chooseProcess(children, next++);
+    if (!child) return void socket.destroy();
+    child.proc.send({ type: 'tolk:connection' } satisfies SupervisorMessage, socket, (err) => {
+      if (err) socket.destroy();
+    });
+  }
+
   const stopChildren = async (): Promise<void> => {
     stopping = true;
     await Promise.all(
@@ -152,13 +168,7 @@ export async function superviseProcesses(config: Config, count: number, logger: 
   }
 
   // Connections are handed over unread: the process reads the request itself.
-  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
-    const child = chooseProcess(children, next++);
-    if (!child) return socket.destroy();
-    child.proc.send({ type: 'tolk:connection' } satisfies SupervisorMessage, socket, (err) => {
-      if (err) socket.destroy();
-    });
-  });
+  const server = net.createServer({ pauseOnConnect: true }, handOver);
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new StartupError('PORT', `${config.PORT} is already in use on ${config.HOST} (another tolk, or another program)`, { cause: err }) : err),
@@ -199,6 +209,8 @@ export function serveHandedConnections(server: http.Server, port: number): Hande
   });
   process.on('message', (m: SupervisorMessage, socket?: net.Socket) => {
     if (m?.type !== 'tolk:connection' || !socket) return;
+    // Closed on the way out: the connection, still unread, goes back to be handed to another.
+    if (!server.listening && process.connected) return void process.send?.({ type: 'tolk:closed' } satisfies ProcessMessage, socket);
     server.emit('connection', socket);
     socket.resume();
   });

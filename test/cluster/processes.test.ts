@@ -1,7 +1,7 @@
 /** Which of the TOLK_PROCESSES processes the supervisor hands a new connection. */
 import { chooseProcess } from '../../src/cluster/processes';
 
-const proc = (index: number, ready: boolean, stopping: boolean) => ({ index, ready, stopping });
+const proc = (index: number, ready: boolean, stopping: boolean, closed = false) => ({ index, ready, stopping, closed });
 
 describe('chooseProcess', () => {
   it('takes the processes up and not stopping in turn', () => {
@@ -19,7 +19,9 @@ describe('chooseProcess', () => {
     expect([0, 1].map((turn) => chooseProcess(children, turn)?.index)).toEqual([1, 3]);
   });
 
-  it('has no process when none is up', () => {
+  it('has no process when none is up or every one has closed its server', () => {
     expect(chooseProcess([proc(1, false, true), proc(2, false, false)], 0)).toBeUndefined();
+    expect(chooseProcess([proc(1, true, true, true), proc(2, true, true)], 0)?.index).toBe(2);
+    expect(chooseProcess([proc(1, true, true, true)], 0)).toBeUndefined();
   });
 });
