@@ -293,6 +293,7 @@ async function startWith(
     logger,
     readiness,
     trustProxy: config.TRUST_PROXY,
+    ...(cluster ? { instance } : {}),
     modules: [
       // Before the Twilio module: a webhook about another instance's call goes there.
       ...(cluster ? cluster.front : []),

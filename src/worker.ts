@@ -48,10 +48,10 @@ export async function startWorker(config: Config, logger: Logger): Promise<Worke
   });
   const deliveries = deliveryServiceFor(config, { store: store.deliveries, jobs, logger });
   const retention = new Retention({ calls: store.calls, deliveries: store.deliveries, callerLanguages: store.callerLanguages, jobs, scrub: () => store.scrub(), logger, days: config.TOLK_RETENTION_DAYS });
-  runWorkers(jobs, { telephony, conferences, retryableDialError: isRetryableTwilioError, deliveries, retention });
+  const queues = runWorkers(jobs, { telephony, conferences, retryableDialError: isRetryableTwilioError, deliveries, retention });
   deliveries.start();
   retention.start();
-  logger.info({ event: 'worker.started', queues: jobs.queueNames }, 'tolk worker running');
+  logger.info({ event: 'worker.started', queues }, `tolk worker running the ${queues.join(', ')} queues`);
   let stopping: Promise<void> | undefined;
   return {
     jobs,

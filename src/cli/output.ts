@@ -5,6 +5,7 @@
 import type { NumberSettings } from '../config/numbers';
 import type { FieldProblem } from '../config/numbers-schema';
 import { partiesOf, partiesText, spokenLanguages } from '../shared/call-languages';
+import { listedTime, startTimes } from '../shared/call-times';
 import { speakerLabel } from '../shared/speaker-label';
 import type { CallJson, CallWithTranscriptJson } from './api-client';
 import { CliError } from './errors';
@@ -105,7 +106,8 @@ export function problemLines(problems: FieldProblem[], flags = false): string {
     .join('');
 }
 
-function time(iso: string | undefined): string {
+/** An ISO 8601 time as the CLI shows it: `2025-01-31 10:30:00Z`. */
+export function shownTime(iso: string | undefined): string {
   return iso ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, 'Z') : '-';
 }
 
@@ -119,8 +121,14 @@ export function callsTable(calls: CallJson[]): string {
   if (calls.length === 0) return 'No calls.\n';
   return table(
     ['ID', 'STARTED', 'NUMBER', 'FROM', 'LANGUAGES', 'OUTCOME', 'TALK'],
-    calls.map((c) => [c.id, time(c.startedAt), c.number || '-', c.from || '-', languagesText(c), c.outcome ?? c.state, duration(c)]),
+    calls.map((c) => [c.id, listedTimeText(c), c.number || '-', c.from || '-', languagesText(c), c.outcome ?? c.state, duration(c)]),
   );
+}
+
+/** The STARTED cell: when the call started, else `due ...` or `booked ...` (see listedTime). */
+function listedTimeText(c: CallJson): string {
+  const t = listedTime(c);
+  return t.label === 'Started' ? shownTime(t.at) : `${t.label.toLowerCase()} ${shownTime(t.at)}`;
 }
 
 /** A direct call's pair of languages as spoken; a conference's languages, as its parties speak them (`-` while none is known). */
@@ -161,16 +169,17 @@ export function callDetail(c: CallWithTranscriptJson): string {
     ['Destination', c.destination || undefined],
     conference ? ['Parties', partiesText(c.legs)] : ['Languages', languagesDetail(c)],
     ['State', c.state],
-    ['Placed', c.outbound && `by tolk, calling the customer ${c.outbound.at ? `at ${time(c.outbound.at)}` : 'at once'}; attempt ${c.outbound.attempts} of ${c.outbound.retries + 1}`],
+    ['Placed', c.outbound && `by tolk, calling the customer ${c.outbound.at ? `at ${shownTime(c.outbound.at)}` : 'at once'}; attempt ${c.outbound.attempts} of ${c.outbound.retries + 1}`],
     ['Outcome', c.outcome && (c.endReason ? `${c.outcome}: ${c.endReason}` : c.outcome)],
-    ['Started', time(c.startedAt)],
-    ['Answered', c.answeredAt && time(c.answeredAt)],
-    ['Ended', c.endedAt && time(c.endedAt)],
+    ...startTimes(c).map((t): [string, string] => [t.label, shownTime(t.at)]),
+    ['Answered', c.answeredAt && shownTime(c.answeredAt)],
+    ['Ended', c.endedAt && shownTime(c.endedAt)],
   ]);
   const lines = c.transcript.map(
     (u) =>
       `[${clock(u.startMs)}] ${speakerLabel(u)} (${u.source.languageCode}): ${u.source.text}\n${' '.repeat(10)}-> ${u.translation.languageCode}: ${u.translation.text}${u.lagMs === undefined ? '' : `  (heard ${seconds(u.lagMs)} behind)`}\n`,
   );
   const dropped = c.droppedUtterances > 0 ? `(${c.droppedUtterances} later utterances were not kept)\n` : '';
-  return `${head}\nTranscript${c.transcript.length === 0 ? ': none yet' : ''}\n${lines.join('')}${dropped}`;
+  const none = c.endedAt ? ': none' : ': none yet';
+  return `${head}\nTranscript${c.transcript.length === 0 ? none : ''}\n${lines.join('')}${dropped}`;
 }

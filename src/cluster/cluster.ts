@@ -46,7 +46,7 @@ export interface ClusterOptions {
 export interface Cluster {
   readonly self: Member;
   readonly directory: RedisCallDirectory;
-  /** Mounted before the others: every answer names the instance that gave it (X-Tolk-Instance), and webhooks go to their call's instance. */
+  /** Mounted before the others: webhooks go to their call's instance. */
   readonly front: HttpModule[];
   readonly metricsModule: HttpModule;
   readonly relay: (socket: WebSocket, instance: string, req: IncomingMessage) => void;
@@ -101,23 +101,14 @@ export function createCluster(opts: ClusterOptions): Cluster {
     self,
     directory,
     front: [
-      {
-        name: 'instance-header',
-        mount(app) {
-          app.use((_req, res, next) => {
-            res.set('X-Tolk-Instance', self.id);
-            next();
-          });
-        },
-      },
       createTwilioRouting({
-      publicUrl: opts.publicUrl,
-      authToken: opts.authToken,
-      owner: (subject) => directory.owner(subject),
-      forward: (owner, req, body, res) => forward(owner, req, body, res),
-      forwarded: wasForwarded,
-      counters: opts.counters,
-      logger: opts.logger,
+        publicUrl: opts.publicUrl,
+        authToken: opts.authToken,
+        owner: (subject) => directory.owner(subject),
+        forward: (owner, req, body, res) => forward(owner, req, body, res),
+        forwarded: wasForwarded,
+        counters: opts.counters,
+        logger: opts.logger,
       }),
     ],
     metricsModule: createClusterMetricsModule({

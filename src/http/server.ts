@@ -32,7 +32,14 @@ export interface HttpServerDeps {
   modules?: HttpModule[];
   /** Honour X-Forwarded-* from a reverse proxy (for client IPs in logs only). */
   trustProxy?: boolean;
+  /**
+   * This instance's name in a cluster (TOLK_INSTANCE_ID): every answer says which instance gave
+   * it (`X-Tolk-Instance`), health checks, errors and WebSocket handshakes included.
+   */
+  instance?: string;
 }
+
+export const INSTANCE_HEADER = 'X-Tolk-Instance';
 
 export interface HttpServer {
   readonly app: WsApp;
@@ -45,18 +52,20 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
   const base = express();
   const server = http.createServer(base);
   const guards = (deps.modules ?? []).filter((m) => m.verifyUpgrade !== undefined);
+  const instance = deps.instance;
+  const refusalHeaders = instance ? { [INSTANCE_HEADER]: instance } : undefined;
   const ws = expressWs(base, server, {
     wsOptions: {
       maxPayload: 64 * 1024,
       // A refused handshake gets a plain HTTP answer (e.g. 403): no WebSocket is ever opened.
-      verifyClient: (info: { req: http.IncomingMessage }, done: (ok: boolean, status?: number, message?: string) => void) => {
+      verifyClient: (info: { req: http.IncomingMessage }, done: (ok: boolean, status?: number, message?: string, headers?: http.OutgoingHttpHeaders) => void) => {
         // The path the checks judge is the path the routes see: however it was spelt.
         const canonical = canonicalUrl(info.req.url);
-        if (!canonical.ok) return done(false, 400, canonical.reason);
+        if (!canonical.ok) return done(false, 400, canonical.reason, refusalHeaders);
         info.req.url = canonical.url;
         for (const m of guards) {
           const verdict = m.verifyUpgrade?.(info.req) ?? { ok: true };
-          if (!verdict.ok) return done(false, verdict.status, verdict.message);
+          if (!verdict.ok) return done(false, verdict.status, verdict.message, refusalHeaders);
         }
         done(true);
       },
@@ -65,9 +74,16 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
   // The WebSocket server re-emits the HTTP server's errors (e.g. EADDRINUSE from listen); they are
   // handled on the HTTP server itself (see listen), so the copy must not crash the process.
   ws.getWss().on('error', () => undefined);
+  if (instance) ws.getWss().on('headers', (headers: string[]) => headers.push(`${INSTANCE_HEADER}: ${instance}`));
   const app = ws.app;
   app.disable('x-powered-by');
   if (deps.trustProxy) app.set('trust proxy', true);
+  if (instance) {
+    app.use((_req, res, next) => {
+      res.set(INSTANCE_HEADER, instance);
+      next();
+    });
+  }
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

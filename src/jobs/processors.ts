@@ -33,9 +33,13 @@ export interface WorkerDeps {
   retention: Retention;
 }
 
-/** The background queues (the `outbound` queue is run by servers: the instance that starts a call serves it). */
-export function runWorkers(jobs: JobQueues, deps: WorkerDeps): void {
+/**
+ * Runs the background queues, and returns their names (the `outbound` queue is not one: servers
+ * run it, as the instance that starts a call serves it).
+ */
+export function runWorkers(jobs: JobQueues, deps: WorkerDeps): string[] {
   jobs.work(DIAL_QUEUE, dialProcessor(deps.telephony, deps.retryableDialError, { conferences: deps.conferences }));
   jobs.work(WEBHOOK_QUEUE, deps.deliveries.processor());
   jobs.work(RETENTION_QUEUE, deps.retention.processor());
+  return [DIAL_QUEUE, WEBHOOK_QUEUE, RETENTION_QUEUE];
 }

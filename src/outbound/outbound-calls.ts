@@ -22,6 +22,9 @@ import type { OutboundRequest } from './request';
 
 export const OUTBOUND_QUEUE = 'outbound';
 
+/** The `endReason` of a call canceled before it started. */
+const CANCELED_REASON = 'canceled before it started';
+
 export const outboundQueueSpec: QueueSpec = { name: OUTBOUND_QUEUE, concurrency: 10 };
 
 export interface OutboundJob {
@@ -85,21 +88,28 @@ export class OutboundCalls {
     return { ok: true, call };
   }
 
-  /** Cancels a call that has not started: it never dials. 404: no such call; 409: started or over. */
+  /**
+   * Cancels a call that has not started: it never dials, and it ends as any call does (its webhook,
+   * metrics and logs see `call.ended`, outcome `canceled`). 404: no such call; 409: started or over.
+   */
   async cancel(id: string): Promise<CancelResult> {
     const call = await this.deps.records.get(id);
     if (!call) return { ok: false, status: 404, error: `call '${id}' not found` };
-    const endedAt = new Date(this.now());
+    const at = this.now();
+    const tried = call.outbound?.attempts ?? 0;
+    const reason = tried === 0 ? CANCELED_REASON : `canceled before attempt ${tried + 1}`;
     const cancelled = call.outbound
-      ? await this.deps.records.transition(id, SCHEDULED_STATE, { state: 'ended', outcome: 'canceled', endReason: 'cancelled before it started', endedAt })
+      ? await this.deps.records.transition(id, SCHEDULED_STATE, { state: 'ended', outcome: 'canceled', endReason: reason, endedAt: new Date(at) })
       : false;
     if (!cancelled) {
       const now = (await this.deps.records.get(id)) ?? call;
       const why = !now.outbound ? 'is not a call tolk was to place' : now.outcome ? `has ended (${now.outcome})` : `has started (${now.state})`;
-      return { ok: false, status: 409, error: `call '${id}' ${why}: only a scheduled call can be cancelled` };
+      return { ok: false, status: 409, error: `call '${id}' ${why}: only a scheduled call can be canceled` };
     }
     await this.deps.jobs.remove(OUTBOUND_QUEUE, jobId('outbound', id, String((call.outbound?.attempts ?? 0) + 1))).catch(() => false);
-    this.log.info({ event: 'outbound.cancelled', callId: id }, 'scheduled call cancelled');
+    this.log.info({ event: 'outbound.cancelled', callId: id }, 'scheduled call canceled');
+    this.deps.events.publish(stamp({ type: 'call.ended', outcome: 'canceled', reason, durationMs: 0 }, { callId: id }, at));
+    await this.deps.events.settle(id);
     return { ok: true, call: (await this.deps.records.get(id)) ?? call };
   }
 

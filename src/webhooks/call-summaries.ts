@@ -67,7 +67,7 @@ export function deliverCallSummaries(events: CallEventSource, deps: CallSummaryD
         const c = calls.get(e.callId);
         calls.delete(e.callId);
         // A call tolk placed that ended before its customer answered was never created as a live call.
-        return owe(deps, e.callId, c?.number, c?.delays ?? { latency: new Map(), lag: new Map() }, { outcome: e.outcome, durationMs: e.durationMs, endedAt: new Date(e.at).toISOString() }).catch((err: unknown) => {
+        return owe(deps, e.callId, c?.number, c?.delays ?? { latency: new Map(), lag: new Map() }, { outcome: e.outcome, endedAt: e.at }).catch((err: unknown) => {
           deps.logger.error({ event: 'webhook.record_failed', callId: e.callId, err }, 'could not record the webhook delivery of an ended call');
         });
       }
@@ -90,7 +90,15 @@ function keep(samples: Map<string, number[]>, routeId: string, ms: number): void
 const summaries = (samples: Map<string, number[]>): Record<string, LatencySummary> =>
   Object.fromEntries([...samples].map(([route, s]) => [route, latencySummary(s)]));
 
-async function owe(deps: CallSummaryDeps, callId: string, known: string | undefined, delays: Delays, ended: { outcome: string; durationMs: number; endedAt: string }): Promise<void> {
+/**
+ * How long the call was connected, as a bill counts it: from when it was answered (the record's
+ * `answeredAt`: both parties joined) to its end; 0 for a call never answered.
+ */
+export function connectedMs(answeredAt: Date | undefined, endedAt: number): number {
+  return answeredAt ? Math.max(0, endedAt - answeredAt.getTime()) : 0;
+}
+
+async function owe(deps: CallSummaryDeps, callId: string, known: string | undefined, delays: Delays, ended: { outcome: string; endedAt: number }): Promise<void> {
   const record = known === undefined ? await deps.records.get(callId) : undefined;
   const number = known ?? record?.number;
   if (number === undefined) return;
@@ -101,7 +109,9 @@ async function owe(deps: CallSummaryDeps, callId: string, known: string | undefi
   const payload = JSON.stringify({
     event: CALL_ENDED,
     callId,
-    ...ended,
+    outcome: ended.outcome,
+    durationMs: connectedMs(call?.answeredAt, ended.endedAt),
+    endedAt: new Date(ended.endedAt).toISOString(),
     call: call ?? null,
     latency: summaries(delays.latency),
     lag: summaries(delays.lag),

@@ -86,6 +86,51 @@ describe("a direct call's languages in tolk calls list and show", () => {
   });
 });
 
+describe('a call tolk places, in tolk calls list and show', () => {
+  const booked = '2026-12-05T09:00:00.000Z';
+  const due = '2026-12-07T10:30:00.000Z';
+  const placed = (fields: Partial<CallWithTranscriptJson>, attempts = 0): CallWithTranscriptJson => ({
+    ...call([]),
+    state: 'scheduled',
+    startedAt: booked,
+    outbound: { at: due, dueAt: due, attempts, retries: 1, retryAfterSec: 60 },
+    ...fields,
+  });
+  const startedCell = (c: CallWithTranscriptJson): string => callsTable([c]).trimEnd().split('\n')[1].split(/\s{2,}/)[1];
+
+  it('waiting for its time: when it is due, not when it was booked as if it had started', () => {
+    const waiting = placed({});
+    expect(startedCell(waiting)).toBe('due 2026-12-07 10:30:00Z');
+    const shown = callDetail(waiting);
+    expect(shown).toMatch(/^Booked\s+2026-12-05 09:00:00Z$/m);
+    expect(shown).toMatch(/^Due\s+2026-12-07 10:30:00Z$/m);
+    expect(shown).not.toMatch(/^Started/m);
+    expect(shown).toMatch(/^Transcript: none yet$/m);
+  });
+
+  it('waiting to try again: when its last attempt started, and when the next is due', () => {
+    const retrying = placed({ startedAt: due, outbound: { at: due, dueAt: '2026-12-07T10:31:00.000Z', attempts: 1, retries: 1, retryAfterSec: 60 } });
+    expect(startedCell(retrying)).toBe('due 2026-12-07 10:31:00Z');
+    expect(callDetail(retrying)).toMatch(/^Started\s+2026-12-07 10:30:00Z\nDue\s+2026-12-07 10:31:00Z$/m);
+  });
+
+  it('canceled before it started: when it was booked, never a start', () => {
+    const canceled = placed({ state: 'ended', outcome: 'canceled', endReason: 'canceled before it started', endedAt: '2026-12-06T08:00:00.000Z' });
+    expect(startedCell(canceled)).toBe('booked 2026-12-05 09:00:00Z');
+    const shown = callDetail(canceled);
+    expect(shown).toMatch(/^Outcome\s+canceled: canceled before it started\nBooked\s+2026-12-05 09:00:00Z\nEnded\s+2026-12-06 08:00:00Z$/m);
+    expect(shown).not.toMatch(/^(Started|Due)/m);
+    // Over, without a line: there will be none.
+    expect(shown).toMatch(/^Transcript: none$/m);
+  });
+
+  it('once started: when it started, as any call', () => {
+    const started = placed({ state: 'ended', outcome: 'completed', startedAt: due, endedAt: '2026-12-07T10:33:00.000Z' }, 1);
+    expect(startedCell(started)).toBe('2026-12-07 10:30:00Z');
+    expect(callDetail(started)).toMatch(/^Started\s+2026-12-07 10:30:00Z$/m);
+  });
+});
+
 describe('tolk conferences show', () => {
   it("gives each session's mean lag and latency where measured, and nothing where not", () => {
     const text = interpreterBlock({

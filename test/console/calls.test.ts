@@ -1,4 +1,4 @@
-import { callDuration, statusLabel, type CallRecord } from '../../console/src/lib/calls';
+import { callDuration, formatTime, listedTimeText, statusLabel, type CallRecord } from '../../console/src/lib/calls';
 
 const record = (fields: Partial<CallRecord>): CallRecord => ({
   id: 'c1',
@@ -40,5 +40,16 @@ describe("a call's duration on the History page", () => {
     expect(callDuration(record({ state: 'ended', outcome: 'canceled', outbound: { attempts: 0, dueAt }, endedAt: '2026-12-05T10:30:00.000Z' }))).toBe('not started');
     // An attempt restarts the clock: startedAt is when it began dialling.
     expect(callDuration(record({ state: 'ended', outcome: 'completed', outbound: { attempts: 1, dueAt }, startedAt: dueAt, endedAt: '2026-12-05T11:03:00.000Z' }))).toBe('3 min 00 s');
+  });
+});
+
+describe("a call's time in the History list", () => {
+  const dueAt = '2026-12-07T10:30:00.000Z';
+
+  it('is when it started; for a call tolk places, when it is due while it waits, and when it was booked if it never started', () => {
+    expect(listedTimeText(record({ state: 'ended', outcome: 'completed' }))).toBe(formatTime('2026-12-05T10:00:00.000Z'));
+    expect(listedTimeText(record({ state: 'scheduled', outbound: { attempts: 0, dueAt } }))).toBe(`due ${formatTime(dueAt)}`);
+    expect(listedTimeText(record({ state: 'ended', outcome: 'canceled', outbound: { attempts: 0, dueAt } }))).toBe(`booked ${formatTime('2026-12-05T10:00:00.000Z')}`);
+    expect(listedTimeText(record({ state: 'ended', outcome: 'completed', outbound: { attempts: 1, dueAt }, startedAt: dueAt }))).toBe(formatTime(dueAt));
   });
 });

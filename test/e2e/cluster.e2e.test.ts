@@ -176,6 +176,10 @@ describe('two tolk instances behind nginx', () => {
     ]);
     const answeredBy = new Set(lists.map((l) => l.instance));
     expect([...answeredBy].sort()).toEqual([...IDS]);
+    // The health checks name their instance too.
+    for (const id of IDS) {
+      for (const check of ['/healthz', '/readyz']) expect([check, (await fetch(`${tolks.get(id)!.base}${check}`)).headers.get('x-tolk-instance')]).toEqual([check, id]);
+    }
     for (const l of lists) {
       expect(l.status).toBe(200);
       expect(l.body.calls.map((c) => `${c.id} ${c.outcome}`).sort()).toEqual(lists[0].body.calls.map((c) => `${c.id} ${c.outcome}`).sort());

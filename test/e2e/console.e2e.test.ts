@@ -295,6 +295,8 @@ describe('the console in Chromium', () => {
     await row.locator('.badge').filter({ hasText: 'retrying' }).waitFor();
     await row.getByRole('link').click();
     await page.locator('.summary .badge').filter({ hasText: 'retrying' }).waitFor();
+    // When its failed attempt started, and when the next one is due.
+    expect(await page.locator('.summary dt').allTextContents()).toEqual(expect.arrayContaining(['Started', 'Due']));
     expect((await fetch(`${base}/api/calls/${id}`, { method: 'DELETE', headers: bearer })).status).toBe(200);
     expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
   });

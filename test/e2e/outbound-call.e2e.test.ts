@@ -124,7 +124,7 @@ describe('a call tolk places, end to end', () => {
     const at = new Date(Date.now() + 8000).toISOString();
     const later = await tolkCli('calls', 'place', TOLK_NUMBER, CUSTOMER, '--at', at, '--caller-language', 'es', '--agent-language', 'en');
     expect(later.code).toBe(0);
-    const id = /^Call (\S+) placed: tolk calls \+34911234567 from \+15550001111 at /.exec(later.stdout)?.[1];
+    const id = /^Call (\S+) scheduled for \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ: tolk will call \+34911234567 from \+15550001111, then /.exec(later.stdout)?.[1];
     expect(id).toBeDefined();
     expect(later.stdout).toContain(`tolk calls cancel ${id}`);
     const before = rig.twilio.calls().filter((c) => c.to === CUSTOMER).length;
@@ -137,14 +137,14 @@ describe('a call tolk places, end to end', () => {
     expect(call.transcript.map((u) => u.direction)).toEqual(expect.arrayContaining(['caller->agent', 'agent->caller']));
   });
 
-  it('by the CLI: a call cancelled before its time never dials; a bad request is refused with the reason', async () => {
+  it('by the CLI: a call canceled before its time never dials, and is counted; a bad request is refused with the reason', async () => {
     rig = await startRig();
     const at = new Date(Date.now() + 60_000).toISOString();
     const placed = await tolkCli('calls', 'place', TOLK_NUMBER, CUSTOMER, '--at', at, '--json');
     expect(placed.code).toBe(0);
     const { id } = JSON.parse(placed.stdout) as CallJson;
     const cancelled = await tolkCli('calls', 'cancel', id);
-    expect(cancelled).toMatchObject({ code: 0, stdout: `Call ${id} cancelled: it will not be placed.\n` });
+    expect(cancelled).toMatchObject({ code: 0, stdout: `Call ${id} canceled: it will not be placed.\n` });
     expect(((await (await api(`/calls/${id}`)).json()) as CallJson).outcome).toBe('canceled');
 
     const [shown, again, unknownLine, badTime, badNumber] = await Promise.all([
@@ -155,9 +155,13 @@ describe('a call tolk places, end to end', () => {
       tolkCli('calls', 'place', TOLK_NUMBER, 'my-customer'),
     ]);
     expect(shown.stdout).toMatch(/^Placed\s+by tolk, calling the customer at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ; attempt 0 of 1$/m);
-    expect(shown.stdout).toMatch(/^Outcome\s+canceled: cancelled before it started$/m);
+    expect(shown.stdout).toMatch(/^Outcome\s+canceled: canceled before it started$/m);
+    expect(shown.stdout).toMatch(/^Booked\s+/m);
+    expect(shown.stdout).not.toMatch(/^Started/m);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/has ended \(canceled\): only a scheduled call can be cancelled/);
+    expect(again.stderr).toMatch(/has ended \(canceled\): only a scheduled call can be canceled/);
+    const metrics = await (await fetch(`http://127.0.0.1:${rig.tolk.address.port}/metrics`)).text();
+    expect(metrics).toMatch(/^tolk_calls_total\{outcome="canceled"\} 1$/m);
     expect(unknownLine.code).toBe(1);
     expect(unknownLine.stderr).toMatch(/line: \+15559999999 is not a tolk number/);
     expect(badTime.code).toBe(1);

@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log/logger';
 import { Readiness } from '../../src/http/readiness';
@@ -44,6 +46,54 @@ describe('http server', () => {
     });
     await request(http.app).get('/hello').expect(200, 'hi');
     await request(http.app).get('/nope').expect(404, { error: 'not found' });
+  });
+
+  it("names the instance on every answer in a cluster: health checks, modules' routes, 404s and WebSocket handshakes", async () => {
+    const http = createHttpServer({
+      logger: silent,
+      readiness: new Readiness(),
+      instance: 'tolk-a',
+      modules: [
+        {
+          name: 'hello',
+          mount: (app) => {
+            app.get('/hello', (_q, r) => r.send('hi'));
+            app.ws('/socket', (ws) => ws.close());
+          },
+          verifyUpgrade: (req) => (req.url === '/socket' ? { ok: true } : { ok: false, status: 403, message: 'no' }),
+        },
+      ],
+    });
+    for (const path of ['/healthz', '/readyz', '/hello', '/nope']) {
+      const res = await request(http.app).get(path);
+      expect([path, res.headers['x-tolk-instance']]).toEqual([path, 'tolk-a']);
+    }
+    const addr = await http.listen(0, '127.0.0.1');
+    try {
+      const upgrade = (path: string) =>
+        new Promise<IncomingMessage>((resolve, reject) => {
+          const req = httpRequest({ host: '127.0.0.1', port: addr.port, path, headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+          req.on('upgrade', (res: IncomingMessage, socket: Socket) => {
+            socket.destroy();
+            resolve(res);
+          });
+          req.on('response', (res: IncomingMessage) => {
+            res.resume();
+            resolve(res);
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      const accepted = await upgrade('/socket');
+      expect([accepted.statusCode, accepted.headers['x-tolk-instance']]).toEqual([101, 'tolk-a']);
+      const refused = await upgrade('/elsewhere');
+      expect([refused.statusCode, refused.headers['x-tolk-instance']]).toEqual([403, 'tolk-a']);
+    } finally {
+      await http.close();
+    }
+    // A single instance names none.
+    const single = createHttpServer({ logger: silent, readiness: new Readiness() });
+    expect((await request(single.app).get('/healthz')).headers['x-tolk-instance']).toBeUndefined();
   });
 
   it('listens on an ephemeral port and closes cleanly', async () => {

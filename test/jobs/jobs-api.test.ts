@@ -57,10 +57,10 @@ describe('GET /api/jobs', () => {
 });
 
 describe('tolk jobs', () => {
-  it('prints the queues and jobs as tables, and the API answer with --json', async () => {
+  it('prints the queues (how long the oldest waiting job has waited, - for none) and jobs as tables, and the API answer with --json', async () => {
     const [text, json, failed] = await Promise.all([server.tolk('jobs'), server.tolk('jobs', '--json'), server.tolk('jobs', '--state', 'failed')]);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^Queues \(in-process\):\nQUEUE\s+WAITING\s+DELAYED\s+ACTIVE\s+COMPLETED\s+FAILED\s+OLDEST WAITING\ndial\s+1\s+1\s+0\s+0\s+0\s+\d+\.\d s\nwebhooks\s+0\s+0\s+0\s+0\s+1\s+0\.0 s\n/);
+    expect(text.stdout).toMatch(/^Queues \(in-process\):\nQUEUE\s+WAITING\s+DELAYED\s+ACTIVE\s+COMPLETED\s+FAILED\s+OLDEST WAITING\ndial\s+1\s+1\s+0\s+0\s+0\s+\d+\.\d s\nwebhooks\s+0\s+0\s+0\s+0\s+1\s+-\n/);
     expect(text.stdout).toMatch(/dial\s+dial\.call-10\.agent\s+delayed\s+0\/1/);
     expect((JSON.parse(json.stdout) as { jobs: unknown[] }).jobs).toHaveLength(3);
     expect(failed.stdout).toMatch(/webhooks\s+delivery\.1\s+failed\s+1\/1\s+\S+\s+\S+\s+endpoint answered 400 for delivery\.1/);

@@ -69,7 +69,9 @@ describe('tolk worker', () => {
     try {
       q = openTestQueues('redis', [dialQueueSpec(1)], { prefix });
       const first = spawnTolk(env, { cli: ['worker'] });
-      await first.waitForStdout(/worker\.started/);
+      const started = JSON.parse(await first.waitForStdout(/worker\.started/)) as { queues: string[] };
+      // The queues it runs: not `outbound`, which the servers run.
+      expect(started.queues).toEqual(['dial', 'webhooks', 'retention']);
       const job: DialJob = {
         request: { callId: 'kill-me', endpoint: 'agent', destination: '+15550002222', callerId: '+15550001111', ringTimeoutSec: 60 },
         deadline: Date.now() + 60_000,

@@ -37,7 +37,7 @@ describe.each(BACKENDS)('webhook deliveries (%s)', (backend) => {
     await db?.close();
   });
 
-  it('retries through 500s and a timeout, then delivers the call signed, with its transcript (each line with its speaker), latency and lag', async () => {
+  it('retries through 500s and a timeout, then delivers the call signed, with how long it was connected, its transcript (each line with its speaker), latency and lag', async () => {
     const store = await setUp([500, 500, 'hang', 200]);
     const bus = newBus();
     deliverCallSummaries(bus, { numbers: store.numbers, records: store.calls, deliveries, logger: silent });
@@ -54,6 +54,9 @@ describe.each(BACKENDS)('webhook deliveries (%s)', (backend) => {
     expect(receiver.received.map((r) => r.headers['idempotency-key'])).toEqual(Array(4).fill('call-retried'));
     const body = JSON.parse(last.body) as Record<string, unknown>;
     expect(body).toMatchObject({ event: 'call.ended', callId: 'call-retried', outcome: 'completed', durationMs: 42_000 });
+    // durationMs is the record's own answered-to-ended time (not the call core's time since it started).
+    const call = body.call as { answeredAt: string };
+    expect(body.durationMs).toBe(Date.parse(body.endedAt as string) - Date.parse(call.answeredAt));
     expect(body.call).toMatchObject({ id: 'call-retried', number: LINE, transcript: [{ speaker: { role: 'caller', callSid: CALLER_SID }, source: { text: 'Hola' }, translation: { text: 'Hello' } }] });
     expect(body.latency).toEqual({
       'caller->agent': { utterances: 2, meanMs: 1000, p50Ms: 900, p95Ms: 1100, maxMs: 1100 },

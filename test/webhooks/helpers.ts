@@ -64,10 +64,10 @@ export const LINE = '+15550001111';
 /** The call SID of the caller of `playCall`'s call. */
 export const CALLER_SID = 'CA' + '1'.repeat(32);
 
-/** A call on LINE as the call core reports it: its record, an utterance of the caller's, the latencies of three (the lags of two), and its end. */
+/** A call on LINE as the call core reports it: its record (answered 8 s after it started, connected for 42 s), an utterance of the caller's, the latencies of three (the lags of two), and its end. */
 export async function playCall(store: Store, bus: CallEventBus, callId: string, opts: { beforeEnd?: () => Promise<void> } = {}): Promise<void> {
   const at = Date.now();
-  await store.calls.create({ id: callId, number: LINE, from: '+34600000000', destination: '+15550002222', languages: { caller: 'es', agent: 'en' }, state: 'bridged', startedAt: new Date(at) });
+  await store.calls.create({ id: callId, number: LINE, from: '+34600000000', destination: '+15550002222', languages: { caller: 'es', agent: 'en' }, state: 'bridged', startedAt: new Date(at - 8000), answeredAt: new Date(at) });
   const events: CallEvent[] = [
     { type: 'call.created', kind: 'direct', number: LINE, from: '+34600000000', destination: '+15550002222', callId, at },
     { type: 'utterance.latency', routeId: 'caller->agent', latencyMs: 900, lagMs: 2000, callId, at },
@@ -77,8 +77,10 @@ export async function playCall(store: Store, bus: CallEventBus, callId: string, 
   for (const e of events) bus.publish(e);
   await store.calls.appendUtterance(callId, { direction: 'caller->agent', speaker: { role: 'caller', callSid: CALLER_SID }, source: { text: 'Hola', languageCode: 'es' }, translation: { text: 'Hello', languageCode: 'en' }, startMs: 1000, endMs: 2000 });
   await opts.beforeEnd?.();
-  await store.calls.update(callId, { state: 'ended', outcome: 'completed', endedAt: new Date() });
-  bus.publish({ type: 'call.ended', outcome: 'completed', reason: 'the caller hung up', durationMs: 42_000, callId, at: Date.now() });
+  // Connected for 42 s: answered at `at`, ended 42 s later.
+  const endedAt = at + 42_000;
+  await store.calls.update(callId, { state: 'ended', outcome: 'completed', endedAt: new Date(endedAt) });
+  bus.publish({ type: 'call.ended', outcome: 'completed', reason: 'the caller hung up', durationMs: 50_000, callId, at: endedAt });
   await bus.settle(callId);
 }
 

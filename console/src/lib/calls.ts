@@ -1,4 +1,5 @@
 /** Call records as the admin API returns them (`/api/calls`), and small formatting helpers. */
+import { listedTime } from '../../../src/shared/call-times';
 
 export interface CallLeg {
   role: string;
@@ -85,6 +86,12 @@ export function callDuration(c: CallRecord): string {
 
 export function formatTime(iso: string): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+/** The Started column of History: when the call started, else `due ...` or `booked ...` (see listedTime). */
+export function listedTimeText(c: CallRecord): string {
+  const t = listedTime(c);
+  return t.label === 'Started' ? formatTime(t.at) : `${t.label.toLowerCase()} ${formatTime(t.at)}`;
 }
 
 /** `<input type="datetime-local">` value (local time) to an ISO date-time, or undefined when empty/invalid. */

@@ -1,11 +1,13 @@
 /** History: past calls with filters (number, time, outcome); one call with its transcript and how far behind the speaker each line was heard. */
+import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Field } from '../components/field';
 import { LagChart } from '../components/lag-chart';
 import { api, ApiError, problemsOf, type FieldProblem } from '../lib/api';
 import { speakerLabel } from '../../../src/shared/speaker-label';
 import { partiesText, spokenLanguages } from '../../../src/shared/call-languages';
-import { callDuration, formatDuration, formatTime, localToIso, seconds, OUTCOMES, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
+import { startTimes } from '../../../src/shared/call-times';
+import { callDuration, formatDuration, formatTime, listedTimeText, localToIso, seconds, OUTCOMES, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
 import { languageName, useLanguages } from '../lib/languages';
 import { href } from '../lib/router';
 
@@ -107,7 +109,7 @@ function CallList() {
             {calls.map((c) => (
               <tr key={c.id}>
                 <th scope="row">
-                  <a href={href('history', c.id)}>{formatTime(c.startedAt)}</a>
+                  <a href={href('history', c.id)}>{listedTimeText(c)}</a>
                 </th>
                 <td>{c.number}</td>
                 <td>{c.from}</td>
@@ -150,8 +152,12 @@ function CallDetail(props: { id: string }) {
       </p>
       <h1 id="call-title">Call to {call.number}</h1>
       <dl class="summary">
-        <dt>Started</dt>
-        <dd>{formatTime(call.startedAt)}</dd>
+        {startTimes(call).map((t) => (
+          <Fragment key={t.label}>
+            <dt>{t.label}</dt>
+            <dd>{formatTime(t.at)}</dd>
+          </Fragment>
+        ))}
         <dt>Duration</dt>
         <dd>{callDuration(call)}</dd>
         <dt>Outcome</dt>

@@ -14,7 +14,7 @@ import { MIN_ID_PREFIX, onCall } from '../call-id';
 import { clientFor, outputFor, type CliContext } from '../context';
 import { usageError } from '../errors';
 import { phoneNumber, wholeNumber } from '../option-parsers';
-import { callDetail, callsTable, printJson, withProblemLines } from '../output';
+import { callDetail, callsTable, printJson, shownTime, withProblemLines } from '../output';
 
 interface ListOptions {
   number?: string;
@@ -120,8 +120,12 @@ export function callsCommand(ctx: CliContext): Command {
         printJson(o, call);
         return;
       }
-      const when = call.outbound?.at ? `at ${call.outbound.at}` : 'now';
-      o.out(`Call ${call.id} placed: tolk calls ${call.from} from ${call.number} ${when}, then ${call.destination} (${call.languages.caller}<>${call.languages.agent}).\n`);
+      const then = `then ${call.destination} (${call.languages.caller}<>${call.languages.agent})`;
+      o.out(
+        call.outbound?.at
+          ? `Call ${call.id} scheduled for ${shownTime(call.outbound.at)}: tolk will call ${call.from} from ${call.number}, ${then}.\n`
+          : `Call ${call.id} placed: tolk calls ${call.from} from ${call.number} now, ${then}.\n`,
+      );
       o.out(`Follow it with: tolk calls show ${call.id}${call.outbound?.at ? `; cancel it before it starts with: tolk calls cancel ${call.id}` : ''}\n`);
     });
 
@@ -134,7 +138,7 @@ export function callsCommand(ctx: CliContext): Command {
       const client = clientFor(ctx, cmd);
       const call = await onCall(client, id, (callId) => client.cancelCall(callId));
       if (o.json) printJson(o, call);
-      else o.out(`Call ${call.id} cancelled: it will not be placed.\n`);
+      else o.out(`Call ${call.id} canceled: it will not be placed.\n`);
     });
 
   calls

@@ -4,13 +4,13 @@ import { JOB_STATES } from '../../jobs/queue';
 import { clientFor, outputFor, type CliContext } from '../context';
 import { CliError, EXIT_USAGE } from '../errors';
 import { wholeNumber } from '../option-parsers';
-import { printJson, table } from '../output';
+import { printJson, seconds, table } from '../output';
 import { runWorkerProcess } from '../worker-process';
 
 export function jobsCommand(ctx: CliContext): Command {
   return new Command('jobs')
     .description('show the background job queues: how many jobs wait, run, finished or failed, and the newest jobs')
-    .option('--queue <name>', 'only jobs of this queue (dial, webhooks, calls)')
+    .option('--queue <name>', 'only jobs of this queue (dial, webhooks, outbound, retention)')
     .addOption(new Option('--state <state>', 'only jobs in this state').choices(JOB_STATES))
     .option('--limit <n>', 'how many jobs (1 to 200)', wholeNumber(1, 200), 20)
     .action(async (opts: { queue?: string; state?: string; limit: number }, cmd: Command) => {
@@ -21,7 +21,7 @@ export function jobsCommand(ctx: CliContext): Command {
         return;
       }
       o.out(`Queues (${body.backend}):\n`);
-      o.out(table(['QUEUE', 'WAITING', 'DELAYED', 'ACTIVE', 'COMPLETED', 'FAILED', 'OLDEST WAITING'], body.queues.map((q) => [q.queue, String(q.waiting), String(q.delayed), String(q.active), String(q.completed), String(q.failed), `${(q.oldestWaitingMs / 1000).toFixed(1)} s`])));
+      o.out(table(['QUEUE', 'WAITING', 'DELAYED', 'ACTIVE', 'COMPLETED', 'FAILED', 'OLDEST WAITING'], body.queues.map((q) => [q.queue, String(q.waiting), String(q.delayed), String(q.active), String(q.completed), String(q.failed), q.waiting > 0 ? seconds(q.oldestWaitingMs) : '-'])));
       if (body.jobs.length === 0) {
         o.out('No jobs.\n');
         return;
@@ -33,7 +33,7 @@ export function jobsCommand(ctx: CliContext): Command {
 
 export function workerCommand(ctx: CliContext): Command {
   return new Command('worker')
-    .description('run the background job processors (dialling, webhook deliveries, scheduled calls) on the Redis queues of REDIS_URL, until SIGINT/SIGTERM; reads the same environment as the server')
+    .description('run the background job processors (dialling, webhook deliveries, retention; the servers start the calls tolk places) on the Redis queues of REDIS_URL, until SIGINT/SIGTERM; reads the same environment as the server')
     .action(async () => {
       const problem = await runWorkerProcess(ctx.env, ctx.io);
       if (problem) throw new CliError(problem, EXIT_USAGE);

@@ -79,7 +79,7 @@ export const callRoutes: readonly ApiRoute[] = [
       summary: 'Place an interpreted call: tolk calls the customer from one of its numbers, now or at a time, then the other party',
       description:
         "The customer `to` is called from the tolk number `line`, whose settings supply the destination and languages the request leaves out. Once they answer they hear a short greeting in their language saying the call is interpreted (the number's `greeting`, or tolk's own), then the other party is dialled and the call is interpreted as a call to the number would be (direct or conference mode). " +
-        `With \`at\` (a time at most ${MAX_SCHEDULE_DAYS} days ahead) the call is scheduled; it survives restarts and can be cancelled until it starts. Busy, no answer and failure are the call's outcome unless \`retries\` asks for more attempts.`,
+        `With \`at\` (a time at most ${MAX_SCHEDULE_DAYS} days ahead) the call is scheduled; it survives restarts and can be canceled until it starts. Busy, no answer and failure are the call's outcome unless \`retries\` asks for more attempts.`,
       requestBody: { description: 'The call to place', schema: ref('OutboundCallRequest') },
       responses: {
         202: { description: 'The call, accepted: state `scheduled` until it starts (at once without `at`)', schema: ref('CallRecord') },
@@ -117,7 +117,7 @@ export const callRoutes: readonly ApiRoute[] = [
       description: 'The call is recorded as ended with outcome `canceled`.',
       pathParameters: { id: { description: "tolk's call id" } },
       responses: {
-        200: { description: 'The call, cancelled', schema: ref('CallRecordWithTranscript') },
+        200: { description: 'The call, canceled', schema: ref('CallRecordWithTranscript') },
         400: { description: 'The id is too long to be a call id', schema: ref('ValidationError') },
         404: { description: 'No such call', schema: ref('Error') },
         409: { description: 'The call has started or ended, or is not one tolk places', schema: ref('Error') },

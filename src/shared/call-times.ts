@@ -1,0 +1,41 @@
+/**
+ * When a call started, as the CLI and the web console show it. A call tolk places has not started
+ * while it waits for its time (it is due then), and never started if it ended before its first
+ * attempt (canceled, or not placed in time): its record's `startedAt` is then when it was booked.
+ * The console's bundle imports this file too (console/src): it stays pure and imports nothing.
+ */
+
+/** A call record as the admin API returns it, as far as its start goes. */
+export interface CallStartFields {
+  state: string;
+  /** When the call (or the latest attempt of a call tolk places) started; before any attempt, when it was booked. */
+  startedAt: string;
+  outbound?: { attempts: number; dueAt: string };
+}
+
+export interface CallTime {
+  label: 'Started' | 'Due' | 'Booked';
+  /** ISO 8601. */
+  at: string;
+}
+
+/** A call tolk places that has not started an attempt. */
+function neverStarted(c: CallStartFields): boolean {
+  return c.outbound !== undefined && c.outbound.attempts === 0;
+}
+
+/** The one time a list shows for a call: when it is due while tolk waits to place it, when it was booked if it never started, else when it started. */
+export function listedTime(c: CallStartFields): CallTime {
+  if (c.state === 'scheduled' && c.outbound) return { label: 'Due', at: c.outbound.dueAt };
+  return { label: neverStarted(c) ? 'Booked' : 'Started', at: c.startedAt };
+}
+
+/**
+ * The times a call's page shows before it was answered: when it was booked (a call tolk places that
+ * never started) or started (for one waiting to try again: its latest attempt), and when it is due
+ * while it waits.
+ */
+export function startTimes(c: CallStartFields): CallTime[] {
+  const first: CallTime = { label: neverStarted(c) ? 'Booked' : 'Started', at: c.startedAt };
+  return c.state === 'scheduled' && c.outbound ? [first, { label: 'Due', at: c.outbound.dueAt }] : [first];
+}
