@@ -52,6 +52,13 @@ export const CONFERENCE_ENDS = {
 /** How long the call waits for the phone network to say why every interpreter leg left (see `everyLegGone`). */
 const LEGS_GONE_LOOKUP_MS = 2000;
 
+/**
+ * How many lines in a row, in one language, put down to a party whose language is not known make it
+ * theirs (see `lineSaid`): one line the speech reports put on them by mistake (someone else talking
+ * as they did) does not.
+ */
+const LINES_TO_KNOW = 2;
+
 /** The most parties who left with no language known that a line of theirs can still name (see `departed`). */
 const MAX_DEPARTED = 16;
 
@@ -100,6 +107,8 @@ interface Party {
   role: string;
   language?: string;
   present: boolean;
+  /** Lines put down to them in a row while their language is not known: in which language, and how many on each route. */
+  heard?: { language: string; lines: Map<string, number> };
 }
 
 interface InterpreterLeg {
@@ -205,7 +214,7 @@ export class ConferenceCall {
       hooks: {
         language: (_route, code) => this.languageHeard(code),
         speaker: (_route, u) => (u.source.languageCode ? this.speakers.speakerOf(u.source.languageCode, u.startMs, this.elapsedMs, u.endMs) : undefined),
-        utterance: (_route, u) => this.lineSaid(u.participantId, u.source.languageCode),
+        utterance: (route, u) => this.lineSaid(u.participantId, u.source.languageCode, route.id),
       },
     });
     this.hinted = [...(init.languages ?? [])];
@@ -572,12 +581,14 @@ export class ConferenceCall {
   }
 
   /**
-   * A transcript line in `language` was put down to party `id`. One whose language was not known
-   * (only the conference's speech reports name such a party: a third party who shares a language
-   * with another, whose language no detection gives them) speaks it: from now on they are listed in
-   * the record with it, interpreted into it, and not taken for the speaker of a line in another.
+   * A transcript line in `language`, on route `routeId`, was put down to party `id`. One whose
+   * language was not known (only the conference's speech reports name such a party: a third party
+   * who shares a language with another, whose language no detection gives them) speaks it once
+   * `LINES_TO_KNOW` lines in a row put down to them are in it: from then on they are listed in the
+   * record with it, interpreted into it, and not taken for the speaker of a line in another. Lines
+   * are counted per route: every route into another language transcribes the same speech.
    */
-  private lineSaid(id: string | undefined, code: string): void {
+  private lineSaid(id: string | undefined, code: string, routeId: string): void {
     if (!id || !code) return;
     const present = this.parties.get(id);
     const party = present ?? this.departed.get(id);
@@ -586,6 +597,11 @@ export class ConferenceCall {
     // beyond TOLK_MAX_CONFERENCE_LANGUAGES is given to no one (as when it is first heard).
     const language = this.servedLanguages().find((l) => sameLanguage(l, code));
     if (!language) return;
+    if (party.heard?.language !== language) party.heard = { language, lines: new Map() };
+    const lines = (party.heard.lines.get(routeId) ?? 0) + 1;
+    party.heard.lines.set(routeId, lines);
+    if (lines < LINES_TO_KNOW) return;
+    party.heard = undefined;
     party.language = language;
     this.departed.delete(id);
     this.speakers.identified(id, language);

@@ -46,8 +46,8 @@ export const DETECTED = 'detected';
 /** Heard while every other party's language was known for sure: it can only be theirs. */
 export const DEDUCED = 'deduced';
 /**
- * Heard in a line the conference's speech reports put down to them (they were the one talking when
- * it ended): theirs, although others speak it too (a supervisor who shares the agent's language).
+ * Heard in lines the conference's speech reports put down to them (they were the one talking when
+ * each ended): theirs, although others speak it too (a supervisor who shares the agent's language).
  */
 export const SPOKEN = 'spoken';
 

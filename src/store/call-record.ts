@@ -21,7 +21,7 @@ export interface CallLeg {
    * How `language` became known, where it was not given: the source of the change that set it. A
    * conference's are 'detected' (heard while another party's language was in doubt too, so it may
    * be theirs), 'deduced' (heard while every other party's was known, so it can only be this
-   * leg's) and 'spoken' (heard in a line the conference's speech reports put down to this leg: a
+   * leg's) and 'spoken' (heard in two lines in a row the conference's speech reports put down to this leg: a
    * party who shares a language with another); a direct call's caller's are those of its language
    * (menu, remembered, detected...).
    */

@@ -25,7 +25,7 @@ const partiesOf = (legs: { role: string; callSid: string; language: string; lang
   legs.filter((l) => l.role !== 'interpreter').map((l) => [l.role, l.callSid, l.language, l.languageSource]);
 
 describe('a third party in a conference tolk runs, who speaks the agent\'s language', () => {
-  it('is listed in the record with that language and their role once a line is theirs, and named on their lines', async () => {
+  it('is listed in the record with that language and their role once two lines are theirs, and named on their lines', async () => {
     rig = await ownedConference();
     // A supervisor dials in: nobody named their language, and English is served already.
     await rig.joined(SUPERVISOR);
@@ -36,6 +36,7 @@ describe('a third party in a conference tolk runs, who speaks the agent\'s langu
     ]);
 
     await rig.talk([SUPERVISOR], 'es', 'en', 'I am the supervisor');
+    await rig.talk([SUPERVISOR], 'es', 'en', 'and I am listening');
     await rig.talk([AGENT], 'es', 'en', 'the agent speaks');
     await rig.talk([CALLER], 'en', 'es', 'hola');
     const record = await rig.record();
@@ -46,6 +47,7 @@ describe('a third party in a conference tolk runs, who speaks the agent\'s langu
     ]);
     expect(record.transcript.map((u) => [u.source.text, u.speaker])).toEqual([
       ['I am the supervisor', { role: 'participant', callSid: SUPERVISOR }],
+      ['and I am listening', { role: 'participant', callSid: SUPERVISOR }],
       ['the agent speaks', { role: 'agent', callSid: AGENT }],
       ['hola', { role: 'caller', callSid: CALLER }],
     ]);
@@ -73,6 +75,7 @@ describe('a third party in a conference tolk runs, who speaks the agent\'s langu
     expect(agentBefore).toBeGreaterThan(5000);
     expect(before).toBe(0);
     await rig.talk([SUPERVISOR], 'es', 'en', 'I am the supervisor');
+    await rig.talk([SUPERVISOR], 'es', 'en', 'and I am listening');
     const [after, agentAfter] = englishHeard();
     expect(after).toBeGreaterThan(5000);
     expect(agentAfter).toBeGreaterThan(5000);
@@ -81,7 +84,8 @@ describe('a third party in a conference tolk runs, who speaks the agent\'s langu
   it('is listed when they spoke and hung up before their line was finished', async () => {
     rig = await ownedConference();
     await rig.joined(SUPERVISOR);
-    rig.advance(3100);
+    rig.advance(3000);
+    await rig.talk([SUPERVISOR], 'es', 'en', 'I have to go');
     rig.speaks(SUPERVISOR, true);
     rig.advance(2000);
     rig.speaks(SUPERVISOR, false);
@@ -90,7 +94,44 @@ describe('a third party in a conference tolk runs, who speaks the agent\'s langu
     await rig.hears('es', 'en', 'goodbye from the supervisor', 2100);
     const record = await rig.record();
     expect(partiesOf(record.legs)).toContainEqual(['participant', SUPERVISOR, 'en', 'spoken']);
-    expect(record.transcript[0].speaker).toEqual({ role: 'participant', callSid: SUPERVISOR });
+    expect(record.transcript[1].speaker).toEqual({ role: 'participant', callSid: SUPERVISOR });
+  });
+
+  it('is not given the language of one line put down to them by mistake (the caller talking as they did)', async () => {
+    rig = await ownedConference();
+    await rig.joined(SUPERVISOR);
+    rig.advance(3000);
+    // The conference reported the supervisor talking when the caller's Spanish line ended.
+    await rig.talk([SUPERVISOR], 'en', 'es', 'quiero hablar con alguien');
+    let record = await rig.record();
+    expect(partiesOf(record.legs)).not.toContainEqual(expect.arrayContaining([SUPERVISOR]));
+    // Their own English lines tell their language; they are still taken for the speaker of them.
+    await rig.talk([SUPERVISOR], 'es', 'en', 'I am the supervisor');
+    await rig.talk([SUPERVISOR], 'es', 'en', 'and I am listening');
+    record = await rig.record();
+    expect(partiesOf(record.legs)).toContainEqual(['participant', SUPERVISOR, 'en', 'spoken']);
+    expect(record.transcript.map((u) => u.speaker?.callSid)).toEqual([SUPERVISOR, SUPERVISOR, SUPERVISOR]);
+  });
+
+  it('is not given a language by one line heard by several translation sessions', async () => {
+    rig = await ownedConference();
+    // A French speaker makes a third language served: an English line is transcribed into Spanish and into French.
+    const FRENCH = 'CA' + '4'.repeat(32);
+    await rig.joined(FRENCH);
+    rig.advance(3000);
+    await rig.talk([FRENCH], 'es', 'fr', 'bonjour');
+    expect(partiesOf((await rig.record()).legs)).toContainEqual(['participant', FRENCH, 'fr', 'deduced']);
+    await rig.joined(SUPERVISOR);
+    rig.advance(3000);
+    rig.advance(100);
+    rig.speaks(SUPERVISOR, true);
+    rig.advance(2000);
+    await rig.hears('es', 'en', 'I am the supervisor', 2100);
+    await rig.hears('fr', 'en', 'I am the supervisor', 2100);
+    expect((await rig.record()).transcript.filter((u) => u.speaker?.callSid === SUPERVISOR)).toHaveLength(2);
+    rig.speaks(SUPERVISOR, false);
+    rig.advance(2000);
+    expect((await rig.record()).legs.map((l) => l.callSid)).not.toContain(SUPERVISOR);
   });
 
   it('is not listed while no line is put down to them (the conference did not say who talked)', async () => {

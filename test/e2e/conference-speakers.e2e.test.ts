@@ -44,13 +44,14 @@ describe('a conference tolk runs, with two parties sharing a language', () => {
     // Three interpreter legs (one coaching each party) connected.
     await waitUntil(() => rig.logs.filter((l) => l.event === 'conference.interpreter_joined').length >= 3, 15_000, 'the interpreter legs');
 
-    // Each speaks 2 s in turn, 4 s apart; then the agent and the guest at once.
+    // Each speaks 2 s in turn, 4 s apart (the guest twice); then the agent and the guest at once.
     rig.twilio.say(agentSid, voice(2, HZ.agent), { inSec: 1 });
     rig.twilio.say(guestSid, voice(2, HZ.guest), { inSec: 5 });
-    rig.twilio.say(callerSid, voice(2, HZ.caller), { inSec: 9 });
-    rig.twilio.say(agentSid, voice(2.5, HZ.agent), { inSec: 13 });
-    rig.twilio.say(guestSid, voice(2.5, HZ.guest), { inSec: 13.2 });
-    await new Promise((r) => setTimeout(r, 19_000));
+    rig.twilio.say(guestSid, voice(2, HZ.guest), { inSec: 9 });
+    rig.twilio.say(callerSid, voice(2, HZ.caller), { inSec: 13 });
+    rig.twilio.say(agentSid, voice(2.5, HZ.agent), { inSec: 17 });
+    rig.twilio.say(guestSid, voice(2.5, HZ.guest), { inSec: 17.2 });
+    await new Promise((r) => setTimeout(r, 23_000));
     rig.twilio.hangup(callerSid);
     await waitUntil(() => rig.tolk.calls.activeCalls === 0, 10_000, 'tolk to end the call');
 
@@ -76,9 +77,9 @@ describe('a conference tolk runs, with two parties sharing a language', () => {
     const full = (await rig.tolk.records.get(record.id))!;
     const english = full.transcript.filter((u) => u.direction === 'to:es').map((u) => u.speaker?.callSid);
     const spanish = full.transcript.filter((u) => u.direction === 'to:en').map((u) => u.speaker?.callSid);
-    expect(english).toEqual([agentSid, guestSid, undefined]);
+    expect(english).toEqual([agentSid, guestSid, guestSid, undefined]);
     expect(spanish).toEqual([callerSid]);
-    // The guest, whose language nobody gave, is listed with the English their line was in.
+    // The guest, whose language nobody gave, is listed with the English their two lines were in.
     expect(full.legs.filter((l) => l.role !== 'interpreter').map((l) => [l.role, l.callSid, l.language])).toEqual([
       ['caller', callerSid, 'es'],
       ['agent', agentSid, 'en'],

@@ -127,7 +127,7 @@ function componentSchemas(): Record<string, JsonSchema> {
         languageSource: {
           type: 'string',
           description:
-            "How the language became known, where it was not given. A conference's: detected (heard while another party's language was in doubt too, so it may be theirs), deduced (heard while every other party's was known) or spoken (heard in a line Twilio's speech reports put down to them, e.g. a supervisor who speaks the agent's language)",
+            "How the language became known, where it was not given. A conference's: detected (heard while another party's language was in doubt too, so it may be theirs), deduced (heard while every other party's was known) or spoken (heard in two lines in a row Twilio's speech reports put down to them, e.g. a supervisor who speaks the agent's language)",
         },
       },
     },
