@@ -147,6 +147,8 @@ export class ConferenceCall {
   private ending: string | undefined;
   /** Every interpreter leg has gone: the call only waits to learn why before it ends. */
   private legsGone = false;
+  /** Wakes the wait of `everyLegGone` once why the call is ending is known, or it has ended. */
+  private endingNoted: (() => void) | undefined;
   /**
    * Parties who left before their language was known, by id: a line put down to one of them since
    * (they spoke, then hung up) still tells their language, for the record. The latest few only.
@@ -554,6 +556,7 @@ export class ConferenceCall {
   /** Notes why the call is ending, unless that is known already. */
   private note(why: string): void {
     this.ending ??= why;
+    this.endingNoted?.();
   }
 
   /** The caller left a conference tolk created: it ends with them (the party dialled for them stops ringing). */
@@ -635,16 +638,22 @@ export class ConferenceCall {
   /**
    * Every interpreter leg has gone without being asked to: tolk has left the conference, and the
    * call ends once it is known why. The conference ending (the caller hanging up) hangs them up
-   * too, often before it reports so: without a reason noted, tolk asks where the parties are.
+   * too, often before it reports so: without a reason noted, tolk asks where the parties are, and
+   * waits for the conference's report while nothing else says why, all within `LEGS_GONE_LOOKUP_MS`.
    */
   private async everyLegGone(): Promise<void> {
     this.legsGone = true;
     this.log.info({ event: 'conference.interpreter_gone' }, 'every interpreter leg has gone: tolk has left the conference');
     let timer: NodeJS.Timeout | undefined;
     // A phone network slow to answer does not keep the call's sessions open: past the limit, what is known is said.
-    const limit = new Promise<string>((resolve) => (timer = startDeadline(LEGS_GONE_LOOKUP_MS, () => resolve(CONFERENCE_ENDS.legsLeft))));
-    const why = this.ending ?? (await Promise.race([this.whyLegsLeft(), limit]));
+    const limit = new Promise<void>((resolve) => (timer = startDeadline(LEGS_GONE_LOOKUP_MS, resolve)));
+    const noted = new Promise<void>((resolve) => (this.endingNoted = resolve));
+    const why = this.ending ?? (await Promise.race([this.whyLegsLeft(), limit.then(() => CONFERENCE_ENDS.legsLeft)]));
+    // The parties' calls still there, or the network not saying: the conference's own report of
+    // why (its end lets the parties go after it hangs up tolk's legs) has until the limit to come.
+    if (why === CONFERENCE_ENDS.legsLeft && !this.ending && this.stateValue !== 'ended') await Promise.race([limit, noted]);
     clearTimeout(timer);
+    this.endingNoted = undefined;
     if (this.stateValue === 'ended') return;
     this.end(this.outcome ?? 'completed', this.ending ?? why);
   }
@@ -879,6 +888,7 @@ export class ConferenceCall {
     if (this.stateValue === 'ended') return;
     clearTimeout(this.deadline);
     this.stateValue = 'ended';
+    this.endingNoted?.();
     this.released = this.release(outcome, reason);
   }
 

@@ -202,6 +202,28 @@ describe('why a conference tolk runs ended, as its record says', () => {
     expect(await rig.whenEnded()).toMatchObject({ outcome: 'completed', endReason: 'every interpreter leg has left' });
   });
 
+  it('the conference ended: said so when its report comes just after tolk found both parties still in their calls', async () => {
+    // Someone else ended the conference: its end hung the legs up before the parties' calls ended.
+    rig = await ownedConference();
+    await rig.legsHungUp();
+    await new Promise((r) => setTimeout(r, 300));
+    await rig.left(CALLER, 'conference-ended');
+    await rig.left(AGENT, 'conference-ended');
+    await rig.ended();
+    expect(await rig.whenEnded()).toMatchObject({ outcome: 'completed', endReason: 'the conference ended' });
+  });
+
+  it('the caller hung up: said so when asking the phone network failed and the conference\'s report comes after', async () => {
+    rig = await ownedConference();
+    rig.network.failing = true;
+    const hungUp = Date.now();
+    await rig.legsHungUp();
+    await new Promise((r) => setTimeout(r, 300));
+    await rig.left(CALLER, 'hung-up');
+    expect(await rig.whenEnded()).toMatchObject({ outcome: 'completed', endReason: 'the caller hung up' });
+    expect(Date.now() - hungUp).toBeLessThan(3000);
+  });
+
   it('every interpreter leg has left, when the phone network does not say where the parties are within 2 s', async () => {
     rig = await ownedConference();
     rig.network.silent = true;

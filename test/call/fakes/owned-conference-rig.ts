@@ -66,6 +66,8 @@ class Network implements Telephony {
   readonly legs = new Map<string, LegStatus>();
   /** The network never answers a look-up. */
   silent = false;
+  /** Looking a leg up fails (the REST API answers an error). */
+  failing = false;
   dial(): Promise<string> {
     return Promise.reject(new Error('a conference dials through the Participants API'));
   }
@@ -79,6 +81,7 @@ class Network implements Telephony {
   }
   lookUp(legRef: string): Promise<LegReport | undefined> {
     if (this.silent) return new Promise(() => undefined);
+    if (this.failing) return Promise.reject(new Error('Twilio answered 500'));
     return Promise.resolve({ status: this.legs.get(legRef) ?? { state: 'answered' } });
   }
 }
