@@ -48,12 +48,6 @@ export function readIsoDate(v: string): IsoDateRead {
   return Number.isNaN(d.getTime()) ? impossible(`${v} is outside the dates tolk can hold`) : { ok: true, date: d };
 }
 
-/** The instant an ISO 8601 date or date-time names, or undefined if it is malformed or there is no such day or time. */
-export function parseIsoDate(v: string): Date | undefined {
-  const r = readIsoDate(v);
-  return r.ok ? r.date : undefined;
-}
-
 /**
  * A field's message for a date that names no instant: for malformed input, `<given> is not
  * <form>`, where `given` is what was sent, quoted, and `form` what a well-formed one looks like
