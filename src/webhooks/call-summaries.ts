@@ -8,6 +8,7 @@ import type { CallEventSource } from '../call/events';
 import type { NumberDirectory } from '../config/numbers';
 import type { Logger } from '../log/logger';
 import type { CallRecordStore } from '../store/call-record-store';
+import type { CallOutcome } from '../store/call-record';
 import type { DeliveryService } from './deliveries';
 
 export const CALL_ENDED = 'call.ended';
@@ -67,7 +68,7 @@ export function deliverCallSummaries(events: CallEventSource, deps: CallSummaryD
         const c = calls.get(e.callId);
         calls.delete(e.callId);
         // A call tolk placed that ended before its customer answered was never created as a live call.
-        return owe(deps, e.callId, c?.number, c?.delays ?? { latency: new Map(), lag: new Map() }, { outcome: e.outcome, endedAt: e.at }).catch((err: unknown) => {
+        return owe(deps, e.callId, c?.number, c?.delays ?? { latency: new Map(), lag: new Map() }, { outcome: e.outcome, reason: e.reason, endedAt: e.at }).catch((err: unknown) => {
           deps.logger.error({ event: 'webhook.record_failed', callId: e.callId, err }, 'could not record the webhook delivery of an ended call');
         });
       }
@@ -98,14 +99,16 @@ export function connectedMs(answeredAt: Date | undefined, endedAt: number): numb
   return answeredAt ? Math.max(0, endedAt - answeredAt.getTime()) : 0;
 }
 
-async function owe(deps: CallSummaryDeps, callId: string, known: string | undefined, delays: Delays, ended: { outcome: string; endedAt: number }): Promise<void> {
+async function owe(deps: CallSummaryDeps, callId: string, known: string | undefined, delays: Delays, ended: { outcome: CallOutcome; reason: string; endedAt: number }): Promise<void> {
   const record = known === undefined ? await deps.records.get(callId) : undefined;
   const number = known ?? record?.number;
   if (number === undefined) return;
   const settings = await deps.numbers.lookup(number);
   const url = settings?.webhookUrl ?? deps.defaultUrl;
   if (!url) return;
-  const call = record ?? (await deps.records.get(callId));
+  const read = record ?? (await deps.records.get(callId));
+  // The records subscriber writes the end as this event goes out: the record read may not have it yet.
+  const call = read && { ...read, state: 'ended', outcome: ended.outcome, endReason: ended.reason, endedAt: new Date(ended.endedAt) };
   const payload = JSON.stringify({
     event: CALL_ENDED,
     callId,

@@ -67,6 +67,16 @@ describe.each(BACKENDS)('webhook deliveries (%s)', (backend) => {
     expect(d).toMatchObject({ status: 'delivered', attempts: 4, lastStatus: 200 });
   });
 
+  it("sends the call's record as ended, with its outcome and reason, though the end is not written yet when the summary is made", async () => {
+    const store = await setUp([200]);
+    const bus = newBus();
+    deliverCallSummaries(bus, { numbers: store.numbers, records: store.calls, deliveries, logger: silent });
+    await playCall(store, bus, 'call-racing', { endWrittenFirst: false });
+    await waitFor(async () => (await store.deliveries.list({ status: 'delivered', limit: 1 })).length === 1, 15_000, 'the delivery');
+    const body = JSON.parse(receiver.received[0].body) as { endedAt: string; call: Record<string, unknown> };
+    expect(body.call).toMatchObject({ id: 'call-racing', state: 'ended', outcome: 'completed', endReason: 'the caller hung up', endedAt: body.endedAt });
+  });
+
   it('takes a 400 as final: one attempt, listed as failed with the answer', async () => {
     const store = await setUp([400]);
     const bus = newBus();

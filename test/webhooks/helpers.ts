@@ -65,7 +65,7 @@ export const LINE = '+15550001111';
 export const CALLER_SID = 'CA' + '1'.repeat(32);
 
 /** A call on LINE as the call core reports it: its record (answered 8 s after it started, connected for 42 s), an utterance of the caller's, the latencies of three (the lags of two), and its end. */
-export async function playCall(store: Store, bus: CallEventBus, callId: string, opts: { beforeEnd?: () => Promise<void> } = {}): Promise<void> {
+export async function playCall(store: Store, bus: CallEventBus, callId: string, opts: { beforeEnd?: () => Promise<void>; endWrittenFirst?: boolean } = {}): Promise<void> {
   const at = Date.now();
   await store.calls.create({ id: callId, number: LINE, from: '+34600000000', destination: '+15550002222', languages: { caller: 'es', agent: 'en' }, state: 'bridged', startedAt: new Date(at - 8000), answeredAt: new Date(at) });
   const events: CallEvent[] = [
@@ -79,7 +79,8 @@ export async function playCall(store: Store, bus: CallEventBus, callId: string, 
   await opts.beforeEnd?.();
   // Connected for 42 s: answered at `at`, ended 42 s later.
   const endedAt = at + 42_000;
-  await store.calls.update(callId, { state: 'ended', outcome: 'completed', endedAt: new Date(endedAt) });
+  // The records subscriber writes the end as the event goes out; `endWrittenFirst: false` leaves it unwritten.
+  if (opts.endWrittenFirst !== false) await store.calls.update(callId, { state: 'ended', outcome: 'completed', endedAt: new Date(endedAt) });
   bus.publish({ type: 'call.ended', outcome: 'completed', reason: 'the caller hung up', durationMs: 50_000, callId, at: endedAt });
   await bus.settle(callId);
 }
