@@ -194,7 +194,11 @@ export async function superviseProcesses(config: Config, count: number, logger: 
 }
 
 export interface HandedConnections {
-  /** Tells the supervisor this process is stopping, so that it hands the connections to the others. */
+  /**
+   * Tells the supervisor this process is stopping, so that it hands the connections to the others,
+   * and lets go of kept-alive connections (idle ones now, the others after their answer): a client
+   * reusing one would keep reaching this process.
+   */
   stopping(): void;
 }
 
@@ -204,8 +208,9 @@ export interface HandedConnections {
  * kept-alive one would bring every new caller to the same process.
  */
 export function serveHandedConnections(server: http.Server, port: number): HandedConnections {
+  let stopping = false;
   server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (req.url?.startsWith('/twilio/')) res.setHeader('Connection', 'close');
+    if (stopping || req.url?.startsWith('/twilio/')) res.setHeader('Connection', 'close');
   });
   process.on('message', (m: SupervisorMessage, socket?: net.Socket) => {
     if (m?.type !== 'tolk:connection' || !socket) return;
@@ -217,7 +222,9 @@ export function serveHandedConnections(server: http.Server, port: number): Hande
   process.send?.({ type: 'tolk:ready', port } satisfies ProcessMessage);
   return {
     stopping() {
+      stopping = true;
       if (process.connected) process.send?.({ type: 'tolk:stopping' } satisfies ProcessMessage);
+      server.closeIdleConnections();
     },
   };
 }
