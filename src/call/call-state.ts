@@ -199,7 +199,8 @@ function atDeadline(state: Exclude<CallState, 'ended'>, event: Extract<CallTrigg
  *   scheduled --cancelled--> ended (canceled)
  *
  * `scheduled` waits on tolk's own job queue: an attempt that starts more than `stepMs` after it
- * was due (tolk was not running) is not placed any more but ends as `timeout`. `calling` waits on
+ * was due (tolk was not running, or no instance could take a new call) is not placed any more but
+ * ends as `timeout`. `calling` waits on
  * the network: the customer's ring timeout plus `stepMs`.
  */
 export type OutboundState = 'scheduled' | 'calling';

@@ -4,9 +4,10 @@
  * and run again), every instance sharing the Redis shares the queues, and a queue's rate limit
  * holds across all of them. Keys are namespaced by `prefix` (TOLK_QUEUE_PREFIX).
  */
-import { Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from '../log/logger';
 import {
+  DeferJobError,
   FinalJobError,
   isJobState,
   JobFailedError,
@@ -95,8 +96,8 @@ export class BullJobQueues implements JobQueues {
   async get(queue: string, id: string): Promise<JobView | undefined> {
     const job = await this.queue(queue).getJob(id);
     if (!job) return undefined;
-    const state = await job.getState();
-    return view(queue, job, toState(state));
+    const state = toState(await job.getState());
+    return view(queue, job, state, await this.dueAt(queue, job, state));
   }
 
   async list(filter: { queue?: string; state?: JobState; limit: number }): Promise<JobView[]> {
@@ -107,7 +108,7 @@ export class BullJobQueues implements JobQueues {
       const q = this.queue(name);
       for (const state of states) {
         const jobs = await q.getJobs(BULL_STATE[state], 0, filter.limit - 1, false);
-        for (const job of jobs) if (job) found.push(view(name, job as Job, state));
+        for (const job of jobs) if (job) found.push(view(name, job as Job, state, await this.dueAt(name, job as Job, state)));
       }
     }
     return found.sort((a, b) => b.createdAt - a.createdAt).slice(0, filter.limit);
@@ -138,11 +139,16 @@ export class BullJobQueues implements JobQueues {
     const spec = this.spec(queue);
     const worker = new Worker(
       queue,
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
         try {
           return await processor({ id: job.id ?? '', data: job.data as D, attempt: job.attemptsMade + 1, attempts: job.opts.attempts ?? 1 });
         } catch (err) {
           if (err instanceof FinalJobError) throw new UnrecoverableError(err.message);
+          if (err instanceof DeferJobError) {
+            // Back to the delayed set without counting an attempt; DelayedError tells the worker it was moved.
+            await job.moveToDelayed(Date.now() + Math.max(0, err.delayMs), token);
+            throw new DelayedError();
+          }
           throw err;
         }
       },
@@ -207,6 +213,17 @@ export class BullJobQueues implements JobQueues {
     return e;
   }
 
+  /**
+   * When a delayed job that has run before (put off, or waiting to be retried) is due: its score in
+   * the delayed set (ms << 12), as its own fields say only when it was added and its first delay.
+   */
+  private async dueAt(queue: string, job: Job, state: JobState): Promise<number | undefined> {
+    if (state !== 'delayed' || !job.processedOn || !job.id) return undefined;
+    const q = this.queue(queue);
+    const score = await (await q.getBackend().client).zscore(q.keys.delayed, job.id);
+    return score === null ? undefined : Math.floor(Number(score) / 0x1000);
+  }
+
   private async addJob<D>(queue: string, req: JobRequest<D>): Promise<Job> {
     return this.queue(queue).add(queue, req.data, {
       jobId: req.id,
@@ -222,8 +239,8 @@ function toState(s: string): JobState {
   return isJobState(s) ? s : 'waiting';
 }
 
-function view(queue: string, job: Job, state: JobState): JobView {
-  const runAt = job.timestamp + (job.delay ?? 0);
+function view(queue: string, job: Job, state: JobState, dueAt?: number): JobView {
+  const runAt = dueAt ?? job.timestamp + (job.delay ?? 0);
   return {
     queue,
     id: job.id ?? '',

@@ -6,6 +6,7 @@
 import type { Logger } from '../log/logger';
 import {
   backoffDelay,
+  DeferJobError,
   FinalJobError,
   JobFailedError,
   type Backoff,
@@ -244,7 +245,14 @@ export class MemoryJobQueues implements JobQueues {
         this.finish(q, job, 'completed', result);
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
-        if (err instanceof FinalJobError || job.attemptsMade >= job.attempts || this.closed) {
+        if (err instanceof DeferJobError) {
+          // Put off: this attempt does not count, and the job waits in the queue (a closed queue keeps it there).
+          job.attemptsMade--;
+          job.state = 'delayed';
+          const delay = Math.max(0, err.delayMs);
+          job.runAt = this.now() + delay;
+          if (!this.closed) this.due(q, job, delay);
+        } else if (err instanceof FinalJobError || job.attemptsMade >= job.attempts || this.closed) {
           this.finish(q, job, 'failed', undefined, err);
         } else {
           this.opts.events?.retrying?.(q.spec.name, job.id, err);

@@ -1,7 +1,7 @@
 /**
  * The job-queue port: named queues of idempotent jobs (a job's id says what it does, so adding the
  * same work twice runs it once), processed by workers with a concurrency and an optional rate
- * limit, retried with backoff, inspectable. Two adapters: BullMQ on Redis (bullmq-queues.ts, jobs
+ * limit, retried with backoff, put off without counting an attempt (DeferJobError), inspectable. Two adapters: BullMQ on Redis (bullmq-queues.ts, jobs
  * survive restarts and are shared by every instance) and in-process (memory-queues.ts, one
  * process, no Redis). Work that must outlive a process without Redis is kept in the database by
  * its owner and handed to the queue again at start-up.
@@ -80,6 +80,21 @@ export class FinalJobError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'FinalJobError';
+  }
+}
+
+/**
+ * Thrown by a processor for a job that cannot run here now but will later (this instance takes no
+ * new work for the moment): the job waits `delayMs` and is tried again, by any worker, without
+ * counting an attempt.
+ */
+export class DeferJobError extends Error {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+    this.name = 'DeferJobError';
   }
 }
 

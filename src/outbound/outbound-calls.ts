@@ -4,8 +4,12 @@
  * (`outbound.<call id>.<attempt>`, delayed until it is due), so the same attempt is never queued
  * twice. The record is the truth: a job starts its attempt only by moving the record from
  * `scheduled` to `calling`, which a cancellation (`scheduled` to `ended`) or another instance
- * would have done first. The database keeps scheduled calls across restarts, and `resume` queues
- * them again at start-up (a no-op where Redis still holds their jobs).
+ * would have done first. An instance that takes no new call when one falls due (shutting down, at
+ * TOLK_MAX_CALLS) puts the job off without spending an attempt, so another instance, this one once
+ * a call ends, or its next run starts it; one still not started TOLK_STEP_TIMEOUT_SEC after its
+ * time ends as `timeout`. The database keeps scheduled calls across restarts, and `resume` queues
+ * them again at start-up (a no-op where Redis still holds their jobs waiting, a new job where it
+ * holds only a finished one).
  *
  * A server runs this queue whatever TOLK_WORKERS says: the instance that starts a call serves it.
  */
@@ -14,7 +18,7 @@ import type { CallService } from '../call/call-service';
 import { outboundDeadlineOf } from '../call/call-state';
 import { stamp, type CallEventBus } from '../call/events';
 import { jobId } from '../jobs/dial-queue';
-import type { JobQueues, Processor, QueueSpec } from '../jobs/queue';
+import { DeferJobError, type JobQueues, type Processor, type QueueSpec } from '../jobs/queue';
 import type { Logger } from '../log/logger';
 import type { CallRecord, CallRecordWithTranscript, OutboundPlan } from '../store/call-record';
 import { MAX_LIST_LIMIT, SCHEDULED_STATE, type CallRecordStore } from '../store/call-record-store';
@@ -26,6 +30,9 @@ export const OUTBOUND_QUEUE = 'outbound';
 const CANCELED_REASON = 'canceled before it started';
 
 export const outboundQueueSpec: QueueSpec = { name: OUTBOUND_QUEUE, concurrency: 10 };
+
+/** How long a call that fell due where it could not be taken waits before it is looked at again. */
+export const DEFAULT_WAIT_FOR_ROOM_MS = 2000;
 
 export interface OutboundJob {
   callId: string;
@@ -45,6 +52,8 @@ export interface OutboundCallsDeps {
   stepTimeoutMs: number;
   /** TOLK_INSTANCE_ID of this instance. */
   instance?: string;
+  /** How long a due call this instance cannot take waits before it is looked at again (default 2 s). */
+  waitForRoomMs?: number;
   now?: () => number;
 }
 
@@ -106,7 +115,7 @@ export class OutboundCalls {
       const why = !now.outbound ? 'is not a call tolk was to place' : now.outcome ? `has ended (${now.outcome})` : `has started (${now.state})`;
       return { ok: false, status: 409, error: `call '${id}' ${why}: only a scheduled call can be canceled` };
     }
-    await this.deps.jobs.remove(OUTBOUND_QUEUE, jobId('outbound', id, String((call.outbound?.attempts ?? 0) + 1))).catch(() => false);
+    if (call.outbound) await this.deps.jobs.remove(OUTBOUND_QUEUE, attemptJobId(id, call.outbound)).catch(() => false);
     this.log.info({ event: 'outbound.cancelled', callId: id }, 'scheduled call canceled');
     this.deps.events.publish(stamp({ type: 'call.ended', outcome: 'canceled', reason, durationMs: 0 }, { callId: id }, at));
     await this.deps.events.settle(id);
@@ -119,7 +128,11 @@ export class OutboundCalls {
     await this.enqueue(callId, plan);
   }
 
-  /** Queues every scheduled call again (start-up): without Redis their jobs died with the process. */
+  /**
+   * Queues every scheduled call again (start-up): without Redis their jobs died with the process.
+   * A job left finished (failed or completed) for a call still scheduled is replaced, as adding its
+   * id again would do nothing.
+   */
   async resume(): Promise<number> {
     let cursor: string | undefined;
     let n = 0;
@@ -127,6 +140,7 @@ export class OutboundCalls {
       const page = await this.deps.records.list({ state: SCHEDULED_STATE, limit: MAX_LIST_LIMIT, ...(cursor ? { cursor } : {}) });
       for (const call of page.items) {
         if (!call.outbound) continue;
+        await this.dropFinishedJob(call.id, call.outbound);
         await this.enqueue(call.id, call.outbound);
         n++;
       }
@@ -144,13 +158,23 @@ export class OutboundCalls {
   private async enqueue(callId: string, plan: OutboundPlan): Promise<void> {
     const attempt = plan.attempts + 1;
     await this.deps.jobs.add<OutboundJob>(OUTBOUND_QUEUE, {
-      id: jobId('outbound', callId, String(attempt)),
+      id: attemptJobId(callId, plan),
       data: { callId, attempt },
       delayMs: Math.max(0, plan.dueAt.getTime() - this.now()),
-      // A busy instance (shutting down, at TOLK_MAX_CALLS) leaves the attempt to a later try.
+      // Tries of the job itself (the database unreachable, say), not of the call: an instance that
+      // cannot take the call puts the job off instead.
       attempts: 5,
       backoff: { type: 'exponential', delayMs: 2000 },
     });
+  }
+
+  /** Removes the scheduled attempt's job when it has finished, so that it can be queued again. */
+  private async dropFinishedJob(callId: string, plan: OutboundPlan): Promise<void> {
+    const id = attemptJobId(callId, plan);
+    const job = await this.deps.jobs.get(OUTBOUND_QUEUE, id);
+    if (job?.state !== 'failed' && job?.state !== 'completed') return;
+    await this.deps.jobs.remove(OUTBOUND_QUEUE, id);
+    this.log.info({ event: 'outbound.requeued', callId, jobId: id, jobState: job.state, failedReason: job.failedReason }, 'scheduled call whose job had finished queued again');
   }
 
   private async startAttempt(callId: string, attempt: number): Promise<string> {
@@ -162,11 +186,19 @@ export class OutboundCalls {
     const lateMs = now - call.outbound.dueAt.getTime();
     const limitMs = outboundDeadlineOf('scheduled', { stepMs: this.deps.stepTimeoutMs, ringTimeoutMs: 0 });
     if (lateMs > limitMs) {
-      return this.end(call, 'timeout', `not started: due at ${call.outbound.dueAt.toISOString()}, still waiting ${Math.round(lateMs / 1000)} s later (tolk was not running)`);
+      const why = 'no instance of tolk could take it: none was running, or each was shutting down or at TOLK_MAX_CALLS';
+      return this.end(call, 'timeout', `not started: due at ${call.outbound.dueAt.toISOString()}, still waiting ${Math.round(lateMs / 1000)} s later (${why})`);
     }
     const number = await this.deps.numbers.lookup(call.number);
     if (!number) return this.end(call, 'failed', `not started: ${call.number} is not a tolk number any more`);
-    if (!calls.accepting) throw new Error('this instance takes no new calls now (shutting down, or at TOLK_MAX_CALLS)');
+    if (!calls.accepting) {
+      // Looked at again soon, and once more just past the lateness bound to end it if still waiting.
+      const everyMs = this.deps.waitForRoomMs ?? DEFAULT_WAIT_FOR_ROOM_MS;
+      const waitMs = Math.max(1, Math.min(everyMs, limitMs - lateMs + 1));
+      // Told at info as it falls due, at debug each later look.
+      this.log[lateMs < everyMs ? 'info' : 'debug']({ event: 'outbound.waiting', callId, attempt, lateMs, retryInMs: waitMs }, 'call due, but this instance takes no new calls now (shutting down, or at TOLK_MAX_CALLS): waiting for one that can');
+      throw new DeferJobError('this instance takes no new calls now (shutting down, or at TOLK_MAX_CALLS)', waitMs);
+    }
     const plan: OutboundPlan = { ...call.outbound, attempts: attempt };
     const claimed = await this.deps.records.transition(callId, SCHEDULED_STATE, {
       state: 'calling',
@@ -188,6 +220,11 @@ export class OutboundCalls {
     await this.deps.events.settle(call.id);
     return outcome;
   }
+}
+
+/** The job of the call's next attempt. */
+function attemptJobId(callId: string, plan: OutboundPlan): string {
+  return jobId('outbound', callId, String(plan.attempts + 1));
 }
 
 /** The number's settings with what the call asked for: its destination and languages, no menu. */

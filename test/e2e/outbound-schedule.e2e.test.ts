@@ -2,7 +2,8 @@
  * Scheduling the calls tolk places, in real time, with the job queues in this process and on the
  * test Redis: a call starts at its time (the Twilio emulator's record of when the call was
  * created), a cancelled one never dials, a scheduled one survives a restart, busy and unanswered
- * attempts are the outcome or tried again when asked, and a bad request is refused field by field.
+ * attempts are the outcome or tried again when asked, one due while tolk is at TOLK_MAX_CALLS waits
+ * for a free line (or ends as timeout), and a bad request is refused field by field.
  */
 import { startApp, type App } from '../../src/app';
 import { dropPrefix, uniquePrefix, REDIS_URL } from '../jobs/helpers';
@@ -14,6 +15,7 @@ jest.setTimeout(60_000);
 const TOKEN = 'admin-token-for-tests-0123456789';
 const CUSTOMER = '+34911234567';
 const OTHER_CUSTOMER = '+34911234568';
+const INBOUND_CALLER = '+34910000002';
 
 let rig: Rig;
 let prefix: string | undefined;
@@ -121,6 +123,53 @@ describe.each(['in-process', 'redis'] as const)('scheduled calls (job queues %s)
       [once.body.id, 'busy', CUSTOMER],
       [twice.body.id, 'no-answer', OTHER_CUSTOMER],
     ]);
+  });
+
+  it('a call due while every line is taken (TOLK_MAX_CALLS) waits, spending no attempt, and is placed once one is free', async () => {
+    if (backend === 'redis') prefix = uniquePrefix();
+    rig = await startRig({ speed: 1, env: { TOLK_MAX_CALLS: '1', ...(prefix ? { REDIS_URL, TOLK_QUEUE_PREFIX: prefix } : {}) } });
+    rig.twilio.setCallee(CUSTOMER, { scenario: { kind: 'answer', afterSec: 0.5 }, hangupAfterSec: 1 });
+    const busy = await rig.twilio.dial({ from: INBOUND_CALLER, to: TOLK_NUMBER, party: { hangupAfterSec: 10 } });
+    await waitUntil(() => rig.tolk.calls.activeCalls === 1, 10_000, 'the call taking the only line');
+    const due = Date.now() + 1500;
+    const placed = await place({ to: CUSTOMER, at: new Date(due).toISOString() });
+    const id = String(placed.body.id);
+
+    // Due 5 s ago: not placed, still scheduled, its job waiting again with none of its attempts spent.
+    await new Promise((r) => setTimeout(r, due + 5000 - Date.now()));
+    expect(callsTo(CUSTOMER)).toHaveLength(0);
+    expect((await api(`/calls/${id}`)).body.state).toBe('scheduled');
+    expect(await rig.tolk.jobs.get('outbound', `outbound.${id}.1`)).toMatchObject({ attemptsMade: 0 });
+
+    await rig.twilio.waitForStatus(busy, 'completed', 15_000);
+    const freed = Date.now();
+    await waitUntil(() => callsTo(CUSTOMER).length > 0, 10_000, 'the call once the line is free');
+    expect(Date.parse(callsTo(CUSTOMER)[0].dateCreated)).toBeLessThan(freed + 3500);
+    expect(await ended(id)).toMatchObject({ state: 'ended', outbound: { attempts: 1 } });
+    expect(callsTo(CUSTOMER)).toHaveLength(1);
+  });
+
+  it('a call due while every line stays taken ends as timeout TOLK_STEP_TIMEOUT_SEC after its time, with its webhook and metric', async () => {
+    if (backend === 'redis') prefix = uniquePrefix();
+    receiver = await startReceiver([200]);
+    const webhooks = { TOLK_WEBHOOK_URL: receiver.url, TOLK_WEBHOOK_SECRET: 'whsec-outbound-0123456789', TOLK_ALLOW_HTTP_WEBHOOKS: 'true', TOLK_ALLOW_PRIVATE_WEBHOOKS: 'true' };
+    rig = await startRig({ speed: 1, env: { TOLK_MAX_CALLS: '1', TOLK_STEP_TIMEOUT_SEC: '4', ...webhooks, ...(prefix ? { REDIS_URL, TOLK_QUEUE_PREFIX: prefix } : {}) } });
+    await rig.twilio.dial({ from: INBOUND_CALLER, to: TOLK_NUMBER, party: { hangupAfterSec: 30 } });
+    await waitUntil(() => rig.tolk.calls.activeCalls === 1, 10_000, 'the call taking the only line');
+    const due = Date.now() + 1500;
+    const placed = await place({ to: CUSTOMER, at: new Date(due).toISOString() });
+    const id = String(placed.body.id);
+
+    const call = await ended(id);
+    expect(call).toMatchObject({ state: 'ended', outcome: 'timeout', outbound: { attempts: 0 } });
+    expect(call.endReason).toMatch(/no instance of tolk could take it/);
+    expect(Date.now() - due).toBeGreaterThan(4000);
+    expect(Date.now() - due).toBeLessThan(8000);
+    expect(callsTo(CUSTOMER)).toHaveLength(0);
+    await waitUntil(() => receiver!.received.length === 1, 10_000, 'the webhook');
+    expect(JSON.parse(receiver.received[0].body)).toMatchObject({ callId: id, outcome: 'timeout' });
+    const metrics = await (await fetch(`http://127.0.0.1:${rig.tolk.address.port}/metrics`)).text();
+    expect(metrics).toMatch(/^tolk_calls_total\{outcome="timeout"\} 1$/m);
   });
 });
 

@@ -3,7 +3,7 @@
  * (127.0.0.1:6379, under a prefix of each test's own).
  */
 import { MemoryJobQueues } from '../../src/jobs/memory-queues';
-import { FinalJobError, JobFailedError, type JobContext } from '../../src/jobs/queue';
+import { DeferJobError, FinalJobError, JobFailedError, type JobContext } from '../../src/jobs/queue';
 import { BACKENDS, openTestQueues, silent, waitFor, type TestQueues } from './helpers';
 
 describe.each(BACKENDS)('job queues (%s)', (backend) => {
@@ -61,6 +61,30 @@ describe.each(BACKENDS)('job queues (%s)', (backend) => {
     const listed = await q.jobs.list({ queue: 'work', state: 'failed', limit: 10 });
     expect(listed.map((j) => j.id).sort()).toEqual(['final', 'plain']);
     expect(listed.find((j) => j.id === 'final')?.failedReason).toMatch(/refused for good/);
+  });
+
+  it('puts off a job on a DeferJobError without counting an attempt, showing when it is due again', async () => {
+    const retried: string[] = [];
+    q = openTestQueues(backend, [spec], { events: { retrying: (_q, id) => retried.push(id) } });
+    const runs: { attempt: number; at: number }[] = [];
+    q.jobs.work('work', (job: JobContext<unknown>) => {
+      runs.push({ attempt: job.attempt, at: Date.now() });
+      return runs.length < 3 ? Promise.reject(new DeferJobError('not here yet', 400)) : Promise.resolve('ran');
+    });
+    await q.jobs.add('work', { id: 'deferred', data: {}, attempts: 1 });
+    // Put off a second time: due 400 ms after that run, not after the job was added.
+    await waitFor(() => runs.length === 2, 5000, 'the second run');
+    await waitFor(async () => (await q.jobs.get('work', 'deferred'))?.state === 'delayed', 5000, 'the job to be put off');
+    const put = await q.jobs.get('work', 'deferred');
+    expect(put).toMatchObject({ state: 'delayed', attemptsMade: 0 });
+    expect(put?.runAt).toBeGreaterThan(runs[1].at + 300);
+    expect(put?.runAt).toBeLessThan(runs[1].at + 1000);
+    await waitFor(async () => (await q.jobs.get('work', 'deferred'))?.state === 'completed', 5000, 'the job to run');
+    // Its one attempt was never spent on being put off.
+    expect(runs.map((r) => r.attempt)).toEqual([1, 1, 1]);
+    expect(runs[2].at - runs[1].at).toBeGreaterThanOrEqual(350);
+    expect(await q.jobs.get('work', 'deferred')).toMatchObject({ attemptsMade: 1 });
+    expect(retried).toEqual([]);
   });
 
   it('runs a delayed job no earlier than its time, and a removed one never', async () => {
