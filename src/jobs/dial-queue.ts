@@ -18,7 +18,7 @@ import {
   type LegReport,
   type Telephony,
 } from '../call/ports';
-import { FinalJobError, type JobQueues, type Processor, type QueueSpec } from './queue';
+import { FinalJobError, JobFailedError, type JobQueues, type Processor, type QueueSpec } from './queue';
 
 export const DIAL_QUEUE = 'dial';
 
@@ -58,9 +58,16 @@ const DIAL_ATTEMPTS = 6;
  * Queues the dial job `id` for `leg` and waits for its result: the leg is placed within `waitMs`
  * (its ring timeout, or an interpreter leg's wait) or not at all.
  */
-function dialWithin<R extends DialResult>(jobs: JobQueues, id: string, leg: DialLeg, waitMs: number, now: () => number): Promise<R> {
+async function dialWithin<R extends DialResult>(jobs: JobQueues, id: string, leg: DialLeg, waitMs: number, now: () => number): Promise<R> {
   const data: DialJob = { ...leg, deadline: now() + waitMs };
-  return jobs.addAndWait<DialJob, R>(DIAL_QUEUE, { id, data, attempts: DIAL_ATTEMPTS, backoff: { type: 'exponential', delayMs: 1000 } }, waitMs);
+  try {
+    return await jobs.addAndWait<DialJob, R>(DIAL_QUEUE, { id, data, attempts: DIAL_ATTEMPTS, backoff: { type: 'exponential', delayMs: 1000 } }, waitMs);
+  } catch (err) {
+    // Nobody waits for the leg any more: a job still queued must not place it later. (The wait's
+    // timer can fire a millisecond before the deadline by the wall clock the worker reads.)
+    if (err instanceof JobFailedError && err.timedOut) await jobs.remove(DIAL_QUEUE, id).catch(() => false);
+    throw err;
+  }
 }
 
 /** The Telephony port with `dial` through the dial queue; hanging up and speaking go straight to `inner`. */
@@ -145,7 +152,7 @@ export function dialProcessor(telephony: Telephony, retryable: (err: unknown) =>
   const now = opts.now ?? Date.now;
   return async (job) => {
     const data = job.data;
-    if (now() > data.deadline) throw new FinalJobError(`not dialled: the leg's time to be placed passed while the dial waited (${job.id})`);
+    if (now() >= data.deadline) throw new FinalJobError(`not dialled: the leg's time to be placed passed while the dial waited (${job.id})`);
     try {
       if ('request' in data) return await telephony.dial(data.request);
       if (!opts.conferences) throw new FinalJobError('conference legs cannot be placed here (TWILIO_TWIML_APP_SID is not set)');

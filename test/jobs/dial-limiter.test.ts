@@ -81,17 +81,20 @@ describe.each(BACKENDS)('dial queue (%s)', (backend) => {
     q = openTestQueues(backend, [dialQueueSpec(1)]);
     const network = new RecordingTelephony();
     const telephony = new QueuedTelephony(network, q.jobs);
-    // No worker yet: the dial waits past its 1 s ring timeout.
-    await expect(telephony.dial(request('too-late', 1))).rejects.toThrow();
+    // No worker yet: the dial waits past its 1 s ring timeout, and its job leaves the queue.
+    await expect(telephony.dial(request('too-late', 1))).rejects.toMatchObject({ timedOut: true });
+    expect(await q.jobs.get(DIAL_QUEUE, 'dial.too-late.agent')).toBeUndefined();
+    // A job that reaches a worker after its deadline anyway (one the wait could not take back)
+    // fails for good without placing the leg.
+    await q.jobs.add(DIAL_QUEUE, { id: 'dial.stale.agent', data: { request: request('stale'), deadline: Date.now() - 1 }, attempts: 6 });
     q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable));
-    // The worker takes the job when it can (later on a busy machine): wait for its outcome.
     const settled = async () => {
-      const state = (await q.jobs.get(DIAL_QUEUE, 'dial.too-late.agent'))?.state;
+      const state = (await q.jobs.get(DIAL_QUEUE, 'dial.stale.agent'))?.state;
       return state === 'failed' || state === 'completed';
     };
     await waitFor(settled, 10_000, 'the worker to take the late dial');
-    const job = await q.jobs.get(DIAL_QUEUE, 'dial.too-late.agent');
-    expect(job?.state).toBe('failed');
+    const job = await q.jobs.get(DIAL_QUEUE, 'dial.stale.agent');
+    expect(job).toMatchObject({ state: 'failed', attemptsMade: 1 });
     expect(network.placed).toEqual([]);
   });
 
