@@ -5,8 +5,7 @@
  */
 import type { LanguageMemory } from '../call/ports';
 import type { CallerLanguageStore } from '../store/caller-language-store';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from './retention';
 
 /** The store itself without a retention period; otherwise one that recalls only what is within it. */
 export function retainedLanguages(store: Pick<CallerLanguageStore, 'recall' | 'remember'>, days: number | undefined, now: () => number = Date.now): LanguageMemory {

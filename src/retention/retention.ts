@@ -31,7 +31,8 @@ export const retentionQueueSpec: QueueSpec = { name: RETENTION_QUEUE, concurrenc
 export const SWEEP_INTERVAL_MS = 3_600_000;
 /** How often each process makes sure the next sweep is scheduled (a lost job does not end them). */
 const RESCHEDULE_MS = 900_000;
-const DAY_MS = 86_400_000;
+/** A day of the retention period (TOLK_RETENTION_DAYS), in ms. */
+export const DAY_MS = 86_400_000;
 /** Calls erased per database round (their deliveries first, then the calls). */
 const BATCH = 50;
 /** Most calls one request erases (it answers within seconds); the rest are left for another (`more`). */
