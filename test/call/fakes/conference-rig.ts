@@ -1,18 +1,15 @@
-import { Writable } from 'node:stream';
 import { encodeMulaw } from '../../../src/audio';
 import { ConferenceCall, type ConferencePartyInit } from '../../../src/call/conference-call';
 import { CallEventBus } from '../../../src/call/events';
 import type { InterpretationMode } from '../../../src/call/interpretation-plan';
-import type { AddInterpreterRequest, CallMetrics, ConferenceEvent, ConferenceInfo, ConferenceTelephony, Telephony } from '../../../src/call/ports';
-import type { PromptLibrary } from '../../../src/call/prompts';
+import type { AddInterpreterRequest, ConferenceEvent, ConferenceInfo, ConferenceTelephony, Telephony } from '../../../src/call/ports';
 import { recordCalls } from '../../../src/call/subscribers/records';
-import { createLogger } from '../../../src/log/logger';
 import { InMemoryCallRecordStore } from '../../../src/store/in-memory-call-record-store';
 import { FakeMediaLeg } from './fake-media-leg';
-import { FakeTranslatorFactory, type FakeTranslator } from './fake-translator';
+import { FakeTranslatorFactory } from './fake-translator';
+import { flush, noPrompts as prompts, quietMetrics as metrics, silentLogger } from './rig-fixtures';
+import { sessionHearing } from './session-hearing';
 import { SimulatedClock } from './simulated-clock';
-
-const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** A telephony that places every interpreter leg asked for and reports nothing by itself. */
 class FakeConferences implements ConferenceTelephony {
@@ -47,17 +44,13 @@ const telephony: Telephony = {
   lookUp: () => Promise.resolve(undefined),
 };
 
-/** Every metric is accepted and forgotten. */
-const metrics = new Proxy({}, { get: () => () => undefined }) as CallMetrics;
-const prompts: PromptLibrary = { get: () => undefined };
-
 /**
  * A conference tolk joined (as by the admin API), with fakes for the telephony and the translation
  * sessions, its events recorded into an in-memory call record as in production. `nowMs` is the
  * call's clock; the test moves it and says who joins, leaves and what the sessions hear.
  */
 export async function conferenceRig(opts: { members: string[]; parties: ConferencePartyInit[]; mode?: InterpretationMode }) {
-  const logger = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const logger = silentLogger();
   const events = new CallEventBus(logger);
   const records = new InMemoryCallRecordStore();
   const stopRecording = recordCalls(events, records);
@@ -85,11 +78,7 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
   /** The latest leg connected for each interpreter endpoint. */
   const media = new Map<string, FakeMediaLeg>();
   const connected = new Set<AddInterpreterRequest>();
-  /** When each session's input clock started, in ms since the call started (it was created then, with nothing held). */
-  const sessionStart = new Map<FakeTranslator, number>();
-  const noteSessions = (): void => {
-    for (const t of translators.created) if (!sessionStart.has(t)) sessionStart.set(t, call.elapsedMs);
-  };
+  const { noteSessions, hears } = sessionHearing(translators, () => call.elapsedMs);
   let onEvent: ((e: ConferenceEvent) => void) | undefined;
 
   /** Connects the media of every interpreter leg placed (once each) and not yet connected. */
@@ -155,16 +144,7 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
      * The session translating into `target` hears an utterance in `heard` over the last `ms` of
      * the call: it reports the language, then the final utterance (times on its input clock).
      */
-    async hears(target: string, heard: string, text: string, ms = 2000): Promise<void> {
-      const session = translators.created.filter((t) => t.targetLanguage === target && !t.closed).at(-1);
-      if (!session) throw new Error(`no open session into ${target}`);
-      const endMs = call.elapsedMs - (sessionStart.get(session) ?? 0);
-      session.fire('language', heard);
-      await flush();
-      noteSessions();
-      session.fire('utterance', { source: { text, languageCode: heard }, translation: { text: `(${target}) ${text}`, languageCode: target }, startMs: Math.max(0, endMs - ms), endMs });
-      await flush();
-    },
+    hears,
     /** The conference ended (as its watcher reports it). */
     async ended(): Promise<void> {
       onEvent?.({ type: 'ended', conferenceRef: 'CF1' });

@@ -1,15 +1,14 @@
-import { Writable } from 'node:stream';
 import { CallService } from '../../../src/call/call-service';
 import { CallEventBus } from '../../../src/call/events';
 import { ManualFrameClock } from '../../../src/call/frame-clock';
-import type { AddInterpreterRequest, AddPartyRequest, CallMetrics, ConferenceEvent, ConferenceInfo, ConferenceTelephony, LegReport, LegStatus, Telephony } from '../../../src/call/ports';
-import type { PromptLibrary } from '../../../src/call/prompts';
+import type { AddInterpreterRequest, AddPartyRequest, ConferenceEvent, ConferenceInfo, ConferenceTelephony, LegReport, LegStatus, Telephony } from '../../../src/call/ports';
 import { recordCalls } from '../../../src/call/subscribers/records';
 import { StaticNumberDirectory, type NumberSettings } from '../../../src/config/numbers';
-import { createLogger } from '../../../src/log/logger';
 import { InMemoryCallRecordStore } from '../../../src/store/in-memory-call-record-store';
 import { FakeMediaLeg } from './fake-media-leg';
-import { FakeTranslatorFactory, type FakeTranslator } from './fake-translator';
+import { FakeTranslatorFactory } from './fake-translator';
+import { flush, noPrompts as prompts, quietMetrics as metrics, silentLogger } from './rig-fixtures';
+import { sessionHearing } from './session-hearing';
 
 export const CALLER = 'CA' + '1'.repeat(32);
 export const AGENT = 'CA' + '2'.repeat(32);
@@ -24,8 +23,6 @@ export const NUMBER: NumberSettings = {
   mode: 'conference',
   interpretation: 'whisper',
 };
-
-const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /**
  * The conferences tolk creates: the agent dialled answers as AGENT (or the dialling fails); every
@@ -86,10 +83,6 @@ class Network implements Telephony {
   }
 }
 
-/** Every metric is accepted and forgotten. */
-const metrics = new Proxy({}, { get: () => () => undefined }) as CallMetrics;
-const prompts: PromptLibrary = { get: () => undefined };
-
 /**
  * A caller on a number in conference mode, as the call service serves them: tolk puts them in a
  * conference of its own, dials the agent into it, and interprets it with whispering legs; its
@@ -97,7 +90,7 @@ const prompts: PromptLibrary = { get: () => undefined };
  * clock and says who joins, speaks, leaves, and what the translation sessions hear.
  */
 export async function ownedConference(opts: { agentAnswers?: boolean; dialFails?: boolean } = {}) {
-  const logger = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const logger = silentLogger();
   const events = new CallEventBus(logger);
   const records = new InMemoryCallRecordStore();
   const stopRecording = recordCalls(events, records);
@@ -127,11 +120,8 @@ export async function ownedConference(opts: { agentAnswers?: boolean; dialFails?
   const ended = new Promise<void>((resolve) => call.onEnded(() => resolve()));
   const media = new Map<string, FakeMediaLeg>();
   const connected = new Set<string>();
-  /** When each session's input clock started, in ms since the call started. */
-  const sessionStart = new Map<FakeTranslator, number>();
-  const noteSessions = (): void => {
-    for (const t of translators.created) if (!sessionStart.has(t)) sessionStart.set(t, call.elapsedMs);
-  };
+  const sessions = sessionHearing(translators, () => call.elapsedMs);
+  const { noteSessions } = sessions;
   let sequence = 0;
 
   /** Connects the media of every interpreter leg placed and not yet connected. */
@@ -192,17 +182,11 @@ export async function ownedConference(opts: { agentAnswers?: boolean; dialFails?
     },
     /**
      * The session translating into `target` hears an utterance in `heard` over the last `ms` of
-     * the call: it reports the language, then the final utterance (times on its input clock).
+     * the call: it reports the language, then the final utterance (times on its input clock); a
+     * leg placed meanwhile is connected.
      */
     async hears(target: string, heard: string, text: string, ms = 2000): Promise<void> {
-      const session = translators.created.filter((t) => t.targetLanguage === target && !t.closed).at(-1);
-      if (!session) throw new Error(`no open session into ${target}`);
-      const endMs = call.elapsedMs - (sessionStart.get(session) ?? 0);
-      session.fire('language', heard);
-      await flush();
-      noteSessions();
-      session.fire('utterance', { source: { text, languageCode: heard }, translation: { text: `(${target}) ${text}`, languageCode: target }, startMs: Math.max(0, endMs - ms), endMs });
-      await flush();
+      await sessions.hears(target, heard, text, ms);
       await connectLegs();
     },
     /** `legRefs` talk for 2 s (as the conference reports it), and the session into `target` finishes their line. */
