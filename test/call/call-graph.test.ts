@@ -7,8 +7,8 @@ import type { PromptLibrary } from '../../src/call/prompts';
 import { createLogger } from '../../src/log/logger';
 import { FakeMediaLeg } from './fakes/fake-media-leg';
 import { FakeTranslatorFactory } from './fakes/fake-translator';
+import { flush } from './fakes/rig-fixtures';
 
-const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 const sine = (n: number, amp: number, period: number): Int16Array => Int16Array.from({ length: n }, (_, i) => Math.round(amp * Math.sin((2 * Math.PI * i) / period)));
 const rms = (pcm: Int16Array): number => Math.sqrt(pcm.reduce((a, v) => a + v * v, 0) / Math.max(1, pcm.length));
 const heard = (leg: FakeMediaLeg, from = 0): Int16Array => decodeMulaw(Buffer.concat(leg.sent.slice(from)));

@@ -5,19 +5,18 @@
  * it over in the directory first; a conference's transcript names the same speakers after the move
  * as before it.
  */
-import { Writable } from 'node:stream';
 import { CallService } from '../../src/call/call-service';
 import { CallEventBus, type CallEvent } from '../../src/call/events';
 import { ManualFrameClock } from '../../src/call/frame-clock';
-import type { AdoptResult, CallMetrics, CallOwnership, DialRequest, LegReport, Telephony } from '../../src/call/ports';
+import type { AdoptResult, CallOwnership, DialRequest, LegReport, Telephony } from '../../src/call/ports';
 import type { PromptLibrary } from '../../src/call/prompts';
 import { recordCalls } from '../../src/call/subscribers/records';
 import { StaticNumberDirectory, type NumberSettings } from '../../src/config/numbers';
-import { createLogger } from '../../src/log/logger';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
 import { FakeConferences } from './fakes/fake-conferences';
 import { FakeMediaLeg } from './fakes/fake-media-leg';
 import { FakeTranslatorFactory } from './fakes/fake-translator';
+import { flush, quietMetrics as metrics, silentLogger } from './fakes/rig-fixtures';
 
 const CALLER_SID = 'CA' + '1'.repeat(32);
 const AGENT_SID = 'CA' + '2'.repeat(32);
@@ -69,32 +68,13 @@ class FakeOwnership implements CallOwnership {
   }
 }
 
-const metrics: CallMetrics = {
-  callStarted: () => undefined,
-  callEnded: () => undefined,
-  callRejected: () => undefined,
-  translationSessionOpened: () => undefined,
-  translationSessionClosed: () => undefined,
-  translationReconnected: () => undefined,
-  translationFailed: () => undefined,
-  observeUtteranceDelay: () => undefined,
-  observeFrameProcessing: () => undefined,
-  observePlayoutDepth: () => undefined,
-  playoutOverflow: () => undefined,
-  playoutUnderruns: () => undefined,
-  playoutConcealments: () => undefined,
-  inboundUnderrun: () => undefined,
-  inboundLateFrame: () => undefined,
-  observeInboundJitterDelay: () => undefined,
-};
 const prompts: PromptLibrary = { get: () => new Int16Array(800) };
-const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function instance(name: string, records = new InMemoryCallRecordStore(), conferences?: FakeConferences) {
   const telephony = new FakeTelephony();
   const translators = new FakeTranslatorFactory();
   const ownership = new FakeOwnership();
-  const logger = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const logger = silentLogger();
   const events = new CallEventBus(logger);
   recordCalls(events, records);
   const published: CallEvent[] = [];

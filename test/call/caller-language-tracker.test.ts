@@ -5,6 +5,7 @@ import { CallerLanguageTracker } from '../../src/call/caller-language-tracker';
 import type { NumberSettings } from '../../src/config/numbers';
 import { validateNumberSettings } from '../../src/config/numbers-schema';
 import { createLogger } from '../../src/log/logger';
+import { flush } from './fakes/rig-fixtures';
 
 const CALLER = '+442071234567';
 
@@ -48,8 +49,6 @@ function track(o: Options = {}) {
     logs.filter((l) => l.event === 'call.caller_language').map((l) => ({ language: l.language, previous: l.previous, source: l.source }));
   return { tracker, agentInto, recorded: () => recorded, logs, decisions };
 }
-
-const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('the caller language tracker', () => {
   beforeEach(() => jest.useFakeTimers());

@@ -13,6 +13,7 @@ import { logCalls } from '../../src/call/subscribers/log';
 import { recordCalls } from '../../src/call/subscribers/records';
 import { FakeMediaLeg } from './fakes/fake-media-leg';
 import { FakeTranslatorFactory } from './fakes/fake-translator';
+import { flush, quietMetrics } from './fakes/rig-fixtures';
 
 const CALLER_SID = 'CA' + '1'.repeat(32);
 const AGENT_SID = 'CA' + '2'.repeat(32);
@@ -67,28 +68,10 @@ function render(a: CallAnswer): string {
 }
 
 const rejected: string[] = [];
-const noMetrics: CallMetrics = {
-  callStarted: () => undefined,
-  callEnded: () => undefined,
-  callRejected: (outcome) => void rejected.push(outcome),
-  translationSessionOpened: () => undefined,
-  translationSessionClosed: () => undefined,
-  translationReconnected: () => undefined,
-  translationFailed: () => undefined,
-  observeUtteranceDelay: () => undefined,
-  observeFrameProcessing: () => undefined,
-  observePlayoutDepth: () => undefined,
-  playoutOverflow: () => undefined,
-  playoutUnderruns: () => undefined,
-  playoutConcealments: () => undefined,
-  inboundUnderrun: () => undefined,
-  inboundLateFrame: () => undefined,
-  observeInboundJitterDelay: () => undefined,
-};
+const noMetrics: CallMetrics = { ...quietMetrics, callRejected: (outcome) => void rejected.push(outcome) };
 
 const prompt = new Int16Array(800).fill(1234);
 const prompts: PromptLibrary = { get: () => prompt };
-const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 const tone = (n: number, amp = 8000): Int16Array => Int16Array.from({ length: n }, (_, i) => Math.round(amp * Math.sin((2 * Math.PI * 440 * i) / 8000)));
 const rms = (pcm: Int16Array): number => Math.sqrt(pcm.reduce((a, v) => a + v * v, 0) / Math.max(1, pcm.length));
 

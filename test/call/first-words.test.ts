@@ -7,7 +7,6 @@
  * can be compared with the words themselves. The caller's leg runs the real echo canceller against
  * the ringback it hears, as in production.
  */
-import { Writable } from 'node:stream';
 import { decodeMulaw, encodeMulaw } from '../../src/audio';
 import { EchoCanceller } from '../../src/audio/echo-canceller';
 import { DirectCall } from '../../src/call/direct-call';
@@ -15,9 +14,9 @@ import { CallEventBus } from '../../src/call/events';
 import { ManualFrameClock } from '../../src/call/frame-clock';
 import type { CallMetrics, LegReport, Telephony, TranslationSessionOptions } from '../../src/call/ports';
 import type { NumberSettings } from '../../src/config/numbers';
-import { createLogger } from '../../src/log/logger';
 import { FakeMediaLeg } from './fakes/fake-media-leg';
 import { FakeTranslator, FakeTranslatorFactory } from './fakes/fake-translator';
+import { silentLogger } from './fakes/rig-fixtures';
 import { prng } from './fakes/simulated-clock';
 
 const FRAME = 160;
@@ -92,7 +91,7 @@ function expectHeard(heard: Int16Array, part: Int16Array): void {
  */
 async function agentHears(said: Int16Array, joinMs: number, untilMs: number): Promise<Int16Array> {
   const clock = new ManualFrameClock();
-  const logger = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const logger = silentLogger();
   const call = new DirectCall(
     { clock, translators: new EchoTranslatorFactory(), telephony, prompts: { get: () => undefined }, metrics, events: new CallEventBus(logger), logger, echoCanceller: () => new EchoCanceller() },
     { id: 'call-1', settings: SETTINGS, callerLeg: CALLER_SID, from: '+12025550123' },

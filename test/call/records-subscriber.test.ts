@@ -3,12 +3,11 @@
  * with must not land after a later one: the record an operator reads (GET /api/calls/:id is the
  * store's record) lists every leg and ends as ended.
  */
-import { Writable } from 'node:stream';
 import { CallEventBus, stamp, type UnstampedCallEvent } from '../../src/call/events';
 import { recordCalls } from '../../src/call/subscribers/records';
-import { createLogger } from '../../src/log/logger';
 import type { CallRecordPatch } from '../../src/store/call-record';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+import { silentLogger } from './fakes/rig-fixtures';
 
 const CALLER = 'CA' + '1'.repeat(32);
 const AGENT = 'CA' + '2'.repeat(32);
@@ -34,7 +33,7 @@ class SlowFirstWrite extends InMemoryCallRecordStore {
 
 async function setup() {
   const records = new SlowFirstWrite();
-  const events = new CallEventBus(createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) }));
+  const events = new CallEventBus(silentLogger());
   recordCalls(events, records);
   await records.create({
     id: 'c1',

@@ -1,10 +1,8 @@
-import { Writable } from 'node:stream';
 import { CallGraph } from '../../../src/call/call-graph';
 import type { FrameClock } from '../../../src/call/ports';
-import type { PromptLibrary } from '../../../src/call/prompts';
-import { createLogger } from '../../../src/log/logger';
 import { FakeMediaLeg } from './fake-media-leg';
 import { FakeTranslatorFactory } from './fake-translator';
+import { noPrompts as prompts, quietMetrics, silentLogger } from './rig-fixtures';
 
 /**
  * A call graph of a caller and an agent, the caller's voice linked to the agent at full volume;
@@ -12,18 +10,8 @@ import { FakeTranslatorFactory } from './fake-translator';
  */
 export function twoPartyGraph(clock: FrameClock, agent = new FakeMediaLeg('CA' + 'b'.repeat(32), 'agent')) {
   const counts = { underruns: 0, lateFrames: 0 };
-  const metrics = {
-    observeFrameProcessing: () => undefined,
-    observePlayoutDepth: () => undefined,
-    playoutOverflow: () => undefined,
-    playoutUnderruns: () => undefined,
-    playoutConcealments: () => undefined,
-    inboundUnderrun: () => void counts.underruns++,
-    inboundLateFrame: () => void counts.lateFrames++,
-    observeInboundJitterDelay: () => undefined,
-  };
-  const prompts: PromptLibrary = { get: () => undefined };
-  const logger = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const metrics = { ...quietMetrics, inboundUnderrun: () => void counts.underruns++, inboundLateFrame: () => void counts.lateFrames++ };
+  const logger = silentLogger();
   const translators = new FakeTranslatorFactory();
   const graph = new CallGraph({ callId: 'c', clock, translators, prompts, metrics, publish: () => undefined, logger, elapsedMs: () => 0 });
   const caller = new FakeMediaLeg('CA' + 'a'.repeat(32), 'caller');
