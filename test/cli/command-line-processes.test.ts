@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
+import { outputOf, type ProcessOutput } from '../helpers/process-output';
 
 // Each test runs a real executable (tsx compiles it on every start).
 jest.setTimeout(60_000);
@@ -14,16 +15,8 @@ jest.setTimeout(60_000);
 const ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 
-function run(command: string, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', `set -o pipefail; ${command}`], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function run(command: string, cwd: string): Promise<ProcessOutput> {
+  return outputOf(spawn('bash', ['-c', `set -o pipefail; ${command}`], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 let dir: string;

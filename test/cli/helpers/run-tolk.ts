@@ -11,16 +11,13 @@ import type { JobQueues } from '../../../src/jobs/queue';
 import type { DeliveryService } from '../../../src/webhooks/deliveries';
 import { InMemoryNumberStore, type NumberStore } from '../../../src/config/number-store';
 import { adminSetup, DE_LINE, ES_LINE, TOKEN, type AdminSetup } from '../../http/helpers/admin-app';
+import { outputOf, type ProcessOutput } from '../../helpers/process-output';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 const MAIN = path.join(ROOT, 'src/cli/main.ts');
 
-export interface TolkRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type TolkRun = ProcessOutput;
 
 /**
  * An empty working folder: tolk reads `.env` from its working folder, and the developer's own
@@ -30,19 +27,13 @@ const EMPTY_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-cli-'));
 afterAll(() => fs.rmSync(EMPTY_DIR, { recursive: true, force: true }));
 
 export function runTolk(args: string[], env: Record<string, string> = {}, cwd = EMPTY_DIR): Promise<TolkRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [MAIN, ...args], {
+  return outputOf(
+    spawn(TSX, [MAIN, ...args], {
       cwd,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+    }),
+  );
 }
 
 export interface TolkServer extends AdminSetup {
