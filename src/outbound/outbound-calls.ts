@@ -7,9 +7,11 @@
  * would have done first. An instance that takes no new call when one falls due (shutting down, at
  * TOLK_MAX_CALLS) puts the job off without spending an attempt, so another instance, this one once
  * a call ends, or its next run starts it; one still not started TOLK_STEP_TIMEOUT_SEC after its
- * time ends as `timeout`. The database keeps scheduled calls across restarts, and `resume` queues
- * them again at start-up (a no-op where Redis still holds their jobs waiting, a new job where it
- * holds only a finished one).
+ * time ends as `timeout`. A job that fails for good (its last try, the database unreachable, say,
+ * or a FinalJobError) ends its call as `failed`, saying why. The database keeps scheduled calls
+ * across restarts, and `resume` queues them again at start-up (a no-op where Redis still holds
+ * their jobs waiting, a new job where it holds only a finished one); a call that has ended is not
+ * queued again.
  *
  * A server runs this queue whatever TOLK_WORKERS says: the instance that starts a call serves it.
  */
@@ -18,7 +20,7 @@ import type { CallService } from '../call/call-service';
 import { outboundDeadlineOf } from '../call/call-state';
 import { stamp, type CallEventBus } from '../call/events';
 import { jobId } from '../jobs/dial-queue';
-import { DeferJobError, type JobQueues, type Processor, type QueueSpec } from '../jobs/queue';
+import { DeferJobError, FinalJobError, type JobQueues, type Processor, type QueueSpec } from '../jobs/queue';
 import type { Logger } from '../log/logger';
 import type { CallRecord, CallRecordWithTranscript, OutboundPlan } from '../store/call-record';
 import { MAX_LIST_LIMIT, SCHEDULED_STATE, type CallRecordStore } from '../store/call-record-store';
@@ -33,6 +35,13 @@ export const outboundQueueSpec: QueueSpec = { name: OUTBOUND_QUEUE, concurrency:
 
 /** How long a call that fell due where it could not be taken waits before it is looked at again. */
 export const DEFAULT_WAIT_FOR_ROOM_MS = 2000;
+
+/** Tries of an attempt's job (the database unreachable, say), not of the call. */
+const JOB_TRIES = 5;
+/** The wait before an attempt's job is tried again, doubled each try. */
+const DEFAULT_JOB_RETRY_MS = 2000;
+/** The most of a job's error a call's `endReason` repeats. */
+const MAX_ERROR_IN_REASON = 200;
 
 export interface OutboundJob {
   callId: string;
@@ -54,6 +63,8 @@ export interface OutboundCallsDeps {
   instance?: string;
   /** How long a due call this instance cannot take waits before it is looked at again (default 2 s). */
   waitForRoomMs?: number;
+  /** How long an attempt's job that failed waits before its next try, doubled each try (default 2 s). */
+  jobRetryMs?: number;
   now?: () => number;
 }
 
@@ -150,9 +161,20 @@ export class OutboundCalls {
     return n;
   }
 
-  /** Starts attempts as they fall due (this process must serve calls: `calls`). */
+  /**
+   * Starts attempts as they fall due (this process must serve calls: `calls`). A job whose last try
+   * fails, or that fails with a FinalJobError, ends its call as `failed`: the call will not start.
+   */
   processor(): Processor<OutboundJob, string> {
-    return async (job) => this.startAttempt(job.data.callId, job.data.attempt);
+    return async (job) => {
+      try {
+        return await this.startAttempt(job.data.callId, job.data.attempt);
+      } catch (err) {
+        // A job put off is not a failure: it spends no try.
+        if (!(err instanceof DeferJobError) && (err instanceof FinalJobError || job.attempt >= job.attempts)) await this.giveUp(job.data, job.attempt, err);
+        throw err;
+      }
+    };
   }
 
   private async enqueue(callId: string, plan: OutboundPlan): Promise<void> {
@@ -163,8 +185,8 @@ export class OutboundCalls {
       delayMs: Math.max(0, plan.dueAt.getTime() - this.now()),
       // Tries of the job itself (the database unreachable, say), not of the call: an instance that
       // cannot take the call puts the job off instead.
-      attempts: 5,
-      backoff: { type: 'exponential', delayMs: 2000 },
+      attempts: JOB_TRIES,
+      backoff: { type: 'exponential', delayMs: this.deps.jobRetryMs ?? DEFAULT_JOB_RETRY_MS },
     });
   }
 
@@ -209,6 +231,22 @@ export class OutboundCalls {
     if (!claimed) return 'not due';
     calls.startOutbound({ id: callId, settings: settingsFor(number, call), customer: call.from, plan, ...(plan.callerLanguage ? { callerLanguage: plan.callerLanguage } : {}) });
     return 'started';
+  }
+
+  /**
+   * Ends the call of a job that failed for good, if that attempt is still the one it waits for.
+   * When even that fails, the call stays scheduled and the next start-up queues it again.
+   */
+  private async giveUp(job: OutboundJob, tries: number, err: unknown): Promise<void> {
+    const message = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_IN_REASON);
+    const reason = `not started: tolk could not start attempt ${job.attempt} (tried ${tries === 1 ? 'once' : `${tries} times`}): ${message}`;
+    try {
+      const call = await this.deps.records.get(job.callId);
+      if (!call?.outbound || call.state !== SCHEDULED_STATE || call.outbound.attempts !== job.attempt - 1) return;
+      await this.end(call, 'failed', reason);
+    } catch (endErr) {
+      this.log.error({ event: 'outbound.end_failed', callId: job.callId, attempt: job.attempt, reason, err: endErr }, 'could not end a call whose job failed: it stays scheduled until the next start-up queues it again');
+    }
   }
 
   /** Ends a call that will not start, as its subscribers (webhook, metrics, logs) see any call end. */
