@@ -222,6 +222,11 @@ export class Mixer {
     return false;
   }
 
+  /** Whether everything audible is audio already held (translation, notices): no live voice, no tone. */
+  get holdsAllItPlays(): boolean {
+    return this.tone === undefined && !this.voiceLive;
+  }
+
   /** Translated speech queued for this listener, ms (all translations). */
   get depthMs(): number {
     let ms = 0;

@@ -73,6 +73,11 @@ export type AudioListener = (pcm: Int16Array, atMs: number) => void;
 const SILENT_FRAME = new Int16Array(FRAME_SAMPLES);
 /** Frames sent at once when the far end's play-out buffer has run empty (see `tick`). */
 export const PRIME_FRAMES = 3;
+/**
+ * Most frames in flight (the one the far end plays now included) when what is sent is audio tolk
+ * already holds: translated speech or a notice, with no live voice or tone in the mix (see `tick`).
+ */
+export const LEAD_FRAMES = 10;
 
 export class Endpoint {
   readonly id: string;
@@ -195,6 +200,9 @@ export class Endpoint {
    * topped up with one per tick: the far end holds 40 ms in hand, and the first frame still plays
    * at once. A live voice cannot be sent ahead of time: when it starts with nothing behind its
    * first frame, that frame is held one tick and sent with the next, so the far end holds 20 ms.
+   * Audio tolk already holds (translated speech, a notice) is sent ahead as far as `LEAD_FRAMES`
+   * while nothing live is in the mix: it plays at the same moment either way, and in the far end's
+   * buffer a stall of this process (a long collection, a busy core) cannot cut a hole into it.
    * The echo canceller's reference follows what the far end plays on each tick, not what was sent.
    */
   tick(): void {
@@ -202,6 +210,7 @@ export class Endpoint {
     const t0 = performance.now();
     if (this.inFlight.length > 0) {
       if (this.produce(false)) this.transmit(this.inFlight[this.inFlight.length - 1]);
+      this.sendAhead(LEAD_FRAMES);
     } else {
       if (this.held) this.inFlight.push(this.held);
       const heldBefore = this.held !== undefined;
@@ -220,17 +229,26 @@ export class Endpoint {
 
   /**
    * Translated speech has just arrived for this endpoint's listeners: while the far end is playing
-   * (by our count) but holds less than its lead beyond the frame it plays now, because the
-   * translation ran short of a whole frame on a tick, its next frames are sent now rather than on
-   * the next tick: they follow on without a gap, and the lead is restored as soon as the audio is
-   * there. Only when no live voice is being played:
-   * a live voice gives a frame each tick, and a frame sent ahead would leave its next one behind.
+   * (by our count), its whole frames are sent now, up to the lead (the frame playing now is already
+   * out of `inFlight`), rather than on the next tick: they follow on without a gap even when the
+   * translation ran short of a whole frame on a tick. Only when nothing live is in the mix (see
+   * `sendAhead`).
    */
   topUp(): void {
-    if (this.closed || !this.playingNow || this.inFlight.length >= PRIME_FRAMES - 1 || this.mixer.voiceLive) return;
+    if (this.closed || !this.playingNow) return;
     const t0 = performance.now();
-    while (this.inFlight.length < PRIME_FRAMES - 1 && this.produce(true, true)) this.transmit(this.inFlight[this.inFlight.length - 1]);
+    this.sendAhead(LEAD_FRAMES - 1);
     this.timings?.outbound(performance.now() - t0);
+  }
+
+  /**
+   * Sends whole frames of held audio until `frames` are in flight. Not while a live voice or a
+   * tone is in the mix: a live voice gives a frame each tick, and a frame sent ahead would leave
+   * its next one behind; a tone is made as it plays, and would outlast its end.
+   */
+  private sendAhead(frames: number): void {
+    if (this.inFlight.length >= frames || !this.mixer.holdsAllItPlays) return;
+    while (this.inFlight.length < frames && this.produce(true, true)) this.transmit(this.inFlight[this.inFlight.length - 1]);
   }
 
   /**

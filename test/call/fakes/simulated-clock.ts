@@ -24,6 +24,20 @@ export class SimulatedClock implements FrameClock {
     }
     this.nowMs = ms;
   }
+
+  /**
+   * The event loop stalls until `ms`: nothing ticks meanwhile, and every tick it passed comes at
+   * `ms`, one after another (as the real clock catches up), after `meanwhile` (what arrived while
+   * the loop was stalled is read first).
+   */
+  stallUntil(ms: number, meanwhile: () => void = () => undefined): void {
+    this.nowMs = ms;
+    meanwhile();
+    while ((this.frame + 1) * 20 <= ms) {
+      this.frame++;
+      for (const l of [...this.listeners]) l(this.frame);
+    }
+  }
 }
 
 /** A seeded pseudo-random number generator, uniform in [0, 1). */
