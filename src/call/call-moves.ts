@@ -106,7 +106,7 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
           callerLeg: made.callerLeg,
           from: made.from,
           callerLanguage: { language: made.callerLanguage, source: 'configured' },
-          adopted: { agentLeg: made.agentLeg, startedAt: made.startedAt },
+          adopted: { agentLeg: made.agentLeg, startedAt: made.startedAt, ...(made.answeredAt === undefined ? {} : { answeredAt: made.answeredAt }) },
         })
       : new ConferenceCall(
           { ...callDeps, conferences: conferences! },
@@ -118,7 +118,7 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
             parties: made.parties,
             ...(made.dial ? { dial: made.dial } : {}),
             maxLanguages: deps.maxConferenceLanguages ?? 4,
-            adopted: { ...(made.dialledLeg ? { dialledLeg: made.dialledLeg } : {}), startedAt: made.startedAt, generation: (record.moves?.length ?? 0) + 2 },
+            adopted: { ...(made.dialledLeg ? { dialledLeg: made.dialledLeg } : {}), startedAt: made.startedAt, ...(made.answeredAt === undefined ? {} : { answeredAt: made.answeredAt }), generation: (record.moves?.length ?? 0) + 2 },
           },
         );
   const legs = made.kind === 'direct' ? [made.callerLeg, made.agentLeg] : made.dial ? [made.dial.callerLeg] : [];

@@ -37,6 +37,7 @@ import { DEDUCED, DETECTED, SPOKEN, SpeakerLedger } from './speaker-ledger';
 import { WhisperRefusedError, type ConferenceEvent, type LeaveCause, type ConferenceTelephony, type LegStatus, type ParticipantMedia } from './ports';
 import { SAMPLE_RATE } from '../audio/frame';
 import { SpeechLeadIn } from '../audio/speech-lead-in';
+import { connectedMs } from '../shared/call-duration';
 
 /** Why a conference ended, in the words its record keeps (`endReason`). */
 export const CONFERENCE_ENDS = {
@@ -96,7 +97,7 @@ export interface ConferenceCallInit {
    * The call is adopted from another instance: `dialledLeg` is the party dialled for the caller
    * (already in the conference), `startedAt` (ms since the epoch) the call's start.
    */
-  adopted?: { dialledLeg?: string; startedAt: number; generation: number };
+  adopted?: { dialledLeg?: string; startedAt: number; answeredAt?: number; generation: number };
 }
 
 export type ConferenceCallState = 'joining' | 'live' | 'ended';
@@ -133,6 +134,8 @@ export class ConferenceCall {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly startedAt: number;
+  /** When the interpretation started (ms since the epoch), as the record's `answeredAt` says. */
+  private answeredAt: number | undefined;
   private readonly parties = new Map<string, Party>();
   /** Who was in the conference when, speaking what: who a transcript line can be put down to. */
   private readonly speakers = new SpeakerLedger();
@@ -194,6 +197,7 @@ export class ConferenceCall {
     this.created = init.dial !== undefined;
     this.now = deps.now ?? Date.now;
     this.startedAt = init.adopted?.startedAt ?? this.now();
+    this.answeredAt = init.adopted?.answeredAt;
     this.log = deps.logger.child({ callId: init.id, conference: init.conference });
     if (init.adopted) {
       this.dialledLeg = init.adopted.dialledLeg;
@@ -393,7 +397,12 @@ export class ConferenceCall {
       clearTimeout(this.deadline);
       // Interpreted from now on: its record shows it bridged, as a direct call's does once both
       // parties are connected (an adopted call's record says so already, since it was first bridged).
-      if (!this.init.adopted) this.publish({ type: 'call.state', from: 'answered', to: 'bridged', trigger: 'interpreter-joined' });
+      if (!this.init.adopted) {
+        // The records subscriber takes this event's time as the record's `answeredAt`.
+        const at = Date.now();
+        this.answeredAt = at;
+        this.publish({ type: 'call.state', from: 'answered', to: 'bridged', trigger: 'interpreter-joined' }, at);
+      }
     }
     this.reconcile();
     const legs = [...this.legs.values()].filter((l) => !l.dropped);
@@ -900,7 +909,9 @@ export class ConferenceCall {
     }
     await this.graph.close();
     await this.deps.events.settle(this.id);
-    this.publish({ type: 'call.ended', outcome, reason, durationMs: this.elapsedMs });
+    const at = Date.now();
+    const durationMs = connectedMs({ answeredAt: this.answeredAt, endedAt: at });
+    this.publish({ type: 'call.ended', outcome, reason, ...(durationMs === undefined ? {} : { durationMs }) }, at);
     await this.deps.events.settle(this.id);
     this.unsubscribe();
     for (const l of this.endedListeners) l(this);
@@ -926,8 +937,8 @@ export class ConferenceCall {
     void p.finally(() => this.pending.delete(p));
   }
 
-  private publish(event: UnstampedCallEvent): void {
-    this.deps.events.publish(stamp(event, { callId: this.id, conferenceId: this.conference }, Date.now()));
+  private publish(event: UnstampedCallEvent, at = Date.now()): void {
+    this.deps.events.publish(stamp(event, { callId: this.id, conferenceId: this.conference }, at));
   }
 
   private background(what: string, p: Promise<unknown>): void {

@@ -19,6 +19,7 @@ import { SAMPLE_RATE } from '../audio/frame';
 import type { NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
 import type { CallOutcome } from '../store/call-record';
+import { connectedMs } from '../shared/call-duration';
 import { CallGraph, type CallGraphOptions, type CallUtterance } from './call-graph';
 import { deadlineOf, nextState, type CallEffect, type CallState, type CallTrigger, type LegFinding } from './call-state';
 import { initialCallerLanguage, sameLanguage, type InitialLanguage } from './caller-language';
@@ -70,7 +71,7 @@ export interface CallInit {
    * The call is adopted from another instance (CallService.adopt): already bridged, its legs' media is
    * on its way here; `startedAt` (ms since the epoch) keeps transcript times on the call's clock.
    */
-  adopted?: { agentLeg: string; startedAt: number };
+  adopted?: { agentLeg: string; startedAt: number; answeredAt?: number };
 }
 
 /** What a call's graph takes from the call's dependencies. */
@@ -102,6 +103,8 @@ export class DirectCall {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly startedAt: number;
+  /** When the call was bridged (ms since the epoch), as its record's `answeredAt` says. */
+  private answeredAt: number | undefined;
   private endedListeners: ((call: DirectCall) => void)[] = [];
   private released: Promise<void> | undefined;
   private readonly language: CallerLanguageTracker;
@@ -127,6 +130,7 @@ export class DirectCall {
     this.from = init.from;
     this.now = deps.now ?? Date.now;
     this.startedAt = init.adopted?.startedAt ?? this.now();
+    this.answeredAt = init.adopted?.answeredAt;
     this.log = deps.logger.child({ callId: init.id });
     if (init.adopted) {
       this.stateValue = 'bridged';
@@ -324,8 +328,8 @@ export class DirectCall {
     return this.released ?? Promise.resolve();
   }
 
-  private publish(event: UnstampedCallEvent): void {
-    this.deps.events.publish(stamp(event, { callId: this.id }, Date.now()));
+  private publish(event: UnstampedCallEvent, at = Date.now()): void {
+    this.deps.events.publish(stamp(event, { callId: this.id }, at));
   }
 
   private dispatch(trigger: CallTrigger): void {
@@ -334,6 +338,9 @@ export class DirectCall {
     const from = this.stateValue;
     this.stateValue = t.state;
     if (t.state !== from) this.armDeadline();
+    const at = Date.now();
+    // The records subscriber takes this event's time as the record's `answeredAt`.
+    if (t.state === 'bridged') this.answeredAt = at;
     this.publish({
       type: 'call.state',
       from,
@@ -341,7 +348,7 @@ export class DirectCall {
       trigger: trigger.type,
       ...(trigger.type === 'agent-status' ? { status: legStatusName(trigger.status) } : {}),
       ...(t.outcome ? { outcome: t.outcome } : {}),
-    });
+    }, at);
     for (const effect of t.effects) this.run(effect, t.outcome, t.reason);
   }
 
@@ -464,7 +471,9 @@ export class DirectCall {
     await this.graph.close((endpoint) => telling && endpoint.id === CALLER);
     // Transcript lines made final while the sessions closed are written before the call ends.
     await this.deps.events.settle(this.id);
-    this.publish({ type: 'call.ended', outcome, reason, durationMs: this.elapsedMs });
+    const at = Date.now();
+    const durationMs = connectedMs({ answeredAt: this.answeredAt, endedAt: at });
+    this.publish({ type: 'call.ended', outcome, reason, ...(durationMs === undefined ? {} : { durationMs }) }, at);
     await this.deps.events.settle(this.id);
     for (const l of this.endedListeners) l(this);
     this.endedListeners = [];

@@ -40,8 +40,11 @@ export type CallEvent = EventBase &
      * ('out', once it let go) and by the one serving it now ('in').
      */
     | { type: 'call.moved'; kind: 'direct' | 'conference'; from: string; to: string; direction: 'in' | 'out' }
-    /** Published once everything is released and every earlier event's subscribers have finished. */
-    | { type: 'call.ended'; outcome: CallOutcome; reason: string; durationMs: number }
+    /**
+     * Published once everything is released and every earlier event's subscribers have finished.
+     * `durationMs`: how long the call was connected (shared/call-duration.ts), absent for a call never answered.
+     */
+    | { type: 'call.ended'; outcome: CallOutcome; reason: string; durationMs?: number }
     /**
      * A person joined: `language` once known (else `provisionalLanguage`, spoken to them meanwhile),
      * with `languageSource` where it was not given (as `participant.language` said it before, on the

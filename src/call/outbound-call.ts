@@ -47,7 +47,6 @@ export class OutboundCall {
   private stateValue: OutboundCallState = 'calling';
   private readonly log: Logger;
   private readonly now: () => number;
-  private readonly startedAt: number;
   private deadline: NodeJS.Timeout | undefined;
   private doneListeners: ((call: OutboundCall) => void)[] = [];
   private done: Promise<void> = Promise.resolve();
@@ -60,7 +59,6 @@ export class OutboundCall {
     this.settings = init.settings;
     this.customer = init.customer;
     this.now = deps.now ?? Date.now;
-    this.startedAt = this.now();
     this.log = deps.logger.child({ callId: init.id });
   }
 
@@ -165,7 +163,8 @@ export class OutboundCall {
 
   private async end(outcome: CallOutcome, reason: string): Promise<void> {
     await this.deps.events.settle(this.id);
-    this.publish({ type: 'call.ended', outcome, reason, durationMs: this.now() - this.startedAt });
+    // Ended before the customer answered (or tolk handed the call over): never connected, so no duration.
+    this.publish({ type: 'call.ended', outcome, reason });
     await this.deps.events.settle(this.id);
     this.finish();
   }

@@ -16,12 +16,16 @@ export type RebuiltCall =
       from: string;
       callerLanguage: string;
       startedAt: number;
+      /** When it was answered (its record's `answeredAt`), ms since the epoch. */
+      answeredAt?: number;
     }
   | {
       kind: 'conference';
       conference: string;
       mode: InterpretationMode;
       startedAt: number;
+      /** When its interpretation started (its record's `answeredAt`), ms since the epoch. */
+      answeredAt?: number;
       /** A conference tolk created for a caller on a tolk number: it ends with the caller. */
       dial?: { callerLeg: string; from: string; number: string; destination: string; callerLanguage: string; agentLanguage: string };
       /** The party tolk dialled for the caller. */
@@ -36,10 +40,11 @@ export function rebuildCall(record: CallRecord, settings: NumberSettings | undef
   const caller = record.legs.find((l) => l.role === 'caller');
   const agent = record.legs.find((l) => l.role === 'agent');
   const startedAt = record.startedAt.getTime();
+  const answered = record.answeredAt ? { answeredAt: record.answeredAt.getTime() } : {};
   if (record.kind !== 'conference') {
     if (record.state !== 'bridged') return `the call is ${record.state}, not bridged`;
     if (!caller || !agent) return 'the record does not name both legs';
-    return { kind: 'direct', callerLeg: caller.callSid, agentLeg: agent.callSid, from: record.from, callerLanguage: caller.language, startedAt };
+    return { kind: 'direct', callerLeg: caller.callSid, agentLeg: agent.callSid, from: record.from, callerLanguage: caller.language, startedAt, ...answered };
   }
   if (!record.conference) return 'the record names no conference';
   const parties = record.legs
@@ -47,13 +52,14 @@ export function rebuildCall(record: CallRecord, settings: NumberSettings | undef
     .map((l) => ({ legRef: l.callSid, language: l.language, role: l.role, ...(l.languageSource ? { languageSource: l.languageSource } : {}) }));
   if (!settings || !caller || record.number === '') {
     // A conference tolk joined: its parties as recorded.
-    return { kind: 'conference', conference: record.conference, mode: 'whisper', startedAt, parties };
+    return { kind: 'conference', conference: record.conference, mode: 'whisper', startedAt, ...answered, parties };
   }
   return {
     kind: 'conference',
     conference: record.conference,
     mode: interpretationOf(settings),
     startedAt,
+    ...answered,
     dial: { callerLeg: caller.callSid, from: record.from, number: settings.number, destination: settings.destination, callerLanguage: caller.language, agentLanguage: settings.agentLanguage },
     ...(agent ? { dialledLeg: agent.callSid } : {}),
     parties,

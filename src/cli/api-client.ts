@@ -29,6 +29,8 @@ export interface CallJson {
   startedAt: string;
   answeredAt?: string;
   endedAt?: string;
+  /** How long it was connected (answered to ended), once it ended having been answered. */
+  durationMs?: number;
 }
 
 /** What `tolk calls place` asks for (`POST /api/calls`). */

@@ -5,6 +5,7 @@
 import type { NumberSettings } from '../config/numbers';
 import type { FieldProblem } from '../config/numbers-schema';
 import { partiesOf, partiesText, spokenLanguages } from '../shared/call-languages';
+import { connectedMs } from '../shared/call-duration';
 import { listedTime, startTimes } from '../shared/call-times';
 import { speakerLabel } from '../shared/speaker-label';
 import type { CallJson, CallWithTranscriptJson } from './api-client';
@@ -111,9 +112,11 @@ export function shownTime(iso: string | undefined): string {
   return iso ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, 'Z') : '-';
 }
 
-function duration(c: CallJson): string {
-  if (!c.answeredAt || !c.endedAt) return '-';
-  const s = Math.round((Date.parse(c.endedAt) - Date.parse(c.answeredAt)) / 1000);
+/** How long the call was connected (answered to ended), `m:ss`; undefined if it was never answered or has not ended. */
+function talkTime(c: CallJson): string | undefined {
+  const ms = connectedMs(c);
+  if (ms === undefined) return undefined;
+  const s = Math.round(ms / 1000);
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
@@ -121,7 +124,7 @@ export function callsTable(calls: CallJson[]): string {
   if (calls.length === 0) return 'No calls.\n';
   return table(
     ['ID', 'STARTED', 'NUMBER', 'FROM', 'LANGUAGES', 'OUTCOME', 'TALK'],
-    calls.map((c) => [c.id, listedTimeText(c), c.number || '-', c.from || '-', languagesText(c), c.outcome ?? c.state, duration(c)]),
+    calls.map((c) => [c.id, listedTimeText(c), c.number || '-', c.from || '-', languagesText(c), c.outcome ?? c.state, talkTime(c) ?? '-']),
   );
 }
 
@@ -174,6 +177,7 @@ export function callDetail(c: CallWithTranscriptJson): string {
     ...startTimes(c).map((t): [string, string] => [t.label, shownTime(t.at)]),
     ['Answered', c.answeredAt && shownTime(c.answeredAt)],
     ['Ended', c.endedAt && shownTime(c.endedAt)],
+    ['Talk', c.endedAt && (talkTime(c) ?? '- (never answered)')],
   ]);
   const lines = c.transcript.map(
     (u) =>

@@ -128,7 +128,7 @@ export class OutboundCalls {
     }
     if (call.outbound) await this.deps.jobs.remove(OUTBOUND_QUEUE, attemptJobId(id, call.outbound)).catch(() => false);
     this.log.info({ event: 'outbound.cancelled', callId: id }, 'scheduled call canceled');
-    this.deps.events.publish(stamp({ type: 'call.ended', outcome: 'canceled', reason, durationMs: 0 }, { callId: id }, at));
+    this.deps.events.publish(stamp({ type: 'call.ended', outcome: 'canceled', reason }, { callId: id }, at));
     await this.deps.events.settle(id);
     return { ok: true, call: (await this.deps.records.get(id)) ?? call };
   }
@@ -254,7 +254,7 @@ export class OutboundCalls {
     const ended = await this.deps.records.transition(call.id, SCHEDULED_STATE, { state: 'ended', outcome, endReason: reason, endedAt: new Date(this.now()) });
     if (!ended) return 'not due';
     this.log.warn({ event: 'outbound.not_started', callId: call.id, outcome, reason }, reason);
-    this.deps.events.publish(stamp({ type: 'call.ended', outcome, reason, durationMs: 0 }, { callId: call.id }, this.now()));
+    this.deps.events.publish(stamp({ type: 'call.ended', outcome, reason }, { callId: call.id }, this.now()));
     await this.deps.events.settle(call.id);
     return outcome;
   }

@@ -9,6 +9,7 @@ import type { NumberDirectory } from '../config/numbers';
 import type { Logger } from '../log/logger';
 import type { CallRecordStore } from '../store/call-record-store';
 import type { CallOutcome } from '../store/call-record';
+import { connectedMs } from '../shared/call-duration';
 import type { DeliveryService } from './deliveries';
 
 export const CALL_ENDED = 'call.ended';
@@ -40,7 +41,7 @@ const MAX_SAMPLES = 10_000;
 export interface CallSummaryDeps {
   numbers: NumberDirectory;
   records: CallRecordStore;
-  deliveries: DeliveryService;
+  deliveries: Pick<DeliveryService, 'record'>;
   /** TOLK_WEBHOOK_URL: for numbers without a webhookUrl of their own. */
   defaultUrl?: string;
   logger: Logger;
@@ -91,14 +92,6 @@ function keep(samples: Map<string, number[]>, routeId: string, ms: number): void
 const summaries = (samples: Map<string, number[]>): Record<string, LatencySummary> =>
   Object.fromEntries([...samples].map(([route, s]) => [route, latencySummary(s)]));
 
-/**
- * How long the call was connected, as a bill counts it: from when it was answered (the record's
- * `answeredAt`: both parties joined) to its end; 0 for a call never answered.
- */
-export function connectedMs(answeredAt: Date | undefined, endedAt: number): number {
-  return answeredAt ? Math.max(0, endedAt - answeredAt.getTime()) : 0;
-}
-
 async function owe(deps: CallSummaryDeps, callId: string, known: string | undefined, delays: Delays, ended: { outcome: CallOutcome; reason: string; endedAt: number }): Promise<void> {
   const record = known === undefined ? await deps.records.get(callId) : undefined;
   const number = known ?? record?.number;
@@ -113,7 +106,8 @@ async function owe(deps: CallSummaryDeps, callId: string, known: string | undefi
     event: CALL_ENDED,
     callId,
     outcome: ended.outcome,
-    durationMs: connectedMs(call?.answeredAt, ended.endedAt),
+    // How long the call was connected; absent for a call never answered.
+    durationMs: call ? connectedMs(call) : undefined,
     endedAt: new Date(ended.endedAt).toISOString(),
     call: call ?? null,
     latency: summaries(delays.latency),

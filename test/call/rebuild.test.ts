@@ -24,6 +24,12 @@ describe('rebuilding a live call from its record', () => {
     expect(rebuildCall(base, NUMBER)).toEqual({ kind: 'direct', callerLeg: 'CA1', agentLeg: 'CA2', from: '+34911000001', callerLanguage: 'de', startedAt: startedAt.getTime() });
   });
 
+  it('keeps when the call was answered, so that its duration still counts from then once it ends on the instance adopting it', () => {
+    const answeredAt = new Date(startedAt.getTime() + 12_000);
+    expect(rebuildCall({ ...base, answeredAt }, NUMBER)).toMatchObject({ kind: 'direct', startedAt: startedAt.getTime(), answeredAt: answeredAt.getTime() });
+    expect(rebuildCall({ ...base, kind: 'conference', conference: 'tolk-call-1', answeredAt }, NUMBER)).toMatchObject({ kind: 'conference', answeredAt: answeredAt.getTime() });
+  });
+
   it('a conference tolk created: the caller it ends with, the party dialled for them, the parties and the interpretation', () => {
     const record: CallRecord = { ...base, kind: 'conference', conference: 'tolk-call-1', state: 'answered' };
     expect(rebuildCall(record, NUMBER)).toEqual({

@@ -77,8 +77,9 @@ describe('calls no instance serves any more', () => {
     });
     expect(s.network.hungUp).toEqual([]);
     expect(s.lines.some((l) => l.event === 'call.reconciled' && l.callId === 'c1')).toBe(true);
-    // Its end is published as any call's is (the webhook, the live view and the metrics follow it), once.
-    expect(s.ended).toEqual([{ type: 'call.ended', callId: 'c1', at: BOOT - 1_000, outcome: 'interrupted', reason: record?.endReason, durationMs: 59_000 }]);
+    // Its end is published as any call's is (the webhook, the live view and the metrics follow it), once,
+    // with how long it was connected: from when it was answered, not when it started.
+    expect(s.ended).toEqual([{ type: 'call.ended', callId: 'c1', at: BOOT - 1_000, outcome: 'interrupted', reason: record?.endReason, durationMs: 49_000 }]);
     // Done once: the next pass finds nothing.
     expect(await s.reconciler.pass()).toBe(0);
   });

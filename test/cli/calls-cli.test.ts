@@ -74,8 +74,10 @@ describe('tolk calls', () => {
     ]);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/Languages\s+caller es, agent en/);
+    // Connected from its answer (10:00:07.5) to its end (10:01:00), as the list's TALK column and the webhook count it.
+    expect(text.stdout).toMatch(/^Talk\s+0:53$/m);
     expect(text.stdout).toContain('[00:08.2] caller (es): Hola, tengo un problema con mi pedido.\n          -> en: Hello, I have a problem with my order.');
-    expect(JSON.parse(json.stdout)).toMatchObject({ id: 'call-1', transcript: [{ direction: 'caller->agent' }], droppedUtterances: 0 });
+    expect(JSON.parse(json.stdout)).toMatchObject({ id: 'call-1', durationMs: 52_500, transcript: [{ direction: 'caller->agent' }], droppedUtterances: 0 });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe("tolk: call 'nope' not found (name a call by its id, or by at least its first 6 characters)\n");
   });

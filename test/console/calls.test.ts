@@ -29,17 +29,22 @@ describe("a call's badge on the History page", () => {
 describe("a call's duration on the History page", () => {
   const dueAt = '2026-12-05T11:00:00.000Z';
 
-  it('runs from the start to the end, and says when the call is still going', () => {
-    expect(callDuration(record({ state: 'ended', outcome: 'completed', endedAt: '2026-12-05T10:02:05.000Z' }))).toBe('2 min 05 s');
-    expect(callDuration(record({ state: 'bridged' }))).toBe('in progress');
+  it('is the time the call was connected: from its answer to its end, the ringing before it not counted; in progress while it goes on', () => {
+    expect(callDuration(record({ state: 'ended', outcome: 'completed', answeredAt: '2026-12-05T10:00:12.000Z', endedAt: '2026-12-05T10:02:05.000Z' }))).toBe('1 min 53 s');
+    expect(callDuration(record({ state: 'bridged', answeredAt: '2026-12-05T10:00:12.000Z' }))).toBe('in progress');
+  });
+
+  it('says not answered for a call that ended without being answered, never 0 s or its ring time', () => {
+    expect(callDuration(record({ state: 'ended', outcome: 'no-answer', endedAt: '2026-12-05T10:00:30.000Z' }))).toBe('not answered');
+    expect(callDuration(record({ state: 'ended', outcome: 'busy', endedAt: '2026-12-05T10:00:00.400Z' }))).toBe('not answered');
   });
 
   it('says not started for a call waiting for its time or a retry, or cancelled before its first attempt', () => {
     expect(callDuration(record({ state: 'scheduled', outbound: { attempts: 0, dueAt } }))).toBe('not started');
     expect(callDuration(record({ state: 'scheduled', outbound: { attempts: 1, dueAt } }))).toBe('not started');
     expect(callDuration(record({ state: 'ended', outcome: 'canceled', outbound: { attempts: 0, dueAt }, endedAt: '2026-12-05T10:30:00.000Z' }))).toBe('not started');
-    // An attempt restarts the clock: startedAt is when it began dialling.
-    expect(callDuration(record({ state: 'ended', outcome: 'completed', outbound: { attempts: 1, dueAt }, startedAt: dueAt, endedAt: '2026-12-05T11:03:00.000Z' }))).toBe('3 min 00 s');
+    // A call tolk placed counts from when the customer answered, as any call does.
+    expect(callDuration(record({ state: 'ended', outcome: 'completed', outbound: { attempts: 1, dueAt }, startedAt: dueAt, answeredAt: '2026-12-05T11:00:20.000Z', endedAt: '2026-12-05T11:03:00.000Z' }))).toBe('2 min 40 s');
   });
 });
 

@@ -1,4 +1,4 @@
-import { applyEvent, CAPTIONS_KEPT, ENDED_KEPT_MS, forgetEnded, GONE_KEPT, fromSnapshot, partialSpeaker, speakerOf, stateLabel, type WireEvent } from '../../console/src/lib/live';
+import { applyEvent, CAPTIONS_KEPT, endedText, ENDED_KEPT_MS, forgetEnded, GONE_KEPT, fromSnapshot, partialSpeaker, speakerOf, stateLabel, type WireEvent } from '../../console/src/lib/live';
 
 const ev = (type: string, fields: Record<string, unknown> = {}, callId = 'c1', at = 1000): WireEvent => ({ type, callId, at, ...fields });
 
@@ -32,7 +32,7 @@ describe("the Live page's fold of call events", () => {
     expect(speakerOf(calls.c1, 'agent->caller')).toBe('agent');
 
     calls = applyEvent(calls, ev('call.ended', { outcome: 'completed', durationMs: 5000 }, 'c1', 6000));
-    expect(calls.c1).toMatchObject({ state: 'ended', ended: { outcome: 'completed', at: 6000 } });
+    expect(calls.c1).toMatchObject({ state: 'ended', ended: { outcome: 'completed', at: 6000, durationMs: 5000 } });
     expect(forgetEnded(calls, 6000 + ENDED_KEPT_MS)).toBe(calls);
     expect(forgetEnded(calls, 6001 + ENDED_KEPT_MS)).toEqual({});
   });
@@ -121,5 +121,13 @@ describe("the Live page's fold of call events", () => {
     expect(stateLabel(fromSnapshot([ev('call.state', { from: 'calling', to: 'scheduled', trigger: 'customer-status' })]).c1)).toBe('retrying');
     calls = applyEvent(calls, ev('call.state', { from: 'scheduled', to: 'calling', trigger: 'due' }));
     expect(stateLabel(calls.c1)).toBe('calling');
+  });
+
+  it("says how long an ended call was connected, as History does, or that it never was; never its time since it started", () => {
+    let calls = fromSnapshot([ev('call.created', {}, 'talked', 0), ev('call.created', {}, 'busy', 0)]);
+    calls = applyEvent(calls, ev('call.ended', { outcome: 'completed', durationMs: 95_400 }, 'talked', 120_000));
+    calls = applyEvent(calls, ev('call.ended', { outcome: 'busy' }, 'busy', 20_000));
+    expect(endedText(calls.talked.ended!)).toBe('1 min 35 s connected');
+    expect(endedText(calls.busy.ended!)).toBe('not answered');
   });
 });

@@ -110,6 +110,8 @@ describe('GET /api/calls/:id', () => {
       startedAt: '2025-01-01T10:00:00.000Z',
       answeredAt: '2025-01-01T10:00:07.500Z',
       endedAt: '2025-01-01T10:01:00.000Z',
+      // Connected from its answer to its end.
+      durationMs: 52_500,
       transcript: [
         {
           direction: 'caller->agent',

@@ -46,7 +46,10 @@ describe('cancelling a call tolk was to place', () => {
 
     const owed = await store.deliveries.list({ callId: id, limit: 5 });
     expect(owed).toHaveLength(1);
-    expect(JSON.parse(owed[0].payload)).toMatchObject({ event: 'call.ended', callId: id, outcome: 'canceled', durationMs: 0, call: { id, outcome: 'canceled' } });
+    const payload = JSON.parse(owed[0].payload) as Record<string, unknown>;
+    expect(payload).toMatchObject({ event: 'call.ended', callId: id, outcome: 'canceled', call: { id, outcome: 'canceled' } });
+    // Never connected: it has no duration (not 0).
+    expect(payload).not.toHaveProperty('durationMs');
     expect(await metrics.render()).toMatch(/^tolk_calls_total\{outcome="canceled"\} 1$/m);
 
     // Once over, it cannot be cancelled again, and nothing more is owed or counted.

@@ -1,4 +1,5 @@
 /** Call records as the admin API returns them (`/api/calls`), and small formatting helpers. */
+import { connectedMs } from '../../../src/shared/call-duration';
 import { listedTime } from '../../../src/shared/call-times';
 
 export interface CallLeg {
@@ -29,6 +30,8 @@ export interface CallRecord {
   startedAt: string;
   answeredAt?: string;
   endedAt?: string;
+  /** How long it was connected (answered to ended), once it ended having been answered. */
+  durationMs?: number;
 }
 
 export interface Utterance {
@@ -74,14 +77,16 @@ export function seconds(ms: number): string {
 }
 
 /**
- * How long a call lasted: from its start to its end, `in progress` while it runs, and `not started`
- * for a call tolk places that is waiting for its time (or a retry) or was cancelled before its first
- * attempt.
+ * How long a call was connected (shared/call-duration.ts: answered to ended, as the webhook, the
+ * API, the CLI and the log count it): `in progress` while it runs, `not answered` for one that ended
+ * without being answered, and `not started` for a call tolk places that is waiting for its time (or
+ * a retry) or was cancelled before its first attempt.
  */
 export function callDuration(c: CallRecord): string {
   if (c.state === 'scheduled' || (c.outbound && c.outbound.attempts === 0)) return 'not started';
   if (!c.endedAt) return 'in progress';
-  return formatDuration(Date.parse(c.endedAt) - Date.parse(c.startedAt));
+  const ms = connectedMs(c);
+  return ms === undefined ? 'not answered' : formatDuration(ms);
 }
 
 export function formatTime(iso: string): string {

@@ -5,6 +5,7 @@
  * (`ENDED_KEPT`). Each caption keeps the label of its speaker from when it arrived.
  */
 import { partyLabel, routeSpeaker } from '../../../src/shared/speaker-label';
+import { formatDuration } from './calls';
 
 /** The fields of tolk's call events (src/call/events.ts) the Live page uses. */
 export interface WireEvent {
@@ -74,7 +75,8 @@ export interface LiveCall {
   gone?: LiveParticipant[];
   routes: Record<string, LiveRoute>;
   captions: LiveCaption[];
-  ended?: { outcome: string; at: number };
+  /** `durationMs`: how long it was connected (answered to ended); absent if it was never answered. */
+  ended?: { outcome: string; at: number; durationMs?: number };
 }
 
 export type LiveCalls = Record<string, LiveCall>;
@@ -138,7 +140,10 @@ function reduce(call: LiveCall, e: WireEvent): LiveCall {
       return { ...call, state, retrying: state === 'scheduled' && e.from === 'calling' };
     }
     case 'call.ended':
-      return { ...call, state: 'ended', ended: { outcome: str(e.outcome) ?? 'unknown', at: e.at } };
+    {
+      const durationMs = num(e.durationMs);
+      return { ...call, state: 'ended', ended: { outcome: str(e.outcome) ?? 'unknown', at: e.at, ...(durationMs === undefined ? {} : { durationMs }) } };
+    }
     case 'participant.joined': {
       const id = str(e.participantId) ?? '';
       return { ...call, participants: { ...call.participants, [id]: { id, role: str(e.role) ?? id, callSid: str(e.legRef), language: str(e.language) ?? str(e.provisionalLanguage) } } };
@@ -224,6 +229,11 @@ export function sessionLabel(phase: SessionPhase | undefined): string {
     default:
       return phase;
   }
+}
+
+/** What the card of an ended call says after its outcome: how long it was connected (as History counts it), or that it never was. */
+export function endedText(ended: NonNullable<LiveCall['ended']>): string {
+  return ended.durationMs === undefined ? 'not answered' : `${formatDuration(ended.durationMs)} connected`;
 }
 
 /** How a call's state reads on the page. */

@@ -101,7 +101,7 @@ function CallList() {
               <th scope="col">Number</th>
               <th scope="col">From</th>
               <th scope="col">Languages</th>
-              <th scope="col">Duration</th>
+              <th scope="col">Talk time</th>
               <th scope="col">Outcome</th>
             </tr>
           </thead>
@@ -158,7 +158,7 @@ function CallDetail(props: { id: string }) {
             <dd>{formatTime(t.at)}</dd>
           </Fragment>
         ))}
-        <dt>Duration</dt>
+        <dt>Talk time</dt>
         <dd>{callDuration(call)}</dd>
         <dt>Outcome</dt>
         <dd>

@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api';
 import { formatDuration, formatTime, seconds } from '../lib/calls';
-import { average, partialSpeaker, sessionLabel, stateLabel, type LiveCall, type LiveRoute } from '../lib/live';
+import { average, endedText, partialSpeaker, sessionLabel, stateLabel, type LiveCall, type LiveRoute } from '../lib/live';
 import { useLiveFeed, type FeedStatus } from '../lib/live-feed';
 import { href } from '../lib/router';
 
@@ -71,7 +71,7 @@ function CallCards(props: { calls: LiveCall[]; now: number }) {
           {c.mode && <p>Interpretation: {interpretation(c)}</p>}
           <p>{languages(c) || 'languages not known yet'}</p>
           <p>
-            <CallState call={c} /> {c.ended ? `after ${formatDuration(c.ended.at - c.startedAt)}` : `for ${formatDuration(props.now - c.startedAt)}`}
+            <CallState call={c} /> {c.ended ? endedText(c.ended) : `for ${formatDuration(props.now - c.startedAt)}`}
           </p>
           <ul class="plain routes-brief">
             {Object.values(c.routes).map((r) => (

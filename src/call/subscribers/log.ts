@@ -27,7 +27,7 @@ export function logCalls(events: CallEventSource, logger: Logger, opts: CallLogO
         logger.info({ ...ids, event: `call.moved_${e.direction}`, kind: e.kind, fromInstance: e.from, toInstance: e.to }, `call moved from ${e.from} to ${e.to}`);
         return;
       case 'call.ended':
-        logger.info({ ...ids, event: 'call.ended', outcome: e.outcome, reason: e.reason, durationMs: e.durationMs }, `call ended: ${e.outcome} (${e.reason})`);
+        logger.info({ ...ids, event: 'call.ended', outcome: e.outcome, reason: e.reason, ...(e.durationMs === undefined ? {} : { durationMs: e.durationMs }) }, `call ended: ${e.outcome} (${e.reason})`);
         return;
       case 'participant.joined':
         logger.info({ ...ids, event: 'call.participant_joined', participant: e.participantId, role: e.role, language: e.language, callSid: e.legRef }, `${e.role} joined`);

@@ -5,6 +5,7 @@
  */
 import { CALL_STATES } from '../../call/call-state';
 import { MAX_RETRIES, MAX_RETRY_AFTER_SEC, MAX_SCHEDULE_DAYS, MIN_RETRY_AFTER_SEC, DEFAULT_RETRY_AFTER_SEC, parseOutboundRequest } from '../../outbound/request';
+import { connectedMs, type ConnectedTimes } from '../../shared/call-duration';
 import { CALL_OUTCOMES } from '../../store/call-record';
 import { InvalidCursorError, MAX_CALL_ID_LENGTH, MAX_LIST_LIMIT } from '../../store/call-record-store';
 import { ref, sendProblems, type ApiRoute } from './api-route';
@@ -26,6 +27,12 @@ export const OUTBOUND_CALL_REQUEST_SCHEMA = {
     retryAfterSec: { type: 'integer', minimum: MIN_RETRY_AFTER_SEC, maximum: MAX_RETRY_AFTER_SEC, default: DEFAULT_RETRY_AFTER_SEC, description: 'Seconds between an attempt that failed and the next' },
   },
 } as const;
+
+/** A call as the API answers with it: its record, with `durationMs` once it ended having been answered. */
+export function withDuration<C extends ConnectedTimes>(call: C): C & { durationMs?: number } {
+  const durationMs = connectedMs(call);
+  return durationMs === undefined ? call : { ...call, durationMs };
+}
 
 export const callRoutes: readonly ApiRoute[] = [
   {
@@ -64,7 +71,8 @@ export const callRoutes: readonly ApiRoute[] = [
         }
         try {
           const page = await calls.list(parsed.value);
-          res.json(page.nextCursor === undefined ? { calls: page.items } : { calls: page.items, nextCursor: page.nextCursor });
+          const listed = page.items.map(withDuration);
+          res.json(page.nextCursor === undefined ? { calls: listed } : { calls: listed, nextCursor: page.nextCursor });
         } catch (err) {
           if (!(err instanceof InvalidCursorError)) throw err;
           sendProblems(res, 'invalid query', [{ path: ['cursor'], message: 'is not a cursor this API returned' }]);
@@ -105,7 +113,7 @@ export const callRoutes: readonly ApiRoute[] = [
           return;
         }
         logger?.info({ event: 'admin.call_placed', callId: placed.call.id, number: placed.call.number }, 'call placed by the API');
-        res.status(202).json(placed.call);
+        res.status(202).json(withDuration(placed.call));
       },
   },
   {
@@ -142,7 +150,7 @@ export const callRoutes: readonly ApiRoute[] = [
           return;
         }
         logger?.info({ event: 'admin.call_cancelled', callId: id }, 'scheduled call cancelled by the API');
-        res.json(result.call);
+        res.json(withDuration(result.call));
       },
   },
   {
@@ -167,7 +175,7 @@ export const callRoutes: readonly ApiRoute[] = [
           return;
         }
         const call = await calls.get(id);
-        if (call) res.json(call);
+        if (call) res.json(withDuration(call));
         else res.status(404).json({ error: `call '${id}' not found` });
       },
   },
@@ -201,7 +209,8 @@ export const callRoutes: readonly ApiRoute[] = [
         }
         if (await hangUp(id)) {
           logger?.info({ event: 'admin.call_hangup', callId: id }, 'call ended by the operator');
-          res.json(await calls.get(id));
+          const ended = await calls.get(id);
+          res.json(ended && withDuration(ended));
           return;
         }
         // Another instance serves it: that one hangs it up.

@@ -154,8 +154,14 @@ function componentSchemas(): Record<string, JsonSchema> {
           items: { type: 'object', required: ['from', 'to', 'at'], properties: { from: string, to: string, at: dateTime } },
         },
         startedAt: dateTime,
-        answeredAt: dateTime,
+        answeredAt: { ...dateTime, description: 'When the call was answered: the other party answered and the two were joined (a conference: its interpretation started)' },
         endedAt: dateTime,
+        durationMs: {
+          type: 'integer',
+          minimum: 0,
+          description:
+            'How long the call was connected, as a bill counts it: `answeredAt` to `endedAt`, the same as the webhook\'s `durationMs`. Absent for a call never answered (busy, unanswered, canceled, never placed) and for a call still going',
+        },
       },
     },
     OutboundCallRequest: OUTBOUND_CALL_REQUEST_SCHEMA,

@@ -108,6 +108,8 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
     call,
     conferences,
     translators,
+    /** The call's event stream. */
+    events,
     /** Every interpreter leg connected hears the room say `pcm` (8 kHz), 20 ms at a time. */
     roomSays(pcm: Int16Array): void {
       for (let i = 0; i < pcm.length; i += 160) {

@@ -1,0 +1,168 @@
+/**
+ * One call, one duration: the time it was connected (answered to ended) is what the webhook sends,
+ * the admin API answers, `tolk calls list/show` and the console's History show, and the
+ * `call.ended` log line says; the ringing before it counts nowhere. A call never answered has no
+ * duration anywhere (absent, `-`, `not answered`), never 0 or its ring time.
+ */
+import { Writable } from 'node:stream';
+import request from 'supertest';
+import { CallService } from '../../src/call/call-service';
+import { CallEventBus } from '../../src/call/events';
+import { ManualFrameClock } from '../../src/call/frame-clock';
+import type { DialRequest, LegReport, Telephony } from '../../src/call/ports';
+import { logCalls } from '../../src/call/subscribers/log';
+import { recordCalls } from '../../src/call/subscribers/records';
+import type { CallJson, CallWithTranscriptJson } from '../../src/cli/api-client';
+import { callDetail, callsTable } from '../../src/cli/output';
+import { StaticNumberDirectory, type NumberSettings } from '../../src/config/numbers';
+import { createLogger } from '../../src/log/logger';
+import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+import { deliverCallSummaries } from '../../src/webhooks/call-summaries';
+import type { CallEvent } from '../../src/call/events';
+import { callDuration } from '../../console/src/lib/calls';
+import { adminSetup, auth } from '../http/helpers/admin-app';
+import { conferenceRig } from './fakes/conference-rig';
+import { FakeMediaLeg } from './fakes/fake-media-leg';
+import { FakeTranslatorFactory } from './fakes/fake-translator';
+import { flush, noPrompts, quietMetrics, silentLogger } from './fakes/rig-fixtures';
+
+const CALLER_SID = 'CA' + '1'.repeat(32);
+const AGENT_SID = 'CA' + '2'.repeat(32);
+const LINE: NumberSettings = {
+  number: '+15550001111',
+  destination: '+15550002222',
+  callerLanguage: 'es',
+  agentLanguage: 'en',
+  echoTargetLanguage: false,
+  originalVolume: 0.16,
+  webhookUrl: 'https://crm.example.com/tolk',
+};
+
+/** The phone network: the other party's leg is dialled; nothing else is asked of it. */
+class QuietTelephony implements Telephony {
+  dial(_req: DialRequest): Promise<string> {
+    return Promise.resolve(AGENT_SID);
+  }
+  hangUp(): Promise<void> {
+    return Promise.resolve();
+  }
+  sayAndHangUp(): Promise<void> {
+    return Promise.resolve();
+  }
+  lookUp(): Promise<LegReport | undefined> {
+    return Promise.resolve(undefined);
+  }
+}
+
+/** A call on LINE with every place its duration shows: the record, the log, the webhook's payload. Event times follow `advance`. */
+function rig() {
+  let now = Date.parse('2026-12-05T10:00:00.000Z');
+  jest.spyOn(Date, 'now').mockImplementation(() => now);
+  const records = new InMemoryCallRecordStore();
+  const logLines: Record<string, unknown>[] = [];
+  const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, cb) => (logLines.push(JSON.parse(c.toString()) as Record<string, unknown>), cb()) }) });
+  const events = new CallEventBus(logger);
+  recordCalls(events, records);
+  logCalls(events, logger);
+  const payloads: Record<string, unknown>[] = [];
+  const numbers = new StaticNumberDirectory([LINE]);
+  deliverCallSummaries(events, {
+    numbers,
+    records,
+    deliveries: { record: (_callId, _event, _url, payload) => Promise.resolve(void payloads.push(JSON.parse(payload) as Record<string, unknown>)) },
+    logger: silentLogger(),
+  });
+  const service = new CallService({ events, clock: new ManualFrameClock(), telephony: new QuietTelephony(), translators: new FakeTranslatorFactory(), records, prompts: noPrompts, metrics: quietMetrics, logger, numbers, newCallId: () => 'call-1' });
+  return {
+    service,
+    records,
+    logLines,
+    payloads,
+    caller: new FakeMediaLeg(CALLER_SID, 'caller'),
+    agent: new FakeMediaLeg(AGENT_SID, 'agent'),
+    advance: (ms: number) => void (now += ms),
+  };
+}
+
+/** The call as the API answers (list and one call), as the CLI shows it (list row and detail), and as the console's History shows it. */
+async function shown(records: InMemoryCallRecordStore) {
+  const { http } = await adminSetup({ calls: records });
+  const listed = ((await request(http.app).get('/api/calls').set(auth).expect(200)).body as { calls: CallJson[] }).calls[0];
+  const one = (await request(http.app).get('/api/calls/call-1').set(auth).expect(200)).body as CallWithTranscriptJson;
+  const row = callsTable([listed]).trimEnd().split('\n')[1];
+  return { listed, one, talkCell: row.split(/\s{2,}/).at(-1), talkLine: /^Talk\s+(.*)$/m.exec(callDetail(one))?.[1], history: callDuration(one) };
+}
+
+const endedLine = (lines: Record<string, unknown>[]) => lines.find((l) => l.event === 'call.ended');
+
+afterEach(() => jest.restoreAllMocks());
+
+describe("a call's duration", () => {
+  it('is the time it was connected, the same in the webhook, the API, the CLI, the console and the log line; the ringing before it is not counted', async () => {
+    const s = rig();
+    await s.service.incoming({ legRef: CALLER_SID, from: '+34600000000', to: LINE.number });
+    s.service.attach(s.caller);
+    await flush();
+    s.service.legStatus(AGENT_SID, { state: 'ringing' }, 'call-1');
+    s.advance(12_000); // the other party's phone rings for 12 s
+    s.service.legStatus(AGENT_SID, { state: 'answered' }, 'call-1');
+    s.service.otherPartyAnswered('call-1', AGENT_SID, 'agent');
+    await flush();
+    s.service.attach(s.agent);
+    await flush();
+    s.advance(95_400); // connected for 1 min 35.4 s
+    await expect(s.service.hangUp('call-1')).resolves.toBe(true);
+    await flush();
+
+    const record = (await s.records.get('call-1'))!;
+    expect(record.endedAt!.getTime() - record.answeredAt!.getTime()).toBe(95_400);
+    expect(s.payloads).toHaveLength(1);
+    expect(s.payloads[0].durationMs).toBe(95_400);
+    expect(endedLine(s.logLines)?.durationMs).toBe(95_400);
+    const { listed, one, talkCell, talkLine, history } = await shown(s.records);
+    expect(listed.durationMs).toBe(95_400);
+    expect(one.durationMs).toBe(95_400);
+    expect(talkCell).toBe('1:35');
+    expect(talkLine).toBe('1:35');
+    expect(history).toBe('1 min 35 s');
+  });
+
+  it('is absent for a call never answered: no 0 and no ring time in the webhook, the API or the log line; the CLI and the console say so', async () => {
+    const s = rig();
+    await s.service.incoming({ legRef: CALLER_SID, from: '+34600000000', to: LINE.number });
+    s.service.attach(s.caller);
+    await flush();
+    s.service.legStatus(AGENT_SID, { state: 'ringing' }, 'call-1');
+    s.advance(30_000);
+    s.service.legStatus(AGENT_SID, { state: 'ended', reason: 'no-answer' }, 'call-1');
+    await flush();
+    await flush();
+
+    expect((await s.records.get('call-1'))?.outcome).toBe('no-answer');
+    expect(s.payloads).toHaveLength(1);
+    expect(s.payloads[0]).not.toHaveProperty('durationMs');
+    expect(endedLine(s.logLines)).toBeDefined();
+    expect(endedLine(s.logLines)).not.toHaveProperty('durationMs');
+    const { listed, one, talkCell, talkLine, history } = await shown(s.records);
+    expect(listed).not.toHaveProperty('durationMs');
+    expect(one).not.toHaveProperty('durationMs');
+    expect(talkCell).toBe('-');
+    expect(talkLine).toBe('- (never answered)');
+    expect(history).toBe('not answered');
+  });
+
+  it("of a conference tolk interprets counts from when its interpretation started, as its record's answeredAt says", async () => {
+    let now = Date.parse('2026-12-05T10:00:00.000Z');
+    jest.spyOn(Date, 'now').mockImplementation(() => now);
+    const rig = await conferenceRig({ members: ['CA' + 'e'.repeat(32), 'CA' + 'a'.repeat(32)], parties: [{ legRef: 'CA' + 'e'.repeat(32), language: 'es', role: 'caller' }, { legRef: 'CA' + 'a'.repeat(32), language: 'en', role: 'agent' }] });
+    const ended: CallEvent[] = [];
+    rig.events.subscribe((e) => void (e.type === 'call.ended' && ended.push(e)));
+    expect((await rig.record()).state).toBe('bridged');
+    now += 61_000;
+    await rig.ended();
+    const record = await rig.whenEnded();
+    expect(record.endedAt!.getTime() - record.answeredAt!.getTime()).toBe(61_000);
+    expect(ended).toEqual([expect.objectContaining({ type: 'call.ended', durationMs: 61_000 })]);
+    await rig.close();
+  });
+});
