@@ -222,9 +222,15 @@ export class Mixer {
     return false;
   }
 
-  /** Whether everything audible is audio already held (translation, notices): no live voice, no tone. */
-  get holdsAllItPlays(): boolean {
-    return this.tone === undefined && !this.voiceLive;
+  /** Whether a call-progress tone is playing. */
+  get toneOn(): boolean {
+    return this.tone !== undefined;
+  }
+
+  /** Whether a live voice is mixed in at all (an input with a gain above 0), speaking or not. */
+  get voiceLinked(): boolean {
+    for (const v of this.voices) if (v.gain > 0) return true;
+    return false;
   }
 
   /** Translated speech queued for this listener, ms (all translations). */

@@ -75,7 +75,7 @@ const SILENT_FRAME = new Int16Array(FRAME_SAMPLES);
 export const PRIME_FRAMES = 3;
 /**
  * Most frames in flight (the one the far end plays now included) when what is sent is audio tolk
- * already holds: translated speech or a notice, with no live voice or tone in the mix (see `tick`).
+ * already holds (translated speech, a notice) and no voice is linked to the listener (see `leadFrames`).
  */
 export const LEAD_FRAMES = 10;
 
@@ -200,9 +200,9 @@ export class Endpoint {
    * topped up with one per tick: the far end holds 40 ms in hand, and the first frame still plays
    * at once. A live voice cannot be sent ahead of time: when it starts with nothing behind its
    * first frame, that frame is held one tick and sent with the next, so the far end holds 20 ms.
-   * Audio tolk already holds (translated speech, a notice) is sent ahead as far as `LEAD_FRAMES`
-   * while nothing live is in the mix: it plays at the same moment either way, and in the far end's
-   * buffer a stall of this process (a long collection, a busy core) cannot cut a hole into it.
+   * Audio tolk already holds (translated speech, a notice) is sent ahead as far as `leadFrames`
+   * allows: it plays at the same moment either way, and in the far end's buffer a stall of this
+   * process (a long collection, a busy core) cannot cut a hole into it.
    * The echo canceller's reference follows what the far end plays on each tick, not what was sent.
    */
   tick(): void {
@@ -210,7 +210,7 @@ export class Endpoint {
     const t0 = performance.now();
     if (this.inFlight.length > 0) {
       if (this.produce(false)) this.transmit(this.inFlight[this.inFlight.length - 1]);
-      this.sendAhead(LEAD_FRAMES);
+      this.sendAhead(this.leadFrames());
     } else {
       if (this.held) this.inFlight.push(this.held);
       const heldBefore = this.held !== undefined;
@@ -231,23 +231,31 @@ export class Endpoint {
    * Translated speech has just arrived for this endpoint's listeners: while the far end is playing
    * (by our count), its whole frames are sent now, up to the lead (the frame playing now is already
    * out of `inFlight`), rather than on the next tick: they follow on without a gap even when the
-   * translation ran short of a whole frame on a tick. Only when nothing live is in the mix (see
-   * `sendAhead`).
+   * translation ran short of a whole frame on a tick.
    */
   topUp(): void {
     if (this.closed || !this.playingNow) return;
     const t0 = performance.now();
-    this.sendAhead(LEAD_FRAMES - 1);
+    this.sendAhead(this.leadFrames() - 1);
     this.timings?.outbound(performance.now() - t0);
   }
 
   /**
-   * Sends whole frames of held audio until `frames` are in flight. Not while a live voice or a
-   * tone is in the mix: a live voice gives a frame each tick, and a frame sent ahead would leave
-   * its next one behind; a tone is made as it plays, and would outlast its end.
+   * Frames in flight (the one the far end plays now included) that audio tolk already holds may
+   * fill: none while a live voice or a tone is in the mix (a live voice gives a frame each tick,
+   * and a frame sent ahead would leave its next one behind; a tone is made as it plays, and would
+   * outlast its end); `PRIME_FRAMES` while a voice is linked to the listener, since it may come in
+   * at any moment and would then play behind all that was sent ahead, and so would everything
+   * after it; `LEAD_FRAMES` otherwise.
    */
+  private leadFrames(): number {
+    const mixer = this.mixer;
+    if (mixer.toneOn || mixer.voiceLive) return 0;
+    return mixer.voiceLinked ? PRIME_FRAMES : LEAD_FRAMES;
+  }
+
+  /** Sends whole frames of held audio until `frames` are in flight. */
   private sendAhead(frames: number): void {
-    if (this.inFlight.length >= frames || !this.mixer.holdsAllItPlays) return;
     while (this.inFlight.length < frames && this.produce(true, true)) this.transmit(this.inFlight[this.inFlight.length - 1]);
   }
 

@@ -40,15 +40,23 @@ function paced(startMs: number, chunkFrames: number, jitterMs: number, seed: num
 type Stall = { fromMs: number; forMs: number };
 
 /**
- * Plays `pieces` to the agent of a two-party call whose caller is silent, with tolk's event loop
- * stalled through `stalls`. The far end plays a frame
- * every 20 ms at `phaseMs` past tolk's ticks, each up to ±`wanderMs` off. Returns when tolk sent
- * each utterance's first frame and the codes the far end played, a frame each (-1 for anything else).
+ * Plays `pieces` to the agent of a two-party call whose caller is silent, their voice linked to the
+ * agent at `voiceGain` (the number's original volume), with tolk's event loop stalled through
+ * `stalls`. The far end plays a frame every 20 ms at `phaseMs` past tolk's ticks, each up to
+ * ±`wanderMs` off. Returns when tolk sent each utterance's first frame, how far ahead of its turn
+ * (an utterance plays on from its first frame) tolk sent a frame at most, and the codes the far
+ * end played, a frame each (-1 for anything else).
  */
-async function listen(pieces: Piece[], phaseMs: number, wanderMs: number, seed: number, stalls: Stall[] = []): Promise<{ firstSentMs: number[]; heard: number[] }> {
+async function listen(
+  pieces: Piece[],
+  phaseMs: number,
+  wanderMs: number,
+  seed: number,
+  opts: { stalls?: Stall[]; voiceGain?: number } = {},
+): Promise<{ firstSentMs: number[]; maxAheadMs: number; heard: number[] }> {
   const clock = new SimulatedClock();
   const agent = new TimedLeg(clock);
-  const { graph, translators } = twoPartyGraph(clock, agent);
+  const { graph, translators } = twoPartyGraph(clock, agent, opts.voiceGain ?? 0.16);
   graph.addRoute({ id: 'caller->agent', source: 'caller', targetLanguage: 'en', listeners: ['agent'] });
   await new Promise((r) => setImmediate(r));
   const model = translators.to('en');
@@ -58,7 +66,7 @@ async function listen(pieces: Piece[], phaseMs: number, wanderMs: number, seed: 
     for (let k = 0; k < piece.frames; k++) pcm.fill(decodeMulawSample(code(piece.utterance, said[piece.utterance]++)), k * 160, (k + 1) * 160);
     model.fire('audio', pcm);
   };
-  const ahead = [...stalls];
+  const ahead = [...(opts.stalls ?? [])];
   for (let i = 0; i < pieces.length; i++) {
     const stall = ahead[0];
     if (stall && stall.fromMs <= pieces[i].atMs) {
@@ -76,7 +84,14 @@ async function listen(pieces: Piece[], phaseMs: number, wanderMs: number, seed: 
   await graph.close();
 
   const firstSentMs = [0, 1].map((u) => agent.sentAtMs[agent.sent.findIndex((f) => f.every((b) => b === code(u, 0)))]);
-  return { firstSentMs, heard: farEndHears(agent.sent, agent.sentAtMs, clock.nowMs, { phaseMs, wanderMs, seed }) };
+  let maxAheadMs = 0;
+  agent.sent.forEach((f, i) => {
+    for (const u of [0, 1]) {
+      const k = f[0] - code(u, 0);
+      if (k >= 0 && k < FRAMES && f.every((b) => b === f[0])) maxAheadMs = Math.max(maxAheadMs, firstSentMs[u] + 20 * k - agent.sentAtMs[i]);
+    }
+  });
+  return { firstSentMs, maxAheadMs, heard: farEndHears(agent.sent, agent.sentAtMs, clock.nowMs, { phaseMs, wanderMs, seed }) };
 }
 
 /** What the far end played of utterance `u`, from its first frame on. */
@@ -111,20 +126,29 @@ describe("the model's translation on its way to the listener", () => {
     expect(played(heard, 1)).toEqual(whole(1));
   });
 
-  it.each([1100, 1250, 1703, 2500])("in bursts, through a 150 ms stall of tolk's event loop from %p ms in each utterance: heard whole", async (stallMs) => {
+  const bursts = (): Piece[] => [0, 1].flatMap((utterance) => [1005, 1450, 1900, 2350].map((atMs) => ({ atMs: atMs + utterance * LATER_MS, utterance, frames: 25 })));
+
+  it.each([1100, 1250, 1703, 2500])("in bursts with no voice under it, through a 150 ms stall of tolk's event loop from %p ms in each utterance: heard whole", async (stallMs) => {
     // Each stall comes while tolk holds more than 150 ms of the translation: what it holds is
     // already in the far end's buffer, which plays on through the stall. (A stall that outlasts
     // what was there cuts a hole, as it would at any lead.)
-    const pieces = [0, 1].flatMap((utterance) => [1005, 1450, 1900, 2350].map((atMs) => ({ atMs: atMs + utterance * LATER_MS, utterance, frames: 25 })));
     const stalls = [stallMs, stallMs + LATER_MS].map((fromMs) => ({ fromMs, forMs: 150 }));
     for (const [phase, wander] of [
       [0, 8],
       [11, 8],
       [19, 12],
     ]) {
-      const { heard } = await listen(pieces, phase, wander, 8, stalls);
+      const { heard } = await listen(bursts(), phase, wander, 8, { stalls, voiceGain: 0 });
       expect(played(heard, 0)).toEqual(whole(0));
       expect(played(heard, 1)).toEqual(whole(1));
     }
+  });
+
+  it("in bursts with the speaker's voice linked under it: never sent more than 40 ms ahead, so a voice coming in is not delayed behind it", async () => {
+    // The voice would be mixed into frames that play after everything sent ahead, and so would
+    // the rest of the translation while it speaks.
+    expect((await listen(bursts(), 7, 10, 9, { voiceGain: 0.16 })).maxAheadMs).toBeLessThanOrEqual(40);
+    // With no voice linked, it is sent as far ahead as tolk holds it, up to 200 ms.
+    expect((await listen(bursts(), 7, 10, 9, { voiceGain: 0 })).maxAheadMs).toBeGreaterThanOrEqual(160);
   });
 });

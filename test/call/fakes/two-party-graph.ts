@@ -5,10 +5,10 @@ import { FakeTranslatorFactory } from './fake-translator';
 import { noPrompts as prompts, quietMetrics, silentLogger } from './rig-fixtures';
 
 /**
- * A call graph of a caller and an agent, the caller's voice linked to the agent at full volume;
+ * A call graph of a caller and an agent, the caller's voice linked to the agent at `voiceGain` (full volume by default);
  * counts the inbound lateness the metrics hear of; its translation sessions are fakes the test drives.
  */
-export function twoPartyGraph(clock: FrameClock, agent = new FakeMediaLeg('CA' + 'b'.repeat(32), 'agent')) {
+export function twoPartyGraph(clock: FrameClock, agent = new FakeMediaLeg('CA' + 'b'.repeat(32), 'agent'), voiceGain = 1) {
   const counts = { underruns: 0, lateFrames: 0 };
   const metrics = { ...quietMetrics, inboundUnderrun: () => void counts.underruns++, inboundLateFrame: () => void counts.lateFrames++ };
   const logger = silentLogger();
@@ -17,6 +17,6 @@ export function twoPartyGraph(clock: FrameClock, agent = new FakeMediaLeg('CA' +
   const caller = new FakeMediaLeg('CA' + 'a'.repeat(32), 'caller');
   graph.addEndpoint({ id: 'caller', carries: ['caller'], reaches: ['caller'] }, caller);
   graph.addEndpoint({ id: 'agent', carries: ['agent'], reaches: ['agent'] }, agent);
-  graph.link('caller', 'agent', 1);
+  graph.link('caller', 'agent', voiceGain);
   return { graph, caller, agent, counts, translators };
 }
