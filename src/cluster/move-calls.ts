@@ -44,7 +44,11 @@ export async function moveLiveCalls(deps: MoveCallsDeps): Promise<void> {
   });
   const calls = deps.calls.movableCalls();
   const plan = planMoves(calls, peers);
-  log.info({ event: 'calls.moving', calls: calls.length, moving: plan.moves.length, staying: plan.stay.length, peers: peers.map((p) => p.id) }, peers.length ? 'moving live calls to the ready instances' : 'no other instance is ready: live calls drain here');
+  // Calls that stay here are cut if they outlast the drain: worth a warning, not a note.
+  const moving = { event: 'calls.moving', calls: calls.length, moving: plan.moves.length, staying: plan.stay.length, peers: peers.map((p) => p.id) };
+  if (peers.length) log.info(moving, 'moving live calls to the ready instances');
+  else if (calls.length) log.warn(moving, 'no other instance is ready: live calls drain here, and are cut if they outlast the drain');
+  else log.info(moving, 'no live calls to move');
   const outcomes = await Promise.all(
     plan.moves.map(async ({ callId, to }) => {
       const tried = new Set<string>();
@@ -61,5 +65,7 @@ export async function moveLiveCalls(deps: MoveCallsDeps): Promise<void> {
     }),
   );
   const moved = outcomes.filter((o) => o === 'moved').length;
-  log.info({ event: 'calls.moved', moved, kept: outcomes.length - moved + plan.stay.length }, `${moved} live call(s) moved`);
+  const kept = outcomes.length - moved + plan.stay.length;
+  if (kept > 0) log.warn({ event: 'calls.moved', moved, kept }, `${moved} live call(s) moved, ${kept} drain here and are cut if they outlast the drain`);
+  else log.info({ event: 'calls.moved', moved, kept }, `${moved} live call(s) moved`);
 }

@@ -44,6 +44,23 @@ describe("moving a stopping instance's live calls", () => {
     const lines = await move(calls, ['b', 'c', 'd', 'e', 'f'], clock);
     expect(offers).toHaveLength(Math.ceil(MOVE_OFFERS_MS / 12_000));
     expect(lines).toContainEqual(expect.objectContaining({ event: 'call.move_offers_ended', callId: 'c1' }));
-    expect(lines).toContainEqual(expect.objectContaining({ event: 'calls.moved', moved: 0, kept: 1 }));
+    expect(lines).toContainEqual(expect.objectContaining({ event: 'calls.moved', moved: 0, kept: 1, level: 'warn' }));
+  });
+
+  it('warns when no other instance is ready: the live calls drain here, and are cut if they outlast the drain', async () => {
+    const clock = { ms: 0 };
+    const { calls, offers } = refusedEverywhere(['c1', 'c2'], 0, clock);
+    const lines = await move(calls, [], clock);
+    expect(offers).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ event: 'calls.moving', calls: 2, peers: [], level: 'warn' }));
+    expect(lines).toContainEqual(expect.objectContaining({ event: 'calls.moved', moved: 0, kept: 2, level: 'warn' }));
+  });
+
+  it('notes a move with nothing to move, or everything moved, without a warning', async () => {
+    const clock = { ms: 0 };
+    expect(await move(refusedEverywhere([], 0, clock).calls, [], clock)).toContainEqual(expect.objectContaining({ event: 'calls.moving', calls: 0, level: 'info' }));
+    const taken: MovingCalls = { movableCalls: () => [{ id: 'c1', movable: true }], moveOut: () => Promise.resolve('moved') };
+    const lines = await move(taken, ['b'], clock);
+    expect(lines).toContainEqual(expect.objectContaining({ event: 'calls.moved', moved: 1, kept: 0, level: 'info' }));
   });
 });
