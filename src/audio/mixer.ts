@@ -153,6 +153,8 @@ export class Mixer {
   private framesOut = 0;
   /** Whether the last frame made carried translated speech. */
   private speechInLast = false;
+  /** Whether the last frame made carried a live voice and nothing else (no notice, tone or translation). */
+  private voiceOnlyInLast = false;
   /** Stats of inputs already removed, so the totals cover the whole call. */
   private readonly removed = { translationStarts: 0, underruns: 0, concealments: 0, concealedMs: 0, droppedTranslatedMs: 0, droppedOriginalMs: 0 };
 
@@ -216,6 +218,11 @@ export class Mixer {
     return this.speechInLast;
   }
 
+  /** Whether the last frame `nextFrame` made carried a live voice and nothing else (no notice, tone or translation). */
+  get lastWasVoiceOnly(): boolean {
+    return this.voiceOnlyInLast;
+  }
+
   /** Whether a live voice is being played (frames of it are in hand, or it is inside a pause between words). */
   get voiceLive(): boolean {
     for (const v of this.voices) if (v.live) return true;
@@ -271,7 +278,9 @@ export class Mixer {
     const prompted = this.prompts.read(mix, 0, 1, true);
     if (prompted > 0) audible = true;
     const voices = this.voices;
-    for (let i = 0; i < voices.length; i++) if (voices[i].mixInto(mix, ahead)) audible = true;
+    let voiced = false;
+    for (let i = 0; i < voices.length; i++) if (voices[i].mixInto(mix, ahead)) voiced = true;
+    if (voiced) audible = true;
     if (this.tone) {
       this.tone.mixInto(mix);
       audible = true;
@@ -283,6 +292,7 @@ export class Mixer {
       for (let i = 0; i < speeches.length; i++) if (speeches[i].playout.mixInto(mix, prompted, speeches[i].gain, hold && !audible) > 0) speech = true;
     }
     this.speechInLast = speech;
+    this.voiceOnlyInLast = voiced && prompted === 0 && !this.tone && !speech;
     if (speech) audible = true;
     if (!audible) return undefined;
 

@@ -203,13 +203,22 @@ export class Endpoint {
    * Audio tolk already holds (translated speech, a notice) is sent ahead as far as `leadFrames`
    * allows: it plays at the same moment either way, and in the far end's buffer a stall of this
    * process (a long collection, a busy core) cannot cut a hole into it.
+   * A voice can come in behind more than that, where it is linked (its gain raised from 0) while
+   * held audio is in flight: it would then play that much late for as long as it stays live, so
+   * its frames are dropped, where nothing but the voice is in them, until it is back to its lead.
    * The echo canceller's reference follows what the far end plays on each tick, not what was sent.
    */
   tick(): void {
     if (this.closed) return;
     const t0 = performance.now();
     if (this.inFlight.length > 0) {
-      if (this.produce(false)) this.transmit(this.inFlight[this.inFlight.length - 1]);
+      if (this.produce(false)) {
+        const frame = this.inFlight[this.inFlight.length - 1];
+        if (this.inFlight.length > PRIME_FRAMES && this.mixer.lastWasVoiceOnly) {
+          this.inFlight.pop();
+          this.spare.push(frame);
+        } else this.transmit(frame);
+      }
       this.sendAhead(this.leadFrames());
     } else {
       if (this.held) this.inFlight.push(this.held);
