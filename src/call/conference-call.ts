@@ -459,9 +459,15 @@ export class ConferenceCall {
     return this.movedOut();
   }
 
-  /** tolk leaves the conference (asked to, or shutting down); a conference tolk created is ended. */
+  /**
+   * tolk leaves the conference (asked to, or shutting down); a conference tolk created is ended,
+   * and the party dialled for its caller stops ringing.
+   */
   leave(reason = this.created ? 'tolk was asked to leave, and ended the conference' : 'tolk was asked to leave; the conference goes on'): Promise<void> {
-    if (this.created && this.stateValue !== 'ended') this.background('end-conference', this.deps.conferences.end(this.conferenceRef ?? this.conference));
+    if (this.created && this.stateValue !== 'ended') {
+      this.background('end-conference', this.deps.conferences.end(this.conferenceRef ?? this.conference));
+      this.cancelDialled();
+    }
     this.end(this.outcome ?? 'completed', reason);
     return this.released ?? Promise.resolve();
   }

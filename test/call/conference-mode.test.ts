@@ -265,6 +265,21 @@ describe('why a conference tolk runs ended, as its record says', () => {
     expect(await rig.service.hangUp(rig.callId)).toBe(true);
     expect(await rig.whenEnded()).toMatchObject({ outcome: 'hungup_by_operator', endReason: 'an operator hung up' });
     expect(rig.conferences.steps).toContain('end the conference');
+    // The conference's end lets the caller go and hangs up the legs: the record still says who ended it.
+    await rig.left(CALLER, 'conference-ended');
+    await rig.left(AGENT, 'conference-ended');
+    rig.network.legs.set(CALLER, { state: 'ended', reason: 'completed' });
+    await rig.legsHungUp();
+    await rig.ended();
+    expect(await rig.record()).toMatchObject({ outcome: 'hungup_by_operator', endReason: 'an operator hung up' });
+  });
+
+  it('an operator hung up while the agent rang: the agent\'s phone stops ringing', async () => {
+    rig = await ownedConference({ agentAnswers: false });
+    expect(await rig.service.hangUp(rig.callId)).toBe(true);
+    expect(await rig.whenEnded()).toMatchObject({ outcome: 'hungup_by_operator', endReason: 'an operator hung up' });
+    expect(rig.conferences.steps).toContain('end the conference');
+    expect(rig.network.steps).toContain(`hang up ${AGENT}`);
   });
 
   it('tolk was asked to leave (tolk conferences leave): it ended the conference', async () => {
