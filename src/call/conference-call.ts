@@ -48,6 +48,8 @@ export const CONFERENCE_ENDS = {
   lastPartyLeft: 'the last party left',
   /** tolk's interpreter legs dropped while the parties were still there: the conference goes on without it. */
   legsLeft: 'every interpreter leg has left',
+  /** tolk's interpreter legs dropped, and neither the phone network nor the conference said where the parties were. */
+  legsLost: 'tolk lost its interpreter legs',
 } as const;
 
 /** How long the call waits for the phone network to say why every interpreter leg left (see `everyLegGone`). */
@@ -655,6 +657,8 @@ export class ConferenceCall {
    * call ends once it is known why. The conference ending (the caller hanging up) hangs them up
    * too, often before it reports so: without a reason noted, tolk asks where the parties are, and
    * waits for the conference's report while nothing else says why, all within `LEGS_GONE_LOOKUP_MS`.
+   * A report that comes while the phone network is still being asked says why at once. With
+   * nothing known at the limit (the network not saying, no report), the call says just that.
    */
   private async everyLegGone(): Promise<void> {
     this.legsGone = true;
@@ -663,18 +667,22 @@ export class ConferenceCall {
     // A phone network slow to answer does not keep the call's sessions open: past the limit, what is known is said.
     const limit = new Promise<void>((resolve) => (timer = startDeadline(LEGS_GONE_LOOKUP_MS, resolve)));
     const noted = new Promise<void>((resolve) => (this.endingNoted = resolve));
-    const why = this.ending ?? (await Promise.race([this.whyLegsLeft(), limit.then(() => CONFERENCE_ENDS.legsLeft)]));
+    const unknown = (): undefined => undefined;
+    const why = this.ending ?? (await Promise.race([this.whyLegsLeft(), limit.then(unknown), noted.then(unknown)]));
     // The parties' calls still there, or the network not saying: the conference's own report of
     // why (its end lets the parties go after it hangs up tolk's legs) has until the limit to come.
-    if (why === CONFERENCE_ENDS.legsLeft && !this.ending && this.stateValue !== 'ended') await Promise.race([limit, noted]);
+    if ((why === undefined || why === CONFERENCE_ENDS.legsLeft) && !this.ending && this.stateValue !== 'ended') await Promise.race([limit, noted]);
     clearTimeout(timer);
     this.endingNoted = undefined;
     if (this.stateValue === 'ended') return;
-    this.end(this.outcome ?? 'completed', this.ending ?? why);
+    this.end(this.outcome ?? 'completed', this.ending ?? why ?? CONFERENCE_ENDS.legsLost);
   }
 
-  /** Why every interpreter leg left, from where the phone network says the parties are. */
-  private async whyLegsLeft(): Promise<string> {
+  /**
+   * Why every interpreter leg left, from where the phone network says the parties are; undefined
+   * when it could not be asked.
+   */
+  private async whyLegsLeft(): Promise<string | undefined> {
     const dial = this.init.dial;
     if (!dial) {
       // A conference tolk joined: ended, empty, or going on without tolk.
@@ -685,8 +693,9 @@ export class ConferenceCall {
           return undefined;
         },
       );
+      if (now === undefined) return undefined;
       if (now === 'ended') return CONFERENCE_ENDS.conferenceEnded;
-      if (now && now.members.every((m) => m.whispering || this.isInterpreterLeg(m.legRef))) return CONFERENCE_ENDS.lastPartyLeft;
+      if (now.members.every((m) => m.whispering || this.isInterpreterLeg(m.legRef))) return CONFERENCE_ENDS.lastPartyLeft;
       return CONFERENCE_ENDS.legsLeft;
     }
     const caller = await findLeg(this.deps.telephony, dial.callerLeg, this.log);
@@ -702,8 +711,9 @@ export class ConferenceCall {
         this.agentLeft();
         return this.ending ?? CONFERENCE_ENDS.agentHungUp;
       }
+      if (agent.state === 'unknown') return undefined;
     }
-    return CONFERENCE_ENDS.legsLeft;
+    return caller.state === 'unknown' ? undefined : CONFERENCE_ENDS.legsLeft;
   }
 
   /**

@@ -224,14 +224,33 @@ describe('why a conference tolk runs ended, as its record says', () => {
     expect(Date.now() - hungUp).toBeLessThan(3000);
   });
 
-  it('every interpreter leg has left, when the phone network does not say where the parties are within 2 s', async () => {
+  it('tolk lost its interpreter legs, when the phone network does not say where the parties are within 2 s and the conference says nothing', async () => {
     rig = await ownedConference();
     rig.network.silent = true;
     const hungUp = Date.now();
     await rig.legsHungUp();
-    expect(await rig.whenEnded()).toMatchObject({ outcome: 'completed', endReason: 'every interpreter leg has left' });
+    expect(await rig.whenEnded()).toMatchObject({ outcome: 'completed', endReason: 'tolk lost its interpreter legs' });
     expect(Date.now() - hungUp).toBeLessThan(3000);
     expect(rig.translators.created.every((t) => t.closed)).toBe(true);
+  });
+
+  it('tolk lost its interpreter legs, when asking the phone network failed and the conference says nothing', async () => {
+    rig = await ownedConference();
+    rig.network.failing = true;
+    await rig.legsHungUp();
+    expect(await rig.whenEnded()).toMatchObject({ outcome: 'completed', endReason: 'tolk lost its interpreter legs' });
+  });
+
+  it('the caller hung up: said so as soon as the conference reports it while the phone network is still being asked', async () => {
+    rig = await ownedConference();
+    rig.network.silent = true;
+    await rig.legsHungUp();
+    await new Promise((r) => setTimeout(r, 300));
+    const reported = Date.now();
+    await rig.left(CALLER, 'hung-up');
+    expect(await rig.whenEnded()).toMatchObject({ outcome: 'completed', endReason: 'the caller hung up' });
+    // Ended on the report, not at the end of the 2 s the network had to answer.
+    expect(Date.now() - reported).toBeLessThan(800);
   });
 
   it('the caller hung up while the agent rang', async () => {
@@ -322,6 +341,13 @@ describe('why tolk stopped interpreting a conference it joined (Flex), as its re
     r.conferences.members = [ES, EN];
     await r.legsHungUp();
     expect(await r.whenEnded()).toMatchObject({ outcome: 'completed', endReason: 'every interpreter leg has left' });
+  });
+
+  it('tolk lost its interpreter legs, when asking the phone network about the conference failed', async () => {
+    const r = await join();
+    r.conferences.findFails = true;
+    await r.legsHungUp();
+    expect(await r.whenEnded()).toMatchObject({ outcome: 'completed', endReason: 'tolk lost its interpreter legs' });
   });
 
   it('tolk was asked to leave, or an operator took it out: the conference goes on', async () => {

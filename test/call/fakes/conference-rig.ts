@@ -23,7 +23,10 @@ class FakeConferences implements ConferenceTelephony {
   }
   /** The members the phone network lists when asked (none: the conference has ended). */
   members: string[] | undefined;
+  /** Asking the phone network about the conference fails (the REST API answers an error). */
+  findFails = false;
   find(): Promise<ConferenceInfo | undefined> {
+    if (this.findFails) return Promise.reject(new Error('Twilio answered 500'));
     return Promise.resolve(this.members ? { ref: 'CF1', name: 'CF1', members: this.members.map((legRef) => ({ legRef, whispering: false })) } : undefined);
   }
   removeLeg(): Promise<void> {
