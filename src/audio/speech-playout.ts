@@ -15,7 +15,9 @@
  * lately (or the process's first translated speech came less than a window ago: see
  * RecentLateness), a prior stands in, `initialJitterMs`, as long as a default chunk. Each time
  * jitter starves an utterance anyway, the wait (and the burst cushion) grow by a step, given back
- * after a calm. Pure logic: the mixer reads it once per 20 ms frame. A piece 100 ms late or more
+ * after a calm. Pure logic: the mixer reads it a 20 ms frame at a time, and may read frames ahead
+ * of their tick (or ask again for one it did not get): windows and gaps are timed on the call's
+ * clock, not counted in reads. A piece 100 ms late or more
  * came after a stall, not jitter, and is not learnt (if it starves the utterance, the growth
  * answers it).
  *
@@ -103,13 +105,15 @@ export class SpeechPlayout {
   private readonly baseWaitMs: number;
   /** Growth from starved utterances, ms (added to both the wait and the cushion). */
   private grownMs = 0;
-  private readonly starvationGapFrames: number;
+  private readonly starvationGapMs: number;
   private readonly cushionStepMs: number;
   private readonly maxCushionMs: number;
   private readonly jitterMargin: number;
-  private readonly windowFrames: number;
+  private readonly windowMs: number;
+  /** When the window now open closes, ms (undefined: before the first read). */
+  private windowEndMs: number | undefined;
   private readonly nowMs: (() => number) | undefined;
-  /** Reads so far (the clock without `nowMs`; a window closes every `windowFrames` of them). */
+  /** Reads so far (the clock without `nowMs`). */
   private reads = 0;
   /** Most lateness seen in this window, ms. */
   private lateInWindow = 0;
@@ -122,8 +126,8 @@ export class SpeechPlayout {
   /** The utterance arriving: when its first piece came (ms) and how much of it has come since. */
   private paceAtMs = 0;
   private paceSamples = 0;
-  /** Frames since the speech last ran dry mid-utterance (undefined: not dry). */
-  private dryFrames: number | undefined;
+  /** When the speech last ran dry mid-utterance, ms (undefined: not dry). */
+  private dryAtMs: number | undefined;
   private underruns = 0;
   private readonly concealer: Concealer;
   /** The frame's speech as read from the queue, before it is mixed. */
@@ -140,11 +144,11 @@ export class SpeechPlayout {
     this.baseCushion = msToSamples(opts.startCushionMs ?? 80);
     this.baseWaitMs = opts.cushionWaitMs ?? 10;
     this.initialJitterMs = opts.initialJitterMs ?? 100;
-    this.starvationGapFrames = Math.ceil((opts.starvationGapMs ?? 200) / FRAME_MS);
+    this.starvationGapMs = Math.ceil((opts.starvationGapMs ?? 200) / FRAME_MS) * FRAME_MS;
     this.cushionStepMs = opts.cushionStepMs ?? 40;
     this.maxCushionMs = opts.maxCushionMs ?? 300;
     this.jitterMargin = msToSamples(opts.jitterMarginMs ?? 40);
-    this.windowFrames = Math.max(1, Math.ceil((opts.relaxAfterMs ?? 5_000) / FRAME_MS));
+    this.windowMs = Math.max(1, Math.ceil((opts.relaxAfterMs ?? 5_000) / FRAME_MS)) * FRAME_MS;
     this.nowMs = opts.nowMs;
     this.recent = opts.nowMs ? opts.recent : undefined;
     this.concealer = new Concealer(msToSamples(opts.concealMaxMs ?? 80));
@@ -198,7 +202,7 @@ export class SpeechPlayout {
     if (muted) {
       this.queue.clear();
       this.setPlaying(false);
-      this.dryFrames = undefined;
+      this.dryAtMs = undefined;
       this.concealer.reset();
     }
   }
@@ -234,20 +238,25 @@ export class SpeechPlayout {
    */
   mixInto(mix: Float32Array, offset: number, gain: number, hold = false): number {
     const want = FRAME_SAMPLES - offset;
-    if (++this.reads % this.windowFrames === 0) this.nextWindow();
+    this.reads++;
+    const nowMs = this.clockMs();
+    // The first window ends a window's length after the frame read first is due.
+    this.windowEndMs ??= nowMs - FRAME_MS + this.windowMs;
+    for (; nowMs >= this.windowEndMs; this.windowEndMs += this.windowMs) this.nextWindow();
     if (!this.playing) {
       if (this.queue.length === 0) {
-        if (this.dryFrames !== undefined && ++this.dryFrames > this.starvationGapFrames) this.dryFrames = undefined;
+        if (this.dryAtMs !== undefined && nowMs - this.dryAtMs > this.starvationGapMs) this.dryAtMs = undefined;
         return 0;
       }
-      if (this.dryFrames !== undefined) {
+      const dryAtMs = this.dryAtMs;
+      this.dryAtMs = undefined;
+      if (dryAtMs !== undefined && nowMs - dryAtMs <= this.starvationGapMs) {
         // The utterance resumed after running dry: jitter starved it. Wait longer from now on.
-        this.dryFrames = undefined;
         this.underruns++;
         this.starvedInWindow = true;
         this.grownMs = Math.min(this.maxCushionMs, this.grownMs + this.cushionStepMs);
       }
-      const waitedMs = (this.nowMs ? this.nowMs() : this.reads * FRAME_MS) - this.paceAtMs;
+      const waitedMs = nowMs - this.paceAtMs;
       if (this.queue.length < this.startCushion && waitedMs < this.startWaitMs) return 0;
       this.setPlaying(true);
       this.concealer.reset();
@@ -267,10 +276,15 @@ export class SpeechPlayout {
     const made = concealer.canConceal() ? concealer.fill(mix, offset + n, want - n, gain) : 0;
     if (n + made < want) {
       this.setPlaying(false);
-      this.dryFrames = 0;
+      this.dryAtMs = nowMs;
       concealer.reset();
     }
     return n + made;
+  }
+
+  /** The call's clock, ms; without `nowMs`, a frame for each read. */
+  private clockMs(): number {
+    return this.nowMs ? this.nowMs() : this.reads * FRAME_MS;
   }
 
   /**
