@@ -343,7 +343,7 @@ async function startWith(
   // Deliveries that could not be queued (or whose job was lost) are queued again from the database.
   deliveries.start(overrides.webhookSweepMs);
   // The instance that starts a call serves it: every server starts the calls tolk places.
-  jobs.work(OUTBOUND_QUEUE, outbound.processor());
+  jobs.work(OUTBOUND_QUEUE, outbound.processor(), { abandoned: (job, reason) => outbound.abandoned(job, reason) });
   retention.start();
   void outbound.resume().catch((err: unknown) => logger.error({ event: 'outbound.resume_failed', err }, 'could not queue the scheduled calls again'));
   if (configured.length === 0) logger.warn({ event: 'config.no_numbers' }, 'no numbers configured: every call will be refused (add one with the admin API, the CLI or TOLK_NUMBERS)');

@@ -119,7 +119,8 @@ export class CallService {
 
   /**
    * Starts calling the customer of a call tolk places; once they answer, the call is interpreted as
-   * one to the number would be. The caller makes sure it is `accepting` first.
+   * one to the number would be. The caller makes sure it is `accepting` first. When this throws,
+   * the call is not served here.
    */
   startOutbound(req: OutboundStart): OutboundCall {
     const init: OutboundCallInit = { id: req.id, settings: req.settings, customer: req.customer, plan: req.plan };
@@ -144,9 +145,16 @@ export class CallService {
         this.checkIdle();
       }
     });
+    try {
+      call.start();
+    } catch (err) {
+      // Not calling the customer: not served here (whoever started it ends it).
+      if (this.placing.get(req.id)?.call === call) this.placing.delete(req.id);
+      this.checkIdle();
+      throw err;
+    }
     // The customer's webhooks name the call: other instances pass them on here.
     void this.claim(req.id, {});
-    call.start();
     return call;
   }
 

@@ -78,8 +78,10 @@ export class OutboundCall {
     const ms = outboundDeadlineOf('calling', { stepMs: this.deps.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS, ringTimeoutMs: ringTimeoutSec * 1000 });
     this.deadline = startDeadline(ms, () => void this.deadlineReached(ms));
     this.log.info({ event: 'outbound.calling', number: this.settings.number, attempt: this.init.plan.attempts }, 'calling the customer');
-    this.deps.telephony
-      .dial({ callId: this.id, endpoint: CUSTOMER_ENDPOINT, destination: this.customer, callerId: this.settings.number, ringTimeoutSec, attempt: this.init.plan.attempts })
+    const dialling = (async () =>
+      this.deps.telephony.dial({ callId: this.id, endpoint: CUSTOMER_ENDPOINT, destination: this.customer, callerId: this.settings.number, ringTimeoutSec, attempt: this.init.plan.attempts }))();
+    // A dial refused at once (thrown, not rejected) fails the attempt as a rejected one does.
+    dialling
       .then((legRef) => {
         this.customerLeg ??= legRef;
         this.log.info({ event: 'outbound.dialled', callSid: legRef }, 'customer dialled');

@@ -1,7 +1,8 @@
 /**
  * The job-queue port on BullMQ and Redis (REDIS_URL): jobs live in Redis, so they survive a
  * worker's or a server's restart (a job whose worker died is found by BullMQ's stalled-job check
- * and run again), every instance sharing the Redis shares the queues, and a queue's rate limit
+ * and run again; one found so a third time is failed without running, and the queue's owner is
+ * told: `abandoned`), every instance sharing the Redis shares the queues, and a queue's rate limit
  * holds across all of them. Keys are namespaced by `prefix` (TOLK_QUEUE_PREFIX).
  */
 import { DelayedError, Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
@@ -19,6 +20,7 @@ import {
   type Processor,
   type QueueCounts,
   type QueueSpec,
+  type WorkOptions,
 } from './queue';
 
 export interface BullJobQueuesOptions {
@@ -135,11 +137,14 @@ export class BullJobQueues implements JobQueues {
     );
   }
 
-  work<D, R>(queue: string, processor: Processor<D, R>): void {
+  work<D, R>(queue: string, processor: Processor<D, R>, options: WorkOptions<D> = {}): void {
     const spec = this.spec(queue);
+    /** Jobs this worker ran the processor for: a job that fails without being among them was failed by BullMQ itself. */
+    const ran = new WeakSet<Job>();
     const worker = new Worker(
       queue,
       async (job: Job, token?: string) => {
+        ran.add(job);
         try {
           return await processor({ id: job.id ?? '', data: job.data as D, attempt: job.attemptsMade + 1, attempts: job.opts.attempts ?? 1 });
         } catch (err) {
@@ -169,6 +174,13 @@ export class BullJobQueues implements JobQueues {
       if (final) {
         this.opts.events?.failed?.(queue, job.id ?? '', err);
         this.log.warn({ event: 'job.failed', queue, jobId: job.id, attempts: job.attemptsMade, err: err.message }, 'job failed');
+        // Failed without running (it stalled too often): its owner's processor never sees it.
+        if (!ran.has(job) && options.abandoned) {
+          const context = { id: job.id ?? '', data: job.data as D, attempt: job.attemptsMade + 1, attempts: job.opts.attempts ?? 1 };
+          options.abandoned(context, err.message).catch((e: unknown) => {
+            this.log.error({ event: 'job.abandoned_failed', queue, jobId: job.id, err: e instanceof Error ? e.message : String(e) }, 'could not handle a job that failed without running');
+          });
+        }
       } else {
         this.opts.events?.retrying?.(queue, job.id ?? '', err);
       }

@@ -66,6 +66,16 @@ export interface JobContext<D> {
 
 export type Processor<D, R> = (job: JobContext<D>) => Promise<R>;
 
+/** What a queue's owner learns besides what its processor sees. */
+export interface WorkOptions<D> {
+  /**
+   * A job failed for good without its processor having run its last try (on Redis: BullMQ fails a
+   * job whose workers stopped or stalled while running it more than twice, and does not run it
+   * again). `reason`: why, as the queue has it. The in-process adapter never abandons a job.
+   */
+  abandoned?(job: JobContext<D>, reason: string): Promise<void>;
+}
+
 /** How a queue's workers run. */
 export interface QueueSpec {
   name: string;
@@ -130,7 +140,7 @@ export interface JobQueues {
   list(filter: { queue?: string; state?: JobState; limit: number }): Promise<JobView[]>;
   counts(): Promise<QueueCounts[]>;
   /** Starts processing `queue` in this process. */
-  work<D, R>(queue: string, processor: Processor<D, R>): void;
+  work<D, R>(queue: string, processor: Processor<D, R>, options?: WorkOptions<D>): void;
   /** Stops the workers (running jobs finish first) and closes connections. */
   close(): Promise<void>;
 }

@@ -8,8 +8,12 @@
  * TOLK_MAX_CALLS) puts the job off without spending an attempt, so another instance, this one once
  * a call ends, or its next run starts it; one still not started TOLK_STEP_TIMEOUT_SEC after its
  * time ends as `timeout`. A job that fails for good (its last try, the database unreachable, say,
- * or a FinalJobError) ends its call as `failed`, saying why. The database keeps scheduled calls
- * across restarts, and `resume` queues them again at start-up (a no-op where Redis still holds
+ * a FinalJobError, or, on Redis, a job BullMQ failed as it stalled too often) ends its call as
+ * `failed`, saying why. So does a try that fails once it has moved the call to `calling` but before
+ * the customer is being called (the dial refused at once, the write of the move failing): the call
+ * never stays `calling` with nobody calling its customer. A call this instance's previous run left
+ * `calling` is the reconciler's (reconciler.ts), as any live call nobody serves. The database keeps
+ * scheduled calls across restarts, and `resume` queues them again at start-up (a no-op where Redis still holds
  * their jobs waiting, a new job where it holds only a finished one); a call that has ended is not
  * queued again.
  *
@@ -20,7 +24,7 @@ import type { CallService } from '../call/call-service';
 import { outboundDeadlineOf } from '../call/call-state';
 import { stamp, type CallEventBus } from '../call/events';
 import { jobId } from '../jobs/dial-queue';
-import { DeferJobError, FinalJobError, type JobQueues, type Processor, type QueueSpec } from '../jobs/queue';
+import { DeferJobError, FinalJobError, type JobContext, type JobQueues, type Processor, type QueueSpec } from '../jobs/queue';
 import type { Logger } from '../log/logger';
 import type { CallRecord, CallRecordWithTranscript, OutboundPlan } from '../store/call-record';
 import { MAX_LIST_LIMIT, SCHEDULED_STATE, type CallRecordStore } from '../store/call-record-store';
@@ -55,7 +59,7 @@ export interface OutboundCallsDeps {
   jobs: JobQueues;
   events: CallEventBus;
   /** Absent in a process that serves no calls: it can schedule and cancel, not start. */
-  calls?: Pick<CallService, 'accepting' | 'startOutbound'>;
+  calls?: Pick<CallService, 'accepting' | 'startOutbound' | 'liveCallIds'>;
   logger: Logger;
   /** TOLK_STEP_TIMEOUT_SEC, ms: an attempt this late is not started any more. */
   stepTimeoutMs: number;
@@ -75,10 +79,13 @@ export type CancelResult = { ok: true; call: CallRecordWithTranscript } | { ok: 
 export class OutboundCalls {
   private readonly log: Logger;
   private readonly now: () => number;
+  /** When this run started: a call it moved to `calling` since then is its own to end. */
+  private readonly runStartedAt: number;
 
   constructor(private readonly deps: OutboundCallsDeps) {
     this.log = deps.logger.child({ component: 'outbound' });
     this.now = deps.now ?? Date.now;
+    this.runStartedAt = this.now();
   }
 
   /** Records the call and queues its first attempt; a line that is not a tolk number is refused. */
@@ -164,6 +171,8 @@ export class OutboundCalls {
   /**
    * Starts attempts as they fall due (this process must serve calls: `calls`). A job whose last try
    * fails, or that fails with a FinalJobError, ends its call as `failed`: the call will not start.
+   * A try that fails once it has moved the call to `calling`, its customer not being called, ends
+   * the call as `failed` at once.
    */
   processor(): Processor<OutboundJob, string> {
     return async (job) => {
@@ -171,10 +180,22 @@ export class OutboundCalls {
         return await this.startAttempt(job.data.callId, job.data.attempt);
       } catch (err) {
         // A job put off is not a failure: it spends no try.
-        if (!(err instanceof DeferJobError) && (err instanceof FinalJobError || job.attempt >= job.attempts)) await this.giveUp(job.data, job.attempt, err);
+        if (err instanceof DeferJobError) throw err;
+        const final = err instanceof FinalJobError || job.attempt >= job.attempts;
+        // A call this try left calling has ended: the job is done with it.
+        const ended = await this.giveUp(job.data, final ? job.attempt : undefined, err);
+        if (ended !== undefined) return ended;
         throw err;
       }
     };
+  }
+
+  /**
+   * What the queue says of an attempt's job that failed without running its last try (on Redis:
+   * it stalled too often): its call ends as `failed`, as when its last try fails.
+   */
+  async abandoned(job: JobContext<OutboundJob>, reason: string): Promise<void> {
+    await this.giveUp(job.data, undefined, new Error(`its job was given up (${reason}): the instances that took it stopped or stalled while starting it`), true);
   }
 
   private async enqueue(callId: string, plan: OutboundPlan): Promise<void> {
@@ -203,6 +224,8 @@ export class OutboundCalls {
     const calls = this.deps.calls;
     if (!calls) throw new Error('this process serves no calls');
     const call = await this.deps.records.get(callId);
+    // A try before this one moved it to `calling` and failed, and ending it failed too.
+    if (call && this.leftCalling(call, attempt)) return this.end(call, 'failed', `not started: tolk could not call the customer (attempt ${attempt}): a try failed once the call was calling`, 'calling');
     if (!call?.outbound || call.state !== SCHEDULED_STATE || call.outbound.attempts !== attempt - 1) return 'not due';
     const now = this.now();
     const lateMs = now - call.outbound.dueAt.getTime();
@@ -234,24 +257,56 @@ export class OutboundCalls {
   }
 
   /**
-   * Ends the call of a job that failed for good, if that attempt is still the one it waits for.
-   * When even that fails, the call stays scheduled and the next start-up queues it again.
+   * After a try of `job` failed with `err`: a call the try left `calling` with nobody calling its
+   * customer ends as `failed` (resolving its outcome); so does a call still waiting for this attempt
+   * when the job has failed for good (`tries`: the tries it made, or `abandoned`). When even that
+   * fails, a call left `calling` is ended by the job's next try, and a scheduled one stays scheduled
+   * until the next start-up queues it again.
    */
-  private async giveUp(job: OutboundJob, tries: number, err: unknown): Promise<void> {
+  private async giveUp(job: OutboundJob, tries: number | undefined, err: unknown, abandoned = false): Promise<string | undefined> {
     const message = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_IN_REASON);
-    const reason = `not started: tolk could not start attempt ${job.attempt} (tried ${tries === 1 ? 'once' : `${tries} times`}): ${message}`;
+    let reason: string | undefined;
     try {
       const call = await this.deps.records.get(job.callId);
-      if (!call?.outbound || call.state !== SCHEDULED_STATE || call.outbound.attempts !== job.attempt - 1) return;
+      if (!call?.outbound) return undefined;
+      if (this.leftCalling(call, job.attempt)) {
+        reason = `not started: tolk could not call the customer (attempt ${job.attempt}): ${message}`;
+        return await this.end(call, 'failed', reason, 'calling');
+      }
+      if ((tries === undefined && !abandoned) || call.state !== SCHEDULED_STATE || call.outbound.attempts !== job.attempt - 1) return undefined;
+      const tried = tries === undefined ? '' : ` (tried ${tries === 1 ? 'once' : `${tries} times`})`;
+      reason = `not started: tolk could not start attempt ${job.attempt}${tried}: ${message}`;
       await this.end(call, 'failed', reason);
+      return undefined;
     } catch (endErr) {
-      this.log.error({ event: 'outbound.end_failed', callId: job.callId, attempt: job.attempt, reason, err: endErr }, 'could not end a call whose job failed: it stays scheduled until the next start-up queues it again');
+      // A try with tries left that could not even read the call (the database unreachable) has nothing to say.
+      if (reason === undefined && tries === undefined && !abandoned) return undefined;
+      this.log.error({ event: 'outbound.end_failed', callId: job.callId, attempt: job.attempt, reason, err: endErr }, 'could not end a call whose job failed: a call left calling is ended by its next try, a scheduled one stays scheduled until the next start-up queues it again');
+      return undefined;
     }
   }
 
-  /** Ends a call that will not start, as its subscribers (webhook, metrics, logs) see any call end. */
-  private async end(call: CallRecord, outcome: 'timeout' | 'failed', reason: string): Promise<string> {
-    const ended = await this.deps.records.transition(call.id, SCHEDULED_STATE, { state: 'ended', outcome, endReason: reason, endedAt: new Date(this.now()) });
+  /**
+   * Whether a try of `attempt` on this instance, in this run, moved `call` to `calling` and failed
+   * before its customer was being called: nobody serves it.
+   */
+  private leftCalling(call: CallRecord, attempt: number): boolean {
+    return (
+      call.state === 'calling' &&
+      call.outcome === undefined &&
+      call.outbound?.attempts === attempt &&
+      call.instance === this.deps.instance &&
+      call.startedAt.getTime() >= this.runStartedAt &&
+      !(this.deps.calls?.liveCallIds.includes(call.id) ?? false)
+    );
+  }
+
+  /**
+   * Ends a call that will not start (`from` scheduled) or never got to call its customer (`from`
+   * calling), as its subscribers (webhook, metrics, logs) see any call end.
+   */
+  private async end(call: CallRecord, outcome: 'timeout' | 'failed', reason: string, from: 'scheduled' | 'calling' = SCHEDULED_STATE): Promise<string> {
+    const ended = await this.deps.records.transition(call.id, from, { state: 'ended', outcome, endReason: reason, endedAt: new Date(this.now()) });
     if (!ended) return 'not due';
     this.log.warn({ event: 'outbound.not_started', callId: call.id, outcome, reason }, reason);
     this.deps.events.publish(stamp({ type: 'call.ended', outcome, reason }, { callId: call.id }, this.now()));

@@ -432,6 +432,18 @@ describe('a call waiting on the phone network', () => {
     await flush();
     expect(s.service.call('call-1')?.state).toBe('dialing');
   });
+
+  it('ends a call tolk places whose dial of the customer is refused at once (thrown, not rejected) as a refused dial, and serves it no more', async () => {
+    const s = setup(NUMBER);
+    s.telephony.dial = (req: DialRequest): Promise<string> => {
+      s.telephony.dials.push(req);
+      throw new Error('21217 invalid number');
+    };
+    s.service.startOutbound({ id: 'call-1', settings: NUMBER, customer: '+442071234567', plan: { dueAt: new Date(), attempts: 1, retries: 0, retryAfterSec: 60 } });
+    await until(() => s.service.liveCallIds.length === 0);
+    expect(s.telephony.dials).toHaveLength(1);
+    expect(s.published.filter((e) => e.type === 'call.ended')).toEqual([expect.objectContaining({ callId: 'call-1', outcome: 'failed', reason: 'the customer could not be dialled' })]);
+  });
 });
 
 describe('the caller\'s language', () => {

@@ -84,6 +84,17 @@ describe('calls no instance serves any more', () => {
     expect(await s.reconciler.pass()).toBe(0);
   });
 
+  it("closes a call tolk places that its previous run left calling its customer, and leaves one waiting for its time", async () => {
+    const s = setup();
+    const outbound = { dueAt: new Date(BOOT - 70_000), attempts: 1, retries: 0, retryAfterSec: 60 };
+    await s.records.create(call('c1', { state: 'calling', legs: [], answeredAt: undefined, outbound }));
+    await s.records.create(call('c2', { state: 'scheduled', legs: [], answeredAt: undefined, outbound: { ...outbound, attempts: 0 } }));
+    expect(await s.reconciler.pass()).toBe(1);
+    expect(await s.records.get('c1')).toMatchObject({ state: 'ended', outcome: 'interrupted', endReason: 'tolk stopped serving the call while it was calling; the phone network reports no legs' });
+    expect(s.ended).toEqual([expect.objectContaining({ callId: 'c1', outcome: 'interrupted' })]);
+    expect(await s.records.get('c2')).toMatchObject({ state: 'scheduled' });
+  });
+
   it('hangs up the legs still up (cancelling one still ringing) and says so', async () => {
     const s = setup();
     await s.records.create(call('c1', { state: 'ringing' }));

@@ -1,18 +1,23 @@
 /**
- * A call tolk places whose job fails for good (its last try, or a failure no try can fix), on both
- * job-queue adapters: the call ends as `failed` with a reason, its webhook is owed and
- * tolk_calls_total counts it, as any call's end; a failed try with tries left, or a job put off on
- * its last try, does not end it; and the next start-up does not place a call that ended so.
+ * A call tolk places whose job fails for good (its last try, a failure no try can fix, or on Redis
+ * a job BullMQ gave up on as it stalled too often), or whose try fails once the call is `calling`
+ * but before its customer is called, on both job-queue adapters: the call ends as `failed` with a
+ * reason, its webhook is owed and tolk_calls_total counts it, as any call's end; a failed try with
+ * tries left, or a job put off on its last try, does not end it; and the next start-up does not
+ * place a call that ended so.
  */
+import { Worker } from 'bullmq';
 import { recordCalls } from '../../src/call/subscribers/records';
 import { measureCalls } from '../../src/call/subscribers/metrics';
 import type { NumberDirectory, NumberSettings } from '../../src/config/numbers';
 import { Metrics } from '../../src/http/metrics';
 import { FinalJobError, type JobQueues } from '../../src/jobs/queue';
 import { OUTBOUND_QUEUE, OutboundCalls, outboundQueueSpec } from '../../src/outbound/outbound-calls';
+import type { CallRecordPatch } from '../../src/store/call-record';
+import type { CallRecordStore } from '../../src/store/call-record-store';
 import { deliverCallSummaries } from '../../src/webhooks/call-summaries';
 import { DeliveryService, webhookQueueSpec } from '../../src/webhooks/deliveries';
-import { BACKENDS, openTestQueues, silent, waitFor, type Backend, type TestQueues } from '../jobs/helpers';
+import { BACKENDS, openTestQueues, REDIS_URL, silent, waitFor, type Backend, type TestQueues } from '../jobs/helpers';
 import { LINE, newBus, tempStore } from '../webhooks/helpers';
 
 jest.setTimeout(20_000);
@@ -38,14 +43,51 @@ class FlakyNumbers implements NumberDirectory {
   }
 }
 
-/** An instance's call service as the outbound queue sees it: whether it takes calls, and the calls it started. */
+/**
+ * An instance's call service as the outbound queue sees it: whether it takes calls, and the calls it
+ * started (live here); `refusal`: starting one throws it (the dial refused at once, say).
+ */
 class FakeCalls {
   accepting = true;
+  refusal: Error | undefined;
   readonly started: string[] = [];
   startOutbound(req: { id: string }): never {
+    if (this.refusal) throw this.refusal;
     this.started.push(req.id);
     return undefined as never;
   }
+  get liveCallIds(): string[] {
+    return this.started;
+  }
+}
+
+/**
+ * `inner`, except that the first move of a call to `calling` is written but reported failed (the
+ * connection lost as it answered); `andItsEnd`: the first try to end a call `calling` fails too.
+ */
+function losingTheFirstMove(inner: CallRecordStore, andItsEnd = false): CallRecordStore {
+  let lost = false;
+  let endFails = andItsEnd;
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'transition') {
+        return async (id: string, from: string, patch: CallRecordPatch): Promise<boolean> => {
+          if (from === 'calling' && endFails) {
+            endFails = false;
+            throw new Error('the database is unreachable');
+          }
+          const moved = await target.transition(id, from, patch);
+          if (moved && patch.state === 'calling' && !lost) {
+            lost = true;
+            throw new Error('the connection to the database was lost');
+          }
+          return moved;
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 describe.each(BACKENDS)('a call tolk places whose job fails (job queues %s)', (backend: Backend) => {
@@ -75,8 +117,8 @@ describe.each(BACKENDS)('a call tolk places whose job fails (job queues %s)', (b
     return q;
   }
 
-  function outboundOn(jobs: JobQueues, bus: ReturnType<typeof newBus>, calls: FakeCalls): OutboundCalls {
-    return new OutboundCalls({ records: db.store.calls, numbers, jobs, events: bus, calls, logger: silent, stepTimeoutMs: 10_000, waitForRoomMs: 50, jobRetryMs: 50 });
+  function outboundOn(jobs: JobQueues, bus: ReturnType<typeof newBus>, calls: FakeCalls, records: CallRecordStore = db.store.calls): OutboundCalls {
+    return new OutboundCalls({ records, numbers, jobs, events: bus, calls, logger: silent, stepTimeoutMs: 10_000, waitForRoomMs: 50, jobRetryMs: 50 });
   }
 
   function follow(bus: ReturnType<typeof newBus>, jobs: JobQueues): void {
@@ -143,6 +185,85 @@ describe.each(BACKENDS)('a call tolk places whose job fails (job queues %s)', (b
     expect(await jobState(nextJobs, id)).toBe('failed');
     expect(nextCalls.started).toEqual([]);
     expect(await db.store.calls.get(id)).toMatchObject({ state: 'ended', outcome: 'failed', endReason: reason });
+    expect(await db.store.deliveries.list({ callId: id, limit: 5 })).toHaveLength(1);
+    expect(await metrics.render()).toMatch(/^tolk_calls_total\{outcome="failed"\} 1$/m);
+  });
+
+  it.each([
+    ['starting it throws (the dial refused at once)', 'the telephony refused the dial'],
+    ['the move to calling is written but reported failed', 'the connection to the database was lost'],
+  ])('ends it as failed at once, as any call ends, when a try fails once the call is calling: %s', async (how, message) => {
+    const bus = await setUp();
+    const { jobs } = queues();
+    follow(bus, jobs);
+    const calls = new FakeCalls();
+    const losing = how.startsWith('the move');
+    if (!losing) calls.refusal = new Error(message);
+    const outbound = outboundOn(jobs, bus, calls, losing ? losingTheFirstMove(db.store.calls) : db.store.calls);
+    const id = await placeCall(outbound);
+    jobs.work(OUTBOUND_QUEUE, outbound.processor());
+
+    const reason = `not started: tolk could not call the customer (attempt 1): ${message}`;
+    await waitFor(async () => (await db.store.calls.get(id))?.state === 'ended', 5000, 'the call to end');
+    expect(await db.store.calls.get(id)).toMatchObject({ state: 'ended', outcome: 'failed', endReason: reason, outbound: { attempts: 1 } });
+    // Done with: not tried again, and its customer never called.
+    await waitFor(async () => (await jobState(jobs, id)) === 'completed', 5000, 'the job to complete');
+    expect(await jobs.get(OUTBOUND_QUEUE, `outbound.${id}.1`)).toMatchObject({ attemptsMade: 1 });
+    expect(calls.started).toEqual([]);
+    const owed = await db.store.deliveries.list({ callId: id, limit: 5 });
+    expect(owed).toHaveLength(1);
+    expect(JSON.parse(owed[0].payload)).toMatchObject({ event: 'call.ended', callId: id, outcome: 'failed', call: { id, outcome: 'failed', endReason: reason } });
+    expect(await metrics.render()).toMatch(/^tolk_calls_total\{outcome="failed"\} 1$/m);
+  });
+
+  if (backend === 'redis') {
+    it('ends it as failed, as any call ends, when its job stalled too often and Redis failed it without running it', async () => {
+      const bus = await setUp();
+      const q = queues();
+      follow(bus, q.jobs);
+      const calls = new FakeCalls();
+      const outbound = outboundOn(q.jobs, bus, calls);
+      const id = await placeCall(outbound);
+      // Instances that take the job and stop before they finish it: their locks lapse, and BullMQ's
+      // stalled-job check puts it back, three times, which is once too often.
+      const dying = new Worker(OUTBOUND_QUEUE, null, { connection: { url: REDIS_URL }, prefix: q.prefix, autorun: false, lockDuration: 200, stalledInterval: 200, maxStalledCount: 2 });
+      try {
+        void dying.startStalledCheckTimer();
+        for (let i = 1; i <= 3; i++) {
+          await waitFor(async () => (await dying.getNextJob(`dying-${i}`, { block: false })) !== undefined, 5000, `instance ${i} to take the job`);
+          await waitFor(async () => (await jobState(q.jobs, id)) === 'waiting', 5000, `the job to be put back from instance ${i}`);
+        }
+      } finally {
+        await dying.close(true);
+      }
+
+      q.jobs.work(OUTBOUND_QUEUE, outbound.processor(), { abandoned: (job, why) => outbound.abandoned(job, why) });
+      const reason = 'not started: tolk could not start attempt 1: its job was given up (job stalled more than allowable limit): the instances that took it stopped or stalled while starting it';
+      await waitFor(async () => (await db.store.calls.get(id))?.state === 'ended', 5000, 'the call to end');
+      expect(await jobState(q.jobs, id)).toBe('failed');
+      expect(await db.store.calls.get(id)).toMatchObject({ state: 'ended', outcome: 'failed', endReason: reason });
+      expect(calls.started).toEqual([]);
+      const owed = await db.store.deliveries.list({ callId: id, limit: 5 });
+      expect(owed).toHaveLength(1);
+      expect(JSON.parse(owed[0].payload)).toMatchObject({ event: 'call.ended', callId: id, outcome: 'failed', call: { id, outcome: 'failed', endReason: reason } });
+      expect(await metrics.render()).toMatch(/^tolk_calls_total\{outcome="failed"\} 1$/m);
+    });
+  }
+
+  it('ends it on the next try when even ending it failed as the move to calling was reported failed', async () => {
+    const bus = await setUp();
+    const { jobs } = queues();
+    follow(bus, jobs);
+    const calls = new FakeCalls();
+    const outbound = outboundOn(jobs, bus, calls, losingTheFirstMove(db.store.calls, true));
+    const id = await placeCall(outbound);
+    jobs.work(OUTBOUND_QUEUE, outbound.processor());
+
+    await waitFor(async () => (await db.store.calls.get(id))?.state === 'ended', 5000, 'the call to end');
+    expect(await db.store.calls.get(id)).toMatchObject({ outcome: 'failed', endReason: 'not started: tolk could not call the customer (attempt 1): a try failed once the call was calling' });
+    await waitFor(async () => (await jobState(jobs, id)) === 'completed', 5000, 'the job to complete');
+    expect(await jobs.get(OUTBOUND_QUEUE, `outbound.${id}.1`)).toMatchObject({ attemptsMade: 2 });
+    expect(calls.started).toEqual([]);
     expect(await db.store.deliveries.list({ callId: id, limit: 5 })).toHaveLength(1);
     expect(await metrics.render()).toMatch(/^tolk_calls_total\{outcome="failed"\} 1$/m);
   });

@@ -26,6 +26,9 @@ class FakeCalls {
     this.started.push(req.id);
     return undefined as never;
   }
+  get liveCallIds(): string[] {
+    return this.started;
+  }
 }
 
 interface Instance {
