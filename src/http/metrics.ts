@@ -127,7 +127,7 @@ export class Metrics {
     this.frameOut = this.frameProcessing.labels('out');
     this.playoutDepth = new Histogram({
       name: `${p}playout_queue_depth_seconds`,
-      help: "Audio queued in a leg's play-out, observed on every frame played",
+      help: "Translated audio tolk holds for a leg, not yet sent to the phone network, observed on every frame played",
       buckets: PLAYOUT_DEPTH_BUCKETS,
       registers,
     });
