@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
 import { outputOf, type ProcessOutput } from '../helpers/process-output';
@@ -45,5 +46,24 @@ describe('command-line tools as processes', () => {
     fs.writeFileSync(path.join(dir, '.env'), `TWILIO_API_URL=${emu.url}\nTWILIO_ACCOUNT_SID=AC${'f'.repeat(32)}\nTWILIO_AUTH_TOKEN=a-token-only-dotenv-knows\n`);
     const withEnv = await run(command, dir);
     expect(withEnv).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it.each([
+    ['twilio', 'twilio emulator'],
+    ['gemini', 'gemini emulator'],
+  ])('the %s emulator started on a port already taken says so in one line and exits 1, with no stack trace', async (which, name) => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as net.AddressInfo;
+    try {
+      const r = await run(`"${TSX}" "${path.join(ROOT, `src/emulators/${which}/main.ts`)}" --port ${port}`, dir);
+      expect(r).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `${name}: port ${port} is already in use on 127.0.0.1 (another emulator, or another program): stop it, or choose another port with --port\n`,
+      });
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 });

@@ -2,6 +2,7 @@
 import { HELP, parseArgs } from './options';
 import { loadScript } from './script';
 import { startGeminiEmulator } from './server';
+import { listenProblem } from '../listen-error';
 
 async function main(): Promise<void> {
   let opts;
@@ -32,7 +33,14 @@ async function main(): Promise<void> {
     detector: opts.detector,
     faults: opts.faults,
     perMessageDeflate: opts.perMessageDeflate,
+  }).catch((err: unknown) => {
+    const problem = listenProblem('gemini emulator', err);
+    if (!problem) throw err;
+    process.stderr.write(`${problem}\n`);
+    process.exitCode = 1;
+    return undefined;
   });
+  if (!emulator) return;
   process.stdout.write(`${JSON.stringify({ event: 'gemini_emulator.listening', url: emulator.url, mode: opts.mode, faults: opts.faults })}\n`);
   const stop = (): void => {
     void emulator.close().then(() => process.exit(0));
