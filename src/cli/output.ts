@@ -162,6 +162,18 @@ function clock(ms: number): string {
 }
 
 
+/**
+ * What ending a call in progress did, in one line: a direct call's parties are hung up; a conference
+ * tolk created ends for everyone in it; one tolk joined (no tolk number) goes on without tolk.
+ */
+export function hungUpText(c: CallJson): string {
+  const outcome = c.outcome ?? 'hungup_by_operator';
+  if (c.kind !== 'conference') return `Call ${c.id} ended: both parties hung up (${outcome}).\n`;
+  const conference = c.conference ?? 'its conference';
+  if (!c.number) return `Call ${c.id} ended: tolk left conference ${conference}, which goes on without interpretation (${outcome}).\n`;
+  return `Call ${c.id} ended: conference ${conference} ended, and everyone in it was hung up (${outcome}).\n`;
+}
+
 export function callDetail(c: CallWithTranscriptJson): string {
   const conference = c.kind === 'conference';
   const head = block([

@@ -184,6 +184,32 @@ describe('tolk calls show, a conference', () => {
   });
 });
 
+describe('tolk calls hangup, a conference', () => {
+  let confs: TolkServer;
+  beforeAll(async () => {
+    confs = await startTolkServer({
+      hangUp: async (id) => {
+        await confs.calls.update(id, { state: 'ended', outcome: 'hungup_by_operator', endedAt: new Date('2025-01-03T10:05:00.000Z') });
+        return true;
+      },
+    });
+    const live = { kind: 'conference' as const, legs: [], languages: { caller: 'es', agent: 'en' }, state: 'bridged' as const, startedAt: new Date('2025-01-03T10:00:00.000Z') };
+    // One tolk created for a caller on its number, and one it joined (a Flex task's): no tolk number.
+    await confs.calls.create({ ...live, id: 'own-conf', conference: 'tolk-own-conf', number: '+15550001111', from: '+34600000000', destination: '+15550002222' });
+    await confs.calls.create({ ...live, id: 'flex-conf', conference: 'WT0123456789abcdef0123456789abcdef', number: '', from: '', destination: '' });
+  });
+  afterAll(() => confs.close());
+
+  it('says the conference tolk created ended for everyone, and that one it joined goes on without it', async () => {
+    const [own, joined] = await Promise.all([confs.tolk('calls', 'hangup', 'own-conf'), confs.tolk('calls', 'hangup', 'flex-conf')]);
+    expect(own).toMatchObject({ code: 0, stdout: 'Call own-conf ended: conference tolk-own-conf ended, and everyone in it was hung up (hungup_by_operator).\n' });
+    expect(joined).toMatchObject({
+      code: 0,
+      stdout: 'Call flex-conf ended: tolk left conference WT0123456789abcdef0123456789abcdef, which goes on without interpretation (hungup_by_operator).\n',
+    });
+  });
+});
+
 describe('tolk languages', () => {
   it('lists the supported languages', async () => {
     const [text, json] = await Promise.all([server.tolk('languages'), server.tolk('languages', '--json')]);

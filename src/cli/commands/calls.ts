@@ -14,7 +14,7 @@ import { MIN_ID_PREFIX, onCall } from '../call-id';
 import { clientFor, outputFor, type CliContext } from '../context';
 import { usageError } from '../errors';
 import { phoneNumber, wholeNumber } from '../option-parsers';
-import { callDetail, callsTable, printJson, shownTime, withProblemLines } from '../output';
+import { callDetail, callsTable, hungUpText, printJson, shownTime, withProblemLines } from '../output';
 
 interface ListOptions {
   number?: string;
@@ -80,14 +80,14 @@ export function callsCommand(ctx: CliContext): Command {
 
   calls
     .command('hangup')
-    .description('end a call in progress: hang up both parties (recorded as hungup_by_operator)')
+    .description('end a call in progress: hang up both parties; a conference tolk created ends for everyone, one it joined goes on without tolk (recorded as hungup_by_operator)')
     .argument('<id>', `the call id (tolk calls list, or the Live page), or its first ${MIN_ID_PREFIX} or more characters`)
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const o = outputFor(ctx, cmd);
       const client = clientFor(ctx, cmd);
       const call = await onCall(client, id, (callId) => client.hangUpCall(callId));
       if (o.json) printJson(o, call);
-      else o.out(`Call ${call.id} ended: both parties hung up (${call.outcome ?? 'hungup_by_operator'}).\n`);
+      else o.out(hungUpText(call));
     });
 
   calls
