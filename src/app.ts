@@ -52,6 +52,7 @@ import { GeminiTranslatorFactory } from './translate/gemini-translator';
 import { createCallAnswerRenderer } from './twilio/call-answers';
 import { callWebhookHandlers } from './twilio/call-webhooks';
 import { TwilioConferences } from './twilio/conferences';
+import { checkInterpreterApp } from './twilio/interpreter-app';
 import { createTwilioModule, streamStatusUrl } from './twilio/module';
 import { TwilioRestClient } from './twilio/rest-client';
 import { isRetryableTwilioError } from './twilio/rest-errors';
@@ -348,6 +349,7 @@ async function startWith(
   void outbound.resume().catch((err: unknown) => logger.error({ event: 'outbound.resume_failed', err }, 'could not queue the scheduled calls again'));
   if (configured.length === 0) logger.warn({ event: 'config.no_numbers' }, 'no numbers configured: every call will be refused (add one with the admin API, the CLI or TOLK_NUMBERS)');
   logger.info({ event: 'server.listening', port: address.port, host: config.HOST, numbers: configured.length, instance }, 'tolk listening');
+  if (config.TWILIO_TWIML_APP_SID) void checkInterpreterApp(rest, config.TWILIO_TWIML_APP_SID, config.PUBLIC_URL, logger);
   if (cluster) {
     try {
       await cluster.start(config.TOLK_INTERNAL_URL ?? `http://${internalHost(config.HOST)}:${address.port}`, (id) => reconciler.closeLost(id));

@@ -219,6 +219,15 @@ export class TwilioRestClient {
     this.log.info({ event: 'twilio.rest.conference_ended', conference }, 'conference ended');
   }
 
+  /** The TwiML App with this SID in the account, or undefined when the account has none such. */
+  async findApplication(sid: string): Promise<{ sid: string; voiceUrl: string } | undefined> {
+    const app = await this.run('fetch_application', () => this.client.applications(sid).fetch()).catch((err: unknown) => {
+      if (err instanceof TwilioApiError && err.status === 404) return undefined;
+      throw err;
+    });
+    return app && { sid: app.sid, voiceUrl: app.voiceUrl };
+  }
+
   /** Creates a TwiML App, or updates the one with this friendly name, to run `voiceUrl` (POST). */
   async configureApplication(friendlyName: string, voiceUrl: string): Promise<{ sid: string; friendlyName: string; voiceUrl: string; voiceMethod: string; created: boolean }> {
     const found = await this.run('find_application', () => this.client.applications.list({ friendlyName, limit: 1 }));
