@@ -280,6 +280,15 @@ export function speechRunsHeard(heard: Int16Array, said: Int16Array, db = -40, m
   });
 }
 
+/**
+ * Fails when any list in `damaged` holds a damaged stretch, printing it with `seen` whole (what to
+ * look at: stalls of this process, jitter-buffer and play-out counts), which a diff would hide.
+ */
+export function expectUndamaged(damaged: Record<string, readonly unknown[]>, seen: unknown): void {
+  const found = Object.entries(damaged).filter(([, d]) => d.length > 0);
+  if (found.length > 0) throw new Error(`damaged stretches: ${JSON.stringify(Object.fromEntries(found))}\nseen: ${JSON.stringify(seen)}`);
+}
+
 /** Every stretch of the translation (as speechRunsHeard finds them), matched sample for sample. */
 export interface StretchesHeard {
   stretches: number;

@@ -6,7 +6,7 @@
 import { readWav } from '../../src/audio';
 import fs from 'node:fs';
 import { hearScriptedExchange } from './scripted-exchange';
-import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, fixture, keepWav, loudFrames, startRig, waitUntil, type Rig } from './harness';
+import { AGENT_NUMBER, CALLER_NUMBER, TOLK_NUMBER, expectUndamaged, fixture, keepWav, loudFrames, startRig, waitUntil, type Rig } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -77,7 +77,7 @@ describe('an interpreted call, end to end', () => {
     const heard = await hearScriptedExchange({}, 'intact', (r) => (rig = r));
     // Through resampling, mixing, G.711 and both emulators, only mu-law's own noise remains in
     // every stretch of speech.
-    expect({ agent: heard.agent.damaged, caller: heard.caller.damaged, seen: heard.seen }).toEqual({ agent: [], caller: [], seen: expect.anything() as unknown });
+    expectUndamaged({ agent: heard.agent.damaged, caller: heard.caller.damaged }, heard.seen);
     expect(heard.agent.stretches).toBeGreaterThan(15);
     expect(heard.caller.stretches).toBeGreaterThan(8);
   });
