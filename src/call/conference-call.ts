@@ -136,7 +136,10 @@ export class ConferenceCall {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly startedAt: number;
-  /** When the interpretation started (ms since the epoch), as the record's `answeredAt` says. */
+  /**
+   * When the parties were connected (ms since the epoch), as the record's `answeredAt` says (see
+   * `partiesConnected`): the call's talk time counts from it.
+   */
   private answeredAt: number | undefined;
   private readonly parties = new Map<string, Party>();
   /** Who was in the conference when, speaking what: who a transcript line can be put down to. */
@@ -311,6 +314,7 @@ export class ConferenceCall {
    */
   start(members: readonly { legRef: string; whispering: boolean }[], watch: (onEvent: (e: ConferenceEvent) => void) => () => void): void {
     for (const m of members) if (!m.whispering) this.partyJoined(m.legRef);
+    if (this.parties.size >= 2) this.partiesConnected('parties-in-room');
     this.unwatch = watch((e) => this.conferenceEvent(e));
     if (this.parties.size === 0) {
       this.log.info({ event: 'conference.no_parties' }, 'no party in the conference: the interpreter leaves');
@@ -343,6 +347,7 @@ export class ConferenceCall {
           return;
         }
         this.partyJoined(e.legRef);
+        if (!this.created && [...this.parties.values()].filter((p) => p.present).length >= 2) this.partiesConnected('parties-in-room');
         this.reconcile();
         return;
       case 'left':
@@ -394,17 +399,13 @@ export class ConferenceCall {
       else this.interpreterLegGone(leg);
     });
     this.publish({ type: 'interpreter.leg', endpoint: leg.endpoint, legRef: media.legRef, action: 'joined', ...(leg.whisperTo ? { whisperTo: leg.whisperTo } : {}) });
+    if (!this.created) this.partiesConnected('interpreter-joined');
     if (this.stateValue === 'joining') {
       this.stateValue = 'live';
       clearTimeout(this.deadline);
-      // Interpreted from now on: its record shows it bridged, as a direct call's does once both
-      // parties are connected (an adopted call's record says so already, since it was first bridged).
-      if (!this.init.adopted) {
-        // The records subscriber takes this event's time as the record's `answeredAt`.
-        const at = Date.now();
-        this.answeredAt = at;
-        this.publish({ type: 'call.state', from: 'answered', to: 'bridged', trigger: 'interpreter-joined' }, at);
-      }
+      // Interpreted from now on: its record shows it bridged (an adopted call's record says so
+      // already, since it was first bridged). Its talk time counts from `partiesConnected`.
+      if (!this.init.adopted) this.publish({ type: 'call.state', from: 'answered', to: 'bridged', trigger: 'interpreter-joined' });
     }
     this.reconcile();
     const legs = [...this.legs.values()].filter((l) => !l.dropped);
@@ -501,6 +502,19 @@ export class ConferenceCall {
 
   // ---- internals ----
 
+  /**
+   * The parties can talk from now on, interpreted or not: the call's talk time counts from here
+   * (the record's `answeredAt`, once). In a conference tolk created, when the party dialled for the
+   * caller joins it; in one tolk joined, when tolk's first interpreter leg joins it or tolk sees two
+   * parties in it, whichever comes first. An adopted call keeps the time it was given.
+   */
+  private partiesConnected(trigger: 'agent-joined' | 'parties-in-room' | 'interpreter-joined'): void {
+    if (this.answeredAt !== undefined || this.init.adopted || this.stateValue === 'ended') return;
+    const at = Date.now();
+    this.answeredAt = at;
+    this.publish({ type: 'call.connected', trigger }, at);
+  }
+
   private partyJoined(legRef: string): void {
     const existing = [...this.parties.values()].find((p) => p.legRef === legRef);
     if (existing) {
@@ -509,7 +523,10 @@ export class ConferenceCall {
     }
     const given = this.known.get(legRef);
     const isDialled = legRef === this.dialledLeg;
-    if (isDialled) this.dialledAnswered = true;
+    if (isDialled) {
+      this.dialledAnswered = true;
+      this.partiesConnected('agent-joined');
+    }
     const role = given?.role ?? (isDialled ? 'agent' : 'participant');
     const language = given?.language ?? (isDialled ? this.init.dial?.agentLanguage : undefined);
     const source = given?.language !== undefined ? given.languageSource : undefined;

@@ -36,6 +36,12 @@ export type CallEvent = EventBase &
     /** A step of the call's state machine. */
     | { type: 'call.state'; from: string; to: string; trigger: string; status?: string; outcome?: CallOutcome }
     /**
+     * The parties of a conference can talk: both are in the room (`trigger` says how tolk saw it),
+     * interpreted or not. Its time is the record's `answeredAt`: a conference's talk time counts
+     * from it, not from its interpretation starting (`call.state` to 'bridged').
+     */
+    | { type: 'call.connected'; trigger: 'agent-joined' | 'parties-in-room' | 'interpreter-joined' }
+    /**
      * The live call moved between instances (a rolling deploy): published by the instance it left
      * ('out', once it let go) and by the one serving it now ('in').
      */

@@ -24,7 +24,7 @@ export type RebuiltCall =
       conference: string;
       mode: InterpretationMode;
       startedAt: number;
-      /** When its interpretation started (its record's `answeredAt`), ms since the epoch. */
+      /** When its parties were connected (its record's `answeredAt`), ms since the epoch. */
       answeredAt?: number;
       /** A conference tolk created for a caller on a tolk number: it ends with the caller. */
       dial?: { callerLeg: string; from: string; number: string; destination: string; callerLanguage: string; agentLanguage: string };

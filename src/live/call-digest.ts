@@ -38,6 +38,9 @@ export class CallDigest {
       case 'call.state':
         this.keep('state', e);
         return;
+      case 'call.connected':
+        this.keep('connected', e);
+        return;
       case 'participant.joined':
         this.keep(`participant:${e.participantId}`, e);
         return;

@@ -22,6 +22,7 @@ import type { CallEvent } from '../../src/call/events';
 import { callDuration } from '../../console/src/lib/calls';
 import { adminSetup, auth } from '../http/helpers/admin-app';
 import { conferenceRig } from './fakes/conference-rig';
+import { AGENT, CALLER, ownedConference } from './fakes/owned-conference-rig';
 import { FakeMediaLeg } from './fakes/fake-media-leg';
 import { FakeTranslatorFactory } from './fakes/fake-translator';
 import { flush, noPrompts, quietMetrics, silentLogger } from './fakes/rig-fixtures';
@@ -85,10 +86,10 @@ function rig() {
 }
 
 /** The call as the API answers (list and one call), as the CLI shows it (list row and detail), and as the console's History shows it. */
-async function shown(records: InMemoryCallRecordStore) {
+async function shown(records: InMemoryCallRecordStore, id = 'call-1') {
   const { http } = await adminSetup({ calls: records });
   const listed = ((await request(http.app).get('/api/calls').set(auth).expect(200)).body as { calls: CallJson[] }).calls[0];
-  const one = (await request(http.app).get('/api/calls/call-1').set(auth).expect(200)).body as CallWithTranscriptJson;
+  const one = (await request(http.app).get(`/api/calls/${id}`).set(auth).expect(200)).body as CallWithTranscriptJson;
   const row = callsTable([listed]).trimEnd().split('\n')[1];
   return { listed, one, talkCell: row.split(/\s{2,}/).at(-1), talkLine: /^Talk\s+(.*)$/m.exec(callDetail(one))?.[1], history: callDuration(one) };
 }
@@ -151,7 +152,7 @@ describe("a call's duration", () => {
     expect(history).toBe('not answered');
   });
 
-  it("of a conference tolk interprets counts from when its interpretation started, as its record's answeredAt says", async () => {
+  it('of a conference tolk joined with both parties in it counts from when tolk joined, as its record\'s answeredAt says', async () => {
     let now = Date.parse('2026-12-05T10:00:00.000Z');
     jest.spyOn(Date, 'now').mockImplementation(() => now);
     const rig = await conferenceRig({ members: ['CA' + 'e'.repeat(32), 'CA' + 'a'.repeat(32)], parties: [{ legRef: 'CA' + 'e'.repeat(32), language: 'es', role: 'caller' }, { legRef: 'CA' + 'a'.repeat(32), language: 'en', role: 'agent' }] });
@@ -164,5 +165,70 @@ describe("a call's duration", () => {
     expect(record.endedAt!.getTime() - record.answeredAt!.getTime()).toBe(61_000);
     expect(ended).toEqual([expect.objectContaining({ type: 'call.ended', durationMs: 61_000 })]);
     await rig.close();
+  });
+
+  it('of a conference tolk created counts from when the agent joined the caller, though no interpreter leg ever joined (Twilio 21218)', async () => {
+    let now = Date.parse('2026-12-05T10:00:00.000Z');
+    jest.spyOn(Date, 'now').mockImplementation(() => now);
+    const rig = await ownedConference({ agentAnswers: false, interpreterRefusal: new Error('Twilio 21218: Invalid ApplicationSid') });
+    const ended: CallEvent[] = [];
+    rig.events.subscribe((e) => void (e.type === 'call.ended' && ended.push(e)));
+    now += 4_000; // the agent's phone rings
+    const answered = now;
+    await rig.joined(AGENT);
+    expect(rig.conferences.refused).toBeGreaterThan(0);
+    expect((await rig.record()).answeredAt?.getTime()).toBe(answered);
+    now += 35_000; // they talk, uninterpreted
+    await rig.left(CALLER, 'hung-up');
+    await rig.ended(CALLER);
+    const record = await rig.whenEnded();
+    expect(record.state).toBe('ended');
+    expect(record.answeredAt?.getTime()).toBe(answered);
+    expect(record.endedAt!.getTime() - answered).toBe(35_000);
+    expect(ended).toEqual([expect.objectContaining({ type: 'call.ended', durationMs: 35_000 })]);
+    const { one, talkLine } = await shown(rig.records, rig.callId);
+    expect(one.durationMs).toBe(35_000);
+    expect(talkLine).toBe('0:35');
+    await rig.close();
+  });
+
+  it('of a conference tolk created counts from when the agent joined, not from when its interpretation started', async () => {
+    let now = Date.parse('2026-12-05T10:00:00.000Z');
+    jest.spyOn(Date, 'now').mockImplementation(() => now);
+    const ended: CallEvent[] = [];
+    // The caller is alone in the room at first: tolk's leg whispering to them joins before the agent does.
+    const rig = await ownedConference({ agentAnswers: false });
+    rig.events.subscribe((e) => void (e.type === 'call.ended' && ended.push(e)));
+    expect((await rig.record()).state).toBe('bridged');
+    now += 6_000;
+    const answered = now;
+    await rig.joined(AGENT);
+    now += 20_000;
+    await rig.left(AGENT, 'hung-up');
+    await rig.ended(AGENT);
+    const record = await rig.whenEnded();
+    expect(record.answeredAt?.getTime()).toBe(answered);
+    expect(record.endedAt!.getTime() - record.answeredAt!.getTime()).toBe(20_000);
+    expect(ended).toEqual([expect.objectContaining({ type: 'call.ended', durationMs: 20_000 })]);
+    await rig.close();
+  });
+
+  it('of a conference tolk joined with both parties in it counts from when tolk joined, though no interpreter leg ever joined', async () => {
+    let now = Date.parse('2026-12-05T10:00:00.000Z');
+    jest.spyOn(Date, 'now').mockImplementation(() => now);
+    const joinedAt = now;
+    const rig = await conferenceRig({
+      members: ['CA' + 'e'.repeat(32), 'CA' + 'a'.repeat(32)],
+      parties: [{ legRef: 'CA' + 'e'.repeat(32), language: 'es', role: 'caller' }, { legRef: 'CA' + 'a'.repeat(32), language: 'en', role: 'agent' }],
+      interpreterRefusal: new Error('Twilio 21218: Invalid ApplicationSid'),
+    });
+    const ended: CallEvent[] = [];
+    rig.events.subscribe((e) => void (e.type === 'call.ended' && ended.push(e)));
+    expect(await rig.record()).toMatchObject({ state: 'answered', answeredAt: new Date(joinedAt) });
+    now += 42_000;
+    await rig.ended();
+    const record = await rig.whenEnded();
+    expect(record.endedAt!.getTime() - record.answeredAt!.getTime()).toBe(42_000);
+    expect(ended).toEqual([expect.objectContaining({ type: 'call.ended', durationMs: 42_000 })]);
   });
 });

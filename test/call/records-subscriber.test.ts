@@ -76,4 +76,14 @@ describe('the records subscriber, with a slow database', () => {
     await s.events.settle('c1');
     expect(await s.records.get('c1')).toMatchObject({ state: 'ended', outcome: 'completed', endReason: 'the caller hung up' });
   });
+
+  it("keeps a conference's answeredAt from when its parties were connected, not from when it was bridged (interpreted) later", async () => {
+    const s = await setup();
+    s.records.release();
+    const connectedAt = Date.parse('2026-12-05T10:00:00.000Z');
+    s.events.publish(stamp({ type: 'call.connected', trigger: 'agent-joined' }, { callId: 'c1' }, connectedAt));
+    s.events.publish(stamp({ type: 'call.state', from: 'answered', to: 'bridged', trigger: 'interpreter-joined' }, { callId: 'c1' }, connectedAt + 7000));
+    await s.events.settle('c1');
+    expect(await s.records.get('c1')).toMatchObject({ state: 'bridged', answeredAt: new Date(connectedAt) });
+  });
 });

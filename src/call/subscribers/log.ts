@@ -23,6 +23,9 @@ export function logCalls(events: CallEventSource, logger: Logger, opts: CallLogO
       case 'call.state':
         logger.info({ ...ids, event: 'call.transition', from: e.from, to: e.to, trigger: e.trigger, status: e.status, outcome: e.outcome }, `${e.from} -> ${e.to}`);
         return;
+      case 'call.connected':
+        logger.info({ ...ids, event: 'call.connected', trigger: e.trigger }, 'the parties are connected');
+        return;
       case 'call.moved':
         logger.info({ ...ids, event: `call.moved_${e.direction}`, kind: e.kind, fromInstance: e.from, toInstance: e.to }, `call moved from ${e.from} to ${e.to}`);
         return;

@@ -1,5 +1,6 @@
 /**
- * Keeps each call's record from its events: state changes (with the time it was answered), the
+ * Keeps each call's record from its events: state changes, the time it was answered (a direct call
+ * bridged; a conference's parties connected, `call.connected`, whether or not it was bridged), the
  * legs and their languages as participants join and their languages become known, with how they
  * became known where they were not given (a participant whose language is not known yet is listed
  * once it is), every final utterance of the transcript
@@ -20,6 +21,8 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
   const legs = new Map<string, Map<string, CallLeg>>();
   /** Per call, participants with a leg whose language is not known yet: listed once it is. */
   const unlisted = new Map<string, Map<string, Omit<CallLeg, 'language'>>>();
+  /** Calls whose parties' connection (`call.connected`) gave their `answeredAt`. */
+  const connected = new Set<string>();
   /** Per call, the last write queued (see the header). */
   const queues = new Map<string, Promise<unknown>>();
 
@@ -37,6 +40,7 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
   const writeLegs = (callId: string): Promise<boolean> => serial(callId, () => records.update(callId, { legs: [...(legs.get(callId)?.values() ?? [])] }));
   const forget = (callId: string): void => {
     legs.delete(callId);
+    connected.delete(callId);
     unlisted.delete(callId);
   };
   /** The call's entry of `byCall`, made empty the first time. */
@@ -49,8 +53,14 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
 
   return events.subscribe((e: CallEvent) => {
     switch (e.type) {
-      case 'call.state':
-        return serial(e.callId, () => records.update(e.callId, { state: e.to, ...(e.to === 'bridged' ? { answeredAt: new Date(e.at) } : {}) }));
+      case 'call.state': {
+        // A conference's parties were connected before it was bridged (interpreted): that time stays.
+        const answered = e.to === 'bridged' && !connected.has(e.callId);
+        return serial(e.callId, () => records.update(e.callId, { state: e.to, ...(answered ? { answeredAt: new Date(e.at) } : {}) }));
+      }
+      case 'call.connected':
+        connected.add(e.callId);
+        return serial(e.callId, () => records.update(e.callId, { answeredAt: new Date(e.at) }));
       case 'participant.joined': {
         if (!e.legRef) return undefined;
         const language = e.language ?? e.provisionalLanguage;

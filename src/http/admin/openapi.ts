@@ -154,7 +154,7 @@ function componentSchemas(): Record<string, JsonSchema> {
           items: { type: 'object', required: ['from', 'to', 'at'], properties: { from: string, to: string, at: dateTime } },
         },
         startedAt: dateTime,
-        answeredAt: { ...dateTime, description: 'When the call was answered: the other party answered and the two were joined (a conference: its interpretation started)' },
+        answeredAt: { ...dateTime, description: 'When the call was answered: the other party answered and the two were joined (a conference: both parties were in it, interpreted or not)' },
         endedAt: dateTime,
         durationMs: {
           type: 'integer',

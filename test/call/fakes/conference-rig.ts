@@ -11,13 +11,15 @@ import { flush, noPrompts as prompts, quietMetrics as metrics, silentLogger } fr
 import { sessionHearing } from './session-hearing';
 import { SimulatedClock } from './simulated-clock';
 
-/** A telephony that places every interpreter leg asked for and reports nothing by itself. */
+/** A telephony that places every interpreter leg asked for (or refuses it with `interpreterRefusal`) and reports nothing by itself. */
 class FakeConferences implements ConferenceTelephony {
   readonly interpreters: AddInterpreterRequest[] = [];
+  interpreterRefusal: Error | undefined;
   addParty(): Promise<string> {
     return Promise.reject(new Error('no parties are dialled in this rig'));
   }
   addInterpreter(req: AddInterpreterRequest): Promise<string> {
+    if (this.interpreterRefusal) return Promise.reject(this.interpreterRefusal);
     this.interpreters.push(req);
     return Promise.resolve(`CA-interpreter-${req.endpoint}`);
   }
@@ -52,13 +54,14 @@ const telephony: Telephony = {
  * sessions, its events recorded into an in-memory call record as in production. `nowMs` is the
  * call's clock; the test moves it and says who joins, leaves and what the sessions hear.
  */
-export async function conferenceRig(opts: { members: string[]; parties: ConferencePartyInit[]; mode?: InterpretationMode }) {
+export async function conferenceRig(opts: { members: string[]; parties: ConferencePartyInit[]; mode?: InterpretationMode; interpreterRefusal?: Error }) {
   const logger = silentLogger();
   const events = new CallEventBus(logger);
   const records = new InMemoryCallRecordStore();
   const stopRecording = recordCalls(events, records);
   const translators = new FakeTranslatorFactory();
   const conferences = new FakeConferences();
+  conferences.interpreterRefusal = opts.interpreterRefusal;
   const time = { nowMs: 1_000_000 };
   const id = 'conf-call';
   await records.create({

@@ -26,17 +26,26 @@ export const NUMBER: NumberSettings = {
 
 /**
  * The conferences tolk creates: the agent dialled answers as AGENT (or the dialling fails); every
- * interpreter leg asked for is placed. It reports nothing by itself: the test says what happens.
+ * interpreter leg asked for is placed (or refused with `interpreterRefusal`). It reports nothing by
+ * itself: the test says what happens.
  */
 class OwnedConferences implements ConferenceTelephony {
   readonly interpreters: { req: AddInterpreterRequest; legRef: string }[] = [];
   readonly steps: string[] = [];
   dialFails = false;
+  /** Placing an interpreter leg is refused with this (e.g. Twilio 21218: the TwiML App does not exist). */
+  interpreterRefusal: Error | undefined;
+  /** Interpreter legs refused so far. */
+  refused = 0;
   addParty(req: AddPartyRequest): Promise<string> {
     this.steps.push(`dial ${req.destination}`);
     return this.dialFails ? Promise.reject(new Error('21211 invalid number')) : Promise.resolve(AGENT);
   }
   addInterpreter(req: AddInterpreterRequest): Promise<string> {
+    if (this.interpreterRefusal) {
+      this.refused++;
+      return Promise.reject(this.interpreterRefusal);
+    }
     const legRef = `CA-interpreter-${req.endpoint}`;
     this.interpreters.push({ req, legRef });
     return Promise.resolve(legRef);
@@ -89,7 +98,7 @@ class Network implements Telephony {
  * events are recorded into an in-memory call record as in production. The test moves the call's
  * clock and says who joins, speaks, leaves, and what the translation sessions hear.
  */
-export async function ownedConference(opts: { agentAnswers?: boolean; dialFails?: boolean } = {}) {
+export async function ownedConference(opts: { agentAnswers?: boolean; dialFails?: boolean; interpreterRefusal?: Error } = {}) {
   const logger = silentLogger();
   const events = new CallEventBus(logger);
   const records = new InMemoryCallRecordStore();
@@ -97,6 +106,7 @@ export async function ownedConference(opts: { agentAnswers?: boolean; dialFails?
   const translators = new FakeTranslatorFactory();
   const conferences = new OwnedConferences();
   conferences.dialFails = opts.dialFails ?? false;
+  conferences.interpreterRefusal = opts.interpreterRefusal;
   const network = new Network();
   const clock = new ManualFrameClock();
   const time = { nowMs: 1_000_000 };
@@ -146,6 +156,10 @@ export async function ownedConference(opts: { agentAnswers?: boolean; dialFails?
 
   const rig = {
     service,
+    /** The call's event stream. */
+    events,
+    /** The call records, as tolk keeps them. */
+    records,
     call,
     callId,
     conferences,
