@@ -34,7 +34,7 @@ import { languagesOf, planInterpretation, type InterpretationMode, type Interpre
 import { sameLanguage } from './caller-language';
 import { message, sayLocale } from './messages';
 import { DEDUCED, DETECTED, SPOKEN, SpeakerLedger } from './speaker-ledger';
-import { WhisperRefusedError, type ConferenceEvent, type LeaveCause, type ConferenceTelephony, type LegStatus, type ParticipantMedia } from './ports';
+import { InterpreterLegRefusedError, WhisperRefusedError, type ConferenceEvent, type LeaveCause, type ConferenceTelephony, type LegStatus, type ParticipantMedia } from './ports';
 import { SAMPLE_RATE } from '../audio/frame';
 import { SpeechLeadIn } from '../audio/speech-lead-in';
 import { connectedMs } from '../shared/call-duration';
@@ -102,7 +102,14 @@ export interface ConferenceCallInit {
   adopted?: { dialledLeg?: string; startedAt: number; answeredAt?: number; generation: number };
 }
 
-export type ConferenceCallState = 'joining' | 'live' | 'ended';
+/**
+ * `joining` until an interpreter leg is connected (`live`); `uninterpreted` once every interpreter
+ * leg failed for good before one was: the parties talk without tolk.
+ */
+export type ConferenceCallState = 'joining' | 'live' | 'uninterpreted' | 'ended';
+
+/** What a conference's record adds to why it ended when it was never interpreted. */
+export const UNINTERPRETED = 'uninterpreted: every interpreter leg failed';
 
 interface Party {
   id: string;
@@ -121,6 +128,8 @@ interface InterpreterLeg {
   attached: boolean;
   /** The leg was asked to leave (or never came): not requested again for this plan entry. */
   dropped: boolean;
+  /** Its placement was refused for good (see `InterpreterLegRefusedError`). */
+  refused?: boolean;
 }
 
 export class ConferenceCall {
@@ -155,6 +164,8 @@ export class ConferenceCall {
   private ending: string | undefined;
   /** Every interpreter leg has gone: the call only waits to learn why before it ends. */
   private legsGone = false;
+  /** Why interpretation is unavailable, once every interpreter leg failed for good (see `legRefused`). */
+  private unavailable: string | undefined;
   /** Wakes the wait of `everyLegGone` once why the call is ending is known, or it has ended. */
   private endingNoted: (() => void) | undefined;
   /**
@@ -536,6 +547,7 @@ export class ConferenceCall {
     this.departed.delete(id);
     this.speakers.joined(id, this.elapsedMs, language, language !== undefined && source !== DETECTED);
     this.graph.addParticipant({ id, role, legRef, ...(language ? { language } : {}), ...(source ? { languageSource: source } : {}) });
+    if (this.stateValue === 'uninterpreted') this.tellUnavailable(party);
     if (this.init.dial && legRef === this.init.dial.callerLeg && !this.dialledLeg) this.dialParty();
   }
 
@@ -772,7 +784,7 @@ export class ConferenceCall {
 
   /** Brings the legs and routes to what the plan says. */
   private reconcile(): void {
-    if (this.stateValue === 'ended' || this.legsGone) return;
+    if (this.stateValue === 'ended' || this.stateValue === 'uninterpreted' || this.legsGone) return;
     const parties = [...this.parties.values()].filter((p) => p.present);
     const plan = this.plan(parties);
     const wanted = new Set(plan.legs.map((l) => l.endpoint));
@@ -862,6 +874,11 @@ export class ConferenceCall {
         if (leg.dropped || this.stateValue === 'ended') this.background('remove-leg', this.deps.conferences.removeLeg(this.conferenceRef ?? this.conference, legRef));
       })
       .catch((err: unknown) => {
+        if (err instanceof InterpreterLegRefusedError && !leg.dropped) {
+          this.log.error({ event: 'conference.interpreter_leg_failed', endpoint, err, final: true }, 'could not place an interpreter leg: refused for good');
+          this.legRefused(leg, err.reason);
+          return;
+        }
         this.legs.delete(endpoint);
         if (err instanceof WhisperRefusedError) {
           this.fallBackToOpen(err.reason);
@@ -870,6 +887,37 @@ export class ConferenceCall {
         this.log.error({ event: 'conference.interpreter_leg_failed', endpoint, err }, 'could not place an interpreter leg');
       });
     this.track(request);
+  }
+
+  /**
+   * An interpreter leg was refused for good: it is not asked for again. Once every leg of the
+   * call was (none connected, none still being placed) and the conference is not over,
+   * interpretation is unavailable: each party present is told so in their language (heard by them
+   * alone), and so is each one who joins later; the call goes on uninterpreted, its deadline to
+   * start interpreting gone, and the record says so when it ends.
+   */
+  private legRefused(leg: InterpreterLeg, reason: string): void {
+    leg.refused = true;
+    leg.dropped = true;
+    if (this.stateValue !== 'joining' || this.unavailable !== undefined || this.legsGone) return;
+    const legs = [...this.legs.values()];
+    if (!legs.every((l) => l.refused)) return;
+    this.unavailable = reason;
+    this.stateValue = 'uninterpreted';
+    clearTimeout(this.deadline);
+    const present = [...this.parties.values()].filter((p) => p.present);
+    this.log.warn(
+      { event: 'conference.uninterpreted', reason, legs: legs.length, parties: present.map((p) => p.legRef) },
+      'every interpreter leg failed for good: the parties are told interpretation is unavailable, and talk uninterpreted',
+    );
+    this.publish({ type: 'interpreter.unavailable', reason, told: present.map((p) => p.legRef) });
+    for (const p of present) this.tellUnavailable(p);
+  }
+
+  /** Tells a party, in their language (English while it is not known), that interpretation is unavailable. */
+  private tellUnavailable(party: Party): void {
+    const language = party.language ?? 'en';
+    this.background('tell-unavailable', this.deps.conferences.announce(this.conferenceRef ?? this.conference, party.legRef, message('translationUnavailable', language), sayLocale(language)));
   }
 
   private dropLeg(leg: InterpreterLeg): void {
@@ -931,7 +979,7 @@ export class ConferenceCall {
     clearTimeout(this.deadline);
     this.stateValue = 'ended';
     this.endingNoted?.();
-    this.released = this.release(outcome, reason);
+    this.released = this.release(outcome, this.unavailable === undefined ? reason : `${reason} (${UNINTERPRETED}: ${this.unavailable})`);
   }
 
   private async release(outcome: CallOutcome, reason: string): Promise<void> {

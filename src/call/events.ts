@@ -31,6 +31,11 @@ export type CallEvent = EventBase &
     | { type: 'call.created'; kind: 'conference'; number: string; from: string; destination: string; conference: string; mode: 'whisper' | 'open' }
     /** An interpreter leg of a conference connected or went away (`whisperTo`: the party it alone is heard by). */
     | { type: 'interpreter.leg'; endpoint: string; legRef: string; action: 'joined' | 'left'; whisperTo?: string }
+    /**
+     * Every interpreter leg of the conference failed for good (`reason`: the last refusal): the
+     * parties were told interpretation is unavailable, and talk uninterpreted.
+     */
+    | { type: 'interpreter.unavailable'; reason: string; told: string[] }
     /** The interpretation in effect changed from the one asked for (`fallback`: why). */
     | { type: 'interpreter.mode'; mode: 'whisper' | 'open'; requestedMode: 'whisper' | 'open'; fallback?: string }
     /** A step of the call's state machine. */

@@ -8,6 +8,7 @@
  * leg's ring timeout has passed.
  */
 import {
+  InterpreterLegRefusedError,
   WhisperRefusedError,
   type AddInterpreterRequest,
   type AddPartyRequest,
@@ -30,8 +31,11 @@ export type DialJob = DialLeg & {
   deadline: number;
 };
 
-/** What a dial job answers: the leg's reference, or why the telephony refused an interpreter leg's whisper. */
-export type DialResult = string | { whisperRefused: string };
+/**
+ * What a dial job answers: the leg's reference, or why the telephony refused an interpreter leg's
+ * whisper, or the interpreter leg itself for good.
+ */
+export type DialResult = string | { whisperRefused: string } | { legRefused: string };
 
 /** How long an interpreter leg (which has no ring timeout) may wait its turn. */
 const INTERPRETER_WAIT_MS = 30_000;
@@ -120,8 +124,9 @@ export class QueuedConferences implements ConferenceTelephony {
     // An endpoint dropped and wanted again is a new leg: its job is a new one.
     const id = jobId('dial', req.callId, req.endpoint, String(this.now()));
     const result = await dialWithin<DialResult>(this.jobs, id, { interpreter: req }, INTERPRETER_WAIT_MS, this.now);
-    if (typeof result !== 'string') throw new WhisperRefusedError(result.whisperRefused);
-    return result;
+    if (typeof result === 'string') return result;
+    if ('legRefused' in result) throw new InterpreterLegRefusedError(result.legRefused);
+    throw new WhisperRefusedError(result.whisperRefused);
   }
 
   find(conference: string): Promise<ConferenceInfo | undefined> {
@@ -138,6 +143,10 @@ export class QueuedConferences implements ConferenceTelephony {
 
   watch(conference: ConferenceInfo, onEvent: (e: ConferenceEvent) => void): () => void {
     return this.inner.watch(conference, onEvent);
+  }
+
+  announce(conference: string, legRef: string, text: string, locale: string): Promise<void> {
+    return this.inner.announce(conference, legRef, text, locale);
   }
 }
 
@@ -159,6 +168,7 @@ export function dialProcessor(telephony: Telephony, retryable: (err: unknown) =>
       if ('party' in data) return await opts.conferences.addParty(data.party);
       return await opts.conferences.addInterpreter(data.interpreter).catch((err: unknown) => {
         if (err instanceof WhisperRefusedError) return { whisperRefused: err.reason };
+        if (err instanceof InterpreterLegRefusedError) return { legRefused: err.reason };
         throw err;
       });
     } catch (err) {

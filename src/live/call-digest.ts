@@ -41,6 +41,9 @@ export class CallDigest {
       case 'call.connected':
         this.keep('connected', e);
         return;
+      case 'interpreter.unavailable':
+        this.keep('unavailable', e);
+        return;
       case 'participant.joined':
         this.keep(`participant:${e.participantId}`, e);
         return;

@@ -8,12 +8,15 @@
  * the token against its own ticket, learns the call and endpoint from it, and answers with a stream
  * token for the leg's real call SID.
  *
+ * A member is told something (interpretation unavailable) by an announcement: Twilio fetches
+ * POST /twilio/announce?message=...&language=..., which answers `<Say>`.
+ *
  * A conference tolk joined reports its events to whoever created it, so tolk follows it by listing
  * its participants once a second (`watch`).
  */
 import type { AddInterpreterRequest, AddPartyRequest, ConferenceEvent, ConferenceInfo, ConferenceTelephony } from '../call/ports';
 import type { Logger } from '../log/logger';
-import { WhisperRefusedError } from '../call/ports';
+import { InterpreterLegRefusedError, WhisperRefusedError } from '../call/ports';
 import { CALL_ID_PARAM } from './call-params';
 import { TWILIO_PATHS } from './module';
 import type { TwilioRestClient } from './rest-client';
@@ -63,7 +66,7 @@ export class TwilioConferences implements ConferenceTelephony {
   }
 
   async addInterpreter(req: AddInterpreterRequest): Promise<string> {
-    if (!this.deps.appSid) throw new Error('TWILIO_TWIML_APP_SID is not set (run: tolk twilio configure-app)');
+    if (!this.deps.appSid) throw new InterpreterLegRefusedError('TWILIO_TWIML_APP_SID is not set (run: tolk twilio configure-app)');
     const token = this.deps.tokens.issue({ callSid: interpreterTicket(req.callId), role: req.endpoint, ttlMs: 120_000 });
     try {
       return await this.deps.rest.addParticipant(req.conference, {
@@ -77,6 +80,9 @@ export class TwilioConferences implements ConferenceTelephony {
       if (req.whisperTo && err instanceof TwilioApiError && err.code !== undefined && WHISPER_REFUSED.has(err.code)) {
         throw new WhisperRefusedError(`Twilio error ${err.code}: ${err.message}`);
       }
+      // Twilio answered: a refusal (4xx), or a failure the REST client retried already (429, 5xx).
+      // No answer at all (status 0) may pass: the leg is asked for again.
+      if (err instanceof TwilioApiError && err.status !== 0) throw new InterpreterLegRefusedError(`Twilio ${err.status}${err.code !== undefined ? ` error ${err.code}` : ''}: ${err.message}`);
       throw err;
     }
   }
@@ -136,5 +142,11 @@ export class TwilioConferences implements ConferenceTelephony {
 
   async end(conference: string): Promise<void> {
     await this.deps.rest.endConference(conference);
+  }
+
+  /** Twilio fetches the announcement from POST /twilio/announce, which says `text` in `locale`. */
+  async announce(conference: string, legRef: string, text: string, locale: string): Promise<void> {
+    const query = new URLSearchParams({ message: text, language: locale }).toString();
+    await this.deps.rest.announceToParticipant(conference, legRef, webhookUrl(this.deps.publicUrl, `${TWILIO_PATHS.announce}?${query}`));
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The Twilio edge as an HttpModule: `POST /twilio/voice`, `POST /twilio/status`,
  * `POST /twilio/stream-status`, `POST /twilio/interpreter` (a TwiML App leg tolk added to a
- * conference), `POST /twilio/conference` (conference status callbacks) and `WS /twilio/media`. Every webhook must carry a valid
+ * conference), `POST /twilio/conference` (conference status callbacks), `POST /twilio/announce` (what
+ * tolk says to one conference participant) and `WS /twilio/media`. Every webhook must carry a valid
  * X-Twilio-Signature and this account's AccountSid; status and stream-status callbacks are handled
  * once each (a retried or replayed one is answered and dropped). What the voice webhook answers,
  * what a status callback does and what happens to an authenticated media leg are decided by
@@ -98,6 +99,7 @@ export const TWILIO_PATHS = {
   media: '/twilio/media',
   conference: '/twilio/conference',
   interpreter: '/twilio/interpreter',
+  announce: '/twilio/announce',
 } as const;
 
 /** `PUBLIC_URL/twilio/stream-status`: the `<Stream statusCallback>` of every stream tolk opens. */
@@ -265,6 +267,19 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
             res.status(200).type('text/xml').send(deps.twiml.render('say-hangup', { message: '' }));
           },
         );
+      });
+
+      // An announcement tolk asked Twilio to play to one conference participant (its announceUrl):
+      // the words and voice locale are in the signed URL.
+      app.post(TWILIO_PATHS.announce, form, (req, res) => {
+        if (!verified(req, res)) return;
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        if (typeof body.AccountSid !== 'string') return badRequest(req, res, 'AccountSid is required');
+        if (!ownAccount(req, res, body.AccountSid)) return;
+        const query = queryOf(req);
+        if (!query.message) return badRequest(req, res, 'message is required');
+        log.info({ event: 'twilio.announce', conferenceSid: body.ConferenceSid, callSid: body.CallSid }, 'announcement fetched');
+        res.status(200).type('text/xml').send(deps.twiml.render('announce', { message: query.message, ...(query.language ? { language: query.language } : {}) }));
       });
 
       // Conference events (start, end, join, leave, speech), each handled once (a numbered speech

@@ -207,6 +207,15 @@ export class TwilioRestClient {
     return { sid, friendlyName, participants: participants.map((p) => ({ callSid: p.callSid, coaching: Boolean(p.coaching), ...(p.label ? { label: p.label } : {}) })) };
   }
 
+  /**
+   * Plays an announcement to one participant, heard by them alone: Twilio fetches `url` (POST) for
+   * TwiML (`<Say>`, `<Play>`, `<Pause>`).
+   */
+  async announceToParticipant(conference: string, callSid: string, url: string): Promise<void> {
+    await this.run('announce_participant', () => this.client.conferences(conference).participants(callSid).update({ announceUrl: url, announceMethod: 'POST' }));
+    this.log.info({ event: 'twilio.rest.participant_announced', conference, callSid }, 'announcement to a conference participant');
+  }
+
   /** Removes (hangs up) a participant. */
   async removeParticipant(conference: string, callSid: string): Promise<void> {
     await this.run('remove_participant', () => this.client.conferences(conference).participants(callSid).remove());

@@ -21,6 +21,8 @@ export interface TwimlDocuments {
   'caller-conference': { name: string; statusCallback: string; greeting?: string; language?: string };
   /** Any message, then hang up (the bridge supplies localized text). */
   'say-hangup': { message: string; language?: string };
+  /** An announcement to one conference participant: `message` in `language`; they stay in the conference. */
+  announce: { message: string; language?: string };
   'party-unreachable': Say;
   'party-busy': Say;
   'party-no-answer': Say;
@@ -34,6 +36,7 @@ export const TWIML_DOCUMENT_NAMES: readonly TwimlDocumentName[] = [
   'agent-stream',
   'caller-conference',
   'say-hangup',
+  'announce',
   'party-unreachable',
   'party-busy',
   'party-no-answer',

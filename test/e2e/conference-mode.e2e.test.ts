@@ -164,6 +164,28 @@ describe('a number in conference mode', () => {
     expect(c[HZ.toEs]).toBeGreaterThanOrEqual(1.5);
   });
 
+  it("whose interpreter TwiML App Twilio does not have (21218): each party hears, in their language, that interpretation is unavailable; they talk on, and the record says so", async () => {
+    rig = await conferenceRig('whisper', { env: { TWILIO_TWIML_APP_SID: 'AP' + 'b'.repeat(32) } });
+    const { callerSid, agentSid } = await placeCall();
+    await waitUntil(() => rig.tolk.calls.activeCalls === 0, 5000, 'tolk to end the call');
+    const [record] = (await rig.tolk.records.list({ limit: 1 })).items;
+    // Each heard it alone, in their language, through their participant's announceUrl.
+    const said = rig.twilio.events().flatMap((e) => (e.type === 'twiml' && e.verb === 'Say' && e.detail.in === 'announcement' ? [[e.callSid, e.detail.text, e.detail.language]] : []));
+    expect(said).toEqual(
+      expect.arrayContaining([
+        [callerSid, message('translationUnavailable', 'es'), 'es-ES'],
+        [agentSid, message('translationUnavailable', 'en'), 'en-US'],
+      ]),
+    );
+    expect(said).toHaveLength(2);
+    expect(rig.twilio.events().filter((e) => e.type === 'conference.update' && e.action === 'announcement-end')).toHaveLength(2);
+    // The parties talked on until the caller hung up: the call was connected, never interpreted.
+    expect(record).toMatchObject({ kind: 'conference', state: 'ended', outcome: 'completed', answeredAt: expect.any(Date) as Date });
+    expect(record.endReason).toMatch(/^the caller hung up \(uninterpreted: every interpreter leg failed: Twilio 400 error 21218: /);
+    expect(record.endedAt!.getTime() - record.answeredAt!.getTime()).toBeGreaterThan(4000 / rig.speed);
+    expect(rig.logs.filter((l) => l.event === 'conference.uninterpreted')).toEqual([expect.objectContaining({ level: 'warn', callId: record.id })]);
+  });
+
   it('the destination busy: the caller is told, and the conference and every leg end', async () => {
     rig = await conferenceRig('whisper');
     rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'busy' } });

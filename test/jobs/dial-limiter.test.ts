@@ -3,7 +3,7 @@
  * is placed one per second (measured between the placements the phone network receives), none
  * refused; Twilio's 429s are retried within the ring timeout, and a refusal no retry can fix is not.
  */
-import { WhisperRefusedError, type AddInterpreterRequest, type AddPartyRequest, type ConferenceTelephony, type DialRequest, type LegReport, type Telephony } from '../../src/call/ports';
+import { InterpreterLegRefusedError, WhisperRefusedError, type AddInterpreterRequest, type AddPartyRequest, type ConferenceTelephony, type DialRequest, type LegReport, type Telephony } from '../../src/call/ports';
 import { DIAL_QUEUE, dialProcessor, dialQueueSpec, QueuedConferences, QueuedTelephony } from '../../src/jobs/dial-queue';
 import { BACKENDS, openTestQueues, waitFor, type TestQueues } from './helpers';
 
@@ -98,7 +98,7 @@ describe.each(BACKENDS)('dial queue (%s)', (backend) => {
     expect(network.placed).toEqual([]);
   });
 
-  it('places conference parties and interpreter legs through the same limit, and passes a refused whisper on', async () => {
+  it('places conference parties and interpreter legs through the same limit, and passes a refused whisper or leg on', async () => {
     q = openTestQueues(backend, [dialQueueSpec(1)]);
     const placed: { what: string; at: number }[] = [];
     const network: ConferenceTelephony = {
@@ -108,6 +108,7 @@ describe.each(BACKENDS)('dial queue (%s)', (backend) => {
       },
       addInterpreter: (req: AddInterpreterRequest) => {
         if (req.whisperTo === 'CA-refuse') return Promise.reject(new WhisperRefusedError('Twilio error 16000: no Agent Conference'));
+        if (req.endpoint === 'refused') return Promise.reject(new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid'));
         placed.push({ what: `interpreter:${req.endpoint}`, at: Date.now() });
         return Promise.resolve(`CA-${req.endpoint}`);
       },
@@ -115,6 +116,7 @@ describe.each(BACKENDS)('dial queue (%s)', (backend) => {
       removeLeg: () => Promise.resolve(),
       end: () => Promise.resolve(),
       watch: () => () => undefined,
+      announce: () => Promise.resolve(),
     };
     q.jobs.work(DIAL_QUEUE, dialProcessor(new RecordingTelephony(), retryable, { conferences: network }));
     const conferences = new QueuedConferences(network, q.jobs);
@@ -129,5 +131,8 @@ describe.each(BACKENDS)('dial queue (%s)', (backend) => {
     expect(times[1] - times[0]).toBeGreaterThanOrEqual(800);
     expect(times[2] - times[1]).toBeGreaterThanOrEqual(800);
     await expect(conferences.addInterpreter({ callId, conference: 'c', endpoint: 'whisper-3', callerId: '+15550001111', whisperTo: 'CA-refuse' })).rejects.toBeInstanceOf(WhisperRefusedError);
+    await expect(conferences.addInterpreter({ callId, conference: 'c', endpoint: 'refused', callerId: '+15550001111' })).rejects.toEqual(
+      new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid'),
+    );
   }, 20_000);
 });

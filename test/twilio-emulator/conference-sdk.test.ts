@@ -181,6 +181,43 @@ describe('Twilio emulator conferences through the real twilio SDK', () => {
     ]);
   });
 
+  it("plays a participant's AnnounceUrl to that participant alone: a signed fetch, its <Say> spoken over the conference, then announcement-end", async () => {
+    const client = await start();
+    app.handle('/voice', `<Response><Dial><Conference beep="false" waitUrl="" statusCallback="${app.base}/conference" statusCallbackEvent="join announcement">room-9</Conference></Dial></Response>`);
+    app.handle('/announce', '<Response><Say language="es-ES">La interpretación no está disponible.</Say></Response>');
+    const callerSid = await emu.dial({ from: CALLER, to: NUMBER, party: { speech: tone(30, HZ.caller, 4000), speakAfterSec: 0.5 } });
+    await joined(callerSid);
+    const agent = await client.conferences('room-9').participants.create({ from: NUMBER, to: AGENT, beep: 'false' });
+    await joined(agent.callSid);
+    await elapse(emu, agent.callSid, 1.5); // both talking
+
+    const updated = await client.conferences('room-9').participants(callerSid).update({ announceUrl: `${app.base}/announce?lang=es`, announceMethod: 'POST' });
+    expect(updated).toMatchObject({ callSid: callerSid, muted: false, hold: false });
+    await emu.waitFor((e) => e.type === 'twiml' && e.verb === 'Say' && e.callSid === callerSid, 5000);
+    const said = emu.events().filter((e) => e.type === 'twiml' && e.verb === 'Say');
+    expect(said).toEqual([expect.objectContaining({ callSid: callerSid, detail: expect.objectContaining({ text: 'La interpretación no está disponible.', language: 'es-ES', in: 'announcement' }) })]);
+    const fetched = app.received.filter((r) => r.path === '/announce');
+    expect(fetched).toHaveLength(1);
+    expect(fetched[0]).toMatchObject({ method: 'POST', params: expect.objectContaining({ AccountSid: emu.accountSid, CallSid: callerSid, ConferenceSid: emu.conference('room-9')!.sid }) });
+    expect(app.validSignature(fetched[0], emu.authToken)).toBe(true);
+
+    // The caller hears the announcement (a 440 Hz tone stands for speech) over the agent; the agent does not hear it.
+    await elapse(emu, callerSid, 1);
+    expect(tonesIn(tail(emu.recording(callerSid).heard, 0.8), [440, ...ALL_HZ])).toEqual([440, HZ.agent]);
+    expect(tonesIn(tail(emu.recording(agent.callSid).heard, 0.8), [440, ...ALL_HZ])).toEqual([HZ.caller]);
+
+    await emu.waitFor((e) => e.type === 'webhook' && e.kind === 'conference-status' && e.params.StatusCallbackEvent === 'announcement-end', 5000);
+    const events = app.received.filter((r) => r.path === '/conference').map((r) => [r.params.StatusCallbackEvent, r.params.CallSid]);
+    expect(events).toEqual([
+      ['participant-join', callerSid],
+      ['participant-join', agent.callSid],
+      ['announcement-end', callerSid],
+    ]);
+    // Once it is over, the caller hears the agent alone again.
+    await elapse(emu, callerSid, 0.5);
+    expect(tonesIn(tail(emu.recording(callerSid).heard, 0.4), [440, ...ALL_HZ])).toEqual([HZ.agent]);
+  });
+
   it('waits with music, beeps on join, and ends when a participant with endConferenceOnExit leaves', async () => {
     const client = await start();
     app.handle('/voice', '<Response><Dial><Conference endConferenceOnExit="true">room-8</Conference></Dial></Response>');

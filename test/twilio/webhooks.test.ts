@@ -290,3 +290,25 @@ describe('POST /twilio/conference', () => {
     expect(seen).toHaveLength(4);
   });
 });
+
+describe('POST /twilio/announce', () => {
+  const CONF = 'CF' + 'f'.repeat(32);
+  const params = { AccountSid: ACCOUNT, ConferenceSid: CONF, CallSid: CALL };
+  const path = `/twilio/announce?${new URLSearchParams({ message: 'La interpretación no está disponible.', language: 'es-ES' }).toString()}`;
+
+  it('answers a signed request with the words of its URL, said in its language (the participant stays in the conference)', async () => {
+    edge = await startEdge({ listen: false });
+    const res = await post(path, params, sign(`${PUBLIC_URL}${path}`, params));
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/xml/);
+    const doc = normalise(parseXml(res.text));
+    expect(doc.children).toEqual([{ name: 'Say', attributes: { language: 'es-ES' }, children: ['La interpretación no está disponible.'] }]);
+  });
+
+  it("refuses an unsigned request, and another account's", async () => {
+    edge = await startEdge({ listen: false });
+    expect((await post(path, params)).status).toBe(403);
+    const other = { ...params, AccountSid: 'AC' + '9'.repeat(32) };
+    expect((await post(path, other, sign(`${PUBLIC_URL}${path}`, other))).status).toBe(403);
+  });
+});

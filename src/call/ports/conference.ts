@@ -60,6 +60,11 @@ export interface ConferenceTelephony {
   /** Ends the conference for everyone. */
   end(conference: string): Promise<void>;
   /**
+   * Says `text` (in voice locale `locale`) to one member of the conference, heard by them alone,
+   * while they stay in it (Twilio: the participant's `announceUrl`).
+   */
+  announce(conference: string, legRef: string, text: string, locale: string): Promise<void>;
+  /**
    * Follows a conference tolk joined but did not create (its status callbacks go to whoever created
    * it): reports members joining and leaving and the conference ending, until the returned function
    * is called.
@@ -87,6 +92,18 @@ export type ConferenceEvent =
    * `sinceArrivalMs` before it is handed over.
    */
   | { type: 'speech'; conferenceRef: string; legRef: string; speaking: boolean; sequence?: number; sinceArrivalMs?: number };
+
+/**
+ * An interpreter leg could not be placed, for good: the telephony refused it (Twilio: a 4xx, e.g.
+ * 21218 for a TwiML App it does not have) or still failed once its retries ran out. Placing it
+ * again would fail the same way.
+ */
+export class InterpreterLegRefusedError extends Error {
+  constructor(readonly reason: string) {
+    super(`interpreter leg refused: ${reason}`);
+    this.name = 'InterpreterLegRefusedError';
+  }
+}
 
 /** The telephony will not let a leg whisper to one party (Twilio: error 16000, no Agent Conference). */
 export class WhisperRefusedError extends Error {

@@ -3,16 +3,17 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { dbToGain } from './audio';
+import { dbToGain, FRAME_SAMPLES, silentFrame, toneFrame } from './audio';
 import { EmulatedCall, type AppParameterDelivery, type CallEnv, type ParticipantLeg } from './call';
 import type { CallRecord, CallStatus } from './call-record';
 import { createScaledClock } from './clock';
 import { ConferenceCallbackSender } from './conference/callback-sender';
-import type { Conference, ConferenceEvent, ParticipantStatus } from './conference/conference';
+import type { Conference, ConferenceEvent, Participant, ParticipantStatus } from './conference/conference';
 import { ConferenceHub } from './conference/hub';
 import { EventLog, type EmulatorEvent } from './events';
 import { StreamRefusals, type StreamFaults, type StreamRefusal } from './faults';
-import { createFrameTicker } from './frame-ticker';
+import { createFrameTicker, FRAME_MS } from './frame-ticker';
+import { parseTwiml, sayDurationSec, TwimlError, type TwimlVerb } from './twiml';
 import type { HandshakeSignature, MaskKey, StreamStats } from './media-stream';
 import type { PartySpec } from './party';
 import type { CallRecording } from './recorder';
@@ -192,6 +193,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
       log.add({ type: 'conference', ...where, callSid: e.participant.callSid, action: e.type === 'participant-join' ? 'join' : 'leave' });
     else if (e.type === 'conference-end') log.add({ type: 'conference', ...where, callSid: e.callSid, action: 'end' });
     else if (e.type === 'conference-start') log.add({ type: 'conference.update', ...where, callSid: e.callSid, action: 'start' });
+    else if (e.type === 'announcement-end' || e.type === 'announcement-fail') log.add({ type: 'conference.update', ...where, callSid: e.participant.callSid, action: e.type });
     else if (e.type === 'participant-speech-start' || e.type === 'participant-speech-stop')
       log.add({ type: 'conference.speech', ...where, callSid: e.participant.callSid, speaking: e.type === 'participant-speech-start' });
     else log.add({ type: 'conference.update', ...where, callSid: e.participant.callSid, action: UPDATE_ACTIONS[e.type] });
@@ -322,6 +324,49 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
     return participant;
   };
 
+  /**
+   * A participant's AnnounceUrl: its TwiML is fetched (a signed webhook, AccountSid, ConferenceSid
+   * and CallSid), and its <Say> (and <Pause>) played to that participant alone, over what they
+   * hear; then `announcement-end` (`announcement-fail` when it could not be fetched or played).
+   */
+  const announce = (conference: Conference, participant: Participant, url: string, method: string): void => {
+    const callSid = participant.callSid;
+    const params = { AccountSid: accountSid, ConferenceSid: conference.sid, CallSid: callSid };
+    const run = async (): Promise<void> => {
+      const sent = { type: 'webhook' as const, kind: 'announce' as const, callSid, url, method, params };
+      let verbs: TwimlVerb[];
+      try {
+        const res = await webhooks.send({ kind: 'announce', callSid, url, method, params });
+        log.add({ ...sent, status: res.status });
+        if (res.status < 200 || res.status >= 300) throw new TwimlError(`HTTP ${res.status} from ${url}`);
+        verbs = parseTwiml(res.body);
+      } catch (err) {
+        const fetchFailed = !(err instanceof TwimlError) || /^HTTP/.test(err.message);
+        if (!(err instanceof TwimlError)) log.add({ ...sent, error: (err as Error).message });
+        log.add({ type: 'error', callSid, code: fetchFailed ? 11200 : 12100, message: `announcement: ${(err as Error).message}` });
+        conference.announced(callSid, false);
+        return;
+      }
+      const frames: Int16Array[] = [];
+      const play = (sec: number, tone: boolean): void => {
+        const n = Math.round((sec * 1000) / FRAME_MS);
+        for (let i = 0; i < n; i++) frames.push(tone && env.sayAudio === 'tone' ? toneFrame(440, 3000, (frames.length % 400) * FRAME_SAMPLES) : silentFrame());
+      };
+      for (const v of verbs) {
+        if (v.verb === 'Say') {
+          log.add({ type: 'twiml', callSid, verb: 'Say', detail: { text: v.text, loop: v.loop, voice: v.voice, language: v.language, in: 'announcement' } });
+          play(sayDurationSec(v.text, v.loop), true);
+        } else if (v.verb === 'Pause') {
+          log.add({ type: 'twiml', callSid, verb: 'Pause', detail: { length: v.lengthSec, in: 'announcement' } });
+          play(v.lengthSec, false);
+        } else log.add({ type: 'twiml', callSid, verb: v.verb === 'unsupported' ? v.name : v.verb, detail: { unsupported: true, in: 'announcement' } });
+      }
+      if (!conference.announceTo(callSid, frames)) return conference.announced(callSid, false);
+      clock.after(frames.length * FRAME_MS, () => conference.announced(callSid, true));
+    };
+    void run();
+  };
+
   const placeCall = (p: PlaceCallParams): EmulatedCall => {
     const record = newRecord({
       from: p.from,
@@ -356,7 +401,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
   app.use(accountPath, applicationsRouter({ applications, newSid: () => sids('AP'), now: wallNow, accountSid }));
   app.use(
     accountPath,
-    conferencesRouter({ accountSid, hub: conferences, now: wallNow, agentConference, findApplication: (sid) => applications.get(sid), addParticipant }),
+    conferencesRouter({ accountSid, hub: conferences, now: wallNow, agentConference, findApplication: (sid) => applications.get(sid), addParticipant, announce }),
   );
   app.use(
     '/emulator',

@@ -18,7 +18,7 @@ export type EmulatorEvent = { t: number; callSid?: string } & (
   | { type: 'dtmf'; digits: string }
   | { type: 'party.say'; atSec: number; afterSpeech: boolean }
   | { type: 'conference'; name: string; conferenceSid: string; action: 'join' | 'leave' | 'end' }
-  | { type: 'conference.update'; name: string; conferenceSid: string; action: 'start' | 'mute' | 'unmute' | 'hold' | 'unhold' | 'modify' }
+  | { type: 'conference.update'; name: string; conferenceSid: string; action: 'start' | 'mute' | 'unmute' | 'hold' | 'unhold' | 'modify' | 'announcement-end' | 'announcement-fail' }
   /** A participant started or stopped speaking (only in a conference whose callback subscribes to `speaker`). */
   | { type: 'conference.speech'; name: string; conferenceSid: string; speaking: boolean }
   | { type: 'error'; code: number; message: string }

@@ -3,7 +3,7 @@
 // computed by the twilio package's own helper. In-flight requests are aborted on close().
 import twilio from 'twilio';
 
-export type WebhookKind = 'voice' | 'status' | 'action' | 'redirect' | 'stream-status' | 'conference-status';
+export type WebhookKind = 'voice' | 'status' | 'action' | 'redirect' | 'stream-status' | 'conference-status' | 'announce';
 
 export interface WebhookRequest {
   kind: WebhookKind;

@@ -87,7 +87,7 @@ const INTERPRETER_SCHEMA = {
   properties: {
     callId: { type: 'string', description: 'The call record of this interpretation (GET /api/calls/{id})' },
     conference: { type: 'string' },
-    state: { type: 'string', enum: ['joining', 'live', 'ended'], description: 'joining until the first interpreter leg is connected' },
+    state: { type: 'string', enum: ['joining', 'live', 'uninterpreted', 'ended'], description: 'joining until the first interpreter leg is connected; uninterpreted when every interpreter leg failed for good before one was (the parties were told, and talk without tolk)' },
     mode: { type: 'string', enum: ['whisper', 'open'], description: 'The interpretation in effect' },
     requestedMode: { type: 'string', enum: ['whisper', 'open'] },
     fallback: { type: 'string', description: 'Why the mode in effect differs from the one asked for' },

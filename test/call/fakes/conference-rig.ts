@@ -1,6 +1,6 @@
 import { encodeMulaw } from '../../../src/audio';
 import { ConferenceCall, type ConferencePartyInit } from '../../../src/call/conference-call';
-import { CallEventBus } from '../../../src/call/events';
+import { CallEventBus, type CallEvent } from '../../../src/call/events';
 import type { InterpretationMode } from '../../../src/call/interpretation-plan';
 import type { AddInterpreterRequest, ConferenceEvent, ConferenceInfo, ConferenceTelephony, Telephony } from '../../../src/call/ports';
 import { recordCalls } from '../../../src/call/subscribers/records';
@@ -40,6 +40,12 @@ class FakeConferences implements ConferenceTelephony {
   watch(): () => void {
     return () => undefined;
   }
+  /** What each member was told, in order. */
+  readonly announced: { legRef: string; text: string; locale: string }[] = [];
+  announce(_conference: string, legRef: string, text: string, locale: string): Promise<void> {
+    this.announced.push({ legRef, text, locale });
+    return Promise.resolve();
+  }
 }
 
 const telephony: Telephony = {
@@ -59,6 +65,9 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
   const events = new CallEventBus(logger);
   const records = new InMemoryCallRecordStore();
   const stopRecording = recordCalls(events, records);
+  /** Every event published, from the call's creation on. */
+  const seen: CallEvent[] = [];
+  events.subscribe((e) => void seen.push(e));
   const translators = new FakeTranslatorFactory();
   const conferences = new FakeConferences();
   conferences.interpreterRefusal = opts.interpreterRefusal;
@@ -116,6 +125,7 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
     translators,
     /** The call's event stream. */
     events,
+    seen,
     /** Every interpreter leg connected hears the room say `pcm` (8 kHz), 20 ms at a time. */
     roomSays(pcm: Int16Array): void {
       for (let i = 0; i < pcm.length; i += 160) {

@@ -34,4 +34,7 @@ export class FakeConferences implements ConferenceTelephony {
     this.watchers.push(onEvent);
     return () => undefined;
   }
+  announce(): Promise<void> {
+    return Promise.resolve();
+  }
 }

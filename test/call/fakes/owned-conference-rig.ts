@@ -1,5 +1,5 @@
 import { CallService } from '../../../src/call/call-service';
-import { CallEventBus } from '../../../src/call/events';
+import { CallEventBus, type CallEvent } from '../../../src/call/events';
 import { ManualFrameClock } from '../../../src/call/frame-clock';
 import type { AddInterpreterRequest, AddPartyRequest, ConferenceEvent, ConferenceInfo, ConferenceTelephony, LegReport, LegStatus, Telephony } from '../../../src/call/ports';
 import { recordCalls } from '../../../src/call/subscribers/records';
@@ -64,6 +64,12 @@ class OwnedConferences implements ConferenceTelephony {
   watch(): () => void {
     return () => undefined;
   }
+  /** What each member was told, in order. */
+  readonly announced: { legRef: string; text: string; locale: string }[] = [];
+  announce(_conference: string, legRef: string, text: string, locale: string): Promise<void> {
+    this.announced.push({ legRef, text, locale });
+    return Promise.resolve();
+  }
 }
 
 /** The phone network: where each leg is when tolk asks (answered unless the test says otherwise). */
@@ -103,6 +109,9 @@ export async function ownedConference(opts: { agentAnswers?: boolean; dialFails?
   const events = new CallEventBus(logger);
   const records = new InMemoryCallRecordStore();
   const stopRecording = recordCalls(events, records);
+  /** Every event published, from the call's creation on. */
+  const seen: CallEvent[] = [];
+  events.subscribe((e) => void seen.push(e));
   const translators = new FakeTranslatorFactory();
   const conferences = new OwnedConferences();
   conferences.dialFails = opts.dialFails ?? false;
@@ -158,6 +167,7 @@ export async function ownedConference(opts: { agentAnswers?: boolean; dialFails?
     service,
     /** The call's event stream. */
     events,
+    seen,
     /** The call records, as tolk keeps them. */
     records,
     call,

@@ -74,6 +74,8 @@ export type ParticipantEventType =
 /** What the conference reports; `participant` is a snapshot taken when the event happened. */
 export type ConferenceEvent =
   | { type: 'conference-start'; callSid: string }
+  /** An announcement to one participant (its AnnounceUrl) finished playing, or could not be played. */
+  | { type: 'announcement-end' | 'announcement-fail'; participant: Participant }
   | { type: 'conference-end'; reason: ConferenceEndReason; callSid?: string; label?: string }
   | { type: ParticipantEventType; participant: Participant }
   | { type: 'participant-leave'; participant: Participant; reason: LeaveReason; callStatus: string };
@@ -262,6 +264,23 @@ export class Conference {
     this.callSidEnding = by?.callSid;
     this.touch(now);
     this.emit({ type: 'conference-end', reason, callSid: by?.callSid, label: by?.label });
+  }
+
+  /**
+   * Plays `frames` to one connected participant alone, on top of what they hear (after anything
+   * already playing to them); false when they are not connected.
+   */
+  announceTo(callSid: string, frames: Int16Array[]): boolean {
+    const p = this.members.get(callSid);
+    if (!p || p.status !== 'connected' || this.isOver) return false;
+    this.mixer.overlay([callSid], frames);
+    return true;
+  }
+
+  /** The announcement to `callSid` ended (`played`) or failed: reported while the participant is still here. */
+  announced(callSid: string, played: boolean): void {
+    const p = this.members.get(callSid);
+    if (p) this.emit({ type: played ? 'announcement-end' : 'announcement-fail', participant: { ...p } });
   }
 
   /** REST participant update. Validates coaching first; throws ConferenceError. */

@@ -16,6 +16,8 @@ const SUBSCRIPTION: Record<ConferenceEvent['type'], string> = {
   'participant-modify': 'modify',
   'participant-speech-start': 'speaker',
   'participant-speech-stop': 'speaker',
+  'announcement-end': 'announcement',
+  'announcement-fail': 'announcement',
 };
 
 export const CONFERENCE_EVENT_WORDS: ReadonlySet<string> = new Set(['start', 'end', 'join', 'leave', 'mute', 'hold', 'modify', 'speaker', 'announcement']);

@@ -2,8 +2,9 @@
 // asked otherwise - and date filters), fetch and update (Status=completed ends it) by SID; and
 // its Participants subresource, addressed by conference SID or the friendly name of a live
 // conference (create opens the conference if needed): create (a phone number, client:, sip: or
-// app:AP...?custom=params target), list (Muted/Hold/Coaching filters), fetch, update and remove by
-// call SID or label. Coaching on an account without Agent Conference is error 16000.
+// app:AP...?custom=params target), list (Muted/Hold/Coaching filters), fetch, update (AnnounceUrl:
+// an announcement to that participant alone) and remove by call SID or label. Coaching on an
+// account without Agent Conference is error 16000.
 import express, { type Request, type Response } from 'express';
 import { rfc2822 } from '../call-record';
 import type { AppTarget } from '../call';
@@ -37,6 +38,8 @@ export interface ConferencesBackend {
   findApplication(sid: string): ApplicationRecord | undefined;
   /** Places the participant's call; throws ConferenceError when the conference refuses it. */
   addParticipant(conference: Conference, p: NewParticipant): Participant;
+  /** Fetches the TwiML at `url` and plays it to the participant alone (a participant's AnnounceUrl). */
+  announce(conference: Conference, participant: Participant, url: string, method: string): void;
 }
 
 function conferenceUri(accountSid: string, c: Conference): string {
@@ -222,10 +225,13 @@ export function conferencesRouter(backend: ConferencesBackend): express.Router {
         callSidToCoach: one(f, 'CallSidToCoach'),
       };
       methodParam(f, 'HoldMethod', 'GET');
-      methodParam(f, 'AnnounceMethod', 'POST');
-      urlParam(f, 'AnnounceUrl', 21502);
+      const announceMethod = methodParam(f, 'AnnounceMethod', 'POST');
+      const announceUrl = urlParam(f, 'AnnounceUrl', 21502);
       if ((changes.coaching === true || changes.callSidToCoach !== undefined) && !backend.agentConference) throw new ConferenceError(400, 16000, WHISPER_UNAVAILABLE);
-      const p = found.c.update(found.p.callSid, changes, backend.now());
+      // An announcement alone changes nothing of the participant (nor what they hear meanwhile).
+      const changing = Object.values(changes).some((v) => v !== undefined);
+      const p = changing || !announceUrl ? found.c.update(found.p.callSid, changes, backend.now()) : found.p;
+      if (announceUrl) backend.announce(found.c, p, announceUrl, announceMethod);
       res.json(participantJson(accountSid, found.c, p));
     } catch (err) {
       return refuse(res, err);

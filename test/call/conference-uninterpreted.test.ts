@@ -1,0 +1,83 @@
+/**
+ * A conference whose interpreter legs all fail for good (Twilio refuses them: e.g. 21218, the
+ * TwiML App TWILIO_TWIML_APP_SID names does not exist) goes on without tolk: each party hears, in
+ * their language and alone, that interpretation is unavailable, and the call's events, log and
+ * record say it went uninterpreted. A failure that may pass tells nobody anything.
+ */
+import { InterpreterLegRefusedError } from '../../src/call/ports';
+import { message } from '../../src/call/messages';
+import { conferenceRig } from './fakes/conference-rig';
+import { AGENT, CALLER, ownedConference } from './fakes/owned-conference-rig';
+
+const REFUSED = new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid: AP00000000000000000000000000000000');
+const THIRD = 'CA' + '3'.repeat(32);
+
+describe('a conference tolk created for a caller, whose interpreter legs Twilio refuses', () => {
+  it('tells the caller and the agent, each in their language, that interpretation is unavailable; they talk on, and the record says it went uninterpreted', async () => {
+    const rig = await ownedConference({ interpreterRefusal: REFUSED });
+    const told = rig.conferences.announced;
+    expect(told).toHaveLength(2);
+    expect(told).toEqual(
+      expect.arrayContaining([
+        { legRef: CALLER, text: message('translationUnavailable', 'es'), locale: 'es-ES' },
+        { legRef: AGENT, text: message('translationUnavailable', 'en'), locale: 'en-US' },
+      ]),
+    );
+    expect(rig.call.state).toBe('uninterpreted');
+    expect(rig.seen.filter((e) => e.type === 'interpreter.unavailable')).toEqual([expect.objectContaining({ reason: REFUSED.reason })]);
+    // Nothing more is placed (every further leg would be refused the same way); a supervisor who dials in is told too.
+    const refused = rig.conferences.refused;
+    await rig.joined(THIRD);
+    expect(rig.conferences.refused).toBe(refused);
+    expect(told.at(-1)).toEqual({ legRef: THIRD, text: message('translationUnavailable', 'en'), locale: 'en-US' });
+
+    await rig.left(CALLER, 'hung-up');
+    await rig.ended(CALLER);
+    const record = await rig.whenEnded();
+    expect(record.outcome).toBe('completed');
+    expect(record.endReason).toBe(`the caller hung up (uninterpreted: every interpreter leg failed: ${REFUSED.reason})`);
+    expect(record.answeredAt).toBeDefined();
+    await rig.close();
+  });
+
+  it('tells nobody anything when placing a leg failed in a way that may pass: the leg is asked for again', async () => {
+    const rig = await ownedConference({ interpreterRefusal: new Error('socket hang up') });
+    expect(rig.conferences.announced).toEqual([]);
+    expect(rig.call.state).toBe('joining');
+    const tried = rig.conferences.refused;
+    await rig.joined(THIRD);
+    expect(rig.conferences.refused).toBeGreaterThan(tried);
+    expect(rig.conferences.announced).toEqual([]);
+    await rig.close();
+  });
+});
+
+describe('a conference tolk joined, whose interpreter legs Twilio refuses', () => {
+  it('tells each party there in their language, and one who joins later in English while theirs is not known', async () => {
+    const es = 'CA' + 'e'.repeat(32);
+    const en = 'CA' + 'a'.repeat(32);
+    const rig = await conferenceRig({
+      members: [es, en],
+      parties: [
+        { legRef: es, language: 'es', role: 'caller' },
+        { legRef: en, language: 'en', role: 'agent' },
+      ],
+      interpreterRefusal: REFUSED,
+    });
+    expect(rig.seen.filter((e) => e.type === 'interpreter.unavailable')).toEqual([expect.objectContaining({ reason: REFUSED.reason, told: [es, en] })]);
+    expect(rig.conferences.announced).toEqual(
+      expect.arrayContaining([
+        { legRef: es, text: message('translationUnavailable', 'es'), locale: 'es-ES' },
+        { legRef: en, text: message('translationUnavailable', 'en'), locale: 'en-US' },
+      ]),
+    );
+    expect(rig.conferences.announced).toHaveLength(2);
+    expect(rig.call.snapshot()).toMatchObject({ state: 'uninterpreted', legs: [] });
+    await rig.joined(THIRD);
+    expect(rig.conferences.announced.at(-1)).toEqual({ legRef: THIRD, text: message('translationUnavailable', 'en'), locale: 'en-US' });
+    await rig.ended();
+    const record = await rig.whenEnded();
+    expect(record.endReason).toBe(`the conference ended (uninterpreted: every interpreter leg failed: ${REFUSED.reason})`);
+    await rig.close();
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * The conference port on Twilio: an interpreter leg Twilio refuses (or still fails once the REST
+ * client's retries ran out) is refused for good, so tolk stops asking for it and tells the
+ * parties; no answer at all may pass. A member is told something through its announceUrl.
+ */
+import { InterpreterLegRefusedError } from '../../src/call/ports';
+import { TwilioConferences } from '../../src/twilio/conferences';
+import type { TwilioRestClient } from '../../src/twilio/rest-client';
+import { TwilioApiError } from '../../src/twilio/rest-errors';
+import { InMemoryReplayStore, StreamTokens } from '../../src/twilio/stream-token';
+
+const CALL_ID = '7d1c9e5e-0000-4000-8000-000000000001';
+const PARTY = 'CA' + '1'.repeat(32);
+
+function conferencesAnswering(addParticipant: () => Promise<string>) {
+  const announced: { conference: string; callSid: string; url: string }[] = [];
+  const rest = {
+    addParticipant,
+    announceToParticipant: (conference: string, callSid: string, url: string) => Promise.resolve(void announced.push({ conference, callSid, url })),
+  } as unknown as TwilioRestClient;
+  const tokens = new StreamTokens({ secret: 's'.repeat(32), replayStore: new InMemoryReplayStore() });
+  return { conferences: new TwilioConferences({ rest, tokens, publicUrl: 'https://tolk.example.com', appSid: 'AP' + 'a'.repeat(32) }), announced };
+}
+
+const leg = { callId: CALL_ID, conference: 'CF1', endpoint: 'to-caller', callerId: '+15550001111' };
+
+describe('an interpreter leg placed on Twilio', () => {
+  it.each([
+    ['refused (21218: no such TwiML App)', new TwilioApiError({ status: 400, code: 21218, message: 'Invalid ApplicationSid' }), 'Twilio 400 error 21218: Invalid ApplicationSid'],
+    ['still failing once retried (503)', new TwilioApiError({ status: 503, message: 'Service Unavailable' }), 'Twilio 503: Service Unavailable'],
+  ])('%s is refused for good', async (_label, err, reason) => {
+    const { conferences } = conferencesAnswering(() => Promise.reject(err));
+    await expect(conferences.addInterpreter(leg)).rejects.toEqual(new InterpreterLegRefusedError(reason));
+  });
+
+  it('with no answer from Twilio may pass: the error is not a refusal', async () => {
+    const { conferences } = conferencesAnswering(() => Promise.reject(new TwilioApiError({ status: 0, message: 'Twilio unreachable: socket hang up' })));
+    const err = await conferences.addInterpreter(leg).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TwilioApiError);
+    expect(err).not.toBeInstanceOf(InterpreterLegRefusedError);
+  });
+
+  it('without TWILIO_TWIML_APP_SID is refused for good', async () => {
+    const tokens = new StreamTokens({ secret: 's'.repeat(32), replayStore: new InMemoryReplayStore() });
+    const conferences = new TwilioConferences({ rest: {} as TwilioRestClient, tokens, publicUrl: 'https://tolk.example.com', appSid: undefined });
+    await expect(conferences.addInterpreter(leg)).rejects.toBeInstanceOf(InterpreterLegRefusedError);
+  });
+});
+
+describe('an announcement to a conference member', () => {
+  it("points the member's announceUrl at tolk's /twilio/announce with the words and their language", async () => {
+    const { conferences, announced } = conferencesAnswering(() => Promise.resolve(PARTY));
+    await conferences.announce('CF1', PARTY, 'La interpretación no está disponible.', 'es-ES');
+    expect(announced).toHaveLength(1);
+    const url = new URL(announced[0].url);
+    expect(announced[0]).toMatchObject({ conference: 'CF1', callSid: PARTY });
+    expect(`${url.origin}${url.pathname}`).toBe('https://tolk.example.com/twilio/announce');
+    expect(Object.fromEntries(url.searchParams)).toEqual({ message: 'La interpretación no está disponible.', language: 'es-ES' });
+  });
+});
