@@ -183,8 +183,10 @@ export class ConferenceCall {
   /** Each route's session state and latencies so far, from the call's own events. */
   private readonly sessionStates = new Map<string, string>();
   private readonly latencies = new Map<string, { sum: number; n: number; lagSum: number; lagN: number }>();
-  /** The joining state's deadline (see `joiningDeadline`). */
+  /** The joining state's deadline (see `joiningDeadline`), or the uninterpreted state's next look-up (see `stillOn`). */
   private deadline: NodeJS.Timeout | undefined;
+  /** TOLK_STEP_TIMEOUT_SEC: how long a state waiting on the phone network waits before asking it. */
+  private readonly stepMs: number;
   /** The interpreter legs are moving to another instance: their ending is the move (until `stayAfterAll`). */
   private moving: { left: Set<InterpreterLeg> } | undefined;
   /** Adopted: resolves once every interpreter leg of the plan is connected here. */
@@ -252,6 +254,7 @@ export class ConferenceCall {
     // Joining waits on the phone network (the caller hearing the greeting and reaching the
     // conference, the interpreter legs connecting): it has a deadline, as every waiting state has.
     const waitMs = deps.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+    this.stepMs = waitMs;
     this.deadline = startDeadline(waitMs, () => void this.joiningDeadline(waitMs));
   }
 
@@ -894,7 +897,8 @@ export class ConferenceCall {
    * call was (none connected, none still being placed) and the conference is not over,
    * interpretation is unavailable: each party present is told so in their language (heard by them
    * alone), and so is each one who joins later; the call goes on uninterpreted, its deadline to
-   * start interpreting gone, and the record says so when it ends.
+   * start interpreting gone (it looks the conference up instead, see `stillOn`), and the record
+   * says so when it ends.
    */
   private legRefused(leg: InterpreterLeg, reason: string): void {
     leg.refused = true;
@@ -905,6 +909,7 @@ export class ConferenceCall {
     this.unavailable = reason;
     this.stateValue = 'uninterpreted';
     clearTimeout(this.deadline);
+    this.deadline = startDeadline(this.stepMs, () => void this.stillOn());
     const present = [...this.parties.values()].filter((p) => p.present);
     this.log.warn(
       { event: 'conference.uninterpreted', reason, legs: legs.length, parties: present.map((p) => p.legRef) },
@@ -912,6 +917,31 @@ export class ConferenceCall {
     );
     this.publish({ type: 'interpreter.unavailable', reason, told: present.map((p) => p.legRef) });
     for (const p of present) this.tellUnavailable(p);
+  }
+
+  /**
+   * Uninterpreted, the call waits on the conference's end report alone (no leg of tolk's is there
+   * to miss): every TOLK_STEP_TIMEOUT_SEC it asks the phone network whether the conference is still
+   * in progress, and ends once it is not, so a lost report does not keep it open (and counted
+   * against TOLK_MAX_CALLS) for good. A look-up that fails is tried again at the next one.
+   */
+  private async stillOn(): Promise<void> {
+    if (this.stateValue !== 'uninterpreted') return;
+    const ref = this.conferenceRef ?? this.conference;
+    const found = await this.deps.conferences.find(ref).then(
+      (info) => (info ? 'in-progress' : 'over'),
+      (err: unknown) => {
+        this.log.warn({ event: 'conference.lookup_failed', err }, 'could not ask the phone network about the conference');
+        return 'unknown';
+      },
+    );
+    if (this.stateValue !== 'uninterpreted') return;
+    if (found === 'over') {
+      this.log.warn({ event: 'call.deadline', state: 'uninterpreted', waitedMs: this.stepMs }, 'the conference is over, and its end was not reported: the call ends');
+      this.end(this.outcome ?? 'completed', this.ending ?? CONFERENCE_ENDS.conferenceEnded);
+      return;
+    }
+    this.deadline = startDeadline(this.stepMs, () => void this.stillOn());
   }
 
   /** Tells a party, in their language (English while it is not known), that interpretation is unavailable. */

@@ -7,7 +7,7 @@
 import { InterpreterLegRefusedError } from '../../src/call/ports';
 import { message } from '../../src/call/messages';
 import { conferenceRig } from './fakes/conference-rig';
-import { AGENT, CALLER, ownedConference } from './fakes/owned-conference-rig';
+import { AGENT, CALLER, CONFERENCE_SID, ownedConference } from './fakes/owned-conference-rig';
 
 const REFUSED = new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid: AP00000000000000000000000000000000');
 const THIRD = 'CA' + '3'.repeat(32);
@@ -37,6 +37,24 @@ describe('a conference tolk created for a caller, whose interpreter legs Twilio 
     expect(record.outcome).toBe('completed');
     expect(record.endReason).toBe(`the caller hung up (uninterpreted: every interpreter leg failed: ${REFUSED.reason})`);
     expect(record.answeredAt).toBeDefined();
+    await rig.close();
+  });
+
+  it('does not stay open for good when the conference end is never reported: tolk looks the conference up every TOLK_STEP_TIMEOUT_SEC and ends the call once it is over', async () => {
+    const rig = await ownedConference({ interpreterRefusal: REFUSED, stepTimeoutMs: 40 });
+    expect(rig.call.state).toBe('uninterpreted');
+    // The conference goes on: the call stays, however many times it is looked up.
+    rig.conferences.listed = { ref: CONFERENCE_SID, name: 'tolk-conference', members: [CALLER, AGENT].map((legRef) => ({ legRef, whispering: false })) };
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(rig.conferences.lookedUp).toBeGreaterThanOrEqual(2);
+    expect(rig.call.state).toBe('uninterpreted');
+    expect(rig.service.activeCalls).toBe(1);
+    // It ended, and Twilio's report of it was lost: the next look-up ends the call.
+    rig.conferences.listed = undefined;
+    const record = await rig.whenEnded();
+    expect(record.endReason).toBe(`the conference ended (uninterpreted: every interpreter leg failed: ${REFUSED.reason})`);
+    expect(record.answeredAt).toBeDefined();
+    expect(rig.service.activeCalls).toBe(0);
     await rig.close();
   });
 

@@ -50,8 +50,13 @@ class OwnedConferences implements ConferenceTelephony {
     this.interpreters.push({ req, legRef });
     return Promise.resolve(legRef);
   }
+  /** What looking the conference up finds (undefined: no conference in progress). */
+  listed: ConferenceInfo | undefined;
+  /** Times the conference was looked up. */
+  lookedUp = 0;
   find(): Promise<ConferenceInfo | undefined> {
-    return Promise.resolve(undefined);
+    this.lookedUp++;
+    return Promise.resolve(this.listed);
   }
   removeLeg(_conference: string, legRef: string): Promise<void> {
     this.steps.push(`remove ${legRef}`);
@@ -104,7 +109,7 @@ class Network implements Telephony {
  * events are recorded into an in-memory call record as in production. The test moves the call's
  * clock and says who joins, speaks, leaves, and what the translation sessions hear.
  */
-export async function ownedConference(opts: { agentAnswers?: boolean; dialFails?: boolean; interpreterRefusal?: Error } = {}) {
+export async function ownedConference(opts: { agentAnswers?: boolean; dialFails?: boolean; interpreterRefusal?: Error; stepTimeoutMs?: number } = {}) {
   const logger = silentLogger();
   const events = new CallEventBus(logger);
   const records = new InMemoryCallRecordStore();
@@ -131,6 +136,7 @@ export async function ownedConference(opts: { agentAnswers?: boolean; dialFails?
     numbers: new StaticNumberDirectory([NUMBER]),
     conferences,
     now: () => time.nowMs,
+    ...(opts.stepTimeoutMs !== undefined ? { stepTimeoutMs: opts.stepTimeoutMs } : {}),
   });
   const answer = await service.incoming({ legRef: CALLER, from: '+34600000000', to: NUMBER.number });
   if (answer.type !== 'conference') throw new Error(`not put in a conference: ${answer.type}`);
