@@ -19,7 +19,7 @@ import {
   type LegReport,
   type Telephony,
 } from '../call/ports';
-import { FinalJobError, JobFailedError, type JobQueues, type Processor, type QueueSpec } from './queue';
+import { backoffDelay, FinalJobError, JobFailedError, type Backoff, type JobQueues, type Processor, type QueueSpec } from './queue';
 
 export const DIAL_QUEUE = 'dial';
 
@@ -57,6 +57,8 @@ export function jobId(...parts: string[]): string {
 
 /** Attempts of one dial: enough for several backoffs within a ring timeout. */
 const DIAL_ATTEMPTS = 6;
+/** The wait between a dial's attempts. */
+const DIAL_BACKOFF: Backoff = { type: 'exponential', delayMs: 1000 };
 
 /**
  * Queues the dial job `id` for `leg` and waits for its result: the leg is placed within `waitMs`
@@ -65,7 +67,7 @@ const DIAL_ATTEMPTS = 6;
 async function dialWithin<R extends DialResult>(jobs: JobQueues, id: string, leg: DialLeg, waitMs: number, now: () => number): Promise<R> {
   const data: DialJob = { ...leg, deadline: now() + waitMs };
   try {
-    return await jobs.addAndWait<DialJob, R>(DIAL_QUEUE, { id, data, attempts: DIAL_ATTEMPTS, backoff: { type: 'exponential', delayMs: 1000 } }, waitMs);
+    return await jobs.addAndWait<DialJob, R>(DIAL_QUEUE, { id, data, attempts: DIAL_ATTEMPTS, backoff: DIAL_BACKOFF }, waitMs);
   } catch (err) {
     // Nobody waits for the leg any more: a job still queued must not place it later. (The wait's
     // timer can fire a millisecond before the deadline by the wall clock the worker reads.)
@@ -169,6 +171,12 @@ export function dialProcessor(telephony: Telephony, retryable: (err: unknown) =>
       return await opts.conferences.addInterpreter(data.interpreter).catch((err: unknown) => {
         if (err instanceof WhisperRefusedError) return { whisperRefused: err.reason };
         if (err instanceof InterpreterLegRefusedError) return { legRefused: err.reason };
+        // Worth retrying, but no further attempt would start before the leg's time is over (the
+        // backoff before the next one may reach its full length): the leg is refused for good.
+        if (retryable(err) && (job.attempt >= job.attempts || now() + backoffDelay(DIAL_BACKOFF, job.attempt, () => 0) >= data.deadline)) {
+          const why = err instanceof Error ? err.message : String(err);
+          return { legRefused: `${why} (still failing after ${job.attempt} attempt${job.attempt === 1 ? '' : 's'})` };
+        }
         throw err;
       });
     } catch (err) {

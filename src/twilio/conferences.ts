@@ -80,9 +80,13 @@ export class TwilioConferences implements ConferenceTelephony {
       if (req.whisperTo && err instanceof TwilioApiError && err.code !== undefined && WHISPER_REFUSED.has(err.code)) {
         throw new WhisperRefusedError(`Twilio error ${err.code}: ${err.message}`);
       }
-      // Twilio answered: a refusal (4xx), or a failure the REST client retried already (429, 5xx).
-      // No answer at all (status 0) may pass: the leg is asked for again.
-      if (err instanceof TwilioApiError && err.status !== 0) throw new InterpreterLegRefusedError(`Twilio ${err.status}${err.code !== undefined ? ` error ${err.code}` : ''}: ${err.message}`);
+      // Twilio refused the leg (a 4xx other than 429): asking again would be refused the same way.
+      // A 429/5xx is retried by the dial queue while the leg may still be placed in time (and
+      // refused for good after that, see dialProcessor); no answer at all (status 0) may pass.
+      if (err instanceof TwilioApiError && err.status !== 0 && !err.retryable) throw new InterpreterLegRefusedError(legRefusal(err));
+      if (err instanceof TwilioApiError && err.retryable) {
+        throw new TwilioApiError({ status: err.status, code: err.code, moreInfo: err.moreInfo, attempts: err.attempts, message: legRefusal(err), cause: err });
+      }
       throw err;
     }
   }
@@ -149,4 +153,9 @@ export class TwilioConferences implements ConferenceTelephony {
     const query = new URLSearchParams({ message: text, language: locale }).toString();
     await this.deps.rest.announceToParticipant(conference, legRef, webhookUrl(this.deps.publicUrl, `${TWILIO_PATHS.announce}?${query}`));
   }
+}
+
+/** How an interpreter leg's refusal by Twilio reads (the call's record and log carry it). */
+export function legRefusal(err: TwilioApiError): string {
+  return `Twilio ${err.status}${err.code !== undefined ? ` error ${err.code}` : ''}: ${err.message}`;
 }

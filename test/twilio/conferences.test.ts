@@ -1,13 +1,17 @@
 /**
- * The conference port on Twilio: an interpreter leg Twilio refuses (or still fails once the REST
- * client's retries ran out) is refused for good, so tolk stops asking for it and tells the
- * parties; no answer at all may pass. A member is told something through its announceUrl.
+ * The conference port on Twilio: an interpreter leg Twilio refuses (a 4xx) is refused for good, so
+ * tolk stops asking for it and tells the parties; a 429/5xx is retried by the dial queue while the
+ * leg may still be placed in time, and refused for good only then; no answer at all may pass. A member is told something through its announceUrl.
  */
 import { InterpreterLegRefusedError } from '../../src/call/ports';
 import { TwilioConferences } from '../../src/twilio/conferences';
 import type { TwilioRestClient } from '../../src/twilio/rest-client';
 import { TwilioApiError } from '../../src/twilio/rest-errors';
 import { InMemoryReplayStore, StreamTokens } from '../../src/twilio/stream-token';
+import type { Telephony } from '../../src/call/ports';
+import { DIAL_QUEUE, dialProcessor, dialQueueSpec, QueuedConferences } from '../../src/jobs/dial-queue';
+import { isRetryableTwilioError } from '../../src/twilio/rest-errors';
+import { openTestQueues, type TestQueues } from '../jobs/helpers';
 
 const CALL_ID = '7d1c9e5e-0000-4000-8000-000000000001';
 const PARTY = 'CA' + '1'.repeat(32);
@@ -25,12 +29,39 @@ function conferencesAnswering(addParticipant: () => Promise<string>) {
 const leg = { callId: CALL_ID, conference: 'CF1', endpoint: 'to-caller', callerId: '+15550001111' };
 
 describe('an interpreter leg placed on Twilio', () => {
-  it.each([
-    ['refused (21218: no such TwiML App)', new TwilioApiError({ status: 400, code: 21218, message: 'Invalid ApplicationSid' }), 'Twilio 400 error 21218: Invalid ApplicationSid'],
-    ['still failing once retried (503)', new TwilioApiError({ status: 503, message: 'Service Unavailable' }), 'Twilio 503: Service Unavailable'],
-  ])('%s is refused for good', async (_label, err, reason) => {
-    const { conferences } = conferencesAnswering(() => Promise.reject(err));
-    await expect(conferences.addInterpreter(leg)).rejects.toEqual(new InterpreterLegRefusedError(reason));
+  it('refused (21218: no such TwiML App) is refused for good', async () => {
+    const { conferences } = conferencesAnswering(() => Promise.reject(new TwilioApiError({ status: 400, code: 21218, message: 'Invalid ApplicationSid' })));
+    await expect(conferences.addInterpreter(leg)).rejects.toEqual(new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid'));
+  });
+
+  describe('through the dial queue', () => {
+    let q: TestQueues | undefined;
+    afterEach(async () => q?.close());
+
+    const queued = (conferences: TwilioConferences, now?: () => number) => {
+      q = openTestQueues('in-process', [dialQueueSpec(10)]);
+      q.jobs.work(DIAL_QUEUE, dialProcessor({} as Telephony, isRetryableTwilioError, { conferences, ...(now ? { now } : {}) }));
+      return new QueuedConferences(conferences, q.jobs, now);
+    };
+
+    it('is placed once Twilio recovers from a 503 that outlasted the REST client\'s own retries: the conference is not given up on', async () => {
+      let failures = 2;
+      const { conferences } = conferencesAnswering(() => (failures-- > 0 ? Promise.reject(new TwilioApiError({ status: 503, message: 'Service Unavailable' })) : Promise.resolve(PARTY)));
+      await expect(queued(conferences).addInterpreter(leg)).resolves.toBe(PARTY);
+    }, 15_000);
+
+    it('still failing with 429/5xx once its time to be placed is nearly over is refused for good', async () => {
+      // The clock the dial queue reads is 29 s into the leg's 30 s: no further attempt would start in time.
+      let skew = 0;
+      const now = () => Date.now() + skew;
+      const { conferences } = conferencesAnswering(() => {
+        skew = 29_000;
+        return Promise.reject(new TwilioApiError({ status: 503, message: 'Service Unavailable' }));
+      });
+      const err = await queued(conferences, now).addInterpreter(leg).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InterpreterLegRefusedError);
+      expect((err as InterpreterLegRefusedError).reason).toMatch(/^Twilio 503: Service Unavailable/);
+    }, 15_000);
   });
 
   it('with no answer from Twilio may pass: the error is not a refusal', async () => {
