@@ -496,6 +496,7 @@ export class ConferenceCall {
    */
   async endWithNotice(limitMs: number): Promise<void> {
     if (this.stateValue === 'ended') return this.released ?? Promise.resolve();
+    if (this.stateValue === 'uninterpreted') return this.letGo('interrupted');
     await this.graph.announce(this.created ? 'serviceEnding' : 'translationUnavailable', limitMs);
     this.outcome ??= 'interrupted';
     return this.leave('tolk shut down: the call outlasted its drain timeout');
@@ -503,8 +504,20 @@ export class ConferenceCall {
 
   /** tolk is shutting down and ends the call now. */
   shutdown(): Promise<void> {
+    if (this.stateValue === 'uninterpreted') return this.letGo('error');
     this.outcome ??= 'error';
     return this.leave('tolk shut down');
+  }
+
+  /**
+   * tolk stops while the parties talk uninterpreted: they do not talk through tolk, so their
+   * conference goes on (tolk neither ends it nor has anything to say in it); the call ends here.
+   */
+  private letGo(outcome: CallOutcome): Promise<void> {
+    this.outcome ??= outcome;
+    this.log.info({ event: 'conference.let_go', outcome: this.outcome }, 'tolk shut down: the parties of the uninterpreted conference talk on without it');
+    this.end(this.outcome, 'tolk shut down; the parties talk on without it');
+    return this.released ?? Promise.resolve();
   }
 
   /** An operator ends the call: a conference tolk created ends for everyone; one it joined, tolk leaves. */

@@ -58,6 +58,21 @@ describe('a conference tolk created for a caller, whose interpreter legs Twilio 
     await rig.close();
   });
 
+  it.each([
+    ['its drain timeout passes', (rig: Awaited<ReturnType<typeof ownedConference>>) => rig.service.drain(1, 50), 'interrupted'],
+    ['it shuts down at once', (rig: Awaited<ReturnType<typeof ownedConference>>) => rig.service.shutdown(), 'error'],
+  ])('lets the parties talk on when tolk, which they do not talk through, stops (%s): their conference is not ended', async (_when, stop, outcome) => {
+    const rig = await ownedConference({ interpreterRefusal: REFUSED });
+    expect(rig.call.state).toBe('uninterpreted');
+    await stop(rig);
+    const record = await rig.whenEnded();
+    expect(rig.conferences.steps).not.toContain('end the conference');
+    expect(rig.network.steps).toEqual([]);
+    expect(record.outcome).toBe(outcome);
+    expect(record.endReason).toBe(`tolk shut down; the parties talk on without it (uninterpreted: every interpreter leg failed: ${REFUSED.reason})`);
+    await rig.close();
+  });
+
   it('tells nobody anything when placing a leg failed in a way that may pass: the leg is asked for again', async () => {
     const rig = await ownedConference({ interpreterRefusal: new Error('socket hang up') });
     expect(rig.conferences.announced).toEqual([]);
