@@ -130,6 +130,8 @@ interface InterpreterLeg {
   dropped: boolean;
   /** Its placement was refused for good (see `InterpreterLegRefusedError`). */
   refused?: boolean;
+  /** Why its placement was refused. */
+  refusal?: string;
 }
 
 export class ConferenceCall {
@@ -166,6 +168,8 @@ export class ConferenceCall {
   private legsGone = false;
   /** Why interpretation is unavailable, once every interpreter leg failed for good (see `legRefused`). */
   private unavailable: string | undefined;
+  /** Parties (by id) told that interpretation is unavailable to them: each is told once. */
+  private readonly toldUnavailable = new Set<string>();
   /** Wakes the wait of `everyLegGone` once why the call is ending is known, or it has ended. */
   private endingNoted: (() => void) | undefined;
   /**
@@ -421,6 +425,7 @@ export class ConferenceCall {
       // already, since it was first bridged). Its talk time counts from `partiesConnected`.
       if (!this.init.adopted) this.publish({ type: 'call.state', from: 'answered', to: 'bridged', trigger: 'interpreter-joined' });
     }
+    this.tellUnserved();
     this.reconcile();
     const legs = [...this.legs.values()].filter((l) => !l.dropped);
     if (this.joined && legs.length > 0 && legs.every((l) => l.attached)) this.joined.resolve();
@@ -911,11 +916,14 @@ export class ConferenceCall {
    * interpretation is unavailable: each party present is told so in their language (heard by them
    * alone), and so is each one who joins later; the call goes on uninterpreted, its deadline to
    * start interpreting gone (it looks the conference up instead, see `stillOn`), and the record
-   * says so when it ends.
+   * says so when it ends. While the call is interpreted, the party a refused whisper leg was for
+   * is told alone (see `tellUnserved`).
    */
   private legRefused(leg: InterpreterLeg, reason: string): void {
     leg.refused = true;
     leg.dropped = true;
+    leg.refusal = reason;
+    if (this.stateValue === 'live') this.tellUnserved();
     if (this.stateValue !== 'joining' || this.unavailable !== undefined || this.legsGone) return;
     const legs = [...this.legs.values()];
     if (!legs.every((l) => l.refused)) return;
@@ -930,6 +938,31 @@ export class ConferenceCall {
     );
     this.publish({ type: 'interpreter.unavailable', reason, told: present.map((p) => p.legRef) });
     for (const p of present) this.tellUnavailable(p);
+  }
+
+  /**
+   * While the call is interpreted (a leg connected), a party whose own whisper leg was refused for
+   * good, with no connected leg reaching them, hears no translation: they are told so, alone and in
+   * their language, once; the others go on interpreted. A party whose leg is connected by the time
+   * the call is interpreted is told nothing.
+   */
+  private tellUnserved(): void {
+    if (this.stateValue !== 'live' || this.legsGone) return;
+    const legs = [...this.legs.values()];
+    for (const party of this.parties.values()) {
+      if (!party.present || this.toldUnavailable.has(party.id)) continue;
+      const own = legs.filter((l) => l.whisperTo === party.id);
+      const refused = own.find((l) => l.refused);
+      if (!refused || !own.every((l) => l.refused)) continue;
+      if (legs.some((l) => l.attached && !l.dropped && (l.whisperTo === undefined || l.whisperTo === party.id))) continue;
+      const reason = refused.refusal ?? 'refused';
+      this.log.warn(
+        { event: 'conference.uninterpreted', reason, party: party.legRef, endpoint: refused.endpoint },
+        "a party's interpreter leg failed for good: they are told interpretation is unavailable to them; the others stay interpreted",
+      );
+      this.publish({ type: 'interpreter.unavailable', reason, told: [party.legRef], party: party.legRef });
+      this.tellUnavailable(party);
+    }
   }
 
   /**
@@ -959,6 +992,7 @@ export class ConferenceCall {
 
   /** Tells a party, in their language (English while it is not known), that interpretation is unavailable. */
   private tellUnavailable(party: Party): void {
+    this.toldUnavailable.add(party.id);
     const language = party.language ?? 'en';
     this.background('tell-unavailable', this.deps.conferences.announce(this.conferenceRef ?? this.conference, party.legRef, message('translationUnavailable', language), sayLocale(language)));
   }

@@ -33,9 +33,11 @@ export type CallEvent = EventBase &
     | { type: 'interpreter.leg'; endpoint: string; legRef: string; action: 'joined' | 'left'; whisperTo?: string }
     /**
      * Every interpreter leg of the conference failed for good (`reason`: the last refusal): the
-     * parties were told interpretation is unavailable, and talk uninterpreted.
+     * parties were told interpretation is unavailable, and talk uninterpreted. With `party` (its
+     * leg): that party's own interpreter leg failed for good while others are interpreted; they
+     * alone were told.
      */
-    | { type: 'interpreter.unavailable'; reason: string; told: string[] }
+    | { type: 'interpreter.unavailable'; reason: string; told: string[]; party?: string }
     /** The interpretation in effect changed from the one asked for (`fallback`: why). */
     | { type: 'interpreter.mode'; mode: 'whisper' | 'open'; requestedMode: 'whisper' | 'open'; fallback?: string }
     /** A step of the call's state machine. */

@@ -58,6 +58,7 @@ export class Metrics {
   private readonly jobRetries: Counter<'queue'>;
   private readonly jobFailures: Counter<'queue'>;
   private readonly webhooks: Counter<'outcome'>;
+  private readonly uninterpreted: Counter<'scope'>;
 
   constructor(opts: MetricsOptions = {}) {
     const p = opts.prefix ?? 'tolk_';
@@ -72,6 +73,12 @@ export class Metrics {
     this.jobFailures = new Counter({ name: `${p}job_failures_total`, help: 'Jobs that failed for good, by queue', labelNames: ['queue'], registers });
     this.webhooks = new Counter({ name: `${p}webhook_deliveries_total`, help: 'Webhook delivery attempts, by outcome (delivered, retried, failed: for good)', labelNames: ['outcome'], registers });
     this.activeCalls = new Gauge({ name: `${p}active_calls`, help: 'Calls in progress', registers });
+    this.uninterpreted = new Counter({
+      name: `${p}conferences_uninterpreted_total`,
+      help: 'Conferences whose interpretation became unavailable for good (every interpreter leg failed): to every party (scope conference), or to one party whose own leg failed while the others stayed interpreted (scope party)',
+      labelNames: ['scope'],
+      registers,
+    });
     this.activeSessions = new Gauge({
       name: `${p}active_translation_sessions`,
       help: 'Open translation sessions (one per direction of each call)',
@@ -276,6 +283,10 @@ export class Metrics {
 
   translationReconnected(direction: string): void {
     this.reconnects.inc({ direction });
+  }
+
+  conferenceUninterpreted(scope: 'conference' | 'party'): void {
+    this.uninterpreted.inc({ scope });
   }
 
   translationFailed(kind: string): void {

@@ -42,7 +42,7 @@ export class CallDigest {
         this.keep('connected', e);
         return;
       case 'interpreter.unavailable':
-        this.keep('unavailable', e);
+        this.keep(e.party === undefined ? 'unavailable' : `unavailable:${e.party}`, e);
         return;
       case 'participant.joined':
         this.keep(`participant:${e.participantId}`, e);

@@ -2,15 +2,24 @@
  * A conference whose interpreter legs all fail for good (Twilio refuses them: e.g. 21218, the
  * TwiML App TWILIO_TWIML_APP_SID names does not exist) goes on without tolk: each party hears, in
  * their language and alone, that interpretation is unavailable, and the call's events, log and
- * record say it went uninterpreted. A failure that may pass tells nobody anything.
+ * record say it went uninterpreted. A failure that may pass tells nobody anything. In whisper mode,
+ * a party whose own leg is refused while another's is connected is told alone, once, and the call
+ * stays interpreted for the others. tolk_conferences_uninterpreted_total counts each by scope.
  */
-import { InterpreterLegRefusedError } from '../../src/call/ports';
+import { InterpreterLegRefusedError, WhisperRefusedError } from '../../src/call/ports';
 import { message } from '../../src/call/messages';
+import { Metrics } from '../../src/http/metrics';
 import { conferenceRig } from './fakes/conference-rig';
 import { AGENT, CALLER, CONFERENCE_SID, ownedConference } from './fakes/owned-conference-rig';
 
 const REFUSED = new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid: AP00000000000000000000000000000000');
 const THIRD = 'CA' + '3'.repeat(32);
+
+/** `tolk_conferences_uninterpreted_total`, by scope, as /metrics would show it. */
+async function uninterpreted(metrics: Metrics): Promise<Record<string, number>> {
+  const counted = await metrics.registry.getSingleMetric('tolk_conferences_uninterpreted_total')!.get();
+  return Object.fromEntries(counted.values.map((v) => [String(v.labels.scope), v.value]));
+}
 
 describe('a conference tolk created for a caller, whose interpreter legs Twilio refuses', () => {
   it('tells the caller and the agent, each in their language, that interpretation is unavailable; they talk on, and the record says it went uninterpreted', async () => {
@@ -89,6 +98,7 @@ describe('a conference tolk joined, whose interpreter legs Twilio refuses', () =
   it('tells each party there in their language, and one who joins later in English while theirs is not known', async () => {
     const es = 'CA' + 'e'.repeat(32);
     const en = 'CA' + 'a'.repeat(32);
+    const metrics = new Metrics({ defaultMetrics: false });
     const rig = await conferenceRig({
       members: [es, en],
       parties: [
@@ -96,8 +106,10 @@ describe('a conference tolk joined, whose interpreter legs Twilio refuses', () =
         { legRef: en, language: 'en', role: 'agent' },
       ],
       interpreterRefusal: REFUSED,
+      metrics,
     });
     expect(rig.seen.filter((e) => e.type === 'interpreter.unavailable')).toEqual([expect.objectContaining({ reason: REFUSED.reason, told: [es, en] })]);
+    expect(await uninterpreted(metrics)).toEqual({ conference: 1 });
     expect(rig.conferences.announced).toEqual(
       expect.arrayContaining([
         { legRef: es, text: message('translationUnavailable', 'es'), locale: 'es-ES' },
@@ -108,9 +120,65 @@ describe('a conference tolk joined, whose interpreter legs Twilio refuses', () =
     expect(rig.call.snapshot()).toMatchObject({ state: 'uninterpreted', legs: [] });
     await rig.joined(THIRD);
     expect(rig.conferences.announced.at(-1)).toEqual({ legRef: THIRD, text: message('translationUnavailable', 'en'), locale: 'en-US' });
+    // Counted once per conference, however many are told.
+    expect(await uninterpreted(metrics)).toEqual({ conference: 1 });
     await rig.ended();
     const record = await rig.whenEnded();
     expect(record.endReason).toBe(`the conference ended (uninterpreted: every interpreter leg failed: ${REFUSED.reason})`);
+    await rig.close();
+  });
+});
+
+describe('a conference interpreted in whisper mode, where Twilio refuses one party\'s interpreter leg', () => {
+  const es = 'CA' + 'e'.repeat(32);
+  const en = 'CA' + 'a'.repeat(32);
+  const parties = [
+    { legRef: es, language: 'es', role: 'caller' },
+    { legRef: en, language: 'en', role: 'agent' },
+  ];
+
+  it('tells that party alone, in their language and once, that interpretation is unavailable to them; the others stay interpreted', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    const fourth = 'CA' + '4'.repeat(32);
+    const rig = await conferenceRig({ members: [es, en], parties, interpreterRefusal: (req) => (req.whisperTo === es || req.whisperTo === fourth ? REFUSED : undefined), metrics });
+    expect(rig.conferences.announced).toEqual([{ legRef: es, text: message('translationUnavailable', 'es'), locale: 'es-ES' }]);
+    expect(rig.seen.filter((e) => e.type === 'interpreter.unavailable')).toEqual([expect.objectContaining({ reason: REFUSED.reason, party: es, told: [es] })]);
+    expect(rig.call.snapshot()).toMatchObject({ state: 'live', legs: [expect.objectContaining({ whisperTo: en, state: 'connected' })] });
+    expect(await uninterpreted(metrics)).toEqual({ party: 1 });
+
+    // The room changes (a supervisor joins and is interpreted): nothing more is said to anyone.
+    await rig.joined(THIRD);
+    expect(rig.call.snapshot().legs).toEqual(expect.arrayContaining([expect.objectContaining({ whisperTo: THIRD, state: 'connected' })]));
+    expect(rig.conferences.announced).toHaveLength(1);
+    expect(await uninterpreted(metrics)).toEqual({ party: 1 });
+    // One who joins while the call is interpreted, and whose leg is refused, is told at once (in English while their language is not known).
+    await rig.joined(fourth);
+    expect(rig.conferences.announced).toEqual([
+      { legRef: es, text: message('translationUnavailable', 'es'), locale: 'es-ES' },
+      { legRef: fourth, text: message('translationUnavailable', 'en'), locale: 'en-US' },
+    ]);
+    expect(rig.call.state).toBe('live');
+    expect(await uninterpreted(metrics)).toEqual({ party: 2 });
+
+    await rig.ended();
+    const record = await rig.whenEnded();
+    expect(record.endReason).toBe('the conference ended');
+    await rig.close();
+  });
+
+  it('tells that party nothing when a leg reaching them is connected after all (whisper refused, interpreting in the open)', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    const whisperRefused = new WhisperRefusedError('Twilio error 16000: Agent Conference is not enabled');
+    const rig = await conferenceRig({
+      members: [es, en],
+      parties,
+      interpreterRefusal: (req) => (req.whisperTo === es ? REFUSED : req.whisperTo === en ? whisperRefused : undefined),
+      metrics,
+    });
+    expect(rig.call.snapshot()).toMatchObject({ state: 'live', mode: 'open', legs: [expect.objectContaining({ state: 'connected' })] });
+    expect(rig.conferences.announced).toEqual([]);
+    expect(rig.seen.filter((e) => e.type === 'interpreter.unavailable')).toEqual([]);
+    expect(await uninterpreted(metrics)).toEqual({});
     await rig.close();
   });
 });

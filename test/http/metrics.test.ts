@@ -127,6 +127,17 @@ describe('Metrics', () => {
     expect(value(samples, 'tolk_inbound_jitter_delay_seconds_bucket', { le: '0.04' })).toBe(1);
   });
 
+  it('counts conferences left uninterpreted, for every party or for one', async () => {
+    const m = new Metrics({ defaultMetrics: false });
+    m.conferenceUninterpreted('conference');
+    m.conferenceUninterpreted('party');
+    m.conferenceUninterpreted('party');
+    const { samples, types } = parse(await m.registry.metrics());
+    expect(types.get('tolk_conferences_uninterpreted_total')).toBe('counter');
+    expect(value(samples, 'tolk_conferences_uninterpreted_total', { scope: 'conference' })).toBe(1);
+    expect(value(samples, 'tolk_conferences_uninterpreted_total', { scope: 'party' })).toBe(2);
+  });
+
   it('includes process metrics by default, in its own registry only', async () => {
     const a = new Metrics();
     const b = new Metrics(); // a second instance must not clash

@@ -118,6 +118,19 @@ describe('LiveFeed', () => {
     ]);
   });
 
+  it("keeps in a call's snapshot that interpretation is unavailable to each party told so on their own", () => {
+    const { bus, feed, viewer } = setup();
+    bus.publish(created('a'));
+    const other = (fields: Record<string, unknown>): CallEvent => ({ ...fields, callId: 'a', at: at++ }) as unknown as CallEvent;
+    bus.publish(other({ type: 'interpreter.unavailable', reason: 'refused', told: ['CA1'], party: 'CA1' }));
+    bus.publish(other({ type: 'interpreter.unavailable', reason: 'refused', told: ['CA2'], party: 'CA2' }));
+    const events = snapshotOf(feed.join(viewer).first) as unknown as Record<string, unknown>[];
+    expect(events.slice(1).map((e) => [e.type, e.party])).toEqual([
+      ['interpreter.unavailable', 'CA1'],
+      ['interpreter.unavailable', 'CA2'],
+    ]);
+  });
+
   it('forgets an ended call even when an event of it straggles in, and ends its viewers when closed', () => {
     const { bus, feed, viewer, ended } = setup();
     bus.publish(created('a'));

@@ -17,6 +17,11 @@ export interface CallMetrics {
   callMoved?(direction: 'in' | 'out', kind: string): void;
   /** A call turned away before it started (unknown number, at capacity, shutting down). */
   callRejected(outcome: string): void;
+  /**
+   * Interpretation became unavailable in a conference for good: to every party (`conference`), or
+   * to one party whose own interpreter leg failed while the others stay interpreted (`party`).
+   */
+  conferenceUninterpreted(scope: 'conference' | 'party'): void;
   translationSessionOpened(): void;
   translationSessionClosed(): void;
   translationReconnected(direction: string): void;

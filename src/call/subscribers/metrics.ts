@@ -24,6 +24,9 @@ export function measureCalls(events: CallEventSource, metrics: CallMetrics): () 
         kinds.delete(e.callId);
         return;
       }
+      case 'interpreter.unavailable':
+        metrics.conferenceUninterpreted(e.party === undefined ? 'conference' : 'party');
+        return;
       case 'utterance.latency':
         metrics.observeUtteranceDelay(e.routeId, e);
         return;

@@ -2,7 +2,8 @@ import { encodeMulaw } from '../../../src/audio';
 import { ConferenceCall, type ConferencePartyInit } from '../../../src/call/conference-call';
 import { CallEventBus, type CallEvent } from '../../../src/call/events';
 import type { InterpretationMode } from '../../../src/call/interpretation-plan';
-import type { AddInterpreterRequest, ConferenceEvent, ConferenceInfo, ConferenceTelephony, Telephony } from '../../../src/call/ports';
+import type { AddInterpreterRequest, CallMetrics, ConferenceEvent, ConferenceInfo, ConferenceTelephony, Telephony } from '../../../src/call/ports';
+import { measureCalls } from '../../../src/call/subscribers/metrics';
 import { recordCalls } from '../../../src/call/subscribers/records';
 import { InMemoryCallRecordStore } from '../../../src/store/in-memory-call-record-store';
 import { FakeMediaLeg } from './fake-media-leg';
@@ -11,15 +12,19 @@ import { flush, noPrompts as prompts, quietMetrics as metrics, silentLogger } fr
 import { sessionHearing } from './session-hearing';
 import { SimulatedClock } from './simulated-clock';
 
+/** Refuses every interpreter leg, or those the function answers an error for. */
+export type InterpreterRefusal = Error | ((req: AddInterpreterRequest) => Error | undefined);
+
 /** A telephony that places every interpreter leg asked for (or refuses it with `interpreterRefusal`) and reports nothing by itself. */
 class FakeConferences implements ConferenceTelephony {
   readonly interpreters: AddInterpreterRequest[] = [];
-  interpreterRefusal: Error | undefined;
+  interpreterRefusal: InterpreterRefusal | undefined;
   addParty(): Promise<string> {
     return Promise.reject(new Error('no parties are dialled in this rig'));
   }
   addInterpreter(req: AddInterpreterRequest): Promise<string> {
-    if (this.interpreterRefusal) return Promise.reject(this.interpreterRefusal);
+    const refusal = typeof this.interpreterRefusal === 'function' ? this.interpreterRefusal(req) : this.interpreterRefusal;
+    if (refusal) return Promise.reject(refusal);
     this.interpreters.push(req);
     return Promise.resolve(`CA-interpreter-${req.endpoint}`);
   }
@@ -60,11 +65,12 @@ const telephony: Telephony = {
  * sessions, its events recorded into an in-memory call record as in production. `nowMs` is the
  * call's clock; the test moves it and says who joins, leaves and what the sessions hear.
  */
-export async function conferenceRig(opts: { members: string[]; parties: ConferencePartyInit[]; mode?: InterpretationMode; interpreterRefusal?: Error }) {
+export async function conferenceRig(opts: { members: string[]; parties: ConferencePartyInit[]; mode?: InterpretationMode; interpreterRefusal?: InterpreterRefusal; metrics?: CallMetrics }) {
   const logger = silentLogger();
   const events = new CallEventBus(logger);
   const records = new InMemoryCallRecordStore();
   const stopRecording = recordCalls(events, records);
+  const stopMeasuring = opts.metrics ? measureCalls(events, opts.metrics) : () => undefined;
   /** Every event published, from the call's creation on. */
   const seen: CallEvent[] = [];
   events.subscribe((e) => void seen.push(e));
@@ -193,6 +199,7 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
     async close(): Promise<void> {
       await call.leave();
       stopRecording();
+      stopMeasuring();
     },
   };
 }

@@ -12,6 +12,7 @@ export const quietMetrics: CallMetrics = {
   callEnded: () => undefined,
   callMoved: () => undefined,
   callRejected: () => undefined,
+  conferenceUninterpreted: () => undefined,
   translationSessionOpened: () => undefined,
   translationSessionClosed: () => undefined,
   translationReconnected: () => undefined,
