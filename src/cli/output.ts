@@ -6,6 +6,7 @@ import type { NumberSettings } from '../config/numbers';
 import type { FieldProblem } from '../config/numbers-schema';
 import { partiesOf, partiesText, spokenLanguages } from '../shared/call-languages';
 import { connectedMs } from '../shared/call-duration';
+import { statusLabel } from '../shared/call-status';
 import { listedTime, startTimes } from '../shared/call-times';
 import { speakerLabel } from '../shared/speaker-label';
 import type { CallJson, CallWithTranscriptJson } from './api-client';
@@ -124,7 +125,7 @@ export function callsTable(calls: CallJson[]): string {
   if (calls.length === 0) return 'No calls.\n';
   return table(
     ['ID', 'STARTED', 'NUMBER', 'FROM', 'LANGUAGES', 'OUTCOME', 'TALK'],
-    calls.map((c) => [c.id, listedTimeText(c), c.number || '-', c.from || '-', languagesText(c), c.outcome ?? c.state, talkTime(c) ?? '-']),
+    calls.map((c) => [c.id, listedTimeText(c), c.number || '-', c.from || '-', languagesText(c), statusLabel(c), talkTime(c) ?? '-']),
   );
 }
 

@@ -77,6 +77,25 @@ describe('tolk calls for a conference', () => {
   });
 });
 
+describe("tolk calls list's OUTCOME", () => {
+  const outcomeCell = (fields: Partial<CallWithTranscriptJson>): string => callsTable([{ ...call([]), ...fields }]).trimEnd().split('\n')[1].split(/\s{2,}/)[5];
+
+  it('says a call in progress is live, with its state, never the state alone as if it had ended so', () => {
+    expect(outcomeCell({ state: 'bridged' })).toBe('live (bridged)');
+    expect(outcomeCell({ state: 'answered' })).toBe('live (answered)');
+    expect(outcomeCell({ kind: 'conference', conference: 'room', state: 'joining' })).toBe('live (joining)');
+    expect(outcomeCell({ kind: 'conference', conference: 'room', state: 'live' })).toBe('live');
+  });
+
+  it('says how an ended call ended, and what a call tolk places waits for', () => {
+    expect(outcomeCell({ state: 'ended', outcome: 'completed' })).toBe('completed');
+    expect(outcomeCell({ state: 'ended', outcome: 'busy', endReason: 'the agent was busy' })).toBe('busy');
+    const outbound = { dueAt: '2026-12-07T10:30:00.000Z', retries: 1, retryAfterSec: 60 };
+    expect(outcomeCell({ state: 'scheduled', outbound: { ...outbound, attempts: 0 } })).toBe('scheduled');
+    expect(outcomeCell({ state: 'scheduled', outbound: { ...outbound, attempts: 1 } })).toBe('retrying');
+  });
+});
+
 describe("a direct call's languages in tolk calls list and show", () => {
   it('are the ones its parties spoke (the caller chose German in the menu), with the configured one beside a change', () => {
     const chose = { ...call([]), legs: [{ role: 'caller', callSid: 'CA1', language: 'de', languageSource: 'menu' }, { role: 'agent', callSid: 'CA2', language: 'en' }] };

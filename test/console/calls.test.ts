@@ -13,9 +13,10 @@ const record = (fields: Partial<CallRecord>): CallRecord => ({
 });
 
 describe("a call's badge on the History page", () => {
-  it('says the outcome once the call ended, else its state', () => {
+  it('says the outcome once the call ended, else that it is live and in which state', () => {
     expect(statusLabel(record({ state: 'ended', outcome: 'completed' }))).toBe('completed');
-    expect(statusLabel(record({ state: 'bridged' }))).toBe('bridged');
+    expect(statusLabel(record({ state: 'bridged' }))).toBe('live (bridged)');
+    expect(statusLabel(record({ kind: 'conference', state: 'live' }))).toBe('live');
   });
 
   it('says retrying for a call tolk places whose attempt failed and whose next one is due, scheduled before its first', () => {

@@ -53,17 +53,10 @@ export interface CallWithTranscript extends CallRecord {
   droppedUtterances: number;
 }
 
-export const OUTCOMES = ['completed', 'busy', 'no-answer', 'failed', 'canceled', 'unknown-number', 'hungup_by_operator', 'timeout', 'media_lost', 'interrupted', 'instance_lost', 'error'] as const;
+/** What a call's badge says: the CLI's outcome cell (shared/call-status.ts). */
+export { statusLabel } from '../../../src/shared/call-status';
 
-/**
- * What a call's badge says: its outcome once it ended; `retrying` for a call tolk places whose
- * attempt failed and whose next one is due; else its state.
- */
-export function statusLabel(c: CallRecord): string {
-  if (c.outcome) return c.outcome;
-  if (c.state === 'scheduled' && (c.outbound?.attempts ?? 0) > 0) return 'retrying';
-  return c.state;
-}
+export const OUTCOMES = ['completed', 'busy', 'no-answer', 'failed', 'canceled', 'unknown-number', 'hungup_by_operator', 'timeout', 'media_lost', 'interrupted', 'instance_lost', 'error'] as const;
 
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
