@@ -151,6 +151,26 @@ describe('a call tolk places, in tolk calls list and show', () => {
 });
 
 describe('tolk conferences show', () => {
+  it('names each participant with their role in the call and their language, detecting while not known', () => {
+    const text = interpreterBlock({
+      callId: 'c1',
+      conference: 'room',
+      state: 'live',
+      mode: 'whisper',
+      requestedMode: 'whisper',
+      participants: [
+        { callSid: 'CA1', language: 'es', role: 'caller' },
+        { callSid: 'CA2', language: 'en', role: 'agent' },
+        { callSid: 'CA3', role: 'participant' },
+      ],
+      sessions: [],
+      latencyMs: {},
+      lagMs: {},
+      legs: [],
+    });
+    expect(text).toContain('Participants caller CA1 (es), agent CA2 (en), participant CA3 (detecting)\n');
+  });
+
   it("gives each session's mean lag and latency where measured, and nothing where not", () => {
     const text = interpreterBlock({
       callId: 'c1',

@@ -12,6 +12,11 @@ function participant(value: string, previous: { callSid: string; language: strin
   return [...previous, { callSid: m[1], language: m[2] }];
 }
 
+/** `caller CAxxx (es)`, `participant CAyyy (detecting)`: who the party is in the call, and the language they speak. */
+function participantText(p: InterpreterJson['participants'][number]): string {
+  return `${p.role ? `${p.role} ` : ''}${p.callSid} (${p.language ?? 'detecting'})`;
+}
+
 /** `CAxxx connected (whispers to CAyyy)` */
 function legLine(l: InterpreterJson['legs'][number]): string {
   return `${l.callSid ?? l.endpoint} ${l.state}${l.whisperTo ? ` (whispers to ${l.whisperTo})` : ''}`;
@@ -31,7 +36,7 @@ export function interpreterBlock(i: InterpreterJson): string {
     `Call         ${i.callId}`,
     `State        ${i.state}`,
     `Mode         ${i.mode}${i.mode !== i.requestedMode ? ` (asked for ${i.requestedMode}${i.fallback ? `: ${i.fallback}` : ''})` : ''}`,
-    `Participants ${i.participants.length === 0 ? '-' : i.participants.map((p) => `${p.callSid} ${p.language ?? '(detecting)'}`).join(', ')}`,
+    `Participants ${i.participants.length === 0 ? '-' : i.participants.map(participantText).join(', ')}`,
     `Sessions     ${i.sessions.length === 0 ? '-' : i.sessions.map((s) => `${s.language} ${s.state}${delays(i, s.language)}`).join(', ')}`,
     `Legs         ${i.legs.length === 0 ? '-' : i.legs.map(legLine).join(', ')}`,
   ];
