@@ -17,11 +17,7 @@ export class SimulatedClock implements FrameClock {
   }
   /** Advances to `ms`, ticking on every 20 ms boundary passed. */
   advanceTo(ms: number): void {
-    while ((this.frame + 1) * 20 <= ms) {
-      this.frame++;
-      this.nowMs = this.frame * 20;
-      for (const l of [...this.listeners]) l(this.frame);
-    }
+    this.tickThrough(ms, (frame) => frame * 20);
     this.nowMs = ms;
   }
 
@@ -33,8 +29,14 @@ export class SimulatedClock implements FrameClock {
   stallUntil(ms: number, meanwhile: () => void = () => undefined): void {
     this.nowMs = ms;
     meanwhile();
+    this.tickThrough(ms, () => ms);
+  }
+
+  /** Ticks on every 20 ms boundary up to `ms`, each at the time `at` gives for its frame. */
+  private tickThrough(ms: number, at: (frame: number) => number): void {
     while ((this.frame + 1) * 20 <= ms) {
       this.frame++;
+      this.nowMs = at(this.frame);
       for (const l of [...this.listeners]) l(this.frame);
     }
   }
