@@ -9,7 +9,6 @@ import request from 'supertest';
 import { CallService } from '../../src/call/call-service';
 import { CallEventBus } from '../../src/call/events';
 import { ManualFrameClock } from '../../src/call/frame-clock';
-import type { DialRequest, LegReport, Telephony } from '../../src/call/ports';
 import { logCalls } from '../../src/call/subscribers/log';
 import { recordCalls } from '../../src/call/subscribers/records';
 import type { CallJson, CallWithTranscriptJson } from '../../src/cli/api-client';
@@ -24,36 +23,11 @@ import { adminSetup, auth } from '../http/helpers/admin-app';
 import { conferenceRig } from './fakes/conference-rig';
 import { AGENT, CALLER, ownedConference } from './fakes/owned-conference-rig';
 import { FakeMediaLeg } from './fakes/fake-media-leg';
+import { AGENT_SID, CALLER_SID, FakeTelephony, NUMBER } from './fakes/fake-telephony';
 import { FakeTranslatorFactory } from './fakes/fake-translator';
 import { flush, noPrompts, quietMetrics, silentLogger } from './fakes/rig-fixtures';
 
-const CALLER_SID = 'CA' + '1'.repeat(32);
-const AGENT_SID = 'CA' + '2'.repeat(32);
-const LINE: NumberSettings = {
-  number: '+15550001111',
-  destination: '+15550002222',
-  callerLanguage: 'es',
-  agentLanguage: 'en',
-  echoTargetLanguage: false,
-  originalVolume: 0.16,
-  webhookUrl: 'https://crm.example.com/tolk',
-};
-
-/** The phone network: the other party's leg is dialled; nothing else is asked of it. */
-class QuietTelephony implements Telephony {
-  dial(_req: DialRequest): Promise<string> {
-    return Promise.resolve(AGENT_SID);
-  }
-  hangUp(): Promise<void> {
-    return Promise.resolve();
-  }
-  sayAndHangUp(): Promise<void> {
-    return Promise.resolve();
-  }
-  lookUp(): Promise<LegReport | undefined> {
-    return Promise.resolve(undefined);
-  }
-}
+const LINE: NumberSettings = { ...NUMBER, webhookUrl: 'https://crm.example.com/tolk' };
 
 /** A call on LINE with every place its duration shows: the record, the log, the webhook's payload. Event times follow `advance`. */
 function rig() {
@@ -73,7 +47,7 @@ function rig() {
     deliveries: { record: (_callId, _event, _url, payload) => Promise.resolve(void payloads.push(JSON.parse(payload) as Record<string, unknown>)) },
     logger: silentLogger(),
   });
-  const service = new CallService({ events, clock: new ManualFrameClock(), telephony: new QuietTelephony(), translators: new FakeTranslatorFactory(), records, prompts: noPrompts, metrics: quietMetrics, logger, numbers, newCallId: () => 'call-1' });
+  const service = new CallService({ events, clock: new ManualFrameClock(), telephony: new FakeTelephony(), translators: new FakeTranslatorFactory(), records, prompts: noPrompts, metrics: quietMetrics, logger, numbers, newCallId: () => 'call-1' });
   return {
     service,
     records,

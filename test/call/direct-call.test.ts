@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { decodeMulaw, encodeMulaw } from '../../src/audio';
 import { CallService } from '../../src/call/call-service';
 import { ManualFrameClock } from '../../src/call/frame-clock';
-import type { CallAnswer, CallMetrics, DialRequest, LegReport, Telephony } from '../../src/call/ports';
+import type { CallAnswer, CallMetrics, DialRequest } from '../../src/call/ports';
 import type { PromptLibrary } from '../../src/call/prompts';
 import { StaticNumberDirectory, type NumberSettings } from '../../src/config/numbers';
 import { createLogger } from '../../src/log/logger';
@@ -12,46 +12,9 @@ import { CallEventBus, type CallEvent } from '../../src/call/events';
 import { logCalls } from '../../src/call/subscribers/log';
 import { recordCalls } from '../../src/call/subscribers/records';
 import { FakeMediaLeg } from './fakes/fake-media-leg';
+import { AGENT_SID, CALLER_SID, FakeTelephony, NUMBER } from './fakes/fake-telephony';
 import { FakeTranslatorFactory } from './fakes/fake-translator';
 import { flush, quietMetrics } from './fakes/rig-fixtures';
-
-const CALLER_SID = 'CA' + '1'.repeat(32);
-const AGENT_SID = 'CA' + '2'.repeat(32);
-const NUMBER: NumberSettings = {
-  number: '+15550001111',
-  destination: '+15550002222',
-  callerLanguage: 'es',
-  agentLanguage: 'en',
-  echoTargetLanguage: false,
-  originalVolume: 0.16,
-};
-
-class FakeTelephony implements Telephony {
-  dials: DialRequest[] = [];
-  hungUp: string[] = [];
-  said: { callSid: string; text: string; locale: string }[] = [];
-  failDial = false;
-  dial(req: DialRequest): Promise<string> {
-    this.dials.push(req);
-    return this.failDial ? Promise.reject(new Error('21217 invalid number')) : Promise.resolve(AGENT_SID);
-  }
-  hangUp(callSid: string): Promise<void> {
-    this.hungUp.push(callSid);
-    return Promise.resolve();
-  }
-  sayAndHangUp(callSid: string, text: string, locale: string): Promise<void> {
-    this.said.push({ callSid, text, locale });
-    return Promise.resolve();
-  }
-  /** What the network says of each leg when asked (absent: it has no such leg). */
-  legs = new Map<string, LegReport>();
-  lookUps: string[] = [];
-  lookUpFails = false;
-  lookUp(callSid: string): Promise<LegReport | undefined> {
-    this.lookUps.push(callSid);
-    return this.lookUpFails ? Promise.reject(new Error('network down')) : Promise.resolve(this.legs.get(callSid));
-  }
-}
 
 /** The service's answers in a compact text form, as a telephony adapter would render them. */
 function render(a: CallAnswer): string {

@@ -6,6 +6,7 @@ import { recordCalls } from '../../../src/call/subscribers/records';
 import { StaticNumberDirectory, type NumberSettings } from '../../../src/config/numbers';
 import { InMemoryCallRecordStore } from '../../../src/store/in-memory-call-record-store';
 import { FakeMediaLeg } from './fake-media-leg';
+import { NUMBER as TWO_PARTY_NUMBER } from './fake-telephony';
 import { FakeTranslatorFactory } from './fake-translator';
 import { flush, noPrompts as prompts, quietMetrics as metrics, silentLogger } from './rig-fixtures';
 import { sessionHearing } from './session-hearing';
@@ -13,16 +14,7 @@ import { sessionHearing } from './session-hearing';
 export const CALLER = 'CA' + '1'.repeat(32);
 export const AGENT = 'CA' + '2'.repeat(32);
 export const CONFERENCE_SID = 'CF' + '9'.repeat(32);
-export const NUMBER: NumberSettings = {
-  number: '+15550001111',
-  destination: '+15550002222',
-  callerLanguage: 'es',
-  agentLanguage: 'en',
-  echoTargetLanguage: false,
-  originalVolume: 0.16,
-  mode: 'conference',
-  interpretation: 'whisper',
-};
+export const NUMBER: NumberSettings = { ...TWO_PARTY_NUMBER, mode: 'conference', interpretation: 'whisper' };
 
 /**
  * The conferences tolk creates: the agent dialled answers as AGENT (or the dialling fails); every
