@@ -128,9 +128,7 @@ interface InterpreterLeg {
   attached: boolean;
   /** The leg was asked to leave (or never came): not requested again for this plan entry. */
   dropped: boolean;
-  /** Its placement was refused for good (see `InterpreterLegRefusedError`). */
-  refused?: boolean;
-  /** Why its placement was refused. */
+  /** Why its placement was refused for good (see `InterpreterLegRefusedError`); absent: it was not. */
   refusal?: string;
 }
 
@@ -302,7 +300,7 @@ export class ConferenceCall {
       mode: this.modeValue,
       requestedMode: this.requestedMode,
       ...(this.fallbackReason ? { fallback: this.fallbackReason } : {}),
-      participants: [...this.parties.values()].filter((p) => p.present).map((p) => ({ callSid: p.legRef, role: p.role, ...(p.language ? { language: p.language } : {}) })),
+      participants: this.presentParties().map((p) => ({ callSid: p.legRef, role: p.role, ...(p.language ? { language: p.language } : {}) })),
       sessions: this.graph.allRoutes.map((r) => ({ language: r.targetLanguage ?? '', state: this.sessionStates.get(r.id) ?? 'connecting' })),
       latencyMs: Object.fromEntries([...this.latencies].map(([route, l]) => [route.replace(/^to:/, ''), Math.round(l.sum / l.n)])),
       lagMs: Object.fromEntries([...this.latencies].filter(([, l]) => l.lagN > 0).map(([route, l]) => [route.replace(/^to:/, ''), Math.round(l.lagSum / l.lagN)])),
@@ -365,7 +363,7 @@ export class ConferenceCall {
           return;
         }
         this.partyJoined(e.legRef);
-        if (!this.created && [...this.parties.values()].filter((p) => p.present).length >= 2) this.partiesConnected('parties-in-room');
+        if (!this.created && this.presentParties().length >= 2) this.partiesConnected('parties-in-room');
         this.reconcile();
         return;
       case 'left':
@@ -797,7 +795,7 @@ export class ConferenceCall {
 
   /** Languages served: the parties' own, then the others given or heard, at most maxLanguages. */
   private servedLanguages(): string[] {
-    const own = languagesOf([...this.parties.values()].filter((p) => p.present));
+    const own = languagesOf(this.presentParties());
     const all = [...own, ...this.hinted.filter((l) => !own.includes(l))];
     if (all.length === 0 && this.parties.size > 0) all.push('en');
     return all.slice(0, this.init.maxLanguages);
@@ -806,7 +804,7 @@ export class ConferenceCall {
   /** Brings the legs and routes to what the plan says. */
   private reconcile(): void {
     if (this.stateValue === 'ended' || this.stateValue === 'uninterpreted' || this.legsGone) return;
-    const parties = [...this.parties.values()].filter((p) => p.present);
+    const parties = this.presentParties();
     const plan = this.plan(parties);
     const wanted = new Set(plan.legs.map((l) => l.endpoint));
     for (const l of plan.legs) if (!this.legs.has(l.endpoint)) this.requestLeg(l.endpoint, l.whisperTo);
@@ -920,24 +918,28 @@ export class ConferenceCall {
    * is told alone (see `tellUnserved`).
    */
   private legRefused(leg: InterpreterLeg, reason: string): void {
-    leg.refused = true;
     leg.dropped = true;
     leg.refusal = reason;
-    if (this.stateValue === 'live') this.tellUnserved();
-    if (this.stateValue !== 'joining' || this.unavailable !== undefined || this.legsGone) return;
+    this.tellUnserved();
+    if (this.stateValue !== 'joining' || this.legsGone) return;
     const legs = [...this.legs.values()];
-    if (!legs.every((l) => l.refused)) return;
+    if (!legs.every((l) => l.refusal !== undefined)) return;
     this.unavailable = reason;
     this.stateValue = 'uninterpreted';
     clearTimeout(this.deadline);
     this.deadline = startDeadline(this.stepMs, () => void this.stillOn());
-    const present = [...this.parties.values()].filter((p) => p.present);
+    const present = this.presentParties();
     this.log.warn(
       { event: 'conference.uninterpreted', reason, legs: legs.length, parties: present.map((p) => p.legRef) },
       'every interpreter leg failed for good: the parties are told interpretation is unavailable, and talk uninterpreted',
     );
     this.publish({ type: 'interpreter.unavailable', reason, told: present.map((p) => p.legRef) });
     for (const p of present) this.tellUnavailable(p);
+  }
+
+  /** The parties in the room now. */
+  private presentParties(): Party[] {
+    return [...this.parties.values()].filter((p) => p.present);
   }
 
   /**
@@ -952,10 +954,10 @@ export class ConferenceCall {
     for (const party of this.parties.values()) {
       if (!party.present || this.toldUnavailable.has(party.id)) continue;
       const own = legs.filter((l) => l.whisperTo === party.id);
-      const refused = own.find((l) => l.refused);
-      if (!refused || !own.every((l) => l.refused)) continue;
+      const refused = own.find((l) => l.refusal !== undefined);
+      if (refused?.refusal === undefined || !own.every((l) => l.refusal !== undefined)) continue;
       if (legs.some((l) => l.attached && !l.dropped && (l.whisperTo === undefined || l.whisperTo === party.id))) continue;
-      const reason = refused.refusal ?? 'refused';
+      const reason = refused.refusal;
       this.log.warn(
         { event: 'conference.uninterpreted', reason, party: party.legRef, endpoint: refused.endpoint },
         "a party's interpreter leg failed for good: they are told interpretation is unavailable to them; the others stay interpreted",
