@@ -282,7 +282,7 @@ async function startWith(
     twiml,
     counters,
     webhookReplays: replays,
-    ...(cluster ? { instance, relay: cluster.relay } : {}),
+    ...(cluster ? { instance, relay: cluster.relays.relay } : {}),
     ...(overrides.timeScale ? { media: { clock: { now: scaledNow(overrides.timeScale) } } } : {}),
     handlers: callWebhookHandlers(calls, answers, tokens, logger),
   });

@@ -23,8 +23,6 @@ import { clusterKey, createAdoptionModule, requestAdoption } from './adoption';
 import { moveLiveCalls, type MovingCalls } from './move-calls';
 import type { AdoptRequest, AdoptResult } from '../call/ports';
 import type { CallEventSource } from '../call/events';
-import type { WebSocket } from 'ws';
-import type { IncomingMessage } from 'node:http';
 
 export interface ClusterOptions {
   redis: ClusterRedis;
@@ -49,9 +47,8 @@ export interface Cluster {
   /** Mounted before the others: webhooks go to their call's instance. */
   readonly front: HttpModule[];
   readonly metricsModule: HttpModule;
-  readonly relay: (socket: WebSocket, instance: string, req: IncomingMessage) => void;
   /** The media streams of other instances' calls relayed through this one. */
-  readonly relays: Pick<StreamRelays, 'open' | 'settled' | 'closeAll'>;
+  readonly relays: Pick<StreamRelays, 'relay' | 'open' | 'settled' | 'closeAll'>;
   readonly passOn: (subject: { call: string } | { conference: string }, req: Request, res: Response) => Promise<boolean>;
   /**
    * Joins the cluster, reachable by the others at `url` (TOLK_INTERNAL_URL); from then on the
@@ -117,7 +114,6 @@ export function createCluster(opts: ClusterOptions): Cluster {
       members: async () => (await directory.members()).filter((m) => m.up),
       logger: opts.logger,
     }),
-    relay: relays.relay,
     relays,
     async passOn(subject, req, res) {
       if (wasForwarded(req)) return false;
