@@ -18,3 +18,19 @@ export function listenProblem(name: string, err: unknown): string | undefined {
       return undefined;
   }
 }
+
+/**
+ * Starts an emulator with `start`; when it cannot listen where asked, says why in one line on
+ * stderr, sets the exit code to 1 and resolves undefined. Any other error is thrown.
+ */
+export async function startOrExplain<T>(name: string, start: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await start();
+  } catch (err) {
+    const problem = listenProblem(name, err);
+    if (!problem) throw err;
+    process.stderr.write(`${problem}\n`);
+    process.exitCode = 1;
+    return undefined;
+  }
+}

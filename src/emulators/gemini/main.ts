@@ -2,7 +2,7 @@
 import { HELP, parseArgs } from './options';
 import { loadScript } from './script';
 import { startGeminiEmulator } from './server';
-import { listenProblem } from '../listen-error';
+import { startOrExplain } from '../listen-error';
 
 async function main(): Promise<void> {
   let opts;
@@ -17,29 +17,25 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  const emulator = await startGeminiEmulator({
-    port: opts.port,
-    host: opts.host,
-    mode: opts.mode,
-    script: opts.script ? await loadScript(opts.script) : undefined,
-    language: opts.language,
-    voices: { languageByPitch: opts.languageByPitch, translationTone: opts.translationTone },
-    lagMs: opts.lagMs,
-    timeScale: opts.timeScale,
-    apiKeys: opts.apiKeys,
-    models: opts.models.length > 0 ? opts.models : undefined,
-    usageIntervalMs: opts.usageIntervalMs,
-    resumptionIntervalMs: opts.resumptionIntervalMs,
-    detector: opts.detector,
-    faults: opts.faults,
-    perMessageDeflate: opts.perMessageDeflate,
-  }).catch((err: unknown) => {
-    const problem = listenProblem('gemini emulator', err);
-    if (!problem) throw err;
-    process.stderr.write(`${problem}\n`);
-    process.exitCode = 1;
-    return undefined;
-  });
+  const emulator = await startOrExplain('gemini emulator', async () =>
+    startGeminiEmulator({
+      port: opts.port,
+      host: opts.host,
+      mode: opts.mode,
+      script: opts.script ? await loadScript(opts.script) : undefined,
+      language: opts.language,
+      voices: { languageByPitch: opts.languageByPitch, translationTone: opts.translationTone },
+      lagMs: opts.lagMs,
+      timeScale: opts.timeScale,
+      apiKeys: opts.apiKeys,
+      models: opts.models.length > 0 ? opts.models : undefined,
+      usageIntervalMs: opts.usageIntervalMs,
+      resumptionIntervalMs: opts.resumptionIntervalMs,
+      detector: opts.detector,
+      faults: opts.faults,
+      perMessageDeflate: opts.perMessageDeflate,
+    }),
+  );
   if (!emulator) return;
   process.stdout.write(`${JSON.stringify({ event: 'gemini_emulator.listening', url: emulator.url, mode: opts.mode, faults: opts.faults })}\n`);
   const stop = (): void => {

@@ -6,7 +6,7 @@ import { CONTROL_COMMANDS, runControlCli } from './control/cli';
 import { startTwilioEmulator } from './emulator';
 import { loadDotEnv } from '../../config/dotenv';
 import { quietOnClosedPipe } from '../../cli/run-main';
-import { listenProblem } from '../listen-error';
+import { startOrExplain } from '../listen-error';
 
 async function serve(argv: string[]): Promise<void> {
   let cfg;
@@ -21,16 +21,8 @@ async function serve(argv: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  let emulator;
-  try {
-    emulator = await startTwilioEmulator(cfg.options);
-  } catch (err) {
-    const problem = listenProblem('twilio emulator', err);
-    if (!problem) throw err;
-    process.stderr.write(`${problem}\n`);
-    process.exitCode = 1;
-    return;
-  }
+  const emulator = await startOrExplain('twilio emulator', () => startTwilioEmulator(cfg.options));
+  if (!emulator) return;
   process.stdout.write(`twilio emulator listening on ${emulator.url} (account ${emulator.accountSid})\n`);
   for (const a of emulator.applications()) process.stdout.write(`TwiML App ${a.sid}: Voice URL ${a.voiceUrl}\n`);
   emulator.onEvent((e) => {
