@@ -7,7 +7,7 @@ import type { FieldProblem } from '../config/numbers-schema';
 import { partiesOf, partiesText, spokenLanguages } from '../shared/call-languages';
 import { connectedMs } from '../shared/call-duration';
 import { statusLabel } from '../shared/call-status';
-import { listedTime, startTimes } from '../shared/call-times';
+import { listedTimeText, startTimes } from '../shared/call-times';
 import { speakerLabel } from '../shared/speaker-label';
 import type { CallJson, CallWithTranscriptJson } from './api-client';
 import { CliError } from './errors';
@@ -125,14 +125,8 @@ export function callsTable(calls: CallJson[]): string {
   if (calls.length === 0) return 'No calls.\n';
   return table(
     ['ID', 'STARTED', 'NUMBER', 'FROM', 'LANGUAGES', 'OUTCOME', 'TALK'],
-    calls.map((c) => [c.id, listedTimeText(c), c.number || '-', c.from || '-', languagesText(c), statusLabel(c), talkTime(c) ?? '-']),
+    calls.map((c) => [c.id, listedTimeText(c, shownTime), c.number || '-', c.from || '-', languagesText(c), statusLabel(c), talkTime(c) ?? '-']),
   );
-}
-
-/** The STARTED cell: when the call started, else `due ...` or `booked ...` (see listedTime). */
-function listedTimeText(c: CallJson): string {
-  const t = listedTime(c);
-  return t.label === 'Started' ? shownTime(t.at) : `${t.label.toLowerCase()} ${shownTime(t.at)}`;
 }
 
 /** A direct call's pair of languages as spoken; a conference's languages, as its parties speak them (`-` while none is known). */

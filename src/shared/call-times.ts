@@ -20,14 +20,19 @@ export interface CallTime {
 }
 
 /** A call tolk places that has not started an attempt. */
-function neverStarted(c: CallStartFields): boolean {
+export function neverStarted(c: CallStartFields): boolean {
   return c.outbound !== undefined && c.outbound.attempts === 0;
 }
 
-/** The one time a list shows for a call: when it is due while tolk waits to place it, when it was booked if it never started, else when it started. */
-export function listedTime(c: CallStartFields): CallTime {
-  if (c.state === 'scheduled' && c.outbound) return { label: 'Due', at: c.outbound.dueAt };
-  return { label: neverStarted(c) ? 'Booked' : 'Started', at: c.startedAt };
+/**
+ * The one time a list shows for a call (the last of its `startTimes`): when it is due while tolk
+ * waits to place it, when it was booked if it never started, else when it started; written with
+ * `format` and, unless it is when the call started, its label (`due ...`, `booked ...`).
+ */
+export function listedTimeText(c: CallStartFields, format: (iso: string) => string): string {
+  const times = startTimes(c);
+  const t = times[times.length - 1];
+  return t.label === 'Started' ? format(t.at) : `${t.label.toLowerCase()} ${format(t.at)}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Call records as the admin API returns them (`/api/calls`), and small formatting helpers. */
 import { connectedMs } from '../../../src/shared/call-duration';
-import { listedTime } from '../../../src/shared/call-times';
+import { listedTimeText as listedTimeWith, neverStarted } from '../../../src/shared/call-times';
 
 export interface CallLeg {
   role: string;
@@ -76,7 +76,7 @@ export function seconds(ms: number): string {
  * a retry) or was cancelled before its first attempt.
  */
 export function callDuration(c: CallRecord): string {
-  if (c.state === 'scheduled' || (c.outbound && c.outbound.attempts === 0)) return 'not started';
+  if (c.state === 'scheduled' || neverStarted(c)) return 'not started';
   if (!c.endedAt) return 'in progress';
   const ms = connectedMs(c);
   return ms === undefined ? 'not answered' : formatDuration(ms);
@@ -86,10 +86,9 @@ export function formatTime(iso: string): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 }
 
-/** The Started column of History: when the call started, else `due ...` or `booked ...` (see listedTime). */
+/** The Started column of History: when the call started, else `due ...` or `booked ...`. */
 export function listedTimeText(c: CallRecord): string {
-  const t = listedTime(c);
-  return t.label === 'Started' ? formatTime(t.at) : `${t.label.toLowerCase()} ${formatTime(t.at)}`;
+  return listedTimeWith(c, formatTime);
 }
 
 /** `<input type="datetime-local">` value (local time) to an ISO date-time, or undefined when empty/invalid. */
