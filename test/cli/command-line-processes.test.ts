@@ -40,12 +40,17 @@ describe('command-line tools as processes', () => {
 
   it("the Twilio emulator's commands find it and its account through .env", async () => {
     emu = await startTwilioEmulator({ accountSid: 'AC' + 'f'.repeat(32), authToken: 'a-token-only-dotenv-knows' });
+    // A call only this emulator has: whether `calls` lists it says which emulator the command reached.
+    const sid = emu.joinConference({ name: 'only-here', from: '+15550009999' });
     const command = `"${TSX}" "${path.join(ROOT, 'src/emulators/twilio/main.ts')}" calls`;
     const without = await run(command, dir);
-    expect(without.code).not.toBe(0); // the default URL and account are not this emulator's
+    // Without .env the command goes to the default URL and account, which are not this emulator's
+    // (whether another emulator answers there, as a developer's often does, or nothing).
+    expect(without.stdout).not.toContain(sid);
     fs.writeFileSync(path.join(dir, '.env'), `TWILIO_API_URL=${emu.url}\nTWILIO_ACCOUNT_SID=AC${'f'.repeat(32)}\nTWILIO_AUTH_TOKEN=a-token-only-dotenv-knows\n`);
     const withEnv = await run(command, dir);
     expect(withEnv).toMatchObject({ code: 0, stderr: '' });
+    expect(withEnv.stdout).toContain(sid);
   });
 
   it.each([
