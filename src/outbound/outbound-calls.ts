@@ -26,7 +26,7 @@ import { stamp, type CallEventBus } from '../call/events';
 import { jobId } from '../jobs/dial-queue';
 import { DeferJobError, FinalJobError, type JobContext, type JobQueues, type Processor, type QueueSpec } from '../jobs/queue';
 import type { Logger } from '../log/logger';
-import type { CallRecord, CallRecordWithTranscript, OutboundPlan } from '../store/call-record';
+import type { CallOutcome, CallRecord, CallRecordWithTranscript, OutboundPlan } from '../store/call-record';
 import { MAX_LIST_LIMIT, SCHEDULED_STATE, type CallRecordStore } from '../store/call-record-store';
 import type { OutboundRequest } from './request';
 
@@ -122,21 +122,17 @@ export class OutboundCalls {
   async cancel(id: string): Promise<CancelResult> {
     const call = await this.deps.records.get(id);
     if (!call) return { ok: false, status: 404, error: `call '${id}' not found` };
-    const at = this.now();
     const tried = call.outbound?.attempts ?? 0;
     const reason = tried === 0 ? CANCELED_REASON : `canceled before attempt ${tried + 1}`;
-    const cancelled = call.outbound
-      ? await this.deps.records.transition(id, SCHEDULED_STATE, { state: 'ended', outcome: 'canceled', endReason: reason, endedAt: new Date(at) })
-      : false;
-    if (!cancelled) {
+    const at = call.outbound ? await this.endRecord(id, SCHEDULED_STATE, 'canceled', reason) : undefined;
+    if (at === undefined) {
       const now = (await this.deps.records.get(id)) ?? call;
       const why = !now.outbound ? 'is not a call tolk was to place' : now.outcome ? `has ended (${now.outcome})` : `has started (${now.state})`;
       return { ok: false, status: 409, error: `call '${id}' ${why}: only a scheduled call can be canceled` };
     }
     if (call.outbound) await this.deps.jobs.remove(OUTBOUND_QUEUE, attemptJobId(id, call.outbound)).catch(() => false);
     this.log.info({ event: 'outbound.cancelled', callId: id }, 'scheduled call canceled');
-    this.deps.events.publish(stamp({ type: 'call.ended', outcome: 'canceled', reason }, { callId: id }, at));
-    await this.deps.events.settle(id);
+    await this.announceEnd(id, 'canceled', reason, at);
     return { ok: true, call: (await this.deps.records.get(id)) ?? call };
   }
 
@@ -306,12 +302,24 @@ export class OutboundCalls {
    * calling), as its subscribers (webhook, metrics, logs) see any call end.
    */
   private async end(call: CallRecord, outcome: 'timeout' | 'failed', reason: string, from: 'scheduled' | 'calling' = SCHEDULED_STATE): Promise<string> {
-    const ended = await this.deps.records.transition(call.id, from, { state: 'ended', outcome, endReason: reason, endedAt: new Date(this.now()) });
-    if (!ended) return 'not due';
+    const at = await this.endRecord(call.id, from, outcome, reason);
+    if (at === undefined) return 'not due';
     this.log.warn({ event: 'outbound.not_started', callId: call.id, outcome, reason }, reason);
-    this.deps.events.publish(stamp({ type: 'call.ended', outcome, reason }, { callId: call.id }, this.now()));
-    await this.deps.events.settle(call.id);
+    await this.announceEnd(call.id, outcome, reason, at);
     return outcome;
+  }
+
+  /** Ends the record of a call in state `from` (no outcome yet); resolves the time it ended, or undefined when it was not in `from` any more. */
+  private async endRecord(callId: string, from: 'scheduled' | 'calling', outcome: CallOutcome, reason: string): Promise<number | undefined> {
+    const at = this.now();
+    const ended = await this.deps.records.transition(callId, from, { state: 'ended', outcome, endReason: reason, endedAt: new Date(at) });
+    return ended ? at : undefined;
+  }
+
+  /** Publishes the end of a call whose record `endRecord` ended, and waits for its subscribers (webhook, metrics, logs). */
+  private async announceEnd(callId: string, outcome: CallOutcome, reason: string, at: number): Promise<void> {
+    this.deps.events.publish(stamp({ type: 'call.ended', outcome, reason }, { callId }, at));
+    await this.deps.events.settle(callId);
   }
 }
 
