@@ -40,7 +40,10 @@ export interface CallServiceDeps extends CallDeps {
   /** Each call's record is created here, before the call is answered (the rest follows its events). */
   records: CallRecords;
   newCallId?: () => string;
-  /** TOLK_MAX_CALLS: beyond this many calls at once, new callers hear that all lines are busy. */
+  /**
+   * TOLK_MAX_CALLS: beyond this many calls at once, new callers hear that all lines are busy. A
+   * call that does no audio work here holds no slot (see `ConferenceCall.holdsSlot`).
+   */
   maxCalls?: number;
   /** Conference interpreting; none: numbers in conference mode are refused. */
   conferences?: ConferenceTelephony;
@@ -114,7 +117,17 @@ export class CallService {
 
   /** Whether this instance takes new calls (it is not shutting down, nor at TOLK_MAX_CALLS). */
   get accepting(): boolean {
-    return !this.draining && (this.deps.maxCalls === undefined || this.byId.size + this.placing.size < this.deps.maxCalls);
+    return !this.draining && (this.deps.maxCalls === undefined || this.slotsHeld + this.placing.size < this.deps.maxCalls);
+  }
+
+  /**
+   * The live calls holding a TOLK_MAX_CALLS slot: counted from each call's state whenever asked, so
+   * a call gives its slot up by its state alone (and once: it is counted, or not).
+   */
+  private get slotsHeld(): number {
+    let held = 0;
+    for (const call of this.byId.values()) if (!(call instanceof ConferenceCall) || call.holdsSlot) held++;
+    return held;
   }
 
   /**
@@ -187,9 +200,9 @@ export class CallService {
       // The network retried the request: answer the same way without a second call.
       return existing instanceof DirectCall ? this.connectCaller(existing) : this.conferenceAnswer(existing, number);
     }
-    if (this.deps.maxCalls !== undefined && this.byId.size >= this.deps.maxCalls) {
+    if (this.deps.maxCalls !== undefined && this.slotsHeld >= this.deps.maxCalls) {
       // Refused up front: a process past its capacity would fail calls at random instead.
-      this.log.warn({ event: 'call.at_capacity', callSid: req.legRef, activeCalls: this.byId.size, maxCalls: this.deps.maxCalls }, 'all lines busy: call refused');
+      this.log.warn({ event: 'call.at_capacity', callSid: req.legRef, activeCalls: this.byId.size, slotsHeld: this.slotsHeld, maxCalls: this.deps.maxCalls }, 'all lines busy: call refused');
       this.deps.metrics.callRejected('at_capacity');
       return sayAndHangUp('allLinesBusy', provisionalLanguage(number, initialCallerLanguage(number, {})));
     }

@@ -278,6 +278,16 @@ export class ConferenceCall {
     return this.now() - this.startedAt;
   }
 
+  /**
+   * Whether the call holds a TOLK_MAX_CALLS slot: every call does, but a conference tolk joined
+   * that went uninterpreted, which does no audio work (it only waits for the conference to end,
+   * looking it up on its deadline) from then on, while it ends too; it stays live and counted in
+   * tolk_active_calls until it has ended.
+   */
+  get holdsSlot(): boolean {
+    return this.created || this.unavailable === undefined;
+  }
+
   /** The leg tolk dialled for the caller, once known. */
   get dialled(): string | undefined {
     return this.dialledLeg;

@@ -6,10 +6,19 @@
  * a party whose own leg is refused while another's is connected is told alone, once, and the call
  * stays interpreted for the others. tolk_conferences_uninterpreted_total counts each by scope.
  */
-import { InterpreterLegRefusedError, WhisperRefusedError } from '../../src/call/ports';
+import { CallService } from '../../src/call/call-service';
+import { CallEventBus } from '../../src/call/events';
+import { ManualFrameClock } from '../../src/call/frame-clock';
+import { InterpreterLegRefusedError, WhisperRefusedError, type AddInterpreterRequest, type ConferenceEvent } from '../../src/call/ports';
 import { message } from '../../src/call/messages';
+import { StaticNumberDirectory } from '../../src/config/numbers';
 import { Metrics } from '../../src/http/metrics';
+import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
 import { conferenceRig } from './fakes/conference-rig';
+import { FakeConferences } from './fakes/fake-conferences';
+import { CALLER_SID, FakeTelephony, NUMBER as DIRECT_NUMBER } from './fakes/fake-telephony';
+import { FakeTranslatorFactory } from './fakes/fake-translator';
+import { flush, noPrompts, quietMetrics, silentLogger } from './fakes/rig-fixtures';
 import { AGENT, CALLER, CONFERENCE_SID, ownedConference } from './fakes/owned-conference-rig';
 
 const REFUSED = new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid: AP00000000000000000000000000000000');
@@ -126,6 +135,53 @@ describe('a conference tolk joined, whose interpreter legs Twilio refuses', () =
     const record = await rig.whenEnded();
     expect(record.endReason).toBe(`the conference ended (uninterpreted: every interpreter leg failed: ${REFUSED.reason})`);
     await rig.close();
+  });
+});
+
+describe('TOLK_MAX_CALLS, with a conference tolk joined that went uninterpreted', () => {
+  /** A conference whose interpreter legs Twilio refuses for good. */
+  class RefusingConferences extends FakeConferences {
+    override addInterpreter(_req: AddInterpreterRequest): Promise<string> {
+      return Promise.reject(REFUSED);
+    }
+  }
+
+  it('frees its line for a new caller while the call is still tracked, and ending it later frees nothing more', async () => {
+    const conferences = new RefusingConferences('room', ['CA' + 'e'.repeat(32), 'CA' + 'a'.repeat(32)]);
+    const telephony = new FakeTelephony();
+    const logger = silentLogger();
+    const service = new CallService({
+      events: new CallEventBus(logger),
+      clock: new ManualFrameClock(),
+      telephony,
+      translators: new FakeTranslatorFactory(),
+      records: new InMemoryCallRecordStore(),
+      prompts: noPrompts,
+      metrics: quietMetrics,
+      logger,
+      numbers: new StaticNumberDirectory([DIRECT_NUMBER]),
+      conferences,
+      maxCalls: 1,
+    });
+    const joined = await service.joinConference('room', { mode: 'whisper' });
+    if (!joined.ok) throw new Error(joined.error);
+    await flush();
+    expect(joined.call.state).toBe('uninterpreted');
+    // It does no audio work: its line is free, though tolk still follows the conference.
+    expect(service.activeCalls).toBe(1);
+    expect(service.accepting).toBe(true);
+    const answer = await service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: DIRECT_NUMBER.number });
+    expect(answer.type).toBe('connect');
+    expect([service.activeCalls, service.accepting]).toEqual([2, false]);
+    // The conference ends: the caller's call still holds the one line, and nobody else gets it.
+    for (const watcher of conferences.watchers) watcher({ type: 'ended', conferenceRef: 'CF-room' } satisfies ConferenceEvent);
+    await flush();
+    await flush();
+    expect(joined.call.state).toBe('ended');
+    expect([service.activeCalls, service.accepting]).toEqual([1, false]);
+    const refused = await service.incoming({ legRef: 'CA' + '7'.repeat(32), from: '+442070000000', to: DIRECT_NUMBER.number });
+    expect(refused).toMatchObject({ type: 'say-and-hang-up', text: message('allLinesBusy', 'es') });
+    await service.shutdown();
   });
 });
 
