@@ -5,7 +5,6 @@
 import type { NumberSettings } from '../config/numbers';
 import type { FieldProblem } from '../config/numbers-schema';
 import { partiesOf, partiesText, spokenLanguages } from '../shared/call-languages';
-import { connectedMs } from '../shared/call-duration';
 import { statusLabel } from '../shared/call-status';
 import { listedTimeText, startTimes } from '../shared/call-times';
 import { speakerLabel } from '../shared/speaker-label';
@@ -113,11 +112,10 @@ export function shownTime(iso: string | undefined): string {
   return iso ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, 'Z') : '-';
 }
 
-/** How long the call was connected (answered to ended), `m:ss`; undefined if it was never answered or has not ended. */
+/** How long the call was connected, `m:ss`, as the API counted it (`durationMs`); undefined if it was never answered or has not ended. */
 function talkTime(c: CallJson): string | undefined {
-  const ms = connectedMs(c);
-  if (ms === undefined) return undefined;
-  const s = Math.round(ms / 1000);
+  if (c.durationMs === undefined) return undefined;
+  const s = Math.round(c.durationMs / 1000);
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 

@@ -4,10 +4,9 @@
  * it are not counted. A call never answered (busy, unanswered, canceled, never placed) has no
  * duration: undefined, never 0. A call still going has none yet.
  *
- * The one definition for every place a call's duration is sent or shown: the webhook's and the
- * admin API's `durationMs`, the `call.ended` event and log line, `tolk calls list/show` and the
- * console. The console's bundle imports this file too (console/src): it stays pure and imports
- * nothing.
+ * The one definition for every place a call's duration is sent: the webhook's and the admin API's
+ * `durationMs`, the `call.ended` event and log line. `tolk calls list/show` and the console show
+ * the API's `durationMs` (the Live page, the `call.ended` event's); they never count it again.
  */
 
 /** A time as a record (Date), the admin API (ISO 8601) or an event (ms since the epoch) gives it. */

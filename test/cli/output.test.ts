@@ -96,6 +96,19 @@ describe("tolk calls list's OUTCOME", () => {
   });
 });
 
+describe("tolk calls list's TALK and show's Talk", () => {
+  const talk = (fields: Partial<CallWithTranscriptJson>) => {
+    const c = { ...call([]), outcome: 'completed', answeredAt: '2025-01-01T10:00:12.000Z', endedAt: '2025-01-01T10:02:05.000Z', ...fields };
+    return { cell: callsTable([c]).trimEnd().split('\n')[1].split(/\s{2,}/).at(-1), line: /^Talk\s+(.*)$/m.exec(callDetail(c))?.[1] };
+  };
+
+  it("are the API's durationMs, never counted again from the call's times", () => {
+    expect(talk({ durationMs: 95_400 })).toEqual({ cell: '1:35', line: '1:35' });
+    // No durationMs from the API: the call was never answered, whatever its times say.
+    expect(talk({})).toEqual({ cell: '-', line: '- (never answered)' });
+  });
+});
+
 describe("a direct call's languages in tolk calls list and show", () => {
   it('are the ones its parties spoke (the caller chose German in the menu), with the configured one beside a change', () => {
     const chose = { ...call([]), legs: [{ role: 'caller', callSid: 'CA1', language: 'de', languageSource: 'menu' }, { role: 'agent', callSid: 'CA2', language: 'en' }] };

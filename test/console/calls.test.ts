@@ -31,8 +31,15 @@ describe("a call's duration on the History page", () => {
   const dueAt = '2026-12-05T11:00:00.000Z';
 
   it('is the time the call was connected: from its answer to its end, the ringing before it not counted; in progress while it goes on', () => {
-    expect(callDuration(record({ state: 'ended', outcome: 'completed', answeredAt: '2026-12-05T10:00:12.000Z', endedAt: '2026-12-05T10:02:05.000Z' }))).toBe('1 min 53 s');
+    expect(callDuration(record({ state: 'ended', outcome: 'completed', answeredAt: '2026-12-05T10:00:12.000Z', endedAt: '2026-12-05T10:02:05.000Z', durationMs: 113_000 }))).toBe('1 min 53 s');
     expect(callDuration(record({ state: 'bridged', answeredAt: '2026-12-05T10:00:12.000Z' }))).toBe('in progress');
+  });
+
+  it("is the API's durationMs, as the webhook and the CLI say it, never counted again from the call's times", () => {
+    const times = { state: 'ended', outcome: 'completed', answeredAt: '2026-12-05T10:00:12.000Z', endedAt: '2026-12-05T10:02:05.000Z' };
+    expect(callDuration(record({ ...times, durationMs: 95_400 }))).toBe('1 min 35 s');
+    // No durationMs from the API: the call was never answered, whatever its times say.
+    expect(callDuration(record(times))).toBe('not answered');
   });
 
   it('says not answered for a call that ended without being answered, never 0 s or its ring time', () => {
@@ -45,7 +52,7 @@ describe("a call's duration on the History page", () => {
     expect(callDuration(record({ state: 'scheduled', outbound: { attempts: 1, dueAt } }))).toBe('not started');
     expect(callDuration(record({ state: 'ended', outcome: 'canceled', outbound: { attempts: 0, dueAt }, endedAt: '2026-12-05T10:30:00.000Z' }))).toBe('not started');
     // A call tolk placed counts from when the customer answered, as any call does.
-    expect(callDuration(record({ state: 'ended', outcome: 'completed', outbound: { attempts: 1, dueAt }, startedAt: dueAt, answeredAt: '2026-12-05T11:00:20.000Z', endedAt: '2026-12-05T11:03:00.000Z' }))).toBe('2 min 40 s');
+    expect(callDuration(record({ state: 'ended', outcome: 'completed', outbound: { attempts: 1, dueAt }, startedAt: dueAt, answeredAt: '2026-12-05T11:00:20.000Z', endedAt: '2026-12-05T11:03:00.000Z', durationMs: 160_000 }))).toBe('2 min 40 s');
   });
 });
 

@@ -1,5 +1,4 @@
 /** Call records as the admin API returns them (`/api/calls`), and small formatting helpers. */
-import { connectedMs } from '../../../src/shared/call-duration';
 import { listedTimeText as listedTimeWith, neverStarted } from '../../../src/shared/call-times';
 
 export interface CallLeg {
@@ -70,16 +69,15 @@ export function seconds(ms: number): string {
 }
 
 /**
- * How long a call was connected (shared/call-duration.ts: answered to ended, as the webhook, the
- * API, the CLI and the log count it): `in progress` while it runs, `not answered` for one that ended
- * without being answered, and `not started` for a call tolk places that is waiting for its time (or
- * a retry) or was cancelled before its first attempt.
+ * How long a call was connected, as the API counted it (`durationMs`: answered to ended, as the
+ * webhook, the CLI and the log count it): `in progress` while it runs, `not answered` for one that
+ * ended without being answered, and `not started` for a call tolk places that is waiting for its
+ * time (or a retry) or was cancelled before its first attempt.
  */
 export function callDuration(c: CallRecord): string {
   if (c.state === 'scheduled' || neverStarted(c)) return 'not started';
   if (!c.endedAt) return 'in progress';
-  const ms = connectedMs(c);
-  return ms === undefined ? 'not answered' : formatDuration(ms);
+  return c.durationMs === undefined ? 'not answered' : formatDuration(c.durationMs);
 }
 
 export function formatTime(iso: string): string {
