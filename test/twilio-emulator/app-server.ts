@@ -133,3 +133,12 @@ export function sdkClientFor(emulatorUrl: string, username: string, password: st
   } as unknown as InstanceType<typeof twilio.RequestClient>;
   return twilio(username, password, { httpClient, accountSid });
 }
+
+/** A URL on a local port nothing listens on: a request to it is refused. */
+export async function closedPortUrl(path: string): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}${path}`;
+}

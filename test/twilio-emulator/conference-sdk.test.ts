@@ -2,7 +2,7 @@
 import { mulaw } from 'alawmulaw';
 import { startTwilioEmulator, type TwilioEmulator, type TwilioEmulatorOptions } from '../../src/emulators/twilio/emulator';
 import { concatInt16 } from '../audio/helpers/signals';
-import { startAppServer, sdkClientFor, type AppServer, type StreamConn } from './app-server';
+import { closedPortUrl, startAppServer, sdkClientFor, type AppServer, type StreamConn } from './app-server';
 import { rmsOf, tone, tonesAnywhereIn, tonesIn } from './signal';
 import { callTime, elapse } from './timeline';
 
@@ -216,6 +216,81 @@ describe('Twilio emulator conferences through the real twilio SDK', () => {
     // Once it is over, the caller hears the agent alone again.
     await elapse(emu, callerSid, 0.5);
     expect(tonesIn(tail(emu.recording(callerSid).heard, 0.4), [440, ...ALL_HZ])).toEqual([HZ.agent]);
+  });
+
+  it('an announcement lasts as long as its <Say> and <Pause>; one that cannot be fetched (11200) or is not TwiML (12100) fails', async () => {
+    const client = await start();
+    app.handle('/voice', `<Response><Dial><Conference beep="false" waitUrl="" statusCallback="${app.base}/conference" statusCallbackEvent="announcement">room-10</Conference></Dial></Response>`);
+    app.handle('/announce', '<Response><Say>one two three four five</Say><Pause length="1"/><Play>x.mp3</Play></Response>');
+    app.handle('/not-twiml', '<Nope/>');
+    const callerSid = await emu.dial({ from: CALLER, to: NUMBER, party: {} });
+    await joined(callerSid);
+    const participant = client.conferences('room-10').participants(callerSid);
+    const outcome = (n: number) => emu.waitFor(() => emu.events().filter((e) => e.type === 'conference.update' && e.action.startsWith('announcement-')).length === n, 5000);
+    const seen = () => emu.events().length;
+
+    let from = seen();
+    await participant.update({ announceUrl: `${app.base}/announce`, announceMethod: 'GET' });
+    await outcome(1);
+    let events = emu.events().slice(from);
+    expect(events.filter((e) => e.type === 'twiml').map((e) => (e.type === 'twiml' ? [e.verb, e.detail] : []))).toEqual([
+      ['Say', { text: 'one two three four five', loop: 1, voice: undefined, language: undefined, in: 'announcement' }],
+      ['Pause', { length: 1, in: 'announcement' }],
+      ['Play', { unsupported: true, in: 'announcement' }],
+    ]);
+    const say = events.find((e) => e.type === 'twiml')!;
+    const end = events.find((e) => e.type === 'conference.update')!;
+    expect(end).toMatchObject({ action: 'announcement-end', callSid: callerSid });
+    // 2 s of <Say> (five words), then 1 s of <Pause>; its end may come late on a busy machine.
+    expect(end.t - say.t).toBeGreaterThanOrEqual(3000);
+    expect(end.t - say.t).toBeLessThan(8000);
+    // The caller, alone in the room, heard the <Say> (a 440 Hz tone) for exactly 2 s: 100 frames of 20 ms.
+    await elapse(emu, callerSid, 0.2);
+    const heard = emu.recording(callerSid).heard;
+    let loudFrames = 0;
+    for (let f = 0; f * 160 < heard.length; f++) if (rmsOf(heard.subarray(f * 160, f * 160 + 160)) > 1000) loudFrames++;
+    expect(loudFrames).toBe(100);
+    expect(events.filter((e) => e.type === 'webhook' && e.kind === 'announce')).toEqual([
+      expect.objectContaining({ callSid: callerSid, url: `${app.base}/announce`, method: 'GET', status: 200, params: expect.objectContaining({ CallSid: callerSid }) }),
+    ]);
+
+    const missing = `${emu.url}/no-such-page`;
+    const unreachable = await closedPortUrl('/announce');
+    const failures = [
+      { url: missing, code: 11200, message: `announcement: HTTP 404 from ${missing}`, answer: { status: 404 } },
+      { url: unreachable, code: 11200, message: 'announcement: fetch failed', answer: { error: 'fetch failed' } },
+      { url: `${app.base}/not-twiml`, code: 12100, message: 'announcement: TwiML root must be <Response>, got <Nope>', answer: { status: 200 } },
+    ];
+    for (const [i, f] of failures.entries()) {
+      from = seen();
+      await participant.update({ announceUrl: f.url });
+      await outcome(i + 2);
+      events = emu.events().slice(from);
+      expect(events.filter((e) => e.type === 'error')).toEqual([expect.objectContaining({ callSid: callerSid, code: f.code, message: f.message })]);
+      expect(events.filter((e) => e.type === 'webhook' && e.kind === 'announce')).toEqual([expect.objectContaining({ callSid: callerSid, url: f.url, method: 'POST', ...f.answer })]);
+      expect(events.filter((e) => e.type === 'conference.update')).toEqual([expect.objectContaining({ action: 'announcement-fail', callSid: callerSid })]);
+      expect(events.some((e) => e.type === 'twiml')).toBe(false);
+    }
+    await emu.waitFor((e) => e.type === 'webhook' && e.kind === 'conference-status' && e.params.StatusCallbackEvent === 'announcement-fail' && app.received.filter((r) => r.path === '/conference').length === 4, 5000);
+    expect(app.received.filter((r) => r.path === '/conference').map((r) => r.params.StatusCallbackEvent)).toEqual(['announcement-end', 'announcement-fail', 'announcement-fail', 'announcement-fail']);
+  });
+
+  it("logs each conference status callback with its answer's status, or why it got none", async () => {
+    await start();
+    const unreachable = await closedPortUrl('/conference');
+    app.handle('/voice', `<Response><Dial><Conference beep="false" waitUrl="" statusCallback="${unreachable}" statusCallbackEvent="join">room-11</Conference></Dial></Response>`);
+    const first = await emu.dial({ from: CALLER, to: NUMBER, party: {} });
+    await emu.waitFor((e) => e.type === 'webhook' && e.kind === 'conference-status', 5000);
+    app.handle('/voice', `<Response><Dial><Conference beep="false" waitUrl="" statusCallback="${app.base}/conference" statusCallbackEvent="join">room-12</Conference></Dial></Response>`);
+    const second = await emu.dial({ from: AGENT, to: NUMBER, party: {} });
+    await emu.waitFor((e) => e.type === 'webhook' && e.kind === 'conference-status' && e.callSid === second, 5000);
+    const logged = emu.events().filter((e) => e.type === 'webhook' && e.kind === 'conference-status');
+    expect(logged).toEqual([
+      expect.objectContaining({ callSid: first, url: unreachable, method: 'POST', error: 'fetch failed', params: expect.objectContaining({ StatusCallbackEvent: 'participant-join' }) }),
+      expect.objectContaining({ callSid: second, url: `${app.base}/conference`, method: 'POST', status: 200 }),
+    ]);
+    expect(logged[0]).not.toHaveProperty('status');
+    expect(logged[1]).not.toHaveProperty('error');
   });
 
   it('waits with music, beeps on join, and ends when a participant with endConferenceOnExit leaves', async () => {

@@ -1,5 +1,5 @@
 import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
-import { startAppServer, sdkClientFor, type AppServer } from './app-server';
+import { closedPortUrl, startAppServer, sdkClientFor, type AppServer } from './app-server';
 import { rmsOf, tone } from './signal';
 
 
@@ -101,6 +101,29 @@ describe('Twilio emulator call scenarios', () => {
     expect(app.received.some((r) => r.path === '/gathered')).toBe(false);
     const says = emu.events().filter((e) => e.type === 'twiml' && e.verb === 'Say');
     expect(says).toHaveLength(1);
+  });
+
+  it('TwiML that cannot be fetched (11200) or is not valid (12100) ends the call as an application error, with the request logged', async () => {
+    app.handle('/not-twiml', '<Nope/>');
+    app.handle('/redirects', '<Response><Redirect>/not-twiml</Redirect></Response>');
+    const client = sdkClientFor(emu.url, emu.accountSid, emu.authToken);
+    const missing = `${emu.url}/no-such-page`;
+    const unreachable = await closedPortUrl('/voice');
+    const cases = [
+      { url: missing, code: 11200, message: `HTTP 404 from ${missing}`, answer: { status: 404 } },
+      { url: unreachable, code: 11200, message: 'fetch failed', answer: { error: 'fetch failed' } },
+      { url: `${app.base}/not-twiml`, code: 12100, message: 'TwiML root must be <Response>, got <Nope>', answer: { status: 200 } },
+      { url: `${app.base}/redirects`, code: 12100, message: 'TwiML root must be <Response>, got <Nope>', answer: { status: 200 } },
+    ];
+    for (const c of cases) {
+      const call = await client.calls.create({ to: '+15550009999', from: '+15550001111', url: c.url });
+      await emu.waitForStatus(call.sid, 'completed', 5000);
+      const events = emu.events().filter((e) => e.callSid === call.sid);
+      expect(events.filter((e) => e.type === 'error')).toEqual([expect.objectContaining({ code: c.code, message: c.message })]);
+      const fetches = events.filter((e) => e.type === 'webhook' && e.kind === 'voice');
+      expect(fetches[0]).toMatchObject({ url: c.url, method: 'POST', params: expect.objectContaining({ CallSid: call.sid, CallStatus: 'in-progress' }), ...c.answer });
+      expect(fetches[0]).not.toHaveProperty(c.answer.error === undefined ? 'error' : 'status');
+    }
   });
 
   it('<Dial><Conference> mixes what participants say', async () => {

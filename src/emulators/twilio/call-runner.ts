@@ -27,7 +27,8 @@ export interface RunnerDeps {
 
 export type RunOutcome = 'hangup' | 'end' | 'aborted';
 
-const frames = (sec: number): number => Math.round((sec * 1000) / FRAME_MS);
+/** How many 20 ms frames `sec` seconds of audio take. */
+export const frames = (sec: number): number => Math.round((sec * 1000) / FRAME_MS);
 
 function resolveUrl(url: string, base: string | undefined): string {
   return new URL(url, base).toString();

@@ -22,7 +22,8 @@ import { Recorder } from './recorder';
 import type { SidFactory } from './sids';
 import { statusCallbackParams, streamStatusParams, wantsEvent, type ProgressEvent, type StreamEvent } from './status-callbacks';
 import type { StreamIdentity } from './stream-messages';
-import { parseTwiml, TwimlError, type ConferenceNoun, type StreamNoun } from './twiml';
+import { parseTwiml, type ConferenceNoun, type StreamNoun } from './twiml';
+import { fetchTwiml, fetchTwimlOrLog, sendLogged, twimlFailureCode } from './twiml-fetch';
 import type { WebhookKind, WebhookSender } from './webhooks';
 
 export interface CallEnv {
@@ -140,16 +141,8 @@ export class EmulatedCall {
     };
   }
 
-  private async hook(kind: WebhookKind, url: string, method: string, params: Record<string, string>) {
-    const base = { type: 'webhook' as const, callSid: this.record.sid, kind, url, method, params };
-    try {
-      const res = await this.env.webhooks.send({ kind, callSid: this.record.sid, url, method, params });
-      this.env.log.add({ ...base, status: res.status });
-      return res;
-    } catch (err) {
-      this.env.log.add({ ...base, error: (err as Error).message });
-      throw err;
-    }
+  private hook(kind: WebhookKind, url: string, method: string, params: Record<string, string>) {
+    return sendLogged(this.env, { kind, callSid: this.record.sid, url, method, params });
   }
 
   private fail(code: number, message: string): void {
@@ -216,20 +209,13 @@ export class EmulatedCall {
 
   // ---- TwiML execution ----
 
-  private async fetchDocument(kind: WebhookKind, url: string, method: string, extra: Record<string, string>): Promise<TwimlDocument> {
-    const res = await this.hook(kind, url, method, { ...callWebhookParams(this.record), ...extra });
-    if (res.status < 200 || res.status >= 300) throw new TwimlError(`HTTP ${res.status} from ${url}`);
-    return { verbs: parseTwiml(res.body), url };
+  private twimlRequest(kind: WebhookKind, url: string, method: string, extra: Record<string, string>) {
+    return { kind, callSid: this.record.sid, url, method, params: { ...callWebhookParams(this.record), ...extra } };
   }
 
   /** Fetch failures end the call as Twilio does ("an application error has occurred"), logging 11200/12100. */
-  private async fetchDocumentSafely(kind: WebhookKind, url: string, method: string, extra: Record<string, string>) {
-    try {
-      return await this.fetchDocument(kind, url, method, extra);
-    } catch (err) {
-      this.fail(err instanceof TwimlError && !/^HTTP/.test(err.message) ? 12100 : 11200, (err as Error).message);
-      return undefined;
-    }
+  private fetchDocumentSafely(kind: WebhookKind, url: string, method: string, extra: Record<string, string>) {
+    return fetchTwimlOrLog(this.env, this.twimlRequest(kind, url, method, extra));
   }
 
   /** Runs a document, replacing whatever runs now (REST redirect). */
@@ -244,7 +230,7 @@ export class EmulatedCall {
         {
           media: this.media,
           digits: this.digits,
-          fetchDocument: (k, u, m, e) => this.fetchDocument(k, u, m, e),
+          fetchDocument: (k, u, m, e) => fetchTwiml(this.env, this.twimlRequest(k, u, m, e)),
           runStream: (noun, signal) => this.runStream(noun, signal),
           runConference: (noun, signal) => this.runConference(noun, signal),
           sayActivity: () => this.sayActivity(),
@@ -253,7 +239,7 @@ export class EmulatedCall {
         ctrl.signal,
       );
     } catch (err) {
-      this.fail(err instanceof TwimlError && !/^HTTP/.test(err.message) ? 12100 : 11200, (err as Error).message);
+      this.fail(twimlFailureCode(err), (err as Error).message);
       outcome = 'end';
     }
     if (outcome !== 'aborted' && this.run === ctrl) this.end('completed');

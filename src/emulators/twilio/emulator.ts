@@ -13,7 +13,9 @@ import { ConferenceHub } from './conference/hub';
 import { EventLog, type EmulatorEvent } from './events';
 import { StreamRefusals, type StreamFaults, type StreamRefusal } from './faults';
 import { createFrameTicker, FRAME_MS } from './frame-ticker';
-import { parseTwiml, sayDurationSec, TwimlError, type TwimlVerb } from './twiml';
+import { sayDurationSec } from './twiml';
+import { fetchTwimlOrLog } from './twiml-fetch';
+import { frames } from './call-runner';
 import type { HandshakeSignature, MaskKey, StreamStats } from './media-stream';
 import type { PartySpec } from './party';
 import type { CallRecording } from './recorder';
@@ -333,26 +335,14 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
     const callSid = participant.callSid;
     const params = { AccountSid: accountSid, ConferenceSid: conference.sid, CallSid: callSid };
     const run = async (): Promise<void> => {
-      const sent = { type: 'webhook' as const, kind: 'announce' as const, callSid, url, method, params };
-      let verbs: TwimlVerb[];
-      try {
-        const res = await webhooks.send({ kind: 'announce', callSid, url, method, params });
-        log.add({ ...sent, status: res.status });
-        if (res.status < 200 || res.status >= 300) throw new TwimlError(`HTTP ${res.status} from ${url}`);
-        verbs = parseTwiml(res.body);
-      } catch (err) {
-        const fetchFailed = !(err instanceof TwimlError) || /^HTTP/.test(err.message);
-        if (!(err instanceof TwimlError)) log.add({ ...sent, error: (err as Error).message });
-        log.add({ type: 'error', callSid, code: fetchFailed ? 11200 : 12100, message: `announcement: ${(err as Error).message}` });
-        conference.announced(callSid, false);
-        return;
-      }
-      const frames: Int16Array[] = [];
+      const doc = await fetchTwimlOrLog(env, { kind: 'announce', callSid, url, method, params }, 'announcement: ');
+      if (!doc) return conference.announced(callSid, false);
+      const audio: Int16Array[] = [];
       const play = (sec: number, tone: boolean): void => {
-        const n = Math.round((sec * 1000) / FRAME_MS);
-        for (let i = 0; i < n; i++) frames.push(tone && env.sayAudio === 'tone' ? toneFrame(440, 3000, (frames.length % 400) * FRAME_SAMPLES) : silentFrame());
+        const n = frames(sec);
+        for (let i = 0; i < n; i++) audio.push(tone && env.sayAudio === 'tone' ? toneFrame(440, 3000, (audio.length % 400) * FRAME_SAMPLES) : silentFrame());
       };
-      for (const v of verbs) {
+      for (const v of doc.verbs) {
         if (v.verb === 'Say') {
           log.add({ type: 'twiml', callSid, verb: 'Say', detail: { text: v.text, loop: v.loop, voice: v.voice, language: v.language, in: 'announcement' } });
           play(sayDurationSec(v.text, v.loop), true);
@@ -361,8 +351,8 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
           play(v.lengthSec, false);
         } else log.add({ type: 'twiml', callSid, verb: v.verb === 'unsupported' ? v.name : v.verb, detail: { unsupported: true, in: 'announcement' } });
       }
-      if (!conference.announceTo(callSid, frames)) return conference.announced(callSid, false);
-      clock.after(frames.length * FRAME_MS, () => conference.announced(callSid, true));
+      if (!conference.announceTo(callSid, audio)) return conference.announced(callSid, false);
+      clock.after(audio.length * FRAME_MS, () => conference.announced(callSid, true));
     };
     void run();
   };

@@ -7,7 +7,8 @@ export type WebhookKind = 'voice' | 'status' | 'action' | 'redirect' | 'stream-s
 
 export interface WebhookRequest {
   kind: WebhookKind;
-  callSid: string;
+  /** The call it is about, for the event log; none for a conference's own events. */
+  callSid?: string;
   url: string;
   method: string;
   params: Record<string, string>;

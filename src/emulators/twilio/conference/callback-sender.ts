@@ -1,6 +1,7 @@
 // Sends a conference's statusCallback requests (signed, like every webhook), one after another per
 // conference so the application sees them in the order they happened, and logs each.
 import type { EventLog } from '../events';
+import { sendLogged } from '../twiml-fetch';
 import type { WebhookSender } from '../webhooks';
 import type { Conference, ConferenceEvent } from './conference';
 import { conferenceCallbackParams, wantsConferenceEvent } from './status-callback';
@@ -20,15 +21,9 @@ export class ConferenceCallbackSender {
     const config = conf.statusCallback;
     if (!config || !wantsConferenceEvent(config, e)) return;
     const params = conferenceCallbackParams(this.accountSid, conf, e, conf.nextCallbackSequence(), this.now());
-    const send = async (): Promise<void> => {
-      const base = { type: 'webhook' as const, kind: 'conference-status' as const, callSid: params.CallSid, url: config.url, method: config.method, params };
-      try {
-        const res = await this.webhooks.send({ kind: 'conference-status', callSid: params.CallSid ?? '', url: config.url, method: config.method, params });
-        this.log.add({ ...base, status: res.status });
-      } catch (err) {
-        this.log.add({ ...base, error: (err as Error).message });
-      }
-    };
+    const io = { webhooks: this.webhooks, log: this.log };
+    const send = (): Promise<unknown> =>
+      sendLogged(io, { kind: 'conference-status', callSid: params.CallSid, url: config.url, method: config.method, params }).catch(() => undefined);
     const next = (this.chains.get(conf.sid) ?? Promise.resolve()).then(send);
     this.chains.set(conf.sid, next);
     this.pending.add(next);
