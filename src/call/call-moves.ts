@@ -37,7 +37,7 @@ export async function moveCallOut(
   const log = sink.log.child({ callId, toInstance: to });
   const kind = call instanceof DirectCall ? 'direct' : 'conference';
   call.beginMoveOut();
-  const req: AdoptRequest = { callId, from: self, ...(call instanceof ConferenceCall ? { conference: { mode: call.mode, interpreterLegs: call.interpreterLegs } } : {}) };
+  const req: AdoptRequest = { callId, from: self, ...(call instanceof ConferenceCall ? { conference: { mode: call.mode, interpreterLegs: call.interpreterLegs, told: call.told } } : {}) };
   log.info({ event: 'call.moving', kind }, `moving the call to ${to}`);
   const result = await send(to, req).catch((err: unknown): AdoptResult => ({ ok: false, reason: err instanceof Error ? err.message : String(err), kept: true }));
   if (!result.ok && result.kept) {
@@ -118,7 +118,13 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
             parties: made.parties,
             ...(made.dial ? { dial: made.dial } : {}),
             maxLanguages: deps.maxConferenceLanguages ?? 4,
-            adopted: { ...(made.dialledLeg ? { dialledLeg: made.dialledLeg } : {}), startedAt: made.startedAt, ...(made.answeredAt === undefined ? {} : { answeredAt: made.answeredAt }), generation: (record.moves?.length ?? 0) + 2 },
+            adopted: {
+              ...(made.dialledLeg ? { dialledLeg: made.dialledLeg } : {}),
+              startedAt: made.startedAt,
+              ...(made.answeredAt === undefined ? {} : { answeredAt: made.answeredAt }),
+              generation: (record.moves?.length ?? 0) + 2,
+              told: req.conference?.told ?? [],
+            },
           },
         );
   const legs = made.kind === 'direct' ? [made.callerLeg, made.agentLeg] : made.dial ? [made.dial.callerLeg] : [];

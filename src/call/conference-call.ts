@@ -97,9 +97,10 @@ export interface ConferenceCallInit {
   maxLanguages: number;
   /**
    * The call is adopted from another instance: `dialledLeg` is the party dialled for the caller
-   * (already in the conference), `startedAt` (ms since the epoch) the call's start.
+   * (already in the conference), `startedAt` (ms since the epoch) the call's start, `told` the
+   * parties (their legs) the other instance told that interpretation is unavailable to them.
    */
-  adopted?: { dialledLeg?: string; startedAt: number; answeredAt?: number; generation: number };
+  adopted?: { dialledLeg?: string; startedAt: number; answeredAt?: number; generation: number; told?: readonly string[] };
 }
 
 /**
@@ -166,8 +167,11 @@ export class ConferenceCall {
   private legsGone = false;
   /** Why interpretation is unavailable, once every interpreter leg failed for good (see `legRefused`). */
   private unavailable: string | undefined;
-  /** Parties (by id) told that interpretation is unavailable to them: each is told once. */
-  private readonly toldUnavailable = new Set<string>();
+  /**
+   * Parties (by leg) told that interpretation is unavailable to them: each is told once, on
+   * whichever instance serves the call (the set moves with it, see `told`).
+   */
+  private readonly toldUnavailable: Set<string>;
   /** Wakes the wait of `everyLegGone` once why the call is ending is known, or it has ended. */
   private endingNoted: (() => void) | undefined;
   /**
@@ -218,6 +222,7 @@ export class ConferenceCall {
     this.now = deps.now ?? Date.now;
     this.startedAt = init.adopted?.startedAt ?? this.now();
     this.answeredAt = init.adopted?.answeredAt;
+    this.toldUnavailable = new Set(init.adopted?.told);
     this.log = deps.logger.child({ callId: init.id, conference: init.conference });
     if (init.adopted) {
       this.dialledLeg = init.adopted.dialledLeg;
@@ -442,6 +447,11 @@ export class ConferenceCall {
   /** Adopted: resolves once every interpreter leg of the plan is connected here. */
   whenJoined(): Promise<void> {
     return this.joined?.promise ?? Promise.resolve();
+  }
+
+  /** The parties (their legs) told that interpretation is unavailable to them, for the instance the call moves to. */
+  get told(): string[] {
+    return [...this.toldUnavailable];
   }
 
   /** The interpreter legs tolk holds in the conference now. */
@@ -938,7 +948,8 @@ export class ConferenceCall {
     this.stateValue = 'uninterpreted';
     clearTimeout(this.deadline);
     this.deadline = startDeadline(this.stepMs, () => void this.stillOn());
-    const present = this.presentParties();
+    // A party told already (before the call moved here) is not told again.
+    const present = this.presentParties().filter((p) => !this.toldUnavailable.has(p.legRef));
     this.log.warn(
       { event: 'conference.uninterpreted', reason, legs: legs.length, parties: present.map((p) => p.legRef) },
       'every interpreter leg failed for good: the parties are told interpretation is unavailable, and talk uninterpreted',
@@ -962,7 +973,7 @@ export class ConferenceCall {
     if (this.stateValue !== 'live' || this.legsGone) return;
     const legs = [...this.legs.values()];
     for (const party of this.parties.values()) {
-      if (!party.present || this.toldUnavailable.has(party.id)) continue;
+      if (!party.present || this.toldUnavailable.has(party.legRef)) continue;
       const own = legs.filter((l) => l.whisperTo === party.id);
       const refused = own.find((l) => l.refusal !== undefined);
       if (refused?.refusal === undefined || !own.every((l) => l.refusal !== undefined)) continue;
@@ -1004,7 +1015,7 @@ export class ConferenceCall {
 
   /** Tells a party, in their language (English while it is not known), that interpretation is unavailable. */
   private tellUnavailable(party: Party): void {
-    this.toldUnavailable.add(party.id);
+    this.toldUnavailable.add(party.legRef);
     const language = party.language ?? 'en';
     this.background('tell-unavailable', this.deps.conferences.announce(this.conferenceRef ?? this.conference, party.legRef, message('translationUnavailable', language), sayLocale(language)));
   }

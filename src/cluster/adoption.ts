@@ -37,7 +37,7 @@ export function clusterKey(secret: string): string {
 const adoptRequestSchema = z.object({
   callId: z.string().min(1).max(256),
   from: z.string().min(1).max(63),
-  conference: z.object({ mode: z.enum(['whisper', 'open']), interpreterLegs: z.array(z.string().max(64)).max(64) }).optional(),
+  conference: z.object({ mode: z.enum(['whisper', 'open']), interpreterLegs: z.array(z.string().max(64)).max(64), told: z.array(z.string().max(64)).max(250).optional() }).optional(),
 });
 
 /** `POST /cluster/adopt`, answered by `adopt`. */

@@ -8,7 +8,7 @@
 import { CallService } from '../../src/call/call-service';
 import { CallEventBus, type CallEvent } from '../../src/call/events';
 import { ManualFrameClock } from '../../src/call/frame-clock';
-import type { AdoptResult, CallOwnership, DialRequest, LegReport, Telephony } from '../../src/call/ports';
+import { InterpreterLegRefusedError, type AddInterpreterRequest, type AdoptResult, type CallOwnership, type DialRequest, type LegReport, type Telephony } from '../../src/call/ports';
 import type { PromptLibrary } from '../../src/call/prompts';
 import { recordCalls } from '../../src/call/subscribers/records';
 import { StaticNumberDirectory, type NumberSettings } from '../../src/config/numbers';
@@ -291,6 +291,43 @@ describe('a conference moving to another instance', () => {
       { text: 'hola otra vez', speaker: undefined },
       { text: 'bonjour encore', speaker: undefined },
     ]);
+  });
+
+  it("does not tell a party again, after the move, that interpretation is unavailable to them (their whisper leg refused on both instances)", async () => {
+    /** Refuses every whisper leg for GUEST for good. */
+    class GuestRefused extends FakeConferences {
+      override addInterpreter(req: AddInterpreterRequest): Promise<string> {
+        if (req.whisperTo === GUEST) return Promise.reject(new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid'));
+        return super.addInterpreter(req);
+      }
+    }
+    const conferences = new GuestRefused('room', [EN, GUEST]);
+    const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences);
+    const joined = await a.service.joinConference('room', {
+      mode: 'whisper',
+      participants: [
+        { callSid: EN, language: 'en' },
+        { callSid: GUEST, language: 'es' },
+      ],
+    });
+    if (!joined.ok) throw new Error(joined.error);
+    const callId = joined.call.id;
+    const connected = new Set<string>();
+    await connect(a, conferences, callId, connected);
+    expect(joined.call.state).toBe('live');
+    expect(conferences.announced.map((a) => a.legRef)).toEqual([GUEST]);
+    await a.events.settle(callId);
+
+    const b = instance('tolk-b', a.records, conferences);
+    const moving = a.service.moveOut(callId, 'tolk-b', (_to, req) => b.service.adopt(req));
+    await new Promise((r) => setTimeout(r, 20));
+    await connect(b, conferences, callId, connected);
+    expect(await moving).toBe('moved');
+    expect(b.service.conferenceCall(callId)?.state).toBe('live');
+    // tolk-b asked for GUEST's leg again and was refused again: GUEST heard the notice once, on tolk-a.
+    expect(conferences.interpreters.filter((l) => l.req.generation === 2).map((l) => l.req.whisperTo)).toEqual([EN]);
+    expect(conferences.announced.map((a) => a.legRef)).toEqual([GUEST]);
+    await b.service.hangUp(callId);
   });
 
   it('names the party whose language could only be theirs, after the move as before it', async () => {

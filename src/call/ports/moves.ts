@@ -10,8 +10,12 @@ export interface AdoptRequest {
   callId: string;
   /** The instance serving the call now. */
   from: string;
-  /** A conference: the interpretation in effect, and the interpreter legs the giving instance holds (no party of it). */
-  conference?: { mode: 'whisper' | 'open'; interpreterLegs: string[] };
+  /**
+   * A conference: the interpretation in effect, the interpreter legs the giving instance holds (no
+   * party of it), and the parties (their legs) told that interpretation is unavailable to them (not
+   * told again).
+   */
+  conference?: { mode: 'whisper' | 'open'; interpreterLegs: string[]; told?: string[] };
 }
 
 export type AdoptResult =

@@ -34,7 +34,10 @@ export class FakeConferences implements ConferenceTelephony {
     this.watchers.push(onEvent);
     return () => undefined;
   }
-  announce(): Promise<void> {
+  /** What each member was told, in order. */
+  readonly announced: { legRef: string; text: string; locale: string }[] = [];
+  announce(_conference: string, legRef: string, text: string, locale: string): Promise<void> {
+    this.announced.push({ legRef, text, locale });
     return Promise.resolve();
   }
 }
