@@ -65,6 +65,12 @@ export type CallEvent = EventBase &
      */
     | { type: 'participant.joined'; participantId: string; role: string; language?: string; languageSource?: string; provisionalLanguage?: string; legRef?: string; streamRef?: string }
     | { type: 'participant.left'; participantId: string }
+    /**
+     * The phone network accepted a leg tolk dialled, before anyone is on it (the customer of a call
+     * tolk places, ringing): the record lists it from now on, so that it can be hung up should the
+     * instance serving the call stop. `language`: the one the leg is to speak, as far as known.
+     */
+    | { type: 'leg.dialled'; role: 'caller' | 'agent'; legRef: string; language: string }
     /** A participant's language became known or changed (`source`: how it was decided). */
     | { type: 'participant.language'; participantId: string; language: string; previous?: string; source: string }
     /** Text of the utterance in progress on a route, as it arrives (each piece follows the previous). */

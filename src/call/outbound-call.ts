@@ -1,6 +1,7 @@
 /**
  * The first part of a call tolk places: calling the customer. The customer's leg is dialled (through
- * the dial queue, like every leg tolk places) with endpoint 'caller'; when they answer, the
+ * the dial queue, like every leg tolk places) with endpoint 'caller', and the call's record lists
+ * the leg once the network accepts it (`leg.dialled`); when they answer, the
  * interpreted call (direct or conference) takes over from its `answered` state with the customer in
  * the caller's place. A busy, unanswered or failed attempt is tried again when the call asked for
  * it, else it is the call's outcome. The decisions are in call-state.ts (`nextOutboundState`).
@@ -8,6 +9,7 @@
 import type { NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
 import type { CallOutcome, OutboundPlan } from '../store/call-record';
+import { initialCallerLanguage, provisionalLanguage } from './caller-language';
 import { nextOutboundState, outboundDeadlineOf, type LegFinding, type OutboundEffect, type OutboundTrigger } from './call-state';
 import { DEFAULT_STEP_TIMEOUT_MS, findLeg, startDeadline } from './deadline';
 import { stamp, type CallEventBus, type UnstampedCallEvent } from './events';
@@ -86,6 +88,11 @@ export class OutboundCall {
         this.customerLeg ??= legRef;
         this.log.info({ event: 'outbound.dialled', callSid: legRef }, 'customer dialled');
         if (this.stateValue === 'ended') this.background('end-customer', this.deps.telephony.hangUp(legRef, { ringing: true }));
+        // Listed in the record while it rings: should this instance stop, whoever closes the call hangs it up.
+        else if (this.stateValue === 'calling' && legRef === this.customerLeg) {
+          const language = provisionalLanguage(this.settings, initialCallerLanguage(this.settings, {}));
+          this.publish({ type: 'leg.dialled', role: CUSTOMER_ENDPOINT, legRef, language });
+        }
       })
       .catch((err: unknown) => {
         this.log.error({ event: 'outbound.dial_failed', err }, 'could not dial the customer');

@@ -77,6 +77,22 @@ describe('the records subscriber, with a slow database', () => {
     expect(await s.records.get('c1')).toMatchObject({ state: 'ended', outcome: 'completed', endReason: 'the caller hung up' });
   });
 
+  it("lists a leg tolk dialled while it rings (the latest attempt's only), and lists it once when its party joins", async () => {
+    const s = await setup();
+    s.records.release();
+    const first = 'CA' + '3'.repeat(32);
+    s.publish({ type: 'leg.dialled', role: 'caller', legRef: first, language: 'es' });
+    await s.events.settle('c1');
+    expect((await s.records.get('c1'))?.legs).toEqual([{ role: 'caller', callSid: first, language: 'es' }]);
+    // The first attempt was busy; the second dials the customer again.
+    s.publish({ type: 'leg.dialled', role: 'caller', legRef: CALLER, language: 'es' });
+    await s.events.settle('c1');
+    expect((await s.records.get('c1'))?.legs).toEqual([{ role: 'caller', callSid: CALLER, language: 'es' }]);
+    s.publish({ type: 'participant.joined', participantId: 'caller', role: 'caller', language: 'es', legRef: CALLER, streamRef: 'MZ1' });
+    await s.events.settle('c1');
+    expect((await s.records.get('c1'))?.legs).toEqual([{ role: 'caller', callSid: CALLER, streamSid: 'MZ1', language: 'es' }]);
+  });
+
   it("keeps a conference's answeredAt from when its parties were connected, not from when it was bridged (interpreted) later", async () => {
     const s = await setup();
     s.records.release();

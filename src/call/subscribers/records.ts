@@ -3,7 +3,8 @@
  * bridged; a conference's parties connected, `call.connected`, whether or not it was bridged), the
  * legs and their languages as participants join and their languages become known, with how they
  * became known where they were not given (a participant whose language is not known yet is listed
- * once it is), every final utterance of the transcript
+ * once it is), a leg tolk dialled from when the network accepted it (`leg.dialled`, the customer
+ * of a call tolk places while it rings), every final utterance of the transcript
  * with the leg of who said it (where the event names the participant), and the outcome. Each write
  * is returned to the event bus, so the call waits for them before it reports that it has ended.
  *
@@ -71,10 +72,15 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
         }
         const leg: CallLeg = { ...known, language, ...(e.language && e.languageSource ? { languageSource: e.languageSource } : {}) };
         const call = legsOf(e.callId);
-        call.delete(`recorded:${leg.callSid}`);
+        // The participant's leg, listed already (dialled, or recorded before the call moved here), is theirs now.
+        for (const [key, listed] of call) if (key !== e.participantId && listed.callSid === leg.callSid) call.delete(key);
         call.set(e.participantId, leg);
         return writeLegs(e.callId);
       }
+      case 'leg.dialled':
+        // The leg of an attempt before this one (a call tolk places, tried again) is not listed any more.
+        legsOf(e.callId).set(`dialled:${e.role}`, { role: e.role, callSid: e.legRef, language: e.language });
+        return writeLegs(e.callId);
       case 'participant.language': {
         const leg = legs.get(e.callId)?.get(e.participantId);
         const waiting = unlisted.get(e.callId)?.get(e.participantId);

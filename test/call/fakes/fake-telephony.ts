@@ -21,14 +21,17 @@ export const NUMBER: NumberSettings = {
 export class FakeTelephony implements Telephony {
   dials: DialRequest[] = [];
   hungUp: string[] = [];
+  /** The legs of `hungUp` cancelled while they rang. */
+  cancelled: string[] = [];
   said: { callSid: string; text: string; locale: string }[] = [];
   failDial = false;
   dial(req: DialRequest): Promise<string> {
     this.dials.push(req);
     return this.failDial ? Promise.reject(new Error('21217 invalid number')) : Promise.resolve(AGENT_SID);
   }
-  hangUp(callSid: string): Promise<void> {
+  hangUp(callSid: string, opts: { ringing?: boolean } = {}): Promise<void> {
     this.hungUp.push(callSid);
+    if (opts.ringing) this.cancelled.push(callSid);
     return Promise.resolve();
   }
   sayAndHangUp(callSid: string, text: string, locale: string): Promise<void> {
