@@ -27,7 +27,7 @@ import { PROMPTS_DIR, TWIML_DIR } from './config/paths';
 import { loadNumbersFile } from './config/numbers-file';
 import { applyNumbersFile } from './config/numbers-import';
 import { callModeOf, type NumberDirectory, type NumberSettings } from './config/numbers';
-import { StartupError } from './config/startup-error';
+import { portInUse, StartupError } from './config/startup-error';
 import { createAdminApi } from './http/admin-api';
 import { createConsole } from './http/console';
 import { createMetricsModule, Metrics } from './http/metrics';
@@ -441,7 +441,7 @@ async function listen(http: HttpServer, config: Config): Promise<AddressInfo> {
     return await http.listen(config.PORT, config.HOST);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new StartupError('PORT', `${config.PORT} is already in use on ${config.HOST} (another tolk, or another program)`, { cause: err });
+    if (code === 'EADDRINUSE') throw portInUse(config.PORT, config.HOST, err);
     if (code === 'EACCES') throw new StartupError('PORT', `${config.PORT} needs more privileges than this process has (use a port above 1023)`, { cause: err });
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
       throw new StartupError('HOST', `${config.HOST} is not an address of this machine (${code})`, { cause: err });

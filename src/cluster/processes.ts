@@ -19,7 +19,7 @@ import net from 'node:net';
 import os from 'node:os';
 import type { Config } from '../config/env';
 import { CLUSTER_INSTANCE_ID } from '../config/env';
-import { StartupError } from '../config/startup-error';
+import { portInUse, StartupError } from '../config/startup-error';
 import type { Logger } from '../log/logger';
 
 /** Set in the environment of each process the supervisor starts: its number, from 1. */
@@ -171,7 +171,7 @@ export async function superviseProcesses(config: Config, count: number, logger: 
   const server = net.createServer({ pauseOnConnect: true }, handOver);
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new StartupError('PORT', `${config.PORT} is already in use on ${config.HOST} (another tolk, or another program)`, { cause: err }) : err),
+      reject(err.code === 'EADDRINUSE' ? portInUse(config.PORT, config.HOST, err) : err),
     );
     server.listen(config.PORT, config.HOST, () => resolve((server.address() as net.AddressInfo).port));
   }).catch(async (err: unknown) => {

@@ -13,3 +13,12 @@ export class StartupError extends Error {
     this.name = 'StartupError';
   }
 }
+
+/** PORT is taken on HOST: what holds it, and how to move tolk to another port. */
+export function portInUse(port: number, host: string, cause: unknown): StartupError {
+  return new StartupError(
+    'PORT',
+    `${port} is already in use on ${host} (another tolk, or another program): stop it, or set PORT to a free port (in .env or the environment)`,
+    { cause },
+  );
+}

@@ -72,6 +72,7 @@ describe('npm start', () => {
       expect(await tolk.exited).toBe(78);
       expectOneLineNaming(tolk.stderr(), 'PORT');
       expect(tolk.stderr()).toContain(`${port} is already in use`);
+      expect(tolk.stderr()).toContain('stop it, or set PORT to a free port (in .env or the environment)');
     } finally {
       blocker.close();
     }
