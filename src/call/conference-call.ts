@@ -29,7 +29,7 @@ import type { CallOutcome } from '../store/call-record';
 import { CallGraph } from './call-graph';
 import { DEFAULT_STEP_TIMEOUT_MS, findLeg, startDeadline } from './deadline';
 import { graphServices, type CallDeps } from './direct-call';
-import { stamp, type CallEvent, type UnstampedCallEvent } from './events';
+import { callEnded, stamp, type CallEvent, type UnstampedCallEvent } from './events';
 import { languagesOf, planInterpretation, type InterpretationMode, type InterpretationPlan } from './interpretation-plan';
 import { sameLanguage } from './caller-language';
 import { message, sayLocale } from './messages';
@@ -37,7 +37,6 @@ import { DEDUCED, DETECTED, SPOKEN, SpeakerLedger } from './speaker-ledger';
 import { InterpreterLegRefusedError, WhisperRefusedError, type ConferenceEvent, type LeaveCause, type ConferenceTelephony, type LegStatus, type ParticipantMedia } from './ports';
 import { SAMPLE_RATE } from '../audio/frame';
 import { SpeechLeadIn } from '../audio/speech-lead-in';
-import { connectedMs } from '../shared/call-duration';
 
 /** Why a conference ended, in the words its record keeps (`endReason`). */
 export const CONFERENCE_ENDS = {
@@ -1091,8 +1090,7 @@ export class ConferenceCall {
     await this.graph.close();
     await this.deps.events.settle(this.id);
     const at = Date.now();
-    const durationMs = connectedMs({ answeredAt: this.answeredAt, endedAt: at });
-    this.publish({ type: 'call.ended', outcome, reason, ...(durationMs === undefined ? {} : { durationMs }) }, at);
+    this.publish(callEnded(outcome, reason, { answeredAt: this.answeredAt, endedAt: at }), at);
     await this.deps.events.settle(this.id);
     this.unsubscribe();
     for (const l of this.endedListeners) l(this);

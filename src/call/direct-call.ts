@@ -19,14 +19,13 @@ import { SAMPLE_RATE } from '../audio/frame';
 import type { NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
 import type { CallOutcome } from '../store/call-record';
-import { connectedMs } from '../shared/call-duration';
 import { CallGraph, type CallGraphOptions, type CallUtterance } from './call-graph';
 import { deadlineOf, nextState, type CallEffect, type CallState, type CallTrigger, type LegFinding } from './call-state';
 import { initialCallerLanguage, sameLanguage, type InitialLanguage } from './caller-language';
 import { CallerLanguageTracker } from './caller-language-tracker';
 import { DEFAULT_STEP_TIMEOUT_MS, findLeg, startDeadline } from './deadline';
 import type { EchoControl } from './endpoint';
-import { stamp, type CallEventBus, type UnstampedCallEvent } from './events';
+import { callEnded, stamp, type CallEventBus, type UnstampedCallEvent } from './events';
 import { message, sayLocale } from './messages';
 import type { CallMetrics, FrameClock, LanguageMemory, LegStatus, MediaEnd, ParticipantMedia, Telephony, TranslationSessionFactory } from './ports';
 import type { PromptLibrary } from './prompts';
@@ -472,8 +471,7 @@ export class DirectCall {
     // Transcript lines made final while the sessions closed are written before the call ends.
     await this.deps.events.settle(this.id);
     const at = Date.now();
-    const durationMs = connectedMs({ answeredAt: this.answeredAt, endedAt: at });
-    this.publish({ type: 'call.ended', outcome, reason, ...(durationMs === undefined ? {} : { durationMs }) }, at);
+    this.publish(callEnded(outcome, reason, { answeredAt: this.answeredAt, endedAt: at }), at);
     await this.deps.events.settle(this.id);
     for (const l of this.endedListeners) l(this);
     this.endedListeners = [];

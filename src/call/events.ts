@@ -10,6 +10,7 @@
  * before it reports that it has ended.
  */
 import type { Logger } from '../log/logger';
+import { connectedMs, type ConnectedTimes } from '../shared/call-duration';
 import type { CallOutcome } from '../store/call-record';
 import type { SessionFailureKind, SessionStats } from './ports/translation';
 
@@ -116,6 +117,12 @@ export type UnstampedCallEvent = CallEvent extends infer E ? (E extends unknown 
 
 export function stamp(event: UnstampedCallEvent, ids: { callId: string; conferenceId?: string }, at: number): CallEvent {
   return { ...event, callId: ids.callId, ...(ids.conferenceId ? { conferenceId: ids.conferenceId } : {}), at };
+}
+
+/** A call's `call.ended`, with how long it was connected when it was answered (see `connectedMs`). */
+export function callEnded(outcome: CallOutcome, reason: string, times: ConnectedTimes): Omit<CallEventOf<'call.ended'>, 'callId' | 'conferenceId' | 'at'> {
+  const durationMs = connectedMs(times);
+  return { type: 'call.ended', outcome, reason, ...(durationMs === undefined ? {} : { durationMs }) };
 }
 
 /** May return a promise: the call waits for it before it reports that it has ended. */

@@ -16,8 +16,7 @@
 import type { Logger } from '../log/logger';
 import type { CallOutcome, CallRecord } from '../store/call-record';
 import type { CallEnd, CallRecordStore } from '../store/call-record-store';
-import { stamp, type CallEventBus } from './events';
-import { connectedMs } from '../shared/call-duration';
+import { callEnded, stamp, type CallEventBus } from './events';
 import type { LegReport, Telephony } from './ports';
 
 export interface CallReconcilerDeps {
@@ -217,8 +216,7 @@ export class CallReconciler {
     if (!closed) return false;
     const at = end.endedAt.getTime();
     const ids = { callId: record.id, ...(record.kind === 'conference' && record.conference ? { conferenceId: record.conference } : {}) };
-    const durationMs = connectedMs({ answeredAt: record.answeredAt, endedAt: at });
-    this.deps.events.publish(stamp({ type: 'call.ended', outcome: end.outcome, reason: end.endReason, ...(durationMs === undefined ? {} : { durationMs }) }, ids, at));
+    this.deps.events.publish(stamp(callEnded(end.outcome, end.endReason, { answeredAt: record.answeredAt, endedAt: at }), ids, at));
     await this.deps.events.settle(record.id);
     this.log.warn(
       { event: 'call.reconciled', callId: record.id, previousState: record.state, instance: record.instance, outcome: end.outcome, endReason: end.endReason },

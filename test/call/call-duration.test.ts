@@ -187,6 +187,22 @@ describe("a call's duration", () => {
     await rig.close();
   });
 
+  it("is absent from the end of a conference tolk created whose agent never joined the caller", async () => {
+    let now = Date.parse('2026-12-05T10:00:00.000Z');
+    jest.spyOn(Date, 'now').mockImplementation(() => now);
+    const rig = await ownedConference({ agentAnswers: false });
+    const ended: CallEvent[] = [];
+    rig.events.subscribe((e) => void (e.type === 'call.ended' && ended.push(e)));
+    now += 25_000; // the caller waits for the agent, then gives up
+    await rig.left(CALLER, 'hung-up');
+    await rig.ended(CALLER);
+    const record = await rig.whenEnded();
+    expect(record.outcome).toBe('canceled');
+    expect(ended).toEqual([expect.objectContaining({ type: 'call.ended', outcome: 'canceled', reason: 'the caller hung up before the agent answered' })]);
+    expect(ended[0]).not.toHaveProperty('durationMs');
+    await rig.close();
+  });
+
   it('of a conference tolk joined with both parties in it counts from when tolk joined, though no interpreter leg ever joined', async () => {
     let now = Date.parse('2026-12-05T10:00:00.000Z');
     jest.spyOn(Date, 'now').mockImplementation(() => now);

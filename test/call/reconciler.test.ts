@@ -92,6 +92,7 @@ describe('calls no instance serves any more', () => {
     expect(await s.reconciler.pass()).toBe(1);
     expect(await s.records.get('c1')).toMatchObject({ state: 'ended', outcome: 'interrupted', endReason: 'tolk stopped serving the call while it was calling; the phone network reports no legs' });
     expect(s.ended).toEqual([expect.objectContaining({ callId: 'c1', outcome: 'interrupted' })]);
+    expect(s.ended[0]).not.toHaveProperty('durationMs'); // never answered
     expect(await s.records.get('c2')).toMatchObject({ state: 'scheduled' });
   });
 
