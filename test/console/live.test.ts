@@ -1,4 +1,4 @@
-import { applyEvent, CAPTIONS_KEPT, endedText, ENDED_KEPT_MS, forgetEnded, GONE_KEPT, fromSnapshot, partialSpeaker, speakerOf, stateLabel, type WireEvent } from '../../console/src/lib/live';
+import { applyEvent, CAPTIONS_KEPT, connectedHow, endedText, ENDED_KEPT_MS, forgetEnded, GONE_KEPT, fromSnapshot, partialSpeaker, speakerOf, stateLabel, talkText, unavailableTexts, type WireEvent } from '../../console/src/lib/live';
 
 const ev = (type: string, fields: Record<string, unknown> = {}, callId = 'c1', at = 1000): WireEvent => ({ type, callId, at, ...fields });
 
@@ -129,5 +129,45 @@ describe("the Live page's fold of call events", () => {
     calls = applyEvent(calls, ev('call.ended', { outcome: 'busy' }, 'busy', 20_000));
     expect(endedText(calls.talked.ended!)).toBe('1 min 35 s connected');
     expect(endedText(calls.busy.ended!)).toBe('not answered');
+  });
+
+  it("counts a call's talk time from when it was answered, never from its start; a call still ringing says it rings", () => {
+    let calls = fromSnapshot([ev('call.created', { kind: 'direct', number: '+15550001111' }, 'c1', 0), ev('call.state', { from: 'answered', to: 'dialing' }, 'c1', 1_000)]);
+    calls = applyEvent(calls, ev('call.state', { from: 'dialing', to: 'ringing' }, 'c1', 2_000));
+    expect(talkText(calls.c1, 14_000)).toBe('ringing, not connected yet');
+    calls = applyEvent(calls, ev('call.state', { from: 'ringing', to: 'connecting' }, 'c1', 14_000));
+    expect(talkText(calls.c1, 15_000)).toBe('not connected yet');
+    calls = applyEvent(calls, ev('call.state', { from: 'connecting', to: 'bridged' }, 'c1', 15_000));
+    // 80 s after it started, 65 s after it was answered.
+    expect(talkText(calls.c1, 80_000)).toBe('connected for 1 min 05 s');
+    expect(connectedHow(calls.c1)).toBeUndefined();
+    // A viewer arriving now gets the same from the call's snapshot (its latest state).
+    expect(talkText(fromSnapshot([ev('call.created', { kind: 'direct' }, 'c1', 0), ev('call.state', { from: 'connecting', to: 'bridged' }, 'c1', 15_000)]).c1, 80_000)).toBe('connected for 1 min 05 s');
+    calls = applyEvent(calls, ev('call.ended', { outcome: 'completed', durationMs: 70_000 }, 'c1', 85_000));
+    expect(talkText(calls.c1, 90_000)).toBe('1 min 10 s connected');
+  });
+
+  it("counts a conference's talk time from its parties' connection (call.connected), not from its interpretation starting, and says how they were connected", () => {
+    let calls = fromSnapshot([ev('call.created', { kind: 'conference', conference: 'support-42', mode: 'whisper' }, 'k1', 0)]);
+    // tolk's leg whispering to the caller joined: interpreted, while the agent's phone still rings.
+    calls = applyEvent(calls, ev('call.state', { from: 'answered', to: 'bridged', trigger: 'interpreter-joined' }, 'k1', 2_000));
+    expect(talkText(calls.k1, 8_000)).toBe('not connected yet');
+    calls = applyEvent(calls, ev('call.connected', { trigger: 'agent-joined' }, 'k1', 8_000));
+    expect(talkText(calls.k1, 20_000)).toBe('connected for 12 s');
+    expect(connectedHow(calls.k1)).toBe('the agent joined the caller');
+    expect(connectedHow(fromSnapshot([ev('call.connected', { trigger: 'parties-in-room' }, 'k2', 0)]).k2)).toBe('both parties were in the conference');
+  });
+
+  it('says in words when interpretation is unavailable, to everyone or to one party, and why', () => {
+    let calls = fromSnapshot([
+      ev('call.created', { kind: 'conference', conference: 'support-42', mode: 'whisper' }, 'k1'),
+      ev('participant.joined', { participantId: 'caller', role: 'caller', legRef: 'CA1', language: 'es' }, 'k1'),
+      ev('participant.joined', { participantId: 'party-1', role: 'participant', legRef: 'CA3', language: 'en' }, 'k1'),
+    ]);
+    expect(unavailableTexts(calls.k1)).toEqual([]);
+    calls = applyEvent(calls, ev('interpreter.unavailable', { reason: 'Twilio 21218: Invalid ApplicationSid', told: ['CA3'], party: 'CA3' }, 'k1'));
+    expect(unavailableTexts(calls.k1)).toEqual(['Interpretation unavailable to participant CA3: Twilio 21218: Invalid ApplicationSid. The others are interpreted.']);
+    const whole = fromSnapshot([ev('interpreter.unavailable', { reason: 'coaching refused (16000)', told: ['CA1', 'CA3'] }, 'k2')]);
+    expect(unavailableTexts(whole.k2)).toEqual(['Interpretation unavailable: coaching refused (16000). The parties talk uninterpreted.']);
   });
 });

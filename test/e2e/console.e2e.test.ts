@@ -183,6 +183,9 @@ describe('the console in Chromium', () => {
     const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 1 } });
     await page.getByRole('link', { name: `Call to ${TOLK_NUMBER}` }).waitFor();
     await page.getByText(`${CALLER_NUMBER} → ${AGENT_NUMBER}`).waitFor();
+    // Its talk time runs from when the agent answered, once they did.
+    const liveCard = page.locator('.card').filter({ has: page.getByRole('link', { name: `Call to ${TOLK_NUMBER}` }) });
+    await liveCard.getByText(/^bridged connected for \d+ s$/).waitFor({ timeout: 20_000 });
     expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'live-calls');
     // Keyboard only: from the page's top, Tab reaches the call's link and Enter opens it.
@@ -211,6 +214,7 @@ describe('the console in Chromium', () => {
       expect(await cells.nth(3).textContent()).toMatch(/^\d+\.\d s$/);
     }
     expect(await page.getByText('caller: es, agent: en').count()).toBe(1);
+    expect(await page.locator('.summary').textContent()).toMatch(/Connected[^(]+\(connected for (\d+ min )?\d+ s\)/);
     expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, 'live');
 

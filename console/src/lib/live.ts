@@ -75,6 +75,16 @@ export interface LiveCall {
   gone?: LiveParticipant[];
   routes: Record<string, LiveRoute>;
   captions: LiveCaption[];
+  /**
+   * When its parties were connected (ms since the epoch), as its record's `answeredAt` says: a
+   * conference's `call.connected`, a direct call's step to `bridged`. Its talk time counts from
+   * here; absent while it rings.
+   */
+  connectedAt?: number;
+  /** How tolk saw a conference's parties connected (`call.connected`'s trigger). */
+  connectedBy?: string;
+  /** Interpretation tolk could not give (`interpreter.unavailable`): to everyone, or to one party (`party`: their call SID). */
+  unavailable?: { reason: string; party?: string }[];
   /** `durationMs`: how long it was connected (answered to ended); absent if it was never answered. */
   ended?: { outcome: string; at: number; durationMs?: number };
 }
@@ -137,7 +147,16 @@ function reduce(call: LiveCall, e: WireEvent): LiveCall {
     }
     case 'call.state': {
       const state = str(e.to) ?? call.state;
-      return { ...call, state, retrying: state === 'scheduled' && e.from === 'calling' };
+      // A conference is bridged once interpreted, which may be before its parties are connected (`call.connected`).
+      const answered = state === 'bridged' && call.connectedAt === undefined && !isConference(call);
+      return { ...call, state, retrying: state === 'scheduled' && e.from === 'calling', ...(answered ? { connectedAt: e.at } : {}) };
+    }
+    case 'call.connected':
+      return { ...call, connectedAt: e.at, connectedBy: str(e.trigger) };
+    case 'interpreter.unavailable': {
+      const party = str(e.party);
+      const others = (call.unavailable ?? []).filter((u) => u.party !== party);
+      return { ...call, unavailable: [...others, { reason: str(e.reason) ?? 'no reason given', ...(party ? { party } : {}) }] };
     }
     case 'call.ended':
     {
@@ -203,6 +222,10 @@ function reduce(call: LiveCall, e: WireEvent): LiveCall {
   }
 }
 
+function isConference(call: LiveCall): boolean {
+  return call.kind === 'conference' || call.conferenceId !== undefined;
+}
+
 /** A snapshot's events folded into a fresh state. */
 export function fromSnapshot(events: readonly WireEvent[]): LiveCalls {
   return events.reduce(applyEvent, {} as LiveCalls);
@@ -234,6 +257,41 @@ export function sessionLabel(phase: SessionPhase | undefined): string {
 /** What the card of an ended call says after its outcome: how long it was connected (as History counts it), or that it never was. */
 export function endedText(ended: NonNullable<LiveCall['ended']>): string {
   return ended.durationMs === undefined ? 'not answered' : `${formatDuration(ended.durationMs)} connected`;
+}
+
+/** States in which a call waits for a phone to be answered. */
+const RINGING: ReadonlySet<string> = new Set(['calling', 'dialing', 'ringing']);
+
+/**
+ * What a call's talk time reads on the page at `now`: how long it has been connected (from its
+ * answer, as History counts it, never from its start), that it rings or is not connected yet, or,
+ * once it ended, how long it was.
+ */
+export function talkText(call: LiveCall, now: number): string {
+  if (call.ended) return endedText(call.ended);
+  if (call.connectedAt !== undefined) return `connected for ${formatDuration(now - call.connectedAt)}`;
+  return RINGING.has(call.state) ? 'ringing, not connected yet' : 'not connected yet';
+}
+
+const CONNECTED_BY: Record<string, string> = {
+  'agent-joined': 'the agent joined the caller',
+  'parties-in-room': 'both parties were in the conference',
+  'interpreter-joined': "tolk's interpreter joined the parties",
+};
+
+/** How a conference's parties were connected, in words; undefined for a direct call (its agent answered). */
+export function connectedHow(call: LiveCall): string | undefined {
+  return call.connectedBy === undefined ? undefined : (CONNECTED_BY[call.connectedBy] ?? call.connectedBy);
+}
+
+/** What an operator should know of the interpretation tolk could not give: to everyone (uninterpreted), or to one party. */
+export function unavailableTexts(call: LiveCall): string[] {
+  return (call.unavailable ?? []).map(({ reason, party }) => {
+    const why = reason.replace(/\.$/, '');
+    if (party === undefined) return `Interpretation unavailable: ${why}. The parties talk uninterpreted.`;
+    const p = [...Object.values(call.participants), ...(call.gone ?? [])].find((x) => x.callSid === party);
+    return `Interpretation unavailable to ${p ? partyLabel(p.role, p.callSid) : `the party on ${party}`}: ${why}. The others are interpreted.`;
+  });
 }
 
 /** How a call's state reads on the page. */

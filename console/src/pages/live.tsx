@@ -1,12 +1,13 @@
 /**
- * Live: the calls in progress, pushed by tolk's live events (lib/live-feed.ts); each opens to live
+ * Live: the calls in progress, pushed by tolk's live events (lib/live-feed.ts), each with how long
+ * it has been connected (from its answer) and any interpretation tolk could not give; each opens to live
  * captions of every party (original and translation, the partial text while it is spoken), the
  * detected languages, the lag behind the speaker and the translation session's state per direction.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api';
 import { formatDuration, formatTime, seconds } from '../lib/calls';
-import { average, endedText, partialSpeaker, sessionLabel, stateLabel, type LiveCall, type LiveRoute } from '../lib/live';
+import { average, connectedHow, partialSpeaker, sessionLabel, stateLabel, talkText, unavailableTexts, type LiveCall, type LiveRoute } from '../lib/live';
 import { useLiveFeed, type FeedStatus } from '../lib/live-feed';
 import { href } from '../lib/router';
 
@@ -17,7 +18,7 @@ const STATUS_TEXT: Record<FeedStatus, string> = {
   off: 'Live updates off.',
 };
 
-/** Re-renders every second (call durations); no request is made. */
+/** Re-renders every second (talk times); no request is made. */
 function useNow(): number {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
@@ -69,9 +70,10 @@ function CallCards(props: { calls: LiveCall[]; now: number }) {
             </p>
           )}
           {c.mode && <p>Interpretation: {interpretation(c)}</p>}
+          <Unavailable call={c} />
           <p>{languages(c) || 'languages not known yet'}</p>
           <p>
-            <CallState call={c} /> {c.ended ? endedText(c.ended) : `for ${formatDuration(props.now - c.startedAt)}`}
+            <CallState call={c} /> {talkText(c, props.now)}
           </p>
           <ul class="plain routes-brief">
             {Object.values(c.routes).map((r) => (
@@ -100,6 +102,19 @@ function languages(c: LiveCall): string {
   return Object.values(c.participants)
     .map((p) => `${p.role}: ${p.language ?? 'detecting…'}`)
     .join(', ');
+}
+
+/** Interpretation tolk could not give, to everyone or to one party. */
+function Unavailable(props: { call: LiveCall }) {
+  const texts = unavailableTexts(props.call);
+  if (texts.length === 0) return null;
+  return (
+    <ul class="plain unavailable">
+      {texts.map((t) => (
+        <li key={t}>{t}</li>
+      ))}
+    </ul>
+  );
 }
 
 function CallState(props: { call: LiveCall }) {
@@ -146,14 +161,17 @@ function CallLive(props: { call: LiveCall | undefined; id: string; status: FeedS
         )}
       </p>
       {!call.ended && <HangUp id={call.id} />}
+      <Unavailable call={call} />
       <dl class="summary">
         <dt>State</dt>
         <dd>
           <CallState call={call} />
         </dd>
         <dt>Started</dt>
+        <dd>{formatTime(new Date(call.startedAt).toISOString())}</dd>
+        <dt>Connected</dt>
         <dd>
-          {formatTime(new Date(call.startedAt).toISOString())} ({formatDuration((call.ended?.at ?? props.now) - call.startedAt)})
+          {call.connectedAt === undefined ? talkText(call, props.now) : `${formatTime(new Date(call.connectedAt).toISOString())} (${[connectedHow(call), talkText(call, props.now)].filter(Boolean).join('; ')})`}
         </dd>
         <dt>From</dt>
         <dd>{call.from ?? 'unknown'}</dd>
