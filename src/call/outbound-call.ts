@@ -4,13 +4,14 @@
  * the leg once the network accepts it (`leg.dialled`); when they answer, the
  * interpreted call (direct or conference) takes over from its `answered` state with the customer in
  * the caller's place. A busy, unanswered or failed attempt is tried again when the call asked for
- * it, else it is the call's outcome. The decisions are in call-state.ts (`nextOutboundState`).
+ * it (a next attempt that cannot be saved ends the call as `failed`), else it is the call's
+ * outcome. The decisions are in call-state.ts (`nextOutboundState`).
  */
 import type { NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
 import type { CallOutcome, OutboundPlan } from '../store/call-record';
 import { initialCallerLanguage, provisionalLanguage } from './caller-language';
-import { nextOutboundState, outboundDeadlineOf, type LegFinding, type OutboundEffect, type OutboundTrigger } from './call-state';
+import { nextOutboundState, outboundDeadlineOf, type LegFinding, type OutboundEffect, type OutboundTransition, type OutboundTrigger } from './call-state';
 import { DEFAULT_STEP_TIMEOUT_MS, findLeg, startDeadline } from './deadline';
 import { stamp, type CallEventBus, type UnstampedCallEvent } from './events';
 import type { LegStatus, Telephony } from './ports';
@@ -147,27 +148,43 @@ export class OutboundCall {
       ...(trigger.type === 'customer-status' ? { status: trigger.status.state === 'ended' ? trigger.status.reason : trigger.status.state } : {}),
       ...(t.outcome && t.state === 'ended' ? { outcome: t.outcome } : {}),
     });
-    for (const effect of t.effects) this.run(effect);
+    for (const effect of t.effects) this.run(effect, t);
     if (t.state === 'ended') this.done = this.end(t.outcome ?? 'error', t.reason ?? 'unknown');
-    else if (t.state === 'scheduled') {
-      this.log.info({ event: 'outbound.retry', outcome: t.outcome, reason: t.reason, retryAfterSec: this.init.plan.retryAfterSec }, `attempt ${this.init.plan.attempts} failed: trying again later`);
-      this.finish();
-    } else this.finish();
+    else if (t.state === 'answered') this.finish();
   }
 
-  private run(effect: OutboundEffect): void {
+  private run(effect: OutboundEffect, t: OutboundTransition): void {
     switch (effect.type) {
       case 'hand-over':
         return;
       case 'end-customer':
         if (this.customerLeg) this.background('end-customer', this.deps.telephony.hangUp(this.customerLeg, { ringing: true }));
         return;
-      case 'retry': {
-        const plan: OutboundPlan = { ...this.init.plan, dueAt: new Date(this.now() + this.init.plan.retryAfterSec * 1000) };
-        this.background('retry', this.deps.retry(this.id, plan));
+      case 'retry':
+        this.done = this.retry(t.outcome, t.reason ?? 'unknown');
         return;
-      }
     }
+  }
+
+  /**
+   * Saves the next attempt, due `retryAfterSec` from now. One that cannot be saved (the database
+   * unreachable, say) ends the call as `failed` at once, saying why: nobody would call the
+   * customer again, and the call would stay `calling` until the reconciler closed it.
+   */
+  private async retry(outcome: CallOutcome | undefined, why: string): Promise<void> {
+    const attempt = this.init.plan.attempts;
+    this.log.info({ event: 'outbound.retry', outcome, reason: why, retryAfterSec: this.init.plan.retryAfterSec }, `attempt ${attempt} failed: trying again later`);
+    const plan: OutboundPlan = { ...this.init.plan, dueAt: new Date(this.now() + this.init.plan.retryAfterSec * 1000) };
+    try {
+      await this.deps.retry(this.id, plan);
+    } catch (err) {
+      const reason = `${why}; tolk could not schedule attempt ${attempt + 1}: ${err instanceof Error ? err.message : String(err)}`;
+      this.log.error({ event: 'outbound.retry_failed', attempt: attempt + 1, err }, 'could not schedule the next attempt: the call ends as failed');
+      this.stateValue = 'ended';
+      this.publish({ type: 'call.state', from: 'scheduled', to: 'ended', trigger: 'retry-failed', outcome: 'failed' });
+      return this.end('failed', reason);
+    }
+    this.finish();
   }
 
   private async end(outcome: CallOutcome, reason: string): Promise<void> {
