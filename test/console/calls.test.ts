@@ -1,4 +1,4 @@
-import { callDuration, formatTime, listedTimeText, statusLabel, type CallRecord } from '../../console/src/lib/calls';
+import { badgeClass, callDuration, formatTime, listedTimeText, statusLabel, type CallRecord } from '../../console/src/lib/calls';
 
 const record = (fields: Partial<CallRecord>): CallRecord => ({
   id: 'c1',
@@ -24,6 +24,15 @@ describe("a call's badge on the History page", () => {
     expect(statusLabel(record({ state: 'scheduled', outbound: { attempts: 1, dueAt } }))).toBe('retrying');
     expect(statusLabel(record({ state: 'scheduled', outbound: { attempts: 0, dueAt } }))).toBe('scheduled');
     expect(statusLabel(record({ state: 'ended', outcome: 'busy', outbound: { attempts: 2, dueAt } }))).toBe('busy');
+  });
+
+  it('is coloured as scheduled, not as live, for a call tolk places that waits for its first or next attempt', () => {
+    const dueAt = '2026-12-05T11:00:00.000Z';
+    expect(badgeClass(record({ state: 'scheduled', outbound: { attempts: 0, dueAt } }))).toBe('scheduled');
+    expect(badgeClass(record({ state: 'scheduled', outbound: { attempts: 1, dueAt } }))).toBe('scheduled');
+    expect(badgeClass(record({ state: 'calling', outbound: { attempts: 1, dueAt } }))).toBe('live');
+    expect(badgeClass(record({ state: 'bridged' }))).toBe('live');
+    expect(badgeClass(record({ state: 'ended', outcome: 'busy', outbound: { attempts: 2, dueAt } }))).toBe('busy');
   });
 });
 

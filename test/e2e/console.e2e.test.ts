@@ -290,6 +290,10 @@ describe('the console in Chromium', () => {
     const card = page.locator('.card').filter({ has: page.getByRole('link', { name: `Call ${id}` }) });
     await card.locator('.badge').filter({ hasText: 'retrying' }).waitFor({ timeout: 20_000 });
     expect(await card.locator('.badge').allTextContents()).toEqual(['retrying']);
+    // Not coloured as a live call: it waits (a dashed badge of its own).
+    // (A script string: this file is type-checked without the DOM's types.)
+    const badges = () => page.evaluate(`[...document.querySelectorAll('main .badge')].map((b) => [b.textContent, b.className, getComputedStyle(b).borderStyle])`);
+    expect(await badges()).toEqual([['retrying', 'badge scheduled', 'dashed']]);
     // The call it shows waits for its next attempt, which an operator can still cancel.
     const record = (await (await fetch(`${base}/api/calls/${id}`, { headers: bearer })).json()) as { state: string; outbound: { attempts: number } };
     expect(record).toMatchObject({ state: 'scheduled', outbound: { attempts: 1 } });
@@ -297,8 +301,10 @@ describe('the console in Chromium', () => {
     await page.getByRole('link', { name: 'History' }).click();
     const row = page.getByRole('row').filter({ has: page.getByRole('link') }).filter({ hasText: CALLER_NUMBER });
     await row.locator('.badge').filter({ hasText: 'retrying' }).waitFor();
+    expect(await badges()).toEqual([['retrying', 'badge scheduled', 'dashed']]);
     await row.getByRole('link').click();
     await page.locator('.summary .badge').filter({ hasText: 'retrying' }).waitFor();
+    expect(await badges()).toEqual([['retrying', 'badge scheduled', 'dashed']]);
     // When its failed attempt started, and when the next one is due.
     expect(await page.locator('.summary dt').allTextContents()).toEqual(expect.arrayContaining(['Started', 'Due']));
     expect((await fetch(`${base}/api/calls/${id}`, { method: 'DELETE', headers: bearer })).status).toBe(200);

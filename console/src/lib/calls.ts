@@ -55,6 +55,15 @@ export interface CallWithTranscript extends CallRecord {
 /** What a call's badge says: the CLI's outcome cell (shared/call-status.ts). */
 export { statusLabel } from '../../../src/shared/call-status';
 
+/**
+ * The class that colours a call's badge: its outcome once it ended, `scheduled` for a call tolk
+ * places that waits for its first attempt or its next one (it is not live), else `live`.
+ */
+export function badgeClass(c: { state: string; outcome?: string }): string {
+  if (c.outcome) return c.outcome;
+  return c.state === 'scheduled' ? 'scheduled' : 'live';
+}
+
 export const OUTCOMES = ['completed', 'busy', 'no-answer', 'failed', 'canceled', 'unknown-number', 'hungup_by_operator', 'timeout', 'media_lost', 'interrupted', 'instance_lost', 'error'] as const;
 
 export function formatDuration(ms: number): string {

@@ -7,7 +7,7 @@ import { api, ApiError, problemsOf, type FieldProblem } from '../lib/api';
 import { speakerLabel } from '../../../src/shared/speaker-label';
 import { partiesText, spokenLanguages } from '../../../src/shared/call-languages';
 import { startTimes } from '../../../src/shared/call-times';
-import { callDuration, formatDuration, formatTime, listedTimeText, localToIso, seconds, OUTCOMES, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
+import { badgeClass, callDuration, formatDuration, formatTime, listedTimeText, localToIso, seconds, OUTCOMES, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
 import { languageName, useLanguages } from '../lib/languages';
 import { href } from '../lib/router';
 
@@ -116,7 +116,7 @@ function CallList() {
                 <td>{Object.values(spokenLanguages(c)).join(' ↔ ')}</td>
                 <td>{callDuration(c)}</td>
                 <td>
-                  <span class={`badge ${c.outcome ?? 'live'}`}>{statusLabel(c)}</span>
+                  <span class={`badge ${badgeClass(c)}`}>{statusLabel(c)}</span>
                 </td>
               </tr>
             ))}
@@ -162,7 +162,7 @@ function CallDetail(props: { id: string }) {
         <dd>{callDuration(call)}</dd>
         <dt>Outcome</dt>
         <dd>
-          <span class={`badge ${call.outcome ?? 'live'}`}>{statusLabel(call)}</span>
+          <span class={`badge ${badgeClass(call)}`}>{statusLabel(call)}</span>
           {call.endReason ? ` ${call.endReason}` : ''}
         </dd>
         <dt>From</dt>

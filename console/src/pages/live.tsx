@@ -6,7 +6,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api';
-import { formatDuration, formatTime, seconds } from '../lib/calls';
+import { badgeClass, formatDuration, formatTime, seconds } from '../lib/calls';
 import { average, connectedHow, partialSpeaker, sessionLabel, stateLabel, talkText, unavailableTexts, type LiveCall, type LiveRoute } from '../lib/live';
 import { useLiveFeed, type FeedStatus } from '../lib/live-feed';
 import { href } from '../lib/router';
@@ -120,7 +120,7 @@ function Unavailable(props: { call: LiveCall }) {
 function CallState(props: { call: LiveCall }) {
   const { call } = props;
   if (call.ended) return <span class={`badge ${call.ended.outcome}`}>ended: {call.ended.outcome}</span>;
-  return <span class="badge live">{stateLabel(call)}</span>;
+  return <span class={`badge ${badgeClass(call)}`}>{stateLabel(call)}</span>;
 }
 
 function SessionBadge(props: { route: LiveRoute }) {
