@@ -7,6 +7,7 @@ import type { FieldProblem } from '../config/numbers-schema';
 import { partiesOf, partiesText, spokenLanguages } from '../shared/call-languages';
 import { statusLabel } from '../shared/call-status';
 import { listedTimeText, startTimes } from '../shared/call-times';
+import { languageMenuText } from '../shared/language-menu';
 import { speakerLabel } from '../shared/speaker-label';
 import type { CallJson, CallWithTranscriptJson } from './api-client';
 import { CliError } from './errors';
@@ -42,7 +43,7 @@ export function numbersTable(numbers: NumberSettings[]): string {
   if (numbers.length === 0) return 'No numbers configured. Add one with: tolk numbers set NUMBER --destination ... --caller-language ... --agent-language ...\n';
   return table(
     ['NUMBER', 'DESTINATION', 'CALLER', 'AGENT', 'MENU'],
-    numbers.map((s) => [s.number, s.destination, callerLanguageText(s), s.agentLanguage, s.languageMenu?.join(',') ?? '-']),
+    numbers.map((s) => [s.number, s.destination, callerLanguageText(s), s.agentLanguage, languageMenuText(s, ',') ?? '-']),
   );
 }
 
@@ -52,7 +53,7 @@ export function numberBlock(s: NumberSettings): string {
     ['Destination', s.destination],
     ['Caller language', callerLanguageText(s)],
     ['Agent language', s.agentLanguage],
-    ['Language menu', s.languageMenu?.join(', ')],
+    ['Language menu', languageMenuText(s)],
     ['Remember language', s.rememberLanguage === undefined ? undefined : s.rememberLanguage ? 'yes' : 'no'],
     ['Echo target language', s.echoTargetLanguage ? 'yes' : 'no'],
     ['Original volume', String(s.originalVolume)],

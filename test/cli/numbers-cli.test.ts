@@ -79,6 +79,15 @@ describe('tolk numbers set', () => {
     expect(bad.stderr).toMatch(/--mode \(mode\): 'meeting' is not a mode .*: use 'direct' or 'conference'/);
   });
 
+  it('says that a number in conference mode does not offer its language menu, as its callers hear none', async () => {
+    await server.tolk('numbers', 'set', '+15550001111', '--language-menu', 'es,de');
+    const run = await server.tolk('numbers', 'set', '+15550001111', '--mode', 'conference');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Language menu\s+es, de \(not offered in conference mode\)/);
+    const list = await server.tolk('numbers', 'list');
+    expect(list.stdout).toMatch(/\+15550001111\s+\+15550002222\s+es\s+en\s+es,de \(not offered in conference mode\)/);
+  });
+
   it('exit 1 with a message per option when tolk refuses the settings', async () => {
     const run = await server.tolk('numbers', 'set', '+15550005555', '--caller-language', 'german', '--agent-language', 'en');
     expect(run.code).toBe(1);

@@ -6,9 +6,10 @@ import { useEffect, useState } from 'preact/hooks';
 import { Field, FieldErrors, describedBy } from '../components/field';
 import { LanguageInput, LanguageOptions } from '../components/language-input';
 import { api, ApiError, problemsOf, type FieldProblem } from '../lib/api';
-import { languageName, useLanguages } from '../lib/languages';
+import { languageName, useLanguages, type Language } from '../lib/languages';
 import { EMPTY_FORM, fromSettings, toSettings, type NumberForm, type NumberSettings } from '../lib/number-form';
 import { href, navigate } from '../lib/router';
+import { offeredLanguageMenu } from '../../../src/shared/language-menu';
 
 export function Numbers(props: { params: string[] }) {
   const [which] = props.params;
@@ -75,7 +76,7 @@ function NumberList() {
                 </th>
                 <td>{n.destination}</td>
                 <td>
-                  {n.languageMenu ? `menu: ${n.languageMenu.join(', ')}` : n.callerLanguage === 'auto' ? `detected (else ${n.defaultLanguage ?? '?'})` : languageName(languages, n.callerLanguage)}
+                  {callerSpeaks(n, languages)}
                 </td>
                 <td>{languageName(languages, n.agentLanguage)}</td>
                 <td>{n.mode === 'conference' ? `conference (${n.interpretation ?? 'whisper'})` : 'direct'}</td>
@@ -274,4 +275,14 @@ function problemsOfMenu(errs: (f: string, i?: number) => string[]): string[] {
   const perEntry = new Set<string>();
   for (let i = 0; i < 9; i++) for (const m of errs('languageMenu', i)) perEntry.add(m);
   return all.filter((m) => !perEntry.has(m));
+}
+
+/**
+ * The Numbers table's "Caller speaks": the keypad menu the callers are offered (none in conference
+ * mode), else detection or the configured language.
+ */
+function callerSpeaks(n: NumberSettings, languages: readonly Language[]): string {
+  const menu = offeredLanguageMenu(n);
+  if (menu) return `menu: ${menu.join(', ')}`;
+  return n.callerLanguage === 'auto' ? `detected (else ${n.defaultLanguage ?? '?'})` : languageName(languages, n.callerLanguage);
 }
