@@ -93,6 +93,20 @@ describe('the records subscriber, with a slow database', () => {
     expect((await s.records.get('c1'))?.legs).toEqual([{ role: 'caller', callSid: CALLER, streamSid: 'MZ1', language: 'es' }]);
   });
 
+  it("lists only the latest attempt's leg once its party joins, even when they answer before the dial is reported", async () => {
+    const s = await setup();
+    s.records.release();
+    const first = 'CA' + '3'.repeat(32);
+    s.publish({ type: 'leg.dialled', role: 'caller', legRef: first, language: 'es' });
+    // The first attempt was busy: the call waits for its next one.
+    s.publish({ type: 'call.state', from: 'calling', to: 'scheduled', trigger: 'customer-status', status: 'busy' });
+    s.publish({ type: 'call.state', from: 'scheduled', to: 'calling', trigger: 'due' });
+    // The customer answered the second attempt before its dial was reported.
+    s.publish({ type: 'participant.joined', participantId: 'caller', role: 'caller', language: 'es', legRef: CALLER, streamRef: 'MZ1' });
+    await s.events.settle('c1');
+    expect((await s.records.get('c1'))?.legs).toEqual([{ role: 'caller', callSid: CALLER, streamSid: 'MZ1', language: 'es' }]);
+  });
+
   it("keeps a conference's answeredAt from when its parties were connected, not from when it was bridged (interpreted) later", async () => {
     const s = await setup();
     s.records.release();

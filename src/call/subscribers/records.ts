@@ -57,6 +57,9 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
       case 'call.state': {
         // A conference's parties were connected before it was bridged (interpreted): that time stays.
         const answered = e.to === 'bridged' && !connected.has(e.callId);
+        // A call tolk places waits for its next attempt, perhaps on another instance: the leg of
+        // this one is not listed again, nor kept here.
+        if (e.to === 'scheduled') forget(e.callId);
         return serial(e.callId, () => records.update(e.callId, { state: e.to, ...(answered ? { answeredAt: new Date(e.at) } : {}) }));
       }
       case 'call.connected':
