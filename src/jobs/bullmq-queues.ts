@@ -99,21 +99,24 @@ export class BullJobQueues implements JobQueues {
     const job = await this.queue(queue).getJob(id);
     if (!job) return undefined;
     const state = toState(await job.getState());
-    return view(queue, job, state, await this.dueAt(queue, job, state));
+    const [dueAt] = await this.dueTimes([{ queue, job, state }]);
+    return view(queue, job, state, dueAt);
   }
 
   async list(filter: { queue?: string; state?: JobState; limit: number }): Promise<JobView[]> {
     const names = filter.queue ? [filter.queue] : this.queueNames;
     const states: JobState[] = filter.state ? [filter.state] : ['waiting', 'delayed', 'active', 'completed', 'failed'];
-    const found: JobView[] = [];
+    const found: FoundJob[] = [];
     for (const name of names) {
       const q = this.queue(name);
       for (const state of states) {
         const jobs = await q.getJobs(BULL_STATE[state], 0, filter.limit - 1, false);
-        for (const job of jobs) if (job) found.push(view(name, job as Job, state, await this.dueAt(name, job as Job, state)));
+        for (const job of jobs) if (job) found.push({ queue: name, job: job as Job, state });
       }
     }
-    return found.sort((a, b) => b.createdAt - a.createdAt).slice(0, filter.limit);
+    const listed = found.sort((a, b) => b.job.timestamp - a.job.timestamp).slice(0, filter.limit);
+    const due = await this.dueTimes(listed);
+    return listed.map((f, i) => view(f.queue, f.job, f.state, due[i]));
   }
 
   async counts(): Promise<QueueCounts[]> {
@@ -226,14 +229,21 @@ export class BullJobQueues implements JobQueues {
   }
 
   /**
-   * When a delayed job that has run before (put off, or waiting to be retried) is due: its score in
-   * the delayed set (ms << 12), as its own fields say only when it was added and its first delay.
+   * When each delayed job that has run before (put off, or waiting to be retried) is due: its score
+   * in the delayed set (ms << 12), as its own fields say only when it was added and its first delay;
+   * undefined for the others. The scores are asked all at once, so they are pipelined on each
+   * queue's connection: one round trip for a whole listing, not one a job. (BullMQ's typed
+   * pipeline() has no ZSCORE.)
    */
-  private async dueAt(queue: string, job: Job, state: JobState): Promise<number | undefined> {
-    if (state !== 'delayed' || !job.processedOn || !job.id) return undefined;
-    const q = this.queue(queue);
-    const score = await (await q.getBackend().client).zscore(q.keys.delayed, job.id);
-    return score === null ? undefined : Math.floor(Number(score) / 0x1000);
+  private dueTimes(found: readonly FoundJob[]): Promise<(number | undefined)[]> {
+    return Promise.all(
+      found.map(async ({ queue, job, state }) => {
+        if (state !== 'delayed' || !job.processedOn || !job.id) return undefined;
+        const q = this.queue(queue);
+        const score = await (await q.getBackend().client).zscore(q.keys.delayed, job.id);
+        return score === null ? undefined : Math.floor(Number(score) / 0x1000);
+      }),
+    );
   }
 
   private async addJob<D>(queue: string, req: JobRequest<D>): Promise<Job> {
@@ -244,6 +254,13 @@ export class BullJobQueues implements JobQueues {
       ...(req.backoff ? { backoff: { type: req.backoff.type, delay: req.backoff.delayMs, jitter: 0.5 } } : {}),
     });
   }
+}
+
+/** A job found in one of a queue's states. */
+interface FoundJob {
+  queue: string;
+  job: Job;
+  state: JobState;
 }
 
 function toState(s: string): JobState {

@@ -4,6 +4,7 @@
  */
 import { MemoryJobQueues } from '../../src/jobs/memory-queues';
 import { DeferJobError, FinalJobError, JobFailedError, type JobContext } from '../../src/jobs/queue';
+import { Redis } from 'ioredis';
 import { BACKENDS, openTestQueues, silent, waitFor, type TestQueues } from './helpers';
 
 describe.each(BACKENDS)('job queues (%s)', (backend) => {
@@ -87,6 +88,29 @@ describe.each(BACKENDS)('job queues (%s)', (backend) => {
     expect(retried).toEqual([]);
   });
 
+  it('lists put-off jobs newest first, at most the limit, each with when it is due again', async () => {
+    q = openTestQueues(backend, [spec]);
+    const runs: Record<string, number> = {};
+    q.jobs.work<{ putOffMs: number }, never>('work', (job) => {
+      runs[job.id] = Date.now();
+      return Promise.reject(new DeferJobError('not yet', job.data.putOffMs));
+    });
+    const ids = ['a', 'b', 'c'];
+    for (const [i, id] of ids.entries()) {
+      await q.jobs.add('work', { id, data: { putOffMs: 60_000 * (i + 1) } });
+      await waitFor(async () => (await q.jobs.get('work', id))?.state === 'delayed', 5000, `job ${id} to be put off`);
+      await new Promise((r) => setTimeout(r, 5)); // each added at a time of its own
+    }
+    const shown = await Promise.all(['c', 'b', 'a'].map((id) => q.jobs.get('work', id)));
+    for (const [i, id] of ids.entries()) {
+      const job = shown.find((j) => j?.id === id)!;
+      expect(job.runAt).toBeGreaterThanOrEqual(runs[id] + 60_000 * (i + 1));
+      expect(job.runAt).toBeLessThan(runs[id] + 60_000 * (i + 1) + 1000);
+    }
+    expect(await q.jobs.list({ queue: 'work', state: 'delayed', limit: 2 })).toEqual(shown.slice(0, 2));
+    expect(await q.jobs.list({ limit: 10 })).toEqual(shown);
+  });
+
   it('runs a delayed job no earlier than its time, and a removed one never', async () => {
     q = openTestQueues(backend, [spec]);
     const ran: { id: string; at: number }[] = [];
@@ -119,6 +143,42 @@ describe.each(BACKENDS)('job queues (%s)', (backend) => {
     expect(counts.find((c) => c.queue === 'work')).toMatchObject({ waiting: 0, delayed: 0 });
     const waiting = await q.jobs.list({ queue: 'idle', state: 'waiting', limit: 10 });
     expect(waiting.map((j) => j.id).sort()).toEqual(['a', 'b']);
+  });
+});
+
+describe('Redis queues: listing put-off jobs', () => {
+  let q: TestQueues | undefined;
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await q?.close();
+  });
+
+  it("asks Redis when they are due only for the jobs listed, all at once rather than one after another", async () => {
+    // Watched from the start: BullMQ's client keeps the methods it has bound once.
+    let watching = false;
+    let asking = 0;
+    let mostAtOnce = 0;
+    let asked = 0;
+    const original = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Redis.prototype), 'zscore')!.value as (this: Redis, key: string, member: string) => Promise<string | null>;
+    jest.spyOn(Redis.prototype, 'zscore').mockImplementation(function (this: Redis, key: string, member: string) {
+      if (!watching) return original.call(this, key, member);
+      asked++;
+      mostAtOnce = Math.max(mostAtOnce, ++asking);
+      return original.call(this, key, member).finally(() => asking--);
+    } as Redis['zscore']);
+    const queues = ['work', 'other'];
+    q = openTestQueues('redis', queues.map((name) => ({ name, concurrency: 4 })));
+    for (const name of queues) {
+      q.jobs.work(name, () => Promise.reject(new DeferJobError('not yet', 60_000)));
+      for (const id of ['a', 'b', 'c']) await q.jobs.add(name, { id, data: {} });
+    }
+    await waitFor(async () => (await q!.jobs.list({ state: 'delayed', limit: 10 })).length === 6, 5000, 'every job to be put off');
+    watching = true;
+    const listed = await q.jobs.list({ limit: 3 });
+    expect(listed).toHaveLength(3);
+    expect(listed.every((j) => j.state === 'delayed' && j.runAt !== undefined)).toBe(true);
+    expect(asked).toBe(3);
+    expect(mostAtOnce).toBe(3);
   });
 });
 
