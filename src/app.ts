@@ -226,7 +226,8 @@ async function startWith(
   const conferences = twilioConferences && new QueuedConferences(twilioConferences, jobs);
   // One stream of call events: the records, the metrics and the logs follow it.
   const events = new CallEventBus(logger);
-  recordCalls(events, records);
+  // An end it cannot write is the reconciler's to write again (never to close a second time).
+  recordCalls(events, records, { endNotWritten: (id, end) => reconciler.endNotWritten(id, end) });
   measureCalls(events, metrics);
   logCalls(events, logger, { transcripts: config.TOLK_LOG_TRANSCRIPTS === 'on' });
   // Ended calls are owed to the customer's webhook: recorded in the database, then queued.

@@ -12,6 +12,11 @@
  * the calls of an instance that died are closed the same way, as `instance_lost` (`closeLost`).
  *
  * The legs of a conference tolk joined are the customer's parties, not tolk's: they are never hung up.
+ *
+ * A call of this instance that ended (its `call.ended` published: its webhook owed, its metrics
+ * counted) but whose record could not be written is not such a call: it is kept marked as served,
+ * and its end is written again each pass until it is (`endNotWritten`), so that nobody closes it
+ * a second time with a second `call.ended`.
  */
 import type { Logger } from '../log/logger';
 import type { CallOutcome, CallRecord } from '../store/call-record';
@@ -52,6 +57,8 @@ export class CallReconciler {
   /** Failed attempts per call (see MAX_ATTEMPTS). */
   private readonly attempts = new Map<string, number>();
   private stopped = false;
+  /** Ends this instance published but could not write, by call (see `endNotWritten`). */
+  private readonly unwritten = new Map<string, CallEnd>();
   private readonly log: Logger;
   private readonly now: () => number;
 
@@ -104,14 +111,39 @@ export class CallReconciler {
   }
 
   private async touch(): Promise<void> {
-    const serving = this.deps.serving();
-    if (serving.length > 0) await this.deps.records.touch(serving, new Date(this.now()));
+    const ids = [...this.deps.serving(), ...this.unwritten.keys()];
+    if (ids.length > 0) await this.deps.records.touch(ids, new Date(this.now()));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
+    await this.writeEnds();
+  }
+
+  /**
+   * A call of this instance ended (its `call.ended` published) but its record could not be written
+   * (the records subscriber's `endNotWritten`): its end is written again each pass, and meanwhile
+   * the call is marked as served, so that no instance closes it as orphaned with a second end.
+   */
+  endNotWritten(callId: string, end: CallEnd): void {
+    this.unwritten.set(callId, end);
+    this.log.warn({ event: 'call.end_unwritten', callId, outcome: end.outcome }, "could not write a call's end: writing it again each pass");
+  }
+
+  /** Writes the ends not written yet; those still failing are tried again next time. */
+  private async writeEnds(): Promise<void> {
+    for (const [callId, end] of [...this.unwritten]) {
+      try {
+        // False: its record has an outcome already.
+        const written = await this.deps.records.close(callId, end);
+        this.unwritten.delete(callId);
+        if (written) this.log.info({ event: 'call.end_written', callId, outcome: end.outcome }, "a call's end written after it had failed");
+      } catch (err) {
+        this.log.warn({ event: 'call.end_unwritten', callId, err }, "could not write a call's end yet: trying again next pass");
+      }
+    }
   }
 
   /** Marks this instance's calls as served, then closes the calls nobody serves; resolves with how many it closed. */
@@ -128,7 +160,7 @@ export class CallReconciler {
   async legEnded(legRef: string): Promise<void> {
     if (this.stopped) return;
     const record = await this.deps.records.findByCallSid(legRef).catch(() => undefined);
-    if (!record || record.outcome !== undefined || this.deps.serving().includes(record.id)) return;
+    if (!record || record.outcome !== undefined || this.deps.serving().includes(record.id) || this.unwritten.has(record.id)) return;
     const mine = record.instance === undefined || record.instance === this.deps.instance;
     if (!mine || record.startedAt.getTime() >= this.deps.startedAt.getTime()) return;
     await this.reconcile(record).catch((err: unknown) => this.log.warn({ event: 'call.reconcile_failed', callId: record.id, err }, 'could not reconcile a call'));
@@ -140,6 +172,7 @@ export class CallReconciler {
     const serving = this.deps.serving();
     try {
       await this.touch();
+      await this.writeEnds();
       const orphans = await this.deps.records.unserved({
         instance: this.deps.instance,
         startedBefore: this.deps.startedAt,
@@ -149,7 +182,7 @@ export class CallReconciler {
       let closed = 0;
       for (const record of orphans) {
         if (this.stopped) break;
-        if (serving.includes(record.id)) continue;
+        if (serving.includes(record.id) || this.unwritten.has(record.id)) continue;
         try {
           if (await this.reconcile(record)) closed++;
           this.attempts.delete(record.id);

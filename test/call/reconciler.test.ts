@@ -1,9 +1,10 @@
 import { Writable } from 'node:stream';
 import { CallEventBus, type CallEvent } from '../../src/call/events';
 import { CallReconciler, STALE_INTERVALS } from '../../src/call/reconciler';
+import { recordCalls } from '../../src/call/subscribers/records';
 import type { LegReport } from '../../src/call/ports';
 import { createLogger } from '../../src/log/logger';
-import type { NewCallRecord } from '../../src/store/call-record';
+import type { CallRecordPatch, NewCallRecord } from '../../src/store/call-record';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
 
 const CALLER = 'CA' + '1'.repeat(32);
@@ -26,8 +27,7 @@ class FakeNetwork {
   }
 }
 
-function setup(serving: string[] = []) {
-  const records = new InMemoryCallRecordStore();
+function setup(serving: string[] = [], records = new InMemoryCallRecordStore()) {
   /** The calls' ends, as the subscribers of the call event stream see them. */
   const ended: CallEvent[] = [];
   const network = new FakeNetwork();
@@ -37,7 +37,7 @@ function setup(serving: string[] = []) {
   const events = new CallEventBus(logger);
   events.subscribe((e) => void (e.type === 'call.ended' && ended.push(e)));
   const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(BOOT), intervalMs: INTERVAL, serving: () => serving, events, logger, now: () => now });
-  return { records, network, reconciler, lines, ended, advance: (ms: number) => (now += ms) };
+  return { records, network, reconciler, lines, ended, events, now: () => now, advance: (ms: number) => (now += ms) };
 }
 
 const call = (id: string, over: Partial<NewCallRecord> = {}): NewCallRecord => ({
@@ -232,5 +232,52 @@ describe('the calls of an instance of the cluster that died', () => {
     s.network.down = false;
     expect(await s.reconciler.closeLost('tolk-b')).toBe(0);
     expect((await s.records.get('lost-2'))?.outcome).toBe('instance_lost');
+  });
+});
+
+/** A store whose database fails the next `failures` writes of a call's end. */
+class FailingEnds extends InMemoryCallRecordStore {
+  failures = 0;
+  override update(id: string, patch: CallRecordPatch): Promise<boolean> {
+    if (patch.outcome !== undefined && this.failures > 0) {
+      this.failures--;
+      return Promise.reject(new Error('the database is unreachable'));
+    }
+    return super.update(id, patch);
+  }
+  override close(id: string, end: Parameters<InMemoryCallRecordStore['close']>[1]): Promise<boolean> {
+    if (this.failures > 0) {
+      this.failures--;
+      return Promise.reject(new Error('the database is unreachable'));
+    }
+    return super.close(id, end);
+  }
+}
+
+describe('a call that ended but whose end could not be written', () => {
+  it('ends once: its end is written again, with its own outcome, and no instance closes it a second time meanwhile', async () => {
+    const store = new FailingEnds();
+    const s = setup([], store);
+    recordCalls(s.events, store, { endNotWritten: (id, end) => s.reconciler.endNotWritten(id, end) });
+    // Another instance sharing the database, which would take the call for one nobody serves.
+    const other = new CallReconciler({ records: store, telephony: s.network, instance: 'host-b:8080', startedAt: new Date(BOOT), intervalMs: INTERVAL, serving: () => [], events: s.events, logger: createLogger({ level: 'silent' }), now: s.now });
+    await store.create(call('c1', { startedAt: new Date(BOOT + 1_000) }));
+    s.network.legs.set(CALLER, { status: { state: 'ended', reason: 'completed' }, endedAt: new Date(BOOT + 2_000) });
+    s.network.legs.set(AGENT, { status: { state: 'ended', reason: 'completed' }, endedAt: new Date(BOOT + 2_000) });
+
+    // The call ends as this instance serves it; the database fails that write and the next three.
+    store.failures = 4;
+    s.events.publish({ type: 'call.ended', callId: 'c1', at: BOOT + 2_000, outcome: 'completed', reason: 'the caller hung up', durationMs: 51_000 });
+    await s.events.settle('c1');
+    // Each interval, both instances look for calls nobody serves, long past the time one is taken as orphaned.
+    for (let i = 0; i < STALE_INTERVALS + 3; i++) {
+      s.advance(INTERVAL);
+      expect(await other.pass()).toBe(0);
+      expect(await s.reconciler.pass()).toBe(0);
+    }
+    expect(store.failures).toBe(0);
+    expect(await store.get('c1')).toMatchObject({ state: 'ended', outcome: 'completed', endReason: 'the caller hung up', endedAt: new Date(BOOT + 2_000) });
+    expect(s.ended.map((e) => [e.callId, e.type === 'call.ended' && e.outcome])).toEqual([['c1', 'completed']]);
+    expect(s.network.hungUp).toEqual([]);
   });
 });

@@ -6,7 +6,8 @@
  * once it is), a leg tolk dialled from when the network accepted it (`leg.dialled`, the customer
  * of a call tolk places while it rings), every final utterance of the transcript
  * with the leg of who said it (where the event names the participant), and the outcome. Each write
- * is returned to the event bus, so the call waits for them before it reports that it has ended.
+ * is returned to the event bus, so the call waits for them before it reports that it has ended. An
+ * end that cannot be written is handed on (`endNotWritten`) to be written again later.
  *
  * The writes of one call run one at a time, in the order of its events: a write starts once the
  * one before it has finished, and writes the legs as they are when it starts: a slow write can
@@ -14,10 +15,19 @@
  * nor a state after the end.
  */
 import type { CallLeg } from '../../store/call-record';
+import type { CallEnd } from '../../store/call-record-store';
 import type { CallEvent, CallEventSource } from '../events';
 import type { CallRecords } from '../ports';
 
-export function recordCalls(events: CallEventSource, records: CallRecords): () => void {
+export interface RecordCallsOptions {
+  /**
+   * A call's end (its `call.ended` published) could not be written: its record still holds it as
+   * live, and must be ended with this, not closed as a call nobody served (reconciler.ts).
+   */
+  endNotWritten?: (callId: string, end: CallEnd) => void;
+}
+
+export function recordCalls(events: CallEventSource, records: CallRecords, opts: RecordCallsOptions = {}): () => void {
   /** The legs of each live call, as its record lists them. */
   const legs = new Map<string, Map<string, CallLeg>>();
   /** Per call, participants with a leg whose language is not known yet: listed once it is. */
@@ -121,11 +131,16 @@ export function recordCalls(events: CallEventSource, records: CallRecords): () =
           const here = new Set([...call.values()].map((l) => l.callSid));
           for (const l of r?.legs ?? []) if (!here.has(l.callSid)) call.set(`recorded:${l.callSid}`, l);
         });
-      case 'call.ended':
+      case 'call.ended': {
+        const end: CallEnd = { outcome: e.outcome, endReason: e.reason, endedAt: new Date(e.at) };
         return serial(e.callId, () => {
           forget(e.callId);
-          return records.update(e.callId, { state: 'ended', outcome: e.outcome, endReason: e.reason, endedAt: new Date(e.at) });
+          return records.update(e.callId, { state: 'ended', ...end });
+        }).catch((err: unknown) => {
+          opts.endNotWritten?.(e.callId, end);
+          throw err;
         });
+      }
       default:
         return undefined;
     }
