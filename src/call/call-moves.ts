@@ -120,6 +120,7 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
             maxLanguages: deps.maxConferenceLanguages ?? 4,
             adopted: {
               ...(made.dialledLeg ? { dialledLeg: made.dialledLeg } : {}),
+              ...(made.dialledAt === undefined ? {} : { dialledAt: made.dialledAt }),
               startedAt: made.startedAt,
               ...(made.answeredAt === undefined ? {} : { answeredAt: made.answeredAt }),
               generation: (record.moves?.length ?? 0) + 2,

@@ -14,7 +14,8 @@
  *                 its first word
  *
  * A conference tolk created for a caller on a tolk number (`dial`) ends when the caller leaves or
- * the party dialled for them leaves; tolk dials that party once the caller is in. A conference tolk
+ * the party dialled for them leaves; tolk dials that party once the caller is in, and waits for
+ * them until their ring deadline (on the instance the call moves to as well). A conference tolk
  * joined is never ended by tolk: it leaves when asked, when the conference ends, or when no party
  * is left. Whisper falls back to open when the telephony refuses to whisper, and says why.
  *
@@ -96,10 +97,11 @@ export interface ConferenceCallInit {
   maxLanguages: number;
   /**
    * The call is adopted from another instance: `dialledLeg` is the party dialled for the caller
-   * (already in the conference), `startedAt` (ms since the epoch) the call's start, `told` the
-   * parties (their legs) the other instance told that interpretation is unavailable to them.
+   * (in the conference, or still ringing since `dialledAt`, ms since the epoch),
+   * `startedAt` (ms since the epoch) the call's start, `told` the parties (their legs) the other
+   * instance told that interpretation is unavailable to them.
    */
-  adopted?: { dialledLeg?: string; startedAt: number; answeredAt?: number; generation: number; told?: readonly string[] };
+  adopted?: { dialledLeg?: string; dialledAt?: number; startedAt: number; answeredAt?: number; generation: number; told?: readonly string[] };
 }
 
 /**
@@ -159,6 +161,8 @@ export class ConferenceCall {
   private pending = new Set<Promise<unknown>>();
   private dialledLeg: string | undefined;
   private dialledAnswered = false;
+  /** The dialled party's ring deadline (see `ringDeadline`), while their leg rings. */
+  private ringing: NodeJS.Timeout | undefined;
   private outcome: CallOutcome | undefined;
   /** Why the call is ending, as first learnt: the reason its end is recorded with. */
   private ending: string | undefined;
@@ -225,7 +229,7 @@ export class ConferenceCall {
     this.log = deps.logger.child({ callId: init.id, conference: init.conference });
     if (init.adopted) {
       this.dialledLeg = init.adopted.dialledLeg;
-      this.dialledAnswered = init.adopted.dialledLeg !== undefined;
+      this.dialledAnswered = init.adopted.dialledLeg !== undefined && init.adopted.dialledAt === undefined;
       let resolve!: () => void;
       this.joined = { promise: new Promise<void>((r) => (resolve = r)), resolve };
     }
@@ -262,6 +266,9 @@ export class ConferenceCall {
     const waitMs = deps.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
     this.stepMs = waitMs;
     this.deadline = startDeadline(waitMs, () => void this.joiningDeadline(waitMs));
+    // A party dialled on the instance the call moved from rings on: it is waited for, not dialled again.
+    const since = init.adopted?.dialledAt;
+    if (init.adopted?.dialledLeg && since !== undefined) this.waitForDialled(since);
   }
 
   get state(): ConferenceCallState {
@@ -343,8 +350,9 @@ export class ConferenceCall {
    * (its events go to whoever created it).
    */
   start(members: readonly { legRef: string; whispering: boolean }[], watch: (onEvent: (e: ConferenceEvent) => void) => () => void): void {
-    for (const m of members) if (!m.whispering) this.partyJoined(m.legRef);
-    if (this.parties.size >= 2) this.partiesConnected('parties-in-room');
+    // The party dialled for the caller is listed while their leg rings: they join once they answer.
+    for (const m of members) if (!m.whispering && !this.ringingLeg(m.legRef)) this.partyJoined(m.legRef);
+    if (!this.created && this.parties.size >= 2) this.partiesConnected('parties-in-room');
     this.unwatch = watch((e) => this.conferenceEvent(e));
     if (this.parties.size === 0) {
       this.log.info({ event: 'conference.no_parties' }, 'no party in the conference: the interpreter leaves');
@@ -399,6 +407,7 @@ export class ConferenceCall {
       return;
     }
     if (legRef !== this.dialledLeg || this.dialledAnswered || status.state !== 'ended') return;
+    clearTimeout(this.ringing);
     // The party never came: the caller is told why, and their leaving ends the conference.
     const reason = status.reason;
     this.outcome = reason === 'busy' ? 'busy' : reason === 'no-answer' ? 'no-answer' : reason === 'canceled' ? 'canceled' : 'failed';
@@ -478,6 +487,7 @@ export class ConferenceCall {
   async movedOut(): Promise<void> {
     this.beginMoveOut();
     clearTimeout(this.deadline);
+    clearTimeout(this.ringing);
     this.unwatch?.();
     this.unwatch = undefined;
     this.stateValue = 'ended';
@@ -555,10 +565,11 @@ export class ConferenceCall {
    * The parties can talk from now on, interpreted or not: the call's talk time counts from here
    * (the record's `answeredAt`, once). In a conference tolk created, when the party dialled for the
    * caller joins it; in one tolk joined, when tolk's first interpreter leg joins it or tolk sees two
-   * parties in it, whichever comes first. An adopted call keeps the time it was given.
+   * parties in it, whichever comes first. An adopted call keeps the time it was given (one adopted
+   * while the dialled party rang has none yet: it is set when they join).
    */
   private partiesConnected(trigger: 'agent-joined' | 'parties-in-room' | 'interpreter-joined'): void {
-    if (this.answeredAt !== undefined || this.init.adopted || this.stateValue === 'ended') return;
+    if (this.answeredAt !== undefined || this.stateValue === 'ended') return;
     const at = Date.now();
     this.answeredAt = at;
     this.publish({ type: 'call.connected', trigger }, at);
@@ -574,6 +585,7 @@ export class ConferenceCall {
     const isDialled = legRef === this.dialledLeg;
     if (isDialled) {
       this.dialledAnswered = true;
+      clearTimeout(this.ringing);
       this.partiesConnected('agent-joined');
     }
     const role = given?.role ?? (isDialled ? 'agent' : 'participant');
@@ -597,7 +609,13 @@ export class ConferenceCall {
         this.dialledLeg = legRef;
         this.log.info({ event: 'call.dialled', agentCallSid: legRef }, 'other party dialled into the conference');
         // The caller left while the request was under way: the party dialled for them stops ringing.
-        if (this.stateValue === 'ended' || this.legsGone) this.cancelDialled();
+        if (this.stateValue === 'ended' || this.legsGone) {
+          this.cancelDialled();
+          return;
+        }
+        // Listed in the record while it rings, so that an instance the call moves to waits on it.
+        this.publish({ type: 'leg.dialled', role: 'agent', legRef, language: dial.agentLanguage });
+        this.waitForDialled(this.now());
       })
       .catch((err: unknown) => {
         this.log.error({ event: 'call.dial_failed', err }, 'could not dial the other party');
@@ -1048,6 +1066,44 @@ export class ConferenceCall {
     if (this.dialledLeg && !this.dialledAnswered) this.background('cancel-dialled', this.deps.telephony.hangUp(this.dialledLeg, { ringing: true }));
   }
 
+  /** Whether `legRef` is the party dialled for the caller, their leg still ringing. */
+  private ringingLeg(legRef: string): boolean {
+    return legRef === this.dialledLeg && !this.dialledAnswered;
+  }
+
+  /**
+   * The party dialled for the caller at `since` (ms since the epoch; on the instance the call
+   * moved from, for an adopted call) is waited for until their ring timeout and
+   * TOLK_STEP_TIMEOUT_SEC more have passed since then (see `ringDeadline`).
+   */
+  private waitForDialled(since: number): void {
+    const ms = Math.max(0, since + (this.deps.ringTimeoutSec ?? 30) * 1000 + this.stepMs - this.now());
+    clearTimeout(this.ringing);
+    this.ringing = startDeadline(ms, () => void this.ringDeadline(ms));
+  }
+
+  /**
+   * The party dialled for the caller neither joined nor was reported unreachable by their ring
+   * deadline (the report was lost, or went to the instance the call moved from): the phone network
+   * says where their leg is. Ended: as its report would have said; answered: they are in the
+   * conference; otherwise their ringing stops, and the caller is told they did not answer.
+   */
+  private async ringDeadline(waitedMs: number): Promise<void> {
+    const legRef = this.dialledLeg;
+    const waiting = (): boolean => legRef !== undefined && this.ringingLeg(legRef) && this.stateValue !== 'ended' && this.outcome === undefined;
+    if (!legRef || !waiting()) return;
+    this.log.warn({ event: 'call.deadline', state: 'ringing', waitedMs, agentCallSid: legRef }, 'the party dialled has not joined by their ring deadline: asking the phone network');
+    const found = await findLeg(this.deps.telephony, legRef, this.log);
+    if (!waiting()) return;
+    if (found.state === 'answered') {
+      this.partyJoined(legRef);
+      this.reconcile();
+      return;
+    }
+    if (found.state !== 'ended') this.cancelDialled();
+    this.legStatus(legRef, found.state === 'ended' ? found : { state: 'ended', reason: 'no-answer' });
+  }
+
   /**
    * Still joining at the deadline: where the caller's leg is gone, the call was abandoned; otherwise
    * the interpretation could not start (the caller is told, in a conference tolk created for them).
@@ -1076,6 +1132,7 @@ export class ConferenceCall {
   private end(outcome: CallOutcome, reason: string): void {
     if (this.stateValue === 'ended') return;
     clearTimeout(this.deadline);
+    clearTimeout(this.ringing);
     this.stateValue = 'ended';
     this.endingNoted?.();
     this.released = this.release(outcome, this.unavailable === undefined ? reason : `${reason} (${UNINTERPRETED}: ${this.unavailable})`);

@@ -30,7 +30,9 @@ export type RebuiltCall =
       dial?: { callerLeg: string; from: string; number: string; destination: string; callerLanguage: string; agentLanguage: string };
       /** The party tolk dialled for the caller. */
       dialledLeg?: string;
-      /** Parties whose language is known, with how it became known where it was not given. */
+      /** When `dialledLeg` was dialled (ms since the epoch), while it rings: absent once it answered. */
+      dialledAt?: number;
+      /** Parties whose language is known, with how it became known where it was not given (a leg still ringing is none). */
       parties: { legRef: string; language: string; role: string; languageSource?: string }[];
     };
 
@@ -48,7 +50,7 @@ export function rebuildCall(record: CallRecord, settings: NumberSettings | undef
   }
   if (!record.conference) return 'the record names no conference';
   const parties = record.legs
-    .filter((l) => l.role !== 'interpreter')
+    .filter((l) => l.role !== 'interpreter' && l.dialledAt === undefined)
     .map((l) => ({ legRef: l.callSid, language: l.language, role: l.role, ...(l.languageSource ? { languageSource: l.languageSource } : {}) }));
   if (!settings || !caller || record.number === '') {
     // A conference tolk joined: its parties as recorded.
@@ -62,6 +64,7 @@ export function rebuildCall(record: CallRecord, settings: NumberSettings | undef
     ...answered,
     dial: { callerLeg: caller.callSid, from: record.from, number: settings.number, destination: settings.destination, callerLanguage: caller.language, agentLanguage: settings.agentLanguage },
     ...(agent ? { dialledLeg: agent.callSid } : {}),
+    ...(agent?.dialledAt ? { dialledAt: Date.parse(agent.dialledAt) } : {}),
     parties,
   };
 }

@@ -26,6 +26,12 @@ export interface CallLeg {
    * (menu, remembered, detected...).
    */
   languageSource?: string;
+  /**
+   * When tolk dialled this leg (ISO 8601), while no party has joined on it (it rings, or rang
+   * unanswered): a leg tolk dialled is listed from then on (an instance adopting a conference whose
+   * agent still rings waits on that leg rather than dialling again). Absent once its party joined.
+   */
+  dialledAt?: string;
 }
 
 /** How a call ended; set together with `endedAt`. */

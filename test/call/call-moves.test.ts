@@ -8,7 +8,7 @@
 import { CallService } from '../../src/call/call-service';
 import { CallEventBus, type CallEvent } from '../../src/call/events';
 import { ManualFrameClock } from '../../src/call/frame-clock';
-import { InterpreterLegRefusedError, type AddInterpreterRequest, type AdoptResult, type CallOwnership, type DialRequest, type LegReport, type Telephony } from '../../src/call/ports';
+import { InterpreterLegRefusedError, type AddInterpreterRequest, type AddPartyRequest, type AdoptResult, type CallOwnership, type DialRequest, type LegReport, type Telephony } from '../../src/call/ports';
 import type { PromptLibrary } from '../../src/call/prompts';
 import { recordCalls } from '../../src/call/subscribers/records';
 import { StaticNumberDirectory, type NumberSettings } from '../../src/config/numbers';
@@ -70,7 +70,7 @@ class FakeOwnership implements CallOwnership {
 
 const prompts: PromptLibrary = { get: () => new Int16Array(800) };
 
-function instance(name: string, records = new InMemoryCallRecordStore(), conferences?: FakeConferences) {
+function instance(name: string, records = new InMemoryCallRecordStore(), conferences?: FakeConferences, extra: { number?: NumberSettings; ringTimeoutSec?: number; stepTimeoutMs?: number } = {}) {
   const telephony = new FakeTelephony();
   const translators = new FakeTranslatorFactory();
   const ownership = new FakeOwnership();
@@ -88,11 +88,13 @@ function instance(name: string, records = new InMemoryCallRecordStore(), confere
     prompts,
     metrics,
     logger,
-    numbers: new StaticNumberDirectory([NUMBER]),
+    numbers: new StaticNumberDirectory([extra.number ?? NUMBER]),
     newCallId: () => 'call-1',
     instance: name,
     ownership,
     ...(conferences ? { conferences } : {}),
+    ...(extra.ringTimeoutSec === undefined ? {} : { ringTimeoutSec: extra.ringTimeoutSec }),
+    ...(extra.stepTimeoutMs === undefined ? {} : { stepTimeoutMs: extra.stepTimeoutMs }),
   });
   return { service, telephony, translators, ownership, records, events, published, caller: new FakeMediaLeg(CALLER_SID, 'caller'), agent: new FakeMediaLeg(AGENT_SID, 'agent') };
 }
@@ -337,5 +339,99 @@ describe('a conference moving to another instance', () => {
       { text: 'hola', speaker: GUEST },
       { text: 'hola otra vez', speaker: GUEST },
     ]);
+  });
+});
+
+describe('a conference tolk created for a caller, moving while the agent dialled for them still rings', () => {
+  const CONFERENCE_NUMBER: NumberSettings = { ...NUMBER, mode: 'conference', interpretation: 'whisper' };
+
+  /** The conference: the agent dialled rings as AGENT_SID (listed among its participants, as Twilio lists one ringing). */
+  class Dialling extends FakeConferences {
+    readonly dialled: string[] = [];
+    override addParty(req: AddPartyRequest): Promise<string> {
+      this.dialled.push(req.destination);
+      this.parties.push(AGENT_SID);
+      return Promise.resolve(AGENT_SID);
+    }
+  }
+
+  /** Connects every interpreter leg placed and not connected yet. */
+  const connect = async (s: ReturnType<typeof instance>, conferences: FakeConferences, callId: string, done: Set<string>): Promise<void> => {
+    await flush();
+    for (const { req, legRef } of conferences.interpreters) {
+      if (done.has(legRef)) continue;
+      done.add(legRef);
+      s.service.interpreterAnswered(callId, legRef, req.endpoint);
+      s.service.attach(new FakeMediaLeg(legRef, req.endpoint));
+    }
+    await flush();
+  };
+
+  /** The caller is in on tolk-a, the agent rings, and the call moves to tolk-b. */
+  async function movedWhileRinging(timing: { ringTimeoutSec?: number; stepTimeoutMs?: number } = {}) {
+    const conferences = new Dialling('room', []);
+    const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences, { number: CONFERENCE_NUMBER, ...timing });
+    const answer = await a.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    if (answer.type !== 'conference') throw new Error(`not put in a conference: ${answer.type}`);
+    const callId = answer.callId;
+    conferences.parties.push(CALLER_SID);
+    a.service.conferenceEvent(callId, { type: 'joined', conferenceRef: 'CF-room', legRef: CALLER_SID, whispering: false });
+    const connected = new Set<string>();
+    await connect(a, conferences, callId, connected);
+    expect(conferences.dialled).toEqual([NUMBER.destination]);
+    expect(a.service.movableCalls()).toEqual([{ id: callId, movable: true }]);
+    await a.events.settle(callId);
+    // The record lists the agent's leg while it rings.
+    expect((await a.records.get(callId))?.legs.find((l) => l.callSid === AGENT_SID)).toEqual({ role: 'agent', callSid: AGENT_SID, language: 'en', dialledAt: expect.any(String) });
+
+    const b = instance('tolk-b', a.records, conferences, { number: CONFERENCE_NUMBER, ...timing });
+    const moving = a.service.moveOut(callId, 'tolk-b', (_to, req) => b.service.adopt(req));
+    await new Promise((r) => setTimeout(r, 20));
+    await connect(b, conferences, callId, connected);
+    expect(await moving).toBe('moved');
+    return { a, b, conferences, callId, connected };
+  }
+
+  it('waits on the agent already ringing instead of dialling them again, and counts the talk time from when they join', async () => {
+    const { b, conferences, callId, connected } = await movedWhileRinging();
+    const call = b.service.conferenceCall(callId)!;
+    expect(conferences.dialled).toEqual([NUMBER.destination]);
+    // Listed by Twilio while it rings, the agent is not in the call yet: nobody is interpreted for them.
+    expect(call.snapshot().participants.map((p) => p.callSid)).toEqual([CALLER_SID]);
+    await b.events.settle(callId);
+    expect((await b.records.get(callId))?.answeredAt).toBeUndefined();
+
+    b.service.conferenceEvent(callId, { type: 'joined', conferenceRef: 'CF-room', legRef: AGENT_SID, whispering: false });
+    await connect(b, conferences, callId, connected);
+    expect(call.snapshot().participants.map((p) => [p.callSid, p.role])).toEqual([
+      [CALLER_SID, 'caller'],
+      [AGENT_SID, 'agent'],
+    ]);
+    expect(conferences.dialled).toEqual([NUMBER.destination]);
+    await b.events.settle(callId);
+    const answered = await b.records.get(callId);
+    expect(answered?.answeredAt).toBeDefined();
+    expect(answered?.legs.find((l) => l.callSid === AGENT_SID)).toEqual({ role: 'agent', callSid: AGENT_SID, language: 'en' });
+
+    b.service.conferenceEvent(callId, { type: 'left', conferenceRef: 'CF-room', legRef: CALLER_SID });
+    b.service.conferenceEvent(callId, { type: 'ended', conferenceRef: 'CF-room', endedBy: CALLER_SID });
+    await new Promise<void>((resolve) => call.onEnded(() => resolve()));
+    const ended = b.published.find((e) => e.type === 'call.ended');
+    expect(ended).toMatchObject({ outcome: 'completed', reason: 'the caller hung up', durationMs: expect.any(Number) });
+    expect((await b.records.get(callId))?.answeredAt).toBeDefined();
+  });
+
+  it("gives the agent up at what is left of their ring deadline when their unanswered report never reaches it, and tells the caller", async () => {
+    const { a, b, callId } = await movedWhileRinging({ ringTimeoutSec: 0.2, stepTimeoutMs: 200 });
+    const call = b.service.conferenceCall(callId)!;
+    // Twilio gave up ringing; its report went to tolk-a, which let the call go.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(b.telephony.steps).toEqual([`hang up ${AGENT_SID}`, `say and hang up ${CALLER_SID}`]);
+    expect(a.telephony.steps).toEqual([]);
+    b.service.conferenceEvent(callId, { type: 'left', conferenceRef: 'CF-room', legRef: CALLER_SID });
+    b.service.conferenceEvent(callId, { type: 'ended', conferenceRef: 'CF-room', endedBy: CALLER_SID });
+    await new Promise<void>((resolve) => call.onEnded(() => resolve()));
+    const record = await b.records.get(callId);
+    expect([record?.outcome, record?.endReason, record?.answeredAt]).toEqual(['no-answer', 'the agent did not answer', undefined]);
   });
 });

@@ -279,6 +279,29 @@ describe('why a conference tolk runs ended, as its record says', () => {
     expect(await rig.whenEnded()).toMatchObject({ outcome: 'failed', endReason: 'the agent could not be dialled' });
   });
 
+  it("the agent did not answer, and Twilio's report of it was lost: at their ring deadline tolk asks, stops the ringing and tells the caller", async () => {
+    rig = await ownedConference({ agentAnswers: false, ringTimeoutSec: 0.05, stepTimeoutMs: 50 });
+    rig.network.legs.set(AGENT, { state: 'ringing' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(rig.network.steps).toEqual([`hang up ${AGENT}`, expect.stringMatching(`^tell ${CALLER}: `)]);
+    await rig.left(CALLER, 'removed');
+    await rig.legsHungUp();
+    await rig.ended(CALLER);
+    expect(await rig.whenEnded()).toMatchObject({ outcome: 'no-answer', endReason: 'the agent did not answer' });
+  });
+
+  it("the agent answered, and the conference's report of their joining was lost: at their ring deadline tolk finds them in, and interprets for them", async () => {
+    rig = await ownedConference({ agentAnswers: false, ringTimeoutSec: 0.05, stepTimeoutMs: 50 });
+    rig.network.legs.set(AGENT, { state: 'answered' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(rig.network.steps).toEqual([]);
+    expect(rig.call.snapshot().participants.map((p) => [p.callSid, p.role])).toEqual([
+      [CALLER, 'caller'],
+      [AGENT, 'agent'],
+    ]);
+    expect((await rig.record()).answeredAt).toBeDefined();
+  });
+
   it('an operator hung up', async () => {
     rig = await ownedConference();
     expect(await rig.service.hangUp(rig.callId)).toBe(true);

@@ -83,11 +83,11 @@ describe('the records subscriber, with a slow database', () => {
     const first = 'CA' + '3'.repeat(32);
     s.publish({ type: 'leg.dialled', role: 'caller', legRef: first, language: 'es' });
     await s.events.settle('c1');
-    expect((await s.records.get('c1'))?.legs).toEqual([{ role: 'caller', callSid: first, language: 'es' }]);
+    expect((await s.records.get('c1'))?.legs).toEqual([{ role: 'caller', callSid: first, language: 'es', dialledAt: expect.any(String) }]);
     // The first attempt was busy; the second dials the customer again.
     s.publish({ type: 'leg.dialled', role: 'caller', legRef: CALLER, language: 'es' });
     await s.events.settle('c1');
-    expect((await s.records.get('c1'))?.legs).toEqual([{ role: 'caller', callSid: CALLER, language: 'es' }]);
+    expect((await s.records.get('c1'))?.legs).toEqual([{ role: 'caller', callSid: CALLER, language: 'es', dialledAt: expect.any(String) }]);
     s.publish({ type: 'participant.joined', participantId: 'caller', role: 'caller', language: 'es', legRef: CALLER, streamRef: 'MZ1' });
     await s.events.settle('c1');
     expect((await s.records.get('c1'))?.legs).toEqual([{ role: 'caller', callSid: CALLER, streamSid: 'MZ1', language: 'es' }]);
@@ -115,5 +115,24 @@ describe('the records subscriber, with a slow database', () => {
     s.events.publish(stamp({ type: 'call.state', from: 'answered', to: 'bridged', trigger: 'interpreter-joined' }, { callId: 'c1' }, connectedAt + 7000));
     await s.events.settle('c1');
     expect(await s.records.get('c1')).toMatchObject({ state: 'bridged', answeredAt: new Date(connectedAt) });
+  });
+
+  it("lists the agent dialled into a conference while their leg rings, and gives it no answeredAt until they join, though it is bridged (interpreted) before", async () => {
+    const s = await setup();
+    s.records.release();
+    const dialledAt = Date.parse('2026-12-05T10:00:00.000Z');
+    const ids = { callId: 'c1', conferenceId: 'tolk-c1' };
+    s.events.publish(stamp({ type: 'leg.dialled', role: 'agent', legRef: AGENT, language: 'en' }, ids, dialledAt));
+    s.events.publish(stamp({ type: 'call.state', from: 'answered', to: 'bridged', trigger: 'interpreter-joined' }, ids, dialledAt + 1000));
+    await s.events.settle('c1');
+    const ringing = await s.records.get('c1');
+    expect(ringing?.answeredAt).toBeUndefined();
+    expect(ringing?.legs).toContainEqual({ role: 'agent', callSid: AGENT, language: 'en', dialledAt: '2026-12-05T10:00:00.000Z' });
+    s.events.publish(stamp({ type: 'call.connected', trigger: 'agent-joined' }, ids, dialledAt + 9000));
+    s.events.publish(stamp({ type: 'participant.joined', participantId: 'agent', role: 'agent', language: 'en', legRef: AGENT }, ids, dialledAt + 9000));
+    await s.events.settle('c1');
+    const joined = await s.records.get('c1');
+    expect(joined?.answeredAt).toEqual(new Date(dialledAt + 9000));
+    expect(joined?.legs.filter((l) => l.callSid === AGENT)).toEqual([{ role: 'agent', callSid: AGENT, language: 'en' }]);
   });
 });

@@ -50,7 +50,7 @@ async function ringing() {
 describe('a call tolk places whose instance stops while the customer is being called', () => {
   it("lists the customer's leg while it rings, and is closed with that leg cancelled", async () => {
     const s = await ringing();
-    expect((await s.records.get(s.id))?.legs).toEqual([{ role: 'caller', callSid: CUSTOMER_LEG, language: NUMBER.callerLanguage }]);
+    expect((await s.records.get(s.id))?.legs).toEqual([{ role: 'caller', callSid: CUSTOMER_LEG, language: NUMBER.callerLanguage, dialledAt: expect.any(String) }]);
 
     expect(await s.survivor.closeLost('tolk-b')).toBe(0);
     expect(s.telephony.cancelled).toEqual([CUSTOMER_LEG]);

@@ -4,7 +4,8 @@
  * legs and their languages as participants join and their languages become known, with how they
  * became known where they were not given (a participant whose language is not known yet is listed
  * once it is), a leg tolk dialled from when the network accepted it (`leg.dialled`, the customer
- * of a call tolk places while it rings), every final utterance of the transcript
+ * of a call tolk places or the agent of a conference while it rings, with `dialledAt`), every
+ * final utterance of the transcript
  * with the leg of who said it (where the event names the participant), and the outcome. Each write
  * is returned to the event bus, so the call waits for them before it reports that it has ended. An
  * end that cannot be written is handed on (`endNotWritten`) to be written again later.
@@ -65,8 +66,9 @@ export function recordCalls(events: CallEventSource, records: CallRecords, opts:
   return events.subscribe((e: CallEvent) => {
     switch (e.type) {
       case 'call.state': {
-        // A conference's parties were connected before it was bridged (interpreted): that time stays.
-        const answered = e.to === 'bridged' && !connected.has(e.callId);
+        // A conference's time is its parties' connection (`call.connected`) alone, which may come
+        // before it is bridged (interpreted), or after (the agent dialled for its caller still rang).
+        const answered = e.to === 'bridged' && e.conferenceId === undefined && !connected.has(e.callId);
         // A call tolk places waits for its next attempt, perhaps on another instance: the leg of
         // this one is not listed again, nor kept here.
         if (e.to === 'scheduled') forget(e.callId);
@@ -92,7 +94,7 @@ export function recordCalls(events: CallEventSource, records: CallRecords, opts:
       }
       case 'leg.dialled':
         // The leg of an attempt before this one (a call tolk places, tried again) is not listed any more.
-        legsOf(e.callId).set(`dialled:${e.role}`, { role: e.role, callSid: e.legRef, language: e.language });
+        legsOf(e.callId).set(`dialled:${e.role}`, { role: e.role, callSid: e.legRef, language: e.language, dialledAt: new Date(e.at).toISOString() });
         return writeLegs(e.callId);
       case 'participant.language': {
         const leg = legs.get(e.callId)?.get(e.participantId);

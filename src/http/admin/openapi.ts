@@ -129,6 +129,7 @@ function componentSchemas(): Record<string, JsonSchema> {
           description:
             "How the language became known, where it was not given. A conference's: detected (heard while another party's language was in doubt too, so it may be theirs), deduced (heard while every other party's was known) or spoken (heard in two lines in a row Twilio's speech reports put down to them, e.g. a supervisor who speaks the agent's language)",
         },
+        dialledAt: { type: 'string', format: 'date-time', description: 'When tolk dialled the leg, while nobody has joined on it (it rings, or rang unanswered)' },
       },
     },
     CallRecord: {

@@ -1,4 +1,4 @@
-import type { AddInterpreterRequest, ConferenceEvent, ConferenceInfo, ConferenceTelephony } from '../../../src/call/ports';
+import type { AddInterpreterRequest, AddPartyRequest, ConferenceEvent, ConferenceInfo, ConferenceTelephony } from '../../../src/call/ports';
 
 /**
  * A conference that lists the parties given and places every interpreter leg asked for (its leg
@@ -13,7 +13,7 @@ export class FakeConferences implements ConferenceTelephony {
     readonly parties: string[],
   ) {}
 
-  addParty(): Promise<string> {
+  addParty(_req: AddPartyRequest): Promise<string> {
     return Promise.reject(new Error('no parties are dialled here'));
   }
   addInterpreter(req: AddInterpreterRequest): Promise<string> {
