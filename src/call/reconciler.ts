@@ -20,7 +20,7 @@
  */
 import type { Logger } from '../log/logger';
 import type { CallOutcome, CallRecord } from '../store/call-record';
-import type { CallEnd, CallRecordStore } from '../store/call-record-store';
+import { SCHEDULED_STATE, type CallEnd, type CallRecordStore } from '../store/call-record-store';
 import { callEnded, stamp, type CallEventBus } from './events';
 import type { LegReport, Telephony } from './ports';
 
@@ -160,7 +160,8 @@ export class CallReconciler {
   async legEnded(legRef: string): Promise<void> {
     if (this.stopped) return;
     const record = await this.deps.records.findByCallSid(legRef).catch(() => undefined);
-    if (!record || record.outcome !== undefined || this.deps.serving().includes(record.id) || this.unwritten.has(record.id)) return;
+    // A call tolk places that waits for its next attempt lists the leg of its last one: not orphaned.
+    if (!record || record.outcome !== undefined || record.state === SCHEDULED_STATE || this.deps.serving().includes(record.id) || this.unwritten.has(record.id)) return;
     const mine = record.instance === undefined || record.instance === this.deps.instance;
     if (!mine || record.startedAt.getTime() >= this.deps.startedAt.getTime()) return;
     await this.reconcile(record).catch((err: unknown) => this.log.warn({ event: 'call.reconcile_failed', callId: record.id, err }, 'could not reconcile a call'));

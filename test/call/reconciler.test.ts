@@ -147,6 +147,18 @@ describe('calls no instance serves any more', () => {
     expect((await s.records.get('c2'))?.outcome).toBeUndefined();
   });
 
+  it("leaves a call tolk places that waits for its next attempt when its last attempt's leg is reported ended late", async () => {
+    const s = setup();
+    const outbound = { dueAt: new Date(BOOT + 60_000), attempts: 1, retries: 1, retryAfterSec: 60 };
+    // Its first attempt, on this instance's previous run, was busy: its leg is in its record.
+    await s.records.create(call('c1', { state: 'scheduled', answeredAt: undefined, outbound, legs: [{ role: 'caller', callSid: CALLER, language: 'es' }] }));
+    s.network.legs.set(CALLER, { status: { state: 'ended', reason: 'busy' }, endedAt: new Date(BOOT - 30_000) });
+    await s.reconciler.legEnded(CALLER);
+    expect(await s.records.get('c1')).toMatchObject({ state: 'scheduled', outbound });
+    expect((await s.records.get('c1'))?.outcome).toBeUndefined();
+    expect(s.ended).toEqual([]);
+  });
+
   it('gives up asking after five failed passes and closes the call anyway, so it cannot hold up the others', async () => {
     const s = setup();
     await s.records.create(call('c1'));
