@@ -22,8 +22,10 @@ export interface CallJson {
   outcome?: string;
   /** Why it ended, in a few words. */
   endReason?: string;
-  /** The tolk instance serving it while it is live. */
+  /** The tolk instance serving it while it is live (the last one that served it, once it ended). */
   instance?: string;
+  /** Each time the live call moved to another instance (a rolling deploy), in order. */
+  moves?: { from: string; to: string; at: string }[];
   /** Present for a call tolk places: `from` is the customer it calls. */
   outbound?: { at?: string; dueAt: string; attempts: number; retries: number; retryAfterSec: number; callerLanguage?: string };
   startedAt: string;

@@ -178,6 +178,8 @@ export function callDetail(c: CallWithTranscriptJson): string {
     ['Destination', c.destination || undefined],
     conference ? ['Parties', partiesText(c.legs)] : ['Languages', languagesDetail(c)],
     ['State', c.state],
+    ['Instance', c.instance],
+    ['Moved', c.moves?.map((m) => `${m.from} -> ${m.to} at ${shownTime(m.at)}`).join('; ') || undefined],
     ['Placed', c.outbound && `by tolk, calling the customer ${c.outbound.at ? `at ${shownTime(c.outbound.at)}` : 'at once'}; attempt ${c.outbound.attempts} of ${c.outbound.retries + 1}`],
     ['Outcome', c.outcome && (c.endReason ? `${c.outcome}: ${c.endReason}` : c.outcome)],
     ...startTimes(c).map((t): [string, string] => [t.label, shownTime(t.at)]),

@@ -203,3 +203,13 @@ describe('tolk conferences show', () => {
     expect(text).toContain('Sessions     en open (lag 1.2 s, latency 0 ms), es connecting\n');
   });
 });
+
+describe('which instance serves a call, in tolk calls show', () => {
+  it('names the instance, and each move of a rolling deploy from one instance to another', () => {
+    const moved = { ...call([]), state: 'bridged', instance: 'tolk-2', moves: [{ from: 'tolk-1', to: 'tolk-2', at: '2025-01-01T10:00:31.000Z' }] };
+    expect(callDetail(moved)).toMatch(/^State\s+bridged\nInstance\s+tolk-2\nMoved\s+tolk-1 -> tolk-2 at 2025-01-01 10:00:31Z$/m);
+    const stayed = { ...call([]), instance: 'tolk-1' };
+    expect(callDetail(stayed)).toMatch(/^Instance\s+tolk-1$/m);
+    expect(callDetail(stayed)).not.toContain('Moved');
+  });
+});
