@@ -131,6 +131,11 @@ describe('driving the Twilio emulator by hand (control API and CLI)', () => {
 
   it('sets how a dialled number answers', async () => {
     expect(await cli('callee', '+15550009999', '--answer', 'busy')).toMatchObject({ code: 0, out: '+15550009999: busy\n' });
+    expect(await cli('callee', '+15550008888', '--answer-after', '2s', '--say', 'tone:700', '--after-speech', '--hangup-after', '30s')).toMatchObject({
+      code: 0,
+      out: '+15550008888: answers after 2s, says tone:700 once the other party has spoken, hangs up 30s after answering\n',
+    });
+    expect(await cli('callee', '+15550007777', '--say', 'tone:700', '--at', '1s')).toMatchObject({ code: 0, out: '+15550007777: answers after 1s, says tone:700 1s after answering\n' });
     const client = sdkClientFor(emu.url, emu.accountSid, emu.authToken);
     const call = await client.calls.create({ to: '+15550009999', from: NUMBER, twiml: '<Response><Pause length="5"/></Response>' });
     await emu.waitForStatus(call.sid, 'busy', 5000);

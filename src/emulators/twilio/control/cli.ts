@@ -40,6 +40,17 @@ interface SpeechFlags {
   afterSpeech?: boolean;
 }
 
+/**
+ * What `callee` set, in one line, each flag given in words: `+15550002222: answers after 2s, says
+ * tone:700 once the other party has spoken, hangs up 30s after answering`.
+ */
+export function calleeSummary(number: string, o: SpeechFlags & { answer: string; answerAfter?: string; hangupAfter?: string }): string {
+  const parts = [o.answer === 'answer' ? `answers after ${o.answerAfter ?? '1s'}` : o.answer];
+  if (o.answer === 'answer' && o.say) parts.push(`says ${o.say} ${o.afterSpeech ? 'once the other party has spoken' : `${o.at ?? '0s'} after answering`}`);
+  if (o.answer === 'answer' && o.hangupAfter) parts.push(`hangs up ${o.hangupAfter} after answering`);
+  return `${number}: ${parts.join(', ')}`;
+}
+
 const TONE = /^tone:(\d+)(?::(.+))?$/;
 /** What `--say` and `say` take besides a WAV file. */
 const TONE_HELP = 'or tone:HZ[:DURATION], a synthetic voice at that pitch (3s unless given), for the Gemini emulator\'s --language-by-pitch';
@@ -256,7 +267,7 @@ export function buildControlProgram(env: NodeJS.ProcessEnv, io: ControlIo): Comm
         hangupAfter: o.hangupAfter === undefined ? undefined : parseDuration(o.hangupAfter),
       };
       const r = await api.json<Record<string, unknown>>('PUT', `/callees/${encodeURIComponent(number)}`, body);
-      io.out(json ? `${JSON.stringify(r)}\n` : `${number}: ${o.answer}${o.say ? `, says ${o.say}` : ''}\n`);
+      io.out(json ? `${JSON.stringify(r)}\n` : `${calleeSummary(number, o)}\n`);
     });
 
   for (const cmd of [program, ...program.commands]) {
