@@ -164,9 +164,9 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
     const members = info!.members.filter((m) => !skip.has(m.legRef));
     call.start(members, (onEvent) => (call.created ? () => undefined : conferences!.watch(info!, onEvent)));
   }
-  const arrived = await within(call.whenJoined(), ADOPT_MEDIA_MS);
+  const joined = await within<string | void>(call.whenJoined(), ADOPT_MEDIA_MS);
   void warm.close();
-  if (arrived) {
+  if (joined.settled && joined.value === undefined) {
     if (call instanceof ConferenceCall) await recordMove();
     log.info({ event: 'call.adopted', kind: made.kind }, `call adopted from ${req.from}`);
     return { ok: true };
@@ -176,20 +176,20 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
     await ownership.handBack(record.id, refs, req.from).catch(() => undefined);
     deps.events.publish(stamp({ type: 'call.moved', kind: 'conference', from: self, to: req.from, direction: 'out' }, ids, Date.now()));
     await call.discard();
-    return refuse(`the interpreter legs did not connect within ${ADOPT_MEDIA_MS / 1000} s`);
+    return refuse(joined.settled ? `Twilio refused every interpreter leg: ${joined.value ?? ''}` : `the interpreter legs did not connect within ${ADOPT_MEDIA_MS / 1000} s`);
   }
   log.error({ event: 'call.adopt_media_missing', waitedMs: ADOPT_MEDIA_MS }, "the call's media did not come within the bound: ending it");
   void call.shutdown();
   return { ok: false, reason: `the call's media did not come to ${self} within ${ADOPT_MEDIA_MS / 1000} s`, kept: false };
 }
 
-/** Whether `p` settles within `ms`. */
-function within(p: Promise<void>, ms: number): Promise<boolean> {
+/** What `p` resolves with, if it does within `ms`. */
+function within<T>(p: Promise<T>, ms: number): Promise<{ settled: true; value: T } | { settled: false }> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    void p.then(() => {
+    const timer = setTimeout(() => resolve({ settled: false }), ms);
+    void p.then((value) => {
       clearTimeout(timer);
-      resolve(true);
+      resolve({ settled: true, value });
     });
   });
 }

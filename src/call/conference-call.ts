@@ -198,8 +198,11 @@ export class ConferenceCall {
   private readonly stepMs: number;
   /** The interpreter legs are moving to another instance: their ending is the move (until `stayAfterAll`). */
   private moving: { left: Set<InterpreterLeg> } | undefined;
-  /** Adopted: resolves once every interpreter leg of the plan is connected here. */
-  private joined: { promise: Promise<void>; resolve: () => void } | undefined;
+  /**
+   * Adopted: settles once every interpreter leg of the plan is connected here (undefined), or
+   * every one was refused for good (the refusal); `settled` once it has.
+   */
+  private joined: { promise: Promise<string | undefined>; resolve: (refusal: string | undefined) => void; settled: boolean } | undefined;
   /**
    * The room's speech in progress, as a connected interpreter leg hears it (each hears the whole
    * room, so another one carries on when that one goes).
@@ -230,8 +233,8 @@ export class ConferenceCall {
     if (init.adopted) {
       this.dialledLeg = init.adopted.dialledLeg;
       this.dialledAnswered = init.adopted.dialledLeg !== undefined && init.adopted.dialledAt === undefined;
-      let resolve!: () => void;
-      this.joined = { promise: new Promise<void>((r) => (resolve = r)), resolve };
+      let resolve!: (refusal: string | undefined) => void;
+      this.joined = { promise: new Promise<string | undefined>((r) => (resolve = r)), resolve, settled: false };
     }
     for (const p of init.parties ?? []) this.known.set(p.legRef, p);
     if (init.adopted) for (const l of [...(init.parties ?? []).flatMap((p) => (p.language ? [p.language] : [])), ...(init.languages ?? [])]) this.routedUntil.set(l, Infinity);
@@ -449,12 +452,21 @@ export class ConferenceCall {
     this.tellUnserved();
     this.reconcile();
     const legs = [...this.legs.values()].filter((l) => !l.dropped);
-    if (this.joined && legs.length > 0 && legs.every((l) => l.attached)) this.joined.resolve();
+    if (legs.length > 0 && legs.every((l) => l.attached)) this.settleJoined(undefined);
   }
 
-  /** Adopted: resolves once every interpreter leg of the plan is connected here. */
-  whenJoined(): Promise<void> {
-    return this.joined?.promise ?? Promise.resolve();
+  /**
+   * Adopted: resolves once every interpreter leg of the plan is connected here (undefined), or with
+   * Twilio's refusal once every one was refused for good.
+   */
+  whenJoined(): Promise<string | undefined> {
+    return this.joined?.promise ?? Promise.resolve(undefined);
+  }
+
+  private settleJoined(refusal: string | undefined): void {
+    if (!this.joined || this.joined.settled) return;
+    this.joined.settled = true;
+    this.joined.resolve(refusal);
   }
 
   /** The parties (their legs) told that interpretation is unavailable to them, for the instance the call moves to. */
@@ -961,6 +973,13 @@ export class ConferenceCall {
     if (this.stateValue !== 'joining' || this.legsGone) return;
     const legs = [...this.legs.values()];
     if (!legs.every((l) => l.refusal !== undefined)) return;
+    if (this.joined && !this.joined.settled) {
+      // Adopted, while the instance the call moves from still interprets it: nobody is told
+      // anything here; the adoption fails, and the call stays there.
+      this.log.warn({ event: 'conference.adopt_legs_refused', reason, legs: legs.length }, 'every interpreter leg was refused for good while adopting the call: it stays where it was');
+      this.settleJoined(reason);
+      return;
+    }
     this.unavailable = reason;
     this.stateValue = 'uninterpreted';
     clearTimeout(this.deadline);

@@ -332,6 +332,40 @@ describe('a conference moving to another instance', () => {
     await b.service.hangUp(callId);
   });
 
+  it('stays on the instance it was to leave, nobody told anything, when Twilio refuses every interpreter leg of the adopting instance', async () => {
+    /** Refuses every leg placed for a call adopted once (generation 2). */
+    class AdopterRefused extends FakeConferences {
+      override addInterpreter(req: AddInterpreterRequest): Promise<string> {
+        if (req.generation === 2) return Promise.reject(new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid'));
+        return super.addInterpreter(req);
+      }
+    }
+    const conferences = new AdopterRefused('room', [EN, GUEST]);
+    const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences);
+    const joined = await a.service.joinConference('room', {
+      mode: 'whisper',
+      participants: [
+        { callSid: EN, language: 'en' },
+        { callSid: GUEST, language: 'es' },
+      ],
+    });
+    if (!joined.ok) throw new Error(joined.error);
+    const callId = joined.call.id;
+    await connect(a, conferences, callId, new Set());
+    await a.events.settle(callId);
+
+    const b = instance('tolk-b', a.records, conferences);
+    const started = Date.now();
+    expect(await a.service.moveOut(callId, 'tolk-b', (_to, req) => b.service.adopt(req))).toBe('kept');
+    expect(conferences.announced).toEqual([]);
+    // Given up as soon as the legs were refused, not at the 10 s bound.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(joined.call.state).toBe('live');
+    expect(b.service.conferenceCall(callId)).toBeUndefined();
+    expect(b.ownership.steps).toContain(`hand back ${callId} to tolk-a`);
+    await a.service.hangUp(callId);
+  });
+
   it('names the party whose language could only be theirs, after the move as before it', async () => {
     const { legs, transcript } = await moved([EN, GUEST], [{ callSid: EN, language: 'en' }], [['es', 'hola']], [['es', 'hola otra vez']]);
     expect(legs.find((l) => l.callSid === GUEST)).toMatchObject({ language: 'es', languageSource: 'deduced' });
