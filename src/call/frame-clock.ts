@@ -4,10 +4,10 @@
  * A timer per call would cost hundreds of timers and drift independently; here subscribers are
  * called in turn on each tick. The clock follows the monotonic time: when the event loop is late
  * it catches up by ticking again (bounded), so the audio clock of every leg stays true over an hour.
- * Late frames are caught up one per macrotask (setImmediate), the first of them too: the audio
- * that arrived while the loop was stalled (a caller's voice, a translation) is read before and
- * between them, as it would have been in time, instead of each late frame finding its buffers as
- * they were before the stall (timers run before the loop polls its sockets).
+ * Every frame is ticked in a macrotask of its own (setImmediate), late ones one at a time: the
+ * audio that arrived while the loop was busy or stalled (a caller's voice, a translation) is read
+ * before and between them, as it would have been in time, instead of a frame finding its buffers
+ * as they were before (timers run before the loop polls its sockets).
  */
 import { performance } from 'node:perf_hooks';
 import { FRAME_MS, type FrameClock, type TickListener, type Unsubscribe } from './ports/clock';
@@ -76,10 +76,13 @@ export class RealFrameClock implements FrameClock {
     this.timer = setTimeout(() => this.onTimeout(), Math.max(0, due - this.now()));
   }
 
-  /** A frame is due: ticked now, or after the sockets are read when the loop stalled past the next one. */
+  /**
+   * A frame is due: ticked once the loop has read its sockets (a macrotask of its own). Timers run
+   * before the loop polls, so a tick run at once would miss the audio that reached tolk while the
+   * timer waited behind other work, however briefly: a frame in time would play as a hole.
+   */
   private onTimeout(): void {
-    if (this.owedFrames() > 1) this.immediate = setImmediate(() => this.onTimer());
-    else this.onTimer();
+    this.immediate = setImmediate(() => this.onTimer());
   }
 
   /** Frames due by now and not yet ticked. */

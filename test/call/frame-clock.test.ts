@@ -27,7 +27,7 @@ describe('RealFrameClock', () => {
       const frames: number[] = [];
       const stop = clock.subscribe((f) => frames.push(f));
       now = 20;
-      jest.advanceTimersByTime(20);
+      jest.advanceTimersByTime(21); // the timer at 20 ms, then the frame's own macrotask
       expect(frames).toEqual([1]);
       now = 20 + 20 * 3; // loop stalled for 3 frames
       jest.advanceTimersByTime(60);
@@ -72,6 +72,42 @@ describe('RealFrameClock', () => {
       const deadline = Date.now() + 10_000;
       while (!order.includes('audio') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       expect(order.slice(0, 2)).toEqual(['frame', 'audio']);
+    } finally {
+      stop();
+      client.destroy();
+      peer.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+  it('reads what arrived while its timer waited behind other work before a frame late by less than a frame', async () => {
+    // A busy loop, not a stall: the next frame is late by a few ms only. The audio that reached
+    // the socket in time for it must play in it, not leave it a hole.
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await new Promise((r) => client.once('connect', r));
+    const peer = await accepted;
+    const order: string[] = [];
+    peer.on('data', () => order.push('audio'));
+    const clock = new RealFrameClock({ maxCatchUp: 50 });
+    let first = true;
+    const stop = clock.subscribe(() => {
+      order.push('frame');
+      if (!first) return;
+      first = false;
+      // The next frame is due at most 20 ms from now; the loop is busy until 25 ms from now
+      // (past it, short of the one after), with the audio already in the socket.
+      const until = performance.now() + 25;
+      setImmediate(() => {
+        client.write('audio in time');
+        while (performance.now() < until);
+      });
+    });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (order.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(order.slice(0, 3)).toEqual(['frame', 'audio', 'frame']);
     } finally {
       stop();
       client.destroy();
