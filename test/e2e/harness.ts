@@ -18,6 +18,7 @@ import { startTwilioEmulator, type TwilioEmulator, type TwilioEmulatorOptions } 
 import { freePort } from '../../src/emulators/free-port';
 import { frameLevels } from '../../scripts/demo-timeline';
 import { toneLevel } from '../twilio-emulator/signal';
+import { stallFreeTime, type StallFreeTime } from './stall-free-time';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures');
 export const TOLK_NUMBER = '+15550001111';
@@ -31,6 +32,8 @@ export interface Rig {
   gemini: GeminiEmulator;
   logs: Record<string, unknown>[];
   speed: number;
+  /** With `pauseOnStall`: the time the emulated phone network and tolk's play-out clock run on. */
+  time?: StallFreeTime;
   close(): Promise<void>;
 }
 
@@ -46,6 +49,12 @@ export interface RigOptions {
   interpreterApp?: boolean;
   /** The tolk number's status callback at Twilio (default true; false: Twilio reports nothing of the caller's leg). */
   numberStatusCallback?: boolean;
+  /**
+   * The emulated phone network and tolk's play-out clock pause while this process stalls
+   * (stall-free-time.ts), for tests of what a party hears sample by sample, which a stall of the
+   * machine running both ends would otherwise damage. tolk's other timers keep real time.
+   */
+  pauseOnStall?: boolean;
 }
 
 /** The SID of the interpreter's TwiML App in rigs with `interpreterApp`. */
@@ -81,8 +90,9 @@ export function emulatorEnv(o: { port: number; publicUrl: string; twilio: Twilio
 
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const speed = opts.speed ?? 10;
+  const time = opts.pauseOnStall ? stallFreeTime() : undefined;
   const gemini = await startGeminiEmulator({ mode: 'echo', language: 'en=es,es=en', lagMs: 300, timeScale: 1 / speed, ...opts.gemini });
-  const twilio = await startTwilioEmulator({ timeScale: 1 / speed, sayAudio: 'silence', ...opts.twilio });
+  const twilio = await startTwilioEmulator({ timeScale: 1 / speed, sayAudio: 'silence', ...(time ? { realNow: time.now } : {}), ...opts.twilio });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const config = loadConfig({
@@ -115,7 +125,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const store = await openStore({ sqlitePath: path.join(dbDir, 'tolk.db'), logger });
   await store.numbers.upsert(settings);
   const tolk = await startApp(config, logger, {
-    clock: new RealFrameClock({ timeScale: 1 / speed }),
+    clock: new RealFrameClock({ timeScale: 1 / speed, ...(time ? { now: time.now } : {}) }),
     timeScale: 1 / speed,
     store,
     ...opts.overrides,
@@ -128,7 +138,9 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     gemini,
     logs,
     speed,
+    time,
     async close() {
+      time?.dispose();
       await tolk.stop();
       await twilio.close();
       // The emulator the rig holds now (a test may have replaced it, e.g. to restart it).

@@ -28,7 +28,7 @@ export async function hearScriptedExchange(options: RigOptions, keepAs: string, 
   const script = await loadScript(require.resolve('../../scripts/demo-es-en.json'));
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
-  const rig = await startRig({ ...options, speed: 1, number: { originalVolume: 0 }, gemini: { mode: 'script', script, detector: { pauseMs: 1200, maxUtteranceMs: 15_000 } } });
+  const rig = await startRig({ ...options, speed: 1, pauseOnStall: true, number: { originalVolume: 0 }, gemini: { mode: 'script', script, detector: { pauseMs: 1200, maxUtteranceMs: 15_000 } } });
   started(rig);
   rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: fixture('agent-en.ulaw8k.wav'), speakAfterSec: 11 });
   const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 1, hangupAfterSec: 24 } });

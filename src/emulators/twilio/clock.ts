@@ -17,16 +17,25 @@ export function createScaledClock(timeScale: number, realNow: () => number = () 
   if (!(timeScale > 0)) throw new Error(`timeScale must be > 0, got ${timeScale}`);
   const origin = realNow();
   const timers = new Set<NodeJS.Timeout>();
+  const now = (): number => (realNow() - origin) / timeScale;
   return {
     timeScale,
-    now: () => (realNow() - origin) / timeScale,
+    now,
     toReal: (ms) => ms * timeScale,
     after(ms, fn) {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        fn();
-      }, Math.max(0, ms * timeScale));
-      timers.add(t);
+      const due = now() + ms;
+      let t: NodeJS.Timeout;
+      const arm = (): void => {
+        t = setTimeout(() => {
+          timers.delete(t);
+          // The timer runs on the process's time, which `realNow` need not follow (a test's may
+          // stop while the process stalls): until it is due in emulated time, it waits again.
+          if ((due - now()) * timeScale >= 1) arm();
+          else fn();
+        }, Math.max(0, (due - now()) * timeScale));
+        timers.add(t);
+      };
+      arm();
       return () => {
         clearTimeout(t);
         timers.delete(t);

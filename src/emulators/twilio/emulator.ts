@@ -56,6 +56,9 @@ export interface TwilioEmulatorOptions {
   apiKeys?: Record<string, string>;
   /** Emulated seconds per real second: 0.1 runs ten times faster than real time. Default 1. */
   timeScale?: number;
+  /** The real time (ms, monotonic) emulated time is scaled from (default performance.now); a test
+   * sharing its process with the emulator may pass one that stops while the process stalls. */
+  realNow?: () => number;
   numbers?: EmulatedNumber[];
   /** Emulated callees of outbound calls, by number. Unknown numbers use defaultCallee. */
   callees?: Record<string, PartySpec>;
@@ -182,7 +185,7 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
   const accountSid = opts.accountSid ?? DEFAULT_ACCOUNT_SID;
   const authToken = opts.authToken ?? DEFAULT_AUTH_TOKEN;
   const sids = opts.sids ?? randomSid;
-  const clock = createScaledClock(opts.timeScale ?? 1);
+  const clock = createScaledClock(opts.timeScale ?? 1, opts.realNow);
   const epoch = Date.now();
   const wallNow = () => new Date(epoch + clock.now());
   const log = new EventLog(() => clock.now());
