@@ -4,7 +4,7 @@
  */
 import type { NumberSettings } from '../config/numbers';
 import type { FieldProblem } from '../config/numbers-schema';
-import { partiesOf, partiesText, spokenLanguages } from '../shared/call-languages';
+import { listedLanguages, partiesText, spokenLanguages } from '../shared/call-languages';
 import { statusLabel } from '../shared/call-status';
 import { listedTimeText, startTimes } from '../shared/call-times';
 import { languageMenuText } from '../shared/language-menu';
@@ -130,12 +130,9 @@ export function callsTable(calls: CallJson[]): string {
 
 /** A direct call's pair of languages as spoken; a conference's languages, as its parties speak them (`-` while none is known). */
 function languagesText(c: CallJson): string {
-  if (c.kind !== 'conference') {
-    const spoken = spokenLanguages(c);
-    return `${spoken.caller}<>${spoken.agent}`;
-  }
-  const spoken = new Set(partiesOf(c.legs).flatMap((l) => (l.language ? [l.language] : [])));
-  return spoken.size > 0 ? [...spoken].join(',') : '-';
+  const languages = listedLanguages(c);
+  if (c.kind !== 'conference') return languages.join('<>');
+  return languages.length > 0 ? languages.join(',') : '-';
 }
 
 /** A direct call's languages as spoken, each with the one configured where the call went another way. */

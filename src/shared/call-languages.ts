@@ -44,3 +44,16 @@ export function partiesText(legs: readonly PartyLeg[]): string {
   const language = (l: PartyLeg): string => (l.language ? `${l.language}${l.languageSource === 'detected' ? ', detected' : ''}` : 'language not known');
   return parties.map((l) => `${l.role} ${l.callSid} (${language(l)})`).join('; ');
 }
+
+/**
+ * The languages a list of calls shows for a call (`tolk calls list`, the console's History): a
+ * direct call's caller and agent languages as spoken, in that order; a conference's parties'
+ * languages, each once, a third party's included.
+ */
+export function listedLanguages(c: CallLanguages & { kind?: string }): string[] {
+  if (c.kind !== 'conference') {
+    const spoken = spokenLanguages(c);
+    return [spoken.caller, spoken.agent];
+  }
+  return [...new Set(partiesOf(c.legs).flatMap((l) => (l.language ? [l.language] : [])))];
+}

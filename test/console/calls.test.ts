@@ -1,4 +1,4 @@
-import { badgeClass, callDuration, formatTime, listedTimeText, statusLabel, type CallRecord } from '../../console/src/lib/calls';
+import { badgeClass, callDuration, formatTime, languagesCell, listedTimeText, statusLabel, type CallRecord } from '../../console/src/lib/calls';
 
 const record = (fields: Partial<CallRecord>): CallRecord => ({
   id: 'c1',
@@ -73,5 +73,19 @@ describe("a call's time in the History list", () => {
     expect(listedTimeText(record({ state: 'scheduled', outbound: { attempts: 0, dueAt } }))).toBe(`due ${formatTime(dueAt)}`);
     expect(listedTimeText(record({ state: 'ended', outcome: 'canceled', outbound: { attempts: 0, dueAt } }))).toBe(`booked ${formatTime('2026-12-05T10:00:00.000Z')}`);
     expect(listedTimeText(record({ state: 'ended', outcome: 'completed', outbound: { attempts: 1, dueAt }, startedAt: dueAt }))).toBe(formatTime(dueAt));
+  });
+});
+
+describe("a call's languages on the History page", () => {
+  it('are the two parties\' of a direct call, and every party\'s of a conference, a third party\'s included', () => {
+    expect(languagesCell(record({ languages: { caller: 'es', agent: 'en' } }))).toBe('es ↔ en');
+    const legs = [
+      { role: 'caller', callSid: 'CA1', language: 'es' },
+      { role: 'agent', callSid: 'CA2', language: 'en' },
+      { role: 'interpreter', callSid: 'CA9', language: 'en' },
+      { role: 'participant', callSid: 'CA3', language: 'de' },
+    ];
+    expect(languagesCell(record({ kind: 'conference', languages: { caller: 'es', agent: 'en' }, legs }))).toBe('es, en, de');
+    expect(languagesCell(record({ kind: 'conference', languages: { caller: 'es', agent: 'en' } }))).toBe('-');
   });
 });

@@ -1,4 +1,4 @@
-import { partiesText, spokenLanguages } from '../../src/shared/call-languages';
+import { listedLanguages, partiesText, spokenLanguages } from '../../src/shared/call-languages';
 
 describe('spokenLanguages', () => {
   it("takes each role's leg language where the record has one, else the configured one", () => {
@@ -21,5 +21,23 @@ describe('partiesText', () => {
       ]),
     ).toBe('caller CA1 (es); agent CA2 (en); participant CA3 (en); participant CA4 (fr, detected)');
     expect(partiesText([])).toBe('none yet');
+  });
+});
+
+describe('listedLanguages (tolk calls list, the console History)', () => {
+  it("are a direct call's caller and agent languages as spoken", () => {
+    expect(listedLanguages({ languages: { caller: 'es', agent: 'en' }, legs: [{ role: 'caller', language: 'de' }] })).toEqual(['de', 'en']);
+  });
+
+  it("are every party's language in a conference, a third party's included, each once and without tolk's interpreter legs", () => {
+    const legs = [
+      { role: 'caller', callSid: 'CA1', language: 'es' },
+      { role: 'agent', callSid: 'CA2', language: 'en' },
+      { role: 'interpreter', callSid: 'CA9', language: 'fr' },
+      { role: 'participant', callSid: 'CA3', language: 'de' },
+      { role: 'participant', callSid: 'CA4', language: 'en' },
+    ];
+    expect(listedLanguages({ kind: 'conference', languages: { caller: 'es', agent: 'en' }, legs })).toEqual(['es', 'en', 'de']);
+    expect(listedLanguages({ kind: 'conference', languages: { caller: 'es', agent: 'en' }, legs: [] })).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 /** Call records as the admin API returns them (`/api/calls`), and small formatting helpers. */
+import { listedLanguages } from '../../../src/shared/call-languages';
 import { listedTimeText as listedTimeWith, neverStarted } from '../../../src/shared/call-times';
 
 export interface CallLeg {
@@ -103,4 +104,9 @@ export function localToIso(value: string): string | undefined {
   if (value === '') return undefined;
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+/** History's Languages cell: a direct call's two languages, or every language of a conference's parties. */
+export function languagesCell(c: CallRecord): string {
+  return listedLanguages(c).join(c.kind === 'conference' ? ', ' : ' ↔ ') || '-';
 }

@@ -7,7 +7,7 @@ import { api, ApiError, problemsOf, type FieldProblem } from '../lib/api';
 import { speakerLabel } from '../../../src/shared/speaker-label';
 import { partiesText, spokenLanguages } from '../../../src/shared/call-languages';
 import { startTimes } from '../../../src/shared/call-times';
-import { badgeClass, callDuration, formatDuration, formatTime, listedTimeText, localToIso, seconds, OUTCOMES, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
+import { badgeClass, callDuration, formatDuration, languagesCell, formatTime, listedTimeText, localToIso, seconds, OUTCOMES, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
 import { languageName, useLanguages } from '../lib/languages';
 import { href } from '../lib/router';
 
@@ -113,7 +113,7 @@ function CallList() {
                 </th>
                 <td>{c.number}</td>
                 <td>{c.from}</td>
-                <td>{Object.values(spokenLanguages(c)).join(' ↔ ')}</td>
+                <td>{languagesCell(c)}</td>
                 <td>{callDuration(c)}</td>
                 <td>
                   <span class={`badge ${badgeClass(c)}`}>{statusLabel(c)}</span>
