@@ -176,7 +176,7 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
     await ownership.handBack(record.id, refs, req.from).catch(() => undefined);
     deps.events.publish(stamp({ type: 'call.moved', kind: 'conference', from: self, to: req.from, direction: 'out' }, ids, Date.now()));
     await call.discard();
-    return refuse(joined.settled ? `Twilio refused every interpreter leg: ${joined.value ?? ''}` : `the interpreter legs did not connect within ${ADOPT_MEDIA_MS / 1000} s`);
+    return refuse(joined.settled ? `every interpreter leg was refused: ${joined.value ?? ''}` : `the interpreter legs did not connect within ${ADOPT_MEDIA_MS / 1000} s`);
   }
   log.error({ event: 'call.adopt_media_missing', waitedMs: ADOPT_MEDIA_MS }, "the call's media did not come within the bound: ending it");
   void call.shutdown();

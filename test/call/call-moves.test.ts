@@ -356,7 +356,10 @@ describe('a conference moving to another instance', () => {
 
     const b = instance('tolk-b', a.records, conferences);
     const started = Date.now();
-    expect(await a.service.moveOut(callId, 'tolk-b', (_to, req) => b.service.adopt(req))).toBe('kept');
+    let answer: AdoptResult | undefined;
+    expect(await a.service.moveOut(callId, 'tolk-b', async (_to, req) => (answer = await b.service.adopt(req)))).toBe('kept');
+    // Why, in the words of the call's ports: the refusal itself is the telephony adapter's.
+    expect(answer).toEqual({ ok: false, kept: true, reason: 'every interpreter leg was refused: Twilio 400 error 21218: Invalid ApplicationSid' });
     expect(conferences.announced).toEqual([]);
     // Given up as soon as the legs were refused, not at the 10 s bound.
     expect(Date.now() - started).toBeLessThan(5_000);
