@@ -16,7 +16,7 @@ export interface CallJson {
   number: string;
   from: string;
   destination: string;
-  legs: { role: string; callSid: string; streamSid?: string; language: string; languageSource?: string }[];
+  legs: { role: string; callSid: string; streamSid?: string; language: string; languageSource?: string; dialledAt?: string }[];
   languages: { caller: string; agent: string };
   state: string;
   outcome?: string;

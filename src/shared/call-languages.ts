@@ -7,7 +7,7 @@
 export interface CallLanguages {
   /** The languages configured for the call when it started, by role (`caller`, `agent`). */
   languages: Readonly<Record<string, string>>;
-  legs: readonly { role: string; language?: string }[];
+  legs: readonly { role: string; language?: string; dialledAt?: string }[];
 }
 
 /**
@@ -30,6 +30,8 @@ export interface PartyLeg {
   language?: string;
   /** How the language became known where it was not given ('detected': it may be another party's). */
   languageSource?: string;
+  /** Set while nobody has joined on the leg tolk dialled (it rings, or rang unanswered): not a party yet. */
+  dialledAt?: string;
 }
 
 /** A conference's parties: its legs but tolk's interpreter legs. */
@@ -37,11 +39,15 @@ export function partiesOf<L extends { role: string }>(legs: readonly L[]): L[] {
   return legs.filter((l) => l.role !== 'interpreter');
 }
 
-/** A conference's parties in a line: each one's role, call SID and language, a detected one marked. */
+/**
+ * A conference's parties in a line: each one's role, call SID and language, a detected one marked;
+ * one tolk dialled who has not joined (ringing, or never answered) is said to be so, without a language.
+ */
 export function partiesText(legs: readonly PartyLeg[]): string {
   const parties = partiesOf(legs);
   if (parties.length === 0) return 'none yet';
-  const language = (l: PartyLeg): string => (l.language ? `${l.language}${l.languageSource === 'detected' ? ', detected' : ''}` : 'language not known');
+  const language = (l: PartyLeg): string =>
+    l.dialledAt !== undefined ? 'dialled, not joined' : l.language ? `${l.language}${l.languageSource === 'detected' ? ', detected' : ''}` : 'language not known';
   return parties.map((l) => `${l.role} ${l.callSid} (${language(l)})`).join('; ');
 }
 
@@ -55,5 +61,5 @@ export function listedLanguages(c: CallLanguages & { kind?: string }): string[] 
     const spoken = spokenLanguages(c);
     return [spoken.caller, spoken.agent];
   }
-  return [...new Set(partiesOf(c.legs).flatMap((l) => (l.language ? [l.language] : [])))];
+  return [...new Set(partiesOf(c.legs).flatMap((l) => (l.language && l.dialledAt === undefined ? [l.language] : [])))];
 }

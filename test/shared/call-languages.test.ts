@@ -22,6 +22,15 @@ describe('partiesText', () => {
     ).toBe('caller CA1 (es); agent CA2 (en); participant CA3 (en); participant CA4 (fr, detected)');
     expect(partiesText([])).toBe('none yet');
   });
+
+  it('says of the agent tolk dialled into a conference who never joined (busy, unanswered, still ringing) that they did not join, with no language', () => {
+    const legs = [
+      { role: 'caller', callSid: 'CA1', language: 'es' },
+      { role: 'agent', callSid: 'CA2', language: 'en', dialledAt: '2026-12-06T10:00:05.000Z' },
+    ];
+    expect(partiesText(legs)).toBe('caller CA1 (es); agent CA2 (dialled, not joined)');
+    expect(listedLanguages({ kind: 'conference', languages: { caller: 'es', agent: 'en' }, legs })).toEqual(['es']);
+  });
 });
 
 describe('listedLanguages (tolk calls list, the console History)', () => {

@@ -8,6 +8,8 @@ export interface CallLeg {
   language: string;
   /** How the language became known, where it was not given (a conference's: detected, deduced, spoken). */
   languageSource?: string;
+  /** When tolk dialled the leg, while nobody has joined on it (it rings, or rang unanswered). */
+  dialledAt?: string;
 }
 
 export interface CallRecord {
