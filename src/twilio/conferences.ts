@@ -12,14 +12,14 @@
  * POST /twilio/announce?message=...&language=..., which answers `<Say>`.
  *
  * A conference tolk joined reports its events to whoever created it, so tolk follows it by listing
- * its participants once a second (`watch`).
+ * its participants once a second (`watch`), counting those in the room (not one whose phone still rings).
  */
 import type { AddInterpreterRequest, AddPartyRequest, ConferenceEvent, ConferenceInfo, ConferenceTelephony } from '../call/ports';
 import type { Logger } from '../log/logger';
 import { InterpreterLegRefusedError, WhisperRefusedError } from '../call/ports';
 import { CALL_ID_PARAM } from './call-params';
 import { TWILIO_PATHS } from './module';
-import type { TwilioRestClient } from './rest-client';
+import type { ListedParticipant, TwilioRestClient } from './rest-client';
 import { TwilioApiError } from './rest-errors';
 import { webhookUrl } from './signature';
 import type { StreamTokens } from './stream-token';
@@ -97,7 +97,7 @@ export class TwilioConferences implements ConferenceTelephony {
     return {
       ref: found.sid,
       name: found.friendlyName,
-      members: found.participants.map((p) => ({ legRef: p.callSid, whispering: p.coaching, ...(p.label ? { label: p.label } : {}) })),
+      members: found.participants.filter(inTheRoom).map((p) => ({ legRef: p.callSid, whispering: p.coaching, ...(p.label ? { label: p.label } : {}) })),
     };
   }
 
@@ -156,6 +156,16 @@ export class TwilioConferences implements ConferenceTelephony {
 }
 
 /** How an interpreter leg's refusal by Twilio reads (the call's record and log carry it). */
-export function legRefusal(err: TwilioApiError): string {
+export /**
+ * Whether a listed participant is in the room: Twilio lists one added by REST while its call is
+ * being placed (queued, connecting, ringing), who hears nothing yet and cannot be whispered to
+ * (16028). Such a participant is a member once connected (the next poll reports them joined).
+ * One listed with no status is taken as connected.
+ */
+function inTheRoom(p: ListedParticipant): boolean {
+  return p.status === undefined || p.status === 'connected';
+}
+
+function legRefusal(err: TwilioApiError): string {
   return `Twilio ${err.status}${err.code !== undefined ? ` error ${err.code}` : ''}: ${err.message}`;
 }

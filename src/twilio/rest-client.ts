@@ -52,6 +52,15 @@ export interface CallInfo {
   endTime: Date | null;
 }
 
+/** A conference participant as Twilio lists it. */
+export interface ListedParticipant {
+  callSid: string;
+  label?: string;
+  coaching: boolean;
+  /** queued, connecting, ringing (a participant added by REST whose call is being placed), connected, complete, failed. */
+  status?: string;
+}
+
 export interface NumberInfo {
   sid: string;
   phoneNumber: string;
@@ -185,7 +194,7 @@ export class TwilioRestClient {
   }
 
   /** The conference in progress (or starting) with this SID or friendly name, and its participants. */
-  async findConference(conference: string): Promise<{ sid: string; friendlyName: string; participants: { callSid: string; label?: string; coaching: boolean }[] } | undefined> {
+  async findConference(conference: string): Promise<{ sid: string; friendlyName: string; participants: ListedParticipant[] } | undefined> {
     let sid = conference;
     let friendlyName = conference;
     if (/^CF[0-9a-fA-F]{32}$/.test(conference)) {
@@ -204,7 +213,11 @@ export class TwilioRestClient {
       sid = found[0].sid;
     }
     const participants = await this.run('list_participants', () => this.client.conferences(sid).participants.list({ limit: 250 }));
-    return { sid, friendlyName, participants: participants.map((p) => ({ callSid: p.callSid, coaching: Boolean(p.coaching), ...(p.label ? { label: p.label } : {}) })) };
+    return {
+      sid,
+      friendlyName,
+      participants: participants.map((p) => ({ callSid: p.callSid, coaching: Boolean(p.coaching), ...(p.label ? { label: p.label } : {}), ...(p.status ? { status: p.status } : {}) })),
+    };
   }
 
   /**
