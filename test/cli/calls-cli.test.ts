@@ -357,7 +357,7 @@ describe('tolk calls erase', () => {
       expect(text.code).toBe(0);
       expect(text.stdout).toBe('Erased 1 call (0 webhook deliveries, 0 remembered languages).\n');
       const text2 = await own.tolk('calls', 'erase', '--from', '+34600000001');
-      expect(text2.stdout).toBe('Erased 0 calls (0 webhook deliveries, 0 remembered languages).\nA call of theirs in progress, or one tolk has yet to place, is kept: erase again once it has ended.\n');
+      expect(text2.stdout).toBe('Erased 0 calls (0 webhook deliveries, 0 remembered languages).\nA call of theirs still in progress, or one tolk has yet to place, is never erased: if they have one, erase again once it has ended.\n');
       const json = await own.tolk('calls', 'erase', '--from', '+49 30 0000 00', '--json');
       expect(JSON.parse(json.stdout)).toEqual({ calls: 1, deliveries: 0, callerLanguages: 0, more: false });
       const left = await own.tolk('calls', 'list', '--json');

@@ -165,7 +165,7 @@ export function callsCommand(ctx: CliContext): Command {
       }
       o.out(`Erased ${erasedCounts(erased)}.\n`);
       if (erased.more) o.out('More calls match: run the same command again.\n');
-      if (opts.from !== undefined) o.out('A call of theirs in progress, or one tolk has yet to place, is kept: erase again once it has ended.\n');
+      if (opts.from !== undefined) o.out('A call of theirs still in progress, or one tolk has yet to place, is never erased: if they have one, erase again once it has ended.\n');
     });
 
   calls
