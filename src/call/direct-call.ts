@@ -415,6 +415,8 @@ export class DirectCall {
         this.agentLeg = legRef;
         this.log.info({ event: 'call.dialled', agentCallSid: legRef }, 'other party dialled');
         if (this.stateValue === 'ended') this.background('end-agent', this.deps.telephony.hangUp(legRef, { ringing: true }));
+        // Listed in the record while it rings: should this instance stop, whoever closes the call hangs it up.
+        else if (this.stateValue === 'dialing' || this.stateValue === 'ringing') this.publish({ type: 'leg.dialled', role: AGENT, legRef, language: this.settings.agentLanguage });
       })
       .catch((err: unknown) => {
         this.log.error({ event: 'call.dial_failed', err }, 'could not dial the other party');

@@ -68,7 +68,8 @@ export type CallEvent = EventBase &
     | { type: 'participant.left'; participantId: string }
     /**
      * The phone network accepted a leg tolk dialled, before anyone is on it (the customer of a call
-     * tolk places, the agent dialled into a conference tolk created for its caller; ringing): the
+     * tolk places, the agent of a direct call or dialled into a conference tolk created for its
+     * caller; ringing): the
      * record lists it from now on, so that it can be hung up should the instance serving the call
      * stop, and an instance the call moves to waits on it rather than dialling again. `language`:
      * the one the leg is to speak, as far as known.

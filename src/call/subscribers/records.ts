@@ -4,7 +4,8 @@
  * legs and their languages as participants join and their languages become known, with how they
  * became known where they were not given (a participant whose language is not known yet is listed
  * once it is), a leg tolk dialled from when the network accepted it (`leg.dialled`, the customer
- * of a call tolk places or the agent of a conference while it rings, with `dialledAt`), every
+ * of a call tolk places or the agent of a direct call or a conference while it rings, with
+ * `dialledAt`), every
  * final utterance of the transcript
  * with the leg of who said it (where the event names the participant), and the outcome. Each write
  * is returned to the event bus, so the call waits for them before it reports that it has ended. An
