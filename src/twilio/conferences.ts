@@ -155,8 +155,7 @@ export class TwilioConferences implements ConferenceTelephony {
   }
 }
 
-/** How an interpreter leg's refusal by Twilio reads (the call's record and log carry it). */
-export /**
+/**
  * Whether a listed participant is in the room: Twilio lists one added by REST while its call is
  * being placed (queued, connecting, ringing), who hears nothing yet and cannot be whispered to
  * (16028). Such a participant is a member once connected (the next poll reports them joined).
@@ -166,6 +165,7 @@ function inTheRoom(p: ListedParticipant): boolean {
   return p.status === undefined || p.status === 'connected';
 }
 
-function legRefusal(err: TwilioApiError): string {
+/** How an interpreter leg's refusal by Twilio reads (the call's record and log carry it). */
+export function legRefusal(err: TwilioApiError): string {
   return `Twilio ${err.status}${err.code !== undefined ? ` error ${err.code}` : ''}: ${err.message}`;
 }
