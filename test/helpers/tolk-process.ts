@@ -8,9 +8,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(__dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+/**
+ * tsx's loader, registered inside tolk's own node process. The tsx command would run tolk as a
+ * child and relay signals to it, and kill it outright when it does not acknowledge a signal
+ * within 30 ms (a busy machine): a test of how tolk stops would see tsx's exit instead of tolk's.
+ */
+const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const MAIN = path.join(ROOT, 'src/main.ts');
 const CLI = path.join(ROOT, 'src/cli/main.ts');
 
@@ -24,7 +30,7 @@ export interface TolkProcess {
   exited: Promise<number | null>;
   /** Resolves once stdout has a line matching `re` (rejects if tolk exits first or after `ms`). */
   waitForStdout(re: RegExp, ms?: number): Promise<string>;
-  /** SIGTERM (graceful shutdown) or SIGKILL (tolk and the tsx process around it die); resolves on exit. */
+  /** SIGTERM (graceful shutdown) or SIGKILL (tolk and any process it started die); resolves on exit. */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
 }
 
@@ -53,8 +59,8 @@ export function spawnTolk(env: Record<string, string>, opts: SpawnOptions = {}):
     ownFolders.add(cwd);
   }
   opts.prepare?.(cwd);
-  // Its own process group: tsx runs node as a child, and a signal to the group reaches both.
-  const child = spawn(TSX, opts.cli ? [CLI, ...opts.cli] : [MAIN], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // Its own process group: a signal to the group reaches tolk and the processes it started (TOLK_PROCESSES).
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, ...(opts.cli ? [CLI, ...opts.cli] : [MAIN])], { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   let err = '';
   const watchers = new Set<() => void>();
@@ -90,7 +96,7 @@ export function spawnTolk(env: Record<string, string>, opts: SpawnOptions = {}):
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null && child.pid) {
         try {
-          // tsx passes SIGTERM on to tolk and exits with its code; SIGKILL must reach both.
+          // SIGTERM asks tolk alone (it stops what it started); SIGKILL must reach every process of the group.
           process.kill(signal === 'SIGKILL' ? -child.pid : child.pid, signal);
         } catch {
           // already gone
