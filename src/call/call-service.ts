@@ -200,9 +200,13 @@ export class CallService {
       // The network retried the request: answer the same way without a second call.
       return existing instanceof DirectCall ? this.connectCaller(existing) : this.conferenceAnswer(existing, number);
     }
-    if (this.deps.maxCalls !== undefined && this.slotsHeld >= this.deps.maxCalls) {
-      // Refused up front: a process past its capacity would fail calls at random instead.
-      this.log.warn({ event: 'call.at_capacity', callSid: req.legRef, activeCalls: this.byId.size, slotsHeld: this.slotsHeld, maxCalls: this.deps.maxCalls }, 'all lines busy: call refused');
+    if (this.deps.maxCalls !== undefined && this.slotsHeld + this.placing.size >= this.deps.maxCalls) {
+      // Refused up front: a process past its capacity would fail calls at random instead. A call
+      // tolk places holds its line while the customer's phone rings (their answer is taken at once).
+      this.log.warn(
+        { event: 'call.at_capacity', callSid: req.legRef, activeCalls: this.byId.size, slotsHeld: this.slotsHeld, callingCustomers: this.placing.size, maxCalls: this.deps.maxCalls },
+        'all lines busy: call refused',
+      );
       this.deps.metrics.callRejected('at_capacity');
       return sayAndHangUp('allLinesBusy', provisionalLanguage(number, initialCallerLanguage(number, {})));
     }

@@ -396,6 +396,18 @@ describe('a call waiting on the phone network', () => {
     expect(s.service.call('call-1')?.state).toBe('dialing');
   });
 
+  it('past TOLK_MAX_CALLS counts a call tolk places whose customer still rings: a new caller hears that all lines are busy', async () => {
+    const s = setup(NUMBER, { maxCalls: 1, newCallId: () => 'incoming-1' });
+    rejected.length = 0;
+    s.service.startOutbound({ id: 'call-1', settings: NUMBER, customer: '+442071234567', plan: { dueAt: new Date(), attempts: 1, retries: 0, retryAfterSec: 60 } });
+    await until(() => s.telephony.dials.length === 1);
+    expect(s.service.accepting).toBe(false);
+    const refused = render(await s.service.incoming({ legRef: 'CA' + '7'.repeat(32), from: '+442070000000', to: NUMBER.number }));
+    expect(refused).toMatch(/^<say es-ES>Todas nuestras líneas están ocupadas/);
+    expect(rejected).toEqual(['at_capacity']);
+    expect(s.telephony.dials).toHaveLength(1); // only the customer of the call tolk places
+  });
+
   it('ends a call tolk places whose dial of the customer is refused at once (thrown, not rejected) as a refused dial, and serves it no more', async () => {
     const s = setup(NUMBER);
     s.telephony.dial = (req: DialRequest): Promise<string> => {
