@@ -411,6 +411,9 @@ export class ConferenceCall {
     }
     if (legRef !== this.dialledLeg || this.dialledAnswered || status.state !== 'ended') return;
     clearTimeout(this.ringing);
+    // The call's outcome is taken (the ring deadline took this leg's end and stopped its ringing,
+    // or the call is ending): Twilio's report of it changes nothing, and nobody is told again.
+    if (this.outcome !== undefined) return;
     // The party never came: the caller is told why, and their leaving ends the conference.
     const reason = status.reason;
     this.outcome = reason === 'busy' ? 'busy' : reason === 'no-answer' ? 'no-answer' : reason === 'canceled' ? 'canceled' : 'failed';

@@ -284,6 +284,9 @@ describe('why a conference tolk runs ended, as its record says', () => {
     rig.network.legs.set(AGENT, { state: 'ringing' });
     await new Promise((r) => setTimeout(r, 200));
     expect(rig.network.steps).toEqual([`hang up ${AGENT}`, expect.stringMatching(`^tell ${CALLER}: `)]);
+    // Twilio's report of the ringing tolk stopped comes after: the caller is not told a second time.
+    rig.service.legStatus(AGENT, { state: 'ended', reason: 'canceled' }, rig.callId);
+    expect(rig.network.steps).toEqual([`hang up ${AGENT}`, expect.stringMatching(`^tell ${CALLER}: `)]);
     await rig.left(CALLER, 'removed');
     await rig.legsHungUp();
     await rig.ended(CALLER);
