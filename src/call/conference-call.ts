@@ -293,13 +293,13 @@ export class ConferenceCall {
   }
 
   /**
-   * Whether the call holds a TOLK_MAX_CALLS slot: every call does, but a conference tolk joined
-   * that went uninterpreted, which does no audio work (it only waits for the conference to end,
-   * looking it up on its deadline) from then on, while it ends too; it stays live and counted in
-   * tolk_active_calls until it has ended.
+   * Whether the call holds a TOLK_MAX_CALLS slot: every call does, but a conference that went
+   * uninterpreted, which does no audio work (it only follows the conference's events, or looks it
+   * up on its deadline, until it ends) from then on, while it ends too; it stays live and counted
+   * in tolk_active_calls until it has ended.
    */
   get holdsSlot(): boolean {
-    return this.created || this.unavailable === undefined;
+    return this.unavailable === undefined;
   }
 
   /** The leg tolk dialled for the caller, once known. */
@@ -1030,8 +1030,8 @@ export class ConferenceCall {
   /**
    * Uninterpreted, the call waits on the conference's end report alone (no leg of tolk's is there
    * to miss): every TOLK_STEP_TIMEOUT_SEC it asks the phone network whether the conference is still
-   * in progress, and ends once it is not, so a lost report does not keep it open (and counted
-   * against TOLK_MAX_CALLS) for good. A look-up that fails is tried again at the next one.
+   * in progress, and ends once it is not, so a lost report does not keep it open (listed, and
+   * counted in tolk_active_calls) for good. A look-up that fails is tried again at the next one.
    */
   private async stillOn(): Promise<void> {
     if (this.stateValue !== 'uninterpreted') return;

@@ -138,7 +138,19 @@ describe('a conference tolk joined, whose interpreter legs Twilio refuses', () =
   });
 });
 
-describe('TOLK_MAX_CALLS, with a conference tolk joined that went uninterpreted', () => {
+describe('TOLK_MAX_CALLS, with a conference that went uninterpreted', () => {
+  it('tolk created for a caller: its line is free for a new caller while the call goes on, tracked', async () => {
+    const rig = await ownedConference({ interpreterRefusal: REFUSED, maxCalls: 1 });
+    expect(rig.call.state).toBe('uninterpreted');
+    expect([rig.service.activeCalls, rig.service.accepting]).toEqual([1, true]);
+    await rig.left(CALLER, 'hung-up');
+    await rig.ended(CALLER);
+    expect((await rig.whenEnded()).outcome).toBe('completed');
+    expect([rig.service.activeCalls, rig.service.accepting]).toEqual([0, true]);
+    await rig.close();
+  });
+
+
   /** A conference whose interpreter legs Twilio refuses for good. */
   class RefusingConferences extends FakeConferences {
     override addInterpreter(_req: AddInterpreterRequest): Promise<string> {

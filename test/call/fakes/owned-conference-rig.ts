@@ -101,7 +101,9 @@ class Network implements Telephony {
  * events are recorded into an in-memory call record as in production. The test moves the call's
  * clock and says who joins, speaks, leaves, and what the translation sessions hear.
  */
-export async function ownedConference(opts: { agentAnswers?: boolean; dialFails?: boolean; interpreterRefusal?: Error; stepTimeoutMs?: number; ringTimeoutSec?: number } = {}) {
+export async function ownedConference(
+  opts: { agentAnswers?: boolean; dialFails?: boolean; interpreterRefusal?: Error; stepTimeoutMs?: number; ringTimeoutSec?: number; maxCalls?: number } = {},
+) {
   const logger = silentLogger();
   const events = new CallEventBus(logger);
   const records = new InMemoryCallRecordStore();
@@ -130,6 +132,7 @@ export async function ownedConference(opts: { agentAnswers?: boolean; dialFails?
     now: () => time.nowMs,
     ...(opts.stepTimeoutMs !== undefined ? { stepTimeoutMs: opts.stepTimeoutMs } : {}),
     ...(opts.ringTimeoutSec !== undefined ? { ringTimeoutSec: opts.ringTimeoutSec } : {}),
+    ...(opts.maxCalls !== undefined ? { maxCalls: opts.maxCalls } : {}),
   });
   const answer = await service.incoming({ legRef: CALLER, from: '+34600000000', to: NUMBER.number });
   if (answer.type !== 'conference') throw new Error(`not put in a conference: ${answer.type}`);
