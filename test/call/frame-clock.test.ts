@@ -1,6 +1,27 @@
 import net from 'node:net';
 import { ManualFrameClock, RealFrameClock } from '../../src/call/frame-clock';
 
+/**
+ * A connected pair of local sockets: what `client` writes is noted as 'audio' in `order` when the
+ * event loop reads it, so a test can tell whether a frame was ticked before or after that read.
+ */
+async function socketPair(): Promise<{ client: net.Socket; order: string[]; close: () => Promise<void> }> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  await new Promise((r) => client.once('connect', r));
+  const peer = await accepted;
+  const order: string[] = [];
+  peer.on('data', () => order.push('audio'));
+  const close = async (): Promise<void> => {
+    client.destroy();
+    peer.destroy();
+    await new Promise((r) => server.close(r));
+  };
+  return { client, order, close };
+}
+
 describe('RealFrameClock', () => {
   it('serves all subscribers from one timer and stops when the last leaves', async () => {
     const clock = new RealFrameClock({ timeScale: 0.1, maxCatchUp: 10_000 }); // 2 ms ticks; never skip, however busy the machine
@@ -46,14 +67,7 @@ describe('RealFrameClock', () => {
     // Audio that reached a socket while the event loop was blocked: every late frame, the first
     // too, must be able to play it, as it would have in time, instead of finding the buffers as
     // they were before.
-    const server = net.createServer();
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
-    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-    await new Promise((r) => client.once('connect', r));
-    const peer = await accepted;
-    const order: string[] = [];
-    peer.on('data', () => order.push('audio'));
+    const { client, order, close } = await socketPair();
     const clock = new RealFrameClock({ maxCatchUp: 50 });
     let first = true;
     const stop = clock.subscribe(() => {
@@ -74,22 +88,13 @@ describe('RealFrameClock', () => {
       expect(order.slice(0, 2)).toEqual(['frame', 'audio']);
     } finally {
       stop();
-      client.destroy();
-      peer.destroy();
-      await new Promise((r) => server.close(r));
+      await close();
     }
   });
   it('reads what arrived while its timer waited behind other work before a frame late by less than a frame', async () => {
     // A busy loop, not a stall: the next frame is late by a few ms only. The audio that reached
     // the socket in time for it must play in it, not leave it a hole.
-    const server = net.createServer();
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
-    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-    await new Promise((r) => client.once('connect', r));
-    const peer = await accepted;
-    const order: string[] = [];
-    peer.on('data', () => order.push('audio'));
+    const { client, order, close } = await socketPair();
     const clock = new RealFrameClock({ maxCatchUp: 50 });
     let first = true;
     const stop = clock.subscribe(() => {
@@ -110,9 +115,7 @@ describe('RealFrameClock', () => {
       expect(order.slice(0, 3)).toEqual(['frame', 'audio', 'frame']);
     } finally {
       stop();
-      client.destroy();
-      peer.destroy();
-      await new Promise((r) => server.close(r));
+      await close();
     }
   });
 });
