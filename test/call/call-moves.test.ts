@@ -8,7 +8,7 @@
 import { CallService } from '../../src/call/call-service';
 import { CallEventBus, type CallEvent } from '../../src/call/events';
 import { ManualFrameClock } from '../../src/call/frame-clock';
-import { InterpreterLegRefusedError, type AddInterpreterRequest, type AddPartyRequest, type AdoptResult, type CallOwnership, type DialRequest, type LegReport, type Telephony } from '../../src/call/ports';
+import { InterpreterLegRefusedError, type AddPartyRequest, type AdoptResult, type CallOwnership, type DialRequest, type LegReport, type Telephony } from '../../src/call/ports';
 import type { PromptLibrary } from '../../src/call/prompts';
 import { recordCalls } from '../../src/call/subscribers/records';
 import { StaticNumberDirectory, type NumberSettings } from '../../src/config/numbers';
@@ -296,14 +296,9 @@ describe('a conference moving to another instance', () => {
   });
 
   it("does not tell a party again, after the move, that interpretation is unavailable to them (their whisper leg refused on both instances)", async () => {
-    /** Refuses every whisper leg for GUEST for good. */
-    class GuestRefused extends FakeConferences {
-      override addInterpreter(req: AddInterpreterRequest): Promise<string> {
-        if (req.whisperTo === GUEST) return Promise.reject(new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid'));
-        return super.addInterpreter(req);
-      }
-    }
-    const conferences = new GuestRefused('room', [EN, GUEST]);
+    const conferences = new FakeConferences('room', [EN, GUEST]);
+    // Every whisper leg for GUEST is refused for good.
+    conferences.refuse = (req) => (req.whisperTo === GUEST ? new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid') : undefined);
     const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences);
     const joined = await a.service.joinConference('room', {
       mode: 'whisper',
@@ -333,14 +328,9 @@ describe('a conference moving to another instance', () => {
   });
 
   it('stays on the instance it was to leave, nobody told anything, when Twilio refuses every interpreter leg of the adopting instance', async () => {
-    /** Refuses every leg placed for a call adopted once (generation 2). */
-    class AdopterRefused extends FakeConferences {
-      override addInterpreter(req: AddInterpreterRequest): Promise<string> {
-        if (req.generation === 2) return Promise.reject(new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid'));
-        return super.addInterpreter(req);
-      }
-    }
-    const conferences = new AdopterRefused('room', [EN, GUEST]);
+    const conferences = new FakeConferences('room', [EN, GUEST]);
+    // Every leg placed for a call adopted once (generation 2) is refused.
+    conferences.refuse = (req) => (req.generation === 2 ? new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid') : undefined);
     const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences);
     const joined = await a.service.joinConference('room', {
       mode: 'whisper',

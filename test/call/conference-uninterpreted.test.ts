@@ -9,7 +9,7 @@
 import { CallService } from '../../src/call/call-service';
 import { CallEventBus } from '../../src/call/events';
 import { ManualFrameClock } from '../../src/call/frame-clock';
-import { InterpreterLegRefusedError, WhisperRefusedError, type AddInterpreterRequest, type ConferenceEvent } from '../../src/call/ports';
+import { InterpreterLegRefusedError, WhisperRefusedError, type ConferenceEvent } from '../../src/call/ports';
 import { message } from '../../src/call/messages';
 import { StaticNumberDirectory } from '../../src/config/numbers';
 import { Metrics } from '../../src/http/metrics';
@@ -150,16 +150,9 @@ describe('TOLK_MAX_CALLS, with a conference that went uninterpreted', () => {
     await rig.close();
   });
 
-
-  /** A conference whose interpreter legs Twilio refuses for good. */
-  class RefusingConferences extends FakeConferences {
-    override addInterpreter(_req: AddInterpreterRequest): Promise<string> {
-      return Promise.reject(REFUSED);
-    }
-  }
-
   it('frees its line for a new caller while the call is still tracked, and ending it later frees nothing more', async () => {
-    const conferences = new RefusingConferences('room', ['CA' + 'e'.repeat(32), 'CA' + 'a'.repeat(32)]);
+    const conferences = new FakeConferences('room', ['CA' + 'e'.repeat(32), 'CA' + 'a'.repeat(32)]);
+    conferences.refuse = () => REFUSED; // every interpreter leg, for good
     const telephony = new FakeTelephony();
     const logger = silentLogger();
     const service = new CallService({

@@ -16,7 +16,12 @@ export class FakeConferences implements ConferenceTelephony {
   addParty(_req: AddPartyRequest): Promise<string> {
     return Promise.reject(new Error('no parties are dialled here'));
   }
+  /** The error an interpreter leg is refused with (before it is placed), if it is. */
+  refuse: (req: AddInterpreterRequest) => Error | undefined = () => undefined;
+
   addInterpreter(req: AddInterpreterRequest): Promise<string> {
+    const refusal = this.refuse(req);
+    if (refusal) return Promise.reject(refusal);
     const legRef = `CA-interpreter-${req.generation ?? 1}-${req.endpoint}`;
     this.interpreters.push({ req, legRef });
     return Promise.resolve(legRef);
