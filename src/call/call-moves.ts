@@ -10,7 +10,7 @@ import type { CallServiceDeps, LiveCall } from './call-service';
 import { ConferenceCall } from './conference-call';
 import { DirectCall, type CallDeps } from './direct-call';
 import type { CallEventBus } from './events';
-import { stamp } from './events';
+import { stamp, type MovedCall } from './events';
 import type { AdoptRequest, AdoptResult, SendAdoption } from './ports';
 import { directTargets, rebuildCall } from './rebuild';
 import { WarmSessions } from './warm-sessions';
@@ -137,7 +137,16 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
   }
   host.register(call, legs, made.kind === 'conference' ? [made.conference, info!.ref, info!.name] : []);
   const ids = { callId: record.id, ...(call instanceof ConferenceCall ? { conferenceId: call.conference } : {}) };
-  deps.events.publish(stamp({ type: 'call.moved', kind: made.kind, from: req.from, to: self, direction: 'in' }, ids, Date.now()));
+  const moved: MovedCall = {
+    number: record.number,
+    from: record.from,
+    destination: record.destination,
+    ...(call instanceof ConferenceCall ? { conference: call.conference, mode: call.requestedMode } : {}),
+    state: record.state,
+    startedAt: made.startedAt,
+    ...(made.answeredAt === undefined ? {} : { answeredAt: made.answeredAt }),
+  };
+  deps.events.publish(stamp({ type: 'call.moved', kind: made.kind, from: req.from, to: self, direction: 'in', call: moved }, ids, Date.now()));
   // Recorded once the call cannot go back: until then the record names the instance serving it.
   const recordMove = (): Promise<unknown> =>
     deps.records.update(record.id, { instance: self, moves: [...(record.moves ?? []), { from: req.from, to: self, at: new Date() }] }).catch((err: unknown) => {

@@ -51,9 +51,11 @@ export type CallEvent = EventBase &
     | { type: 'call.connected'; trigger: 'agent-joined' | 'parties-in-room' | 'interpreter-joined' }
     /**
      * The live call moved between instances (a rolling deploy): published by the instance it left
-     * ('out', once it let go) and by the one serving it now ('in').
+     * ('out', once it let go) and by the one serving it now ('in'), which adds what the call is
+     * (`call`, from its record): a viewer that never saw its `call.created` and `call.connected`
+     * (one started since) learns them from here. It is no new call: nothing counts it as one.
      */
-    | { type: 'call.moved'; kind: 'direct' | 'conference'; from: string; to: string; direction: 'in' | 'out' }
+    | { type: 'call.moved'; kind: 'direct' | 'conference'; from: string; to: string; direction: 'in' | 'out'; call?: MovedCall }
     /**
      * Published once everything is released and every earlier event's subscribers have finished.
      * `durationMs`: how long the call was connected (shared/call-duration.ts), absent for a call never answered.
@@ -112,6 +114,19 @@ export type CallEvent = EventBase &
         stats?: SessionStats;
       }
   );
+
+/** What a call that moved is (see `call.moved`): as its `call.created` said, its state, and its times (ms since the epoch). */
+export interface MovedCall {
+  number: string;
+  from: string;
+  destination: string;
+  conference?: string;
+  mode?: 'whisper' | 'open';
+  state: string;
+  startedAt: number;
+  /** When its parties were connected (its record's `answeredAt`), once they were. */
+  answeredAt?: number;
+}
 
 export type CallEventOf<T extends CallEvent['type']> = Extract<CallEvent, { type: T }>;
 

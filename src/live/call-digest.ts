@@ -41,6 +41,10 @@ export class CallDigest {
       case 'call.connected':
         this.keep('connected', e);
         return;
+      case 'call.moved':
+        // The instance serving it now says what the call is: a newcomer who never saw it start needs it.
+        this.keep(`moved:${e.direction}`, e);
+        return;
       case 'interpreter.unavailable':
         this.keep(e.party === undefined ? 'unavailable' : `unavailable:${e.party}`, e);
         return;

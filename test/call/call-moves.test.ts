@@ -13,6 +13,8 @@ import type { PromptLibrary } from '../../src/call/prompts';
 import { recordCalls } from '../../src/call/subscribers/records';
 import { StaticNumberDirectory, type NumberSettings } from '../../src/config/numbers';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+import { LiveFeed } from '../../src/live/live-feed';
+import { fromSnapshot, talkText, type WireEvent } from '../../console/src/lib/live';
 import { FakeConferences } from './fakes/fake-conferences';
 import { FakeMediaLeg } from './fakes/fake-media-leg';
 import { FakeTranslatorFactory } from './fakes/fake-translator';
@@ -460,5 +462,70 @@ describe('a conference tolk created for a caller, moving while the agent dialled
     await new Promise<void>((resolve) => call.onEnded(() => resolve()));
     const record = await b.records.get(callId);
     expect([record?.outcome, record?.endReason, record?.answeredAt]).toEqual(['no-answer', 'the agent did not answer', undefined]);
+  });
+});
+
+describe("the console's Live page on the instance a call moved to, whose feed never saw the call start", () => {
+  /** What a Live page opened now on `s` shows of call `callId`, from its feed's snapshot alone. */
+  const livePage = (feed: LiveFeed, callId: string) => fromSnapshot(feed.snapshot().events as unknown as WireEvent[])[callId];
+
+  it('shows a conference moved there connected since its parties were, with what it is, and nothing counts it as a new call', async () => {
+    const EN = 'CA' + 'a'.repeat(32);
+    const ES = 'CA' + 'e'.repeat(32);
+    const conferences = new FakeConferences('room', [EN, ES]);
+    const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences);
+    const joined = await a.service.joinConference('room', { mode: 'whisper', participants: [{ callSid: EN, language: 'en' }, { callSid: ES, language: 'es' }] });
+    if (!joined.ok) throw new Error(joined.error);
+    const callId = joined.call.id;
+    await flush();
+    for (const { req, legRef } of conferences.interpreters) {
+      a.service.interpreterAnswered(callId, legRef, req.endpoint);
+      a.service.attach(new FakeMediaLeg(legRef, req.endpoint));
+    }
+    await flush();
+    await a.events.settle(callId);
+    const answeredAt = (await a.records.get(callId))?.answeredAt?.getTime();
+    expect(answeredAt).toBeDefined();
+
+    const b = instance('tolk-b', a.records, conferences);
+    const feed = new LiveFeed(b.events);
+    const moving = a.service.moveOut(callId, 'tolk-b', (_to, req) => b.service.adopt(req));
+    await new Promise((r) => setTimeout(r, 20));
+    await flush();
+    for (const { req, legRef } of conferences.interpreters.filter((l) => l.req.generation === 2)) {
+      b.service.interpreterAnswered(callId, legRef, req.endpoint);
+      b.service.attach(new FakeMediaLeg(legRef, req.endpoint));
+    }
+    expect(await moving).toBe('moved');
+
+    const shown = livePage(feed, callId);
+    expect(shown).toMatchObject({ kind: 'conference', conference: 'room', mode: 'whisper', state: 'bridged', connectedAt: answeredAt });
+    expect(talkText(shown, answeredAt! + 65_000)).toBe('connected for 1 min 05 s');
+    // The call was created, and connected, on tolk-a: tolk-b's metrics and webhooks do not count it again.
+    expect(b.published.filter((e) => e.type === 'call.created' || e.type === 'call.connected')).toEqual([]);
+    feed.close();
+    await b.service.hangUp(callId);
+  });
+
+  it('shows a direct call moved there connected since its answer, with its numbers', async () => {
+    const a = await bridged('tolk-a');
+    await a.events.settle('call-1');
+    const answeredAt = (await a.records.get('call-1'))?.answeredAt?.getTime();
+    expect(answeredAt).toBeDefined();
+    const b = instance('tolk-b', a.records);
+    const feed = new LiveFeed(b.events);
+    const adopting = b.service.adopt({ callId: 'call-1', from: 'tolk-a' });
+    await new Promise((r) => setTimeout(r, 20));
+    b.service.attach(b.caller);
+    b.service.attach(b.agent);
+    expect(await adopting).toEqual({ ok: true });
+
+    const shown = livePage(feed, 'call-1');
+    expect(shown).toMatchObject({ kind: 'direct', number: NUMBER.number, from: '+442071234567', destination: NUMBER.destination, state: 'bridged', connectedAt: answeredAt });
+    expect(talkText(shown, answeredAt! + 5_000)).toBe('connected for 5 s');
+    expect(b.published.filter((e) => e.type === 'call.created')).toEqual([]);
+    feed.close();
+    b.caller.close();
+    await flush();
   });
 });

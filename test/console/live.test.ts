@@ -170,4 +170,19 @@ describe("the Live page's fold of call events", () => {
     const whole = fromSnapshot([ev('interpreter.unavailable', { reason: 'coaching refused (16000)', told: ['CA1', 'CA3'] }, 'k2')]);
     expect(unavailableTexts(whole.k2)).toEqual(['Interpretation unavailable: coaching refused (16000). The parties talk uninterpreted.']);
   });
+
+  it("learns a moved call from the instance serving it now when it never saw the call start, and keeps what it saw when it did", () => {
+    const made = { number: '+15550001111', from: '+34600000000', destination: '+15550002222', state: 'bridged', startedAt: 500, answeredAt: 700 };
+    const unseen = fromSnapshot([ev('call.moved', { kind: 'direct', from: 'tolk-a', to: 'tolk-b', direction: 'in', call: made }, 'm1', 2000)]);
+    expect(unseen.m1).toMatchObject({ kind: 'direct', number: '+15550001111', state: 'bridged', startedAt: 500, connectedAt: 700 });
+    expect(talkText(unseen.m1, 3700)).toBe('connected for 3 s');
+    const seen = fromSnapshot([
+      ev('call.created', { kind: 'direct', number: '+15550001111', from: '+34600000000', destination: '+15550002222' }, 'm2', 400),
+      ev('call.state', { from: 'dialing', to: 'bridged' }, 'm2', 650),
+      ev('call.moved', { kind: 'direct', from: 'tolk-a', to: 'tolk-b', direction: 'in', call: { ...made, answeredAt: 700 } }, 'm2', 2000),
+    ]);
+    expect(seen.m2).toMatchObject({ startedAt: 400, connectedAt: 650, state: 'bridged' });
+    // The instance it left says nothing of what it is.
+    expect(fromSnapshot([ev('call.moved', { kind: 'direct', from: 'tolk-a', to: 'tolk-b', direction: 'out' }, 'm3')]).m3).toMatchObject({ state: 'starting' });
+  });
 });

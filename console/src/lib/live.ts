@@ -138,6 +138,8 @@ function reduce(call: LiveCall, e: WireEvent): LiveCall {
         mode: str(e.mode) ?? call.mode,
         startedAt: e.at,
       };
+    case 'call.moved':
+      return e.direction === 'in' ? moved(call, e) : call;
     case 'interpreter.mode':
       return { ...call, mode: str(e.mode), requestedMode: str(e.requestedMode), fallback: str(e.fallback) };
     case 'interpreter.leg': {
@@ -220,6 +222,29 @@ function reduce(call: LiveCall, e: WireEvent): LiveCall {
     default:
       return call;
   }
+}
+
+/**
+ * The instance a call moved to says what the call is (from its record): what a viewer that never
+ * saw it start (`call.created`, `call.connected`, its state) knows from here; what it saw stays.
+ */
+function moved(call: LiveCall, e: WireEvent): LiveCall {
+  const was = (typeof e.call === 'object' && e.call !== null ? e.call : undefined) as Record<string, unknown> | undefined;
+  if (!was) return call;
+  const seenStart = call.kind !== undefined;
+  const answeredAt = num(was.answeredAt);
+  return {
+    ...call,
+    kind: call.kind ?? str(e.kind),
+    number: call.number ?? (str(was.number) || undefined),
+    from: call.from ?? (str(was.from) || undefined),
+    destination: call.destination ?? (str(was.destination) || undefined),
+    conference: call.conference ?? str(was.conference),
+    mode: call.mode ?? str(was.mode),
+    startedAt: seenStart ? call.startedAt : (num(was.startedAt) ?? call.startedAt),
+    state: call.state === 'starting' ? (str(was.state) ?? call.state) : call.state,
+    ...(call.connectedAt === undefined && answeredAt !== undefined ? { connectedAt: answeredAt } : {}),
+  };
 }
 
 function isConference(call: LiveCall): boolean {
