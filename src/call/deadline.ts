@@ -27,3 +27,24 @@ export function findLeg(telephony: Pick<Telephony, 'lookUp'>, legRef: string, lo
     },
   );
 }
+
+/** `within`'s work did not settle in time. */
+export class DeadlinePassedError extends Error {
+  constructor(readonly waitedMs: number) {
+    super(`no answer within ${Math.round(waitedMs / 1000)} s`);
+    this.name = 'DeadlinePassedError';
+  }
+}
+
+/**
+ * `work`'s outcome if it settles within `ms`, else a DeadlinePassedError (what `work` does later is
+ * not waited for: its result or failure is dropped).
+ */
+export function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const passed = new Promise<never>((_, reject) => {
+    timer = startDeadline(ms, () => reject(new DeadlinePassedError(ms)));
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, passed]).finally(() => clearTimeout(timer));
+}

@@ -12,7 +12,7 @@ import type { Logger } from '../log/logger';
 import type { CallOutcome, OutboundPlan } from '../store/call-record';
 import { initialCallerLanguage, provisionalLanguage } from './caller-language';
 import { nextOutboundState, outboundDeadlineOf, type LegFinding, type OutboundEffect, type OutboundTransition, type OutboundTrigger } from './call-state';
-import { DEFAULT_STEP_TIMEOUT_MS, findLeg, startDeadline } from './deadline';
+import { DEFAULT_STEP_TIMEOUT_MS, DeadlinePassedError, findLeg, startDeadline, within } from './deadline';
 import { stamp, type CallEventBus, type UnstampedCallEvent } from './events';
 import type { LegStatus, Telephony } from './ports';
 
@@ -24,7 +24,10 @@ export interface OutboundCallDeps {
   /** TOLK_STEP_TIMEOUT_SEC, ms (see call-state.ts). Default 60 s. */
   stepTimeoutMs?: number;
   now?: () => number;
-  /** Another attempt of the call is due `plan.retryAfterSec` from now (it was busy, unanswered or failed). */
+  /**
+   * Saves another attempt of the call, due `plan.retryAfterSec` from now (it was busy, unanswered or
+   * failed). Waited for TOLK_STEP_TIMEOUT_SEC at most; it must save nothing once the call has ended.
+   */
   retry(callId: string, plan: OutboundPlan): Promise<void>;
 }
 
@@ -168,17 +171,20 @@ export class OutboundCall {
 
   /**
    * Saves the next attempt, due `retryAfterSec` from now. One that cannot be saved (the database
-   * unreachable, say) ends the call as `failed` at once, saying why: nobody would call the
-   * customer again, and the call would stay `calling` until the reconciler closed it.
+   * unreachable, say), or is not saved within TOLK_STEP_TIMEOUT_SEC (the database not answering),
+   * ends the call as `failed` at once, saying why: nobody would call the customer again, and the
+   * call would stay `calling` until the reconciler closed it.
    */
   private async retry(outcome: CallOutcome | undefined, why: string): Promise<void> {
     const attempt = this.init.plan.attempts;
     this.log.info({ event: 'outbound.retry', outcome, reason: why, retryAfterSec: this.init.plan.retryAfterSec }, `attempt ${attempt} failed: trying again later`);
     const plan: OutboundPlan = { ...this.init.plan, dueAt: new Date(this.now() + this.init.plan.retryAfterSec * 1000) };
+    const stepMs = this.deps.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
     try {
-      await this.deps.retry(this.id, plan);
+      await within(this.deps.retry(this.id, plan), stepMs);
     } catch (err) {
-      const reason = `${why}; tolk could not schedule attempt ${attempt + 1}: ${err instanceof Error ? err.message : String(err)}`;
+      const failure = err instanceof DeadlinePassedError ? `it was not saved within ${stepMs / 1000} s (TOLK_STEP_TIMEOUT_SEC)` : err instanceof Error ? err.message : String(err);
+      const reason = `${why}; tolk could not schedule attempt ${attempt + 1}: ${failure}`;
       this.log.error({ event: 'outbound.retry_failed', attempt: attempt + 1, err }, 'could not schedule the next attempt: the call ends as failed');
       this.stateValue = 'ended';
       this.publish({ type: 'call.state', from: 'scheduled', to: 'ended', trigger: 'retry-failed', outcome: 'failed' });

@@ -136,9 +136,15 @@ export class OutboundCalls {
     return { ok: true, call: (await this.deps.records.get(id)) ?? call };
   }
 
-  /** Another attempt of a call whose attempt failed, due `plan.dueAt`. */
+  /**
+   * Another attempt of a call whose attempt failed, due `plan.dueAt`. The call is `calling`, or
+   * `scheduled` already (its state written first); one that has ended meanwhile (its attempt's
+   * wait for this passed) gets no next attempt: this rejects.
+   */
   async retry(callId: string, plan: OutboundPlan): Promise<void> {
-    await this.deps.records.update(callId, { state: SCHEDULED_STATE, outbound: plan });
+    const patch = { state: SCHEDULED_STATE, outbound: plan };
+    const saved = (await this.deps.records.transition(callId, 'calling', patch)) || (await this.deps.records.transition(callId, SCHEDULED_STATE, patch));
+    if (!saved) throw new Error('the call has ended');
     await this.enqueue(callId, plan);
   }
 

@@ -23,17 +23,26 @@ import { LINE, tempStore } from '../webhooks/helpers';
 /** The fake network names every leg it dials so. */
 const CUSTOMER_LEG = AGENT_SID;
 
-/** `inner`, except that saving a call's next attempt (its plan) fails. */
-function failingToSavePlans(inner: CallRecordStore): CallRecordStore {
+/** `inner`, except that saving a call's next attempt (its plan) goes to `save` instead. */
+function savingPlansWith(inner: CallRecordStore, save: (write: () => Promise<boolean>) => Promise<boolean>): CallRecordStore {
   return new Proxy(inner, {
     get(target, prop) {
       if (prop === 'update') {
-        return (id: string, patch: CallRecordPatch): Promise<boolean> => (patch.outbound ? Promise.reject(new Error('the database is unreachable')) : target.update(id, patch));
+        return (id: string, patch: CallRecordPatch): Promise<boolean> => (patch.outbound ? save(() => target.update(id, patch)) : target.update(id, patch));
+      }
+      if (prop === 'transition') {
+        return (id: string, from: string, patch: CallRecordPatch): Promise<boolean> =>
+          patch.outbound && patch.state === 'scheduled' ? save(() => target.transition(id, from, patch)) : target.transition(id, from, patch);
       }
       const value: unknown = Reflect.get(target, prop, target);
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+/** `inner`, except that saving a call's next attempt (its plan) fails. */
+function failingToSavePlans(inner: CallRecordStore): CallRecordStore {
+  return savingPlansWith(inner, () => Promise.reject(new Error('the database is unreachable')));
 }
 
 describe('a call tolk places that is to be tried again', () => {
@@ -81,5 +90,46 @@ describe('a call tolk places that is to be tried again', () => {
     expect(owed).toHaveLength(1);
     expect(JSON.parse(owed[0].payload)).toMatchObject({ event: 'call.ended', callId: id, outcome: 'failed', call: { id, outcome: 'failed', endReason: reason } });
     expect(await metrics.render()).toMatch(/^tolk_calls_total\{outcome="failed"\} 1$/m);
+  });
+
+  it('ends as failed once saving its next attempt has not answered within TOLK_STEP_TIMEOUT_SEC; the save answering later schedules nothing', async () => {
+    db = await tempStore();
+    const { store } = db;
+    await store.numbers.upsert({ ...NUMBER, number: LINE });
+    jobs = new MemoryJobQueues({ specs: [outboundQueueSpec], logger: silent });
+    const events = new CallEventBus(silent);
+    recordCalls(events, store.calls);
+    // The database takes the plan, but answers only when the test lets it.
+    const held: (() => void)[] = [];
+    const records = savingPlansWith(store.calls, (write) => new Promise<void>((resolve) => held.push(resolve)).then(write));
+    const outbound = new OutboundCalls({ records, numbers: store.numbers, jobs, events, logger: silent, stepTimeoutMs: 500 });
+
+    const placed = await outbound.place({ line: LINE, to: '+34911234567', retries: 1, retryAfterSec: 60 });
+    if (!placed.ok) throw new Error(JSON.stringify(placed.problems));
+    const id = placed.call.id;
+    const plan = { ...placed.call.outbound!, attempts: 1 };
+    await store.calls.transition(id, 'scheduled', { state: 'calling', outbound: plan });
+    const telephony = new FakeTelephony();
+    const call = new OutboundCall(
+      { telephony, events, logger: silent, stepTimeoutMs: 500, retry: (callId, next) => outbound.retry(callId, next) },
+      { id, settings: { ...NUMBER, number: LINE }, customer: '+34911234567', plan },
+    );
+    const done = new Promise((resolve) => call.onDone(resolve));
+    call.start();
+    await flush();
+    call.customerStatus(CUSTOMER_LEG, { state: 'ended', reason: 'no-answer' });
+    await done;
+    await events.settle(id);
+
+    expect(call.state).toBe('ended');
+    const reason = "the customer's line: no-answer; tolk could not schedule attempt 2: it was not saved within 0.5 s (TOLK_STEP_TIMEOUT_SEC)";
+    expect(await store.calls.get(id)).toMatchObject({ state: 'ended', outcome: 'failed', endReason: reason });
+    // The database answers at last: the ended call stays ended, with no next attempt queued.
+    expect(held.length).toBeGreaterThan(0);
+    for (const answer of held.splice(0)) answer();
+    await flush();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await store.calls.get(id)).toMatchObject({ state: 'ended', outcome: 'failed', endReason: reason, outbound: { attempts: 1 } });
+    expect(await jobs.get(OUTBOUND_QUEUE, `outbound.${id}.2`)).toBeUndefined();
   });
 });
