@@ -302,15 +302,27 @@ export class AdminClient {
       }
     }
     if (res.ok) return { status: res.status, body: parsed as T };
-    throw failure(res.status, parsed as ErrorBody | undefined);
+    throw failure(res.status, parsed as ErrorBody | undefined, this.opts.token !== undefined);
   }
 }
 
-function failure(status: number, body: ErrorBody | undefined): CliError {
-  const message = typeof body?.error === 'string' ? body.error : `HTTP ${status}`;
+/** Where the CLI takes the token it sends from, for the 401 messages. */
+const TOKEN_SOURCE = 'ADMIN_TOKEN (from the environment, else from .env in the working folder)';
+
+/**
+ * The CliError for a refusal. A 401 is said in the CLI's own words (the API's tells an HTTP client
+ * which header to send): whether a token was sent, and where the CLI reads it from.
+ */
+function failure(status: number, body: ErrorBody | undefined, tokenSent: boolean): CliError {
   const problems = Array.isArray(body?.problems) ? (body.problems as FieldProblem[]) : [];
-  const hint =
-    status === 401 ? ' (set ADMIN_TOKEN to the deployment\'s admin token)' : status === 503 && /ADMIN_TOKEN/.test(message) ? ' on the server' : '';
+  if (status === 401) {
+    const message = tokenSent
+      ? `tolk refused the admin token: ${TOKEN_SOURCE} is not the deployment's ADMIN_TOKEN`
+      : `no admin token: set ${TOKEN_SOURCE} to the deployment's ADMIN_TOKEN`;
+    return new CliError(message, EXIT_FAILURE, problems, status);
+  }
+  const message = typeof body?.error === 'string' ? body.error : `HTTP ${status}`;
+  const hint = status === 503 && /ADMIN_TOKEN/.test(message) ? ' on the server' : '';
   return new CliError(`${message}${hint}`, EXIT_FAILURE, problems, status);
 }
 

@@ -17,6 +17,10 @@ export function sameSecret(presented: string, expected: string): boolean {
   return timingSafeEqual(digest(presented), digest(expected));
 }
 
+/** The 401 answers' `error`: what was wrong, and what the request must carry instead. */
+const MISSING_TOKEN = "missing bearer token: send the header 'Authorization: Bearer <token>' with the server's ADMIN_TOKEN";
+const INVALID_TOKEN = "invalid bearer token: the token in 'Authorization: Bearer' is not the server's ADMIN_TOKEN";
+
 /**
  * Middleware admitting requests with `Authorization: Bearer <adminToken>`. Answers 401 with
  * `WWW-Authenticate: Bearer` otherwise, and 503 for every request when `adminToken` is unset.
@@ -38,6 +42,6 @@ export function bearerAuth(adminToken: string | undefined, realm = 'tolk'): Requ
     res
       .status(401)
       .set('WWW-Authenticate', challenge)
-      .json({ error: match ? 'invalid bearer token' : 'missing bearer token' });
+      .json({ error: match ? INVALID_TOKEN : MISSING_TOKEN });
   };
 }

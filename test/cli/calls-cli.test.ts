@@ -225,15 +225,25 @@ describe('reaching tolk', () => {
   it('exit 1 with a hint without ADMIN_TOKEN or with a wrong one; exit 1 when the server has none', async () => {
     const disabled = await startTolkServer({ token: null });
     try {
-      const [none, wrong, off] = await Promise.all([
+      const [none, wrong, noneJson, off] = await Promise.all([
         runTolk(['numbers', 'list'], { TOLK_URL: server.url }),
         runTolk(['numbers', 'list'], { TOLK_URL: server.url, ADMIN_TOKEN: 'not-the-token-at-all' }),
+        runTolk(['numbers', 'list', '--json'], { TOLK_URL: server.url }),
         disabled.tolk('numbers', 'list'),
       ]);
+      // One line each, saying where the CLI reads the token from; not the API's advice about headers.
       expect(none).toMatchObject({ code: 1, stdout: '' });
-      expect(none.stderr).toContain("missing bearer token (set ADMIN_TOKEN to the deployment's admin token)");
+      expect(none.stderr).toBe(
+        "tolk: no admin token: set ADMIN_TOKEN (from the environment, else from .env in the working folder) to the deployment's ADMIN_TOKEN\n",
+      );
       expect(wrong.code).toBe(1);
-      expect(wrong.stderr).toContain('invalid bearer token');
+      expect(wrong.stderr).toBe(
+        "tolk: tolk refused the admin token: ADMIN_TOKEN (from the environment, else from .env in the working folder) is not the deployment's ADMIN_TOKEN\n",
+      );
+      expect(JSON.parse(noneJson.stderr)).toEqual({
+        error: "no admin token: set ADMIN_TOKEN (from the environment, else from .env in the working folder) to the deployment's ADMIN_TOKEN",
+        status: 401,
+      });
       expect(off.code).toBe(1);
       expect(off.stderr).toContain('admin API disabled: set ADMIN_TOKEN on the server');
     } finally {

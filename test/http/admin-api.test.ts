@@ -44,7 +44,7 @@ describe('admin API authentication', () => {
     const { app } = await setup();
     const res = await request(app).get('/api/calls/call-1').expect(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="tolk"');
-    expect(res.body).toEqual({ error: 'missing bearer token' });
+    expect(res.body).toEqual({ error: "missing bearer token: send the header 'Authorization: Bearer <token>' with the server's ADMIN_TOKEN" });
     expect(JSON.stringify(res.body)).not.toContain('Hola');
   });
 
@@ -64,7 +64,7 @@ describe('admin API authentication', () => {
     const { app } = await setup();
     const res = await request(app).get('/api/calls/call-1').set('Authorization', 'Bearer nope').expect(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="tolk", error="invalid_token"');
-    expect(res.body).toEqual({ error: 'invalid bearer token' });
+    expect(res.body).toEqual({ error: "invalid bearer token: the token in 'Authorization: Bearer' is not the server's ADMIN_TOKEN" });
   });
 
   it('accepts the right token, whatever the scheme case', async () => {
