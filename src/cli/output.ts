@@ -6,7 +6,7 @@ import type { NumberSettings } from '../config/numbers';
 import type { FieldProblem } from '../config/numbers-schema';
 import { listedLanguages, partiesText, spokenLanguages } from '../shared/call-languages';
 import { statusLabel } from '../shared/call-status';
-import { listedTimeText, startTimes } from '../shared/call-times';
+import { listedTimeText, startTimes, talkText } from '../shared/call-times';
 import { languageMenuText } from '../shared/language-menu';
 import { speakerLabel } from '../shared/speaker-label';
 import type { CallJson, CallWithTranscriptJson } from './api-client';
@@ -113,18 +113,22 @@ export function shownTime(iso: string | undefined): string {
   return iso ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, 'Z') : '-';
 }
 
-/** How long the call was connected, `m:ss`, as the API counted it (`durationMs`); undefined if it was never answered or has not ended. */
-function talkTime(c: CallJson): string | undefined {
-  if (c.durationMs === undefined) return undefined;
-  const s = Math.round(c.durationMs / 1000);
+/** A duration as `m:ss`. */
+function minutes(ms: number): string {
+  const s = Math.round(ms / 1000);
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** How long the call talked, as the console's History says it: the API's `durationMs` as `m:ss`, `in progress`, `not answered` or `not started`. */
+function talkTime(c: CallJson): string {
+  return talkText(c, minutes);
 }
 
 export function callsTable(calls: CallJson[]): string {
   if (calls.length === 0) return 'No calls.\n';
   return table(
     ['ID', 'STARTED', 'NUMBER', 'FROM', 'LANGUAGES', 'OUTCOME', 'TALK'],
-    calls.map((c) => [c.id, listedTimeText(c, shownTime), c.number || '-', c.from || '-', languagesText(c), statusLabel(c), talkTime(c) ?? '-']),
+    calls.map((c) => [c.id, listedTimeText(c, shownTime), c.number || '-', c.from || '-', languagesText(c), statusLabel(c), talkTime(c)]),
   );
 }
 
@@ -182,7 +186,7 @@ export function callDetail(c: CallWithTranscriptJson): string {
     ...startTimes(c).map((t): [string, string] => [t.label, shownTime(t.at)]),
     ['Answered', c.answeredAt && shownTime(c.answeredAt)],
     ['Ended', c.endedAt && shownTime(c.endedAt)],
-    ['Talk', c.endedAt && (talkTime(c) ?? '- (never answered)')],
+    ['Talk', talkTime(c)],
   ]);
   const lines = c.transcript.map(
     (u) =>

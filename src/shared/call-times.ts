@@ -1,5 +1,5 @@
 /**
- * When a call started, as the CLI and the web console show it. A call tolk places has not started
+ * When a call started, and how long it talked, as the CLI and the web console show it. A call tolk places has not started
  * while it waits for its time (it is due then), and never started if it ended before its first
  * attempt (canceled, or not placed in time): its record's `startedAt` is then when it was booked.
  * The console's bundle imports this file too (console/src): it stays pure and imports nothing.
@@ -43,4 +43,23 @@ export function listedTimeText(c: CallStartFields, format: (iso: string) => stri
 export function startTimes(c: CallStartFields): CallTime[] {
   const first: CallTime = { label: neverStarted(c) ? 'Booked' : 'Started', at: c.startedAt };
   return c.state === 'scheduled' && c.outbound ? [first, { label: 'Due', at: c.outbound.dueAt }] : [first];
+}
+
+/** A call record as the admin API returns it, as far as its talk time goes. */
+export interface CallTalkFields extends CallStartFields {
+  endedAt?: string;
+  /** The API's count of how long the call was connected (answered to ended), once it ended having been answered. */
+  durationMs?: number;
+}
+
+/**
+ * How long a call talked, as `tolk calls list/show` and the console's History say it: the API's
+ * `durationMs` written with `format`, never counted again from the call's times; `in progress`
+ * while the call goes on, `not answered` for one that ended unanswered, and `not started` for a
+ * call tolk places that waits for its time (or a retry) or was canceled before its first attempt.
+ */
+export function talkText(c: CallTalkFields, format: (ms: number) => string): string {
+  if (c.state === 'scheduled' || neverStarted(c)) return 'not started';
+  if (!c.endedAt) return 'in progress';
+  return c.durationMs === undefined ? 'not answered' : format(c.durationMs);
 }

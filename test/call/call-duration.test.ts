@@ -2,7 +2,8 @@
  * One call, one duration: the time it was connected (answered to ended) is what the webhook sends,
  * the admin API answers, `tolk calls list/show` and the console's History show, and the
  * `call.ended` log line says; the ringing before it counts nowhere. A call never answered has no
- * duration anywhere (absent, `-`, `not answered`), never 0 or its ring time.
+ * duration anywhere (absent, `not answered`), never 0 or its ring time; one in progress has none
+ * yet (`in progress`).
  */
 import { Writable } from 'node:stream';
 import request from 'supertest';
@@ -121,9 +122,32 @@ describe("a call's duration", () => {
     const { listed, one, talkCell, talkLine, history } = await shown(s.records);
     expect(listed).not.toHaveProperty('durationMs');
     expect(one).not.toHaveProperty('durationMs');
-    expect(talkCell).toBe('-');
-    expect(talkLine).toBe('- (never answered)');
+    expect(talkCell).toBe('not answered');
+    expect(talkLine).toBe('not answered');
     expect(history).toBe('not answered');
+  });
+
+  it('is not there yet while the call goes on: the API has none, and the CLI says what the console says, in progress', async () => {
+    const s = rig();
+    await s.service.incoming({ legRef: CALLER_SID, from: '+34600000000', to: LINE.number });
+    s.service.attach(s.caller);
+    await flush();
+    s.service.legStatus(AGENT_SID, { state: 'answered' }, 'call-1');
+    s.service.otherPartyAnswered('call-1', AGENT_SID, 'agent');
+    await flush();
+    s.service.attach(s.agent);
+    await flush();
+    s.advance(40_000);
+
+    const { listed, one, talkCell, talkLine, history } = await shown(s.records);
+    expect(listed.answeredAt).toBeDefined();
+    expect(listed).not.toHaveProperty('durationMs');
+    expect(one).not.toHaveProperty('durationMs');
+    expect(history).toBe('in progress');
+    expect(talkCell).toBe('in progress');
+    expect(talkLine).toBe('in progress');
+    await expect(s.service.hangUp('call-1')).resolves.toBe(true);
+    await flush();
   });
 
   it('of a conference tolk joined with both parties in it counts from when tolk joined, as its record\'s answeredAt says', async () => {

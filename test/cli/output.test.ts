@@ -1,6 +1,7 @@
 import type { CallWithTranscriptJson, UtteranceJson } from '../../src/cli/api-client';
 import { callDetail, callsTable } from '../../src/cli/output';
 import { interpreterBlock } from '../../src/cli/commands/conferences';
+import { callDuration } from '../../console/src/lib/calls';
 
 const line = (fields: Partial<UtteranceJson>): UtteranceJson => ({
   direction: 'caller->agent',
@@ -71,8 +72,8 @@ describe('tolk calls for a conference', () => {
       { role: 'agent', callSid: 'CA2', language: 'es' },
       { role: 'interpreter', callSid: 'CA9', language: 'en' },
     ]);
-    const [, row] = callsTable([joined]).trimEnd().split('\n');
-    expect(row.split(/\s{2,}/)).toEqual(['c1', expect.any(String) as string, '-', '-', 'es,de', 'ended', '-']);
+    const [, row] = callsTable([{ ...joined, endedAt: '2025-01-01T10:05:00.000Z' }]).trimEnd().split('\n');
+    expect(row.split(/\s{2,}/)).toEqual(['c1', expect.any(String) as string, '-', '-', 'es,de', 'ended', 'not answered']);
     expect(callsTable([call([])])).toContain('es<>en');
   });
 });
@@ -105,7 +106,16 @@ describe("tolk calls list's TALK and show's Talk", () => {
   it("are the API's durationMs, never counted again from the call's times", () => {
     expect(talk({ durationMs: 95_400 })).toEqual({ cell: '1:35', line: '1:35' });
     // No durationMs from the API: the call was never answered, whatever its times say.
-    expect(talk({})).toEqual({ cell: '-', line: '- (never answered)' });
+    expect(talk({})).toEqual({ cell: 'not answered', line: 'not answered' });
+  });
+
+  it("say what the console's History says of a call in progress and of one tolk has yet to place", () => {
+    const live = { state: 'bridged', outcome: undefined, endedAt: undefined };
+    expect(talk(live)).toEqual({ cell: 'in progress', line: 'in progress' });
+    expect(callDuration({ ...call([]), ...live })).toBe('in progress');
+    const waiting = { state: 'scheduled', outcome: undefined, answeredAt: undefined, endedAt: undefined, outbound: { at: '2025-01-02T10:00:00.000Z', dueAt: '2025-01-02T10:00:00.000Z', attempts: 0, retries: 0, retryAfterSec: 60 } };
+    expect(talk(waiting)).toEqual({ cell: 'not started', line: 'not started' });
+    expect(callDuration({ ...call([]), ...waiting })).toBe('not started');
   });
 });
 

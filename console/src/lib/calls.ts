@@ -1,6 +1,6 @@
 /** Call records as the admin API returns them (`/api/calls`), and small formatting helpers. */
 import { listedLanguages } from '../../../src/shared/call-languages';
-import { listedTimeText as listedTimeWith, neverStarted } from '../../../src/shared/call-times';
+import { listedTimeText as listedTimeWith, talkText } from '../../../src/shared/call-times';
 
 export interface CallLeg {
   role: string;
@@ -80,16 +80,9 @@ export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-/**
- * How long a call was connected, as the API counted it (`durationMs`: answered to ended, as the
- * webhook, the CLI and the log count it): `in progress` while it runs, `not answered` for one that
- * ended without being answered, and `not started` for a call tolk places that is waiting for its
- * time (or a retry) or was cancelled before its first attempt.
- */
+/** How long a call talked, as History and `tolk calls list` say it (shared/call-times.ts): `1 min 35 s`, `in progress`, `not answered`, `not started`. */
 export function callDuration(c: CallRecord): string {
-  if (c.state === 'scheduled' || neverStarted(c)) return 'not started';
-  if (!c.endedAt) return 'in progress';
-  return c.durationMs === undefined ? 'not answered' : formatDuration(c.durationMs);
+  return talkText(c, formatDuration);
 }
 
 export function formatTime(iso: string): string {
