@@ -247,9 +247,14 @@ export class BullJobQueues implements JobQueues {
   }
 
   private async addJob<D>(queue: string, req: JobRequest<D>): Promise<Job> {
+    // BullMQ keeps when the job was added and its delay: the job is stamped here with the same
+    // `now` its delay is counted from, so the two add up to `runAt` exactly.
+    const now = Date.now();
+    const delay = req.runAt === undefined ? 0 : Math.round(req.runAt - now);
     return this.queue(queue).add(queue, req.data, {
       jobId: req.id,
-      ...(req.delayMs && req.delayMs > 0 ? { delay: Math.round(req.delayMs) } : {}),
+      timestamp: now,
+      ...(delay > 0 ? { delay } : {}),
       attempts: Math.max(1, req.attempts ?? 1),
       ...(req.backoff ? { backoff: { type: req.backoff.type, delay: req.backoff.delayMs, jitter: 0.5 } } : {}),
     });

@@ -164,7 +164,7 @@ export class MemoryJobQueues implements JobQueues {
     const existing = q.jobs.get(req.id);
     if (existing) return existing;
     const now = this.now();
-    const delay = Math.max(0, req.delayMs ?? 0);
+    const delay = Math.max(0, (req.runAt ?? now) - now);
     const job: MemJob = {
       id: req.id,
       data: req.data,

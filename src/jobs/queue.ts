@@ -20,8 +20,11 @@ export interface JobRequest<D> {
   /** What the job does, e.g. `dial:<callId>:agent`; a job with this id already queued is not added again. */
   id: string;
   data: D;
-  /** Run no earlier than this many ms from now. */
-  delayMs?: number;
+  /**
+   * Run no earlier than this time (ms since the epoch); absent or past: at once. An absolute time,
+   * so the time shown as the job's `runAt` is exactly this one, however long adding it took.
+   */
+  runAt?: number;
   /** Attempts in all, the first included. Default 1. */
   attempts?: number;
   backoff?: Backoff;

@@ -205,7 +205,7 @@ export class OutboundCalls {
     await this.deps.jobs.add<OutboundJob>(OUTBOUND_QUEUE, {
       id: attemptJobId(callId, plan),
       data: { callId, attempt },
-      delayMs: Math.max(0, plan.dueAt.getTime() - this.now()),
+      runAt: plan.dueAt.getTime(),
       // Tries of the job itself (the database unreachable, say), not of the call: an instance that
       // cannot take the call puts the job off instead.
       attempts: JOB_TRIES,

@@ -165,7 +165,7 @@ export class Retention {
     await this.deps.jobs.add<SweepJob>(RETENTION_QUEUE, {
       id: `retention.${slot}`,
       data: { slot },
-      delayMs: Math.max(0, slot * SWEEP_INTERVAL_MS - now),
+      runAt: slot * SWEEP_INTERVAL_MS,
       attempts: 3,
       backoff: { type: 'exponential', delayMs: 60_000 },
     });

@@ -166,7 +166,7 @@ export class DeliveryService {
   /** Queues the delivery's next attempt; a failure leaves it to the sweep. */
   private async enqueue(d: Delivery): Promise<void> {
     const due = d.nextAttemptAt.getTime();
-    const add = this.deps.jobs.add<DeliveryJob>(WEBHOOK_QUEUE, { id: `webhook.${d.id}.${due}`, data: { deliveryId: d.id }, delayMs: Math.max(0, due - this.now()) });
+    const add = this.deps.jobs.add<DeliveryJob>(WEBHOOK_QUEUE, { id: `webhook.${d.id}.${due}`, data: { deliveryId: d.id }, runAt: due });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('the job queue did not answer in time')), this.deps.enqueueTimeoutMs ?? 2000);

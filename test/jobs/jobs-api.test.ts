@@ -15,7 +15,7 @@ beforeAll(async () => {
   jobs.work('webhooks', (job) => Promise.reject(new FinalJobError(`endpoint answered 400 for ${job.id}`)));
   await jobs.add('webhooks', { id: 'delivery.1', data: { url: 'https://crm.example.com/hook' } });
   await jobs.add('dial', { id: 'dial.call-9.agent', data: { to: '+15550002222' } });
-  await jobs.add('dial', { id: 'dial.call-10.agent', data: { to: '+15550003333' }, delayMs: 3_600_000 });
+  await jobs.add('dial', { id: 'dial.call-10.agent', data: { to: '+15550003333' }, runAt: Date.now() + 3_600_000 });
   await waitFor(async () => (await jobs.get('webhooks', 'delivery.1'))?.state === 'failed');
   server = await startTolkServer({ jobs });
 });

@@ -119,8 +119,8 @@ describe.each(BACKENDS)('job queues (%s)', (backend) => {
       return Promise.resolve();
     });
     const added = Date.now();
-    await q.jobs.add('work', { id: 'later', data: {}, delayMs: 500 });
-    await q.jobs.add('work', { id: 'cancelled', data: {}, delayMs: 300 });
+    await q.jobs.add('work', { id: 'later', data: {}, runAt: Date.now() + 500 });
+    await q.jobs.add('work', { id: 'cancelled', data: {}, runAt: Date.now() + 300 });
     expect((await q.jobs.get('work', 'later'))?.state).toBe('delayed');
     expect(await q.jobs.remove('work', 'cancelled')).toBe(true);
     await waitFor(() => ran.length === 1, 5000, 'the delayed job');
@@ -130,11 +130,19 @@ describe.each(BACKENDS)('job queues (%s)', (backend) => {
     expect(await q.jobs.get('work', 'cancelled')).toBeUndefined();
   });
 
+  it('shows a delayed job due at exactly the time it was asked to run at, however long adding it took', async () => {
+    q = openTestQueues(backend, [spec]);
+    const runAt = Date.now() + 3_600_000;
+    await new Promise((r) => setTimeout(r, 30)); // time passes before the queue stamps the job
+    await q.jobs.add('work', { id: 'on-the-hour', data: {}, runAt });
+    expect((await q.jobs.get('work', 'on-the-hour'))?.runAt).toBe(runAt);
+  });
+
   it('counts jobs per queue and state, with the age of the oldest waiting one', async () => {
     q = openTestQueues(backend, [spec, { name: 'idle', concurrency: 1 }]);
     await q.jobs.add('idle', { id: 'a', data: {} });
     await q.jobs.add('idle', { id: 'b', data: {} });
-    await q.jobs.add('idle', { id: 'c', data: {}, delayMs: 60_000 });
+    await q.jobs.add('idle', { id: 'c', data: {}, runAt: Date.now() + 60_000 });
     await new Promise((r) => setTimeout(r, 150));
     const counts = await q.jobs.counts();
     const idle = counts.find((c) => c.queue === 'idle');
@@ -194,7 +202,7 @@ describe('in-process queue: a job delayed for months', () => {
       return Promise.resolve();
     });
     const day = 86_400_000;
-    await jobs.add('later', { id: 'in-90-days', data: {}, delayMs: 90 * day });
+    await jobs.add('later', { id: 'in-90-days', data: {}, runAt: Date.now() + 90 * day });
     await jest.advanceTimersByTimeAsync(89 * day);
     expect(ran).toEqual([]);
     await jest.advanceTimersByTimeAsync(day + 1000);

@@ -150,20 +150,20 @@ describe('Retention', () => {
     await retention.schedule();
     const slot = Math.floor(NOW / SWEEP_INTERVAL_MS) + 1;
     expect(added).toEqual([
-      { queue: RETENTION_QUEUE, job: expect.objectContaining({ id: `retention.${slot}`, data: { slot }, delayMs: slot * SWEEP_INTERVAL_MS - NOW }) },
+      { queue: RETENTION_QUEUE, job: expect.objectContaining({ id: `retention.${slot}`, data: { slot }, runAt: slot * SWEEP_INTERVAL_MS }) },
     ]);
-    expect(added[0].job.delayMs).toBe(40 * 60_000);
+    expect(added[0].job.runAt! - NOW).toBe(40 * 60_000);
     await retention.schedule();
     expect(added[1].job.id).toBe(`retention.${slot}`);
     now = slot * SWEEP_INTERVAL_MS + 5;
     const run = retention.processor();
     await expect(run({ id: `retention.${slot}`, data: { slot }, attempt: 1, attempts: 3 })).resolves.toMatchObject({ calls: 1 });
     expect(added.map((a) => a.job.id)).toEqual([`retention.${slot}`, `retention.${slot}`, `retention.${slot + 1}`]);
-    expect(added[2].job.delayMs).toBe(SWEEP_INTERVAL_MS - 5);
+    expect(added[2].job.runAt! - now).toBe(SWEEP_INTERVAL_MS - 5);
     // A timer that fires a moment before its hour (Node's may, by a millisecond) still queues the hour after it.
     now = (slot + 1) * SWEEP_INTERVAL_MS - 1;
     await run({ id: `retention.${slot + 1}`, data: { slot: slot + 1 }, attempt: 1, attempts: 3 });
-    expect(added[3].job).toMatchObject({ id: `retention.${slot + 2}`, delayMs: SWEEP_INTERVAL_MS + 1 });
+    expect(added[3].job).toMatchObject({ id: `retention.${slot + 2}`, runAt: now + SWEEP_INTERVAL_MS + 1 });
     expect(await ids(store)).toEqual([]);
   });
 
