@@ -62,6 +62,11 @@ export class Downsampler24to8 implements StreamingResampler {
     const n = input.length;
     const count = this.outputLength(n);
     const dst = outputTarget(out, count, 'Downsampler24to8.process');
+    if (this.history.silentThrough(input)) {
+      dst.fill(0, 0, count);
+      this.phase += count * FACTOR - n;
+      return dst.length === count ? dst : dst.subarray(0, count);
+    }
     const buf = this.history.load(input);
     if (this.simd) {
       // Output o's window is buf[phase + 3o .. phase + 3o + HISTORY]; the taps are symmetric.

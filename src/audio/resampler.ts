@@ -38,12 +38,29 @@ export function outputTarget(out: Int16Array | undefined, n: number, who: string
  */
 export class HistoryBuffer {
   private data: Float32Array;
+  /** The newest samples of the stream so far that are zero, counted up to the history's length. */
+  private zeroTail: number;
 
   constructor(
     private readonly historyLength: number,
     initialChunkCapacity: number,
   ) {
     this.data = new Float32Array(historyLength + initialChunkCapacity);
+    this.zeroTail = historyLength;
+  }
+
+  /**
+   * Notes the next chunk of the stream; true when it and the whole history before it are digital
+   * silence. Every output of that chunk is then zero and the history stays all zero, so the caller
+   * writes zeros and neither loads nor advances; otherwise it loads and advances as usual.
+   */
+  silentThrough(input: Int16Array): boolean {
+    const n = input.length;
+    let i = n;
+    while (i > 0 && input[i - 1] === 0) i--;
+    const silentBefore = this.zeroTail >= this.historyLength;
+    this.zeroTail = Math.min(this.historyLength, i === 0 ? this.zeroTail + n : n - i);
+    return i === 0 && silentBefore;
   }
 
   /** Appends `input` after the history and returns the work area (valid until `advance`). */
@@ -65,5 +82,6 @@ export class HistoryBuffer {
 
   clear(): void {
     this.data.fill(0, 0, this.historyLength);
+    this.zeroTail = this.historyLength;
   }
 }

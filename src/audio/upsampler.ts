@@ -72,6 +72,10 @@ export class Upsampler8to16 implements StreamingResampler {
   process(input: Int16Array, out?: Int16Array): Int16Array {
     const n = input.length;
     const dst = outputTarget(out, 2 * n, 'Upsampler8to16.process');
+    if (this.history.silentThrough(input)) {
+      dst.fill(0, 0, 2 * n);
+      return dst.length === 2 * n ? dst : dst.subarray(0, 2 * n);
+    }
     const buf = this.history.load(input);
     if (this.simd) {
       roundIntoInt16(this.simd.filterAt(buf.subarray(0, HISTORY + n), 0, n, 1), dst, 0, 2);

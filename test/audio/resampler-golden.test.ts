@@ -31,15 +31,38 @@ function digest(r: StreamingResampler, input: Int16Array, sizes: number[]): stri
   return hash.digest('hex').slice(0, 16);
 }
 
+/**
+ * The same signal with stretches of digital silence (zeros) of many lengths, some shorter than a
+ * filter's history and some starting or ending inside a chunk: the resamplers skip the filter where
+ * both a chunk and the history before it are silent, and the tail of the speech before a silence
+ * must still ring out as it would.
+ */
+function withSilences(samples: number): Int16Array {
+  const out = signal(samples);
+  const rnd = prng(11);
+  for (let at = 500; at < samples; ) {
+    const length = [3, 38, 39, 40, 138, 139, 160, 481, 2400, 5000][Math.floor(rnd() * 10)];
+    out.fill(0, at, Math.min(samples, at + length));
+    at += length + 1 + Math.floor(rnd() * 3000);
+  }
+  out.fill(0, samples - 7000);
+  return out;
+}
+
 /** The outputs' digests by resampler and chunking: a new digest is new audio. */
 const GOLDEN: Record<string, { simd: string; plain: string }> = {
   'Upsampler8to16 20 ms frames': { simd: '47404b656fc2c220', plain: 'b9b89ee9b632a6bd' },
   'Upsampler8to16 odd chunks': { simd: '47404b656fc2c220', plain: 'b9b89ee9b632a6bd' },
   'Downsampler24to8 20 ms frames': { simd: 'f20cf3ae49191c50', plain: '19354d50294f7450' },
   'Downsampler24to8 odd chunks': { simd: 'f20cf3ae49191c50', plain: '19354d50294f7450' },
+  'Upsampler8to16 20 ms frames, with silences': { simd: '815d76a4739e713b', plain: 'a804ca60c4333ae0' },
+  'Upsampler8to16 odd chunks, with silences': { simd: '815d76a4739e713b', plain: 'a804ca60c4333ae0' },
+  'Downsampler24to8 20 ms frames, with silences': { simd: 'ef0d40529c6889a2', plain: '1f21734d05ba34f0' },
+  'Downsampler24to8 odd chunks, with silences': { simd: 'ef0d40529c6889a2', plain: '1f21734d05ba34f0' },
 };
 
 const input = signal(60_000);
+const silenced = withSilences(60_000);
 const CHUNKINGS: [string, number[]][] = [
   ['20 ms frames', [160]],
   ['odd chunks', [7, 333, 1, 2400]],
@@ -51,6 +74,10 @@ describe.each([
 ] as const)('%s exact output', (name, make) => {
   it.each(CHUNKINGS)('is unchanged on the SIMD kernel and in plain JavaScript, %s', (chunking, sizes) => {
     expect({ simd: digest(make(true), input, sizes), plain: digest(make(false), input, sizes) }).toEqual(GOLDEN[`${name} ${chunking}`]);
+  });
+
+  it.each(CHUNKINGS)('is unchanged through stretches of digital silence, %s', (chunking, sizes) => {
+    expect({ simd: digest(make(true), silenced, sizes), plain: digest(make(false), silenced, sizes) }).toEqual(GOLDEN[`${name} ${chunking}, with silences`]);
   });
 });
 
