@@ -7,6 +7,12 @@ import { normaliseDialledNumber, type NumberDirectory, type NumberSettings } fro
 
 export interface NumberStore extends NumberDirectory {
   upsert(settings: NumberSettings): Promise<{ created: boolean }>;
+  /**
+   * Stores every one of `settings` if, and only if, the store has no number yet, in one step: of
+   * several instances seeding one database at once, one seeds and the others find it seeded.
+   * True when this call stored them.
+   */
+  seedIfEmpty(settings: readonly NumberSettings[]): Promise<boolean>;
   remove(number: string): Promise<boolean>;
   /** Remembered caller language (issue 6 precedence 2); undefined when none. */
   forgetCallerLanguage?(number: string, caller: string): Promise<boolean>;
@@ -36,6 +42,12 @@ export class InMemoryNumberStore implements NumberStore {
     const created = !this.byNumber.has(settings.number);
     this.byNumber.set(settings.number, { ...settings });
     return Promise.resolve({ created });
+  }
+
+  seedIfEmpty(settings: readonly NumberSettings[]): Promise<boolean> {
+    if (this.byNumber.size > 0 || settings.length === 0) return Promise.resolve(false);
+    for (const s of settings) this.byNumber.set(s.number, { ...s });
+    return Promise.resolve(true);
   }
 
   remove(number: string): Promise<boolean> {

@@ -93,10 +93,13 @@ export async function applyNumbersFile(
   mode: NumbersMode,
   logger: Logger,
 ): Promise<NumbersFileOutcome> {
-  const stored = await store.list();
+  // A seed is one step (NumberStore.seedIfEmpty): of instances starting together on an empty
+  // database, one seeds it and the others find its numbers.
+  const seeded = mode === 'seed' && (await store.seedIfEmpty(file.entries));
+  const stored = seeded ? [] : await store.list();
   const diff = diffNumbers(stored, file.entries);
   const summary = { file: file.path, mode, added: diff.added, changed: diff.changed, removed: diff.removed, unchanged: diff.unchanged };
-  if (mode === 'seed' && stored.length > 0) {
+  if (mode === 'seed' && !seeded) {
     // The file's entries the database lacks would be "added": a seed never removes, so only report.
     if (!isEmptyDiff(diff)) {
       logger.warn(
@@ -106,11 +109,13 @@ export async function applyNumbersFile(
     }
     return { action: 'kept', diff };
   }
-  for (const s of file.entries) {
-    if (diff.added.includes(s.number) || diff.changed.some((c) => c.number === s.number)) await store.upsert(s);
+  if (mode === 'replace') {
+    for (const s of file.entries) {
+      if (diff.added.includes(s.number) || diff.changed.some((c) => c.number === s.number)) await store.upsert(s);
+    }
+    for (const n of diff.removed) await store.remove(n);
   }
-  for (const n of diff.removed) await store.remove(n);
-  const action = mode === 'seed' ? 'seeded' : 'replaced';
+  const action = seeded ? 'seeded' : 'replaced';
   logger.info({ event: `config.numbers_${action}`, ...summary }, `numbers ${action} from ${file.path}: ${describeDiff(diff)}`);
   return { action, diff };
 }

@@ -3,11 +3,11 @@
  * writes the admin API and the CLI need. Every write is validated with the numbers-file schema, so
  * a setting the file would refuse is refused here too, with the same per-field messages.
  */
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { NumberStore } from '../config/number-store';
 import { normaliseDialledNumber, type CallMode, type Interpretation, type NumberSettings } from '../config/numbers';
 import { validateNumberSettings, type FieldProblem } from '../config/numbers-schema';
-import { toBoolean, type NumbersTable, type StoreDatabase } from './database';
+import { toBoolean, type Dialect, type NumbersTable, type StoreDatabase } from './database';
 
 /** What `upsert` accepts: settings whose defaulted fields may be left out. */
 export type NumberSettingsInput = Omit<NumberSettings, 'echoTargetLanguage' | 'originalVolume'> &
@@ -37,6 +37,7 @@ export class InvalidNumberSettingsError extends Error {
 export class SqlNumberStore implements NumberStore {
   constructor(
     private readonly db: Kysely<StoreDatabase>,
+    private readonly dialect: Dialect,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -53,25 +54,9 @@ export class SqlNumberStore implements NumberStore {
   }
 
   async upsert(input: NumberSettingsInput): Promise<UpsertResult> {
-    const result = validateNumberSettings(input);
-    if (!result.ok) throw new InvalidNumberSettingsError(result.problems);
-    const s = result.value;
+    const s = validated(input);
     const now = this.now();
-    const values = {
-      destination: s.destination,
-      caller_language: s.callerLanguage,
-      agent_language: s.agentLanguage,
-      echo_target_language: s.echoTargetLanguage ? 1 : 0,
-      original_volume: s.originalVolume,
-      greeting: s.greeting ?? null,
-      webhook_url: s.webhookUrl ?? null,
-      default_language: s.defaultLanguage ?? null,
-      language_menu: s.languageMenu === undefined ? null : JSON.stringify(s.languageMenu),
-      remember_language: s.rememberLanguage === false ? 0 : 1,
-      mode: s.mode ?? null,
-      interpretation: s.interpretation ?? null,
-      updated_at: now,
-    };
+    const values = columns(s, now);
     return this.db.transaction().execute(async (trx) => {
       const existing = await trx.selectFrom('numbers').select('number').where('number', '=', s.number).executeTakeFirst();
       await trx
@@ -80,6 +65,30 @@ export class SqlNumberStore implements NumberStore {
         .onConflict((oc) => oc.column('number').doUpdateSet(values))
         .execute();
       return { settings: s, created: !existing };
+    });
+  }
+
+  async seedIfEmpty(inputs: readonly NumberSettingsInput[]): Promise<boolean> {
+    const now = this.now();
+    // A later entry for a number replaces an earlier one, as upserting them in turn would.
+    const rows = [...new Map(inputs.map((input) => [input.number, validated(input)])).values()].map((s) => ({ ...columns(s, now), number: s.number, created_at: now }));
+    if (rows.length === 0) return false;
+    if (this.dialect === 'sqlite') {
+      // One statement: SQLite takes the file's write lock before the statement reads anything, so
+      // no other connection writes between the check and the inserts.
+      const names = Object.keys(rows[0]);
+      const res = await sql`insert into numbers (${sql.join(names.map((c) => sql.ref(c)))})
+        select ${sql.join(names.map((c) => sql`json_extract(value, ${`$.${c}`})`))} from json_each(${JSON.stringify(rows)})
+        where not exists (select 1 from numbers)`.execute(this.db);
+      return (res.numAffectedRows ?? 0n) > 0n;
+    }
+    return this.db.transaction().execute(async (trx) => {
+      // Held by one transaction at a time, and no insert, update or delete of a number runs while it
+      // is: a second seeder waits here, then reads the first one's numbers.
+      await sql`lock table numbers in share row exclusive mode`.execute(trx);
+      if (await trx.selectFrom('numbers').select('number').limit(1).executeTakeFirst()) return false;
+      await trx.insertInto('numbers').values(rows).execute();
+      return true;
     });
   }
 
@@ -102,6 +111,32 @@ export class SqlNumberStore implements NumberStore {
       .executeTakeFirst();
     return res.numDeletedRows > 0n;
   }
+}
+
+/** The settings with their defaults applied; throws InvalidNumberSettingsError naming each problem. */
+function validated(input: NumberSettingsInput): NumberSettings {
+  const result = validateNumberSettings(input);
+  if (!result.ok) throw new InvalidNumberSettingsError(result.problems);
+  return result.value;
+}
+
+/** A number's row, all but its key and creation time. */
+function columns(s: NumberSettings, now: number) {
+  return {
+    destination: s.destination,
+    caller_language: s.callerLanguage,
+    agent_language: s.agentLanguage,
+    echo_target_language: s.echoTargetLanguage ? 1 : 0,
+    original_volume: s.originalVolume,
+    greeting: s.greeting ?? null,
+    webhook_url: s.webhookUrl ?? null,
+    default_language: s.defaultLanguage ?? null,
+    language_menu: s.languageMenu === undefined ? null : JSON.stringify(s.languageMenu),
+    remember_language: s.rememberLanguage === false ? 0 : 1,
+    mode: s.mode ?? null,
+    interpretation: s.interpretation ?? null,
+    updated_at: now,
+  };
 }
 
 function fromRow(row: Selectable<NumbersTable>): NumberSettings {

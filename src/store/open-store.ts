@@ -103,7 +103,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   let closed = false;
   return {
     dialect,
-    numbers: new SqlNumberStore(db),
+    numbers: new SqlNumberStore(db, dialect),
     calls: new SqlCallRecordStore(db, opts.calls),
     callerLanguages: new SqlCallerLanguageStore(db),
     replayKeys: new SqlReplayKeyStore(db, opts.now),

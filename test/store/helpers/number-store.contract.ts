@@ -49,6 +49,35 @@ export function describeNumberStoreContract(name: string, open: () => Promise<St
       expect(await numbers.lookup('+15550001111')).toBeUndefined();
     });
 
+    it('seeds an empty store with every setting in one step, and only an empty one', async () => {
+      const { numbers } = await open();
+      const every: NumberSettings = {
+        number: '+15550009999',
+        destination: 'sip:desk@pbx.example.com',
+        callerLanguage: 'auto',
+        defaultLanguage: 'es',
+        languageMenu: ['es', 'ca'],
+        rememberLanguage: false,
+        agentLanguage: 'en',
+        echoTargetLanguage: true,
+        originalVolume: 0.5,
+        greeting: 'Hola',
+        mode: 'conference',
+        interpretation: 'open',
+        webhookUrl: 'https://crm.example.com/tolk',
+      };
+      expect(await numbers.seedIfEmpty([SPAIN, every])).toBe(true);
+      expect(await numbers.list()).toStrictEqual([SPAIN, every]);
+      // A store with numbers is not seeded: none is changed, none added.
+      expect(await numbers.seedIfEmpty([{ ...SPAIN, destination: '+15550007777' }, { ...SPAIN, number: '+4930123456' }])).toBe(false);
+      expect(await numbers.list()).toStrictEqual([SPAIN, every]);
+      // Emptied, it is seeded again.
+      await numbers.remove(SPAIN.number);
+      await numbers.remove(every.number);
+      expect(await numbers.seedIfEmpty([{ ...SPAIN, destination: '+15550007777' }])).toBe(true);
+      expect(await numbers.list()).toStrictEqual([{ ...SPAIN, destination: '+15550007777' }]);
+    });
+
     it('keeps a conference mode and interpretation, and forgets them when they are left out', async () => {
       const { numbers } = await open();
       await numbers.upsert({ ...SPAIN, mode: 'conference', interpretation: 'open' });
