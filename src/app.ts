@@ -222,8 +222,9 @@ async function startWith(
   const jobs = overrides.jobs ?? openConfiguredJobs(config, logger, metrics);
   metrics.exposeJobs(() => jobs.counts());
   // Every leg tolk places waits its turn in the dial queue (TWILIO_CPS), conference legs included.
-  const telephony = new QueuedTelephony(twilioTelephony, jobs);
-  const conferences = twilioConferences && new QueuedConferences(twilioConferences, jobs);
+  // Each dial names this instance as the one waiting for its leg (see dial-queue.ts).
+  const telephony = new QueuedTelephony(twilioTelephony, jobs, { waiter: instance });
+  const conferences = twilioConferences && new QueuedConferences(twilioConferences, jobs, { waiter: instance });
   // One stream of call events: the records, the metrics and the logs follow it.
   const events = new CallEventBus(logger);
   // An end it cannot write is the reconciler's to write again (never to close a second time).
@@ -340,7 +341,17 @@ async function startWith(
     if (!overrides.jobs) await jobs.close();
     throw err;
   }
-  if (config.TOLK_WORKERS === 'on') runWorkers(jobs, { telephony: twilioTelephony, conferences: twilioConferences, retryableDialError: isRetryableTwilioError, deliveries, retention });
+  if (config.TOLK_WORKERS === 'on') {
+    runWorkers(jobs, {
+      telephony: twilioTelephony,
+      conferences: twilioConferences,
+      retryableDialError: isRetryableTwilioError,
+      calls: records,
+      ...(cluster ? { instanceUp: (id: string) => cluster.directory.isUp(id) } : {}),
+      deliveries,
+      retention,
+    });
+  }
   else logger.info({ event: 'jobs.workers_off' }, 'TOLK_WORKERS=off: background jobs run in tolk worker processes');
   // Deliveries that could not be queued (or whose job was lost) are queued again from the database.
   deliveries.start(overrides.webhookSweepMs);

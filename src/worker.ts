@@ -6,6 +6,8 @@
 import type { Config } from './config/env';
 import { StartupError } from './config/startup-error';
 import { TWIML_DIR } from './config/paths';
+import { instanceUp } from './cluster/directory';
+import { openClusterRedis } from './cluster/redis';
 import { openJobQueues } from './jobs/open-queues';
 import { queueSpecs, runWorkers } from './jobs/processors';
 import type { JobQueues } from './jobs/queue';
@@ -48,7 +50,17 @@ export async function startWorker(config: Config, logger: Logger): Promise<Worke
   });
   const deliveries = deliveryServiceFor(config, { store: store.deliveries, jobs, logger });
   const retention = new Retention({ calls: store.calls, deliveries: store.deliveries, callerLanguages: store.callerLanguages, jobs, scrub: () => store.scrub(), logger, days: config.TOLK_RETENTION_DAYS });
-  const queues = runWorkers(jobs, { telephony, conferences, retryableDialError: isRetryableTwilioError, deliveries, retention });
+  // In a cluster, a dial whose instance stopped waiting for it places nothing (see dial-queue.ts).
+  const cluster = config.TOLK_CLUSTER === 'on' ? openClusterRedis({ url: config.REDIS_URL, prefix: config.TOLK_QUEUE_PREFIX }) : undefined;
+  const queues = runWorkers(jobs, {
+    telephony,
+    conferences,
+    retryableDialError: isRetryableTwilioError,
+    calls: store.calls,
+    ...(cluster ? { instanceUp: (id: string) => instanceUp(cluster, id) } : {}),
+    deliveries,
+    retention,
+  });
   deliveries.start();
   retention.start();
   logger.info({ event: 'worker.started', queues }, `tolk worker running the ${queues.join(', ')} queues`);
@@ -60,6 +72,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Worke
         retention.stop();
         await deliveries.stop();
         await jobs.close();
+        await cluster?.close();
         await store.close();
         logger.info({ event: 'worker.stopped' }, 'worker stopped');
       })()),

@@ -38,6 +38,11 @@ export interface DirectoryOptions {
   logger: Logger;
 }
 
+/** Whether instance `id` of the cluster on `redis` is up (has renewed its entry within three beats). */
+export async function instanceUp(redis: ClusterRedis, id: string): Promise<boolean> {
+  return (await redis.client.exists(`${redis.keyPrefix}instance:${id}`)) === 1;
+}
+
 export class RedisCallDirectory implements CallOwnership {
   private readonly claimed = new Map<string, string[]>();
   private timer: NodeJS.Timeout | undefined;
@@ -132,8 +137,8 @@ export class RedisCallDirectory implements CallOwnership {
     return url ? { id, url } : undefined;
   }
 
-  async isUp(id: string): Promise<boolean> {
-    return (await this.redis.client.exists(this.key(`instance:${id}`))) === 1;
+  isUp(id: string): Promise<boolean> {
+    return instanceUp(this.redis, id);
   }
 
   /** Every instance that joined and has not left, and whether it is up. */

@@ -6,6 +6,11 @@
  * A burst queues instead of failing; while a dial waits its call stays in 'dialing' (the caller
  * hears ringback). Refusals worth retrying (Twilio: 429, 5xx) are retried with backoff until the
  * leg's ring timeout has passed.
+ *
+ * A dial job outlives the instance waiting for its leg (on Redis): one whose call has ended (closed
+ * by another instance, say, after the one serving it died), waits for its next attempt, or whose
+ * waiting instance the cluster's directory says has stopped, places nothing, as no call would take
+ * the leg once answered.
  */
 import {
   InterpreterLegRefusedError,
@@ -19,6 +24,7 @@ import {
   type LegReport,
   type Telephony,
 } from '../call/ports';
+import { SCHEDULED_STATE, type CallRecordStore } from '../store/call-record-store';
 import { backoffDelay, FinalJobError, JobFailedError, type Backoff, type JobQueues, type Processor, type QueueSpec } from './queue';
 
 export const DIAL_QUEUE = 'dial';
@@ -29,6 +35,8 @@ export type DialLeg = { request: DialRequest } | { party: AddPartyRequest } | { 
 export type DialJob = DialLeg & {
   /** ms since the epoch after which the leg is not placed any more (its ring timeout has passed). */
   deadline: number;
+  /** TOLK_INSTANCE_ID of the instance waiting for the leg. */
+  waiter?: string;
 };
 
 /**
@@ -64,8 +72,9 @@ const DIAL_BACKOFF: Backoff = { type: 'exponential', delayMs: 1000 };
  * Queues the dial job `id` for `leg` and waits for its result: the leg is placed within `waitMs`
  * (its ring timeout, or an interpreter leg's wait) or not at all.
  */
-async function dialWithin<R extends DialResult>(jobs: JobQueues, id: string, leg: DialLeg, waitMs: number, now: () => number): Promise<R> {
-  const data: DialJob = { ...leg, deadline: now() + waitMs };
+async function dialWithin<R extends DialResult>(jobs: JobQueues, id: string, leg: DialLeg, waitMs: number, opts: QueuedDialOptions): Promise<R> {
+  const now = opts.now ?? Date.now;
+  const data: DialJob = { ...leg, deadline: now() + waitMs, ...(opts.waiter ? { waiter: opts.waiter } : {}) };
   try {
     return await jobs.addAndWait<DialJob, R>(DIAL_QUEUE, { id, data, attempts: DIAL_ATTEMPTS, backoff: DIAL_BACKOFF }, waitMs);
   } catch (err) {
@@ -76,17 +85,24 @@ async function dialWithin<R extends DialResult>(jobs: JobQueues, id: string, leg
   }
 }
 
+/** How an instance queues its dials. */
+export interface QueuedDialOptions {
+  /** TOLK_INSTANCE_ID of this instance, named in each dial job as the one waiting for its leg. */
+  waiter?: string;
+  now?: () => number;
+}
+
 /** The Telephony port with `dial` through the dial queue; hanging up and speaking go straight to `inner`. */
 export class QueuedTelephony implements Telephony {
   constructor(
     private readonly inner: Telephony,
     private readonly jobs: JobQueues,
-    private readonly now: () => number = Date.now,
+    private readonly opts: QueuedDialOptions = {},
   ) {}
 
   dial(req: DialRequest): Promise<string> {
     const id = jobId('dial', req.callId, req.endpoint, ...(req.attempt && req.attempt > 1 ? [String(req.attempt)] : []));
-    return dialWithin<string>(this.jobs, id, { request: req }, req.ringTimeoutSec * 1000, this.now);
+    return dialWithin<string>(this.jobs, id, { request: req }, req.ringTimeoutSec * 1000, this.opts);
   }
 
   lookUp(legRef: string): Promise<LegReport | undefined> {
@@ -112,20 +128,24 @@ export class QueuedTelephony implements Telephony {
  * the rest goes straight to `inner`.
  */
 export class QueuedConferences implements ConferenceTelephony {
+  private readonly now: () => number;
+
   constructor(
     private readonly inner: ConferenceTelephony,
     private readonly jobs: JobQueues,
-    private readonly now: () => number = Date.now,
-  ) {}
+    private readonly opts: QueuedDialOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
 
   addParty(req: AddPartyRequest): Promise<string> {
-    return dialWithin<string>(this.jobs, jobId('dial', req.callId, 'party'), { party: req }, req.ringTimeoutSec * 1000, this.now);
+    return dialWithin<string>(this.jobs, jobId('dial', req.callId, 'party'), { party: req }, req.ringTimeoutSec * 1000, this.opts);
   }
 
   async addInterpreter(req: AddInterpreterRequest): Promise<string> {
     // An endpoint dropped and wanted again is a new leg: its job is a new one.
     const id = jobId('dial', req.callId, req.endpoint, String(this.now()));
-    const result = await dialWithin<DialResult>(this.jobs, id, { interpreter: req }, INTERPRETER_WAIT_MS, this.now);
+    const result = await dialWithin<DialResult>(this.jobs, id, { interpreter: req }, INTERPRETER_WAIT_MS, this.opts);
     if (typeof result === 'string') return result;
     if ('legRefused' in result) throw new InterpreterLegRefusedError(result.legRefused);
     throw new WhisperRefusedError(result.whisperRefused);
@@ -155,7 +175,24 @@ export class QueuedConferences implements ConferenceTelephony {
 export interface DialProcessorOptions {
   /** Places conference parties and interpreter legs; absent: such jobs fail. */
   conferences?: ConferenceTelephony;
+  /** The calls' records: a leg of a call that has ended, or waits for its next attempt, is not placed. */
+  calls?: Pick<CallRecordStore, 'get'>;
+  /** Whether an instance is up (the cluster's directory): a leg whose waiter has stopped is not placed. */
+  instanceUp?: (instance: string) => Promise<boolean>;
   now?: () => number;
+}
+
+/**
+ * Why nobody waits for the leg of `data` any more, or undefined while its call may take it. What
+ * cannot be read (the database or Redis failing) does not stop a dial: a live call's leg is placed.
+ */
+async function unwaited(data: DialJob, opts: DialProcessorOptions): Promise<string | undefined> {
+  const callId = 'request' in data ? data.request.callId : 'party' in data ? data.party.callId : data.interpreter.callId;
+  const call = await opts.calls?.get(callId).catch(() => undefined);
+  if (call?.outcome !== undefined) return `call ${callId} has ended (${call.outcome})`;
+  if (call?.state === SCHEDULED_STATE) return `call ${callId} waits for its next attempt`;
+  if (data.waiter && opts.instanceUp && !(await opts.instanceUp(data.waiter).catch(() => true))) return `the instance waiting for it (${data.waiter}) has stopped`;
+  return undefined;
 }
 
 /** Places the leg through `telephony` (or `conferences`); `retryable` says which of its errors are worth another attempt. */
@@ -164,6 +201,8 @@ export function dialProcessor(telephony: Telephony, retryable: (err: unknown) =>
   return async (job) => {
     const data = job.data;
     if (now() >= data.deadline) throw new FinalJobError(`not dialled: the leg's time to be placed passed while the dial waited (${job.id})`);
+    const why = await unwaited(data, opts);
+    if (why !== undefined) throw new FinalJobError(`not dialled: ${why} (${job.id})`);
     try {
       if ('request' in data) return await telephony.dial(data.request);
       if (!opts.conferences) throw new FinalJobError('conference legs cannot be placed here (TWILIO_TWIML_APP_SID is not set)');

@@ -4,6 +4,7 @@
  * wherever it runs.
  */
 import type { ConferenceTelephony, Telephony } from '../call/ports';
+import type { CallRecordStore } from '../store/call-record-store';
 import { WEBHOOK_QUEUE, webhookQueueSpec, type DeliveryService } from '../webhooks/deliveries';
 import { outboundQueueSpec } from '../outbound/outbound-calls';
 import { RETENTION_QUEUE, retentionQueueSpec, type Retention } from '../retention/retention';
@@ -27,6 +28,10 @@ export interface WorkerDeps {
   conferences?: ConferenceTelephony;
   /** Which telephony errors are worth another attempt (Twilio: 429 and 5xx). */
   retryableDialError: (err: unknown) => boolean;
+  /** The calls' records: no leg is placed for a call that has ended. */
+  calls: Pick<CallRecordStore, 'get'>;
+  /** Whether an instance is up (TOLK_CLUSTER=on: the cluster's directory); no leg is placed for one that stopped. */
+  instanceUp?: (instance: string) => Promise<boolean>;
   /** Webhook deliveries (the `webhooks` queue). */
   deliveries: DeliveryService;
   /** Erasing what is kept past TOLK_RETENTION_DAYS (the `retention` queue). */
@@ -38,7 +43,7 @@ export interface WorkerDeps {
  * run it, as the instance that starts a call serves it).
  */
 export function runWorkers(jobs: JobQueues, deps: WorkerDeps): string[] {
-  jobs.work(DIAL_QUEUE, dialProcessor(deps.telephony, deps.retryableDialError, { conferences: deps.conferences }));
+  jobs.work(DIAL_QUEUE, dialProcessor(deps.telephony, deps.retryableDialError, { conferences: deps.conferences, calls: deps.calls, instanceUp: deps.instanceUp }));
   jobs.work(WEBHOOK_QUEUE, deps.deliveries.processor());
   jobs.work(RETENTION_QUEUE, deps.retention.processor());
   return [DIAL_QUEUE, WEBHOOK_QUEUE, RETENTION_QUEUE];

@@ -41,7 +41,7 @@ describe('an interpreter leg placed on Twilio', () => {
     const queued = (conferences: TwilioConferences, now?: () => number) => {
       q = openTestQueues('in-process', [dialQueueSpec(10)]);
       q.jobs.work(DIAL_QUEUE, dialProcessor({} as Telephony, isRetryableTwilioError, { conferences, ...(now ? { now } : {}) }));
-      return new QueuedConferences(conferences, q.jobs, now);
+      return new QueuedConferences(conferences, q.jobs, now ? { now } : {});
     };
 
     it('is placed once Twilio recovers from a 503 that outlasted the REST client\'s own retries: the conference is not given up on', async () => {

@@ -1,0 +1,99 @@
+/**
+ * A dial outlives the instance waiting for it (its job is in Redis): once that instance has died, a
+ * worker of another instance must not place the leg for a call that nobody will take it for (the
+ * customer would answer to "unreachable"): not for a call the survivors closed, nor for one whose
+ * waiting instance the cluster's directory says has stopped. A dial of a live call is placed.
+ */
+import type { DialRequest, LegReport, Telephony } from '../../src/call/ports';
+import { DIAL_QUEUE, dialProcessor, dialQueueSpec, QueuedTelephony } from '../../src/jobs/dial-queue';
+import type { JobRequest } from '../../src/jobs/queue';
+import type { NewCallRecord } from '../../src/store/call-record';
+import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+import { openTestQueues, uniquePrefix, waitFor, type TestQueues } from './helpers';
+
+class RecordingTelephony implements Telephony {
+  readonly placed: string[] = [];
+  dial(req: DialRequest): Promise<string> {
+    this.placed.push(req.callId);
+    return Promise.resolve(`CA-${req.callId}`);
+  }
+  async hangUp(): Promise<void> {}
+  async sayAndHangUp(): Promise<void> {}
+  lookUp(): Promise<LegReport | undefined> {
+    return Promise.resolve(undefined);
+  }
+}
+
+const retryable = (err: unknown) => (err as { status?: number }).status === 429;
+
+const calling = (id: string): NewCallRecord => ({
+  id,
+  number: '+15550001111',
+  from: '+34911234567',
+  destination: '+15550002222',
+  languages: { caller: 'es', agent: 'en' },
+  state: 'calling',
+  startedAt: new Date(),
+  instance: 'tolk-a',
+});
+
+/** The customer's dial of call `callId`, as instance tolk-a queues it. */
+const customerDial = (callId: string): DialRequest => ({ callId, endpoint: 'caller', destination: '+34911234567', callerId: '+15550001111', ringTimeoutSec: 30, attempt: 1 });
+
+describe('a dial still queued when the instance waiting for it dies (Redis)', () => {
+  let survivor: TestQueues | undefined;
+  afterEach(async () => survivor?.close());
+
+  /** Instance `waiter` queues the customers' dials of calls `callIds` (no worker takes them yet), then its connections go. */
+  async function queueDials(prefix: string, waiter: string, callIds: string[]): Promise<void> {
+    const q = openTestQueues('redis', [dialQueueSpec(1)], { prefix });
+    // It queues each dial as any instance does; no result reaches it.
+    const neverAnswered = new Proxy(q.jobs, {
+      get: (target, prop) =>
+        prop === 'addAndWait' ? (queue: string, job: JobRequest<unknown>) => target.add(queue, job).then(() => new Promise<never>(() => undefined)) : (Reflect.get(target, prop, target) as unknown),
+    });
+    const telephony = new QueuedTelephony(new RecordingTelephony(), neverAnswered, { waiter });
+    try {
+      for (const id of callIds) void telephony.dial(customerDial(id));
+      await waitFor(async () => (await Promise.all(callIds.map((id) => q.jobs.get(DIAL_QUEUE, `dial.${id}.caller`)))).every((j) => j?.state === 'waiting'), 5000, 'the dials to be queued');
+    } finally {
+      // Its jobs stay in Redis (its keys are not dropped).
+      await q.jobs.close();
+    }
+  }
+
+  async function settledJob(q: TestQueues, id: string) {
+    await waitFor(async () => ['failed', 'completed'].includes((await q.jobs.get(DIAL_QUEUE, id))?.state ?? ''), 10_000, `dial ${id} to settle`);
+    return q.jobs.get(DIAL_QUEUE, id);
+  }
+
+  it("does not place the leg of a call the survivors closed, nor of one whose waiting instance stopped; a live call's is placed", async () => {
+    const records = new InMemoryCallRecordStore();
+    for (const id of ['closed', 'orphaned', 'live']) await records.create(calling(id));
+    const prefix = uniquePrefix();
+    // tolk-a dies with a dial queued; tolk-b, up, has two queued, and one of its calls is closed meanwhile.
+    await queueDials(prefix, 'tolk-a', ['orphaned']);
+    await queueDials(prefix, 'tolk-b', ['closed', 'live']);
+    await records.close('closed', { outcome: 'instance_lost', endReason: 'the tolk instance serving the call stopped while it was calling', endedAt: new Date() });
+    survivor = openTestQueues('redis', [dialQueueSpec(1)], { prefix });
+    const network = new RecordingTelephony();
+    survivor.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls: records, instanceUp: (id) => Promise.resolve(id === 'tolk-b') }));
+
+    expect(await settledJob(survivor, 'dial.closed.caller')).toMatchObject({ state: 'failed', failedReason: expect.stringMatching(/call closed has ended \(instance_lost\)/) as unknown });
+    expect(await settledJob(survivor, 'dial.orphaned.caller')).toMatchObject({ state: 'failed', failedReason: expect.stringMatching(/the instance waiting for it \(tolk-a\) has stopped/) as unknown });
+    expect(await settledJob(survivor, 'dial.live.caller')).toMatchObject({ state: 'completed' });
+    expect(network.placed).toEqual(['live']);
+  }, 30_000);
+
+  it('does not place the customer of a call tolk places whose attempt has gone back to waiting for the next one', async () => {
+    const records = new InMemoryCallRecordStore();
+    await records.create({ ...calling('rescheduled'), state: 'scheduled' });
+    const prefix = uniquePrefix();
+    await queueDials(prefix, 'tolk-a', ['rescheduled']);
+    survivor = openTestQueues('redis', [dialQueueSpec(1)], { prefix });
+    const network = new RecordingTelephony();
+    survivor.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls: records }));
+    expect(await settledJob(survivor, 'dial.rescheduled.caller')).toMatchObject({ state: 'failed', failedReason: expect.stringMatching(/waits for its next attempt/) as unknown });
+    expect(network.placed).toEqual([]);
+  }, 20_000);
+});
