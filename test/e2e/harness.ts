@@ -53,8 +53,10 @@ export interface RigOptions {
    * The emulated phone network and tolk's play-out clock pause while this process stalls
    * (stall-free-time.ts), for tests of what a party hears sample by sample, which a stall of the
    * machine running both ends would otherwise damage. tolk's other timers keep real time.
+   * `'machine'`: only while the machine does not run this process; what the process spends itself
+   * (tolk's work on the event loop among it) is heard, as it would be on a phone.
    */
-  pauseOnStall?: boolean;
+  pauseOnStall?: boolean | 'machine';
 }
 
 /** The SID of the interpreter's TwiML App in rigs with `interpreterApp`. */
@@ -90,7 +92,7 @@ export function emulatorEnv(o: { port: number; publicUrl: string; twilio: Twilio
 
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const speed = opts.speed ?? 10;
-  const time = opts.pauseOnStall ? stallFreeTime() : undefined;
+  const time = opts.pauseOnStall ? stallFreeTime({ ownStalls: opts.pauseOnStall !== 'machine' }) : undefined;
   const gemini = await startGeminiEmulator({ mode: 'echo', language: 'en=es,es=en', lagMs: 300, timeScale: 1 / speed, ...opts.gemini });
   const twilio = await startTwilioEmulator({ timeScale: 1 / speed, sayAudio: 'silence', ...(time ? { realNow: time.now } : {}), ...opts.twilio });
   const port = await freePort();
@@ -194,11 +196,14 @@ export async function conferenceParties(rig: Rig, room: string, count: number): 
   return sids;
 }
 
-/** Polls `check` until it returns true (or throws after `timeoutMs`). */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Polls `check` until it returns true (or throws after `timeoutMs` on `now`: a rig's `time` counts
+ * what the emulated phone network lived through, without the stalls a busy machine adds).
+ */
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition', now: () => number = Date.now): Promise<void> {
+  const deadline = now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -25,7 +25,7 @@ describe('a call under ±30 ms of network jitter', () => {
     // The caller speaks well after the agent is on the line (a busy machine takes a while to
     // bridge): what is measured is the voice through the bridged call.
     const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 6, hangupAfterSec: 15 } });
-    await rig.twilio.waitForStatus(callerSid, 'completed', 30_000);
+    await waitUntil(() => rig.twilio.call(callerSid)?.status === 'completed', 30_000, 'the caller to hang up', rig.time?.now);
     const agentSid = rig.twilio.calls().find((c) => c.to === AGENT_NUMBER)?.sid ?? '';
     await waitUntil(() => rig.tolk.calls.activeCalls === 0, 5000, 'tolk to end the call');
 

@@ -32,7 +32,7 @@ export async function hearScriptedExchange(options: RigOptions, keepAs: string, 
   started(rig);
   rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 }, speech: fixture('agent-en.ulaw8k.wav'), speakAfterSec: 11 });
   const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 1, hangupAfterSec: 24 } });
-  await rig.twilio.waitForStatus(callerSid, 'completed', 30_000);
+  await waitUntil(() => rig.twilio.call(callerSid)?.status === 'completed', 30_000, 'the caller to hang up', rig.time?.now);
   const agentSid = rig.twilio.calls().find((c) => c.to === AGENT_NUMBER)?.sid ?? '';
   await waitUntil(() => rig.tolk.calls.activeCalls === 0, 5000, 'tolk to end the call');
   loop.disable();
