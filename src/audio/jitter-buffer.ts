@@ -125,10 +125,10 @@ export class JitterBuffer {
   }
 
   /**
-   * The clock's tick at `at` (frames): adds the next 20 ms of voice into `mix` at `gain` when it is
-   * there and returns how many samples were added (0 when late, waiting, or before the first frame).
+   * The clock's tick at `at` (frames): copies the next 20 ms of voice into `frame` when it is there
+   * and returns how many samples were copied (0 when late, waiting, or before the first frame).
    */
-  read(mix: Float32Array, gain: number, at: number): number {
+  read(frame: Int16Array, at: number): number {
     if (!this.started) {
       if (this.queue.length === 0) return 0;
       this.started = true;
@@ -150,7 +150,7 @@ export class JitterBuffer {
       this.dryTicks = 0;
       this.underruns++;
     }
-    if (this.taken + FRAME_SAMPLES <= this.burstEnd) return this.readFrame(mix, gain);
+    if (this.taken + FRAME_SAMPLES <= this.burstEnd) return this.readFrame(frame);
     if (this.reads === SET_UP_READS) {
       // The set-up is over: the lateness seen so far is forgotten, and learnt afresh.
       this.margins.length = 0;
@@ -175,11 +175,11 @@ export class JitterBuffer {
       this.delayed(-1);
       if (this.queue.length < FRAME_SAMPLES) return 0;
     }
-    return this.readFrame(mix, gain);
+    return this.readFrame(frame);
   }
 
-  private readFrame(mix: Float32Array, gain: number): number {
-    const n = this.queue.read(mix, 0, gain, true);
+  private readFrame(frame: Int16Array): number {
+    const n = this.queue.read(frame.length === FRAME_SAMPLES ? frame : frame.subarray(0, FRAME_SAMPLES));
     this.advance(n);
     return n;
   }

@@ -94,7 +94,6 @@ export class Endpoint {
   private readonly jitterObserver: InboundJitterObserver | undefined;
   /** Inbound audio as it arrived, read out one frame per tick. */
   private readonly jitter: JitterBuffer;
-  private readonly inMix = new Float32Array(FRAME_SAMPLES);
   private readonly inFrame = new Int16Array(FRAME_SAMPLES);
   private underruns = 0;
   private lateFrames = 0;
@@ -174,17 +173,14 @@ export class Endpoint {
    */
   pull(): void {
     if (this.closed) return;
-    const mix = this.inMix;
-    mix.fill(0);
-    const n = this.jitter.read(mix, 1, this.clock.position());
+    const pcm = this.inFrame;
+    const n = this.jitter.read(pcm, this.clock.position());
     const jitter = this.jitter;
     if (jitter.underrunCount !== this.underruns || jitter.growCount !== this.lateFrames) {
       for (; this.underruns < jitter.underrunCount; this.underruns++) this.jitterObserver?.underrun();
       for (; this.lateFrames < jitter.growCount; this.lateFrames++) this.jitterObserver?.lateFrame();
     }
     if (n === 0) return;
-    const pcm = this.inFrame;
-    for (let i = 0; i < FRAME_SAMPLES; i++) pcm[i] = mix[i]; // whole samples at gain 1
     const atMs = this.arrivedMs - jitter.depthMs;
     const listeners = this.inTime;
     for (let i = 0; i < listeners.length; i++) listeners[i](pcm, atMs);

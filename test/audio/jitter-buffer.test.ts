@@ -31,7 +31,7 @@ function simulate(ids: number[], phaseMs: number, jitter: (k: number) => number,
   const arrivals: number[] = [];
   for (let k = 0; k < ids.length; k++) arrivals.push(Math.max(arrivals[k - 1] ?? -Infinity, 20 * k + phaseMs + jitter(k)));
   const heard: number[] = [];
-  const mix = new Float32Array(FRAME);
+  const frame = new Int16Array(FRAME);
   let next = 0;
   const lastTick = Math.ceil((arrivals[arrivals.length - 1] + 400) / 20);
   for (let t = 1; t <= lastTick; t++) {
@@ -39,10 +39,10 @@ function simulate(ids: number[], phaseMs: number, jitter: (k: number) => number,
       buffer.push(new Int16Array(FRAME).fill(ids[next]), arrivals[next] / 20);
       next++;
     }
-    mix.fill(0);
-    const n = buffer.read(mix, 1, t);
-    heard.push(n === 0 ? 0 : mix[0]);
-    if (n > 0) expect(mix.every((v) => v === mix[0])).toBe(true); // whole frames, never two halves
+    frame.fill(0);
+    const n = buffer.read(frame, t);
+    heard.push(n === 0 ? 0 : frame[0]);
+    if (n > 0) expect(frame.every((v) => v === frame[0])).toBe(true); // whole frames, never two halves
   }
   return { heard, buffer };
 }
