@@ -237,8 +237,9 @@ export class EchoCanceller {
   playedReference(frame: Int16Array): void {
     let i = 0;
     // Most ticks play nothing: whole blocks of silence are taken a block at a time.
-    if ((this.refCount & (BLOCK - 1)) === 0 && isSilent(frame)) {
-      for (; i + BLOCK <= frame.length; i += BLOCK) this.pushSilentBlock();
+    if ((this.refCount & (BLOCK - 1)) === 0) {
+      if (isSilent(frame)) for (; i + BLOCK <= frame.length; i += BLOCK) this.pushSilentBlock();
+      else for (; i + BLOCK <= frame.length; i += BLOCK) this.pushBlock(frame, i);
     }
     for (; i < frame.length; i++) this.pushRef(frame[i]);
   }
@@ -295,6 +296,26 @@ export class EchoCanceller {
     this.refBlockFill += a;
     if (a > this.refBlockMax) this.refBlockMax = a;
     if ((this.refCount & (BLOCK - 1)) === 0) this.closeRefBlock();
+  }
+
+  /** The same as `pushRef` for `frame[at]` .. `frame[at + BLOCK - 1]`, at a block boundary. */
+  private pushBlock(frame: Int16Array, at: number): void {
+    const ref = this.ref;
+    const p = this.refCount & (REF_RING - 1);
+    let fill = this.refBlockFill;
+    let max = this.refBlockMax;
+    for (let k = 0; k < BLOCK; k++) {
+      const v = frame[at + k];
+      ref[p + k] = v;
+      ref[p + k + REF_RING] = v;
+      const a = v < 0 ? -v : v;
+      fill += a;
+      if (a > max) max = a;
+    }
+    this.refBlockFill = fill;
+    this.refBlockMax = max;
+    this.refCount += BLOCK;
+    this.closeRefBlock();
   }
 
   /** The same as `pushRef(0)` BLOCK times, at a block boundary. */
@@ -623,19 +644,27 @@ export class EchoCanceller {
   private silentMic(frame: Int16Array, out: Int16Array | undefined): Int16Array {
     const n = frame.length;
     this.buffers(n);
-    this.err.fill(0, 0, n);
     this.dtFlag = false;
     this.mismatch = false;
     this.bgWins = 0;
     if (isAllZeroTaps(this.wf)) this.q = Math.max(1e-7, 0.5 * this.q);
-    if (!this.nlpOn) return this.emit(this.err, n, 1, out);
+    if (!this.nlpOn) return this.emitSilence(n, 1, out);
     let target = this.floorGain;
     if (this.hangover > 0) {
       this.hangover--;
       target = 1;
     }
     if (target < 0.5) this.suppressed++;
-    return this.emit(this.err, n, target, out);
+    return this.emitSilence(n, target, out);
+  }
+
+  /** `emit` of a frame of zeros: the output is zeros whatever the gain, which moves on as there. */
+  private emitSilence(n: number, target: number, out: Int16Array | undefined): Int16Array {
+    const dst = out ?? this.out;
+    const from = this.gain;
+    this.gain = target >= from ? target : Math.max(target, from * 0.316);
+    dst.fill(0, 0, n);
+    return dst.length === n ? dst : dst.subarray(0, n);
   }
 
   /** Applies the gain (ramped from the previous frame's), rounds and clamps into the output. */
