@@ -272,6 +272,7 @@ async function startWith(
     serving: () => calls.liveCallIds,
     // A call closed here ends on the call event stream, as any call does.
     events,
+    jobs,
     logger,
   });
   const twilioModule = createTwilioModule({
@@ -350,6 +351,7 @@ async function startWith(
       ...(cluster ? { instanceUp: (id: string) => cluster.directory.isUp(id) } : {}),
       deliveries,
       retention,
+      logger,
     });
   }
   else logger.info({ event: 'jobs.workers_off' }, 'TOLK_WORKERS=off: background jobs run in tolk worker processes');

@@ -60,6 +60,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Worke
     ...(cluster ? { instanceUp: (id: string) => instanceUp(cluster, id) } : {}),
     deliveries,
     retention,
+    logger,
   });
   deliveries.start();
   retention.start();

@@ -14,10 +14,13 @@
  * The legs of a conference tolk joined are the customer's parties, not tolk's: they are never hung up.
  *
  * A call of this instance that ended (its `call.ended` published: its webhook owed, its metrics
- * counted) but whose record could not be written is not such a call: it is kept marked as served,
- * and its end is written again each pass until it is (`endNotWritten`), so that nobody closes it
- * a second time with a second `call.ended`.
+ * counted) but whose record could not be written is not such a call: its end is queued to be
+ * written again (`endNotWritten`, call-ends.ts), and whoever finds the call live meanwhile (this
+ * instance, another, or a survivor after this one died) writes that end, publishing nothing, so that
+ * it never ends a second time with a second `call.ended`.
  */
+import { owedEnd, queueEnd } from '../jobs/call-ends';
+import type { JobQueues } from '../jobs/queue';
 import type { Logger } from '../log/logger';
 import type { CallOutcome, CallRecord } from '../store/call-record';
 import { SCHEDULED_STATE, type CallEnd, type CallRecordStore } from '../store/call-record-store';
@@ -37,6 +40,10 @@ export interface CallReconcilerDeps {
   serving: () => readonly string[];
   /** Where a call closed here is published as ended (the bus the live calls publish on). */
   events: Pick<CallEventBus, 'publish' | 'settle'>;
+  /** The job queues: the ends not written are the `call-ends` queue's (call-ends.ts). */
+  jobs: Pick<JobQueues, 'add' | 'get'>;
+  /** The wait before an end not written is tried again, doubled each try (default 1 s). */
+  endRetryMs?: number;
   logger: Logger;
   now?: () => number;
 }
@@ -57,8 +64,6 @@ export class CallReconciler {
   /** Failed attempts per call (see MAX_ATTEMPTS). */
   private readonly attempts = new Map<string, number>();
   private stopped = false;
-  /** Ends this instance published but could not write, by call (see `endNotWritten`). */
-  private readonly unwritten = new Map<string, CallEnd>();
   private readonly log: Logger;
   private readonly now: () => number;
 
@@ -111,7 +116,7 @@ export class CallReconciler {
   }
 
   private async touch(): Promise<void> {
-    const ids = [...this.deps.serving(), ...this.unwritten.keys()];
+    const ids = this.deps.serving();
     if (ids.length > 0) await this.deps.records.touch(ids, new Date(this.now()));
   }
 
@@ -119,31 +124,18 @@ export class CallReconciler {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
-    await this.writeEnds();
   }
 
   /**
    * A call of this instance ended (its `call.ended` published) but its record could not be written
-   * (the records subscriber's `endNotWritten`): its end is written again each pass, and meanwhile
-   * the call is marked as served, so that no instance closes it as orphaned with a second end.
+   * (the records subscriber's `endNotWritten`): its end is queued to be written (call-ends.ts).
    */
   endNotWritten(callId: string, end: CallEnd): void {
-    this.unwritten.set(callId, end);
-    this.log.warn({ event: 'call.end_unwritten', callId, outcome: end.outcome }, "could not write a call's end: writing it again each pass");
-  }
-
-  /** Writes the ends not written yet; those still failing are tried again next time. */
-  private async writeEnds(): Promise<void> {
-    for (const [callId, end] of [...this.unwritten]) {
-      try {
-        // False: its record has an outcome already.
-        const written = await this.deps.records.close(callId, end);
-        this.unwritten.delete(callId);
-        if (written) this.log.info({ event: 'call.end_written', callId, outcome: end.outcome }, "a call's end written after it had failed");
-      } catch (err) {
-        this.log.warn({ event: 'call.end_unwritten', callId, err }, "could not write a call's end yet: trying again next pass");
-      }
-    }
+    queueEnd(this.deps.jobs, callId, end, this.deps.endRetryMs).then(
+      () => this.log.warn({ event: 'call.end_unwritten', callId, outcome: end.outcome }, "could not write a call's end: queued to be written again"),
+      (err: unknown) =>
+        this.log.error({ event: 'call.end_lost', callId, outcome: end.outcome, endReason: end.endReason, err }, "could not write a call's end, nor queue it: its record stays live until an instance closes it"),
+    );
   }
 
   /** Marks this instance's calls as served, then closes the calls nobody serves; resolves with how many it closed. */
@@ -161,7 +153,7 @@ export class CallReconciler {
     if (this.stopped) return;
     const record = await this.deps.records.findByCallSid(legRef).catch(() => undefined);
     // A call tolk places that waits for its next attempt lists the leg of its last one: not orphaned.
-    if (!record || record.outcome !== undefined || record.state === SCHEDULED_STATE || this.deps.serving().includes(record.id) || this.unwritten.has(record.id)) return;
+    if (!record || record.outcome !== undefined || record.state === SCHEDULED_STATE || this.deps.serving().includes(record.id)) return;
     const mine = record.instance === undefined || record.instance === this.deps.instance;
     if (!mine || record.startedAt.getTime() >= this.deps.startedAt.getTime()) return;
     await this.reconcile(record).catch((err: unknown) => this.log.warn({ event: 'call.reconcile_failed', callId: record.id, err }, 'could not reconcile a call'));
@@ -173,7 +165,6 @@ export class CallReconciler {
     const serving = this.deps.serving();
     try {
       await this.touch();
-      await this.writeEnds();
       const orphans = await this.deps.records.unserved({
         instance: this.deps.instance,
         startedBefore: this.deps.startedAt,
@@ -183,7 +174,7 @@ export class CallReconciler {
       let closed = 0;
       for (const record of orphans) {
         if (this.stopped) break;
-        if (serving.includes(record.id) || this.unwritten.has(record.id)) continue;
+        if (serving.includes(record.id)) continue;
         try {
           if (await this.reconcile(record)) closed++;
           this.attempts.delete(record.id);
@@ -208,12 +199,23 @@ export class CallReconciler {
     }
   }
 
-  /** Closes one orphaned call (as interrupted unless told otherwise); false if another instance closed it first. */
+  /**
+   * Closes one orphaned call (as interrupted unless told otherwise); false if another instance
+   * closed it first, or it had ended already: its end published, only its record not written (that
+   * end is written now).
+   */
   private async reconcile(
     record: CallRecord,
     outcome: CallOutcome = 'interrupted',
     why = `tolk stopped serving the call while it was ${record.state}`,
   ): Promise<boolean> {
+    const owed = await owedEnd(this.deps.jobs, record.id);
+    if (owed) {
+      if (await this.deps.records.close(record.id, owed)) {
+        this.log.info({ event: 'call.end_written', callId: record.id, outcome: owed.outcome, instance: record.instance }, "a call's end, published by the instance that served it, written");
+      }
+      return false;
+    }
     const found: string[] = [];
     const hungUp: string[] = [];
     let endedAt: Date | undefined;

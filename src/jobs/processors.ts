@@ -4,10 +4,12 @@
  * wherever it runs.
  */
 import type { ConferenceTelephony, Telephony } from '../call/ports';
+import type { Logger } from '../log/logger';
 import type { CallRecordStore } from '../store/call-record-store';
 import { WEBHOOK_QUEUE, webhookQueueSpec, type DeliveryService } from '../webhooks/deliveries';
 import { outboundQueueSpec } from '../outbound/outbound-calls';
 import { RETENTION_QUEUE, retentionQueueSpec, type Retention } from '../retention/retention';
+import { CALL_ENDS_QUEUE, callEndsProcessor, callEndsQueueSpec } from './call-ends';
 import { DIAL_QUEUE, dialProcessor, dialQueueSpec } from './dial-queue';
 import type { JobQueues, QueueSpec } from './queue';
 
@@ -18,7 +20,7 @@ export interface QueueSettings {
 
 /** Every queue tolk has and how its workers run. */
 export function queueSpecs(settings: QueueSettings): QueueSpec[] {
-  return [dialQueueSpec(settings.callsPerSecond), webhookQueueSpec, outboundQueueSpec, retentionQueueSpec];
+  return [dialQueueSpec(settings.callsPerSecond), webhookQueueSpec, outboundQueueSpec, retentionQueueSpec, callEndsQueueSpec];
 }
 
 export interface WorkerDeps {
@@ -28,14 +30,15 @@ export interface WorkerDeps {
   conferences?: ConferenceTelephony;
   /** Which telephony errors are worth another attempt (Twilio: 429 and 5xx). */
   retryableDialError: (err: unknown) => boolean;
-  /** The calls' records: no leg is placed for a call that has ended. */
-  calls: Pick<CallRecordStore, 'get'>;
+  /** The calls' records: no leg is placed for a call that has ended; ends not written are written there. */
+  calls: Pick<CallRecordStore, 'get' | 'close'>;
   /** Whether an instance is up (TOLK_CLUSTER=on: the cluster's directory); no leg is placed for one that stopped. */
   instanceUp?: (instance: string) => Promise<boolean>;
   /** Webhook deliveries (the `webhooks` queue). */
   deliveries: DeliveryService;
   /** Erasing what is kept past TOLK_RETENTION_DAYS (the `retention` queue). */
   retention: Retention;
+  logger: Logger;
 }
 
 /**
@@ -46,5 +49,6 @@ export function runWorkers(jobs: JobQueues, deps: WorkerDeps): string[] {
   jobs.work(DIAL_QUEUE, dialProcessor(deps.telephony, deps.retryableDialError, { conferences: deps.conferences, calls: deps.calls, instanceUp: deps.instanceUp }));
   jobs.work(WEBHOOK_QUEUE, deps.deliveries.processor());
   jobs.work(RETENTION_QUEUE, deps.retention.processor());
-  return [DIAL_QUEUE, WEBHOOK_QUEUE, RETENTION_QUEUE];
+  jobs.work(CALL_ENDS_QUEUE, callEndsProcessor(deps.calls, deps.logger));
+  return [DIAL_QUEUE, WEBHOOK_QUEUE, RETENTION_QUEUE, CALL_ENDS_QUEUE];
 }

@@ -14,6 +14,8 @@ import { FakeMediaLeg } from './fakes/fake-media-leg';
 import { AGENT_SID, CALLER_SID, FakeTelephony, NUMBER } from './fakes/fake-telephony';
 import { FakeTranslatorFactory } from './fakes/fake-translator';
 import { flush, noPrompts, quietMetrics, silentLogger } from './fakes/rig-fixtures';
+import { callEndsQueueSpec } from '../../src/jobs/call-ends';
+import { MemoryJobQueues } from '../../src/jobs/memory-queues';
 
 describe('a call to a tolk number whose instance stops while the agent is being called', () => {
   it("lists the agent's leg while it rings, and is closed with that leg cancelled", async () => {
@@ -50,7 +52,7 @@ describe('a call to a tolk number whose instance stops while the agent is being 
     // tolk-b stops without ending the call; a survivor, which serves none of its calls, closes it.
     telephony.legs.set(CALLER_SID, { status: { state: 'answered' } });
     telephony.legs.set(AGENT_SID, { status: { state: 'ringing' } });
-    const survivor = new CallReconciler({ records, telephony, instance: 'tolk-a', startedAt: new Date(Date.now() - 60_000), intervalMs: 30_000, serving: () => [], events, logger });
+    const survivor = new CallReconciler({ records, telephony, instance: 'tolk-a', startedAt: new Date(Date.now() - 60_000), intervalMs: 30_000, serving: () => [], events, jobs: new MemoryJobQueues({ specs: [callEndsQueueSpec], logger }), logger });
     expect(await survivor.closeLost('tolk-b')).toBe(0);
     expect(telephony.cancelled).toEqual([AGENT_SID]);
     expect(await records.get(id)).toMatchObject({ state: 'ended', outcome: 'instance_lost' });

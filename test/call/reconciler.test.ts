@@ -6,6 +6,8 @@ import type { LegReport } from '../../src/call/ports';
 import { createLogger } from '../../src/log/logger';
 import type { CallRecordPatch, NewCallRecord } from '../../src/store/call-record';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+import { callEndsQueueSpec } from '../../src/jobs/call-ends';
+import { MemoryJobQueues } from '../../src/jobs/memory-queues';
 
 const CALLER = 'CA' + '1'.repeat(32);
 const AGENT = 'CA' + '2'.repeat(32);
@@ -36,8 +38,10 @@ function setup(serving: string[] = [], records = new InMemoryCallRecordStore()) 
   let now = BOOT;
   const events = new CallEventBus(logger);
   events.subscribe((e) => void (e.type === 'call.ended' && ended.push(e)));
-  const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(BOOT), intervalMs: INTERVAL, serving: () => serving, events, logger, now: () => now });
-  return { records, network, reconciler, lines, ended, events, now: () => now, advance: (ms: number) => (now += ms) };
+  // The queues the instances share (the ends not written are queued there).
+  const jobs = new MemoryJobQueues({ specs: [callEndsQueueSpec], logger });
+  const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(BOOT), intervalMs: INTERVAL, serving: () => serving, events, jobs, logger, now: () => now });
+  return { records, network, reconciler, lines, ended, events, jobs, now: () => now, advance: (ms: number) => (now += ms) };
 }
 
 const call = (id: string, over: Partial<NewCallRecord> = {}): NewCallRecord => ({
@@ -194,7 +198,7 @@ describe('calls no instance serves any more', () => {
     let release: () => void = () => undefined;
     const network = { lookUp: () => new Promise<LegReport | undefined>((r) => (release = () => r(undefined))), hangUp: () => Promise.resolve() };
     await records.create(call('orphan', { startedAt: new Date(Date.now() - 120_000) }));
-    const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(), intervalMs: 1000, serving: () => ['live'], events: new CallEventBus(createLogger({ level: 'silent' })), logger: createLogger({ level: 'silent' }) });
+    const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(), intervalMs: 1000, serving: () => ['live'], events: new CallEventBus(createLogger({ level: 'silent' })), jobs: new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: createLogger({ level: 'silent' }) }), logger: createLogger({ level: 'silent' }) });
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
     try {
       reconciler.start();
@@ -272,7 +276,7 @@ describe('a call that ended but whose end could not be written', () => {
     const s = setup([], store);
     recordCalls(s.events, store, { endNotWritten: (id, end) => s.reconciler.endNotWritten(id, end) });
     // Another instance sharing the database, which would take the call for one nobody serves.
-    const other = new CallReconciler({ records: store, telephony: s.network, instance: 'host-b:8080', startedAt: new Date(BOOT), intervalMs: INTERVAL, serving: () => [], events: s.events, logger: createLogger({ level: 'silent' }), now: s.now });
+    const other = new CallReconciler({ records: store, telephony: s.network, instance: 'host-b:8080', startedAt: new Date(BOOT), intervalMs: INTERVAL, serving: () => [], events: s.events, jobs: s.jobs, logger: createLogger({ level: 'silent' }), now: s.now });
     await store.create(call('c1', { startedAt: new Date(BOOT + 1_000) }));
     s.network.legs.set(CALLER, { status: { state: 'ended', reason: 'completed' }, endedAt: new Date(BOOT + 2_000) });
     s.network.legs.set(AGENT, { status: { state: 'ended', reason: 'completed' }, endedAt: new Date(BOOT + 2_000) });

@@ -71,7 +71,7 @@ describe('tolk worker', () => {
       const first = spawnTolk(env, { cli: ['worker'] });
       const started = JSON.parse(await first.waitForStdout(/worker\.started/)) as { queues: string[] };
       // The queues it runs: not `outbound`, which the servers run.
-      expect(started.queues).toEqual(['dial', 'webhooks', 'retention']);
+      expect(started.queues).toEqual(['dial', 'webhooks', 'retention', 'call-ends']);
       const job: DialJob = {
         request: { callId: 'kill-me', endpoint: 'agent', destination: '+15550002222', callerId: '+15550001111', ringTimeoutSec: 60 },
         deadline: Date.now() + 60_000,

@@ -12,6 +12,8 @@ import type { OutboundPlan } from '../../src/store/call-record';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
 import { AGENT_SID, FakeTelephony, NUMBER } from '../call/fakes/fake-telephony';
 import { flush, silentLogger } from '../call/fakes/rig-fixtures';
+import { callEndsQueueSpec } from '../../src/jobs/call-ends';
+import { MemoryJobQueues } from '../../src/jobs/memory-queues';
 
 /** The fake network names every leg it dials so. */
 const CUSTOMER_LEG = AGENT_SID;
@@ -43,7 +45,7 @@ async function ringing() {
   await events.settle(id);
   telephony.legs.set(CUSTOMER_LEG, { status: { state: 'ringing' } });
   // A survivor, which serves none of tolk-b's calls.
-  const survivor = new CallReconciler({ records, telephony, instance: 'tolk-a', startedAt: new Date(Date.now() - 60_000), intervalMs: 30_000, serving: () => [], events, logger });
+  const survivor = new CallReconciler({ records, telephony, instance: 'tolk-a', startedAt: new Date(Date.now() - 60_000), intervalMs: 30_000, serving: () => [], events, jobs: new MemoryJobQueues({ specs: [callEndsQueueSpec], logger }), logger });
   return { id, records, telephony, survivor, ended };
 }
 

@@ -10,7 +10,7 @@ import { runWorkerProcess } from '../worker-process';
 export function jobsCommand(ctx: CliContext): Command {
   return new Command('jobs')
     .description('show the background job queues: how many jobs wait, run, finished or failed, and the newest jobs')
-    .option('--queue <name>', 'only jobs of this queue (dial, webhooks, outbound, retention)')
+    .option('--queue <name>', 'only jobs of this queue (dial, webhooks, outbound, retention, call-ends)')
     .addOption(new Option('--state <state>', 'only jobs in this state').choices(JOB_STATES))
     .option('--limit <n>', 'how many jobs (1 to 200)', wholeNumber(1, 200), 20)
     .action(async (opts: { queue?: string; state?: string; limit: number }, cmd: Command) => {
