@@ -49,6 +49,8 @@ export interface CallServiceDeps extends CallDeps {
   conferences?: ConferenceTelephony;
   /** TOLK_MAX_CONFERENCE_LANGUAGES (default 4). */
   maxConferenceLanguages?: number;
+  /** The waits before a conference asks again for interpreter legs refused for now (default `LEG_RETRY_MS`). */
+  legRetryMs?: readonly number[];
   /** TOLK_INSTANCE_ID: kept with each call this instance serves. */
   instance?: string;
   /** The network reported a leg ended that no live call here holds (e.g. one from before a restart). */
@@ -374,7 +376,7 @@ export class CallService {
       ...(this.deps.instance ? { instance: this.deps.instance } : {}),
     });
     const call = new ConferenceCall(
-      { ...this.deps, conferences },
+      { ...this.deps, conferences, lineFree: () => this.accepting },
       {
         id,
         conference: info.ref,
@@ -526,7 +528,7 @@ export class CallService {
     const conference = `tolk-${out.id}`;
     await this.deps.records.update(out.id, { kind: 'conference', conference });
     const call = new ConferenceCall(
-      { ...this.deps, conferences: this.deps.conferences },
+      { ...this.deps, conferences: this.deps.conferences, lineFree: () => this.accepting },
       {
         id: out.id,
         conference,
@@ -599,7 +601,7 @@ export class CallService {
       return sayAndHangUp('unreachable', callerLanguage);
     }
     const call = new ConferenceCall(
-      { ...this.deps, conferences: this.deps.conferences },
+      { ...this.deps, conferences: this.deps.conferences, lineFree: () => this.accepting },
       {
         id,
         conference,

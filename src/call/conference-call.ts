@@ -65,8 +65,25 @@ const LINES_TO_KNOW = 2;
 /** The most parties who left with no language known that a line of theirs can still name (see `departed`). */
 const MAX_DEPARTED = 16;
 
+/**
+ * How long after an interpreter leg was refused for now (Twilio 429/5xx past the dial queue's own
+ * retries) the call asks for its refused legs again: after each wait in turn, from the refusal
+ * before it (see `retryLegs`).
+ */
+export const LEG_RETRY_MS: readonly number[] = [15_000, 30_000, 60_000];
+
+/** No retry of refused legs starts later than this after the first refusal for now. */
+export const LEG_RETRY_WINDOW_MS = 5 * 60_000;
+
 export interface ConferenceCallDeps extends CallDeps {
   conferences: ConferenceTelephony;
+  /** The waits before the refused legs are asked for again (default `LEG_RETRY_MS`). */
+  legRetryMs?: readonly number[];
+  /**
+   * Whether a TOLK_MAX_CALLS line is free for an uninterpreted call to take again while it asks for
+   * its legs anew (default: always).
+   */
+  lineFree?: () => boolean;
 }
 
 export interface ConferencePartyInit {
@@ -106,7 +123,8 @@ export interface ConferenceCallInit {
 
 /**
  * `joining` until an interpreter leg is connected (`live`); `uninterpreted` once every interpreter
- * leg failed for good before one was: the parties talk without tolk.
+ * leg was refused before one was: the parties talk without tolk; `live` again should a leg refused
+ * for now and asked for again join.
  */
 export type ConferenceCallState = 'joining' | 'live' | 'uninterpreted' | 'ended';
 
@@ -130,8 +148,10 @@ interface InterpreterLeg {
   attached: boolean;
   /** The leg was asked to leave (or never came): not requested again for this plan entry. */
   dropped: boolean;
-  /** Why its placement was refused for good (see `InterpreterLegRefusedError`); absent: it was not. */
+  /** Why its placement was refused (see `InterpreterLegRefusedError`); absent: it was not. */
   refusal?: string;
+  /** The refusal may pass (Twilio 429/5xx): the leg is asked for again later (see `retryLegs`). */
+  refusedForNow?: boolean;
 }
 
 export class ConferenceCall {
@@ -175,6 +195,11 @@ export class ConferenceCall {
    * whichever instance serves the call (the set moves with it, see `told`).
    */
   private readonly toldUnavailable: Set<string>;
+  /**
+   * Asking again for the legs refused for now: how many tries were made, until when one may start
+   * (ms since the epoch), and the timer of the next.
+   */
+  private legRetry: { tries: number; until: number; timer?: NodeJS.Timeout; over?: boolean } | undefined;
   /** Wakes the wait of `everyLegGone` once why the call is ending is known, or it has ended. */
   private endingNoted: (() => void) | undefined;
   /**
@@ -296,10 +321,16 @@ export class ConferenceCall {
    * Whether the call holds a TOLK_MAX_CALLS slot: every call does, but a conference that went
    * uninterpreted, which does no audio work (it only follows the conference's events, or looks it
    * up on its deadline, until it ends) from then on, while it ends too; it stays live and counted
-   * in tolk_active_calls until it has ended.
+   * in tolk_active_calls until it has ended. Asking for its legs again (taking a free line first),
+   * it holds one again; interpreted again, it keeps it.
    */
   get holdsSlot(): boolean {
-    return this.unavailable === undefined;
+    return this.unavailable === undefined || this.askingAgain;
+  }
+
+  /** Uninterpreted, an interpreter leg is being placed again (see `retryLegs`): the call takes its line back meanwhile. */
+  private get askingAgain(): boolean {
+    return this.stateValue === 'uninterpreted' && [...this.legs.values()].some((l) => !l.dropped);
   }
 
   /** The leg tolk dialled for the caller, once known. */
@@ -452,6 +483,11 @@ export class ConferenceCall {
       // already, since it was first bridged). Its talk time counts from `partiesConnected`.
       if (!this.init.adopted) this.publish({ type: 'call.state', from: 'answered', to: 'bridged', trigger: 'interpreter-joined' });
     }
+    const again = this.stateValue === 'uninterpreted';
+    if (again) this.interpretedAgain();
+    const told = this.tellBack(leg);
+    if (again) this.publish({ type: 'interpreter.available', told });
+    else for (const party of told) this.publish({ type: 'interpreter.available', told: [party], party });
     this.tellUnserved();
     this.reconcile();
     const legs = [...this.legs.values()].filter((l) => !l.dropped);
@@ -470,6 +506,8 @@ export class ConferenceCall {
     if (!this.joined || this.joined.settled) return;
     this.joined.settled = true;
     this.joined.resolve(refusal);
+    // Adopted: a leg refused for now meanwhile is asked for again here.
+    if (refusal === undefined) this.scheduleRetry();
   }
 
   /** The parties (their legs) told that interpretation is unavailable to them, for the instance the call moves to. */
@@ -503,6 +541,7 @@ export class ConferenceCall {
     this.beginMoveOut();
     clearTimeout(this.deadline);
     clearTimeout(this.ringing);
+    clearTimeout(this.legRetry?.timer);
     this.unwatch?.();
     this.unwatch = undefined;
     this.stateValue = 'ended';
@@ -562,6 +601,8 @@ export class ConferenceCall {
    */
   private letGo(outcome: CallOutcome): Promise<void> {
     this.outcome ??= outcome;
+    // Legs asked for again and placed meanwhile leave the conference, which goes on.
+    for (const leg of this.legs.values()) if (leg.legRef && !leg.dropped) this.background('remove-leg', this.deps.conferences.removeLeg(this.conferenceRef ?? this.conference, leg.legRef));
     this.log.info({ event: 'conference.let_go', outcome: this.outcome }, 'tolk shut down: the parties of the uninterpreted conference talk on without it');
     this.end(this.outcome, 'tolk shut down; the parties talk on without it');
     return this.released ?? Promise.resolve();
@@ -853,9 +894,12 @@ export class ConferenceCall {
     return all.slice(0, this.init.maxLanguages);
   }
 
-  /** Brings the legs and routes to what the plan says. */
-  private reconcile(): void {
-    if (this.stateValue === 'ended' || this.stateValue === 'uninterpreted' || this.legsGone) return;
+  /**
+   * Brings the legs and routes to what the plan says; an uninterpreted call only when it asks for
+   * its legs again (`again`).
+   */
+  private reconcile(again = false): void {
+    if (this.stateValue === 'ended' || (this.stateValue === 'uninterpreted' && !again) || this.legsGone) return;
     const parties = this.presentParties();
     const plan = this.plan(parties);
     const wanted = new Set(plan.legs.map((l) => l.endpoint));
@@ -946,8 +990,17 @@ export class ConferenceCall {
       })
       .catch((err: unknown) => {
         if (err instanceof InterpreterLegRefusedError && !leg.dropped) {
-          this.log.error({ event: 'conference.interpreter_leg_failed', endpoint, err, final: true }, 'could not place an interpreter leg: refused for good');
-          this.legRefused(leg, err.reason);
+          this.log.error(
+            { event: 'conference.interpreter_leg_failed', endpoint, err, final: !err.temporary },
+            err.temporary ? 'could not place an interpreter leg: refused for now, asked for again later' : 'could not place an interpreter leg: refused for good',
+          );
+          this.legRefused(leg, err.reason, err.temporary);
+          return;
+        }
+        if (this.stateValue === 'uninterpreted' && !leg.dropped && !(err instanceof WhisperRefusedError)) {
+          // Asked for again while uninterpreted: no change of the conference asks for it once more.
+          this.log.error({ event: 'conference.interpreter_leg_failed', endpoint, err, final: false }, 'could not place an interpreter leg again: asked for again later');
+          this.legRefused(leg, err instanceof Error ? err.message : String(err), true);
           return;
         }
         this.legs.delete(endpoint);
@@ -961,17 +1014,20 @@ export class ConferenceCall {
   }
 
   /**
-   * An interpreter leg was refused for good: it is not asked for again. Once every leg of the
-   * call was (none connected, none still being placed) and the conference is not over,
-   * interpretation is unavailable: each party present is told so in their language (heard by them
+   * An interpreter leg was refused: for good, it is not asked for again; for now (`temporary`), it
+   * is asked for again later (see `scheduleRetry`). Once every leg of the call was refused (none
+   * connected, none still being placed) and the conference is not over, interpretation is
+   * unavailable: each party present is told so in their language (heard by them
    * alone), and so is each one who joins later; the call goes on uninterpreted, its deadline to
    * start interpreting gone (it looks the conference up instead, see `stillOn`), and the record
    * says so when it ends. While the call is interpreted, the party a refused whisper leg was for
    * is told alone (see `tellUnserved`).
    */
-  private legRefused(leg: InterpreterLeg, reason: string): void {
+  private legRefused(leg: InterpreterLeg, reason: string, temporary: boolean): void {
     leg.dropped = true;
     leg.refusal = reason;
+    leg.refusedForNow = temporary;
+    this.scheduleRetry();
     this.tellUnserved();
     if (this.stateValue !== 'joining' || this.legsGone) return;
     const legs = [...this.legs.values()];
@@ -995,6 +1051,79 @@ export class ConferenceCall {
     );
     this.publish({ type: 'interpreter.unavailable', reason, told: present.map((p) => p.legRef) });
     for (const p of present) this.tellUnavailable(p);
+  }
+
+  /**
+   * A leg was refused for now: the legs refused for now are asked for again after the next wait of
+   * `legRetryMs` (from this refusal), at most once per wait, none later than LEG_RETRY_WINDOW_MS
+   * after the first such refusal; legs refused meanwhile are asked for with the others. Not while
+   * the call is being adopted (a refusal there sends it back) or moves out.
+   */
+  private scheduleRetry(): void {
+    if (this.stateValue === 'ended' || this.legsGone || this.moving || this.legRetry?.timer || (this.joined && !this.joined.settled)) return;
+    if (![...this.legs.values()].some((l) => l.refusedForNow)) return;
+    const retry = (this.legRetry ??= { tries: 0, until: this.now() + LEG_RETRY_WINDOW_MS });
+    if (retry.over) return;
+    const wait = (this.deps.legRetryMs ?? LEG_RETRY_MS)[retry.tries];
+    if (wait === undefined || this.now() + wait > retry.until) {
+      retry.over = true;
+      this.log.warn({ event: 'conference.leg_retries_over', tries: retry.tries }, 'interpreter legs refused for now are not asked for again: their retries are over');
+      return;
+    }
+    retry.timer = startDeadline(wait, () => this.retryLegs());
+  }
+
+  /**
+   * Asks again for the legs refused for now. An uninterpreted call takes a TOLK_MAX_CALLS line
+   * for it (see `holdsSlot`): with none free, this try is skipped and the next one waits its turn.
+   */
+  private retryLegs(): void {
+    const retry = this.legRetry;
+    if (!retry) return;
+    retry.timer = undefined;
+    retry.tries++;
+    if (this.stateValue === 'ended' || this.legsGone) return;
+    const again = [...this.legs.values()].filter((l) => l.refusedForNow);
+    if (again.length === 0) return;
+    if (this.stateValue === 'uninterpreted' && !this.askingAgain && !(this.deps.lineFree?.() ?? true)) {
+      this.log.warn({ event: 'conference.leg_retry_skipped', try: retry.tries }, 'no TOLK_MAX_CALLS line is free: the interpreter legs are not asked for again this time');
+      this.scheduleRetry();
+      return;
+    }
+    this.log.info({ event: 'conference.leg_retry', try: retry.tries, endpoints: again.map((l) => l.endpoint) }, 'asking again for interpreter legs refused for now');
+    for (const leg of again) this.legs.delete(leg.endpoint);
+    this.reconcile(true);
+  }
+
+  /**
+   * An interpreter leg joined the uninterpreted call (asked for again): it is interpreted from now
+   * on, and its record says it is no longer uninterpreted.
+   */
+  private interpretedAgain(): void {
+    this.stateValue = 'live';
+    clearTimeout(this.deadline);
+    const was = this.unavailable;
+    this.unavailable = undefined;
+    this.log.info({ event: 'conference.interpreted_again', refused: was }, 'an interpreter leg asked for again joined: the parties are interpreted again');
+    // Never bridged before (an adopted call was interpreted already on the instance it left).
+    if (!this.init.adopted) this.publish({ type: 'call.state', from: 'answered', to: 'bridged', trigger: 'interpreter-joined' });
+  }
+
+  /**
+   * Parties told that interpretation is unavailable to them whom a connected leg reaches now (the
+   * one it whispers to, or everyone in the room) hear, in their language and alone, that it is
+   * back. Returns their legs.
+   */
+  private tellBack(leg: InterpreterLeg): string[] {
+    const reached = leg.whisperTo ? [this.parties.get(leg.whisperTo)] : [...this.parties.values()];
+    const told: string[] = [];
+    for (const party of reached) {
+      if (!party?.present || !this.toldUnavailable.delete(party.legRef)) continue;
+      told.push(party.legRef);
+      const language = party.language ?? 'en';
+      this.background('tell-back', this.deps.conferences.announce(this.conferenceRef ?? this.conference, party.legRef, message('interpretationBack', language), sayLocale(language)));
+    }
+    return told;
   }
 
   /** The parties in the room now. */
@@ -1080,7 +1209,8 @@ export class ConferenceCall {
     this.log.warn({ event: 'conference.fallback', requested: this.requestedMode, mode: 'open', reason }, 'whisper refused: interpreting in the open');
     this.publish({ type: 'interpreter.mode', mode: 'open', requestedMode: this.requestedMode, fallback: reason });
     for (const leg of [...this.legs.values()]) this.dropLeg(leg);
-    this.reconcile();
+    // Uninterpreted, whisper is refused only to legs asked for again: the open one is asked for too.
+    this.reconcile(this.stateValue === 'uninterpreted');
   }
 
   /** The party dialled for the caller is still ringing: the ringing stops. */
@@ -1155,6 +1285,7 @@ export class ConferenceCall {
     if (this.stateValue === 'ended') return;
     clearTimeout(this.deadline);
     clearTimeout(this.ringing);
+    clearTimeout(this.legRetry?.timer);
     this.stateValue = 'ended';
     this.endingNoted?.();
     this.released = this.release(outcome, this.unavailable === undefined ? reason : `${reason} (${UNINTERPRETED}: ${this.unavailable})`);

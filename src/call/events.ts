@@ -39,6 +39,12 @@ export type CallEvent = EventBase &
      * alone were told.
      */
     | { type: 'interpreter.unavailable'; reason: string; told: string[]; party?: string }
+    /**
+     * Interpretation is back after `interpreter.unavailable` (a leg refused for now was asked for
+     * again and joined): for the whole call, or with `party` for that party alone. `told`: the
+     * parties told so (each once a leg reaching them is connected).
+     */
+    | { type: 'interpreter.available'; told: string[]; party?: string }
     /** The interpretation in effect changed from the one asked for (`fallback`: why). */
     | { type: 'interpreter.mode'; mode: 'whisper' | 'open'; requestedMode: 'whisper' | 'open'; fallback?: string }
     /** A step of the call's state machine. */

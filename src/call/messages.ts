@@ -4,7 +4,7 @@
  * without its own text falls back to English, so every caller hears something.
  */
 
-export type MessageKey = 'greeting' | 'busy' | 'noAnswer' | 'unreachable' | 'unknownNumber' | 'allLinesBusy' | 'translationUnavailable' | 'serviceEnding' | 'menuOption';
+export type MessageKey = 'greeting' | 'busy' | 'noAnswer' | 'unreachable' | 'unknownNumber' | 'allLinesBusy' | 'translationUnavailable' | 'interpretationBack' | 'serviceEnding' | 'menuOption';
 
 interface LanguageMessages {
   /** Voice locale for the telephony's text-to-speech (BCP-47, e.g. es-ES). */
@@ -26,6 +26,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'We could not reach the person you are calling. Please try again later. Goodbye.',
       unknownNumber: 'Sorry, this number is not in service. Goodbye.',
       translationUnavailable: 'Interpretation is unavailable. You will now hear the other person directly.',
+      interpretationBack: 'Interpretation is available again.',
       serviceEnding: 'This call has to end now for service maintenance. Please call again. Goodbye.',
       menuOption: 'For English, press {digit}.',
     },
@@ -41,6 +42,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'No hemos podido contactar con la persona a la que llama. Por favor, inténtelo más tarde. Adiós.',
       unknownNumber: 'Lo sentimos, este número no está en servicio. Adiós.',
       translationUnavailable: 'La interpretación no está disponible. Ahora oirá directamente a la otra persona.',
+      interpretationBack: 'La interpretación vuelve a estar disponible.',
       serviceEnding: 'Esta llamada tiene que terminar ahora por mantenimiento del servicio. Por favor, vuelva a llamar. Adiós.',
       menuOption: 'Para español, pulse {digit}.',
     },
@@ -56,6 +58,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'Der gewünschte Gesprächspartner ist nicht erreichbar. Bitte versuchen Sie es später noch einmal. Auf Wiederhören.',
       unknownNumber: 'Diese Rufnummer ist leider nicht vergeben. Auf Wiederhören.',
       translationUnavailable: 'Die Verdolmetschung ist nicht verfügbar. Sie hören Ihren Gesprächspartner jetzt direkt.',
+      interpretationBack: 'Die Verdolmetschung ist wieder verfügbar.',
       serviceEnding: 'Dieses Gespräch muss wegen Wartungsarbeiten jetzt beendet werden. Bitte rufen Sie erneut an. Auf Wiederhören.',
       menuOption: 'Für Deutsch drücken Sie die {digit}.',
     },
@@ -71,6 +74,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'Votre correspondant est injoignable. Veuillez rappeler plus tard. Au revoir.',
       unknownNumber: "Désolé, ce numéro n'est pas en service. Au revoir.",
       translationUnavailable: "L'interprétation n'est pas disponible. Vous entendez maintenant directement votre correspondant.",
+      interpretationBack: "L'interprétation est de nouveau disponible.",
       serviceEnding: 'Cet appel doit se terminer maintenant pour une opération de maintenance. Veuillez rappeler. Au revoir.',
       menuOption: 'Pour le français, appuyez sur {digit}.',
     },
@@ -86,6 +90,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'Non è stato possibile raggiungere la persona chiamata. La preghiamo di riprovare più tardi. Arrivederci.',
       unknownNumber: 'Siamo spiacenti, questo numero non è attivo. Arrivederci.',
       translationUnavailable: "L'interpretazione non è disponibile. Ora sentirà direttamente l'altra persona.",
+      interpretationBack: "L'interpretazione è di nuovo disponibile.",
       serviceEnding: 'Questa chiamata deve terminare ora per manutenzione del servizio. La preghiamo di richiamare. Arrivederci.',
       menuOption: "Per l'italiano, premere {digit}.",
     },
@@ -101,6 +106,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'Não foi possível falar com a pessoa para quem você está ligando. Tente novamente mais tarde. Até logo.',
       unknownNumber: 'Desculpe, este número não está em serviço. Até logo.',
       translationUnavailable: 'A interpretação não está disponível. Agora você ouvirá a outra pessoa diretamente.',
+      interpretationBack: 'A interpretação está disponível novamente.',
       serviceEnding: 'Esta chamada tem de terminar agora devido a manutenção do serviço. Por favor, ligue novamente. Adeus.',
       menuOption: 'Para português, pressione {digit}.',
     },
@@ -116,6 +122,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'Nie udało się połączyć z osobą, do której dzwonisz. Spróbuj ponownie później. Do widzenia.',
       unknownNumber: 'Przepraszamy, ten numer jest nieaktywny. Do widzenia.',
       translationUnavailable: 'Tłumaczenie jest niedostępne. Teraz usłyszysz rozmówcę bezpośrednio.',
+      interpretationBack: 'Tłumaczenie jest znowu dostępne.',
       serviceEnding: 'To połączenie musi zostać teraz zakończone z powodu prac serwisowych. Prosimy zadzwonić ponownie. Do widzenia.',
       menuOption: 'Aby kontynuować po polsku, naciśnij {digit}.',
     },
@@ -131,6 +138,7 @@ const MESSAGES: Record<string, LanguageMessages> = {
       unreachable: 'De persoon die u belt is niet bereikbaar. Probeer het later opnieuw. Tot ziens.',
       unknownNumber: 'Dit nummer is helaas niet in gebruik. Tot ziens.',
       translationUnavailable: 'Tolken is niet beschikbaar. U hoort de ander nu rechtstreeks.',
+      interpretationBack: 'Tolken is weer beschikbaar.',
       serviceEnding: 'Dit gesprek moet nu worden beëindigd wegens onderhoud. Belt u alstublieft opnieuw. Tot ziens.',
       menuOption: 'Voor Nederlands, druk op {digit}.',
     },

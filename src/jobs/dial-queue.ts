@@ -41,9 +41,10 @@ export type DialJob = DialLeg & {
 
 /**
  * What a dial job answers: the leg's reference, or why the telephony refused an interpreter leg's
- * whisper, or the interpreter leg itself for good.
+ * whisper, or the interpreter leg itself: for good, or (`temporary`) still failing in a way that
+ * may pass when the leg's time to be placed ran out.
  */
-export type DialResult = string | { whisperRefused: string } | { legRefused: string };
+export type DialResult = string | { whisperRefused: string } | { legRefused: string; temporary?: boolean };
 
 /** How long an interpreter leg (which has no ring timeout) may wait its turn. */
 const INTERPRETER_WAIT_MS = 30_000;
@@ -147,7 +148,7 @@ export class QueuedConferences implements ConferenceTelephony {
     const id = jobId('dial', req.callId, req.endpoint, String(this.now()));
     const result = await dialWithin<DialResult>(this.jobs, id, { interpreter: req }, INTERPRETER_WAIT_MS, this.opts);
     if (typeof result === 'string') return result;
-    if ('legRefused' in result) throw new InterpreterLegRefusedError(result.legRefused);
+    if ('legRefused' in result) throw new InterpreterLegRefusedError(result.legRefused, { temporary: result.temporary === true });
     throw new WhisperRefusedError(result.whisperRefused);
   }
 
@@ -209,12 +210,13 @@ export function dialProcessor(telephony: Telephony, retryable: (err: unknown) =>
       if ('party' in data) return await opts.conferences.addParty(data.party);
       return await opts.conferences.addInterpreter(data.interpreter).catch((err: unknown) => {
         if (err instanceof WhisperRefusedError) return { whisperRefused: err.reason };
-        if (err instanceof InterpreterLegRefusedError) return { legRefused: err.reason };
+        if (err instanceof InterpreterLegRefusedError) return { legRefused: err.reason, ...(err.temporary ? { temporary: true } : {}) };
         // Worth retrying, but no further attempt would start before the leg's time is over (the
-        // backoff before the next one may reach its full length): the leg is refused for good.
+        // backoff before the next one may reach its full length): this dial gives up, and says
+        // the refusal may pass (the call may ask for the leg again later).
         if (retryable(err) && (job.attempt >= job.attempts || now() + backoffDelay(DIAL_BACKOFF, job.attempt, () => 0) >= data.deadline)) {
           const why = err instanceof Error ? err.message : String(err);
-          return { legRefused: `${why} (still failing after ${job.attempt} attempt${job.attempt === 1 ? '' : 's'})` };
+          return { legRefused: `${why} (still failing after ${job.attempt} attempt${job.attempt === 1 ? '' : 's'})`, temporary: true };
         }
         throw err;
       });

@@ -48,6 +48,9 @@ export class CallDigest {
       case 'interpreter.unavailable':
         this.keep(e.party === undefined ? 'unavailable' : `unavailable:${e.party}`, e);
         return;
+      case 'interpreter.available':
+        this.latest.delete(e.party === undefined ? 'unavailable' : `unavailable:${e.party}`);
+        return;
       case 'participant.joined':
         this.keep(`participant:${e.participantId}`, e);
         return;

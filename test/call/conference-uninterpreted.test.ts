@@ -7,15 +7,18 @@
  * stays interpreted for the others. tolk_conferences_uninterpreted_total counts each by scope.
  */
 import { CallService } from '../../src/call/call-service';
-import { CallEventBus } from '../../src/call/events';
+import { CallEventBus, type CallEvent } from '../../src/call/events';
 import { ManualFrameClock } from '../../src/call/frame-clock';
 import { InterpreterLegRefusedError, WhisperRefusedError, type ConferenceEvent } from '../../src/call/ports';
 import { message } from '../../src/call/messages';
 import { StaticNumberDirectory } from '../../src/config/numbers';
+import { Writable } from 'node:stream';
 import { Metrics } from '../../src/http/metrics';
+import { createLogger } from '../../src/log/logger';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
 import { conferenceRig } from './fakes/conference-rig';
 import { FakeConferences } from './fakes/fake-conferences';
+import { FakeMediaLeg } from './fakes/fake-media-leg';
 import { CALLER_SID, FakeTelephony, NUMBER as DIRECT_NUMBER } from './fakes/fake-telephony';
 import { FakeTranslatorFactory } from './fakes/fake-translator';
 import { flush, noPrompts, quietMetrics, silentLogger } from './fakes/rig-fixtures';
@@ -241,5 +244,158 @@ describe('a conference interpreted in whisper mode, where Twilio refuses one par
     expect(rig.seen.filter((e) => e.type === 'interpreter.unavailable')).toEqual([]);
     expect(await uninterpreted(metrics)).toEqual({});
     await rig.close();
+  });
+});
+
+describe('a conference whose interpreter legs Twilio refused for now (429/5xx past the dial queue\'s retries)', () => {
+  const es = 'CA' + 'e'.repeat(32);
+  const en = 'CA' + 'a'.repeat(32);
+  const FOR_NOW = new InterpreterLegRefusedError('Twilio 503: Service Unavailable (still failing after 5 attempts)', { temporary: true });
+  const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** Resolves once `done` holds (checked every 5 ms, for at most 5 s). */
+  const until = async (done: () => boolean, what: string) => {
+    for (const limit = Date.now() + 5000; !done(); await wait(5)) if (Date.now() > limit) throw new Error(`timed out waiting for ${what}`);
+  };
+
+  /** tolk joins a whisper conference of a Spanish and an English speaker, every interpreter leg refused by `refuse` at first. */
+  async function refusedForNow(opts: { refuse: () => Error | undefined; legRetryMs: number[]; maxCalls?: number }) {
+    const conferences = new FakeConferences('room', [es, en]);
+    let refusals = 0;
+    conferences.refuse = () => {
+      const err = opts.refuse();
+      if (err) refusals++;
+      return err;
+    };
+    const lines: { event?: string }[] = [];
+    const logger = createLogger({
+      destination: new Writable({
+        write: (chunk: Buffer, _e, cb) => {
+          for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as { event?: string });
+          cb();
+        },
+      }),
+    });
+    const events = new CallEventBus(logger);
+    const seen: CallEvent[] = [];
+    events.subscribe((e) => void seen.push(e));
+    const service = new CallService({
+      events,
+      clock: new ManualFrameClock(),
+      telephony: new FakeTelephony(),
+      translators: new FakeTranslatorFactory(),
+      records: new InMemoryCallRecordStore(),
+      prompts: noPrompts,
+      metrics: quietMetrics,
+      logger,
+      numbers: new StaticNumberDirectory([DIRECT_NUMBER]),
+      conferences,
+      legRetryMs: opts.legRetryMs,
+      ...(opts.maxCalls === undefined ? {} : { maxCalls: opts.maxCalls }),
+    });
+    const joined = await service.joinConference('room', {
+      mode: 'whisper',
+      participants: [
+        { callSid: es, language: 'es' },
+        { callSid: en, language: 'en' },
+      ],
+    });
+    if (!joined.ok) throw new Error(joined.error);
+    await flush();
+    const call = joined.call;
+    /** Connects every interpreter leg placed and not connected yet. */
+    const connected = new Set<string>();
+    const connectLegs = async () => {
+      for (const { req, legRef } of conferences.interpreters) {
+        if (connected.has(legRef)) continue;
+        connected.add(legRef);
+        service.interpreterAnswered(call.id, legRef, req.endpoint);
+        service.attach(new FakeMediaLeg(legRef, req.endpoint));
+      }
+      await flush();
+    };
+    const end = async () => {
+      const ended = new Promise<void>((resolve) => call.onEnded(() => resolve()));
+      for (const watcher of conferences.watchers) watcher({ type: 'ended', conferenceRef: 'CF-room' });
+      await ended;
+      return seen.find((e) => e.type === 'call.ended');
+    };
+    const logged = (event: string) => lines.filter((l) => l.event === event).length;
+    return { service, conferences, call, seen, connectLegs, end, logged, refusals: () => refusals };
+  }
+
+  it('asks for the legs again later; once one joins the call is interpreted again, each party hears so in their language, and the record does not call it uninterpreted', async () => {
+    let down = true;
+    const rig = await refusedForNow({ refuse: () => (down ? FOR_NOW : undefined), legRetryMs: [30, 30, 30] });
+    expect(rig.call.state).toBe('uninterpreted');
+    expect(rig.conferences.announced).toEqual(
+      expect.arrayContaining([
+        { legRef: es, text: message('translationUnavailable', 'es'), locale: 'es-ES' },
+        { legRef: en, text: message('translationUnavailable', 'en'), locale: 'en-US' },
+      ]),
+    );
+    // Twilio recovers: the next try places both legs again.
+    down = false;
+    await until(() => rig.conferences.interpreters.length === 2, 'both legs to be placed again');
+    expect(rig.conferences.interpreters.map((l) => l.req.whisperTo).sort()).toEqual([en, es].sort());
+    await rig.connectLegs();
+    expect(rig.call.snapshot()).toMatchObject({ state: 'live', legs: [expect.objectContaining({ state: 'connected' }), expect.objectContaining({ state: 'connected' })] });
+    expect(rig.conferences.announced.slice(2)).toEqual(
+      expect.arrayContaining([
+        { legRef: es, text: message('interpretationBack', 'es'), locale: 'es-ES' },
+        { legRef: en, text: message('interpretationBack', 'en'), locale: 'en-US' },
+      ]),
+    );
+    expect(rig.conferences.announced).toHaveLength(4);
+    // The call is interpreted again with the first leg; the party the other one whispers to is told when it joins.
+    const available = rig.seen.flatMap((e) => (e.type === 'interpreter.available' ? [e] : []));
+    expect(available.map((e) => e.party === undefined)).toEqual([true, false]);
+    expect(available.flatMap((e) => e.told).sort()).toEqual([en, es].sort());
+    expect(rig.seen.filter((e) => e.type === 'call.state').map((e) => e.type === 'call.state' && e.to)).toEqual(['bridged']);
+    expect(await rig.end()).toMatchObject({ reason: 'the conference ended' });
+  });
+
+  it('gives up after its few tries: the call stays uninterpreted, and its record says so', async () => {
+    const rig = await refusedForNow({ refuse: () => FOR_NOW, legRetryMs: [10, 20] });
+    expect(rig.refusals()).toBe(2);
+    await until(() => rig.logged('conference.leg_retries_over') > 0, 'the tries to be over');
+    await wait(50);
+    expect(rig.logged('conference.leg_retries_over')).toBe(1);
+    // Two tries of both legs, then no more.
+    expect(rig.refusals()).toBe(6);
+    expect(rig.call.state).toBe('uninterpreted');
+    expect(rig.conferences.announced).toHaveLength(2);
+    expect(await rig.end()).toMatchObject({ reason: `the conference ended (uninterpreted: every interpreter leg failed: ${FOR_NOW.reason})` });
+  });
+
+  it('never asks again for a leg refused for good (a 4xx other than 429)', async () => {
+    const rig = await refusedForNow({ refuse: () => REFUSED, legRetryMs: [10, 10, 10] });
+    await wait(80);
+    expect(rig.refusals()).toBe(2);
+    expect(rig.call.state).toBe('uninterpreted');
+    await rig.end();
+  });
+
+  it('takes a free TOLK_MAX_CALLS line to ask again, and with none free lets that try pass and waits for the next', async () => {
+    let down = true;
+    const rig = await refusedForNow({ refuse: () => (down ? FOR_NOW : undefined), legRetryMs: [30, 150, 150], maxCalls: 1 });
+    expect([rig.call.state, rig.service.accepting]).toEqual(['uninterpreted', true]);
+    // A caller takes the one line meanwhile.
+    const answer = await rig.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: DIRECT_NUMBER.number });
+    expect(answer.type).toBe('connect');
+    down = false;
+    await until(() => rig.logged('conference.leg_retry_skipped') === 1, 'the first try to pass');
+    // No line: nothing was asked for, and the call stays uninterpreted (the caller keeps the line).
+    expect(rig.conferences.interpreters).toEqual([]);
+    expect([rig.call.state, rig.service.accepting]).toEqual(['uninterpreted', false]);
+    const direct = rig.service.liveCallIds.find((id) => id !== rig.call.id)!;
+    await rig.service.hangUp(direct);
+    await flush();
+    expect(rig.service.accepting).toBe(true);
+    await until(() => rig.conferences.interpreters.length === 2, 'the next try to place both legs');
+    // The next try took the line back while its legs were placed, and keeps it interpreted.
+    expect(rig.service.accepting).toBe(false);
+    await rig.connectLegs();
+    expect([rig.call.state, rig.service.accepting]).toEqual(['live', false]);
+    await rig.end();
   });
 });

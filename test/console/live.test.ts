@@ -185,4 +185,16 @@ describe("the Live page's fold of call events", () => {
     // The instance it left says nothing of what it is.
     expect(fromSnapshot([ev('call.moved', { kind: 'direct', from: 'tolk-a', to: 'tolk-b', direction: 'out' }, 'm3')]).m3).toMatchObject({ state: 'starting' });
   });
+
+  it('drops the note that interpretation is unavailable once it is back, for the whole call or for the one party', () => {
+    let calls = fromSnapshot([
+      ev('interpreter.unavailable', { reason: 'Twilio 503', told: ['CA1'], party: 'CA1' }, 'b1'),
+      ev('interpreter.unavailable', { reason: 'Twilio 503', told: ['CA1', 'CA2'] }, 'b1'),
+    ]);
+    expect(unavailableTexts(calls.b1)).toHaveLength(2);
+    calls = applyEvent(calls, ev('interpreter.available', { told: ['CA2'] }, 'b1'));
+    expect(unavailableTexts(calls.b1)).toEqual([expect.stringMatching(/^Interpretation unavailable to the party on CA1/)]);
+    calls = applyEvent(calls, ev('interpreter.available', { told: ['CA1'], party: 'CA1' }, 'b1'));
+    expect(unavailableTexts(calls.b1)).toEqual([]);
+  });
 });

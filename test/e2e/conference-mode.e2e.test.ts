@@ -186,6 +186,51 @@ describe('a number in conference mode', () => {
     expect(rig.logs.filter((l) => l.event === 'conference.uninterpreted')).toEqual([expect.objectContaining({ level: 'warn', callId: record.id })]);
   });
 
+  it('whose interpreter legs an overloaded Twilio refuses for now (503): each party hears interpretation is unavailable, then, once a leg asked for again joins, that it is back, and is interpreted', async () => {
+    rig = await conferenceRig('whisper');
+    rig.twilio.refuseParticipants({ toPrefix: 'app:', status: 503 });
+    rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'answer', afterSec: 1 } });
+    const callerSid = await rig.twilio.dial({ from: CALLER_NUMBER, to: TOLK_NUMBER, party: {} });
+    const logged = (event: string) => rig.logs.filter((l) => l.event === event);
+    const announced = (text: (language: string) => string) =>
+      rig.twilio.events().flatMap((e) => (e.type === 'twiml' && e.verb === 'Say' && e.detail.in === 'announcement' && (e.detail.text === text('es') || e.detail.text === text('en')) ? [[e.callSid, e.detail.text, e.detail.language]] : []));
+    const unavailable = (language: string) => message('translationUnavailable', language);
+    const back = (language: string) => message('interpretationBack', language);
+
+    // The dial queue's own retries of each leg (its 30 s to be placed) end first: the parties are told, each in their language.
+    await waitUntil(() => announced(unavailable).length === 2, 45_000, 'the parties to hear interpretation is unavailable');
+    const agentSid = rig.twilio.calls().find((c) => c.to === AGENT_NUMBER)!.sid;
+    expect(announced(unavailable)).toEqual(
+      expect.arrayContaining([
+        [callerSid, unavailable('es'), 'es-ES'],
+        [agentSid, unavailable('en'), 'en-US'],
+      ]),
+    );
+    expect(logged('conference.uninterpreted')).toHaveLength(1);
+    expect(rig.twilio.calls().filter((c) => c.to.startsWith('app:'))).toEqual([]);
+
+    // Twilio recovers: the legs asked for again join, and each party hears, in their language, that interpretation is back.
+    rig.twilio.refuseParticipants(undefined);
+    await waitUntil(() => announced(back).length === 2, 30_000, 'the parties to hear interpretation is back');
+    expect(announced(back)).toEqual(
+      expect.arrayContaining([
+        [callerSid, back('es'), 'es-ES'],
+        [agentSid, back('en'), 'en-US'],
+      ]),
+    );
+    expect(logged('conference.leg_retry')).toHaveLength(1);
+    expect(logged('conference.interpreted_again')).toHaveLength(1);
+
+    // The caller speaks: the agent hears it in English.
+    rig.twilio.say(callerSid, tone(2, HZ.caller, 6000));
+    await waitUntil(() => (heardBy(agentSid)[HZ.toEn] ?? 0) >= 1.5, 15_000, 'the agent to hear the caller interpreted');
+    rig.twilio.hangup(callerSid);
+    await waitUntil(() => rig.tolk.calls.activeCalls === 0, 5000, 'tolk to end the call');
+    const [record] = (await rig.tolk.records.list({ limit: 1 })).items;
+    // It ended interpreted: the record does not call it uninterpreted.
+    expect(record).toMatchObject({ kind: 'conference', outcome: 'completed', endReason: 'the caller hung up' });
+  });
+
   it('the destination busy: the caller is told, and the conference and every leg end', async () => {
     rig = await conferenceRig('whisper');
     rig.twilio.setCallee(AGENT_NUMBER, { scenario: { kind: 'busy' } });

@@ -131,6 +131,20 @@ describe('LiveFeed', () => {
     ]);
   });
 
+  it("drops from a call's snapshot that interpretation was unavailable once it is back (the whole call, or one party)", () => {
+    const { bus, feed, viewer } = setup();
+    bus.publish(created('a'));
+    bus.publish(ev('a', { type: 'interpreter.unavailable', reason: 'Twilio 503', told: ['CA1', 'CA2'] }));
+    bus.publish(ev('a', { type: 'interpreter.unavailable', reason: 'Twilio 503', told: ['CA3'], party: 'CA3' }));
+    bus.publish(ev('a', { type: 'interpreter.available', told: ['CA1', 'CA2'] }));
+    expect(snapshotOf(feed.join(viewer).first).map((e) => [e.type, 'party' in e ? e.party : undefined])).toEqual([
+      ['call.created', undefined],
+      ['interpreter.unavailable', 'CA3'],
+    ]);
+    bus.publish(ev('a', { type: 'interpreter.available', told: ['CA3'], party: 'CA3' }));
+    expect(feed.snapshot().events.map((e) => e.type)).toEqual(['call.created']);
+  });
+
   it('forgets an ended call even when an event of it straggles in, and ends its viewers when closed', () => {
     const { bus, feed, viewer, ended } = setup();
     bus.publish(created('a'));

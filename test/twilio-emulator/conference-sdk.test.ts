@@ -315,6 +315,23 @@ describe('Twilio emulator conferences through the real twilio SDK', () => {
     expect(tonesAnywhereIn(heard.subarray(Math.round(joinedAt * 8000) - 800), [880], 200)).toEqual([880]);
   });
 
+  it('refuses participants while overloaded as Twilio does (429 20429, 503 20503), creating nothing, and adds them again once it recovers', async () => {
+    const client = await start();
+    const callerSid = await emu.dial({ from: CALLER, to: NUMBER, party: {} });
+    await joined(callerSid);
+    const conference = emu.conference('room-7')!;
+    const appSid = (await client.applications.create({ friendlyName: 'interpreter', voiceUrl: app.base + '/interpreter' })).sid;
+    emu.refuseParticipants({ toPrefix: 'app:', status: 429 });
+    await expect(client.conferences(conference.sid).participants.create({ from: NUMBER, to: `app:${appSid}` })).rejects.toMatchObject({ status: 429, code: 20429 });
+    emu.refuseParticipants({ toPrefix: 'app:', status: 503 });
+    await expect(client.conferences(conference.sid).participants.create({ from: NUMBER, to: `app:${appSid}` })).rejects.toMatchObject({ status: 503, code: 20503 });
+    // Only the targets named: a number is added meanwhile.
+    await expect(client.conferences(conference.sid).participants.create({ from: NUMBER, to: AGENT })).resolves.toMatchObject({ conferenceSid: conference.sid });
+    expect(emu.calls().filter((c) => c.to.startsWith('app:'))).toEqual([]);
+    emu.refuseParticipants(undefined);
+    await expect(client.conferences(conference.sid).participants.create({ from: NUMBER, to: `app:${appSid}` })).resolves.toMatchObject({ conferenceSid: conference.sid });
+  });
+
   it('refuses coaching on an account without Agent Conference (16000), bad targets and unknown conferences', async () => {
     const client = await start({ agentConference: false });
     const callerSid = await emu.dial({ from: CALLER, to: NUMBER, party: {} });

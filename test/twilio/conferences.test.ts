@@ -1,7 +1,7 @@
 /**
  * The conference port on Twilio: an interpreter leg Twilio refuses (a 4xx) is refused for good, so
  * tolk stops asking for it and tells the parties; a 429/5xx is retried by the dial queue while the
- * leg may still be placed in time, and refused for good only then; no answer at all may pass. A member is told something through its announceUrl.
+ * leg may still be placed in time, and refused only for now after that (the call may ask again later); no answer at all may pass. A member is told something through its announceUrl.
  */
 import { InterpreterLegRefusedError } from '../../src/call/ports';
 import { TwilioConferences } from '../../src/twilio/conferences';
@@ -50,7 +50,7 @@ describe('an interpreter leg placed on Twilio', () => {
       await expect(queued(conferences).addInterpreter(leg)).resolves.toBe(PARTY);
     }, 15_000);
 
-    it('still failing with 429/5xx once its time to be placed is nearly over is refused for good', async () => {
+    it('still failing with 429/5xx once its time to be placed is nearly over is refused for now: the refusal says it may pass', async () => {
       // The clock the dial queue reads is 29 s into the leg's 30 s: no further attempt would start in time.
       let skew = 0;
       const now = () => Date.now() + skew;
@@ -61,6 +61,14 @@ describe('an interpreter leg placed on Twilio', () => {
       const err = await queued(conferences, now).addInterpreter(leg).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(InterpreterLegRefusedError);
       expect((err as InterpreterLegRefusedError).reason).toMatch(/^Twilio 503: Service Unavailable/);
+      expect((err as InterpreterLegRefusedError).temporary).toBe(true);
+    }, 15_000);
+
+    it('refused with a 4xx other than 429 is refused for good through the queue too: the refusal does not say it may pass', async () => {
+      const { conferences } = conferencesAnswering(() => Promise.reject(new TwilioApiError({ status: 400, code: 21218, message: 'Invalid ApplicationSid' })));
+      const err = await queued(conferences).addInterpreter(leg).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InterpreterLegRefusedError);
+      expect((err as InterpreterLegRefusedError).temporary).toBe(false);
     }, 15_000);
   });
 

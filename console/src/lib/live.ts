@@ -160,6 +160,11 @@ function reduce(call: LiveCall, e: WireEvent): LiveCall {
       const others = (call.unavailable ?? []).filter((u) => u.party !== party);
       return { ...call, unavailable: [...others, { reason: str(e.reason) ?? 'no reason given', ...(party ? { party } : {}) }] };
     }
+    case 'interpreter.available': {
+      const party = str(e.party);
+      const left = (call.unavailable ?? []).filter((u) => u.party !== party);
+      return { ...call, unavailable: left.length > 0 ? left : undefined };
+    }
     case 'call.ended':
     {
       const durationMs = num(e.durationMs);

@@ -94,14 +94,21 @@ export type ConferenceEvent =
   | { type: 'speech'; conferenceRef: string; legRef: string; speaking: boolean; sequence?: number; sinceArrivalMs?: number };
 
 /**
- * An interpreter leg could not be placed, for good: the telephony refused it (Twilio: a 4xx, e.g.
- * 21218 for a TwiML App it does not have) or still failed once its retries ran out. Placing it
- * again would fail the same way.
+ * An interpreter leg could not be placed: the telephony refused it for good (Twilio: a 4xx, e.g.
+ * 21218 for a TwiML App it does not have; placing it again would fail the same way), or still
+ * failed in a way that may pass (`temporary`: Twilio 429 or 5xx) once the leg's retries within its
+ * time to be placed ran out: it may be placed later.
  */
 export class InterpreterLegRefusedError extends Error {
-  constructor(readonly reason: string) {
-    super(`interpreter leg refused: ${reason}`);
+  readonly temporary: boolean;
+
+  constructor(
+    readonly reason: string,
+    opts: { temporary?: boolean } = {},
+  ) {
+    super(`interpreter leg refused${opts.temporary ? ' for now' : ''}: ${reason}`);
     this.name = 'InterpreterLegRefusedError';
+    this.temporary = opts.temporary ?? false;
   }
 }
 

@@ -90,6 +90,16 @@ export interface TwilioEmulatorOptions {
   sids?: SidFactory;
 }
 
+/** Participants added through the REST API refused as Twilio refuses them when overloaded. */
+export interface ParticipantRefusal {
+  /** Targets refused: `app:` for every TwiML App participant, a number for that number. */
+  toPrefix: string;
+  /** 429 (error 20429 Too Many Requests) or 503 (error 20503 Service Unavailable). */
+  status: 429 | 503;
+}
+
+const OVERLOAD_ERRORS = { 429: { code: 20429, message: 'Too Many Requests' }, 503: { code: 20503, message: 'Service Unavailable' } } as const;
+
 export interface DialOptions {
   from: string;
   to: string;
@@ -160,6 +170,11 @@ export interface TwilioEmulator {
   hangup(callSid: string): void;
   /** From now on stream handshakes to URLs containing `urlContains` fail (the next `count`, or all). */
   refuseStreams(rule: StreamRefusal): void;
+  /**
+   * From now on Participants create requests whose `To` starts with `toPrefix` are refused as an
+   * overloaded Twilio refuses them (429 or 503), until `refuseParticipants(undefined)`.
+   */
+  refuseParticipants(rule: ParticipantRefusal | undefined): void;
   call(callSid: string): CallSnapshot | undefined;
   calls(): CallSnapshot[];
   recording(callSid: string): CallRecording;
@@ -212,6 +227,8 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
   });
   const applications = new Map<string, ApplicationRecord>();
   const agentConference = opts.agentConference ?? true;
+  /** Participants create requests refused as an overloaded Twilio refuses them (see refuseParticipants). */
+  let participantRefusal: ParticipantRefusal | undefined;
   const calls = new Map<string, EmulatedCall>();
   const numbers: PhoneNumberRecord[] = [];
   const callees = new Map(Object.entries(opts.callees ?? {}));
@@ -394,7 +411,16 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
   app.use(accountPath, applicationsRouter({ applications, newSid: () => sids('AP'), now: wallNow, accountSid }));
   app.use(
     accountPath,
-    conferencesRouter({ accountSid, hub: conferences, now: wallNow, agentConference, findApplication: (sid) => applications.get(sid), addParticipant, announce }),
+    conferencesRouter({
+      accountSid,
+      hub: conferences,
+      now: wallNow,
+      agentConference,
+      findApplication: (sid) => applications.get(sid),
+      addParticipant,
+      announce,
+      refusal: (to) => (participantRefusal && to.startsWith(participantRefusal.toPrefix) ? { status: participantRefusal.status, ...OVERLOAD_ERRORS[participantRefusal.status] } : undefined),
+    }),
   );
   app.use(
     '/emulator',
@@ -505,6 +531,9 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
     pressDigits: (sid, digits) => mustFind(sid).pressDigits(digits),
     hangup: (sid) => mustFind(sid).end('completed'),
     refuseStreams: (rule) => env.refusals.add(rule),
+    refuseParticipants: (rule) => {
+      participantRefusal = rule;
+    },
     call: (sid) => {
       const c = calls.get(sid);
       return c ? snapshot(c) : undefined;

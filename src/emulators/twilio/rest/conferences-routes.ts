@@ -40,6 +40,8 @@ export interface ConferencesBackend {
   addParticipant(conference: Conference, p: NewParticipant): Participant;
   /** Fetches the TwiML at `url` and plays it to the participant alone (a participant's AnnounceUrl). */
   announce(conference: Conference, participant: Participant, url: string, method: string): void;
+  /** How a Participants create request for `to` is refused before anything is done (overload, see ParticipantRefusal), if it is. */
+  refusal?(to: string): { status: number; code: number; message: string } | undefined;
 }
 
 function conferenceUri(accountSid: string, c: Conference): string {
@@ -161,6 +163,9 @@ export function conferencesRouter(backend: ConferencesBackend): express.Router {
   r.post('/Conferences/:Sid/Participants.json', (req: Request, res: Response) => {
     const sidOrName = String(req.params.Sid);
     if (sidOrName.length > MAX_NAME) return sendTwilioError(res, 400, 20001, `A conference name has at most ${MAX_NAME} characters`);
+    // Twilio sheds load before it reads the request: nothing is created.
+    const overloaded = backend.refusal?.(one(formOf(req.body), 'To') ?? '');
+    if (overloaded) return sendTwilioError(res, overloaded.status, overloaded.code, overloaded.message);
     const existing = backend.hub.find(sidOrName);
     if (sidOrName.startsWith('CF') && (!existing || existing.isOver)) return notFound(req, res);
     let spec: NewParticipant;
