@@ -1,9 +1,13 @@
 /**
  * `TOLK_PROCESSES=auto|N`: one `npm start` runs N tolk processes (auto: one per core), each a
  * cluster instance of its own (`<TOLK_INSTANCE_ID or host name>-<n>`) on a loopback port. This
- * process, the supervisor, listens on PORT and hands each new connection, unread, to the next
- * process in turn; from there the cluster's routing applies as across machines (a webhook goes to
- * the process serving its call, a media stream is relayed to its process).
+ * process, the supervisor, listens on PORT and hands each new connection to the next process in
+ * turn, having read only the first bytes that tell it is not a media stream's handshake: one that is
+ * (`GET /twilio/media/<instance>`, read to the end of its head within HEAD_LIMITS) goes to the
+ * process it names when that one may take it, and a head too large or too slow is closed. The
+ * process reads the request from what the supervisor read, then from the socket. From there the
+ * cluster's routing applies as across machines (a webhook goes to the process serving its call, a
+ * stream whose process is gone or stopping is relayed to it by the process it reached).
  * A process that begins stopping (whoever signalled it) says so and is handed no new connection
  * while another process is up and not stopping: its calls move there, and their new streams and
  * webhooks must not come back to it. With every process stopping, connections still go to those
@@ -21,13 +25,16 @@ import type { Config } from '../config/env';
 import { CLUSTER_INSTANCE_ID } from '../config/env';
 import { portInUse, StartupError } from '../config/startup-error';
 import type { Logger } from '../log/logger';
+import { HEAD_LIMITS, readHead, stopReading, type HeadLimits } from './head-reader';
+import { classifyHead } from './request-head';
 
 /** Set in the environment of each process the supervisor starts: its number, from 1. */
 export const PROCESS_INDEX_VAR = 'TOLK_PROCESS_INDEX';
 
-export type SupervisorMessage = { type: 'tolk:connection' };
+/** `head`: what the supervisor read of the connection (base64), to be read again by the process. */
+export type SupervisorMessage = { type: 'tolk:connection'; head?: string };
 /** `tolk:closed` comes with a connection handed over after the process closed its server: it is handed on. */
-export type ProcessMessage = { type: 'tolk:ready'; port: number } | { type: 'tolk:stopping' } | { type: 'tolk:closed' };
+export type ProcessMessage = { type: 'tolk:ready'; port: number } | { type: 'tolk:stopping' } | { type: 'tolk:closed'; head?: string };
 
 /** How many processes TOLK_PROCESSES asks for on this machine. */
 export function processCount(setting: Config['TOLK_PROCESSES']): number {
@@ -41,6 +48,8 @@ const RESTART_DELAY_MS = 1000;
 
 interface Child {
   index: number;
+  /** Its instance name, `<base>-<index>`. */
+  id: string;
   proc: ChildProcess;
   /** Started and not exited. */
   ready: boolean;
@@ -52,13 +61,14 @@ interface Child {
 
 /**
  * Which process takes the next connection: in turn among those up and not stopping; when every one
- * up is stopping, in turn among those (they still serve their calls and refuse new ones).
+ * up is stopping, in turn among those (they still serve their calls and refuse new ones). A media
+ * stream's handshake goes to the process it names (`id`) when that one could take it by this rule.
  */
-export function chooseProcess<T extends { ready: boolean; stopping: boolean; closed: boolean }>(children: readonly T[], turn: number): T | undefined {
+export function chooseProcess<T extends { id: string; ready: boolean; stopping: boolean; closed: boolean }>(children: readonly T[], turn: number, id?: string): T | undefined {
   const up = children.filter((c) => c.ready && !c.closed);
   const serving = up.filter((c) => !c.stopping);
   const from = serving.length > 0 ? serving : up;
-  return from.length > 0 ? from[turn % from.length] : undefined;
+  return from.find((c) => c.id === id) ?? (from.length > 0 ? from[turn % from.length] : undefined);
 }
 
 export interface Supervisor {
@@ -76,7 +86,7 @@ export interface Supervisor {
  * Starts `count` processes of `script` and listens on PORT/HOST once all are ready. Rejects with a
  * StartupError when PORT cannot be had or a process fails to start.
  */
-export async function superviseProcesses(config: Config, count: number, logger: Logger, script: string = process.argv[1]): Promise<Supervisor> {
+export async function superviseProcesses(config: Config, count: number, logger: Logger, script: string = process.argv[1], limits: HeadLimits = HEAD_LIMITS): Promise<Supervisor> {
   const base = config.TOLK_INSTANCE_ID ?? os.hostname();
   if (!CLUSTER_INSTANCE_ID.test(`${base}-${count}`)) {
     throw new StartupError('TOLK_INSTANCE_ID', `${JSON.stringify(base.slice(0, 64))} (or the host name) cannot name the processes: set 1 to 60 letters, digits, dots, dashes or underscores`);
@@ -103,13 +113,15 @@ export async function superviseProcesses(config: Config, count: number, logger: 
         },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
-      const child: Child = { index, proc, ready: false, stopping: false, closed: false };
+      const child: Child = { index, id: `${base}-${index}`, proc, ready: false, stopping: false, closed: false };
       children[index - 1] = child;
       const timer = setTimeout(() => reject(new StartupError('TOLK_PROCESSES', `process ${index} did not start within ${START_DEADLINE_MS / 1000} s`)), START_DEADLINE_MS);
       proc.on('message', (m: ProcessMessage, handle?: unknown) => {
         if (m?.type === 'tolk:closed') {
           child.closed = true;
-          if (handle instanceof net.Socket) handOver(handle);
+          if (!(handle instanceof net.Socket)) return;
+          const head = Buffer.from(m.head ?? '', 'base64');
+          handOver(handle, head, streamInstance(head, limits));
           return;
         }
         if (m?.type === 'tolk:stopping') {
@@ -137,12 +149,23 @@ export async function superviseProcesses(config: Config, count: number, logger: 
       });
     });
 
-  function handOver(socket: net.Socket): void {
-    const child = chooseProcess(children, next++);
+  /** Hands a connection, with what was read of it, to a process: the one its stream names (`instance`), or the next in turn. */
+  function handOver(socket: net.Socket, head: Buffer, instance: string | undefined): void {
+    const child = chooseProcess(children, next++, instance);
     if (!child) return void socket.destroy();
-    child.proc.send({ type: 'tolk:connection' } satisfies SupervisorMessage, socket, (err) => {
+    const message: SupervisorMessage = head.length > 0 ? { type: 'tolk:connection', head: head.toString('base64') } : { type: 'tolk:connection' };
+    child.proc.send(message, socket, (err) => {
       if (err) socket.destroy();
     });
+  }
+
+  function accept(socket: net.Socket): void {
+    readHead(
+      socket,
+      limits,
+      ({ head, instance }) => handOver(socket, head, instance),
+      (reason) => logger.debug({ event: 'processes.connection_refused', reason }, `connection closed before its first request was read: ${reason}`),
+    );
   }
 
   const stopChildren = async (): Promise<void> => {
@@ -167,8 +190,8 @@ export async function superviseProcesses(config: Config, count: number, logger: 
     throw err;
   }
 
-  // Connections are handed over unread: the process reads the request itself.
-  const server = net.createServer({ pauseOnConnect: true }, handOver);
+  // Read here only as far as the routing needs: the process reads the request itself.
+  const server = net.createServer({ pauseOnConnect: true }, accept);
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? portInUse(config.PORT, config.HOST, err) : err),
@@ -214,8 +237,13 @@ export function serveHandedConnections(server: http.Server, port: number): Hande
   });
   process.on('message', (m: SupervisorMessage, socket?: net.Socket) => {
     if (m?.type !== 'tolk:connection' || !socket) return;
-    // Closed on the way out: the connection, still unread, goes back to be handed to another.
-    if (!server.listening && process.connected) return void process.send?.({ type: 'tolk:closed' } satisfies ProcessMessage, socket);
+    // Closed on the way out: the connection, unread here, goes back to be handed to another.
+    if (!server.listening && process.connected) {
+      stopReading(socket);
+      return void process.send?.({ type: 'tolk:closed', ...(m.head ? { head: m.head } : {}) } satisfies ProcessMessage, socket);
+    }
+    // The server reads what the supervisor read first, then the rest from the socket.
+    if (m.head) socket.unshift(Buffer.from(m.head, 'base64'));
     server.emit('connection', socket);
     socket.resume();
   });
@@ -227,4 +255,10 @@ export function serveHandedConnections(server: http.Server, port: number): Hande
       server.closeIdleConnections();
     },
   };
+}
+
+/** The instance a connection's head names as a media stream's handshake, if it is one. */
+function streamInstance(head: Buffer, limits: HeadLimits): string | undefined {
+  const verdict = classifyHead(head, limits.bytes);
+  return verdict.kind === 'stream' ? verdict.instance : undefined;
 }

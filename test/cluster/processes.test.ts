@@ -1,7 +1,7 @@
 /** Which of the TOLK_PROCESSES processes the supervisor hands a new connection. */
 import { chooseProcess } from '../../src/cluster/processes';
 
-const proc = (index: number, ready: boolean, stopping: boolean, closed = false) => ({ index, ready, stopping, closed });
+const proc = (index: number, ready: boolean, stopping: boolean, closed = false) => ({ index, id: `box-${index}`, ready, stopping, closed });
 
 describe('chooseProcess', () => {
   it('takes the processes up and not stopping in turn', () => {
@@ -23,5 +23,25 @@ describe('chooseProcess', () => {
     expect(chooseProcess([proc(1, false, true), proc(2, false, false)], 0)).toBeUndefined();
     expect(chooseProcess([proc(1, true, true, true), proc(2, true, true)], 0)?.index).toBe(2);
     expect(chooseProcess([proc(1, true, true, true)], 0)).toBeUndefined();
+  });
+});
+
+describe('chooseProcess for a media stream (the process it names)', () => {
+  it('takes the named process when it is up and not stopping, whatever the turn', () => {
+    const children = [proc(1, true, false), proc(2, true, false)];
+    expect([0, 1, 2, 3].map((turn) => chooseProcess(children, turn, 'box-2')?.index)).toEqual([2, 2, 2, 2]);
+  });
+
+  it('goes in turn when the named process is stopping while another is not, is not up, or is not one of them', () => {
+    const children = [proc(1, true, true), proc(2, true, false), proc(3, false, false), proc(4, true, false)];
+    expect([0, 1].map((turn) => chooseProcess(children, turn, 'box-1')?.index)).toEqual([2, 4]);
+    expect([0, 1].map((turn) => chooseProcess(children, turn, 'box-3')?.index)).toEqual([2, 4]);
+    expect([0, 1].map((turn) => chooseProcess(children, turn, 'elsewhere-1')?.index)).toEqual([2, 4]);
+  });
+
+  it('takes the named process when every one up is stopping: it would take its turn anyway', () => {
+    const children = [proc(1, true, true), proc(2, true, true)];
+    expect([0, 1].map((turn) => chooseProcess(children, turn, 'box-1')?.index)).toEqual([1, 1]);
+    expect(chooseProcess([proc(1, true, true, true), proc(2, true, true)], 0, 'box-1')?.index).toBe(2);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * `TOLK_PROCESSES=2 npm start`: one command runs two tolk processes behind its one port; calls
  * placed through the emulators land on both, every one is bridged, and SIGTERM stops them all.
+ * A call's media streams reach the process serving it, none relayed.
  * A process stopped on its own is handed no new connection, so the call it moves keeps going on
  * the other; a stopping supervisor still answers (`/readyz` 503, busy callers, hang-ups) until its
  * processes have gone.
@@ -14,7 +15,8 @@ import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/tw
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../jobs/helpers';
 import { spawnTolk, type TolkProcess } from '../helpers/tolk-process';
 import { adminSql, freshDatabase, json, metricSum } from './cluster-helpers';
-import { AGENT_NUMBER, TOLK_NUMBER, emulatorEnv, fixture, waitUntil } from './harness';
+import { readWav } from '../../src/audio';
+import { AGENT_NUMBER, TOLK_NUMBER, emulatorEnv, fixture, loudFrames, waitUntil } from './harness';
 
 jest.setTimeout(120_000);
 
@@ -138,6 +140,37 @@ describe('TOLK_PROCESSES=2 npm start', () => {
     expect(await tolk!.exited).toBe(0);
     // Both processes stopped, then the command itself.
     expect(tolk!.stdout().match(/"event":"server.stopped"/g)).toHaveLength(3);
+  });
+
+  it("hands each call's media streams to the process serving it: none relayed, the audio intact", async () => {
+    const base = await startProcesses();
+    const sids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      sids.push(await twilio!.dial({ from: `+3491100021${i}`, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 5, hangupAfterSec: 16 } }));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    let calls: CallJson[] = [];
+    await waitUntil(
+      async () => {
+        const listed = (await json<{ calls: CallJson[] }>(`${base}/api/calls?limit=100`)).body.calls;
+        calls = await Promise.all(listed.map(async (c) => (await json<CallJson>(`${base}/api/calls/${c.id}`)).body));
+        return calls.length === sids.length && calls.every((c) => c.outcome !== undefined);
+      },
+      60_000,
+      'every call to end',
+    );
+    const edge = await (await fetch(`${base}/metrics/cluster`)).text();
+    // Both legs' streams of every call, each to the process serving it.
+    expect(metricSum(edge, 'tolk_twilio_edge_events', 'kind="ws_relayed"')).toBe(0);
+    expect(metricSum(edge, 'tolk_twilio_edge_events', 'kind="ws_relay_failed"')).toBe(0);
+    expect(metricSum(edge, 'tolk_twilio_edge_events', 'kind="legs_started"')).toBe(8);
+    const spoken = loudFrames(readWav(fs.readFileSync(fixture('caller-es.ulaw8k.wav'))).samples, -30).length;
+    for (const c of calls) {
+      expect(c).toMatchObject({ outcome: 'completed', transcript: [{ direction: 'caller->agent' }] });
+      const agentSid = c.legs.find((l) => l.role === 'agent')!.callSid;
+      // The agent, bridged before the caller speaks, heard their words.
+      expect(loudFrames(twilio!.recording(agentSid).heard, -30).length).toBeGreaterThan(0.8 * spoken);
+    }
   });
 
   it('hands a process that is stopping no new connection: the call it moves goes on on the other', async () => {
