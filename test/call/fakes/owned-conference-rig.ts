@@ -102,7 +102,7 @@ class Network implements Telephony {
  * clock and says who joins, speaks, leaves, and what the translation sessions hear.
  */
 export async function ownedConference(
-  opts: { agentAnswers?: boolean; dialFails?: boolean; interpreterRefusal?: Error; stepTimeoutMs?: number; ringTimeoutSec?: number; maxCalls?: number } = {},
+  opts: { agentAnswers?: boolean; dialFails?: boolean; interpreterRefusal?: Error; stepTimeoutMs?: number; ringTimeoutSec?: number; maxCalls?: number; listed?: ConferenceInfo } = {},
 ) {
   const logger = silentLogger();
   const events = new CallEventBus(logger);
@@ -115,6 +115,8 @@ export async function ownedConference(
   const conferences = new OwnedConferences();
   conferences.dialFails = opts.dialFails ?? false;
   conferences.interpreterRefusal = opts.interpreterRefusal;
+  // What looking the conference up finds from the start, before tolk can first look.
+  conferences.listed = opts.listed;
   const network = new Network();
   const clock = new ManualFrameClock();
   const time = { nowMs: 1_000_000 };
