@@ -52,6 +52,8 @@ interface Args {
   json: boolean;
   /** Writes a V8 CPU profile of tolk here (open in Chrome DevTools). */
   profileDir?: string;
+  /** Writes V8 CPU profiles of the load rig's processes here. */
+  rigProfileDir?: string;
   /** Pins tolk to core 0 and the emulators to the other cores, so the load generator cannot starve tolk. */
   pin: boolean;
   /** Seconds between the calls being bridged and the measured window. */
@@ -85,12 +87,13 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--from-source') a.fromSource = true;
     else if (argv[i] === '--processes') a.processes = next();
     else if (argv[i] === '--profile') a.profileDir = path.resolve(argv[++i] ?? 'bench-profile');
+    else if (argv[i] === '--profile-rig') a.rigProfileDir = path.resolve(argv[++i] ?? 'bench-rig-profile');
     else if (argv[i] === '--original-volume') {
       const v = Number(argv[++i]);
       if (!(v >= 0 && v <= 1)) throw new Error('--original-volume needs a number from 0 to 1');
       a.originalVolume = v;
     } else if (argv[i] === '--help') {
-      process.stdout.write('usage: npm run bench -- [--calls N] [--seconds S] [--warmup S] [--floor-seconds S] [--sequential N] [--json] [--profile DIR] [--no-pin] [--from-source] [--processes P] [--original-volume V]\n');
+      process.stdout.write('usage: npm run bench -- [--calls N] [--seconds S] [--warmup S] [--floor-seconds S] [--sequential N] [--json] [--profile DIR] [--profile-rig DIR] [--no-pin] [--from-source] [--processes P] [--original-volume V]\n');
       process.exit(0);
     } else throw new Error(`unknown option ${argv[i]}`);
   }
@@ -322,6 +325,7 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
       sumWhere(end, 'tolk_translation_failures_total') +
       sumWhere(end, 'tolk_translation_reconnects_total') +
       (n - completed) +
+      stats.unexpectedMessages +
       ['binary_frame', 'invalid_json', 'unknown_event', 'invalid_message', 'bad_base64', 'oversized', 'wrong_stream', 'token_missing', 'start_timeout'].reduce((s, k) => s + edge(k), 0);
     const rigMax = Math.max(rigUse.maxPercent, floor.rigMaxPercent);
     return {

@@ -4,6 +4,7 @@
  * Pure functions and small classes; the rig processes (twilio-rig.ts, gemini-rig.ts) do the I/O.
  */
 import { decodeMulawSample, encodeMulaw } from '../../src/audio/mulaw';
+import { frameHeader, headerLength, OPCODE_TEXT } from './raw-ws';
 
 export const FRAME_MS = 20;
 export const FRAME_SAMPLES = 160;
@@ -50,15 +51,17 @@ function writeDigits(buf: Buffer, end: number, n: number): void {
 }
 
 /**
- * The `media` messages of one leg, as Twilio documents them (the counters as strings), in a ring of
- * buffers patched in place: a message costs two copies and a few digits. The ring lets a socket keep
- * a buffer it has not flushed yet while the next frames are written.
+ * The `media` messages of one leg, as Twilio documents them (the counters as strings), each inside a
+ * whole WebSocket frame as a client sends it (text, masked with an all-zero key: raw-ws.ts), in a
+ * ring of buffers patched in place: a message costs one copy and a few digits. The ring lets a
+ * socket keep a buffer it has not flushed yet while the next frames are written.
  */
 export class MediaMessageWriter {
   private readonly head: Buffer;
-  private ring: Buffer[] = [];
+  /** Each slot: the whole frame, and its payload (the message) as a view of the same bytes. */
+  private ring: { frame: Buffer; message: Buffer }[] = [];
   private slot = 0;
-  private widths = '';
+  private widths = 0;
 
   constructor(streamSid: string, private readonly ringSize = 16) {
     this.head = Buffer.from(`{"event":"media","streamSid":"${streamSid}","media":{"track":"inbound","payload":"`, 'latin1');
@@ -69,31 +72,43 @@ export class MediaMessageWriter {
   private static readonly P3 = Buffer.from('"},"sequenceNumber":"', 'latin1');
   private static readonly P4 = Buffer.from('"}', 'latin1');
 
-  /** Message `chunk` (1-based) with sequence number `seq`, its payload FRAME_B64 bytes of `payloads` from `at`. */
+  /** The WebSocket frame of message `chunk` (1-based) with sequence number `seq`, its payload FRAME_B64 bytes of `payloads` from `at`. */
+  frame(payloads: Buffer, at: number, chunk: number, seq: number): Buffer {
+    return this.write(payloads, at, chunk, seq).frame;
+  }
+
+  /** The same message without its frame (what a server reads). */
   message(payloads: Buffer, at: number, chunk: number, seq: number): Buffer {
+    return this.write(payloads, at, chunk, seq).message;
+  }
+
+  private write(payloads: Buffer, at: number, chunk: number, seq: number): { frame: Buffer; message: Buffer } {
     const ts = (chunk - 1) * FRAME_MS;
     const dc = digitsOf(chunk);
     const dt = digitsOf(ts);
     const ds = digitsOf(seq);
-    const widths = `${dc},${dt},${ds}`;
+    const widths = dc * 10_000 + dt * 100 + ds;
     const W = MediaMessageWriter;
     if (widths !== this.widths) {
       // Only when a counter gains a digit: a new ring sized for it.
       this.widths = widths;
       const len = this.head.length + FRAME_B64 + W.P1.length + dc + W.P2.length + dt + W.P3.length + ds + W.P4.length;
+      const from = headerLength(len, true);
       this.ring = Array.from({ length: this.ringSize }, () => {
-        const b = Buffer.alloc(len);
-        this.head.copy(b, 0);
-        let o = this.head.length + FRAME_B64;
+        const f = Buffer.alloc(from + len);
+        frameHeader(f, 0, OPCODE_TEXT, len, true);
+        const b = f.subarray(from);
+        let o = this.head.copy(b, 0) + FRAME_B64;
         o += W.P1.copy(b, o) + dc;
         o += W.P2.copy(b, o) + dt;
         o += W.P3.copy(b, o) + ds;
         W.P4.copy(b, o);
-        return b;
+        return { frame: f, message: b };
       });
     }
-    const b = this.ring[this.slot];
+    const slot = this.ring[this.slot];
     this.slot = (this.slot + 1) % this.ringSize;
+    const b = slot.message;
     let o = this.head.length;
     payloads.copy(b, o, at, at + FRAME_B64);
     o += FRAME_B64 + W.P1.length;
@@ -102,7 +117,7 @@ export class MediaMessageWriter {
     writeDigits(b, o + dt, ts);
     o += dt + W.P3.length;
     writeDigits(b, o + ds, seq);
-    return b;
+    return slot;
   }
 }
 

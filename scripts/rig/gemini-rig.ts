@@ -8,22 +8,24 @@
  * silence for a quiet message inside an utterance (a live model's voice goes on through the pauses
  * between words: its output has no holes), and the transcriptions when an utterance ends, after a
  * second of quiet (in the languages of the bench's calls: Spanish and English, the one not asked for
- * heard). Sending a frame copies nothing.
+ * heard). Each of those is a whole WebSocket frame, written as it is in one write (raw-ws.ts); what
+ * tolk sends is read where it lies in the socket's buffer.
  * With `echo` (the path test's audio check, not for load) the model says back every chunk it heard,
  * resampled to 24 kHz by linear interpolation over the session's whole stream, instead of its
  * steady voice.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import WebSocket, { WebSocketServer } from 'ws';
 import { after, int16Base64, speechOnsetPcm, tonePcm24k } from './frames';
+import { accept, frame as wsFrame, type RawWs } from './raw-ws';
 import type { GeminiRigCommand, GeminiRigConfig, GeminiRigReply } from './protocol';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as GeminiRigConfig;
 const CHUNK_MS = 100;
 const ONSET_STEP_MS = 5;
 
-const frame = (msg: object): Buffer => Buffer.from(JSON.stringify(msg), 'utf8');
+/** `msg` as a whole WebSocket text frame from a server. */
+const frame = (msg: object): Buffer => wsFrame(JSON.stringify(msg), false);
 const audioFrame = (ms: number, silentMs: number): Buffer => frame({ serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: int16Base64(tonePcm24k(ms, silentMs)) } }] } } });
 /** Every frame the model sends, built once: voice, with its onset at each step, and transcripts. */
 const FRAMES: Buffer[] = [];
@@ -89,7 +91,7 @@ class Session {
   readonly echoes: (Buffer | undefined)[] = new Array<Buffer | undefined>(QUEUE);
   head = 0;
   tail = 0;
-  constructor(readonly ws: WebSocket) {}
+  constructor(readonly ws: RawWs) {}
 
   schedule(at: number, frameIndex: number, echo?: Buffer): void {
     const next = (this.tail + 1) % QUEUE;
@@ -111,7 +113,7 @@ function onInput(s: Session, data: Buffer): void {
     const setup = JSON.parse(data.toString('utf8')) as { setup?: { generationConfig?: { translationConfig?: { targetLanguageCode?: string } } } };
     s.transcripts = transcriptFrames(setup.setup?.generationConfig?.translationConfig?.targetLanguageCode ?? 'en');
     s.setUp = true;
-    s.ws.send(SETUP_COMPLETE);
+    s.ws.sendFrame(SETUP_COMPLETE);
     return;
   }
   const at = after(data, DATA_AT);
@@ -138,7 +140,7 @@ function onInput(s: Session, data: Buffer): void {
     if (config.echo || s.quietMs >= UTTERANCE_END_MS) {
       s.speaking = false;
       s.quietMs = 0;
-      if (s.ws.readyState === WebSocket.OPEN) s.ws.send(FRAMES[s.transcripts[0]]);
+      s.ws.sendFrame(FRAMES[s.transcripts[0]]);
       s.schedule(due, s.transcripts[1]);
     } else s.schedule(due, voice[voice.length - 1]); // a pause between words: the voice goes on, quiet
   }
@@ -168,8 +170,8 @@ function pump(): void {
   const now = Date.now();
   for (const s of sessions) {
     while (s.head !== s.tail && s.due[s.head] <= now) {
-      if (s.ws.readyState === WebSocket.OPEN) {
-        s.ws.send(s.echoes[s.head] ?? FRAMES[s.what[s.head]]);
+      if (s.ws.open) {
+        s.ws.sendFrame(s.echoes[s.head] ?? FRAMES[s.what[s.head]]);
         outputMessages++;
       }
       s.echoes[s.head] = undefined;
@@ -179,17 +181,23 @@ function pump(): void {
 }
 
 const server = http.createServer((_req, res) => res.writeHead(404).end());
-const wss = new WebSocketServer({ server, perMessageDeflate: false, skipUTF8Validation: true });
-wss.on('connection', (ws, req) => {
+server.on('upgrade', (req, socket, head: Buffer) => {
+  const opened: { session?: Session } = {};
+  const ws = accept(req, socket, head, {
+    onMessage: (buf, start, end) => {
+      if (opened.session) onInput(opened.session, buf.subarray(start, end));
+    },
+    onClose: () => {
+      if (opened.session) sessions.delete(opened.session);
+    },
+  });
+  if (!ws) return;
   if (!(req.url ?? '').includes('GenerativeService.BidiGenerateContent')) {
     ws.close(1008, 'unknown endpoint');
     return;
   }
-  const s = new Session(ws);
-  sessions.add(s);
-  ws.on('message', (data: Buffer) => onInput(s, data));
-  ws.on('close', () => sessions.delete(s));
-  ws.on('error', () => undefined);
+  opened.session = new Session(ws);
+  sessions.add(opened.session);
 });
 
 process.on('message', (cmd: GeminiRigCommand) => {
@@ -200,3 +208,5 @@ server.listen(0, '127.0.0.1', () => {
   process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port } satisfies GeminiRigReply);
 });
 process.on('disconnect', () => process.exit(0));
+// Exits rather than dies, so a CPU profile (--profile-rig) is written.
+process.on('SIGTERM', () => process.exit(0));

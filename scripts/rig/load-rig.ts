@@ -96,9 +96,11 @@ export class RigProcess<Cmd extends object, Reply extends { type: string }> {
   readonly child: ChildProcess;
   private readonly waiting: ((r: Reply) => void)[] = [];
 
-  constructor(script: string, config: object, fromSource: boolean) {
+  /** `profileDir`: writes a V8 CPU profile of the process there when it stops. */
+  constructor(script: string, config: object, fromSource: boolean, profileDir?: string) {
     const file = fromSource ? path.join(ROOT, 'scripts', 'rig', `${script}.ts`) : path.join(ROOT, 'dist', 'scripts', 'rig', `${script}.js`);
-    this.child = fork(file, [JSON.stringify(config)], { execArgv: fromSource ? TSX : [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${script}.cpuprofile`] : [];
+    this.child = fork(file, [JSON.stringify(config)], { execArgv: [...(fromSource ? TSX : []), ...profile], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     this.child.on('message', (r: Reply) => this.waiting.shift()?.(r));
   }
 
@@ -190,6 +192,8 @@ export interface LoadRigOptions {
   /** TOLK_PROCESSES (0: one plain process). */
   processes: number;
   profileDir?: string;
+  /** Writes V8 CPU profiles of the rig's two processes here (twilio-rig.cpuprofile, gemini-rig.cpuprofile). */
+  rigProfileDir?: string;
   /** The model repeats what it hears instead of its steady voice (the path test's audio check). */
   echo?: boolean;
   /** What a sampled call's listeners hear is kept (`recordings`). */
@@ -208,7 +212,7 @@ export async function startLoadRig(args: LoadRigOptions): Promise<LoadRig> {
   if (args.pin && !cores) log(`not pinned: ${args.processes} tolk processes leave no core of ${os.cpus().length} to the rig`);
   if (cores) pinSelfTo(cores.rig); // the rig's processes are started after: they inherit it
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-bench-'));
-  const gemini = new RigProcess<{ type: 'stats' }, GeminiRigReply>('gemini-rig', { modelLatencyMs: MODEL_LATENCY_MS, echo: args.echo ?? false } satisfies GeminiRigConfig, args.fromSource);
+  const gemini = new RigProcess<{ type: 'stats' }, GeminiRigReply>('gemini-rig', { modelLatencyMs: MODEL_LATENCY_MS, echo: args.echo ?? false } satisfies GeminiRigConfig, args.fromSource, args.rigProfileDir);
   const geminiStarted = gemini.next();
   const port = await freePort();
   const tolkBase = `http://127.0.0.1:${port}`;
@@ -226,7 +230,7 @@ export async function startLoadRig(args: LoadRigOptions): Promise<LoadRig> {
     modelLatencyMs: MODEL_LATENCY_MS,
     record: args.record ?? false,
   };
-  const twilio = new RigProcess<TwilioRigCommand, TwilioRigReply>('twilio-rig', twilioConfig, args.fromSource);
+  const twilio = new RigProcess<TwilioRigCommand, TwilioRigReply>('twilio-rig', twilioConfig, args.fromSource, args.rigProfileDir);
   const [geminiReady, twilioReady] = await Promise.all([geminiStarted, twilio.next()]).catch(async (err: unknown) => {
     await Promise.all([twilio.stop(), gemini.stop()]);
     throw err;

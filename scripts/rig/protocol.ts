@@ -37,6 +37,11 @@ export interface TwilioRigStats {
   sendSkipped: number;
   /** Worst lateness of the rig's 20 ms clock since `measure`. */
   tickLateMaxMs: number;
+  /**
+   * Since the rig started: what the server sent that was none of Twilio's media (20 ms, on the
+   * leg's stream), mark or clear messages, or broke the WebSocket protocol.
+   */
+  unexpectedMessages: number;
   /** Added delay of each timed utterance heard since `measure` (ms, the model's latency taken off). */
   delays: number[];
 }

@@ -4,8 +4,11 @@
  *  - control: signed voice and status webhooks, the REST calls tolk makes (create, update, fetch),
  *    `<Stream statusCallback>` requests; TwiML read with the emulator's parser;
  *  - media: every leg on one 20 ms clock, each frame a pre-encoded payload patched into a reused
- *    message (frames.ts), sent on a WebSocket with a zero masking key (no copy); what tolk sends is
- *    counted, and on a sample of calls timed: when the listener hears the translation of each
+ *    WebSocket frame (frames.ts) written in one write on the leg's socket (raw-ws.ts: a zero masking
+ *    key, no copy); what tolk sends is read where it lies in the socket's buffer: a media message is
+ *    recognised by its bytes (tolk's own layout, the leg's stream) and counted, anything else is
+ *    parsed, and what is none of Twilio's media, mark or clear messages is counted as unexpected.
+ *    On a sample of calls what tolk sends is timed: when the listener hears the translation of each
  *    utterance, against when the speaker said it (`addedDelayMs`).
  * With `record`, what the listeners of sampled calls hear is kept, placed in time as Twilio plays it
  * (`recordings`: the path test's audio check). It can also open the same legs straight at the
@@ -13,24 +16,22 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import WebSocket from 'ws';
 import { callJson, callWebhookParams, type CallRecord } from '../../src/emulators/twilio/call-record';
 import { randomSid } from '../../src/emulators/twilio/sids';
 import { statusCallbackParams, streamStatusParams, wantsEvent, type ProgressEvent } from '../../src/emulators/twilio/status-callbacks';
 import { connectedMessage, markMessage, startMessage, stopMessage, type StreamIdentity } from '../../src/emulators/twilio/stream-messages';
 import { parseTwiml, type StreamNoun } from '../../src/emulators/twilio/twiml';
 import { signatureFor, WebhookSender } from '../../src/emulators/twilio/webhooks';
-import { after, FRAME_B64, FRAME_MS, FRAME_SAMPLES, firstLoudMulaw, HEARD_LEVEL, MediaMessageWriter, mulawSampleAt } from './frames';
+import { FRAME_B64, FRAME_MS, FRAME_SAMPLES, firstLoudMulaw, HEARD_LEVEL, MediaMessageWriter, mulawSampleAt } from './frames';
+import { connect, type RawWs } from './raw-ws';
 import { loadTimelines, type Timeline } from './timelines';
 import type { RigRecording, TwilioRigCommand, TwilioRigConfig, TwilioRigReply, TwilioRigStats } from './protocol';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as TwilioRigConfig;
 const timelines = loadTimelines(config.callSec);
 const webhooks = new WebhookSender(() => config.authToken, (url, init) => fetch(url, init));
-const zeroMask = (mask: Buffer): void => void mask.fill(0);
-const PAYLOAD_AT = Buffer.from('"payload":"', 'latin1');
-/** Media Streams messages are text frames. */
-const TEXT = { binary: false } as const;
+/** The end of tolk's media message, after the payload. */
+const MEDIA_TAIL = Buffer.from('"}}', 'latin1');
 
 type Role = 'caller' | 'agent';
 
@@ -53,6 +54,8 @@ interface RigCall {
 /** One Media Stream: its socket, its timeline, and (sampled calls) the listener's clock. */
 class Leg {
   readonly writer: MediaMessageWriter;
+  /** How tolk's media messages to this leg start, up to the payload. */
+  readonly mediaHead: Buffer;
   chunk = 0;
   seq = 1;
   open = true;
@@ -66,7 +69,7 @@ class Leg {
   readonly openedAt = Date.now();
 
   constructor(
-    readonly ws: WebSocket,
+    readonly ws: RawWs,
     readonly id: StreamIdentity,
     readonly timeline: Timeline,
     readonly pair: Pair,
@@ -74,6 +77,7 @@ class Leg {
     readonly streamNoun: StreamNoun | undefined,
   ) {
     this.writer = new MediaMessageWriter(id.streamSid);
+    this.mediaHead = Buffer.from(`{"event":"media","streamSid":${JSON.stringify(id.streamSid)},"media":{"payload":"`, 'latin1');
     if (config.record && pair.sampled) {
       this.heard = new Int16Array((config.callSec + 10) * 8000);
       recorded.push(this);
@@ -91,10 +95,11 @@ let framesSent = 0;
 let framesReceived = 0;
 let sendSkipped = 0;
 let tickLateMaxMs = 0;
+let unexpectedMessages = 0;
 let callIndex = 0;
 
 function sendJson(leg: Leg, msg: object): void {
-  if (leg.open && leg.ws.readyState === WebSocket.OPEN) leg.ws.send(JSON.stringify(msg));
+  if (leg.open && leg.ws.open) leg.ws.sendText(JSON.stringify(msg));
 }
 
 /** The one media clock: every open leg sends its next frame each 20 ms. */
@@ -113,9 +118,9 @@ function startClock(): void {
 }
 
 function sendFrame(leg: Leg, wall: number): void {
-  if (!leg.open || leg.ws.readyState !== WebSocket.OPEN) return;
+  if (!leg.open || !leg.ws.open) return;
   // A socket this far behind would have its ring's buffers overwritten: the frame is not sent.
-  if (leg.ws.bufferedAmount > 8 * 512) {
+  if (leg.ws.buffered > 8 * 512) {
     sendSkipped++;
     return;
   }
@@ -123,7 +128,7 @@ function sendFrame(leg: Leg, wall: number): void {
   const frame = leg.chunk % t.frames;
   leg.chunk++;
   leg.seq++;
-  leg.ws.send(leg.writer.message(t.payloads, frame * FRAME_B64, leg.chunk, leg.seq), TEXT);
+  leg.ws.sendFrame(leg.writer.frame(t.payloads, frame * FRAME_B64, leg.chunk, leg.seq));
   framesSent++;
   if (leg.pair.sampled) {
     const offset = t.onsetInFrame[frame];
@@ -132,49 +137,59 @@ function sendFrame(leg: Leg, wall: number): void {
   }
 }
 
-function onServerMessage(leg: Leg, data: Buffer): void {
-  // tolk writes `{"event":"media",...`: the event is read from its bytes, the rest only when timed.
-  if (data[10] === 0x6d && data[11] === 0x65) {
-    framesReceived++;
-    if (!leg.pair.sampled) return;
-    const now = Date.now();
-    const start = Math.max(now, leg.playEnd);
-    leg.playEnd = start + FRAME_MS;
-    if (leg.heard) record(leg, data, start);
-    const spoken = leg.pending[0];
-    if (spoken === undefined || start + FRAME_MS <= spoken) return;
-    if (start - spoken > 5000) {
-      leg.pending.shift(); // never heard: not counted as a delay
-      return;
-    }
-    const p = after(data, PAYLOAD_AT);
-    const k = p < 0 ? -1 : firstLoudMulaw(data, p, FRAME_SAMPLES, HEARD_LEVEL);
-    if (k < 0) return;
-    const heard = start + k / 8;
-    if (heard < spoken) return;
-    leg.pending.shift();
-    if (spoken >= measureFrom) delays.push(heard - spoken - config.modelLatencyMs);
+/** A message from tolk, bytes `start` to `end` of `buf`. */
+function onServerMessage(leg: Leg, buf: Buffer, start: number, end: number): void {
+  // tolk's media message, as it writes it: its fixed head (this leg's stream) and 20 ms of payload.
+  const head = leg.mediaHead;
+  const payload = start + head.length;
+  if (end === payload + FRAME_B64 + MEDIA_TAIL.length && buf.compare(head, 0, head.length, start, payload) === 0 && buf.compare(MEDIA_TAIL, 0, MEDIA_TAIL.length, end - MEDIA_TAIL.length, end) === 0) {
+    onMedia(leg, buf, payload);
     return;
   }
-  let msg: { event?: string; mark?: { name?: string } };
+  let msg: { event?: unknown; streamSid?: unknown; media?: { payload?: unknown }; mark?: { name?: unknown } };
   try {
-    msg = JSON.parse(data.toString('utf8')) as typeof msg;
+    msg = JSON.parse(buf.toString('utf8', start, end)) as typeof msg;
   } catch {
+    unexpectedMessages++;
     return;
   }
-  if (msg.event === 'mark' && typeof msg.mark?.name === 'string') {
+  if (msg.streamSid !== leg.id.streamSid) unexpectedMessages++;
+  else if (msg.event === 'media' && typeof msg.media?.payload === 'string' && msg.media.payload.length === FRAME_B64) onMedia(leg, Buffer.from(msg.media.payload, 'latin1'), 0);
+  else if (msg.event === 'mark' && typeof msg.mark?.name === 'string') {
     const name = msg.mark.name;
     setTimeout(() => sendJson(leg, markMessage(leg.id, ++leg.seq, name)), Math.max(0, leg.playEnd - Date.now()));
   } else if (msg.event === 'clear') leg.playEnd = 0;
+  else unexpectedMessages++;
 }
 
-/** Keeps the frame where it plays, `start` (ms). */
-function record(leg: Leg, data: Buffer, start: number): void {
+/** A 20 ms media message from tolk, its base64 payload at `p` in `buf`: counted, and on sampled calls timed. */
+function onMedia(leg: Leg, buf: Buffer, p: number): void {
+  framesReceived++;
+  if (!leg.pair.sampled) return;
+  const now = Date.now();
+  const start = Math.max(now, leg.playEnd);
+  leg.playEnd = start + FRAME_MS;
+  if (leg.heard) record(leg, buf, p, start);
+  const spoken = leg.pending[0];
+  if (spoken === undefined || start + FRAME_MS <= spoken) return;
+  if (start - spoken > 5000) {
+    leg.pending.shift(); // never heard: not counted as a delay
+    return;
+  }
+  const k = firstLoudMulaw(buf, p, FRAME_SAMPLES, HEARD_LEVEL);
+  if (k < 0) return;
+  const heard = start + k / 8;
+  if (heard < spoken) return;
+  leg.pending.shift();
+  if (spoken >= measureFrom) delays.push(heard - spoken - config.modelLatencyMs);
+}
+
+/** Keeps the frame (base64 at `p` in `buf`) where it plays, `start` (ms). */
+function record(leg: Leg, buf: Buffer, p: number, start: number): void {
   const heard = leg.heard;
-  const p = after(data, PAYLOAD_AT);
   const at = Math.round((start - leg.openedAt) * 8);
-  if (!heard || p < 0 || at < 0 || at + FRAME_SAMPLES > heard.length) return;
-  for (let k = 0; k < FRAME_SAMPLES; k++) heard[at + k] = mulawSampleAt(data, p, k);
+  if (!heard || at < 0 || at + FRAME_SAMPLES > heard.length) return;
+  for (let k = 0; k < FRAME_SAMPLES; k++) heard[at + k] = mulawSampleAt(buf, p, k);
   leg.heardEnd = Math.max(leg.heardEnd, at + FRAME_SAMPLES);
 }
 
@@ -186,32 +201,27 @@ function recordings(): RigRecording[] {
 }
 
 /** Opens a Media Stream to `url` with Twilio's connected and start messages. */
-function openLeg(url: string, id: StreamIdentity, parameters: Record<string, string>, pair: Pair, role: Role, noun?: StreamNoun): Promise<Leg> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, {
-      headers: { 'X-Twilio-Signature': signatureFor(config.authToken, url, {}) },
-      perMessageDeflate: false,
-      skipUTF8Validation: true,
-      generateMask: zeroMask,
-      handshakeTimeout: 10_000,
-    });
-    ws.once('error', reject);
-    ws.once('open', () => {
-      ws.removeListener('error', reject);
-      ws.on('error', () => undefined);
-      const leg = new Leg(ws, id, timelines[role], pair, role, noun);
-      pair.legs[role] = leg;
-      ws.on('message', (data: Buffer) => onServerMessage(leg, data));
-      ws.on('close', () => {
-        leg.open = false;
-        legs.delete(leg);
-      });
-      ws.send(JSON.stringify(connectedMessage()));
-      ws.send(JSON.stringify(startMessage(id, 1, parameters)));
-      legs.add(leg);
-      resolve(leg);
-    });
+async function openLeg(url: string, id: StreamIdentity, parameters: Record<string, string>, pair: Pair, role: Role, noun?: StreamNoun): Promise<Leg> {
+  // The leg is made once the socket is open; tolk says nothing before the start message.
+  const opened: { leg?: Leg } = {};
+  const ws = await connect(url, { 'X-Twilio-Signature': signatureFor(config.authToken, url, {}) }, {
+    onMessage: (buf, start, end) => {
+      if (opened.leg) onServerMessage(opened.leg, buf, start, end);
+    },
+    onClose: () => {
+      if (!opened.leg) return;
+      opened.leg.open = false;
+      legs.delete(opened.leg);
+    },
+    onProtocolError: () => void unexpectedMessages++,
   });
+  const leg = new Leg(ws, id, timelines[role], pair, role, noun);
+  opened.leg = leg;
+  pair.legs[role] = leg;
+  ws.sendText(JSON.stringify(connectedMessage()));
+  ws.sendText(JSON.stringify(startMessage(id, 1, parameters)));
+  legs.add(leg);
+  return leg;
 }
 
 function streamStatus(call: RigCall, event: 'stream-started' | 'stream-stopped'): void {
@@ -365,7 +375,7 @@ async function floorDial(url: string, count: number): Promise<void> {
 }
 
 function stats(): TwilioRigStats {
-  return { legs: legs.size, framesSent, framesReceived, sendSkipped, tickLateMaxMs, delays: [...delays] };
+  return { legs: legs.size, framesSent, framesReceived, sendSkipped, tickLateMaxMs, unexpectedMessages, delays: [...delays] };
 }
 
 async function until(check: () => boolean, timeoutMs: number): Promise<void> {
@@ -425,3 +435,5 @@ server.listen(0, '127.0.0.1', () => {
   reply({ type: 'ready', port: (server.address() as AddressInfo).port });
 });
 process.on('disconnect', () => process.exit(0));
+// Exits rather than dies, so a CPU profile (--profile-rig) is written.
+process.on('SIGTERM', () => process.exit(0));

@@ -10,8 +10,16 @@ import { timeline, turns } from '../../scripts/rig/timelines';
 
 const SID = 'MZ' + 'a'.repeat(32);
 
+/** The text of one whole client text frame (final, masked with an all-zero key), or a description of what is wrong. */
+function textOfClientFrame(f: Buffer): string {
+  const len7 = f[1] & 0x7f;
+  const [len, keyAt] = len7 === 126 ? [f.readUInt16BE(2), 4] : [len7, 2];
+  if (f[0] !== 0x81 || (f[1] & 0x80) === 0 || f.readUInt32BE(keyAt) !== 0 || f.length !== keyAt + 4 + len) return `not one zero-masked text frame: ${f.subarray(0, 8).toString('hex')}`;
+  return f.toString('latin1', keyAt + 4);
+}
+
 describe('MediaMessageWriter', () => {
-  it('writes the media message Twilio documents, as counters grow a digit, from a reused ring', () => {
+  it('writes the media message Twilio documents, framed as a client sends it, as counters grow a digit, from a reused ring', () => {
     const pcm = Int16Array.from({ length: 160 * 3 }, (_, i) => Math.round(8000 * Math.sin(i / 7)));
     const payloads = encodeTimeline(pcm);
     const w = new MediaMessageWriter(SID, 2);
@@ -19,8 +27,10 @@ describe('MediaMessageWriter', () => {
     const seen: string[] = [];
     for (const chunk of [1, 2, 9, 10, 11, 99, 100, 101, 4999, 5000, 5001]) {
       const frame = chunk % 3;
-      const text = w.message(payloads, frame * FRAME_B64, chunk, chunk + 1).toString('latin1');
+      const text = textOfClientFrame(w.frame(payloads, frame * FRAME_B64, chunk, chunk + 1));
       seen.push(text);
+      // The message alone (what the frame path hands tolk's stream session) is the frame's payload.
+      expect(w.message(payloads, frame * FRAME_B64, chunk, chunk + 1).toString('latin1')).toBe(text);
       const expected = mediaMessage(id, chunk + 1, chunk, (chunk - 1) * 20, Buffer.from(encodeMulaw(pcm.subarray(frame * 160, frame * 160 + 160))).toString('base64'));
       expect(JSON.parse(text)).toEqual(expected);
     }
