@@ -97,14 +97,19 @@ export interface EraseResultJson {
   dryRun?: true;
 }
 
-/** What `POST /api/calls/sweep` erased: what ended (or was last remembered) before `before`, `days` ago. */
+/** What a sweep erased (its job's result): what ended (or was last remembered) before `before`, `days` ago. */
 export interface SweepResultJson extends EraseResultJson {
   days: number;
   before: string;
 }
 
-/** A sweep may erase up to 50,000 calls in batches before it answers. */
-const SWEEP_TIMEOUT_MS = 600_000;
+/** `POST /api/calls/sweep`'s answer: the job that sweeps, and by which cut-off. */
+export interface QueuedSweepJson {
+  queue: string;
+  id: string;
+  days: number;
+  before: string;
+}
 
 export interface CallListParams {
   number?: string;
@@ -121,7 +126,21 @@ export interface CallListParams {
 export interface JobListJson {
   backend: 'redis' | 'in-process';
   queues: { queue: string; waiting: number; delayed: number; active: number; completed: number; failed: number; oldestWaitingMs: number }[];
-  jobs: { queue: string; id: string; state: string; attemptsMade: number; attempts: number; createdAt: string; runAt?: string; finishedAt?: string; failedReason?: string }[];
+  jobs: JobJson[];
+}
+
+export interface JobJson {
+  queue: string;
+  id: string;
+  state: string;
+  attemptsMade: number;
+  attempts: number;
+  createdAt: string;
+  runAt?: string;
+  finishedAt?: string;
+  failedReason?: string;
+  /** What a completed job returned. */
+  result?: unknown;
 }
 
 export interface DeliveryJson {
@@ -232,9 +251,19 @@ export class AdminClient {
     return this.request('POST', 'api/calls/erase', body);
   }
 
-  /** Runs the retention sweep now; resolves with what it erased. */
-  sweepCalls(): Promise<SweepResultJson> {
-    return this.request('POST', 'api/calls/sweep', undefined, SWEEP_TIMEOUT_MS);
+  /** Queues the retention sweep now; resolves with its job (follow it with `getJob`). */
+  sweepCalls(): Promise<QueuedSweepJson> {
+    return this.request('POST', 'api/calls/sweep');
+  }
+
+  /** One job, with its result once it completed; undefined when the queue has no such job. */
+  async getJob(queue: string, id: string): Promise<JobJson | undefined> {
+    try {
+      return await this.request<JobJson>('GET', `api/jobs/${enc(queue)}/${enc(id)}`);
+    } catch (err) {
+      if (err instanceof CliError && err.status === 404) return undefined;
+      throw err;
+    }
   }
 
   joinConference(conference: string, body: object): Promise<InterpreterJson> {
@@ -271,12 +300,11 @@ export class AdminClient {
     return this.request('POST', `api/deliveries/${enc(id)}/retry`);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
-    return (await this.send<T>(method, path, body, timeoutMs)).body;
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await this.send<T>(method, path, body)).body;
   }
 
-  /** `timeoutMs`: this request's time limit, when it may take longer than the client's. */
-  private async send<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<{ status: number; body: T }> {
+  private async send<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const url = new URL(path, this.base);
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (this.opts.token) headers.Authorization = `Bearer ${this.opts.token}`;
@@ -287,7 +315,7 @@ export class AdminClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs ?? this.opts.timeoutMs ?? 15_000),
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 15_000),
       });
     } catch (err) {
       throw new CliError(`cannot reach tolk at ${this.base.origin} (${networkReason(err)}); is it running? Set --url or TOLK_URL`, EXIT_UNREACHABLE);

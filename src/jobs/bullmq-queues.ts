@@ -286,5 +286,6 @@ function view(queue: string, job: Job, state: JobState, dueAt?: number): JobView
     ...(state === 'delayed' ? { runAt } : {}),
     ...(job.finishedOn ? { finishedAt: job.finishedOn } : {}),
     ...(job.failedReason && state !== 'completed' ? { failedReason: job.failedReason } : {}),
+    ...(state === 'completed' && job.returnvalue !== undefined && job.returnvalue !== null ? { result: job.returnvalue as unknown } : {}),
   };
 }

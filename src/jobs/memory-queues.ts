@@ -307,5 +307,6 @@ function view(queue: string, job: MemJob): JobView {
     ...(job.state === 'delayed' ? { runAt: job.runAt } : {}),
     ...(job.finishedAt !== undefined ? { finishedAt: job.finishedAt } : {}),
     ...(job.failedReason !== undefined && job.state !== 'completed' ? { failedReason: job.failedReason } : {}),
+    ...(job.state === 'completed' && job.result !== undefined ? { result: job.result } : {}),
   };
 }

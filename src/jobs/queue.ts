@@ -45,6 +45,8 @@ export interface JobView {
   runAt?: number;
   finishedAt?: number;
   failedReason?: string;
+  /** What a completed job's processor returned, where it returned something. */
+  result?: unknown;
 }
 
 export interface QueueCounts {

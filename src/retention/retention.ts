@@ -11,13 +11,17 @@
  *  - On request (`POST /api/calls/erase`, `tolk calls erase`): the calls that ended before a time,
  *    or every ended call of one caller (whose remembered languages are forgotten too). A dry run
  *    (`preview`) counts what that would erase and changes nothing.
- *  - The scheduled sweep by hand (`POST /api/calls/sweep`, `tolk calls sweep`): the same sweep, at once.
+ *  - The scheduled sweep by hand (`POST /api/calls/sweep`, `tolk calls sweep`): the same sweep, as a
+ *    job of the same queue added at once (`queueSweep`), by the cut-off of when it was asked for;
+ *    the request answers with the job's id, which the job's result can be read by, and does none
+ *    of the erasing itself.
  * A call still live is never erased. Calls go in small batches with a pause between them (SQLite
  * blocks the event loop while it deletes); a run erases at most its bound and says whether more
  * are left. Runs at the same time (the hourly sweep and one by hand, or on several instances
  * sharing a database) each erase a call at most once: each batch is a delete of what is still
  * there, and a run counts only the rows its own deletes removed.
  */
+import { randomUUID } from 'node:crypto';
 import type { JobQueues, JobState, Processor, QueueSpec } from '../jobs/queue';
 import type { Logger } from '../log/logger';
 import { MAX_LIST_LIMIT, type CallRecordStore } from '../store/call-record-store';
@@ -83,9 +87,22 @@ export interface RetentionDeps {
   maxPerRequest?: number;
 }
 
+/** A sweep job: the hourly one (`slot`), or one asked for by hand (`days` and `before`). */
 interface SweepJob {
-  /** The hour (since the epoch) the run belongs to. */
-  slot: number;
+  /** The hour (since the epoch) the run belongs to; absent for a sweep by hand. */
+  slot?: number;
+  /** A sweep by hand: the period and cut-off it was asked with (ISO 8601). */
+  days?: number;
+  before?: string;
+}
+
+/** A sweep by hand, queued: its job (queue `retention`) and the cut-off it sweeps by. */
+export interface QueuedSweep {
+  queue: typeof RETENTION_QUEUE;
+  id: string;
+  days: number;
+  /** ISO 8601: what ended (or was last remembered) before this goes. */
+  before: string;
 }
 
 const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -141,10 +158,10 @@ export class Retention {
    * Erases what is older than TOLK_RETENTION_DAYS (the hourly job, or `POST /api/calls/sweep` at
    * once); undefined when it is unset.
    */
-  async sweep(): Promise<SweepResult | undefined> {
-    const { days } = this.deps;
+  async sweep(asked?: { days: number; before: Date }): Promise<SweepResult | undefined> {
+    const days = asked?.days ?? this.deps.days;
     if (days === undefined) return undefined;
-    const before = new Date(this.now() - days * DAY_MS);
+    const before = asked?.before ?? new Date(this.now() - days * DAY_MS);
     const result = await this.eraseUpTo({ endedBefore: before }, MAX_ERASED_PER_SWEEP);
     if (this.deps.callerLanguages) {
       result.callerLanguages = await this.deps.callerLanguages.forgetBefore(before);
@@ -152,6 +169,20 @@ export class Retention {
     }
     this.log.info({ event: 'retention.swept', days, before: before.toISOString(), ...result }, `erased ${result.calls} calls ended before ${before.toISOString()}`);
     return { ...result, days, before: before.toISOString() };
+  }
+
+  /**
+   * Queues a sweep to run at once (`POST /api/calls/sweep`), by the cut-off of now: whichever
+   * process runs the `retention` queue runs it. Undefined without TOLK_RETENTION_DAYS.
+   */
+  async queueSweep(): Promise<QueuedSweep | undefined> {
+    const { days } = this.deps;
+    if (days === undefined) return undefined;
+    const now = this.now();
+    const before = new Date(now - days * DAY_MS).toISOString();
+    const id = `retention.byhand.${now}.${randomUUID().slice(0, 8)}`;
+    await this.deps.jobs.add<SweepJob>(RETENTION_QUEUE, { id, data: { days, before }, attempts: 1 });
+    return { queue: RETENTION_QUEUE, id, days, before };
   }
 
   /**
@@ -185,12 +216,15 @@ export class Retention {
   }
 
   /**
-   * The `retention` queue's processor: queues the next hour's sweep (so a failing one does not end
-   * them; after the job's own hour even when its timer fired a moment early), then sweeps.
+   * The `retention` queue's processor. An hourly sweep queues the next hour's first (so a failing
+   * one does not end them; after the job's own hour even when its timer fired a moment early), then
+   * sweeps; a sweep by hand sweeps by the cut-off it was asked with.
    */
   processor(): Processor<SweepJob, SweepResult | undefined> {
     return async (job) => {
-      await this.schedule(job.data.slot);
+      const { slot, days, before } = job.data;
+      if (days !== undefined && before !== undefined) return this.sweep({ days, before: new Date(before) });
+      await this.schedule(slot);
       return this.sweep();
     };
   }

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { ACCOUNT, AUTH_TOKEN } from '../twilio/helpers/edge';
 import { numberConfiguredReplies, startRestStub, twilioError } from '../twilio/helpers/rest-stub';
 import { CONFERENCE_PARTIES, seedConference } from '../http/helpers/admin-app';
+import { MemoryJobQueues } from '../../src/jobs/memory-queues';
+import { RETENTION_QUEUE, retentionQueueSpec } from '../../src/retention/retention';
+import { silentLogger } from '../store/helpers/silent-logger';
 import { runTolk, startTolkServer, type TolkServer } from './helpers/run-tolk';
 
 // Each test runs the real executable several times (tsx compiles it on every start).
@@ -414,6 +417,32 @@ describe('tolk calls sweep', () => {
       expect((JSON.parse((await own.tolk('calls', 'list', '--json')).stdout) as { calls: { id: string }[] }).calls.map((c) => c.id)).toEqual(['call-3', 'call-2']);
     } finally {
       await own.close();
+    }
+  });
+
+  it('with --no-wait only starts the sweep and prints its job; --job follows that job to what it erased', async () => {
+    // A retention queue nobody works yet: the sweep waits in it.
+    const jobs = new MemoryJobQueues({ specs: [retentionQueueSpec], logger: silentLogger() });
+    const own = await startTolkServer({ retentionDays: 30, now: () => Date.parse('2025-01-31T10:01:10Z'), retentionJobs: jobs });
+    try {
+      const started = await own.tolk('calls', 'sweep', '--no-wait');
+      expect(started).toMatchObject({ code: 0, stderr: '' });
+      const id = /^Sweep started as job (retention\.byhand\.\S+) \(TOLK_RETENTION_DAYS=30, what ended before 2025-01-01T10:01:10\.000Z\); follow it with: tolk calls sweep --job \1\n$/.exec(started.stdout)?.[1];
+      expect(id).toBeDefined();
+      expect((JSON.parse((await own.tolk('calls', 'list', '--json')).stdout) as { calls: unknown[] }).calls).toHaveLength(3);
+      const json = await own.tolk('calls', 'sweep', '--no-wait', '--json');
+      expect(JSON.parse(json.stdout)).toEqual({ queue: 'retention', id: expect.stringMatching(/^retention\.byhand\./), days: 30, before: '2025-01-01T10:01:10.000Z' });
+      // A process takes the queue's jobs: the first sweep erases call-1, the second finds nothing left.
+      jobs.work(RETENTION_QUEUE, own.retention.processor());
+      const followed = await own.tolk('calls', 'sweep', '--job', id!);
+      expect(followed).toMatchObject({ code: 0, stderr: '' });
+      expect(followed.stdout).toBe('Swept (TOLK_RETENTION_DAYS=30, what ended before 2025-01-01T10:01:10.000Z): erased 1 call (0 webhook deliveries, 0 remembered languages).\n');
+      const unknown = await own.tolk('calls', 'sweep', '--job', 'retention.byhand.nope');
+      expect(unknown).toMatchObject({ code: 1, stdout: '' });
+      expect(unknown.stderr).toBe("tolk: no sweep job 'retention.byhand.nope' (a finished job is kept until newer ones push it out)\n");
+    } finally {
+      await own.close();
+      await jobs.close();
     }
   });
 

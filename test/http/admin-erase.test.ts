@@ -1,4 +1,7 @@
 import request from 'supertest';
+import { MemoryJobQueues } from '../../src/jobs/memory-queues';
+import { retentionQueueSpec } from '../../src/retention/retention';
+import { silentLogger } from '../store/helpers/silent-logger';
 import { adminSetup, auth } from './helpers/admin-app';
 
 type Problems = { error: string; problems: { path: string[]; message: string }[] };
@@ -75,14 +78,40 @@ describe('POST /api/calls/sweep', () => {
   // 30 days after 2025-01-01T10:01:10Z: call-1 ended before that (10:01:00), call-2 after (10:01:20).
   const NOW = Date.parse('2025-01-31T10:01:10Z');
 
-  it('runs the TOLK_RETENTION_DAYS sweep now and answers what it erased, and by which cut-off', async () => {
+  /** The job the API answered with, once it is no longer waiting or running. */
+  const finished = async (app: Parameters<typeof request>[0], location: string): Promise<Record<string, unknown>> => {
+    for (;;) {
+      const job = (await request(app).get(location).set(auth).expect(200)).body as Record<string, unknown>;
+      if (job.state === 'completed' || job.state === 'failed') return job;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+
+  it('answers 202 at once with the job that sweeps and its cut-off; the job erases what is that old and its result says what', async () => {
     const { http } = await adminSetup({ retentionDays: 30, now: () => NOW });
-    const res = await request(http.app).post('/api/calls/sweep').set(auth).expect(200);
-    expect(res.body).toEqual({ calls: 1, deliveries: 0, callerLanguages: 0, more: false, days: 30, before: '2025-01-01T10:01:10.000Z' });
+    const res = await request(http.app).post('/api/calls/sweep').set(auth).expect(202);
+    const queued = res.body as { queue: string; id: string; days: number; before: string };
+    expect(queued).toEqual({ queue: 'retention', id: expect.stringMatching(/^retention\.byhand\./), days: 30, before: '2025-01-01T10:01:10.000Z' });
+    expect(res.headers.location).toBe(`/api/jobs/retention/${queued.id}`);
+    const job = await finished(http.app, res.headers.location);
+    expect(job).toMatchObject({ queue: 'retention', id: queued.id, state: 'completed', data: { days: 30, before: '2025-01-01T10:01:10.000Z' } });
+    expect(job.result).toEqual({ calls: 1, deliveries: 0, callerLanguages: 0, more: false, days: 30, before: '2025-01-01T10:01:10.000Z' });
     expect(await listed(http.app)).toEqual(['call-3', 'call-2']);
-    // Run again at once: nothing more is that old.
-    expect((await request(http.app).post('/api/calls/sweep').set(auth).expect(200)).body).toMatchObject({ calls: 0, more: false });
+    // Run again at once: a job of its own, and nothing more is that old.
+    const again = await request(http.app).post('/api/calls/sweep').set(auth).expect(202);
+    expect(again.body.id).not.toBe(queued.id);
+    expect((await finished(http.app, again.headers.location)).result).toMatchObject({ calls: 0, more: false });
     expect(await listed(http.app)).toEqual(['call-3', 'call-2']);
+  });
+
+  it('answers before the sweep has erased anything: the request does none of the erasing', async () => {
+    // A queue nobody works: the sweep waits there, and the calls are all still listed.
+    const jobs = new MemoryJobQueues({ specs: [retentionQueueSpec], logger: silentLogger() });
+    const { http } = await adminSetup({ retentionDays: 30, now: () => NOW, retentionJobs: jobs });
+    const res = await request(http.app).post('/api/calls/sweep').set(auth).expect(202);
+    expect((await request(http.app).get(res.headers.location).set(auth).expect(200)).body).toMatchObject({ state: 'waiting' });
+    expect(await listed(http.app)).toHaveLength(3);
+    await jobs.close();
   });
 
   it('answers 409 without TOLK_RETENTION_DAYS, and erases nothing', async () => {

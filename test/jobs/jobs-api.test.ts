@@ -53,6 +53,18 @@ describe('GET /api/jobs', () => {
 
   it('needs the admin token', async () => {
     await request(server.http.app).get('/api/jobs').expect(401);
+    await request(server.http.app).get('/api/jobs/webhooks/delivery.1').expect(401);
+  });
+});
+
+describe('GET /api/jobs/{queue}/{id}', () => {
+  it('answers one job with its state, times and failure; 404 for a queue or job there is not', async () => {
+    const failed = (await request(server.http.app).get('/api/jobs/webhooks/delivery.1').set(auth).expect(200)).body as Record<string, unknown>;
+    expect(failed).toMatchObject({ queue: 'webhooks', id: 'delivery.1', state: 'failed', failedReason: 'endpoint answered 400 for delivery.1', data: { url: 'https://crm.example.com/hook' } });
+    expect(Date.parse(String(failed.finishedAt))).toBeGreaterThanOrEqual(Date.parse(String(failed.createdAt)));
+    expect((await request(server.http.app).get('/api/jobs/dial/dial.call-10.agent').set(auth).expect(200)).body).toMatchObject({ state: 'delayed', runAt: expect.any(String) });
+    expect((await request(server.http.app).get('/api/jobs/dial/dial.nope').set(auth).expect(404)).body).toEqual({ error: "no job 'dial.nope' in queue dial" });
+    expect((await request(server.http.app).get('/api/jobs/nope/x').set(auth).expect(404)).body).toEqual({ error: "no queue 'nope' (the queues: dial, webhooks)" });
   });
 });
 

@@ -167,6 +167,29 @@ describe('Retention', () => {
     expect(await ids(store)).toEqual([]);
   });
 
+  it('queues a sweep by hand to run at once, by the cut-off of when it was asked; the job sweeps by that cut-off and queues no hourly one', async () => {
+    const store = await harness.open();
+    await call(store, 'old', 31);
+    await call(store, 'later', 29);
+    let now = NOW;
+    const { retention, added } = retentionOn(store, { days: 30, now: () => now });
+    const queued = await retention.queueSweep();
+    const before = new Date(NOW - 30 * DAY).toISOString();
+    expect(queued).toEqual({ queue: RETENTION_QUEUE, id: expect.stringMatching(/^retention\.byhand\./), days: 30, before });
+    expect(added).toEqual([{ queue: RETENTION_QUEUE, job: { id: queued!.id, data: { days: 30, before }, attempts: 1 } }]);
+    // Nothing is erased until the job runs; it runs two days later, and still sweeps by the cut-off asked for.
+    expect(await ids(store)).toEqual(['later', 'old']);
+    now = NOW + 2 * DAY;
+    const result = await retention.processor()({ id: queued!.id, data: added[0].job.data as { days: number; before: string }, attempt: 1, attempts: 1 });
+    expect(result).toEqual({ calls: 1, deliveries: 1, callerLanguages: 0, more: false, days: 30, before });
+    expect(await ids(store)).toEqual(['later']);
+    expect(added).toHaveLength(1);
+    // Without TOLK_RETENTION_DAYS nothing is queued.
+    const off = retentionOn(store);
+    expect(await off.retention.queueSweep()).toBeUndefined();
+    expect(off.added).toEqual([]);
+  });
+
   it("removes the finished jobs about erased calls, and for one caller's erasure those that name their number", async () => {
     const store = await harness.open();
     await call(store, 'old', 31);

@@ -7,14 +7,37 @@ import { Command, Option } from 'commander';
 import { CALL_STATES } from '../../call/call-state';
 import { CALL_OUTCOMES } from '../../store/call-record';
 import { MAX_RETRIES, MAX_RETRY_AFTER_SEC, MAX_SCHEDULE_DAYS, MIN_RETRY_AFTER_SEC } from '../../outbound/request';
-import { MAX_ERASED_PER_REQUEST, MAX_ERASED_PER_SWEEP } from '../../retention/retention';
+import { MAX_ERASED_PER_REQUEST, MAX_ERASED_PER_SWEEP, RETENTION_QUEUE } from '../../retention/retention';
 import { MAX_LIST_LIMIT } from '../../store/call-record-store';
-import type { EraseResultJson } from '../api-client';
+import type { AdminClient, EraseResultJson, SweepResultJson } from '../api-client';
 import { MIN_ID_PREFIX, onCall } from '../call-id';
 import { clientFor, outputFor, type CliContext } from '../context';
-import { usageError } from '../errors';
+import { CliError, EXIT_FAILURE, usageError } from '../errors';
 import { phoneNumber, wholeNumber } from '../option-parsers';
 import { callDetail, callsTable, hungUpText, printJson, shownTime, withProblemLines } from '../output';
+
+/** How long `tolk calls sweep` follows its job, and how often it asks. */
+const FOLLOW_MINUTES = 10;
+const POLL_MS = 500;
+
+/** Waits for the sweep job `id` to finish; its result, or a CliError saying why there is none (yet). */
+async function followSweep(client: AdminClient, id: string): Promise<SweepResultJson> {
+  const giveUpAt = Date.now() + FOLLOW_MINUTES * 60_000;
+  for (;;) {
+    const job = await client.getJob(RETENTION_QUEUE, id);
+    if (!job) throw new CliError(`no sweep job '${id}' (a finished job is kept until newer ones push it out)`, EXIT_FAILURE);
+    if (job.state === 'completed') {
+      if (job.result === undefined || job.result === null) throw new CliError(`the sweep (job ${id}) erased nothing: the process that ran it has no TOLK_RETENTION_DAYS`, EXIT_FAILURE);
+      return job.result as SweepResultJson;
+    }
+    if (job.state === 'failed') throw new CliError(`the sweep (job ${id}) failed: ${job.failedReason ?? 'no reason given'}`, EXIT_FAILURE);
+    if (Date.now() >= giveUpAt) {
+      const idle = job.state === 'waiting' ? ' (no process has taken it: with TOLK_WORKERS=off, is a tolk worker running?)' : '';
+      throw new CliError(`the sweep (job ${id}) is still ${job.state} after ${FOLLOW_MINUTES} minutes${idle}; follow it with: tolk calls sweep --job ${id}`, EXIT_FAILURE);
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
 
 interface ListOptions {
   number?: string;
@@ -171,10 +194,27 @@ export function callsCommand(ctx: CliContext): Command {
   calls
     .command('sweep')
     .description('run the retention sweep now, as the hourly one does: erase the calls that ended more than TOLK_RETENTION_DAYS days ago and forget the callers last remembered before then')
-    .addHelpText('after', `\nThe deployment's TOLK_RETENTION_DAYS sets the period; without it tolk refuses (exit 1). To see first which calls would go:\n  tolk calls erase --ended-before <that many days ago> --dry-run\nIt counts at most ${MAX_ERASED_PER_REQUEST.toLocaleString('en-US')} of them (a sweep takes up to ${MAX_ERASED_PER_SWEEP.toLocaleString('en-US')}), and not the remembered languages the sweep forgets: those last remembered before then.`)
-    .action(async (_opts: unknown, cmd: Command) => {
+    .option('--no-wait', 'only start it: print the job that sweeps, and go')
+    .option('--job <id>', 'follow a sweep already started (the job --no-wait printed) instead of starting one')
+    .addHelpText(
+      'after',
+      `\nThe sweep runs on the deployment as a background job of its retention queue (a server, or tolk worker); this command waits for it (at most ${FOLLOW_MINUTES} minutes) and says what it erased.\n` +
+        `The deployment's TOLK_RETENTION_DAYS sets the period; without it tolk refuses (exit 1). To see first which calls would go:\n  tolk calls erase --ended-before <that many days ago> --dry-run\nIt counts at most ${MAX_ERASED_PER_REQUEST.toLocaleString('en-US')} of them (a sweep takes up to ${MAX_ERASED_PER_SWEEP.toLocaleString('en-US')}), and not the remembered languages the sweep forgets: those last remembered before then.`,
+    )
+    .action(async (opts: { wait: boolean; job?: string }, cmd: Command) => {
       const o = outputFor(ctx, cmd);
-      const swept = await clientFor(ctx, cmd).sweepCalls();
+      const client = clientFor(ctx, cmd);
+      let id = opts.job;
+      if (id === undefined) {
+        const queued = await client.sweepCalls();
+        if (!opts.wait) {
+          if (o.json) printJson(o, queued);
+          else o.out(`Sweep started as job ${queued.id} (TOLK_RETENTION_DAYS=${queued.days}, what ended before ${queued.before}); follow it with: tolk calls sweep --job ${queued.id}\n`);
+          return;
+        }
+        id = queued.id;
+      }
+      const swept = await followSweep(client, id);
       if (o.json) {
         printJson(o, swept);
         return;

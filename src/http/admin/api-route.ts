@@ -32,8 +32,8 @@ export interface AdminApiDeps {
   authenticate?: RequestHandler;
   /** Ends a call in progress (`POST /api/calls/{id}/hangup`); false when it is not in progress here. Absent: 501. */
   hangUp?: (callId: string) => Promise<boolean>;
-  /** Erasing ended calls (`POST /api/calls/erase`, its dry run, `POST /api/calls/sweep`); absent: 501. */
-  retention?: Pick<Retention, 'erase' | 'preview' | 'sweep'>;
+  /** Erasing ended calls (`POST /api/calls/erase`, its dry run), queueing a sweep (`POST /api/calls/sweep`); absent: 501. */
+  retention?: Pick<Retention, 'erase' | 'preview' | 'queueSweep'>;
   /** Calls tolk places (`POST /api/calls`, `DELETE /api/calls/{id}`); absent: 501. */
   outbound?: Pick<OutboundCalls, 'place' | 'cancel'>;
   /** The calls in progress, streamed by `GET /api/live/events`; absent: 501. */

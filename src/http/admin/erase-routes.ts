@@ -1,7 +1,7 @@
 /**
  * `POST /api/calls/erase`: an operator erases ended calls (before a time, or one caller's), or with
- * `dryRun` only hears what would go; `POST /api/calls/sweep`: the TOLK_RETENTION_DAYS sweep, run at
- * once. See retention/retention.ts.
+ * `dryRun` only hears what would go; `POST /api/calls/sweep`: the TOLK_RETENTION_DAYS sweep, queued
+ * as a job at once. See retention/retention.ts.
  */
 import { ERASE_FIELDS, parseEraseRequest } from '../../retention/erase-request';
 import { MAX_ERASED_PER_REQUEST, MAX_ERASED_PER_SWEEP } from '../../retention/retention';
@@ -78,19 +78,20 @@ export const eraseRoutes: readonly ApiRoute[] = [
     path: '/calls/sweep',
     doc: {
       operationId: 'sweepCalls',
-      summary: 'Run the retention sweep now (TOLK_RETENTION_DAYS)',
+      summary: 'Start the retention sweep now (TOLK_RETENTION_DAYS), as a background job',
       description:
-        'Runs at once the sweep the `retention` job runs every hour: erases the calls that ended more than TOLK_RETENTION_DAYS days ago (with their transcripts, webhook deliveries and finished jobs) and forgets the callers whose language was last remembered before then. ' +
+        'Queues at once the sweep the `retention` job runs every hour, by the cut-off of now: it erases the calls that ended more than TOLK_RETENTION_DAYS days ago (with their transcripts, webhook deliveries and finished jobs) and forgets the callers whose language was last remembered before then. ' +
+        'The sweep runs in the `retention` queue (a server, or `tolk worker` with TOLK_WORKERS=off), not in this request, which answers 202 at once with the job to follow: `GET /api/jobs/retention/{id}` (also the `Location` header) shows its state and, once completed, its `result`: `{calls, deliveries, callerLanguages, more, days, before}`. ' +
         `At most ${MAX_ERASED_PER_SWEEP} calls go per sweep; \`more\` says some are left (the next sweep goes on). Logged as \`retention.swept\`, as the hourly one. ` +
-        'A sweep running at the same time (the hourly one, another instance\'s) is no harm: each call is erased once, and each sweep answers what it erased itself. No body.',
+        'A sweep running at the same time (the hourly one, another instance\'s) is no harm: each call is erased once, and each sweep counts what it erased itself. No body.',
       responses: {
-        200: {
-          description: 'What was erased, and the cut-off: what ended (or was last remembered) before `before`',
+        202: {
+          description: 'Queued: the job that sweeps, and the cut-off it sweeps by (what ended, or was last remembered, before `before`)',
           schema: {
             type: 'object',
-            required: ['calls', 'deliveries', 'callerLanguages', 'more', 'days', 'before'],
+            required: ['queue', 'id', 'days', 'before'],
             additionalProperties: false,
-            properties: { ...erasedCounts, days: { type: 'integer', minimum: 1 }, before: { type: 'string', format: 'date-time' } },
+            properties: { queue: { const: 'retention' }, id: { type: 'string' }, days: { type: 'integer', minimum: 1 }, before: { type: 'string', format: 'date-time' } },
           },
         },
         409: { description: 'TOLK_RETENTION_DAYS is not set: there is no period to sweep by', schema: ref('Error') },
@@ -104,13 +105,13 @@ export const eraseRoutes: readonly ApiRoute[] = [
           res.status(501).json({ error: 'this server cannot erase calls' });
           return;
         }
-        // The sweep logs itself (retention.swept).
-        const result = await retention.sweep();
-        if (!result) {
+        // The job's sweep logs itself (retention.swept).
+        const queued = await retention.queueSweep();
+        if (!queued) {
           res.status(409).json({ error: 'TOLK_RETENTION_DAYS is not set on this server: there is no retention period to sweep by (set it and restart tolk; meanwhile calls can be erased by date: tolk calls erase --ended-before DATE, POST /api/calls/erase)' });
           return;
         }
-        res.json(result);
+        res.status(202).location(`/api/jobs/${queued.queue}/${encodeURIComponent(queued.id)}`).json(queued);
       },
   },
 ];

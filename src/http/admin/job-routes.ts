@@ -1,10 +1,24 @@
-/** `/api/jobs`: the background job queues, their counts and their jobs. */
-import { JOB_STATES, isJobState } from '../../jobs/queue';
+/** `/api/jobs`: the background job queues, their counts and their jobs; one job, with its result. */
+import { JOB_STATES, isJobState, type JobView } from '../../jobs/queue';
 import { ref, sendProblems, type ApiRoute } from './api-route';
 import type { FieldProblem } from '../../config/numbers-schema';
 
 export const MAX_JOB_LIST = 200;
 const DEFAULT_JOB_LIST = 20;
+/** Longest job id looked up (ids tolk makes are far shorter). */
+const MAX_JOB_ID = 200;
+
+const noJobs = { error: 'this deployment has no job queues' };
+
+/** A job as the API answers it: its times as ISO 8601. */
+function jobJson(j: JobView): Record<string, unknown> {
+  return {
+    ...j,
+    createdAt: new Date(j.createdAt).toISOString(),
+    ...(j.runAt !== undefined ? { runAt: new Date(j.runAt).toISOString() } : {}),
+    ...(j.finishedAt !== undefined ? { finishedAt: new Date(j.finishedAt).toISOString() } : {}),
+  };
+}
 
 export const jobRoutes: readonly ApiRoute[] = [
   {
@@ -28,7 +42,7 @@ export const jobRoutes: readonly ApiRoute[] = [
       ({ jobs }) =>
       async (req, res) => {
         if (!jobs) {
-          res.status(501).json({ error: 'this deployment has no job queues' });
+          res.status(501).json(noJobs);
           return;
         }
         const problems: FieldProblem[] = [];
@@ -44,16 +58,41 @@ export const jobRoutes: readonly ApiRoute[] = [
           return;
         }
         const [counts, list] = await Promise.all([jobs.counts(), jobs.list({ queue, state: state as (typeof JOB_STATES)[number] | undefined, limit })]);
-        res.json({
-          backend: jobs.kind,
-          queues: counts,
-          jobs: list.map((j) => ({
-            ...j,
-            createdAt: new Date(j.createdAt).toISOString(),
-            ...(j.runAt !== undefined ? { runAt: new Date(j.runAt).toISOString() } : {}),
-            ...(j.finishedAt !== undefined ? { finishedAt: new Date(j.finishedAt).toISOString() } : {}),
-          })),
-        });
+        res.json({ backend: jobs.kind, queues: counts, jobs: list.map(jobJson) });
+      },
+  },
+  {
+    method: 'get',
+    path: '/jobs/:queue/:id',
+    doc: {
+      operationId: 'getJob',
+      summary: 'One job: its state, and once it completed what it returned (a sweep by hand: what it erased)',
+      pathParameters: { queue: { description: 'The queue, one of those GET /api/jobs lists' }, id: { description: 'The job id' } },
+      responses: {
+        200: { description: 'The job', schema: ref('Job') },
+        404: { description: 'No such queue or job (a finished job is kept until newer ones push it out)', schema: ref('Error') },
+        501: { description: 'This deployment has no job queues', schema: ref('Error') },
+      },
+    },
+    handler:
+      ({ jobs }) =>
+      async (req, res) => {
+        if (!jobs) {
+          res.status(501).json(noJobs);
+          return;
+        }
+        const queue = String(req.params.queue);
+        const id = String(req.params.id);
+        if (!jobs.queueNames.includes(queue)) {
+          res.status(404).json({ error: `no queue '${queue.slice(0, 40)}' (the queues: ${jobs.queueNames.join(', ')})` });
+          return;
+        }
+        const job = id.length <= MAX_JOB_ID ? await jobs.get(queue, id) : undefined;
+        if (!job) {
+          res.status(404).json({ error: `no job '${id.slice(0, 40)}' in queue ${queue}` });
+          return;
+        }
+        res.json(jobJson(job));
       },
   },
 ];

@@ -44,8 +44,8 @@ export interface TolkServer extends AdminSetup {
   close(): Promise<void>;
 }
 
-export async function startTolkServer(opts: { token?: string | null; numbers?: NumberStore; hangUp?: (id: string) => Promise<boolean>; jobs?: JobQueues; deliveries?: DeliveryService; retentionDays?: number; now?: () => number } = {}): Promise<TolkServer> {
-  const setup = await adminSetup({ token: opts.token, jobs: opts.jobs, deliveries: opts.deliveries, numbers: opts.numbers ?? new InMemoryNumberStore([ES_LINE, DE_LINE]), ...(opts.hangUp ? { hangUp: opts.hangUp } : {}), retentionDays: opts.retentionDays, ...(opts.now ? { now: opts.now } : {}) });
+export async function startTolkServer(opts: { token?: string | null; numbers?: NumberStore; hangUp?: (id: string) => Promise<boolean>; jobs?: JobQueues; retentionJobs?: JobQueues; deliveries?: DeliveryService; retentionDays?: number; now?: () => number } = {}): Promise<TolkServer> {
+  const setup = await adminSetup({ token: opts.token, jobs: opts.jobs, retentionJobs: opts.retentionJobs, deliveries: opts.deliveries, numbers: opts.numbers ?? new InMemoryNumberStore([ES_LINE, DE_LINE]), ...(opts.hangUp ? { hangUp: opts.hangUp } : {}), retentionDays: opts.retentionDays, ...(opts.now ? { now: opts.now } : {}) });
   const address = await setup.http.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;
   const env = { TOLK_URL: url, ADMIN_TOKEN: TOKEN };

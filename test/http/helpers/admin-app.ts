@@ -10,7 +10,8 @@ import type { NumberSettings } from '../../../src/config/numbers';
 import { validateNumberSettings } from '../../../src/config/numbers-schema';
 import { InMemoryCallRecordStore } from '../../../src/store/in-memory-call-record-store';
 import type { CallRecordStore } from '../../../src/store/call-record-store';
-import { Retention } from '../../../src/retention/retention';
+import { MemoryJobQueues } from '../../../src/jobs/memory-queues';
+import { Retention, RETENTION_QUEUE, retentionQueueSpec } from '../../../src/retention/retention';
 
 export const TOKEN = 'test-admin-token-0123456789abcdef';
 export const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -134,24 +135,33 @@ export interface AdminSetup {
   http: HttpServer;
   numbers: NumberStore;
   calls: CallRecordStore;
+  /** Erases over `calls`; its `processor()` runs the sweeps queued to `retentionJobs`. */
+  retention: Retention;
 }
 
 /** An HTTP server with only the admin API; `token: null` leaves ADMIN_TOKEN unset. */
-/** `retentionDays`: TOLK_RETENTION_DAYS (the sweep's period; unset: none); `now`: the retention's clock. */
-export async function adminSetup(opts: { token?: string | null; numbers?: NumberStore; calls?: CallRecordStore; hangUp?: (id: string) => Promise<boolean>; jobs?: JobQueues; deliveries?: DeliveryService; conferencesConfigured?: boolean; retentionDays?: number; now?: () => number } = {}): Promise<AdminSetup> {
+/**
+ * `retentionDays`: TOLK_RETENTION_DAYS (the sweep's period; unset: none); `now`: the retention's clock;
+ * `retentionJobs`: the queues sweeps are queued to (and the API's, without `jobs`).
+ */
+export async function adminSetup(opts: { token?: string | null; numbers?: NumberStore; calls?: CallRecordStore; hangUp?: (id: string) => Promise<boolean>; jobs?: JobQueues; retentionJobs?: JobQueues; deliveries?: DeliveryService; conferencesConfigured?: boolean; retentionDays?: number; now?: () => number } = {}): Promise<AdminSetup> {
   const numbers = opts.numbers ?? new InMemoryNumberStore([ES_LINE, DE_LINE]);
   const calls = opts.calls ?? new InMemoryCallRecordStore();
   if (!opts.calls) await seedCalls(calls);
   const adminToken = opts.token === null ? undefined : (opts.token ?? TOKEN);
   // Erasing over the in-memory records; these tests keep no webhook deliveries or caller languages.
+  // Sweeps are queued to `retentionJobs`; without it or `jobs`, to a retention queue in this process that runs them.
+  const ownQueue = opts.jobs || opts.retentionJobs ? undefined : new MemoryJobQueues({ specs: [retentionQueueSpec], logger: silent });
+  const retentionJobs = opts.retentionJobs ?? ownQueue;
   const retention = new Retention({
     calls,
     deliveries: { eraseForCalls: () => Promise.resolve([]), eraseOrphans: () => Promise.resolve([]), countForCalls: () => Promise.resolve(0), countOrphans: () => Promise.resolve(0) },
-    jobs: { queueNames: [], add: () => Promise.resolve(), list: () => Promise.resolve([]), remove: () => Promise.resolve(false) },
+    jobs: retentionJobs ?? { queueNames: [], add: () => Promise.resolve(), list: () => Promise.resolve([]), remove: () => Promise.resolve(false) },
     logger: silent,
     days: opts.retentionDays,
     ...(opts.now ? { now: opts.now } : {}),
   });
-  const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, numbers, adminToken, retention, jobs: opts.jobs, deliveries: opts.deliveries, ...(opts.hangUp ? { hangUp: opts.hangUp } : {}), ...(opts.conferencesConfigured !== undefined ? { conferencesConfigured: opts.conferencesConfigured } : {}) })] });
-  return { http, numbers, calls };
+  ownQueue?.work(RETENTION_QUEUE, retention.processor());
+  const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, numbers, adminToken, retention, jobs: opts.jobs ?? retentionJobs, deliveries: opts.deliveries, ...(opts.hangUp ? { hangUp: opts.hangUp } : {}), ...(opts.conferencesConfigured !== undefined ? { conferencesConfigured: opts.conferencesConfigured } : {}) })] });
+  return { http, numbers, calls, retention };
 }
