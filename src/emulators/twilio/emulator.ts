@@ -371,8 +371,14 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions = {}): Pro
           play(v.lengthSec, false);
         } else log.add({ type: 'twiml', callSid, verb: v.verb === 'unsupported' ? v.name : v.verb, detail: { unsupported: true, in: 'announcement' } });
       }
-      if (!conference.announceTo(callSid, audio)) return conference.announced(callSid, false);
-      clock.after(audio.length * FRAME_MS, () => conference.announced(callSid, true));
+      // It ends once it has lasted its length and the participant has heard its last frame (a
+      // listener's frames can run behind the clock, or catch up in a burst after a stall).
+      let waitingFor = 2;
+      const ended = (): void => {
+        if (--waitingFor === 0) conference.announced(callSid, true);
+      };
+      if (!conference.announceTo(callSid, audio, ended)) return conference.announced(callSid, false);
+      clock.after(audio.length * FRAME_MS, ended);
     };
     void run();
   };

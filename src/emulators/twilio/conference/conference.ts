@@ -268,12 +268,13 @@ export class Conference {
 
   /**
    * Plays `frames` to one connected participant alone, on top of what they hear (after anything
-   * already playing to them); false when they are not connected.
+   * already playing to them), calling `heard` as they hear the last one; false when they are not
+   * connected.
    */
-  announceTo(callSid: string, frames: Int16Array[]): boolean {
+  announceTo(callSid: string, frames: Int16Array[], heard: () => void): boolean {
     const p = this.members.get(callSid);
     if (!p || p.status !== 'connected' || this.isOver) return false;
-    this.mixer.overlay([callSid], frames);
+    this.mixer.overlay([callSid], frames, heard);
     return true;
   }
 

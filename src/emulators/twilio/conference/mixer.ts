@@ -37,8 +37,14 @@ interface Slot {
   sounds: ListenerSounds;
   /** Frames from each speaker, waiting to be heard. */
   inbox: Map<string, Int16Array[]>;
-  /** Frames played to this listener on top of the mix (beeps). */
-  overlay: Int16Array[];
+  /** Frames played to this listener on top of the mix (beeps, announcements). */
+  overlay: OverlayFrame[];
+}
+
+interface OverlayFrame {
+  frame: Int16Array;
+  /** Called as this frame is heard: set on the last frame of an overlay that wants to know. */
+  played?: () => void;
 }
 
 export class ConferenceMixer {
@@ -107,12 +113,25 @@ export class ConferenceMixer {
       }
     }
     const extra = me.overlay.shift();
-    if (extra) mixInto(out, extra);
+    if (extra) {
+      mixInto(out, extra.frame);
+      extra.played?.();
+    }
     return out;
   }
 
-  /** Plays frames to the given participants on top of what they hear, after anything already queued. */
-  overlay(callSids: Iterable<string>, frames: Int16Array[]): void {
-    for (const sid of callSids) this.slots.get(sid)?.overlay.push(...frames);
+  /**
+   * Plays frames to the given participants on top of what they hear, after anything already queued;
+   * `played` is called as a listener hears the last of them (never for one that left first).
+   */
+  overlay(callSids: Iterable<string>, frames: Int16Array[], played?: () => void): void {
+    for (const sid of callSids) {
+      const slot = this.slots.get(sid);
+      if (!slot) continue;
+      for (const frame of frames) slot.overlay.push({ frame });
+      const last = slot.overlay[slot.overlay.length - 1];
+      if (played && frames.length > 0) last.played = played;
+      else if (played) played();
+    }
   }
 }
