@@ -151,8 +151,10 @@ async function startOnStore(
   const { secret, generated } = resolveMediaStreamSecret(config.MEDIA_STREAM_SECRET);
   if (generated) logger.warn({ event: 'config.generated_stream_secret' }, 'MEDIA_STREAM_SECRET unset: using a random one (single instance only)');
   const clustered = config.TOLK_CLUSTER === 'on';
-  // Another run of this instance (same name) owns calls from before it started.
-  const instance = config.TOLK_INSTANCE_ID ?? (clustered ? os.hostname() : `${os.hostname()}:${config.PORT}`);
+  // Another run of this instance (same name) owns calls from before it started. The name is in
+  // lower case, as request paths are matched (it is part of the media stream URL).
+  const host = os.hostname().toLowerCase();
+  const instance = config.TOLK_INSTANCE_ID ?? (clustered ? host : `${host}:${config.PORT}`);
   if (clustered && !CLUSTER_INSTANCE_ID.test(instance)) {
     throw new StartupError('TOLK_INSTANCE_ID', `is unset and the host name ${JSON.stringify(instance.slice(0, 64))} cannot name this instance in the media stream URL: set 1 to 63 letters, digits, dots, dashes or underscores`);
   }

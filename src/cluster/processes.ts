@@ -87,7 +87,7 @@ export interface Supervisor {
  * StartupError when PORT cannot be had or a process fails to start.
  */
 export async function superviseProcesses(config: Config, count: number, logger: Logger, script: string = process.argv[1], limits: HeadLimits = HEAD_LIMITS): Promise<Supervisor> {
-  const base = config.TOLK_INSTANCE_ID ?? os.hostname();
+  const base = config.TOLK_INSTANCE_ID ?? os.hostname().toLowerCase();
   if (!CLUSTER_INSTANCE_ID.test(`${base}-${count}`)) {
     throw new StartupError('TOLK_INSTANCE_ID', `${JSON.stringify(base.slice(0, 64))} (or the host name) cannot name the processes: set 1 to 60 letters, digits, dots, dashes or underscores`);
   }

@@ -31,7 +31,7 @@ export function classifyHead(head: Buffer, limit: number): HeadVerdict {
   const [requestLine, ...headers] = head.toString('latin1', 0, end).split('\r\n');
   const instance = REQUEST_LINE.exec(requestLine)?.[1];
   if (instance === undefined || !CLUSTER_INSTANCE_ID.test(instance) || !headers.some(upgradesToWebSocket)) return { kind: 'other' };
-  return { kind: 'stream', instance };
+  return { kind: 'stream', instance: instance.toLowerCase() };
 }
 
 /** An `Upgrade` header naming the WebSocket protocol. */

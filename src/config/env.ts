@@ -118,7 +118,7 @@ export const envSchema = z.object({
   }).optional(),
   TOLK_MAX_CONFERENCE_LANGUAGES: envNumber({ unit: 'languages', min: 2, max: 16, messages: { tooSmall: 'must be at least 2', tooBig: 'must be at most 16' } }).default(4),
   TOLK_STEP_TIMEOUT_SEC: envNumber({ unit: 'seconds', whole: false, min: 0.1, max: 3600 }).default(60),
-  TOLK_INSTANCE_ID: z.string().trim().min(1).max(128).optional(),
+  TOLK_INSTANCE_ID: z.string().trim().min(1).max(128).toLowerCase().optional(),
   TOLK_RECONCILE_INTERVAL_SEC: envNumber({ unit: 'seconds', whole: false, min: 1, max: 3600 }).default(30),
   TRUST_PROXY: booleanFlag.default(false),
 

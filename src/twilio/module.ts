@@ -351,8 +351,9 @@ export function createTwilioModule(deps: TwilioModuleDeps): TwilioModule {
       };
       app.ws(TWILIO_PATHS.media, serve);
       app.ws(`${TWILIO_PATHS.media}/:instance`, (ws: WebSocket, req) => {
+        // The path reaches routing in lower case (http/paths.ts): so is this instance's name compared.
         const instance = String(req.params.instance);
-        if (instance === deps.instance) return serve(ws);
+        if (instance === deps.instance?.toLowerCase()) return serve(ws);
         if (deps.relay && MEDIA_PATH.test(`${TWILIO_PATHS.media}/${instance}`)) return deps.relay(ws, instance, req);
         log.warn({ event: 'twilio.media.wrong_instance', instance: instance.slice(0, 64) }, 'media stream for another instance, and no cluster to relay it: closed');
         ws.close(1008, 'unknown instance');

@@ -8,6 +8,7 @@ const HANDSHAKE = 'GET /twilio/media/box-2 HTTP/1.1\r\nHost: tolk.example\r\nUpg
 describe('classifyHead', () => {
   it("names the instance of a media stream's handshake once its head is over", () => {
     expect(classifyHead(head(HANDSHAKE), LIMIT)).toEqual({ kind: 'stream', instance: 'box-2' });
+    expect(classifyHead(head(HANDSHAKE.replace('box-2', 'Box-2')), LIMIT)).toEqual({ kind: 'stream', instance: 'box-2' });
     expect(classifyHead(head(HANDSHAKE.replace('box-2', 'box-2?leg=agent').replace('Upgrade: websocket', 'upgrade:WebSocket')), LIMIT)).toEqual({ kind: 'stream', instance: 'box-2' });
   });
 

@@ -52,6 +52,8 @@ describe('loadConfig', () => {
     expect(loadConfig(cluster).TOLK_CLUSTER).toBe('on');
     // One instance needs none of it.
     expect(loadConfig({ ...valid, TOLK_INSTANCE_ID: 'host:8080' }).TOLK_CLUSTER).toBe('off');
+    // Request paths are matched in lower case, so is the name that is part of the media stream URL.
+    expect(loadConfig({ ...cluster, TOLK_INSTANCE_ID: 'Tolk-1' }).TOLK_INSTANCE_ID).toBe('tolk-1');
   });
 
   it('takes auto or a number of processes, and more than one only with Redis and PostgreSQL', () => {

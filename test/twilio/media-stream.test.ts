@@ -127,6 +127,16 @@ describe('WS /twilio/media: authentication', () => {
     },
   );
 
+  it('serves a stream for this instance whatever the case of its name, in the URL or in TOLK_INSTANCE_ID', async () => {
+    await setup({ instance: 'Tolk-A' });
+    for (const [path, callSid] of [['/twilio/media/Tolk-A', 'CA' + 'd'.repeat(32)], ['/twilio/media/tolk-a', 'CA' + 'e'.repeat(32)]]) {
+      const c = await client({ path });
+      c.start(edge.tokens.issue({ callSid, role: 'caller' }), { callSid });
+    }
+    await waitFor(() => legs.length === 2);
+    expect(edge.logs.lines().some((l) => l.event === 'twilio.media.wrong_instance')).toBe(false);
+  });
+
   it('refuses a handshake whose path is not valid percent-encoding with 400', async () => {
     await setup({ wsSignature: 'enforce' });
     await expect(client({ path: '/twilio/media%zz' })).rejects.toThrow(/Unexpected server response: 400/);

@@ -42,6 +42,7 @@ export async function startEdge(opts: {
   publicUrl?: string;
   listen?: boolean;
   webhookReplays?: ReplayStore;
+  instance?: string;
 } = {}): Promise<Edge> {
   const logs = captureLogger();
   const tokens = new StreamTokens({ secret: SECRET, replayStore: new InMemoryReplayStore() });
@@ -56,6 +57,7 @@ export async function startEdge(opts: {
     handlers: opts.handlers,
     media: opts.media,
     webhookReplays: opts.webhookReplays,
+    instance: opts.instance,
   });
   const http = createHttpServer({ logger: logs.logger, readiness: new Readiness(), modules: [module] });
   let port = 0;
