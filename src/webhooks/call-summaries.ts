@@ -48,15 +48,17 @@ export interface CallSummaryDeps {
 }
 
 export function deliverCallSummaries(events: CallEventSource, deps: CallSummaryDeps): () => void {
-  const calls = new Map<string, { number: string; delays: Delays }>();
+  // `number` unknown: a call adopted in a move whose event did not say it (its record does).
+  const calls = new Map<string, { number: string | undefined; delays: Delays }>();
   return events.subscribe((e) => {
     switch (e.type) {
       case 'call.created':
         calls.set(e.callId, { number: e.number, delays: { latency: new Map(), lag: new Map() } });
         return;
       case 'call.moved':
-        // The instance serving it now owes its summary.
+        // The instance serving it now owes its summary, of the delays measured since the move.
         if (e.direction === 'out') calls.delete(e.callId);
+        else if (!calls.has(e.callId)) calls.set(e.callId, { number: e.call?.number, delays: { latency: new Map(), lag: new Map() } });
         return;
       case 'utterance.latency': {
         const c = calls.get(e.callId);

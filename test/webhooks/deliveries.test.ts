@@ -9,7 +9,7 @@ import { DeliveryService, webhookQueueSpec, WEBHOOK_QUEUE, type RetryPolicy } fr
 import { WebhookSender } from '../../src/webhooks/sender';
 import type { Store } from '../../src/store/open-store';
 import { BACKENDS, openTestQueues, silent, waitFor, type TestQueues } from '../jobs/helpers';
-import { CALLER_SID, LINE, newBus, playCall, startReceiver, tempStore, type Answer, type Receiver } from './helpers';
+import { CALLER_SID, LINE, newBus, playCall, playMovedInCall, startReceiver, tempStore, type Answer, type Receiver } from './helpers';
 
 const SECRET = 'whsec-test-0123456789abcdef';
 
@@ -75,6 +75,21 @@ describe.each(BACKENDS)('webhook deliveries (%s)', (backend) => {
     await waitFor(async () => (await store.deliveries.list({ status: 'delivered', limit: 1 })).length === 1, 15_000, 'the delivery');
     const body = JSON.parse(receiver.received[0].body) as { endedAt: string; call: Record<string, unknown> };
     expect(body.call).toMatchObject({ id: 'call-racing', state: 'ended', outcome: 'completed', endReason: 'the caller hung up', endedAt: body.endedAt });
+  });
+
+  it("sends the call an instance adopted in a move (it never saw the call start) to its number's webhook, with the latency and lag measured since the move", async () => {
+    const store = await setUp([200]);
+    const bus = newBus();
+    deliverCallSummaries(bus, { numbers: store.numbers, records: store.calls, deliveries, logger: silent });
+    await playMovedInCall(store, bus, 'call-moved-in');
+    await waitFor(async () => (await store.deliveries.list({ status: 'delivered', limit: 1 })).length === 1, 15_000, 'the delivery');
+    const body = JSON.parse(receiver.received[0].body) as Record<string, unknown>;
+    expect(body).toMatchObject({ event: 'call.ended', callId: 'call-moved-in', call: { number: LINE } });
+    expect(body.latency).toEqual({
+      'caller->agent': { utterances: 1, meanMs: 700, p50Ms: 700, p95Ms: 700, maxMs: 700 },
+      'agent->caller': { utterances: 1, meanMs: 600, p50Ms: 600, p95Ms: 600, maxMs: 600 },
+    });
+    expect(body.lag).toEqual({ 'caller->agent': { utterances: 1, meanMs: 1500, p50Ms: 1500, p95Ms: 1500, maxMs: 1500 } });
   });
 
   it('takes a 400 as final: one attempt, listed as failed with the answer', async () => {

@@ -85,6 +85,26 @@ export async function playCall(store: Store, bus: CallEventBus, callId: string, 
   await bus.settle(callId);
 }
 
+/**
+ * A call on LINE adopted by this instance in a move (its `call.created` went out on the instance it
+ * moved from): its record, the move in, the latencies of two utterances since (the lag of one), and its end.
+ */
+export async function playMovedInCall(store: Store, bus: CallEventBus, callId: string): Promise<void> {
+  const at = Date.now();
+  const call = { number: LINE, from: '+34600000000', destination: '+15550002222', state: 'bridged', startedAt: at - 8000, answeredAt: at };
+  await store.calls.create({ id: callId, number: LINE, from: call.from, destination: call.destination, languages: { caller: 'es', agent: 'en' }, state: 'bridged', startedAt: new Date(call.startedAt), answeredAt: new Date(at) });
+  const events: CallEvent[] = [
+    { type: 'call.moved', kind: 'direct', from: 'tolk-1', to: 'tolk-2', direction: 'in', call, callId, at },
+    { type: 'utterance.latency', routeId: 'caller->agent', latencyMs: 700, lagMs: 1500, callId, at },
+    { type: 'utterance.latency', routeId: 'agent->caller', latencyMs: 600, callId, at },
+  ];
+  for (const e of events) bus.publish(e);
+  const endedAt = at + 42_000;
+  await store.calls.update(callId, { state: 'ended', outcome: 'completed', endedAt: new Date(endedAt) });
+  bus.publish({ type: 'call.ended', outcome: 'completed', reason: 'the caller hung up', durationMs: 42_000, callId, at: endedAt });
+  await bus.settle(callId);
+}
+
 export function newBus(): CallEventBus {
   return new CallEventBus(silent);
 }
