@@ -59,6 +59,7 @@ export class Metrics {
   private readonly jobFailures: Counter<'queue'>;
   private readonly webhooks: Counter<'outcome'>;
   private readonly uninterpreted: Counter<'scope'>;
+  private readonly restored: Counter<'scope'>;
 
   constructor(opts: MetricsOptions = {}) {
     const p = opts.prefix ?? 'tolk_';
@@ -75,7 +76,14 @@ export class Metrics {
     this.activeCalls = new Gauge({ name: `${p}active_calls`, help: 'Calls in progress', registers });
     this.uninterpreted = new Counter({
       name: `${p}conferences_uninterpreted_total`,
-      help: 'Conferences whose interpretation became unavailable for good (every interpreter leg failed): to every party (scope conference), or to one party whose own leg failed while the others stayed interpreted (scope party)',
+      help:
+        'Times interpretation became unavailable in a conference, counted when it happened, including those where it came back later (see conferences_interpretation_restored_total): once per conference whose every interpreter leg failed (scope conference), or each time one party\'s own interpreter leg failed while the others stayed interpreted (scope party)',
+      labelNames: ['scope'],
+      registers,
+    });
+    this.restored = new Counter({
+      name: `${p}conferences_interpretation_restored_total`,
+      help: 'Times interpretation came back after it became unavailable (a leg refused for now was asked for again and joined): to every party of a conference (scope conference), or to one party whose own leg had failed (scope party); conferences_uninterpreted_total less this, by scope, is how many stayed uninterpreted',
       labelNames: ['scope'],
       registers,
     });
@@ -287,6 +295,10 @@ export class Metrics {
 
   conferenceUninterpreted(scope: 'conference' | 'party'): void {
     this.uninterpreted.inc({ scope });
+  }
+
+  conferenceInterpretationRestored(scope: 'conference' | 'party'): void {
+    this.restored.inc({ scope });
   }
 
   translationFailed(kind: string): void {

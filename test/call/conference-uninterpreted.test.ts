@@ -4,13 +4,15 @@
  * their language and alone, that interpretation is unavailable, and the call's events, log and
  * record say it went uninterpreted. A failure that may pass tells nobody anything. In whisper mode,
  * a party whose own leg is refused while another's is connected is told alone, once, and the call
- * stays interpreted for the others. tolk_conferences_uninterpreted_total counts each by scope.
+ * stays interpreted for the others. tolk_conferences_uninterpreted_total counts each by scope, and
+ * tolk_conferences_interpretation_restored_total each that was interpreted again.
  */
 import { CallService } from '../../src/call/call-service';
 import { CallEventBus, type CallEvent } from '../../src/call/events';
 import { ManualFrameClock } from '../../src/call/frame-clock';
-import { InterpreterLegRefusedError, WhisperRefusedError, type ConferenceEvent } from '../../src/call/ports';
+import { InterpreterLegRefusedError, WhisperRefusedError, type AddInterpreterRequest, type CallMetrics, type ConferenceEvent } from '../../src/call/ports';
 import { message } from '../../src/call/messages';
+import { measureCalls } from '../../src/call/subscribers/metrics';
 import { StaticNumberDirectory } from '../../src/config/numbers';
 import { Writable } from 'node:stream';
 import { Metrics } from '../../src/http/metrics';
@@ -30,6 +32,12 @@ const THIRD = 'CA' + '3'.repeat(32);
 /** `tolk_conferences_uninterpreted_total`, by scope, as /metrics would show it. */
 async function uninterpreted(metrics: Metrics): Promise<Record<string, number>> {
   const counted = await metrics.registry.getSingleMetric('tolk_conferences_uninterpreted_total')!.get();
+  return Object.fromEntries(counted.values.map((v) => [String(v.labels.scope), v.value]));
+}
+
+/** `tolk_conferences_interpretation_restored_total`, by scope, as /metrics would show it. */
+async function restored(metrics: Metrics): Promise<Record<string, number>> {
+  const counted = await metrics.registry.getSingleMetric('tolk_conferences_interpretation_restored_total')!.get();
   return Object.fromEntries(counted.values.map((v) => [String(v.labels.scope), v.value]));
 }
 
@@ -257,12 +265,12 @@ describe('a conference whose interpreter legs Twilio refused for now (429/5xx pa
     for (const limit = Date.now() + 5000; !done(); await wait(5)) if (Date.now() > limit) throw new Error(`timed out waiting for ${what}`);
   };
 
-  /** tolk joins a whisper conference of a Spanish and an English speaker, every interpreter leg refused by `refuse` at first. */
-  async function refusedForNow(opts: { refuse: () => Error | undefined; legRetryMs: number[]; maxCalls?: number }) {
+  /** tolk joins a whisper conference of a Spanish and an English speaker, each interpreter leg refused by `refuse` at first; `metrics` counts its events. */
+  async function refusedForNow(opts: { refuse: (req: AddInterpreterRequest) => Error | undefined; legRetryMs: number[]; maxCalls?: number; metrics?: CallMetrics }) {
     const conferences = new FakeConferences('room', [es, en]);
     let refusals = 0;
-    conferences.refuse = () => {
-      const err = opts.refuse();
+    conferences.refuse = (req) => {
+      const err = opts.refuse(req);
       if (err) refusals++;
       return err;
     };
@@ -278,6 +286,7 @@ describe('a conference whose interpreter legs Twilio refused for now (429/5xx pa
     const events = new CallEventBus(logger);
     const seen: CallEvent[] = [];
     events.subscribe((e) => void seen.push(e));
+    if (opts.metrics) measureCalls(events, opts.metrics);
     const service = new CallService({
       events,
       clock: new ManualFrameClock(),
@@ -285,7 +294,7 @@ describe('a conference whose interpreter legs Twilio refused for now (429/5xx pa
       translators: new FakeTranslatorFactory(),
       records: new InMemoryCallRecordStore(),
       prompts: noPrompts,
-      metrics: quietMetrics,
+      metrics: opts.metrics ?? quietMetrics,
       logger,
       numbers: new StaticNumberDirectory([DIRECT_NUMBER]),
       conferences,
@@ -325,8 +334,10 @@ describe('a conference whose interpreter legs Twilio refused for now (429/5xx pa
 
   it('asks for the legs again later; once one joins the call is interpreted again, each party hears so in their language, and the record does not call it uninterpreted', async () => {
     let down = true;
-    const rig = await refusedForNow({ refuse: () => (down ? FOR_NOW : undefined), legRetryMs: [30, 30, 30] });
+    const metrics = new Metrics({ defaultMetrics: false });
+    const rig = await refusedForNow({ refuse: () => (down ? FOR_NOW : undefined), legRetryMs: [30, 30, 30], metrics });
     expect(rig.call.state).toBe('uninterpreted');
+    expect([await uninterpreted(metrics), await restored(metrics)]).toEqual([{ conference: 1 }, {}]);
     expect(rig.conferences.announced).toEqual(
       expect.arrayContaining([
         { legRef: es, text: message('translationUnavailable', 'es'), locale: 'es-ES' },
@@ -351,7 +362,26 @@ describe('a conference whose interpreter legs Twilio refused for now (429/5xx pa
     expect(available.map((e) => e.party === undefined)).toEqual([true, false]);
     expect(available.flatMap((e) => e.told).sort()).toEqual([en, es].sort());
     expect(rig.seen.filter((e) => e.type === 'call.state').map((e) => e.type === 'call.state' && e.to)).toEqual(['bridged']);
+    // Counted as left uninterpreted, and as restored: it did not stay uninterpreted (the party told
+    // when the second leg joined was told with the conference, not alone).
+    expect([await uninterpreted(metrics), await restored(metrics)]).toEqual([{ conference: 1 }, { conference: 1 }]);
     expect(await rig.end()).toMatchObject({ reason: 'the conference ended' });
+  });
+
+  it("counts a party whose own leg was refused (told alone) and is interpreted again once it joins as restored", async () => {
+    let down = true;
+    const metrics = new Metrics({ defaultMetrics: false });
+    const rig = await refusedForNow({ refuse: (req) => (down && req.whisperTo === es ? FOR_NOW : undefined), legRetryMs: [60, 60, 60], metrics });
+    await rig.connectLegs();
+    expect(rig.call.state).toBe('live');
+    expect(rig.conferences.announced).toEqual([{ legRef: es, text: message('translationUnavailable', 'es'), locale: 'es-ES' }]);
+    expect([await uninterpreted(metrics), await restored(metrics)]).toEqual([{ party: 1 }, {}]);
+    down = false;
+    await until(() => rig.conferences.interpreters.length === 2, "the Spanish speaker's leg to be placed again");
+    await rig.connectLegs();
+    expect(rig.conferences.announced.at(-1)).toEqual({ legRef: es, text: message('interpretationBack', 'es'), locale: 'es-ES' });
+    expect([await uninterpreted(metrics), await restored(metrics)]).toEqual([{ party: 1 }, { party: 1 }]);
+    await rig.end();
   });
 
   it('gives up after its few tries: the call stays uninterpreted, and its record says so', async () => {

@@ -127,15 +127,22 @@ describe('Metrics', () => {
     expect(value(samples, 'tolk_inbound_jitter_delay_seconds_bucket', { le: '0.04' })).toBe(1);
   });
 
-  it('counts conferences left uninterpreted, for every party or for one', async () => {
+  it('counts conferences left uninterpreted, for every party or for one, and apart those interpreted again', async () => {
     const m = new Metrics({ defaultMetrics: false });
     m.conferenceUninterpreted('conference');
     m.conferenceUninterpreted('party');
     m.conferenceUninterpreted('party');
-    const { samples, types } = parse(await m.registry.metrics());
+    m.conferenceInterpretationRestored('party');
+    const text = await m.registry.metrics();
+    const { samples, types } = parse(text);
     expect(types.get('tolk_conferences_uninterpreted_total')).toBe('counter');
     expect(value(samples, 'tolk_conferences_uninterpreted_total', { scope: 'conference' })).toBe(1);
     expect(value(samples, 'tolk_conferences_uninterpreted_total', { scope: 'party' })).toBe(2);
+    expect(types.get('tolk_conferences_interpretation_restored_total')).toBe('counter');
+    expect(value(samples, 'tolk_conferences_interpretation_restored_total', { scope: 'party' })).toBe(1);
+    expect(value(samples, 'tolk_conferences_interpretation_restored_total', { scope: 'conference' })).toBeUndefined();
+    // What a reader of /metrics is told: the first counts those interpreted again too.
+    expect(text).toMatch(/^# HELP tolk_conferences_uninterpreted_total .*including those where it came back later/m);
   });
 
   it('includes process metrics by default, in its own registry only', async () => {

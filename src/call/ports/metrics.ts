@@ -22,6 +22,11 @@ export interface CallMetrics {
    * to one party whose own interpreter leg failed while the others stay interpreted (`party`).
    */
   conferenceUninterpreted(scope: 'conference' | 'party'): void;
+  /**
+   * Interpretation came back after `conferenceUninterpreted`: to every party of the conference
+   * (`conference`), or to the one party it was unavailable to (`party`).
+   */
+  conferenceInterpretationRestored(scope: 'conference' | 'party'): void;
   translationSessionOpened(): void;
   translationSessionClosed(): void;
   translationReconnected(direction: string): void;

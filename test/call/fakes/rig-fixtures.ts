@@ -13,6 +13,7 @@ export const quietMetrics: CallMetrics = {
   callMoved: () => undefined,
   callRejected: () => undefined,
   conferenceUninterpreted: () => undefined,
+  conferenceInterpretationRestored: () => undefined,
   translationSessionOpened: () => undefined,
   translationSessionClosed: () => undefined,
   translationReconnected: () => undefined,
