@@ -44,8 +44,8 @@ async function main(): Promise<void> {
     if (err instanceof StartupError || err instanceof NumbersConfigError) fail(err.message, EX_CONFIG);
     throw err;
   }
-  // A process of TOLK_PROCESSES: the supervisor hands it the connections it takes on PORT.
-  const handed = process.env[PROCESS_INDEX_VAR] ? serveHandedConnections(app.http.server, app.address.port) : undefined;
+  // A process of TOLK_PROCESSES: the supervisor hands it the connections it takes on PORT, new calls to the one serving fewest.
+  const handed = process.env[PROCESS_INDEX_VAR] ? serveHandedConnections(app.http.server, app.address.port, () => app.calls.liveCallIds.length) : undefined;
   // The first signal drains (live calls run on, up to TOLK_DRAIN_TIMEOUT_MS); a later one ends them now.
   onStopSignals({
     first(sig) {

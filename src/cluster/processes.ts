@@ -1,10 +1,13 @@
 /**
  * `TOLK_PROCESSES=auto|N`: one `npm start` runs N tolk processes (auto: one per core), each a
  * cluster instance of its own (`<TOLK_INSTANCE_ID or host name>-<n>`) on a loopback port. This
- * process, the supervisor, listens on PORT and hands each new connection to the next process in
- * turn, having read only the first bytes that tell it is not a media stream's handshake: one that is
- * (`GET /twilio/media/<instance>`, read to the end of its head within HEAD_LIMITS) goes to the
- * process it names when that one may take it, and a head too large or too slow is closed. The
+ * process, the supervisor, listens on PORT and hands each new connection to the process serving the
+ * fewest live calls (in turn among those serving as few), having read only the first bytes that
+ * tell it is not a media stream's handshake: one that is (`GET /twilio/media/<instance>`, read to
+ * the end of its head within HEAD_LIMITS) goes to the process it names when that one may take it,
+ * and a head too large or too slow is closed. Each process tells the supervisor how many calls it
+ * serves when that changed (as it answers a request, and every LOAD_REPORT_MS), so that new calls
+ * spread over the processes whatever other connections come between them. The
  * process reads the request from what the supervisor read, then from the socket. From there the
  * cluster's routing applies as across machines (a webhook goes to the process serving its call, a
  * stream whose process is gone or stopping is relayed to it by the process it reached).
@@ -33,8 +36,11 @@ export const PROCESS_INDEX_VAR = 'TOLK_PROCESS_INDEX';
 
 /** `head`: what the supervisor read of the connection (base64), to be read again by the process. */
 export type SupervisorMessage = { type: 'tolk:connection'; head?: string };
-/** `tolk:closed` comes with a connection handed over after the process closed its server: it is handed on. */
-export type ProcessMessage = { type: 'tolk:ready'; port: number } | { type: 'tolk:stopping' } | { type: 'tolk:closed'; head?: string };
+/**
+ * `tolk:closed` comes with a connection handed over after the process closed its server: it is
+ * handed on. `tolk:calls`: how many live calls the process serves now.
+ */
+export type ProcessMessage = { type: 'tolk:ready'; port: number } | { type: 'tolk:stopping' } | { type: 'tolk:closed'; head?: string } | { type: 'tolk:calls'; calls: number };
 
 /** How many processes TOLK_PROCESSES asks for on this machine. */
 export function processCount(setting: Config['TOLK_PROCESSES']): number {
@@ -45,6 +51,8 @@ export function processCount(setting: Config['TOLK_PROCESSES']): number {
 const START_DEADLINE_MS = 60_000;
 /** How long after a process exited unexpectedly it is started again. */
 const RESTART_DELAY_MS = 1000;
+/** How often a process checks whether its count of live calls changed other than by a request it answered. */
+const LOAD_REPORT_MS = 1000;
 
 interface Child {
   index: number;
@@ -57,18 +65,27 @@ interface Child {
   stopping: boolean;
   /** Closed its server on the way out: it takes no connection at all. */
   closed: boolean;
+  /** The live calls it serves, as it last said. */
+  calls: number;
 }
 
 /**
- * Which process takes the next connection: in turn among those up and not stopping; when every one
- * up is stopping, in turn among those (they still serve their calls and refuse new ones). A media
- * stream's handshake goes to the process it names (`id`) when that one could take it by this rule.
+ * Which process takes the next connection: among those up and not stopping (when every one up is
+ * stopping, among those: they still serve their calls and refuse new ones), the one serving the
+ * fewest live calls, in turn among those serving as few. A connection may bring a new call, and
+ * takes its request to the process that has the most room for it, however many other connections
+ * (webhooks of calls served elsewhere, the API) came between two calls. A media stream's handshake
+ * goes to the process it names (`id`) when that one could take it by this rule.
  */
-export function chooseProcess<T extends { id: string; ready: boolean; stopping: boolean; closed: boolean }>(children: readonly T[], turn: number, id?: string): T | undefined {
+export function chooseProcess<T extends { id: string; ready: boolean; stopping: boolean; closed: boolean; calls: number }>(children: readonly T[], turn: number, id?: string): T | undefined {
   const up = children.filter((c) => c.ready && !c.closed);
   const serving = up.filter((c) => !c.stopping);
   const from = serving.length > 0 ? serving : up;
-  return from.find((c) => c.id === id) ?? (from.length > 0 ? from[turn % from.length] : undefined);
+  const named = from.find((c) => c.id === id);
+  if (named || from.length === 0) return named;
+  const fewest = Math.min(...from.map((c) => c.calls));
+  const least = from.filter((c) => c.calls === fewest);
+  return least[turn % least.length];
 }
 
 export interface Supervisor {
@@ -113,7 +130,7 @@ export async function superviseProcesses(config: Config, count: number, logger: 
         },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
-      const child: Child = { index, id: `${base}-${index}`, proc, ready: false, stopping: false, closed: false };
+      const child: Child = { index, id: `${base}-${index}`, proc, ready: false, stopping: false, closed: false, calls: 0 };
       children[index - 1] = child;
       const timer = setTimeout(() => reject(new StartupError('TOLK_PROCESSES', `process ${index} did not start within ${START_DEADLINE_MS / 1000} s`)), START_DEADLINE_MS);
       proc.on('message', (m: ProcessMessage, handle?: unknown) => {
@@ -122,6 +139,10 @@ export async function superviseProcesses(config: Config, count: number, logger: 
           if (!(handle instanceof net.Socket)) return;
           const head = Buffer.from(m.head ?? '', 'base64');
           handOver(handle, head, streamInstance(head, limits));
+          return;
+        }
+        if (m?.type === 'tolk:calls') {
+          if (Number.isSafeInteger(m.calls) && m.calls >= 0) child.calls = m.calls;
           return;
         }
         if (m?.type === 'tolk:stopping') {
@@ -149,7 +170,7 @@ export async function superviseProcesses(config: Config, count: number, logger: 
       });
     });
 
-  /** Hands a connection, with what was read of it, to a process: the one its stream names (`instance`), or the next in turn. */
+  /** Hands a connection, with what was read of it, to a process: the one its stream names (`instance`), or the one with the most room (chooseProcess). */
   function handOver(socket: net.Socket, head: Buffer, instance: string | undefined): void {
     const child = chooseProcess(children, next++, instance);
     if (!child) return void socket.destroy();
@@ -228,12 +249,23 @@ export interface HandedConnections {
 /**
  * In a process the supervisor started: takes the connections it hands over, and says when ready.
  * Twilio's webhooks are answered with `Connection: close`: the supervisor balances connections, so a
- * kept-alive one would bring every new caller to the same process.
+ * kept-alive one would bring every new caller to the same process. `liveCalls` counts the calls
+ * this process serves: the supervisor hears it as soon as a request (the one that made a call) has
+ * been answered, and every LOAD_REPORT_MS, when it changed.
  */
-export function serveHandedConnections(server: http.Server, port: number): HandedConnections {
+export function serveHandedConnections(server: http.Server, port: number, liveCalls: () => number = () => 0): HandedConnections {
   let stopping = false;
+  let reported = 0;
+  const report = (): void => {
+    const calls = liveCalls();
+    if (calls === reported || !process.connected) return;
+    reported = calls;
+    process.send?.({ type: 'tolk:calls', calls } satisfies ProcessMessage);
+  };
+  setInterval(report, LOAD_REPORT_MS).unref();
   server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (stopping || req.url?.startsWith('/twilio/')) res.setHeader('Connection', 'close');
+    res.once('finish', report);
   });
   process.on('message', (m: SupervisorMessage, socket?: net.Socket) => {
     if (m?.type !== 'tolk:connection' || !socket) return;

@@ -1,7 +1,8 @@
 /**
  * How the TOLK_PROCESSES supervisor hands connections over, with two echo servers as its processes
  * (fixtures/supervised-echo.ts): a media stream's handshake reaches the process its path names, with
- * what the supervisor read of it and what follows intact; everything else goes in turn; a head too
+ * what the supervisor read of it and what follows intact; everything else goes to the process
+ * serving the fewest calls, so that new calls spread over both; a head too
  * large or too slow is closed and holds nothing up; a stream for a process that is stopping or gone
  * goes in turn, as before, to be relayed.
  */
@@ -133,12 +134,28 @@ describe('the TOLK_PROCESSES supervisor', () => {
     }
     for (const ws of opened) ws.close();
 
-    // Everything else goes to each process in turn.
+    // Everything else goes to each process in turn (neither serves a call).
     const answers = [];
     for (let i = 0; i < 4; i++) answers.push(await answerOf(s.port, 'GET', `/who?i=${i}`));
     expect(new Set(answers.map((a) => a.split(' ')[1]))).toEqual(new Set(['1', '2']));
     // A stream path named in another way, or a plain GET of one, goes in turn too (to be relayed or refused there).
     expect(await answerOf(s.port, 'GET', '/twilio/media/box-2')).toMatch(/^process [12] GET \/twilio\/media\/box-2 $/);
+  });
+
+  it('spreads new calls over both processes, whatever number of other requests comes between two', async () => {
+    const s = await startSupervisor();
+    // Over the client's kept-alive connections; every Twilio webhook is answered with `Connection: close`.
+    const post = async (urlPath: string): Promise<string> => (await fetch(`http://127.0.0.1:${s.port}${urlPath}`, { method: 'POST', body: 'CallSid=CA' })).text();
+    const served: string[] = [];
+    for (let call = 0; call < 6; call++) {
+      served.push((await post('/twilio/voice')).split(' ')[1]);
+      // The call's status callbacks (by turns alone, the next call would land where this one did).
+      for (let i = 0; i < 3; i++) await post('/twilio/status');
+      // The next caller comes a moment later.
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(served.filter((p) => p === '1')).toHaveLength(3);
+    expect(served.filter((p) => p === '2')).toHaveLength(3);
   });
 
   it('hands a request over with all of it when its body comes after the head, while the supervisor is busy', async () => {

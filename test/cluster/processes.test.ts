@@ -1,12 +1,33 @@
 /** Which of the TOLK_PROCESSES processes the supervisor hands a new connection. */
 import { chooseProcess } from '../../src/cluster/processes';
 
-const proc = (index: number, ready: boolean, stopping: boolean, closed = false) => ({ index, id: `box-${index}`, ready, stopping, closed });
+const proc = (index: number, ready: boolean, stopping: boolean, closed = false, calls = 0) => ({ index, id: `box-${index}`, ready, stopping, closed, calls });
 
 describe('chooseProcess', () => {
-  it('takes the processes up and not stopping in turn', () => {
+  it('takes the processes up and not stopping in turn while they serve as many calls', () => {
     const children = [proc(1, true, false), proc(2, true, false), proc(3, false, false)];
     expect([0, 1, 2, 3].map((turn) => chooseProcess(children, turn)?.index)).toEqual([1, 2, 1, 2]);
+  });
+
+  it('takes the process serving the fewest live calls, in turn among those serving as few', () => {
+    const children = [proc(1, true, false, false, 3), proc(2, true, false, false, 1), proc(3, true, false, false, 1), proc(4, true, true, false, 0)];
+    expect([0, 1, 2, 3].map((turn) => chooseProcess(children, turn)?.index)).toEqual([2, 3, 2, 3]);
+  });
+
+  it('spreads new calls over the processes whatever number of other connections comes between them', () => {
+    // Each call: its voice webhook, then connections that bring no call (its status callbacks,
+    // webhooks of calls served elsewhere, the API's kept-alive connections).
+    for (const between of [0, 1, 2, 3, 5]) {
+      const children = [proc(1, true, false), proc(2, true, false)];
+      let turn = 0;
+      for (let call = 0; call < 6; call++) {
+        const chosen = chooseProcess(children, turn++)!;
+        // The process that answered the voice webhook serves the call, and says so.
+        chosen.calls++;
+        for (let i = 0; i < between; i++) chooseProcess(children, turn++);
+      }
+      expect(children.map((c) => c.calls)).toEqual([3, 3]);
+    }
   });
 
   it('hands a stopping process nothing while another is up and not stopping', () => {
