@@ -89,6 +89,11 @@ export interface CallRecordStore {
    * CallSids are remembered for the call (one already another call's stays with that call).
    */
   update(id: string, patch: CallRecordPatch): Promise<boolean>;
+  /**
+   * `update`, only while the call is live (no outcome yet); resolves false once it has ended (its
+   * end, written first, stays as it is) or if there is no such call.
+   */
+  updateLive(id: string, patch: CallRecordPatch): Promise<boolean>;
   /** The call one of whose legs had this CallSid. */
   findByCallSid(callSid: string): Promise<CallRecord | undefined>;
   /**

@@ -95,6 +95,11 @@ export class InMemoryCallRecordStore implements CallRecordStore {
     return Promise.resolve(true);
   }
 
+  updateLive(id: string, patch: CallRecordPatch): Promise<boolean> {
+    if (this.calls.get(id)?.record.outcome !== undefined) return Promise.resolve(false);
+    return this.update(id, patch);
+  }
+
   transition(id: string, from: string, patch: CallRecordPatch): Promise<boolean> {
     const entry = this.calls.get(id);
     if (!entry || entry.record.state !== from || entry.record.outcome !== undefined) return Promise.resolve(false);

@@ -96,15 +96,30 @@ export class SqlCallRecordStore implements CallRecordStore {
     return record;
   }
 
-  async update(id: string, patch: CallRecordPatch): Promise<boolean> {
+  update(id: string, patch: CallRecordPatch): Promise<boolean> {
+    return this.patch(id, patch, false);
+  }
+
+  updateLive(id: string, patch: CallRecordPatch): Promise<boolean> {
+    return this.patch(id, patch, true);
+  }
+
+  /** Writes `patch` to the call's row (`live`: only while it has no outcome); false when no row matched. */
+  private async patch(id: string, patch: CallRecordPatch, live: boolean): Promise<boolean> {
     const set = patchToRow(patch);
     if (Object.keys(set).length === 0) {
-      return (await this.db.selectFrom('calls').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+      let found = this.db.selectFrom('calls').select('id').where('id', '=', id);
+      if (live) found = found.where('outcome', 'is', null);
+      return (await found.executeTakeFirst()) !== undefined;
     }
+    const write = (db: Kysely<StoreDatabase>) => {
+      const q = db.updateTable('calls').set(set).where('id', '=', id);
+      return (live ? q.where('outcome', 'is', null) : q).executeTakeFirst();
+    };
     const legs = patch.legs;
-    if (!legs) return (await this.db.updateTable('calls').set(set).where('id', '=', id).executeTakeFirst()).numUpdatedRows > 0n;
+    if (!legs) return (await write(this.db)).numUpdatedRows > 0n;
     return this.db.transaction().execute(async (trx) => {
-      const res = await trx.updateTable('calls').set(set).where('id', '=', id).executeTakeFirst();
+      const res = await write(trx);
       if (res.numUpdatedRows === 0n) return false;
       await rememberCallSids(trx, id, legs);
       return true;

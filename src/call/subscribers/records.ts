@@ -11,6 +11,10 @@
  * is returned to the event bus, so the call waits for them before it reports that it has ended. An
  * end that cannot be written is handed on (`endNotWritten`) to be written again later.
  *
+ * A call ends once: its end is written only to a record that has none yet, and its state only while
+ * it has none (another instance, its reconciler, or the call-ends job may have written the end
+ * first: that one stays, and what History and the webhook show of it never changes).
+ *
  * The writes of one call run one at a time, in the order of its events: a write starts once the
  * one before it has finished, and writes the legs as they are when it starts: a slow write can
  * never land after a later one with the legs as they were before (the record would lose a leg),
@@ -73,7 +77,7 @@ export function recordCalls(events: CallEventSource, records: CallRecords, opts:
         // A call tolk places waits for its next attempt, perhaps on another instance: the leg of
         // this one is not listed again, nor kept here.
         if (e.to === 'scheduled') forget(e.callId);
-        return serial(e.callId, () => records.update(e.callId, { state: e.to, ...(answered ? { answeredAt: new Date(e.at) } : {}) }));
+        return serial(e.callId, () => records.updateLive(e.callId, { state: e.to, ...(answered ? { answeredAt: new Date(e.at) } : {}) }));
       }
       case 'call.connected':
         connected.add(e.callId);
@@ -138,7 +142,7 @@ export function recordCalls(events: CallEventSource, records: CallRecords, opts:
         const end: CallEnd = { outcome: e.outcome, endReason: e.reason, endedAt: new Date(e.at) };
         return serial(e.callId, () => {
           forget(e.callId);
-          return records.update(e.callId, { state: 'ended', ...end });
+          return records.close(e.callId, end);
         }).catch((err: unknown) => {
           opts.endNotWritten?.(e.callId, end);
           throw err;

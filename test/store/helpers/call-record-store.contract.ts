@@ -230,6 +230,31 @@ export function describeCallRecordStoreContract(name: string, open: OpenCallReco
       expect((await store.unserved(query)).map((c) => c.id)).toEqual(['b-stopped']);
     });
 
+    it("keeps a call's first end: a second end, or a state written after it, changes nothing; two ends at once, one wins", async () => {
+      const store = await open();
+      const legs = [{ role: 'caller' as const, callSid: 'CA-live-1', language: 'es' }];
+      await store.create(newCall({ id: 'c1', state: 'bridged', legs }));
+      // While live, updateLive writes like update (a leg's CallSid included).
+      expect(await store.updateLive('c1', { state: 'ended', legs: [...legs, { role: 'agent', callSid: 'CA-live-2', language: 'en' }] })).toBe(true);
+      expect((await store.findByCallSid('CA-live-2'))?.id).toBe('c1');
+      const first = { outcome: 'completed' as const, endReason: 'the caller hung up', endedAt: new Date(T0 + 10_000) };
+      expect(await store.close('c1', first)).toBe(true);
+      expect(await store.close('c1', { outcome: 'interrupted', endReason: 'tolk stopped serving the call while it was bridged', endedAt: new Date(T0 + 20_000) })).toBe(false);
+      expect(await store.updateLive('c1', { state: 'bridged', answeredAt: new Date(T0 + 1000) })).toBe(false);
+      expect(await store.updateLive('c1', {})).toBe(false);
+      expect(await store.get('c1')).toMatchObject({ state: 'ended', ...first });
+      expect(await store.get('c1')).not.toHaveProperty('answeredAt');
+      expect(await store.updateLive('nope', { state: 'bridged' })).toBe(false);
+      expect(await store.updateLive('nope', {})).toBe(false);
+
+      await store.create(newCall({ id: 'c2', state: 'bridged' }));
+      const ends = (['completed', 'interrupted', 'instance_lost', 'media_lost'] as const).map((outcome, i) => ({ outcome, endReason: outcome, endedAt: new Date(T0 + i) }));
+      const written = await Promise.all(ends.map((e) => store.close('c2', e)));
+      expect(written.filter(Boolean)).toHaveLength(1);
+      const winner = ends[written.indexOf(true)];
+      expect(await store.get('c2')).toMatchObject({ state: 'ended', ...winner });
+    });
+
     it('keeps a scheduled call and its plan, lists it by state, never takes it as unserved, and moves it from a state once', async () => {
       const store = await open();
       const plan = { at: new Date(T0 + 3_600_000), dueAt: new Date(T0 + 3_600_000), attempts: 0, retries: 2, retryAfterSec: 60, callerLanguage: 'es' };
