@@ -15,6 +15,8 @@
  *    job of the same queue added at once (`queueSweep`), by the cut-off of when it was asked for;
  *    the request answers with the job's id, which the job's result can be read by, and does none
  *    of the erasing itself.
+ * A request erases its calls' own deliveries only (found by call id); the deliveries left without
+ * their call (recorded as their call was erased) are the sweep's, which looks through them all.
  * A call still live is never erased. Calls go in small batches with a pause between them (SQLite
  * blocks the event loop while it deletes); a run erases at most its bound and says whether more
  * are left. Runs at the same time (the hourly sweep and one by hand, or on several instances
@@ -73,7 +75,7 @@ export interface SweepResult extends EraseResult {
 
 export interface RetentionDeps {
   calls: Pick<CallRecordStore, 'ended' | 'erase'>;
-  deliveries: Pick<DeliveryStore, 'eraseForCalls' | 'eraseOrphans' | 'countForCalls' | 'countOrphans'>;
+  deliveries: Pick<DeliveryStore, 'eraseForCalls' | 'eraseOrphans' | 'countForCalls'>;
   /** Absent: no caller languages are kept in a database. */
   callerLanguages?: Pick<CallerLanguageStore, 'forgetBefore' | 'forgetCaller' | 'countCaller'>;
   jobs: Pick<JobQueues, 'add' | 'list' | 'remove' | 'queueNames'>;
@@ -124,9 +126,9 @@ export class Retention {
     return this.deps.days;
   }
 
-  /** Erases the ended calls the request names (see EraseRequest), at most a request's bound of them. */
+  /** Erases the ended calls the request names (see EraseRequest), at most a request's bound of them, with their own deliveries. */
   erase(req: EraseRequest): Promise<EraseResult> {
-    return this.eraseUpTo(req, this.maxPerRequest);
+    return this.eraseUpTo(req, this.maxPerRequest, false);
   }
 
   /**
@@ -149,7 +151,6 @@ export class Retention {
       if (ids.length < limit) break;
       await pause();
     }
-    result.deliveries += await this.deps.deliveries.countOrphans(new Date(this.now() - ORPHAN_GRACE_MS));
     if (req.from !== undefined && this.deps.callerLanguages) result.callerLanguages = await this.deps.callerLanguages.countCaller(req.from);
     return result;
   }
@@ -162,7 +163,7 @@ export class Retention {
     const days = asked?.days ?? this.deps.days;
     if (days === undefined) return undefined;
     const before = asked?.before ?? new Date(this.now() - days * DAY_MS);
-    const result = await this.eraseUpTo({ endedBefore: before }, MAX_ERASED_PER_SWEEP);
+    const result = await this.eraseUpTo({ endedBefore: before }, MAX_ERASED_PER_SWEEP, true);
     if (this.deps.callerLanguages) {
       result.callerLanguages = await this.deps.callerLanguages.forgetBefore(before);
       if (result.callerLanguages > 0) await this.deps.scrub?.();
@@ -229,10 +230,16 @@ export class Retention {
     };
   }
 
-  private async eraseUpTo(req: EraseRequest, max: number): Promise<EraseResult> {
+  /**
+   * Erases up to `max` of the calls `req` names, with their deliveries; `orphans`: also every
+   * delivery left without its call (the sweep's), else once more the deliveries of the calls erased,
+   * any recorded as they were erased.
+   */
+  private async eraseUpTo(req: EraseRequest, max: number, orphans: boolean): Promise<EraseResult> {
     const result: EraseResult = { calls: 0, deliveries: 0, callerLanguages: 0, more: false };
     /** Ids of the calls and deliveries erased: the finished jobs about them go too. */
     const erased = new Set<string>();
+    const callIds: string[] = [];
     for (;;) {
       const room = max - result.calls;
       if (room <= 0) {
@@ -246,18 +253,30 @@ export class Retention {
       const deliveries = await this.deps.deliveries.eraseForCalls(ids);
       result.deliveries += deliveries.length;
       result.calls += await this.deps.calls.erase(ids);
+      callIds.push(...ids);
       for (const id of [...ids, ...deliveries]) erased.add(id);
       if (ids.length < limit) break;
       await pause();
     }
-    // A delivery recorded for a call erased meanwhile (it ended as an erasure ran) has no call to be found by.
-    const orphans = await this.deps.deliveries.eraseOrphans(new Date(this.now() - ORPHAN_GRACE_MS));
-    result.deliveries += orphans.length;
-    for (const id of orphans) erased.add(id);
+    // A delivery recorded for a call as it was erased (it ended as an erasure ran) is left without it:
+    // the sweep looks through every delivery for such, a request through its own calls' once more.
+    const late = orphans ? await this.deps.deliveries.eraseOrphans(new Date(this.now() - ORPHAN_GRACE_MS)) : await this.eraseDeliveriesOf(callIds);
+    result.deliveries += late.length;
+    for (const id of late) erased.add(id);
     if (req.from !== undefined && this.deps.callerLanguages) result.callerLanguages = await this.deps.callerLanguages.forgetCaller(req.from);
     await this.eraseJobs(erased, req.from);
     if (result.calls + result.deliveries + result.callerLanguages > 0) await this.deps.scrub?.();
     return result;
+  }
+
+  /** Erases the deliveries of these calls, a batch at a time; resolves the ids erased. */
+  private async eraseDeliveriesOf(callIds: readonly string[]): Promise<string[]> {
+    const erased: string[] = [];
+    for (let i = 0; i < callIds.length; i += BATCH) {
+      if (i > 0) await pause();
+      erased.push(...(await this.deps.deliveries.eraseForCalls(callIds.slice(i, i + BATCH))));
+    }
+    return erased;
   }
 
   /**

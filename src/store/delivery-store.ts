@@ -49,14 +49,15 @@ export interface DeliveryStore {
   /** Pending deliveries due at or before `before`, oldest due first. */
   due(before: Date, limit: number): Promise<Delivery[]>;
   update(id: string, patch: DeliveryPatch): Promise<boolean>;
-  /** Erases every delivery of these calls (their payloads hold the transcripts); resolves the ids erased. */
+  /**
+   * Erases every delivery of these calls (their payloads hold the transcripts), found by the index
+   * on call id, so the work is theirs alone; resolves the ids erased.
+   */
   eraseForCalls(callIds: readonly string[]): Promise<string[]>;
-  /** Erases the deliveries created before `before` whose call is no longer kept; resolves the ids erased. */
+  /** Erases the deliveries created before `before` whose call is no longer kept (it reads them all: for the sweep job); resolves the ids erased. */
   eraseOrphans(before: Date): Promise<string[]>;
   /** How many deliveries eraseForCalls would erase, erasing nothing. */
   countForCalls(callIds: readonly string[]): Promise<number>;
-  /** How many deliveries eraseOrphans would erase, erasing nothing. */
-  countOrphans(before: Date): Promise<number>;
 }
 
 const num = (v: number | string): number => Number(v);
@@ -138,16 +139,6 @@ export class SqlDeliveryStore implements DeliveryStore {
   async countForCalls(callIds: readonly string[]): Promise<number> {
     if (callIds.length === 0) return 0;
     const row = await this.db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number | string>().as('n')).where('call_id', 'in', [...callIds]).executeTakeFirst();
-    return num(row?.n ?? 0);
-  }
-
-  async countOrphans(before: Date): Promise<number> {
-    const row = await this.db
-      .selectFrom('webhook_deliveries')
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where('created_at', '<', before.getTime())
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('calls').select('calls.id').whereRef('calls.id', '=', 'webhook_deliveries.call_id'))))
-      .executeTakeFirst();
     return num(row?.n ?? 0);
   }
 

@@ -450,7 +450,8 @@ describe('tolk calls sweep', () => {
     const help = await runTolk(['calls', 'sweep', '--help']);
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toContain('tolk calls erase --ended-before <that many days ago> --dry-run');
-    expect(help.stdout).toContain('It counts at most 2,000 of them (a sweep takes up to 50,000), and not the remembered languages the sweep forgets');
+    expect(help.stdout).toContain('It counts at most 2,000 of them (a sweep takes up to 50,000), and neither the remembered languages the sweep forgets');
+    expect(help.stdout).toContain('nor the webhook deliveries left without their call, which the sweep erases too');
   });
 
   it('exits 1 with a clear message when the deployment has no TOLK_RETENTION_DAYS', async () => {

@@ -208,13 +208,28 @@ describe('Retention', () => {
     expect(asked.removed.sort()).toEqual(['dial/dial.recent.agent', 'outbound/outbound.other.1']);
   });
 
-  it('erases the deliveries whose call is no longer kept (recorded as the call was erased)', async () => {
+  it('sweeps the deliveries whose call is no longer kept (recorded as the call was erased); an erase on request leaves them to it', async () => {
     const store = await harness.open({ now: () => NOW - 120_000 });
     await store.deliveries.create({ callId: 'erased-meanwhile', event: 'call.ended', url: 'https://crm.example.com/hook', payload: '{"transcript":["hola"]}', retryUntil: new Date(NOW) });
     await call(store, 'kept', 1);
-    const { retention } = retentionOn(store);
-    expect(await retention.erase({ endedBefore: new Date(NOW - DAY * 30) })).toEqual({ calls: 0, deliveries: 1, callerLanguages: 0, more: false });
+    const { retention } = retentionOn(store, { days: 30 });
+    expect(await retention.erase({ endedBefore: new Date(NOW - DAY * 30) })).toEqual({ calls: 0, deliveries: 0, callerLanguages: 0, more: false });
+    expect((await store.deliveries.list({ limit: 10 })).map((d) => d.callId).sort()).toEqual(['erased-meanwhile', 'kept']);
+    expect(await retention.sweep()).toMatchObject({ calls: 0, deliveries: 1 });
     expect((await store.deliveries.list({ limit: 10 })).map((d) => d.callId)).toEqual(['kept']);
+  });
+
+  it('erases on request a delivery recorded for one of its calls while it erased them', async () => {
+    const store = await harness.open();
+    await call(store, 'old', 40);
+    // The call's webhook is recorded as the call itself is being erased.
+    const calls = { ended: store.calls.ended.bind(store.calls), erase: async (ids: string[]) => {
+      for (const callId of ids) await store.deliveries.create({ callId, event: 'call.late', url: 'https://crm.example.com/hook', payload: '{"transcript":["hola"]}', retryUntil: new Date(NOW) });
+      return store.calls.erase(ids);
+    } };
+    const retention = new Retention({ calls, deliveries: store.deliveries, jobs: fakeJobs().jobs, logger: silentLogger(), now: () => NOW });
+    expect(await retention.erase({ endedBefore: new Date(NOW - DAY * 30) })).toEqual({ calls: 1, deliveries: 2, callerLanguages: 0, more: false });
+    expect(await store.deliveries.list({ limit: 10 })).toEqual([]);
   });
 
   it('leaves nothing of an erased call in the SQLite files (overwritten in place, the write-ahead log emptied)', async () => {
@@ -250,7 +265,8 @@ describe('Retention', () => {
     const req = { endedBefore: new Date(NOW - 30 * DAY), from: '+34600000000' };
 
     const preview = await retention.preview(req);
-    expect(preview).toEqual({ calls: 510, deliveries: 511, callerLanguages: 2, more: true });
+    // The delivery whose call is gone is not this request's: the sweep's.
+    expect(preview).toEqual({ calls: 510, deliveries: 510, callerLanguages: 2, more: true });
     expect(await kept(store, callers)).toEqual(before);
     expect(removed).toEqual([]);
     expect(scrubbed()).toBe(0);
@@ -259,7 +275,47 @@ describe('Retention', () => {
     expect(await retention.preview(req)).toEqual({ calls: 10, deliveries: 10, callerLanguages: 0, more: false });
     expect(await retention.erase(req)).toEqual({ calls: 10, deliveries: 10, callerLanguages: 0, more: false });
     expect(await retention.preview(req)).toEqual({ calls: 0, deliveries: 0, callerLanguages: 0, more: false });
-    expect(await kept(store, callers)).toEqual({ calls: 3, deliveries: 3, languages: [undefined, undefined, 'es'] });
+    expect(await kept(store, callers)).toEqual({ calls: 3, deliveries: 4, languages: [undefined, undefined, 'es'] });
+  });
+});
+
+/**
+ * An erase on request (`POST /api/calls/erase`, its dry run) among many deliveries that are not its
+ * calls': other calls' and ones left without their call (the sweep's). It erases and counts its
+ * calls' own, and leaves every other where it was.
+ */
+describe.each([
+  ['SQLite', () => ({ sqlitePath: path.join(dir, `unrelated-${++files}.sqlite`) })],
+  ['PostgreSQL', () => ({ databaseUrl: TEST_DATABASE_URL, schema: uniqueSchema() })],
+] as const)('Retention: an erase among unrelated deliveries on %s', (name, where) => {
+  const stores = storeHarness(() => ({}));
+  if (name === 'PostgreSQL') {
+    beforeAll(async () => {
+      await ensureTestDatabase();
+      await dropStaleSchemas();
+    });
+  }
+
+  it("erases only its calls' deliveries, and counts only those", async () => {
+    // The store's clock is two minutes behind: the deliveries without their call are past the sweep's grace.
+    const store = await stores.open({ ...where(), now: () => NOW - 120_000 });
+    for (let i = 0; i < 3; i++) await call(store, `theirs-${i}`, 40 + i, '+34600000000');
+    for (let i = 0; i < 20; i++) await call(store, `other-${i}`, 40 + i, '+33600000000');
+    for (let i = 0; i < 300; i++) await store.deliveries.create({ callId: `gone-${i}`, event: 'call.ended', url: 'https://crm.example.com/hook', payload: '{}', retryUntil: new Date(NOW) });
+    const { retention } = retentionOn(store, { days: 30 });
+    const req = { endedBefore: new Date(NOW), from: '+34600000000' };
+    const remaining = async (): Promise<Record<string, number>> => {
+      const counts: Record<string, number> = {};
+      for (const d of await store.deliveries.list({ limit: 1000 })) counts[d.callId.split('-')[0]] = (counts[d.callId.split('-')[0]] ?? 0) + 1;
+      return counts;
+    };
+
+    expect(await retention.preview(req)).toEqual({ calls: 3, deliveries: 3, callerLanguages: 0, more: false });
+    expect(await retention.erase(req)).toEqual({ calls: 3, deliveries: 3, callerLanguages: 0, more: false });
+    expect(await remaining()).toEqual({ other: 20, gone: 300 });
+    // The sweep is what erases the deliveries left without their call (and the old calls, with theirs).
+    expect(await retention.sweep()).toMatchObject({ calls: 20, deliveries: 320 });
+    expect(await remaining()).toEqual({});
   });
 });
 

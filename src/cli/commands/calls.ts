@@ -199,7 +199,7 @@ export function callsCommand(ctx: CliContext): Command {
     .addHelpText(
       'after',
       `\nThe sweep runs on the deployment as a background job of its retention queue (a server, or tolk worker); this command waits for it (at most ${FOLLOW_MINUTES} minutes) and says what it erased.\n` +
-        `The deployment's TOLK_RETENTION_DAYS sets the period; without it tolk refuses (exit 1). To see first which calls would go:\n  tolk calls erase --ended-before <that many days ago> --dry-run\nIt counts at most ${MAX_ERASED_PER_REQUEST.toLocaleString('en-US')} of them (a sweep takes up to ${MAX_ERASED_PER_SWEEP.toLocaleString('en-US')}), and not the remembered languages the sweep forgets: those last remembered before then.`,
+        `The deployment's TOLK_RETENTION_DAYS sets the period; without it tolk refuses (exit 1). To see first which calls would go:\n  tolk calls erase --ended-before <that many days ago> --dry-run\nIt counts at most ${MAX_ERASED_PER_REQUEST.toLocaleString('en-US')} of them (a sweep takes up to ${MAX_ERASED_PER_SWEEP.toLocaleString('en-US')}), and neither the remembered languages the sweep forgets (those last remembered before then) nor the webhook deliveries left without their call, which the sweep erases too.`,
     )
     .action(async (opts: { wait: boolean; job?: string }, cmd: Command) => {
       const o = outputFor(ctx, cmd);

@@ -20,6 +20,7 @@ export const eraseRoutes: readonly ApiRoute[] = [
       description:
         'Erases the calls that ended before `endedBefore` (default: now), and with `from` only that caller\'s (for a call tolk placed, the customer\'s), whose remembered languages are forgotten too. ' +
         `A call in progress is never erased. At most ${MAX_ERASED_PER_REQUEST} calls go per request; \`more\` says some are left (ask again). ` +
+        "Of the webhook deliveries it erases only those of the calls it erases: one left without its call (recorded as its call was erased) is erased by the retention sweep (`POST /api/calls/sweep`, hourly with TOLK_RETENTION_DAYS). " +
         'With `dryRun: true` nothing is erased: the answer counts what the same request would erase now (within the same bound), and says `dryRun: true`.',
       requestBody: {
         description: `Which calls (${ERASE_FIELDS.join(' and/or ')}), and whether only to count them (dryRun)`,
@@ -40,7 +41,11 @@ export const eraseRoutes: readonly ApiRoute[] = [
             type: 'object',
             required: ['calls', 'deliveries', 'callerLanguages', 'more'],
             additionalProperties: false,
-            properties: { ...erasedCounts, dryRun: { type: 'boolean', const: true, description: 'Present on a dry run: nothing was erased' } },
+            properties: {
+              ...erasedCounts,
+              deliveries: { ...count, description: "The webhook deliveries of the calls erased (deliveries left without their call are the retention sweep's)" },
+              dryRun: { type: 'boolean', const: true, description: 'Present on a dry run: nothing was erased' },
+            },
           },
         },
         400: { description: 'A bad field, or neither endedBefore nor from given', schema: ref('ValidationError') },

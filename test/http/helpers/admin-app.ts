@@ -155,7 +155,7 @@ export async function adminSetup(opts: { token?: string | null; numbers?: Number
   const retentionJobs = opts.retentionJobs ?? ownQueue;
   const retention = new Retention({
     calls,
-    deliveries: { eraseForCalls: () => Promise.resolve([]), eraseOrphans: () => Promise.resolve([]), countForCalls: () => Promise.resolve(0), countOrphans: () => Promise.resolve(0) },
+    deliveries: { eraseForCalls: () => Promise.resolve([]), eraseOrphans: () => Promise.resolve([]), countForCalls: () => Promise.resolve(0) },
     jobs: retentionJobs ?? { queueNames: [], add: () => Promise.resolve(), list: () => Promise.resolve([]), remove: () => Promise.resolve(false) },
     logger: silent,
     days: opts.retentionDays,
