@@ -10,10 +10,15 @@ import { classifyHead } from './request-head';
 export interface HeadLimits {
   bytes: number;
   deadlineMs: number;
+  /** Heads read at once, at most: a connection that comes when as many are being read is closed at once. */
+  concurrent: number;
 }
 
-/** A media stream's handshake from Twilio is well under 2 KB, and sent at once. */
-export const HEAD_LIMITS: HeadLimits = { bytes: 8 * 1024, deadlineMs: 10_000 };
+/**
+ * A media stream's handshake from Twilio is well under 2 KB, and sent at once. A thousand heads
+ * being read hold at most 8 MiB, and are far more connections than callers open in 10 s.
+ */
+export const HEAD_LIMITS: HeadLimits = { bytes: 8 * 1024, deadlineMs: 10_000, concurrent: 1000 };
 
 export interface HeadRead {
   /** The bytes read, to be put back before the process's HTTP server reads the socket. */

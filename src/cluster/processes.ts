@@ -5,12 +5,14 @@
  * fewest live calls (in turn among those serving as few), having read only the first bytes that
  * tell it is not a media stream's handshake: one that is (`GET /twilio/media/<instance>`, read to
  * the end of its head within HEAD_LIMITS) goes to the process it names when that one may take it,
- * and a head too large or too slow is closed. Each process tells the supervisor how many calls it
- * serves when that changed (as it answers a request, and every LOAD_REPORT_MS), so that new calls
- * spread over the processes whatever other connections come between them. The
- * process reads the request from what the supervisor read, then from the socket. From there the
- * cluster's routing applies as across machines (a webhook goes to the process serving its call, a
- * stream whose process is gone or stopping is relayed to it by the process it reached).
+ * and a head too large or too slow is closed, as is at once a connection that comes while
+ * `HEAD_LIMITS.concurrent` heads are being read (each refusal is a warning, at most a line a
+ * second). Each process tells the supervisor how many calls it serves when that changed (as it
+ * answers a request, and every LOAD_REPORT_MS), so that new calls spread over the processes
+ * whatever other connections come between them. The process reads the request from what the
+ * supervisor read, then from the socket. From there the cluster's routing applies as across
+ * machines (a webhook goes to the process serving its call, a stream whose process is gone or
+ * stopping is relayed to it by the process it reached).
  * A process that begins stopping (whoever signalled it) says so and is handed no new connection
  * while another process is up and not stopping: its calls move there, and their new streams and
  * webhooks must not come back to it. With every process stopping, connections still go to those
@@ -27,8 +29,9 @@ import os from 'node:os';
 import type { Config } from '../config/env';
 import { CLUSTER_INSTANCE_ID } from '../config/env';
 import { portInUse, StartupError } from '../config/startup-error';
+import { LogThrottle } from '../log/log-throttle';
 import type { Logger } from '../log/logger';
-import { HEAD_LIMITS, readHead, stopReading, type HeadLimits } from './head-reader';
+import { HEAD_LIMITS, readHead, stopReading, type HeadLimits, type HeadRefusal } from './head-reader';
 import { classifyHead } from './request-head';
 
 /** Set in the environment of each process the supervisor starts: its number, from 1. */
@@ -51,6 +54,8 @@ export function processCount(setting: Config['TOLK_PROCESSES']): number {
 const START_DEADLINE_MS = 60_000;
 /** How long after a process exited unexpectedly it is started again. */
 const RESTART_DELAY_MS = 1000;
+/** At most one line per this of connections refused before their first request was read. */
+const REFUSAL_LOG_MS = 1000;
 /** How often a process checks whether its count of live calls changed other than by a request it answered. */
 const LOAD_REPORT_MS = 1000;
 
@@ -180,12 +185,38 @@ export async function superviseProcesses(config: Config, count: number, logger: 
     });
   }
 
+  /** A client that floods the port with connections it never finishes is not to flood the log too. */
+  const refusals = new LogThrottle<{ reason: Exclude<HeadRefusal, 'closed'> | 'too_many'; remote: string | undefined }>(REFUSAL_LOG_MS, (refusal, leftOut) =>
+    refusal
+      ? logger.warn(
+          { event: 'processes.connection_refused', reason: refusal.reason, remote: refusal.remote, leftOut },
+          `connection from ${refusal.remote ?? 'an unknown address'} closed before its first request was read: ${refusal.reason}${leftOut > 0 ? ` (${leftOut} more since the last line)` : ''}`,
+        )
+      : logger.warn({ event: 'processes.connection_refused', leftOut }, `${leftOut} more connections closed before their first request was read`),
+  );
+  /** Heads being read now. */
+  let reading = 0;
+
   function accept(socket: net.Socket): void {
+    const remote = socket.remoteAddress;
+    if (reading >= limits.concurrent) {
+      socket.destroy();
+      return refusals.event({ reason: 'too_many', remote });
+    }
+    reading++;
     readHead(
       socket,
       limits,
-      ({ head, instance }) => handOver(socket, head, instance),
-      (reason) => logger.debug({ event: 'processes.connection_refused', reason }, `connection closed before its first request was read: ${reason}`),
+      ({ head, instance }) => {
+        reading--;
+        handOver(socket, head, instance);
+      },
+      (reason) => {
+        reading--;
+        // A client that went away is no sign of trouble (a load balancer's TCP check).
+        if (reason === 'closed') logger.debug({ event: 'processes.connection_refused', reason, remote }, `connection closed before its first request was read: ${reason}`);
+        else refusals.event({ reason, remote });
+      },
     );
   }
 

@@ -189,6 +189,40 @@ describe('the TOLK_PROCESSES supervisor', () => {
     // Closed at the deadline, unanswered (an HTTP server would wait a minute for the rest).
     expect(await within(slow, 10 * HEAD_DEADLINE_MS)).toBe('');
     expect(await within(silent, 10 * HEAD_DEADLINE_MS)).toBe('');
+
+    // Each refusal is a warning naming why and where from; those within a second of the first are counted in one line after it.
+    expect(JSON.parse(await s.waitFor(/"event":"processes.connection_refused"/))).toMatchObject({ level: 'warn', reason: 'too_large', remote: '127.0.0.1', leftOut: 0 });
+    expect(JSON.parse(await s.waitFor(/"event":"processes.connection_refused".*"leftOut":2/))).toMatchObject({ level: 'warn', leftOut: 2 });
+    expect(s.out()).not.toMatch(/X-Pad|aaaa/);
+  });
+
+  it('closes at once a connection that comes while as many heads as it may read are being read, and says so at most once a second', async () => {
+    const s = await startSupervisor({ HEADS_AT_ONCE: '2', HEAD_DEADLINE_MS: '5000' });
+    const opened: net.Socket[] = [];
+    const open = (): Promise<net.Socket> =>
+      new Promise((resolve) => {
+        const socket = net.connect(s.port, '127.0.0.1', () => resolve(socket));
+        socket.on('error', () => undefined);
+        opened.push(socket);
+      });
+    const slow = [await open(), await open()];
+    // Let the supervisor take both before the next comes.
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    const refused = await Promise.all(Array.from({ length: 20 }, () => rawExchange(s.port, (socket) => socket.write('GET /who HTTP/1.1\r\nHost: x\r\n\r\n'))));
+    expect(refused.every((a) => a === '')).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // A head no longer being read (its client went) frees its place.
+    for (const socket of slow) socket.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await answerOf(s.port, 'GET', '/who')).toMatch(/^process [12] GET \/who $/);
+
+    const first = JSON.parse(await s.waitFor(/"event":"processes.connection_refused"/)) as { leftOut: number };
+    expect(first).toMatchObject({ level: 'warn', reason: 'too_many', remote: '127.0.0.1', leftOut: 0 });
+    const rest = JSON.parse(await s.waitFor(/"event":"processes.connection_refused".*"leftOut":[1-9]/)) as { leftOut: number };
+    expect(rest.leftOut).toBe(19);
+    expect(s.out().match(/"level":"warn".*"event":"processes.connection_refused"/g)).toHaveLength(2);
+    for (const socket of opened) socket.destroy();
   });
 
   it('hands a stream for a process that is stopping, or gone, to one that is up', async () => {
