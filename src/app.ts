@@ -389,14 +389,15 @@ async function startWith(
       // (and marked so for other instances) while they drain.
       await calls.drain(config.TOLK_DRAIN_TIMEOUT_MS, NOTICE_LIMIT_MS, cluster ? () => cluster.moveCalls(calls) : undefined);
       if (cluster) await settleRelays(cluster.relays, endingNow ? 0 : drainedBy - Date.now());
-      await reconciler.stop();
       retention.stop();
       // Live viewers' streams stay open until ended: the server would wait for them for ever.
       live.close();
       await http.close();
       // What the calls' subscribers still write (records, webhook deliveries) is written before
-      // the queues and the database close.
+      // the queues and the database close; the reconciler then tries once more, within its
+      // deadline, the ends it could neither write nor queue.
       await events.settleAll();
+      await reconciler.stop();
       await cluster?.stop();
       await redis?.close();
       await deliveries.stop();

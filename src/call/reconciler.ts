@@ -17,14 +17,20 @@
  * counted) but whose record could not be written is not such a call: its end is queued to be
  * written again (`endNotWritten`, call-ends.ts), and whoever finds the call live meanwhile (this
  * instance, another, or a survivor after this one died) writes that end, publishing nothing, so that
- * it never ends a second time with a second `call.ended`.
+ * it never ends a second time with a second `call.ended`. An end that cannot be queued either (the
+ * job queue failing too) is kept here (kept-ends.ts, bounded): each pass writes it, or queues it,
+ * before anything else; meanwhile its call is marked as served, so other instances leave it alone,
+ * and `stop` makes a last attempt, within a deadline, logging each end it could not write with its
+ * outcome (`call.end_lost`).
  */
 import { owedEnd, queueEnd } from '../jobs/call-ends';
 import type { JobQueues } from '../jobs/queue';
 import type { Logger } from '../log/logger';
 import type { CallOutcome, CallRecord } from '../store/call-record';
 import { SCHEDULED_STATE, type CallEnd, type CallRecordStore } from '../store/call-record-store';
+import { within } from './deadline';
 import { callEnded, stamp, type CallEventBus } from './events';
+import { KeptEnds, MAX_KEPT_ENDS } from './kept-ends';
 import type { LegReport, Telephony } from './ports';
 
 export interface CallReconcilerDeps {
@@ -44,6 +50,12 @@ export interface CallReconcilerDeps {
   jobs: Pick<JobQueues, 'add' | 'get'>;
   /** The wait before an end not written is tried again, doubled each try (default 1 s). */
   endRetryMs?: number;
+  /** Ends neither written nor queued kept at most (default MAX_KEPT_ENDS); beyond, the oldest is lost. */
+  maxKeptEnds?: number;
+  /** How long queueing an end may take before it counts as failed (default 5 s). */
+  queueWaitMs?: number;
+  /** How long `stop` tries to write the ends kept (default 10 s). */
+  stopWriteMs?: number;
   logger: Logger;
   now?: () => number;
 }
@@ -56,6 +68,10 @@ const STALE_FLOOR_MS = 30_000;
 const MAX_ATTEMPTS = 5;
 /** Records looked at per pass (the next pass takes the rest). */
 const BATCH = 100;
+/** Calls marked as served per write. */
+const TOUCH_BATCH = 500;
+const QUEUE_WAIT_MS = 5_000;
+const STOP_WRITE_MS = 10_000;
 
 export class CallReconciler {
   private timer: NodeJS.Timeout | undefined;
@@ -64,12 +80,19 @@ export class CallReconciler {
   /** Failed attempts per call (see MAX_ATTEMPTS). */
   private readonly attempts = new Map<string, number>();
   private stopped = false;
+  /** Ends of this instance's calls neither written nor queued (see the header). */
+  private readonly kept: KeptEnds;
+  /** Ends being queued now (`endNotWritten`). */
+  private readonly queueing = new Set<Promise<void>>();
+  /** False once `stop` has made its last attempt at the kept ends: an end that cannot be queued then is lost at once. */
+  private keeping = true;
   private readonly log: Logger;
   private readonly now: () => number;
 
   constructor(private readonly deps: CallReconcilerDeps) {
     this.log = deps.logger.child({ component: 'reconciler' });
     this.now = deps.now ?? Date.now;
+    this.kept = new KeptEnds(deps.maxKeptEnds ?? MAX_KEPT_ENDS);
   }
 
   /**
@@ -115,27 +138,92 @@ export class CallReconciler {
     await this.touch().catch((err: unknown) => this.log.warn({ event: 'reconcile.touch_failed', err }, 'could not mark live calls as served'));
   }
 
+  /** Marks the calls this instance serves, and those whose ends it keeps, as served. */
   private async touch(): Promise<void> {
-    const ids = this.deps.serving();
-    if (ids.length > 0) await this.deps.records.touch(ids, new Date(this.now()));
+    const ids = [...this.deps.serving(), ...this.kept.ids()];
+    const at = new Date(this.now());
+    for (let i = 0; i < ids.length; i += TOUCH_BATCH) await this.deps.records.touch(ids.slice(i, i + TOUCH_BATCH), at);
   }
 
+  /** Stops the passes, then makes a last attempt, within `stopWriteMs`, at writing the ends kept. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
+    await Promise.all(this.queueing);
+    if (this.kept.size > 0) {
+      let trying = true;
+      await within(this.writeKept(() => trying), this.deps.stopWriteMs ?? STOP_WRITE_MS).catch(() => undefined);
+      trying = false;
+    }
+    this.keeping = false;
+    for (const { callId, end } of this.kept.list()) {
+      this.kept.delete(callId);
+      this.lost(callId, end, 'tolk stopped before it could write it');
+    }
   }
 
   /**
    * A call of this instance ended (its `call.ended` published) but its record could not be written
-   * (the records subscriber's `endNotWritten`): its end is queued to be written (call-ends.ts).
+   * (the records subscriber's `endNotWritten`): its end is queued to be written (call-ends.ts), or
+   * kept here when it cannot be.
    */
   endNotWritten(callId: string, end: CallEnd): void {
-    queueEnd(this.deps.jobs, callId, end, this.deps.endRetryMs).then(
+    const queued = this.queue(callId, end).then(
       () => this.log.warn({ event: 'call.end_unwritten', callId, outcome: end.outcome }, "could not write a call's end: queued to be written again"),
-      (err: unknown) =>
-        this.log.error({ event: 'call.end_lost', callId, outcome: end.outcome, endReason: end.endReason, err }, "could not write a call's end, nor queue it: its record stays live until an instance closes it"),
+      (err: unknown) => this.keep(callId, end, err),
     );
+    this.queueing.add(queued);
+    void queued.finally(() => this.queueing.delete(queued));
+  }
+
+  private queue(callId: string, end: CallEnd): Promise<void> {
+    return within(queueEnd(this.deps.jobs, callId, end, this.deps.endRetryMs), this.deps.queueWaitMs ?? QUEUE_WAIT_MS);
+  }
+
+  private keep(callId: string, end: CallEnd, err: unknown): void {
+    if (!this.keeping) {
+      this.lost(callId, end, 'nor queue it, and tolk has stopped', err);
+      return;
+    }
+    const dropped = this.kept.keep(callId, end);
+    this.log.warn({ event: 'call.end_kept', callId, outcome: end.outcome, kept: this.kept.size, err }, "could not write a call's end, nor queue it: kept here and written again each pass");
+    if (dropped) this.lost(dropped.callId, dropped.end, `more than ${this.kept.cap} ends were kept`);
+  }
+
+  /** Logs an end given up, with all of it, so an operator can still tell how the call ended. */
+  private lost(callId: string, end: CallEnd, why: string, err?: unknown): void {
+    this.log.error(
+      { event: 'call.end_lost', callId, outcome: end.outcome, endReason: end.endReason, endedAt: end.endedAt.toISOString(), ...(err === undefined ? {} : { err }) },
+      `could not write a call's end (${why}): its record stays live until an instance closes it`,
+    );
+  }
+
+  /**
+   * Writes the ends kept, oldest first, or queues those the database still fails to write; stops at
+   * the first that can be neither (the rest wait for the next pass), or once `go` says so. Never
+   * rejects.
+   */
+  private async writeKept(go: () => boolean): Promise<void> {
+    for (const { callId, end } of this.kept.list()) {
+      if (!go()) return;
+      if (!this.kept.has(callId)) continue;
+      try {
+        const written = await this.deps.records.close(callId, end);
+        this.kept.delete(callId);
+        if (written) this.log.info({ event: 'call.end_written', callId, outcome: end.outcome }, "a call's end kept here written");
+        else this.log.warn({ event: 'call.end_superseded', callId, outcome: end.outcome }, "a call's end kept here was not written: its record had an end already, or is gone");
+      } catch (writeErr) {
+        try {
+          await this.queue(callId, end);
+          this.kept.delete(callId);
+          this.log.warn({ event: 'call.end_unwritten', callId, outcome: end.outcome }, "could not write a call's end: queued to be written again");
+        } catch (err) {
+          this.log.warn({ event: 'call.ends_kept', kept: this.kept.size, err: writeErr, queueErr: err }, "could not write the calls' ends kept here, nor queue them: trying again next pass");
+          return;
+        }
+      }
+    }
   }
 
   /** Marks this instance's calls as served, then closes the calls nobody serves; resolves with how many it closed. */
@@ -161,6 +249,7 @@ export class CallReconciler {
 
   private async passNow(): Promise<number> {
     if (this.stopped) return 0;
+    await this.writeKept(() => !this.stopped);
     const now = this.now();
     const serving = this.deps.serving();
     try {
@@ -174,7 +263,8 @@ export class CallReconciler {
       let closed = 0;
       for (const record of orphans) {
         if (this.stopped) break;
-        if (serving.includes(record.id)) continue;
+        // A call whose end is kept here is closed with that end alone (writeKept).
+        if (serving.includes(record.id) || this.kept.has(record.id)) continue;
         try {
           if (await this.reconcile(record)) closed++;
           this.attempts.delete(record.id);
@@ -209,9 +299,12 @@ export class CallReconciler {
     outcome: CallOutcome = 'interrupted',
     why = `tolk stopped serving the call while it was ${record.state}`,
   ): Promise<boolean> {
-    const owed = await owedEnd(this.deps.jobs, record.id);
+    const kept = this.kept.get(record.id);
+    const owed = kept ?? (await owedEnd(this.deps.jobs, record.id));
     if (owed) {
-      if (await this.deps.records.close(record.id, owed)) {
+      const written = await this.deps.records.close(record.id, owed);
+      this.kept.delete(record.id);
+      if (written) {
         this.log.info({ event: 'call.end_written', callId: record.id, outcome: owed.outcome, instance: record.instance }, "a call's end, published by the instance that served it, written");
       }
       return false;
