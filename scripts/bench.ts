@@ -374,7 +374,8 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
 async function transportFloor(rig: LoadRig, args: Args, sendRatio: number): Promise<{ corePercent: number; rigMaxPercent: number }> {
   const port = await freePort();
   const script = args.fromSource ? [...TSX, path.join(ROOT, 'scripts/rig/floor.ts')] : [path.join(ROOT, 'dist/scripts/rig/floor.js')];
-  const node = [process.execPath, ...script, String(port), rig.geminiBase.replace(/^http/, 'ws'), String(sendRatio)];
+  const profile = args.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(args.profileDir, 'floor')}`] : [];
+  const node = [process.execPath, ...profile, ...script, String(port), rig.geminiBase.replace(/^http/, 'ws'), String(sendRatio)];
   const server = spawn(rig.pinned ? 'taskset' : node[0], rig.pinned ? ['-c', '0', ...node] : node.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     await new Promise<void>((resolve, reject) => {
