@@ -144,6 +144,17 @@ describe('GET /api/calls/:id', () => {
     await request(app).get('/api/whatever').set(auth).expect(404, { error: 'not found' });
   });
 
+  it('answers 501 on the job and delivery routes of a deployment without job queues or webhook deliveries', async () => {
+    const { app } = await setup();
+    const noJobs = { error: 'this deployment has no job queues' };
+    const noDeliveries = { error: 'this deployment has no webhook deliveries' };
+    await request(app).get('/api/jobs').set(auth).expect(501, noJobs);
+    await request(app).get('/api/jobs/webhooks/delivery.1').set(auth).expect(501, noJobs);
+    await request(app).get('/api/deliveries').set(auth).expect(501, noDeliveries);
+    await request(app).get('/api/deliveries/d-1').set(auth).expect(501, noDeliveries);
+    await request(app).post('/api/deliveries/d-1/retry').set(auth).expect(501, noDeliveries);
+  });
+
   it('answers 500 without details when the store fails', async () => {
     const calls = new InMemoryCallRecordStore();
     calls.get = () => Promise.reject(new Error('db down: password=hunter2'));

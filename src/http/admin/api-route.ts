@@ -102,3 +102,16 @@ export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/
 export function sendProblems(res: Response, error: string, problems: FieldProblem[]): void {
   res.status(400).json({ error, problems });
 }
+
+/**
+ * The handler of a route that needs a service the deployment may lack: while `service` is absent
+ * every request is answered 501 with `error`.
+ */
+export function withService<T>(service: T | undefined, error: string, handler: (service: T) => RequestHandler): RequestHandler {
+  if (service === undefined) {
+    return (_req, res) => {
+      res.status(501).json({ error });
+    };
+  }
+  return handler(service);
+}

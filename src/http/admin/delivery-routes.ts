@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import type { FieldProblem } from '../../config/numbers-schema';
 import { DELIVERY_STATUSES, type Delivery, type DeliveryStatus } from '../../store/delivery-store';
 import type { DeliveryService } from '../../webhooks/deliveries';
-import { ref, sendProblems, type ApiRoute } from './api-route';
+import { ref, sendProblems, withService, type ApiRoute } from './api-route';
 
 export const MAX_DELIVERY_LIST = 200;
 const DEFAULT_DELIVERY_LIST = 20;
@@ -29,14 +29,11 @@ function deliveryJson(d: Delivery, withPayload = false): Record<string, unknown>
   };
 }
 
-const noDeliveries = { status: 501, body: { error: 'this deployment has no webhook deliveries' } };
+const NO_DELIVERIES = 'this deployment has no webhook deliveries';
+const noDeliveriesDoc = { description: 'This deployment has no webhook deliveries', schema: ref('Error') };
 
-/** The delivery the path names; none: the 501 or 404 has been answered. */
-async function findDelivery(deliveries: DeliveryService | undefined, req: Request, res: Response): Promise<Delivery | undefined> {
-  if (!deliveries) {
-    res.status(noDeliveries.status).json(noDeliveries.body);
-    return undefined;
-  }
+/** The delivery the path names; none: the 404 has been answered. */
+async function findDelivery(deliveries: DeliveryService, req: Request, res: Response): Promise<Delivery | undefined> {
   const id = String(req.params.id);
   const d = id.length <= MAX_ID_LENGTH ? await deliveries.get(id) : undefined;
   if (!d) res.status(404).json({ error: `delivery '${id.slice(0, MAX_ID_LENGTH)}' not found` });
@@ -58,16 +55,11 @@ export const deliveryRoutes: readonly ApiRoute[] = [
       responses: {
         200: { description: 'The deliveries', schema: { type: 'object', required: ['deliveries'], properties: { deliveries: { type: 'array', items: ref('Delivery') } } } },
         400: { description: 'A bad parameter, one problem per parameter', schema: ref('ValidationError') },
-        501: { description: 'This deployment has no webhook deliveries', schema: ref('Error') },
+        501: noDeliveriesDoc,
       },
     },
-    handler:
-      ({ deliveries }) =>
-      async (req, res) => {
-        if (!deliveries) {
-          res.status(noDeliveries.status).json(noDeliveries.body);
-          return;
-        }
+    handler: ({ deliveries }) =>
+      withService(deliveries, NO_DELIVERIES, (deliveries) => async (req, res) => {
         const problems: FieldProblem[] = [];
         const status = typeof req.query.status === 'string' ? req.query.status : undefined;
         const callId = typeof req.query.call === 'string' ? req.query.call : undefined;
@@ -82,7 +74,7 @@ export const deliveryRoutes: readonly ApiRoute[] = [
         }
         const list = await deliveries.list({ status: status as DeliveryStatus | undefined, callId, limit });
         res.json({ deliveries: list.map((d) => deliveryJson(d)) });
-      },
+      }),
   },
   {
     method: 'get',
@@ -94,15 +86,14 @@ export const deliveryRoutes: readonly ApiRoute[] = [
       responses: {
         200: { description: 'The delivery', schema: ref('Delivery') },
         404: { description: 'No such delivery', schema: ref('Error') },
-        501: { description: 'This deployment has no webhook deliveries', schema: ref('Error') },
+        501: noDeliveriesDoc,
       },
     },
-    handler:
-      ({ deliveries }) =>
-      async (req, res) => {
+    handler: ({ deliveries }) =>
+      withService(deliveries, NO_DELIVERIES, (deliveries) => async (req, res) => {
         const d = await findDelivery(deliveries, req, res);
         if (d) res.json(deliveryJson(d, true));
-      },
+      }),
   },
   {
     method: 'post',
@@ -115,20 +106,19 @@ export const deliveryRoutes: readonly ApiRoute[] = [
         202: { description: 'Queued again', schema: ref('Delivery') },
         404: { description: 'No such delivery', schema: ref('Error') },
         409: { description: 'It was delivered already', schema: ref('Error') },
-        501: { description: 'This deployment has no webhook deliveries', schema: ref('Error') },
+        501: noDeliveriesDoc,
       },
     },
-    handler:
-      ({ deliveries }) =>
-      async (req, res) => {
+    handler: ({ deliveries }) =>
+      withService(deliveries, NO_DELIVERIES, (deliveries) => async (req, res) => {
         const d = await findDelivery(deliveries, req, res);
-        if (!d || !deliveries) return;
+        if (!d) return;
         if (d.status === 'delivered') {
           res.status(409).json({ error: `delivery '${d.id}' was delivered already` });
           return;
         }
         const next = await deliveries.redeliver(d.id);
         res.status(202).json(deliveryJson(next ?? d));
-      },
+      }),
   },
 ];

@@ -1,6 +1,6 @@
 /** `/api/jobs`: the background job queues, their counts and their jobs; one job, with its result. */
 import { JOB_STATES, isJobState, type JobView } from '../../jobs/queue';
-import { ref, sendProblems, type ApiRoute } from './api-route';
+import { ref, sendProblems, withService, type ApiRoute } from './api-route';
 import type { FieldProblem } from '../../config/numbers-schema';
 
 export const MAX_JOB_LIST = 200;
@@ -8,7 +8,8 @@ const DEFAULT_JOB_LIST = 20;
 /** Longest job id looked up (ids tolk makes are far shorter). */
 const MAX_JOB_ID = 200;
 
-const noJobs = { error: 'this deployment has no job queues' };
+const NO_JOBS = 'this deployment has no job queues';
+const noJobsDoc = { description: 'This deployment has no job queues', schema: ref('Error') };
 
 /** A job as the API answers it: its times as ISO 8601. */
 function jobJson(j: JobView): Record<string, unknown> {
@@ -35,16 +36,11 @@ export const jobRoutes: readonly ApiRoute[] = [
       responses: {
         200: { description: 'The queues and jobs', schema: ref('JobList') },
         400: { description: 'A bad parameter, one problem per parameter', schema: ref('ValidationError') },
-        501: { description: 'This deployment has no job queues', schema: ref('Error') },
+        501: noJobsDoc,
       },
     },
-    handler:
-      ({ jobs }) =>
-      async (req, res) => {
-        if (!jobs) {
-          res.status(501).json(noJobs);
-          return;
-        }
+    handler: ({ jobs }) =>
+      withService(jobs, NO_JOBS, (jobs) => async (req, res) => {
         const problems: FieldProblem[] = [];
         const queue = typeof req.query.queue === 'string' ? req.query.queue : undefined;
         const state = typeof req.query.state === 'string' ? req.query.state : undefined;
@@ -59,7 +55,7 @@ export const jobRoutes: readonly ApiRoute[] = [
         }
         const [counts, list] = await Promise.all([jobs.counts(), jobs.list({ queue, state: state as (typeof JOB_STATES)[number] | undefined, limit })]);
         res.json({ backend: jobs.kind, queues: counts, jobs: list.map(jobJson) });
-      },
+      }),
   },
   {
     method: 'get',
@@ -71,16 +67,11 @@ export const jobRoutes: readonly ApiRoute[] = [
       responses: {
         200: { description: 'The job', schema: ref('Job') },
         404: { description: 'No such queue or job (a finished job is kept until newer ones push it out)', schema: ref('Error') },
-        501: { description: 'This deployment has no job queues', schema: ref('Error') },
+        501: noJobsDoc,
       },
     },
-    handler:
-      ({ jobs }) =>
-      async (req, res) => {
-        if (!jobs) {
-          res.status(501).json(noJobs);
-          return;
-        }
+    handler: ({ jobs }) =>
+      withService(jobs, NO_JOBS, (jobs) => async (req, res) => {
         const queue = String(req.params.queue);
         const id = String(req.params.id);
         if (!jobs.queueNames.includes(queue)) {
@@ -93,6 +84,6 @@ export const jobRoutes: readonly ApiRoute[] = [
           return;
         }
         res.json(jobJson(job));
-      },
+      }),
   },
 ];
