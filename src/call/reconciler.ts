@@ -34,7 +34,7 @@ import { KeptEnds, MAX_KEPT_ENDS } from './kept-ends';
 import type { LegReport, Telephony } from './ports';
 
 export interface CallReconcilerDeps {
-  records: Pick<CallRecordStore, 'touch' | 'unserved' | 'close' | 'findByCallSid'>;
+  records: Pick<CallRecordStore, 'touch' | 'unserved' | 'close' | 'findByCallSid' | 'get'>;
   telephony: Pick<Telephony, 'lookUp' | 'hangUp'>;
   /** TOLK_INSTANCE_ID: this instance's name, kept with each call it serves. */
   instance: string;
@@ -333,7 +333,30 @@ export class CallReconciler {
       `${why}; ` +
       (joined ? 'the conference goes on without its interpreter' : `the phone network reports ${found.join(', ') || 'no legs'}`) +
       (hungUp.length > 0 ? `; hung up: ${hungUp.join(', ')}` : '');
-    return this.close(record, { outcome, endReason, endedAt: endedAt ?? new Date(this.now()) });
+    const closed = await this.close(record, { outcome, endReason, endedAt: endedAt ?? new Date(this.now()) });
+    if (closed && !joined) await this.hangUpListedSince(record);
+    return closed;
+  }
+
+  /**
+   * Hangs up the legs the call's record listed after `before` was read, until it was closed: a leg
+   * a dial job placed for the call meanwhile (dial-record.ts; one listed after the close is the
+   * job's to hang up).
+   */
+  private async hangUpListedSince(before: CallRecord): Promise<void> {
+    const seen = new Set(before.legs.map((l) => l.callSid));
+    const now = await this.deps.records.get(before.id).catch(() => undefined);
+    for (const leg of now?.legs ?? []) {
+      if (seen.has(leg.callSid)) continue;
+      try {
+        const report = await this.deps.telephony.lookUp(leg.callSid);
+        if (!report || report.status.state === 'ended') continue;
+        await this.deps.telephony.hangUp(leg.callSid, { ringing: report.status.state === 'dialing' || report.status.state === 'ringing' });
+        this.log.warn({ event: 'call.leg_hung_up', callId: before.id, legSid: leg.callSid, role: leg.role }, 'hung up a leg placed for a call while it was being closed');
+      } catch (err) {
+        this.log.error({ event: 'call.leg_hang_up_failed', callId: before.id, legSid: leg.callSid, err }, 'could not hang up a leg placed for a call while it was being closed');
+      }
+    }
   }
 
   /**

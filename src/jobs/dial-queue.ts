@@ -10,7 +10,8 @@
  * A dial job outlives the instance waiting for its leg (on Redis): one whose call has ended (closed
  * by another instance, say, after the one serving it died), waits for its next attempt, or whose
  * waiting instance the cluster's directory says has stopped, places nothing, as no call would take
- * the leg once answered.
+ * the leg once answered. A call's party it places is listed in the call's record by the job itself
+ * (dial-record.ts), so that whoever closes the call hangs it up even if its waiter died unseen.
  */
 import {
   InterpreterLegRefusedError,
@@ -25,7 +26,10 @@ import {
   type Telephony,
 } from '../call/ports';
 import { SCHEDULED_STATE, type CallRecordStore } from '../store/call-record-store';
-import { backoffDelay, FinalJobError, JobFailedError, type Backoff, type JobQueues, type Processor, type QueueSpec } from './queue';
+import type { Logger } from '../log/logger';
+import { CUSTOMER_ENDPOINT } from '../call/outbound-call';
+import { recordPlacedLeg } from './dial-record';
+import { backoffDelay, FinalJobError, JobFailedError, type Backoff, type JobContext, type JobQueues, type Processor, type QueueSpec } from './queue';
 
 export const DIAL_QUEUE = 'dial';
 
@@ -176,11 +180,19 @@ export class QueuedConferences implements ConferenceTelephony {
 export interface DialProcessorOptions {
   /** Places conference parties and interpreter legs; absent: such jobs fail. */
   conferences?: ConferenceTelephony;
-  /** The calls' records: a leg of a call that has ended, or waits for its next attempt, is not placed. */
-  calls?: Pick<CallRecordStore, 'get'>;
+  /**
+   * The calls' records: a leg of a call that has ended, or waits for its next attempt, is not
+   * placed; a call's party placed is listed there at once (dial-record.ts).
+   */
+  calls?: Pick<CallRecordStore, 'get' | 'updateLive'>;
   /** Whether an instance is up (the cluster's directory): a leg whose waiter has stopped is not placed. */
   instanceUp?: (instance: string) => Promise<boolean>;
+  logger?: Logger;
   now?: () => number;
+}
+
+function callIdOf(data: DialLeg): string {
+  return 'request' in data ? data.request.callId : 'party' in data ? data.party.callId : data.interpreter.callId;
 }
 
 /**
@@ -188,7 +200,7 @@ export interface DialProcessorOptions {
  * cannot be read (the database or Redis failing) does not stop a dial: a live call's leg is placed.
  */
 async function unwaited(data: DialJob, opts: DialProcessorOptions): Promise<string | undefined> {
-  const callId = 'request' in data ? data.request.callId : 'party' in data ? data.party.callId : data.interpreter.callId;
+  const callId = callIdOf(data);
   const call = await opts.calls?.get(callId).catch(() => undefined);
   if (call?.outcome !== undefined) return `call ${callId} has ended (${call.outcome})`;
   if (call?.state === SCHEDULED_STATE) return `call ${callId} waits for its next attempt`;
@@ -204,6 +216,17 @@ export function dialProcessor(telephony: Telephony, retryable: (err: unknown) =>
     if (now() >= data.deadline) throw new FinalJobError(`not dialled: the leg's time to be placed passed while the dial waited (${job.id})`);
     const why = await unwaited(data, opts);
     if (why !== undefined) throw new FinalJobError(`not dialled: ${why} (${job.id})`);
+    const result = await place(job);
+    const role = 'request' in data ? (data.request.endpoint === CUSTOMER_ENDPOINT ? 'caller' : 'agent') : 'party' in data ? 'agent' : undefined;
+    if (typeof result === 'string' && role && opts.calls) {
+      const deps = { calls: opts.calls, telephony, unwaited: () => unwaited(data, opts), now, ...(opts.logger ? { logger: opts.logger } : {}) };
+      await recordPlacedLeg({ callId: callIdOf(data), role, legRef: result, jobId: job.id }, deps);
+    }
+    return result;
+  };
+
+  async function place(job: JobContext<DialJob>): Promise<DialResult> {
+    const data = job.data;
     try {
       if ('request' in data) return await telephony.dial(data.request);
       if (!opts.conferences) throw new FinalJobError('conference legs cannot be placed here (TWILIO_TWIML_APP_SID is not set)');
@@ -224,5 +247,5 @@ export function dialProcessor(telephony: Telephony, retryable: (err: unknown) =>
       if (err instanceof FinalJobError || !retryable(err)) throw err instanceof FinalJobError ? err : new FinalJobError(err instanceof Error ? err.message : String(err), { cause: err });
       throw err;
     }
-  };
+  }
 }

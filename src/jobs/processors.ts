@@ -31,7 +31,7 @@ export interface WorkerDeps {
   /** Which telephony errors are worth another attempt (Twilio: 429 and 5xx). */
   retryableDialError: (err: unknown) => boolean;
   /** The calls' records: no leg is placed for a call that has ended; ends not written are written there. */
-  calls: Pick<CallRecordStore, 'get' | 'close'>;
+  calls: Pick<CallRecordStore, 'get' | 'updateLive' | 'close'>;
   /** Whether an instance is up (TOLK_CLUSTER=on: the cluster's directory); no leg is placed for one that stopped. */
   instanceUp?: (instance: string) => Promise<boolean>;
   /** Webhook deliveries (the `webhooks` queue). */
@@ -46,7 +46,7 @@ export interface WorkerDeps {
  * run it, as the instance that starts a call serves it).
  */
 export function runWorkers(jobs: JobQueues, deps: WorkerDeps): string[] {
-  jobs.work(DIAL_QUEUE, dialProcessor(deps.telephony, deps.retryableDialError, { conferences: deps.conferences, calls: deps.calls, instanceUp: deps.instanceUp }));
+  jobs.work(DIAL_QUEUE, dialProcessor(deps.telephony, deps.retryableDialError, { conferences: deps.conferences, calls: deps.calls, instanceUp: deps.instanceUp, logger: deps.logger }));
   jobs.work(WEBHOOK_QUEUE, deps.deliveries.processor());
   jobs.work(RETENTION_QUEUE, deps.retention.processor());
   jobs.work(CALL_ENDS_QUEUE, callEndsProcessor(deps.calls, deps.logger));

@@ -1,0 +1,71 @@
+/**
+ * A leg a dial job placed is in its call's record from the moment the network accepted it, written
+ * by the job itself: the instance waiting for the leg may have died meanwhile (nobody would record
+ * it, nor hang it up), and whoever closes the call (reconciler.ts) hangs up the legs its record
+ * lists. The leg is written only while the call is live; one placed for a call that has ended, or
+ * whose waiting instance has stopped, by the time it is recorded is hung up at once: the record is
+ * read again after the write, so that a close landing between the check before placing and the
+ * write cannot miss it.
+ *
+ * The leg is listed as `leg.dialled` lists it (records.ts): the call's other party (the agent, or
+ * the customer of a call tolk places) with `dialledAt`, replacing an earlier attempt's. Interpreter
+ * legs are not listed (a record lists parties' legs); one nobody waits for reaches tolk's own
+ * voice webhook for a call no instance serves, and ends there.
+ */
+import type { Telephony } from '../call/ports';
+import type { Logger } from '../log/logger';
+import type { CallLeg } from '../store/call-record';
+import type { CallRecordStore } from '../store/call-record-store';
+
+/** The leg a dial placed, as its call's record lists it. */
+export interface PlacedLeg {
+  callId: string;
+  role: 'caller' | 'agent';
+  legRef: string;
+  /** The job that placed it, for the logs. */
+  jobId: string;
+}
+
+export interface RecordPlacedDeps {
+  calls: Pick<CallRecordStore, 'get' | 'updateLive'>;
+  /** Hangs up a leg nobody takes (it still rings). */
+  telephony: Pick<Telephony, 'hangUp'>;
+  /** Why nobody takes the leg any more (the call ended, its waiting instance stopped), or undefined. */
+  unwaited: () => Promise<string | undefined>;
+  logger?: Logger;
+  now: () => number;
+}
+
+/**
+ * Lists `leg` in its call's record, or hangs it up when nobody takes it. Resolves 'recorded', 'hung
+ * up', or 'unknown' when the record could not be read or written (the leg is left to the instance
+ * waiting for it).
+ */
+export async function recordPlacedLeg(leg: PlacedLeg, deps: RecordPlacedDeps): Promise<'recorded' | 'hung up' | 'unknown'> {
+  const log = deps.logger?.child({ component: 'dial', callId: leg.callId, jobId: leg.jobId, legSid: leg.legRef });
+  const record = await deps.calls.get(leg.callId).catch(() => undefined);
+  let why: string | undefined;
+  if (record?.outcome !== undefined) why = `call ${leg.callId} has ended (${record.outcome})`;
+  else if (record) {
+    const listed: CallLeg = { role: leg.role, callSid: leg.legRef, language: record.languages[leg.role], dialledAt: new Date(deps.now()).toISOString() };
+    // An earlier attempt's leg for the same party is not listed any more, as `leg.dialled` has it.
+    const legs = [...record.legs.filter((l) => l.callSid !== leg.legRef && !(l.role === leg.role && l.dialledAt !== undefined)), listed];
+    const written = await deps.calls.updateLive(leg.callId, { legs }).catch(() => false);
+    why = await deps.unwaited();
+    if (!written && why === undefined) {
+      log?.warn({ event: 'dial.leg_unrecorded' }, "could not list a placed leg in its call's record: left to the instance waiting for it");
+      return 'unknown';
+    }
+  } else {
+    log?.warn({ event: 'dial.leg_unrecorded' }, "could not read the call's record of a placed leg: left to the instance waiting for it");
+    return 'unknown';
+  }
+  if (why === undefined) return 'recorded';
+  try {
+    await deps.telephony.hangUp(leg.legRef, { ringing: true });
+    log?.warn({ event: 'dial.leg_hung_up', reason: why }, 'placed a leg nobody takes any more: hung up');
+  } catch (err) {
+    log?.error({ event: 'dial.leg_hang_up_failed', reason: why, err }, 'placed a leg nobody takes any more, and could not hang it up');
+  }
+  return 'hung up';
+}

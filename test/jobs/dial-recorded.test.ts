@@ -1,0 +1,139 @@
+/**
+ * A leg a dial job places is in its call's record as soon as the network accepted it, whether or
+ * not the instance waiting for it is still there: a dial that runs in the seconds after its waiting
+ * instance died, before the cluster's directory shows it down, places the leg, and the survivor
+ * that closes the call hangs that leg up (no phone rings for nobody). A leg placed for a call that
+ * was closed meanwhile, or whose waiter shows down by then, is hung up by the job itself; one listed
+ * while the survivor was closing the call, by the survivor.
+ */
+import { CallEventBus } from '../../src/call/events';
+import type { DialRequest, LegReport, Telephony } from '../../src/call/ports';
+import { CallReconciler } from '../../src/call/reconciler';
+import { callEndsQueueSpec } from '../../src/jobs/call-ends';
+import { DIAL_QUEUE, dialProcessor, dialQueueSpec, type DialJob } from '../../src/jobs/dial-queue';
+import { MemoryJobQueues } from '../../src/jobs/memory-queues';
+import type { NewCallRecord } from '../../src/store/call-record';
+import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+import { openTestQueues, silent, waitFor, type TestQueues } from './helpers';
+
+/** The phone network: legs placed ring until hung up. */
+class Network implements Telephony {
+  readonly placed: string[] = [];
+  readonly hungUp: string[] = [];
+  onDial: (req: DialRequest) => Promise<void> = () => Promise.resolve();
+  async dial(req: DialRequest): Promise<string> {
+    await this.onDial(req);
+    const sid = `CA-${req.callId}-${req.endpoint}`;
+    this.placed.push(sid);
+    return sid;
+  }
+  hangUp(legRef: string): Promise<void> {
+    this.hungUp.push(legRef);
+    return Promise.resolve();
+  }
+  async sayAndHangUp(): Promise<void> {}
+  lookUp(legRef: string): Promise<LegReport | undefined> {
+    if (!this.placed.includes(legRef)) return Promise.resolve(undefined);
+    return Promise.resolve({ status: this.hungUp.includes(legRef) ? { state: 'ended', reason: 'canceled' } : { state: 'ringing' } } as LegReport);
+  }
+  ringing(): string[] {
+    return this.placed.filter((sid) => !this.hungUp.includes(sid));
+  }
+}
+
+const retryable = (err: unknown) => (err as { status?: number }).status === 429;
+
+const calling = (id: string, instance: string): NewCallRecord => ({
+  id,
+  number: '+15550001111',
+  from: '+34911234567',
+  destination: '+15550002222',
+  languages: { caller: 'es', agent: 'en' },
+  state: 'dialing',
+  startedAt: new Date(),
+  instance,
+});
+
+const agentDial = (callId: string, waiter: string): DialJob => ({
+  request: { callId, endpoint: 'agent', destination: '+15550002222', callerId: '+15550001111', ringTimeoutSec: 30 },
+  deadline: Date.now() + 30_000,
+  waiter,
+});
+
+describe('a leg placed by a dial job (Redis)', () => {
+  let q: TestQueues | undefined;
+  afterEach(async () => q?.close());
+
+  async function run(records: InMemoryCallRecordStore, network: Network, instanceUp: (id: string) => Promise<boolean>, callId: string): Promise<void> {
+    q = openTestQueues('redis', [dialQueueSpec(5)]);
+    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls: records, instanceUp, logger: silent }));
+    // Its waiting instance is gone: nobody waits for the result.
+    await q.jobs.add(DIAL_QUEUE, { id: `dial.${callId}.agent`, data: agentDial(callId, 'tolk-a'), attempts: 6 });
+    await waitFor(async () => ['completed', 'failed'].includes((await q!.jobs.get(DIAL_QUEUE, `dial.${callId}.agent`))?.state ?? ''), 10_000, 'the dial to settle');
+  }
+
+  it('is listed in the record of a call whose waiting instance died unseen, and the survivor closing the call hangs it up', async () => {
+    const records = new InMemoryCallRecordStore();
+    await records.create(calling('unseen', 'tolk-a'));
+    const network = new Network();
+    // The directory still shows tolk-a up (it died a moment ago).
+    await run(records, network, () => Promise.resolve(true), 'unseen');
+    expect(network.placed).toEqual(['CA-unseen-agent']);
+    expect((await records.get('unseen'))?.legs).toEqual([{ role: 'agent', callSid: 'CA-unseen-agent', language: 'en', dialledAt: expect.any(String) as unknown }]);
+
+    // tolk-a shows down: a survivor closes its calls.
+    const events = new CallEventBus(silent);
+    const survivor = new CallReconciler({ records, telephony: network, instance: 'tolk-b', startedAt: new Date(), intervalMs: 30_000, serving: () => [], events, jobs: new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: silent }), logger: silent });
+    expect(await survivor.closeLost('tolk-a')).toBe(0);
+    expect((await records.get('unseen'))?.outcome).toBe('instance_lost');
+    expect(network.ringing()).toEqual([]);
+  }, 20_000);
+
+  it('is hung up at once when the call was closed while it was being placed', async () => {
+    const records = new InMemoryCallRecordStore();
+    await records.create(calling('closed-meanwhile', 'tolk-a'));
+    const network = new Network();
+    network.onDial = async (req) => {
+      await records.close(req.callId, { outcome: 'instance_lost', endReason: 'the tolk instance serving the call (tolk-a) stopped while it was dialing', endedAt: new Date() });
+    };
+    await run(records, network, () => Promise.resolve(true), 'closed-meanwhile');
+    expect(network.placed).toEqual(['CA-closed-meanwhile-agent']);
+    expect(network.ringing()).toEqual([]);
+  }, 20_000);
+
+  it('is hung up at once when its waiting instance shows down by the time it was placed', async () => {
+    const records = new InMemoryCallRecordStore();
+    await records.create(calling('down-meanwhile', 'tolk-a'));
+    const network = new Network();
+    let up = true;
+    network.onDial = () => Promise.resolve(void (up = false));
+    await run(records, network, () => Promise.resolve(up), 'down-meanwhile');
+    expect(network.placed).toEqual(['CA-down-meanwhile-agent']);
+    expect(network.ringing()).toEqual([]);
+  }, 20_000);
+
+  it('is hung up by the survivor when listed while the survivor was closing the call (after the job saw it live)', async () => {
+    const records = new InMemoryCallRecordStore();
+    await records.create({ ...calling('listed-meanwhile', 'tolk-a'), legs: [{ role: 'caller', callSid: 'CA-listed-meanwhile-caller', language: 'es' }] });
+    const network = new Network();
+    network.placed.push('CA-listed-meanwhile-caller');
+    const lookUp = network.lookUp.bind(network);
+    let listed = false;
+    network.lookUp = async (legRef) => {
+      if (!listed) {
+        // While the survivor asks the network about the legs it read, the dial job places the
+        // agent's leg, lists it, and finds the call still live.
+        listed = true;
+        await q!.jobs.add(DIAL_QUEUE, { id: 'dial.listed-meanwhile.agent', data: agentDial('listed-meanwhile', 'tolk-a'), attempts: 6 });
+        await waitFor(async () => (await q!.jobs.get(DIAL_QUEUE, 'dial.listed-meanwhile.agent'))?.state === 'completed', 10_000, 'the dial to complete');
+      }
+      return lookUp(legRef);
+    };
+    q = openTestQueues('redis', [dialQueueSpec(5)]);
+    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls: records, instanceUp: () => Promise.resolve(true), logger: silent }));
+    const survivor = new CallReconciler({ records, telephony: network, instance: 'tolk-b', startedAt: new Date(), intervalMs: 30_000, serving: () => [], events: new CallEventBus(silent), jobs: new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: silent }), logger: silent });
+    expect(await survivor.closeLost('tolk-a')).toBe(0);
+    expect(network.placed).toEqual(['CA-listed-meanwhile-caller', 'CA-listed-meanwhile-agent']);
+    expect(network.ringing()).toEqual([]);
+  }, 20_000);
+});
