@@ -33,6 +33,7 @@ import { freePort } from '../src/emulators/free-port';
 import { DEFAULT_ORIGINAL_VOLUME } from '../src/config/numbers';
 import { AGENT_NUMBER, buildTolk, cpuSecondsOf, get, log, MODEL_LATENCY_MS, pinSelfTo, ROOT, scrape, sleep, startChild, startLoadRig, sumWhere, TOLK_NUMBER, TSX, waitFor, waitForHttp, type LoadRig } from './rig/load-rig';
 import type { TwilioRigStats } from './rig/protocol';
+import { callsDriven } from './rig/rig-calls';
 import { processTree } from './rig/tolk-processes';
 
 /** Longest wait, after the last call is placed, for every call to be bridged (or over). */
@@ -328,6 +329,8 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
       stats.unexpectedMessages +
       ['binary_frame', 'invalid_json', 'unknown_event', 'invalid_message', 'bad_base64', 'oversized', 'wrong_stream', 'token_missing', 'start_timeout'].reduce((s, k) => s + edge(k), 0);
     const rigMax = Math.max(rigUse.maxPercent, floor.rigMaxPercent);
+    // The rig's cost is that of the calls it drove, bridged or not.
+    const rigCalls = callsDriven(stats);
     return {
       calls: n,
       seconds: args.seconds,
@@ -349,7 +352,8 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
       originalVolume: args.originalVolume ?? DEFAULT_ORIGINAL_VOLUME,
       twilioEmulatorCorePercent: round(rigUse.byPid.get(rig.twilio.child.pid ?? -1) ?? 0, 1),
       geminiEmulatorCorePercent: round(rigUse.byPid.get(rig.gemini.child.pid ?? -1) ?? 0, 1),
-      rigCorePercentPerCall: round(rigUse.avgPercent / Math.max(1, bridgedCalls), 3),
+      rigCalls: round(rigCalls, 1),
+      rigCorePercentPerCall: rigCalls > 0 ? round(rigUse.avgPercent / rigCalls, 3) : 0,
       rigMaxCorePercent: round(rigMax, 1),
       rigValid: rigMax <= RIG_CORE_LIMIT_PERCENT && stats.sendSkipped === 0 ? 1 : 0,
       rigClockLateMaxMs: round(stats.tickLateMaxMs, 1),

@@ -30,11 +30,14 @@ export type TwilioRigCommand =
 
 export interface TwilioRigStats {
   legs: number;
+  /** Media messages sent since `measure`. */
   framesSent: number;
   /** Media messages received from the server (tolk or the floor) since `measure`. */
   framesReceived: number;
   /** Frames not sent because a socket was too far behind. */
   sendSkipped: number;
+  /** Ticks of the rig's 20 ms clock since `measure`: every open leg is sent a frame (or skips one) on each. */
+  ticks: number;
   /** Worst lateness of the rig's 20 ms clock since `measure`. */
   tickLateMaxMs: number;
   /**

@@ -94,6 +94,7 @@ let measureFrom = Number.POSITIVE_INFINITY;
 let framesSent = 0;
 let framesReceived = 0;
 let sendSkipped = 0;
+let ticks = 0;
 let tickLateMaxMs = 0;
 let unexpectedMessages = 0;
 let callIndex = 0;
@@ -111,6 +112,7 @@ function startClock(): void {
     tickLateMaxMs = Math.max(tickLateMaxMs, now - (start + n * FRAME_MS));
     const wall = Date.now();
     for (const leg of legs) sendFrame(leg, wall);
+    ticks++;
     n++;
     setTimeout(tick, Math.max(0, start + n * FRAME_MS - performance.now()));
   };
@@ -375,7 +377,7 @@ async function floorDial(url: string, count: number): Promise<void> {
 }
 
 function stats(): TwilioRigStats {
-  return { legs: legs.size, framesSent, framesReceived, sendSkipped, tickLateMaxMs, unexpectedMessages, delays: [...delays] };
+  return { legs: legs.size, framesSent, framesReceived, sendSkipped, ticks, tickLateMaxMs, unexpectedMessages, delays: [...delays] };
 }
 
 async function until(check: () => boolean, timeoutMs: number): Promise<void> {
@@ -408,6 +410,7 @@ process.on('message', (cmd: TwilioRigCommand) => {
         delays.length = 0;
         framesSent = 0;
         sendSkipped = 0;
+        ticks = 0;
         tickLateMaxMs = 0;
         framesReceived = 0;
         return reply({ type: 'measuring' });
