@@ -5,7 +5,8 @@
  *   npm run --silent bench -- --sequential 1000 --json
  *   npm run --silent bench -- --calls 200 --processes 2 --json   (TOLK_PROCESSES=2; needs REDIS_URL, DATABASE_URL)
  *
- * tolk runs as its own process, exactly as `npm start` runs it. The default mode drives it with the
+ * tolk runs as its own process, exactly as `npm start` runs it, from the build `npm run build` made
+ * beforehand (the bench never compiles: a missing or stale build is refused). The default mode drives it with the
  * load rig (scripts/rig/): a Twilio side and a Gemini side, two processes that speak the same wire
  * protocols as Twilio and Gemini Live (tolk runs its real code with the real SDKs) but are built to
  * cost little: pre-encoded media messages, pre-built model frames, one clock each. With more than
@@ -31,7 +32,7 @@ import { readWav } from '../src/audio';
 import { startTwilioEmulator, type TwilioEmulator } from '../src/emulators/twilio/emulator';
 import { freePort } from '../src/emulators/free-port';
 import { DEFAULT_ORIGINAL_VOLUME } from '../src/config/numbers';
-import { AGENT_NUMBER, buildTolk, cpuSecondsOf, get, log, MODEL_LATENCY_MS, pinSelfTo, ROOT, scrape, sleep, startChild, startLoadRig, sumWhere, TOLK_NUMBER, TSX, waitFor, waitForHttp, type LoadRig } from './rig/load-rig';
+import { AGENT_NUMBER, assertBuilt, cpuSecondsOf, get, log, MODEL_LATENCY_MS, pinSelfTo, ROOT, scrape, sleep, startChild, startLoadRig, sumWhere, TOLK_NUMBER, TSX, waitFor, waitForHttp, type LoadRig } from './rig/load-rig';
 import type { TwilioRigStats } from './rig/protocol';
 import { callsDriven } from './rig/rig-calls';
 import { processTree } from './rig/tolk-processes';
@@ -61,7 +62,7 @@ interface Args {
   warmup: number;
   /** Length of the transport floor's window (default: the same as tolk's). */
   floorSeconds?: number;
-  /** Runs tolk and the rig from the TypeScript sources (through tsx) instead of building them. */
+  /** Runs tolk and the rig from the TypeScript sources (through tsx) instead of the build. */
   fromSource: boolean;
   /** TOLK_PROCESSES for tolk (0: one plain process, as `npm start` without it). */
   processes: number;
@@ -164,7 +165,7 @@ interface EmulatorRig {
 }
 
 async function startEmulatorRig(timeScale: number, pin: boolean, profileDir?: string): Promise<EmulatorRig> {
-  buildTolk(); // first, so a failed build leaves nothing running
+  assertBuilt(); // first, so a missing build leaves nothing running
   if (pin) pinSelfAwayFromCore0();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-bench-'));
   const geminiPort = await freePort();
