@@ -2,7 +2,6 @@
  * The store contracts on PostgreSQL (see helpers/postgres.ts for which server). Each store opened
  * here lives in a schema of its own (see helpers/postgres.ts for their clean-up).
  */
-import { applyNumbersFile } from '../../src/config/numbers-import';
 import { openStore } from '../../src/store/open-store';
 import { describeCallRecordStoreContract, newCall, utterance } from './helpers/call-record-store.contract';
 import { describeNumberStoreContract } from './helpers/number-store.contract';
@@ -22,7 +21,14 @@ beforeAll(async () => {
 const harness = storeHarness(() => ({ databaseUrl: TEST_DATABASE_URL, schema: freshSchema() }));
 
 describeCallRecordStoreContract('PostgreSQL', async (opts) => (await harness.open({ calls: opts })).calls);
-describeNumberStoreContract('PostgreSQL', () => harness.open());
+describeNumberStoreContract(
+  'PostgreSQL',
+  () => harness.open(),
+  () => {
+    const schema = freshSchema();
+    return Promise.all([harness.open({ schema }), harness.open({ schema })]);
+  },
+);
 describeReplayKeyStoreContract('PostgreSQL', async (now) => (await harness.open({ now })).replayKeys);
 describeDeliveryStoreContract('PostgreSQL', async (now) => (await harness.open({ now })).deliveries);
 
@@ -35,22 +41,6 @@ describe('PostgreSQL store', () => {
     expect((await b.numbers.list()).map((s) => s.number)).toEqual(['+15550001111']);
     const c = await harness.open({ schema });
     expect(await c.numbers.lookup('+15550001111')).toBeDefined();
-  });
-
-  it('seeds the numbers file once when two instances start together on an empty database', async () => {
-    const schema = freshSchema();
-    const [a, b] = await Promise.all([harness.open({ schema }), harness.open({ schema })]);
-    const es = { number: '+15550001111', destination: '+15550002222', callerLanguage: 'es', agentLanguage: 'en', echoTargetLanguage: false, originalVolume: 0.16, rememberLanguage: true };
-    const de = { ...es, number: '+15550003333', callerLanguage: 'de' };
-    // Two instances whose files differ, so that what each stored shows.
-    const outcomes = await Promise.all([
-      applyNumbersFile(a.numbers, { path: 'a.yaml', entries: [es] }, 'seed', silentLogger()),
-      applyNumbersFile(b.numbers, { path: 'b.yaml', entries: [de] }, 'seed', silentLogger()),
-    ]);
-    expect(outcomes.map((o) => o.action).sort()).toEqual(['kept', 'seeded']);
-    const seededBy = outcomes[0].action === 'seeded' ? es : de;
-    expect(await a.numbers.list()).toStrictEqual([seededBy]);
-    expect(await b.numbers.list()).toStrictEqual([seededBy]);
   });
 
   it('keeps a transcript line appended before tolk stopped mid-call', async () => {

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { applyNumbersFile } from '../../src/config/numbers-import';
 import { openStore } from '../../src/store/open-store';
 import { describeCallRecordStoreContract, newCall, utterance } from './helpers/call-record-store.contract';
 import { describeNumberStoreContract } from './helpers/number-store.contract';
@@ -18,7 +17,14 @@ let n = 0;
 const harness = storeHarness(() => ({ sqlitePath: path.join(dir, `contract-${n++}.db`) }));
 
 describeCallRecordStoreContract('SQLite', async (opts) => (await harness.open({ calls: opts })).calls);
-describeNumberStoreContract('SQLite', () => harness.open());
+describeNumberStoreContract(
+  'SQLite',
+  () => harness.open(),
+  async () => {
+    const sqlitePath = path.join(dir, `contract-${n++}.db`);
+    return [await harness.open({ sqlitePath }), await harness.open({ sqlitePath })];
+  },
+);
 describeReplayKeyStoreContract('SQLite', async (now) => (await harness.open({ now })).replayKeys);
 describeDeliveryStoreContract('SQLite', async (now) => (await harness.open({ now })).deliveries);
 
@@ -32,23 +38,6 @@ describe('SQLite store', () => {
     await first.close();
     const again = await harness.open({ sqlitePath: file });
     expect((await again.numbers.list()).map((s) => s.number)).toEqual(['+15550001111']);
-  });
-
-  it('seeds the numbers file once when two instances start together on an empty database', async () => {
-    const file = path.join(dir, 'seeded-once.db');
-    const a = await harness.open({ sqlitePath: file });
-    const b = await harness.open({ sqlitePath: file });
-    const es = { number: '+15550001111', destination: '+15550002222', callerLanguage: 'es', agentLanguage: 'en', echoTargetLanguage: false, originalVolume: 0.16, rememberLanguage: true };
-    const de = { ...es, number: '+15550003333', callerLanguage: 'de' };
-    // Two instances whose files differ, so that what each stored shows.
-    const outcomes = await Promise.all([
-      applyNumbersFile(a.numbers, { path: 'a.yaml', entries: [es] }, 'seed', silentLogger()),
-      applyNumbersFile(b.numbers, { path: 'b.yaml', entries: [de] }, 'seed', silentLogger()),
-    ]);
-    expect(outcomes.map((o) => o.action).sort()).toEqual(['kept', 'seeded']);
-    const seededBy = outcomes[0].action === 'seeded' ? es : de;
-    expect(await a.numbers.list()).toStrictEqual([seededBy]);
-    expect(await b.numbers.list()).toStrictEqual([seededBy]);
   });
 
   it('keeps a transcript line appended before tolk stopped mid-call', async () => {

@@ -1,7 +1,9 @@
 /** What the database-backed number and caller-language stores must do, on every database. */
 import type { NumberSettings } from '../../../src/config/numbers';
+import { applyNumbersFile } from '../../../src/config/numbers-import';
 import type { Store } from '../../../src/store/open-store';
 import { InvalidNumberSettingsError } from '../../../src/store/number-store';
+import { silentLogger } from './silent-logger';
 
 const SPAIN: NumberSettings = {
   number: '+15550001111',
@@ -13,7 +15,8 @@ const SPAIN: NumberSettings = {
   originalVolume: 0.16,
 };
 
-export function describeNumberStoreContract(name: string, open: () => Promise<Store>): void {
+/** `open`: a store on a database of its own; `openTwo`: two instances of a store on one empty database of their own. */
+export function describeNumberStoreContract(name: string, open: () => Promise<Store>, openTwo: () => Promise<[Store, Store]>): void {
   describe(`${name}: NumberStore contract`, () => {
     it('creates, reads, replaces and removes a number', async () => {
       const { numbers } = await open();
@@ -76,6 +79,20 @@ export function describeNumberStoreContract(name: string, open: () => Promise<St
       await numbers.remove(every.number);
       expect(await numbers.seedIfEmpty([{ ...SPAIN, destination: '+15550007777' }])).toBe(true);
       expect(await numbers.list()).toStrictEqual([{ ...SPAIN, destination: '+15550007777' }]);
+    });
+
+    it('seeds the numbers file once when two instances start together on an empty database', async () => {
+      const [a, b] = await openTwo();
+      const de = { ...SPAIN, number: '+15550003333', callerLanguage: 'de' };
+      // Two instances whose files differ, so that what each stored shows.
+      const outcomes = await Promise.all([
+        applyNumbersFile(a.numbers, { path: 'a.yaml', entries: [SPAIN] }, 'seed', silentLogger()),
+        applyNumbersFile(b.numbers, { path: 'b.yaml', entries: [de] }, 'seed', silentLogger()),
+      ]);
+      expect(outcomes.map((o) => o.action).sort()).toEqual(['kept', 'seeded']);
+      const seededBy = outcomes[0].action === 'seeded' ? SPAIN : de;
+      expect(await a.numbers.list()).toStrictEqual([seededBy]);
+      expect(await b.numbers.list()).toStrictEqual([seededBy]);
     });
 
     it('keeps a conference mode and interpretation, and forgets them when they are left out', async () => {
