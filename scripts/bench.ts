@@ -328,6 +328,7 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
       sumWhere(end, 'tolk_translation_reconnects_total') +
       (n - completed) +
       stats.unexpectedMessages +
+      stats.errors +
       ['binary_frame', 'invalid_json', 'unknown_event', 'invalid_message', 'bad_base64', 'oversized', 'wrong_stream', 'token_missing', 'start_timeout'].reduce((s, k) => s + edge(k), 0);
     const rigMax = Math.max(rigUse.maxPercent, floor.rigMaxPercent);
     // The rig's cost is that of the calls it drove, bridged or not.

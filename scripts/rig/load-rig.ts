@@ -253,6 +253,7 @@ export async function startLoadRig(args: LoadRigOptions): Promise<LoadRig> {
     sampleEvery: Math.max(1, Math.ceil(args.calls / 10)),
     modelLatencyMs: MODEL_LATENCY_MS,
     record: args.record ?? false,
+    handshakeTimeoutMs: 10_000,
   };
   const twilio = new RigProcess<TwilioRigCommand, TwilioRigReply>('twilio-rig', twilioConfig, args.fromSource, args.rigProfileDir);
   const [geminiReady, twilioReady] = await Promise.all([geminiStarted, twilio.next()]).catch(async (err: unknown) => {

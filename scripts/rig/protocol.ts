@@ -18,6 +18,8 @@ export interface TwilioRigConfig {
   modelLatencyMs: number;
   /** Keeps what the listeners of sampled calls hear (`recordings`). */
   record: boolean;
+  /** How long a leg's WebSocket handshake may take (ms) before the leg counts in `errors`. */
+  handshakeTimeoutMs: number;
 }
 
 export type TwilioRigCommand =
@@ -45,6 +47,11 @@ export interface TwilioRigStats {
    * leg's stream), mark or clear messages, or broke the WebSocket protocol.
    */
   unexpectedMessages: number;
+  /**
+   * Since the rig started: legs it could not open (their WebSocket handshake failed or timed out).
+   * Each such call was ended (its status callback says completed); a floor leg is left out.
+   */
+  errors: number;
   /** Added delay of each timed utterance heard since `measure` (ms, the model's latency taken off). */
   delays: number[];
 }

@@ -97,6 +97,7 @@ let sendSkipped = 0;
 let ticks = 0;
 let tickLateMaxMs = 0;
 let unexpectedMessages = 0;
+let errors = 0;
 let callIndex = 0;
 
 function sendJson(leg: Leg, msg: object): void {
@@ -216,7 +217,7 @@ async function openLeg(url: string, id: StreamIdentity, parameters: Record<strin
       legs.delete(opened.leg);
     },
     onProtocolError: () => void unexpectedMessages++,
-  });
+  }, config.handshakeTimeoutMs);
   const leg = new Leg(ws, id, timelines[role], pair, role, noun);
   opened.leg = leg;
   pair.legs[role] = leg;
@@ -249,7 +250,16 @@ async function runTwiml(call: RigCall, url: string, method: string): Promise<voi
     return;
   }
   const noun = stream.stream;
-  call.leg = await openLeg(noun.url, { accountSid: config.accountSid, callSid: call.record.sid, streamSid: randomSid('MZ') }, noun.parameters, call.pair, call.role, noun);
+  try {
+    call.leg = await openLeg(noun.url, { accountSid: config.accountSid, callSid: call.record.sid, streamSid: randomSid('MZ') }, noun.parameters, call.pair, call.role, noun);
+  } catch {
+    // The stream never opened (its handshake failed or timed out): the call ends, as Twilio ends it.
+    errors++;
+    const waiting = awaitingAgent.indexOf(call.pair);
+    if (call.role === 'caller' && waiting >= 0) awaitingAgent.splice(waiting, 1);
+    end(call, 'completed');
+    return;
+  }
   if (call.ended) closeLeg(call);
   else streamStatus(call, 'stream-started');
 }
@@ -370,14 +380,14 @@ async function floorDial(url: string, count: number): Promise<void> {
     const pair: Pair = { sampled: false, legs: {} };
     for (const role of ['caller', 'agent'] as const) {
       const id = { accountSid: config.accountSid, callSid: randomSid('CA'), streamSid: randomSid('MZ') };
-      await openLeg(url, id, { role }, pair, role);
+      await openLeg(url, id, { role }, pair, role).catch(() => void errors++);
     }
     await new Promise((r) => setTimeout(r, config.spacingMs));
   }
 }
 
 function stats(): TwilioRigStats {
-  return { legs: legs.size, framesSent, framesReceived, sendSkipped, ticks, tickLateMaxMs, unexpectedMessages, delays: [...delays] };
+  return { legs: legs.size, framesSent, framesReceived, sendSkipped, ticks, tickLateMaxMs, unexpectedMessages, errors, delays: [...delays] };
 }
 
 async function until(check: () => boolean, timeoutMs: number): Promise<void> {
