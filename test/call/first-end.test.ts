@@ -14,9 +14,9 @@ import type { CallRecordStore } from '../../src/store/call-record-store';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
 import { dropStaleSchemas, ensureTestDatabase, TEST_DATABASE_URL, uniqueSchema } from '../store/helpers/postgres';
 import { storeHarness } from '../store/helpers/store-harness';
+import { bridgedCall } from './fakes/call-records';
 import { silentLogger } from './fakes/rig-fixtures';
 
-const CALLER = 'CA' + '1'.repeat(32);
 const T0 = Date.parse('2026-01-01T12:00:00Z');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-first-end-'));
@@ -37,18 +37,7 @@ const stores: [string, () => Promise<CallRecordStore>][] = [
 
 /** A live call of `store`, and the call events of an instance whose records subscriber writes to it. */
 async function liveCall(store: CallRecordStore) {
-  await store.create({
-    id: 'c1',
-    number: '+15550001111',
-    from: '+34600000000',
-    destination: '+15550002222',
-    languages: { caller: 'es', agent: 'en' },
-    legs: [{ role: 'caller', callSid: CALLER, language: 'es' }],
-    state: 'bridged',
-    startedAt: new Date(T0),
-    answeredAt: new Date(T0 + 1000),
-    instance: 'tolk-a',
-  });
+  await store.create(bridgedCall('c1', { startedAt: new Date(T0), answeredAt: new Date(T0 + 1000), instance: 'tolk-a' }));
   const events = new CallEventBus(silentLogger());
   recordCalls(events, store);
   let at = T0 + 60_000;

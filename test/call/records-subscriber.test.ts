@@ -7,10 +7,9 @@ import { CallEventBus, stamp, type UnstampedCallEvent } from '../../src/call/eve
 import { recordCalls } from '../../src/call/subscribers/records';
 import type { CallRecordPatch } from '../../src/store/call-record';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+import { bridgedCall } from './fakes/call-records';
+import { AGENT_SID as AGENT, CALLER_SID as CALLER } from './fakes/fake-telephony';
 import { silentLogger } from './fakes/rig-fixtures';
-
-const CALLER = 'CA' + '1'.repeat(32);
-const AGENT = 'CA' + '2'.repeat(32);
 
 /** A store whose first update waits until `release` is called (a slow database round trip). */
 class SlowFirstWrite extends InMemoryCallRecordStore {
@@ -35,16 +34,7 @@ async function setup() {
   const records = new SlowFirstWrite();
   const events = new CallEventBus(silentLogger());
   recordCalls(events, records);
-  await records.create({
-    id: 'c1',
-    number: '+15550001111',
-    from: '+34600000000',
-    destination: '+15550002222',
-    languages: { caller: 'es', agent: 'en' },
-    legs: [{ role: 'caller', callSid: CALLER, language: 'es' }],
-    state: 'answered',
-    startedAt: new Date(),
-  });
+  await records.create(bridgedCall('c1', { state: 'answered' }));
   records.hold();
   const publish = (e: UnstampedCallEvent) => events.publish(stamp(e, { callId: 'c1' }, Date.now()));
   const flush = async () => {

@@ -17,8 +17,7 @@ import type { CallRecordStore } from '../../src/store/call-record-store';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
 import { openTestQueues, silent, uniquePrefix, waitFor, type TestQueues } from '../jobs/helpers';
 import type { LegReport } from '../../src/call/ports';
-
-const CALLER = 'CA' + '1'.repeat(32);
+import { bridgedCall } from './fakes/call-records';
 
 /** `inner`, except that writing a call's end fails (`tried` counts the tries). */
 function failingEnds(inner: CallRecordStore, tried: { writes: number } = { writes: 0 }): CallRecordStore {
@@ -54,18 +53,7 @@ function instanceOf(instance: string, records: CallRecordStore, jobs: TestQueues
 }
 
 async function liveCall(store: InMemoryCallRecordStore, id: string, instance: string): Promise<void> {
-  await store.create({
-    id,
-    number: '+15550001111',
-    from: '+34600000000',
-    destination: '+15550002222',
-    languages: { caller: 'es', agent: 'en' },
-    legs: [{ role: 'caller', callSid: CALLER, language: 'es' }],
-    state: 'bridged',
-    startedAt: new Date(Date.now() - 30_000),
-    answeredAt: new Date(Date.now() - 25_000),
-    instance,
-  });
+  await store.create(bridgedCall(id, { startedAt: new Date(Date.now() - 30_000), answeredAt: new Date(Date.now() - 25_000), instance }));
 }
 
 const theEnd = (id: string, at: number): CallEvent => ({ type: 'call.ended', callId: id, at, outcome: 'completed', reason: 'the caller hung up', durationMs: 25_000 });

@@ -3,29 +3,10 @@
  * is placed one per second (measured between the placements the phone network receives), none
  * refused; Twilio's 429s are retried within the ring timeout, and a refusal no retry can fix is not.
  */
-import { InterpreterLegRefusedError, WhisperRefusedError, type AddInterpreterRequest, type AddPartyRequest, type ConferenceTelephony, type DialRequest, type LegReport, type Telephony } from '../../src/call/ports';
+import { InterpreterLegRefusedError, WhisperRefusedError, type AddInterpreterRequest, type AddPartyRequest, type ConferenceTelephony, type DialRequest } from '../../src/call/ports';
 import { DIAL_QUEUE, dialProcessor, dialQueueSpec, QueuedConferences, QueuedTelephony } from '../../src/jobs/dial-queue';
+import { RecordingTelephony, retryable } from '../call/fakes/recording-telephony';
 import { BACKENDS, openTestQueues, waitFor, type TestQueues } from './helpers';
-
-class RecordingTelephony implements Telephony {
-  readonly placed: { callId: string; at: number }[] = [];
-  failFirst = 0;
-  dial(req: DialRequest): Promise<string> {
-    if (this.failFirst > 0) {
-      this.failFirst--;
-      return Promise.reject(Object.assign(new Error('Too Many Requests'), { status: 429 }));
-    }
-    this.placed.push({ callId: req.callId, at: Date.now() });
-    return Promise.resolve(`CA-${req.callId}`);
-  }
-  async hangUp(): Promise<void> {}
-  async sayAndHangUp(): Promise<void> {}
-  lookUp(): Promise<LegReport | undefined> {
-    return Promise.resolve(undefined);
-  }
-}
-
-const retryable = (err: unknown) => (err as { status?: number }).status === 429;
 
 function request(callId: string, ringTimeoutSec = 60): DialRequest {
   return { callId, endpoint: 'agent', destination: '+15550002222', callerId: '+15550001111', ringTimeoutSec };

@@ -14,6 +14,7 @@ import { DIAL_QUEUE, dialProcessor, dialQueueSpec, type DialJob } from '../../sr
 import { MemoryJobQueues } from '../../src/jobs/memory-queues';
 import type { NewCallRecord } from '../../src/store/call-record';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+import { retryable } from '../call/fakes/recording-telephony';
 import { openTestQueues, silent, waitFor, type TestQueues } from './helpers';
 
 /** The phone network: legs placed ring until hung up. */
@@ -40,8 +41,6 @@ class Network implements Telephony {
     return this.placed.filter((sid) => !this.hungUp.includes(sid));
   }
 }
-
-const retryable = (err: unknown) => (err as { status?: number }).status === 429;
 
 const calling = (id: string, instance: string): NewCallRecord => ({
   id,
