@@ -13,7 +13,7 @@ Usage: npm run emulator:gemini -- [options]
                            speaker talks, transcripts state what was heard ("[es speech 2.4 s]");
                            script: utterance N starts speaking entry N of --script as soon as the
                            speaker starts (default echo)
-  --script FILE            script JSON for --mode script (format: see README, Translation section)
+  --script FILE            script JSON for --mode script (format: see README, The Gemini Live emulator)
   --language CODE|MAP      language echo mode claims to hear: a code, or per target
                            language like en=es,es=en (default es)
   --language-by-pitch MAP  echo mode tells a speaker's language by the pitch of their voice,
