@@ -9,6 +9,8 @@
  */
 import { CONFIGURE_NUMBER_ENV_HELP, configureTwilioNumber, describeConfiguredNumber } from '../src/cli/configure-number';
 import { loadDotEnv } from '../src/config/dotenv';
+import { EXIT_FAILURE, EXIT_UNREACHABLE } from '../src/cli/errors';
+import { cliLogLevel } from '../src/cli/log-level';
 import { createLogger } from '../src/log/logger';
 import { runMain } from '../src/cli/run-main';
 
@@ -41,7 +43,7 @@ export async function runConfigureNumber(argv: string[], env: NodeJS.ProcessEnv,
     io.err(`configure-number: expected exactly one phone number in E.164 form (e.g. +15551234567)\n\n${HELP}`);
     return 64; // EX_USAGE
   }
-  const logger = createLogger({ level: 'warn', destination: { write: (s: string) => io.err(s) } });
+  const logger = createLogger({ level: cliLogLevel(env), destination: { write: (s: string) => io.err(s) } });
   const outcome = await configureTwilioNumber(args[0], env, logger);
   if (outcome.ok) {
     io.out(describeConfiguredNumber(outcome.number));
@@ -52,7 +54,7 @@ export async function runConfigureNumber(argv: string[], env: NodeJS.ProcessEnv,
     return 78; // EX_CONFIG
   }
   io.err(`configure-number: ${outcome.message}\n`);
-  return 1;
+  return outcome.kind === 'unreachable' ? EXIT_UNREACHABLE : EXIT_FAILURE;
 }
 
 if (require.main === module) {

@@ -78,14 +78,21 @@ async function withTwilio<T>(
   try {
     return { ok: true, value: await fn(rest, config) };
   } catch (err) {
+    if (err instanceof TwilioApiError && err.status === 0) return { ok: false, kind: 'unreachable', message: unreachable(config.TWILIO_API_URL, err.cause ?? err) };
     if (err instanceof TwilioApiError) {
       const status = err.status ? ` (HTTP ${err.status}${err.code ? `, Twilio error ${err.code}` : ''})` : '';
       return { ok: false, kind: 'twilio', message: `${err.message}${status}${err.moreInfo ? `\n  see ${err.moreInfo}` : ''}` };
     }
-    const code = (err as { code?: unknown } | null)?.code;
-    if (typeof code === 'string') return { ok: false, kind: 'unreachable', message: `cannot reach Twilio (${code})` };
+    if (typeof (err as { code?: unknown } | null)?.code === 'string') return { ok: false, kind: 'unreachable', message: unreachable(config.TWILIO_API_URL, err) };
     return { ok: false, kind: 'twilio', message: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/** No answer from Twilio: where tolk tried (TWILIO_API_URL when set) and the network's reason. */
+function unreachable(apiUrl: string | undefined, err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  const reason = typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
+  return apiUrl ? `cannot reach Twilio at ${apiUrl} (TWILIO_API_URL): ${reason}` : `cannot reach Twilio (${reason}); check this machine's network`;
 }
 
 export function describeConfiguredNumber(n: NumberInfo): string {

@@ -4,4 +4,5 @@ export const CONFIGURE_NUMBER_ENV_HELP = `Environment (or .env):
   TWILIO_ACCOUNT_SID  AC... account that owns the number (required)
   TWILIO_AUTH_TOKEN   that account's auth token (required)
   TWILIO_API_URL      REST API base URL, only to target an emulator (optional)
+  LOG_LEVEL           debug (or trace) also prints tolk's JSON log lines, e.g. each retried request (optional)
 `;

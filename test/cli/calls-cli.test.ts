@@ -354,6 +354,20 @@ describe('tolk twilio configure-number', () => {
       await stub.close();
     }
   });
+
+  it('exit 3 with one line and no JSON log when Twilio cannot be reached; LOG_LEVEL=debug shows the log', async () => {
+    const closed = await startRestStub();
+    await closed.close();
+    const env = { PUBLIC_URL: 'https://tolk.example.com/', TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_API_URL: closed.url, LOG_LEVEL: 'info' };
+    const [quiet, debug] = await Promise.all([
+      runTolk(['twilio', 'configure-number', '+15551234567'], env),
+      runTolk(['twilio', 'configure-number', '+15551234567'], { ...env, LOG_LEVEL: 'debug' }),
+    ]);
+    expect(quiet).toEqual({ code: 3, stdout: '', stderr: `tolk: cannot reach Twilio at ${closed.url} (TWILIO_API_URL): ECONNREFUSED\n` });
+    expect(debug.code).toBe(3);
+    expect(debug.stderr).toContain('"event":"twilio.rest.retry"');
+    expect(debug.stderr).not.toContain(AUTH_TOKEN);
+  });
 });
 
 describe('tolk calls erase', () => {

@@ -47,6 +47,13 @@ describe('scripts/configure-number', () => {
     expect(out).toContain('Configured +15551234567');
   });
 
+  it('exit 3, in one line without JSON log lines, when Twilio cannot be reached', async () => {
+    const closed = await startRestStub();
+    await closed.close();
+    await expect(runConfigureNumber(['+15551234567'], { ...env(), TWILIO_API_URL: closed.url }, io)).resolves.toBe(3);
+    expect(err).toBe(`configure-number: cannot reach Twilio at ${closed.url} (TWILIO_API_URL): ECONNREFUSED\n`);
+  });
+
   it('reports a Twilio error clearly', async () => {
     stub.replies.push(twilioError(401, 20003, 'Authenticate'));
     await expect(runConfigureNumber(['+15551234567'], env(), io)).resolves.toBe(1);

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { CONFIGURE_NUMBER_ENV_HELP } from '../twilio-env-help';
 import { outputFor, type CliContext } from '../context';
 import { CliError, EXIT_FAILURE, EXIT_UNREACHABLE, usageError } from '../errors';
+import { cliLogLevel } from '../log-level';
 import { phoneNumber } from '../option-parsers';
 import { printJson } from '../output';
 
@@ -19,11 +20,8 @@ export function twilioCommand(ctx: CliContext): Command {
     .addHelpText('after', `\nTalks to Twilio's REST API, not to tolk.\n${CONFIGURE_NUMBER_ENV_HELP}`)
     .action(async (number: string, _opts: unknown, cmd: Command) => {
       const o = outputFor(ctx, cmd);
-      const [{ configureTwilioNumber, describeConfiguredNumber }, { createLogger }] = await Promise.all([
-        import('../configure-number.js'),
-        import('../../log/logger.js'),
-      ]);
-      const logger = createLogger({ level: 'warn', destination: { write: (s: string) => o.err(s) } });
+      const [{ configureTwilioNumber, describeConfiguredNumber }, { createLogger }] = await Promise.all([import('../configure-number.js'), import('../../log/logger.js')]);
+      const logger = createLogger({ level: cliLogLevel(ctx.env), destination: { write: (s: string) => o.err(s) } });
       const outcome = await configureTwilioNumber(number, ctx.env, logger);
       if (outcome.ok) {
         if (o.json) printJson(o, outcome.number);
@@ -41,7 +39,7 @@ export function twilioCommand(ctx: CliContext): Command {
     .action(async (opts: { name: string }, cmd: Command) => {
       const o = outputFor(ctx, cmd);
       const [{ configureTwilioApp, describeConfiguredApp }, { createLogger }] = await Promise.all([import('../configure-number.js'), import('../../log/logger.js')]);
-      const logger = createLogger({ level: 'warn', destination: { write: (s: string) => o.err(s) } });
+      const logger = createLogger({ level: cliLogLevel(ctx.env), destination: { write: (s: string) => o.err(s) } });
       const outcome = await configureTwilioApp(opts.name, ctx.env, logger);
       if (outcome.ok) {
         if (o.json) printJson(o, outcome.app);
