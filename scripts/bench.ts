@@ -297,6 +297,7 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
     const treeCpu = (): number => (args.processes > 0 && rig.tolk.pid !== undefined ? processTree(rig.tolk.pid).reduce((sum, p) => sum + cpuSecondsOf(p), 0) : 0);
     const treeCpuBefore = treeCpu();
     await rig.twilio.request({ type: 'measure', from: Date.now() });
+    await rig.gemini.request({ type: 'measure' });
     const rigCpu = cpuSampler(() => rig.pids());
     log(`measuring ${args.seconds} s`);
     await sleep(args.seconds * 1000);
@@ -304,6 +305,8 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
     const treeCpuSec = treeCpu() - treeCpuBefore;
     const rigUse = rigCpu.stop();
     const stats = await rigStats(rig);
+    const model = await rig.gemini.request({ type: 'stats' });
+    const replyLateMaxMs = model.type === 'stats' ? model.stats.replyLateMaxMs : 0;
     // Media messages tolk sent per leg and tick (it sends nothing to a leg with nothing to hear).
     const sendRatio = stats.framesReceived / (2 * bridgedCalls * ((args.seconds * 1000) / 20) || 1);
     await rig.twilio.request({ type: 'hangupAll' });
@@ -359,6 +362,7 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
       rigMaxCorePercent: round(rigMax, 1),
       rigValid: rigMax <= RIG_CORE_LIMIT_PERCENT && stats.sendSkipped === 0 ? 1 : 0,
       rigClockLateMaxMs: round(stats.tickLateMaxMs, 1),
+      rigModelLateMaxMs: round(replyLateMaxMs, 1),
       pinned: rig.pinned ? 1 : 0,
       outboundFramesPerLegTick: round(sendRatio, 3),
       transportFloorCorePercent: round(floor.corePercent, 1),

@@ -4,7 +4,7 @@
  * Pure functions and small classes; the rig processes (twilio-rig.ts, gemini-rig.ts) do the I/O.
  */
 import { decodeMulawSample, encodeMulaw } from '../../src/audio/mulaw';
-import { frameHeader, headerLength, OPCODE_TEXT } from './raw-ws';
+import { frame, frameHeader, headerLength, OPCODE_TEXT } from './raw-ws';
 
 export const FRAME_MS = 20;
 export const FRAME_SAMPLES = 160;
@@ -156,11 +156,20 @@ export function firstLoudMulaw(buf: Buffer, start: number, count: number, level:
 }
 
 /**
- * Where speech starts in a chunk of base64 16-bit PCM (every `stride`-th sample is looked at):
- * the sample index, or -1 for a silent chunk.
+ * Where speech starts in a chunk of base64 16-bit PCM: the index of its first sample louder than
+ * SPEECH_LEVEL, or -1 for a silent chunk. Every `stride`-th sample is looked at, and the last; where
+ * one is loud, each of the samples since the one looked at before it: a chunk is speech when a
+ * sample looked at is loud, and its onset is exact.
  */
 export function speechOnsetPcm(buf: Buffer, start: number, samples: number, stride = 8): number {
-  for (let k = 0; k < samples; k += stride) if (Math.abs(base64SampleAt(buf, start, k)) > SPEECH_LEVEL) return k;
+  let looked = -1;
+  for (let k = 0; looked < samples - 1; k = Math.min(k + stride, samples - 1)) {
+    if (Math.abs(base64SampleAt(buf, start, k)) > SPEECH_LEVEL) {
+      for (let j = looked + 1; j < k; j++) if (Math.abs(base64SampleAt(buf, start, j)) > SPEECH_LEVEL) return j;
+      return k;
+    }
+    looked = k;
+  }
   return -1;
 }
 
@@ -170,12 +179,55 @@ export function after(buf: Buffer, needle: Buffer, from = 0): number {
   return i < 0 ? -1 : i + needle.length;
 }
 
-/** 100 ms of the model's voice at 24 kHz, silent for its first `silentMs`: a steady tone the listener's side can time. */
-export function tonePcm24k(ms: number, silentMs: number): Int16Array {
-  const n = (ms * 24_000) / 1000;
+/** `n` samples of the model's voice at 24 kHz: a steady tone the listener's side can time. */
+export function toneSamples24k(n: number): Int16Array {
   const out = new Int16Array(n);
-  for (let i = Math.round((silentMs * 24_000) / 1000); i < n; i++) out[i] = Math.round(TONE_LEVEL * Math.sin((2 * Math.PI * 440 * i) / 24_000));
+  for (let i = 0; i < n; i++) out[i] = Math.round(TONE_LEVEL * Math.sin((2 * Math.PI * 440 * i) / 24_000));
+  return out;
+}
+
+/** `ms` of the model's voice at 24 kHz, silent for its first `silentMs`. */
+export function tonePcm24k(ms: number, silentMs: number): Int16Array {
+  const out = toneSamples24k((ms * 24_000) / 1000);
+  out.fill(0, 0, Math.round((silentMs * 24_000) / 1000));
   return out;
 }
 
 export const int16Base64 = (pcm: Int16Array): string => Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64');
+
+/** A Live server frame (a whole WebSocket frame) carrying `pcm24k` as the model's voice. */
+export const audioFrame = (pcm24k: Int16Array): Buffer =>
+  frame(JSON.stringify({ serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: int16Base64(pcm24k) } }] } } }), false);
+
+/**
+ * The rig model's voice answering an audio message of `samples` (16 kHz), as long as it (at 24
+ * kHz), as whole frames: a full one, a silent one, and one for each sample speech can start at in
+ * the message, the voice starting on the 24 kHz sample where the speech started (no rounding to a
+ * coarser step). Each frame is built once, when first asked for.
+ */
+export class ModelVoice {
+  readonly full: Buffer;
+  readonly silent: Buffer;
+  private readonly starts: (Buffer | undefined)[];
+  private readonly tone: Int16Array;
+
+  constructor(samples: number) {
+    this.tone = toneSamples24k(Math.round((samples * 3) / 2));
+    this.full = audioFrame(this.tone);
+    this.silent = audioFrame(new Int16Array(this.tone.length));
+    this.starts = new Array<Buffer | undefined>(samples);
+    this.starts[0] = this.full;
+  }
+
+  /** The voice from input sample `k` (output sample round(1.5 k)) on, silent before. */
+  from(k: number): Buffer {
+    let f = this.starts[k];
+    if (!f) {
+      const pcm = this.tone.slice();
+      pcm.fill(0, 0, Math.round((k * 3) / 2));
+      f = audioFrame(pcm);
+      this.starts[k] = f;
+    }
+    return f;
+  }
+}

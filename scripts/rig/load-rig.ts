@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePort } from '../../src/emulators/free-port';
-import type { GeminiRigConfig, GeminiRigReply, TwilioRigCommand, TwilioRigConfig, TwilioRigReply } from './protocol';
+import type { GeminiRigCommand, GeminiRigConfig, GeminiRigReply, TwilioRigCommand, TwilioRigConfig, TwilioRigReply } from './protocol';
 import { coreSplit, processTree, setUpProcesses, type ProcessesSetup } from './tolk-processes';
 
 export const ROOT = path.join(__dirname, '..', '..');
@@ -160,7 +160,7 @@ export interface LoadRig {
   /** tolk on its cores, the rig on the others. */
   pinned: boolean;
   twilio: RigProcess<TwilioRigCommand, TwilioRigReply>;
-  gemini: RigProcess<{ type: 'stats' }, GeminiRigReply>;
+  gemini: RigProcess<GeminiRigCommand, GeminiRigReply>;
   geminiBase: string;
   tolkBase: string;
   tolk: ChildProcess;
@@ -236,7 +236,7 @@ export async function startLoadRig(args: LoadRigOptions): Promise<LoadRig> {
   if (args.pin && !cores) log(`not pinned: ${args.processes} tolk processes leave no core of ${os.cpus().length} to the rig`);
   if (cores) pinSelfTo(cores.rig); // the rig's processes are started after: they inherit it
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-bench-'));
-  const gemini = new RigProcess<{ type: 'stats' }, GeminiRigReply>('gemini-rig', { modelLatencyMs: MODEL_LATENCY_MS, echo: args.echo ?? false } satisfies GeminiRigConfig, args.fromSource, args.rigProfileDir);
+  const gemini = new RigProcess<GeminiRigCommand, GeminiRigReply>('gemini-rig', { modelLatencyMs: MODEL_LATENCY_MS, echo: args.echo ?? false } satisfies GeminiRigConfig, args.fromSource, args.rigProfileDir);
   const geminiStarted = gemini.next();
   const port = await freePort();
   const tolkBase = `http://127.0.0.1:${port}`;

@@ -77,12 +77,14 @@ export interface GeminiRigConfig {
   echo: boolean;
 }
 
-export type GeminiRigCommand = { type: 'stats' };
+export type GeminiRigCommand = { type: 'measure' } | { type: 'stats' };
 
 export interface GeminiRigStats {
   sessions: number;
   inputMessages: number;
   outputMessages: number;
+  /** Worst lateness of a reply past its due time (the message's arrival plus the model latency) since `measure`, ms. */
+  replyLateMaxMs: number;
 }
 
-export type GeminiRigReply = { type: 'ready'; port: number } | { type: 'stats'; stats: GeminiRigStats };
+export type GeminiRigReply = { type: 'ready'; port: number } | { type: 'measuring' } | { type: 'stats'; stats: GeminiRigStats };

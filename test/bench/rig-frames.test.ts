@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mediaMessage } from '../../src/emulators/twilio/stream-messages';
 import { encodeMulaw } from '../../src/audio/mulaw';
-import { base64SampleAt, encodeTimeline, FRAME_B64, firstLoudMulaw, HEARD_LEVEL, MediaMessageWriter, SPEECH_LEVEL, speechOnsetPcm } from '../../scripts/rig/frames';
+import { base64SampleAt, encodeTimeline, FRAME_B64, firstLoudMulaw, HEARD_LEVEL, MediaMessageWriter, ModelVoice, SPEECH_LEVEL, speechOnsetPcm, TONE_LEVEL } from '../../scripts/rig/frames';
 import { timeline, turns } from '../../scripts/rig/timelines';
 
 const SID = 'MZ' + 'a'.repeat(32);
@@ -55,6 +55,14 @@ describe('reading base64 in place', () => {
     expect(speechOnsetPcm(speech, 0, 1600)).toBe(800);
   });
 
+  it('finds the very sample speech starts on, between the samples it looks at', () => {
+    for (const onset of [0, 1, 7, 8, 803, 1592, 1595, 1599]) {
+      const pcm = new Int16Array(1600);
+      for (let i = onset; i < 1600; i++) pcm[i] = 3 * SPEECH_LEVEL;
+      expect({ onset, found: speechOnsetPcm(Buffer.from(Buffer.from(pcm.buffer).toString('base64'), 'latin1'), 0, 1600) }).toEqual({ onset, found: onset });
+    }
+  });
+
   it('finds the first loud mu-law sample of a frame', () => {
     const pcm = new Int16Array(160);
     pcm[37] = HEARD_LEVEL + 2000;
@@ -74,5 +82,32 @@ describe('timelines', () => {
     const tl = timeline(t.pcm, t.starts);
     expect(tl.onsetInFrame[50]).toBe(0);
     expect([...tl.onsetInFrame].filter((o) => o >= 0)).toEqual([0, 20, 40]);
+  });
+});
+
+describe("the rig model's voice", () => {
+  /** The 24 kHz samples a voice frame carries. */
+  const samplesOf = (f: Buffer): Int16Array => {
+    const text = f.toString('latin1');
+    const data = Buffer.from(/"data":"([^"]*)"/.exec(text)?.[1] ?? '', 'base64');
+    return new Int16Array(data.buffer, data.byteOffset, data.length >> 1);
+  };
+  const firstLoud = (pcm: Int16Array): number => pcm.findIndex((v) => Math.abs(v) > 0);
+
+  it('starts on the 24 kHz sample where the speech started in the message, at any sample', () => {
+    const voice = new ModelVoice(1600);
+    for (const onset of [1, 2, 3, 7, 803, 1001, 1599]) {
+      const pcm = samplesOf(voice.from(onset));
+      expect({ onset, length: pcm.length, startsAt: firstLoud(pcm) }).toEqual({ onset, length: 2400, startsAt: Math.round(onset * 1.5) });
+    }
+    expect(voice.from(0)).toBe(voice.full);
+    expect(voice.from(803)).toBe(voice.from(803)); // built once
+  });
+
+  it('is as long as the message it answers, full or silent', () => {
+    const voice = new ModelVoice(640); // a 40 ms message
+    expect(samplesOf(voice.full)).toHaveLength(960);
+    expect(Math.max(...samplesOf(voice.full))).toBeGreaterThan(TONE_LEVEL * 0.9);
+    expect(samplesOf(voice.silent).every((v) => v === 0)).toBe(true);
   });
 });
