@@ -81,7 +81,8 @@ async function withTwilio<T>(
     if (err instanceof TwilioApiError && err.status === 0) return { ok: false, kind: 'unreachable', message: unreachable(config.TWILIO_API_URL, err.cause ?? err) };
     if (err instanceof TwilioApiError) {
       const status = err.status ? ` (HTTP ${err.status}${err.code ? `, Twilio error ${err.code}` : ''})` : '';
-      return { ok: false, kind: 'twilio', message: `${err.message}${status}${err.moreInfo ? `\n  see ${err.moreInfo}` : ''}` };
+      const hint = err.status === 401 ? `\n  Twilio did not accept the account: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (in the environment, else .env)` : '';
+      return { ok: false, kind: 'twilio', message: `${err.message}${status}${hint}${err.moreInfo ? `\n  see ${err.moreInfo}` : ''}` };
     }
     if (typeof (err as { code?: unknown } | null)?.code === 'string') return { ok: false, kind: 'unreachable', message: unreachable(config.TWILIO_API_URL, err) };
     return { ok: false, kind: 'twilio', message: err instanceof Error ? err.message : String(err) };

@@ -348,6 +348,8 @@ describe('tolk twilio configure-number', () => {
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain('Authenticate (HTTP 401, Twilio error 20003)');
       expect(refused.stderr).not.toContain(AUTH_TOKEN);
+      expect(refused.stderr).toContain('check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN');
+      expect(refused.stderr).not.toContain(ACCOUNT);
       expect(unconfigured.code).toBe(2);
       expect(unconfigured.stderr).toContain('TWILIO_ACCOUNT_SID is required but not set');
     } finally {

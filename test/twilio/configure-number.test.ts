@@ -59,5 +59,7 @@ describe('scripts/configure-number', () => {
     await expect(runConfigureNumber(['+15551234567'], env(), io)).resolves.toBe(1);
     expect(err).toContain('Authenticate (HTTP 401, Twilio error 20003)');
     expect(err).not.toContain(AUTH_TOKEN);
+    expect(err).toContain('Twilio did not accept the account: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN');
+    expect(err).not.toContain(ACCOUNT);
   });
 });
