@@ -10,10 +10,12 @@
  *  - A frame that made it by less than `safetyFrames` is a near miss: at the next quiet frame the
  *    buffer takes one more frame in hand (one tick of silence), before a late frame can cut speech.
  *  - Once every frame for `shrinkAfterMs` would still have made it with one frame less in hand
- *    (and the safety margin), one quiet frame is dropped: the delay is given back, never inside speech.
+ *    (and the safety margin), one quiet frame is dropped: the delay is given back, never inside
+ *    speech. Only in a pause (`PAUSE_FRAMES` quiet frames read in a row): a quiet frame between two
+ *    words is speech too, and dropping it skips the voice (a click under a translation).
  *    With two frames or more to spare (after a stall: the network or the event loop held frames
- *    back, then delivered them at once), one quiet frame is dropped at every quiet frame once
- *    nothing was late for `fastShrinkAfterMs`; the lateness of a stall's burst is not learnt.
+ *    back, then delivered them at once), one quiet frame is dropped at every quiet frame of a pause
+ *    once nothing was late for `fastShrinkAfterMs`; the lateness of a stall's burst is not learnt.
  *  - It never holds more than `maxDelayMs` (after a stall, the oldest audio is dropped and counted,
  *    and the lateness seen before, which no longer describes the new timeline, is forgotten).
  *  - The lateness of a stream's first second is ridden out but not learnt: the stream's set-up
@@ -31,6 +33,8 @@ import { SampleQueue } from './sample-queue';
 const STALL_TICKS = 5;
 /** Reads in a stream's first second: its set-up, whose lateness is not learnt. */
 const SET_UP_READS = 50;
+/** Quiet frames read in a row that make a pause (200 ms), where delay may be given back. */
+const PAUSE_FRAMES = 10;
 
 export interface JitterBufferOptions {
   /** Time with a whole frame to spare before one frame of delay is given back (default 10 s). */
@@ -91,6 +95,8 @@ export class JitterBuffer {
    */
   private readonly margins: { read: number; margin: number }[] = [];
   private offset = 0;
+  /** Quiet frames read out in a row, up to the last read. */
+  private quietRun = 0;
   private reads = 0;
   private lastChange = 0;
   private underruns = 0;
@@ -169,7 +175,7 @@ export class JitterBuffer {
     const slow = this.reads - this.lastChange >= this.shrinkAfterTicks && spare >= 1;
     // Two frames or more to spare (after a burst): given back at every quiet frame, once calm.
     const fast = this.reads - this.lastLate >= this.fastShrinkAfterTicks && spare >= 2;
-    if ((slow || fast) && this.frontIsQuiet()) {
+    if ((slow || fast) && this.quietRun >= PAUSE_FRAMES && this.frontIsQuiet()) {
       this.take(FRAME_SAMPLES);
       this.shrinks++;
       this.delayed(-1);
@@ -179,8 +185,10 @@ export class JitterBuffer {
   }
 
   private readFrame(frame: Int16Array): number {
-    const n = this.queue.read(frame.length === FRAME_SAMPLES ? frame : frame.subarray(0, FRAME_SAMPLES));
+    const out = frame.length === FRAME_SAMPLES ? frame : frame.subarray(0, FRAME_SAMPLES);
+    const n = this.queue.read(out);
     this.advance(n);
+    this.quietRun = this.isQuiet(out, n) ? this.quietRun + 1 : 0;
     return n;
   }
 
@@ -192,6 +200,7 @@ export class JitterBuffer {
     this.burstEnd = this.pushed;
     this.margins.length = 0;
     this.lastChange = this.reads;
+    this.quietRun = 0;
   }
 
   stats(): JitterBufferStats {
@@ -254,9 +263,12 @@ export class JitterBuffer {
   }
 
   private frontIsQuiet(): boolean {
-    const n = this.queue.peek(this.front);
+    return this.isQuiet(this.front, this.queue.peek(this.front));
+  }
+
+  private isQuiet(pcm: Int16Array, n: number): boolean {
     let sum = 0;
-    for (let i = 0; i < n; i++) sum += this.front[i] * this.front[i];
+    for (let i = 0; i < n; i++) sum += pcm[i] * pcm[i];
     return sum < this.quietSquare * n;
   }
 }

@@ -119,6 +119,24 @@ describe('JitterBuffer under ±30 ms of network jitter', () => {
     expect(at.get(1600)).toBe(ticksOf(steady.heard).get(1600));
   });
 
+  it('gives the delay back in a pause, never in the quiet gap between two words (the voice would skip)', () => {
+    const rnd = prng(9);
+    // 3 s of jittery silence, then 6 s of steady speech whose words are 40 ms apart (two quiet
+    // frames, ids 100..199: below the quiet level), then silence: the give-back comes due mid-speech.
+    const speech: number[] = [];
+    for (let i = 0; i < 300; i++) speech.push(i % 25 < 23 ? 1000 + i : 100 + (i % 100));
+    const ids = [...Array<number>(150).fill(0), ...speech, ...Array<number>(100).fill(0)];
+    const run = simulate(ids, 5, (k) => (k < 150 ? rnd() * 60 - 30 : 0), new JitterBuffer({ shrinkAfterMs: 2000 }));
+    expect(run.buffer.stats().shrinks).toBeGreaterThan(0);
+    // Every frame of the speech, the gaps between its words too, plays one per tick: nothing skipped.
+    const at: number[] = [];
+    run.heard.forEach((id, t) => {
+      if (id !== 0) at.push(t);
+    });
+    expect(at).toHaveLength(300);
+    for (let i = 1; i < 300; i++) expect(at[i] - at[i - 1]).toBe(1);
+  });
+
   it("gives back within seconds what the stream's set-up cost (its first frames held back), before speech starts", () => {
     // Frames 2..4 wait 80 ms while the stream is set up, then come at once; after that the line has
     // ±10 ms of jitter. Speech starts at 6 s, before the slow give-back (10 s) could act.
