@@ -21,14 +21,21 @@
  * job queue failing too) is kept here (kept-ends.ts, bounded): each pass writes it, or queues it,
  * before anything else; meanwhile its call is marked as served, so other instances leave it alone,
  * and `stop` makes a last attempt, within a deadline, logging each end it could not write with its
- * outcome (`call.end_lost`).
+ * outcome (`call.end_lost`). A call the job queue cannot say that of in time (Redis slow or failing)
+ * is left live until it can: closing it as interrupted could end it a second time, with the wrong outcome.
+ *
+ * A pass waits on the database, the job queue and the phone network within one deadline
+ * (`passLimitMs`); past it the pass is abandoned, logged with what it had left (`reconcile.pass_abandoned`),
+ * and the next starts on time. A close the database writes after its pass was abandoned is still
+ * published. `stop` waits for a pass running within its own deadline, then abandons it.
  */
 import { owedEnd, queueEnd } from '../jobs/call-ends';
 import type { JobQueues } from '../jobs/queue';
 import type { Logger } from '../log/logger';
 import type { CallOutcome, CallRecord } from '../store/call-record';
 import { SCHEDULED_STATE, type CallEnd, type CallRecordStore } from '../store/call-record-store';
-import { within } from './deadline';
+import { BoundedWaits, UNBOUNDED, type Waits } from './bounded-waits';
+import { DEFAULT_STEP_TIMEOUT_MS, startDeadline, within } from './deadline';
 import { callEnded, stamp, type CallEventBus } from './events';
 import { KeptEnds, MAX_KEPT_ENDS } from './kept-ends';
 import type { LegReport, Telephony } from './ports';
@@ -52,10 +59,15 @@ export interface CallReconcilerDeps {
   endRetryMs?: number;
   /** Ends neither written nor queued kept at most (default MAX_KEPT_ENDS); beyond, the oldest is lost. */
   maxKeptEnds?: number;
-  /** How long queueing an end may take before it counts as failed (default 5 s). */
+  /** How long queueing an end, or asking the queue whether one is owed, may take before it counts as failed (default 5 s). */
   queueWaitMs?: number;
-  /** How long `stop` tries to write the ends kept (default 10 s). */
+  /** How long `stop` waits for a pass running before abandoning it, and then tries to write the ends kept (default 10 s each). */
   stopWriteMs?: number;
+  /**
+   * How long a pass may wait on the database, the job queue and the phone network, all told, before
+   * it is abandoned (default PASS_STEPS × the default TOLK_STEP_TIMEOUT_SEC; the app gives PASS_STEPS × TOLK_STEP_TIMEOUT_SEC).
+   */
+  passLimitMs?: number;
   logger: Logger;
   now?: () => number;
 }
@@ -72,11 +84,30 @@ const BATCH = 100;
 const TOUCH_BATCH = 500;
 const QUEUE_WAIT_MS = 5_000;
 const STOP_WRITE_MS = 10_000;
+/** A pass is given this many step timeouts (TOLK_STEP_TIMEOUT_SEC) to finish its waits on the outside world. */
+export const PASS_STEPS = 3;
+
+/** The job queue could not say in time whether an end is owed for the call: it is left live for now. */
+class OwedEndUnknownError extends Error {
+  constructor(readonly callId: string, options: { cause: unknown }) {
+    super('the job queue could not say whether an end was owed for the call', options);
+    this.name = 'OwedEndUnknownError';
+  }
+}
+
+/** What a pass is doing, for the log when it is abandoned. */
+interface PassProgress {
+  step: 'writing the ends kept' | 'marking live calls as served' | 'listing the calls nobody serves' | 'closing the calls nobody serves';
+  /** The calls nobody serves it has not closed yet, the one it is closing first. */
+  left: string[];
+}
 
 export class CallReconciler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
   private passing = false;
+  /** The waits of the pass running, if one runs. */
+  private current: BoundedWaits | undefined;
   /** Failed attempts per call (see MAX_ATTEMPTS). */
   private readonly attempts = new Map<string, number>();
   private stopped = false;
@@ -107,7 +138,7 @@ export class CallReconciler {
       let closed = 0;
       for (const record of theirs) {
         try {
-          await this.reconcile(record, 'instance_lost', `the tolk instance serving the call (${instance}) stopped while it was ${record.state}`);
+          await this.reconcile(record, UNBOUNDED, 'instance_lost', `the tolk instance serving the call (${instance}) stopped while it was ${record.state}`);
           closed++;
         } catch (err) {
           left++;
@@ -139,22 +170,28 @@ export class CallReconciler {
   }
 
   /** Marks the calls this instance serves, and those whose ends it keeps, as served. */
-  private async touch(): Promise<void> {
+  private async touch(waits: Waits = UNBOUNDED): Promise<void> {
     const ids = [...this.deps.serving(), ...this.kept.ids()];
     const at = new Date(this.now());
-    for (let i = 0; i < ids.length; i += TOUCH_BATCH) await this.deps.records.touch(ids.slice(i, i + TOUCH_BATCH), at);
+    for (let i = 0; i < ids.length; i += TOUCH_BATCH) await waits.wait(() => this.deps.records.touch(ids.slice(i, i + TOUCH_BATCH), at));
   }
 
-  /** Stops the passes, then makes a last attempt, within `stopWriteMs`, at writing the ends kept. */
+  /**
+   * Stops the passes (one running is waited for up to `stopWriteMs`, then abandoned), then makes a
+   * last attempt, within `stopWriteMs`, at writing the ends kept.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    const limitMs = this.deps.stopWriteMs ?? STOP_WRITE_MS;
+    const abandoning = startDeadline(limitMs, () => this.current?.abandon('tolk is stopping'));
     await this.running;
+    clearTimeout(abandoning);
     await Promise.all(this.queueing);
     if (this.kept.size > 0) {
-      let trying = true;
-      await within(this.writeKept(() => trying), this.deps.stopWriteMs ?? STOP_WRITE_MS).catch(() => undefined);
-      trying = false;
+      const waits = new BoundedWaits(limitMs);
+      await this.writeKept(waits);
+      waits.done();
     }
     this.keeping = false;
     for (const { callId, end } of this.kept.list()) {
@@ -201,24 +238,29 @@ export class CallReconciler {
 
   /**
    * Writes the ends kept, oldest first, or queues those the database still fails to write; stops at
-   * the first that can be neither (the rest wait for the next pass), or once `go` says so. Never
-   * rejects.
+   * the first that can be neither (the rest wait for the next pass), once `go` says so, or once
+   * `waits` are given up. Never rejects.
    */
-  private async writeKept(go: () => boolean): Promise<void> {
+  private async writeKept(waits: Waits, go: () => boolean = () => true): Promise<void> {
     for (const { callId, end } of this.kept.list()) {
-      if (!go()) return;
+      if (!go() || waits.givenUp) return;
       if (!this.kept.has(callId)) continue;
       try {
-        const written = await this.deps.records.close(callId, end);
+        const written = await waits.wait(
+          () => this.deps.records.close(callId, end),
+          () => this.kept.delete(callId),
+        );
         this.kept.delete(callId);
         if (written) this.log.info({ event: 'call.end_written', callId, outcome: end.outcome }, "a call's end kept here written");
         else this.log.warn({ event: 'call.end_superseded', callId, outcome: end.outcome }, "a call's end kept here was not written: its record had an end already, or is gone");
       } catch (writeErr) {
+        if (waits.givenUp) return;
         try {
-          await this.queue(callId, end);
+          await waits.wait(() => this.queue(callId, end));
           this.kept.delete(callId);
           this.log.warn({ event: 'call.end_unwritten', callId, outcome: end.outcome }, "could not write a call's end: queued to be written again");
         } catch (err) {
+          if (waits.givenUp) return;
           this.log.warn({ event: 'call.ends_kept', kept: this.kept.size, err: writeErr, queueErr: err }, "could not write the calls' ends kept here, nor queue them: trying again next pass");
           return;
         }
@@ -249,26 +291,59 @@ export class CallReconciler {
 
   private async passNow(): Promise<number> {
     if (this.stopped) return 0;
-    await this.writeKept(() => !this.stopped);
+    const waits = new BoundedWaits(this.deps.passLimitMs ?? PASS_STEPS * DEFAULT_STEP_TIMEOUT_MS);
+    this.current = waits;
+    const progress: PassProgress = { step: 'writing the ends kept', left: [] };
+    try {
+      return await this.passWithin(waits, progress);
+    } catch (err) {
+      if (!waits.givenUp) {
+        this.log.error({ event: 'reconcile.failed', err }, 'reconciling live calls failed');
+        return 0;
+      }
+      this.log.error(
+        { event: 'reconcile.pass_abandoned', step: progress.step, callIds: progress.left, keptEnds: this.kept.size, limitMs: waits.limitMs, err },
+        `a reconciler pass was abandoned while ${progress.step}: the database, the job queue or the phone network did not answer in time; the next pass takes what was left`,
+      );
+      return 0;
+    } finally {
+      waits.done();
+      if (this.current === waits) this.current = undefined;
+    }
+  }
+
+  private async passWithin(waits: BoundedWaits, progress: PassProgress): Promise<number> {
+    await this.writeKept(waits, () => !this.stopped);
+    if (waits.givenUp) throw waits.givenUp;
     const now = this.now();
     const serving = this.deps.serving();
-    try {
-      await this.touch();
-      const orphans = await this.deps.records.unserved({
+    progress.step = 'marking live calls as served';
+    await this.touch(waits);
+    progress.step = 'listing the calls nobody serves';
+    const orphans = await waits.wait(() =>
+      this.deps.records.unserved({
         instance: this.deps.instance,
         startedBefore: this.deps.startedAt,
         seenBefore: new Date(now - Math.max(STALE_FLOOR_MS, STALE_INTERVALS * this.deps.intervalMs)),
         limit: BATCH,
-      });
-      let closed = 0;
-      for (const record of orphans) {
-        if (this.stopped) break;
-        // A call whose end is kept here is closed with that end alone (writeKept).
-        if (serving.includes(record.id) || this.kept.has(record.id)) continue;
-        try {
-          if (await this.reconcile(record)) closed++;
-          this.attempts.delete(record.id);
-        } catch (err) {
+      }),
+    );
+    progress.step = 'closing the calls nobody serves';
+    progress.left = orphans.filter((r) => !serving.includes(r.id)).map((r) => r.id);
+    let closed = 0;
+    for (const record of orphans) {
+      if (this.stopped) break;
+      // A call whose end is kept here is closed with that end alone (writeKept).
+      if (serving.includes(record.id) || this.kept.has(record.id)) continue;
+      progress.left = progress.left.slice(progress.left.indexOf(record.id));
+      try {
+        if (await this.reconcile(record, waits)) closed++;
+        this.attempts.delete(record.id);
+      } catch (err) {
+        if (waits.givenUp) throw err;
+        if (err instanceof OwedEndUnknownError) {
+          this.log.warn({ event: 'call.reconcile_deferred', callId: record.id, err }, 'left a call live: the job queue could not say whether its end was published; trying again next pass');
+        } else {
           const attempts = (this.attempts.get(record.id) ?? 0) + 1;
           this.attempts.set(record.id, attempts);
           if (attempts < MAX_ATTEMPTS) {
@@ -279,30 +354,29 @@ export class CallReconciler {
           // Never answerable (a status tolk does not know, a leg the network keeps failing on): it must not hold up the others.
           this.attempts.delete(record.id);
           const endReason = `tolk stopped serving the call while it was ${record.state}; the phone network could not be asked about its legs (${MAX_ATTEMPTS} attempts)`;
-          if (await this.close(record, { outcome: 'interrupted', endReason, endedAt: new Date(this.now()) })) closed++;
+          if (await this.close(record, { outcome: 'interrupted', endReason, endedAt: new Date(this.now()) }, waits)) closed++;
         }
       }
-      return closed;
-    } catch (err) {
-      this.log.error({ event: 'reconcile.failed', err }, 'reconciling live calls failed');
-      return 0;
     }
+    return closed;
   }
 
   /**
    * Closes one orphaned call (as interrupted unless told otherwise); false if another instance
    * closed it first, or it had ended already: its end published, only its record not written (that
-   * end is written now).
+   * end is written now). Rejects with an OwedEndUnknownError, touching nothing, when the job queue
+   * cannot say in time whether that is so.
    */
   private async reconcile(
     record: CallRecord,
+    waits: Waits = UNBOUNDED,
     outcome: CallOutcome = 'interrupted',
     why = `tolk stopped serving the call while it was ${record.state}`,
   ): Promise<boolean> {
     const kept = this.kept.get(record.id);
-    const owed = kept ?? (await owedEnd(this.deps.jobs, record.id));
+    const owed = kept ?? (await this.owedEnd(record.id, waits));
     if (owed) {
-      const written = await this.deps.records.close(record.id, owed);
+      const written = await waits.wait(() => this.deps.records.close(record.id, owed));
       this.kept.delete(record.id);
       if (written) {
         this.log.info({ event: 'call.end_written', callId: record.id, outcome: owed.outcome, instance: record.instance }, "a call's end, published by the instance that served it, written");
@@ -315,16 +389,18 @@ export class CallReconciler {
     // A conference tolk joined: its legs are the parties', who go on without their interpreter.
     const joined = record.kind === 'conference' && record.number === '';
     for (const leg of joined ? [] : record.legs) {
-      let report = await this.deps.telephony.lookUp(leg.callSid);
+      let report = await waits.wait(() => this.deps.telephony.lookUp(leg.callSid));
       // Written by a tolk that kept no instance (an older version, perhaps still serving it during an
       // upgrade): closed only once every leg has ended, never hung up.
       if (record.instance === undefined && report && report.status.state !== 'ended') return false;
       if (report && report.status.state !== 'ended') {
         // Still up with nobody serving it: the party hears nothing. Hang it up.
         const ringing = report.status.state === 'dialing' || report.status.state === 'ringing';
-        await this.deps.telephony.hangUp(leg.callSid, { ringing });
+        await waits.wait(() => this.deps.telephony.hangUp(leg.callSid, { ringing }));
         hungUp.push(leg.role);
-        report = (await this.deps.telephony.lookUp(leg.callSid).catch(() => undefined)) ?? report;
+        const after = await waits.wait(() => this.deps.telephony.lookUp(leg.callSid)).catch(() => undefined);
+        if (waits.givenUp) throw waits.givenUp;
+        report = after ?? report;
       }
       found.push(`${leg.role} ${describe(report)}`);
       if (report?.endedAt && (!endedAt || report.endedAt > endedAt)) endedAt = report.endedAt;
@@ -333,9 +409,23 @@ export class CallReconciler {
       `${why}; ` +
       (joined ? 'the conference goes on without its interpreter' : `the phone network reports ${found.join(', ') || 'no legs'}`) +
       (hungUp.length > 0 ? `; hung up: ${hungUp.join(', ')}` : '');
-    const closed = await this.close(record, { outcome, endReason, endedAt: endedAt ?? new Date(this.now()) });
-    if (closed && !joined) await this.hangUpListedSince(record);
+    const closed = await this.close(record, { outcome, endReason, endedAt: endedAt ?? new Date(this.now()) }, waits);
+    if (closed && !joined) await this.hangUpListedSince(record, waits);
     return closed;
+  }
+
+  /**
+   * The end owed for call `callId` (`owedEnd`, within `queueWaitMs`); an OwedEndUnknownError when
+   * the queue does not answer in time, or fails: the call may have ended with its own outcome, which
+   * closing it as interrupted would lose.
+   */
+  private async owedEnd(callId: string, waits: Waits): Promise<CallEnd | undefined> {
+    try {
+      return await waits.wait(() => within(owedEnd(this.deps.jobs, callId), this.deps.queueWaitMs ?? QUEUE_WAIT_MS));
+    } catch (err) {
+      if (waits.givenUp) throw err;
+      throw new OwedEndUnknownError(callId, { cause: err });
+    }
   }
 
   /**
@@ -343,15 +433,15 @@ export class CallReconciler {
    * a dial job placed for the call meanwhile (dial-record.ts; one listed after the close is the
    * job's to hang up).
    */
-  private async hangUpListedSince(before: CallRecord): Promise<void> {
+  private async hangUpListedSince(before: CallRecord, waits: Waits): Promise<void> {
     const seen = new Set(before.legs.map((l) => l.callSid));
-    const now = await this.deps.records.get(before.id).catch(() => undefined);
+    const now = await waits.wait(() => this.deps.records.get(before.id)).catch(() => undefined);
     for (const leg of now?.legs ?? []) {
-      if (seen.has(leg.callSid)) continue;
+      if (seen.has(leg.callSid) || waits.givenUp) continue;
       try {
-        const report = await this.deps.telephony.lookUp(leg.callSid);
+        const report = await waits.wait(() => this.deps.telephony.lookUp(leg.callSid));
         if (!report || report.status.state === 'ended') continue;
-        await this.deps.telephony.hangUp(leg.callSid, { ringing: report.status.state === 'dialing' || report.status.state === 'ringing' });
+        await waits.wait(() => this.deps.telephony.hangUp(leg.callSid, { ringing: report.status.state === 'dialing' || report.status.state === 'ringing' }));
         this.log.warn({ event: 'call.leg_hung_up', callId: before.id, legSid: leg.callSid, role: leg.role }, 'hung up a leg placed for a call while it was being closed');
       } catch (err) {
         this.log.error({ event: 'call.leg_hang_up_failed', callId: before.id, legSid: leg.callSid, err }, 'could not hang up a leg placed for a call while it was being closed');
@@ -361,20 +451,29 @@ export class CallReconciler {
 
   /**
    * Closes the record of a call no instance serves and publishes its end (once its subscribers have
-   * finished with it, the pass goes on); false if another instance closed it first.
+   * finished with it, the pass goes on); false if another instance closed it first. Written after
+   * `waits` were given up, the end is published all the same: the record has it.
    */
-  private async close(record: CallRecord, end: CallEnd): Promise<boolean> {
-    const closed = await this.deps.records.close(record.id, end);
+  private async close(record: CallRecord, end: CallEnd, waits: Waits = UNBOUNDED): Promise<boolean> {
+    const closed = await waits.wait(
+      () => this.deps.records.close(record.id, end),
+      (late) => void (late && this.announce(record, end, UNBOUNDED)),
+    );
     if (!closed) return false;
+    await this.announce(record, end, waits);
+    return true;
+  }
+
+  /** Publishes the end of a call closed here, and waits for its subscribers. */
+  private async announce(record: CallRecord, end: CallEnd, waits: Waits): Promise<void> {
     const at = end.endedAt.getTime();
     const ids = { callId: record.id, ...(record.kind === 'conference' && record.conference ? { conferenceId: record.conference } : {}) };
     this.deps.events.publish(stamp(callEnded(end.outcome, end.endReason, { answeredAt: record.answeredAt, endedAt: at }), ids, at));
-    await this.deps.events.settle(record.id);
     this.log.warn(
       { event: 'call.reconciled', callId: record.id, previousState: record.state, instance: record.instance, outcome: end.outcome, endReason: end.endReason },
       `call no instance served closed as ${end.outcome}`,
     );
-    return true;
+    await waits.wait(() => this.deps.events.settle(record.id));
   }
 }
 

@@ -1,12 +1,14 @@
 import { Writable } from 'node:stream';
 import { CallEventBus, type CallEvent } from '../../src/call/events';
-import { CallReconciler, STALE_INTERVALS } from '../../src/call/reconciler';
+import { CallReconciler, STALE_INTERVALS, type CallReconcilerDeps } from '../../src/call/reconciler';
 import { recordCalls } from '../../src/call/subscribers/records';
 import type { LegReport } from '../../src/call/ports';
 import { createLogger } from '../../src/log/logger';
-import type { CallRecordPatch, NewCallRecord } from '../../src/store/call-record';
+import type { CallRecord, CallRecordPatch, NewCallRecord } from '../../src/store/call-record';
+import type { CallEnd, UnservedQuery } from '../../src/store/call-record-store';
+import type { JobView } from '../../src/jobs/queue';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
-import { callEndsQueueSpec } from '../../src/jobs/call-ends';
+import { callEndsQueueSpec, queueEnd } from '../../src/jobs/call-ends';
 import { MemoryJobQueues } from '../../src/jobs/memory-queues';
 
 const CALLER = 'CA' + '1'.repeat(32);
@@ -29,7 +31,7 @@ class FakeNetwork {
   }
 }
 
-function setup(serving: string[] = [], records = new InMemoryCallRecordStore()) {
+function setup(serving: string[] = [], records = new InMemoryCallRecordStore(), over: Partial<CallReconcilerDeps> = {}) {
   /** The calls' ends, as the subscribers of the call event stream see them. */
   const ended: CallEvent[] = [];
   const network = new FakeNetwork();
@@ -40,7 +42,7 @@ function setup(serving: string[] = [], records = new InMemoryCallRecordStore()) 
   events.subscribe((e) => void (e.type === 'call.ended' && ended.push(e)));
   // The queues the instances share (the ends not written are queued there).
   const jobs = new MemoryJobQueues({ specs: [callEndsQueueSpec], logger });
-  const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(BOOT), intervalMs: INTERVAL, serving: () => serving, events, jobs, logger, now: () => now });
+  const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(BOOT), intervalMs: INTERVAL, serving: () => serving, events, jobs, logger, now: () => now, ...over });
   return { records, network, reconciler, lines, ended, events, jobs, now: () => now, advance: (ms: number) => (now += ms) };
 }
 
@@ -295,5 +297,104 @@ describe('a call that ended but whose end could not be written', () => {
     expect(await store.get('c1')).toMatchObject({ state: 'ended', outcome: 'completed', endReason: 'the caller hung up', endedAt: new Date(BOOT + 2_000) });
     expect(s.ended.map((e) => [e.callId, e.type === 'call.ended' && e.outcome])).toEqual([['c1', 'completed']]);
     expect(s.network.hungUp).toEqual([]);
+  });
+});
+
+/** A database that never answers the kinds of call named in `hung` until `answer` is called. */
+class HangingStore extends InMemoryCallRecordStore {
+  hung = new Set<'unserved' | 'close'>();
+  private held: (() => void)[] = [];
+  /** Answers every call held so far, as the database would have. */
+  answer(): void {
+    this.hung.clear();
+    for (const release of this.held.splice(0)) release();
+  }
+  private hold<T>(kind: 'unserved' | 'close', work: () => Promise<T>): Promise<T> {
+    if (!this.hung.has(kind)) return work();
+    return new Promise<T>((resolve, reject) => this.held.push(() => void work().then(resolve, reject)));
+  }
+  override unserved(q: UnservedQuery): Promise<CallRecord[]> {
+    return this.hold('unserved', () => super.unserved(q));
+  }
+  override close(id: string, end: CallEnd): Promise<boolean> {
+    return this.hold('close', () => super.close(id, end));
+  }
+}
+
+/** Job queues whose `get` never answers while `hung` (Redis hanging). */
+function hangingQueue(jobs: MemoryJobQueues): MemoryJobQueues & { hung: boolean } {
+  const queue = Object.assign(jobs, { hung: true });
+  const get = jobs.get.bind(jobs);
+  queue.get = (name: string, id: string): Promise<JobView | undefined> => (queue.hung ? new Promise(() => undefined) : get(name, id));
+  return queue;
+}
+
+describe('a pass whose database or job queue does not answer', () => {
+  const outcomes = (ended: CallEvent[]) => ended.map((e) => [e.callId, e.type === 'call.ended' && e.outcome]);
+
+  it('is abandoned at its deadline, logged with the calls it had left, and the next pass closes them; a close written late is still published', async () => {
+    const store = new HangingStore();
+    const s = setup([], store, { passLimitMs: 100 });
+    await store.create(call('c1'));
+    await store.create(call('c2', { legs: [] }));
+    s.network.legs.set(CALLER, { status: { state: 'ended', reason: 'completed' }, endedAt: new Date(BOOT - 1_000) });
+    s.network.legs.set(AGENT, { status: { state: 'ended', reason: 'completed' }, endedAt: new Date(BOOT - 1_000) });
+    store.hung.add('close');
+    const started = Date.now();
+    expect(await s.reconciler.pass()).toBe(0);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(s.lines.filter((l) => l.event === 'reconcile.pass_abandoned')).toEqual([
+      expect.objectContaining({ level: 'error', step: 'closing the calls nobody serves', callIds: ['c1', 'c2'], limitMs: 100 }),
+    ]);
+    // The database writes the close it held after all: that end is published, once.
+    store.answer();
+    await new Promise((r) => setImmediate(r));
+    expect(await store.get('c1')).toMatchObject({ outcome: 'interrupted' });
+    expect(outcomes(s.ended)).toEqual([['c1', 'interrupted']]);
+    expect(await s.reconciler.pass()).toBe(1);
+    expect(outcomes(s.ended)).toEqual([
+      ['c1', 'interrupted'],
+      ['c2', 'interrupted'],
+    ]);
+  });
+
+  it('does not hold up stopping: stop abandons it within its own deadline', async () => {
+    const store = new HangingStore();
+    const s = setup([], store, { stopWriteMs: 50 });
+    await store.create(call('c1'));
+    store.hung.add('unserved');
+    const passing = s.reconciler.pass();
+    await new Promise((r) => setImmediate(r));
+    const started = Date.now();
+    await s.reconciler.stop();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await passing).toBe(0);
+    expect(s.lines).toContainEqual(expect.objectContaining({ event: 'reconcile.pass_abandoned', step: 'listing the calls nobody serves', err: expect.objectContaining({ message: 'abandoned: tolk is stopping' }) }));
+    // Nothing of the abandoned pass goes on once the database answers.
+    store.answer();
+    await new Promise((r) => setImmediate(r));
+    expect((await store.get('c1'))?.outcome).toBeUndefined();
+  });
+
+  it('leaves a call live while the job queue cannot say whether its end was published, without holding up the passes after it, and writes that end once it can', async () => {
+    const store = new InMemoryCallRecordStore();
+    const jobs = hangingQueue(new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: createLogger({ level: 'silent' }) }));
+    const s = setup([], store, { jobs, queueWaitMs: 50 });
+    await store.create(call('c1'));
+    s.network.legs.set(CALLER, { status: { state: 'answered' } });
+    s.network.legs.set(AGENT, { status: { state: 'answered' } });
+    // Its instance published its end and queued it to be written (the database failing), then died.
+    jobs.hung = false;
+    await queueEnd(jobs, 'c1', { outcome: 'completed', endReason: 'the caller hung up', endedAt: new Date(BOOT - 1_000) });
+    jobs.hung = true;
+    // More passes than the network's failures may take: none closes it as interrupted, none hangs.
+    for (let i = 0; i < 7; i++) expect(await s.reconciler.pass()).toBe(0);
+    expect((await store.get('c1'))?.outcome).toBeUndefined();
+    expect(s.network.hungUp).toEqual([]);
+    expect(s.lines.filter((l) => l.event === 'call.reconcile_deferred' && l.callId === 'c1')).toHaveLength(7);
+    jobs.hung = false;
+    expect(await s.reconciler.pass()).toBe(0);
+    expect(await store.get('c1')).toMatchObject({ outcome: 'completed', endReason: 'the caller hung up', endedAt: new Date(BOOT - 1_000) });
+    expect(s.ended).toEqual([]);
   });
 });
