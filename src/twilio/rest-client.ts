@@ -102,6 +102,9 @@ export class TwilioRestClient {
       httpClient: httpClient as unknown as InstanceType<typeof twilio.RequestClient>,
       accountSid: opts.accountSid,
     });
+    // The SDK loads its REST API's modules (about a hundred) the first time a resource is used:
+    // loaded now, as tolk starts, not on the first call's dial, where it would stall every call's audio.
+    void this.client.calls;
   }
 
   async placeCall(req: PlaceCallRequest): Promise<CallInfo> {

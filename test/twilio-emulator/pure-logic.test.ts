@@ -2,6 +2,8 @@ import { JitterPlan } from '../../src/emulators/twilio/faults';
 import { PlayoutBuffer } from '../../src/emulators/twilio/playout';
 import { parseTwiml } from '../../src/emulators/twilio/twiml';
 import { parseCliArgs } from '../../src/emulators/twilio/cli-args';
+import { WaveFile } from 'wavefile';
+import { decodeMulaw, encodeMulaw, toneVoice, wavBytesTo8k } from '../../src/emulators/twilio/audio';
 import { PartyVoice } from '../../src/emulators/twilio/party';
 
 describe('play-out buffer', () => {
@@ -122,5 +124,12 @@ describe('an emulated party speaking', () => {
     // A short blip is not a turn.
     const q = new PartyVoice({ utterances: [{ audio: dc(0.06, 5), afterSpeech: true }] });
     expect(run(q, 80, (n) => (n >= 5 && n < 8 ? 3000 : 0)).includes(5)).toBe(false);
+  });
+
+  it('says an 8 kHz mu-law WAV (the demo\'s fixtures) sample for sample as recorded, not resampled to the rate it has', () => {
+    const mulaw = encodeMulaw(toneVoice(0.5, 440));
+    const wav = new WaveFile();
+    wav.fromScratch(1, 8000, '8m', mulaw);
+    expect(Array.from(wavBytesTo8k(wav.toBuffer()))).toEqual(Array.from(decodeMulaw(mulaw)));
   });
 });

@@ -68,11 +68,12 @@ export function loadWavAs8k(path: string): Int16Array {
 
 export function wavBytesTo8k(bytes: Uint8Array): Int16Array {
   const wav = new WaveFile(bytes);
-  const fmt = wav.fmt as { audioFormat: number; numChannels: number; sampleRate: number };
-  if (fmt.audioFormat === 7) wav.fromMuLaw();
-  else if (fmt.audioFormat === 6) wav.fromALaw();
+  // Read before converting: fromMuLaw and fromALaw replace `fmt` and zero the one read here.
+  const { audioFormat, sampleRate } = wav.fmt as { audioFormat: number; sampleRate: number };
+  if (audioFormat === 7) wav.fromMuLaw();
+  else if (audioFormat === 6) wav.fromALaw();
   if ((wav.bitDepth) !== '16') wav.toBitDepth('16');
-  if (fmt.sampleRate !== SAMPLE_RATE) wav.toSampleRate(SAMPLE_RATE);
+  if (sampleRate !== SAMPLE_RATE) wav.toSampleRate(SAMPLE_RATE);
   const samples = wav.getSamples(false, Int16Array) as unknown;
   if (Array.isArray(samples)) return samples[0] as Int16Array; // multi-channel: first channel
   return samples as Int16Array;
