@@ -16,6 +16,7 @@ import { createLogger } from '../../src/log/logger';
 import type { CallRecord, CallRecordPatch } from '../../src/store/call-record';
 import type { CallEnd, UnservedQuery } from '../../src/store/call-record-store';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
+import { bridgedCall } from './fakes/call-records';
 
 const BOOT = Date.parse('2026-01-01T12:00:00Z');
 const INTERVAL = 30_000;
@@ -96,18 +97,14 @@ function setup(opts: { maxKeptEnds?: number; stopWriteMs?: number } = {}) {
 }
 
 async function liveCall(store: InMemoryCallRecordStore, id: string): Promise<void> {
-  await store.create({
-    id,
-    number: '+15550001111',
-    from: '+34600000000',
-    destination: '+15550002222',
-    languages: { caller: 'es', agent: 'en' },
-    legs: [{ role: 'caller', callSid: `CA-${id}`, language: 'es' }],
-    state: 'bridged',
-    startedAt: new Date(BOOT + 1_000),
-    answeredAt: new Date(BOOT + 1_500),
-    instance: 'host-a:8080',
-  });
+  await store.create(
+    bridgedCall(id, {
+      legs: [{ role: 'caller', callSid: `CA-${id}`, language: 'es' }],
+      startedAt: new Date(BOOT + 1_000),
+      answeredAt: new Date(BOOT + 1_500),
+      instance: 'host-a:8080',
+    }),
+  );
 }
 
 /** The call ends on host-a, whose database is down: its end can be neither written nor queued. */
