@@ -200,11 +200,17 @@ function callIdOf(data: DialLeg): string {
  * cannot be read (the database or Redis failing) does not stop a dial: a live call's leg is placed.
  */
 async function unwaited(data: DialJob, opts: DialProcessorOptions): Promise<string | undefined> {
-  const callId = callIdOf(data);
+  const why = await callGone(callIdOf(data), opts);
+  if (why !== undefined) return why;
+  if (data.waiter && opts.instanceUp && !(await opts.instanceUp(data.waiter).catch(() => true))) return `the instance waiting for it (${data.waiter}) has stopped`;
+  return undefined;
+}
+
+/** Why call `callId` takes no leg any more (it has ended, or waits for its next attempt), or undefined. */
+async function callGone(callId: string, opts: DialProcessorOptions): Promise<string | undefined> {
   const call = await opts.calls?.get(callId).catch(() => undefined);
   if (call?.outcome !== undefined) return `call ${callId} has ended (${call.outcome})`;
   if (call?.state === SCHEDULED_STATE) return `call ${callId} waits for its next attempt`;
-  if (data.waiter && opts.instanceUp && !(await opts.instanceUp(data.waiter).catch(() => true))) return `the instance waiting for it (${data.waiter}) has stopped`;
   return undefined;
 }
 
@@ -219,7 +225,7 @@ export function dialProcessor(telephony: Telephony, retryable: (err: unknown) =>
     const result = await place(job);
     const role = 'request' in data ? (data.request.endpoint === CUSTOMER_ENDPOINT ? 'caller' : 'agent') : 'party' in data ? 'agent' : undefined;
     if (typeof result === 'string' && role && opts.calls) {
-      const deps = { calls: opts.calls, telephony, unwaited: () => unwaited(data, opts), now, ...(opts.logger ? { logger: opts.logger } : {}) };
+      const deps = { calls: opts.calls, telephony, gone: () => callGone(callIdOf(data), opts), now, ...(opts.logger ? { logger: opts.logger } : {}) };
       await recordPlacedLeg({ callId: callIdOf(data), role, legRef: result, jobId: job.id }, deps);
     }
     return result;

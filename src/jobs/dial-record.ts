@@ -2,10 +2,12 @@
  * A leg a dial job placed is in its call's record from the moment the network accepted it, written
  * by the job itself: the instance waiting for the leg may have died meanwhile (nobody would record
  * it, nor hang it up), and whoever closes the call (reconciler.ts) hangs up the legs its record
- * lists. The leg is written only while the call is live; one placed for a call that has ended, or
- * whose waiting instance has stopped, by the time it is recorded is hung up at once: the record is
- * read again after the write, so that a close landing between the check before placing and the
- * write cannot miss it.
+ * lists. The leg is written only while the call is live; one placed for a call that has ended (or
+ * gone back to waiting for its next attempt) by the time it is recorded is hung up at once: the
+ * record is read again after the write, so that a close landing between the check before placing
+ * and the write cannot miss it. A leg listed is left to the call: whoever closes it (a survivor
+ * once its waiting instance is lost) hangs it up; a waiting instance showing down for a moment (a
+ * late heartbeat) is no reason to hang up a leg it may be about to take.
  *
  * The leg is listed as `leg.dialled` lists it (records.ts): the call's other party (the agent, or
  * the customer of a call tolk places) with `dialledAt`, replacing an earlier attempt's. Interpreter
@@ -30,14 +32,14 @@ export interface RecordPlacedDeps {
   calls: Pick<CallRecordStore, 'get' | 'updateLive'>;
   /** Hangs up a leg nobody takes (it still rings). */
   telephony: Pick<Telephony, 'hangUp'>;
-  /** Why nobody takes the leg any more (the call ended, its waiting instance stopped), or undefined. */
-  unwaited: () => Promise<string | undefined>;
+  /** Why the call takes the leg no more (it has ended), or undefined. */
+  gone: () => Promise<string | undefined>;
   logger?: Logger;
   now: () => number;
 }
 
 /**
- * Lists `leg` in its call's record, or hangs it up when nobody takes it. Resolves 'recorded', 'hung
+ * Lists `leg` in its call's record, or hangs it up when the call takes it no more. Resolves 'recorded', 'hung
  * up', or 'unknown' when the record could not be read or written (the leg is left to the instance
  * waiting for it).
  */
@@ -51,7 +53,7 @@ export async function recordPlacedLeg(leg: PlacedLeg, deps: RecordPlacedDeps): P
     // An earlier attempt's leg for the same party is not listed any more, as `leg.dialled` has it.
     const legs = [...record.legs.filter((l) => l.callSid !== leg.legRef && !(l.role === leg.role && l.dialledAt !== undefined)), listed];
     const written = await deps.calls.updateLive(leg.callId, { legs }).catch(() => false);
-    why = await deps.unwaited();
+    why = await deps.gone();
     if (!written && why === undefined) {
       log?.warn({ event: 'dial.leg_unrecorded' }, "could not list a placed leg in its call's record: left to the instance waiting for it");
       return 'unknown';
@@ -63,9 +65,9 @@ export async function recordPlacedLeg(leg: PlacedLeg, deps: RecordPlacedDeps): P
   if (why === undefined) return 'recorded';
   try {
     await deps.telephony.hangUp(leg.legRef, { ringing: true });
-    log?.warn({ event: 'dial.leg_hung_up', reason: why }, 'placed a leg nobody takes any more: hung up');
+    log?.warn({ event: 'dial.leg_hung_up', reason: why }, 'placed a leg for a call that takes it no more: hung up');
   } catch (err) {
-    log?.error({ event: 'dial.leg_hang_up_failed', reason: why, err }, 'placed a leg nobody takes any more, and could not hang it up');
+    log?.error({ event: 'dial.leg_hang_up_failed', reason: why, err }, 'placed a leg for a call that takes it no more, and could not hang it up');
   }
   return 'hung up';
 }

@@ -3,8 +3,8 @@
  * not the instance waiting for it is still there: a dial that runs in the seconds after its waiting
  * instance died, before the cluster's directory shows it down, places the leg, and the survivor
  * that closes the call hangs that leg up (no phone rings for nobody). A leg placed for a call that
- * was closed meanwhile, or whose waiter shows down by then, is hung up by the job itself; one listed
- * while the survivor was closing the call, by the survivor.
+ * was closed meanwhile is hung up by the job itself; one listed while the survivor was closing the
+ * call, by the survivor; one whose waiter shows down only for a moment is left to the call.
  */
 import { CallEventBus } from '../../src/call/events';
 import type { DialRequest, LegReport, Telephony } from '../../src/call/ports';
@@ -100,15 +100,16 @@ describe('a leg placed by a dial job (Redis)', () => {
     expect(network.ringing()).toEqual([]);
   }, 20_000);
 
-  it('is hung up at once when its waiting instance shows down by the time it was placed', async () => {
+  it('is listed and left ringing when its waiting instance shows down only for a moment once it was placed (a late heartbeat)', async () => {
     const records = new InMemoryCallRecordStore();
-    await records.create(calling('down-meanwhile', 'tolk-a'));
+    await records.create(calling('late-beat', 'tolk-a'));
     const network = new Network();
     let up = true;
     network.onDial = () => Promise.resolve(void (up = false));
-    await run(records, network, () => Promise.resolve(up), 'down-meanwhile');
-    expect(network.placed).toEqual(['CA-down-meanwhile-agent']);
-    expect(network.ringing()).toEqual([]);
+    await run(records, network, () => Promise.resolve(up), 'late-beat');
+    expect(network.placed).toEqual(['CA-late-beat-agent']);
+    expect(network.ringing()).toEqual(['CA-late-beat-agent']);
+    expect((await records.get('late-beat'))?.legs.map((l) => l.callSid)).toEqual(['CA-late-beat-agent']);
   }, 20_000);
 
   it('is hung up by the survivor when listed while the survivor was closing the call (after the job saw it live)', async () => {
