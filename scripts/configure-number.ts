@@ -9,7 +9,7 @@
  */
 import { CONFIGURE_NUMBER_ENV_HELP, configureTwilioNumber, describeConfiguredNumber } from '../src/cli/configure-number';
 import { loadDotEnv } from '../src/config/dotenv';
-import { EXIT_FAILURE, EXIT_UNREACHABLE } from '../src/cli/errors';
+import { EXIT_FAILURE, EXIT_UNREACHABLE, EXIT_USAGE } from '../src/cli/errors';
 import { cliLogLevel } from '../src/cli/log-level';
 import { createLogger } from '../src/log/logger';
 import { runMain } from '../src/cli/run-main';
@@ -25,6 +25,8 @@ and its call status callback to
 ${CONFIGURE_NUMBER_ENV_HELP}
 Options:
   -h, --help          show this help
+
+Exit codes: 0 ok, 1 refused by Twilio, 2 usage error or missing settings, 3 cannot reach Twilio.
 `;
 
 export interface ScriptIo {
@@ -41,7 +43,7 @@ export async function runConfigureNumber(argv: string[], env: NodeJS.ProcessEnv,
   const args = argv.filter((a) => a !== '--');
   if (args.length !== 1 || !/^\+[1-9]\d{6,14}$/.test(args[0])) {
     io.err(`configure-number: expected exactly one phone number in E.164 form (e.g. +15551234567)\n\n${HELP}`);
-    return 64; // EX_USAGE
+    return EXIT_USAGE;
   }
   const logger = createLogger({ level: cliLogLevel(env), destination: { write: (s: string) => io.err(s) } });
   const outcome = await configureTwilioNumber(args[0], env, logger);
@@ -51,7 +53,7 @@ export async function runConfigureNumber(argv: string[], env: NodeJS.ProcessEnv,
   }
   if (outcome.kind === 'config') {
     io.err(`configure-number: invalid configuration:\n${outcome.problems.map((p) => `  - ${p}`).join('\n')}\n`);
-    return 78; // EX_CONFIG
+    return EXIT_USAGE;
   }
   io.err(`configure-number: ${outcome.message}\n`);
   return outcome.kind === 'unreachable' ? EXIT_UNREACHABLE : EXIT_FAILURE;
@@ -63,6 +65,6 @@ if (require.main === module) {
     runMain('configure-number', runConfigureNumber);
   } catch (err) {
     process.stderr.write(`configure-number: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 78; // EX_CONFIG
+    process.exitCode = EXIT_USAGE;
   }
 }

@@ -1,11 +1,12 @@
 /**
  * A small client of tolk's admin API for the CLI: one method per route, JSON in and out, and
- * failures turned into `CliError`s with the right exit code (1: tolk refused, 3: unreachable).
+ * failures turned into `CliError`s with the right exit code (1: tolk refused, 2: tolk found the
+ * request invalid, 3: unreachable).
  */
 import type { NumberSettings } from '../config/numbers';
 import type { FieldProblem } from '../config/numbers-schema';
 import type { SupportedLanguage } from '../translate/languages';
-import { CliError, EXIT_FAILURE, EXIT_UNREACHABLE, usageError } from './errors';
+import { CliError, EXIT_FAILURE, EXIT_UNREACHABLE, EXIT_USAGE, usageError } from './errors';
 
 /** A call record as the API serialises it (dates as ISO strings). */
 export interface CallJson {
@@ -339,7 +340,9 @@ const TOKEN_SOURCE = 'ADMIN_TOKEN (from the environment, else from .env in the w
 
 /**
  * The CliError for a refusal. A 401 is said in the CLI's own words (the API's tells an HTTP client
- * which header to send): whether a token was sent, and where the CLI reads it from.
+ * which header to send): whether a token was sent, and where the CLI reads it from. A 400 means
+ * tolk found a value invalid, and every value the CLI sends comes from its command line (or a file
+ * it names): a usage error, as a value the CLI checks itself is.
  */
 function failure(status: number, body: ErrorBody | undefined, tokenSent: boolean): CliError {
   const problems = Array.isArray(body?.problems) ? (body.problems as FieldProblem[]) : [];
@@ -351,7 +354,7 @@ function failure(status: number, body: ErrorBody | undefined, tokenSent: boolean
   }
   const message = typeof body?.error === 'string' ? body.error : `HTTP ${status}`;
   const hint = status === 503 && /ADMIN_TOKEN/.test(message) ? ' on the server' : '';
-  return new CliError(`${message}${hint}`, EXIT_FAILURE, problems, status);
+  return new CliError(`${message}${hint}`, status === 400 ? EXIT_USAGE : EXIT_FAILURE, problems, status);
 }
 
 function networkReason(err: unknown): string {

@@ -57,7 +57,7 @@ describe('tolk calls', () => {
     expect(JSON.parse(rest.stdout)).not.toHaveProperty('nextCursor');
   });
 
-  it('bad filters: exit 2 for what the CLI checks, exit 1 with the server\'s reason otherwise', async () => {
+  it('bad filters: exit 2, with the server\'s reason for what only tolk checks', async () => {
     const [outcome, limit, from] = await Promise.all([
       server.tolk('calls', 'list', '--outcome', 'hung-up'),
       server.tolk('calls', 'list', '--limit', '0'),
@@ -66,7 +66,7 @@ describe('tolk calls', () => {
     expect(outcome.code).toBe(2);
     expect(outcome.stderr).toContain('Allowed choices are completed, busy');
     expect(limit.code).toBe(2);
-    expect(from.code).toBe(1);
+    expect(from.code).toBe(2);
     expect(from.stderr).toContain("tolk: invalid query:\n  - from: 'yesterday' is not an ISO 8601 date");
   });
 
@@ -379,7 +379,7 @@ describe('tolk calls erase', () => {
       const [nothingSaid, badDate] = await Promise.all([own.tolk('calls', 'erase'), own.tolk('calls', 'erase', '--ended-before', '2025-02-30')]);
       expect(nothingSaid.code).toBe(2);
       expect(nothingSaid.stderr).toContain('say which calls: --ended-before DATE, --from NUMBER, or both');
-      expect(badDate.code).toBe(1);
+      expect(badDate.code).toBe(2);
       expect(badDate.stderr).toContain('endedBefore: there is no 2025-02-30: February 2025 has 28 days');
 
       const text = await own.tolk('calls', 'erase', '--ended-before', '2025-01-01T10:01:10Z');

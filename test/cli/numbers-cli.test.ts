@@ -75,7 +75,7 @@ describe('tolk numbers set', () => {
     expect(run.stdout).toMatch(/Interpretation\s+open/);
     await expect(server.numbers.lookup('+15550001111')).resolves.toMatchObject({ mode: 'conference', interpretation: 'open' });
     const bad = await server.tolk('numbers', 'set', '+15550001111', '--mode', 'meeting');
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--mode \(mode\): 'meeting' is not a mode .*: use 'direct' or 'conference'/);
   });
 
@@ -88,9 +88,9 @@ describe('tolk numbers set', () => {
     expect(list.stdout).toMatch(/\+15550001111\s+\+15550002222\s+es\s+en\s+es,de \(not offered in conference mode\)/);
   });
 
-  it('exit 1 with a message per option when tolk refuses the settings', async () => {
+  it('exit 2, a usage error, with a message per option when tolk finds the settings invalid', async () => {
     const run = await server.tolk('numbers', 'set', '+15550005555', '--caller-language', 'german', '--agent-language', 'en');
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain('tolk: invalid number settings:');
     expect(run.stderr).toContain('--destination (destination): is required');
     expect(run.stderr).toMatch(/--caller-language \(callerLanguage\): unknown language 'german'; did you mean de/);
@@ -99,7 +99,7 @@ describe('tolk numbers set', () => {
 
   it('problems as JSON on stderr with --json', async () => {
     const run = await server.tolk('numbers', 'set', '+15550005555', '--destination', 'nowhere', '--caller-language', 'es', '--agent-language', 'en', '--json');
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     const err = JSON.parse(run.stderr) as { status: number; problems: { path: string[] }[] };
     expect(err.status).toBe(400);
     expect(err.problems.map((p) => p.path)).toEqual([['destination']]);

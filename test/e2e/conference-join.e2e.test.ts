@@ -256,7 +256,7 @@ describe('joining a conference in progress', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('is not CALLSID=LANGUAGE');
     const refused = await tolk('conferences', 'join', ROOM, '--participant', `${sids[0]}=spanish`);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(refused.err).toMatch(/participants\.0\.language: unknown language 'spanish'/);
     const joined = await tolk('conferences', 'join', ROOM, '--mode', 'open', '--participant', `${sids[0]}=es`, '--participant', `${sids[1]}=en`);
     expect(joined).toMatchObject({ code: 0 });

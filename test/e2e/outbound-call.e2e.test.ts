@@ -153,12 +153,14 @@ describe('a call tolk places, end to end', () => {
     expect(cancelled).toMatchObject({ code: 0, stdout: `Call ${id} canceled: it will not be placed.\n` });
     expect(((await (await api(`/calls/${id}`)).json()) as CallJson).outcome).toBe('canceled');
 
-    const [shown, again, unknownLine, badTime, badNumber] = await Promise.all([
+    const [shown, again, unknownLine, badTime, badNumber, notATime, badLanguage] = await Promise.all([
       tolkCli('calls', 'show', id),
       tolkCli('calls', 'cancel', id),
       tolkCli('calls', 'place', '+15559999999', CUSTOMER),
       tolkCli('calls', 'place', TOLK_NUMBER, CUSTOMER, '--at', '2020-01-01T10:00:00Z'),
       tolkCli('calls', 'place', TOLK_NUMBER, 'my-customer'),
+      tolkCli('calls', 'place', TOLK_NUMBER, CUSTOMER, '--at', 'tomorrow'),
+      tolkCli('calls', 'place', TOLK_NUMBER, CUSTOMER, '--caller-language', 'spanish'),
     ]);
     expect(shown.stdout).toMatch(/^Placed\s+by tolk, calling the customer at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ; attempt 0 of 1$/m);
     expect(shown.stdout).toMatch(/^Outcome\s+canceled: canceled before it started$/m);
@@ -168,12 +170,17 @@ describe('a call tolk places, end to end', () => {
     expect(again.stderr).toMatch(/has ended \(canceled\): only a scheduled call can be canceled/);
     const metrics = await (await fetch(`http://127.0.0.1:${rig.tolk.address.port}/metrics`)).text();
     expect(metrics).toMatch(/^tolk_calls_total\{outcome="canceled"\} 1$/m);
-    expect(unknownLine.code).toBe(1);
+    // A value tolk finds wrong is a usage error (exit 2) as one the CLI checks itself is.
+    expect(unknownLine.code).toBe(2);
     expect(unknownLine.stderr).toMatch(/line: \+15559999999 is not a tolk number/);
-    expect(badTime.code).toBe(1);
+    expect(badTime.code).toBe(2);
     // Problems are named by the option the operator typed.
     expect(badTime.stderr).toMatch(/--at \(at\): '2020-01-01T10:00:00Z' has passed/);
     expect(badNumber.code).toBe(2);
+    expect(notATime.code).toBe(2);
+    expect(notATime.stderr).toMatch(/--at \(at\): /);
+    expect(badLanguage.code).toBe(2);
+    expect(badLanguage.stderr).toMatch(/--caller-language \(callerLanguage\): unknown language 'spanish'/);
     expect(rig.twilio.calls()).toHaveLength(0);
   });
 });

@@ -24,14 +24,14 @@ describe('scripts/configure-number', () => {
     expect(out).toContain('TWILIO_API_URL');
   });
 
-  it('refuses a missing or malformed number', async () => {
-    await expect(runConfigureNumber([], env(), io)).resolves.toBe(64);
-    await expect(runConfigureNumber(['5551234'], env(), io)).resolves.toBe(64);
+  it('refuses a missing or malformed number with exit 2, as tolk does a usage error', async () => {
+    await expect(runConfigureNumber([], env(), io)).resolves.toBe(2);
+    await expect(runConfigureNumber(['5551234'], env(), io)).resolves.toBe(2);
     expect(err).toContain('E.164');
   });
 
-  it('names every missing Twilio variable (and does not need GEMINI_API_KEY)', async () => {
-    await expect(runConfigureNumber(['+15551234567'], { PUBLIC_URL: 'https://x.example' }, io)).resolves.toBe(78);
+  it('names every missing Twilio variable with exit 2 (and does not need GEMINI_API_KEY)', async () => {
+    await expect(runConfigureNumber(['+15551234567'], { PUBLIC_URL: 'https://x.example' }, io)).resolves.toBe(2);
     expect(err).toContain('TWILIO_ACCOUNT_SID is required');
     expect(err).toContain('TWILIO_AUTH_TOKEN is required');
     expect(err).not.toContain('GEMINI');

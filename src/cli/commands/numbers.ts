@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { parseNumbers, readNumbersFile, NumbersConfigError } from '../../config/numbers-file';
-import { CliError, EXIT_FAILURE, usageError } from '../errors';
+import { CliError, EXIT_FAILURE, EXIT_USAGE, usageError } from '../errors';
 import { clientFor, outputFor, type CliContext } from '../context';
 import { languageList, phoneNumber, volume } from '../option-parsers';
 import { numberBlock, numbersTable, printJson, problemLines } from '../output';
@@ -153,21 +153,24 @@ export function numbersCommand(ctx: CliContext): Command {
       }
       const client = clientFor(ctx, cmd);
       const results: { number: string; result: 'created' | 'updated' | 'failed'; error?: string; problems?: unknown }[] = [];
+      let refusedAsInvalid = 0;
       for (const settings of entries) {
         try {
           const { created } = await client.putNumber(settings.number, settings);
           results.push({ number: settings.number, result: created ? 'created' : 'updated' });
           if (!o.json) o.out(`${created ? 'created' : 'updated'}  ${settings.number}\n`);
         } catch (err) {
-          if (!(err instanceof CliError) || err.exitCode !== EXIT_FAILURE) throw err;
+          if (!(err instanceof CliError) || err.status === undefined) throw err;
           results.push({ number: settings.number, result: 'failed', error: err.message, problems: err.problems });
+          if (err.exitCode === EXIT_USAGE) refusedAsInvalid++;
           if (!o.json) o.err(`failed   ${settings.number}: ${err.message}\n${problemLines(err.problems)}`);
         }
       }
       const failed = results.filter((r) => r.result === 'failed').length;
       if (o.json) printJson(o, { results });
       else o.out(`Imported ${results.length - failed} of ${results.length} numbers from ${file}.\n`);
-      if (failed > 0) throw new CliError(`${failed} of ${results.length} numbers were refused`, EXIT_FAILURE);
+      // Entries tolk found invalid make the file invalid (exit 2); any other refusal is tolk's (exit 1).
+      if (failed > 0) throw new CliError(`${failed} of ${results.length} numbers were refused`, refusedAsInvalid === failed ? EXIT_USAGE : EXIT_FAILURE);
     });
 
   numbers
