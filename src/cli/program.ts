@@ -13,6 +13,7 @@ import { numbersCommand } from './commands/numbers';
 import { twilioCommand } from './commands/twilio';
 import type { CliContext, CliIo } from './context';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE } from './errors';
+import { tolkVersion } from './version';
 
 const MORE_HELP = `
 Environment (and .env in the working folder, as the server reads it; the environment wins):
@@ -31,6 +32,7 @@ export function buildProgram(ctx: CliContext): Command {
     .description("manage a tolk deployment through its admin API: numbers, languages, calls and transcripts")
     .option('--url <url>', 'base URL of the tolk deployment (default: TOLK_URL, else http://127.0.0.1:$PORT)')
     .option('--json', 'print JSON (the API\'s answer) instead of text, for scripts')
+    .version(tolkVersion(), '--version', "print tolk's version")
     .addHelpText('after', MORE_HELP)
     .addCommand(numbersCommand(ctx))
     .addCommand(callsCommand(ctx))

@@ -312,6 +312,13 @@ describe('help and usage errors', () => {
     expect(twilio).toContain('TWILIO_AUTH_TOKEN');
   });
 
+  it('--version prints the package version, exit 0; the help lists it', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { version: string };
+    const [run, help] = await Promise.all([runTolk(['--version']), runTolk(['--help'])]);
+    expect(run).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    expect(help.stdout).toMatch(/--version\s+print tolk's version/);
+  });
+
   it('exit 2 for no command, an unknown command, a missing argument or an extra one', async () => {
     const [nothing, group, unknown, missing, extra] = await Promise.all([
       runTolk([]),
