@@ -325,7 +325,7 @@ async function startWith(
       }),
       webConsole.module,
       createMetricsModule(metrics),
-      ...(cluster ? [cluster.metricsModule, cluster.adoptionModule((req) => calls.adopt(req))] : []),
+      ...(cluster ? [cluster.metricsModule, cluster.adoptionModule((req) => calls.adopt(req), (handOver) => calls.takeSpeech(handOver))] : []),
     ],
   });
   const address = await listen(http, config).catch(async (err: unknown) => {

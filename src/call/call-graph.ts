@@ -52,6 +52,8 @@ export interface RouteSpec {
   listeners: readonly string[];
   /** Speech the source said before the route started, translated first (see TranslationRoute). */
   leadIn?: Int16Array;
+  /** Keeps this much of the source's latest speech, to hand the utterance in progress over (TranslationRoute.handOver). */
+  handOverMs?: number;
 }
 
 /** What a call's configuration decides on top of the graph's own rules. */
@@ -289,6 +291,7 @@ export class CallGraph {
       id: spec.id,
       source: this.requireEndpoint(spec.source),
       ...(spec.leadIn ? { leadIn: spec.leadIn } : {}),
+      ...(spec.handOverMs ? { handOverMs: spec.handOverMs } : {}),
       elapsedMs: this.opts.elapsedMs,
       observer: this.observer,
       logger: this.opts.logger,

@@ -5,13 +5,14 @@
  * telephony bring its media there (`adoptCall`). The registry of live calls (CallService) stays
  * where it was: each side is given the call, or the means to register it.
  */
+import { samplesToMs } from '../audio/frame';
 import type { Logger } from '../log/logger';
 import type { CallServiceDeps, LiveCall } from './call-service';
 import { ConferenceCall } from './conference-call';
 import { DirectCall, type CallDeps } from './direct-call';
 import type { CallEventBus } from './events';
 import { stamp, type MovedCall } from './events';
-import type { AdoptRequest, AdoptResult, SendAdoption } from './ports';
+import type { AdoptRequest, AdoptResult, SendAdoption, SendSpeech, SpeechHandOver } from './ports';
 import { directTargets, rebuildCall } from './rebuild';
 import { WarmSessions } from './warm-sessions';
 
@@ -22,8 +23,9 @@ export const ADOPT_MEDIA_MS = 10_000;
 
 /**
  * Moves live `call` from instance `self` to instance `to`: `send` asks that instance to adopt it.
- * Resolves 'moved' once it serves the call and this one has let go (what this one's sessions still
- * held is written first); 'kept' when the call stays here (served on as before); 'gone' when its
+ * Resolves 'moved' once it serves the call and this one has let go: a direct call's utterances in
+ * progress are handed to it (`handOver`), to be translated there whole, and what this one's
+ * sessions still held of earlier speech is written first; 'kept' when the call stays here (served on as before); 'gone' when its
  * media left but `to` did not take it.
  */
 export async function moveCallOut(
@@ -32,6 +34,7 @@ export async function moveCallOut(
   to: string,
   send: SendAdoption,
   sink: { events: CallEventBus; log: Logger },
+  handOver?: SendSpeech,
 ): Promise<'moved' | 'kept' | 'gone'> {
   const callId = call.id;
   const log = sink.log.child({ callId, toInstance: to });
@@ -47,8 +50,23 @@ export async function moveCallOut(
   }
   if (!result.ok) log.error({ event: 'call.move_failed', reason: result.reason, kept: false }, `the call's media left for ${to}, which did not take it: ${result.reason}`);
   sink.events.publish(stamp({ type: 'call.moved', kind, from: self, to, direction: 'out' }, { callId, ...(call instanceof ConferenceCall ? { conferenceId: call.conference } : {}) }, Date.now()));
+  if (result.ok && handOver && call instanceof DirectCall) await handOverSpeech(call, { callId, from: self, speech: call.speechInProgress() }, to, handOver, log);
   await call.movedOut();
   return result.ok ? 'moved' : 'gone';
+}
+
+/** Hands `call`'s utterances in progress to `to`; when it does not take them, they are written here as far as heard. */
+async function handOverSpeech(call: DirectCall, handOver: SpeechHandOver, to: string, send: SendSpeech, log: Logger): Promise<void> {
+  const ms = handOver.speech.map((s) => ({ endpoint: s.endpoint, ms: Math.round(samplesToMs(s.pcm.length)) }));
+  const taken = await send(to, handOver).catch((err: unknown) => {
+    log.warn({ event: 'call.speech_handover_failed', err }, 'could not hand the speech in progress over');
+    return false;
+  });
+  if (taken) log.info({ event: 'call.speech_handed_over', speech: ms }, 'speech in progress handed over');
+  else {
+    log.warn({ event: 'call.speech_not_taken', speech: ms }, `${to} did not take the speech in progress: only what was translated here of it is written`);
+    call.keepSpeechInProgress();
+  }
 }
 
 /** What adopting a call needs of the instance taking it. */

@@ -15,7 +15,7 @@ import { ConferenceCall } from './conference-call';
 import { callModeOf, interpretationOf } from '../config/numbers';
 import type { CallEventSource } from './events';
 import { hasMessages, message, sayLocale } from './messages';
-import type { AdoptRequest, AdoptResult, CallAnswer, CallOwnership, CallRecords, ConferenceEvent, ConferenceTelephony, LegStatus, MenuOption, ParticipantMedia, SendAdoption } from './ports';
+import type { AdoptRequest, AdoptResult, CallAnswer, CallOwnership, CallRecords, ConferenceEvent, ConferenceTelephony, LegStatus, MenuOption, ParticipantMedia, SendAdoption, SendSpeech, SpeechHandOver } from './ports';
 import { adoptCall, moveCallOut } from './call-moves';
 import { CUSTOMER_ENDPOINT, OutboundCall, type OutboundCallInit } from './outbound-call';
 import type { OutboundPlan } from '../store/call-record';
@@ -418,11 +418,17 @@ export class CallService {
    * Moves call `callId` to instance `to` (this one is shutting down; see moveCallOut). 'gone' when
    * no such call is live here; 'kept' when this instance has no TOLK_INSTANCE_ID to move it from.
    */
-  async moveOut(callId: string, to: string, send: SendAdoption): Promise<'moved' | 'kept' | 'gone'> {
+  async moveOut(callId: string, to: string, send: SendAdoption, handOver?: SendSpeech): Promise<'moved' | 'kept' | 'gone'> {
     const call = this.byId.get(callId);
     if (!call || call.state === 'ended') return 'gone';
     if (!this.deps.instance) return 'kept';
-    return moveCallOut(call, this.deps.instance, to, send, { events: this.deps.events, log: this.log });
+    return moveCallOut(call, this.deps.instance, to, send, { events: this.deps.events, log: this.log }, handOver);
+  }
+
+  /** The instance a direct call was adopted from hands over its parties' speech in progress; false: not taken (no such call waiting for it here). */
+  takeSpeech(handOver: SpeechHandOver): boolean {
+    const call = this.byId.get(handOver.callId);
+    return call instanceof DirectCall && call.handedSpeech(handOver.speech);
   }
 
   /**

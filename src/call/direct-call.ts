@@ -15,7 +15,8 @@
 import type { RecentLateness } from '../audio/recent-lateness';
 import { SpeechLeadIn } from '../audio/speech-lead-in';
 import { ringbackFor } from '../audio/tones';
-import { SAMPLE_RATE } from '../audio/frame';
+import { SAMPLE_RATE, msToSamples } from '../audio/frame';
+import { SampleQueue } from '../audio/sample-queue';
 import type { NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
 import type { CallOutcome } from '../store/call-record';
@@ -27,7 +28,7 @@ import { DEFAULT_STEP_TIMEOUT_MS, findLeg, startDeadline } from './deadline';
 import type { EchoControl } from './endpoint';
 import { callEnded, stamp, type CallEventBus, type UnstampedCallEvent } from './events';
 import { message, sayLocale } from './messages';
-import type { CallMetrics, FrameClock, LanguageMemory, LegStatus, MediaEnd, ParticipantMedia, Telephony, TranslationSessionFactory } from './ports';
+import { HAND_OVER_SPEECH_MS, type CallMetrics, type FrameClock, type LanguageMemory, type LegStatus, type MediaEnd, type ParticipantMedia, type SpeechHandOver, type Telephony, type TranslationSessionFactory } from './ports';
 import type { PromptLibrary } from './prompts';
 import type { TranslationRoute } from './translation-route';
 
@@ -89,6 +90,8 @@ const CALLER = 'caller';
 const AGENT = 'agent';
 const TO_AGENT = 'caller->agent';
 const TO_CALLER = 'agent->caller';
+/** Adopted: how long the routes wait, once both legs are here, for the speech in progress the giving instance hands over. */
+export const HANDED_SPEECH_WAIT_MS = 1_500;
 
 export class DirectCall {
   readonly id: string;
@@ -118,6 +121,11 @@ export class DirectCall {
   private joined: { promise: Promise<void>; resolve: () => void } | undefined;
   /** Until the legs are joined: the caller's speech in progress, which the agent hears translated from its start. */
   private callerLeadIn: { speech: SpeechLeadIn; stop: () => void } | undefined;
+  /**
+   * Adopted: the speech in progress the giving instance hands over (`handedSpeech`), and, once the
+   * legs are joined, the routes waiting for it.
+   */
+  private handed: HandedSpeech | undefined;
 
   constructor(
     private readonly deps: CallDeps,
@@ -136,6 +144,7 @@ export class DirectCall {
       this.agentLeg = init.adopted.agentLeg;
       let resolve!: () => void;
       this.joined = { promise: new Promise<void>((r) => (resolve = r)), resolve };
+      this.handed = {};
     }
     this.graph = new CallGraph({
       ...graphServices(deps),
@@ -263,6 +272,7 @@ export class DirectCall {
    */
   async movedOut(): Promise<void> {
     this.beginMoveOut();
+    this.stopAwaitingSpeech();
     clearTimeout(this.deadline);
     this.deadline = undefined;
     this.language.stop();
@@ -271,6 +281,35 @@ export class DirectCall {
     this.stateValue = 'ended';
     for (const l of this.endedListeners) l(this);
     this.endedListeners = [];
+  }
+
+  /**
+   * The call moves out: the utterance each party is in the middle of, for the adopter to translate
+   * (this instance writes no line of it).
+   */
+  speechInProgress(): SpeechHandOver['speech'] {
+    const out: SpeechHandOver['speech'] = [];
+    for (const [routeId, endpoint] of [[TO_AGENT, CALLER], [TO_CALLER, AGENT]] as const) {
+      const pcm = this.graph.route(routeId)?.handOver();
+      if (pcm?.length) out.push({ endpoint, pcm });
+    }
+    return out;
+  }
+
+  /** The adopter did not take the speech in progress: its lines are written here after all. */
+  keepSpeechInProgress(): void {
+    for (const id of [TO_AGENT, TO_CALLER]) this.graph.route(id)?.keepHandedOver();
+  }
+
+  /**
+   * Adopted: the speech in progress the giving instance handed over; the routes start with it.
+   * False when it came too late (the routes started without it).
+   */
+  handedSpeech(speech: SpeechHandOver['speech']): boolean {
+    if (!this.handed || this.handed.speech) return false;
+    this.handed.speech = speech;
+    this.handed.start?.();
+    return true;
   }
 
   /** An adoption that did not go through: nothing of the call runs here. */
@@ -435,9 +474,47 @@ export class DirectCall {
     const leadIn = this.callerLeadIn?.speech.inProgress();
     this.callerLeadIn?.stop();
     this.callerLeadIn = undefined;
-    this.graph.addRoute({ id: TO_AGENT, source: CALLER, targetLanguage: this.settings.agentLanguage, listeners: [AGENT], ...(leadIn?.length ? { leadIn } : {}) });
+    if (this.handed) this.awaitHandedSpeech(this.handed);
+    else this.addRoutes({ caller: leadIn });
+  }
+
+  /**
+   * Adopted: the routes start with the speech in progress the giving instance hands over, followed
+   * by what each party said here meanwhile; after `HANDED_SPEECH_WAIT_MS` without it, with the latter alone.
+   */
+  private awaitHandedSpeech(handed: HandedSpeech): void {
+    const since = { caller: new SampleQueue(msToSamples(HANDED_SPEECH_WAIT_MS + 500)), agent: new SampleQueue(msToSamples(HANDED_SPEECH_WAIT_MS + 500)) };
+    const stops = [this.graph.endpoint(CALLER)!.listen((pcm) => since.caller.push(pcm)), this.graph.endpoint(AGENT)!.listen((pcm) => since.agent.push(pcm))];
+    handed.timer = setTimeout(() => {
+      this.log.warn({ event: 'call.handed_speech_missing', waitedMs: HANDED_SPEECH_WAIT_MS }, 'no speech in progress came from the instance the call moved from: translating from here');
+      start();
+    }, HANDED_SPEECH_WAIT_MS);
+    const start = (): void => {
+      clearTimeout(handed.timer);
+      handed.start = undefined;
+      handed.speech ??= [];
+      for (const stop of stops) stop();
+      if (this.handed !== handed) return;
+      const leadIn = (who: 'caller' | 'agent'): Int16Array => {
+        const given = handed.speech!.find((s) => s.endpoint === who)?.pcm ?? new Int16Array(0);
+        const out = new Int16Array(given.length + since[who].length);
+        out.set(given);
+        since[who].read(out.subarray(given.length));
+        return out;
+      };
+      const carried = { caller: leadIn('caller'), agent: leadIn('agent') };
+      this.log.info({ event: 'call.handed_speech', callerMs: Math.round((carried.caller.length * 1000) / SAMPLE_RATE), agentMs: Math.round((carried.agent.length * 1000) / SAMPLE_RATE) }, 'routes start with the speech in progress');
+      this.addRoutes(carried);
+    };
+    handed.start = start;
+    if (handed.speech) start();
+  }
+
+  private addRoutes(leadIns: { caller?: Int16Array; agent?: Int16Array }): void {
+    const lead = (pcm: Int16Array | undefined) => (pcm?.length ? { leadIn: pcm } : {});
+    this.graph.addRoute({ id: TO_AGENT, source: CALLER, targetLanguage: this.settings.agentLanguage, listeners: [AGENT], handOverMs: HAND_OVER_SPEECH_MS, ...lead(leadIns.caller) });
     // Into a caller language not known yet there is no session: the agent's words are held.
-    this.graph.addRoute({ id: TO_CALLER, source: AGENT, targetLanguage: this.language.current, listeners: [CALLER] });
+    this.graph.addRoute({ id: TO_CALLER, source: AGENT, targetLanguage: this.language.current, listeners: [CALLER], handOverMs: HAND_OVER_SPEECH_MS, ...lead(leadIns.agent) });
     this.language.legsJoined();
   }
 
@@ -462,7 +539,14 @@ export class DirectCall {
     if (route.id === TO_AGENT) this.language.heard(u.source.languageCode);
   }
 
+  /** The call ends here: routes waiting for handed-over speech never start. */
+  private stopAwaitingSpeech(): void {
+    clearTimeout(this.handed?.timer);
+    this.handed = undefined;
+  }
+
   private async release(outcome: CallOutcome, reason: string): Promise<void> {
+    this.stopAwaitingSpeech();
     clearTimeout(this.deadline);
     this.deadline = undefined;
     this.language.stop();
@@ -482,6 +566,13 @@ export class DirectCall {
   private background(what: string, p: Promise<unknown>): void {
     p.catch((err: unknown) => this.log.warn({ event: 'call.effect_failed', effect: what, err }, `${what} failed`));
   }
+}
+
+/** Adopted: the speech in progress handed over, once it came, and the routes waiting for it. */
+interface HandedSpeech {
+  speech?: SpeechHandOver['speech'];
+  start?: () => void;
+  timer?: NodeJS.Timeout;
 }
 
 /** A leg as found at a deadline, as one word for log lines. */

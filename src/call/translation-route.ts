@@ -10,10 +10,12 @@
  * A route whose target language is not known yet (a caller whose language is being detected) has
  * no session: the source's audio is held, up to `holdMs`, and handed to the session set later. A
  * route started while its source is already speaking is given that utterance so far (`leadIn`), so
- * its listeners hear it from the first word.
+ * its listeners hear it from the first word. A route that keeps its recent speech (`handOverMs`)
+ * can hand the utterance in progress to another instance taking the call (`handOver`), which
+ * translates it whole; this route then writes no line of it.
  */
 import { performance } from 'node:perf_hooks';
-import { FRAME_SAMPLES, SAMPLE_RATE, samplesToMs } from '../audio/frame';
+import { FRAME_SAMPLES, SAMPLE_RATE, msToSamples, samplesToMs } from '../audio/frame';
 import type { SpeechInput } from '../audio/mixer';
 import { SampleQueue } from '../audio/sample-queue';
 import { SpeechDetector } from '../audio/speech-detector';
@@ -23,6 +25,11 @@ import { LatencyTracker } from './latency-tracker';
 import { SpokenTimes } from './spoken-times';
 import type { SessionState, SessionStateDetail, SessionStats, TranscriptPiece, TranslatedUtterance, TranslationSession, TranslationSessionEvents } from './ports/translation';
 import type { UtteranceDelay } from './ports/metrics';
+
+/** Audio handed over from before the detected start of speech, for soft onsets it misses (100 ms). */
+const HAND_OVER_LEAD_SAMPLES = msToSamples(100);
+/** An utterance starting this little before the handed-over speech is taken for it (the detector and the service time onsets apart). */
+const HAND_OVER_SLACK_MS = 250;
 
 export interface RouteObserver {
   /** A session was given to the route (`sessionId` names it in events). */
@@ -55,6 +62,8 @@ export interface TranslationRouteOptions {
    * joined): handed to the first session before anything newer.
    */
   leadIn?: Int16Array;
+  /** Keeps this much of the source's latest speech, so the utterance in progress can be handed over (default 0: none). */
+  handOverMs?: number;
   /** Ms since the call started, for utterance times. */
   elapsedMs: () => number;
   observer: RouteObserver;
@@ -92,6 +101,12 @@ export class TranslationRoute {
   private sessions = 0;
   private modeValue: RouteMode = 'translate';
   private closed = false;
+  /** The source's latest audio (`handOverMs`), samples heard so far, and where the utterance in progress started in them. */
+  private readonly recent: SampleQueue | undefined;
+  private heardSamples = 0;
+  private onsetSample = 0;
+  /** Handed over: utterances from this time on the call's clock are the adopter's to write. */
+  private handedOverFromMs: number | undefined;
 
   constructor(private readonly opts: TranslationRouteOptions) {
     this.id = opts.id;
@@ -99,8 +114,10 @@ export class TranslationRoute {
     this.held = new SampleQueue((SAMPLE_RATE / 1000) * (opts.holdMs ?? 10_000));
     this.anchor = { callMs: opts.elapsedMs(), mediaMs: opts.source.receivedMs };
     this.latency = new LatencyTracker((delay) => opts.observer.latency(this, delay));
+    if (opts.handOverMs) this.recent = new SampleQueue(msToSamples(opts.handOverMs));
     if (opts.leadIn) {
       this.held.push(opts.leadIn);
+      this.keep(opts.leadIn);
       this.hearLeadIn(opts.leadIn);
     }
     this.stopListening = opts.source.listen((pcm, atMs) => this.onSpeech(pcm, atMs));
@@ -191,6 +208,25 @@ export class TranslationRoute {
     for (const input of this.inputs.values()) input.playout.setMuted(mode === 'direct');
   }
 
+  /**
+   * The utterance in progress (from just before its start, at most `handOverMs`; empty when nobody
+   * speaks), for another instance to translate: from now on no line of it is written here.
+   */
+  handOver(): Int16Array {
+    if (!this.recent || !this.detector.isSpeaking) return new Int16Array(0);
+    const wanted = this.heardSamples - this.onsetSample + HAND_OVER_LEAD_SAMPLES;
+    const out = new Int16Array(Math.min(this.recent.length, wanted));
+    this.recent.discard(this.recent.length - out.length);
+    this.recent.peek(out);
+    this.handedOverFromMs = this.callMsAt(this.source.receivedMs - samplesToMs(out.length));
+    return out;
+  }
+
+  /** What `handOver` gave was not taken: its lines are written here after all. */
+  keepHandedOver(): void {
+    this.handedOverFromMs = undefined;
+  }
+
   /** Closes the session (flushing the utterance in progress) and leaves the listeners' mixers. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -221,6 +257,10 @@ export class TranslationRoute {
     const onAudio = (pcm: Int16Array): void => this.onTranslatedAudio(pcm);
     const onUtterance: TranslationSessionEvents['utterance'] = (u) => {
       const said = this.spoken.place(Math.round(current.offsetMs + u.startMs), Math.round(current.offsetMs + u.endMs));
+      if (this.handedOverFromMs !== undefined && said.endMs > this.handedOverFromMs && said.startMs >= this.handedOverFromMs - HAND_OVER_SLACK_MS) {
+        this.opts.logger.info({ event: 'translate.utterance_handed_over', route: this.id, startMs: said.startMs }, 'the utterance in progress is translated where the call moved');
+        return;
+      }
       // Its speech waits for no translation (one still to play keeps its lag).
       if (u.translation.text.trim() === '' || this.modeValue === 'direct') this.latency.utteranceDone(this.mediaMsAt(said.endMs));
       observer.utterance(this, { ...u, ...said });
@@ -246,6 +286,10 @@ export class TranslationRoute {
   private onSpeech(pcm: Int16Array, atMs: number): void {
     if (this.closed) return;
     const edge = this.detector.push(pcm, atMs);
+    if (this.recent) {
+      if (edge?.type === 'start') this.onsetSample = this.heardSamples;
+      this.keep(pcm);
+    }
     if (edge?.type === 'start') {
       this.latency.speechStarted(edge.atMs, this.translationPlaying());
       this.spoken.started(this.callMsAt(edge.atMs));
@@ -258,6 +302,12 @@ export class TranslationRoute {
     else this.held.push(pcm); // copied: the buffer is reused for the next frame
   }
 
+  private keep(pcm: Int16Array): void {
+    if (!this.recent) return;
+    this.recent.push(pcm);
+    this.heardSamples += pcm.length;
+  }
+
   /**
    * The speech heard before the route started is timed as it was said, for the transcript; for
    * the lag, speech under way when the listeners joined counts from then.
@@ -266,6 +316,7 @@ export class TranslationRoute {
     const startMs = this.anchor.mediaMs - samplesToMs(pcm.length);
     for (let i = 0; i + FRAME_SAMPLES <= pcm.length; i += FRAME_SAMPLES) {
       const edge = this.detector.push(pcm.subarray(i, i + FRAME_SAMPLES), startMs + samplesToMs(i + FRAME_SAMPLES));
+      if (edge?.type === 'start') this.onsetSample = i;
       if (edge?.type === 'start') this.spoken.started(this.callMsAt(edge.atMs));
       else if (edge) this.spoken.ended(this.callMsAt(edge.atMs));
     }

@@ -12,18 +12,28 @@
  *                                          asks for each leg's media here -------> live-call update
  *   (its streams stop; not a hang-up)      <---------------------------------------- new streams
  *                                   <----- 200 {ok: true}
- *   writes what its sessions still held,
- *   lets the call go; exits once none is left
+ *   POST /cluster/speech {call, speech} --> direct call: its routes start with
+ *     (each party's utterance in progress,    that speech (waiting for it at most
+ *      at most 4 s of 8 kHz PCM16)            1.5 s), so it is translated whole, once
+ *   writes what its sessions still held
+ *   of earlier speech, lets the call go;
+ *   exits once none is left
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import { z } from 'zod';
-import type { AdoptRequest, AdoptResult } from '../call/ports';
+import { HAND_OVER_SPEECH_MS, type AdoptRequest, type AdoptResult, type SpeechHandOver } from '../call/ports';
 import type { HttpModule } from '../http/server';
 import type { Logger } from '../log/logger';
 import type { Member } from './directory';
 
 export const ADOPT_PATH = '/cluster/adopt';
+export const SPEECH_PATH = '/cluster/speech';
+/** How long the adopter may take to answer a speech hand-over: it only hands the speech to the call. */
+const SPEECH_REQUEST_TIMEOUT_MS = 2_000;
+/** The most PCM16 bytes of speech handed over per party, and that as base64. */
+const MAX_SPEECH_BYTES = (HAND_OVER_SPEECH_MS / 1000) * 8000 * 2;
+const MAX_SPEECH_BASE64 = Math.ceil(MAX_SPEECH_BYTES / 3) * 4;
 const KEY_HEADER = 'x-tolk-cluster-key';
 
 /** Longer than the adopter's own bounds (sessions, the directory, the media): its answer comes first. */
@@ -40,20 +50,43 @@ const adoptRequestSchema = z.object({
   conference: z.object({ mode: z.enum(['whisper', 'open']), interpreterLegs: z.array(z.string().max(64)).max(64), told: z.array(z.string().max(64)).max(250).optional() }).optional(),
 });
 
-/** `POST /cluster/adopt`, answered by `adopt`. */
-export function createAdoptionModule(opts: { key: string; adopt: (req: AdoptRequest) => Promise<AdoptResult>; logger: Logger }): HttpModule {
+const speechSchema = z.object({
+  callId: z.string().min(1).max(256),
+  from: z.string().min(1).max(63),
+  speech: z.array(z.object({ endpoint: z.enum(['caller', 'agent']), pcm: z.string().max(MAX_SPEECH_BASE64).base64() })).max(2),
+});
+
+/** `POST /cluster/adopt`, answered by `adopt`; `POST /cluster/speech`, by `takeSpeech`. */
+export function createAdoptionModule(opts: {
+  key: string;
+  adopt: (req: AdoptRequest) => Promise<AdoptResult>;
+  takeSpeech: (handOver: SpeechHandOver) => boolean;
+  logger: Logger;
+}): HttpModule {
   const log = opts.logger.child({ component: 'adoption' });
   const expected = Buffer.from(opts.key);
+  const member = (req: express.Request, res: express.Response): boolean => {
+    const given = Buffer.from(req.get(KEY_HEADER) ?? '');
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
+    log.warn({ event: 'cluster.adopt_unauthorized', path: req.path }, 'adoption request without the cluster key: refused');
+    res.status(403).json({ error: 'not a member of this cluster' });
+    return false;
+  };
   return {
     name: 'cluster-adoption',
     mount(app) {
-      app.post(ADOPT_PATH, express.json({ limit: '16kb' }), (req, res) => {
-        const given = Buffer.from(req.get(KEY_HEADER) ?? '');
-        if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-          log.warn({ event: 'cluster.adopt_unauthorized' }, 'adoption request without the cluster key: refused');
-          res.status(403).json({ error: 'not a member of this cluster' });
+      app.post(SPEECH_PATH, express.json({ limit: '256kb' }), (req, res) => {
+        if (!member(req, res)) return;
+        const parsed = speechSchema.safeParse(req.body);
+        if (!parsed.success) {
+          res.status(400).json({ error: parsed.error.issues[0]?.message ?? 'invalid request' });
           return;
         }
+        const speech = parsed.data.speech.map((s) => ({ endpoint: s.endpoint, pcm: pcmOf(Buffer.from(s.pcm, 'base64')) }));
+        res.json({ taken: opts.takeSpeech({ callId: parsed.data.callId, from: parsed.data.from, speech }) });
+      });
+      app.post(ADOPT_PATH, express.json({ limit: '16kb' }), (req, res) => {
+        if (!member(req, res)) return;
         const parsed = adoptRequestSchema.safeParse(req.body);
         if (!parsed.success) {
           res.status(400).json({ error: parsed.error.issues[0]?.message ?? 'invalid request' });
@@ -94,4 +127,24 @@ export async function requestAdoption(
     const owner = await opts.owner().catch(() => undefined);
     return { ok: false, reason, kept: owner === undefined || owner === req.from };
   }
+}
+
+/** Hands a moved call's speech in progress to its adopter `to`; whether it took it. */
+export async function sendSpeech(to: Member, handOver: SpeechHandOver, opts: { key: string; timeoutMs?: number }): Promise<boolean> {
+  const speech = handOver.speech.map((s) => ({ endpoint: s.endpoint, pcm: Buffer.from(s.pcm.buffer, s.pcm.byteOffset, s.pcm.byteLength).subarray(-MAX_SPEECH_BYTES).toString('base64') }));
+  const res = await fetch(to.url.replace(/\/+$/, '') + SPEECH_PATH, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [KEY_HEADER]: opts.key },
+    body: JSON.stringify({ callId: handOver.callId, from: handOver.from, speech }),
+    signal: AbortSignal.timeout(opts.timeoutMs ?? SPEECH_REQUEST_TIMEOUT_MS),
+  });
+  if (!res.ok) return false;
+  return ((await res.json()) as { taken?: unknown }).taken === true;
+}
+
+/** Little-endian PCM16 bytes as samples (a trailing odd byte is dropped). */
+function pcmOf(bytes: Buffer): Int16Array {
+  const out = new Int16Array(bytes.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = bytes.readInt16LE(i * 2);
+  return out;
 }

@@ -19,9 +19,9 @@ import { LostInstances } from './lost-instances';
 import type { ClusterRedis } from './redis';
 import { RedisEventCarrier } from './event-carrier';
 import { createStreamRelay, type StreamRelays } from './stream-relay';
-import { clusterKey, createAdoptionModule, requestAdoption } from './adoption';
+import { clusterKey, createAdoptionModule, requestAdoption, sendSpeech } from './adoption';
 import { moveLiveCalls, type MovingCalls } from './move-calls';
-import type { AdoptRequest, AdoptResult } from '../call/ports';
+import type { AdoptRequest, AdoptResult, SpeechHandOver } from '../call/ports';
 import type { CallEventSource } from '../call/events';
 
 export interface ClusterOptions {
@@ -58,7 +58,7 @@ export interface Cluster {
   /** The call events of every instance, this one's (`local`) included: what live viewers follow. */
   carry(local: CallEventSource): RedisEventCarrier;
   /** `POST /cluster/adopt`: another instance, shutting down, hands a call to `adopt`. */
-  adoptionModule(adopt: (req: AdoptRequest) => Promise<AdoptResult>): HttpModule;
+  adoptionModule(adopt: (req: AdoptRequest) => Promise<AdoptResult>, takeSpeech: (handOver: SpeechHandOver) => boolean): HttpModule;
   /** This instance is shutting down: its live calls move to the ready instances (those that cannot, stay). */
   moveCalls(calls: MovingCalls): Promise<void>;
   /** Leaves the cluster (after this instance's calls have ended); the Redis connection stays the caller's. */
@@ -126,8 +126,8 @@ export function createCluster(opts: ClusterOptions): Cluster {
       log.info({ event: 'cluster.admin_forwarded', path: req.path, owner: owner.id }, 'admin request passed on to the instance serving it');
       return forward(owner, req, body, res, headers);
     },
-    adoptionModule(adopt) {
-      return createAdoptionModule({ key, adopt, logger: opts.logger });
+    adoptionModule(adopt, takeSpeech) {
+      return createAdoptionModule({ key, adopt, takeSpeech, logger: opts.logger });
     },
     moveCalls(calls) {
       return moveLiveCalls({
@@ -138,6 +138,10 @@ export function createCluster(opts: ClusterOptions): Cluster {
           const member = await directory.member(to);
           if (!member) return { ok: false, reason: `instance ${to} is not up`, kept: true };
           return requestAdoption(member, req, { key, owner: async () => (await directory.owner({ call: req.callId }))?.id });
+        },
+        handOver: async (to, handOver) => {
+          const member = await directory.member(to);
+          return member ? sendSpeech(member, handOver, { key }) : false;
         },
         logger: opts.logger,
       });

@@ -6,7 +6,7 @@
  * own deadline starts from there.
  */
 import { performance } from 'node:perf_hooks';
-import type { SendAdoption } from '../call/ports';
+import type { SendAdoption, SendSpeech } from '../call/ports';
 import type { Logger } from '../log/logger';
 import { ADOPT_REQUEST_TIMEOUT_MS } from './adoption';
 import { nextPeer, planMoves, type MovableCall } from './move-plan';
@@ -19,7 +19,7 @@ export const MOVE_PHASE_LIMIT_MS = MOVE_OFFERS_MS + ADOPT_REQUEST_TIMEOUT_MS;
 export interface MovingCalls {
   movableCalls(): MovableCall[];
   /** 'moved': the other instance serves it; 'kept': it stays here; 'gone': it is no longer here. */
-  moveOut(callId: string, to: string, send: SendAdoption): Promise<'moved' | 'kept' | 'gone'>;
+  moveOut(callId: string, to: string, send: SendAdoption, handOver?: SendSpeech): Promise<'moved' | 'kept' | 'gone'>;
 }
 
 export interface MoveCallsDeps {
@@ -28,6 +28,8 @@ export interface MoveCallsDeps {
   markDraining(): Promise<void>;
   readyPeers(): Promise<{ id: string }[]>;
   send: SendAdoption;
+  /** Hands a moved call's speech in progress to its adopter. */
+  handOver?: SendSpeech;
   logger: Logger;
   /** Milliseconds, monotonic (default: performance.now). */
   now?: () => number;
@@ -58,7 +60,7 @@ export async function moveLiveCalls(deps: MoveCallsDeps): Promise<void> {
           break;
         }
         tried.add(target);
-        const outcome = await deps.calls.moveOut(callId, target, deps.send);
+        const outcome = await deps.calls.moveOut(callId, target, deps.send, deps.handOver);
         if (outcome !== 'kept') return outcome;
       }
       return 'kept';

@@ -333,3 +333,28 @@ describe('the delays and times of what was said', () => {
     await graph.close();
   });
 });
+
+describe('the utterance in progress as a call moves to another instance', () => {
+  it('is handed over from just before its start, at most handOverMs, and no line of it is written here unless it comes back', async () => {
+    const { graph, translators, say, finals } = twoParty();
+    const route = graph.addRoute({ id: 'caller->agent', source: 'caller', targetLanguage: 'en', listeners: ['agent'], handOverMs: 4000 });
+    await flush();
+    say(8000, 50); // an utterance from 0 to 1000 ms, then a pause: over
+    say(0, 50);
+    expect(route.handOver()).toHaveLength(0);
+    say(8000, 100); // speaking since 2000 ms
+    const handed = route.handOver();
+    expect(handed.length).toBeGreaterThanOrEqual(16_000);
+    expect(handed.length).toBeLessThanOrEqual(16_000 + 800 + 160);
+    const en = translators.to('en');
+    en.fire('utterance', { source: { text: 'uno' }, translation: { text: 'one' }, startMs: 0, endMs: 1000 });
+    en.fire('utterance', { source: { text: 'dos' }, translation: { text: 'two' }, startMs: 2000, endMs: 4000 });
+    expect(finals().map((f) => f.source.text)).toEqual(['uno']);
+    say(8000, 250); // 5 s more of the same utterance: only the last 4 s are carried
+    expect(route.handOver()).toHaveLength(32_000);
+    route.keepHandedOver();
+    en.fire('utterance', { source: { text: 'tres' }, translation: { text: 'three' }, startMs: 2000, endMs: 9000 });
+    expect(finals().map((f) => f.source.text)).toEqual(['uno', 'tres']);
+    await graph.close();
+  });
+});

@@ -29,3 +29,20 @@ export type AdoptResult =
 
 /** How the instance giving a call up reaches the one adopting it. */
 export type SendAdoption = (to: string, req: AdoptRequest) => Promise<AdoptResult>;
+
+/**
+ * The utterance each party of a direct call was in the middle of when its media moved (8 kHz
+ * PCM16, at most `HAND_OVER_SPEECH_MS` each), sent by the giving instance once the adopter has the
+ * call: the adopter's routes start with it, so it is translated, and written, once and whole.
+ */
+export interface SpeechHandOver {
+  callId: string;
+  from: string;
+  speech: { endpoint: 'caller' | 'agent'; pcm: Int16Array }[];
+}
+
+/** How the giving instance hands the speech in progress to the adopter; resolves whether it took it. */
+export type SendSpeech = (to: string, handOver: SpeechHandOver) => Promise<boolean>;
+
+/** The most speech in progress handed over per party, ms. */
+export const HAND_OVER_SPEECH_MS = 4_000;
