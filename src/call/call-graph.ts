@@ -23,6 +23,7 @@ import { Endpoint, type EchoControl, type EndpointSpec, type EndpointTimings, ty
 import { stamp, type CallEvent, type CallEventOf, type SessionPhase, type UnstampedCallEvent } from './events';
 import { FRAME_MS } from './ports/clock';
 import type { CallMetrics, FrameClock, UtteranceDelay, ParticipantMedia, SessionStateDetail, TranslatedUtterance, TranslationSessionFactory, Unsubscribe } from './ports';
+import { TranslationError } from './ports/translation';
 import { sameLanguage } from './caller-language';
 import type { PromptLibrary, StreamPromptKey } from './prompts';
 import { TranslationRoute, type RouteMode, type RouteObserver } from './translation-route';
@@ -341,8 +342,10 @@ export class CallGraph {
       logger: this.opts.logger.child({ route: routeId }),
     });
     route.setSession(session).catch((err: unknown) => {
-      this.opts.logger.error({ event: 'translate.start_failed', route: routeId, err }, 'translation could not start');
-      this.sessionFailed(route, { kind: 'unknown', reason: err instanceof Error ? err.message : String(err) });
+      // A session's own failure is logged where it failed (once at error level for a setting to check).
+      if (err instanceof TranslationError) this.opts.logger.warn({ event: 'translate.start_failed', route: routeId, kind: err.kind }, 'translation could not start');
+      else this.opts.logger.error({ event: 'translate.start_failed', route: routeId, err }, 'translation could not start');
+      this.sessionFailed(route, { kind: err instanceof TranslationError ? err.kind : 'unknown', reason: err instanceof Error ? err.message : String(err) });
     });
   }
 

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../log/logger';
 import { backoffDelay, type BackoffPolicy } from './backoff';
 import { classifyClose } from './close-classifier';
+import { logSessionFailure } from './failure-notice';
 import { ConnectFailure, GeminiConnection, type GeminiEndpoint } from './gemini-connection';
 import type { OpenClientSocket } from './guarded-socket';
 import { BoundedChunkQueue, InputChunker } from './input-queue';
@@ -443,7 +444,7 @@ export class GeminiTranslator implements TranslationSession {
 
   private fail(kind: SessionFailureKind, reason: string): void {
     if (this.isTerminal()) return;
-    this.log.error({ event: 'translate.failed', kind, reason }, 'translation session failed');
+    logSessionFailure(this.log, kind, reason);
     this.flushUtterance();
     this.setState('failed', { kind, reason });
     this.rejectStart?.(new TranslationError(kind, `Translation to '${this.targetLanguage}' failed (${kind}): ${reason}`));

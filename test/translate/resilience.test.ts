@@ -1,5 +1,6 @@
 import { startGeminiEmulator, type GeminiEmulator, type GeminiEmulatorOptions } from '../../src/emulators/gemini/server';
 import { TranslationError } from '../../src/call/ports';
+import { forgetFailureNotices } from '../../src/translate/failure-notice';
 import { factory, memoryLogger, record, stream, toneThenSilence, waitFor } from './helpers';
 
 function speech(bursts: number): Int16Array {
@@ -211,6 +212,21 @@ describe('translator resilience (real SDK against the emulator)', () => {
     await new Promise((res) => setTimeout(res, 200));
     expect(e.stats().connectionsTotal).toBe(1);
     await t.close();
+  });
+
+  it('a bad API key is logged once at error level naming GEMINI_API_KEY; later sessions that meet it warn', async () => {
+    forgetFailureNotices();
+    const e = await start({ apiKeys: ['the-right-key'] });
+    const { logger, lines } = memoryLogger();
+    for (const language of ['en', 'es', 'de']) {
+      const t = factory(e.url, { apiKey: 'wrong-key' }).create({ targetLanguage: language, logger });
+      await expect(t.start()).rejects.toMatchObject({ kind: 'auth' });
+      await t.close();
+    }
+    const failed = lines.filter((l) => l.event === 'translate.failed');
+    expect(failed.map((l) => l.level)).toEqual(['error', 'warn', 'warn']);
+    expect(failed[0]).toMatchObject({ kind: 'auth', setting: 'GEMINI_API_KEY', msg: expect.stringContaining('Gemini refused the API key: check GEMINI_API_KEY') as unknown });
+    expect(JSON.stringify(lines)).not.toContain('wrong-key');
   });
 
   it('never retries an unknown model; reports kind model', async () => {
