@@ -37,6 +37,7 @@ import { QueuedConferences, QueuedTelephony } from './jobs/dial-queue';
 import { openJobQueues } from './jobs/open-queues';
 import { Retention } from './retention/retention';
 import { retainedLanguages } from './retention/retained-languages';
+import { RedisDialLedger } from './jobs/dial-ledger';
 import { queueSpecs, runWorkers } from './jobs/processors';
 import type { JobQueues } from './jobs/queue';
 import type { Logger } from './log/logger';
@@ -352,6 +353,7 @@ async function startWith(
       retryableDialError: isRetryableTwilioError,
       calls: records,
       ...(cluster ? { instanceUp: (id: string) => cluster.directory.isUp(id) } : {}),
+      ...(redis ? { dialLedger: new RedisDialLedger(redis.client, `${redis.keyPrefix}dials:`) } : {}),
       deliveries,
       retention,
       logger,

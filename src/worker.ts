@@ -9,6 +9,7 @@ import { TWIML_DIR } from './config/paths';
 import { instanceUp } from './cluster/directory';
 import { openClusterRedis } from './cluster/redis';
 import { openJobQueues } from './jobs/open-queues';
+import { RedisDialLedger } from './jobs/dial-ledger';
 import { queueSpecs, runWorkers } from './jobs/processors';
 import type { JobQueues } from './jobs/queue';
 import type { Logger } from './log/logger';
@@ -50,14 +51,15 @@ export async function startWorker(config: Config, logger: Logger): Promise<Worke
   });
   const deliveries = deliveryServiceFor(config, { store: store.deliveries, jobs, logger });
   const retention = new Retention({ calls: store.calls, deliveries: store.deliveries, callerLanguages: store.callerLanguages, jobs, scrub: () => store.scrub(), logger, days: config.TOLK_RETENTION_DAYS });
-  // In a cluster, a dial whose instance stopped waiting for it places nothing (see dial-queue.ts).
-  const cluster = config.TOLK_CLUSTER === 'on' ? openClusterRedis({ url: config.REDIS_URL, prefix: config.TOLK_QUEUE_PREFIX }) : undefined;
+  const redis = openClusterRedis({ url: config.REDIS_URL, prefix: config.TOLK_QUEUE_PREFIX });
   const queues = runWorkers(jobs, {
     telephony,
     conferences,
     retryableDialError: isRetryableTwilioError,
     calls: store.calls,
-    ...(cluster ? { instanceUp: (id: string) => instanceUp(cluster, id) } : {}),
+    // In a cluster, a dial whose instance stopped waiting for it places nothing (see dial-queue.ts).
+    ...(config.TOLK_CLUSTER === 'on' ? { instanceUp: (id: string) => instanceUp(redis, id) } : {}),
+    dialLedger: new RedisDialLedger(redis.client, `${redis.keyPrefix}dials:`),
     deliveries,
     retention,
     logger,
@@ -73,7 +75,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Worke
         retention.stop();
         await deliveries.stop();
         await jobs.close();
-        await cluster?.close();
+        await redis.close();
         await store.close();
         logger.info({ event: 'worker.stopped' }, 'worker stopped');
       })()),

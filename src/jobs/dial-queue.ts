@@ -12,6 +12,8 @@
  * waiting instance the cluster's directory says has stopped, places nothing, as no call would take
  * the leg once answered. A call's party it places is listed in the call's record by the job itself
  * (dial-record.ts), so that whoever closes the call hangs it up even if its waiter died unseen.
+ * A job run again (its worker died or stalled while running it) places its leg once
+ * (dial-ledger.ts).
  */
 import {
   InterpreterLegRefusedError,
@@ -28,6 +30,8 @@ import {
 import { SCHEDULED_STATE, type CallRecordStore } from '../store/call-record-store';
 import type { Logger } from '../log/logger';
 import { CUSTOMER_ENDPOINT } from '../call/outbound-call';
+import type { DialLedger } from './dial-ledger';
+import { placeOnce } from './dial-once';
 import { recordPlacedLeg } from './dial-record';
 import { backoffDelay, FinalJobError, JobFailedError, type Backoff, type JobContext, type JobQueues, type Processor, type QueueSpec } from './queue';
 
@@ -187,6 +191,8 @@ export interface DialProcessorOptions {
   calls?: Pick<CallRecordStore, 'get' | 'updateLive'>;
   /** Whether an instance is up (the cluster's directory): a leg whose waiter has stopped is not placed. */
   instanceUp?: (instance: string) => Promise<boolean>;
+  /** Which run of a job places its leg (REDIS_URL): a job run again (it stalled) places it once. */
+  ledger?: DialLedger;
   logger?: Logger;
   now?: () => number;
 }
@@ -222,7 +228,8 @@ export function dialProcessor(telephony: Telephony, retryable: (err: unknown) =>
     if (now() >= data.deadline) throw new FinalJobError(`not dialled: the leg's time to be placed passed while the dial waited (${job.id})`);
     const why = await unwaited(data, opts);
     if (why !== undefined) throw new FinalJobError(`not dialled: ${why} (${job.id})`);
-    const result = await place(job);
+    const once = opts.ledger && { ledger: opts.ledger, telephony, now, ...(opts.logger ? { logger: opts.logger } : {}) };
+    const result = once ? await placeOnce({ id: job.id, deadline: data.deadline }, () => place(job), once) : await place(job);
     const role = 'request' in data ? (data.request.endpoint === CUSTOMER_ENDPOINT ? 'caller' : 'agent') : 'party' in data ? 'agent' : undefined;
     if (typeof result === 'string' && role && opts.calls) {
       const deps = { calls: opts.calls, telephony, gone: () => callGone(callIdOf(data), opts), now, ...(opts.logger ? { logger: opts.logger } : {}) };

@@ -10,6 +10,7 @@ import { WEBHOOK_QUEUE, webhookQueueSpec, type DeliveryService } from '../webhoo
 import { outboundQueueSpec } from '../outbound/outbound-calls';
 import { RETENTION_QUEUE, retentionQueueSpec, type Retention } from '../retention/retention';
 import { CALL_ENDS_QUEUE, callEndsProcessor, callEndsQueueSpec } from './call-ends';
+import type { DialLedger } from './dial-ledger';
 import { DIAL_QUEUE, dialProcessor, dialQueueSpec } from './dial-queue';
 import type { JobQueues, QueueSpec } from './queue';
 
@@ -34,6 +35,8 @@ export interface WorkerDeps {
   calls: Pick<CallRecordStore, 'get' | 'updateLive' | 'close'>;
   /** Whether an instance is up (TOLK_CLUSTER=on: the cluster's directory); no leg is placed for one that stopped. */
   instanceUp?: (instance: string) => Promise<boolean>;
+  /** Which run of a dial job places its leg (REDIS_URL): a job run again places it once. */
+  dialLedger?: DialLedger;
   /** Webhook deliveries (the `webhooks` queue). */
   deliveries: DeliveryService;
   /** Erasing what is kept past TOLK_RETENTION_DAYS (the `retention` queue). */
@@ -46,7 +49,7 @@ export interface WorkerDeps {
  * run it, as the instance that starts a call serves it).
  */
 export function runWorkers(jobs: JobQueues, deps: WorkerDeps): string[] {
-  jobs.work(DIAL_QUEUE, dialProcessor(deps.telephony, deps.retryableDialError, { conferences: deps.conferences, calls: deps.calls, instanceUp: deps.instanceUp, logger: deps.logger }));
+  jobs.work(DIAL_QUEUE, dialProcessor(deps.telephony, deps.retryableDialError, { conferences: deps.conferences, calls: deps.calls, instanceUp: deps.instanceUp, ledger: deps.dialLedger, logger: deps.logger }));
   jobs.work(WEBHOOK_QUEUE, deps.deliveries.processor());
   jobs.work(RETENTION_QUEUE, deps.retention.processor());
   jobs.work(CALL_ENDS_QUEUE, callEndsProcessor(deps.calls, deps.logger));

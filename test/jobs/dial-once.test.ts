@@ -1,0 +1,105 @@
+/**
+ * BullMQ runs a dial job again when the worker running it stopped renewing its lock (it died, or
+ * its event loop stalled): the leg is placed once all the same (Twilio takes no idempotency key),
+ * and every run answers with that one leg.
+ */
+import { Redis } from 'ioredis';
+import type { DialRequest, LegReport, Telephony } from '../../src/call/ports';
+import { RedisDialLedger } from '../../src/jobs/dial-ledger';
+import { DIAL_QUEUE, dialProcessor, dialQueueSpec, type DialJob, type DialResult } from '../../src/jobs/dial-queue';
+import type { JobContext } from '../../src/jobs/queue';
+import { dropPrefix, openTestQueues, REDIS_URL, silent, uniquePrefix, waitFor, type TestQueues } from './helpers';
+
+/** The phone network, counting the legs it was asked to place. */
+class Network implements Telephony {
+  readonly placed: string[] = [];
+  readonly hungUp: string[] = [];
+  /** Holds each placement until it resolves. */
+  gate: Promise<void> = Promise.resolve();
+  async dial(req: DialRequest): Promise<string> {
+    const sid = `CA-${req.callId}-${this.placed.length + 1}`;
+    this.placed.push(sid);
+    await this.gate;
+    return sid;
+  }
+  hangUp(legRef: string): Promise<void> {
+    this.hungUp.push(legRef);
+    return Promise.resolve();
+  }
+  async sayAndHangUp(): Promise<void> {}
+  lookUp(): Promise<LegReport | undefined> {
+    return Promise.resolve(undefined);
+  }
+}
+
+const retryable = (err: unknown) => (err as { status?: number }).status === 429;
+
+const agentDial = (callId: string): DialJob => ({
+  request: { callId, endpoint: 'agent', destination: '+15550002222', callerId: '+15550001111', ringTimeoutSec: 30 },
+  deadline: Date.now() + 30_000,
+});
+
+describe('a dial job run twice', () => {
+  let redis: Redis | undefined;
+  let q: TestQueues | undefined;
+  const prefix = uniquePrefix();
+  afterEach(async () => {
+    await q?.close();
+    redis?.disconnect();
+    await dropPrefix(prefix);
+  });
+
+  function ledger(): RedisDialLedger {
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    return new RedisDialLedger(redis, `${prefix}:cluster:dials:`);
+  }
+
+  it('after its first run placed the leg (and stopped before the job completed) places nothing again, and answers with that leg', async () => {
+    const network = new Network();
+    const processor = dialProcessor(network, retryable, { ledger: ledger(), logger: silent });
+    const job: JobContext<DialJob> = { id: 'dial.stalled.agent', data: agentDial('stalled'), attempt: 1, attempts: 6 };
+    const first = await processor(job);
+    // BullMQ found the job stalled and runs it again (the attempt is not counted).
+    const again: DialResult = await processor(job);
+    expect(network.placed).toEqual(['CA-stalled-1']);
+    expect([first, again]).toEqual(['CA-stalled-1', 'CA-stalled-1']);
+  });
+
+  it('by two workers at once (it was taken over while its first run waited for the network) places one leg', async () => {
+    const network = new Network();
+    let open = (): void => undefined;
+    network.gate = new Promise<void>((r) => (open = r));
+    q = openTestQueues('redis', [dialQueueSpec(5)], { prefix, lockDurationMs: 1000 });
+    const dial = dialProcessor(network, retryable, { ledger: ledger(), logger: silent });
+    let runs = 0;
+    q.jobs.work<DialJob, DialResult>(DIAL_QUEUE, (job) => {
+      runs++;
+      return dial(job);
+    });
+    const result = q.jobs.addAndWait<DialJob, DialResult>(DIAL_QUEUE, { id: 'dial.twice.agent', data: agentDial('twice'), attempts: 6 }, 20_000);
+    await waitFor(() => network.placed.length === 1, 5000, 'the first run to ask the network');
+    // Its worker stops renewing the job's lock (a stalled event loop): BullMQ hands the job to a worker again.
+    await redis!.del(`${prefix}:${DIAL_QUEUE}:dial.twice.agent:lock`);
+    await waitFor(() => runs === 2, 10_000, 'the job to run again');
+    await new Promise((r) => setTimeout(r, 500));
+    open();
+    await expect(result).resolves.toBe('CA-twice-1');
+    expect(network.placed).toEqual(['CA-twice-1']);
+    expect(network.hungUp).toEqual([]);
+  }, 30_000);
+
+  it('hangs up the leg a run placed after another run took the job over (its claim went stale while it stalled), and answers with the other run\'s leg', async () => {
+    const network = new Network();
+    let open = (): void => undefined;
+    network.gate = new Promise<void>((r) => (open = r));
+    const dial = dialProcessor(network, retryable, { ledger: ledger(), logger: silent });
+    const job: JobContext<DialJob> = { id: 'dial.overtaken.agent', data: agentDial('overtaken'), attempt: 1, attempts: 6 };
+    const first = dial(job);
+    await waitFor(() => network.placed.length === 1, 5000, 'the first run to ask the network');
+    // Meanwhile its claim went stale and another run placed the leg.
+    await redis!.set(`${prefix}:cluster:dials:dial.overtaken.agent`, JSON.stringify({ run: 'another', leg: 'CA-other' }), 'PX', 60_000);
+    open();
+    await expect(first).resolves.toBe('CA-other');
+    expect(network.hungUp).toEqual(['CA-overtaken-1']);
+  });
+});
