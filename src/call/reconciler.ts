@@ -22,7 +22,9 @@
  * before anything else; meanwhile its call is marked as served, so other instances leave it alone,
  * and `stop` makes a last attempt, within a deadline, logging each end it could not write with its
  * outcome (`call.end_lost`). A call the job queue cannot say that of in time (Redis slow or failing)
- * is left live until it can: closing it as interrupted could end it a second time, with the wrong outcome.
+ * has the legs still up hung up (if its end was published they are gone already; if not, nobody hears
+ * anything on them), but its record is left live until the queue can say: closing it as interrupted
+ * could end it a second time, with the wrong outcome.
  *
  * A pass waits on the database, the job queue and the phone network within one deadline
  * (`passLimitMs`); past it the pass is abandoned, logged with what it had left (`reconcile.pass_abandoned`),
@@ -342,7 +344,7 @@ export class CallReconciler {
       } catch (err) {
         if (waits.givenUp) throw err;
         if (err instanceof OwedEndUnknownError) {
-          this.log.warn({ event: 'call.reconcile_deferred', callId: record.id, err }, 'left a call live: the job queue could not say whether its end was published; trying again next pass');
+          this.log.warn({ event: 'call.reconcile_deferred', callId: record.id, err }, "left a call's record live (its legs still up hung up): the job queue could not say whether its end was published; trying again next pass");
         } else {
           const attempts = (this.attempts.get(record.id) ?? 0) + 1;
           this.attempts.set(record.id, attempts);
@@ -364,8 +366,8 @@ export class CallReconciler {
   /**
    * Closes one orphaned call (as interrupted unless told otherwise); false if another instance
    * closed it first, or it had ended already: its end published, only its record not written (that
-   * end is written now). Rejects with an OwedEndUnknownError, touching nothing, when the job queue
-   * cannot say in time whether that is so.
+   * end is written now). Rejects with an OwedEndUnknownError when the job queue cannot say in time
+   * whether that is so, once it has hung up the legs still up (`hangUpUp`), leaving the record live.
    */
   private async reconcile(
     record: CallRecord,
@@ -374,7 +376,13 @@ export class CallReconciler {
     why = `tolk stopped serving the call while it was ${record.state}`,
   ): Promise<boolean> {
     const kept = this.kept.get(record.id);
-    const owed = kept ?? (await this.owedEnd(record.id, waits));
+    let owed: CallEnd | undefined;
+    try {
+      owed = kept ?? (await this.owedEnd(record.id, waits));
+    } catch (err) {
+      if (err instanceof OwedEndUnknownError) await this.hangUpUp(record, waits);
+      throw err;
+    }
     if (owed) {
       const written = await waits.wait(() => this.deps.records.close(record.id, owed));
       this.kept.delete(record.id);
@@ -412,6 +420,27 @@ export class CallReconciler {
     const closed = await this.close(record, { outcome, endReason, endedAt: endedAt ?? new Date(this.now()) }, waits);
     if (closed && !joined) await this.hangUpListedSince(record, waits);
     return closed;
+  }
+
+  /**
+   * Hangs up the legs of an orphaned call that are still up, leaving its record as it is (the job
+   * queue could not say whether its end was published). Never the legs of a conference tolk joined,
+   * nor those of a call written by a tolk that kept no instance (see `reconcile`). A leg the network
+   * cannot be asked about is left for the next pass; rejects only once `waits` are given up.
+   */
+  private async hangUpUp(record: CallRecord, waits: Waits): Promise<void> {
+    if ((record.kind === 'conference' && record.number === '') || record.instance === undefined) return;
+    for (const leg of record.legs) {
+      try {
+        const report = await waits.wait(() => this.deps.telephony.lookUp(leg.callSid));
+        if (!report || report.status.state === 'ended') continue;
+        await waits.wait(() => this.deps.telephony.hangUp(leg.callSid, { ringing: report.status.state === 'dialing' || report.status.state === 'ringing' }));
+        this.log.warn({ event: 'call.leg_hung_up', callId: record.id, legSid: leg.callSid, role: leg.role }, "hung up a leg of a call nobody serves; its record stays live until the job queue says whether its end was published");
+      } catch (err) {
+        if (waits.givenUp) throw waits.givenUp;
+        this.log.warn({ event: 'call.leg_hang_up_failed', callId: record.id, legSid: leg.callSid, err }, 'could not hang up a leg of a call nobody serves; trying again next pass');
+      }
+    }
   }
 
   /**

@@ -376,7 +376,7 @@ describe('a pass whose database or job queue does not answer', () => {
     expect((await store.get('c1'))?.outcome).toBeUndefined();
   });
 
-  it('leaves a call live while the job queue cannot say whether its end was published, without holding up the passes after it, and writes that end once it can', async () => {
+  it('hangs up the legs still up but leaves the record live while the job queue cannot say whether its end was published, without holding up the passes after it, and writes that end once it can', async () => {
     const store = new InMemoryCallRecordStore();
     const jobs = hangingQueue(new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: createLogger({ level: 'silent' }) }));
     const s = setup([], store, { jobs, queueWaitMs: 50 });
@@ -390,7 +390,12 @@ describe('a pass whose database or job queue does not answer', () => {
     // More passes than the network's failures may take: none closes it as interrupted, none hangs.
     for (let i = 0; i < 7; i++) expect(await s.reconciler.pass()).toBe(0);
     expect((await store.get('c1'))?.outcome).toBeUndefined();
-    expect(s.network.hungUp).toEqual([]);
+    // Nobody hears anything on its legs: they are hung up (once), while the record stays open.
+    expect(s.network.hungUp).toEqual([
+      { callSid: CALLER, ringing: false },
+      { callSid: AGENT, ringing: false },
+    ]);
+    expect(s.ended).toEqual([]);
     expect(s.lines.filter((l) => l.event === 'call.reconcile_deferred' && l.callId === 'c1')).toHaveLength(7);
     jobs.hung = false;
     expect(await s.reconciler.pass()).toBe(0);
