@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startGeminiEmulator, type GeminiEmulator } from '../../src/emulators/gemini/server';
 import { freePort } from '../../src/emulators/free-port';
+import { loadWavAs8k } from '../../src/emulators/twilio/audio';
 import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
 import { dropPrefix, uniquePrefix } from '../jobs/helpers';
 import { startNginx, type Nginx } from '../helpers/nginx';
@@ -113,9 +114,15 @@ function followLive(base: string): { events: { type: string; callId: string; out
   return seen;
 }
 
+/**
+ * What each caller says, decoded once: the emulated phones run in this process, and decoding it at
+ * each dial held every live call's media back (for seconds on a busy machine).
+ */
+const CALLER_ES = loadWavAs8k(fixture('caller-es.ulaw8k.wav'));
+
 /** Places a call from `from`, speaking Spanish 0.5 s in; resolves with the caller leg's SID. */
 function placeCall(from: string, hangupAfterSec: number): Promise<string> {
-  return twilio!.dial({ from, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 0.5, hangupAfterSec } });
+  return twilio!.dial({ from, to: TOLK_NUMBER, party: { speech: CALLER_ES, speakAfterSec: 0.5, hangupAfterSec } });
 }
 
 async function callOf(callerSid: string): Promise<CallJson | undefined> {
@@ -124,6 +131,7 @@ async function callOf(callerSid: string): Promise<CallJson | undefined> {
 }
 
 describe('two tolk instances behind nginx', () => {
+  // Seven calls through two processes, nginx and the database: on a busy machine more than 180 s.
   it('bridge every call wherever it lands, and answer every API and metric request alike', async () => {
     await startCluster();
     // A live viewer on each instance.
@@ -135,7 +143,8 @@ describe('two tolk instances behind nginx', () => {
       sids.push(await placeCall(from, 9));
       await new Promise((r) => setTimeout(r, 300));
     }
-    // Every call was answered by one of the instances and bridged: its caller's words were translated.
+    // Every call was answered by one of the instances and bridged: its caller's words were translated
+    // (the checks below say which call is missing what).
     const calls = new Map<string, CallJson>();
     await waitUntil(
       async () => {
@@ -147,9 +156,10 @@ describe('two tolk instances behind nginx', () => {
         }
         return [...calls.values()].every((c) => c.outcome !== undefined && (c.transcript?.length ?? 0) > 0);
       },
-      60_000,
+      120_000,
       'every call to end with a transcript',
-    );
+    ).catch(() => undefined);
+    expect(calls.size).toBe(sids.length);
     for (const c of calls.values()) {
       expect(c).toMatchObject({ state: 'ended', outcome: 'completed' });
       expect(c.legs.map((l) => l.role).sort()).toEqual(['agent', 'caller']);
@@ -211,11 +221,11 @@ describe('two tolk instances behind nginx', () => {
       expect([...new Set(v.events.filter((e) => e.type === 'call.created').map((e) => e.callId))].sort()).toEqual(ids);
       expect([...new Set(v.events.filter((e) => e.type === 'call.ended').map((e) => e.callId))].sort()).toEqual(ids);
     }
-  });
+  }, 300_000);
 
   it('interpret a conference call wherever its requests land, and show its interpreter from either instance', async () => {
     await startCluster();
-    const sid = await twilio!.dial({ from: '+34911000021', to: CONFERENCE_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 3, hangupAfterSec: 14 } });
+    const sid = await twilio!.dial({ from: '+34911000021', to: CONFERENCE_NUMBER, party: { speech: CALLER_ES, speakAfterSec: 3, hangupAfterSec: 14 } });
     let call: CallJson | undefined;
     await waitUntil(async () => (call = await callOf(sid)) !== undefined, 20_000, 'the conference call to be recorded');
     const conference = `tolk-${call!.id}`;
