@@ -1,7 +1,7 @@
 /**
  * A call ends once, in every store: the end written first (by the call-ends job, or a reconciler
- * closing a call it took for one nobody serves) stays, whatever end or state the call's events
- * write after it, so History and the webhook never see its outcome change.
+ * closing a call it took for one nobody serves) stays, whatever end, state or answer time the call's
+ * events write after it, so History and the webhook never see its outcome or duration change.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -74,6 +74,15 @@ describe.each(stores)("a call's first end stays (%s)", (_name, open) => {
       endReason: 'the tolk instance serving the call (tolk-a) stopped while it was bridged',
       endedAt: new Date(T0 + 20_000),
     });
+  });
+
+  it("when a reconciler closed it before its parties' connection came in here: its answeredAt, and History's duration, stay", async () => {
+    const store = await open();
+    const call = await liveCall(store);
+    expect(await store.close('c1', { outcome: 'interrupted', endReason: 'tolk stopped serving the call while it was bridged', endedAt: new Date(T0 + 20_000) })).toBe(true);
+
+    await call.publish({ type: 'call.connected', trigger: 'agent-joined' });
+    expect(await store.get('c1')).toMatchObject({ state: 'ended', outcome: 'interrupted', answeredAt: new Date(T0 + 1000), endedAt: new Date(T0 + 20_000) });
   });
 
   it('and a live call is written as before: its states, then its one end', async () => {

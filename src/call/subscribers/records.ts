@@ -11,9 +11,10 @@
  * is returned to the event bus, so the call waits for them before it reports that it has ended. An
  * end that cannot be written is handed on (`endNotWritten`) to be written again later.
  *
- * A call ends once: its end is written only to a record that has none yet, and its state only while
- * it has none (another instance, its reconciler, or the call-ends job may have written the end
- * first: that one stays, and what History and the webhook show of it never changes).
+ * A call ends once: its end is written only to a record that has none yet, and its state and the
+ * time it was answered only while it has none (another instance, its reconciler, or the call-ends
+ * job may have written the end first: that one stays, and what History and the webhook show of it,
+ * its duration included, never changes).
  *
  * The writes of one call run one at a time, in the order of its events: a write starts once the
  * one before it has finished, and writes the legs as they are when it starts: a slow write can
@@ -81,7 +82,7 @@ export function recordCalls(events: CallEventSource, records: CallRecords, opts:
       }
       case 'call.connected':
         connected.add(e.callId);
-        return serial(e.callId, () => records.update(e.callId, { answeredAt: new Date(e.at) }));
+        return serial(e.callId, () => records.updateLive(e.callId, { answeredAt: new Date(e.at) }));
       case 'participant.joined': {
         if (!e.legRef) return undefined;
         const language = e.language ?? e.provisionalLanguage;
