@@ -98,18 +98,21 @@ export interface EraseResultJson {
   dryRun?: true;
 }
 
-/** What a sweep erased (its job's result): what ended (or was last remembered) before `before`, `days` ago. */
+/**
+ * What a sweep erased (its job's result): what ended (or was last remembered) before `before`, `days`
+ * ago; neither without TOLK_RETENTION_DAYS (only webhook deliveries left without their call went).
+ */
 export interface SweepResultJson extends EraseResultJson {
-  days: number;
-  before: string;
+  days?: number;
+  before?: string;
 }
 
-/** `POST /api/calls/sweep`'s answer: the job that sweeps, and by which cut-off. */
+/** `POST /api/calls/sweep`'s answer: the job that sweeps, and by which cut-off (none without TOLK_RETENTION_DAYS). */
 export interface QueuedSweepJson {
   queue: string;
   id: string;
-  days: number;
-  before: string;
+  days?: number;
+  before?: string;
 }
 
 export interface CallListParams {

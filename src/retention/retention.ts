@@ -3,18 +3,19 @@
  * transcript, the CallSids it had, its webhook deliveries (their payloads hold the transcript) and
  * the finished background jobs about it (a dial job holds the number dialled), and the languages
  * remembered for callers.
- *  - On a schedule (TOLK_RETENTION_DAYS): every hour a job of the `retention` queue erases the calls
- *    that ended more than that many days ago and forgets the callers whose language was last
- *    remembered before then. The job's id names its hour, so every process that schedules it (each
- *    server and worker, at start and every quarter of an hour) schedules the same one; each run
- *    schedules the next before it sweeps.
+ *  - On a schedule: every hour a job of the `retention` queue erases the webhook deliveries left
+ *    without their call and, with TOLK_RETENTION_DAYS, the calls that ended more than that many days
+ *    ago, and forgets the callers whose language was last remembered before then. The job's id names
+ *    its hour, so every process that schedules it (each server and worker, at start and every quarter
+ *    of an hour) schedules the same one; each run schedules the next before it sweeps.
  *  - On request (`POST /api/calls/erase`, `tolk calls erase`): the calls that ended before a time,
  *    or every ended call of one caller (whose remembered languages are forgotten too). A dry run
  *    (`preview`) counts what that would erase and changes nothing.
  *  - The scheduled sweep by hand (`POST /api/calls/sweep`, `tolk calls sweep`): the same sweep, as a
- *    job of the same queue added at once (`queueSweep`), by the cut-off of when it was asked for;
- *    the request answers with the job's id, which the job's result can be read by, and does none
- *    of the erasing itself.
+ *    job of the same queue added at once (`queueSweep`), by the cut-off of when it was asked for
+ *    (without TOLK_RETENTION_DAYS: none, only the deliveries left without their call); the request
+ *    answers with the job's id, which the job's result can be read by, and does none of the erasing
+ *    itself.
  * A request erases its calls' own deliveries only (found by call id); the deliveries left without
  * their call (recorded as their call was erased) are the sweep's, which looks through them all.
  * A call still live is never erased. Calls go in small batches with a pause between them (SQLite
@@ -66,12 +67,19 @@ export interface EraseResult {
   more: boolean;
 }
 
-/** What a sweep erased, and by which period: calls that ended (and languages last remembered) before `before`. */
+/**
+ * What a sweep erased, and by which period: calls that ended (and languages last remembered) before
+ * `before`. Without a period (no TOLK_RETENTION_DAYS) `days` and `before` are absent: the sweep
+ * erased only deliveries left without their call (and the finished jobs about them).
+ */
 export interface SweepResult extends EraseResult {
-  days: number;
+  days?: number;
   /** ISO 8601. */
-  before: string;
+  before?: string;
 }
+
+/** What a sweep erases by: a retention period and its cut-off; null: none (only the deliveries left without their call). */
+export type SweepPeriod = { days: number; before: Date } | null;
 
 export interface RetentionDeps {
   calls: Pick<CallRecordStore, 'ended' | 'erase'>;
@@ -82,14 +90,14 @@ export interface RetentionDeps {
   /** Run after an erasure that erased something, so what was erased leaves the database's files too (Store.scrub). */
   scrub?: () => Promise<void>;
   logger: Logger;
-  /** TOLK_RETENTION_DAYS; undefined: nothing is erased on a schedule. */
+  /** TOLK_RETENTION_DAYS; undefined: the sweep erases only the deliveries left without their call. */
   days?: number;
   now?: () => number;
   /** Most calls one request erases (default MAX_ERASED_PER_REQUEST). */
   maxPerRequest?: number;
 }
 
-/** A sweep job: the hourly one (`slot`), or one asked for by hand (`days` and `before`). */
+/** A sweep job: the hourly one (`slot`), or one asked for by hand (`days` and `before`; neither: by no period). */
 interface SweepJob {
   /** The hour (since the epoch) the run belongs to; absent for a sweep by hand. */
   slot?: number;
@@ -98,13 +106,13 @@ interface SweepJob {
   before?: string;
 }
 
-/** A sweep by hand, queued: its job (queue `retention`) and the cut-off it sweeps by. */
+/** A sweep by hand, queued: its job (queue `retention`) and the cut-off it sweeps by (absent: none, see SweepResult). */
 export interface QueuedSweep {
   queue: typeof RETENTION_QUEUE;
   id: string;
-  days: number;
+  days?: number;
   /** ISO 8601: what ended (or was last remembered) before this goes. */
-  before: string;
+  before?: string;
 }
 
 const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -121,7 +129,7 @@ export class Retention {
     this.log = deps.logger.child({ component: 'retention' });
   }
 
-  /** TOLK_RETENTION_DAYS; undefined: nothing is erased on a schedule (and `sweep` does nothing). */
+  /** TOLK_RETENTION_DAYS; undefined: the sweep erases only the deliveries left without their call. */
   get days(): number | undefined {
     return this.deps.days;
   }
@@ -155,14 +163,23 @@ export class Retention {
     return result;
   }
 
+  /** The period TOLK_RETENTION_DAYS sets, by the cut-off of now; null without it. */
+  private period(): SweepPeriod {
+    const { days } = this.deps;
+    return days === undefined ? null : { days, before: new Date(this.now() - days * DAY_MS) };
+  }
+
   /**
-   * Erases what is older than TOLK_RETENTION_DAYS (the hourly job, or `POST /api/calls/sweep` at
-   * once); undefined when it is unset.
+   * The sweep (the hourly job, or `POST /api/calls/sweep` at once): erases the deliveries left
+   * without their call and, by `period` (default TOLK_RETENTION_DAYS by now), what is older than it.
    */
-  async sweep(asked?: { days: number; before: Date }): Promise<SweepResult | undefined> {
-    const days = asked?.days ?? this.deps.days;
-    if (days === undefined) return undefined;
-    const before = asked?.before ?? new Date(this.now() - days * DAY_MS);
+  async sweep(period: SweepPeriod = this.period()): Promise<SweepResult> {
+    if (period === null) {
+      const result = await this.eraseUpTo(undefined, 0, true);
+      this.log.info({ event: 'retention.swept', ...result }, `erased ${result.deliveries} webhook deliveries left without their call (no TOLK_RETENTION_DAYS: no calls)`);
+      return result;
+    }
+    const { days, before } = period;
     const result = await this.eraseUpTo({ endedBefore: before }, MAX_ERASED_PER_SWEEP, true);
     if (this.deps.callerLanguages) {
       result.callerLanguages = await this.deps.callerLanguages.forgetBefore(before);
@@ -173,25 +190,20 @@ export class Retention {
   }
 
   /**
-   * Queues a sweep to run at once (`POST /api/calls/sweep`), by the cut-off of now: whichever
-   * process runs the `retention` queue runs it. Undefined without TOLK_RETENTION_DAYS.
+   * Queues a sweep to run at once (`POST /api/calls/sweep`), by the cut-off of now (none without
+   * TOLK_RETENTION_DAYS): whichever process runs the `retention` queue runs it.
    */
-  async queueSweep(): Promise<QueuedSweep | undefined> {
-    const { days } = this.deps;
-    if (days === undefined) return undefined;
+  async queueSweep(): Promise<QueuedSweep> {
     const now = this.now();
-    const before = new Date(now - days * DAY_MS).toISOString();
+    const period = this.period();
+    const asked = period ? { days: period.days, before: period.before.toISOString() } : {};
     const id = `retention.byhand.${now}.${randomUUID().slice(0, 8)}`;
-    await this.deps.jobs.add<SweepJob>(RETENTION_QUEUE, { id, data: { days, before }, attempts: 1 });
-    return { queue: RETENTION_QUEUE, id, days, before };
+    await this.deps.jobs.add<SweepJob>(RETENTION_QUEUE, { id, data: asked, attempts: 1 });
+    return { queue: RETENTION_QUEUE, id, ...asked };
   }
 
-  /**
-   * Queues the sweep of the hour after `afterSlot` (default: the hour now), once however often it
-   * is asked for; nothing without TOLK_RETENTION_DAYS.
-   */
+  /** Queues the sweep of the hour after `afterSlot` (default: the hour now), once however often it is asked for. */
   async schedule(afterSlot?: number): Promise<void> {
-    if (this.deps.days === undefined) return;
     const now = this.now();
     const slot = Math.max(afterSlot ?? 0, Math.floor(now / SWEEP_INTERVAL_MS)) + 1;
     await this.deps.jobs.add<SweepJob>(RETENTION_QUEUE, {
@@ -203,9 +215,9 @@ export class Retention {
     });
   }
 
-  /** Schedules the next sweep now and every quarter of an hour until `stop` (a no-op without TOLK_RETENTION_DAYS). */
+  /** Schedules the next sweep now and every quarter of an hour until `stop`. */
   start(): void {
-    if (this.deps.days === undefined || this.timer) return;
+    if (this.timer) return;
     const schedule = (): void => void this.schedule().catch((err: unknown) => this.log.error({ event: 'retention.schedule_failed', err }, 'could not schedule the erasure of old calls'));
     schedule();
     this.timer = setInterval(schedule, RESCHEDULE_MS).unref();
@@ -219,26 +231,45 @@ export class Retention {
   /**
    * The `retention` queue's processor. An hourly sweep queues the next hour's first (so a failing
    * one does not end them; after the job's own hour even when its timer fired a moment early), then
-   * sweeps; a sweep by hand sweeps by the cut-off it was asked with.
+   * sweeps; a sweep by hand sweeps by the cut-off it was asked with, or by none.
    */
-  processor(): Processor<SweepJob, SweepResult | undefined> {
+  processor(): Processor<SweepJob, SweepResult> {
     return async (job) => {
       const { slot, days, before } = job.data;
-      if (days !== undefined && before !== undefined) return this.sweep({ days, before: new Date(before) });
+      if (slot === undefined) return this.sweep(days !== undefined && before !== undefined ? { days, before: new Date(before) } : null);
       await this.schedule(slot);
       return this.sweep();
     };
   }
 
   /**
-   * Erases up to `max` of the calls `req` names, with their deliveries; `orphans`: also every
-   * delivery left without its call (the sweep's), else once more the deliveries of the calls erased,
-   * any recorded as they were erased.
+   * Erases up to `max` of the calls `req` names (none without `req`), with their deliveries;
+   * `orphans`: also every delivery left without its call (the sweep's), else once more the
+   * deliveries of the calls erased, any recorded as they were erased.
    */
-  private async eraseUpTo(req: EraseRequest, max: number, orphans: boolean): Promise<EraseResult> {
+  private async eraseUpTo(req: EraseRequest | undefined, max: number, orphans: boolean): Promise<EraseResult> {
     const result: EraseResult = { calls: 0, deliveries: 0, callerLanguages: 0, more: false };
     /** Ids of the calls and deliveries erased: the finished jobs about them go too. */
     const erased = new Set<string>();
+    const callIds = req ? await this.eraseCalls(req, max, result, erased) : [];
+    // A delivery recorded for a call as it was erased (it ended as an erasure ran) is left without it:
+    // the sweep looks through every delivery for such, a request through its own calls' once more.
+    const late = orphans ? await this.deps.deliveries.eraseOrphans(new Date(this.now() - ORPHAN_GRACE_MS)) : await this.eraseDeliveriesOf(callIds);
+    result.deliveries += late.length;
+    for (const id of late) erased.add(id);
+    const from = req?.from;
+    if (from !== undefined && this.deps.callerLanguages) result.callerLanguages = await this.deps.callerLanguages.forgetCaller(from);
+    await this.eraseJobs(erased, from);
+    if (result.calls + result.deliveries + result.callerLanguages > 0) await this.deps.scrub?.();
+    return result;
+  }
+
+  /**
+   * Erases up to `max` of the calls `req` names, a batch at a time, each batch's deliveries first;
+   * counts them in `result` (`more` when some are left), adds their ids and their deliveries' to
+   * `erased`, and resolves the ids of the calls erased.
+   */
+  private async eraseCalls(req: EraseRequest, max: number, result: EraseResult, erased: Set<string>): Promise<string[]> {
     const callIds: string[] = [];
     for (;;) {
       const room = max - result.calls;
@@ -258,15 +289,7 @@ export class Retention {
       if (ids.length < limit) break;
       await pause();
     }
-    // A delivery recorded for a call as it was erased (it ended as an erasure ran) is left without it:
-    // the sweep looks through every delivery for such, a request through its own calls' once more.
-    const late = orphans ? await this.deps.deliveries.eraseOrphans(new Date(this.now() - ORPHAN_GRACE_MS)) : await this.eraseDeliveriesOf(callIds);
-    result.deliveries += late.length;
-    for (const id of late) erased.add(id);
-    if (req.from !== undefined && this.deps.callerLanguages) result.callerLanguages = await this.deps.callerLanguages.forgetCaller(req.from);
-    await this.eraseJobs(erased, req.from);
-    if (result.calls + result.deliveries + result.callerLanguages > 0) await this.deps.scrub?.();
-    return result;
+    return callIds;
   }
 
   /** Erases the deliveries of these calls, a batch at a time; resolves the ids erased. */

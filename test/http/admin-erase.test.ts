@@ -114,10 +114,14 @@ describe('POST /api/calls/sweep', () => {
     await jobs.close();
   });
 
-  it('answers 409 without TOLK_RETENTION_DAYS, and erases nothing', async () => {
+  it('without TOLK_RETENTION_DAYS queues a sweep by no cut-off, which erases no call', async () => {
     const { http } = await adminSetup({ now: () => NOW });
-    const res = await request(http.app).post('/api/calls/sweep').set(auth).expect(409);
-    expect(res.body).toEqual({ error: expect.stringContaining('TOLK_RETENTION_DAYS is not set') });
+    const res = await request(http.app).post('/api/calls/sweep').set(auth).expect(202);
+    const queued = res.body as { id: string };
+    expect(queued).toEqual({ queue: 'retention', id: expect.stringMatching(/^retention\.byhand\./) });
+    const job = await finished(http.app, res.headers.location);
+    expect(job).toMatchObject({ state: 'completed', data: {} });
+    expect(job.result).toEqual({ calls: 0, deliveries: 0, callerLanguages: 0, more: false });
     expect(await listed(http.app)).toHaveLength(3);
   });
 

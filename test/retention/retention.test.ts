@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import type { JobQueues, JobRequest, JobView } from '../../src/jobs/queue';
 import { Retention, RETENTION_QUEUE, SWEEP_INTERVAL_MS } from '../../src/retention/retention';
 import type { Store } from '../../src/store/open-store';
-import { storeHarness } from '../store/helpers/store-harness';
+import { storeHarness, type StoreHarness } from '../store/helpers/store-harness';
 import { silentLogger } from '../store/helpers/silent-logger';
 import { dropStaleSchemas, ensureTestDatabase, TEST_DATABASE_URL, uniqueSchema } from '../store/helpers/postgres';
 
@@ -16,6 +16,23 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-retention-'));
 let files = 0;
 const harness = storeHarness(() => ({ sqlitePath: path.join(dir, `db-${++files}.sqlite`) }));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** The databases a store keeps its data in, each with where a new store of it goes (a file of its own, a schema of its own). */
+const DATABASES = [
+  ['SQLite', () => ({ sqlitePath: path.join(dir, `db-${++files}.sqlite`) })],
+  ['PostgreSQL', () => ({ databaseUrl: TEST_DATABASE_URL, schema: uniqueSchema() })],
+] as const;
+
+/** Opens stores on database `name` (PostgreSQL: made ready first), closing them after each test. */
+function storesOn(name: (typeof DATABASES)[number][0]): StoreHarness {
+  if (name === 'PostgreSQL') {
+    beforeAll(async () => {
+      await ensureTestDatabase();
+      await dropStaleSchemas();
+    });
+  }
+  return storeHarness(() => ({}));
+}
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-15T10:20:00Z');
@@ -93,13 +110,14 @@ describe('Retention', () => {
     expect(await retention.sweep()).toMatchObject({ calls: 0, deliveries: 0, callerLanguages: 0, more: false });
   });
 
-  it('sweeps nothing without TOLK_RETENTION_DAYS, and schedules nothing', async () => {
+  it('erases no call without TOLK_RETENTION_DAYS, and still schedules the hourly sweep', async () => {
     const store = await harness.open();
     await call(store, 'ancient', 10_000);
     const { retention, added } = retentionOn(store);
-    expect(await retention.sweep()).toBeUndefined();
+    expect(await retention.sweep()).toEqual({ calls: 0, deliveries: 0, callerLanguages: 0, more: false });
     await retention.schedule();
-    expect(added).toEqual([]);
+    const slot = Math.floor(NOW / SWEEP_INTERVAL_MS) + 1;
+    expect(added).toEqual([{ queue: RETENTION_QUEUE, job: expect.objectContaining({ id: `retention.${slot}`, data: { slot } }) }]);
     expect(await ids(store)).toEqual(['ancient']);
   });
 
@@ -176,18 +194,19 @@ describe('Retention', () => {
     const queued = await retention.queueSweep();
     const before = new Date(NOW - 30 * DAY).toISOString();
     expect(queued).toEqual({ queue: RETENTION_QUEUE, id: expect.stringMatching(/^retention\.byhand\./), days: 30, before });
-    expect(added).toEqual([{ queue: RETENTION_QUEUE, job: { id: queued!.id, data: { days: 30, before }, attempts: 1 } }]);
+    expect(added).toEqual([{ queue: RETENTION_QUEUE, job: { id: queued.id, data: { days: 30, before }, attempts: 1 } }]);
     // Nothing is erased until the job runs; it runs two days later, and still sweeps by the cut-off asked for.
     expect(await ids(store)).toEqual(['later', 'old']);
     now = NOW + 2 * DAY;
-    const result = await retention.processor()({ id: queued!.id, data: added[0].job.data as { days: number; before: string }, attempt: 1, attempts: 1 });
+    const result = await retention.processor()({ id: queued.id, data: added[0].job.data as { days: number; before: string }, attempt: 1, attempts: 1 });
     expect(result).toEqual({ calls: 1, deliveries: 1, callerLanguages: 0, more: false, days: 30, before });
     expect(await ids(store)).toEqual(['later']);
     expect(added).toHaveLength(1);
-    // Without TOLK_RETENTION_DAYS nothing is queued.
+    // Without TOLK_RETENTION_DAYS it is queued by no cut-off.
     const off = retentionOn(store);
-    expect(await off.retention.queueSweep()).toBeUndefined();
-    expect(off.added).toEqual([]);
+    const unbounded = await off.retention.queueSweep();
+    expect(unbounded).toEqual({ queue: RETENTION_QUEUE, id: expect.stringMatching(/^retention\.byhand\./) });
+    expect(off.added).toEqual([{ queue: RETENTION_QUEUE, job: { id: unbounded.id, data: {}, attempts: 1 } }]);
   });
 
   it("removes the finished jobs about erased calls, and for one caller's erasure those that name their number", async () => {
@@ -284,17 +303,8 @@ describe('Retention', () => {
  * calls': other calls' and ones left without their call (the sweep's). It erases and counts its
  * calls' own, and leaves every other where it was.
  */
-describe.each([
-  ['SQLite', () => ({ sqlitePath: path.join(dir, `unrelated-${++files}.sqlite`) })],
-  ['PostgreSQL', () => ({ databaseUrl: TEST_DATABASE_URL, schema: uniqueSchema() })],
-] as const)('Retention: an erase among unrelated deliveries on %s', (name, where) => {
-  const stores = storeHarness(() => ({}));
-  if (name === 'PostgreSQL') {
-    beforeAll(async () => {
-      await ensureTestDatabase();
-      await dropStaleSchemas();
-    });
-  }
+describe.each(DATABASES)('Retention: an erase among unrelated deliveries on %s', (name, where) => {
+  const stores = storesOn(name);
 
   it("erases only its calls' deliveries, and counts only those", async () => {
     // The store's clock is two minutes behind: the deliveries without their call are past the sweep's grace.
@@ -320,21 +330,53 @@ describe.each([
 });
 
 /**
+ * A deployment without TOLK_RETENTION_DAYS keeps its calls, but not the webhook deliveries left
+ * without their call (recorded as an erase on request removed it): the hourly sweep and one by hand
+ * erase those, and nothing else.
+ */
+describe.each(DATABASES)('Retention without TOLK_RETENTION_DAYS on %s', (name, where) => {
+  const stores = storesOn(name);
+
+  it('sweeps, hourly and by hand, only the deliveries left without their call', async () => {
+    // The store's clock is two minutes behind: the deliveries without their call are past the sweep's grace.
+    const store = await stores.open({ ...where(), now: () => NOW - 120_000 });
+    await call(store, 'ancient', 10_000);
+    await store.callerLanguages.remember('+15550001111', '+34600000000', 'es');
+    const orphan = (callId: string) => store.deliveries.create({ callId, event: 'call.ended', url: 'https://crm.example.com/hook', payload: '{"call":null}', retryUntil: new Date(NOW) });
+    await orphan('erased-1');
+    await orphan('erased-2');
+    const { retention, added } = retentionOn(store);
+    const callIds = async (): Promise<string[]> => (await store.deliveries.list({ limit: 10 })).map((d) => d.callId).sort();
+
+    // The hourly sweep is scheduled, and runs by no cut-off.
+    retention.start();
+    retention.stop();
+    const hourly = added[0]?.job as JobRequest<{ slot: number }>;
+    expect(hourly).toMatchObject({ id: expect.stringMatching(/^retention\.\d+$/) });
+    const swept = await retention.processor()({ id: hourly.id, data: hourly.data, attempt: 1, attempts: 3 });
+    expect(swept).toEqual({ calls: 0, deliveries: 2, callerLanguages: 0, more: false });
+    expect(await callIds()).toEqual(['ancient']);
+    expect(await ids(store)).toEqual(['ancient']);
+    expect(await store.callerLanguages.recall('+15550001111', '+34600000000')).toBe('es');
+
+    // By hand: queued with no period, its job erases the one left since.
+    await orphan('erased-3');
+    const queued = await retention.queueSweep();
+    expect(queued).toEqual({ queue: RETENTION_QUEUE, id: expect.stringMatching(/^retention\.byhand\./) });
+    const byHand = added.find((a) => a.job.id === queued.id)!.job as JobRequest<Record<string, never>>;
+    expect(await retention.processor()({ id: queued.id, data: byHand.data, attempt: 1, attempts: 1 })).toEqual({ calls: 0, deliveries: 1, callerLanguages: 0, more: false });
+    expect(await callIds()).toEqual(['ancient']);
+    expect(await ids(store)).toEqual(['ancient']);
+  });
+});
+
+/**
  * Two sweeps at once: the hourly one and one run by hand (`POST /api/calls/sweep`), or two instances
  * sharing a database, each through its own connection. Each batch deletes what is still there and
  * counts only what its own delete removed, so every call goes once, and the two answers add up.
  */
-describe.each([
-  ['SQLite', () => ({ sqlitePath: path.join(dir, `shared-${++files}.sqlite`) })],
-  ['PostgreSQL', () => ({ databaseUrl: TEST_DATABASE_URL, schema: uniqueSchema() })],
-] as const)('Retention: two sweeps at once on %s', (name, where) => {
-  const shared = storeHarness(() => ({}));
-  if (name === 'PostgreSQL') {
-    beforeAll(async () => {
-      await ensureTestDatabase();
-      await dropStaleSchemas();
-    });
-  }
+describe.each(DATABASES)('Retention: two sweeps at once on %s', (name, where) => {
+  const shared = storesOn(name);
 
   it('erase each old call once between them, and the rest is kept', async () => {
     const at = where();
@@ -347,8 +389,8 @@ describe.each([
     const byHand = retentionOn(other, { days: 30 });
 
     const [a, b] = await Promise.all([hourly.retention.sweep(), byHand.retention.sweep()]);
-    expect(a!.calls + b!.calls).toBe(130);
-    expect(a!.deliveries + b!.deliveries).toBe(130);
+    expect(a.calls + b.calls).toBe(130);
+    expect(a.deliveries + b.deliveries).toBe(130);
     expect(await ids(other)).toEqual(['live', 'recent']);
     expect((await other.deliveries.list({ limit: 1000 })).map((d) => d.callId).sort()).toEqual(['live', 'recent']);
     expect(await hourly.retention.sweep()).toMatchObject({ calls: 0, deliveries: 0, callerLanguages: 0, more: false });

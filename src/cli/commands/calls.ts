@@ -27,7 +27,7 @@ async function followSweep(client: AdminClient, id: string): Promise<SweepResult
     const job = await client.getJob(RETENTION_QUEUE, id);
     if (!job) throw new CliError(`no sweep job '${id}' (a finished job is kept until newer ones push it out)`, EXIT_FAILURE);
     if (job.state === 'completed') {
-      if (job.result === undefined || job.result === null) throw new CliError(`the sweep (job ${id}) erased nothing: the process that ran it has no TOLK_RETENTION_DAYS`, EXIT_FAILURE);
+      if (job.result === undefined || job.result === null) throw new CliError(`the sweep (job ${id}) completed without saying what it erased`, EXIT_FAILURE);
       return job.result as SweepResultJson;
     }
     if (job.state === 'failed') throw new CliError(`the sweep (job ${id}) failed: ${job.failedReason ?? 'no reason given'}`, EXIT_FAILURE);
@@ -61,6 +61,11 @@ interface PlaceOptions {
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
 /** `2 calls (2 webhook deliveries, 1 remembered language)`. */
+/** The period a sweep goes by, as its lines say it. */
+function sweptBy(s: { days?: number; before?: string }): string {
+  return s.days !== undefined && s.before !== undefined ? `TOLK_RETENTION_DAYS=${s.days}, what ended before ${s.before}` : 'no TOLK_RETENTION_DAYS: no calls, only webhook deliveries left without their call';
+}
+
 function erasedCounts(r: EraseResultJson): string {
   return `${plural(r.calls, 'call', 'calls')} (${plural(r.deliveries, 'webhook delivery', 'webhook deliveries')}, ${plural(r.callerLanguages, 'remembered language', 'remembered languages')})`;
 }
@@ -193,13 +198,13 @@ export function callsCommand(ctx: CliContext): Command {
 
   calls
     .command('sweep')
-    .description('run the retention sweep now, as the hourly one does: erase the calls that ended more than TOLK_RETENTION_DAYS days ago and forget the callers last remembered before then')
+    .description('run the retention sweep now, as the hourly one does: erase the webhook deliveries left without their call and, with TOLK_RETENTION_DAYS, the calls that ended more than that many days ago, and forget the callers last remembered before then')
     .option('--no-wait', 'only start it: print the job that sweeps, and go')
     .option('--job <id>', 'follow a sweep already started (the job --no-wait printed) instead of starting one')
     .addHelpText(
       'after',
       `\nThe sweep runs on the deployment as a background job of its retention queue (a server, or tolk worker); this command waits for it (at most ${FOLLOW_MINUTES} minutes) and says what it erased.\n` +
-        `The deployment's TOLK_RETENTION_DAYS sets the period; without it tolk refuses (exit 1). To see first which calls would go:\n  tolk calls erase --ended-before <that many days ago> --dry-run\nIt counts at most ${MAX_ERASED_PER_REQUEST.toLocaleString('en-US')} of them (a sweep takes up to ${MAX_ERASED_PER_SWEEP.toLocaleString('en-US')}), and neither the remembered languages the sweep forgets (those last remembered before then) nor the webhook deliveries left without their call, which the sweep erases too.`,
+        `The deployment's TOLK_RETENTION_DAYS sets the period; without it no call is erased and no language forgotten, only the webhook deliveries left without their call. To see first which calls would go:\n  tolk calls erase --ended-before <that many days ago> --dry-run\nIt counts at most ${MAX_ERASED_PER_REQUEST.toLocaleString('en-US')} of them (a sweep takes up to ${MAX_ERASED_PER_SWEEP.toLocaleString('en-US')}), and neither the remembered languages the sweep forgets (those last remembered before then) nor the webhook deliveries left without their call, which the sweep erases too.`,
     )
     .action(async (opts: { wait: boolean; job?: string }, cmd: Command) => {
       const o = outputFor(ctx, cmd);
@@ -209,7 +214,7 @@ export function callsCommand(ctx: CliContext): Command {
         const queued = await client.sweepCalls();
         if (!opts.wait) {
           if (o.json) printJson(o, queued);
-          else o.out(`Sweep started as job ${queued.id} (TOLK_RETENTION_DAYS=${queued.days}, what ended before ${queued.before}); follow it with: tolk calls sweep --job ${queued.id}\n`);
+          else o.out(`Sweep started as job ${queued.id} (${sweptBy(queued)}); follow it with: tolk calls sweep --job ${queued.id}\n`);
           return;
         }
         id = queued.id;
@@ -219,7 +224,7 @@ export function callsCommand(ctx: CliContext): Command {
         printJson(o, swept);
         return;
       }
-      o.out(`Swept (TOLK_RETENTION_DAYS=${swept.days}, what ended before ${swept.before}): erased ${erasedCounts(swept)}.\n`);
+      o.out(`Swept (${sweptBy(swept)}): erased ${erasedCounts(swept)}.\n`);
       if (swept.more) o.out('More calls are that old than one sweep takes: the next sweep goes on (or run this again).\n');
     });
 

@@ -1,7 +1,7 @@
 /**
  * `POST /api/calls/erase`: an operator erases ended calls (before a time, or one caller's), or with
- * `dryRun` only hears what would go; `POST /api/calls/sweep`: the TOLK_RETENTION_DAYS sweep, queued
- * as a job at once. See retention/retention.ts.
+ * `dryRun` only hears what would go; `POST /api/calls/sweep`: the retention sweep (by TOLK_RETENTION_DAYS
+ * where set), queued as a job at once. See retention/retention.ts.
  */
 import { ERASE_FIELDS, parseEraseRequest } from '../../retention/erase-request';
 import { MAX_ERASED_PER_REQUEST, MAX_ERASED_PER_SWEEP } from '../../retention/retention';
@@ -20,7 +20,7 @@ export const eraseRoutes: readonly ApiRoute[] = [
       description:
         'Erases the calls that ended before `endedBefore` (default: now), and with `from` only that caller\'s (for a call tolk placed, the customer\'s), whose remembered languages are forgotten too. ' +
         `A call in progress is never erased. At most ${MAX_ERASED_PER_REQUEST} calls go per request; \`more\` says some are left (ask again). ` +
-        "Of the webhook deliveries it erases only those of the calls it erases: one left without its call (recorded as its call was erased) is erased by the retention sweep (`POST /api/calls/sweep`, hourly with TOLK_RETENTION_DAYS). " +
+        "Of the webhook deliveries it erases only those of the calls it erases: one left without its call (recorded as its call was erased) is erased by the retention sweep (hourly, or `POST /api/calls/sweep`), with TOLK_RETENTION_DAYS or without. " +
         'With `dryRun: true` nothing is erased: the answer counts what the same request would erase now (within the same bound), and says `dryRun: true`.',
       requestBody: {
         description: `Which calls (${ERASE_FIELDS.join(' and/or ')}), and whether only to count them (dryRun)`,
@@ -83,23 +83,23 @@ export const eraseRoutes: readonly ApiRoute[] = [
     path: '/calls/sweep',
     doc: {
       operationId: 'sweepCalls',
-      summary: 'Start the retention sweep now (TOLK_RETENTION_DAYS), as a background job',
+      summary: 'Start the retention sweep now, as a background job',
       description:
-        'Queues at once the sweep the `retention` job runs every hour, by the cut-off of now: it erases the calls that ended more than TOLK_RETENTION_DAYS days ago (with their transcripts, webhook deliveries and finished jobs) and forgets the callers whose language was last remembered before then. ' +
+        'Queues at once the sweep the `retention` job runs every hour, by the cut-off of now: it erases the webhook deliveries left without their call (recorded as their call was erased) and, with TOLK_RETENTION_DAYS, the calls that ended more than that many days ago (with their transcripts, webhook deliveries and finished jobs) and forgets the callers whose language was last remembered before then. ' +
+        'Without TOLK_RETENTION_DAYS it erases no call and forgets no language: the answer and the result have no `days` or `before`. ' +
         'The sweep runs in the `retention` queue (a server, or `tolk worker` with TOLK_WORKERS=off), not in this request, which answers 202 at once with the job to follow: `GET /api/jobs/retention/{id}` (also the `Location` header) shows its state and, once completed, its `result`: `{calls, deliveries, callerLanguages, more, days, before}`. ' +
         `At most ${MAX_ERASED_PER_SWEEP} calls go per sweep; \`more\` says some are left (the next sweep goes on). Logged as \`retention.swept\`, as the hourly one. ` +
         'A sweep running at the same time (the hourly one, another instance\'s) is no harm: each call is erased once, and each sweep counts what it erased itself. No body.',
       responses: {
         202: {
-          description: 'Queued: the job that sweeps, and the cut-off it sweeps by (what ended, or was last remembered, before `before`)',
+          description: 'Queued: the job that sweeps, and the cut-off it sweeps by (what ended, or was last remembered, before `before`; no `days` or `before` without TOLK_RETENTION_DAYS)',
           schema: {
             type: 'object',
-            required: ['queue', 'id', 'days', 'before'],
+            required: ['queue', 'id'],
             additionalProperties: false,
             properties: { queue: { const: 'retention' }, id: { type: 'string' }, days: { type: 'integer', minimum: 1 }, before: { type: 'string', format: 'date-time' } },
           },
         },
-        409: { description: 'TOLK_RETENTION_DAYS is not set: there is no period to sweep by', schema: ref('Error') },
         501: { description: 'This server cannot erase calls', schema: ref('Error') },
       },
     },
@@ -112,10 +112,6 @@ export const eraseRoutes: readonly ApiRoute[] = [
         }
         // The job's sweep logs itself (retention.swept).
         const queued = await retention.queueSweep();
-        if (!queued) {
-          res.status(409).json({ error: 'TOLK_RETENTION_DAYS is not set on this server: there is no retention period to sweep by (set it and restart tolk; meanwhile calls can be erased by date: tolk calls erase --ended-before DATE, POST /api/calls/erase)' });
-          return;
-        }
         res.status(202).location(`/api/jobs/${queued.queue}/${encodeURIComponent(queued.id)}`).json(queued);
       },
   },
