@@ -102,15 +102,18 @@ async function owe(deps: CallSummaryDeps, callId: string, known: string | undefi
   const url = settings?.webhookUrl ?? deps.defaultUrl;
   if (!url) return;
   const read = record ?? (await deps.records.get(callId));
-  // The records subscriber writes the end as this event goes out: the record read may not have it yet.
-  const call = read && { ...read, state: 'ended', outcome: ended.outcome, endReason: ended.reason, endedAt: new Date(ended.endedAt) };
+  // An end the record has is the call's (the first written stays: a reconciler may have closed the
+  // call before this event's end); without one, the records subscriber writes this event's as it goes
+  // out, and the record read may not have it yet.
+  const end = read?.outcome !== undefined && read.endedAt !== undefined ? { outcome: read.outcome, reason: read.endReason ?? ended.reason, endedAt: read.endedAt.getTime() } : ended;
+  const call = read && { ...read, state: 'ended', outcome: end.outcome, endReason: end.reason, endedAt: new Date(end.endedAt) };
   const payload = JSON.stringify({
     event: CALL_ENDED,
     callId,
-    outcome: ended.outcome,
+    outcome: end.outcome,
     // How long the call was connected; absent for a call never answered.
     durationMs: call ? connectedMs(call) : undefined,
-    endedAt: new Date(ended.endedAt).toISOString(),
+    endedAt: new Date(end.endedAt).toISOString(),
     call: call ?? null,
     latency: summaries(delays.latency),
     lag: summaries(delays.lag),

@@ -77,6 +77,20 @@ describe.each(BACKENDS)('webhook deliveries (%s)', (backend) => {
     expect(body.call).toMatchObject({ id: 'call-racing', state: 'ended', outcome: 'completed', endReason: 'the caller hung up', endedAt: body.endedAt });
   });
 
+  it('sends the end a reconciler wrote first, as History shows it, not the one the call reported after it', async () => {
+    const store = await setUp([200]);
+    const bus = newBus();
+    deliverCallSummaries(bus, { numbers: store.numbers, records: store.calls, deliveries, logger: silent });
+    const closedAt = new Date(Date.now() + 20_000);
+    const reason = 'tolk stopped serving the call while it was bridged; the phone network reports caller completed';
+    await playCall(store, bus, 'call-reconciled', { beforeEnd: async () => void (await store.calls.close('call-reconciled', { outcome: 'interrupted', endReason: reason, endedAt: closedAt })) });
+    await waitFor(async () => (await store.deliveries.list({ status: 'delivered', limit: 1 })).length === 1, 15_000, 'the delivery');
+    const body = JSON.parse(receiver.received[0].body) as { call: { answeredAt: string } };
+    expect(await store.calls.get('call-reconciled')).toMatchObject({ outcome: 'interrupted', endReason: reason, endedAt: closedAt });
+    expect(body).toMatchObject({ outcome: 'interrupted', endedAt: closedAt.toISOString(), call: { outcome: 'interrupted', endReason: reason, endedAt: closedAt.toISOString() } });
+    expect(body).toHaveProperty('durationMs', closedAt.getTime() - Date.parse(body.call.answeredAt));
+  });
+
   it("sends the call an instance adopted in a move (it never saw the call start) to its number's webhook, with the latency and lag measured since the move", async () => {
     const store = await setUp([200]);
     const bus = newBus();

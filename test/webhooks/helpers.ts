@@ -80,7 +80,7 @@ export async function playCall(store: Store, bus: CallEventBus, callId: string, 
   // Connected for 42 s: answered at `at`, ended 42 s later.
   const endedAt = at + 42_000;
   // The records subscriber writes the end as the event goes out; `endWrittenFirst: false` leaves it unwritten.
-  if (opts.endWrittenFirst !== false) await store.calls.update(callId, { state: 'ended', outcome: 'completed', endedAt: new Date(endedAt) });
+  if (opts.endWrittenFirst !== false) await store.calls.close(callId, { outcome: 'completed', endReason: 'the caller hung up', endedAt: new Date(endedAt) });
   bus.publish({ type: 'call.ended', outcome: 'completed', reason: 'the caller hung up', durationMs: 50_000, callId, at: endedAt });
   await bus.settle(callId);
 }
@@ -100,7 +100,7 @@ export async function playMovedInCall(store: Store, bus: CallEventBus, callId: s
   ];
   for (const e of events) bus.publish(e);
   const endedAt = at + 42_000;
-  await store.calls.update(callId, { state: 'ended', outcome: 'completed', endedAt: new Date(endedAt) });
+  await store.calls.close(callId, { outcome: 'completed', endReason: 'the caller hung up', endedAt: new Date(endedAt) });
   bus.publish({ type: 'call.ended', outcome: 'completed', reason: 'the caller hung up', durationMs: 42_000, callId, at: endedAt });
   await bus.settle(callId);
 }
