@@ -237,7 +237,7 @@ async function startWith(
   // Ended calls are owed to the customer's webhook: recorded in the database, then queued.
   const deliveries = deliveryServiceFor(config, { store: store.deliveries, jobs, logger, metrics, retry: overrides.webhookRetry });
   deliverCallSummaries(events, { numbers, records, deliveries, defaultUrl: config.TOLK_WEBHOOK_URL, logger });
-  // Ended calls and remembered languages erased after TOLK_RETENTION_DAYS, or when an operator asks.
+  // Ended calls and remembered languages erased after TOLK_RETENTION_DAYS, or when an operator asks; webhook deliveries left without their call, hourly.
   const retention = new Retention({ calls: records, deliveries: store.deliveries, callerLanguages: store.callerLanguages, jobs, scrub: () => store.scrub(), logger, days: config.TOLK_RETENTION_DAYS });
   // What live viewers (the console's Live page) follow; it could follow a Redis carrier instead.
   const live = new LiveFeed(cluster ? cluster.carry(events) : events);

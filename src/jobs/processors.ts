@@ -39,7 +39,7 @@ export interface WorkerDeps {
   dialLedger?: DialLedger;
   /** Webhook deliveries (the `webhooks` queue). */
   deliveries: DeliveryService;
-  /** Erasing what is kept past TOLK_RETENTION_DAYS (the `retention` queue). */
+  /** The hourly sweep (the `retention` queue): what is kept past TOLK_RETENTION_DAYS, and webhook deliveries left without their call. */
   retention: Retention;
   logger: Logger;
 }
