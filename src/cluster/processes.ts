@@ -1,16 +1,18 @@
 /**
  * `TOLK_PROCESSES=auto|N`: one `npm start` runs N tolk processes (auto: one per core), each a
  * cluster instance of its own (`<TOLK_INSTANCE_ID or host name>-<n>`) on a loopback port. This
- * process, the supervisor, listens on PORT and hands each new connection to the process serving the
- * fewest live calls (in turn among those serving as few), having read only the first bytes that
+ * process, the supervisor, listens on PORT and hands each new connection to the process with the
+ * least load (in turn among those with as little), having read only the first bytes that
  * tell it is not a media stream's handshake: one that is (`GET /twilio/media/<instance>`, read to
  * the end of its head within HEAD_LIMITS) goes to the process it names when that one may take it,
  * and a head too large or too slow is closed, as is at once a connection that comes while
  * `HEAD_LIMITS.concurrent` heads are being read (each refusal is a warning, at most a line a
- * second). Each process tells the supervisor how many calls it serves when that changed (as it
- * answers a request, and every LOAD_REPORT_MS), so that new calls spread over the processes
- * whatever other connections come between them. The process reads the request from what the
- * supervisor read, then from the socket. From there the cluster's routing applies as across
+ * second). A process's load is the calls it serves, as it last said, and the connections handed to
+ * it that it has not yet answered (any of them may bring a call): each process tells the supervisor
+ * both when either changed (as it answers a request or sees one of those connections closed, and
+ * every LOAD_REPORT_MS), so that new calls spread over the processes whatever other connections
+ * come between them, and a burst of callers within one answer's time spreads too. The process
+ * reads the request from what the supervisor read, then from the socket. From there the cluster's routing applies as across
  * machines (a webhook goes to the process serving its call, a stream whose process is gone or
  * stopping is relayed to it by the process it reached).
  * A process that begins stopping (whoever signalled it) says so and is handed no new connection
@@ -37,13 +39,21 @@ import { classifyHead } from './request-head';
 /** Set in the environment of each process the supervisor starts: its number, from 1. */
 export const PROCESS_INDEX_VAR = 'TOLK_PROCESS_INDEX';
 
-/** `head`: what the supervisor read of the connection (base64), to be read again by the process. */
-export type SupervisorMessage = { type: 'tolk:connection'; head?: string };
+/**
+ * `head`: what the supervisor read of the connection (base64), to be read again by the process.
+ * `counted`: the supervisor counts it against the process until the process says it answered it.
+ */
+export type SupervisorMessage = { type: 'tolk:connection'; head?: string; counted?: true };
 /**
  * `tolk:closed` comes with a connection handed over after the process closed its server: it is
- * handed on. `tolk:calls`: how many live calls the process serves now.
+ * handed on. `tolk:calls`: how many live calls the process serves now, and how many of the connections
+ * handed to it `counted` it has answered the first request of, sent back or seen closed.
  */
-export type ProcessMessage = { type: 'tolk:ready'; port: number } | { type: 'tolk:stopping' } | { type: 'tolk:closed'; head?: string } | { type: 'tolk:calls'; calls: number };
+export type ProcessMessage =
+  | { type: 'tolk:ready'; port: number }
+  | { type: 'tolk:stopping' }
+  | { type: 'tolk:closed'; head?: string }
+  | { type: 'tolk:calls'; calls: number; answered: number };
 
 /** How many processes TOLK_PROCESSES asks for on this machine. */
 export function processCount(setting: Config['TOLK_PROCESSES']): number {
@@ -59,7 +69,17 @@ const REFUSAL_LOG_MS = 1000;
 /** How often a process checks whether its count of live calls changed other than by a request it answered. */
 const LOAD_REPORT_MS = 1000;
 
-interface Child {
+/** What the supervisor knows of how busy a process is. */
+export interface ProcessLoad {
+  /** The live calls it serves, as it last said. */
+  calls: number;
+  /** Connections handed to it `counted`. */
+  handed: number;
+  /** Of those, how many it last said it has answered. */
+  answered: number;
+}
+
+interface Child extends ProcessLoad {
   index: number;
   /** Its instance name, `<base>-<index>`. */
   id: string;
@@ -70,27 +90,53 @@ interface Child {
   stopping: boolean;
   /** Closed its server on the way out: it takes no connection at all. */
   closed: boolean;
-  /** The live calls it serves, as it last said. */
-  calls: number;
+}
+
+/** The calls a process serves, and those the connections handed to it and not yet answered may bring. */
+function load(c: ProcessLoad): number {
+  return c.calls + Math.max(0, c.handed - c.answered);
 }
 
 /**
  * Which process takes the next connection: among those up and not stopping (when every one up is
- * stopping, among those: they still serve their calls and refuse new ones), the one serving the
- * fewest live calls, in turn among those serving as few. A connection may bring a new call, and
- * takes its request to the process that has the most room for it, however many other connections
- * (webhooks of calls served elsewhere, the API) came between two calls. A media stream's handshake
+ * stopping, among those: they still serve their calls and refuse new ones), the one with the least
+ * load (its live calls and its connections not yet answered), in turn among those with as little.
+ * A connection may bring a new call, and takes its request to the process that has the most room
+ * for it, however many other connections (webhooks of calls served elsewhere, the API) came between
+ * two calls, and however many came before the processes answered any. A media stream's handshake
  * goes to the process it names (`id`) when that one could take it by this rule.
  */
-export function chooseProcess<T extends { id: string; ready: boolean; stopping: boolean; closed: boolean; calls: number }>(children: readonly T[], turn: number, id?: string): T | undefined {
+export function chooseProcess<T extends ProcessLoad & { id: string; ready: boolean; stopping: boolean; closed: boolean }>(children: readonly T[], turn: number, id?: string): T | undefined {
   const up = children.filter((c) => c.ready && !c.closed);
   const serving = up.filter((c) => !c.stopping);
   const from = serving.length > 0 ? serving : up;
   const named = from.find((c) => c.id === id);
   if (named || from.length === 0) return named;
-  const fewest = Math.min(...from.map((c) => c.calls));
-  const least = from.filter((c) => c.calls === fewest);
+  const fewest = Math.min(...from.map(load));
+  const least = from.filter((c) => load(c) === fewest);
   return least[turn % least.length];
+}
+
+/**
+ * chooseProcess, and the connection counted against the process chosen unless it is a media
+ * stream's (`id`), which brings no call: its load is higher from now until it says it answered it.
+ */
+export function handTo<T extends ProcessLoad & { id: string; ready: boolean; stopping: boolean; closed: boolean }>(children: readonly T[], turn: number, id?: string): { child: T; counted: boolean } | undefined {
+  const child = chooseProcess(children, turn, id);
+  if (!child) return undefined;
+  const counted = id === undefined;
+  if (counted) child.handed++;
+  return { child, counted };
+}
+
+/** Takes a process's `tolk:calls`; one that makes no sense is ignored. */
+export function heardLoad(child: ProcessLoad, m: { calls: unknown; answered: unknown }): void {
+  if (!Number.isSafeInteger(m.calls) || !Number.isSafeInteger(m.answered)) return;
+  const calls = m.calls as number;
+  const answered = m.answered as number;
+  if (calls < 0 || answered < 0) return;
+  child.calls = calls;
+  child.answered = answered;
 }
 
 export interface Supervisor {
@@ -135,7 +181,7 @@ export async function superviseProcesses(config: Config, count: number, logger: 
         },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
-      const child: Child = { index, id: `${base}-${index}`, proc, ready: false, stopping: false, closed: false, calls: 0 };
+      const child: Child = { index, id: `${base}-${index}`, proc, ready: false, stopping: false, closed: false, calls: 0, handed: 0, answered: 0 };
       children[index - 1] = child;
       const timer = setTimeout(() => reject(new StartupError('TOLK_PROCESSES', `process ${index} did not start within ${START_DEADLINE_MS / 1000} s`)), START_DEADLINE_MS);
       proc.on('message', (m: ProcessMessage, handle?: unknown) => {
@@ -146,10 +192,7 @@ export async function superviseProcesses(config: Config, count: number, logger: 
           handOver(handle, head, streamInstance(head, limits));
           return;
         }
-        if (m?.type === 'tolk:calls') {
-          if (Number.isSafeInteger(m.calls) && m.calls >= 0) child.calls = m.calls;
-          return;
-        }
+        if (m?.type === 'tolk:calls') return heardLoad(child, m);
         if (m?.type === 'tolk:stopping') {
           if (!child.stopping) logger.info({ event: 'processes.stopping', process: index, pid: proc.pid }, `process ${index} is stopping: no new connections go to it`);
           child.stopping = true;
@@ -177,11 +220,15 @@ export async function superviseProcesses(config: Config, count: number, logger: 
 
   /** Hands a connection, with what was read of it, to a process: the one its stream names (`instance`), or the one with the most room (chooseProcess). */
   function handOver(socket: net.Socket, head: Buffer, instance: string | undefined): void {
-    const child = chooseProcess(children, next++, instance);
-    if (!child) return void socket.destroy();
-    const message: SupervisorMessage = head.length > 0 ? { type: 'tolk:connection', head: head.toString('base64') } : { type: 'tolk:connection' };
-    child.proc.send(message, socket, (err) => {
-      if (err) socket.destroy();
+    const to = handTo(children, next++, instance);
+    if (!to) return void socket.destroy();
+    const message: SupervisorMessage = { type: 'tolk:connection', ...(head.length > 0 ? { head: head.toString('base64') } : {}), ...(to.counted ? { counted: true } : {}) };
+    to.child.proc.send(message, socket, (err) => {
+      if (err) {
+        socket.destroy();
+        // Never reached it: the process cannot say it answered it.
+        if (to.counted) to.child.handed--;
+      }
     });
   }
 
@@ -281,29 +328,48 @@ export interface HandedConnections {
  * In a process the supervisor started: takes the connections it hands over, and says when ready.
  * Twilio's webhooks are answered with `Connection: close`: the supervisor balances connections, so a
  * kept-alive one would bring every new caller to the same process. `liveCalls` counts the calls
- * this process serves: the supervisor hears it as soon as a request (the one that made a call) has
- * been answered, and every LOAD_REPORT_MS, when it changed.
+ * this process serves: the supervisor hears it, with how many of the connections it counted this
+ * process has answered, as soon as a request (the one that made a call, or the first of a
+ * connection) has been answered, and every LOAD_REPORT_MS, when either changed.
  */
 export function serveHandedConnections(server: http.Server, port: number, liveCalls: () => number = () => 0): HandedConnections {
   let stopping = false;
-  let reported = 0;
+  /** Connections the supervisor counted that have not had their first request answered nor closed. */
+  const unanswered = new WeakSet<net.Socket>();
+  let answered = 0;
+  let reported = { calls: 0, answered: 0 };
   const report = (): void => {
     const calls = liveCalls();
-    if (calls === reported || !process.connected) return;
-    reported = calls;
-    process.send?.({ type: 'tolk:calls', calls } satisfies ProcessMessage);
+    if ((calls === reported.calls && answered === reported.answered) || !process.connected) return;
+    reported = { calls, answered };
+    process.send?.({ type: 'tolk:calls', calls, answered } satisfies ProcessMessage);
+  };
+  const settle = (socket: net.Socket): void => {
+    if (unanswered.delete(socket)) answered++;
   };
   setInterval(report, LOAD_REPORT_MS).unref();
   server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (stopping || req.url?.startsWith('/twilio/')) res.setHeader('Connection', 'close');
-    res.once('finish', report);
+    res.once('finish', () => {
+      settle(req.socket);
+      report();
+    });
   });
   process.on('message', (m: SupervisorMessage, socket?: net.Socket) => {
     if (m?.type !== 'tolk:connection' || !socket) return;
     // Closed on the way out: the connection, unread here, goes back to be handed to another.
     if (!server.listening && process.connected) {
       stopReading(socket);
-      return void process.send?.({ type: 'tolk:closed', ...(m.head ? { head: m.head } : {}) } satisfies ProcessMessage, socket);
+      if (m.counted) answered++;
+      process.send?.({ type: 'tolk:closed', ...(m.head ? { head: m.head } : {}) } satisfies ProcessMessage, socket);
+      return report();
+    }
+    if (m.counted) {
+      unanswered.add(socket);
+      socket.once('close', () => {
+        settle(socket);
+        report();
+      });
     }
     // The server reads what the supervisor read first, then the rest from the socket.
     if (m.head) socket.unshift(Buffer.from(m.head, 'base64'));

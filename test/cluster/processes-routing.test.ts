@@ -158,6 +158,18 @@ describe('the TOLK_PROCESSES supervisor', () => {
     expect(served.filter((p) => p === '2')).toHaveLength(3);
   });
 
+  it('spreads a burst of callers that come before either process has answered one', async () => {
+    const s = await startSupervisor({ VOICE_ANSWER_MS: '300' });
+    const post = async (urlPath: string): Promise<string> => (await fetch(`http://127.0.0.1:${s.port}${urlPath}`, { method: 'POST', body: 'CallSid=CA' })).text();
+    // One process serves a call, and has said so.
+    const first = (await post('/twilio/voice')).split(' ')[1];
+    await new Promise((r) => setTimeout(r, 100));
+    // Four callers at once: by the calls the processes said they serve, all four would go to the other.
+    const burst = await Promise.all(Array.from({ length: 4 }, async () => (await post('/twilio/voice')).split(' ')[1]));
+    const served = [first, ...burst];
+    expect([served.filter((p) => p === '1').length, served.filter((p) => p === '2').length].sort()).toEqual([2, 3]);
+  });
+
   it('hands a request over with all of it when its body comes after the head, while the supervisor is busy', async () => {
     const s = await startSupervisor({ BUSY_AFTER_HANDING_MS: '100' });
     // The body comes while the connection is being handed over, or after.
