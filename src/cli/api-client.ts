@@ -34,6 +34,8 @@ export interface CallJson {
   endedAt?: string;
   /** How long it was connected (answered to ended), once it ended having been answered. */
   durationMs?: number;
+  /** Its interpretation failed for good: the failure kind, and in plain words with the setting to check. */
+  interpretationFailure?: { kind: string; message: string };
 }
 
 /** What `tolk calls place` asks for (`POST /api/calls`). */

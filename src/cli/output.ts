@@ -183,6 +183,7 @@ export function callDetail(c: CallWithTranscriptJson): string {
     ['Moved', c.moves?.map((m) => `${m.from} -> ${m.to} at ${shownTime(m.at)}`).join('; ') || undefined],
     ['Placed', c.outbound && `by tolk, calling the customer ${c.outbound.at ? `at ${shownTime(c.outbound.at)}` : 'at once'}; attempt ${c.outbound.attempts} of ${c.outbound.retries + 1}`],
     ['Outcome', c.outcome && (c.endReason ? `${c.outcome}: ${c.endReason}` : c.outcome)],
+    ['Interpretation', c.interpretationFailure && `failed (${c.interpretationFailure.message})`],
     ...startTimes(c).map((t): [string, string] => [t.label, shownTime(t.at)]),
     ['Answered', c.answeredAt && shownTime(c.answeredAt)],
     ['Ended', c.endedAt && shownTime(c.endedAt)],

@@ -127,12 +127,20 @@ export interface CallRecord {
   instance?: string;
   /** Each time the call moved to another instance while live (a rolling deploy), in order. */
   moves?: CallMove[];
+  /** Its interpretation failed for good (the first translation session that did; the call went on uninterpreted). */
+  interpretationFailure?: InterpretationFailure;
   /** Present for a call tolk placed (POST /api/calls): `from` is the customer it calls. */
   outbound?: OutboundPlan;
   /** When the record was made; for a call tolk placed, updated when an attempt starts. */
   startedAt: Date;
   answeredAt?: Date;
   endedAt?: Date;
+}
+
+/** Why a call's interpretation failed: the session's failure kind, and in plain words with the setting to check. */
+export interface InterpretationFailure {
+  kind: string;
+  message: string;
 }
 
 /** A live call moving from one tolk instance to another. */

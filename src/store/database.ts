@@ -62,6 +62,8 @@ export interface CallsTable {
   outbound: ColumnType<string | null, string | null | undefined, string | null>;
   /** JSON of the call's moves between instances ({from, to, at: ms}[]); null when it never moved. */
   moves: ColumnType<string | null, string | null | undefined, string | null>;
+  /** JSON of the call's InterpretationFailure; null while its interpretation has not failed. */
+  interpretation_failure: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TranscriptLinesTable {

@@ -234,6 +234,18 @@ function callMoves(): Migration {
   };
 }
 
+/** Why a call's interpretation failed, as JSON (null while it has not). */
+function interpretationFailure(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('calls').addColumn('interpretation_failure', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('calls').dropColumn('interpretation_failure').execute();
+    },
+  };
+}
+
 /** Each transcript line keeps who spoke it, when known (null otherwise, as in older lines). */
 function utteranceSpeaker(): Migration {
   return {
@@ -293,6 +305,7 @@ export function storeMigrations(dialect: Dialect): Record<string, Migration> {
     '0009-utterance-speaker': utteranceSpeaker(),
     '0010-utterance-lag': utteranceLag(dialect),
     '0011-retention': retention(),
+    '0012-interpretation-failure': interpretationFailure(),
   };
 }
 

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type {
   CallMove,
+  InterpretationFailure,
   CallLeg,
   CallOutcome,
   CallRecord,
@@ -80,6 +81,7 @@ export class SqlCallRecordStore implements CallRecordStore {
       seen_at: record.outcome === undefined ? record.startedAt.getTime() : null,
       outbound: record.outbound ? outboundJson(record.outbound) : null,
       moves: record.moves ? movesJson(record.moves) : null,
+      interpretation_failure: record.interpretationFailure ? JSON.stringify(record.interpretationFailure) : null,
     };
     try {
       await this.db.transaction().execute(async (trx) => {
@@ -326,6 +328,7 @@ function patchToRow(patch: CallRecordPatch): Updateable<CallsTable> {
   if (patch.conference !== undefined) set.conference = patch.conference;
   if (patch.outbound !== undefined) set.outbound = outboundJson(patch.outbound);
   if (patch.moves !== undefined) set.moves = movesJson(patch.moves);
+  if (patch.interpretationFailure !== undefined) set.interpretation_failure = JSON.stringify({ kind: patch.interpretationFailure.kind, message: patch.interpretationFailure.message });
   return set;
 }
 
@@ -349,6 +352,7 @@ function fromRow(row: Selectable<CallsTable>): CallRecord {
   if (row.instance !== null) r.instance = row.instance;
   if (row.outbound !== null && row.outbound !== undefined) r.outbound = outboundOf(row.outbound);
   if (row.moves !== null && row.moves !== undefined) r.moves = movesOf(row.moves);
+  if (row.interpretation_failure !== null && row.interpretation_failure !== undefined) r.interpretationFailure = JSON.parse(row.interpretation_failure) as InterpretationFailure;
   return r;
 }
 

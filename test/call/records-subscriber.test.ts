@@ -57,6 +57,15 @@ describe('the records subscriber, with a slow database', () => {
     ]);
   });
 
+  it('records why the interpretation failed, in plain words with the setting to check, once: the first failure stays', async () => {
+    const s = await setup();
+    s.records.release();
+    s.publish({ type: 'session.state', routeId: 'caller->agent', sessionId: 's1', targetLanguage: 'en', state: 'failed', kind: 'auth', reason: 'API key not valid. Please pass a valid API key.' });
+    s.publish({ type: 'session.state', routeId: 'agent->caller', sessionId: 's2', targetLanguage: 'es', state: 'failed', kind: 'unknown' });
+    await s.events.settle('c1');
+    expect((await s.records.get('c1'))?.interpretationFailure).toEqual({ kind: 'auth', message: 'Gemini refused the API key: check GEMINI_API_KEY' });
+  });
+
   it('records the end last: a slow state write does not bring an ended call back to life', async () => {
     const s = await setup();
     s.publish({ type: 'call.state', from: 'connecting', to: 'bridged', trigger: 'agent-stream-started' });

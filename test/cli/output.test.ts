@@ -38,6 +38,14 @@ describe("a transcript line's speaker in tolk calls show", () => {
   });
 });
 
+describe('tolk calls show, a call whose interpretation failed', () => {
+  it('says that it failed and why, in plain words with the setting to check', () => {
+    const text = callDetail({ ...call([]), interpretationFailure: { kind: 'auth', message: 'Gemini refused the API key: check GEMINI_API_KEY' } });
+    expect(text).toMatch(/^Interpretation\s+failed \(Gemini refused the API key: check GEMINI_API_KEY\)$/m);
+    expect(callDetail(call([]))).not.toContain('Interpretation');
+  });
+});
+
 /** A conference tolk joined: no number, caller or destination of its own, its parties' languages on their legs. */
 const joinedConference = (legs: CallWithTranscriptJson['legs']): CallWithTranscriptJson => ({
   ...call([]),

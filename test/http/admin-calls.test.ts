@@ -14,6 +14,13 @@ describe('GET /api/calls', () => {
     expect(res.body).not.toHaveProperty('nextCursor');
   });
 
+  it("says in a call's record that its interpretation failed, and why in plain words with the setting to check", async () => {
+    const setup = await adminSetup();
+    await setup.calls.update('call-1', { interpretationFailure: { kind: 'auth', message: 'Gemini refused the API key: check GEMINI_API_KEY' } });
+    const res = await request(setup.http.app).get('/api/calls/call-1').set(auth).expect(200);
+    expect(res.body).toMatchObject({ interpretationFailure: { kind: 'auth', message: 'Gemini refused the API key: check GEMINI_API_KEY' } });
+  });
+
   it('filters by number, outcome and time range', async () => {
     const { http } = await adminSetup();
     const get = async (query: Record<string, string>) => ids((await request(http.app).get('/api/calls').query(query).set(auth).expect(200)).body);

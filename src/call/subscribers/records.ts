@@ -7,7 +7,8 @@
  * of a call tolk places or the agent of a direct call or a conference while it rings, with
  * `dialledAt`), every
  * final utterance of the transcript
- * with the leg of who said it (where the event names the participant), and the outcome. Each write
+ * with the leg of who said it (where the event names the participant), why its interpretation
+ * failed (its first translation session that failed for good), and the outcome. Each write
  * is returned to the event bus, so the call waits for them before it reports that it has ended. An
  * end that cannot be written is handed on (`endNotWritten`) to be written again later.
  *
@@ -25,6 +26,7 @@ import type { CallLeg } from '../../store/call-record';
 import type { CallEnd } from '../../store/call-record-store';
 import type { CallEvent, CallEventSource } from '../events';
 import type { CallRecords } from '../ports';
+import { interpretationFailureText } from '../../shared/interpretation-failure';
 
 export interface RecordCallsOptions {
   /**
@@ -41,6 +43,8 @@ export function recordCalls(events: CallEventSource, records: CallRecords, opts:
   const unlisted = new Map<string, Map<string, Omit<CallLeg, 'language'>>>();
   /** Calls whose parties' connection (`call.connected`) gave their `answeredAt`. */
   const connected = new Set<string>();
+  /** Calls whose interpretation failure is recorded (the first session failure of each is kept). */
+  const interpretationFailed = new Set<string>();
   /** Per call, the last write queued (see the header). */
   const queues = new Map<string, Promise<unknown>>();
 
@@ -60,6 +64,7 @@ export function recordCalls(events: CallEventSource, records: CallRecords, opts:
     legs.delete(callId);
     connected.delete(callId);
     unlisted.delete(callId);
+    interpretationFailed.delete(callId);
   };
   /** The call's entry of `byCall`, made empty the first time. */
   const entryOf = <V>(byCall: Map<string, Map<string, V>>, callId: string): Map<string, V> => {
@@ -139,6 +144,12 @@ export function recordCalls(events: CallEventSource, records: CallRecords, opts:
           const here = new Set([...call.values()].map((l) => l.callSid));
           for (const l of r?.legs ?? []) if (!here.has(l.callSid)) call.set(`recorded:${l.callSid}`, l);
         });
+      case 'session.state': {
+        if (e.state !== 'failed' || interpretationFailed.has(e.callId)) return undefined;
+        interpretationFailed.add(e.callId);
+        const kind = e.kind ?? 'unknown';
+        return serial(e.callId, () => records.updateLive(e.callId, { interpretationFailure: { kind, message: interpretationFailureText(kind) } }));
+      }
       case 'call.ended': {
         const end: CallEnd = { outcome: e.outcome, endReason: e.reason, endedAt: new Date(e.at) };
         return serial(e.callId, () => {

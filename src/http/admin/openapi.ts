@@ -153,6 +153,12 @@ function componentSchemas(): Record<string, JsonSchema> {
           description: 'Each time the live call moved to another instance (a rolling deploy), in order',
           items: { type: 'object', required: ['from', 'to', 'at'], properties: { from: string, to: string, at: dateTime } },
         },
+        interpretationFailure: {
+          type: 'object',
+          description: "Present when the call's interpretation failed for good (the call went on uninterpreted, its parties hearing a notice): the first translation session's failure kind (auth, quota, model, invalid_argument, retries_exhausted, setup_timeout, unknown) and in plain words, with the setting to check (e.g. 'Gemini refused the API key: check GEMINI_API_KEY')",
+          required: ['kind', 'message'],
+          properties: { kind: string, message: string },
+        },
         startedAt: dateTime,
         answeredAt: { ...dateTime, description: 'When the call was answered: the other party answered and the two were joined (a conference: both parties were in it, interpreted or not)' },
         endedAt: dateTime,

@@ -37,6 +37,15 @@ export const utterance = (i: number): Utterance => ({
 
 export function describeCallRecordStoreContract(name: string, open: OpenCallRecordStore): void {
   describe(`${name}: CallRecordStore contract`, () => {
+    it("keeps why a call's interpretation failed", async () => {
+      const store = await open({ newId: () => 'call-1' });
+      await store.create(newCall());
+      expect((await store.get('call-1'))?.interpretationFailure).toBeUndefined();
+      await store.update('call-1', { interpretationFailure: { kind: 'auth', message: 'Gemini refused the API key: check GEMINI_API_KEY' } });
+      expect((await store.get('call-1'))?.interpretationFailure).toEqual({ kind: 'auth', message: 'Gemini refused the API key: check GEMINI_API_KEY' });
+      expect((await store.list({ limit: 5 })).items[0]?.interpretationFailure).toEqual({ kind: 'auth', message: 'Gemini refused the API key: check GEMINI_API_KEY' });
+    });
+
     it('creates, updates and returns a call with its transcript in order', async () => {
       const store = await open({ newId: () => 'call-1' });
       const created = await store.create(newCall());
