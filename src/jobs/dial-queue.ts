@@ -30,9 +30,10 @@ import {
 import { SCHEDULED_STATE, type CallRecordStore } from '../store/call-record-store';
 import type { Logger } from '../log/logger';
 import { CUSTOMER_ENDPOINT } from '../call/outbound-call';
+import { within } from '../call/deadline';
 import type { DialLedger } from './dial-ledger';
 import { placeOnce } from './dial-once';
-import { recordPlacedLeg } from './dial-record';
+import { recordPlacedLeg, type PlacedLeg } from './dial-record';
 import { backoffDelay, FinalJobError, JobFailedError, type Backoff, type JobContext, type JobQueues, type Processor, type QueueSpec } from './queue';
 
 export const DIAL_QUEUE = 'dial';
@@ -71,6 +72,12 @@ export function dialQueueSpec(callsPerSecond: number): QueueSpec {
 export function jobId(...parts: string[]): string {
   return parts.map((p) => p.replace(/[:\s]/g, '_')).join('.');
 }
+
+/**
+ * How long a dial job waits for its leg to be listed in its call's record before it answers with
+ * the leg anyway: the instance waiting for the leg must have it well within its ring timeout.
+ */
+const RECORD_LEG_MS = 3000;
 
 /** Attempts of one dial: enough for several backoffs within a ring timeout. */
 const DIAL_ATTEMPTS = 6;
@@ -233,7 +240,13 @@ export function dialProcessor(telephony: Telephony, retryable: (err: unknown) =>
     const role = 'request' in data ? (data.request.endpoint === CUSTOMER_ENDPOINT ? 'caller' : 'agent') : 'party' in data ? 'agent' : undefined;
     if (typeof result === 'string' && role && opts.calls) {
       const deps = { calls: opts.calls, telephony, gone: () => callGone(callIdOf(data), opts), now, ...(opts.logger ? { logger: opts.logger } : {}) };
-      await recordPlacedLeg({ callId: callIdOf(data), role, legRef: result, jobId: job.id }, deps);
+      const leg: PlacedLeg = { callId: callIdOf(data), role, legRef: result, jobId: job.id };
+      // The database being slow must not keep the leg from the instance waiting for it: past the
+      // bound the leg is left to that instance (the listing may still land, or hang it up, later).
+      await within(recordPlacedLeg(leg, deps), RECORD_LEG_MS).catch(() => {
+        opts.logger?.warn({ event: 'dial.leg_unrecorded', component: 'dial', callId: leg.callId, jobId: job.id, legSid: result }, `could not list a placed leg in its call's record within ${RECORD_LEG_MS / 1000} s: left to the instance waiting for it`);
+        return 'unknown' as const;
+      });
     }
     return result;
   };

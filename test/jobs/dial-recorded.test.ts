@@ -4,13 +4,14 @@
  * instance died, before the cluster's directory shows it down, places the leg, and the survivor
  * that closes the call hangs that leg up (no phone rings for nobody). A leg placed for a call that
  * was closed meanwhile is hung up by the job itself; one listed while the survivor was closing the
- * call, by the survivor; one whose waiter shows down only for a moment is left to the call.
+ * call, by the survivor; one whose waiter shows down only for a moment is left to the call. A
+ * database that does not answer keeps the leg from the instance waiting for it only briefly.
  */
 import { CallEventBus } from '../../src/call/events';
 import type { DialRequest, LegReport, Telephony } from '../../src/call/ports';
 import { CallReconciler } from '../../src/call/reconciler';
 import { callEndsQueueSpec } from '../../src/jobs/call-ends';
-import { DIAL_QUEUE, dialProcessor, dialQueueSpec, type DialJob } from '../../src/jobs/dial-queue';
+import { DIAL_QUEUE, dialProcessor, dialQueueSpec, QueuedTelephony, type DialJob } from '../../src/jobs/dial-queue';
 import { MemoryJobQueues } from '../../src/jobs/memory-queues';
 import type { NewCallRecord } from '../../src/store/call-record';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
@@ -135,5 +136,24 @@ describe('a leg placed by a dial job (Redis)', () => {
     expect(await survivor.closeLost('tolk-a')).toBe(0);
     expect(network.placed).toEqual(['CA-listed-meanwhile-caller', 'CA-listed-meanwhile-agent']);
     expect(network.ringing()).toEqual([]);
+  }, 20_000);
+
+  it("reaches the instance waiting for it within its ring timeout while the call's record does not answer", async () => {
+    const records = new InMemoryCallRecordStore();
+    await records.create(calling('slow-db', 'tolk-a'));
+    const network = new Network();
+    // The database stops answering once the leg is placed.
+    let hanging = false;
+    network.onDial = () => Promise.resolve(void (hanging = true));
+    const calls = {
+      get: (id: string) => (hanging ? new Promise<never>(() => undefined) : records.get(id)),
+      updateLive: (id: string, patch: Parameters<InMemoryCallRecordStore['updateLive']>[1]) => (hanging ? new Promise<never>(() => undefined) : records.updateLive(id, patch)),
+    };
+    q = openTestQueues('in-process', [dialQueueSpec(5)]);
+    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls, instanceUp: () => Promise.resolve(true), logger: silent }));
+    const waiting = new QueuedTelephony(network, q.jobs, { waiter: 'tolk-a' });
+    const dialled = await waiting.dial({ callId: 'slow-db', endpoint: 'agent', destination: '+15550002222', callerId: '+15550001111', ringTimeoutSec: 6 }).catch((err: unknown) => err);
+    expect(dialled).toBe('CA-slow-db-agent');
+    expect(network.ringing()).toEqual(['CA-slow-db-agent']);
   }, 20_000);
 });
