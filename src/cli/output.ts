@@ -7,6 +7,7 @@ import type { FieldProblem } from '../config/numbers-schema';
 import { listedLanguages, partiesText, spokenLanguages } from '../shared/call-languages';
 import { statusLabel } from '../shared/call-status';
 import { listedTimeText, startTimes, talkText } from '../shared/call-times';
+import { interpretationStatus } from '../shared/interpretation-failure';
 import { languageMenuText } from '../shared/language-menu';
 import { speakerLabel } from '../shared/speaker-label';
 import type { CallJson, CallWithTranscriptJson } from './api-client';
@@ -183,7 +184,7 @@ export function callDetail(c: CallWithTranscriptJson): string {
     ['Moved', c.moves?.map((m) => `${m.from} -> ${m.to} at ${shownTime(m.at)}`).join('; ') || undefined],
     ['Placed', c.outbound && `by tolk, calling the customer ${c.outbound.at ? `at ${shownTime(c.outbound.at)}` : 'at once'}; attempt ${c.outbound.attempts} of ${c.outbound.retries + 1}`],
     ['Outcome', c.outcome && (c.endReason ? `${c.outcome}: ${c.endReason}` : c.outcome)],
-    ['Interpretation', c.interpretationFailure && `failed (${c.interpretationFailure.message})`],
+    ['Interpretation', interpretationStatus(c)],
     ...startTimes(c).map((t): [string, string] => [t.label, shownTime(t.at)]),
     ['Answered', c.answeredAt && shownTime(c.answeredAt)],
     ['Ended', c.endedAt && shownTime(c.endedAt)],

@@ -1,7 +1,7 @@
 /**
  * A translation session's failure in plain words, with the setting an operator should check: in
  * tolk's log and wherever a call's interpretation failure is shown. Pure, imports nothing (the
- * console's bundle may import it).
+ * console's bundle imports it).
  */
 
 /** The kinds of failure a session reports (SessionFailureKind), as plain strings. */
@@ -21,4 +21,12 @@ export function settingToCheck(kind: string): string | undefined {
 
 export function interpretationFailureText(kind: string): string {
   return WORDS[kind] ?? 'the translation session failed';
+}
+
+/**
+ * What a call's record says of its interpretation where it failed (`failed (WHY)`), as `tolk calls
+ * show` (Interpretation) and the console's History show it; undefined while it has not failed.
+ */
+export function interpretationStatus(c: { interpretationFailure?: { message: string } }): string | undefined {
+  return c.interpretationFailure && `failed (${c.interpretationFailure.message})`;
 }

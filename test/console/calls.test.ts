@@ -1,4 +1,4 @@
-import { badgeClass, callDuration, formatTime, languagesCell, listedTimeText, statusLabel, type CallRecord } from '../../console/src/lib/calls';
+import { badgeClass, callDuration, formatTime, interpretationStatus, languagesCell, listedTimeText, statusLabel, type CallRecord } from '../../console/src/lib/calls';
 
 const record = (fields: Partial<CallRecord>): CallRecord => ({
   id: 'c1',
@@ -10,6 +10,13 @@ const record = (fields: Partial<CallRecord>): CallRecord => ({
   state: 'bridged',
   startedAt: '2026-12-05T10:00:00.000Z',
   ...fields,
+});
+
+describe("a call's interpretation on the History page", () => {
+  it('says that it failed and why, with the setting to check; nothing while it has not failed', () => {
+    expect(interpretationStatus(record({ interpretationFailure: { kind: 'auth', message: 'Gemini refused the API key: check GEMINI_API_KEY' } }))).toBe('failed (Gemini refused the API key: check GEMINI_API_KEY)');
+    expect(interpretationStatus(record({}))).toBeUndefined();
+  });
 });
 
 describe("a call's badge on the History page", () => {

@@ -1,6 +1,7 @@
 /** Call records as the admin API returns them (`/api/calls`), and small formatting helpers. */
 import { listedLanguages } from '../../../src/shared/call-languages';
 import { listedTimeText as listedTimeWith, talkText } from '../../../src/shared/call-times';
+export { interpretationStatus } from '../../../src/shared/interpretation-failure';
 
 export interface CallLeg {
   role: string;
@@ -34,6 +35,8 @@ export interface CallRecord {
   endedAt?: string;
   /** How long it was connected (answered to ended), once it ended having been answered. */
   durationMs?: number;
+  /** Its interpretation failed for good: the failure kind, and in plain words with the setting to check. */
+  interpretationFailure?: { kind: string; message: string };
 }
 
 export interface Utterance {

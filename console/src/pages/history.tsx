@@ -7,7 +7,7 @@ import { api, ApiError, problemsOf, type FieldProblem } from '../lib/api';
 import { speakerLabel } from '../../../src/shared/speaker-label';
 import { partiesText, spokenLanguages } from '../../../src/shared/call-languages';
 import { startTimes } from '../../../src/shared/call-times';
-import { badgeClass, callDuration, formatDuration, languagesCell, formatTime, listedTimeText, localToIso, seconds, OUTCOMES, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
+import { badgeClass, callDuration, formatDuration, languagesCell, formatTime, interpretationStatus, listedTimeText, localToIso, seconds, OUTCOMES, statusLabel, type CallRecord, type CallWithTranscript } from '../lib/calls';
 import { languageName, useLanguages } from '../lib/languages';
 import { href } from '../lib/router';
 
@@ -165,6 +165,12 @@ function CallDetail(props: { id: string }) {
           <span class={`badge ${badgeClass(call)}`}>{statusLabel(call)}</span>
           {call.endReason ? ` ${call.endReason}` : ''}
         </dd>
+        {interpretationStatus(call) ? (
+          <>
+            <dt>Interpretation</dt>
+            <dd>{interpretationStatus(call)}</dd>
+          </>
+        ) : null}
         <dt>From</dt>
         <dd>{call.from}</dd>
         <dt>Rang</dt>
