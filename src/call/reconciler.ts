@@ -115,6 +115,8 @@ export class CallReconciler {
   private stopped = false;
   /** Ends of this instance's calls neither written nor queued (see the header). */
   private readonly kept: KeptEnds;
+  /** The database's writes marking calls as served that it has not answered yet. */
+  private readonly touching = new Set<Promise<unknown>>();
   /** Ends being queued now (`endNotWritten`). */
   private readonly queueing = new Set<Promise<void>>();
   /** False once `stop` has made its last attempt at the kept ends: an end that cannot be queued then is lost at once. */
@@ -161,6 +163,8 @@ export class CallReconciler {
   /**
    * Every interval: this instance's calls are marked as served whatever else is going on (a slow
    * pass must not make other instances take them as orphaned), and a pass starts unless one runs.
+   * Marking them is waited for one step (a pass's limit over PASS_STEPS), and not tried again while
+   * the database has not answered the last write.
    */
   private async tick(): Promise<void> {
     if (!this.passing) {
@@ -168,14 +172,30 @@ export class CallReconciler {
       await this.pass().finally(() => (this.passing = false));
       return;
     }
-    await this.touch().catch((err: unknown) => this.log.warn({ event: 'reconcile.touch_failed', err }, 'could not mark live calls as served'));
+    // A database that has not answered the last write yet is not sent another.
+    if (this.touching.size > 0) {
+      this.log.warn({ event: 'reconcile.touch_skipped', writes: this.touching.size }, 'did not mark live calls as served: the database has not answered the last time yet');
+      return;
+    }
+    const waits = new BoundedWaits((this.deps.passLimitMs ?? PASS_STEPS * DEFAULT_STEP_TIMEOUT_MS) / PASS_STEPS);
+    await this.touch(waits)
+      .catch((err: unknown) => this.log.warn({ event: 'reconcile.touch_failed', err }, 'could not mark live calls as served'))
+      .finally(() => waits.done());
   }
 
   /** Marks the calls this instance serves, and those whose ends it keeps, as served. */
-  private async touch(waits: Waits = UNBOUNDED): Promise<void> {
+  private async touch(waits: Waits): Promise<void> {
     const ids = [...this.deps.serving(), ...this.kept.ids()];
     const at = new Date(this.now());
-    for (let i = 0; i < ids.length; i += TOUCH_BATCH) await waits.wait(() => this.deps.records.touch(ids.slice(i, i + TOUCH_BATCH), at));
+    for (let i = 0; i < ids.length; i += TOUCH_BATCH) {
+      await waits.wait(() => {
+        const write = this.deps.records.touch(ids.slice(i, i + TOUCH_BATCH), at);
+        this.touching.add(write);
+        const settled = (): void => void this.touching.delete(write);
+        write.then(settled, settled);
+        return write;
+      });
+    }
   }
 
   /**

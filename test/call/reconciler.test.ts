@@ -213,6 +213,51 @@ describe('calls no instance serves any more', () => {
       jest.useRealTimers();
     }
   });
+
+  it('sends a database that does not answer no more writes marking its calls as served until it answers, and gives up waiting on each within a step', async () => {
+    const served = new InMemoryCallRecordStore();
+    const write = served.touch.bind(served);
+    let hanging = false;
+    const held: (() => void)[] = [];
+    let started = 0;
+    const records = Object.assign(served, {
+      touch: (ids: readonly string[], at: Date) => {
+        started++;
+        if (!hanging) return write(ids, at);
+        return new Promise<void>((r) => held.push(() => void write(ids, at).then(r)));
+      },
+    });
+    let release: () => void = () => undefined;
+    const network = { lookUp: () => new Promise<LegReport | undefined>((r) => (release = () => r(undefined))), hangUp: () => Promise.resolve() };
+    await records.create(call('orphan', { startedAt: new Date(Date.now() - 120_000) }));
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString()) as Record<string, unknown>), cb()) }) });
+    const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(), intervalMs: 1000, passLimitMs: 30_000, serving: () => ['live'], events: new CallEventBus(logger), jobs: new MemoryJobQueues({ specs: [callEndsQueueSpec], logger }), logger });
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      reconciler.start();
+      await jest.advanceTimersByTimeAsync(0);
+      // The pass marked the live call, then waits on the network; the database stops answering.
+      expect(started).toBe(1);
+      hanging = true;
+      for (let i = 0; i < 15; i++) await jest.advanceTimersByTimeAsync(1000);
+      // One write it has not answered; the intervals after it sent none, and its wait ended at the step (10 s).
+      expect(started).toBe(2);
+      expect(lines.filter((l) => l.event === 'reconcile.touch_failed')).toEqual([expect.objectContaining({ err: expect.objectContaining({ message: 'no answer within 10 s' }) })]);
+      expect(lines.filter((l) => l.event === 'reconcile.touch_skipped').length).toBeGreaterThanOrEqual(13);
+      // It answers: the next interval marks the live call again.
+      hanging = false;
+      for (const answer of held.splice(0)) answer();
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(started).toBe(3);
+      release();
+      const stopping = reconciler.stop();
+      await jest.advanceTimersByTimeAsync(10_000);
+      await stopping;
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
 
 describe('the calls of an instance of the cluster that died', () => {
