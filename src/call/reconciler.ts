@@ -29,7 +29,9 @@
  * A pass waits on the database, the job queue and the phone network within one deadline
  * (`passLimitMs`); past it the pass is abandoned, logged with what it had left (`reconcile.pass_abandoned`),
  * and the next starts on time. A close the database writes after its pass was abandoned is still
- * published. `stop` waits for a pass running within its own deadline, then abandons it.
+ * published. Closing a lost instance's calls (`closeLost`) and a call whose leg ended (`legEnded`)
+ * are given the same deadline each. `stop` waits for a pass and those running within its own
+ * deadline, then abandons them.
  */
 import { owedEnd, queueEnd } from '../jobs/call-ends';
 import type { JobQueues } from '../jobs/queue';
@@ -110,6 +112,8 @@ export class CallReconciler {
   private passing = false;
   /** The waits of the pass running, if one runs. */
   private current: BoundedWaits | undefined;
+  /** `closeLost` and `legEnded` running now (settling once they are over), with their waits. */
+  private readonly others = new Map<Promise<void>, BoundedWaits>();
   /** Failed attempts per call (see MAX_ATTEMPTS). */
   private readonly attempts = new Map<string, number>();
   private stopped = false;
@@ -134,23 +138,43 @@ export class CallReconciler {
    * Closes every live call of instance `instance`, which has died, as `instance_lost`; resolves with
    * how many are left open (the network could not be asked about them: try again later).
    */
-  async closeLost(instance: string): Promise<number> {
-    let left = 0;
-    for (;;) {
-      const calls = await this.deps.records.unserved({ instance, startedBefore: new Date(this.now() + 60_000), seenBefore: new Date(0), limit: BATCH });
-      const theirs = calls.filter((r) => r.instance === instance && !this.deps.serving().includes(r.id));
-      let closed = 0;
-      for (const record of theirs) {
-        try {
-          await this.reconcile(record, UNBOUNDED, 'instance_lost', `the tolk instance serving the call (${instance}) stopped while it was ${record.state}`);
-          closed++;
-        } catch (err) {
-          left++;
-          this.log.warn({ event: 'call.reconcile_failed', callId: record.id, err }, 'could not close a call of a lost instance; trying again later');
+  closeLost(instance: string): Promise<number> {
+    return this.bounded(async (waits) => {
+      let left = 0;
+      for (;;) {
+        const calls = await waits.wait(() => this.deps.records.unserved({ instance, startedBefore: new Date(this.now() + 60_000), seenBefore: new Date(0), limit: BATCH }));
+        const theirs = calls.filter((r) => r.instance === instance && !this.deps.serving().includes(r.id));
+        let closed = 0;
+        for (const record of theirs) {
+          try {
+            await this.reconcile(record, waits, 'instance_lost', `the tolk instance serving the call (${instance}) stopped while it was ${record.state}`);
+            closed++;
+          } catch (err) {
+            if (waits.givenUp) throw err;
+            left++;
+            this.log.warn({ event: 'call.reconcile_failed', callId: record.id, err }, 'could not close a call of a lost instance; trying again later');
+          }
         }
+        if (calls.length < BATCH || closed === 0) return left;
       }
-      if (calls.length < BATCH || closed === 0) return left;
-    }
+    });
+  }
+
+  /**
+   * Runs `work` with waits given `passLimitMs` (abandoned at once once tolk is stopping), kept
+   * until it is over so that `stop` can wait for it.
+   */
+  private bounded<T>(work: (waits: Waits) => Promise<T>): Promise<T> {
+    const waits = new BoundedWaits(this.deps.passLimitMs ?? PASS_STEPS * DEFAULT_STEP_TIMEOUT_MS);
+    if (this.stopped) waits.abandon('tolk is stopping');
+    const run = work(waits).finally(() => waits.done());
+    const over = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.others.set(over, waits);
+    void over.then(() => this.others.delete(over));
+    return run;
   }
 
   /** Runs a pass now (in the background), then one every interval. */
@@ -199,15 +223,19 @@ export class CallReconciler {
   }
 
   /**
-   * Stops the passes (one running is waited for up to `stopWriteMs`, then abandoned), then makes a
-   * last attempt, within `stopWriteMs`, at writing the ends kept.
+   * Stops the passes (one running, and `closeLost` and `legEnded` running, are waited for up to
+   * `stopWriteMs`, then abandoned), then makes a last attempt, within `stopWriteMs`, at writing the
+   * ends kept.
    */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     const limitMs = this.deps.stopWriteMs ?? STOP_WRITE_MS;
-    const abandoning = startDeadline(limitMs, () => this.current?.abandon('tolk is stopping'));
-    await this.running;
+    const abandoning = startDeadline(limitMs, () => {
+      this.current?.abandon('tolk is stopping');
+      for (const waits of this.others.values()) waits.abandon('tolk is stopping');
+    });
+    await Promise.all([this.running, ...this.others.keys()]);
     clearTimeout(abandoning);
     await Promise.all(this.queueing);
     if (this.kept.size > 0) {
@@ -303,12 +331,14 @@ export class CallReconciler {
    */
   async legEnded(legRef: string): Promise<void> {
     if (this.stopped) return;
-    const record = await this.deps.records.findByCallSid(legRef).catch(() => undefined);
-    // A call tolk places that waits for its next attempt lists the leg of its last one: not orphaned.
-    if (!record || record.outcome !== undefined || record.state === SCHEDULED_STATE || this.deps.serving().includes(record.id)) return;
-    const mine = record.instance === undefined || record.instance === this.deps.instance;
-    if (!mine || record.startedAt.getTime() >= this.deps.startedAt.getTime()) return;
-    await this.reconcile(record).catch((err: unknown) => this.log.warn({ event: 'call.reconcile_failed', callId: record.id, err }, 'could not reconcile a call'));
+    await this.bounded(async (waits) => {
+      const record = await waits.wait(() => this.deps.records.findByCallSid(legRef)).catch(() => undefined);
+      // A call tolk places that waits for its next attempt lists the leg of its last one: not orphaned.
+      if (!record || record.outcome !== undefined || record.state === SCHEDULED_STATE || this.deps.serving().includes(record.id)) return;
+      const mine = record.instance === undefined || record.instance === this.deps.instance;
+      if (!mine || record.startedAt.getTime() >= this.deps.startedAt.getTime()) return;
+      await this.reconcile(record, waits).catch((err: unknown) => this.log.warn({ event: 'call.reconcile_failed', callId: record.id, err }, 'could not reconcile a call'));
+    });
   }
 
   private async passNow(): Promise<number> {
@@ -391,7 +421,7 @@ export class CallReconciler {
    */
   private async reconcile(
     record: CallRecord,
-    waits: Waits = UNBOUNDED,
+    waits: Waits,
     outcome: CallOutcome = 'interrupted',
     why = `tolk stopped serving the call while it was ${record.state}`,
   ): Promise<boolean> {
@@ -503,7 +533,7 @@ export class CallReconciler {
    * finished with it, the pass goes on); false if another instance closed it first. Written after
    * `waits` were given up, the end is published all the same: the record has it.
    */
-  private async close(record: CallRecord, end: CallEnd, waits: Waits = UNBOUNDED): Promise<boolean> {
+  private async close(record: CallRecord, end: CallEnd, waits: Waits): Promise<boolean> {
     const closed = await waits.wait(
       () => this.deps.records.close(record.id, end),
       (late) => void (late && this.announce(record, end, UNBOUNDED)),

@@ -286,6 +286,43 @@ describe('the calls of an instance of the cluster that died', () => {
     expect(await s.records.get('joined')).toMatchObject({ outcome: 'instance_lost', endReason: 'the tolk instance serving the call (tolk-b) stopped while it was bridged; the conference goes on without its interpreter' });
   });
 
+  it('are given up at the deadline when the network does not answer, left live for the next try', async () => {
+    const s = setup([], new InMemoryCallRecordStore(), { passLimitMs: 100 });
+    await s.records.create(call('lost-3', { instance: 'tolk-b', startedAt: new Date(BOOT) }));
+    s.network.lookUp = () => new Promise(() => undefined);
+    const started = Date.now();
+    const closing = s.reconciler.closeLost('tolk-b');
+    const hung = new Promise((r) => setTimeout(() => r('still waiting'), 2_000).unref());
+    await expect(Promise.race([closing, hung])).rejects.toThrow(/^no answer within/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect((await s.records.get('lost-3'))?.outcome).toBeUndefined();
+  });
+
+  it('are waited for by stop, within its deadline', async () => {
+    const s = setup([], new InMemoryCallRecordStore(), { stopWriteMs: 50 });
+    await s.records.create(call('lost-4', { instance: 'tolk-b', startedAt: new Date(BOOT), legs: [{ role: 'caller', callSid: 'CA' + '4'.repeat(32), language: 'es' }] }));
+    await s.records.create(call('c5'));
+    let answer: () => void = () => undefined;
+    const lookUp = s.network.lookUp.bind(s.network);
+    s.network.lookUp = (sid) => new Promise((r) => (answer = () => r(lookUp(sid))));
+    s.network.legs.set(CALLER, { status: { state: 'ended', reason: 'completed' }, endedAt: new Date(BOOT - 1_000) });
+    s.network.legs.set(AGENT, { status: { state: 'ended', reason: 'completed' }, endedAt: new Date(BOOT - 1_000) });
+    // A lost instance's call, and a call of this instance's previous run whose leg ended, each asking the network.
+    const closing = s.reconciler.closeLost('tolk-b');
+    const ending = s.reconciler.legEnded(CALLER);
+    await new Promise((r) => setImmediate(r));
+    const started = Date.now();
+    await s.reconciler.stop();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // Stop returned once both were over: abandoned, nothing of them goes on when the network answers.
+    const over = await Promise.race([Promise.allSettled([closing, ending]).then(() => 'over'), new Promise((r) => setImmediate(() => r('running')))]);
+    expect(over).toBe('over');
+    answer();
+    await new Promise((r) => setImmediate(r));
+    expect((await s.records.get('lost-4'))?.outcome).toBeUndefined();
+    expect((await s.records.get('c5'))?.outcome).toBeUndefined();
+  });
+
   it('are tried again later when the network cannot be asked', async () => {
     const s = setup();
     await s.records.create(call('lost-2', { instance: 'tolk-b', startedAt: new Date(BOOT) }));
