@@ -196,7 +196,8 @@ describe('calls no instance serves any more', () => {
   it('keeps marking its own calls as served while a slow pass is still asking the network', async () => {
     const served = new InMemoryCallRecordStore();
     const touched: number[] = [];
-    const records = Object.assign(served, { touch: (ids: readonly string[], at: Date) => (touched.push(at.getTime()), served.touch(ids, at)) });
+    const write = served.touch.bind(served);
+    const records = Object.assign(served, { touch: (ids: readonly string[], at: Date) => (touched.push(at.getTime()), write(ids, at)) });
     let release: () => void = () => undefined;
     const network = { lookUp: () => new Promise<LegReport | undefined>((r) => (release = () => r(undefined))), hangUp: () => Promise.resolve() };
     await records.create(call('orphan', { startedAt: new Date(Date.now() - 120_000) }));
@@ -208,7 +209,9 @@ describe('calls no instance serves any more', () => {
       // The first pass still waits on the network; every interval marked the live call all the same.
       expect(touched.length).toBeGreaterThanOrEqual(5);
       release();
-      await reconciler.stop();
+      const stopping = reconciler.stop();
+      await jest.advanceTimersByTimeAsync(10_000);
+      await stopping;
     } finally {
       jest.useRealTimers();
     }
