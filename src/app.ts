@@ -352,7 +352,7 @@ async function startWith(
       conferences: twilioConferences,
       retryableDialError: isRetryableTwilioError,
       calls: records,
-      ...(cluster ? { instanceUp: (id: string) => cluster.directory.isUp(id) } : {}),
+      ...(cluster ? { instances: { up: (id: string) => cluster.directory.isUp(id), answers: (id: string) => cluster.directory.answers(id) } } : {}),
       ...(redis ? { dialLedger: new RedisDialLedger(redis.client, `${redis.keyPrefix}dials:`) } : {}),
       deliveries,
       retention,

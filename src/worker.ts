@@ -6,7 +6,7 @@
 import type { Config } from './config/env';
 import { StartupError } from './config/startup-error';
 import { TWIML_DIR } from './config/paths';
-import { instanceUp } from './cluster/directory';
+import { instanceAnswers, instanceUp } from './cluster/directory';
 import { openClusterRedis } from './cluster/redis';
 import { openJobQueues } from './jobs/open-queues';
 import { RedisDialLedger } from './jobs/dial-ledger';
@@ -58,7 +58,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Worke
     retryableDialError: isRetryableTwilioError,
     calls: store.calls,
     // In a cluster, a dial whose instance stopped waiting for it places nothing (see dial-queue.ts).
-    ...(config.TOLK_CLUSTER === 'on' ? { instanceUp: (id: string) => instanceUp(redis, id) } : {}),
+    ...(config.TOLK_CLUSTER === 'on' ? { instances: { up: (id: string) => instanceUp(redis, id), answers: (id: string) => instanceAnswers(redis, id) } } : {}),
     dialLedger: new RedisDialLedger(redis.client, `${redis.keyPrefix}dials:`),
     deliveries,
     retention,

@@ -43,6 +43,24 @@ export async function instanceUp(redis: ClusterRedis, id: string): Promise<boole
   return (await redis.client.exists(`${redis.keyPrefix}instance:${id}`)) === 1;
 }
 
+/** Whether instance `m` answers at its internal URL: GET /healthz within 1 s. */
+export async function answersHealthz(m: Member): Promise<boolean> {
+  try {
+    return (await fetch(m.url.replace(/\/+$/, '') + '/healthz', { signal: AbortSignal.timeout(1000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether instance `id`, a member of the cluster on `redis` (it joined and has not left), answers
+ * its health check: one whose heartbeat is merely late still does. One that left answers nothing.
+ */
+export async function instanceAnswers(redis: ClusterRedis, id: string, answers: (m: Member) => Promise<boolean> = answersHealthz): Promise<boolean> {
+  const url = await redis.client.hget(`${redis.keyPrefix}members`, id);
+  return url !== null && (await answers({ id, url }));
+}
+
 export class RedisCallDirectory implements CallOwnership {
   private readonly claimed = new Map<string, string[]>();
   private timer: NodeJS.Timeout | undefined;
@@ -139,6 +157,11 @@ export class RedisCallDirectory implements CallOwnership {
 
   isUp(id: string): Promise<boolean> {
     return instanceUp(this.redis, id);
+  }
+
+  /** Whether instance `id` answers its health check (see instanceAnswers). */
+  answers(id: string): Promise<boolean> {
+    return instanceAnswers(this.redis, id);
   }
 
   /** Every instance that joined and has not left, and whether it is up. */

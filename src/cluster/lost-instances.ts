@@ -6,7 +6,7 @@
  * Once none is left open the member is forgotten.
  */
 import type { Logger } from '../log/logger';
-import type { Member, RedisCallDirectory } from './directory';
+import { answersHealthz, type Member, type RedisCallDirectory } from './directory';
 import type { ClusterRedis } from './redis';
 
 export interface LostInstancesDeps {
@@ -75,13 +75,5 @@ export class LostInstances {
         await this.deps.redis.client.del(lock).catch(() => undefined);
       }
     }
-  }
-}
-
-async function answersHealthz(m: Member): Promise<boolean> {
-  try {
-    return (await fetch(m.url.replace(/\/+$/, '') + '/healthz', { signal: AbortSignal.timeout(1000) })).ok;
-  } catch {
-    return false;
   }
 }

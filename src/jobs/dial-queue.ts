@@ -9,8 +9,8 @@
  *
  * A dial job outlives the instance waiting for its leg (on Redis): one whose call has ended (closed
  * by another instance, say, after the one serving it died), waits for its next attempt, or whose
- * waiting instance the cluster's directory says has stopped, places nothing, as no call would take
- * the leg once answered. A call's party it places is listed in the call's record by the job itself
+ * waiting instance has stopped (the cluster's directory shows it down and it does not answer its
+ * health check), places nothing, as no call would take the leg once answered. A call's party it places is listed in the call's record by the job itself
  * (dial-record.ts), so that whoever closes the call hangs it up even if its waiter died unseen.
  * A job run again (its worker died or stalled while running it) places its leg once
  * (dial-ledger.ts).
@@ -78,6 +78,9 @@ export function jobId(...parts: string[]): string {
  * the leg anyway: the instance waiting for the leg must have it well within its ring timeout.
  */
 const RECORD_LEG_MS = 3000;
+
+/** How long a dial job waits to learn whether the instance waiting for its leg is up, or answers. */
+const INSTANCE_CHECK_MS = 2000;
 
 /** Attempts of one dial: enough for several backoffs within a ring timeout. */
 const DIAL_ATTEMPTS = 6;
@@ -188,6 +191,16 @@ export class QueuedConferences implements ConferenceTelephony {
   }
 }
 
+/**
+ * Whether an instance is up (the cluster's directory) and, for one the directory shows down,
+ * whether it still answers its health check: one down and not answering has stopped; a late
+ * heartbeat alone stops no dial.
+ */
+export interface InstanceChecks {
+  up(instance: string): Promise<boolean>;
+  answers(instance: string): Promise<boolean>;
+}
+
 export interface DialProcessorOptions {
   /** Places conference parties and interpreter legs; absent: such jobs fail. */
   conferences?: ConferenceTelephony;
@@ -196,8 +209,8 @@ export interface DialProcessorOptions {
    * placed; a call's party placed is listed there at once (dial-record.ts).
    */
   calls?: Pick<CallRecordStore, 'get' | 'updateLive'>;
-  /** Whether an instance is up (the cluster's directory): a leg whose waiter has stopped is not placed. */
-  instanceUp?: (instance: string) => Promise<boolean>;
+  /** The cluster's instances: a leg whose waiter has stopped is not placed. */
+  instances?: InstanceChecks;
   /** Which run of a job places its leg (REDIS_URL): a job run again (it stalled) places it once. */
   ledger?: DialLedger;
   logger?: Logger;
@@ -215,8 +228,19 @@ function callIdOf(data: DialLeg): string {
 async function unwaited(data: DialJob, opts: DialProcessorOptions): Promise<string | undefined> {
   const why = await callGone(callIdOf(data), opts);
   if (why !== undefined) return why;
-  if (data.waiter && opts.instanceUp && !(await opts.instanceUp(data.waiter).catch(() => true))) return `the instance waiting for it (${data.waiter}) has stopped`;
+  if (data.waiter && (await waiterStopped(data.waiter, opts))) return `the instance waiting for it (${data.waiter}) has stopped`;
   return undefined;
+}
+
+/**
+ * Whether instance `waiter` has stopped, by the rule the cluster takes an instance for lost by
+ * (lost-instances.ts): the directory shows it down and it does not answer its health check.
+ */
+async function waiterStopped(waiter: string, opts: DialProcessorOptions): Promise<boolean> {
+  const instances = opts.instances;
+  if (!instances) return false;
+  if (await within(instances.up(waiter), INSTANCE_CHECK_MS).catch(() => true)) return false;
+  return !(await within(instances.answers(waiter), INSTANCE_CHECK_MS).catch(() => true));
 }
 
 /** Why call `callId` takes no leg any more (it has ended, or waits for its next attempt), or undefined. */

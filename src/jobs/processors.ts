@@ -11,7 +11,7 @@ import { outboundQueueSpec } from '../outbound/outbound-calls';
 import { RETENTION_QUEUE, retentionQueueSpec, type Retention } from '../retention/retention';
 import { CALL_ENDS_QUEUE, callEndsProcessor, callEndsQueueSpec } from './call-ends';
 import type { DialLedger } from './dial-ledger';
-import { DIAL_QUEUE, dialProcessor, dialQueueSpec } from './dial-queue';
+import { DIAL_QUEUE, dialProcessor, dialQueueSpec, type InstanceChecks } from './dial-queue';
 import type { JobQueues, QueueSpec } from './queue';
 
 export interface QueueSettings {
@@ -33,8 +33,8 @@ export interface WorkerDeps {
   retryableDialError: (err: unknown) => boolean;
   /** The calls' records: no leg is placed for a call that has ended; ends not written are written there. */
   calls: Pick<CallRecordStore, 'get' | 'updateLive' | 'close'>;
-  /** Whether an instance is up (TOLK_CLUSTER=on: the cluster's directory); no leg is placed for one that stopped. */
-  instanceUp?: (instance: string) => Promise<boolean>;
+  /** Whether an instance is up or answers (TOLK_CLUSTER=on: the cluster's directory); no leg is placed for one that stopped. */
+  instances?: InstanceChecks;
   /** Which run of a dial job places its leg (REDIS_URL): a job run again places it once. */
   dialLedger?: DialLedger;
   /** Webhook deliveries (the `webhooks` queue). */
@@ -49,7 +49,7 @@ export interface WorkerDeps {
  * run it, as the instance that starts a call serves it).
  */
 export function runWorkers(jobs: JobQueues, deps: WorkerDeps): string[] {
-  jobs.work(DIAL_QUEUE, dialProcessor(deps.telephony, deps.retryableDialError, { conferences: deps.conferences, calls: deps.calls, instanceUp: deps.instanceUp, ledger: deps.dialLedger, logger: deps.logger }));
+  jobs.work(DIAL_QUEUE, dialProcessor(deps.telephony, deps.retryableDialError, { conferences: deps.conferences, calls: deps.calls, instances: deps.instances, ledger: deps.dialLedger, logger: deps.logger }));
   jobs.work(WEBHOOK_QUEUE, deps.deliveries.processor());
   jobs.work(RETENTION_QUEUE, deps.retention.processor());
   jobs.work(CALL_ENDS_QUEUE, callEndsProcessor(deps.calls, deps.logger));

@@ -1,8 +1,11 @@
 /**
  * The cluster's directory and stream token claims on a real Redis (the test one, under a prefix of
- * this test's own): which instance serves a call, whether an instance is up, and single use.
+ * this test's own): which instance serves a call, whether an instance is up (or,
+ * shown down, still answers), and single use.
  */
-import { RedisCallDirectory } from '../../src/cluster/directory';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { instanceAnswers, RedisCallDirectory } from '../../src/cluster/directory';
 import { openClusterRedis, type ClusterRedis } from '../../src/cluster/redis';
 import { RedisReplayStore } from '../../src/cluster/redis-replay-store';
 import { webhookSubject } from '../../src/twilio/cluster-routing';
@@ -90,6 +93,28 @@ describe('the cluster directory', () => {
     await b.forget('a');
     await b.stop();
     expect(await b.members()).toEqual([]);
+  });
+
+  it('tells whether an instance shown down still answers its health check (its heartbeat is late), and one that left does not', async () => {
+    const server = createServer((req, res) => res.writeHead(req.url === '/healthz' ? 200 : 404).end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const a = new RedisCallDirectory(open(), { self: { id: 'a', url }, logger: silent, heartbeatMs: 100 });
+    const b = open();
+    try {
+      await a.start();
+      // a's beats stop reaching Redis (its event loop is busy, say), but it is serving.
+      clearInterval((a as unknown as { timer: NodeJS.Timeout }).timer);
+      await new Promise((r) => setTimeout(r, 400));
+      expect((await new RedisCallDirectory(b, { self: { id: 'b', url: 'http://b:1' }, logger: silent }).members()).find((m) => m.id === 'a')?.up).toBe(false);
+      expect(await instanceAnswers(b, 'a')).toBe(true);
+      await new Promise((r) => server.close(r));
+      expect(await instanceAnswers(b, 'a')).toBe(false);
+      await a.stop();
+      expect(await instanceAnswers(b, 'a', () => Promise.resolve(true))).toBe(false);
+    } finally {
+      server.close();
+    }
   });
 
   it('lets each stream token nonce be claimed once, across instances, until it expires', async () => {

@@ -60,13 +60,15 @@ const agentDial = (callId: string, waiter: string): DialJob => ({
   waiter,
 });
 
+const alwaysUp = { up: () => Promise.resolve(true), answers: () => Promise.resolve(true) };
+
 describe('a leg placed by a dial job (Redis)', () => {
   let q: TestQueues | undefined;
   afterEach(async () => q?.close());
 
   async function run(records: InMemoryCallRecordStore, network: Network, instanceUp: (id: string) => Promise<boolean>, callId: string): Promise<void> {
     q = openTestQueues('redis', [dialQueueSpec(5)]);
-    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls: records, instanceUp, logger: silent }));
+    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls: records, instances: { up: instanceUp, answers: () => Promise.resolve(false) }, logger: silent }));
     // Its waiting instance is gone: nobody waits for the result.
     await q.jobs.add(DIAL_QUEUE, { id: `dial.${callId}.agent`, data: agentDial(callId, 'tolk-a'), attempts: 6 });
     await waitFor(async () => ['completed', 'failed'].includes((await q!.jobs.get(DIAL_QUEUE, `dial.${callId}.agent`))?.state ?? ''), 10_000, 'the dial to settle');
@@ -131,7 +133,7 @@ describe('a leg placed by a dial job (Redis)', () => {
       return lookUp(legRef);
     };
     q = openTestQueues('redis', [dialQueueSpec(5)]);
-    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls: records, instanceUp: () => Promise.resolve(true), logger: silent }));
+    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls: records, instances: alwaysUp, logger: silent }));
     const survivor = new CallReconciler({ records, telephony: network, instance: 'tolk-b', startedAt: new Date(), intervalMs: 30_000, serving: () => [], events: new CallEventBus(silent), jobs: new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: silent }), logger: silent });
     expect(await survivor.closeLost('tolk-a')).toBe(0);
     expect(network.placed).toEqual(['CA-listed-meanwhile-caller', 'CA-listed-meanwhile-agent']);
@@ -150,7 +152,7 @@ describe('a leg placed by a dial job (Redis)', () => {
       updateLive: (id: string, patch: Parameters<InMemoryCallRecordStore['updateLive']>[1]) => (hanging ? new Promise<never>(() => undefined) : records.updateLive(id, patch)),
     };
     q = openTestQueues('in-process', [dialQueueSpec(5)]);
-    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls, instanceUp: () => Promise.resolve(true), logger: silent }));
+    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls, instances: alwaysUp, logger: silent }));
     const waiting = new QueuedTelephony(network, q.jobs, { waiter: 'tolk-a' });
     const dialled = await waiting.dial({ callId: 'slow-db', endpoint: 'agent', destination: '+15550002222', callerId: '+15550001111', ringTimeoutSec: 6 }).catch((err: unknown) => err);
     expect(dialled).toBe('CA-slow-db-agent');

@@ -2,7 +2,9 @@
  * A dial outlives the instance waiting for it (its job is in Redis): once that instance has died, a
  * worker of another instance must not place the leg for a call that nobody will take it for (the
  * customer would answer to "unreachable"): not for a call the survivors closed, nor for one whose
- * waiting instance the cluster's directory says has stopped. A dial of a live call is placed.
+ * waiting instance has stopped (the cluster's directory shows it down and it does not answer its
+ * health check). A dial of a live call is placed, also when its waiting instance's heartbeat is
+ * merely late.
  */
 import type { DialRequest } from '../../src/call/ports';
 import { DIAL_QUEUE, dialProcessor, dialQueueSpec, QueuedTelephony } from '../../src/jobs/dial-queue';
@@ -63,13 +65,25 @@ describe('a dial still queued when the instance waiting for it dies (Redis)', ()
     await records.close('closed', { outcome: 'instance_lost', endReason: 'the tolk instance serving the call stopped while it was calling', endedAt: new Date() });
     survivor = openTestQueues('redis', [dialQueueSpec(1)], { prefix });
     const network = new RecordingTelephony();
-    survivor.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls: records, instanceUp: (id) => Promise.resolve(id === 'tolk-b') }));
+    survivor.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls: records, instances: { up: (id) => Promise.resolve(id === 'tolk-b'), answers: () => Promise.resolve(false) } }));
 
     expect(await settledJob(survivor, 'dial.closed.caller')).toMatchObject({ state: 'failed', failedReason: expect.stringMatching(/call closed has ended \(instance_lost\)/) as unknown });
     expect(await settledJob(survivor, 'dial.orphaned.caller')).toMatchObject({ state: 'failed', failedReason: expect.stringMatching(/the instance waiting for it \(tolk-a\) has stopped/) as unknown });
     expect(await settledJob(survivor, 'dial.live.caller')).toMatchObject({ state: 'completed' });
     expect(network.placed.map((p) => p.callId)).toEqual(['live']);
   }, 30_000);
+
+  it('places the leg of a call whose waiting instance shows down only because its heartbeat is late (it still answers its health check)', async () => {
+    const records = new InMemoryCallRecordStore();
+    await records.create(calling('late-beat'));
+    const prefix = uniquePrefix();
+    await queueDials(prefix, 'tolk-a', ['late-beat']);
+    survivor = openTestQueues('redis', [dialQueueSpec(1)], { prefix });
+    const network = new RecordingTelephony();
+    survivor.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls: records, instances: { up: () => Promise.resolve(false), answers: (id) => Promise.resolve(id === 'tolk-a') } }));
+    expect(await settledJob(survivor, 'dial.late-beat.caller')).toMatchObject({ state: 'completed' });
+    expect(network.placed.map((p) => p.callId)).toEqual(['late-beat']);
+  }, 20_000);
 
   it('does not place the customer of a call tolk places whose attempt has gone back to waiting for the next one', async () => {
     const records = new InMemoryCallRecordStore();
