@@ -208,7 +208,7 @@ export interface DialProcessorOptions {
    * The calls' records: a leg of a call that has ended, or waits for its next attempt, is not
    * placed; a call's party placed is listed there at once (dial-record.ts).
    */
-  calls?: Pick<CallRecordStore, 'get' | 'updateLive'>;
+  calls?: Pick<CallRecordStore, 'get' | 'updateLegs'>;
   /** The cluster's instances: a leg whose waiter has stopped is not placed. */
   instances?: InstanceChecks;
   /** Which run of a job places its leg (REDIS_URL): a job run again (it stalled) places it once. */

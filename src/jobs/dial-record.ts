@@ -10,9 +10,10 @@
  * late heartbeat) is no reason to hang up a leg it may be about to take.
  *
  * The leg is listed as `leg.dialled` lists it (records.ts): the call's other party (the agent, or
- * the customer of a call tolk places) with `dialledAt`, replacing an earlier attempt's. Interpreter
- * legs are not listed (a record lists parties' legs); one nobody waits for reaches tolk's own
- * voice webhook for a call no instance serves, and ends there.
+ * the customer of a call tolk places) with `dialledAt`, replacing an earlier attempt's, among the
+ * legs as the record has them when written (one its waiting instance lists meanwhile stays).
+ * Interpreter legs are not listed (a record lists parties' legs); one nobody waits for reaches
+ * tolk's own voice webhook for a call no instance serves, and ends there.
  */
 import type { Telephony } from '../call/ports';
 import type { Logger } from '../log/logger';
@@ -29,7 +30,7 @@ export interface PlacedLeg {
 }
 
 export interface RecordPlacedDeps {
-  calls: Pick<CallRecordStore, 'get' | 'updateLive'>;
+  calls: Pick<CallRecordStore, 'get' | 'updateLegs'>;
   /** Hangs up a leg nobody takes (it still rings). */
   telephony: Pick<Telephony, 'hangUp'>;
   /** Why the call takes the leg no more (it has ended), or undefined. */
@@ -50,9 +51,10 @@ export async function recordPlacedLeg(leg: PlacedLeg, deps: RecordPlacedDeps): P
   if (record?.outcome !== undefined) why = `call ${leg.callId} has ended (${record.outcome})`;
   else if (record) {
     const listed: CallLeg = { role: leg.role, callSid: leg.legRef, language: record.languages[leg.role], dialledAt: new Date(deps.now()).toISOString() };
-    // An earlier attempt's leg for the same party is not listed any more, as `leg.dialled` has it.
-    const legs = [...record.legs.filter((l) => l.callSid !== leg.legRef && !(l.role === leg.role && l.dialledAt !== undefined)), listed];
-    const written = await deps.calls.updateLive(leg.callId, { legs }).catch(() => false);
+    // An earlier attempt's leg for the same party is not listed any more, as `leg.dialled` has it;
+    // the others are kept as they are when written (a leg the call's instance lists meanwhile too).
+    const change = (legs: CallLeg[]): CallLeg[] => [...legs.filter((l) => l.callSid !== leg.legRef && !(l.role === leg.role && l.dialledAt !== undefined)), listed];
+    const written = await deps.calls.updateLegs(leg.callId, change).catch(() => false);
     why = await deps.gone();
     if (!written && why === undefined) {
       log?.warn({ event: 'dial.leg_unrecorded' }, "could not list a placed leg in its call's record: left to the instance waiting for it");

@@ -32,7 +32,7 @@ export interface WorkerDeps {
   /** Which telephony errors are worth another attempt (Twilio: 429 and 5xx). */
   retryableDialError: (err: unknown) => boolean;
   /** The calls' records: no leg is placed for a call that has ended; ends not written are written there. */
-  calls: Pick<CallRecordStore, 'get' | 'updateLive' | 'close'>;
+  calls: Pick<CallRecordStore, 'get' | 'updateLegs' | 'close'>;
   /** Whether an instance is up or answers (TOLK_CLUSTER=on: the cluster's directory); no leg is placed for one that stopped. */
   instances?: InstanceChecks;
   /** Which run of a dial job places its leg (REDIS_URL): a job run again places it once. */

@@ -2,7 +2,7 @@
  * Where call records live. Every method is async so that a database-backed store can implement
  * the same contract; the in-memory store is the default and the reference implementation.
  */
-import type { CallOutcome, CallRecord, CallRecordPatch, CallRecordWithTranscript, NewCallRecord, Utterance } from './call-record';
+import type { CallLeg, CallOutcome, CallRecord, CallRecordPatch, CallRecordWithTranscript, NewCallRecord, Utterance } from './call-record';
 
 export interface CallListQuery {
   /** Only calls to this tolk number (E.164). */
@@ -94,6 +94,13 @@ export interface CallRecordStore {
    * end, written first, stays as it is) or if there is no such call.
    */
   updateLive(id: string, patch: CallRecordPatch): Promise<boolean>;
+  /**
+   * Replaces a live call's legs with `change` of them as stored, resolving false once it has ended
+   * or if there is no such call (or, the legs changing under it again and again, after 5 tries). A
+   * write of the legs landing between the read and this write is not lost: `change` is made again
+   * on what it wrote. New legs' CallSids are remembered as `update` does.
+   */
+  updateLegs(id: string, change: (legs: CallLeg[]) => CallLeg[]): Promise<boolean>;
   /** The call one of whose legs had this CallSid. */
   findByCallSid(callSid: string): Promise<CallRecord | undefined>;
   /**

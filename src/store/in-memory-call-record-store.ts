@@ -100,6 +100,12 @@ export class InMemoryCallRecordStore implements CallRecordStore {
     return this.update(id, patch);
   }
 
+  updateLegs(id: string, change: (legs: CallLeg[]) => CallLeg[]): Promise<boolean> {
+    const entry = this.calls.get(id);
+    if (!entry || entry.record.outcome !== undefined) return Promise.resolve(false);
+    return this.update(id, { legs: change(structuredClone(entry.record.legs)) });
+  }
+
   transition(id: string, from: string, patch: CallRecordPatch): Promise<boolean> {
     const entry = this.calls.get(id);
     if (!entry || entry.record.state !== from || entry.record.outcome !== undefined) return Promise.resolve(false);

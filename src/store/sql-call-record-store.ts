@@ -45,6 +45,9 @@ export interface SqlCallRecordStoreOptions {
   newId?: () => string;
 }
 
+/** How often `updateLegs` reads and writes again while other writes keep changing the legs. */
+const LEGS_TRIES = 5;
+
 export class SqlCallRecordStore implements CallRecordStore {
   private readonly maxUtterances: number;
   private readonly newId: () => string;
@@ -126,6 +129,23 @@ export class SqlCallRecordStore implements CallRecordStore {
       await rememberCallSids(trx, id, legs);
       return true;
     });
+  }
+
+  async updateLegs(id: string, change: (legs: CallLeg[]) => CallLeg[]): Promise<boolean> {
+    for (let tries = 0; tries < LEGS_TRIES; tries++) {
+      const row = await this.db.selectFrom('calls').select('legs').where('id', '=', id).where('outcome', 'is', null).executeTakeFirst();
+      if (!row) return false;
+      const legs = change(JSON.parse(row.legs) as CallLeg[]);
+      // Written only over the legs read: another write of them meanwhile makes this try again.
+      const written = await this.db.transaction().execute(async (trx) => {
+        const res = await trx.updateTable('calls').set({ legs: JSON.stringify(legs) }).where('id', '=', id).where('outcome', 'is', null).where('legs', '=', row.legs).executeTakeFirst();
+        if (res.numUpdatedRows === 0n) return false;
+        await rememberCallSids(trx, id, legs);
+        return true;
+      });
+      if (written) return true;
+    }
+    return false;
   }
 
   async transition(id: string, from: string, patch: CallRecordPatch): Promise<boolean> {

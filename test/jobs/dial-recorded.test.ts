@@ -149,7 +149,7 @@ describe('a leg placed by a dial job (Redis)', () => {
     network.onDial = () => Promise.resolve(void (hanging = true));
     const calls = {
       get: (id: string) => (hanging ? new Promise<never>(() => undefined) : records.get(id)),
-      updateLive: (id: string, patch: Parameters<InMemoryCallRecordStore['updateLive']>[1]) => (hanging ? new Promise<never>(() => undefined) : records.updateLive(id, patch)),
+      updateLegs: (id: string, change: Parameters<InMemoryCallRecordStore['updateLegs']>[1]) => (hanging ? new Promise<never>(() => undefined) : records.updateLegs(id, change)),
     };
     q = openTestQueues('in-process', [dialQueueSpec(5)]);
     q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls, instances: alwaysUp, logger: silent }));
@@ -157,5 +157,34 @@ describe('a leg placed by a dial job (Redis)', () => {
     const dialled = await waiting.dial({ callId: 'slow-db', endpoint: 'agent', destination: '+15550002222', callerId: '+15550001111', ringTimeoutSec: 6 }).catch((err: unknown) => err);
     expect(dialled).toBe('CA-slow-db-agent');
     expect(network.ringing()).toEqual(['CA-slow-db-agent']);
+  }, 20_000);
+
+  it("keeps a leg the call's instance lists while the job lists its own", async () => {
+    const records = new InMemoryCallRecordStore();
+    await records.create(calling('both-legs', 'tolk-a'));
+    const network = new Network();
+    let placed = false;
+    network.onDial = () => Promise.resolve(void (placed = true));
+    const callerLeg = { role: 'caller' as const, callSid: 'CA-both-legs-caller', language: 'es' };
+    let listedCaller = false;
+    const calls = {
+      // Once the agent's leg is placed, the call's instance lists the caller's leg just after the
+      // job has read the record.
+      get: async (id: string) => {
+        const record = await records.get(id);
+        if (placed && !listedCaller) {
+          listedCaller = true;
+          await records.update(id, { legs: [...(record?.legs ?? []), callerLeg] });
+        }
+        return record;
+      },
+      updateLive: records.updateLive.bind(records),
+      updateLegs: records.updateLegs.bind(records),
+    };
+    q = openTestQueues('in-process', [dialQueueSpec(5)]);
+    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls, instances: alwaysUp, logger: silent }));
+    await q.jobs.add(DIAL_QUEUE, { id: 'dial.both-legs.agent', data: agentDial('both-legs', 'tolk-a'), attempts: 6 });
+    await waitFor(async () => (await q!.jobs.get(DIAL_QUEUE, 'dial.both-legs.agent'))?.state === 'completed', 10_000, 'the dial to complete');
+    expect((await records.get('both-legs'))?.legs.map((l) => l.callSid).sort()).toEqual(['CA-both-legs-agent', 'CA-both-legs-caller']);
   }, 20_000);
 });

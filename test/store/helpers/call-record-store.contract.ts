@@ -287,6 +287,19 @@ export function describeCallRecordStoreContract(name: string, open: OpenCallReco
       expect((await store.unserved({ ...query, seenBefore: new Date(T0 + 4_000_000) })).map((c) => c.id)).toEqual(['live', 'later']);
     });
 
+    it("changes a live call's legs as they are when written: legs written at once are all kept, and an ended call's are left alone", async () => {
+      const store = await open();
+      await store.create({ ...newCall({ id: 'c1' }), legs: [{ role: 'caller', callSid: 'CA-legs-1', language: 'es' }] });
+      const add = (callSid: string) => store.updateLegs('c1', (legs) => [...legs, { role: 'agent', callSid, language: 'en' }]);
+      expect(await Promise.all([add('CA-legs-2'), add('CA-legs-3'), add('CA-legs-4')])).toEqual([true, true, true]);
+      expect((await store.get('c1'))?.legs.map((l) => l.callSid).sort()).toEqual(['CA-legs-1', 'CA-legs-2', 'CA-legs-3', 'CA-legs-4']);
+      expect((await store.findByCallSid('CA-legs-3'))?.id).toBe('c1');
+      await store.close('c1', { outcome: 'completed', endReason: 'hung up', endedAt: new Date(T0 + 5000) });
+      expect(await add('CA-legs-5')).toBe(false);
+      expect(await store.updateLegs('nope', (legs) => legs)).toBe(false);
+      expect((await store.get('c1'))?.legs).toHaveLength(4);
+    });
+
     it('finds a call by the CallSid of any of its legs, including legs added later', async () => {
       const store = await open();
       const caller = { role: 'caller' as const, callSid: 'CA' + '1'.repeat(32), language: 'es' };
