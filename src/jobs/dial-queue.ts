@@ -74,8 +74,9 @@ export function jobId(...parts: string[]): string {
 }
 
 /**
- * How long a dial job waits for its leg to be listed in its call's record before it answers with
- * the leg anyway: the instance waiting for the leg must have it well within its ring timeout.
+ * How long a dial job waits on its call's record: to read it before placing the leg (one not read
+ * by then does not stop the dial), and to list the leg placed in it before answering with the leg
+ * anyway. The instance waiting for the leg must have it well within its ring timeout.
  */
 const RECORD_LEG_MS = 3000;
 
@@ -245,7 +246,7 @@ async function waiterStopped(waiter: string, opts: DialProcessorOptions): Promis
 
 /** Why call `callId` takes no leg any more (it has ended, or waits for its next attempt), or undefined. */
 async function callGone(callId: string, opts: DialProcessorOptions): Promise<string | undefined> {
-  const call = await opts.calls?.get(callId).catch(() => undefined);
+  const call = opts.calls && (await within(opts.calls.get(callId), RECORD_LEG_MS).catch(() => undefined));
   if (call?.outcome !== undefined) return `call ${callId} has ended (${call.outcome})`;
   if (call?.state === SCHEDULED_STATE) return `call ${callId} waits for its next attempt`;
   return undefined;

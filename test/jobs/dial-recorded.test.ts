@@ -5,7 +5,8 @@
  * that closes the call hangs that leg up (no phone rings for nobody). A leg placed for a call that
  * was closed meanwhile is hung up by the job itself; one listed while the survivor was closing the
  * call, by the survivor; one whose waiter shows down only for a moment is left to the call. A
- * database that does not answer keeps the leg from the instance waiting for it only briefly.
+ * database that does not answer neither stops the dial nor keeps the leg from the instance waiting
+ * for it for more than a few seconds.
  */
 import { CallEventBus } from '../../src/call/events';
 import type { DialRequest, LegReport, Telephony } from '../../src/call/ports';
@@ -186,5 +187,15 @@ describe('a leg placed by a dial job (Redis)', () => {
     await q.jobs.add(DIAL_QUEUE, { id: 'dial.both-legs.agent', data: agentDial('both-legs', 'tolk-a'), attempts: 6 });
     await waitFor(async () => (await q!.jobs.get(DIAL_QUEUE, 'dial.both-legs.agent'))?.state === 'completed', 10_000, 'the dial to complete');
     expect((await records.get('both-legs'))?.legs.map((l) => l.callSid).sort()).toEqual(['CA-both-legs-agent', 'CA-both-legs-caller']);
+  }, 20_000);
+
+  it("is placed, and reaches the instance waiting for it within its ring timeout, while the call's record does not answer at all", async () => {
+    const network = new Network();
+    const hangs = () => new Promise<never>(() => undefined);
+    q = openTestQueues('in-process', [dialQueueSpec(5)]);
+    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls: { get: hangs, updateLegs: hangs }, instances: alwaysUp, logger: silent }));
+    const waiting = new QueuedTelephony(network, q.jobs, { waiter: 'tolk-a' });
+    const dialled = await waiting.dial({ callId: 'no-db', endpoint: 'agent', destination: '+15550002222', callerId: '+15550001111', ringTimeoutSec: 10 }).catch((err: unknown) => err);
+    expect(dialled).toBe('CA-no-db-agent');
   }, 20_000);
 });
