@@ -1,8 +1,10 @@
 /**
  * The nginx configuration in front of several tolk instances (README: Running several instances):
  * every request goes to any instance, except each instance's media streams
- * (`/twilio/media/<TOLK_INSTANCE_ID>`), which go to that instance; WebSocket upgrades are passed on,
- * and the live event stream is not buffered. The docker-compose file's nginx.conf is this output,
+ * (`/twilio/media/<TOLK_INSTANCE_ID>`), which go to that instance; the voice webhooks that start
+ * calls take turns on an upstream of their own, so that new calls alternate between the instances
+ * whatever other requests come between them; WebSocket upgrades are passed on, and the live event
+ * stream is not buffered. The docker-compose file's nginx.conf is this output,
  * and the cluster test runs nginx with it on ephemeral ports.
  *
  *   npx tsx scripts/deploy/nginx-config.ts --listen 80 tolk-1=tolk-1:8080 tolk-2=tolk-2:8080 > nginx.conf
@@ -66,6 +68,13 @@ ${temp}
   upstream tolk_any {
 ${opts.instances.map((i) => `    server ${i.address} max_fails=1 fail_timeout=10s;`).join('\n')}
   }
+
+  # Any instance, in turn, for the voice webhooks that start calls: the instance that answers one
+  # serves its call, and with every request in one rotation, the requests each call brings (status
+  # callbacks, the API) could put every new call on the same instance.
+  upstream tolk_calls {
+${opts.instances.map((i) => `    server ${i.address} max_fails=1 fail_timeout=10s;`).join('\n')}
+  }
 ${opts.instances.map((i) => `
   upstream ${upstream(i)} {
     server ${i.address};
@@ -92,6 +101,10 @@ ${(opts.streamsByPath ?? true ? opts.instances : []).map((i) => `
       proxy_read_timeout 1h;
       proxy_send_timeout 1h;
     }`).join('\n')}
+
+    location = /twilio/voice {
+      proxy_pass http://tolk_calls;
+    }
 
     # The console's live event stream stays open and must not be buffered.
     location = /api/live/events {
