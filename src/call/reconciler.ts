@@ -86,6 +86,8 @@ const MAX_ATTEMPTS = 5;
 const BATCH = 100;
 /** Calls marked as served per write. */
 const TOUCH_BATCH = 500;
+/** Legs remembered as hung up here, their calls not closed yet, at most (beyond, the oldest is forgotten). */
+const MAX_HUNG_UP = 10_000;
 const QUEUE_WAIT_MS = 5_000;
 const STOP_WRITE_MS = 10_000;
 /** A pass is given this many step timeouts (TOLK_STEP_TIMEOUT_SEC) to finish its waits on the outside world. */
@@ -116,6 +118,8 @@ export class CallReconciler {
   private readonly others = new Map<Promise<void>, BoundedWaits>();
   /** Failed attempts per call (see MAX_ATTEMPTS). */
   private readonly attempts = new Map<string, number>();
+  /** Legs this instance hung up (or cancelled, ringing) whose call it has not closed yet: its end reason says so. */
+  private readonly hungUpHere = new Map<string, TolkEnded>();
   private stopped = false;
   /** Ends of this instance's calls neither written nor queued (see the header). */
   private readonly kept: KeptEnds;
@@ -436,13 +440,13 @@ export class CallReconciler {
     if (owed) {
       const written = await waits.wait(() => this.deps.records.close(record.id, owed));
       this.kept.delete(record.id);
+      this.forgetHungUp(record);
       if (written) {
         this.log.info({ event: 'call.end_written', callId: record.id, outcome: owed.outcome, instance: record.instance }, "a call's end, published by the instance that served it, written");
       }
       return false;
     }
     const found: string[] = [];
-    const hungUp: string[] = [];
     let endedAt: Date | undefined;
     // A conference tolk joined: its legs are the parties', who go on without their interpreter.
     const joined = record.kind === 'conference' && record.number === '';
@@ -455,19 +459,17 @@ export class CallReconciler {
         // Still up with nobody serving it: the party hears nothing. Hang it up.
         const ringing = report.status.state === 'dialing' || report.status.state === 'ringing';
         await waits.wait(() => this.deps.telephony.hangUp(leg.callSid, { ringing }));
-        hungUp.push(leg.role);
+        this.hungUp(leg.callSid, ringing);
         const after = await waits.wait(() => this.deps.telephony.lookUp(leg.callSid)).catch(() => undefined);
         if (waits.givenUp) throw waits.givenUp;
         report = after ?? report;
       }
-      found.push(`${leg.role} ${describe(report)}`);
+      found.push(`${leg.role} ${describe(report, this.hungUpHere.get(leg.callSid))}`);
       if (report?.endedAt && (!endedAt || report.endedAt > endedAt)) endedAt = report.endedAt;
     }
-    const endReason =
-      `${why}; ` +
-      (joined ? 'the conference goes on without its interpreter' : `the phone network reports ${found.join(', ') || 'no legs'}`) +
-      (hungUp.length > 0 ? `; hung up: ${hungUp.join(', ')}` : '');
+    const endReason = `${why}; ` + (joined ? 'the conference goes on without its interpreter' : `the phone network reports ${found.join(', ') || 'no legs'}`);
     const closed = await this.close(record, { outcome, endReason, endedAt: endedAt ?? new Date(this.now()) }, waits);
+    this.forgetHungUp(record);
     if (closed && !joined) await this.hangUpListedSince(record, waits);
     return closed;
   }
@@ -484,13 +486,26 @@ export class CallReconciler {
       try {
         const report = await waits.wait(() => this.deps.telephony.lookUp(leg.callSid));
         if (!report || report.status.state === 'ended') continue;
-        await waits.wait(() => this.deps.telephony.hangUp(leg.callSid, { ringing: report.status.state === 'dialing' || report.status.state === 'ringing' }));
+        const ringing = report.status.state === 'dialing' || report.status.state === 'ringing';
+        await waits.wait(() => this.deps.telephony.hangUp(leg.callSid, { ringing }));
+        this.hungUp(leg.callSid, ringing);
         this.log.warn({ event: 'call.leg_hung_up', callId: record.id, legSid: leg.callSid, role: leg.role }, "hung up a leg of a call nobody serves; its record stays live until the job queue says whether its end was published");
       } catch (err) {
         if (waits.givenUp) throw waits.givenUp;
         this.log.warn({ event: 'call.leg_hang_up_failed', callId: record.id, legSid: leg.callSid, err }, 'could not hang up a leg of a call nobody serves; trying again next pass');
       }
     }
+  }
+
+  /** Remembers leg `callSid` as hung up here (cancelled when it was still ringing), for its call's end reason. */
+  private hungUp(callSid: string, ringing: boolean): void {
+    this.hungUpHere.delete(callSid);
+    if (this.hungUpHere.size >= MAX_HUNG_UP) this.hungUpHere.delete(this.hungUpHere.keys().next().value!);
+    this.hungUpHere.set(callSid, ringing ? 'cancelled' : 'hung up');
+  }
+
+  private forgetHungUp(record: CallRecord): void {
+    for (const leg of record.legs) this.hungUpHere.delete(leg.callSid);
   }
 
   /**
@@ -556,7 +571,15 @@ export class CallReconciler {
   }
 }
 
-function describe(report: LegReport | undefined): string {
+/** How tolk itself ended a leg of a call nobody served. */
+type TolkEnded = 'hung up' | 'cancelled';
+
+/**
+ * A leg as its call's end reason tells it: as the network reports it, or, for one tolk hung up (the
+ * network then reports it `completed` or `canceled`, as if a party had), that tolk did.
+ */
+function describe(report: LegReport | undefined, byTolk?: TolkEnded): string {
+  if (byTolk) return report?.endedAt ? `${byTolk} by tolk at ${report.endedAt.toISOString()}` : `${byTolk} by tolk`;
   if (!report) return 'unknown';
   const s = report.status;
   const word = s.state === 'ended' ? s.reason : s.state;

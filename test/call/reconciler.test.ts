@@ -112,7 +112,13 @@ describe('calls no instance serves any more', () => {
       { callSid: CALLER, ringing: false },
       { callSid: AGENT, ringing: true },
     ]);
-    expect(await s.records.get('c1')).toMatchObject({ outcome: 'interrupted', endedAt: new Date(BOOT + 5_000), endReason: expect.stringMatching(/while it was ringing; .*; hung up: caller, agent$/) });
+    // Said as tolk did it, not as the network words it (completed, canceled: as if a party had).
+    const at = new Date(BOOT + 5_000).toISOString();
+    expect(await s.records.get('c1')).toMatchObject({
+      outcome: 'interrupted',
+      endedAt: new Date(BOOT + 5_000),
+      endReason: `tolk stopped serving the call while it was ringing; the phone network reports caller hung up by tolk at ${at}, agent cancelled by tolk at ${at}`,
+    });
   });
 
   it('leaves the calls this instance serves now, and other instances that keep saying they serve theirs, alone', async () => {
@@ -275,7 +281,9 @@ describe('the calls of an instance of the cluster that died', () => {
     expect(await s.reconciler.closeLost('tolk-b')).toBe(0);
     const lost = await s.records.get('lost-1');
     expect(lost).toMatchObject({ state: 'ended', outcome: 'instance_lost', transcript: [utterance] });
-    expect(lost!.endReason).toMatch(/^the tolk instance serving the call \(tolk-b\) stopped while it was bridged; the phone network reports caller completed at .*; hung up: agent$/);
+    expect(lost!.endReason).toBe(
+      `the tolk instance serving the call (tolk-b) stopped while it was bridged; the phone network reports caller completed at ${new Date(BOOT + 1_000).toISOString()}, agent hung up by tolk at ${new Date(BOOT + 5_000).toISOString()}`,
+    );
     expect(s.network.hungUp).toEqual([{ callSid: AGENT, ringing: false }]);
     expect((await s.records.get('alive-1'))?.outcome).toBeUndefined();
   });
@@ -486,5 +494,27 @@ describe('a pass whose database or job queue does not answer', () => {
     expect(await s.reconciler.pass()).toBe(0);
     expect(await store.get('c1')).toMatchObject({ outcome: 'completed', endReason: 'the caller hung up', endedAt: new Date(BOOT - 1_000) });
     expect(s.ended).toEqual([]);
+  });
+
+  it('says the legs it hung up while the job queue could not answer were hung up by tolk when it closes the call later', async () => {
+    const store = new InMemoryCallRecordStore();
+    const jobs = hangingQueue(new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: createLogger({ level: 'silent' }) }));
+    const s = setup([], store, { jobs, queueWaitMs: 50 });
+    await store.create(call('c1'));
+    s.network.legs.set(CALLER, { status: { state: 'answered' } });
+    s.network.legs.set(AGENT, { status: { state: 'ringing' } });
+    expect(await s.reconciler.pass()).toBe(0);
+    expect(s.network.hungUp).toEqual([
+      { callSid: CALLER, ringing: false },
+      { callSid: AGENT, ringing: true },
+    ]);
+    // The queue answers, with no end owed: the call is closed, its legs ended as tolk ended them.
+    jobs.hung = false;
+    expect(await s.reconciler.pass()).toBe(1);
+    const at = new Date(BOOT + 5_000).toISOString();
+    expect(await store.get('c1')).toMatchObject({
+      outcome: 'interrupted',
+      endReason: `tolk stopped serving the call while it was bridged; the phone network reports caller hung up by tolk at ${at}, agent cancelled by tolk at ${at}`,
+    });
   });
 });

@@ -59,7 +59,7 @@ describe('a call tolk places whose instance stops while the customer is being ca
     expect(await s.records.get(s.id)).toMatchObject({
       state: 'ended',
       outcome: 'instance_lost',
-      endReason: 'the tolk instance serving the call (tolk-b) stopped while it was calling; the phone network reports caller ringing; hung up: caller',
+      endReason: 'the tolk instance serving the call (tolk-b) stopped while it was calling; the phone network reports caller cancelled by tolk',
     });
     expect(s.ended).toEqual([expect.objectContaining({ callId: s.id, outcome: 'instance_lost' })]);
   });
