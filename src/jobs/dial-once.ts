@@ -1,8 +1,15 @@
 /**
  * A dial job's leg placed once however often the job runs (dial-ledger.ts says how runs agree).
  * What cannot be read (Redis failing) does not stop a dial: the leg is placed.
+ *
+ * Each answer of the ledger is waited for LEDGER_MS at most. A claim not answered by then may
+ * still land (Redis slow, not failing) while another run places the leg: this attempt places
+ * nothing and fails, to be tried again while the leg's time to be placed lasts (its claim, should it
+ * land, released after it). The writing of a leg placed not answered by then: the run answers with
+ * its leg, which is hung up should the ledger answer later that another run took the job over.
  */
 import { randomUUID } from 'node:crypto';
+import { DeadlinePassedError, within } from '../call/deadline';
 import type { Telephony } from '../call/ports';
 import type { Logger } from '../log/logger';
 import type { DialClaim, DialLedger, PlacedOutcome } from './dial-ledger';
@@ -13,6 +20,8 @@ import { FinalJobError } from './queue';
 const KEEP_MS = 60_000;
 /** How often a run waiting for another one placing the leg looks again. */
 const WAIT_MS = 250;
+/** How long a run waits for each answer of the ledger (see the header). */
+const LEDGER_MS = 2000;
 
 export interface PlaceOnceDeps {
   ledger: DialLedger;
@@ -31,7 +40,18 @@ export async function placeOnce<R>(job: { id: string; deadline: number }, place:
   const log = deps.logger?.child({ component: 'dial', jobId: job.id });
   const run = randomUUID();
   const ttlMs = (): number => job.deadline - deps.now() + KEEP_MS;
-  const claim = (): Promise<DialClaim> => deps.ledger.claim(job.id, run, ttlMs()).catch((): DialClaim => ({ kind: 'claimed' }));
+  const release = (): Promise<void> => within(deps.ledger.release(job.id, run), LEDGER_MS).catch(() => undefined);
+  const claim = async (): Promise<DialClaim> => {
+    try {
+      return await within(deps.ledger.claim(job.id, run, ttlMs()), LEDGER_MS);
+    } catch (err) {
+      if (!(err instanceof DeadlinePassedError)) return { kind: 'claimed' };
+      // Sent after the claim, so that a claim landing late is released and keeps no run waiting.
+      void release();
+      log?.warn({ event: 'dial.ledger_unanswered', step: 'claim' }, `the dial ledger (Redis) did not answer within ${LEDGER_MS / 1000} s: nothing placed this attempt`);
+      throw new Error(`not dialled this attempt: the dial ledger (Redis) did not answer within ${LEDGER_MS / 1000} s (${job.id})`);
+    }
+  };
   let claimed = await claim();
   while (claimed.kind === 'busy') {
     if (deps.now() >= job.deadline) throw new FinalJobError(`not dialled: another run of this dial was still placing the leg when its time to be placed passed (${job.id})`);
@@ -47,24 +67,35 @@ export async function placeOnce<R>(job: { id: string; deadline: number }, place:
   try {
     result = await place();
   } catch (err) {
-    await deps.ledger.release(job.id, run).catch(() => undefined);
+    await release();
     throw err;
   } finally {
     clearInterval(renewing);
   }
   if (typeof result !== 'string') {
-    await deps.ledger.release(job.id, run).catch(() => undefined);
+    await release();
     return result;
   }
-  const outcome = await deps.ledger.placed(job.id, run, result, ttlMs()).catch((): PlacedOutcome => ({ kind: 'kept' }));
-  if (outcome.kind === 'kept') return result;
-  // This run stalled and another took the job over: its leg is the one that counts.
-  try {
-    await deps.telephony.hangUp(result, { ringing: true });
-    log?.warn({ event: 'dial.taken_over', legSid: result, otherLegSid: outcome.legRef }, 'placed a leg after another run of this dial took it over: hung up');
-  } catch (err) {
-    log?.error({ event: 'dial.taken_over_hang_up_failed', legSid: result, err }, 'placed a leg after another run of this dial took it over, and could not hang it up');
-  }
+  const legRef = result;
+  /** This run stalled and another took the job over: the other's leg is the one that counts. */
+  const hangUpOverTaken = async (otherLegSid: string | undefined): Promise<void> => {
+    try {
+      await deps.telephony.hangUp(legRef, { ringing: true });
+      log?.warn({ event: 'dial.taken_over', legSid: legRef, otherLegSid }, 'placed a leg after another run of this dial took it over: hung up');
+    } catch (err) {
+      log?.error({ event: 'dial.taken_over_hang_up_failed', legSid: legRef, err }, 'placed a leg after another run of this dial took it over, and could not hang it up');
+    }
+  };
+  const writing = deps.ledger.placed(job.id, run, legRef, ttlMs());
+  const outcome = await within(writing, LEDGER_MS).catch((err: unknown): PlacedOutcome => {
+    if (err instanceof DeadlinePassedError) {
+      log?.warn({ event: 'dial.ledger_unanswered', step: 'placed', legSid: legRef }, `the dial ledger (Redis) did not answer within ${LEDGER_MS / 1000} s: answering with the leg placed`);
+      void writing.then((late) => (late.kind === 'taken-over' ? hangUpOverTaken(late.legRef) : undefined), () => undefined);
+    }
+    return { kind: 'kept' };
+  });
+  if (outcome.kind === 'kept') return legRef;
+  await hangUpOverTaken(outcome.legRef);
   if (outcome.legRef !== undefined) return outcome.legRef;
   throw new FinalJobError(`placed the leg after another run of this dial took it over: hung up (${job.id})`);
 }

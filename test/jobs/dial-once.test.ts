@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import type { DialRequest, LegReport, Telephony } from '../../src/call/ports';
-import { RedisDialLedger } from '../../src/jobs/dial-ledger';
+import { RedisDialLedger, type DialClaim, type DialLedger, type PlacedOutcome } from '../../src/jobs/dial-ledger';
 import { DIAL_QUEUE, dialProcessor, dialQueueSpec, type DialJob, type DialResult } from '../../src/jobs/dial-queue';
 import type { JobContext } from '../../src/jobs/queue';
 import { dropPrefix, openTestQueues, REDIS_URL, silent, uniquePrefix, waitFor, type TestQueues } from './helpers';
@@ -101,5 +101,49 @@ describe('a dial job run twice', () => {
     open();
     await expect(first).resolves.toBe('CA-other');
     expect(network.hungUp).toEqual(['CA-overtaken-1']);
+  });
+});
+
+describe('a dial job whose ledger (Redis) does not answer', () => {
+  const hangs = <T>(): Promise<T> => new Promise<T>(() => undefined);
+  /** What the job did by the time its leg's ring timeout passed. */
+  async function byRingTimeout<T>(work: Promise<T>, deadline: number): Promise<{ answered: T } | { failed: string } | 'still dialling'> {
+    let timer: NodeJS.Timeout | undefined;
+    const passed = new Promise<'still dialling'>((r) => (timer = setTimeout(() => r('still dialling'), deadline - Date.now())));
+    try {
+      return await Promise.race([work.then((answered) => ({ answered }), (err: Error) => ({ failed: err.message })), passed]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  it('places nothing when its claim is not answered, and gives the call its answer within the ring timeout', async () => {
+    const network = new Network();
+    const released: string[] = [];
+    const ledger: DialLedger = { claim: hangs, renew: () => Promise.resolve(), placed: hangs, release: (_id, run) => Promise.resolve(void released.push(run)) };
+    const data = { ...agentDial('claim-hangs'), deadline: Date.now() + 6000 };
+    const settled = await byRingTimeout(dialProcessor(network, retryable, { ledger, logger: silent })({ id: 'dial.claim-hangs.agent', data, attempt: 1, attempts: 6 }), data.deadline);
+    expect(settled).toEqual({ failed: expect.stringMatching(/dial ledger \(Redis\) did not answer/) as unknown });
+    expect(network.placed).toEqual([]);
+    // Its claim, should it land later, does not keep the job's next attempt waiting.
+    expect(released).toHaveLength(1);
+  });
+
+  it('answers with the leg placed when the writing of it is not answered, and hangs it up should the ledger say later that another run took the job over', async () => {
+    const network = new Network();
+    let answerLate: (o: PlacedOutcome) => void = () => undefined;
+    const ledger: DialLedger = {
+      claim: () => Promise.resolve<DialClaim>({ kind: 'claimed' }),
+      renew: () => Promise.resolve(),
+      placed: () => new Promise<PlacedOutcome>((r) => (answerLate = r)),
+      release: () => Promise.resolve(),
+    };
+    const data = { ...agentDial('placed-hangs'), deadline: Date.now() + 6000 };
+    const settled = await byRingTimeout(dialProcessor(network, retryable, { ledger, logger: silent })({ id: 'dial.placed-hangs.agent', data, attempt: 1, attempts: 6 }), data.deadline);
+    expect(settled).toEqual({ answered: 'CA-placed-hangs-1' });
+    expect(network.hungUp).toEqual([]);
+    answerLate({ kind: 'taken-over', legRef: 'CA-other' });
+    await waitFor(() => network.hungUp.length > 0, 5000, 'the leg to be hung up');
+    expect(network.hungUp).toEqual(['CA-placed-hangs-1']);
   });
 });
