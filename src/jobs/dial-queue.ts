@@ -278,6 +278,8 @@ export function dialProcessor(telephony: Telephony, retryable: (err: unknown) =>
 
   async function place(job: JobContext<DialJob>): Promise<DialResult> {
     const data = job.data;
+    // The checks before placing may have taken seconds: a leg nobody waits for any more is not placed.
+    if (now() >= data.deadline) throw new FinalJobError(`not dialled: the leg's time to be placed passed while the dial checked its call and its waiting instance (${job.id})`);
     try {
       if ('request' in data) return await telephony.dial(data.request);
       if (!opts.conferences) throw new FinalJobError('conference legs cannot be placed here (TWILIO_TWIML_APP_SID is not set)');

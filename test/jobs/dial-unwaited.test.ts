@@ -97,3 +97,23 @@ describe('a dial still queued when the instance waiting for it dies (Redis)', ()
     expect(network.placed).toEqual([]);
   }, 20_000);
 });
+
+describe('a dial whose checks before placing outlast the leg\'s time to be placed', () => {
+  it('places nothing once the call waiting for the leg has stopped waiting (its ring timeout passed)', async () => {
+    const records = new InMemoryCallRecordStore();
+    await records.create(calling('slow-checks'));
+    let clock = Date.parse('2026-12-07T10:00:00.000Z');
+    const deadline = clock + 30_000;
+    const network = new RecordingTelephony();
+    // The directory shows the waiting instance down (a late heartbeat); by the time its health
+    // check answers that it is up, the leg's ring timeout has passed.
+    const instances = {
+      up: () => Promise.resolve(false),
+      answers: () => Promise.resolve(void (clock = deadline)).then(() => true),
+    };
+    const dial = dialProcessor(network, retryable, { calls: records, instances, now: () => clock });
+    const job = { id: 'dial.slow-checks.caller', data: { request: customerDial('slow-checks'), deadline, waiter: 'tolk-a' }, attempt: 1, attempts: 6 };
+    await expect(dial(job)).rejects.toThrow(/time to be placed passed/);
+    expect(network.placed).toEqual([]);
+  });
+});
