@@ -396,9 +396,11 @@ async function startWith(
       // Live viewers' streams stay open until ended: the server would wait for them for ever.
       live.close();
       await http.close();
-      // What the calls' subscribers still write (records, webhook deliveries) is written before
-      // the queues and the database close; the reconciler then tries once more, within its
-      // deadline, the ends it could neither write nor queue.
+      // The reconciler closes (and publishes) nothing more; then what the calls' subscribers still
+      // write (records, webhook deliveries) is written before the queues and the database close;
+      // the reconciler then tries once more, within its deadline, the ends it could neither write
+      // nor queue.
+      await reconciler.stopClosing();
       await events.settleAll();
       await reconciler.stop();
       await cluster?.stop();

@@ -30,8 +30,11 @@
  * (`passLimitMs`); past it the pass is abandoned, logged with what it had left (`reconcile.pass_abandoned`),
  * and the next starts on time. A close the database writes after its pass was abandoned is still
  * published. Closing a lost instance's calls (`closeLost`) and a call whose leg ended (`legEnded`)
- * are given the same deadline each. `stop` waits for a pass and those running within its own
- * deadline, then abandons them.
+ * are given the same deadline each. `stopClosing` waits for a pass and those running within its own
+ * deadline, then abandons them, and waits as long again for the closes the database has not
+ * answered yet: once it resolves nothing more is published (a close the database writes later still
+ * is logged with its end, `call.end_unpublished`), so the app settles the call events after it.
+ * `stop` then makes the last attempt at the ends kept.
  */
 import { owedEnd, queueEnd } from '../jobs/call-ends';
 import type { JobQueues } from '../jobs/queue';
@@ -127,6 +130,11 @@ export class CallReconciler {
   private readonly touching = new Set<Promise<unknown>>();
   /** Ends being queued now (`endNotWritten`). */
   private readonly queueing = new Set<Promise<void>>();
+  /** Closes the database had not answered when their waits were given up, until it answers and they are published. */
+  private readonly lateCloses = new Set<Promise<void>>();
+  /** False once `stopClosing` is over: a close written later is not published. */
+  private publishing = true;
+  private closing: Promise<void> | undefined;
   /** False once `stop` has made its last attempt at the kept ends: an end that cannot be queued then is lost at once. */
   private keeping = true;
   private readonly log: Logger;
@@ -228,19 +236,36 @@ export class CallReconciler {
 
   /**
    * Stops the passes (one running, and `closeLost` and `legEnded` running, are waited for up to
-   * `stopWriteMs`, then abandoned), then makes a last attempt, within `stopWriteMs`, at writing the
-   * ends kept.
+   * `stopWriteMs`, then abandoned), then waits up to `stopWriteMs` more for the closes the database
+   * had not answered when they were abandoned, publishing those it writes meanwhile. Once it
+   * resolves, the reconciler publishes nothing more.
    */
+  stopClosing(): Promise<void> {
+    this.closing ??= (async () => {
+      this.stopped = true;
+      clearInterval(this.timer);
+      const limitMs = this.deps.stopWriteMs ?? STOP_WRITE_MS;
+      const abandoning = startDeadline(limitMs, () => {
+        this.current?.abandon('tolk is stopping');
+        for (const waits of this.others.values()) waits.abandon('tolk is stopping');
+      });
+      await Promise.all([this.running, ...this.others.keys()]);
+      clearTimeout(abandoning);
+      if (this.lateCloses.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        const late = [...this.lateCloses];
+        await Promise.race([Promise.all(late), new Promise<void>((resolve) => (timer = startDeadline(limitMs, resolve)))]);
+        clearTimeout(timer);
+      }
+      this.publishing = false;
+    })();
+    return this.closing;
+  }
+
+  /** `stopClosing`, then a last attempt, within `stopWriteMs`, at writing the ends kept. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
+    await this.stopClosing();
     const limitMs = this.deps.stopWriteMs ?? STOP_WRITE_MS;
-    const abandoning = startDeadline(limitMs, () => {
-      this.current?.abandon('tolk is stopping');
-      for (const waits of this.others.values()) waits.abandon('tolk is stopping');
-    });
-    await Promise.all([this.running, ...this.others.keys()]);
-    clearTimeout(abandoning);
     await Promise.all(this.queueing);
     if (this.kept.size > 0) {
       const waits = new BoundedWaits(limitMs);
@@ -546,16 +571,39 @@ export class CallReconciler {
   /**
    * Closes the record of a call no instance serves and publishes its end (once its subscribers have
    * finished with it, the pass goes on); false if another instance closed it first. Written after
-   * `waits` were given up, the end is published all the same: the record has it.
+   * `waits` were given up, the end is published all the same (the record has it), unless
+   * `stopClosing` is over by then.
    */
   private async close(record: CallRecord, end: CallEnd, waits: Waits): Promise<boolean> {
-    const closed = await waits.wait(
-      () => this.deps.records.close(record.id, end),
-      (late) => void (late && this.announce(record, end, UNBOUNDED)),
-    );
+    let write: Promise<boolean> | undefined;
+    let closed: boolean;
+    try {
+      closed = await waits.wait(() => (write = this.deps.records.close(record.id, end)));
+    } catch (err) {
+      if (write && waits.givenUp) this.closedLate(record, end, write);
+      throw err;
+    }
     if (!closed) return false;
     await this.announce(record, end, waits);
     return true;
+  }
+
+  /** Publishes the end of a close the database answers after its waits were given up, while `stopClosing` is not over. */
+  private closedLate(record: CallRecord, end: CallEnd, write: Promise<boolean>): void {
+    const late = write.then(
+      async (closed) => {
+        if (!closed) return;
+        if (this.publishing) return this.announce(record, end, UNBOUNDED);
+        this.log.error(
+          { event: 'call.end_unpublished', callId: record.id, outcome: end.outcome, endReason: end.endReason, endedAt: end.endedAt.toISOString() },
+          "the database wrote a call's end after tolk had stopped publishing call events: its record has the end, but its webhook and metrics were not sent",
+        );
+      },
+      () => undefined,
+    );
+    const tracked = late.catch(() => undefined);
+    this.lateCloses.add(tracked);
+    void tracked.finally(() => this.lateCloses.delete(tracked));
   }
 
   /** Publishes the end of a call closed here, and waits for its subscribers. */

@@ -469,6 +469,37 @@ describe('a pass whose database or job queue does not answer', () => {
     expect((await store.get('c1'))?.outcome).toBeUndefined();
   });
 
+  it('publishes a close the database writes while tolk stops before it stops closing, and none it writes after', async () => {
+    const store = new HangingStore();
+    const s = setup([], store, { stopWriteMs: 200 });
+    await store.create(call('c1', { legs: [] }));
+    store.hung.add('close');
+    const passing = s.reconciler.pass();
+    await new Promise((r) => setImmediate(r));
+    const closing = s.reconciler.stopClosing();
+    // Abandoned at stop's deadline; the database writes the close it held just after.
+    expect(await passing).toBe(0);
+    store.answer();
+    await closing;
+    // Published, its subscribers done, before the app settles the call events and closes what they write to.
+    expect(outcomes(s.ended)).toEqual([['c1', 'interrupted']]);
+
+    // Another instance's database answers only once this one has stopped closing: nothing is published then.
+    const late = new HangingStore();
+    const t = setup([], late, { stopWriteMs: 50 });
+    await late.create(call('c2', { legs: [] }));
+    late.hung.add('close');
+    const passing2 = t.reconciler.pass();
+    await new Promise((r) => setImmediate(r));
+    await t.reconciler.stopClosing();
+    expect(await passing2).toBe(0);
+    late.answer();
+    await new Promise((r) => setImmediate(r));
+    expect(await late.get('c2')).toMatchObject({ outcome: 'interrupted' });
+    expect(t.ended).toEqual([]);
+    expect(t.lines).toContainEqual(expect.objectContaining({ event: 'call.end_unpublished', callId: 'c2', outcome: 'interrupted' }));
+  });
+
   it('hangs up the legs still up but leaves the record live while the job queue cannot say whether its end was published, without holding up the passes after it, and writes that end once it can', async () => {
     const store = new InMemoryCallRecordStore();
     const jobs = hangingQueue(new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: createLogger({ level: 'silent' }) }));
