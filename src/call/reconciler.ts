@@ -89,8 +89,8 @@ const MAX_ATTEMPTS = 5;
 const BATCH = 100;
 /** Calls marked as served per write. */
 const TOUCH_BATCH = 500;
-/** Legs remembered as hung up here, their calls not closed yet, at most (beyond, the oldest is forgotten). */
-const MAX_HUNG_UP = 10_000;
+/** Legs remembered as hung up here, or as found ended, their calls not closed yet, at most each (beyond, the oldest is forgotten). */
+const MAX_LEGS_REMEMBERED = 10_000;
 const QUEUE_WAIT_MS = 5_000;
 const STOP_WRITE_MS = 10_000;
 /** A pass is given this many step timeouts (TOLK_STEP_TIMEOUT_SEC) to finish its waits on the outside world. */
@@ -123,6 +123,8 @@ export class CallReconciler {
   private readonly attempts = new Map<string, number>();
   /** Legs this instance hung up (or cancelled, ringing) whose call it has not closed yet: its end reason says so. */
   private readonly hungUpHere = new Map<string, TolkEnded>();
+  /** Legs of calls left live (see `hangUpUp`) the network reported ended, or did not know: not asked about again until their call is closed. */
+  private readonly endedSeen = new Set<string>();
   private stopped = false;
   /** Ends of this instance's calls neither written nor queued (see the header). */
   private readonly kept: KeptEnds;
@@ -465,7 +467,7 @@ export class CallReconciler {
     if (owed) {
       const written = await waits.wait(() => this.deps.records.close(record.id, owed));
       this.kept.delete(record.id);
-      this.forgetHungUp(record);
+      this.forgetLegs(record);
       if (written) {
         this.log.info({ event: 'call.end_written', callId: record.id, outcome: owed.outcome, instance: record.instance }, "a call's end, published by the instance that served it, written");
       }
@@ -494,7 +496,7 @@ export class CallReconciler {
     }
     const endReason = `${why}; ` + (joined ? 'the conference goes on without its interpreter' : `the phone network reports ${found.join(', ') || 'no legs'}`);
     const closed = await this.close(record, { outcome, endReason, endedAt: endedAt ?? new Date(this.now()) }, waits);
-    this.forgetHungUp(record);
+    this.forgetLegs(record);
     if (closed && !joined) await this.hangUpListedSince(record, waits);
     return closed;
   }
@@ -502,15 +504,22 @@ export class CallReconciler {
   /**
    * Hangs up the legs of an orphaned call that are still up, leaving its record as it is (the job
    * queue could not say whether its end was published). Never the legs of a conference tolk joined,
-   * nor those of a call written by a tolk that kept no instance (see `reconcile`). A leg the network
-   * cannot be asked about is left for the next pass; rejects only once `waits` are given up.
+   * nor those of a call written by a tolk that kept no instance (see `reconcile`). A leg hung up here
+   * or found ended before is not asked about again (the call may be left live pass after pass while
+   * the job queue cannot answer); a leg the network cannot be asked about is left for the next pass.
+   * Rejects only once `waits` are given up.
    */
   private async hangUpUp(record: CallRecord, waits: Waits): Promise<void> {
     if ((record.kind === 'conference' && record.number === '') || record.instance === undefined) return;
     for (const leg of record.legs) {
+      if (this.hungUpHere.has(leg.callSid) || this.endedSeen.has(leg.callSid)) continue;
       try {
         const report = await waits.wait(() => this.deps.telephony.lookUp(leg.callSid));
-        if (!report || report.status.state === 'ended') continue;
+        if (!report || report.status.state === 'ended') {
+          if (this.endedSeen.size >= MAX_LEGS_REMEMBERED) this.endedSeen.delete(this.endedSeen.values().next().value!);
+          this.endedSeen.add(leg.callSid);
+          continue;
+        }
         const ringing = report.status.state === 'dialing' || report.status.state === 'ringing';
         await waits.wait(() => this.deps.telephony.hangUp(leg.callSid, { ringing }));
         this.hungUp(leg.callSid, ringing);
@@ -525,12 +534,16 @@ export class CallReconciler {
   /** Remembers leg `callSid` as hung up here (cancelled when it was still ringing), for its call's end reason. */
   private hungUp(callSid: string, ringing: boolean): void {
     this.hungUpHere.delete(callSid);
-    if (this.hungUpHere.size >= MAX_HUNG_UP) this.hungUpHere.delete(this.hungUpHere.keys().next().value!);
+    if (this.hungUpHere.size >= MAX_LEGS_REMEMBERED) this.hungUpHere.delete(this.hungUpHere.keys().next().value!);
     this.hungUpHere.set(callSid, ringing ? 'cancelled' : 'hung up');
   }
 
-  private forgetHungUp(record: CallRecord): void {
-    for (const leg of record.legs) this.hungUpHere.delete(leg.callSid);
+  /** Forgets what was remembered of the legs of a call now closed. */
+  private forgetLegs(record: CallRecord): void {
+    for (const leg of record.legs) {
+      this.hungUpHere.delete(leg.callSid);
+      this.endedSeen.delete(leg.callSid);
+    }
   }
 
   /**

@@ -527,6 +527,39 @@ describe('a pass whose database or job queue does not answer', () => {
     expect(s.ended).toEqual([]);
   });
 
+  it('asks the network about a call left live while the job queue cannot answer only until its legs are over, however many passes that lasts', async () => {
+    const store = new InMemoryCallRecordStore();
+    const jobs = hangingQueue(new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: createLogger({ level: 'silent' }) }));
+    const s = setup([], store, { jobs, queueWaitMs: 50 });
+    const asked: string[] = [];
+    const lookUp = s.network.lookUp.bind(s.network);
+    s.network.lookUp = (sid) => (asked.push(sid), lookUp(sid));
+    await store.create(call('c1'));
+    s.network.legs.set(CALLER, { status: { state: 'answered' } });
+    s.network.legs.set(AGENT, { status: { state: 'ended', reason: 'completed' }, endedAt: new Date(BOOT) });
+    // Redis hangs for ten passes: the agent's leg, ended, is asked about once; the caller's once, then hung up.
+    for (let i = 0; i < 10; i++) {
+      expect(await s.reconciler.pass()).toBe(0);
+      s.advance(INTERVAL);
+    }
+    expect(asked).toEqual([CALLER, AGENT]);
+    expect(s.network.hungUp).toEqual([{ callSid: CALLER, ringing: false }]);
+    // A leg listed since (a dial job's) is asked about on the next pass, and hung up.
+    const placed = 'CA' + '5'.repeat(32);
+    await store.update('c1', { legs: [...(await store.get('c1'))!.legs, { role: 'agent', callSid: placed, language: 'en' }] });
+    s.network.legs.set(placed, { status: { state: 'ringing' } });
+    expect(await s.reconciler.pass()).toBe(0);
+    expect(asked).toEqual([CALLER, AGENT, placed]);
+    expect(s.network.hungUp).toEqual([
+      { callSid: CALLER, ringing: false },
+      { callSid: placed, ringing: true },
+    ]);
+    // The queue answers: the call is closed, its legs asked about once more for their end times.
+    jobs.hung = false;
+    expect(await s.reconciler.pass()).toBe(1);
+    expect(asked).toEqual([CALLER, AGENT, placed, CALLER, AGENT, placed]);
+  });
+
   it('says the legs it hung up while the job queue could not answer were hung up by tolk when it closes the call later', async () => {
     const store = new InMemoryCallRecordStore();
     const jobs = hangingQueue(new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: createLogger({ level: 'silent' }) }));
