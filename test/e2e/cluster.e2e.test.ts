@@ -14,9 +14,9 @@ import { loadWavAs8k } from '../../src/emulators/twilio/audio';
 import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
 import { dropPrefix, uniquePrefix } from '../jobs/helpers';
 import { startNginx, type Nginx } from '../helpers/nginx';
-import { spawnTolk, type TolkProcess } from '../helpers/tolk-process';
-import { ADMIN, adminSql, clusterInstanceEnv, freshDatabase, json, metricSum } from './cluster-helpers';
-import { AGENT_NUMBER, INTERPRETER_APP_SID, TOLK_NUMBER, emulatorEnv, fixture, waitUntil } from './harness';
+import type { TolkProcess } from '../helpers/tolk-process';
+import { ADMIN, adminSql, freshDatabase, json, metricSum, startClusterInstance } from './cluster-helpers';
+import { AGENT_NUMBER, INTERPRETER_APP_SID, TOLK_NUMBER, fixture, waitUntil } from './harness';
 
 /** A number in conference mode, whose agent is on CONFERENCE_AGENT. */
 const CONFERENCE_NUMBER = '+15550003333';
@@ -72,15 +72,10 @@ async function startCluster(proxy: { streamsByPath?: boolean } = {}): Promise<vo
   );
   const ports = { 'tolk-a': await freePort(), 'tolk-b': await freePort() };
   nginx = await startNginx(IDS.map((id) => ({ id, address: `127.0.0.1:${ports[id]}` })), proxy);
+  // One after the other: the second finds the schema and the numbers in place.
   for (const id of IDS) {
-    const base = `http://127.0.0.1:${ports[id]}`;
-    const proc = spawnTolk({
-      ...emulatorEnv({ port: ports[id], publicUrl: nginx.url, twilio, gemini, logLevel: 'warn' }),
-      ...clusterInstanceEnv({ id, numbersFile: path.join(dir, 'numbers.yaml'), databaseUrl, prefix }),
-    });
-    tolks.set(id, { proc, base });
-    // One after the other: the second finds the schema and the numbers in place.
-    await waitUntil(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok === true, 30_000, `${id} to be ready`);
+    const proc = await startClusterInstance({ id, port: ports[id], publicUrl: nginx.url, twilio, gemini, numbersFile: path.join(dir, 'numbers.yaml'), databaseUrl, prefix });
+    tolks.set(id, { proc, base: `http://127.0.0.1:${ports[id]}` });
   }
   twilio.addNumber({ phoneNumber: TOLK_NUMBER, voiceUrl: `${nginx.url}/twilio/voice`, statusCallback: `${nginx.url}/twilio/status` });
   twilio.setCallee(AGENT_NUMBER, {});

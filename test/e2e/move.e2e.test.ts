@@ -14,8 +14,8 @@ import { loadWavAs8k } from '../../src/emulators/twilio/audio';
 import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
 import { dropPrefix, uniquePrefix } from '../jobs/helpers';
 import { startNginx, type Nginx } from '../helpers/nginx';
-import { spawnTolk, type TolkProcess } from '../helpers/tolk-process';
-import { ADMIN, adminSql, clusterInstanceEnv, freshDatabase, json } from './cluster-helpers';
+import type { TolkProcess } from '../helpers/tolk-process';
+import { adminSql, freshDatabase, json, startClusterInstance } from './cluster-helpers';
 import { AGENT_NUMBER, INTERPRETER_APP_SID, TOLK_NUMBER, fixture, frameLevels, keepWav, waitUntil } from './harness';
 import { stallFreeTime, type StallFreeTime } from './stall-free-time';
 
@@ -98,26 +98,8 @@ describe('a rolling deploy of two tolk instances behind nginx', () => {
     const ports = { 'tolk-a': await freePort(), 'tolk-b': await freePort() };
     nginx = await startNginx(IDS.map((id) => ({ id, address: `127.0.0.1:${ports[id]}` })));
     const start = async (id: (typeof IDS)[number]): Promise<void> => {
-      tolks.set(
-        id,
-        spawnTolk({
-          PORT: String(ports[id]),
-          HOST: '127.0.0.1',
-          LOG_LEVEL: 'warn',
-          PUBLIC_URL: nginx!.url,
-          TWILIO_ACCOUNT_SID: twilio!.accountSid,
-          TWILIO_AUTH_TOKEN: twilio!.authToken,
-          TWILIO_API_URL: twilio!.url,
-          TWILIO_WS_SIGNATURE: 'enforce',
-          TWILIO_CPS: '100',
-          GEMINI_API_KEY: 'emulator-key',
-          GEMINI_API_URL: gemini!.url,
-          ADMIN_TOKEN: ADMIN,
-          ...clusterInstanceEnv({ id, numbersFile: path.join(dir, 'numbers.yaml'), databaseUrl, prefix }),
-        }),
-      );
-      const base = `http://127.0.0.1:${ports[id]}`;
-      await waitUntil(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok === true, 30_000, `${id} to be ready`);
+      const numbersFile = path.join(dir, 'numbers.yaml');
+      tolks.set(id, await startClusterInstance({ id, port: ports[id], publicUrl: nginx!.url, twilio: twilio!, gemini: gemini!, numbersFile, databaseUrl, prefix }));
     };
     // Only tolk-a is up when the calls come: it serves both.
     await start('tolk-a');
