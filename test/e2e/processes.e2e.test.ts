@@ -111,27 +111,37 @@ async function liveCall(base: string): Promise<{ sid: string; call: CallJson }> 
   return { sid, call: call! };
 }
 
+/**
+ * Places four calls 300 ms apart, from `${from}0` to `${from}3`, each caller speaking Spanish
+ * `speakAfterSec` in and hanging up `hangupAfterSec` in; resolves with their records once every
+ * one has ended with a transcript (within 60 s).
+ */
+async function fourEndedCalls(base: string, from: string, party: { speakAfterSec: number; hangupAfterSec: number }): Promise<CallJson[]> {
+  const sids: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    sids.push(await twilio!.dial({ from: `${from}${i}`, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), ...party } }));
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  let calls: CallJson[] = [];
+  await waitUntil(
+    async () => {
+      const listed = (await json<{ calls: CallJson[] }>(`${base}/api/calls?limit=100`)).body.calls;
+      calls = await Promise.all(listed.map(async (c) => (await json<CallJson>(`${base}/api/calls/${c.id}`)).body));
+      return calls.length === sids.length && calls.every((c) => c.outcome !== undefined && (c.transcript?.length ?? 0) > 0);
+    },
+    60_000,
+    'every call to end with a transcript',
+  );
+  return calls;
+}
+
 describe('TOLK_PROCESSES=2 npm start', () => {
   it('runs two processes behind one port, spreads calls across both and stops both on SIGTERM', async () => {
     const base = await startProcesses();
     const metrics = await fetch(`${base}/metrics/cluster`);
     expect(metrics.headers.get('x-tolk-instances')).toBe('box-1,box-2');
 
-    const sids: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      sids.push(await twilio!.dial({ from: `+3491100020${i}`, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 0.5, hangupAfterSec: 9 } }));
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    let calls: CallJson[] = [];
-    await waitUntil(
-      async () => {
-        const listed = (await json<{ calls: CallJson[] }>(`${base}/api/calls?limit=100`)).body.calls;
-        calls = await Promise.all(listed.map(async (c) => (await json<CallJson>(`${base}/api/calls/${c.id}`)).body));
-        return calls.length === sids.length && calls.every((c) => c.outcome !== undefined && (c.transcript?.length ?? 0) > 0);
-      },
-      60_000,
-      'every call to end with a transcript',
-    );
+    const calls = await fourEndedCalls(base, '+3491100020', { speakAfterSec: 0.5, hangupAfterSec: 9 });
     for (const c of calls) expect(c).toMatchObject({ outcome: 'completed', transcript: [{ direction: 'caller->agent' }] });
     expect([...new Set(calls.map((c) => c.instance))].sort()).toEqual(['box-1', 'box-2']);
     expect(metricSum(await (await fetch(`${base}/metrics/cluster`)).text(), 'tolk_calls_total', 'outcome="completed"')).toBe(4);
@@ -144,21 +154,7 @@ describe('TOLK_PROCESSES=2 npm start', () => {
 
   it("hands each call's media streams to the process serving it: none relayed, the audio intact", async () => {
     const base = await startProcesses();
-    const sids: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      sids.push(await twilio!.dial({ from: `+3491100021${i}`, to: TOLK_NUMBER, party: { speech: fixture('caller-es.ulaw8k.wav'), speakAfterSec: 5, hangupAfterSec: 16 } }));
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    let calls: CallJson[] = [];
-    await waitUntil(
-      async () => {
-        const listed = (await json<{ calls: CallJson[] }>(`${base}/api/calls?limit=100`)).body.calls;
-        calls = await Promise.all(listed.map(async (c) => (await json<CallJson>(`${base}/api/calls/${c.id}`)).body));
-        return calls.length === sids.length && calls.every((c) => c.outcome !== undefined);
-      },
-      60_000,
-      'every call to end',
-    );
+    const calls = await fourEndedCalls(base, '+3491100021', { speakAfterSec: 5, hangupAfterSec: 16 });
     const edge = await (await fetch(`${base}/metrics/cluster`)).text();
     // Both legs' streams of every call, each to the process serving it.
     expect(metricSum(edge, 'tolk_twilio_edge_events', 'kind="ws_relayed"')).toBe(0);
