@@ -155,6 +155,20 @@ describe('GET /api/calls/:id', () => {
     await request(app).post('/api/deliveries/d-1/retry').set(auth).expect(501, noDeliveries);
   });
 
+  it('answers 501 on the routes of what a deployment lacks: placing calls, erasing them, the live feed, translation tokens', async () => {
+    const { app } = await setup();
+    const noOutbound = { error: 'this server cannot place calls' };
+    const noErasing = { error: 'this server cannot erase calls' };
+    const answers = [
+      await request(app).post('/api/calls').set(auth).send({ line: '+15550001111', to: '+34600000000' }).expect(501, noOutbound),
+      await request(app).post('/api/calls/erase').set(auth).send({ endedBefore: '2025-01-01' }).expect(501, noErasing),
+      await request(app).post('/api/calls/sweep').set(auth).expect(501, noErasing),
+      await request(app).get('/api/live/events').set(auth).expect(501, { error: 'live events are not available on this server' }),
+      await request(app).post('/api/tokens').set(auth).send({ targetLanguage: 'es' }).expect(501, { error: 'this deployment mints no translation tokens' }),
+    ];
+    for (const res of answers) expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+
   it('answers 500 without details when the store fails', async () => {
     const calls = new InMemoryCallRecordStore();
     calls.get = () => Promise.reject(new Error('db down: password=hunter2'));

@@ -8,8 +8,10 @@ import { MAX_RETRIES, MAX_RETRY_AFTER_SEC, MAX_SCHEDULE_DAYS, MIN_RETRY_AFTER_SE
 import { connectedMs, type ConnectedTimes } from '../../shared/call-duration';
 import { CALL_OUTCOMES } from '../../store/call-record';
 import { InvalidCursorError, MAX_CALL_ID_LENGTH, MAX_LIST_LIMIT } from '../../store/call-record-store';
-import { ref, sendProblems, type ApiRoute } from './api-route';
+import { ref, sendProblems, withService, type ApiRoute } from './api-route';
 import { DEFAULT_LIST_LIMIT, parseCallListQuery } from './call-query';
+
+const NO_OUTBOUND = 'this server cannot place calls';
 
 /** The body of `POST /api/calls`, for the OpenAPI document. */
 export const OUTBOUND_CALL_REQUEST_SCHEMA = {
@@ -95,13 +97,8 @@ export const callRoutes: readonly ApiRoute[] = [
         501: { description: 'This server cannot place calls', schema: ref('Error') },
       },
     },
-    handler:
-      ({ outbound, logger }) =>
-      async (req, res) => {
-        if (!outbound) {
-          res.status(501).json({ error: 'this server cannot place calls' });
-          return;
-        }
+    handler: ({ outbound, logger }) =>
+      withService(outbound, NO_OUTBOUND, (outbound) => async (req, res) => {
         const parsed = parseOutboundRequest(req.body, new Date());
         if (!parsed.ok) {
           sendProblems(res, 'invalid call', parsed.problems);
@@ -114,7 +111,7 @@ export const callRoutes: readonly ApiRoute[] = [
         }
         logger?.info({ event: 'admin.call_placed', callId: placed.call.id, number: placed.call.number }, 'call placed by the API');
         res.status(202).json(withDuration(placed.call));
-      },
+      }),
   },
   {
     method: 'delete',
@@ -140,8 +137,9 @@ export const callRoutes: readonly ApiRoute[] = [
           sendProblems(res, 'invalid call id', [{ path: ['id'], message: `must be at most ${MAX_CALL_ID_LENGTH} characters` }]);
           return;
         }
+        // After the id check: a bad id is a 400 whether or not this server places calls.
         if (!outbound) {
-          res.status(501).json({ error: 'this server cannot place calls' });
+          res.status(501).json({ error: NO_OUTBOUND });
           return;
         }
         const result = await outbound.cancel(id);

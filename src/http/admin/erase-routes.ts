@@ -5,7 +5,9 @@
  */
 import { ERASE_FIELDS, parseEraseRequest } from '../../retention/erase-request';
 import { MAX_ERASED_PER_REQUEST, MAX_ERASED_PER_SWEEP } from '../../retention/retention';
-import { ref, sendProblems, type ApiRoute } from './api-route';
+import { ref, sendProblems, withService, type ApiRoute } from './api-route';
+
+const NO_RETENTION = 'this server cannot erase calls';
 
 const count = { type: 'integer', minimum: 0 } as const;
 const erasedCounts = { calls: count, deliveries: count, callerLanguages: count, more: { type: 'boolean' } } as const;
@@ -52,13 +54,8 @@ export const eraseRoutes: readonly ApiRoute[] = [
         501: { description: 'This server cannot erase calls', schema: ref('Error') },
       },
     },
-    handler:
-      ({ retention, logger }) =>
-      async (req, res) => {
-        if (!retention) {
-          res.status(501).json({ error: 'this server cannot erase calls' });
-          return;
-        }
+    handler: ({ retention, logger }) =>
+      withService(retention, NO_RETENTION, (retention) => async (req, res) => {
         const parsed = parseEraseRequest(req.body, new Date());
         if (!parsed.ok) {
           sendProblems(res, 'invalid request', parsed.problems);
@@ -76,7 +73,7 @@ export const eraseRoutes: readonly ApiRoute[] = [
         // The caller's number is not logged: erasing it is the point.
         logger?.info({ event: 'admin.calls_erased', endedBefore, oneCaller, ...result }, `calls erased by the API: ${result.calls}`);
         res.json(result);
-      },
+      }),
   },
   {
     method: 'post',
@@ -103,16 +100,11 @@ export const eraseRoutes: readonly ApiRoute[] = [
         501: { description: 'This server cannot erase calls', schema: ref('Error') },
       },
     },
-    handler:
-      ({ retention }) =>
-      async (_req, res) => {
-        if (!retention) {
-          res.status(501).json({ error: 'this server cannot erase calls' });
-          return;
-        }
+    handler: ({ retention }) =>
+      withService(retention, NO_RETENTION, (retention) => async (_req, res) => {
         // The job's sweep logs itself (retention.swept).
         const queued = await retention.queueSweep();
         res.status(202).location(`/api/jobs/${queued.queue}/${encodeURIComponent(queued.id)}`).json(queued);
-      },
+      }),
   },
 ];

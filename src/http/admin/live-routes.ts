@@ -8,7 +8,7 @@
  */
 import { TooManyViewersError, type FeedMessage } from '../../live/live-feed';
 import { openSse, type SseOptions, type SseStream } from '../sse';
-import { ref, type ApiRoute } from './api-route';
+import { ref, withService, type ApiRoute } from './api-route';
 
 export const LIVE_SSE: Omit<SseOptions, 'stillAllowed'> = { heartbeatMs: 15_000, maxBufferedBytes: 1024 * 1024, retryMs: 2000 };
 
@@ -33,13 +33,8 @@ export function liveRoutes(sse: Omit<SseOptions, 'stillAllowed'> = LIVE_SSE): re
           501: { description: 'This tolk has no live feed', schema: ref('Error') },
         },
       },
-      handler:
-        ({ live, stillAuthorized, logger }) =>
-        (req, res) => {
-          if (!live) {
-            res.status(501).json({ error: 'live events are not available on this server' });
-            return;
-          }
+      handler: ({ live, stillAuthorized, logger }) =>
+        withService(live, 'live events are not available on this server', (live) => (req, res) => {
           const header = req.get('last-event-id');
           const lastEventId = header !== undefined && header.length <= MAX_EVENT_ID_LENGTH ? header : undefined;
           // The stream opens once the feed has taken the viewer (or refused it with a plain 503).
@@ -61,7 +56,7 @@ export function liveRoutes(sse: Omit<SseOptions, 'stillAllowed'> = LIVE_SSE): re
             if (reason === 'too-slow') logger?.warn({ event: 'live.viewer_dropped', viewers: live.viewerCount }, 'a live viewer fell too far behind and was dropped');
           });
           for (const m of joined.first) send(m);
-        },
+        }),
     },
   ];
 }

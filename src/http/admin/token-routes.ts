@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { unknownLanguageMessage } from '../../config/numbers-schema';
 import { isSupportedLanguage } from '../../translate/languages';
-import { sendProblems, type ApiRoute } from './api-route';
+import { sendProblems, withService, type ApiRoute } from './api-route';
 
 const tokenRequest = z.strictObject({
   targetLanguage: z.string({ error: 'is required: the language to translate into' }).refine(isSupportedLanguage, { error: (iss) => unknownLanguageMessage(String(iss.input)) }),
@@ -48,13 +48,8 @@ export const tokenRoutes: readonly ApiRoute[] = [
         502: { description: 'The Gemini API refused to mint a token', schema: { $ref: '#/components/schemas/Error' } },
       },
     },
-    handler:
-      ({ tokens }) =>
-      async (req, res) => {
-        if (!tokens) {
-          res.status(501).json({ error: 'this deployment mints no translation tokens' });
-          return;
-        }
+    handler: ({ tokens }) =>
+      withService(tokens, 'this deployment mints no translation tokens', (tokens) => async (req, res) => {
         const parsed = tokenRequest.safeParse(req.is('application/json') ? req.body : undefined);
         if (!parsed.success) {
           sendProblems(
@@ -69,6 +64,6 @@ export const tokenRoutes: readonly ApiRoute[] = [
         } catch (err) {
           res.status(502).json({ error: `the Gemini API minted no token: ${err instanceof Error ? err.message : String(err)}` });
         }
-      },
+      }),
   },
 ];
