@@ -42,7 +42,10 @@ export const DIAL_QUEUE = 'dial';
 export type DialLeg = { request: DialRequest } | { party: AddPartyRequest } | { interpreter: AddInterpreterRequest };
 
 export type DialJob = DialLeg & {
-  /** ms since the epoch after which the leg is not placed any more (its ring timeout has passed). */
+  /**
+   * ms since the epoch after which the leg is not placed any more, nor answered with (one placed
+   * by then is hung up): ANSWER_GRACE_MS before the instance waiting for it stops waiting.
+   */
   deadline: number;
   /** TOLK_INSTANCE_ID of the instance waiting for the leg. */
   waiter?: string;
@@ -80,8 +83,18 @@ export function jobId(...parts: string[]): string {
  */
 const RECORD_LEG_MS = 3000;
 
+/** How long a dial job waits for the network to hang up a leg nobody waits for. */
+const HANG_UP_MS = 5000;
+
 /** How long a dial job waits to learn whether the instance waiting for its leg is up, or answers. */
 const INSTANCE_CHECK_MS = 2000;
+
+/**
+ * How long before the instance waiting for a leg stops waiting (its ring timeout) the dial job stops
+ * answering with it: time for the answer to reach that instance (the queue's events, another
+ * machine's clock), so that a leg the job answers with is never one nobody takes.
+ */
+const ANSWER_GRACE_MS = 1000;
 
 /** Attempts of one dial: enough for several backoffs within a ring timeout. */
 const DIAL_ATTEMPTS = 6;
@@ -90,16 +103,18 @@ const DIAL_BACKOFF: Backoff = { type: 'exponential', delayMs: 1000 };
 
 /**
  * Queues the dial job `id` for `leg` and waits for its result: the leg is placed within `waitMs`
- * (its ring timeout, or an interpreter leg's wait) or not at all.
+ * (its ring timeout, or an interpreter leg's wait) or not at all (one the job places too late is
+ * hung up).
  */
 async function dialWithin<R extends DialResult>(jobs: JobQueues, id: string, leg: DialLeg, waitMs: number, opts: QueuedDialOptions): Promise<R> {
   const now = opts.now ?? Date.now;
-  const data: DialJob = { ...leg, deadline: now() + waitMs, ...(opts.waiter ? { waiter: opts.waiter } : {}) };
+  const data: DialJob = { ...leg, deadline: now() + waitMs - ANSWER_GRACE_MS, ...(opts.waiter ? { waiter: opts.waiter } : {}) };
   try {
     return await jobs.addAndWait<DialJob, R>(DIAL_QUEUE, { id, data, attempts: DIAL_ATTEMPTS, backoff: DIAL_BACKOFF }, waitMs);
   } catch (err) {
-    // Nobody waits for the leg any more: a job still queued must not place it later. (The wait's
-    // timer can fire a millisecond before the deadline by the wall clock the worker reads.)
+    // Nobody waits for the leg any more: a job still queued must not place it later (the job's own
+    // check of its deadline goes by the clock of the machine running it). One running hangs up
+    // the leg it places past its deadline.
     if (err instanceof JobFailedError && err.timedOut) await jobs.remove(DIAL_QUEUE, id).catch(() => false);
     throw err;
   }
@@ -263,18 +278,35 @@ export function dialProcessor(telephony: Telephony, retryable: (err: unknown) =>
     const once = opts.ledger && { ledger: opts.ledger, telephony, now, ...(opts.logger ? { logger: opts.logger } : {}) };
     const result = once ? await placeOnce({ id: job.id, deadline: data.deadline }, () => place(job), once) : await place(job);
     const role = 'request' in data ? (data.request.endpoint === CUSTOMER_ENDPOINT ? 'caller' : 'agent') : 'party' in data ? 'agent' : undefined;
+    let listing: 'recorded' | 'hung up' | 'unknown' | undefined;
     if (typeof result === 'string' && role && opts.calls) {
       const deps = { calls: opts.calls, telephony, gone: () => callGone(callIdOf(data), opts), now, ...(opts.logger ? { logger: opts.logger } : {}) };
       const leg: PlacedLeg = { callId: callIdOf(data), role, legRef: result, jobId: job.id };
       // The database being slow must not keep the leg from the instance waiting for it: past the
       // bound the leg is left to that instance (the listing may still land, or hang it up, later).
-      await within(recordPlacedLeg(leg, deps), RECORD_LEG_MS).catch(() => {
+      listing = await within(recordPlacedLeg(leg, deps), RECORD_LEG_MS).catch(() => {
         opts.logger?.warn({ event: 'dial.leg_unrecorded', component: 'dial', callId: leg.callId, jobId: job.id, legSid: result }, `could not list a placed leg in its call's record within ${RECORD_LEG_MS / 1000} s: left to the instance waiting for it`);
         return 'unknown' as const;
       });
     }
+    if (typeof result === 'string' && now() >= data.deadline) {
+      // The instance waiting for the leg has stopped waiting (or will have, before the answer
+      // reaches it): nobody would take the leg, nor hang it up once its call ends.
+      if (listing !== 'hung up') await hangUpUnwaited(job.id, callIdOf(data), result);
+      throw new FinalJobError(`placed the leg after the call stopped waiting for it: hung up (${job.id})`);
+    }
     return result;
   };
+
+  async function hangUpUnwaited(id: string, callId: string, legRef: string): Promise<void> {
+    const log = opts.logger?.child({ component: 'dial', callId, jobId: id, legSid: legRef });
+    try {
+      await within(telephony.hangUp(legRef, { ringing: true }), HANG_UP_MS);
+      log?.warn({ event: 'dial.leg_unwaited' }, 'placed a leg after the call stopped waiting for it: hung up');
+    } catch (err) {
+      log?.error({ event: 'dial.leg_unwaited_hang_up_failed', err }, 'placed a leg after the call stopped waiting for it, and could not hang it up');
+    }
+  }
 
   async function place(job: JobContext<DialJob>): Promise<DialResult> {
     const data = job.data;

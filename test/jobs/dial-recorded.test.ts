@@ -189,6 +189,26 @@ describe('a leg placed by a dial job (Redis)', () => {
     expect((await records.get('both-legs'))?.legs.map((l) => l.callSid).sort()).toEqual(['CA-both-legs-agent', 'CA-both-legs-caller']);
   }, 20_000);
 
+  it('is hung up when placed after the call stopped waiting for it, though the call was live when it was listed and then ended normally', async () => {
+    const records = new InMemoryCallRecordStore();
+    await records.create(calling('gave-up', 'tolk-a'));
+    const network = new Network();
+    q = openTestQueues('in-process', [dialQueueSpec(5)]);
+    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable, { calls: records, instances: alwaysUp, logger: silent }));
+    const waiting = new QueuedTelephony(network, q.jobs, { waiter: 'tolk-a' });
+    let gaveUp: Promise<unknown> = Promise.resolve();
+    // The network takes its time: the call stops waiting for the leg before it is placed.
+    network.onDial = () => gaveUp.then(() => undefined);
+    gaveUp = waiting.dial({ callId: 'gave-up', endpoint: 'agent', destination: '+15550002222', callerId: '+15550001111', ringTimeoutSec: 2 }).catch((err: unknown) => err);
+    expect(await gaveUp).toMatchObject({ timedOut: true });
+    await waitFor(async () => ['completed', 'failed'].includes((await q!.jobs.get(DIAL_QUEUE, 'dial.gave-up.agent'))?.state ?? ''), 10_000, 'the dial to settle');
+    expect((await records.get('gave-up'))?.legs.map((l) => l.callSid)).toEqual(['CA-gave-up-agent']);
+    // The caller was told nobody answered, and hung up: the call ends as any call does.
+    await records.close('gave-up', { outcome: 'no-answer', endReason: 'the agent could not be dialled', endedAt: new Date() });
+    expect(network.placed).toEqual(['CA-gave-up-agent']);
+    expect(network.ringing()).toEqual([]);
+  }, 20_000);
+
   it("is placed, and reaches the instance waiting for it within its ring timeout, while the call's record does not answer at all", async () => {
     const network = new Network();
     const hangs = () => new Promise<never>(() => undefined);
