@@ -13,16 +13,18 @@
  * its predictable mode (compilation and garbage collection on the main thread, fixed seeds), so the
  * same build counts the same, run after run.
  *
+ * It counts the build made beforehand (`npm run build`, outside the bench's lock, as `npm run bench`
+ * does), and refuses a build that is missing or older than the sources rather than count old code.
  * Needs valgrind (Debian/Ubuntu: apt-get install valgrind). `--from-source` runs the TypeScript
- * through tsx instead of building (the test's quick check; its count includes tsx's loader hooks).
+ * through tsx instead of the build (the test's quick check; its count includes tsx's loader hooks).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { assertBuilt, ROOT } from './rig/load-rig';
 
-const ROOT = path.join(__dirname, '..');
 /** V8 flags for a count that repeats: no background threads, fixed hash and random seeds. */
 const V8_FLAGS = ['--predictable', '--hash-seed=1', '--random-seed=1'];
 
@@ -129,8 +131,12 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const valgrind = valgrindVersion();
   if (!args.fromSource) {
-    log('building tolk (tsc)');
-    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+    try {
+      assertBuilt();
+    } catch (err) {
+      log(err instanceof Error ? err.message : String(err));
+      process.exit(2);
+    }
   }
   for (const chunkMs of args.chunkMs) {
     log(`counting ${args.seconds} s of call after ${args.warmup} s of warm-up, TRANSLATE_CHUNK_MS=${chunkMs}`);
