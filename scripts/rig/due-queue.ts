@@ -97,7 +97,8 @@ export const realClock: PumpClock = {
  * Sends each reply added to it at its due time: a timer is armed for exactly the time the first
  * reply falls due (a timer that fires early, as Node's whole-millisecond timers can, is armed
  * again for what is left); when it fires, every reply due by then goes, and it is armed for the
- * next. Replies are never sent before their time.
+ * next. Replies are never sent before their time. A reply whose `send` throws is counted
+ * (`errors`) and the pump stays armed for the rest.
  */
 export class DuePump<To, What> {
   private readonly queue = new DueQueue<To, What>();
@@ -106,6 +107,8 @@ export class DuePump<To, What> {
   lateMaxMs = 0;
   /** Replies sent since `resetLateness`. */
   sent = 0;
+  /** Replies whose `send` threw (since the pump was made): the pump goes on with the others. */
+  errors = 0;
 
   constructor(
     private readonly send: (to: To, what: What) => void,
@@ -134,8 +137,15 @@ export class DuePump<To, What> {
 
   private readonly wake = (): void => {
     this.armed = false;
-    const next = this.queue.drain(this.clock.now(), this.sendOne);
-    if (next !== Infinity) this.arm(next);
+    try {
+      this.queue.drain(this.clock.now(), this.sendOne);
+    } catch {
+      // The reply that threw has left the queue; those due after it go on the next wake, at once.
+      this.errors++;
+    } finally {
+      const next = this.queue.nextDue();
+      if (next !== Infinity) this.arm(next);
+    }
   };
 
   private arm(at: number): void {

@@ -120,6 +120,29 @@ describe('DuePump', () => {
     expect(pump.lateMaxMs).toBeCloseTo(0, 9);
   });
 
+  it('counts a reply whose send throws and still sends the others, then and later', () => {
+    const clock = new FakeClock();
+    const sent: string[] = [];
+    const pump = new DuePump<string, string>((to, what) => {
+      if (to === 'closed') throw new Error('socket gone');
+      sent.push(what);
+    }, clock);
+    pump.add(300, 'closed', 'x');
+    pump.add(300, 'a', 'y');
+    pump.add(320, 'a', 'z');
+    clock.fire();
+    clock.fire(); // what was due with the reply that threw goes at once
+    expect(sent).toEqual(['y']);
+    expect(pump.errors).toBe(1);
+    clock.fire();
+    expect(sent).toEqual(['y', 'z']);
+    clock.t = 500;
+    pump.add(800, 'a', 'w');
+    clock.fire();
+    expect(sent).toEqual(['y', 'z', 'w']);
+    expect(pump.pending).toBe(0);
+  });
+
   it('arms again when a reply is added after the queue ran empty', () => {
     const clock = new FakeClock();
     const pump = new DuePump<string, string>(() => undefined, clock);
