@@ -307,6 +307,7 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
     const stats = await rigStats(rig);
     const model = await rig.gemini.request({ type: 'stats' });
     const replyLateMaxMs = model.type === 'stats' ? model.stats.replyLateMaxMs : 0;
+    const modelErrors = model.type === 'stats' ? model.stats.errors : 0;
     // Media messages tolk sent per leg and tick (it sends nothing to a leg with nothing to hear).
     const sendRatio = stats.framesReceived / (2 * bridgedCalls * ((args.seconds * 1000) / 20) || 1);
     await rig.twilio.request({ type: 'hangupAll' });
@@ -332,6 +333,7 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
       (n - completed) +
       stats.unexpectedMessages +
       stats.errors +
+      modelErrors +
       ['binary_frame', 'invalid_json', 'unknown_event', 'invalid_message', 'bad_base64', 'oversized', 'wrong_stream', 'token_missing', 'start_timeout'].reduce((s, k) => s + edge(k), 0);
     const rigMax = Math.max(rigUse.maxPercent, floor.rigMaxPercent);
     // The rig's cost is that of the calls it drove, bridged or not.

@@ -17,6 +17,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { commandListener } from './commands';
 import { DuePump } from './due-queue';
 import { after, audioFrame, ModelVoice, speechOnsetPcm } from './frames';
 import { accept, frame as wsFrame, type RawWs } from './raw-ws';
@@ -181,14 +182,26 @@ server.on('upgrade', (req, socket, head: Buffer) => {
   sessions.add(opened.session);
 });
 
-process.on('message', (cmd: GeminiRigCommand) => {
-  if (cmd.type === 'measure') {
-    pump.resetLateness();
-    process.send?.({ type: 'measuring' } satisfies GeminiRigReply);
-  } else if (cmd.type === 'stats') {
-    process.send?.({ type: 'stats', stats: { sessions: sessions.size, inputMessages, outputMessages, replyLateMaxMs: pump.lateMaxMs } } satisfies GeminiRigReply);
+function command(cmd: GeminiRigCommand): GeminiRigReply {
+  switch (cmd.type) {
+    case 'measure':
+      pump.resetLateness();
+      return { type: 'measuring' };
+    case 'stats':
+      return { type: 'stats', stats: { sessions: sessions.size, inputMessages, outputMessages, replyLateMaxMs: pump.lateMaxMs, errors: pump.errors + commandErrors } };
+    default:
+      throw new Error('unknown command');
   }
-});
+}
+
+let commandErrors = 0;
+process.on(
+  'message',
+  commandListener(command, (r) => process.send?.(r), (cmd, error) => {
+    commandErrors++;
+    process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'rig command failed', command: cmd, error })}\n`);
+  }),
+);
 server.listen(0, '127.0.0.1', () => {
   process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port } satisfies GeminiRigReply);
 });

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePort } from '../../src/emulators/free-port';
+import type { FailedReply } from './commands';
 import type { GeminiRigCommand, GeminiRigConfig, GeminiRigReply, TwilioRigCommand, TwilioRigConfig, TwilioRigReply } from './protocol';
 import { coreSplit, processTree, setUpProcesses, type ProcessesSetup } from './tolk-processes';
 
@@ -118,23 +119,33 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
 /** A rig process: started with its config, answering one request at a time over IPC. */
 export class RigProcess<Cmd extends object, Reply extends { type: string }> {
   readonly child: ChildProcess;
-  private readonly waiting: ((r: Reply) => void)[] = [];
+  private readonly waiting: { resolve(r: Reply): void; reject(err: Error): void }[] = [];
 
   /** `profileDir`: writes a V8 CPU profile of the process there when it stops. */
   constructor(script: string, config: object, fromSource: boolean, profileDir?: string) {
     const file = fromSource ? path.join(ROOT, 'scripts', 'rig', `${script}.ts`) : path.join(ROOT, 'dist', 'scripts', 'rig', `${script}.js`);
     const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${script}.cpuprofile`] : [];
     this.child = fork(file, [JSON.stringify(config)], { execArgv: [...(fromSource ? TSX : []), ...profile], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    this.child.on('message', (r: Reply) => this.waiting.shift()?.(r));
+    this.child.on('message', (r: Reply | FailedReply) => {
+      const w = this.waiting.shift();
+      if (r.type === 'failed' && 'error' in r) w?.reject(new Error(`the rig's ${script} failed to ${r.command}: ${r.error}`));
+      else w?.resolve(r as Reply);
+    });
   }
 
-  /** The next reply (the first one is `ready`). */
+  /** The next reply (the first one is `ready`); rejects when the rig answers that the command failed. */
   next(timeoutMs = 60_000): Promise<Reply> {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('the rig did not answer')), timeoutMs);
-      this.waiting.push((r) => {
-        clearTimeout(t);
-        resolve(r);
+      this.waiting.push({
+        resolve: (r) => {
+          clearTimeout(t);
+          resolve(r);
+        },
+        reject: (err) => {
+          clearTimeout(t);
+          reject(err);
+        },
       });
     });
   }

@@ -85,6 +85,8 @@ export interface GeminiRigStats {
   outputMessages: number;
   /** Worst lateness of a reply past its due time (the message's arrival plus the model latency) since `measure`, ms. */
   replyLateMaxMs: number;
+  /** Since the rig started: replies it failed to send and commands it failed to handle. */
+  errors: number;
 }
 
 export type GeminiRigReply = { type: 'ready'; port: number } | { type: 'measuring' } | { type: 'stats'; stats: GeminiRigStats };

@@ -22,6 +22,7 @@ import { statusCallbackParams, streamStatusParams, wantsEvent, type ProgressEven
 import { connectedMessage, markMessage, startMessage, stopMessage, type StreamIdentity } from '../../src/emulators/twilio/stream-messages';
 import { parseTwiml, type StreamNoun } from '../../src/emulators/twilio/twiml';
 import { signatureFor, WebhookSender } from '../../src/emulators/twilio/webhooks';
+import { commandListener, type FailedReply } from './commands';
 import { FRAME_B64, FRAME_MS, FRAME_SAMPLES, firstLoudMulaw, HEARD_LEVEL, MediaMessageWriter, mulawSampleAt } from './frames';
 import { connect, type RawWs } from './raw-ws';
 import { loadTimelines, type Timeline } from './timelines';
@@ -395,52 +396,61 @@ async function until(check: () => boolean, timeoutMs: number): Promise<void> {
   while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
 
-function reply(r: TwilioRigReply): void {
+function reply(r: TwilioRigReply | FailedReply): void {
   process.send?.(r);
 }
 
-process.on('message', (cmd: TwilioRigCommand) => {
-  void (async () => {
-    switch (cmd.type) {
-      case 'dial':
-        for (let i = 0; i < cmd.calls; i++) {
-          // A timed call is placed alone, so the leg tolk dials next is surely its other party.
-          const sampled = callIndex % config.sampleEvery === 0;
-          if (sampled) await until(() => awaitingAgent.length === 0, 10_000);
-          void dial().catch(() => undefined);
-          if (sampled) await until(() => awaitingAgent.length === 0, 10_000);
-          await new Promise((r) => setTimeout(r, config.spacingMs));
-        }
-        return reply({ type: 'dialed' });
-      case 'floorDial':
-        await floorDial(cmd.url, cmd.calls);
-        return reply({ type: 'dialed' });
-      case 'measure':
-        measureFrom = cmd.from;
-        delays.length = 0;
-        framesSent = 0;
-        sendSkipped = 0;
-        ticks = 0;
-        tickLateMaxMs = 0;
-        framesReceived = 0;
-        return reply({ type: 'measuring' });
-      case 'stats':
-        return reply({ type: 'stats', stats: stats() });
-      case 'recordings':
-        return reply({ type: 'recordings', recordings: recordings() });
-      case 'hangupAll':
-        for (const c of calls.values()) if (c.role === 'caller') end(c, 'completed');
-        for (const l of [...legs]) {
-          if ([...calls.values()].some((c) => c.leg === l)) continue;
-          sendJson(l, stopMessage(l.id, ++l.seq));
-          l.open = false;
-          legs.delete(l);
-          l.ws.close(1000);
-        }
-        return reply({ type: 'hungUp' });
-    }
-  })();
-});
+async function command(cmd: TwilioRigCommand): Promise<TwilioRigReply> {
+  switch (cmd.type) {
+    case 'dial':
+      for (let i = 0; i < cmd.calls; i++) {
+        // A timed call is placed alone, so the leg tolk dials next is surely its other party.
+        const sampled = callIndex % config.sampleEvery === 0;
+        if (sampled) await until(() => awaitingAgent.length === 0, 10_000);
+        void dial().catch(() => undefined);
+        if (sampled) await until(() => awaitingAgent.length === 0, 10_000);
+        await new Promise((r) => setTimeout(r, config.spacingMs));
+      }
+      return { type: 'dialed' };
+    case 'floorDial':
+      await floorDial(cmd.url, cmd.calls);
+      return { type: 'dialed' };
+    case 'measure':
+      measureFrom = cmd.from;
+      delays.length = 0;
+      framesSent = 0;
+      sendSkipped = 0;
+      ticks = 0;
+      tickLateMaxMs = 0;
+      framesReceived = 0;
+      return { type: 'measuring' };
+    case 'stats':
+      return { type: 'stats', stats: stats() };
+    case 'recordings':
+      return { type: 'recordings', recordings: recordings() };
+    case 'hangupAll':
+      for (const c of calls.values()) if (c.role === 'caller') end(c, 'completed');
+      for (const l of [...legs]) {
+        if ([...calls.values()].some((c) => c.leg === l)) continue;
+        sendJson(l, stopMessage(l.id, ++l.seq));
+        l.open = false;
+        legs.delete(l);
+        l.ws.close(1000);
+      }
+      return { type: 'hungUp' };
+    default:
+      throw new Error('unknown command');
+  }
+}
+
+// A command that fails is one of the rig's errors, answered `failed`: the rig goes on.
+process.on(
+  'message',
+  commandListener(command, reply, (cmd, error) => {
+    errors++;
+    process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'rig command failed', command: cmd, error })}\n`);
+  }),
+);
 
 const server = http.createServer(rest);
 server.listen(0, '127.0.0.1', () => {
