@@ -106,6 +106,18 @@ describe('the records subscriber, with a slow database', () => {
     expect((await s.records.get('c1'))?.legs).toEqual([{ role: 'caller', callSid: CALLER, streamSid: 'MZ1', language: 'es' }]);
   });
 
+  it("keeps the agent's leg a dial job listed in the record while the call's instance lists the caller's", async () => {
+    const s = await setup();
+    s.records.release();
+    // The dial job that placed the agent's leg lists it in the record itself (dial-record.ts),
+    // before the call's instance hears of that leg.
+    const agent = { role: 'agent' as const, callSid: AGENT, language: 'en', dialledAt: new Date().toISOString() };
+    await s.records.updateLegs('c1', (legs) => [...legs, agent]);
+    s.publish({ type: 'participant.joined', participantId: 'caller', role: 'caller', language: 'es', legRef: CALLER, streamRef: 'MZ1' });
+    await s.events.settle('c1');
+    expect((await s.records.get('c1'))?.legs).toEqual([agent, { role: 'caller', callSid: CALLER, streamSid: 'MZ1', language: 'es' }]);
+  });
+
   it("keeps a conference's answeredAt from when its parties were connected, not from when it was bridged (interpreted) later", async () => {
     const s = await setup();
     s.records.release();

@@ -5,7 +5,7 @@
 import type { CallRecordStore } from '../../store/call-record-store';
 
 /** The writes a call makes to its record, and reading it back (a call adopted from another instance). */
-export type CallRecords = Pick<CallRecordStore, 'create' | 'update' | 'updateLive' | 'close' | 'appendUtterance' | 'get'>;
+export type CallRecords = Pick<CallRecordStore, 'create' | 'update' | 'updateLive' | 'updateLegs' | 'close' | 'appendUtterance' | 'get'>;
 
 /** Remembered caller languages per tolk number. */
 export interface LanguageMemory {

@@ -58,8 +58,19 @@ export function recordCalls(events: CallEventSource, records: CallRecords, opts:
     });
     return run;
   };
-  /** Writes the call's legs as they are when the write starts (those of a call that moved here included). */
-  const writeLegs = (callId: string): Promise<boolean> => serial(callId, () => records.update(callId, { legs: [...(legs.get(callId)?.values() ?? [])] }));
+  /**
+   * Writes the call's legs as they are when the write starts (those of a call that moved here
+   * included) over those its record lists when written: a leg listed there by another writer (a dial
+   * job listing the leg it placed) stays, unless it is one of these, or another leg of the caller or
+   * the agent listed here (each party has one leg: an earlier attempt's is not listed any more).
+   */
+  const writeLegs = (callId: string): Promise<boolean> =>
+    serial(callId, () => {
+      const here = [...(legs.get(callId)?.values() ?? [])];
+      const sids = new Set(here.map((l) => l.callSid));
+      const parties = new Set<string>(here.map((l) => l.role).filter((role) => role === 'caller' || role === 'agent'));
+      return records.updateLegs(callId, (stored) => [...stored.filter((l) => !sids.has(l.callSid) && !parties.has(l.role)), ...here]);
+    });
   const forget = (callId: string): void => {
     legs.delete(callId);
     connected.delete(callId);
