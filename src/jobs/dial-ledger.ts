@@ -9,7 +9,7 @@
  * - a run finding another placing it now (its claim renewed within STALE_MS) waits for that one;
  * - a run finding a claim gone stale (its run stopped while asking the network, which may or may
  *   not have placed the leg) takes the claim over and places the leg: a dial is not lost;
- * - a run whose claim was taken over meanwhile (it stalled) hangs up what it placed (dial-queue.ts).
+ * - a run whose claim was taken over meanwhile (it stalled) hangs up what it placed (dial-once.ts).
  *
  * Entries live in Redis (REDIS_URL), one key per job id, until a while after the leg's time to be
  * placed has passed. Without Redis, jobs run in-process and never run twice at once.
