@@ -28,6 +28,8 @@ export interface TolkProcess {
   stderr(): string;
   /** Resolves with the exit code (null when killed by a signal). */
   exited: Promise<number | null>;
+  /** The exit code once tolk exits, or 'still running' if it has not within `ms` (no timer is left behind either way). */
+  exitWithin(ms: number): Promise<number | null | 'still running'>;
   /** Resolves once stdout has a line matching `re` (rejects if tolk exits first or after `ms`). */
   waitForStdout(re: RegExp, ms?: number): Promise<string>;
   /** SIGTERM (graceful shutdown) or SIGKILL (tolk and any process it started die); resolves on exit. */
@@ -76,6 +78,11 @@ export function spawnTolk(env: Record<string, string>, opts: SpawnOptions = {}):
     stdout: () => out,
     stderr: () => err,
     exited,
+    exitWithin(ms) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), ms)));
+      return Promise.race([exited, late]).finally(() => clearTimeout(timer));
+    },
     waitForStdout(re, ms = 20_000) {
       return new Promise((resolve, reject) => {
         const done = (fn: () => void): void => {
