@@ -15,10 +15,11 @@
  * translates it whole; this route then writes no line of it.
  */
 import { performance } from 'node:perf_hooks';
-import { FRAME_SAMPLES, SAMPLE_RATE, msToSamples, samplesToMs } from '../audio/frame';
+import { FRAME_SAMPLES, SAMPLE_RATE, samplesToMs } from '../audio/frame';
 import type { SpeechInput } from '../audio/mixer';
 import { SampleQueue } from '../audio/sample-queue';
 import { SpeechDetector } from '../audio/speech-detector';
+import { SpeechLeadIn } from '../audio/speech-lead-in';
 import type { Logger } from '../log/logger';
 import type { Endpoint } from './endpoint';
 import { LatencyTracker } from './latency-tracker';
@@ -26,8 +27,6 @@ import { SpokenTimes } from './spoken-times';
 import type { SessionState, SessionStateDetail, SessionStats, TranscriptPiece, TranslatedUtterance, TranslationSession, TranslationSessionEvents } from './ports/translation';
 import type { UtteranceDelay } from './ports/metrics';
 
-/** Audio handed over from before the detected start of speech, for soft onsets it misses (100 ms). */
-const HAND_OVER_LEAD_SAMPLES = msToSamples(100);
 /** An utterance starting this little before the handed-over speech is taken for it (the detector and the service time onsets apart). */
 const HAND_OVER_SLACK_MS = 250;
 
@@ -101,10 +100,8 @@ export class TranslationRoute {
   private sessions = 0;
   private modeValue: RouteMode = 'translate';
   private closed = false;
-  /** The source's latest audio (`handOverMs`), samples heard so far, and where the utterance in progress started in them. */
-  private readonly recent: SampleQueue | undefined;
-  private heardSamples = 0;
-  private onsetSample = 0;
+  /** The source's utterance in progress, as its detector times it (`handOverMs`). */
+  private readonly speech: SpeechLeadIn | undefined;
   /** Handed over: utterances from this time on the call's clock are the adopter's to write. */
   private handedOverFromMs: number | undefined;
 
@@ -114,10 +111,9 @@ export class TranslationRoute {
     this.held = new SampleQueue((SAMPLE_RATE / 1000) * (opts.holdMs ?? 10_000));
     this.anchor = { callMs: opts.elapsedMs(), mediaMs: opts.source.receivedMs };
     this.latency = new LatencyTracker((delay) => opts.observer.latency(this, delay));
-    if (opts.handOverMs) this.recent = new SampleQueue(msToSamples(opts.handOverMs));
+    if (opts.handOverMs) this.speech = new SpeechLeadIn({ maxMs: opts.handOverMs, detector: this.detector });
     if (opts.leadIn) {
       this.held.push(opts.leadIn);
-      this.keep(opts.leadIn);
       this.hearLeadIn(opts.leadIn);
     }
     this.stopListening = opts.source.listen((pcm, atMs) => this.onSpeech(pcm, atMs));
@@ -213,12 +209,8 @@ export class TranslationRoute {
    * speaks), for another instance to translate: from now on no line of it is written here.
    */
   handOver(): Int16Array {
-    if (!this.recent || !this.detector.isSpeaking) return new Int16Array(0);
-    const wanted = this.heardSamples - this.onsetSample + HAND_OVER_LEAD_SAMPLES;
-    const out = new Int16Array(Math.min(this.recent.length, wanted));
-    this.recent.discard(this.recent.length - out.length);
-    this.recent.peek(out);
-    this.handedOverFromMs = this.callMsAt(this.source.receivedMs - samplesToMs(out.length));
+    const out = this.speech?.inProgress() ?? new Int16Array(0);
+    if (out.length > 0) this.handedOverFromMs = this.callMsAt(this.source.receivedMs - samplesToMs(out.length));
     return out;
   }
 
@@ -286,10 +278,7 @@ export class TranslationRoute {
   private onSpeech(pcm: Int16Array, atMs: number): void {
     if (this.closed) return;
     const edge = this.detector.push(pcm, atMs);
-    if (this.recent) {
-      if (edge?.type === 'start') this.onsetSample = this.heardSamples;
-      this.keep(pcm);
-    }
+    this.speech?.push(pcm);
     if (edge?.type === 'start') {
       this.latency.speechStarted(edge.atMs, this.translationPlaying());
       this.spoken.started(this.callMsAt(edge.atMs));
@@ -302,24 +291,21 @@ export class TranslationRoute {
     else this.held.push(pcm); // copied: the buffer is reused for the next frame
   }
 
-  private keep(pcm: Int16Array): void {
-    if (!this.recent) return;
-    this.recent.push(pcm);
-    this.heardSamples += pcm.length;
-  }
-
   /**
-   * The speech heard before the route started is timed as it was said, for the transcript; for
-   * the lag, speech under way when the listeners joined counts from then.
+   * The speech heard before the route started is timed as it was said, for the transcript, and
+   * kept for a hand-over; for the lag, speech under way when the listeners joined counts from then.
    */
   private hearLeadIn(pcm: Int16Array): void {
     const startMs = this.anchor.mediaMs - samplesToMs(pcm.length);
-    for (let i = 0; i + FRAME_SAMPLES <= pcm.length; i += FRAME_SAMPLES) {
-      const edge = this.detector.push(pcm.subarray(i, i + FRAME_SAMPLES), startMs + samplesToMs(i + FRAME_SAMPLES));
-      if (edge?.type === 'start') this.onsetSample = i;
+    let i = 0;
+    for (; i + FRAME_SAMPLES <= pcm.length; i += FRAME_SAMPLES) {
+      const frame = pcm.subarray(i, i + FRAME_SAMPLES);
+      const edge = this.detector.push(frame, startMs + samplesToMs(i + FRAME_SAMPLES));
+      this.speech?.push(frame);
       if (edge?.type === 'start') this.spoken.started(this.callMsAt(edge.atMs));
       else if (edge) this.spoken.ended(this.callMsAt(edge.atMs));
     }
+    this.speech?.push(pcm.subarray(i));
     if (this.detector.isSpeaking) this.latency.speechStarted(this.anchor.mediaMs, false);
   }
 

@@ -1,14 +1,38 @@
+import { SpeechDetector } from '../../src/audio/speech-detector';
 import { SpeechLeadIn } from '../../src/audio/speech-lead-in';
 import { prng } from './helpers/signals';
 
 const FRAME = 160;
 
+/** Noise at `amp` peak (`ms` long), or silence. */
+function noise(ms: number, amp = 0, seed = 1): Int16Array {
+  const rnd = prng(seed);
+  return Int16Array.from({ length: ms * 8 }, () => (amp === 0 ? 0 : Math.round((rnd() * 2 - 1) * amp)));
+}
+
 /** Pushes `ms` of audio in 20 ms frames: noise at `amp` peak, or silence. */
 function feed(lead: SpeechLeadIn, ms: number, amp = 0, seed = 1): Int16Array {
-  const rnd = prng(seed);
-  const audio = Int16Array.from({ length: ms * 8 }, () => (amp === 0 ? 0 : Math.round((rnd() * 2 - 1) * amp)));
+  const audio = noise(ms, amp, seed);
   for (let i = 0; i < audio.length; i += FRAME) lead.push(audio.subarray(i, i + FRAME));
   return audio;
+}
+
+/** A line whose owner runs its own speech detector, and a lead-in that follows it. */
+function owned(detector: SpeechDetector, maxMs?: number): { lead: SpeechLeadIn; feed: (ms: number, amp?: number, seed?: number) => Int16Array } {
+  const lead = new SpeechLeadIn({ detector, ...(maxMs ? { maxMs } : {}) });
+  let atMs = 0;
+  return {
+    lead,
+    feed: (ms, amp = 0, seed = 1) => {
+      const audio = noise(ms, amp, seed);
+      for (let i = 0; i < audio.length; i += FRAME) {
+        const frame = audio.subarray(i, i + FRAME);
+        detector.push(frame, (atMs += 20));
+        lead.push(frame);
+      }
+      return audio;
+    },
+  };
 }
 
 describe('SpeechLeadIn', () => {
@@ -50,5 +74,33 @@ describe('SpeechLeadIn', () => {
     feed(lead, 200);
     const talk = feed(lead, 3000, 6000);
     expect(lead.inProgress()).toEqual(talk.subarray(talk.length - 1000 * 8));
+  });
+
+  describe('on its owner\'s speech detector', () => {
+    it('carries the utterance in progress from 100 ms before the start its owner detected, at most maxMs of it', () => {
+      const line = owned(new SpeechDetector(), 4000);
+      const hush = line.feed(1000, 20); // line noise, far below speech
+      expect(line.lead.inProgress().length).toBe(0);
+      const word = line.feed(1000, 6000);
+      expect(line.lead.inProgress()).toEqual(Int16Array.from([...hush.subarray(hush.length - 800), ...word]));
+      // Talking on for 5 s in all: its latest 4 s.
+      const more = line.feed(4000, 6000, 2);
+      const talk = Int16Array.from([...word, ...more]);
+      expect(line.lead.inProgress()).toEqual(talk.subarray(talk.length - 4000 * 8));
+    });
+
+    it('takes speech\'s start and end from its owner\'s detector, not one of its own', () => {
+      // An owner pausing longer before it calls an utterance over: a 500 ms pause stays inside it.
+      const patient = owned(new SpeechDetector({ hangoverMs: 1000 }));
+      patient.feed(500);
+      patient.feed(300, 6000);
+      patient.feed(500);
+      expect(patient.lead.inProgress().length).toBe((100 + 300 + 500) * 8);
+      // An owner that takes nothing this quiet for speech: nobody is speaking.
+      const deaf = owned(new SpeechDetector({ minLevelDb: -10 }));
+      deaf.feed(500);
+      deaf.feed(300, 6000);
+      expect(deaf.lead.inProgress().length).toBe(0);
+    });
   });
 });
