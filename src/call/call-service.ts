@@ -15,7 +15,7 @@ import { ConferenceCall } from './conference-call';
 import { callModeOf, interpretationOf } from '../config/numbers';
 import type { CallEventSource } from './events';
 import { hasMessages, message, sayLocale } from './messages';
-import type { AdoptRequest, AdoptResult, CallAnswer, CallOwnership, CallRecords, ConferenceEvent, ConferenceTelephony, LegStatus, MenuOption, ParticipantMedia, SendAdoption, SendSpeech, SpeechHandOver } from './ports';
+import type { AdoptRequest, AdoptResult, CallAnswer, CallRecords, ConferenceEvent, ConferenceTelephony, LegStatus, MenuOption, ParticipantMedia, SendAdoption, SendSpeech, SpeechHandOver } from './ports';
 import { adoptCall, moveCallOut } from './call-moves';
 import { CUSTOMER_ENDPOINT, OutboundCall, type OutboundCallInit } from './outbound-call';
 import type { OutboundPlan } from '../store/call-record';
@@ -57,8 +57,6 @@ export interface CallServiceDeps extends CallDeps {
   onUnknownLegEnded?: (legRef: string) => void;
   /** A call tolk places was busy, unanswered or failed and asked for another attempt, due `plan.dueAt`. */
   retryOutbound?: (callId: string, plan: OutboundPlan) => Promise<void>;
-  /** Several instances: where the others learn that this one serves a call. */
-  ownership?: CallOwnership;
 }
 
 /** A call tolk places, as it starts calling its customer. */

@@ -28,7 +28,7 @@ import { DEFAULT_STEP_TIMEOUT_MS, findLeg, startDeadline } from './deadline';
 import type { EchoControl } from './endpoint';
 import { callEnded, stamp, type CallEventBus, type UnstampedCallEvent } from './events';
 import { message, sayLocale } from './messages';
-import { HAND_OVER_SPEECH_MS, type CallMetrics, type FrameClock, type LanguageMemory, type LegStatus, type MediaEnd, type ParticipantMedia, type SpeechHandOver, type Telephony, type TranslationSessionFactory } from './ports';
+import { HAND_OVER_SPEECH_MS, type CallMetrics, type CallOwnership, type FrameClock, type LanguageMemory, type LegStatus, type MediaEnd, type ParticipantMedia, type SpeechHandOver, type Telephony, type TranslationSessionFactory } from './ports';
 import type { PromptLibrary } from './prompts';
 import type { TranslationRoute } from './translation-route';
 
@@ -57,6 +57,11 @@ export interface CallDeps {
   now?: () => number;
   /** The lateness of translated speech this process's routes have seen lately, shared by every call. */
   playoutLateness?: RecentLateness;
+  /**
+   * Several instances: where the others learn that this one serves a call. Only then can a call
+   * move to another, so only then do a direct call's routes keep the utterance in progress to hand over.
+   */
+  ownership?: CallOwnership;
 }
 
 export interface CallInit {
@@ -512,9 +517,10 @@ export class DirectCall {
 
   private addRoutes(leadIns: { caller?: Int16Array; agent?: Int16Array }): void {
     const lead = (pcm: Int16Array | undefined) => (pcm?.length ? { leadIn: pcm } : {});
-    this.graph.addRoute({ id: TO_AGENT, source: CALLER, targetLanguage: this.settings.agentLanguage, listeners: [AGENT], handOverMs: HAND_OVER_SPEECH_MS, ...lead(leadIns.caller) });
+    const handOver = this.deps.ownership ? { handOverMs: HAND_OVER_SPEECH_MS } : {};
+    this.graph.addRoute({ id: TO_AGENT, source: CALLER, targetLanguage: this.settings.agentLanguage, listeners: [AGENT], ...handOver, ...lead(leadIns.caller) });
     // Into a caller language not known yet there is no session: the agent's words are held.
-    this.graph.addRoute({ id: TO_CALLER, source: AGENT, targetLanguage: this.language.current, listeners: [CALLER], handOverMs: HAND_OVER_SPEECH_MS, ...lead(leadIns.agent) });
+    this.graph.addRoute({ id: TO_CALLER, source: AGENT, targetLanguage: this.language.current, listeners: [CALLER], ...handOver, ...lead(leadIns.agent) });
     this.language.legsJoined();
   }
 
