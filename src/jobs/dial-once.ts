@@ -7,6 +7,8 @@
  * nothing and fails, to be tried again while the leg's time to be placed lasts (its claim, should it
  * land, released after it). The writing of a leg placed not answered by then: the run answers with
  * its leg, which is hung up should the ledger answer later that another run took the job over.
+ * While the leg is placed the claim is renewed every RENEW_MS, one renewal at a time: none is sent
+ * while the last is neither answered nor LEDGER_MS old.
  */
 import { randomUUID } from 'node:crypto';
 import { DeadlinePassedError, within } from '../call/deadline';
@@ -62,7 +64,13 @@ export async function placeOnce<R>(job: { id: string; deadline: number }, place:
     log?.info({ event: 'dial.placed_before', legSid: claimed.legRef }, 'an earlier run of this dial placed the leg: not placed again');
     return claimed.legRef;
   }
-  const renewing = setInterval(() => void deps.ledger.renew(job.id, run).catch(() => undefined), RENEW_MS);
+  // One renewal at a time (see the header), so that none pile up on a Redis that does not answer.
+  let renewal: Promise<void> | undefined;
+  const renewing = setInterval(() => {
+    renewal ??= within(deps.ledger.renew(job.id, run), LEDGER_MS)
+      .catch(() => undefined)
+      .finally(() => (renewal = undefined));
+  }, RENEW_MS);
   let result: R | string;
   try {
     result = await place();

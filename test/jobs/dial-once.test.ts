@@ -5,7 +5,8 @@
  */
 import { Redis } from 'ioredis';
 import type { DialRequest, LegReport, Telephony } from '../../src/call/ports';
-import { RedisDialLedger, type DialClaim, type DialLedger, type PlacedOutcome } from '../../src/jobs/dial-ledger';
+import { RedisDialLedger, RENEW_MS, type DialClaim, type DialLedger, type PlacedOutcome } from '../../src/jobs/dial-ledger';
+import { placeOnce } from '../../src/jobs/dial-once';
 import { DIAL_QUEUE, dialProcessor, dialQueueSpec, type DialJob, type DialResult } from '../../src/jobs/dial-queue';
 import type { JobContext } from '../../src/jobs/queue';
 import { dropPrefix, openTestQueues, REDIS_URL, silent, uniquePrefix, waitFor, type TestQueues } from './helpers';
@@ -127,6 +128,49 @@ describe('a dial job whose ledger (Redis) does not answer', () => {
     expect(network.placed).toEqual([]);
     // Its claim, should it land later, does not keep the job's next attempt waiting.
     expect(released).toHaveLength(1);
+  });
+
+  it('renews its claim one renewal at a time while the leg is placed: none is sent while the last is unanswered and under its 2 s', async () => {
+    jest.useFakeTimers();
+    try {
+      const sent: number[] = [];
+      let answering = false;
+      const ledger: DialLedger = {
+        claim: () => Promise.resolve<DialClaim>({ kind: 'claimed' }),
+        renew: () => {
+          sent.push(Date.now());
+          return answering ? Promise.resolve() : hangs<void>();
+        },
+        placed: () => Promise.resolve<PlacedOutcome>({ kind: 'kept' }),
+        release: () => Promise.resolve(),
+      };
+      let accept: (sid: string) => void = () => undefined;
+      const placing = placeOnce({ id: 'dial.renew-hangs.agent', deadline: Date.now() + 30_000 }, () => new Promise<string>((r) => (accept = r)), {
+        ledger,
+        telephony: new Network(),
+        logger: silent,
+        now: Date.now,
+      });
+      const gaps = (at: number[]): number[] => at.slice(1).map((t, i) => t - at[i]);
+      // Twilio takes 10 s to accept the leg, and Redis does not answer meanwhile.
+      await jest.advanceTimersByTimeAsync(10_000);
+      const unanswered = sent.length;
+      expect(unanswered).toBeGreaterThan(1);
+      for (const gap of gaps(sent)) expect(gap).toBeGreaterThanOrEqual(2000);
+      // Redis answers again: the claim is renewed at every tick.
+      answering = true;
+      await jest.advanceTimersByTimeAsync(5 * RENEW_MS + 2000);
+      const answered = sent.slice(unanswered);
+      expect(answered.length).toBeGreaterThan(3);
+      expect(gaps(answered)).toEqual(answered.slice(1).map(() => RENEW_MS));
+      accept('CA-renew-hangs-1');
+      await expect(placing).resolves.toBe('CA-renew-hangs-1');
+      const count = sent.length;
+      await jest.advanceTimersByTimeAsync(5 * RENEW_MS);
+      expect(sent).toHaveLength(count);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('answers with the leg placed when the writing of it is not answered, and hangs it up should the ledger say later that another run took the job over', async () => {
