@@ -66,6 +66,8 @@ export interface CallReconcilerDeps {
   endRetryMs?: number;
   /** Ends neither written nor queued kept at most (default MAX_KEPT_ENDS); beyond, the oldest is lost. */
   maxKeptEnds?: number;
+  /** Legs remembered as hung up here, or as found ended, at most each (default MAX_LEGS_REMEMBERED); beyond, the oldest is forgotten. */
+  maxLegsRemembered?: number;
   /** How long queueing an end, or asking the queue whether one is owed, may take before it counts as failed (default 5 s). */
   queueWaitMs?: number;
   /** How long `stop` waits for a pass running before abandoning it, and then tries to write the ends kept (default 10 s each). */
@@ -141,11 +143,13 @@ export class CallReconciler {
   private keeping = true;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly maxLegs: number;
 
   constructor(private readonly deps: CallReconcilerDeps) {
     this.log = deps.logger.child({ component: 'reconciler' });
     this.now = deps.now ?? Date.now;
     this.kept = new KeptEnds(deps.maxKeptEnds ?? MAX_KEPT_ENDS);
+    this.maxLegs = deps.maxLegsRemembered ?? MAX_LEGS_REMEMBERED;
   }
 
   /**
@@ -438,6 +442,7 @@ export class CallReconciler {
           this.attempts.delete(record.id);
           const endReason = `tolk stopped serving the call while it was ${record.state}; the phone network could not be asked about its legs (${MAX_ATTEMPTS} attempts)`;
           if (await this.close(record, { outcome: 'interrupted', endReason, endedAt: new Date(this.now()) }, waits)) closed++;
+          this.forgetLegs(record);
         }
       }
     }
@@ -516,7 +521,7 @@ export class CallReconciler {
       try {
         const report = await waits.wait(() => this.deps.telephony.lookUp(leg.callSid));
         if (!report || report.status.state === 'ended') {
-          if (this.endedSeen.size >= MAX_LEGS_REMEMBERED) this.endedSeen.delete(this.endedSeen.values().next().value!);
+          if (this.endedSeen.size >= this.maxLegs) this.endedSeen.delete(this.endedSeen.values().next().value!);
           this.endedSeen.add(leg.callSid);
           continue;
         }
@@ -534,7 +539,7 @@ export class CallReconciler {
   /** Remembers leg `callSid` as hung up here (cancelled when it was still ringing), for its call's end reason. */
   private hungUp(callSid: string, ringing: boolean): void {
     this.hungUpHere.delete(callSid);
-    if (this.hungUpHere.size >= MAX_LEGS_REMEMBERED) this.hungUpHere.delete(this.hungUpHere.keys().next().value!);
+    if (this.hungUpHere.size >= this.maxLegs) this.hungUpHere.delete(this.hungUpHere.keys().next().value!);
     this.hungUpHere.set(callSid, ringing ? 'cancelled' : 'hung up');
   }
 

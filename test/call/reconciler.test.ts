@@ -581,4 +581,36 @@ describe('a pass whose database or job queue does not answer', () => {
       endReason: `tolk stopped serving the call while it was bridged; the phone network reports caller hung up by tolk at ${at}, agent cancelled by tolk at ${at}`,
     });
   });
+
+  it('forgets the legs of a call it closed after five failed attempts, so that they crowd out none of a call it left live', async () => {
+    const jobs = new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: createLogger({ level: 'silent' }) });
+    // The job queue cannot say whether call 'deferred' ended: it is left live, its leg hung up.
+    let queueAnswers = false;
+    const get = jobs.get.bind(jobs);
+    jobs.get = (name: string, id: string): Promise<JobView | undefined> => (!queueAnswers && id.includes('deferred') ? new Promise(() => undefined) : get(name, id));
+    const store = new InMemoryCallRecordStore();
+    const s = setup([], store, { jobs, queueWaitMs: 50, maxLegsRemembered: 2 });
+    const leg = (digit: number): string => 'CA' + String(digit).repeat(32);
+    // Twilio fails every lookup of the agent's leg of call 'failing'.
+    const lookUp = s.network.lookUp.bind(s.network);
+    s.network.lookUp = (sid) => (sid === leg(6) ? Promise.reject(new Error('Twilio answered 500')) : lookUp(sid));
+    await store.create(call('deferred', { startedAt: new Date(BOOT - 70_000), legs: [{ role: 'caller', callSid: leg(3), language: 'es' }] }));
+    await store.create(call('failing', { legs: [{ role: 'caller', callSid: leg(4), language: 'es' }, { role: 'agent', callSid: leg(6), language: 'en' }] }));
+    for (const sid of [leg(3), leg(4), leg(7)]) s.network.legs.set(sid, { status: { state: 'answered' } });
+    for (let i = 1; i <= 5; i++) {
+      expect(await s.reconciler.pass()).toBe(i < 5 ? 0 : 1);
+      s.advance(INTERVAL);
+    }
+    expect(await store.get('failing')).toMatchObject({ outcome: 'interrupted', endReason: expect.stringContaining('(5 attempts)') as string });
+    // Another call's leg is hung up, then the queue answers (no end owed): 'deferred' is closed.
+    await store.create(call('another', { legs: [{ role: 'caller', callSid: leg(7), language: 'es' }] }));
+    expect(await s.reconciler.pass()).toBe(1);
+    queueAnswers = true;
+    expect(await s.reconciler.pass()).toBe(1);
+    expect(s.network.hungUp.map((h) => h.callSid)).toEqual([leg(3), leg(4), leg(7)]);
+    expect(await store.get('deferred')).toMatchObject({
+      outcome: 'interrupted',
+      endReason: `tolk stopped serving the call while it was bridged; the phone network reports caller hung up by tolk at ${new Date(BOOT + 5_000).toISOString()}`,
+    });
+  });
 });
