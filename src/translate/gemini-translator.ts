@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../log/logger';
 import { backoffDelay, type BackoffPolicy } from './backoff';
 import { classifyClose } from './close-classifier';
-import { logSessionFailure } from './failure-notice';
+import { logServiceServed, logSessionFailure } from './failure-notice';
 import { ConnectFailure, GeminiConnection, type GeminiEndpoint } from './gemini-connection';
 import type { OpenClientSocket } from './guarded-socket';
 import { BoundedChunkQueue, InputChunker } from './input-queue';
@@ -53,7 +53,8 @@ export interface GeminiTranslatorConfig {
   maxRetries?: number;
   /**
    * A connection lost sooner than this after its setup counts as a failed attempt (backoff, and
-   * towards maxRetries); only one that lived longer resets the count. Default 10,000 ms.
+   * towards maxRetries); only one that lived longer resets the count, and tells the failure notices
+   * the service works. Default 10,000 ms.
    */
   stableAfterMs?: number;
   /** Input kept while (re)connecting, default 5,000 ms; older audio is dropped and counted. */
@@ -85,6 +86,8 @@ interface Slot {
   /** When its setup completed (Date.now()), once it has. */
   openedAt?: number;
   drainTimer?: NodeJS.Timeout;
+  /** Runs once it has served stableAfterMs: the service works (failure-notice). */
+  servedTimer?: NodeJS.Timeout;
 }
 
 const SAMPLES_PER_MS = 16;
@@ -272,7 +275,12 @@ export class GeminiTranslator implements TranslationSession {
       void this.release(slot);
       return;
     }
-    slot.openedAt = Date.now();
+    const openedAt = Date.now();
+    slot.openedAt = openedAt;
+    slot.servedTimer = setTimeout(() => {
+      slot.servedTimer = undefined;
+      logServiceServed(this.log, openedAt);
+    }, this.cfg.stableAfterMs);
     const previous = this.active;
     if (previous && previous.conn.isOpen) {
       previous.role = 'draining';
@@ -332,6 +340,7 @@ export class GeminiTranslator implements TranslationSession {
   private onConnectionClosed(slot: Slot, code: number, reason: string): void {
     this.slots.delete(slot);
     if (slot.drainTimer) clearTimeout(slot.drainTimer);
+    if (slot.servedTimer) clearTimeout(slot.servedTimer);
     if (this.isTerminal()) return;
     if (slot.role === 'draining') {
       this.log.info({ event: 'translate.drained', connection: slot.id, code }, 'replaced connection closed');
@@ -482,7 +491,9 @@ export class GeminiTranslator implements TranslationSession {
 
   private release(slot: Slot): Promise<void> {
     if (slot.drainTimer) clearTimeout(slot.drainTimer);
+    if (slot.servedTimer) clearTimeout(slot.servedTimer);
     slot.drainTimer = undefined;
+    slot.servedTimer = undefined;
     this.slots.delete(slot);
     const p = slot.conn.close().finally(() => this.releasing.delete(p));
     this.releasing.add(p);

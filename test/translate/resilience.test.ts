@@ -229,6 +229,35 @@ describe('translator resilience (real SDK against the emulator)', () => {
     expect(JSON.stringify(lines)).not.toContain('wrong-key');
   });
 
+  it('a bad API key Gemini takes again is logged as recovered once a connection has served, and noticed again when refused again', async () => {
+    forgetFailureNotices();
+    const e = await start({ apiKeys: ['the-right-key'] });
+    const { logger, lines } = memoryLogger();
+    const refused = async (): Promise<void> => {
+      const t = factory(e.url, { apiKey: 'wrong-key' }).create({ targetLanguage: 'en', logger });
+      await expect(t.start()).rejects.toMatchObject({ kind: 'auth' });
+      await t.close();
+    };
+    await refused();
+    await refused();
+    // Stands for the key taken again: a session whose connection serves for stableAfterMs.
+    const served = factory(e.url, { apiKey: 'the-right-key', stableAfterMs: 200 }).create({ targetLanguage: 'en', logger });
+    await served.start();
+    await waitFor(() => lines.some((l) => l.event === 'translate.recovered'), 3000, 'translate.recovered');
+    await served.close();
+    await refused();
+
+    const notices = lines.filter((l) => l.notice === true);
+    expect(notices.map((l) => [l.event, l.level])).toEqual([
+      ['translate.failed', 'error'],
+      ['translate.recovered', 'info'],
+      ['translate.failed', 'error'],
+    ]);
+    expect(notices[1]).toMatchObject({ kind: 'auth', setting: 'GEMINI_API_KEY', sessionsFailed: 2 });
+    expect(JSON.stringify(lines)).not.toContain('the-right-key');
+    expect(JSON.stringify(lines)).not.toContain('wrong-key');
+  });
+
   it('never retries an unknown model; reports kind model', async () => {
     const e = await start({});
     const { logger } = memoryLogger();
