@@ -1,10 +1,11 @@
 /**
  * The deployment's nginx (scripts/deploy/nginx-config.ts, run by Debian's nginx) in front of two
  * instances: the voice webhooks that start calls alternate between them whatever other requests
- * (status callbacks, the admin API) come between, so that new calls spread over both.
+ * (status callbacks, the admin API) come between, so that new calls spread over both. And the
+ * nginx the tests start (test/helpers/nginx.ts) is stopped even when it hangs.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { startNginx } from '../helpers/nginx';
 
 jest.setTimeout(30_000);
@@ -44,3 +45,37 @@ describe("the deployment's nginx", () => {
     }
   });
 });
+
+describe("the tests' nginx", () => {
+  it('is stopped, its workers too, when it does not answer SIGTERM, so that no test teardown waits for it without end', async () => {
+    const nginx = await startNginx([{ id: 'tolk-a', address: '127.0.0.1:9' }]);
+    // Stopped (as a process hung would be): it handles no signal but SIGKILL.
+    process.kill(nginx.pid, 'SIGSTOP');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const stopped = await Promise.race([nginx.stop().then(() => 'stopped'), new Promise<string>((r) => (timer = setTimeout(() => r('still waiting'), 20_000)))]);
+      expect(stopped).toBe('stopped');
+      expect(await accepts(nginx.url)).toBe(false);
+    } finally {
+      clearTimeout(timer);
+      try {
+        process.kill(nginx.pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+  });
+});
+
+/** Whether something accepts connections at `url`. */
+function accepts(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const s = net.connect(Number(port), hostname);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}

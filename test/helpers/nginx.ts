@@ -1,7 +1,8 @@
 /**
  * Debian's nginx (installed by scripts/test-services.sh) in front of tolk instances for a test: its
  * configuration is the deployment's own (scripts/deploy/nginx-config.ts) on an ephemeral port, its
- * files in a folder of its own, and it is stopped after each test, pass or fail.
+ * files in a folder of its own, and it is stopped after each test, pass or fail: SIGTERM, then, should
+ * it not have exited within STOP_MS, SIGKILL to it and its workers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,9 +13,13 @@ import { nginxConfig, type NginxInstance } from '../../scripts/deploy/nginx-conf
 import { freePort } from '../../src/emulators/free-port';
 
 export const NGINX = '/usr/sbin/nginx';
+/** How long nginx is given to exit after each signal `stop` sends. */
+const STOP_MS = 5000;
 
 export interface Nginx {
   url: string;
+  /** Its master process. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -32,10 +37,21 @@ export async function startNginx(instances: NginxInstance[], opts: { streamsByPa
   fs.writeFileSync(path.join(dir, 'nginx.conf'), nginxConfig({ listen: `127.0.0.1:${port}`, instances, workers: 1, tempDir: dir, ...opts }));
   const child: ChildProcess = spawn(NGINX, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log'), '-g', `daemon off; pid ${path.join(dir, 'nginx.pid')};`], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    // A process group of its own, so that its workers can be killed with it.
+    detached: true,
   });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exitedWithin = async (ms: number): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    const passed = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    try {
+      return await Promise.race([exited.then(() => true), passed]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   const deadline = Date.now() + 10_000;
   while (!(await listening(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
@@ -47,13 +63,20 @@ export async function startNginx(instances: NginxInstance[], opts: { streamsByPa
   }
   const nginx: Nginx = {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     async stop() {
       running.delete(nginx);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await exited;
+      try {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM');
+          if (!(await exitedWithin(STOP_MS))) {
+            process.kill(-child.pid!, 'SIGKILL');
+            if (!(await exitedWithin(STOP_MS))) throw new Error(`nginx (pid ${child.pid}) did not exit after SIGTERM, nor after SIGKILL`);
+          }
+        }
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
       }
-      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
   running.add(nginx);
