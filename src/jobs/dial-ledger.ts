@@ -15,6 +15,7 @@
  * placed has passed. Without Redis, jobs run in-process and never run twice at once.
  */
 import type { Redis } from 'ioredis';
+import { DeadlinePassedError } from '../call/deadline';
 
 /** What a run may do about a job's leg. */
 export type DialClaim = { kind: 'claimed' } | { kind: 'placed'; legRef: string } | { kind: 'busy' };
@@ -22,6 +23,11 @@ export type DialClaim = { kind: 'claimed' } | { kind: 'placed'; legRef: string }
 /** What came of writing the leg a run placed. */
 export type PlacedOutcome = { kind: 'kept' } | { kind: 'taken-over'; legRef?: string };
 
+/**
+ * The ledger's answers. One that does not come in time (the connection's own command deadline
+ * passing) rejects with a DeadlinePassedError: the command may still land; any other failure is Redis
+ * failing.
+ */
 export interface DialLedger {
   /** Claims job `jobId`'s placement for run `run`, its entry kept for `ttlMs`. */
   claim(jobId: string, run: string, ttlMs: number): Promise<DialClaim>;
@@ -37,6 +43,9 @@ export interface DialLedger {
 export const STALE_MS = 5000;
 /** How often a run placing a leg renews its claim. */
 export const RENEW_MS = 1000;
+
+/** How ioredis fails a command its connection's deadline (commandTimeout) passed for. */
+const COMMAND_TIMED_OUT = 'Command timed out';
 
 /** KEYS[1] entry; ARGV run, ttl ms, stale ms. Replies {kind, legRef}. */
 const CLAIM = `
@@ -88,23 +97,33 @@ export class RedisDialLedger implements DialLedger {
   ) {}
 
   async claim(jobId: string, run: string, ttlMs: number): Promise<DialClaim> {
-    const [kind, legRef] = (await this.redis.eval(CLAIM, 1, this.key(jobId), run, String(ttl(ttlMs)), String(STALE_MS))) as [string, string];
+    const [kind, legRef] = (await this.ask(this.redis.eval(CLAIM, 1, this.key(jobId), run, String(ttl(ttlMs)), String(STALE_MS)))) as [string, string];
     if (kind === 'placed') return { kind, legRef };
     return kind === 'busy' ? { kind } : { kind: 'claimed' };
   }
 
   async renew(jobId: string, run: string): Promise<void> {
-    await this.redis.eval(RENEW, 1, this.key(jobId), run);
+    await this.ask(this.redis.eval(RENEW, 1, this.key(jobId), run));
   }
 
   async placed(jobId: string, run: string, legRef: string, ttlMs: number): Promise<PlacedOutcome> {
-    const [kind, other] = (await this.redis.eval(PLACED, 1, this.key(jobId), run, legRef, String(ttl(ttlMs)))) as [string, string];
+    const [kind, other] = (await this.ask(this.redis.eval(PLACED, 1, this.key(jobId), run, legRef, String(ttl(ttlMs))))) as [string, string];
     if (kind === 'kept') return { kind };
     return { kind: 'taken-over', ...(other ? { legRef: other } : {}) };
   }
 
   async release(jobId: string, run: string): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.key(jobId), run);
+    await this.ask(this.redis.eval(RELEASE, 1, this.key(jobId), run));
+  }
+
+  /** `command`'s reply; a DeadlinePassedError when the connection gave up waiting for it (see DialLedger). */
+  private async ask<T>(command: Promise<T>): Promise<T> {
+    try {
+      return await command;
+    } catch (err) {
+      if (err instanceof Error && err.message === COMMAND_TIMED_OUT) throw new DeadlinePassedError(this.redis.options.commandTimeout ?? 0);
+      throw err;
+    }
   }
 
   private key(jobId: string): string {

@@ -2,7 +2,8 @@
  * A dial job's leg placed once however often the job runs (dial-ledger.ts says how runs agree).
  * What cannot be read (Redis failing) does not stop a dial: the leg is placed.
  *
- * Each answer of the ledger is waited for LEDGER_MS at most. A claim not answered by then may
+ * Each answer of the ledger is waited for LEDGER_MS at most (or less, should the ledger itself give
+ * up on it first: a DeadlinePassedError all the same). A claim not answered by then may
  * still land (Redis slow, not failing) while another run places the leg: this attempt places
  * nothing and fails, to be tried again while the leg's time to be placed lasts (its claim, should it
  * land, released after it). The writing of a leg placed not answered by then: the run answers with

@@ -3,7 +3,9 @@
  * its event loop stalled): the leg is placed once all the same (Twilio takes no idempotency key),
  * and every run answers with that one leg.
  */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
+import { openClusterRedis } from '../../src/cluster/redis';
 import type { DialRequest, LegReport, Telephony } from '../../src/call/ports';
 import { RedisDialLedger, RENEW_MS, type DialClaim, type DialLedger, type PlacedOutcome } from '../../src/jobs/dial-ledger';
 import { placeOnce } from '../../src/jobs/dial-once';
@@ -128,6 +130,26 @@ describe('a dial job whose ledger (Redis) does not answer', () => {
     expect(network.placed).toEqual([]);
     // Its claim, should it land later, does not keep the job's next attempt waiting.
     expect(released).toHaveLength(1);
+  });
+
+  it('places nothing when Redis itself takes the claim for unanswered (the connection\'s own command deadline passing first)', async () => {
+    // A server that takes the connection and never answers: Redis hanging, as tolk's client sees it.
+    const sockets: Socket[] = [];
+    const silentRedis = createServer((s) => void sockets.push(s));
+    await new Promise<void>((r) => silentRedis.listen(0, '127.0.0.1', r));
+    const cluster = openClusterRedis({ url: `redis://127.0.0.1:${(silentRedis.address() as AddressInfo).port}`, prefix: 'silent' });
+    try {
+      const network = new Network();
+      const data = { ...agentDial('redis-hangs'), deadline: Date.now() + 6000 };
+      const dial = dialProcessor(network, retryable, { ledger: new RedisDialLedger(cluster.client, 'silent:cluster:dials:'), logger: silent });
+      const settled = await byRingTimeout(dial({ id: 'dial.redis-hangs.agent', data, attempt: 1, attempts: 6 }), data.deadline);
+      expect(settled).toEqual({ failed: expect.stringMatching(/dial ledger \(Redis\) did not answer/) as unknown });
+      expect(network.placed).toEqual([]);
+    } finally {
+      cluster.client.disconnect();
+      for (const s of sockets) s.destroy();
+      silentRedis.close();
+    }
   });
 
   it('renews its claim one renewal at a time while the leg is placed: none is sent while the last is unanswered and under its 2 s', async () => {
