@@ -4,7 +4,8 @@
  * finds them (at start-up, those of this instance's previous run; periodically, those whose
  * instance has stopped saying it serves them), asks the phone network where each leg is, hangs up
  * what is still up (nobody hears anything on it), and closes the record as `interrupted` at the
- * time the network reports, keeping its transcript. The close is published as the call's
+ * time the network reports, keeping its transcript. A leg Twilio fails to look up or hang up is not
+ * asked about again for a while, longer after each failure (`twilio`), until its call is closed. The close is published as the call's
  * `call.ended` event, as any call's end is, so the subscribers of the call event stream follow it
  * like any other (the customer's webhook is owed the record, live viewers see the call end, the
  * metrics count it). It also keeps this instance's own live calls
@@ -66,7 +67,7 @@ export interface CallReconcilerDeps {
   endRetryMs?: number;
   /** Ends neither written nor queued kept at most (default MAX_KEPT_ENDS); beyond, the oldest is lost. */
   maxKeptEnds?: number;
-  /** Legs remembered as hung up here, or as found ended, at most each (default MAX_LEGS_REMEMBERED); beyond, the oldest is forgotten. */
+  /** Legs remembered as hung up here or failed on by Twilio, or as found ended, at most each (default MAX_LEGS_REMEMBERED); beyond, the oldest is forgotten. */
   maxLegsRemembered?: number;
   /** How long queueing an end, or asking the queue whether one is owed, may take before it counts as failed (default 5 s). */
   queueWaitMs?: number;
@@ -85,13 +86,18 @@ export interface CallReconcilerDeps {
 export const STALE_INTERVALS = 3;
 /** However short the interval, a call is not taken as orphaned sooner (instances may differ in interval). */
 const STALE_FLOOR_MS = 30_000;
-/** A call whose legs the network could not be told about this many passes in a row is closed anyway. */
+/**
+ * A call whose legs the network could not be told about this many passes is closed anyway (a pass
+ * that asks nothing, a leg waiting to be asked again, is none: see `twilio`).
+ */
 const MAX_ATTEMPTS = 5;
+/** The longest a leg Twilio failed on waits before it is asked about again (see `failedOn`). */
+const MAX_BACKOFF_MS = 10 * 60_000;
 /** Records looked at per pass (the next pass takes the rest). */
 const BATCH = 100;
 /** Calls marked as served per write. */
 const TOUCH_BATCH = 500;
-/** Legs remembered as hung up here, or as found ended, their calls not closed yet, at most each (beyond, the oldest is forgotten). */
+/** Legs remembered as hung up here or failed on by Twilio, or as found ended, their calls not closed yet, at most each (beyond, the oldest is forgotten). */
 const MAX_LEGS_REMEMBERED = 10_000;
 const QUEUE_WAIT_MS = 5_000;
 const STOP_WRITE_MS = 10_000;
@@ -103,6 +109,14 @@ class OwedEndUnknownError extends Error {
   constructor(readonly callId: string, options: { cause: unknown }) {
     super('the job queue could not say whether an end was owed for the call', options);
     this.name = 'OwedEndUnknownError';
+  }
+}
+
+/** A leg of the call waits before Twilio is asked about it again (see `twilio`): the call is left live for now. */
+class LegBackingOffError extends Error {
+  constructor() {
+    super('a leg of the call waits before Twilio is asked about it again, having failed on it');
+    this.name = 'LegBackingOffError';
   }
 }
 
@@ -123,8 +137,8 @@ export class CallReconciler {
   private readonly others = new Map<Promise<void>, BoundedWaits>();
   /** Failed attempts per call (see MAX_ATTEMPTS). */
   private readonly attempts = new Map<string, number>();
-  /** Legs this instance hung up (or cancelled, ringing) whose call it has not closed yet: its end reason says so. */
-  private readonly hungUpHere = new Map<string, TolkEnded>();
+  /** Legs of calls not closed yet that this instance hung up (or cancelled), or Twilio failed to look up or hang up (see LegMemory). */
+  private readonly legMemory = new Map<string, LegMemory>();
   /** Legs of calls left live (see `hangUpUp`) the network reported ended, or did not know: not asked about again until their call is closed. */
   private readonly endedSeen = new Set<string>();
   private stopped = false;
@@ -170,7 +184,7 @@ export class CallReconciler {
           } catch (err) {
             if (waits.givenUp) throw err;
             left++;
-            this.log.warn({ event: 'call.reconcile_failed', callId: record.id, err }, 'could not close a call of a lost instance; trying again later');
+            if (!(err instanceof LegBackingOffError)) this.log.warn({ event: 'call.reconcile_failed', callId: record.id, err }, 'could not close a call of a lost instance; trying again later');
           }
         }
         if (calls.length < BATCH || closed === 0) return left;
@@ -372,7 +386,9 @@ export class CallReconciler {
       if (!record || record.outcome !== undefined || record.state === SCHEDULED_STATE || this.deps.serving().includes(record.id)) return;
       const mine = record.instance === undefined || record.instance === this.deps.instance;
       if (!mine || record.startedAt.getTime() >= this.deps.startedAt.getTime()) return;
-      await this.reconcile(record, waits).catch((err: unknown) => this.log.warn({ event: 'call.reconcile_failed', callId: record.id, err }, 'could not reconcile a call'));
+      await this.reconcile(record, waits).catch((err: unknown) => {
+        if (!(err instanceof LegBackingOffError)) this.log.warn({ event: 'call.reconcile_failed', callId: record.id, err }, 'could not reconcile a call');
+      });
     });
   }
 
@@ -428,14 +444,16 @@ export class CallReconciler {
         this.attempts.delete(record.id);
       } catch (err) {
         if (waits.givenUp) throw err;
+        // Not an attempt: the network is not asked before its time.
+        if (err instanceof LegBackingOffError) continue;
         if (err instanceof OwedEndUnknownError) {
           this.log.warn({ event: 'call.reconcile_deferred', callId: record.id, err }, "left a call's record live (its legs still up hung up): the job queue could not say whether its end was published; trying again next pass");
         } else {
           const attempts = (this.attempts.get(record.id) ?? 0) + 1;
           this.attempts.set(record.id, attempts);
           if (attempts < MAX_ATTEMPTS) {
-            // The network could not be asked: the next pass tries again.
-            this.log.warn({ event: 'call.reconcile_failed', callId: record.id, attempts, err }, 'could not reconcile a call; trying again next pass');
+            // The network could not be asked: a later pass tries again.
+            this.log.warn({ event: 'call.reconcile_failed', callId: record.id, attempts, err }, 'could not reconcile a call; trying again later');
             continue;
           }
           // Never answerable (a status tolk does not know, a leg the network keeps failing on): it must not hold up the others.
@@ -482,21 +500,23 @@ export class CallReconciler {
     let endedAt: Date | undefined;
     // A conference tolk joined: its legs are the parties', who go on without their interpreter.
     const joined = record.kind === 'conference' && record.number === '';
-    for (const leg of joined ? [] : record.legs) {
-      let report = await waits.wait(() => this.deps.telephony.lookUp(leg.callSid));
+    const legs = joined ? [] : record.legs;
+    if (legs.some((leg) => this.backingOff(leg.callSid))) throw new LegBackingOffError();
+    for (const leg of legs) {
+      let report = await this.twilio(record.id, leg.callSid, waits, () => this.deps.telephony.lookUp(leg.callSid));
       // Written by a tolk that kept no instance (an older version, perhaps still serving it during an
       // upgrade): closed only once every leg has ended, never hung up.
       if (record.instance === undefined && report && report.status.state !== 'ended') return false;
       if (report && report.status.state !== 'ended') {
         // Still up with nobody serving it: the party hears nothing. Hang it up.
         const ringing = report.status.state === 'dialing' || report.status.state === 'ringing';
-        await waits.wait(() => this.deps.telephony.hangUp(leg.callSid, { ringing }));
+        await this.twilio(record.id, leg.callSid, waits, () => this.deps.telephony.hangUp(leg.callSid, { ringing }));
         this.hungUp(leg.callSid, ringing);
         const after = await waits.wait(() => this.deps.telephony.lookUp(leg.callSid)).catch(() => undefined);
         if (waits.givenUp) throw waits.givenUp;
         report = after ?? report;
       }
-      found.push(`${leg.role} ${describe(report, this.hungUpHere.get(leg.callSid))}`);
+      found.push(`${leg.role} ${describe(report, this.legMemory.get(leg.callSid)?.endedBy)}`);
       if (report?.endedAt && (!endedAt || report.endedAt > endedAt)) endedAt = report.endedAt;
     }
     const endReason = `${why}; ` + (joined ? 'the conference goes on without its interpreter' : `the phone network reports ${found.join(', ') || 'no legs'}`);
@@ -511,42 +531,78 @@ export class CallReconciler {
    * queue could not say whether its end was published). Never the legs of a conference tolk joined,
    * nor those of a call written by a tolk that kept no instance (see `reconcile`). A leg hung up here
    * or found ended before is not asked about again (the call may be left live pass after pass while
-   * the job queue cannot answer); a leg the network cannot be asked about is left for the next pass.
+   * the job queue cannot answer); a leg the network cannot be asked about is left for a later pass
+   * (`twilio`).
    * Rejects only once `waits` are given up.
    */
   private async hangUpUp(record: CallRecord, waits: Waits): Promise<void> {
     if ((record.kind === 'conference' && record.number === '') || record.instance === undefined) return;
     for (const leg of record.legs) {
-      if (this.hungUpHere.has(leg.callSid) || this.endedSeen.has(leg.callSid)) continue;
+      if (this.legMemory.get(leg.callSid)?.endedBy || this.endedSeen.has(leg.callSid) || this.backingOff(leg.callSid)) continue;
       try {
-        const report = await waits.wait(() => this.deps.telephony.lookUp(leg.callSid));
+        const report = await this.twilio(record.id, leg.callSid, waits, () => this.deps.telephony.lookUp(leg.callSid));
         if (!report || report.status.state === 'ended') {
           if (this.endedSeen.size >= this.maxLegs) this.endedSeen.delete(this.endedSeen.values().next().value!);
           this.endedSeen.add(leg.callSid);
           continue;
         }
         const ringing = report.status.state === 'dialing' || report.status.state === 'ringing';
-        await waits.wait(() => this.deps.telephony.hangUp(leg.callSid, { ringing }));
+        await this.twilio(record.id, leg.callSid, waits, () => this.deps.telephony.hangUp(leg.callSid, { ringing }));
         this.hungUp(leg.callSid, ringing);
         this.log.warn({ event: 'call.leg_hung_up', callId: record.id, legSid: leg.callSid, role: leg.role }, "hung up a leg of a call nobody serves; its record stays live until the job queue says whether its end was published");
       } catch (err) {
         if (waits.givenUp) throw waits.givenUp;
-        this.log.warn({ event: 'call.leg_hang_up_failed', callId: record.id, legSid: leg.callSid, err }, 'could not hang up a leg of a call nobody serves; trying again next pass');
+        this.log.warn({ event: 'call.leg_hang_up_failed', callId: record.id, legSid: leg.callSid, err }, 'could not hang up a leg of a call nobody serves; trying again later');
       }
     }
   }
 
   /** Remembers leg `callSid` as hung up here (cancelled when it was still ringing), for its call's end reason. */
   private hungUp(callSid: string, ringing: boolean): void {
-    this.hungUpHere.delete(callSid);
-    if (this.hungUpHere.size >= this.maxLegs) this.hungUpHere.delete(this.hungUpHere.keys().next().value!);
-    this.hungUpHere.set(callSid, ringing ? 'cancelled' : 'hung up');
+    this.remember(callSid, { ...this.legMemory.get(callSid), endedBy: ringing ? 'cancelled' : 'hung up' });
+  }
+
+  /**
+   * `ask`, a lookup or a hang-up of leg `callSid` of call `callId` within `waits`. Should Twilio
+   * fail it, the leg is not asked about again for a while: a pass's interval after its first
+   * failure, doubled after each of the next, up to MAX_BACKOFF_MS (or an interval, if longer),
+   * until its call is closed.
+   */
+  private async twilio<T>(callId: string, callSid: string, waits: Waits, ask: () => Promise<T>): Promise<T> {
+    try {
+      return await waits.wait(ask);
+    } catch (err) {
+      if (!waits.givenUp) this.failedOn(callId, callSid);
+      throw err;
+    }
+  }
+
+  /** Twilio failed on leg `callSid` once more: it waits longer before it is asked about again. */
+  private failedOn(callId: string, callSid: string): void {
+    const memory = this.legMemory.get(callSid);
+    const failures = (memory?.failed?.failures ?? 0) + 1;
+    const waitMs = Math.min(this.deps.intervalMs * 2 ** (failures - 1), Math.max(MAX_BACKOFF_MS, this.deps.intervalMs));
+    this.remember(callSid, { ...memory, failed: { failures, retryAt: this.now() + waitMs } });
+    this.log.info({ event: 'call.leg_backing_off', callId, legSid: callSid, failures, waitMs }, `Twilio failed on a leg of a call nobody serves: not asked about again for ${Math.round(waitMs / 1000)} s`);
+  }
+
+  /** Whether leg `callSid` waits before it is asked about again (see `twilio`). */
+  private backingOff(callSid: string): boolean {
+    const retryAt = this.legMemory.get(callSid)?.failed?.retryAt;
+    return retryAt !== undefined && retryAt > this.now();
+  }
+
+  /** Keeps `memory` of leg `callSid`, as the newest remembered, forgetting the oldest beyond `maxLegs`. */
+  private remember(callSid: string, memory: LegMemory): void {
+    this.legMemory.delete(callSid);
+    if (this.legMemory.size >= this.maxLegs) this.legMemory.delete(this.legMemory.keys().next().value!);
+    this.legMemory.set(callSid, memory);
   }
 
   /** Forgets what was remembered of the legs of a call now closed. */
   private forgetLegs(record: CallRecord): void {
     for (const leg of record.legs) {
-      this.hungUpHere.delete(leg.callSid);
+      this.legMemory.delete(leg.callSid);
       this.endedSeen.delete(leg.callSid);
     }
   }
@@ -639,6 +695,14 @@ export class CallReconciler {
 
 /** How tolk itself ended a leg of a call nobody served. */
 type TolkEnded = 'hung up' | 'cancelled';
+
+/** What is remembered of a leg of a call nobody serves, until the call is closed. */
+interface LegMemory {
+  /** tolk hung it up: its call's end reason says so. */
+  endedBy?: TolkEnded;
+  /** Twilio failed to look it up or hang it up this many times: it is not asked about again before `retryAt` (ms since the epoch). */
+  failed?: { failures: number; retryAt: number };
+}
 
 /**
  * A leg as its call's end reason tells it: as the network reports it, or, for one tolk hung up (the

@@ -144,6 +144,7 @@ describe('calls no instance serves any more', () => {
     expect((await s.records.get('c1'))?.outcome).toBeUndefined();
     expect(s.lines.some((l) => l.event === 'call.reconcile_failed')).toBe(true);
     s.network.down = false;
+    s.advance(INTERVAL);
     expect(await s.reconciler.pass()).toBe(1);
   });
 
@@ -171,13 +172,22 @@ describe('calls no instance serves any more', () => {
     expect(s.ended).toEqual([]);
   });
 
-  it('gives up asking after five failed passes and closes the call anyway, so it cannot hold up the others', async () => {
+  it('gives up asking after five failed attempts and closes the call anyway, so it cannot hold up the others; asking less often after each', async () => {
     const s = setup();
     await s.records.create(call('c1'));
     s.network.down = true;
-    for (let i = 0; i < 4; i++) expect(await s.reconciler.pass()).toBe(0);
+    const asked: number[] = [];
+    const lookUp = s.network.lookUp.bind(s.network);
+    s.network.lookUp = (sid) => (asked.push((s.now() - BOOT) / INTERVAL), lookUp(sid));
+    // A pass every interval: Twilio is asked again after one, then two, four and eight.
+    for (let i = 0; i < 15; i++) {
+      expect(await s.reconciler.pass()).toBe(0);
+      s.advance(INTERVAL);
+    }
+    expect(asked).toEqual([0, 1, 3, 7]);
     expect((await s.records.get('c1'))?.outcome).toBeUndefined();
     expect(await s.reconciler.pass()).toBe(1);
+    expect(asked).toEqual([0, 1, 3, 7, 15]);
     expect(await s.records.get('c1')).toMatchObject({ outcome: 'interrupted', endReason: expect.stringContaining('could not be asked') as string });
     // Closed like any other: live viewers are told, and the log says so.
     expect(s.ended.map((e) => e.callId)).toEqual(['c1']);
@@ -341,6 +351,7 @@ describe('the calls of an instance of the cluster that died', () => {
     expect(await s.reconciler.closeLost('tolk-b')).toBe(1);
     expect((await s.records.get('lost-2'))?.outcome).toBeUndefined();
     s.network.down = false;
+    s.advance(INTERVAL);
     expect(await s.reconciler.closeLost('tolk-b')).toBe(0);
     expect((await s.records.get('lost-2'))?.outcome).toBe('instance_lost');
   });
@@ -582,6 +593,22 @@ describe('a pass whose database or job queue does not answer', () => {
     });
   });
 
+  it('asks Twilio about a leg it failed to look up again after an interval, then twice as long each time, up to 10 minutes, while the call is left live', async () => {
+    const jobs = hangingQueue(new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: createLogger({ level: 'silent' }) }));
+    const s = setup([], new InMemoryCallRecordStore(), { jobs, queueWaitMs: 1 });
+    await s.records.create(call('c1', { legs: [{ role: 'caller', callSid: CALLER, language: 'es' }] }));
+    s.network.down = true;
+    const asked: number[] = [];
+    const lookUp = s.network.lookUp.bind(s.network);
+    s.network.lookUp = (sid) => (asked.push((s.now() - BOOT) / INTERVAL), lookUp(sid));
+    for (let i = 0; i < 100; i++) {
+      expect(await s.reconciler.pass()).toBe(0);
+      s.advance(INTERVAL);
+    }
+    expect(asked.slice(1).map((at, i) => at - asked[i])).toEqual([1, 2, 4, 8, 16, 20, 20, 20]);
+    expect(s.lines).toContainEqual(expect.objectContaining({ event: 'call.leg_backing_off', callId: 'c1', legSid: CALLER, failures: 6, waitMs: 600_000 }));
+  });
+
   it('forgets the legs of a call it closed after five failed attempts, so that they crowd out none of a call it left live', async () => {
     const jobs = new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: createLogger({ level: 'silent' }) });
     // The job queue cannot say whether call 'deferred' ended: it is left live, its leg hung up.
@@ -589,7 +616,7 @@ describe('a pass whose database or job queue does not answer', () => {
     const get = jobs.get.bind(jobs);
     jobs.get = (name: string, id: string): Promise<JobView | undefined> => (!queueAnswers && id.includes('deferred') ? new Promise(() => undefined) : get(name, id));
     const store = new InMemoryCallRecordStore();
-    const s = setup([], store, { jobs, queueWaitMs: 50, maxLegsRemembered: 2 });
+    const s = setup([], store, { jobs, queueWaitMs: 50, maxLegsRemembered: 3 });
     const leg = (digit: number): string => 'CA' + String(digit).repeat(32);
     // Twilio fails every lookup of the agent's leg of call 'failing'.
     const lookUp = s.network.lookUp.bind(s.network);
@@ -597,9 +624,10 @@ describe('a pass whose database or job queue does not answer', () => {
     await store.create(call('deferred', { startedAt: new Date(BOOT - 70_000), legs: [{ role: 'caller', callSid: leg(3), language: 'es' }] }));
     await store.create(call('failing', { legs: [{ role: 'caller', callSid: leg(4), language: 'es' }, { role: 'agent', callSid: leg(6), language: 'en' }] }));
     for (const sid of [leg(3), leg(4), leg(7)]) s.network.legs.set(sid, { status: { state: 'answered' } });
+    // Passes far enough apart that Twilio is asked about the leg at each.
     for (let i = 1; i <= 5; i++) {
       expect(await s.reconciler.pass()).toBe(i < 5 ? 0 : 1);
-      s.advance(INTERVAL);
+      s.advance(20 * INTERVAL);
     }
     expect(await store.get('failing')).toMatchObject({ outcome: 'interrupted', endReason: expect.stringContaining('(5 attempts)') as string });
     // Another call's leg is hung up, then the queue answers (no end owed): 'deferred' is closed.
