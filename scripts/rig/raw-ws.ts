@@ -1,15 +1,19 @@
 /**
  * WebSocket (RFC 6455) on a raw socket, for the load rig: what the `ws` package does per message
  * (a Writable stream for reading, a header buffer, an options object and a corked two-part write
- * for sending) costs the rig more than the frames themselves. Here a received message is handed
- * over where it lies in the socket's read buffer (unmasked in place), and a frame the rig built
- * beforehand (header included: `frameHeader`) is written as it is, in one write.
+ * for sending) costs the rig more than the frames themselves, and so does a Node stream's own work
+ * on each read and write. Here a received message is handed over where it lies in the socket's read
+ * buffer (unmasked in place; a client connection reads into one buffer shared by all, with no
+ * readable stream in between: `connect`), and a frame the rig built beforehand (header included:
+ * `frameHeader`) is written as it is, in one write(2) when nothing waits before it (`sendFrame`).
  * No extensions are offered or accepted (no compression); control frames are answered (ping with
  * pong, close with close); a frame that breaks the protocol closes the connection with 1002 and is
  * reported (`onProtocolError`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import http, { type IncomingMessage } from 'node:http';
+import fs from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -83,13 +87,13 @@ export class RawWs {
   open = true;
 
   constructor(readonly socket: Duplex, readonly client: boolean, private readonly handlers: RawWsHandlers, head?: Buffer) {
-    socket.on('data', (chunk: Buffer) => this.read(chunk));
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.open = false;
       this.reportClose(1006);
     });
-    if (head && head.length > 0) this.read(head);
+    if (head && head.length > 0) this.receive(head);
   }
 
   /** Bytes written but not yet handed to the operating system. */
@@ -97,9 +101,27 @@ export class RawWs {
     return this.socket.writableLength;
   }
 
-  /** Writes a whole frame as it is (see `frameHeader`). */
+  /**
+   * Writes a whole frame as it is (see `frameHeader`). With nothing waiting in the socket's stream,
+   * the frame goes straight to the kernel in one write(2) on the socket's descriptor, without the
+   * stream's per-write bookkeeping (most of what a write costs the rig); what the kernel does not
+   * take (its buffer is full) is queued in the stream, and what follows goes behind it, in order.
+   */
   sendFrame(f: Buffer): void {
-    if (this.open) this.socket.write(f);
+    if (!this.open) return;
+    const fd = this.socket.writableLength === 0 && this.socket.writable ? descriptorOf(this.socket) : -1;
+    if (fd < 0) {
+      this.socket.write(f);
+      return;
+    }
+    let written = 0;
+    try {
+      written = fs.writeSync(fd, f);
+    } catch {
+      // EAGAIN (the kernel's buffer is full) or a connection going away: the stream takes it, and
+      // reports what it finds.
+    }
+    if (written < f.length) this.socket.write(written === 0 ? f : f.subarray(written));
   }
 
   sendText(text: string): void {
@@ -137,33 +159,39 @@ export class RawWs {
     this.socket.destroy();
   }
 
-  private read(chunk: Buffer): void {
+  /**
+   * The first `size` bytes of `chunk`, read from the socket (`chunk` may be a buffer the next read
+   * reuses: nothing of it is kept).
+   */
+  receive(chunk: Buffer, size = chunk.length): void {
     let buf = chunk;
+    let length = size;
     if (this.rest) {
-      buf = Buffer.concat([this.rest, chunk]);
+      buf = Buffer.concat([this.rest, chunk.subarray(0, size)]);
+      length = buf.length;
       this.rest = undefined;
     }
     let o = 0;
-    while (o < buf.length) {
-      if (buf.length - o < 2) break;
+    while (o < length) {
+      if (length - o < 2) break;
       const b0 = buf[o];
       const b1 = buf[o + 1];
       const masked = (b1 & 0x80) !== 0;
       let len = b1 & 0x7f;
       let h = o + 2;
       if (len === 126) {
-        if (buf.length - o < 4) break;
+        if (length - o < 4) break;
         len = buf.readUInt16BE(h);
         h += 2;
       } else if (len === 127) {
-        if (buf.length - o < 10) break;
+        if (length - o < 10) break;
         if (buf.readUInt32BE(h) !== 0) return this.fail('frame too large', 1009);
         len = buf.readUInt32BE(h + 4);
         h += 8;
       }
       const keyAt = h;
       if (masked) h += 4;
-      if (buf.length < h + len) {
+      if (length < h + len) {
         if (len > MAX_MESSAGE) return this.fail('frame too large', 1009);
         break;
       }
@@ -174,7 +202,7 @@ export class RawWs {
       if (!this.open && this.closeSent) return;
       o = end;
     }
-    if (o < buf.length) this.rest = buf.subarray(o);
+    if (o < length) this.rest = Buffer.from(buf.subarray(o, length));
   }
 
   private frameOk(b0: number, masked: boolean): boolean {
@@ -215,6 +243,16 @@ export class RawWs {
   }
 }
 
+/**
+ * The descriptor of a connected TCP socket (Node's handle keeps it on Unix), or -1. Read at each
+ * write, never kept: a socket being destroyed drops its handle at once, before its descriptor's
+ * number can be another connection's.
+ */
+function descriptorOf(socket: Duplex): number {
+  const fd = (socket as Duplex & { _handle?: { fd?: unknown } | null })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
+}
+
 /** XORs `buf[start, end)` with the 4-byte key at `keyAt`, in place. */
 function unmask(buf: Buffer, start: number, end: number, keyAt: number): void {
   const k0 = buf[keyAt];
@@ -233,35 +271,70 @@ function unmask(buf: Buffer, start: number, end: number, keyAt: number): void {
   for (let j = 0; i < end; i++, j++) buf[i] ^= key[j];
 }
 
+/**
+ * What every client connection reads into: the socket hands each read to the rig as it lies in this
+ * buffer (`net.connect`'s `onread`), with none of a readable stream's per-read work, and the next
+ * read, of whichever connection, reuses it.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+/** The longest answer to an upgrade request taken. */
+const MAX_HANDSHAKE = 16 * 1024;
+const HEADERS_END = Buffer.from('\r\n\r\n', 'latin1');
+
 /** Opens a WebSocket to `url` (ws://), with `headers` on the upgrade request. */
 export function connect(url: string, headers: Record<string, string>, handlers: RawWsHandlers, timeoutMs = 10_000): Promise<RawWs> {
   return new Promise((resolve, reject) => {
     const key = randomBytes(16).toString('base64');
     const u = new URL(url);
-    const req = http.request({
-      host: u.hostname,
-      port: u.port || 80,
-      path: `${u.pathname}${u.search}`,
-      headers: { ...headers, Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13' },
-      timeout: timeoutMs,
-    });
-    req.on('timeout', () => req.destroy(new Error('handshake timed out')));
-    req.on('error', reject);
-    req.on('response', (res) => {
-      res.resume();
-      reject(new Error(`the server answered the upgrade with ${res.statusCode}`));
-    });
-    req.on('upgrade', (res: IncomingMessage, socket, head: Buffer) => {
-      if (res.headers['sec-websocket-accept'] !== acceptKey(key) || res.headers['sec-websocket-extensions']) {
-        socket.destroy();
-        reject(new Error('the server answered the upgrade wrongly'));
+    const port = Number(u.port || 80);
+    const lines = [`GET ${u.pathname}${u.search} HTTP/1.1`];
+    for (const [name, value] of Object.entries({ ...headers, Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13', Host: `${u.hostname}:${port}` })) {
+      if (/[\r\n]/.test(name + value)) return reject(new Error(`header ${name} holds a line break`));
+      lines.push(`${name}: ${value}`);
+    }
+    let ws: RawWs | undefined;
+    let answer = Buffer.alloc(0);
+    const failed = (err: Error): void => {
+      socket.destroy();
+      reject(err);
+    };
+    const onHandshakeBytes = (chunk: Buffer): void => {
+      answer = Buffer.concat([answer, chunk]);
+      const end = answer.indexOf(HEADERS_END);
+      if (end < 0) {
+        if (answer.length > MAX_HANDSHAKE) failed(new Error('the server answered the upgrade with too long a head'));
         return;
       }
-      socket.setNoDelay(true);
+      const [status, ...fields] = answer.toString('latin1', 0, end).split('\r\n');
+      const code = /^HTTP\/1\.1 (\d{3})/.exec(status)?.[1];
+      if (code !== '101') return failed(new Error(`the server answered the upgrade with ${code ?? 'no status'}`));
+      const got = new Map(fields.map((f) => [f.slice(0, f.indexOf(':')).trim().toLowerCase(), f.slice(f.indexOf(':') + 1).trim()]));
+      if (got.get('sec-websocket-accept') !== acceptKey(key) || got.has('sec-websocket-extensions')) return failed(new Error('the server answered the upgrade wrongly'));
       socket.setTimeout(0);
-      resolve(new RawWs(socket, true, handlers, head));
+      ws = new RawWs(socket, true, handlers, answer.subarray(end + HEADERS_END.length));
+      resolve(ws);
+    };
+    const socket = net.connect({
+      host: u.hostname,
+      port,
+      noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number): boolean => {
+          if (ws) ws.receive(READ_BUFFER, n);
+          else onHandshakeBytes(READ_BUFFER.subarray(0, n));
+          return true;
+        },
+      },
     });
-    req.end();
+    socket.setTimeout(timeoutMs, () => failed(new Error('handshake timed out')));
+    socket.on('error', (err) => {
+      if (!ws) reject(err);
+    });
+    socket.on('close', () => {
+      if (!ws) reject(new Error('the connection closed during the upgrade'));
+    });
+    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
   });
 }
 

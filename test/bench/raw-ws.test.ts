@@ -5,10 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { accept, connect, frame, type RawWs } from '../../scripts/rig/raw-ws';
+import { accept, connect, frame, RawWs } from '../../scripts/rig/raw-ws';
 
 const SIZES = [0, 5, 125, 126, 300, 65_535, 65_536, 70_000];
 const texts = SIZES.map((n) => randomBytes(Math.ceil(n / 2)).toString('hex').slice(0, n));
@@ -87,6 +87,56 @@ describe('RawWs against ws', () => {
     const refused = new WebSocket(`${url}/refused`);
     const [code, reason] = await new Promise<[number, string]>((r) => refused.on('close', (c, why: Buffer) => r([c, why.toString()])));
     expect([code, reason]).toEqual([1008, 'unknown endpoint']);
+  });
+});
+
+describe('RawWs opening', () => {
+  it('refuses a server that does not switch protocols, or whose upgrade answer is wrong, and one that closes', async () => {
+    const server = http.createServer();
+    server.on('upgrade', (req, socket) => {
+      if (req.url === '/wrong') socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: nope\r\n\r\n');
+      else socket.destroy();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise((r) => server.close(() => r())));
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const none = { onMessage: () => undefined };
+    // No upgrade listener: the request is answered as any other.
+    const plain = http.createServer((_req, res) => res.writeHead(404).end());
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise((r) => plain.close(() => r())));
+    await expect(connect(`ws://127.0.0.1:${(plain.address() as AddressInfo).port}/`, {}, none)).rejects.toThrow('the server answered the upgrade with 404');
+    await expect(connect(`${url}/wrong`, {}, none)).rejects.toThrow('the server answered the upgrade wrongly');
+    await expect(connect(`${url}/gone`, {}, none)).rejects.toThrow('the connection closed during the upgrade');
+  });
+});
+
+describe('RawWs writing', () => {
+  it('sends every frame whole and in order when the peer stops reading and the kernel takes only part of them', async () => {
+    // A server that reads nothing for a while: the client's writes fill the kernel's buffers.
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((s) => {
+      sockets.push(s);
+      s.pause();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(() => new Promise((r) => server.close(() => r())));
+    const port = (server.address() as AddressInfo).port;
+    const client = net.connect(port, '127.0.0.1');
+    await new Promise((r) => client.once('connect', r));
+    const ws = new RawWs(client, true, { onMessage: () => undefined });
+    closers.push(() => Promise.resolve(void client.destroy()));
+    await until(() => sockets.length === 1);
+    // 300 frames of 60 kB: far more than the kernel holds for a peer that does not read.
+    const payloads = Array.from({ length: 300 }, (_, i) => Buffer.alloc(60_000, i % 251));
+    for (const p of payloads) ws.sendFrame(frame(p, true, 2));
+    expect(ws.buffered).toBeGreaterThan(0); // some of it waits in the stream
+    const received: Buffer[] = [];
+    const all = Buffer.concat(payloads.map((p) => frame(p, true, 2)));
+    sockets[0].on('data', (d: Buffer) => received.push(d));
+    sockets[0].resume();
+    await until(() => received.reduce((n, d) => n + d.length, 0) >= all.length);
+    expect(Buffer.concat(received).equals(all)).toBe(true);
   });
 });
 
