@@ -23,10 +23,11 @@ export const ADOPT_MEDIA_MS = 10_000;
 
 /**
  * Moves live `call` from instance `self` to instance `to`: `send` asks that instance to adopt it.
- * Resolves 'moved' once it serves the call and this one has let go: a direct call's utterances in
- * progress are handed to it (`handOver`), to be translated there whole, and what this one's
- * sessions still held of earlier speech is written first; 'kept' when the call stays here (served on as before); 'gone' when its
- * media left but `to` did not take it.
+ * Resolves 'moved' once it serves the call and this one has let go: the call's utterances in
+ * progress (a direct call's parties', a conference room's) are handed to it (`handOver`), to be
+ * translated there whole, and what this one's sessions still held of earlier speech is written
+ * first; 'kept' when the call stays here (served on as before); 'gone' when its media left but `to`
+ * did not take it.
  */
 export async function moveCallOut(
   call: LiveCall,
@@ -50,13 +51,13 @@ export async function moveCallOut(
   }
   if (!result.ok) log.error({ event: 'call.move_failed', reason: result.reason, kept: false }, `the call's media left for ${to}, which did not take it: ${result.reason}`);
   sink.events.publish(stamp({ type: 'call.moved', kind, from: self, to, direction: 'out' }, { callId, ...(call instanceof ConferenceCall ? { conferenceId: call.conference } : {}) }, Date.now()));
-  if (result.ok && handOver && call instanceof DirectCall) await handOverSpeech(call, { callId, from: self, speech: call.speechInProgress() }, to, handOver, log);
+  if (result.ok && handOver) await handOverSpeech(call, { callId, from: self, speech: call.speechInProgress() }, to, handOver, log);
   await call.movedOut();
   return result.ok ? 'moved' : 'gone';
 }
 
 /** Hands `call`'s utterances in progress to `to`; when it does not take them, they are written here as far as heard. */
-async function handOverSpeech(call: DirectCall, handOver: SpeechHandOver, to: string, send: SendSpeech, log: Logger): Promise<void> {
+async function handOverSpeech(call: LiveCall, handOver: SpeechHandOver, to: string, send: SendSpeech, log: Logger): Promise<void> {
   const ms = handOver.speech.map((s) => ({ endpoint: s.endpoint, ms: Math.round(samplesToMs(s.pcm.length)) }));
   const taken = await send(to, handOver).catch((err: unknown) => {
     log.warn({ event: 'call.speech_handover_failed', err }, 'could not hand the speech in progress over');
@@ -191,10 +192,16 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
     const members = info!.members.filter((m) => !skip.has(m.legRef));
     call.start(members, (onEvent) => (call.created ? () => undefined : conferences!.watch(info!, onEvent)));
   }
+  // The sessions opened ahead that no route took are closed once the routes have started (they
+  // start with the speech in progress handed over, after this answer).
+  void call.routesStarted().then(() => warm.close());
   const joined = await within<string | void>(call.whenJoined(), ADOPT_MEDIA_MS);
-  void warm.close();
   if (joined.settled && joined.value === undefined) {
-    if (call instanceof ConferenceCall) await recordMove();
+    if (call instanceof ConferenceCall) {
+      await recordMove();
+      // The other instance interprets it until it hands over the room's speech in progress, next.
+      call.awaitHandedSpeech();
+    }
     log.info({ event: 'call.adopted', kind: made.kind }, `call adopted from ${req.from}`);
     return { ok: true };
   }

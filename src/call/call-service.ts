@@ -423,10 +423,10 @@ export class CallService {
     return moveCallOut(call, this.deps.instance, to, send, { events: this.deps.events, log: this.log }, handOver);
   }
 
-  /** The instance a direct call was adopted from hands over its parties' speech in progress; false: not taken (no such call waiting for it here). */
+  /** The instance a call was adopted from hands over its speech in progress; false: not taken (no such call waiting for it here). */
   takeSpeech(handOver: SpeechHandOver): boolean {
     const call = this.byId.get(handOver.callId);
-    return call instanceof DirectCall && call.handedSpeech(handOver.speech);
+    return call !== undefined && call.handedSpeech(handOver.speech);
   }
 
   /**

@@ -11,7 +11,8 @@
  *   routes        one per language spoken (interpretation-plan.ts), silent on speech already in it;
  *                 a new one is given the room's utterance in progress (what no route into its
  *                 language translated), so a party who joins while someone talks hears it from
- *                 its first word
+ *                 its first word. Moved to another instance mid-utterance, the room's utterance in
+ *                 progress is handed over, and the routes there start with it (see `speechInProgress`)
  *
  * A conference tolk created for a caller on a tolk number (`dial`) ends when the caller leaves or
  * the party dialled for them leaves; tolk dials that party once the caller is in, and waits for
@@ -30,12 +31,13 @@ import type { CallOutcome } from '../store/call-record';
 import { CallGraph } from './call-graph';
 import { DEFAULT_STEP_TIMEOUT_MS, findLeg, startDeadline } from './deadline';
 import { graphServices, type CallDeps } from './direct-call';
+import { HandedSpeech } from './handed-speech';
 import { callEnded, stamp, type CallEvent, type UnstampedCallEvent } from './events';
 import { languagesOf, planInterpretation, type InterpretationMode, type InterpretationPlan } from './interpretation-plan';
 import { sameLanguage } from './caller-language';
 import { message, sayLocale } from './messages';
 import { DEDUCED, DETECTED, SPOKEN, SpeakerLedger } from './speaker-ledger';
-import { InterpreterLegRefusedError, WhisperRefusedError, type ConferenceEvent, type LeaveCause, type ConferenceTelephony, type LegStatus, type ParticipantMedia } from './ports';
+import { HAND_OVER_SPEECH_MS, InterpreterLegRefusedError, WhisperRefusedError, type ConferenceEvent, type LeaveCause, type ConferenceTelephony, type LegStatus, type ParticipantMedia, type SpeechHandOver } from './ports';
 import { SAMPLE_RATE } from '../audio/frame';
 import { SpeechLeadIn } from '../audio/speech-lead-in';
 
@@ -240,6 +242,11 @@ export class ConferenceCall {
    * after, so nothing already translated is heard twice.
    */
   private readonly routedUntil = new Map<string, number>();
+  /**
+   * Adopted: the room's speech in progress the instance the call moved from hands over. Until it
+   * came (or was waited for long enough), no route runs here: that instance still interprets.
+   */
+  private handed: HandedSpeech | undefined;
 
   constructor(
     private readonly deps: ConferenceCallDeps,
@@ -260,6 +267,7 @@ export class ConferenceCall {
       this.dialledAnswered = init.adopted.dialledLeg !== undefined && init.adopted.dialledAt === undefined;
       let resolve!: (refusal: string | undefined) => void;
       this.joined = { promise: new Promise<string | undefined>((r) => (resolve = r)), resolve, settled: false };
+      this.handed = new HandedSpeech(this.log);
     }
     for (const p of init.parties ?? []) this.known.set(p.legRef, p);
     if (init.adopted) for (const l of [...(init.parties ?? []).flatMap((p) => (p.language ? [p.language] : [])), ...(init.languages ?? [])]) this.routedUntil.set(l, Infinity);
@@ -539,6 +547,7 @@ export class ConferenceCall {
    */
   async movedOut(): Promise<void> {
     this.beginMoveOut();
+    this.stopAwaitingSpeech();
     clearTimeout(this.deadline);
     clearTimeout(this.ringing);
     clearTimeout(this.legRetry?.timer);
@@ -554,6 +563,54 @@ export class ConferenceCall {
     this.unsubscribe();
     for (const l of this.endedListeners) l(this);
     this.endedListeners = [];
+  }
+
+  /**
+   * The call moves out: the room's utterance in progress (as the route that heard most of it has
+   * it), for the adopter's routes to start with; no line of it is written here.
+   */
+  speechInProgress(): SpeechHandOver['speech'] {
+    let room: Int16Array = new Int16Array(0);
+    for (const route of this.graph.allRoutes) {
+      const pcm = route.handOver();
+      if (pcm.length > room.length) room = pcm;
+    }
+    return room.length > 0 ? [{ endpoint: 'room', pcm: room }] : [];
+  }
+
+  /** The adopter did not take the speech in progress: its lines are written here after all. */
+  keepSpeechInProgress(): void {
+    for (const route of this.graph.allRoutes) route.keepHandedOver();
+  }
+
+  /**
+   * Adopted, and the instance it moved from told so: the routes start once it hands over the
+   * room's speech in progress (`handedSpeech`), with that speech, or without it after
+   * HANDED_SPEECH_WAIT_MS.
+   */
+  awaitHandedSpeech(): void {
+    this.handed?.arm((speech) => {
+      this.handed = undefined;
+      const room = speech.find((s) => s.endpoint === 'room')?.pcm;
+      this.log.info({ event: 'call.handed_speech', roomMs: Math.round(((room?.length ?? 0) * 1000) / SAMPLE_RATE) }, 'routes start with the speech in progress');
+      this.reconcile(false, room);
+    });
+  }
+
+  /** Adopted: resolves once the routes have started here (with the speech handed over, or without), or never will. */
+  routesStarted(): Promise<void> {
+    return this.handed?.settled ?? Promise.resolve();
+  }
+
+  /** Adopted: the room's speech in progress the giving instance handed over; false when it came too late. */
+  handedSpeech(speech: SpeechHandOver['speech']): boolean {
+    return this.handed?.take(speech) ?? false;
+  }
+
+  /** The call ends or moves on here: routes waiting for handed-over speech never start. */
+  private stopAwaitingSpeech(): void {
+    this.handed?.stop();
+    this.handed = undefined;
   }
 
   /** An adoption that did not go through: nothing of the call runs here, its legs leave. */
@@ -896,15 +953,17 @@ export class ConferenceCall {
 
   /**
    * Brings the legs and routes to what the plan says; an uninterpreted call only when it asks for
-   * its legs again (`again`).
+   * its legs again (`again`). Routes made now start with `handedRoom` (the room's speech in
+   * progress handed over) where given; an adopted call makes none until it was (see `handed`).
    */
-  private reconcile(again = false): void {
+  private reconcile(again = false, handedRoom?: Int16Array): void {
     if (this.stateValue === 'ended' || (this.stateValue === 'uninterpreted' && !again) || this.legsGone) return;
     const parties = this.presentParties();
     const plan = this.plan(parties);
     const wanted = new Set(plan.legs.map((l) => l.endpoint));
     for (const l of plan.legs) if (!this.legs.has(l.endpoint)) this.requestLeg(l.endpoint, l.whisperTo);
     for (const leg of [...this.legs.values()]) if (!wanted.has(leg.endpoint) && !leg.dropped) this.dropLeg(leg);
+    if (this.handed) return;
     const planned = new Set(plan.routes.map((r) => r.id));
     this.routesStopHere();
     for (const route of this.graph.allRoutes) if (!planned.has(route.id)) void this.graph.removeRoute(route.id);
@@ -914,7 +973,10 @@ export class ConferenceCall {
       const route = this.graph.route(r.id);
       if (!route) {
         const source = attached(r.sources)[0];
-        if (source) this.graph.addRoute({ id: r.id, source, targetLanguage: r.targetLanguage, listeners, ...this.leadInto(r.targetLanguage) });
+        const leadIn = handedRoom?.length ? { leadIn: handedRoom } : this.leadInto(r.targetLanguage);
+        // Only where calls can move (see CallDeps.ownership) does a route keep the utterance in progress to hand over.
+        const handOver = this.deps.ownership ? { handOverMs: HAND_OVER_SPEECH_MS } : {};
+        if (source) this.graph.addRoute({ id: r.id, source, targetLanguage: r.targetLanguage, listeners, ...handOver, ...leadIn });
         continue;
       }
       const have = new Set(route.listeners.map((l) => l.id));
@@ -1286,6 +1348,7 @@ export class ConferenceCall {
     clearTimeout(this.deadline);
     clearTimeout(this.ringing);
     clearTimeout(this.legRetry?.timer);
+    this.stopAwaitingSpeech();
     this.stateValue = 'ended';
     this.endingNoted?.();
     this.released = this.release(outcome, this.unavailable === undefined ? reason : `${reason} (${UNINTERPRETED}: ${this.unavailable})`);

@@ -25,6 +25,7 @@ import { deadlineOf, nextState, type CallEffect, type CallState, type CallTrigge
 import { initialCallerLanguage, sameLanguage, type InitialLanguage } from './caller-language';
 import { CallerLanguageTracker } from './caller-language-tracker';
 import { DEFAULT_STEP_TIMEOUT_MS, findLeg, startDeadline } from './deadline';
+import { HANDED_SPEECH_WAIT_MS, HandedSpeech } from './handed-speech';
 import type { EchoControl } from './endpoint';
 import { callEnded, stamp, type CallEventBus, type UnstampedCallEvent } from './events';
 import { message, sayLocale } from './messages';
@@ -59,7 +60,7 @@ export interface CallDeps {
   playoutLateness?: RecentLateness;
   /**
    * Several instances: where the others learn that this one serves a call. Only then can a call
-   * move to another, so only then do a direct call's routes keep the utterance in progress to hand over.
+   * move to another, so only then do a call's routes keep the utterance in progress to hand over.
    */
   ownership?: CallOwnership;
 }
@@ -95,8 +96,6 @@ const CALLER = 'caller';
 const AGENT = 'agent';
 const TO_AGENT = 'caller->agent';
 const TO_CALLER = 'agent->caller';
-/** Adopted: how long the routes wait, once both legs are here, for the speech in progress the giving instance hands over. */
-export const HANDED_SPEECH_WAIT_MS = 1_500;
 
 export class DirectCall {
   readonly id: string;
@@ -126,10 +125,7 @@ export class DirectCall {
   private joined: { promise: Promise<void>; resolve: () => void } | undefined;
   /** Until the legs are joined: the caller's speech in progress, which the agent hears translated from its start. */
   private callerLeadIn: { speech: SpeechLeadIn; stop: () => void } | undefined;
-  /**
-   * Adopted: the speech in progress the giving instance hands over (`handedSpeech`), and, once the
-   * legs are joined, the routes waiting for it.
-   */
+  /** Adopted: the speech in progress the giving instance hands over (`handedSpeech`), which the routes start with. */
   private handed: HandedSpeech | undefined;
 
   constructor(
@@ -149,7 +145,7 @@ export class DirectCall {
       this.agentLeg = init.adopted.agentLeg;
       let resolve!: () => void;
       this.joined = { promise: new Promise<void>((r) => (resolve = r)), resolve };
-      this.handed = {};
+      this.handed = new HandedSpeech(this.log);
     }
     this.graph = new CallGraph({
       ...graphServices(deps),
@@ -311,10 +307,12 @@ export class DirectCall {
    * False when it came too late (the routes started without it).
    */
   handedSpeech(speech: SpeechHandOver['speech']): boolean {
-    if (!this.handed || this.handed.speech) return false;
-    this.handed.speech = speech;
-    this.handed.start?.();
-    return true;
+    return this.handed?.take(speech) ?? false;
+  }
+
+  /** Adopted: resolves once the routes have started here (with the speech handed over, or without), or never will. */
+  routesStarted(): Promise<void> {
+    return this.handed?.settled ?? Promise.resolve();
   }
 
   /** An adoption that did not go through: nothing of the call runs here. */
@@ -490,18 +488,10 @@ export class DirectCall {
   private awaitHandedSpeech(handed: HandedSpeech): void {
     const since = { caller: new SampleQueue(msToSamples(HANDED_SPEECH_WAIT_MS + 500)), agent: new SampleQueue(msToSamples(HANDED_SPEECH_WAIT_MS + 500)) };
     const stops = [this.graph.endpoint(CALLER)!.listen((pcm) => since.caller.push(pcm)), this.graph.endpoint(AGENT)!.listen((pcm) => since.agent.push(pcm))];
-    handed.timer = setTimeout(() => {
-      this.log.warn({ event: 'call.handed_speech_missing', waitedMs: HANDED_SPEECH_WAIT_MS }, 'no speech in progress came from the instance the call moved from: translating from here');
-      start();
-    }, HANDED_SPEECH_WAIT_MS);
-    const start = (): void => {
-      clearTimeout(handed.timer);
-      handed.start = undefined;
-      handed.speech ??= [];
+    handed.arm((speech) => {
       for (const stop of stops) stop();
-      if (this.handed !== handed) return;
       const leadIn = (who: 'caller' | 'agent'): Int16Array => {
-        const given = handed.speech!.find((s) => s.endpoint === who)?.pcm ?? new Int16Array(0);
+        const given = speech.find((s) => s.endpoint === who)?.pcm ?? new Int16Array(0);
         const out = new Int16Array(given.length + since[who].length);
         out.set(given);
         since[who].read(out.subarray(given.length));
@@ -510,9 +500,7 @@ export class DirectCall {
       const carried = { caller: leadIn('caller'), agent: leadIn('agent') };
       this.log.info({ event: 'call.handed_speech', callerMs: Math.round((carried.caller.length * 1000) / SAMPLE_RATE), agentMs: Math.round((carried.agent.length * 1000) / SAMPLE_RATE) }, 'routes start with the speech in progress');
       this.addRoutes(carried);
-    };
-    handed.start = start;
-    if (handed.speech) start();
+    });
   }
 
   private addRoutes(leadIns: { caller?: Int16Array; agent?: Int16Array }): void {
@@ -547,7 +535,7 @@ export class DirectCall {
 
   /** The call ends here: routes waiting for handed-over speech never start. */
   private stopAwaitingSpeech(): void {
-    clearTimeout(this.handed?.timer);
+    this.handed?.stop();
     this.handed = undefined;
   }
 
@@ -572,13 +560,6 @@ export class DirectCall {
   private background(what: string, p: Promise<unknown>): void {
     p.catch((err: unknown) => this.log.warn({ event: 'call.effect_failed', effect: what, err }, `${what} failed`));
   }
-}
-
-/** Adopted: the speech in progress handed over, once it came, and the routes waiting for it. */
-interface HandedSpeech {
-  speech?: SpeechHandOver['speech'];
-  start?: () => void;
-  timer?: NodeJS.Timeout;
 }
 
 /** A leg as found at a deadline, as one word for log lines. */

@@ -12,9 +12,10 @@
  *                                          asks for each leg's media here -------> live-call update
  *   (its streams stop; not a hang-up)      <---------------------------------------- new streams
  *                                   <----- 200 {ok: true}
- *   POST /cluster/speech {call, speech} --> direct call: its routes start with
- *     (each party's utterance in progress,    that speech (waiting for it at most
- *      at most 4 s of 8 kHz PCM16)            1.5 s), so it is translated whole, once
+ *   POST /cluster/speech {call, speech} --> its routes start with that speech
+ *     (each party's utterance in progress,    (waiting for it at most 1.5 s), so it
+ *      a conference room's, at most 4 s       is translated whole, once
+ *      of 8 kHz PCM16)
  *   writes what its sessions still held
  *   of earlier speech, lets the call go;
  *   exits once none is left
@@ -31,7 +32,7 @@ export const ADOPT_PATH = '/cluster/adopt';
 export const SPEECH_PATH = '/cluster/speech';
 /** How long the adopter may take to answer a speech hand-over: it only hands the speech to the call. */
 const SPEECH_REQUEST_TIMEOUT_MS = 2_000;
-/** The most PCM16 bytes of speech handed over per party, and that as base64. */
+/** The most PCM16 bytes of speech handed over per party (or room), and that as base64. */
 const MAX_SPEECH_BYTES = (HAND_OVER_SPEECH_MS / 1000) * 8000 * 2;
 const MAX_SPEECH_BASE64 = Math.ceil(MAX_SPEECH_BYTES / 3) * 4;
 const KEY_HEADER = 'x-tolk-cluster-key';
@@ -53,7 +54,7 @@ const adoptRequestSchema = z.object({
 const speechSchema = z.object({
   callId: z.string().min(1).max(256),
   from: z.string().min(1).max(63),
-  speech: z.array(z.object({ endpoint: z.enum(['caller', 'agent']), pcm: z.string().max(MAX_SPEECH_BASE64).base64() })).max(2),
+  speech: z.array(z.object({ endpoint: z.enum(['caller', 'agent', 'room']), pcm: z.string().max(MAX_SPEECH_BASE64).base64() })).max(2),
 });
 
 /** `POST /cluster/adopt`, answered by `adopt`; `POST /cluster/speech`, by `takeSpeech`. */

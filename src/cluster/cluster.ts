@@ -57,7 +57,7 @@ export interface Cluster {
   start(url: string, closeLost: (instance: string) => Promise<number>): Promise<void>;
   /** The call events of every instance, this one's (`local`) included: what live viewers follow. */
   carry(local: CallEventSource): RedisEventCarrier;
-  /** `POST /cluster/adopt`: another instance, shutting down, hands a call to `adopt`. */
+  /** `POST /cluster/adopt`: another instance, shutting down, hands a call to `adopt` (and `POST /cluster/speech` its speech in progress to `takeSpeech`). */
   adoptionModule(adopt: (req: AdoptRequest) => Promise<AdoptResult>, takeSpeech: (handOver: SpeechHandOver) => boolean): HttpModule;
   /** This instance is shutting down: its live calls move to the ready instances (those that cannot, stay). */
   moveCalls(calls: MovingCalls): Promise<void>;

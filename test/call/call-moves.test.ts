@@ -15,10 +15,13 @@ import { StaticNumberDirectory, type NumberSettings } from '../../src/config/num
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
 import { LiveFeed } from '../../src/live/live-feed';
 import { fromSnapshot, talkText, type WireEvent } from '../../console/src/lib/live';
+import { encodeMulaw } from '../../src/audio';
+import type { SpeechHandOver } from '../../src/call/ports';
 import { FakeConferences } from './fakes/fake-conferences';
 import { FakeMediaLeg } from './fakes/fake-media-leg';
 import { FakeTranslatorFactory } from './fakes/fake-translator';
 import { flush, quietMetrics as metrics, silentLogger } from './fakes/rig-fixtures';
+import { prng } from './fakes/simulated-clock';
 
 const CALLER_SID = 'CA' + '1'.repeat(32);
 const AGENT_SID = 'CA' + '2'.repeat(32);
@@ -258,6 +261,8 @@ describe('a conference moving to another instance', () => {
     await new Promise((r) => setTimeout(r, 20));
     await connect(b, conferences, callId, connected);
     expect(await adopting).toEqual({ ok: true });
+    // tolk-a hands over the room's speech in progress (none): tolk-b's routes start.
+    expect(b.service.takeSpeech({ callId, from: 'tolk-a', speech: [] })).toBe(true);
     for (const [language, text] of after) await hears(b, 'en', language, text);
     await b.events.settle(callId);
     const record = await b.records.get(callId);
@@ -368,6 +373,112 @@ describe('a conference moving to another instance', () => {
       { text: 'hola', speaker: GUEST },
       { text: 'hola otra vez', speaker: GUEST },
     ]);
+  });
+});
+
+describe('a conference moving to another instance while someone in the room talks', () => {
+  const EN = 'CA' + 'a'.repeat(32);
+  const ES = 'CA' + 'e'.repeat(32);
+  const DE = 'CA' + 'd'.repeat(32);
+
+  /** `ms` of seeded noise at a speaking level (8 kHz). */
+  const speech = (ms: number, seed = 1): Int16Array => {
+    const rnd = prng(seed);
+    return Int16Array.from({ length: ms * 8 }, () => Math.round((rnd() * 2 - 1) * 6000));
+  };
+
+  /** Connects (and keeps) the media of every interpreter leg placed and not connected yet. */
+  const connect = async (s: ReturnType<typeof instance>, conferences: FakeConferences, callId: string, media: Map<string, FakeMediaLeg>): Promise<void> => {
+    await flush();
+    for (const { req, legRef } of conferences.interpreters) {
+      if (media.has(legRef)) continue;
+      const leg = new FakeMediaLeg(legRef, req.endpoint);
+      media.set(legRef, leg);
+      s.service.interpreterAnswered(callId, legRef, req.endpoint);
+      s.service.attach(leg);
+    }
+    await flush();
+  };
+
+  /** Every connected leg in `media` hears the room say `pcm`, 20 ms at a time. */
+  const roomSays = (media: Map<string, FakeMediaLeg>, pcm: Int16Array): void => {
+    for (let i = 0; i < pcm.length; i += 160) {
+      const frame = encodeMulaw(pcm.subarray(i, i + 160));
+      for (const leg of media.values()) if (!leg.closed) leg.say(frame);
+    }
+  };
+
+  /** The open sessions of `s`, by language: samples each was given. */
+  const given = (s: ReturnType<typeof instance>): Record<string, number> =>
+    Object.fromEntries(s.translators.created.filter((t) => !t.closed).map((t) => [t.targetLanguage, t.received]));
+
+  it("starts each language's translation there with the room's utterance in progress, translated and written once", async () => {
+    const conferences = new FakeConferences('room', [EN, ES, DE]);
+    const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences);
+    const joined = await a.service.joinConference('room', {
+      mode: 'whisper',
+      participants: [
+        { callSid: EN, language: 'en' },
+        { callSid: ES, language: 'es' },
+        { callSid: DE, language: 'de' },
+      ],
+    });
+    if (!joined.ok) throw new Error(joined.error);
+    const callId = joined.call.id;
+    const onA = new Map<string, FakeMediaLeg>();
+    await connect(a, conferences, callId, onA);
+    // The English speaker is 1.5 s into an utterance when the move begins.
+    roomSays(onA, new Int16Array(8000));
+    roomSays(onA, speech(1500));
+
+    const b = instance('tolk-b', a.records, conferences);
+    const onB = new Map<string, FakeMediaLeg>();
+    const handed: SpeechHandOver[] = [];
+    let handOver!: () => void;
+    const handing = new Promise<void>((r) => (handOver = r));
+    const moving = a.service.moveOut(
+      callId,
+      'tolk-b',
+      (_to, req) => b.service.adopt(req),
+      async (_to, h) => {
+        handed.push(h);
+        await handing;
+        return b.service.takeSpeech(h);
+      },
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    await connect(b, conferences, callId, onB);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(handed.map((h) => ({ from: h.from, sources: h.speech.map((s) => s.endpoint) }))).toEqual([{ from: 'tolk-a', sources: ['room'] }]);
+    const room = handed[0].speech[0].pcm.length;
+    expect(room).toBeGreaterThanOrEqual(1500 * 8);
+    expect(room).toBeLessThanOrEqual(1600 * 8 + 160);
+    // Until tolk-a hands it over, tolk-b's legs hear the room but nothing is translated there (tolk-a still interprets it)...
+    roomSays(onB, speech(200, 2));
+    expect(given(b)).toEqual({ en: 0, es: 0, de: 0 });
+    // ...and tolk-a's sessions finishing the utterance write no line of it.
+    for (const t of a.translators.created.filter((t) => t.targetLanguage !== 'en' && !t.closed)) {
+      t.fire('utterance', { source: { text: 'the sentence', languageCode: 'en' }, translation: { text: `(${t.targetLanguage})`, languageCode: t.targetLanguage }, startMs: 1000, endMs: 2600 });
+    }
+    await flush();
+    handOver();
+    expect(await moving).toBe('moved');
+    // Every language's translation on tolk-b starts with the whole utterance, then hears the room live.
+    expect(given(b)).toEqual({ en: room, es: room, de: room });
+    roomSays(onB, speech(400, 3));
+    expect(given(b)).toEqual({ en: room + 3200, es: room + 3200, de: room + 3200 });
+    for (const target of ['es', 'de']) {
+      const t = b.translators.created.find((t) => t.targetLanguage === target && !t.closed)!;
+      t.fire('utterance', { source: { text: 'the sentence', languageCode: 'en' }, translation: { text: `(${target})`, languageCode: target }, startMs: 0, endMs: 2000 });
+    }
+    await b.events.settle(callId);
+    await a.events.settle(callId);
+    const transcript = (await b.records.get(callId))?.transcript ?? [];
+    expect(transcript.map((u) => [u.direction, u.source.text])).toEqual([
+      ['to:es', 'the sentence'],
+      ['to:de', 'the sentence'],
+    ]);
+    await b.service.hangUp(callId);
   });
 });
 

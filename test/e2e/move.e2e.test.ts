@@ -186,12 +186,15 @@ describe('a rolling deploy of two tolk instances behind nginx', () => {
       const movedAtMs = new Date(call.moves![0].at).getTime() - new Date(twilio!.call(sid)!.dateCreated).getTime();
       return [...new Set(call.transcript.filter((l) => l.startMs > movedAtMs + 2000).map((l) => l.direction))];
     };
-    // After the move each party says one more sentence, at least 3 s after the end of its earlier
-    // talk on its own timeline (which runs behind while a busy machine holds this process back)...
+    // After the move each party says one more sentence, at least 6 s after the end of its earlier
+    // talk on its own timeline (which runs behind while a busy machine holds this process back):
+    // tolk-b's translation started with what was said before the move and runs that far behind
+    // until a pause (in the conference, the room's, which the other party's talk shortens), so the
+    // pause must outlast it and the 1.2 s that end a line for the new sentence to be a line of its own...
     await new Promise((r) => setTimeout(r, 14_000));
     for (const p of parties) {
       const talkEndSec = talkingFrom.get(p.sid)! + (2 * p.clip.length) / 8000;
-      twilio.say(p.sid, p.clip, { inSec: Math.max(0, talkEndSec + 3 - twilio.recording(p.sid).durationSec) });
+      twilio.say(p.sid, p.clip, { inSec: Math.max(0, talkEndSec + 6 - twilio.recording(p.sid).durationSec) });
     }
     // ...and the callers hang up once tolk-b has written it both ways (the checks below say what is missing).
     await waitUntil(

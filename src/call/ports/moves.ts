@@ -31,18 +31,23 @@ export type AdoptResult =
 export type SendAdoption = (to: string, req: AdoptRequest) => Promise<AdoptResult>;
 
 /**
- * The utterance each party of a direct call was in the middle of when its media moved (8 kHz
- * PCM16, at most `HAND_OVER_SPEECH_MS` each), sent by the giving instance once the adopter has the
- * call: the adopter's routes start with it, so it is translated, and written, once and whole.
+ * The utterance in progress when a call's media moved (8 kHz PCM16, at most `HAND_OVER_SPEECH_MS`
+ * each), sent by the giving instance once the adopter has the call: the adopter's routes start with
+ * it, so it is translated, and written, once and whole. A direct call hands each party's own
+ * ('caller', 'agent'); a conference hands its room's ('room': every voice in it, as tolk's
+ * interpreter legs hear them mixed), which each of its languages' routes starts with.
  */
 export interface SpeechHandOver {
   callId: string;
   from: string;
-  speech: { endpoint: 'caller' | 'agent'; pcm: Int16Array }[];
+  speech: { endpoint: SpeechSource; pcm: Int16Array }[];
 }
+
+/** Whose speech in progress is handed over: a direct call's party, or a conference's room. */
+export type SpeechSource = 'caller' | 'agent' | 'room';
 
 /** How the giving instance hands the speech in progress to the adopter; resolves whether it took it. */
 export type SendSpeech = (to: string, handOver: SpeechHandOver) => Promise<boolean>;
 
-/** The most speech in progress handed over per party, ms. */
+/** The most speech in progress handed over per party (or room), ms. */
 export const HAND_OVER_SPEECH_MS = 4_000;

@@ -2,7 +2,7 @@ import { encodeMulaw } from '../../../src/audio';
 import { ConferenceCall, type ConferencePartyInit } from '../../../src/call/conference-call';
 import { CallEventBus, type CallEvent } from '../../../src/call/events';
 import type { InterpretationMode } from '../../../src/call/interpretation-plan';
-import type { AddInterpreterRequest, CallMetrics, ConferenceEvent, ConferenceInfo, ConferenceTelephony, Telephony } from '../../../src/call/ports';
+import type { AddInterpreterRequest, CallMetrics, CallOwnership, ConferenceEvent, ConferenceInfo, ConferenceTelephony, Telephony } from '../../../src/call/ports';
 import { measureCalls } from '../../../src/call/subscribers/metrics';
 import { recordCalls } from '../../../src/call/subscribers/records';
 import { InMemoryCallRecordStore } from '../../../src/store/in-memory-call-record-store';
@@ -65,7 +65,7 @@ const telephony: Telephony = {
  * sessions, its events recorded into an in-memory call record as in production. `nowMs` is the
  * call's clock; the test moves it and says who joins, leaves and what the sessions hear.
  */
-export async function conferenceRig(opts: { members: string[]; parties: ConferencePartyInit[]; mode?: InterpretationMode; interpreterRefusal?: InterpreterRefusal; metrics?: CallMetrics }) {
+export async function conferenceRig(opts: { members: string[]; parties: ConferencePartyInit[]; mode?: InterpretationMode; interpreterRefusal?: InterpreterRefusal; metrics?: CallMetrics; ownership?: CallOwnership }) {
   const logger = silentLogger();
   const events = new CallEventBus(logger);
   const records = new InMemoryCallRecordStore();
@@ -92,7 +92,7 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
     startedAt: new Date(time.nowMs),
   });
   const call = new ConferenceCall(
-    { clock: new SimulatedClock(), translators, telephony, prompts, metrics, events, logger, conferences, now: () => time.nowMs },
+    { clock: new SimulatedClock(), translators, telephony, prompts, metrics, events, logger, conferences, now: () => time.nowMs, ...(opts.ownership ? { ownership: opts.ownership } : {}) },
     { id, conference: 'CF1', requestedMode: opts.mode ?? 'whisper', callerId: '+15550001111', parties: opts.parties, maxLanguages: 4 },
   );
   const ended = new Promise<void>((resolve) => call.onEnded(() => resolve()));
