@@ -125,7 +125,7 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
           callerLeg: made.callerLeg,
           from: made.from,
           callerLanguage: { language: made.callerLanguage, source: 'configured' },
-          adopted: { agentLeg: made.agentLeg, startedAt: made.startedAt, ...(made.answeredAt === undefined ? {} : { answeredAt: made.answeredAt }) },
+          adopted: { from: req.from, agentLeg: made.agentLeg, startedAt: made.startedAt, ...(made.answeredAt === undefined ? {} : { answeredAt: made.answeredAt }) },
         })
       : new ConferenceCall(
           { ...callDeps, conferences: conferences! },
@@ -138,6 +138,7 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
             ...(made.dial ? { dial: made.dial } : {}),
             maxLanguages: deps.maxConferenceLanguages ?? 4,
             adopted: {
+              from: req.from,
               ...(made.dialledLeg ? { dialledLeg: made.dialledLeg } : {}),
               ...(made.dialledAt === undefined ? {} : { dialledAt: made.dialledAt }),
               startedAt: made.startedAt,

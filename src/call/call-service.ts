@@ -15,7 +15,7 @@ import { ConferenceCall } from './conference-call';
 import { callModeOf, interpretationOf } from '../config/numbers';
 import type { CallEventSource } from './events';
 import { hasMessages, message, sayLocale } from './messages';
-import type { AdoptRequest, AdoptResult, CallAnswer, CallRecords, ConferenceEvent, ConferenceTelephony, LegStatus, MenuOption, ParticipantMedia, SendAdoption, SendSpeech, SpeechHandOver } from './ports';
+import type { AdoptRequest, AdoptResult, CallAnswer, CallRecords, ConferenceEvent, ConferenceTelephony, LegStatus, MenuOption, ParticipantMedia, SendAdoption, SendSpeech, SpeechHandOver, SpeechTaking } from './ports';
 import { adoptCall, moveCallOut } from './call-moves';
 import { CUSTOMER_ENDPOINT, OutboundCall, type OutboundCallInit } from './outbound-call';
 import type { OutboundPlan } from '../store/call-record';
@@ -423,10 +423,23 @@ export class CallService {
     return moveCallOut(call, this.deps.instance, to, send, { events: this.deps.events, log: this.log }, handOver);
   }
 
-  /** The instance a call was adopted from hands over its speech in progress; false: not taken (no such call waiting for it here). */
-  takeSpeech(handOver: SpeechHandOver): boolean {
+  /**
+   * The instance a call was adopted from hands over its speech in progress (see SpeechTaking).
+   * Taken only from that instance, which the directory named as serving the call when this one
+   * took it over: any other sender is refused, and logged.
+   */
+  takeSpeech(handOver: SpeechHandOver): SpeechTaking {
     const call = this.byId.get(handOver.callId);
-    return call !== undefined && call.handedSpeech(handOver.speech);
+    if (!call || call.state === 'ended') return 'no-call';
+    if (handOver.from !== call.adoptedFrom) {
+      const servedBy = call.adoptedFrom ?? this.deps.instance ?? null;
+      this.log.warn(
+        { event: 'call.speech_refused', callId: call.id, from: handOver.from, servedBy },
+        `speech in progress handed over by ${handOver.from}, which did not serve the call: refused`,
+      );
+      return 'not-served-by-sender';
+    }
+    return call.handedSpeech(handOver.speech) ? 'taken' : 'late';
   }
 
   /**

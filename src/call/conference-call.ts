@@ -115,12 +115,13 @@ export interface ConferenceCallInit {
   /** The most languages served at once. */
   maxLanguages: number;
   /**
-   * The call is adopted from another instance: `dialledLeg` is the party dialled for the caller
-   * (in the conference, or still ringing since `dialledAt`, ms since the epoch),
-   * `startedAt` (ms since the epoch) the call's start, `told` the parties (their legs) the other
-   * instance told that interpretation is unavailable to them.
+   * The call is adopted from instance `from` (the directory named it as serving the call when it
+   * was taken over): `dialledLeg` is the party dialled for the caller (in the conference, or still
+   * ringing since `dialledAt`, ms since the epoch), `startedAt` (ms since the epoch) the call's
+   * start, `told` the parties (their legs) the other instance told that interpretation is
+   * unavailable to them.
    */
-  adopted?: { dialledLeg?: string; dialledAt?: number; startedAt: number; answeredAt?: number; generation: number; told?: readonly string[] };
+  adopted?: { from: string; dialledLeg?: string; dialledAt?: number; startedAt: number; answeredAt?: number; generation: number; told?: readonly string[] };
 }
 
 /**
@@ -161,6 +162,8 @@ export class ConferenceCall {
   readonly conference: string;
   readonly requestedMode: InterpretationMode;
   readonly created: boolean;
+  /** The instance the call was adopted from; undefined: it started here. */
+  readonly adoptedFrom: string | undefined;
   private modeValue: InterpretationMode;
   private fallbackReason: string | undefined;
   private conferenceRef: string | undefined;
@@ -257,6 +260,7 @@ export class ConferenceCall {
     this.requestedMode = init.requestedMode;
     this.modeValue = init.requestedMode;
     this.created = init.dial !== undefined;
+    this.adoptedFrom = init.adopted?.from;
     this.now = deps.now ?? Date.now;
     this.startedAt = init.adopted?.startedAt ?? this.now();
     this.answeredAt = init.adopted?.answeredAt;

@@ -74,10 +74,11 @@ export interface CallInit {
   /** The caller's language as known at answer time (default: from the settings alone). */
   callerLanguage?: InitialLanguage;
   /**
-   * The call is adopted from another instance (CallService.adopt): already bridged, its legs' media is
-   * on its way here; `startedAt` (ms since the epoch) keeps transcript times on the call's clock.
+   * The call is adopted from instance `from` (CallService.adopt; the directory named it as serving
+   * the call when it was taken over): already bridged, its legs' media is on its way here;
+   * `startedAt` (ms since the epoch) keeps transcript times on the call's clock.
    */
-  adopted?: { agentLeg: string; startedAt: number; answeredAt?: number };
+  adopted?: { from: string; agentLeg: string; startedAt: number; answeredAt?: number };
 }
 
 /** What a call's graph takes from the call's dependencies. */
@@ -102,6 +103,8 @@ export class DirectCall {
   readonly settings: NumberSettings;
   readonly callerLeg: string;
   readonly from: string;
+  /** The instance the call was adopted from; undefined: it started here. */
+  readonly adoptedFrom: string | undefined;
   /** The telephony's reference of the dialled leg, once known. */
   agentLeg: string | undefined;
   private stateValue: CallState = 'answered';
@@ -136,6 +139,7 @@ export class DirectCall {
     this.settings = init.settings;
     this.callerLeg = init.callerLeg;
     this.from = init.from;
+    this.adoptedFrom = init.adopted?.from;
     this.now = deps.now ?? Date.now;
     this.startedAt = init.adopted?.startedAt ?? this.now();
     this.answeredAt = init.adopted?.answeredAt;

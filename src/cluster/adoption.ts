@@ -14,8 +14,9 @@
  *                                   <----- 200 {ok: true}
  *   POST /cluster/speech {call, speech} --> its routes start with that speech
  *     (each party's utterance in progress,    (waiting for it at most 1.5 s), so it
- *      a conference room's, at most 4 s       is translated whole, once
- *      of 8 kHz PCM16)
+ *      a conference room's, at most 4 s       is translated whole, once; taken only
+ *      of 8 kHz PCM16)                        from the instance the call was adopted
+ *                                             from (403 otherwise)
  *   writes what its sessions still held
  *   of earlier speech, lets the call go;
  *   exits once none is left
@@ -23,7 +24,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import { z } from 'zod';
-import { HAND_OVER_SPEECH_MS, type AdoptRequest, type AdoptResult, type SpeechHandOver } from '../call/ports';
+import { HAND_OVER_SPEECH_MS, type AdoptRequest, type AdoptResult, type SpeechHandOver, type SpeechTaking } from '../call/ports';
 import type { HttpModule } from '../http/server';
 import type { Logger } from '../log/logger';
 import type { Member } from './directory';
@@ -57,11 +58,15 @@ const speechSchema = z.object({
   speech: z.array(z.object({ endpoint: z.enum(['caller', 'agent', 'room']), pcm: z.string().max(MAX_SPEECH_BASE64).base64() })).max(2),
 });
 
-/** `POST /cluster/adopt`, answered by `adopt`; `POST /cluster/speech`, by `takeSpeech`. */
+/**
+ * `POST /cluster/adopt`, answered by `adopt`; `POST /cluster/speech`, by `takeSpeech`: 200
+ * `{taken}` (false: it came too late), 404 for a call not live here, 403 for one not adopted from
+ * the sender.
+ */
 export function createAdoptionModule(opts: {
   key: string;
   adopt: (req: AdoptRequest) => Promise<AdoptResult>;
-  takeSpeech: (handOver: SpeechHandOver) => boolean;
+  takeSpeech: (handOver: SpeechHandOver) => SpeechTaking;
   logger: Logger;
 }): HttpModule {
   const log = opts.logger.child({ component: 'adoption' });
@@ -83,8 +88,12 @@ export function createAdoptionModule(opts: {
           res.status(400).json({ error: parsed.error.issues[0]?.message ?? 'invalid request' });
           return;
         }
+        const { callId, from } = parsed.data;
         const speech = parsed.data.speech.map((s) => ({ endpoint: s.endpoint, pcm: pcmOf(Buffer.from(s.pcm, 'base64')) }));
-        res.json({ taken: opts.takeSpeech({ callId: parsed.data.callId, from: parsed.data.from, speech }) });
+        const taking = opts.takeSpeech({ callId, from, speech });
+        if (taking === 'no-call') res.status(404).json({ taken: false, error: `no call ${callId} is live here` });
+        else if (taking === 'not-served-by-sender') res.status(403).json({ taken: false, error: `call ${callId} was not adopted from ${from}` });
+        else res.json({ taken: taking === 'taken' });
       });
       app.post(ADOPT_PATH, express.json({ limit: '16kb' }), (req, res) => {
         if (!member(req, res)) return;

@@ -21,7 +21,7 @@ import { RedisEventCarrier } from './event-carrier';
 import { createStreamRelay, type StreamRelays } from './stream-relay';
 import { clusterKey, createAdoptionModule, requestAdoption, sendSpeech } from './adoption';
 import { moveLiveCalls, type MovingCalls } from './move-calls';
-import type { AdoptRequest, AdoptResult, SpeechHandOver } from '../call/ports';
+import type { AdoptRequest, AdoptResult, SpeechHandOver, SpeechTaking } from '../call/ports';
 import type { CallEventSource } from '../call/events';
 
 export interface ClusterOptions {
@@ -58,7 +58,7 @@ export interface Cluster {
   /** The call events of every instance, this one's (`local`) included: what live viewers follow. */
   carry(local: CallEventSource): RedisEventCarrier;
   /** `POST /cluster/adopt`: another instance, shutting down, hands a call to `adopt` (and `POST /cluster/speech` its speech in progress to `takeSpeech`). */
-  adoptionModule(adopt: (req: AdoptRequest) => Promise<AdoptResult>, takeSpeech: (handOver: SpeechHandOver) => boolean): HttpModule;
+  adoptionModule(adopt: (req: AdoptRequest) => Promise<AdoptResult>, takeSpeech: (handOver: SpeechHandOver) => SpeechTaking): HttpModule;
   /** This instance is shutting down: its live calls move to the ready instances (those that cannot, stay). */
   moveCalls(calls: MovingCalls): Promise<void>;
   /** Leaves the cluster (after this instance's calls have ended); the Redis connection stays the caller's. */

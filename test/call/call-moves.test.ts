@@ -15,7 +15,9 @@ import { StaticNumberDirectory, type NumberSettings } from '../../src/config/num
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
 import { LiveFeed } from '../../src/live/live-feed';
 import { fromSnapshot, talkText, type WireEvent } from '../../console/src/lib/live';
+import { Writable } from 'node:stream';
 import { encodeMulaw } from '../../src/audio';
+import { createLogger, type Logger } from '../../src/log/logger';
 import type { SpeechHandOver } from '../../src/call/ports';
 import { FakeConferences } from './fakes/fake-conferences';
 import { FakeMediaLeg } from './fakes/fake-media-leg';
@@ -75,11 +77,11 @@ class FakeOwnership implements CallOwnership {
 
 const prompts: PromptLibrary = { get: () => new Int16Array(800) };
 
-function instance(name: string, records = new InMemoryCallRecordStore(), conferences?: FakeConferences, extra: { number?: NumberSettings; ringTimeoutSec?: number; stepTimeoutMs?: number } = {}) {
+function instance(name: string, records = new InMemoryCallRecordStore(), conferences?: FakeConferences, extra: { number?: NumberSettings; ringTimeoutSec?: number; stepTimeoutMs?: number; logger?: Logger } = {}) {
   const telephony = new FakeTelephony();
   const translators = new FakeTranslatorFactory();
   const ownership = new FakeOwnership();
-  const logger = silentLogger();
+  const logger = extra.logger ?? silentLogger();
   const events = new CallEventBus(logger);
   recordCalls(events, records);
   const published: CallEvent[] = [];
@@ -262,7 +264,7 @@ describe('a conference moving to another instance', () => {
     await connect(b, conferences, callId, connected);
     expect(await adopting).toEqual({ ok: true });
     // tolk-a hands over the room's speech in progress (none): tolk-b's routes start.
-    expect(b.service.takeSpeech({ callId, from: 'tolk-a', speech: [] })).toBe(true);
+    expect(b.service.takeSpeech({ callId, from: 'tolk-a', speech: [] })).toBe('taken');
     for (const [language, text] of after) await hears(b, 'en', language, text);
     await b.events.settle(callId);
     const record = await b.records.get(callId);
@@ -443,7 +445,7 @@ describe('a conference moving to another instance while someone in the room talk
       async (_to, h) => {
         handed.push(h);
         await handing;
-        return b.service.takeSpeech(h);
+        return b.service.takeSpeech(h) === 'taken';
       },
     );
     await new Promise((r) => setTimeout(r, 20));
@@ -480,6 +482,38 @@ describe('a conference moving to another instance while someone in the room talk
     ]);
     await b.service.hangUp(callId);
   });
+
+  it('takes the speech in progress only from the instance the call was adopted from, and says why not otherwise', async () => {
+    const conferences = new FakeConferences('room', [EN, ES]);
+    const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences);
+    const joined = await a.service.joinConference('room', { mode: 'open', participants: [{ callSid: EN, language: 'en' }, { callSid: ES, language: 'es' }] });
+    if (!joined.ok) throw new Error(joined.error);
+    const callId = joined.call.id;
+    await connect(a, conferences, callId, new Map());
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString()) as Record<string, unknown>), cb()) }) });
+    const b = instance('tolk-b', a.records, conferences, { logger });
+    const adopting = b.service.adopt({ callId, from: 'tolk-a' });
+    await new Promise((r) => setTimeout(r, 20));
+    await connect(b, conferences, callId, new Map());
+    expect(await adopting).toEqual({ ok: true });
+    const room = [{ endpoint: 'room' as const, pcm: speech(500) }];
+
+    // Another instance of the cluster, which never served the call: refused, and logged.
+    expect(b.service.takeSpeech({ callId, from: 'tolk-c', speech: room })).toBe('not-served-by-sender');
+    expect(lines.filter((l) => l.event === 'call.speech_refused')).toEqual([expect.objectContaining({ level: 'warn', callId, from: 'tolk-c', servedBy: 'tolk-a' })]);
+    expect(given(b)).toEqual({ en: 0, es: 0 });
+    // The instance it was adopted from: taken, once.
+    expect(b.service.takeSpeech({ callId, from: 'tolk-a', speech: room })).toBe('taken');
+    await flush();
+    expect(given(b)).toEqual({ en: 4000, es: 4000 });
+    expect(b.service.takeSpeech({ callId, from: 'tolk-a', speech: room })).toBe('late');
+    expect(b.service.takeSpeech({ callId: 'no-such-call', from: 'tolk-a', speech: room })).toBe('no-call');
+    // tolk-a serves a call it started itself: no other instance hands speech over for it.
+    expect(a.service.takeSpeech({ callId, from: 'tolk-b', speech: room })).toBe('not-served-by-sender');
+    await b.service.hangUp(callId);
+    await a.service.hangUp(callId);
+  });
 });
 
 describe('a conference tolk created for a caller, moving while the agent dialled for them still rings', () => {
@@ -508,7 +542,7 @@ describe('a conference tolk created for a caller, moving while the agent dialled
   };
 
   /** The caller is in on tolk-a, the agent rings, and the call moves to tolk-b. */
-  async function movedWhileRinging(timing: { ringTimeoutSec?: number; stepTimeoutMs?: number } = {}) {
+  async function movedWhileRinging(timing: { ringTimeoutSec?: number; stepTimeoutMs?: number; logger?: Logger } = {}) {
     const conferences = new Dialling('room', []);
     const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences, { number: CONFERENCE_NUMBER, ...timing });
     const answer = await a.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });

@@ -39,12 +39,20 @@ export type SendAdoption = (to: string, req: AdoptRequest) => Promise<AdoptResul
  */
 export interface SpeechHandOver {
   callId: string;
+  /** The instance handing it over: taken only from the one the call was adopted from. */
   from: string;
   speech: { endpoint: SpeechSource; pcm: Int16Array }[];
 }
 
 /** Whose speech in progress is handed over: a direct call's party, or a conference's room. */
 export type SpeechSource = 'caller' | 'agent' | 'room';
+
+/**
+ * What the adopter made of speech handed over: 'taken'; 'late' (the call no longer waits for it:
+ * its routes started without it); 'no-call' (no such call is live here); 'not-served-by-sender'
+ * (the call was not adopted from the sender: refused).
+ */
+export type SpeechTaking = 'taken' | 'late' | 'no-call' | 'not-served-by-sender';
 
 /** How the giving instance hands the speech in progress to the adopter; resolves whether it took it. */
 export type SendSpeech = (to: string, handOver: SpeechHandOver) => Promise<boolean>;
