@@ -59,8 +59,14 @@ export interface GeminiTranslatorConfig {
   stableAfterMs?: number;
   /** Input kept while (re)connecting, default 5,000 ms; older audio is dropped and counted. */
   maxBufferMs?: number;
-  /** Transcript silence that ends an utterance, default 1,200 ms. */
+  /**
+   * Transcript silence that ends an utterance, default 1,200 ms: a pause in the speech the service
+   * was given, counted as that speech went by (a stall of this process or of the audio's source is
+   * no pause; see UtteranceSegmenter).
+   */
   segmentPauseMs?: number;
+  /** With no audio coming in at all, an utterance ends this long after anything last arrived, default 5,000 ms (at least segmentPauseMs). */
+  segmentStallMs?: number;
   /** How long a replaced connection may still deliver output after a hand-over, default 3,000 ms. */
   handoverDrainMs?: number;
   /** Request and use session-resumption handles, default true. */
@@ -153,6 +159,7 @@ export class GeminiTranslator implements TranslationSession {
       stableAfterMs: config.stableAfterMs ?? 10_000,
       maxBufferMs: config.maxBufferMs ?? 5_000,
       segmentPauseMs: config.segmentPauseMs ?? 1_200,
+      segmentStallMs: config.segmentStallMs ?? 5_000,
       handoverDrainMs: config.handoverDrainMs ?? 3_000,
       sessionResumption: config.sessionResumption ?? true,
       random: config.random ?? Math.random,
@@ -160,7 +167,7 @@ export class GeminiTranslator implements TranslationSession {
     this.echoTargetLanguage = opts.echoTargetLanguage ?? false;
     this.chunker = new InputChunker(Math.max(1, Math.round(this.cfg.chunkMs * SAMPLES_PER_MS)));
     this.queue = new BoundedChunkQueue(this.cfg.maxBufferMs * SAMPLES_PER_MS);
-    this.segmenter = new UtteranceSegmenter(this.cfg.segmentPauseMs);
+    this.segmenter = new UtteranceSegmenter(this.cfg.segmentPauseMs, this.cfg.segmentStallMs);
     this.input = inputConverter(opts.inputRate ?? GEMINI_INPUT_RATE);
     this.output = outputConverter(opts.outputRate ?? GEMINI_OUTPUT_RATE);
   }
@@ -205,6 +212,10 @@ export class GeminiTranslator implements TranslationSession {
     const pcm16k = this.input.convert(pcm);
     this.audioClockSamples += pcm16k.length;
     this.chunker.push(pcm16k, this.forwardChunk);
+    if (this.segmenter.pending) {
+      this.segmenter.heard(this.audioClockSamples / SAMPLES_PER_MS, Date.now());
+      if (this.segmenter.paused) this.endUtterance();
+    }
   }
 
   close(): Promise<void> {
@@ -380,7 +391,7 @@ export class GeminiTranslator implements TranslationSession {
       case 'audio':
         this.counters.outputSamples += e.pcm24k.length;
         if (this.segmenter.pending) {
-          this.segmenter.touch(Date.now());
+          this.segmenter.touch(at, Date.now());
           this.armSegmentTimer();
         }
         this.emit('audio', this.output.convert(e.pcm24k));
@@ -435,6 +446,15 @@ export class GeminiTranslator implements TranslationSession {
       if (u) this.emit('utterance', u);
       else this.armSegmentTimer();
     }, Math.max(0, deadline - Date.now()));
+  }
+
+  /** The pause after the utterance in progress has been heard: it is over. */
+  private endUtterance(): void {
+    const u = this.segmenter.take(Date.now());
+    if (!u) return;
+    if (this.segmentTimer) clearTimeout(this.segmentTimer);
+    this.segmentTimer = undefined;
+    this.emit('utterance', u);
   }
 
   private setState(s: SessionState, detail?: SessionStateDetail): void {

@@ -46,6 +46,9 @@ export function fastConfig(baseUrl: string, extra: Partial<GeminiTranslatorConfi
     backoff: { baseMs: 20, capMs: 100, jitter: 0.5 },
     maxRetries: 3,
     segmentPauseMs: 250,
+    // These tests stop sending audio once the speaker is done (a phone line would go on with
+    // silence): their utterances end on the wall clock, this long after the last answer.
+    segmentStallMs: 500,
     handoverDrainMs: 500,
     // Every connection counts as stable, so a drop reconnects at once (the dedicated test below
     // sets a real threshold).

@@ -75,15 +75,42 @@ describe('input chunking and buffering', () => {
 });
 
 describe('utterance segmentation', () => {
-  it('ends an utterance after a pause, kept open by translated audio', () => {
-    const s = new UtteranceSegmenter(500);
+  it('ends an utterance after a pause in the input heard, kept open by translated audio', () => {
+    const s = new UtteranceSegmenter(500, 5000);
     s.add('source', { text: '', languageCode: 'es', atMs: 0 }, 0);
     s.add('source', { text: 'Hola ', atMs: 100 }, 1000);
     s.add('translation', { text: 'Hello', languageCode: 'en', atMs: 300 }, 1200);
-    s.touch(1600);
-    expect(s.take(1700)).toBeUndefined();
-    expect(s.take(2100)).toEqual({ source: { text: 'Hola', languageCode: 'es' }, translation: { text: 'Hello', languageCode: 'en' }, startMs: 100, endMs: 300 });
+    s.heard(700, 1600);
+    s.touch(700, 1600);
+    // Input as it goes by, 100 ms at a time: each counts once the next 100 ms have gone by.
+    for (let t = 100; t <= 500; t += 100) s.heard(700 + t, 1600 + t);
+    expect(s.take(2100)).toBeUndefined();
+    s.heard(1300, 2200);
+    expect(s.take(2200)).toEqual({ source: { text: 'Hola', languageCode: 'es' }, translation: { text: 'Hello', languageCode: 'en' }, startMs: 100, endMs: 300 });
     expect(s.pending).toBe(false);
+  });
+
+  it('counts no pause for time in which no input came, and input that came all at once only as time goes by after it', () => {
+    const s = new UtteranceSegmenter(500, 5000);
+    s.add('source', { text: 'Hola ', languageCode: 'es', atMs: 100 }, 1000);
+    s.heard(200, 1100);
+    // Nothing for 2 s, then 2 s of input at once: only the 100 ms given before counts.
+    s.heard(2200, 3100);
+    // 300 ms go by, with as much input: 400 ms in all.
+    s.heard(2500, 3400);
+    expect(s.paused).toBe(false);
+    expect(s.take(3400)).toBeUndefined();
+    s.heard(2600, 3500);
+    expect(s.paused).toBe(true);
+    expect(s.take(3500)?.source.text).toBe('Hola');
+  });
+
+  it('ends an utterance on the wall clock alone once no input has come for the stall allowance', () => {
+    const s = new UtteranceSegmenter(500, 3000);
+    s.add('source', { text: 'Hola', languageCode: 'es', atMs: 100 }, 1000);
+    expect(s.deadline()).toBe(4000);
+    expect(s.take(3999)).toBeUndefined();
+    expect(s.take(4000)?.source.text).toBe('Hola');
   });
 });
 
