@@ -10,7 +10,7 @@ import { EchoCanceller } from './audio/echo-canceller';
 import { CallService, NOTICE_LIMIT_MS } from './call/call-service';
 import type { EchoControl } from './call/endpoint';
 import { CallEventBus } from './call/events';
-import { CallReconciler, PASS_STEPS } from './call/reconciler';
+import { CallReconciler, PASS_STEPS, stopWriteMsWithin } from './call/reconciler';
 import { RealFrameClock } from './call/frame-clock';
 import type { FrameClock, LanguageMemory, TranslationSessionFactory } from './call/ports';
 import { FilePromptLibrary } from './call/prompts';
@@ -273,6 +273,7 @@ async function startWith(
     startedAt,
     intervalMs: config.TOLK_RECONCILE_INTERVAL_SEC * 1000,
     passLimitMs: PASS_STEPS * config.TOLK_STEP_TIMEOUT_SEC * 1000,
+    stopWriteMs: stopWriteMsWithin(config.SHUTDOWN_GRACE_MS),
     serving: () => calls.liveCallIds,
     // A call closed here ends on the call event stream, as any call does.
     events,

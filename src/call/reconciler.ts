@@ -71,7 +71,7 @@ export interface CallReconcilerDeps {
   maxLegsRemembered?: number;
   /** How long queueing an end, or asking the queue whether one is owed, may take before it counts as failed (default 5 s). */
   queueWaitMs?: number;
-  /** How long `stop` waits for a pass running before abandoning it, and then tries to write the ends kept (default 10 s each). */
+  /** How long `stopClosing` waits for a pass running, then for the closes not answered, and `stop` for the ends kept (default 10 s each; the app gives `stopWriteMsWithin(SHUTDOWN_GRACE_MS)`). */
   stopWriteMs?: number;
   /**
    * How long a pass may wait on the database, the job queue and the phone network, all told, before
@@ -101,6 +101,16 @@ const TOUCH_BATCH = 500;
 const MAX_LEGS_REMEMBERED = 10_000;
 const QUEUE_WAIT_MS = 5_000;
 const STOP_WRITE_MS = 10_000;
+
+/**
+ * `stopWriteMs` for a process given `graceMs` to close down once its calls have ended: stopping
+ * waits up to three of them on the reconciler (`stopClosing`: a pass running, then the closes the
+ * database has not answered; `stop`: the ends kept), so each is a fifth of the grace (at most the
+ * default 10 s), leaving the rest for settling the call events and closing the queues and the database.
+ */
+export function stopWriteMsWithin(graceMs: number): number {
+  return Math.min(STOP_WRITE_MS, Math.floor(graceMs / 5));
+}
 /** A pass is given this many step timeouts (TOLK_STEP_TIMEOUT_SEC) to finish its waits on the outside world. */
 export const PASS_STEPS = 3;
 
