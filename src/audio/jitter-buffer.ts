@@ -8,16 +8,23 @@
  *  - A frame not there in time is an underrun (counted): nothing is read that tick, so every later
  *    frame plays a tick later, with one more frame in hand.
  *  - A frame that made it by less than `safetyFrames` is a near miss: at the next quiet frame the
- *    buffer takes one more frame in hand (one tick of silence), before a late frame can cut speech.
+ *    buffer takes one more frame in hand, before a late frame can cut speech. That tick plays the
+ *    line's own quiet (after a quiet frame: the last frame read, mirrored and cross-faded into the
+ *    frame in hand, mirrored too, so it joins both without a step) or, right after a voiced frame,
+ *    silence.
  *  - Once every frame for `shrinkAfterMs` would still have made it with one frame less in hand
  *    (and the safety margin), one quiet frame is dropped: the delay is given back, never inside
  *    speech. Only in a pause (`PAUSE_FRAMES` quiet frames read in a row): a quiet frame between two
- *    words is speech too, and dropping it skips the voice (a click under a translation).
+ *    words is speech too, and dropping it skips the voice (a click under a translation). The frame
+ *    after the dropped one is cross-faded in from it over `SPLICE` samples: no step at the join.
  *    With two frames or more to spare (after a stall: the network or the event loop held frames
  *    back, then delivered them at once), one quiet frame is dropped at every quiet frame of a pause
  *    once nothing was late for `fastShrinkAfterMs`; the lateness of a stall's burst is not learnt.
  *  - It never holds more than `maxDelayMs` (after a stall, the oldest audio is dropped and counted,
  *    and the lateness seen before, which no longer describes the new timeline, is forgotten).
+ *  - Quiet is judged against the line's own noise floor (the quietest frame of the last
+ *    `FLOOR_BLOCKS` seconds): a frame within `FLOOR_MARGIN` of it is quiet too, so on a noisy line
+ *    (a car, a call centre) the pauses are found and delay is given back as on a clean one.
  *  - The lateness of a stream's first second is ridden out but not learnt: the stream's set-up
  *    (the far end starting it, tolk verifying it and opening the call's sessions while its first
  *    frames wait) delays them in a way the network does not repeat. What it cost is given back,
@@ -35,6 +42,17 @@ const STALL_TICKS = 5;
 const SET_UP_READS = 50;
 /** Quiet frames read in a row that make a pause (200 ms), where delay may be given back. */
 const PAUSE_FRAMES = 10;
+/** Frames read per block of the noise floor's window (1 s), and blocks in the window (5 s). */
+const FLOOR_BLOCK = 50;
+const FLOOR_BLOCKS = 5;
+/** A frame whose mean square is below this many times the noise floor's (6 dB in level) is quiet. */
+const FLOOR_MARGIN = 4;
+/** The loudest noise floor believed (RMS, about -26 dBFS): louder than this, the quietest frame was a voice. */
+const MAX_FLOOR_RMS = 1600;
+/** Samples over which a give-back hands over from the dropped frame to the next (5 ms). */
+const SPLICE = 40;
+/** A quarter sine over a frame: the rising weight of a mirrored cross-fade (its falling one, reversed). */
+const RISE = Float32Array.from({ length: FRAME_SAMPLES }, (_, i) => Math.sin((Math.PI / 2) * ((i + 0.5) / FRAME_SAMPLES)));
 
 export interface JitterBufferOptions {
   /** Time with a whole frame to spare before one frame of delay is given back (default 10 s). */
@@ -45,14 +63,17 @@ export interface JitterBufferOptions {
   safetyFrames?: number;
   /** Most audio held; beyond it the oldest is dropped (default 300 ms). */
   maxDelayMs?: number;
-  /** A frame whose RMS is below this (int16 scale) is quiet: it may be dropped or delayed (default 200, about -44 dBFS). */
+  /**
+   * A frame whose RMS is below this (int16 scale) is quiet: it may be dropped or delayed (default 200,
+   * about -44 dBFS); on a noisy line, so is one within 6 dB of the line's noise floor.
+   */
   quietRms?: number;
 }
 
 export interface JitterBufferStats {
   /** Times the voice was late: the next frame had not arrived when it was due (each a hole), counted when it resumes. */
   underruns: number;
-  /** Frames of delay taken on before a late frame could cut speech (each a tick of silence in a quiet moment). */
+  /** Frames of delay taken on before a late frame could cut speech (each a tick of the line's quiet in a quiet moment). */
   grows: number;
   /** Frames of delay given back once the network calmed down (always quiet frames). */
   shrinks: number;
@@ -78,7 +99,17 @@ export class JitterBuffer {
   private readonly safety: number;
   private readonly maxSamples: number;
   private readonly quietSquare: number;
+  private readonly maxQuietSquare: number;
+  /** Mean square below which a frame is quiet: `quietRms`, or more on a noisy line. */
+  private quietLevel: number;
+  /** The quietest frame's mean square in each block of the noise floor's window (0 until learnt). */
+  private readonly floorBlocks = new Float64Array(FLOOR_BLOCKS);
+  private floorBlock = 0;
+  private blockReads = 0;
+  private blockMin = Infinity;
   private readonly front = new Int16Array(FRAME_SAMPLES);
+  /** The last frame the listener heard (silence after a tick that played nothing). */
+  private readonly last = new Int16Array(FRAME_SAMPLES);
   private readonly arrivals: Arrival[] = [];
   private pushed = 0;
   private taken = 0;
@@ -111,6 +142,8 @@ export class JitterBuffer {
     this.maxSamples = msToSamples(opts.maxDelayMs ?? 300);
     const quiet = opts.quietRms ?? 200;
     this.quietSquare = quiet * quiet;
+    this.quietLevel = this.quietSquare;
+    this.maxQuietSquare = Math.max(this.quietSquare, FLOOR_MARGIN * MAX_FLOOR_RMS * MAX_FLOOR_RMS);
     this.queue = new SampleQueue(this.maxSamples + FRAME_SAMPLES);
   }
 
@@ -143,6 +176,7 @@ export class JitterBuffer {
       // Late: wait for it. Everything after plays a tick later, with a frame more in hand.
       this.dryTicks++;
       this.delayed(1);
+      this.last.fill(0);
       this.lastLate = this.reads;
       return 0;
     }
@@ -156,7 +190,7 @@ export class JitterBuffer {
       this.dryTicks = 0;
       this.underruns++;
     }
-    if (this.taken + FRAME_SAMPLES <= this.burstEnd) return this.readFrame(frame);
+    if (this.taken + FRAME_SAMPLES <= this.burstEnd) return this.readFrame(frame, false);
     if (this.reads === SET_UP_READS) {
       // The set-up is over: the lateness seen so far is forgotten, and learnt afresh.
       this.margins.length = 0;
@@ -165,10 +199,12 @@ export class JitterBuffer {
     // A frame in hand arrived before this read, whatever the clocks say (never a negative margin).
     const lowest = this.note(Math.max(0, at - this.arrivalOfFront()));
     if (lowest < this.safety && this.frontIsQuiet()) {
-      // A near miss: one tick of silence now, in a quiet moment, puts a frame more in hand.
+      // A near miss: one tick of the line's quiet now, in a quiet moment, puts a frame more in hand.
       this.grows++;
       this.delayed(1);
       this.lastLate = this.reads;
+      if (this.quietRun > 0) return this.bridge(frame);
+      this.last.fill(0);
       return 0;
     }
     const spare = lowest - this.safety;
@@ -176,20 +212,67 @@ export class JitterBuffer {
     // Two frames or more to spare (after a burst): given back at every quiet frame, once calm.
     const fast = this.reads - this.lastLate >= this.fastShrinkAfterTicks && spare >= 2;
     if ((slow || fast) && this.quietRun >= PAUSE_FRAMES && this.frontIsQuiet()) {
+      // `front` holds the frame dropped: the next is cross-faded in from it.
       this.take(FRAME_SAMPLES);
       this.shrinks++;
       this.delayed(-1);
-      if (this.queue.length < FRAME_SAMPLES) return 0;
+      if (this.queue.length < FRAME_SAMPLES) {
+        this.last.fill(0);
+        return 0;
+      }
+      return this.readFrame(frame, true);
     }
-    return this.readFrame(frame);
+    return this.readFrame(frame, false);
   }
 
-  private readFrame(frame: Int16Array): number {
+  private readFrame(frame: Int16Array, splice: boolean): number {
     const out = frame.length === FRAME_SAMPLES ? frame : frame.subarray(0, FRAME_SAMPLES);
     const n = this.queue.read(out);
     this.advance(n);
-    this.quietRun = this.isQuiet(out, n) ? this.quietRun + 1 : 0;
+    if (splice) {
+      const front = this.front;
+      for (let i = 0; i < SPLICE; i++) {
+        const w = (i + 1) / (SPLICE + 1);
+        out[i] = Math.round(front[i] * (1 - w) + out[i] * w);
+      }
+    }
+    const energy = meanSquare(out, n);
+    this.quietRun = energy < this.quietLevel ? this.quietRun + 1 : 0;
+    this.learnFloor(energy);
+    this.last.set(out);
     return n;
+  }
+
+  /**
+   * A made-up frame of the line's quiet, between the last frame read and the one in hand (in
+   * `front`): the last mirrored, fading out, under the next mirrored, fading in. It starts on the
+   * sample last heard and ends on the one that follows, so neither join steps.
+   */
+  private bridge(frame: Int16Array): number {
+    const out = frame.length === FRAME_SAMPLES ? frame : frame.subarray(0, FRAME_SAMPLES);
+    const last = this.last;
+    const front = this.front;
+    const end = FRAME_SAMPLES - 1;
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      const v = last[end - i] * RISE[end - i] + front[end - i] * RISE[i];
+      out[i] = Math.max(-32768, Math.min(32767, Math.round(v)));
+    }
+    this.last.set(out);
+    this.quietRun++;
+    return FRAME_SAMPLES;
+  }
+
+  /** Notes a frame read for the noise floor: the quietest frame of each block, over the window. */
+  private learnFloor(energy: number): void {
+    if (energy < this.blockMin) this.blockMin = energy;
+    if (++this.blockReads < FLOOR_BLOCK) return;
+    this.floorBlocks[this.floorBlock] = this.blockMin;
+    this.floorBlock = (this.floorBlock + 1) % FLOOR_BLOCKS;
+    this.blockReads = 0;
+    this.blockMin = Infinity;
+    let floor = Infinity;
+    for (let i = 0; i < FLOOR_BLOCKS; i++) floor = Math.min(floor, this.floorBlocks[i]);
+    this.quietLevel = Math.min(this.maxQuietSquare, Math.max(this.quietSquare, FLOOR_MARGIN * floor));
   }
 
   /** Forgets everything in hand (the voice is turned off, or the stream restarted). */
@@ -201,6 +284,7 @@ export class JitterBuffer {
     this.margins.length = 0;
     this.lastChange = this.reads;
     this.quietRun = 0;
+    this.last.fill(0);
   }
 
   stats(): JitterBufferStats {
@@ -263,12 +347,12 @@ export class JitterBuffer {
   }
 
   private frontIsQuiet(): boolean {
-    return this.isQuiet(this.front, this.queue.peek(this.front));
+    return meanSquare(this.front, this.queue.peek(this.front)) < this.quietLevel;
   }
+}
 
-  private isQuiet(pcm: Int16Array, n: number): boolean {
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += pcm[i] * pcm[i];
-    return sum < this.quietSquare * n;
-  }
+function meanSquare(pcm: Int16Array, n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += pcm[i] * pcm[i];
+  return n > 0 ? sum / n : 0;
 }

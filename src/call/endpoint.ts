@@ -166,8 +166,8 @@ export class Endpoint {
   }
 
   /**
-   * Hands in-time listeners the next 20 ms of inbound audio, when it is there (nothing while it is late or
-   * the buffer takes a frame more in hand); called on every tick of the shared clock, before any
+   * Hands in-time listeners the next 20 ms of inbound audio, when it is there (nothing while it is late, or
+   * when the buffer takes a frame more in hand right after a voiced frame); called on every tick of the shared clock, before any
    * endpoint's `tick`, so a voice link carries the frame into the other mix at once. A frame is
    * judged by when it is actually read (a tick the event loop ran late is late for its frame too).
    */

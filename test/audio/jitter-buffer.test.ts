@@ -179,3 +179,114 @@ describe('JitterBuffer under ±30 ms of network jitter', () => {
     expect(at.get(1000)! - ticksOf(steady.heard).get(1000)!).toBeLessThanOrEqual(2);
   });
 });
+
+/**
+ * A noisy line: a steady hum at -40 dBFS (a car, a call centre's hum: above the quiet level of a
+ * clean line) all call long, and speech-like bursts over it at about -20 dBFS, 2 s of words 40 ms
+ * apart, then a 1 s pause, again and again. Read sample by sample.
+ */
+describe('JitterBuffer on a noisy line', () => {
+  const SECONDS = 70;
+  const FRAMES = SECONDS * 50;
+  const NOISE_RMS = 328; // -40 dBFS
+  const noise = (n: number): number => 232 * Math.sin((2 * Math.PI * 50 * n) / 8000) + 232 * Math.sin((2 * Math.PI * 120 * n) / 8000 + 1);
+  const voice = (n: number): number => {
+    const inCycle = n % 24_000; // 3 s
+    if (inCycle >= 16_000) return 0; // the pause
+    const inWord = inCycle % 2_560; // 280 ms words, 40 ms apart
+    if (inWord >= 2_240) return 0;
+    const envelope = Math.sin((Math.PI * inWord) / 2_240);
+    return envelope * (2000 * Math.sin((2 * Math.PI * 180 * n) / 8000) + 1200 * Math.sin((2 * Math.PI * 360 * n) / 8000));
+  };
+  const line = Int16Array.from({ length: FRAMES * FRAME }, (_, n) => Math.round(noise(n) + voice(n)));
+
+  interface NoisyRun {
+    /** Every sample heard (zeros for a tick that played nothing). */
+    heard: Float64Array;
+    /** Per tick: stats after it. */
+    grows: number[];
+    shrinks: number[];
+    addedMs: number[];
+  }
+
+  /** Frames sent every 20 ms from 5 ms, those from 8 s to 12 s with ±50 ms of jitter; read every 20 ms. */
+  function simulateNoisy(seed: number): NoisyRun {
+    const rnd = prng(seed);
+    const arrivals: number[] = [];
+    for (let k = 0; k < FRAMES; k++) arrivals.push(Math.max(arrivals[k - 1] ?? -Infinity, 20 * k + 5 + (k >= 400 && k < 600 ? rnd() * 100 - 50 : 0)));
+    const buffer = new JitterBuffer();
+    const ticks = FRAMES + 10;
+    const run: NoisyRun = { heard: new Float64Array(ticks * FRAME), grows: [], shrinks: [], addedMs: [] };
+    const frame = new Int16Array(FRAME);
+    let next = 0;
+    for (let t = 0; t < ticks; t++) {
+      while (next < FRAMES && arrivals[next] <= 20 * (t + 1)) {
+        buffer.push(line.subarray(next * FRAME, (next + 1) * FRAME), arrivals[next] / 20);
+        next++;
+      }
+      frame.fill(0);
+      const n = buffer.read(frame, t + 1);
+      if (n > 0) run.heard.set(frame, t * FRAME);
+      const stats = buffer.stats();
+      run.grows.push(stats.grows);
+      run.shrinks.push(stats.shrinks);
+      run.addedMs.push(stats.addedMs);
+    }
+    return run;
+  }
+
+  /** The largest step between two neighbouring samples heard in `[from, to)`. */
+  function largestStep(heard: Float64Array, from: number, to: number): number {
+    let step = 0;
+    for (let i = Math.max(1, from); i < to; i++) step = Math.max(step, Math.abs(heard[i] - heard[i - 1]));
+    return step;
+  }
+
+  function rms(heard: Float64Array, from: number, to: number): number {
+    let sum = 0;
+    for (let i = from; i < to; i++) sum += heard[i] * heard[i];
+    return Math.sqrt(sum / (to - from));
+  }
+
+  /** The largest step of the hum alone: what the line itself does from one sample to the next. */
+  let humStep = 0;
+  for (let n = 1; n < 8000; n++) humStep = Math.max(humStep, Math.abs(Math.round(noise(n)) - Math.round(noise(n - 1))));
+
+  it.each([1, 2, 3])('gives back the delay a burst of jitter added, within 45 s, though the line is never below the quiet level (seed %p)', (seed) => {
+    const run = simulateNoisy(seed);
+    // The burst added delay...
+    expect(Math.max(...run.addedMs.slice(400, 700))).toBeGreaterThanOrEqual(20);
+    // ...and 45 s after it ended the voice plays as early as it did before it.
+    expect(run.addedMs[600 + 45 * 50]).toBe(0);
+  });
+
+  it.each([1, 2, 3])('gives the delay back in a pause, with no step in the hum where a frame was dropped (seed %p)', (seed) => {
+    const run = simulateNoisy(seed);
+    const at = run.shrinks.flatMap((s, t) => (t > 0 && s > run.shrinks[t - 1] ? [t] : []));
+    expect(at.length).toBeGreaterThan(0);
+    for (const t of at) {
+      // The frame played at the give-back and the ones either side are the line's hum, no voice...
+      expect(rms(run.heard, (t - 1) * FRAME, (t + 2) * FRAME)).toBeLessThan(1.5 * NOISE_RMS);
+      // ...and it joins on without a step larger than the hum's own (a whole frame cut out of a
+      // 50 Hz + 120 Hz hum would jump by hundreds).
+      expect(largestStep(run.heard, t * FRAME - 1, (t + 1) * FRAME)).toBeLessThanOrEqual(2 * humStep);
+    }
+  });
+
+  it('takes a frame more in hand in the hum without a hole or a step in it', () => {
+    let taken = 0;
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const run = simulateNoisy(seed);
+      // Ticks taken once the line's noise is known (after 6 s), right after a frame of hum.
+      const at = run.grows.flatMap((g, t) => (t > 300 && g > run.grows[t - 1] && rms(run.heard, (t - 1) * FRAME, t * FRAME) > 0.5 * NOISE_RMS && rms(run.heard, (t - 1) * FRAME, t * FRAME) < 1.5 * NOISE_RMS ? [t] : []));
+      taken += at.length;
+      for (const t of at) {
+        // The tick taken plays the hum on, not 20 ms of digital silence...
+        expect(rms(run.heard, t * FRAME, (t + 1) * FRAME)).toBeGreaterThan(0.5 * NOISE_RMS);
+        // ...joined to the frames either side without a step.
+        expect(largestStep(run.heard, t * FRAME - 1, (t + 1) * FRAME + 1)).toBeLessThanOrEqual(2 * humStep);
+      }
+    }
+    expect(taken).toBeGreaterThan(0);
+  });
+});
