@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startApp } from '../../src/app';
-import { loadConfig } from '../../src/config/env';
+import { testAppConfig } from '../helpers/app-config';
 import type { CallRecordStore } from '../../src/store/call-record-store';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
 import { captureLogger } from '../twilio/helpers/logs';
@@ -30,17 +30,7 @@ describe('stopping while a reconciler pass waits on the database', () => {
 
   it('abandons the pass and finishes within SHUTDOWN_GRACE_MS, settling and closing', async () => {
     const graceMs = 1500;
-    const config = loadConfig({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      PUBLIC_URL: 'https://tolk.example.com',
-      TWILIO_ACCOUNT_SID: 'AC' + 'a'.repeat(32),
-      TWILIO_AUTH_TOKEN: 'f'.repeat(32),
-      GEMINI_API_KEY: 'key',
-      TOLK_DB_PATH: path.join(dir, 'tolk.db'),
-      TOLK_DRAIN_TIMEOUT_MS: '0',
-      SHUTDOWN_GRACE_MS: String(graceMs),
-    });
+    const config = testAppConfig(dir, { TOLK_DRAIN_TIMEOUT_MS: '0', SHUTDOWN_GRACE_MS: String(graceMs) });
     const asked = { times: 0 };
     const log = captureLogger();
     const app = await startApp(config, log.logger, { records: holdingUnserved(new InMemoryCallRecordStore(), asked) });

@@ -8,7 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startApp } from '../../src/app';
-import { loadConfig } from '../../src/config/env';
+import { testAppConfig } from '../helpers/app-config';
 import { InMemoryNumberStore } from '../../src/config/number-store';
 import { NumbersConfigError } from '../../src/config/numbers-file';
 import { applyNumbersFile, describeDiff, diffNumbers } from '../../src/config/numbers-import';
@@ -85,18 +85,7 @@ describe('TOLK_NUMBERS at start-up', () => {
 
   const yaml = (entries: NumberSettings[]): string =>
     `numbers:\n${entries.map((e) => `  - number: "${e.number}"\n    destination: "${e.destination}"\n    callerLanguage: ${e.callerLanguage}\n    agentLanguage: ${e.agentLanguage}\n`).join('')}`;
-  const config = (extra: Record<string, string>) =>
-    loadConfig({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      PUBLIC_URL: 'https://tolk.example.com',
-      TWILIO_ACCOUNT_SID: 'AC' + 'a'.repeat(32),
-      TWILIO_AUTH_TOKEN: 'f'.repeat(32),
-      GEMINI_API_KEY: 'key',
-      TOLK_DB_PATH: path.join(dir, 'tolk.db'),
-      TOLK_NUMBERS: path.join(dir, 'numbers.yaml'),
-      ...extra,
-    });
+  const config = (extra: Record<string, string>) => testAppConfig(dir, { TOLK_NUMBERS: path.join(dir, 'numbers.yaml'), ...extra });
   const storedNumbers = async (): Promise<NumberSettings[]> => {
     const store = await openStore({ sqlitePath: path.join(dir, 'tolk.db'), logger: silentLogger() });
     try {

@@ -12,6 +12,7 @@ import { NOTICE_LIMIT_MS } from '../../src/call/call-service';
 import { MOVE_PHASE_LIMIT_MS } from '../../src/cluster/move-calls';
 import { loadConfig } from '../../src/config/env';
 import { silentLogger } from '../store/helpers/silent-logger';
+import { testAppConfig } from '../helpers/app-config';
 
 const deployDir = path.resolve(__dirname, '../../scripts/deploy');
 const read = (f: string): string => fs.readFileSync(path.join(deployDir, f), 'utf8');
@@ -78,18 +79,7 @@ describe('deployment artefacts against a running tolk', () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-deploy-'));
-    app = await startApp(
-      loadConfig({
-        HOST: '127.0.0.1',
-        PORT: '0',
-        PUBLIC_URL: 'https://tolk.example.com',
-        TWILIO_ACCOUNT_SID: 'AC' + 'a'.repeat(32),
-        TWILIO_AUTH_TOKEN: 'f'.repeat(32),
-        GEMINI_API_KEY: 'key',
-        TOLK_DB_PATH: path.join(dir, 'tolk.db'),
-      }),
-      silentLogger(),
-    );
+    app = await startApp(testAppConfig(dir), silentLogger());
     base = `http://127.0.0.1:${app.address.port}`;
     const text = await (await fetch(`${base}/metrics`)).text();
     // Series names as Prometheus stores them: a histogram is its _bucket, _sum and _count series.
