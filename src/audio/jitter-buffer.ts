@@ -17,6 +17,9 @@
  *    speech. Only in a pause (`PAUSE_FRAMES` quiet frames read in a row): a quiet frame between two
  *    words is speech too, and dropping it skips the voice (a click under a translation). The frame
  *    after the dropped one is cross-faded in from it over `SPLICE` samples: no step at the join.
+ *    A line with no pause for `PAUSE_WAIT` reads once a give-back is due (a voice never pausing, a
+ *    noise that never settles) has it at the next frame about as quiet as the quietest read
+ *    meanwhile: its quietest moment, rather than a delay kept for the rest of the call.
  *    With two frames or more to spare (after a stall: the network or the event loop held frames
  *    back, then delivered them at once), one quiet frame is dropped at every quiet frame of a pause
  *    once nothing was late for `fastShrinkAfterMs`; the lateness of a stall's burst is not learnt.
@@ -42,6 +45,8 @@ const STALL_TICKS = 5;
 const SET_UP_READS = 50;
 /** Quiet frames read in a row that make a pause (200 ms), where delay may be given back. */
 const PAUSE_FRAMES = 10;
+/** Reads a give-back waits for a pause (10 s); then it is made at a frame as quiet as any read meanwhile. */
+const PAUSE_WAIT = 500;
 /** Frames read per block of the noise floor's window (1 s), and blocks in the window (5 s). */
 const FLOOR_BLOCK = 50;
 const FLOOR_BLOCKS = 5;
@@ -128,6 +133,9 @@ export class JitterBuffer {
   private offset = 0;
   /** Quiet frames read out in a row, up to the last read. */
   private quietRun = 0;
+  /** Reads for which a give-back has been due, and the least mean square of a frame read meanwhile. */
+  private dueReads = 0;
+  private waitMin = Infinity;
   private reads = 0;
   private lastChange = 0;
   private underruns = 0;
@@ -211,8 +219,16 @@ export class JitterBuffer {
     const slow = this.reads - this.lastChange >= this.shrinkAfterTicks && spare >= 1;
     // Two frames or more to spare (after a burst): given back at every quiet frame, once calm.
     const fast = this.reads - this.lastLate >= this.fastShrinkAfterTicks && spare >= 2;
-    if ((slow || fast) && this.quietRun >= PAUSE_FRAMES && this.frontIsQuiet()) {
+    if (slow || fast) this.dueReads++;
+    else {
+      this.dueReads = 0;
+      this.waitMin = Infinity;
+    }
+    const pause = this.quietRun >= PAUSE_FRAMES;
+    if (this.dueReads > 0 && (pause ? this.frontIsQuiet() : this.dueReads > PAUSE_WAIT && this.frontIsQuietest())) {
       // `front` holds the frame dropped: the next is cross-faded in from it.
+      this.dueReads = 0;
+      this.waitMin = Infinity;
       this.take(FRAME_SAMPLES);
       this.shrinks++;
       this.delayed(-1);
@@ -239,6 +255,7 @@ export class JitterBuffer {
     const energy = meanSquare(out, n);
     this.quietRun = energy < this.quietLevel ? this.quietRun + 1 : 0;
     this.learnFloor(energy);
+    if (this.dueReads > 0 && energy < this.waitMin) this.waitMin = energy;
     this.last.set(out);
     return n;
   }
@@ -348,6 +365,11 @@ export class JitterBuffer {
 
   private frontIsQuiet(): boolean {
     return meanSquare(this.front, this.queue.peek(this.front)) < this.quietLevel;
+  }
+
+  /** Whether the frame in hand is about as quiet (within 3 dB) as the quietest read while a give-back waited. */
+  private frontIsQuietest(): boolean {
+    return meanSquare(this.front, this.queue.peek(this.front)) <= 2 * this.waitMin;
   }
 }
 

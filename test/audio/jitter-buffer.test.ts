@@ -190,15 +190,17 @@ describe('JitterBuffer on a noisy line', () => {
   const FRAMES = SECONDS * 50;
   const NOISE_RMS = 328; // -40 dBFS
   const noise = (n: number): number => 232 * Math.sin((2 * Math.PI * 50 * n) / 8000) + 232 * Math.sin((2 * Math.PI * 120 * n) / 8000 + 1);
-  const voice = (n: number): number => {
+  const voice = (n: number, pauses: boolean): number => {
     const inCycle = n % 24_000; // 3 s
-    if (inCycle >= 16_000) return 0; // the pause
+    if (pauses && inCycle >= 16_000) return 0; // the pause
     const inWord = inCycle % 2_560; // 280 ms words, 40 ms apart
     if (inWord >= 2_240) return 0;
     const envelope = Math.sin((Math.PI * inWord) / 2_240);
     return envelope * (2000 * Math.sin((2 * Math.PI * 180 * n) / 8000) + 1200 * Math.sin((2 * Math.PI * 360 * n) / 8000));
   };
-  const line = Int16Array.from({ length: FRAMES * FRAME }, (_, n) => Math.round(noise(n) + voice(n)));
+  const line = Int16Array.from({ length: FRAMES * FRAME }, (_, n) => Math.round(noise(n) + voice(n, true)));
+  /** A voice that never pauses: words 40 ms apart all call long. */
+  const talker = Int16Array.from({ length: FRAMES * FRAME }, (_, n) => Math.round(noise(n) + voice(n, false)));
 
   interface NoisyRun {
     /** Every sample heard (zeros for a tick that played nothing). */
@@ -210,7 +212,7 @@ describe('JitterBuffer on a noisy line', () => {
   }
 
   /** Frames sent every 20 ms from 5 ms, those from 8 s to 12 s with ±50 ms of jitter; read every 20 ms. */
-  function simulateNoisy(seed: number): NoisyRun {
+  function simulateNoisy(seed: number, source = line): NoisyRun {
     const rnd = prng(seed);
     const arrivals: number[] = [];
     for (let k = 0; k < FRAMES; k++) arrivals.push(Math.max(arrivals[k - 1] ?? -Infinity, 20 * k + 5 + (k >= 400 && k < 600 ? rnd() * 100 - 50 : 0)));
@@ -221,7 +223,7 @@ describe('JitterBuffer on a noisy line', () => {
     let next = 0;
     for (let t = 0; t < ticks; t++) {
       while (next < FRAMES && arrivals[next] <= 20 * (t + 1)) {
-        buffer.push(line.subarray(next * FRAME, (next + 1) * FRAME), arrivals[next] / 20);
+        buffer.push(source.subarray(next * FRAME, (next + 1) * FRAME), arrivals[next] / 20);
         next++;
       }
       frame.fill(0);
@@ -270,6 +272,18 @@ describe('JitterBuffer on a noisy line', () => {
       // ...and it joins on without a step larger than the hum's own (a whole frame cut out of a
       // 50 Hz + 120 Hz hum would jump by hundreds).
       expect(largestStep(run.heard, t * FRAME - 1, (t + 1) * FRAME)).toBeLessThanOrEqual(2 * humStep);
+    }
+  });
+
+  it.each([1, 2, 3])('gives the delay back when the voice never pauses, at its quietest moment, with no step there (seed %p)', (seed) => {
+    const run = simulateNoisy(seed, talker);
+    expect(Math.max(...run.addedMs.slice(400, 700))).toBeGreaterThanOrEqual(20);
+    expect(run.addedMs[600 + 45 * 50]).toBe(0);
+    const at = run.shrinks.flatMap((s, t) => (t > 0 && s > run.shrinks[t - 1] ? [t] : []));
+    for (const t of at) {
+      // Given back in the hum between two words, joined without a step.
+      expect(rms(run.heard, t * FRAME, (t + 1) * FRAME)).toBeLessThan(1.5 * NOISE_RMS);
+      expect(largestStep(run.heard, t * FRAME - 1, t * FRAME + 60)).toBeLessThanOrEqual(2 * humStep);
     }
   });
 
