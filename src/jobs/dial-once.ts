@@ -7,7 +7,11 @@
  * still land (Redis slow, not failing) while another run places the leg: this attempt places
  * nothing and fails, to be tried again while the leg's time to be placed lasts (its claim, should it
  * land, released after it). The writing of a leg placed not answered by then: the run answers with
- * its leg, which is hung up should the ledger answer later that another run took the job over.
+ * its leg, then writes it again after each wait of RECHECK_WAITS_MS (each writing answered within
+ * LEDGER_MS, or taken for unanswered) until the ledger answers one: that answer (or the first
+ * writing's, should it come late) says whether another run took the job over, and the leg is hung up
+ * if so. The first writing's late answer is not waited for alone: a ledger may drop it (Redis's
+ * connection drops a reply that comes past its command deadline).
  * While the leg is placed the claim is renewed every RENEW_MS, one renewal at a time: none is sent
  * while the last is neither answered nor LEDGER_MS old.
  */
@@ -25,6 +29,8 @@ const KEEP_MS = 60_000;
 const WAIT_MS = 250;
 /** How long a run waits for each answer of the ledger (see the header). */
 const LEDGER_MS = 2000;
+/** The waits before each writing again of a leg whose writing went unanswered (see the header). */
+const RECHECK_WAITS_MS = [1000, 2000, 4000];
 
 export interface PlaceOnceDeps {
   ledger: DialLedger;
@@ -95,11 +101,29 @@ export async function placeOnce<R>(job: { id: string; deadline: number }, place:
       log?.error({ event: 'dial.taken_over_hang_up_failed', legSid: legRef, err }, 'placed a leg after another run of this dial took it over, and could not hang it up');
     }
   };
-  const writing = deps.ledger.placed(job.id, run, legRef, ttlMs());
+  const write = (): Promise<PlacedOutcome> => deps.ledger.placed(job.id, run, legRef, ttlMs());
+  /** The job's outcome for this run once its writing went unanswered; `writing`'s answer is taken should it come. */
+  const settleUnanswered = async (writing: Promise<PlacedOutcome>): Promise<void> => {
+    let known: PlacedOutcome | undefined;
+    const lateAnswer = new Promise<void>((r) => void writing.then((late) => r(void (known = late)), () => undefined));
+    for (const wait of RECHECK_WAITS_MS) {
+      await Promise.race([lateAnswer, sleep(wait)]);
+      known ??= await within(write(), LEDGER_MS).catch(() => undefined);
+      if (known !== undefined) break;
+    }
+    if (known === undefined) {
+      log?.warn({ event: 'dial.leg_unconfirmed', legSid: legRef }, `the dial ledger (Redis) answered none of ${RECHECK_WAITS_MS.length + 1} writings of the leg placed: kept`);
+    } else if (known.kind === 'taken-over') {
+      await hangUpOverTaken(known.legRef);
+    } else {
+      log?.info({ event: 'dial.leg_confirmed', legSid: legRef }, 'the dial ledger (Redis) recorded the leg placed: kept');
+    }
+  };
+  const writing = write();
   const outcome = await within(writing, LEDGER_MS).catch((err: unknown): PlacedOutcome => {
     if (err instanceof DeadlinePassedError) {
-      log?.warn({ event: 'dial.ledger_unanswered', step: 'placed', legSid: legRef }, `the dial ledger (Redis) did not answer within ${LEDGER_MS / 1000} s: answering with the leg placed`);
-      void writing.then((late) => (late.kind === 'taken-over' ? hangUpOverTaken(late.legRef) : undefined), () => undefined);
+      log?.warn({ event: 'dial.ledger_unanswered', step: 'placed', legSid: legRef }, `the dial ledger (Redis) did not answer within ${LEDGER_MS / 1000} s: answering with the leg placed, and asking again`);
+      void settleUnanswered(writing);
     }
     return { kind: 'kept' };
   });
@@ -107,4 +131,9 @@ export async function placeOnce<R>(job: { id: string; deadline: number }, place:
   await hangUpOverTaken(outcome.legRef);
   if (outcome.legRef !== undefined) return outcome.legRef;
   throw new FinalJobError(`placed the leg after another run of this dial took it over: hung up (${job.id})`);
+}
+
+/** Resolves after `ms`; the timer does not keep the process running. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
 }

@@ -3,7 +3,8 @@
  * its event loop stalled): the leg is placed once all the same (Twilio takes no idempotency key),
  * and every run answers with that one leg.
  */
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { openClusterRedis } from '../../src/cluster/redis';
 import type { DialRequest, LegReport, Telephony } from '../../src/call/ports';
@@ -11,6 +12,7 @@ import { RedisDialLedger, RENEW_MS, type DialClaim, type DialLedger, type Placed
 import { placeOnce } from '../../src/jobs/dial-once';
 import { DIAL_QUEUE, dialProcessor, dialQueueSpec, type DialJob, type DialResult } from '../../src/jobs/dial-queue';
 import type { JobContext } from '../../src/jobs/queue';
+import { createLogger } from '../../src/log/logger';
 import { dropPrefix, openTestQueues, REDIS_URL, silent, uniquePrefix, waitFor, type TestQueues } from './helpers';
 
 /** The phone network, counting the legs it was asked to place. */
@@ -212,4 +214,91 @@ describe('a dial job whose ledger (Redis) does not answer', () => {
     await waitFor(() => network.hungUp.length > 0, 5000, 'the leg to be hung up');
     expect(network.hungUp).toEqual(['CA-placed-hangs-1']);
   });
+
+  /**
+   * A ledger whose first writing of the leg goes unanswered and its answer is dropped, as Redis's
+   * connection drops a reply that comes after its command deadline; later writings answer `then`.
+   */
+  function firstWritingDropped(then: PlacedOutcome): DialLedger & { writings: number } {
+    return {
+      writings: 0,
+      claim: () => Promise.resolve<DialClaim>({ kind: 'claimed' }),
+      renew: () => Promise.resolve(),
+      placed(): Promise<PlacedOutcome> {
+        return this.writings++ === 0 ? hangs() : Promise.resolve(then);
+      },
+      release: () => Promise.resolve(),
+    };
+  }
+  /** A logger keeping the events it was given. */
+  function recording(): { events: string[]; logger: ReturnType<typeof createLogger> } {
+    const events: string[] = [];
+    const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, cb) => cb(void events.push((JSON.parse(c.toString()) as { event?: string }).event ?? '')) }) });
+    return { events, logger };
+  }
+
+  it('hangs up the leg placed when the writing of it goes unanswered for good and the ledger, asked again, says another run took the job over', async () => {
+    const network = new Network();
+    const ledger = firstWritingDropped({ kind: 'taken-over', legRef: 'CA-other' });
+    const data = { ...agentDial('placed-dropped'), deadline: Date.now() + 6000 };
+    const settled = await byRingTimeout(dialProcessor(network, retryable, { ledger, logger: silent })({ id: 'dial.placed-dropped.agent', data, attempt: 1, attempts: 6 }), data.deadline);
+    expect(settled).toEqual({ answered: 'CA-placed-dropped-1' });
+    await waitFor(() => network.hungUp.length > 0, 15_000, 'the leg to be hung up');
+    expect(network.hungUp).toEqual(['CA-placed-dropped-1']);
+  }, 20_000);
+
+  it('keeps the leg placed when the writing of it goes unanswered for good and the ledger, asked again, says the job is still the run\'s', async () => {
+    const network = new Network();
+    const ledger = firstWritingDropped({ kind: 'kept' });
+    const { events, logger } = recording();
+    const data = { ...agentDial('placed-kept'), deadline: Date.now() + 6000 };
+    const settled = await byRingTimeout(dialProcessor(network, retryable, { ledger, logger })({ id: 'dial.placed-kept.agent', data, attempt: 1, attempts: 6 }), data.deadline);
+    expect(settled).toEqual({ answered: 'CA-placed-kept-1' });
+    await waitFor(() => events.includes('dial.leg_confirmed'), 15_000, 'the ledger to be asked again');
+    expect(ledger.writings).toBeGreaterThan(1);
+    expect(network.hungUp).toEqual([]);
+  }, 20_000);
+
+  it('hangs up the leg placed when Redis answers the writing of it only after the connection gave up on it, and another run took the job over', async () => {
+    // Between tolk and Redis, a link that can hold Redis's replies back: Redis slow, as tolk's client sees it.
+    const sockets: Socket[] = [];
+    let holding = false;
+    const held: (() => void)[] = [];
+    const slowRedis = createServer((s) => {
+      const up = connect(Number(new URL(REDIS_URL).port || 6379), new URL(REDIS_URL).hostname);
+      sockets.push(s, up);
+      up.on('data', (d) => (holding ? held.push(() => s.write(d)) : s.write(d)));
+      s.on('data', (d) => up.write(d));
+      s.on('error', () => undefined);
+      up.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => slowRedis.listen(0, '127.0.0.1', r));
+    const prefix = uniquePrefix();
+    const cluster = openClusterRedis({ url: `redis://127.0.0.1:${(slowRedis.address() as AddressInfo).port}`, prefix });
+    const direct = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    try {
+      const network = new Network();
+      let open = (): void => undefined;
+      network.gate = new Promise<void>((r) => (open = r));
+      const data = { ...agentDial('placed-late'), deadline: Date.now() + 6000 };
+      const dial = dialProcessor(network, retryable, { ledger: new RedisDialLedger(cluster.client, `${prefix}:cluster:dials:`), logger: silent });
+      const placing = dial({ id: 'dial.placed-late.agent', data, attempt: 1, attempts: 6 });
+      await waitFor(() => network.placed.length === 1, 5000, 'the run to ask the network');
+      // Meanwhile its claim went stale and another run placed the leg; Redis answers this run late.
+      await direct.set(`${prefix}:cluster:dials:dial.placed-late.agent`, JSON.stringify({ run: 'another', leg: 'CA-other' }), 'PX', 60_000);
+      holding = true;
+      open();
+      await expect(byRingTimeout(placing, data.deadline)).resolves.toEqual({ answered: 'CA-placed-late-1' });
+      holding = false;
+      for (const write of held.splice(0)) write();
+      await waitFor(() => network.hungUp.length > 0, 15_000, 'the leg to be hung up');
+      expect(network.hungUp).toEqual(['CA-placed-late-1']);
+    } finally {
+      cluster.client.disconnect();
+      direct.disconnect();
+      for (const s of sockets) s.destroy();
+      slowRedis.close();
+      await dropPrefix(prefix);
+    }
+  }, 25_000);
 });
