@@ -5,17 +5,8 @@
  * metric answer is the same whichever instance gives it. Then one instance is killed mid-call: the
  * survivor closes its call as instance_lost within 30 s, keeping the transcript written so far.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startGeminiEmulator, type GeminiEmulator } from '../../src/emulators/gemini/server';
-import { freePort } from '../../src/emulators/free-port';
 import { loadWavAs8k } from '../../src/emulators/twilio/audio';
-import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
-import { dropPrefix, uniquePrefix } from '../jobs/helpers';
-import { startNginx, type Nginx } from '../helpers/nginx';
-import type { TolkProcess } from '../helpers/tolk-process';
-import { ADMIN, adminSql, freshDatabase, json, metricSum, startClusterInstance } from './cluster-helpers';
+import { ADMIN, CLUSTER_IDS as IDS, clusterFixture, json, metricSum, type Cluster } from './cluster-helpers';
 import { AGENT_NUMBER, INTERPRETER_APP_SID, TOLK_NUMBER, fixture, waitUntil } from './harness';
 
 /** A number in conference mode, whose agent is on CONFERENCE_AGENT. */
@@ -23,8 +14,6 @@ const CONFERENCE_NUMBER = '+15550003333';
 const CONFERENCE_AGENT = '+15550004444';
 
 jest.setTimeout(180_000);
-
-const IDS = ['tolk-a', 'tolk-b'] as const;
 
 interface CallJson {
   id: string;
@@ -36,47 +25,28 @@ interface CallJson {
   transcript?: { direction: string; source: { text: string } }[];
 }
 
-let twilio: TwilioEmulator | undefined;
-let gemini: GeminiEmulator | undefined;
-let nginx: Nginx | undefined;
-const tolks = new Map<string, { proc: TolkProcess; base: string }>();
-let dir = '';
-let database = '';
-let prefix = '';
 let viewers: AbortController[] = [];
 
-afterEach(async () => {
+afterEach(() => {
   for (const v of viewers) v.abort();
   viewers = [];
-  await Promise.all([...tolks.values()].map((t) => t.proc.stop('SIGKILL')));
-  tolks.clear();
-  await nginx?.stop();
-  await twilio?.close();
-  await gemini?.close();
-  if (prefix) await dropPrefix(prefix);
-  if (database) await adminSql(`drop database if exists "${database}" with (force)`);
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
+const clusters = clusterFixture();
+let cluster: Cluster;
+
 async function startCluster(proxy: { streamsByPath?: boolean } = {}): Promise<void> {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-cluster-'));
-  database = `tolk_cluster_${Date.now().toString(36)}_${process.pid}`;
-  const databaseUrl = await freshDatabase(database);
-  prefix = uniquePrefix();
-  gemini = await startGeminiEmulator({ mode: 'echo', language: 'en=es,es=en', lagMs: 300 });
-  twilio = await startTwilioEmulator({ sayAudio: 'silence' });
-  fs.writeFileSync(
-    path.join(dir, 'numbers.yaml'),
-    `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n` +
+  cluster = await clusters.start({
+    name: 'cluster',
+    gemini: { mode: 'echo', language: 'en=es,es=en', lagMs: 300 },
+    numbers:
+      `  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n` +
       `  - number: "${CONFERENCE_NUMBER}"\n    destination: "${CONFERENCE_AGENT}"\n    callerLanguage: es\n    agentLanguage: en\n    mode: conference\n    interpretation: open\n`,
-  );
-  const ports = { 'tolk-a': await freePort(), 'tolk-b': await freePort() };
-  nginx = await startNginx(IDS.map((id) => ({ id, address: `127.0.0.1:${ports[id]}` })), proxy);
+    proxy,
+  });
+  const { twilio, nginx } = cluster;
   // One after the other: the second finds the schema and the numbers in place.
-  for (const id of IDS) {
-    const proc = await startClusterInstance({ id, port: ports[id], publicUrl: nginx.url, twilio, gemini, numbersFile: path.join(dir, 'numbers.yaml'), databaseUrl, prefix });
-    tolks.set(id, { proc, base: `http://127.0.0.1:${ports[id]}` });
-  }
+  for (const id of IDS) await cluster.start(id);
   twilio.addNumber({ phoneNumber: TOLK_NUMBER, voiceUrl: `${nginx.url}/twilio/voice`, statusCallback: `${nginx.url}/twilio/status` });
   twilio.setCallee(AGENT_NUMBER, {});
   twilio.addNumber({ phoneNumber: CONFERENCE_NUMBER, voiceUrl: `${nginx.url}/twilio/voice`, statusCallback: `${nginx.url}/twilio/status` });
@@ -117,11 +87,11 @@ const CALLER_ES = loadWavAs8k(fixture('caller-es.ulaw8k.wav'));
 
 /** Places a call from `from`, speaking Spanish 0.5 s in; resolves with the caller leg's SID. */
 function placeCall(from: string, hangupAfterSec: number): Promise<string> {
-  return twilio!.dial({ from, to: TOLK_NUMBER, party: { speech: CALLER_ES, speakAfterSec: 0.5, hangupAfterSec } });
+  return cluster.twilio.dial({ from, to: TOLK_NUMBER, party: { speech: CALLER_ES, speakAfterSec: 0.5, hangupAfterSec } });
 }
 
 async function callOf(callerSid: string): Promise<CallJson | undefined> {
-  const { body } = await json<{ calls: CallJson[] }>(`${nginx!.url}/api/calls?limit=100`);
+  const { body } = await json<{ calls: CallJson[] }>(`${cluster.nginx.url}/api/calls?limit=100`);
   return body.calls.find((c) => c.legs.some((l) => l.role === 'caller' && l.callSid === callerSid));
 }
 
@@ -130,7 +100,7 @@ describe('two tolk instances behind nginx', () => {
   it('bridge every call wherever it lands, and answer every API and metric request alike', async () => {
     await startCluster();
     // A live viewer on each instance.
-    const viewing = IDS.map((id) => followLive(tolks.get(id)!.base));
+    const viewing = IDS.map((id) => followLive(cluster.base(id)));
     await new Promise((r) => setTimeout(r, 500));
     const callers = ['+34911000001', '+34911000002', '+34911000003', '+34911000004', '+34911000005', '+34911000006'];
     const sids: string[] = [];
@@ -146,7 +116,7 @@ describe('two tolk instances behind nginx', () => {
         for (const sid of sids) {
           const found = await callOf(sid);
           if (!found) return false;
-          const full = (await json<CallJson>(`${nginx!.url}/api/calls/${found.id}`)).body;
+          const full = (await json<CallJson>(`${cluster.nginx.url}/api/calls/${found.id}`)).body;
           calls.set(sid, full);
         }
         return [...calls.values()].every((c) => c.outcome !== undefined && (c.transcript?.length ?? 0) > 0);
@@ -163,27 +133,27 @@ describe('two tolk instances behind nginx', () => {
     // Spread across both instances.
     const owners = new Set([...calls.values()].map((c) => c.instance));
     expect([...owners].sort()).toEqual([...IDS]);
-    for (const sid of sids) expect(twilio!.call(sid)?.status).toBe('completed');
+    for (const sid of sids) expect(cluster.twilio.call(sid)?.status).toBe('completed');
 
     // A call in progress, hung up by the operator through the instance that does not serve it.
     const liveSid = await placeCall('+34911000007', 120);
     let live: CallJson | undefined;
     await waitUntil(async () => (live = await callOf(liveSid))?.state === 'bridged', 30_000, 'the seventh call to be bridged');
     const other = IDS.find((id) => id !== live!.instance)!;
-    const hungUp = await json<CallJson>(`${tolks.get(other)!.base}/api/calls/${live!.id}/hangup`, { method: 'POST' });
+    const hungUp = await json<CallJson>(`${cluster.base(other)}/api/calls/${live!.id}/hangup`, { method: 'POST' });
     expect(hungUp).toMatchObject({ status: 200, instance: other, body: { id: live!.id, outcome: 'hungup_by_operator' } });
-    await twilio!.waitForStatus(liveSid, 'completed', 10_000);
+    await cluster.twilio.waitForStatus(liveSid, 'completed', 10_000);
 
     // The same answers from each instance, directly and through the proxy.
     const lists = await Promise.all([
-      ...IDS.map((id) => json<{ calls: CallJson[] }>(`${tolks.get(id)!.base}/api/calls?limit=100`)),
-      ...[1, 2, 3, 4].map(() => json<{ calls: CallJson[] }>(`${nginx!.url}/api/calls?limit=100`)),
+      ...IDS.map((id) => json<{ calls: CallJson[] }>(`${cluster.base(id)}/api/calls?limit=100`)),
+      ...[1, 2, 3, 4].map(() => json<{ calls: CallJson[] }>(`${cluster.nginx.url}/api/calls?limit=100`)),
     ]);
     const answeredBy = new Set(lists.map((l) => l.instance));
     expect([...answeredBy].sort()).toEqual([...IDS]);
     // The health checks name their instance too.
     for (const id of IDS) {
-      for (const check of ['/healthz', '/readyz']) expect([check, (await fetch(`${tolks.get(id)!.base}${check}`)).headers.get('x-tolk-instance')]).toEqual([check, id]);
+      for (const check of ['/healthz', '/readyz']) expect([check, (await fetch(`${cluster.base(id)}${check}`)).headers.get('x-tolk-instance')]).toEqual([check, id]);
     }
     for (const l of lists) {
       expect(l.status).toBe(200);
@@ -191,16 +161,16 @@ describe('two tolk instances behind nginx', () => {
       expect(l.body.calls).toHaveLength(7);
     }
     for (const id of IDS) {
-      const one = await json<CallJson>(`${tolks.get(id)!.base}/api/calls/${live!.id}`);
+      const one = await json<CallJson>(`${cluster.base(id)}/api/calls/${live!.id}`);
       expect(one.body).toMatchObject({ id: live!.id, outcome: 'hungup_by_operator' });
     }
 
     // Metrics: each instance counts its own calls; the cluster's sums are the same from either.
-    const own = await Promise.all(IDS.map(async (id) => (await fetch(`${tolks.get(id)!.base}/metrics`)).text()));
+    const own = await Promise.all(IDS.map(async (id) => (await fetch(`${cluster.base(id)}/metrics`)).text()));
     const ownCounts = own.map((m) => metricSum(m, 'tolk_calls_total'));
     expect(ownCounts.reduce((a, b) => a + b, 0)).toBe(7);
     expect(ownCounts.every((n) => n > 0)).toBe(true);
-    for (const base of [...IDS.map((id) => tolks.get(id)!.base), nginx!.url, nginx!.url]) {
+    for (const base of [...IDS.map((id) => cluster.base(id)), cluster.nginx.url, cluster.nginx.url]) {
       const res = await fetch(`${base}/metrics/cluster`);
       expect(res.headers.get('x-tolk-instances')).toBe('tolk-a,tolk-b');
       const text = await res.text();
@@ -220,7 +190,7 @@ describe('two tolk instances behind nginx', () => {
 
   it('interpret a conference call wherever its requests land, and show its interpreter from either instance', async () => {
     await startCluster();
-    const sid = await twilio!.dial({ from: '+34911000021', to: CONFERENCE_NUMBER, party: { speech: CALLER_ES, speakAfterSec: 3, hangupAfterSec: 14 } });
+    const sid = await cluster.twilio.dial({ from: '+34911000021', to: CONFERENCE_NUMBER, party: { speech: CALLER_ES, speakAfterSec: 3, hangupAfterSec: 14 } });
     let call: CallJson | undefined;
     await waitUntil(async () => (call = await callOf(sid)) !== undefined, 20_000, 'the conference call to be recorded');
     const conference = `tolk-${call!.id}`;
@@ -228,13 +198,13 @@ describe('two tolk instances behind nginx', () => {
     type Interpreter = { callId: string; state: string; legs: { endpoint: string; state: string }[] };
     await waitUntil(
       async () => {
-        const r = await json<Interpreter>(`${nginx!.url}/api/conferences/${conference}/interpreter`);
+        const r = await json<Interpreter>(`${cluster.nginx.url}/api/conferences/${conference}/interpreter`);
         return r.status === 200 && r.body.state === 'live' && r.body.legs.length > 0 && r.body.legs.every((l) => l.state === 'connected');
       },
       20_000,
       'the interpreter to be live',
     );
-    const views = await Promise.all(IDS.map((id) => json<Interpreter>(`${tolks.get(id)!.base}/api/conferences/${conference}/interpreter`)));
+    const views = await Promise.all(IDS.map((id) => json<Interpreter>(`${cluster.base(id)}/api/conferences/${conference}/interpreter`)));
     for (const [i, v] of views.entries()) {
       expect(v).toMatchObject({ status: 200, instance: IDS[i], body: { callId: call!.id, conference, state: 'live', mode: 'open' } });
       expect(v.body.legs).toEqual(views[0].body.legs);
@@ -242,10 +212,10 @@ describe('two tolk instances behind nginx', () => {
     }
     // The caller's words were translated, and the call ended when they hung up.
     let ended: CallJson | undefined;
-    await waitUntil(async () => (ended = (await json<CallJson>(`${nginx!.url}/api/calls/${call!.id}`)).body).outcome !== undefined, 30_000, 'the conference call to end');
+    await waitUntil(async () => (ended = (await json<CallJson>(`${cluster.nginx.url}/api/calls/${call!.id}`)).body).outcome !== undefined, 30_000, 'the conference call to end');
     expect(ended).toMatchObject({ outcome: 'completed', instance: call!.instance });
     expect(ended!.transcript).toContainEqual(expect.objectContaining({ direction: 'to:en', source: expect.objectContaining({ text: expect.stringMatching(/^\[es speech/) }) }));
-    for (const id of IDS) expect((await json(`${tolks.get(id)!.base}/api/conferences/${conference}/interpreter`)).status).toBe(404);
+    for (const id of IDS) expect((await json(`${cluster.base(id)}/api/conferences/${conference}/interpreter`)).status).toBe(404);
   });
 
   it('relay each media stream to its instance when the proxy sends streams to any instance', async () => {
@@ -261,7 +231,7 @@ describe('two tolk instances behind nginx', () => {
         calls.length = 0;
         for (const sid of sids) {
           const found = await callOf(sid);
-          if (found) calls.push((await json<CallJson>(`${nginx!.url}/api/calls/${found.id}`)).body);
+          if (found) calls.push((await json<CallJson>(`${cluster.nginx.url}/api/calls/${found.id}`)).body);
         }
         return calls.length === sids.length && calls.every((c) => c.outcome !== undefined && (c.transcript?.length ?? 0) > 0);
       },
@@ -271,7 +241,7 @@ describe('two tolk instances behind nginx', () => {
     for (const c of calls) expect(c).toMatchObject({ outcome: 'completed', transcript: [{ direction: 'caller->agent' }] });
     expect(new Set(calls.map((c) => c.instance)).size).toBe(2);
     // Some streams reached the other instance first, and were relayed.
-    const edge = await (await fetch(`${nginx!.url}/metrics/cluster`)).text();
+    const edge = await (await fetch(`${cluster.nginx.url}/metrics/cluster`)).text();
     expect(metricSum(edge, 'tolk_twilio_edge_events', 'kind="ws_relayed"')).toBeGreaterThan(0);
     expect(metricSum(edge, 'tolk_twilio_edge_events', 'kind="ws_relay_failed"')).toBe(0);
   });
@@ -283,20 +253,20 @@ describe('two tolk instances behind nginx', () => {
     await waitUntil(async () => (victim = await callOf(sid))?.state === 'bridged', 30_000, 'the call to be bridged');
     const lost = victim!.instance!;
     const survivor = IDS.find((id) => id !== lost)!;
-    const viewing = followLive(tolks.get(survivor)!.base);
+    const viewing = followLive(cluster.base(survivor));
     let before: CallJson | undefined;
-    await waitUntil(async () => ((before = (await json<CallJson>(`${nginx!.url}/api/calls/${victim!.id}`)).body).transcript?.length ?? 0) > 0, 30_000, 'a final transcript line');
+    await waitUntil(async () => ((before = (await json<CallJson>(`${cluster.nginx.url}/api/calls/${victim!.id}`)).body).transcript?.length ?? 0) > 0, 30_000, 'a final transcript line');
 
     // The instance serving the call dies.
-    await tolks.get(lost)!.proc.stop('SIGKILL');
+    await cluster.tolks.get(lost)!.stop('SIGKILL');
     const killedAt = Date.now();
     let after: CallJson | undefined;
-    await waitUntil(async () => (after = (await json<CallJson>(`${nginx!.url}/api/calls/${victim!.id}`)).body).outcome !== undefined, 30_000, 'the lost call to be closed');
+    await waitUntil(async () => (after = (await json<CallJson>(`${cluster.nginx.url}/api/calls/${victim!.id}`)).body).outcome !== undefined, 30_000, 'the lost call to be closed');
     expect(Date.now() - killedAt).toBeLessThan(30_000);
     expect(after).toMatchObject({ state: 'ended', outcome: 'instance_lost', instance: lost });
     expect(after!.endReason).toMatch(new RegExp(`^the tolk instance serving the call \\(${lost}\\) stopped while it was bridged; the phone network reports caller completed`));
     expect(after!.transcript).toEqual(before!.transcript);
-    await twilio!.waitForStatus(sid, 'completed', 10_000);
+    await cluster.twilio.waitForStatus(sid, 'completed', 10_000);
     // The survivor's live viewers see it end.
     await waitUntil(() => viewing.events.some((e) => e.type === 'call.ended' && e.callId === victim!.id), 5_000, 'the live feed to end the lost call');
     expect(viewing.events.find((e) => e.type === 'call.ended' && e.callId === victim!.id)).toMatchObject({ outcome: 'instance_lost' });

@@ -6,20 +6,10 @@
  * moves, and the utterance is not cut in two: the caller and the guest each hear the translation of
  * all of it into their language, and the transcript holds it once, whole, in each.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startGeminiEmulator, type GeminiEmulator } from '../../src/emulators/gemini/server';
-import { freePort } from '../../src/emulators/free-port';
-import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
-import { dropPrefix, uniquePrefix } from '../jobs/helpers';
-import { startNginx, type Nginx } from '../helpers/nginx';
-import type { TolkProcess } from '../helpers/tolk-process';
 import { tone } from '../twilio-emulator/signal';
-import { adminSql, freshDatabase, json, startClusterInstance } from './cluster-helpers';
+import { clusterFixture } from './cluster-helpers';
 import { INTERPRETER_APP_SID, keepWav, toneSeconds, waitUntil } from './harness';
 
-const IDS = ['tolk-a', 'tolk-b'] as const;
 const CONFERENCE_NUMBER = '+15550003333';
 const CONFERENCE_AGENT = '+15550004444';
 const GUEST_NUMBER = '+15550005555';
@@ -39,63 +29,29 @@ interface CallJson {
   transcript: { direction: string; source: { text: string }; translation: { text: string }; startMs: number }[];
 }
 
-let twilio: TwilioEmulator | undefined;
-let gemini: GeminiEmulator | undefined;
-let nginx: Nginx | undefined;
-const tolks = new Map<string, TolkProcess>();
-let dir = '';
-let database = '';
-let prefix = '';
-
-afterEach(async () => {
-  await Promise.all([...tolks.values()].map((t) => t.stop('SIGKILL')));
-  tolks.clear();
-  await nginx?.stop();
-  await twilio?.close();
-  await gemini?.close();
-  if (prefix) await dropPrefix(prefix);
-  if (database) await adminSql(`drop database if exists "${database}" with (force)`);
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-async function callOf(callerSid: string): Promise<CallJson | undefined> {
-  const { body } = await json<{ calls: CallJson[] }>(`${nginx!.url}/api/calls?limit=100`);
-  const found = body.calls.find((c) => c.legs.some((l) => l.role === 'caller' && l.callSid === callerSid));
-  return found && (await json<CallJson>(`${nginx!.url}/api/calls/${found.id}`)).body;
-}
+const cluster = clusterFixture();
 
 describe('a conference moving while a party speaks', () => {
   it('translates the utterance in progress whole for each listener, and transcribes it once per language, on the instance the call moved to', async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-conference-move-speech-'));
-    database = `tolk_conf_move_speech_${Date.now().toString(36)}_${process.pid}`;
-    const databaseUrl = await freshDatabase(database);
-    prefix = uniquePrefix();
-    gemini = await startGeminiEmulator({
-      mode: 'echo',
-      lagMs: 300,
-      voices: {
-        languageByPitch: new Map([[HZ.caller, 'es'], [HZ.agent, 'en'], [HZ.guest, 'de']]),
-        translationTone: new Map([['es', HZ.toEs], ['en', HZ.toEn], ['de', HZ.toDe]]),
+    const { twilio, nginx, tolks, start, callOf } = await cluster.start({
+      name: 'conference-move-speech',
+      gemini: {
+        mode: 'echo',
+        lagMs: 300,
+        voices: {
+          languageByPitch: new Map([[HZ.caller, 'es'], [HZ.agent, 'en'], [HZ.guest, 'de']]),
+          translationTone: new Map([['es', HZ.toEs], ['en', HZ.toEn], ['de', HZ.toDe]]),
+        },
       },
+      numbers: `  - number: "${CONFERENCE_NUMBER}"\n    destination: "${CONFERENCE_AGENT}"\n    callerLanguage: es\n    agentLanguage: en\n    mode: conference\n    interpretation: whisper\n`,
     });
-    twilio = await startTwilioEmulator({ sayAudio: 'silence' });
-    fs.writeFileSync(
-      path.join(dir, 'numbers.yaml'),
-      `numbers:\n  - number: "${CONFERENCE_NUMBER}"\n    destination: "${CONFERENCE_AGENT}"\n    callerLanguage: es\n    agentLanguage: en\n    mode: conference\n    interpretation: whisper\n`,
-    );
-    const ports = { 'tolk-a': await freePort(), 'tolk-b': await freePort() };
-    nginx = await startNginx(IDS.map((id) => ({ id, address: `127.0.0.1:${ports[id]}` })));
-    const start = async (id: (typeof IDS)[number]): Promise<void> => {
-      const numbersFile = path.join(dir, 'numbers.yaml');
-      tolks.set(id, await startClusterInstance({ id, port: ports[id], publicUrl: nginx!.url, twilio: twilio!, gemini: gemini!, numbersFile, databaseUrl, prefix }));
-    };
     // Only tolk-a is up when the call comes: it serves it.
     await start('tolk-a');
     twilio.addNumber({ phoneNumber: CONFERENCE_NUMBER, voiceUrl: `${nginx.url}/twilio/voice`, statusCallback: `${nginx.url}/twilio/status` });
     twilio.addApplication({ sid: INTERPRETER_APP_SID, friendlyName: 'tolk interpreter', voiceUrl: `${nginx.url}/twilio/interpreter` });
     twilio.setCallee(CONFERENCE_AGENT, {});
     const caller = await twilio.dial({ from: '+34911000401', to: CONFERENCE_NUMBER, party: {} });
-    await waitUntil(() => twilio!.calls().some((c) => c.to === CONFERENCE_AGENT && c.status === 'in-progress'), 30_000, 'the agent to answer');
+    await waitUntil(() => twilio.calls().some((c) => c.to === CONFERENCE_AGENT && c.status === 'in-progress'), 30_000, 'the agent to answer');
     const agent = twilio.calls().find((c) => c.to === CONFERENCE_AGENT)!.sid;
     const room = twilio.conferences().find((c) => c.status !== 'completed')!;
     const guest = twilio.joinConference({ name: room.friendlyName, from: GUEST_NUMBER, beep: 'false' });
@@ -105,7 +61,7 @@ describe('a conference moving while a party speaks', () => {
     await new Promise((r) => setTimeout(r, 3000));
     twilio.say(guest, tone(1.5, HZ.guest, 6000));
     await waitUntil(async () => {
-      const c = await callOf(caller);
+      const c = await callOf<CallJson>(caller);
       return c?.instance === 'tolk-a' && c.state === 'bridged' && c.legs.some((l) => l.callSid === guest && l.language === 'de');
     }, 30_000, 'the guest to be heard speaking German on tolk-a');
     await new Promise((r) => setTimeout(r, 3000));
@@ -117,23 +73,23 @@ describe('a conference moving while a party speaks', () => {
     a.child.kill('SIGTERM');
     expect(await a.exitWithin(30_000)).toBe(0);
     let moved: CallJson | undefined;
-    await waitUntil(async () => (moved = await callOf(caller).catch(() => undefined)) !== undefined, 10_000, 'the call record');
+    await waitUntil(async () => (moved = await callOf<CallJson>(caller).catch(() => undefined)) !== undefined, 10_000, 'the call record');
     expect(moved).toMatchObject({ instance: 'tolk-b', moves: [{ from: 'tolk-a', to: 'tolk-b' }] });
 
     // Some seconds of quiet for the translations to play out, then the caller hangs up.
     await new Promise((r) => setTimeout(r, 6000));
     twilio.hangup(caller);
     let ended: CallJson | undefined;
-    await waitUntil(async () => (ended = await callOf(caller).catch(() => undefined))?.outcome !== undefined, 30_000, 'the call to end');
+    await waitUntil(async () => (ended = await callOf<CallJson>(caller).catch(() => undefined))?.outcome !== undefined, 30_000, 'the call to end');
     expect(ended).toMatchObject({ outcome: 'completed', instance: 'tolk-b' });
 
     // After the move the caller hears the Spanish translation of the whole utterance, and the guest
     // the German one, each from its first word.
     const movedAt = new Date(ended!.moves![0].at).getTime();
     const heardAfterMove = (sid: string, hz: number, name: string): number => {
-      const fromSec = (movedAt - new Date(twilio!.call(sid)!.dateCreated).getTime()) / 1000;
-      keepWav(`conference-move-speech-${name}-heard.wav`, twilio!.recording(sid).heardWav());
-      return toneSeconds(twilio!.recording(sid).heard.subarray(Math.floor(fromSec * 8000)), [hz])[hz];
+      const fromSec = (movedAt - new Date(twilio.call(sid)!.dateCreated).getTime()) / 1000;
+      keepWav(`conference-move-speech-${name}-heard.wav`, twilio.recording(sid).heardWav());
+      return toneSeconds(twilio.recording(sid).heard.subarray(Math.floor(fromSec * 8000)), [hz])[hz];
     };
     const translated = { caller: heardAfterMove(caller, HZ.toEs, 'caller'), guest: heardAfterMove(guest, HZ.toDe, 'guest') };
     expect({ whole: translated.caller >= UTTERANCE_SEC - 0.5 && translated.guest >= UTTERANCE_SEC - 0.5, translated }).toEqual({ whole: true, translated });

@@ -5,23 +5,13 @@
  * every transcript line from before the move is kept and the new instance adds the rest, the
  * records show the move, and the stopped instance exits once its calls have gone.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startGeminiEmulator, type GeminiEmulator } from '../../src/emulators/gemini/server';
-import { freePort } from '../../src/emulators/free-port';
 import { loadWavAs8k } from '../../src/emulators/twilio/audio';
-import { startTwilioEmulator, type TwilioEmulator } from '../../src/emulators/twilio/emulator';
-import { dropPrefix, uniquePrefix } from '../jobs/helpers';
-import { startNginx, type Nginx } from '../helpers/nginx';
-import type { TolkProcess } from '../helpers/tolk-process';
-import { adminSql, freshDatabase, json, startClusterInstance } from './cluster-helpers';
+import { clusterFixture } from './cluster-helpers';
 import { AGENT_NUMBER, INTERPRETER_APP_SID, TOLK_NUMBER, fixture, frameLevels, keepWav, waitUntil } from './harness';
 import { stallFreeTime, type StallFreeTime } from './stall-free-time';
 
 const CONFERENCE_NUMBER = '+15550003333';
 const CONFERENCE_AGENT = '+15550004444';
-const IDS = ['tolk-a', 'tolk-b'] as const;
 
 jest.setTimeout(300_000);
 
@@ -43,26 +33,13 @@ interface CallJson {
   transcript: Line[];
 }
 
-let twilio: TwilioEmulator | undefined;
-let gemini: GeminiEmulator | undefined;
-let nginx: Nginx | undefined;
-const tolks = new Map<string, TolkProcess>();
-let dir = '';
-let database = '';
-let prefix = '';
 let time: StallFreeTime | undefined;
 
-afterEach(async () => {
+afterEach(() => {
   time?.dispose();
-  await Promise.all([...tolks.values()].map((t) => t.stop('SIGKILL')));
-  tolks.clear();
-  await nginx?.stop();
-  await twilio?.close();
-  await gemini?.close();
-  if (prefix) await dropPrefix(prefix);
-  if (database) await adminSql(`drop database if exists "${database}" with (force)`);
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
+
+const cluster = clusterFixture();
 
 /** The longest run of frames quieter than -50 dBFS in `heard` between `fromSec` and `toSec`, in seconds. */
 function longestSilenceSec(heard: Int16Array, fromSec: number, toSec: number): number {
@@ -76,31 +53,14 @@ function longestSilenceSec(heard: Int16Array, fromSec: number, toSec: number): n
   return longest / 50;
 }
 
-async function callOf(callerSid: string): Promise<CallJson | undefined> {
-  const { body } = await json<{ calls: CallJson[] }>(`${nginx!.url}/api/calls?limit=100`);
-  const found = body.calls.find((c) => c.legs.some((l) => l.role === 'caller' && l.callSid === callerSid));
-  return found && (await json<CallJson>(`${nginx!.url}/api/calls/${found.id}`)).body;
-}
-
 describe('a rolling deploy of two tolk instances behind nginx', () => {
   it('moves the live calls of the instance told to stop to the other one, without silence or lost lines, and that instance exits', async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-move-'));
-    database = `tolk_move_${Date.now().toString(36)}_${process.pid}`;
-    const databaseUrl = await freshDatabase(database);
-    prefix = uniquePrefix();
-    gemini = await startGeminiEmulator({ mode: 'echo', language: 'en=es,es=en', lagMs: 300 });
-    twilio = await startTwilioEmulator({ sayAudio: 'silence' });
-    fs.writeFileSync(
-      path.join(dir, 'numbers.yaml'),
-      `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n` +
+    const { twilio, nginx, ports, tolks, start, callOf } = await cluster.start({
+      name: 'move',
+      gemini: { mode: 'echo', language: 'en=es,es=en', lagMs: 300 },
+      numbers: `  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n` +
         `  - number: "${CONFERENCE_NUMBER}"\n    destination: "${CONFERENCE_AGENT}"\n    callerLanguage: es\n    agentLanguage: en\n    mode: conference\n    interpretation: whisper\n`,
-    );
-    const ports = { 'tolk-a': await freePort(), 'tolk-b': await freePort() };
-    nginx = await startNginx(IDS.map((id) => ({ id, address: `127.0.0.1:${ports[id]}` })));
-    const start = async (id: (typeof IDS)[number]): Promise<void> => {
-      const numbersFile = path.join(dir, 'numbers.yaml');
-      tolks.set(id, await startClusterInstance({ id, port: ports[id], publicUrl: nginx!.url, twilio: twilio!, gemini: gemini!, numbersFile, databaseUrl, prefix }));
-    };
+    });
     // Only tolk-a is up when the calls come: it serves both.
     await start('tolk-a');
     for (const n of [TOLK_NUMBER, CONFERENCE_NUMBER]) twilio.addNumber({ phoneNumber: n, voiceUrl: `${nginx.url}/twilio/voice`, statusCallback: `${nginx.url}/twilio/status` });
@@ -122,7 +82,7 @@ describe('a rolling deploy of two tolk instances behind nginx', () => {
     await waitUntil(
       async () => {
         for (const sid of [direct, conference]) {
-          const c = await callOf(sid);
+          const c = await callOf<CallJson>(sid);
           if (c) before.set(sid, c);
         }
         return [...before.values()].filter((c) => c.instance === 'tolk-a' && c.outcome === undefined && new Set(c.transcript.map((l) => l.direction)).size === 2).length === 2;
@@ -150,7 +110,7 @@ describe('a rolling deploy of two tolk instances behind nginx', () => {
       talkingFrom.set(p.sid, (said[said.length - 1] as { atSec: number }).atSec);
     }
     await new Promise((r) => setTimeout(r, 1500));
-    for (const sid of [direct, conference]) before.set(sid, (await callOf(sid))!);
+    for (const sid of [direct, conference]) before.set(sid, (await callOf<CallJson>(sid))!);
 
     // Where the move falls on each party's own timeline (that of its recording and of `talkingFrom`):
     // the moment its call's media first reaches tolk-b.
@@ -159,7 +119,7 @@ describe('a rolling deploy of two tolk instances behind nginx', () => {
     const stopWatching = twilio.onEvent((e) => {
       if (e.type !== 'stream.open' || !e.url.includes('/tolk-b')) return;
       const call = directSids.has(e.callSid ?? '') ? direct : conference;
-      for (const p of parties) if (p.call === call && !movedAtSec.has(p.sid)) movedAtSec.set(p.sid, twilio!.recording(p.sid).durationSec);
+      for (const p of parties) if (p.call === call && !movedAtSec.has(p.sid)) movedAtSec.set(p.sid, twilio.recording(p.sid).durationSec);
     });
 
     // The deploy stops tolk-a: it exits once its calls have moved, while they go on. How long that
@@ -174,7 +134,7 @@ describe('a rolling deploy of two tolk instances behind nginx', () => {
     const exitedAfterMs = time.now() - signalledAt;
     stopWatching();
     for (const sid of [direct, conference]) expect(twilio.call(sid)?.status).toBe('in-progress');
-    const moved = await Promise.all([direct, conference].map(async (sid) => (await callOf(sid))!));
+    const moved = await Promise.all([direct, conference].map(async (sid) => (await callOf<CallJson>(sid))!));
     for (const c of moved) {
       expect(c).toMatchObject({ instance: 'tolk-b', moves: [{ from: 'tolk-a', to: 'tolk-b' }] });
       expect(c.outcome).toBeUndefined();
@@ -183,7 +143,7 @@ describe('a rolling deploy of two tolk instances behind nginx', () => {
 
     // The directions of `call` (its caller's leg `sid`) with a line that began over 2 s after its move.
     const saidAfterMove = (call: CallJson, sid: string): string[] => {
-      const movedAtMs = new Date(call.moves![0].at).getTime() - new Date(twilio!.call(sid)!.dateCreated).getTime();
+      const movedAtMs = new Date(call.moves![0].at).getTime() - new Date(twilio.call(sid)!.dateCreated).getTime();
       return [...new Set(call.transcript.filter((l) => l.startMs > movedAtMs + 2000).map((l) => l.direction))];
     };
     // After the move each party says one more sentence, at least 6 s after the end of its earlier
@@ -200,7 +160,7 @@ describe('a rolling deploy of two tolk instances behind nginx', () => {
     await waitUntil(
       async () => {
         for (const sid of [direct, conference]) {
-          const c = await callOf(sid);
+          const c = await callOf<CallJson>(sid);
           if (!c || saidAfterMove(c, sid).length < 2) return false;
         }
         return true;
@@ -214,7 +174,7 @@ describe('a rolling deploy of two tolk instances behind nginx', () => {
     const after = new Map<string, CallJson>();
     await waitUntil(
       async () => {
-        for (const sid of [direct, conference]) after.set(sid, (await callOf(sid))!);
+        for (const sid of [direct, conference]) after.set(sid, (await callOf<CallJson>(sid))!);
         return [...after.values()].every((c) => c.outcome !== undefined);
       },
       60_000,
