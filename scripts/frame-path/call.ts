@@ -128,6 +128,8 @@ export class FramePathCall {
   private readonly counters = new TwilioCounters();
   private readonly logger = createLogger({ level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
   private tick = 0;
+  /** Transcript lines written (final utterances, both directions). */
+  private utterances = 0;
 
   constructor(private readonly opts: FramePathOptions) {
     this.live = new InMemoryLive(opts.latencyTicks);
@@ -137,10 +139,11 @@ export class FramePathCall {
     recordCalls(events, records);
     measureCalls(events, metrics);
     logCalls(events, this.logger);
+    events.subscribe((e) => void (e.type === 'utterance.final' && this.utterances++));
     this.calls = new CallService({
       events,
       clock: this.clock,
-      translators: new GeminiTranslatorFactory({ apiKey: 'frame-path', baseUrl: 'http://gemini.invalid', chunkMs: opts.chunkMs, openSocket: this.live.open }),
+      translators: new GeminiTranslatorFactory({ apiKey: 'frame-path', baseUrl: 'http://gemini.invalid', chunkMs: opts.chunkMs, openSocket: this.live.open, now: () => this.tick * 20 }),
       telephony: this.telephony,
       records,
       numbers: new StaticNumberDirectory([{ number: TOLK_NUMBER, destination: '+15550002222', callerLanguage: 'es', agentLanguage: 'en', echoTargetLanguage: false, originalVolume: 0.16 }]),
@@ -220,6 +223,7 @@ export class FramePathCall {
       modelInputMessages: sessions.reduce((a, s) => a + s.inputMessages, 0),
       modelInputSeconds: sessions.reduce((a, s) => a + s.inputSamples, 0) / 16_000,
       modelVoiceFrames: sessions.reduce((a, s) => a + s.outputFrames, 0),
+      utterances: this.utterances,
       activeCalls: this.calls.activeCalls,
       legsStarted: this.counters.snapshot().legs_started ?? 0,
       // Anything else the edge counted (refused, malformed or late messages, gaps): none on a sound path.

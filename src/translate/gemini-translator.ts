@@ -74,6 +74,12 @@ export interface GeminiTranslatorConfig {
   /** Random source for jitter (tests). */
   random?: () => number;
   /**
+   * The wall clock utterances' pauses are counted on, ms (default Date.now). The benchmark's
+   * instruction count (scripts/frame-path), which runs its call faster than real time, gives the
+   * call's own clock, so its utterances end as they would in real time.
+   */
+  now?: () => number;
+  /**
    * How each Live WebSocket is opened; default: over the network (`ws`). The benchmark's
    * instruction count (scripts/frame-path) opens in-memory ones.
    */
@@ -163,6 +169,7 @@ export class GeminiTranslator implements TranslationSession {
       handoverDrainMs: config.handoverDrainMs ?? 3_000,
       sessionResumption: config.sessionResumption ?? true,
       random: config.random ?? Math.random,
+      now: config.now ?? Date.now,
     };
     this.echoTargetLanguage = opts.echoTargetLanguage ?? false;
     this.chunker = new InputChunker(Math.max(1, Math.round(this.cfg.chunkMs * SAMPLES_PER_MS)));
@@ -213,7 +220,7 @@ export class GeminiTranslator implements TranslationSession {
     this.audioClockSamples += pcm16k.length;
     this.chunker.push(pcm16k, this.forwardChunk);
     if (this.segmenter.pending) {
-      this.segmenter.heard(this.audioClockSamples / SAMPLES_PER_MS, Date.now());
+      this.segmenter.heard(this.audioClockSamples / SAMPLES_PER_MS, this.cfg.now());
       if (this.segmenter.paused) this.endUtterance();
     }
   }
@@ -391,7 +398,7 @@ export class GeminiTranslator implements TranslationSession {
       case 'audio':
         this.counters.outputSamples += e.pcm24k.length;
         if (this.segmenter.pending) {
-          this.segmenter.touch(at, Date.now());
+          this.segmenter.touch(at, this.cfg.now());
           this.armSegmentTimer();
         }
         this.emit('audio', this.output.convert(e.pcm24k));
@@ -430,7 +437,7 @@ export class GeminiTranslator implements TranslationSession {
   private transcript(side: 'source' | 'translation', piece: TranscriptPiece): void {
     // Speech in another language is someone else speaking (in a conference): the utterance before it is over.
     if (side === 'source' && piece.languageCode && this.segmenter.pending && this.segmenter.sourceLanguage && piece.languageCode !== this.segmenter.sourceLanguage) this.flushUtterance();
-    this.segmenter.add(side, piece, Date.now());
+    this.segmenter.add(side, piece, this.cfg.now());
     if (piece.text !== '') this.emit(side === 'source' ? 'inputTranscript' : 'outputTranscript', piece);
     this.armSegmentTimer();
   }
@@ -442,15 +449,15 @@ export class GeminiTranslator implements TranslationSession {
     if (deadline === undefined) return;
     this.segmentTimer = setTimeout(() => {
       this.segmentTimer = undefined;
-      const u = this.segmenter.take(Date.now());
+      const u = this.segmenter.take(this.cfg.now());
       if (u) this.emit('utterance', u);
       else this.armSegmentTimer();
-    }, Math.max(0, deadline - Date.now()));
+    }, Math.max(0, deadline - this.cfg.now()));
   }
 
   /** The pause after the utterance in progress has been heard: it is over. */
   private endUtterance(): void {
-    const u = this.segmenter.take(Date.now());
+    const u = this.segmenter.take(this.cfg.now());
     if (!u) return;
     if (this.segmentTimer) clearTimeout(this.segmentTimer);
     this.segmentTimer = undefined;
@@ -481,7 +488,7 @@ export class GeminiTranslator implements TranslationSession {
   }
 
   private flushUtterance(): void {
-    const u = this.segmenter.take(Date.now(), true);
+    const u = this.segmenter.take(this.cfg.now(), true);
     if (u) this.emit('utterance', u);
   }
 
