@@ -40,13 +40,20 @@ export interface PlaceOnceDeps {
   now: () => number;
 }
 
+/** The dial job a run places a leg for: its id, the call the leg is for (named in every log line), and when its time to be placed ends. */
+export interface OnceJob {
+  id: string;
+  callId: string;
+  deadline: number;
+}
+
 /**
  * Runs `place` for job `id` unless another run placed its leg (resolves with that leg) or is
  * placing it now (waits for it, until `deadline`). `place` resolves with the leg's reference, or
  * with something else when nothing was placed.
  */
-export async function placeOnce<R>(job: { id: string; deadline: number }, place: () => Promise<R | string>, deps: PlaceOnceDeps): Promise<R | string> {
-  const log = deps.logger?.child({ component: 'dial', jobId: job.id });
+export async function placeOnce<R>(job: OnceJob, place: () => Promise<R | string>, deps: PlaceOnceDeps): Promise<R | string> {
+  const log = deps.logger?.child({ component: 'dial', callId: job.callId, jobId: job.id });
   const run = randomUUID();
   const ttlMs = (): number => job.deadline - deps.now() + KEEP_MS;
   const release = (): Promise<void> => within(deps.ledger.release(job.id, run), LEDGER_MS).catch(() => undefined);

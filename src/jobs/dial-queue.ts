@@ -276,7 +276,7 @@ export function dialProcessor(telephony: Telephony, retryable: (err: unknown) =>
     const why = await unwaited(data, opts);
     if (why !== undefined) throw new FinalJobError(`not dialled: ${why} (${job.id})`);
     const once = opts.ledger && { ledger: opts.ledger, telephony, now, ...(opts.logger ? { logger: opts.logger } : {}) };
-    const result = once ? await placeOnce({ id: job.id, deadline: data.deadline }, () => place(job), once) : await place(job);
+    const result = once ? await placeOnce({ id: job.id, callId: callIdOf(data), deadline: data.deadline }, () => place(job), once) : await place(job);
     const role = 'request' in data ? (data.request.endpoint === CUSTOMER_ENDPOINT ? 'caller' : 'agent') : 'party' in data ? 'agent' : undefined;
     let listing: 'recorded' | 'hung up' | 'unknown' | undefined;
     if (typeof result === 'string' && role && opts.calls) {

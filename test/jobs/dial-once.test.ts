@@ -169,7 +169,7 @@ describe('a dial job whose ledger (Redis) does not answer', () => {
         release: () => Promise.resolve(),
       };
       let accept: (sid: string) => void = () => undefined;
-      const placing = placeOnce({ id: 'dial.renew-hangs.agent', deadline: Date.now() + 30_000 }, () => new Promise<string>((r) => (accept = r)), {
+      const placing = placeOnce({ id: 'dial.renew-hangs.agent', callId: 'renew-hangs', deadline: Date.now() + 30_000 }, () => new Promise<string>((r) => (accept = r)), {
         ledger,
         telephony: new Network(),
         logger: silent,
@@ -301,4 +301,35 @@ describe('a dial job whose ledger (Redis) does not answer', () => {
       await dropPrefix(prefix);
     }
   }, 25_000);
+});
+
+describe('the log lines of a dial job run twice', () => {
+  /** A logger keeping every line it was given. */
+  function lines(): { logged: Record<string, unknown>[]; logger: ReturnType<typeof createLogger> } {
+    const logged: Record<string, unknown>[] = [];
+    const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, cb) => cb(void logged.push(JSON.parse(c.toString()) as Record<string, unknown>)) }) });
+    return { logged, logger };
+  }
+
+  it('name the call the leg is for, as well as the job and the legs, so an operator finds them under the call', async () => {
+    const network = new Network();
+    const { logged, logger } = lines();
+    let writings = 0;
+    // The first run was taken over while it placed the leg; a later run finds the other run's leg placed.
+    const ledger: DialLedger = {
+      claim: () => Promise.resolve<DialClaim>(writings === 0 ? { kind: 'claimed' } : { kind: 'placed', legRef: 'CA-other' }),
+      renew: () => Promise.resolve(),
+      placed: () => Promise.resolve<PlacedOutcome>(writings++ === 0 ? { kind: 'taken-over', legRef: 'CA-other' } : { kind: 'kept' }),
+      release: () => Promise.resolve(),
+    };
+    const dial = dialProcessor(network, retryable, { ledger, logger });
+    const job: JobContext<DialJob> = { id: 'dial.logged.agent', data: agentDial('logged'), attempt: 1, attempts: 6 };
+    await expect(dial(job)).resolves.toBe('CA-other');
+    await expect(dial(job)).resolves.toBe('CA-other');
+    expect(network.hungUp).toEqual(['CA-logged-1']);
+    const events = logged.map((l) => l.event);
+    expect(events).toEqual(expect.arrayContaining(['dial.taken_over', 'dial.placed_before']));
+    expect(logged.find((l) => l.event === 'dial.taken_over')).toMatchObject({ legSid: 'CA-logged-1', otherLegSid: 'CA-other' });
+    for (const line of logged) expect(line).toMatchObject({ callId: 'logged', jobId: 'dial.logged.agent' });
+  });
 });
