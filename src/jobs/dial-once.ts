@@ -1,12 +1,12 @@
 /**
  * A dial job's leg placed once however often the job runs (dial-ledger.ts says how runs agree).
- * What cannot be read (Redis failing) does not stop a dial: the leg is placed.
  *
  * Each answer of the ledger is waited for LEDGER_MS at most (or less, should the ledger itself give
  * up on it first: a DeadlinePassedError all the same). A claim not answered by then may
- * still land (Redis slow, not failing) while another run places the leg: this attempt places
- * nothing and fails, to be tried again while the leg's time to be placed lasts (its claim, should it
- * land, released after it). The writing of a leg placed not answered by then: the run answers with
+ * still land (Redis slow, not failing) while another run places the leg; one failing with an error
+ * may have run all the same (its connection lost after sending it), its answer (another run placing
+ * the leg) lost: either way this attempt places nothing and fails, to be tried again while the leg's
+ * time to be placed lasts (its claim, should it have landed, released after it). The writing of a leg placed not answered by then: the run answers with
  * its leg, then writes it again after each wait of RECHECK_WAITS_MS (each writing answered within
  * LEDGER_MS, or taken for unanswered) until the ledger answers one: that answer (or the first
  * writing's, should it come late) says whether another run took the job over, and the leg is hung up
@@ -61,11 +61,15 @@ export async function placeOnce<R>(job: OnceJob, place: () => Promise<R | string
     try {
       return await within(deps.ledger.claim(job.id, run, ttlMs()), LEDGER_MS);
     } catch (err) {
-      if (!(err instanceof DeadlinePassedError)) return { kind: 'claimed' };
-      // Sent after the claim, so that a claim landing late is released and keeps no run waiting.
+      // Sent after the claim, so that a claim landing late (or run before its reply was lost) is released and keeps no run waiting.
       void release();
-      log?.warn({ event: 'dial.ledger_unanswered', step: 'claim' }, `the dial ledger (Redis) did not answer within ${LEDGER_MS / 1000} s: nothing placed this attempt`);
-      throw new Error(`not dialled this attempt: the dial ledger (Redis) did not answer within ${LEDGER_MS / 1000} s (${job.id})`);
+      if (err instanceof DeadlinePassedError) {
+        log?.warn({ event: 'dial.ledger_unanswered', step: 'claim' }, `the dial ledger (Redis) did not answer within ${LEDGER_MS / 1000} s: nothing placed this attempt`);
+        throw new Error(`not dialled this attempt: the dial ledger (Redis) did not answer within ${LEDGER_MS / 1000} s (${job.id})`);
+      }
+      const why = err instanceof Error ? err.message : String(err);
+      log?.warn({ event: 'dial.ledger_failed', step: 'claim', err: why }, `the dial ledger (Redis) failed the claim (${why}): nothing placed this attempt`);
+      throw new Error(`not dialled this attempt: the dial ledger (Redis) failed the claim: ${why} (${job.id})`, { cause: err });
     }
   };
   let claimed = await claim();

@@ -11,7 +11,7 @@ import type { DialRequest, LegReport, Telephony } from '../../src/call/ports';
 import { RedisDialLedger, RENEW_MS, type DialClaim, type DialLedger, type PlacedOutcome } from '../../src/jobs/dial-ledger';
 import { placeOnce } from '../../src/jobs/dial-once';
 import { DIAL_QUEUE, dialProcessor, dialQueueSpec, type DialJob, type DialResult } from '../../src/jobs/dial-queue';
-import type { JobContext } from '../../src/jobs/queue';
+import { FinalJobError, type JobContext } from '../../src/jobs/queue';
 import { createLogger } from '../../src/log/logger';
 import { dropPrefix, openTestQueues, REDIS_URL, silent, uniquePrefix, waitFor, type TestQueues } from './helpers';
 
@@ -152,6 +152,29 @@ describe('a dial job whose ledger (Redis) does not answer', () => {
       for (const s of sockets) s.destroy();
       silentRedis.close();
     }
+  });
+
+  it('places nothing when its claim fails with an error (the claim may have run, its answer that another run places the leg lost), and is tried again within the ring timeout', async () => {
+    const network = new Network();
+    const released: string[] = [];
+    // Another run holds the job and places the leg: Redis ran this run's claim (answering 'busy'), and the connection failed before the reply.
+    const ledger: DialLedger = {
+      claim: () => Promise.reject(new Error('Connection is closed.')),
+      renew: () => Promise.resolve(),
+      placed: () => Promise.resolve<PlacedOutcome>({ kind: 'taken-over', legRef: 'CA-other' }),
+      release: (_id, run) => Promise.resolve(void released.push(run)),
+    };
+    const data = { ...agentDial('claim-fails'), deadline: Date.now() + 6000 };
+    const run = dialProcessor(network, retryable, { ledger, logger: silent })({ id: 'dial.claim-fails.agent', data, attempt: 1, attempts: 6 });
+    const failure = run.catch((err: unknown) => err);
+    const settled = await byRingTimeout(run, data.deadline);
+    expect(settled).toEqual({ failed: expect.stringMatching(/dial ledger \(Redis\) failed the claim/) as unknown });
+    // The agent's phone does not ring for this run: the other run's leg is the only one.
+    expect(network.placed).toEqual([]);
+    expect(network.hungUp).toEqual([]);
+    // Tried again (not failed for good), its claim released should it have landed.
+    expect(await failure).not.toBeInstanceOf(FinalJobError);
+    expect(released).toHaveLength(1);
   });
 
   it('renews its claim one renewal at a time while the leg is placed: none is sent while the last is unanswered and under its 2 s', async () => {
