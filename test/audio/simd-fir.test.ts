@@ -48,6 +48,32 @@ describe('the SIMD FIR kernel', () => {
     for (let o = 0; o < count; o++) expect(Math.abs(got[o] - want[o])).toBeLessThan(0.05);
   });
 
+  it.each([1, 9, 17, 25, 33, 40, 49, 57, 65, 139])(
+    'adds a %i-tap sum in its fixed order, bit for bit, however many vectors the taps fill',
+    (length) => {
+      // The kernel's order: lane j of accumulator a takes vectors 0, 2, 4..., of b vectors 1, 3,
+      // 5...; then a + b lane by lane, then (lane 0 + lane 1) + (lane 2 + lane 3), all in float32.
+      const f = Math.fround;
+      const rand = prng(length);
+      const taps = Array.from({ length }, () => rand() * 2 - 1);
+      const span = Math.ceil(length / 8) * 8;
+      const padded = Float32Array.from({ length: span }, (_, k) => (k < length ? taps[k] : 0));
+      const window = Float32Array.from({ length: 600 }, () => Math.round((rand() * 2 - 1) * 32767));
+      const count = 600 - span - 5;
+      const got = simdFir(taps)!.filterAt(window, 5, count, 1);
+      for (let o = 0; o < count; o++) {
+        const a = [0, 0, 0, 0];
+        const b = [0, 0, 0, 0];
+        for (let v = 0; v < span / 4; v++) {
+          const acc = v % 2 === 0 ? a : b;
+          for (let j = 0; j < 4; j++) acc[j] = f(acc[j] + f(padded[4 * v + j] * window[5 + o + 4 * v + j]));
+        }
+        const s = a.map((x, j) => f(x + b[j]));
+        expect(got[o]).toBe(f(f(s[0] + s[1]) + f(s[2] + s[3])));
+      }
+    },
+  );
+
   it('grows its memory for windows larger than one WebAssembly page', () => {
     const fir = simdFir([0.5, 0.25])!;
     const window = Float64Array.from({ length: 100_000 }, (_, i) => i % 1000);
