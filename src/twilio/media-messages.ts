@@ -161,10 +161,24 @@ export function isStrictBase64(s: string): boolean {
   return s.length % 4 === 0 && BASE64_TEXT.test(s);
 }
 
-/** Strict base64 decoding (Node's decoder silently skips bad characters); null when invalid. */
+/**
+ * Strict base64 decoding: the bytes of `s` when `isStrictBase64(s)`, else null.
+ *
+ * Node's decoder is lenient, so it decodes first and then proves the text was strict, with no pass
+ * of its own over the characters. The decoder reads each character's low byte: the standard
+ * alphabet and the URL-safe '-' and '_' are digits, '=' ends the data, anything else is skipped. A
+ * text of whole quads ending in p '=' (p <= 2) decodes to 3 * length / 4 - p bytes exactly when
+ * every character before those '=' was read as a digit (a skipped character, an earlier '=' or a
+ * third '=' each leave fewer). Digits are then the standard alphabet when every character is ASCII
+ * (so its low byte is itself: UTF-8 length equal to the length) and none is '-' or '_'.
+ */
 export function decodeBase64Strict(s: string): Uint8Array | null {
-  if (!isStrictBase64(s)) return null;
+  const n = s.length;
+  if (n % 4 !== 0) return null;
   const buf = Buffer.from(s, 'base64');
+  const padding = n === 0 || s.charCodeAt(n - 1) !== 61 ? 0 : s.charCodeAt(n - 2) === 61 ? 2 : 1;
+  if (buf.byteLength !== (n / 4) * 3 - padding) return null;
+  if (Buffer.byteLength(s, 'utf8') !== n || s.indexOf('-') !== -1 || s.indexOf('_') !== -1) return null;
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
