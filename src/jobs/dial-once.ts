@@ -6,12 +6,18 @@
  * still land (Redis slow, not failing) while another run places the leg; one failing with an error
  * may have run all the same (its connection lost after sending it), its answer (another run placing
  * the leg) lost: either way this attempt places nothing and fails, to be tried again while the leg's
- * time to be placed lasts (its claim, should it have landed, released after it). The writing of a leg placed not answered by then: the run answers with
- * its leg, then writes it again after each wait of RECHECK_WAITS_MS (each writing answered within
- * LEDGER_MS, or taken for unanswered) until the ledger answers one: that answer (or the first
- * writing's, should it come late) says whether another run took the job over, and the leg is hung up
- * if so. The first writing's late answer is not waited for alone: a ledger may drop it (Redis's
- * connection drops a reply that comes past its command deadline).
+ * time to be placed lasts (its claim, should it have landed, released after it).
+ *
+ * The writing of a leg placed not answered by then, or failing: the run answers with its leg, then
+ * writes it again after each wait of RECHECK_WAITS_MS, then every REWRITE_MS until the leg's time to
+ * be placed has passed (REWRITE_PAST_DEADLINE_MS after it), each writing answered within LEDGER_MS
+ * or taken for unanswered, until the ledger answers one: that answer (or the first writing's,
+ * should it come late) says whether another run took the job over, and the leg is hung up if so.
+ * Until then the run's claim, not renewed, goes stale, and a run of the job once Redis answers again
+ * would place a second leg: the leg written as soon as Redis answers is what keeps it from that
+ * (it finds the leg placed, and answers with it). The first writing's late answer is not waited for
+ * alone: a ledger may drop it (Redis's connection drops a reply that comes past its command
+ * deadline).
  * While the leg is placed the claim is renewed every RENEW_MS, one renewal at a time: none is sent
  * while the last is neither answered nor LEDGER_MS old.
  */
@@ -31,6 +37,13 @@ const WAIT_MS = 250;
 const LEDGER_MS = 2000;
 /** The waits before each writing again of a leg whose writing went unanswered (see the header). */
 const RECHECK_WAITS_MS = [1000, 2000, 4000];
+/** The wait between writings of a leg once RECHECK_WAITS_MS are through (see the header). */
+const REWRITE_MS = 4000;
+/**
+ * How long past the leg's time to be placed a leg still unrecorded is written again: no run places
+ * it after that time, on a clock up to this much behind this one's.
+ */
+const REWRITE_PAST_DEADLINE_MS = 5000;
 
 export interface PlaceOnceDeps {
   ledger: DialLedger;
@@ -117,13 +130,21 @@ export async function placeOnce<R>(job: OnceJob, place: () => Promise<R | string
   const settleUnanswered = async (writing: Promise<PlacedOutcome>): Promise<void> => {
     let known: PlacedOutcome | undefined;
     const lateAnswer = new Promise<void>((r) => void writing.then((late) => r(void (known = late)), () => undefined));
-    for (const wait of RECHECK_WAITS_MS) {
+    const writeAgainAfter = async (wait: number): Promise<void> => {
       await Promise.race([lateAnswer, sleep(wait)]);
       known ??= await within(write(), LEDGER_MS).catch(() => undefined);
+    };
+    for (const wait of RECHECK_WAITS_MS) {
+      await writeAgainAfter(wait);
       if (known !== undefined) break;
     }
     if (known === undefined) {
-      log?.warn({ event: 'dial.leg_unconfirmed', legSid: legRef }, `the dial ledger (Redis) answered none of ${RECHECK_WAITS_MS.length + 1} writings of the leg placed: kept`);
+      log?.warn({ event: 'dial.leg_unconfirmed', legSid: legRef }, `the dial ledger (Redis) answered none of ${RECHECK_WAITS_MS.length + 1} writings of the leg placed: kept, and written again every ${REWRITE_MS / 1000} s until it answers`);
+      const until = job.deadline + REWRITE_PAST_DEADLINE_MS;
+      while (known === undefined && deps.now() < until) await writeAgainAfter(REWRITE_MS);
+    }
+    if (known === undefined) {
+      log?.warn({ event: 'dial.leg_unrecorded_in_ledger', legSid: legRef }, "the dial ledger (Redis) answered no writing of the leg placed before its time to be placed passed: kept, unrecorded");
     } else if (known.kind === 'taken-over') {
       await hangUpOverTaken(known.legRef);
     } else {
@@ -134,8 +155,11 @@ export async function placeOnce<R>(job: OnceJob, place: () => Promise<R | string
   const outcome = await within(writing, LEDGER_MS).catch((err: unknown): PlacedOutcome => {
     if (err instanceof DeadlinePassedError) {
       log?.warn({ event: 'dial.ledger_unanswered', step: 'placed', legSid: legRef }, `the dial ledger (Redis) did not answer within ${LEDGER_MS / 1000} s: answering with the leg placed, and asking again`);
-      void settleUnanswered(writing);
+    } else {
+      const why = err instanceof Error ? err.message : String(err);
+      log?.warn({ event: 'dial.ledger_failed', step: 'placed', legSid: legRef, err: why }, `the dial ledger (Redis) failed the writing of the leg placed (${why}): answering with the leg, and asking again`);
     }
+    void settleUnanswered(writing);
     return { kind: 'kept' };
   });
   if (outcome.kind === 'kept') return legRef;

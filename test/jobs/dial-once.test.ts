@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { openClusterRedis } from '../../src/cluster/redis';
 import type { DialRequest, LegReport, Telephony } from '../../src/call/ports';
-import { RedisDialLedger, RENEW_MS, type DialClaim, type DialLedger, type PlacedOutcome } from '../../src/jobs/dial-ledger';
+import { RedisDialLedger, RENEW_MS, STALE_MS, type DialClaim, type DialLedger, type PlacedOutcome } from '../../src/jobs/dial-ledger';
 import { placeOnce } from '../../src/jobs/dial-once';
 import { DIAL_QUEUE, dialProcessor, dialQueueSpec, type DialJob, type DialResult } from '../../src/jobs/dial-queue';
 import { FinalJobError, type JobContext } from '../../src/jobs/queue';
@@ -43,6 +43,13 @@ const agentDial = (callId: string): DialJob => ({
   request: { callId, endpoint: 'agent', destination: '+15550002222', callerId: '+15550001111', ringTimeoutSec: 30 },
   deadline: Date.now() + 30_000,
 });
+
+/** A logger keeping the events it was given. */
+function recording(): { events: string[]; logger: ReturnType<typeof createLogger> } {
+  const events: string[] = [];
+  const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, cb) => cb(void events.push((JSON.parse(c.toString()) as { event?: string }).event ?? '')) }) });
+  return { events, logger };
+}
 
 describe('a dial job run twice', () => {
   let redis: Redis | undefined;
@@ -253,12 +260,6 @@ describe('a dial job whose ledger (Redis) does not answer', () => {
       release: () => Promise.resolve(),
     };
   }
-  /** A logger keeping the events it was given. */
-  function recording(): { events: string[]; logger: ReturnType<typeof createLogger> } {
-    const events: string[] = [];
-    const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, cb) => cb(void events.push((JSON.parse(c.toString()) as { event?: string }).event ?? '')) }) });
-    return { events, logger };
-  }
 
   it('hangs up the leg placed when the writing of it goes unanswered for good and the ledger, asked again, says another run took the job over', async () => {
     const network = new Network();
@@ -354,5 +355,127 @@ describe('the log lines of a dial job run twice', () => {
     expect(events).toEqual(expect.arrayContaining(['dial.taken_over', 'dial.placed_before']));
     expect(logged.find((l) => l.event === 'dial.taken_over')).toMatchObject({ legSid: 'CA-logged-1', otherLegSid: 'CA-other' });
     for (const line of logged) expect(line).toMatchObject({ callId: 'logged', jobId: 'dial.logged.agent' });
+  });
+});
+
+/**
+ * The ledger as dial-ledger.ts keeps it in Redis (a claim not renewed for STALE_MS is stale), on the
+ * test's clock. While `down`, Redis is out of reach: a command neither lands nor is answered.
+ */
+class ModelLedger implements DialLedger {
+  down = false;
+  writings = 0;
+  private readonly entries = new Map<string, { run: string; at: number; leg?: string }>();
+  claim(jobId: string, run: string): Promise<DialClaim> {
+    return this.command(() => {
+      const e = this.entries.get(jobId);
+      if (e?.leg) return { kind: 'placed', legRef: e.leg };
+      if (e && e.run !== run && Date.now() - e.at < STALE_MS) return { kind: 'busy' };
+      this.entries.set(jobId, { run, at: Date.now() });
+      return { kind: 'claimed' };
+    });
+  }
+  renew(jobId: string, run: string): Promise<void> {
+    return this.command(() => {
+      const e = this.entries.get(jobId);
+      if (e?.run === run && !e.leg) e.at = Date.now();
+    });
+  }
+  placed(jobId: string, run: string, legRef: string): Promise<PlacedOutcome> {
+    this.writings++;
+    return this.command(() => {
+      const e = this.entries.get(jobId);
+      if (e && e.run !== run) return { kind: 'taken-over', ...(e.leg ? { legRef: e.leg } : {}) };
+      this.entries.set(jobId, { run, at: Date.now(), leg: legRef });
+      return { kind: 'kept' };
+    });
+  }
+  release(jobId: string, run: string): Promise<void> {
+    return this.command(() => {
+      const e = this.entries.get(jobId);
+      if (e?.run === run && !e.leg) this.entries.delete(jobId);
+    });
+  }
+  /** Run `run` holds the job (as one does that claimed it once another's claim went stale). */
+  takeOver(jobId: string, run: string): void {
+    this.entries.set(jobId, { run, at: Date.now() });
+  }
+  private command<T>(run: () => T): Promise<T> {
+    return this.down ? new Promise<T>(() => undefined) : Promise.resolve(run());
+  }
+}
+
+describe('a dial run whose writing of the leg it placed Redis answers none of', () => {
+  const request: DialRequest = { callId: 'unconfirmed', endpoint: 'agent', destination: '+15550002222', callerId: '+15550001111', ringTimeoutSec: 60 };
+
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('keeps the job for its leg: a run of the job once Redis is back (BullMQ running it again) answers with that leg, and the agent\'s phone rings once', async () => {
+    const network = new Network();
+    const ledger = new ModelLedger();
+    const { events, logger } = recording();
+    const deps = { ledger, telephony: network, logger, now: Date.now };
+    const job = { id: 'dial.unconfirmed.agent', callId: 'unconfirmed', deadline: Date.now() + 59_000 };
+    // Redis goes out of reach just as the network accepts the leg.
+    const first = placeOnce(job, async () => network.dial(request).finally(() => (ledger.down = true)), deps);
+    await jest.advanceTimersByTimeAsync(2000);
+    await expect(first).resolves.toBe('CA-unconfirmed-1');
+    await jest.advanceTimersByTimeAsync(15_000);
+    expect(events).toContain('dial.leg_unconfirmed');
+    // Redis is back; the first run's worker lost the job's lock meanwhile, and BullMQ runs the job again.
+    ledger.down = false;
+    await jest.advanceTimersByTimeAsync(5000);
+    const again = placeOnce(job, () => network.dial(request), deps);
+    await jest.advanceTimersByTimeAsync(1000);
+    await expect(again).resolves.toBe('CA-unconfirmed-1');
+    expect(network.placed).toEqual(['CA-unconfirmed-1']);
+    expect(network.hungUp).toEqual([]);
+    expect(events).toContain('dial.leg_confirmed');
+  });
+
+  it('hangs its leg up should another run take the job over before Redis records it, so that one leg rings', async () => {
+    const network = new Network();
+    const ledger = new ModelLedger();
+    const deps = { ledger, telephony: network, logger: silent, now: Date.now };
+    const job = { id: 'dial.unconfirmed.agent', callId: 'unconfirmed', deadline: Date.now() + 59_000 };
+    const first = placeOnce(job, async () => network.dial(request).finally(() => (ledger.down = true)), deps);
+    await jest.advanceTimersByTimeAsync(17_000);
+    await expect(first).resolves.toBe('CA-unconfirmed-1');
+    // Redis is back, and a run of the job claims it (stale) before the first run writes its leg again.
+    ledger.down = false;
+    const again = placeOnce(job, () => network.dial(request), deps);
+    await jest.advanceTimersByTimeAsync(5000);
+    await expect(again).resolves.toBe('CA-unconfirmed-2');
+    expect(network.hungUp).toEqual(['CA-unconfirmed-1']);
+  });
+
+  it('writes its leg again only until the leg\'s time to be placed has passed', async () => {
+    const network = new Network();
+    const ledger = new ModelLedger();
+    const { events, logger } = recording();
+    const job = { id: 'dial.unrecorded.agent', callId: 'unconfirmed', deadline: Date.now() + 30_000 };
+    const first = placeOnce(job, async () => network.dial(request).finally(() => (ledger.down = true)), { ledger, telephony: network, logger, now: Date.now });
+    await jest.advanceTimersByTimeAsync(45_000);
+    await expect(first).resolves.toBe('CA-unconfirmed-1');
+    expect(events).toContain('dial.leg_unrecorded_in_ledger');
+    const writings = ledger.writings;
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(ledger.writings).toBe(writings);
+    expect(network.hungUp).toEqual([]);
+  });
+
+  it('writes its leg again when the writing failed with an error, and hangs it up should another run have taken the job over', async () => {
+    const network = new Network();
+    const ledger = new ModelLedger();
+    const placed = ledger.placed.bind(ledger);
+    ledger.placed = (...args) => (ledger.writings === 0 ? Promise.reject(new Error('Connection is closed.')).finally(() => ledger.writings++) : placed(...args));
+    const job = { id: 'dial.write-fails.agent', callId: 'write-fails', deadline: Date.now() + 30_000 };
+    // Another run claims the job (the first one's claim gone stale) while the network is asked.
+    const first = placeOnce(job, async () => network.dial(request).finally(() => ledger.takeOver(job.id, 'another')), { ledger, telephony: network, logger: silent, now: Date.now });
+    await expect(first).resolves.toBe('CA-unconfirmed-1');
+    expect(network.hungUp).toEqual([]);
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(network.hungUp).toEqual(['CA-unconfirmed-1']);
   });
 });
