@@ -1,40 +1,17 @@
 import request from 'supertest';
-import { Writable } from 'node:stream';
-import { createLogger } from '../../src/log/logger';
 import { Readiness } from '../../src/http/readiness';
 import { createHttpServer } from '../../src/http/server';
 import { createAdminApi } from '../../src/http/admin-api';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
 import { InMemoryNumberStore } from '../../src/config/number-store';
-
-const silent = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
-const TOKEN = 'test-admin-token-0123456789abcdef';
+import { auth, CALL_1, CALL_1_END, CALL_1_LINE, silent, TOKEN } from './helpers/admin-app';
 
 /** `null`: no ADMIN_TOKEN configured. */
 async function setup(token: string | null = TOKEN) {
   const adminToken = token ?? undefined;
   const calls = new InMemoryCallRecordStore();
-  await calls.create({
-    id: 'call-1',
-    number: '+15550001111',
-    from: '+34600000000',
-    destination: '+15550002222',
-    legs: [
-      { role: 'caller', callSid: 'CA1', streamSid: 'MZ1', language: 'es' },
-      { role: 'agent', callSid: 'CA2', streamSid: 'MZ2', language: 'en' },
-    ],
-    languages: { caller: 'es', agent: 'en' },
-    state: 'bridged',
-    startedAt: new Date('2025-01-01T10:00:00.000Z'),
-    answeredAt: new Date('2025-01-01T10:00:07.500Z'),
-  });
-  await calls.appendUtterance('call-1', {
-    direction: 'caller->agent',
-    source: { text: 'Hola, tengo un problema con mi pedido.', languageCode: 'es' },
-    translation: { text: 'Hello, I have a problem with my order.', languageCode: 'en' },
-    startMs: 8200,
-    endMs: 10900,
-  });
+  await calls.create(CALL_1);
+  await calls.appendUtterance('call-1', CALL_1_LINE);
   const http = createHttpServer({ logger: silent, readiness: new Readiness(), modules: [createAdminApi({ calls, numbers: new InMemoryNumberStore(), adminToken })] });
   return { app: http.app, calls };
 }
@@ -88,11 +65,9 @@ describe('admin API authentication', () => {
 });
 
 describe('GET /api/calls/:id', () => {
-  const auth = { Authorization: `Bearer ${TOKEN}` };
-
   it('returns the record, its state and its transcript as JSON', async () => {
     const { app, calls } = await setup();
-    await calls.update('call-1', { state: 'ended', outcome: 'completed', endedAt: new Date('2025-01-01T10:01:00.000Z') });
+    await calls.update('call-1', CALL_1_END);
     const res = await request(app).get('/api/calls/call-1').set(auth).expect(200).expect('Content-Type', /json/);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body).toEqual({

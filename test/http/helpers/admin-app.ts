@@ -10,6 +10,7 @@ import type { NumberSettings } from '../../../src/config/numbers';
 import { validateNumberSettings } from '../../../src/config/numbers-schema';
 import { InMemoryCallRecordStore } from '../../../src/store/in-memory-call-record-store';
 import type { CallRecordStore } from '../../../src/store/call-record-store';
+import type { CallRecordPatch, NewCallRecord, Utterance } from '../../../src/store/call-record';
 import { MemoryJobQueues } from '../../../src/jobs/memory-queues';
 import { Retention, RETENTION_QUEUE, retentionQueueSpec } from '../../../src/retention/retention';
 
@@ -43,31 +44,38 @@ export const DE_LINE: NumberSettings = valid({
   originalVolume: 0,
 });
 
-/** Three calls a minute apart (call-1 oldest), the newest still ringing. */
+/** call-1 while its parties talk: a Spanish-speaking caller and an English-speaking agent, answered 7.5 s in. */
+export const CALL_1: NewCallRecord = {
+  id: 'call-1',
+  number: '+15550001111',
+  from: '+34600000000',
+  destination: '+15550002222',
+  legs: [
+    { role: 'caller', callSid: 'CA1', streamSid: 'MZ1', language: 'es' },
+    { role: 'agent', callSid: 'CA2', streamSid: 'MZ2', language: 'en' },
+  ],
+  languages: { caller: 'es', agent: 'en' },
+  state: 'bridged',
+  startedAt: new Date('2025-01-01T10:00:00.000Z'),
+  answeredAt: new Date('2025-01-01T10:00:07.500Z'),
+};
+
+/** call-1 ending, completed, a minute after it started. */
+export const CALL_1_END: CallRecordPatch = { state: 'ended', outcome: 'completed', endedAt: new Date('2025-01-01T10:01:00.000Z') };
+
+/** The first line of call-1's transcript: the caller's, translated for the agent. */
+export const CALL_1_LINE: Utterance = {
+  direction: 'caller->agent',
+  source: { text: 'Hola, tengo un problema con mi pedido.', languageCode: 'es' },
+  translation: { text: 'Hello, I have a problem with my order.', languageCode: 'en' },
+  startMs: 8200,
+  endMs: 10900,
+};
+
+/** Three calls a minute apart (call-1 oldest, ended), the newest still ringing. */
 export async function seedCalls(calls: CallRecordStore): Promise<void> {
-  await calls.create({
-    id: 'call-1',
-    number: '+15550001111',
-    from: '+34600000000',
-    destination: '+15550002222',
-    legs: [
-      { role: 'caller', callSid: 'CA1', streamSid: 'MZ1', language: 'es' },
-      { role: 'agent', callSid: 'CA2', streamSid: 'MZ2', language: 'en' },
-    ],
-    languages: { caller: 'es', agent: 'en' },
-    state: 'ended',
-    outcome: 'completed',
-    startedAt: new Date('2025-01-01T10:00:00.000Z'),
-    answeredAt: new Date('2025-01-01T10:00:07.500Z'),
-    endedAt: new Date('2025-01-01T10:01:00.000Z'),
-  });
-  await calls.appendUtterance('call-1', {
-    direction: 'caller->agent',
-    source: { text: 'Hola, tengo un problema con mi pedido.', languageCode: 'es' },
-    translation: { text: 'Hello, I have a problem with my order.', languageCode: 'en' },
-    startMs: 8200,
-    endMs: 10900,
-  });
+  await calls.create({ ...CALL_1, ...CALL_1_END });
+  await calls.appendUtterance('call-1', CALL_1_LINE);
   await calls.create({
     id: 'call-2',
     number: '+15550003333',
