@@ -112,10 +112,19 @@ async function dialWithin<R extends DialResult>(jobs: JobQueues, id: string, leg
   try {
     return await jobs.addAndWait<DialJob, R>(DIAL_QUEUE, { id, data, attempts: DIAL_ATTEMPTS, backoff: DIAL_BACKOFF }, waitMs);
   } catch (err) {
+    if (!(err instanceof JobFailedError && err.timedOut)) throw err;
+    // The job's result may have been written just as the wait ran out (its news still on its way):
+    // the leg it placed, by its deadline, is answered with, not dropped with the job.
+    const late = await jobs.get(DIAL_QUEUE, id).then(
+      (job) => job,
+      () => 'unread' as const,
+    );
+    if (late !== 'unread' && late?.state === 'completed' && late.result !== undefined) return late.result as R;
     // Nobody waits for the leg any more: a job still queued must not place it later (the job's own
     // check of its deadline goes by the clock of the machine running it). One running hangs up
-    // the leg it places past its deadline.
-    if (err instanceof JobFailedError && err.timedOut) await jobs.remove(DIAL_QUEUE, id).catch(() => false);
+    // the leg it places past its deadline; one that starts after this read is past its deadline
+    // and places nothing, so removing it drops no leg.
+    if (late === 'unread' || late?.state === 'waiting' || late?.state === 'delayed') await jobs.remove(DIAL_QUEUE, id).catch(() => false);
     throw err;
   }
 }

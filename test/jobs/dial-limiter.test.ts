@@ -6,6 +6,7 @@
 import { InterpreterLegRefusedError, WhisperRefusedError, type AddInterpreterRequest, type AddPartyRequest, type ConferenceTelephony, type DialRequest } from '../../src/call/ports';
 import { DIAL_QUEUE, dialProcessor, dialQueueSpec, QueuedConferences, QueuedTelephony } from '../../src/jobs/dial-queue';
 import { RecordingTelephony, retryable } from '../call/fakes/recording-telephony';
+import { JobFailedError, type JobRequest } from '../../src/jobs/queue';
 import { BACKENDS, openTestQueues, waitFor, type TestQueues } from './helpers';
 
 function request(callId: string, ringTimeoutSec = 60): DialRequest {
@@ -56,6 +57,23 @@ describe.each(BACKENDS)('dial queue (%s)', (backend) => {
     q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable));
     await expect(new QueuedTelephony(network, q.jobs).dial(request('bad-number'))).rejects.toThrow(/unverified/);
     expect(tries).toBe(1);
+  });
+
+  it('answers with the leg placed whose result was written just as the wait for it ran out, and keeps the job', async () => {
+    q = openTestQueues(backend, [dialQueueSpec(5)]);
+    const network = new RecordingTelephony();
+    q.jobs.work(DIAL_QUEUE, dialProcessor(network, retryable));
+    // The job's result is written, and the news of it reaches the waiter only after its wait ran out.
+    const newsLate = new Proxy(q.jobs, {
+      get: (target, prop) =>
+        prop === 'addAndWait'
+          ? (queue: string, job: JobRequest<unknown>, timeoutMs: number) =>
+              target.addAndWait(queue, job, 20_000).then(() => Promise.reject(new JobFailedError(`job ${job.id} did not finish within ${timeoutMs} ms`, true)))
+          : (Reflect.get(target, prop, target) as unknown),
+    });
+    await expect(new QueuedTelephony(network, newsLate).dial(request('late-news'))).resolves.toBe('CA-late-news');
+    expect(network.placed).toHaveLength(1);
+    expect(await q.jobs.get(DIAL_QUEUE, 'dial.late-news.agent')).toMatchObject({ state: 'completed', result: 'CA-late-news' });
   });
 
   it('does not place a leg whose ring timeout passed while it waited', async () => {
