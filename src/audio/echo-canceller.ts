@@ -112,7 +112,9 @@ export class EchoCanceller {
   private refBlockMax = 0;
   private refBlockFill = 0;
   private refEnvMean = 0;
-  private readonly refEnv = new Float32Array(ENV_RING); // mean-removed envelope per block
+  // mean-removed envelope per block, each stored twice (at b and b + ENV_RING) so that the delay
+  // search reads any run of lags without wrapping
+  private readonly refEnv = new Float32Array(2 * ENV_RING);
   private readonly refPeak = new Float32Array(ENV_RING); // max |x| per block
 
   // microphone envelope (partial block carried between frames)
@@ -238,7 +240,7 @@ export class EchoCanceller {
     let i = 0;
     // Most ticks play nothing: whole blocks of silence are taken a block at a time.
     if ((this.refCount & (BLOCK - 1)) === 0) {
-      if (isSilent(frame)) for (; i + BLOCK <= frame.length; i += BLOCK) this.pushSilentBlock();
+      if (isSilent(frame)) i = this.pushSilentBlocks(frame.length - (frame.length & (BLOCK - 1)));
       else for (; i + BLOCK <= frame.length; i += BLOCK) this.pushBlock(frame, i);
     }
     for (; i < frame.length; i++) this.pushRef(frame[i]);
@@ -318,19 +320,31 @@ export class EchoCanceller {
     this.closeRefBlock();
   }
 
-  /** The same as `pushRef(0)` BLOCK times, at a block boundary. */
-  private pushSilentBlock(): void {
+  /**
+   * The same as `pushRef(0)` `n` times, at a block boundary, for `n` a whole number of blocks;
+   * returns `n`. The ring is zeroed in at most two runs per copy (it wraps at a block boundary).
+   */
+  private pushSilentBlocks(n: number): number {
+    const ref = this.ref;
     const p = this.refCount & (REF_RING - 1);
-    this.ref.fill(0, p, p + BLOCK);
-    this.ref.fill(0, p + REF_RING, p + REF_RING + BLOCK);
-    this.refCount += BLOCK;
-    this.closeRefBlock();
+    const first = Math.min(n, REF_RING - p);
+    ref.fill(0, p, p + first);
+    ref.fill(0, p + REF_RING, p + REF_RING + first);
+    if (first < n) {
+      ref.fill(0, 0, n - first);
+      ref.fill(0, REF_RING, REF_RING + n - first);
+    }
+    for (let k = 0; k < n; k += BLOCK) {
+      this.refCount += BLOCK;
+      this.closeRefBlock();
+    }
+    return n;
   }
 
   private closeRefBlock(): void {
     const b = this.refBlockAbs & (ENV_RING - 1);
     const env = this.refBlockFill;
-    this.refEnv[b] = env - this.refEnvMean;
+    this.refEnv[b] = this.refEnv[b + ENV_RING] = env - this.refEnvMean;
     this.refEnvMean += 0.02 * (env - this.refEnvMean); // ~100 ms mean
     this.refPeak[b] = this.refBlockMax;
     if (this.refBlockMax > this.silence) this.lastActiveRef = this.refCount;
@@ -364,14 +378,8 @@ export class EchoCanceller {
   }
 
   private windowActive(first: number, last: number): boolean {
-    let e = 0;
-    const lim = (last - first + 1) * this.silence * this.silence;
-    let i = (last & (REF_RING - 1)) + REF_RING;
-    for (let k = last - first; k >= 0; k--, i--) {
-      const v = this.ref[i];
-      e += v * v;
-    }
-    return e > lim;
+    const count = last - first + 1;
+    return energyAbove(this.ref, (last & (REF_RING - 1)) + REF_RING, count, count * this.silence * this.silence);
   }
 
   // ---------------------------------------------------------------- delay search
@@ -398,7 +406,8 @@ export class EchoCanceller {
       this.micEnvAcc = 0;
       this.micBlockFill = 0;
       const b = this.micBlockAbs++;
-      for (let L = 0; L <= maxLag; L++) corr[L] = lam * corr[L] + m * env[(b - L) & (ENV_RING - 1)];
+      // env[top - L] is the reference block L before this one (top - maxLag >= 0: maxLag < ENV_RING)
+      correlate(corr, env, (b & (ENV_RING - 1)) + ENV_RING, maxLag, lam, m);
       const at = this.candidateLag >= 0 ? this.candidateLag : this.lockedLag >= 0 ? this.lockedLag : 0;
       const r = env[(b - at) & (ENV_RING - 1)];
       this.corrMic = lam * this.corrMic + m * m;
@@ -430,8 +439,7 @@ export class EchoCanceller {
       this.corrRef = lam * this.corrRef + r * r;
       decay *= lam;
     }
-    const corr = this.corr;
-    for (let L = 0; L <= this.maxLag; L++) corr[L] *= decay;
+    scale(this.corr, this.maxLag, decay);
   }
 
   private updateLock(): void {
@@ -783,6 +791,49 @@ function filterFrame(
   sumY = py;
   sumEY = pey;
   sumR = pr;
+}
+
+/**
+ * Whether the sum of squares of samples[top], samples[top - 1] .. samples[top - count + 1], added
+ * in that order, exceeds `limit`. The sum only grows, so it is over the limit from the first
+ * sample that takes it there: the rest are not added.
+ */
+export function energyAbove(samples: Float32Array, top: number, count: number, limit: number): boolean {
+  let e = 0;
+  for (let i = top; i > top - count; i--) {
+    const v = samples[i];
+    e += v * v;
+    if (e > limit) return true;
+  }
+  return false;
+}
+
+/**
+ * corr[L] = lam * corr[L] + m * env[top - L] for L = 0..maxLag: one envelope block into the delay
+ * search. Four lags per pass, so that the checks V8 makes of both arrays on every pass are paid
+ * once per four.
+ */
+function correlate(corr: Float64Array, env: Float32Array, top: number, maxLag: number, lam: number, m: number): void {
+  let L = 0;
+  for (; L + 3 <= maxLag; L += 4) {
+    corr[L] = lam * corr[L] + m * env[top - L];
+    corr[L + 1] = lam * corr[L + 1] + m * env[top - L - 1];
+    corr[L + 2] = lam * corr[L + 2] + m * env[top - L - 2];
+    corr[L + 3] = lam * corr[L + 3] + m * env[top - L - 3];
+  }
+  for (; L <= maxLag; L++) corr[L] = lam * corr[L] + m * env[top - L];
+}
+
+/** corr[L] *= factor for L = 0..maxLag, four per pass (see `correlate`). */
+function scale(corr: Float64Array, maxLag: number, factor: number): void {
+  let L = 0;
+  for (; L + 3 <= maxLag; L += 4) {
+    corr[L] *= factor;
+    corr[L + 1] *= factor;
+    corr[L + 2] *= factor;
+    corr[L + 3] *= factor;
+  }
+  for (; L <= maxLag; L++) corr[L] *= factor;
 }
 
 function isAllZeroTaps(w: Float64Array): boolean {
