@@ -231,7 +231,7 @@ async function startWith(
   // One stream of call events: the records, the metrics and the logs follow it.
   const events = new CallEventBus(logger);
   // An end it cannot write is the reconciler's to write again (never to close a second time).
-  recordCalls(events, records, { endNotWritten: (id, end) => reconciler.endNotWritten(id, end) });
+  recordCalls(events, records, { endNotWritten: (id, end) => reconciler.endNotWritten(id, end), logger });
   measureCalls(events, metrics);
   logCalls(events, logger, { transcripts: config.TOLK_LOG_TRANSCRIPTS === 'on' });
   // Ended calls are owed to the customer's webhook: recorded in the database, then queued.

@@ -4,7 +4,9 @@
  * store's record) lists every leg and ends as ended.
  */
 import { CallEventBus, stamp, type UnstampedCallEvent } from '../../src/call/events';
+import { Writable } from 'node:stream';
 import { recordCalls } from '../../src/call/subscribers/records';
+import { createLogger } from '../../src/log/logger';
 import type { CallRecordPatch } from '../../src/store/call-record';
 import { InMemoryCallRecordStore } from '../../src/store/in-memory-call-record-store';
 import { bridgedCall } from './fakes/call-records';
@@ -145,5 +147,45 @@ describe('the records subscriber, with a slow database', () => {
     const joined = await s.records.get('c1');
     expect(joined?.answeredAt).toEqual(new Date(dialledAt + 9000));
     expect(joined?.legs.filter((l) => l.callSid === AGENT)).toEqual([{ role: 'agent', callSid: AGENT, language: 'en' }]);
+  });
+});
+
+describe('the records subscriber, when the store gives up writing the legs', () => {
+  /** A logger keeping every line it was given. */
+  function lines(): { logged: Record<string, unknown>[]; logger: ReturnType<typeof createLogger> } {
+    const logged: Record<string, unknown>[] = [];
+    const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, cb) => cb(void logged.push(JSON.parse(c.toString()) as Record<string, unknown>)) }) });
+    return { logged, logger };
+  }
+
+  /** A store whose writes of legs keep meeting other writes of them: it gives up after its tries. */
+  class ContendedLegs extends InMemoryCallRecordStore {
+    override updateLegs(): Promise<boolean> {
+      return Promise.resolve(false);
+    }
+  }
+
+  it('logs a warning naming the call and the legs when their write gave up after its tries, so the record lacking them is explained', async () => {
+    const records = new ContendedLegs();
+    const { logged, logger } = lines();
+    const events = new CallEventBus(silentLogger());
+    recordCalls(events, records, { logger });
+    await records.create(bridgedCall('c1', { state: 'answered' }));
+    events.publish(stamp({ type: 'participant.joined', participantId: 'caller', role: 'caller', language: 'es', legRef: CALLER, streamRef: 'MZ1' }, { callId: 'c1' }, Date.now()));
+    await events.settle('c1');
+    expect(logged).toEqual([expect.objectContaining({ level: 'warn', event: 'call.legs_unwritten', callId: 'c1', legSids: [CALLER] })]);
+  });
+
+  it('logs a warning naming the call and the legs when the call had ended before they were written', async () => {
+    const records = new InMemoryCallRecordStore();
+    const { logged, logger } = lines();
+    const events = new CallEventBus(silentLogger());
+    recordCalls(events, records, { logger });
+    await records.create(bridgedCall('c2', { state: 'answered' }));
+    // Another instance (its reconciler) closed the call; this one still reports the agent's leg dialled.
+    await records.close('c2', { outcome: 'failed', endReason: 'instance lost', endedAt: new Date() });
+    events.publish(stamp({ type: 'leg.dialled', role: 'agent', legRef: AGENT, language: 'en' }, { callId: 'c2' }, Date.now()));
+    await events.settle('c2');
+    expect(logged).toEqual([expect.objectContaining({ level: 'warn', event: 'call.legs_unwritten', callId: 'c2', legSids: [AGENT] })]);
   });
 });

@@ -10,7 +10,8 @@
  * with the leg of who said it (where the event names the participant), why its interpretation
  * failed (its first translation session that failed for good), and the outcome. Each write
  * is returned to the event bus, so the call waits for them before it reports that it has ended. An
- * end that cannot be written is handed on (`endNotWritten`) to be written again later.
+ * end that cannot be written is handed on (`endNotWritten`) to be written again later; legs the
+ * store gives up writing (the call has ended or is gone, or its legs kept changing) are logged.
  *
  * A call ends once: its end is written only to a record that has none yet, and its state and the
  * time it was answered only while it has none (another instance, its reconciler, or the call-ends
@@ -27,6 +28,7 @@ import type { CallEnd } from '../../store/call-record-store';
 import type { CallEvent, CallEventSource } from '../events';
 import type { CallRecords } from '../ports';
 import { interpretationFailureText } from '../../shared/interpretation-failure';
+import type { Logger } from '../../log/logger';
 
 export interface RecordCallsOptions {
   /**
@@ -34,6 +36,8 @@ export interface RecordCallsOptions {
    * live, and must be ended with this, not closed as a call nobody served (reconciler.ts).
    */
   endNotWritten?: (callId: string, end: CallEnd) => void;
+  /** Where a write of a call's legs the store gave up on is logged (`call.legs_unwritten`). */
+  logger?: Logger;
 }
 
 export function recordCalls(events: CallEventSource, records: CallRecords, opts: RecordCallsOptions = {}): () => void {
@@ -69,7 +73,15 @@ export function recordCalls(events: CallEventSource, records: CallRecords, opts:
       const here = [...(legs.get(callId)?.values() ?? [])];
       const sids = new Set(here.map((l) => l.callSid));
       const parties = new Set<string>(here.map((l) => l.role).filter((role) => role === 'caller' || role === 'agent'));
-      return records.updateLegs(callId, (stored) => [...stored.filter((l) => !sids.has(l.callSid) && !parties.has(l.role)), ...here]);
+      return records.updateLegs(callId, (stored) => [...stored.filter((l) => !sids.has(l.callSid) && !parties.has(l.role)), ...here]).then((written) => {
+        if (!written) {
+          opts.logger?.warn(
+            { event: 'call.legs_unwritten', component: 'records', callId, legSids: here.map((l) => l.callSid) },
+            "could not write the call's legs to its record (it has ended or is gone, or its legs kept changing under 5 tries): the record lacks these",
+          );
+        }
+        return written;
+      });
     });
   const forget = (callId: string): void => {
     legs.delete(callId);
