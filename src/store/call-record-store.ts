@@ -2,6 +2,7 @@
  * Where call records live. Every method is async so that a database-backed store can implement
  * the same contract; the in-memory store is the default and the reference implementation.
  */
+import { randomUUID } from 'node:crypto';
 import type { CallLeg, CallOutcome, CallRecord, CallRecordPatch, CallRecordWithTranscript, NewCallRecord, Utterance } from './call-record';
 
 export interface CallListQuery {
@@ -135,6 +136,25 @@ export interface CallRecordStore {
    * outcome) is kept. Resolves how many were erased.
    */
   erase(ids: readonly string[]): Promise<number>;
+}
+
+/** What every store takes: its transcript cap and how it makes ids. */
+export interface CallRecordStoreOptions {
+  /** Utterances kept per call; later ones are counted in `droppedUtterances`. Default 5000. */
+  maxUtterancesPerCall?: number;
+  /** Generates ids for records created without one. Default: random UUIDs. */
+  newId?: () => string;
+}
+
+/** `opts` with their defaults; RangeError for a transcript cap that is not a positive whole number. */
+export function storeSettings(opts: CallRecordStoreOptions): { maxUtterances: number; newId: () => string } {
+  return { maxUtterances: positiveInt(opts.maxUtterancesPerCall ?? 5000, 'maxUtterancesPerCall'), newId: opts.newId ?? randomUUID };
+}
+
+/** `n`, or RangeError naming the option `name` unless it is a positive whole number. */
+export function positiveInt(n: number, name: string): number {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name} must be a positive integer, got ${n}`);
+  return n;
 }
 
 /** The state of a call tolk will place later: nobody serves it until it starts. */

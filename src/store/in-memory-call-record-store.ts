@@ -5,7 +5,6 @@
  * recently never starts a second call. Records are copied in and out, so callers never share
  * mutable state with the store.
  */
-import { randomUUID } from 'node:crypto';
 import type { CallLeg, CallRecord, CallRecordPatch, CallRecordWithTranscript, NewCallRecord, Utterance } from './call-record';
 import {
   CallSidTakenError,
@@ -15,22 +14,21 @@ import {
   isCallIdPrefix,
   MAX_CALL_ID_LENGTH,
   pageLimit,
+  positiveInt,
   SCHEDULED_STATE,
+  storeSettings,
   type CallListPage,
   type CallEnd,
   type CallListQuery,
   type CallRecordStore,
+  type CallRecordStoreOptions,
   type EndedQuery,
   type UnservedQuery,
 } from './call-record-store';
 
-export interface InMemoryCallRecordStoreOptions {
+export interface InMemoryCallRecordStoreOptions extends CallRecordStoreOptions {
   /** Calls kept; the oldest finished call is evicted first. Default 1000. */
   maxCalls?: number;
-  /** Utterances kept per call; later ones are counted in `droppedUtterances`. Default 5000. */
-  maxUtterancesPerCall?: number;
-  /** Generates ids for records created without one. Default: random UUIDs. */
-  newId?: () => string;
 }
 
 interface Entry {
@@ -51,8 +49,9 @@ export class InMemoryCallRecordStore implements CallRecordStore {
 
   constructor(opts: InMemoryCallRecordStoreOptions = {}) {
     this.maxCalls = positiveInt(opts.maxCalls ?? 1000, 'maxCalls');
-    this.maxUtterances = positiveInt(opts.maxUtterancesPerCall ?? 5000, 'maxUtterancesPerCall');
-    this.newId = opts.newId ?? randomUUID;
+    const settings = storeSettings(opts);
+    this.maxUtterances = settings.maxUtterances;
+    this.newId = settings.newId;
   }
 
   /** Number of calls currently held. */
@@ -231,9 +230,4 @@ function earliestFirst(time: (r: CallRecord) => number): (a: CallRecord, b: Call
 
 function keyOf(r: CallRecord) {
   return { startedAt: r.startedAt.getTime(), id: r.id };
-}
-
-function positiveInt(n: number, name: string): number {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name} must be a positive integer, got ${n}`);
-  return n;
 }

@@ -5,7 +5,6 @@
  * Unlike the in-memory store nothing is evicted: the database keeps every call until it is erased
  * (see retention/retention.ts).
  */
-import { randomUUID } from 'node:crypto';
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type {
   CallMove,
@@ -29,21 +28,18 @@ import {
   MAX_CALL_ID_LENGTH,
   pageLimit,
   SCHEDULED_STATE,
+  storeSettings,
   type CallListPage,
   type CallEnd,
   type CallListQuery,
   type CallRecordStore,
+  type CallRecordStoreOptions,
   type EndedQuery,
   type UnservedQuery,
 } from './call-record-store';
 import { toNumber, type CallsTable, type StoreDatabase, type TranscriptLinesTable } from './database';
 
-export interface SqlCallRecordStoreOptions {
-  /** Utterances kept per call; later ones are counted in `droppedUtterances`. Default 5000. */
-  maxUtterancesPerCall?: number;
-  /** Generates ids for records created without one. Default: random UUIDs. */
-  newId?: () => string;
-}
+export type SqlCallRecordStoreOptions = CallRecordStoreOptions;
 
 /** How often `updateLegs` reads and writes again while other writes keep changing the legs. */
 const LEGS_TRIES = 5;
@@ -56,10 +52,9 @@ export class SqlCallRecordStore implements CallRecordStore {
     private readonly db: Kysely<StoreDatabase>,
     opts: SqlCallRecordStoreOptions = {},
   ) {
-    const max = opts.maxUtterancesPerCall ?? 5000;
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxUtterancesPerCall must be a positive integer, got ${max}`);
-    this.maxUtterances = max;
-    this.newId = opts.newId ?? randomUUID;
+    const settings = storeSettings(opts);
+    this.maxUtterances = settings.maxUtterances;
+    this.newId = settings.newId;
   }
 
   async create(input: NewCallRecord): Promise<CallRecord> {

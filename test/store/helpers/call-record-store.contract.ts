@@ -3,15 +3,10 @@
  * calls `describeCallRecordStoreContract` with a factory that opens a fresh, empty store.
  */
 import type { NewCallRecord, Utterance } from '../../../src/store/call-record';
-import { CallSidTakenError, InvalidCursorError, type CallRecordStore } from '../../../src/store/call-record-store';
-
-export interface ContractStoreOptions {
-  maxUtterancesPerCall?: number;
-  newId?: () => string;
-}
+import { CallSidTakenError, InvalidCursorError, type CallRecordStore, type CallRecordStoreOptions } from '../../../src/store/call-record-store';
 
 /** Opens an empty store; the contract closes nothing itself, the factory's owner cleans up. */
-export type OpenCallRecordStore = (opts?: ContractStoreOptions) => Promise<CallRecordStore>;
+export type OpenCallRecordStore = (opts?: CallRecordStoreOptions) => Promise<CallRecordStore>;
 
 export const T0 = Date.parse('2025-01-01T10:00:00Z');
 
