@@ -7,7 +7,9 @@
  *
  * A service that paces its chunks plays without gaps as long as no chunk comes later, against
  * the pace its first one set, than that first one waited: so the wait covers the jitter of the
- * chunks' arrival, not their size. It is learnt as the speech arrives: every chunk's lateness
+ * chunks' arrival, not their size. A first chunk shorter than the service's (the speech began
+ * inside the chunk it paced) is followed by the next a whole chunk's time later: the pace, and the
+ * start wait with it, start later by what it was short. It is learnt as the speech arrives: every chunk's lateness
  * against the pace of its utterance is noted, and the wait is a small margin plus the most seen
  * over the last few seconds of speech, here or on any route of the process (`recent`: the same
  * event loop and the same network path to the service, so a loaded machine lengthens every
@@ -123,9 +125,21 @@ export class SpeechPlayout {
   private readonly recent: RecentLateness | undefined;
   private piecesInWindow = 0;
   private starvedInWindow = false;
-  /** The utterance arriving: when its first piece came (ms) and how much of it has come since. */
+  /**
+   * The utterance arriving: when its pace starts (ms: when its first piece came, or later after a
+   * short first piece) and how much of it has come since.
+   */
   private paceAtMs = 0;
   private paceSamples = 0;
+  /** When the last piece came, ms. */
+  private lastPieceAtMs = 0;
+  /**
+   * The service's pace, ms a piece: the most a piece after the first in the last utterance that
+   * had one took on it (its length, or the time since the piece before when that was shorter);
+   * `pieceMsInUtterance`: the same for the utterance arriving (0: none yet).
+   */
+  private pieceMs = 0;
+  private pieceMsInUtterance = 0;
   /** When the speech last ran dry mid-utterance, ms (undefined: not dry). */
   private dryAtMs: number | undefined;
   private underruns = 0;
@@ -179,8 +193,13 @@ export class SpeechPlayout {
     if (this.muted || pcm.length === 0) return;
     const at = this.nowMs ? this.nowMs() : (this.reads + 1) * FRAME_MS;
     if (!this.playing && this.queue.length === 0) {
-      // A new utterance: its first piece sets the pace the rest is measured against.
-      this.paceAtMs = at;
+      // A new utterance: its first piece sets the pace the rest is measured against. One shorter
+      // than the service's pieces (the speech began inside the piece the service paced) is
+      // followed by the next piece a whole piece's time later: the pace starts that much later.
+      if (this.pieceMsInUtterance > 0) this.pieceMs = this.pieceMsInUtterance;
+      this.pieceMsInUtterance = 0;
+      const shortMs = Math.max(0, this.pieceMs - samplesToMs(pcm.length));
+      this.paceAtMs = at + Math.min(shortMs, this.maxCushionMs);
       this.paceSamples = 0;
     } else {
       const late = at - this.paceAtMs - samplesToMs(this.paceSamples);
@@ -188,7 +207,11 @@ export class SpeechPlayout {
         if (late > this.lateInWindow) this.lateInWindow = late;
         this.recent?.note(Math.max(0, late), at);
       }
+      // A piece's time on the service's pace: its length, or less when it came sooner (a burst).
+      const pacedMs = Math.min(samplesToMs(pcm.length), at - this.lastPieceAtMs);
+      if (pacedMs > this.pieceMsInUtterance) this.pieceMsInUtterance = pacedMs;
     }
+    this.lastPieceAtMs = at;
     this.paceSamples += pcm.length;
     this.piecesInWindow++;
     this.queue.push(pcm);

@@ -297,6 +297,47 @@ describe('SpeechPlayout on the call clock', () => {
     expect(p.playout.stats().waitMs).toBeLessThan(100);
   });
 
+  it('paces an utterance that begins inside a piece from the piece after it: its short first piece is not learnt as lateness', () => {
+    const p = timed();
+    /** An utterance whose speech began inside the service's piece: a first piece of `firstMs`, then 100 ms pieces every 100 ms. */
+    const startingShort = (fromMs: number, firstMs: number): number => {
+      p.readUntil(fromMs);
+      p.clock.ms = fromMs;
+      p.playout.push(new Int16Array((firstMs / 20) * FRAME_SAMPLES).fill(1000));
+      let first = Infinity;
+      for (let k = 1; k < 10; k++) {
+        first = Math.min(first, ...p.readUntil(fromMs + 100 * k));
+        p.clock.ms = fromMs + 100 * k;
+        p.say(5);
+      }
+      return Math.min(first, ...p.readUntil(fromMs + 2000)) - fromMs;
+    };
+    utterance(p, 1000, 10, () => 0);
+    // The next piece comes 100 ms after a 20 ms first one: it starts 80 ms later than a whole
+    // piece would, and then plays on without running dry.
+    for (const at of [6000, 7500, 9000]) expect(startingShort(at, 20)).toBe(100);
+    expect(p.playout.stats()).toMatchObject({ underruns: 0, concealments: 0 });
+    // Pieces that came on their pace: an utterance starting with a whole piece waits 10 ms, not 10 + 80.
+    expect(utterance(p, 12_000, 10, () => 0) - 12_000).toBe(20);
+    expect(startingShort(13_500, 60)).toBe(60);
+    expect(p.playout.stats()).toMatchObject({ underruns: 0, concealments: 0 });
+  });
+
+  it('holds no short first piece back from a service that sends its pieces in bursts', () => {
+    const p = timed();
+    /** An utterance sent all at once, in pieces of `piecesMs`; the first read that played it, from `fromMs`. */
+    const burst = (fromMs: number, piecesMs: number[]): number => {
+      p.readUntil(fromMs);
+      p.clock.ms = fromMs;
+      for (const ms of piecesMs) p.playout.push(new Int16Array((ms / 20) * FRAME_SAMPLES).fill(1000));
+      return p.readUntil(fromMs + 2000)[0] - fromMs;
+    };
+    for (const at of [1000, 2500, 4000]) burst(at, [100, 100, 100, 100]);
+    // 60 ms in all, less than a burst that starts at once: it waits 10 ms, not 10 + the 80 its first piece was short.
+    for (const at of [6000, 7500, 9000]) expect(burst(at, [20, 40])).toBe(20);
+    expect(p.playout.stats()).toMatchObject({ underruns: 0, concealments: 0 });
+  });
+
   it("waits for the most any of the process's routes saw lately, and for the prior only when nobody spoke lately", () => {
     const recent = new RecentLateness();
     const a = timed({ recent });
