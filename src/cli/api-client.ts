@@ -6,37 +6,10 @@
 import type { NumberSettings } from '../config/numbers';
 import type { FieldProblem } from '../config/numbers-schema';
 import type { SupportedLanguage } from '../translate/languages';
+import type { CallJson, CallWithTranscriptJson } from '../shared/call-json';
 import { CliError, EXIT_FAILURE, EXIT_UNREACHABLE, EXIT_USAGE, usageError } from './errors';
 
-/** A call record as the API serialises it (dates as ISO strings). */
-export interface CallJson {
-  id: string;
-  /** Present for a conference, with the conference's name. */
-  kind?: 'conference';
-  conference?: string;
-  number: string;
-  from: string;
-  destination: string;
-  legs: { role: string; callSid: string; streamSid?: string; language: string; languageSource?: string; dialledAt?: string }[];
-  languages: { caller: string; agent: string };
-  state: string;
-  outcome?: string;
-  /** Why it ended, in a few words. */
-  endReason?: string;
-  /** The tolk instance serving it while it is live (the last one that served it, once it ended). */
-  instance?: string;
-  /** Each time the live call moved to another instance (a rolling deploy), in order. */
-  moves?: { from: string; to: string; at: string }[];
-  /** Present for a call tolk places: `from` is the customer it calls. */
-  outbound?: { at?: string; dueAt: string; attempts: number; retries: number; retryAfterSec: number; callerLanguage?: string };
-  startedAt: string;
-  answeredAt?: string;
-  endedAt?: string;
-  /** How long it was connected (answered to ended), once it ended having been answered. */
-  durationMs?: number;
-  /** Its interpretation failed for good: the failure kind, and in plain words with the setting to check. */
-  interpretationFailure?: { kind: string; message: string };
-}
+export type { CallJson, CallLegJson, CallWithTranscriptJson, UtteranceJson } from '../shared/call-json';
 
 /** What `tolk calls place` asks for (`POST /api/calls`). */
 export interface PlaceCallJson {
@@ -48,24 +21,6 @@ export interface PlaceCallJson {
   at?: string;
   retries?: number;
   retryAfterSec?: number;
-}
-
-export interface UtteranceJson {
-  /** The route: 'caller->agent', 'agent->caller' in a direct call; 'to:<language>' in a conference. */
-  direction: string;
-  /** The role and call SID of who said it; absent where tolk cannot tell. */
-  speaker?: { role: string; callSid: string };
-  source: { text: string; languageCode: string };
-  translation: { text: string; languageCode: string };
-  startMs: number;
-  endMs: number;
-  latencyMs?: number;
-  lagMs?: number;
-}
-
-export interface CallWithTranscriptJson extends CallJson {
-  transcript: UtteranceJson[];
-  droppedUtterances: number;
 }
 
 export interface CallPageJson {

@@ -1,15 +1,17 @@
 import { badgeClass, callDuration, formatTime, interpretationStatus, languagesCell, listedTimeText, statusLabel, type CallRecord } from '../../console/src/lib/calls';
 
-const record = (fields: Partial<CallRecord>): CallRecord => ({
+/** A call as the API lists it; a call tolk places is given by its attempts and due time (it retries twice, a minute apart). */
+const record = ({ outbound, ...fields }: Omit<Partial<CallRecord>, 'outbound'> & { outbound?: { attempts: number; dueAt: string } }): CallRecord => ({
   id: 'c1',
   number: '+15550001111',
   from: '+34600000000',
   destination: '+15550002222',
   legs: [],
-  languages: {},
+  languages: { caller: 'es', agent: 'en' },
   state: 'bridged',
   startedAt: '2026-12-05T10:00:00.000Z',
   ...fields,
+  ...(outbound ? { outbound: { ...outbound, retries: 2, retryAfterSec: 60 } } : {}),
 });
 
 describe("a call's interpretation on the History page", () => {

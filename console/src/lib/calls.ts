@@ -1,62 +1,10 @@
 /** Call records as the admin API returns them (`/api/calls`), and small formatting helpers. */
 import { listedLanguages } from '../../../src/shared/call-languages';
 import { listedTimeText as listedTimeWith, talkText } from '../../../src/shared/call-times';
+import type { CallJson as CallRecord } from '../../../src/shared/call-json';
 export { interpretationStatus } from '../../../src/shared/interpretation-failure';
 
-export interface CallLeg {
-  role: string;
-  callSid: string;
-  language: string;
-  /** How the language became known, where it was not given (a conference's: detected, deduced, spoken). */
-  languageSource?: string;
-  /** When tolk dialled the leg, while nobody has joined on it (it rings, or rang unanswered). */
-  dialledAt?: string;
-}
-
-export interface CallRecord {
-  id: string;
-  /** Present for a conference only. */
-  kind?: 'conference';
-  /** The conference interpreted (its name), for a conference. */
-  conference?: string;
-  number: string;
-  from: string;
-  destination: string;
-  legs: CallLeg[];
-  languages: Record<string, string>;
-  state: string;
-  outcome?: string;
-  /** Why it ended, in a few words. */
-  endReason?: string;
-  /** Present for a call tolk places: how many attempts have started. */
-  outbound?: { attempts: number; dueAt: string };
-  startedAt: string;
-  answeredAt?: string;
-  endedAt?: string;
-  /** How long it was connected (answered to ended), once it ended having been answered. */
-  durationMs?: number;
-  /** Its interpretation failed for good: the failure kind, and in plain words with the setting to check. */
-  interpretationFailure?: { kind: string; message: string };
-}
-
-export interface Utterance {
-  /** The route: 'caller->agent', 'agent->caller' in a direct call; 'to:<language>' in a conference. */
-  direction: string;
-  /** The role and call SID of who said it; absent where tolk cannot tell. */
-  speaker?: { role: string; callSid: string };
-  source: { text: string; languageCode: string };
-  translation: { text: string; languageCode: string };
-  startMs: number;
-  endMs: number;
-  /** End of speech to the first translated audio heard, when measured. */
-  latencyMs?: number;
-  lagMs?: number;
-}
-
-export interface CallWithTranscript extends CallRecord {
-  transcript: Utterance[];
-  droppedUtterances: number;
-}
+export type { CallLegJson as CallLeg, CallJson as CallRecord, UtteranceJson as Utterance, CallWithTranscriptJson as CallWithTranscript } from '../../../src/shared/call-json';
 
 /** What a call's badge says: the CLI's outcome cell (shared/call-status.ts). */
 export { statusLabel } from '../../../src/shared/call-status';
