@@ -3,7 +3,7 @@ import { CallEventBus, type CallEvent } from '../../src/call/events';
 import { CallReconciler, STALE_INTERVALS, type CallReconcilerDeps } from '../../src/call/reconciler';
 import { recordCalls } from '../../src/call/subscribers/records';
 import type { LegReport } from '../../src/call/ports';
-import { createLogger } from '../../src/log/logger';
+import { createLogger, type Logger } from '../../src/log/logger';
 import type { CallRecord, CallRecordPatch, NewCallRecord } from '../../src/store/call-record';
 import type { CallEnd, UnservedQuery } from '../../src/store/call-record-store';
 import type { JobView } from '../../src/jobs/queue';
@@ -64,6 +64,45 @@ const call = (id: string, over: Partial<NewCallRecord> = {}): NewCallRecord => (
 });
 
 const utterance = { direction: 'caller->agent', source: { text: 'hola', languageCode: 'es' }, translation: { text: 'hello', languageCode: 'en' }, startMs: 1000, endMs: 1800 };
+
+/**
+ * With the network down, `passes` passes an interval apart, none closing a call: the times (in
+ * intervals since BOOT) a leg was looked up at, then and on any pass after.
+ */
+async function asksWhileDown(s: ReturnType<typeof setup>, passes: number): Promise<number[]> {
+  s.network.down = true;
+  const asked: number[] = [];
+  const lookUp = s.network.lookUp.bind(s.network);
+  s.network.lookUp = (sid) => (asked.push((s.now() - BOOT) / INTERVAL), lookUp(sid));
+  for (let i = 0; i < passes; i++) {
+    expect(await s.reconciler.pass()).toBe(0);
+    s.advance(INTERVAL);
+  }
+  return asked;
+}
+
+/**
+ * A reconciler on fake timers over `records`, serving the call 'live' (marked as served every
+ * second), whose first pass asks the network about 'orphan' (created here) and waits for its answer
+ * until `body` is done; then that pass is answered, the reconciler stopped and the timers real again.
+ */
+async function whileFirstPassWaits(records: InMemoryCallRecordStore, logger: Logger, over: Partial<CallReconcilerDeps>, body: () => Promise<void>): Promise<void> {
+  let release: () => void = () => undefined;
+  const network = { lookUp: () => new Promise<LegReport | undefined>((r) => (release = () => r(undefined))), hangUp: () => Promise.resolve() };
+  await records.create(call('orphan', { startedAt: new Date(Date.now() - 120_000) }));
+  const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(), intervalMs: 1000, serving: () => ['live'], events: new CallEventBus(logger), jobs: new MemoryJobQueues({ specs: [callEndsQueueSpec], logger }), logger, ...over });
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+  try {
+    reconciler.start();
+    await body();
+    release();
+    const stopping = reconciler.stop();
+    await jest.advanceTimersByTimeAsync(10_000);
+    await stopping;
+  } finally {
+    jest.useRealTimers();
+  }
+}
 
 describe('calls no instance serves any more', () => {
   it("closes this instance's calls from before it started as interrupted, at the time the network reports, keeping the transcript", async () => {
@@ -175,15 +214,8 @@ describe('calls no instance serves any more', () => {
   it('gives up asking after five failed attempts and closes the call anyway, so it cannot hold up the others; asking less often after each', async () => {
     const s = setup();
     await s.records.create(call('c1'));
-    s.network.down = true;
-    const asked: number[] = [];
-    const lookUp = s.network.lookUp.bind(s.network);
-    s.network.lookUp = (sid) => (asked.push((s.now() - BOOT) / INTERVAL), lookUp(sid));
     // A pass every interval: Twilio is asked again after one, then two, four and eight.
-    for (let i = 0; i < 15; i++) {
-      expect(await s.reconciler.pass()).toBe(0);
-      s.advance(INTERVAL);
-    }
+    const asked = await asksWhileDown(s, 15);
     expect(asked).toEqual([0, 1, 3, 7]);
     expect((await s.records.get('c1'))?.outcome).toBeUndefined();
     expect(await s.reconciler.pass()).toBe(1);
@@ -214,23 +246,11 @@ describe('calls no instance serves any more', () => {
     const touched: number[] = [];
     const write = served.touch.bind(served);
     const records = Object.assign(served, { touch: (ids: readonly string[], at: Date) => (touched.push(at.getTime()), write(ids, at)) });
-    let release: () => void = () => undefined;
-    const network = { lookUp: () => new Promise<LegReport | undefined>((r) => (release = () => r(undefined))), hangUp: () => Promise.resolve() };
-    await records.create(call('orphan', { startedAt: new Date(Date.now() - 120_000) }));
-    const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(), intervalMs: 1000, serving: () => ['live'], events: new CallEventBus(createLogger({ level: 'silent' })), jobs: new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: createLogger({ level: 'silent' }) }), logger: createLogger({ level: 'silent' }) });
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
-    try {
-      reconciler.start();
+    await whileFirstPassWaits(records, createLogger({ level: 'silent' }), {}, async () => {
       for (let i = 0; i < 4; i++) await jest.advanceTimersByTimeAsync(1000);
       // The first pass still waits on the network; every interval marked the live call all the same.
       expect(touched.length).toBeGreaterThanOrEqual(5);
-      release();
-      const stopping = reconciler.stop();
-      await jest.advanceTimersByTimeAsync(10_000);
-      await stopping;
-    } finally {
-      jest.useRealTimers();
-    }
+    });
   });
 
   it('sends a database that does not answer no more writes marking its calls as served until it answers, and gives up waiting on each within a step', async () => {
@@ -246,15 +266,9 @@ describe('calls no instance serves any more', () => {
         return new Promise<void>((r) => held.push(() => void write(ids, at).then(r)));
       },
     });
-    let release: () => void = () => undefined;
-    const network = { lookUp: () => new Promise<LegReport | undefined>((r) => (release = () => r(undefined))), hangUp: () => Promise.resolve() };
-    await records.create(call('orphan', { startedAt: new Date(Date.now() - 120_000) }));
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString()) as Record<string, unknown>), cb()) }) });
-    const reconciler = new CallReconciler({ records, telephony: network, instance: 'host-a:8080', startedAt: new Date(), intervalMs: 1000, passLimitMs: 30_000, serving: () => ['live'], events: new CallEventBus(logger), jobs: new MemoryJobQueues({ specs: [callEndsQueueSpec], logger }), logger });
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
-    try {
-      reconciler.start();
+    await whileFirstPassWaits(records, logger, { passLimitMs: 30_000 }, async () => {
       await jest.advanceTimersByTimeAsync(0);
       // The pass marked the live call, then waits on the network; the database stops answering.
       expect(started).toBe(1);
@@ -269,13 +283,7 @@ describe('calls no instance serves any more', () => {
       for (const answer of held.splice(0)) answer();
       await jest.advanceTimersByTimeAsync(1000);
       expect(started).toBe(3);
-      release();
-      const stopping = reconciler.stop();
-      await jest.advanceTimersByTimeAsync(10_000);
-      await stopping;
-    } finally {
-      jest.useRealTimers();
-    }
+    });
   });
 });
 
@@ -433,6 +441,12 @@ function hangingQueue(jobs: MemoryJobQueues): MemoryJobQueues & { hung: boolean 
   return queue;
 }
 
+/** `setup` with job queues hanging (`jobs.hung`), a lookup in them given up after `queueWaitMs`. */
+function setupHangingQueue(queueWaitMs: number) {
+  const jobs = hangingQueue(new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: createLogger({ level: 'silent' }) }));
+  return { ...setup([], new InMemoryCallRecordStore(), { jobs, queueWaitMs }), jobs };
+}
+
 describe('a pass whose database or job queue does not answer', () => {
   const outcomes = (ended: CallEvent[]) => ended.map((e) => [e.callId, e.type === 'call.ended' && e.outcome]);
 
@@ -512,9 +526,8 @@ describe('a pass whose database or job queue does not answer', () => {
   });
 
   it('hangs up the legs still up but leaves the record live while the job queue cannot say whether its end was published, without holding up the passes after it, and writes that end once it can', async () => {
-    const store = new InMemoryCallRecordStore();
-    const jobs = hangingQueue(new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: createLogger({ level: 'silent' }) }));
-    const s = setup([], store, { jobs, queueWaitMs: 50 });
+    const s = setupHangingQueue(50);
+    const { records: store, jobs } = s;
     await store.create(call('c1'));
     s.network.legs.set(CALLER, { status: { state: 'answered' } });
     s.network.legs.set(AGENT, { status: { state: 'answered' } });
@@ -539,9 +552,8 @@ describe('a pass whose database or job queue does not answer', () => {
   });
 
   it('asks the network about a call left live while the job queue cannot answer only until its legs are over, however many passes that lasts', async () => {
-    const store = new InMemoryCallRecordStore();
-    const jobs = hangingQueue(new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: createLogger({ level: 'silent' }) }));
-    const s = setup([], store, { jobs, queueWaitMs: 50 });
+    const s = setupHangingQueue(50);
+    const { records: store, jobs } = s;
     const asked: string[] = [];
     const lookUp = s.network.lookUp.bind(s.network);
     s.network.lookUp = (sid) => (asked.push(sid), lookUp(sid));
@@ -572,9 +584,8 @@ describe('a pass whose database or job queue does not answer', () => {
   });
 
   it('says the legs it hung up while the job queue could not answer were hung up by tolk when it closes the call later', async () => {
-    const store = new InMemoryCallRecordStore();
-    const jobs = hangingQueue(new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: createLogger({ level: 'silent' }) }));
-    const s = setup([], store, { jobs, queueWaitMs: 50 });
+    const s = setupHangingQueue(50);
+    const { records: store, jobs } = s;
     await store.create(call('c1'));
     s.network.legs.set(CALLER, { status: { state: 'answered' } });
     s.network.legs.set(AGENT, { status: { state: 'ringing' } });
@@ -594,17 +605,9 @@ describe('a pass whose database or job queue does not answer', () => {
   });
 
   it('asks Twilio about a leg it failed to look up again after an interval, then twice as long each time, up to 10 minutes, while the call is left live', async () => {
-    const jobs = hangingQueue(new MemoryJobQueues({ specs: [callEndsQueueSpec], logger: createLogger({ level: 'silent' }) }));
-    const s = setup([], new InMemoryCallRecordStore(), { jobs, queueWaitMs: 1 });
+    const s = setupHangingQueue(1);
     await s.records.create(call('c1', { legs: [{ role: 'caller', callSid: CALLER, language: 'es' }] }));
-    s.network.down = true;
-    const asked: number[] = [];
-    const lookUp = s.network.lookUp.bind(s.network);
-    s.network.lookUp = (sid) => (asked.push((s.now() - BOOT) / INTERVAL), lookUp(sid));
-    for (let i = 0; i < 100; i++) {
-      expect(await s.reconciler.pass()).toBe(0);
-      s.advance(INTERVAL);
-    }
+    const asked = await asksWhileDown(s, 100);
     expect(asked.slice(1).map((at, i) => at - asked[i])).toEqual([1, 2, 4, 8, 16, 20, 20, 20]);
     expect(s.lines).toContainEqual(expect.objectContaining({ event: 'call.leg_backing_off', callId: 'c1', legSid: CALLER, failures: 6, waitMs: 600_000 }));
   });
