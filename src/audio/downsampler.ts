@@ -8,7 +8,7 @@
  */
 import { designLowpass } from './fir-design';
 import { HistoryBuffer, outputTarget, type ResamplerOptions, type StreamingResampler } from './resampler';
-import { roundIntoInt16, toInt16 } from './pcm';
+import { toInt16 } from './pcm';
 import { lazySimdFir, type StridedFir } from './wasm/simd-fir';
 
 /** Filter length at 24 kHz; (taps - 1) / 2 is a multiple of 3, so the delay is whole 8 kHz samples. */
@@ -70,7 +70,7 @@ export class Downsampler24to8 implements StreamingResampler {
     const buf = this.history.load(input);
     if (this.simd) {
       // Output o's window is buf[phase + 3o .. phase + 3o + HISTORY]; the taps are symmetric.
-      roundIntoInt16(this.simd.filterAt(buf.subarray(0, HISTORY + n), this.phase, count, FACTOR), dst, 0, 1);
+      this.simd.filterInt16(buf.subarray(0, HISTORY + n), this.phase, count, FACTOR, dst, -1);
     } else {
       this.filterPlain(buf, n, dst);
     }

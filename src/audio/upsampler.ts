@@ -8,7 +8,7 @@
  */
 import { designLowpass } from './fir-design';
 import { HistoryBuffer, outputTarget, type ResamplerOptions, type StreamingResampler } from './resampler';
-import { INT16_MAX, INT16_MIN, toInt16 } from './pcm';
+import { toInt16 } from './pcm';
 import { lazySimdFir, type StridedFir } from './wasm/simd-fir';
 
 /** Prototype length at 16 kHz (of the form 4k+3). */
@@ -77,9 +77,11 @@ export class Upsampler8to16 implements StreamingResampler {
       return dst.length === 2 * n ? dst : dst.subarray(0, 2 * n);
     }
     const buf = this.history.load(input);
-    if (this.simd) interleave(this.simd.filterAt(buf.subarray(0, HISTORY + n), 0, n, 1), buf, n, dst);
+    if (this.simd) this.simd.filterInt16(buf, 0, n, 1, dst, HISTORY - HALF);
     else {
       this.filterPlain(buf, n, dst);
+      // The copy phase: input sample i - HALF, which the work area [history | input] holds at
+      // buf[i + HISTORY - HALF] for every i (from the history for the first HALF).
       for (let i = 0; i < n; i++) dst[2 * i + 1] = buf[i + HISTORY - HALF];
     }
     this.history.advance(n);
@@ -105,19 +107,5 @@ export class Upsampler8to16 implements StreamingResampler {
 
   reset(): void {
     this.history.clear();
-  }
-}
-
-/**
- * Both phases into `dst`: the filtered even outputs rounded and clamped (as `roundIntoInt16`), and
- * the copy phase, input sample i - HALF, at the odd ones. In the work area [history | input] that
- * sample is buf[i + HISTORY - HALF] for every i (from the history for the first HALF), an int16
- * held exactly in float32. One pass over the frame, two outputs a step.
- */
-function interleave(even: Float32Array, buf: Float32Array, n: number, dst: Int16Array): void {
-  for (let i = 0; i < n; i++) {
-    const x = even[i];
-    dst[2 * i] = x >= INT16_MAX ? INT16_MAX : x <= INT16_MIN ? INT16_MIN : Math.round(x);
-    dst[2 * i + 1] = buf[i + HISTORY - HALF];
   }
 }

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { Downsampler24to8 } from '../../src/audio/downsampler';
 import { readWav } from '../../src/audio/wav';
 import { Upsampler8to16 } from '../../src/audio/upsampler';
+import fc from 'fast-check';
+import { roundIntoInt16 } from '../../src/audio/pcm';
 import { simdFir } from '../../src/audio/wasm/simd-fir';
 import { noisyTones, prng } from './helpers/signals';
 
@@ -73,6 +75,38 @@ describe('the SIMD FIR kernel', () => {
       }
     },
   );
+
+  it('rounds into int16 in the kernel exactly as roundIntoInt16 rounds its float sums (halves, clamps, NaN)', () => {
+    // Taps of halves and quarters put many sums exactly on .5; huge, infinite and NaN samples
+    // drive the clamps and the NaN rule.
+    const sample = fc.oneof(
+      { weight: 8, arbitrary: fc.integer({ min: -32768, max: 32767 }) },
+      { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity, 1e9, -1e9, 65535.5, -65537) },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(0.5, -0.5, 0.25, 1, -1.25, 0.75), { minLength: 1, maxLength: 40 }),
+        fc.array(sample, { minLength: 80, maxLength: 200 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.boolean(),
+        (taps, values, stride, withCopy) => {
+          const fir = simdFir(taps)!;
+          const window = Float32Array.from(values);
+          const count = Math.floor((window.length - taps.length) / stride) + 1;
+          // the copied samples (the upsampler's copy phase) are int16 values
+          const copyAt = 1;
+          if (withCopy && !window.subarray(copyAt, copyAt + count).every((v) => Number.isInteger(v) && Math.abs(v) <= 32768)) return;
+          const want = new Int16Array(withCopy ? 2 * count : count);
+          roundIntoInt16(fir.filterAt(window, 0, count, stride), want, 0, withCopy ? 2 : 1);
+          if (withCopy) for (let o = 0; o < count; o++) want[2 * o + 1] = window[copyAt + o];
+          const got = new Int16Array(want.length);
+          fir.filterInt16(window, 0, count, stride, got, withCopy ? copyAt : -1);
+          expect(Array.from(got)).toEqual(Array.from(want));
+        },
+      ),
+      { numRuns: 400, seed: 23 },
+    );
+  });
 
   it('grows its memory for windows larger than one WebAssembly page', () => {
     const fir = simdFir([0.5, 0.25])!;

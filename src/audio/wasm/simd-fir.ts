@@ -13,6 +13,7 @@ import { ensureBytes, instantiate, sharedInstance, type WasmMemory } from './mod
 interface KernelExports {
   memory: WasmMemory;
   fir(taps: number, nvec: number, input: number, output: number, count: number, stride: number): void;
+  fir_i16(taps: number, nvec: number, input: number, output: number, count: number, stride: number, outStep: number, copy: number): void;
 }
 
 /** Taps are padded to a multiple of 8 (the kernel takes two 4-lane vectors per step). */
@@ -22,10 +23,12 @@ class Kernel {
   private readonly exports: KernelExports;
   private tapsEnd = 0; // bytes used by the taps of registered filters
   private heap: Float32Array;
+  private heap16: Int16Array;
 
   constructor() {
     this.exports = instantiate<KernelExports>(FIR_WASM_BASE64);
     this.heap = new Float32Array(this.exports.memory.buffer);
+    this.heap16 = new Int16Array(this.exports.memory.buffer);
   }
 
   /** Places taps in memory for good; returns their byte offset. */
@@ -47,12 +50,23 @@ class Kernel {
     return this.heap;
   }
 
+  get memory16(): Int16Array {
+    return this.heap16;
+  }
+
   run(taps: number, nvec: number, input: number, output: number, count: number, stride: number): void {
     this.exports.fir(taps, nvec, input, output, count, stride);
   }
 
+  runInt16(taps: number, nvec: number, input: number, output: number, count: number, stride: number, outStep: number, copy: number): void {
+    this.exports.fir_i16(taps, nvec, input, output, count, stride, outStep, copy);
+  }
+
   private ensure(bytes: number): void {
-    if (ensureBytes(this.exports.memory, bytes)) this.heap = new Float32Array(this.exports.memory.buffer);
+    if (ensureBytes(this.exports.memory, bytes)) {
+      this.heap = new Float32Array(this.exports.memory.buffer);
+      this.heap16 = new Int16Array(this.exports.memory.buffer);
+    }
   }
 }
 
@@ -66,6 +80,13 @@ export interface StridedFir {
    * next call to any filter.
    */
   filterAt(window: Float32Array | Float64Array, first: number, count: number, stride: number): Float32Array;
+  /**
+   * The same outputs rounded to the nearest int16 (halves up, as Math.round), clamped, NaN as 0,
+   * into `dst`: at dst[o], or with `copyAt` (>= 0) at dst[2 * o], each followed at dst[2 * o + 1]
+   * by window[copyAt + o], which must be an int16 value and lie in the filtered span
+   * (first <= copyAt, copyAt + count <= first + (count - 1) * stride + taps).
+   */
+  filterInt16(window: Float32Array, first: number, count: number, stride: number, dst: Int16Array, copyAt: number): void;
 }
 
 class SimdFir implements StridedFir {
@@ -98,6 +119,24 @@ class SimdFir implements StridedFir {
     this.kernel.run(this.tapsAt, this.nvec, at, outputIndex * 4, count, stride);
     return heap.subarray(outputIndex, outputIndex + count);
   }
+
+  filterInt16(window: Float32Array, first: number, count: number, stride: number, dst: Int16Array, copyAt: number): void {
+    if (count <= 0) return;
+    const needed = (count - 1) * stride + this.span;
+    const step = copyAt >= 0 ? 2 : 1;
+    const at = this.kernel.scratch(needed + Math.ceil((count * step) / 2));
+    const inputIndex = at / 4;
+    const heap = this.kernel.memory;
+    const available = Math.max(0, Math.min(needed, window.length - first));
+    heap.set(window.subarray(first, first + available), inputIndex);
+    heap.fill(0, inputIndex + available, inputIndex + needed);
+    const outputIndex = inputIndex + needed;
+    // the copied samples are read where the window was placed
+    const copy = copyAt >= 0 ? (inputIndex + copyAt - first) * 4 : 0;
+    this.kernel.runInt16(this.tapsAt, this.nvec, at, outputIndex * 4, count, stride, step, copy);
+    dst.set(this.kernel.memory16.subarray(2 * outputIndex, 2 * outputIndex + count * step));
+  }
+
 }
 
 /** A SIMD filter with these taps, or undefined where WebAssembly SIMD is unavailable. */
