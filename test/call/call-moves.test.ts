@@ -119,6 +119,44 @@ async function bridged(name: string) {
   return s;
 }
 
+type Instance = ReturnType<typeof instance>;
+
+/** Connects every interpreter leg `conferences` placed and not in `media` yet, keeping its media leg there. */
+async function connect(s: Instance, conferences: FakeConferences, callId: string, media: Map<string, FakeMediaLeg>): Promise<void> {
+  await flush();
+  for (const { req, legRef } of conferences.interpreters) {
+    if (media.has(legRef)) continue;
+    const leg = new FakeMediaLeg(legRef, req.endpoint);
+    media.set(legRef, leg);
+    s.service.interpreterAnswered(callId, legRef, req.endpoint);
+    s.service.attach(leg);
+  }
+  await flush();
+}
+
+/** `s` joins the conference 'room' as asked: the call. */
+async function joinRoom(s: Instance, request: Parameters<Instance['service']['joinConference']>[1]) {
+  const joined = await s.service.joinConference('room', request);
+  if (!joined.ok) throw new Error(joined.error);
+  return joined.call;
+}
+
+/** `b` adopts conference `callId` from tolk-a, and its interpreter legs connect (kept in `media`). */
+async function adoptConnected(b: Instance, conferences: FakeConferences, callId: string, media: Map<string, FakeMediaLeg>): Promise<void> {
+  const adopting = b.service.adopt({ callId, from: 'tolk-a' });
+  await new Promise((r) => setTimeout(r, 20));
+  await connect(b, conferences, callId, media);
+  expect(await adopting).toEqual({ ok: true });
+}
+
+/** `a` moves conference `callId` out to `b`, whose interpreter legs connect (kept in `media`). */
+async function moveConnected(a: Instance, b: Instance, conferences: FakeConferences, callId: string, media: Map<string, FakeMediaLeg>): Promise<void> {
+  const moving = a.service.moveOut(callId, 'tolk-b', (_to, req) => b.service.adopt(req));
+  await new Promise((r) => setTimeout(r, 20));
+  await connect(b, conferences, callId, media);
+  expect(await moving).toBe('moved');
+}
+
 describe('a call moving to another instance, on the instance giving it up', () => {
   it('takes its streams stopping for the move: nobody is hung up, what its sessions held is written, and it is let go without ending', async () => {
     const a = await bridged('tolk-a');
@@ -217,18 +255,6 @@ describe('a conference moving to another instance', () => {
   const GUEST = 'CA' + 'b'.repeat(32);
   const OTHER = 'CA' + 'c'.repeat(32);
 
-  /** Connects every interpreter leg `conferences` placed for the instance and not connected yet. */
-  const connect = async (s: ReturnType<typeof instance>, conferences: FakeConferences, callId: string, done: Set<string>): Promise<void> => {
-    await flush();
-    for (const { req, legRef } of conferences.interpreters) {
-      if (done.has(legRef)) continue;
-      done.add(legRef);
-      s.service.interpreterAnswered(callId, legRef, req.endpoint);
-      s.service.attach(new FakeMediaLeg(legRef, req.endpoint));
-    }
-    await flush();
-  };
-
   /** The open session into `target` hears a line in `heard`. */
   const hears = async (s: ReturnType<typeof instance>, target: string, heard: string, text: string): Promise<void> => {
     const session = s.translators.created.filter((t) => t.targetLanguage === target && !t.closed).at(-1);
@@ -239,6 +265,21 @@ describe('a conference moving to another instance', () => {
     await flush();
   };
 
+  /** tolk-a interpreting a whisper conference of EN (English) and GUEST (Spanish), Twilio refusing the interpreter legs `refuse` names. */
+  async function whisperRoom(refuse: FakeConferences['refuse']) {
+    const conferences = new FakeConferences('room', [EN, GUEST]);
+    conferences.refuse = refuse;
+    const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences);
+    const joined = await joinRoom(a, {
+      mode: 'whisper',
+      participants: [
+        { callSid: EN, language: 'en' },
+        { callSid: GUEST, language: 'es' },
+      ],
+    });
+    return { conferences, a, joined };
+  }
+
   /**
    * A conference tolk joined with `named` given, its other parties' languages heard in turn on
    * tolk-a (`before`), then adopted by tolk-b, which hears `after`: the transcript's speakers.
@@ -246,10 +287,8 @@ describe('a conference moving to another instance', () => {
   async function moved(parties: string[], named: { callSid: string; language: string }[], before: [string, string][], after: [string, string][]) {
     const conferences = new FakeConferences('room', parties);
     const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences);
-    const joined = await a.service.joinConference('room', { mode: 'open', participants: named });
-    if (!joined.ok) throw new Error(joined.error);
-    const callId = joined.call.id;
-    const connected = new Set<string>();
+    const callId = (await joinRoom(a, { mode: 'open', participants: named })).id;
+    const connected = new Map<string, FakeMediaLeg>();
     await connect(a, conferences, callId, connected);
     for (const [language, text] of before) {
       await hears(a, 'en', language, text);
@@ -259,10 +298,7 @@ describe('a conference moving to another instance', () => {
     const legs = (await a.records.get(callId))?.legs ?? [];
 
     const b = instance('tolk-b', a.records, conferences);
-    const adopting = b.service.adopt({ callId, from: 'tolk-a' });
-    await new Promise((r) => setTimeout(r, 20));
-    await connect(b, conferences, callId, connected);
-    expect(await adopting).toEqual({ ok: true });
+    await adoptConnected(b, conferences, callId, connected);
     // tolk-a hands over the room's speech in progress (none): tolk-b's routes start.
     expect(b.service.takeSpeech({ callId, from: 'tolk-a', speech: [] })).toBe('taken');
     for (const [language, text] of after) await hears(b, 'en', language, text);
@@ -305,30 +341,17 @@ describe('a conference moving to another instance', () => {
   });
 
   it("does not tell a party again, after the move, that interpretation is unavailable to them (their whisper leg refused on both instances)", async () => {
-    const conferences = new FakeConferences('room', [EN, GUEST]);
     // Every whisper leg for GUEST is refused for good.
-    conferences.refuse = (req) => (req.whisperTo === GUEST ? new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid') : undefined);
-    const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences);
-    const joined = await a.service.joinConference('room', {
-      mode: 'whisper',
-      participants: [
-        { callSid: EN, language: 'en' },
-        { callSid: GUEST, language: 'es' },
-      ],
-    });
-    if (!joined.ok) throw new Error(joined.error);
-    const callId = joined.call.id;
-    const connected = new Set<string>();
+    const { conferences, a, joined } = await whisperRoom((req) => (req.whisperTo === GUEST ? new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid') : undefined));
+    const callId = joined.id;
+    const connected = new Map<string, FakeMediaLeg>();
     await connect(a, conferences, callId, connected);
-    expect(joined.call.state).toBe('live');
+    expect(joined.state).toBe('live');
     expect(conferences.announced.map((a) => a.legRef)).toEqual([GUEST]);
     await a.events.settle(callId);
 
     const b = instance('tolk-b', a.records, conferences);
-    const moving = a.service.moveOut(callId, 'tolk-b', (_to, req) => b.service.adopt(req));
-    await new Promise((r) => setTimeout(r, 20));
-    await connect(b, conferences, callId, connected);
-    expect(await moving).toBe('moved');
+    await moveConnected(a, b, conferences, callId, connected);
     expect(b.service.conferenceCall(callId)?.state).toBe('live');
     // tolk-b asked for GUEST's leg again and was refused again: GUEST heard the notice once, on tolk-a.
     expect(conferences.interpreters.filter((l) => l.req.generation === 2).map((l) => l.req.whisperTo)).toEqual([EN]);
@@ -337,20 +360,10 @@ describe('a conference moving to another instance', () => {
   });
 
   it('stays on the instance it was to leave, nobody told anything, when Twilio refuses every interpreter leg of the adopting instance', async () => {
-    const conferences = new FakeConferences('room', [EN, GUEST]);
     // Every leg placed for a call adopted once (generation 2) is refused.
-    conferences.refuse = (req) => (req.generation === 2 ? new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid') : undefined);
-    const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences);
-    const joined = await a.service.joinConference('room', {
-      mode: 'whisper',
-      participants: [
-        { callSid: EN, language: 'en' },
-        { callSid: GUEST, language: 'es' },
-      ],
-    });
-    if (!joined.ok) throw new Error(joined.error);
-    const callId = joined.call.id;
-    await connect(a, conferences, callId, new Set());
+    const { conferences, a, joined } = await whisperRoom((req) => (req.generation === 2 ? new InterpreterLegRefusedError('Twilio 400 error 21218: Invalid ApplicationSid') : undefined));
+    const callId = joined.id;
+    await connect(a, conferences, callId, new Map());
     await a.events.settle(callId);
 
     const b = instance('tolk-b', a.records, conferences);
@@ -362,7 +375,7 @@ describe('a conference moving to another instance', () => {
     expect(conferences.announced).toEqual([]);
     // Given up as soon as the legs were refused, not at the 10 s bound.
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(joined.call.state).toBe('live');
+    expect(joined.state).toBe('live');
     expect(b.service.conferenceCall(callId)).toBeUndefined();
     expect(b.ownership.steps).toContain(`hand back ${callId} to tolk-a`);
     await a.service.hangUp(callId);
@@ -389,19 +402,6 @@ describe('a conference moving to another instance while someone in the room talk
     return Int16Array.from({ length: ms * 8 }, () => Math.round((rnd() * 2 - 1) * 6000));
   };
 
-  /** Connects (and keeps) the media of every interpreter leg placed and not connected yet. */
-  const connect = async (s: ReturnType<typeof instance>, conferences: FakeConferences, callId: string, media: Map<string, FakeMediaLeg>): Promise<void> => {
-    await flush();
-    for (const { req, legRef } of conferences.interpreters) {
-      if (media.has(legRef)) continue;
-      const leg = new FakeMediaLeg(legRef, req.endpoint);
-      media.set(legRef, leg);
-      s.service.interpreterAnswered(callId, legRef, req.endpoint);
-      s.service.attach(leg);
-    }
-    await flush();
-  };
-
   /** Every connected leg in `media` hears the room say `pcm`, 20 ms at a time. */
   const roomSays = (media: Map<string, FakeMediaLeg>, pcm: Int16Array): void => {
     for (let i = 0; i < pcm.length; i += 160) {
@@ -417,7 +417,7 @@ describe('a conference moving to another instance while someone in the room talk
   it("starts each language's translation there with the room's utterance in progress, translated and written once", async () => {
     const conferences = new FakeConferences('room', [EN, ES, DE]);
     const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences);
-    const joined = await a.service.joinConference('room', {
+    const { id: callId } = await joinRoom(a, {
       mode: 'whisper',
       participants: [
         { callSid: EN, language: 'en' },
@@ -425,8 +425,6 @@ describe('a conference moving to another instance while someone in the room talk
         { callSid: DE, language: 'de' },
       ],
     });
-    if (!joined.ok) throw new Error(joined.error);
-    const callId = joined.call.id;
     const onA = new Map<string, FakeMediaLeg>();
     await connect(a, conferences, callId, onA);
     // The English speaker is 1.5 s into an utterance when the move begins.
@@ -486,17 +484,12 @@ describe('a conference moving to another instance while someone in the room talk
   it('takes the speech in progress only from the instance the call was adopted from, and says why not otherwise', async () => {
     const conferences = new FakeConferences('room', [EN, ES]);
     const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences);
-    const joined = await a.service.joinConference('room', { mode: 'open', participants: [{ callSid: EN, language: 'en' }, { callSid: ES, language: 'es' }] });
-    if (!joined.ok) throw new Error(joined.error);
-    const callId = joined.call.id;
+    const { id: callId } = await joinRoom(a, { mode: 'open', participants: [{ callSid: EN, language: 'en' }, { callSid: ES, language: 'es' }] });
     await connect(a, conferences, callId, new Map());
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString()) as Record<string, unknown>), cb()) }) });
     const b = instance('tolk-b', a.records, conferences, { logger });
-    const adopting = b.service.adopt({ callId, from: 'tolk-a' });
-    await new Promise((r) => setTimeout(r, 20));
-    await connect(b, conferences, callId, new Map());
-    expect(await adopting).toEqual({ ok: true });
+    await adoptConnected(b, conferences, callId, new Map());
     const room = [{ endpoint: 'room' as const, pcm: speech(500) }];
 
     // Another instance of the cluster, which never served the call: refused, and logged.
@@ -529,18 +522,6 @@ describe('a conference tolk created for a caller, moving while the agent dialled
     }
   }
 
-  /** Connects every interpreter leg placed and not connected yet. */
-  const connect = async (s: ReturnType<typeof instance>, conferences: FakeConferences, callId: string, done: Set<string>): Promise<void> => {
-    await flush();
-    for (const { req, legRef } of conferences.interpreters) {
-      if (done.has(legRef)) continue;
-      done.add(legRef);
-      s.service.interpreterAnswered(callId, legRef, req.endpoint);
-      s.service.attach(new FakeMediaLeg(legRef, req.endpoint));
-    }
-    await flush();
-  };
-
   /** The caller is in on tolk-a, the agent rings, and the call moves to tolk-b. */
   async function movedWhileRinging(timing: { ringTimeoutSec?: number; stepTimeoutMs?: number; logger?: Logger } = {}) {
     const conferences = new Dialling('room', []);
@@ -550,7 +531,7 @@ describe('a conference tolk created for a caller, moving while the agent dialled
     const callId = answer.callId;
     conferences.parties.push(CALLER_SID);
     a.service.conferenceEvent(callId, { type: 'joined', conferenceRef: 'CF-room', legRef: CALLER_SID, whispering: false });
-    const connected = new Set<string>();
+    const connected = new Map<string, FakeMediaLeg>();
     await connect(a, conferences, callId, connected);
     expect(conferences.dialled).toEqual([NUMBER.destination]);
     expect(a.service.movableCalls()).toEqual([{ id: callId, movable: true }]);
@@ -559,10 +540,7 @@ describe('a conference tolk created for a caller, moving while the agent dialled
     expect((await a.records.get(callId))?.legs.find((l) => l.callSid === AGENT_SID)).toEqual({ role: 'agent', callSid: AGENT_SID, language: 'en', dialledAt: expect.any(String) });
 
     const b = instance('tolk-b', a.records, conferences, { number: CONFERENCE_NUMBER, ...timing });
-    const moving = a.service.moveOut(callId, 'tolk-b', (_to, req) => b.service.adopt(req));
-    await new Promise((r) => setTimeout(r, 20));
-    await connect(b, conferences, callId, connected);
-    expect(await moving).toBe('moved');
+    await moveConnected(a, b, conferences, callId, connected);
     return { a, b, conferences, callId, connected };
   }
 
@@ -619,29 +597,16 @@ describe("the console's Live page on the instance a call moved to, whose feed ne
     const ES = 'CA' + 'e'.repeat(32);
     const conferences = new FakeConferences('room', [EN, ES]);
     const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences);
-    const joined = await a.service.joinConference('room', { mode: 'whisper', participants: [{ callSid: EN, language: 'en' }, { callSid: ES, language: 'es' }] });
-    if (!joined.ok) throw new Error(joined.error);
-    const callId = joined.call.id;
-    await flush();
-    for (const { req, legRef } of conferences.interpreters) {
-      a.service.interpreterAnswered(callId, legRef, req.endpoint);
-      a.service.attach(new FakeMediaLeg(legRef, req.endpoint));
-    }
-    await flush();
+    const { id: callId } = await joinRoom(a, { mode: 'whisper', participants: [{ callSid: EN, language: 'en' }, { callSid: ES, language: 'es' }] });
+    const connected = new Map<string, FakeMediaLeg>();
+    await connect(a, conferences, callId, connected);
     await a.events.settle(callId);
     const answeredAt = (await a.records.get(callId))?.answeredAt?.getTime();
     expect(answeredAt).toBeDefined();
 
     const b = instance('tolk-b', a.records, conferences);
     const feed = new LiveFeed(b.events);
-    const moving = a.service.moveOut(callId, 'tolk-b', (_to, req) => b.service.adopt(req));
-    await new Promise((r) => setTimeout(r, 20));
-    await flush();
-    for (const { req, legRef } of conferences.interpreters.filter((l) => l.req.generation === 2)) {
-      b.service.interpreterAnswered(callId, legRef, req.endpoint);
-      b.service.attach(new FakeMediaLeg(legRef, req.endpoint));
-    }
-    expect(await moving).toBe('moved');
+    await moveConnected(a, b, conferences, callId, connected);
 
     const shown = livePage(feed, callId);
     expect(shown).toMatchObject({ kind: 'conference', conference: 'room', mode: 'whisper', state: 'bridged', connectedAt: answeredAt });
