@@ -37,6 +37,7 @@
  * network's jitter, inaudibly. Pure logic: `push` as frames arrive, `read` on each tick.
  */
 import { FRAME_SAMPLES, msToSamples, samplesToMs } from './frame';
+import { PairDeque } from './pair-deque';
 import { SampleQueue } from './sample-queue';
 
 /** A hole of this many ticks or more was a stall (of the network or the event loop), not jitter. */
@@ -90,13 +91,6 @@ export interface JitterBufferStats {
   addedMs: number;
 }
 
-interface Arrival {
-  /** Samples pushed so far, including this push. */
-  end: number;
-  /** When they arrived, in frames on the clock's timeline. */
-  at: number;
-}
-
 export class JitterBuffer {
   private readonly queue: SampleQueue;
   private readonly shrinkAfterTicks: number;
@@ -113,9 +107,10 @@ export class JitterBuffer {
   private blockReads = 0;
   private blockMin = Infinity;
   private readonly front = new Int16Array(FRAME_SAMPLES);
-  /** The last frame the listener heard (silence after a tick that played nothing). */
+  /** The last frame the listener heard (silence after a tick that played nothing), kept while it was quiet. */
   private readonly last = new Int16Array(FRAME_SAMPLES);
-  private readonly arrivals: Arrival[] = [];
+  /** Per push still (partly) in hand: samples pushed by its end (`a`), and when it arrived, in frames (`b`). */
+  private readonly arrivals = new PairDeque();
   private pushed = 0;
   private taken = 0;
   private started = false;
@@ -126,10 +121,11 @@ export class JitterBuffer {
   /** The last read at which the voice was late or nearly (an underrun, a grow, an overflow). */
   private lastLate = 0;
   /**
-   * Margins (frames) by which recent frames beat their read, as a monotonic deque for the window's
-   * minimum. Stored less `offset`: each tick of delay taken on since adds one to all of them.
+   * Margins (frames, `b`) by which recent frames beat their read (`a`: the read's number), as a
+   * monotonic deque for the window's minimum. Stored less `offset`: each tick of delay taken on
+   * since adds one to all of them.
    */
-  private readonly margins: { read: number; margin: number }[] = [];
+  private readonly margins = new PairDeque();
   private offset = 0;
   /** Quiet frames read out in a row, up to the last read. */
   private quietRun = 0;
@@ -160,13 +156,13 @@ export class JitterBuffer {
     if (pcm.length === 0) return;
     this.queue.push(pcm);
     this.pushed += pcm.length;
-    this.arrivals.push({ end: this.pushed, at });
+    this.arrivals.push(this.pushed, at);
     if (this.queue.length > this.maxSamples) {
       const excess = this.queue.length - this.maxSamples;
       this.take(excess);
       this.overflowed += excess;
       this.delayed(-excess / FRAME_SAMPLES);
-      this.margins.length = 0;
+      this.margins.clear();
       this.lastLate = this.reads;
     }
   }
@@ -192,7 +188,7 @@ export class JitterBuffer {
       // The voice resumed after a hole. After a stall (a long one), what arrived during it came
       // in a burst: its lateness says nothing of the network's jitter, and is not learnt.
       if (this.dryTicks >= STALL_TICKS) {
-        this.margins.length = 0;
+        this.margins.clear();
         this.burstEnd = this.pushed;
       }
       this.dryTicks = 0;
@@ -201,7 +197,7 @@ export class JitterBuffer {
     if (this.taken + FRAME_SAMPLES <= this.burstEnd) return this.readFrame(frame, false);
     if (this.reads === SET_UP_READS) {
       // The set-up is over: the lateness seen so far is forgotten, and learnt afresh.
-      this.margins.length = 0;
+      this.margins.clear();
       this.lastLate = this.reads;
     }
     // A frame in hand arrived before this read, whatever the clocks say (never a negative margin).
@@ -256,7 +252,8 @@ export class JitterBuffer {
     this.quietRun = energy < this.quietLevel ? this.quietRun + 1 : 0;
     this.learnFloor(energy);
     if (this.dueReads > 0 && energy < this.waitMin) this.waitMin = energy;
-    this.last.set(out);
+    // `last` is heard again only by `bridge`, which follows a quiet frame (a louder one is never bridged from).
+    if (this.quietRun > 0) this.last.set(out);
     return n;
   }
 
@@ -298,7 +295,7 @@ export class JitterBuffer {
     this.started = false;
     this.dryTicks = 0;
     this.burstEnd = this.pushed;
-    this.margins.length = 0;
+    this.margins.clear();
     this.lastChange = this.reads;
     this.quietRun = 0;
     this.last.fill(0);
@@ -337,24 +334,27 @@ export class JitterBuffer {
 
   private advance(n: number): void {
     this.taken += n;
-    while (this.arrivals.length > 0 && this.arrivals[0].end <= this.taken) this.arrivals.shift();
+    const arrivals = this.arrivals;
+    while (arrivals.length > 0 && arrivals.a(0) <= this.taken) arrivals.shift();
   }
 
   /** When the frame at the front was complete: the arrival of its last sample. */
   private arrivalOfFront(): number {
     const last = this.taken + FRAME_SAMPLES;
-    for (const a of this.arrivals) if (a.end >= last) return a.at;
-    return this.arrivals[this.arrivals.length - 1].at;
+    const arrivals = this.arrivals;
+    for (let i = 0; i < arrivals.length; i++) if (arrivals.a(i) >= last) return arrivals.b(i);
+    return arrivals.b(arrivals.length - 1);
   }
 
   /** Records the margin of the frame about to be read; returns the smallest in the window, in today's terms. */
   private note(margin: number): number {
     this.reads++;
     const stored = margin - this.offset;
-    while (this.margins.length > 0 && this.margins[this.margins.length - 1].margin >= stored) this.margins.pop();
-    this.margins.push({ read: this.reads, margin: stored });
-    while (this.margins[0].read <= this.reads - this.shrinkAfterTicks) this.margins.shift();
-    return this.margins[0].margin + this.offset;
+    const margins = this.margins;
+    while (margins.length > 0 && margins.b(margins.length - 1) >= stored) margins.pop();
+    margins.push(this.reads, stored);
+    while (margins.a(0) <= this.reads - this.shrinkAfterTicks) margins.shift();
+    return margins.b(0) + this.offset;
   }
 
   /** The voice now plays `ticks` later (or earlier, if negative) than before. */
@@ -373,8 +373,17 @@ export class JitterBuffer {
   }
 }
 
+/** The mean of the first `n` samples' squares (whole numbers summed: exact in any order). Four a turn: read on every frame. */
 function meanSquare(pcm: Int16Array, n: number): number {
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += pcm[i] * pcm[i];
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const a = pcm[i];
+    const b = pcm[i + 1];
+    const c = pcm[i + 2];
+    const d = pcm[i + 3];
+    sum += a * a + b * b + c * c + d * d;
+  }
+  for (; i < n; i++) sum += pcm[i] * pcm[i];
   return n > 0 ? sum / n : 0;
 }
