@@ -58,7 +58,7 @@ export class Concealer {
     const h = this.history;
     const k = Math.min(n, HISTORY);
     if (k < HISTORY) h.copyWithin(0, k);
-    for (let i = 0; i < k; i++) h[HISTORY - k + i] = samples[from + n - k + i];
+    h.set(k === samples.length ? samples : samples.subarray(from + n - k, from + n), HISTORY - k);
     this.historyLength = Math.min(HISTORY, this.historyLength + n);
   }
 

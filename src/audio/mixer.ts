@@ -277,19 +277,38 @@ export class Mixer {
 
     const prompted = this.prompts.read(mix, 0, 1, true);
     if (prompted > 0) audible = true;
+    // While at most one input has added to the mix, and only int16 samples at gain 1, the mix
+    // holds int16 values exactly: rounding and clamping it changes nothing.
+    let sources = prompted > 0 ? 1 : 0;
+    let exact = true;
     const voices = this.voices;
     let voiced = false;
-    for (let i = 0; i < voices.length; i++) if (voices[i].mixInto(mix, ahead)) voiced = true;
+    for (let i = 0; i < voices.length; i++) {
+      if (voices[i].mixInto(mix, ahead)) {
+        voiced = true;
+        sources++;
+        if (voices[i].gain !== 1) exact = false;
+      }
+    }
     if (voiced) audible = true;
     if (this.tone) {
       this.tone.mixInto(mix);
       audible = true;
+      exact = false;
     }
     const speeches = this.speeches;
     let speech = false;
     if (prompted < FRAME_SAMPLES) {
       // A frame sent anyway (another input is audible) cannot wait for the rest of a translation.
-      for (let i = 0; i < speeches.length; i++) if (speeches[i].playout.mixInto(mix, prompted, speeches[i].gain, hold && !audible) > 0) speech = true;
+      for (let i = 0; i < speeches.length; i++) {
+        const s = speeches[i];
+        // from `prompted` on, the mix holds zeros until a voice, the tone or a translation adds
+        if (s.playout.mixInto(mix, prompted, s.gain, hold && !audible, !voiced && !this.tone && !speech) > 0) {
+          speech = true;
+          sources++;
+          if (!s.playout.lastMixExact) exact = false;
+        }
+      }
     }
     this.speechInLast = speech;
     this.voiceOnlyInLast = voiced && prompted === 0 && !this.tone && !speech;
@@ -297,9 +316,12 @@ export class Mixer {
     if (!audible) return undefined;
 
     const out = this.out;
-    for (let i = 0; i < FRAME_SAMPLES; i++) {
-      const v = Math.round(mix[i]);
-      out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    if (exact && sources <= 1) out.set(mix);
+    else {
+      for (let i = 0; i < FRAME_SAMPLES; i++) {
+        const v = Math.round(mix[i]);
+        out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      }
     }
     this.framesOut++;
     return out;

@@ -152,6 +152,7 @@ export class SpeechPlayout {
   private playing = false;
   private translationStarts = 0;
   private listener: SpeechPlayoutListener | undefined;
+  private exact = false;
 
   constructor(opts: SpeechPlayoutOptions = {}) {
     this.queue = new SampleQueue(msToSamples(opts.maxQueueMs ?? 60_000));
@@ -253,13 +254,23 @@ export class SpeechPlayout {
   }
 
   /**
+   * Whether the last `mixInto` added only speech samples as they came, at gain 1 (nothing made up
+   * or cross-faded): each sample it touched in `mix` then grew by an int16 value.
+   */
+  get lastMixExact(): boolean {
+    return this.exact;
+  }
+
+  /**
    * Adds (at `gain`) up to one frame's worth of speech into `mix` from `offset` on; called once per
    * frame. Returns how many samples it played, made-up ones included (0 while waiting for its start
    * or silent). `hold`: nothing else would be sent in this frame and the listener still has audio
    * in hand, so an utterance short of a whole frame waits for the rest (nothing is mixed) instead
-   * of ending or being carried on.
+   * of ending or being carried on. `clean`: `mix` holds zeros from `offset` on, so speech at gain 1
+   * is copied in rather than added (the same values).
    */
-  mixInto(mix: Float32Array, offset: number, gain: number, hold = false): number {
+  mixInto(mix: Float32Array, offset: number, gain: number, hold = false, clean = false): number {
+    this.exact = false;
     const want = FRAME_SAMPLES - offset;
     this.reads++;
     const nowMs = this.clockMs();
@@ -292,10 +303,13 @@ export class SpeechPlayout {
       this.concealedSamples += concealer.madeSamples;
       concealer.resume(frame, offset, n, mix, gain);
     } else if (n > 0) {
-      for (let i = offset; i < offset + n; i++) mix[i] += frame[i] * gain;
+      if (clean && gain === 1) mix.set(n === FRAME_SAMPLES ? frame : frame.subarray(offset, offset + n), offset);
+      else for (let i = offset; i < offset + n; i++) mix[i] += frame[i] * gain;
       concealer.remember(frame, offset, n);
+      this.exact = gain === 1;
     }
     if (n === want) return n;
+    this.exact = false;
     const made = concealer.canConceal() ? concealer.fill(mix, offset + n, want - n, gain) : 0;
     if (n + made < want) {
       this.setPlaying(false);
