@@ -7,8 +7,10 @@
  * all of it into their language, and the transcript holds it once, whole, in each.
  */
 import { tone } from '../twilio-emulator/signal';
+import type { CallWithTranscriptJson as CallJson } from '../../src/shared/call-json';
 import { clusterFixture } from './cluster-helpers';
 import { INTERPRETER_APP_SID, keepWav, toneSeconds, waitUntil } from './harness';
+import { englishSpeechSeconds, moveWhileSpeaking } from './move-while-speaking';
 
 const CONFERENCE_NUMBER = '+15550003333';
 const CONFERENCE_AGENT = '+15550004444';
@@ -19,21 +21,11 @@ const UTTERANCE_SEC = 3;
 
 jest.setTimeout(150_000);
 
-interface CallJson {
-  id: string;
-  state: string;
-  outcome?: string;
-  instance?: string;
-  moves?: { from: string; to: string; at: string }[];
-  legs: { role: string; callSid: string; language?: string }[];
-  transcript: { direction: string; source: { text: string }; translation: { text: string }; startMs: number }[];
-}
-
 const cluster = clusterFixture();
 
 describe('a conference moving while a party speaks', () => {
   it('translates the utterance in progress whole for each listener, and transcribes it once per language, on the instance the call moved to', async () => {
-    const { twilio, nginx, tolks, start, callOf } = await cluster.start({
+    const started = await cluster.start({
       name: 'conference-move-speech',
       gemini: {
         mode: 'echo',
@@ -45,6 +37,7 @@ describe('a conference moving while a party speaks', () => {
       },
       numbers: `  - number: "${CONFERENCE_NUMBER}"\n    destination: "${CONFERENCE_AGENT}"\n    callerLanguage: es\n    agentLanguage: en\n    mode: conference\n    interpretation: whisper\n`,
     });
+    const { twilio, nginx, start, callOf } = started;
     // Only tolk-a is up when the call comes: it serves it.
     await start('tolk-a');
     twilio.addNumber({ phoneNumber: CONFERENCE_NUMBER, voiceUrl: `${nginx.url}/twilio/voice`, statusCallback: `${nginx.url}/twilio/status` });
@@ -66,26 +59,13 @@ describe('a conference moving while a party speaks', () => {
     }, 30_000, 'the guest to be heard speaking German on tolk-a');
     await new Promise((r) => setTimeout(r, 3000));
 
-    // The agent says one 3 s utterance; 1.5 s into it tolk-a is told to stop.
-    twilio.say(agent, tone(UTTERANCE_SEC, HZ.agent, 6000));
-    await new Promise((r) => setTimeout(r, 1500));
-    const a = tolks.get('tolk-a')!;
-    a.child.kill('SIGTERM');
-    expect(await a.exitWithin(30_000)).toBe(0);
-    let moved: CallJson | undefined;
-    await waitUntil(async () => (moved = await callOf<CallJson>(caller).catch(() => undefined)) !== undefined, 10_000, 'the call record');
-    expect(moved).toMatchObject({ instance: 'tolk-b', moves: [{ from: 'tolk-a', to: 'tolk-b' }] });
-
-    // Some seconds of quiet for the translations to play out, then the caller hangs up.
-    await new Promise((r) => setTimeout(r, 6000));
-    twilio.hangup(caller);
-    let ended: CallJson | undefined;
-    await waitUntil(async () => (ended = await callOf<CallJson>(caller).catch(() => undefined))?.outcome !== undefined, 30_000, 'the call to end');
-    expect(ended).toMatchObject({ outcome: 'completed', instance: 'tolk-b' });
+    // The agent says one 3 s utterance; 1.5 s into it tolk-a is told to stop. Some seconds of
+    // quiet for the translations to play out, then the caller hangs up.
+    const ended = await moveWhileSpeaking(started, caller, agent, tone(UTTERANCE_SEC, HZ.agent, 6000));
 
     // After the move the caller hears the Spanish translation of the whole utterance, and the guest
     // the German one, each from its first word.
-    const movedAt = new Date(ended!.moves![0].at).getTime();
+    const movedAt = new Date(ended.moves![0].at).getTime();
     const heardAfterMove = (sid: string, hz: number, name: string): number => {
       const fromSec = (movedAt - new Date(twilio.call(sid)!.dateCreated).getTime()) / 1000;
       keepWav(`conference-move-speech-${name}-heard.wav`, twilio.recording(sid).heardWav());
@@ -96,8 +76,8 @@ describe('a conference moving while a party speaks', () => {
 
     // The transcript holds the agent's utterance once in each language, all of it (the emulator names its length).
     for (const direction of ['to:es', 'to:de']) {
-      const lines = ended!.transcript.filter((l) => l.direction === direction && l.source.text.startsWith('[en speech'));
-      const lengths = lines.map((l) => Number(/\[en speech ([\d.]+) s\]/.exec(l.source.text)?.[1] ?? NaN));
+      const lines = ended.transcript.filter((l) => l.direction === direction && l.source.text.startsWith('[en speech'));
+      const lengths = englishSpeechSeconds(lines);
       expect({ direction, lines: lines.length, whole: lengths[0] >= UTTERANCE_SEC - 0.4, lengths }).toEqual({ direction, lines: 1, whole: true, lengths });
     }
   });
