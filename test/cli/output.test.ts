@@ -2,6 +2,7 @@ import type { CallWithTranscriptJson, UtteranceJson } from '../../src/cli/api-cl
 import { callDetail, callsTable } from '../../src/cli/output';
 import { interpreterBlock } from '../../src/cli/commands/conferences';
 import { callDuration } from '../../console/src/lib/calls';
+import { callJson } from '../helpers/call-json';
 
 const line = (fields: Partial<UtteranceJson>): UtteranceJson => ({
   direction: 'caller->agent',
@@ -12,18 +13,7 @@ const line = (fields: Partial<UtteranceJson>): UtteranceJson => ({
   ...fields,
 });
 
-const call = (transcript: UtteranceJson[]): CallWithTranscriptJson => ({
-  id: 'c1',
-  number: '+15550001111',
-  from: '+34600000000',
-  destination: '+15550002222',
-  legs: [],
-  languages: { caller: 'es', agent: 'en' },
-  state: 'ended',
-  startedAt: '2025-01-01T10:00:00.000Z',
-  transcript,
-  droppedUtterances: 0,
-});
+const call = (transcript: UtteranceJson[]): CallWithTranscriptJson => ({ ...callJson('ended', '2025-01-01T10:00:00.000Z'), transcript, droppedUtterances: 0 });
 
 describe("a transcript line's speaker in tolk calls show", () => {
   it('heads each line of the transcript, and ends it with how far behind the speaker its listener heard it', () => {

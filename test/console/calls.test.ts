@@ -1,18 +1,9 @@
 import { badgeClass, callDuration, formatTime, interpretationStatus, languagesCell, listedTimeText, statusLabel, type CallRecord } from '../../console/src/lib/calls';
+import { callJson } from '../helpers/call-json';
 
 /** A call as the API lists it; a call tolk places is given by its attempts and due time (it retries twice, a minute apart). */
-const record = ({ outbound, ...fields }: Omit<Partial<CallRecord>, 'outbound'> & { outbound?: { attempts: number; dueAt: string } }): CallRecord => ({
-  id: 'c1',
-  number: '+15550001111',
-  from: '+34600000000',
-  destination: '+15550002222',
-  legs: [],
-  languages: { caller: 'es', agent: 'en' },
-  state: 'bridged',
-  startedAt: '2026-12-05T10:00:00.000Z',
-  ...fields,
-  ...(outbound ? { outbound: { ...outbound, retries: 2, retryAfterSec: 60 } } : {}),
-});
+const record = ({ outbound, ...fields }: Omit<Partial<CallRecord>, 'outbound'> & { outbound?: { attempts: number; dueAt: string } }): CallRecord =>
+  callJson('bridged', '2026-12-05T10:00:00.000Z', { ...fields, ...(outbound ? { outbound: { ...outbound, retries: 2, retryAfterSec: 60 } } : {}) });
 
 describe("a call's interpretation on the History page", () => {
   it('says that it failed and why, with the setting to check; nothing while it has not failed', () => {
