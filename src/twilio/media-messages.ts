@@ -86,6 +86,8 @@ export type ParseResult = { ok: true; message: InboundMessage } | { ok: false; r
 
 /** Parses one text frame. Never throws. */
 export function parseInboundMessage(text: string): ParseResult {
+  const scanned = scanMediaMessage(text);
+  if (scanned) return { ok: true, message: scanned };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -173,13 +175,178 @@ export function isStrictBase64(s: string): boolean {
  * (so its low byte is itself: UTF-8 length equal to the length) and none is '-' or '_'.
  */
 export function decodeBase64Strict(s: string): Uint8Array | null {
+  if (s === scannedPayload && scannedBytes) {
+    const bytes = scannedBytes;
+    scannedPayload = scannedBytes = undefined;
+    return bytes;
+  }
+  return decodeStrict(s);
+}
+
+/** decodeBase64Strict's check and decoding; `ascii`: `s` is known to be all ASCII. */
+function decodeStrict(s: string, ascii = false): Uint8Array | null {
   const n = s.length;
   if (n % 4 !== 0) return null;
-  const buf = Buffer.from(s, 'base64');
   const padding = n === 0 || s.charCodeAt(n - 1) !== 61 ? 0 : s.charCodeAt(n - 2) === 61 ? 2 : 1;
-  if (buf.byteLength !== (n / 4) * 3 - padding) return null;
-  if (Buffer.byteLength(s, 'utf8') !== n || s.indexOf('-') !== -1 || s.indexOf('_') !== -1) return null;
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  const size = (n / 4) * 3 - padding;
+  // Every byte is written when the text was strict; otherwise the buffer is dropped unread.
+  const buf = Buffer.allocUnsafe(size);
+  if (buf.write(s, 'base64') !== size) return null;
+  if ((!ascii && Buffer.byteLength(s, 'utf8') !== n) || s.indexOf('-') !== -1 || s.indexOf('_') !== -1) return null;
+  return new Uint8Array(buf.buffer, buf.byteOffset, size);
+}
+
+/**
+ * The payload of the media message scanMediaMessage read last and its bytes, decoded while the scan
+ * proved it strict: decodeBase64Strict hands them out once for that text instead of decoding it again.
+ */
+let scannedPayload: string | undefined;
+let scannedBytes: Uint8Array | undefined;
+
+const QUOTE = 0x22;
+
+/** Whether `t` holds `lit` at `i` (one native comparison of the whole run). */
+function holds(t: string, i: number, lit: string): boolean {
+  return t.slice(i, i + lit.length) === lit;
+}
+
+/** The closing quote of the JSON string opening at `i` when it has no escape and no control character (else -1). */
+function plainStringEnd(t: string, i: number, maxLength: number): number {
+  if (t.charCodeAt(i) !== QUOTE) return -1;
+  const end = t.indexOf('"', i + 1);
+  if (end < 0 || end - i - 1 > maxLength) return -1;
+  for (let k = i + 1; k < end; k++) {
+    const c = t.charCodeAt(k);
+    if (c < 0x20 || c === 0x5c) return -1;
+  }
+  return end;
+}
+
+/** The closing quote of a JSON string of 1 to 15 ASCII digits opening at `i` (else -1). */
+function digitsEnd(t: string, i: number): number {
+  if (t.charCodeAt(i) !== QUOTE) return -1;
+  let k = i + 1;
+  for (let c = t.charCodeAt(k); c >= 0x30 && c <= 0x39; c = t.charCodeAt(++k));
+  return t.charCodeAt(k) === QUOTE && k - i - 1 >= 1 && k - i - 1 <= 15 ? k : -1;
+}
+
+const enum Key { None, Event, StreamSid, SequenceNumber, Media, Track, Chunk, Timestamp, Payload }
+
+/**
+ * The usual media message read straight from its text, without JSON.parse (which costs about as
+ * much as the rest of the frame's way in): compact JSON (no whitespace), all ASCII, an object of the
+ * keys event ("media"), streamSid, sequenceNumber and media (track, chunk, timestamp, payload), each
+ * at most once and in any order, every value a string without escapes, the fields as the schema
+ * wants them and the payload strict base64 (decoded on the way, for decodeBase64Strict). Returns what
+ * parseInboundMessage would for such a text; undefined for anything else (whitespace, another key,
+ * an escape, a field the schema refuses...), which takes the general path.
+ */
+function scanMediaMessage(t: string): MediaMessage | undefined {
+  if (t.charCodeAt(0) !== 0x7b || Buffer.byteLength(t, 'utf8') !== t.length) return undefined;
+  let event = false;
+  let streamSid: string | undefined;
+  let sequenceNumber: string | undefined;
+  let media = false;
+  let inMedia = false;
+  let track: string | undefined;
+  let chunk: string | undefined;
+  let timestamp: string | undefined;
+  let payload: string | undefined;
+  let bytes: Uint8Array | null = null;
+  let i = 1;
+  for (;;) {
+    // `i` is at a key's opening quote; `v` will be at its value.
+    let key = Key.None;
+    let v = 0;
+    switch (t.charCodeAt(i + 1)) {
+      case 0x65: // e
+        if (!inMedia && holds(t, i, '"event":')) { key = Key.Event; v = i + 8; }
+        break;
+      case 0x73: // s
+        if (!inMedia && holds(t, i, '"streamSid":')) { key = Key.StreamSid; v = i + 12; }
+        else if (!inMedia && holds(t, i, '"sequenceNumber":')) { key = Key.SequenceNumber; v = i + 17; }
+        break;
+      case 0x6d: // m
+        if (!inMedia && holds(t, i, '"media":')) { key = Key.Media; v = i + 8; }
+        break;
+      case 0x74: // t
+        if (inMedia && holds(t, i, '"track":')) { key = Key.Track; v = i + 8; }
+        else if (inMedia && holds(t, i, '"timestamp":')) { key = Key.Timestamp; v = i + 12; }
+        break;
+      case 0x63: // c
+        if (inMedia && holds(t, i, '"chunk":')) { key = Key.Chunk; v = i + 8; }
+        break;
+      case 0x70: // p
+        if (inMedia && holds(t, i, '"payload":')) { key = Key.Payload; v = i + 10; }
+        break;
+    }
+    // `end` will be at the value's closing quote.
+    let end: number;
+    switch (key) {
+      case Key.Event:
+        if (event || !holds(t, v, '"media"')) return undefined;
+        event = true;
+        end = v + 6;
+        break;
+      case Key.StreamSid:
+        end = plainStringEnd(t, v, 64);
+        if (streamSid !== undefined || end <= v + 1) return undefined;
+        streamSid = t.slice(v + 1, end);
+        break;
+      case Key.SequenceNumber:
+        end = digitsEnd(t, v);
+        if (sequenceNumber !== undefined || end < 0) return undefined;
+        sequenceNumber = t.slice(v + 1, end);
+        break;
+      case Key.Chunk:
+        end = digitsEnd(t, v);
+        if (chunk !== undefined || end < 0) return undefined;
+        chunk = t.slice(v + 1, end);
+        break;
+      case Key.Timestamp:
+        end = digitsEnd(t, v);
+        if (timestamp !== undefined || end < 0) return undefined;
+        timestamp = t.slice(v + 1, end);
+        break;
+      case Key.Track:
+        end = plainStringEnd(t, v, t.length);
+        if (track !== undefined || end < 0) return undefined;
+        track = t.slice(v + 1, end);
+        break;
+      case Key.Payload:
+        // Strict base64 holds no quote, escape or control character: the first quote closes it.
+        end = t.charCodeAt(v) === QUOTE ? t.indexOf('"', v + 1) : -1;
+        if (payload !== undefined || end < 0) return undefined;
+        payload = t.slice(v + 1, end);
+        bytes = decodeStrict(payload, true);
+        if (!bytes) return undefined;
+        break;
+      case Key.Media:
+        if (media || t.charCodeAt(v) !== 0x7b) return undefined;
+        media = inMedia = true;
+        i = v + 1;
+        continue;
+      default:
+        return undefined;
+    }
+    let c = t.charCodeAt(end + 1);
+    i = end + 2;
+    if (c === 0x7d && inMedia) {
+      inMedia = false;
+      c = t.charCodeAt(i++);
+    }
+    if (c === 0x2c) continue;
+    if (c === 0x7d && !inMedia && i === t.length) break;
+    return undefined;
+  }
+  if (!event || streamSid === undefined || timestamp === undefined || payload === undefined || !bytes) return undefined;
+  const out: MediaMessage = { event: 'media', streamSid, media: { timestamp, payload } };
+  if (sequenceNumber !== undefined) out.sequenceNumber = sequenceNumber;
+  if (track !== undefined) out.media.track = track;
+  if (chunk !== undefined) out.media.chunk = chunk;
+  scannedPayload = payload;
+  scannedBytes = bytes;
+  return out;
 }
 
 /**
