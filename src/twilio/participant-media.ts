@@ -4,9 +4,10 @@
  * (no allocation per frame): the frame handed to `audio` listeners is valid only during the call.
  */
 import { EventEmitter } from 'node:events';
-import { decodeMulaw, encodeMulaw } from '../audio';
+import { encodeMulaw } from '../audio';
 import type { MediaEnd, ParticipantMedia, ParticipantMediaEvents, PcmFrame } from '../call/ports';
 import type { MediaFrame, MediaLeg } from './media-leg';
+import { MulawDecoder } from './mulaw-decoder';
 
 const SAMPLE_RATE = 8000;
 
@@ -15,6 +16,7 @@ export class TwilioParticipantMedia implements ParticipantMedia {
   private readonly emitter = new EventEmitter();
   private readonly frame: PcmFrame = { samples: new Int16Array(160), sampleRate: SAMPLE_RATE, atMs: 0 };
   private decoded = new Int16Array(160);
+  private readonly decoder = new MulawDecoder();
   private encoded = new Uint8Array(160);
 
   constructor(private readonly leg: MediaLeg) {
@@ -61,7 +63,7 @@ export class TwilioParticipantMedia implements ParticipantMedia {
   private readonly onMedia = (media: MediaFrame): void => {
     const n = media.payload.length;
     if (this.decoded.length < n) this.decoded = new Int16Array(n);
-    this.frame.samples = decodeMulaw(media.payload, this.decoded);
+    this.frame.samples = this.decoder.decode(media.payload, this.decoded);
     this.frame.atMs = media.timestampMs;
     this.emitter.emit('audio', this.frame);
   };

@@ -1,0 +1,50 @@
+/**
+ * The inbound media path's mu-law decoder gives exactly what decodeMulaw gives, whichever way it
+ * takes: two codes a turn, or one (odd offsets and lengths), into whichever output it is handed.
+ */
+import { decodeMulaw } from '../../src/audio';
+import { MulawDecoder } from '../../src/twilio/mulaw-decoder';
+
+describe('MulawDecoder', () => {
+  it('decodes every pair of codes, in either order, as decodeMulaw does', () => {
+    const codes = new Uint8Array(2 * 65536);
+    for (let i = 0; i < 65536; i++) {
+      codes[2 * i] = i & 0xff;
+      codes[2 * i + 1] = i >> 8;
+    }
+    const out = new Int16Array(codes.length);
+    const got = new MulawDecoder().decode(codes, out);
+    expect(got).toBe(out);
+    expect(Array.from(got)).toEqual(Array.from(decodeMulaw(codes)));
+  });
+
+  it('decodes frames at odd offsets, of odd lengths, and into a longer output, as decodeMulaw does', () => {
+    const decoder = new MulawDecoder();
+    const backing = Uint8Array.from({ length: 400 }, (_, i) => (i * 97 + 13) & 0xff);
+    const out = new Int16Array(200);
+    for (const [offset, length] of [[0, 160], [1, 160], [2, 159], [3, 37], [8, 0], [8, 200]]) {
+      const codes = backing.subarray(offset, offset + length);
+      const got = decoder.decode(codes, out);
+      expect(got.length).toBe(length);
+      expect(Array.from(got)).toEqual(Array.from(decodeMulaw(codes)));
+    }
+  });
+
+  it('writes into the output it is handed each time, not the one it was handed before', () => {
+    const decoder = new MulawDecoder();
+    const a = new Int16Array(160);
+    const b = new Int16Array(160);
+    const first = Uint8Array.from({ length: 160 }, (_, i) => i);
+    const second = Uint8Array.from({ length: 160 }, (_, i) => 255 - i);
+    decoder.decode(first, a);
+    decoder.decode(second, b);
+    expect(Array.from(a)).toEqual(Array.from(decodeMulaw(first)));
+    expect(Array.from(b)).toEqual(Array.from(decodeMulaw(second)));
+    decoder.decode(second, a);
+    expect(Array.from(a)).toEqual(Array.from(decodeMulaw(second)));
+  });
+
+  it('refuses an output shorter than the codes, as decodeMulaw does', () => {
+    expect(() => new MulawDecoder().decode(new Uint8Array(160), new Int16Array(80))).toThrow(RangeError);
+  });
+});
