@@ -240,7 +240,9 @@ export class EchoCanceller {
     let i = 0;
     // Most ticks play nothing: whole blocks of silence are taken a block at a time.
     if ((this.refCount & (BLOCK - 1)) === 0) {
-      if (isSilent(frame)) i = this.pushSilentBlocks(frame.length - (frame.length & (BLOCK - 1)));
+      const whole = frame.length - (frame.length & (BLOCK - 1));
+      if (isSilent(frame)) i = this.pushSilentBlocks(whole);
+      else if ((this.refCount & (REF_RING - 1)) + whole <= REF_RING) i = this.pushBlocks(frame, whole);
       else for (; i + BLOCK <= frame.length; i += BLOCK) this.pushBlock(frame, i);
     }
     for (; i < frame.length; i++) this.pushRef(frame[i]);
@@ -321,6 +323,26 @@ export class EchoCanceller {
   }
 
   /**
+   * The same as `pushBlock` for the first `n` samples of `frame` (a whole number of blocks, at a
+   * block boundary, not wrapping the ring); returns `n`. Both copies are made with one set each,
+   * and each block's sum of magnitudes (whole numbers, exact in any order) and peak four samples a
+   * pass.
+   */
+  private pushBlocks(frame: Int16Array, n: number): number {
+    const p = this.refCount & (REF_RING - 1);
+    const src = n === frame.length ? frame : frame.subarray(0, n);
+    this.ref.set(src, p);
+    this.ref.set(src, p + REF_RING);
+    for (let at = 0; at < n; at += BLOCK) {
+      this.refBlockFill = magnitudeSum(frame, at, BLOCK);
+      this.refBlockMax = magnitudePeak;
+      this.refCount += BLOCK;
+      this.closeRefBlock();
+    }
+    return n;
+  }
+
+  /**
    * The same as `pushRef(0)` `n` times, at a block boundary, for `n` a whole number of blocks;
    * returns `n`. The ring is zeroed in at most two runs per copy (it wraps at a block boundary).
    */
@@ -397,10 +419,17 @@ export class EchoCanceller {
     const env = this.refEnv;
     const lam = this.lambda;
     const maxLag = this.maxLag;
-    for (let i = 0; i < frame.length; i++) {
-      const v = frame[i];
-      this.micEnvAcc += v < 0 ? -v : v;
-      if (++this.micBlockFill < BLOCK) continue;
+    const n = frame.length;
+    for (let i = 0; i < n; ) {
+      if (this.micBlockFill === 0 && i + BLOCK <= n) {
+        this.micEnvAcc += magnitudeSum(frame, i, BLOCK);
+        this.micBlockFill = BLOCK;
+        i += BLOCK;
+      } else {
+        const v = frame[i++];
+        this.micEnvAcc += v < 0 ? -v : v;
+        if (++this.micBlockFill < BLOCK) continue;
+      }
       const m = this.micEnvAcc - this.micEnvMean;
       this.micEnvMean += 0.02 * (this.micEnvAcc - this.micEnvMean);
       this.micEnvAcc = 0;
@@ -791,6 +820,44 @@ function filterFrame(
   sumY = py;
   sumEY = pey;
   sumR = pr;
+}
+
+/** The largest magnitude `magnitudeSum` last saw (a module variable, as sumD..sumR below). */
+let magnitudePeak = 0;
+
+/** The largest magnitude of the samples `magnitudeSum` last summed. */
+export function lastMagnitudePeak(): number {
+  return magnitudePeak;
+}
+
+/**
+ * The sum of |frame[i]| for i in [at, at + count), two samples a pass: the magnitudes are whole
+ * numbers, so the sum is exact in any order. Leaves their largest in `magnitudePeak`.
+ */
+export function magnitudeSum(frame: Int16Array, at: number, count: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let max = 0;
+  const end = at + count;
+  let k = at;
+  for (; k + 1 < end; k += 2) {
+    const v0 = frame[k];
+    const v1 = frame[k + 1];
+    const a0 = v0 < 0 ? -v0 : v0;
+    const a1 = v1 < 0 ? -v1 : v1;
+    s0 += a0;
+    s1 += a1;
+    if (a0 > max) max = a0;
+    if (a1 > max) max = a1;
+  }
+  if (k < end) {
+    const v = frame[k];
+    const a = v < 0 ? -v : v;
+    s0 += a;
+    if (a > max) max = a;
+  }
+  magnitudePeak = max;
+  return s0 + s1;
 }
 
 /**

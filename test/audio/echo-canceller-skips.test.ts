@@ -2,7 +2,7 @@
  * The echo canceller's shortcuts against the full computations they stand for.
  */
 import fc from 'fast-check';
-import { energyAbove } from '../../src/audio/echo-canceller';
+import { energyAbove, lastMagnitudePeak, magnitudeSum } from '../../src/audio/echo-canceller';
 
 /** The whole sum of squares, every sample added, in the same order. */
 function fullEnergy(samples: Float32Array, top: number, count: number): number {
@@ -40,5 +40,27 @@ describe('energyAbove (is the aligned reference window loud enough to echo?)', (
     const limit = 224 * 32 * 32;
     expect(energyAbove(quiet, 223, 224, limit)).toBe(false);
     expect(energyAbove(over, 223, 224, limit)).toBe(true);
+  });
+});
+
+describe('magnitudeSum (the envelopes of the delay search and the reference peaks)', () => {
+  it('is the in-order sum of magnitudes exactly, and lastMagnitudePeak their largest, for any span', () => {
+    const sample = fc.oneof(fc.integer({ min: -32768, max: 32767 }), fc.constantFrom(-32768, 32767, 0, -1));
+    fc.assert(
+      fc.property(fc.array(sample, { minLength: 1, maxLength: 200 }), fc.nat(), fc.nat(), (values, a, b) => {
+        const frame = Int16Array.from(values);
+        const at = a % frame.length;
+        const count = b % (frame.length - at + 1);
+        let sum = 0;
+        let peak = 0;
+        for (let i = at; i < at + count; i++) {
+          sum += Math.abs(frame[i]);
+          peak = Math.max(peak, Math.abs(frame[i]));
+        }
+        expect(magnitudeSum(frame, at, count)).toBe(sum);
+        expect(lastMagnitudePeak()).toBe(peak);
+      }),
+      { numRuns: 2000, seed: 29 },
+    );
   });
 });
