@@ -4,10 +4,10 @@
  * (no allocation per frame): the frame handed to `audio` listeners is valid only during the call.
  */
 import { EventEmitter } from 'node:events';
-import { encodeMulaw } from '../audio';
 import type { MediaEnd, ParticipantMedia, ParticipantMediaEvents, PcmFrame } from '../call/ports';
 import type { MediaFrame, MediaLeg } from './media-leg';
 import { MulawDecoder } from './mulaw-decoder';
+import { MulawEncoder } from './mulaw-encoder';
 
 const SAMPLE_RATE = 8000;
 
@@ -17,6 +17,7 @@ export class TwilioParticipantMedia implements ParticipantMedia {
   private readonly frame: PcmFrame = { samples: new Int16Array(160), sampleRate: SAMPLE_RATE, atMs: 0 };
   private decoded = new Int16Array(160);
   private readonly decoder = new MulawDecoder();
+  private readonly encoder = new MulawEncoder();
   private encoded = new Uint8Array(160);
 
   constructor(private readonly leg: MediaLeg) {
@@ -43,7 +44,7 @@ export class TwilioParticipantMedia implements ParticipantMedia {
   send(samples: Int16Array): boolean {
     if (this.encoded.length < samples.length) this.encoded = new Uint8Array(samples.length);
     // The stream turns the bytes into a message before returning: the buffer can be reused.
-    return this.leg.sendMedia(encodeMulaw(samples, this.encoded));
+    return this.leg.sendMedia(this.encoder.encode(samples, this.encoded));
   }
 
   close(): void {

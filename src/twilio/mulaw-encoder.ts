@@ -1,0 +1,39 @@
+/**
+ * PCM16 to mu-law for the outbound media path (every frame sent to every leg), two samples a turn:
+ * each pair is read as one 32-bit word and both codes are written as one 16-bit word, so a 20 ms
+ * frame takes 80 turns rather than 160. The codes are those of encodeMulaw (src/audio/mulaw.ts),
+ * whose values fill the table; where the samples or the output cannot be read as words (an odd
+ * offset or length, a big-endian machine) it encodes through encodeMulaw itself.
+ */
+import os from 'node:os';
+import { encodeMulaw, encodeMulawSample } from '../audio';
+
+const LITTLE_ENDIAN = os.endianness() === 'LE';
+
+/** CODES[x + 32768] = the mu-law code of int16 x. */
+const CODES = Uint8Array.from({ length: 65536 }, (_, i) => encodeMulawSample(i - 32768));
+
+/**
+ * Encodes `pcm` into `out` (at least as long) and returns the filled part, as encodeMulaw does.
+ * `out` is a buffer the caller keeps: the pair path needs it to start on a 2-byte boundary.
+ */
+export class MulawEncoder {
+  private out: Uint8Array = new Uint8Array(0);
+  private pairs: Uint16Array = new Uint16Array(0);
+
+  encode(pcm: Int16Array, out: Uint8Array): Uint8Array {
+    const n = pcm.length;
+    if (!LITTLE_ENDIAN || (n & 1) !== 0 || (pcm.byteOffset & 3) !== 0 || (out.byteOffset & 1) !== 0 || out.length < n) return encodeMulaw(pcm, out);
+    if (out !== this.out) {
+      this.out = out;
+      this.pairs = new Uint16Array(out.buffer, out.byteOffset, out.length >> 1);
+    }
+    const pairs = this.pairs;
+    const words = new Int32Array(pcm.buffer, pcm.byteOffset, n >> 1);
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i];
+      pairs[i] = CODES[((w << 16) >> 16) + 32768] | (CODES[(w >> 16) + 32768] << 8);
+    }
+    return out.length === n ? out : out.subarray(0, n);
+  }
+}
