@@ -44,16 +44,13 @@
  * after construction (see `processMic` for the buffer contract).
  */
 
+import { allWithin } from './pcm';
 import { NLMS_TAP_MULTIPLE, simdNlms, type NlmsKernel } from './wasm/simd-nlms';
 
 const BLOCK = 16; // envelope block, samples (2 ms at 8 kHz)
 const REF_RING = 4096; // reference history, samples (512 ms); power of two
 const ENV_RING = 512; // envelope history, blocks (1 s); power of two
 
-function isSilent(frame: Int16Array): boolean {
-  for (let i = 0; i < frame.length; i++) if (frame[i] !== 0) return false;
-  return true;
-}
 
 export interface EchoCancellerOptions {
   /** Largest bulk echo delay searched, ms (default 320). */
@@ -241,7 +238,7 @@ export class EchoCanceller {
     // Most ticks play nothing: whole blocks of silence are taken a block at a time.
     if ((this.refCount & (BLOCK - 1)) === 0) {
       const whole = frame.length - (frame.length & (BLOCK - 1));
-      if (isSilent(frame)) i = this.pushSilentBlocks(whole);
+      if (allWithin(frame, 0)) i = this.pushSilentBlocks(whole);
       else if ((this.refCount & (REF_RING - 1)) + whole <= REF_RING) i = this.pushBlocks(frame, whole);
       else for (; i + BLOCK <= frame.length; i += BLOCK) this.pushBlock(frame, i);
     }
@@ -268,7 +265,7 @@ export class EchoCanceller {
     }
 
     // 2. delay search
-    const silentMic = isAllZero(frame);
+    const silentMic = allWithin(frame, 0);
     if (silentMic && this.micEnvAcc === 0 && Math.abs(this.micEnvMean) < 1) this.silentMicEnvelope(frame.length);
     else this.micEnvelope(frame);
     this.updateLock();
@@ -908,10 +905,6 @@ function isAllZeroTaps(w: Float64Array): boolean {
   return true;
 }
 
-function isAllZero(frame: Int16Array): boolean {
-  for (let i = 0; i < frame.length; i++) if (frame[i] !== 0) return false;
-  return true;
-}
 
 /** Moves filter taps so that tap k takes what tap k + shift held; vacated taps become zero. */
 function shiftTaps(w: Float64Array, shift: number): void {

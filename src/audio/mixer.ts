@@ -14,6 +14,7 @@
  * `nextFrame()` on every clock tick, and nothing is allocated per frame.
  */
 import { FRAME_SAMPLES, SAMPLE_RATE, msToSamples, samplesToMs } from './frame';
+import { allWithin } from './pcm';
 import type { RecentLateness } from './recent-lateness';
 import { SampleQueue } from './sample-queue';
 import { SpeechPlayout, type SpeechPlayoutOptions } from './speech-playout';
@@ -23,8 +24,7 @@ import { ToneGenerator, type ToneSpec } from './tones';
 const SILENCE_PEAK = 8;
 
 function isDigitalSilence(pcm: Int16Array): boolean {
-  for (let i = 0; i < pcm.length; i++) if (pcm[i] > SILENCE_PEAK || pcm[i] < -SILENCE_PEAK) return false;
-  return true;
+  return allWithin(pcm, SILENCE_PEAK);
 }
 
 /**

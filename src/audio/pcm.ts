@@ -48,3 +48,18 @@ export function unitFloatsToInt16(values: ArrayLike<number>, out?: Int16Array): 
   for (let i = 0; i < n; i++) dst[i] = toInt16(values[i] * 32768);
   return dst.length === n ? dst : dst.subarray(0, n);
 }
+
+/**
+ * Whether every sample lies within [-limit, limit] (limit >= 0; 0: digital silence). Four samples
+ * a pass: |x| <= limit exactly when (x + limit) >>> 0 <= 2 * limit.
+ */
+export function allWithin(pcm: Int16Array, limit: number): boolean {
+  const n = pcm.length;
+  const span = 2 * limit;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    if ((pcm[i] + limit) >>> 0 > span || (pcm[i + 1] + limit) >>> 0 > span || (pcm[i + 2] + limit) >>> 0 > span || (pcm[i + 3] + limit) >>> 0 > span) return false;
+  }
+  for (; i < n; i++) if ((pcm[i] + limit) >>> 0 > span) return false;
+  return true;
+}

@@ -53,7 +53,7 @@ export class SampleQueue {
     while (left > 0) {
       const n = Math.min(left, ring.length - this.head);
       const h = this.head;
-      if (mix) for (let i = 0; i < n; i++) out[o + i] += ring[h + i] * gain;
+      if (mix) addScaled(out, o, ring, h, n, gain);
       else if (gain === 1) out.set(ring.subarray(h, h + n), o);
       else for (let i = 0; i < n; i++) out[o + i] = ring[h + i] * gain;
       this.advance(n);
@@ -100,4 +100,16 @@ export class SampleQueue {
     this.ring = next;
     this.head = 0;
   }
+}
+
+/** out[o + i] += src[from + i] * gain for i < n, four a pass (each sample as it would be alone). */
+function addScaled(out: Int16Array | Float32Array, o: number, src: Int16Array, from: number, n: number, gain: number): void {
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    out[o + i] += src[from + i] * gain;
+    out[o + i + 1] += src[from + i + 1] * gain;
+    out[o + i + 2] += src[from + i + 2] * gain;
+    out[o + i + 3] += src[from + i + 3] * gain;
+  }
+  for (; i < n; i++) out[o + i] += src[from + i] * gain;
 }
