@@ -135,12 +135,10 @@ export class CallGraph {
     let inN = 0;
     let outN = 0;
     this.timings = {
-      inbound: (ms) => {
-        if (inN++ % TIMING_SAMPLE_EVERY === 0) opts.metrics.observeFrameProcessing('in', ms);
-      },
-      outbound: (ms) => {
-        if (outN++ % TIMING_SAMPLE_EVERY === 0) opts.metrics.observeFrameProcessing('out', ms);
-      },
+      timeInbound: () => inN++ % TIMING_SAMPLE_EVERY === 0,
+      inbound: (ms) => opts.metrics.observeFrameProcessing('in', ms),
+      timeOutbound: () => outN++ % TIMING_SAMPLE_EVERY === 0,
+      outbound: (ms) => opts.metrics.observeFrameProcessing('out', ms),
     };
     this.jitter = { underrun: () => opts.metrics.inboundUnderrun(), lateFrame: () => opts.metrics.inboundLateFrame() };
     this.observer = this.routeObserver();
@@ -477,6 +475,7 @@ export class CallGraph {
         if (!pending || now - pending.atMs > PENDING_DELAY_MS) this.pendingLatency.set(route.id, { delay: rounded, atMs: now });
         this.publish({ type: 'utterance.latency', routeId: route.id, ...(participantId ? { participantId } : {}), ...rounded });
       },
+      timeProcessing: () => this.timings.timeOutbound(),
       processing: (_route, ms) => this.timings.outbound(ms),
     };
   }

@@ -32,9 +32,17 @@ export interface EchoControl {
   processMic(frame: Int16Array): Int16Array;
 }
 
+/**
+ * Frame processing times, for a sample of the frames: before each frame the endpoint asks whether
+ * to time it (`timeInbound`, `timeOutbound`), and reads the clock only for those it is told to.
+ */
 export interface EndpointTimings {
+  /** Whether the inbound frame about to be processed is timed (then `inbound` gets its time). */
+  timeInbound(): boolean;
   /** Inbound frame processing (echo control, listeners), in ms. */
   inbound(ms: number): void;
+  /** Whether the outbound work about to be done is timed (then `outbound` gets its time). */
+  timeOutbound(): boolean;
   /** Outbound frame processing (mix, send), in ms. */
   outbound(ms: number): void;
 }
@@ -206,7 +214,7 @@ export class Endpoint {
    */
   tick(): void {
     if (this.closed) return;
-    const t0 = performance.now();
+    const t0 = this.timings?.timeOutbound() ? performance.now() : -1;
     if (this.inFlight.length > 0) {
       if (this.produce(false)) {
         const frame = this.inFlight[this.inFlight.length - 1];
@@ -229,7 +237,7 @@ export class Endpoint {
     this.playingNow = played !== undefined;
     this.echo?.playedReference(played ?? SILENT_FRAME);
     if (played) this.spare.push(played);
-    this.timings?.outbound(performance.now() - t0);
+    if (t0 >= 0) this.timings?.outbound(performance.now() - t0);
   }
 
   /**
@@ -240,9 +248,9 @@ export class Endpoint {
    */
   topUp(): void {
     if (this.closed || !this.playingNow) return;
-    const t0 = performance.now();
+    const t0 = this.timings?.timeOutbound() ? performance.now() : -1;
     this.sendAhead(this.leadFrames() - 1);
-    this.timings?.outbound(performance.now() - t0);
+    if (t0 >= 0) this.timings?.outbound(performance.now() - t0);
   }
 
   /**
@@ -302,13 +310,13 @@ export class Endpoint {
    */
   private readonly onAudio = (frame: PcmFrame): void => {
     if (this.closed) return;
-    const t0 = performance.now();
+    const t0 = this.timings?.timeInbound() ? performance.now() : -1;
     let pcm = frame.samples;
     if (this.echo) pcm = this.echo.processMic(pcm);
     this.arrivedMs = frame.atMs + samplesToMs(pcm.length);
     this.jitter.push(pcm, this.clock.position());
     const listeners = this.listeners;
     for (let i = 0; i < listeners.length; i++) listeners[i](pcm, this.arrivedMs);
-    this.timings?.inbound(performance.now() - t0);
+    if (t0 >= 0) this.timings?.inbound(performance.now() - t0);
   };
 }

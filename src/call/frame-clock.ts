@@ -25,6 +25,8 @@ export interface RealFrameClockOptions {
 
 export class RealFrameClock implements FrameClock {
   private readonly listeners = new Set<TickListener>();
+  /** `listeners` as an array for the ticks, replaced when they change (a tick calls those there were when it began). */
+  private ticking: readonly TickListener[] = [];
   private readonly periodMs: number;
   private readonly maxCatchUp: number;
   private readonly now: () => number;
@@ -50,9 +52,10 @@ export class RealFrameClock implements FrameClock {
 
   subscribe(listener: TickListener): Unsubscribe {
     this.listeners.add(listener);
+    this.ticking = [...this.listeners];
     if (!this.timer) this.start();
     return () => {
-      this.listeners.delete(listener);
+      if (this.listeners.delete(listener)) this.ticking = [...this.listeners];
       if (this.listeners.size === 0) this.stop();
     };
   }
@@ -102,7 +105,8 @@ export class RealFrameClock implements FrameClock {
     }
     if (owed > 0) {
       const frame = this.nextFrame++;
-      for (const l of [...this.listeners]) l(frame);
+      const listeners = this.ticking;
+      for (let i = 0; i < listeners.length; i++) listeners[i](frame);
     }
     if (this.listeners.size === 0) this.stop();
     else if (owed > 1) this.immediate = setImmediate(() => this.onTimer());
@@ -113,6 +117,8 @@ export class RealFrameClock implements FrameClock {
 /** A clock advanced by hand, for deterministic tests. */
 export class ManualFrameClock implements FrameClock {
   private readonly listeners = new Set<TickListener>();
+  /** `listeners` as an array for the ticks, replaced when they change (a tick calls those there were when it began). */
+  private ticking: readonly TickListener[] = [];
   private frame = 0;
 
   get subscribers(): number {
@@ -126,13 +132,19 @@ export class ManualFrameClock implements FrameClock {
 
   subscribe(listener: TickListener): Unsubscribe {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.ticking = [...this.listeners];
+    return () => {
+      const had = this.listeners.delete(listener);
+      if (had) this.ticking = [...this.listeners];
+      return had;
+    };
   }
 
   tick(frames = 1): void {
     for (let i = 0; i < frames; i++) {
       this.frame++;
-      for (const l of [...this.listeners]) l(this.frame);
+      const listeners = this.ticking;
+      for (let j = 0; j < listeners.length; j++) listeners[j](this.frame);
     }
   }
 }

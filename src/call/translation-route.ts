@@ -46,6 +46,8 @@ export interface RouteObserver {
   language(route: TranslationRoute, languageCode: string): void;
   /** The listeners started hearing translated speech: how long after the speech it translates. */
   latency(route: TranslationRoute, delay: UtteranceDelay): void;
+  /** Whether the next chunk's processing is timed (then `processing` gets its time). */
+  timeProcessing(): boolean;
   /** tolk's own processing of translated audio (fan-out to the listeners' queues), ms per chunk. */
   processing(route: TranslationRoute, ms: number): void;
 }
@@ -327,12 +329,12 @@ export class TranslationRoute {
   /** 8 kHz translated speech; the session may reuse the array, each listener's queue copies it. */
   private onTranslatedAudio(pcm: Int16Array): void {
     if (this.closed) return;
-    const t0 = performance.now();
+    const t0 = this.opts.observer.timeProcessing() ? performance.now() : -1;
     const fanOut = this.fanOut;
     for (let i = 0; i < fanOut.length; i++) fanOut[i].push(pcm);
     // A listener whose far end runs short of translation gets it now, not on the next tick.
     const listeners = this.fanOutTo;
     for (let i = 0; i < listeners.length; i++) listeners[i].topUp();
-    this.opts.observer.processing(this, performance.now() - t0);
+    if (t0 >= 0) this.opts.observer.processing(this, performance.now() - t0);
   }
 }

@@ -99,18 +99,25 @@ export function silence(bytes: number): Uint8Array {
  * number that leaps more than `maxJump` ahead, which is not believed (the count does not move), so
  * one absurd number cannot make every later message look like a duplicate.
  */
+export type SequenceCheck = { readonly kind: 'ok' } | { readonly kind: 'duplicate' } | { readonly kind: 'jump' } | { readonly kind: 'gap'; readonly missing: number };
+
+/** The answers that carry nothing else, shared (one per kind rather than one per message). */
+const SEQUENCE_OK: SequenceCheck = Object.freeze({ kind: 'ok' });
+const SEQUENCE_DUPLICATE: SequenceCheck = Object.freeze({ kind: 'duplicate' });
+const SEQUENCE_JUMP: SequenceCheck = Object.freeze({ kind: 'jump' });
+
 export class SequenceTracker {
   private last: number | undefined;
 
   constructor(private readonly maxJump = 500) {}
 
   /** 'ok', 'duplicate' (not newer than one already seen), 'jump', or the number of missing messages. */
-  observe(sequence: number): { kind: 'ok' } | { kind: 'duplicate' } | { kind: 'jump' } | { kind: 'gap'; missing: number } {
+  observe(sequence: number): SequenceCheck {
     const last = this.last;
-    if (last !== undefined && sequence <= last) return { kind: 'duplicate' };
-    if (sequence - (last ?? 0) > this.maxJump) return { kind: 'jump' };
+    if (last !== undefined && sequence <= last) return SEQUENCE_DUPLICATE;
+    if (sequence - (last ?? 0) > this.maxJump) return SEQUENCE_JUMP;
     this.last = sequence;
     if (last !== undefined && sequence > last + 1) return { kind: 'gap', missing: sequence - last - 1 };
-    return { kind: 'ok' };
+    return SEQUENCE_OK;
   }
 }
