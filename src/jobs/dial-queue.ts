@@ -96,6 +96,12 @@ const INSTANCE_CHECK_MS = 2000;
  */
 const ANSWER_GRACE_MS = 1000;
 
+/**
+ * The read of a dial job whose wait ran out, and its removal, are each waited for this long at
+ * most (the wait may have run out because Redis stalled): the call hears of its dial either way.
+ */
+const LATE_READ_MS = 2000;
+
 /** Attempts of one dial: enough for several backoffs within a ring timeout. */
 const DIAL_ATTEMPTS = 6;
 /** The wait between a dial's attempts. */
@@ -115,7 +121,7 @@ async function dialWithin<R extends DialResult>(jobs: JobQueues, id: string, leg
     if (!(err instanceof JobFailedError && err.timedOut)) throw err;
     // The job's result may have been written just as the wait ran out (its news still on its way):
     // the leg it placed, by its deadline, is answered with, not dropped with the job.
-    const late = await jobs.get(DIAL_QUEUE, id).then(
+    const late = await within(jobs.get(DIAL_QUEUE, id), LATE_READ_MS).then(
       (job) => job,
       () => 'unread' as const,
     );
@@ -124,7 +130,7 @@ async function dialWithin<R extends DialResult>(jobs: JobQueues, id: string, leg
     // check of its deadline goes by the clock of the machine running it). One running hangs up
     // the leg it places past its deadline; one that starts after this read is past its deadline
     // and places nothing, so removing it drops no leg.
-    if (late === 'unread' || late?.state === 'waiting' || late?.state === 'delayed') await jobs.remove(DIAL_QUEUE, id).catch(() => false);
+    if (late === 'unread' || late?.state === 'waiting' || late?.state === 'delayed') await within(jobs.remove(DIAL_QUEUE, id), LATE_READ_MS).catch(() => false);
     throw err;
   }
 }

@@ -76,6 +76,23 @@ describe.each(BACKENDS)('dial queue (%s)', (backend) => {
     expect(await q.jobs.get(DIAL_QUEUE, 'dial.late-news.agent')).toMatchObject({ state: 'completed', result: 'CA-late-news' });
   });
 
+  it('fails a dial whose wait ran out within seconds, though Redis answers neither the read of its job nor its removal', async () => {
+    q = openTestQueues(backend, [dialQueueSpec(5)]);
+    const network = new RecordingTelephony();
+    const stalled = new Proxy(q.jobs, {
+      get: (target, prop) =>
+        prop === 'addAndWait'
+          ? (_queue: string, job: JobRequest<unknown>, timeoutMs: number) => Promise.reject(new JobFailedError(`job ${job.id} did not finish within ${timeoutMs} ms`, true))
+          : prop === 'get' || prop === 'remove'
+            ? () => new Promise(() => undefined)
+            : (Reflect.get(target, prop, target) as unknown),
+    });
+    const dial = new QueuedTelephony(network, stalled).dial(request('stalled'));
+    const outcome = await Promise.race([dial.then(() => 'leg', () => 'failed'), new Promise((r) => setTimeout(() => r('still waiting after 6 s'), 6000))]);
+    expect(outcome).toBe('failed');
+    expect(network.placed).toHaveLength(0);
+  }, 10_000);
+
   it('does not place a leg whose ring timeout passed while it waited', async () => {
     q = openTestQueues(backend, [dialQueueSpec(1)]);
     const network = new RecordingTelephony();
