@@ -140,6 +140,9 @@ export class JitterBuffer {
   private overflowed = 0;
 
   constructor(opts: JitterBufferOptions = {}) {
+    for (const [name, ms] of [['shrinkAfterMs', opts.shrinkAfterMs], ['fastShrinkAfterMs', opts.fastShrinkAfterMs]] as const) {
+      if (ms !== undefined && !(ms > 0)) throw new RangeError(`JitterBuffer: ${name} must be more than 0 (got ${ms})`);
+    }
     this.shrinkAfterTicks = Math.ceil((opts.shrinkAfterMs ?? 10_000) / samplesToMs(FRAME_SAMPLES));
     this.fastShrinkAfterTicks = Math.min(this.shrinkAfterTicks, Math.ceil((opts.fastShrinkAfterMs ?? 1_000) / samplesToMs(FRAME_SAMPLES)));
     this.safety = opts.safetyFrames ?? 0.25;
@@ -353,7 +356,7 @@ export class JitterBuffer {
     const margins = this.margins;
     while (margins.length > 0 && margins.b(margins.length - 1) >= stored) margins.pop();
     margins.push(this.reads, stored);
-    while (margins.a(0) <= this.reads - this.shrinkAfterTicks) margins.shift();
+    while (margins.length > 1 && margins.a(0) <= this.reads - this.shrinkAfterTicks) margins.shift();
     return margins.b(0) + this.offset;
   }
 

@@ -31,15 +31,16 @@ export class PairDeque {
     this.size++;
   }
 
-  /** Drops the front pair. */
+  /** Drops the front pair (none when empty). */
   shift(): void {
+    if (this.size === 0) return;
     this.head = (this.head + 1) & this.mask;
     this.size--;
   }
 
-  /** Drops the back pair. */
+  /** Drops the back pair (none when empty). */
   pop(): void {
-    this.size--;
+    if (this.size > 0) this.size--;
   }
 
   clear(): void {

@@ -61,6 +61,13 @@ function ticksOf(heard: number[]): Map<number, number> {
   return at;
 }
 
+describe('JitterBuffer options', () => {
+  it.each([0, -1, Number.NaN])('refuses a give-back window of %p ms rather than looping', (ms) => {
+    expect(() => new JitterBuffer({ shrinkAfterMs: ms })).toThrow(RangeError);
+    expect(() => new JitterBuffer({ fastShrinkAfterMs: ms })).toThrow(RangeError);
+  });
+});
+
 describe('JitterBuffer under ±30 ms of network jitter', () => {
   const phases = [0.5, 5, 10.1, 15, 19.9];
   const seeds = [1, 2, 3, 4, 5, 6];

@@ -61,4 +61,15 @@ describe('PairDeque', () => {
       expect(contents(d)).toEqual(model);
     }
   });
+  it('stays empty when asked to drop a pair it does not hold, and keeps what is pushed after', () => {
+    const d = new PairDeque();
+    d.shift();
+    d.pop();
+    expect(d.length).toBe(0);
+    d.push(1, 2);
+    d.shift();
+    d.shift();
+    d.push(3, 4);
+    expect(contents(d)).toEqual([[3, 4]]);
+  });
 });
