@@ -36,6 +36,14 @@ import { SampleQueue } from './sample-queue';
 const FRAME_MS = samplesToMs(FRAME_SAMPLES);
 /** A piece this late came after a stall (of the network or an event loop), not jitter: it is not learnt. */
 const STALL_MS = 100;
+/** Pieces of an utterance whose pace is kept to tell the service's pace by. */
+const PACED_KEPT = 16;
+
+/** The middle value (the lower of the two middle ones), sorting `values` in place. */
+function lowerMedian(values: Float64Array): number {
+  values.sort();
+  return values[(values.length - 1) >> 1];
+}
 
 export interface SpeechPlayoutOptions {
   /** Most translated audio held before the oldest is dropped. */
@@ -134,12 +142,14 @@ export class SpeechPlayout {
   /** When the last piece came, ms. */
   private lastPieceAtMs = 0;
   /**
-   * The service's pace, ms a piece: the most a piece after the first in the last utterance that
-   * had one took on it (its length, or the time since the piece before when that was shorter);
-   * `pieceMsInUtterance`: the same for the utterance arriving (0: none yet).
+   * The service's pace, ms a piece: the median (the lower of two) of what the pieces after the
+   * first in the last utterance that had any took on it (each its length, or the time since the
+   * piece before when that was shorter); 0 before any. `paced` holds them for the utterance
+   * arriving, its first PACED_KEPT.
    */
   private pieceMs = 0;
-  private pieceMsInUtterance = 0;
+  private readonly paced = new Float64Array(PACED_KEPT);
+  private pacedCount = 0;
   /** When the speech last ran dry mid-utterance, ms (undefined: not dry). */
   private dryAtMs: number | undefined;
   private underruns = 0;
@@ -197,8 +207,8 @@ export class SpeechPlayout {
       // A new utterance: its first piece sets the pace the rest is measured against. One shorter
       // than the service's pieces (the speech began inside the piece the service paced) is
       // followed by the next piece a whole piece's time later: the pace starts that much later.
-      if (this.pieceMsInUtterance > 0) this.pieceMs = this.pieceMsInUtterance;
-      this.pieceMsInUtterance = 0;
+      if (this.pacedCount > 0) this.pieceMs = lowerMedian(this.paced.subarray(0, this.pacedCount));
+      this.pacedCount = 0;
       const shortMs = Math.max(0, this.pieceMs - samplesToMs(pcm.length));
       this.paceAtMs = at + Math.min(shortMs, this.maxCushionMs);
       this.paceSamples = 0;
@@ -209,8 +219,7 @@ export class SpeechPlayout {
         this.recent?.note(Math.max(0, late), at);
       }
       // A piece's time on the service's pace: its length, or less when it came sooner (a burst).
-      const pacedMs = Math.min(samplesToMs(pcm.length), at - this.lastPieceAtMs);
-      if (pacedMs > this.pieceMsInUtterance) this.pieceMsInUtterance = pacedMs;
+      if (this.pacedCount < PACED_KEPT) this.paced[this.pacedCount++] = Math.min(samplesToMs(pcm.length), at - this.lastPieceAtMs);
     }
     this.lastPieceAtMs = at;
     this.paceSamples += pcm.length;

@@ -297,29 +297,50 @@ describe('SpeechPlayout on the call clock', () => {
     expect(p.playout.stats().waitMs).toBeLessThan(100);
   });
 
+  /**
+   * An utterance whose speech began inside the service's piece: a first piece of `firstMs`, then
+   * 100 ms pieces every 100 ms; the first read that played it, from `fromMs`.
+   */
+  function startingShort(p: ReturnType<typeof timed>, fromMs: number, firstMs: number): number {
+    p.readUntil(fromMs);
+    p.clock.ms = fromMs;
+    p.playout.push(new Int16Array((firstMs / 20) * FRAME_SAMPLES).fill(1000));
+    let first = Infinity;
+    for (let k = 1; k < 10; k++) {
+      first = Math.min(first, ...p.readUntil(fromMs + 100 * k));
+      p.clock.ms = fromMs + 100 * k;
+      p.say(5);
+    }
+    return Math.min(first, ...p.readUntil(fromMs + 2000)) - fromMs;
+  }
+
   it('paces an utterance that begins inside a piece from the piece after it: its short first piece is not learnt as lateness', () => {
     const p = timed();
-    /** An utterance whose speech began inside the service's piece: a first piece of `firstMs`, then 100 ms pieces every 100 ms. */
-    const startingShort = (fromMs: number, firstMs: number): number => {
-      p.readUntil(fromMs);
-      p.clock.ms = fromMs;
-      p.playout.push(new Int16Array((firstMs / 20) * FRAME_SAMPLES).fill(1000));
-      let first = Infinity;
-      for (let k = 1; k < 10; k++) {
-        first = Math.min(first, ...p.readUntil(fromMs + 100 * k));
-        p.clock.ms = fromMs + 100 * k;
-        p.say(5);
-      }
-      return Math.min(first, ...p.readUntil(fromMs + 2000)) - fromMs;
-    };
     utterance(p, 1000, 10, () => 0);
     // The next piece comes 100 ms after a 20 ms first one: it starts 80 ms later than a whole
     // piece would, and then plays on without running dry.
-    for (const at of [6000, 7500, 9000]) expect(startingShort(at, 20)).toBe(100);
+    for (const at of [6000, 7500, 9000]) expect(startingShort(p, at, 20)).toBe(100);
     expect(p.playout.stats()).toMatchObject({ underruns: 0, concealments: 0 });
     // Pieces that came on their pace: an utterance starting with a whole piece waits 10 ms, not 10 + 80.
     expect(utterance(p, 12_000, 10, () => 0) - 12_000).toBe(20);
-    expect(startingShort(13_500, 60)).toBe(60);
+    expect(startingShort(p, 13_500, 60)).toBe(60);
+    expect(p.playout.stats()).toMatchObject({ underruns: 0, concealments: 0 });
+  });
+
+  it("holds a short first piece back by the service's usual piece, not by its longest", () => {
+    const p = timed();
+    utterance(p, 1000, 10, () => 0);
+    // An utterance in pieces of 300, 300, 300, 100, 100 and 100 ms, each sent once it was made.
+    let t = 6000;
+    for (const ms of [300, 300, 300, 100, 100, 100]) {
+      t += ms;
+      p.readUntil(t);
+      p.clock.ms = t;
+      p.playout.push(new Int16Array((ms / 20) * FRAME_SAMPLES).fill(1000));
+    }
+    p.readUntil(t + 1000);
+    // The next starts with 20 ms: it waits for the 100 ms piece after it, not for a 300 ms one.
+    expect(startingShort(p, 9000, 20)).toBe(100);
     expect(p.playout.stats()).toMatchObject({ underruns: 0, concealments: 0 });
   });
 
