@@ -318,9 +318,16 @@ export class Mixer {
     const out = this.out;
     if (exact && sources <= 1) out.set(mix);
     else {
-      for (let i = 0; i < FRAME_SAMPLES; i++) {
-        const v = Math.round(mix[i]);
-        out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      // four samples a pass (FRAME_SAMPLES is a multiple of four), each rounded and clamped alone
+      for (let i = 0; i < FRAME_SAMPLES; i += 4) {
+        const v0 = Math.round(mix[i]);
+        const v1 = Math.round(mix[i + 1]);
+        const v2 = Math.round(mix[i + 2]);
+        const v3 = Math.round(mix[i + 3]);
+        out[i] = v0 > 32767 ? 32767 : v0 < -32768 ? -32768 : v0;
+        out[i + 1] = v1 > 32767 ? 32767 : v1 < -32768 ? -32768 : v1;
+        out[i + 2] = v2 > 32767 ? 32767 : v2 < -32768 ? -32768 : v2;
+        out[i + 3] = v3 > 32767 ? 32767 : v3 < -32768 ? -32768 : v3;
       }
     }
     this.framesOut++;

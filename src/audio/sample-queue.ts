@@ -103,7 +103,7 @@ export class SampleQueue {
 }
 
 /** out[o + i] += src[from + i] * gain for i < n, four a pass (each sample as it would be alone). */
-function addScaled(out: Int16Array | Float32Array, o: number, src: Int16Array, from: number, n: number, gain: number): void {
+export function addScaled(out: Int16Array | Float32Array, o: number, src: Int16Array, from: number, n: number, gain: number): void {
   let i = 0;
   for (; i + 3 < n; i += 4) {
     out[o + i] += src[from + i] * gain;

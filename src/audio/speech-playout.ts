@@ -31,7 +31,7 @@
 import { FRAME_SAMPLES, msToSamples, samplesToMs } from './frame';
 import { Concealer } from './concealment';
 import type { RecentLateness } from './recent-lateness';
-import { SampleQueue } from './sample-queue';
+import { addScaled, SampleQueue } from './sample-queue';
 
 const FRAME_MS = samplesToMs(FRAME_SAMPLES);
 /** A piece this late came after a stall (of the network or an event loop), not jitter: it is not learnt. */
@@ -313,7 +313,7 @@ export class SpeechPlayout {
       concealer.resume(frame, offset, n, mix, gain);
     } else if (n > 0) {
       if (clean && gain === 1) mix.set(n === FRAME_SAMPLES ? frame : frame.subarray(offset, offset + n), offset);
-      else for (let i = offset; i < offset + n; i++) mix[i] += frame[i] * gain;
+      else addScaled(mix, offset, frame, offset, n, gain);
       concealer.remember(frame, offset, n);
       this.exact = gain === 1;
     }
