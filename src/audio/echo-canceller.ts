@@ -874,16 +874,21 @@ export function energyAbove(samples: Float32Array, top: number, count: number, l
 
 /**
  * corr[L] = lam * corr[L] + m * env[top - L] for L = 0..maxLag: one envelope block into the delay
- * search. Four lags per pass, so that the checks V8 makes of both arrays on every pass are paid
- * once per four.
+ * search. Eight lags per pass, so that the checks V8 makes of both arrays on every pass are paid
+ * once per eight.
  */
 function correlate(corr: Float64Array, env: Float32Array, top: number, maxLag: number, lam: number, m: number): void {
   let L = 0;
-  for (; L + 3 <= maxLag; L += 4) {
-    corr[L] = lam * corr[L] + m * env[top - L];
-    corr[L + 1] = lam * corr[L + 1] + m * env[top - L - 1];
-    corr[L + 2] = lam * corr[L + 2] + m * env[top - L - 2];
-    corr[L + 3] = lam * corr[L + 3] + m * env[top - L - 3];
+  for (; L + 7 <= maxLag; L += 8) {
+    const t = top - L;
+    corr[L] = lam * corr[L] + m * env[t];
+    corr[L + 1] = lam * corr[L + 1] + m * env[t - 1];
+    corr[L + 2] = lam * corr[L + 2] + m * env[t - 2];
+    corr[L + 3] = lam * corr[L + 3] + m * env[t - 3];
+    corr[L + 4] = lam * corr[L + 4] + m * env[t - 4];
+    corr[L + 5] = lam * corr[L + 5] + m * env[t - 5];
+    corr[L + 6] = lam * corr[L + 6] + m * env[t - 6];
+    corr[L + 7] = lam * corr[L + 7] + m * env[t - 7];
   }
   for (; L <= maxLag; L++) corr[L] = lam * corr[L] + m * env[top - L];
 }
