@@ -877,7 +877,7 @@ export function energyAbove(samples: Float32Array, top: number, count: number, l
  * search. Eight lags per pass, so that the checks V8 makes of both arrays on every pass are paid
  * once per eight.
  */
-function correlate(corr: Float64Array, env: Float32Array, top: number, maxLag: number, lam: number, m: number): void {
+export function correlate(corr: Float64Array, env: Float32Array, top: number, maxLag: number, lam: number, m: number): void {
   let L = 0;
   for (; L + 7 <= maxLag; L += 8) {
     const t = top - L;

@@ -2,7 +2,7 @@
  * The echo canceller's shortcuts against the full computations they stand for.
  */
 import fc from 'fast-check';
-import { energyAbove, lastMagnitudePeak, magnitudeSum } from '../../src/audio/echo-canceller';
+import { correlate, energyAbove, lastMagnitudePeak, magnitudeSum } from '../../src/audio/echo-canceller';
 
 /** The whole sum of squares, every sample added, in the same order. */
 function fullEnergy(samples: Float32Array, top: number, count: number): number {
@@ -61,6 +61,29 @@ describe('magnitudeSum (the envelopes of the delay search and the reference peak
         expect(lastMagnitudePeak()).toBe(peak);
       }),
       { numRuns: 2000, seed: 29 },
+    );
+  });
+});
+
+describe('correlate (one envelope block into the delay search)', () => {
+  it('updates every lag exactly as one lag a pass would, for any number of lags', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 200 }),
+        fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1024, maxLength: 1024 }),
+        fc.double({ min: -5000, max: 5000, noNaN: true }),
+        fc.integer({ min: 512, max: 1023 }),
+        (maxLag, values, m, top) => {
+          const env = Float32Array.from(values);
+          const corr = Float64Array.from({ length: maxLag + 1 }, (_, L) => values[L] * 0.37);
+          const want = Float64Array.from(corr);
+          const lam = Math.exp(-16 / 6400);
+          for (let L = 0; L <= maxLag; L++) want[L] = lam * want[L] + m * env[top - L];
+          correlate(corr, env, top, maxLag, lam, m);
+          expect(Array.from(corr)).toEqual(Array.from(want));
+        },
+      ),
+      { numRuns: 300, seed: 31 },
     );
   });
 });
