@@ -32,7 +32,7 @@ import { readWav } from '../src/audio';
 import { startTwilioEmulator, type TwilioEmulator } from '../src/emulators/twilio/emulator';
 import { freePort } from '../src/emulators/free-port';
 import { DEFAULT_ORIGINAL_VOLUME } from '../src/config/numbers';
-import { AGENT_NUMBER, assertBuilt, cpuSecondsOf, get, log, MODEL_LATENCY_MS, pinSelfTo, ROOT, scrape, sleep, startChild, startLoadRig, sumWhere, TOLK_NUMBER, TSX, waitFor, waitForHttp, type LoadRig } from './rig/load-rig';
+import { AGENT_NUMBER, assertBuilt, cpuSecondsOf, get, log, MODEL_LATENCY_MS, pinSelfTo, ROOT, scrape, sleep, startChild, startFlags, startLoadRig, sumWhere, TOLK_NUMBER, TSX, waitFor, waitForHttp, type LoadRig } from './rig/load-rig';
 import type { TwilioRigStats } from './rig/protocol';
 import { callsDriven } from './rig/rig-calls';
 import { processTree } from './rig/tolk-processes';
@@ -182,7 +182,7 @@ async function startEmulatorRig(timeScale: number, pin: boolean, profileDir?: st
   fs.writeFileSync(numbers, `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n`);
   // TOLK_NODE_FLAGS: extra Node.js flags for tolk (experiments, e.g. GC settings).
   const extraFlags = (process.env.TOLK_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const node = [process.execPath, ...extraFlags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), path.join(ROOT, 'dist/src/main.js')];
+  const node = [process.execPath, ...startFlags(), ...extraFlags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), path.join(ROOT, 'dist/src/main.js')];
   const tolk = startChild(
     pin ? 'taskset' : node[0],
     pin ? ['-c', '0', ...node] : node.slice(1),

@@ -196,6 +196,14 @@ export interface TolkLaunch {
   env: Record<string, string>;
 }
 
+/** The Node.js flags `npm start` runs tolk with (package.json's start script). */
+export function startFlags(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const flags = /\bnode((?: --\S+)*) dist\/src\/main\.js/.exec(pkg.scripts.start)?.[1];
+  if (flags === undefined) throw new Error(`package.json's start script does not run dist/src/main.js with node: ${pkg.scripts.start}`);
+  return flags.split(' ').filter(Boolean);
+}
+
 /** tolk, as `npm start` runs it, with the bench's number (a Spanish caller, an English agent). */
 export function startTolk(l: TolkLaunch): ChildProcess {
   const numbers = path.join(l.dir, 'numbers.yaml');
@@ -203,7 +211,7 @@ export function startTolk(l: TolkLaunch): ChildProcess {
   fs.writeFileSync(numbers, `numbers:\n  - number: "${TOLK_NUMBER}"\n    destination: "${AGENT_NUMBER}"\n    callerLanguage: es\n    agentLanguage: en\n${volume}`);
   const extraFlags = (process.env.TOLK_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const main = l.fromSource ? [...TSX, path.join(ROOT, 'src/main.ts')] : [path.join(ROOT, 'dist/src/main.js')];
-  const node = [process.execPath, ...extraFlags, ...(l.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${l.profileDir}`] : []), ...main];
+  const node = [process.execPath, ...startFlags(), ...extraFlags, ...(l.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${l.profileDir}`] : []), ...main];
   return startChild(l.cores ? 'taskset' : node[0], l.cores ? ['-c', l.cores, ...node] : node.slice(1), {
     HOST: '127.0.0.1',
     GEMINI_API_KEY: 'bench-key',

@@ -96,8 +96,8 @@ function groupAlive(pid: number): boolean {
  */
 function npmStart(): NpmStart {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  expect(pkg.scripts.start).toContain('node dist/src/main.js');
-  const script = pkg.scripts.start.replace('node dist/src/main.js', `node --import ${TSX_LOADER} ${path.join(ROOT, 'src/main.ts')}`);
+  expect(pkg.scripts.start).toMatch(/ dist\/src\/main\.js$/);
+  const script = pkg.scripts.start.replace(/ dist\/src\/main\.js$/, ` --import ${TSX_LOADER} ${path.join(ROOT, 'src/main.ts')}`);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-npm-start-'));
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'tolk-npm-start', version: '0.0.0', private: true, scripts: { start: script } }));
   const env = {

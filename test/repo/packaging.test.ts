@@ -29,7 +29,15 @@ describe('Dockerfile', () => {
     expect(user).toBeDefined();
     expect(['root', '0']).not.toContain(user);
     expect(final).toMatch(/HEALTHCHECK[\s\S]*\/healthz/);
-    expect(final).toMatch(/CMD \["node", "dist\/src\/main\.js"\]/);
+    expect(final).toMatch(/CMD \["node", (?:"--[^"]+", )*"dist\/src\/main\.js"\]/);
+  });
+
+  it('starts tolk with the Node.js flags npm start gives it', () => {
+    const final = stages[stages.length - 1];
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(final)?.[1] ?? '[]') as string[];
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toBe(`exec ${cmd.join(' ')}`);
+    expect(cmd).toContain('--max-semi-space-size=32');
   });
 });
 
