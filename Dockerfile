@@ -34,5 +34,5 @@ VOLUME ["/app/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# The same Node.js flags as `npm start` (package.json; README, Deploying, "Garbage collection").
-CMD ["node", "--max-semi-space-size=32", "dist/src/main.js"]
+# Node.js as `npm start` runs it (package.json's start script), flags included.
+CMD ["node", "dist/src/main.js"]

@@ -37,7 +37,6 @@ describe('Dockerfile', () => {
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(final)?.[1] ?? '[]') as string[];
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
     expect(pkg.scripts.start).toBe(`exec ${cmd.join(' ')}`);
-    expect(cmd).toContain('--max-semi-space-size=32');
   });
 });
 
