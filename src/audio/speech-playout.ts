@@ -142,14 +142,18 @@ export class SpeechPlayout {
   /** When the last piece came, ms. */
   private lastPieceAtMs = 0;
   /**
-   * The service's pace, ms a piece: the median (the lower of two) of what the pieces after the
-   * first in the last utterance that had any took on it (each its length, or the time since the
-   * piece before when that was shorter); 0 before any. `paced` holds them for the utterance
-   * arriving, its first PACED_KEPT.
+   * The service's pace, ms a piece: the median (the lower of two) of what the pieces of the last
+   * utterance that told it took on it (each its length, or the time since the piece before when
+   * that was shorter). Neither the first piece nor the last tells it (the speech began or ended
+   * inside them), nor one that came in a burst (before half its length had played): 0 when every
+   * piece after the first came in one, unchanged when none told anything. `paced` holds them for
+   * the utterance arriving (its first PACED_KEPT), `lastPaced` whether the last piece is among them.
    */
   private pieceMs = 0;
   private readonly paced = new Float64Array(PACED_KEPT);
   private pacedCount = 0;
+  private lastPaced = false;
+  private piecesAfterFirst = 0;
   /** When the speech last ran dry mid-utterance, ms (undefined: not dry). */
   private dryAtMs: number | undefined;
   private underruns = 0;
@@ -207,8 +211,12 @@ export class SpeechPlayout {
       // A new utterance: its first piece sets the pace the rest is measured against. One shorter
       // than the service's pieces (the speech began inside the piece the service paced) is
       // followed by the next piece a whole piece's time later: the pace starts that much later.
-      if (this.pacedCount > 0) this.pieceMs = lowerMedian(this.paced.subarray(0, this.pacedCount));
+      const told = this.pacedCount - (this.lastPaced ? 1 : 0);
+      if (told > 0) this.pieceMs = lowerMedian(this.paced.subarray(0, told));
+      else if (this.piecesAfterFirst > 0 && this.pacedCount === 0) this.pieceMs = 0;
       this.pacedCount = 0;
+      this.piecesAfterFirst = 0;
+      this.lastPaced = false;
       const shortMs = Math.max(0, this.pieceMs - samplesToMs(pcm.length));
       this.paceAtMs = at + Math.min(shortMs, this.maxCushionMs);
       this.paceSamples = 0;
@@ -218,8 +226,12 @@ export class SpeechPlayout {
         if (late > this.lateInWindow) this.lateInWindow = late;
         this.recent?.note(Math.max(0, late), at);
       }
-      // A piece's time on the service's pace: its length, or less when it came sooner (a burst).
-      if (this.pacedCount < PACED_KEPT) this.paced[this.pacedCount++] = Math.min(samplesToMs(pcm.length), at - this.lastPieceAtMs);
+      // A piece's time on the service's pace: its length, or less when it came sooner.
+      this.piecesAfterFirst++;
+      const lengthMs = samplesToMs(pcm.length);
+      const sinceMs = at - this.lastPieceAtMs;
+      this.lastPaced = sinceMs >= lengthMs / 2 && this.pacedCount < PACED_KEPT;
+      if (this.lastPaced) this.paced[this.pacedCount++] = Math.min(lengthMs, sinceMs);
     }
     this.lastPieceAtMs = at;
     this.paceSamples += pcm.length;

@@ -344,6 +344,27 @@ describe('SpeechPlayout on the call clock', () => {
     expect(p.playout.stats()).toMatchObject({ underruns: 0, concealments: 0 });
   });
 
+  it('tells the service\'s piece neither by the short piece an utterance ended with nor by pieces that came in a burst', () => {
+    const p = timed();
+    /** An utterance from `fromMs`: pieces of `piecesMs`, each `atMs` after the first. */
+    const pieces = (fromMs: number, piecesMs: number[], atMs: number[]): void => {
+      piecesMs.forEach((ms, k) => {
+        p.readUntil(fromMs + atMs[k]);
+        p.clock.ms = fromMs + atMs[k];
+        p.playout.push(new Int16Array((ms / 20) * FRAME_SAMPLES).fill(1000));
+      });
+      p.readUntil(fromMs + 2000);
+    };
+    utterance(p, 1000, 10, () => 0);
+    // A short reply: 100 ms, 100 ms, then the 20 ms its speech ended with, on a 100 ms pace.
+    pieces(6000, [100, 100, 20], [0, 100, 200]);
+    expect(startingShort(p, 9000, 20)).toBe(100);
+    // Three 100 ms pieces at once, then two on the pace.
+    pieces(12_000, [100, 100, 100, 100, 100], [0, 0, 0, 100, 200]);
+    expect(startingShort(p, 15_000, 20)).toBe(100);
+    expect(p.playout.stats()).toMatchObject({ underruns: 0, concealments: 0 });
+  });
+
   it('holds no short first piece back from a service that sends its pieces in bursts', () => {
     const p = timed();
     /** An utterance sent all at once, in pieces of `piecesMs`; the first read that played it, from `fromMs`. */
