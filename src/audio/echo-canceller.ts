@@ -322,8 +322,8 @@ export class EchoCanceller {
   /**
    * The same as `pushBlock` for the first `n` samples of `frame` (a whole number of blocks, at a
    * block boundary, not wrapping the ring); returns `n`. Both copies are made with one set each,
-   * and each block's sum of magnitudes (whole numbers, exact in any order) and peak four samples a
-   * pass.
+   * and each block's sum of magnitudes (whole numbers, exact in any order) and peak two samples a
+   * pass (`magnitudeSum`).
    */
   private pushBlocks(frame: Int16Array, n: number): number {
     const p = this.refCount & (REF_RING - 1);

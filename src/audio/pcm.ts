@@ -50,10 +50,11 @@ export function unitFloatsToInt16(values: ArrayLike<number>, out?: Int16Array): 
 }
 
 /**
- * Whether every sample lies within [-limit, limit] (limit >= 0; 0: digital silence). Four samples
- * a pass: |x| <= limit exactly when (x + limit) >>> 0 <= 2 * limit.
+ * Whether every sample lies within [-limit, limit] (`limit` a whole number from 0 to 32767; 0:
+ * digital silence). Four samples a pass: |x| <= limit exactly when (x + limit) >>> 0 <= 2 * limit.
  */
 export function allWithin(pcm: Int16Array, limit: number): boolean {
+  if (!Number.isInteger(limit) || limit < 0 || limit > 32767) throw new RangeError(`allWithin: limit must be a whole number from 0 to 32767 (got ${limit})`);
   const n = pcm.length;
   const span = 2 * limit;
   let i = 0;

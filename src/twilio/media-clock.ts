@@ -93,12 +93,7 @@ export function silence(bytes: number): Uint8Array {
   return new Uint8Array(bytes).fill(MULAW_SILENCE);
 }
 
-/**
- * Tracks a stream's `sequenceNumber` (it counts every message Twilio sends on the stream, not only
- * media, from 1). Duplicates and out-of-order messages are reported so they can be dropped; so is a
- * number that leaps more than `maxJump` ahead, which is not believed (the count does not move), so
- * one absurd number cannot make every later message look like a duplicate.
- */
+/** What SequenceTracker says of a message's `sequenceNumber`. */
 export type SequenceCheck = { readonly kind: 'ok' } | { readonly kind: 'duplicate' } | { readonly kind: 'jump' } | { readonly kind: 'gap'; readonly missing: number };
 
 /** The answers that carry nothing else, shared (one per kind rather than one per message). */
@@ -106,6 +101,12 @@ const SEQUENCE_OK: SequenceCheck = Object.freeze({ kind: 'ok' });
 const SEQUENCE_DUPLICATE: SequenceCheck = Object.freeze({ kind: 'duplicate' });
 const SEQUENCE_JUMP: SequenceCheck = Object.freeze({ kind: 'jump' });
 
+/**
+ * Tracks a stream's `sequenceNumber` (it counts every message Twilio sends on the stream, not only
+ * media, from 1). Duplicates and out-of-order messages are reported so they can be dropped; so is a
+ * number that leaps more than `maxJump` ahead, which is not believed (the count does not move), so
+ * one absurd number cannot make every later message look like a duplicate.
+ */
 export class SequenceTracker {
   private last: number | undefined;
 

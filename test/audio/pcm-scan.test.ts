@@ -25,4 +25,8 @@ describe('allWithin (digital silence: the echo canceller at 0, the mixer at 8)',
       }
     }
   });
+
+  it.each([8.5, -1, Number.NaN, 32768])('refuses a limit of %p rather than answering wrongly', (limit) => {
+    expect(() => allWithin(Int16Array.of(9), limit)).toThrow(RangeError);
+  });
 });
