@@ -242,8 +242,10 @@ describe('the console in Chromium', () => {
     expect(await page.locator('.captions .utterance.final').count()).toBe(call.transcript.length);
 
     await page.getByRole('link', { name: 'Open it in History' }).click();
-    await page.getByRole('heading', { name: `Call to ${TOLK_NUMBER}` }).waitFor();
-    const items = page.locator('.transcript .utterance');
+    // The Live page has a heading and a transcript of the same names: only History's count.
+    const detail = page.locator('section[aria-labelledby="call-title"]');
+    await detail.getByRole('heading', { name: `Call to ${TOLK_NUMBER}` }).waitFor();
+    const items = detail.locator('.transcript .utterance');
     await items.first().waitFor();
     expect(await items.count()).toBe(call.transcript.length);
     for (const [i, u] of call.transcript.entries()) {
