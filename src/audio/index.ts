@@ -1,5 +1,5 @@
 /** Public surface of the audio module. */
-export { MULAW_SILENCE, decodeMulaw, decodeMulawSample, encodeMulaw, encodeMulawSample } from './mulaw';
+export { ENCODE_TABLE, MULAW_SILENCE, decodeMulaw, decodeMulawSample, encodeMulaw, encodeMulawSample } from './mulaw';
 export { base64ToBytes, base64ToInt16, bytesToBase64, bytesToInt16, int16ToBase64, int16ToBytes } from './bytes';
 export { INT16_MAX, INT16_MIN, floatsToInt16, toInt16, unitFloatsToInt16 } from './pcm';
 export type { ResamplerOptions, StreamingResampler } from './resampler';

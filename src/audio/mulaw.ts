@@ -26,8 +26,8 @@ function buildDecodeTable(): Int16Array {
   return Int16Array.from(mulaw.decode(everyCode));
 }
 
-/** ENCODE_TABLE[x + 32768] = mu-law code of int16 x. */
-const ENCODE_TABLE = buildEncodeTable();
+/** ENCODE_TABLE[x + 32768] = mu-law code of int16 x (read-only: shared with the frame encoder). */
+export const ENCODE_TABLE: Readonly<Uint8Array> = buildEncodeTable();
 /** DECODE_TABLE[code] = int16 value of the code. */
 const DECODE_TABLE = buildDecodeTable();
 

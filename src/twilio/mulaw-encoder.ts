@@ -1,17 +1,14 @@
 /**
  * PCM16 to mu-law for the outbound media path (every frame sent to every leg), two samples a turn:
  * each pair is read as one 32-bit word and both codes are written as one 16-bit word, so a 20 ms
- * frame takes 80 turns rather than 160. The codes are those of encodeMulaw (src/audio/mulaw.ts),
- * whose values fill the table; where the samples or the output cannot be read as words (an odd
- * offset or length, a big-endian machine) it encodes through encodeMulaw itself.
+ * frame takes 80 turns rather than 160. The codes come from encodeMulaw's own table
+ * (src/audio/mulaw.ts); where the samples or the output cannot be read as words (an odd offset or
+ * length, a big-endian machine) it encodes through encodeMulaw itself.
  */
 import os from 'node:os';
-import { encodeMulaw, encodeMulawSample } from '../audio';
+import { ENCODE_TABLE as CODES, encodeMulaw } from '../audio';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
-
-/** CODES[x + 32768] = the mu-law code of int16 x. */
-const CODES = Uint8Array.from({ length: 65536 }, (_, i) => encodeMulawSample(i - 32768));
 
 /**
  * Encodes `pcm` into `out` (at least as long) and returns the filled part, as encodeMulaw does.
