@@ -38,6 +38,7 @@
  */
 import { FRAME_SAMPLES, msToSamples, samplesToMs } from './frame';
 import { PairDeque } from './pair-deque';
+import { sumOfSquares } from './pcm';
 import { SampleQueue } from './sample-queue';
 
 /** A hole of this many ticks or more was a stall (of the network or the event loop), not jitter. */
@@ -376,17 +377,7 @@ export class JitterBuffer {
   }
 }
 
-/** The mean of the first `n` samples' squares (whole numbers summed: exact in any order). Four a turn: read on every frame. */
+/** The mean of the first `n` samples' squares (exact: see sumOfSquares); read on every frame. */
 function meanSquare(pcm: Int16Array, n: number): number {
-  let sum = 0;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    const a = pcm[i];
-    const b = pcm[i + 1];
-    const c = pcm[i + 2];
-    const d = pcm[i + 3];
-    sum += a * a + b * b + c * c + d * d;
-  }
-  for (; i < n; i++) sum += pcm[i] * pcm[i];
-  return n > 0 ? sum / n : 0;
+  return n > 0 ? sumOfSquares(pcm, n) / n : 0;
 }

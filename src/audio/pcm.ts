@@ -64,3 +64,27 @@ export function allWithin(pcm: Int16Array, limit: number): boolean {
   for (; i < n; i++) if ((pcm[i] + limit) >>> 0 > span) return false;
   return true;
 }
+
+/**
+ * The sum of the squares of the first `n` samples (all by default), four running sums at a time (fewer passes of the loop):
+ * every partial sum is a whole number below 2^53, so the total is exact whatever the order.
+ */
+export function sumOfSquares(frame: Int16Array, n = frame.length): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const a = frame[i];
+    const b = frame[i + 1];
+    const c = frame[i + 2];
+    const d = frame[i + 3];
+    s0 += a * a;
+    s1 += b * b;
+    s2 += c * c;
+    s3 += d * d;
+  }
+  for (; i < n; i++) s0 += frame[i] * frame[i];
+  return s0 + s1 + (s2 + s3);
+}

@@ -3,6 +3,8 @@
  * starts and stops talking) for the lag and latency measures and the transcript's times. Adapts to the line's noise floor; a
  * hangover keeps short pauses inside one utterance.
  */
+import { sumOfSquares } from './pcm';
+
 export interface SpeechDetectorOptions {
   /** Speech is this many dB above the tracked noise floor. */
   thresholdDb?: number;
@@ -51,29 +53,4 @@ export class SpeechDetector {
     }
     return undefined;
   }
-}
-
-/**
- * The sum of the squares of the samples, four running sums at a time (fewer passes of the loop):
- * every partial sum is a whole number below 2^53, so the total is exact whatever the order.
- */
-export function sumOfSquares(frame: Int16Array): number {
-  const n = frame.length;
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    const a = frame[i];
-    const b = frame[i + 1];
-    const c = frame[i + 2];
-    const d = frame[i + 3];
-    s0 += a * a;
-    s1 += b * b;
-    s2 += c * c;
-    s3 += d * d;
-  }
-  for (; i < n; i++) s0 += frame[i] * frame[i];
-  return s0 + s1 + (s2 + s3);
 }

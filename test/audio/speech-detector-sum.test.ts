@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { sumOfSquares } from '../../src/audio/speech-detector';
+import { sumOfSquares } from '../../src/audio/pcm';
 
 /** Sample by sample, in order: the sum the detector's level is taken from. */
 function naive(frame: Int16Array): number {
