@@ -8,6 +8,7 @@
  */
 import os from 'node:os';
 import { decodeMulaw, decodeMulawSample } from '../audio';
+import { WholeBufferViews } from './buffer-views';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
@@ -30,6 +31,8 @@ function buildPairs(): Int32Array {
 export class MulawDecoder {
   private out: Int16Array = new Int16Array(0);
   private words: Int32Array = new Int32Array(0);
+  /** The codes' buffers as 16-bit words (pairs of codes), one view per buffer. */
+  private readonly codeWords = new WholeBufferViews((buffer, length) => new Uint16Array(buffer, 0, length), 2);
 
   decode(codes: Uint8Array, out: Int16Array): Int16Array {
     const n = codes.length;
@@ -39,8 +42,10 @@ export class MulawDecoder {
       this.words = new Int32Array(out.buffer, out.byteOffset, out.length >> 1);
     }
     const words = this.words;
-    const pairs = new Uint16Array(codes.buffer, codes.byteOffset, n >> 1);
-    for (let i = 0; i < pairs.length; i++) words[i] = PAIRS[pairs[i]];
+    const first = codes.byteOffset >> 1;
+    const end = first + (n >> 1);
+    const pairs = this.codeWords.of(codes.buffer, end);
+    for (let i = first, o = 0; i < end; i++, o++) words[o] = PAIRS[pairs[i]];
     return out.length === n ? out : out.subarray(0, n);
   }
 }

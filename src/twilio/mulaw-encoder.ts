@@ -7,6 +7,7 @@
  */
 import os from 'node:os';
 import { ENCODE_TABLE as CODES, encodeMulaw } from '../audio';
+import { WholeBufferViews } from './buffer-views';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
@@ -17,6 +18,8 @@ const LITTLE_ENDIAN = os.endianness() === 'LE';
 export class MulawEncoder {
   private out: Uint8Array = new Uint8Array(0);
   private pairs: Uint16Array = new Uint16Array(0);
+  /** The samples' buffers as 32-bit words (pairs of samples), one view per buffer. */
+  private readonly sampleWords = new WholeBufferViews((buffer, length) => new Int32Array(buffer, 0, length), 4);
 
   encode(pcm: Int16Array, out: Uint8Array): Uint8Array {
     const n = pcm.length;
@@ -26,10 +29,12 @@ export class MulawEncoder {
       this.pairs = new Uint16Array(out.buffer, out.byteOffset, out.length >> 1);
     }
     const pairs = this.pairs;
-    const words = new Int32Array(pcm.buffer, pcm.byteOffset, n >> 1);
-    for (let i = 0; i < words.length; i++) {
+    const first = pcm.byteOffset >> 2;
+    const end = first + (n >> 1);
+    const words = this.sampleWords.of(pcm.buffer, end);
+    for (let i = first, o = 0; i < end; i++, o++) {
       const w = words[i];
-      pairs[i] = CODES[((w << 16) >> 16) + 32768] | (CODES[(w >> 16) + 32768] << 8);
+      pairs[o] = CODES[((w << 16) >> 16) + 32768] | (CODES[(w >> 16) + 32768] << 8);
     }
     return out.length === n ? out : out.subarray(0, n);
   }

@@ -3,6 +3,7 @@
  * takes: two codes a turn, or one (odd offsets and lengths), into whichever output it is handed.
  */
 import { decodeMulaw } from '../../src/audio';
+import { WholeBufferViews } from '../../src/twilio/buffer-views';
 import { MulawDecoder } from '../../src/twilio/mulaw-decoder';
 
 describe('MulawDecoder', () => {
@@ -42,6 +43,41 @@ describe('MulawDecoder', () => {
     expect(Array.from(b)).toEqual(Array.from(decodeMulaw(second)));
     decoder.decode(second, a);
     expect(Array.from(a)).toEqual(Array.from(decodeMulaw(second)));
+  });
+
+  it('reads every frame of a buffer through one view of it, and each buffer through its own', () => {
+    // Inbound payloads are slices of a pool slab, a new slab now and then.
+    const views = jest.spyOn(WholeBufferViews.prototype, 'of');
+    try {
+      const decoder = new MulawDecoder();
+      const out = new Int16Array(160);
+      const slabs = [0, 1, 2].map((s) => Uint8Array.from({ length: 1024 }, (_, i) => (i * 31 + s * 101 + 7) & 0xff));
+      const frames = [0, 0, 0, 1, 1, 0, 2, 1].map((s, k) => slabs[s].subarray(160 * (k % 6), 160 * (k % 6) + 160));
+      for (const codes of frames) expect(Array.from(decoder.decode(codes, out))).toEqual(Array.from(decodeMulaw(codes)));
+      const used = views.mock.results.map((r) => r.value as Uint16Array);
+      expect(used).toHaveLength(frames.length);
+      for (let k = 0; k < frames.length; k++) {
+        expect(used[k].buffer).toBe(frames[k].buffer);
+        expect(used[k]).toBe(used[frames.findIndex((f) => f.buffer === frames[k].buffer)]);
+      }
+      expect(new Set(used).size).toBe(3);
+    } finally {
+      views.mockRestore();
+    }
+  });
+
+  it('decodes a buffer that has grown since its view was made, as decodeMulaw does', () => {
+    const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void };
+    const buffer = new Resizable(160, { maxByteLength: 640 });
+    const all = new Uint8Array(buffer, 0, 160);
+    all.set(Uint8Array.from({ length: 160 }, (_, i) => i));
+    const decoder = new MulawDecoder();
+    const out = new Int16Array(160);
+    decoder.decode(new Uint8Array(buffer, 0, 160), out);
+    buffer.resize(640);
+    const later = new Uint8Array(buffer, 320, 160);
+    later.set(Uint8Array.from({ length: 160 }, (_, i) => 255 - i));
+    expect(Array.from(decoder.decode(later, out))).toEqual(Array.from(decodeMulaw(later)));
   });
 
   it('refuses an output shorter than the codes, as decodeMulaw does', () => {

@@ -3,6 +3,7 @@
  * takes: two samples a turn, or one (odd offsets and lengths), into whichever output it is handed.
  */
 import { encodeMulaw } from '../../src/audio';
+import { WholeBufferViews } from '../../src/twilio/buffer-views';
 import { MulawEncoder } from '../../src/twilio/mulaw-encoder';
 
 describe('MulawEncoder', () => {
@@ -42,6 +43,40 @@ describe('MulawEncoder', () => {
     expect(Array.from(b)).toEqual(Array.from(encodeMulaw(second)));
     encoder.encode(second, a);
     expect(Array.from(a)).toEqual(Array.from(encodeMulaw(second)));
+  });
+
+  it('reads every frame of a buffer through one view of it, and each buffer through its own', () => {
+    // Outbound frames come from a few buffers the endpoint reuses in turn.
+    const views = jest.spyOn(WholeBufferViews.prototype, 'of');
+    try {
+      const encoder = new MulawEncoder();
+      const out = new Uint8Array(160);
+      const buffers = [0, 1, 2].map((b) => Int16Array.from({ length: 160 }, (_, i) => ((i * 7919 + b * 12345) % 65536) - 32768));
+      const frames = [0, 1, 2, 0, 1, 2, 2, 0].map((b) => buffers[b]);
+      for (const pcm of frames) expect(Array.from(encoder.encode(pcm, out))).toEqual(Array.from(encodeMulaw(pcm)));
+      const used = views.mock.results.map((r) => r.value as Int32Array);
+      expect(used).toHaveLength(frames.length);
+      for (let k = 0; k < frames.length; k++) {
+        expect(used[k].buffer).toBe(frames[k].buffer);
+        expect(used[k]).toBe(used[frames.indexOf(frames[k])]);
+      }
+      expect(new Set(used).size).toBe(3);
+    } finally {
+      views.mockRestore();
+    }
+  });
+
+  it('encodes a buffer that has grown since its view was made, as encodeMulaw does', () => {
+    const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void };
+    const buffer = new Resizable(320, { maxByteLength: 1280 });
+    new Int16Array(buffer, 0, 160).set(Int16Array.from({ length: 160 }, (_, i) => i * 300 - 24000));
+    const encoder = new MulawEncoder();
+    const out = new Uint8Array(160);
+    encoder.encode(new Int16Array(buffer, 0, 160), out);
+    buffer.resize(1280);
+    const later = new Int16Array(buffer, 640, 160);
+    later.set(Int16Array.from({ length: 160 }, (_, i) => 24000 - i * 300));
+    expect(Array.from(encoder.encode(later, out))).toEqual(Array.from(encodeMulaw(later)));
   });
 
   it('refuses an output shorter than the samples, as encodeMulaw does', () => {
