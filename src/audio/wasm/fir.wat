@@ -140,4 +140,107 @@
         (local.set $in (i32.add (local.get $in) (local.get $step)))
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br $each_output))))
+;; The same sums for symmetric taps (h[k] == h[N-1-k]), eight outputs at a time, the two samples
+;; a tap pair meets added before the one multiply (half the multiplications). The input is first
+;; split into its $stride phases (phase p holds input[j * stride + p], j < $plen; with stride 1 the
+;; input is its only phase and stays where it is), so that for each tap pair the samples of eight
+;; consecutive outputs lie side by side in two phases. The pairs come as segments of $segs (each
+;; 8 i32: taps, terms, x phase, x start, y phase, y start), term i of a segment adding
+;;
+;;   taps[i] * (phase_x[o + xstart + i] + phase_y[o + ystart - i])      to output o,
+;;
+;; its taps stored four times over (one vector each). Each output adds its terms one by one, in
+;; the order of the segments and their terms, in its own lane: the same order for every output,
+;; whatever its place in a block. $outputs outputs (a multiple of 8) are written: as i16 (rounded as
+;; fir_i16 rounds, clamped) with $int16, else as f32; with $copy (a byte offset, 0: none) each i16
+;; output is followed by the f32 at copy + 4 * o, an int16 value, as i16 (the upsampler's copy
+;; phase).
+  (func (export "fir_sym")
+    (param $segs i32) (param $nsegs i32) (param $in i32) (param $stride i32) (param $phases i32) (param $plen i32)
+    (param $out i32) (param $outputs i32) (param $copy i32) (param $int16 i32)
+    (local $p i32) (local $j i32) (local $src i32) (local $dst i32) (local $pbytes i32)
+    (local $blk i32) (local $seg i32) (local $sege i32) (local $t i32) (local $n i32) (local $x i32) (local $y i32)
+    (local $tap v128) (local $a v128) (local $b v128) (local $r v128) (local $c v128)
+    (local.set $pbytes (i32.shl (local.get $plen) (i32.const 2)))
+    ;; the phases (stride > 1): phase p at $phases + p * plen * 4
+    (if (i32.gt_u (local.get $stride) (i32.const 1))
+      (then
+        (loop $each_phase
+          (local.set $src (i32.add (local.get $in) (i32.shl (local.get $p) (i32.const 2))))
+          (local.set $dst (i32.add (local.get $phases) (i32.mul (local.get $p) (local.get $pbytes))))
+          (local.set $j (local.get $plen))
+          (block $phase_done
+            (loop $each_sample
+              (br_if $phase_done (i32.eqz (local.get $j)))
+              (f32.store (local.get $dst) (f32.load (local.get $src)))
+              (local.set $src (i32.add (local.get $src) (i32.shl (local.get $stride) (i32.const 2))))
+              (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+              (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+              (br $each_sample)))
+          (local.set $p (i32.add (local.get $p) (i32.const 1)))
+          (br_if $each_phase (i32.lt_u (local.get $p) (local.get $stride)))))
+      (else (local.set $phases (local.get $in))))
+    (local.set $sege (i32.add (local.get $segs) (i32.shl (local.get $nsegs) (i32.const 5))))
+    (block $done
+      (loop $each_block
+        (br_if $done (i32.ge_u (local.get $blk) (local.get $outputs)))
+        (local.set $a (v128.const f32x4 0 0 0 0))
+        (local.set $b (v128.const f32x4 0 0 0 0))
+        (local.set $seg (local.get $segs))
+        (loop $each_segment
+          (local.set $t (i32.load (local.get $seg)))
+          (local.set $n (i32.load offset=4 (local.get $seg)))
+          ;; phase_x[o + xstart], phase_y[o + ystart] for the block's first output o
+          (local.set $x (i32.add (i32.add (local.get $phases) (i32.mul (i32.load offset=8 (local.get $seg)) (local.get $pbytes)))
+            (i32.shl (i32.add (i32.load offset=12 (local.get $seg)) (local.get $blk)) (i32.const 2))))
+          (local.set $y (i32.add (i32.add (local.get $phases) (i32.mul (i32.load offset=16 (local.get $seg)) (local.get $pbytes)))
+            (i32.shl (i32.add (i32.load offset=20 (local.get $seg)) (local.get $blk)) (i32.const 2))))
+          (block $terms_done
+            (loop $each_term
+              (br_if $terms_done (i32.eqz (local.get $n)))
+              (local.set $tap (v128.load (local.get $t)))
+              (local.set $a (f32x4.add (local.get $a) (f32x4.mul (local.get $tap)
+                (f32x4.add (v128.load (local.get $x)) (v128.load (local.get $y))))))
+              (local.set $b (f32x4.add (local.get $b) (f32x4.mul (local.get $tap)
+                (f32x4.add (v128.load offset=16 (local.get $x)) (v128.load offset=16 (local.get $y))))))
+              (local.set $t (i32.add (local.get $t) (i32.const 16)))
+              (local.set $x (i32.add (local.get $x) (i32.const 4)))
+              (local.set $y (i32.sub (local.get $y) (i32.const 4)))
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (br $each_term)))
+          (local.set $seg (i32.add (local.get $seg) (i32.const 32)))
+          (br_if $each_segment (i32.lt_u (local.get $seg) (local.get $sege))))
+        (if (local.get $int16)
+          (then
+            ;; float32 + 0.5 is exact in float64, so its floor is Math.round of the float32; as
+            ;; i32 (saturated, NaN: 0), then narrowed to i16 with saturation (the clamp)
+            (local.set $r (i16x8.narrow_i32x4_s
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.promote_low_f32x4 (local.get $a)) (v128.const f64x2 0.5 0.5))))
+                (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a))) (v128.const f64x2 0.5 0.5)))))
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.promote_low_f32x4 (local.get $b)) (v128.const f64x2 0.5 0.5))))
+                (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b) (local.get $b))) (v128.const f64x2 0.5 0.5)))))))
+            (if (local.get $copy)
+              (then
+                (local.set $c (i16x8.narrow_i32x4_s
+                  (i32x4.trunc_sat_f32x4_s (v128.load (local.get $copy)))
+                  (i32x4.trunc_sat_f32x4_s (v128.load offset=16 (local.get $copy)))))
+                (v128.store (local.get $out)
+                  (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $r) (local.get $c)))
+                (v128.store offset=16 (local.get $out)
+                  (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $r) (local.get $c)))
+                (local.set $copy (i32.add (local.get $copy) (i32.const 32)))
+                (local.set $out (i32.add (local.get $out) (i32.const 32))))
+              (else
+                (v128.store (local.get $out) (local.get $r))
+                (local.set $out (i32.add (local.get $out) (i32.const 16))))))
+          (else
+            (v128.store (local.get $out) (local.get $a))
+            (v128.store offset=16 (local.get $out) (local.get $b))
+            (local.set $out (i32.add (local.get $out) (i32.const 32)))))
+        (local.set $blk (i32.add (local.get $blk) (i32.const 8)))
+        (br $each_block))))
 )
