@@ -2,12 +2,13 @@
  * PCM16 to mu-law for the outbound media path (every frame sent to every leg), two samples a turn:
  * each pair is read as one 32-bit word and both codes are written as one 16-bit word, so a 20 ms
  * frame takes 80 turns rather than 160. The codes come from encodeMulaw's own table
- * (src/audio/mulaw.ts); where the samples or the output cannot be read as words (an odd offset or
- * length, a big-endian machine) it encodes through encodeMulaw itself.
+ * (src/audio/mulaw.ts). The samples are read from a copy of the frame (StagedWords), so any offset
+ * will do; where they or the output cannot be read as words (an odd length, an output at an odd
+ * offset, a big-endian machine) it encodes through encodeMulaw itself.
  */
 import os from 'node:os';
 import { ENCODE_TABLE as CODES, encodeMulaw } from '../audio';
-import { WholeBufferViews } from './buffer-views';
+import { StagedWords } from './staged-words';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
@@ -18,23 +19,21 @@ const LITTLE_ENDIAN = os.endianness() === 'LE';
 export class MulawEncoder {
   private out: Uint8Array = new Uint8Array(0);
   private pairs: Uint16Array = new Uint16Array(0);
-  /** The samples' buffers as 32-bit words (pairs of samples), one view per buffer. */
-  private readonly sampleWords = new WholeBufferViews((buffer, length) => new Int32Array(buffer, 0, length), 4);
+  /** The frame's samples as 32-bit words (pairs of samples). */
+  private readonly sampleWords = new StagedWords<Int16Array, Int32Array>((buffer) => [new Int16Array(buffer), new Int32Array(buffer)]);
 
   encode(pcm: Int16Array, out: Uint8Array): Uint8Array {
     const n = pcm.length;
-    if (!LITTLE_ENDIAN || (n & 1) !== 0 || (pcm.byteOffset & 3) !== 0 || (out.byteOffset & 1) !== 0 || out.length < n) return encodeMulaw(pcm, out);
+    if (!LITTLE_ENDIAN || (n & 1) !== 0 || (out.byteOffset & 1) !== 0 || out.length < n) return encodeMulaw(pcm, out);
     if (out !== this.out) {
       this.out = out;
       this.pairs = new Uint16Array(out.buffer, out.byteOffset, out.length >> 1);
     }
     const pairs = this.pairs;
-    const first = pcm.byteOffset >> 2;
-    const end = first + (n >> 1);
-    const words = this.sampleWords.of(pcm.buffer, end);
-    for (let i = first, o = 0; i < end; i++, o++) {
+    const words = this.sampleWords.stage(pcm);
+    for (let i = 0, end = n >> 1; i < end; i++) {
       const w = words[i];
-      pairs[o] = CODES[((w << 16) >> 16) + 32768] | (CODES[(w >> 16) + 32768] << 8);
+      pairs[i] = CODES[((w << 16) >> 16) + 32768] | (CODES[(w >> 16) + 32768] << 8);
     }
     return out.length === n ? out : out.subarray(0, n);
   }
