@@ -140,27 +140,28 @@
         (local.set $in (i32.add (local.get $in) (local.get $step)))
         (local.set $o (i32.add (local.get $o) (i32.const 1)))
         (br $each_output))))
-;; The same sums for symmetric taps (h[k] == h[N-1-k]), eight outputs at a time, the two samples
-;; a tap pair meets added before the one multiply (half the multiplications). The input is first
-;; split into its $stride phases (phase p holds input[j * stride + p], j < $plen; with stride 1 the
-;; input is its only phase and stays where it is), so that for each tap pair the samples of eight
-;; consecutive outputs lie side by side in two phases. The pairs come as segments of $segs (each
-;; 8 i32: taps, terms, x phase, x start, y phase, y start), term i of a segment adding
+;; The same sums for symmetric taps (h[k] == h[N-1-k]), sixteen outputs at a time, the two
+;; samples a tap pair meets added before the one multiply (half the multiplications). The input is
+;; first split into its $stride phases (phase p holds input[j * stride + p], j < $plen; with stride
+;; 1 the input is its only phase and stays where it is), so that for each tap pair the samples of
+;; sixteen consecutive outputs lie side by side in two phases. The pairs come as segments of $segs
+;; (each 8 i32: taps, terms, x phase, x start, y phase, y start), term i of a segment adding
 ;;
 ;;   taps[i] * (phase_x[o + xstart + i] + phase_y[o + ystart - i])      to output o,
 ;;
 ;; its taps stored four times over (one vector each). Each output adds its terms one by one, in
 ;; the order of the segments and their terms, in its own lane: the same order for every output,
-;; whatever its place in a block. $outputs outputs (a multiple of 8) are written: as i16 (rounded as
-;; fir_i16 rounds, clamped) with $int16, else as f32; with $copy (a byte offset, 0: none) each i16
-;; output is followed by the f32 at copy + 4 * o, an int16 value, as i16 (the upsampler's copy
+;; whatever its place in a block. $outputs outputs (a multiple of 16) are written: as i16 (rounded
+;; as fir_i16 rounds, clamped) with $int16, else as f32; with $copy (a byte offset, 0: none) each
+;; i16 output is followed by the f32 at copy + 4 * o, an int16 value, as i16 (the upsampler's copy
 ;; phase).
   (func (export "fir_sym")
     (param $segs i32) (param $nsegs i32) (param $in i32) (param $stride i32) (param $phases i32) (param $plen i32)
     (param $out i32) (param $outputs i32) (param $copy i32) (param $int16 i32)
     (local $p i32) (local $j i32) (local $src i32) (local $dst i32) (local $pbytes i32)
     (local $blk i32) (local $seg i32) (local $sege i32) (local $t i32) (local $n i32) (local $x i32) (local $y i32)
-    (local $tap v128) (local $a v128) (local $b v128) (local $r v128) (local $c v128)
+    (local $tap v128) (local $a v128) (local $b v128) (local $c v128) (local $d v128)
+    (local $r v128) (local $r2 v128) (local $k v128) (local $k2 v128)
     (local.set $pbytes (i32.shl (local.get $plen) (i32.const 2)))
     ;; the phases (stride > 1): phase p at $phases + p * plen * 4
     (if (i32.gt_u (local.get $stride) (i32.const 1))
@@ -186,6 +187,8 @@
         (br_if $done (i32.ge_u (local.get $blk) (local.get $outputs)))
         (local.set $a (v128.const f32x4 0 0 0 0))
         (local.set $b (v128.const f32x4 0 0 0 0))
+        (local.set $c (v128.const f32x4 0 0 0 0))
+        (local.set $d (v128.const f32x4 0 0 0 0))
         (local.set $seg (local.get $segs))
         (loop $each_segment
           (local.set $t (i32.load (local.get $seg)))
@@ -203,6 +206,10 @@
                 (f32x4.add (v128.load (local.get $x)) (v128.load (local.get $y))))))
               (local.set $b (f32x4.add (local.get $b) (f32x4.mul (local.get $tap)
                 (f32x4.add (v128.load offset=16 (local.get $x)) (v128.load offset=16 (local.get $y))))))
+              (local.set $c (f32x4.add (local.get $c) (f32x4.mul (local.get $tap)
+                (f32x4.add (v128.load offset=32 (local.get $x)) (v128.load offset=32 (local.get $y))))))
+              (local.set $d (f32x4.add (local.get $d) (f32x4.mul (local.get $tap)
+                (f32x4.add (v128.load offset=48 (local.get $x)) (v128.load offset=48 (local.get $y))))))
               (local.set $t (i32.add (local.get $t) (i32.const 16)))
               (local.set $x (i32.add (local.get $x) (i32.const 4)))
               (local.set $y (i32.sub (local.get $y) (i32.const 4)))
@@ -223,24 +230,39 @@
                 (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.promote_low_f32x4 (local.get $b)) (v128.const f64x2 0.5 0.5))))
                 (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.promote_low_f32x4
                   (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b) (local.get $b))) (v128.const f64x2 0.5 0.5)))))))
+            (local.set $r2 (i16x8.narrow_i32x4_s
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.promote_low_f32x4 (local.get $c)) (v128.const f64x2 0.5 0.5))))
+                (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $c) (local.get $c))) (v128.const f64x2 0.5 0.5)))))
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.promote_low_f32x4 (local.get $d)) (v128.const f64x2 0.5 0.5))))
+                (i32x4.trunc_sat_f64x2_s_zero (f64x2.floor (f64x2.add (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d) (local.get $d))) (v128.const f64x2 0.5 0.5)))))))
             (if (local.get $copy)
               (then
-                (local.set $c (i16x8.narrow_i32x4_s
+                (local.set $k (i16x8.narrow_i32x4_s
                   (i32x4.trunc_sat_f32x4_s (v128.load (local.get $copy)))
                   (i32x4.trunc_sat_f32x4_s (v128.load offset=16 (local.get $copy)))))
-                (v128.store (local.get $out)
-                  (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $r) (local.get $c)))
-                (v128.store offset=16 (local.get $out)
-                  (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $r) (local.get $c)))
-                (local.set $copy (i32.add (local.get $copy) (i32.const 32)))
-                (local.set $out (i32.add (local.get $out) (i32.const 32))))
+                (local.set $k2 (i16x8.narrow_i32x4_s
+                  (i32x4.trunc_sat_f32x4_s (v128.load offset=32 (local.get $copy)))
+                  (i32x4.trunc_sat_f32x4_s (v128.load offset=48 (local.get $copy)))))
+                (v128.store (local.get $out) (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $r) (local.get $k)))
+                (v128.store offset=16 (local.get $out) (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $r) (local.get $k)))
+                (v128.store offset=32 (local.get $out) (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $r2) (local.get $k2)))
+                (v128.store offset=48 (local.get $out) (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $r2) (local.get $k2)))
+                (local.set $copy (i32.add (local.get $copy) (i32.const 64)))
+                (local.set $out (i32.add (local.get $out) (i32.const 64))))
               (else
                 (v128.store (local.get $out) (local.get $r))
-                (local.set $out (i32.add (local.get $out) (i32.const 16))))))
+                (v128.store offset=16 (local.get $out) (local.get $r2))
+                (local.set $out (i32.add (local.get $out) (i32.const 32))))))
           (else
             (v128.store (local.get $out) (local.get $a))
             (v128.store offset=16 (local.get $out) (local.get $b))
-            (local.set $out (i32.add (local.get $out) (i32.const 32)))))
-        (local.set $blk (i32.add (local.get $blk) (i32.const 8)))
+            (v128.store offset=32 (local.get $out) (local.get $c))
+            (v128.store offset=48 (local.get $out) (local.get $d))
+            (local.set $out (i32.add (local.get $out) (i32.const 64)))))
+        (local.set $blk (i32.add (local.get $blk) (i32.const 16)))
         (br $each_block))))
 )

@@ -6,7 +6,7 @@
  *
  * Symmetric taps (h[k] == h[N-1-k] in float32, as a linear-phase filter's are) are folded: the
  * kernel's fir_sym adds the two samples a tap pair meets and multiplies once (half the
- * multiplications), eight outputs at a time. Its sums add in another order than the plain
+ * multiplications), sixteen outputs at a time. Its sums add in another order than the plain
  * kernel's, so an output may differ from the plain kernel's in its last bits (a rounded int16 by at
  * most one step). Other taps use the plain kernel.
  *
@@ -214,7 +214,7 @@ class SimdFir implements StridedFir {
   }
 
   /**
-   * Runs fir_sym for whole blocks of 8 outputs (the extra ones read zeros or samples past the span,
+   * Runs fir_sym for whole blocks of 16 outputs (the extra ones read zeros or samples past the span,
    * and are not returned); returns the float index in kernel memory where the outputs start (int16
    * outputs: twice that index in memory16). Scratch: the window (zero-padded), its phases
    * (stride > 1), the outputs.
@@ -225,7 +225,7 @@ class SimdFir implements StridedFir {
       segments = placeSegments(this.kernel, this.taps32, stride);
       this.segments.set(stride, segments);
     }
-    const outputs = Math.ceil(count / 8) * 8;
+    const outputs = Math.ceil(count / 16) * 16;
     // a phase holds what the last block's mirrored samples reach: plen samples
     const plen = outputs + Math.floor((this.taps32.length - 1) / stride);
     const length = plen * stride;
