@@ -136,7 +136,7 @@ export interface MixerStats {
 }
 
 export interface MixerOptions {
-  /** The call's clock, ms: translated speech waits for its start on it (see SpeechPlayout). */
+  /** The play-out's clock, ms: translated speech waits for its start on it (see SpeechPlayout). */
   nowMs?: () => number;
   /** The lateness of translated speech the process's routes have seen lately (see SpeechPlayout). */
   recent?: RecentLateness;

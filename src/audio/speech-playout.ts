@@ -2,26 +2,28 @@
  * Translated speech on its way into one listener's mix. It arrives in bursts faster than real
  * time, or trickles at real-time pace in chunks of any size: it is queued (bounded, oldest dropped
  * and counted) and an utterance starts playing once its first piece has waited a short while (the
- * start wait, timed on the call's clock from when it arrived), or at once when more than the
+ * start wait, timed on the play-out's clock from when it arrived), or at once when more than the
  * largest chunk seen plus a margin is in hand (a burst).
  *
- * A service that paces its chunks plays without gaps as long as no chunk comes later, against
- * the pace its first one set, than that first one waited: so the wait covers the jitter of the
- * chunks' arrival, not their size. A first chunk shorter than the service's (the speech began
- * inside the chunk it paced) is followed by the next a whole chunk's time later: the pace, and the
- * start wait with it, start later by what it was short. It is learnt as the speech arrives: every chunk's lateness
- * against the pace of its utterance is noted, and the wait is a small margin plus the most seen
- * over the last few seconds of speech, here or on any route of the process (`recent`: the same
- * event loop and the same network path to the service, so a loaded machine lengthens every
- * route's wait at once). Until its own speech has shown its jitter and when no route has spoken
- * lately (or the process's first translated speech came less than a window ago: see
- * RecentLateness), a prior stands in, `initialJitterMs`, as long as a default chunk. Each time
- * jitter starves an utterance anyway, the wait (and the burst cushion) grow by a step, given back
- * after a calm. Pure logic: the mixer reads it a 20 ms frame at a time, and may read frames ahead
- * of their tick (or ask again for one it did not get): windows and gaps are timed on the call's
- * clock, not counted in reads. A piece 100 ms late or more
- * came after a stall, not jitter, and is not learnt (if it starves the utterance, the growth
- * answers it).
+ * A service that paces its chunks plays without gaps as long as no chunk comes later, against the
+ * pace its first one set, than that first one waited: so the wait covers the jitter of the chunks'
+ * arrival, not their size. A first chunk shorter than the service's (the speech began inside the
+ * chunk it paced) is followed by the next a whole chunk's time later: the pace, and the start wait
+ * with it, start later by what it was short. It is learnt as the speech arrives: every chunk's
+ * lateness against the pace of its utterance is noted, and the wait is a small margin plus the most
+ * seen over the last few seconds of speech, here or on any route of the process (`recent`: the same
+ * network path to the service, so jitter there lengthens every route's wait at once). Lateness is
+ * timed on the play-out's clock (`nowMs`), which does not run on while the event loop stalls: what
+ * arrives in a stall is read before the frames the stall held up, so a stall of this process (a
+ * long collection, a busy core) is no lateness, and does not make every route wait longer. Until
+ * its own speech has shown its jitter and when no route has spoken lately (or the process's first
+ * translated speech came less than a window ago: see RecentLateness), a prior stands in,
+ * `initialJitterMs`, as long as a default chunk. Each time jitter starves an utterance anyway, the
+ * wait (and the burst cushion) grow by a step, given back after a calm. Pure logic: the mixer reads
+ * it a 20 ms frame at a time, and may read frames ahead of their tick (or ask again for one it did
+ * not get): windows and gaps are timed on the play-out's clock, not counted in reads. A piece 100
+ * ms late or more came after a stall, not jitter, and is not learnt (if it starves the utterance,
+ * the growth answers it).
  *
  * An utterance that runs dry in a frame that is sent anyway is carried on for up to
  * `concealMaxMs` (see Concealer): a piece that comes within it resumes the voice with no hole
@@ -84,8 +86,9 @@ export interface SpeechPlayoutOptions {
    */
   concealMaxMs?: number;
   /**
-   * The call's clock, ms (the time a frame read now is due). Without it, time is counted in reads,
-   * a frame each, and a piece is taken to have arrived at the read after it.
+   * The play-out's clock, ms: the time a frame read now is due, never past the next frame's while
+   * the event loop is behind (FrameClock.playhead). Without it, time is counted in reads, a frame
+   * each, and a piece is taken to have arrived at the read after it.
    */
   nowMs?: () => number;
 }
@@ -340,7 +343,7 @@ export class SpeechPlayout {
     return n + made;
   }
 
-  /** The call's clock, ms; without `nowMs`, a frame for each read. */
+  /** The play-out's clock, ms; without `nowMs`, a frame for each read. */
   private clockMs(): number {
     return this.nowMs ? this.nowMs() : this.reads * FRAME_MS;
   }

@@ -58,7 +58,7 @@ export interface InboundJitterObserver {
 export interface EndpointOptions {
   logger: Logger;
   /** The clock that ticks the endpoint (its `position` places arriving audio in time). */
-  clock: Pick<FrameClock, 'position'>;
+  clock: Pick<FrameClock, 'position' | 'playhead'>;
   echo?: EchoControl;
   timings?: EndpointTimings;
   jitter?: InboundJitterObserver;
@@ -96,7 +96,7 @@ export class Endpoint {
   private listeners: AudioListener[] = [];
   private inTime: AudioListener[] = [];
   private readonly logger: Logger;
-  private readonly clock: Pick<FrameClock, 'position'>;
+  private readonly clock: Pick<FrameClock, 'position' | 'playhead'>;
   private readonly echo: EchoControl | undefined;
   private readonly timings: EndpointTimings | undefined;
   private readonly jitterObserver: InboundJitterObserver | undefined;
@@ -131,7 +131,7 @@ export class Endpoint {
     this.reaches = spec.reaches;
     this.logger = opts.logger;
     this.clock = opts.clock;
-    this.mixer = new Mixer({ nowMs: () => this.clock.position() * FRAME_MS, ...(opts.playoutLateness ? { recent: opts.playoutLateness } : {}) });
+    this.mixer = new Mixer({ nowMs: () => this.clock.playhead() * FRAME_MS, ...(opts.playoutLateness ? { recent: opts.playoutLateness } : {}) });
     this.echo = opts.echo;
     this.timings = opts.timings;
     this.jitterObserver = opts.jitter;

@@ -35,6 +35,8 @@ export class RealFrameClock implements FrameClock {
   /** When frame 0 was: the timeline stays the same when the clock stops and starts again. */
   private startedAt: number | undefined;
   private nextFrame = 0;
+  /** The frame being ticked, or between ticks the next to tick (see `playhead`). */
+  private headFrame = 0;
 
   constructor(private readonly opts: RealFrameClockOptions = {}) {
     this.periodMs = (opts.frameMs ?? FRAME_MS) * (opts.timeScale ?? 1);
@@ -48,6 +50,10 @@ export class RealFrameClock implements FrameClock {
 
   position(): number {
     return this.startedAt === undefined ? 0 : (this.now() - this.startedAt) / this.periodMs;
+  }
+
+  playhead(): number {
+    return Math.min(this.position(), this.headFrame);
   }
 
   subscribe(listener: TickListener): Unsubscribe {
@@ -64,6 +70,7 @@ export class RealFrameClock implements FrameClock {
     const now = this.now();
     this.startedAt ??= now;
     this.nextFrame = Math.floor((now - this.startedAt) / this.periodMs) + 1;
+    this.headFrame = this.nextFrame;
     this.schedule();
   }
 
@@ -100,13 +107,16 @@ export class RealFrameClock implements FrameClock {
     if (owed > this.maxCatchUp) {
       const skipped = owed - this.maxCatchUp;
       this.nextFrame += skipped;
+      this.headFrame = this.nextFrame;
       owed = this.maxCatchUp;
       this.opts.onSkip?.(skipped);
     }
     if (owed > 0) {
       const frame = this.nextFrame++;
+      this.headFrame = frame;
       const listeners = this.ticking;
       for (let i = 0; i < listeners.length; i++) listeners[i](frame);
+      this.headFrame = this.nextFrame;
     }
     if (this.listeners.size === 0) this.stop();
     else if (owed > 1) this.immediate = setImmediate(() => this.onTimer());
@@ -127,6 +137,11 @@ export class ManualFrameClock implements FrameClock {
 
   /** The last frame ticked (audio arriving now arrived at that tick). */
   position(): number {
+    return this.frame;
+  }
+
+  /** The position: a clock advanced by hand is never behind. */
+  playhead(): number {
     return this.frame;
   }
 

@@ -63,6 +63,36 @@ describe('RealFrameClock', () => {
     }
   });
 
+  it("places its play-out where the ticks are: never past the frame ticked next, a late frame at its own due time", () => {
+    let now = 0;
+    jest.useFakeTimers();
+    try {
+      const clock = new RealFrameClock({ now: () => now });
+      const during: [number, number][] = [];
+      const stop = clock.subscribe((f) => during.push([f, clock.playhead()]));
+      now = 10;
+      expect(clock.playhead()).toBe(0.5); // on time: the position
+      now = 20;
+      jest.advanceTimersByTime(21);
+      now = 27;
+      expect(clock.playhead()).toBeCloseTo(1.35);
+      now = 95; // the loop stalled past frames 2, 3 and 4
+      expect(clock.position()).toBe(4.75);
+      expect(clock.playhead()).toBe(2); // what arrives now is in time for frame 2
+      jest.advanceTimersByTime(60);
+      expect(during).toEqual([
+        [1, 1],
+        [2, 2],
+        [3, 3],
+        [4, 4],
+      ]);
+      expect(clock.playhead()).toBe(4.75); // caught up
+      stop();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('reads what arrived during a stall before the first late frame, not after the last', async () => {
     // Audio that reached a socket while the event loop was blocked: every late frame, the first
     // too, must be able to play it, as it would have in time, instead of finding the buffers as

@@ -4,6 +4,8 @@ import type { FrameClock, TickListener } from '../../../src/call/ports';
 export class SimulatedClock implements FrameClock {
   nowMs = 0;
   private frame = 0;
+  /** Whether a tick is being called (see FrameClock.playhead). */
+  private ticking = false;
   private readonly listeners = new Set<TickListener>();
   get subscribers(): number {
     return this.listeners.size;
@@ -14,6 +16,9 @@ export class SimulatedClock implements FrameClock {
   }
   position(): number {
     return this.nowMs / 20;
+  }
+  playhead(): number {
+    return Math.min(this.position(), this.ticking ? this.frame : this.frame + 1);
   }
   /** Advances to `ms`, ticking on every 20 ms boundary passed. */
   advanceTo(ms: number): void {
@@ -37,7 +42,9 @@ export class SimulatedClock implements FrameClock {
     while ((this.frame + 1) * 20 <= ms) {
       this.frame++;
       this.nowMs = at(this.frame);
+      this.ticking = true;
       for (const l of [...this.listeners]) l(this.frame);
+      this.ticking = false;
     }
   }
 }
