@@ -138,6 +138,8 @@ export interface MixerStats {
 export interface MixerOptions {
   /** The play-out's clock, ms: translated speech waits for its start on it (see SpeechPlayout). */
   nowMs?: () => number;
+  /** The call's clock, ms: where a translated utterance's first piece sets its pace (see SpeechPlayout). */
+  arrivalMs?: () => number;
   /** The lateness of translated speech the process's routes have seen lately (see SpeechPlayout). */
   recent?: RecentLateness;
 }
@@ -170,8 +172,8 @@ export class Mixer {
 
   /** A translated-speech input (e.g. `speech:<route>`). */
   addSpeech(name: string, opts: SpeechPlayoutOptions & { gain?: number } = {}): SpeechInput {
-    const { nowMs, recent } = this.opts;
-    const input = new SpeechInput(name, opts.gain ?? 1, { ...(nowMs ? { nowMs } : {}), ...(recent ? { recent } : {}), ...opts });
+    const { nowMs, arrivalMs, recent } = this.opts;
+    const input = new SpeechInput(name, opts.gain ?? 1, { ...(nowMs ? { nowMs } : {}), ...(arrivalMs ? { arrivalMs } : {}), ...(recent ? { recent } : {}), ...opts });
     this.add(input);
     this.speeches = [...this.speeches, input];
     return input;

@@ -15,7 +15,8 @@
  * network path to the service, so jitter there lengthens every route's wait at once). Lateness is
  * timed on the play-out's clock (`nowMs`), which does not run on while the event loop stalls: what
  * arrives in a stall is read before the frames the stall held up, so a stall of this process (a
- * long collection, a busy core) is no lateness, and does not make every route wait longer. Until
+ * long collection, a busy core) is no lateness, and does not make every route wait longer (an
+ * utterance's first piece, which starts its pace, is placed when it came: `arrivalMs`). Until
  * its own speech has shown its jitter and when no route has spoken lately (or the process's first
  * translated speech came less than a window ago: see RecentLateness), a prior stands in,
  * `initialJitterMs`, as long as a default chunk. Each time jitter starves an utterance anyway, the
@@ -91,6 +92,15 @@ export interface SpeechPlayoutOptions {
    * each, and a piece is taken to have arrived at the read after it.
    */
   nowMs?: () => number;
+  /**
+   * The call's clock, ms (FrameClock.position; default `nowMs`): when an utterance's first piece
+   * came, which is where the service's pace for its utterance starts. It runs on through a stall of
+   * the event loop while `nowMs` waits for the frames the stall held up: a first piece that comes in
+   * a stall starts its pace, and its start wait, when it came, not at the first frame held up, or
+   * the frames ticked late would play it at once, ahead of the pace, and the pieces paced after it
+   * would come late for the frames after them.
+   */
+  arrivalMs?: () => number;
 }
 
 export interface SpeechPlayoutStats {
@@ -126,6 +136,7 @@ export class SpeechPlayout {
   /** When the window now open closes, ms (undefined: before the first read). */
   private windowEndMs: number | undefined;
   private readonly nowMs: (() => number) | undefined;
+  private readonly arrivalMs: (() => number) | undefined;
   /** Reads so far (the clock without `nowMs`). */
   private reads = 0;
   /** Most lateness seen in this window, ms. */
@@ -182,6 +193,7 @@ export class SpeechPlayout {
     this.jitterMargin = msToSamples(opts.jitterMarginMs ?? 40);
     this.windowMs = Math.max(1, Math.ceil((opts.relaxAfterMs ?? 5_000) / FRAME_MS)) * FRAME_MS;
     this.nowMs = opts.nowMs;
+    this.arrivalMs = opts.nowMs ? opts.arrivalMs : undefined;
     this.recent = opts.nowMs ? opts.recent : undefined;
     this.concealer = new Concealer(msToSamples(opts.concealMaxMs ?? 80));
   }
@@ -209,8 +221,9 @@ export class SpeechPlayout {
   /** Translated speech, one chunk as the service delivered it (copied: the caller may reuse the array). */
   push(pcm: Int16Array): void {
     if (this.muted || pcm.length === 0) return;
-    const at = this.nowMs ? this.nowMs() : (this.reads + 1) * FRAME_MS;
-    if (!this.playing && this.queue.length === 0) {
+    const first = !this.playing && this.queue.length === 0;
+    const at = !this.nowMs ? (this.reads + 1) * FRAME_MS : first && this.arrivalMs ? this.arrivalMs() : this.nowMs();
+    if (first) {
       // A new utterance: its first piece sets the pace the rest is measured against. One shorter
       // than the service's pieces (the speech began inside the piece the service paced) is
       // followed by the next piece a whole piece's time later: the pace starts that much later.

@@ -131,7 +131,11 @@ export class Endpoint {
     this.reaches = spec.reaches;
     this.logger = opts.logger;
     this.clock = opts.clock;
-    this.mixer = new Mixer({ nowMs: () => this.clock.playhead() * FRAME_MS, ...(opts.playoutLateness ? { recent: opts.playoutLateness } : {}) });
+    this.mixer = new Mixer({
+      nowMs: () => this.clock.playhead() * FRAME_MS,
+      arrivalMs: () => this.clock.position() * FRAME_MS,
+      ...(opts.playoutLateness ? { recent: opts.playoutLateness } : {}),
+    });
     this.echo = opts.echo;
     this.timings = opts.timings;
     this.jitterObserver = opts.jitter;

@@ -137,6 +137,24 @@ describe("the model's translation on its way to the listener", () => {
     }
   });
 
+  it.each([
+    [5950, 90],
+    [5970, 60],
+  ])("paced, through a stall of tolk's event loop from %p ms (for %p ms) as the next utterance begins: both heard whole", async (fromMs, forMs) => {
+    // The next utterance's first piece (at 6007 ms) comes in the stall: the service paces the rest
+    // from when it came, so the frames ticked late for the stall must not start playing it, or it
+    // runs ahead of its pace and the next piece comes late for the frames after them.
+    const stalls = [{ fromMs, forMs }];
+    for (const [phase, wander] of [
+      [0, 8],
+      [11, 8],
+    ]) {
+      const { heard } = await listen(paced(1007, 5, 5, 6, 5000), phase, wander, 6, { stalls, voiceGain: 0 });
+      expect(played(heard, 0)).toEqual(whole(0));
+      expect(played(heard, 1)).toEqual(whole(1));
+    }
+  });
+
   it('in bursts (each reply at once, faster than real time): sent within 40 ms, heard whole', async () => {
     // Two seconds of translation in four bursts, each as soon as the model has it.
     const pieces = [0, 1].flatMap((utterance) => [1005, 1450, 1900, 2350].map((atMs) => ({ atMs: atMs + utterance * LATER_MS, utterance, frames: 25 })));
