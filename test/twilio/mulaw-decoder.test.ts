@@ -1,6 +1,7 @@
 /**
  * The inbound media path's mu-law decoder gives exactly what decodeMulaw gives, whichever way it
- * takes: two codes a turn, or one (odd offsets and lengths), into whichever output it is handed.
+ * takes: two codes a turn (read from a copy of the frame, so at any offset), or one (odd lengths,
+ * an output off a 4-byte boundary), into whichever output it is handed.
  */
 import { decodeMulaw } from '../../src/audio';
 import { MulawDecoder } from '../../src/twilio/mulaw-decoder';

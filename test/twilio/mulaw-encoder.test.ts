@@ -1,6 +1,7 @@
 /**
  * The outbound media path's mu-law encoder gives exactly what encodeMulaw gives, whichever way it
- * takes: two samples a turn, or one (odd offsets and lengths), into whichever output it is handed.
+ * takes: two samples a turn (read from a copy of the frame, so at any offset), or one (odd lengths,
+ * an output at an odd offset), into whichever output it is handed.
  */
 import { encodeMulaw } from '../../src/audio';
 import { MulawEncoder } from '../../src/twilio/mulaw-encoder';
