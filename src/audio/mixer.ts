@@ -138,7 +138,7 @@ export interface MixerStats {
 export interface MixerOptions {
   /** The play-out's clock, ms: translated speech waits for its start on it (see SpeechPlayout). */
   nowMs?: () => number;
-  /** The call's clock, ms: where a translated utterance's first piece sets its pace (see SpeechPlayout). */
+  /** Where a translated utterance's first piece sets its pace, ms (see SpeechPlayoutOptions.arrivalMs). */
   arrivalMs?: () => number;
   /** The lateness of translated speech the process's routes have seen lately (see SpeechPlayout). */
   recent?: RecentLateness;

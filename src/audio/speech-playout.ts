@@ -93,12 +93,12 @@ export interface SpeechPlayoutOptions {
    */
   nowMs?: () => number;
   /**
-   * The call's clock, ms (FrameClock.position; default `nowMs`): when an utterance's first piece
-   * came, which is where the service's pace for its utterance starts. It runs on through a stall of
-   * the event loop while `nowMs` waits for the frames the stall held up: a first piece that comes in
-   * a stall starts its pace, and its start wait, when it came, not at the first frame held up, or
-   * the frames ticked late would play it at once, ahead of the pace, and the pieces paced after it
-   * would come late for the frames after them.
+   * Where an utterance's first piece is placed, ms (default `nowMs`): where the service's pace for
+   * its utterance starts. Through a stall of the event loop it must run on with the call's clock
+   * while `nowMs` waits for the frames the stall held up: a first piece that comes in a stall starts
+   * its pace, and its start wait, when it came, not at the first frame held up, or the frames ticked
+   * late would play it at once, ahead of the pace, and the pieces paced after it would come late for
+   * the frames after them (the endpoint gives the call's clock once its loop is a frame behind).
    */
   arrivalMs?: () => number;
 }

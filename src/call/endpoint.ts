@@ -133,7 +133,7 @@ export class Endpoint {
     this.clock = opts.clock;
     this.mixer = new Mixer({
       nowMs: () => this.clock.playhead() * FRAME_MS,
-      arrivalMs: () => this.clock.position() * FRAME_MS,
+      arrivalMs: () => this.firstPieceAt() * FRAME_MS,
       ...(opts.playoutLateness ? { recent: opts.playoutLateness } : {}),
     });
     this.echo = opts.echo;
@@ -141,6 +141,19 @@ export class Endpoint {
     this.jitterObserver = opts.jitter;
     this.jitter = new JitterBuffer(opts.jitterBuffer);
     media.on('audio', this.onAudio);
+  }
+
+  /**
+   * Where a translated utterance's first piece is placed (SpeechPlayoutOptions.arrivalMs): on the
+   * playhead while at most the frame now due is owed (the loop got to it late, but the next tick
+   * plays it, as an on-time tick would have), on the call's clock once the loop is a frame or more
+   * behind (a stall: the frames owed are ticked one after another, and would play it ahead of the
+   * pace the service sets from when it sent it).
+   */
+  private firstPieceAt(): number {
+    const position = this.clock.position();
+    const playhead = this.clock.playhead();
+    return position - playhead < 1 ? playhead : position;
   }
 
   /** Ms of audio received so far (the endpoint's media clock). */

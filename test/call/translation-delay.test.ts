@@ -155,6 +155,25 @@ describe("the model's translation on its way to the listener", () => {
     }
   });
 
+  it("paced, the next utterance's first piece read just before a tick that ran 18 ms after it fell due: sent as if the tick had been on time, heard whole", async () => {
+    // A busy loop runs a tick after the sockets it reads: the next utterance's first piece (at
+    // 6007 ms, on the dot: no jitter) is read before the tick due at 6000 ms, which runs at 6018 ms
+    // and could play it. Its start wait counts from that tick's due time, as if it had been read
+    // before an on-time tick (sent at 6020 ms); counted from when the loop got to it, it would go
+    // a tick later (6040 ms).
+    for (const [phase, wander] of [
+      [0, 8],
+      [11, 8],
+    ]) {
+      const calm = await listen(paced(1007, 5, 0, 6, 5000), phase, wander, 6, { voiceGain: 0 });
+      const { firstSentMs, heard } = await listen(paced(1007, 5, 0, 6, 5000), phase, wander, 6, { stalls: [{ fromMs: 5999, forMs: 19 }], voiceGain: 0 });
+      expect(calm.firstSentMs[1]).toBe(6020);
+      expect(firstSentMs[1]).toBe(6020);
+      expect(played(heard, 0)).toEqual(whole(0));
+      expect(played(heard, 1)).toEqual(whole(1));
+    }
+  });
+
   it('in bursts (each reply at once, faster than real time): sent within 40 ms, heard whole', async () => {
     // Two seconds of translation in four bursts, each as soon as the model has it.
     const pieces = [0, 1].flatMap((utterance) => [1005, 1450, 1900, 2350].map((atMs) => ({ atMs: atMs + utterance * LATER_MS, utterance, frames: 25 })));
