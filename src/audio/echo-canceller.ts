@@ -50,6 +50,7 @@ import { NLMS_TAP_MULTIPLE, simdNlms, type NlmsKernel } from './wasm/simd-nlms';
 const BLOCK = 16; // envelope block, samples (2 ms at 8 kHz)
 const REF_RING = 4096; // reference history, samples (512 ms); power of two
 const ENV_RING = 512; // envelope history, blocks (1 s); power of two
+const CORR_GROUP = 5; // microphone blocks per pass of the delay search over the lags (`correlateGroup`)
 
 
 export interface EchoCancellerOptions {
@@ -122,6 +123,9 @@ export class EchoCanceller {
 
   // delay search
   private readonly corr: Float64Array;
+  private readonly pendM = new Float64Array(CORR_GROUP); // blocks not yet in `corr` (within micEnvelope)
+  private pendN = 0;
+  private pendTop = 0; // env top of pendM[0]; pendM[j]'s is pendTop + j
   private corrMic = 0;
   private corrRef = 0;
   private readonly lambda: number;
@@ -412,10 +416,8 @@ export class EchoCanceller {
   }
 
   private micEnvelope(frame: Int16Array): void {
-    const corr = this.corr;
     const env = this.refEnv;
     const lam = this.lambda;
-    const maxLag = this.maxLag;
     const n = frame.length;
     for (let i = 0; i < n; ) {
       if (this.micBlockFill === 0 && i + BLOCK <= n) {
@@ -432,13 +434,30 @@ export class EchoCanceller {
       this.micEnvAcc = 0;
       this.micBlockFill = 0;
       const b = this.micBlockAbs++;
-      // env[top - L] is the reference block L before this one (top - maxLag >= 0: maxLag < ENV_RING)
-      correlate(corr, env, (b & (ENV_RING - 1)) + ENV_RING, maxLag, lam, m);
+      // env[top - L] is the reference block L before this one (top - maxLag >= 0: maxLag < ENV_RING).
+      // Blocks wait in `pendM` to go into the search CORR_GROUP at a time (`flushCorrelation`); a
+      // run of them ends where the ring wraps, so that their tops are consecutive within the array.
+      if (this.pendN === 0) this.pendTop = (b & (ENV_RING - 1)) + ENV_RING;
+      this.pendM[this.pendN++] = m;
+      if (this.pendN === CORR_GROUP || (b & (ENV_RING - 1)) === ENV_RING - 1) this.flushCorrelation();
       const at = this.candidateLag >= 0 ? this.candidateLag : this.lockedLag >= 0 ? this.lockedLag : 0;
       const r = env[(b - at) & (ENV_RING - 1)];
       this.corrMic = lam * this.corrMic + m * m;
       this.corrRef = lam * this.corrRef + r * r;
     }
+    if (this.pendN > 0) this.flushCorrelation();
+  }
+
+  /**
+   * The waiting blocks into the delay search, in order: the same updates as `correlate` once per
+   * block, made by `correlateGroup` one lag at a time for a whole group.
+   */
+  private flushCorrelation(): void {
+    const pm = this.pendM;
+    const top = this.pendTop;
+    if (this.pendN === CORR_GROUP) correlateGroup(this.corr, this.refEnv, top, this.maxLag, this.lambda, pm[0], pm[1], pm[2], pm[3], pm[4]);
+    else for (let j = 0; j < this.pendN; j++) correlate(this.corr, this.refEnv, top + j, this.maxLag, this.lambda, pm[j]);
+    this.pendN = 0;
   }
 
   /**
@@ -891,6 +910,45 @@ export function correlate(corr: Float64Array, env: Float32Array, top: number, ma
     corr[L + 7] = lam * corr[L + 7] + m * env[t - 7];
   }
   for (; L <= maxLag; L++) corr[L] = lam * corr[L] + m * env[top - L];
+}
+
+/**
+ * `correlate` for five consecutive blocks, m0 at `top`, m1 at `top + 1`, .. m4 at `top + 4` (all
+ * within `env`), in that order: each lag takes the five updates one after the other, the same
+ * operations in the same order as five calls, so the same bits. One pass over the lags instead of
+ * five: each corr[L] is read and written once, and as block j at lag L reads what block j - 1 read
+ * at lag L - 1, one envelope value is read per lag and handed on to the next blocks.
+ */
+export function correlateGroup(
+  corr: Float64Array,
+  env: Float32Array,
+  top: number,
+  maxLag: number,
+  lam: number,
+  m0: number,
+  m1: number,
+  m2: number,
+  m3: number,
+  m4: number,
+): void {
+  let e1 = env[top + 1];
+  let e2 = env[top + 2];
+  let e3 = env[top + 3];
+  let e4 = env[top + 4];
+  for (let L = 0; L <= maxLag; L++) {
+    const e0 = env[top - L];
+    let c = corr[L];
+    c = lam * c + m0 * e0;
+    c = lam * c + m1 * e1;
+    c = lam * c + m2 * e2;
+    c = lam * c + m3 * e3;
+    c = lam * c + m4 * e4;
+    corr[L] = c;
+    e4 = e3;
+    e3 = e2;
+    e2 = e1;
+    e1 = e0;
+  }
 }
 
 /** corr[L] *= factor for L = 0..maxLag, four per pass (see `correlate`). */

@@ -2,7 +2,8 @@
  * The echo canceller's shortcuts against the full computations they stand for.
  */
 import fc from 'fast-check';
-import { correlate, energyAbove, lastMagnitudePeak, magnitudeSum } from '../../src/audio/echo-canceller';
+import { correlate, correlateGroup, EchoCanceller, energyAbove, lastMagnitudePeak, magnitudeSum } from '../../src/audio/echo-canceller';
+import { prng } from './helpers/signals';
 
 /** The whole sum of squares, every sample added, in the same order. */
 function fullEnergy(samples: Float32Array, top: number, count: number): number {
@@ -84,6 +85,82 @@ describe('correlate (one envelope block into the delay search)', () => {
         },
       ),
       { numRuns: 300, seed: 31 },
+    );
+  });
+});
+
+describe('correlateGroup (five envelope blocks into the delay search in one pass)', () => {
+  it('leaves every lag bit-identical to the updates of the five blocks made one after the other', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 200 }),
+        fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1024, maxLength: 1024 }),
+        fc.array(fc.double({ min: -5000, max: 5000, noNaN: true }), { minLength: 5, maxLength: 5 }),
+        fc.integer({ min: 512, max: 1019 }),
+        (maxLag, values, ms, top) => {
+          const env = Float32Array.from(values);
+          const corr = Float64Array.from({ length: maxLag + 1 }, (_, L) => values[1023 - L] * 0.37);
+          const want = Float64Array.from(corr);
+          const lam = Math.exp(-16 / 6400);
+          // one block after the other, one lag a pass
+          for (let j = 0; j < 5; j++) for (let L = 0; L <= maxLag; L++) want[L] = lam * want[L] + ms[j] * env[top + j - L];
+          correlateGroup(corr, env, top, maxLag, lam, ms[0], ms[1], ms[2], ms[3], ms[4]);
+          expect(Array.from(corr)).toEqual(Array.from(want));
+        },
+      ),
+      { numRuns: 300, seed: 37 },
+    );
+  });
+});
+
+/** The delay search's state inside a canceller (private fields, read by the test only). */
+interface SearchState {
+  corr: Float64Array;
+  refEnv: Float32Array;
+  lambda: number;
+  maxLag: number;
+}
+
+describe('the delay search of processMic (blocks taken in groups) against one block at a time', () => {
+  it('holds the same correlations after every frame, for any frame sizes, across the envelope ring', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 40, maxLength: 80 }),
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.constantFrom(0, 15, 120, 320, 400),
+        (sizes, seed, maxDelayMs) => {
+          const rnd = prng(seed);
+          const ec = new EchoCanceller({ maxDelayMs });
+          const st = ec as unknown as SearchState;
+          const corr = new Float64Array(st.corr.length);
+          let acc = 0;
+          let fill = 0;
+          let mean = 0;
+          let block = 0;
+          for (const n of sizes) {
+            // a loud reference (never a bypass) and a microphone never all zero (never the silent path)
+            const ref = Int16Array.from({ length: n }, () => Math.round((rnd() * 2 - 1) * 20000));
+            const mic = Int16Array.from({ length: n }, () => Math.round((rnd() * 2 - 1) * (rnd() < 0.1 ? 30000 : 3000)));
+            mic[0] = 1 + Math.round(rnd() * 100);
+            ec.playedReference(ref);
+            ec.processMic(mic);
+            // the plain computation: each finished block into every lag, one block after the other
+            const env = st.refEnv;
+            for (const v of mic) {
+              acc += Math.abs(v);
+              if (++fill < 16) continue;
+              const m = acc - mean;
+              mean += 0.02 * (acc - mean);
+              acc = 0;
+              fill = 0;
+              const top = (block++ & 511) + 512;
+              for (let L = 0; L <= st.maxLag; L++) corr[L] = st.lambda * corr[L] + m * env[top - L];
+            }
+            expect(Array.from(st.corr)).toEqual(Array.from(corr));
+          }
+        },
+      ),
+      { numRuns: 40, seed: 41 },
     );
   });
 });
