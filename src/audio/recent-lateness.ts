@@ -1,14 +1,14 @@
 /**
- * How late translated speech has lately come, against the pace of its utterance, on every route
- * of this process: the same network path to the translation service. Every route's play-out waits
- * for at least this, so jitter on that path lengthens every route's start wait at once, and a
- * route new to speech waits for what the others have seen rather than for a blind prior. (The
- * lateness is on the play-out's clock: a stall of this process's event loop is none.) Kept over two windows of `windowMs` (the one filling and the one
- * before), so what is reported covers the last one to two windows. Nothing is reported until a
- * whole `windowMs` has passed since the process's first note: its start (calls setting up
- * together, the compiler still at work) stalls more than what follows, and its first pieces have
- * not yet shown that, so the routes keep their prior through it. Pure logic: callers give the time
- * (the play-out clock's ms).
+ * How late translated speech has lately come, against the pace of its utterance, on every route of
+ * this process: the same network path to the translation service. Every route's play-out waits for
+ * at least this, so jitter on that path lengthens every route's start wait at once, and a route new
+ * to speech waits for what the others have seen rather than for a blind prior. (The lateness is on
+ * the play-out's clock: a stall of this process's event loop is none.) Kept over two windows of
+ * `windowMs` (the one filling and the one before), so what is reported covers the last one to two
+ * windows. Nothing is reported until a whole `windowMs` has passed since the process's first note:
+ * its start (calls setting up together, the compiler still at work) stalls more than what follows,
+ * and its first pieces have not yet shown that, so the routes keep their prior through it. Pure
+ * logic: callers give the time (the play-out clock's ms).
  */
 export class RecentLateness {
   private windowStart = 0;
