@@ -218,6 +218,7 @@ async function startWith(
         metrics.clockSkipped(n);
         logger.warn({ event: 'clock.skipped', frames: n }, 'event loop stalled');
       },
+      onListenerError: (err) => logger.error({ event: 'clock.listener_failed', err }, 'a frame tick threw: that listener no longer ticks, the others go on'),
     });
   const answers = createCallAnswerRenderer({ twiml, tokens, publicUrl: config.PUBLIC_URL, streamUrl });
   const twilioConferences = config.TWILIO_TWIML_APP_SID ? new TwilioConferences({ rest, tokens, publicUrl: config.PUBLIC_URL, appSid: config.TWILIO_TWIML_APP_SID, pollMs: 1000 * (overrides.timeScale ?? 1), logger }) : undefined;

@@ -200,7 +200,7 @@ export class CallGraph {
     });
     this.endpoints.set(spec.id, endpoint);
     this.ticking = [...this.endpoints.values()];
-    this.unsubscribeClock ??= this.opts.clock.subscribe(() => this.tick());
+    this.unsubscribeClock ??= this.opts.clock.subscribe(() => this.tickOrReport());
     return endpoint;
   }
 
@@ -391,6 +391,16 @@ export class CallGraph {
     if (stats.underruns > 0) this.opts.metrics.playoutUnderruns(stats.underruns);
     if (stats.concealments > 0) this.opts.metrics.playoutConcealments(stats.concealments, stats.concealedMs);
     this.opts.logger.info({ event: 'leg.closed', legId: endpoint.id, ...stats, inbound: endpoint.jitterStats() }, 'leg closed');
+  }
+
+  /** A tick that throws is logged with this call's ids; the clock then drops this call's ticks. */
+  private tickOrReport(): void {
+    try {
+      this.tick();
+    } catch (err) {
+      this.opts.logger.error({ event: 'call.tick_failed', err }, "the call's frame tick threw: its audio stops");
+      throw err;
+    }
   }
 
   /** Every endpoint's inbound frame is played into the mixes it is linked to before any mix is sent. */

@@ -8,6 +8,8 @@
  * audio that arrived while the loop was busy or stalled (a caller's voice, a translation) is read
  * before and between them, as it would have been in time, instead of a frame finding its buffers
  * as they were before (timers run before the loop polls its sockets).
+ * A listener that throws is dropped and reported (`onListenerError`): one call's defect must not
+ * stop the clock of every other call in the process.
  */
 import { performance } from 'node:perf_hooks';
 import { FRAME_MS, type FrameClock, type TickListener, type Unsubscribe } from './ports/clock';
@@ -20,6 +22,8 @@ export interface RealFrameClockOptions {
   maxCatchUp?: number;
   /** Called with the number of frames skipped when the loop stalled past maxCatchUp. */
   onSkip?: (frames: number) => void;
+  /** Called with what a tick listener threw; that listener is not called again. */
+  onListenerError?: (err: unknown) => void;
   now?: () => number;
 }
 
@@ -37,6 +41,8 @@ export class RealFrameClock implements FrameClock {
   private nextFrame = 0;
   /** The frame being ticked, or between ticks the next to tick (see `playhead`). */
   private headFrame = 0;
+  /** Inside a tick: its end schedules the next, so a subscriber arriving then starts no timer of its own. */
+  private inTick = false;
 
   constructor(private readonly opts: RealFrameClockOptions = {}) {
     this.periodMs = (opts.frameMs ?? FRAME_MS) * (opts.timeScale ?? 1);
@@ -59,7 +65,7 @@ export class RealFrameClock implements FrameClock {
   subscribe(listener: TickListener): Unsubscribe {
     this.listeners.add(listener);
     this.ticking = [...this.listeners];
-    if (!this.timer) this.start();
+    if (!this.timer && !this.inTick) this.start();
     return () => {
       if (this.listeners.delete(listener)) this.ticking = [...this.listeners];
       if (this.listeners.size === 0) this.stop();
@@ -115,12 +121,25 @@ export class RealFrameClock implements FrameClock {
       const frame = this.nextFrame++;
       this.headFrame = frame;
       const listeners = this.ticking;
-      for (let i = 0; i < listeners.length; i++) listeners[i](frame);
+      this.inTick = true;
+      for (let i = 0; i < listeners.length; i++) {
+        try {
+          listeners[i](frame);
+        } catch (err) {
+          this.drop(listeners[i], err);
+        }
+      }
+      this.inTick = false;
       this.headFrame = this.nextFrame;
     }
     if (this.listeners.size === 0) this.stop();
     else if (owed > 1) this.immediate = setImmediate(() => this.onTimer());
     else this.schedule();
+  }
+
+  private drop(listener: TickListener, err: unknown): void {
+    if (this.listeners.delete(listener)) this.ticking = [...this.listeners];
+    this.opts.onListenerError?.(err);
   }
 }
 

@@ -233,6 +233,20 @@ describe('the call graph as legs come and go', () => {
     expect(graph.route('into-en')?.listeners.map((e) => e.id)).toEqual(['room']);
     expect(published.filter((e) => e.type === 'session.state' && e.state === 'closed').map((e) => e.type === 'session.state' && e.routeId)).toEqual(['into-es']);
   });
+
+  it("logs a tick that throws as this call's failure, and hands the error to the clock", () => {
+    const { graph, clock, logLines } = twoParty();
+    const leg = new FakeMediaLeg('CA' + '9'.repeat(32), 'broken');
+    leg.send = () => {
+      throw new Error('socket state corrupt');
+    };
+    graph.addEndpoint({ id: 'broken', carries: ['agent'], reaches: ['agent'] }, leg);
+    graph.endpoint('broken')?.mixer.pushPrompt(new Int16Array(1600).fill(1000)); // something to send
+    expect(() => clock.tick(1)).toThrow('socket state corrupt');
+    const failed = logLines.map((l) => JSON.parse(l) as { event?: string; level?: number; err?: { message?: string } }).filter((l) => l.event === 'call.tick_failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0].err?.message).toBe('socket state corrupt');
+  });
 });
 
 describe('the delays and times of what was said', () => {

@@ -148,6 +148,67 @@ describe('RealFrameClock', () => {
       await close();
     }
   });
+
+  it("drops a listener that throws and reports it, and every other listener keeps its ticks", () => {
+    let now = 0;
+    const errors: unknown[] = [];
+    jest.useFakeTimers();
+    try {
+      const clock = new RealFrameClock({ now: () => now, onListenerError: (err) => errors.push(err) });
+      const before: number[] = [];
+      const after: number[] = [];
+      const broken: number[] = [];
+      const stopBefore = clock.subscribe((f) => before.push(f));
+      const stopBroken = clock.subscribe((f) => {
+        broken.push(f);
+        if (f === 2) throw new Error('a call went wrong');
+      });
+      const stopAfter = clock.subscribe((f) => after.push(f));
+      for (let f = 1; f <= 4; f++) {
+        now = 20 * f;
+        jest.advanceTimersByTime(20);
+      }
+      expect(before).toEqual([1, 2, 3, 4]);
+      expect(after).toEqual([1, 2, 3, 4]);
+      expect(broken).toEqual([1, 2]);
+      expect(errors).toEqual([new Error('a call went wrong')]);
+      expect(clock.subscribers).toBe(2);
+      // Its unsubscribe, called later, changes nothing for the others.
+      stopBroken();
+      now = 100;
+      jest.advanceTimersByTime(20);
+      expect(before).toEqual([1, 2, 3, 4, 5]);
+      stopBefore();
+      stopAfter();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('keeps one timer when the last listener leaves and another arrives inside the same tick', () => {
+    let now = 0;
+    jest.useFakeTimers();
+    try {
+      const clock = new RealFrameClock({ now: () => now });
+      const frames: number[] = [];
+      let stopNext: (() => void) | undefined;
+      const stopFirst = clock.subscribe((f) => {
+        if (f !== 2) return;
+        stopFirst();
+        stopNext = clock.subscribe((g) => frames.push(g));
+      });
+      for (let f = 1; f <= 5; f++) {
+        now = 20 * f;
+        jest.advanceTimersByTime(20);
+        expect(jest.getTimerCount()).toBe(1);
+      }
+      expect(frames).toEqual([3, 4, 5]);
+      stopNext?.();
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
 
 describe('ManualFrameClock', () => {
