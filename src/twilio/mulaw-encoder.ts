@@ -7,10 +7,15 @@
  * offset, a big-endian machine) it encodes through encodeMulaw itself.
  */
 import os from 'node:os';
-import { ENCODE_TABLE as CODES, encodeMulaw } from '../audio';
+import { ENCODE_TABLE, encodeMulaw } from '../audio';
 import { StagedWords } from './staged-words';
 
 const LITTLE_ENDIAN = os.endianness() === 'LE';
+/**
+ * The table, bound once: compiled to CommonJS, an imported name is read through the audio module's
+ * re-export (a getter) at every use, twice a pair in the loop below.
+ */
+const CODES: Readonly<Uint8Array> = ENCODE_TABLE;
 
 /**
  * Encodes `pcm` into `out` (at least as long) and returns the filled part, as encodeMulaw does.
