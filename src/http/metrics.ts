@@ -2,9 +2,11 @@
  * Prometheus metrics. `Metrics` owns its own prom-client Registry (never the global one, so tests
  * and several instances never collide) and offers one method per thing the call bridge does.
  * Methods take milliseconds, as the bridge measures; metrics are exported in seconds, as
- * Prometheus convention asks. Hot-path series (per frame) use pre-bound label children.
+ * Prometheus convention asks. Hot-path histograms (per frame, per tick) are `HistogramRecorder`s,
+ * which count observations apart and hand them to prom-client at scrape time.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { HistogramRecorder, type RecordedSeries } from './histogram-recorder';
 import type { JobQueueEvents, QueueCounts } from '../jobs/queue';
 import type { HttpModule } from './server';
 import type { UtteranceDelay } from '../call/ports';
@@ -24,7 +26,7 @@ const UTTERANCE_LATENCY_BUCKETS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.25, 1.5, 2
 const FRAME_PROCESSING_BUCKETS = [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2];
 /** Inbound audio a leg's jitter buffer holds: 0 on a calm network, tens of ms under jitter, 300 ms at most. */
 const JITTER_DELAY_BUCKETS = [0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3];
-/** Audio waiting in a leg's play-out queue, observed per frame played. */
+/** Audio waiting in a leg's play-out queue, sampled about once a second per leg (the exported help, kept as it is, says every frame played). */
 const PLAYOUT_DEPTH_BUCKETS = [0, 0.02, 0.04, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8];
 
 const ms = (v: number) => v / 1000;
@@ -40,10 +42,9 @@ export class Metrics {
   private readonly failures: Counter<'kind'>;
   private readonly utteranceLatency: Histogram<'direction'>;
   private readonly utteranceLag: Histogram<'direction'>;
-  private readonly frameProcessing: Histogram<'path'>;
-  private readonly frameIn: ReturnType<Histogram<'path'>['labels']>;
-  private readonly frameOut: ReturnType<Histogram<'path'>['labels']>;
-  private readonly playoutDepth: Histogram;
+  private readonly frameIn: RecordedSeries;
+  private readonly frameOut: RecordedSeries;
+  private readonly playoutDepth: RecordedSeries;
   private readonly playoutDropped: Counter;
   private readonly playoutUnderrunCount: Counter;
   private readonly playoutConcealmentCount: Counter;
@@ -51,7 +52,7 @@ export class Metrics {
   private readonly clockSkips: Counter;
   private readonly inboundUnderruns: Counter;
   private readonly inboundLateFrames: Counter;
-  private readonly inboundJitterDelay: Histogram;
+  private readonly inboundJitterDelay: RecordedSeries;
   private readonly activeByKind: Gauge<'kind'>;
   private readonly callsByKind: Counter<'kind' | 'outcome'>;
   private readonly prefix: string;
@@ -131,21 +132,21 @@ export class Metrics {
       buckets: UTTERANCE_LATENCY_BUCKETS,
       registers,
     });
-    this.frameProcessing = new Histogram({
+    const frameProcessing = new HistogramRecorder({
       name: `${p}frame_processing_seconds`,
       help: "tolk's own processing time per audio frame (in: Twilio to translator, out: translator to Twilio)",
       labelNames: ['path'],
       buckets: FRAME_PROCESSING_BUCKETS,
       registers,
     });
-    this.frameIn = this.frameProcessing.labels('in');
-    this.frameOut = this.frameProcessing.labels('out');
-    this.playoutDepth = new Histogram({
+    this.frameIn = frameProcessing.series({ path: 'in' });
+    this.frameOut = frameProcessing.series({ path: 'out' });
+    this.playoutDepth = new HistogramRecorder({
       name: `${p}playout_queue_depth_seconds`,
       help: "Translated audio tolk holds for a leg, not yet sent to the phone network, observed on every frame played",
       buckets: PLAYOUT_DEPTH_BUCKETS,
       registers,
-    });
+    }).series({});
     this.playoutDropped = new Counter({
       name: `${p}playout_dropped_seconds_total`,
       help: 'Audio discarded because a play-out queue was full',
@@ -176,12 +177,12 @@ export class Metrics {
       help: "Inbound frames that nearly missed their tick: each time a leg's jitter buffer took one more frame (20 ms) in hand",
       registers,
     });
-    this.inboundJitterDelay = new Histogram({
+    this.inboundJitterDelay = new HistogramRecorder({
       name: `${p}inbound_jitter_delay_seconds`,
       help: "Inbound audio held by a leg's jitter buffer (the delay it adds), sampled about once a second per leg",
       buckets: JITTER_DELAY_BUCKETS,
       registers,
-    });
+    }).series({});
     this.clockSkips = new Counter({
       name: `${p}clock_skipped_frames_total`,
       help: 'Play-out frames skipped because the event loop stalled for longer than the clock catches up',

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { Writable } from 'node:stream';
-import { register as globalRegistry } from 'prom-client';
+import { Histogram, register as globalRegistry, Registry } from 'prom-client';
 import { createLogger } from '../../src/log/logger';
 import { Readiness } from '../../src/http/readiness';
 import { createHttpServer } from '../../src/http/server';
@@ -125,6 +125,57 @@ describe('Metrics', () => {
     expect(value(samples, 'tolk_inbound_late_frames_total')).toBe(2);
     expect(value(samples, 'tolk_inbound_jitter_delay_seconds_bucket', { le: '0.02' })).toBe(0);
     expect(value(samples, 'tolk_inbound_jitter_delay_seconds_bucket', { le: '0.04' })).toBe(1);
+  });
+
+  it("exports the per-frame and per-tick histograms exactly as prom-client's own Histogram would, scrape after scrape", async () => {
+    // Names, help, labels and buckets as exported: a dashboard's queries depend on them.
+    const reference = new Registry();
+    const frame = new Histogram({
+      name: 'tolk_frame_processing_seconds',
+      help: "tolk's own processing time per audio frame (in: Twilio to translator, out: translator to Twilio)",
+      labelNames: ['path'],
+      buckets: [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2],
+      registers: [reference],
+    });
+    const depth = new Histogram({
+      name: 'tolk_playout_queue_depth_seconds',
+      help: 'Translated audio tolk holds for a leg, not yet sent to the phone network, observed on every frame played',
+      buckets: [0, 0.02, 0.04, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8],
+      registers: [reference],
+    });
+    const jitter = new Histogram({
+      name: 'tolk_inbound_jitter_delay_seconds',
+      help: "Inbound audio held by a leg's jitter buffer (the delay it adds), sampled about once a second per leg",
+      buckets: [0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3],
+      registers: [reference],
+    });
+    const m = new Metrics({ defaultMetrics: false });
+    const names = ['tolk_frame_processing_seconds', 'tolk_playout_queue_depth_seconds', 'tolk_inbound_jitter_delay_seconds'];
+    const blocks = (text: string) => text.split('\n\n').filter((b) => names.some((n) => b.startsWith(`# HELP ${n} `))).map((b) => b.trimEnd());
+    const same = async () => {
+      const got = blocks(await m.render());
+      expect(got).toHaveLength(3);
+      expect(got).toEqual(blocks(await reference.metrics()));
+    };
+
+    await same(); // before any observation: the unlabelled two at zero, no frame series
+    const frameMs = [0.005, 0.01, 0.03, 0.2, 0.004, 0, 25, 26, 1e-4, 0.05];
+    const depthMs = [0, 20, 40, 60, 12800, 13000];
+    for (let round = 0; round < 3; round++) {
+      for (const [i, v] of frameMs.entries()) {
+        const path = (i + round) % 3 === 0 ? 'out' : 'in';
+        m.observeFrameProcessing(path, v * (round + 1));
+        frame.labels(path).observe((v * (round + 1)) / 1000);
+      }
+      for (const v of depthMs) {
+        m.observePlayoutDepth(v + round);
+        depth.observe((v + round) / 1000);
+        m.observeInboundJitterDelay(v / 10);
+        jitter.observe(v / 10 / 1000);
+      }
+      await same();
+      await same(); // a second scrape counts nothing twice
+    }
   });
 
   it('counts conferences left uninterpreted, for every party or for one, and apart those interpreted again', async () => {
