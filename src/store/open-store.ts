@@ -17,6 +17,7 @@ import { SqlDeliveryStore, type DeliveryStore } from './delivery-store';
 import { SqlNumberStore } from './number-store';
 import { SqlReplayKeyStore, type ReplayKeyStore } from './replay-key-store';
 import { SqlCallRecordStore, type SqlCallRecordStoreOptions } from './sql-call-record-store';
+import { StatementCachingDatabase } from './statement-cache';
 
 /** Where the SQLite file goes when neither a URL nor a path is given (relative to the working folder). */
 export const DEFAULT_SQLITE_PATH = path.join('data', 'tolk.db');
@@ -145,7 +146,8 @@ function openSqlite(file: string): Kysely<StoreDatabase> {
         conn.pragma('busy_timeout = 5000');
         // What is deleted (an erased call: retention/retention.ts) is overwritten, not left in free pages.
         conn.pragma('secure_delete = ON');
-        return Promise.resolve(conn);
+        // Each SQL text is prepared once, not on every query.
+        return Promise.resolve(new StatementCachingDatabase(conn));
       },
     }),
   });

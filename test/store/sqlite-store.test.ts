@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import SQLite from 'better-sqlite3';
 import { openStore } from '../../src/store/open-store';
 import { describeCallRecordStoreContract, newCall, utterance } from './helpers/call-record-store.contract';
 import { describeNumberStoreContract } from './helpers/number-store.contract';
@@ -68,6 +69,22 @@ describe('SQLite store', () => {
     await expect(after.calls.create(newCall({ id: 'new', legs: [{ role: 'caller', callSid, language: 'es' }] }))).rejects.toMatchObject({ status: 409 });
     expect((await after.calls.findByCallSid(callSid))?.id).toBe('old');
     expect(await after.replayKeys.claim('stream-token:nonce', Date.now() + 60_000)).toBe(false);
+  });
+
+  it('prepares each SQL text once while transcript lines are appended', async () => {
+    const store = await harness.open();
+    const { id } = await store.calls.create(newCall({ state: 'bridged' }));
+    const prepare = jest.spyOn(SQLite.prototype, 'prepare');
+    try {
+      expect(await store.calls.appendUtterance(id, utterance(0))).toBe(true);
+      const first = prepare.mock.calls.length;
+      expect(first).toBeGreaterThan(0); // at least the counter update and the insert
+      for (let i = 1; i < 20; i++) expect(await store.calls.appendUtterance(id, utterance(i))).toBe(true);
+      expect(prepare).toHaveBeenCalledTimes(first);
+    } finally {
+      prepare.mockRestore();
+    }
+    expect((await store.calls.get(id))!.transcript).toEqual(Array.from({ length: 20 }, (_, i) => utterance(i)));
   });
 
   it('refuses a file that is not a database, saying so', async () => {
