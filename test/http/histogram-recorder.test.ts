@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { format } from 'node:util';
-import { Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Histogram, Registry } from 'prom-client';
 import { HistogramRecorder, type RecordedSeries } from '../../src/http/histogram-recorder';
 
 const BUCKETS = [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2];
@@ -35,7 +35,9 @@ function pair<T extends string>(labelNames: readonly T[], buckets: readonly numb
   const recorder = new HistogramRecorder<T>({ ...config, buckets, registers: [recordedRegistry] });
   return {
     plain,
+    plainRegistry,
     recorder,
+    recordedRegistry,
     scrapes: async () => [await plainRegistry.metrics(), await recordedRegistry.metrics()] as const,
   };
 }
@@ -80,6 +82,20 @@ describe('HistogramRecorder', () => {
       }),
       { numRuns: 300, seed: 17 },
     );
+  });
+
+  it("gives the cluster's aggregation (getMetricsAsJSON, AggregatorRegistry) what prom-client's observe would", async () => {
+    const { plain, plainRegistry, recorder, recordedRegistry } = pair(['path'] as const, BUCKETS);
+    const series = recorder.series({ path: 'out' });
+    for (const v of [3e-5, 5e-6, 0.2, 1e-4]) {
+      plain.labels('out').observe(v);
+      series.observe(v);
+    }
+    // Two workers' metrics, as the cluster's primary merges them (src/cluster/cluster-metrics.ts).
+    const merged = async (registry: Registry) => AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), await registry.getMetricsAsJSON()]).metrics();
+    const want = await merged(plainRegistry);
+    expect(want).toContain('h_seconds_count{path="out"} 8');
+    expect(await merged(recordedRegistry)).toBe(want);
   });
 
   it('counts a value on a bound in that bound, the next double up in the next, and 0, -0 and negatives in the first', async () => {
