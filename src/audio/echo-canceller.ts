@@ -104,6 +104,8 @@ export class EchoCanceller {
   // reference history: each sample stored twice so any window is contiguous
   private readonly ref = new Float32Array(2 * REF_RING);
   private refCount = 0;
+  /** Samples at the end of the reference history known to be zero, up to REF_RING (never more than are). */
+  private silentTail = REF_RING;
   private micCount = 0;
   private lastActiveRef = -1; // absolute index just past the last loud reference block
   private refBlockAbs = 0;
@@ -188,6 +190,7 @@ export class EchoCanceller {
   /** Forgets everything learned (delay, filter, history), as for a new call. */
   reset(): void {
     this.ref.fill(0);
+    this.silentTail = REF_RING;
     this.refEnv.fill(0);
     this.refPeak.fill(0);
     this.corr.fill(0);
@@ -250,6 +253,16 @@ export class EchoCanceller {
   }
 
   /**
+   * `n` samples of silence played (nothing was sent to the party): the same as `playedReference`
+   * of `n` zeros, without a frame to read.
+   */
+  playedSilence(n: number): void {
+    let i = 0;
+    if ((this.refCount & (BLOCK - 1)) === 0) i = this.pushSilentBlocks(n - (n & (BLOCK - 1)));
+    for (; i < n; i++) this.pushRef(0);
+  }
+
+  /**
    * Every frame received from the party (their microphone); returns the frame with the echo
    * removed. Without `out`, the result is either `frame` itself (nothing to cancel) or an internal
    * buffer that the next call overwrites: copy it if you keep it. With `out` (length >= frame),
@@ -297,6 +310,7 @@ export class EchoCanceller {
     this.ref[p] = v;
     this.ref[p + REF_RING] = v;
     this.refCount++;
+    this.silentTail = v === 0 ? Math.min(REF_RING, this.silentTail + 1) : 0;
     const a = v < 0 ? -v : v;
     this.refBlockFill += a;
     if (a > this.refBlockMax) this.refBlockMax = a;
@@ -320,6 +334,7 @@ export class EchoCanceller {
     this.refBlockFill = fill;
     this.refBlockMax = max;
     this.refCount += BLOCK;
+    this.silentTail = 0;
     this.closeRefBlock();
   }
 
@@ -334,6 +349,7 @@ export class EchoCanceller {
     const src = n === frame.length ? frame : frame.subarray(0, n);
     this.ref.set(src, p);
     this.ref.set(src, p + REF_RING);
+    this.silentTail = 0;
     for (let at = 0; at < n; at += BLOCK) {
       this.refBlockFill = magnitudeSum(frame, at, BLOCK);
       this.refBlockMax = magnitudePeak;
@@ -345,22 +361,45 @@ export class EchoCanceller {
 
   /**
    * The same as `pushRef(0)` `n` times, at a block boundary, for `n` a whole number of blocks;
-   * returns `n`. The ring is zeroed in at most two runs per copy (it wraps at a block boundary).
+   * returns `n`. The ring is zeroed in at most two runs per copy (it wraps at a block boundary),
+   * or not at all once the last REF_RING samples were zeros (both copies hold nothing else). Each
+   * block is closed as `closeRefBlock` closes one with no magnitude and no peak.
    */
   private pushSilentBlocks(n: number): number {
-    const ref = this.ref;
-    const p = this.refCount & (REF_RING - 1);
-    const first = Math.min(n, REF_RING - p);
-    ref.fill(0, p, p + first);
-    ref.fill(0, p + REF_RING, p + REF_RING + first);
-    if (first < n) {
-      ref.fill(0, 0, n - first);
-      ref.fill(0, REF_RING, REF_RING + n - first);
+    if (this.silentTail < REF_RING) {
+      const ref = this.ref;
+      const p = this.refCount & (REF_RING - 1);
+      const first = Math.min(n, REF_RING - p);
+      ref.fill(0, p, p + first);
+      ref.fill(0, p + REF_RING, p + REF_RING + first);
+      if (first < n) {
+        ref.fill(0, 0, n - first);
+        ref.fill(0, REF_RING, REF_RING + n - first);
+      }
+      this.silentTail = Math.min(REF_RING, this.silentTail + n);
     }
+    if (n === 0) return 0;
+    if (this.refBlockFill !== 0 || this.refBlockMax !== 0 || this.silence < 0) {
+      for (let k = 0; k < n; k += BLOCK) {
+        this.refCount += BLOCK;
+        this.closeRefBlock();
+      }
+      return n;
+    }
+    const refEnv = this.refEnv;
+    const refPeak = this.refPeak;
+    let mean = this.refEnvMean;
+    let abs = this.refBlockAbs;
     for (let k = 0; k < n; k += BLOCK) {
-      this.refCount += BLOCK;
-      this.closeRefBlock();
+      const b = abs & (ENV_RING - 1);
+      refEnv[b] = refEnv[b + ENV_RING] = 0 - mean;
+      mean += 0.02 * (0 - mean);
+      refPeak[b] = 0;
+      abs++;
     }
+    this.refEnvMean = mean;
+    this.refBlockAbs = abs;
+    this.refCount += n;
     return n;
   }
 
@@ -383,6 +422,7 @@ export class EchoCanceller {
     if (behind > REF_RING) {
       // a long stretch without reference: restart the history at silence
       this.ref.fill(0);
+      this.silentTail = REF_RING;
       this.refEnv.fill(0);
       this.refPeak.fill(0);
       this.refCount = need - (need % BLOCK);

@@ -29,6 +29,8 @@ import type { ParticipantMedia, PcmFrame } from './ports/media';
 export interface EchoControl {
   /** The frame the party's loudspeaker plays now; the array is reused after the call returns. */
   playedReference(frame: Int16Array): void;
+  /** The party's loudspeaker plays `samples` of silence now (nothing was sent): as `playedReference` of zeros. */
+  playedSilence(samples: number): void;
   processMic(frame: Int16Array): Int16Array;
 }
 
@@ -78,7 +80,6 @@ export interface EndpointSpec {
 /** Called with each frame that comes out of the endpoint; the array is reused for the next frame (copy to keep it). */
 export type AudioListener = (pcm: Int16Array, atMs: number) => void;
 
-const SILENT_FRAME = new Int16Array(FRAME_SAMPLES);
 /** Frames sent at once when the far end's play-out buffer has run empty (see `tick`). */
 export const PRIME_FRAMES = 3;
 /**
@@ -252,7 +253,8 @@ export class Endpoint {
     }
     const played = this.inFlight.shift();
     this.playingNow = played !== undefined;
-    this.echo?.playedReference(played ?? SILENT_FRAME);
+    if (played) this.echo?.playedReference(played);
+    else this.echo?.playedSilence(FRAME_SAMPLES);
     if (played) this.spare.push(played);
     if (t0 >= 0) this.timings?.outbound(performance.now() - t0);
   }

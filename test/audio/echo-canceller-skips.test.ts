@@ -164,3 +164,62 @@ describe('the delay search of processMic (blocks taken in groups) against one bl
     );
   });
 });
+
+/** The reference side's state inside a canceller (private fields, read by the test only). */
+interface ReferenceState {
+  ref: Float32Array;
+  refEnv: Float32Array;
+  refPeak: Float32Array;
+  refEnvMean: number;
+  refCount: number;
+  refBlockAbs: number;
+  lastActiveRef: number;
+}
+
+const bytes = (a: Int16Array | Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/** The reference history's arrays bit for bit (-0 and 0 differ), and its counters. */
+function referenceState(ec: EchoCanceller): unknown {
+  const st = ec as unknown as ReferenceState;
+  const bits = (a: Float32Array): string => bytes(a).toString('base64');
+  return {
+    ref: bits(st.ref),
+    refEnv: bits(st.refEnv),
+    refPeak: bits(st.refPeak),
+    refEnvMean: st.refEnvMean,
+    refCount: st.refCount,
+    refBlockAbs: st.refBlockAbs,
+    lastActiveRef: st.lastActiveRef,
+  };
+}
+
+describe('the silent reference (playedSilence, silent blocks, a ring already silent) against one sample at a time', () => {
+  it('leaves the same reference history and cancels the same, for any run of silence, sound and sizes', () => {
+    const step = fc.record({
+      kind: fc.constantFrom('silence', 'silence', 'zeros', 'loud', 'faint'),
+      size: fc.constantFrom(160, 160, 160, 16, 7, 9, 1, 300),
+      repeat: fc.constantFrom(1, 1, 3, 30),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 5, maxLength: 30 }), fc.integer({ min: 1, max: 1e6 }), fc.constantFrom(0, 120, 320), (steps, seed, maxDelayMs) => {
+        const rnd = prng(seed);
+        const fast = new EchoCanceller({ maxDelayMs });
+        const slow = new EchoCanceller({ maxDelayMs });
+        for (const { kind, size, repeat } of steps) {
+          for (let r = 0; r < repeat; r++) {
+            const level = kind === 'loud' ? 20000 : kind === 'faint' ? 40 : 0;
+            const ref = Int16Array.from({ length: size }, () => Math.round((rnd() * 2 - 1) * level));
+            const mic = Int16Array.from({ length: size }, () => (rnd() < 0.5 ? 0 : Math.round((rnd() * 2 - 1) * 3000)));
+            if (kind === 'silence') fast.playedSilence(size);
+            else fast.playedReference(ref);
+            for (let k = 0; k < size; k++) slow.playedReference(ref.subarray(k, k + 1));
+            expect(bytes(fast.processMic(mic)).equals(bytes(slow.processMic(mic)))).toBe(true);
+          }
+          expect(referenceState(fast)).toEqual(referenceState(slow));
+        }
+        expect(fast.stats()).toEqual(slow.stats());
+      }),
+      { numRuns: 150, seed: 43 },
+    );
+  });
+});
