@@ -151,6 +151,8 @@ export class Mixer {
   private readonly prompts = new SampleQueue(msToSamples(60_000));
   private tone: ToneGenerator | undefined;
   private readonly mix = new Float32Array(FRAME_SAMPLES);
+  /** `mix` holds zeros: nothing was added to it since it was last cleared (a frame with nothing audible adds nothing). */
+  private mixZero = true;
   private readonly out = new Int16Array(FRAME_SAMPLES);
   private framesOut = 0;
   /** Whether the last frame made carried translated speech. */
@@ -227,7 +229,8 @@ export class Mixer {
 
   /** Whether a live voice is being played (frames of it are in hand, or it is inside a pause between words). */
   get voiceLive(): boolean {
-    for (const v of this.voices) if (v.live) return true;
+    const voices = this.voices;
+    for (let i = 0; i < voices.length; i++) if (voices[i].live) return true;
     return false;
   }
 
@@ -238,7 +241,8 @@ export class Mixer {
 
   /** Whether a live voice is mixed in at all (an input with a gain above 0), speaking or not. */
   get voiceLinked(): boolean {
-    for (const v of this.voices) if (v.gain > 0) return true;
+    const voices = this.voices;
+    for (let i = 0; i < voices.length; i++) if (voices[i].gain > 0) return true;
     return false;
   }
 
@@ -274,7 +278,8 @@ export class Mixer {
    */
   nextFrame(ahead = false, hold = false): Int16Array | undefined {
     const mix = this.mix;
-    mix.fill(0);
+    if (!this.mixZero) mix.fill(0);
+    this.mixZero = false;
     let audible = false;
 
     const prompted = this.prompts.read(mix, 0, 1, true);
@@ -315,7 +320,11 @@ export class Mixer {
     this.speechInLast = speech;
     this.voiceOnlyInLast = voiced && prompted === 0 && !this.tone && !speech;
     if (speech) audible = true;
-    if (!audible) return undefined;
+    if (!audible) {
+      // no input added anything (each says so by what it returns): the mix still holds zeros
+      this.mixZero = true;
+      return undefined;
+    }
 
     const out = this.out;
     if (exact && sources <= 1) out.set(mix);

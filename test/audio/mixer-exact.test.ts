@@ -1,7 +1,8 @@
 /**
  * The mixer's shortcuts (a frame made of one input's int16 samples at gain 1 is copied rather than
- * rounded and clamped; translated speech into an empty mix is copied rather than added) against
- * the full computation: the same inputs fed alone, added into a float mix, rounded and clamped.
+ * rounded and clamped; translated speech into an empty mix is copied rather than added; the mix is
+ * not cleared again after a frame with nothing audible, which added nothing to it) against the full
+ * computation: the same inputs fed alone, added into a freshly zeroed float mix, rounded and clamped.
  */
 import fc from 'fast-check';
 import { FRAME_SAMPLES } from '../../src/audio/frame';
