@@ -17,7 +17,8 @@ const SAID: Record<string, { text: string; languageCode: string }> = {
   en: { text: 'Good morning, I would like some information.', languageCode: 'en' },
   es: { text: 'Buenos días, quisiera información.', languageCode: 'es' },
 };
-const DATA_AT = '"data":"';
+const DATA_AT = Buffer.from('"data":"', 'latin1');
+const QUOTE = 0x22;
 
 const B64 = (() => {
   const t = new Int8Array(128).fill(0);
@@ -26,11 +27,11 @@ const B64 = (() => {
   return t;
 })();
 
-/** Little-endian 16-bit sample `k` of base64 PCM text starting at `start` (nothing else decoded). */
-export function base64TextSampleAt(text: string, start: number, k: number): number {
+/** Little-endian 16-bit sample `k` of base64 PCM text (its bytes) starting at `start` (nothing else decoded). */
+export function base64TextSampleAt(text: Uint8Array, start: number, k: number): number {
   const byte = (index: number): number => {
     const g = start + Math.floor(index / 3) * 4;
-    const v = (B64[text.charCodeAt(g)] << 18) | (B64[text.charCodeAt(g + 1)] << 12) | (B64[text.charCodeAt(g + 2)] << 6) | B64[text.charCodeAt(g + 3)];
+    const v = (B64[text[g]] << 18) | (B64[text[g + 1]] << 12) | (B64[text[g + 2]] << 6) | B64[text[g + 3]];
     return (v >> (16 - 8 * (index % 3))) & 0xff;
   };
   const v = byte(2 * k) | (byte(2 * k + 1) << 8);
@@ -60,6 +61,7 @@ class LiveSession implements ClientSocket {
     });
   }
 
+  /** Setup (the SDK's own message), as text; tolk's audio comes as bytes (`sendText`). */
   send(text: string): void {
     if (!this.setUp) {
       const setup = JSON.parse(text) as { setup?: { generationConfig?: { translationConfig?: { targetLanguageCode?: string } }; translationConfig?: { targetLanguageCode?: string } } };
@@ -70,9 +72,15 @@ class LiveSession implements ClientSocket {
       queueMicrotask(() => this.on.message(SETUP_COMPLETE));
       return;
     }
-    const at = text.indexOf(DATA_AT) + DATA_AT.length;
+    this.sendText(Buffer.from(text, 'utf8'));
+  }
+
+  sendText(text: Uint8Array): void {
+    if (!this.setUp) return;
+    const bytes = Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+    const at = bytes.indexOf(DATA_AT) + DATA_AT.length;
     if (at < DATA_AT.length) return;
-    const samples = Math.floor((((text.indexOf('"', at) - at) / 4) * 3) / 2);
+    const samples = Math.floor((((bytes.indexOf(QUOTE, at) - at) / 4) * 3) / 2);
     this.inputMessages++;
     this.inputSamples += samples;
     for (let k = 0; k < samples; k += 8) {

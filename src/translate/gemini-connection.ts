@@ -7,6 +7,7 @@ import { GoogleGenAI, Modality, type LiveConnectConfig, type LiveServerMessage, 
 import { GuardedSocketFactory, installGuardedTransport, type OpenClientSocket } from './guarded-socket';
 import { classifyClose, classifyConnectError, type CloseVerdict } from './close-classifier';
 import { int16ToBase64 } from '../audio/bytes';
+import { ByteSlab } from './byte-slab';
 import { decodeServerMessage, type ServerEvent } from './server-message';
 
 export interface GeminiEndpoint {
@@ -52,14 +53,25 @@ export const AUDIO_IN_MIME = 'audio/pcm;rate=16000';
 const AUDIO_MESSAGE_HEAD = '{"realtimeInput":{"audio":{"data":"';
 const AUDIO_MESSAGE_TAIL = `","mimeType":"${AUDIO_IN_MIME}"}}}`;
 
+const AUDIO_HEAD_BYTES = Buffer.from(AUDIO_MESSAGE_HEAD, 'latin1');
+const AUDIO_TAIL_BYTES = Buffer.from(AUDIO_MESSAGE_TAIL, 'latin1');
+const audioMessages = new ByteSlab();
+
 /**
- * The Live API message that carries one chunk of input audio: the very text the SDK's
- * `sendRealtimeInput({ audio })` writes for the Gemini API, put together from its fixed parts. The
- * SDK gets there through its generic parameter conversion and a JSON.stringify that scans the whole
- * base64 text, about ten times the cost per chunk; base64 needs no JSON escaping.
+ * The Live API message that carries one chunk of input audio, as the bytes of its text: the very
+ * text the SDK's `sendRealtimeInput({ audio })` writes for the Gemini API, put together from its
+ * fixed parts. The SDK gets there through its generic parameter conversion and a JSON.stringify
+ * that scans the whole base64 text, about ten times the cost per chunk; base64 needs no JSON
+ * escaping. Built as bytes, it is sent as they are: no joined string to flatten and encode again.
  */
-export function audioInputMessage(pcm16k: Int16Array): string {
-  return AUDIO_MESSAGE_HEAD + int16ToBase64(pcm16k) + AUDIO_MESSAGE_TAIL;
+export function audioInputMessage(pcm16k: Int16Array): Buffer {
+  const base64 = int16ToBase64(pcm16k);
+  const head = AUDIO_HEAD_BYTES.length;
+  const out = audioMessages.take(head + base64.length + AUDIO_TAIL_BYTES.length);
+  AUDIO_HEAD_BYTES.copy(out, 0);
+  out.write(base64, head, 'latin1');
+  AUDIO_TAIL_BYTES.copy(out, head + base64.length);
+  return out;
 }
 
 export function translateConnectConfig(p: Pick<ConnectionParams, 'targetLanguage' | 'echoTargetLanguage' | 'sessionResumption' | 'resumptionHandle'>): LiveConnectConfig {
@@ -144,8 +156,9 @@ export class GeminiConnection {
   }
 
   sendAudio(pcm16k: Int16Array): boolean {
-    if (!this.session || this.closing || !this.isOpen) return false;
-    this.session.conn.send(audioInputMessage(pcm16k));
+    const socket = this.factory.sockets[this.factory.sockets.length - 1];
+    if (!this.session || this.closing || !this.isOpen || !socket) return false;
+    socket.sendText(audioInputMessage(pcm16k));
     return true;
   }
 

@@ -27,6 +27,8 @@ export interface ClientSocketHandlers {
 export interface ClientSocket {
   readonly readyState: number;
   send(data: string): void;
+  /** Sends a text frame given as the bytes of its UTF-8 text (no string made of them). */
+  sendText(text: Uint8Array): void;
   close(code?: number): void;
   terminate(): void;
 }
@@ -43,7 +45,15 @@ export const openWsSocket: OpenClientSocket = (url, headers, on) => {
   ws.onerror = (e) => on.error(e);
   ws.onclose = (e) => on.close(e);
   ws.onmessage = (e) => on.message(e.data);
-  return ws;
+  return {
+    get readyState() {
+      return ws.readyState;
+    },
+    send: (data) => ws.send(data),
+    sendText: (text) => ws.send(text, { binary: false }),
+    close: (code) => ws.close(code),
+    terminate: () => ws.terminate(),
+  };
 };
 
 /** Structural copy of the SDK's (unexported) WebSocketCallbacks. */
@@ -114,6 +124,11 @@ export class GuardedSocket {
 
   send(message: string): void {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(message);
+  }
+
+  /** Sends a text frame from the bytes of its text (see `ClientSocket.sendText`). */
+  sendText(text: Uint8Array): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.sendText(text);
   }
 
   /** Graceful close (as the SDK expects); escalates to terminate if the peer does not answer. */

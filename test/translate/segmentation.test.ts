@@ -19,6 +19,7 @@ class ScriptedLive {
       send: (text: string) => {
         if (text.includes('"setup"')) queueMicrotask(() => on.message(JSON.stringify({ setupComplete: {} })));
       },
+      sendText: () => undefined,
       close: () => {
         if (socket.readyState >= 2) return;
         socket.readyState = 3;
