@@ -33,6 +33,28 @@ function isDigitalSilence(pcm: Int16Array): boolean {
  */
 const PAUSE_FRAMES = 25;
 
+/**
+ * out[i] = Math.round(mix[i]) clamped to int16 (NaN 0, as an Int16Array stores Math.round's NaN),
+ * for i < out.length, a multiple of four (four samples a pass). Inside the int16 range a float32 x
+ * plus 32768.5 is positive, and exact in float64 whenever |x| >= 2^-14 (its bits then all lie at or
+ * above 2^-37, and the sum is below 2^16): truncating it (| 0) floors it, so less 32768 it is
+ * floor(x + 0.5), which is Math.round(x). A smaller x sums to within 2^-14 of 32768.5, which
+ * truncates to 32768: 0, as Math.round gives it (or -0, stored as 0). The integer result needs
+ * no conversion from a double to be stored.
+ */
+export function roundMix(mix: Float32Array, out: Int16Array): void {
+  for (let i = 0; i < out.length; i += 4) {
+    const x0 = mix[i];
+    const x1 = mix[i + 1];
+    const x2 = mix[i + 2];
+    const x3 = mix[i + 3];
+    out[i] = x0 > -32768 && x0 < 32767 ? ((x0 + 32768.5) | 0) - 32768 : x0 >= 32767 ? 32767 : x0 <= -32768 ? -32768 : 0;
+    out[i + 1] = x1 > -32768 && x1 < 32767 ? ((x1 + 32768.5) | 0) - 32768 : x1 >= 32767 ? 32767 : x1 <= -32768 ? -32768 : 0;
+    out[i + 2] = x2 > -32768 && x2 < 32767 ? ((x2 + 32768.5) | 0) - 32768 : x2 >= 32767 ? 32767 : x2 <= -32768 ? -32768 : 0;
+    out[i + 3] = x3 > -32768 && x3 < 32767 ? ((x3 + 32768.5) | 0) - 32768 : x3 >= 32767 ? 32767 : x3 <= -32768 ? -32768 : 0;
+  }
+}
+
 /** A live voice into the mix: a frame or two in hand at most. */
 export class VoiceInput {
   readonly kind = 'voice';
@@ -328,19 +350,7 @@ export class Mixer {
 
     const out = this.out;
     if (exact && sources <= 1) out.set(mix);
-    else {
-      // four samples a pass (FRAME_SAMPLES is a multiple of four), each rounded and clamped alone
-      for (let i = 0; i < FRAME_SAMPLES; i += 4) {
-        const v0 = Math.round(mix[i]);
-        const v1 = Math.round(mix[i + 1]);
-        const v2 = Math.round(mix[i + 2]);
-        const v3 = Math.round(mix[i + 3]);
-        out[i] = v0 > 32767 ? 32767 : v0 < -32768 ? -32768 : v0;
-        out[i + 1] = v1 > 32767 ? 32767 : v1 < -32768 ? -32768 : v1;
-        out[i + 2] = v2 > 32767 ? 32767 : v2 < -32768 ? -32768 : v2;
-        out[i + 3] = v3 > 32767 ? 32767 : v3 < -32768 ? -32768 : v3;
-      }
-    }
+    else roundMix(mix, out);
     this.framesOut++;
     return out;
   }

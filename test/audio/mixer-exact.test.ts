@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { FRAME_SAMPLES } from '../../src/audio/frame';
-import { Mixer, VoiceInput } from '../../src/audio/mixer';
+import { Mixer, roundMix, VoiceInput } from '../../src/audio/mixer';
 import { SpeechPlayout } from '../../src/audio/speech-playout';
 
 interface Tick {
@@ -111,5 +111,50 @@ describe('Mixer frames', () => {
     const half = new Mixer();
     half.addVoice('voice', 0.5).push(new Int16Array(FRAME_SAMPLES).fill(301));
     expect(half.nextFrame()?.[0]).toBe(151); // 150.5 rounds half up, a copy would truncate it to 150
+  });
+});
+
+describe('roundMix (the mix rounded and clamped to int16)', () => {
+  /** What the mixer stored before: Math.round, clamped, into an Int16Array (NaN stored as 0). */
+  function plain(mix: Float32Array): Int16Array {
+    return Int16Array.from(mix, (x) => {
+      const v = Math.round(x);
+      return v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    });
+  }
+
+  const edges = [0, -0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999997, -0.49999997, 2 ** -14, -(2 ** -14), 2 ** -15, -(2 ** -15), 1e-45, -1e-45,
+    32766.5, 32766.75, 32767, 32767.5, -32767.5, -32767.75, -32768, -32768.5, -32769, 65536, -65536, NaN, Infinity, -Infinity];
+
+  it('is Math.round clamped, for any float32 (NaN, infinities, -0, the smallest) and at every half', () => {
+    const mix = Float32Array.from({ length: 4 * edges.length }, (_, i) => edges[i >> 2]); // each in every lane of a pass
+    const out = new Int16Array(mix.length);
+    roundMix(mix, out);
+    expect(Array.from(out)).toEqual(Array.from(plain(mix)));
+    // every half across the int16 range, values just either side of it, and the whole number below
+    const halves = new Float32Array(4 * 65536);
+    for (let k = -32768; k < 32768; k++) {
+      const h = Math.fround(k + 0.5);
+      const i = 4 * (k + 32768);
+      halves[i] = h;
+      halves[i + 1] = Math.fround(h - (Math.abs(h) >= 16384 ? 2 ** -9 : 2 ** -10));
+      halves[i + 2] = Math.fround(h + (Math.abs(h) >= 16384 ? 2 ** -9 : 2 ** -10));
+      halves[i + 3] = k;
+    }
+    const all = new Int16Array(halves.length);
+    roundMix(halves, all);
+    expect(Buffer.from(all.buffer).equals(Buffer.from(plain(halves).buffer))).toBe(true);
+  });
+
+  it('is Math.round clamped for any frame of float32 values', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.float(), fc.float({ min: -40000, max: 40000 }), fc.float({ min: -1, max: 1 })), { minLength: 160, maxLength: 160 }), (values) => {
+        const mix = Float32Array.from(values);
+        const out = new Int16Array(160);
+        roundMix(mix, out);
+        expect(Array.from(out)).toEqual(Array.from(plain(mix)));
+      }),
+      { numRuns: 2000, seed: 47 },
+    );
   });
 });
