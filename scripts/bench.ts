@@ -35,6 +35,7 @@ import { DEFAULT_ORIGINAL_VOLUME } from '../src/config/numbers';
 import { AGENT_NUMBER, assertBuilt, cpuSecondsOf, get, log, MODEL_LATENCY_MS, pinSelfTo, ROOT, scrape, sleep, startChild, startFlags, startLoadRig, sumWhere, TOLK_NUMBER, TSX, waitFor, waitForHttp, type LoadRig } from './rig/load-rig';
 import type { TwilioRigStats } from './rig/protocol';
 import { callsDriven } from './rig/rig-calls';
+import { losses } from './rig/losses';
 import { processTree } from './rig/tolk-processes';
 
 /** Longest wait, after the last call is placed, for every call to be bridged (or over). */
@@ -321,11 +322,7 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
     const cpuSec = args.processes > 0 ? treeCpuSec : get(b, 'tolk_process_cpu_seconds_total') - get(a, 'tolk_process_cpu_seconds_total');
     const corePercentPerCall = ((cpuSec / args.seconds) * 100) / Math.max(1, bridgedCalls);
     const edge = (kind: string): number => get(end, `tolk_twilio_edge_events{kind="${kind}"}`);
-    const framesLost =
-      Math.round((edge('gap_fill_ms') + edge('gap_skipped_ms')) / 20) +
-      edge('outbound_dropped_frames') +
-      get(end, 'tolk_clock_skipped_frames_total') +
-      Math.round(get(end, 'tolk_playout_dropped_seconds_total') * 50);
+    const lost = losses(a, b, end);
     const completed = get(end, 'tolk_calls_total{outcome="completed"}');
     const errors =
       sumWhere(end, 'tolk_translation_failures_total') +
@@ -349,11 +346,14 @@ async function concurrent(args: Args): Promise<Record<string, number>> {
       addedDelayAllInP50Ms: round(percentile(stats.delays, 50), 1),
       addedDelayAllInP95Ms: round(percentile(stats.delays, 95), 1),
       addedDelaySamples: stats.delays.length,
-      addedDelayValid: get(b, 'tolk_nodejs_eventloop_lag_p99_seconds') * 1000 <= DELAY_LAG_LIMIT_MS && get(end, 'tolk_clock_skipped_frames_total') === 0 ? 1 : 0,
+      addedDelayValid: get(b, 'tolk_nodejs_eventloop_lag_p99_seconds') * 1000 <= DELAY_LAG_LIMIT_MS && lost.clockSkips === 0 ? 1 : 0,
       rssMbPerCall: round((get(b, 'tolk_process_resident_memory_bytes') - get(baseline, 'tolk_process_resident_memory_bytes')) / Math.max(1, bridgedCalls) / 1e6, 3),
-      framesLost,
-      translationGaps: get(end, 'tolk_playout_underruns_total'),
-      translationConcealments: get(end, 'tolk_playout_concealments_total'),
+      framesLost: lost.framesLost,
+      translationGaps: lost.translationGaps,
+      translationConcealments: lost.translationConcealments,
+      framesLostOutsideWindow: lost.framesLostOutsideWindow,
+      translationGapsOutsideWindow: lost.translationGapsOutsideWindow,
+      translationConcealmentsOutsideWindow: lost.translationConcealmentsOutsideWindow,
       errors,
       modelLatencyMs: MODEL_LATENCY_MS,
       originalVolume: args.originalVolume ?? DEFAULT_ORIGINAL_VOLUME,

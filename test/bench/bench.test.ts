@@ -13,7 +13,7 @@ describe('npm run bench', () => {
     expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
     const result = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, number>;
     const kept = ['calls', 'seconds', 'bridged', 'corePercentPerCall', 'eventLoopLagP99Ms', 'addedLatencyP50Ms', 'addedLatencyP99Ms', 'rssMbPerCall', 'framesLost', 'errors', 'modelLatencyMs', 'twilioEmulatorCorePercent', 'geminiEmulatorCorePercent', 'pinned', 'outboundFramesPerLegTick', 'transportFloorCorePercent', 'transportFloorCorePercentPerCall'];
-    const added = ['rigCalls', 'rigCorePercentPerCall', 'floorCorePercentPerCall', 'ratioToFloor', 'addedDelayAllInP50Ms', 'addedDelayAllInP95Ms', 'rigMaxCorePercent', 'rigValid', 'translationGaps', 'translationConcealments', 'addedDelayValid'];
+    const added = ['rigCalls', 'rigCorePercentPerCall', 'floorCorePercentPerCall', 'ratioToFloor', 'addedDelayAllInP50Ms', 'addedDelayAllInP95Ms', 'rigMaxCorePercent', 'rigValid', 'translationGaps', 'translationConcealments', 'addedDelayValid', 'framesLostOutsideWindow', 'translationGapsOutsideWindow', 'translationConcealmentsOutsideWindow'];
     for (const k of [...kept, ...added]) expect({ [k]: typeof result[k] }).toEqual({ [k]: 'number' });
 
     // tolk ran its real path: both calls bridged (two translation sessions each) and completed.
