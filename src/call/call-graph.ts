@@ -17,6 +17,7 @@
  */
 import { SAMPLE_RATE } from '../audio/frame';
 import type { ToneSpec } from '../audio/tones';
+import type { MixerStats } from '../audio/mixer';
 import type { Logger } from '../log/logger';
 import type { RecentLateness } from '../audio/recent-lateness';
 import { Endpoint, type EchoControl, type EndpointSpec, type EndpointTimings, type InboundJitterObserver } from './endpoint';
@@ -97,10 +98,14 @@ export interface CallGraphOptions {
   hooks?: GraphHooks;
 }
 
+type PlayoutLosses = Pick<MixerStats, 'droppedTranslatedMs' | 'underruns' | 'concealments' | 'concealedMs'>;
+const NO_LOSSES: PlayoutLosses = { droppedTranslatedMs: 0, underruns: 0, concealments: 0, concealedMs: 0 };
+
 /** Only every Nth frame's processing time is observed: cheap enough for hundreds of calls. */
 const TIMING_SAMPLE_EVERY = 10;
 /** Ticks after a notice's last frame before `announce` resolves (the telephony plays what it was sent). */
 const ANNOUNCE_TAIL_TICKS = 25;
+/** Every this many ticks (a second) each leg's play-out depth is sampled and its losses reported. */
 const DEPTH_SAMPLE_EVERY_TICKS = 50;
 /** The longest a measured delay waits for the line it belongs to (far beyond one turn's words). */
 const PENDING_DELAY_MS = 120_000;
@@ -130,6 +135,8 @@ export class CallGraph {
   private readonly pendingLatency = new Map<string, { delay: UtteranceDelay; atMs: number }>();
   private ticks = 0;
   private closed = false;
+  /** Per leg: its play-out losses already counted in the metrics (reported as they happen, not at its end). */
+  private readonly reportedLosses = new Map<Endpoint, PlayoutLosses>();
 
   constructor(private readonly opts: CallGraphOptions) {
     let inN = 0;
@@ -387,9 +394,8 @@ export class CallGraph {
     endpoint.close();
     if (!keepMedia) endpoint.media.close();
     const stats = endpoint.mixer.stats();
-    if (stats.droppedTranslatedMs > 0) this.opts.metrics.playoutOverflow(stats.droppedTranslatedMs);
-    if (stats.underruns > 0) this.opts.metrics.playoutUnderruns(stats.underruns);
-    if (stats.concealments > 0) this.opts.metrics.playoutConcealments(stats.concealments, stats.concealedMs);
+    this.reportLosses(endpoint, stats);
+    this.reportedLosses.delete(endpoint);
     this.opts.logger.info({ event: 'leg.closed', legId: endpoint.id, ...stats, inbound: endpoint.jitterStats() }, 'leg closed');
   }
 
@@ -412,7 +418,22 @@ export class CallGraph {
       for (const endpoint of endpoints) {
         this.opts.metrics.observePlayoutDepth(endpoint.mixer.depthMs);
         this.opts.metrics.observeInboundJitterDelay(endpoint.jitterDelayMs);
+        this.reportLosses(endpoint, endpoint.mixer.stats());
       }
+    }
+  }
+
+  /** Counts what the leg's play-out lost since it was last reported. */
+  private reportLosses(endpoint: Endpoint, stats: PlayoutLosses): void {
+    const before = this.reportedLosses.get(endpoint) ?? NO_LOSSES;
+    const droppedMs = stats.droppedTranslatedMs - before.droppedTranslatedMs;
+    const underruns = stats.underruns - before.underruns;
+    const concealments = stats.concealments - before.concealments;
+    if (droppedMs > 0) this.opts.metrics.playoutOverflow(droppedMs);
+    if (underruns > 0) this.opts.metrics.playoutUnderruns(underruns);
+    if (concealments > 0) this.opts.metrics.playoutConcealments(concealments, stats.concealedMs - before.concealedMs);
+    if (droppedMs > 0 || underruns > 0 || concealments > 0) {
+      this.reportedLosses.set(endpoint, { droppedTranslatedMs: stats.droppedTranslatedMs, underruns: stats.underruns, concealments: stats.concealments, concealedMs: stats.concealedMs });
     }
   }
 

@@ -26,7 +26,7 @@ const UTTERANCE_LATENCY_BUCKETS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.25, 1.5, 2
 const FRAME_PROCESSING_BUCKETS = [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2];
 /** Inbound audio a leg's jitter buffer holds: 0 on a calm network, tens of ms under jitter, 300 ms at most. */
 const JITTER_DELAY_BUCKETS = [0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3];
-/** Audio waiting in a leg's play-out queue, sampled about once a second per leg (the exported help, kept as it is, says every frame played). */
+/** Audio waiting in a leg's play-out queue, sampled about once a second per leg. */
 const PLAYOUT_DEPTH_BUCKETS = [0, 0.02, 0.04, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8];
 
 const ms = (v: number) => v / 1000;
@@ -143,7 +143,7 @@ export class Metrics {
     this.frameOut = frameProcessing.series({ path: 'out' });
     this.playoutDepth = new HistogramRecorder({
       name: `${p}playout_queue_depth_seconds`,
-      help: "Translated audio tolk holds for a leg, not yet sent to the phone network, observed on every frame played",
+      help: "Translated audio tolk holds for a leg, not yet sent to the phone network, sampled about once a second per leg",
       buckets: PLAYOUT_DEPTH_BUCKETS,
       registers,
     }).series({});

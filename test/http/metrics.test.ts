@@ -139,7 +139,7 @@ describe('Metrics', () => {
     });
     const depth = new Histogram({
       name: 'tolk_playout_queue_depth_seconds',
-      help: 'Translated audio tolk holds for a leg, not yet sent to the phone network, observed on every frame played',
+      help: 'Translated audio tolk holds for a leg, not yet sent to the phone network, sampled about once a second per leg',
       buckets: [0, 0.02, 0.04, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8],
       registers: [reference],
     });
