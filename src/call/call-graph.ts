@@ -69,6 +69,11 @@ export interface GraphHooks {
    * several participants (a conference leg hears the whole room); undefined when it cannot be told.
    */
   speaker?(route: TranslationRoute, u: TranslatedUtterance): string | undefined;
+  /**
+   * The call's frame tick threw (logged as `call.tick_failed`): the graph has stopped ticking for
+   * good and carries no audio any more; the call is expected to end as failed.
+   */
+  tickFailed?(err: unknown): void;
 }
 
 /** A final utterance as the graph publishes it (languages filled in where the service gave none). */
@@ -135,6 +140,8 @@ export class CallGraph {
   private readonly pendingLatency = new Map<string, { delay: UtteranceDelay; atMs: number }>();
   private ticks = 0;
   private closed = false;
+  /** A tick threw: the graph never ticks again (an endpoint added later does not subscribe it). */
+  private tickBroken = false;
   /** Per leg: its play-out losses already counted in the metrics (reported as they happen, not at its end). */
   private readonly reportedLosses = new Map<Endpoint, PlayoutLosses>();
 
@@ -207,7 +214,7 @@ export class CallGraph {
     });
     this.endpoints.set(spec.id, endpoint);
     this.ticking = [...this.endpoints.values()];
-    this.unsubscribeClock ??= this.opts.clock.subscribe(() => this.tickOrReport());
+    if (!this.tickBroken) this.unsubscribeClock ??= this.opts.clock.subscribe(() => this.tickOrReport());
     return endpoint;
   }
 
@@ -399,12 +406,23 @@ export class CallGraph {
     this.opts.logger.info({ event: 'leg.closed', legId: endpoint.id, ...stats, inbound: endpoint.jitterStats() }, 'leg closed');
   }
 
-  /** A tick that throws is logged with this call's ids; the clock then drops this call's ticks. */
+  /**
+   * A tick that throws is logged with this call's ids, the graph leaves the clock for good and tells
+   * the call (`hooks.tickFailed`), and the error is thrown on for the clock to report.
+   */
   private tickOrReport(): void {
     try {
       this.tick();
     } catch (err) {
-      this.opts.logger.error({ event: 'call.tick_failed', err }, "the call's frame tick threw: its audio stops");
+      this.tickBroken = true;
+      this.unsubscribeClock?.();
+      this.unsubscribeClock = undefined;
+      this.opts.logger.error({ event: 'call.tick_failed', err }, "the call's frame tick threw: its audio stops and the call ends");
+      try {
+        this.opts.hooks?.tickFailed?.(err);
+      } catch (hookErr) {
+        this.opts.logger.error({ event: 'call.tick_failed_unended', err: hookErr }, 'the call could not be ended after its tick threw');
+      }
       throw err;
     }
   }

@@ -8,6 +8,7 @@
  *   dialing/ringing --busy|no-answer|failed--> ended (caller hears why)
  *   any state --operator hangs up--> ended (both legs hung up)
  *   any state --a party's media lost (tolk closed its stream)--> ended (media_lost, both legs hung up)
+ *   any state --tolk failed (the call's audio processing threw)--> ended (error, both legs hung up)
  *
  * Every state that waits on the outside world has a deadline (`deadlineOf`): past it, tolk asks the
  * phone network where the call's legs are and the `deadline` trigger ends what is over, hangs up
@@ -36,6 +37,8 @@ export type CallTrigger =
   | { type: 'operator-hangup' }
   /** tolk is shutting down; `drained`: it waited its drain timeout for the call to end, and the parties were told. */
   | { type: 'shutdown'; drained?: boolean }
+  /** tolk itself failed in a way the call cannot go on from; `reason` says how (the call's end reason). */
+  | { type: 'failure'; reason: string }
   /** The state's deadline passed; the legs as the network reported them when asked. */
   | { type: 'deadline'; waitedMs: number; caller: LegFinding; agent?: LegFinding };
 
@@ -99,6 +102,7 @@ export function nextState(state: CallState, event: CallTrigger): Transition | un
     const effects: CallEffect[] = [{ type: 'end-agent' }, { type: 'end-caller' }];
     return event.drained ? end('interrupted', effects, 'tolk shut down: the call outlasted its drain timeout') : end('error', effects, 'tolk shut down');
   }
+  if (event.type === 'failure') return end('error', [{ type: 'ringback', on: false }, { type: 'end-agent' }, { type: 'end-caller' }], event.reason);
   if (event.type === 'operator-hangup') return end('hungup_by_operator', [{ type: 'ringback', on: false }, { type: 'end-agent' }, { type: 'end-caller' }], 'an operator hung up');
   if (event.type === 'deadline') return atDeadline(state, event);
   if ((event.type === 'caller-left' || event.type === 'agent-left') && event.mediaLost !== undefined) {

@@ -30,7 +30,7 @@ import type { Logger } from '../log/logger';
 import type { CallOutcome } from '../store/call-record';
 import { CallGraph } from './call-graph';
 import { DEFAULT_STEP_TIMEOUT_MS, findLeg, startDeadline } from './deadline';
-import { graphServices, type CallDeps } from './direct-call';
+import { TICK_FAILED, graphServices, type CallDeps } from './direct-call';
 import { HandedSpeech } from './handed-speech';
 import { callEnded, stamp, type CallEvent, type UnstampedCallEvent } from './events';
 import { languagesOf, planInterpretation, type InterpretationMode, type InterpretationPlan } from './interpretation-plan';
@@ -289,6 +289,7 @@ export class ConferenceCall {
         language: (_route, code) => this.languageHeard(code),
         speaker: (_route, u) => (u.source.languageCode ? this.speakers.speakerOf(u.source.languageCode, u.startMs, this.elapsedMs, u.endMs) : undefined),
         utterance: (route, u) => this.lineSaid(u.participantId, u.source.languageCode, route.id),
+        tickFailed: () => void this.tickFailed(),
       },
     });
     this.hinted = [...(init.languages ?? [])];
@@ -657,16 +658,28 @@ export class ConferenceCall {
   }
 
   /**
-   * tolk stops while the parties talk uninterpreted: they do not talk through tolk, so their
-   * conference goes on (tolk neither ends it nor has anything to say in it); the call ends here.
+   * tolk stops (`why`: it shut down, unless said otherwise) while the parties talk uninterpreted:
+   * they do not talk through tolk, so their conference goes on (tolk neither ends it nor has
+   * anything to say in it); the call ends here.
    */
-  private letGo(outcome: CallOutcome): Promise<void> {
+  private letGo(outcome: CallOutcome, why = 'tolk shut down'): Promise<void> {
     this.outcome ??= outcome;
     // Legs asked for again and placed meanwhile leave the conference, which goes on.
     for (const leg of this.legs.values()) if (leg.legRef && !leg.dropped) this.background('remove-leg', this.deps.conferences.removeLeg(this.conferenceRef ?? this.conference, leg.legRef));
-    this.log.info({ event: 'conference.let_go', outcome: this.outcome }, 'tolk shut down: the parties of the uninterpreted conference talk on without it');
-    this.end(this.outcome, 'tolk shut down; the parties talk on without it');
+    this.log.info({ event: 'conference.let_go', outcome: this.outcome }, `${why}: the parties of the uninterpreted conference talk on without it`);
+    this.end(this.outcome, `${why}; the parties talk on without it`);
     return this.released ?? Promise.resolve();
+  }
+
+  /**
+   * The call's frame tick threw: tolk can interpret it no more, and it ends as failed, as a
+   * shutdown ends it (a conference tolk created ends for everyone; one it joined, tolk leaves).
+   */
+  private tickFailed(): Promise<void> {
+    if (this.stateValue === 'ended') return this.released ?? Promise.resolve();
+    this.outcome = 'error';
+    if (this.stateValue === 'uninterpreted') return this.letGo('error', TICK_FAILED);
+    return this.leave(this.created ? TICK_FAILED : `${TICK_FAILED}; the conference goes on without it`);
   }
 
   /** An operator ends the call: a conference tolk created ends for everyone; one it joined, tolk leaves. */

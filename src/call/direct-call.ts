@@ -97,6 +97,8 @@ const CALLER = 'caller';
 const AGENT = 'agent';
 const TO_AGENT = 'caller->agent';
 const TO_CALLER = 'agent->caller';
+/** Why a call whose frame tick threw ended (its record's end reason). */
+export const TICK_FAILED = "tolk failed: the call's audio processing threw";
 
 export class DirectCall {
   readonly id: string;
@@ -160,6 +162,7 @@ export class DirectCall {
       hooks: {
         language: (route, code) => this.languageDetected(route, code),
         utterance: (route, u) => this.utteranceHeard(route, u),
+        tickFailed: () => this.dispatch({ type: 'failure', reason: TICK_FAILED }),
       },
     });
     this.language = new CallerLanguageTracker({

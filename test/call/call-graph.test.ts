@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { decodeMulaw, encodeMulaw } from '../../src/audio';
-import { CallGraph } from '../../src/call/call-graph';
+import { CallGraph, type GraphHooks } from '../../src/call/call-graph';
 import { CallEventBus, type CallEvent } from '../../src/call/events';
 import { ManualFrameClock } from '../../src/call/frame-clock';
 import type { PromptLibrary } from '../../src/call/prompts';
@@ -14,8 +14,8 @@ const rms = (pcm: Int16Array): number => Math.sqrt(pcm.reduce((a, v) => a + v * 
 const heard = (leg: FakeMediaLeg, from = 0): Int16Array => decodeMulaw(Buffer.concat(leg.sent.slice(from)));
 const NOTICE = new Int16Array(800).fill(1234);
 
-/** `elapsedMs`: the call's clock (ms since it started); still by default. */
-function rig(elapsedMs: () => number = () => 0) {
+/** `elapsedMs`: the call's clock (ms since it started); still by default. `hooks`: the call's configuration's. */
+function rig(elapsedMs: () => number = () => 0, hooks?: GraphHooks) {
   const clock = new ManualFrameClock();
   const translators = new FakeTranslatorFactory();
   const logLines: string[] = [];
@@ -26,7 +26,7 @@ function rig(elapsedMs: () => number = () => 0) {
   const prompts: PromptLibrary = { get: (_key, language) => (language === 'es' ? NOTICE : undefined) };
   const underruns: number[] = [];
   const metrics = { observeFrameProcessing: () => undefined, observePlayoutDepth: () => undefined, playoutOverflow: () => undefined, playoutUnderruns: (n: number) => void underruns.push(n), playoutConcealments: () => undefined, inboundUnderrun: () => undefined, inboundLateFrame: () => undefined, observeInboundJitterDelay: () => undefined };
-  const graph = new CallGraph({ callId: 'conf-call', conferenceId: 'CF' + '1'.repeat(32), clock, translators, prompts, metrics, publish: (e) => events.publish(e), logger, elapsedMs });
+  const graph = new CallGraph({ callId: 'conf-call', conferenceId: 'CF' + '1'.repeat(32), clock, translators, prompts, metrics, publish: (e) => events.publish(e), logger, elapsedMs, ...(hooks ? { hooks } : {}) });
   return { clock, translators, graph, published, logLines, underruns };
 }
 
@@ -248,6 +248,27 @@ describe('the call graph as legs come and go', () => {
     const failed = logLines.map((l) => JSON.parse(l) as { event?: string; level?: number; err?: { message?: string } }).filter((l) => l.event === 'call.tick_failed');
     expect(failed).toHaveLength(1);
     expect(failed[0].err?.message).toBe('socket state corrupt');
+  });
+
+  it('tells the call once when a tick throws, and never ticks again, not even for a leg added later', () => {
+    const failures: unknown[] = [];
+    const { graph, clock } = rig(() => 0, { tickFailed: (err) => void failures.push(err) });
+    const leg = new FakeMediaLeg('CA' + '9'.repeat(32), 'broken');
+    leg.send = () => {
+      throw new Error('socket state corrupt');
+    };
+    graph.addEndpoint({ id: 'broken', carries: ['agent'], reaches: ['agent'] }, leg);
+    graph.endpoint('broken')?.mixer.pushPrompt(new Int16Array(1600).fill(1000));
+    expect(() => clock.tick(1)).toThrow('socket state corrupt');
+    expect(failures).toEqual([new Error('socket state corrupt')]);
+    expect(clock.subscribers).toBe(0);
+    const later = new FakeMediaLeg('CA' + '8'.repeat(32), 'later');
+    graph.addEndpoint({ id: 'later', carries: ['customer'], reaches: ['customer'] }, later);
+    graph.endpoint('later')?.mixer.pushPrompt(new Int16Array(1600).fill(1000));
+    expect(clock.subscribers).toBe(0);
+    clock.tick(5);
+    expect(later.sent).toHaveLength(0);
+    expect(failures).toHaveLength(1);
   });
 });
 

@@ -75,6 +75,19 @@ describe('call state machine', () => {
     }
   });
 
+  it.each(['answered', 'dialing', 'ringing', 'connecting', 'bridged'] as const)('ends the call from %s as failed when tolk fails: both legs hung up, outcome error, the reason given', (state) => {
+    expect(nextState(state, { type: 'failure', reason: "tolk failed: the call's audio processing threw" })).toEqual({
+      state: 'ended',
+      outcome: 'error',
+      reason: "tolk failed: the call's audio processing threw",
+      effects: [{ type: 'ringback', on: false }, { type: 'end-agent' }, { type: 'end-caller' }, { type: 'release' }],
+    });
+  });
+
+  it('a failure after the call ended changes nothing', () => {
+    expect(nextState('ended', { type: 'failure', reason: 'x' })).toBeUndefined();
+  });
+
   describe('deadlines', () => {
     const limits = { stepMs: 60_000, ringTimeoutMs: 30_000 };
 

@@ -387,3 +387,21 @@ describe('why tolk stopped interpreting a conference it joined (Flex), as its re
     expect(await again.whenEnded()).toMatchObject({ outcome: 'hungup_by_operator', endReason: 'an operator took tolk out of the conference; it goes on' });
   });
 });
+
+describe('a conference tolk runs whose frame tick throws', () => {
+  it('ends as failed at once: the conference ends, the sessions close, and the record says why', async () => {
+    rig = await ownedConference();
+    const agent = rig.leg('to-agent');
+    agent.send = () => {
+      throw new Error('socket state corrupt');
+    };
+    // Something for the agent's interpreter leg to play.
+    rig.translators.created.filter((t) => t.targetLanguage === 'en' && !t.closed).at(-1)!.fire('audio', sine(1600, 12000, 16));
+    expect(() => rig!.clock.tick(30)).toThrow('socket state corrupt');
+    expect(await rig.whenEnded()).toMatchObject({ outcome: 'error', endReason: "tolk failed: the call's audio processing threw" });
+    expect(rig.conferences.steps).toContain('end the conference');
+    expect(rig.translators.created.every((t) => t.closed)).toBe(true);
+    expect(rig.clock.subscribers).toBe(0);
+    expect(rig.seen.filter((e) => e.type === 'call.ended')).toEqual([expect.objectContaining({ outcome: 'error' })]);
+  });
+});

@@ -234,6 +234,24 @@ describe('an interpreted call', () => {
     await expect(s.service.hangUp('no-such-call')).resolves.toBe(false);
   });
 
+  it("ends the call as failed when its frame tick throws: both legs hung up, sessions closed, the reason recorded", async () => {
+    const s = await bridged();
+    s.agent.send = () => {
+      throw new Error('socket state corrupt');
+    };
+    for (let i = 0; i < 5; i++) s.caller.say(encodeMulaw(tone(160))); // something for the agent's leg to send
+    expect(() => s.clock.tick(5)).toThrow('socket state corrupt');
+    await flush();
+    expect(s.telephony.hungUp.sort()).toEqual([CALLER_SID, AGENT_SID].sort());
+    expect(s.translators.created.every((t) => t.closed)).toBe(true);
+    expect(s.clock.subscribers).toBe(0);
+    expect(s.service.activeCalls).toBe(0);
+    const ended = s.published.filter((e) => e.type === 'call.ended');
+    expect(ended).toHaveLength(1);
+    expect(ended[0]).toMatchObject({ outcome: 'error', reason: "tolk failed: the call's audio processing threw" });
+    expect(await s.records.get('call-1')).toMatchObject({ outcome: 'error', endReason: "tolk failed: the call's audio processing threw" });
+  });
+
   it('cancels the other party still ringing when the operator hangs up before they answer', async () => {
     const s = setup();
     await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
