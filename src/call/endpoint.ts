@@ -253,9 +253,10 @@ export class Endpoint {
     }
     const played = this.inFlight.shift();
     this.playingNow = played !== undefined;
-    if (played) this.echo?.playedReference(played);
-    else this.echo?.playedSilence(FRAME_SAMPLES);
-    if (played) this.spare.push(played);
+    if (played) {
+      this.echo?.playedReference(played);
+      this.spare.push(played);
+    } else this.echo?.playedSilence(FRAME_SAMPLES);
     if (t0 >= 0) this.timings?.outbound(performance.now() - t0);
   }
 

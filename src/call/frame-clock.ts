@@ -67,7 +67,7 @@ export class RealFrameClock implements FrameClock {
     this.ticking = [...this.listeners];
     if (!this.timer && !this.inTick) this.start();
     return () => {
-      if (this.listeners.delete(listener)) this.ticking = [...this.listeners];
+      this.remove(listener);
       if (this.listeners.size === 0) this.stop();
     };
   }
@@ -138,8 +138,12 @@ export class RealFrameClock implements FrameClock {
   }
 
   private drop(listener: TickListener, err: unknown): void {
-    if (this.listeners.delete(listener)) this.ticking = [...this.listeners];
+    this.remove(listener);
     this.opts.onListenerError?.(err);
+  }
+
+  private remove(listener: TickListener): void {
+    if (this.listeners.delete(listener)) this.ticking = [...this.listeners];
   }
 }
 

@@ -4,7 +4,7 @@
  * happened (decoded events, close code/reason, malformed frames) and the translator decides.
  */
 import { GoogleGenAI, Modality, type LiveConnectConfig, type LiveServerMessage, type Session } from './genai';
-import { GuardedSocketFactory, installGuardedTransport, type OpenClientSocket } from './guarded-socket';
+import { GuardedSocketFactory, installGuardedTransport, type GuardedSocket, type OpenClientSocket } from './guarded-socket';
 import { classifyClose, classifyConnectError, type CloseVerdict } from './close-classifier';
 import { int16ToBase64 } from '../audio/bytes';
 import { ByteSlab } from './byte-slab';
@@ -156,15 +156,20 @@ export class GeminiConnection {
   }
 
   sendAudio(pcm16k: Int16Array): boolean {
-    const socket = this.factory.sockets[this.factory.sockets.length - 1];
-    if (!this.session || this.closing || !this.isOpen || !socket) return false;
+    const socket = this.liveSocket();
+    if (!this.session || this.closing || !socket) return false;
     socket.sendText(audioInputMessage(pcm16k));
     return true;
   }
 
   get isOpen(): boolean {
+    return this.liveSocket() !== undefined;
+  }
+
+  /** The session's socket, once set up and while not closed. */
+  private liveSocket(): GuardedSocket | undefined {
     const s = this.factory.sockets[this.factory.sockets.length - 1];
-    return this.setupDone && s !== undefined && !s.isClosed;
+    return this.setupDone && s !== undefined && !s.isClosed ? s : undefined;
   }
 
   /** Closes (or aborts a pending setup); resolves when every socket is closed. */
