@@ -9,7 +9,8 @@
  * before and between them, as it would have been in time, instead of a frame finding its buffers
  * as they were before (timers run before the loop polls its sockets).
  * A listener that throws is dropped and reported (`onListenerError`): one call's defect must not
- * stop the clock of every other call in the process.
+ * stop the clock of every other call in the process. For the same reason a report hook that
+ * throws (onSkip, onListenerError) is ignored, and the clock ticks on.
  */
 import { performance } from 'node:perf_hooks';
 import { FRAME_MS, type FrameClock, type TickListener, type Unsubscribe } from './ports/clock';
@@ -115,22 +116,25 @@ export class RealFrameClock implements FrameClock {
       this.nextFrame += skipped;
       this.headFrame = this.nextFrame;
       owed = this.maxCatchUp;
-      this.opts.onSkip?.(skipped);
+      this.report(() => this.opts.onSkip?.(skipped));
     }
     if (owed > 0) {
       const frame = this.nextFrame++;
       this.headFrame = frame;
       const listeners = this.ticking;
       this.inTick = true;
-      for (let i = 0; i < listeners.length; i++) {
-        try {
-          listeners[i](frame);
-        } catch (err) {
-          this.drop(listeners[i], err);
+      try {
+        for (let i = 0; i < listeners.length; i++) {
+          try {
+            listeners[i](frame);
+          } catch (err) {
+            this.drop(listeners[i], err);
+          }
         }
+      } finally {
+        this.inTick = false;
+        this.headFrame = this.nextFrame;
       }
-      this.inTick = false;
-      this.headFrame = this.nextFrame;
     }
     if (this.listeners.size === 0) this.stop();
     else if (owed > 1) this.immediate = setImmediate(() => this.onTimer());
@@ -139,7 +143,19 @@ export class RealFrameClock implements FrameClock {
 
   private drop(listener: TickListener, err: unknown): void {
     this.remove(listener);
-    this.opts.onListenerError?.(err);
+    this.report(() => this.opts.onListenerError?.(err));
+  }
+
+  /**
+   * Calls a report hook (onSkip, onListenerError). What it throws is dropped: the ticks of every
+   * call in the process matter more than one report, and nothing is left to report it to.
+   */
+  private report(hook: () => void): void {
+    try {
+      hook();
+    } catch {
+      // The report is lost; the clock goes on.
+    }
   }
 
   private remove(listener: TickListener): void {

@@ -63,6 +63,30 @@ describe('RealFrameClock', () => {
     }
   });
 
+  it('catches up and ticks on after a stall when reporting what it skipped throws', () => {
+    let now = 0;
+    jest.useFakeTimers();
+    try {
+      const clock = new RealFrameClock({
+        now: () => now,
+        maxCatchUp: 2,
+        onSkip: () => {
+          throw new Error('the metrics failed');
+        },
+      });
+      const frames: number[] = [];
+      const stop = clock.subscribe((f) => frames.push(f));
+      now = 20 * 5; // the loop stalled through five frames: three are skipped
+      expect(() => jest.advanceTimersByTime(21)).not.toThrow();
+      now = 20 * 6;
+      jest.advanceTimersByTime(40);
+      expect(frames).toEqual([4, 5, 6]);
+      stop();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it("places its play-out where the ticks are: never past the frame ticked next, a late frame at its own due time", () => {
     let now = 0;
     jest.useFakeTimers();
@@ -180,6 +204,42 @@ describe('RealFrameClock', () => {
       expect(before).toEqual([1, 2, 3, 4, 5]);
       stopBefore();
       stopAfter();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('ticks on for the other listeners, and starts again for a later one, when reporting a listener that threw throws too', () => {
+    let now = 0;
+    jest.useFakeTimers();
+    try {
+      const clock = new RealFrameClock({
+        now: () => now,
+        onListenerError: () => {
+          throw new Error('the logger failed');
+        },
+      });
+      const others: number[] = [];
+      clock.subscribe((f) => {
+        if (f === 2) throw new Error('a call went wrong');
+      });
+      const stopOther = clock.subscribe((f) => others.push(f));
+      for (let f = 1; f <= 4; f++) {
+        now = 20 * f;
+        expect(() => jest.advanceTimersByTime(20)).not.toThrow();
+      }
+      expect(others).toEqual([1, 2, 3, 4]);
+      expect(clock.subscribers).toBe(1);
+      // Once every listener has left, one arriving later starts the clock again.
+      stopOther();
+      expect(jest.getTimerCount()).toBe(0);
+      const later: number[] = [];
+      const stopLater = clock.subscribe((f) => later.push(f));
+      expect(jest.getTimerCount()).toBe(1);
+      now = 120;
+      jest.advanceTimersByTime(40);
+      expect(later).toEqual([5, 6]);
+      stopLater();
     } finally {
       jest.useRealTimers();
     }
