@@ -71,7 +71,8 @@ export interface GraphHooks {
   speaker?(route: TranslationRoute, u: TranslatedUtterance): string | undefined;
   /**
    * The call's frame tick threw (logged as `call.tick_failed`): the graph has stopped ticking for
-   * good and carries no audio any more; the call is expected to end as failed.
+   * good and carries no audio any more; the call is expected to end as failed (unless its media is
+   * moving to another instance, which carries it on).
    */
   tickFailed?(err: unknown): void;
 }
@@ -417,7 +418,7 @@ export class CallGraph {
       this.tickBroken = true;
       this.unsubscribeClock?.();
       this.unsubscribeClock = undefined;
-      this.opts.logger.error({ event: 'call.tick_failed', err }, "the call's frame tick threw: its audio stops and the call ends");
+      this.opts.logger.error({ event: 'call.tick_failed', err }, "the call's frame tick threw: its audio here stops for good");
       try {
         this.opts.hooks?.tickFailed?.(err);
       } catch (hookErr) {

@@ -226,8 +226,12 @@ export class ConferenceCall {
   private deadline: NodeJS.Timeout | undefined;
   /** TOLK_STEP_TIMEOUT_SEC: how long a state waiting on the phone network waits before asking it. */
   private readonly stepMs: number;
-  /** The interpreter legs are moving to another instance: their ending is the move (until `stayAfterAll`). */
-  private moving: { left: Set<InterpreterLeg> } | undefined;
+  /**
+   * The interpreter legs are moving to another instance: their ending is the move (until
+   * `stayAfterAll`; `left`: the legs whose media ended meanwhile), and a frame tick that throws ends
+   * nothing yet (`tickFailed`: one did).
+   */
+  private moving: { left: Set<InterpreterLeg>; tickFailed: boolean } | undefined;
   /**
    * Adopted: settles once every interpreter leg of the plan is connected here (undefined), or
    * every one was refused for good (the refusal); `settled` once it has.
@@ -535,14 +539,18 @@ export class ConferenceCall {
 
   /** The call is about to move to another instance: its legs' media ending is the move, not them leaving. */
   beginMoveOut(): void {
-    this.moving ??= { left: new Set() };
+    this.moving ??= { left: new Set(), tickFailed: false };
   }
 
-  /** The move did not happen: the call goes on here; a leg that ended meanwhile is gone as usual. */
+  /**
+   * The move did not happen: the call goes on here. A frame tick that threw meanwhile ends it as
+   * failed now (tolk interprets nothing here any more); a leg that ended meanwhile is gone as usual.
+   */
   stayAfterAll(): void {
-    const left = this.moving?.left ?? new Set<InterpreterLeg>();
+    const moving = this.moving;
     this.moving = undefined;
-    for (const leg of left) this.interpreterLegGone(leg);
+    if (moving?.tickFailed) void this.tickFailed();
+    for (const leg of moving?.left ?? []) this.interpreterLegGone(leg);
   }
 
   /**
@@ -674,9 +682,16 @@ export class ConferenceCall {
   /**
    * The call's frame tick threw: tolk can interpret it no more, and it ends as failed, as a
    * shutdown ends it (a conference tolk created ends for everyone; one it joined, tolk leaves).
+   * Not while it moves to another instance, which interprets the conference from now on: ending a
+   * conference tolk created would cut the parties off there too; it ends should the move not happen.
    */
   private tickFailed(): Promise<void> {
     if (this.stateValue === 'ended') return this.released ?? Promise.resolve();
+    if (this.moving) {
+      this.moving.tickFailed = true;
+      this.log.warn({ event: 'call.tick_failed_moving' }, 'the frame tick threw while the call moves to another instance: not ended here, unless it stays');
+      return Promise.resolve();
+    }
     this.outcome = 'error';
     if (this.stateValue === 'uninterpreted') return this.letGo('error', TICK_FAILED);
     return this.leave(this.created ? TICK_FAILED : `${TICK_FAILED}; the conference goes on without it`);

@@ -124,8 +124,12 @@ export class DirectCall {
   private deadlineArmed = 0;
   /** The caller is being told why the call ends: their media stays until the telephony replaces it. */
   private tellingCaller = false;
-  /** The call's media is being moved to another instance: its ending is not the parties hanging up. */
-  private moving: { left: Set<string> } | undefined;
+  /**
+   * The call's media is being moved to another instance: its ending is not the parties hanging up
+   * (`left`: the legs whose media ended meanwhile), and a frame tick that throws ends nothing yet
+   * (`tickFailed`: one did).
+   */
+  private moving: { left: Set<string>; tickFailed: boolean } | undefined;
   /** Adopted: resolves once both legs' media is here and joined. */
   private joined: { promise: Promise<void>; resolve: () => void } | undefined;
   /** Until the legs are joined: the caller's speech in progress, which the agent hears translated from its start. */
@@ -162,7 +166,7 @@ export class DirectCall {
       hooks: {
         language: (route, code) => this.languageDetected(route, code),
         utterance: (route, u) => this.utteranceHeard(route, u),
-        tickFailed: () => this.dispatch({ type: 'failure', reason: TICK_FAILED }),
+        tickFailed: () => this.tickFailed(),
       },
     });
     this.language = new CallerLanguageTracker({
@@ -248,6 +252,20 @@ export class DirectCall {
     }
   }
 
+  /**
+   * The call's frame tick threw (its graph ticks no more): the call ends as failed, both legs hung
+   * up. Not while it moves to another instance: its legs are that instance's now, or on their way
+   * there, and hanging them up would cut the call there too; it ends should the move not happen.
+   */
+  private tickFailed(): void {
+    if (this.moving) {
+      this.moving.tickFailed = true;
+      this.log.warn({ event: 'call.tick_failed_moving' }, 'the frame tick threw while the call moves to another instance: not ended here, unless it stays');
+      return;
+    }
+    this.dispatch({ type: 'failure', reason: TICK_FAILED });
+  }
+
   /** A party's media ended: they hung up, or their media was lost (`why`). */
   private partyLeft(id: string, why?: MediaEnd): void {
     this.graph.removeParticipant(id);
@@ -264,14 +282,18 @@ export class DirectCall {
    * move, not a party hanging up (until `stayAfterAll`).
    */
   beginMoveOut(): void {
-    this.moving ??= { left: new Set() };
+    this.moving ??= { left: new Set(), tickFailed: false };
   }
 
-  /** The move did not happen: the call goes on here, and a leg that ended meanwhile ends it as usual. */
+  /**
+   * The move did not happen: the call goes on here. A frame tick that threw meanwhile ends it as
+   * failed now (its audio here is dead), and a leg that ended meanwhile ends it as usual.
+   */
   stayAfterAll(): void {
-    const left = this.moving?.left ?? new Set<string>();
+    const moving = this.moving;
     this.moving = undefined;
-    for (const id of left) this.partyLeft(id);
+    if (moving?.tickFailed) this.tickFailed();
+    for (const id of moving?.left ?? []) this.partyLeft(id);
   }
 
   /**

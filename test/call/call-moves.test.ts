@@ -6,6 +6,7 @@
  * as before it.
  */
 import { CallService } from '../../src/call/call-service';
+import { TICK_FAILED } from '../../src/call/direct-call';
 import { CallEventBus, type CallEvent } from '../../src/call/events';
 import { ManualFrameClock } from '../../src/call/frame-clock';
 import { InterpreterLegRefusedError, type AddPartyRequest, type AdoptResult, type CallOwnership, type DialRequest, type LegReport, type Telephony } from '../../src/call/ports';
@@ -86,9 +87,10 @@ function instance(name: string, records = new InMemoryCallRecordStore(), confere
   recordCalls(events, records);
   const published: CallEvent[] = [];
   events.subscribe((e) => void published.push(e));
+  const clock = new ManualFrameClock();
   const service = new CallService({
     events,
-    clock: new ManualFrameClock(),
+    clock,
     telephony,
     translators,
     records,
@@ -103,7 +105,7 @@ function instance(name: string, records = new InMemoryCallRecordStore(), confere
     ...(extra.ringTimeoutSec === undefined ? {} : { ringTimeoutSec: extra.ringTimeoutSec }),
     ...(extra.stepTimeoutMs === undefined ? {} : { stepTimeoutMs: extra.stepTimeoutMs }),
   });
-  return { service, telephony, translators, ownership, records, events, published, caller: new FakeMediaLeg(CALLER_SID, 'caller'), agent: new FakeMediaLeg(AGENT_SID, 'agent') };
+  return { service, clock, telephony, translators, ownership, records, events, published, caller: new FakeMediaLeg(CALLER_SID, 'caller'), agent: new FakeMediaLeg(AGENT_SID, 'agent') };
 }
 
 async function bridged(name: string) {
@@ -149,6 +151,16 @@ async function adoptConnected(b: Instance, conferences: FakeConferences, callId:
   expect(await adopting).toEqual({ ok: true });
 }
 
+/** A conference tolk creates for a caller: the agent dialled rings as AGENT_SID (listed among its participants, as Twilio lists one ringing). */
+class Dialling extends FakeConferences {
+  readonly dialled: string[] = [];
+  override addParty(req: AddPartyRequest): Promise<string> {
+    this.dialled.push(req.destination);
+    this.parties.push(AGENT_SID);
+    return Promise.resolve(AGENT_SID);
+  }
+}
+
 /** `a` moves conference `callId` out to `b`, whose interpreter legs connect (kept in `media`). */
 async function moveConnected(a: Instance, b: Instance, conferences: FakeConferences, callId: string, media: Map<string, FakeMediaLeg>): Promise<void> {
   const moving = a.service.moveOut(callId, 'tolk-b', (_to, req) => b.service.adopt(req));
@@ -191,6 +203,51 @@ describe('a call moving to another instance, on the instance giving it up', () =
     expect(outcome).toBe('kept');
     expect(a.telephony.steps).toEqual(['dial agent', `hang up ${AGENT_SID}`]);
     expect(await a.records.get('call-1')).toMatchObject({ outcome: 'completed', endReason: 'the caller hung up' });
+  });
+});
+
+describe('a call whose frame tick throws while it moves to another instance, on the instance giving it up', () => {
+  /** `a`'s frame tick throws: the agent's leg cannot be sent to, and the caller says something for it. */
+  const tickThrows = (a: Instance): void => {
+    a.agent.send = () => {
+      throw new Error('socket state corrupt');
+    };
+    for (let i = 0; i < 5; i++) a.caller.say(encodeMulaw(Int16Array.from({ length: 160 }, (_, j) => Math.round(8000 * Math.sin((2 * Math.PI * j) / 16)))));
+    expect(() => a.clock.tick(5)).toThrow('socket state corrupt');
+  };
+
+  it('hangs nobody up and ends nothing: the instance adopting it carries it on', async () => {
+    const a = await bridged('tolk-a');
+    const outcome = await a.service.moveOut('call-1', 'tolk-b', async () => {
+      tickThrows(a);
+      await flush();
+      a.caller.close();
+      a.agent.close();
+      await flush();
+      return { ok: true } satisfies AdoptResult;
+    });
+    await flush();
+    expect(outcome).toBe('moved');
+    expect(a.telephony.steps).toEqual(['dial agent']);
+    expect(a.published.map((e) => e.type)).not.toContain('call.ended');
+    expect((await a.records.get('call-1'))?.outcome).toBeUndefined();
+    expect(a.service.activeCalls).toBe(0);
+    expect(a.clock.subscribers).toBe(0);
+  });
+
+  it('ends as failed, both legs hung up, when the move does not happen after all', async () => {
+    const a = await bridged('tolk-a');
+    const outcome = await a.service.moveOut('call-1', 'tolk-b', async () => {
+      tickThrows(a);
+      await flush();
+      expect(a.telephony.steps).toEqual(['dial agent']);
+      return { ok: false, reason: 'the telephony refused', kept: true } satisfies AdoptResult;
+    });
+    await flush();
+    expect(outcome).toBe('kept');
+    expect(a.telephony.steps.slice(1).sort()).toEqual([`hang up ${AGENT_SID}`, `hang up ${CALLER_SID}`].sort());
+    expect(await a.records.get('call-1')).toMatchObject({ outcome: 'error', endReason: TICK_FAILED });
+    expect(a.service.activeCalls).toBe(0);
   });
 });
 
@@ -512,16 +569,6 @@ describe('a conference moving to another instance while someone in the room talk
 describe('a conference tolk created for a caller, moving while the agent dialled for them still rings', () => {
   const CONFERENCE_NUMBER: NumberSettings = { ...NUMBER, mode: 'conference', interpretation: 'whisper' };
 
-  /** The conference: the agent dialled rings as AGENT_SID (listed among its participants, as Twilio lists one ringing). */
-  class Dialling extends FakeConferences {
-    readonly dialled: string[] = [];
-    override addParty(req: AddPartyRequest): Promise<string> {
-      this.dialled.push(req.destination);
-      this.parties.push(AGENT_SID);
-      return Promise.resolve(AGENT_SID);
-    }
-  }
-
   /** The caller is in on tolk-a, the agent rings, and the call moves to tolk-b. */
   async function movedWhileRinging(timing: { ringTimeoutSec?: number; stepTimeoutMs?: number; logger?: Logger } = {}) {
     const conferences = new Dialling('room', []);
@@ -585,6 +632,58 @@ describe('a conference tolk created for a caller, moving while the agent dialled
     await new Promise<void>((resolve) => call.onEnded(() => resolve()));
     const record = await b.records.get(callId);
     expect([record?.outcome, record?.endReason, record?.answeredAt]).toEqual(['no-answer', 'the agent did not answer', undefined]);
+  });
+});
+
+describe('a conference tolk created, whose frame tick throws while it moves to another instance', () => {
+  const CONFERENCE_NUMBER: NumberSettings = { ...NUMBER, mode: 'conference', interpretation: 'whisper' };
+
+  /** The caller and the agent talk on tolk-a, whose tick throws while it moves the call: `answer` is the adopter's. */
+  async function tickThrowsMoving(answer: AdoptResult) {
+    const conferences = new Dialling('room', []);
+    const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences, { number: CONFERENCE_NUMBER });
+    const incoming = await a.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    if (incoming.type !== 'conference') throw new Error(`not put in a conference: ${incoming.type}`);
+    const callId = incoming.callId;
+    conferences.parties.push(CALLER_SID);
+    a.service.conferenceEvent(callId, { type: 'joined', conferenceRef: 'CF-room', legRef: CALLER_SID, whispering: false });
+    const connected = new Map<string, FakeMediaLeg>();
+    await connect(a, conferences, callId, connected);
+    a.service.conferenceEvent(callId, { type: 'joined', conferenceRef: 'CF-room', legRef: AGENT_SID, whispering: false });
+    await connect(a, conferences, callId, connected);
+    const outcome = await a.service.moveOut(callId, 'tolk-b', async () => {
+      for (const leg of connected.values()) {
+        leg.send = () => {
+          throw new Error('socket state corrupt');
+        };
+      }
+      // Something for the interpreter legs to play.
+      for (const t of a.translators.created.filter((t) => !t.closed)) t.fire('audio', new Int16Array(1600).fill(8000));
+      expect(() => a.clock.tick(30)).toThrow('socket state corrupt');
+      await flush();
+      return answer;
+    });
+    await flush();
+    await a.events.settle(callId);
+    return { a, conferences, callId, outcome };
+  }
+
+  it('ends nothing: the conference goes on, interpreted by the instance adopting it', async () => {
+    const { a, conferences, callId, outcome } = await tickThrowsMoving({ ok: true });
+    expect(outcome).toBe('moved');
+    expect(conferences.ended).toEqual([]);
+    expect(a.telephony.steps).toEqual([]);
+    expect(a.published.map((e) => e.type)).not.toContain('call.ended');
+    expect((await a.records.get(callId))?.outcome).toBeUndefined();
+    expect(a.service.activeCalls).toBe(0);
+  });
+
+  it('ends the conference as failed when the move does not happen after all', async () => {
+    const { a, conferences, callId, outcome } = await tickThrowsMoving({ ok: false, reason: 'the telephony refused', kept: true });
+    expect(outcome).toBe('kept');
+    expect(conferences.ended).toEqual(['CF-room']);
+    expect(await a.records.get(callId)).toMatchObject({ outcome: 'error', endReason: TICK_FAILED });
+    expect(a.service.activeCalls).toBe(0);
   });
 });
 

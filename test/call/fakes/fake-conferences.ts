@@ -32,7 +32,10 @@ export class FakeConferences implements ConferenceTelephony {
   removeLeg(): Promise<void> {
     return Promise.resolve();
   }
-  end(): Promise<void> {
+  /** The conferences ended, in order. */
+  readonly ended: string[] = [];
+  end(conference: string): Promise<void> {
+    this.ended.push(conference);
     return Promise.resolve();
   }
   watch(_conference: ConferenceInfo, onEvent: (e: ConferenceEvent) => void): () => void {
