@@ -7,6 +7,7 @@
 import { callDetail } from '../../src/cli/output';
 import type { CallWithTranscriptJson } from '../../src/cli/api-client';
 import { decodeMulaw } from '../../src/audio';
+import { TICK_FAILED } from '../../src/call/direct-call';
 import { conferenceRig } from './fakes/conference-rig';
 import { AGENT, CALLER, ownedConference, type OwnedConferenceRig } from './fakes/owned-conference-rig';
 
@@ -403,5 +404,30 @@ describe('a conference tolk runs whose frame tick throws', () => {
     expect(rig.translators.created.every((t) => t.closed)).toBe(true);
     expect(rig.clock.subscribers).toBe(0);
     expect(rig.seen.filter((e) => e.type === 'call.ended')).toEqual([expect.objectContaining({ outcome: 'error' })]);
+  });
+});
+
+describe('a conference tolk joined (Flex) whose frame tick throws', () => {
+  it('leaves it as failed: only its own interpreter legs leave, the conference goes on, and the record says why', async () => {
+    const ES = 'CA' + 'e'.repeat(32);
+    const EN = 'CA' + 'a'.repeat(32);
+    const r = await conferenceRig({ members: [ES, EN], parties: [{ legRef: ES, language: 'es' }, { legRef: EN, language: 'en' }] });
+    const legs = r.legs();
+    expect(legs.length).toBeGreaterThan(0);
+    for (const leg of legs) {
+      leg.send = () => {
+        throw new Error('socket state corrupt');
+      };
+    }
+    // Something for the interpreter legs to play.
+    for (const t of r.translators.created.filter((t) => !t.closed)) t.fire('audio', sine(1600, 12000, 16));
+    expect(() => r.clock.advanceTo(600)).toThrow('socket state corrupt');
+    expect(await r.whenEnded()).toMatchObject({ outcome: 'error', endReason: `${TICK_FAILED}; the conference goes on without it` });
+    expect(r.conferences.ended).toEqual([]);
+    expect(r.conferences.removed.sort()).toEqual(legs.map((l) => l.legRef).sort());
+    expect(r.translators.created.every((t) => t.closed)).toBe(true);
+    expect(r.clock.subscribers).toBe(0);
+    expect(r.seen.filter((e) => e.type === 'call.ended')).toEqual([expect.objectContaining({ outcome: 'error' })]);
+    await r.close();
   });
 });

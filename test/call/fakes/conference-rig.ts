@@ -36,10 +36,16 @@ class FakeConferences implements ConferenceTelephony {
     if (this.findFails) return Promise.reject(new Error('Twilio answered 500'));
     return Promise.resolve(this.members ? { ref: 'CF1', name: 'CF1', members: this.members.map((legRef) => ({ legRef, whispering: false })) } : undefined);
   }
-  removeLeg(): Promise<void> {
+  /** The legs tolk took out of the conference, in order. */
+  readonly removed: string[] = [];
+  removeLeg(_conference: string, legRef: string): Promise<void> {
+    this.removed.push(legRef);
     return Promise.resolve();
   }
-  end(): Promise<void> {
+  /** The conferences tolk ended, in order. */
+  readonly ended: string[] = [];
+  end(conference: string): Promise<void> {
+    this.ended.push(conference);
     return Promise.resolve();
   }
   watch(): () => void {
@@ -78,6 +84,7 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
   const conferences = new FakeConferences();
   conferences.interpreterRefusal = opts.interpreterRefusal;
   const time = { nowMs: 1_000_000 };
+  const clock = new SimulatedClock();
   const id = 'conf-call';
   await records.create({
     id,
@@ -92,7 +99,7 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
     startedAt: new Date(time.nowMs),
   });
   const call = new ConferenceCall(
-    { clock: new SimulatedClock(), translators, telephony, prompts, metrics, events, logger, conferences, now: () => time.nowMs, ...(opts.ownership ? { ownership: opts.ownership } : {}) },
+    { clock, translators, telephony, prompts, metrics, events, logger, conferences, now: () => time.nowMs, ...(opts.ownership ? { ownership: opts.ownership } : {}) },
     { id, conference: 'CF1', requestedMode: opts.mode ?? 'whisper', callerId: '+15550001111', parties: opts.parties, maxLanguages: 4 },
   );
   const ended = new Promise<void>((resolve) => call.onEnded(() => resolve()));
@@ -129,6 +136,12 @@ export async function conferenceRig(opts: { members: string[]; parties: Conferen
     call,
     conferences,
     translators,
+    /** The call's frame clock: nothing ticks it but the test (`clock.advanceTo`). */
+    clock,
+    /** The latest leg connected for each interpreter endpoint. */
+    legs(): FakeMediaLeg[] {
+      return [...media.values()];
+    },
     /** The call's event stream. */
     events,
     seen,
