@@ -2,6 +2,7 @@
  * Float -> int16 conversion that rounds to nearest and clamps; it never wraps. (Typed-array
  * assignment truncates and wraps modulo 2^16: 32768.4 would become -32768, a full-scale click.)
  */
+import { simdPcm, type PcmKernel } from './wasm/simd-pcm';
 
 export const INT16_MAX = 32767;
 export const INT16_MIN = -32768;
@@ -51,9 +52,24 @@ export function unitFloatsToInt16(values: ArrayLike<number>, out?: Int16Array): 
 
 /**
  * Whether every sample lies within [-limit, limit] (`limit` a whole number from 0 to 32767; 0:
- * digital silence). Four samples a pass: |x| <= limit exactly when (x + limit) >>> 0 <= 2 * limit.
+ * digital silence). A frame of SIMD_MIN_SAMPLES or more is scanned on the WebAssembly SIMD kernel
+ * (wasm/simd-pcm.ts) where there is one, otherwise as `allWithinPlain`: the same answer either way.
  */
 export function allWithin(pcm: Int16Array, limit: number): boolean {
+  if (!Number.isInteger(limit) || limit < 0 || limit > 32767) throw new RangeError(`allWithin: limit must be a whole number from 0 to 32767 (got ${limit})`);
+  const n = pcm.length;
+  if (n >= SIMD_MIN_SAMPLES && kernel !== null) {
+    const k = kernel ?? loadKernel();
+    if (k && n <= k.maxSamples) return k.allWithin(pcm, limit);
+  }
+  return allWithinPlain(pcm, limit);
+}
+
+/**
+ * `allWithin` in plain JavaScript, four samples a pass: |x| <= limit
+ * exactly when (x + limit) >>> 0 <= 2 * limit.
+ */
+export function allWithinPlain(pcm: Int16Array, limit: number): boolean {
   if (!Number.isInteger(limit) || limit < 0 || limit > 32767) throw new RangeError(`allWithin: limit must be a whole number from 0 to 32767 (got ${limit})`);
   const n = pcm.length;
   const span = 2 * limit;
@@ -66,10 +82,20 @@ export function allWithin(pcm: Int16Array, limit: number): boolean {
 }
 
 /**
- * The sum of the squares of the first `n` samples (all by default), four running sums at a time (fewer passes of the loop):
- * every partial sum is a whole number below 2^53, so the total is exact whatever the order.
+ * The sum of the squares of the first `n` samples (all by default, at most all): every partial sum
+ * is a whole number below 2^53, so the total is exact whatever the order. SIMD_MIN_SAMPLES or more
+ * are summed on the WebAssembly SIMD kernel where there is one, otherwise by `sumOfSquaresPlain`.
  */
 export function sumOfSquares(frame: Int16Array, n = frame.length): number {
+  if (n >= SIMD_MIN_SAMPLES && n <= frame.length && kernel !== null) {
+    const k = kernel ?? loadKernel();
+    if (k && n <= k.maxSamples) return k.sumOfSquares(frame, n);
+  }
+  return sumOfSquaresPlain(frame, n);
+}
+
+/** `sumOfSquares` in plain JavaScript, four running sums at a time (fewer passes of the loop). */
+export function sumOfSquaresPlain(frame: Int16Array, n = frame.length): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
@@ -87,4 +113,15 @@ export function sumOfSquares(frame: Int16Array, n = frame.length): number {
   }
   for (; i < n; i++) s0 += frame[i] * frame[i];
   return s0 + s1 + (s2 + s3);
+}
+
+/** Frames shorter than this are scanned in JavaScript (the kernel's copy and call cost more). */
+const SIMD_MIN_SAMPLES = 64;
+
+/** The SIMD kernel once looked for: the instance, or null where there is none. */
+let kernel: PcmKernel | null | undefined;
+
+function loadKernel(): PcmKernel | null {
+  kernel = simdPcm() ?? null;
+  return kernel;
 }
