@@ -1,3 +1,5 @@
+import { allWithin } from './pcm';
+
 /** The contract shared by the streaming resamplers. */
 export interface StreamingResampler {
   readonly inputRate: number;
@@ -56,11 +58,21 @@ export class HistoryBuffer {
    */
   silentThrough(input: Int16Array): boolean {
     const n = input.length;
-    let i = n;
-    while (i > 0 && input[i - 1] === 0) i--;
     const silentBefore = this.zeroTail >= this.historyLength;
-    this.zeroTail = Math.min(this.historyLength, i === 0 ? this.zeroTail + n : n - i);
-    return i === 0 && silentBefore;
+    // A chunk of speech mostly ends on a sample that is not zero; one of silence is scanned whole
+    // at once (allWithin), and only a chunk that is neither is walked back to its last sound.
+    if (n > 0 && input[n - 1] !== 0) {
+      this.zeroTail = 0;
+      return false;
+    }
+    if (allWithin(input, 0)) {
+      this.zeroTail = Math.min(this.historyLength, this.zeroTail + n);
+      return silentBefore;
+    }
+    let i = n;
+    while (input[i - 1] === 0) i--;
+    this.zeroTail = Math.min(this.historyLength, n - i);
+    return false;
   }
 
   /** Appends `input` after the history and returns the work area (valid until `advance`). */
