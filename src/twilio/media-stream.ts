@@ -335,6 +335,8 @@ class StreamLeg implements MediaLeg {
   readonly customParameters: Readonly<Record<string, string>>;
   readonly sequence: SequenceTracker;
   private readonly emitter = new EventEmitter();
+  /** The `media` listeners, called straight from a list (every inbound frame); replaced, never changed. */
+  private mediaListeners: MediaLegEvents['media'][] = [];
   private readonly mediaWriter: OutboundMediaWriter;
   private ended = false;
   private waitingForDrain = false;
@@ -393,12 +395,17 @@ class StreamLeg implements MediaLeg {
   }
 
   on<E extends keyof MediaLegEvents>(event: E, listener: MediaLegEvents[E]): this {
-    this.emitter.on(event, listener);
+    if (event === 'media') this.mediaListeners = [...this.mediaListeners, listener as MediaLegEvents['media']];
+    else this.emitter.on(event, listener);
     return this;
   }
 
   off<E extends keyof MediaLegEvents>(event: E, listener: MediaLegEvents[E]): this {
-    this.emitter.off(event, listener);
+    if (event === 'media') {
+      // As EventEmitter's off: the last time it was added goes.
+      const at = this.mediaListeners.lastIndexOf(listener as MediaLegEvents['media']);
+      if (at >= 0) this.mediaListeners = [...this.mediaListeners.slice(0, at), ...this.mediaListeners.slice(at + 1)];
+    } else this.emitter.off(event, listener);
     return this;
   }
 
@@ -407,8 +414,18 @@ class StreamLeg implements MediaLeg {
     const placed = this.init.clock.place(timestampMs, payload);
     if (placed.filledMs > 0) this.init.counters.inc('gap_fill_ms', placed.filledMs);
     if (placed.skippedMs > 0) this.init.counters.inc('gap_skipped_ms', placed.skippedMs);
-    for (const frame of placed.frames) this.emitEvent('media', frame);
+    for (const frame of placed.frames) this.emitMedia(frame);
     return placed.skippedMs;
+  }
+
+  /** `emitEvent('media', frame)` without the EventEmitter: the listeners in order, a throw logged. */
+  private emitMedia(frame: MediaFrame): void {
+    const listeners = this.mediaListeners;
+    try {
+      for (let i = 0; i < listeners.length; i++) listeners[i](frame);
+    } catch (err) {
+      this.init.logger.error({ event: 'twilio.media.listener_error', leg_event: 'media', err }, 'leg listener threw');
+    }
   }
 
   emitEvent(event: 'media', frame: MediaFrame): void;
@@ -416,6 +433,7 @@ class StreamLeg implements MediaLeg {
   emitEvent(event: 'stop', why: MediaEnd): void;
   emitEvent(event: 'drain'): void;
   emitEvent(event: keyof MediaLegEvents, value?: unknown): void {
+    if (event === 'media') return this.emitMedia(value as MediaFrame);
     try {
       this.emitter.emit(event, value);
     } catch (err) {
@@ -429,6 +447,7 @@ class StreamLeg implements MediaLeg {
     this.ended = true;
     this.emitEvent('stop', why);
     this.emitter.removeAllListeners();
+    this.mediaListeners = [];
   }
 
   private readonly afterSend = (err?: Error): void => {

@@ -2,6 +2,8 @@
  * A Twilio media stream as the call core's participant media: inbound mu-law decoded to 8 kHz
  * PCM16, outbound PCM16 encoded to mu-law. Each direction uses one buffer for the whole stream
  * (no allocation per frame): the frame handed to `audio` listeners is valid only during the call.
+ * `audio` listeners are called straight from a list (every inbound frame), `end` through an
+ * EventEmitter.
  */
 import { EventEmitter } from 'node:events';
 import type { MediaEnd, ParticipantMedia, ParticipantMediaEvents, PcmFrame } from '../call/ports';
@@ -14,6 +16,8 @@ const SAMPLE_RATE = 8000;
 export class TwilioParticipantMedia implements ParticipantMedia {
   readonly sampleRate = SAMPLE_RATE;
   private readonly emitter = new EventEmitter();
+  /** The `audio` listeners, in the order added; replaced, never changed, so a call in progress keeps its list. */
+  private audioListeners: ParticipantMediaEvents['audio'][] = [];
   private readonly frame: PcmFrame = { samples: new Int16Array(160), sampleRate: SAMPLE_RATE, atMs: 0 };
   private decoded = new Int16Array(160);
   private readonly decoder = new MulawDecoder();
@@ -52,12 +56,17 @@ export class TwilioParticipantMedia implements ParticipantMedia {
   }
 
   on<E extends keyof ParticipantMediaEvents>(event: E, listener: ParticipantMediaEvents[E]): this {
-    this.emitter.on(event, listener);
+    if (event === 'audio') this.audioListeners = [...this.audioListeners, listener as ParticipantMediaEvents['audio']];
+    else this.emitter.on(event, listener);
     return this;
   }
 
   off<E extends keyof ParticipantMediaEvents>(event: E, listener: ParticipantMediaEvents[E]): this {
-    this.emitter.off(event, listener);
+    if (event === 'audio') {
+      // As EventEmitter's off: the last time it was added goes.
+      const at = this.audioListeners.lastIndexOf(listener as ParticipantMediaEvents['audio']);
+      if (at >= 0) this.audioListeners = [...this.audioListeners.slice(0, at), ...this.audioListeners.slice(at + 1)];
+    } else this.emitter.off(event, listener);
     return this;
   }
 
@@ -66,12 +75,14 @@ export class TwilioParticipantMedia implements ParticipantMedia {
     if (this.decoded.length < n) this.decoded = new Int16Array(n);
     this.frame.samples = this.decoder.decode(media.payload, this.decoded);
     this.frame.atMs = media.timestampMs;
-    this.emitter.emit('audio', this.frame);
+    const listeners = this.audioListeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i](this.frame);
   };
 
   private readonly onStop = (why: MediaEnd): void => {
     this.leg.off('media', this.onMedia).off('stop', this.onStop);
     this.emitter.emit('end', why);
     this.emitter.removeAllListeners();
+    this.audioListeners = [];
   };
 }
