@@ -5,9 +5,11 @@
  * told: `abandoned`), every instance sharing the Redis shares the queues, and a queue's rate limit
  * holds across all of them. Keys are namespaced by `prefix` (TOLK_QUEUE_PREFIX).
  */
+import { EventEmitter } from 'node:events';
 import { DelayedError, Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from '../log/logger';
 import {
+  closedBeforeFinished,
   DeferJobError,
   FinalJobError,
   isJobState,
@@ -22,6 +24,9 @@ import {
   type QueueSpec,
   type WorkOptions,
 } from './queue';
+
+/** The reason a job's wait is given when the queues close (see `close`). */
+const QUEUES_CLOSED = 'tolk: the job queues closed';
 
 export interface BullJobQueuesOptions {
   redisUrl: string;
@@ -78,6 +83,7 @@ export class BullJobQueues implements JobQueues {
       return (await job.waitUntilFinished(events, timeoutMs)) as R;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
+      if (message === QUEUES_CLOSED) throw closedBeforeFinished(req.id);
       throw new JobFailedError(message, /timed out/i.test(message));
     }
   }
@@ -194,6 +200,9 @@ export class BullJobQueues implements JobQueues {
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
+    // A job's wait (`waitUntilFinished`) gives up when its queue emits 'closing', which Queue#close
+    // does not do itself: without it the wait would hold its timer, and the process, until it timed out.
+    for (const q of this.queues.values()) EventEmitter.prototype.emit.call(q, 'closing', QUEUES_CLOSED);
     await Promise.all([...this.queueEvents.values()].map((e) => e.close()));
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }

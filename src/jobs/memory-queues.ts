@@ -6,6 +6,7 @@
 import type { Logger } from '../log/logger';
 import {
   backoffDelay,
+  closedBeforeFinished,
   DeferJobError,
   FinalJobError,
   JobFailedError,
@@ -151,6 +152,9 @@ export class MemoryJobQueues implements JobQueues {
       for (const job of q.jobs.values()) clearTimeout(job.timer);
     }
     await Promise.all([...this.running]);
+    for (const q of this.queues.values()) {
+      for (const job of q.jobs.values()) for (const w of job.waiters.splice(0)) w.reject(closedBeforeFinished(job.id));
+    }
   }
 
   private queue(name: string): MemQueue {

@@ -124,6 +124,11 @@ export class JobFailedError extends Error {
   }
 }
 
+/** What a wait for a job (`addAndWait`) rejects with when the queues close before the job finished. */
+export function closedBeforeFinished(id: string): JobFailedError {
+  return new JobFailedError(`the job queues closed before job ${id} finished`);
+}
+
 export interface JobQueueEvents {
   /** An attempt failed and the job will be tried again. */
   retrying?(queue: string, id: string, err: Error): void;
@@ -146,7 +151,10 @@ export interface JobQueues {
   counts(): Promise<QueueCounts[]>;
   /** Starts processing `queue` in this process. */
   work<D, R>(queue: string, processor: Processor<D, R>, options?: WorkOptions<D>): void;
-  /** Stops the workers (running jobs finish first) and closes connections. */
+  /**
+   * Stops the workers (running jobs finish first) and closes connections; a wait (`addAndWait`)
+   * for a job still unfinished then rejects with JobFailedError instead of holding its timer.
+   */
   close(): Promise<void>;
 }
 

@@ -152,6 +152,20 @@ describe.each(BACKENDS)('job queues (%s)', (backend) => {
     const waiting = await q.jobs.list({ queue: 'idle', state: 'waiting', limit: 10 });
     expect(waiting.map((j) => j.id).sort()).toEqual(['a', 'b']);
   });
+  it('ends a wait for a job still unfinished, rejected, when the queues close (no timer left holding the process)', async () => {
+    q = openTestQueues(backend, [spec]);
+    // Nothing works the queue: the job waits.
+    let outcome: unknown = 'pending';
+    void q.jobs.addAndWait('work', { id: 'unworked', data: {} }, 60_000).then(
+      (v: unknown) => (outcome = v),
+      (e: unknown) => (outcome = e),
+    );
+    await waitFor(async () => (await q.jobs.get('work', 'unworked')) !== undefined, 5000, 'the job to be queued');
+    await q.close();
+    await new Promise((r) => setImmediate(r));
+    expect(outcome).toBeInstanceOf(JobFailedError);
+    expect(outcome).toMatchObject({ timedOut: false, message: 'the job queues closed before job unworked finished' });
+  });
 });
 
 describe('Redis queues: listing put-off jobs', () => {
