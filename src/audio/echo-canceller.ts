@@ -45,6 +45,7 @@
  */
 
 import { allWithin } from './pcm';
+import { CORR_MAX_LAG, wasmCorr, type CorrKernel } from './wasm/simd-corr';
 import { NLMS_TAP_MULTIPLE, simdNlms, type NlmsKernel } from './wasm/simd-nlms';
 
 const BLOCK = 16; // envelope block, samples (2 ms at 8 kHz)
@@ -154,6 +155,8 @@ export class EchoCanceller {
 
   private readonly gateFrames: number;
   private readonly nlms: NlmsKernel | undefined;
+  /** The delay search's five-block pass on the WebAssembly kernel (undefined: `correlateGroup`). */
+  private readonly corrKernel: CorrKernel | undefined;
   private err = new Float32Array(160);
   private out = new Int16Array(160);
 
@@ -180,6 +183,7 @@ export class EchoCanceller {
     this.gateFrames = 50;
     this.gateFramesLeft = this.gateFrames;
     this.nlms = opts.simd !== false && taps % NLMS_TAP_MULTIPLE === 0 ? simdNlms() : undefined;
+    this.corrKernel = opts.simd !== false && this.maxLag <= CORR_MAX_LAG ? wasmCorr() : undefined;
   }
 
   /** Whether the linear filters run on the SIMD kernel. */
@@ -495,8 +499,10 @@ export class EchoCanceller {
   private flushCorrelation(): void {
     const pm = this.pendM;
     const top = this.pendTop;
-    if (this.pendN === CORR_GROUP) correlateGroup(this.corr, this.refEnv, top, this.maxLag, this.lambda, pm[0], pm[1], pm[2], pm[3], pm[4]);
-    else for (let j = 0; j < this.pendN; j++) correlate(this.corr, this.refEnv, top + j, this.maxLag, this.lambda, pm[j]);
+    if (this.pendN === CORR_GROUP) {
+      if (this.corrKernel) this.corrKernel.correlateGroup(this.corr, this.refEnv, top, this.maxLag, this.lambda, pm[0], pm[1], pm[2], pm[3], pm[4]);
+      else correlateGroup(this.corr, this.refEnv, top, this.maxLag, this.lambda, pm[0], pm[1], pm[2], pm[3], pm[4]);
+    } else for (let j = 0; j < this.pendN; j++) correlate(this.corr, this.refEnv, top + j, this.maxLag, this.lambda, pm[j]);
     this.pendN = 0;
   }
 
