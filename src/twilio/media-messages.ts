@@ -84,9 +84,13 @@ export type InboundMessage = ConnectedMessage | StartMessage | MediaMessage | Dt
 export type ParseFailure = 'invalid_json' | 'unknown_event' | 'invalid_message';
 export type ParseResult = { ok: true; message: InboundMessage } | { ok: false; reason: ParseFailure; detail: string };
 
-/** Parses one text frame. Never throws. */
-export function parseInboundMessage(text: string): ParseResult {
-  const scanned = scanMediaMessage(text);
+/**
+ * Parses one text frame. Never throws. `knownStreamSid`, what `plainStreamSid` returned for the
+ * stream's id, lets the usual media message's id be read by one comparison (the result is the same
+ * without it, its `streamSid` then a new string of the same characters).
+ */
+export function parseInboundMessage(text: string, knownStreamSid?: string): ParseResult {
+  const scanned = scanMediaMessage(text, knownStreamSid);
   if (scanned) return { ok: true, message: scanned };
   let raw: unknown;
   try {
@@ -222,6 +226,14 @@ function plainStringEnd(t: string, i: number, maxLength: number): number {
   return end;
 }
 
+/**
+ * `sid` when scanMediaMessage reads it as it stands in a message (1 to 64 characters, none a quote,
+ * a backslash or a control character): parseInboundMessage's `knownStreamSid`; else undefined.
+ */
+export function plainStreamSid(sid: string): string | undefined {
+  return sid.length >= 1 && plainStringEnd(`"${sid}"`, 0, 64) === sid.length + 1 ? sid : undefined;
+}
+
 /** The closing quote of a JSON string of 1 to 15 ASCII digits opening at `i` (else -1). */
 function digitsEnd(t: string, i: number): number {
   if (t.charCodeAt(i) !== QUOTE) return -1;
@@ -241,7 +253,7 @@ const enum Key { None, Event, StreamSid, SequenceNumber, Media, Track, Chunk, Ti
  * parseInboundMessage would for such a text; undefined for anything else (whitespace, another key,
  * an escape, a field the schema refuses...), which takes the general path.
  */
-function scanMediaMessage(t: string): MediaMessage | undefined {
+function scanMediaMessage(t: string, known: string | undefined): MediaMessage | undefined {
   if (t.charCodeAt(0) !== 0x7b || Buffer.byteLength(t, 'utf8') !== t.length) return undefined;
   let event = false;
   let streamSid: string | undefined;
@@ -289,6 +301,13 @@ function scanMediaMessage(t: string): MediaMessage | undefined {
         end = v + 6;
         break;
       case Key.StreamSid:
+        if (known !== undefined && t.charCodeAt(v) === QUOTE && t.charCodeAt(v + known.length + 1) === QUOTE && holds(t, v + 1, known)) {
+          // The stream's own id (plain: see plainStreamSid): read without a scan, and the same string.
+          end = v + known.length + 1;
+          if (streamSid !== undefined) return undefined;
+          streamSid = known;
+          break;
+        }
         end = plainStringEnd(t, v, 64);
         if (streamSid !== undefined || end <= v + 1) return undefined;
         streamSid = t.slice(v + 1, end);

@@ -16,6 +16,7 @@ import {
   outboundMark,
   OutboundMediaWriter,
   parseInboundMessage,
+  plainStreamSid,
   type InboundMessage,
   type StartMessage,
 } from './media-messages';
@@ -93,6 +94,8 @@ export class MediaStreamSession {
   private readonly loggedOnce = new Set<string>();
   private startTimer: NodeJS.Timeout | undefined;
   private leg: StreamLeg | undefined;
+  /** The leg's stream id for parseInboundMessage when it is plain (see plainStreamSid); undefined before the leg starts. */
+  private knownSid: string | undefined;
   private log: Logger;
   private misbehaviour = 0;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -118,7 +121,7 @@ export class MediaStreamSession {
     if (text.length * 3 > this.opts.maxMessageBytes && Buffer.byteLength(text) > this.opts.maxMessageBytes) {
       return this.reject('oversized', `${text.length} bytes`);
     }
-    const parsed = parseInboundMessage(text);
+    const parsed = parseInboundMessage(text, this.knownSid);
     if (!parsed.ok) return this.reject(parsed.reason, parsed.detail);
     this.dispatch(parsed.message);
   }
@@ -196,6 +199,7 @@ export class MediaStreamSession {
       sequence: new SequenceTracker(),
       clock: new MediaClock(this.opts.clock),
     });
+    this.knownSid = plainStreamSid(streamSid);
     if (msg.sequenceNumber !== undefined) this.leg.sequence.observe(Number(msg.sequenceNumber));
     this.deps.counters.inc('legs_started');
     this.log.info(

@@ -7,6 +7,7 @@ import {
   markMessage,
   mediaMessage,
   parseInboundMessage,
+  plainStreamSid,
   startMessage,
   stopMessage,
   type ParseResult,
@@ -47,6 +48,8 @@ function judgedAlike(text: string): void {
   const got = parseInboundMessage(text);
   const want = reference(text);
   expect([text, got]).toEqual([text, want]);
+  // Told the stream's id (as a session is), or one that is not the message's, it reads the same.
+  for (const known of [SID, SID.slice(0, -1), `${SID}f`, 'M']) expect([text, known, parseInboundMessage(text, plainStreamSid(known))]).toEqual([text, known, want]);
   if (got.ok && got.message.event === 'media') {
     const p = got.message.media.payload;
     const bytes = decodeBase64Strict(p);
@@ -191,5 +194,20 @@ describe('reading media messages without JSON.parse', () => {
     first.fill(0);
     expect(Buffer.from(second).equals(Buffer.from(payload, 'base64'))).toBe(true);
     expect(decodeBase64Strict(`${payload.slice(0, -4)}AB-_`)).toBeNull();
+  });
+});
+
+describe('plainStreamSid (the stream id a session hands parseInboundMessage)', () => {
+  it('takes an id the scan reads as it stands, and nothing else', () => {
+    expect(plainStreamSid(SID)).toBe(SID);
+    expect(plainStreamSid('M'.repeat(64))).toBe('M'.repeat(64));
+    for (const odd of ['', 'M'.repeat(65), 'MZ"x', 'MZ\\x', 'MZ\u0000x', 'MZ\nx']) expect(plainStreamSid(odd)).toBeUndefined();
+  });
+
+  it('lets a message of the known id be read to that very string, and one of another id as before', () => {
+    const got = parseInboundMessage(twilioText(), plainStreamSid(SID));
+    expect(got.ok && got.message.streamSid).toBe(SID);
+    const other = twilioText().replace(SID, `${SID.slice(0, -1)}0`);
+    expect(parseInboundMessage(other, plainStreamSid(SID))).toEqual(reference(other));
   });
 });
