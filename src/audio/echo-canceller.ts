@@ -463,6 +463,7 @@ export class EchoCanceller {
     const env = this.refEnv;
     const lam = this.lambda;
     const n = frame.length;
+    const at = this.searchLag();
     for (let i = 0; i < n; ) {
       if (this.micBlockFill === 0 && i + BLOCK <= n) {
         this.micEnvAcc += magnitudeSum(frame, i, BLOCK);
@@ -484,7 +485,6 @@ export class EchoCanceller {
       if (this.pendN === 0) this.pendTop = (b & (ENV_RING - 1)) + ENV_RING;
       this.pendM[this.pendN++] = m;
       if (this.pendN === CORR_GROUP || (b & (ENV_RING - 1)) === ENV_RING - 1) this.flushCorrelation();
-      const at = this.candidateLag >= 0 ? this.candidateLag : this.lockedLag >= 0 ? this.lockedLag : 0;
       const r = env[(b - at) & (ENV_RING - 1)];
       this.corrMic = lam * this.corrMic + m * m;
       this.corrRef = lam * this.corrRef + r * r;
@@ -519,18 +519,30 @@ export class EchoCanceller {
     if (blocks === 0) return;
     const lam = this.lambda;
     const env = this.refEnv;
+    const at = this.searchLag();
     let decay = 1;
     for (let k = 0; k < blocks; k++) {
       const m = -this.micEnvMean;
       this.micEnvMean -= 0.02 * this.micEnvMean;
       const b = this.micBlockAbs++;
-      const at = this.candidateLag >= 0 ? this.candidateLag : this.lockedLag >= 0 ? this.lockedLag : 0;
       const r = env[(b - at) & (ENV_RING - 1)];
       this.corrMic = lam * this.corrMic + m * m;
       this.corrRef = lam * this.corrRef + r * r;
       decay *= lam;
     }
     scale(this.corr, this.maxLag, decay);
+  }
+
+  /**
+   * The lag whose reference envelope the search's power follows: the candidate's, else the locked
+   * one, else 0. Both fields are read every time, so that the compiled search never meets a read it
+   * has no type feedback for when the first lock changes which one is taken (V8 would throw its
+   * code away and compile it again).
+   */
+  private searchLag(): number {
+    const candidate = this.candidateLag;
+    const locked = this.lockedLag;
+    return candidate >= 0 ? candidate : locked >= 0 ? locked : 0;
   }
 
   private updateLock(): void {
