@@ -547,8 +547,17 @@ export class EchoCanceller {
 
   private updateLock(): void {
     const corr = this.corr;
+    const maxLag = this.maxLag;
+    // The first lag of the largest correlation: each compared with the largest so far, held in hand.
     let best = 0;
-    for (let L = 1; L <= this.maxLag; L++) if (corr[L] > corr[best]) best = L;
+    let top = corr[0];
+    for (let L = 1; L <= maxLag; L++) {
+      const c = corr[L];
+      if (c > top) {
+        top = c;
+        best = L;
+      }
+    }
     const norm = Math.sqrt(this.corrMic * this.corrRef) + 1e-9;
     const rho = corr[best] / norm;
     if (rho < 0.5) {
