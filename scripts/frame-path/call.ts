@@ -159,6 +159,11 @@ export class FramePathCall {
   }
 
   /** Answers the caller, dials and answers the agent, opens both streams and both translation sessions. */
+  /** Ends the call (its deadlines and sessions with it), for a process that goes on after the count. */
+  async close(): Promise<void> {
+    await this.calls.shutdown();
+  }
+
   async connect(timelines: { caller: Timeline; agent: Timeline }): Promise<void> {
     const callerTwiml = await this.handlers.voice({ CallSid: CALLER_SID, AccountSid: ACCOUNT, From: '+34911234567', To: TOLK_NUMBER, CallStatus: 'ringing', Direction: 'inbound' }, { query: {} });
     await this.openStream(CALLER_SID, callerTwiml, timelines.caller);

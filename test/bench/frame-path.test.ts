@@ -12,8 +12,13 @@ describe('the frame path', () => {
     const seconds = 20; // the caller speaks from 1 s and the agent from 8 s (scripts/rig/timelines.ts)
     const call = new FramePathCall({ chunkMs: 100, latencyTicks: 15 });
     await call.connect(loadTimelines(seconds));
-    for (let i = 0; i < seconds * 50; i++) await call.step();
-    const summary = call.summary();
+    let summary: ReturnType<FramePathCall['summary']>;
+    try {
+      for (let i = 0; i < seconds * 50; i++) await call.step();
+      summary = call.summary();
+    } finally {
+      await call.close();
+    }
     expect(summary).toMatchObject({ framesIn: seconds * 100, edgeProblems: 0 });
     // Both parties' first utterances have paused and been written.
     expect(summary.utterances).toBeGreaterThanOrEqual(2);
