@@ -158,12 +158,12 @@ export class FramePathCall {
     this.handlers = callWebhookHandlers(this.calls, answers, this.tokens, this.logger);
   }
 
-  /** Answers the caller, dials and answers the agent, opens both streams and both translation sessions. */
   /** Ends the call (its deadlines and sessions with it), for a process that goes on after the count. */
   async close(): Promise<void> {
     await this.calls.shutdown();
   }
 
+  /** Answers the caller, dials and answers the agent, opens both streams and both translation sessions. */
   async connect(timelines: { caller: Timeline; agent: Timeline }): Promise<void> {
     const callerTwiml = await this.handlers.voice({ CallSid: CALLER_SID, AccountSid: ACCOUNT, From: '+34911234567', To: TOLK_NUMBER, CallStatus: 'ringing', Direction: 'inbound' }, { query: {} });
     await this.openStream(CALLER_SID, callerTwiml, timelines.caller);

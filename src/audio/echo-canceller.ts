@@ -69,7 +69,8 @@ export interface EchoCancellerOptions {
   silenceLevel?: number;
   /**
    * Runs the linear filters on the WebAssembly SIMD kernel where it is available and the filter
-   * length is a multiple of 8 (default true); false keeps them in plain JavaScript.
+   * length is a multiple of 8, and the delay search on its WebAssembly kernel (default true); false
+   * keeps both in plain JavaScript.
    */
   simd?: boolean;
 }

@@ -25,7 +25,7 @@ import {
   type WorkOptions,
 } from './queue';
 
-/** The reason a job's wait is given when the queues close (see `close`). */
+/** The reason BullMQ's own job waits are given when the queues close (see `close`). */
 const QUEUES_CLOSED = 'tolk: the job queues closed';
 
 export interface BullJobQueuesOptions {
@@ -62,6 +62,9 @@ export class BullJobQueues implements JobQueues {
   private readonly connection: ConnectionOptions;
   private readonly prefix: string;
   private readonly log: Logger;
+  private closed = false;
+  /** The waits (`addAndWait`) not settled yet: each ends, rejected, when the queues close. */
+  private readonly waits = new Set<() => void>();
 
   constructor(private readonly opts: BullJobQueuesOptions) {
     for (const s of opts.specs) this.specs.set(s.name, s);
@@ -75,16 +78,30 @@ export class BullJobQueues implements JobQueues {
     await this.addJob(queue, req);
   }
 
+  /**
+   * The wait is tolk's own (its timer, and `close` ending it): BullMQ's `waitUntilFinished` is given
+   * no timeout, so no timer of its own outlives the queues, and its listeners go when the job
+   * finishes or the queue closes.
+   */
   async addAndWait<D, R>(queue: string, req: JobRequest<D>, timeoutMs: number): Promise<R> {
-    const events = this.events(queue);
-    await events.waitUntilReady();
-    const job = await this.addJob(queue, req);
+    if (this.closed) throw closedBeforeFinished(req.id);
+    let end!: (err: JobFailedError) => void;
+    const ended = new Promise<never>((_, reject) => (end = reject));
+    const closing = (): void => end(closedBeforeFinished(req.id));
+    this.waits.add(closing);
+    const timer = setTimeout(() => end(new JobFailedError(`job ${req.id} did not finish within ${timeoutMs} ms`, true)), timeoutMs);
     try {
-      return (await job.waitUntilFinished(events, timeoutMs)) as R;
+      const events = this.events(queue);
+      await Promise.race([events.waitUntilReady(), ended]);
+      const job = await Promise.race([this.addJob(queue, req), ended]);
+      return (await Promise.race([job.waitUntilFinished(events), ended])) as R;
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (message === QUEUES_CLOSED) throw closedBeforeFinished(req.id);
-      throw new JobFailedError(message, /timed out/i.test(message));
+      if (err instanceof JobFailedError) throw err;
+      if (this.closed) throw closedBeforeFinished(req.id);
+      throw new JobFailedError(err instanceof Error ? err.message : String(err));
+    } finally {
+      clearTimeout(timer);
+      this.waits.delete(closing);
     }
   }
 
@@ -199,9 +216,11 @@ export class BullJobQueues implements JobQueues {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all(this.workers.map((w) => w.close()));
-    // A job's wait (`waitUntilFinished`) gives up when its queue emits 'closing', which Queue#close
-    // does not do itself: without it the wait would hold its timer, and the process, until it timed out.
+    for (const end of [...this.waits]) end();
+    // BullMQ's `waitUntilFinished` drops its listeners when its queue emits 'closing', which
+    // Queue#close does not emit itself.
     for (const q of this.queues.values()) EventEmitter.prototype.emit.call(q, 'closing', QUEUES_CLOSED);
     await Promise.all([...this.queueEvents.values()].map((e) => e.close()));
     await Promise.all([...this.queues.values()].map((q) => q.close()));

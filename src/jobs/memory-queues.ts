@@ -82,6 +82,7 @@ export class MemoryJobQueues implements JobQueues {
   }
 
   addAndWait<D, R>(queue: string, req: JobRequest<D>, timeoutMs: number): Promise<R> {
+    if (this.closed) return Promise.reject(closedBeforeFinished(req.id));
     const job = this.addJob(queue, req);
     if (job.state === 'completed') return Promise.resolve(job.result as R);
     if (job.state === 'failed') return Promise.reject(new JobFailedError(job.failedReason ?? 'failed'));

@@ -422,7 +422,7 @@ class StreamLeg implements MediaLeg {
     return placed.skippedMs;
   }
 
-  /** `emitEvent('media', frame)` without the EventEmitter: the listeners in order, a throw logged. */
+  /** Hands a media frame to the leg's 'media' listeners in order (no EventEmitter: one per frame); a throw is logged. */
   private emitMedia(frame: MediaFrame): void {
     const listeners = this.mediaListeners;
     try {
@@ -432,12 +432,10 @@ class StreamLeg implements MediaLeg {
     }
   }
 
-  emitEvent(event: 'media', frame: MediaFrame): void;
   emitEvent(event: 'dtmf' | 'mark', value: string): void;
   emitEvent(event: 'stop', why: MediaEnd): void;
   emitEvent(event: 'drain'): void;
-  emitEvent(event: keyof MediaLegEvents, value?: unknown): void {
-    if (event === 'media') return this.emitMedia(value as MediaFrame);
+  emitEvent(event: Exclude<keyof MediaLegEvents, 'media'>, value?: unknown): void {
     try {
       this.emitter.emit(event, value);
     } catch (err) {

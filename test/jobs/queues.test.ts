@@ -166,6 +166,23 @@ describe.each(BACKENDS)('job queues (%s)', (backend) => {
     expect(outcome).toBeInstanceOf(JobFailedError);
     expect(outcome).toMatchObject({ timedOut: false, message: 'the job queues closed before job unworked finished' });
   });
+
+  it('ends a wait begun as the queues close, and refuses one asked for after, both at once', async () => {
+    q = openTestQueues(backend, [spec]);
+    let outcome: unknown = 'pending';
+    void q.jobs.addAndWait('work', { id: 'racing', data: {} }, 60_000).then(
+      (v: unknown) => (outcome = v),
+      (e: unknown) => (outcome = e),
+    );
+    await q.close();
+    await new Promise((r) => setImmediate(r));
+    expect(outcome).toBeInstanceOf(JobFailedError);
+    expect(outcome).toMatchObject({ timedOut: false, message: 'the job queues closed before job racing finished' });
+    await expect(q.jobs.addAndWait('work', { id: 'late', data: {} }, 60_000)).rejects.toMatchObject({
+      name: 'JobFailedError',
+      message: 'the job queues closed before job late finished',
+    });
+  });
 });
 
 describe('Redis queues: listing put-off jobs', () => {
