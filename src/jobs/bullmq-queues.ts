@@ -14,6 +14,7 @@ import {
   FinalJobError,
   isJobState,
   JobFailedError,
+  notFinishedWithin,
   type JobQueueEvents,
   type JobQueues,
   type JobRequest,
@@ -89,7 +90,7 @@ export class BullJobQueues implements JobQueues {
     const ended = new Promise<never>((_, reject) => (end = reject));
     const closing = (): void => end(closedBeforeFinished(req.id));
     this.waits.add(closing);
-    const timer = setTimeout(() => end(new JobFailedError(`job ${req.id} did not finish within ${timeoutMs} ms`, true)), timeoutMs);
+    const timer = setTimeout(() => end(notFinishedWithin(req.id, timeoutMs)), timeoutMs);
     try {
       const events = this.events(queue);
       await Promise.race([events.waitUntilReady(), ended]);

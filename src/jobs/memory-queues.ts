@@ -10,6 +10,7 @@ import {
   DeferJobError,
   FinalJobError,
   JobFailedError,
+  notFinishedWithin,
   type Backoff,
   type JobQueueEvents,
   type JobQueues,
@@ -87,7 +88,7 @@ export class MemoryJobQueues implements JobQueues {
     if (job.state === 'completed') return Promise.resolve(job.result as R);
     if (job.state === 'failed') return Promise.reject(new JobFailedError(job.failedReason ?? 'failed'));
     return new Promise<R>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new JobFailedError(`job ${req.id} did not finish within ${timeoutMs} ms`, true)), timeoutMs);
+      const timer = setTimeout(() => reject(notFinishedWithin(req.id, timeoutMs)), timeoutMs);
       job.waiters.push({
         resolve: (v) => {
           clearTimeout(timer);

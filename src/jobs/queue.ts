@@ -124,6 +124,11 @@ export class JobFailedError extends Error {
   }
 }
 
+/** What a wait for a job (`addAndWait`) rejects with when the job did not finish within `timeoutMs`. */
+export function notFinishedWithin(id: string, timeoutMs: number): JobFailedError {
+  return new JobFailedError(`job ${id} did not finish within ${timeoutMs} ms`, true);
+}
+
 /** What a wait for a job (`addAndWait`) rejects with when the queues close before the job finished. */
 export function closedBeforeFinished(id: string): JobFailedError {
   return new JobFailedError(`the job queues closed before job ${id} finished`);

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { MediaEnd } from '../call/ports';
 import type { Logger } from '../log/logger';
 import type { TwilioCounters, TwilioCounterName } from './counters';
+import { ListenerList } from './listener-list';
 import { MediaClock, SequenceTracker, type MediaClockOptions } from './media-clock';
 import type { LegRole, MediaFrame, MediaLeg, MediaLegEvents } from './media-leg';
 import {
@@ -339,8 +340,8 @@ class StreamLeg implements MediaLeg {
   readonly customParameters: Readonly<Record<string, string>>;
   readonly sequence: SequenceTracker;
   private readonly emitter = new EventEmitter();
-  /** The `media` listeners, called straight from a list (every inbound frame); replaced, never changed. */
-  private mediaListeners: MediaLegEvents['media'][] = [];
+  /** The `media` listeners, called with every inbound frame. */
+  private readonly mediaListeners = new ListenerList<MediaLegEvents['media']>();
   private readonly mediaWriter: OutboundMediaWriter;
   private ended = false;
   private waitingForDrain = false;
@@ -399,17 +400,14 @@ class StreamLeg implements MediaLeg {
   }
 
   on<E extends keyof MediaLegEvents>(event: E, listener: MediaLegEvents[E]): this {
-    if (event === 'media') this.mediaListeners = [...this.mediaListeners, listener as MediaLegEvents['media']];
+    if (event === 'media') this.mediaListeners.add(listener as MediaLegEvents['media']);
     else this.emitter.on(event, listener);
     return this;
   }
 
   off<E extends keyof MediaLegEvents>(event: E, listener: MediaLegEvents[E]): this {
-    if (event === 'media') {
-      // As EventEmitter's off: the last time it was added goes.
-      const at = this.mediaListeners.lastIndexOf(listener as MediaLegEvents['media']);
-      if (at >= 0) this.mediaListeners = [...this.mediaListeners.slice(0, at), ...this.mediaListeners.slice(at + 1)];
-    } else this.emitter.off(event, listener);
+    if (event === 'media') this.mediaListeners.remove(listener as MediaLegEvents['media']);
+    else this.emitter.off(event, listener);
     return this;
   }
 
@@ -424,7 +422,7 @@ class StreamLeg implements MediaLeg {
 
   /** Hands a media frame to the leg's 'media' listeners in order (no EventEmitter: one per frame); a throw is logged. */
   private emitMedia(frame: MediaFrame): void {
-    const listeners = this.mediaListeners;
+    const listeners = this.mediaListeners.all;
     try {
       for (let i = 0; i < listeners.length; i++) listeners[i](frame);
     } catch (err) {
@@ -449,7 +447,7 @@ class StreamLeg implements MediaLeg {
     this.ended = true;
     this.emitEvent('stop', why);
     this.emitter.removeAllListeners();
-    this.mediaListeners = [];
+    this.mediaListeners.clear();
   }
 
   private readonly afterSend = (err?: Error): void => {

@@ -6,6 +6,7 @@
  * EventEmitter.
  */
 import { EventEmitter } from 'node:events';
+import { ListenerList } from './listener-list';
 import type { MediaEnd, ParticipantMedia, ParticipantMediaEvents, PcmFrame } from '../call/ports';
 import type { MediaFrame, MediaLeg } from './media-leg';
 import { MulawDecoder } from './mulaw-decoder';
@@ -16,8 +17,8 @@ const SAMPLE_RATE = 8000;
 export class TwilioParticipantMedia implements ParticipantMedia {
   readonly sampleRate = SAMPLE_RATE;
   private readonly emitter = new EventEmitter();
-  /** The `audio` listeners, in the order added; replaced, never changed, so a call in progress keeps its list. */
-  private audioListeners: ParticipantMediaEvents['audio'][] = [];
+  /** The `audio` listeners, called with every inbound frame. */
+  private readonly audioListeners = new ListenerList<ParticipantMediaEvents['audio']>();
   private readonly frame: PcmFrame = { samples: new Int16Array(160), sampleRate: SAMPLE_RATE, atMs: 0 };
   private decoded = new Int16Array(160);
   private readonly decoder = new MulawDecoder();
@@ -56,17 +57,14 @@ export class TwilioParticipantMedia implements ParticipantMedia {
   }
 
   on<E extends keyof ParticipantMediaEvents>(event: E, listener: ParticipantMediaEvents[E]): this {
-    if (event === 'audio') this.audioListeners = [...this.audioListeners, listener as ParticipantMediaEvents['audio']];
+    if (event === 'audio') this.audioListeners.add(listener as ParticipantMediaEvents['audio']);
     else this.emitter.on(event, listener);
     return this;
   }
 
   off<E extends keyof ParticipantMediaEvents>(event: E, listener: ParticipantMediaEvents[E]): this {
-    if (event === 'audio') {
-      // As EventEmitter's off: the last time it was added goes.
-      const at = this.audioListeners.lastIndexOf(listener as ParticipantMediaEvents['audio']);
-      if (at >= 0) this.audioListeners = [...this.audioListeners.slice(0, at), ...this.audioListeners.slice(at + 1)];
-    } else this.emitter.off(event, listener);
+    if (event === 'audio') this.audioListeners.remove(listener as ParticipantMediaEvents['audio']);
+    else this.emitter.off(event, listener);
     return this;
   }
 
@@ -75,7 +73,7 @@ export class TwilioParticipantMedia implements ParticipantMedia {
     if (this.decoded.length < n) this.decoded = new Int16Array(n);
     this.frame.samples = this.decoder.decode(media.payload, this.decoded);
     this.frame.atMs = media.timestampMs;
-    const listeners = this.audioListeners;
+    const listeners = this.audioListeners.all;
     for (let i = 0; i < listeners.length; i++) listeners[i](this.frame);
   };
 
@@ -83,6 +81,6 @@ export class TwilioParticipantMedia implements ParticipantMedia {
     this.leg.off('media', this.onMedia).off('stop', this.onStop);
     this.emitter.emit('end', why);
     this.emitter.removeAllListeners();
-    this.audioListeners = [];
+    this.audioListeners.clear();
   };
 }
