@@ -183,6 +183,26 @@ describe('WS /twilio/media: messages', () => {
     expect(events).toEqual(['dtmf:5', 'mark:m1', 'stop']);
   });
 
+  it('a media listener removed while a frame is handed out, by itself or another, still gets that frame and no later one', async () => {
+    const { c, leg, frames } = await activeLeg();
+    const calls: string[] = [];
+    const once = (f: MediaFrame): void => {
+      calls.push(`once${f.timestampMs}`);
+      leg.off('media', once);
+    };
+    const remover = (f: MediaFrame): void => {
+      calls.push(`remover${f.timestampMs}`);
+      leg.off('media', last);
+    };
+    const last = (f: MediaFrame): void => void calls.push(`last${f.timestampMs}`);
+    leg.on('media', once).on('media', remover).on('media', last);
+    c.media(2, 0, bytes(160, 0x01));
+    c.media(3, 20, bytes(160, 0x02));
+    await waitFor(() => frames.length === 2);
+    expect(calls).toEqual(['once0', 'remover0', 'last0', 'remover20']);
+    expect(frames.map((f) => f.timestampMs)).toEqual([0, 20]);
+  });
+
   it('fills a gap in media timestamps with silence', async () => {
     const { c, frames } = await activeLeg();
     c.media(2, 0, bytes(160, 0x01));
