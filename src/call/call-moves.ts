@@ -184,10 +184,15 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
       await Promise.all([warm.close(), call.discard()]);
       return refuse(`the telephony did not move the caller's leg: ${err instanceof Error ? err.message : String(err)}`);
     }
+    // The other instance has lost the caller's media: the call is served here, or by no one. A
+    // frame tick that threw here meanwhile ends it as failed now (see DirectCall.tickFailed).
+    call.callerMovedHere();
     await recordMove();
-    await reconnect(call.agentLeg ?? '', { callId: record.id, endpoint: 'agent' }).catch((err: unknown) => {
-      log.error({ event: 'call.adopt_leg_failed', callSid: call.agentLeg, err }, "the telephony did not move the other party's leg");
-    });
+    if (call.state !== 'ended') {
+      await reconnect(call.agentLeg ?? '', { callId: record.id, endpoint: 'agent' }).catch((err: unknown) => {
+        log.error({ event: 'call.adopt_leg_failed', callSid: call.agentLeg, err }, "the telephony did not move the other party's leg");
+      });
+    }
   } else {
     const skip = new Set(req.conference?.interpreterLegs ?? []);
     const members = info!.members.filter((m) => !skip.has(m.legRef));
@@ -196,7 +201,7 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
   // The sessions opened ahead that no route took are closed once the routes have started (they
   // start with the speech in progress handed over, after this answer).
   void call.routesStarted().then(() => warm.close());
-  const joined = await within<string | void>(call.whenJoined(), ADOPT_MEDIA_MS);
+  const joined = await within(call.whenJoined(), ADOPT_MEDIA_MS);
   if (joined.settled && joined.value === undefined) {
     if (call instanceof ConferenceCall) {
       await recordMove();
@@ -211,7 +216,12 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
     await ownership.handBack(record.id, refs, req.from).catch(() => undefined);
     deps.events.publish(stamp({ type: 'call.moved', kind: 'conference', from: self, to: req.from, direction: 'out' }, ids, Date.now()));
     await call.discard();
-    return refuse(joined.settled ? `every interpreter leg was refused: ${joined.value ?? ''}` : `the interpreter legs did not connect within ${ADOPT_MEDIA_MS / 1000} s`);
+    return refuse(joined.settled ? (joined.value ?? '') : `the interpreter legs did not connect within ${ADOPT_MEDIA_MS / 1000} s`);
+  }
+  if (joined.settled) {
+    // Its frame tick threw here once the caller's leg had come: it ended here as failed.
+    log.error({ event: 'call.adopt_ended', reason: joined.value }, `the call ended here before its legs were joined: ${joined.value ?? ''}`);
+    return { ok: false, reason: `the call ended on ${self} before its legs were joined: ${joined.value ?? ''}`, kept: false };
   }
   log.error({ event: 'call.adopt_media_missing', waitedMs: ADOPT_MEDIA_MS }, "the call's media did not come within the bound: ending it");
   void call.shutdown();

@@ -54,6 +54,9 @@ export const CONFERENCE_ENDS = {
   legsLost: 'tolk lost its interpreter legs',
 } as const;
 
+/** Why an adoption fails when the adopted call's frame tick throws before its interpreter legs have joined. */
+export const ADOPT_TICK_FAILED = "the call's audio processing threw here before its interpreter legs had joined";
+
 /** How long the call waits for the phone network to say why every interpreter leg left (see `everyLegGone`). */
 const LEGS_GONE_LOOKUP_MS = 2000;
 
@@ -233,8 +236,9 @@ export class ConferenceCall {
    */
   private moving: { left: Set<InterpreterLeg>; tickFailed: boolean } | undefined;
   /**
-   * Adopted: settles once every interpreter leg of the plan is connected here (undefined), or
-   * every one was refused for good (the refusal); `settled` once it has.
+   * Adopted: settles once every interpreter leg of the plan is connected here (undefined), or with
+   * why the adoption fails (every one was refused for good, or the frame tick threw); `settled`
+   * once it has.
    */
   private joined: { promise: Promise<string | undefined>; resolve: (refusal: string | undefined) => void; settled: boolean } | undefined;
   /**
@@ -513,7 +517,8 @@ export class ConferenceCall {
 
   /**
    * Adopted: resolves once every interpreter leg of the plan is connected here (undefined), or with
-   * Twilio's refusal once every one was refused for good.
+   * why the adoption fails: every one was refused for good (Twilio's refusal), or the frame tick
+   * threw first (ADOPT_TICK_FAILED).
    */
   whenJoined(): Promise<string | undefined> {
     return this.joined?.promise ?? Promise.resolve(undefined);
@@ -684,12 +689,19 @@ export class ConferenceCall {
    * shutdown ends it (a conference tolk created ends for everyone; one it joined, tolk leaves).
    * Not while it moves to another instance, which interprets the conference from now on: ending a
    * conference tolk created would cut the parties off there too; it ends should the move not happen.
+   * Nor while it is being adopted (`joined` unsettled): the instance it moves from interprets it on,
+   * its interpreter legs still in the conference, so the adoption fails and the call stays there.
    */
   private tickFailed(): Promise<void> {
     if (this.stateValue === 'ended') return this.released ?? Promise.resolve();
     if (this.moving) {
       this.moving.tickFailed = true;
       this.log.warn({ event: 'call.tick_failed_moving' }, 'the frame tick threw while the call moves to another instance: not ended here, unless it stays');
+      return Promise.resolve();
+    }
+    if (this.joined && !this.joined.settled) {
+      this.log.warn({ event: 'call.tick_failed_adopting' }, 'the frame tick threw while adopting the call: not adopted, and the instance it moves from interprets it on');
+      this.settleJoined(ADOPT_TICK_FAILED);
       return Promise.resolve();
     }
     this.outcome = 'error';
@@ -1130,7 +1142,7 @@ export class ConferenceCall {
       // Adopted, while the instance the call moves from still interprets it: nobody is told
       // anything here; the adoption fails, and the call stays there.
       this.log.warn({ event: 'conference.adopt_legs_refused', reason, legs: legs.length }, 'every interpreter leg was refused for good while adopting the call: it stays where it was');
-      this.settleJoined(reason);
+      this.settleJoined(`every interpreter leg was refused: ${reason}`);
       return;
     }
     this.unavailable = reason;

@@ -2,14 +2,15 @@
  * A live call moving between instances, seen from each side: the instance giving it up takes its
  * media ending for the move (and goes on as before if the move does not happen), and the one
  * adopting it rebuilds it from its record, opens its sessions before its media is moved, and takes
- * it over in the directory first; a conference's transcript names the same speakers after the move
- * as before it.
+ * it over in the directory first (a frame tick that throws there before the adoption has settled
+ * cuts off no one the giving instance may still serve); a conference's transcript names the same
+ * speakers after the move as before it.
  */
 import { CallService } from '../../src/call/call-service';
 import { TICK_FAILED } from '../../src/call/direct-call';
 import { CallEventBus, type CallEvent } from '../../src/call/events';
 import { ManualFrameClock } from '../../src/call/frame-clock';
-import { InterpreterLegRefusedError, type AddPartyRequest, type AdoptResult, type CallOwnership, type DialRequest, type LegReport, type Telephony } from '../../src/call/ports';
+import { InterpreterLegRefusedError, type AddPartyRequest, type AdoptResult, type CallMetrics, type CallOwnership, type DialRequest, type LegReport, type Telephony } from '../../src/call/ports';
 import type { PromptLibrary } from '../../src/call/prompts';
 import { recordCalls } from '../../src/call/subscribers/records';
 import { StaticNumberDirectory, type NumberSettings } from '../../src/config/numbers';
@@ -33,6 +34,8 @@ const NUMBER: NumberSettings = { number: '+15550001111', destination: '+15550002
 class FakeTelephony implements Telephony {
   readonly steps: string[] = [];
   reconnectFails = false;
+  /** When set, the caller's leg is moved once it resolves (and not if it rejects). */
+  callerMoved: Promise<void> | undefined;
   dial(req: DialRequest): Promise<string> {
     this.steps.push(`dial ${req.endpoint}`);
     return Promise.resolve(AGENT_SID);
@@ -50,6 +53,7 @@ class FakeTelephony implements Telephony {
   }
   reconnect(callSid: string, to: { callId: string; endpoint: string }): Promise<void> {
     this.steps.push(`reconnect ${callSid} to ${to.endpoint}`);
+    if (to.endpoint === 'caller' && this.callerMoved) return this.callerMoved;
     return this.reconnectFails ? Promise.reject(new Error('21220 not in progress')) : Promise.resolve();
   }
 }
@@ -78,7 +82,7 @@ class FakeOwnership implements CallOwnership {
 
 const prompts: PromptLibrary = { get: () => new Int16Array(800) };
 
-function instance(name: string, records = new InMemoryCallRecordStore(), conferences?: FakeConferences, extra: { number?: NumberSettings; ringTimeoutSec?: number; stepTimeoutMs?: number; logger?: Logger } = {}) {
+function instance(name: string, records = new InMemoryCallRecordStore(), conferences?: FakeConferences, extra: { number?: NumberSettings; ringTimeoutSec?: number; stepTimeoutMs?: number; logger?: Logger; metrics?: CallMetrics } = {}) {
   const telephony = new FakeTelephony();
   const translators = new FakeTranslatorFactory();
   const ownership = new FakeOwnership();
@@ -95,7 +99,7 @@ function instance(name: string, records = new InMemoryCallRecordStore(), confere
     translators,
     records,
     prompts,
-    metrics,
+    metrics: extra.metrics ?? metrics,
     logger,
     numbers: new StaticNumberDirectory([extra.number ?? NUMBER]),
     newCallId: () => 'call-1',
@@ -684,6 +688,149 @@ describe('a conference tolk created, whose frame tick throws while it moves to a
     expect(conferences.ended).toEqual(['CF-room']);
     expect(await a.records.get(callId)).toMatchObject({ outcome: 'error', endReason: TICK_FAILED });
     expect(a.service.activeCalls).toBe(0);
+  });
+});
+
+describe('a call whose frame tick throws on the instance adopting it, before the adoption has settled', () => {
+  const CONFERENCE_NUMBER: NumberSettings = { ...NUMBER, mode: 'conference', interpretation: 'whisper' };
+
+  /** Metrics whose report of the play-out depth (every 50 frame ticks) throws once `broken`: a call's frame tick throws then. */
+  function breakableMetrics(): CallMetrics & { broken: boolean } {
+    const m = {
+      ...metrics,
+      broken: false,
+      observePlayoutDepth: (): void => {
+        if (m.broken) throw new Error('histogram corrupt');
+      },
+    };
+    return m;
+  }
+
+  /** What `p` resolves with within a second, or 'no answer yet'. */
+  const soon = <T>(p: Promise<T>): Promise<T | 'no answer yet'> => Promise.race([p, new Promise<'no answer yet'>((r) => setTimeout(() => r('no answer yet'), 1_000))]);
+
+  it('leaves a conference tolk created to its parties, ended by no one: the adoption is refused, and the instance giving it up interprets it on', async () => {
+    const conferences = new Dialling('room', []);
+    const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences, { number: CONFERENCE_NUMBER });
+    const incoming = await a.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+    if (incoming.type !== 'conference') throw new Error(`not put in a conference: ${incoming.type}`);
+    const callId = incoming.callId;
+    conferences.parties.push(CALLER_SID);
+    a.service.conferenceEvent(callId, { type: 'joined', conferenceRef: 'CF-room', legRef: CALLER_SID, whispering: false });
+    const onA = new Map<string, FakeMediaLeg>();
+    await connect(a, conferences, callId, onA);
+    a.service.conferenceEvent(callId, { type: 'joined', conferenceRef: 'CF-room', legRef: AGENT_SID, whispering: false });
+    await connect(a, conferences, callId, onA);
+    await a.events.settle(callId);
+
+    const broken = breakableMetrics();
+    const b = instance('tolk-b', a.records, conferences, { number: CONFERENCE_NUMBER, metrics: broken });
+    let answer: AdoptResult | undefined;
+    const moving = a.service.moveOut(callId, 'tolk-b', async (_to, req) => (answer = await b.service.adopt(req)));
+    await new Promise((r) => setTimeout(r, 20));
+    // tolk-b's whisper leg for the caller has joined, the agent's not yet, when its tick throws.
+    const placed = conferences.interpreters.filter((l) => l.req.generation === 2);
+    expect(placed.map((l) => l.req.whisperTo)).toEqual([CALLER_SID, AGENT_SID]);
+    const first = new FakeMediaLeg(placed[0].legRef, placed[0].req.endpoint);
+    b.service.interpreterAnswered(callId, first.legRef, first.endpoint);
+    b.service.attach(first);
+    await flush();
+    broken.broken = true;
+    expect(() => b.clock.tick(50)).toThrow('histogram corrupt');
+    await flush();
+
+    // The parties are neither cut off nor hung up...
+    expect(conferences.ended).toEqual([]);
+    expect(b.telephony.steps).toEqual([]);
+    expect(a.telephony.steps).toEqual([]);
+    // ...and tolk-a, whose legs are still in the conference, interprets it on.
+    expect(await soon(moving)).toBe('kept');
+    expect(answer).toEqual({ ok: false, kept: true, reason: "the call's audio processing threw here before its interpreter legs had joined" });
+    expect(b.ownership.steps).toContain(`hand back ${callId} to tolk-a`);
+    expect(b.service.conferenceCall(callId)).toBeUndefined();
+    expect(a.service.conferenceCall(callId)?.state).toBe('live');
+    await a.events.settle(callId);
+    await b.events.settle(callId);
+    const record = await a.records.get(callId);
+    expect([record?.state, record?.outcome, record?.instance]).toEqual(['bridged', undefined, 'tolk-a']);
+    await a.service.hangUp(callId);
+  });
+
+  /**
+   * tolk-a moves the direct call to tolk-b, whose tick throws once the caller's stream has come
+   * there, before the telephony has said it moved the caller's leg (`moved`: whether it then has).
+   */
+  async function tickThrowsWhileCallerMoves(moved: boolean) {
+    const a = await bridged('tolk-a');
+    const broken = breakableMetrics();
+    const b = instance('tolk-b', a.records, undefined, { metrics: broken });
+    let movedOrNot!: () => void;
+    b.telephony.callerMoved = new Promise<void>((resolve, reject) => (movedOrNot = moved ? resolve : () => reject(new Error('21220 not in progress'))));
+    let answer: AdoptResult | undefined;
+    const moving = a.service.moveOut('call-1', 'tolk-b', async (_to, req) => (answer = await b.service.adopt(req)));
+    await new Promise((r) => setTimeout(r, 20));
+    b.service.attach(b.caller);
+    await flush();
+    broken.broken = true;
+    expect(() => b.clock.tick(50)).toThrow('histogram corrupt');
+    await flush();
+    // Nobody is hung up while the caller's leg may still be tolk-a's.
+    expect(b.telephony.steps).toEqual([`reconnect ${CALLER_SID} to caller`]);
+    movedOrNot();
+    const outcome = await soon(moving);
+    await a.events.settle('call-1');
+    await b.events.settle('call-1');
+    return { a, b, outcome, answer };
+  }
+
+  it("keeps a direct call on the instance giving it up, nobody hung up, when the tick throws before the telephony moved the caller's leg, which it then does not", async () => {
+    const { a, b, outcome, answer } = await tickThrowsWhileCallerMoves(false);
+    expect(outcome).toBe('kept');
+    expect(answer).toEqual({ ok: false, kept: true, reason: "the telephony did not move the caller's leg: 21220 not in progress" });
+    expect(b.telephony.steps).toEqual([`reconnect ${CALLER_SID} to caller`]);
+    expect(a.telephony.steps).toEqual(['dial agent']);
+    expect(b.service.activeCalls).toBe(0);
+    expect(a.service.call('call-1')?.state).toBe('bridged');
+    const record = await a.records.get('call-1');
+    expect([record?.state, record?.outcome, record?.instance]).toEqual(['bridged', undefined, 'tolk-a']);
+    a.caller.close();
+    await flush();
+  });
+
+  it("ends a direct call as failed once the telephony has moved the caller's leg away from the instance giving it up, and tells that instance at once", async () => {
+    const { a, b, outcome, answer } = await tickThrowsWhileCallerMoves(true);
+    expect(outcome).toBe('gone');
+    expect(answer).toEqual({ ok: false, kept: false, reason: `the call ended on tolk-b before its legs were joined: ${TICK_FAILED}` });
+    // The agent's leg is not moved to a call that has ended: both legs are hung up.
+    expect(b.telephony.steps[0]).toBe(`reconnect ${CALLER_SID} to caller`);
+    expect(b.telephony.steps.slice(1).sort()).toEqual([`hang up ${AGENT_SID}`, `hang up ${CALLER_SID}`].sort());
+    expect(await b.records.get('call-1')).toMatchObject({ instance: 'tolk-b', outcome: 'error', endReason: TICK_FAILED });
+    expect(b.translators.created.every((t) => t.closed)).toBe(true);
+    // tolk-a lets it go without ending it: tolk-b wrote its end.
+    expect(a.telephony.steps).toEqual(['dial agent']);
+    expect(a.published.map((e) => e.type)).not.toContain('call.ended');
+    expect(a.service.activeCalls).toBe(0);
+  });
+
+  it("ends a direct call as failed at once when the tick throws after the caller's leg has moved, and tells the instance giving it up", async () => {
+    const a = await bridged('tolk-a');
+    const broken = breakableMetrics();
+    const b = instance('tolk-b', a.records, undefined, { metrics: broken });
+    let answer: AdoptResult | undefined;
+    const moving = a.service.moveOut('call-1', 'tolk-b', async (_to, req) => (answer = await b.service.adopt(req)));
+    await new Promise((r) => setTimeout(r, 20));
+    // The caller's stream has come to tolk-b; the agent's has not yet.
+    b.service.attach(b.caller);
+    await flush();
+    broken.broken = true;
+    expect(() => b.clock.tick(50)).toThrow('histogram corrupt');
+    expect(await soon(moving)).toBe('gone');
+    expect(answer).toEqual({ ok: false, kept: false, reason: `the call ended on tolk-b before its legs were joined: ${TICK_FAILED}` });
+    await b.events.settle('call-1');
+    expect(b.telephony.steps.slice(2).sort()).toEqual([`hang up ${AGENT_SID}`, `hang up ${CALLER_SID}`].sort());
+    expect(await b.records.get('call-1')).toMatchObject({ instance: 'tolk-b', outcome: 'error', endReason: TICK_FAILED });
+    expect(b.translators.created.every((t) => t.closed)).toBe(true);
+    expect(a.published.map((e) => e.type)).not.toContain('call.ended');
   });
 });
 
