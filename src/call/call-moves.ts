@@ -184,10 +184,8 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
       await Promise.all([warm.close(), call.discard()]);
       return refuse(`the telephony did not move the caller's leg: ${err instanceof Error ? err.message : String(err)}`);
     }
-    // The other instance has lost the caller's media: the call is served here, or by no one. A
-    // frame tick that threw here meanwhile ends it as failed now (see DirectCall.tickFailed).
-    call.callerMovedHere();
     await recordMove();
+    // A call that ended here meanwhile (the caller hung up, its frame tick threw) takes no leg more.
     if (call.state !== 'ended') {
       await reconnect(call.agentLeg ?? '', { callId: record.id, endpoint: 'agent' }).catch((err: unknown) => {
         log.error({ event: 'call.adopt_leg_failed', callSid: call.agentLeg, err }, "the telephony did not move the other party's leg");
@@ -219,8 +217,8 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
     return refuse(joined.settled ? (joined.value ?? '') : `the interpreter legs did not connect within ${ADOPT_MEDIA_MS / 1000} s`);
   }
   if (joined.settled) {
-    // Its frame tick threw here once the caller's leg had come: it ended here as failed.
-    log.error({ event: 'call.adopt_ended', reason: joined.value }, `the call ended here before its legs were joined: ${joined.value ?? ''}`);
+    // It ended here before its legs were joined (the other instance has lost the caller's media).
+    log.warn({ event: 'call.adopt_ended', reason: joined.value }, `the call ended here before its legs were joined: ${joined.value ?? ''}`);
     return { ok: false, reason: `the call ended on ${self} before its legs were joined: ${joined.value ?? ''}`, kept: false };
   }
   log.error({ event: 'call.adopt_media_missing', waitedMs: ADOPT_MEDIA_MS }, "the call's media did not come within the bound: ending it");

@@ -55,7 +55,7 @@ export const CONFERENCE_ENDS = {
 } as const;
 
 /** Why an adoption fails when the adopted call's frame tick throws before its interpreter legs have joined. */
-export const ADOPT_TICK_FAILED = "the call's audio processing threw here before its interpreter legs had joined";
+export const ADOPT_TICK_FAILED = "the call's audio processing threw on the instance adopting it before its interpreter legs had joined";
 
 /** How long the call waits for the phone network to say why every interpreter leg left (see `everyLegGone`). */
 const LEGS_GONE_LOOKUP_MS = 2000;

@@ -132,12 +132,9 @@ export class DirectCall {
   private moving: { left: Set<string>; tickFailed: boolean } | undefined;
   /**
    * Adopted: resolves once both legs' media is here and joined (undefined), or with why the call
-   * ended here first (its frame tick threw); `settled` once it has. A tick that throws before the
-   * telephony has moved the caller's leg here (`callerHere`, see `callerMovedHere`) ends nothing
-   * yet (`tickFailed`: one did): should the leg not move, the instance the call moves from serves it
-   * on, and hanging its legs up here would cut it off there.
+   * ended here first; `settled` once it has.
    */
-  private joined: { promise: Promise<string | undefined>; resolve: (ended: string | undefined) => void; settled: boolean; callerHere: boolean; tickFailed: boolean } | undefined;
+  private joined: { promise: Promise<string | undefined>; resolve: (ended: string | undefined) => void; settled: boolean } | undefined;
   /** Until the legs are joined: the caller's speech in progress, which the agent hears translated from its start. */
   private callerLeadIn: { speech: SpeechLeadIn; stop: () => void } | undefined;
   /** Adopted: the speech in progress the giving instance hands over (`handedSpeech`), which the routes start with. */
@@ -160,7 +157,7 @@ export class DirectCall {
       this.stateValue = 'bridged';
       this.agentLeg = init.adopted.agentLeg;
       let resolve!: (ended: string | undefined) => void;
-      this.joined = { promise: new Promise<string | undefined>((r) => (resolve = r)), resolve, settled: false, callerHere: false, tickFailed: false };
+      this.joined = { promise: new Promise<string | undefined>((r) => (resolve = r)), resolve, settled: false };
       this.handed = new HandedSpeech(this.log);
     }
     this.graph = new CallGraph({
@@ -262,10 +259,9 @@ export class DirectCall {
    * The call's frame tick threw (its graph ticks no more): the call ends as failed, both legs hung
    * up. Not while it moves to another instance: its legs are that instance's now, or on their way
    * there, and hanging them up would cut the call there too; it ends should the move not happen.
-   * Adopted, it ends nothing before the telephony has moved the caller's leg here (see `joined`):
-   * the instance the call moves from may serve it on. Once the leg has moved, that instance has
-   * lost the caller's media and can serve the call no more, so it ends here as failed, and the
-   * adoption is answered at once with why (see `whenJoined`).
+   * Adopted, the tick runs once the caller's media has come here, so the telephony has moved the
+   * caller's leg away from the instance the call moves from, which can serve it no more: it ends
+   * here as failed, and the adoption is answered at once with why (see `whenJoined`).
    */
   private tickFailed(): void {
     if (this.moving) {
@@ -273,14 +269,7 @@ export class DirectCall {
       this.log.warn({ event: 'call.tick_failed_moving' }, 'the frame tick threw while the call moves to another instance: not ended here, unless it stays');
       return;
     }
-    const joined = this.joined;
-    if (joined && !joined.settled && !joined.callerHere) {
-      joined.tickFailed = true;
-      this.log.warn({ event: 'call.tick_failed_adopting' }, "the frame tick threw before the caller's leg moved here: not ended here, unless it does");
-      return;
-    }
     this.dispatch({ type: 'failure', reason: TICK_FAILED });
-    this.settleJoined(TICK_FAILED);
   }
 
   /** A party's media ended: they hung up, or their media was lost (`why`). */
@@ -291,7 +280,7 @@ export class DirectCall {
 
   /**
    * Adopted: resolves once both legs' media has come and the routes run (undefined), or with why
-   * the call ended here before (its frame tick threw).
+   * the call ended here before (a party hung up, its media was lost, its frame tick threw...).
    */
   whenJoined(): Promise<string | undefined> {
     return this.joined?.promise ?? Promise.resolve(undefined);
@@ -301,16 +290,6 @@ export class DirectCall {
     if (!this.joined || this.joined.settled) return;
     this.joined.settled = true;
     this.joined.resolve(ended);
-  }
-
-  /**
-   * Adopted: the telephony has moved the caller's leg here, away from the instance the call moves
-   * from; a frame tick that threw meanwhile ends the call as failed now.
-   */
-  callerMovedHere(): void {
-    if (!this.joined || this.joined.settled) return;
-    this.joined.callerHere = true;
-    if (this.joined.tickFailed) this.tickFailed();
   }
 
   /**
@@ -510,6 +489,7 @@ export class DirectCall {
         }
         return;
       case 'release':
+        this.settleJoined(reason ?? 'unknown');
         this.released = this.release(outcome ?? 'error', reason ?? 'unknown');
         return;
     }

@@ -29,7 +29,10 @@ export class FakeConferences implements ConferenceTelephony {
   find(): Promise<ConferenceInfo> {
     return Promise.resolve({ ref: `CF-${this.name}`, name: this.name, members: this.parties.map((legRef) => ({ legRef, whispering: false })) });
   }
-  removeLeg(): Promise<void> {
+  /** The legs taken out of a conference, in order. */
+  readonly removed: string[] = [];
+  removeLeg(_conference: string, legRef: string): Promise<void> {
+    this.removed.push(legRef);
     return Promise.resolve();
   }
   /** The conferences ended, in order. */
