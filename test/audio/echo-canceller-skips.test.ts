@@ -3,7 +3,7 @@
  */
 import fc from 'fast-check';
 import { correlate, correlateGroup, EchoCanceller, energyAbove, lastMagnitudePeak, magnitudeSum } from '../../src/audio/echo-canceller';
-import { groupCases, groupCall } from './helpers/delay-search';
+import { correlateGroupCases, correlateGroupArrays } from './helpers/delay-search';
 import { prng } from './helpers/signals';
 
 /** The whole sum of squares, every sample added, in the same order. */
@@ -93,9 +93,9 @@ describe('correlate (one envelope block into the delay search)', () => {
 describe('correlateGroup (five envelope blocks into the delay search in one pass)', () => {
   it('leaves every lag bit-identical to the updates of the five blocks made one after the other', () => {
     fc.assert(
-      fc.property(groupCases, (c) => {
+      fc.property(correlateGroupCases, (c) => {
         const { maxLag, ms, top } = c;
-        const { env, corr, want, lam } = groupCall(c);
+        const { env, corr, want, lam } = correlateGroupArrays(c);
         // one block after the other, one lag a pass
         for (let j = 0; j < 5; j++) for (let L = 0; L <= maxLag; L++) want[L] = lam * want[L] + ms[j] * env[top + j - L];
         correlateGroup(corr, env, top, maxLag, lam, ms[0], ms[1], ms[2], ms[3], ms[4]);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { correlateGroup } from '../../src/audio/echo-canceller';
 import { wasmCorr } from '../../src/audio/wasm/simd-corr';
-import { groupCases, groupCall } from './helpers/delay-search';
+import { correlateGroupCases, correlateGroupArrays } from './helpers/delay-search';
 
 describe('the delay search kernel (corr.wat)', () => {
   it('loads on this Node, so the echo canceller searches on it', () => {
@@ -11,9 +11,9 @@ describe('the delay search kernel (corr.wat)', () => {
   it('leaves every lag bit-identical to correlateGroup, for any lag count, envelope and blocks', () => {
     const kernel = wasmCorr()!;
     fc.assert(
-      fc.property(groupCases, (c) => {
+      fc.property(correlateGroupCases, (c) => {
         const { maxLag, ms, top } = c;
-        const { env, corr, want, lam } = groupCall(c);
+        const { env, corr, want, lam } = correlateGroupArrays(c);
         correlateGroup(want, env, top, maxLag, lam, ms[0], ms[1], ms[2], ms[3], ms[4]);
         kernel.correlateGroup(corr, env, top, maxLag, lam, ms[0], ms[1], ms[2], ms[3], ms[4]);
         expect(Array.from(corr)).toEqual(Array.from(want));
