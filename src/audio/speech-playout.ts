@@ -11,8 +11,9 @@
  * chunk it paced) is followed by the next a whole chunk's time later: the pace, and the start wait
  * with it, start later by what it was short. It is learnt as the speech arrives: every chunk's
  * lateness against the pace of its utterance is noted, and the wait is a small margin plus the most
- * seen over the last few seconds of speech, here or on any route of the process (`recent`: the same
- * network path to the service, so jitter there lengthens every route's wait at once). Lateness is
+ * seen over the last few seconds of speech here, or on the process's routes (`recent`: the same
+ * network path to the service, so jitter there lengthens every route's wait at once; all but the
+ * latest piece in a hundred, see RecentLateness), whichever is more. Lateness is
  * timed on the play-out's clock (`nowMs`), which does not run on while the event loop stalls: what
  * arrives in a stall is read before the frames the stall held up, so a stall of this process (a
  * long collection, a busy core) is no lateness, and does not make every route wait longer (an
@@ -205,7 +206,7 @@ export class SpeechPlayout {
 
   /** How long an utterance's first piece waits before it plays, ms. */
   private get startWaitMs(): number {
-    const recent = this.recent && this.nowMs ? this.recent.maxMs(this.nowMs()) : undefined;
+    const recent = this.recent && this.nowMs ? this.recent.lateMs(this.nowMs()) : undefined;
     // Until a window with speech has shown this route's jitter, only the process's recent figure
     // counts, or the prior when it has none (no route has spoken lately, or the process's first
     // translated speech came less than a window ago).
