@@ -688,7 +688,7 @@ describe('a conference tolk created, whose frame tick throws while it moves to a
   });
 });
 
-describe('a call whose frame tick throws on the instance adopting it, before the adoption has settled', () => {
+describe('a call that fails or ends on the instance adopting it, before the adoption has settled', () => {
   const CONFERENCE_NUMBER: NumberSettings = { ...NUMBER, mode: 'conference', interpretation: 'whisper' };
 
   /** Metrics whose report of the play-out depth (every 50 frame ticks) throws once `broken`: a call's frame tick throws then. */
