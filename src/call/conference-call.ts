@@ -28,6 +28,7 @@
  */
 import type { Logger } from '../log/logger';
 import type { CallOutcome } from '../store/call-record';
+import { AdoptionJoin } from './adoption-join';
 import { CallGraph } from './call-graph';
 import { DEFAULT_STEP_TIMEOUT_MS, findLeg, startDeadline } from './deadline';
 import { TICK_FAILED, graphServices, type CallDeps } from './direct-call';
@@ -237,10 +238,9 @@ export class ConferenceCall {
   private moving: { left: Set<InterpreterLeg>; tickFailed: boolean } | undefined;
   /**
    * Adopted: settles once every interpreter leg of the plan is connected here (undefined), or with
-   * why the adoption fails (every one was refused for good, or the frame tick threw); `settled`
-   * once it has.
+   * why the adoption fails (every one was refused for good, or the frame tick threw).
    */
-  private joined: { promise: Promise<string | undefined>; resolve: (refusal: string | undefined) => void; settled: boolean } | undefined;
+  private joined: AdoptionJoin | undefined;
   /**
    * The room's speech in progress, as a connected interpreter leg hears it (each hears the whole
    * room, so another one carries on when that one goes).
@@ -277,8 +277,7 @@ export class ConferenceCall {
     if (init.adopted) {
       this.dialledLeg = init.adopted.dialledLeg;
       this.dialledAnswered = init.adopted.dialledLeg !== undefined && init.adopted.dialledAt === undefined;
-      let resolve!: (refusal: string | undefined) => void;
-      this.joined = { promise: new Promise<string | undefined>((r) => (resolve = r)), resolve, settled: false };
+      this.joined = new AdoptionJoin();
       this.handed = new HandedSpeech(this.log);
     }
     for (const p of init.parties ?? []) this.known.set(p.legRef, p);
@@ -525,9 +524,7 @@ export class ConferenceCall {
   }
 
   private settleJoined(refusal: string | undefined): void {
-    if (!this.joined || this.joined.settled) return;
-    this.joined.settled = true;
-    this.joined.resolve(refusal);
+    if (!this.joined?.settle(refusal)) return;
     // Adopted: a leg refused for now meanwhile is asked for again here.
     if (refusal === undefined) this.scheduleRetry();
   }

@@ -20,6 +20,7 @@ import { SampleQueue } from '../audio/sample-queue';
 import type { NumberSettings } from '../config/numbers';
 import type { Logger } from '../log/logger';
 import type { CallOutcome } from '../store/call-record';
+import { AdoptionJoin } from './adoption-join';
 import { CallGraph, type CallGraphOptions, type CallUtterance } from './call-graph';
 import { deadlineOf, nextState, type CallEffect, type CallState, type CallTrigger, type LegFinding } from './call-state';
 import { initialCallerLanguage, sameLanguage, type InitialLanguage } from './caller-language';
@@ -130,11 +131,8 @@ export class DirectCall {
    * (`tickFailed`: one did).
    */
   private moving: { left: Set<string>; tickFailed: boolean } | undefined;
-  /**
-   * Adopted: resolves once both legs' media is here and joined (undefined), or with why the call
-   * ended here first; `settled` once it has.
-   */
-  private joined: { promise: Promise<string | undefined>; resolve: (ended: string | undefined) => void; settled: boolean } | undefined;
+  /** Adopted: settles once both legs' media is here and joined (undefined), or with why the call ended here first. */
+  private joined: AdoptionJoin | undefined;
   /** Until the legs are joined: the caller's speech in progress, which the agent hears translated from its start. */
   private callerLeadIn: { speech: SpeechLeadIn; stop: () => void } | undefined;
   /** Adopted: the speech in progress the giving instance hands over (`handedSpeech`), which the routes start with. */
@@ -156,8 +154,7 @@ export class DirectCall {
     if (init.adopted) {
       this.stateValue = 'bridged';
       this.agentLeg = init.adopted.agentLeg;
-      let resolve!: (ended: string | undefined) => void;
-      this.joined = { promise: new Promise<string | undefined>((r) => (resolve = r)), resolve, settled: false };
+      this.joined = new AdoptionJoin();
       this.handed = new HandedSpeech(this.log);
     }
     this.graph = new CallGraph({
@@ -244,7 +241,7 @@ export class DirectCall {
       // Adopted: the call is bridged already; its routes start once both legs are here.
       if (this.graph.endpoint(CALLER) && this.graph.endpoint(AGENT)) {
         this.joinLegs();
-        this.settleJoined(undefined);
+        this.joined.settle(undefined);
       }
       return;
     }
@@ -284,12 +281,6 @@ export class DirectCall {
    */
   whenJoined(): Promise<string | undefined> {
     return this.joined?.promise ?? Promise.resolve(undefined);
-  }
-
-  private settleJoined(ended: string | undefined): void {
-    if (!this.joined || this.joined.settled) return;
-    this.joined.settled = true;
-    this.joined.resolve(ended);
   }
 
   /**
@@ -489,7 +480,7 @@ export class DirectCall {
         }
         return;
       case 'release':
-        this.settleJoined(reason ?? 'unknown');
+        this.joined?.settle(reason ?? 'unknown');
         this.released = this.release(outcome ?? 'error', reason ?? 'unknown');
         return;
     }
