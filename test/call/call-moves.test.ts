@@ -152,6 +152,9 @@ async function adoptConnected(b: Instance, conferences: FakeConferences, callId:
   expect(await adopting).toEqual({ ok: true });
 }
 
+/** A number whose callers tolk puts in a conference it creates, whispering the translation. */
+const CONFERENCE_NUMBER: NumberSettings = { ...NUMBER, mode: 'conference', interpretation: 'whisper' };
+
 /** A conference tolk creates for a caller: the agent dialled rings as AGENT_SID (listed among its participants, as Twilio lists one ringing). */
 class Dialling extends FakeConferences {
   readonly dialled: string[] = [];
@@ -160,6 +163,31 @@ class Dialling extends FakeConferences {
     this.parties.push(AGENT_SID);
     return Promise.resolve(AGENT_SID);
   }
+}
+
+/**
+ * A caller of CONFERENCE_NUMBER on instance `name`, in the conference tolk created for them, its
+ * whisper leg for them connected (kept in `connected`); the agent dialled rings.
+ */
+async function conferenceForCaller(name: string, extra: Parameters<typeof instance>[3] = {}) {
+  const conferences = new Dialling('room', []);
+  const s = instance(name, new InMemoryCallRecordStore(), conferences, { number: CONFERENCE_NUMBER, ...extra });
+  const incoming = await s.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
+  if (incoming.type !== 'conference') throw new Error(`not put in a conference: ${incoming.type}`);
+  const callId = incoming.callId;
+  conferences.parties.push(CALLER_SID);
+  s.service.conferenceEvent(callId, { type: 'joined', conferenceRef: 'CF-room', legRef: CALLER_SID, whispering: false });
+  const connected = new Map<string, FakeMediaLeg>();
+  await connect(s, conferences, callId, connected);
+  return { s, conferences, callId, connected };
+}
+
+/** The same, once the agent has joined too, their whisper leg connected. */
+async function conferenceTalking(name: string) {
+  const c = await conferenceForCaller(name);
+  c.s.service.conferenceEvent(c.callId, { type: 'joined', conferenceRef: 'CF-room', legRef: AGENT_SID, whispering: false });
+  await connect(c.s, c.conferences, c.callId, c.connected);
+  return c;
 }
 
 /** `a` moves conference `callId` out to `b`, whose interpreter legs connect (kept in `media`). */
@@ -568,19 +596,9 @@ describe('a conference moving to another instance while someone in the room talk
 });
 
 describe('a conference tolk created for a caller, moving while the agent dialled for them still rings', () => {
-  const CONFERENCE_NUMBER: NumberSettings = { ...NUMBER, mode: 'conference', interpretation: 'whisper' };
-
   /** The caller is in on tolk-a, the agent rings, and the call moves to tolk-b. */
   async function movedWhileRinging(timing: { ringTimeoutSec?: number; stepTimeoutMs?: number; logger?: Logger } = {}) {
-    const conferences = new Dialling('room', []);
-    const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences, { number: CONFERENCE_NUMBER, ...timing });
-    const answer = await a.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
-    if (answer.type !== 'conference') throw new Error(`not put in a conference: ${answer.type}`);
-    const callId = answer.callId;
-    conferences.parties.push(CALLER_SID);
-    a.service.conferenceEvent(callId, { type: 'joined', conferenceRef: 'CF-room', legRef: CALLER_SID, whispering: false });
-    const connected = new Map<string, FakeMediaLeg>();
-    await connect(a, conferences, callId, connected);
+    const { s: a, conferences, callId, connected } = await conferenceForCaller('tolk-a', timing);
     expect(conferences.dialled).toEqual([NUMBER.destination]);
     expect(a.service.movableCalls()).toEqual([{ id: callId, movable: true }]);
     await a.events.settle(callId);
@@ -637,21 +655,9 @@ describe('a conference tolk created for a caller, moving while the agent dialled
 });
 
 describe('a conference tolk created, whose frame tick throws while it moves to another instance', () => {
-  const CONFERENCE_NUMBER: NumberSettings = { ...NUMBER, mode: 'conference', interpretation: 'whisper' };
-
   /** The caller and the agent talk on tolk-a, whose tick throws while it moves the call: `answer` is the adopter's. */
   async function tickThrowsMoving(answer: AdoptResult) {
-    const conferences = new Dialling('room', []);
-    const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences, { number: CONFERENCE_NUMBER });
-    const incoming = await a.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
-    if (incoming.type !== 'conference') throw new Error(`not put in a conference: ${incoming.type}`);
-    const callId = incoming.callId;
-    conferences.parties.push(CALLER_SID);
-    a.service.conferenceEvent(callId, { type: 'joined', conferenceRef: 'CF-room', legRef: CALLER_SID, whispering: false });
-    const connected = new Map<string, FakeMediaLeg>();
-    await connect(a, conferences, callId, connected);
-    a.service.conferenceEvent(callId, { type: 'joined', conferenceRef: 'CF-room', legRef: AGENT_SID, whispering: false });
-    await connect(a, conferences, callId, connected);
+    const { s: a, conferences, callId, connected } = await conferenceTalking('tolk-a');
     const outcome = await a.service.moveOut(callId, 'tolk-b', async () => {
       for (const leg of connected.values()) {
         leg.send = () => {
@@ -689,8 +695,6 @@ describe('a conference tolk created, whose frame tick throws while it moves to a
 });
 
 describe('a call that fails or ends on the instance adopting it, before the adoption has settled', () => {
-  const CONFERENCE_NUMBER: NumberSettings = { ...NUMBER, mode: 'conference', interpretation: 'whisper' };
-
   /** Metrics whose report of the play-out depth (every 50 frame ticks) throws once `broken`: a call's frame tick throws then. */
   function breakableMetrics(): CallMetrics & { broken: boolean } {
     const m = {
@@ -715,17 +719,7 @@ describe('a call that fails or ends on the instance adopting it, before the adop
   };
 
   it('leaves a conference tolk created to its parties, ended by no one: the adoption is refused, and the instance giving it up interprets it on', async () => {
-    const conferences = new Dialling('room', []);
-    const a = instance('tolk-a', new InMemoryCallRecordStore(), conferences, { number: CONFERENCE_NUMBER });
-    const incoming = await a.service.incoming({ legRef: CALLER_SID, from: '+442071234567', to: NUMBER.number });
-    if (incoming.type !== 'conference') throw new Error(`not put in a conference: ${incoming.type}`);
-    const callId = incoming.callId;
-    conferences.parties.push(CALLER_SID);
-    a.service.conferenceEvent(callId, { type: 'joined', conferenceRef: 'CF-room', legRef: CALLER_SID, whispering: false });
-    const onA = new Map<string, FakeMediaLeg>();
-    await connect(a, conferences, callId, onA);
-    a.service.conferenceEvent(callId, { type: 'joined', conferenceRef: 'CF-room', legRef: AGENT_SID, whispering: false });
-    await connect(a, conferences, callId, onA);
+    const { s: a, conferences, callId } = await conferenceTalking('tolk-a');
     await a.events.settle(callId);
 
     const broken = breakableMetrics();

@@ -7,6 +7,16 @@ import { DeferJobError, FinalJobError, JobFailedError, type JobContext } from '.
 import { Redis } from 'ioredis';
 import { BACKENDS, openTestQueues, silent, waitFor, type TestQueues } from './helpers';
 
+/** What `p` has settled with so far: 'pending' until it does, then its value or its error. */
+function outcomeOf(p: Promise<unknown>): { outcome: unknown } {
+  const seen: { outcome: unknown } = { outcome: 'pending' };
+  void p.then(
+    (v) => (seen.outcome = v),
+    (e: unknown) => (seen.outcome = e),
+  );
+  return seen;
+}
+
 describe.each(BACKENDS)('job queues (%s)', (backend) => {
   let q: TestQueues;
   const spec = { name: 'work', concurrency: 2 };
@@ -155,29 +165,21 @@ describe.each(BACKENDS)('job queues (%s)', (backend) => {
   it('ends a wait for a job still unfinished, rejected, when the queues close (no timer left holding the process)', async () => {
     q = openTestQueues(backend, [spec]);
     // Nothing works the queue: the job waits.
-    let outcome: unknown = 'pending';
-    void q.jobs.addAndWait('work', { id: 'unworked', data: {} }, 60_000).then(
-      (v: unknown) => (outcome = v),
-      (e: unknown) => (outcome = e),
-    );
+    const wait = outcomeOf(q.jobs.addAndWait('work', { id: 'unworked', data: {} }, 60_000));
     await waitFor(async () => (await q.jobs.get('work', 'unworked')) !== undefined, 5000, 'the job to be queued');
     await q.close();
     await new Promise((r) => setImmediate(r));
-    expect(outcome).toBeInstanceOf(JobFailedError);
-    expect(outcome).toMatchObject({ timedOut: false, message: 'the job queues closed before job unworked finished' });
+    expect(wait.outcome).toBeInstanceOf(JobFailedError);
+    expect(wait.outcome).toMatchObject({ timedOut: false, message: 'the job queues closed before job unworked finished' });
   });
 
   it('ends a wait begun as the queues close, and refuses one asked for after, both at once', async () => {
     q = openTestQueues(backend, [spec]);
-    let outcome: unknown = 'pending';
-    void q.jobs.addAndWait('work', { id: 'racing', data: {} }, 60_000).then(
-      (v: unknown) => (outcome = v),
-      (e: unknown) => (outcome = e),
-    );
+    const wait = outcomeOf(q.jobs.addAndWait('work', { id: 'racing', data: {} }, 60_000));
     await q.close();
     await new Promise((r) => setImmediate(r));
-    expect(outcome).toBeInstanceOf(JobFailedError);
-    expect(outcome).toMatchObject({ timedOut: false, message: 'the job queues closed before job racing finished' });
+    expect(wait.outcome).toBeInstanceOf(JobFailedError);
+    expect(wait.outcome).toMatchObject({ timedOut: false, message: 'the job queues closed before job racing finished' });
     await expect(q.jobs.addAndWait('work', { id: 'late', data: {} }, 60_000)).rejects.toMatchObject({
       name: 'JobFailedError',
       message: 'the job queues closed before job late finished',
