@@ -12,7 +12,7 @@ import { ConferenceCall } from './conference-call';
 import { DirectCall, type CallDeps } from './direct-call';
 import type { CallEventBus } from './events';
 import { stamp, type MovedCall } from './events';
-import type { AdoptRequest, AdoptResult, SendAdoption, SendSpeech, SpeechHandOver } from './ports';
+import { LegNotMovedError, type AdoptRequest, type AdoptResult, type SendAdoption, type SendSpeech, type SpeechHandOver } from './ports';
 import { directTargets, rebuildCall } from './rebuild';
 import { WarmSessions } from './warm-sessions';
 
@@ -20,6 +20,11 @@ import { WarmSessions } from './warm-sessions';
 export const ADOPT_SESSIONS_MS = 5_000;
 /** How long an adopted call's media may take to come here once the telephony was asked to move it. */
 export const ADOPT_MEDIA_MS = 10_000;
+/**
+ * How long the caller's media may take to come here when the request to move its leg failed
+ * without the telephony saying it refused (no answer in time): it may have moved all the same.
+ */
+export const ADOPT_UNANSWERED_MOVE_MS = 3_000;
 
 /**
  * Moves live `call` from instance `self` to instance `to`: `send` asks that instance to adopt it.
@@ -175,14 +180,16 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
 
   if (call instanceof DirectCall) {
     const reconnect = deps.telephony.reconnect.bind(deps.telephony);
-    try {
-      await reconnect(call.callerLeg, { callId: record.id, endpoint: 'caller' });
-    } catch (err) {
+    const moved = await reconnect(call.callerLeg, { callId: record.id, endpoint: 'caller' }).then(
+      () => undefined,
+      (err: unknown) => callerMovedAnyway(call, err, log),
+    );
+    if (moved !== undefined) {
       // Nothing moved: the call goes back to the instance that serves it.
       await ownership.handBack(record.id, refs, req.from).catch(() => undefined);
       deps.events.publish(stamp({ type: 'call.moved', kind: 'direct', from: self, to: req.from, direction: 'out' }, ids, Date.now()));
       await Promise.all([warm.close(), call.discard()]);
-      return refuse(`the telephony did not move the caller's leg: ${err instanceof Error ? err.message : String(err)}`);
+      return refuse(`the telephony did not move the caller's leg: ${moved}`);
     }
     await recordMove();
     // A call that ended here meanwhile (the caller hung up, its frame tick threw) takes no leg more.
@@ -224,6 +231,20 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
   log.error({ event: 'call.adopt_media_missing', waitedMs: ADOPT_MEDIA_MS }, "the call's media did not come within the bound: ending it");
   void call.shutdown();
   return { ok: false, reason: `the call's media did not come to ${self} within ${ADOPT_MEDIA_MS / 1000} s`, kept: false };
+}
+
+/**
+ * The request to move `call`'s caller leg failed (`err`): undefined when the leg moved all the same
+ * (its media came here: the request's answer was lost, not the update), else why it did not. A
+ * refusal (`LegNotMovedError`) is taken at its word; any other failure waits a little for the media.
+ */
+async function callerMovedAnyway(call: DirectCall, err: unknown, log: Logger): Promise<string | undefined> {
+  const why = err instanceof Error ? err.message : String(err);
+  if (err instanceof LegNotMovedError) return why;
+  const came = await within(call.whenCallerHere(), ADOPT_UNANSWERED_MOVE_MS);
+  if (!came.settled) return `${why} (and its media did not come within ${ADOPT_UNANSWERED_MOVE_MS / 1000} s)`;
+  log.warn({ event: 'call.adopt_move_unanswered', err }, `the request to move the caller's leg failed, but its media came here: adopting it (${why})`);
+  return undefined;
 }
 
 /** What `p` resolves with, if it does within `ms`. */

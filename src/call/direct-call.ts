@@ -133,6 +133,9 @@ export class DirectCall {
   private moving: { left: Set<string>; tickFailed: boolean } | undefined;
   /** Adopted: settles once both legs' media is here and joined (undefined), or with why the call ended here first. */
   private joined: AdoptionJoin | undefined;
+  /** Adopted: resolves once the caller's media has come here (`whenCallerHere`). */
+  private callerCame: () => void = () => undefined;
+  private readonly callerHere = new Promise<void>((resolve) => (this.callerCame = resolve));
   /** Until the legs are joined: the caller's speech in progress, which the agent hears translated from its start. */
   private callerLeadIn: { speech: SpeechLeadIn; stop: () => void } | undefined;
   /** Adopted: the speech in progress the giving instance hands over (`handedSpeech`), which the routes start with. */
@@ -238,6 +241,7 @@ export class DirectCall {
     });
     this.log.info({ event: 'call.leg_attached', legId: id, callSid: media.legRef, streamSid: media.streamRef }, 'leg attached');
     if (this.joined) {
+      if (id === CALLER) this.callerCame();
       // Adopted: the call is bridged already; its routes start once both legs are here.
       if (this.graph.endpoint(CALLER) && this.graph.endpoint(AGENT)) {
         this.joinLegs();
@@ -281,6 +285,11 @@ export class DirectCall {
    */
   whenJoined(): Promise<string | undefined> {
     return this.joined?.promise ?? Promise.resolve(undefined);
+  }
+
+  /** Adopted: resolves once the caller's media has come here, that is once the telephony has moved the caller's leg. */
+  whenCallerHere(): Promise<void> {
+    return this.callerHere;
   }
 
   /**

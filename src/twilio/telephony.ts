@@ -2,7 +2,7 @@
  * The call core's Telephony port on Twilio's REST API: a dialled leg's voice URL and status
  * callback carry the call id and endpoint (call-params.ts), so its webhooks find their call.
  */
-import type { DialRequest, LegReport, Telephony } from '../call/ports';
+import { LegNotMovedError, type DialRequest, type LegReport, type Telephony } from '../call/ports';
 import type { CallAnswerRenderer } from './call-answers';
 import { CALL_ID_PARAM, LEG_PARAM } from './call-params';
 import { legStatusOf } from './call-status';
@@ -64,9 +64,20 @@ export class TwilioTelephony implements Telephony {
     return { status, ...(call.endTime ? { endedAt: call.endTime } : {}) };
   }
 
-  /** A live-call update with new TwiML: `<Connect><Stream>` to this instance's media path, with a fresh token for the leg. */
+  /**
+   * A live-call update with new TwiML: `<Connect><Stream>` to this instance's media path, with a
+   * fresh token for the leg. A 4xx is Twilio refusing the update (nothing moved); a timeout or a
+   * 5xx after the retries may have come after Twilio acted on it, so it is passed on as it is.
+   */
   async reconnect(callSid: string, to: { callId: string; endpoint: string }): Promise<void> {
-    await this.deps.rest.redirect(callSid, { twiml: this.deps.answers({ type: 'connect', callId: to.callId, legRef: callSid, endpoint: to.endpoint }) });
+    try {
+      await this.deps.rest.redirect(callSid, { twiml: this.deps.answers({ type: 'connect', callId: to.callId, legRef: callSid, endpoint: to.endpoint }) });
+    } catch (err) {
+      if (err instanceof TwilioApiError && err.status >= 400 && err.status < 500 && !err.retryable) {
+        throw new LegNotMovedError(`${err.status}${err.code === undefined ? '' : ` (${err.code})`}: ${err.message}`);
+      }
+      throw err;
+    }
   }
 
   async sayAndHangUp(callSid: string, text: string, locale: string): Promise<void> {

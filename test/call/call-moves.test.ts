@@ -10,7 +10,7 @@ import { CallService } from '../../src/call/call-service';
 import { TICK_FAILED } from '../../src/call/direct-call';
 import { CallEventBus, type CallEvent } from '../../src/call/events';
 import { ManualFrameClock } from '../../src/call/frame-clock';
-import { InterpreterLegRefusedError, type AddPartyRequest, type AdoptResult, type CallMetrics, type CallOwnership, type DialRequest, type LegReport, type Telephony } from '../../src/call/ports';
+import { InterpreterLegRefusedError, LegNotMovedError, type AddPartyRequest, type AdoptResult, type CallMetrics, type CallOwnership, type DialRequest, type LegReport, type Telephony } from '../../src/call/ports';
 import type { PromptLibrary } from '../../src/call/prompts';
 import { recordCalls } from '../../src/call/subscribers/records';
 import { StaticNumberDirectory, type NumberSettings } from '../../src/config/numbers';
@@ -33,7 +33,8 @@ const NUMBER: NumberSettings = { number: '+15550001111', destination: '+15550002
 
 class FakeTelephony implements Telephony {
   readonly steps: string[] = [];
-  reconnectFails = false;
+  /** How a request to move a leg fails: refused (nothing moved), or unanswered (the leg may have moved). */
+  reconnectFails: false | 'refused' | 'unanswered' = false;
   dial(req: DialRequest): Promise<string> {
     this.steps.push(`dial ${req.endpoint}`);
     return Promise.resolve(AGENT_SID);
@@ -51,7 +52,9 @@ class FakeTelephony implements Telephony {
   }
   reconnect(callSid: string, to: { callId: string; endpoint: string }): Promise<void> {
     this.steps.push(`reconnect ${callSid} to ${to.endpoint}`);
-    return this.reconnectFails ? Promise.reject(new Error('21220 not in progress')) : Promise.resolve();
+    if (this.reconnectFails === 'refused') return Promise.reject(new LegNotMovedError('400 (21220): call is not in progress'));
+    if (this.reconnectFails === 'unanswered') return Promise.reject(new Error('Twilio unreachable: timeout of 15000ms exceeded'));
+    return Promise.resolve();
   }
 }
 
@@ -327,10 +330,51 @@ describe('a call moving from another instance, on the instance adopting it', () 
 
   it('gives the call back when the telephony will not move its first leg', async () => {
     const b = await recorded();
-    b.telephony.reconnectFails = true;
+    b.telephony.reconnectFails = 'refused';
     const result = await b.service.adopt({ callId: 'call-1', from: 'tolk-a' });
-    expect(result).toMatchObject({ ok: false, kept: true });
+    expect(result).toEqual({ ok: false, kept: true, reason: "the telephony did not move the caller's leg: the leg was not moved: 400 (21220): call is not in progress" });
     expect(b.ownership.steps.slice(0, 2)).toEqual([`take over call-1 (${CALLER_SID}, ${AGENT_SID}) from tolk-a`, 'hand back call-1 to tolk-a']);
+    expect(await b.records.get('call-1')).toMatchObject({ instance: 'tolk-a' });
+    expect(b.service.activeCalls).toBe(0);
+  });
+});
+
+describe('an adoption whose request to move the caller leg goes unanswered', () => {
+  async function unanswered() {
+    const a = await bridged('tolk-a');
+    const b = instance('tolk-b', a.records);
+    b.telephony.reconnectFails = 'unanswered';
+    return b;
+  }
+
+  it("adopts the call when the caller's media comes all the same: the update was made, its answer lost", async () => {
+    const b = await unanswered();
+    const adopting = b.service.adopt({ callId: 'call-1', from: 'tolk-a' });
+    await new Promise((r) => setTimeout(r, 20));
+    b.service.attach(b.caller);
+    await flush();
+    expect(b.telephony.steps).toEqual([`reconnect ${CALLER_SID} to caller`, `reconnect ${AGENT_SID} to agent`]);
+    b.service.attach(b.agent);
+    expect(await adopting).toEqual({ ok: true });
+    expect(b.ownership.steps).not.toContain('hand back call-1 to tolk-a');
+    expect(b.service.call('call-1')?.state).toBe('bridged');
+    expect(await b.records.get('call-1')).toMatchObject({ instance: 'tolk-b', moves: [{ from: 'tolk-a', to: 'tolk-b' }] });
+    // The caller's media was kept: the caller hanging up here ends the call here.
+    b.caller.close();
+    await flush();
+    expect(b.telephony.steps).toContain(`hang up ${AGENT_SID}`);
+  });
+
+  it('gives the call back when no media comes within the bound', async () => {
+    const b = await unanswered();
+    const result = await b.service.adopt({ callId: 'call-1', from: 'tolk-a' });
+    expect(result).toEqual({
+      ok: false,
+      kept: true,
+      reason: "the telephony did not move the caller's leg: Twilio unreachable: timeout of 15000ms exceeded (and its media did not come within 3 s)",
+    });
+    expect(b.ownership.steps).toContain('hand back call-1 to tolk-a');
+    expect(b.telephony.steps).toEqual([`reconnect ${CALLER_SID} to caller`]);
     expect(await b.records.get('call-1')).toMatchObject({ instance: 'tolk-a' });
     expect(b.service.activeCalls).toBe(0);
   });
