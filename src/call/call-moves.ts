@@ -22,7 +22,8 @@ export const ADOPT_SESSIONS_MS = 5_000;
 export const ADOPT_MEDIA_MS = 10_000;
 /**
  * How long the caller's media may take to come here when the request to move its leg failed
- * without the telephony saying it refused (no answer in time): it may have moved all the same.
+ * without the telephony saying it refused (no answer in time, a 5xx after the retries): it may
+ * have moved all the same.
  */
 export const ADOPT_UNANSWERED_MOVE_MS = 3_000;
 
@@ -180,16 +181,16 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
 
   if (call instanceof DirectCall) {
     const reconnect = deps.telephony.reconnect.bind(deps.telephony);
-    const moved = await reconnect(call.callerLeg, { callId: record.id, endpoint: 'caller' }).then(
+    const notMoved = await reconnect(call.callerLeg, { callId: record.id, endpoint: 'caller' }).then(
       () => undefined,
-      (err: unknown) => callerMovedAnyway(call, err, log),
+      (err: unknown) => whyCallerNotMoved(call, err, log),
     );
-    if (moved !== undefined) {
+    if (notMoved !== undefined) {
       // Nothing moved: the call goes back to the instance that serves it.
       await ownership.handBack(record.id, refs, req.from).catch(() => undefined);
       deps.events.publish(stamp({ type: 'call.moved', kind: 'direct', from: self, to: req.from, direction: 'out' }, ids, Date.now()));
       await Promise.all([warm.close(), call.discard()]);
-      return refuse(`the telephony did not move the caller's leg: ${moved}`);
+      return refuse(`the telephony did not move the caller's leg: ${notMoved}`);
     }
     await recordMove();
     // A call that ended here meanwhile (the caller hung up, its frame tick threw) takes no leg more.
@@ -238,7 +239,7 @@ export async function adoptCall(req: AdoptRequest, host: AdoptionHost): Promise<
  * (its media came here: the request's answer was lost, not the update), else why it did not. A
  * refusal (`LegNotMovedError`) is taken at its word; any other failure waits a little for the media.
  */
-async function callerMovedAnyway(call: DirectCall, err: unknown, log: Logger): Promise<string | undefined> {
+async function whyCallerNotMoved(call: DirectCall, err: unknown, log: Logger): Promise<string | undefined> {
   const why = err instanceof Error ? err.message : String(err);
   if (err instanceof LegNotMovedError) return why;
   const came = await within(call.whenCallerHere(), ADOPT_UNANSWERED_MOVE_MS);

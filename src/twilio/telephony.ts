@@ -66,8 +66,9 @@ export class TwilioTelephony implements Telephony {
 
   /**
    * A live-call update with new TwiML: `<Connect><Stream>` to this instance's media path, with a
-   * fresh token for the leg. A 4xx is Twilio refusing the update (nothing moved); a timeout or a
-   * 5xx after the retries may have come after Twilio acted on it, so it is passed on as it is.
+   * fresh token for the leg. A 4xx other than 429 is Twilio refusing the update (nothing moved); a
+   * timeout, or a 429 or 5xx after the retries, may have come after Twilio acted on it, so it is
+   * passed on as it is.
    */
   async reconnect(callSid: string, to: { callId: string; endpoint: string }): Promise<void> {
     try {

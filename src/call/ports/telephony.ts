@@ -35,13 +35,13 @@ export interface Telephony {
    * Brings a live leg's media to `endpoint` of call `callId` on this instance, replacing what the
    * leg runs now (its current media connection ends). A telephony that cannot leaves it out, and
    * calls are then not moved between instances. Rejects with `LegNotMovedError` when the network
-   * refused and nothing moved; any other rejection (no answer in time) leaves the outcome unknown:
-   * the leg may have moved all the same.
+   * refused and nothing moved; any other rejection (no answer in time, a server error after the
+   * retries) leaves the outcome unknown: the leg may have moved all the same.
    */
   reconnect?(legRef: string, to: { callId: string; endpoint: string }): Promise<void>;
 }
 
-/** The network refused to move a leg (Twilio: a 4xx, e.g. 21220 for a call no longer in progress): it runs where it did. */
+/** The network refused to move a leg (Twilio: a 4xx other than 429, e.g. 21220 for a call no longer in progress): it runs where it did. */
 export class LegNotMovedError extends Error {
   constructor(readonly reason: string) {
     super(`the leg was not moved: ${reason}`);
